@@ -1,0 +1,126 @@
+"""Input validation shared by every public entry point.
+
+Messages name the argument, the first offending row and its value, so a user can find the
+problem in their own data. Nothing here modifies the caller's objects.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+ArrayLike = Any
+
+
+def _row_label(index: pd.Index | None, row: int) -> str:
+    if index is None or isinstance(index, pd.RangeIndex):
+        return f"row {row}"
+    return f"row {row} (index {index[row]!r})"
+
+
+def invalid_value_error(name: str, row: int, value: object, reason: str,
+                        index: pd.Index | None = None) -> ValueError:
+    """Builds the standard 'argument, row, value' error."""
+    return ValueError(f"{name}: {_row_label(index, row)} has invalid value {value!r} ({reason})")
+
+
+def as_float_array(values: ArrayLike, name: str, *, finite: bool = True,
+                   nonnegative: bool = False, integer: bool = False,
+                   ndim: int = 1) -> np.ndarray:
+    """Returns `values` as a C-contiguous float64 array (a view when it already is one).
+
+    Raises
+    ------
+    TypeError
+        When the values are not real numbers (strings, objects, complex, datetimes).
+    ValueError
+        When a value is NaN/inf (``finite``), negative (``nonnegative``) or not a whole
+        number (``integer``); the message names ``name``, the first bad row and its value.
+    """
+    index = values.index if isinstance(values, (pd.Series, pd.DataFrame)) else None
+    if isinstance(values, pd.Series) and values.hasnans and not pd.api.types.is_float_dtype(values.dtype):
+        row = int(np.flatnonzero(values.isna().to_numpy())[0])
+        raise invalid_value_error(name, row, values.iloc[row], "missing value", index)
+    if isinstance(values, pd.Series) and isinstance(values.dtype, pd.api.extensions.ExtensionDtype):
+        if not (pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype)):
+            raise TypeError(f"{name} must be numeric, got dtype {values.dtype}")
+        values = values.to_numpy(dtype=np.float64, na_value=np.nan)
+    arr = np.asarray(values)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be an array of real numbers, got dtype {arr.dtype}")
+    arr = np.ascontiguousarray(arr, dtype=np.float64)
+    if arr.ndim == 0 and ndim == 1:
+        arr = arr.reshape(1)
+    if arr.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-dimensional, got shape {arr.shape}")
+    flat = arr.reshape(-1)
+    if finite:
+        _first_bad(flat, ~np.isfinite(flat), name, "must be finite", index)
+    if nonnegative:
+        _first_bad(flat, flat < 0, name, "must be >= 0", index)
+    if integer:
+        _first_bad(flat, flat != np.floor(flat), name, "must be a whole number", index)
+    return arr
+
+
+def _first_bad(arr: np.ndarray, mask: np.ndarray, name: str, reason: str,
+               index: pd.Index | None) -> None:
+    if mask.any():
+        row = int(np.argmax(mask))
+        raise invalid_value_error(name, row, arr[row].item(), reason, index)
+
+
+def check_same_length(**arrays: np.ndarray) -> int:
+    """Checks that all named arrays have one length and returns it."""
+    lengths = {name: len(a) for name, a in arrays.items()}
+    if len(set(lengths.values())) > 1:
+        detail = ", ".join(f"{name} has {n}" for name, n in lengths.items())
+        raise ValueError(f"arrays must have the same length: {detail}")
+    return next(iter(lengths.values()), 0)
+
+
+def check_rows(mask: np.ndarray, name: str, values: np.ndarray, reason: str,
+               index: pd.Index | None = None) -> None:
+    """Raises for the first row where `mask` is True."""
+    _first_bad(np.asarray(values).reshape(-1), np.asarray(mask).reshape(-1), name, reason, index)
+
+
+def check_int(value: Any, name: str, *, low: int | None = None, high: int | None = None) -> int:
+    """Validates an integer option within [low, high]."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ValueError(f"{name} must be between {low} and {high}, got {value}")
+    return int(value)
+
+
+def check_positive_float(value: Any, name: str, *, allow_zero: bool = False) -> float:
+    """Validates a finite positive (or non-negative) scalar."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__}") from None
+    ok = np.isfinite(x) and (x >= 0 if allow_zero else x > 0)
+    if not ok:
+        raise ValueError(f"{name} must be a finite number {'>=' if allow_zero else '>'} 0, got {value!r}")
+    return x
+
+
+def check_choice(value: Any, name: str, choices: Iterable[Any]) -> Any:
+    """Validates that `value` is one of `choices`."""
+    options = list(choices)
+    if value not in options:
+        raise ValueError(f"{name} must be one of {options}, got {value!r}")
+    return value
+
+
+def require_columns(available: Sequence[str], needed: dict[str, str | None]) -> None:
+    """Raises a ValueError naming the missing column and listing the available ones.
+
+    `needed` maps argument names (e.g. ``customer_id_col``) to the column they name.
+    """
+    for arg, col in needed.items():
+        if col is not None and col not in available:
+            raise ValueError(f"{arg}={col!r} is not a column; available columns: {list(available)}")

@@ -1,0 +1,256 @@
+"""Bundled public datasets (see ``data/SOURCES.md`` for their origin) and a log simulator."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "load_cdnow_sample", "load_cdnow_master", "load_cdnow_summary", "load_donations",
+    "load_rossi", "load_waltons", "load_g3", "load_example_transactions",
+    "load_published_reference", "simulate_transactions", "data_path",
+]
+
+
+def data_path(filename: str) -> Any:
+    """Path (a ``Traversable``) of a bundled data file."""
+    return resources.files(__name__).joinpath("data", filename)
+
+
+def _read_cdnow(filename: str, names: list[str], header: Any) -> pd.DataFrame:
+    with data_path(filename).open("r") as fh:
+        df = pd.read_csv(fh, sep=r"\s+", header=header, names=names, dtype={"date": str})
+    df["date"] = pd.to_datetime(df["date"], format="%Y%m%d")
+    return df
+
+
+def load_cdnow_sample() -> pd.DataFrame:
+    """The CDNOW 1/10 sample of the BTYD papers: 6,919 transactions of 2,357 customers.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``customer_id`` (the papers' sample id, 1..2357), ``master_id``, ``date``
+        (datetime64), ``n_cds`` and ``amount`` (dollars).
+
+    Examples
+    --------
+    >>> import clmkit
+    >>> clmkit.datasets.load_cdnow_sample().shape
+    (6919, 5)
+    """
+    df = _read_cdnow("CDNOW_sample.txt", ["master_id", "customer_id", "date", "n_cds", "amount"], None)
+    return df[["customer_id", "master_id", "date", "n_cds", "amount"]]
+
+
+def load_cdnow_master() -> pd.DataFrame:
+    """The full CDNOW log: 69,659 transactions of 23,570 customers (Jan 1997 - Jun 1998).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``customer_id``, ``date`` (datetime64), ``n_cds``, ``amount``.
+
+    Examples
+    --------
+    >>> import clmkit
+    >>> clmkit.datasets.load_cdnow_master()["customer_id"].nunique()
+    23570
+    """
+    return _read_cdnow("CDNOW_master.txt", ["customer_id", "date", "n_cds", "amount"], 0)
+
+
+def load_cdnow_summary(with_monetary_value: bool = False) -> pd.DataFrame:
+    """The CDNOW sample summarised over the 39-week calibration period, in weeks.
+
+    Parameters
+    ----------
+    with_monetary_value : bool
+        Add ``monetary_value`` (mean repeat spend, the papers' zbar).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``ID`` with ``frequency``, ``recency``, ``T`` (and ``monetary_value``);
+        ``attrs["clmkit"]`` records the unit (7 days).
+
+    Examples
+    --------
+    >>> import clmkit
+    >>> clmkit.datasets.load_cdnow_summary().shape
+    (2357, 3)
+    """
+    if with_monetary_value:
+        with data_path("cdnow_customers_summary_with_transactions.csv").open("r") as fh:
+            df = pd.read_csv(fh, index_col="ID")
+        df = df.rename(columns={"x": "frequency", "t_x": "recency", "zbar": "monetary_value"})
+    else:
+        with data_path("cdnow_customers_summary.csv").open("r") as fh:
+            df = pd.read_csv(fh, index_col="ID")
+    df = df.astype(float)
+    df.attrs["clmkit"] = {"freq": "D", "multiplier": 7.0, "freq_multiplier": 7.0,
+                          "observation_period_end": "1997-09-30"}
+    return df
+
+
+def _read_csv(filename: str, **kwargs: Any) -> pd.DataFrame:
+    with data_path(filename).open("r") as fh:
+        return pd.read_csv(fh, **kwargs)
+
+
+def load_donations() -> pd.DataFrame:
+    """BG/BB donations data: 11,104 donors over 6 yearly opportunities as 22 patterns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``frequency``, ``recency``, ``periods`` and ``weights`` (donors with the pattern).
+
+    Examples
+    --------
+    >>> import clmkit
+    >>> int(clmkit.datasets.load_donations()["weights"].sum())
+    11104
+    """
+    return _read_csv("donations.csv")
+
+
+def load_rossi() -> pd.DataFrame:
+    """Rossi recidivism data: 432 released prisoners, ``week`` of arrest, ``arrest`` and
+    covariates ``fin age race wexp mar paro prio``.
+
+    Examples
+    --------
+    >>> import clmkit
+    >>> clmkit.datasets.load_rossi().shape
+    (432, 9)
+    """
+    return _read_csv("rossi.csv")
+
+
+def load_waltons() -> pd.DataFrame:
+    """Lifespans of fruit flies in two groups: ``T``, ``E``, ``group``.
+
+    Examples
+    --------
+    >>> import clmkit
+    >>> sorted(clmkit.datasets.load_waltons()["group"].unique())
+    ['control', 'miR-137']
+    """
+    return _read_csv("waltons_dataset.csv")
+
+
+def load_g3() -> pd.DataFrame:
+    """17 glioma patients: ``time``, ``event`` (bool) and ``group`` (RIT / Control).
+
+    Examples
+    --------
+    >>> import clmkit
+    >>> len(clmkit.datasets.load_g3())
+    17
+    """
+    return _read_csv("g3.csv")
+
+
+def load_example_transactions() -> pd.DataFrame:
+    """15,273 simulated transactions (``date``, ``id``) of 5,000 customers in 2014.
+
+    Examples
+    --------
+    >>> import clmkit
+    >>> clmkit.datasets.load_example_transactions()["id"].nunique()
+    5000
+    """
+    return _read_csv("example_transactions.csv", parse_dates=["date"])
+
+
+@lru_cache(maxsize=1)
+def _published() -> dict[str, Any]:
+    with data_path("published_reference.json").open("r") as fh:
+        return json.load(fh)
+
+
+def load_published_reference() -> dict[str, Any]:
+    """The papers' published parameters and predictions (a fresh copy each call).
+
+    Examples
+    --------
+    >>> import clmkit
+    >>> clmkit.datasets.load_published_reference()["bgnbd_cdnow"]["params"]["r"]
+    0.243
+    """
+    return json.loads(json.dumps(_published()))
+
+
+def simulate_transactions(
+    n_customers: int,
+    seed: int = 0,
+    *,
+    start: str = "2020-01-01",
+    acquisition_days: float = 365.0,
+    observation_days: float = 730.0,
+    r: float = 0.243,
+    alpha: float = 30.9,
+    a: float = 0.793,
+    b: float = 2.426,
+    p: float = 6.25,
+    q: float = 3.74,
+    v: float = 15.44,
+) -> pd.DataFrame:
+    """Simulate a transaction log from the BG/NBD process with Gamma-Gamma spend.
+
+    Each customer is acquired (first purchase) at a uniform time in the first
+    ``acquisition_days``; repeat purchases follow a Poisson process with rate
+    lambda ~ Gamma(r, alpha) per day and, after every purchase, the customer drops out with
+    probability p ~ Beta(a, b) (Fader, Hardie & Lee 2005). Spend per transaction is
+    Gamma(p, nu) with nu ~ Gamma(q, v) (Fader & Hardie 2013). Defaults are the CDNOW
+    estimates with alpha converted from weeks to days. Fully vectorised.
+
+    Parameters
+    ----------
+    n_customers : int
+        Number of customers.
+    seed : int
+        Seed of numpy's default generator; equal seeds give equal logs.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``customer_id`` (int64), ``date`` (datetime64[ns]) and ``amount``, sorted by date.
+
+    Examples
+    --------
+    >>> import clmkit
+    >>> log = clmkit.datasets.simulate_transactions(1000, seed=1)
+    >>> log["customer_id"].nunique()
+    1000
+    """
+    if n_customers < 0:
+        raise ValueError(f"n_customers must be >= 0, got {n_customers}")
+    rng = np.random.default_rng(seed)
+    birth = rng.uniform(0.0, acquisition_days, n_customers)
+    window = np.maximum(observation_days - birth, 0.0)
+    rate = rng.gamma(r, 1.0 / alpha, n_customers)
+    dropout = rng.beta(a, b, n_customers)
+    # Purchases before dropout: the first is always made; each one is the last w.p. dropout.
+    repeats_before_dropout = rng.geometric(dropout) - 1
+    arrivals = rng.poisson(rate * window)
+    owner = np.repeat(np.arange(n_customers), arrivals)
+    times = rng.uniform(0.0, 1.0, owner.size) * window[owner]
+    order = np.lexsort((times, owner))
+    owner, times = owner[order], times[order]
+    starts = np.cumsum(arrivals) - arrivals
+    rank = np.arange(owner.size) - np.repeat(starts, arrivals)
+    keep = rank < repeats_before_dropout[owner]
+    owner = np.concatenate([np.arange(n_customers), owner[keep]])
+    days = np.concatenate([birth, birth[owner[n_customers:]] + times[keep]])
+    nu = rng.gamma(q, 1.0 / v, n_customers)
+    amount = np.round(rng.gamma(p, 1.0, owner.size) / nu[owner], 2)
+    date = pd.Timestamp(start) + pd.to_timedelta(np.round(days * 86400.0), unit="s")
+    log = pd.DataFrame({"customer_id": owner.astype(np.int64), "date": date, "amount": amount})
+    return log.sort_values("date", kind="stable").reset_index(drop=True)

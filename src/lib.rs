@@ -1,0 +1,15 @@
+//! clmkit's pure-Rust core: every module here works on plain slices and ndarray views and is
+//! tested with `cargo test --no-default-features`. `python` is the only module that touches
+//! pyo3 / rust-numpy.
+
+pub mod error;
+pub mod linalg;
+pub mod optimize;
+pub mod parallel;
+pub mod special;
+pub mod summary;
+
+#[cfg(feature = "python")]
+mod python;
+
+pub use error::{ClmError, Result};

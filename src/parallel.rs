@@ -1,0 +1,167 @@
+//! The thread pool and deterministic parallel reductions.
+//!
+//! Results must be bit-identical for any thread count, so reductions never follow rayon's
+//! work-stealing split: data are cut into fixed-size chunks, each chunk is reduced
+//! sequentially, and the chunk results are combined sequentially in order.
+
+use rayon::prelude::*;
+use rayon::{ThreadPool, ThreadPoolBuilder};
+use std::sync::{Arc, RwLock};
+
+use crate::error::{ClmError, Result};
+
+/// Rows per chunk of a deterministic reduction: large enough to amortise scheduling,
+/// small enough to balance 1M rows over many cores.
+pub const CHUNK: usize = 4096;
+
+static POOL: RwLock<Option<Arc<ThreadPool>>> = RwLock::new(None);
+
+fn threads_from_env() -> usize {
+    std::env::var("CLMKIT_NUM_THREADS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1))
+}
+
+fn build_pool(n: usize) -> Result<Arc<ThreadPool>> {
+    ThreadPoolBuilder::new()
+        .num_threads(n)
+        .thread_name(|i| format!("clmkit-{i}"))
+        .build()
+        .map(Arc::new)
+        .map_err(|e| ClmError::InvalidArgument(format!("cannot start {n} threads: {e}")))
+}
+
+fn current_pool() -> Result<Arc<ThreadPool>> {
+    if let Some(pool) = POOL.read().map_err(|_| poisoned())?.as_ref() {
+        return Ok(pool.clone());
+    }
+    let mut slot = POOL.write().map_err(|_| poisoned())?;
+    if slot.is_none() {
+        *slot = Some(build_pool(threads_from_env())?);
+    }
+    slot.clone().ok_or_else(poisoned)
+}
+
+fn poisoned() -> ClmError {
+    ClmError::InvalidArgument("clmkit thread pool is unavailable after an earlier panic".into())
+}
+
+/// Replaces the pool with one of `n` threads (`CLMKIT_NUM_THREADS` only sets the initial size).
+pub fn set_num_threads(n: usize) -> Result<()> {
+    if n == 0 {
+        return Err(ClmError::InvalidArgument("n_threads must be >= 1".into()));
+    }
+    let pool = build_pool(n)?;
+    *POOL.write().map_err(|_| poisoned())? = Some(pool);
+    Ok(())
+}
+
+/// Number of threads clmkit's kernels run on.
+pub fn num_threads() -> usize {
+    current_pool().map(|p| p.current_num_threads()).unwrap_or(1)
+}
+
+/// Runs `op` inside clmkit's pool, so every rayon call within it respects the thread cap.
+pub fn install<R: Send>(op: impl FnOnce() -> R + Send) -> Result<R> {
+    Ok(current_pool()?.install(op))
+}
+
+/// Deterministic parallel sum of `term(i)` for `i in 0..n`.
+pub fn sum(n: usize, term: impl Fn(usize) -> f64 + Sync) -> f64 {
+    let partial: Vec<f64> = (0..n.div_ceil(CHUNK))
+        .into_par_iter()
+        .map(|c| (c * CHUNK..((c + 1) * CHUNK).min(n)).map(&term).sum())
+        .collect();
+    partial.iter().sum()
+}
+
+/// Deterministic parallel sum of vector-valued terms: `add_term(i, acc)` adds row i's
+/// contribution into `acc` (length `dim`). Used for log-likelihoods with gradients.
+pub fn sum_vec(n: usize, dim: usize, add_term: impl Fn(usize, &mut [f64]) + Sync) -> Vec<f64> {
+    let partial: Vec<Vec<f64>> = (0..n.div_ceil(CHUNK))
+        .into_par_iter()
+        .map(|c| {
+            let mut acc = vec![0.0; dim];
+            for i in c * CHUNK..((c + 1) * CHUNK).min(n) {
+                add_term(i, &mut acc);
+            }
+            acc
+        })
+        .collect();
+    let mut total = vec![0.0; dim];
+    for acc in &partial {
+        for (t, a) in total.iter_mut().zip(acc) {
+            *t += a;
+        }
+    }
+    total
+}
+
+/// Fills `out[i] = f(i)` in parallel (elementwise, so trivially deterministic).
+pub fn map_into(out: &mut [f64], f: impl Fn(usize) -> f64 + Sync) {
+    out.par_iter_mut().enumerate().with_min_len(1024).for_each(|(i, o)| *o = f(i));
+}
+
+/// Elementwise map that may fail. `f` must be pure: the error returned is always that of the
+/// lowest failing row (recomputed), whatever the thread count.
+pub fn try_map(n: usize, f: impl Fn(usize) -> Result<f64> + Sync) -> Result<Vec<f64>> {
+    let mut out = vec![0.0; n];
+    let first_bad = out
+        .par_iter_mut()
+        .enumerate()
+        .with_min_len(1024)
+        .filter_map(|(i, o)| match f(i) {
+            Ok(v) => {
+                *o = v;
+                None
+            }
+            Err(_) => Some(i),
+        })
+        .min();
+    match first_bad {
+        Some(row) => Err(f(row).err().unwrap_or_else(|| {
+            ClmError::InvalidArgument(format!("row {row}: inconsistent evaluation"))
+        })),
+        None => Ok(out),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sums_are_identical_for_any_thread_count() {
+        let term = |i: usize| ((i as f64) * 0.1).sin() / (1.0 + i as f64);
+        let n = 100_003;
+        let one = ThreadPoolBuilder::new().num_threads(1).build().unwrap().install(|| sum(n, term));
+        let four = ThreadPoolBuilder::new().num_threads(4).build().unwrap().install(|| sum(n, term));
+        assert_eq!(one.to_bits(), four.to_bits());
+        let sequential: f64 = (0..n).map(term).sum();
+        assert!((one - sequential).abs() < 1e-9);
+    }
+
+    #[test]
+    fn vector_sums_match_scalar_sums() {
+        let n = 10_000;
+        let v = sum_vec(n, 2, |i, acc| {
+            acc[0] += i as f64;
+            acc[1] += 1.0;
+        });
+        assert_eq!(v, vec![(n * (n - 1) / 2) as f64, n as f64]);
+    }
+
+    #[test]
+    fn try_map_reports_lowest_failing_row() {
+        let r = try_map(50_000, |i| {
+            if i % 7_000 == 6_999 {
+                Err(ClmError::invalid_value("x", i, i, "bad"))
+            } else {
+                Ok(i as f64)
+            }
+        });
+        assert!(r.unwrap_err().to_string().starts_with("x: row 6999"));
+    }
+}

@@ -1,0 +1,77 @@
+//! The only door between Python and the core: argument conversion, GIL release, thread pool,
+//! panic capture and error mapping live here; each submodule binds one area of the core.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use pyo3::create_exception;
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+
+use crate::error::ClmError;
+use crate::parallel;
+
+mod summary;
+
+create_exception!(clmkit._core, ConvergenceError, PyRuntimeError, "A model fit did not converge.");
+
+/// Maps the core's error enum to Python exceptions (the one place this happens).
+pub(crate) fn to_pyerr(err: ClmError) -> PyErr {
+    match err {
+        ClmError::Convergence { .. } => ConvergenceError::new_err(err.to_string()),
+        _ => PyValueError::new_err(err.to_string()),
+    }
+}
+
+fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_string())
+}
+
+/// Runs core work with the GIL released inside clmkit's thread pool. A panic anywhere in it
+/// (including rayon workers) becomes a `RuntimeError`, never an abort.
+pub(crate) fn run<T: Send>(
+    py: Python<'_>,
+    work: impl FnOnce() -> crate::Result<T> + Send,
+) -> PyResult<T> {
+    let outcome = py.detach(|| catch_unwind(AssertUnwindSafe(|| parallel::install(work))));
+    match outcome {
+        Ok(Ok(Ok(value))) => Ok(value),
+        Ok(Ok(Err(err))) | Ok(Err(err)) => Err(to_pyerr(err)),
+        Err(payload) => Err(PyRuntimeError::new_err(format!(
+            "internal error in clmkit's Rust core (please report it): {}",
+            panic_message(payload)
+        ))),
+    }
+}
+
+/// Sets the number of threads clmkit's kernels use (overrides CLMKIT_NUM_THREADS).
+#[pyfunction]
+fn set_num_threads(n: usize) -> PyResult<()> {
+    parallel::set_num_threads(n).map_err(to_pyerr)
+}
+
+/// Returns the number of threads clmkit's kernels use.
+#[pyfunction]
+fn get_num_threads() -> usize {
+    parallel::num_threads()
+}
+
+/// Panics inside the pool on purpose, so tests can check that panics become exceptions.
+#[pyfunction]
+fn _panic_for_test(py: Python<'_>) -> PyResult<()> {
+    run(py, || -> crate::Result<()> { panic!("deliberate test panic") })
+}
+
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("ConvergenceError", m.py().get_type::<ConvergenceError>())?;
+    m.add_function(wrap_pyfunction!(set_num_threads, m)?)?;
+    m.add_function(wrap_pyfunction!(get_num_threads, m)?)?;
+    m.add_function(wrap_pyfunction!(_panic_for_test, m)?)?;
+    summary::register(m)?;
+    Ok(())
+}

@@ -1,0 +1,53 @@
+//! Binding of the transaction summary.
+
+use numpy::{IntoPyArray, PyReadonlyArray1};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use super::{run, to_pyerr};
+use crate::summary::{summarize, Freq, SummaryOptions};
+
+/// Summarises a log given as dense customer codes, int64 nanosecond timestamps and optional
+/// float64 values. Returns a dict of column arrays, one row per customer with a transaction
+/// in the observation window (`customer` holds the codes of those rows).
+#[pyfunction]
+#[pyo3(signature = (codes, n_customers, times_ns, values, freq, freq_multiplier, include_first_transaction, observation_end_ns))]
+#[allow(clippy::too_many_arguments)]
+fn summarize_codes<'py>(
+    py: Python<'py>,
+    codes: PyReadonlyArray1<'py, i64>,
+    n_customers: usize,
+    times_ns: PyReadonlyArray1<'py, i64>,
+    values: Option<PyReadonlyArray1<'py, f64>>,
+    freq: &str,
+    freq_multiplier: f64,
+    include_first_transaction: bool,
+    observation_end_ns: i64,
+) -> PyResult<Bound<'py, PyDict>> {
+    let opts = SummaryOptions {
+        freq: Freq::parse(freq).map_err(to_pyerr)?,
+        freq_multiplier,
+        include_first_transaction,
+        observation_end_ns,
+    };
+    let codes = codes.as_slice()?;
+    let times = times_ns.as_slice()?;
+    let values = values.as_ref().map(|v| v.as_slice()).transpose()?;
+    let s = run(py, || summarize(codes, n_customers, times, values, &opts))?;
+    let out = PyDict::new(py);
+    out.set_item("customer", s.customer.into_pyarray(py))?;
+    out.set_item("frequency", s.frequency.into_pyarray(py))?;
+    out.set_item("recency", s.recency.into_pyarray(py))?;
+    out.set_item("T", s.t.into_pyarray(py))?;
+    out.set_item("monetary_value", s.monetary_value.into_pyarray(py))?;
+    out.set_item("n_periods", s.n_periods.into_pyarray(py))?;
+    out.set_item("total_value", s.total_value.into_pyarray(py))?;
+    out.set_item("gap_before_last", s.gap_before_last.into_pyarray(py))?;
+    out.set_item("first_purchase_ns", s.first_purchase_ns.into_pyarray(py))?;
+    out.set_item("last_purchase_ns", s.last_purchase_ns.into_pyarray(py))?;
+    Ok(out)
+}
+
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(summarize_codes, m)?)
+}

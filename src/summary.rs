@@ -1,0 +1,369 @@
+//! Per-customer summary of a transaction log, with the semantics of lifetimes'
+//! `summary_data_from_transaction_data`: transactions are floored to their `freq` period,
+//! those in one period merge (values summed), and times are differences of period starts
+//! divided by numpy's length of one `freq` unit and by `freq_multiplier`.
+
+use rayon::prelude::*;
+
+use crate::error::{check_same_length, ClmError, Result};
+
+const NS_PER_SECOND: i64 = 1_000_000_000;
+const NS_PER_HOUR: i64 = 3_600 * NS_PER_SECOND;
+const NS_PER_DAY: i64 = 86_400 * NS_PER_SECOND;
+
+/// The period a transaction is floored to, as pandas' `to_period(freq)` does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freq {
+    Hour,
+    Day,
+    /// pandas "W" = "W-SUN": weeks end on Sunday, so they start on Monday.
+    Week,
+    Month,
+    Year,
+}
+
+impl Freq {
+    pub fn parse(code: &str) -> Result<Freq> {
+        match code {
+            "H" | "h" => Ok(Freq::Hour),
+            "D" => Ok(Freq::Day),
+            "W" => Ok(Freq::Week),
+            "M" => Ok(Freq::Month),
+            "Y" | "A" => Ok(Freq::Year),
+            other => Err(ClmError::InvalidArgument(format!(
+                "freq: unknown frequency {other:?}; accepted: 'H', 'D', 'W', 'M', 'Y'"
+            ))),
+        }
+    }
+
+    /// Length of one unit in nanoseconds, as numpy's `timedelta64(1, freq)` defines it
+    /// (a month is 30.436875 days and a year 365.2425 days, as lifetimes divides by them).
+    pub fn unit_ns(self) -> f64 {
+        match self {
+            Freq::Hour => NS_PER_HOUR as f64,
+            Freq::Day => NS_PER_DAY as f64,
+            Freq::Week => 7.0 * NS_PER_DAY as f64,
+            Freq::Month => 2_629_746.0 * NS_PER_SECOND as f64,
+            Freq::Year => 31_556_952.0 * NS_PER_SECOND as f64,
+        }
+    }
+
+    /// Start of the period containing `t_ns` (nanoseconds since the Unix epoch, UTC).
+    pub fn period_start(self, t_ns: i64) -> i64 {
+        let day = t_ns.div_euclid(NS_PER_DAY);
+        match self {
+            Freq::Hour => t_ns.div_euclid(NS_PER_HOUR) * NS_PER_HOUR,
+            Freq::Day => day * NS_PER_DAY,
+            // 1970-01-01 was a Thursday: shift so that Mondays are multiples of 7.
+            Freq::Week => ((day + 3).div_euclid(7) * 7 - 3) * NS_PER_DAY,
+            Freq::Month => {
+                let (y, m, _) = civil_from_days(day);
+                days_from_civil(y, m, 1) * NS_PER_DAY
+            }
+            Freq::Year => {
+                let (y, _, _) = civil_from_days(day);
+                days_from_civil(y, 1, 1) * NS_PER_DAY
+            }
+        }
+    }
+}
+
+/// Proleptic Gregorian date of a day count since 1970-01-01 (H. Hinnant's algorithm).
+pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// Day count since 1970-01-01 of a proleptic Gregorian date.
+pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct SummaryOptions {
+    pub freq: Freq,
+    pub freq_multiplier: f64,
+    pub include_first_transaction: bool,
+    /// Observation end (ns); transactions in later periods are ignored.
+    pub observation_end_ns: i64,
+}
+
+/// One row per customer code that has a transaction in the observation window.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CustomerSummary {
+    /// Customer codes (indices into the caller's unique ids) of the rows below, ascending.
+    pub customer: Vec<i64>,
+    pub frequency: Vec<f64>,
+    pub recency: Vec<f64>,
+    pub t: Vec<f64>,
+    pub monetary_value: Vec<f64>,
+    pub n_periods: Vec<f64>,
+    pub total_value: Vec<f64>,
+    /// Time between the last two distinct purchase periods (NaN for one-period customers).
+    pub gap_before_last: Vec<f64>,
+    pub first_purchase_ns: Vec<i64>,
+    pub last_purchase_ns: Vec<i64>,
+}
+
+#[derive(Clone, Copy)]
+struct Txn {
+    period: i64,
+    time: i64,
+    value: f64,
+}
+
+struct Row {
+    frequency: f64,
+    recency: f64,
+    t: f64,
+    monetary_value: f64,
+    n_periods: f64,
+    total_value: f64,
+    gap_before_last: f64,
+    first_ns: i64,
+    last_ns: i64,
+}
+
+/// Summarises a log given as customer codes in `0..n_customers`, timestamps in ns and
+/// optional values (`None` = every transaction worth 0).
+pub fn summarize(
+    codes: &[i64],
+    n_customers: usize,
+    times_ns: &[i64],
+    values: Option<&[f64]>,
+    opts: &SummaryOptions,
+) -> Result<CustomerSummary> {
+    check_same_length(&[("customer ids", codes.len()), ("datetimes", times_ns.len())])?;
+    if let Some(v) = values {
+        check_same_length(&[("customer ids", codes.len()), ("monetary values", v.len())])?;
+    }
+    if !(opts.freq_multiplier.is_finite() && opts.freq_multiplier > 0.0) {
+        return Err(ClmError::InvalidArgument(format!(
+            "freq_multiplier must be a positive number, got {}",
+            opts.freq_multiplier
+        )));
+    }
+    if let Some(row) = codes.iter().position(|&c| c < 0 || c as usize >= n_customers) {
+        return Err(ClmError::invalid_value("customer ids", row, codes[row], "code out of range"));
+    }
+    let end_period = opts.freq.period_start(opts.observation_end_ns);
+    let grouped = group_by_customer(codes, n_customers, times_ns, values, opts.freq, end_period);
+    let scale = 1.0 / (opts.freq.unit_ns() * opts.freq_multiplier);
+
+    let rows: Vec<Option<Row>> = grouped
+        .into_par_iter()
+        .with_min_len(256)
+        .map(|mut txns| summarize_customer(&mut txns, end_period, scale, opts.include_first_transaction))
+        .collect();
+
+    let mut out = CustomerSummary::default();
+    for (code, row) in rows.into_iter().enumerate() {
+        if let Some(r) = row {
+            out.customer.push(code as i64);
+            out.frequency.push(r.frequency);
+            out.recency.push(r.recency);
+            out.t.push(r.t);
+            out.monetary_value.push(r.monetary_value);
+            out.n_periods.push(r.n_periods);
+            out.total_value.push(r.total_value);
+            out.gap_before_last.push(r.gap_before_last);
+            out.first_purchase_ns.push(r.first_ns);
+            out.last_purchase_ns.push(r.last_ns);
+        }
+    }
+    Ok(out)
+}
+
+/// Buckets the in-window transactions by customer code in O(n) (codes are dense).
+fn group_by_customer(
+    codes: &[i64],
+    n_customers: usize,
+    times_ns: &[i64],
+    values: Option<&[f64]>,
+    freq: Freq,
+    end_period: i64,
+) -> Vec<Vec<Txn>> {
+    let periods: Vec<i64> = times_ns.par_iter().with_min_len(4096).map(|&t| freq.period_start(t)).collect();
+    let mut counts = vec![0usize; n_customers];
+    for (i, &c) in codes.iter().enumerate() {
+        if periods[i] <= end_period {
+            counts[c as usize] += 1;
+        }
+    }
+    let mut groups: Vec<Vec<Txn>> = counts.iter().map(|&n| Vec::with_capacity(n)).collect();
+    for (i, &c) in codes.iter().enumerate() {
+        if periods[i] <= end_period {
+            groups[c as usize].push(Txn {
+                period: periods[i],
+                time: times_ns[i],
+                value: values.map_or(0.0, |v| v[i]),
+            });
+        }
+    }
+    groups
+}
+
+fn summarize_customer(txns: &mut [Txn], end_period: i64, scale: f64, include_first: bool) -> Option<Row> {
+    if txns.is_empty() {
+        return None;
+    }
+    txns.sort_unstable_by_key(|x| (x.period, x.time));
+    let first_period = txns[0].period;
+    let last_period = txns[txns.len() - 1].period;
+
+    let mut n_periods = 0usize;
+    let mut previous_period = i64::MIN;
+    let mut penultimate_period = i64::MIN;
+    let mut first_period_value = 0.0;
+    let mut total_value = 0.0;
+    let mut first_ns = i64::MAX;
+    let mut last_ns = i64::MIN;
+    for x in txns.iter() {
+        if x.period != previous_period {
+            n_periods += 1;
+            penultimate_period = previous_period;
+            previous_period = x.period;
+        }
+        if x.period == first_period {
+            first_period_value += x.value;
+        }
+        total_value += x.value;
+        first_ns = first_ns.min(x.time);
+        last_ns = last_ns.max(x.time);
+    }
+
+    let (frequency, monetary_value) = if include_first {
+        (n_periods as f64, total_value / n_periods as f64)
+    } else if n_periods > 1 {
+        ((n_periods - 1) as f64, (total_value - first_period_value) / (n_periods - 1) as f64)
+    } else {
+        (0.0, 0.0)
+    };
+    let gap_before_last = if n_periods > 1 {
+        (last_period - penultimate_period) as f64 * scale
+    } else {
+        f64::NAN
+    };
+    Some(Row {
+        frequency,
+        recency: (last_period - first_period) as f64 * scale,
+        t: (end_period - first_period) as f64 * scale,
+        monetary_value,
+        n_periods: n_periods as f64,
+        total_value,
+        gap_before_last,
+        first_ns,
+        last_ns,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DAY: i64 = NS_PER_DAY;
+
+    fn day_of(y: i64, m: u32, d: u32) -> i64 {
+        days_from_civil(y, m, d) * DAY
+    }
+
+    fn opts(freq: Freq, end: i64) -> SummaryOptions {
+        SummaryOptions { freq, freq_multiplier: 1.0, include_first_transaction: false, observation_end_ns: end }
+    }
+
+    #[test]
+    fn civil_round_trip() {
+        for days in [-800_000i64, -1, 0, 59, 365, 10_956, 20_000, 2_000_000] {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days);
+        }
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
+    }
+
+    #[test]
+    fn period_starts_follow_pandas() {
+        let t = day_of(1997, 9, 30) + 5 * NS_PER_HOUR + 17; // a Tuesday
+        assert_eq!(Freq::Day.period_start(t), day_of(1997, 9, 30));
+        assert_eq!(Freq::Week.period_start(t), day_of(1997, 9, 29)); // Monday
+        assert_eq!(Freq::Week.period_start(day_of(1997, 9, 28)), day_of(1997, 9, 22)); // Sunday
+        assert_eq!(Freq::Month.period_start(t), day_of(1997, 9, 1));
+        assert_eq!(Freq::Year.period_start(t), day_of(1997, 1, 1));
+        assert_eq!(Freq::Hour.period_start(t), day_of(1997, 9, 30) + 5 * NS_PER_HOUR);
+        assert_eq!(Freq::Day.period_start(-1), -DAY);
+    }
+
+    #[test]
+    fn same_period_merges_and_first_period_is_excluded_from_value() {
+        // customer 0: two buys on day 0 (10 + 5), one on day 3 (7), one on day 10 (9)
+        let codes = [0, 0, 0, 0, 1];
+        let times = [0, 3 * DAY, 2 * NS_PER_HOUR, 10 * DAY, 4 * DAY];
+        let values = [10.0, 7.0, 5.0, 9.0, 2.0];
+        let s = summarize(&codes, 2, &times, Some(&values), &opts(Freq::Day, 12 * DAY)).unwrap();
+        assert_eq!(s.customer, vec![0, 1]);
+        assert_eq!(s.frequency, vec![2.0, 0.0]);
+        assert_eq!(s.recency, vec![10.0, 0.0]);
+        assert_eq!(s.t, vec![12.0, 8.0]);
+        assert_eq!(s.monetary_value, vec![8.0, 0.0]);
+        assert_eq!(s.total_value, vec![31.0, 2.0]);
+        assert_eq!(s.n_periods, vec![3.0, 1.0]);
+        assert_eq!(s.gap_before_last[0], 7.0);
+        assert!(s.gap_before_last[1].is_nan());
+        assert_eq!(s.first_purchase_ns[0], 0);
+        assert_eq!(s.last_purchase_ns[0], 10 * DAY);
+    }
+
+    #[test]
+    fn transactions_after_the_end_are_ignored_and_empty_customers_dropped() {
+        let codes = [0, 0, 1];
+        let times = [0, 20 * DAY, 30 * DAY];
+        let s = summarize(&codes, 2, &times, None, &opts(Freq::Day, 10 * DAY)).unwrap();
+        assert_eq!(s.customer, vec![0]);
+        assert_eq!(s.frequency, vec![0.0]);
+        assert_eq!(s.t, vec![10.0]);
+    }
+
+    #[test]
+    fn include_first_and_multiplier() {
+        let codes = [0, 0];
+        let times = [0, 14 * DAY];
+        let values = [4.0, 6.0];
+        let mut o = opts(Freq::Day, 21 * DAY);
+        o.include_first_transaction = true;
+        o.freq_multiplier = 7.0;
+        let s = summarize(&codes, 1, &times, Some(&values), &o).unwrap();
+        assert_eq!(s.frequency, vec![2.0]);
+        assert_eq!(s.recency, vec![2.0]);
+        assert_eq!(s.t, vec![3.0]);
+        assert_eq!(s.monetary_value, vec![5.0]);
+    }
+
+    #[test]
+    fn months_use_numpy_average_month_length() {
+        let codes = [0, 0];
+        let times = [day_of(2020, 1, 15), day_of(2020, 3, 2)];
+        let s = summarize(&codes, 1, &times, None, &opts(Freq::Month, day_of(2020, 3, 31))).unwrap();
+        let days = (day_of(2020, 3, 1) - day_of(2020, 1, 1)) as f64 / DAY as f64;
+        assert!((s.recency[0] - days / 30.436875).abs() < 1e-12);
+    }
+
+    #[test]
+    fn bad_input_is_an_error_not_a_panic() {
+        assert!(summarize(&[0, 5], 2, &[0, 0], None, &opts(Freq::Day, 0)).is_err());
+        assert!(summarize(&[0], 1, &[0, 0], None, &opts(Freq::Day, 0)).is_err());
+        assert!(Freq::parse("Q").is_err());
+    }
+}
