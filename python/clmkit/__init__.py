@@ -10,6 +10,7 @@ from . import datasets
 from ._core import __version__, get_num_threads, set_num_threads
 from ._errors import ClmkitWarning, ConvergenceError
 from .btyd import BetaGeo, GammaGamma, ModifiedBetaGeo, NotFittedError
+from .clv import HoldoutEvaluation, customer_lifetime_value, evaluate_holdout, expected_value
 from .summary import calibration_and_holdout, summarize
 
 __all__ = [
@@ -17,4 +18,5 @@ __all__ = [
     "ClmkitWarning", "ConvergenceError",
     "summarize", "calibration_and_holdout",
     "BetaGeo", "ModifiedBetaGeo", "GammaGamma", "NotFittedError",
+    "customer_lifetime_value", "expected_value", "evaluate_holdout", "HoldoutEvaluation",
 ]

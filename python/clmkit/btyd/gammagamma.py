@@ -40,8 +40,8 @@ class GammaGamma(BTYDFitter):
     >>> gg = clmkit.GammaGamma().fit(data)
     >>> gg.params_.round(2).tolist()
     [6.25, 3.74, 15.45]
-    >>> gg.conditional_expected_spend(data["frequency"], data["monetary_value"]).head(3).round(2).tolist()
-    [24.65, 18.91, 35.17]
+    >>> gg.conditional_expected_spend(data["frequency"], data["monetary_value"]).head(3).round(4).tolist()
+    [24.6586, 18.9115, 35.171]
     """
 
     _core_name = "gammagamma"
