@@ -14,6 +14,9 @@ pub mod predict;
 pub mod saved;
 pub mod validate;
 
+use std::ops::Range;
+
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ClmError, Result};
@@ -21,6 +24,9 @@ use crate::linalg::inverse_spd;
 use crate::optimize::{minimize, norm, numerical_hessian, Objective, Options};
 use crate::parallel;
 pub use patterns::Patterns;
+
+/// Patterns per task of the parallel log-likelihood.
+const FIT_CHUNK: usize = 1024;
 
 /// Most parameters a model fitted here may have.
 pub const MAX_PARAMS: usize = 8;
@@ -49,6 +55,23 @@ pub trait Model: Sync {
     fn initial_params(&self, data: &Patterns) -> Vec<f64>;
     /// Log-likelihood of one pattern at natural parameters; adds d ll / d param to `grad`.
     fn loglik_grad(&self, params: &[f64], row: &[f64], grad: &mut [f64]) -> f64;
+
+    /// Adds the weighted log-likelihood of patterns `range` to `acc[0]` and its gradient to
+    /// `acc[1..]`. The default calls `loglik_grad` per pattern; models override it to reuse
+    /// terms that depend only on parameters, or on the frequency (patterns are sorted by
+    /// their first column, so equal frequencies are consecutive).
+    fn accumulate(&self, params: &[f64], data: &Patterns, range: Range<usize>, acc: &mut [f64]) {
+        let dim = params.len();
+        for i in range {
+            let mut g = [0.0; MAX_PARAMS];
+            let ll = self.loglik_grad(params, data.row(i), &mut g[..dim]);
+            let w = data.weights[i];
+            acc[0] += w * ll;
+            for (a, gj) in acc[1..].iter_mut().zip(&g[..dim]) {
+                *a += w * gj;
+            }
+        }
+    }
 }
 
 /// Hyperparameters of a fit.
@@ -102,18 +125,25 @@ struct LogObjective<'a, M: Model + ?Sized> {
 
 impl<M: Model + ?Sized> LogObjective<'_, M> {
     /// Total weighted log-likelihood and its gradient with respect to natural parameters.
+    /// Deterministic for any thread count: fixed chunks of patterns, each summed in order,
+    /// partial sums combined in order.
     fn total(&self, params: &[f64]) -> (f64, Vec<f64>) {
         let dim = params.len();
-        let sums = parallel::sum_vec(self.data.len(), dim + 1, |i, acc| {
-            let w = self.data.weights[i];
-            let mut g = [0.0; MAX_PARAMS];
-            let g = &mut g[..dim];
-            let ll = self.model.loglik_grad(params, self.data.row(i), g);
-            acc[0] += w * ll;
-            for (a, gj) in acc[1..].iter_mut().zip(g.iter()) {
-                *a += w * gj;
+        let n = self.data.len();
+        let partial: Vec<Vec<f64>> = (0..n.div_ceil(FIT_CHUNK))
+            .into_par_iter()
+            .map(|c| {
+                let mut acc = vec![0.0; dim + 1];
+                self.model.accumulate(params, self.data, c * FIT_CHUNK..((c + 1) * FIT_CHUNK).min(n), &mut acc);
+                acc
+            })
+            .collect();
+        let mut sums = vec![0.0; dim + 1];
+        for acc in &partial {
+            for (s, a) in sums.iter_mut().zip(acc) {
+                *s += a;
             }
-        });
+        }
         (sums[0], sums[1..].to_vec())
     }
 }
