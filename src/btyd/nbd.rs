@@ -74,15 +74,14 @@ pub fn expected_alive_purchases_many(s: f64, big_a: f64, ts: &[f64], a: f64, b: 
     Ok(())
 }
 
-/// Per-horizon state of the series: P(N = n) / exp(offset), the running sum, the index past
-/// which only underflowed terms remain, and the sum frozen when the series converged.
+/// Per-horizon state of the series: z, the mean of N, the index past which only underflowed
+/// terms remain, the scale exp(offset) of the terms and the sum once the series converged.
 struct Series {
     z: f64,
     mean: f64,
     last: f64,
     offset: f64,
     pmf: f64,
-    sum: f64,
     result: Option<f64>,
 }
 
@@ -102,15 +101,37 @@ impl Series {
         // underflows, the peak term would overflow) stay finite.
         let offset = s * (ln_a - (big_a + t).ln());
         let result = if t > 0.0 { None } else { Some(0.0) };
-        Ok(Series { z, mean, last, offset, pmf: 1.0, sum: 0.0, result })
+        Ok(Series { z, mean, last, offset, pmf: 1.0, result })
     }
 
     fn value(&self) -> f64 {
-        self.result.unwrap_or(self.sum) * self.offset.exp()
+        self.result.unwrap_or(0.0) * self.offset.exp()
     }
 }
 
+/// Horizons summed together in fixed-width arrays (the compiler vectorises the update).
+const LANES: usize = 16;
+
 fn sum_series(s: f64, a: f64, b: f64, series: &mut [Series]) {
+    for chunk in series.chunks_mut(LANES) {
+        match chunk.len() {
+            1 => sum_lanes::<1>(s, a, b, chunk),
+            2..=4 => sum_lanes::<4>(s, a, b, chunk),
+            5..=8 => sum_lanes::<8>(s, a, b, chunk),
+            9..=12 => sum_lanes::<12>(s, a, b, chunk),
+            _ => sum_lanes::<LANES>(s, a, b, chunk),
+        }
+    }
+}
+
+/// Sums up to `W` series in lock-step: S_n and the NB ratio are shared; every lane is
+/// updated each term (unused lanes have z = 0) and converged lanes keep a frozen result.
+fn sum_lanes<const W: usize>(s: f64, a: f64, b: f64, series: &mut [Series]) {
+    let (mut z, mut pmf, mut sum) = ([0.0; W], [0.0; W], [0.0; W]);
+    for (k, q) in series.iter().enumerate() {
+        z[k] = q.z;
+        pmf[k] = q.pmf;
+    }
     let (mut s_n, mut u) = (0.0, 1.0); // S_n and (b)_n / (a + b)_n
     let mut n = 0.0;
     let mut active = series.iter().filter(|q| q.result.is_none()).count();
@@ -123,30 +144,30 @@ fn sum_series(s: f64, a: f64, b: f64, series: &mut [Series]) {
         u *= (b + n) * (n + 1.0) * inv;
         n += 1.0;
         step += 1;
-        // Every series is updated (branch-free); converged ones keep their frozen result.
-        for q in series.iter_mut() {
-            q.pmf *= ratio * q.z;
-            q.sum += q.pmf * s_n;
+        for k in 0..W {
+            pmf[k] *= ratio * z[k];
+            sum[k] += pmf[k] * s_n;
         }
         if step % 4 != 0 {
             continue;
         }
-        for q in series.iter_mut() {
-            if q.pmf > 1e250 {
-                q.pmf *= 1e-250;
-                q.sum *= 1e-250;
+        for (k, q) in series.iter_mut().enumerate() {
+            if pmf[k] > 1e250 {
+                pmf[k] *= 1e-250;
+                sum[k] *= 1e-250;
                 q.offset += 250.0 * std::f64::consts::LN_10;
+                q.result = q.result.map(|r| r * 1e-250);
             }
             if q.result.is_some() {
                 continue;
             }
             // Past the mode the terms fall at least geometrically with ratio `bound`, so the
             // tail is below term * bound / (1 - bound).
-            let term = q.pmf * s_n;
-            let bound = q.z * (s + n) / n;
-            let converged = n > q.mean && bound < 1.0 && term * bound <= 1e-16 * q.sum * (1.0 - bound);
+            let term = pmf[k] * s_n;
+            let bound = z[k] * (s + n) / n;
+            let converged = n > q.mean && bound < 1.0 && term * bound <= 1e-16 * sum[k] * (1.0 - bound);
             if converged || (term == 0.0 && n > q.last) {
-                q.result = Some(q.sum);
+                q.result = Some(sum[k]);
                 active -= 1;
             }
         }
