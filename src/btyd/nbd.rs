@@ -148,7 +148,7 @@ fn sum_lanes<const W: usize>(s: f64, a: f64, b: f64, series: &mut [Series]) {
             pmf[k] *= ratio * z[k];
             sum[k] += pmf[k] * s_n;
         }
-        if step % 4 != 0 {
+        if !step.is_multiple_of(4) {
             continue;
         }
         for (k, q) in series.iter_mut().enumerate() {
