@@ -117,20 +117,21 @@ struct RankCut {
 }
 
 /// Equal-sized groups by rank, identical to
-/// `pd.qcut(pd.Series(x).rank(method="first"), bins, labels=False)`.
+/// `pd.qcut(pd.Series(x).rank(method="first"), bins, labels=False)` (pandas 3).
 ///
-/// Ranks are 1..n with ties broken by row order. qcut's inner edge k on the ranks is
-/// `1 + (n - 1) k / bins`, and a rank r lies above it iff `r > m_k` with
-/// `m_k = 1 + floor((n - 1) k / bins)` (exact integer arithmetic, which is what pandas' own
-/// rounding-up of the quantile levels achieves). So the rows above the edge are those whose
-/// (value, row) key is at least the key of sorted position `m_k`: no argsort is needed, only
-/// order statistics and counts.
+/// Ranks are 1..n with ties broken by row order, and a rank lies in bin k when it is above
+/// k of qcut's inner edges on the ranks. Those edges are reproduced to the bit (see
+/// `qcut_rank_edge`), and a rank r is above edge e iff `r > m = floor(e)`. So the rows above
+/// an edge are those whose (value, row) key is at least the key at sorted position m: no
+/// argsort is needed, only order statistics and counts.
 pub fn score_rank(values: &[f64], bins: usize, ascending: bool) -> Result<Vec<i8>> {
     check_bins(bins)?;
     check_finite("values", values)?;
     let n = values.len();
-    let cut_positions: Vec<usize> =
-        (1..bins).map(|k| 1 + (n.saturating_sub(1) * k) / bins).filter(|&m| m < n).collect();
+    let cut_positions: Vec<usize> = (1..bins)
+        .map(|k| qcut_rank_edge(n, k, bins).floor().max(0.0) as usize)
+        .filter(|&m| m < n)
+        .collect();
     let normalized = normalized_copy(values);
     let cut_values = order_statistics(&normalized, &cut_positions);
     let cuts: Vec<RankCut> = cut_positions
@@ -150,6 +151,22 @@ pub fn score_rank(values: &[f64], bins: usize, ascending: bool) -> Result<Vec<i8
             label(bin, bins, ascending)
         })
         .collect())
+}
+
+/// qcut's k-th inner edge on the ranks 1..n, computed as pandas 3 and numpy do: levels from
+/// `np.linspace(0, 1, bins + 1)` (`k * (1 / bins)`), nudged up one ulp where
+/// `bins * level != k`, then `np.quantile`'s linear rule on the sorted ranks. Exact integer
+/// arithmetic would differ from pandas whenever `(n - 1) k / bins` is a whole number that the
+/// floating-point level misses (e.g. n = 19, bins = 6, k = 5 gives 15.999999999999998).
+fn qcut_rank_edge(n: usize, k: usize, bins: usize) -> f64 {
+    let mut level = k as f64 * (1.0 / bins as f64);
+    if level * bins as f64 != k as f64 {
+        level = level.next_up();
+    }
+    let h = n.saturating_sub(1) as f64 * level;
+    let lo = h.floor();
+    let hi = (lo + 1.0).min(n.saturating_sub(1) as f64);
+    lerp(lo + 1.0, hi + 1.0, h - lo)
 }
 
 /// Row of the `j`-th (0-based) occurrence of `value`, found chunk-parallel.
@@ -188,8 +205,8 @@ mod tests {
         let mut out = vec![0i8; n];
         for (pos, &row) in order.iter().enumerate() {
             let rank = (pos + 1) as f64;
-            let edges = (1..bins).map(|k| 1.0 + (n - 1) as f64 * k as f64 / bins as f64);
-            out[row] = 1 + edges.filter(|&e| e < rank - 1e-9).count() as i8;
+            let edges = (1..bins).map(|k| qcut_rank_edge(n, k, bins));
+            out[row] = 1 + edges.filter(|&e| e < rank).count() as i8;
         }
         out
     }
@@ -202,6 +219,14 @@ mod tests {
                 assert_eq!(score_rank(&values, bins, true).unwrap(), brute_rank(&values, bins), "n={n} bins={bins}");
             }
         }
+    }
+
+    #[test]
+    fn rank_edges_round_like_pandas() {
+        // pd.qcut(pd.Series(range(1, 20)), 6, retbins=True)[1][5] == 15.999999999999998
+        assert_eq!(qcut_rank_edge(19, 5, 6), 15.999999999999998);
+        assert_eq!(qcut_rank_edge(19, 1, 6), 4.0);
+        assert_eq!(qcut_rank_edge(1, 1, 5), 1.0);
     }
 
     #[test]

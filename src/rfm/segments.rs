@@ -143,7 +143,7 @@ pub fn lookup(grid: &SegmentGrid, scores: [Option<&[f64]>; 3]) -> Result<Vec<i16
                 COLUMNS[d],
                 row,
                 col[row],
-                &format!("scores must be whole numbers in 1..={}", grid.bins),
+                &format!("scores must be whole numbers from 1 to {}", grid.bins),
             ));
         }
     }
