@@ -8,6 +8,7 @@ pub mod optimize;
 pub mod parallel;
 pub mod special;
 pub mod summary;
+pub mod survival;
 
 #[cfg(feature = "python")]
 mod python;
