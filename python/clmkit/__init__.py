@@ -10,9 +10,13 @@ from . import datasets
 from ._core import __version__, get_num_threads, set_num_threads
 from ._errors import ClmkitWarning, ConvergenceError
 from .summary import calibration_and_holdout, summarize
+from .survival import (CoxPH, KaplanMeier, NelsonAalen, WeibullAFT, brier_score, churn_dataset,
+                       churn_probability, concordance_index)
 
 __all__ = [
     "__version__", "datasets", "set_num_threads", "get_num_threads",
     "ClmkitWarning", "ConvergenceError",
     "summarize", "calibration_and_holdout",
+    "KaplanMeier", "NelsonAalen", "CoxPH", "WeibullAFT", "concordance_index", "brier_score",
+    "churn_dataset", "churn_probability",
 ]

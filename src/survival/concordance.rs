@@ -90,7 +90,7 @@ pub fn concordance_counts(durations: &[f64], scores: &[f64], events: &[f64]) -> 
     let mut tree = Fenwick::new(n);
     let mut inserted = 0u64;
     let mut c = ConcordanceCounts::default();
-    let mut query = |i: usize, tree: &Fenwick, inserted: u64, c: &mut ConcordanceCounts| {
+    let query = |i: usize, tree: &Fenwick, inserted: u64, c: &mut ConcordanceCounts| {
         let below = tree.prefix(ranks[i]);
         c.concordant += below;
         c.tied += tree.prefix(ranks[i] + 1) - below;
