@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _core
+from .._errors import ConvergenceError
 from .._frames import to_pandas
 from .._validation import (as_float_array, check_choice, check_int, check_positive_float,
                            check_rows, require_columns)
@@ -25,6 +26,20 @@ def _strata_codes(df: pd.DataFrame, strata: Sequence[str]) -> tuple[np.ndarray, 
         row = int(np.argmax(codes < 0))
         raise ValueError(f"strata: row {row} has a missing stratum value")
     return np.ascontiguousarray(codes, dtype=np.int64), pd.Index(uniques)
+
+
+# A coefficient beyond this many log-units per standard deviation of its covariate (a hazard
+# ratio of e^15 per SD) only arises when the likelihood keeps increasing towards infinity.
+_DIVERGENT_STD_COEF = 15.0
+
+
+def _check_finite_optimum(std_params: np.ndarray, covariates: Sequence[str]) -> None:
+    bad = [c for c, b in zip(covariates, std_params) if abs(b) > _DIVERGENT_STD_COEF]
+    if bad:
+        raise ConvergenceError(
+            f"the partial likelihood increases without bound along {bad} (monotone likelihood: "
+            "these covariates separate early from late events perfectly); their coefficients "
+            "are infinite. Fit with a penalizer (e.g. penalizer=0.01) or drop them")
 
 
 class CoxPH:
@@ -148,6 +163,7 @@ class CoxPH:
         raw = _core.cox_fit(xs, d, e, w, codes, self.ties, penalizer, l1,
                             check_int(self.max_iter, "max_iter", low=1))
         p = len(covariates)
+        _check_finite_optimum(raw["params"], covariates)
         names = pd.Index(covariates, name="covariate")
         params = raw["params"] / std
         cov = covariance_from_information(raw["information"].reshape(p, p)) / np.outer(std, std)
