@@ -9,6 +9,7 @@ pub mod parallel;
 pub mod rfm;
 pub mod special;
 pub mod summary;
+pub mod survival;
 
 #[cfg(feature = "python")]
 mod python;

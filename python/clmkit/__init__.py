@@ -12,6 +12,8 @@ from ._errors import ClmkitWarning, ConvergenceError
 from .rfm import RFMScorer, rfm_scores, score_quantiles
 from .segments import STANDARD_SCHEME, abc_classes, rfm_segments, segment_summary
 from .summary import calibration_and_holdout, summarize
+from .survival import (CoxPH, KaplanMeier, NelsonAalen, WeibullAFT, brier_score, churn_dataset,
+                       churn_probability, concordance_index)
 
 __all__ = [
     "__version__", "datasets", "set_num_threads", "get_num_threads",
@@ -19,4 +21,6 @@ __all__ = [
     "summarize", "calibration_and_holdout",
     "rfm_scores", "score_quantiles", "RFMScorer", "rfm_segments", "segment_summary",
     "abc_classes", "STANDARD_SCHEME",
+    "KaplanMeier", "NelsonAalen", "CoxPH", "WeibullAFT", "concordance_index", "brier_score",
+    "churn_dataset", "churn_probability",
 ]

@@ -12,6 +12,7 @@ use crate::parallel;
 
 mod rfm;
 mod summary;
+mod survival;
 
 create_exception!(clmkit._core, ConvergenceError, PyRuntimeError, "A model fit did not converge.");
 
@@ -75,5 +76,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_panic_for_test, m)?)?;
     rfm::register(m)?;
     summary::register(m)?;
+    survival::register(m)?;
     Ok(())
 }
