@@ -7,6 +7,7 @@ pub mod linalg;
 pub mod optimize;
 pub mod parallel;
 pub mod special;
+pub mod stages;
 pub mod summary;
 
 #[cfg(feature = "python")]

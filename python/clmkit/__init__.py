@@ -10,9 +10,18 @@ from . import datasets
 from ._core import __version__, get_num_threads, set_num_threads
 from ._errors import ClmkitWarning, ConvergenceError
 from .summary import calibration_and_holdout, summarize
+from .stages import (StageScheme, assign_stages, early_warning, forecast_stages, stage_history,
+                     steady_state, transition_matrix)
+from .cohorts import cohort_retention, retention_rate
+from .value_formulas import (composite_value, ltv_to_cac, payback_period, purchase_value,
+                             retention_clv)
 
 __all__ = [
     "__version__", "datasets", "set_num_threads", "get_num_threads",
     "ClmkitWarning", "ConvergenceError",
     "summarize", "calibration_and_holdout",
+    "StageScheme", "assign_stages", "stage_history", "transition_matrix", "forecast_stages",
+    "steady_state", "early_warning",
+    "cohort_retention", "retention_rate",
+    "purchase_value", "composite_value", "retention_clv", "ltv_to_cac", "payback_period",
 ]
