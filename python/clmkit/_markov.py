@@ -60,8 +60,11 @@ def transition_matrix(history: pd.DataFrame, normalize: bool = True) -> pd.DataF
     cust, snap, stage_col = history_columns(history)
     h = history.sort_values([cust, snap], kind="stable")
     stage = pd.Categorical(h[stage_col])
-    present = [c for c in stage.categories if (stage == c).any()]
-    codes = pd.Categorical(stage, categories=present).codes.astype(np.int64)
+    raw = stage.codes.astype(np.int64)
+    used = np.bincount(raw[raw >= 0], minlength=len(stage.categories)) > 0
+    present = list(stage.categories[used])
+    lut = np.r_[np.cumsum(used) - 1, -1]  # category code -> state index; -1 stays missing
+    codes = np.where(raw >= 0, lut[raw], -1)
     snap_pos = np.searchsorted(np.sort(h[snap].unique()), h[snap].to_numpy())
     ids = pd.factorize(h[cust])[0]
     pair = (ids[1:] == ids[:-1]) & (snap_pos[1:] == snap_pos[:-1] + 1) \

@@ -10,7 +10,7 @@ import pandas as pd
 from . import _core
 from ._stage_scheme import StageScheme
 from ._units import TimeUnit, normalize_freq
-from ._validation import as_float_array, check_rows
+from ._validation import as_float_array, check_rows, invalid_value_error
 from .summary import _end_ns, _extract_columns, _factorize_ids, _timestamp, _to_datetime_ns
 
 __all__ = ["stage_history"]
@@ -137,16 +137,19 @@ def _snapshot_ns(snapshots, times_ns, datetime_format, tz, observation_period_en
     if len(snapshots) == 0:
         raise ValueError("snapshots: give at least one date")
     ns = np.array([_end_ns(s, times_ns, datetime_format, tz) for s in snapshots], dtype=np.int64)
-    if len(ns) > 1:
-        check_rows(np.r_[False, np.diff(ns) <= 0], "snapshots", np.array(list(snapshots), dtype=object),
-                   "snapshots must be strictly increasing")
     first = int(times_ns.min())
     end = _end_ns(observation_period_end, times_ns, datetime_format, tz)
-    first_day = first - first % 86_400_000_000_000
-    check_rows(ns < first_day, "snapshots", np.array(list(snapshots), dtype=object),
-               f"before the first transaction ({_timestamp(first, tz)})")
-    check_rows(ns > end, "snapshots", np.array(list(snapshots), dtype=object),
-               f"after observation_period_end ({_timestamp(end, tz)})")
+    checks = [
+        (np.r_[False, np.diff(ns) <= 0], "snapshots must be strictly increasing"),
+        (ns < first - first % 86_400_000_000_000,
+         f"before the first transaction ({_timestamp(first, tz)})"),
+        (ns > end, f"after observation_period_end ({_timestamp(end, tz)}); pass a later "
+                   "observation_period_end to look past the last transaction"),
+    ]
+    for mask, reason in checks:
+        if mask.any():
+            row = int(np.argmax(mask))
+            raise invalid_value_error("snapshots", row, list(snapshots)[row], reason)
     return ns
 
 

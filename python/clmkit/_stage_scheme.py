@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core
-from ._units import TimeUnit, to_units
+from ._units import TimeUnit, time_unit_of, to_units
 
 __all__ = ["StageScheme", "STAGES", "ZH_LABELS", "DEFAULT_MULTIPLES"]
 
@@ -142,11 +142,15 @@ class StageScheme:
     def resolve(self, summary: pd.DataFrame, unit: Optional[TimeUnit] = None) -> "StageScheme":
         """Returns a copy with every window a number in the summary's time unit.
 
+        ``unit`` defaults to the unit recorded on the summary (``attrs["clmkit"]``); it is
+        needed only for windows given as strings such as ``"90D"``.
+
         Raises
         ------
         ValueError
             When a default is needed but the summary has no repeat buyer.
         """
+        unit = unit if unit is not None else time_unit_of(summary)
         values: dict[str, float] = {}
         m = None
         for name in ("new_window", "maturity_window", "churn_window", "median_ipt"):

@@ -73,7 +73,7 @@ def assign_stages(
     >>> list(stages.cat.categories)
     ['prospect', 'new', 'growing', 'mature', 'at_risk', 'churned', 'reactivated']
     >>> clmkit.assign_stages(s, return_reason=True).iloc[0]["reason"]
-    'churned: inactivity > churn_window'
+    'mature: tenure >= maturity_window, buying on cadence'
     """
     for col in ("frequency", "recency", "T"):
         require_columns(list(summary.columns), {"summary column": col})

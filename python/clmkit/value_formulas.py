@@ -22,7 +22,7 @@ def _arr(x: Any, name: str, **kw: Any) -> np.ndarray:
 
 
 def _out(result: np.ndarray, *inputs: Any) -> Union[float, np.ndarray]:
-    return float(result) if all(np.ndim(x) == 0 for x in inputs) else result
+    return float(np.asarray(result).reshape(-1)[0]) if all(np.ndim(x) == 0 for x in inputs) else result
 
 
 def _broadcast(**arrays: np.ndarray) -> list[np.ndarray]:
