@@ -98,17 +98,22 @@ def stage_history(
     snaps_ns = _snapshot_ns(snapshots, times_ns, datetime_format, tz, observation_period_end)
     raw = _core.snapshot_summary_codes(codes, len(uniques), times_ns, snaps_ns, freq, mult)
     unit = TimeUnit(freq, mult)
-    rows = pd.DataFrame({k: raw[k] for k in ("frequency", "recency", "T", "n_periods",
-                                             "gap_before_last")})
-    rows["inactivity"] = rows["T"] - rows["recency"]
-    last = rows[raw["snapshot"] == len(snaps_ns) - 1]
-    scheme = _scheme(scheme).resolve(last, unit)
-    pa = _model_p_alive(model, rows, unit)
+    scheme = _scheme(scheme)
+    if not scheme.is_resolved:
+        at_last = raw["snapshot"] == len(snaps_ns) - 1
+        scheme = scheme.resolve(pd.DataFrame({k: raw[k][at_last] for k in
+                                              ("frequency", "recency", "n_periods")}), unit)
+    pa = _model_p_alive(model, raw, unit)
     snap_times = _timestamps(snaps_ns, tz)
-    frame = rows.assign(snapshot=snap_times.take(raw["snapshot"]))
-    if pa is not None:
-        frame["p_alive"] = pa
-    custom = _custom_codes(scheme, frame)
+    custom = None
+    if scheme.add:  # the rules see the snapshot summary, as assign_stages' rules do
+        frame = pd.DataFrame({k: raw[k] for k in ("frequency", "recency", "T", "n_periods",
+                                                  "gap_before_last")})
+        frame["inactivity"] = frame["T"] - frame["recency"]
+        frame["snapshot"] = snap_times.take(raw["snapshot"])
+        if pa is not None:
+            frame["p_alive"] = pa
+        custom = _custom_codes(scheme, frame)
     cust_codes, snap_codes = raw["customer"], raw["snapshot"]
     cols = {"repeats": raw["frequency"], "recency": raw["recency"], "T": raw["T"],
             "gap": raw["gap_before_last"]}
@@ -158,7 +163,7 @@ def _timestamps(ns: np.ndarray, tz: Any) -> pd.DatetimeIndex:
     return idx.tz_localize("UTC").tz_convert(tz) if tz is not None else idx
 
 
-def _model_p_alive(model: Any, rows: pd.DataFrame, unit: TimeUnit) -> Optional[np.ndarray]:
+def _model_p_alive(model: Any, rows: dict, unit: TimeUnit) -> Optional[np.ndarray]:
     if model is None:
         return None
     if not callable(getattr(model, "p_alive", None)):
@@ -168,10 +173,11 @@ def _model_p_alive(model: Any, rows: pd.DataFrame, unit: TimeUnit) -> Optional[n
     if isinstance(model_unit, TimeUnit) and model_unit != unit:
         raise ValueError(f"model was fitted in time unit {model_unit} but the history uses "
                          f"{unit}; pass freq/freq_multiplier matching the model")
-    pa = as_float_array(model.p_alive(rows["frequency"].to_numpy(), rows["recency"].to_numpy(),
-                                      rows["T"].to_numpy()), "model.p_alive(...)")
-    if len(pa) != len(rows):
-        raise ValueError(f"model.p_alive returned {len(pa)} values for {len(rows)} rows")
+    n = len(rows["T"])
+    pa = as_float_array(model.p_alive(rows["frequency"], rows["recency"], rows["T"]),
+                        "model.p_alive(...)")
+    if len(pa) != n:
+        raise ValueError(f"model.p_alive returned {len(pa)} values for {n} rows")
     check_rows((pa < 0) | (pa > 1), "model.p_alive(...)", pa, "must be in [0, 1]")
     return pa
 
@@ -191,7 +197,8 @@ def _with_prospects(customers, uniques, cust_codes, snap_codes, n_snaps, cols, p
     pad = np.full(len(p_cust), np.nan)
     cols = {k: np.concatenate([v, pad])[order] for k, v in cols.items()}
     pa = None if pa is None else np.concatenate([pa, pad])[order]
-    custom = np.concatenate([custom, np.full(len(p_cust), -1, dtype=np.int32)])[order]
+    if custom is not None:
+        custom = np.concatenate([custom, np.full(len(p_cust), -1, dtype=np.int32)])[order]
     cust = np.r_[cust_codes, p_cust][order]
     snap = np.r_[snap_codes, p_snap][order]
     # Customers seen only in `customers` have the highest codes, so they come last.

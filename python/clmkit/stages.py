@@ -100,7 +100,8 @@ def assign_stages(
             pad = np.full(len(extra), np.nan)
             cols = {k: np.concatenate([v, pad]) for k, v in cols.items()}
             pa = None if pa is None else np.concatenate([pa, pad])
-            custom = np.concatenate([custom, np.full(len(extra), -1, dtype=np.int32)])
+            if custom is not None:
+                custom = np.concatenate([custom, np.full(len(extra), -1, dtype=np.int32)])
     codes, reasons = _run_rules(cols, pa, custom, scheme)
     return _result(codes, reasons, scheme, index, return_reason)
 
@@ -127,8 +128,10 @@ def _summary_arrays(summary: pd.DataFrame) -> dict[str, np.ndarray]:
     return {"repeats": repeats, "recency": recency, "T": t, "gap": gap}
 
 
-def _custom_codes(scheme: StageScheme, frame: pd.DataFrame) -> np.ndarray:
-    """Index of the first added rule that fires per row (-1: none)."""
+def _custom_codes(scheme: StageScheme, frame: pd.DataFrame) -> Optional[np.ndarray]:
+    """Index of the first added rule that fires per row (-1: none); None without rules."""
+    if not scheme.add:
+        return None
     out = np.full(len(frame), -1, dtype=np.int32)
     for k, (name, rule) in enumerate(scheme.add):
         try:
@@ -146,7 +149,7 @@ def _custom_codes(scheme: StageScheme, frame: pd.DataFrame) -> np.ndarray:
 def _run_rules(cols, pa, custom, scheme: StageScheme) -> tuple[np.ndarray, np.ndarray]:
     return _core.assign_stage_codes(
         cols["repeats"], cols["recency"], cols["T"], cols["gap"], pa,
-        custom if (custom >= 0).any() else None,
+        custom if custom is not None and (custom >= 0).any() else None,
         scheme.new_window, scheme.maturity_window, scheme.churn_window, scheme.at_risk_factor,
         scheme.median_ipt, scheme.at_risk_p, scheme.churn_p, bool(scheme.p_alive_for_one_time),
         scheme.enabled())
@@ -165,16 +168,25 @@ def _stage_categories(scheme: StageScheme) -> tuple[np.ndarray, list[str]]:
         if label not in categories:
             categories.append(label)
         lut.append(categories.index(label))
-    return np.array(lut + [-1], dtype=np.int64), categories
+    return np.array(lut + [-1], dtype=np.int8 if len(lut) < 127 else np.int32), categories
+
+
+def _from_codes(codes: np.ndarray, categories: list, ordered: bool) -> pd.Categorical:
+    """Categorical from kernel codes, valid by construction (skip pandas' re-check when it can)."""
+    try:
+        return pd.Categorical.from_codes(codes, categories=categories, ordered=ordered, validate=False)
+    except TypeError:  # pandas < 2.1 has no `validate`
+        return pd.Categorical.from_codes(codes, categories=categories, ordered=ordered)
 
 
 def _result(codes, reasons, scheme, index, return_reason, name="stage"):
     lut, categories = _stage_categories(scheme)
-    stage = pd.Categorical.from_codes(lut[codes], categories=categories, ordered=True)
+    stage = _from_codes(lut[codes], categories, ordered=True)
     stage_s = pd.Series(stage, index=index, name=name)
     if not return_reason:
         return stage_s
-    reason = pd.Categorical.from_codes(reasons, categories=scheme.reasons())
+    names = scheme.reasons()
+    reason = _from_codes(reasons.astype(np.int8 if len(names) < 127 else np.int32), names, False)
     return pd.DataFrame({"stage": stage, "reason": reason}, index=index)
 
 

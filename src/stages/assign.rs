@@ -139,27 +139,32 @@ impl StageInputs<'_> {
             lengths.push(("custom rules", c.len()));
         }
         check_same_length(&lengths)?;
-        for i in 0..n {
-            if self.t[i].is_nan() {
-                continue;
-            }
-            let ok = |v: f64| v.is_finite() && v >= 0.0;
-            if !ok(self.t[i]) {
-                return Err(ClmError::invalid_value("T", i, self.t[i], "must be finite and >= 0"));
-            }
-            if !ok(self.recency[i]) || self.recency[i] > self.t[i] {
-                return Err(ClmError::invalid_value("recency", i, self.recency[i], "must be in [0, T]"));
-            }
-            if !ok(self.repeats[i]) {
-                return Err(ClmError::invalid_value("frequency", i, self.repeats[i], "must be finite and >= 0"));
-            }
-            if let Some(p) = self.p_alive {
-                if !(p[i] >= 0.0 && p[i] <= 1.0) {
-                    return Err(ClmError::invalid_value("p_alive", i, p[i], "must be in [0, 1]"));
-                }
-            }
+        // Parallel scan; `position_first` returns the lowest bad row whatever the thread count.
+        match (0..n).into_par_iter().with_min_len(4096).position_first(|i| self.row_error(i).is_some()) {
+            Some(row) => Err(self.row_error(row).unwrap_or_else(|| ClmError::InvalidArgument(format!("row {row}: inconsistent check")))),
+            None => Ok(n),
         }
-        Ok(n)
+    }
+
+    fn row_error(&self, i: usize) -> Option<ClmError> {
+        let t = self.t[i];
+        if t.is_nan() {
+            return None;
+        }
+        let ok = |v: f64| v.is_finite() && v >= 0.0;
+        if !ok(t) {
+            return Some(ClmError::invalid_value("T", i, t, "must be finite and >= 0"));
+        }
+        if !ok(self.recency[i]) || self.recency[i] > t {
+            return Some(ClmError::invalid_value("recency", i, self.recency[i], "must be in [0, T]"));
+        }
+        if !ok(self.repeats[i]) {
+            return Some(ClmError::invalid_value("frequency", i, self.repeats[i], "must be finite and >= 0"));
+        }
+        match self.p_alive {
+            Some(p) if !(p[i] >= 0.0 && p[i] <= 1.0) => Some(ClmError::invalid_value("p_alive", i, p[i], "must be in [0, 1]")),
+            _ => None,
+        }
     }
 }
 
@@ -167,12 +172,15 @@ impl StageInputs<'_> {
 pub fn assign_stages(inputs: &StageInputs, params: &StageParams) -> Result<(Vec<i32>, Vec<i32>)> {
     params.validate()?;
     let n = inputs.validate()?;
-    let pairs: Vec<(i32, i32)> = (0..n)
-        .into_par_iter()
+    let mut stages = vec![0i32; n];
+    let mut reasons = vec![0i32; n];
+    stages
+        .par_iter_mut()
+        .zip(reasons.par_iter_mut())
+        .enumerate()
         .with_min_len(4096)
-        .map(|i| assign_one(inputs, params, i))
-        .collect();
-    Ok(pairs.into_iter().unzip())
+        .for_each(|(i, (s, r))| (*s, *r) = assign_one(inputs, params, i));
+    Ok((stages, reasons))
 }
 
 fn assign_one(x: &StageInputs, p: &StageParams, i: usize) -> (i32, i32) {
