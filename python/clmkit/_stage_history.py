@@ -101,14 +101,14 @@ def stage_history(
     scheme = _scheme(scheme)
     if not scheme.is_resolved:
         at_last = raw["snapshot"] == len(snaps_ns) - 1
-        scheme = scheme.resolve(pd.DataFrame({k: raw[k][at_last] for k in
-                                              ("frequency", "recency", "n_periods")}), unit)
+        scheme = scheme.resolve(pd.DataFrame({"frequency": raw["frequency"][at_last],
+                                              "recency": raw["recency"][at_last]}), unit)
     pa = _model_p_alive(model, raw, unit)
     snap_times = _timestamps(snaps_ns, tz)
     custom = None
     if scheme.add:  # the rules see the snapshot summary, as assign_stages' rules do
-        frame = pd.DataFrame({k: raw[k] for k in ("frequency", "recency", "T", "n_periods",
-                                                  "gap_before_last")})
+        frame = pd.DataFrame({k: raw[k] for k in ("frequency", "recency", "T", "gap_before_last")})
+        frame["n_periods"] = frame["frequency"] + 1.0
         frame["inactivity"] = frame["T"] - frame["recency"]
         frame["snapshot"] = snap_times.take(raw["snapshot"])
         if pa is not None:

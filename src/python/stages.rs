@@ -86,7 +86,6 @@ fn snapshot_summary_codes<'py>(
     out.set_item("recency", r.recency.into_pyarray(py))?;
     out.set_item("T", r.t.into_pyarray(py))?;
     out.set_item("gap_before_last", r.gap_before_last.into_pyarray(py))?;
-    out.set_item("n_periods", r.n_periods.into_pyarray(py))?;
     Ok(out)
 }
 

@@ -15,27 +15,51 @@ use crate::summary::Freq;
 const CUSTOMERS_PER_TASK: usize = 2048;
 
 /// Long table sorted by (customer, snapshot); only rows with a purchase by the snapshot.
+/// (`n_periods` is `frequency + 1`.)
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SnapshotRows {
     pub customer: Vec<i64>,
     /// Position of the snapshot in the caller's list.
-    pub snapshot: Vec<i64>,
+    pub snapshot: Vec<i32>,
     pub frequency: Vec<f64>,
     pub recency: Vec<f64>,
     pub t: Vec<f64>,
     pub gap_before_last: Vec<f64>,
-    pub n_periods: Vec<f64>,
 }
 
-impl SnapshotRows {
-    fn append(&mut self, other: SnapshotRows) {
-        self.customer.extend(other.customer);
-        self.snapshot.extend(other.snapshot);
-        self.frequency.extend(other.frequency);
-        self.recency.extend(other.recency);
-        self.t.extend(other.t);
-        self.gap_before_last.extend(other.gap_before_last);
-        self.n_periods.extend(other.n_periods);
+/// Disjoint mutable windows on the output columns, so tasks fill them in parallel.
+struct RowsMut<'a> {
+    customer: &'a mut [i64],
+    snapshot: &'a mut [i32],
+    frequency: &'a mut [f64],
+    recency: &'a mut [f64],
+    t: &'a mut [f64],
+    gap_before_last: &'a mut [f64],
+}
+
+impl<'a> RowsMut<'a> {
+    fn of(rows: &'a mut SnapshotRows) -> Self {
+        RowsMut {
+            customer: &mut rows.customer,
+            snapshot: &mut rows.snapshot,
+            frequency: &mut rows.frequency,
+            recency: &mut rows.recency,
+            t: &mut rows.t,
+            gap_before_last: &mut rows.gap_before_last,
+        }
+    }
+
+    fn split_at(self, k: usize) -> (Self, Self) {
+        let (c0, c1) = self.customer.split_at_mut(k);
+        let (s0, s1) = self.snapshot.split_at_mut(k);
+        let (f0, f1) = self.frequency.split_at_mut(k);
+        let (r0, r1) = self.recency.split_at_mut(k);
+        let (t0, t1) = self.t.split_at_mut(k);
+        let (g0, g1) = self.gap_before_last.split_at_mut(k);
+        (
+            RowsMut { customer: c0, snapshot: s0, frequency: f0, recency: r0, t: t0, gap_before_last: g0 },
+            RowsMut { customer: c1, snapshot: s1, frequency: f1, recency: r1, t: t1, gap_before_last: g1 },
+        )
     }
 }
 
@@ -61,6 +85,9 @@ pub fn snapshot_summaries(
     if let Some(i) = snapshots_ns.windows(2).position(|w| w[1] <= w[0]) {
         return Err(ClmError::invalid_value("snapshots", i + 1, snapshots_ns[i + 1], "snapshots must be strictly increasing"));
     }
+    if snapshots_ns.len() > i32::MAX as usize {
+        return Err(ClmError::InvalidArgument("too many snapshots".into()));
+    }
     let ends: Vec<i64> = snapshots_ns.iter().map(|&s| freq.period_start(s)).collect();
     let mut pairs: Vec<(i64, i64)> = codes
         .par_iter()
@@ -71,25 +98,40 @@ pub fn snapshot_summaries(
     pairs.par_sort_unstable();
     pairs.dedup();
     let starts = customer_starts(&pairs);
-    let scale = 1.0 / (freq.unit_ns() * freq_multiplier);
     let n_groups = starts.len().saturating_sub(1);
-
-    let parts: Vec<SnapshotRows> = (0..n_groups.div_ceil(CUSTOMERS_PER_TASK))
+    let n_tasks = n_groups.div_ceil(CUSTOMERS_PER_TASK);
+    // Rows per task (a customer has one row per snapshot from its first period on), so
+    // every task writes its own window of the preallocated output.
+    let task_rows: Vec<usize> = (0..n_tasks)
         .into_par_iter()
         .map(|task| {
-            let mut rows = SnapshotRows::default();
-            let last = ((task + 1) * CUSTOMERS_PER_TASK).min(n_groups);
-            for g in task * CUSTOMERS_PER_TASK..last {
-                let group = &pairs[starts[g]..starts[g + 1]];
-                walk_customer(group, &ends, scale, &mut rows);
-            }
-            rows
+            let groups = task * CUSTOMERS_PER_TASK..((task + 1) * CUSTOMERS_PER_TASK).min(n_groups);
+            groups.map(|g| ends.len() - ends.partition_point(|&e| e < pairs[starts[g]].1)).sum()
         })
         .collect();
-    let mut out = SnapshotRows::default();
-    for part in parts {
-        out.append(part);
+    let total: usize = task_rows.iter().sum();
+    let mut out = SnapshotRows {
+        customer: vec![0; total],
+        snapshot: vec![0; total],
+        frequency: vec![0.0; total],
+        recency: vec![0.0; total],
+        t: vec![0.0; total],
+        gap_before_last: vec![0.0; total],
+    };
+    let mut windows = Vec::with_capacity(n_tasks);
+    let mut rest = RowsMut::of(&mut out);
+    for &k in &task_rows {
+        let (head, tail) = rest.split_at(k);
+        windows.push(head);
+        rest = tail;
     }
+    let scale = 1.0 / (freq.unit_ns() * freq_multiplier);
+    windows.into_par_iter().enumerate().for_each(|(task, mut w)| {
+        let mut at = 0usize;
+        for g in task * CUSTOMERS_PER_TASK..((task + 1) * CUSTOMERS_PER_TASK).min(n_groups) {
+            at = walk_customer(&pairs[starts[g]..starts[g + 1]], &ends, scale, &mut w, at);
+        }
+    });
     Ok(out)
 }
 
@@ -105,9 +147,10 @@ fn customer_starts(pairs: &[(i64, i64)]) -> Vec<usize> {
     starts
 }
 
-/// Emits one row per snapshot at or after the customer's first period; `group` holds the
-/// customer's distinct periods in ascending order.
-fn walk_customer(group: &[(i64, i64)], ends: &[i64], scale: f64, rows: &mut SnapshotRows) {
+/// Writes one row per snapshot at or after the customer's first period, from row `at` of
+/// `w`, and returns the next free row; `group` holds the customer's distinct periods in
+/// ascending order.
+fn walk_customer(group: &[(i64, i64)], ends: &[i64], scale: f64, w: &mut RowsMut, mut at: usize) -> usize {
     let first = group[0].1;
     let mut seen = 0usize; // periods <= current end
     for (s, &end) in ends.iter().enumerate() {
@@ -118,14 +161,15 @@ fn walk_customer(group: &[(i64, i64)], ends: &[i64], scale: f64, rows: &mut Snap
             continue;
         }
         let last = group[seen - 1].1;
-        rows.customer.push(group[0].0);
-        rows.snapshot.push(s as i64);
-        rows.frequency.push((seen - 1) as f64);
-        rows.recency.push((last - first) as f64 * scale);
-        rows.t.push((end - first) as f64 * scale);
-        rows.gap_before_last.push(if seen > 1 { (last - group[seen - 2].1) as f64 * scale } else { f64::NAN });
-        rows.n_periods.push(seen as f64);
+        w.customer[at] = group[0].0;
+        w.snapshot[at] = s as i32;
+        w.frequency[at] = (seen - 1) as f64;
+        w.recency[at] = (last - first) as f64 * scale;
+        w.t[at] = (end - first) as f64 * scale;
+        w.gap_before_last[at] = if seen > 1 { (last - group[seen - 2].1) as f64 * scale } else { f64::NAN };
+        at += 1;
     }
+    at
 }
 
 #[cfg(test)]
@@ -153,14 +197,14 @@ mod tests {
             for (s, &snap) in snaps.iter().enumerate() {
                 let opts = SummaryOptions { freq, freq_multiplier: 1.5, include_first_transaction: false, observation_end_ns: snap };
                 let want = summarize(&codes, 40, &times, None, &opts).unwrap();
-                let idx: Vec<usize> = (0..rows.customer.len()).filter(|&i| rows.snapshot[i] == s as i64).collect();
+                let idx: Vec<usize> = (0..rows.customer.len()).filter(|&i| rows.snapshot[i] == s as i32).collect();
                 let got: Vec<i64> = idx.iter().map(|&i| rows.customer[i]).collect();
                 assert_eq!(got, want.customer);
                 for (k, &i) in idx.iter().enumerate() {
                     assert_eq!(rows.frequency[i], want.frequency[k]);
                     assert_eq!(rows.recency[i], want.recency[k]);
                     assert_eq!(rows.t[i], want.t[k]);
-                    assert_eq!(rows.n_periods[i], want.n_periods[k]);
+                    assert_eq!(rows.frequency[i] + 1.0, want.n_periods[k]);
                     assert_eq!(rows.gap_before_last[i].to_bits(), want.gap_before_last[k].to_bits());
                 }
             }
