@@ -184,9 +184,9 @@ def _model_p_alive(model: Any, rows: dict, unit: TimeUnit) -> Optional[np.ndarra
 
 def _with_prospects(customers, uniques, cust_codes, snap_codes, n_snaps, cols, pa, custom):
     """Adds prospect rows for listed customers at snapshots before their first purchase."""
-    listed = pd.Index(pd.unique(np.asarray(list(customers), dtype=object)))
-    extra = listed.difference(uniques, sort=False) if len(uniques) else listed
-    all_ids = uniques.append(extra.astype(uniques.dtype, copy=False)) if len(extra) else uniques
+    listed = pd.Index(list(customers)).unique()
+    extra = listed[~listed.isin(uniques)]
+    all_ids = uniques.append(extra) if len(extra) else uniques
     first = np.full(len(all_ids), n_snaps, dtype=np.int64)
     np.minimum.at(first, cust_codes, snap_codes)
     listed_codes = all_ids.get_indexer(listed)

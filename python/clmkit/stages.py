@@ -92,11 +92,10 @@ def assign_stages(
     custom = _custom_codes(scheme, frame)
     index = summary.index
     if customers is not None:
-        extra = pd.Index(pd.unique(np.asarray(list(customers), dtype=object)))
-        extra = extra.difference(index, sort=False) if len(index) else extra
+        extra = pd.Index(list(customers)).unique()
+        extra = extra[~extra.isin(index)]
         if len(extra):
-            index = index.append(extra.astype(index.dtype, copy=False)
-                                 if len(index) else extra)
+            index = index.append(extra)
             pad = np.full(len(extra), np.nan)
             cols = {k: np.concatenate([v, pad]) for k, v in cols.items()}
             pa = None if pa is None else np.concatenate([pa, pad])

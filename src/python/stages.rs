@@ -8,6 +8,9 @@ use super::{run, to_pyerr};
 use crate::stages::{assign_stages, snapshot_summaries, StageInputs, StageParams, REASON_NAMES, STAGE_NAMES};
 use crate::summary::Freq;
 
+/// Stage codes and reason codes.
+type CodePair<'py> = (Bound<'py, PyArray1<i32>>, Bound<'py, PyArray1<i32>>);
+
 /// Stage and reason codes (int32) for every row; `T` NaN marks a prospect, `custom` holds the
 /// index of the first custom rule that fired (-1: none). See `crate::stages::assign`.
 #[pyfunction]
@@ -31,7 +34,7 @@ fn assign_stage_codes<'py>(
     churn_p: f64,
     p_alive_for_one_time: bool,
     enabled: [bool; 7],
-) -> PyResult<(Bound<'py, PyArray1<i32>>, Bound<'py, PyArray1<i32>>)> {
+) -> PyResult<CodePair<'py>> {
     let params = StageParams {
         new_window,
         maturity_window,

@@ -4,8 +4,8 @@
 //! 1. `prospect`    — known customer without a purchase (T is NaN);
 //! 2. custom rules  — user-added stages, in the order given;
 //! 3. `churned`     — P(alive) < churn_p, else inactivity > churn_window;
-//! 4. `at_risk`     — P(alive) < at_risk_p, else inactivity > at_risk_factor x the customer's
-//!                    mean inter-purchase time (population median for one-period buyers);
+//! 4. `at_risk`     — P(alive) < at_risk_p, else inactivity > at_risk_factor x the
+//!    customer's mean inter-purchase time (population median for one-period buyers);
 //! 5. `reactivated` — the gap before the last purchase exceeded churn_window;
 //! 6. `new`         — first purchase within new_window, or a single-period buyer not overdue;
 //! 7. `growing`     — repeat buyer with tenure (T) below maturity_window;
