@@ -14,6 +14,11 @@ from .segments import STANDARD_SCHEME, abc_classes, rfm_segments, segment_summar
 from .summary import calibration_and_holdout, summarize
 from .survival import (CoxPH, KaplanMeier, NelsonAalen, WeibullAFT, brier_score, churn_dataset,
                        churn_probability, concordance_index)
+from .stages import (StageScheme, assign_stages, early_warning, forecast_stages, stage_history,
+                     steady_state, transition_matrix)
+from .cohorts import cohort_retention, retention_rate
+from .value_formulas import (composite_value, ltv_to_cac, payback_period, purchase_value,
+                             retention_clv)
 
 __all__ = [
     "__version__", "datasets", "set_num_threads", "get_num_threads",
@@ -23,4 +28,8 @@ __all__ = [
     "abc_classes", "STANDARD_SCHEME",
     "KaplanMeier", "NelsonAalen", "CoxPH", "WeibullAFT", "concordance_index", "brier_score",
     "churn_dataset", "churn_probability",
+    "StageScheme", "assign_stages", "stage_history", "transition_matrix", "forecast_stages",
+    "steady_state", "early_warning",
+    "cohort_retention", "retention_rate",
+    "purchase_value", "composite_value", "retention_clv", "ltv_to_cac", "payback_period",
 ]

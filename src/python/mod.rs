@@ -11,6 +11,7 @@ use crate::error::ClmError;
 use crate::parallel;
 
 mod rfm;
+mod stages;
 mod summary;
 mod survival;
 
@@ -77,5 +78,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     rfm::register(m)?;
     summary::register(m)?;
     survival::register(m)?;
+    stages::register(m)?;
     Ok(())
 }
