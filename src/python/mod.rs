@@ -12,6 +12,7 @@ use crate::parallel;
 
 mod rfm;
 mod stages;
+mod btyd;
 mod summary;
 mod survival;
 
@@ -79,5 +80,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     summary::register(m)?;
     survival::register(m)?;
     stages::register(m)?;
+    btyd::register(m)?;
     Ok(())
 }
