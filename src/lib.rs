@@ -2,10 +2,13 @@
 //! tested with `cargo test --no-default-features`. `python` is the only module that touches
 //! pyo3 / rust-numpy.
 
+pub mod btyd;
 pub mod error;
+pub mod hypergeometric;
 pub mod linalg;
 pub mod optimize;
 pub mod parallel;
+pub mod quadrature;
 pub mod special;
 pub mod summary;
 

@@ -1,0 +1,3 @@
+//! Buy-till-you-die models (placeholder until the shared machinery is merged).
+
+pub mod paretonbd;

@@ -1,0 +1,172 @@
+//! The Pareto/NBD model (Schmittlein, Morrison & Colombo 1987): purchases at Poisson rate λ
+//! while alive, exponential lifetimes of rate μ, λ ~ Gamma(r, α), μ ~ Gamma(s, β).
+//! Parameters are ordered (r, alpha, s, beta).
+//!
+//! The likelihood follows Fader & Hardie's note "A Note on Deriving the Pareto/NBD Model and
+//! Related Expressions" (2005): with a customer alive at T or dead at τ in (t_x, T],
+//!   L = Γ(r+x) α^r β^s / Γ(r) · [ (α+T)^-(r+x) (β+T)^-s + s ∫_{t_x}^T (α+τ)^-(r+x) (β+τ)^-(s+1) dτ ]
+//! and the integral is F(t_x) - F(T) with F(u) = ∫_u^∞, a 2F1(a, b; a+1; z) times a power
+//! (note eq. 22 - 24; see `hypergeometric`). Everything is kept as logarithms.
+
+use crate::hypergeometric::{ln_hyperu, unit_series};
+use crate::quadrature::ln_integral;
+use crate::special::{digamma, ln_gamma, log_add_exp, log_sub_exp};
+
+/// Natural parameters (r, alpha, s, beta).
+pub type Params = [f64; 4];
+
+/// ln F(u) = ln ∫_u^∞ (α+τ)^-(r+x) (β+τ)^-(s+1) dτ and its gradient in (r, α, s, β).
+///
+/// With W = max(α, β) and z = |α - β| / (W + u) in [0, 1), F(u) = (W+u)^-a / a ·
+/// 2F1(a, b; a+1; z), a = r+s+x, b = s+1 (α >= β) or r+x (α < β); Euler's transformation
+/// makes the power (1-z)^(1-b) explicit, which combines with (W+u)^-a into the two powers
+/// below, so only the bounded unit series remains.
+pub fn ln_tail(p: &Params, x: f64, u: f64) -> (f64, [f64; 4]) {
+    let [r, alpha, s, beta] = *p;
+    let a = r + s + x;
+    let (la, lb) = ((alpha + u).ln(), (beta + u).ln());
+    let (power, mut grad, series, dz) = if alpha >= beta {
+        let z = (alpha - beta) / (alpha + u);
+        let series = unit_series(r + x, a + 1.0, z);
+        let power = -(r + x) * la - s * lb;
+        let grad = [
+            -la + series.d_p + series.d_g,
+            -(r + x) / (alpha + u),
+            -lb + series.d_g,
+            -s / (beta + u),
+        ];
+        // dz/dα = (β+u)/(α+u)², dz/dβ = -1/(α+u)
+        (power, grad, series, [0.0, (beta + u) / (alpha + u).powi(2), 0.0, -1.0 / (alpha + u)])
+    } else {
+        let z = (beta - alpha) / (beta + u);
+        let series = unit_series(s + 1.0, a + 1.0, z);
+        let power = (1.0 - r - x) * la - (s + 1.0) * lb;
+        let grad = [
+            -la + series.d_g,
+            (1.0 - r - x) / (alpha + u),
+            -lb + series.d_p + series.d_g,
+            -(s + 1.0) / (beta + u),
+        ];
+        // dz/dα = -1/(β+u), dz/dβ = (α+u)/(β+u)²
+        (power, grad, series, [0.0, -1.0 / (beta + u), 0.0, (alpha + u) / (beta + u).powi(2)])
+    };
+    for j in 0..4 {
+        grad[j] += series.d_z * dz[j];
+    }
+    grad[0] -= 1.0 / a;
+    grad[2] -= 1.0 / a;
+    (power - a.ln() + series.ln_value, grad)
+}
+
+/// The two log terms of the likelihood without the common factor Γ(r+x) α^r β^s / Γ(r):
+/// (alive at T, died in (t_x, T]), each with its gradient. The second is -inf when t_x = T.
+fn ln_terms(p: &Params, x: f64, tx: f64, t: f64) -> ((f64, [f64; 4]), (f64, [f64; 4])) {
+    let [r, alpha, s, beta] = *p;
+    let (la, lb) = ((alpha + t).ln(), (beta + t).ln());
+    let alive = (-(r + x) * la - s * lb, [-la, -(r + x) / (alpha + t), -lb, -s / (beta + t)]);
+    if tx >= t {
+        return (alive, (f64::NEG_INFINITY, [0.0; 4]));
+    }
+    let (f_tx, g_tx) = ln_tail(p, x, tx);
+    let (f_t, g_t) = ln_tail(p, x, t);
+    // ln(F(t_x) - F(T)) and d = (F_tx dlnF_tx - F_T dlnF_T) / (F_tx - F_T)
+    let ratio = (f_t - f_tx).exp();
+    let ln_integral = log_sub_exp(f_tx, f_t);
+    let mut grad = [0.0; 4];
+    for j in 0..4 {
+        grad[j] = (g_tx[j] - ratio * g_t[j]) / (1.0 - ratio);
+    }
+    grad[2] += 1.0 / s;
+    ((alive), (s.ln() + ln_integral, grad))
+}
+
+/// Log-likelihood of one customer (x repeat purchases, last at t_x, observed for T);
+/// adds its gradient in (r, α, s, β) to `grad`.
+pub fn loglik_grad(p: &Params, x: f64, tx: f64, t: f64, grad: &mut [f64]) -> f64 {
+    let [r, alpha, s, beta] = *p;
+    let ((ln_alive, g_alive), (ln_dead, g_dead)) = ln_terms(p, x, tx, t);
+    let total = log_add_exp(ln_alive, ln_dead);
+    let w_alive = (ln_alive - total).exp();
+    let w_dead = (ln_dead - total).exp();
+    let common = [digamma(r + x) - digamma(r) + alpha.ln(), r / alpha, beta.ln(), s / beta];
+    for j in 0..4 {
+        grad[j] += common[j] + w_alive * g_alive[j] + w_dead * g_dead[j];
+    }
+    ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln() + s * beta.ln() + total
+}
+
+/// P(alive at T | x, t_x, T) = alive term / (alive + dead terms) (note eq. 18).
+pub fn p_alive(p: &Params, x: f64, tx: f64, t: f64) -> f64 {
+    let ((ln_alive, _), (ln_dead, _)) = ln_terms(p, x, tx, t);
+    1.0 / (1.0 + (ln_dead - ln_alive).exp())
+}
+
+/// (1 - (b / (b + t))^(s-1)) / (s - 1), continuous through s = 1 (limit ln(1 + t/b)).
+fn survival_integral(s: f64, b: f64, t: f64) -> f64 {
+    let l = (t / b).ln_1p();
+    let k = s - 1.0;
+    if (k * l).abs() < 1e-8 {
+        l * (1.0 - 0.5 * k * l)
+    } else {
+        -(-k * l).exp_m1() / k
+    }
+}
+
+/// E[X(t)] for a new customer: r β / α · (1 - (β/(β+t))^(s-1)) / (s-1) (SMC 1987 eq. 17).
+pub fn expected_purchases(p: &Params, t: f64) -> f64 {
+    let [r, alpha, s, beta] = *p;
+    r * beta / alpha * survival_integral(s, beta, t)
+}
+
+/// E[X(T, T+t) | x, t_x, T] = P(alive) · (r+x)(β+T)/(α+T) · (1 - ((β+T)/(β+T+t))^(s-1)) / (s-1)
+/// (SMC 1987 eq. 22; Fader & Hardie note eq. 27).
+pub fn conditional_expected_purchases(p: &Params, t: f64, x: f64, tx: f64, big_t: f64) -> f64 {
+    let [r, alpha, s, beta] = *p;
+    let updated = [r + x, alpha + big_t, s, beta + big_t];
+    p_alive(p, x, tx, big_t) * expected_purchases(&updated, t)
+}
+
+/// P(X(t) = n) for a new customer (Fader, Hardie & Lee 2006 note on the Pareto/NBD pmf): the
+/// customer is alive throughout (NBD term) or dies at τ < t after n purchases,
+/// ∫_0^t s β^s (β+τ)^-(s+1) NB(n; r, α/(α+τ)) dτ, integrated in y = ln τ.
+pub fn probability_of_n_purchases(p: &Params, t: f64, n: f64) -> f64 {
+    let [r, alpha, s, beta] = *p;
+    if t <= 0.0 {
+        return if n == 0.0 { 1.0 } else { 0.0 };
+    }
+    let ln_nb_const = ln_gamma(r + n) - ln_gamma(r) - ln_gamma(n + 1.0) + r * alpha.ln();
+    let ln_alive = ln_nb_const - (r + n) * (alpha + t).ln() + n * t.ln() + s * (beta / (beta + t)).ln();
+    let ln_dead_const = s.ln() + s * beta.ln() + ln_nb_const;
+    let log_f = |y: f64| {
+        let tau = y.exp();
+        ln_dead_const - (s + 1.0) * (beta + tau).ln() - (r + n) * (alpha + tau).ln() + (n + 1.0) * y
+    };
+    let guess = t.ln().min((n.max(0.5) * alpha / r).ln());
+    let ln_dead = ln_integral(&log_f, f64::NEG_INFINITY, t.ln(), guess);
+    log_add_exp(ln_alive, ln_dead).exp().min(1.0)
+}
+
+/// P(X(T, T+t) = n | x, t_x, T): alive customers follow the model with updated parameters
+/// (r+x, α+T, s, β+T); dead ones make no purchase.
+pub fn conditional_probability_of_n_purchases(p: &Params, t: f64, n: f64, x: f64, tx: f64, big_t: f64) -> f64 {
+    let [r, alpha, s, beta] = *p;
+    let alive = p_alive(p, x, tx, big_t);
+    let updated = [r + x, alpha + big_t, s, beta + big_t];
+    let dead = if n == 0.0 { 1.0 - alive } else { 0.0 };
+    alive * probability_of_n_purchases(&updated, t, n) + dead
+}
+
+/// Discounted expected residual transactions with continuous discount rate δ (Fader, Hardie &
+/// Lee 2005, "RFM and CLV", eq. 2): given alive, λ ~ Gamma(r+x, α+T) and μ ~ Gamma(s, β+T), and
+/// E[λ / (δ + μ)] = (r+x)/(α+T) · (β+T)^s δ^(s-1) U(s, s; δ(β+T)).
+pub fn dert(p: &Params, delta: f64, x: f64, tx: f64, big_t: f64) -> f64 {
+    let [r, alpha, s, beta] = *p;
+    let z = delta * (beta + big_t);
+    let ln_rate = (r + x).ln() - (alpha + big_t).ln();
+    let ln_value = ln_rate + s * (beta + big_t).ln() + (s - 1.0) * delta.ln() + ln_hyperu(s, s, z);
+    p_alive(p, x, tx, big_t) * ln_value.exp()
+}
+
+#[cfg(test)]
+#[path = "paretonbd_tests.rs"]
+mod tests;

@@ -1,0 +1,167 @@
+use super::*;
+use crate::quadrature::integrate;
+
+const CDNOW: Params = [0.5534, 10.5802, 0.6061, 11.6562];
+const OVERFLOW: Params = [10.465, 0.00798565181, 3.0516, 2.820];
+
+/// ∫_u^∞ by Simpson's rule on w = (1 + τ - u)^-a in (0, 1], a = r + s + x, where the
+/// integrand is nearly constant; independent of the 2F1 route.
+fn brute_tail(p: &Params, x: f64, u: f64) -> f64 {
+    let [r, alpha, s, beta] = *p;
+    let a = r + s + x;
+    let f = |w: f64| {
+        if w <= 0.0 {
+            return 1.0 / a; // the integrand tends to τ^-(a+1) as τ -> ∞
+        }
+        let tau = u + w.powf(-1.0 / a) - 1.0;
+        let jacobian = w.powf(-1.0 / a - 1.0) / a;
+        (alpha + tau).powf(-(r + x)) * (beta + tau).powf(-(s + 1.0)) * jacobian
+    };
+    let n = 20_000;
+    let h = 1.0 / n as f64;
+    let mut acc = f(0.0) + f(1.0);
+    for i in 1..n {
+        acc += f(i as f64 * h) * if i % 2 == 1 { 4.0 } else { 2.0 };
+    }
+    acc * h / 3.0
+}
+
+fn fd_gradient(p: &Params, x: f64, tx: f64, t: f64) -> [f64; 4] {
+    let mut g = [0.0; 4];
+    for j in 0..4 {
+        let h = 1e-6 * p[j];
+        let (mut up, mut dn) = (*p, *p);
+        up[j] += h;
+        dn[j] -= h;
+        let mut scratch = [0.0; 4];
+        g[j] = (loglik_grad(&up, x, tx, t, &mut scratch) - loglik_grad(&dn, x, tx, t, &mut scratch)) / (2.0 * h);
+    }
+    g
+}
+
+#[test]
+fn tail_integral_matches_brute_force_on_both_branches() {
+    for p in [CDNOW, [0.55, 11.67, 0.61, 10.58], [1.3, 2.0, 0.4, 2.0], [2.0, 0.5, 1.5, 6.0]] {
+        for &(x, u) in &[(0.0, 0.0), (2.0, 30.4), (7.0, 3.0)] {
+            let got = ln_tail(&p, x, u).0;
+            let want = brute_tail(&p, x, u).ln();
+            assert!((got - want).abs() < 1e-6, "{p:?} x={x} u={u}: {got} vs {want}");
+        }
+    }
+}
+
+#[test]
+fn gradient_matches_finite_differences() {
+    let cases = [
+        (CDNOW, 0.0, 0.0, 38.86),
+        (CDNOW, 2.0, 30.43, 38.86),
+        (CDNOW, 26.0, 31.0, 31.0),
+        ([0.55, 11.67, 0.61, 10.58], 5.0, 12.0, 35.0),
+        ([1.3, 2.0, 0.4, 2.0], 3.0, 10.0, 20.0),
+        (OVERFLOW, 50.0, 4.0, 37.0),
+        ([0.24, 4.4, 0.79, 2.4], 150.0, 38.0, 39.0),
+    ];
+    for (p, x, tx, t) in cases {
+        let mut g = [0.0; 4];
+        let ll = loglik_grad(&p, x, tx, t, &mut g);
+        assert!(ll.is_finite());
+        let fd = fd_gradient(&p, x, tx, t);
+        for j in 0..4 {
+            assert!((g[j] - fd[j]).abs() < 1e-5 * (1.0 + fd[j].abs()), "{p:?} {x} {tx} {t} j={j}: {g:?} vs {fd:?}");
+        }
+    }
+}
+
+#[test]
+fn likelihood_matches_direct_integration_over_lifetimes() {
+    // L = C [(α+T)^-(r+x)(β+T)^-s + s ∫_{t_x}^T (α+τ)^-(r+x)(β+τ)^-(s+1) dτ], integrated directly.
+    let p = [0.8, 3.0, 1.4, 9.0];
+    let (x, tx, t) = (4.0, 6.5, 20.0);
+    let [r, alpha, s, beta] = p;
+    let f = |tau: f64| (alpha + tau).powf(-(r + x)) * (beta + tau).powf(-(s + 1.0));
+    let integral = integrate(&f, tx, t, 1e-14, 0.0);
+    let c = ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln() + s * beta.ln();
+    let want = c + ((alpha + t).powf(-(r + x)) * (beta + t).powf(-s) + s * integral).ln();
+    let got = loglik_grad(&p, x, tx, t, &mut [0.0; 4]);
+    assert!((got - want).abs() < 1e-11, "{got} vs {want}");
+}
+
+#[test]
+fn published_walkthrough_customer() {
+    let pa = p_alive(&CDNOW, 26.0, 30.86, 31.0);
+    assert!((pa - 0.9979).abs() < 5e-5, "{pa}");
+    // 25.46 is quoted at the unrounded estimates (the printed walkthrough parameters,
+    // rounded to 4 decimals, give 25.455).
+    let precise = [0.55315, 10.57633, 0.60625, 11.6715];
+    let ce = conditional_expected_purchases(&precise, 52.0, 26.0, 30.86, 31.0);
+    assert!((ce - 25.46).abs() < 5e-3, "{ce}");
+}
+
+#[test]
+fn overflow_regression_cases_are_probabilities() {
+    for &(x, tx, t) in &[(40.0, 5.0, 6.0), (50.0, 1.0, 37.0), (50.0, 4.0, 37.0)] {
+        let pa = p_alive(&OVERFLOW, x, tx, t);
+        assert!(pa.is_finite() && (0.0..=1.0).contains(&pa), "{x} {tx} {t}: {pa}");
+    }
+    // With α this small the purchase rate is ~1300 per unit time: any silence means death.
+    assert!(p_alive(&OVERFLOW, 50.0, 1.0, 37.0) < 1e-6);
+    assert!(p_alive(&OVERFLOW, 40.0, 6.0, 6.0) > 0.5);
+}
+
+#[test]
+fn conditional_expectation_is_smooth_in_frequency() {
+    for p in [CDNOW, OVERFLOW, [0.24, 4.4, 0.79, 2.4]] {
+        let ce: Vec<f64> = (128..138).map(|x| conditional_expected_purchases(&p, 10.0, x as f64, 38.0, 39.0)).collect();
+        for w in ce.windows(3) {
+            let second = (w[2] - 2.0 * w[1] + w[0]).abs();
+            assert!(second < 1e-3 * w[1].abs().max(1e-12), "{p:?}: {ce:?}");
+        }
+    }
+}
+
+#[test]
+fn pmf_sums_to_one_and_to_the_mean() {
+    for p in [CDNOW, [1.3, 2.0, 0.4, 2.0], [2.0, 0.5, 1.5, 6.0]] {
+        let t = 20.0;
+        let probs: Vec<f64> = (0..3000).map(|n| probability_of_n_purchases(&p, t, n as f64)).collect();
+        let total: f64 = probs.iter().sum();
+        let mean: f64 = probs.iter().enumerate().map(|(n, q)| n as f64 * q).sum();
+        assert!((total - 1.0).abs() < 1e-9, "{p:?} total {total}");
+        let want = expected_purchases(&p, t);
+        assert!((mean - want).abs() < 1e-8 * want.max(1.0), "{p:?} mean {mean} vs {want}");
+    }
+}
+
+#[test]
+fn conditional_pmf_sums_to_one_and_to_the_conditional_mean() {
+    let (x, tx, t, horizon) = (3.0, 20.0, 38.0, 26.0);
+    let probs: Vec<f64> =
+        (0..300).map(|n| conditional_probability_of_n_purchases(&CDNOW, horizon, n as f64, x, tx, t)).collect();
+    let total: f64 = probs.iter().sum();
+    let mean: f64 = probs.iter().enumerate().map(|(n, q)| n as f64 * q).sum();
+    assert!((total - 1.0).abs() < 1e-9);
+    let want = conditional_expected_purchases(&CDNOW, horizon, x, tx, t);
+    assert!((mean - want).abs() < 1e-8, "{mean} vs {want}");
+}
+
+#[test]
+fn expectation_is_continuous_at_s_equal_one() {
+    let below = expected_purchases(&[0.5, 10.0, 1.0 - 1e-10, 12.0], 30.0);
+    let at = expected_purchases(&[0.5, 10.0, 1.0, 12.0], 30.0);
+    assert!((below - at).abs() < 1e-8 && at > 0.0);
+}
+
+#[test]
+fn dert_matches_direct_discounting_integral() {
+    // DERT = P(alive) E[λ] ∫_0^∞ e^-δt ((β+T)/(β+T+t))^s dt.
+    for &(delta, x, tx, t) in &[(0.1, 2.0, 30.43, 38.86), (0.01, 0.0, 0.0, 20.0), (1.5, 26.0, 30.86, 31.0)] {
+        let [r, alpha, s, beta] = CDNOW;
+        let b = beta + t;
+        let f = |y: f64| (-delta * y).exp() * (b / (b + y)).powf(s);
+        let integral = integrate(&f, 0.0, 60.0 / delta, 1e-14, 0.0) + integrate(&f, 60.0 / delta, 4000.0 / delta, 1e-12, 0.0);
+        let want = p_alive(&CDNOW, x, tx, t) * (r + x) / (alpha + t) * integral;
+        let got = dert(&CDNOW, delta, x, tx, t);
+        assert!((got - want).abs() < 1e-9 * want, "{delta}: {got} vs {want}");
+    }
+}
+
