@@ -9,6 +9,7 @@ pub mod linalg;
 pub mod optimize;
 pub mod parallel;
 pub mod quadrature;
+pub mod random;
 pub mod special;
 pub mod summary;
 

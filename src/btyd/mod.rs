@@ -1,3 +1,4 @@
 //! Buy-till-you-die models (placeholder until the shared machinery is merged).
 
 pub mod paretonbd;
+pub mod bgbb;
