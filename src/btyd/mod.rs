@@ -2,3 +2,4 @@
 
 pub mod paretonbd;
 pub mod bgbb;
+pub mod bootstrap;
