@@ -10,6 +10,11 @@
 //! summed by log-sum-exp. Successive terms differ by Γ ratios, so their logarithms and
 //! digamma values are updated by recurrence (ln Γ(z+1) = ln Γ(z) + ln z, ψ(z+1) = ψ(z) + 1/z).
 
+use rand::RngExt;
+use rand_distr::{Beta, Distribution};
+
+use crate::error::{ClmError, Result};
+use crate::random::{stream, Stream};
 use crate::special::{digamma, ln_beta, ln_gamma, log_add_exp};
 
 /// Natural parameters (alpha, beta, gamma, delta).
@@ -166,6 +171,38 @@ pub fn probability_of_n_purchases(p: &Params, n: f64, k: f64) -> f64 {
         i += 1.0;
     }
     (total + norm).exp().min(1.0)
+}
+
+/// One simulated customer over `n` opportunities: p ~ Beta(α, β), θ ~ Beta(γ, δ); before each
+/// opportunity the customer dies with probability θ, and while alive transacts with
+/// probability p. Returns (frequency, recency, alive after n, p, θ).
+pub fn simulate_customer(params: &Params, n: f64, rng: &mut Stream) -> Result<[f64; 5]> {
+    let [a, b, g, d] = *params;
+    let bad = |e: &dyn std::fmt::Display| ClmError::InvalidArgument(format!("cannot simulate: {e}"));
+    let p: f64 = Beta::new(a, b).map_err(|e| bad(&e))?.sample(rng);
+    let theta: f64 = Beta::new(g, d).map_err(|e| bad(&e))?.sample(rng);
+    let (mut x, mut tx, mut alive) = (0.0, 0.0, true);
+    let mut k = 1.0;
+    while k <= n {
+        if rng.random::<f64>() < theta {
+            alive = false;
+            break;
+        }
+        if rng.random::<f64>() < p {
+            x += 1.0;
+            tx = k;
+        }
+        k += 1.0;
+    }
+    Ok([x, tx, if alive { 1.0 } else { 0.0 }, p, theta])
+}
+
+/// Simulates customers with `n_periods[i]` opportunities, customer i from `stream(seed, i)`.
+pub fn generate(params: &Params, n_periods: &[f64], seed: u64) -> Result<Vec<[f64; 5]>> {
+    crate::error::check_nonnegative("n_periods", n_periods)?;
+    crate::btyd::bootstrap::replicate(n_periods.len(), |i| {
+        simulate_customer(params, n_periods[i], &mut stream(seed, i as u64))
+    })
 }
 
 #[cfg(test)]

@@ -115,3 +115,19 @@ fn p_alive_decreases_with_horizon_and_is_one_for_certain_survivors() {
         assert!((got - want).abs() < 5e-3, "{x} {tx}: {got}");
     }
 }
+
+#[test]
+fn simulated_histories_follow_the_likelihood() {
+    let n = 6.0;
+    let sims = generate(&DONATIONS, &vec![n; 50_000], 9).unwrap();
+    let total = sims.len() as f64;
+    for &(x, tx) in &[(0.0, 0.0), (1.0, 1.0), (2.0, 4.0), (6.0, 6.0)] {
+        let seen = sims.iter().filter(|c| c[0] == x && c[1] == tx).count() as f64 / total;
+        let sequences = if x == 0.0 { 1.0 } else { ln_choose(tx - 1.0, x - 1.0).exp() };
+        let want = sequences * loglik(&DONATIONS, x, tx, n).exp();
+        assert!((seen - want).abs() < 4.0 * (want * (1.0 - want) / total).sqrt(), "{x} {tx}: {seen} vs {want}");
+    }
+    let alive = sims.iter().map(|c| c[2]).sum::<f64>() / total;
+    let predicted = sims.iter().map(|c| p_alive(&DONATIONS, c[0], c[1], n, 0.0)).sum::<f64>() / total;
+    assert!((alive - predicted).abs() < 0.01, "{alive} vs {predicted}");
+}

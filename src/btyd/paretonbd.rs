@@ -8,7 +8,12 @@
 //! and the integral is F(t_x) - F(T) with F(u) = ∫_u^∞, a 2F1(a, b; a+1; z) times a power
 //! (note eq. 22 - 24; see `hypergeometric`). Everything is kept as logarithms.
 
+use rand::RngExt;
+use rand_distr::{Distribution, Exp, Gamma, Poisson};
+
+use crate::error::{ClmError, Result};
 use crate::hypergeometric::{ln_hyperu, unit_series};
+use crate::random::{stream, Stream};
 use crate::quadrature::ln_integral;
 use crate::special::{digamma, ln_gamma, log_add_exp, log_sub_exp};
 
@@ -165,6 +170,35 @@ pub fn dert(p: &Params, delta: f64, x: f64, tx: f64, big_t: f64) -> f64 {
     let ln_rate = (r + x).ln() - (alpha + big_t).ln();
     let ln_value = ln_rate + s * (beta + big_t).ln() + (s - 1.0) * delta.ln() + ln_hyperu(s, s, z);
     p_alive(p, x, tx, big_t) * ln_value.exp()
+}
+
+/// One simulated customer of the Pareto/NBD process observed for `big_t`: λ ~ Gamma(r, α),
+/// μ ~ Gamma(s, β), lifetime ~ Exp(μ), Poisson purchases at rate λ while alive. Returns
+/// (frequency, recency, alive at big_t, λ, μ). Given N purchases in the active window h,
+/// their times are uniform on it, so the last is h · U^(1/N).
+pub fn simulate_customer(p: &Params, big_t: f64, rng: &mut Stream) -> Result<[f64; 5]> {
+    let [r, alpha, s, beta] = *p;
+    let bad = |e: &dyn std::fmt::Display| ClmError::InvalidArgument(format!("cannot simulate: {e}"));
+    let lambda: f64 = Gamma::new(r, 1.0 / alpha).map_err(|e| bad(&e))?.sample(rng);
+    let mu: f64 = Gamma::new(s, 1.0 / beta).map_err(|e| bad(&e))?.sample(rng);
+    let lifetime: f64 = if mu > 0.0 { Exp::new(mu).map_err(|e| bad(&e))?.sample(rng) } else { f64::INFINITY };
+    let window = lifetime.min(big_t);
+    let mean = lambda * window;
+    let count: f64 = if mean > 0.0 { Poisson::new(mean).map_err(|e| bad(&e))?.sample(rng) } else { 0.0 };
+    let recency = if count > 0.0 {
+        let u: f64 = rng.random();
+        window * u.powf(1.0 / count)
+    } else {
+        0.0
+    };
+    Ok([count, recency, if lifetime > big_t { 1.0 } else { 0.0 }, lambda, mu])
+}
+
+/// Simulates customers observed for `t[i]`; customer i draws from `stream(seed, i)`, so the
+/// result does not depend on the thread count.
+pub fn generate(p: &Params, t: &[f64], seed: u64) -> Result<Vec<[f64; 5]>> {
+    crate::error::check_nonnegative("T", t)?;
+    crate::btyd::bootstrap::replicate(t.len(), |i| simulate_customer(p, t[i], &mut stream(seed, i as u64)))
 }
 
 #[cfg(test)]

@@ -166,3 +166,24 @@ fn dert_matches_direct_discounting_integral() {
     }
 }
 
+
+#[test]
+fn simulated_customers_match_the_model_moments() {
+    let p = [0.8, 4.0, 0.7, 9.0];
+    let t = vec![30.0; 40_000];
+    let sims = generate(&p, &t, 42).unwrap();
+    let n = sims.len() as f64;
+    let mean = sims.iter().map(|c| c[0]).sum::<f64>() / n;
+    let sd = (sims.iter().map(|c| (c[0] - mean).powi(2)).sum::<f64>() / n).sqrt();
+    let want = expected_purchases(&p, 30.0);
+    assert!((mean - want).abs() < 4.0 * sd / n.sqrt(), "{mean} vs {want}");
+    // P(X(T) = 0) against the pmf.
+    let zeros = sims.iter().filter(|c| c[0] == 0.0).count() as f64 / n;
+    let p0 = probability_of_n_purchases(&p, 30.0, 0.0);
+    assert!((zeros - p0).abs() < 4.0 * (p0 * (1.0 - p0) / n).sqrt(), "{zeros} vs {p0}");
+    // The mean of P(alive) over simulated histories is the fraction alive.
+    let alive = sims.iter().map(|c| c[2]).sum::<f64>() / n;
+    let predicted = sims.iter().map(|c| p_alive(&p, c[0], c[1], 30.0)).sum::<f64>() / n;
+    assert!((alive - predicted).abs() < 0.01, "{alive} vs {predicted}");
+    assert_eq!(generate(&p, &t[..100], 42).unwrap(), sims[..100].to_vec());
+}
