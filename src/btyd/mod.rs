@@ -3,3 +3,4 @@
 pub mod paretonbd;
 pub mod bgbb;
 pub mod bootstrap;
+pub mod validate;

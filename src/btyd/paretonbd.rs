@@ -20,6 +20,8 @@ use crate::special::{digamma, ln_gamma, log_add_exp, log_sub_exp};
 /// Natural parameters (r, alpha, s, beta).
 pub type Params = [f64; 4];
 
+pub const NAMES: &[&str] = &["r", "alpha", "s", "beta"];
+
 /// ln F(u) = ln ∫_u^∞ (α+τ)^-(r+x) (β+τ)^-(s+1) dτ and its gradient in (r, α, s, β).
 ///
 /// With W = max(α, β) and z = |α - β| / (W + u) in [0, 1), F(u) = (W+u)^-a / a ·
@@ -161,15 +163,41 @@ pub fn conditional_probability_of_n_purchases(p: &Params, t: f64, n: f64, x: f64
     alive * probability_of_n_purchases(&updated, t, n) + dead
 }
 
+/// ln[(β+T)^s δ^(s-1) U(s, s; δ(β+T))] = ln E[1 / (δ + μ)] for μ ~ Gamma(s, β+T).
+fn ln_discounted_lifetime(s: f64, beta: f64, delta: f64, big_t: f64) -> f64 {
+    s * (beta + big_t).ln() + (s - 1.0) * delta.ln() + ln_hyperu(s, s, delta * (beta + big_t))
+}
+
 /// Discounted expected residual transactions with continuous discount rate δ (Fader, Hardie &
 /// Lee 2005, "RFM and CLV", eq. 2): given alive, λ ~ Gamma(r+x, α+T) and μ ~ Gamma(s, β+T), and
 /// E[λ / (δ + μ)] = (r+x)/(α+T) · (β+T)^s δ^(s-1) U(s, s; δ(β+T)).
 pub fn dert(p: &Params, delta: f64, x: f64, tx: f64, big_t: f64) -> f64 {
     let [r, alpha, s, beta] = *p;
-    let z = delta * (beta + big_t);
     let ln_rate = (r + x).ln() - (alpha + big_t).ln();
-    let ln_value = ln_rate + s * (beta + big_t).ln() + (s - 1.0) * delta.ln() + ln_hyperu(s, s, z);
-    p_alive(p, x, tx, big_t) * ln_value.exp()
+    p_alive(p, x, tx, big_t) * (ln_rate + ln_discounted_lifetime(s, beta, delta, big_t)).exp()
+}
+
+/// DERT per customer; `delta` is the continuous discount rate per unit of time.
+pub fn dert_rows(p: &Params, delta: f64, x: &[f64], tx: &[f64], t: &[f64]) -> Result<Vec<f64>> {
+    if !(delta.is_finite() && delta > 0.0) {
+        return Err(ClmError::InvalidArgument(format!("discount_rate must be finite and > 0, got {delta}")));
+    }
+    crate::btyd::validate::check_frequency_recency_t(x, tx, t)?;
+    let [r, alpha, s, beta] = *p;
+    // U depends on the customer only through T, and logs have few distinct T: evaluate the
+    // (quadrature-based) U once per distinct T.
+    let mut distinct: Vec<f64> = t.to_vec();
+    distinct.sort_by(f64::total_cmp);
+    distinct.dedup();
+    let mut ln_life = vec![0.0; distinct.len()];
+    crate::parallel::map_into(&mut ln_life, |k| ln_discounted_lifetime(s, beta, delta, distinct[k]));
+    let mut out = vec![0.0; x.len()];
+    crate::parallel::map_into(&mut out, |i| {
+        let k = distinct.partition_point(|v| *v < t[i]);
+        let ln_rate = (r + x[i]).ln() - (alpha + t[i]).ln();
+        p_alive(p, x[i], tx[i], t[i]) * (ln_rate + ln_life[k]).exp()
+    });
+    Ok(out)
 }
 
 /// One simulated customer of the Pareto/NBD process observed for `big_t`: λ ~ Gamma(r, α),

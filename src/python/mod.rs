@@ -10,6 +10,7 @@ use pyo3::prelude::*;
 use crate::error::ClmError;
 use crate::parallel;
 
+mod btyd_pareto;
 mod summary;
 
 create_exception!(clmkit._core, ConvergenceError, PyRuntimeError, "A model fit did not converge.");
@@ -73,5 +74,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(get_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_test, m)?)?;
     summary::register(m)?;
+    btyd_pareto::register(m)?;
     Ok(())
 }
