@@ -3,6 +3,7 @@
 //! pyo3 / rust-numpy.
 
 pub mod btyd;
+pub mod clv;
 pub mod error;
 pub mod hypergeometric;
 pub mod linalg;

@@ -9,10 +9,12 @@ from __future__ import annotations
 from . import datasets
 from ._core import __version__, get_num_threads, set_num_threads
 from ._errors import ClmkitWarning, ConvergenceError
+from .btyd import BetaGeo, GammaGamma, ModifiedBetaGeo, NotFittedError
 from .summary import calibration_and_holdout, summarize
 
 __all__ = [
     "__version__", "datasets", "set_num_threads", "get_num_threads",
     "ClmkitWarning", "ConvergenceError",
     "summarize", "calibration_and_holdout",
+    "BetaGeo", "ModifiedBetaGeo", "GammaGamma", "NotFittedError",
 ]

@@ -10,6 +10,7 @@ use pyo3::prelude::*;
 use crate::error::ClmError;
 use crate::parallel;
 
+mod btyd;
 mod btyd_pareto;
 mod summary;
 
@@ -74,6 +75,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(get_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_test, m)?)?;
     summary::register(m)?;
+    btyd::register(m)?;
     btyd_pareto::register(m)?;
     Ok(())
 }
