@@ -10,11 +10,14 @@ from . import datasets
 from ._core import __version__, get_num_threads, set_num_threads
 from ._errors import ClmkitWarning, ConvergenceError
 from .btyd import BetaGeo, GammaGamma, ModifiedBetaGeo, NotFittedError
+from .btyd import BetaGeoBetaBinom, ParetoNBD
 from .summary import calibration_and_holdout, summarize
+from .summary_discrete import summarize_discrete
 
 __all__ = [
     "__version__", "datasets", "set_num_threads", "get_num_threads",
     "ClmkitWarning", "ConvergenceError",
     "summarize", "calibration_and_holdout",
     "BetaGeo", "ModifiedBetaGeo", "GammaGamma", "NotFittedError",
+    "ParetoNBD", "BetaGeoBetaBinom", "summarize_discrete",
 ]

@@ -13,12 +13,17 @@
 use rand::RngExt;
 use rand_distr::{Beta, Distribution};
 
-use crate::error::{ClmError, Result};
+use super::validate::check_count;
+use super::{check_params, Model, Patterns};
+use crate::parallel;
+use crate::error::{check_nonnegative, check_same_length, first_invalid, ClmError, Result};
 use crate::random::{stream, Stream};
 use crate::special::{digamma, ln_beta, ln_gamma, log_add_exp};
 
 /// Natural parameters (alpha, beta, gamma, delta).
 pub type Params = [f64; 4];
+
+pub const NAMES: &[&str] = &["alpha", "beta", "gamma", "delta"];
 
 /// Online log-sum-exp of terms with gradients: Σ e^{l_i} and Σ e^{l_i} g_i, scaled by e^-max.
 struct LogSum {
@@ -203,6 +208,112 @@ pub fn generate(params: &Params, n_periods: &[f64], seed: u64) -> Result<Vec<[f6
     crate::btyd::bootstrap::replicate(n_periods.len(), |i| {
         simulate_customer(params, n_periods[i], &mut stream(seed, i as u64))
     })
+}
+
+/// (frequency, recency, n_periods): whole numbers >= 0 with frequency <= recency <= n_periods
+/// and recency = 0 exactly when frequency = 0 (the last transaction is at opportunity t_x,
+/// and x transactions need at least x opportunities).
+pub fn check_data(x: &[f64], tx: &[f64], n: &[f64]) -> Result<()> {
+    check_same_length(&[("frequency", x.len()), ("recency", tx.len()), ("n_periods", n.len())])?;
+    for (name, col) in [("frequency", x), ("recency", tx), ("n_periods", n)] {
+        check_nonnegative(name, col)?;
+        first_invalid(name, col, "must be a whole number", |v| v.fract() != 0.0)?;
+    }
+    if let Some(i) = (0..x.len()).find(|&i| tx[i] > n[i]) {
+        return Err(ClmError::invalid_value("recency", i, tx[i], &format!("must be <= n_periods ({})", n[i])));
+    }
+    if let Some(i) = (0..x.len()).find(|&i| x[i] > tx[i]) {
+        return Err(ClmError::invalid_value("frequency", i, x[i], &format!("must be <= recency ({})", tx[i])));
+    }
+    if let Some(i) = (0..x.len()).find(|&i| x[i] == 0.0 && tx[i] != 0.0) {
+        return Err(ClmError::invalid_value("recency", i, tx[i], "must be 0 when frequency is 0"));
+    }
+    Ok(())
+}
+
+/// The BG/BB model over (frequency, recency, n_periods) patterns (no time scale).
+pub struct Bgbb;
+
+impl Model for Bgbb {
+    fn names(&self) -> &'static [&'static str] {
+        NAMES
+    }
+    fn columns(&self) -> &'static [&'static str] {
+        &["frequency", "recency", "n_periods"]
+    }
+    fn time_powers(&self) -> &'static [i32] {
+        &[0, 0, 0, 0]
+    }
+    fn check_data(&self, c: &[&[f64]]) -> Result<()> {
+        check_data(c[0], c[1], c[2])
+    }
+    fn initial_params(&self, _data: &Patterns) -> Vec<f64> {
+        vec![1.0, 1.0, 1.0, 1.0]
+    }
+    fn loglik_grad(&self, p: &[f64], row: &[f64], g: &mut [f64]) -> f64 {
+        loglik_grad(&[p[0], p[1], p[2], p[3]], row[0], row[1], row[2], g)
+    }
+}
+
+/// Customer rows (frequency, recency, n_periods) for the array kernels below.
+pub struct Rows<'a> {
+    pub x: &'a [f64],
+    pub tx: &'a [f64],
+    pub n: &'a [f64],
+}
+
+fn checked(params: &[f64], rows: &Rows) -> Result<Params> {
+    check_params(NAMES, params)?;
+    check_data(rows.x, rows.tx, rows.n)?;
+    Ok([params[0], params[1], params[2], params[3]])
+}
+
+fn map_rows(rows: &Rows, f: impl Fn(f64, f64, f64) -> f64 + Sync) -> Vec<f64> {
+    let mut out = vec![0.0; rows.x.len()];
+    parallel::map_into(&mut out, |i| f(rows.x[i], rows.tx[i], rows.n[i]));
+    out
+}
+
+/// P(alive at opportunity n + periods_ahead) per customer.
+pub fn p_alive_rows(params: &[f64], periods_ahead: f64, rows: &Rows) -> Result<Vec<f64>> {
+    check_count("periods_ahead", periods_ahead)?;
+    let p = checked(params, rows)?;
+    Ok(map_rows(rows, |x, tx, n| p_alive(&p, x, tx, n, periods_ahead)))
+}
+
+/// Expected transactions in the next `m_periods` opportunities per customer.
+pub fn conditional_expected_purchases_rows(params: &[f64], m_periods: f64, rows: &Rows) -> Result<Vec<f64>> {
+    check_count("m_periods", m_periods)?;
+    let p = checked(params, rows)?;
+    Ok(map_rows(rows, |x, tx, n| conditional_expected_purchases(&p, m_periods, x, tx, n)))
+}
+
+/// Log-likelihood per customer.
+pub fn loglik_rows(params: &[f64], rows: &Rows) -> Result<Vec<f64>> {
+    let p = checked(params, rows)?;
+    Ok(map_rows(rows, |x, tx, n| loglik(&p, x, tx, n)))
+}
+
+/// E[X(n)] of a new customer for each n, and P(X(n) = k) for paired (n, k).
+pub fn expected_purchases_many(params: &[f64], n: &[f64]) -> Result<Vec<f64>> {
+    check_params(NAMES, params)?;
+    n.iter().try_for_each(|&v| check_count("n_periods", v))?;
+    let p = [params[0], params[1], params[2], params[3]];
+    let mut out = vec![0.0; n.len()];
+    parallel::map_into(&mut out, |i| expected_purchases(&p, n[i]));
+    Ok(out)
+}
+
+/// P(X(n_i) = k_i) of a new customer.
+pub fn probability_of_n_purchases_many(params: &[f64], n: &[f64], k: &[f64]) -> Result<Vec<f64>> {
+    check_params(NAMES, params)?;
+    check_same_length(&[("n_periods", n.len()), ("n", k.len())])?;
+    n.iter().try_for_each(|&v| check_count("n_periods", v))?;
+    k.iter().try_for_each(|&v| check_count("n", v))?;
+    let p = [params[0], params[1], params[2], params[3]];
+    let mut out = vec![0.0; n.len()];
+    parallel::map_into(&mut out, |i| probability_of_n_purchases(&p, n[i], k[i]));
+    Ok(out)
 }
 
 #[cfg(test)]

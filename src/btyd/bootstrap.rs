@@ -13,6 +13,7 @@
 use rand_distr::{Binomial, Distribution, StandardNormal};
 use rayon::prelude::*;
 
+use super::{fit_named, FitOptions, Patterns};
 use crate::error::{ClmError, Result};
 use crate::linalg::cholesky;
 use crate::random::{stream, Stream};
@@ -77,6 +78,38 @@ pub fn resampled_weights(weights: &[f64], rng: &mut Stream) -> Result<Vec<f64>> 
         mass -= w;
     }
     Ok(out)
+}
+
+/// Parameters refitted to `n_boot` customer resamples of the data `columns` (+ `weights`),
+/// each started from the full-data estimate `params`. The data are compressed once; a
+/// resample only changes the pattern weights.
+pub fn resample_fits(
+    model: &str,
+    columns: &[&[f64]],
+    weights: Option<&[f64]>,
+    params: &[f64],
+    opts: &FitOptions,
+    n_boot: usize,
+    seed: u64,
+) -> Result<Vec<Vec<f64>>> {
+    let names: Vec<String> = (0..columns.len()).map(|j| format!("column {j}")).collect();
+    let name_refs: Vec<&str> = names.iter().map(|s| s.as_str()).collect();
+    let data = Patterns::compress(&name_refs, columns, weights)?;
+    let pattern_columns: Vec<Vec<f64>> =
+        (0..data.k).map(|j| (0..data.len()).map(|i| data.row(i)[j]).collect()).collect();
+    let opts = FitOptions { initial: Some(params.to_vec()), ..opts.clone() };
+    replicate(n_boot, |b| {
+        let w = resampled_weights(&data.weights, &mut stream(seed, b as u64))?;
+        let cols: Vec<&[f64]> = pattern_columns.iter().map(|c| c.as_slice()).collect();
+        fit_named(model, &cols, Some(&w), &opts).map(|f| f.params).map_err(|e| match e {
+            ClmError::Convergence { message, params, grad_norm } => ClmError::Convergence {
+                message: format!("bootstrap replicate {b} (seed {seed}): {message}"),
+                params,
+                grad_norm,
+            },
+            other => other,
+        })
+    })
 }
 
 /// Linear-interpolation quantile (numpy's default) of sorted values.

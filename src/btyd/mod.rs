@@ -252,6 +252,8 @@ pub fn model_names(name: &str) -> Result<&'static [&'static str]> {
     match name {
         "bgnbd" => Ok(bgnbd::NAMES),
         "mbgnbd" => Ok(mbgnbd::NAMES),
+        "paretonbd" => Ok(paretonbd::NAMES),
+        "bgbb" => Ok(bgbb::NAMES),
         "gammagamma" => Ok(gammagamma::NAMES),
         _ => Err(ClmError::InvalidArgument(format!("unknown model {name:?}"))),
     }
@@ -262,6 +264,8 @@ pub fn fit_named(name: &str, columns: &[&[f64]], weights: Option<&[f64]>, opts: 
     match name {
         "bgnbd" => fit(&bgnbd::BgNbd, columns, weights, opts),
         "mbgnbd" => fit(&mbgnbd::MbgNbd, columns, weights, opts),
+        "paretonbd" => paretonbd::fit_multistart(columns, weights, opts),
+        "bgbb" => fit(&bgbb::Bgbb, columns, weights, opts),
         "gammagamma" => fit(&gammagamma::GammaGamma, columns, weights, opts),
         _ => Err(ClmError::InvalidArgument(format!("unknown model {name:?}"))),
     }

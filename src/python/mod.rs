@@ -11,6 +11,8 @@ use crate::error::ClmError;
 use crate::parallel;
 
 mod btyd;
+mod bgbb;
+mod bootstrap;
 mod btyd_pareto;
 mod summary;
 
@@ -77,5 +79,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     summary::register(m)?;
     btyd::register(m)?;
     btyd_pareto::register(m)?;
+    bgbb::register(m)?;
+    bootstrap::register(m)?;
     Ok(())
 }
