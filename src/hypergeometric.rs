@@ -41,9 +41,10 @@ pub fn unit_series(p: f64, g: f64, z: f64) -> UnitSeries {
     let (mut term, mut harm_p, mut harm_g) = (1.0, 0.0, 0.0);
     for n in 0..MAX_TERMS {
         let k = n as f64;
-        let ratio = (p + k) / (g + k) * z;
-        harm_p += 1.0 / (p + k);
-        harm_g += 1.0 / (g + k);
+        let (inv_p, inv_g) = (1.0 / (p + k), 1.0 / (g + k));
+        let ratio = (p + k) * inv_g * z;
+        harm_p += inv_p;
+        harm_g += inv_g;
         term *= ratio;
         sum += term;
         sum_p += term * harm_p;
@@ -52,8 +53,7 @@ pub fn unit_series(p: f64, g: f64, z: f64) -> UnitSeries {
         // Ratios increase towards z when p < g (and decrease when p > g), so the tail after
         // this term is at most term · q / (1 - q) with q the larger of the two.
         let q = ratio.max(z);
-        let tail = term / (1.0 - q);
-        if tail * (k + 2.0 + harm_p + harm_g) < EPS * sum {
+        if term * (k + 2.0 + harm_p + harm_g) < EPS * sum * (1.0 - q) {
             return UnitSeries {
                 ln_value: sum.ln(),
                 d_p: sum_p / sum,

@@ -18,7 +18,7 @@ use crate::error::{ClmError, Result};
 use crate::hypergeometric::{ln_hyperu, unit_series};
 use crate::random::{stream, Stream};
 use crate::quadrature::ln_integral;
-use crate::special::{digamma, ln_gamma, log_add_exp, log_sub_exp};
+use crate::special::{digamma, ln_gamma, log_add_exp};
 
 /// Natural parameters (r, alpha, s, beta).
 pub type Params = [f64; 4];
@@ -33,8 +33,13 @@ pub const NAMES: &[&str] = &["r", "alpha", "s", "beta"];
 /// below, so only the bounded unit series remains.
 pub fn ln_tail(p: &Params, x: f64, u: f64) -> (f64, [f64; 4]) {
     let [r, alpha, s, beta] = *p;
+    tail(p, x, u, (alpha + u).ln(), (beta + u).ln(), (r + s + x).ln())
+}
+
+/// `ln_tail` with ln(α+u), ln(β+u) and ln(r+s+x) already computed.
+fn tail(p: &Params, x: f64, u: f64, la: f64, lb: f64, ln_a: f64) -> (f64, [f64; 4]) {
+    let [r, alpha, s, beta] = *p;
     let a = r + s + x;
-    let (la, lb) = ((alpha + u).ln(), (beta + u).ln());
     let (power, mut grad, series, dz) = if alpha >= beta {
         let z = (alpha - beta) / (alpha + u);
         let series = unit_series(r + x, a + 1.0, z);
@@ -65,7 +70,7 @@ pub fn ln_tail(p: &Params, x: f64, u: f64) -> (f64, [f64; 4]) {
     }
     grad[0] -= 1.0 / a;
     grad[2] -= 1.0 / a;
-    (power - a.ln() + series.ln_value, grad)
+    (power - ln_a + series.ln_value, grad)
 }
 
 /// The two log terms of the likelihood without the common factor Γ(r+x) α^r β^s / Γ(r):
@@ -77,32 +82,75 @@ fn ln_terms(p: &Params, x: f64, tx: f64, t: f64) -> ((f64, [f64; 4]), (f64, [f64
     if tx >= t {
         return (alive, (f64::NEG_INFINITY, [0.0; 4]));
     }
-    let (f_tx, g_tx) = ln_tail(p, x, tx);
-    let (f_t, g_t) = ln_tail(p, x, t);
+    let ln_a = (r + s + x).ln();
+    let (f_tx, g_tx) = tail(p, x, tx, (alpha + tx).ln(), (beta + tx).ln(), ln_a);
+    let (f_t, g_t) = tail(p, x, t, la, lb, ln_a);
     // ln(F(t_x) - F(T)) and d = (F_tx dlnF_tx - F_T dlnF_T) / (F_tx - F_T)
     let ratio = (f_t - f_tx).exp();
-    let ln_integral = log_sub_exp(f_tx, f_t);
+    let ln_integral = f_tx + (-ratio).ln_1p();
     let mut grad = [0.0; 4];
     for j in 0..4 {
         grad[j] = (g_tx[j] - ratio * g_t[j]) / (1.0 - ratio);
     }
     grad[2] += 1.0 / s;
-    ((alive), (s.ln() + ln_integral, grad))
+    (alive, (s.ln() + ln_integral, grad))
+}
+
+/// Terms of the likelihood that depend on the parameters only, memoised per thread: a fit
+/// evaluates them for every pattern at the same parameters.
+#[derive(Clone, Copy)]
+struct Constants {
+    params: Params,
+    ln_gamma_r: f64,
+    digamma_r: f64,
+    ln_alpha: f64,
+    ln_beta: f64,
+}
+
+thread_local! {
+    static CONSTANTS: std::cell::Cell<Option<Constants>> = const { std::cell::Cell::new(None) };
+}
+
+fn constants(p: &Params) -> Constants {
+    CONSTANTS.with(|cell| match cell.get() {
+        Some(c) if c.params == *p => c,
+        _ => {
+            let c = Constants {
+                params: *p,
+                ln_gamma_r: ln_gamma(p[0]),
+                digamma_r: digamma(p[0]),
+                ln_alpha: p[1].ln(),
+                ln_beta: p[3].ln(),
+            };
+            cell.set(Some(c));
+            c
+        }
+    })
 }
 
 /// Log-likelihood of one customer (x repeat purchases, last at t_x, observed for T);
 /// adds its gradient in (r, α, s, β) to `grad`.
 pub fn loglik_grad(p: &Params, x: f64, tx: f64, t: f64, grad: &mut [f64]) -> f64 {
     let [r, alpha, s, beta] = *p;
+    let c = constants(p);
     let ((ln_alive, g_alive), (ln_dead, g_dead)) = ln_terms(p, x, tx, t);
-    let total = log_add_exp(ln_alive, ln_dead);
-    let w_alive = (ln_alive - total).exp();
-    let w_dead = (ln_dead - total).exp();
-    let common = [digamma(r + x) - digamma(r) + alpha.ln(), r / alpha, beta.ln(), s / beta];
+    // ln(e^A + e^D) = A + ln(1 + e^(D-A)); the weights are the logistic of D - A.
+    let d = ln_dead - ln_alive;
+    let (total, w_dead) = if d <= 0.0 {
+        let e = d.exp();
+        (ln_alive + e.ln_1p(), e / (1.0 + e))
+    } else {
+        let e = (-d).exp();
+        (ln_dead + e.ln_1p(), 1.0 / (1.0 + e))
+    };
+    let w_alive = 1.0 - w_dead;
+    let (ln_gamma_ratio, digamma_diff) =
+        if x == 0.0 { (0.0, 0.0) } else { (ln_gamma(r + x) - c.ln_gamma_r, digamma(r + x) - c.digamma_r) };
+    let common = [digamma_diff + c.ln_alpha, r / alpha, c.ln_beta, s / beta];
     for j in 0..4 {
         grad[j] += common[j] + w_alive * g_alive[j] + w_dead * g_dead[j];
     }
-    ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln() + s * beta.ln() + total
+    ln_gamma_ratio + r * c.ln_alpha + s * c.ln_beta + total
 }
 
 /// P(alive at T | x, t_x, T) = alive term / (alive + dead terms) (note eq. 18).

@@ -187,3 +187,70 @@ fn simulated_customers_match_the_model_moments() {
     assert!((alive - predicted).abs() < 0.01, "{alive} vs {predicted}");
     assert_eq!(generate(&p, &t[..100], 42).unwrap(), sims[..100].to_vec());
 }
+
+#[test]
+#[ignore]
+fn bench_loglik() {
+    let p = [0.55, 74.0, 0.6, 76.0];
+    let n = 300_000;
+    let rows: Vec<(f64, f64, f64)> = (0..n).map(|i| {
+        let t = 30.0 + (i % 700) as f64;
+        let x = (i % 13) as f64;
+        let tx = if x == 0.0 { 0.0 } else { ((i * 7919) % (t as usize)) as f64 };
+        (x, tx, t)
+    }).collect();
+    let start = std::time::Instant::now();
+    let mut acc = 0.0;
+    let mut g = [0.0; 4];
+    for &(x, tx, t) in &rows { acc += loglik_grad(&p, x, tx, t, &mut g); }
+    eprintln!("loglik_grad: {:.3} us/row ({acc})", start.elapsed().as_secs_f64() * 1e6 / n as f64);
+    let start = std::time::Instant::now();
+    for &(x, _tx, t) in &rows { acc += ln_tail(&p, x, t).0; }
+    eprintln!("ln_tail: {:.3} us/row", start.elapsed().as_secs_f64() * 1e6 / n as f64);
+    let start = std::time::Instant::now();
+    for &(x, _, _) in &rows { acc += ln_gamma(0.55 + x) + digamma(0.55 + x); }
+    eprintln!("lgamma+digamma: {:.3} us/row {acc}", start.elapsed().as_secs_f64() * 1e6 / n as f64);
+}
+
+fn fit_with(params: Vec<f64>, ll: f64, scale: f64) -> Fit {
+    Fit {
+        params,
+        log_likelihood: ll,
+        covariance: vec![],
+        standard_errors: vec![],
+        n_iter: 1,
+        converged: true,
+        grad_norm: 0.0,
+        n_patterns: 1,
+        n_customers: 1.0,
+        time_scale: scale,
+    }
+}
+
+#[test]
+fn restarts_prefer_interior_fits_then_likelihood() {
+    let interior = fit_with(vec![0.5, 10.0, 0.6, 12.0], -100.0, 40.0);
+    // beta / scale = e^10: the optimiser ran off towards s, beta -> infinity.
+    let boundary = fit_with(vec![0.5, 10.0, 1e5, 40.0 * 22026.5 * 1.5], -99.0, 40.0);
+    assert!(!on_boundary(&interior) && on_boundary(&boundary));
+    assert!(better(&interior, &boundary) && !better(&boundary, &interior));
+    let improved = fit_with(vec![0.5, 10.0, 0.6, 12.0], -99.5, 40.0);
+    assert!(better(&improved, &interior) && !better(&interior, &improved));
+}
+
+#[test]
+fn multistart_fit_recovers_simulated_parameters() {
+    let truth = [0.7, 5.0, 0.8, 9.0];
+    let t: Vec<f64> = (0..8000).map(|i| 20.0 + (i % 40) as f64).collect();
+    let sims = generate(&truth, &t, 3).unwrap();
+    let x: Vec<f64> = sims.iter().map(|c| c[0]).collect();
+    let tx: Vec<f64> = sims.iter().map(|c| c[1]).collect();
+    let fit = fit_multistart(&[&x, &tx, &t], None, &FitOptions::default()).unwrap();
+    for j in 0..4 {
+        assert!((fit.params[j] - truth[j]).abs() < 4.0 * fit.standard_errors[j], "{:?}", fit.params);
+    }
+    // A start far out on the boundary, given explicitly, is used alone and still converges.
+    let far = FitOptions { initial: Some(vec![0.7, 5.0, 50.0, 600.0]), ..FitOptions::default() };
+    let from_far = fit_multistart(&[&x, &tx, &t], None, &far).unwrap();
+    assert!(from_far.log_likelihood <= fit.log_likelihood + 1e-6);
+}
