@@ -21,6 +21,9 @@ from .stages import (StageScheme, assign_stages, early_warning, forecast_stages,
 from .cohorts import cohort_retention, retention_rate
 from .value_formulas import (composite_value, ltv_to_cac, payback_period, purchase_value,
                              retention_clv)
+from .btyd import BetaGeoBetaBinom, ParetoNBD
+from .summary import calibration_and_holdout, summarize
+from .summary_discrete import summarize_discrete
 
 __all__ = [
     "__version__", "datasets", "set_num_threads", "get_num_threads",
@@ -36,4 +39,5 @@ __all__ = [
     "purchase_value", "composite_value", "retention_clv", "ltv_to_cac", "payback_period",
     "BetaGeo", "ModifiedBetaGeo", "GammaGamma", "NotFittedError",
     "customer_lifetime_value", "expected_value", "evaluate_holdout", "HoldoutEvaluation",
+    "ParetoNBD", "BetaGeoBetaBinom", "summarize_discrete",
 ]

@@ -181,3 +181,56 @@ def btyd_customer_lifetime_value(model: str, params: list[float], spend: npt.NDA
                                  frequency: npt.NDArray[np.float64], recency: npt.NDArray[np.float64],
                                  big_t: npt.NDArray[np.float64], horizon: int, period: float,
                                  discount_rate: float, continuous: bool) -> npt.NDArray[np.float64]: ...
+
+# --- special functions (Pareto/NBD) ---
+def ln_hyp2f1(
+    a: npt.NDArray[np.float64], b: npt.NDArray[np.float64], c: npt.NDArray[np.float64],
+    z: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]: ...
+def ln_hyperu(
+    a: npt.NDArray[np.float64], b: npt.NDArray[np.float64], z: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]: ...
+
+# --- Pareto/NBD extras ---
+def paretonbd_dert(
+    params: list[float], discount_rate: float, frequency: npt.NDArray[np.float64],
+    recency: npt.NDArray[np.float64], big_t: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]: ...
+def paretonbd_generate(
+    params: list[float], big_t: npt.NDArray[np.float64], seed: int,
+) -> dict[str, npt.NDArray[np.float64]]: ...
+
+# --- BG/BB ---
+def bgbb_p_alive(
+    params: list[float], periods_ahead: float, frequency: npt.NDArray[np.float64],
+    recency: npt.NDArray[np.float64], n_periods: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]: ...
+def bgbb_conditional_expected_purchases(
+    params: list[float], m_periods: float, frequency: npt.NDArray[np.float64],
+    recency: npt.NDArray[np.float64], n_periods: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]: ...
+def bgbb_loglik(
+    params: list[float], frequency: npt.NDArray[np.float64], recency: npt.NDArray[np.float64],
+    n_periods: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]: ...
+def bgbb_expected_purchases(
+    params: list[float], n_periods: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]: ...
+def bgbb_probability_of_n_purchases(
+    params: list[float], n_periods: npt.NDArray[np.float64], n: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]: ...
+def bgbb_generate(
+    params: list[float], n_periods: npt.NDArray[np.float64], seed: int,
+) -> dict[str, npt.NDArray[np.float64]]: ...
+
+# --- bootstrap (predict_interval) ---
+def btyd_bootstrap_parametric(
+    params: list[float], covariance: list[float], n_boot: int, seed: int,
+) -> npt.NDArray[np.float64]: ...
+def btyd_bootstrap_resample(
+    model: str, columns: list[npt.NDArray[np.float64]], weights: Optional[npt.NDArray[np.float64]],
+    params: list[float], penalizer: float, tol: float, max_iter: int, n_boot: int, seed: int,
+) -> npt.NDArray[np.float64]: ...
+def btyd_intervals(
+    values: npt.NDArray[np.float64], level: float,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...

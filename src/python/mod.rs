@@ -13,6 +13,9 @@ use crate::parallel;
 mod rfm;
 mod stages;
 mod btyd;
+mod bgbb;
+mod bootstrap;
+mod btyd_pareto;
 mod summary;
 mod survival;
 
@@ -81,5 +84,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     survival::register(m)?;
     stages::register(m)?;
     btyd::register(m)?;
+    btyd_pareto::register(m)?;
+    bgbb::register(m)?;
+    bootstrap::register(m)?;
     Ok(())
 }
