@@ -22,9 +22,7 @@ fn check_cutoffs(a_cut: f64, b_cut: f64) -> Result<()> {
     if a_cut > 0.0 && a_cut < b_cut && b_cut <= 1.0 {
         Ok(())
     } else {
-        Err(ClmError::InvalidArgument(format!(
-            "cutoffs must satisfy 0 < a < b <= 1, got ({a_cut}, {b_cut})"
-        )))
+        Err(ClmError::InvalidArgument(format!("cutoffs must satisfy 0 < a < b <= 1, got ({a_cut}, {b_cut})")))
     }
 }
 

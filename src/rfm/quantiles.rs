@@ -128,10 +128,8 @@ pub fn score_rank(values: &[f64], bins: usize, ascending: bool) -> Result<Vec<i8
     check_bins(bins)?;
     check_finite("values", values)?;
     let n = values.len();
-    let cut_positions: Vec<usize> = (1..bins)
-        .map(|k| qcut_rank_edge(n, k, bins).floor().max(0.0) as usize)
-        .filter(|&m| m < n)
-        .collect();
+    let cut_positions: Vec<usize> =
+        (1..bins).map(|k| qcut_rank_edge(n, k, bins).floor().max(0.0) as usize).filter(|&m| m < n).collect();
     let normalized = normalized_copy(values);
     let cut_values = order_statistics(&normalized, &cut_positions);
     let cuts: Vec<RankCut> = cut_positions
@@ -216,7 +214,11 @@ mod tests {
         for n in [1usize, 2, 3, 7, 10, 11, 50, 101, 1000, 70_001] {
             let values: Vec<f64> = (0..n).map(|i| ((i * 37) % 13) as f64).collect();
             for bins in [2, 3, 5, 7, 10] {
-                assert_eq!(score_rank(&values, bins, true).unwrap(), brute_rank(&values, bins), "n={n} bins={bins}");
+                assert_eq!(
+                    score_rank(&values, bins, true).unwrap(),
+                    brute_rank(&values, bins),
+                    "n={n} bins={bins}"
+                );
             }
         }
     }
