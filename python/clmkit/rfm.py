@@ -184,7 +184,9 @@ def rfm_scores(summary_or_df: Any, recency_col: str = "inactivity",
         from ``recency`` and ``T``.
     frequency_col, monetary_col : str
         Larger scores higher. ``monetary_col=None`` scores recency and frequency only (no
-        ``m_score``; codes have two characters).
+        ``m_score``; codes have two characters). The summary's ``monetary_value`` is
+        lifetimes' mean of the *repeat* purchases (0 for one-time buyers); pass
+        ``monetary_col="total_value"`` to score total spend instead.
     bins : int
         Number of scores per dimension, 2 to 10.
     method : {"quantile", "rank", "fixed"}
