@@ -250,6 +250,26 @@ mod tests {
         assert!(up.iter().zip(&down).all(|(u, d)| u + d == 6));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn quantile_scores_match_full_sort(
+            values in proptest::collection::vec(proptest::sample::select(vec![-1.0, 0.0, 0.5, 2.0, 7.0, 1e9]), 1..200),
+            bins in 2usize..=10,
+        ) {
+            let mut sorted = values.clone();
+            sorted.sort_by(f64::total_cmp);
+            let n = sorted.len();
+            let edges: Vec<f64> = (1..bins).map(|k| {
+                let h = (n - 1) as f64 * (k as f64 / bins as f64);
+                let lo = h.floor() as usize;
+                lerp(sorted[lo], sorted[(lo + 1).min(n - 1)], h - lo as f64)
+            }).collect();
+            let want: Vec<i8> = values.iter().map(|&v| 1 + edges.iter().filter(|&&e| e < v).count() as i8).collect();
+            proptest::prop_assert_eq!(score_quantile(&values, bins, true).unwrap(), want);
+            proptest::prop_assert_eq!(score_rank(&values, bins, true).unwrap(), brute_rank(&values, bins));
+        }
+    }
+
     #[test]
     fn bad_arguments_are_rejected() {
         assert!(check_bins(1).is_err() && check_bins(11).is_err());
