@@ -89,12 +89,12 @@ def main() -> None:
     for n in sizes:
         tag = f"{n // 1_000_000}M" if n >= 1_000_000 else f"{n // 1000}k"
         df = customers(n)
-        b.time(f"pandas qcut+concat+map {tag}", lambda: pandas_rfm(df), repeat=repeat, n_customers=n)
-        b.time(f"clmkit rank+segments {tag}", lambda: clmkit_rfm(df, "rank"), repeat=repeat,
+        b.time(f"pandas qcut+concat+map {tag}", lambda df=df: pandas_rfm(df), repeat=repeat, n_customers=n)
+        b.time(f"clmkit rank+segments {tag}", lambda df=df: clmkit_rfm(df, "rank"), repeat=repeat,
                memory="rss", n_customers=n)
-        b.time(f"clmkit quantile+segments {tag}", lambda: clmkit_rfm(df, "quantile"),
+        b.time(f"clmkit quantile+segments {tag}", lambda df=df: clmkit_rfm(df, "quantile"),
                repeat=repeat, n_customers=n)
-        b.time(f"clmkit abc_classes {tag}", lambda: clmkit.abc_classes(df["monetary_value"]),
+        b.time(f"clmkit abc_classes {tag}", lambda df=df: clmkit.abc_classes(df["monetary_value"]),
                repeat=repeat, n_customers=n)
         target = 10 if n >= 10_000_000 else None
         b.ratio(f"clmkit rank vs pandas, {tag}", f"pandas qcut+concat+map {tag}",

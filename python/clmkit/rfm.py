@@ -75,6 +75,7 @@ def score_quantiles(values: Any, bins: int = 5, method: str = "quantile", ascend
     bins = check_int(bins, "bins", low=2, high=10)
     check_choice(method, "method", METHODS)
     arr = as_float_array(values, "values")
+    scores: np.ndarray
     if method == "fixed":
         if edges is None:
             raise ValueError("method='fixed' needs edges: bins - 1 non-decreasing values")
@@ -157,7 +158,7 @@ def _assemble(index: pd.Index, scores: dict, spec: _Spec) -> pd.DataFrame:
     """The output table: scores, weighted mean score and categorical code."""
     ordered = [np.ascontiguousarray(scores[name], dtype=np.int8) for name in spec.columns]
     mean, code, labels = _core.rfm_combine(ordered, list(spec.weights), spec.bins)
-    data = {SCORE_COLUMNS[name]: s for name, s in zip(spec.columns, ordered)}
+    data: dict[str, Any] = {SCORE_COLUMNS[name]: s for name, s in zip(spec.columns, ordered)}
     data["rfm_score"] = mean
     data["rfm_code"] = pd.Categorical.from_codes(code, categories=labels)
     out = pd.DataFrame(data, index=index)
@@ -372,7 +373,7 @@ class RFMScorer:
         """Rebuild a fitted scorer from :meth:`to_json` output (validated)."""
         if not isinstance(text, str):
             raise TypeError(f"from_json needs a str, got {type(text).__name__}")
-        state = _core.rfm_scorer_from_json(text)
+        state: dict[str, Any] = _core.rfm_scorer_from_json(text)
         dims = {name: (column, ascending, np.asarray(edges, dtype=np.float64))
                 for name, column, ascending, edges in state["dimensions"]}
         if list(dims)[:2] != ["recency", "frequency"] or set(dims) - set(DIMENSIONS):

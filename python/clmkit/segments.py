@@ -117,6 +117,7 @@ def rfm_segments(rfm: Any, scheme: Union[str, Mapping[str, Mapping[str, Range]]]
     """
     df = to_pandas(rfm)
     recorded = df.attrs.get("clmkit_rfm", {}).get("bins")
+    mapping: Mapping[str, Mapping[str, Range]]
     if isinstance(scheme, str):
         if scheme not in _SCHEMES:
             raise ValueError(f"scheme must be one of {list(_SCHEMES)} or a mapping, got {scheme!r}")
