@@ -14,7 +14,7 @@ import pandas as pd
 from . import _core
 from ._errors import ClmkitWarning
 from ._markov import forecast_stages, steady_state, transition_matrix
-from ._stage_scheme import STAGES, StageScheme, repeats_of
+from ._stage_scheme import StageScheme, repeats_of
 from ._units import time_unit_of
 from ._validation import as_float_array, check_rows, require_columns
 
@@ -149,10 +149,14 @@ def _custom_codes(scheme: StageScheme, frame: pd.DataFrame) -> Optional[np.ndarr
 def _run_rules(cols, pa, custom, scheme: StageScheme) -> tuple[np.ndarray, np.ndarray]:
     return _core.assign_stage_codes(
         cols["repeats"], cols["recency"], cols["T"], cols["gap"], pa,
-        custom if custom is not None and (custom >= 0).any() else None,
-        scheme.new_window, scheme.maturity_window, scheme.churn_window, scheme.at_risk_factor,
-        scheme.median_ipt, scheme.at_risk_p, scheme.churn_p, bool(scheme.p_alive_for_one_time),
-        scheme.enabled())
+        custom if custom is not None and (custom >= 0).any() else None, _params(scheme))
+
+
+def _params(scheme: StageScheme) -> tuple:
+    """A resolved scheme in the kernel's argument order."""
+    return (scheme.new_window, scheme.maturity_window, scheme.churn_window,
+            scheme.at_risk_factor, scheme.median_ipt, scheme.at_risk_p, scheme.churn_p,
+            bool(scheme.p_alive_for_one_time), scheme.enabled())
 
 
 def _stage_categories(scheme: StageScheme) -> tuple[np.ndarray, list[str]]:

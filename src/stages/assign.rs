@@ -208,17 +208,41 @@ pub fn assign_stages(inputs: &StageInputs, params: &StageParams) -> Result<(Vec<
 }
 
 fn assign_one(x: &StageInputs, p: &StageParams, i: usize) -> (i32, i32) {
+    let row = Row {
+        repeats: x.repeats[i],
+        recency: x.recency[i],
+        t: x.t[i],
+        gap_before_last: x.gap_before_last[i],
+        p_alive: x.p_alive.map(|v| v[i]),
+        custom: x.custom.map_or(-1, |c| c[i]),
+    };
+    classify(&row, p)
+}
+
+/// One customer's inputs to the rules (see `StageInputs` for the meaning of each field).
+#[derive(Debug, Clone, Copy)]
+pub struct Row {
+    pub repeats: f64,
+    pub recency: f64,
+    pub t: f64,
+    pub gap_before_last: f64,
+    pub p_alive: Option<f64>,
+    pub custom: i32,
+}
+
+/// (stage, reason) of one validated row: the first rule that fires, in the module's order.
+pub fn classify(x: &Row, p: &StageParams) -> (i32, i32) {
     let on = |stage: i32| p.enabled[stage as usize];
-    let t = x.t[i];
+    let t = x.t;
     if t.is_nan() {
         return if on(PROSPECT) { (PROSPECT, R_PROSPECT) } else { (UNASSIGNED, R_UNASSIGNED) };
     }
-    if let Some(k) = x.custom.map(|c| c[i]).filter(|&k| k >= 0) {
-        return (STAGE_NAMES.len() as i32 + k, REASON_NAMES.len() as i32 + k);
+    if x.custom >= 0 {
+        return (STAGE_NAMES.len() as i32 + x.custom, REASON_NAMES.len() as i32 + x.custom);
     }
-    let repeats = x.repeats[i];
-    let inactivity = t - x.recency[i];
-    let p_alive = x.p_alive.map(|v| v[i]).filter(|_| repeats > 0.0 || p.p_alive_for_one_time);
+    let repeats = x.repeats;
+    let inactivity = t - x.recency;
+    let p_alive = x.p_alive.filter(|_| repeats > 0.0 || p.p_alive_for_one_time);
     if on(CHURNED) {
         match p_alive {
             Some(pa) if pa < p.churn_p => return (CHURNED, R_CHURN_P),
@@ -231,7 +255,7 @@ fn assign_one(x: &StageInputs, p: &StageParams, i: usize) -> (i32, i32) {
             Some(pa) if pa < p.at_risk_p => return (AT_RISK, R_RISK_P),
             Some(_) => {}
             None if repeats > 0.0 => {
-                if inactivity > p.at_risk_factor * (x.recency[i] / repeats) {
+                if inactivity > p.at_risk_factor * (x.recency / repeats) {
                     return (AT_RISK, R_RISK_OWN);
                 }
             }
@@ -242,7 +266,7 @@ fn assign_one(x: &StageInputs, p: &StageParams, i: usize) -> (i32, i32) {
             }
         }
     }
-    if on(REACTIVATED) && x.gap_before_last[i] > p.churn_window {
+    if on(REACTIVATED) && x.gap_before_last > p.churn_window {
         return (REACTIVATED, R_REACTIVATED);
     }
     if on(NEW) && t <= p.new_window {
