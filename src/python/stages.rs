@@ -8,6 +8,9 @@ use super::{run, to_pyerr};
 use crate::stages::{assign_stages, SnapshotIndex, StageInputs, StageParams, REASON_NAMES, STAGE_NAMES};
 use crate::summary::Freq;
 
+/// Two float columns.
+type FloatPair<'py> = (Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>);
+
 /// Stage codes and reason codes.
 type CodePair<'py> = (Bound<'py, PyArray1<i32>>, Bound<'py, PyArray1<i32>>);
 
@@ -118,7 +121,7 @@ impl PySnapshotIndex {
     }
 
     /// (frequency, recency) of every customer present at the last snapshot.
-    fn at_last_snapshot<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>)> {
+    fn at_last_snapshot<'py>(&self, py: Python<'py>) -> PyResult<FloatPair<'py>> {
         let (f, r) = run(py, || Ok(self.inner.at_last_snapshot()))?;
         Ok((f.into_pyarray(py), r.into_pyarray(py)))
     }
