@@ -3,8 +3,9 @@
 //! Each (customer, snapshot) row equals what `summary::summarize` gives with
 //! `observation_end_ns = snapshot` and `include_first_transaction = false`: transactions
 //! are floored to their `freq` period and only periods up to the snapshot's period count.
-//! After sorting the (customer, period) pairs once, a customer's distinct periods are walked
-//! with one pointer across the ascending snapshots, so the cost is O(n log n + rows).
+//! The log is sorted once by (customer, period) — a counting sort by customer code, then a
+//! small sort per customer — and each customer's distinct periods are walked with one
+//! pointer across the ascending snapshots: O(n + rows) work, all in parallel.
 
 use rayon::prelude::*;
 
@@ -124,10 +125,12 @@ impl Sink for StagesMut<'_> {
 
 /// The log sorted once by (customer, period), ready to be summarised at every snapshot.
 pub struct SnapshotIndex {
-    /// Distinct (customer code, period start) pairs, sorted.
-    pairs: Vec<(i64, i64)>,
-    /// Offsets where each customer's run of pairs begins, plus the end.
+    /// Period starts bucketed by customer code; each bucket begins with the customer's
+    /// distinct periods in ascending order (`lens[c]` of them).
+    periods: Vec<i64>,
+    /// Offsets of the customers' buckets in `periods`, plus the end.
     starts: Vec<usize>,
+    lens: Vec<usize>,
     /// Period start of every snapshot.
     ends: Vec<i64>,
     scale: f64,
@@ -137,7 +140,8 @@ pub struct SnapshotIndex {
 
 impl SnapshotIndex {
     /// Sorts the log (customer codes in `0..n_customers`, ns timestamps) for snapshots
-    /// given in ns, strictly increasing.
+    /// given in ns, strictly increasing: a counting sort by customer code (codes are
+    /// dense), then a small sort of each customer's periods, in parallel.
     pub fn build(
         codes: &[i64],
         n_customers: usize,
@@ -162,22 +166,63 @@ impl SnapshotIndex {
             return Err(ClmError::InvalidArgument("too many snapshots".into()));
         }
         let ends: Vec<i64> = snapshots_ns.iter().map(|&s| freq.period_start(s)).collect();
-        let mut pairs: Vec<(i64, i64)> = codes
-            .par_iter()
-            .zip(times_ns.par_iter())
-            .with_min_len(4096)
-            .map(|(&c, &t)| (c, freq.period_start(t)))
-            .collect();
-        pairs.par_sort_unstable();
-        pairs.dedup();
-        let starts = customer_starts(&pairs);
-        let mut index = SnapshotIndex { pairs, starts, ends, scale: 1.0 / (freq.unit_ns() * freq_multiplier), task_rows: Vec::new() };
+        let (periods, starts) = bucket_by_customer(codes, n_customers, times_ns, freq);
+        let mut index = SnapshotIndex {
+            periods,
+            starts,
+            lens: Vec::new(),
+            ends,
+            scale: 1.0 / (freq.unit_ns() * freq_multiplier),
+            task_rows: Vec::new(),
+        };
+        index.lens = index.sort_buckets();
         // A customer has one row per snapshot from its first period on.
         index.task_rows = (0..index.n_tasks())
             .into_par_iter()
-            .map(|task| index.groups(task).map(|g| index.ends.len() - index.ends.partition_point(|&e| e < index.first_period(g))).sum())
+            .map(|task| {
+                index
+                    .groups(task)
+                    .filter(|&g| index.lens[g] > 0)
+                    .map(|g| index.ends.len() - index.ends.partition_point(|&e| e < index.group(g)[0]))
+                    .sum()
+            })
             .collect();
         Ok(index)
+    }
+
+    /// Sorts and de-duplicates every bucket in place; returns the distinct counts.
+    fn sort_buckets(&mut self) -> Vec<usize> {
+        let n_tasks = self.n_tasks();
+        let starts = &self.starts;
+        let mut windows = Vec::with_capacity(n_tasks);
+        let mut rest: &mut [i64] = &mut self.periods;
+        for task in 0..n_tasks {
+            let groups = task * CUSTOMERS_PER_TASK..((task + 1) * CUSTOMERS_PER_TASK).min(starts.len() - 1);
+            let (head, tail) = rest.split_at_mut(starts[groups.end] - starts[groups.start]);
+            windows.push((groups, head));
+            rest = tail;
+        }
+        let lens: Vec<Vec<usize>> = windows
+            .into_par_iter()
+            .map(|(groups, window)| {
+                let base = starts[groups.start];
+                groups
+                    .map(|g| {
+                        let bucket = &mut window[starts[g] - base..starts[g + 1] - base];
+                        bucket.sort_unstable();
+                        let mut distinct = 0usize;
+                        for j in 0..bucket.len() {
+                            if distinct == 0 || bucket[j] != bucket[distinct - 1] {
+                                bucket[distinct] = bucket[j];
+                                distinct += 1;
+                            }
+                        }
+                        distinct
+                    })
+                    .collect()
+            })
+            .collect();
+        lens.concat()
     }
 
     pub fn n_rows(&self) -> usize {
@@ -188,16 +233,17 @@ impl SnapshotIndex {
         self.starts.len().saturating_sub(1)
     }
 
+    /// Distinct purchase periods of customer `g`, ascending.
+    fn group(&self, g: usize) -> &[i64] {
+        &self.periods[self.starts[g]..self.starts[g] + self.lens[g]]
+    }
+
     fn n_tasks(&self) -> usize {
         self.n_groups().div_ceil(CUSTOMERS_PER_TASK)
     }
 
     fn groups(&self, task: usize) -> std::ops::Range<usize> {
         task * CUSTOMERS_PER_TASK..((task + 1) * CUSTOMERS_PER_TASK).min(self.n_groups())
-    }
-
-    fn first_period(&self, group: usize) -> i64 {
-        self.pairs[self.starts[group]].1
     }
 
     /// Every (customer, snapshot) summary.
@@ -246,11 +292,11 @@ impl SnapshotIndex {
             .into_par_iter()
             .with_min_len(1024)
             .map(|g| {
-                let group = &self.pairs[self.starts[g]..self.starts[g + 1]];
-                let seen = group.partition_point(|p| p.1 <= end);
+                let group = self.group(g);
+                let seen = group.partition_point(|&p| p <= end);
                 match seen {
                     0 => (f64::NAN, f64::NAN),
-                    _ => ((seen - 1) as f64, (group[seen - 1].1 - group[0].1) as f64 * self.scale),
+                    _ => ((seen - 1) as f64, (group[seen - 1] - group[0]) as f64 * self.scale),
                 }
             })
             .collect();
@@ -269,7 +315,9 @@ impl SnapshotIndex {
         windows.into_par_iter().enumerate().for_each(|(task, mut w)| {
             let mut at = 0usize;
             for g in self.groups(task) {
-                at = walk_customer(&self.pairs[self.starts[g]..self.starts[g + 1]], &self.ends, self.scale, &mut w, at);
+                if self.lens[g] > 0 {
+                    at = walk_customer(g as i64, self.group(g), &self.ends, self.scale, &mut w, at);
+                }
             }
         });
     }
@@ -287,39 +335,48 @@ pub fn snapshot_summaries(
     Ok(SnapshotIndex::build(codes, n_customers, times_ns, snapshots_ns, freq, freq_multiplier)?.summaries())
 }
 
-/// Offsets where each customer's run of sorted (customer, period) pairs begins, plus the end.
-fn customer_starts(pairs: &[(i64, i64)]) -> Vec<usize> {
-    let mut starts = Vec::new();
-    for (i, p) in pairs.iter().enumerate() {
-        if i == 0 || p.0 != pairs[i - 1].0 {
-            starts.push(i);
-        }
+/// Period starts grouped by customer code (counting sort: codes are dense), with the
+/// offsets of each customer's bucket.
+fn bucket_by_customer(codes: &[i64], n_customers: usize, times_ns: &[i64], freq: Freq) -> (Vec<i64>, Vec<usize>) {
+    let period: Vec<i64> = times_ns.par_iter().with_min_len(4096).map(|&t| freq.period_start(t)).collect();
+    let mut starts = vec![0usize; n_customers + 1];
+    for &c in codes {
+        starts[c as usize + 1] += 1;
     }
-    starts.push(pairs.len());
-    starts
+    for i in 0..n_customers {
+        starts[i + 1] += starts[i];
+    }
+    let mut cursor = starts[..n_customers].to_vec();
+    let mut periods = vec![0i64; codes.len()];
+    for (&c, &p) in codes.iter().zip(&period) {
+        let at = &mut cursor[c as usize];
+        periods[*at] = p;
+        *at += 1;
+    }
+    (periods, starts)
 }
 
 /// Writes one row per snapshot at or after the customer's first period, from row `at` of
 /// `w`, and returns the next free row; `group` holds the customer's distinct periods in
 /// ascending order.
-fn walk_customer<S: Sink>(group: &[(i64, i64)], ends: &[i64], scale: f64, w: &mut S, mut at: usize) -> usize {
-    let first = group[0].1;
+fn walk_customer<S: Sink>(customer: i64, group: &[i64], ends: &[i64], scale: f64, w: &mut S, mut at: usize) -> usize {
+    let first = group[0];
     let mut seen = 0usize; // periods <= current end
     for (s, &end) in ends.iter().enumerate() {
-        while seen < group.len() && group[seen].1 <= end {
+        while seen < group.len() && group[seen] <= end {
             seen += 1;
         }
         if seen == 0 {
             continue;
         }
-        let last = group[seen - 1].1;
+        let last = group[seen - 1];
         let row = SnapRow {
-            customer: group[0].0,
+            customer,
             snapshot: s as i32,
             frequency: (seen - 1) as f64,
             recency: (last - first) as f64 * scale,
             t: (end - first) as f64 * scale,
-            gap_before_last: if seen > 1 { (last - group[seen - 2].1) as f64 * scale } else { f64::NAN },
+            gap_before_last: if seen > 1 { (last - group[seen - 2]) as f64 * scale } else { f64::NAN },
         };
         w.put(at, &row);
         at += 1;
