@@ -95,7 +95,7 @@ def assign_stages(
         extra = pd.Index(list(customers)).unique()
         extra = extra[~extra.isin(index)]
         if len(extra):
-            index = index.append(extra)
+            index = index.append(extra).rename(index.name)
             pad = np.full(len(extra), np.nan)
             cols = {k: np.concatenate([v, pad]) for k, v in cols.items()}
             pa = None if pa is None else np.concatenate([pa, pad])
