@@ -98,6 +98,10 @@ def churn_dataset_codes(
     threshold: float,
     window: float,
 # --- stages ---
+# params: (new_window, maturity_window, churn_window, at_risk_factor, median_ipt,
+#          at_risk_p, churn_p, p_alive_for_one_time, enabled (7 bools))
+StageParamsTuple = tuple[float, float, float, float, float, float, float, bool, list[bool]]
+
 def assign_stage_codes(
     repeats: npt.NDArray[np.float64],
     recency: npt.NDArray[np.float64],
@@ -105,15 +109,7 @@ def assign_stage_codes(
     gap_before_last: npt.NDArray[np.float64],
     p_alive: Optional[npt.NDArray[np.float64]],
     custom: Optional[npt.NDArray[np.int32]],
-    new_window: float,
-    maturity_window: float,
-    churn_window: float,
-    at_risk_factor: float,
-    median_ipt: float,
-    at_risk_p: float,
-    churn_p: float,
-    p_alive_for_one_time: bool,
-    enabled: list[bool],
+    params: StageParamsTuple,
 ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]]: ...
 def stage_rule_names() -> tuple[list[str], list[str]]: ...
 def snapshot_summary_codes(
@@ -234,3 +230,18 @@ def btyd_bootstrap_resample(
 def btyd_intervals(
     values: npt.NDArray[np.float64], level: float,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+
+class SnapshotIndex:
+    def __init__(
+        self,
+        codes: npt.NDArray[np.int64],
+        n_customers: int,
+        times_ns: npt.NDArray[np.int64],
+        snapshots_ns: npt.NDArray[np.int64],
+        freq: str,
+        freq_multiplier: float,
+    ) -> None: ...
+    def summaries(self) -> dict[str, np.ndarray]: ...
+    def stages(self, params: StageParamsTuple) -> dict[str, np.ndarray]: ...
+    def at_last_snapshot(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+    def __len__(self) -> int: ...
