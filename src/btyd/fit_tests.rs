@@ -58,3 +58,36 @@ fn gammagamma_reproduces_note_025() {
     }
     assert!((f.log_likelihood + 4055.92).abs() < 0.1, "{}", f.log_likelihood);
 }
+
+#[test]
+fn fit_is_bit_identical_for_any_thread_count() {
+    let (x, tx, t, _) = cdnow();
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| fit(&bgnbd::BgNbd, &[&x, &tx, &t], None, &FitOptions::default()).unwrap())
+    };
+    let (one, three) = (run(1), run(3));
+    let bits = |v: &[f64]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&one.params), bits(&three.params));
+    assert_eq!(bits(&one.covariance), bits(&three.covariance));
+    assert_eq!(one.log_likelihood.to_bits(), three.log_likelihood.to_bits());
+}
+
+#[test]
+fn penalizer_shrinks_and_bad_options_are_errors() {
+    let (x, tx, t, _) = cdnow();
+    let plain = fit(&bgnbd::BgNbd, &[&x, &tx, &t], None, &FitOptions::default()).unwrap();
+    let opts = FitOptions { penalizer: 1.0, ..FitOptions::default() };
+    let shrunk = fit(&bgnbd::BgNbd, &[&x, &tx, &t], None, &opts).unwrap();
+    assert!(shrunk.params[3] < plain.params[3] && shrunk.log_likelihood < plain.log_likelihood);
+    for bad in [
+        FitOptions { penalizer: -1.0, ..FitOptions::default() },
+        FitOptions { tol: 0.0, ..FitOptions::default() },
+        FitOptions { initial: Some(vec![1.0, 1.0]), ..FitOptions::default() },
+        FitOptions { initial: Some(vec![1.0, -1.0, 1.0, 1.0]), ..FitOptions::default() },
+    ] {
+        assert!(fit(&bgnbd::BgNbd, &[&x, &tx, &t], None, &bad).is_err());
+    }
+    assert!(fit(&bgnbd::BgNbd, &[&x, &tx], None, &FitOptions::default()).is_err());
+    assert!(fit(&bgnbd::BgNbd, &[&[], &[], &[]], None, &FitOptions::default()).is_err());
+}
