@@ -199,7 +199,16 @@ pub fn fit<M: Model + ?Sized>(model: &M, columns: &[&[f64]], weights: Option<&[f
     };
     let x0: Vec<f64> = scale_params(model.time_powers(), &initial, scale).iter().map(|p| p.ln()).collect();
     let objective = LogObjective { model, data: &scaled, penalizer: opts.penalizer, total_weight: data.total_weight() };
-    let min = minimize(&objective, &x0, &Options { tol: opts.tol, max_iter: opts.max_iter, memory: 8 })?;
+    let min = minimize(&objective, &x0, &Options { tol: opts.tol, max_iter: opts.max_iter, memory: 8 })
+        .map_err(|err| match err {
+            // Report the last point as natural parameters in the data's time unit.
+            ClmError::Convergence { message, params, grad_norm } => ClmError::Convergence {
+                message: format!("{message} fitting ({})", model.names().join(", ")),
+                params: scale_params(model.time_powers(), &params.iter().map(|v| v.exp()).collect::<Vec<_>>(), 1.0 / scale),
+                grad_norm,
+            },
+            other => other,
+        })?;
     let params = scale_params(model.time_powers(), &min.x.iter().map(|v| v.exp()).collect::<Vec<_>>(), 1.0 / scale);
     let unscaled = LogObjective { model, data: &data, penalizer: 0.0, total_weight: 1.0 };
     let (log_likelihood, _) = unscaled.total(&params);
