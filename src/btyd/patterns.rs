@@ -5,8 +5,7 @@
 //! 2,357 customers are ~1,000 patterns and daily logs compress far more. Fitting on the
 //! patterns is exact (each term is multiplied by its weight).
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use rayon::prelude::*;
 
 use crate::error::{check_same_length, ClmError, Result};
 
@@ -28,37 +27,6 @@ fn ordered_bits(v: f64) -> u64 {
 
 fn from_ordered_bits(b: u64) -> f64 {
     f64::from_bits(if b >> 63 == 1 { b & !(1 << 63) } else { !b })
-}
-
-/// The multiply-rotate combine of rustc's FxHasher with MurmurHash3's 64-bit finaliser: keys
-/// are bit patterns of floats, whose low bits are often all zero (whole numbers), and the
-/// finaliser moves the high bits down so hash-table buckets stay spread. The keys come from
-/// the user's own data, so a fast non-cryptographic hash is enough.
-#[derive(Default)]
-struct FxHasher(u64);
-
-impl Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut buf = [0u8; 8];
-            buf[..chunk.len()].copy_from_slice(chunk);
-            self.write_u64(u64::from_le_bytes(buf));
-        }
-    }
-    fn write_u64(&mut self, v: u64) {
-        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-    fn write_usize(&mut self, v: usize) {
-        self.write_u64(v as u64);
-    }
-    fn finish(&self) -> u64 {
-        let mut h = self.0;
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-        h ^ (h >> 33)
-    }
 }
 
 /// Distinct rows of `k` columns, stored row-major, with the summed weight of each.
@@ -97,31 +65,30 @@ impl Patterns {
             }
             key
         };
-        let mut index: HashMap<Key, usize, BuildHasherDefault<FxHasher>> = HashMap::default();
-        let mut keys: Vec<Key> = Vec::new();
-        let mut sums: Vec<f64> = Vec::new();
-        for i in 0..columns[0].len() {
-            let w = weights.map_or(1.0, |w| w[i]);
-            if w == 0.0 {
-                continue;
+        // A stable parallel sort keeps equal rows in input order, so each pattern's weight is
+        // summed in the same order for any thread count; keys compare like the values
+        // (ordered_bits), so patterns come out sorted by column 0, then 1, ...
+        let n = columns[0].len();
+        let mut items: Vec<(Key, f64)> = (0..n)
+            .into_par_iter()
+            .filter_map(|i| {
+                let w = weights.map_or(1.0, |w| w[i]);
+                (w != 0.0).then(|| (key(i), w))
+            })
+            .collect();
+        items.par_sort_by_key(|item| item.0);
+        let mut rows = Vec::new();
+        let mut out_weights: Vec<f64> = Vec::new();
+        let mut previous: Option<Key> = None;
+        for (row_key, w) in items {
+            match out_weights.last_mut() {
+                Some(total) if previous == Some(row_key) => *total += w,
+                _ => {
+                    rows.extend(row_key[..k].iter().map(|&b| from_ordered_bits(b)));
+                    out_weights.push(w);
+                    previous = Some(row_key);
+                }
             }
-            let kk = key(i);
-            let slot = *index.entry(kk).or_insert_with(|| {
-                keys.push(kk);
-                sums.push(0.0);
-                sums.len() - 1
-            });
-            sums[slot] += w;
-        }
-        // Keys are distinct and compare like the values (ordered_bits), so the sorted order
-        // is unique: the same for any input order or thread count.
-        let mut order: Vec<usize> = (0..keys.len()).collect();
-        order.sort_unstable_by_key(|&slot| keys[slot]);
-        let mut rows = Vec::with_capacity(order.len() * k);
-        let mut out_weights = Vec::with_capacity(order.len());
-        for slot in order {
-            rows.extend(keys[slot][..k].iter().map(|&b| from_ordered_bits(b)));
-            out_weights.push(sums[slot]);
         }
         Ok(Patterns { k, rows, weights: out_weights })
     }
