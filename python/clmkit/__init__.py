@@ -10,9 +10,11 @@ from . import datasets
 from ._core import __version__, get_num_threads, set_num_threads
 from ._errors import ClmkitWarning, ConvergenceError
 from .summary import calibration_and_holdout, summarize
+from .analyze import Analysis, analyze
 
 __all__ = [
     "__version__", "datasets", "set_num_threads", "get_num_threads",
     "ClmkitWarning", "ConvergenceError",
     "summarize", "calibration_and_holdout",
+    "analyze", "Analysis",
 ]

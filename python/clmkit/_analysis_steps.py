@@ -1,0 +1,143 @@
+"""The steps of :func:`clmkit.analyze`: each composes public clmkit functions, adds columns to
+the customer table and records what it fitted. No model math lives here."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, Optional
+
+import numpy as np
+import pandas as pd
+
+from ._errors import ClmkitWarning
+from ._units import TimeUnit, to_units
+
+# models= names -> clmkit class names of the transaction (BTYD) models.
+TRANSACTION_MODELS = {"bgnbd": "BetaGeo", "mbgnbd": "ModifiedBetaGeo", "paretonbd": "ParetoNBD"}
+SPEND_MODELS = {"gammagamma": "GammaGamma"}
+
+
+def missing_api(*names: str) -> Optional[str]:
+    """Reason a step cannot run in this build (a clmkit name it needs is absent), else None."""
+    import clmkit
+
+    absent = [n for n in names if not hasattr(clmkit, n)]
+    return f"needs clmkit.{', clmkit.'.join(absent)}, not in this build" if absent else None
+
+
+def horizon_label(horizon: Any) -> str:
+    """Suffix of the horizon columns: "365D" -> "365d", 52 -> "52"."""
+    text = str(horizon).strip().replace(" ", "").lower()
+    return text[:-2] if text.endswith(".0") else text
+
+
+def rfm_columns(table: pd.DataFrame, has_monetary: bool) -> pd.DataFrame:
+    """r/f/m scores, code and segment (clmkit.rfm_scores / rfm_segments) and the ABC class of
+    historic value (total_value, or purchase periods without a monetary column)."""
+    import clmkit
+
+    rfm = clmkit.rfm_scores(table, monetary_col="monetary_value" if has_monetary else None)
+    out = rfm.reindex(columns=["r_score", "f_score", "m_score", "rfm_score", "rfm_code"])
+    out = out.dropna(axis=1, how="all")
+    out["rfm_segment"] = np.asarray(clmkit.rfm_segments(rfm))
+    out["rfm_segment"] = pd.Categorical(out["rfm_segment"])
+    value = table["total_value"] if has_monetary else table["n_periods"]
+    out["abc_class"] = pd.Categorical(np.asarray(clmkit.abc_classes(value.to_numpy(float))),
+                                      categories=["A", "B", "C"])
+    return out
+
+
+def fit_transaction_model(name: str, summary: pd.DataFrame) -> Any:
+    import clmkit
+
+    return getattr(clmkit, TRANSACTION_MODELS[name])().fit(summary)
+
+
+def btyd_columns(model: Any, table: pd.DataFrame, horizon_units: float, label: str,
+                 unit: TimeUnit, observation_end: pd.Timestamp) -> pd.DataFrame:
+    """P(alive), expected purchases and P(no purchase) in the horizon, next purchase date."""
+    f, r, T = (table[c].to_numpy(float) for c in ("frequency", "recency", "T"))
+    out = pd.DataFrame(index=table.index)
+    out["p_alive"] = np.asarray(model.p_alive(f, r, T), dtype=float)
+    out[f"expected_purchases_{label}"] = np.asarray(
+        model.conditional_expected_purchases(horizon_units, f, r, T), dtype=float)
+    out[f"probability_no_purchase_{label}"] = np.asarray(
+        model.conditional_probability_of_n_purchases(horizon_units, 0, f, r, T), dtype=float)
+    wait = time_to_one_expected_purchase(model, f, r, T, horizon_units)
+    out["expected_next_purchase"] = (pd.Timestamp(observation_end)
+                                     + pd.to_timedelta(wait * unit.days, unit="D")).round("D")
+    return out
+
+
+def time_to_one_expected_purchase(model: Any, f: np.ndarray, r: np.ndarray, T: np.ndarray,
+                                  horizon_units: float, iterations: int = 30) -> np.ndarray:
+    """Time t (model units) at which ``conditional_expected_purchases(t)`` reaches 1; NaN when
+    fewer than one purchase is expected within the horizon.
+
+    The conditional expectation increases in t, so a vectorised bisection over all customers
+    finds it to horizon / 2**iterations.
+    """
+    reach = np.asarray(model.conditional_expected_purchases(horizon_units, f, r, T)) >= 1.0
+    lo, hi = np.zeros(int(reach.sum())), np.full(int(reach.sum()), horizon_units)
+    fs, rs, Ts = f[reach], r[reach], T[reach]
+    for _ in range(iterations if len(fs) else 0):
+        mid = 0.5 * (lo + hi)
+        above = np.asarray(model.conditional_expected_purchases(mid, fs, rs, Ts)) >= 1.0
+        hi = np.where(above, mid, hi)
+        lo = np.where(above, lo, mid)
+    out = np.full(len(f), np.nan)
+    out[reach] = hi
+    return out
+
+
+def fit_spend_model(summary: pd.DataFrame) -> Any:
+    """Gamma-Gamma on repeat buyers, dropping non-positive mean spends with a warning."""
+    import clmkit
+
+    repeat = summary[summary["frequency"] > 0]
+    return clmkit.GammaGamma().fit(repeat["frequency"].to_numpy(float),
+                                   repeat["monetary_value"].to_numpy(float),
+                                   drop_nonpositive=True)
+
+
+def value_columns(transaction_model: Any, spend_model: Any, table: pd.DataFrame, label: str,
+                  horizon_units: float, clv_period: Any, discount_rate: float,
+                  unit: TimeUnit) -> pd.DataFrame:
+    """Expected spend per purchase and discounted CLV over the horizon."""
+    import clmkit
+
+    out = pd.DataFrame(index=table.index)
+    f = table["frequency"].to_numpy(float)
+    m = np.where(f > 0, table["monetary_value"].to_numpy(float), 0.0)
+    out["expected_spend"] = np.asarray(spend_model.conditional_expected_spend(f, m), dtype=float)
+    periods = clv_periods(horizon_units, clv_period, unit)
+    clv = clmkit.customer_lifetime_value(transaction_model, spend_model, table[
+        ["frequency", "recency", "T", "monetary_value"]], horizon=periods, period=clv_period,
+        discount_rate=discount_rate)
+    out[f"clv_{label}"] = np.asarray(clv, dtype=float)
+    return out
+
+
+def clv_periods(horizon_units: float, clv_period: Any, unit: TimeUnit) -> int:
+    """Whole discounting periods in the horizon (365 days of 30-day periods -> 12)."""
+    per = to_units(clv_period, unit, "clv_period")
+    return max(1, int(round(horizon_units / per)))
+
+
+def month_end_snapshots(first: pd.Timestamp, last: pd.Timestamp, count: int) -> list:
+    """The last ``count`` month ends strictly inside (first, last], ending with ``last``."""
+    ends = pd.date_range(first, last, freq="ME" if _has_me() else "M", inclusive="neither")
+    ends = [e for e in ends if e < last.normalize()]
+    return list(ends[-(count - 1):] if count > 1 else []) + [last]
+
+
+def _has_me() -> bool:
+    try:
+        pd.tseries.frequencies.to_offset("ME")
+        return True
+    except ValueError:
+        return False
+
+
+def warn_skipped(step: str, reason: str) -> None:
+    warnings.warn(f"analyze: step {step!r} skipped: {reason}", ClmkitWarning, stacklevel=3)
