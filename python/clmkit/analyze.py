@@ -181,7 +181,7 @@ def analyze(
     >>> log = clmkit.datasets.load_cdnow_sample()
     >>> a = clmkit.analyze(log, "customer_id", "date", "amount", models=())
     >>> a.table.loc[1, ["frequency", "n_periods"]].tolist()
-    [2.0, 3.0]
+    [3.0, 4.0]
     """
     horizon_days = _check_options(horizon, discount_rate, models, snapshots, top)
     run = _Run(progress)
