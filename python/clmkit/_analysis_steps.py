@@ -37,13 +37,11 @@ def rfm_columns(table: pd.DataFrame, has_monetary: bool) -> pd.DataFrame:
     import clmkit
 
     rfm = clmkit.rfm_scores(table, monetary_col="monetary_value" if has_monetary else None)
-    out = rfm.reindex(columns=["r_score", "f_score", "m_score", "rfm_score", "rfm_code"])
-    out = out.dropna(axis=1, how="all")
-    out["rfm_segment"] = np.asarray(clmkit.rfm_segments(rfm))
-    out["rfm_segment"] = pd.Categorical(out["rfm_segment"])
+    out = rfm.reindex(columns=[c for c in ("r_score", "f_score", "m_score", "rfm_score", "rfm_code")
+                               if c in rfm.columns])
+    out["rfm_segment"] = clmkit.rfm_segments(rfm)
     value = table["total_value"] if has_monetary else table["n_periods"]
-    out["abc_class"] = pd.Categorical(np.asarray(clmkit.abc_classes(value.to_numpy(float))),
-                                      categories=["A", "B", "C"])
+    out["abc_class"] = clmkit.abc_classes(value)
     return out
 
 

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from . import _analysis_steps as steps
+from ._frames import to_pandas
 from ._units import TimeUnit, time_unit_of, to_units
 from ._validation import check_choice, check_int, check_positive_float
 from .summary import calibration_and_holdout, summarize
@@ -184,6 +185,9 @@ def analyze(
     [3.0, 4.0]
     """
     horizon_days = _check_options(horizon, discount_rate, models, snapshots, top)
+    # polars / Arrow logs are converted once (only the needed columns) for every step below
+    transactions = to_pandas(transactions, [c for c in (customer_id_col, datetime_col,
+                                                        monetary_value_col) if c is not None])
     run = _Run(progress)
     table = run.step("summary", lambda: summarize(
         transactions, customer_id_col, datetime_col, monetary_value_col,
