@@ -9,6 +9,7 @@ import sys
 import tempfile
 import time
 import traceback
+import warnings
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
@@ -66,8 +67,15 @@ def _report_inputs(args: argparse.Namespace, progress: _Progress) -> tuple:
     return log, cols, options
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings as one line on stderr (no source excerpt): this is a tool, not a library."""
+    print(f"clmkit: warning: {message}", file=sys.stderr, flush=True)
+
+
 def _report(args: argparse.Namespace) -> int:
     progress = _Progress(args.quiet)
+    if not args.debug:
+        warnings.showwarning = _show_warning
     log, cols, options = _report_inputs(args, progress)
     out = Path(args.out).resolve()
     if out.exists() and not out.is_dir():
