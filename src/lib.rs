@@ -10,6 +10,7 @@ pub mod rfm;
 pub mod special;
 pub mod stages;
 pub mod summary;
+pub mod survival;
 
 #[cfg(feature = "python")]
 mod python;

@@ -18,6 +18,8 @@ from .stages import (StageScheme, assign_stages, early_warning, forecast_stages,
 from .cohorts import cohort_retention, retention_rate
 from .value_formulas import (composite_value, ltv_to_cac, payback_period, purchase_value,
                              retention_clv)
+from .survival import (CoxPH, KaplanMeier, NelsonAalen, WeibullAFT, brier_score, churn_dataset,
+                       churn_probability, concordance_index)
 
 __all__ = [
     "__version__", "datasets", "set_num_threads", "get_num_threads",
@@ -30,4 +32,6 @@ __all__ = [
     "steady_state", "early_warning",
     "cohort_retention", "retention_rate",
     "purchase_value", "composite_value", "retention_clv", "ltv_to_cac", "payback_period",
+    "KaplanMeier", "NelsonAalen", "CoxPH", "WeibullAFT", "concordance_index", "brier_score",
+    "churn_dataset", "churn_probability",
 ]

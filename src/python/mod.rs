@@ -13,6 +13,7 @@ use crate::parallel;
 mod rfm;
 mod stages;
 mod summary;
+mod survival;
 
 create_exception!(clmkit._core, ConvergenceError, PyRuntimeError, "A model fit did not converge.");
 
@@ -77,5 +78,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     rfm::register(m)?;
     summary::register(m)?;
     stages::register(m)?;
+    survival::register(m)?;
     Ok(())
 }
