@@ -84,11 +84,16 @@ def full_analysis():
                     timings={"summary": 0.01})
 
 
+@pytest.fixture(scope="module")
+def full_html(full_analysis):
+    return render_report(full_analysis)
+
+
 EXPECTED_FIGURES = {"segments": 2, "stages": 2, "btyd": 3, "holdout": 1, "clv": 1}
 
 
-def test_every_section_and_figure_embedded(full_analysis):
-    html = render_report(full_analysis)
+def test_every_section_and_figure_embedded(full_html):
+    html = full_html
     c = _parse(html)
     assert c.sections == [sid for sid, _ in SECTIONS]
     assert {s: len(v) for s, v in c.images.items()} == EXPECTED_FIGURES
@@ -101,13 +106,13 @@ def test_every_section_and_figure_embedded(full_analysis):
     assert "Not available" not in html
 
 
-def test_self_contained_offline(full_analysis):
-    c = _parse(render_report(full_analysis))
+def test_self_contained_offline(full_html):
+    c = _parse(full_html)
     assert c.scripts == 0 and c.external == []
 
 
-def test_headline_numbers(full_analysis):
-    html = render_report(full_analysis)
+def test_headline_numbers(full_analysis, full_html):
+    html = full_html
     assert "2,357" in html  # customers
     assert f"{full_analysis.table['total_value'].sum():,.2f}" in html
     assert f"{full_analysis.table['clv_365d'].sum():,.2f}" in html
