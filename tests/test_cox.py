@@ -96,7 +96,7 @@ def test_l2_penalty_matches_direct_optimisation():
     pen = 0.05
     cox = clmkit.CoxPH(penalizer=pen).fit(df, "T", "E")
     x = df[["a", "b"]].to_numpy()
-    mu, sd = x.mean(0), x.std(0)
+    mu, sd = x.mean(0), x.std(0, ddof=1)
     z = (x - mu) / sd
     n = len(df)
     f = lambda b: -brute_loglik(z, df["T"].to_numpy(), df["E"].to_numpy(), np.ones(n), np.zeros(n), b, "efron") \
@@ -204,3 +204,16 @@ def test_thread_count_does_not_change_bits():
         clmkit.set_num_threads(2)
     assert a.params_.to_numpy().tobytes() == b.params_.to_numpy().tobytes()
     assert a.baseline_cumulative_hazard_.to_numpy().tobytes() == b.baseline_cumulative_hazard_.to_numpy().tobytes()
+
+
+def test_l2_penalty_and_strata_agree_with_lifelines():
+    lifelines = pytest.importorskip("lifelines")
+    rossi = clmkit.datasets.load_rossi()
+    a = lifelines.CoxPHFitter(penalizer=0.1).fit(rossi, "week", "arrest")
+    b = clmkit.CoxPH(penalizer=0.1).fit(rossi, "week", "arrest")
+    np.testing.assert_allclose(b.params_, a.params_.loc[b.params_.index], atol=1e-4)
+    assert b.log_likelihood_ == pytest.approx(a.log_likelihood_, abs=1e-6)
+    a = lifelines.CoxPHFitter().fit(rossi, "week", "arrest", strata=["race"])
+    b = clmkit.CoxPH().fit(rossi, "week", "arrest", strata="race")
+    np.testing.assert_allclose(b.params_, a.params_.loc[b.params_.index], atol=1e-6)
+    np.testing.assert_allclose(b.baseline_cumulative_hazard_.to_numpy(), a.baseline_cumulative_hazard_.to_numpy(), atol=1e-8)

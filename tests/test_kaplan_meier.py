@@ -17,7 +17,8 @@ def brute_km(t, e, w=None, entry=None):
     entry = np.zeros_like(t) if entry is None else entry
     s, out = 1.0, {}
     for u in np.unique(np.concatenate([t, entry])):
-        at_risk = w[(entry <= u) & (t >= u)].sum()
+        # at risk at u: entered before u (or at 0) and not yet removed
+        at_risk = w[((entry < u) | (entry == 0)) & (t >= u)].sum()
         d = w[(t == u) & (e == 1)].sum()
         if d > 0:
             s *= 1 - d / at_risk
@@ -65,6 +66,7 @@ def test_matches_brute_force_with_weights_and_entry(rows):
     e = np.array([r[1] for r in rows], float)
     w = np.array([r[2] for r in rows], float)
     entry = np.minimum(np.array([r[3] for r in rows], float), t)
+    entry = np.where((entry == t) & (e == 1), 0.0, entry)  # entering at one's own event is invalid
     for kw in ({}, {"weights": w}, {"entry": entry}, {"weights": w, "entry": entry}):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", clmkit.ClmkitWarning)
@@ -106,7 +108,7 @@ def test_nelson_aalen_matches_hand_formula():
     expected = {1: 1 / 7, 2: 1 / 7 + 1 / 6, 3: 1 / 7 + 1 / 6 + 1 / 4, 4: 1 / 7 + 1 / 6 + 1 / 4 + 2 / 3}
     for u, h in expected.items():
         assert na.predict(u) == pytest.approx(h, abs=1e-14)
-    var4 = 1 / 49 + 1 / 36 + 1 / 16 + 2 / 9
+    var4 = sum(d * (n - d) / n ** 3 for d, n in [(1, 7), (1, 6), (1, 4), (2, 3)])
     assert na.variance_.loc[4.0] == pytest.approx(var4)
     lo, hi = na.confidence_interval_.loc[4.0]
     assert lo == pytest.approx(expected[4] * np.exp(-1.959964 * np.sqrt(var4) / expected[4]), rel=1e-6)
@@ -119,6 +121,7 @@ def test_nelson_aalen_matches_hand_formula():
     ({"event_observed": [1, 0]}, "same length"),
     ({"weights": [1, 0, 1]}, r"weights: row 1"),
     ({"entry": [0, 5, 0]}, r"entry: row 1"),
+    ({"entry": [0, 0, 3]}, r"entry: row 2 .*enter before its event"),
 ])
 def test_bad_input(kwargs, match):
     args = {"durations": [1, 2, 3], "event_observed": [1, 0, 1], **kwargs}
@@ -164,3 +167,21 @@ def test_thread_count_does_not_change_bits():
     finally:
         clmkit.set_num_threads(2)
     assert a.tobytes() == b.tobytes()
+
+
+def test_left_truncation_and_nelson_aalen_agree_with_lifelines():
+    lifelines = pytest.importorskip("lifelines")
+    w = clmkit.datasets.load_waltons()
+    rng = np.random.default_rng(0)
+    entry = np.minimum(rng.integers(0, 30, len(w)), w["T"] - 1).clip(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ka = lifelines.KaplanMeierFitter().fit(w["T"], w["E"], entry=entry)
+        na = lifelines.NelsonAalenFitter(nelson_aalen_smoothing=False).fit(w["T"], w["E"], entry=entry)
+    kb = clmkit.KaplanMeier().fit(w["T"], w["E"], entry=entry)
+    nb = clmkit.NelsonAalen().fit(w["T"], w["E"], entry=entry)
+    np.testing.assert_allclose(kb.survival_function_, ka.survival_function_, atol=1e-12)
+    np.testing.assert_allclose(kb.confidence_interval_, ka.confidence_interval_, atol=1e-12)
+    np.testing.assert_allclose(nb.cumulative_hazard_, na.cumulative_hazard_, atol=1e-12)
+    np.testing.assert_allclose(nb.confidence_interval_, na.confidence_interval_, atol=1e-12)
+    np.testing.assert_array_equal(kb.event_table.to_numpy(), ka.event_table.to_numpy())

@@ -13,6 +13,8 @@ from .rfm import RFMScorer, rfm_scores, score_quantiles
 from .segments import STANDARD_SCHEME, abc_classes, rfm_segments, segment_summary
 from .summary import calibration_and_holdout, summarize
 from .analyze import Analysis, analyze
+from .survival import (CoxPH, KaplanMeier, NelsonAalen, WeibullAFT, brier_score, churn_dataset,
+                       churn_probability, concordance_index)
 from .stages import (StageScheme, assign_stages, early_warning, forecast_stages, stage_history,
                      steady_state, transition_matrix)
 from .cohorts import cohort_retention, retention_rate
@@ -28,6 +30,10 @@ __all__ = [
     "analyze", "Analysis",
     "rfm_scores", "score_quantiles", "RFMScorer", "rfm_segments", "segment_summary",
     "abc_classes", "STANDARD_SCHEME",
+    "rfm_scores", "score_quantiles", "RFMScorer", "rfm_segments", "segment_summary",
+    "abc_classes", "STANDARD_SCHEME",
+    "KaplanMeier", "NelsonAalen", "CoxPH", "WeibullAFT", "concordance_index", "brier_score",
+    "churn_dataset", "churn_probability",
     "StageScheme", "assign_stages", "stage_history", "transition_matrix", "forecast_stages",
     "steady_state", "early_warning",
     "cohort_retention", "retention_rate",

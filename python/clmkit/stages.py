@@ -116,10 +116,11 @@ def _scheme(scheme: SchemeLike) -> StageScheme:
 
 
 def _summary_arrays(summary: pd.DataFrame) -> dict[str, np.ndarray]:
+    # T must be checked here: the kernel reads a NaN T as "no purchase yet" (a prospect).
+    # recency (in [0, T]) and frequency (>= 0) are checked by the kernel, in parallel.
     t = as_float_array(summary["T"], "summary['T']", nonnegative=True)
-    recency = as_float_array(summary["recency"], "summary['recency']", nonnegative=True)
-    check_rows(recency > t, "summary['recency']", recency, "must be <= T", summary.index)
-    repeats = as_float_array(repeats_of(summary), "summary['frequency']", nonnegative=True)
+    recency = as_float_array(summary["recency"], "summary['recency']", finite=False)
+    repeats = as_float_array(repeats_of(summary), "summary['frequency']", finite=False)
     if "gap_before_last" in summary.columns:
         gap = as_float_array(summary["gap_before_last"], "summary['gap_before_last']", finite=False)
     else:

@@ -79,5 +79,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     summary::register(m)?;
     stages::register(m)?;
     survival::register(m)?;
+    survival::register(m)?;
+    stages::register(m)?;
     Ok(())
 }

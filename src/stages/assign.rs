@@ -139,11 +139,31 @@ impl StageInputs<'_> {
             lengths.push(("custom rules", c.len()));
         }
         check_same_length(&lengths)?;
-        // Parallel scan; `position_first` returns the lowest bad row whatever the thread count.
-        match (0..n).into_par_iter().with_min_len(4096).position_first(|i| self.row_error(i).is_some()) {
-            Some(row) => Err(self.row_error(row).unwrap_or_else(|| ClmError::InvalidArgument(format!("row {row}: inconsistent check")))),
+        // Fixed chunks scanned in parallel; the lowest bad row wins whatever the thread count.
+        let chunk = crate::parallel::CHUNK;
+        let first_bad = (0..n.div_ceil(chunk))
+            .into_par_iter()
+            .map(|c| (c * chunk..((c + 1) * chunk).min(n)).find(|&i| self.row_is_bad(i)))
+            .collect::<Vec<Option<usize>>>()
+            .into_iter()
+            .flatten()
+            .next();
+        match first_bad.and_then(|row| self.row_error(row)) {
+            Some(err) => Err(err),
             None => Ok(n),
         }
+    }
+
+    #[inline]
+    fn row_is_bad(&self, i: usize) -> bool {
+        let t = self.t[i];
+        if t.is_nan() {
+            return false;
+        }
+        let r = self.recency[i];
+        let f = self.repeats[i];
+        let p_bad = self.p_alive.is_some_and(|p| !(p[i] >= 0.0 && p[i] <= 1.0));
+        !(t.is_finite() && t >= 0.0 && r >= 0.0 && r <= t && f.is_finite() && f >= 0.0) || p_bad
     }
 
     fn row_error(&self, i: usize) -> Option<ClmError> {
@@ -174,12 +194,16 @@ pub fn assign_stages(inputs: &StageInputs, params: &StageParams) -> Result<(Vec<
     let n = inputs.validate()?;
     let mut stages = vec![0i32; n];
     let mut reasons = vec![0i32; n];
+    let chunk = crate::parallel::CHUNK;
     stages
-        .par_iter_mut()
-        .zip(reasons.par_iter_mut())
+        .par_chunks_mut(chunk)
+        .zip(reasons.par_chunks_mut(chunk))
         .enumerate()
-        .with_min_len(4096)
-        .for_each(|(i, (s, r))| (*s, *r) = assign_one(inputs, params, i));
+        .for_each(|(c, (s, r))| {
+            for (k, (s, r)) in s.iter_mut().zip(r.iter_mut()).enumerate() {
+                (*s, *r) = assign_one(inputs, params, c * chunk + k);
+            }
+        });
     Ok((stages, reasons))
 }
 

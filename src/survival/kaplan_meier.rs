@@ -14,12 +14,24 @@ pub struct EventTable {
     pub censored: Vec<f64>,
     /// Subjects entering at the time (left truncation); all enter at 0 without `entry`.
     pub entrance: Vec<f64>,
-    /// Subjects at risk just before the time: entered at or before it, not yet removed.
+    /// Entered at or before the time and not yet removed (lifelines' event-table column).
     pub at_risk: Vec<f64>,
 }
 
-/// Builds the event table. A subject with entry e is at risk at time t when e <= t <= its
-/// duration (lifelines' convention; R's counting process uses e < t).
+impl EventTable {
+    /// Size of the risk set of the estimators at row k: subjects entering AT a time t > 0 are
+    /// not yet at risk for events at t (entry < t <= duration, R's counting-process rule and
+    /// what lifelines' estimators use); entries at 0 are at risk from the start.
+    pub fn risk_set(&self, k: usize) -> f64 {
+        if self.times[k] > 0.0 {
+            self.at_risk[k] - self.entrance[k]
+        } else {
+            self.at_risk[k]
+        }
+    }
+}
+
+/// Builds the event table (lifelines' columns; see `risk_set` for the estimators' risk set).
 pub fn event_table(
     durations: &[f64],
     events: &[f64],
@@ -119,7 +131,7 @@ pub fn kaplan_meier(table: &EventTable, z: f64, transform: CiTransform) -> Kapla
     };
     let (mut s, mut g) = (1.0f64, 0.0f64);
     for k in 0..m {
-        let (d, n) = (table.observed[k], table.at_risk[k]);
+        let (d, n) = (table.observed[k], table.risk_set(k));
         if d > 0.0 && n > 0.0 {
             s *= 1.0 - d / n;
             g += if n > d { d / (n * (n - d)) } else { f64::INFINITY };
@@ -189,6 +201,9 @@ mod tests {
         assert_eq!(tab.times, vec![0.0, 1.0, 2.0, 3.0, 4.0]);
         assert_eq!(tab.at_risk, vec![2.0, 2.0, 2.0, 2.0, 1.0]);
         assert_eq!(tab.entrance, vec![2.0, 0.0, 1.0, 0.0, 0.0]);
+        // entering at 2 counts for events after 2: S(3) = (1 - 1/2) (1 - 1/2)
+        let km = kaplan_meier(&tab, 1.96, CiTransform::LogLog);
+        assert_eq!(km.survival[3], 0.25);
     }
 
     #[test]

@@ -35,6 +35,14 @@ pub(crate) fn check_survival_data(
         if let Some(row) = (0..e.len()).find(|&i| e[i] > durations[i]) {
             return Err(ClmError::invalid_value("entry", row, e[row], "must be <= the duration"));
         }
+        if let Some(row) = (0..e.len()).find(|&i| e[i] > 0.0 && e[i] == durations[i] && events[i] == 1.0) {
+            return Err(ClmError::invalid_value(
+                "entry",
+                row,
+                e[row],
+                "equals the time of an event: a subject must enter before its event",
+            ));
+        }
     }
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! Nelson-Aalen estimator of the cumulative hazard, H(t) = sum_{t_j <= t} d_j / n_j, with
-//! the variance sum d_j / n_j^2 (Aalen 1978; Klein & Moeschberger eq. 4.2.4-4.2.5) and
-//! log-transformed bounds H exp(+-z sd / H), as lifelines reports them.
+//! the variance sum d_j (n_j - d_j) / n_j^3 (Klein 1991, the estimator lifelines uses without
+//! smoothing) and log-transformed bounds H exp(+-z sd / H), as lifelines reports them.
 
 use super::kaplan_meier::EventTable;
 
@@ -22,10 +22,10 @@ pub fn nelson_aalen(table: &EventTable, z: f64) -> CumulativeHazard {
     };
     let (mut h, mut v) = (0.0f64, 0.0f64);
     for k in 0..m {
-        let (d, n) = (table.observed[k], table.at_risk[k]);
+        let (d, n) = (table.observed[k], table.risk_set(k));
         if d > 0.0 && n > 0.0 {
             h += d / n;
-            v += d / (n * n);
+            v += d * (n - d) / (n * n * n);
         }
         let (lo, hi) = if h > 0.0 {
             let f = (z * v.sqrt() / h).exp();
@@ -54,7 +54,7 @@ mod tests {
         for (h, e) in na.cumulative_hazard.iter().zip(expected) {
             assert!((h - e).abs() < 1e-15);
         }
-        assert!((na.variance[0] - 1.0 / 16.0).abs() < 1e-15);
+        assert!((na.variance[0] - 3.0 / 64.0).abs() < 1e-15);
         assert!(na.lower[2] < na.cumulative_hazard[2] && na.upper[2] > na.cumulative_hazard[2]);
     }
 }

@@ -78,7 +78,8 @@ def check_identifiable(x: np.ndarray, columns: Sequence[str], allow_collinear: b
     """Means and standard deviations of the columns; raises for constant columns and (unless
     ``allow_collinear``, i.e. with a penalizer) for perfectly collinear ones."""
     mean = x.mean(axis=0)
-    std = x.std(axis=0)
+    # ddof=1 as pandas (and so lifelines, whose penalty acts on covariates scaled by it)
+    std = x.std(axis=0, ddof=1 if len(x) > 1 else 0)
     for j, col in enumerate(columns):
         if not std[j] > 1e-12 * max(1.0, abs(mean[j])):
             raise ValueError(f"covariate {col!r} is constant (every row is {x[0, j]!r}); it is "
@@ -90,7 +91,7 @@ def check_identifiable(x: np.ndarray, columns: Sequence[str], allow_collinear: b
     for j in range(1, len(columns)):
         prev = corr[:j, :j]
         coef = np.linalg.lstsq(prev, corr[:j, j], rcond=None)[0]
-        residual = 1.0 - corr[:j, j] @ coef
+        residual = (corr[j, j] - corr[:j, j] @ coef) / corr[j, j]
         if residual < 1e-10:
             names = [columns[i] for i in range(j) if abs(coef[i]) > 1e-8]
             raise ValueError(

@@ -109,8 +109,10 @@ class KaplanMeier:
         weights : array-like, optional
             Positive case weights (e.g. counts of identical rows).
         entry : array-like, optional
-            Left-truncation times (age when the subject came under observation); a subject is
-            at risk from its entry time on, inclusive (lifelines' convention).
+            Left-truncation times (age when the subject came under observation, <= duration).
+            A subject entering at t > 0 is at risk for events after t, not at t (R's
+            ``Surv(entry, time, event)`` and lifelines' estimate); the event table's
+            ``at_risk`` column counts it at t, as lifelines' event table does.
         label : str, optional
             Column name of the estimate (default ``"KM_estimate"``).
 

@@ -17,9 +17,9 @@ __all__ = ["NelsonAalen"]
 class NelsonAalen:
     """Nelson-Aalen estimator H(t) = sum over event times t_j <= t of d_j / n_j.
 
-    The variance is sum d_j / n_j^2 and bounds are log-transformed, H exp(+-z sd / H), as
-    lifelines reports them with ``nelson_aalen_smoothing=False`` (lifelines' default smooths
-    tied events as if they happened one after another).
+    The variance is sum d_j (n_j - d_j) / n_j^3 (Klein 1991) and bounds are log-transformed,
+    H exp(+-z sd / H): lifelines' ``NelsonAalenFitter(nelson_aalen_smoothing=False)``
+    (lifelines' default smooths tied events as if they happened one after another).
 
     Parameters
     ----------
