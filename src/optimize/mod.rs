@@ -2,6 +2,9 @@
 //! derivatives, convergence checks and standard errors are written once.
 
 pub mod newton;
+pub mod lbfgs;
+
+pub use lbfgs::{minimize, Minimum, Objective, Options};
 
 /// Hessian of a function by central differences of its analytic gradient, symmetrised.
 /// `grad(x, out)` writes the gradient at `x`. Steps are relative to |x_i| (at least `h`).

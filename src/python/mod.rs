@@ -12,6 +12,7 @@ use crate::parallel;
 
 mod rfm;
 mod stages;
+mod btyd;
 mod summary;
 mod survival;
 
@@ -81,5 +82,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     survival::register(m)?;
     survival::register(m)?;
     stages::register(m)?;
+    btyd::register(m)?;
     Ok(())
 }
