@@ -124,24 +124,6 @@ def churn_dataset_codes(
     threshold: float,
     window: float,
 # --- stages ---
-def assign_stage_codes(
-    repeats: npt.NDArray[np.float64],
-    recency: npt.NDArray[np.float64],
-    t: npt.NDArray[np.float64],
-    gap_before_last: npt.NDArray[np.float64],
-    p_alive: Optional[npt.NDArray[np.float64]],
-    custom: Optional[npt.NDArray[np.int32]],
-    new_window: float,
-    maturity_window: float,
-    churn_window: float,
-    at_risk_factor: float,
-    median_ipt: float,
-    at_risk_p: float,
-    churn_p: float,
-    p_alive_for_one_time: bool,
-    enabled: list[bool],
-) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]]: ...
-def stage_rule_names() -> tuple[list[str], list[str]]: ...
 def snapshot_summary_codes(
     codes: npt.NDArray[np.int64],
     n_customers: int,

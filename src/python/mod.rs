@@ -80,8 +80,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     summary::register(m)?;
     stages::register(m)?;
     survival::register(m)?;
-    survival::register(m)?;
-    stages::register(m)?;
     btyd::register(m)?;
     Ok(())
 }
