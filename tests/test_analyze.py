@@ -144,11 +144,27 @@ def test_month_end_snapshots():
 
 
 def test_skipped_steps_are_reported(analysis):
-    import clmkit as c
     for step, reason in analysis.skipped.items():
         assert "not in this build" in reason
-        missing = [n.strip() for n in reason[6:].split(",") if n.strip().startswith("clmkit.")]
-        assert missing and not any(hasattr(c, n.split(".")[1].split(" ")[0]) for n in missing)
+        if reason.startswith("needs "):
+            names = [n.strip().split(" ")[0][len("clmkit."):] for n in reason[6:].split(",")]
+            assert names and not any(hasattr(clmkit, n) for n in names if n)
+        else:
+            assert step == "clv interval"
+            assert not hasattr(analysis.models["transactions"], "predict_interval")
+
+
+def test_clv_interval_scales_clv_by_relative_purchase_bounds():
+    class WithInterval(PoissonModel):
+        def predict_interval(self, quantity, t, f, r, T, level, n_boot, seed):
+            est = getattr(self, quantity)(t, f, r, T)
+            return pd.DataFrame({"estimate": est, "lower": 0.5 * est, "upper": 2.0 * est})
+
+    table = pd.DataFrame({"frequency": [0.0, 3.0], "recency": [0.0, 20.0], "T": [30.0, 40.0]})
+    clv = np.array([10.0, 40.0])
+    low, high = steps.clv_interval(WithInterval(), clv, table, 365.0, 0.9, 10, 0)
+    np.testing.assert_allclose(low, [5.0, 20.0])
+    np.testing.assert_allclose(high, [20.0, 80.0])
 
 
 # --- composition with the real models: analyze() equals the individual functions ------------
@@ -182,9 +198,17 @@ def test_btyd_columns_equal_composition(analysis, summary):
 def test_value_columns_equal_composition(analysis, summary):
     bg = clmkit.BetaGeo().fit(summary)
     gg = analysis.models["spend"]
-    clv = clmkit.customer_lifetime_value(bg, gg, summary[["frequency", "recency", "T", "monetary_value"]],
-                                         horizon=12, period="30D", discount_rate=0.01)
-    np.testing.assert_allclose(analysis.table["clv_365d"].to_numpy(), np.asarray(clv, float))
+    usable = (summary["frequency"] > 0) & (summary["monetary_value"] > 0)
+    kwargs = dict(horizon=12, period="30D", discount_rate=0.01)
+    cols = ["frequency", "recency", "T", "monetary_value"]
+    clv = clmkit.customer_lifetime_value(bg, gg, summary.loc[usable, cols], **kwargs)
+    np.testing.assert_allclose(analysis.table.loc[usable, "clv_365d"].to_numpy(),
+                               np.asarray(clv, float), rtol=1e-12)
+    # no usable spend history (one-time buyers, zero-value repeat purchases): the model's mean
+    rest = clmkit.customer_lifetime_value(bg, gg.expected_spend(), summary.loc[~usable, cols], **kwargs)
+    np.testing.assert_allclose(analysis.table.loc[~usable, "clv_365d"].to_numpy(),
+                               np.asarray(rest, float), rtol=1e-12)
+    np.testing.assert_allclose(analysis.table.loc[~usable, "expected_spend"], gg.expected_spend())
 
 
 @pytest.mark.skipif(not HAS_STAGES, reason="stages not in this build")

@@ -68,23 +68,29 @@ def btyd_columns(model: Any, table: pd.DataFrame, horizon_units: float, label: s
 
 
 def time_to_one_expected_purchase(model: Any, f: np.ndarray, r: np.ndarray, T: np.ndarray,
-                                  horizon_units: float, iterations: int = 30) -> np.ndarray:
+                                  horizon_units: float, points: int = 48) -> np.ndarray:
     """Time t (model units) at which ``conditional_expected_purchases(t)`` reaches 1; NaN when
     fewer than one purchase is expected within the horizon.
 
-    The conditional expectation increases in t, so a vectorised bisection over all customers
-    finds it to horizon / 2**iterations.
+    The models take one t per call, vectorised over customers, so the expectation is evaluated
+    on ``points`` equally spaced times in (0, horizon] and the crossing of 1 is linearly
+    interpolated between the two grid times around it (the expectation increases in t).
     """
-    reach = np.asarray(model.conditional_expected_purchases(horizon_units, f, r, T)) >= 1.0
-    lo, hi = np.zeros(int(reach.sum())), np.full(int(reach.sum()), horizon_units)
-    fs, rs, Ts = f[reach], r[reach], T[reach]
-    for _ in range(iterations if len(fs) else 0):
-        mid = 0.5 * (lo + hi)
-        above = np.asarray(model.conditional_expected_purchases(mid, fs, rs, Ts)) >= 1.0
-        hi = np.where(above, mid, hi)
-        lo = np.where(above, lo, mid)
+    grid = np.linspace(0.0, horizon_units, points + 1)
     out = np.full(len(f), np.nan)
-    out[reach] = hi
+    todo = np.asarray(model.conditional_expected_purchases(horizon_units, f, r, T)) >= 1.0
+    prev = np.zeros(len(f))
+    for k in range(1, points + 1):
+        if not todo.any():
+            break
+        cur = np.zeros(len(f))
+        cur[todo] = np.asarray(model.conditional_expected_purchases(
+            float(grid[k]), f[todo], r[todo], T[todo]), dtype=float)
+        hit = todo & (cur >= 1.0)
+        frac = (1.0 - prev[hit]) / np.maximum(cur[hit] - prev[hit], 1e-300)
+        out[hit] = grid[k - 1] + np.clip(frac, 0.0, 1.0) * (grid[k] - grid[k - 1])
+        todo &= ~hit
+        prev = cur
     return out
 
 
@@ -106,14 +112,37 @@ def value_columns(transaction_model: Any, spend_model: Any, table: pd.DataFrame,
 
     out = pd.DataFrame(index=table.index)
     f = table["frequency"].to_numpy(float)
-    m = np.where(f > 0, table["monetary_value"].to_numpy(float), 0.0)
-    out["expected_spend"] = np.asarray(spend_model.conditional_expected_spend(f, m), dtype=float)
+    m = table["monetary_value"].to_numpy(float)
+    # Repeat buyers whose mean spend is not positive (returns, free items) have no usable spend
+    # history for Gamma-Gamma: they get the model's mean for a customer without one (x = 0).
+    usable = (f > 0) & (m > 0)
+    out["expected_spend"] = np.asarray(spend_model.conditional_expected_spend(
+        np.where(usable, f, 0.0), np.where(usable, m, 0.0)), dtype=float)
     periods = clv_periods(horizon_units, clv_period, unit)
-    clv = clmkit.customer_lifetime_value(transaction_model, spend_model, table[
-        ["frequency", "recency", "T", "monetary_value"]], horizon=periods, period=clv_period,
-        discount_rate=discount_rate)
+    clv = clmkit.customer_lifetime_value(
+        transaction_model, out["expected_spend"].to_numpy(), table[["frequency", "recency", "T"]],
+        horizon=periods, period=clv_period, discount_rate=discount_rate)
     out[f"clv_{label}"] = np.asarray(clv, dtype=float)
     return out
+
+
+def clv_interval(model: Any, clv: np.ndarray, table: pd.DataFrame, horizon_units: float,
+                 level: float, n_boot: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Interval of the CLV from the transaction model's parametric bootstrap.
+
+    ``model.predict_interval`` gives the interval of each customer's expected purchases over
+    the horizon; the CLV is spend x discounted purchases and the discount factors vary little
+    over one horizon, so the CLV interval is the CLV scaled by the same relative bounds
+    (expected spend held at its estimate; Gamma-Gamma is fitted separately).
+    """
+    f, r, T = (table[c].to_numpy(float) for c in ("frequency", "recency", "T"))
+    iv = model.predict_interval("conditional_expected_purchases", horizon_units, f, r, T,
+                                level=level, n_boot=n_boot, seed=seed)
+    est = iv["estimate"].to_numpy(float)
+    safe = np.where(est > 0, est, 1.0)
+    low = np.where(est > 0, iv["lower"].to_numpy(float) / safe, 1.0)
+    high = np.where(est > 0, iv["upper"].to_numpy(float) / safe, 1.0)
+    return clv * low, clv * high
 
 
 def clv_periods(horizon_units: float, clv_period: Any, unit: TimeUnit) -> int:

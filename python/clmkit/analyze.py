@@ -39,6 +39,8 @@ class Analysis:
         customers who just moved into at-risk / churned, ranked by value at stake.
     cal_holdout : pandas.DataFrame or None
         Calibration / holdout data when ``calibration_period_end`` was given.
+    holdout_evaluation : clmkit.HoldoutEvaluation or None
+        Errors of the calibration model's holdout predictions (MAE, RMSE, aggregate error).
     timings : dict
         Seconds spent in each step.
     skipped : dict
@@ -52,6 +54,7 @@ class Analysis:
     transitions: Optional[pd.DataFrame] = None
     early_warning: Optional[pd.DataFrame] = None
     cal_holdout: Optional[pd.DataFrame] = None
+    holdout_evaluation: Any = None
     timings: dict = field(default_factory=dict)
     skipped: dict = field(default_factory=dict)
 
@@ -128,6 +131,8 @@ def analyze(
     calibration_period_end: Any = None,
     snapshots: int = 6,
     top: int = 50,
+    interval_level: Optional[float] = 0.9,
+    n_boot: int = 100,
     progress: Optional[Progress] = None,
 ) -> Analysis:
     """Everything clmkit knows about every customer, in one table.
@@ -160,6 +165,11 @@ def analyze(
     calibration_period_end : date-like, optional
         Also fit the transaction model up to this date and keep calibration vs holdout data
         (``Analysis.cal_holdout``) for the report's calibration plot.
+    interval_level : float or None
+        Coverage of the CLV interval (``clv_<h>_low`` / ``clv_<h>_high``, from the transaction
+        model's parametric bootstrap); None leaves the interval out.
+    n_boot : int
+        Bootstrap replicates of the interval (deterministic: seed 0).
     snapshots : int
         Number of monthly snapshots (ending at the observation end) of the stage history.
     top : int
@@ -185,6 +195,9 @@ def analyze(
     [3.0, 4.0]
     """
     horizon_days = _check_options(horizon, discount_rate, models, snapshots, top)
+    if interval_level is not None and not 0 < float(interval_level) < 1:
+        raise ValueError(f"interval_level must be in (0, 1) or None, got {interval_level!r}")
+    check_int(n_boot, "n_boot", low=2)
     # polars / Arrow logs are converted once (only the needed columns) for every step below
     transactions = to_pandas(transactions, [c for c in (customer_id_col, datetime_col,
                                                         monetary_value_col) if c is not None])
@@ -203,6 +216,7 @@ def analyze(
         "observation_period_end": str(obs_end), "horizon": str(horizon),
         "horizon_units": h_units, "discount_rate": float(discount_rate),
         "clv_period": str(clv_period), "models": list(models),
+        "interval_level": interval_level, "n_boot": n_boot,
         "calibration_period_end": None if calibration_period_end is None else str(calibration_period_end)})
 
     parts = [table]
@@ -222,15 +236,28 @@ def analyze(
         gg = run.step("fit gammagamma", lambda: steps.fit_spend_model(table), "GammaGamma")
         if gg is not None:
             analysis.models["spend"] = gg
-            parts.append(run.step("clv", lambda: steps.value_columns(
+            value = run.step("clv", lambda: steps.value_columns(
                 tx_model, gg, table, label, h_units, clv_period, discount_rate, unit),
-                "customer_lifetime_value"))
+                "customer_lifetime_value")
+            parts.append(value)
+            if value is not None and interval_level is not None:
+                _interval_step(run, value, tx_model, table, label, h_units, interval_level, n_boot)
     analysis.table = pd.concat([p for p in parts if p is not None], axis=1)
     analysis.table.attrs = dict(table.attrs)
     _stage_steps(run, analysis, transactions, tx_model, stage_scheme, snapshots, top, label)
     if calibration_period_end is not None and tx_name:
         _holdout_step(run, analysis, transactions, tx_name, calibration_period_end, freq)
     return analysis
+
+
+def _interval_step(run, value, model, table, label, h_units, level, n_boot) -> None:
+    clv = value[f"clv_{label}"].to_numpy()
+    if not hasattr(model, "predict_interval"):
+        run.skip("clv interval", f"{type(model).__name__}.predict_interval is not in this build")
+        return
+    low, high = run.step("clv interval", lambda: steps.clv_interval(
+        model, clv, table, h_units, level, n_boot, seed=0))
+    value[f"clv_{label}_low"], value[f"clv_{label}_high"] = low, high
 
 
 def _check_options(horizon, discount_rate, models, snapshots, top) -> Optional[float]:
@@ -288,7 +315,12 @@ def _holdout_step(run, analysis, transactions, tx_name, calibration_period_end, 
         fit_on = cal[["frequency_cal", "recency_cal", "T_cal"]].rename(
             columns=lambda c: c[:-4])
         fit_on.attrs = dict(cal.attrs)
-        analysis.models["calibration"] = steps.fit_transaction_model(tx_name, fit_on)
+        model = steps.fit_transaction_model(tx_name, fit_on)
+        analysis.models["calibration"] = model
+        if steps.missing_api("evaluate_holdout") is None:
+            import clmkit
+
+            analysis.holdout_evaluation = clmkit.evaluate_holdout(model, cal)
         return cal
 
     analysis.cal_holdout = run.step("calibration/holdout", fit, steps.TRANSACTION_MODELS[tx_name])
@@ -302,11 +334,14 @@ class _Run:
         self.timings: dict[str, float] = {}
         self.skipped: dict[str, str] = {}
 
+    def skip(self, name: str, reason: str) -> None:
+        self.skipped[name] = reason
+        steps.warn_skipped(name, reason)
+
     def step(self, name: str, fn: Callable[[], Any], *needs: str) -> Any:
         reason = steps.missing_api(*needs) if needs else None
         if reason:
-            self.skipped[name] = reason
-            steps.warn_skipped(name, reason)
+            self.skip(name, reason)
             return None
         start = time.perf_counter()
         result = fn()

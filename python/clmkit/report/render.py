@@ -71,6 +71,13 @@ def _tables(analysis: Any) -> dict:
         counts = t["stage"].value_counts(sort=False).rename("customers").to_frame()
         counts["share"] = counts["customers"] / max(len(t), 1)
         out["stages"] = _table_html(counts)
+    ev = getattr(analysis, "holdout_evaluation", None)
+    if ev is not None:
+        out["holdout"] = _table_html(pd.DataFrame({"value": {
+            "holdout purchases, actual": ev.total_actual,
+            "holdout purchases, predicted": ev.total_predicted,
+            "aggregate error": ev.aggregate_error,
+            "per-customer MAE": ev.mae, "per-customer RMSE": ev.rmse}}))
     if analysis.early_warning is not None:
         out["early-warning"] = _table_html(pd.DataFrame(analysis.early_warning).head(50))
     return out
