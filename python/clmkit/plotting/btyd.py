@@ -56,6 +56,9 @@ def _heatmap(ax: Any, values: np.ndarray, title: str, label: str, **kwargs: Any)
     ax.set_xlabel("customer's recency (age at last purchase)")
     ax.set_ylabel("customer's frequency (repeat purchases)")
     ax.figure.colorbar(image, ax=ax, label=label)
+    from matplotlib.ticker import MaxNLocator
+
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     return ax
 
 
