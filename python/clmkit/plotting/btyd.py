@@ -87,6 +87,19 @@ def plot_frequency_recency_matrix(model: Any, t: float = 1.0, max_frequency: Opt
     Returns
     -------
     matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import clmkit
+    >>> from clmkit import plotting
+    >>> import matplotlib.pyplot as plt
+    >>> _ = plt.figure()
+    >>> s = clmkit.summarize(clmkit.datasets.load_cdnow_sample(), "customer_id", "date", freq="W")
+    >>> bg = clmkit.BetaGeo().fit(s)
+    >>> plotting.plot_frequency_recency_matrix(bg, t=4, summary=s).get_title()
+    'Expected purchases in the next 4 time units'
     """
     max_f, max_r, age = _grid_limits(summary, max_frequency, max_recency, T)
     values = _matrix(lambda f, r, a: model.conditional_expected_purchases(t, f, r, a),
@@ -107,6 +120,19 @@ def plot_probability_alive_matrix(model: Any, max_frequency: Optional[int] = Non
     Returns
     -------
     matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import clmkit
+    >>> from clmkit import plotting
+    >>> import matplotlib.pyplot as plt
+    >>> _ = plt.figure()
+    >>> s = clmkit.summarize(clmkit.datasets.load_cdnow_sample(), "customer_id", "date", freq="W")
+    >>> bg = clmkit.BetaGeo().fit(s)
+    >>> plotting.plot_probability_alive_matrix(bg, summary=s).get_title()
+    'Probability a customer is alive'
     """
     max_f, max_r, age = _grid_limits(summary, max_frequency, max_recency, T)
     values = _matrix(model.p_alive, max_f, max_r, age)
@@ -152,6 +178,22 @@ def plot_calibration_purchases_vs_holdout_purchases(model: Any, cal_holdout: pd.
     Returns
     -------
     matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import clmkit
+    >>> from clmkit import plotting
+    >>> import matplotlib.pyplot as plt
+    >>> _ = plt.figure()
+    >>> log = clmkit.datasets.load_cdnow_sample()
+    >>> ch = clmkit.calibration_and_holdout(log, "customer_id", "date", "1997-09-30", freq="W")
+    >>> cal = ch[["frequency_cal", "recency_cal", "T_cal"]].rename(columns=lambda c: c[:-4])
+    >>> cal.attrs = ch.attrs
+    >>> ax = plotting.plot_calibration_purchases_vs_holdout_purchases(clmkit.BetaGeo().fit(cal), ch)
+    >>> len(ax.lines[0].get_ydata())
+    8
     """
     table = calibration_vs_holdout_table(model, cal_holdout, n)
     ax = axes_or_current(ax)
@@ -198,6 +240,19 @@ def plot_period_transactions(model: Any, summary: pd.DataFrame, max_frequency: i
     Returns
     -------
     matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import clmkit
+    >>> from clmkit import plotting
+    >>> import matplotlib.pyplot as plt
+    >>> _ = plt.figure()
+    >>> s = clmkit.summarize(clmkit.datasets.load_cdnow_sample(), "customer_id", "date", freq="W")
+    >>> bg = clmkit.BetaGeo().fit(s)
+    >>> len(plotting.plot_period_transactions(bg, s).patches)
+    16
     """
     max_frequency = check_int(max_frequency, "max_frequency", low=1)
     freq = as_float_array(summary["frequency"], "summary['frequency']", nonnegative=True)
@@ -238,6 +293,21 @@ def plot_history_alive(model: Any, t: float, transactions: pd.DataFrame, datetim
     Returns
     -------
     matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import clmkit
+    >>> from clmkit import plotting
+    >>> import matplotlib.pyplot as plt
+    >>> _ = plt.figure()
+    >>> s = clmkit.summarize(clmkit.datasets.load_cdnow_sample(), "customer_id", "date", freq="W")
+    >>> bg = clmkit.BetaGeo().fit(s)
+    >>> log = clmkit.datasets.load_cdnow_sample()
+    >>> ax = plotting.plot_history_alive(bg, 52, log[log["customer_id"] == 3], "date", freq="W")
+    >>> len(ax.lines[0].get_ydata())
+    53
     """
     require_columns(list(transactions.columns), {"datetime_col": datetime_col})
     unit_days = _FREQ_DAYS[normalize_freq(freq)]

@@ -34,6 +34,19 @@ def plot_rfm_heatmap(rfm: pd.DataFrame, value_col: Optional[str] = None, agg: st
     Returns
     -------
     matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import clmkit
+    >>> from clmkit import plotting
+    >>> import matplotlib.pyplot as plt
+    >>> _ = plt.figure()
+    >>> s = clmkit.summarize(clmkit.datasets.load_cdnow_sample(), "customer_id", "date", "amount")
+    >>> ax = plotting.plot_rfm_heatmap(clmkit.rfm_scores(s))
+    >>> ax.get_xlabel()
+    'recency score (5 = bought most recently)'
     """
     require_columns(list(rfm.columns), {"rfm": "r_score", "f_score": "f_score",
                                         "value_col": value_col})
@@ -94,6 +107,20 @@ def plot_segment_summary(table: pd.DataFrame, segment_col: str = "rfm_segment",
     Returns
     -------
     matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import clmkit
+    >>> from clmkit import plotting
+    >>> import matplotlib.pyplot as plt
+    >>> _ = plt.figure()
+    >>> s = clmkit.summarize(clmkit.datasets.load_cdnow_sample(), "customer_id", "date", "amount")
+    >>> s["segment"] = clmkit.rfm_segments(clmkit.rfm_scores(s))
+    >>> ax = plotting.plot_segment_summary(s, "segment", "total_value")
+    >>> ax.get_xlabel()
+    '%'
     """
     shares = segment_shares(table, segment_col, value_col).iloc[::-1]
     ax = axes_or_current(ax)
@@ -131,6 +158,18 @@ def plot_clv_distribution(values: Any, bins: int = 50, log: bool = True, ax: Any
     Returns
     -------
     matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import clmkit
+    >>> from clmkit import plotting
+    >>> import matplotlib.pyplot as plt
+    >>> _ = plt.figure()
+    >>> s = clmkit.summarize(clmkit.datasets.load_cdnow_sample(), "customer_id", "date", "amount")
+    >>> plotting.plot_clv_distribution(s["total_value"], label="historic value").get_title()
+    'Distribution of historic value'
     """
     v = as_float_array(values, "values", finite=False)
     v = v[np.isfinite(v)]

@@ -26,6 +26,20 @@ def plot_stage_transitions(matrix: Any, ax: Any = None, **kwargs: Any) -> Any:
     Returns
     -------
     matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import clmkit
+    >>> from clmkit import plotting
+    >>> import matplotlib.pyplot as plt
+    >>> _ = plt.figure()
+    >>> log = clmkit.datasets.load_cdnow_sample()
+    >>> hist = clmkit.stage_history(log, ["1997-12-31", "1998-03-31", "1998-06-30"], "customer_id", "date")
+    >>> ax = plotting.plot_stage_transitions(clmkit.transition_matrix(hist))
+    >>> ax.get_ylabel()
+    'stage at a snapshot'
     """
     frame = pd.DataFrame(matrix)
     values = frame.to_numpy(dtype=float)
@@ -64,6 +78,18 @@ def plot_stage_distribution(stages: Any, ax: Any = None) -> Any:
     Returns
     -------
     matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import clmkit
+    >>> from clmkit import plotting
+    >>> import matplotlib.pyplot as plt
+    >>> _ = plt.figure()
+    >>> s = clmkit.summarize(clmkit.datasets.load_cdnow_sample(), "customer_id", "date")
+    >>> plotting.plot_stage_distribution(clmkit.assign_stages(s)).get_title()
+    'Customers by lifecycle stage'
     """
     s = pd.Series(stages)
     if pd.api.types.is_numeric_dtype(s.dtype) and not isinstance(s.dtype, pd.CategoricalDtype) \
@@ -97,6 +123,19 @@ def plot_cohort_retention(retention: Any, ax: Any = None, **kwargs: Any) -> Any:
     Returns
     -------
     matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import clmkit
+    >>> from clmkit import plotting
+    >>> import matplotlib.pyplot as plt
+    >>> _ = plt.figure()
+    >>> log = clmkit.datasets.load_cdnow_sample()
+    >>> ret = clmkit.cohort_retention(log, "customer_id", "date")
+    >>> plotting.plot_cohort_retention(ret).get_title()
+    'Cohort retention'
     """
     frame = pd.DataFrame(retention)
     values = frame.to_numpy(dtype=float)

@@ -48,6 +48,20 @@ def plot_survival_function(model: Any, X: Any = None, times: Any = None, ci: boo
     Returns
     -------
     matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import clmkit
+    >>> from clmkit import plotting
+    >>> import matplotlib.pyplot as plt
+    >>> _ = plt.figure()
+    >>> g3 = clmkit.datasets.load_g3()
+    >>> km = clmkit.KaplanMeier().fit(g3["time"], g3["event"])
+    >>> ax = plotting.plot_survival_function(km)
+    >>> len(ax.collections)  # the confidence band
+    1
     """
     ax = axes_or_current(ax)
     name = label or type(model).__name__
