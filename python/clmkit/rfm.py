@@ -45,7 +45,8 @@ def score_quantiles(values: Any, bins: int = 5, method: str = "quantile", ascend
         appear (e.g. when 52% of customers have frequency 0, the 20% and 40% edges are both 0:
         those customers all score 1 and score 2 stays empty). ``"rank"``: equal-sized groups, identical to
         ``pd.qcut(pd.Series(values).rank(method="first"), bins, labels=False) + 1`` (ties split
-        by row order; a single value scores 1 where qcut raises). ``"fixed"``: the given
+        by row order; pandas 3's floating-point edges are reproduced bit for bit, so even ranks
+        that sit exactly on an edge agree; a single value scores 1 where qcut raises). ``"fixed"``: the given
         ``edges``.
     ascending : bool
         True: larger values score higher. False: smaller values score higher; the intervals
@@ -75,6 +76,7 @@ def score_quantiles(values: Any, bins: int = 5, method: str = "quantile", ascend
     bins = check_int(bins, "bins", low=2, high=10)
     check_choice(method, "method", METHODS)
     arr = as_float_array(values, "values")
+    scores: np.ndarray
     if method == "fixed":
         if edges is None:
             raise ValueError("method='fixed' needs edges: bins - 1 non-decreasing values")
@@ -157,7 +159,7 @@ def _assemble(index: pd.Index, scores: dict, spec: _Spec) -> pd.DataFrame:
     """The output table: scores, weighted mean score and categorical code."""
     ordered = [np.ascontiguousarray(scores[name], dtype=np.int8) for name in spec.columns]
     mean, code, labels = _core.rfm_combine(ordered, list(spec.weights), spec.bins)
-    data = {SCORE_COLUMNS[name]: s for name, s in zip(spec.columns, ordered)}
+    data: dict[str, Any] = {SCORE_COLUMNS[name]: s for name, s in zip(spec.columns, ordered)}
     data["rfm_score"] = mean
     data["rfm_code"] = pd.Categorical.from_codes(code, categories=labels)
     out = pd.DataFrame(data, index=index)
@@ -184,7 +186,9 @@ def rfm_scores(summary_or_df: Any, recency_col: str = "inactivity",
         from ``recency`` and ``T``.
     frequency_col, monetary_col : str
         Larger scores higher. ``monetary_col=None`` scores recency and frequency only (no
-        ``m_score``; codes have two characters).
+        ``m_score``; codes have two characters). The summary's ``monetary_value`` is
+        lifetimes' mean of the *repeat* purchases (0 for one-time buyers); pass
+        ``monetary_col="total_value"`` to score total spend instead.
     bins : int
         Number of scores per dimension, 2 to 10.
     method : {"quantile", "rank", "fixed"}
@@ -370,7 +374,7 @@ class RFMScorer:
         """Rebuild a fitted scorer from :meth:`to_json` output (validated)."""
         if not isinstance(text, str):
             raise TypeError(f"from_json needs a str, got {type(text).__name__}")
-        state = _core.rfm_scorer_from_json(text)
+        state: dict[str, Any] = _core.rfm_scorer_from_json(text)
         dims = {name: (column, ascending, np.asarray(edges, dtype=np.float64))
                 for name, column, ascending, edges in state["dimensions"]}
         if list(dims)[:2] != ["recency", "frequency"] or set(dims) - set(DIMENSIONS):

@@ -14,7 +14,7 @@ import pandas as pd
 from . import _core
 from ._errors import ClmkitWarning
 from ._markov import forecast_stages, steady_state, transition_matrix
-from ._stage_scheme import STAGES, StageScheme, repeats_of
+from ._stage_scheme import StageScheme, repeats_of
 from ._units import time_unit_of
 from ._validation import as_float_array, check_rows, require_columns
 
@@ -95,7 +95,7 @@ def assign_stages(
         extra = pd.Index(list(customers)).unique()
         extra = extra[~extra.isin(index)]
         if len(extra):
-            index = index.append(extra)
+            index = index.append(extra).rename(index.name)
             pad = np.full(len(extra), np.nan)
             cols = {k: np.concatenate([v, pad]) for k, v in cols.items()}
             pa = None if pa is None else np.concatenate([pa, pad])
@@ -149,10 +149,14 @@ def _custom_codes(scheme: StageScheme, frame: pd.DataFrame) -> Optional[np.ndarr
 def _run_rules(cols, pa, custom, scheme: StageScheme) -> tuple[np.ndarray, np.ndarray]:
     return _core.assign_stage_codes(
         cols["repeats"], cols["recency"], cols["T"], cols["gap"], pa,
-        custom if custom is not None and (custom >= 0).any() else None,
-        scheme.new_window, scheme.maturity_window, scheme.churn_window, scheme.at_risk_factor,
-        scheme.median_ipt, scheme.at_risk_p, scheme.churn_p, bool(scheme.p_alive_for_one_time),
-        scheme.enabled())
+        custom if custom is not None and (custom >= 0).any() else None, _params(scheme))
+
+
+def _params(scheme: StageScheme) -> tuple:
+    """A resolved scheme in the kernel's argument order."""
+    return (scheme.new_window, scheme.maturity_window, scheme.churn_window,
+            scheme.at_risk_factor, scheme.median_ipt, scheme.at_risk_p, scheme.churn_p,
+            bool(scheme.p_alive_for_one_time), scheme.enabled())
 
 
 def _stage_categories(scheme: StageScheme) -> tuple[np.ndarray, list[str]]:

@@ -5,10 +5,13 @@
 //! once: pattern compression, time rescaling, the L2 penalizer, maximum likelihood on the
 //! log scale and standard errors from the observed information.
 
+pub mod bgbb;
 pub mod bgnbd;
+pub mod bootstrap;
 pub mod gammagamma;
 pub mod mbgnbd;
 pub mod nbd;
+pub mod paretonbd;
 pub mod patterns;
 pub mod predict;
 pub mod saved;
@@ -236,6 +239,8 @@ pub fn model_by_name(name: &str) -> Result<&'static dyn Model> {
     match name {
         "bgnbd" => Ok(&bgnbd::BgNbd),
         "mbgnbd" => Ok(&mbgnbd::MbgNbd),
+        "paretonbd" => Ok(&paretonbd::ParetoNbd),
+        "bgbb" => Ok(&bgbb::Bgbb),
         "gammagamma" => Ok(&gammagamma::GammaGamma),
         _ => Err(ClmError::InvalidArgument(format!("unknown model {name:?}"))),
     }
@@ -248,7 +253,11 @@ pub fn model_names(name: &str) -> Result<&'static [&'static str]> {
 
 /// Fits the model registered under `name`.
 pub fn fit_named(name: &str, columns: &[&[f64]], weights: Option<&[f64]>, opts: &FitOptions) -> Result<Fit> {
-    fit(model_by_name(name)?, columns, weights, opts)
+    // Pareto/NBD's likelihood surface has flat ridges: it restarts when a fit lands on one.
+    match name {
+        "paretonbd" => paretonbd::fit_multistart(columns, weights, opts),
+        _ => fit(model_by_name(name)?, columns, weights, opts),
+    }
 }
 
 /// Log-likelihood of each customer row at natural parameters `params`.

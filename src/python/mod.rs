@@ -13,6 +13,9 @@ use crate::parallel;
 mod rfm;
 mod stages;
 mod btyd;
+mod bgbb;
+mod bootstrap;
+mod btyd_pareto;
 mod summary;
 mod survival;
 
@@ -78,8 +81,11 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_panic_for_test, m)?)?;
     rfm::register(m)?;
     summary::register(m)?;
-    stages::register(m)?;
     survival::register(m)?;
+    stages::register(m)?;
     btyd::register(m)?;
+    btyd_pareto::register(m)?;
+    bgbb::register(m)?;
+    bootstrap::register(m)?;
     Ok(())
 }

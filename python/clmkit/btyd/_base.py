@@ -16,6 +16,7 @@ import pandas as pd
 from .. import _core
 from .._frames import to_pandas
 from .._units import TimeUnit, time_unit_of
+from ._intervals import IntervalMixin
 from .._validation import (
     as_float_array,
     check_btyd_data,
@@ -41,7 +42,7 @@ def _is_table(data: Any) -> bool:
     return type(data).__module__.split(".")[0] in ("polars", "pyarrow") and hasattr(data, "columns")
 
 
-class BTYDFitter:
+class BTYDFitter(IntervalMixin):
     """Base class of clmkit's BTYD estimators (not used directly).
 
     Parameters
@@ -144,6 +145,8 @@ class BTYDFitter:
         state = _core.btyd_fit(self._core_name, arrays, w, penalizer, self._checked_initial(),
                                tol, max_iter, unit_arg)
         self._set_state(state)
+        # Kept (not pickled: the name ends in "_") for predict_interval(method="resample").
+        self._training_data_ = ([a.copy() for a in arrays], None if w is None else w.copy())
         return self
 
     def _set_state(self, state: Any) -> None:
