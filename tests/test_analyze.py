@@ -218,3 +218,21 @@ def test_stage_column_equal_composition(analysis, summary):
     np.testing.assert_array_equal(analysis.table["stage"].astype(str).to_numpy(),
                                   np.asarray(stage).astype(str))
     assert analysis.stage_history is not None and analysis.early_warning is not None
+
+
+@pytest.mark.skipif(not (HAS_CLV and hasattr(clmkit.BetaGeo, "predict_interval")),
+                    reason="prediction intervals not in this build")
+def test_clv_interval_brackets_clv_and_follows_predict_interval(analysis, summary):
+    t = analysis.table
+    assert (t["clv_365d_low"] <= t["clv_365d"] + 1e-9).all()
+    assert (t["clv_365d"] <= t["clv_365d_high"] + 1e-9).all()
+    assert (t["clv_365d_high"] > t["clv_365d_low"]).mean() > 0.99
+    bg = analysis.models["transactions"]
+    rows = summary.iloc[[2, 5]]
+    iv = bg.predict_interval("conditional_expected_purchases", 365.0, rows["frequency"].to_numpy(),
+                             rows["recency"].to_numpy(), rows["T"].to_numpy(), level=0.9,
+                             n_boot=100, seed=0)
+    # the bootstrap of one pattern does not depend on which other patterns are evaluated
+    np.testing.assert_allclose(t["clv_365d_high"].iloc[[2, 5]].to_numpy(),
+                               t["clv_365d"].iloc[[2, 5]].to_numpy() * (iv["upper"] / iv["estimate"]).to_numpy(),
+                               rtol=1e-9)

@@ -135,13 +135,17 @@ def clv_interval(model: Any, clv: np.ndarray, table: pd.DataFrame, horizon_units
     over one horizon, so the CLV interval is the CLV scaled by the same relative bounds
     (expected spend held at its estimate; Gamma-Gamma is fitted separately).
     """
-    f, r, T = (table[c].to_numpy(float) for c in ("frequency", "recency", "T"))
-    iv = model.predict_interval("conditional_expected_purchases", horizon_units, f, r, T,
-                                level=level, n_boot=n_boot, seed=seed)
+    rows = table[["frequency", "recency", "T"]].to_numpy(float)
+    # Customers with the same (frequency, recency, T) share their interval: bootstrap each
+    # distinct pattern once (daily data have far fewer patterns than customers).
+    patterns, inverse = np.unique(rows, axis=0, return_inverse=True)
+    iv = model.predict_interval("conditional_expected_purchases", horizon_units, patterns[:, 0],
+                                patterns[:, 1], patterns[:, 2], level=level, n_boot=n_boot,
+                                seed=seed)
     est = iv["estimate"].to_numpy(float)
     safe = np.where(est > 0, est, 1.0)
-    low = np.where(est > 0, iv["lower"].to_numpy(float) / safe, 1.0)
-    high = np.where(est > 0, iv["upper"].to_numpy(float) / safe, 1.0)
+    low = np.where(est > 0, iv["lower"].to_numpy(float) / safe, 1.0)[inverse.ravel()]
+    high = np.where(est > 0, iv["upper"].to_numpy(float) / safe, 1.0)[inverse.ravel()]
     return clv * low, clv * high
 
 

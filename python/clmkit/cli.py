@@ -54,7 +54,9 @@ def _report_inputs(args: argparse.Namespace, progress: _Progress) -> tuple:
     """The log and the analyze() arguments, from the file or the bundled CDNOW data."""
     options: dict[str, Any] = {"horizon": args.horizon, "freq": args.freq,
                                "observation_period_end": args.observation_end,
-                               "calibration_period_end": args.calibration_end}
+                               "calibration_period_end": args.calibration_end,
+                               "interval_level": args.interval_level or None,
+                               "n_boot": args.n_boot}
     if args.demo:
         log = progress.timed("load bundled CDNOW master log", clmkit.datasets.load_cdnow_master)
         if options["calibration_period_end"] is None:
@@ -124,6 +126,10 @@ def _add_report_parser(sub: Any) -> None:
     rep.add_argument("--freq", default="D", help="time unit: H, D, W, M or Y (default D)")
     rep.add_argument("--observation-end", help="end of observation (default: last transaction)")
     rep.add_argument("--calibration-end", help="also fit up to this date and plot the holdout")
+    rep.add_argument("--interval-level", type=float, default=0.9,
+                     help="coverage of the CLV interval (default 0.9); 0 leaves it out")
+    rep.add_argument("--n-boot", type=int, default=100,
+                     help="bootstrap replicates of the CLV interval (default 100)")
     rep.add_argument("--quiet", action="store_true", help="no progress on stderr")
     rep.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     rep.set_defaults(func=_report, validate=_validate_report)
