@@ -102,16 +102,25 @@ class Analysis:
 
         return write_report(self, path)
 
-    def save(self, out_dir: Any) -> dict:
+    def save(self, out_dir: Any, progress: Optional[Progress] = None) -> dict:
         """Writes ``customers.parquet``, ``customers.csv``, ``models.json`` and ``report.html``
-        into ``out_dir`` (which must exist); returns the paths by name."""
+        into ``out_dir`` (which must exist); returns the paths by name.
+
+        ``progress(step, seconds)`` is called after each file."""
         out = Path(out_dir)
-        paths = {name: out / name for name in
-                 ("customers.parquet", "customers.csv", "models.json", "report.html")}
-        self.table.to_parquet(paths["customers.parquet"])
-        self.table.to_csv(paths["customers.csv"])
-        paths["models.json"].write_text(self.models_json(), encoding="utf-8")
-        self.report(paths["report.html"])
+        writers = {
+            "customers.parquet": lambda p: self.table.to_parquet(p),
+            "customers.csv": lambda p: self.table.to_csv(p),
+            "models.json": lambda p: p.write_text(self.models_json(), encoding="utf-8"),
+            "report.html": self.report,
+        }
+        paths = {}
+        for name, write in writers.items():
+            start = time.perf_counter()
+            paths[name] = out / name
+            write(paths[name])
+            if progress is not None:
+                progress(f"write {name}", time.perf_counter() - start)
         return paths
 
 

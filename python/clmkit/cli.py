@@ -86,8 +86,7 @@ def _report(args: argparse.Namespace) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.tmp-"))
     try:
-        progress.timed("write customers.parquet, customers.csv, models.json, report.html",
-                       lambda: analysis.save(tmp))
+        analysis.save(tmp, progress=progress)
         _move_into_place(tmp, out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
