@@ -236,3 +236,30 @@ def test_clv_interval_brackets_clv_and_follows_predict_interval(analysis, summar
     np.testing.assert_allclose(t["clv_365d_high"].iloc[[2, 5]].to_numpy(),
                                t["clv_365d"].iloc[[2, 5]].to_numpy() * (iv["upper"] / iv["estimate"]).to_numpy(),
                                rtol=1e-9)
+
+
+@pytest.mark.skipif(not HAS_BG, reason="BG/NBD not in this build")
+def test_models_json_round_trip_restores_predictions(analysis):
+    doc = json.loads(analysis.models_json())
+    assert set(doc["models"]) == set(analysis.models)
+    t = analysis.table
+    for role, model in analysis.models.items():
+        back = type(model).from_json(json.dumps(doc["models"][role]))
+        if role == "transactions":
+            np.testing.assert_array_equal(back.p_alive(t["frequency"], t["recency"], t["T"]),
+                                          t["p_alive"].to_numpy())
+
+
+@pytest.mark.skipif(not hasattr(clmkit, "ParetoNBD"), reason="Pareto/NBD not in this build")
+@pytest.mark.filterwarnings("ignore::clmkit.ClmkitWarning")
+def test_paretonbd_model_choice_and_holdout():
+    log = clmkit.datasets.load_cdnow_sample()
+    a = clmkit.analyze(log, "customer_id", "date", "amount", models=("paretonbd",),
+                       calibration_period_end="1997-09-30", interval_level=None)
+    summary = clmkit.summarize(log, "customer_id", "date", "amount")
+    pnbd = clmkit.ParetoNBD().fit(summary)
+    np.testing.assert_array_equal(a.table["p_alive"].to_numpy(),
+                                  pnbd.p_alive(summary["frequency"], summary["recency"], summary["T"]))
+    assert "clv_365d" not in a.table and "spend" not in a.models
+    ev = clmkit.evaluate_holdout(a.models["calibration"], a.cal_holdout)
+    assert a.holdout_evaluation.mae == ev.mae
