@@ -263,3 +263,26 @@ def test_paretonbd_model_choice_and_holdout():
     assert "clv_365d" not in a.table and "spend" not in a.models
     ev = clmkit.evaluate_holdout(a.models["calibration"], a.cal_holdout)
     assert a.holdout_evaluation.mae == ev.mae
+
+
+@pytest.mark.filterwarnings("ignore::clmkit.ClmkitWarning")
+def test_without_monetary_column_value_columns_are_left_out():
+    log = clmkit.datasets.load_cdnow_sample()
+    a = clmkit.analyze(log, "customer_id", "date", interval_level=None)
+    for col in ("monetary_value", "total_value", "m_score", "expected_spend", "clv_365d"):
+        assert col not in a.table
+    if HAS_RFM:
+        np.testing.assert_array_equal(
+            a.table["abc_class"].astype(str).to_numpy(),
+            np.asarray(clmkit.abc_classes(a.table["n_periods"])).astype(str))
+
+
+@pytest.mark.filterwarnings("ignore::clmkit.ClmkitWarning")
+def test_polars_and_arrow_logs_give_the_pandas_table():
+    pl = pytest.importorskip("polars")
+    pa = pytest.importorskip("pyarrow")
+    log = clmkit.datasets.load_cdnow_sample()
+    ref = clmkit.analyze(log, "customer_id", "date", "amount", models=()).table
+    for native in (pl.from_pandas(log), pa.Table.from_pandas(log)):
+        got = clmkit.analyze(native, "customer_id", "date", "amount", models=()).table
+        pd.testing.assert_frame_equal(got, ref, check_index_type=False, check_categorical=False)

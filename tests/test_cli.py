@@ -119,6 +119,15 @@ def test_each_bad_input_one_line_nonzero_no_output(tmp_path, log, capsys):
         assert _no_leftovers(tmp_path), message
 
 
+@pytest.mark.filterwarnings("ignore::clmkit.ClmkitWarning")
+def test_demo_quick_start_command(tmp_path):
+    out = tmp_path / "demo_out"
+    assert main(["report", "--demo", "--out", str(out), "--quiet"]) == 0
+    _check_outputs(out, clmkit.datasets.load_cdnow_master()[["customer_id", "date", "amount"]])
+    html = (out / "report.html").read_text()
+    assert "Calibration vs holdout purchases" in html  # the demo splits at 1997-09-30
+
+
 def test_debug_shows_traceback(tmp_path, capsys):
     assert main(_args(tmp_path / "nope.csv", tmp_path / "o", "--debug")) == 1
     assert "Traceback" in capsys.readouterr().err
