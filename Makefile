@@ -35,7 +35,7 @@ test: rust-test py-test
 
 # Re-executes the notebooks in place so the saved outputs match the code (commit the result).
 notebooks: install
-	$(PY) -m jupyter nbconvert --to notebook --execute --inplace notebooks/*.ipynb
+	$(PY) notebooks/build.py
 
 clean:
 	rm -rf $(VENV) $(WHEEL_DIR) target
