@@ -58,8 +58,10 @@ def report_figures(analysis: Any) -> dict:
         limits = _matrix_limits(t)
         add("btyd", "P(alive) by frequency and recency",
             lambda ax: p.plot_probability_alive_matrix(model, *limits, ax=ax))
-        add("btyd", "Expected purchases in the next time unit by frequency and recency",
-            lambda ax: p.plot_frequency_recency_matrix(model, 1.0, *limits, ax=ax))
+        h = float(analysis.settings.get("horizon_units", 1.0))
+        add("btyd", f"Expected purchases in the next {analysis.settings.get('horizon', h)} "
+            "by frequency and recency",
+            lambda ax: p.plot_frequency_recency_matrix(model, h, *limits, ax=ax))
         add("btyd", "Repeat purchases: actual vs model",
             lambda ax: p.plot_period_transactions(model, t, ax=ax))
     if analysis.cal_holdout is not None and "calibration" in analysis.models:
