@@ -149,7 +149,8 @@ cox.summary
     ("code", """
 wb = clmkit.WeibullAFT().fit(churn[["duration", "event", *covariates]], duration_col="duration",
                              event_col="event")
-X = churn[covariates].quantile([0.1, 0.5, 0.9]).reset_index(drop=True)
+X = churn[covariates].quantile([0.5, 0.9, 0.99])
+X.index = ["median customer", "90th percentile", "99th percentile"]  # of each covariate
 fig, axes = plt.subplots(1, 2, figsize=(14, 5))
 plotting.plot_survival_function(cox, X=X, times=np.linspace(0, 500, 100), ax=axes[0], label="Cox")
 plotting.plot_survival_function(wb, X=X, times=np.linspace(0, 500, 100), ax=axes[1], label="Weibull AFT")

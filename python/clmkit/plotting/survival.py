@@ -87,7 +87,7 @@ def plot_survival_function(model: Any, X: Any = None, times: Any = None, ci: boo
         bands = (model.predict_survival_function_interval(X, times)
                  if ci and hasattr(model, "predict_survival_function_interval") else None)
         for k, line in enumerate(lines):
-            line.set_label(f"{name} row {sf.columns[k]}" if len(lines) > 1 else name)
+            line.set_label(f"{name}: {sf.columns[k]}" if len(lines) > 1 else name)
             if bands is not None:
                 lower, upper = (np.asarray(b, dtype=float).reshape(len(times), -1) for b in bands)
                 ax.fill_between(times, lower[:, k], upper[:, k], alpha=0.2, color=line.get_color())
