@@ -58,11 +58,18 @@ impl Fenwick {
     }
 }
 
+/// Order-preserving map of a finite f64 to u64 (flip the sign bit of positives, all bits of
+/// negatives), so sorting plain integer pairs sorts the numbers; -0.0 is folded into 0.0.
+fn sort_key(v: f64) -> u64 {
+    let bits = (v + 0.0).to_bits();
+    if bits >> 63 == 1 { !bits } else { bits | (1 << 63) }
+}
+
 /// Order of `values` (finite) ascending, ties by row index.
 fn argsort(values: &[f64]) -> Vec<usize> {
-    let mut idx: Vec<usize> = (0..values.len()).collect();
-    idx.par_sort_unstable_by(|&a, &b| values[a].total_cmp(&values[b]).then(a.cmp(&b)));
-    idx
+    let mut keyed: Vec<(u64, usize)> = values.par_iter().enumerate().map(|(i, &v)| (sort_key(v), i)).collect();
+    keyed.par_sort_unstable();
+    keyed.into_iter().map(|(_, i)| i).collect()
 }
 
 /// Dense ranks 0..m of the scores (equal scores share a rank).
@@ -151,6 +158,16 @@ mod tests {
             let s: Vec<f64> = rows.iter().map(|r| r.1 as f64 - 2.0).collect();
             let e: Vec<f64> = rows.iter().map(|r| if r.2 { 1.0 } else { 0.0 }).collect();
             prop_assert_eq!(concordance_counts(&t, &s, &e).unwrap(), brute_force(&t, &s, &e));
+        }
+    }
+
+    #[test]
+    fn sort_key_orders_like_the_numbers() {
+        let v = [-3.5, -0.0, 0.0, 1e-300, -1e-300, 2.0, f64::MIN, f64::MAX];
+        for a in v {
+            for b in v {
+                assert_eq!(a.partial_cmp(&b).unwrap(), sort_key(a).cmp(&sort_key(b)), "{a} {b}");
+            }
         }
     }
 
