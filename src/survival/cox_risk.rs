@@ -8,6 +8,7 @@
 
 use rayon::prelude::*;
 
+use super::radix::{f64_key, radix_sort};
 use crate::parallel;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,17 +48,22 @@ impl RiskData {
     /// `x` is row-major n x p; inputs are assumed validated.
     pub fn new(x: &[f64], p: usize, time: &[f64], event: &[f64], weight: Option<&[f64]>, strata: Option<&[i64]>) -> Self {
         let n = time.len();
-        let mut keys: Vec<(i64, u64, usize)> =
-            (0..n).map(|i| (strata.map_or(0, |s| s[i]), !(time[i] + 0.0).to_bits(), i)).collect();
-        keys.par_sort_unstable();
-        let order: Vec<usize> = keys.iter().map(|k| k.2).collect();
+        // Two stable radix passes (LSD order): by decreasing time, then by stratum.
+        let (_, by_time) = radix_sort(time.iter().map(|&t| !(t + 0.0).to_bits()).collect());
+        let order: Vec<usize> = match strata {
+            None => by_time,
+            Some(s) => {
+                let (_, by_stratum) = radix_sort(by_time.iter().map(|&i| f64_key(s[i] as f64)).collect());
+                by_stratum.into_iter().map(|k| by_time[k]).collect()
+            }
+        };
         let mut xs = vec![0.0; n * p];
         xs.par_chunks_mut(p.max(1)).zip(order.par_iter()).for_each(|(row, &i)| {
             row.copy_from_slice(&x[i * p..(i + 1) * p]);
         });
         let time: Vec<f64> = order.iter().map(|&i| time[i]).collect();
         let event_sorted: Vec<bool> = order.iter().map(|&i| event[i] == 1.0).collect();
-        let stratum: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let stratum: Vec<i64> = order.iter().map(|&i| strata.map_or(0, |s| s[i])).collect();
         let mut groups = Vec::new();
         let mut start = 0;
         while start < n {
