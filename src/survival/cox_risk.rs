@@ -244,12 +244,13 @@ impl Sums {
     fn add(&mut self, r: f64, x: &[f64]) {
         let p = x.len();
         self.s0 += r;
-        for i in 0..p {
-            let rx = r * x[i];
-            self.s1[i] += rx;
-            let row = &mut self.s2[i * p..(i + 1) * p];
-            for j in i..p {
-                row[j] += rx * x[j];
+        // Row i of the upper triangle starts at i * p + i; walk it with zipped iterators so the
+        // compiler drops bounds checks in this innermost loop (it runs n times per evaluation).
+        for (i, (s1, &xi)) in self.s1.iter_mut().zip(x).enumerate() {
+            let rx = r * xi;
+            *s1 += rx;
+            for (s2, &xj) in self.s2[i * p + i..(i + 1) * p].iter_mut().zip(&x[i..]) {
+                *s2 += rx * xj;
             }
         }
     }

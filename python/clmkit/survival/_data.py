@@ -74,9 +74,12 @@ def design_matrix(df: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
     return out
 
 
-def check_identifiable(x: np.ndarray, columns: Sequence[str], allow_collinear: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Means and standard deviations of the columns; raises for constant columns and (unless
-    ``allow_collinear``, i.e. with a penalizer) for perfectly collinear ones."""
+def standardize(x: np.ndarray, columns: Sequence[str], allow_collinear: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(x - mean) / std as a C-ordered matrix, with the means and standard deviations.
+
+    Raises a ValueError naming constant columns and (unless ``allow_collinear``, i.e. with a
+    penalizer) perfectly collinear ones.
+    """
     mean = x.mean(axis=0)
     # ddof=1 as pandas (and so lifelines, whose penalty acts on covariates scaled by it)
     std = x.std(axis=0, ddof=1 if len(x) > 1 else 0)
@@ -84,20 +87,23 @@ def check_identifiable(x: np.ndarray, columns: Sequence[str], allow_collinear: b
         if not std[j] > 1e-12 * max(1.0, abs(mean[j])):
             raise ValueError(f"covariate {col!r} is constant (every row is {x[0, j]!r}); it is "
                              "not identifiable next to the baseline / intercept: drop it")
-    if allow_collinear or x.shape[1] < 2:
-        return mean, std
-    z = (x - mean) / std
-    corr = z.T @ z / len(z)
+    z = np.ascontiguousarray((x - mean) / std)
+    if not allow_collinear and x.shape[1] > 1:
+        _check_collinear(z.T @ z, columns)
+    return z, mean, std
+
+
+def _check_collinear(gram: np.ndarray, columns: Sequence[str]) -> None:
+    """Regresses each column on the previous ones (normal equations of the Gram matrix); an
+    (almost) zero residual names the column and the ones it is a combination of."""
     for j in range(1, len(columns)):
-        prev = corr[:j, :j]
-        coef = np.linalg.lstsq(prev, corr[:j, j], rcond=None)[0]
-        residual = (corr[j, j] - corr[:j, j] @ coef) / corr[j, j]
+        coef = np.linalg.lstsq(gram[:j, :j], gram[:j, j], rcond=None)[0]
+        residual = (gram[j, j] - gram[:j, j] @ coef) / gram[j, j]
         if residual < 1e-10:
             names = [columns[i] for i in range(j) if abs(coef[i]) > 1e-8]
             raise ValueError(
                 f"covariates are perfectly collinear: {columns[j]!r} is a linear combination of "
                 f"{names}; drop one of them, or fit with a penalizer > 0 (e.g. penalizer=0.01)")
-    return mean, std
 
 
 def as_frame(X: Any, name: str = "X") -> pd.DataFrame:

@@ -12,9 +12,9 @@ from .._errors import ConvergenceError
 from .._frames import to_pandas
 from .._validation import (as_float_array, check_choice, check_int, check_positive_float,
                            check_rows, require_columns)
-from ._data import (as_frame, check_identifiable, covariance_from_information, design_matrix,
+from ._data import (as_frame, covariance_from_information, design_matrix,
                     frame_column, optional_weights, per_row_times, step_lookup,
-                    summary_frame)
+                    standardize, summary_frame)
 
 __all__ = ["CoxPH"]
 
@@ -157,8 +157,7 @@ class CoxPH:
         if not e.any():
             raise ValueError(f"event_col {event_col!r}: every row is censored; the Cox model has no information")
         x = design_matrix(df, covariates)
-        mean, std = check_identifiable(x, covariates, allow_collinear=penalizer > 0)
-        xs = np.ascontiguousarray((x - mean) / std)
+        xs, mean, std = standardize(x, covariates, allow_collinear=penalizer > 0)
         codes, self._strata_values = (None, None) if not strata else _strata_codes(df, strata)
         raw = _core.cox_fit(xs, d, e, w, codes, self.ties, penalizer, l1,
                             check_int(self.max_iter, "max_iter", low=1))
@@ -178,11 +177,19 @@ class CoxPH:
         self.converged_ = True
         self._norm_mean = pd.Series(mean, index=names)
         self._set_baseline(raw)
-        eta = xs @ raw["params"]
-        c, t, pairs = _core.concordance_pairs(d, np.ascontiguousarray(-eta), e)
-        self.concordance_index_ = (c + 0.5 * t) / pairs if pairs else float("nan")
+        self._train_log_hazard = xs @ raw["params"]
+        self._concordance = None
         self.durations_, self.event_observed_ = d, e
         return self
+
+    @property
+    def concordance_index_(self) -> float:
+        """Harrell's C on the training data (computed on first access, as lifelines does)."""
+        if self._concordance is None:
+            c, t, pairs = _core.concordance_pairs(self.durations_, np.ascontiguousarray(-self._train_log_hazard),
+                                                  self.event_observed_)
+            self._concordance = (c + 0.5 * t) / pairs if pairs else float("nan")
+        return self._concordance
 
     def _set_baseline(self, raw: dict) -> None:
         s, t, h = raw["baseline_stratum"], raw["baseline_time"], raw["baseline_hazard"]

@@ -11,8 +11,8 @@ import pandas as pd
 from .. import _core
 from .._frames import to_pandas
 from .._validation import as_float_array, check_int, check_rows, require_columns
-from ._data import (as_frame, check_identifiable, covariance_from_information, design_matrix,
-                    frame_column, optional_weights, per_row_times, summary_frame)
+from ._data import (as_frame, covariance_from_information, design_matrix, frame_column,
+                    optional_weights, per_row_times, standardize, summary_frame)
 
 __all__ = ["WeibullAFT"]
 
@@ -91,7 +91,7 @@ class WeibullAFT:
         w = None if weights_col is None else optional_weights(df[weights_col], len(d), f"weights_col {weights_col!r}")
         covariates = [c for c in df.columns if c not in {duration_col, event_col, weights_col}]
         x = design_matrix(df, covariates)
-        mean, _ = check_identifiable(x, covariates, allow_collinear=False) if covariates else (np.zeros(0), None)
+        _, mean, _ = standardize(x, covariates, allow_collinear=False) if covariates else (None, np.zeros(0), None)
         design = np.ascontiguousarray(np.column_stack([x - mean, np.ones(len(d))]))
         k = len(covariates) + 1
         raw = _core.weibull_fit(design, k - 1, d, e, w, check_int(self.max_iter, "max_iter", low=1))
