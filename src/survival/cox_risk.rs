@@ -96,7 +96,7 @@ impl RiskData {
         let p = self.p;
         let mut eta = vec![0.0; n];
         parallel::map_into(&mut eta, |i| self.x[i * p..(i + 1) * p].iter().zip(beta).map(|(a, b)| a * b).sum());
-        if eta.iter().any(|e| !(e.abs() < 700.0)) {
+        if eta.iter().any(|e| e.is_nan() || e.abs() >= 700.0) {
             return None;
         }
         let mut r = vec![0.0; n];
@@ -207,9 +207,9 @@ impl PartialLikelihood {
     fn subtract(&mut self, t: &TieSums, s: &Sums, d: &Sums, mean: &mut [f64]) {
         let p = mean.len();
         self.loglik -= t.weight * t.log_den;
-        for j in 0..p {
-            mean[j] = s.s1[j] * t.inv - d.s1[j] * t.f_inv;
-            self.score[j] -= t.weight * mean[j];
+        for (j, m) in mean.iter_mut().enumerate() {
+            *m = s.s1[j] * t.inv - d.s1[j] * t.f_inv;
+            self.score[j] -= t.weight * *m;
         }
         for i in 0..p {
             for j in i..p {

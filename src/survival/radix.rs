@@ -19,7 +19,7 @@ pub(crate) fn radix_sort(keys: Vec<u64>) -> (Vec<u64>, Vec<usize>) {
         for &k in &keys {
             counts[((k >> shift) as usize) & (BUCKETS - 1)] += 1;
         }
-        if counts.iter().any(|&c| c == n) {
+        if counts.contains(&n) {
             shift += BITS;
             continue;
         }
