@@ -225,3 +225,17 @@ def test_newton_running_out_of_iterations_is_a_convergence_error():
         clmkit.CoxPH(max_iter=1).fit(rossi, "week", "arrest")
     with pytest.raises(clmkit.ConvergenceError, match="penalizer"):
         clmkit.WeibullAFT(max_iter=1).fit(rossi, "week", "arrest")
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"strata": ["race", "mar"]}])
+def test_json_round_trip_is_exact(kwargs):
+    rossi = clmkit.datasets.load_rossi()
+    cox = clmkit.CoxPH(penalizer=0.01).fit(rossi, "week", "arrest", **kwargs)
+    back = clmkit.CoxPH.from_json(cox.to_json())
+    assert repr(back) == repr(cox)
+    pd.testing.assert_frame_equal(back.summary, cox.summary)
+    pd.testing.assert_frame_equal(back.predict_survival_function(rossi.head(4), times=[3, 30]),
+                                  cox.predict_survival_function(rossi.head(4), times=[3, 30]))
+    assert back.concordance_index_ == cox.concordance_index_
+    with pytest.raises(ValueError, match="not a WeibullAFT"):
+        clmkit.WeibullAFT.from_json(cox.to_json())

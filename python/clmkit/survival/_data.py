@@ -160,3 +160,86 @@ def covariance_from_information(info: np.ndarray) -> np.ndarray:
     except np.linalg.LinAlgError:
         return np.full_like(info, np.nan)
     return 0.5 * (cov + cov.T)
+
+
+# --- JSON round trip of fitted models ----------------------------------------------------------
+
+_JSON_VERSION = 1
+
+
+def _encode(v: Any) -> Any:
+    """Python/numpy/pandas values as JSON-able trees (floats kept exactly: json writes repr)."""
+    if isinstance(v, pd.DataFrame):
+        return {"__frame__": {"index": _encode_index(v.index), "columns": _encode_index(v.columns),
+                              "values": v.to_numpy(dtype=float).tolist()}}
+    if isinstance(v, pd.Series):
+        return {"__series__": {"index": _encode_index(v.index), "name": _encode(v.name),
+                               "values": v.to_numpy(dtype=float).tolist()}}
+    if isinstance(v, np.ndarray):
+        return {"__array__": v.tolist(), "dtype": str(v.dtype)}
+    if isinstance(v, tuple):
+        return {"__tuple__": [_encode(x) for x in v]}
+    if isinstance(v, list):
+        return [_encode(x) for x in v]
+    if isinstance(v, dict):
+        return {"__dict__": [[_encode(k), _encode(x)] for k, x in v.items()]}
+    if isinstance(v, np.generic):
+        return v.item()
+    return v
+
+
+def _encode_index(index: pd.Index) -> Any:
+    return {"names": [_encode(n) for n in index.names], "values": [_encode(x) for x in index.tolist()],
+            "multi": isinstance(index, pd.MultiIndex)}
+
+
+def _decode_index(d: dict) -> pd.Index:
+    values = [_decode(x) for x in d["values"]]
+    names = [_decode(n) for n in d["names"]]
+    if d["multi"]:
+        return pd.MultiIndex.from_tuples(values, names=names)
+    return pd.Index(values, name=names[0])
+
+
+def _decode(v: Any) -> Any:
+    if isinstance(v, list):
+        return [_decode(x) for x in v]
+    if not isinstance(v, dict):
+        return v
+    if "__frame__" in v:
+        f = v["__frame__"]
+        return pd.DataFrame(np.array(f["values"], dtype=float).reshape(len(f["index"]["values"]), -1),
+                            index=_decode_index(f["index"]), columns=_decode_index(f["columns"]))
+    if "__series__" in v:
+        s = v["__series__"]
+        return pd.Series(np.array(s["values"], dtype=float), index=_decode_index(s["index"]),
+                         name=_decode(s["name"]))
+    if "__array__" in v:
+        return np.array(v["__array__"], dtype=v["dtype"])
+    if "__tuple__" in v:
+        return tuple(_decode(x) for x in v["__tuple__"])
+    if "__dict__" in v:
+        return {_decode(k): _decode(x) for k, x in v["__dict__"]}
+    return v
+
+
+def dump_model(model: Any, state: dict) -> str:
+    """Versioned JSON of a fitted model: class name, hyperparameters and fitted state."""
+    import json
+
+    hyper = {k: v for k, v in vars(model).items() if not k.startswith("_") and not k.endswith("_")
+             and k not in state}
+    return json.dumps({"clmkit_model": type(model).__name__, "version": _JSON_VERSION,
+                       "hyperparameters": _encode(hyper), "state": _encode(state)})
+
+
+def load_model(cls: Any, text: str) -> tuple[Any, dict]:
+    """A new unfitted ``cls`` with the saved hyperparameters, and the decoded state."""
+    import json
+
+    doc = json.loads(text)
+    if doc.get("clmkit_model") != cls.__name__:
+        raise ValueError(f"the JSON holds a {doc.get('clmkit_model')!r} model, not a {cls.__name__}")
+    if doc.get("version") != _JSON_VERSION:
+        raise ValueError(f"unsupported model JSON version {doc.get('version')!r}")
+    return cls(**_decode(doc["hyperparameters"])), _decode(doc["state"])

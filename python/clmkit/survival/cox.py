@@ -12,7 +12,7 @@ from .._errors import ConvergenceError
 from .._frames import to_pandas
 from .._validation import (as_float_array, check_choice, check_int, check_positive_float,
                            check_rows, require_columns)
-from ._data import (as_frame, covariance_from_information, design_matrix,
+from ._data import (as_frame, covariance_from_information, design_matrix, dump_model, load_model,
                     frame_column, optional_weights, per_row_times, step_lookup,
                     standardize, summary_frame)
 
@@ -163,24 +163,52 @@ class CoxPH:
                             check_int(self.max_iter, "max_iter", low=1))
         p = len(covariates)
         _check_finite_optimum(raw["params"], covariates)
-        names = pd.Index(covariates, name="covariate")
-        params = raw["params"] / std
         cov = covariance_from_information(raw["information"].reshape(p, p)) / np.outer(std, std)
         self.strata = strata or None
+        self._set_fitted(covariates, raw["params"] / std, cov, float(raw["log_likelihood"]),
+                         int(raw["n_iter"]), mean,
+                         {k: raw[k] for k in ("baseline_stratum", "baseline_time", "baseline_hazard")})
+        self._train_log_hazard = xs @ raw["params"]
+        self._concordance = None
+        self.durations_, self.event_observed_ = d, e
+        return self
+
+    def _set_fitted(self, covariates: list, params: np.ndarray, cov: np.ndarray, loglik: float,
+                    n_iter: int, mean: np.ndarray, baseline: dict) -> None:
+        names = pd.Index(covariates, name="covariate")
         self.covariates_ = covariates
         self.params_ = pd.Series(params, index=names, name="coef")
         self.hazard_ratios_ = pd.Series(np.exp(params), index=names, name="exp(coef)")
         self.variance_matrix_ = pd.DataFrame(cov, index=names, columns=names)
         self.standard_errors_ = pd.Series(np.sqrt(np.diag(cov)), index=names, name="se(coef)")
-        self.log_likelihood_ = float(raw["log_likelihood"])
-        self.n_iter_ = int(raw["n_iter"])
+        self.log_likelihood_ = loglik
+        self.n_iter_ = n_iter
         self.converged_ = True
         self._norm_mean = pd.Series(mean, index=names)
-        self._set_baseline(raw)
-        self._train_log_hazard = xs @ raw["params"]
-        self._concordance = None
-        self.durations_, self.event_observed_ = d, e
-        return self
+        self._set_baseline(baseline)
+
+    def to_json(self) -> str:
+        """The fitted model (coefficients, covariance, Breslow baseline, hyperparameters) as
+        versioned JSON with exact floats; :meth:`from_json` restores it. The training data are
+        not saved; the training concordance is, as a number."""
+        state = {"covariates": self.covariates_, "strata": self.strata,
+                 "strata_values": None if self._strata_values is None else list(self._strata_values),
+                 "params": self.params_.to_numpy(), "cov": self.variance_matrix_.to_numpy(),
+                 "log_likelihood": self.log_likelihood_, "n_iter": self.n_iter_,
+                 "mean": self._norm_mean.to_numpy(), "baseline": self._baseline_raw,
+                 "concordance": self.concordance_index_}
+        return dump_model(self, state)
+
+    @classmethod
+    def from_json(cls, text: str) -> "CoxPH":
+        """Restores a model saved with :meth:`to_json`."""
+        model, st = load_model(cls, text)
+        model.strata = st["strata"]
+        model._strata_values = None if st["strata_values"] is None else pd.Index(st["strata_values"])
+        model._set_fitted(st["covariates"], st["params"], st["cov"], st["log_likelihood"],
+                          st["n_iter"], st["mean"], st["baseline"])
+        model._concordance = st["concordance"]
+        return model
 
     @property
     def concordance_index_(self) -> float:
@@ -192,6 +220,7 @@ class CoxPH:
         return self._concordance
 
     def _set_baseline(self, raw: dict) -> None:
+        self._baseline_raw = raw
         s, t, h = raw["baseline_stratum"], raw["baseline_time"], raw["baseline_hazard"]
         self._baseline = {}
         for code in np.unique(s):
