@@ -9,6 +9,7 @@ from typing import Any, Optional, Sequence
 import numpy as np
 import pandas as pd
 
+from .. import _core
 from .._frames import to_pandas
 from .._validation import as_float_array, check_rows, check_same_length, require_columns
 
@@ -64,33 +65,39 @@ def frame_column(df: pd.DataFrame, col: str, arg: str, *, nonnegative: bool = Fa
 def design_matrix(df: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
     """Covariates as a C-ordered float64 matrix; TypeError for non-numeric columns,
     ValueError naming the column and first row with NaN/inf."""
-    out = np.empty((len(df), len(columns)))
-    for j, col in enumerate(columns):
-        s = df[col]
-        if not (pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype)):
-            raise TypeError(f"covariate {col!r} must be numeric, got dtype {s.dtype}; "
+    for col in columns:
+        dtype = df[col].dtype
+        if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)):
+            raise TypeError(f"covariate {col!r} must be numeric, got dtype {dtype}; "
                             "encode categories as dummy columns (pandas.get_dummies)")
-        out[:, j] = as_float_array(s, f"covariate {col!r}")
-    return out
+    try:
+        out = np.ascontiguousarray(df[list(columns)].to_numpy(dtype=np.float64, na_value=np.nan))
+    except (TypeError, ValueError):
+        out = np.column_stack([as_float_array(df[c], f"covariate {c!r}") for c in columns])
+    bad = ~np.isfinite(out)
+    if bad.any():
+        j = int(np.argmax(bad.any(axis=0)))
+        as_float_array(df[columns[j]], f"covariate {columns[j]!r}")  # raises naming the row
+    return out.reshape(len(df), len(columns))
 
 
 def standardize(x: np.ndarray, columns: Sequence[str], allow_collinear: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(x - mean) / std as a C-ordered matrix, with the means and standard deviations.
+    """(x - mean) / std as a C-ordered matrix, with the means and standard deviations (ddof=1,
+    as pandas and so lifelines, whose penalty acts on covariates scaled by it); computed in
+    Rust in parallel.
 
     Raises a ValueError naming constant columns and (unless ``allow_collinear``, i.e. with a
     penalizer) perfectly collinear ones.
     """
-    mean = x.mean(axis=0)
-    # ddof=1 as pandas (and so lifelines, whose penalty acts on covariates scaled by it)
-    std = x.std(axis=0, ddof=1 if len(x) > 1 else 0)
+    out = _core.standardize_columns(np.ascontiguousarray(x, dtype=float))
+    mean, std = out["mean"], out["std"]
     for j, col in enumerate(columns):
         if not std[j] > 1e-12 * max(1.0, abs(mean[j])):
             raise ValueError(f"covariate {col!r} is constant (every row is {x[0, j]!r}); it is "
                              "not identifiable next to the baseline / intercept: drop it")
-    z = np.ascontiguousarray((x - mean) / std)
     if not allow_collinear and x.shape[1] > 1:
-        _check_collinear(z.T @ z, columns)
-    return z, mean, std
+        _check_collinear(out["gram"].reshape(len(columns), len(columns)), columns)
+    return out["z"], mean, std
 
 
 def _check_collinear(gram: np.ndarray, columns: Sequence[str]) -> None:
