@@ -226,17 +226,38 @@ class CoxPH:
         for code in np.unique(s):
             m = s == code
             self._baseline[int(code)] = (t[m], np.cumsum(h[m]))
-        labels = (["baseline hazard"] if self._strata_values is None
-                  else list(self._strata_values))
-        times = np.unique(t)
-        hazard = {lab: pd.Series(h[s == code], index=t[s == code]).reindex(times, fill_value=0.0)
-                  for lab, code in zip(labels, sorted(self._baseline))}
-        idx = pd.Index(times, name="timeline")
-        self.baseline_hazard_ = pd.DataFrame(hazard).set_axis(idx)
-        cum = {lab: step_lookup(*self._baseline[code], times, 0.0)
-               for lab, code in zip(labels, sorted(self._baseline))}
-        self.baseline_cumulative_hazard_ = pd.DataFrame(cum, index=idx)
-        self.baseline_survival_ = np.exp(-self.baseline_cumulative_hazard_)
+        self._baseline_frames = None
+
+    def _frames(self) -> tuple:
+        """The baseline tables, built on first access (pandas work fit need not pay)."""
+        if self._baseline_frames is None:
+            raw = self._baseline_raw
+            s, t, h = raw["baseline_stratum"], raw["baseline_time"], raw["baseline_hazard"]
+            labels = ["baseline hazard"] if self._strata_values is None else list(self._strata_values)
+            codes = sorted(self._baseline)
+            times = np.unique(t)
+            idx = pd.Index(times, name="timeline")
+            hazard = pd.DataFrame({lab: pd.Series(h[s == c], index=t[s == c]).reindex(times, fill_value=0.0)
+                                   for lab, c in zip(labels, codes)}).set_axis(idx)
+            cum = pd.DataFrame({lab: step_lookup(*self._baseline[c], times, 0.0)
+                                for lab, c in zip(labels, codes)}, index=idx)
+            self._baseline_frames = (hazard, cum, np.exp(-cum))
+        return self._baseline_frames
+
+    @property
+    def baseline_hazard_(self) -> pd.DataFrame:
+        """Breslow hazard increments at each training time (one column per stratum)."""
+        return self._frames()[0]
+
+    @property
+    def baseline_cumulative_hazard_(self) -> pd.DataFrame:
+        """Breslow cumulative hazard H0(t) at the mean covariates (one column per stratum)."""
+        return self._frames()[1]
+
+    @property
+    def baseline_survival_(self) -> pd.DataFrame:
+        """exp(-H0(t)) (one column per stratum)."""
+        return self._frames()[2]
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -299,7 +320,7 @@ class CoxPH:
         accumulated over the next ``t`` given survival to age c.
         """
         frame, eta, codes = self._prepare(X)
-        grid = (self.baseline_cumulative_hazard_.index.to_numpy() if times is None
+        grid = (np.unique(self._baseline_raw["baseline_time"]) if times is None
                 else as_float_array(times, "times", nonnegative=True))
         tm = np.broadcast_to(grid, (len(eta), len(grid))).copy()
         if conditional_after is None:
