@@ -115,7 +115,9 @@ impl RiskData {
             if g.new_stratum {
                 s.clear();
             }
-            d.clear();
+            if g.n_deaths > 0 {
+                d.clear();
+            }
             let mut death_weight = 0.0;
             for i in g.start..g.end {
                 let xi = &self.x[i * p..(i + 1) * p];
