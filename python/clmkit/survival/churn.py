@@ -147,7 +147,9 @@ def churn_probability(model: Any, X: Any = None, age: Any = None, horizon: Any =
 
     **Survival models** (KaplanMeier, NelsonAalen, CoxPH, WeibullAFT):
     ``1 - S(age + horizon | x) / S(age | x)``, the conditional probability of the event in
-    (age, age + horizon] given survival to ``age``; 1 where S(age | x) is already 0.
+    (age, age + horizon] given survival to ``age``; 1 where S(age | x) is already 0. The
+    Kaplan-Meier, Nelson-Aalen and Cox (Breslow) curves are flat after the last event time
+    seen in training, so they give 0 beyond it: use WeibullAFT to extrapolate.
 
     **BTYD models** (anything with ``p_alive(frequency, recency, T)``; X is a customer summary
     with those columns and ``age`` is not used, T being the age): with ``horizon=None`` or
