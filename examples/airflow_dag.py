@@ -27,11 +27,15 @@ def analyze_customers(input_path: str, out_dir: str, horizon: str = "365D") -> d
     so downstream tasks never read a half-written table. Returns the headline numbers
     (small and JSON-serialisable: fit for an XCom).
     """
-    import clmkit
-    from clmkit._io import read_transactions
+    import pandas as pd
 
-    log = read_transactions(input_path, COLUMNS["customer_id_col"], COLUMNS["datetime_col"],
-                            COLUMNS["monetary_value_col"])
+    import clmkit
+
+    columns = list(COLUMNS.values())
+    if str(input_path).endswith((".parquet", ".pq")):
+        log = pd.read_parquet(input_path, columns=columns)  # reads only the needed columns
+    else:
+        log = pd.read_csv(input_path, usecols=columns, parse_dates=[COLUMNS["datetime_col"]])
     analysis = clmkit.analyze(log, **COLUMNS, horizon=horizon)
     out = Path(out_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
