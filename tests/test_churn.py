@@ -53,8 +53,9 @@ def test_churn_dataset_dates_values_and_units(log):
     assert set(["monetary_value", "first_value"]) <= set(out.columns)
     churned = out[out["event"] == 1]
     start = churned["first_purchase"].dt.normalize()
+    # pandas 3 builds the expected sum at microsecond resolution: compare instants, not units
     pd.testing.assert_series_equal(churned["churn_date"], start + pd.to_timedelta(churned["duration"], unit="D"),
-                                   check_names=False)
+                                   check_names=False, check_dtype=False)
     assert out.loc[out["event"] == 0, "churn_date"].isna().all()
     day = log["date"].dt.normalize()
     first_day = day.groupby(log["customer_id"]).transform("min")
