@@ -228,35 +228,47 @@ def analyze(
         "interval_level": interval_level, "n_boot": n_boot,
         "calibration_period_end": None if calibration_period_end is None else str(calibration_period_end)})
 
-    parts = [table]
-    rfm = run.step("rfm", lambda: steps.rfm_columns(table, has_money),
-                   "rfm_scores", "rfm_segments", "abc_classes")
-    parts.append(rfm)
+    parts = [table, run.step("rfm", lambda: steps.rfm_columns(table, has_money),
+                             "rfm_scores", "rfm_segments", "abc_classes")]
     tx_name = next((m for m in models if m in steps.TRANSACTION_MODELS), None)
-    tx_model = None
-    if tx_name:
-        tx_model = run.step("fit " + tx_name, lambda: steps.fit_transaction_model(tx_name, table),
-                            steps.TRANSACTION_MODELS[tx_name])
-        parts.append(run.step("predict purchases", lambda: steps.btyd_columns(
-            tx_model, table, h_units, label, unit, obs_end)) if tx_model is not None else None)
-    if tx_model is not None:
-        analysis.models["transactions"] = tx_model
-    if tx_model is not None and "gammagamma" in models and has_money:
-        gg = run.step("fit gammagamma", lambda: steps.fit_spend_model(table), "GammaGamma")
-        if gg is not None:
-            analysis.models["spend"] = gg
-            value = run.step("clv", lambda: steps.value_columns(
-                tx_model, gg, table, label, h_units, clv_period, discount_rate, unit),
-                "customer_lifetime_value")
-            parts.append(value)
-            if value is not None and interval_level is not None:
-                _interval_step(run, value, tx_model, table, label, h_units, interval_level, n_boot)
+    tx_model = _model_steps(run, analysis, parts, tx_name, unit, obs_end, clv_period,
+                            discount_rate, interval_level, n_boot,
+                            spend="gammagamma" in models and has_money)
     analysis.table = pd.concat([p for p in parts if p is not None], axis=1)
     analysis.table.attrs = dict(table.attrs)
     _stage_steps(run, analysis, transactions, tx_model, stage_scheme, snapshots, top, label)
     if calibration_period_end is not None and tx_name:
         _holdout_step(run, analysis, transactions, tx_name, calibration_period_end, freq)
     return analysis
+
+
+def _model_steps(run, analysis, parts, tx_name, unit, obs_end, clv_period, discount_rate,
+                 interval_level, n_boot, spend: bool) -> Any:
+    """Fits the transaction model (and Gamma-Gamma when ``spend``), appends their columns to
+    ``parts`` and returns the transaction model (None when not fitted)."""
+    if tx_name is None:
+        return None
+    table, s = parts[0], analysis.settings
+    h_units, label = s["horizon_units"], steps.horizon_label(s["horizon"])
+    tx_model = run.step("fit " + tx_name, lambda: steps.fit_transaction_model(tx_name, table),
+                        steps.TRANSACTION_MODELS[tx_name])
+    if tx_model is None:
+        return None
+    analysis.models["transactions"] = tx_model
+    parts.append(run.step("predict purchases", lambda: steps.btyd_columns(
+        tx_model, table, h_units, label, unit, obs_end)))
+    gg = run.step("fit gammagamma", lambda: steps.fit_spend_model(table), "GammaGamma") \
+        if spend else None
+    if gg is None:
+        return tx_model
+    analysis.models["spend"] = gg
+    value = run.step("clv", lambda: steps.value_columns(
+        tx_model, gg, table, label, h_units, clv_period, discount_rate, unit),
+        "customer_lifetime_value")
+    parts.append(value)
+    if value is not None and interval_level is not None:
+        _interval_step(run, value, tx_model, table, label, h_units, interval_level, n_boot)
+    return tx_model
 
 
 def _interval_step(run, value, model, table, label, h_units, level, n_boot) -> None:
