@@ -128,6 +128,14 @@ def test_demo_quick_start_command(tmp_path):
     assert "Calibration vs holdout purchases" in html  # the demo splits at 1997-09-30
 
 
+def test_out_that_is_a_file_is_refused(tmp_path, csv_file, capsys):
+    out = tmp_path / "taken"
+    out.write_text("not a directory")
+    assert main(_args(csv_file, out)) == 1
+    assert "is not a directory" in capsys.readouterr().err
+    assert out.read_text() == "not a directory" and _no_leftovers(tmp_path)
+
+
 def test_debug_shows_traceback(tmp_path, capsys):
     assert main(_args(tmp_path / "nope.csv", tmp_path / "o", "--debug")) == 1
     assert "Traceback" in capsys.readouterr().err
