@@ -23,10 +23,9 @@ def figure_png(draw: Draw, size: tuple = (7.0, 4.2)) -> str:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=size, dpi=96)
+    fig = Figure(figsize=size, dpi=96, layout="constrained")
     FigureCanvasAgg(fig)
     draw(fig.add_subplot())
-    fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
