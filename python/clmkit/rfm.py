@@ -352,7 +352,7 @@ class RFMScorer:
                  [float(e) for e in self.edges_[name]]) for name in spec.columns]
         return _core.rfm_scorer_to_json(spec.bins, spec.method, list(spec.weights), dims)
 
-    def transform(self, table: Any) -> pd.DataFrame:
+    def transform(self, table: Any) -> Any:
         """Score ``table`` with the fitted edges; output as :func:`rfm_scores`."""
         if not hasattr(self, "edges_"):
             raise ValueError("this RFMScorer is not fitted yet: call fit(table) first")
@@ -360,7 +360,7 @@ class RFMScorer:
         index, values = spec.read(table)
         scores = {name: _core.rfm_score_edges(v, self.edges_[name], spec.ascending[name])
                   for name, v in values.items()}
-        return deliver(_assemble(index, scores, spec), library_of(summary_or_df), output)
+        return deliver(_assemble(index, scores, spec), library_of(table))
 
     def fit_transform(self, table: Any) -> pd.DataFrame:
         """``fit(table).transform(table)``."""
