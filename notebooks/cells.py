@@ -224,7 +224,9 @@ ax = plotting.plot_clv_distribution(summary["clv_12m"], label="12-month CLV")
 ## The analyze() table: CLV with a 90% interval, next to everything else
 """),
     ("code", """
-analysis = clmkit.analyze(log, "customer_id", "date", "amount", horizon="365D")
+with warnings.catch_warnings():  # the dropped zero-spend buyer was reported above
+    warnings.simplefilter("ignore", clmkit.ClmkitWarning)
+    analysis = clmkit.analyze(log, "customer_id", "date", "amount", horizon="365D")
 cols = [c for c in analysis.table.columns if c.startswith(("clv_", "expected_", "p_alive"))]
 analysis.table[cols].describe().T
 """, ("BetaGeo", "GammaGamma", "customer_lifetime_value")),
