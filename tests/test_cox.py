@@ -217,3 +217,25 @@ def test_l2_penalty_and_strata_agree_with_lifelines():
     b = clmkit.CoxPH().fit(rossi, "week", "arrest", strata="race")
     np.testing.assert_allclose(b.params_, a.params_.loc[b.params_.index], atol=1e-6)
     np.testing.assert_allclose(b.baseline_cumulative_hazard_.to_numpy(), a.baseline_cumulative_hazard_.to_numpy(), atol=1e-8)
+
+
+def test_newton_running_out_of_iterations_is_a_convergence_error():
+    rossi = clmkit.datasets.load_rossi()
+    with pytest.raises(clmkit.ConvergenceError, match="did not converge in 1 Newton.*penalizer"):
+        clmkit.CoxPH(max_iter=1).fit(rossi, "week", "arrest")
+    with pytest.raises(clmkit.ConvergenceError, match="penalizer"):
+        clmkit.WeibullAFT(max_iter=1).fit(rossi, "week", "arrest")
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"strata": ["race", "mar"]}])
+def test_json_round_trip_is_exact(kwargs):
+    rossi = clmkit.datasets.load_rossi()
+    cox = clmkit.CoxPH(penalizer=0.01).fit(rossi, "week", "arrest", **kwargs)
+    back = clmkit.CoxPH.from_json(cox.to_json())
+    assert repr(back) == repr(cox)
+    pd.testing.assert_frame_equal(back.summary, cox.summary)
+    pd.testing.assert_frame_equal(back.predict_survival_function(rossi.head(4), times=[3, 30]),
+                                  cox.predict_survival_function(rossi.head(4), times=[3, 30]))
+    assert back.concordance_index_ == cox.concordance_index_
+    with pytest.raises(ValueError, match="not a WeibullAFT"):
+        clmkit.WeibullAFT.from_json(cox.to_json())

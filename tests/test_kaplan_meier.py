@@ -185,3 +185,15 @@ def test_left_truncation_and_nelson_aalen_agree_with_lifelines():
     np.testing.assert_allclose(nb.cumulative_hazard_, na.cumulative_hazard_, atol=1e-12)
     np.testing.assert_allclose(nb.confidence_interval_, na.confidence_interval_, atol=1e-12)
     np.testing.assert_array_equal(kb.event_table.to_numpy(), ka.event_table.to_numpy())
+
+
+def test_json_round_trip_is_exact():
+    w = clmkit.datasets.load_waltons()
+    km = clmkit.KaplanMeier(alpha=0.1, ci_transform="log").fit(w["T"], w["E"], label="flies")
+    back = clmkit.KaplanMeier.from_json(km.to_json())
+    assert repr(back) == repr(km)
+    pd.testing.assert_frame_equal(back.survival_function_, km.survival_function_)
+    pd.testing.assert_frame_equal(back.confidence_interval_, km.confidence_interval_)
+    assert back.median_survival_time_ == km.median_survival_time_
+    na = clmkit.NelsonAalen().fit(w["T"], w["E"])
+    assert clmkit.NelsonAalen.from_json(na.to_json()).predict(40.0) == na.predict(40.0)

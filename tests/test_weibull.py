@@ -112,3 +112,11 @@ def test_thread_count_does_not_change_bits():
     finally:
         clmkit.set_num_threads(2)
     assert a.tobytes() == b.tobytes()
+
+
+def test_json_round_trip_is_exact():
+    rossi = clmkit.datasets.load_rossi()
+    wb = clmkit.WeibullAFT().fit(rossi, "week", "arrest")
+    back = clmkit.WeibullAFT.from_json(wb.to_json())
+    pd.testing.assert_frame_equal(back.summary, wb.summary)
+    pd.testing.assert_series_equal(back.predict_median(rossi.head(3)), wb.predict_median(rossi.head(3)))

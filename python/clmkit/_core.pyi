@@ -75,6 +75,7 @@ def cox_fit(
     l1_ratio: float,
     max_iter: int,
 ) -> dict[str, Any]: ...
+def standardize_columns(x: npt.NDArray[np.float64]) -> dict[str, np.ndarray]: ...
 def weibull_fit(
     x: npt.NDArray[np.float64],
     intercept: int,

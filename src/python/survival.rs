@@ -8,7 +8,7 @@ use super::{run, to_pyerr};
 use crate::summary::Freq;
 use crate::survival::churn_dataset::{churn_dataset, ChurnOptions};
 use crate::survival::concordance::concordance_counts;
-use crate::survival::cox::{fit_cox, CoxOptions, Ties};
+use crate::survival::cox::{fit_cox, standardize, CoxOptions, Ties};
 use crate::survival::kaplan_meier::{event_table, kaplan_meier, CiTransform, EventTable};
 use crate::survival::nelson_aalen::nelson_aalen;
 use crate::survival::weibull::fit_weibull;
@@ -116,6 +116,22 @@ fn cox_fit<'py>(
     Ok(out)
 }
 
+/// Standardised covariates (n x p, C order) with column means, sd (ddof = 1) and Gram matrix.
+#[pyfunction]
+fn standardize_columns<'py>(py: Python<'py>, x: PyReadonlyArray2<'py, f64>) -> PyResult<Bound<'py, PyDict>> {
+    let (n, p) = (x.shape()[0], x.shape()[1]);
+    let xs = x.as_slice()?;
+    let s = run(py, || standardize(xs, p))?;
+    let out = PyDict::new(py);
+    let z = numpy::ndarray::Array2::from_shape_vec((n, p), s.z)
+        .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))?;
+    out.set_item("z", z.into_pyarray(py))?;
+    out.set_item("mean", s.mean.into_pyarray(py))?;
+    out.set_item("std", s.std.into_pyarray(py))?;
+    out.set_item("gram", s.gram.into_pyarray(py))?;
+    Ok(out)
+}
+
 /// Weibull AFT fit: design n x k (C order) with an intercept column at `intercept`.
 #[pyfunction]
 #[pyo3(signature = (x, intercept, durations, events, weights, max_iter))]
@@ -185,6 +201,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(km_fit, m)?)?;
     m.add_function(wrap_pyfunction!(na_fit, m)?)?;
     m.add_function(wrap_pyfunction!(cox_fit, m)?)?;
+    m.add_function(wrap_pyfunction!(standardize_columns, m)?)?;
     m.add_function(wrap_pyfunction!(weibull_fit, m)?)?;
     m.add_function(wrap_pyfunction!(concordance_pairs, m)?)?;
     m.add_function(wrap_pyfunction!(churn_dataset_codes, m)?)

@@ -9,6 +9,7 @@
 
 use rayon::prelude::*;
 
+use super::radix::{f64_key, radix_sort};
 use crate::error::{check_finite, check_same_length, first_invalid, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -28,8 +29,9 @@ impl ConcordanceCounts {
     }
 }
 
+/// Counts fit in u32 (n < 2^32 rows); half the memory of u64 keeps more of the tree cached.
 struct Fenwick {
-    tree: Vec<u64>,
+    tree: Vec<u32>,
 }
 
 impl Fenwick {
@@ -49,9 +51,9 @@ impl Fenwick {
     /// Count at positions < `i`.
     fn prefix(&self, i: usize) -> u64 {
         let mut k = i;
-        let mut s = 0;
+        let mut s = 0u64;
         while k > 0 {
-            s += self.tree[k];
+            s += u64::from(self.tree[k]);
             k -= k & k.wrapping_neg();
         }
         s
@@ -60,9 +62,7 @@ impl Fenwick {
 
 /// Order of `values` (finite) ascending, ties by row index.
 fn argsort(values: &[f64]) -> Vec<usize> {
-    let mut idx: Vec<usize> = (0..values.len()).collect();
-    idx.par_sort_unstable_by(|&a, &b| values[a].total_cmp(&values[b]).then(a.cmp(&b)));
-    idx
+    radix_sort(values.par_iter().map(|&v| f64_key(v)).collect()).1
 }
 
 /// Dense ranks 0..m of the scores (equal scores share a rank).
@@ -88,12 +88,13 @@ pub fn concordance_counts(durations: &[f64], scores: &[f64], events: &[f64]) -> 
     let ranks = dense_ranks(scores);
     let by_time = argsort(durations);
     let mut tree = Fenwick::new(n);
+    // Events inserted per rank: the tied partners of a row are one lookup, not a second query.
+    let mut at_rank = vec![0u32; n];
     let mut inserted = 0u64;
     let mut c = ConcordanceCounts::default();
-    let query = |i: usize, tree: &Fenwick, inserted: u64, c: &mut ConcordanceCounts| {
-        let below = tree.prefix(ranks[i]);
-        c.concordant += below;
-        c.tied += tree.prefix(ranks[i] + 1) - below;
+    let query = |i: usize, tree: &Fenwick, at_rank: &[u32], inserted: u64, c: &mut ConcordanceCounts| {
+        c.concordant += tree.prefix(ranks[i]);
+        c.tied += u64::from(at_rank[ranks[i]]);
         c.pairs += inserted;
     };
     let mut start = 0;
@@ -107,14 +108,15 @@ pub fn concordance_counts(durations: &[f64], scores: &[f64], events: &[f64]) -> 
         // Events at t are compared with events strictly before t, then join the tree, so
         // that rows censored at t are compared with them too.
         for &i in group.iter().filter(|&&i| events[i] == 1.0) {
-            query(i, &tree, inserted, &mut c);
+            query(i, &tree, &at_rank, inserted, &mut c);
         }
         for &i in group.iter().filter(|&&i| events[i] == 1.0) {
             tree.add(ranks[i]);
+            at_rank[ranks[i]] += 1;
             inserted += 1;
         }
         for &i in group.iter().filter(|&&i| events[i] != 1.0) {
-            query(i, &tree, inserted, &mut c);
+            query(i, &tree, &at_rank, inserted, &mut c);
         }
         start = end;
     }

@@ -155,6 +155,62 @@ pub fn fit_cox(
     Ok(fit)
 }
 
+/// Column means, sample standard deviations (ddof = 1, as pandas and lifelines scale) and the
+/// standardised matrix (x - mean) / sd with its Gram matrix z'z, in deterministic parallel
+/// passes. Columns with sd = 0 are left centred (sd reported as 0) for the caller to name.
+pub struct Standardized {
+    pub z: Vec<f64>,
+    pub mean: Vec<f64>,
+    pub std: Vec<f64>,
+    pub gram: Vec<f64>,
+}
+
+pub fn standardize(x: &[f64], p: usize) -> Result<Standardized> {
+    if p == 0 || !x.len().is_multiple_of(p) {
+        return Err(ClmError::InvalidArgument(format!("covariate matrix of {} values cannot have {p} columns", x.len())));
+    }
+    let n = x.len() / p;
+    crate::error::check_finite("covariates", x)?;
+    let sums = crate::parallel::sum_vec(n, p, |i, acc| {
+        for (a, v) in acc.iter_mut().zip(&x[i * p..(i + 1) * p]) {
+            *a += v;
+        }
+    });
+    let mean: Vec<f64> = sums.iter().map(|s| s / n as f64).collect();
+    // Two-pass variance (sum of squared deviations), stable where E[x^2] - mean^2 is not.
+    let squares = crate::parallel::sum_vec(n, p, |i, acc| {
+        for ((a, v), m) in acc.iter_mut().zip(&x[i * p..(i + 1) * p]).zip(&mean) {
+            *a += (v - m) * (v - m);
+        }
+    });
+    let ddof = if n > 1 { 1.0 } else { 0.0 };
+    let std: Vec<f64> = squares.iter().map(|s| (s / (n as f64 - ddof)).sqrt()).collect();
+    let scale: Vec<f64> = std.iter().map(|&s| if s > 0.0 { 1.0 / s } else { 1.0 }).collect();
+    let mut z = vec![0.0; x.len()];
+    {
+        use rayon::prelude::*;
+        z.par_chunks_mut(p).zip(x.par_chunks(p)).with_min_len(1024).for_each(|(zr, xr)| {
+            for j in 0..p {
+                zr[j] = (xr[j] - mean[j]) * scale[j];
+            }
+        });
+    }
+    let mut gram = crate::parallel::sum_vec(n, p * p, |i, acc| {
+        let row = &z[i * p..(i + 1) * p];
+        for a in 0..p {
+            for b in a..p {
+                acc[a * p + b] += row[a] * row[b];
+            }
+        }
+    });
+    for a in 0..p {
+        for b in 0..a {
+            gram[a * p + b] = gram[b * p + a];
+        }
+    }
+    Ok(Standardized { z, mean, std, gram })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,6 +243,16 @@ mod tests {
         let a = fit_cox(&x, 1, &t, &e, None, None, &opts(Ties::Efron)).unwrap();
         let b = fit_cox(&x, 1, &t, &e, None, None, &opts(Ties::Breslow)).unwrap();
         assert!((a.params[0] - b.params[0]).abs() < 1e-12);
+    }
+
+    #[test]
+    fn standardize_matches_two_pass_formulas() {
+        let x = [1.0, 10.0, 2.0, 10.0, 4.0, 10.0];
+        let s = standardize(&x, 2).unwrap();
+        assert_eq!(s.mean, vec![7.0 / 3.0, 10.0]);
+        let var = ((1.0f64 - 7.0 / 3.0).powi(2) + (2.0f64 - 7.0 / 3.0).powi(2) + (4.0f64 - 7.0 / 3.0).powi(2)) / 2.0;
+        assert!((s.std[0] - var.sqrt()).abs() < 1e-15 && s.std[1] == 0.0);
+        assert!((s.gram[0] - 2.0).abs() < 1e-14 && s.gram[1] == 0.0);
     }
 
     #[test]

@@ -8,6 +8,7 @@
 
 use rayon::prelude::*;
 
+use super::radix::{f64_key, radix_sort};
 use crate::parallel;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,17 +48,22 @@ impl RiskData {
     /// `x` is row-major n x p; inputs are assumed validated.
     pub fn new(x: &[f64], p: usize, time: &[f64], event: &[f64], weight: Option<&[f64]>, strata: Option<&[i64]>) -> Self {
         let n = time.len();
-        let mut keys: Vec<(i64, u64, usize)> =
-            (0..n).map(|i| (strata.map_or(0, |s| s[i]), !(time[i] + 0.0).to_bits(), i)).collect();
-        keys.par_sort_unstable();
-        let order: Vec<usize> = keys.iter().map(|k| k.2).collect();
+        // Two stable radix passes (LSD order): by decreasing time, then by stratum.
+        let (_, by_time) = radix_sort(time.iter().map(|&t| !(t + 0.0).to_bits()).collect());
+        let order: Vec<usize> = match strata {
+            None => by_time,
+            Some(s) => {
+                let (_, by_stratum) = radix_sort(by_time.iter().map(|&i| f64_key(s[i] as f64)).collect());
+                by_stratum.into_iter().map(|k| by_time[k]).collect()
+            }
+        };
         let mut xs = vec![0.0; n * p];
         xs.par_chunks_mut(p.max(1)).zip(order.par_iter()).for_each(|(row, &i)| {
             row.copy_from_slice(&x[i * p..(i + 1) * p]);
         });
         let time: Vec<f64> = order.iter().map(|&i| time[i]).collect();
         let event_sorted: Vec<bool> = order.iter().map(|&i| event[i] == 1.0).collect();
-        let stratum: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let stratum: Vec<i64> = order.iter().map(|&i| strata.map_or(0, |s| s[i])).collect();
         let mut groups = Vec::new();
         let mut start = 0;
         while start < n {
@@ -90,7 +96,7 @@ impl RiskData {
         let p = self.p;
         let mut eta = vec![0.0; n];
         parallel::map_into(&mut eta, |i| self.x[i * p..(i + 1) * p].iter().zip(beta).map(|(a, b)| a * b).sum());
-        if eta.iter().any(|e| !(e.abs() < 700.0)) {
+        if eta.iter().any(|e| e.is_nan() || e.abs() >= 700.0) {
             return None;
         }
         let mut r = vec![0.0; n];
@@ -109,7 +115,9 @@ impl RiskData {
             if g.new_stratum {
                 s.clear();
             }
-            d.clear();
+            if g.n_deaths > 0 {
+                d.clear();
+            }
             let mut death_weight = 0.0;
             for i in g.start..g.end {
                 let xi = &self.x[i * p..(i + 1) * p];
@@ -126,15 +134,11 @@ impl RiskData {
             if g.n_deaths == 0 {
                 continue;
             }
-            match ties {
-                Ties::Breslow => out.subtract_term(death_weight, &s, &d, 0.0, &mut a),
-                Ties::Efron => {
-                    let mean_weight = death_weight / g.n_deaths as f64;
-                    for k in 0..g.n_deaths {
-                        out.subtract_term(mean_weight, &s, &d, k as f64 / g.n_deaths as f64, &mut a);
-                    }
-                }
-            }
+            let tie = match ties {
+                Ties::Breslow => TieSums::breslow(death_weight, s.s0),
+                Ties::Efron => TieSums::efron(death_weight, g.n_deaths, s.s0, d.s0),
+            };
+            out.subtract(&tie, &s, &d, &mut a);
         }
         for i in 0..p {
             for j in 0..i {
@@ -163,21 +167,58 @@ impl RiskData {
     }
 }
 
+/// Scalar sums over the log-denominator terms of one tie group. With m the deaths' mean
+/// weight and den_k = S0 - f_k D0 (f_k = k / d for Efron, f = 0 once for Breslow), the group
+/// subtracts m sum_k log den_k from the log-likelihood, m sum_k (S1 - f_k D1) / den_k from the
+/// score, and adds m sum_k [(S2 - f_k D2) / den_k - a_k a_k'] (a_k = (S1 - f_k D1) / den_k) to
+/// the information. Expanding a_k a_k' turns the d matrix updates into one, with the five
+/// scalar sums below, so a group costs O(d + p^2) instead of O(d p^2).
+struct TieSums {
+    weight: f64,
+    log_den: f64,
+    inv: f64,
+    f_inv: f64,
+    inv2: f64,
+    f_inv2: f64,
+    f2_inv2: f64,
+}
+
+impl TieSums {
+    fn breslow(death_weight: f64, s0: f64) -> Self {
+        let inv = 1.0 / s0;
+        TieSums { weight: death_weight, log_den: s0.ln(), inv, f_inv: 0.0, inv2: inv * inv, f_inv2: 0.0, f2_inv2: 0.0 }
+    }
+
+    fn efron(death_weight: f64, n_deaths: usize, s0: f64, d0: f64) -> Self {
+        let mut t = TieSums { weight: death_weight / n_deaths as f64, log_den: 0.0, inv: 0.0, f_inv: 0.0, inv2: 0.0, f_inv2: 0.0, f2_inv2: 0.0 };
+        for k in 0..n_deaths {
+            let f = k as f64 / n_deaths as f64;
+            let inv = 1.0 / (s0 - f * d0);
+            t.log_den -= inv.ln();
+            t.inv += inv;
+            t.f_inv += f * inv;
+            t.inv2 += inv * inv;
+            t.f_inv2 += f * inv * inv;
+            t.f2_inv2 += f * f * inv * inv;
+        }
+        t
+    }
+}
+
 impl PartialLikelihood {
-    /// Subtracts one log-denominator term weighted by `w`, with a fraction `f` of the tied
-    /// deaths' sums removed from the risk set (f = 0 for Breslow; k/d for Efron's k-th term).
-    fn subtract_term(&mut self, w: f64, s: &Sums, d: &Sums, f: f64, a: &mut [f64]) {
-        let p = a.len();
-        let den = s.s0 - f * d.s0;
-        self.loglik -= w * den.ln();
-        for j in 0..p {
-            a[j] = (s.s1[j] - f * d.s1[j]) / den;
-            self.score[j] -= w * a[j];
+    fn subtract(&mut self, t: &TieSums, s: &Sums, d: &Sums, mean: &mut [f64]) {
+        let p = mean.len();
+        self.loglik -= t.weight * t.log_den;
+        for (j, m) in mean.iter_mut().enumerate() {
+            *m = s.s1[j] * t.inv - d.s1[j] * t.f_inv;
+            self.score[j] -= t.weight * *m;
         }
         for i in 0..p {
             for j in i..p {
-                let second = (s.s2[i * p + j] - f * d.s2[i * p + j]) / den;
-                self.information[i * p + j] += w * (second - a[i] * a[j]);
+                let second = s.s2[i * p + j] * t.inv - d.s2[i * p + j] * t.f_inv;
+                let outer = s.s1[i] * s.s1[j] * t.inv2 - (s.s1[i] * d.s1[j] + d.s1[i] * s.s1[j]) * t.f_inv2
+                    + d.s1[i] * d.s1[j] * t.f2_inv2;
+                self.information[i * p + j] += t.weight * (second - outer);
             }
         }
     }
@@ -205,12 +246,13 @@ impl Sums {
     fn add(&mut self, r: f64, x: &[f64]) {
         let p = x.len();
         self.s0 += r;
-        for i in 0..p {
-            let rx = r * x[i];
-            self.s1[i] += rx;
-            let row = &mut self.s2[i * p..(i + 1) * p];
-            for j in i..p {
-                row[j] += rx * x[j];
+        // Row i of the upper triangle starts at i * p + i; walk it with zipped iterators so the
+        // compiler drops bounds checks in this innermost loop (it runs n times per evaluation).
+        for (i, (s1, &xi)) in self.s1.iter_mut().zip(x).enumerate() {
+            let rx = r * xi;
+            *s1 += rx;
+            for (s2, &xj) in self.s2[i * p + i..(i + 1) * p].iter_mut().zip(&x[i..]) {
+                *s2 += rx * xj;
             }
         }
     }

@@ -1,6 +1,7 @@
 //! The event table (lifelines' `event_table`) and the Kaplan-Meier product-limit estimator
 //! with Greenwood's variance and R's confidence transforms (survival::survfit).
 
+use super::radix::radix_sort;
 use super::{argsort_nonnegative, check_survival_data};
 use crate::error::{ClmError, Result};
 
@@ -40,7 +41,12 @@ pub fn event_table(
 ) -> Result<EventTable> {
     check_survival_data(durations, events, weights, entry)?;
     let w = |i: usize| weights.map_or(1.0, |w| w[i]);
-    let order = argsort_nonnegative(durations);
+    // One radix sort of (duration bits, event) keys: non-negative doubles leave the top bit
+    // free, so the event flag rides in the lowest bit and the scan below reads times and
+    // events sequentially.
+    let keys: Vec<u64> = durations.iter().zip(events).map(|(&d, &e)| ((d + 0.0).to_bits() << 1) | u64::from(e == 1.0)).collect();
+    let (sorted, order) = radix_sort(keys);
+    let time_of = |k: u64| f64::from_bits(k >> 1);
     let entry_order = entry.map(argsort_nonnegative);
     let mut table = EventTable::default();
     let (mut i, mut j) = (0usize, 0usize);
@@ -51,7 +57,7 @@ pub fn event_table(
         entered = (0..n).map(w).sum();
     }
     while i < n || entry_order.as_ref().is_some_and(|eo| j < eo.len()) {
-        let next_exit = if i < n { durations[order[i]] } else { f64::INFINITY };
+        let next_exit = if i < n { time_of(sorted[i]) } else { f64::INFINITY };
         let next_entry = match (&entry_order, entry) {
             (Some(eo), Some(e)) if j < eo.len() => e[eo[j]],
             _ => f64::INFINITY,
@@ -66,12 +72,12 @@ pub fn event_table(
         }
         entered += entrance;
         let (mut observed, mut censored) = (0.0, 0.0);
-        while i < n && durations[order[i]] == t {
-            let k = order[i];
-            if events[k] == 1.0 {
-                observed += w(k);
+        while i < n && time_of(sorted[i]) == t {
+            let weight = if weights.is_some() { w(order[i]) } else { 1.0 };
+            if sorted[i] & 1 == 1 {
+                observed += weight;
             } else {
-                censored += w(k);
+                censored += weight;
             }
             i += 1;
         }

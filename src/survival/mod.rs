@@ -8,6 +8,7 @@ pub mod cox;
 mod cox_risk;
 pub mod kaplan_meier;
 pub mod nelson_aalen;
+mod radix;
 pub mod weibull;
 
 use crate::error::{check_same_length, first_invalid, ClmError, Result};
@@ -47,12 +48,8 @@ pub(crate) fn check_survival_data(
     Ok(())
 }
 
-/// Row order by ascending `key`, ties by row index, so every later floating-point sum runs in
-/// one order whatever the thread count. Keys are non-negative floats, whose IEEE bit patterns
-/// sort like the numbers.
+/// Row order by ascending `key` (non-negative, finite), ties by row index, so every later
+/// floating-point sum runs in one order whatever the thread count.
 pub(crate) fn argsort_nonnegative(key: &[f64]) -> Vec<usize> {
-    use rayon::prelude::*;
-    let mut pairs: Vec<(u64, usize)> = key.iter().enumerate().map(|(i, &k)| ((k + 0.0).to_bits(), i)).collect();
-    pairs.par_sort_unstable();
-    pairs.into_iter().map(|(_, i)| i).collect()
+    radix::radix_sort(key.iter().map(|&k| radix::f64_key(k)).collect()).1
 }

@@ -9,6 +9,7 @@ from typing import Any, Optional, Sequence
 import numpy as np
 import pandas as pd
 
+from .. import _core
 from .._frames import to_pandas
 from .._validation import as_float_array, check_rows, check_same_length, require_columns
 
@@ -64,40 +65,52 @@ def frame_column(df: pd.DataFrame, col: str, arg: str, *, nonnegative: bool = Fa
 def design_matrix(df: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
     """Covariates as a C-ordered float64 matrix; TypeError for non-numeric columns,
     ValueError naming the column and first row with NaN/inf."""
-    out = np.empty((len(df), len(columns)))
-    for j, col in enumerate(columns):
-        s = df[col]
-        if not (pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype)):
-            raise TypeError(f"covariate {col!r} must be numeric, got dtype {s.dtype}; "
+    for col in columns:
+        dtype = df[col].dtype
+        if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)):
+            raise TypeError(f"covariate {col!r} must be numeric, got dtype {dtype}; "
                             "encode categories as dummy columns (pandas.get_dummies)")
-        out[:, j] = as_float_array(s, f"covariate {col!r}")
-    return out
+    try:
+        out = np.ascontiguousarray(df[list(columns)].to_numpy(dtype=np.float64, na_value=np.nan))
+    except (TypeError, ValueError):
+        out = np.column_stack([as_float_array(df[c], f"covariate {c!r}") for c in columns])
+    bad = ~np.isfinite(out)
+    if bad.any():
+        j = int(np.argmax(bad.any(axis=0)))
+        as_float_array(df[columns[j]], f"covariate {columns[j]!r}")  # raises naming the row
+    return out.reshape(len(df), len(columns))
 
 
-def check_identifiable(x: np.ndarray, columns: Sequence[str], allow_collinear: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Means and standard deviations of the columns; raises for constant columns and (unless
-    ``allow_collinear``, i.e. with a penalizer) for perfectly collinear ones."""
-    mean = x.mean(axis=0)
-    # ddof=1 as pandas (and so lifelines, whose penalty acts on covariates scaled by it)
-    std = x.std(axis=0, ddof=1 if len(x) > 1 else 0)
+def standardize(x: np.ndarray, columns: Sequence[str], allow_collinear: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(x - mean) / std as a C-ordered matrix, with the means and standard deviations (ddof=1,
+    as pandas and so lifelines, whose penalty acts on covariates scaled by it); computed in
+    Rust in parallel.
+
+    Raises a ValueError naming constant columns and (unless ``allow_collinear``, i.e. with a
+    penalizer) perfectly collinear ones.
+    """
+    out = _core.standardize_columns(np.ascontiguousarray(x, dtype=float))
+    mean, std = out["mean"], out["std"]
     for j, col in enumerate(columns):
         if not std[j] > 1e-12 * max(1.0, abs(mean[j])):
             raise ValueError(f"covariate {col!r} is constant (every row is {x[0, j]!r}); it is "
                              "not identifiable next to the baseline / intercept: drop it")
-    if allow_collinear or x.shape[1] < 2:
-        return mean, std
-    z = (x - mean) / std
-    corr = z.T @ z / len(z)
+    if not allow_collinear and x.shape[1] > 1:
+        _check_collinear(out["gram"].reshape(len(columns), len(columns)), columns)
+    return out["z"], mean, std
+
+
+def _check_collinear(gram: np.ndarray, columns: Sequence[str]) -> None:
+    """Regresses each column on the previous ones (normal equations of the Gram matrix); an
+    (almost) zero residual names the column and the ones it is a combination of."""
     for j in range(1, len(columns)):
-        prev = corr[:j, :j]
-        coef = np.linalg.lstsq(prev, corr[:j, j], rcond=None)[0]
-        residual = (corr[j, j] - corr[:j, j] @ coef) / corr[j, j]
+        coef = np.linalg.lstsq(gram[:j, :j], gram[:j, j], rcond=None)[0]
+        residual = (gram[j, j] - gram[:j, j] @ coef) / gram[j, j]
         if residual < 1e-10:
             names = [columns[i] for i in range(j) if abs(coef[i]) > 1e-8]
             raise ValueError(
                 f"covariates are perfectly collinear: {columns[j]!r} is a linear combination of "
                 f"{names}; drop one of them, or fit with a penalizer > 0 (e.g. penalizer=0.01)")
-    return mean, std
 
 
 def as_frame(X: Any, name: str = "X") -> pd.DataFrame:
@@ -154,3 +167,86 @@ def covariance_from_information(info: np.ndarray) -> np.ndarray:
     except np.linalg.LinAlgError:
         return np.full_like(info, np.nan)
     return 0.5 * (cov + cov.T)
+
+
+# --- JSON round trip of fitted models ----------------------------------------------------------
+
+_JSON_VERSION = 1
+
+
+def _encode(v: Any) -> Any:
+    """Python/numpy/pandas values as JSON-able trees (floats kept exactly: json writes repr)."""
+    if isinstance(v, pd.DataFrame):
+        return {"__frame__": {"index": _encode_index(v.index), "columns": _encode_index(v.columns),
+                              "values": v.to_numpy(dtype=float).tolist()}}
+    if isinstance(v, pd.Series):
+        return {"__series__": {"index": _encode_index(v.index), "name": _encode(v.name),
+                               "values": v.to_numpy(dtype=float).tolist()}}
+    if isinstance(v, np.ndarray):
+        return {"__array__": v.tolist(), "dtype": str(v.dtype)}
+    if isinstance(v, tuple):
+        return {"__tuple__": [_encode(x) for x in v]}
+    if isinstance(v, list):
+        return [_encode(x) for x in v]
+    if isinstance(v, dict):
+        return {"__dict__": [[_encode(k), _encode(x)] for k, x in v.items()]}
+    if isinstance(v, np.generic):
+        return v.item()
+    return v
+
+
+def _encode_index(index: pd.Index) -> Any:
+    return {"names": [_encode(n) for n in index.names], "values": [_encode(x) for x in index.tolist()],
+            "multi": isinstance(index, pd.MultiIndex)}
+
+
+def _decode_index(d: dict) -> pd.Index:
+    values = [_decode(x) for x in d["values"]]
+    names = [_decode(n) for n in d["names"]]
+    if d["multi"]:
+        return pd.MultiIndex.from_tuples(values, names=names)
+    return pd.Index(values, name=names[0])
+
+
+def _decode(v: Any) -> Any:
+    if isinstance(v, list):
+        return [_decode(x) for x in v]
+    if not isinstance(v, dict):
+        return v
+    if "__frame__" in v:
+        f = v["__frame__"]
+        return pd.DataFrame(np.array(f["values"], dtype=float).reshape(len(f["index"]["values"]), -1),
+                            index=_decode_index(f["index"]), columns=_decode_index(f["columns"]))
+    if "__series__" in v:
+        s = v["__series__"]
+        return pd.Series(np.array(s["values"], dtype=float), index=_decode_index(s["index"]),
+                         name=_decode(s["name"]))
+    if "__array__" in v:
+        return np.array(v["__array__"], dtype=v["dtype"])
+    if "__tuple__" in v:
+        return tuple(_decode(x) for x in v["__tuple__"])
+    if "__dict__" in v:
+        return {_decode(k): _decode(x) for k, x in v["__dict__"]}
+    return v
+
+
+def dump_model(model: Any, state: dict) -> str:
+    """Versioned JSON of a fitted model: class name, hyperparameters and fitted state."""
+    import json
+
+    hyper = {k: v for k, v in vars(model).items() if not k.startswith("_") and not k.endswith("_")
+             and k not in state}
+    return json.dumps({"clmkit_model": type(model).__name__, "version": _JSON_VERSION,
+                       "hyperparameters": _encode(hyper), "state": _encode(state)})
+
+
+def load_model(cls: Any, text: str) -> tuple[Any, dict]:
+    """A new unfitted ``cls`` with the saved hyperparameters, and the decoded state."""
+    import json
+
+    doc = json.loads(text)
+    if doc.get("clmkit_model") != cls.__name__:
+        raise ValueError(f"the JSON holds a {doc.get('clmkit_model')!r} model, not a {cls.__name__}")
+    if doc.get("version") != _JSON_VERSION:
+        raise ValueError(f"unsupported model JSON version {doc.get('version')!r}")
+    return cls(**_decode(doc["hyperparameters"])), _decode(doc["state"])

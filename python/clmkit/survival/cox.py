@@ -12,9 +12,9 @@ from .._errors import ConvergenceError
 from .._frames import to_pandas
 from .._validation import (as_float_array, check_choice, check_int, check_positive_float,
                            check_rows, require_columns)
-from ._data import (as_frame, check_identifiable, covariance_from_information, design_matrix,
+from ._data import (as_frame, covariance_from_information, design_matrix, dump_model, load_model,
                     frame_column, optional_weights, per_row_times, step_lookup,
-                    summary_frame)
+                    standardize, summary_frame)
 
 __all__ = ["CoxPH"]
 
@@ -157,50 +157,107 @@ class CoxPH:
         if not e.any():
             raise ValueError(f"event_col {event_col!r}: every row is censored; the Cox model has no information")
         x = design_matrix(df, covariates)
-        mean, std = check_identifiable(x, covariates, allow_collinear=penalizer > 0)
-        xs = np.ascontiguousarray((x - mean) / std)
+        xs, mean, std = standardize(x, covariates, allow_collinear=penalizer > 0)
         codes, self._strata_values = (None, None) if not strata else _strata_codes(df, strata)
         raw = _core.cox_fit(xs, d, e, w, codes, self.ties, penalizer, l1,
                             check_int(self.max_iter, "max_iter", low=1))
         p = len(covariates)
         _check_finite_optimum(raw["params"], covariates)
-        names = pd.Index(covariates, name="covariate")
-        params = raw["params"] / std
         cov = covariance_from_information(raw["information"].reshape(p, p)) / np.outer(std, std)
         self.strata = strata or None
+        self._set_fitted(covariates, raw["params"] / std, cov, float(raw["log_likelihood"]),
+                         int(raw["n_iter"]), mean,
+                         {k: raw[k] for k in ("baseline_stratum", "baseline_time", "baseline_hazard")})
+        self._train_log_hazard = xs @ raw["params"]
+        self._concordance = None
+        self.durations_, self.event_observed_ = d, e
+        return self
+
+    def _set_fitted(self, covariates: list, params: np.ndarray, cov: np.ndarray, loglik: float,
+                    n_iter: int, mean: np.ndarray, baseline: dict) -> None:
+        names = pd.Index(covariates, name="covariate")
         self.covariates_ = covariates
         self.params_ = pd.Series(params, index=names, name="coef")
         self.hazard_ratios_ = pd.Series(np.exp(params), index=names, name="exp(coef)")
         self.variance_matrix_ = pd.DataFrame(cov, index=names, columns=names)
         self.standard_errors_ = pd.Series(np.sqrt(np.diag(cov)), index=names, name="se(coef)")
-        self.log_likelihood_ = float(raw["log_likelihood"])
-        self.n_iter_ = int(raw["n_iter"])
+        self.log_likelihood_ = loglik
+        self.n_iter_ = n_iter
         self.converged_ = True
         self._norm_mean = pd.Series(mean, index=names)
-        self._set_baseline(raw)
-        eta = xs @ raw["params"]
-        c, t, pairs = _core.concordance_pairs(d, np.ascontiguousarray(-eta), e)
-        self.concordance_index_ = (c + 0.5 * t) / pairs if pairs else float("nan")
-        self.durations_, self.event_observed_ = d, e
-        return self
+        self._set_baseline(baseline)
+
+    def to_json(self) -> str:
+        """The fitted model (coefficients, covariance, Breslow baseline, hyperparameters) as
+        versioned JSON with exact floats; :meth:`from_json` restores it. The training data are
+        not saved; the training concordance is, as a number."""
+        state = {"covariates": self.covariates_, "strata": self.strata,
+                 "strata_values": None if self._strata_values is None else list(self._strata_values),
+                 "params": self.params_.to_numpy(), "cov": self.variance_matrix_.to_numpy(),
+                 "log_likelihood": self.log_likelihood_, "n_iter": self.n_iter_,
+                 "mean": self._norm_mean.to_numpy(), "baseline": self._baseline_raw,
+                 "concordance": self.concordance_index_}
+        return dump_model(self, state)
+
+    @classmethod
+    def from_json(cls, text: str) -> "CoxPH":
+        """Restores a model saved with :meth:`to_json`."""
+        model, st = load_model(cls, text)
+        model.strata = st["strata"]
+        model._strata_values = None if st["strata_values"] is None else pd.Index(st["strata_values"])
+        model._set_fitted(st["covariates"], st["params"], st["cov"], st["log_likelihood"],
+                          st["n_iter"], st["mean"], st["baseline"])
+        model._concordance = st["concordance"]
+        return model
+
+    @property
+    def concordance_index_(self) -> float:
+        """Harrell's C on the training data (computed on first access, as lifelines does)."""
+        if self._concordance is None:
+            c, t, pairs = _core.concordance_pairs(self.durations_, np.ascontiguousarray(-self._train_log_hazard),
+                                                  self.event_observed_)
+            self._concordance = (c + 0.5 * t) / pairs if pairs else float("nan")
+        return self._concordance
 
     def _set_baseline(self, raw: dict) -> None:
+        self._baseline_raw = raw
         s, t, h = raw["baseline_stratum"], raw["baseline_time"], raw["baseline_hazard"]
         self._baseline = {}
         for code in np.unique(s):
             m = s == code
             self._baseline[int(code)] = (t[m], np.cumsum(h[m]))
-        labels = (["baseline hazard"] if self._strata_values is None
-                  else list(self._strata_values))
-        times = np.unique(t)
-        hazard = {lab: pd.Series(h[s == code], index=t[s == code]).reindex(times, fill_value=0.0)
-                  for lab, code in zip(labels, sorted(self._baseline))}
-        idx = pd.Index(times, name="timeline")
-        self.baseline_hazard_ = pd.DataFrame(hazard).set_axis(idx)
-        cum = {lab: step_lookup(*self._baseline[code], times, 0.0)
-               for lab, code in zip(labels, sorted(self._baseline))}
-        self.baseline_cumulative_hazard_ = pd.DataFrame(cum, index=idx)
-        self.baseline_survival_ = np.exp(-self.baseline_cumulative_hazard_)
+        self._baseline_frames = None
+
+    def _frames(self) -> tuple:
+        """The baseline tables, built on first access (pandas work fit need not pay)."""
+        if self._baseline_frames is None:
+            raw = self._baseline_raw
+            s, t, h = raw["baseline_stratum"], raw["baseline_time"], raw["baseline_hazard"]
+            labels = ["baseline hazard"] if self._strata_values is None else list(self._strata_values)
+            codes = sorted(self._baseline)
+            times = np.unique(t)
+            idx = pd.Index(times, name="timeline")
+            hazard = pd.DataFrame({lab: pd.Series(h[s == c], index=t[s == c]).reindex(times, fill_value=0.0)
+                                   for lab, c in zip(labels, codes)}).set_axis(idx)
+            cum = pd.DataFrame({lab: step_lookup(*self._baseline[c], times, 0.0)
+                                for lab, c in zip(labels, codes)}, index=idx)
+            self._baseline_frames = (hazard, cum, np.exp(-cum))
+        return self._baseline_frames
+
+    @property
+    def baseline_hazard_(self) -> pd.DataFrame:
+        """Breslow hazard increments at each training time (one column per stratum)."""
+        return self._frames()[0]
+
+    @property
+    def baseline_cumulative_hazard_(self) -> pd.DataFrame:
+        """Breslow cumulative hazard H0(t) at the mean covariates (one column per stratum)."""
+        return self._frames()[1]
+
+    @property
+    def baseline_survival_(self) -> pd.DataFrame:
+        """exp(-H0(t)) (one column per stratum)."""
+        return self._frames()[2]
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -263,7 +320,7 @@ class CoxPH:
         accumulated over the next ``t`` given survival to age c.
         """
         frame, eta, codes = self._prepare(X)
-        grid = (self.baseline_cumulative_hazard_.index.to_numpy() if times is None
+        grid = (np.unique(self._baseline_raw["baseline_time"]) if times is None
                 else as_float_array(times, "times", nonnegative=True))
         tm = np.broadcast_to(grid, (len(eta), len(grid))).copy()
         if conditional_after is None:

@@ -9,7 +9,8 @@ import pandas as pd
 
 from .. import _core
 from .._validation import as_float_array, check_choice
-from ._data import normal_quantile, optional_weights, step_lookup, survival_arrays
+from ._data import (dump_model, load_model, normal_quantile, optional_weights, step_lookup,
+                    survival_arrays)
 
 __all__ = ["KaplanMeier"]
 
@@ -148,6 +149,25 @@ class KaplanMeier:
         self.median_survival_time_ = float(timeline[below[0]]) if len(below) else float("inf")
         self._times, self._surv = timeline.to_numpy(dtype=float), surv
         return self
+
+    _STATE = ("label_", "median_survival_time_", "survival_function_", "confidence_interval_",
+              "variance_log_survival_", "event_table")
+
+    def to_json(self) -> str:
+        """The fitted curve as versioned JSON (exact floats); :meth:`from_json` restores it.
+        The training arrays (``durations_``, ``event_observed_``) are not saved."""
+        return dump_model(self, {k: getattr(self, k) for k in self._STATE})
+
+    @classmethod
+    def from_json(cls, text: str) -> "KaplanMeier":
+        """Restores a curve saved with :meth:`to_json`."""
+        model, state = load_model(cls, text)
+        for k, v in state.items():
+            setattr(model, k, v)
+        model.survival_function_.index.name = "timeline"
+        model._times = model.survival_function_.index.to_numpy(dtype=float)
+        model._surv = model.survival_function_.iloc[:, 0].to_numpy()
+        return model
 
     def predict(self, times: Any) -> Any:
         """S(t) at the given times (a step function, right-continuous).

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .._validation import as_float_array
-from ._data import normal_quantile, step_lookup
+from ._data import dump_model, load_model, normal_quantile, step_lookup
 from .kaplan_meier import _fit_curve, _padded, plot_step
 
 __all__ = ["NelsonAalen"]
@@ -73,6 +73,22 @@ class NelsonAalen:
         self.label_ = label
         self._times, self._h = timeline.to_numpy(dtype=float), h
         return self
+
+    _STATE = ("label_", "cumulative_hazard_", "confidence_interval_", "variance_", "event_table")
+
+    def to_json(self) -> str:
+        """The fitted estimate as versioned JSON; :meth:`from_json` restores it."""
+        return dump_model(self, {k: getattr(self, k) for k in self._STATE})
+
+    @classmethod
+    def from_json(cls, text: str) -> "NelsonAalen":
+        """Restores an estimate saved with :meth:`to_json`."""
+        model, state = load_model(cls, text)
+        for k, v in state.items():
+            setattr(model, k, v)
+        model._times = model.cumulative_hazard_.index.to_numpy(dtype=float)
+        model._h = model.cumulative_hazard_.iloc[:, 0].to_numpy()
+        return model
 
     def predict(self, times: Any) -> Any:
         """H(t) at the given times (float for a scalar, array otherwise)."""

@@ -11,8 +11,9 @@ import pandas as pd
 from .. import _core
 from .._frames import to_pandas
 from .._validation import as_float_array, check_int, check_rows, require_columns
-from ._data import (as_frame, check_identifiable, covariance_from_information, design_matrix,
-                    frame_column, optional_weights, per_row_times, summary_frame)
+from ._data import (as_frame, covariance_from_information, design_matrix, dump_model, frame_column,
+                    load_model,
+                    optional_weights, per_row_times, standardize, summary_frame)
 
 __all__ = ["WeibullAFT"]
 
@@ -91,7 +92,7 @@ class WeibullAFT:
         w = None if weights_col is None else optional_weights(df[weights_col], len(d), f"weights_col {weights_col!r}")
         covariates = [c for c in df.columns if c not in {duration_col, event_col, weights_col}]
         x = design_matrix(df, covariates)
-        mean, _ = check_identifiable(x, covariates, allow_collinear=False) if covariates else (np.zeros(0), None)
+        _, mean, _ = standardize(x, covariates, allow_collinear=False) if covariates else (None, np.zeros(0), None)
         design = np.ascontiguousarray(np.column_stack([x - mean, np.ones(len(d))]))
         k = len(covariates) + 1
         raw = _core.weibull_fit(design, k - 1, d, e, w, check_int(self.max_iter, "max_iter", low=1))
@@ -103,17 +104,37 @@ class WeibullAFT:
         index = pd.MultiIndex.from_tuples(
             [("lambda_", c) for c in covariates] + [("lambda_", "Intercept"), ("rho_", "Intercept")],
             names=["param", "covariate"])
-        self.covariates_ = covariates
-        self.params_ = pd.Series(params, index=index, name="coef")
-        self.variance_matrix_ = pd.DataFrame(cov, index=index, columns=index)
-        self.standard_errors_ = pd.Series(np.sqrt(np.diag(cov)), index=index, name="se(coef)")
-        self.lambda_ = self.params_.loc["lambda_"]
-        self.rho_ = self.params_.loc["rho_"]
-        self.log_likelihood_ = float(raw["log_likelihood"])
-        self.n_iter_ = int(raw["n_iter"])
-        self.converged_ = True
+        self._set_fitted(covariates, pd.Series(params, index=index, name="coef"), cov,
+                         float(raw["log_likelihood"]), int(raw["n_iter"]), np.unique(d))
         self.durations_, self.event_observed_ = d, e
         return self
+
+    def _set_fitted(self, covariates: list, params: pd.Series, cov: np.ndarray, loglik: float,
+                    n_iter: int, timeline: np.ndarray) -> None:
+        self.covariates_ = covariates
+        self.params_ = params
+        self.variance_matrix_ = pd.DataFrame(cov, index=params.index, columns=params.index)
+        self.standard_errors_ = pd.Series(np.sqrt(np.diag(cov)), index=params.index, name="se(coef)")
+        self.lambda_ = self.params_.loc["lambda_"]
+        self.rho_ = self.params_.loc["rho_"]
+        self.log_likelihood_ = loglik
+        self.n_iter_ = n_iter
+        self.converged_ = True
+        self._timeline = timeline
+
+    def to_json(self) -> str:
+        """The fitted model as versioned JSON with exact floats; :meth:`from_json` restores it."""
+        return dump_model(self, {"covariates": self.covariates_, "params": self.params_,
+                                 "cov": self.variance_matrix_.to_numpy(), "log_likelihood": self.log_likelihood_,
+                                 "n_iter": self.n_iter_, "timeline": self._timeline})
+
+    @classmethod
+    def from_json(cls, text: str) -> "WeibullAFT":
+        """Restores a model saved with :meth:`to_json`."""
+        model, st = load_model(cls, text)
+        model._set_fitted(st["covariates"], st["params"], st["cov"], st["log_likelihood"],
+                          st["n_iter"], st["timeline"])
+        return model
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -144,7 +165,7 @@ class WeibullAFT:
         """(t / lambda)^rho as a DataFrame indexed by ``times`` (default: the training
         durations), one column per row of X; with ``conditional_after`` c, H(c + t) - H(c)."""
         index, lam, rho = self._scale_shape(X)
-        grid = (np.unique(self.durations_) if times is None
+        grid = (self._timeline if times is None
                 else as_float_array(times, "times", nonnegative=True))
         t = np.broadcast_to(grid, (len(lam), len(grid)))
         c = np.zeros((len(lam), 1)) if conditional_after is None else np.broadcast_to(
