@@ -253,3 +253,8 @@ def expected_cumulative_transactions(
     else:
         index = range(0, t // freq_multiplier)
     return pd.DataFrame({"actual": actual, "predicted": predicted}, index=index)
+
+
+# lifetimes' private names, which user code imports too.
+_find_first_transactions = find_first_transactions
+_customer_lifetime_value = customer_lifetime_value

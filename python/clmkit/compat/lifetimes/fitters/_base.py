@@ -84,9 +84,19 @@ class BaseFitter:
              "upper 95% bound": self.params_ + _Z * self.standard_errors_}, index=self.params_.index)
 
     def _fitted(self) -> BTYDFitter:
+        """The native model predicting with ``params_``. lifetimes users may assign
+        ``params_`` by hand (e.g. stored parameters); the native model follows it."""
         model = getattr(self, "_model", None)
-        if model is None:
+        params = getattr(self, "params_", None)
+        if params is None:
             raise ValueError("Model has not been fit yet. Please call the .fit method first.")
+        if model is None or not np.array_equal(np.asarray(params, dtype=float),
+                                               model.params_.to_numpy(dtype=float)) \
+                or list(params.index) != list(model.params_.index):
+            if not isinstance(params, pd.Series):
+                raise TypeError(f"params_ must be a pandas Series indexed by {list(self._param_names)}")
+            model = self._native.from_params({k: params[k] for k in self._param_names})
+            self._model = model
         return model
 
     def _unload_params(self, *args: str) -> list[float]:
@@ -152,10 +162,10 @@ class BaseFitter:
         ValueError
             When the file is not a saved clmkit lifetimes model of this class.
         """
-        with open(path, "r", encoding="utf-8") as fh:
+        with open(path, "rb") as fh:
             try:
-                doc = json.load(fh)
-            except json.JSONDecodeError as exc:
+                doc = json.loads(fh.read().decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
                 raise ValueError(f"{path} is not a model saved by clmkit.compat.lifetimes "
                                  "(lifetimes' dill files cannot be read: refit and save again)") from exc
         if not isinstance(doc, dict) or doc.get("format") != _FORMAT:
