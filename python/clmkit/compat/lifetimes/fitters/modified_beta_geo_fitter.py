@@ -21,7 +21,7 @@ class ModifiedBetaGeoFitter(BetaGeoFitter):
     >>> from clmkit.compat.lifetimes.datasets import load_cdnow_summary
     >>> data = load_cdnow_summary(index_col=[0])
     >>> ModifiedBetaGeoFitter().fit(data["frequency"], data["recency"], data["T"])
-    <lifetimes.ModifiedBetaGeoFitter: fitted with 2357 subjects, a: 0.89, alpha: 6.18, b: 1.61, r: 0.53>
+    <lifetimes.ModifiedBetaGeoFitter: fitted with 2357 subjects, a: 0.89, alpha: 6.18, b: 1.61, r: 0.52>
     """
 
     _native = ModifiedBetaGeo
