@@ -48,6 +48,14 @@ def _max_iter(kwargs: dict[str, Any], default: int = 1000) -> int:
     return limit
 
 
+def _unnamed(values: Any) -> Any:
+    """lifetimes' pandas results carry no name (the native ones are named): drop it in place
+    on the fresh Series the native model returned."""
+    if isinstance(values, pd.Series):
+        values.name = None
+    return values
+
+
 def _as_column(values: Any) -> np.ndarray:
     """A column as lifetimes stores it in ``data`` (the index is dropped, as np.asarray does)."""
     return np.asarray(values)

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ...._validation import as_float_array, check_int
-from ._base import BaseFitter, _as_column, _max_iter
+from ._base import BaseFitter, _as_column, _max_iter, _unnamed
 
 __all__ = ["CountFitter"]
 
@@ -26,8 +26,7 @@ def per_horizon(fn: Callable[..., Any], t: Any, *cols: Any) -> Any:
     columns: the native kernels take one horizon, so they run once per distinct horizon."""
     t_arr = np.asarray(t, dtype=float)
     if t_arr.ndim == 0:
-        out = fn(float(t_arr), *cols)
-        return out.rename(None) if isinstance(out, pd.Series) else out
+        return _unnamed(fn(float(t_arr), *cols))
     arrays = np.broadcast_arrays(t_arr, *[np.asarray(c, dtype=float) for c in cols])
     flat = [a.ravel() for a in arrays]
     out = np.empty(flat[0].shape)
@@ -70,7 +69,7 @@ class CountFitter(BaseFitter):
     def expected_number_of_purchases_up_to_time(self, t: Any) -> Any:
         """Expected repeat purchases of a new customer in ``t`` time units (scalar or array)."""
         out = self._fitted().expected_purchases(t)
-        return out.rename(None) if isinstance(out, pd.Series) else out
+        return _unnamed(out)
 
     def probability_of_n_purchases_up_to_time(self, t: Any, n: Any) -> Any:
         """P(a new customer makes exactly ``n`` repeat purchases in ``t`` time units)."""
@@ -81,11 +80,11 @@ class CountFitter(BaseFitter):
         """P(a customer with history (frequency, recency, T) makes exactly ``n`` purchases in
         the next ``t`` time units) — lifetimes' argument order: ``n`` first, then ``t``."""
         out = self._fitted().conditional_probability_of_n_purchases(t, n, frequency, recency, T)
-        return out.rename(None) if isinstance(out, pd.Series) else out
+        return _unnamed(out)
 
     def _p_alive(self, frequency: Any, recency: Any, T: Any) -> Any:
         out = self._fitted().p_alive(frequency, recency, T)
-        return out.rename(None) if isinstance(out, pd.Series) else out
+        return _unnamed(out)
 
     def conditional_probability_alive_matrix(self, max_frequency: Optional[int] = None,
                                              max_recency: Optional[int] = None) -> np.ndarray:

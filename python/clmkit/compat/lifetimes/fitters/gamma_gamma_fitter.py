@@ -11,7 +11,7 @@ import pandas as pd
 from ...._errors import ClmkitWarning
 from ....btyd import GammaGamma
 from .. import utils
-from ._base import BaseFitter, _as_column, _max_iter
+from ._base import BaseFitter, _as_column, _max_iter, _unnamed
 
 __all__ = ["GammaGammaFitter"]
 
@@ -76,7 +76,7 @@ class GammaGammaFitter(BaseFitter):
         frequency = self.data["frequency"] if frequency is None else frequency
         monetary_value = self.data["monetary_value"] if monetary_value is None else monetary_value
         out = model.conditional_expected_spend(frequency, monetary_value)
-        return out.rename(None) if isinstance(out, pd.Series) else out
+        return _unnamed(out)
 
     def customer_lifetime_value(self, transaction_prediction_model: Any, frequency: Any, recency: Any, T: Any,
                                 monetary_value: Any, time: int = 12, discount_rate: float = 0.01,
