@@ -326,3 +326,32 @@ def test_input_not_modified(cdnow):
     before = f.copy()
     BetaGeoFitter().fit(f, cdnow["recency"], cdnow["T"])
     np.testing.assert_array_equal(f, before)
+
+
+def test_native_matrices_impossible_cells(cdnow):
+    """The native grid kernels behind the lifetimes matrices: NaN on impossible cells by
+    default, the closed form there with impossible="evaluate", identical elsewhere."""
+    native = clmkit.ParetoNBD().fit(cdnow)
+    nan = native.p_alive_matrix(6, 12)
+    full = native.p_alive_matrix(6, 12, impossible="evaluate")
+    impossible = np.zeros(nan.shape, dtype=bool)
+    impossible[1:, 0] = True
+    assert np.isnan(nan.to_numpy()[impossible]).all()
+    np.testing.assert_array_equal(nan.to_numpy()[~impossible], full.to_numpy()[~impossible])
+    assert np.isfinite(full.to_numpy()).all()
+    rec, freq = np.nonzero(~impossible)
+    np.testing.assert_array_equal(full.to_numpy()[~impossible],
+                                  native.p_alive(freq.astype(float), rec.astype(float), np.full(len(rec), 12.0)))
+    expected = native.expected_purchases_matrix(4, 6, 12, impossible="evaluate").to_numpy()
+    np.testing.assert_array_equal(expected[~impossible], native.conditional_expected_purchases(
+        4, freq.astype(float), rec.astype(float), np.full(len(rec), 12.0)))
+    with pytest.raises(ValueError, match="impossible"):
+        native.p_alive_matrix(6, 12, impossible="zero")
+
+
+def test_verbose_and_iteration_limit(cdnow, capsys):
+    f, r, T = cdnow["frequency"], cdnow["recency"], cdnow["T"]
+    BetaGeoFitter().fit(f, r, T, verbose=True)
+    assert "se(coef)" in capsys.readouterr().out
+    with pytest.raises(clmkit.ConvergenceError):
+        BetaGeoFitter().fit(f, r, T, maxiter=2)
