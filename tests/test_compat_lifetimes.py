@@ -355,3 +355,17 @@ def test_verbose_and_iteration_limit(cdnow, capsys):
     assert "se(coef)" in capsys.readouterr().out
     with pytest.raises(clmkit.ConvergenceError):
         BetaGeoFitter().fit(f, r, T, maxiter=2)
+
+
+def test_scalar_columns_broadcast_like_numpy(bgf, pnbd, ggf, cdnow):
+    f, r = cdnow["frequency"], cdnow["recency"]
+    T = float(cdnow["T"].max())
+    full = np.full(len(f), T)
+    for model in (bgf, pnbd):
+        got = model.conditional_expected_number_of_purchases_up_to_time(5, f, r, T)
+        assert isinstance(got, pd.Series) and got.index.equals(cdnow.index)
+        np.testing.assert_array_equal(got, model.conditional_expected_number_of_purchases_up_to_time(5, f, r, full))
+        np.testing.assert_array_equal(model.conditional_probability_alive(f, r, T),
+                                      model.conditional_probability_alive(f, r, full))
+    np.testing.assert_array_equal(ggf.conditional_expected_average_profit(f, 20.0),
+                                  ggf.conditional_expected_average_profit(f, np.full(len(f), 20.0)))

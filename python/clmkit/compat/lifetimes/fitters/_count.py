@@ -3,7 +3,7 @@ under lifetimes' names and argument orders, delegated to the native clmkit model
 
 from __future__ import annotations
 
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 import pandas as pd
@@ -21,12 +21,25 @@ def _series_index(*values: Any) -> Optional[pd.Index]:
     return None
 
 
+def aligned(*cols: Any) -> Sequence[Any]:
+    """The customer columns, broadcast against each other when their sizes differ (lifetimes'
+    numpy arithmetic lets e.g. ``T`` be one number for a Series of frequencies); the first
+    column keeps the index of a Series argument."""
+    if len({np.size(c) for c in cols}) <= 1:
+        return cols
+    arrays = [np.ascontiguousarray(a) for a in np.broadcast_arrays(*[np.asarray(c, dtype=float) for c in cols])]
+    index = _series_index(*cols)
+    if index is not None and len(index) == arrays[0].size:
+        return [pd.Series(arrays[0], index=index), *arrays[1:]]
+    return arrays
+
+
 def per_horizon(fn: Callable[..., Any], t: Any, *cols: Any) -> Any:
     """``fn(t, *cols)`` where lifetimes lets ``t`` be an array broadcast against the customer
     columns: the native kernels take one horizon, so they run once per distinct horizon."""
     t_arr = np.asarray(t, dtype=float)
     if t_arr.ndim == 0:
-        return _unnamed(fn(float(t_arr), *cols))
+        return _unnamed(fn(float(t_arr), *aligned(*cols)))
     arrays = np.broadcast_arrays(t_arr, *[np.asarray(c, dtype=float) for c in cols])
     flat = [a.ravel() for a in arrays]
     out = np.empty(flat[0].shape)
@@ -79,11 +92,11 @@ class CountFitter(BaseFitter):
                                                           recency: Any, T: Any) -> Any:
         """P(a customer with history (frequency, recency, T) makes exactly ``n`` purchases in
         the next ``t`` time units) — lifetimes' argument order: ``n`` first, then ``t``."""
-        out = self._fitted().conditional_probability_of_n_purchases(t, n, frequency, recency, T)
+        out = self._fitted().conditional_probability_of_n_purchases(t, n, *aligned(frequency, recency, T))
         return _unnamed(out)
 
     def _p_alive(self, frequency: Any, recency: Any, T: Any) -> Any:
-        out = self._fitted().p_alive(frequency, recency, T)
+        out = self._fitted().p_alive(*aligned(frequency, recency, T))
         return _unnamed(out)
 
     def conditional_probability_alive_matrix(self, max_frequency: Optional[int] = None,

@@ -12,6 +12,7 @@ from ...._errors import ClmkitWarning
 from ....btyd import GammaGamma
 from .. import utils
 from ._base import BaseFitter, _as_column, _max_iter, _unnamed
+from ._count import aligned
 
 __all__ = ["GammaGammaFitter"]
 
@@ -75,7 +76,7 @@ class GammaGammaFitter(BaseFitter):
         model = self._fitted()
         frequency = self.data["frequency"] if frequency is None else frequency
         monetary_value = self.data["monetary_value"] if monetary_value is None else monetary_value
-        out = model.conditional_expected_spend(frequency, monetary_value)
+        out = model.conditional_expected_spend(*aligned(frequency, monetary_value))
         return _unnamed(out)
 
     def customer_lifetime_value(self, transaction_prediction_model: Any, frequency: Any, recency: Any, T: Any,
