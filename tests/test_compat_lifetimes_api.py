@@ -220,3 +220,15 @@ def test_bad_input():
         generate_data.pareto_nbd_model(-1.0, 0.55, 10.58, 0.61, 11.67, size=5)
     with pytest.raises(ValueError, match="t"):
         utils.expected_cumulative_transactions(None, load_transaction_data(), "date", "id", 0)
+
+
+def test_plotting_without_matplotlib_is_a_clear_import_error():
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['matplotlib'] = None; sys.modules['matplotlib.pyplot'] = None\n"
+            "import clmkit.compat.lifetimes as lifetimes\n"
+            "assert lifetimes.BetaGeoFitter\n"
+            "try:\n    from clmkit.compat.lifetimes import plotting\nexcept ImportError as e:\n    print(e)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert "needs matplotlib" in out.stdout and "pip install" in out.stdout, out.stderr
