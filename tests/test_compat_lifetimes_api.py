@@ -229,6 +229,7 @@ def test_plotting_without_matplotlib_is_a_clear_import_error():
     code = ("import sys; sys.modules['matplotlib'] = None; sys.modules['matplotlib.pyplot'] = None\n"
             "import clmkit.compat.lifetimes as lifetimes\n"
             "assert lifetimes.BetaGeoFitter\n"
-            "try:\n    from clmkit.compat.lifetimes import plotting\nexcept ImportError as e:\n    print(e)\n")
+            "from clmkit.compat.lifetimes import plotting\n"
+            "try:\n    plotting.plot_expected_repeat_purchases(None)\nexcept ImportError as e:\n    print(e)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert "needs matplotlib" in out.stdout and "pip install" in out.stdout, out.stderr

@@ -1,8 +1,9 @@
 """lifetimes' plot functions (same names, arguments, titles and data), drawn with matplotlib.
 
 Every number plotted comes from the façade fitters (hence clmkit's native models); this
-module only lays out the figures lifetimes draws. matplotlib is optional: importing this
-module without it raises an ImportError saying how to install it.
+module only lays out the figures lifetimes draws. matplotlib is optional and imported on the
+first plot (as in lifetimes); without it a plot call raises an ImportError saying how to
+install it.
 """
 
 from __future__ import annotations
@@ -12,13 +13,23 @@ from typing import Any, Optional
 import numpy as np
 import pandas as pd
 
-try:
-    from matplotlib import pyplot as plt
-except ImportError as exc:  # the optional extra is not installed
-    raise ImportError("clmkit.compat.lifetimes.plotting needs matplotlib, an optional dependency: "
-                      "pip install 'clmkit[plot]' (or pip install matplotlib)") from exc
-
 from .utils import calculate_alive_path, expected_cumulative_transactions
+
+
+class _LazyPyplot:
+    """matplotlib.pyplot, imported on first use as lifetimes does (inside each plot), so this
+    module imports without the optional extra and a plot call says how to install it."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            from matplotlib import pyplot
+        except ImportError as exc:  # the optional extra is not installed
+            raise ImportError("clmkit.compat.lifetimes.plotting needs matplotlib, an optional "
+                              "dependency: pip install 'clmkit[plot]' (or pip install matplotlib)") from exc
+        return getattr(pyplot, name)
+
+
+plt = _LazyPyplot()
 
 __all__ = [
     "plot_period_transactions", "plot_calibration_purchases_vs_holdout_purchases",
