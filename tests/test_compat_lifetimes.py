@@ -369,3 +369,8 @@ def test_scalar_columns_broadcast_like_numpy(bgf, pnbd, ggf, cdnow):
                                       model.conditional_probability_alive(f, r, full))
     np.testing.assert_array_equal(ggf.conditional_expected_average_profit(f, 20.0),
                                   ggf.conditional_expected_average_profit(f, np.full(len(f), 20.0)))
+
+
+def test_convergence_error_name(cdnow):
+    with pytest.raises(lifetimes.utils.ConvergenceError):
+        BetaGeoFitter().fit(cdnow["frequency"], cdnow["recency"], cdnow["T"], maxiter=2)

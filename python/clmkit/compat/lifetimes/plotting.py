@@ -124,7 +124,33 @@ def plot_probability_alive_matrix(model: Any, max_frequency: Optional[int] = Non
                                   title: str = "Probability Customer is Alive,\nby Frequency and Recency of a Customer",
                                   xlabel: str = "Customer's Historical Frequency", ylabel: str = "Customer's Recency",
                                   **kwargs: Any) -> Any:
-    """Heat map of ``model.conditional_probability_alive_matrix(max_frequency, max_recency)``."""
+    """Heat map of ``model.conditional_probability_alive_matrix(max_frequency, max_recency)``.
+
+    Parameters
+    ----------
+    model : fitted BetaGeoFitter, ModifiedBetaGeoFitter or ParetoNBDFitter
+    max_frequency, max_recency : int, optional
+        Grid limits (default: the largest frequency and T of the fitted data).
+    title, xlabel, ylabel : str
+    **kwargs
+        Passed to ``imshow``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from clmkit.compat.lifetimes import BetaGeoFitter
+    >>> from clmkit.compat.lifetimes.datasets import load_cdnow_summary
+    >>> from clmkit.compat.lifetimes.plotting import plot_probability_alive_matrix
+    >>> d = load_cdnow_summary(index_col=[0])
+    >>> bgf = BetaGeoFitter().fit(d["frequency"], d["recency"], d["T"])
+    >>> plot_probability_alive_matrix(bgf).get_images()[0].get_array().shape
+    (39, 30)
+    """
     z = model.conditional_probability_alive_matrix(max_frequency, max_recency)
     return _matrix_plot(z, title, xlabel, ylabel, kwargs)
 
@@ -196,7 +222,44 @@ def plot_cumulative_transactions(model: Any, transactions: pd.DataFrame, datetim
                                  xlabel: str = "day", ylabel: str = "Cumulative Transactions", ax: Any = None,
                                  **kwargs: Any) -> Any:
     """Actual vs predicted cumulative repeat transactions (:func:`expected_cumulative_transactions`),
-    with the end of calibration ``t_cal`` marked."""
+    with the end of calibration ``t_cal`` marked.
+
+    Parameters
+    ----------
+    model : fitted fitter (on the calibration period)
+    transactions : DataFrame
+        The transaction log.
+    datetime_col, customer_id_col : str
+    t : int
+        Periods to track from the first purchase.
+    t_cal : float
+        End of the calibration period (periods from the first purchase).
+    datetime_format, freq, set_index_date
+        As :func:`expected_cumulative_transactions`.
+    title, xlabel, ylabel : str
+    ax : matplotlib Axes, optional
+    **kwargs
+        Passed to ``DataFrame.plot``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from clmkit.compat.lifetimes import BetaGeoFitter
+    >>> from clmkit.compat.lifetimes.datasets import load_transaction_data
+    >>> from clmkit.compat.lifetimes.utils import calibration_and_holdout_data
+    >>> from clmkit.compat.lifetimes.plotting import plot_cumulative_transactions
+    >>> log = load_transaction_data()
+    >>> ch = calibration_and_holdout_data(log, "id", "date", "2014-09-01", "2014-12-31")
+    >>> bgf = BetaGeoFitter().fit(ch["frequency_cal"], ch["recency_cal"], ch["T_cal"])
+    >>> ax = plot_cumulative_transactions(bgf, log, "date", "id", 364, 243)
+    >>> [line.get_label() for line in ax.lines[:2]]
+    ['actual', 'predicted']
+    """
     frame = expected_cumulative_transactions(model, transactions, datetime_col, customer_id_col, t,
                                              datetime_format=datetime_format, freq=freq,
                                              set_index_date=set_index_date)
