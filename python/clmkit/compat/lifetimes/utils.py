@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ... import summary as _summary
-from ..._errors import ConvergenceError
+from ..._errors import ConvergenceError  # noqa: F401  (lifetimes.utils.ConvergenceError)
 from ..._units import normalize_freq
 
 __all__ = ["summary_data_from_transaction_data", "calibration_and_holdout_data",
@@ -256,8 +256,7 @@ def expected_cumulative_transactions(
     return pd.DataFrame({"actual": actual, "predicted": predicted}, index=index)
 
 
-# lifetimes' private names, which user code imports too; ConvergenceError is clmkit's (a
-# RuntimeError, where lifetimes' subclassed ValueError).
-_ = ConvergenceError
+# lifetimes' private names, which user code imports too. (ConvergenceError, imported above,
+# is clmkit's: a RuntimeError, where lifetimes' subclassed ValueError.)
 _find_first_transactions = find_first_transactions
 _customer_lifetime_value = customer_lifetime_value
