@@ -374,3 +374,11 @@ def test_scalar_columns_broadcast_like_numpy(bgf, pnbd, ggf, cdnow):
 def test_convergence_error_name(cdnow):
     with pytest.raises(lifetimes.utils.ConvergenceError):
         BetaGeoFitter().fit(cdnow["frequency"], cdnow["recency"], cdnow["T"], maxiter=2)
+
+
+def test_pickle_round_trip(bgf):
+    import pickle
+
+    again = pickle.loads(pickle.dumps(bgf))
+    assert repr(again) == repr(bgf)
+    assert again.predict(10, 2, 30.43, 38.86) == bgf.predict(10, 2, 30.43, 38.86)
