@@ -1,4 +1,6 @@
+use super::model::{better, on_boundary};
 use super::*;
+use crate::btyd::{Fit, FitOptions};
 use crate::quadrature::integrate;
 
 const CDNOW: Params = [0.5534, 10.5802, 0.6061, 11.6562];
