@@ -11,6 +11,7 @@ from ._core import __version__, get_num_threads, set_num_threads
 from ._errors import ClmkitWarning, ConvergenceError
 from .btyd import BetaGeo, GammaGamma, ModifiedBetaGeo, NotFittedError
 from .btyd import BetaGeoBetaBinom, ParetoNBD
+from .clv import HoldoutEvaluation, customer_lifetime_value, evaluate_holdout, expected_value
 from .summary import calibration_and_holdout, summarize
 from .summary_discrete import summarize_discrete
 
@@ -20,4 +21,5 @@ __all__ = [
     "summarize", "calibration_and_holdout",
     "BetaGeo", "ModifiedBetaGeo", "GammaGamma", "NotFittedError",
     "ParetoNBD", "BetaGeoBetaBinom", "summarize_discrete",
+    "customer_lifetime_value", "expected_value", "evaluate_holdout", "HoldoutEvaluation",
 ]

@@ -17,6 +17,9 @@ pub mod predict;
 pub mod saved;
 pub mod validate;
 
+use std::ops::Range;
+
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ClmError, Result};
@@ -24,6 +27,9 @@ use crate::linalg::inverse_spd;
 use crate::optimize::{minimize, norm, numerical_hessian, Objective, Options};
 use crate::parallel;
 pub use patterns::Patterns;
+
+/// Patterns per task of the parallel log-likelihood.
+const FIT_CHUNK: usize = 1024;
 
 /// Most parameters a model fitted here may have.
 pub const MAX_PARAMS: usize = 8;
@@ -52,6 +58,23 @@ pub trait Model: Sync {
     fn initial_params(&self, data: &Patterns) -> Vec<f64>;
     /// Log-likelihood of one pattern at natural parameters; adds d ll / d param to `grad`.
     fn loglik_grad(&self, params: &[f64], row: &[f64], grad: &mut [f64]) -> f64;
+
+    /// Adds the weighted log-likelihood of patterns `range` to `acc[0]` and its gradient to
+    /// `acc[1..]`. The default calls `loglik_grad` per pattern; models override it to reuse
+    /// terms that depend only on parameters, or on the frequency (patterns are sorted by
+    /// their first column, so equal frequencies are consecutive).
+    fn accumulate(&self, params: &[f64], data: &Patterns, range: Range<usize>, acc: &mut [f64]) {
+        let dim = params.len();
+        for i in range {
+            let mut g = [0.0; MAX_PARAMS];
+            let ll = self.loglik_grad(params, data.row(i), &mut g[..dim]);
+            let w = data.weights[i];
+            acc[0] += w * ll;
+            for (a, gj) in acc[1..].iter_mut().zip(&g[..dim]) {
+                *a += w * gj;
+            }
+        }
+    }
 }
 
 /// Hyperparameters of a fit.
@@ -77,6 +100,7 @@ impl Default for FitOptions {
 pub struct Fit {
     pub params: Vec<f64>,
     /// Total (weighted) log-likelihood of the data at `params`, without the penalty.
+    #[serde(with = "saved::nan_f64")]
     pub log_likelihood: f64,
     /// Covariance of the natural parameters (row-major), by the delta method from the
     /// inverse observed information on the log scale. NaN when the information is singular.
@@ -86,6 +110,7 @@ pub struct Fit {
     pub standard_errors: Vec<f64>,
     pub n_iter: usize,
     pub converged: bool,
+    #[serde(with = "saved::nan_f64")]
     pub grad_norm: f64,
     pub n_patterns: usize,
     pub n_customers: f64,
@@ -94,32 +119,39 @@ pub struct Fit {
 
 /// The optimiser's view of a model: mean penalised negative log-likelihood over rescaled
 /// patterns, as a function of log-parameters.
-struct LogObjective<'a, M: Model> {
+struct LogObjective<'a, M: Model + ?Sized> {
     model: &'a M,
     data: &'a Patterns,
     penalizer: f64,
     total_weight: f64,
 }
 
-impl<M: Model> LogObjective<'_, M> {
+impl<M: Model + ?Sized> LogObjective<'_, M> {
     /// Total weighted log-likelihood and its gradient with respect to natural parameters.
+    /// Deterministic for any thread count: fixed chunks of patterns, each summed in order,
+    /// partial sums combined in order.
     fn total(&self, params: &[f64]) -> (f64, Vec<f64>) {
         let dim = params.len();
-        let sums = parallel::sum_vec(self.data.len(), dim + 1, |i, acc| {
-            let w = self.data.weights[i];
-            let mut g = [0.0; MAX_PARAMS];
-            let g = &mut g[..dim];
-            let ll = self.model.loglik_grad(params, self.data.row(i), g);
-            acc[0] += w * ll;
-            for (a, gj) in acc[1..].iter_mut().zip(g.iter()) {
-                *a += w * gj;
+        let n = self.data.len();
+        let partial: Vec<Vec<f64>> = (0..n.div_ceil(FIT_CHUNK))
+            .into_par_iter()
+            .map(|c| {
+                let mut acc = vec![0.0; dim + 1];
+                self.model.accumulate(params, self.data, c * FIT_CHUNK..((c + 1) * FIT_CHUNK).min(n), &mut acc);
+                acc
+            })
+            .collect();
+        let mut sums = vec![0.0; dim + 1];
+        for acc in &partial {
+            for (s, a) in sums.iter_mut().zip(acc) {
+                *s += a;
             }
-        });
+        }
         (sums[0], sums[1..].to_vec())
     }
 }
 
-impl<M: Model> Objective for LogObjective<'_, M> {
+impl<M: Model + ?Sized> Objective for LogObjective<'_, M> {
     fn dim(&self) -> usize {
         self.model.names().len()
     }
@@ -138,35 +170,19 @@ impl<M: Model> Objective for LogObjective<'_, M> {
     }
 }
 
-fn scale_params(model: &dyn ModelScales, params: &[f64], scale: f64) -> Vec<f64> {
-    params.iter().zip(model.powers()).map(|(p, &k)| p / scale.powi(k)).collect()
-}
-
-/// Object-safe view of the time powers (used for converting parameters between scales).
-trait ModelScales {
-    fn powers(&self) -> &'static [i32];
-}
-
-impl<M: Model> ModelScales for M {
-    fn powers(&self) -> &'static [i32] {
-        self.time_powers()
-    }
+/// Converts parameters to a time unit `scale` times longer (a parameter with time power k is
+/// divided by scale^k).
+fn scale_params(powers: &[i32], params: &[f64], scale: f64) -> Vec<f64> {
+    params.iter().zip(powers).map(|(p, &k)| p / scale.powi(k)).collect()
 }
 
 /// Maximum likelihood fit of `model` to data `columns` (one slice per model column).
-pub fn fit<M: Model>(model: &M, columns: &[&[f64]], weights: Option<&[f64]>, opts: &FitOptions) -> Result<Fit> {
+pub fn fit<M: Model + ?Sized>(model: &M, columns: &[&[f64]], weights: Option<&[f64]>, opts: &FitOptions) -> Result<Fit> {
     check_options(model, opts)?;
     if model.names().len() > MAX_PARAMS || model.time_powers().len() != model.names().len() {
         return Err(ClmError::InvalidArgument("model declares an unsupported parameter layout".into()));
     }
-    if columns.len() != model.columns().len() {
-        return Err(ClmError::InvalidArgument(format!(
-            "expected {} data columns ({:?}), got {}",
-            model.columns().len(),
-            model.columns(),
-            columns.len()
-        )));
-    }
+    check_columns(model, columns)?;
     let data = Patterns::compress(model.columns(), columns, weights)?;
     model.check_data(columns)?;
     if data.is_empty() || data.total_weight() <= 0.0 {
@@ -181,10 +197,10 @@ pub fn fit<M: Model>(model: &M, columns: &[&[f64]], weights: Option<&[f64]>, opt
         Some(p) => p.clone(),
         None => model.initial_params(&data),
     };
-    let x0: Vec<f64> = scale_params(model, &initial, scale).iter().map(|p| p.ln()).collect();
+    let x0: Vec<f64> = scale_params(model.time_powers(), &initial, scale).iter().map(|p| p.ln()).collect();
     let objective = LogObjective { model, data: &scaled, penalizer: opts.penalizer, total_weight: data.total_weight() };
     let min = minimize(&objective, &x0, &Options { tol: opts.tol, max_iter: opts.max_iter, memory: 8 })?;
-    let params = scale_params(model, &min.x.iter().map(|v| v.exp()).collect::<Vec<_>>(), 1.0 / scale);
+    let params = scale_params(model.time_powers(), &min.x.iter().map(|v| v.exp()).collect::<Vec<_>>(), 1.0 / scale);
     let unscaled = LogObjective { model, data: &data, penalizer: 0.0, total_weight: 1.0 };
     let (log_likelihood, _) = unscaled.total(&params);
     let covariance = covariance(&objective, &min.x, &params);
@@ -207,7 +223,7 @@ pub fn fit<M: Model>(model: &M, columns: &[&[f64]], weights: Option<&[f64]>, opt
 /// scale, mapped to natural parameters by the delta method: Cov(p_i, p_j) = p_i p_j
 /// Cov(log p_i, log p_j). The Hessian on the log scale does not depend on the time scale (it
 /// only shifts log-parameters), so the rescaled objective is used.
-fn covariance<M: Model>(objective: &LogObjective<'_, M>, x: &[f64], params: &[f64]) -> Vec<f64> {
+fn covariance<M: Model + ?Sized>(objective: &LogObjective<'_, M>, x: &[f64], params: &[f64]) -> Vec<f64> {
     let n = params.len();
     let mut grad = |p: &[f64], g: &mut [f64]| {
         objective.value_grad(p, g);
@@ -220,7 +236,7 @@ fn covariance<M: Model>(objective: &LogObjective<'_, M>, x: &[f64], params: &[f6
     }
 }
 
-fn check_options<M: Model>(model: &M, opts: &FitOptions) -> Result<()> {
+fn check_options<M: Model + ?Sized>(model: &M, opts: &FitOptions) -> Result<()> {
     if !(opts.penalizer.is_finite() && opts.penalizer >= 0.0) {
         return Err(ClmError::InvalidArgument(format!("penalizer must be finite and >= 0, got {}", opts.penalizer)));
     }
@@ -247,28 +263,60 @@ fn check_options<M: Model>(model: &M, opts: &FitOptions) -> Result<()> {
     Ok(())
 }
 
-/// Parameter names of the model registered under `name`.
-pub fn model_names(name: &str) -> Result<&'static [&'static str]> {
+/// The model registered under `name` (the names the Python classes use). A new model adds
+/// one line here (and one in `predict::count_model` if it predicts purchase counts).
+pub fn model_by_name(name: &str) -> Result<&'static dyn Model> {
     match name {
-        "bgnbd" => Ok(bgnbd::NAMES),
-        "mbgnbd" => Ok(mbgnbd::NAMES),
-        "paretonbd" => Ok(paretonbd::NAMES),
-        "bgbb" => Ok(bgbb::NAMES),
-        "gammagamma" => Ok(gammagamma::NAMES),
+        "bgnbd" => Ok(&bgnbd::BgNbd),
+        "mbgnbd" => Ok(&mbgnbd::MbgNbd),
+        "paretonbd" => Ok(&paretonbd::ParetoNbd),
+        "bgbb" => Ok(&bgbb::Bgbb),
+        "gammagamma" => Ok(&gammagamma::GammaGamma),
         _ => Err(ClmError::InvalidArgument(format!("unknown model {name:?}"))),
     }
 }
 
-/// Fits the model registered under `name` (the names the Python classes use).
+/// Parameter names of the model registered under `name`.
+pub fn model_names(name: &str) -> Result<&'static [&'static str]> {
+    Ok(model_by_name(name)?.names())
+}
+
+/// Fits the model registered under `name`.
 pub fn fit_named(name: &str, columns: &[&[f64]], weights: Option<&[f64]>, opts: &FitOptions) -> Result<Fit> {
     match name {
-        "bgnbd" => fit(&bgnbd::BgNbd, columns, weights, opts),
-        "mbgnbd" => fit(&mbgnbd::MbgNbd, columns, weights, opts),
+        // Pareto/NBD's likelihood has limits (s, beta -> infinity) an optimiser can run into:
+        // it restarts from other points when that happens.
         "paretonbd" => paretonbd::fit_multistart(columns, weights, opts),
-        "bgbb" => fit(&bgbb::Bgbb, columns, weights, opts),
-        "gammagamma" => fit(&gammagamma::GammaGamma, columns, weights, opts),
-        _ => Err(ClmError::InvalidArgument(format!("unknown model {name:?}"))),
+        _ => fit(model_by_name(name)?, columns, weights, opts),
     }
+}
+
+/// Log-likelihood of each customer row at natural parameters `params`.
+pub fn loglik_rows(name: &str, params: &[f64], columns: &[&[f64]]) -> Result<Vec<f64>> {
+    let model = model_by_name(name)?;
+    check_params(model.names(), params)?;
+    check_columns(model, columns)?;
+    model.check_data(columns)?;
+    let mut out = vec![0.0; columns[0].len()];
+    parallel::map_into(&mut out, |i| {
+        let row: Vec<f64> = columns.iter().map(|c| c[i]).collect();
+        let mut g = [0.0; MAX_PARAMS];
+        model.loglik_grad(params, &row, &mut g[..params.len()])
+    });
+    Ok(out)
+}
+
+fn check_columns<M: Model + ?Sized>(model: &M, columns: &[&[f64]]) -> Result<()> {
+    let names = model.columns();
+    if columns.len() != names.len() {
+        return Err(ClmError::InvalidArgument(format!(
+            "expected {} data columns ({names:?}), got {}",
+            names.len(),
+            columns.len()
+        )));
+    }
+    let lengths: Vec<(&str, usize)> = names.iter().zip(columns).map(|(n, c)| (*n, c.len())).collect();
+    crate::error::check_same_length(&lengths)
 }
 
 /// Checks a natural parameter vector passed to a prediction (length and positivity).

@@ -57,48 +57,81 @@ pub fn alive_count_pmf(n: f64, s: f64, big_a: f64, t: f64, a: f64, b: f64) -> f6
 /// eq. 10's bracket, (a + b - 1) / (a - 1) [1 - (A / (A + t))^s 2F1(s, b; a + b - 1; z)],
 /// for every a > 0, b > 0 (all terms are positive, no cancellation).
 pub fn expected_alive_purchases(s: f64, big_a: f64, t: f64, a: f64, b: f64) -> Result<f64> {
-    if t == 0.0 {
-        return Ok(0.0);
+    let mut series = [Series::new(s, big_a, t)?];
+    sum_series(s, a, b, &mut series);
+    Ok(series[0].value())
+}
+
+/// [`expected_alive_purchases`] for several horizons at once (CLV): S_n and the NB ratio
+/// are shared, so each extra horizon costs a multiply-add per term.
+pub fn expected_alive_purchases_many(s: f64, big_a: f64, ts: &[f64], a: f64, b: f64, out: &mut [f64]) -> Result<()> {
+    let mut series = ts.iter().map(|&t| Series::new(s, big_a, t)).collect::<Result<Vec<_>>>()?;
+    sum_series(s, a, b, &mut series);
+    for (o, q) in out.iter_mut().zip(&series) {
+        *o = q.value();
     }
-    let z = t / (big_a + t);
-    let mean = s * t / big_a;
-    let spread = (s * z).sqrt() / (1.0 - z);
-    if !(mean + 40.0 * spread + 50.0 / (1.0 - z)).is_finite() || mean + 40.0 * spread > MAX_TERMS {
-        return Err(ClmError::InvalidArgument(format!(
-            "horizon t = {t} is too long for this customer (about {mean:.3e} expected potential \
-             purchases); use a shorter horizon"
-        )));
+    Ok(())
+}
+
+/// Per-horizon state of the series: P(N = n) / exp(offset), the running sum, the index past
+/// which only underflowed terms remain, and whether it has converged.
+struct Series {
+    z: f64,
+    mean: f64,
+    last: f64,
+    offset: f64,
+    pmf: f64,
+    sum: f64,
+    active: bool,
+}
+
+impl Series {
+    fn new(s: f64, big_a: f64, t: f64) -> Result<Series> {
+        let z = t / (big_a + t);
+        let mean = s * t / big_a;
+        let spread = (s * z).sqrt() / (1.0 - z);
+        if t > 0.0 && (!(mean + 40.0 * spread + 50.0 / (1.0 - z)).is_finite() || mean + 40.0 * spread > MAX_TERMS) {
+            return Err(ClmError::InvalidArgument(format!(
+                "horizon t = {t} is too long for this customer (about {mean:.3e} expected potential \
+                 purchases); use a shorter horizon"
+            )));
+        }
+        // Terms are accumulated on a moving scale exp(offset) so heavy buyers (P(N = 0)
+        // underflows, the peak term would overflow) stay finite.
+        let offset = s * (big_a.ln() - (big_a + t).ln());
+        Ok(Series { z, mean, last: mean + 40.0 * spread + 10.0, offset, pmf: 1.0, sum: 0.0, active: t > 0.0 })
     }
-    // Terms P(N = n) S_n are accumulated on a moving scale exp(offset) so heavy buyers
-    // (P(N = 0) underflows, the peak term would overflow) stay finite.
-    let mut offset = s * (big_a.ln() - (big_a + t).ln());
-    let mut pmf = 1.0; // P(N = n) / exp(offset)
+
+    fn value(&self) -> f64 {
+        self.sum * self.offset.exp()
+    }
+}
+
+fn sum_series(s: f64, a: f64, b: f64, series: &mut [Series]) {
     let (mut s_n, mut u) = (0.0, 1.0); // S_n and (b)_n / (a + b)_n
-    let mut sum = 0.0;
     let mut n = 0.0;
-    loop {
-        // Step n -> n + 1.
-        pmf *= (s + n) / (n + 1.0) * z;
+    while series.iter().any(|q| q.active) {
+        let ratio = (s + n) / (n + 1.0);
         s_n += u;
         u *= (b + n) / (a + b + n);
         n += 1.0;
-        let term = pmf * s_n;
-        sum += term;
-        if pmf > 1e250 {
-            pmf *= 1e-250;
-            sum *= 1e-250;
-            offset += 250.0 * std::f64::consts::LN_10;
-        }
-        // Past the mode the terms fall at least geometrically with ratio `ratio`.
-        let ratio = z * (s + n) / (n + 1.0) * (n + 1.0) / n;
-        if n > mean && ratio < 1.0 && term * ratio / (1.0 - ratio) <= 1e-17 * sum {
-            break;
-        }
-        if term == 0.0 && n > mean + 40.0 * spread + 10.0 {
-            break;
+        for q in series.iter_mut().filter(|q| q.active) {
+            q.pmf *= ratio * q.z;
+            let term = q.pmf * s_n;
+            q.sum += term;
+            if q.pmf > 1e250 {
+                q.pmf *= 1e-250;
+                q.sum *= 1e-250;
+                q.offset += 250.0 * std::f64::consts::LN_10;
+            }
+            // Past the mode the terms fall at least geometrically with ratio `bound`.
+            let bound = q.z * (s + n) / n;
+            let converged = n > q.mean && bound < 1.0 && term * bound / (1.0 - bound) <= 1e-17 * q.sum;
+            if converged || (term == 0.0 && n > q.last) {
+                q.active = false;
+            }
         }
     }
-    Ok(sum * offset.exp())
 }
 
 #[cfg(test)]
@@ -155,5 +188,15 @@ mod tests {
         assert!(e.is_finite() && e > 0.0);
         assert!((e - 10_000.25 * 5_000.0 / 100_004.4).abs() < 0.02 * e);
         assert!(expected_alive_purchases(1.0, 1.0, 1e300, 1.0, 1.0).is_err());
+    }
+
+    #[test]
+    fn many_horizons_equal_single_evaluations() {
+        let ts = [0.0, 1.0, 30.0, 365.0, 2000.0];
+        let mut out = [0.0; 5];
+        expected_alive_purchases_many(2.3, 150.0, &ts, 0.7, 4.0, &mut out).unwrap();
+        for (t, o) in ts.iter().zip(out) {
+            assert_eq!(o.to_bits(), expected_alive_purchases(2.3, 150.0, *t, 0.7, 4.0).unwrap().to_bits());
+        }
     }
 }

@@ -93,6 +93,24 @@ impl CountModel for ParetoNbd {
     fn probability_of_n_purchases(&self, p: &[f64], t: f64, n: f64) -> f64 {
         probability_of_n_purchases(&as_params(p), t, n)
     }
+    /// P(alive) (the 2F1 part) once for all horizons.
+    fn conditional_expected_purchases_many(
+        &self,
+        p: &[f64],
+        ts: &[f64],
+        x: f64,
+        tx: f64,
+        big_t: f64,
+        out: &mut [f64],
+    ) -> Result<()> {
+        let [r, alpha, s, beta] = as_params(p);
+        let alive = p_alive(&as_params(p), x, tx, big_t);
+        let updated = [r + x, alpha + big_t, s, beta + big_t];
+        for (o, &t) in out.iter_mut().zip(ts) {
+            *o = alive * expected_purchases(&updated, t);
+        }
+        Ok(())
+    }
     fn conditional_probability_of_n_purchases(&self, p: &[f64], t: f64, n: f64, x: f64, tx: f64, big_t: f64) -> f64 {
         conditional_probability_of_n_purchases(&as_params(p), t, n, x, tx, big_t)
     }

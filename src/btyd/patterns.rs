@@ -6,8 +6,60 @@
 //! patterns is exact (each term is multiplied by its weight).
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::error::{check_same_length, ClmError, Result};
+
+/// Most columns a pattern may have.
+pub const MAX_COLUMNS: usize = 4;
+
+type Key = [u64; MAX_COLUMNS];
+
+/// f64 -> u64 preserving order (IEEE total order); -0.0 is folded into +0.0 first so equal
+/// values share a key.
+fn ordered_bits(v: f64) -> u64 {
+    let bits = (v + 0.0).to_bits();
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | (1 << 63)
+    }
+}
+
+fn from_ordered_bits(b: u64) -> f64 {
+    f64::from_bits(if b >> 63 == 1 { b & !(1 << 63) } else { !b })
+}
+
+/// The multiply-rotate combine of rustc's FxHasher with MurmurHash3's 64-bit finaliser: keys
+/// are bit patterns of floats, whose low bits are often all zero (whole numbers), and the
+/// finaliser moves the high bits down so hash-table buckets stay spread. The keys come from
+/// the user's own data, so a fast non-cryptographic hash is enough.
+#[derive(Default)]
+struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut buf = [0u8; 8];
+            buf[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(buf));
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn write_usize(&mut self, v: usize) {
+        self.write_u64(v as u64);
+    }
+    fn finish(&self) -> u64 {
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
+    }
+}
 
 /// Distinct rows of `k` columns, stored row-major, with the summed weight of each.
 /// Patterns are sorted lexicographically, so the order (and every sum over patterns)
@@ -20,12 +72,12 @@ pub struct Patterns {
 }
 
 impl Patterns {
-    /// Groups identical rows of `columns` (all of one length), summing `weights`
+    /// Groups identical rows of `columns` (all of one length, at most 4), summing `weights`
     /// (1 per row when None). Rows with weight 0 are kept out.
     pub fn compress(names: &[&str], columns: &[&[f64]], weights: Option<&[f64]>) -> Result<Patterns> {
         let k = columns.len();
-        if k == 0 || names.len() != k {
-            return Err(ClmError::InvalidArgument("patterns need one name per column".into()));
+        if k == 0 || k > MAX_COLUMNS || names.len() != k {
+            return Err(ClmError::InvalidArgument(format!("patterns need 1 to {MAX_COLUMNS} named columns")));
         }
         let mut lengths: Vec<(&str, usize)> = names.iter().zip(columns).map(|(n, c)| (*n, c.len())).collect();
         if let Some(w) = weights {
@@ -38,37 +90,37 @@ impl Patterns {
         for (name, col) in names.iter().zip(columns) {
             crate::error::check_finite(name, col)?;
         }
-        let n = columns[0].len();
-        // +0.0 folds -0.0 into 0.0 so equal values share a key.
-        let key = |i: usize| -> Vec<u64> { columns.iter().map(|c| (c[i] + 0.0).to_bits()).collect() };
-        let mut index: HashMap<Vec<u64>, usize> = HashMap::new();
+        let key = |i: usize| -> Key {
+            let mut key = [0u64; MAX_COLUMNS];
+            for (slot, c) in key.iter_mut().zip(columns) {
+                *slot = ordered_bits(c[i]);
+            }
+            key
+        };
+        let mut index: HashMap<Key, usize, BuildHasherDefault<FxHasher>> = HashMap::default();
+        let mut keys: Vec<Key> = Vec::new();
         let mut sums: Vec<f64> = Vec::new();
-        let mut firsts: Vec<usize> = Vec::new();
-        for i in 0..n {
+        for i in 0..columns[0].len() {
             let w = weights.map_or(1.0, |w| w[i]);
             if w == 0.0 {
                 continue;
             }
-            let slot = *index.entry(key(i)).or_insert_with(|| {
+            let kk = key(i);
+            let slot = *index.entry(kk).or_insert_with(|| {
+                keys.push(kk);
                 sums.push(0.0);
-                firsts.push(i);
                 sums.len() - 1
             });
             sums[slot] += w;
         }
-        let mut order: Vec<usize> = (0..firsts.len()).collect();
-        order.sort_by(|&a, &b| {
-            let (ra, rb) = (firsts[a], firsts[b]);
-            columns
-                .iter()
-                .map(|c| c[ra].total_cmp(&c[rb]))
-                .find(|o| o.is_ne())
-                .unwrap_or(std::cmp::Ordering::Equal)
-        });
+        // Keys are distinct and compare like the values (ordered_bits), so the sorted order
+        // is unique: the same for any input order or thread count.
+        let mut order: Vec<usize> = (0..keys.len()).collect();
+        order.sort_unstable_by_key(|&slot| keys[slot]);
         let mut rows = Vec::with_capacity(order.len() * k);
         let mut out_weights = Vec::with_capacity(order.len());
         for slot in order {
-            rows.extend(columns.iter().map(|c| c[firsts[slot]] + 0.0));
+            rows.extend(keys[slot][..k].iter().map(|&b| from_ordered_bits(b)));
             out_weights.push(sums[slot]);
         }
         Ok(Patterns { k, rows, weights: out_weights })
@@ -118,6 +170,10 @@ mod tests {
     fn identical_rows_collapse_with_summed_weights() {
         let x = [1.0, 0.0, 1.0, 2.0, 0.0];
         let t = [5.0, 0.0, 5.0, 3.0, -0.0];
+        for v in [-3.5, -0.0, 0.0, 1e-300, 2.0, f64::MAX] {
+            assert_eq!(from_ordered_bits(ordered_bits(v)), v + 0.0);
+        }
+        assert!(ordered_bits(-1.0) < ordered_bits(0.0) && ordered_bits(0.5) < ordered_bits(2.0));
         let p = Patterns::compress(&["x", "t"], &[&x, &t], None).unwrap();
         assert_eq!(p.len(), 3);
         assert_eq!(p.rows, vec![0.0, 0.0, 1.0, 5.0, 2.0, 3.0]);
@@ -138,5 +194,22 @@ mod tests {
         assert!(Patterns::compress(&["x"], &[&[1.0]], Some(&[-1.0])).is_err());
         assert!(Patterns::compress(&["x", "t"], &[&[1.0], &[1.0, 2.0]], None).is_err());
         assert!(Patterns::compress(&["x"], &[&[f64::NAN]], None).is_err());
+    }
+}
+
+#[cfg(test)]
+mod timing {
+    use super::*;
+
+    #[test]
+    #[ignore]
+    fn time_compress_1m() {
+        let n = 1_000_000;
+        let x: Vec<f64> = (0..n).map(|i| ((i * 7919) % 37) as f64).collect();
+        let tx: Vec<f64> = (0..n).map(|i| ((i * 104729) % 700) as f64).collect();
+        let t: Vec<f64> = (0..n).map(|i| 700.0 + ((i * 15485863) % 30) as f64).collect();
+        let start = std::time::Instant::now();
+        let p = Patterns::compress(&["x", "tx", "t"], &[&x, &tx, &t], None).unwrap();
+        eprintln!("compress: {:?} for {} patterns", start.elapsed(), p.len());
     }
 }

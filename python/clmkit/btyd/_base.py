@@ -200,6 +200,42 @@ class BTYDFitter(IntervalMixin):
         model._set_state(state)
         return model
 
+    @classmethod
+    def from_params(cls, params: Any, time_unit: Optional[TimeUnit] = None) -> "BTYDFitter":
+        """A model with given parameters (e.g. published ones), ready to predict.
+
+        Parameters
+        ----------
+        params : dict or sequence of float
+            Natural parameters by name (or in the order of ``params_``).
+        time_unit : clmkit TimeUnit, optional
+            Unit of time the parameters are in (needed for duration strings like "30D").
+
+        Returns
+        -------
+        BTYDFitter
+            A model whose ``params_`` are ``params``; likelihood and standard errors are NaN
+            and ``converged_`` is False since nothing was fitted.
+        """
+        if cls is BTYDFitter or not cls._core_name:
+            raise TypeError("call from_params on a model class, e.g. clmkit.BetaGeo.from_params")
+        model = cls(initial_params=params)
+        values = model._checked_initial()
+        if values is None:
+            raise ValueError("params is required")
+        model.initial_params = None
+        unit = None if time_unit is None else (time_unit.freq, float(time_unit.multiplier))
+        model._set_state(_core.BtydFit.from_params(cls._core_name, values, unit))
+        return model
+
+    def individual_log_likelihood(self, data: Any, *rest: Any) -> Any:
+        """Log-likelihood of each customer's data at the fitted parameters (the terms
+        whose weighted sum is ``log_likelihood_``); same arguments as ``fit``."""
+        cols, _, _ = self._columns(data, rest or (None,) * (len(self._data_names) - 1), self._data_names)
+        arrays = self._validate(cols)
+        out = _core.btyd_loglik(self._core_name, self._params(), arrays)
+        return self._output(out, cols[0], "log_likelihood")
+
     def __getstate__(self) -> dict[str, Any]:
         state = {k: v for k, v in self.__dict__.items() if not k.endswith("_") and k != "_state"}
         state["_json"] = None if getattr(self, "_state", None) is None else self._state.to_json()
@@ -216,7 +252,8 @@ class BTYDFitter(IntervalMixin):
         text = f"{type(self).__name__}({hyper})"
         if getattr(self, "_state", None) is not None:
             fitted = ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items())
-            text += f"  # fitted on {self.n_customers_:g} customers: {fitted}"
+            how = f"fitted on {self.n_customers_:g} customers" if self.n_customers_ > 0 else "parameters set"
+            text += f"  # {how}: {fitted}"
         return text
 
     # ----------------------------------------------------------------- helpers for subclasses
