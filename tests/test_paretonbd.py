@@ -202,3 +202,21 @@ def test_bad_input(fitted):
     fitted.p_alive(*x)
     for a, b in zip(x, copies):
         np.testing.assert_array_equal(a, b)
+
+
+def test_continuous_clv_uses_the_closed_form():
+    data = clmkit.datasets.load_cdnow_summary(with_monetary_value=True)
+    pn, gg = ParetoNBD().fit(data), clmkit.GammaGamma().fit(data)
+    closed = clmkit.customer_lifetime_value(pn, gg, data, horizon=12, period=4.345, discount_rate=0.01,
+                                            continuous=True)
+    # The generic path integrates E[Y(u)] against the discount factor by quadrature.
+    rows = pn._validate([data["frequency"], data["recency"], data["T"]])
+    spend = gg.conditional_expected_spend(data["frequency"], data["monetary_value"]).to_numpy()
+    quadrature = clmkit._core.btyd_customer_lifetime_value("paretonbd", pn._params(), spend, *rows,
+                                                           12, 4.345, 0.01, True)
+    np.testing.assert_allclose(closed.to_numpy(), quadrature, rtol=1e-9)
+    # A finite-horizon DERT tends to the classic DERT as the horizon grows.
+    delta = np.log1p(0.01) / 4.345
+    full = pn.discounted_expected_residual_transactions(data.iloc[:20], discount_rate=delta)
+    long = pn.discounted_expected_residual_transactions(data.iloc[:20], discount_rate=delta, horizon=1e5)
+    np.testing.assert_allclose(long, full, rtol=1e-9)

@@ -94,7 +94,7 @@ def ln_hyperu(
 
 # --- Pareto/NBD extras ---
 def paretonbd_dert(
-    params: list[float], discount_rate: float, frequency: npt.NDArray[np.float64],
+    params: list[float], discount_rate: float, horizon: float, frequency: npt.NDArray[np.float64],
     recency: npt.NDArray[np.float64], big_t: npt.NDArray[np.float64],
 ) -> npt.NDArray[np.float64]: ...
 def paretonbd_generate(

@@ -243,8 +243,16 @@ pub fn conditional_probability_of_n_purchases(p: &Params, t: f64, n: f64, x: f64
 }
 
 /// ln[(β+T)^s δ^(s-1) U(s, s; δ(β+T))] = ln E[1 / (δ + μ)] for μ ~ Gamma(s, β+T).
-fn ln_discounted_lifetime(s: f64, beta: f64, delta: f64, big_t: f64) -> f64 {
-    s * (beta + big_t).ln() + (s - 1.0) * delta.ln() + ln_hyperu(s, s, delta * (beta + big_t))
+fn ln_discounted_lifetime(s: f64, beta: f64, delta: f64, big_t: f64, horizon: f64) -> f64 {
+    let b = beta + big_t;
+    let ln_infinite = s * b.ln() + (s - 1.0) * delta.ln() + ln_hyperu(s, s, delta * b);
+    if horizon.is_infinite() {
+        return ln_infinite;
+    }
+    // Up to a finite horizon H: E[(1 - e^-(δ+μ)H) / (δ + μ)], and with μ ~ Gamma(s, b),
+    // E[e^-μH / (δ + μ)] = b^s δ^(s-1) U(s, s; δ(b + H)) (the Gamma kernel absorbs e^-μH).
+    let ln_beyond = s * b.ln() + (s - 1.0) * delta.ln() - delta * horizon + ln_hyperu(s, s, delta * (b + horizon));
+    ln_infinite + (-(ln_beyond - ln_infinite).exp()).ln_1p()
 }
 
 /// Discounted expected residual transactions with continuous discount rate δ (Fader, Hardie &
@@ -253,13 +261,17 @@ fn ln_discounted_lifetime(s: f64, beta: f64, delta: f64, big_t: f64) -> f64 {
 pub fn dert(p: &Params, delta: f64, x: f64, tx: f64, big_t: f64) -> f64 {
     let [r, alpha, s, beta] = *p;
     let ln_rate = (r + x).ln() - (alpha + big_t).ln();
-    p_alive(p, x, tx, big_t) * (ln_rate + ln_discounted_lifetime(s, beta, delta, big_t)).exp()
+    p_alive(p, x, tx, big_t) * (ln_rate + ln_discounted_lifetime(s, beta, delta, big_t, f64::INFINITY)).exp()
 }
 
-/// DERT per customer; `delta` is the continuous discount rate per unit of time.
-pub fn dert_rows(p: &Params, delta: f64, x: &[f64], tx: &[f64], t: &[f64]) -> Result<Vec<f64>> {
+/// DERT per customer; `delta` is the continuous discount rate per unit of time and `horizon`
+/// the time over which purchases count (infinity for the classic DERT).
+pub fn dert_rows(p: &Params, delta: f64, horizon: f64, x: &[f64], tx: &[f64], t: &[f64]) -> Result<Vec<f64>> {
     if !(delta.is_finite() && delta > 0.0) {
         return Err(ClmError::InvalidArgument(format!("discount_rate must be finite and > 0, got {delta}")));
+    }
+    if !(horizon > 0.0) {
+        return Err(ClmError::InvalidArgument(format!("horizon must be > 0, got {horizon}")));
     }
     check_frequency_recency_t(x, tx, t)?;
     let [r, alpha, s, beta] = *p;
@@ -269,7 +281,7 @@ pub fn dert_rows(p: &Params, delta: f64, x: &[f64], tx: &[f64], t: &[f64]) -> Re
     distinct.sort_by(f64::total_cmp);
     distinct.dedup();
     let mut ln_life = vec![0.0; distinct.len()];
-    crate::parallel::map_into(&mut ln_life, |k| ln_discounted_lifetime(s, beta, delta, distinct[k]));
+    crate::parallel::map_into(&mut ln_life, |k| ln_discounted_lifetime(s, beta, delta, distinct[k], horizon));
     let mut out = vec![0.0; x.len()];
     crate::parallel::map_into(&mut out, |i| {
         let k = distinct.partition_point(|v| *v < t[i]);
