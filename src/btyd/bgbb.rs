@@ -46,8 +46,8 @@ impl LogSum {
         }
         let w = (l - self.max).exp();
         self.sum += w;
-        for j in 0..4 {
-            self.grad[j] += w * g[j];
+        for (acc, gj) in self.grad.iter_mut().zip(g) {
+            *acc += w * gj;
         }
     }
 

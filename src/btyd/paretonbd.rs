@@ -270,7 +270,7 @@ pub fn dert_rows(p: &Params, delta: f64, horizon: f64, x: &[f64], tx: &[f64], t:
     if !(delta.is_finite() && delta > 0.0) {
         return Err(ClmError::InvalidArgument(format!("discount_rate must be finite and > 0, got {delta}")));
     }
-    if !(horizon > 0.0) {
+    if horizon.is_nan() || horizon <= 0.0 {
         return Err(ClmError::InvalidArgument(format!("horizon must be > 0, got {horizon}")));
     }
     check_frequency_recency_t(x, tx, t)?;

@@ -248,8 +248,8 @@ fn multistart_fit_recovers_simulated_parameters() {
     let x: Vec<f64> = sims.iter().map(|c| c[0]).collect();
     let tx: Vec<f64> = sims.iter().map(|c| c[1]).collect();
     let fit = fit_multistart(&[&x, &tx, &t], None, &FitOptions::default()).unwrap();
-    for j in 0..4 {
-        assert!((fit.params[j] - truth[j]).abs() < 4.0 * fit.standard_errors[j], "{:?}", fit.params);
+    for ((p, t), se) in fit.params.iter().zip(truth).zip(&fit.standard_errors) {
+        assert!((p - t).abs() < 4.0 * se, "{:?}", fit.params);
     }
     // A start far out on the boundary, given explicitly, is used alone and still converges.
     let far = FitOptions { initial: Some(vec![0.7, 5.0, 50.0, 600.0]), ..FitOptions::default() };
