@@ -9,10 +9,7 @@ from clmkit import BetaGeo, BetaGeoBetaBinom, GammaGamma, ParetoNBD
 
 
 def at(cls, params):
-    m = cls()
-    m._state = object()
-    m.params_ = pd.Series(params, index=list(cls._param_names), dtype=float)
-    return m
+    return cls.from_params(params)
 
 
 @pytest.fixture(scope="module")

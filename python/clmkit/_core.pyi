@@ -110,10 +110,6 @@ def bgbb_conditional_expected_purchases(
     params: list[float], m_periods: float, frequency: npt.NDArray[np.float64],
     recency: npt.NDArray[np.float64], n_periods: npt.NDArray[np.float64],
 ) -> npt.NDArray[np.float64]: ...
-def bgbb_loglik(
-    params: list[float], frequency: npt.NDArray[np.float64], recency: npt.NDArray[np.float64],
-    n_periods: npt.NDArray[np.float64],
-) -> npt.NDArray[np.float64]: ...
 def bgbb_expected_purchases(
     params: list[float], n_periods: npt.NDArray[np.float64],
 ) -> npt.NDArray[np.float64]: ...

@@ -288,12 +288,6 @@ pub fn conditional_expected_purchases_rows(params: &[f64], m_periods: f64, rows:
     Ok(map_rows(rows, |x, tx, n| conditional_expected_purchases(&p, m_periods, x, tx, n)))
 }
 
-/// Log-likelihood per customer.
-pub fn loglik_rows(params: &[f64], rows: &Rows) -> Result<Vec<f64>> {
-    let p = checked(params, rows)?;
-    Ok(map_rows(rows, |x, tx, n| loglik(&p, x, tx, n)))
-}
-
 /// E[X(n)] of a new customer for each n, and P(X(n) = k) for paired (n, k).
 pub fn expected_purchases_many(params: &[f64], n: &[f64]) -> Result<Vec<f64>> {
     check_params(NAMES, params)?;
