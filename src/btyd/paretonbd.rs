@@ -137,6 +137,23 @@ struct Constants {
 
 thread_local! {
     static CONSTANTS: std::cell::Cell<Option<Constants>> = const { std::cell::Cell::new(None) };
+    /// (parameters, x) -> (ln Γ(r+x) - ln Γ(r), ψ(r+x) - ψ(r)) of the last pattern: patterns
+    /// are sorted by x, so consecutive ones share it.
+    static BY_FREQUENCY: std::cell::Cell<Option<(Params, f64, f64, f64)>> = const { std::cell::Cell::new(None) };
+}
+
+fn frequency_terms(p: &Params, c: &Constants, x: f64) -> (f64, f64) {
+    if x == 0.0 {
+        return (0.0, 0.0);
+    }
+    BY_FREQUENCY.with(|cell| match cell.get() {
+        Some((q, y, lg, dg)) if q == *p && y == x => (lg, dg),
+        _ => {
+            let (lg, dg) = (ln_gamma(p[0] + x) - c.ln_gamma_r, digamma(p[0] + x) - c.digamma_r);
+            cell.set(Some((*p, x, lg, dg)));
+            (lg, dg)
+        }
+    })
 }
 
 fn constants(p: &Params) -> Constants {
@@ -172,8 +189,7 @@ pub fn loglik_grad(p: &Params, x: f64, tx: f64, t: f64, grad: &mut [f64]) -> f64
         (ln_dead + e.ln_1p(), 1.0 / (1.0 + e))
     };
     let w_alive = 1.0 - w_dead;
-    let (ln_gamma_ratio, digamma_diff) =
-        if x == 0.0 { (0.0, 0.0) } else { (ln_gamma(r + x) - c.ln_gamma_r, digamma(r + x) - c.digamma_r) };
+    let (ln_gamma_ratio, digamma_diff) = frequency_terms(p, &c, x);
     let common = [digamma_diff + c.ln_alpha, r / alpha, c.ln_beta, s / beta];
     for j in 0..4 {
         grad[j] += common[j] + w_alive * g_alive[j] + w_dead * g_dead[j];
