@@ -1,6 +1,6 @@
 """Type stubs of clmkit's compiled core (``clmkit._core``)."""
 
-from typing import Optional
+from typing import Any, Optional
 
 import numpy as np
 import numpy.typing as npt
@@ -25,6 +25,101 @@ def summarize_codes(
     observation_end_ns: int,
 ) -> dict[str, np.ndarray]: ...
 
+# --- rfm ---
+def rfm_quantile_edges(values: npt.NDArray[np.float64], bins: int) -> npt.NDArray[np.float64]: ...
+def rfm_score_edges(
+    values: npt.NDArray[np.float64], edges: npt.NDArray[np.float64], ascending: bool
+) -> npt.NDArray[np.int8]: ...
+def rfm_score_values(
+    values: npt.NDArray[np.float64], bins: int, method: str, ascending: bool
+) -> npt.NDArray[np.int8]: ...
+def rfm_combine(
+    scores: list[npt.NDArray[np.int8]], weights: list[float], bins: int
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int16], list[str]]: ...
+def rfm_segment_lookup(
+    rules: list[tuple[str, Optional[tuple[int, int]], Optional[tuple[int, int]], Optional[tuple[int, int]]]],
+    bins: int,
+    r: Optional[npt.NDArray[np.float64]],
+    f: Optional[npt.NDArray[np.float64]],
+    m: Optional[npt.NDArray[np.float64]] = None,
+) -> npt.NDArray[np.int16]: ...
+def rfm_abc_classes(values: npt.NDArray[np.float64], a_cut: float, b_cut: float) -> npt.NDArray[np.int8]: ...
+def rfm_scorer_to_json(
+    bins: int, method: str, weights: list[float], dimensions: list[tuple[str, str, bool, list[float]]]
+) -> str: ...
+def rfm_scorer_from_json(text: str) -> dict[str, object]: ...
+# --- survival ---
+def km_fit(
+    durations: npt.NDArray[np.float64],
+    events: npt.NDArray[np.float64],
+    weights: Optional[npt.NDArray[np.float64]],
+    entry: Optional[npt.NDArray[np.float64]],
+    z: float,
+    ci_transform: str,
+) -> dict[str, np.ndarray]: ...
+def na_fit(
+    durations: npt.NDArray[np.float64],
+    events: npt.NDArray[np.float64],
+    weights: Optional[npt.NDArray[np.float64]],
+    entry: Optional[npt.NDArray[np.float64]],
+    z: float,
+) -> dict[str, np.ndarray]: ...
+def cox_fit(
+    x: npt.NDArray[np.float64],
+    durations: npt.NDArray[np.float64],
+    events: npt.NDArray[np.float64],
+    weights: Optional[npt.NDArray[np.float64]],
+    strata: Optional[npt.NDArray[np.int64]],
+    ties: str,
+    penalizer: float,
+    l1_ratio: float,
+    max_iter: int,
+) -> dict[str, Any]: ...
+def weibull_fit(
+    x: npt.NDArray[np.float64],
+    intercept: int,
+    durations: npt.NDArray[np.float64],
+    events: npt.NDArray[np.float64],
+    weights: Optional[npt.NDArray[np.float64]],
+    max_iter: int,
+) -> dict[str, Any]: ...
+def concordance_pairs(
+    durations: npt.NDArray[np.float64],
+    scores: npt.NDArray[np.float64],
+    events: npt.NDArray[np.float64],
+) -> tuple[int, int, int]: ...
+def churn_dataset_codes(
+    codes: npt.NDArray[np.int64],
+    n_customers: int,
+    times_ns: npt.NDArray[np.int64],
+    values: Optional[npt.NDArray[np.float64]],
+    freq: str,
+    observation_end_ns: int,
+    threshold: float,
+    window: float,
+# --- stages ---
+# params: (new_window, maturity_window, churn_window, at_risk_factor, median_ipt,
+#          at_risk_p, churn_p, p_alive_for_one_time, enabled (7 bools))
+StageParamsTuple = tuple[float, float, float, float, float, float, float, bool, list[bool]]
+
+def assign_stage_codes(
+    repeats: npt.NDArray[np.float64],
+    recency: npt.NDArray[np.float64],
+    t: npt.NDArray[np.float64],
+    gap_before_last: npt.NDArray[np.float64],
+    p_alive: Optional[npt.NDArray[np.float64]],
+    custom: Optional[npt.NDArray[np.int32]],
+    params: StageParamsTuple,
+) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]]: ...
+def stage_rule_names() -> tuple[list[str], list[str]]: ...
+def snapshot_summary_codes(
+    codes: npt.NDArray[np.int64],
+    n_customers: int,
+    times_ns: npt.NDArray[np.int64],
+    snapshots_ns: npt.NDArray[np.int64],
+    freq: str,
+    freq_multiplier: float,
+) -> dict[str, np.ndarray]: ...
 # --- btyd ---
 class BtydFit:
     model: str
@@ -131,3 +226,18 @@ def btyd_bootstrap_resample(
 def btyd_intervals(
     values: npt.NDArray[np.float64], level: float,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+
+class SnapshotIndex:
+    def __init__(
+        self,
+        codes: npt.NDArray[np.int64],
+        n_customers: int,
+        times_ns: npt.NDArray[np.int64],
+        snapshots_ns: npt.NDArray[np.int64],
+        freq: str,
+        freq_multiplier: float,
+    ) -> None: ...
+    def summaries(self) -> dict[str, np.ndarray]: ...
+    def stages(self, params: StageParamsTuple) -> dict[str, np.ndarray]: ...
+    def at_last_snapshot(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+    def __len__(self) -> int: ...

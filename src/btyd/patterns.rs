@@ -196,20 +196,3 @@ mod tests {
         assert!(Patterns::compress(&["x"], &[&[f64::NAN]], None).is_err());
     }
 }
-
-#[cfg(test)]
-mod timing {
-    use super::*;
-
-    #[test]
-    #[ignore]
-    fn time_compress_1m() {
-        let n = 1_000_000;
-        let x: Vec<f64> = (0..n).map(|i| ((i * 7919) % 37) as f64).collect();
-        let tx: Vec<f64> = (0..n).map(|i| ((i * 104729) % 700) as f64).collect();
-        let t: Vec<f64> = (0..n).map(|i| 700.0 + ((i * 15485863) % 30) as f64).collect();
-        let start = std::time::Instant::now();
-        let p = Patterns::compress(&["x", "tx", "t"], &[&x, &tx, &t], None).unwrap();
-        eprintln!("compress: {:?} for {} patterns", start.elapsed(), p.len());
-    }
-}
