@@ -194,7 +194,7 @@ def ln_hyperu(
 
 # --- Pareto/NBD extras ---
 def paretonbd_dert(
-    params: list[float], discount_rate: float, frequency: npt.NDArray[np.float64],
+    params: list[float], discount_rate: float, horizon: float, frequency: npt.NDArray[np.float64],
     recency: npt.NDArray[np.float64], big_t: npt.NDArray[np.float64],
 ) -> npt.NDArray[np.float64]: ...
 def paretonbd_generate(
@@ -209,10 +209,6 @@ def bgbb_p_alive(
 def bgbb_conditional_expected_purchases(
     params: list[float], m_periods: float, frequency: npt.NDArray[np.float64],
     recency: npt.NDArray[np.float64], n_periods: npt.NDArray[np.float64],
-) -> npt.NDArray[np.float64]: ...
-def bgbb_loglik(
-    params: list[float], frequency: npt.NDArray[np.float64], recency: npt.NDArray[np.float64],
-    n_periods: npt.NDArray[np.float64],
 ) -> npt.NDArray[np.float64]: ...
 def bgbb_expected_purchases(
     params: list[float], n_periods: npt.NDArray[np.float64],
