@@ -18,7 +18,7 @@ wheel: $(PY)
 
 install: wheel
 	$(PY) -m pip install -q --force-reinstall --no-deps $(WHEEL_DIR)/clmkit-*.whl
-	$(PY) -m pip install -q "$$(ls $(WHEEL_DIR)/clmkit-*.whl)[test]"
+	$(PY) -m pip install -q "$$(ls $(WHEEL_DIR)/clmkit-*.whl)[test,dask]"
 
 demo: install
 	$(VENV)/bin/clmkit demo
