@@ -6,6 +6,7 @@ pub mod error;
 pub mod linalg;
 pub mod optimize;
 pub mod parallel;
+pub mod rfm;
 pub mod special;
 pub mod summary;
 

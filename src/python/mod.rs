@@ -10,6 +10,7 @@ use pyo3::prelude::*;
 use crate::error::ClmError;
 use crate::parallel;
 
+mod rfm;
 mod summary;
 
 create_exception!(clmkit._core, ConvergenceError, PyRuntimeError, "A model fit did not converge.");
@@ -72,6 +73,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(set_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(get_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_test, m)?)?;
+    rfm::register(m)?;
     summary::register(m)?;
     Ok(())
 }
