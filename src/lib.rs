@@ -8,6 +8,7 @@ pub mod optimize;
 pub mod parallel;
 pub mod rfm;
 pub mod special;
+pub mod stages;
 pub mod summary;
 
 #[cfg(feature = "python")]

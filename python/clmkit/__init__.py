@@ -12,6 +12,11 @@ from ._errors import ClmkitWarning, ConvergenceError
 from .rfm import RFMScorer, rfm_scores, score_quantiles
 from .segments import STANDARD_SCHEME, abc_classes, rfm_segments, segment_summary
 from .summary import calibration_and_holdout, summarize
+from .stages import (StageScheme, assign_stages, early_warning, forecast_stages, stage_history,
+                     steady_state, transition_matrix)
+from .cohorts import cohort_retention, retention_rate
+from .value_formulas import (composite_value, ltv_to_cac, payback_period, purchase_value,
+                             retention_clv)
 
 __all__ = [
     "__version__", "datasets", "set_num_threads", "get_num_threads",
@@ -19,4 +24,8 @@ __all__ = [
     "summarize", "calibration_and_holdout",
     "rfm_scores", "score_quantiles", "RFMScorer", "rfm_segments", "segment_summary",
     "abc_classes", "STANDARD_SCHEME",
+    "StageScheme", "assign_stages", "stage_history", "transition_matrix", "forecast_stages",
+    "steady_state", "early_warning",
+    "cohort_retention", "retention_rate",
+    "purchase_value", "composite_value", "retention_clv", "ltv_to_cac", "payback_period",
 ]

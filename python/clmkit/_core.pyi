@@ -48,3 +48,30 @@ def rfm_scorer_to_json(
     bins: int, method: str, weights: list[float], dimensions: list[tuple[str, str, bool, list[float]]]
 ) -> str: ...
 def rfm_scorer_from_json(text: str) -> dict[str, object]: ...
+# --- stages ---
+def assign_stage_codes(
+    repeats: npt.NDArray[np.float64],
+    recency: npt.NDArray[np.float64],
+    t: npt.NDArray[np.float64],
+    gap_before_last: npt.NDArray[np.float64],
+    p_alive: Optional[npt.NDArray[np.float64]],
+    custom: Optional[npt.NDArray[np.int32]],
+    new_window: float,
+    maturity_window: float,
+    churn_window: float,
+    at_risk_factor: float,
+    median_ipt: float,
+    at_risk_p: float,
+    churn_p: float,
+    p_alive_for_one_time: bool,
+    enabled: list[bool],
+) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]]: ...
+def stage_rule_names() -> tuple[list[str], list[str]]: ...
+def snapshot_summary_codes(
+    codes: npt.NDArray[np.int64],
+    n_customers: int,
+    times_ns: npt.NDArray[np.int64],
+    snapshots_ns: npt.NDArray[np.int64],
+    freq: str,
+    freq_multiplier: float,
+) -> dict[str, np.ndarray]: ...

@@ -11,6 +11,7 @@ use crate::error::ClmError;
 use crate::parallel;
 
 mod rfm;
+mod stages;
 mod summary;
 
 create_exception!(clmkit._core, ConvergenceError, PyRuntimeError, "A model fit did not converge.");
@@ -75,5 +76,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_panic_for_test, m)?)?;
     rfm::register(m)?;
     summary::register(m)?;
+    stages::register(m)?;
     Ok(())
 }
