@@ -2,6 +2,8 @@
 //! tested with `cargo test --no-default-features`. `python` is the only module that touches
 //! pyo3 / rust-numpy.
 
+pub mod btyd;
+pub mod clv;
 pub mod error;
 pub mod linalg;
 pub mod optimize;

@@ -11,6 +11,8 @@ from ._core import __version__, get_num_threads, set_num_threads
 from ._errors import ClmkitWarning, ConvergenceError
 from .rfm import RFMScorer, rfm_scores, score_quantiles
 from .segments import STANDARD_SCHEME, abc_classes, rfm_segments, segment_summary
+from .btyd import BetaGeo, GammaGamma, ModifiedBetaGeo, NotFittedError
+from .clv import HoldoutEvaluation, customer_lifetime_value, evaluate_holdout, expected_value
 from .summary import calibration_and_holdout, summarize
 from .stages import (StageScheme, assign_stages, early_warning, forecast_stages, stage_history,
                      steady_state, transition_matrix)
@@ -28,4 +30,6 @@ __all__ = [
     "steady_state", "early_warning",
     "cohort_retention", "retention_rate",
     "purchase_value", "composite_value", "retention_clv", "ltv_to_cac", "payback_period",
+    "BetaGeo", "ModifiedBetaGeo", "GammaGamma", "NotFittedError",
+    "customer_lifetime_value", "expected_value", "evaluate_holdout", "HoldoutEvaluation",
 ]

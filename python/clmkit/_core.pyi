@@ -75,3 +75,55 @@ def snapshot_summary_codes(
     freq: str,
     freq_multiplier: float,
 ) -> dict[str, np.ndarray]: ...
+# --- btyd ---
+class BtydFit:
+    model: str
+    param_names: list[str]
+    params: list[float]
+    log_likelihood: float
+    covariance: list[float]
+    standard_errors: list[float]
+    n_iter: int
+    converged: bool
+    grad_norm: float
+    n_patterns: int
+    n_customers: float
+    time_scale: float
+    penalizer: float
+    initial_params: Optional[list[float]]
+    tol: float
+    max_iter: int
+    time_unit: Optional[tuple[str, float]]
+    def to_json(self) -> str: ...
+    @staticmethod
+    def from_json(text: str) -> "BtydFit": ...
+
+def btyd_fit(
+    model: str,
+    columns: list[npt.NDArray[np.float64]],
+    weights: Optional[npt.NDArray[np.float64]],
+    penalizer: float,
+    initial_params: Optional[list[float]],
+    tol: float,
+    max_iter: int,
+    time_unit: Optional[tuple[str, float]],
+) -> BtydFit: ...
+def btyd_p_alive(model: str, params: list[float], frequency: npt.NDArray[np.float64],
+                 recency: npt.NDArray[np.float64], t: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]: ...
+def btyd_conditional_expected_purchases(model: str, params: list[float], t: float,
+                                        frequency: npt.NDArray[np.float64], recency: npt.NDArray[np.float64],
+                                        big_t: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]: ...
+def btyd_conditional_probability_of_n_purchases(model: str, params: list[float], t: float, n: float,
+                                                frequency: npt.NDArray[np.float64],
+                                                recency: npt.NDArray[np.float64],
+                                                big_t: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]: ...
+def btyd_expected_purchases(model: str, params: list[float],
+                            t: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]: ...
+def btyd_probability_of_n_purchases(model: str, params: list[float], t: npt.NDArray[np.float64],
+                                    n: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]: ...
+def gammagamma_conditional_expected_spend(params: list[float], frequency: npt.NDArray[np.float64],
+                                          monetary_value: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]: ...
+def btyd_customer_lifetime_value(model: str, params: list[float], spend: npt.NDArray[np.float64],
+                                 frequency: npt.NDArray[np.float64], recency: npt.NDArray[np.float64],
+                                 big_t: npt.NDArray[np.float64], horizon: int, period: float,
+                                 discount_rate: float, continuous: bool) -> npt.NDArray[np.float64]: ...

@@ -12,6 +12,7 @@ use crate::parallel;
 
 mod rfm;
 mod stages;
+mod btyd;
 mod summary;
 
 create_exception!(clmkit._core, ConvergenceError, PyRuntimeError, "A model fit did not converge.");
@@ -77,5 +78,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     rfm::register(m)?;
     summary::register(m)?;
     stages::register(m)?;
+    btyd::register(m)?;
     Ok(())
 }
