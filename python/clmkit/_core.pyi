@@ -127,3 +127,10 @@ def btyd_customer_lifetime_value(model: str, params: list[float], spend: npt.NDA
                                  frequency: npt.NDArray[np.float64], recency: npt.NDArray[np.float64],
                                  big_t: npt.NDArray[np.float64], horizon: int, period: float,
                                  discount_rate: float, continuous: bool) -> npt.NDArray[np.float64]: ...
+
+# --- btyd evaluation hooks (clmkit.dask) ---
+def btyd_loglik_grad(
+    model: str, params: list[float], columns: list[npt.NDArray[np.float64]],
+    weights: Optional[npt.NDArray[np.float64]] = None,
+) -> tuple[float, list[float]]: ...
+def btyd_model_layout(model: str) -> tuple[list[str], list[str], list[int], Optional[int], list[int]]: ...

@@ -7,6 +7,7 @@
 
 pub mod bgnbd;
 pub mod gammagamma;
+pub mod hooks;
 pub mod mbgnbd;
 pub mod nbd;
 pub mod patterns;

@@ -13,6 +13,7 @@ use crate::parallel;
 mod rfm;
 mod stages;
 mod btyd;
+mod btyd_hooks;
 mod summary;
 
 create_exception!(clmkit._core, ConvergenceError, PyRuntimeError, "A model fit did not converge.");
@@ -79,5 +80,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     summary::register(m)?;
     stages::register(m)?;
     btyd::register(m)?;
+    btyd_hooks::register(m)?;
     Ok(())
 }
