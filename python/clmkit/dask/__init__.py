@@ -9,6 +9,7 @@ pool: set ``CLMKIT_NUM_THREADS`` on the workers to the cores per worker (see
 
 from __future__ import annotations
 
+from ._fit import fit
 from ._summary import summarize
 
-__all__ = ["summarize"]
+__all__ = ["summarize", "fit"]
