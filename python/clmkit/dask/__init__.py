@@ -9,8 +9,9 @@ pool: set ``CLMKIT_NUM_THREADS`` on the workers to the cores per worker (see
 
 from __future__ import annotations
 
+from ._analyze import DaskAnalysis, analyze
 from ._fit import fit
 from ._score import score
 from ._summary import summarize
 
-__all__ = ["summarize", "fit", "score"]
+__all__ = ["summarize", "fit", "score", "analyze", "DaskAnalysis"]
