@@ -95,7 +95,8 @@ def fit(model: Any, summary_ddf: dd.DataFrame, *, method: str = "auto",
                       ClmkitWarning, stacklevel=2)
     if stats["patterns"] is not None:
         table = stats["patterns"]
-        arrays = [np.ascontiguousarray(table[n].to_numpy(dtype=np.float64)) for n in names]
+        arrays = [np.require(table[n].to_numpy(dtype=np.float64), np.float64, ["C", "A"])
+                  for n in names]
         return model._fit_arrays(arrays, table[_COUNT].to_numpy(dtype=np.float64), unit)
     if method == "patterns":
         raise ValueError(f"the combined pattern table exceeds max_patterns={max_patterns}; "

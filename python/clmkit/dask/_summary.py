@@ -226,6 +226,7 @@ def _reduce_partition(part: pd.DataFrame, names: dict, datetime_format: Optional
 def _summarize_partition(part: pd.DataFrame, names: dict, id_dtype: Any, tz: Any, end_ns: int,
                          cutoff_ns: int, freq: str, freq_multiplier: float,
                          include_first_transaction: bool) -> pd.DataFrame:
+    # argsort and fancy indexing below copy every column into fresh, aligned buffers.
     order = np.argsort(part[_POSITION].to_numpy(), kind="stable")
     times_ns = part[_TIME].to_numpy()[order]
     keep = times_ns < cutoff_ns
