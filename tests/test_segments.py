@@ -98,6 +98,8 @@ def test_segment_summary_matches_groupby(scored):
         np.testing.assert_allclose(table.loc[name, "share_value"],
                                    rows["total_value"].sum() / scored["total_value"].sum())
         np.testing.assert_allclose(table.loc[name, "mean_f"], rows["f_score"].mean())
+    duplicated = scored.set_axis(np.zeros(len(scored), dtype=int))
+    pd.testing.assert_frame_equal(clmkit.segment_summary(duplicated), table)
     no_value = clmkit.segment_summary(scored.drop(columns="total_value"))
     assert "share_value" not in no_value.columns and "mean_m" in no_value.columns
 

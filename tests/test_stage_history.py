@@ -37,16 +37,18 @@ class FakeModel:
         return np.exp(-(np.asarray(T) - np.asarray(recency)) / self.scale) * (np.asarray(frequency) >= 0)
 
 
-@settings(max_examples=12, deadline=None)
+@settings(max_examples=16, deadline=None)
 @given(st.integers(0, 10**6), st.sampled_from([("D", 1.0), ("W", 1.0), ("M", 1.0), ("D", 7.0)]),
-       st.booleans())
-def test_history_equals_per_snapshot_recomputation(seed, unit, with_model):
+       st.booleans(), st.booleans())
+def test_history_equals_per_snapshot_recomputation(seed, unit, with_model, with_rule):
+    # Without model and custom rules the fused Rust pass runs; otherwise summaries + rules.
     freq, mult = unit
     log = random_log(seed)
     snaps = snapshots_for(log, seed)
     model = FakeModel(scale=60.0 / mult) if with_model else None
+    scheme = StageScheme(add=[("loyal", "frequency >= 6")]) if with_rule else None
     h = stage_history(log, snaps, "id", "date", freq=freq, freq_multiplier=mult, model=model,
-                      return_reason=True)
+                      scheme=scheme, return_reason=True)
     scheme = h.attrs["clmkit"]["scheme"]
     assert scheme.is_resolved
     for snap in snaps:

@@ -66,6 +66,7 @@ def test_prospect_from_customers():
     s = make_summary([("a", 2, 10, 20, 10)])
     out = assign_stages(s, scheme=SCHEME, customers=["a", "z"])
     assert list(out.index) == ["a", "z"] and out["z"] == "prospect"
+    assert out.index.name == "id" and out["a"] == "new"
 
 
 def test_p_alive_rules():

@@ -1,6 +1,6 @@
 """Type stubs of clmkit's compiled core (``clmkit._core``)."""
 
-from typing import Optional
+from typing import Any, Optional
 
 import numpy as np
 import numpy.typing as npt
@@ -48,7 +48,61 @@ def rfm_scorer_to_json(
     bins: int, method: str, weights: list[float], dimensions: list[tuple[str, str, bool, list[float]]]
 ) -> str: ...
 def rfm_scorer_from_json(text: str) -> dict[str, object]: ...
+# --- survival ---
+def km_fit(
+    durations: npt.NDArray[np.float64],
+    events: npt.NDArray[np.float64],
+    weights: Optional[npt.NDArray[np.float64]],
+    entry: Optional[npt.NDArray[np.float64]],
+    z: float,
+    ci_transform: str,
+) -> dict[str, np.ndarray]: ...
+def na_fit(
+    durations: npt.NDArray[np.float64],
+    events: npt.NDArray[np.float64],
+    weights: Optional[npt.NDArray[np.float64]],
+    entry: Optional[npt.NDArray[np.float64]],
+    z: float,
+) -> dict[str, np.ndarray]: ...
+def cox_fit(
+    x: npt.NDArray[np.float64],
+    durations: npt.NDArray[np.float64],
+    events: npt.NDArray[np.float64],
+    weights: Optional[npt.NDArray[np.float64]],
+    strata: Optional[npt.NDArray[np.int64]],
+    ties: str,
+    penalizer: float,
+    l1_ratio: float,
+    max_iter: int,
+) -> dict[str, Any]: ...
+def standardize_columns(x: npt.NDArray[np.float64]) -> dict[str, np.ndarray]: ...
+def weibull_fit(
+    x: npt.NDArray[np.float64],
+    intercept: int,
+    durations: npt.NDArray[np.float64],
+    events: npt.NDArray[np.float64],
+    weights: Optional[npt.NDArray[np.float64]],
+    max_iter: int,
+) -> dict[str, Any]: ...
+def concordance_pairs(
+    durations: npt.NDArray[np.float64],
+    scores: npt.NDArray[np.float64],
+    events: npt.NDArray[np.float64],
+) -> tuple[int, int, int]: ...
+def churn_dataset_codes(
+    codes: npt.NDArray[np.int64],
+    n_customers: int,
+    times_ns: npt.NDArray[np.int64],
+    values: Optional[npt.NDArray[np.float64]],
+    freq: str,
+    observation_end_ns: int,
+    threshold: float,
+    window: float,
 # --- stages ---
+# params: (new_window, maturity_window, churn_window, at_risk_factor, median_ipt,
+#          at_risk_p, churn_p, p_alive_for_one_time, enabled (7 bools))
+StageParamsTuple = tuple[float, float, float, float, float, float, float, bool, list[bool]]
+
 def assign_stage_codes(
     repeats: npt.NDArray[np.float64],
     recency: npt.NDArray[np.float64],
@@ -56,15 +110,7 @@ def assign_stage_codes(
     gap_before_last: npt.NDArray[np.float64],
     p_alive: Optional[npt.NDArray[np.float64]],
     custom: Optional[npt.NDArray[np.int32]],
-    new_window: float,
-    maturity_window: float,
-    churn_window: float,
-    at_risk_factor: float,
-    median_ipt: float,
-    at_risk_p: float,
-    churn_p: float,
-    p_alive_for_one_time: bool,
-    enabled: list[bool],
+    params: StageParamsTuple,
 ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]]: ...
 def stage_rule_names() -> tuple[list[str], list[str]]: ...
 def snapshot_summary_codes(
@@ -97,6 +143,9 @@ class BtydFit:
     def to_json(self) -> str: ...
     @staticmethod
     def from_json(text: str) -> "BtydFit": ...
+    @staticmethod
+    def from_params(model: str, params: list[float],
+                    time_unit: Optional[tuple[str, float]] = None) -> "BtydFit": ...
 
 def btyd_fit(
     model: str,
@@ -108,6 +157,8 @@ def btyd_fit(
     max_iter: int,
     time_unit: Optional[tuple[str, float]],
 ) -> BtydFit: ...
+def btyd_loglik(model: str, params: list[float],
+                columns: list[npt.NDArray[np.float64]]) -> npt.NDArray[np.float64]: ...
 def btyd_p_alive(model: str, params: list[float], frequency: npt.NDArray[np.float64],
                  recency: npt.NDArray[np.float64], t: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]: ...
 def btyd_conditional_expected_purchases(model: str, params: list[float], t: float,
@@ -134,3 +185,70 @@ def btyd_loglik_grad(
     weights: Optional[npt.NDArray[np.float64]] = None,
 ) -> tuple[float, list[float]]: ...
 def btyd_model_layout(model: str) -> tuple[list[str], list[str], list[int], Optional[int], list[int]]: ...
+# --- special functions (Pareto/NBD) ---
+def ln_hyp2f1(
+    a: npt.NDArray[np.float64], b: npt.NDArray[np.float64], c: npt.NDArray[np.float64],
+    z: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]: ...
+def ln_hyperu(
+    a: npt.NDArray[np.float64], b: npt.NDArray[np.float64], z: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]: ...
+
+# --- Pareto/NBD extras ---
+def paretonbd_dert(
+    params: list[float], discount_rate: float, frequency: npt.NDArray[np.float64],
+    recency: npt.NDArray[np.float64], big_t: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]: ...
+def paretonbd_generate(
+    params: list[float], big_t: npt.NDArray[np.float64], seed: int,
+) -> dict[str, npt.NDArray[np.float64]]: ...
+
+# --- BG/BB ---
+def bgbb_p_alive(
+    params: list[float], periods_ahead: float, frequency: npt.NDArray[np.float64],
+    recency: npt.NDArray[np.float64], n_periods: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]: ...
+def bgbb_conditional_expected_purchases(
+    params: list[float], m_periods: float, frequency: npt.NDArray[np.float64],
+    recency: npt.NDArray[np.float64], n_periods: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]: ...
+def bgbb_loglik(
+    params: list[float], frequency: npt.NDArray[np.float64], recency: npt.NDArray[np.float64],
+    n_periods: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]: ...
+def bgbb_expected_purchases(
+    params: list[float], n_periods: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]: ...
+def bgbb_probability_of_n_purchases(
+    params: list[float], n_periods: npt.NDArray[np.float64], n: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]: ...
+def bgbb_generate(
+    params: list[float], n_periods: npt.NDArray[np.float64], seed: int,
+) -> dict[str, npt.NDArray[np.float64]]: ...
+
+# --- bootstrap (predict_interval) ---
+def btyd_bootstrap_parametric(
+    params: list[float], covariance: list[float], n_boot: int, seed: int,
+) -> npt.NDArray[np.float64]: ...
+def btyd_bootstrap_resample(
+    model: str, columns: list[npt.NDArray[np.float64]], weights: Optional[npt.NDArray[np.float64]],
+    params: list[float], penalizer: float, tol: float, max_iter: int, n_boot: int, seed: int,
+) -> npt.NDArray[np.float64]: ...
+def btyd_intervals(
+    values: npt.NDArray[np.float64], level: float,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+
+class SnapshotIndex:
+    def __init__(
+        self,
+        codes: npt.NDArray[np.int64],
+        n_customers: int,
+        times_ns: npt.NDArray[np.int64],
+        snapshots_ns: npt.NDArray[np.int64],
+        freq: str,
+        freq_multiplier: float,
+    ) -> None: ...
+    def summaries(self) -> dict[str, np.ndarray]: ...
+    def stages(self, params: StageParamsTuple) -> dict[str, np.ndarray]: ...
+    def at_last_snapshot(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+    def __len__(self) -> int: ...

@@ -50,7 +50,7 @@ def transition_matrix(history: pd.DataFrame, normalize: bool = True) -> pd.DataF
 
     Examples
     --------
-    >>> import clmkit
+    >>> import numpy as np, clmkit
     >>> log = clmkit.datasets.load_cdnow_sample()
     >>> h = clmkit.stage_history(log, ["1997-06-30", "1997-09-30"], "customer_id", "date")
     >>> P = clmkit.transition_matrix(h)

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 
 from . import _core
-from ._stage_scheme import StageScheme
+from ._frames import deliver, library_of
+from ._stage_scheme import REASONS, STAGES
 from ._units import TimeUnit, normalize_freq
 from ._validation import as_float_array, check_rows, invalid_value_error
 from .summary import _end_ns, _extract_columns, _factorize_ids, _timestamp, _to_datetime_ns
@@ -29,6 +30,7 @@ def stage_history(
     datetime_format: Optional[str] = None,
     observation_period_end: Any = None,
     return_reason: bool = False,
+    output: Optional[str] = None,
 ) -> pd.DataFrame:
     """Lifecycle stage of every customer at every snapshot date.
 
@@ -59,6 +61,9 @@ def stage_history(
     return_reason : bool
         Add the ``reason`` column (which rule fired).
 
+    output : {"pandas", "polars", "arrow", "numpy"}, optional
+        Library of the returned table; by default that of the input (pandas for arrays).
+
     Returns
     -------
     pandas.DataFrame
@@ -84,7 +89,7 @@ def stage_history(
     >>> bool((clmkit.transition_matrix(h).sum(axis=1).round(12) == 1).all())
     True
     """
-    from .stages import _custom_codes, _result, _run_rules, _scheme
+    from .stages import _custom_codes, _params, _result, _run_rules, _scheme
 
     freq = normalize_freq(freq)
     mult = float(freq_multiplier)
@@ -96,35 +101,48 @@ def stage_history(
         raise ValueError("transactions: the log is empty")
     codes, uniques = _factorize_ids(ids, names["customer_id"])
     snaps_ns = _snapshot_ns(snapshots, times_ns, datetime_format, tz, observation_period_end)
-    raw = _core.snapshot_summary_codes(codes, len(uniques), times_ns, snaps_ns, freq, mult)
+    index = _core.SnapshotIndex(codes, len(uniques), times_ns, snaps_ns, freq, mult)
     unit = TimeUnit(freq, mult)
     scheme = _scheme(scheme)
     if not scheme.is_resolved:
-        at_last = raw["snapshot"] == len(snaps_ns) - 1
-        scheme = scheme.resolve(pd.DataFrame({k: raw[k][at_last] for k in
-                                              ("frequency", "recency", "n_periods")}), unit)
-    pa = _model_p_alive(model, raw, unit)
+        frequency, recency = index.at_last_snapshot()
+        scheme = scheme.resolve(pd.DataFrame({"frequency": frequency, "recency": recency}), unit)
     snap_times = _timestamps(snaps_ns, tz)
-    custom = None
-    if scheme.add:  # the rules see the snapshot summary, as assign_stages' rules do
-        frame = pd.DataFrame({k: raw[k] for k in ("frequency", "recency", "T", "n_periods",
-                                                  "gap_before_last")})
-        frame["inactivity"] = frame["T"] - frame["recency"]
-        frame["snapshot"] = snap_times.take(raw["snapshot"])
-        if pa is not None:
-            frame["p_alive"] = pa
-        custom = _custom_codes(scheme, frame)
-    cust_codes, snap_codes = raw["customer"], raw["snapshot"]
-    cols = {"repeats": raw["frequency"], "recency": raw["recency"], "T": raw["T"],
-            "gap": raw["gap_before_last"]}
+    pa = custom = None
+    if model is None and not scheme.add:
+        # Fast path: summaries and rules fused in one pass, no per-row summary columns.
+        raw = index.stages(_params(scheme))
+        cust_codes, snap_codes = raw["customer"], raw["snapshot"]
+        cols = None
+    else:
+        raw = index.summaries()
+        pa = _model_p_alive(model, raw, unit)
+        if scheme.add:  # the rules see the snapshot summary, as assign_stages' rules do
+            frame = pd.DataFrame({k: raw[k] for k in ("frequency", "recency", "T", "gap_before_last")})
+            frame["n_periods"] = frame["frequency"] + 1.0
+            frame["inactivity"] = frame["T"] - frame["recency"]
+            frame["snapshot"] = snap_times.take(raw["snapshot"])
+            if pa is not None:
+                frame["p_alive"] = pa
+            custom = _custom_codes(scheme, frame)
+        cust_codes, snap_codes = raw["customer"], raw["snapshot"]
+        cols = {"repeats": raw["frequency"], "recency": raw["recency"], "T": raw["T"],
+                "gap": raw["gap_before_last"]}
+    if cols is None:
+        stage_codes, reasons = raw["stage"], raw["reason"]
+    else:
+        stage_codes, reasons = _run_rules(cols, pa, custom, scheme)
     if customers is not None:
-        cust_codes, snap_codes, uniques, cols, pa, custom = _with_prospects(
-            customers, uniques, cust_codes, snap_codes, len(snaps_ns), cols, pa, custom)
-    stage_codes, reasons = _run_rules(cols, pa, custom, scheme)
-    res = _result(stage_codes, reasons, scheme, pd.RangeIndex(len(stage_codes)), True)
+        uniques, cust_codes, snap_codes, order, n_new = _prospect_rows(
+            customers, uniques, cust_codes, snap_codes, len(snaps_ns))
+        prospect = "prospect" not in scheme.drop
+        stage_codes = _extend(stage_codes, n_new, STAGES.index("prospect") if prospect else -1, order)
+        reasons = _extend(reasons, n_new, _PROSPECT_REASON if prospect else _UNASSIGNED_REASON, order)
+        pa = None if pa is None else _extend(pa, n_new, np.nan, order)
+    res = _result(stage_codes, reasons, scheme, pd.RangeIndex(len(stage_codes)), return_reason)
     out = pd.DataFrame({names["customer_id"]: uniques.take(cust_codes),
                         "snapshot": snap_times.take(snap_codes),
-                        "stage": res["stage"].values})
+                        "stage": res["stage"].values if return_reason else res.values})
     if pa is not None:
         out["p_alive"] = pa
     if return_reason:
@@ -133,7 +151,7 @@ def stage_history(
                            "customer_id_col": names["customer_id"],
                            "labels": {k: scheme.label_of(k) for k in scheme.keys()},
                            "snapshots": [str(t) for t in snap_times]}
-    return out
+    return deliver(out, library_of(transactions), output)
 
 
 def _snapshot_ns(snapshots, times_ns, datetime_format, tz, observation_period_end) -> np.ndarray:
@@ -182,24 +200,28 @@ def _model_p_alive(model: Any, rows: dict, unit: TimeUnit) -> Optional[np.ndarra
     return pa
 
 
-def _with_prospects(customers, uniques, cust_codes, snap_codes, n_snaps, cols, pa, custom):
-    """Adds prospect rows for listed customers at snapshots before their first purchase."""
-    listed = pd.Index(pd.unique(np.asarray(list(customers), dtype=object)))
-    extra = listed.difference(uniques, sort=False) if len(uniques) else listed
-    all_ids = uniques.append(extra.astype(uniques.dtype, copy=False)) if len(extra) else uniques
+_PROSPECT_REASON = next(i for i, r in enumerate(REASONS) if r.startswith("prospect"))
+_UNASSIGNED_REASON = next(i for i, r in enumerate(REASONS) if r.startswith("unassigned"))
+
+
+def _prospect_rows(customers, uniques, cust_codes, snap_codes, n_snaps):
+    """Codes of the rows with prospects added (listed customers at the snapshots before
+    their first purchase) and the order that sorts [rows, prospect rows] by customer then
+    snapshot. Customers seen only in ``customers`` get the highest codes, so come last."""
+    listed = pd.Index(list(customers)).unique()
+    extra = listed[~listed.isin(uniques)]
+    all_ids = uniques.append(extra) if len(extra) else uniques
     first = np.full(len(all_ids), n_snaps, dtype=np.int64)
     np.minimum.at(first, cust_codes, snap_codes)
     listed_codes = all_ids.get_indexer(listed)
     n_pros = first[listed_codes]
     p_cust = np.repeat(listed_codes, n_pros).astype(np.int64)
-    p_snap = (np.arange(n_pros.sum()) - np.repeat(np.cumsum(n_pros) - n_pros, n_pros)).astype(np.int64)
-    order = np.lexsort((np.r_[snap_codes, p_snap], np.r_[cust_codes, p_cust]))
-    pad = np.full(len(p_cust), np.nan)
-    cols = {k: np.concatenate([v, pad])[order] for k, v in cols.items()}
-    pa = None if pa is None else np.concatenate([pa, pad])[order]
-    if custom is not None:
-        custom = np.concatenate([custom, np.full(len(p_cust), -1, dtype=np.int32)])[order]
-    cust = np.r_[cust_codes, p_cust][order]
-    snap = np.r_[snap_codes, p_snap][order]
-    # Customers seen only in `customers` have the highest codes, so they come last.
-    return cust, snap, all_ids, cols, pa, custom
+    p_snap = np.arange(n_pros.sum()) - np.repeat(np.cumsum(n_pros) - n_pros, n_pros)
+    cust = np.r_[cust_codes, p_cust]
+    snap = np.r_[snap_codes.astype(np.int64), p_snap]
+    order = np.lexsort((snap, cust))
+    return all_ids, cust[order], snap[order], order, len(p_cust)
+
+
+def _extend(values: np.ndarray, n: int, fill: Any, order: np.ndarray) -> np.ndarray:
+    return np.concatenate([values, np.full(n, fill, dtype=values.dtype)])[order]

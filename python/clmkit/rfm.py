@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core
-from ._frames import to_pandas
+from ._frames import deliver, library_of, to_pandas
 from ._validation import as_float_array, check_choice, check_int
 
 __all__ = ["rfm_scores", "score_quantiles", "RFMScorer"]
@@ -45,7 +45,8 @@ def score_quantiles(values: Any, bins: int = 5, method: str = "quantile", ascend
         appear (e.g. when 52% of customers have frequency 0, the 20% and 40% edges are both 0:
         those customers all score 1 and score 2 stays empty). ``"rank"``: equal-sized groups, identical to
         ``pd.qcut(pd.Series(values).rank(method="first"), bins, labels=False) + 1`` (ties split
-        by row order; a single value scores 1 where qcut raises). ``"fixed"``: the given
+        by row order; pandas 3's floating-point edges are reproduced bit for bit, so even ranks
+        that sit exactly on an edge agree; a single value scores 1 where qcut raises). ``"fixed"``: the given
         ``edges``.
     ascending : bool
         True: larger values score higher. False: smaller values score higher; the intervals
@@ -75,6 +76,7 @@ def score_quantiles(values: Any, bins: int = 5, method: str = "quantile", ascend
     bins = check_int(bins, "bins", low=2, high=10)
     check_choice(method, "method", METHODS)
     arr = as_float_array(values, "values")
+    scores: np.ndarray
     if method == "fixed":
         if edges is None:
             raise ValueError("method='fixed' needs edges: bins - 1 non-decreasing values")
@@ -157,7 +159,7 @@ def _assemble(index: pd.Index, scores: dict, spec: _Spec) -> pd.DataFrame:
     """The output table: scores, weighted mean score and categorical code."""
     ordered = [np.ascontiguousarray(scores[name], dtype=np.int8) for name in spec.columns]
     mean, code, labels = _core.rfm_combine(ordered, list(spec.weights), spec.bins)
-    data = {SCORE_COLUMNS[name]: s for name, s in zip(spec.columns, ordered)}
+    data: dict[str, Any] = {SCORE_COLUMNS[name]: s for name, s in zip(spec.columns, ordered)}
     data["rfm_score"] = mean
     data["rfm_code"] = pd.Categorical.from_codes(code, categories=labels)
     out = pd.DataFrame(data, index=index)
@@ -170,7 +172,7 @@ def rfm_scores(summary_or_df: Any, recency_col: str = "inactivity",
                frequency_col: str = "frequency", monetary_col: Optional[str] = "monetary_value",
                bins: int = 5, method: str = "quantile", weights: Sequence[float] = (1, 1, 1),
                edges: Optional[Mapping[str, Sequence[float]]] = None,
-               recency_ascending: bool = False) -> pd.DataFrame:
+               recency_ascending: bool = False, output: Optional[str] = None) -> Any:
     """Recency, frequency and monetary scores of every customer.
 
     Parameters
@@ -184,7 +186,9 @@ def rfm_scores(summary_or_df: Any, recency_col: str = "inactivity",
         from ``recency`` and ``T``.
     frequency_col, monetary_col : str
         Larger scores higher. ``monetary_col=None`` scores recency and frequency only (no
-        ``m_score``; codes have two characters).
+        ``m_score``; codes have two characters). The summary's ``monetary_value`` is
+        lifetimes' mean of the *repeat* purchases (0 for one-time buyers); pass
+        ``monetary_col="total_value"`` to score total spend instead.
     bins : int
         Number of scores per dimension, 2 to 10.
     method : {"quantile", "rank", "fixed"}
@@ -202,6 +206,9 @@ def rfm_scores(summary_or_df: Any, recency_col: str = "inactivity",
     recency_ascending : bool
         Set True when ``recency_col`` grows with recency (lifetimes' ``recency``, the age at
         the last purchase): larger values then score higher.
+
+    output : {"pandas", "polars", "arrow", "numpy"}, optional
+        Library of the returned table; by default that of the input (pandas for arrays).
 
     Returns
     -------
@@ -240,7 +247,7 @@ def rfm_scores(summary_or_df: Any, recency_col: str = "inactivity",
     index, values = spec.read(summary_or_df)
     scores = {name: _core.rfm_score_values(v, spec.bins, method, spec.ascending[name])
               for name, v in values.items()}
-    return _assemble(index, scores, spec)
+    return deliver(_assemble(index, scores, spec), library_of(summary_or_df), output)
 
 
 class RFMScorer:
@@ -345,7 +352,7 @@ class RFMScorer:
                  [float(e) for e in self.edges_[name]]) for name in spec.columns]
         return _core.rfm_scorer_to_json(spec.bins, spec.method, list(spec.weights), dims)
 
-    def transform(self, table: Any) -> pd.DataFrame:
+    def transform(self, table: Any) -> Any:
         """Score ``table`` with the fitted edges; output as :func:`rfm_scores`."""
         if not hasattr(self, "edges_"):
             raise ValueError("this RFMScorer is not fitted yet: call fit(table) first")
@@ -353,7 +360,7 @@ class RFMScorer:
         index, values = spec.read(table)
         scores = {name: _core.rfm_score_edges(v, self.edges_[name], spec.ascending[name])
                   for name, v in values.items()}
-        return _assemble(index, scores, spec)
+        return deliver(_assemble(index, scores, spec), library_of(table))
 
     def fit_transform(self, table: Any) -> pd.DataFrame:
         """``fit(table).transform(table)``."""
@@ -370,7 +377,7 @@ class RFMScorer:
         """Rebuild a fitted scorer from :meth:`to_json` output (validated)."""
         if not isinstance(text, str):
             raise TypeError(f"from_json needs a str, got {type(text).__name__}")
-        state = _core.rfm_scorer_from_json(text)
+        state: dict[str, Any] = _core.rfm_scorer_from_json(text)
         dims = {name: (column, ascending, np.asarray(edges, dtype=np.float64))
                 for name, column, ascending, edges in state["dimensions"]}
         if list(dims)[:2] != ["recency", "frequency"] or set(dims) - set(DIMENSIONS):

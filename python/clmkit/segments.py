@@ -117,6 +117,7 @@ def rfm_segments(rfm: Any, scheme: Union[str, Mapping[str, Mapping[str, Range]]]
     """
     df = to_pandas(rfm)
     recorded = df.attrs.get("clmkit_rfm", {}).get("bins")
+    mapping: Mapping[str, Mapping[str, Range]]
     if isinstance(scheme, str):
         if scheme not in _SCHEMES:
             raise ValueError(f"scheme must be one of {list(_SCHEMES)} or a mapping, got {scheme!r}")
@@ -184,8 +185,8 @@ def segment_summary(table: Any, segment_col: str = "rfm_segment",
     if value_col is None and "total_value" in df.columns:
         value_col = "total_value"
     require_columns(list(df.columns), {"segment_col": segment_col, "value_col": value_col})
-    groups = df[segment_col]
-    data = pd.DataFrame({"segment": groups}, index=df.index)
+    # Positional (RangeIndex) frame: the caller's index may hold duplicates.
+    data = pd.DataFrame({"segment": df[segment_col].array})
     if value_col is not None:
         data["value"] = as_float_array(df[value_col], value_col)
     scores = {f"mean_{c[0]}": c for c in ("r_score", "f_score", "m_score") if c in df.columns}

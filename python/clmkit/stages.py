@@ -14,7 +14,7 @@ import pandas as pd
 from . import _core
 from ._errors import ClmkitWarning
 from ._markov import forecast_stages, steady_state, transition_matrix
-from ._stage_scheme import STAGES, StageScheme, repeats_of
+from ._stage_scheme import StageScheme, repeats_of
 from ._units import time_unit_of
 from ._validation import as_float_array, check_rows, require_columns
 
@@ -92,11 +92,10 @@ def assign_stages(
     custom = _custom_codes(scheme, frame)
     index = summary.index
     if customers is not None:
-        extra = pd.Index(pd.unique(np.asarray(list(customers), dtype=object)))
-        extra = extra.difference(index, sort=False) if len(index) else extra
+        extra = pd.Index(list(customers)).unique()
+        extra = extra[~extra.isin(index)]
         if len(extra):
-            index = index.append(extra.astype(index.dtype, copy=False)
-                                 if len(index) else extra)
+            index = index.append(extra).rename(index.name)
             pad = np.full(len(extra), np.nan)
             cols = {k: np.concatenate([v, pad]) for k, v in cols.items()}
             pa = None if pa is None else np.concatenate([pa, pad])
@@ -117,10 +116,11 @@ def _scheme(scheme: SchemeLike) -> StageScheme:
 
 
 def _summary_arrays(summary: pd.DataFrame) -> dict[str, np.ndarray]:
+    # T must be checked here: the kernel reads a NaN T as "no purchase yet" (a prospect).
+    # recency (in [0, T]) and frequency (>= 0) are checked by the kernel, in parallel.
     t = as_float_array(summary["T"], "summary['T']", nonnegative=True)
-    recency = as_float_array(summary["recency"], "summary['recency']", nonnegative=True)
-    check_rows(recency > t, "summary['recency']", recency, "must be <= T", summary.index)
-    repeats = as_float_array(repeats_of(summary), "summary['frequency']", nonnegative=True)
+    recency = as_float_array(summary["recency"], "summary['recency']", finite=False)
+    repeats = as_float_array(repeats_of(summary), "summary['frequency']", finite=False)
     if "gap_before_last" in summary.columns:
         gap = as_float_array(summary["gap_before_last"], "summary['gap_before_last']", finite=False)
     else:
@@ -149,10 +149,14 @@ def _custom_codes(scheme: StageScheme, frame: pd.DataFrame) -> Optional[np.ndarr
 def _run_rules(cols, pa, custom, scheme: StageScheme) -> tuple[np.ndarray, np.ndarray]:
     return _core.assign_stage_codes(
         cols["repeats"], cols["recency"], cols["T"], cols["gap"], pa,
-        custom if custom is not None and (custom >= 0).any() else None,
-        scheme.new_window, scheme.maturity_window, scheme.churn_window, scheme.at_risk_factor,
-        scheme.median_ipt, scheme.at_risk_p, scheme.churn_p, bool(scheme.p_alive_for_one_time),
-        scheme.enabled())
+        custom if custom is not None and (custom >= 0).any() else None, _params(scheme))
+
+
+def _params(scheme: StageScheme) -> tuple:
+    """A resolved scheme in the kernel's argument order."""
+    return (scheme.new_window, scheme.maturity_window, scheme.churn_window,
+            scheme.at_risk_factor, scheme.median_ipt, scheme.at_risk_p, scheme.churn_p,
+            bool(scheme.p_alive_for_one_time), scheme.enabled())
 
 
 def _stage_categories(scheme: StageScheme) -> tuple[np.ndarray, list[str]]:

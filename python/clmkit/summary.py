@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core
-from ._frames import to_pandas
+from ._frames import deliver, library_of, to_pandas
 from ._units import TimeUnit, normalize_freq
 from ._validation import as_float_array, invalid_value_error, require_columns
 
@@ -27,7 +27,8 @@ def summarize(
     freq: str = "D",
     freq_multiplier: float = 1,
     include_first_transaction: bool = False,
-) -> pd.DataFrame:
+    output: Optional[str] = None,
+) -> Any:
     """Summarise a transaction log into one row per customer.
 
     The semantics are those of lifetimes' ``summary_data_from_transaction_data``:
@@ -57,6 +58,9 @@ def summarize(
     include_first_transaction : bool
         Count the first purchase in ``frequency`` and ``monetary_value``.
 
+    output : {"pandas", "polars", "arrow", "numpy"}, optional
+        Library of the returned table; by default that of the input (pandas for arrays).
+
     Returns
     -------
     pandas.DataFrame
@@ -81,7 +85,7 @@ def summarize(
     >>> log = clmkit.datasets.load_cdnow_sample()
     >>> s = clmkit.summarize(log, "customer_id", "date", observation_period_end="1997-09-30",
     ...                      freq="D", freq_multiplier=7)
-    >>> s.loc[1, ["frequency", "recency", "T"]].round(2).tolist()
+    >>> s[["frequency", "recency", "T"]].loc[1].round(2).tolist()
     [2.0, 30.43, 38.86]
     """
     freq = normalize_freq(freq)
@@ -90,8 +94,9 @@ def summarize(
     times_ns, tz = _to_datetime_ns(times, names["datetime"], datetime_format)
     end_ns = _end_ns(observation_period_end, times_ns, datetime_format, tz)
     codes, uniques = _factorize_ids(ids, names["customer_id"])
-    return _summarize_arrays(codes, uniques, times_ns, values, tz, end_ns, freq,
-                             freq_multiplier, include_first_transaction, names)
+    result = _summarize_arrays(codes, uniques, times_ns, values, tz, end_ns, freq,
+                               freq_multiplier, include_first_transaction, names)
+    return deliver(result, library_of(transactions), output)
 
 
 def _summarize_arrays(codes, uniques, times_ns, values, tz, end_ns, freq, freq_multiplier,
@@ -137,9 +142,13 @@ def calibration_and_holdout(
     datetime_format: Optional[str] = None,
     monetary_value_col: Any = None,
     include_first_transaction: bool = False,
-) -> pd.DataFrame:
+    output: Optional[str] = None,
+) -> Any:
     """Split a log into a calibration summary and holdout counts, as lifetimes'
     ``calibration_and_holdout_data`` does.
+
+    output : {"pandas", "polars", "arrow", "numpy"}, optional
+        Library of the returned table; by default that of the input (pandas for arrays).
 
     Returns
     -------
@@ -204,7 +213,7 @@ def calibration_and_holdout(
                  - pd.Period(_timestamp(cal_end, None), period)).n
     out["duration_holdout"] = n_periods / float(freq_multiplier)
     out.attrs = dict(cal.attrs)
-    return out
+    return deliver(out, library_of(transactions), output)
 
 
 # --- column handling -------------------------------------------------------------------------

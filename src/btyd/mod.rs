@@ -5,11 +5,14 @@
 //! once: pattern compression, time rescaling, the L2 penalizer, maximum likelihood on the
 //! log scale and standard errors from the observed information.
 
+pub mod bgbb;
 pub mod bgnbd;
+pub mod bootstrap;
 pub mod gammagamma;
 pub mod hooks;
 pub mod mbgnbd;
 pub mod nbd;
+pub mod paretonbd;
 pub mod patterns;
 pub mod predict;
 pub mod saved;
@@ -75,6 +78,7 @@ impl Default for FitOptions {
 pub struct Fit {
     pub params: Vec<f64>,
     /// Total (weighted) log-likelihood of the data at `params`, without the penalty.
+    #[serde(with = "saved::nan_f64")]
     pub log_likelihood: f64,
     /// Covariance of the natural parameters (row-major), by the delta method from the
     /// inverse observed information on the log scale. NaN when the information is singular.
@@ -84,6 +88,7 @@ pub struct Fit {
     pub standard_errors: Vec<f64>,
     pub n_iter: usize,
     pub converged: bool,
+    #[serde(with = "saved::nan_f64")]
     pub grad_norm: f64,
     pub n_patterns: usize,
     pub n_customers: f64,
@@ -92,14 +97,14 @@ pub struct Fit {
 
 /// The optimiser's view of a model: mean penalised negative log-likelihood over rescaled
 /// patterns, as a function of log-parameters.
-struct LogObjective<'a, M: Model> {
+struct LogObjective<'a, M: Model + ?Sized> {
     model: &'a M,
     data: &'a Patterns,
     penalizer: f64,
     total_weight: f64,
 }
 
-impl<M: Model> LogObjective<'_, M> {
+impl<M: Model + ?Sized> LogObjective<'_, M> {
     /// Total weighted log-likelihood and its gradient with respect to natural parameters.
     fn total(&self, params: &[f64]) -> (f64, Vec<f64>) {
         let dim = params.len();
@@ -117,7 +122,7 @@ impl<M: Model> LogObjective<'_, M> {
     }
 }
 
-impl<M: Model> Objective for LogObjective<'_, M> {
+impl<M: Model + ?Sized> Objective for LogObjective<'_, M> {
     fn dim(&self) -> usize {
         self.model.names().len()
     }
@@ -136,35 +141,19 @@ impl<M: Model> Objective for LogObjective<'_, M> {
     }
 }
 
-fn scale_params(model: &dyn ModelScales, params: &[f64], scale: f64) -> Vec<f64> {
-    params.iter().zip(model.powers()).map(|(p, &k)| p / scale.powi(k)).collect()
-}
-
-/// Object-safe view of the time powers (used for converting parameters between scales).
-trait ModelScales {
-    fn powers(&self) -> &'static [i32];
-}
-
-impl<M: Model> ModelScales for M {
-    fn powers(&self) -> &'static [i32] {
-        self.time_powers()
-    }
+/// Converts parameters to a time unit `scale` times longer (a parameter with time power k is
+/// divided by scale^k).
+fn scale_params(powers: &[i32], params: &[f64], scale: f64) -> Vec<f64> {
+    params.iter().zip(powers).map(|(p, &k)| p / scale.powi(k)).collect()
 }
 
 /// Maximum likelihood fit of `model` to data `columns` (one slice per model column).
-pub fn fit<M: Model>(model: &M, columns: &[&[f64]], weights: Option<&[f64]>, opts: &FitOptions) -> Result<Fit> {
+pub fn fit<M: Model + ?Sized>(model: &M, columns: &[&[f64]], weights: Option<&[f64]>, opts: &FitOptions) -> Result<Fit> {
     check_options(model, opts)?;
     if model.names().len() > MAX_PARAMS || model.time_powers().len() != model.names().len() {
         return Err(ClmError::InvalidArgument("model declares an unsupported parameter layout".into()));
     }
-    if columns.len() != model.columns().len() {
-        return Err(ClmError::InvalidArgument(format!(
-            "expected {} data columns ({:?}), got {}",
-            model.columns().len(),
-            model.columns(),
-            columns.len()
-        )));
-    }
+    check_columns(model, columns)?;
     let data = Patterns::compress(model.columns(), columns, weights)?;
     model.check_data(columns)?;
     if data.is_empty() || data.total_weight() <= 0.0 {
@@ -179,10 +168,10 @@ pub fn fit<M: Model>(model: &M, columns: &[&[f64]], weights: Option<&[f64]>, opt
         Some(p) => p.clone(),
         None => model.initial_params(&data),
     };
-    let x0: Vec<f64> = scale_params(model, &initial, scale).iter().map(|p| p.ln()).collect();
+    let x0: Vec<f64> = scale_params(model.time_powers(), &initial, scale).iter().map(|p| p.ln()).collect();
     let objective = LogObjective { model, data: &scaled, penalizer: opts.penalizer, total_weight: data.total_weight() };
     let min = minimize(&objective, &x0, &Options { tol: opts.tol, max_iter: opts.max_iter, memory: 8 })?;
-    let params = scale_params(model, &min.x.iter().map(|v| v.exp()).collect::<Vec<_>>(), 1.0 / scale);
+    let params = scale_params(model.time_powers(), &min.x.iter().map(|v| v.exp()).collect::<Vec<_>>(), 1.0 / scale);
     let unscaled = LogObjective { model, data: &data, penalizer: 0.0, total_weight: 1.0 };
     let (log_likelihood, _) = unscaled.total(&params);
     let covariance = covariance(&objective, &min.x, &params);
@@ -205,7 +194,7 @@ pub fn fit<M: Model>(model: &M, columns: &[&[f64]], weights: Option<&[f64]>, opt
 /// scale, mapped to natural parameters by the delta method: Cov(p_i, p_j) = p_i p_j
 /// Cov(log p_i, log p_j). The Hessian on the log scale does not depend on the time scale (it
 /// only shifts log-parameters), so the rescaled objective is used.
-fn covariance<M: Model>(objective: &LogObjective<'_, M>, x: &[f64], params: &[f64]) -> Vec<f64> {
+fn covariance<M: Model + ?Sized>(objective: &LogObjective<'_, M>, x: &[f64], params: &[f64]) -> Vec<f64> {
     let n = params.len();
     let mut grad = |p: &[f64], g: &mut [f64]| {
         objective.value_grad(p, g);
@@ -218,7 +207,7 @@ fn covariance<M: Model>(objective: &LogObjective<'_, M>, x: &[f64], params: &[f6
     }
 }
 
-fn check_options<M: Model>(model: &M, opts: &FitOptions) -> Result<()> {
+fn check_options<M: Model + ?Sized>(model: &M, opts: &FitOptions) -> Result<()> {
     if !(opts.penalizer.is_finite() && opts.penalizer >= 0.0) {
         return Err(ClmError::InvalidArgument(format!("penalizer must be finite and >= 0, got {}", opts.penalizer)));
     }
@@ -245,24 +234,59 @@ fn check_options<M: Model>(model: &M, opts: &FitOptions) -> Result<()> {
     Ok(())
 }
 
-/// Parameter names of the model registered under `name`.
-pub fn model_names(name: &str) -> Result<&'static [&'static str]> {
+/// The model registered under `name` (the names the Python classes use). A new model adds
+/// one line here (and one in `predict::count_model` if it predicts purchase counts).
+pub fn model_by_name(name: &str) -> Result<&'static dyn Model> {
     match name {
-        "bgnbd" => Ok(bgnbd::NAMES),
-        "mbgnbd" => Ok(mbgnbd::NAMES),
-        "gammagamma" => Ok(gammagamma::NAMES),
+        "bgnbd" => Ok(&bgnbd::BgNbd),
+        "mbgnbd" => Ok(&mbgnbd::MbgNbd),
+        "paretonbd" => Ok(&paretonbd::ParetoNbd),
+        "bgbb" => Ok(&bgbb::Bgbb),
+        "gammagamma" => Ok(&gammagamma::GammaGamma),
         _ => Err(ClmError::InvalidArgument(format!("unknown model {name:?}"))),
     }
 }
 
-/// Fits the model registered under `name` (the names the Python classes use).
+/// Parameter names of the model registered under `name`.
+pub fn model_names(name: &str) -> Result<&'static [&'static str]> {
+    Ok(model_by_name(name)?.names())
+}
+
+/// Fits the model registered under `name`.
 pub fn fit_named(name: &str, columns: &[&[f64]], weights: Option<&[f64]>, opts: &FitOptions) -> Result<Fit> {
+    // Pareto/NBD's likelihood surface has flat ridges: it restarts when a fit lands on one.
     match name {
-        "bgnbd" => fit(&bgnbd::BgNbd, columns, weights, opts),
-        "mbgnbd" => fit(&mbgnbd::MbgNbd, columns, weights, opts),
-        "gammagamma" => fit(&gammagamma::GammaGamma, columns, weights, opts),
-        _ => Err(ClmError::InvalidArgument(format!("unknown model {name:?}"))),
+        "paretonbd" => paretonbd::fit_multistart(columns, weights, opts),
+        _ => fit(model_by_name(name)?, columns, weights, opts),
     }
+}
+
+/// Log-likelihood of each customer row at natural parameters `params`.
+pub fn loglik_rows(name: &str, params: &[f64], columns: &[&[f64]]) -> Result<Vec<f64>> {
+    let model = model_by_name(name)?;
+    check_params(model.names(), params)?;
+    check_columns(model, columns)?;
+    model.check_data(columns)?;
+    let mut out = vec![0.0; columns[0].len()];
+    parallel::map_into(&mut out, |i| {
+        let row: Vec<f64> = columns.iter().map(|c| c[i]).collect();
+        let mut g = [0.0; MAX_PARAMS];
+        model.loglik_grad(params, &row, &mut g[..params.len()])
+    });
+    Ok(out)
+}
+
+fn check_columns<M: Model + ?Sized>(model: &M, columns: &[&[f64]]) -> Result<()> {
+    let names = model.columns();
+    if columns.len() != names.len() {
+        return Err(ClmError::InvalidArgument(format!(
+            "expected {} data columns ({names:?}), got {}",
+            names.len(),
+            columns.len()
+        )));
+    }
+    let lengths: Vec<(&str, usize)> = names.iter().zip(columns).map(|(n, c)| (*n, c.len())).collect();
+    crate::error::check_same_length(&lengths)
 }
 
 /// Checks a natural parameter vector passed to a prediction (length and positivity).

@@ -59,6 +59,7 @@ pub fn count_model(name: &str) -> Result<&'static dyn CountModel> {
     match name {
         "bgnbd" => Ok(&bgnbd::BgNbd),
         "mbgnbd" => Ok(&mbgnbd::MbgNbd),
+        "paretonbd" => Ok(&super::paretonbd::ParetoNbd),
         _ => Err(ClmError::InvalidArgument(format!("unknown purchase-count model {name:?}"))),
     }
 }

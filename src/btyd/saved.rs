@@ -42,6 +42,26 @@ impl SavedModel {
         })
     }
 
+    /// A model with given parameters (not fitted: no likelihood, covariance or iterations).
+    pub fn from_params(model: &str, params: Vec<f64>, time_unit: Option<TimeUnit>) -> Result<SavedModel> {
+        let names = model_names(model)?;
+        super::check_params(names, &params)?;
+        let k = names.len();
+        let fit = Fit {
+            params,
+            log_likelihood: f64::NAN,
+            covariance: vec![f64::NAN; k * k],
+            standard_errors: vec![f64::NAN; k],
+            n_iter: 0,
+            converged: false,
+            grad_norm: f64::NAN,
+            n_patterns: 0,
+            n_customers: 0.0,
+            time_scale: 1.0,
+        };
+        SavedModel::new(model, FitOptions::default(), fit, time_unit)
+    }
+
     pub fn to_json(&self) -> Result<String> {
         serde_json::to_string(self).map_err(|e| ClmError::InvalidArgument(format!("cannot serialise model: {e}")))
     }
@@ -69,6 +89,19 @@ impl SavedModel {
         }
         super::check_params(names, &saved.fit.params)?;
         Ok(saved)
+    }
+}
+
+/// serde for an f64 that may be NaN (written as null).
+pub(crate) mod nan_f64 {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+        (if v.is_finite() { Some(*v) } else { None }).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
     }
 }
 
@@ -106,5 +139,9 @@ mod tests {
         assert!(SavedModel::from_json(&text.replace("\"gammagamma\"", "\"bgnbd\"")).is_err());
         assert!(SavedModel::from_json(&text.replace("\"format_version\":1", "\"format_version\":99")).is_err());
         assert!(SavedModel::from_json("{}").is_err());
+        let set = SavedModel::from_params("bgnbd", vec![0.25, 4.0, 0.8, 2.5], None).unwrap();
+        let back = SavedModel::from_json(&set.to_json().unwrap()).unwrap();
+        assert!(back.fit.log_likelihood.is_nan() && back.fit.params == set.fit.params);
+        assert!(SavedModel::from_params("bgnbd", vec![0.25, -4.0, 0.8, 2.5], None).is_err());
     }
 }

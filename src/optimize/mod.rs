@@ -1,6 +1,7 @@
 //! Shared optimisation machinery: every model's fit goes through here, so numerical
 //! derivatives, convergence checks and standard errors are written once.
 
+pub mod newton;
 pub mod lbfgs;
 
 pub use lbfgs::{minimize, Minimum, Objective, Options};

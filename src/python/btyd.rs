@@ -95,6 +95,13 @@ impl BtydFit {
     fn from_json(text: &str) -> PyResult<BtydFit> {
         Ok(BtydFit { saved: SavedModel::from_json(text).map_err(to_pyerr)? })
     }
+    /// A model state with given parameters (not fitted).
+    #[staticmethod]
+    #[pyo3(signature = (model, params, time_unit=None))]
+    fn from_params(model: &str, params: Vec<f64>, time_unit: Option<(String, f64)>) -> PyResult<BtydFit> {
+        let unit = time_unit.map(|(freq, multiplier)| TimeUnit { freq, multiplier });
+        Ok(BtydFit { saved: SavedModel::from_params(model, params, unit).map_err(to_pyerr)? })
+    }
 }
 
 /// Fits the model `model` ("bgnbd", "mbgnbd", "gammagamma", ...) to its data columns.
@@ -118,6 +125,18 @@ fn btyd_fit(
     let fit = run(py, || fit_named(model, &cols, w, &options))?;
     let unit = time_unit.map(|(freq, multiplier)| TimeUnit { freq, multiplier });
     Ok(BtydFit { saved: SavedModel::new(model, options, fit, unit).map_err(to_pyerr)? })
+}
+
+/// Log-likelihood of each row at natural parameters.
+#[pyfunction]
+fn btyd_loglik<'py>(
+    py: Python<'py>,
+    model: &str,
+    params: Vec<f64>,
+    columns: Vec<PyReadonlyArray1<'py, f64>>,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let cols: Vec<&[f64]> = columns.iter().map(|c| c.as_slice()).collect::<Result<_, _>>()?;
+    Ok(vec_out(py, run(py, || crate::btyd::loglik_rows(model, &params, &cols))?))
 }
 
 fn vec_out<'py>(py: Python<'py>, v: Vec<f64>) -> Bound<'py, PyArray1<f64>> {
@@ -238,6 +257,7 @@ fn btyd_customer_lifetime_value<'py>(
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<BtydFit>()?;
     m.add_function(wrap_pyfunction!(btyd_fit, m)?)?;
+    m.add_function(wrap_pyfunction!(btyd_loglik, m)?)?;
     m.add_function(wrap_pyfunction!(btyd_p_alive, m)?)?;
     m.add_function(wrap_pyfunction!(btyd_conditional_expected_purchases, m)?)?;
     m.add_function(wrap_pyfunction!(btyd_conditional_probability_of_n_purchases, m)?)?;

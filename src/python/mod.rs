@@ -13,8 +13,12 @@ use crate::parallel;
 mod rfm;
 mod stages;
 mod btyd;
+mod bgbb;
+mod bootstrap;
 mod btyd_hooks;
+mod btyd_pareto;
 mod summary;
+mod survival;
 
 create_exception!(clmkit._core, ConvergenceError, PyRuntimeError, "A model fit did not converge.");
 
@@ -78,8 +82,12 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_panic_for_test, m)?)?;
     rfm::register(m)?;
     summary::register(m)?;
+    survival::register(m)?;
     stages::register(m)?;
     btyd::register(m)?;
+    btyd_pareto::register(m)?;
+    bgbb::register(m)?;
+    bootstrap::register(m)?;
     btyd_hooks::register(m)?;
     Ok(())
 }

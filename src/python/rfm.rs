@@ -10,7 +10,11 @@ use crate::rfm::{self, Dimension, ScorerState, SegmentRule};
 
 /// Inner quantile edges at k/bins (numpy's linear rule).
 #[pyfunction]
-fn rfm_quantile_edges<'py>(py: Python<'py>, values: PyReadonlyArray1<'py, f64>, bins: usize) -> PyResult<Bound<'py, PyArray1<f64>>> {
+fn rfm_quantile_edges<'py>(
+    py: Python<'py>,
+    values: PyReadonlyArray1<'py, f64>,
+    bins: usize,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
     let values = values.as_slice()?;
     Ok(run(py, || rfm::quantile_edges(values, bins))?.into_pyarray(py))
 }
@@ -40,7 +44,9 @@ fn rfm_score_values<'py>(
     let by_rank = match method {
         "rank" => true,
         "quantile" => false,
-        other => return Err(PyValueError::new_err(format!("method must be 'quantile' or 'rank', got {other:?}"))),
+        other => {
+            return Err(PyValueError::new_err(format!("method must be 'quantile' or 'rank', got {other:?}")))
+        }
     };
     let scores = run(py, || {
         if by_rank {
@@ -52,6 +58,8 @@ fn rfm_score_values<'py>(
     Ok(scores.into_pyarray(py))
 }
 
+type Combined<'py> = (Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<i16>>, Vec<String>);
+
 /// Weighted mean score and code index of R, F[, M] scores; also returns the code labels.
 #[pyfunction]
 fn rfm_combine<'py>(
@@ -59,7 +67,7 @@ fn rfm_combine<'py>(
     scores: Vec<PyReadonlyArray1<'py, i8>>,
     weights: Vec<f64>,
     bins: usize,
-) -> PyResult<(Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<i16>>, Vec<String>)> {
+) -> PyResult<Combined<'py>> {
     let slices = scores.iter().map(|s| s.as_slice()).collect::<Result<Vec<_>, _>>()?;
     let dims = slices.len();
     let (score, code, labels) = run(py, || {
@@ -110,7 +118,13 @@ type DimTuple = (String, String, bool, Vec<f64>);
 
 /// Serialises a fitted scorer (validated) to JSON.
 #[pyfunction]
-fn rfm_scorer_to_json(py: Python<'_>, bins: usize, method: &str, weights: Vec<f64>, dimensions: Vec<DimTuple>) -> PyResult<String> {
+fn rfm_scorer_to_json(
+    py: Python<'_>,
+    bins: usize,
+    method: &str,
+    weights: Vec<f64>,
+    dimensions: Vec<DimTuple>,
+) -> PyResult<String> {
     let dimensions = dimensions
         .into_iter()
         .map(|(name, column, ascending, edges)| Dimension { name, column, ascending, edges })

@@ -22,9 +22,7 @@ fn check_cutoffs(a_cut: f64, b_cut: f64) -> Result<()> {
     if a_cut > 0.0 && a_cut < b_cut && b_cut <= 1.0 {
         Ok(())
     } else {
-        Err(ClmError::InvalidArgument(format!(
-            "cutoffs must satisfy 0 < a < b <= 1, got ({a_cut}, {b_cut})"
-        )))
+        Err(ClmError::InvalidArgument(format!("cutoffs must satisfy 0 < a < b <= 1, got ({a_cut}, {b_cut})")))
     }
 }
 
@@ -87,6 +85,25 @@ mod tests {
         let values = [5.0, 50.0, 10.0, 30.0, 5.0, 0.0];
         assert_eq!(abc_classes(&values, 0.8, 0.95).unwrap(), vec![1, 0, 1, 0, 1, 2]);
         assert_eq!(abc_classes(&[0.0, 0.0], 0.8, 0.95).unwrap(), vec![2, 2]);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn classes_match_brute_force(
+            values in proptest::collection::vec(proptest::sample::select(vec![0.0, 1.0, 2.5, 10.0, 40.0]), 0..100),
+            a_cut in 0.05f64..0.9,
+        ) {
+            let b_cut = (a_cut + 0.08).min(1.0);
+            let mut desc = values.clone();
+            desc.sort_by(|x: &f64, y: &f64| y.total_cmp(x));
+            let total = desc.iter().fold(0.0, |acc, &v| acc + v);
+            let want: Vec<i8> = values.iter().map(|&v| {
+                let before = desc.iter().take_while(|&&d| d > v).fold(0.0, |acc, &d| acc + d);
+                let share = if total > 0.0 { before / total } else { 1.0 };
+                if v > 0.0 && share < a_cut { CLASS_A } else if v > 0.0 && share < b_cut { CLASS_B } else { CLASS_C }
+            }).collect();
+            proptest::prop_assert_eq!(abc_classes(&values, a_cut, b_cut).unwrap(), want);
+        }
     }
 
     #[test]

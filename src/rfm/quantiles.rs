@@ -8,7 +8,7 @@
 
 use rayon::prelude::*;
 
-use super::select::{normalized_copy, order_statistics};
+use super::select::order_statistics;
 use crate::error::{check_finite, ClmError, Result};
 
 pub const MIN_BINS: usize = 2;
@@ -128,21 +128,13 @@ pub fn score_rank(values: &[f64], bins: usize, ascending: bool) -> Result<Vec<i8
     check_bins(bins)?;
     check_finite("values", values)?;
     let n = values.len();
-    let cut_positions: Vec<usize> = (1..bins)
-        .map(|k| qcut_rank_edge(n, k, bins).floor().max(0.0) as usize)
-        .filter(|&m| m < n)
-        .collect();
-    let normalized = normalized_copy(values);
-    let cut_values = order_statistics(&normalized, &cut_positions);
-    let cuts: Vec<RankCut> = cut_positions
-        .iter()
-        .zip(&cut_values)
-        .map(|(&m, &value)| {
-            let below = normalized.par_iter().filter(|&&v| v < value).count();
-            RankCut { value, first_row: nth_equal_row(&normalized, value, m - below) }
-        })
-        .collect();
-    Ok(normalized
+    let cut_positions: Vec<usize> =
+        (1..bins).map(|k| qcut_rank_edge(n, k, bins).floor().max(0.0) as usize).filter(|&m| m < n).collect();
+    // The cut values come from a copy with -0.0 folded into 0.0; IEEE comparisons below treat
+    // the two zeros as equal anyway, so the caller's values are used as they are.
+    let cut_values = order_statistics(values, &cut_positions);
+    let cuts = locate_cuts(values, &cut_positions, &cut_values);
+    Ok(values
         .par_iter()
         .enumerate()
         .with_min_len(4096)
@@ -169,23 +161,48 @@ fn qcut_rank_edge(n: usize, k: usize, bins: usize) -> f64 {
     lerp(lo + 1.0, hi + 1.0, h - lo)
 }
 
-/// Row of the `j`-th (0-based) occurrence of `value`, found chunk-parallel.
-fn nth_equal_row(values: &[f64], value: f64, j: usize) -> usize {
-    const CHUNK: usize = 1 << 16;
-    let counts: Vec<usize> =
-        values.par_chunks(CHUNK).map(|c| c.iter().filter(|&&v| v == value).count()).collect();
+/// Rows per task when counting for the rank cuts.
+const COUNT_CHUNK: usize = 1 << 16;
+
+/// The cut of each sorted position `m` (holding `value`): the row of the `(m - below)`-th
+/// occurrence of `value`, where `below` counts smaller values. One parallel pass counts, per
+/// chunk and cut, the values below and equal; then only the chunk holding the wanted
+/// occurrence is scanned.
+fn locate_cuts(values: &[f64], positions: &[usize], cut_values: &[f64]) -> Vec<RankCut> {
+    let counts: Vec<Vec<(usize, usize)>> = values
+        .par_chunks(COUNT_CHUNK)
+        .map(|chunk| {
+            cut_values
+                .iter()
+                .map(|&cut| {
+                    chunk.iter().fold((0, 0), |(below, equal), &v| {
+                        (below + usize::from(v < cut), equal + usize::from(v == cut))
+                    })
+                })
+                .collect()
+        })
+        .collect();
+    positions
+        .iter()
+        .zip(cut_values)
+        .enumerate()
+        .map(|(k, (&m, &value))| {
+            let below: usize = counts.iter().map(|c| c[k].0).sum();
+            let per_chunk: Vec<usize> = counts.iter().map(|c| c[k].1).collect();
+            RankCut { value, first_row: nth_equal_row(values, value, m - below, &per_chunk) }
+        })
+        .collect()
+}
+
+/// Row of the `j`-th (0-based) occurrence of `value`, given its count in each chunk.
+fn nth_equal_row(values: &[f64], value: f64, j: usize, per_chunk: &[usize]) -> usize {
     let mut seen = 0;
-    for (c, &count) in counts.iter().enumerate() {
+    for (c, &count) in per_chunk.iter().enumerate() {
         if seen + count > j {
-            let start = c * CHUNK;
-            let mut left = j - seen;
-            for (i, &v) in values[start..].iter().enumerate() {
-                if v == value {
-                    if left == 0 {
-                        return start + i;
-                    }
-                    left -= 1;
-                }
+            let start = c * COUNT_CHUNK;
+            let mut hits = values[start..].iter().enumerate().filter(|&(_, &v)| v == value);
+            if let Some((i, _)) = hits.nth(j - seen) {
+                return start + i;
             }
         }
         seen += count;
@@ -216,7 +233,11 @@ mod tests {
         for n in [1usize, 2, 3, 7, 10, 11, 50, 101, 1000, 70_001] {
             let values: Vec<f64> = (0..n).map(|i| ((i * 37) % 13) as f64).collect();
             for bins in [2, 3, 5, 7, 10] {
-                assert_eq!(score_rank(&values, bins, true).unwrap(), brute_rank(&values, bins), "n={n} bins={bins}");
+                assert_eq!(
+                    score_rank(&values, bins, true).unwrap(),
+                    brute_rank(&values, bins),
+                    "n={n} bins={bins}"
+                );
             }
         }
     }
@@ -246,6 +267,26 @@ mod tests {
         assert!(up[..6].iter().all(|&s| s == 1));
         assert!(up.windows(2).all(|w| w[0] <= w[1]));
         assert!(up.iter().zip(&down).all(|(u, d)| u + d == 6));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn quantile_scores_match_full_sort(
+            values in proptest::collection::vec(proptest::sample::select(vec![-1.0, 0.0, 0.5, 2.0, 7.0, 1e9]), 1..200),
+            bins in 2usize..=10,
+        ) {
+            let mut sorted = values.clone();
+            sorted.sort_by(f64::total_cmp);
+            let n = sorted.len();
+            let edges: Vec<f64> = (1..bins).map(|k| {
+                let h = (n - 1) as f64 * (k as f64 / bins as f64);
+                let lo = h.floor() as usize;
+                lerp(sorted[lo], sorted[(lo + 1).min(n - 1)], h - lo as f64)
+            }).collect();
+            let want: Vec<i8> = values.iter().map(|&v| 1 + edges.iter().filter(|&&e| e < v).count() as i8).collect();
+            proptest::prop_assert_eq!(score_quantile(&values, bins, true).unwrap(), want);
+            proptest::prop_assert_eq!(score_rank(&values, bins, true).unwrap(), brute_rank(&values, bins));
+        }
     }
 
     #[test]

@@ -38,8 +38,14 @@ pub struct ScorerState {
 
 impl ScorerState {
     pub fn new(bins: usize, method: &str, weights: Vec<f64>, dimensions: Vec<Dimension>) -> Result<Self> {
-        let state =
-            ScorerState { format: FORMAT.into(), version: VERSION, bins, method: method.into(), weights, dimensions };
+        let state = ScorerState {
+            format: FORMAT.into(),
+            version: VERSION,
+            bins,
+            method: method.into(),
+            weights,
+            dimensions,
+        };
         state.validate()?;
         Ok(state)
     }
@@ -53,9 +59,15 @@ impl ScorerState {
         }
         check_bins(self.bins)?;
         if !METHODS.contains(&self.method.as_str()) {
-            return Err(ClmError::InvalidArgument(format!("method must be one of {METHODS:?}, got {:?}", self.method)));
+            return Err(ClmError::InvalidArgument(format!(
+                "method must be one of {METHODS:?}, got {:?}",
+                self.method
+            )));
         }
-        if self.dimensions.is_empty() || self.dimensions.len() > 3 || self.weights.len() != self.dimensions.len() {
+        if self.dimensions.is_empty()
+            || self.dimensions.len() > 3
+            || self.weights.len() != self.dimensions.len()
+        {
             return Err(ClmError::InvalidArgument(format!(
                 "need 1 to 3 dimensions with one weight each, got {} dimensions and {} weights",
                 self.dimensions.len(),
@@ -70,7 +82,8 @@ impl ScorerState {
     }
 
     pub fn to_json(&self) -> Result<String> {
-        serde_json::to_string(self).map_err(|e| ClmError::InvalidArgument(format!("cannot serialise scorer: {e}")))
+        serde_json::to_string(self)
+            .map_err(|e| ClmError::InvalidArgument(format!("cannot serialise scorer: {e}")))
     }
 
     pub fn from_json(text: &str) -> Result<Self> {
@@ -87,8 +100,19 @@ mod tests {
 
     #[test]
     fn round_trips_and_validates() {
-        let dim = |name: &str, asc| Dimension { name: name.into(), column: name.into(), ascending: asc, edges: vec![1.0, 2.5] };
-        let state = ScorerState::new(3, "quantile", vec![1.0, 2.0], vec![dim("recency", false), dim("frequency", true)]).unwrap();
+        let dim = |name: &str, asc| Dimension {
+            name: name.into(),
+            column: name.into(),
+            ascending: asc,
+            edges: vec![1.0, 2.5],
+        };
+        let state = ScorerState::new(
+            3,
+            "quantile",
+            vec![1.0, 2.0],
+            vec![dim("recency", false), dim("frequency", true)],
+        )
+        .unwrap();
         let text = state.to_json().unwrap();
         assert_eq!(ScorerState::from_json(&text).unwrap(), state);
         let broken = text.replace("[1.0,2.5]", "[3.0,2.5]");

@@ -61,7 +61,8 @@ pub fn combine(scores: &[&[i8]], weights: &[f64], bins: usize) -> Result<(Vec<f6
         )));
     }
     let total = check_weights(weights)?;
-    let lengths: Vec<(&str, usize)> = ["r", "f", "m"].iter().zip(scores).map(|(n, s)| (*n, s.len())).collect();
+    let lengths: Vec<(&str, usize)> =
+        ["r", "f", "m"].iter().zip(scores).map(|(n, s)| (*n, s.len())).collect();
     check_same_length(&lengths)?;
     let n = scores[0].len();
     Ok((0..n)

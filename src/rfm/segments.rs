@@ -14,6 +14,9 @@ const DIM_NAMES: [&str; 3] = ["R", "F", "M"];
 const COLUMNS: [&str; 3] = ["r_score", "f_score", "m_score"];
 /// How many offending cells an error message lists before summarising.
 const SHOWN: usize = 12;
+/// Rows per parallel task of the lookup.
+const CHUNK: usize = 1 << 14;
+const INVALID: u32 = u32::MAX;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct SegmentRule {
@@ -54,7 +57,10 @@ fn check_rule(rule: &SegmentRule, bins: usize) -> Result<()> {
 pub fn build_grid(rules: &[SegmentRule], bins: usize) -> Result<SegmentGrid> {
     check_bins(bins)?;
     if rules.is_empty() || rules.len() > i16::MAX as usize {
-        return Err(ClmError::InvalidArgument(format!("a scheme needs 1 to 32767 segments, got {}", rules.len())));
+        return Err(ClmError::InvalidArgument(format!(
+            "a scheme needs 1 to 32767 segments, got {}",
+            rules.len()
+        )));
     }
     for rule in rules {
         check_rule(rule, bins)?;
@@ -87,7 +93,11 @@ pub fn build_grid(rules: &[SegmentRule], bins: usize) -> Result<SegmentGrid> {
         problems.push(format!("{} cell(s) in no segment: {}", uncovered.len(), listing(&uncovered)));
     }
     if !overlapping.is_empty() {
-        problems.push(format!("{} cell(s) in several segments: {}", overlapping.len(), listing(&overlapping)));
+        problems.push(format!(
+            "{} cell(s) in several segments: {}",
+            overlapping.len(),
+            listing(&overlapping)
+        ));
     }
     Err(ClmError::InvalidArgument(format!(
         "segment scheme must cover every score combination (1..={bins}) exactly once; {}",
@@ -135,26 +145,41 @@ pub fn lookup(grid: &SegmentGrid, scores: [Option<&[f64]>; 3]) -> Result<Vec<i16
     let lengths: Vec<(&str, usize)> = columns.iter().map(|&(d, c)| (COLUMNS[d], c.len())).collect();
     check_same_length(&lengths)?;
     let n = columns.first().map_or(0, |c| c.1.len());
-    let bins = grid.bins as f64;
-    let valid = |s: f64| s >= 1.0 && s <= bins && s.fract() == 0.0;
-    for &(d, col) in &columns {
-        if let Some(row) = col.par_iter().position_first(|&s| !valid(s)) {
+    let bins = grid.bins;
+    let max = bins as f64;
+    // `as i64` truncates in one instruction; `floor` is a libm call on baseline x86-64.
+    let valid = |s: f64| s >= 1.0 && s <= max && (s as i64) as f64 == s;
+    // One pass computes every cell; invalid rows are marked -1 and explained afterwards, so the
+    // error always names the lowest bad row whatever the thread count.
+    let mut out = vec![0i16; n];
+    out.par_chunks_mut(CHUNK).enumerate().for_each(|(c, chunk)| {
+        let start = c * CHUNK;
+        // Column by column over the chunk, so each pass is a simple loop over contiguous data.
+        let mut cells = vec![0u32; chunk.len()];
+        for &(_, col) in &columns {
+            for (cell, &s) in cells.iter_mut().zip(&col[start..start + chunk.len()]) {
+                *cell =
+                    if valid(s) && *cell != INVALID { *cell * bins as u32 + (s as u32 - 1) } else { INVALID };
+            }
+        }
+        for (slot, &cell) in chunk.iter_mut().zip(&cells) {
+            *slot = if cell == INVALID { -1 } else { grid.table[cell as usize] };
+        }
+    });
+    let bad_chunk = out.par_chunks(CHUNK).position_first(|chunk| chunk.iter().any(|&seg| seg < 0));
+    let first_bad =
+        bad_chunk.and_then(|c| out[c * CHUNK..].iter().position(|&seg| seg < 0).map(|j| c * CHUNK + j));
+    if let Some(row) = first_bad {
+        if let Some(&(d, col)) = columns.iter().find(|(_, col)| !valid(col[row])) {
             return Err(ClmError::invalid_value(
                 COLUMNS[d],
                 row,
                 col[row],
-                &format!("scores must be whole numbers from 1 to {}", grid.bins),
+                &format!("scores must be whole numbers from 1 to {bins}"),
             ));
         }
     }
-    Ok((0..n)
-        .into_par_iter()
-        .with_min_len(4096)
-        .map(|i| {
-            let cell = columns.iter().fold(0usize, |acc, &(_, col)| acc * grid.bins + col[i] as usize - 1);
-            grid.table[cell]
-        })
-        .collect())
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -4,8 +4,8 @@
 //! 1. `prospect`    — known customer without a purchase (T is NaN);
 //! 2. custom rules  — user-added stages, in the order given;
 //! 3. `churned`     — P(alive) < churn_p, else inactivity > churn_window;
-//! 4. `at_risk`     — P(alive) < at_risk_p, else inactivity > at_risk_factor x the customer's
-//!                    mean inter-purchase time (population median for one-period buyers);
+//! 4. `at_risk`     — P(alive) < at_risk_p, else inactivity > at_risk_factor x the
+//!    customer's mean inter-purchase time (population median for one-period buyers);
 //! 5. `reactivated` — the gap before the last purchase exceeded churn_window;
 //! 6. `new`         — first purchase within new_window, or a single-period buyer not overdue;
 //! 7. `growing`     — repeat buyer with tenure (T) below maturity_window;
@@ -49,16 +49,6 @@ pub const REASON_NAMES: [&str; 12] = [
 ];
 
 const R_PROSPECT: i32 = 0;
-const R_CHURN_P: i32 = 1;
-const R_CHURN_INACTIVE: i32 = 2;
-const R_RISK_P: i32 = 3;
-const R_RISK_OWN: i32 = 4;
-const R_RISK_MEDIAN: i32 = 5;
-const R_REACTIVATED: i32 = 6;
-const R_NEW_WINDOW: i32 = 7;
-const R_NEW_SINGLE: i32 = 8;
-const R_GROWING: i32 = 9;
-const R_MATURE: i32 = 10;
 const R_UNASSIGNED: i32 = 11;
 
 /// Thresholds of a resolved scheme, in the summary's time unit.
@@ -139,11 +129,31 @@ impl StageInputs<'_> {
             lengths.push(("custom rules", c.len()));
         }
         check_same_length(&lengths)?;
-        // Parallel scan; `position_first` returns the lowest bad row whatever the thread count.
-        match (0..n).into_par_iter().with_min_len(4096).position_first(|i| self.row_error(i).is_some()) {
-            Some(row) => Err(self.row_error(row).unwrap_or_else(|| ClmError::InvalidArgument(format!("row {row}: inconsistent check")))),
+        // Fixed chunks scanned in parallel; the lowest bad row wins whatever the thread count.
+        let chunk = crate::parallel::CHUNK;
+        let first_bad = (0..n.div_ceil(chunk))
+            .into_par_iter()
+            .map(|c| (c * chunk..((c + 1) * chunk).min(n)).find(|&i| self.row_is_bad(i)))
+            .collect::<Vec<Option<usize>>>()
+            .into_iter()
+            .flatten()
+            .next();
+        match first_bad.and_then(|row| self.row_error(row)) {
+            Some(err) => Err(err),
             None => Ok(n),
         }
+    }
+
+    #[inline]
+    fn row_is_bad(&self, i: usize) -> bool {
+        let t = self.t[i];
+        if t.is_nan() {
+            return false;
+        }
+        let r = self.recency[i];
+        let f = self.repeats[i];
+        let p_bad = self.p_alive.is_some_and(|p| !(p[i] >= 0.0 && p[i] <= 1.0));
+        !(t.is_finite() && t >= 0.0 && r >= 0.0 && r <= t && f.is_finite() && f >= 0.0) || p_bad
     }
 
     fn row_error(&self, i: usize) -> Option<ClmError> {
@@ -174,71 +184,100 @@ pub fn assign_stages(inputs: &StageInputs, params: &StageParams) -> Result<(Vec<
     let n = inputs.validate()?;
     let mut stages = vec![0i32; n];
     let mut reasons = vec![0i32; n];
+    let chunk = crate::parallel::CHUNK;
     stages
-        .par_iter_mut()
-        .zip(reasons.par_iter_mut())
+        .par_chunks_mut(chunk)
+        .zip(reasons.par_chunks_mut(chunk))
         .enumerate()
-        .with_min_len(4096)
-        .for_each(|(i, (s, r))| (*s, *r) = assign_one(inputs, params, i));
+        .for_each(|(c, (s, r))| {
+            for (k, (s, r)) in s.iter_mut().zip(r.iter_mut()).enumerate() {
+                (*s, *r) = assign_one(inputs, params, c * chunk + k);
+            }
+        });
     Ok((stages, reasons))
 }
 
 fn assign_one(x: &StageInputs, p: &StageParams, i: usize) -> (i32, i32) {
+    let row = Row {
+        repeats: x.repeats[i],
+        recency: x.recency[i],
+        t: x.t[i],
+        gap_before_last: x.gap_before_last[i],
+        p_alive: x.p_alive.map(|v| v[i]),
+        custom: x.custom.map_or(-1, |c| c[i]),
+    };
+    classify(&row, p)
+}
+
+/// One customer's inputs to the rules (see `StageInputs` for the meaning of each field).
+#[derive(Debug, Clone, Copy)]
+pub struct Row {
+    pub repeats: f64,
+    pub recency: f64,
+    pub t: f64,
+    pub gap_before_last: f64,
+    pub p_alive: Option<f64>,
+    pub custom: i32,
+}
+
+/// Stage of each reason code (`REASON_NAMES` order).
+const STAGE_OF_REASON: [i32; 12] = [
+    PROSPECT, CHURNED, CHURNED, AT_RISK, AT_RISK, AT_RISK, REACTIVATED, NEW, NEW, GROWING, MATURE, UNASSIGNED,
+];
+
+/// (stage, reason) of one validated row: the first rule that fires, in the module's order.
+///
+/// Rules 3-8 are evaluated together into a bit mask whose lowest set bit is the first rule
+/// that fires (bit k = reason k + 1): no data-dependent branches, which matters on real
+/// data where consecutive customers fall into different stages.
+#[inline]
+pub fn classify(x: &Row, p: &StageParams) -> (i32, i32) {
     let on = |stage: i32| p.enabled[stage as usize];
-    let t = x.t[i];
+    let t = x.t;
     if t.is_nan() {
         return if on(PROSPECT) { (PROSPECT, R_PROSPECT) } else { (UNASSIGNED, R_UNASSIGNED) };
     }
-    if let Some(k) = x.custom.map(|c| c[i]).filter(|&k| k >= 0) {
-        return (STAGE_NAMES.len() as i32 + k, REASON_NAMES.len() as i32 + k);
+    if x.custom >= 0 {
+        return (STAGE_NAMES.len() as i32 + x.custom, REASON_NAMES.len() as i32 + x.custom);
     }
-    let repeats = x.repeats[i];
-    let inactivity = t - x.recency[i];
-    let p_alive = x.p_alive.map(|v| v[i]).filter(|_| repeats > 0.0 || p.p_alive_for_one_time);
-    if on(CHURNED) {
-        match p_alive {
-            Some(pa) if pa < p.churn_p => return (CHURNED, R_CHURN_P),
-            None if inactivity > p.churn_window => return (CHURNED, R_CHURN_INACTIVE),
-            _ => {}
-        }
-    }
-    if on(AT_RISK) {
-        match p_alive {
-            Some(pa) if pa < p.at_risk_p => return (AT_RISK, R_RISK_P),
-            Some(_) => {}
-            None if repeats > 0.0 => {
-                if inactivity > p.at_risk_factor * (x.recency[i] / repeats) {
-                    return (AT_RISK, R_RISK_OWN);
-                }
-            }
-            None => {
-                if inactivity > p.at_risk_factor * p.median_ipt {
-                    return (AT_RISK, R_RISK_MEDIAN);
-                }
-            }
-        }
-    }
-    if on(REACTIVATED) && x.gap_before_last[i] > p.churn_window {
-        return (REACTIVATED, R_REACTIVATED);
-    }
-    if on(NEW) && t <= p.new_window {
-        return (NEW, R_NEW_WINDOW);
-    }
-    if on(NEW) && repeats == 0.0 {
-        return (NEW, R_NEW_SINGLE);
-    }
-    if on(GROWING) && t < p.maturity_window {
-        return (GROWING, R_GROWING);
-    }
-    if on(MATURE) && t >= p.maturity_window {
-        return (MATURE, R_MATURE);
-    }
-    (UNASSIGNED, R_UNASSIGNED)
+    let repeats = x.repeats;
+    let inactivity = t - x.recency;
+    let use_p = x.p_alive.is_some() && (repeats > 0.0 || p.p_alive_for_one_time);
+    let pa = x.p_alive.unwrap_or(1.0);
+    let own_ipt = x.recency / repeats.max(1.0);
+    let (churn, risk) = (on(CHURNED), on(AT_RISK));
+    let rules = [
+        churn && use_p && pa < p.churn_p,
+        churn && !use_p && inactivity > p.churn_window,
+        risk && use_p && pa < p.at_risk_p,
+        risk && !use_p && repeats > 0.0 && inactivity > p.at_risk_factor * own_ipt,
+        risk && !use_p && repeats == 0.0 && inactivity > p.at_risk_factor * p.median_ipt,
+        on(REACTIVATED) && x.gap_before_last > p.churn_window,
+        on(NEW) && t <= p.new_window,
+        on(NEW) && repeats == 0.0,
+        on(GROWING) && t < p.maturity_window,
+        on(MATURE) && t >= p.maturity_window,
+        true,
+    ];
+    let mask = rules.iter().enumerate().fold(0u32, |m, (k, &fires)| m | (u32::from(fires) << k));
+    let reason = mask.trailing_zeros() as i32 + 1;
+    (STAGE_OF_REASON[reason as usize], reason)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const R_CHURN_P: i32 = 1;
+    const R_CHURN_INACTIVE: i32 = 2;
+    const R_RISK_P: i32 = 3;
+    const R_RISK_OWN: i32 = 4;
+    const R_RISK_MEDIAN: i32 = 5;
+    const R_REACTIVATED: i32 = 6;
+    const R_NEW_WINDOW: i32 = 7;
+    const R_NEW_SINGLE: i32 = 8;
+    const R_GROWING: i32 = 9;
+    const R_MATURE: i32 = 10;
 
     fn params() -> StageParams {
         StageParams {
@@ -272,6 +311,14 @@ mod tests {
         assert_eq!(one(4.0, 100.0, 160.0, 25.0), (AT_RISK, R_RISK_OWN));
         assert_eq!(one(4.0, 100.0, 230.0, 25.0), (CHURNED, R_CHURN_INACTIVE));
         assert_eq!(one(1.0, 150.0, 160.0, 150.0), (REACTIVATED, R_REACTIVATED));
+    }
+
+    #[test]
+    fn reason_table_matches_names() {
+        for (reason, &stage) in STAGE_OF_REASON.iter().enumerate() {
+            let name = if stage == UNASSIGNED { "unassigned" } else { STAGE_NAMES[stage as usize] };
+            assert!(REASON_NAMES[reason].starts_with(&format!("{name}:")), "{}", REASON_NAMES[reason]);
+        }
     }
 
     #[test]

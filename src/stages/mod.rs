@@ -3,6 +3,7 @@
 
 pub mod assign;
 pub mod history;
+mod sinks;
 
 pub use assign::{assign_stages, StageInputs, StageParams, REASON_NAMES, STAGE_NAMES, UNASSIGNED};
-pub use history::{snapshot_summaries, SnapshotRows};
+pub use history::{snapshot_summaries, SnapshotIndex, SnapshotRows, SnapshotStages};

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from ._base import BTYDFitter, NotFittedError
 from ._count import CountModel
+from .bgbb import BetaGeoBetaBinom
 from .bgnbd import BetaGeo
 from .gammagamma import GammaGamma
 from .mbgnbd import ModifiedBetaGeo
+from .paretonbd import ParetoNBD
 
-__all__ = ["BTYDFitter", "CountModel", "NotFittedError", "BetaGeo", "ModifiedBetaGeo", "GammaGamma"]
+__all__ = ["BTYDFitter", "CountModel", "NotFittedError", "BetaGeo", "ModifiedBetaGeo", "GammaGamma",
+           "ParetoNBD", "BetaGeoBetaBinom"]

@@ -16,6 +16,7 @@ import pandas as pd
 from .. import _core
 from .._frames import to_pandas
 from .._units import TimeUnit, time_unit_of
+from ._intervals import IntervalMixin
 from .._validation import (
     as_float_array,
     check_btyd_data,
@@ -41,7 +42,7 @@ def _is_table(data: Any) -> bool:
     return type(data).__module__.split(".")[0] in ("polars", "pyarrow") and hasattr(data, "columns")
 
 
-class BTYDFitter:
+class BTYDFitter(IntervalMixin):
     """Base class of clmkit's BTYD estimators (not used directly).
 
     Parameters
@@ -144,6 +145,8 @@ class BTYDFitter:
         state = _core.btyd_fit(self._core_name, arrays, w, penalizer, self._checked_initial(),
                                tol, max_iter, unit_arg)
         self._set_state(state)
+        # Kept (not pickled: the name ends in "_") for predict_interval(method="resample").
+        self._training_data_ = ([a.copy() for a in arrays], None if w is None else w.copy())
         return self
 
     def _set_state(self, state: Any) -> None:
@@ -197,6 +200,42 @@ class BTYDFitter:
         model._set_state(state)
         return model
 
+    @classmethod
+    def from_params(cls, params: Any, time_unit: Optional[TimeUnit] = None) -> "BTYDFitter":
+        """A model with given parameters (e.g. published ones), ready to predict.
+
+        Parameters
+        ----------
+        params : dict or sequence of float
+            Natural parameters by name (or in the order of ``params_``).
+        time_unit : clmkit TimeUnit, optional
+            Unit of time the parameters are in (needed for duration strings like "30D").
+
+        Returns
+        -------
+        BTYDFitter
+            A model whose ``params_`` are ``params``; likelihood and standard errors are NaN
+            and ``converged_`` is False since nothing was fitted.
+        """
+        if cls is BTYDFitter or not cls._core_name:
+            raise TypeError("call from_params on a model class, e.g. clmkit.BetaGeo.from_params")
+        model = cls(initial_params=params)
+        values = model._checked_initial()
+        if values is None:
+            raise ValueError("params is required")
+        model.initial_params = None
+        unit = None if time_unit is None else (time_unit.freq, float(time_unit.multiplier))
+        model._set_state(_core.BtydFit.from_params(cls._core_name, values, unit))
+        return model
+
+    def individual_log_likelihood(self, data: Any, *rest: Any) -> Any:
+        """Log-likelihood of each customer's data at the fitted parameters (the terms
+        whose weighted sum is ``log_likelihood_``); same arguments as ``fit``."""
+        cols, _, _ = self._columns(data, rest or (None,) * (len(self._data_names) - 1), self._data_names)
+        arrays = self._validate(cols)
+        out = _core.btyd_loglik(self._core_name, self._params(), arrays)
+        return self._output(out, cols[0], "log_likelihood")
+
     def __getstate__(self) -> dict[str, Any]:
         state = {k: v for k, v in self.__dict__.items() if not k.endswith("_") and k != "_state"}
         state["_json"] = None if getattr(self, "_state", None) is None else self._state.to_json()
@@ -213,7 +252,8 @@ class BTYDFitter:
         text = f"{type(self).__name__}({hyper})"
         if getattr(self, "_state", None) is not None:
             fitted = ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items())
-            text += f"  # fitted on {self.n_customers_:g} customers: {fitted}"
+            how = f"fitted on {self.n_customers_:g} customers" if self.n_customers_ > 0 else "parameters set"
+            text += f"  # {how}: {fitted}"
         return text
 
     # ----------------------------------------------------------------- helpers for subclasses

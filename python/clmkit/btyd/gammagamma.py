@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import _core
 from .._errors import ClmkitWarning
-from .._validation import as_float_array, check_same_length, index_of, invalid_value_error
+from .._validation import as_float_array, check_rows, check_same_length, index_of, invalid_value_error
 from ._base import BTYDFitter
 
 __all__ = ["GammaGamma"]
@@ -112,6 +112,15 @@ class GammaGamma(BTYDFitter):
                     "the Gamma-Gamma model assumes they are independent, so its spend estimates "
                     "may be biased", ClmkitWarning, stacklevel=2)
         return self._fit_arrays([xs, ms], weights, unit)
+
+    def _validate(self, cols: list[Any]) -> list[np.ndarray]:
+        index = index_of(cols[0])
+        x = as_float_array(cols[0], "frequency", integer=True)
+        m = as_float_array(cols[1], "monetary_value")
+        check_same_length(frequency=x, monetary_value=m)
+        check_rows(x <= 0, "frequency", x, "must be > 0 (the model describes repeat buyers)", index)
+        check_rows(m <= 0, "monetary_value", m, "must be > 0", index)
+        return [x, m]
 
     def conditional_expected_spend(self, frequency: Any, monetary_value: Any = None) -> Any:
         """Expected value of a customer's future transactions given their history
