@@ -272,6 +272,16 @@ def test_likelihood_fit_matches_in_memory(summary_pair, fitted_in_memory, key, m
     assert again.params_.equals(got.params_)
 
 
+def test_pareto_nbd_patterns_and_likelihood(client):
+    summary = clmkit.datasets.load_cdnow_summary()
+    ref = clmkit.ParetoNBD().fit(summary)
+    sd = dd.from_pandas(summary, npartitions=3)
+    assert clmkit.dask.fit(clmkit.ParetoNBD(), sd).params_.equals(ref.params_)
+    got = clmkit.dask.fit(clmkit.ParetoNBD(), sd, method="likelihood")
+    np.testing.assert_allclose(got.params_, ref.params_, rtol=1e-5)
+    assert got.log_likelihood_ >= ref.log_likelihood_ - 1e-12 * abs(ref.log_likelihood_)
+
+
 def test_auto_falls_back_to_likelihood(client, summary_pair, fitted_in_memory):
     lazy, _, _ = summary_pair
     got = clmkit.dask.fit(clmkit.BetaGeo(), lazy, max_patterns=100)
@@ -322,6 +332,16 @@ def test_approximate_edges_when_tables_are_thinned(summary_pair):
     exact = clmkit.rfm_scores(expected)
     agree = (got["m_score"].to_numpy() == exact["m_score"].to_numpy()).mean()
     assert agree > 0.99
+
+
+def test_score_bad_input(summary_pair):
+    lazy, _, _ = summary_pair
+    with pytest.raises(ValueError, match="not fitted"):
+        clmkit.dask.score(lazy, models=[clmkit.BetaGeo()])
+    with pytest.raises(TypeError, match="models must hold"):
+        clmkit.dask.score(lazy, models=["bgnbd"])
+    with pytest.raises(ValueError, match="'T'"):
+        clmkit.dask.score(lazy.drop(columns="T"))
 
 
 def test_analyze_writes_parquet(client, log, tmp_path):

@@ -3,7 +3,7 @@
 //! needs one partition's total at given parameters, and the model's time layout to rescale
 //! data and parameters as `fit` does.
 
-use super::{bgnbd, check_params, gammagamma, mbgnbd, LogObjective, Model, Patterns};
+use super::{check_params, model_by_name, LogObjective, Model, Patterns};
 use crate::error::{ClmError, Result};
 
 /// What a driver needs to know about a model's parameters and data columns.
@@ -16,7 +16,7 @@ pub struct ModelLayout {
     pub time_powers: Vec<i32>,
 }
 
-fn layout<M: Model>(model: &M) -> ModelLayout {
+fn layout(model: &dyn Model) -> ModelLayout {
     ModelLayout {
         names: model.names().iter().map(|s| s.to_string()).collect(),
         columns: model.columns().iter().map(|s| s.to_string()).collect(),
@@ -28,7 +28,7 @@ fn layout<M: Model>(model: &M) -> ModelLayout {
 
 /// Total weighted log-likelihood of the rows of `columns` at natural `params`, and its
 /// gradient with respect to them; the same sum `fit` maximises, over the rows' patterns.
-fn loglik_grad<M: Model>(model: &M, params: &[f64], columns: &[&[f64]], weights: Option<&[f64]>) -> Result<(f64, Vec<f64>)> {
+fn loglik_grad(model: &dyn Model, params: &[f64], columns: &[&[f64]], weights: Option<&[f64]>) -> Result<(f64, Vec<f64>)> {
     check_params(model.names(), params)?;
     if columns.len() != model.columns().len() {
         return Err(ClmError::InvalidArgument(format!(
@@ -45,28 +45,18 @@ fn loglik_grad<M: Model>(model: &M, params: &[f64], columns: &[&[f64]], weights:
 
 /// The layout of the model registered under `name`.
 pub fn model_layout(name: &str) -> Result<ModelLayout> {
-    match name {
-        "bgnbd" => Ok(layout(&bgnbd::BgNbd)),
-        "mbgnbd" => Ok(layout(&mbgnbd::MbgNbd)),
-        "gammagamma" => Ok(layout(&gammagamma::GammaGamma)),
-        _ => Err(ClmError::InvalidArgument(format!("unknown model {name:?}"))),
-    }
+    Ok(layout(model_by_name(name)?))
 }
 
 /// [`loglik_grad`] of the model registered under `name`.
 pub fn loglik_grad_named(name: &str, params: &[f64], columns: &[&[f64]], weights: Option<&[f64]>) -> Result<(f64, Vec<f64>)> {
-    match name {
-        "bgnbd" => loglik_grad(&bgnbd::BgNbd, params, columns, weights),
-        "mbgnbd" => loglik_grad(&mbgnbd::MbgNbd, params, columns, weights),
-        "gammagamma" => loglik_grad(&gammagamma::GammaGamma, params, columns, weights),
-        _ => Err(ClmError::InvalidArgument(format!("unknown model {name:?}"))),
-    }
+    loglik_grad(model_by_name(name)?, params, columns, weights)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::btyd::{fit, FitOptions};
+    use crate::btyd::{bgnbd, fit, FitOptions};
 
     #[test]
     fn partition_sums_equal_the_whole_and_vanish_at_the_fit() {

@@ -4,7 +4,7 @@ time behind the default stage windows) computed once over the whole summary firs
 
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
@@ -195,7 +195,6 @@ class _Extract:
 
 def _example_summary(meta: pd.DataFrame) -> pd.DataFrame:
     """One valid summary row with the meta's columns and dtypes (for the output meta)."""
-    example = meta.iloc[:0].copy()
     values = {"frequency": 1.0, "recency": 1.0, "T": 2.0, "monetary_value": 1.0,
               "n_periods": 2.0, "total_value": 2.0, "inactivity": 1.0, "gap_before_last": 1.0}
     nonempty = dd.utils.meta_nonempty(meta).iloc[:1]

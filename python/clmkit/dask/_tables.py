@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -120,7 +120,3 @@ def _thin(table: ValueTable, max_distinct: int) -> ValueTable:
     starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
     counts = np.add.reduceat(table.counts, starts)
     return ValueTable(table.values[starts], counts, exact=False)
-
-
-def describe_exactness(tables: dict[str, ValueTable]) -> dict[str, Any]:
-    return {name: t.exact for name, t in tables.items()}
