@@ -357,3 +357,15 @@ def test_analyze_writes_parquet(client, log, tmp_path):
     np.testing.assert_array_equal(table["p_alive"], bg.p_alive(summary["frequency"],
                                                                summary["recency"], summary["T"]))
     assert {"clv_365d", "rfm_segment", "stage"} <= set(table.columns)
+
+
+def test_threaded_scheduler_identical(log):
+    """Threads-based workers: the kernels release the GIL and give the same results."""
+    small = log.iloc[:40_000]
+    ddf = uneven_partitions(small, [5_000, 25_000])
+    got = clmkit.dask.summarize(ddf, "customer_id", "date", "amount", npartitions=4)
+    expected = clmkit.summarize(ddf.compute(scheduler="threads"), "customer_id", "date", "amount")
+    result = got.compute(scheduler="threads", num_workers=4).sort_index()
+    pd.testing.assert_frame_equal(result, expected, check_exact=True)
+    bg = clmkit.dask.fit(clmkit.BetaGeo(), got)
+    assert bg.params_.equals(clmkit.BetaGeo().fit(expected).params_)
