@@ -363,7 +363,9 @@ def test_threaded_scheduler_identical(log):
     """Threads-based workers: the kernels release the GIL and give the same results."""
     small = log.iloc[:40_000]
     ddf = uneven_partitions(small, [5_000, 25_000])
-    got = clmkit.dask.summarize(ddf, "customer_id", "date", "amount", npartitions=4)
+    # (With a distributed Client alive Dask would pick its p2p shuffle, which needs workers.)
+    got = clmkit.dask.summarize(ddf, "customer_id", "date", "amount", npartitions=4,
+                                shuffle_method="tasks")
     expected = clmkit.summarize(ddf.compute(scheduler="threads"), "customer_id", "date", "amount")
     result = got.compute(scheduler="threads", num_workers=4).sort_index()
     pd.testing.assert_frame_equal(result, expected, check_exact=True)
