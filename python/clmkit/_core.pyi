@@ -164,6 +164,10 @@ def btyd_p_alive(model: str, params: list[float], frequency: npt.NDArray[np.floa
 def btyd_conditional_expected_purchases(model: str, params: list[float], t: float,
                                         frequency: npt.NDArray[np.float64], recency: npt.NDArray[np.float64],
                                         big_t: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]: ...
+def btyd_p_alive_grid(model: str, params: list[float], max_frequency: int, max_recency: int,
+                      big_t: float) -> npt.NDArray[np.float64]: ...
+def btyd_conditional_expected_purchases_grid(model: str, params: list[float], t: float, max_frequency: int,
+                                             max_recency: int, big_t: float) -> npt.NDArray[np.float64]: ...
 def btyd_conditional_probability_of_n_purchases(model: str, params: list[float], t: float, n: float,
                                                 frequency: npt.NDArray[np.float64],
                                                 recency: npt.NDArray[np.float64],

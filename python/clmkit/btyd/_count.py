@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _core
-from .._validation import as_float_array, check_horizon, check_int
+from .._validation import as_float_array, check_choice, check_horizon, check_int
 from ._base import BTYDFitter
 
 __all__ = ["CountModel"]
@@ -49,6 +49,13 @@ class CountModel(BTYDFitter):
             Bad data (argument, first bad row and value are named) or hyperparameters.
         clmkit.ConvergenceError
             When the optimiser does not converge (try a small ``penalizer``).
+
+        Examples
+        --------
+        >>> import clmkit
+        >>> bg = clmkit.BetaGeo().fit(clmkit.datasets.load_cdnow_summary())
+        >>> bg.params_.round(3).tolist()
+        [0.243, 4.414, 0.793, 2.426]
         """
         return self._fit(frequency, (recency, T), weights)
 
@@ -63,6 +70,13 @@ class CountModel(BTYDFitter):
         -------
         numpy.ndarray, pandas.Series or float
             Values in [0, 1], shaped like ``frequency``.
+
+        Examples
+        --------
+        >>> import clmkit
+        >>> bg = clmkit.BetaGeo().fit(clmkit.datasets.load_cdnow_summary())
+        >>> round(bg.p_alive(2, 30.43, 38.86), 4)
+        0.7266
         """
         rows, like = self._rows(frequency, recency, T)
         out = _core.btyd_p_alive(self._core_name, self._params(), *rows)
@@ -81,6 +95,18 @@ class CountModel(BTYDFitter):
         Returns
         -------
         numpy.ndarray, pandas.Series or float
+
+        Raises
+        ------
+        ValueError
+            When t < 0 or the customer data are invalid (argument and first bad row named).
+
+        Examples
+        --------
+        >>> import clmkit
+        >>> bg = clmkit.BetaGeo().fit(clmkit.datasets.load_cdnow_summary())
+        >>> round(bg.conditional_expected_purchases(39, 2, 30.43, 38.86), 3)
+        1.226
         """
         t = check_horizon(t)
         rows, like = self._rows(frequency, recency, T)
@@ -88,7 +114,15 @@ class CountModel(BTYDFitter):
         return self._output(out, like, "expected_purchases")
 
     def expected_purchases(self, t: Any) -> Any:
-        """Expected purchases of a new customer in ``t`` time units (scalar or array)."""
+        """Expected purchases of a new customer in ``t`` time units (scalar or array).
+
+        Examples
+        --------
+        >>> import clmkit
+        >>> bg = clmkit.BetaGeo().fit(clmkit.datasets.load_cdnow_summary())
+        >>> bg.expected_purchases([1, 39]).round(4).tolist()
+        [0.0532, 1.195]
+        """
         self._check_fitted()
         arr = as_float_array(t, "t", nonnegative=True)
         out = _core.btyd_expected_purchases(self._core_name, self._params(), arr)
@@ -98,6 +132,13 @@ class CountModel(BTYDFitter):
         """P(a new customer makes exactly ``n`` purchases in ``t`` time units).
 
         ``t`` and ``n`` broadcast against each other (scalars or arrays).
+
+        Examples
+        --------
+        >>> import clmkit
+        >>> bg = clmkit.BetaGeo().fit(clmkit.datasets.load_cdnow_summary())
+        >>> bg.probability_of_n_purchases(39, [0, 1, 2]).round(4).tolist()
+        [0.5743, 0.1992, 0.0853]
         """
         self._check_fitted()
         t_arr = as_float_array(t, "t", nonnegative=True)
@@ -110,7 +151,15 @@ class CountModel(BTYDFitter):
 
     def conditional_probability_of_n_purchases(self, t: float, n: int, frequency: Any,
                                                recency: Any = None, T: Any = None) -> Any:
-        """P(each customer makes exactly ``n`` purchases in the next ``t`` time units)."""
+        """P(each customer makes exactly ``n`` purchases in the next ``t`` time units).
+
+        Examples
+        --------
+        >>> import clmkit
+        >>> bg = clmkit.BetaGeo().fit(clmkit.datasets.load_cdnow_summary())
+        >>> round(bg.conditional_probability_of_n_purchases(39, 0, 2, 30.43, 38.86), 4)
+        0.4454
+        """
         t = check_horizon(t)
         n = check_int(n, "n", low=0)
         rows, like = self._rows(frequency, recency, T)
@@ -136,14 +185,19 @@ class CountModel(BTYDFitter):
         valid = ~((freq == 0) & (rec > 0))
         return freq, rec, T, valid
 
-    def _matrix(self, values: np.ndarray, freq: np.ndarray, valid: np.ndarray) -> pd.DataFrame:
-        out = np.full(freq.shape, np.nan)
-        out[valid] = values
+    def _matrix(self, values: np.ndarray, freq: np.ndarray, valid: np.ndarray,
+                impossible: str) -> pd.DataFrame:
+        """The row-major grid values as a DataFrame; impossible cells are NaN unless
+        ``impossible="evaluate"`` (then they hold the formula's value, as lifetimes shows)."""
+        impossible = check_choice(impossible, "impossible", ("nan", "evaluate"))
+        out = values.reshape(freq.shape)
+        if impossible == "nan":
+            out = np.where(valid, out, np.nan)
         return pd.DataFrame(out, index=pd.Index(range(freq.shape[0]), name="recency"),
                             columns=pd.Index(range(freq.shape[1]), name="frequency"))
 
     def p_alive_matrix(self, max_frequency: int, max_recency: Optional[float] = None,
-                       T: Optional[float] = None) -> pd.DataFrame:
+                       T: Optional[float] = None, impossible: str = "nan") -> pd.DataFrame:
         """P(alive) over a grid of histories, for the classic heat map.
 
         Parameters
@@ -154,21 +208,35 @@ class CountModel(BTYDFitter):
             Recencies 0..max_recency (rows); defaults to T.
         T : float, optional
             Age of every customer on the grid; defaults to max_recency.
+        impossible : {"nan", "evaluate"}, default "nan"
+            Cells with frequency 0 and recency > 0 are no possible history: NaN, or the
+            model's formula evaluated there anyway (what lifetimes' matrices contain).
 
         Returns
         -------
         pandas.DataFrame
-            Rows ``recency``, columns ``frequency``; NaN where frequency is 0 and recency > 0.
+            Rows ``recency``, columns ``frequency``; ``impossible`` cells as chosen.
+
+        Examples
+        --------
+        >>> import clmkit
+        >>> bg = clmkit.BetaGeo().fit(clmkit.datasets.load_cdnow_summary())
+        >>> bg.p_alive_matrix(max_frequency=3, T=5).shape
+        (6, 4)
         """
         freq, rec, T, valid = self._grid(max_frequency, max_recency, T)
-        vals = self.p_alive(freq[valid], rec[valid], np.full(valid.sum(), T))
-        return self._matrix(vals, freq, valid)
+        vals = _core.btyd_p_alive_grid(self._core_name, self._params(), freq.shape[1] - 1,
+                                       freq.shape[0] - 1, T)
+        return self._matrix(vals, freq, valid, impossible)
 
     def expected_purchases_matrix(self, t: float, max_frequency: int,
                                   max_recency: Optional[float] = None,
-                                  T: Optional[float] = None) -> pd.DataFrame:
+                                  T: Optional[float] = None, impossible: str = "nan") -> pd.DataFrame:
         """Conditional expected purchases in the next ``t`` units over the grid of
-        :meth:`p_alive_matrix` (rows ``recency``, columns ``frequency``)."""
+        :meth:`p_alive_matrix` (rows ``recency``, columns ``frequency``; ``impossible`` as
+        there)."""
+        t = check_horizon(t)
         freq, rec, T, valid = self._grid(max_frequency, max_recency, T)
-        vals = self.conditional_expected_purchases(t, freq[valid], rec[valid], np.full(valid.sum(), T))
-        return self._matrix(vals, freq, valid)
+        vals = _core.btyd_conditional_expected_purchases_grid(
+            self._core_name, self._params(), t, freq.shape[1] - 1, freq.shape[0] - 1, T)
+        return self._matrix(vals, freq, valid, impossible)
