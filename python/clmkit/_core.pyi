@@ -183,6 +183,12 @@ def btyd_customer_lifetime_value(model: str, params: list[float], spend: npt.NDA
                                  big_t: npt.NDArray[np.float64], horizon: int, period: float,
                                  discount_rate: float, continuous: bool) -> npt.NDArray[np.float64]: ...
 
+# --- btyd evaluation hooks (clmkit.dask) ---
+def btyd_loglik_grad(
+    model: str, params: list[float], columns: list[npt.NDArray[np.float64]],
+    weights: Optional[npt.NDArray[np.float64]] = None,
+) -> tuple[float, list[float]]: ...
+def btyd_model_layout(model: str) -> tuple[list[str], list[str], list[int], Optional[int], list[int]]: ...
 # --- special functions (Pareto/NBD) ---
 def ln_hyp2f1(
     a: npt.NDArray[np.float64], b: npt.NDArray[np.float64], c: npt.NDArray[np.float64],

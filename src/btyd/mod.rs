@@ -9,6 +9,7 @@ pub mod bgbb;
 pub mod bgnbd;
 pub mod bootstrap;
 pub mod gammagamma;
+pub mod hooks;
 pub mod mbgnbd;
 pub mod nbd;
 pub mod paretonbd;
