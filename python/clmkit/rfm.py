@@ -46,7 +46,8 @@ def score_quantiles(values: Any, bins: int = 5, method: str = "quantile", ascend
         those customers all score 1 and score 2 stays empty). ``"rank"``: equal-sized groups, identical to
         ``pd.qcut(pd.Series(values).rank(method="first"), bins, labels=False) + 1`` (ties split
         by row order; pandas 3's floating-point edges are reproduced bit for bit, so even ranks
-        that sit exactly on an edge agree; a single value scores 1 where qcut raises). ``"fixed"``: the given
+        that sit exactly on an edge agree; pandas 2 computes those edges through percentiles
+        and can put such a rank one group lower; a single value scores 1 where qcut raises). ``"fixed"``: the given
         ``edges``.
     ascending : bool
         True: larger values score higher. False: smaller values score higher; the intervals
