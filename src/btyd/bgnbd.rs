@@ -5,7 +5,7 @@
 use std::ops::Range;
 
 use super::nbd::{alive_count_pmf, expected_alive_purchases, nb_ln_pmf, nb_sf};
-use super::validate::check_frequency_recency_t;
+use super::validate::frequency_recency_t_layout;
 use super::{Model, Patterns};
 use crate::error::Result;
 use crate::special::{digamma, ln_beta, ln_gamma};
@@ -29,39 +29,34 @@ impl Model for BgNbd {
     fn names(&self) -> &'static [&'static str] {
         NAMES
     }
-    fn columns(&self) -> &'static [&'static str] {
-        &["frequency", "recency", "T"]
-    }
-    fn time_columns(&self) -> &'static [usize] {
-        &[1, 2]
-    }
-    fn scale_column(&self) -> Option<usize> {
-        Some(2)
-    }
+    frequency_recency_t_layout!();
     fn time_powers(&self) -> &'static [i32] {
         &[0, 1, 0, 0]
-    }
-    fn check_data(&self, c: &[&[f64]]) -> Result<()> {
-        check_frequency_recency_t(c[0], c[1], c[2])
     }
     fn initial_params(&self, _data: &Patterns) -> Vec<f64> {
         vec![1.0, 1.0, 1.0, 1.0]
     }
 
     fn loglik_grad(&self, p: &[f64], row: &[f64], g: &mut [f64]) -> f64 {
-        let c = Consts::new(p);
-        let xt = XTerms::new(p, row[0], 0.0);
-        let mut acc = [0.0; 5];
-        term(p, &c, &xt, row, 1.0, &mut acc);
-        for (gj, a) in g.iter_mut().zip(&acc[1..]) {
-            *gj += a;
-        }
-        acc[0]
+        loglik_grad_family(p, row, g, 0.0)
     }
 
     fn accumulate(&self, p: &[f64], data: &Patterns, range: Range<usize>, acc: &mut [f64]) {
         accumulate_family(p, data, range, acc, 0.0);
     }
+}
+
+/// One pattern's log-likelihood for BG/NBD (`shift` 0) or MBG/NBD (`shift` 1); adds the
+/// gradient to `g`.
+pub(super) fn loglik_grad_family(p: &[f64], row: &[f64], g: &mut [f64], shift: f64) -> f64 {
+    let c = Consts::new(p);
+    let xt = XTerms::new(p, row[0], shift);
+    let mut acc = [0.0; 5];
+    term(p, &c, &xt, row, 1.0, &mut acc);
+    for (gj, a) in g.iter_mut().zip(&acc[1..]) {
+        *gj += a;
+    }
+    acc[0]
 }
 
 /// Sum over patterns for BG/NBD (`shift` 0) and MBG/NBD (`shift` 1, one more drop-out

@@ -4,9 +4,9 @@
 
 use std::ops::Range;
 
-use super::bgnbd::{accumulate_family, term, Consts, XTerms};
+use super::bgnbd::{accumulate_family, loglik_grad_family};
 use super::nbd::{alive_count_pmf, expected_alive_purchases, nb_ln_pmf, nb_sf};
-use super::validate::check_frequency_recency_t;
+use super::validate::frequency_recency_t_layout;
 use super::{Model, Patterns};
 use crate::error::Result;
 use crate::special::ln_beta;
@@ -30,34 +30,16 @@ impl Model for MbgNbd {
     fn names(&self) -> &'static [&'static str] {
         NAMES
     }
-    fn columns(&self) -> &'static [&'static str] {
-        &["frequency", "recency", "T"]
-    }
-    fn time_columns(&self) -> &'static [usize] {
-        &[1, 2]
-    }
-    fn scale_column(&self) -> Option<usize> {
-        Some(2)
-    }
+    frequency_recency_t_layout!();
     fn time_powers(&self) -> &'static [i32] {
         &[0, 1, 0, 0]
-    }
-    fn check_data(&self, c: &[&[f64]]) -> Result<()> {
-        check_frequency_recency_t(c[0], c[1], c[2])
     }
     fn initial_params(&self, _data: &Patterns) -> Vec<f64> {
         vec![1.0, 1.0, 1.0, 1.0]
     }
 
     fn loglik_grad(&self, p: &[f64], row: &[f64], g: &mut [f64]) -> f64 {
-        let c = Consts::new(p);
-        let xt = XTerms::new(p, row[0], 1.0);
-        let mut acc = [0.0; 5];
-        term(p, &c, &xt, row, 1.0, &mut acc);
-        for (gj, a) in g.iter_mut().zip(&acc[1..]) {
-            *gj += a;
-        }
-        acc[0]
+        loglik_grad_family(p, row, g, 1.0)
     }
 
     /// Batislam et al.'s likelihood is BG/NBD's with one more drop-out opportunity (x + 1
