@@ -5,8 +5,7 @@
 use std::ops::Range;
 
 use super::nbd::{alive_count_pmf, expected_alive_purchases, nb_ln_pmf, nb_sf};
-use super::validate::frequency_recency_t_layout;
-use super::{Model, Patterns};
+use super::Patterns;
 use crate::error::Result;
 use crate::special::{digamma, ln_beta, ln_gamma};
 
@@ -25,26 +24,40 @@ fn exponents(p: &[f64], x: f64, tx: f64, t: f64) -> (f64, f64) {
     (u1, u2)
 }
 
-impl Model for BgNbd {
-    fn names(&self) -> &'static [&'static str] {
-        NAMES
-    }
-    frequency_recency_t_layout!();
-    fn time_powers(&self) -> &'static [i32] {
-        &[0, 1, 0, 0]
-    }
-    fn initial_params(&self, _data: &Patterns) -> Vec<f64> {
-        vec![1.0, 1.0, 1.0, 1.0]
-    }
-
-    fn loglik_grad(&self, p: &[f64], row: &[f64], g: &mut [f64]) -> f64 {
-        loglik_grad_family(p, row, g, 0.0)
-    }
-
-    fn accumulate(&self, p: &[f64], data: &Patterns, range: Range<usize>, acc: &mut [f64]) {
-        accumulate_family(p, data, range, acc, 0.0);
-    }
+/// The [`Model`](super::Model) impl of BG/NBD (`shift` 0) and MBG/NBD (`shift` 1: one more drop-out
+/// opportunity, at the first purchase): same parameters (r, alpha, a, b), data layout and
+/// likelihood terms.
+macro_rules! bg_family_model {
+    ($model:ty, $shift:expr) => {
+        impl $crate::btyd::Model for $model {
+            fn names(&self) -> &'static [&'static str] {
+                NAMES // the calling module's
+            }
+            $crate::btyd::validate::frequency_recency_t_layout!();
+            fn time_powers(&self) -> &'static [i32] {
+                &[0, 1, 0, 0]
+            }
+            fn initial_params(&self, _data: &$crate::btyd::Patterns) -> Vec<f64> {
+                vec![1.0, 1.0, 1.0, 1.0]
+            }
+            fn loglik_grad(&self, p: &[f64], row: &[f64], g: &mut [f64]) -> f64 {
+                $crate::btyd::bgnbd::loglik_grad_family(p, row, g, $shift)
+            }
+            fn accumulate(
+                &self,
+                p: &[f64],
+                data: &$crate::btyd::Patterns,
+                range: std::ops::Range<usize>,
+                acc: &mut [f64],
+            ) {
+                $crate::btyd::bgnbd::accumulate_family(p, data, range, acc, $shift);
+            }
+        }
+    };
 }
+pub(super) use bg_family_model;
+
+bg_family_model!(BgNbd, 0.0);
 
 /// One pattern's log-likelihood for BG/NBD (`shift` 0) or MBG/NBD (`shift` 1); adds the
 /// gradient to `g`.
@@ -204,6 +217,7 @@ pub fn conditional_probability_of_n_purchases(p: &[f64], t: f64, n: f64, x: f64,
 mod tests {
     use super::super::testing::gradient_error;
     use super::*;
+    use crate::btyd::Model;
 
     const PRECISE: [f64; 4] = [0.2425945, 4.4136019, 0.7929199, 2.4258881];
 
