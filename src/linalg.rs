@@ -71,14 +71,19 @@ pub fn inverse_spd(a: &[f64], n: usize) -> Result<Vec<f64>> {
         }
     }
     // Symmetrise away rounding so covariances are exactly symmetric.
+    symmetrize(&mut inv, n);
+    Ok(inv)
+}
+
+/// Replaces each off-diagonal pair of the row-major n x n matrix `a` by its mean.
+pub fn symmetrize(a: &mut [f64], n: usize) {
     for i in 0..n {
         for j in 0..i {
-            let m = 0.5 * (inv[i * n + j] + inv[j * n + i]);
-            inv[i * n + j] = m;
-            inv[j * n + i] = m;
+            let m = 0.5 * (a[i * n + j] + a[j * n + i]);
+            a[i * n + j] = m;
+            a[j * n + i] = m;
         }
     }
-    Ok(inv)
 }
 
 #[cfg(test)]

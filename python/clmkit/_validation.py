@@ -110,6 +110,26 @@ def check_positive_float(value: Any, name: str, *, allow_zero: bool = False) -> 
     return x
 
 
+def check_per_customer(values: Any, name: str, n: int, *, integer: bool = False) -> np.ndarray:
+    """Validates one value (>= 0) for all ``n`` customers or one each, e.g. the observation
+    length ``T`` of simulated customers.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``n`` float64 values in a new C-contiguous array.
+
+    Raises
+    ------
+    ValueError
+        Naming ``name`` when a value is bad or the length is neither 1 nor ``n``.
+    """
+    arr = as_float_array(values, name, nonnegative=True, integer=integer)
+    if arr.shape != (1,) and len(arr) != n:
+        raise ValueError(f"{name} must be a scalar or have n={n} values, got {len(arr)}")
+    return np.broadcast_to(arr, (n,)).astype(float)
+
+
 def check_choice(value: Any, name: str, choices: Iterable[Any]) -> Any:
     """Validates that `value` is one of `choices`."""
     options = list(choices)

@@ -33,6 +33,15 @@ def _broadcast(**arrays: np.ndarray) -> list[np.ndarray]:
         raise ValueError(f"arrays cannot be broadcast together: {shapes}") from None
 
 
+def _rates(retention_rate: Any, discount_rate: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Validated retention rates (in [0, 1]) and discount rates (> -1) per period."""
+    r = _arr(retention_rate, "retention_rate")
+    d = _arr(discount_rate, "discount_rate")
+    check_rows((r < 0) | (r > 1), "retention_rate", r, "must be in [0, 1]")
+    check_rows(d <= -1, "discount_rate", d, "must be > -1")
+    return r, d
+
+
 def purchase_value(capacity: Any, share_of_wallet: Any, unit_margin: Any) -> Union[float, np.ndarray]:
     """Customer purchase value ``CPV = capacity x share_of_wallet x unit_margin``.
 
@@ -152,10 +161,7 @@ def retention_clv(
     72.7273
     """
     m = _arr(margin, "margin")
-    r = _arr(retention_rate, "retention_rate")
-    d = _arr(discount_rate, "discount_rate")
-    check_rows((r < 0) | (r > 1), "retention_rate", r, "must be in [0, 1]")
-    check_rows(d <= -1, "discount_rate", d, "must be > -1")
+    r, d = _rates(retention_rate, discount_rate)
     m, r, d = _broadcast(margin=m, retention_rate=r, discount_rate=d)
     if horizon is None:
         check_rows(r >= 1 + d, "retention_rate", r,
@@ -216,10 +222,7 @@ def payback_period(
     """
     c = _arr(cac, "cac", nonnegative=True)
     m = _arr(margin, "margin")
-    r = _arr(retention_rate, "retention_rate")
-    d = _arr(discount_rate, "discount_rate")
-    check_rows((r < 0) | (r > 1), "retention_rate", r, "must be in [0, 1]")
-    check_rows(d <= -1, "discount_rate", d, "must be > -1")
+    r, d = _rates(retention_rate, discount_rate)
     c, m, r, d = _broadcast(cac=c, margin=m, retention_rate=r, discount_rate=d)
     q = r / (1 + d)
     with np.errstate(divide="ignore", invalid="ignore"):

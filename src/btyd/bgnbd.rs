@@ -5,8 +5,7 @@
 use std::ops::Range;
 
 use super::nbd::{alive_count_pmf, expected_alive_purchases, nb_ln_pmf, nb_sf};
-use super::validate::check_frequency_recency_t;
-use super::{Model, Patterns};
+use super::Patterns;
 use crate::error::Result;
 use crate::special::{digamma, ln_beta, ln_gamma};
 
@@ -25,43 +24,52 @@ fn exponents(p: &[f64], x: f64, tx: f64, t: f64) -> (f64, f64) {
     (u1, u2)
 }
 
-impl Model for BgNbd {
-    fn names(&self) -> &'static [&'static str] {
-        NAMES
-    }
-    fn columns(&self) -> &'static [&'static str] {
-        &["frequency", "recency", "T"]
-    }
-    fn time_columns(&self) -> &'static [usize] {
-        &[1, 2]
-    }
-    fn scale_column(&self) -> Option<usize> {
-        Some(2)
-    }
-    fn time_powers(&self) -> &'static [i32] {
-        &[0, 1, 0, 0]
-    }
-    fn check_data(&self, c: &[&[f64]]) -> Result<()> {
-        check_frequency_recency_t(c[0], c[1], c[2])
-    }
-    fn initial_params(&self, _data: &Patterns) -> Vec<f64> {
-        vec![1.0, 1.0, 1.0, 1.0]
-    }
-
-    fn loglik_grad(&self, p: &[f64], row: &[f64], g: &mut [f64]) -> f64 {
-        let c = Consts::new(p);
-        let xt = XTerms::new(p, row[0], 0.0);
-        let mut acc = [0.0; 5];
-        term(p, &c, &xt, row, 1.0, &mut acc);
-        for (gj, a) in g.iter_mut().zip(&acc[1..]) {
-            *gj += a;
+/// The [`Model`](super::Model) impl of BG/NBD (`shift` 0) and MBG/NBD (`shift` 1: one more drop-out
+/// opportunity, at the first purchase): same parameters (r, alpha, a, b), data layout and
+/// likelihood terms.
+macro_rules! bg_family_model {
+    ($model:ty, $shift:expr) => {
+        impl $crate::btyd::Model for $model {
+            fn names(&self) -> &'static [&'static str] {
+                NAMES // the calling module's
+            }
+            $crate::btyd::validate::frequency_recency_t_layout!();
+            fn time_powers(&self) -> &'static [i32] {
+                &[0, 1, 0, 0]
+            }
+            fn initial_params(&self, _data: &$crate::btyd::Patterns) -> Vec<f64> {
+                vec![1.0, 1.0, 1.0, 1.0]
+            }
+            fn loglik_grad(&self, p: &[f64], row: &[f64], g: &mut [f64]) -> f64 {
+                $crate::btyd::bgnbd::loglik_grad_family(p, row, g, $shift)
+            }
+            fn accumulate(
+                &self,
+                p: &[f64],
+                data: &$crate::btyd::Patterns,
+                range: std::ops::Range<usize>,
+                acc: &mut [f64],
+            ) {
+                $crate::btyd::bgnbd::accumulate_family(p, data, range, acc, $shift);
+            }
         }
-        acc[0]
-    }
+    };
+}
+pub(super) use bg_family_model;
 
-    fn accumulate(&self, p: &[f64], data: &Patterns, range: Range<usize>, acc: &mut [f64]) {
-        accumulate_family(p, data, range, acc, 0.0);
+bg_family_model!(BgNbd, 0.0);
+
+/// One pattern's log-likelihood for BG/NBD (`shift` 0) or MBG/NBD (`shift` 1); adds the
+/// gradient to `g`.
+pub(super) fn loglik_grad_family(p: &[f64], row: &[f64], g: &mut [f64], shift: f64) -> f64 {
+    let c = Consts::new(p);
+    let xt = XTerms::new(p, row[0], shift);
+    let mut acc = [0.0; 5];
+    term(p, &c, &xt, row, 1.0, &mut acc);
+    for (gj, a) in g.iter_mut().zip(&acc[1..]) {
+        *gj += a;
     }
+    acc[0]
 }
 
 /// Sum over patterns for BG/NBD (`shift` 0) and MBG/NBD (`shift` 1, one more drop-out
@@ -209,6 +217,7 @@ pub fn conditional_probability_of_n_purchases(p: &[f64], t: f64, n: f64, x: f64,
 mod tests {
     use super::super::testing::gradient_error;
     use super::*;
+    use crate::btyd::Model;
 
     const PRECISE: [f64; 4] = [0.2425945, 4.4136019, 0.7929199, 2.4258881];
 

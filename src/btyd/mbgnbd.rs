@@ -2,12 +2,8 @@
 //! models for customer base analysis", IJRM 24(3)). As BG/NBD, but a customer may also drop
 //! out right after the first purchase (time 0), so zero-repeat customers can be dead.
 
-use std::ops::Range;
-
-use super::bgnbd::{accumulate_family, term, Consts, XTerms};
+use super::bgnbd::bg_family_model;
 use super::nbd::{alive_count_pmf, expected_alive_purchases, nb_ln_pmf, nb_sf};
-use super::validate::check_frequency_recency_t;
-use super::{Model, Patterns};
 use crate::error::Result;
 use crate::special::ln_beta;
 
@@ -26,46 +22,9 @@ fn exponents(p: &[f64], x: f64, tx: f64, t: f64) -> (f64, f64) {
     (u1, u2)
 }
 
-impl Model for MbgNbd {
-    fn names(&self) -> &'static [&'static str] {
-        NAMES
-    }
-    fn columns(&self) -> &'static [&'static str] {
-        &["frequency", "recency", "T"]
-    }
-    fn time_columns(&self) -> &'static [usize] {
-        &[1, 2]
-    }
-    fn scale_column(&self) -> Option<usize> {
-        Some(2)
-    }
-    fn time_powers(&self) -> &'static [i32] {
-        &[0, 1, 0, 0]
-    }
-    fn check_data(&self, c: &[&[f64]]) -> Result<()> {
-        check_frequency_recency_t(c[0], c[1], c[2])
-    }
-    fn initial_params(&self, _data: &Patterns) -> Vec<f64> {
-        vec![1.0, 1.0, 1.0, 1.0]
-    }
-
-    fn loglik_grad(&self, p: &[f64], row: &[f64], g: &mut [f64]) -> f64 {
-        let c = Consts::new(p);
-        let xt = XTerms::new(p, row[0], 1.0);
-        let mut acc = [0.0; 5];
-        term(p, &c, &xt, row, 1.0, &mut acc);
-        for (gj, a) in g.iter_mut().zip(&acc[1..]) {
-            *gj += a;
-        }
-        acc[0]
-    }
-
-    /// Batislam et al.'s likelihood is BG/NBD's with one more drop-out opportunity (x + 1
-    /// in the Beta terms, and the drop-out term present for every x).
-    fn accumulate(&self, p: &[f64], data: &Patterns, range: Range<usize>, acc: &mut [f64]) {
-        accumulate_family(p, data, range, acc, 1.0);
-    }
-}
+// Batislam et al.'s likelihood is BG/NBD's with one more drop-out opportunity (x + 1 in the
+// Beta terms, and the drop-out term present for every x).
+bg_family_model!(MbgNbd, 1.0);
 
 /// P(alive at T) = 1 / (1 + a / (b + x) ((alpha + T) / (alpha + t_x))^(r + x)) (Batislam et al. eq. 5).
 pub fn p_alive(p: &[f64], x: f64, tx: f64, t: f64) -> f64 {

@@ -9,7 +9,7 @@ use super::{
     p_alive, probability_of_n_purchases, Params, NAMES,
 };
 use crate::btyd::predict::CountModel;
-use crate::btyd::validate::check_frequency_recency_t;
+use crate::btyd::validate::frequency_recency_t_layout;
 use crate::btyd::{fit, Fit, FitOptions, Model, Patterns};
 use crate::error::{ClmError, Result};
 use crate::random::{stream, Stream};
@@ -54,21 +54,10 @@ impl Model for ParetoNbd {
     fn names(&self) -> &'static [&'static str] {
         NAMES
     }
-    fn columns(&self) -> &'static [&'static str] {
-        &["frequency", "recency", "T"]
-    }
-    fn time_columns(&self) -> &'static [usize] {
-        &[1, 2]
-    }
-    fn scale_column(&self) -> Option<usize> {
-        Some(2)
-    }
+    frequency_recency_t_layout!();
     /// α and β are Gamma rate parameters of per-unit-time rates: they carry one unit of time.
     fn time_powers(&self) -> &'static [i32] {
         &[0, 1, 0, 1]
-    }
-    fn check_data(&self, c: &[&[f64]]) -> Result<()> {
-        check_frequency_recency_t(c[0], c[1], c[2])
     }
     /// r = s = 1 and α = β = the longest observation (1 after rescaling).
     fn initial_params(&self, data: &Patterns) -> Vec<f64> {

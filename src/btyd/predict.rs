@@ -36,69 +36,47 @@ pub trait CountModel: Model {
     }
 }
 
-impl CountModel for bgnbd::BgNbd {
-    fn p_alive(&self, p: &[f64], x: f64, tx: f64, big_t: f64) -> f64 {
-        bgnbd::p_alive(p, x, tx, big_t)
-    }
-    fn expected_purchases(&self, p: &[f64], t: f64) -> Result<f64> {
-        bgnbd::expected_purchases(p, t)
-    }
-    fn conditional_expected_purchases(&self, p: &[f64], t: f64, x: f64, tx: f64, big_t: f64) -> Result<f64> {
-        bgnbd::conditional_expected_purchases(p, t, x, tx, big_t)
-    }
-    fn probability_of_n_purchases(&self, p: &[f64], t: f64, n: f64) -> f64 {
-        bgnbd::probability_of_n_purchases(p, t, n)
-    }
-    fn conditional_probability_of_n_purchases(&self, p: &[f64], t: f64, n: f64, x: f64, tx: f64, big_t: f64) -> f64 {
-        bgnbd::conditional_probability_of_n_purchases(p, t, n, x, tx, big_t)
-    }
-    fn conditional_expected_purchases_many(
-        &self,
-        p: &[f64],
-        ts: &[f64],
-        x: f64,
-        tx: f64,
-        big_t: f64,
-        out: &mut [f64],
-    ) -> Result<()> {
-        expected_alive_purchases_many(p[0] + x, p[1] + big_t, ts, p[2], p[3] + x, out)?;
-        let alive = bgnbd::p_alive(p, x, tx, big_t);
-        out.iter_mut().for_each(|o| *o *= alive);
-        Ok(())
-    }
+/// BG/NBD and MBG/NBD forward to their module's closed forms; they differ only in the number
+/// of drop-out chances survived (`shift`: MBG/NBD adds one, at time 0), which sets the posterior
+/// Beta(a, b + x + shift) of the alive-window expectation.
+macro_rules! bg_family_count_model {
+    ($model:ty, $module:ident, $shift:expr) => {
+        impl CountModel for $model {
+            fn p_alive(&self, p: &[f64], x: f64, tx: f64, big_t: f64) -> f64 {
+                $module::p_alive(p, x, tx, big_t)
+            }
+            fn expected_purchases(&self, p: &[f64], t: f64) -> Result<f64> {
+                $module::expected_purchases(p, t)
+            }
+            fn conditional_expected_purchases(&self, p: &[f64], t: f64, x: f64, tx: f64, big_t: f64) -> Result<f64> {
+                $module::conditional_expected_purchases(p, t, x, tx, big_t)
+            }
+            fn probability_of_n_purchases(&self, p: &[f64], t: f64, n: f64) -> f64 {
+                $module::probability_of_n_purchases(p, t, n)
+            }
+            fn conditional_probability_of_n_purchases(&self, p: &[f64], t: f64, n: f64, x: f64, tx: f64, big_t: f64) -> f64 {
+                $module::conditional_probability_of_n_purchases(p, t, n, x, tx, big_t)
+            }
+            fn conditional_expected_purchases_many(
+                &self,
+                p: &[f64],
+                ts: &[f64],
+                x: f64,
+                tx: f64,
+                big_t: f64,
+                out: &mut [f64],
+            ) -> Result<()> {
+                expected_alive_purchases_many(p[0] + x, p[1] + big_t, ts, p[2], p[3] + x + $shift, out)?;
+                let alive = $module::p_alive(p, x, tx, big_t);
+                out.iter_mut().for_each(|o| *o *= alive);
+                Ok(())
+            }
+        }
+    };
 }
 
-impl CountModel for mbgnbd::MbgNbd {
-    fn p_alive(&self, p: &[f64], x: f64, tx: f64, big_t: f64) -> f64 {
-        mbgnbd::p_alive(p, x, tx, big_t)
-    }
-    fn expected_purchases(&self, p: &[f64], t: f64) -> Result<f64> {
-        mbgnbd::expected_purchases(p, t)
-    }
-    fn conditional_expected_purchases(&self, p: &[f64], t: f64, x: f64, tx: f64, big_t: f64) -> Result<f64> {
-        mbgnbd::conditional_expected_purchases(p, t, x, tx, big_t)
-    }
-    fn probability_of_n_purchases(&self, p: &[f64], t: f64, n: f64) -> f64 {
-        mbgnbd::probability_of_n_purchases(p, t, n)
-    }
-    fn conditional_probability_of_n_purchases(&self, p: &[f64], t: f64, n: f64, x: f64, tx: f64, big_t: f64) -> f64 {
-        mbgnbd::conditional_probability_of_n_purchases(p, t, n, x, tx, big_t)
-    }
-    fn conditional_expected_purchases_many(
-        &self,
-        p: &[f64],
-        ts: &[f64],
-        x: f64,
-        tx: f64,
-        big_t: f64,
-        out: &mut [f64],
-    ) -> Result<()> {
-        expected_alive_purchases_many(p[0] + x, p[1] + big_t, ts, p[2], p[3] + x + 1.0, out)?;
-        let alive = mbgnbd::p_alive(p, x, tx, big_t);
-        out.iter_mut().for_each(|o| *o *= alive);
-        Ok(())
-    }
-}
+bg_family_count_model!(bgnbd::BgNbd, bgnbd, 0.0);
+bg_family_count_model!(mbgnbd::MbgNbd, mbgnbd, 1.0);
 
 /// The count model registered under `name` (the names the Python classes use).
 pub fn count_model(name: &str) -> Result<&'static dyn CountModel> {

@@ -26,6 +26,27 @@ pub fn check_frequency_recency_t(frequency: &[f64], recency: &[f64], t: &[f64]) 
     Ok(())
 }
 
+/// The data layout of the continuous-time count models (BG/NBD, MBG/NBD, Pareto/NBD): the
+/// [`Model`](super::Model) methods naming the columns (frequency, recency, T), rescaling
+/// recency and T by the largest T, and checking the domain. Expands inside `impl Model`.
+macro_rules! frequency_recency_t_layout {
+    () => {
+        fn columns(&self) -> &'static [&'static str] {
+            &["frequency", "recency", "T"]
+        }
+        fn time_columns(&self) -> &'static [usize] {
+            &[1, 2]
+        }
+        fn scale_column(&self) -> Option<usize> {
+            Some(2)
+        }
+        fn check_data(&self, c: &[&[f64]]) -> $crate::error::Result<()> {
+            $crate::btyd::validate::check_frequency_recency_t(c[0], c[1], c[2])
+        }
+    };
+}
+pub(super) use frequency_recency_t_layout;
+
 /// A prediction horizon: finite and >= 0.
 pub fn check_horizon(name: &str, t: f64) -> Result<()> {
     if t.is_finite() && t >= 0.0 {

@@ -24,13 +24,7 @@ pub fn numerical_hessian(x: &[f64], h: f64, grad: &mut dyn FnMut(&[f64], &mut [f
             hess[i * n + j] = (gp[i] - gm[i]) / (2.0 * step);
         }
     }
-    for i in 0..n {
-        for j in 0..i {
-            let m = 0.5 * (hess[i * n + j] + hess[j * n + i]);
-            hess[i * n + j] = m;
-            hess[j * n + i] = m;
-        }
-    }
+    crate::linalg::symmetrize(&mut hess, n);
     hess
 }
 

@@ -5,7 +5,7 @@ use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use super::run;
+use super::{columns_dict, run};
 use crate::btyd::bgbb::{self, Rows};
 use crate::btyd::check_params;
 
@@ -69,12 +69,7 @@ fn bgbb_generate<'py>(
         check_params(bgbb::NAMES, &params)?;
         bgbb::generate(&[params[0], params[1], params[2], params[3]], n, seed)
     })?;
-    let out = PyDict::new(py);
-    for (k, name) in ["frequency", "recency", "alive", "p", "theta"].iter().enumerate() {
-        let column: Vec<f64> = sims.iter().map(|c| c[k]).collect();
-        out.set_item(*name, column.into_pyarray(py))?;
-    }
-    Ok(out)
+    columns_dict(py, ["frequency", "recency", "alive", "p", "theta"], &sims)
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

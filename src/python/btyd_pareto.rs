@@ -6,7 +6,7 @@ use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use super::run;
+use super::{columns_dict, run};
 use crate::btyd::paretonbd;
 use crate::error::{check_same_length, ClmError, Result};
 use crate::hypergeometric;
@@ -95,12 +95,7 @@ fn paretonbd_generate<'py>(
 ) -> PyResult<Bound<'py, PyDict>> {
     let t = big_t.as_slice()?;
     let sims = run(py, || paretonbd::generate(&pareto_params(&params)?, t, seed))?;
-    let out = PyDict::new(py);
-    for (k, name) in ["frequency", "recency", "alive", "lambda", "mu"].iter().enumerate() {
-        let column: Vec<f64> = sims.iter().map(|c| c[k]).collect();
-        out.set_item(*name, column.into_pyarray(py))?;
-    }
-    Ok(out)
+    columns_dict(py, ["frequency", "recency", "alive", "lambda", "mu"], &sims)
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -5,7 +5,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use pyo3::create_exception;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use numpy::IntoPyArray;
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 
 use crate::error::ClmError;
 use crate::parallel;
@@ -53,6 +55,20 @@ pub(crate) fn run<T: Send>(
             panic_message(payload)
         ))),
     }
+}
+
+/// Simulated customers (one fixed-width row each) as a dict of column arrays named `names`.
+pub(crate) fn columns_dict<'py, const N: usize>(
+    py: Python<'py>,
+    names: [&str; N],
+    rows: &[[f64; N]],
+) -> PyResult<Bound<'py, PyDict>> {
+    let out = PyDict::new(py);
+    for (k, name) in names.iter().enumerate() {
+        let column: Vec<f64> = rows.iter().map(|c| c[k]).collect();
+        out.set_item(*name, column.into_pyarray(py))?;
+    }
+    Ok(out)
 }
 
 /// Sets the number of threads clmkit's kernels use (overrides CLMKIT_NUM_THREADS).

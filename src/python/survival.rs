@@ -26,6 +26,27 @@ fn table_dict<'py>(py: Python<'py>, t: EventTable) -> PyResult<Bound<'py, PyDict
     Ok(out)
 }
 
+/// The event table of (durations, events, weights, entry) as a dict, and `curve` computed
+/// from it (both in the core, GIL released).
+fn event_table_and<'py, C: Send>(
+    py: Python<'py>,
+    durations: &F64s<'py>,
+    events: &F64s<'py>,
+    weights: Option<&F64s<'py>>,
+    entry: Option<&F64s<'py>>,
+    curve: impl FnOnce(&EventTable) -> C + Send,
+) -> PyResult<(Bound<'py, PyDict>, C)> {
+    let (d, e) = (durations.as_slice()?, events.as_slice()?);
+    let w = weights.map(|w| w.as_slice()).transpose()?;
+    let en = entry.map(|x| x.as_slice()).transpose()?;
+    let (table, c) = run(py, || {
+        let table = event_table(d, e, w, en)?;
+        let c = curve(&table);
+        Ok((table, c))
+    })?;
+    Ok((table_dict(py, table)?, c))
+}
+
 /// Event table and Kaplan-Meier curve with Greenwood variance and pointwise bounds.
 #[pyfunction]
 #[pyo3(signature = (durations, events, weights, entry, z, ci_transform))]
@@ -39,15 +60,9 @@ fn km_fit<'py>(
     ci_transform: &str,
 ) -> PyResult<Bound<'py, PyDict>> {
     let transform = CiTransform::parse(ci_transform).map_err(to_pyerr)?;
-    let (d, e) = (durations.as_slice()?, events.as_slice()?);
-    let w = weights.as_ref().map(|w| w.as_slice()).transpose()?;
-    let en = entry.as_ref().map(|x| x.as_slice()).transpose()?;
-    let (table, curve) = run(py, || {
-        let table = event_table(d, e, w, en)?;
-        let curve = kaplan_meier(&table, z, transform);
-        Ok((table, curve))
+    let (out, curve) = event_table_and(py, &durations, &events, weights.as_ref(), entry.as_ref(), |t| {
+        kaplan_meier(t, z, transform)
     })?;
-    let out = table_dict(py, table)?;
     out.set_item("survival", curve.survival.into_pyarray(py))?;
     out.set_item("greenwood", curve.greenwood.into_pyarray(py))?;
     out.set_item("lower", curve.lower.into_pyarray(py))?;
@@ -66,15 +81,8 @@ fn na_fit<'py>(
     entry: Option<F64s<'py>>,
     z: f64,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let (d, e) = (durations.as_slice()?, events.as_slice()?);
-    let w = weights.as_ref().map(|w| w.as_slice()).transpose()?;
-    let en = entry.as_ref().map(|x| x.as_slice()).transpose()?;
-    let (table, h) = run(py, || {
-        let table = event_table(d, e, w, en)?;
-        let h = nelson_aalen(&table, z);
-        Ok((table, h))
-    })?;
-    let out = table_dict(py, table)?;
+    let (out, h) =
+        event_table_and(py, &durations, &events, weights.as_ref(), entry.as_ref(), |t| nelson_aalen(t, z))?;
     out.set_item("cumulative_hazard", h.cumulative_hazard.into_pyarray(py))?;
     out.set_item("variance", h.variance.into_pyarray(py))?;
     out.set_item("lower", h.lower.into_pyarray(py))?;

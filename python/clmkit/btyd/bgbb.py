@@ -9,7 +9,7 @@ import pandas as pd
 
 from .. import _core
 from .._frames import to_pandas
-from .._validation import as_float_array, check_discrete_btyd_data, check_int
+from .._validation import as_float_array, check_discrete_btyd_data, check_int, check_per_customer
 from ._base import BTYDFitter, _is_table
 from ._intervals import random_seed
 
@@ -178,10 +178,7 @@ class BetaGeoBetaBinom(BTYDFitter):
             ``frequency``, ``recency``, ``n_periods`` and the latent ``p``, ``theta``, ``alive``.
         """
         n = check_int(n, "n", low=0)
-        periods = as_float_array(n_periods, "n_periods", nonnegative=True, integer=True)
-        if periods.shape != (1,) and len(periods) != n:
-            raise ValueError(f"n_periods must be a scalar or have n={n} values, got {len(periods)}")
-        periods = np.ascontiguousarray(np.broadcast_to(periods, (n,)), dtype=float)
+        periods = check_per_customer(n_periods, "n_periods", n, integer=True)
         sims = _core.bgbb_generate(self._params(), periods, random_seed(seed))
         return pd.DataFrame({"frequency": sims["frequency"], "recency": sims["recency"],
                              "n_periods": periods, "p": sims["p"], "theta": sims["theta"],

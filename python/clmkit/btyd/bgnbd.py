@@ -7,7 +7,7 @@ from typing import Any, Optional
 import numpy as np
 import pandas as pd
 
-from .._validation import as_float_array, check_int
+from .._validation import check_int, check_per_customer
 from ._count import CountModel
 
 __all__ = ["BetaGeo"]
@@ -88,10 +88,7 @@ def _simulate(params: list[float], n: int, T: Any, seed: Optional[int], initial_
     k-th of N uniform arrival times is T x Beta(k, N - k + 1). With ``initial_dropout``
     (MBG/NBD) the customer may also drop out at time 0 with probability p."""
     n = check_int(n, "n", low=0)
-    T_arr = as_float_array(T, "T", nonnegative=True)
-    if T_arr.shape != (1,) and len(T_arr) != n:
-        raise ValueError(f"T must be a scalar or have n={n} values, got {len(T_arr)}")
-    T_arr = np.broadcast_to(T_arr, (n,)).astype(float)
+    T_arr = check_per_customer(T, "T", n)
     r, alpha, a, b = params
     rng = np.random.Generator(np.random.PCG64(seed))
     lam = rng.gamma(r, 1.0 / alpha, size=n)

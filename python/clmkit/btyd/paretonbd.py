@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _core
-from .._validation import as_float_array, check_int, check_positive_float
+from .._validation import check_int, check_per_customer, check_positive_float
 from ._count import CountModel
 from ._intervals import random_seed
 
@@ -130,10 +130,7 @@ class ParetoNBD(CountModel):
         ['frequency', 'recency', 'T', 'lambda', 'mu', 'alive']
         """
         n = check_int(n, "n", low=0)
-        T_arr = as_float_array(T, "T", nonnegative=True)
-        if T_arr.shape != (1,) and len(T_arr) != n:
-            raise ValueError(f"T must be a scalar or have n={n} values, got {len(T_arr)}")
-        T_arr = np.ascontiguousarray(np.broadcast_to(T_arr, (n,)), dtype=float)
+        T_arr = check_per_customer(T, "T", n)
         seed = random_seed(seed)
         sims = _core.paretonbd_generate(self._params(), T_arr, seed)
         return pd.DataFrame({"frequency": sims["frequency"], "recency": sims["recency"],

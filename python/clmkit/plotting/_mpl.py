@@ -35,3 +35,12 @@ def annotate_cells(ax: Any, values: Any, fmt: str, threshold: float) -> None:
         if np.isfinite(v):
             ax.text(j, i, format(v, fmt), ha="center", va="center", fontsize=7,
                     color="white" if v > threshold else "black")
+
+
+def label_cells(ax: Any, rows: Any, columns: Any, row_step: int = 1, column_step: int = 1,
+                **xticklabel_kwargs: Any) -> None:
+    """Labels a heat map's cells with a table's row and column labels (every ``*_step``-th)."""
+    ax.set_xticks(range(0, len(columns), column_step))
+    ax.set_xticklabels([str(c) for c in columns[::column_step]], **xticklabel_kwargs)
+    ax.set_yticks(range(0, len(rows), row_step))
+    ax.set_yticklabels([str(i) for i in rows[::row_step]])

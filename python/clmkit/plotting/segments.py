@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .._validation import as_float_array, require_columns
-from ._mpl import annotate_cells, axes_or_current
+from ._mpl import annotate_cells, axes_or_current, label_cells
 
 __all__ = ["plot_rfm_heatmap", "plot_segment_summary", "plot_clv_distribution"]
 
@@ -62,10 +62,7 @@ def plot_rfm_heatmap(rfm: pd.DataFrame, value_col: Optional[str] = None, agg: st
     finite = values[np.isfinite(values)]
     annotate_cells(ax, values, ".0f" if value_col is None else ".3g",
                    float(np.nanmax(finite) * 0.6) if finite.size else 0.0)
-    ax.set_xticks(range(len(cells.columns)))
-    ax.set_xticklabels([str(c) for c in cells.columns])
-    ax.set_yticks(range(len(cells.index)))
-    ax.set_yticklabels([str(i) for i in cells.index])
+    label_cells(ax, cells.index, cells.columns)
     ax.set_xlabel("recency score (5 = bought most recently)")
     ax.set_ylabel("frequency score")
     label = "customers" if value_col is None else f"{agg} {value_col}"

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._mpl import annotate_cells, axes_or_current
+from ._mpl import annotate_cells, axes_or_current, label_cells
 
 __all__ = ["plot_stage_transitions", "plot_stage_distribution", "plot_cohort_retention"]
 
@@ -54,10 +54,7 @@ def plot_stage_transitions(matrix: Any, ax: Any = None, **kwargs: Any) -> Any:
     image = ax.imshow(values, aspect="auto", **kwargs)
     annotate_cells(ax, values, ".2f" if stochastic else ".0f",
                    0.6 if stochastic else float(np.nanmax(values)) * 0.6 if values.size else 0.0)
-    ax.set_xticks(range(values.shape[1]))
-    ax.set_xticklabels([str(c) for c in frame.columns], rotation=45, ha="right")
-    ax.set_yticks(range(values.shape[0]))
-    ax.set_yticklabels([str(i) for i in frame.index])
+    label_cells(ax, frame.index, frame.columns, rotation=45, ha="right")
     ax.set_xlabel("stage at the next snapshot")
     ax.set_ylabel("stage at a snapshot")
     ax.set_title("Stage transitions" + (" (row shares)" if stochastic else " (counts)"))
@@ -146,12 +143,8 @@ def plot_cohort_retention(retention: Any, ax: Any = None, **kwargs: Any) -> Any:
     image = ax.imshow(np.ma.masked_invalid(values), aspect="auto", **kwargs)
     if values.size <= 400:
         annotate_cells(ax, values * 100, ".0f", 60.0)
-    step = max(1, len(frame.index) // 20)
-    ax.set_yticks(range(0, len(frame.index), step))
-    ax.set_yticklabels([str(i) for i in frame.index[::step]])
-    xstep = max(1, len(frame.columns) // 20)
-    ax.set_xticks(range(0, len(frame.columns), xstep))
-    ax.set_xticklabels([str(c) for c in frame.columns[::xstep]])
+    label_cells(ax, frame.index, frame.columns, row_step=max(1, len(frame.index) // 20),
+                column_step=max(1, len(frame.columns) // 20))
     ax.set_xlabel("periods since acquisition")
     ax.set_ylabel("cohort")
     ax.set_title("Cohort retention")
