@@ -224,6 +224,7 @@ class Bench:
         self.ratios: Dict[str, Dict[str, Any]] = {}
         self.notes: list = []
         self.peers: Dict[str, Any] = {}
+        self.memory: Dict[str, Dict[str, Any]] = {}
         self._t0 = time.time()
 
     def pick(self, full: Any, quick: Any) -> Any:
@@ -251,6 +252,18 @@ class Bench:
         mem = "".join(f", {k}={v:.1f}" for k, v in meta.items() if k.endswith("_mb") and v is not None)
         print(f"[{self.area}] {label}: {seconds:.4f} s{mem}", flush=True)
         return float(seconds)
+
+    def measure_memory(self, label: str, fn: Callable[[], Any], **meta: Any) -> Dict[str, Any]:
+        """Peak memory of one call of ``fn`` (see :func:`measure_memory`), recorded as ``label``."""
+        return self.record_memory(label, **measure_memory(fn), **meta)
+
+    def record_memory(self, label: str, **values: Any) -> Dict[str, Any]:
+        """Stores memory figures measured elsewhere (MiB; e.g. ``peak_rss_mb``, ``input_mb``)."""
+        self.memory[label] = dict(values)
+        shown = ", ".join(f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}"
+                          for k, v in values.items())
+        print(f"[{self.area}] memory {label}: {shown}", flush=True)
+        return self.memory[label]
 
     def ratio(self, name: str, slower_label: str, faster_label: str,
               target: Optional[float] = None) -> Optional[float]:
@@ -287,7 +300,8 @@ class Bench:
         return {"area": self.area, "quick": self.quick, "machine": self.machine,
                 "finished_utc": finished["date_utc"], "load_average_end": finished["load_average"],
                 "elapsed_s": round(time.time() - self._t0, 1), "peers": self.peers,
-                "timings": self.timings, "ratios": self.ratios, "notes": self.notes}
+                "timings": self.timings, "ratios": self.ratios, "memory": self.memory,
+                "notes": self.notes}
 
     def save(self, path: Optional[os.PathLike] = None) -> Path:
         """Writes ``benchmarks/results/<area>.json`` (``<area>.quick.json`` in quick mode)."""

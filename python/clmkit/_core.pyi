@@ -1,6 +1,6 @@
 """Type stubs of clmkit's compiled core (``clmkit._core``)."""
 
-from typing import Optional
+from typing import Any, Optional
 
 import numpy as np
 import numpy.typing as npt
@@ -24,3 +24,14 @@ def summarize_codes(
     include_first_transaction: bool,
     observation_end_ns: int,
 ) -> dict[str, np.ndarray]: ...
+def summarize_log(
+    ids: npt.NDArray[np.int64],
+    n_codes: Optional[int],
+    times: npt.NDArray[np.int64],
+    ticks_per_second: int,
+    values: Optional[npt.NDArray[np.float64]],
+    freq: str,
+    freq_multiplier: float,
+    include_first_transaction: bool,
+    observation_end_ns: Optional[int],
+) -> dict[str, Any]: ...
