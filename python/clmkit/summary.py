@@ -259,10 +259,7 @@ def _extract_columns(transactions, customer_id_col, datetime_col, monetary_value
         names = {"customer_id": customer_id_col, "datetime": datetime_col,
                  "monetary": monetary_value_col}
     if values is not None:
-        if not pd.api.types.is_numeric_dtype(getattr(values, "dtype", np.asarray(values).dtype)):
-            raise TypeError(f"monetary_value_col {names['monetary']!r} must be numeric, "
-                            f"got dtype {getattr(values, 'dtype', None)}")
-        values = as_float_array(values, f"monetary_value_col {names['monetary']!r}")
+        values = _numeric_values(values, f"monetary_value_col {names['monetary']!r}")
     return ids, times, values, names
 
 
@@ -321,6 +318,21 @@ def _datetime_ticks(times: Any, name: str,
 def _parsed_ticks(s: pd.Series, name: str, datetime_format: Optional[str]):
     ns, tz = _to_datetime_ns(s, name, datetime_format)
     return ns, 10**9, tz
+
+
+def _numeric_values(values: Any, name: str) -> np.ndarray:
+    """Monetary values as float64; object columns holding only numbers are accepted."""
+    s = _series(values)
+    if s.dtype == object:
+        converted = pd.to_numeric(s, errors="coerce")
+        bad = converted.isna() & s.notna()
+        if bad.any():
+            row = int(np.argmax(bad.to_numpy()))
+            raise TypeError(f"{name} must be numeric: row {row} holds {s.iloc[row]!r}")
+        s = converted
+    elif not (pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype)):
+        raise TypeError(f"{name} must be numeric, got dtype {s.dtype}")
+    return as_float_array(s, name)
 
 
 def _series(x: Any) -> pd.Series:

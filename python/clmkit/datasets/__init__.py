@@ -206,8 +206,8 @@ def simulate_transactions(
 
     Each customer is acquired (first purchase) at a uniform time in the first
     ``acquisition_days``; repeat purchases follow a Poisson process with rate
-    lambda ~ Gamma(r, alpha) per day and, after every purchase, the customer drops out with
-    probability p ~ Beta(a, b) (Fader, Hardie & Lee 2005). Spend per transaction is
+    lambda ~ Gamma(r, alpha) per day and, after every repeat purchase, the customer drops out
+    with probability p ~ Beta(a, b) (Fader, Hardie & Lee 2005). Spend per transaction is
     Gamma(p, nu) with nu ~ Gamma(q, v) (Fader & Hardie 2013). Defaults are the CDNOW
     estimates with alpha converted from weeks to days. Fully vectorised.
 
@@ -237,8 +237,9 @@ def simulate_transactions(
     window = np.maximum(observation_days - birth, 0.0)
     rate = rng.gamma(r, 1.0 / alpha, n_customers)
     dropout = rng.beta(a, b, n_customers)
-    # Purchases before dropout: the first is always made; each one is the last w.p. dropout.
-    repeats_before_dropout = rng.geometric(dropout) - 1
+    # Dropout happens only right after a repeat purchase (FHL 2005: the likelihood of x = 0 is
+    # exp(-lambda T)), so the most repeats a customer can make is Geometric(p) on {1, 2, ...}.
+    repeats_before_dropout = rng.geometric(dropout)
     arrivals = rng.poisson(rate * window)
     owner = np.repeat(np.arange(n_customers), arrivals)
     times = rng.uniform(0.0, 1.0, owner.size) * window[owner]

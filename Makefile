@@ -1,0 +1,36 @@
+# The two quick-start commands: `make demo` and `make test`. Both build clmkit's wheel once
+# (maturin via pip), install it into .venv with its extras, and run.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+WHEEL_DIR := dist
+
+.PHONY: demo test install wheel rust-test py-test clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+wheel: $(PY)
+	rm -rf $(WHEEL_DIR)
+	$(PY) -m pip wheel -q --no-deps -w $(WHEEL_DIR) .
+	@ls $(WHEEL_DIR)/clmkit-*-cp39-abi3-*.whl >/dev/null || (echo "wheel is not abi3" && exit 1)
+
+install: wheel
+	$(PY) -m pip install -q --force-reinstall --no-deps $(WHEEL_DIR)/clmkit-*.whl
+	$(PY) -m pip install -q "$$(ls $(WHEEL_DIR)/clmkit-*.whl)[test]"
+
+demo: install
+	$(VENV)/bin/clmkit demo
+
+rust-test:
+	cargo test --no-default-features
+
+py-test: install
+	$(PY) -m pytest -q tests
+	cd $(WHEEL_DIR) && ../$(PY) -m pytest -q --doctest-modules --pyargs clmkit
+
+test: rust-test py-test
+
+clean:
+	rm -rf $(VENV) $(WHEEL_DIR) target

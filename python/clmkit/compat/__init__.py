@@ -1,0 +1,1 @@
+"""Compatibility façades over clmkit's engine (``clmkit.compat.lifetimes``)."""
