@@ -11,6 +11,7 @@
 
 use rayon::prelude::*;
 
+use super::scan::scan;
 use super::slots::Slots;
 use super::Freq;
 use crate::error::{ClmError, Result};
@@ -19,14 +20,14 @@ use crate::error::{ClmError, Result};
 pub const WIDTH: usize = 8;
 
 // Accumulation layout (integers stored as f64 bit patterns).
-const FIRST_T: usize = 0;
-const LAST_T: usize = 1;
-const FIRST_VALUE: usize = 2;
-const TOTAL: usize = 3;
-const FIRST_P: usize = 4;
-const LAST_P: usize = 5;
-const SECOND_P: usize = 6;
-const COUNT: usize = 7;
+pub(super) const FIRST_T: usize = 0;
+pub(super) const LAST_T: usize = 1;
+pub(super) const FIRST_VALUE: usize = 2;
+pub(super) const TOTAL: usize = 3;
+pub(super) const FIRST_P: usize = 4;
+pub(super) const LAST_P: usize = 5;
+pub(super) const SECOND_P: usize = 6;
+pub(super) const COUNT: usize = 7;
 
 /// Output layout of a finished row.
 pub const FREQUENCY: usize = 0;
@@ -40,17 +41,17 @@ pub const GAP_BEFORE_LAST: usize = 7;
 
 /// Set in COUNT when a customer's periods arrived out of order: the streamed count of
 /// distinct periods is then only a bound and is recomputed exactly.
-const OUT_OF_ORDER: i64 = 1 << 62;
+pub(super) const OUT_OF_ORDER: i64 = 1 << 62;
 
-type Row = [f64; WIDTH];
+pub(super) type Row = [f64; WIDTH];
 
 #[inline(always)]
-fn geti(r: &Row, k: usize) -> i64 {
+pub(super) fn geti(r: &Row, k: usize) -> i64 {
     r[k].to_bits() as i64
 }
 
 #[inline(always)]
-fn seti(r: &mut Row, k: usize, v: i64) {
+pub(super) fn seti(r: &mut Row, k: usize, v: i64) {
     r[k] = f64::from_bits(v as u64);
 }
 
@@ -150,127 +151,29 @@ fn to_ns(t: i64, ns_per_tick: i64) -> Result<i64> {
     })
 }
 
-/// A zeroed buffer of `n` rows whose first row starts on a 64-byte boundary.
+/// A buffer of `n` empty rows whose first row starts on a 64-byte boundary. The rows are
+/// written here, in parallel, so every page is faulted in once by a write (a lazily zeroed
+/// page would fault twice inside the random-access scan: read, then copy-on-write).
 fn aligned_rows(n: usize) -> (Vec<f64>, usize) {
-    let buffer = vec![0.0f64; (n + 1) * WIDTH];
+    let mut buffer = vec![0.0f64; (n + 1) * WIDTH];
     let misalignment = (buffer.as_ptr() as usize % 64) / 8;
     let offset = (WIDTH - misalignment) % WIDTH;
+    let rows = buffer[offset..offset + n * WIDTH].as_chunks_mut::<WIDTH>().0;
+    rows.par_iter_mut().with_min_len(4096).for_each(|r| *r = EMPTY_ROW);
     (buffer, offset)
 }
 
-#[derive(Clone, Copy)]
-struct ScanStats {
-    min_t: i64,
-    max_t: i64,
-    out_of_order: bool,
-}
-
-/// Streams the log once per slot range (one range per thread) into the rows.
-fn scan(rows: &mut [Row], log: &Log<'_>, freq: Freq, end_p: i64) -> ScanStats {
-    let parts = rayon::current_num_threads().clamp(1, rows.len().max(1));
-    let per_part = rows.len().div_ceil(parts).max(1);
-    let empty = ScanStats { min_t: i64::MAX, max_t: i64::MIN, out_of_order: false };
-    rows.par_chunks_mut(per_part)
-        .enumerate()
-        .map(|(k, part)| dispatch(part, k * per_part, log, freq, end_p))
-        .reduce(
-            || empty,
-            |a, b| ScanStats {
-                min_t: a.min_t.min(b.min_t),
-                max_t: a.max_t.max(b.max_t),
-                out_of_order: a.out_of_order || b.out_of_order,
-            },
-        )
-}
-
-/// Monomorphises the hot loop for the id mapping and the time resolution, so period
-/// arithmetic divides by compile-time constants.
-fn dispatch(part: &mut [Row], lo: usize, log: &Log<'_>, freq: Freq, end_p: i64) -> ScanStats {
-    macro_rules! by_unit {
-        ($slot:expr) => {
-            match log.ticks_per_second {
-                1 => fold::<_, 1>(part, lo, $slot, log, freq, end_p),
-                1_000 => fold::<_, 1_000>(part, lo, $slot, log, freq, end_p),
-                1_000_000 => fold::<_, 1_000_000>(part, lo, $slot, log, freq, end_p),
-                _ => fold::<_, 1_000_000_000>(part, lo, $slot, log, freq, end_p),
-            }
-        };
-    }
-    match log.slots {
-        Slots::Codes(codes) => by_unit!(|i: usize| codes[i] as usize),
-        Slots::Range { ids, min } => by_unit!(|i: usize| ids[i].wrapping_sub(*min) as usize),
-        Slots::Ranked { ranks, .. } => by_unit!(|i: usize| ranks[i] as usize),
-    }
-}
-
-fn fold<S: Fn(usize) -> usize, const TPS: i64>(
-    part: &mut [Row],
-    lo: usize,
-    slot_of: S,
-    log: &Log<'_>,
-    freq: Freq,
-    end_p: i64,
-) -> ScanStats {
-    let mut stats = ScanStats { min_t: i64::MAX, max_t: i64::MIN, out_of_order: false };
-    let len = part.len();
-    for (i, &t) in log.times.iter().enumerate() {
-        let local = slot_of(i).wrapping_sub(lo);
-        if local >= len {
-            continue;
-        }
-        let p = freq.period_of_ticks::<TPS>(t);
-        if p > end_p {
-            continue;
-        }
-        stats.min_t = stats.min_t.min(t);
-        stats.max_t = stats.max_t.max(t);
-        let v = log.values.map_or(0.0, |v| v[i]);
-        stats.out_of_order |= add(&mut part[local], t, p, v);
-    }
-    stats
-}
-
-/// Folds one transaction (time `t`, period `p`, value `v`) into a customer's row. Returns
-/// true when the customer's periods are out of order (distinct count to be recomputed).
-#[inline(always)]
-fn add(r: &mut Row, t: i64, p: i64, v: f64) -> bool {
-    let count = geti(r, COUNT);
-    if count == 0 {
-        seti(r, FIRST_T, t);
-        seti(r, LAST_T, t);
-        r[FIRST_VALUE] = v;
-        r[TOTAL] = v;
-        seti(r, FIRST_P, p);
-        seti(r, LAST_P, p);
-        seti(r, SECOND_P, i64::MIN);
-        seti(r, COUNT, 1);
-        return false;
-    }
-    r[TOTAL] += v;
-    let first_p = geti(r, FIRST_P);
-    if p < first_p {
-        seti(r, FIRST_P, p);
-        r[FIRST_VALUE] = v;
-    } else if p == first_p {
-        r[FIRST_VALUE] += v;
-    }
-    seti(r, FIRST_T, geti(r, FIRST_T).min(t));
-    seti(r, LAST_T, geti(r, LAST_T).max(t));
-    let last_p = geti(r, LAST_P);
-    if p > last_p {
-        seti(r, SECOND_P, last_p);
-        seti(r, LAST_P, p);
-        seti(r, COUNT, count + 1);
-    } else if p < last_p {
-        // The two latest distinct periods do not depend on the order; the count does.
-        if p > geti(r, SECOND_P) {
-            seti(r, SECOND_P, p);
-        }
-        seti(r, COUNT, count | OUT_OF_ORDER);
-        return true;
-    }
-    false
-}
+/// An empty row: the identities of min / max / sum, so the first transaction of a customer
+/// needs no special case (and no unpredictable branch on data that just missed the cache).
+const EMPTY_ROW: Row = {
+    let mut r = [0.0; WIDTH];
+    r[FIRST_T] = f64::from_bits(i64::MAX as u64);
+    r[LAST_T] = f64::from_bits(i64::MIN as u64);
+    r[FIRST_P] = f64::from_bits(i64::MAX as u64);
+    r[LAST_P] = f64::from_bits(i64::MIN as u64);
+    r[SECOND_P] = f64::from_bits(i64::MIN as u64);
+    r
+};
 
 /// Exact distinct-period counts for customers whose periods arrived out of order.
 fn recount_periods(rows: &mut [Row], log: &Log<'_>, freq: Freq, end_p: i64) {
