@@ -103,7 +103,7 @@ def summarize(
             f"transaction ({_timestamp(first_ns, tz)})")
     if uniques is None:
         index = pd.Index(raw["ids"].astype(id_values.dtype if ids is None else _id_dtype(ids),
-                                           copy=False), name=names["customer_id"])
+                                           copy=False), name=names["customer_id"], copy=False)
     else:
         index = pd.Index(uniques.take(raw["ids"]), name=names["customer_id"])
     return _frame(raw, index, values is not None, tz, freq, mult)
@@ -332,6 +332,9 @@ def _numeric_values(values: Any, name: str) -> np.ndarray:
         s = converted
     elif not (pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype)):
         raise TypeError(f"{name} must be numeric, got dtype {s.dtype}")
+    if s.dtype == np.float64 and np.isfinite(s.to_numpy().sum()):
+        # Fast path: a finite sum proves every value finite without a mask over the column.
+        return as_float_array(s, name, finite=False)
     return as_float_array(s, name)
 
 
@@ -388,5 +391,7 @@ def _timestamp(ns: int, tz: Any) -> pd.Timestamp:
 
 
 def _datetimes(ns: np.ndarray, tz: Any) -> Any:
-    values = pd.to_datetime(ns.view("datetime64[ns]"))
-    return values.tz_localize("UTC").tz_convert(tz) if tz is not None else values
+    values = ns.view("datetime64[ns]")  # a view: DataFrame(copy=False) keeps it as is
+    if tz is None:
+        return values
+    return pd.DatetimeIndex(values, copy=False).tz_localize("UTC").tz_convert(tz)
