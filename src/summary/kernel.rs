@@ -114,6 +114,7 @@ pub fn run(log: &Log<'_>, opts: &Options) -> Result<Table> {
     }
     let end_ns = match opts.observation_end_ns {
         Some(e) => e,
+        None if stats.max_t < stats.min_t => 0, // empty log
         None => to_ns(stats.max_t, ns_per_tick)?,
     };
     if stats.max_t >= stats.min_t {
@@ -284,5 +285,127 @@ impl Finisher {
         r[TOTAL_VALUE] = total;
         r[INACTIVITY] = t - recency;
         r[GAP_BEFORE_LAST] = if n > 1.0 { self.units(second_p, last_p) } else { f64::NAN };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::summary::slots;
+    use proptest::prelude::*;
+
+    /// Brute force: group by customer, sort each customer's distinct periods.
+    fn brute(codes: &[i64], n: usize, times: &[i64], tps: i64, values: &[f64], opts: &Options) -> Vec<(i64, [f64; WIDTH])> {
+        let ns = 1_000_000_000 / tps;
+        let end_ns = opts.observation_end_ns.unwrap_or_else(|| times.iter().map(|t| t * ns).max().unwrap_or(0));
+        let end_p = opts.freq.period_index(end_ns);
+        let units = |a: i64, b: i64| (b - a) as f64 * opts.freq.index_step_ns() as f64 / opts.freq.unit_ns() / opts.freq_multiplier;
+        let mut out = Vec::new();
+        for c in 0..n as i64 {
+            let rows: Vec<usize> = (0..codes.len())
+                .filter(|&i| codes[i] == c && opts.freq.period_index(times[i] * ns) <= end_p)
+                .collect();
+            if rows.is_empty() {
+                continue;
+            }
+            let mut periods: Vec<i64> = rows.iter().map(|&i| opts.freq.period_index(times[i] * ns)).collect();
+            periods.sort_unstable();
+            periods.dedup();
+            let k = periods.len();
+            let (first_p, last_p) = (periods[0], periods[k - 1]);
+            let mut total = 0.0;
+            let mut first_value = 0.0;
+            for &i in &rows {
+                total += values[i];
+                if opts.freq.period_index(times[i] * ns) == first_p {
+                    first_value += values[i];
+                }
+            }
+            let nf = k as f64;
+            let (f, m) = if opts.include_first_transaction {
+                (nf, total / nf)
+            } else if k > 1 {
+                (nf - 1.0, (total - first_value) / (nf - 1.0))
+            } else {
+                (0.0, 0.0)
+            };
+            let (r, t) = (units(first_p, last_p), units(first_p, end_p));
+            let gap = if k > 1 { units(periods[k - 2], last_p) } else { f64::NAN };
+            out.push((c, [f, r, t, m, nf, total, t - r, gap]));
+        }
+        out
+    }
+
+    fn run_codes(codes: &[i64], n: usize, times: &[i64], tps: i64, values: &[f64], opts: &Options) -> Table {
+        let (s, n_slots) = slots::from_codes(codes, n).unwrap();
+        let log = Log { slots: &s, n_slots, times, ticks_per_second: tps, values: Some(values) };
+        run(&log, opts).unwrap()
+    }
+
+    fn same(a: f64, b: f64) -> bool {
+        a.to_bits() == b.to_bits() || (a - b).abs() <= 1e-9 * b.abs().max(1.0)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        #[test]
+        fn matches_brute_force(
+            rows in prop::collection::vec((0i64..12, -400_000i64..400_000, -50i32..200), 0..120),
+            tps_pick in 0usize..4,
+            freq_pick in 0usize..5,
+            mult in prop::sample::select(vec![1.0, 7.0, 2.5]),
+            include_first in any::<bool>(),
+            end_shift in prop::option::of(-200_000i64..200_000),
+        ) {
+            let tps = [1i64, 1_000, 1_000_000, 1_000_000_000][tps_pick];
+            let freq = [Freq::Hour, Freq::Day, Freq::Week, Freq::Month, Freq::Year][freq_pick];
+            let codes: Vec<i64> = rows.iter().map(|r| r.0).collect();
+            // minutes around 2000-01-01, in ticks
+            let times: Vec<i64> = rows.iter().map(|r| (946_684_800 + r.1 * 60) * tps).collect();
+            let values: Vec<f64> = rows.iter().map(|r| f64::from(r.2) / 4.0).collect();
+            let end = end_shift.map(|s| (946_684_800 + s * 60) * 1_000_000_000);
+            let opts = Options { freq, freq_multiplier: mult, include_first_transaction: include_first, observation_end_ns: end };
+            let want = brute(&codes, 12, &times, tps, &values, &opts);
+            let got = run_codes(&codes, 12, &times, tps, &values, &opts);
+            prop_assert_eq!(got.n, want.len());
+            for (k, (id, row)) in want.iter().enumerate() {
+                prop_assert_eq!(got.ids[k], *id);
+                for (j, (&g, &w)) in got.rows()[k].iter().zip(row).enumerate() {
+                    prop_assert!(same(g, w), "customer {} field {}: {} vs {}", id, j, g, w);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn identical_bits_for_any_thread_count_on_unsorted_input() {
+        let n = 50_000usize;
+        let mut x: u64 = 7;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let ids: Vec<i64> = (0..n).map(|_| (next() % 9_000) as i64 * 3 + 1_000).collect();
+        let times: Vec<i64> = (0..n).map(|_| 1_600_000_000_000 + (next() % 40_000_000_000) as i64).collect();
+        let values: Vec<f64> = (0..n).map(|_| (next() % 10_000) as f64 / 7.0).collect();
+        let opts = Options { freq: Freq::Day, freq_multiplier: 7.0, include_first_transaction: false, observation_end_ns: None };
+        let go = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            pool.install(|| {
+                let (s, n_slots) = slots::from_ids(&ids).unwrap();
+                let log = Log { slots: &s, n_slots, times: &times, ticks_per_second: 1_000, values: Some(&values) };
+                let t = run(&log, &opts).unwrap();
+                (t.ids.clone(), t.rows().iter().flatten().map(|v| v.to_bits()).collect::<Vec<_>>(), t.first_ns.clone())
+            })
+        };
+        let one = go(1);
+        assert_eq!(one, go(2));
+        assert_eq!(one, go(5));
+        let mut distinct = ids.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        assert_eq!(one.0, distinct);
     }
 }
