@@ -11,6 +11,7 @@
 
 use rayon::prelude::*;
 
+use super::recount::recount_periods;
 use super::scan::scan;
 use super::slots::Slots;
 use super::Freq;
@@ -110,7 +111,7 @@ pub fn run(log: &Log<'_>, opts: &Options) -> Result<Table> {
     let rows = buffer[offset..offset + log.n_slots * WIDTH].as_chunks_mut::<WIDTH>().0;
     let stats = scan(rows, log, opts.freq, end_p);
     if stats.out_of_order {
-        recount_periods(rows, log, opts.freq, end_p);
+        recount_periods(rows, log, opts.freq, end_p, stats.min_t, stats.max_t);
     }
     let end_ns = match opts.observation_end_ns {
         Some(e) => e,
@@ -175,43 +176,6 @@ const EMPTY_ROW: Row = {
     r[SECOND_P] = f64::from_bits(i64::MIN as u64);
     r
 };
-
-/// Exact distinct-period counts for customers whose periods arrived out of order.
-fn recount_periods(rows: &mut [Row], log: &Log<'_>, freq: Freq, end_p: i64) {
-    let slot_of = |i: usize| -> usize {
-        match log.slots {
-            Slots::Codes(codes) => codes[i] as usize,
-            Slots::Range { ids, min } => ids[i].wrapping_sub(*min) as usize,
-            Slots::Ranked { ranks, .. } => ranks[i] as usize,
-        }
-    };
-    let tps = log.ticks_per_second;
-    let flagged = |s: usize| geti(&rows[s], COUNT) & OUT_OF_ORDER != 0;
-    let mut pairs: Vec<(usize, i64)> = (0..log.times.len())
-        .into_par_iter()
-        .with_min_len(4096)
-        .filter_map(|i| {
-            let s = slot_of(i);
-            let p = freq.period_of_tick_rate(log.times[i], tps);
-            (flagged(s) && p <= end_p).then_some((s, p))
-        })
-        .collect();
-    pairs.par_sort_unstable();
-    let mut k = 0;
-    while k < pairs.len() {
-        let s = pairs[k].0;
-        let mut distinct = 0;
-        let mut previous = None;
-        while k < pairs.len() && pairs[k].0 == s {
-            if previous != Some(pairs[k].1) {
-                distinct += 1;
-                previous = Some(pairs[k].1);
-            }
-            k += 1;
-        }
-        seti(&mut rows[s], COUNT, distinct);
-    }
-}
 
 /// Moves the rows of customers with a transaction to the front (keeping id order) and
 /// returns their number and ids.

@@ -18,6 +18,16 @@ pub enum Slots<'a> {
 }
 
 impl Slots<'_> {
+    /// The slot of row `i`.
+    #[inline(always)]
+    pub fn slot(&self, i: usize) -> usize {
+        match self {
+            Slots::Codes(codes) => codes[i] as usize,
+            Slots::Range { ids, min } => ids[i].wrapping_sub(*min) as usize,
+            Slots::Ranked { ranks, .. } => ranks[i] as usize,
+        }
+    }
+
     /// The customer id reported for `slot`.
     pub fn id_of(&self, slot: usize) -> i64 {
         match self {
