@@ -20,6 +20,10 @@ use crate::error::{ClmError, Result};
 /// f64 fields per customer row.
 pub const WIDTH: usize = 8;
 
+/// Smallest parallel task (customers or log rows): waking a second thread costs more than
+/// folding a few thousand rows, and on a loaded machine much more.
+pub(super) const MIN_ROWS_PER_TASK: usize = 1 << 15;
+
 // Accumulation layout (integers stored as f64 bit patterns).
 pub(super) const FIRST_T: usize = 0;
 pub(super) const LAST_T: usize = 1;
@@ -130,7 +134,7 @@ pub fn run(log: &Log<'_>, opts: &Options) -> Result<Table> {
     rows[..n]
         .par_iter_mut()
         .zip(first_ns.par_iter_mut().zip(last_ns.par_iter_mut()))
-        .with_min_len(1024)
+        .with_min_len(MIN_ROWS_PER_TASK)
         .for_each(|(r, (f, l))| finish.row(r, f, l));
     Ok(Table { buffer, offset, n, ids, first_ns, last_ns, end_ns })
 }
@@ -161,7 +165,7 @@ fn aligned_rows(n: usize) -> (Vec<f64>, usize) {
     let misalignment = (buffer.as_ptr() as usize % 64) / 8;
     let offset = (WIDTH - misalignment) % WIDTH;
     let rows = buffer[offset..offset + n * WIDTH].as_chunks_mut::<WIDTH>().0;
-    rows.par_iter_mut().with_min_len(4096).for_each(|r| *r = EMPTY_ROW);
+    rows.par_iter_mut().with_min_len(MIN_ROWS_PER_TASK).for_each(|r| *r = EMPTY_ROW);
     (buffer, offset)
 }
 
@@ -180,10 +184,10 @@ const EMPTY_ROW: Row = {
 /// Moves the rows of customers with a transaction to the front (keeping id order) and
 /// returns their number and ids.
 fn compact(rows: &mut [Row], slots: &Slots<'_>) -> (usize, Vec<i64>) {
-    let present = rows.par_iter().with_min_len(4096).filter(|r| geti(r, COUNT) != 0).count();
+    let present = rows.par_iter().with_min_len(MIN_ROWS_PER_TASK).filter(|r| geti(r, COUNT) != 0).count();
     let mut ids = Vec::with_capacity(present);
     if present == rows.len() {
-        ids.par_extend((0..rows.len()).into_par_iter().with_min_len(4096).map(|s| slots.id_of(s)));
+        ids.par_extend((0..rows.len()).into_par_iter().with_min_len(MIN_ROWS_PER_TASK).map(|s| slots.id_of(s)));
         return (present, ids);
     }
     let mut n = 0;
@@ -343,7 +347,7 @@ mod tests {
 
     #[test]
     fn identical_bits_for_any_thread_count_on_unsorted_input() {
-        let n = 50_000usize;
+        let n = 200_000usize;
         let mut x: u64 = 7;
         let mut next = move || {
             x ^= x << 13;

@@ -9,7 +9,7 @@
 
 use rayon::prelude::*;
 
-use super::kernel::{geti, seti, Log, Row, COUNT, OUT_OF_ORDER};
+use super::kernel::{geti, seti, Log, Row, COUNT, MIN_ROWS_PER_TASK, OUT_OF_ORDER};
 use super::Freq;
 
 const DIGIT_BITS: u32 = 11;
@@ -18,6 +18,7 @@ const DIGIT_BITS: u32 = 11;
 pub(super) fn recount_periods(rows: &mut [Row], log: &Log<'_>, freq: Freq, end_p: i64, min_t: i64, max_t: i64) {
     let flags: Vec<u64> = rows
         .par_chunks(64)
+        .with_min_len(MIN_ROWS_PER_TASK / 64)
         .map(|c| {
             c.iter().enumerate().fold(0u64, |m, (j, r)| m | (u64::from(geti(r, COUNT) & OUT_OF_ORDER != 0) << j))
         })
@@ -33,7 +34,7 @@ pub(super) fn recount_periods(rows: &mut [Row], log: &Log<'_>, freq: Freq, end_p
     }
     let mut keys: Vec<u64> = (0..log.times.len())
         .into_par_iter()
-        .with_min_len(4096)
+        .with_min_len(MIN_ROWS_PER_TASK)
         .filter_map(|i| {
             let s = log.slots.slot(i);
             if !flagged(s) {
@@ -91,7 +92,7 @@ fn recount_by_pairs(rows: &mut [Row], log: &Log<'_>, freq: Freq, end_p: i64, fla
     let tps = log.ticks_per_second;
     let mut pairs: Vec<(usize, i64)> = (0..log.times.len())
         .into_par_iter()
-        .with_min_len(4096)
+        .with_min_len(MIN_ROWS_PER_TASK)
         .filter_map(|i| {
             let s = log.slots.slot(i);
             let p = freq.period_of_tick_rate(log.times[i], tps);

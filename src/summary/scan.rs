@@ -12,7 +12,7 @@
 
 use rayon::prelude::*;
 
-use super::kernel::{geti, seti, Log, Row, COUNT, FIRST_P, FIRST_T, FIRST_VALUE, LAST_P, LAST_T,
+use super::kernel::{geti, seti, Log, Row, COUNT, MIN_ROWS_PER_TASK, FIRST_P, FIRST_T, FIRST_VALUE, LAST_P, LAST_T,
                     OUT_OF_ORDER, SECOND_P, TOTAL};
 use super::slots::Slots;
 use super::Freq;
@@ -64,7 +64,8 @@ fn scan_with<S: Fn(usize) -> usize + Sync, const TPS: i64>(
     freq: Freq,
     end_p: i64,
 ) -> ScanStats {
-    let parts = rayon::current_num_threads().clamp(1, rows.len().max(1));
+    // Small logs are folded by one thread (see MIN_ROWS_PER_TASK).
+    let parts = rayon::current_num_threads().clamp(1, log.times.len().div_ceil(MIN_ROWS_PER_TASK).max(1));
     let per_part = rows.len().div_ceil(parts).max(1);
     rows.par_chunks_mut(per_part)
         .enumerate()

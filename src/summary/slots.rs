@@ -40,7 +40,7 @@ impl Slots<'_> {
 
 /// Slots of caller-supplied codes, checked to lie in `0..n_codes`.
 pub fn from_codes(codes: &[i64], n_codes: usize) -> Result<(Slots<'_>, usize)> {
-    let bad = codes.par_iter().with_min_len(CHUNK).position_first(|&c| c < 0 || c as usize >= n_codes);
+    let bad = codes.par_iter().with_min_len(16 * CHUNK).position_first(|&c| c < 0 || c as usize >= n_codes);
     if let Some(row) = bad {
         return Err(ClmError::invalid_value("customer ids", row, codes[row], "code out of range"));
     }
@@ -81,7 +81,7 @@ fn ranked(ids: &[i64]) -> Result<(Slots<'_>, usize)> {
     for (rank, &code) in order.iter().enumerate() {
         rank_of_code[code as usize] = rank as u32;
     }
-    codes.par_iter_mut().with_min_len(CHUNK).for_each(|c| *c = rank_of_code[*c as usize]);
+    codes.par_iter_mut().with_min_len(16 * CHUNK).for_each(|c| *c = rank_of_code[*c as usize]);
     let sorted: Vec<i64> = order.iter().map(|&c| distinct[c as usize]).collect();
     let n = sorted.len();
     Ok((Slots::Ranked { ranks: codes, sorted }, n))
