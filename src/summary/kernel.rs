@@ -106,6 +106,7 @@ pub fn run(log: &Log<'_>, opts: &Options) -> Result<Table> {
             opts.freq_multiplier
         )));
     }
+    crate::error::check_same_length(&[("customer ids", log.slots.len()), ("datetimes", log.times.len())])?;
     if let Some(v) = log.values {
         crate::error::check_same_length(&[("datetimes", log.times.len()), ("monetary values", v.len())])?;
     }

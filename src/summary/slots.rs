@@ -28,6 +28,19 @@ impl Slots<'_> {
         }
     }
 
+    /// Number of log rows mapped.
+    pub fn len(&self) -> usize {
+        match self {
+            Slots::Codes(codes) => codes.len(),
+            Slots::Range { ids, .. } => ids.len(),
+            Slots::Ranked { ranks, .. } => ranks.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// The customer id reported for `slot`.
     pub fn id_of(&self, slot: usize) -> i64 {
         match self {
