@@ -101,12 +101,22 @@ def summarize(
         raise ValueError(
             f"observation_period_end ({_timestamp(raw['end_ns'], tz)}) is before the first "
             f"transaction ({_timestamp(first_ns, tz)})")
-    if uniques is None:
-        index = pd.Index(raw["ids"].astype(id_values.dtype if ids is None else _id_dtype(ids),
-                                           copy=False), name=names["customer_id"], copy=False)
-    else:
-        index = pd.Index(uniques.take(raw["ids"]), name=names["customer_id"])
+    index = _index(raw, uniques, _id_dtype(ids), names["customer_id"])
     return _frame(raw, index, values is not None, tz, freq, mult)
+
+
+def _index(raw: dict, uniques: Optional[pd.Index], dtype: Any, name: Any) -> pd.Index:
+    """The customer ids of the summary rows (codes mapped back to ``uniques`` if given)."""
+    if "id_start" in raw:  # consecutive ids: no array was built
+        start, n = raw["id_start"], raw["n"]
+        if uniques is not None:
+            return uniques[start:start + n].rename(name)
+        if dtype == np.int64:
+            return pd.RangeIndex(start, start + n, name=name)
+        return pd.Index(np.arange(start, start + n, dtype=np.int64).astype(dtype), name=name)
+    if uniques is not None:
+        return pd.Index(uniques.take(raw["ids"]), name=name)
+    return pd.Index(raw["ids"].astype(dtype, copy=False), name=name, copy=False)
 
 
 def _check_multiplier(freq_multiplier: Any) -> float:
@@ -149,8 +159,8 @@ def _summarize_arrays(codes, uniques, times_ns, values, tz, end_ns, freq, freq_m
         raise ValueError(
             f"observation_period_end ({_timestamp(end_ns, tz)}) is before the first "
             f"transaction ({_timestamp(int(times_ns.min()), tz)})")
-    index = pd.Index(uniques.take(raw["ids"]), name=names["customer_id"])
-    return _frame(raw, index, values is not None, tz, freq, mult)
+    return _frame(raw, _index(raw, uniques, None, names["customer_id"]), values is not None, tz,
+                  freq, mult)
 
 
 def calibration_and_holdout(

@@ -5,7 +5,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use super::{run, to_pyerr};
-use crate::summary::kernel::{self, Log, Options};
+use crate::summary::kernel::{self, CustomerIds, Log, Options};
 use crate::summary::{slots, summarize, Freq, SummaryOptions};
 
 /// Summarises a log given as dense customer codes, int64 nanosecond timestamps and optional
@@ -52,7 +52,8 @@ fn summarize_codes<'py>(
 /// Summarises a log given as int64 customer ids (or dense codes when `n_codes` is given),
 /// int64 timestamps in ticks of `1 / ticks_per_second` s and optional float64 values.
 ///
-/// Returns a dict: `ids` (ascending customer ids, or codes), `block` and `offset` (the rows:
+/// Returns a dict: `ids` (ascending customer ids, or codes) or, when they are consecutive,
+/// `id_start` (ids `id_start .. id_start + n`), `block` and `offset` (the rows:
 /// `block[offset:offset + 8 * n].reshape(n, 8)` with columns frequency, recency, T,
 /// monetary_value, n_periods, total_value, inactivity, gap_before_last), `first_ns`,
 /// `last_ns` (int64 ns) and `end_ns` (the observation end used).
@@ -93,7 +94,10 @@ fn summarize_log<'py>(
     out.set_item("offset", table.offset)?;
     out.set_item("n", table.n)?;
     out.set_item("end_ns", table.end_ns)?;
-    out.set_item("ids", table.ids.into_pyarray(py))?;
+    match table.ids {
+        CustomerIds::Consecutive { start } => out.set_item("id_start", start)?,
+        CustomerIds::Listed(ids) => out.set_item("ids", ids.into_pyarray(py))?,
+    }
     out.set_item("first_ns", table.first_ns.into_pyarray(py))?;
     out.set_item("last_ns", table.last_ns.into_pyarray(py))?;
     out.set_item("block", table.buffer.into_pyarray(py))?;

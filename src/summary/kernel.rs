@@ -85,16 +85,33 @@ pub struct Table {
     pub buffer: Vec<f64>,
     pub offset: usize,
     pub n: usize,
-    pub ids: Vec<i64>,
+    pub ids: CustomerIds,
     pub first_ns: Vec<i64>,
     pub last_ns: Vec<i64>,
     /// The observation end used (ns).
     pub end_ns: i64,
 }
 
+/// Ids of the output rows.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CustomerIds {
+    /// `start, start + 1, ...`: dense ids (or codes) all present; no array is built, so
+    /// Python can index the result with a RangeIndex (no memory).
+    Consecutive { start: i64 },
+    Listed(Vec<i64>),
+}
+
 impl Table {
     pub fn rows(&self) -> &[Row] {
         self.buffer[self.offset..self.offset + self.n * WIDTH].as_chunks::<WIDTH>().0
+    }
+
+    /// The output ids as a vector.
+    pub fn id_vec(&self) -> Vec<i64> {
+        match &self.ids {
+            CustomerIds::Consecutive { start } => (0..self.n as i64).map(|k| start + k).collect(),
+            CustomerIds::Listed(ids) => ids.clone(),
+        }
     }
 }
 
@@ -184,13 +201,15 @@ const EMPTY_ROW: Row = {
 
 /// Moves the rows of customers with a transaction to the front (keeping id order) and
 /// returns their number and ids.
-fn compact(rows: &mut [Row], slots: &Slots<'_>) -> (usize, Vec<i64>) {
+fn compact(rows: &mut [Row], slots: &Slots<'_>) -> (usize, CustomerIds) {
     let present = rows.par_iter().with_min_len(MIN_ROWS_PER_TASK).filter(|r| geti(r, COUNT) != 0).count();
-    let mut ids = Vec::with_capacity(present);
     if present == rows.len() {
-        ids.par_extend((0..rows.len()).into_par_iter().with_min_len(MIN_ROWS_PER_TASK).map(|s| slots.id_of(s)));
-        return (present, ids);
+        return match slots {
+            Slots::Codes(_) | Slots::Range { .. } => (present, CustomerIds::Consecutive { start: slots.id_of(0) }),
+            Slots::Ranked { sorted, .. } => (present, CustomerIds::Listed(sorted.clone())),
+        };
     }
+    let mut ids = Vec::with_capacity(present);
     let mut n = 0;
     for s in 0..rows.len() {
         if geti(&rows[s], COUNT) != 0 {
@@ -199,7 +218,7 @@ fn compact(rows: &mut [Row], slots: &Slots<'_>) -> (usize, Vec<i64>) {
             n += 1;
         }
     }
-    (n, ids)
+    (n, CustomerIds::Listed(ids))
 }
 
 /// Turns accumulated rows into output rows.
@@ -338,7 +357,7 @@ mod tests {
             let got = run_codes(&codes, 12, &times, tps, &values, &opts);
             prop_assert_eq!(got.n, want.len());
             for (k, (id, row)) in want.iter().enumerate() {
-                prop_assert_eq!(got.ids[k], *id);
+                prop_assert_eq!(got.id_vec()[k], *id);
                 for (j, (&g, &w)) in got.rows()[k].iter().zip(row).enumerate() {
                     prop_assert!(same(g, w), "customer {} field {}: {} vs {}", id, j, g, w);
                 }
@@ -366,7 +385,7 @@ mod tests {
                 let (s, n_slots) = slots::from_ids(&ids).unwrap();
                 let log = Log { slots: &s, n_slots, times: &times, ticks_per_second: 1_000, values: Some(&values) };
                 let t = run(&log, &opts).unwrap();
-                (t.ids.clone(), t.rows().iter().flatten().map(|v| v.to_bits()).collect::<Vec<_>>(), t.first_ns.clone())
+                (t.id_vec(), t.rows().iter().flatten().map(|v| v.to_bits()).collect::<Vec<_>>(), t.first_ns.clone())
             })
         };
         let one = go(1);

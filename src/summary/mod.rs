@@ -192,7 +192,7 @@ pub fn summarize(
     let rows = table.rows();
     let column = |k: usize| rows.iter().map(|r| r[k]).collect::<Vec<f64>>();
     Ok(CustomerSummary {
-        customer: table.ids.clone(),
+        customer: table.id_vec(),
         frequency: column(kernel::FREQUENCY),
         recency: column(kernel::RECENCY),
         t: column(kernel::T),
