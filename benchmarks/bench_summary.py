@@ -212,6 +212,12 @@ def main() -> None:
         b.time(f"clmkit(polars in) {tag}",
                lambda: clmkit.summarize(pl_log, "customer_id", "date", "amount"),
                repeat=repeat, warmup=True, **meta)
+        threads = clmkit.get_num_threads()
+        clmkit.set_num_threads(1)
+        b.time(f"clmkit 1 thread {tag}",
+               lambda: clmkit.summarize(log, "customer_id", "date", "amount"),
+               repeat=repeat, warmup=True, **meta)
+        clmkit.set_num_threads(threads)
         shuffled = log.sample(frac=1.0, random_state=0).reset_index(drop=True)
         b.time(f"clmkit shuffled {tag}",
                lambda: clmkit.summarize(shuffled, "customer_id", "date", "amount"),
