@@ -2,12 +2,20 @@
 //! tested with `cargo test --no-default-features`. `python` is the only module that touches
 //! pyo3 / rust-numpy.
 
+pub mod btyd;
+pub mod clv;
 pub mod error;
+pub mod hypergeometric;
 pub mod linalg;
 pub mod optimize;
 pub mod parallel;
+pub mod rfm;
+pub mod quadrature;
+pub mod random;
 pub mod special;
+pub mod stages;
 pub mod summary;
+pub mod survival;
 
 #[cfg(feature = "python")]
 mod python;

@@ -35,3 +35,225 @@ def summarize_log(
     include_first_transaction: bool,
     observation_end_ns: Optional[int],
 ) -> dict[str, Any]: ...
+
+# --- rfm ---
+def rfm_quantile_edges(values: npt.NDArray[np.float64], bins: int) -> npt.NDArray[np.float64]: ...
+def rfm_score_edges(
+    values: npt.NDArray[np.float64], edges: npt.NDArray[np.float64], ascending: bool
+) -> npt.NDArray[np.int8]: ...
+def rfm_score_values(
+    values: npt.NDArray[np.float64], bins: int, method: str, ascending: bool
+) -> npt.NDArray[np.int8]: ...
+def rfm_combine(
+    scores: list[npt.NDArray[np.int8]], weights: list[float], bins: int
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int16], list[str]]: ...
+def rfm_segment_lookup(
+    rules: list[tuple[str, Optional[tuple[int, int]], Optional[tuple[int, int]], Optional[tuple[int, int]]]],
+    bins: int,
+    r: Optional[npt.NDArray[np.float64]],
+    f: Optional[npt.NDArray[np.float64]],
+    m: Optional[npt.NDArray[np.float64]] = None,
+) -> npt.NDArray[np.int16]: ...
+def rfm_abc_classes(values: npt.NDArray[np.float64], a_cut: float, b_cut: float) -> npt.NDArray[np.int8]: ...
+def rfm_scorer_to_json(
+    bins: int, method: str, weights: list[float], dimensions: list[tuple[str, str, bool, list[float]]]
+) -> str: ...
+def rfm_scorer_from_json(text: str) -> dict[str, object]: ...
+# --- survival ---
+def km_fit(
+    durations: npt.NDArray[np.float64],
+    events: npt.NDArray[np.float64],
+    weights: Optional[npt.NDArray[np.float64]],
+    entry: Optional[npt.NDArray[np.float64]],
+    z: float,
+    ci_transform: str,
+) -> dict[str, np.ndarray]: ...
+def na_fit(
+    durations: npt.NDArray[np.float64],
+    events: npt.NDArray[np.float64],
+    weights: Optional[npt.NDArray[np.float64]],
+    entry: Optional[npt.NDArray[np.float64]],
+    z: float,
+) -> dict[str, np.ndarray]: ...
+def cox_fit(
+    x: npt.NDArray[np.float64],
+    durations: npt.NDArray[np.float64],
+    events: npt.NDArray[np.float64],
+    weights: Optional[npt.NDArray[np.float64]],
+    strata: Optional[npt.NDArray[np.int64]],
+    ties: str,
+    penalizer: float,
+    l1_ratio: float,
+    max_iter: int,
+) -> dict[str, Any]: ...
+def standardize_columns(x: npt.NDArray[np.float64]) -> dict[str, np.ndarray]: ...
+def weibull_fit(
+    x: npt.NDArray[np.float64],
+    intercept: int,
+    durations: npt.NDArray[np.float64],
+    events: npt.NDArray[np.float64],
+    weights: Optional[npt.NDArray[np.float64]],
+    max_iter: int,
+) -> dict[str, Any]: ...
+def concordance_pairs(
+    durations: npt.NDArray[np.float64],
+    scores: npt.NDArray[np.float64],
+    events: npt.NDArray[np.float64],
+) -> tuple[int, int, int]: ...
+def churn_dataset_codes(
+    codes: npt.NDArray[np.int64],
+    n_customers: int,
+    times_ns: npt.NDArray[np.int64],
+    values: Optional[npt.NDArray[np.float64]],
+    freq: str,
+    observation_end_ns: int,
+    threshold: float,
+    window: float,
+# --- stages ---
+# params: (new_window, maturity_window, churn_window, at_risk_factor, median_ipt,
+#          at_risk_p, churn_p, p_alive_for_one_time, enabled (7 bools))
+StageParamsTuple = tuple[float, float, float, float, float, float, float, bool, list[bool]]
+
+def assign_stage_codes(
+    repeats: npt.NDArray[np.float64],
+    recency: npt.NDArray[np.float64],
+    t: npt.NDArray[np.float64],
+    gap_before_last: npt.NDArray[np.float64],
+    p_alive: Optional[npt.NDArray[np.float64]],
+    custom: Optional[npt.NDArray[np.int32]],
+    params: StageParamsTuple,
+) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]]: ...
+def stage_rule_names() -> tuple[list[str], list[str]]: ...
+def snapshot_summary_codes(
+    codes: npt.NDArray[np.int64],
+    n_customers: int,
+    times_ns: npt.NDArray[np.int64],
+    snapshots_ns: npt.NDArray[np.int64],
+    freq: str,
+    freq_multiplier: float,
+) -> dict[str, np.ndarray]: ...
+# --- btyd ---
+class BtydFit:
+    model: str
+    param_names: list[str]
+    params: list[float]
+    log_likelihood: float
+    covariance: list[float]
+    standard_errors: list[float]
+    n_iter: int
+    converged: bool
+    grad_norm: float
+    n_patterns: int
+    n_customers: float
+    time_scale: float
+    penalizer: float
+    initial_params: Optional[list[float]]
+    tol: float
+    max_iter: int
+    time_unit: Optional[tuple[str, float]]
+    def to_json(self) -> str: ...
+    @staticmethod
+    def from_json(text: str) -> "BtydFit": ...
+    @staticmethod
+    def from_params(model: str, params: list[float],
+                    time_unit: Optional[tuple[str, float]] = None) -> "BtydFit": ...
+
+def btyd_fit(
+    model: str,
+    columns: list[npt.NDArray[np.float64]],
+    weights: Optional[npt.NDArray[np.float64]],
+    penalizer: float,
+    initial_params: Optional[list[float]],
+    tol: float,
+    max_iter: int,
+    time_unit: Optional[tuple[str, float]],
+) -> BtydFit: ...
+def btyd_loglik(model: str, params: list[float],
+                columns: list[npt.NDArray[np.float64]]) -> npt.NDArray[np.float64]: ...
+def btyd_p_alive(model: str, params: list[float], frequency: npt.NDArray[np.float64],
+                 recency: npt.NDArray[np.float64], t: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]: ...
+def btyd_conditional_expected_purchases(model: str, params: list[float], t: float,
+                                        frequency: npt.NDArray[np.float64], recency: npt.NDArray[np.float64],
+                                        big_t: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]: ...
+def btyd_conditional_probability_of_n_purchases(model: str, params: list[float], t: float, n: float,
+                                                frequency: npt.NDArray[np.float64],
+                                                recency: npt.NDArray[np.float64],
+                                                big_t: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]: ...
+def btyd_expected_purchases(model: str, params: list[float],
+                            t: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]: ...
+def btyd_probability_of_n_purchases(model: str, params: list[float], t: npt.NDArray[np.float64],
+                                    n: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]: ...
+def gammagamma_conditional_expected_spend(params: list[float], frequency: npt.NDArray[np.float64],
+                                          monetary_value: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]: ...
+def btyd_customer_lifetime_value(model: str, params: list[float], spend: npt.NDArray[np.float64],
+                                 frequency: npt.NDArray[np.float64], recency: npt.NDArray[np.float64],
+                                 big_t: npt.NDArray[np.float64], horizon: int, period: float,
+                                 discount_rate: float, continuous: bool) -> npt.NDArray[np.float64]: ...
+
+# --- special functions (Pareto/NBD) ---
+def ln_hyp2f1(
+    a: npt.NDArray[np.float64], b: npt.NDArray[np.float64], c: npt.NDArray[np.float64],
+    z: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]: ...
+def ln_hyperu(
+    a: npt.NDArray[np.float64], b: npt.NDArray[np.float64], z: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]: ...
+
+# --- Pareto/NBD extras ---
+def paretonbd_dert(
+    params: list[float], discount_rate: float, frequency: npt.NDArray[np.float64],
+    recency: npt.NDArray[np.float64], big_t: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]: ...
+def paretonbd_generate(
+    params: list[float], big_t: npt.NDArray[np.float64], seed: int,
+) -> dict[str, npt.NDArray[np.float64]]: ...
+
+# --- BG/BB ---
+def bgbb_p_alive(
+    params: list[float], periods_ahead: float, frequency: npt.NDArray[np.float64],
+    recency: npt.NDArray[np.float64], n_periods: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]: ...
+def bgbb_conditional_expected_purchases(
+    params: list[float], m_periods: float, frequency: npt.NDArray[np.float64],
+    recency: npt.NDArray[np.float64], n_periods: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]: ...
+def bgbb_loglik(
+    params: list[float], frequency: npt.NDArray[np.float64], recency: npt.NDArray[np.float64],
+    n_periods: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]: ...
+def bgbb_expected_purchases(
+    params: list[float], n_periods: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]: ...
+def bgbb_probability_of_n_purchases(
+    params: list[float], n_periods: npt.NDArray[np.float64], n: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]: ...
+def bgbb_generate(
+    params: list[float], n_periods: npt.NDArray[np.float64], seed: int,
+) -> dict[str, npt.NDArray[np.float64]]: ...
+
+# --- bootstrap (predict_interval) ---
+def btyd_bootstrap_parametric(
+    params: list[float], covariance: list[float], n_boot: int, seed: int,
+) -> npt.NDArray[np.float64]: ...
+def btyd_bootstrap_resample(
+    model: str, columns: list[npt.NDArray[np.float64]], weights: Optional[npt.NDArray[np.float64]],
+    params: list[float], penalizer: float, tol: float, max_iter: int, n_boot: int, seed: int,
+) -> npt.NDArray[np.float64]: ...
+def btyd_intervals(
+    values: npt.NDArray[np.float64], level: float,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+
+class SnapshotIndex:
+    def __init__(
+        self,
+        codes: npt.NDArray[np.int64],
+        n_customers: int,
+        times_ns: npt.NDArray[np.int64],
+        snapshots_ns: npt.NDArray[np.int64],
+        freq: str,
+        freq_multiplier: float,
+    ) -> None: ...
+    def summaries(self) -> dict[str, np.ndarray]: ...
+    def stages(self, params: StageParamsTuple) -> dict[str, np.ndarray]: ...
+    def at_last_snapshot(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+    def __len__(self) -> int: ...

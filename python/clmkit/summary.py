@@ -81,7 +81,7 @@ def summarize(
     >>> log = clmkit.datasets.load_cdnow_sample()
     >>> s = clmkit.summarize(log, "customer_id", "date", observation_period_end="1997-09-30",
     ...                      freq="D", freq_multiplier=7)
-    >>> s.loc[1, ["frequency", "recency", "T"]].round(2).tolist()
+    >>> s[["frequency", "recency", "T"]].loc[1].round(2).tolist()
     [2.0, 30.43, 38.86]
     """
     freq = normalize_freq(freq)

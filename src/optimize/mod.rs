@@ -1,6 +1,11 @@
 //! Shared optimisation machinery: every model's fit goes through here, so numerical
 //! derivatives, convergence checks and standard errors are written once.
 
+pub mod newton;
+pub mod lbfgs;
+
+pub use lbfgs::{minimize, Minimum, Objective, Options};
+
 /// Hessian of a function by central differences of its analytic gradient, symmetrised.
 /// `grad(x, out)` writes the gradient at `x`. Steps are relative to |x_i| (at least `h`).
 pub fn numerical_hessian(x: &[f64], h: f64, grad: &mut dyn FnMut(&[f64], &mut [f64])) -> Vec<f64> {

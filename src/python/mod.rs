@@ -10,7 +10,14 @@ use pyo3::prelude::*;
 use crate::error::ClmError;
 use crate::parallel;
 
+mod rfm;
+mod stages;
+mod btyd;
+mod bgbb;
+mod bootstrap;
+mod btyd_pareto;
 mod summary;
+mod survival;
 
 create_exception!(clmkit._core, ConvergenceError, PyRuntimeError, "A model fit did not converge.");
 
@@ -72,6 +79,13 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(set_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(get_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_test, m)?)?;
+    rfm::register(m)?;
     summary::register(m)?;
+    survival::register(m)?;
+    stages::register(m)?;
+    btyd::register(m)?;
+    btyd_pareto::register(m)?;
+    bgbb::register(m)?;
+    bootstrap::register(m)?;
     Ok(())
 }

@@ -1,0 +1,272 @@
+"""Shared estimator machinery of the buy-till-you-die models.
+
+A model class only declares its core name, parameter names and data columns (and adds its
+own predictions); fitting, fitted attributes, summaries, serialisation and pickling live
+here. The numerical work (pattern compression, time rescaling, L-BFGS on log-parameters,
+standard errors) is in the Rust core (``src/btyd/mod.rs``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Optional, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .. import _core
+from .._frames import to_pandas
+from .._units import TimeUnit, time_unit_of
+from ._intervals import IntervalMixin
+from .._validation import (
+    as_float_array,
+    check_btyd_data,
+    check_int,
+    check_positive_float,
+    index_of,
+    require_columns,
+)
+
+__all__ = ["BTYDFitter", "NotFittedError"]
+
+_Z95 = 1.959963984540054
+_REGISTRY: dict[str, type] = {}
+
+
+class NotFittedError(ValueError, AttributeError):
+    """Raised when a prediction or fitted attribute is used before ``fit``."""
+
+
+def _is_table(data: Any) -> bool:
+    if isinstance(data, pd.DataFrame):
+        return True
+    return type(data).__module__.split(".")[0] in ("polars", "pyarrow") and hasattr(data, "columns")
+
+
+class BTYDFitter(IntervalMixin):
+    """Base class of clmkit's BTYD estimators (not used directly).
+
+    Parameters
+    ----------
+    penalizer : float, default 0.0
+        L2 penalty on the natural parameters, as lifetimes' ``penalizer_coef``: the
+        objective is the mean negative log-likelihood plus ``penalizer * sum(params**2)``,
+        with times rescaled so that the largest T is 1.
+    initial_params : dict or sequence of float, optional
+        Starting values (natural scale, data time units); the model's default when None.
+    tol : float, default 1e-8
+        Convergence tolerance on the largest gradient component of the mean negative
+        log-likelihood with respect to the log-parameters.
+    max_iter : int, default 1000
+        Maximum L-BFGS iterations; a fit that does not converge raises
+        :class:`clmkit.ConvergenceError`.
+    """
+
+    _core_name: ClassVar[str] = ""
+    _param_names: ClassVar[tuple[str, ...]] = ()
+    _data_names: ClassVar[tuple[str, ...]] = ("frequency", "recency", "T")
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls._core_name:
+            _REGISTRY[cls._core_name] = cls
+
+    def __init__(self, penalizer: float = 0.0, initial_params: Any = None, tol: float = 1e-8,
+                 max_iter: int = 1000) -> None:
+        self.penalizer = penalizer
+        self.initial_params = initial_params
+        self.tol = tol
+        self.max_iter = max_iter
+
+    # ----------------------------------------------------------------- input handling
+    def _hyperparameters(self) -> dict[str, Any]:
+        return {"penalizer": self.penalizer, "initial_params": self.initial_params,
+                "tol": self.tol, "max_iter": self.max_iter}
+
+    def _checked_initial(self) -> Optional[list[float]]:
+        init = self.initial_params
+        if init is None:
+            return None
+        if isinstance(init, (dict, pd.Series)):
+            missing = [k for k in self._param_names if k not in init]
+            if missing:
+                raise ValueError(f"initial_params is missing {missing}; expected keys {list(self._param_names)}")
+            init = [init[k] for k in self._param_names]
+        values = as_float_array(init, "initial_params")
+        if len(values) != len(self._param_names):
+            raise ValueError(f"initial_params must have {len(self._param_names)} values "
+                             f"{list(self._param_names)}, got {len(values)}")
+        if np.any(values <= 0):
+            raise ValueError(f"initial_params must be > 0, got {values.tolist()}")
+        return values.tolist()
+
+    def _columns(self, data: Any, rest: Sequence[Any], names: Sequence[str],
+                 weights: Any = None) -> tuple[list[Any], Any, Optional[TimeUnit]]:
+        """Splits ``fit(summary)`` / ``fit(col1, col2, ...)`` into the raw columns, the
+        weights (a column name or array) and the summary's time unit."""
+        if _is_table(data):
+            if any(r is not None for r in rest):
+                raise TypeError(f"give either a summary table or the arrays {list(names)}, not both")
+            frame = to_pandas(data)
+            need = {n: n for n in names}
+            if isinstance(weights, str):
+                need["weights"] = weights
+            require_columns(list(frame.columns), need)
+            cols = [frame[n] for n in names]
+            if isinstance(weights, str):
+                weights = frame[weights]
+            return cols, weights, time_unit_of(frame)
+        cols = [data, *rest]
+        for name, col in zip(names, cols):
+            if col is None:
+                raise TypeError(f"{name} is required (or pass a summary table as the first argument)")
+        return cols, weights, None
+
+    def _validate(self, cols: list[Any]) -> list[np.ndarray]:
+        """Checks the data columns; BTYD frequency/recency/T by default."""
+        return list(check_btyd_data(*cols, T_name=self._data_names[2]))
+
+    # ----------------------------------------------------------------- fitting
+    def _fit(self, data: Any, rest: Sequence[Any], weights: Any) -> "BTYDFitter":
+        cols, weights, unit = self._columns(data, rest, self._data_names, weights)
+        arrays = self._validate(cols)
+        return self._fit_arrays(arrays, weights, unit)
+
+    def _fit_arrays(self, arrays: list[np.ndarray], weights: Any,
+                    unit: Optional[TimeUnit]) -> "BTYDFitter":
+        penalizer = check_positive_float(self.penalizer, "penalizer", allow_zero=True)
+        tol = check_positive_float(self.tol, "tol")
+        max_iter = check_int(self.max_iter, "max_iter", low=1)
+        w = None
+        if weights is not None:
+            w = as_float_array(weights, "weights", nonnegative=True)
+            if len(w) != len(arrays[0]):
+                raise ValueError(f"weights has {len(w)} rows but {self._data_names[0]} has {len(arrays[0])}")
+        unit_arg = None if unit is None else (unit.freq, float(unit.multiplier))
+        state = _core.btyd_fit(self._core_name, arrays, w, penalizer, self._checked_initial(),
+                               tol, max_iter, unit_arg)
+        self._set_state(state)
+        # Kept (not pickled: the name ends in "_") for predict_interval(method="resample").
+        self._training_data_ = ([a.copy() for a in arrays], None if w is None else w.copy())
+        return self
+
+    def _set_state(self, state: Any) -> None:
+        names = list(state.param_names)
+        k = len(names)
+        self._state = state
+        self.params_ = pd.Series(state.params, index=names, name="coef", dtype=float)
+        self.log_likelihood_ = float(state.log_likelihood)
+        self.standard_errors_ = pd.Series(state.standard_errors, index=names, name="se", dtype=float)
+        cov = np.asarray(state.covariance, dtype=float).reshape(k, k)
+        self.variance_matrix_ = pd.DataFrame(cov, index=names, columns=names)
+        # Intervals on the log scale (the scale the model is fitted on), mapped back, so they
+        # stay positive: p exp(+-1.96 se / p).
+        spread = np.exp(_Z95 * self.standard_errors_ / self.params_)
+        self.confidence_intervals_ = pd.DataFrame(
+            {"lower 95%": self.params_ / spread, "upper 95%": self.params_ * spread})
+        self.n_iter_ = int(state.n_iter)
+        self.converged_ = bool(state.converged)
+        self.n_customers_ = float(state.n_customers)
+        self.n_patterns_ = int(state.n_patterns)
+        unit = state.time_unit
+        self.time_unit_ = None if unit is None else TimeUnit(unit[0], float(unit[1]))
+
+    def _check_fitted(self) -> None:
+        if getattr(self, "_state", None) is None:
+            raise NotFittedError(f"This {type(self).__name__} is not fitted yet: call fit(...) first")
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """Parameter table: ``coef``, ``se``, ``lower 95%``, ``upper 95%``."""
+        self._check_fitted()
+        return pd.concat([self.params_, self.standard_errors_, self.confidence_intervals_], axis=1)
+
+    # ----------------------------------------------------------------- persistence
+    def to_json(self) -> str:
+        """Serialises the fitted model (parameters, covariance, hyperparameters, time unit)
+        as versioned JSON; :meth:`from_json` restores it."""
+        self._check_fitted()
+        return self._state.to_json()
+
+    @classmethod
+    def from_json(cls, text: str) -> "BTYDFitter":
+        """Restores a model saved with :meth:`to_json` (any BTYD class when called on the
+        base class, else only this class's models)."""
+        state = _core.BtydFit.from_json(text)
+        target = _REGISTRY.get(state.model)
+        if target is None or (cls is not BTYDFitter and not issubclass(target, cls)):
+            raise ValueError(f"the JSON holds a {state.model!r} model, not a {cls.__name__}")
+        model = target(penalizer=state.penalizer, initial_params=state.initial_params,
+                       tol=state.tol, max_iter=state.max_iter)
+        model._set_state(state)
+        return model
+
+    @classmethod
+    def from_params(cls, params: Any, time_unit: Optional[TimeUnit] = None) -> "BTYDFitter":
+        """A model with given parameters (e.g. published ones), ready to predict.
+
+        Parameters
+        ----------
+        params : dict or sequence of float
+            Natural parameters by name (or in the order of ``params_``).
+        time_unit : clmkit TimeUnit, optional
+            Unit of time the parameters are in (needed for duration strings like "30D").
+
+        Returns
+        -------
+        BTYDFitter
+            A model whose ``params_`` are ``params``; likelihood and standard errors are NaN
+            and ``converged_`` is False since nothing was fitted.
+        """
+        if cls is BTYDFitter or not cls._core_name:
+            raise TypeError("call from_params on a model class, e.g. clmkit.BetaGeo.from_params")
+        model = cls(initial_params=params)
+        values = model._checked_initial()
+        if values is None:
+            raise ValueError("params is required")
+        model.initial_params = None
+        unit = None if time_unit is None else (time_unit.freq, float(time_unit.multiplier))
+        model._set_state(_core.BtydFit.from_params(cls._core_name, values, unit))
+        return model
+
+    def individual_log_likelihood(self, data: Any, *rest: Any) -> Any:
+        """Log-likelihood of each customer's data at the fitted parameters (the terms
+        whose weighted sum is ``log_likelihood_``); same arguments as ``fit``."""
+        cols, _, _ = self._columns(data, rest or (None,) * (len(self._data_names) - 1), self._data_names)
+        arrays = self._validate(cols)
+        out = _core.btyd_loglik(self._core_name, self._params(), arrays)
+        return self._output(out, cols[0], "log_likelihood")
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = {k: v for k, v in self.__dict__.items() if not k.endswith("_") and k != "_state"}
+        state["_json"] = None if getattr(self, "_state", None) is None else self._state.to_json()
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        text = state.pop("_json", None)
+        self.__dict__.update(state)
+        if text is not None:
+            self._set_state(_core.BtydFit.from_json(text))
+
+    def __repr__(self) -> str:
+        hyper = ", ".join(f"{k}={v!r}" for k, v in self._hyperparameters().items())
+        text = f"{type(self).__name__}({hyper})"
+        if getattr(self, "_state", None) is not None:
+            fitted = ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items())
+            how = f"fitted on {self.n_customers_:g} customers" if self.n_customers_ > 0 else "parameters set"
+            text += f"  # {how}: {fitted}"
+        return text
+
+    # ----------------------------------------------------------------- helpers for subclasses
+    def _params(self) -> list[float]:
+        self._check_fitted()
+        return self.params_.tolist()
+
+    @staticmethod
+    def _output(values: np.ndarray, like: Any, name: str) -> Any:
+        """numpy out, a Series when the input was a Series (same index), a float for scalars."""
+        index = index_of(like)
+        if index is not None:
+            return pd.Series(values, index=index, name=name)
+        if np.ndim(like) == 0 and values.shape == (1,):
+            return float(values[0])
+        return values

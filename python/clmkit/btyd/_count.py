@@ -1,0 +1,174 @@
+"""Predictions shared by the purchase-count models (BG/NBD, MBG/NBD, Pareto/NBD, ...).
+
+Each method validates its arguments once and calls the model's parallel Rust kernel by the
+model's core name, so a new count model inherits all of them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import numpy as np
+import pandas as pd
+
+from .. import _core
+from .._validation import as_float_array, check_horizon, check_int
+from ._base import BTYDFitter
+
+__all__ = ["CountModel"]
+
+
+class CountModel(BTYDFitter):
+    """Base of the purchase-count models: p_alive and expected purchases (not used directly)."""
+
+    def _rows(self, frequency: Any, recency: Any, T: Any) -> tuple[list[np.ndarray], Any]:
+        cols, _, _ = self._columns(frequency, (recency, T), self._data_names)
+        return self._validate(cols), cols[0]
+
+    def fit(self, frequency: Any, recency: Any = None, T: Any = None, weights: Any = None) -> "CountModel":
+        """Fits the model by maximum likelihood.
+
+        Parameters
+        ----------
+        frequency : array-like or DataFrame
+            Repeat purchases per customer, or a summary table (pandas, polars or pyarrow)
+            with ``frequency``, ``recency`` and ``T`` columns (its time unit is kept as
+            ``time_unit_`` when it comes from :func:`clmkit.summarize`).
+        recency, T : array-like, optional
+            Age at the last purchase and at the end of observation (same unit).
+        weights : array-like or str, optional
+            Number of customers each row stands for (a column name with a table).
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        ValueError
+            Bad data (argument, first bad row and value are named) or hyperparameters.
+        clmkit.ConvergenceError
+            When the optimiser does not converge (try a small ``penalizer``).
+        """
+        return self._fit(frequency, (recency, T), weights)
+
+    def p_alive(self, frequency: Any, recency: Any = None, T: Any = None) -> Any:
+        """Probability that each customer is still alive at the end of observation.
+
+        Parameters
+        ----------
+        frequency, recency, T : array-like, or a summary table as ``frequency``
+
+        Returns
+        -------
+        numpy.ndarray, pandas.Series or float
+            Values in [0, 1], shaped like ``frequency``.
+        """
+        rows, like = self._rows(frequency, recency, T)
+        out = _core.btyd_p_alive(self._core_name, self._params(), *rows)
+        return self._output(out, like, "p_alive")
+
+    def conditional_expected_purchases(self, t: float, frequency: Any, recency: Any = None,
+                                       T: Any = None) -> Any:
+        """Expected purchases of each customer in the next ``t`` time units.
+
+        Parameters
+        ----------
+        t : float
+            Horizon (>= 0) in the model's time unit.
+        frequency, recency, T : array-like, or a summary table as ``frequency``
+
+        Returns
+        -------
+        numpy.ndarray, pandas.Series or float
+        """
+        t = check_horizon(t)
+        rows, like = self._rows(frequency, recency, T)
+        out = _core.btyd_conditional_expected_purchases(self._core_name, self._params(), t, *rows)
+        return self._output(out, like, "expected_purchases")
+
+    def expected_purchases(self, t: Any) -> Any:
+        """Expected purchases of a new customer in ``t`` time units (scalar or array)."""
+        self._check_fitted()
+        arr = as_float_array(t, "t", nonnegative=True)
+        out = _core.btyd_expected_purchases(self._core_name, self._params(), arr)
+        return self._output(out, t, "expected_purchases")
+
+    def probability_of_n_purchases(self, t: Any, n: Any) -> Any:
+        """P(a new customer makes exactly ``n`` purchases in ``t`` time units).
+
+        ``t`` and ``n`` broadcast against each other (scalars or arrays).
+        """
+        self._check_fitted()
+        t_arr = as_float_array(t, "t", nonnegative=True)
+        n_arr = as_float_array(n, "n", nonnegative=True, integer=True)
+        t_b, n_b = np.broadcast_arrays(t_arr, n_arr)
+        out = _core.btyd_probability_of_n_purchases(self._core_name, self._params(),
+                                                    np.ascontiguousarray(t_b), np.ascontiguousarray(n_b))
+        scalar = np.ndim(t) == 0 and np.ndim(n) == 0
+        return float(out[0]) if scalar else out
+
+    def conditional_probability_of_n_purchases(self, t: float, n: int, frequency: Any,
+                                               recency: Any = None, T: Any = None) -> Any:
+        """P(each customer makes exactly ``n`` purchases in the next ``t`` time units)."""
+        t = check_horizon(t)
+        n = check_int(n, "n", low=0)
+        rows, like = self._rows(frequency, recency, T)
+        out = _core.btyd_conditional_probability_of_n_purchases(self._core_name, self._params(),
+                                                                t, float(n), *rows)
+        return self._output(out, like, "probability")
+
+    def _grid(self, max_frequency: int, max_recency: Optional[float], T: Optional[float]):
+        max_frequency = check_int(max_frequency, "max_frequency", low=0)
+        if max_recency is None:
+            if T is None:
+                raise ValueError("give max_recency or T (the age of the customers on the grid)")
+            max_recency = T
+        max_recency = int(np.ceil(check_horizon(max_recency, "max_recency")))
+        T = float(max_recency) if T is None else check_horizon(T, "T")
+        if max_recency > T:
+            raise ValueError(f"max_recency ({max_recency}) must be <= T ({T})")
+        rec, freq = np.meshgrid(np.arange(max_recency + 1, dtype=float),
+                                np.arange(max_frequency + 1, dtype=float), indexing="ij")
+        # Histories with repeat purchases but recency 0, or none but recency > 0, are kept
+        # (recency 0 with purchases is possible within one period); only frequency 0 with
+        # recency > 0 is impossible and is shown as NaN.
+        valid = ~((freq == 0) & (rec > 0))
+        return freq, rec, T, valid
+
+    def _matrix(self, values: np.ndarray, freq: np.ndarray, valid: np.ndarray) -> pd.DataFrame:
+        out = np.full(freq.shape, np.nan)
+        out[valid] = values
+        return pd.DataFrame(out, index=pd.Index(range(freq.shape[0]), name="recency"),
+                            columns=pd.Index(range(freq.shape[1]), name="frequency"))
+
+    def p_alive_matrix(self, max_frequency: int, max_recency: Optional[float] = None,
+                       T: Optional[float] = None) -> pd.DataFrame:
+        """P(alive) over a grid of histories, for the classic heat map.
+
+        Parameters
+        ----------
+        max_frequency : int
+            Frequencies 0..max_frequency (columns).
+        max_recency : float, optional
+            Recencies 0..max_recency (rows); defaults to T.
+        T : float, optional
+            Age of every customer on the grid; defaults to max_recency.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Rows ``recency``, columns ``frequency``; NaN where frequency is 0 and recency > 0.
+        """
+        freq, rec, T, valid = self._grid(max_frequency, max_recency, T)
+        vals = self.p_alive(freq[valid], rec[valid], np.full(valid.sum(), T))
+        return self._matrix(vals, freq, valid)
+
+    def expected_purchases_matrix(self, t: float, max_frequency: int,
+                                  max_recency: Optional[float] = None,
+                                  T: Optional[float] = None) -> pd.DataFrame:
+        """Conditional expected purchases in the next ``t`` units over the grid of
+        :meth:`p_alive_matrix` (rows ``recency``, columns ``frequency``)."""
+        freq, rec, T, valid = self._grid(max_frequency, max_recency, T)
+        vals = self.conditional_expected_purchases(t, freq[valid], rec[valid], np.full(valid.sum(), T))
+        return self._matrix(vals, freq, valid)

@@ -1,0 +1,42 @@
+"""MBG/NBD: the modified BG/NBD model (Batislam, Denizel & Filiztekin 2007)."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import pandas as pd
+
+from ._count import CountModel
+from .bgnbd import _simulate
+
+__all__ = ["ModifiedBetaGeo"]
+
+
+class ModifiedBetaGeo(CountModel):
+    """MBG/NBD model (Batislam, Denizel & Filiztekin 2007, IJRM 24(3)).
+
+    As :class:`clmkit.BetaGeo`, but a customer may also drop out right after the first
+    purchase, so customers without repeat purchases are not assumed alive.
+
+    Parameters
+    ----------
+    penalizer : float, default 0.0
+    initial_params : dict or sequence, optional
+        Starting values for r, alpha, a, b.
+    tol : float, default 1e-8
+    max_iter : int, default 1000
+
+    Examples
+    --------
+    >>> import clmkit
+    >>> mbg = clmkit.ModifiedBetaGeo().fit(clmkit.datasets.load_cdnow_summary())
+    >>> mbg.params_.round(3).tolist()
+    [0.525, 6.183, 0.891, 1.614]
+    """
+
+    _core_name = "mbgnbd"
+    _param_names = ("r", "alpha", "a", "b")
+
+    def generate(self, n: int, T: Any, seed: Optional[int] = None) -> pd.DataFrame:
+        """Simulates ``n`` customers observed for ``T`` (see :meth:`clmkit.BetaGeo.generate`)."""
+        return _simulate(self._params(), n, T, seed, initial_dropout=True)

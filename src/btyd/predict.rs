@@ -1,0 +1,134 @@
+//! Per-customer predictions of the purchase-count models as parallel kernels over arrays.
+//!
+//! A count model implements [`CountModel`] (closed forms for one customer); the kernels here
+//! validate the arrays once, then map the closed form over customers in clmkit's pool.
+
+use super::validate::{check_count, check_horizon};
+use super::{bgnbd, check_params, mbgnbd, Model};
+use crate::error::{ClmError, Result};
+use crate::parallel;
+
+/// One customer's predictions of a purchase-count model at natural parameters `p`.
+/// `x, tx, big_t` are the model's three data columns (frequency, recency, T or n_periods).
+pub trait CountModel: Model {
+    fn p_alive(&self, p: &[f64], x: f64, tx: f64, big_t: f64) -> f64;
+    fn expected_purchases(&self, p: &[f64], t: f64) -> Result<f64>;
+    fn conditional_expected_purchases(&self, p: &[f64], t: f64, x: f64, tx: f64, big_t: f64) -> Result<f64>;
+    fn probability_of_n_purchases(&self, p: &[f64], t: f64, n: f64) -> f64;
+    fn conditional_probability_of_n_purchases(&self, p: &[f64], t: f64, n: f64, x: f64, tx: f64, big_t: f64) -> f64;
+}
+
+impl CountModel for bgnbd::BgNbd {
+    fn p_alive(&self, p: &[f64], x: f64, tx: f64, big_t: f64) -> f64 {
+        bgnbd::p_alive(p, x, tx, big_t)
+    }
+    fn expected_purchases(&self, p: &[f64], t: f64) -> Result<f64> {
+        bgnbd::expected_purchases(p, t)
+    }
+    fn conditional_expected_purchases(&self, p: &[f64], t: f64, x: f64, tx: f64, big_t: f64) -> Result<f64> {
+        bgnbd::conditional_expected_purchases(p, t, x, tx, big_t)
+    }
+    fn probability_of_n_purchases(&self, p: &[f64], t: f64, n: f64) -> f64 {
+        bgnbd::probability_of_n_purchases(p, t, n)
+    }
+    fn conditional_probability_of_n_purchases(&self, p: &[f64], t: f64, n: f64, x: f64, tx: f64, big_t: f64) -> f64 {
+        bgnbd::conditional_probability_of_n_purchases(p, t, n, x, tx, big_t)
+    }
+}
+
+impl CountModel for mbgnbd::MbgNbd {
+    fn p_alive(&self, p: &[f64], x: f64, tx: f64, big_t: f64) -> f64 {
+        mbgnbd::p_alive(p, x, tx, big_t)
+    }
+    fn expected_purchases(&self, p: &[f64], t: f64) -> Result<f64> {
+        mbgnbd::expected_purchases(p, t)
+    }
+    fn conditional_expected_purchases(&self, p: &[f64], t: f64, x: f64, tx: f64, big_t: f64) -> Result<f64> {
+        mbgnbd::conditional_expected_purchases(p, t, x, tx, big_t)
+    }
+    fn probability_of_n_purchases(&self, p: &[f64], t: f64, n: f64) -> f64 {
+        mbgnbd::probability_of_n_purchases(p, t, n)
+    }
+    fn conditional_probability_of_n_purchases(&self, p: &[f64], t: f64, n: f64, x: f64, tx: f64, big_t: f64) -> f64 {
+        mbgnbd::conditional_probability_of_n_purchases(p, t, n, x, tx, big_t)
+    }
+}
+
+/// The count model registered under `name` (the names the Python classes use).
+pub fn count_model(name: &str) -> Result<&'static dyn CountModel> {
+    match name {
+        "bgnbd" => Ok(&bgnbd::BgNbd),
+        "mbgnbd" => Ok(&mbgnbd::MbgNbd),
+        "paretonbd" => Ok(&super::paretonbd::ParetoNbd),
+        _ => Err(ClmError::InvalidArgument(format!("unknown purchase-count model {name:?}"))),
+    }
+}
+
+/// Customer rows (frequency, recency, T) checked against the model's domain.
+pub struct Rows<'a> {
+    pub x: &'a [f64],
+    pub tx: &'a [f64],
+    pub t: &'a [f64],
+}
+
+impl Rows<'_> {
+    fn check(&self, model: &dyn CountModel, params: &[f64]) -> Result<()> {
+        check_params(model.names(), params)?;
+        model.check_data(&[self.x, self.tx, self.t])
+    }
+}
+
+/// P(alive) per customer.
+pub fn p_alive(model: &dyn CountModel, params: &[f64], rows: &Rows) -> Result<Vec<f64>> {
+    rows.check(model, params)?;
+    let mut out = vec![0.0; rows.x.len()];
+    parallel::map_into(&mut out, |i| model.p_alive(params, rows.x[i], rows.tx[i], rows.t[i]));
+    Ok(out)
+}
+
+/// E[purchases in (T, T + t]] per customer.
+pub fn conditional_expected_purchases(model: &dyn CountModel, params: &[f64], t: f64, rows: &Rows) -> Result<Vec<f64>> {
+    check_horizon("t", t)?;
+    rows.check(model, params)?;
+    parallel::try_map(rows.x.len(), |i| model.conditional_expected_purchases(params, t, rows.x[i], rows.tx[i], rows.t[i]))
+}
+
+/// P(n purchases in (T, T + t]) per customer.
+pub fn conditional_probability_of_n_purchases(
+    model: &dyn CountModel,
+    params: &[f64],
+    t: f64,
+    n: f64,
+    rows: &Rows,
+) -> Result<Vec<f64>> {
+    check_horizon("t", t)?;
+    check_count("n", n)?;
+    rows.check(model, params)?;
+    let mut out = vec![0.0; rows.x.len()];
+    parallel::map_into(&mut out, |i| {
+        model.conditional_probability_of_n_purchases(params, t, n, rows.x[i], rows.tx[i], rows.t[i])
+    });
+    Ok(out)
+}
+
+/// E[X(t)] of a new customer for each horizon in `t`.
+pub fn expected_purchases(model: &dyn CountModel, params: &[f64], t: &[f64]) -> Result<Vec<f64>> {
+    check_params(model.names(), params)?;
+    for &ti in t {
+        check_horizon("t", ti)?;
+    }
+    parallel::try_map(t.len(), |i| model.expected_purchases(params, t[i]))
+}
+
+/// P(X(t) = n) of a new customer for each pair (t[i], n[i]).
+pub fn probability_of_n_purchases(model: &dyn CountModel, params: &[f64], t: &[f64], n: &[f64]) -> Result<Vec<f64>> {
+    check_params(model.names(), params)?;
+    crate::error::check_same_length(&[("t", t.len()), ("n", n.len())])?;
+    for (&ti, &ni) in t.iter().zip(n) {
+        check_horizon("t", ti)?;
+        check_count("n", ni)?;
+    }
+    let mut out = vec![0.0; t.len()];
+    parallel::map_into(&mut out, |i| model.probability_of_n_purchases(params, t[i], n[i]));
+    Ok(out)
+}

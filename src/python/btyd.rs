@@ -1,0 +1,269 @@
+//! Bindings of the BTYD models: the generic fit, the fitted state (serialisable), the count
+//! models' prediction kernels (dispatched by model name), Gamma-Gamma spend and CLV.
+
+use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
+use pyo3::prelude::*;
+
+use super::{run, to_pyerr};
+use crate::btyd::predict::{self, count_model, Rows};
+use crate::btyd::saved::{SavedModel, TimeUnit};
+use crate::btyd::{fit_named, gammagamma, FitOptions};
+use crate::clv;
+
+/// A fitted BTYD model's state: parameters, likelihood, covariance and hyperparameters.
+#[pyclass(module = "clmkit._core", name = "BtydFit", frozen)]
+pub(crate) struct BtydFit {
+    saved: SavedModel,
+}
+
+#[pymethods]
+impl BtydFit {
+    #[getter]
+    fn model(&self) -> String {
+        self.saved.model.clone()
+    }
+    #[getter]
+    fn param_names(&self) -> Vec<String> {
+        self.saved.param_names.clone()
+    }
+    #[getter]
+    fn params(&self) -> Vec<f64> {
+        self.saved.fit.params.clone()
+    }
+    #[getter]
+    fn log_likelihood(&self) -> f64 {
+        self.saved.fit.log_likelihood
+    }
+    /// Row-major covariance of the natural parameters.
+    #[getter]
+    fn covariance(&self) -> Vec<f64> {
+        self.saved.fit.covariance.clone()
+    }
+    #[getter]
+    fn standard_errors(&self) -> Vec<f64> {
+        self.saved.fit.standard_errors.clone()
+    }
+    #[getter]
+    fn n_iter(&self) -> usize {
+        self.saved.fit.n_iter
+    }
+    #[getter]
+    fn converged(&self) -> bool {
+        self.saved.fit.converged
+    }
+    #[getter]
+    fn grad_norm(&self) -> f64 {
+        self.saved.fit.grad_norm
+    }
+    #[getter]
+    fn n_patterns(&self) -> usize {
+        self.saved.fit.n_patterns
+    }
+    #[getter]
+    fn n_customers(&self) -> f64 {
+        self.saved.fit.n_customers
+    }
+    #[getter]
+    fn time_scale(&self) -> f64 {
+        self.saved.fit.time_scale
+    }
+    #[getter]
+    fn penalizer(&self) -> f64 {
+        self.saved.options.penalizer
+    }
+    #[getter]
+    fn initial_params(&self) -> Option<Vec<f64>> {
+        self.saved.options.initial.clone()
+    }
+    #[getter]
+    fn tol(&self) -> f64 {
+        self.saved.options.tol
+    }
+    #[getter]
+    fn max_iter(&self) -> usize {
+        self.saved.options.max_iter
+    }
+    /// (freq, multiplier) of the model's time unit, or None.
+    #[getter]
+    fn time_unit(&self) -> Option<(String, f64)> {
+        self.saved.time_unit.as_ref().map(|u| (u.freq.clone(), u.multiplier))
+    }
+    fn to_json(&self) -> PyResult<String> {
+        self.saved.to_json().map_err(to_pyerr)
+    }
+    #[staticmethod]
+    fn from_json(text: &str) -> PyResult<BtydFit> {
+        Ok(BtydFit { saved: SavedModel::from_json(text).map_err(to_pyerr)? })
+    }
+    /// A model state with given parameters (not fitted).
+    #[staticmethod]
+    #[pyo3(signature = (model, params, time_unit=None))]
+    fn from_params(model: &str, params: Vec<f64>, time_unit: Option<(String, f64)>) -> PyResult<BtydFit> {
+        let unit = time_unit.map(|(freq, multiplier)| TimeUnit { freq, multiplier });
+        Ok(BtydFit { saved: SavedModel::from_params(model, params, unit).map_err(to_pyerr)? })
+    }
+}
+
+/// Fits the model `model` ("bgnbd", "mbgnbd", "gammagamma", ...) to its data columns.
+#[pyfunction]
+#[pyo3(signature = (model, columns, weights, penalizer, initial_params, tol, max_iter, time_unit))]
+#[allow(clippy::too_many_arguments)]
+fn btyd_fit(
+    py: Python<'_>,
+    model: &str,
+    columns: Vec<PyReadonlyArray1<'_, f64>>,
+    weights: Option<PyReadonlyArray1<'_, f64>>,
+    penalizer: f64,
+    initial_params: Option<Vec<f64>>,
+    tol: f64,
+    max_iter: usize,
+    time_unit: Option<(String, f64)>,
+) -> PyResult<BtydFit> {
+    let cols: Vec<&[f64]> = columns.iter().map(|c| c.as_slice()).collect::<Result<_, _>>()?;
+    let w = weights.as_ref().map(|w| w.as_slice()).transpose()?;
+    let options = FitOptions { penalizer, initial: initial_params, tol, max_iter };
+    let fit = run(py, || fit_named(model, &cols, w, &options))?;
+    let unit = time_unit.map(|(freq, multiplier)| TimeUnit { freq, multiplier });
+    Ok(BtydFit { saved: SavedModel::new(model, options, fit, unit).map_err(to_pyerr)? })
+}
+
+/// Log-likelihood of each row at natural parameters.
+#[pyfunction]
+fn btyd_loglik<'py>(
+    py: Python<'py>,
+    model: &str,
+    params: Vec<f64>,
+    columns: Vec<PyReadonlyArray1<'py, f64>>,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let cols: Vec<&[f64]> = columns.iter().map(|c| c.as_slice()).collect::<Result<_, _>>()?;
+    Ok(vec_out(py, run(py, || crate::btyd::loglik_rows(model, &params, &cols))?))
+}
+
+fn vec_out<'py>(py: Python<'py>, v: Vec<f64>) -> Bound<'py, PyArray1<f64>> {
+    v.into_pyarray(py)
+}
+
+#[pyfunction]
+fn btyd_p_alive<'py>(
+    py: Python<'py>,
+    model: &str,
+    params: Vec<f64>,
+    frequency: PyReadonlyArray1<'py, f64>,
+    recency: PyReadonlyArray1<'py, f64>,
+    t: PyReadonlyArray1<'py, f64>,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let m = count_model(model).map_err(to_pyerr)?;
+    let rows = Rows { x: frequency.as_slice()?, tx: recency.as_slice()?, t: t.as_slice()? };
+    Ok(vec_out(py, run(py, || predict::p_alive(m, &params, &rows))?))
+}
+
+#[pyfunction]
+#[pyo3(signature = (model, params, t, frequency, recency, big_t))]
+fn btyd_conditional_expected_purchases<'py>(
+    py: Python<'py>,
+    model: &str,
+    params: Vec<f64>,
+    t: f64,
+    frequency: PyReadonlyArray1<'py, f64>,
+    recency: PyReadonlyArray1<'py, f64>,
+    big_t: PyReadonlyArray1<'py, f64>,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let m = count_model(model).map_err(to_pyerr)?;
+    let rows = Rows { x: frequency.as_slice()?, tx: recency.as_slice()?, t: big_t.as_slice()? };
+    Ok(vec_out(py, run(py, || predict::conditional_expected_purchases(m, &params, t, &rows))?))
+}
+
+#[pyfunction]
+#[pyo3(signature = (model, params, t, n, frequency, recency, big_t))]
+#[allow(clippy::too_many_arguments)]
+fn btyd_conditional_probability_of_n_purchases<'py>(
+    py: Python<'py>,
+    model: &str,
+    params: Vec<f64>,
+    t: f64,
+    n: f64,
+    frequency: PyReadonlyArray1<'py, f64>,
+    recency: PyReadonlyArray1<'py, f64>,
+    big_t: PyReadonlyArray1<'py, f64>,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let m = count_model(model).map_err(to_pyerr)?;
+    let rows = Rows { x: frequency.as_slice()?, tx: recency.as_slice()?, t: big_t.as_slice()? };
+    Ok(vec_out(py, run(py, || predict::conditional_probability_of_n_purchases(m, &params, t, n, &rows))?))
+}
+
+#[pyfunction]
+fn btyd_expected_purchases<'py>(
+    py: Python<'py>,
+    model: &str,
+    params: Vec<f64>,
+    t: PyReadonlyArray1<'py, f64>,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let m = count_model(model).map_err(to_pyerr)?;
+    let t = t.as_slice()?;
+    Ok(vec_out(py, run(py, || predict::expected_purchases(m, &params, t))?))
+}
+
+#[pyfunction]
+fn btyd_probability_of_n_purchases<'py>(
+    py: Python<'py>,
+    model: &str,
+    params: Vec<f64>,
+    t: PyReadonlyArray1<'py, f64>,
+    n: PyReadonlyArray1<'py, f64>,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let m = count_model(model).map_err(to_pyerr)?;
+    let (t, n) = (t.as_slice()?, n.as_slice()?);
+    Ok(vec_out(py, run(py, || predict::probability_of_n_purchases(m, &params, t, n))?))
+}
+
+#[pyfunction]
+fn gammagamma_conditional_expected_spend<'py>(
+    py: Python<'py>,
+    params: Vec<f64>,
+    frequency: PyReadonlyArray1<'py, f64>,
+    monetary_value: PyReadonlyArray1<'py, f64>,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let (x, m) = (frequency.as_slice()?, monetary_value.as_slice()?);
+    Ok(vec_out(py, run(py, || gammagamma::conditional_expected_spend_many(&params, x, m))?))
+}
+
+/// Discounted CLV per customer: spend x sum_k weight_k E[purchases in (T, T + time_k]].
+#[pyfunction]
+#[pyo3(signature = (model, params, spend, frequency, recency, big_t, horizon, period, discount_rate, continuous))]
+#[allow(clippy::too_many_arguments)]
+fn btyd_customer_lifetime_value<'py>(
+    py: Python<'py>,
+    model: &str,
+    params: Vec<f64>,
+    spend: PyReadonlyArray1<'py, f64>,
+    frequency: PyReadonlyArray1<'py, f64>,
+    recency: PyReadonlyArray1<'py, f64>,
+    big_t: PyReadonlyArray1<'py, f64>,
+    horizon: usize,
+    period: f64,
+    discount_rate: f64,
+    continuous: bool,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let m = count_model(model).map_err(to_pyerr)?;
+    let rows = Rows { x: frequency.as_slice()?, tx: recency.as_slice()?, t: big_t.as_slice()? };
+    let spend = spend.as_slice()?;
+    let out = run(py, || {
+        let schedule = clv::Schedule::new(horizon, period, discount_rate, continuous)?;
+        clv::customer_lifetime_value(m, &params, &rows, spend, &schedule)
+    })?;
+    Ok(vec_out(py, out))
+}
+
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<BtydFit>()?;
+    m.add_function(wrap_pyfunction!(btyd_fit, m)?)?;
+    m.add_function(wrap_pyfunction!(btyd_loglik, m)?)?;
+    m.add_function(wrap_pyfunction!(btyd_p_alive, m)?)?;
+    m.add_function(wrap_pyfunction!(btyd_conditional_expected_purchases, m)?)?;
+    m.add_function(wrap_pyfunction!(btyd_conditional_probability_of_n_purchases, m)?)?;
+    m.add_function(wrap_pyfunction!(btyd_expected_purchases, m)?)?;
+    m.add_function(wrap_pyfunction!(btyd_probability_of_n_purchases, m)?)?;
+    m.add_function(wrap_pyfunction!(gammagamma_conditional_expected_spend, m)?)?;
+    m.add_function(wrap_pyfunction!(btyd_customer_lifetime_value, m)?)?;
+    Ok(())
+}

@@ -1,0 +1,158 @@
+//! Binding of RFM scoring, segments and ABC classes.
+
+use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use super::run;
+use crate::rfm::{self, Dimension, ScorerState, SegmentRule};
+
+/// Inner quantile edges at k/bins (numpy's linear rule).
+#[pyfunction]
+fn rfm_quantile_edges<'py>(
+    py: Python<'py>,
+    values: PyReadonlyArray1<'py, f64>,
+    bins: usize,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let values = values.as_slice()?;
+    Ok(run(py, || rfm::quantile_edges(values, bins))?.into_pyarray(py))
+}
+
+/// Scores 1..=bins with given inner edges (bins = len(edges) + 1).
+#[pyfunction]
+fn rfm_score_edges<'py>(
+    py: Python<'py>,
+    values: PyReadonlyArray1<'py, f64>,
+    edges: PyReadonlyArray1<'py, f64>,
+    ascending: bool,
+) -> PyResult<Bound<'py, PyArray1<i8>>> {
+    let (values, edges) = (values.as_slice()?, edges.as_slice()?);
+    Ok(run(py, || rfm::score_with_edges(values, edges, ascending))?.into_pyarray(py))
+}
+
+/// Scores by the data's own quantiles (`method="quantile"`) or ranks (`method="rank"`).
+#[pyfunction]
+fn rfm_score_values<'py>(
+    py: Python<'py>,
+    values: PyReadonlyArray1<'py, f64>,
+    bins: usize,
+    method: &str,
+    ascending: bool,
+) -> PyResult<Bound<'py, PyArray1<i8>>> {
+    let values = values.as_slice()?;
+    let by_rank = match method {
+        "rank" => true,
+        "quantile" => false,
+        other => {
+            return Err(PyValueError::new_err(format!("method must be 'quantile' or 'rank', got {other:?}")))
+        }
+    };
+    let scores = run(py, || {
+        if by_rank {
+            rfm::score_rank(values, bins, ascending)
+        } else {
+            rfm::score_quantile(values, bins, ascending)
+        }
+    })?;
+    Ok(scores.into_pyarray(py))
+}
+
+type Combined<'py> = (Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<i16>>, Vec<String>);
+
+/// Weighted mean score and code index of R, F[, M] scores; also returns the code labels.
+#[pyfunction]
+fn rfm_combine<'py>(
+    py: Python<'py>,
+    scores: Vec<PyReadonlyArray1<'py, i8>>,
+    weights: Vec<f64>,
+    bins: usize,
+) -> PyResult<Combined<'py>> {
+    let slices = scores.iter().map(|s| s.as_slice()).collect::<Result<Vec<_>, _>>()?;
+    let dims = slices.len();
+    let (score, code, labels) = run(py, || {
+        let (score, code) = rfm::combine(&slices, &weights, bins)?;
+        Ok((score, code, rfm::code_labels(bins, dims)?))
+    })?;
+    Ok((score.into_pyarray(py), code.into_pyarray(py), labels))
+}
+
+type Range = Option<(i64, i64)>;
+
+/// Segment index per row from a scheme given as (name, R range, F range, M range) rules.
+#[pyfunction]
+#[pyo3(signature = (rules, bins, r, f, m=None))]
+fn rfm_segment_lookup<'py>(
+    py: Python<'py>,
+    rules: Vec<(String, Range, Range, Range)>,
+    bins: usize,
+    r: Option<PyReadonlyArray1<'py, f64>>,
+    f: Option<PyReadonlyArray1<'py, f64>>,
+    m: Option<PyReadonlyArray1<'py, f64>>,
+) -> PyResult<Bound<'py, PyArray1<i16>>> {
+    let rules: Vec<SegmentRule> =
+        rules.into_iter().map(|(name, r, f, m)| SegmentRule { name, ranges: [r, f, m] }).collect();
+    let r = r.as_ref().map(|a| a.as_slice()).transpose()?;
+    let f = f.as_ref().map(|a| a.as_slice()).transpose()?;
+    let m = m.as_ref().map(|a| a.as_slice()).transpose()?;
+    let codes = run(py, || {
+        let grid = rfm::build_grid(&rules, bins)?;
+        rfm::lookup(&grid, [r, f, m])
+    })?;
+    Ok(codes.into_pyarray(py))
+}
+
+/// ABC class per row (0 = A, 1 = B, 2 = C).
+#[pyfunction]
+fn rfm_abc_classes<'py>(
+    py: Python<'py>,
+    values: PyReadonlyArray1<'py, f64>,
+    a_cut: f64,
+    b_cut: f64,
+) -> PyResult<Bound<'py, PyArray1<i8>>> {
+    let values = values.as_slice()?;
+    Ok(run(py, || rfm::abc_classes(values, a_cut, b_cut))?.into_pyarray(py))
+}
+
+type DimTuple = (String, String, bool, Vec<f64>);
+
+/// Serialises a fitted scorer (validated) to JSON.
+#[pyfunction]
+fn rfm_scorer_to_json(
+    py: Python<'_>,
+    bins: usize,
+    method: &str,
+    weights: Vec<f64>,
+    dimensions: Vec<DimTuple>,
+) -> PyResult<String> {
+    let dimensions = dimensions
+        .into_iter()
+        .map(|(name, column, ascending, edges)| Dimension { name, column, ascending, edges })
+        .collect();
+    run(py, || ScorerState::new(bins, method, weights, dimensions)?.to_json())
+}
+
+/// Reads a scorer's JSON back into a dict of its fields (validated).
+#[pyfunction]
+fn rfm_scorer_from_json<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyDict>> {
+    let state = run(py, || ScorerState::from_json(text))?;
+    let out = PyDict::new(py);
+    out.set_item("bins", state.bins)?;
+    out.set_item("method", state.method)?;
+    out.set_item("weights", state.weights)?;
+    let dims: Vec<DimTuple> =
+        state.dimensions.into_iter().map(|d| (d.name, d.column, d.ascending, d.edges)).collect();
+    out.set_item("dimensions", dims)?;
+    Ok(out)
+}
+
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(rfm_quantile_edges, m)?)?;
+    m.add_function(wrap_pyfunction!(rfm_score_edges, m)?)?;
+    m.add_function(wrap_pyfunction!(rfm_score_values, m)?)?;
+    m.add_function(wrap_pyfunction!(rfm_combine, m)?)?;
+    m.add_function(wrap_pyfunction!(rfm_segment_lookup, m)?)?;
+    m.add_function(wrap_pyfunction!(rfm_abc_classes, m)?)?;
+    m.add_function(wrap_pyfunction!(rfm_scorer_to_json, m)?)?;
+    m.add_function(wrap_pyfunction!(rfm_scorer_from_json, m)?)
+}

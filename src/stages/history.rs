@@ -1,0 +1,388 @@
+//! Customer summaries at many snapshot dates from ONE sort of the log and one parallel pass.
+//!
+//! Each (customer, snapshot) row equals what `summary::summarize` gives with
+//! `observation_end_ns = snapshot` and `include_first_transaction = false`: transactions
+//! are floored to their `freq` period and only periods up to the snapshot's period count.
+//! The log is sorted once by (customer, period) — a counting sort by customer code, then a
+//! small sort per customer — and each customer's distinct periods are walked with one
+//! pointer across the ascending snapshots: O(n + rows) work, all in parallel.
+
+use rayon::prelude::*;
+
+use super::assign::StageParams;
+use super::sinks::{RowsMut, Sink, SnapRow, StagesMut};
+use crate::error::{check_same_length, ClmError, Result};
+use crate::summary::Freq;
+
+/// Customers per parallel task; results are concatenated in customer order (deterministic).
+const CUSTOMERS_PER_TASK: usize = 2048;
+
+/// Long table sorted by (customer, snapshot); only rows with a purchase by the snapshot.
+/// (`n_periods` is `frequency + 1`.)
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SnapshotRows {
+    pub customer: Vec<i64>,
+    /// Position of the snapshot in the caller's list.
+    pub snapshot: Vec<i32>,
+    pub frequency: Vec<f64>,
+    pub recency: Vec<f64>,
+    pub t: Vec<f64>,
+    pub gap_before_last: Vec<f64>,
+}
+
+/// Stages of the same rows as `SnapshotRows`, computed without materialising summaries.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SnapshotStages {
+    pub customer: Vec<i64>,
+    pub snapshot: Vec<i32>,
+    pub stage: Vec<i32>,
+    pub reason: Vec<i32>,
+}
+
+/// The log sorted once by (customer, period), ready to be summarised at every snapshot.
+pub struct SnapshotIndex {
+    /// Period starts bucketed by customer code; each bucket begins with the customer's
+    /// distinct periods in ascending order (`lens[c]` of them).
+    periods: Vec<i64>,
+    /// Offsets of the customers' buckets in `periods`, plus the end.
+    starts: Vec<usize>,
+    lens: Vec<usize>,
+    /// Period start of every snapshot.
+    ends: Vec<i64>,
+    scale: f64,
+    /// Output rows of each task of `CUSTOMERS_PER_TASK` customers.
+    task_rows: Vec<usize>,
+}
+
+impl SnapshotIndex {
+    /// Sorts the log (customer codes in `0..n_customers`, ns timestamps) for snapshots
+    /// given in ns, strictly increasing: a counting sort by customer code (codes are
+    /// dense), then a small sort of each customer's periods, in parallel.
+    pub fn build(
+        codes: &[i64],
+        n_customers: usize,
+        times_ns: &[i64],
+        snapshots_ns: &[i64],
+        freq: Freq,
+        freq_multiplier: f64,
+    ) -> Result<SnapshotIndex> {
+        check_same_length(&[("customer ids", codes.len()), ("datetimes", times_ns.len())])?;
+        if !(freq_multiplier.is_finite() && freq_multiplier > 0.0) {
+            return Err(ClmError::InvalidArgument(format!(
+                "freq_multiplier must be a positive number, got {freq_multiplier}"
+            )));
+        }
+        if let Some(row) = codes.iter().position(|&c| c < 0 || c as usize >= n_customers) {
+            return Err(ClmError::invalid_value("customer ids", row, codes[row], "code out of range"));
+        }
+        if let Some(i) = snapshots_ns.windows(2).position(|w| w[1] <= w[0]) {
+            return Err(ClmError::invalid_value("snapshots", i + 1, snapshots_ns[i + 1], "snapshots must be strictly increasing"));
+        }
+        if snapshots_ns.len() > i32::MAX as usize {
+            return Err(ClmError::InvalidArgument("too many snapshots".into()));
+        }
+        let ends: Vec<i64> = snapshots_ns.iter().map(|&s| freq.period_start(s)).collect();
+        let (periods, starts) = bucket_by_customer(codes, n_customers, times_ns, freq);
+        let mut index = SnapshotIndex {
+            periods,
+            starts,
+            lens: Vec::new(),
+            ends,
+            scale: 1.0 / (freq.unit_ns() * freq_multiplier),
+            task_rows: Vec::new(),
+        };
+        index.lens = index.sort_buckets();
+        // A customer has one row per snapshot from its first period on.
+        index.task_rows = (0..index.n_tasks())
+            .into_par_iter()
+            .map(|task| {
+                index
+                    .groups(task)
+                    .filter(|&g| index.lens[g] > 0)
+                    .map(|g| index.ends.len() - index.ends.partition_point(|&e| e < index.group(g)[0]))
+                    .sum()
+            })
+            .collect();
+        Ok(index)
+    }
+
+    /// Sorts and de-duplicates every bucket in place; returns the distinct counts.
+    fn sort_buckets(&mut self) -> Vec<usize> {
+        let n_tasks = self.n_tasks();
+        let starts = &self.starts;
+        let mut windows = Vec::with_capacity(n_tasks);
+        let mut rest: &mut [i64] = &mut self.periods;
+        for task in 0..n_tasks {
+            let groups = task * CUSTOMERS_PER_TASK..((task + 1) * CUSTOMERS_PER_TASK).min(starts.len() - 1);
+            let (head, tail) = rest.split_at_mut(starts[groups.end] - starts[groups.start]);
+            windows.push((groups, head));
+            rest = tail;
+        }
+        let lens: Vec<Vec<usize>> = windows
+            .into_par_iter()
+            .map(|(groups, window)| {
+                let base = starts[groups.start];
+                groups
+                    .map(|g| {
+                        let bucket = &mut window[starts[g] - base..starts[g + 1] - base];
+                        bucket.sort_unstable();
+                        let mut distinct = 0usize;
+                        for j in 0..bucket.len() {
+                            if distinct == 0 || bucket[j] != bucket[distinct - 1] {
+                                bucket[distinct] = bucket[j];
+                                distinct += 1;
+                            }
+                        }
+                        distinct
+                    })
+                    .collect()
+            })
+            .collect();
+        lens.concat()
+    }
+
+    pub fn n_rows(&self) -> usize {
+        self.task_rows.iter().sum()
+    }
+
+    fn n_groups(&self) -> usize {
+        self.starts.len().saturating_sub(1)
+    }
+
+    /// Distinct purchase periods of customer `g`, ascending.
+    fn group(&self, g: usize) -> &[i64] {
+        &self.periods[self.starts[g]..self.starts[g] + self.lens[g]]
+    }
+
+    fn n_tasks(&self) -> usize {
+        self.n_groups().div_ceil(CUSTOMERS_PER_TASK)
+    }
+
+    fn groups(&self, task: usize) -> std::ops::Range<usize> {
+        task * CUSTOMERS_PER_TASK..((task + 1) * CUSTOMERS_PER_TASK).min(self.n_groups())
+    }
+
+    /// Every (customer, snapshot) summary.
+    pub fn summaries(&self) -> SnapshotRows {
+        let n = self.n_rows();
+        let mut out = SnapshotRows {
+            customer: vec![0; n],
+            snapshot: vec![0; n],
+            frequency: vec![0.0; n],
+            recency: vec![0.0; n],
+            t: vec![0.0; n],
+            gap_before_last: vec![0.0; n],
+        };
+        let sink = RowsMut {
+            customer: &mut out.customer,
+            snapshot: &mut out.snapshot,
+            frequency: &mut out.frequency,
+            recency: &mut out.recency,
+            t: &mut out.t,
+            gap_before_last: &mut out.gap_before_last,
+        };
+        self.fill(sink);
+        out
+    }
+
+    /// Every (customer, snapshot) stage without P(alive) or custom rules, in one pass.
+    pub fn stages(&self, params: &StageParams) -> Result<SnapshotStages> {
+        params.validate()?;
+        let n = self.n_rows();
+        let mut out = SnapshotStages { customer: vec![0; n], snapshot: vec![0; n], stage: vec![0; n], reason: vec![0; n] };
+        let sink = StagesMut {
+            customer: &mut out.customer,
+            snapshot: &mut out.snapshot,
+            stage: &mut out.stage,
+            reason: &mut out.reason,
+            params,
+        };
+        self.fill(sink);
+        Ok(out)
+    }
+
+    /// (frequency, recency) of every customer at the last snapshot (for default windows).
+    pub fn at_last_snapshot(&self) -> (Vec<f64>, Vec<f64>) {
+        let Some(&end) = self.ends.last() else { return (Vec::new(), Vec::new()) };
+        let pairs: Vec<(f64, f64)> = (0..self.n_groups())
+            .into_par_iter()
+            .with_min_len(1024)
+            .map(|g| {
+                let group = self.group(g);
+                let seen = group.partition_point(|&p| p <= end);
+                match seen {
+                    0 => (f64::NAN, f64::NAN),
+                    _ => ((seen - 1) as f64, (group[seen - 1] - group[0]) as f64 * self.scale),
+                }
+            })
+            .collect();
+        pairs.into_iter().filter(|p| !p.0.is_nan()).unzip()
+    }
+
+    /// Splits `sink` into one window per task and walks each task's customers in parallel.
+    fn fill<S: Sink>(&self, sink: S) {
+        let mut windows = Vec::with_capacity(self.task_rows.len());
+        let mut rest = sink;
+        for &k in &self.task_rows {
+            let (head, tail) = rest.split_at(k);
+            windows.push(head);
+            rest = tail;
+        }
+        windows.into_par_iter().enumerate().for_each(|(task, mut w)| {
+            let mut at = 0usize;
+            for g in self.groups(task) {
+                if self.lens[g] > 0 {
+                    at = walk_customer(g as i64, self.group(g), &self.ends, self.scale, &mut w, at);
+                }
+            }
+        });
+    }
+}
+
+/// Summaries of the log at every snapshot (see `SnapshotIndex::build` for the arguments).
+pub fn snapshot_summaries(
+    codes: &[i64],
+    n_customers: usize,
+    times_ns: &[i64],
+    snapshots_ns: &[i64],
+    freq: Freq,
+    freq_multiplier: f64,
+) -> Result<SnapshotRows> {
+    Ok(SnapshotIndex::build(codes, n_customers, times_ns, snapshots_ns, freq, freq_multiplier)?.summaries())
+}
+
+/// Period starts grouped by customer code (counting sort: codes are dense), with the
+/// offsets of each customer's bucket.
+fn bucket_by_customer(codes: &[i64], n_customers: usize, times_ns: &[i64], freq: Freq) -> (Vec<i64>, Vec<usize>) {
+    let period: Vec<i64> = times_ns.par_iter().with_min_len(4096).map(|&t| freq.period_start(t)).collect();
+    let mut starts = vec![0usize; n_customers + 1];
+    for &c in codes {
+        starts[c as usize + 1] += 1;
+    }
+    for i in 0..n_customers {
+        starts[i + 1] += starts[i];
+    }
+    let mut cursor = starts[..n_customers].to_vec();
+    let mut periods = vec![0i64; codes.len()];
+    for (&c, &p) in codes.iter().zip(&period) {
+        let at = &mut cursor[c as usize];
+        periods[*at] = p;
+        *at += 1;
+    }
+    (periods, starts)
+}
+
+/// Writes one row per snapshot at or after the customer's first period, from row `at` of
+/// `w`, and returns the next free row; `group` holds the customer's distinct periods in
+/// ascending order.
+fn walk_customer<S: Sink>(customer: i64, group: &[i64], ends: &[i64], scale: f64, w: &mut S, mut at: usize) -> usize {
+    let first = group[0];
+    let mut seen = 0usize; // periods <= current end
+    for (s, &end) in ends.iter().enumerate() {
+        while seen < group.len() && group[seen] <= end {
+            seen += 1;
+        }
+        if seen == 0 {
+            continue;
+        }
+        let last = group[seen - 1];
+        let row = SnapRow {
+            customer,
+            snapshot: s as i32,
+            frequency: (seen - 1) as f64,
+            recency: (last - first) as f64 * scale,
+            t: (end - first) as f64 * scale,
+            gap_before_last: if seen > 1 { (last - group[seen - 2]) as f64 * scale } else { f64::NAN },
+        };
+        w.put(at, &row);
+        at += 1;
+    }
+    at
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::summary::{summarize, SummaryOptions};
+
+    const DAY: i64 = 86_400_000_000_000;
+
+    /// Tiny deterministic generator (no extra dependency) for random logs.
+    fn lcg(state: &mut u64) -> u64 {
+        *state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        *state >> 33
+    }
+
+    #[test]
+    fn equals_summarize_at_every_snapshot() {
+        let mut st = 7u64;
+        for freq in [Freq::Day, Freq::Week, Freq::Month] {
+            let n = 400;
+            let codes: Vec<i64> = (0..n).map(|_| (lcg(&mut st) % 37) as i64).collect();
+            let times: Vec<i64> = (0..n).map(|_| (lcg(&mut st) % 700) as i64 * DAY + (lcg(&mut st) % 1000) as i64).collect();
+            let snaps: Vec<i64> = (1..8).map(|k| k * 100 * DAY + 5).collect();
+            let rows = snapshot_summaries(&codes, 40, &times, &snaps, freq, 1.5).unwrap();
+            for (s, &snap) in snaps.iter().enumerate() {
+                let opts = SummaryOptions { freq, freq_multiplier: 1.5, include_first_transaction: false, observation_end_ns: snap };
+                let want = summarize(&codes, 40, &times, None, &opts).unwrap();
+                let idx: Vec<usize> = (0..rows.customer.len()).filter(|&i| rows.snapshot[i] == s as i32).collect();
+                let got: Vec<i64> = idx.iter().map(|&i| rows.customer[i]).collect();
+                assert_eq!(got, want.customer);
+                for (k, &i) in idx.iter().enumerate() {
+                    assert_eq!(rows.frequency[i], want.frequency[k]);
+                    assert_eq!(rows.recency[i], want.recency[k]);
+                    assert_eq!(rows.t[i], want.t[k]);
+                    assert_eq!(rows.frequency[i] + 1.0, want.n_periods[k]);
+                    assert_eq!(rows.gap_before_last[i].to_bits(), want.gap_before_last[k].to_bits());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn fused_stages_equal_summaries_then_rules() {
+        let mut st = 11u64;
+        let n = 600;
+        let codes: Vec<i64> = (0..n).map(|_| (lcg(&mut st) % 53) as i64).collect();
+        let times: Vec<i64> = (0..n).map(|_| (lcg(&mut st) % 500) as i64 * DAY).collect();
+        let snaps: Vec<i64> = (1..6).map(|k| k * 90 * DAY).collect();
+        let index = SnapshotIndex::build(&codes, 60, &times, &snaps, Freq::Day, 1.0).unwrap();
+        let rows = index.summaries();
+        let params = StageParams {
+            new_window: 20.0,
+            maturity_window: 60.0,
+            churn_window: 80.0,
+            at_risk_factor: 2.0,
+            median_ipt: 15.0,
+            at_risk_p: 0.5,
+            churn_p: 0.1,
+            p_alive_for_one_time: false,
+            enabled: [true; 7],
+        };
+        let inputs = crate::stages::StageInputs {
+            repeats: &rows.frequency,
+            recency: &rows.recency,
+            t: &rows.t,
+            gap_before_last: &rows.gap_before_last,
+            p_alive: None,
+            custom: None,
+        };
+        let (stage, reason) = crate::stages::assign_stages(&inputs, &params).unwrap();
+        let fused = index.stages(&params).unwrap();
+        assert_eq!(fused.customer, rows.customer);
+        assert_eq!(fused.snapshot, rows.snapshot);
+        assert_eq!(fused.stage, stage);
+        assert_eq!(fused.reason, reason);
+        let (f, r) = index.at_last_snapshot();
+        let last: Vec<usize> = (0..rows.t.len()).filter(|&i| rows.snapshot[i] == 4).collect();
+        assert_eq!(f, last.iter().map(|&i| rows.frequency[i]).collect::<Vec<_>>());
+        assert_eq!(r, last.iter().map(|&i| rows.recency[i]).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn snapshots_must_increase() {
+        let err = snapshot_summaries(&[0], 1, &[0], &[5, 5], Freq::Day, 1.0).unwrap_err();
+        assert!(err.to_string().contains("snapshots: row 1"));
+        assert!(snapshot_summaries(&[3], 1, &[0], &[5], Freq::Day, 1.0).is_err());
+    }
+}

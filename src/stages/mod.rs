@@ -1,0 +1,9 @@
+//! Customer lifecycle stages: the rule kernel that places each customer in a stage
+//! (`assign`) and the per-snapshot summaries of a log behind a stage history (`history`).
+
+pub mod assign;
+pub mod history;
+mod sinks;
+
+pub use assign::{assign_stages, StageInputs, StageParams, REASON_NAMES, STAGE_NAMES, UNASSIGNED};
+pub use history::{snapshot_summaries, SnapshotIndex, SnapshotRows, SnapshotStages};
