@@ -227,8 +227,7 @@ struct Finisher {
     end_p: i64,
     /// Length of one period-index step in ns (a day, or an hour for freq="H").
     step_ns: f64,
-    unit_ns: f64,
-    multiplier: f64,
+    scale: f64,
     ns_per_tick: i64,
 }
 
@@ -238,16 +237,15 @@ impl Finisher {
             include_first: opts.include_first_transaction,
             end_p,
             step_ns: opts.freq.index_step_ns() as f64,
-            unit_ns: opts.freq.unit_ns(),
-            multiplier: opts.freq_multiplier,
+            scale: 1.0 / (opts.freq.unit_ns() * opts.freq_multiplier),
             ns_per_tick,
         }
     }
 
-    /// Time between two period starts in `freq` units / multiplier, dividing as lifetimes
-    /// does (`timedelta / np.timedelta64(1, freq) / freq_multiplier`).
+    /// Time between two period starts in `freq` units / multiplier (ns difference times
+    /// 1 / (unit * multiplier), bit-identical to the other modules that compute times).
     fn units(&self, from_p: i64, to_p: i64) -> f64 {
-        (to_p - from_p) as f64 * self.step_ns / self.unit_ns / self.multiplier
+        (to_p - from_p) as f64 * self.step_ns * self.scale
     }
 
     fn row(&self, r: &mut Row, first_ns: &mut i64, last_ns: &mut i64) {
@@ -287,7 +285,7 @@ mod tests {
         let ns = 1_000_000_000 / tps;
         let end_ns = opts.observation_end_ns.unwrap_or_else(|| times.iter().map(|t| t * ns).max().unwrap_or(0));
         let end_p = opts.freq.period_index(end_ns);
-        let units = |a: i64, b: i64| (b - a) as f64 * opts.freq.index_step_ns() as f64 / opts.freq.unit_ns() / opts.freq_multiplier;
+        let units = |a: i64, b: i64| ((b - a) * opts.freq.index_step_ns()) as f64 * (1.0 / (opts.freq.unit_ns() * opts.freq_multiplier));
         let mut out = Vec::new();
         for c in 0..n as i64 {
             let rows: Vec<usize> = (0..codes.len())
