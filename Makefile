@@ -5,7 +5,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 WHEEL_DIR := dist
 
-.PHONY: demo test install wheel rust-test py-test clean
+.PHONY: demo test install wheel rust-test py-test notebooks clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -18,19 +18,24 @@ wheel: $(PY)
 
 install: wheel
 	$(PY) -m pip install -q --force-reinstall --no-deps $(WHEEL_DIR)/clmkit-*.whl
-	$(PY) -m pip install -q "$$(ls $(WHEEL_DIR)/clmkit-*.whl)[test]"
+	$(PY) -m pip install -q "$$(ls $(WHEEL_DIR)/clmkit-*.whl)[test,report,notebooks]"
 
 demo: install
-	$(VENV)/bin/clmkit demo
+	$(VENV)/bin/clmkit report --demo --out demo_out
 
 rust-test:
 	cargo test --no-default-features
 
 py-test: install
 	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q --nbmake --nbmake-timeout=300 notebooks
 	cd $(WHEEL_DIR) && ../$(PY) -m pytest -q --doctest-modules --pyargs clmkit
 
 test: rust-test py-test
+
+# Re-executes the notebooks in place so the saved outputs match the code (commit the result).
+notebooks: install
+	$(PY) notebooks/build.py
 
 clean:
 	rm -rf $(VENV) $(WHEEL_DIR) target

@@ -80,10 +80,9 @@ pub fn customer_lifetime_value(
     crate::btyd::check_params(model.names(), params)?;
     model.check_data(&[rows.x, rows.tx, rows.t])?;
     parallel::try_map(rows.x.len(), |i| {
-        let mut total = 0.0;
-        for (&t, &w) in schedule.times.iter().zip(&schedule.weights) {
-            total += w * model.conditional_expected_purchases(params, t, rows.x[i], rows.tx[i], rows.t[i])?;
-        }
+        let mut expected = vec![0.0; schedule.times.len()];
+        model.conditional_expected_purchases_many(params, &schedule.times, rows.x[i], rows.tx[i], rows.t[i], &mut expected)?;
+        let total: f64 = expected.iter().zip(&schedule.weights).map(|(e, w)| e * w).sum();
         Ok(spend[i] * total)
     })
 }

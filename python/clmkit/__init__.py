@@ -24,6 +24,7 @@ from .value_formulas import (composite_value, ltv_to_cac, payback_period, purcha
 from .btyd import BetaGeoBetaBinom, ParetoNBD
 from .summary import calibration_and_holdout, summarize
 from .summary_discrete import summarize_discrete
+from .analyze import Analysis, analyze
 
 __all__ = [
     "__version__", "datasets", "set_num_threads", "get_num_threads",
@@ -40,4 +41,5 @@ __all__ = [
     "BetaGeo", "ModifiedBetaGeo", "GammaGamma", "NotFittedError",
     "customer_lifetime_value", "expected_value", "evaluate_holdout", "HoldoutEvaluation",
     "ParetoNBD", "BetaGeoBetaBinom", "summarize_discrete",
+    "analyze", "Analysis",
 ]

@@ -36,9 +36,14 @@ def _native(data: Any) -> Any:
 
 
 def library_of(data: Any) -> str:
-    """'pandas', 'polars' or 'arrow': the library results go back in."""
+    """The library results go back in: 'polars', 'arrow', or 'pandas' (for pandas input and
+    anything else, e.g. arrays)."""
     root = type(data).__module__.split(".")[0]
-    return {"pyarrow": "arrow", "polars": "polars"}.get(root, "pandas" if root == "pandas" else "arrow")
+    if root == "polars":
+        return "polars"
+    if root == "pyarrow" or (root != "pandas" and hasattr(data, "__arrow_c_stream__")):
+        return "arrow"
+    return "pandas"
 
 
 @dataclass
@@ -149,6 +154,10 @@ def deliver(result: pd.DataFrame, library: str, output: Optional[Output] = None)
     if target == "pandas":
         return result
     flat = result.reset_index() if result.index.name is not None else result.reset_index(drop=True)
+    flat.attrs = {}  # clmkit metadata stays with pandas results; Arrow would try to serialise it
+    for col in flat.columns:  # polars and Arrow have no period type: periods become their start
+        if isinstance(flat[col].dtype, pd.PeriodDtype):
+            flat[col] = flat[col].dt.to_timestamp()
     if target == "numpy":
         return {str(c): flat[c].to_numpy() for c in flat.columns}
     if target == "polars":

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core
+from ._frames import deliver, library_of
 from ._stage_scheme import REASONS, STAGES
 from ._units import TimeUnit, normalize_freq
 from ._validation import as_float_array, check_rows, invalid_value_error
@@ -29,6 +30,7 @@ def stage_history(
     datetime_format: Optional[str] = None,
     observation_period_end: Any = None,
     return_reason: bool = False,
+    output: Optional[str] = None,
 ) -> pd.DataFrame:
     """Lifecycle stage of every customer at every snapshot date.
 
@@ -58,6 +60,9 @@ def stage_history(
         Latest allowed snapshot (default: the last transaction's date).
     return_reason : bool
         Add the ``reason`` column (which rule fired).
+
+    output : {"pandas", "polars", "arrow", "numpy"}, optional
+        Library of the returned table; by default that of the input (pandas for arrays).
 
     Returns
     -------
@@ -146,7 +151,7 @@ def stage_history(
                            "customer_id_col": names["customer_id"],
                            "labels": {k: scheme.label_of(k) for k in scheme.keys()},
                            "snapshots": [str(t) for t in snap_times]}
-    return out
+    return deliver(out, library_of(transactions), output)
 
 
 def _snapshot_ns(snapshots, times_ns, datetime_format, tz, observation_period_end) -> np.ndarray:

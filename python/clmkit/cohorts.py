@@ -7,6 +7,7 @@ from typing import Any, Optional
 import numpy as np
 import pandas as pd
 
+from ._frames import deliver, library_of
 from .summary import _extract_columns, _factorize_ids, _to_datetime_ns
 
 __all__ = ["cohort_retention", "retention_rate"]
@@ -38,6 +39,7 @@ def cohort_retention(
     period_freq: str = "M",
     datetime_format: Optional[str] = None,
     values: str = "share",
+    output: Optional[str] = None,
 ) -> pd.DataFrame:
     """Cohort x period matrix of the share of each acquisition cohort still active.
 
@@ -55,6 +57,9 @@ def cohort_retention(
         pandas period frequencies ('D', 'W', 'M', 'Q', 'Y', ...).
     values : {"share", "count"}
         Share of observable customers (default) or number of active customers.
+
+    output : {"pandas", "polars", "arrow", "numpy"}, optional
+        Library of the returned table; by default that of the input (pandas for arrays).
 
     Returns
     -------
@@ -101,7 +106,7 @@ def cohort_retention(
     out = pd.DataFrame(table, index=index, columns=pd.RangeIndex(n_k, name="period"))
     out.attrs["cohort_size"] = pd.Series(np.bincount(cohort_code, minlength=len(cohorts)),
                                          index=index, name="customers")
-    return out
+    return deliver(out, library_of(transactions), output)
 
 
 def retention_rate(
@@ -110,12 +115,16 @@ def retention_rate(
     datetime_col: Any,
     period_freq: str = "M",
     datetime_format: Optional[str] = None,
+    output: Optional[str] = None,
 ) -> pd.DataFrame:
     """Retention and churn rate per calendar period.
 
     ``retention_rate[t] = |active(t-1) & active(t)| / |active(t-1)|`` and
     ``churn_rate = 1 - retention_rate``, with active(t) the customers who bought in period
     t; the first period has NaN rates.
+
+    output : {"pandas", "polars", "arrow", "numpy"}, optional
+        Library of the returned table; by default that of the input (pandas for arrays).
 
     Returns
     -------
@@ -147,5 +156,6 @@ def retention_rate(
     rate = np.divide(retained, prev, out=np.full(n_p, np.nan), where=prev > 0)
     index = pd.PeriodIndex(pd.arrays.PeriodArray(np.arange(n_p) + p0,
                                                  dtype=pd.PeriodDtype(period_freq)), name="period")
-    return pd.DataFrame({"active": active, "new": new, "retained": retained,
-                         "retention_rate": rate, "churn_rate": 1.0 - rate}, index=index)
+    return deliver(pd.DataFrame({"active": active, "new": new, "retained": retained,
+                         "retention_rate": rate, "churn_rate": 1.0 - rate}, index=index),
+                   library_of(transactions), output)

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core
-from ._frames import to_pandas
+from ._frames import deliver, library_of, to_pandas
 from ._validation import as_float_array, check_choice, check_int
 
 __all__ = ["rfm_scores", "score_quantiles", "RFMScorer"]
@@ -172,7 +172,7 @@ def rfm_scores(summary_or_df: Any, recency_col: str = "inactivity",
                frequency_col: str = "frequency", monetary_col: Optional[str] = "monetary_value",
                bins: int = 5, method: str = "quantile", weights: Sequence[float] = (1, 1, 1),
                edges: Optional[Mapping[str, Sequence[float]]] = None,
-               recency_ascending: bool = False) -> pd.DataFrame:
+               recency_ascending: bool = False, output: Optional[str] = None) -> Any:
     """Recency, frequency and monetary scores of every customer.
 
     Parameters
@@ -206,6 +206,9 @@ def rfm_scores(summary_or_df: Any, recency_col: str = "inactivity",
     recency_ascending : bool
         Set True when ``recency_col`` grows with recency (lifetimes' ``recency``, the age at
         the last purchase): larger values then score higher.
+
+    output : {"pandas", "polars", "arrow", "numpy"}, optional
+        Library of the returned table; by default that of the input (pandas for arrays).
 
     Returns
     -------
@@ -244,7 +247,7 @@ def rfm_scores(summary_or_df: Any, recency_col: str = "inactivity",
     index, values = spec.read(summary_or_df)
     scores = {name: _core.rfm_score_values(v, spec.bins, method, spec.ascending[name])
               for name, v in values.items()}
-    return _assemble(index, scores, spec)
+    return deliver(_assemble(index, scores, spec), library_of(summary_or_df), output)
 
 
 class RFMScorer:
@@ -349,7 +352,7 @@ class RFMScorer:
                  [float(e) for e in self.edges_[name]]) for name in spec.columns]
         return _core.rfm_scorer_to_json(spec.bins, spec.method, list(spec.weights), dims)
 
-    def transform(self, table: Any) -> pd.DataFrame:
+    def transform(self, table: Any) -> Any:
         """Score ``table`` with the fitted edges; output as :func:`rfm_scores`."""
         if not hasattr(self, "edges_"):
             raise ValueError("this RFMScorer is not fitted yet: call fit(table) first")
@@ -357,7 +360,7 @@ class RFMScorer:
         index, values = spec.read(table)
         scores = {name: _core.rfm_score_edges(v, self.edges_[name], spec.ascending[name])
                   for name, v in values.items()}
-        return _assemble(index, scores, spec)
+        return deliver(_assemble(index, scores, spec), library_of(table))
 
     def fit_transform(self, table: Any) -> pd.DataFrame:
         """``fit(table).transform(table)``."""

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core
-from ._frames import to_pandas
+from ._frames import deliver, library_of, to_pandas
 from ._units import TimeUnit, normalize_freq
 from ._validation import as_float_array, invalid_value_error, require_columns
 
@@ -27,7 +27,8 @@ def summarize(
     freq: str = "D",
     freq_multiplier: float = 1,
     include_first_transaction: bool = False,
-) -> pd.DataFrame:
+    output: Optional[str] = None,
+) -> Any:
     """Summarise a transaction log into one row per customer.
 
     The semantics are those of lifetimes' ``summary_data_from_transaction_data``:
@@ -56,6 +57,9 @@ def summarize(
         Divides all times, e.g. ``freq="D", freq_multiplier=7`` gives fractional weeks.
     include_first_transaction : bool
         Count the first purchase in ``frequency`` and ``monetary_value``.
+
+    output : {"pandas", "polars", "arrow", "numpy"}, optional
+        Library of the returned table; by default that of the input (pandas for arrays).
 
     Returns
     -------
@@ -102,7 +106,8 @@ def summarize(
             f"observation_period_end ({_timestamp(raw['end_ns'], tz)}) is before the first "
             f"transaction ({_timestamp(first_ns, tz)})")
     index = _index(raw, uniques, _id_dtype(ids), names["customer_id"])
-    return _frame(raw, index, values is not None, tz, freq, mult)
+    result = _frame(raw, index, values is not None, tz, freq, mult)
+    return deliver(result, library_of(transactions), output)
 
 
 def _index(raw: dict, uniques: Optional[pd.Index], dtype: Any, name: Any) -> pd.Index:
@@ -174,9 +179,13 @@ def calibration_and_holdout(
     datetime_format: Optional[str] = None,
     monetary_value_col: Any = None,
     include_first_transaction: bool = False,
-) -> pd.DataFrame:
+    output: Optional[str] = None,
+) -> Any:
     """Split a log into a calibration summary and holdout counts, as lifetimes'
     ``calibration_and_holdout_data`` does.
+
+    output : {"pandas", "polars", "arrow", "numpy"}, optional
+        Library of the returned table; by default that of the input (pandas for arrays).
 
     Returns
     -------
@@ -241,7 +250,7 @@ def calibration_and_holdout(
                  - pd.Period(_timestamp(cal_end, None), period)).n
     out["duration_holdout"] = n_periods / float(freq_multiplier)
     out.attrs = dict(cal.attrs)
-    return out
+    return deliver(out, library_of(transactions), output)
 
 
 # --- column handling -------------------------------------------------------------------------

@@ -2,11 +2,13 @@
 //! Science 24(2)). Parameters: r, alpha (Gamma heterogeneity of the purchase rate) and a, b
 //! (Beta heterogeneity of the drop-out probability after each purchase).
 
+use std::ops::Range;
+
 use super::nbd::{alive_count_pmf, expected_alive_purchases, nb_ln_pmf, nb_sf};
 use super::validate::check_frequency_recency_t;
 use super::{Model, Patterns};
 use crate::error::Result;
-use crate::special::{digamma, ln_beta, ln_gamma, log_add_exp};
+use crate::special::{digamma, ln_beta, ln_gamma};
 
 pub const NAMES: &[&str] = &["r", "alpha", "a", "b"];
 
@@ -47,22 +49,119 @@ impl Model for BgNbd {
     }
 
     fn loglik_grad(&self, p: &[f64], row: &[f64], g: &mut [f64]) -> f64 {
-        let (r, alpha, a, b) = (p[0], p[1], p[2], p[3]);
-        let (x, tx, t) = (row[0], row[1], row[2]);
-        let (u1, u2) = exponents(p, x, tx, t);
-        let lse = log_add_exp(u1, u2);
-        let (w1, w2) = ((u1 - lse).exp(), (u2 - lse).exp());
-        let ll = ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln() + ln_beta(a, b + x) - ln_beta(a, b) + lse;
-        let (lt, ltx) = ((alpha + t).ln(), (alpha + tx).ln());
-        g[0] += digamma(r + x) - digamma(r) + alpha.ln() - w1 * lt - w2 * ltx;
-        g[1] += r / alpha - (r + x) * (w1 / (alpha + t) + w2 / (alpha + tx));
-        let psi_ab = digamma(a + b);
-        let psi_abx = digamma(a + b + x);
-        g[2] += psi_ab - psi_abx + w2 / a;
-        let w2_over = if x > 0.0 { w2 / (b + x - 1.0) } else { 0.0 };
-        g[3] += digamma(b + x) - digamma(b) + psi_ab - psi_abx - w2_over;
-        ll
+        let c = Consts::new(p);
+        let xt = XTerms::new(p, row[0], 0.0);
+        let mut acc = [0.0; 5];
+        term(p, &c, &xt, row, 1.0, &mut acc);
+        for (gj, a) in g.iter_mut().zip(&acc[1..]) {
+            *gj += a;
+        }
+        acc[0]
     }
+
+    fn accumulate(&self, p: &[f64], data: &Patterns, range: Range<usize>, acc: &mut [f64]) {
+        accumulate_family(p, data, range, acc, 0.0);
+    }
+}
+
+/// Sum over patterns for BG/NBD (`shift` 0) and MBG/NBD (`shift` 1, one more drop-out
+/// opportunity: at the first purchase), caching the frequency terms.
+pub(super) fn accumulate_family(p: &[f64], data: &Patterns, range: Range<usize>, acc: &mut [f64], shift: f64) {
+    let c = Consts::new(p);
+    let mut xt = XTerms::new(p, f64::NAN, shift);
+    for i in range {
+        let row = data.row(i);
+        if row[0] != xt.x {
+            xt = XTerms::new(p, row[0], shift);
+        }
+        term(p, &c, &xt, row, data.weights[i], acc);
+    }
+}
+
+/// Terms of the likelihood that depend on the parameters only.
+pub(super) struct Consts {
+    ln_alpha: f64,
+    ln_gamma_r: f64,
+    ln_beta_ab: f64,
+    psi_r: f64,
+    psi_b: f64,
+    psi_ab: f64,
+}
+
+impl Consts {
+    pub(super) fn new(p: &[f64]) -> Consts {
+        let (r, alpha, a, b) = (p[0], p[1], p[2], p[3]);
+        Consts {
+            ln_alpha: alpha.ln(),
+            ln_gamma_r: ln_gamma(r),
+            ln_beta_ab: ln_beta(a, b),
+            psi_r: digamma(r),
+            psi_b: digamma(b),
+            psi_ab: digamma(a + b),
+        }
+    }
+}
+
+/// Terms that depend on the parameters and the frequency x only. `shift` is the number of
+/// drop-out opportunities besides the x repeat purchases (0 for BG/NBD, 1 for MBG/NBD).
+pub(super) struct XTerms {
+    x: f64,
+    ln_gamma_rx: f64,
+    ln_beta_abx: f64,
+    psi_rx: f64,
+    psi_bx: f64,
+    psi_abx: f64,
+    /// ln(a / (b + x + shift - 1)), weight of the "dropped out after the last purchase"
+    /// term (-inf when there is no such term: BG/NBD with x = 0).
+    ln_drop: f64,
+    drop_denominator: f64,
+}
+
+impl XTerms {
+    pub(super) fn new(p: &[f64], x: f64, shift: f64) -> XTerms {
+        let (r, a, b) = (p[0], p[2], p[3]);
+        let xb = x + shift;
+        let drop_denominator = b + xb - 1.0;
+        XTerms {
+            x,
+            ln_gamma_rx: ln_gamma(r + x),
+            ln_beta_abx: ln_beta(a, b + xb),
+            psi_rx: digamma(r + x),
+            psi_bx: digamma(b + xb),
+            psi_abx: digamma(a + b + xb),
+            ln_drop: if xb > 0.0 { a.ln() - drop_denominator.ln() } else { f64::NEG_INFINITY },
+            drop_denominator,
+        }
+    }
+}
+
+/// Adds w x (ll, d ll / d(r, alpha, a, b)) of one pattern to `acc`, from note 027's form
+/// ll = ln C + ln(e^u1 + e^u2) with u1 = -(r + x) ln(alpha + T) and
+/// u2 = ln(a / (b + x - 1)) - (r + x) ln(alpha + t_x).
+pub(super) fn term(p: &[f64], c: &Consts, xt: &XTerms, row: &[f64], w: f64, acc: &mut [f64]) {
+    let (r, alpha, a) = (p[0], p[1], p[2]);
+    let (x, tx, t) = (row[0], row[1], row[2]);
+    let lt = (alpha + t).ln();
+    let u1 = -(r + x) * lt;
+    let has_drop = xt.ln_drop > f64::NEG_INFINITY;
+    let (lse, w1, w2, ltx) = if has_drop {
+        let ltx = (alpha + tx).ln();
+        let u2 = xt.ln_drop - (r + x) * ltx;
+        // Weights e^(u - lse) of the two terms, computed from e^-|u1 - u2| so neither the
+        // larger nor the smaller loses precision.
+        let e = (-(u1 - u2).abs()).exp();
+        let (w1, w2) = if u1 >= u2 { (1.0 / (1.0 + e), e / (1.0 + e)) } else { (e / (1.0 + e), 1.0 / (1.0 + e)) };
+        (u1.max(u2) + e.ln_1p(), w1, w2, ltx)
+    } else {
+        (u1, 1.0, 0.0, 0.0)
+    };
+    let ll = xt.ln_gamma_rx - c.ln_gamma_r + r * c.ln_alpha + xt.ln_beta_abx - c.ln_beta_ab + lse;
+    acc[0] += w * ll;
+    acc[1] += w * (xt.psi_rx - c.psi_r + c.ln_alpha - w1 * lt - w2 * ltx);
+    acc[2] += w * (r / alpha - (r + x) * (w1 / (alpha + t) + w2 / (alpha + tx)));
+    acc[3] += w * (c.psi_ab - xt.psi_abx + w2 / a);
+    let drop_b = if has_drop { w2 / xt.drop_denominator } else { 0.0 };
+    acc[4] += w * (xt.psi_bx - c.psi_b + c.psi_ab - xt.psi_abx - drop_b);
 }
 
 /// P(alive at T | x, t_x, T) = 1 / (1 + [x > 0] a / (b + x - 1) ((alpha + T) / (alpha + t_x))^(r + x))

@@ -2,6 +2,8 @@
 //! Gamma-Gamma Model of Monetary Value"; Colombo & Jiang 1999). Fitted on repeat buyers:
 //! x transactions with mean value m; z_i ~ Gamma(p, nu), nu ~ Gamma(q, v).
 
+use std::ops::Range;
+
 use super::{Model, Patterns};
 use crate::error::{check_same_length, first_invalid, Result};
 use crate::special::{digamma, ln_gamma};
@@ -35,18 +37,66 @@ impl Model for GammaGamma {
     /// Note 025 eq. 3, the density of the mean m of x values with nu integrated out:
     /// Gamma(px + q) / (Gamma(px) Gamma(q)) v^q m^(px - 1) x^(px) / (v + x m)^(px + q).
     fn loglik_grad(&self, params: &[f64], row: &[f64], g: &mut [f64]) -> f64 {
-        let (p, q, v) = (params[0], params[1], params[2]);
-        let (x, m) = (row[0], row[1]);
-        let px = p * x;
-        let total = (v + x * m).ln();
-        let ll = ln_gamma(px + q) - ln_gamma(px) - ln_gamma(q) + q * v.ln() + (px - 1.0) * m.ln() + px * x.ln()
-            - (px + q) * total;
-        let psi = digamma(px + q);
-        g[0] += x * (psi - digamma(px) + m.ln() + x.ln() - total);
-        g[1] += psi - digamma(q) + v.ln() - total;
-        g[2] += q / v - (px + q) / (v + x * m);
-        ll
+        let mut acc = [0.0; 4];
+        term(params, &XTerms::new(params, row[0]), row, 1.0, &mut acc);
+        for (gj, a) in g.iter_mut().zip(&acc[1..]) {
+            *gj += a;
+        }
+        acc[0]
     }
+
+    fn accumulate(&self, params: &[f64], data: &Patterns, range: Range<usize>, acc: &mut [f64]) {
+        let mut xt = XTerms::new(params, f64::NAN);
+        for i in range {
+            let row = data.row(i);
+            if row[0] != xt.x {
+                xt = XTerms::new(params, row[0]);
+            }
+            term(params, &xt, row, data.weights[i], acc);
+        }
+    }
+}
+
+/// Terms that depend on the parameters and the number of transactions x only.
+struct XTerms {
+    x: f64,
+    /// ln Gamma(px + q) - ln Gamma(px) - ln Gamma(q) + q ln v + px ln x
+    constant: f64,
+    psi_pxq: f64,
+    psi_px: f64,
+    psi_q: f64,
+    ln_x: f64,
+    ln_v: f64,
+}
+
+impl XTerms {
+    fn new(params: &[f64], x: f64) -> XTerms {
+        let (p, q, v) = (params[0], params[1], params[2]);
+        let px = p * x;
+        let (ln_x, ln_v) = (x.ln(), v.ln());
+        XTerms {
+            x,
+            constant: ln_gamma(px + q) - ln_gamma(px) - ln_gamma(q) + q * ln_v + px * ln_x,
+            psi_pxq: digamma(px + q),
+            psi_px: digamma(px),
+            psi_q: digamma(q),
+            ln_x,
+            ln_v,
+        }
+    }
+}
+
+/// Adds w x (ll, gradient in p, q, v) of one (x, m) pattern to `acc`.
+fn term(params: &[f64], xt: &XTerms, row: &[f64], w: f64, acc: &mut [f64]) {
+    let (p, q, v) = (params[0], params[1], params[2]);
+    let (x, m) = (row[0], row[1]);
+    let px = p * x;
+    let ln_m = m.ln();
+    let total = (v + x * m).ln();
+    acc[0] += w * (xt.constant + (px - 1.0) * ln_m - (px + q) * total);
+    acc[1] += w * x * (xt.psi_pxq - xt.psi_px + ln_m + xt.ln_x - total);
+    acc[2] += w * (xt.psi_pxq - xt.psi_q + xt.ln_v - total);
+    acc[3] += w * (q / v - (px + q) / (v + x * m));
 }
 
 /// E[Z | x, m] = (q - 1) / (px + q - 1) * p v / (q - 1) + px / (px + q - 1) * m

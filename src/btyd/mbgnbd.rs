@@ -2,11 +2,14 @@
 //! models for customer base analysis", IJRM 24(3)). As BG/NBD, but a customer may also drop
 //! out right after the first purchase (time 0), so zero-repeat customers can be dead.
 
+use std::ops::Range;
+
+use super::bgnbd::{accumulate_family, term, Consts, XTerms};
 use super::nbd::{alive_count_pmf, expected_alive_purchases, nb_ln_pmf, nb_sf};
 use super::validate::check_frequency_recency_t;
 use super::{Model, Patterns};
 use crate::error::Result;
-use crate::special::{digamma, ln_beta, ln_gamma, log_add_exp};
+use crate::special::ln_beta;
 
 pub const NAMES: &[&str] = &["r", "alpha", "a", "b"];
 
@@ -47,19 +50,20 @@ impl Model for MbgNbd {
     }
 
     fn loglik_grad(&self, p: &[f64], row: &[f64], g: &mut [f64]) -> f64 {
-        let (r, alpha, a, b) = (p[0], p[1], p[2], p[3]);
-        let (x, tx, t) = (row[0], row[1], row[2]);
-        let (u1, u2) = exponents(p, x, tx, t);
-        let lse = log_add_exp(u1, u2);
-        let (w1, w2) = ((u1 - lse).exp(), (u2 - lse).exp());
-        let ll = ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln() + ln_beta(a, b + x + 1.0) - ln_beta(a, b) + lse;
-        g[0] += digamma(r + x) - digamma(r) + alpha.ln() - w1 * (alpha + t).ln() - w2 * (alpha + tx).ln();
-        g[1] += r / alpha - (r + x) * (w1 / (alpha + t) + w2 / (alpha + tx));
-        let psi_ab = digamma(a + b);
-        let psi_abx = digamma(a + b + x + 1.0);
-        g[2] += psi_ab - psi_abx + w2 / a;
-        g[3] += digamma(b + x + 1.0) - digamma(b) + psi_ab - psi_abx - w2 / (b + x);
-        ll
+        let c = Consts::new(p);
+        let xt = XTerms::new(p, row[0], 1.0);
+        let mut acc = [0.0; 5];
+        term(p, &c, &xt, row, 1.0, &mut acc);
+        for (gj, a) in g.iter_mut().zip(&acc[1..]) {
+            *gj += a;
+        }
+        acc[0]
+    }
+
+    /// Batislam et al.'s likelihood is BG/NBD's with one more drop-out opportunity (x + 1
+    /// in the Beta terms, and the drop-out term present for every x).
+    fn accumulate(&self, p: &[f64], data: &Patterns, range: Range<usize>, acc: &mut [f64]) {
+        accumulate_family(p, data, range, acc, 1.0);
     }
 }
 

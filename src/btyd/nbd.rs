@@ -57,48 +57,121 @@ pub fn alive_count_pmf(n: f64, s: f64, big_a: f64, t: f64, a: f64, b: f64) -> f6
 /// eq. 10's bracket, (a + b - 1) / (a - 1) [1 - (A / (A + t))^s 2F1(s, b; a + b - 1; z)],
 /// for every a > 0, b > 0 (all terms are positive, no cancellation).
 pub fn expected_alive_purchases(s: f64, big_a: f64, t: f64, a: f64, b: f64) -> Result<f64> {
-    if t == 0.0 {
-        return Ok(0.0);
+    let mut series = [Series::new(s, big_a, big_a.ln(), t)?];
+    sum_series(s, a, b, &mut series);
+    Ok(series[0].value())
+}
+
+/// [`expected_alive_purchases`] for several horizons at once (CLV): S_n and the NB ratio
+/// are shared, so each extra horizon costs a multiply-add per term.
+pub fn expected_alive_purchases_many(s: f64, big_a: f64, ts: &[f64], a: f64, b: f64, out: &mut [f64]) -> Result<()> {
+    let ln_a = big_a.ln();
+    let mut series = ts.iter().map(|&t| Series::new(s, big_a, ln_a, t)).collect::<Result<Vec<_>>>()?;
+    sum_series(s, a, b, &mut series);
+    for (o, q) in out.iter_mut().zip(&series) {
+        *o = q.value();
     }
-    let z = t / (big_a + t);
-    let mean = s * t / big_a;
-    let spread = (s * z).sqrt() / (1.0 - z);
-    if !(mean + 40.0 * spread + 50.0 / (1.0 - z)).is_finite() || mean + 40.0 * spread > MAX_TERMS {
-        return Err(ClmError::InvalidArgument(format!(
-            "horizon t = {t} is too long for this customer (about {mean:.3e} expected potential \
-             purchases); use a shorter horizon"
-        )));
+    Ok(())
+}
+
+/// Per-horizon state of the series: z, the mean of N, the index past which only underflowed
+/// terms remain, the scale exp(offset) of the terms and the sum once the series converged.
+struct Series {
+    z: f64,
+    mean: f64,
+    last: f64,
+    offset: f64,
+    pmf: f64,
+    result: Option<f64>,
+}
+
+impl Series {
+    fn new(s: f64, big_a: f64, ln_a: f64, t: f64) -> Result<Series> {
+        let z = t / (big_a + t);
+        let mean = s * t / big_a;
+        let spread = (s * z).sqrt() / (1.0 - z);
+        let last = mean + 40.0 * spread + 10.0;
+        if t > 0.0 && (!(last + 50.0 / (1.0 - z)).is_finite() || last > MAX_TERMS) {
+            return Err(ClmError::InvalidArgument(format!(
+                "horizon t = {t} is too long for this customer (about {mean:.3e} expected potential \
+                 purchases); use a shorter horizon"
+            )));
+        }
+        // Terms are accumulated on a moving scale exp(offset) so heavy buyers (P(N = 0)
+        // underflows, the peak term would overflow) stay finite.
+        let offset = s * (ln_a - (big_a + t).ln());
+        let result = if t > 0.0 { None } else { Some(0.0) };
+        Ok(Series { z, mean, last, offset, pmf: 1.0, result })
     }
-    // Terms P(N = n) S_n are accumulated on a moving scale exp(offset) so heavy buyers
-    // (P(N = 0) underflows, the peak term would overflow) stay finite.
-    let mut offset = s * (big_a.ln() - (big_a + t).ln());
-    let mut pmf = 1.0; // P(N = n) / exp(offset)
+
+    fn value(&self) -> f64 {
+        self.result.unwrap_or(0.0) * self.offset.exp()
+    }
+}
+
+/// Horizons summed together in fixed-width arrays (the compiler vectorises the update).
+const LANES: usize = 16;
+
+fn sum_series(s: f64, a: f64, b: f64, series: &mut [Series]) {
+    for chunk in series.chunks_mut(LANES) {
+        match chunk.len() {
+            1 => sum_lanes::<1>(s, a, b, chunk),
+            2..=4 => sum_lanes::<4>(s, a, b, chunk),
+            5..=8 => sum_lanes::<8>(s, a, b, chunk),
+            9..=12 => sum_lanes::<12>(s, a, b, chunk),
+            _ => sum_lanes::<LANES>(s, a, b, chunk),
+        }
+    }
+}
+
+/// Sums up to `W` series in lock-step: S_n and the NB ratio are shared; every lane is
+/// updated each term (unused lanes have z = 0) and converged lanes keep a frozen result.
+fn sum_lanes<const W: usize>(s: f64, a: f64, b: f64, series: &mut [Series]) {
+    let (mut z, mut pmf, mut sum) = ([0.0; W], [0.0; W], [0.0; W]);
+    for (k, q) in series.iter().enumerate() {
+        z[k] = q.z;
+        pmf[k] = q.pmf;
+    }
     let (mut s_n, mut u) = (0.0, 1.0); // S_n and (b)_n / (a + b)_n
-    let mut sum = 0.0;
     let mut n = 0.0;
-    loop {
-        // Step n -> n + 1.
-        pmf *= (s + n) / (n + 1.0) * z;
+    let mut active = series.iter().filter(|q| q.result.is_none()).count();
+    let mut step = 0u32;
+    while active > 0 {
+        // (s + n) / (n + 1) and (b + n) / (a + b + n) with one division.
+        let inv = 1.0 / ((n + 1.0) * (a + b + n));
+        let ratio = (s + n) * (a + b + n) * inv;
         s_n += u;
-        u *= (b + n) / (a + b + n);
+        u *= (b + n) * (n + 1.0) * inv;
         n += 1.0;
-        let term = pmf * s_n;
-        sum += term;
-        if pmf > 1e250 {
-            pmf *= 1e-250;
-            sum *= 1e-250;
-            offset += 250.0 * std::f64::consts::LN_10;
+        step += 1;
+        for k in 0..W {
+            pmf[k] *= ratio * z[k];
+            sum[k] += pmf[k] * s_n;
         }
-        // Past the mode the terms fall at least geometrically with ratio `ratio`.
-        let ratio = z * (s + n) / (n + 1.0) * (n + 1.0) / n;
-        if n > mean && ratio < 1.0 && term * ratio / (1.0 - ratio) <= 1e-17 * sum {
-            break;
+        if !step.is_multiple_of(4) {
+            continue;
         }
-        if term == 0.0 && n > mean + 40.0 * spread + 10.0 {
-            break;
+        for (k, q) in series.iter_mut().enumerate() {
+            if pmf[k] > 1e250 {
+                pmf[k] *= 1e-250;
+                sum[k] *= 1e-250;
+                q.offset += 250.0 * std::f64::consts::LN_10;
+                q.result = q.result.map(|r| r * 1e-250);
+            }
+            if q.result.is_some() {
+                continue;
+            }
+            // Past the mode the terms fall at least geometrically with ratio `bound`, so the
+            // tail is below term * bound / (1 - bound).
+            let term = pmf[k] * s_n;
+            let bound = z[k] * (s + n) / n;
+            let converged = n > q.mean && bound < 1.0 && term * bound <= 1e-16 * sum[k] * (1.0 - bound);
+            if converged || (term == 0.0 && n > q.last) {
+                q.result = Some(sum[k]);
+                active -= 1;
+            }
         }
     }
-    Ok(sum * offset.exp())
 }
 
 #[cfg(test)]
@@ -155,5 +228,15 @@ mod tests {
         assert!(e.is_finite() && e > 0.0);
         assert!((e - 10_000.25 * 5_000.0 / 100_004.4).abs() < 0.02 * e);
         assert!(expected_alive_purchases(1.0, 1.0, 1e300, 1.0, 1.0).is_err());
+    }
+
+    #[test]
+    fn many_horizons_equal_single_evaluations() {
+        let ts = [0.0, 1.0, 30.0, 365.0, 2000.0];
+        let mut out = [0.0; 5];
+        expected_alive_purchases_many(2.3, 150.0, &ts, 0.7, 4.0, &mut out).unwrap();
+        for (t, o) in ts.iter().zip(out) {
+            assert_eq!(o.to_bits(), expected_alive_purchases(2.3, 150.0, *t, 0.7, 4.0).unwrap().to_bits());
+        }
     }
 }

@@ -5,9 +5,29 @@
 //! 2,357 customers are ~1,000 patterns and daily logs compress far more. Fitting on the
 //! patterns is exact (each term is multiplied by its weight).
 
-use std::collections::HashMap;
+use rayon::prelude::*;
 
 use crate::error::{check_same_length, ClmError, Result};
+
+/// Most columns a pattern may have.
+pub const MAX_COLUMNS: usize = 4;
+
+type Key = [u64; MAX_COLUMNS];
+
+/// f64 -> u64 preserving order (IEEE total order); -0.0 is folded into +0.0 first so equal
+/// values share a key.
+fn ordered_bits(v: f64) -> u64 {
+    let bits = (v + 0.0).to_bits();
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | (1 << 63)
+    }
+}
+
+fn from_ordered_bits(b: u64) -> f64 {
+    f64::from_bits(if b >> 63 == 1 { b & !(1 << 63) } else { !b })
+}
 
 /// Distinct rows of `k` columns, stored row-major, with the summed weight of each.
 /// Patterns are sorted lexicographically, so the order (and every sum over patterns)
@@ -20,12 +40,12 @@ pub struct Patterns {
 }
 
 impl Patterns {
-    /// Groups identical rows of `columns` (all of one length), summing `weights`
+    /// Groups identical rows of `columns` (all of one length, at most 4), summing `weights`
     /// (1 per row when None). Rows with weight 0 are kept out.
     pub fn compress(names: &[&str], columns: &[&[f64]], weights: Option<&[f64]>) -> Result<Patterns> {
         let k = columns.len();
-        if k == 0 || names.len() != k {
-            return Err(ClmError::InvalidArgument("patterns need one name per column".into()));
+        if k == 0 || k > MAX_COLUMNS || names.len() != k {
+            return Err(ClmError::InvalidArgument(format!("patterns need 1 to {MAX_COLUMNS} named columns")));
         }
         let mut lengths: Vec<(&str, usize)> = names.iter().zip(columns).map(|(n, c)| (*n, c.len())).collect();
         if let Some(w) = weights {
@@ -38,38 +58,37 @@ impl Patterns {
         for (name, col) in names.iter().zip(columns) {
             crate::error::check_finite(name, col)?;
         }
-        let n = columns[0].len();
-        // +0.0 folds -0.0 into 0.0 so equal values share a key.
-        let key = |i: usize| -> Vec<u64> { columns.iter().map(|c| (c[i] + 0.0).to_bits()).collect() };
-        let mut index: HashMap<Vec<u64>, usize> = HashMap::new();
-        let mut sums: Vec<f64> = Vec::new();
-        let mut firsts: Vec<usize> = Vec::new();
-        for i in 0..n {
-            let w = weights.map_or(1.0, |w| w[i]);
-            if w == 0.0 {
-                continue;
+        let key = |i: usize| -> Key {
+            let mut key = [0u64; MAX_COLUMNS];
+            for (slot, c) in key.iter_mut().zip(columns) {
+                *slot = ordered_bits(c[i]);
             }
-            let slot = *index.entry(key(i)).or_insert_with(|| {
-                sums.push(0.0);
-                firsts.push(i);
-                sums.len() - 1
-            });
-            sums[slot] += w;
-        }
-        let mut order: Vec<usize> = (0..firsts.len()).collect();
-        order.sort_by(|&a, &b| {
-            let (ra, rb) = (firsts[a], firsts[b]);
-            columns
-                .iter()
-                .map(|c| c[ra].total_cmp(&c[rb]))
-                .find(|o| o.is_ne())
-                .unwrap_or(std::cmp::Ordering::Equal)
-        });
-        let mut rows = Vec::with_capacity(order.len() * k);
-        let mut out_weights = Vec::with_capacity(order.len());
-        for slot in order {
-            rows.extend(columns.iter().map(|c| c[firsts[slot]] + 0.0));
-            out_weights.push(sums[slot]);
+            key
+        };
+        // A stable parallel sort keeps equal rows in input order, so each pattern's weight is
+        // summed in the same order for any thread count; keys compare like the values
+        // (ordered_bits), so patterns come out sorted by column 0, then 1, ...
+        let n = columns[0].len();
+        let mut items: Vec<(Key, f64)> = (0..n)
+            .into_par_iter()
+            .filter_map(|i| {
+                let w = weights.map_or(1.0, |w| w[i]);
+                (w != 0.0).then(|| (key(i), w))
+            })
+            .collect();
+        items.par_sort_by_key(|item| item.0);
+        let mut rows = Vec::new();
+        let mut out_weights: Vec<f64> = Vec::new();
+        let mut previous: Option<Key> = None;
+        for (row_key, w) in items {
+            match out_weights.last_mut() {
+                Some(total) if previous == Some(row_key) => *total += w,
+                _ => {
+                    rows.extend(row_key[..k].iter().map(|&b| from_ordered_bits(b)));
+                    out_weights.push(w);
+                    previous = Some(row_key);
+                }
+            }
         }
         Ok(Patterns { k, rows, weights: out_weights })
     }
@@ -118,6 +137,10 @@ mod tests {
     fn identical_rows_collapse_with_summed_weights() {
         let x = [1.0, 0.0, 1.0, 2.0, 0.0];
         let t = [5.0, 0.0, 5.0, 3.0, -0.0];
+        for v in [-3.5, -0.0, 0.0, 1e-300, 2.0, f64::MAX] {
+            assert_eq!(from_ordered_bits(ordered_bits(v)), v + 0.0);
+        }
+        assert!(ordered_bits(-1.0) < ordered_bits(0.0) && ordered_bits(0.5) < ordered_bits(2.0));
         let p = Patterns::compress(&["x", "t"], &[&x, &t], None).unwrap();
         assert_eq!(p.len(), 3);
         assert_eq!(p.rows, vec![0.0, 0.0, 1.0, 5.0, 2.0, 3.0]);

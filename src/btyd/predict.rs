@@ -3,6 +3,7 @@
 //! A count model implements [`CountModel`] (closed forms for one customer); the kernels here
 //! validate the arrays once, then map the closed form over customers in clmkit's pool.
 
+use super::nbd::expected_alive_purchases_many;
 use super::validate::{check_count, check_horizon};
 use super::{bgnbd, check_params, mbgnbd, Model};
 use crate::error::{ClmError, Result};
@@ -16,6 +17,23 @@ pub trait CountModel: Model {
     fn conditional_expected_purchases(&self, p: &[f64], t: f64, x: f64, tx: f64, big_t: f64) -> Result<f64>;
     fn probability_of_n_purchases(&self, p: &[f64], t: f64, n: f64) -> f64;
     fn conditional_probability_of_n_purchases(&self, p: &[f64], t: f64, n: f64, x: f64, tx: f64, big_t: f64) -> f64;
+    /// Conditional expected purchases for several horizons `ts` into `out` (used by CLV);
+    /// models override it when horizons can share work.
+    #[allow(clippy::too_many_arguments)]
+    fn conditional_expected_purchases_many(
+        &self,
+        p: &[f64],
+        ts: &[f64],
+        x: f64,
+        tx: f64,
+        big_t: f64,
+        out: &mut [f64],
+    ) -> Result<()> {
+        for (o, &t) in out.iter_mut().zip(ts) {
+            *o = self.conditional_expected_purchases(p, t, x, tx, big_t)?;
+        }
+        Ok(())
+    }
 }
 
 impl CountModel for bgnbd::BgNbd {
@@ -34,6 +52,20 @@ impl CountModel for bgnbd::BgNbd {
     fn conditional_probability_of_n_purchases(&self, p: &[f64], t: f64, n: f64, x: f64, tx: f64, big_t: f64) -> f64 {
         bgnbd::conditional_probability_of_n_purchases(p, t, n, x, tx, big_t)
     }
+    fn conditional_expected_purchases_many(
+        &self,
+        p: &[f64],
+        ts: &[f64],
+        x: f64,
+        tx: f64,
+        big_t: f64,
+        out: &mut [f64],
+    ) -> Result<()> {
+        expected_alive_purchases_many(p[0] + x, p[1] + big_t, ts, p[2], p[3] + x, out)?;
+        let alive = bgnbd::p_alive(p, x, tx, big_t);
+        out.iter_mut().for_each(|o| *o *= alive);
+        Ok(())
+    }
 }
 
 impl CountModel for mbgnbd::MbgNbd {
@@ -51,6 +83,20 @@ impl CountModel for mbgnbd::MbgNbd {
     }
     fn conditional_probability_of_n_purchases(&self, p: &[f64], t: f64, n: f64, x: f64, tx: f64, big_t: f64) -> f64 {
         mbgnbd::conditional_probability_of_n_purchases(p, t, n, x, tx, big_t)
+    }
+    fn conditional_expected_purchases_many(
+        &self,
+        p: &[f64],
+        ts: &[f64],
+        x: f64,
+        tx: f64,
+        big_t: f64,
+        out: &mut [f64],
+    ) -> Result<()> {
+        expected_alive_purchases_many(p[0] + x, p[1] + big_t, ts, p[2], p[3] + x + 1.0, out)?;
+        let alive = mbgnbd::p_alive(p, x, tx, big_t);
+        out.iter_mut().for_each(|o| *o *= alive);
+        Ok(())
     }
 }
 

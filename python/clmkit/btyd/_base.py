@@ -183,7 +183,16 @@ class BTYDFitter(IntervalMixin):
     # ----------------------------------------------------------------- persistence
     def to_json(self) -> str:
         """Serialises the fitted model (parameters, covariance, hyperparameters, time unit)
-        as versioned JSON; :meth:`from_json` restores it."""
+        as versioned JSON; :meth:`from_json` restores it.
+
+        Examples
+        --------
+        >>> import clmkit
+        >>> bg = clmkit.BetaGeo().fit(clmkit.datasets.load_cdnow_summary())
+        >>> again = clmkit.BetaGeo.from_json(bg.to_json())
+        >>> again.params_.equals(bg.params_)
+        True
+        """
         self._check_fitted()
         return self._state.to_json()
 
@@ -216,6 +225,13 @@ class BTYDFitter(IntervalMixin):
         BTYDFitter
             A model whose ``params_`` are ``params``; likelihood and standard errors are NaN
             and ``converged_`` is False since nothing was fitted.
+
+        Examples
+        --------
+        >>> import clmkit
+        >>> bg = clmkit.BetaGeo.from_params({"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426})
+        >>> round(bg.probability_of_n_purchases(39, 0), 4)
+        0.5738
         """
         if cls is BTYDFitter or not cls._core_name:
             raise TypeError("call from_params on a model class, e.g. clmkit.BetaGeo.from_params")

@@ -49,6 +49,13 @@ class CountModel(BTYDFitter):
             Bad data (argument, first bad row and value are named) or hyperparameters.
         clmkit.ConvergenceError
             When the optimiser does not converge (try a small ``penalizer``).
+
+        Examples
+        --------
+        >>> import clmkit
+        >>> bg = clmkit.BetaGeo().fit(clmkit.datasets.load_cdnow_summary())
+        >>> bg.params_.round(3).tolist()
+        [0.243, 4.414, 0.793, 2.426]
         """
         return self._fit(frequency, (recency, T), weights)
 
@@ -63,6 +70,13 @@ class CountModel(BTYDFitter):
         -------
         numpy.ndarray, pandas.Series or float
             Values in [0, 1], shaped like ``frequency``.
+
+        Examples
+        --------
+        >>> import clmkit
+        >>> bg = clmkit.BetaGeo().fit(clmkit.datasets.load_cdnow_summary())
+        >>> round(bg.p_alive(2, 30.43, 38.86), 4)
+        0.7266
         """
         rows, like = self._rows(frequency, recency, T)
         out = _core.btyd_p_alive(self._core_name, self._params(), *rows)
@@ -81,6 +95,18 @@ class CountModel(BTYDFitter):
         Returns
         -------
         numpy.ndarray, pandas.Series or float
+
+        Raises
+        ------
+        ValueError
+            When t < 0 or the customer data are invalid (argument and first bad row named).
+
+        Examples
+        --------
+        >>> import clmkit
+        >>> bg = clmkit.BetaGeo().fit(clmkit.datasets.load_cdnow_summary())
+        >>> round(bg.conditional_expected_purchases(39, 2, 30.43, 38.86), 3)
+        1.226
         """
         t = check_horizon(t)
         rows, like = self._rows(frequency, recency, T)
@@ -88,7 +114,15 @@ class CountModel(BTYDFitter):
         return self._output(out, like, "expected_purchases")
 
     def expected_purchases(self, t: Any) -> Any:
-        """Expected purchases of a new customer in ``t`` time units (scalar or array)."""
+        """Expected purchases of a new customer in ``t`` time units (scalar or array).
+
+        Examples
+        --------
+        >>> import clmkit
+        >>> bg = clmkit.BetaGeo().fit(clmkit.datasets.load_cdnow_summary())
+        >>> bg.expected_purchases([1, 39]).round(4).tolist()
+        [0.0532, 1.195]
+        """
         self._check_fitted()
         arr = as_float_array(t, "t", nonnegative=True)
         out = _core.btyd_expected_purchases(self._core_name, self._params(), arr)
@@ -98,6 +132,13 @@ class CountModel(BTYDFitter):
         """P(a new customer makes exactly ``n`` purchases in ``t`` time units).
 
         ``t`` and ``n`` broadcast against each other (scalars or arrays).
+
+        Examples
+        --------
+        >>> import clmkit
+        >>> bg = clmkit.BetaGeo().fit(clmkit.datasets.load_cdnow_summary())
+        >>> bg.probability_of_n_purchases(39, [0, 1, 2]).round(4).tolist()
+        [0.5743, 0.1992, 0.0853]
         """
         self._check_fitted()
         t_arr = as_float_array(t, "t", nonnegative=True)
@@ -110,7 +151,15 @@ class CountModel(BTYDFitter):
 
     def conditional_probability_of_n_purchases(self, t: float, n: int, frequency: Any,
                                                recency: Any = None, T: Any = None) -> Any:
-        """P(each customer makes exactly ``n`` purchases in the next ``t`` time units)."""
+        """P(each customer makes exactly ``n`` purchases in the next ``t`` time units).
+
+        Examples
+        --------
+        >>> import clmkit
+        >>> bg = clmkit.BetaGeo().fit(clmkit.datasets.load_cdnow_summary())
+        >>> round(bg.conditional_probability_of_n_purchases(39, 0, 2, 30.43, 38.86), 4)
+        0.4454
+        """
         t = check_horizon(t)
         n = check_int(n, "n", low=0)
         rows, like = self._rows(frequency, recency, T)
@@ -159,6 +208,13 @@ class CountModel(BTYDFitter):
         -------
         pandas.DataFrame
             Rows ``recency``, columns ``frequency``; NaN where frequency is 0 and recency > 0.
+
+        Examples
+        --------
+        >>> import clmkit
+        >>> bg = clmkit.BetaGeo().fit(clmkit.datasets.load_cdnow_summary())
+        >>> bg.p_alive_matrix(max_frequency=3, T=5).shape
+        (6, 4)
         """
         freq, rec, T, valid = self._grid(max_frequency, max_recency, T)
         vals = self.p_alive(freq[valid], rec[valid], np.full(valid.sum(), T))

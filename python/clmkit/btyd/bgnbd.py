@@ -69,6 +69,14 @@ class BetaGeo(CountModel):
         -------
         pandas.DataFrame
             ``frequency``, ``recency``, ``T`` and the latent ``lambda``, ``p``, ``alive``.
+
+        Examples
+        --------
+        >>> import clmkit
+        >>> bg = clmkit.BetaGeo.from_params({"r": 0.24, "alpha": 4.4, "a": 0.79, "b": 2.4})
+        >>> sim = bg.generate(1000, 39.0, seed=1)
+        >>> list(sim.columns[:3]), len(sim)
+        (['frequency', 'recency', 'T'], 1000)
         """
         return _simulate(self._params(), n, T, seed, initial_dropout=False)
 

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _core
+from .._frames import deliver, library_of
 from .._units import TimeUnit, normalize_freq, to_units
 from .._validation import as_float_array, check_choice
 from ..summary import _end_ns, _extract_columns, _factorize_ids, _timestamp, _to_datetime_ns
@@ -30,6 +31,7 @@ def churn_dataset(
     monetary_value_col: Any = None,
     covariate_window: Union[float, str, None] = None,
     datetime_format: Optional[str] = None,
+    output: Optional[str] = None,
 ) -> pd.DataFrame:
     """One row per customer with ``duration`` and ``event`` under an inactivity churn rule.
 
@@ -70,6 +72,9 @@ def churn_dataset(
         features from the part they were observed.
     datetime_format : str, optional
         ``strftime`` format of string dates.
+
+    output : {"pandas", "polars", "arrow", "numpy"}, optional
+        Library of the returned table; by default that of the input (pandas for arrays).
 
     Returns
     -------
@@ -131,7 +136,7 @@ def churn_dataset(
     out.attrs["clmkit"] = {**unit.to_dict(), "freq_multiplier": 1.0,
                            "inactivity_threshold": k, "covariate_window": window,
                            "observation_period_end": str(_timestamp(end_ns, tz))}
-    return out
+    return deliver(out, library_of(transactions), output)
 
 
 _PANDAS_PERIOD = {"H": "h", "D": "D", "W": "W", "M": "M", "Y": "Y"}

@@ -1,0 +1,174 @@
+"""The steps of :func:`clmkit.analyze`: each composes public clmkit functions, adds columns to
+the customer table and records what it fitted. No model math lives here."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, Optional
+
+import numpy as np
+import pandas as pd
+
+from ._errors import ClmkitWarning
+from ._units import TimeUnit, to_units
+
+# models= names -> clmkit class names of the transaction (BTYD) models.
+TRANSACTION_MODELS = {"bgnbd": "BetaGeo", "mbgnbd": "ModifiedBetaGeo", "paretonbd": "ParetoNBD"}
+SPEND_MODELS = {"gammagamma": "GammaGamma"}
+
+
+def missing_api(*names: str) -> Optional[str]:
+    """Reason a step cannot run in this build (a clmkit name it needs is absent), else None."""
+    import clmkit
+
+    absent = [n for n in names if not hasattr(clmkit, n)]
+    return f"needs clmkit.{', clmkit.'.join(absent)}, not in this build" if absent else None
+
+
+def horizon_label(horizon: Any) -> str:
+    """Suffix of the horizon columns: "365D" -> "365d", 52 -> "52"."""
+    text = str(horizon).strip().replace(" ", "").lower()
+    return text[:-2] if text.endswith(".0") else text
+
+
+def rfm_columns(table: pd.DataFrame, has_monetary: bool) -> pd.DataFrame:
+    """r/f/m scores, code and segment (clmkit.rfm_scores / rfm_segments) and the ABC class of
+    historic value (total_value, or purchase periods without a monetary column)."""
+    import clmkit
+
+    rfm = clmkit.rfm_scores(table, monetary_col="monetary_value" if has_monetary else None)
+    out = rfm.reindex(columns=[c for c in ("r_score", "f_score", "m_score", "rfm_score", "rfm_code")
+                               if c in rfm.columns])
+    out["rfm_segment"] = clmkit.rfm_segments(rfm)
+    value = table["total_value"] if has_monetary else table["n_periods"]
+    out["abc_class"] = clmkit.abc_classes(value)
+    return out
+
+
+def fit_transaction_model(name: str, summary: pd.DataFrame) -> Any:
+    import clmkit
+
+    return getattr(clmkit, TRANSACTION_MODELS[name])().fit(summary)
+
+
+def btyd_columns(model: Any, table: pd.DataFrame, horizon_units: float, label: str,
+                 unit: TimeUnit, observation_end: pd.Timestamp) -> pd.DataFrame:
+    """P(alive), expected purchases and P(no purchase) in the horizon, next purchase date."""
+    f, r, T = (table[c].to_numpy(float) for c in ("frequency", "recency", "T"))
+    out = pd.DataFrame(index=table.index)
+    out["p_alive"] = np.asarray(model.p_alive(f, r, T), dtype=float)
+    out[f"expected_purchases_{label}"] = np.asarray(
+        model.conditional_expected_purchases(horizon_units, f, r, T), dtype=float)
+    out[f"probability_no_purchase_{label}"] = np.asarray(
+        model.conditional_probability_of_n_purchases(horizon_units, 0, f, r, T), dtype=float)
+    wait = time_to_one_expected_purchase(model, f, r, T, horizon_units)
+    out["expected_next_purchase"] = (pd.Timestamp(observation_end)
+                                     + pd.to_timedelta(wait * unit.days, unit="D")).round("D")
+    return out
+
+
+def time_to_one_expected_purchase(model: Any, f: np.ndarray, r: np.ndarray, T: np.ndarray,
+                                  horizon_units: float, points: int = 48) -> np.ndarray:
+    """Time t (model units) at which ``conditional_expected_purchases(t)`` reaches 1; NaN when
+    fewer than one purchase is expected within the horizon.
+
+    The models take one t per call, vectorised over customers, so the expectation is evaluated
+    on ``points`` equally spaced times in (0, horizon] and the crossing of 1 is linearly
+    interpolated between the two grid times around it (the expectation increases in t).
+    """
+    grid = np.linspace(0.0, horizon_units, points + 1)
+    out = np.full(len(f), np.nan)
+    todo = np.asarray(model.conditional_expected_purchases(horizon_units, f, r, T)) >= 1.0
+    prev = np.zeros(len(f))
+    for k in range(1, points + 1):
+        if not todo.any():
+            break
+        cur = np.zeros(len(f))
+        cur[todo] = np.asarray(model.conditional_expected_purchases(
+            float(grid[k]), f[todo], r[todo], T[todo]), dtype=float)
+        hit = todo & (cur >= 1.0)
+        frac = (1.0 - prev[hit]) / np.maximum(cur[hit] - prev[hit], 1e-300)
+        out[hit] = grid[k - 1] + np.clip(frac, 0.0, 1.0) * (grid[k] - grid[k - 1])
+        todo &= ~hit
+        prev = cur
+    return out
+
+
+def fit_spend_model(summary: pd.DataFrame) -> Any:
+    """Gamma-Gamma on repeat buyers, dropping non-positive mean spends with a warning."""
+    import clmkit
+
+    repeat = summary[summary["frequency"] > 0]
+    return clmkit.GammaGamma().fit(repeat["frequency"].to_numpy(float),
+                                   repeat["monetary_value"].to_numpy(float),
+                                   drop_nonpositive=True)
+
+
+def value_columns(transaction_model: Any, spend_model: Any, table: pd.DataFrame, label: str,
+                  horizon_units: float, clv_period: Any, discount_rate: float,
+                  unit: TimeUnit) -> pd.DataFrame:
+    """Expected spend per purchase and discounted CLV over the horizon."""
+    import clmkit
+
+    out = pd.DataFrame(index=table.index)
+    f = table["frequency"].to_numpy(float)
+    m = table["monetary_value"].to_numpy(float)
+    # Repeat buyers whose mean spend is not positive (returns, free items) have no usable spend
+    # history for Gamma-Gamma: they get the model's mean for a customer without one (x = 0).
+    usable = (f > 0) & (m > 0)
+    out["expected_spend"] = np.asarray(spend_model.conditional_expected_spend(
+        np.where(usable, f, 0.0), np.where(usable, m, 0.0)), dtype=float)
+    periods = clv_periods(horizon_units, clv_period, unit)
+    clv = clmkit.customer_lifetime_value(
+        transaction_model, out["expected_spend"].to_numpy(), table[["frequency", "recency", "T"]],
+        horizon=periods, period=clv_period, discount_rate=discount_rate)
+    out[f"clv_{label}"] = np.asarray(clv, dtype=float)
+    return out
+
+
+def clv_interval(model: Any, clv: np.ndarray, table: pd.DataFrame, horizon_units: float,
+                 level: float, n_boot: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Interval of the CLV from the transaction model's parametric bootstrap.
+
+    ``model.predict_interval`` gives the interval of each customer's expected purchases over
+    the horizon; the CLV is spend x discounted purchases and the discount factors vary little
+    over one horizon, so the CLV interval is the CLV scaled by the same relative bounds
+    (expected spend held at its estimate; Gamma-Gamma is fitted separately).
+    """
+    rows = table[["frequency", "recency", "T"]].to_numpy(float)
+    # Customers with the same (frequency, recency, T) share their interval: bootstrap each
+    # distinct pattern once (daily data have far fewer patterns than customers).
+    patterns, inverse = np.unique(rows, axis=0, return_inverse=True)
+    iv = model.predict_interval("conditional_expected_purchases", horizon_units, patterns[:, 0],
+                                patterns[:, 1], patterns[:, 2], level=level, n_boot=n_boot,
+                                seed=seed)
+    est = iv["estimate"].to_numpy(float)
+    safe = np.where(est > 0, est, 1.0)
+    low = np.where(est > 0, iv["lower"].to_numpy(float) / safe, 1.0)[inverse.ravel()]
+    high = np.where(est > 0, iv["upper"].to_numpy(float) / safe, 1.0)[inverse.ravel()]
+    return clv * low, clv * high
+
+
+def clv_periods(horizon_units: float, clv_period: Any, unit: TimeUnit) -> int:
+    """Whole discounting periods in the horizon (365 days of 30-day periods -> 12)."""
+    per = to_units(clv_period, unit, "clv_period")
+    return max(1, int(round(horizon_units / per)))
+
+
+def month_end_snapshots(first: pd.Timestamp, last: pd.Timestamp, count: int) -> list:
+    """The last ``count`` month ends strictly inside (first, last], ending with ``last``."""
+    ends = pd.date_range(first, last, freq="ME" if _has_me() else "M", inclusive="neither")
+    ends = [e for e in ends if e < last.normalize()]
+    return list(ends[-(count - 1):] if count > 1 else []) + [last]
+
+
+def _has_me() -> bool:
+    try:
+        pd.tseries.frequencies.to_offset("ME")
+        return True
+    except ValueError:
+        return False
+
+
+def warn_skipped(step: str, reason: str) -> None:
+    warnings.warn(f"analyze: step {step!r} skipped: {reason}", ClmkitWarning, stacklevel=3)

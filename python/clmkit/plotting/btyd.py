@@ -1,0 +1,333 @@
+"""Plots of fitted BTYD models (BG/NBD, Pareto/NBD, ...), duck-typed on their public methods.
+
+A model here is anything with clmkit's BTYD surface: ``p_alive(frequency, recency, T)``,
+``conditional_expected_purchases(t, frequency, recency, T)`` and
+``probability_of_n_purchases(t, n)``; times are in the model's time unit.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import numpy as np
+import pandas as pd
+
+from .._units import _FREQ_DAYS, normalize_freq
+from .._validation import as_float_array, check_int, require_columns
+from ._mpl import axes_or_current
+
+__all__ = [
+    "plot_frequency_recency_matrix", "plot_probability_alive_matrix",
+    "plot_calibration_purchases_vs_holdout_purchases", "plot_period_transactions",
+    "plot_history_alive",
+]
+
+
+def _grid_limits(summary: Any, max_frequency: Optional[int], max_recency: Optional[float],
+                 T: Optional[float]) -> tuple[int, int, float]:
+    if (max_frequency is None or max_recency is None) and summary is None:
+        raise ValueError("give max_frequency and max_recency, or a summary to take them from")
+    if max_frequency is None:
+        max_frequency = int(np.max(as_float_array(summary["frequency"], "summary['frequency']")))
+    if max_recency is None:
+        max_recency = int(np.ceil(np.max(as_float_array(summary["T"], "summary['T']"))))
+    max_frequency = check_int(int(max_frequency), "max_frequency", low=0)
+    max_recency = check_int(int(max_recency), "max_recency", low=0)
+    return max_frequency, max_recency, float(max_recency if T is None else T)
+
+
+def _matrix(fn: Any, max_frequency: int, max_recency: int, T: float) -> np.ndarray:
+    """Evaluates ``fn(frequency, recency, T)`` on the (frequency, recency) grid.
+
+    A customer without repeat purchases has recency 0 by definition, so the frequency-0 row
+    is the recency-0 value for every column rather than an impossible history.
+    """
+    freq, rec = np.meshgrid(np.arange(max_frequency + 1, dtype=float),
+                            np.arange(max_recency + 1, dtype=float), indexing="ij")
+    rec = np.where(freq == 0, 0.0, rec)
+    values = np.asarray(fn(freq.ravel(), rec.ravel(), np.full(freq.size, T)), dtype=float)
+    return values.reshape(freq.shape)
+
+
+def _heatmap(ax: Any, values: np.ndarray, title: str, label: str, **kwargs: Any) -> Any:
+    kwargs.setdefault("cmap", "viridis")
+    image = ax.imshow(values, aspect="auto", origin="lower", interpolation="nearest", **kwargs)
+    ax.set_title(title)
+    ax.set_xlabel("customer's recency (age at last purchase)")
+    ax.set_ylabel("customer's frequency (repeat purchases)")
+    ax.figure.colorbar(image, ax=ax, label=label)
+    from matplotlib.ticker import MaxNLocator
+
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    return ax
+
+
+def plot_frequency_recency_matrix(model: Any, t: float = 1.0, max_frequency: Optional[int] = None,
+                                  max_recency: Optional[int] = None, T: Optional[float] = None,
+                                  summary: Any = None, ax: Any = None, **kwargs: Any) -> Any:
+    """Heat map of the expected purchases in the next ``t`` time units by frequency and recency.
+
+    Parameters
+    ----------
+    model : fitted BTYD model
+        Anything with ``conditional_expected_purchases(t, frequency, recency, T)``.
+    t : float
+        Prediction horizon in the model's time unit.
+    max_frequency, max_recency : int, optional
+        Grid limits; default the largest frequency and ``T`` of ``summary``.
+    T : float, optional
+        Age of the customers of the grid; default ``max_recency``.
+    summary : DataFrame, optional
+        Customer summary supplying the default limits.
+    ax : matplotlib Axes, optional
+        Axes to draw on (default: the current Axes).
+    **kwargs
+        Passed to ``Axes.imshow``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import clmkit
+    >>> from clmkit import plotting
+    >>> import matplotlib.pyplot as plt
+    >>> _ = plt.figure()
+    >>> s = clmkit.summarize(clmkit.datasets.load_cdnow_sample(), "customer_id", "date", freq="W")
+    >>> bg = clmkit.BetaGeo().fit(s)
+    >>> plotting.plot_frequency_recency_matrix(bg, t=4, summary=s).get_title()
+    'Expected purchases in the next 4 time units'
+    """
+    max_f, max_r, age = _grid_limits(summary, max_frequency, max_recency, T)
+    values = _matrix(lambda f, r, a: model.conditional_expected_purchases(t, f, r, a),
+                     max_f, max_r, age)
+    return _heatmap(axes_or_current(ax), values,
+                    f"Expected purchases in the next {t:g} time units",
+                    "expected purchases", **kwargs)
+
+
+def plot_probability_alive_matrix(model: Any, max_frequency: Optional[int] = None,
+                                  max_recency: Optional[int] = None, T: Optional[float] = None,
+                                  summary: Any = None, ax: Any = None, **kwargs: Any) -> Any:
+    """Heat map of P(alive) by frequency and recency for customers of age ``T``.
+
+    Parameters are those of :func:`plot_frequency_recency_matrix` (without ``t``); the
+    model needs ``p_alive(frequency, recency, T)``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import clmkit
+    >>> from clmkit import plotting
+    >>> import matplotlib.pyplot as plt
+    >>> _ = plt.figure()
+    >>> s = clmkit.summarize(clmkit.datasets.load_cdnow_sample(), "customer_id", "date", freq="W")
+    >>> bg = clmkit.BetaGeo().fit(s)
+    >>> plotting.plot_probability_alive_matrix(bg, summary=s).get_title()
+    'Probability a customer is alive'
+    """
+    max_f, max_r, age = _grid_limits(summary, max_frequency, max_recency, T)
+    values = _matrix(model.p_alive, max_f, max_r, age)
+    kwargs.setdefault("vmin", 0.0)
+    kwargs.setdefault("vmax", 1.0)
+    return _heatmap(axes_or_current(ax), values, "Probability a customer is alive",
+                    "P(alive)", **kwargs)
+
+
+def calibration_vs_holdout_table(model: Any, cal_holdout: pd.DataFrame, n: int = 7) -> pd.DataFrame:
+    """Mean actual and predicted holdout purchases by calibration frequency (capped at ``n``)."""
+    require_columns(list(cal_holdout.columns), {
+        "cal_holdout": "frequency_cal", "recency": "recency_cal", "T": "T_cal",
+        "holdout": "frequency_holdout", "duration": "duration_holdout"})
+    n = check_int(n, "n", low=1)
+    duration = as_float_array(cal_holdout["duration_holdout"], "duration_holdout")
+    predicted = model.conditional_expected_purchases(
+        float(duration[0]) if len(duration) else 0.0,
+        cal_holdout["frequency_cal"].to_numpy(float), cal_holdout["recency_cal"].to_numpy(float),
+        cal_holdout["T_cal"].to_numpy(float))
+    group = np.minimum(cal_holdout["frequency_cal"].to_numpy(float), n)
+    frame = pd.DataFrame({"frequency_cal": group,
+                          "actual": cal_holdout["frequency_holdout"].to_numpy(float),
+                          "predicted": np.asarray(predicted, dtype=float)})
+    return frame.groupby("frequency_cal")[["actual", "predicted"]].mean()
+
+
+def plot_calibration_purchases_vs_holdout_purchases(model: Any, cal_holdout: pd.DataFrame,
+                                                    n: int = 7, ax: Any = None) -> Any:
+    """Mean holdout purchases, actual vs predicted, by purchases in the calibration period.
+
+    Parameters
+    ----------
+    model : fitted BTYD model
+        Fitted on the calibration period (``conditional_expected_purchases`` is used).
+    cal_holdout : DataFrame
+        From :func:`clmkit.calibration_and_holdout` (``frequency_cal``, ``recency_cal``,
+        ``T_cal``, ``frequency_holdout``, ``duration_holdout``).
+    n : int
+        Calibration frequencies ``>= n`` are pooled into the last group.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import clmkit
+    >>> from clmkit import plotting
+    >>> import matplotlib.pyplot as plt
+    >>> _ = plt.figure()
+    >>> log = clmkit.datasets.load_cdnow_sample()
+    >>> ch = clmkit.calibration_and_holdout(log, "customer_id", "date", "1997-09-30", freq="W")
+    >>> cal = ch[["frequency_cal", "recency_cal", "T_cal"]].rename(columns=lambda c: c[:-4])
+    >>> cal.attrs = ch.attrs
+    >>> ax = plotting.plot_calibration_purchases_vs_holdout_purchases(clmkit.BetaGeo().fit(cal), ch)
+    >>> len(ax.lines[0].get_ydata())
+    8
+    """
+    table = calibration_vs_holdout_table(model, cal_holdout, n)
+    ax = axes_or_current(ax)
+    ax.plot(table.index, table["actual"], marker="o", label="actual")
+    ax.plot(table.index, table["predicted"], marker="s", linestyle="--", label="model")
+    ax.set_xticks(table.index)
+    ax.set_xticklabels([f"{int(i)}+" if i == n else str(int(i)) for i in table.index])
+    ax.set_xlabel("purchases in the calibration period")
+    ax.set_ylabel("mean purchases in the holdout period")
+    ax.set_title("Calibration vs holdout purchases")
+    ax.legend()
+    return ax
+
+
+def expected_frequency_counts(model: Any, T: Any, max_frequency: int = 7) -> np.ndarray:
+    """Expected number of customers with 0, 1, ..., ``max_frequency``+ repeat purchases.
+
+    Sums ``probability_of_n_purchases(T_i, n)`` over customers, once per distinct age.
+    """
+    ages, counts = np.unique(as_float_array(T, "T", nonnegative=True), return_counts=True)
+    expected = np.zeros(max_frequency + 1)
+    for age, count in zip(ages, counts):
+        probs = np.array([float(np.asarray(model.probability_of_n_purchases(age, k)).ravel()[0])
+                          for k in range(max_frequency)])
+        expected[:max_frequency] += count * probs
+        expected[max_frequency] += count * max(0.0, 1.0 - probs.sum())
+    return expected
+
+
+def plot_period_transactions(model: Any, summary: pd.DataFrame, max_frequency: int = 7,
+                             ax: Any = None) -> Any:
+    """Customers by number of repeat purchases: actual vs expected under the model.
+
+    Parameters
+    ----------
+    model : fitted BTYD model
+        With ``probability_of_n_purchases(t, n)``.
+    summary : DataFrame
+        The customer summary the model was fitted on (``frequency``, ``T``).
+    max_frequency : int
+        Frequencies ``>= max_frequency`` are pooled into the last bar.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import clmkit
+    >>> from clmkit import plotting
+    >>> import matplotlib.pyplot as plt
+    >>> _ = plt.figure()
+    >>> s = clmkit.summarize(clmkit.datasets.load_cdnow_sample(), "customer_id", "date", freq="W")
+    >>> bg = clmkit.BetaGeo().fit(s)
+    >>> len(plotting.plot_period_transactions(bg, s).patches)
+    16
+    """
+    max_frequency = check_int(max_frequency, "max_frequency", low=1)
+    freq = as_float_array(summary["frequency"], "summary['frequency']", nonnegative=True)
+    actual = np.bincount(np.minimum(freq, max_frequency).astype(np.int64),
+                         minlength=max_frequency + 1)
+    expected = expected_frequency_counts(model, summary["T"], max_frequency)
+    ax = axes_or_current(ax)
+    x = np.arange(max_frequency + 1)
+    ax.bar(x - 0.2, actual, width=0.4, label="actual")
+    ax.bar(x + 0.2, expected, width=0.4, label="model")
+    ax.set_xticks(x)
+    ax.set_xticklabels([str(i) for i in range(max_frequency)] + [f"{max_frequency}+"])
+    ax.set_xlabel("number of repeat purchases")
+    ax.set_ylabel("customers")
+    ax.set_title("Frequency of repeat purchases")
+    ax.legend()
+    return ax
+
+
+def plot_history_alive(model: Any, t: float, transactions: pd.DataFrame, datetime_col: str,
+                       freq: str = "D", ax: Any = None) -> Any:
+    """P(alive) of one customer over time, recomputed from the purchases made up to each day.
+
+    Parameters
+    ----------
+    model : fitted BTYD model
+        With ``p_alive(frequency, recency, T)``, in units of ``freq``.
+    t : float
+        Number of ``freq`` units to draw from the first purchase.
+    transactions : DataFrame
+        The customer's transactions.
+    datetime_col : str
+        Column of purchase datetimes.
+    freq : {"H", "D", "W", "M", "Y"}
+        The model's time unit; purchases in the same unit count once, as in the summary.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import clmkit
+    >>> from clmkit import plotting
+    >>> import matplotlib.pyplot as plt
+    >>> _ = plt.figure()
+    >>> s = clmkit.summarize(clmkit.datasets.load_cdnow_sample(), "customer_id", "date", freq="W")
+    >>> bg = clmkit.BetaGeo().fit(s)
+    >>> log = clmkit.datasets.load_cdnow_sample()
+    >>> ax = plotting.plot_history_alive(bg, 52, log[log["customer_id"] == 3], "date", freq="W")
+    >>> len(ax.lines[0].get_ydata())
+    53
+    """
+    require_columns(list(transactions.columns), {"datetime_col": datetime_col})
+    unit_days = _FREQ_DAYS[normalize_freq(freq)]
+    times = pd.to_datetime(transactions[datetime_col]).sort_values()
+    if times.empty:
+        raise ValueError("transactions holds no purchase of the customer")
+    first = times.iloc[0]
+    periods = np.unique(np.floor((times - first).dt.total_seconds().to_numpy() / 86400.0 / unit_days))
+    grid = np.arange(0.0, float(t) + 1.0)
+    made = np.searchsorted(periods, grid, side="right")
+    frequency = made - 1.0
+    recency = periods[made - 1]
+    p = np.asarray(model.p_alive(frequency, recency, grid), dtype=float)
+    ax = axes_or_current(ax)
+    dates = first + pd.to_timedelta(grid * unit_days, unit="D")
+    ax.plot(dates, p, label="P(alive)")
+    for period in periods[periods <= t]:
+        ax.axvline(first + pd.Timedelta(days=float(period) * unit_days), color="red",
+                   linestyle=":", alpha=0.6)
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("P(alive)")
+    ax.set_title("History of P(alive) (dotted: purchases)")
+    return ax

@@ -1,0 +1,86 @@
+"""Every table entry point gives the same numbers for pandas, polars (eager and lazy) and
+pyarrow input, and returns the caller's library."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import clmkit
+
+pl = pytest.importorskip("polars")
+pa = pytest.importorskip("pyarrow")
+
+LOG = clmkit.datasets.simulate_transactions(400, seed=21)
+SNAPSHOTS = ["2020-06-30", "2020-12-31", "2021-06-30"]
+
+
+def _as(kind, df):
+    return {"pandas": lambda: df, "polars": lambda: pl.from_pandas(df),
+            "lazy": lambda: pl.from_pandas(df).lazy(),
+            "arrow": lambda: pa.Table.from_pandas(df, preserve_index=False)}[kind]()
+
+
+def _to_pandas(out):
+    if isinstance(out, pd.DataFrame):
+        out = out.reset_index(drop=out.index.name is None)
+        return out.apply(lambda c: c.dt.to_timestamp() if isinstance(c.dtype, pd.PeriodDtype) else c)
+    return out.to_pandas() if hasattr(out, "to_pandas") else pd.DataFrame(out)
+
+
+CALLS = {
+    "summarize": lambda t: clmkit.summarize(t, "customer_id", "date", "amount"),
+    "calibration_and_holdout": lambda t: clmkit.calibration_and_holdout(
+        t, "customer_id", "date", "2020-12-31", "2021-06-30", monetary_value_col="amount"),
+    "churn_dataset": lambda t: clmkit.churn_dataset(t, "customer_id", "date", 120),
+    "stage_history": lambda t: clmkit.stage_history(t, SNAPSHOTS, "customer_id", "date"),
+    "cohort_retention": lambda t: clmkit.cohort_retention(t, "customer_id", "date"),
+    "retention_rate": lambda t: clmkit.retention_rate(t, "customer_id", "date"),
+}
+EXPECTED_TYPE = {"pandas": pd.DataFrame, "polars": pl.DataFrame, "lazy": pl.DataFrame,
+                 "arrow": pa.Table}
+
+
+@pytest.mark.parametrize("name", sorted(CALLS))
+@pytest.mark.parametrize("kind", ["polars", "lazy", "arrow"])
+def test_same_numbers_and_callers_type(name, kind):
+    reference = _to_pandas(CALLS[name](LOG))
+    out = CALLS[name](_as(kind, LOG))
+    assert isinstance(out, EXPECTED_TYPE[kind])
+    got = _to_pandas(out)
+    # polars and Arrow name columns by strings (cohort periods 0, 1, ... become "0", "1", ...)
+    assert [str(c) for c in got.columns] == [str(c) for c in reference.columns]
+    for j, col in enumerate(reference.columns):
+        a, b = got.iloc[:, j].to_numpy(), reference.iloc[:, j].to_numpy()
+        if pd.api.types.is_float_dtype(reference[col].dtype):
+            np.testing.assert_array_equal(a.astype(float), b.astype(float), err_msg=str(col))
+        else:
+            assert [str(x) for x in a] == [str(x) for x in b], col
+
+def test_rfm_scores_follow_the_summary_library():
+    summary = clmkit.summarize(pl.from_pandas(LOG), "customer_id", "date", "amount")
+    assert isinstance(summary, pl.DataFrame) and summary.columns[0] == "customer_id"
+    scores = clmkit.rfm_scores(summary)
+    assert isinstance(scores, pl.DataFrame)
+    ref = clmkit.rfm_scores(clmkit.summarize(LOG, "customer_id", "date", "amount"))
+    np.testing.assert_array_equal(scores["rfm_score"].to_numpy(), ref["rfm_score"].to_numpy())
+
+
+@pytest.mark.parametrize("output, expected", [("pandas", pd.DataFrame), ("polars", pl.DataFrame),
+                                              ("arrow", pa.Table), ("numpy", dict)])
+def test_output_override(output, expected):
+    assert isinstance(clmkit.summarize(LOG, "customer_id", "date", output=output), expected)
+
+
+@pytest.mark.parametrize("kind", ["pandas", "polars", "arrow"])
+def test_null_amount_same_message_in_every_library(kind):
+    df = LOG.head(10).astype({"amount": "Float64"})
+    df.loc[4, "amount"] = pd.NA
+    with pytest.raises(ValueError, match=r"monetary_value_col 'amount': row 4"):
+        clmkit.summarize(_as(kind, df), "customer_id", "date", "amount")
+
+
+@pytest.mark.parametrize("kind", ["pandas", "polars", "arrow"])
+def test_string_amount_is_a_type_error(kind):
+    df = LOG.head(10).assign(amount=lambda d: d["amount"].astype(str) + "$")
+    with pytest.raises(TypeError, match="monetary_value_col 'amount' must be numeric"):
+        clmkit.summarize(_as(kind, df), "customer_id", "date", "amount")
