@@ -107,7 +107,28 @@ def summarize(
             f"transaction ({_timestamp(first_ns, tz)})")
     index = _index(raw, uniques, _id_dtype(ids), names["customer_id"])
     result = _frame(raw, index, values is not None, tz, freq, mult)
+    if (output or library_of(transactions)) == "polars":
+        return _to_polars(result)
     return deliver(result, library_of(transactions), output)
+
+
+def _to_polars(df: pd.DataFrame) -> Any:
+    """``deliver(df, "polars")`` built column by column from the numpy views: the same
+    table (NaN as null, timezones kept) without the pandas -> Arrow -> polars round trip,
+    which costs about as much as the summary itself at 1M customers."""
+    import polars as pl
+
+    series = [pl.Series(df.index.name, df.index.to_numpy())]
+    for name in df.columns:
+        col = df[name]
+        tz = getattr(col.dtype, "tz", None)
+        if tz is not None:
+            utc = pl.Series(name, col.array.asi8.view("datetime64[ns]"))
+            series.append(utc.dt.replace_time_zone("UTC").dt.convert_time_zone(str(tz)))
+            continue
+        values = pl.Series(name, col.to_numpy())
+        series.append(values.fill_nan(None) if values.dtype == pl.Float64 else values)
+    return pl.DataFrame(series)
 
 
 def _index(raw: dict, uniques: Optional[pd.Index], dtype: Any, name: Any) -> pd.Index:
