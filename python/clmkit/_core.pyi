@@ -34,6 +34,7 @@ def summarize_log(
     freq_multiplier: float,
     include_first_transaction: bool,
     observation_end_ns: Optional[int],
+    columns: bool = False,
 ) -> dict[str, Any]: ...
 
 # --- rfm ---

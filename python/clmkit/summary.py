@@ -96,10 +96,12 @@ def summarize(
     end_ns = (None if observation_period_end is None
               else _end_ns(observation_period_end, None, datetime_format, tz))
     id_values, uniques = _id_array(ids, names["customer_id"])
-    # Integer ids go to Rust as they are (no factorisation); others as sorted codes.
+    to_polars = (output or library_of(transactions)) == "polars"
+    # Integer ids go to Rust as they are (no factorisation); others as sorted codes. polars
+    # results take contiguous columns (zero-copy for polars), pandas ones views of the rows.
     raw = _core.summarize_log(id_values, None if uniques is None else len(uniques), ticks,
                               ticks_per_second, values, freq, mult,
-                              bool(include_first_transaction), end_ns)
+                              bool(include_first_transaction), end_ns, to_polars)
     if len(ticks) and not raw["n"]:
         first_ns = int(ticks.min()) * (10**9 // ticks_per_second)
         raise ValueError(
@@ -107,7 +109,7 @@ def summarize(
             f"transaction ({_timestamp(first_ns, tz)})")
     index = _index(raw, uniques, _id_dtype(ids), names["customer_id"])
     result = _frame(raw, index, values is not None, tz, freq, mult)
-    if (output or library_of(transactions)) == "polars":
+    if to_polars:
         return _to_polars(result)
     return deliver(result, library_of(transactions), output)
 
@@ -155,18 +157,21 @@ def _check_multiplier(freq_multiplier: Any) -> float:
 def _frame(raw: dict, index: pd.Index, with_values: bool, tz: Any, freq: str,
            mult: float) -> pd.DataFrame:
     """The summary DataFrame over the Rust rows without copying them (columns are views)."""
-    n, offset = raw["n"], raw["offset"]
-    rows = raw["block"][offset:offset + 8 * n].reshape(n, 8)
-    cols: dict[str, Any] = {"frequency": rows[:, 0], "recency": rows[:, 1], "T": rows[:, 2]}
+    if "columns" in raw:
+        rows = raw["columns"]
+    else:
+        n, offset = raw["n"], raw["offset"]
+        rows = raw["block"][offset:offset + 8 * n].reshape(n, 8).T
+    cols: dict[str, Any] = {"frequency": rows[0], "recency": rows[1], "T": rows[2]}
     if with_values:
-        cols["monetary_value"] = rows[:, 3]
-    cols["n_periods"] = rows[:, 4]
+        cols["monetary_value"] = rows[3]
+    cols["n_periods"] = rows[4]
     cols["first_purchase"] = _datetimes(raw["first_ns"], tz)
     cols["last_purchase"] = _datetimes(raw["last_ns"], tz)
     if with_values:
-        cols["total_value"] = rows[:, 5]
-    cols["inactivity"] = rows[:, 6]
-    cols["gap_before_last"] = rows[:, 7]
+        cols["total_value"] = rows[5]
+    cols["inactivity"] = rows[6]
+    cols["gap_before_last"] = rows[7]
     out = pd.DataFrame(cols, index=index, copy=False)
     out.attrs["clmkit"] = {
         **TimeUnit(freq, mult).to_dict(),

@@ -56,9 +56,10 @@ fn summarize_codes<'py>(
 /// `id_start` (ids `id_start .. id_start + n`), `block` and `offset` (the rows:
 /// `block[offset:offset + 8 * n].reshape(n, 8)` with columns frequency, recency, T,
 /// monetary_value, n_periods, total_value, inactivity, gap_before_last), `first_ns`,
-/// `last_ns` (int64 ns) and `end_ns` (the observation end used).
+/// `last_ns` (int64 ns) and `end_ns` (the observation end used). With `columns=True`,
+/// `columns` (the 8 columns as contiguous arrays) replaces `block` and `offset`.
 #[pyfunction]
-#[pyo3(signature = (ids, n_codes, times, ticks_per_second, values, freq, freq_multiplier, include_first_transaction, observation_end_ns))]
+#[pyo3(signature = (ids, n_codes, times, ticks_per_second, values, freq, freq_multiplier, include_first_transaction, observation_end_ns, columns=false))]
 #[allow(clippy::too_many_arguments)]
 fn summarize_log<'py>(
     py: Python<'py>,
@@ -71,6 +72,7 @@ fn summarize_log<'py>(
     freq_multiplier: f64,
     include_first_transaction: bool,
     observation_end_ns: Option<i64>,
+    columns: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
     let opts = Options {
         freq: Freq::parse(freq).map_err(to_pyerr)?,
@@ -81,7 +83,7 @@ fn summarize_log<'py>(
     let ids = ids.as_slice()?;
     let times = times.as_slice()?;
     let values = values.as_ref().map(|v| v.as_slice()).transpose()?;
-    let table = run(py, || {
+    let mut table = run(py, || {
         crate::error::check_same_length(&[("customer ids", ids.len()), ("datetimes", times.len())])?;
         let (slots, n_slots) = match n_codes {
             Some(n) => slots::from_codes(ids, n)?,
@@ -91,8 +93,15 @@ fn summarize_log<'py>(
         kernel::run(&log, &opts)
     })?;
     let out = PyDict::new(py);
-    out.set_item("offset", table.offset)?;
     out.set_item("n", table.n)?;
+    if columns {
+        let cols = py.detach(|| table.take_columns());
+        let arrays: Vec<_> = cols.into_iter().map(|c| c.into_pyarray(py)).collect();
+        out.set_item("columns", arrays)?;
+    } else {
+        out.set_item("block", table.buffer.into_pyarray(py))?;
+    }
+    out.set_item("offset", table.offset)?;
     out.set_item("end_ns", table.end_ns)?;
     match table.ids {
         CustomerIds::Consecutive { start } => out.set_item("id_start", start)?,
@@ -100,7 +109,6 @@ fn summarize_log<'py>(
     }
     out.set_item("first_ns", table.first_ns.into_pyarray(py))?;
     out.set_item("last_ns", table.last_ns.into_pyarray(py))?;
-    out.set_item("block", table.buffer.into_pyarray(py))?;
     Ok(out)
 }
 

@@ -106,6 +106,31 @@ impl Table {
         self.buffer[self.offset..self.offset + self.n * WIDTH].as_chunks::<WIDTH>().0
     }
 
+    /// Moves the rows into one contiguous vector per output column (for consumers that
+    /// take columns without copying, e.g. polars). Rows are consumed from the end and the
+    /// row buffer shrinks behind them, so the peak stays near one copy of the table.
+    pub fn take_columns(&mut self) -> Vec<Vec<f64>> {
+        const STEP: usize = 1 << 14;
+        let n = self.n;
+        // Zeroed allocations are mapped lazily: pages become resident only when written.
+        let mut columns: Vec<Vec<f64>> = (0..WIDTH).map(|_| vec![0.0; n]).collect();
+        let mut end = n;
+        while end > 0 {
+            let start = end.saturating_sub(STEP);
+            let rows = self.buffer[self.offset + start * WIDTH..self.offset + end * WIDTH].as_chunks::<WIDTH>().0;
+            for (k, column) in columns.iter_mut().enumerate() {
+                for (out, row) in column[start..end].iter_mut().zip(rows) {
+                    *out = row[k];
+                }
+            }
+            self.buffer.truncate(self.offset + start * WIDTH);
+            self.buffer.shrink_to_fit();
+            end = start;
+        }
+        self.n = 0;
+        columns
+    }
+
     /// The output ids as a vector.
     pub fn id_vec(&self) -> Vec<i64> {
         match &self.ids {
@@ -387,6 +412,16 @@ mod tests {
             })
         };
         let one = go(1);
+        {
+            let (s, n_slots) = slots::from_ids(&ids).unwrap();
+            let log = Log { slots: &s, n_slots, times: &times, ticks_per_second: 1_000, values: Some(&values) };
+            let mut t = run(&log, &opts).unwrap();
+            let rows: Vec<Row> = t.rows().to_vec();
+            let columns = t.take_columns();
+            for (k, column) in columns.iter().enumerate() {
+                assert!(column.iter().zip(&rows).all(|(c, r)| c.to_bits() == r[k].to_bits()));
+            }
+        }
         assert_eq!(one, go(2));
         assert_eq!(one, go(5));
         let mut distinct = ids.clone();
