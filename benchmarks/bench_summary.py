@@ -19,6 +19,7 @@ Run: ``python benchmarks/bench_summary.py`` (``BENCH_QUICK=1`` for a smoke run).
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
 from pathlib import Path
 
@@ -208,6 +209,8 @@ def main() -> None:
     b = Bench("summary")
     check_agreement(b, duckdb, pl)
     sizes = b.pick(full=[100_000, 1_000_000], quick=[10_000])
+    if os.environ.get("BENCH_SUMMARY_SIZES"):  # e.g. "100000" for a partial run
+        sizes = [int(x) for x in os.environ["BENCH_SUMMARY_SIZES"].split(",")]
     repeat = b.pick(full=5, quick=2)
     logs = {}
     for n in sizes:
