@@ -110,7 +110,7 @@ impl Table {
     /// take columns without copying, e.g. polars). Rows are consumed from the end and the
     /// row buffer shrinks behind them, so the peak stays near one copy of the table.
     pub fn take_columns(&mut self) -> Vec<Vec<f64>> {
-        const STEP: usize = 1 << 14;
+        const STEP: usize = 1 << 16;
         let n = self.n;
         // Zeroed allocations are mapped lazily: pages become resident only when written.
         let mut columns: Vec<Vec<f64>> = (0..WIDTH).map(|_| vec![0.0; n]).collect();
