@@ -18,7 +18,7 @@ wheel: $(PY)
 
 install: wheel
 	$(PY) -m pip install -q --force-reinstall --no-deps $(WHEEL_DIR)/clmkit-*.whl
-	$(PY) -m pip install -q "$$(ls $(WHEEL_DIR)/clmkit-*.whl)[test,report,notebooks]"
+	$(PY) -m pip install -q "$$(ls $(WHEEL_DIR)/clmkit-*.whl)[test,report,notebooks,dask]"
 
 demo: install
 	$(VENV)/bin/clmkit report --demo --out demo_out

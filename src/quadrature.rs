@@ -54,7 +54,7 @@ fn gk15(f: &dyn Fn(f64) -> f64, a: f64, b: f64) -> (f64, f64) {
 /// Integral of `f` over the finite interval [a, b] by adaptive bisection until the summed
 /// error estimate is below `rel_tol` times the integral (or `abs_tol`).
 pub fn integrate(f: &dyn Fn(f64) -> f64, a: f64, b: f64, rel_tol: f64, abs_tol: f64) -> f64 {
-    if !(b > a) {
+    if a.is_nan() || b.is_nan() || b <= a {
         return 0.0;
     }
     let mut panels = vec![(a, b, gk15(f, a, b))];

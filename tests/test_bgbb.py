@@ -61,7 +61,7 @@ def test_likelihood_matches_brute_force():
     # Whole-number parameters make the integrand a polynomial: Gauss-Legendre is exact.
     params = [3.0, 2.0, 2.0, 4.0]
     for x, tx, n in [(0, 0, 6), (2, 4, 6), (6, 6, 6), (1, 3, 5)]:
-        got = clmkit._core.bgbb_loglik(params, np.array([x], float), np.array([tx], float), np.array([n], float))[0]
+        got = BetaGeoBetaBinom.from_params(params).individual_log_likelihood([x], [tx], [n])[0]
         assert got == pytest.approx(np.log(brute_likelihood(params, x, tx, n)), abs=1e-9)
 
 
@@ -72,8 +72,7 @@ def test_probabilities_are_consistent(fitted):
     assert (np.arange(n + 1) * p).sum() == pytest.approx(fitted.expected_purchases(n), rel=1e-12)
     # P(X(n) = k) is the sum of the likelihoods of all histories with k transactions.
     x, tx = zip(*[(k, t) for t in range(1, n + 1) for k in range(1, t + 1)])
-    ll = np.exp(clmkit._core.bgbb_loglik(fitted.params_.tolist(), np.array(x, float), np.array(tx, float),
-                                         np.full(len(x), float(n))))
+    ll = np.exp(fitted.individual_log_likelihood(np.array(x, float), np.array(tx, float), np.full(len(x), float(n))))
     counts = special.comb(np.array(tx) - 1, np.array(x) - 1)
     for k in range(1, n + 1):
         mask = np.array(x) == k
@@ -83,9 +82,7 @@ def test_probabilities_are_consistent(fitted):
 
 
 def test_pipeline_from_a_transaction_log():
-    truth = BetaGeoBetaBinom()
-    truth._state = object()
-    truth.params_ = pd.Series([1.2, 0.75, 0.66, 2.8], index=["alpha", "beta", "gamma", "delta"])
+    truth = BetaGeoBetaBinom.from_params([1.2, 0.75, 0.66, 2.8])
     sim = truth.generate(6000, n_periods=6, seed=2)
     # Turn the simulated histories into a yearly log (birth year 2000) and summarise it back.
     rows = [(i, 2000) for i in range(len(sim))]
@@ -139,8 +136,23 @@ def test_histories_enumerated_sum_to_one(fitted):
     n = 5
     hist = [(0, 0)] + [(x, t) for t in range(1, n + 1) for x in range(1, t + 1)]
     x, t = map(np.array, zip(*hist))
-    ll = np.exp(clmkit._core.bgbb_loglik(fitted.params_.tolist(), x.astype(float), t.astype(float),
-                                         np.full(len(x), float(n))))
+    ll = np.exp(fitted.individual_log_likelihood(x.astype(float), t.astype(float), np.full(len(x), float(n))))
     weights = np.where(x == 0, 1.0, special.comb(np.maximum(t - 1, 0), np.maximum(x - 1, 0)))
     assert (weights * ll).sum() == pytest.approx(1.0, abs=1e-12)
     assert len(list(itertools.product([0, 1], repeat=n))) == weights.sum()
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None)
+@given(params=st.lists(st.floats(0.05, 20.0), min_size=4, max_size=4), n=st.integers(0, 9))
+def test_property_histories_are_a_distribution(params, n):
+    model = BetaGeoBetaBinom.from_params(params)
+    hist = [(0, 0)] + [(x, t) for t in range(1, n + 1) for x in range(1, t + 1)]
+    x, t = (np.array(v, dtype=float) for v in zip(*hist))
+    ll = np.exp(model.individual_log_likelihood(x, t, np.full(len(x), float(n))))
+    ways = np.where(x == 0, 1.0, special.comb(np.maximum(t - 1, 0), np.maximum(x - 1, 0)))
+    assert (ways * ll).sum() == pytest.approx(1.0, abs=1e-10)
+    pa = model.p_alive(x, t, np.full(len(x), float(n)), periods_ahead=1)
+    assert np.all((pa >= 0) & (pa <= 1))

@@ -80,3 +80,23 @@ def test_tricomi_u_for_dert_arguments_against_mpmath():
     z = 10 ** rng.uniform(-3.0, 3.0, 200)
     want = np.array([float(mp.log(mp.hyperu(si, si, zi))) for si, zi in zip(s, z)])
     assert rel_err(_core.ln_hyperu(s, s, z), want) < 1e-12
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=150, deadline=None)
+@given(a=st.floats(0.05, 60.0), b=st.floats(0.05, 60.0), c=st.floats(0.05, 60.0), z=st.floats(0.0, 0.97))
+def test_property_against_mpmath(a, b, c, z):
+    mp = pytest.importorskip("mpmath")
+    want = float(mp.log(mp.hyp2f1(a, b, c, z)))
+    assert abs(ln2f1(a, b, c, z)[0] - want) < 1e-11 * max(1.0, abs(want))
+
+
+@settings(max_examples=60, deadline=None)
+@given(s=st.floats(0.02, 20.0), b=st.floats(-3.0, 6.0), z=st.floats(1e-3, 500.0))
+def test_property_tricomi_u_against_mpmath(s, b, z):
+    mp = pytest.importorskip("mpmath")
+    want = float(mp.log(mp.hyperu(s, b, z)))
+    got = _core.ln_hyperu(np.array([s]), np.array([b]), np.array([z]))[0]
+    assert abs(got - want) < 1e-10 * max(1.0, abs(want))

@@ -9,10 +9,7 @@ from clmkit import BetaGeo, BetaGeoBetaBinom, GammaGamma, ParetoNBD
 
 
 def at(cls, params):
-    m = cls()
-    m._state = object()
-    m.params_ = pd.Series(params, index=list(cls._param_names), dtype=float)
-    return m
+    return cls.from_params(params)
 
 
 @pytest.fixture(scope="module")
@@ -117,6 +114,9 @@ def test_bad_input(cdnow):
     model = ParetoNBD().fit(cdnow)
     with pytest.raises(ValueError, match="quantity must be one of"):
         model.predict_interval("fit", cdnow)
+    for not_a_prediction in ("from_params", "from_json", "generate", "summary"):
+        with pytest.raises(ValueError, match="quantity must be one of"):
+            model.predict_interval(not_a_prediction, cdnow)
     with pytest.raises(ValueError, match="level"):
         model.predict_interval("expected_purchases", 10, level=1.5)
     with pytest.raises(ValueError, match="n_boot"):

@@ -22,7 +22,6 @@ from .cohorts import cohort_retention, retention_rate
 from .value_formulas import (composite_value, ltv_to_cac, payback_period, purchase_value,
                              retention_clv)
 from .btyd import BetaGeoBetaBinom, ParetoNBD
-from .summary import calibration_and_holdout, summarize
 from .summary_discrete import summarize_discrete
 from .analyze import Analysis, analyze
 

@@ -176,6 +176,10 @@ def btyd_p_alive(model: str, params: list[float], frequency: npt.NDArray[np.floa
 def btyd_conditional_expected_purchases(model: str, params: list[float], t: float,
                                         frequency: npt.NDArray[np.float64], recency: npt.NDArray[np.float64],
                                         big_t: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]: ...
+def btyd_p_alive_grid(model: str, params: list[float], max_frequency: int, max_recency: int,
+                      big_t: float) -> npt.NDArray[np.float64]: ...
+def btyd_conditional_expected_purchases_grid(model: str, params: list[float], t: float, max_frequency: int,
+                                             max_recency: int, big_t: float) -> npt.NDArray[np.float64]: ...
 def btyd_conditional_probability_of_n_purchases(model: str, params: list[float], t: float, n: float,
                                                 frequency: npt.NDArray[np.float64],
                                                 recency: npt.NDArray[np.float64],
@@ -191,6 +195,12 @@ def btyd_customer_lifetime_value(model: str, params: list[float], spend: npt.NDA
                                  big_t: npt.NDArray[np.float64], horizon: int, period: float,
                                  discount_rate: float, continuous: bool) -> npt.NDArray[np.float64]: ...
 
+# --- btyd evaluation hooks (clmkit.dask) ---
+def btyd_loglik_grad(
+    model: str, params: list[float], columns: list[npt.NDArray[np.float64]],
+    weights: Optional[npt.NDArray[np.float64]] = None,
+) -> tuple[float, list[float]]: ...
+def btyd_model_layout(model: str) -> tuple[list[str], list[str], list[int], Optional[int], list[int]]: ...
 # --- special functions (Pareto/NBD) ---
 def ln_hyp2f1(
     a: npt.NDArray[np.float64], b: npt.NDArray[np.float64], c: npt.NDArray[np.float64],
@@ -202,7 +212,7 @@ def ln_hyperu(
 
 # --- Pareto/NBD extras ---
 def paretonbd_dert(
-    params: list[float], discount_rate: float, frequency: npt.NDArray[np.float64],
+    params: list[float], discount_rate: float, horizon: float, frequency: npt.NDArray[np.float64],
     recency: npt.NDArray[np.float64], big_t: npt.NDArray[np.float64],
 ) -> npt.NDArray[np.float64]: ...
 def paretonbd_generate(
@@ -217,10 +227,6 @@ def bgbb_p_alive(
 def bgbb_conditional_expected_purchases(
     params: list[float], m_periods: float, frequency: npt.NDArray[np.float64],
     recency: npt.NDArray[np.float64], n_periods: npt.NDArray[np.float64],
-) -> npt.NDArray[np.float64]: ...
-def bgbb_loglik(
-    params: list[float], frequency: npt.NDArray[np.float64], recency: npt.NDArray[np.float64],
-    n_periods: npt.NDArray[np.float64],
 ) -> npt.NDArray[np.float64]: ...
 def bgbb_expected_purchases(
     params: list[float], n_periods: npt.NDArray[np.float64],

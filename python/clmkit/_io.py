@@ -48,11 +48,13 @@ def read_transactions(path: Any, customer_id_col: str, datetime_col: str,
         require_columns(names, needed)
         return pq.read_table(p, columns=cols).to_pandas()
     if suffix.endswith((".csv", ".csv.gz", ".txt", ".tsv")):
-        return _read_csv(p, cols, needed, delimiter="\t" if suffix.endswith(".tsv") else ",")
+        return _read_csv(p, cols, needed, monetary_value_col,
+                         delimiter="\t" if suffix.endswith(".tsv") else ",")
     raise ValueError(f"{p}: unknown file type {p.suffix!r}; expected .csv, .tsv or .parquet")
 
 
-def _read_csv(p: Path, cols: Sequence[str], needed: dict, delimiter: str) -> pd.DataFrame:
+def _read_csv(p: Path, cols: Sequence[str], needed: dict, monetary_value_col: Optional[str],
+              delimiter: str) -> pd.DataFrame:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -64,7 +66,12 @@ def _read_csv(p: Path, cols: Sequence[str], needed: dict, delimiter: str) -> pd.
     require_columns(header, needed)
     try:
         table = pacsv.read_csv(p, parse_options=pacsv.ParseOptions(delimiter=delimiter),
-                               convert_options=pacsv.ConvertOptions(include_columns=list(cols)))
+                               convert_options=pacsv.ConvertOptions(
+                                   include_columns=list(cols),
+                                   # amounts are declared, not inferred: "12,30" or "n/a" fails
+                                   # here with the column named instead of becoming strings
+                                   column_types={monetary_value_col: pa.float64()}
+                                   if monetary_value_col else {}))
     except pa.ArrowException as exc:
         raise ValueError(f"{p} is not a readable CSV file: {exc}") from None
     return table.to_pandas()

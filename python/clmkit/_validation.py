@@ -50,7 +50,9 @@ def as_float_array(values: ArrayLike, name: str, *, finite: bool = True,
     arr = np.asarray(values)
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{name} must be an array of real numbers, got dtype {arr.dtype}")
-    arr = np.ascontiguousarray(arr, dtype=np.float64)
+    # Aligned too: buffers unpickled from other processes (e.g. Dask workers) can be
+    # misaligned, which the Rust side's slices reject.
+    arr = np.require(arr, dtype=np.float64, requirements=["C", "A"])
     if arr.ndim == 0 and ndim == 1:
         arr = arr.reshape(1)
     if arr.ndim != ndim:

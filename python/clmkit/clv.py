@@ -118,6 +118,12 @@ def customer_lifetime_value(transaction_model: Any, spend_model: Any, data: Any,
     cols, monetary, index, like = _customers(data, isinstance(spend_model, GammaGamma))
     rows = model._validate(cols)
     spend = _spend(spend_model, cols[0], monetary, len(rows[0]))
+    if continuous and rate > 0 and hasattr(model, "discounted_expected_residual_transactions"):
+        # Pareto/NBD has a closed form (DERT over the horizon, with Tricomi's U).
+        delta = float(np.log1p(rate)) / period_units
+        out = spend * model.discounted_expected_residual_transactions(
+            *rows, discount_rate=delta, horizon=horizon * period_units)
+        return pd.Series(out, index=index, name="clv") if index is not None else out
     out = _core.btyd_customer_lifetime_value(model._core_name, model._params(), spend, *rows,
                                              horizon, period_units, rate, bool(continuous))
     return pd.Series(out, index=index, name="clv") if index is not None else out

@@ -46,8 +46,8 @@ impl LogSum {
         }
         let w = (l - self.max).exp();
         self.sum += w;
-        for j in 0..4 {
-            self.grad[j] += w * g[j];
+        for (acc, gj) in self.grad.iter_mut().zip(g) {
+            *acc += w * gj;
         }
     }
 
@@ -286,12 +286,6 @@ pub fn conditional_expected_purchases_rows(params: &[f64], m_periods: f64, rows:
     check_count("m_periods", m_periods)?;
     let p = checked(params, rows)?;
     Ok(map_rows(rows, |x, tx, n| conditional_expected_purchases(&p, m_periods, x, tx, n)))
-}
-
-/// Log-likelihood per customer.
-pub fn loglik_rows(params: &[f64], rows: &Rows) -> Result<Vec<f64>> {
-    let p = checked(params, rows)?;
-    Ok(map_rows(rows, |x, tx, n| loglik(&p, x, tx, n)))
 }
 
 /// E[X(n)] of a new customer for each n, and P(X(n) = k) for paired (n, k).

@@ -9,6 +9,7 @@ pub mod bgbb;
 pub mod bgnbd;
 pub mod bootstrap;
 pub mod gammagamma;
+pub mod hooks;
 pub mod mbgnbd;
 pub mod nbd;
 pub mod paretonbd;
@@ -292,8 +293,9 @@ pub fn model_names(name: &str) -> Result<&'static [&'static str]> {
 
 /// Fits the model registered under `name`.
 pub fn fit_named(name: &str, columns: &[&[f64]], weights: Option<&[f64]>, opts: &FitOptions) -> Result<Fit> {
-    // Pareto/NBD's likelihood surface has flat ridges: it restarts when a fit lands on one.
     match name {
+        // Pareto/NBD's likelihood has limits (s, beta -> infinity) an optimiser can run into:
+        // it restarts from other points when that happens.
         "paretonbd" => paretonbd::fit_multistart(columns, weights, opts),
         _ => fit(model_by_name(name)?, columns, weights, opts),
     }

@@ -8,15 +8,9 @@
 //! and the integral is F(t_x) - F(T) with F(u) = ∫_u^∞, a 2F1(a, b; a+1; z) times a power
 //! (note eq. 22 - 24; see `hypergeometric`). Everything is kept as logarithms.
 
-use rand::RngExt;
-use rand_distr::{Distribution, Exp, Gamma, Poisson};
-
-use super::predict::CountModel;
 use super::validate::check_frequency_recency_t;
-use super::{fit, Fit, FitOptions, Model, Patterns};
 use crate::error::{ClmError, Result};
 use crate::hypergeometric::{ln_hyperu, unit_series};
-use crate::random::{stream, Stream};
 use crate::quadrature::ln_integral;
 use crate::special::{digamma, ln_gamma, log_add_exp};
 
@@ -82,9 +76,8 @@ fn ln_terms(p: &Params, x: f64, tx: f64, t: f64) -> ((f64, [f64; 4]), (f64, [f64
     if tx >= t {
         return (alive, (f64::NEG_INFINITY, [0.0; 4]));
     }
-    let ln_a = (r + s + x).ln();
-    let (f_tx, g_tx) = tail(p, x, tx, (alpha + tx).ln(), (beta + tx).ln(), ln_a);
-    let (f_t, g_t) = tail(p, x, t, la, lb, ln_a);
+    let (f_tx, g_tx) = cached_tail(p, x, tx);
+    let (f_t, g_t) = cached_tail(p, x, t);
     // ln(F(t_x) - F(T)) and d = (F_tx dlnF_tx - F_T dlnF_T) / (F_tx - F_T)
     let ratio = (f_t - f_tx).exp();
     let ln_integral = f_tx + (-ratio).ln_1p();
@@ -94,6 +87,41 @@ fn ln_terms(p: &Params, x: f64, tx: f64, t: f64) -> ((f64, [f64; 4]), (f64, [f64
     }
     grad[2] += 1.0 / s;
     (alive, (s.ln() + ln_integral, grad))
+}
+
+/// Slots of the per-thread memo of tails.
+const TAIL_SLOTS: usize = 4096;
+
+#[derive(Clone, Copy)]
+struct TailEntry {
+    key: [u64; 6],
+    value: (f64, [f64; 4]),
+}
+
+thread_local! {
+    static TAILS: std::cell::RefCell<Vec<Option<TailEntry>>> = std::cell::RefCell::new(vec![None; TAIL_SLOTS]);
+}
+
+/// `ln_tail` through a per-thread direct-mapped memo keyed by (parameters, x, u). Patterns
+/// are sorted by (x, t_x, T), so neighbours share the t_x tail and many share the T tail:
+/// a fit evaluates the series once per distinct (x, u) instead of twice per pattern. The
+/// memo returns exactly what `ln_tail` computes, so results do not depend on hits.
+fn cached_tail(p: &Params, x: f64, u: f64) -> (f64, [f64; 4]) {
+    let key = [p[0].to_bits(), p[1].to_bits(), p[2].to_bits(), p[3].to_bits(), x.to_bits(), u.to_bits()];
+    let mut h = key[4].wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ key[5];
+    h = (h ^ (h >> 29)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    let slot = (h >> 40) as usize % TAIL_SLOTS;
+    TAILS.with(|cell| {
+        let mut table = cell.borrow_mut();
+        match table[slot] {
+            Some(entry) if entry.key == key => entry.value,
+            _ => {
+                let value = ln_tail(p, x, u);
+                table[slot] = Some(TailEntry { key, value });
+                value
+            }
+        }
+    })
 }
 
 /// Terms of the likelihood that depend on the parameters only, memoised per thread: a fit
@@ -109,6 +137,23 @@ struct Constants {
 
 thread_local! {
     static CONSTANTS: std::cell::Cell<Option<Constants>> = const { std::cell::Cell::new(None) };
+    /// (parameters, x) -> (ln Γ(r+x) - ln Γ(r), ψ(r+x) - ψ(r)) of the last pattern: patterns
+    /// are sorted by x, so consecutive ones share it.
+    static BY_FREQUENCY: std::cell::Cell<Option<(Params, f64, f64, f64)>> = const { std::cell::Cell::new(None) };
+}
+
+fn frequency_terms(p: &Params, c: &Constants, x: f64) -> (f64, f64) {
+    if x == 0.0 {
+        return (0.0, 0.0);
+    }
+    BY_FREQUENCY.with(|cell| match cell.get() {
+        Some((q, y, lg, dg)) if q == *p && y == x => (lg, dg),
+        _ => {
+            let (lg, dg) = (ln_gamma(p[0] + x) - c.ln_gamma_r, digamma(p[0] + x) - c.digamma_r);
+            cell.set(Some((*p, x, lg, dg)));
+            (lg, dg)
+        }
+    })
 }
 
 fn constants(p: &Params) -> Constants {
@@ -144,8 +189,7 @@ pub fn loglik_grad(p: &Params, x: f64, tx: f64, t: f64, grad: &mut [f64]) -> f64
         (ln_dead + e.ln_1p(), 1.0 / (1.0 + e))
     };
     let w_alive = 1.0 - w_dead;
-    let (ln_gamma_ratio, digamma_diff) =
-        if x == 0.0 { (0.0, 0.0) } else { (ln_gamma(r + x) - c.ln_gamma_r, digamma(r + x) - c.digamma_r) };
+    let (ln_gamma_ratio, digamma_diff) = frequency_terms(p, &c, x);
     let common = [digamma_diff + c.ln_alpha, r / alpha, c.ln_beta, s / beta];
     for j in 0..4 {
         grad[j] += common[j] + w_alive * g_alive[j] + w_dead * g_dead[j];
@@ -215,8 +259,16 @@ pub fn conditional_probability_of_n_purchases(p: &Params, t: f64, n: f64, x: f64
 }
 
 /// ln[(β+T)^s δ^(s-1) U(s, s; δ(β+T))] = ln E[1 / (δ + μ)] for μ ~ Gamma(s, β+T).
-fn ln_discounted_lifetime(s: f64, beta: f64, delta: f64, big_t: f64) -> f64 {
-    s * (beta + big_t).ln() + (s - 1.0) * delta.ln() + ln_hyperu(s, s, delta * (beta + big_t))
+fn ln_discounted_lifetime(s: f64, beta: f64, delta: f64, big_t: f64, horizon: f64) -> f64 {
+    let b = beta + big_t;
+    let ln_infinite = s * b.ln() + (s - 1.0) * delta.ln() + ln_hyperu(s, s, delta * b);
+    if horizon.is_infinite() {
+        return ln_infinite;
+    }
+    // Up to a finite horizon H: E[(1 - e^-(δ+μ)H) / (δ + μ)], and with μ ~ Gamma(s, b),
+    // E[e^-μH / (δ + μ)] = b^s δ^(s-1) U(s, s; δ(b + H)) (the Gamma kernel absorbs e^-μH).
+    let ln_beyond = s * b.ln() + (s - 1.0) * delta.ln() - delta * horizon + ln_hyperu(s, s, delta * (b + horizon));
+    ln_infinite + (-(ln_beyond - ln_infinite).exp()).ln_1p()
 }
 
 /// Discounted expected residual transactions with continuous discount rate δ (Fader, Hardie &
@@ -225,13 +277,17 @@ fn ln_discounted_lifetime(s: f64, beta: f64, delta: f64, big_t: f64) -> f64 {
 pub fn dert(p: &Params, delta: f64, x: f64, tx: f64, big_t: f64) -> f64 {
     let [r, alpha, s, beta] = *p;
     let ln_rate = (r + x).ln() - (alpha + big_t).ln();
-    p_alive(p, x, tx, big_t) * (ln_rate + ln_discounted_lifetime(s, beta, delta, big_t)).exp()
+    p_alive(p, x, tx, big_t) * (ln_rate + ln_discounted_lifetime(s, beta, delta, big_t, f64::INFINITY)).exp()
 }
 
-/// DERT per customer; `delta` is the continuous discount rate per unit of time.
-pub fn dert_rows(p: &Params, delta: f64, x: &[f64], tx: &[f64], t: &[f64]) -> Result<Vec<f64>> {
+/// DERT per customer; `delta` is the continuous discount rate per unit of time and `horizon`
+/// the time over which purchases count (infinity for the classic DERT).
+pub fn dert_rows(p: &Params, delta: f64, horizon: f64, x: &[f64], tx: &[f64], t: &[f64]) -> Result<Vec<f64>> {
     if !(delta.is_finite() && delta > 0.0) {
         return Err(ClmError::InvalidArgument(format!("discount_rate must be finite and > 0, got {delta}")));
+    }
+    if horizon.is_nan() || horizon <= 0.0 {
+        return Err(ClmError::InvalidArgument(format!("horizon must be > 0, got {horizon}")));
     }
     check_frequency_recency_t(x, tx, t)?;
     let [r, alpha, s, beta] = *p;
@@ -241,7 +297,7 @@ pub fn dert_rows(p: &Params, delta: f64, x: &[f64], tx: &[f64], t: &[f64]) -> Re
     distinct.sort_by(f64::total_cmp);
     distinct.dedup();
     let mut ln_life = vec![0.0; distinct.len()];
-    crate::parallel::map_into(&mut ln_life, |k| ln_discounted_lifetime(s, beta, delta, distinct[k]));
+    crate::parallel::map_into(&mut ln_life, |k| ln_discounted_lifetime(s, beta, delta, distinct[k], horizon));
     let mut out = vec![0.0; x.len()];
     crate::parallel::map_into(&mut out, |i| {
         let k = distinct.partition_point(|v| *v < t[i]);
@@ -251,131 +307,9 @@ pub fn dert_rows(p: &Params, delta: f64, x: &[f64], tx: &[f64], t: &[f64]) -> Re
     Ok(out)
 }
 
-/// One simulated customer of the Pareto/NBD process observed for `big_t`: λ ~ Gamma(r, α),
-/// μ ~ Gamma(s, β), lifetime ~ Exp(μ), Poisson purchases at rate λ while alive. Returns
-/// (frequency, recency, alive at big_t, λ, μ). Given N purchases in the active window h,
-/// their times are uniform on it, so the last is h · U^(1/N).
-pub fn simulate_customer(p: &Params, big_t: f64, rng: &mut Stream) -> Result<[f64; 5]> {
-    let [r, alpha, s, beta] = *p;
-    let bad = |e: &dyn std::fmt::Display| ClmError::InvalidArgument(format!("cannot simulate: {e}"));
-    let lambda: f64 = Gamma::new(r, 1.0 / alpha).map_err(|e| bad(&e))?.sample(rng);
-    let mu: f64 = Gamma::new(s, 1.0 / beta).map_err(|e| bad(&e))?.sample(rng);
-    let lifetime: f64 = if mu > 0.0 { Exp::new(mu).map_err(|e| bad(&e))?.sample(rng) } else { f64::INFINITY };
-    let window = lifetime.min(big_t);
-    let mean = lambda * window;
-    let count: f64 = if mean > 0.0 { Poisson::new(mean).map_err(|e| bad(&e))?.sample(rng) } else { 0.0 };
-    let recency = if count > 0.0 {
-        let u: f64 = rng.random();
-        window * u.powf(1.0 / count)
-    } else {
-        0.0
-    };
-    Ok([count, recency, if lifetime > big_t { 1.0 } else { 0.0 }, lambda, mu])
-}
-
-/// Simulates customers observed for `t[i]`; customer i draws from `stream(seed, i)`, so the
-/// result does not depend on the thread count.
-pub fn generate(p: &Params, t: &[f64], seed: u64) -> Result<Vec<[f64; 5]>> {
-    crate::error::check_nonnegative("T", t)?;
-    crate::btyd::bootstrap::replicate(t.len(), |i| simulate_customer(p, t[i], &mut stream(seed, i as u64)))
-}
-
-/// The Pareto/NBD model over (frequency, recency, T) patterns.
-pub struct ParetoNbd;
-
-fn as_params(p: &[f64]) -> Params {
-    [p[0], p[1], p[2], p[3]]
-}
-
-impl Model for ParetoNbd {
-    fn names(&self) -> &'static [&'static str] {
-        NAMES
-    }
-    fn columns(&self) -> &'static [&'static str] {
-        &["frequency", "recency", "T"]
-    }
-    fn time_columns(&self) -> &'static [usize] {
-        &[1, 2]
-    }
-    fn scale_column(&self) -> Option<usize> {
-        Some(2)
-    }
-    /// α and β are Gamma rate parameters of per-unit-time rates: they carry one unit of time.
-    fn time_powers(&self) -> &'static [i32] {
-        &[0, 1, 0, 1]
-    }
-    fn check_data(&self, c: &[&[f64]]) -> Result<()> {
-        check_frequency_recency_t(c[0], c[1], c[2])
-    }
-    /// r = s = 1 and α = β = the longest observation (1 after rescaling).
-    fn initial_params(&self, data: &Patterns) -> Vec<f64> {
-        let scale = data.max_of(2).max(f64::MIN_POSITIVE);
-        vec![1.0, scale, 1.0, scale]
-    }
-    fn loglik_grad(&self, p: &[f64], row: &[f64], g: &mut [f64]) -> f64 {
-        loglik_grad(&as_params(p), row[0], row[1], row[2], g)
-    }
-}
-
-impl CountModel for ParetoNbd {
-    fn p_alive(&self, p: &[f64], x: f64, tx: f64, big_t: f64) -> f64 {
-        p_alive(&as_params(p), x, tx, big_t)
-    }
-    fn expected_purchases(&self, p: &[f64], t: f64) -> Result<f64> {
-        Ok(expected_purchases(&as_params(p), t))
-    }
-    fn conditional_expected_purchases(&self, p: &[f64], t: f64, x: f64, tx: f64, big_t: f64) -> Result<f64> {
-        Ok(conditional_expected_purchases(&as_params(p), t, x, tx, big_t))
-    }
-    fn probability_of_n_purchases(&self, p: &[f64], t: f64, n: f64) -> f64 {
-        probability_of_n_purchases(&as_params(p), t, n)
-    }
-    fn conditional_probability_of_n_purchases(&self, p: &[f64], t: f64, n: f64, x: f64, tx: f64, big_t: f64) -> f64 {
-        conditional_probability_of_n_purchases(&as_params(p), t, n, x, tx, big_t)
-    }
-}
-
-/// Starting points (in rescaled time, where the longest T is 1) tried when the first fit
-/// fails or ends on the boundary of the parameter space.
-const RESTARTS: [[f64; 4]; 4] = [[0.5, 0.1, 0.5, 0.1], [1.0, 0.05, 0.2, 2.0], [0.2, 1.0, 1.0, 0.05], [2.0, 2.0, 2.0, 2.0]];
-
-/// A parameter beyond e^±9 of the time scale: the optimiser is heading for a limit (e.g.
-/// s, β -> ∞ with s/β fixed), where another start may find an interior maximum.
-fn on_boundary(fit: &Fit) -> bool {
-    let powers = ParetoNbd.time_powers();
-    fit.params.iter().zip(powers).any(|(p, &k)| (p / fit.time_scale.powi(k)).ln().abs() > 9.0)
-}
-
-/// Maximum likelihood with restarts: the default start first; if that fit fails or lands on
-/// the boundary, each of RESTARTS too, keeping the best log-likelihood. A user-given start
-/// is used alone.
-pub fn fit_multistart(columns: &[&[f64]], weights: Option<&[f64]>, opts: &FitOptions) -> Result<Fit> {
-    let first = fit(&ParetoNbd, columns, weights, opts);
-    if opts.initial.is_some() || matches!(&first, Ok(f) if !on_boundary(f)) {
-        return first;
-    }
-    let scale = columns[2].iter().copied().fold(0.0, f64::max).max(f64::MIN_POSITIVE);
-    let mut best = first;
-    for start in RESTARTS {
-        let initial = vec![start[0], start[1] * scale, start[2], start[3] * scale];
-        let trial = fit(&ParetoNbd, columns, weights, &FitOptions { initial: Some(initial), ..opts.clone() });
-        best = match (best, trial) {
-            (Ok(b), Ok(t)) => Ok(if better(&t, &b) { t } else { b }),
-            (Err(_), Ok(t)) => Ok(t),
-            (b, Err(_)) => b,
-        };
-    }
-    best
-}
-
-/// An interior fit beats one on the boundary; otherwise the higher log-likelihood wins.
-fn better(candidate: &Fit, incumbent: &Fit) -> bool {
-    match (on_boundary(candidate), on_boundary(incumbent)) {
-        (false, true) => true,
-        (true, false) => false,
-        _ => candidate.log_likelihood > incumbent.log_likelihood + 1e-9,
-    }
-}
+#[path = "paretonbd_model.rs"]
+mod model;
+pub use model::{fit_multistart, generate, simulate_customer, ParetoNbd};
 
 #[cfg(test)]
 #[path = "paretonbd_tests.rs"]

@@ -157,6 +157,57 @@ pub fn conditional_probability_of_n_purchases(
     Ok(out)
 }
 
+/// The (recency, frequency) grid of the classic heat maps: recency 0..=max_recency (rows) by
+/// frequency 0..=max_frequency (columns), every customer of age `big_t`. Cells with frequency
+/// 0 and recency > 0 are no possible history; the grid kernels evaluate the closed forms there
+/// anyway (lifetimes' matrices show those values), so they check the grid, not `Rows`.
+pub struct Grid {
+    pub max_frequency: usize,
+    pub max_recency: usize,
+    pub big_t: f64,
+}
+
+impl Grid {
+    fn check(&self, model: &dyn CountModel, params: &[f64]) -> Result<usize> {
+        check_params(model.names(), params)?;
+        check_horizon("T", self.big_t)?;
+        if self.max_recency as f64 > self.big_t {
+            return Err(ClmError::InvalidArgument(format!(
+                "max_recency ({}) must be <= T ({})",
+                self.max_recency, self.big_t
+            )));
+        }
+        (self.max_recency + 1)
+            .checked_mul(self.max_frequency + 1)
+            .ok_or_else(|| ClmError::InvalidArgument("the grid is too large".to_string()))
+    }
+    /// (frequency, recency) of row-major cell `i`.
+    fn cell(&self, i: usize) -> (f64, f64) {
+        let columns = self.max_frequency + 1;
+        ((i % columns) as f64, (i / columns) as f64)
+    }
+}
+
+/// P(alive) over the grid, row-major.
+pub fn p_alive_grid(model: &dyn CountModel, params: &[f64], grid: &Grid) -> Result<Vec<f64>> {
+    let mut out = vec![0.0; grid.check(model, params)?];
+    parallel::map_into(&mut out, |i| {
+        let (x, tx) = grid.cell(i);
+        model.p_alive(params, x, tx, grid.big_t)
+    });
+    Ok(out)
+}
+
+/// E[purchases in (T, T + t]] over the grid, row-major.
+pub fn conditional_expected_purchases_grid(model: &dyn CountModel, params: &[f64], t: f64, grid: &Grid) -> Result<Vec<f64>> {
+    check_horizon("t", t)?;
+    let n = grid.check(model, params)?;
+    parallel::try_map(n, |i| {
+        let (x, tx) = grid.cell(i);
+        model.conditional_expected_purchases(params, t, x, tx, grid.big_t)
+    })
+}
+
 /// E[X(t)] of a new customer for each horizon in `t`.
 pub fn expected_purchases(model: &dyn CountModel, params: &[f64], t: &[f64]) -> Result<Vec<f64>> {
     check_params(model.names(), params)?;
@@ -177,4 +228,45 @@ pub fn probability_of_n_purchases(model: &dyn CountModel, params: &[f64], t: &[f
     let mut out = vec![0.0; t.len()];
     parallel::map_into(&mut out, |i| model.probability_of_n_purchases(params, t[i], n[i]));
     Ok(out)
+}
+
+#[cfg(test)]
+mod grid_tests {
+    use super::*;
+
+    const BG: [f64; 4] = [0.243, 4.414, 0.793, 2.426];
+
+    #[test]
+    fn grid_matches_row_kernels_on_possible_histories() {
+        let grid = Grid { max_frequency: 3, max_recency: 5, big_t: 6.0 };
+        let model = count_model("paretonbd").unwrap();
+        let p = [0.553, 10.578, 0.606, 11.668];
+        let alive = p_alive_grid(model, &p, &grid).unwrap();
+        let expected = conditional_expected_purchases_grid(model, &p, 4.0, &grid).unwrap();
+        assert_eq!(alive.len(), 6 * 4);
+        for (i, (&a, &e)) in alive.iter().zip(&expected).enumerate() {
+            let (x, tx) = grid.cell(i);
+            assert_eq!(tx as usize, i / 4);
+            if x == 0.0 && tx > 0.0 {
+                assert!(a.is_finite() && (0.0..=1.0).contains(&a), "impossible cell evaluated: {a}");
+                continue;
+            }
+            let rows = Rows { x: &[x], tx: &[tx], t: &[6.0] };
+            assert_eq!(a, p_alive(model, &p, &rows).unwrap()[0]);
+            assert_eq!(e, conditional_expected_purchases(model, &p, 4.0, &rows).unwrap()[0]);
+        }
+    }
+
+    #[test]
+    fn grid_checks_its_shape() {
+        let model = count_model("bgnbd").unwrap();
+        let too_old = Grid { max_frequency: 2, max_recency: 7, big_t: 6.0 };
+        assert!(p_alive_grid(model, &BG, &too_old).is_err());
+        let bad_age = Grid { max_frequency: 2, max_recency: 0, big_t: f64::NAN };
+        assert!(p_alive_grid(model, &BG, &bad_age).is_err());
+        // BG/NBD: no repeat purchase means alive, whatever the recency cell says.
+        let grid = Grid { max_frequency: 1, max_recency: 3, big_t: 3.0 };
+        let alive = p_alive_grid(model, &BG, &grid).unwrap();
+        assert_eq!(alive[2], 1.0);
+    }
 }

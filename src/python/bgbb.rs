@@ -36,18 +36,6 @@ fn bgbb_conditional_expected_purchases<'py>(
 }
 
 #[pyfunction]
-fn bgbb_loglik<'py>(
-    py: Python<'py>,
-    params: Vec<f64>,
-    frequency: PyReadonlyArray1<'py, f64>,
-    recency: PyReadonlyArray1<'py, f64>,
-    n_periods: PyReadonlyArray1<'py, f64>,
-) -> PyResult<Bound<'py, PyArray1<f64>>> {
-    let rows = Rows { x: frequency.as_slice()?, tx: recency.as_slice()?, n: n_periods.as_slice()? };
-    Ok(run(py, || bgbb::loglik_rows(&params, &rows))?.into_pyarray(py))
-}
-
-#[pyfunction]
 fn bgbb_expected_purchases<'py>(
     py: Python<'py>,
     params: Vec<f64>,
@@ -92,7 +80,6 @@ fn bgbb_generate<'py>(
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(bgbb_p_alive, m)?)?;
     m.add_function(wrap_pyfunction!(bgbb_conditional_expected_purchases, m)?)?;
-    m.add_function(wrap_pyfunction!(bgbb_loglik, m)?)?;
     m.add_function(wrap_pyfunction!(bgbb_expected_purchases, m)?)?;
     m.add_function(wrap_pyfunction!(bgbb_probability_of_n_purchases, m)?)?;
     m.add_function(wrap_pyfunction!(bgbb_generate, m)?)

@@ -54,13 +54,15 @@ fn btyd_bootstrap_resample<'py>(
     to_matrix(py, fits, k)
 }
 
+type Bounds<'py> = (Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>);
+
 /// Central `level` interval per column of `values` (replicates x outputs).
 #[pyfunction]
 fn btyd_intervals<'py>(
     py: Python<'py>,
     values: PyReadonlyArray2<'py, f64>,
     level: f64,
-) -> PyResult<(Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>)> {
+) -> PyResult<Bounds<'py>> {
     let rows: Vec<Vec<f64>> = values.as_array().outer_iter().map(|r| r.to_vec()).collect();
     let (lower, upper) = run(py, || bootstrap::intervals(&rows, level))?;
     Ok((lower.into_pyarray(py), upper.into_pyarray(py)))

@@ -5,7 +5,7 @@ use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
 
 use super::{run, to_pyerr};
-use crate::btyd::predict::{self, count_model, Rows};
+use crate::btyd::predict::{self, count_model, Grid, Rows};
 use crate::btyd::saved::{SavedModel, TimeUnit};
 use crate::btyd::{fit_named, gammagamma, FitOptions};
 use crate::clv;
@@ -173,6 +173,39 @@ fn btyd_conditional_expected_purchases<'py>(
     Ok(vec_out(py, run(py, || predict::conditional_expected_purchases(m, &params, t, &rows))?))
 }
 
+/// P(alive) on the (recency x frequency) heat-map grid, row-major, impossible cells included.
+#[pyfunction]
+#[pyo3(signature = (model, params, max_frequency, max_recency, big_t))]
+fn btyd_p_alive_grid<'py>(
+    py: Python<'py>,
+    model: &str,
+    params: Vec<f64>,
+    max_frequency: usize,
+    max_recency: usize,
+    big_t: f64,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let m = count_model(model).map_err(to_pyerr)?;
+    let grid = Grid { max_frequency, max_recency, big_t };
+    Ok(vec_out(py, run(py, || predict::p_alive_grid(m, &params, &grid))?))
+}
+
+/// Conditional expected purchases on the heat-map grid, row-major, impossible cells included.
+#[pyfunction]
+#[pyo3(signature = (model, params, t, max_frequency, max_recency, big_t))]
+fn btyd_conditional_expected_purchases_grid<'py>(
+    py: Python<'py>,
+    model: &str,
+    params: Vec<f64>,
+    t: f64,
+    max_frequency: usize,
+    max_recency: usize,
+    big_t: f64,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let m = count_model(model).map_err(to_pyerr)?;
+    let grid = Grid { max_frequency, max_recency, big_t };
+    Ok(vec_out(py, run(py, || predict::conditional_expected_purchases_grid(m, &params, t, &grid))?))
+}
+
 #[pyfunction]
 #[pyo3(signature = (model, params, t, n, frequency, recency, big_t))]
 #[allow(clippy::too_many_arguments)]
@@ -260,6 +293,8 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(btyd_loglik, m)?)?;
     m.add_function(wrap_pyfunction!(btyd_p_alive, m)?)?;
     m.add_function(wrap_pyfunction!(btyd_conditional_expected_purchases, m)?)?;
+    m.add_function(wrap_pyfunction!(btyd_p_alive_grid, m)?)?;
+    m.add_function(wrap_pyfunction!(btyd_conditional_expected_purchases_grid, m)?)?;
     m.add_function(wrap_pyfunction!(btyd_conditional_probability_of_n_purchases, m)?)?;
     m.add_function(wrap_pyfunction!(btyd_expected_purchases, m)?)?;
     m.add_function(wrap_pyfunction!(btyd_probability_of_n_purchases, m)?)?;

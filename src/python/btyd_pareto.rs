@@ -67,18 +67,21 @@ fn pareto_params(params: &[f64]) -> Result<paretonbd::Params> {
     Ok(p)
 }
 
-/// Discounted expected residual transactions per customer (continuous discount rate).
+/// Discounted expected residual transactions per customer (continuous discount rate), over
+/// `horizon` time units (infinity: the classic DERT).
 #[pyfunction]
+#[pyo3(signature = (params, discount_rate, horizon, frequency, recency, big_t))]
 fn paretonbd_dert<'py>(
     py: Python<'py>,
     params: Vec<f64>,
     discount_rate: f64,
+    horizon: f64,
     frequency: PyReadonlyArray1<'py, f64>,
     recency: PyReadonlyArray1<'py, f64>,
     big_t: PyReadonlyArray1<'py, f64>,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
     let (x, tx, t) = (frequency.as_slice()?, recency.as_slice()?, big_t.as_slice()?);
-    let out = run(py, || paretonbd::dert_rows(&pareto_params(&params)?, discount_rate, x, tx, t))?;
+    let out = run(py, || paretonbd::dert_rows(&pareto_params(&params)?, discount_rate, horizon, x, tx, t))?;
     Ok(out.into_pyarray(py))
 }
 

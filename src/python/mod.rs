@@ -15,6 +15,7 @@ mod stages;
 mod btyd;
 mod bgbb;
 mod bootstrap;
+mod btyd_hooks;
 mod btyd_pareto;
 mod summary;
 mod survival;
@@ -87,5 +88,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     btyd_pareto::register(m)?;
     bgbb::register(m)?;
     bootstrap::register(m)?;
+    btyd_hooks::register(m)?;
     Ok(())
 }

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _core
-from .._validation import as_float_array, check_horizon, check_int
+from .._validation import as_float_array, check_choice, check_horizon, check_int
 from ._base import BTYDFitter
 
 __all__ = ["CountModel"]
@@ -185,14 +185,19 @@ class CountModel(BTYDFitter):
         valid = ~((freq == 0) & (rec > 0))
         return freq, rec, T, valid
 
-    def _matrix(self, values: np.ndarray, freq: np.ndarray, valid: np.ndarray) -> pd.DataFrame:
-        out = np.full(freq.shape, np.nan)
-        out[valid] = values
+    def _matrix(self, values: np.ndarray, freq: np.ndarray, valid: np.ndarray,
+                impossible: str) -> pd.DataFrame:
+        """The row-major grid values as a DataFrame; impossible cells are NaN unless
+        ``impossible="evaluate"`` (then they hold the formula's value, as lifetimes shows)."""
+        impossible = check_choice(impossible, "impossible", ("nan", "evaluate"))
+        out = values.reshape(freq.shape)
+        if impossible == "nan":
+            out = np.where(valid, out, np.nan)
         return pd.DataFrame(out, index=pd.Index(range(freq.shape[0]), name="recency"),
                             columns=pd.Index(range(freq.shape[1]), name="frequency"))
 
     def p_alive_matrix(self, max_frequency: int, max_recency: Optional[float] = None,
-                       T: Optional[float] = None) -> pd.DataFrame:
+                       T: Optional[float] = None, impossible: str = "nan") -> pd.DataFrame:
         """P(alive) over a grid of histories, for the classic heat map.
 
         Parameters
@@ -203,11 +208,14 @@ class CountModel(BTYDFitter):
             Recencies 0..max_recency (rows); defaults to T.
         T : float, optional
             Age of every customer on the grid; defaults to max_recency.
+        impossible : {"nan", "evaluate"}, default "nan"
+            Cells with frequency 0 and recency > 0 are no possible history: NaN, or the
+            model's formula evaluated there anyway (what lifetimes' matrices contain).
 
         Returns
         -------
         pandas.DataFrame
-            Rows ``recency``, columns ``frequency``; NaN where frequency is 0 and recency > 0.
+            Rows ``recency``, columns ``frequency``; ``impossible`` cells as chosen.
 
         Examples
         --------
@@ -217,14 +225,18 @@ class CountModel(BTYDFitter):
         (6, 4)
         """
         freq, rec, T, valid = self._grid(max_frequency, max_recency, T)
-        vals = self.p_alive(freq[valid], rec[valid], np.full(valid.sum(), T))
-        return self._matrix(vals, freq, valid)
+        vals = _core.btyd_p_alive_grid(self._core_name, self._params(), freq.shape[1] - 1,
+                                       freq.shape[0] - 1, T)
+        return self._matrix(vals, freq, valid, impossible)
 
     def expected_purchases_matrix(self, t: float, max_frequency: int,
                                   max_recency: Optional[float] = None,
-                                  T: Optional[float] = None) -> pd.DataFrame:
+                                  T: Optional[float] = None, impossible: str = "nan") -> pd.DataFrame:
         """Conditional expected purchases in the next ``t`` units over the grid of
-        :meth:`p_alive_matrix` (rows ``recency``, columns ``frequency``)."""
+        :meth:`p_alive_matrix` (rows ``recency``, columns ``frequency``; ``impossible`` as
+        there)."""
+        t = check_horizon(t)
         freq, rec, T, valid = self._grid(max_frequency, max_recency, T)
-        vals = self.conditional_expected_purchases(t, freq[valid], rec[valid], np.full(valid.sum(), T))
-        return self._matrix(vals, freq, valid)
+        vals = _core.btyd_conditional_expected_purchases_grid(
+            self._core_name, self._params(), t, freq.shape[1] - 1, freq.shape[0] - 1, T)
+        return self._matrix(vals, freq, valid, impossible)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, Optional
 
 import numpy as np
@@ -28,8 +29,9 @@ class IntervalMixin:
     """Adds :meth:`predict_interval` to the BTYD estimators."""
 
     def _interval_quantity(self, quantity: Any) -> Any:
-        options = sorted(n for n in dir(type(self)) if not n.startswith("_")
-                         and n not in _NOT_QUANTITIES and callable(getattr(type(self), n)))
+        cls = type(self)
+        options = sorted(n for n in dir(cls) if not n.startswith("_") and n not in _NOT_QUANTITIES
+                         and inspect.isfunction(inspect.getattr_static(cls, n)))
         if not isinstance(quantity, str) or quantity not in options:
             raise ValueError(f"quantity must be one of {options}, got {quantity!r}")
         return quantity

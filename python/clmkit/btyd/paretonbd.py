@@ -63,7 +63,8 @@ class ParetoNBD(CountModel):
     _param_names = ("r", "alpha", "s", "beta")
 
     def discounted_expected_residual_transactions(self, frequency: Any, recency: Any = None,
-                                                  T: Any = None, discount_rate: Any = None) -> Any:
+                                                  T: Any = None, discount_rate: Any = None,
+                                                  horizon: Optional[float] = None) -> Any:
         """Discounted expected residual transactions (DERT) of each customer.
 
         The present value, at continuous discount rate ``discount_rate`` per time unit, of
@@ -78,6 +79,10 @@ class ParetoNBD(CountModel):
         discount_rate : float
             Continuous discount rate per model time unit (> 0). An annual rate d with weekly
             data is ``log(1 + d) / 52``.
+        horizon : float, optional
+            Only purchases in the next ``horizon`` time units count (closed form too:
+            b^s delta^(s-1) [U(s, s; delta b) - e^(-delta H) U(s, s; delta (b + H))],
+            b = beta + T). Default: all future purchases.
 
         Returns
         -------
@@ -94,8 +99,9 @@ class ParetoNBD(CountModel):
         if discount_rate is None:
             raise TypeError("discount_rate is required (continuous rate per model time unit)")
         delta = check_positive_float(discount_rate, "discount_rate")
+        span = np.inf if horizon is None else check_positive_float(horizon, "horizon")
         rows, like = self._rows(frequency, recency, T)
-        out = _core.paretonbd_dert(self._params(), delta, *rows)
+        out = _core.paretonbd_dert(self._params(), delta, span, *rows)
         return self._output(out, like, "dert")
 
     def generate(self, n: int, T: Any, seed: Optional[int] = None) -> pd.DataFrame:

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ... import summary as _summary
+from ..._errors import ConvergenceError  # noqa: F401  (lifetimes.utils.ConvergenceError)
 from ..._units import normalize_freq
 
 __all__ = ["summary_data_from_transaction_data", "calibration_and_holdout_data",
@@ -119,3 +120,143 @@ def calculate_alive_path(model: Any, transactions: pd.DataFrame, datetime_col: s
     frequency = np.cumsum(bought) - 1.0
     recency = np.maximum.accumulate(np.where(bought, T, 0.0))
     return pd.Series(np.asarray(model.conditional_probability_alive(frequency, recency, T)))
+
+
+# lifetimes' customer_lifetime_value counts ``time`` in months and converts them into the data's
+# unit with these fixed factors (a month is 30 days, 4.345 weeks or 720 hours).
+_MONTH = {"W": 4.345, "M": 1.0, "D": 30, "H": 720}
+
+
+def _native_model(model: Any) -> Any:
+    """The clmkit model behind a façade fitter (a native model passes through)."""
+    return getattr(model, "_model", model)
+
+
+def customer_lifetime_value(transaction_prediction_model: Any, frequency: Any, recency: Any, T: Any,
+                            monetary_value: Any, time: int = 12, discount_rate: float = 0.01,
+                            freq: str = "D") -> pd.Series:
+    """Discounted value of each customer's purchases over ``time`` months, lifetimes' way.
+
+    Month k contributes ``monetary_value x (E[Y(k m)] - E[Y((k-1) m)]) / (1 + discount_rate)^k``
+    with m the month in data units (30 days for ``freq="D"``, 4.345 weeks for ``"W"``, 720
+    hours for ``"H"``, 1 for ``"M"``). Computed by :func:`clmkit.customer_lifetime_value`
+    with ``horizon=time, period=m``; clmkit's own function takes the period explicitly.
+
+    Parameters
+    ----------
+    transaction_prediction_model : fitted BetaGeoFitter, ParetoNBDFitter, ... (or a native model)
+    frequency, recency, T : array-like
+        Customer histories in ``freq`` units.
+    monetary_value : array-like
+        Value per future purchase (e.g. GammaGamma's conditional expected average profit).
+    time : int, default 12
+        Number of months.
+    discount_rate : float, default 0.01
+        Monthly discount rate.
+    freq : {"D", "W", "M", "H"}, default "D"
+        Unit of the data.
+
+    Returns
+    -------
+    pandas.Series
+        Named ``clv``, indexed like ``frequency`` (a RangeIndex for arrays).
+
+    Examples
+    --------
+    >>> from clmkit.compat.lifetimes import BetaGeoFitter
+    >>> from clmkit.compat.lifetimes.utils import customer_lifetime_value
+    >>> bgf = BetaGeoFitter().fit([2, 0, 5], [30.0, 0.0, 35.0], [39.0, 39.0, 39.0])
+    >>> customer_lifetime_value(bgf, [2, 0, 5], [30.0, 0.0, 35.0], [39.0, 39.0, 39.0],
+    ...                         [20.0, 20.0, 20.0], freq="W").shape
+    (3,)
+    """
+    from ... import clv as _clv
+    from ..._validation import check_choice
+
+    factor = _MONTH[check_choice(freq, "freq", tuple(_MONTH))]
+    spend = np.asarray(monetary_value, dtype=float)
+    out = _clv.customer_lifetime_value(_native_model(transaction_prediction_model), spend,
+                                       (frequency, recency, T), horizon=time, period=factor,
+                                       discount_rate=discount_rate)
+    index = frequency.index if isinstance(frequency, pd.Series) else None
+    return pd.Series(np.asarray(out, dtype=float), index=index, name="clv")
+
+
+def expected_cumulative_transactions(
+    model: Any, transactions: pd.DataFrame, datetime_col: str, customer_id_col: str, t: int,
+    datetime_format: Optional[str] = None, freq: str = "D", freq_multiplier: int = 1,
+    set_index_date: bool = False,
+) -> pd.DataFrame:
+    """Actual vs model-expected cumulative repeat transactions of the whole population.
+
+    At period i (every ``freq_multiplier`` periods of ``freq`` from the first purchase in
+    the log) the prediction is the sum over customers who made their first purchase before
+    i of ``model.expected_number_of_purchases_up_to_time(age)``; computed as one
+    convolution of the first-purchase counts with the expected curve (lifetimes loops over
+    periods and cohorts). ``actual`` counts repeat purchase periods (one per customer and
+    period), cumulated.
+
+    Parameters
+    ----------
+    model : fitted fitter
+        With ``expected_number_of_purchases_up_to_time``, in ``freq x freq_multiplier`` units.
+    transactions : DataFrame
+        The transaction log.
+    datetime_col, customer_id_col : str
+        Its columns.
+    t : int
+        Number of ``freq`` periods to track.
+    datetime_format : str, optional
+    freq : str, default "D"
+    freq_multiplier : int, default 1
+    set_index_date : bool, default False
+        Index by period instead of 0, 1, ...
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``actual`` and ``predicted``, ``t // freq_multiplier`` rows.
+
+    Examples
+    --------
+    >>> from clmkit.compat.lifetimes import BetaGeoFitter
+    >>> from clmkit.compat.lifetimes.datasets import load_transaction_data
+    >>> from clmkit.compat.lifetimes.utils import summary_data_from_transaction_data
+    >>> log = load_transaction_data()
+    >>> s = summary_data_from_transaction_data(log, "id", "date")
+    >>> bgf = BetaGeoFitter().fit(s["frequency"], s["recency"], s["T"])
+    >>> expected_cumulative_transactions(bgf, log, "date", "id", 30).shape
+    (30, 2)
+    """
+    from ..._validation import check_int
+
+    t = check_int(t, "t", low=1)
+    freq_multiplier = check_int(freq_multiplier, "freq_multiplier", low=1)
+    period_code = _PERIOD[normalize_freq(freq)]
+    start_period = pd.to_datetime(transactions[datetime_col], format=datetime_format).min().to_period(period_code)
+    end = (start_period + t).to_timestamp()
+    periods = find_first_transactions(transactions, customer_id_col, datetime_col,
+                                      datetime_format=datetime_format, observation_period_end=end, freq=freq)
+    offset = pd.PeriodIndex(periods[datetime_col]).asi8 - start_period.ordinal
+    first = periods["first"].to_numpy()
+    new_customers = np.bincount(offset[first], minlength=t + 1)[: t + 1].astype(float)
+    repeats = np.bincount(offset[~first], minlength=t + 1)[: t + 1].astype(float)
+    # predicted[i] = sum_{d < i} new_customers[d] * E[X((i - d) / m)]: a convolution of the
+    # cohort sizes with the expected curve at lags 1..t.
+    lags = np.arange(1, t + 1, dtype=float) / freq_multiplier
+    curve = np.asarray(model.expected_number_of_purchases_up_to_time(lags), dtype=float)
+    cumulative = np.convolve(new_customers[:t], curve)[:t]  # index i - 1 for period i
+    steps = np.arange(1, t // freq_multiplier + 1) * freq_multiplier
+    predicted = cumulative[steps - 1]
+    actual = np.cumsum(repeats)[steps - 1].astype(np.int64)
+    if set_index_date:
+        index: Any = pd.period_range(start_period, periods=t + 1)[freq_multiplier - 1: -1: freq_multiplier]
+    else:
+        index = range(0, t // freq_multiplier)
+    return pd.DataFrame({"actual": actual, "predicted": predicted}, index=index)
+
+
+# lifetimes' private names, which user code imports too. (ConvergenceError, imported above,
+# is clmkit's: a RuntimeError, where lifetimes' subclassed ValueError.)
+_find_first_transactions = find_first_transactions
+_customer_lifetime_value = customer_lifetime_value

@@ -1,0 +1,323 @@
+"""lifetimes' plot functions (same names, arguments, titles and data), drawn with matplotlib.
+
+Every number plotted comes from the façade fitters (hence clmkit's native models); this
+module only lays out the figures lifetimes draws. matplotlib is optional and imported on the
+first plot (as in lifetimes); without it a plot call raises an ImportError saying how to
+install it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import numpy as np
+import pandas as pd
+
+from .utils import calculate_alive_path, expected_cumulative_transactions
+
+
+class _LazyPyplot:
+    """matplotlib.pyplot, imported on first use as lifetimes does (inside each plot), so this
+    module imports without the optional extra and a plot call says how to install it."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            from matplotlib import pyplot
+        except ImportError as exc:  # the optional extra is not installed
+            raise ImportError("clmkit.compat.lifetimes.plotting needs matplotlib, an optional "
+                              "dependency: pip install 'clmkit[plot]' (or pip install matplotlib)") from exc
+        return getattr(pyplot, name)
+
+
+plt = _LazyPyplot()
+
+__all__ = [
+    "plot_period_transactions", "plot_calibration_purchases_vs_holdout_purchases",
+    "plot_frequency_recency_matrix", "plot_probability_alive_matrix", "plot_expected_repeat_purchases",
+    "plot_history_alive", "plot_cumulative_transactions", "plot_incremental_transactions",
+    "plot_transaction_rate_heterogeneity", "plot_dropout_rate_heterogeneity",
+]
+
+
+def plot_period_transactions(model: Any, max_frequency: int = 7, title: str = "Frequency of Repeat Transactions",
+                             xlabel: str = "Number of Calibration Period Transactions", ylabel: str = "Customers",
+                             **kwargs: Any) -> Any:
+    """Bar chart of customers by repeat transactions: the fitted data vs as many customers
+    simulated from the model (``model.generate_new_data``)."""
+    labels = kwargs.pop("label", ["Actual", "Model"])
+    simulated = model.generate_new_data(size=model.data.shape[0])
+    actual = model.data["frequency"].value_counts().sort_index().iloc[:max_frequency]
+    modelled = simulated["frequency"].value_counts().sort_index().iloc[:max_frequency]
+    combined = pd.concat([actual, modelled], axis=1).fillna(0)
+    combined.columns = labels
+    ax = combined.plot(kind="bar", **kwargs)
+    plt.legend()
+    plt.title(title)
+    plt.ylabel(ylabel)
+    plt.xlabel(xlabel)
+    return ax
+
+
+_X_LABELS = {"frequency_cal": "Purchases in calibration period",
+             "recency_cal": "Age of customer at last purchase",
+             "T_cal": "Age of customer at the end of calibration period",
+             "time_since_last_purchase": "Time since user made last purchase"}
+
+
+def plot_calibration_purchases_vs_holdout_purchases(model: Any, calibration_holdout_matrix: pd.DataFrame,
+                                                    kind: str = "frequency_cal", n: int = 7, **kwargs: Any) -> Any:
+    """Mean holdout purchases, actual and predicted, by ``kind`` (the first ``n`` groups)."""
+    if kind not in _X_LABELS:
+        raise ValueError(f"kind must be one of {list(_X_LABELS)}, got {kind!r}")
+    summary = calibration_holdout_matrix.copy()
+    duration = summary.iloc[0]["duration_holdout"]
+    summary["model_predictions"] = model.conditional_expected_number_of_purchases_up_to_time(
+        duration, summary["frequency_cal"], summary["recency_cal"], summary["T_cal"])
+    if kind == "time_since_last_purchase":
+        summary["time_since_last_purchase"] = summary["T_cal"] - summary["recency_cal"]
+    ax = summary.groupby(kind)[["frequency_holdout", "model_predictions"]].mean().iloc[:n].plot(**kwargs)
+    plt.title("Actual Purchases in Holdout Period vs Predicted Purchases")
+    plt.xlabel(_X_LABELS[kind])
+    plt.ylabel("Average of Purchases in Holdout Period")
+    plt.legend()
+    return ax
+
+
+def _force_aspect(ax: Any, aspect: float = 1) -> None:
+    extent = ax.get_images()[0].get_extent()
+    ax.set_aspect(abs((extent[1] - extent[0]) / (extent[3] - extent[2])) / aspect)
+
+
+def _matrix_plot(z: np.ndarray, title: str, xlabel: str, ylabel: str, kwargs: dict) -> Any:
+    interpolation = kwargs.pop("interpolation", "none")
+    ax = plt.subplot(111)
+    image = ax.imshow(z, interpolation=interpolation, **kwargs)
+    plt.xlabel(xlabel)
+    plt.ylabel(ylabel)
+    plt.title(title)
+    _force_aspect(ax)
+    plt.colorbar(image, ax=ax)
+    return ax
+
+
+def plot_frequency_recency_matrix(model: Any, T: float = 1, max_frequency: Optional[int] = None,
+                                  max_recency: Optional[int] = None, title: Optional[str] = None,
+                                  xlabel: str = "Customer's Historical Frequency", ylabel: str = "Customer's Recency",
+                                  **kwargs: Any) -> Any:
+    """Heat map of the expected purchases in the next ``T`` units, rows recency 0..max_recency,
+    columns frequency 0..max_frequency, for customers of age max_recency (lifetimes' layout,
+    frequency-0 cells evaluated as lifetimes does)."""
+    if max_frequency is None:
+        max_frequency = int(model.data["frequency"].max())
+    if max_recency is None:
+        max_recency = int(model.data["T"].max())
+    native = model._fitted()
+    z = native.expected_purchases_matrix(T, max_frequency, max_recency, T=float(max_recency),
+                                         impossible="evaluate").to_numpy()
+    if title is None:
+        title = ("Expected Number of Future Purchases for {} Unit{} of Time,".format(T, "s"[T == 1:])
+                 + "\nby Frequency and Recency of a Customer")
+    return _matrix_plot(z, title, xlabel, ylabel, kwargs)
+
+
+def plot_probability_alive_matrix(model: Any, max_frequency: Optional[int] = None, max_recency: Optional[int] = None,
+                                  title: str = "Probability Customer is Alive,\nby Frequency and Recency of a Customer",
+                                  xlabel: str = "Customer's Historical Frequency", ylabel: str = "Customer's Recency",
+                                  **kwargs: Any) -> Any:
+    """Heat map of ``model.conditional_probability_alive_matrix(max_frequency, max_recency)``.
+
+    Parameters
+    ----------
+    model : fitted BetaGeoFitter, ModifiedBetaGeoFitter or ParetoNBDFitter
+    max_frequency, max_recency : int, optional
+        Grid limits (default: the largest frequency and T of the fitted data).
+    title, xlabel, ylabel : str
+    **kwargs
+        Passed to ``imshow``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from clmkit.compat.lifetimes import BetaGeoFitter
+    >>> from clmkit.compat.lifetimes.datasets import load_cdnow_summary
+    >>> from clmkit.compat.lifetimes.plotting import plot_probability_alive_matrix
+    >>> d = load_cdnow_summary(index_col=[0])
+    >>> bgf = BetaGeoFitter().fit(d["frequency"], d["recency"], d["T"])
+    >>> plot_probability_alive_matrix(bgf).get_images()[0].get_array().shape
+    (39, 30)
+    """
+    z = model.conditional_probability_alive_matrix(max_frequency, max_recency)
+    return _matrix_plot(z, title, xlabel, ylabel, kwargs)
+
+
+def plot_expected_repeat_purchases(model: Any, title: str = "Expected Number of Repeat Purchases per Customer",
+                                   xlabel: str = "Time Since First Purchase", ax: Any = None, label: Optional[str] = None,
+                                   **kwargs: Any) -> Any:
+    """Expected repeat purchases of a new customer up to the largest T (solid) and on to
+    1.5 times it (dashed)."""
+    if ax is None:
+        ax = plt.subplot(111)
+    color = kwargs.pop("c", None) or kwargs.pop("color", None)
+    max_T = model.data["T"].max()
+    times = np.linspace(0, max_T, 100)
+    line = ax.plot(times, model.expected_number_of_purchases_up_to_time(times), color=color, label=label,
+                   **kwargs)[0]
+    times = np.linspace(max_T, 1.5 * max_T, 100)
+    ax.plot(times, model.expected_number_of_purchases_up_to_time(times), color=line.get_color(), ls="--",
+            **kwargs)
+    plt.title(title)
+    plt.xlabel(xlabel)
+    if label is not None:
+        plt.legend(loc="lower right")
+    return ax
+
+
+def plot_history_alive(model: Any, t: int, transactions: pd.DataFrame, datetime_col: str, freq: str = "D",
+                       start_date: Any = None, ax: Any = None, **kwargs: Any) -> Any:
+    """P(alive) of one customer over ``t`` periods from their first purchase, with their
+    purchases as dashed red lines."""
+    dates = pd.to_datetime(transactions[datetime_col])
+    if start_date is None:
+        start_date = dates.min()
+    if ax is None:
+        ax = plt.subplot(111)
+    path = calculate_alive_path(model, transactions, datetime_col, t, freq)
+    path_dates = pd.date_range(start=dates.min(), periods=len(path), freq=freq)
+    plt.plot(path_dates, path, "-", label="P_alive")
+    bought = pd.Series(1, index=pd.DatetimeIndex(dates)).resample(freq).sum()
+    plt.vlines(bought[bought >= 1].index.values, ymin=0, ymax=1, colors="r", linestyles="dashed", label="purchases")
+    plt.ylim(0, 1.0)
+    plt.yticks(np.arange(0, 1.1, 0.1))
+    plt.xlim(start_date, path_dates[-1])
+    plt.legend(loc=3)
+    plt.ylabel("P_alive")
+    plt.title("History of P_alive")
+    return ax
+
+
+def _tracking_plot(frame: pd.DataFrame, t_cal: float, set_index_date: bool, title: str, xlabel: str,
+                   ylabel: str, ax: Any, kwargs: dict) -> Any:
+    if ax is None:
+        ax = plt.subplot(111)
+    ax = frame.plot(ax=ax, title=title, **kwargs)
+    if set_index_date:
+        x_vline: Any = frame.index[int(t_cal)]
+        xlabel = "date"
+    else:
+        x_vline = t_cal
+    ax.axvline(x=x_vline, color="r", linestyle="--")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    return ax
+
+
+def plot_cumulative_transactions(model: Any, transactions: pd.DataFrame, datetime_col: str, customer_id_col: str,
+                                 t: int, t_cal: float, datetime_format: Optional[str] = None, freq: str = "D",
+                                 set_index_date: bool = False, title: str = "Tracking Cumulative Transactions",
+                                 xlabel: str = "day", ylabel: str = "Cumulative Transactions", ax: Any = None,
+                                 **kwargs: Any) -> Any:
+    """Actual vs predicted cumulative repeat transactions (:func:`expected_cumulative_transactions`),
+    with the end of calibration ``t_cal`` marked.
+
+    Parameters
+    ----------
+    model : fitted fitter (on the calibration period)
+    transactions : DataFrame
+        The transaction log.
+    datetime_col, customer_id_col : str
+    t : int
+        Periods to track from the first purchase.
+    t_cal : float
+        End of the calibration period (periods from the first purchase).
+    datetime_format, freq, set_index_date
+        As :func:`expected_cumulative_transactions`.
+    title, xlabel, ylabel : str
+    ax : matplotlib Axes, optional
+    **kwargs
+        Passed to ``DataFrame.plot``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from clmkit.compat.lifetimes import BetaGeoFitter
+    >>> from clmkit.compat.lifetimes.datasets import load_transaction_data
+    >>> from clmkit.compat.lifetimes.utils import calibration_and_holdout_data
+    >>> from clmkit.compat.lifetimes.plotting import plot_cumulative_transactions
+    >>> log = load_transaction_data()
+    >>> ch = calibration_and_holdout_data(log, "id", "date", "2014-09-01", "2014-12-31")
+    >>> bgf = BetaGeoFitter().fit(ch["frequency_cal"], ch["recency_cal"], ch["T_cal"])
+    >>> ax = plot_cumulative_transactions(bgf, log, "date", "id", 364, 243)
+    >>> [line.get_label() for line in ax.lines[:2]]
+    ['actual', 'predicted']
+    """
+    frame = expected_cumulative_transactions(model, transactions, datetime_col, customer_id_col, t,
+                                             datetime_format=datetime_format, freq=freq,
+                                             set_index_date=set_index_date)
+    return _tracking_plot(frame, t_cal, set_index_date, title, xlabel, ylabel, ax, kwargs)
+
+
+def plot_incremental_transactions(model: Any, transactions: pd.DataFrame, datetime_col: str, customer_id_col: str,
+                                  t: int, t_cal: float, datetime_format: Optional[str] = None, freq: str = "D",
+                                  set_index_date: bool = False, title: str = "Tracking Daily Transactions",
+                                  xlabel: str = "day", ylabel: str = "Transactions", ax: Any = None,
+                                  **kwargs: Any) -> Any:
+    """Actual vs predicted repeat transactions per period (differences of the cumulative ones)."""
+    frame = expected_cumulative_transactions(model, transactions, datetime_col, customer_id_col, t,
+                                             datetime_format=datetime_format, freq=freq,
+                                             set_index_date=set_index_date)
+    return _tracking_plot(frame.diff(), t_cal, set_index_date, title, xlabel, ylabel, ax, kwargs)
+
+
+def _scipy_stats() -> Any:
+    try:
+        from scipy import stats
+    except ImportError as exc:
+        raise ImportError("the heterogeneity plots need scipy (its gamma/beta densities and "
+                          "quantiles): pip install scipy") from exc
+    return stats
+
+
+def _density_plot(x: np.ndarray, density: np.ndarray, mean: float, var: float, suptitle: str, xlabel: str,
+                  ylabel: str, suptitle_fontsize: int, kwargs: dict) -> Any:
+    fig, ax = plt.subplots(1)
+    fig.suptitle(suptitle, fontsize=suptitle_fontsize, fontweight="bold")
+    ax.set_title("mean: {:.3f}, var: {:.3f}".format(mean, var))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    fig.tight_layout(rect=[0, 0.03, 1, 0.95])
+    plt.plot(x, density, **kwargs)
+    return ax
+
+
+def plot_transaction_rate_heterogeneity(model: Any, suptitle: str = "Heterogeneity in Transaction Rate",
+                                        xlabel: str = "Transaction Rate", ylabel: str = "Density",
+                                        suptitle_fontsize: int = 14, **kwargs: Any) -> Any:
+    """Density of the Gamma(r, alpha) purchase rate across customers, up to its 99% quantile."""
+    stats = _scipy_stats()
+    r, alpha = model._unload_params("r", "alpha")
+    rv = stats.gamma(r, scale=1 / alpha)
+    x = np.linspace(0, rv.ppf(0.99), 100)
+    return _density_plot(x, rv.pdf(x), r / alpha, r / alpha ** 2, suptitle, xlabel, ylabel,
+                         suptitle_fontsize, kwargs)
+
+
+def plot_dropout_rate_heterogeneity(model: Any, suptitle: str = "Heterogeneity in Dropout Probability",
+                                    xlabel: str = "Dropout Probability p", ylabel: str = "Density",
+                                    suptitle_fontsize: int = 14, **kwargs: Any) -> Any:
+    """Density of the Beta(a, b) drop-out probability across customers, up to its 99% quantile."""
+    stats = _scipy_stats()
+    a, b = model._unload_params("a", "b")
+    rv = stats.beta(a, b)
+    x = np.linspace(0, rv.ppf(0.99), 100)
+    return _density_plot(x, rv.pdf(x), a / (a + b), a * b / ((a + b) ** 2) / (a + b + 1), suptitle, xlabel,
+                         ylabel, suptitle_fontsize, kwargs)

@@ -1,0 +1,45 @@
+"""Helpers shared by clmkit's Dask entry points: input checks at graph construction and
+errors that name the partition a bad value sits in."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any, Iterator
+
+import pandas as pd
+
+try:
+    import dask
+    import dask.dataframe as dd
+except ImportError as exc:  # pragma: no cover - exercised only without the extra
+    raise ImportError("clmkit.dask needs Dask: pip install 'clmkit[dask]'") from exc
+
+__all__ = ["dask", "dd", "require_dask_frame", "partition_errors", "partition_number"]
+
+
+def require_dask_frame(ddf: Any, name: str = "ddf") -> dd.DataFrame:
+    """Returns ``ddf`` if it is a Dask DataFrame; raises TypeError otherwise."""
+    if not isinstance(ddf, dd.DataFrame):
+        hint = (" (wrap it with dask.dataframe.from_pandas, or use the in-memory clmkit "
+                "function)" if isinstance(ddf, pd.DataFrame) else "")
+        raise TypeError(f"{name} must be a dask DataFrame, got {type(ddf).__name__}{hint}")
+    return ddf
+
+
+def partition_number(partition_info: Any) -> int:
+    """The partition index Dask passes through ``partition_info`` (0 when it does not)."""
+    return int(partition_info["number"]) if partition_info else 0
+
+
+@contextlib.contextmanager
+def partition_errors(partition_info: Any) -> Iterator[int]:
+    """Inside a per-partition function (which declares ``partition_info=None`` so that Dask
+    passes it), makes a ValueError or TypeError name the partition; rows in the message are
+    positions within that partition. Yields the partition number."""
+    number = partition_number(partition_info)
+    try:
+        yield number
+    except (ValueError, TypeError) as exc:
+        if str(exc).startswith("partition "):
+            raise
+        raise type(exc)(f"partition {number} (rows counted within it): {exc}") from exc

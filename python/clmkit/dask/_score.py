@@ -1,0 +1,241 @@
+"""clmkit.dask.score: per-customer scores of a distributed summary, lazily, partition by
+partition, with every data-dependent constant (RFM quantile edges, the median inter-purchase
+time behind the default stage windows) computed once over the whole summary first."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .._units import TimeUnit, time_unit_of, to_units
+from .._validation import check_int, require_columns
+from ._partitions import dd, partition_errors, require_dask_frame
+from ._tables import DEFAULT_MAX_DISTINCT, value_tables
+
+__all__ = ["score", "horizon_label"]
+
+
+def horizon_label(horizon: Any) -> str:
+    """Suffix of the horizon columns: "365D" -> "365d", 52 -> "52" (as clmkit.analyze)."""
+    text = str(horizon).strip().replace(" ", "").lower()
+    return text[:-2] if text.endswith(".0") else text
+
+
+def score(
+    summary_ddf: dd.DataFrame,
+    models: Sequence[Any] = (),
+    horizon: Any = "365D",
+    *,
+    clv_period: Any = "30D",
+    discount_rate: float = 0.01,
+    rfm: bool = True,
+    rfm_bins: int = 5,
+    stages: bool = True,
+    stage_scheme: Any = None,
+    with_summary: bool = False,
+    max_distinct: int = DEFAULT_MAX_DISTINCT,
+) -> dd.DataFrame:
+    """Score every customer of a distributed summary, lazily (``to_parquet`` streams it).
+
+    Columns (each equal to the in-memory function's result on the whole summary):
+    ``p_alive`` and ``expected_purchases_<horizon>`` (a fitted count model),
+    ``expected_spend`` and ``clv_<horizon>`` (with a fitted Gamma-Gamma),
+    ``r_score``, ``f_score``, ``m_score``, ``rfm_score``, ``rfm_code``, ``rfm_segment``
+    (:func:`clmkit.rfm_scores` quantile edges, computed globally) and ``stage``
+    (:func:`clmkit.assign_stages` with P(alive) when a count model is given).
+
+    Parameters
+    ----------
+    summary_ddf : dask.dataframe.DataFrame
+        A summary from :func:`clmkit.dask.summarize` (its ``attrs`` give the time unit).
+    models : sequence of fitted models
+        A purchase-count model (BetaGeo, ModifiedBetaGeo, ...) and/or a GammaGamma.
+    horizon : str or float
+        Prediction horizon, a duration ("365D") or a number of summary time units.
+    clv_period, discount_rate
+        Discounting period and rate per period of the CLV (horizon / clv_period periods).
+    rfm, stages : bool
+        Add the RFM and stage columns.
+    rfm_bins : int
+        Scores per RFM dimension.
+    stage_scheme : clmkit.StageScheme, optional
+        Stage rules; default windows come from the global median inter-purchase time.
+    with_summary : bool
+        Keep the summary columns in front of the scores.
+    max_distinct : int
+        Size limit of the global value tables behind quantile edges and the median. RFM
+        edges and the median are exact (bit-identical to in-memory) while a column has at
+        most this many distinct values, always true for integer-valued columns; beyond it
+        they are approximate (rank error below ``1 / max_distinct``).
+
+    Returns
+    -------
+    dask.dataframe.DataFrame
+        Indexed like ``summary_ddf``; ``attrs["clmkit_score"]`` of the meta tells whether
+        each global statistic was exact.
+
+    Examples
+    --------
+    >>> import dask.dataframe as dd
+    >>> import clmkit, clmkit.dask
+    >>> log = clmkit.datasets.load_cdnow_sample()
+    >>> s = clmkit.dask.summarize(dd.from_pandas(log, npartitions=2), "customer_id", "date",
+    ...                           "amount")
+    >>> scores = clmkit.dask.score(s).compute(scheduler="sync")
+    >>> scores.columns.tolist()
+    ['r_score', 'f_score', 'm_score', 'rfm_score', 'rfm_code', 'rfm_segment', 'stage']
+    """
+    import clmkit
+
+    summary_ddf = require_dask_frame(summary_ddf, "summary_ddf")
+    meta = summary_ddf._meta
+    require_columns(list(meta.columns), {"summary column 'frequency'": "frequency",
+                                         "summary column 'recency'": "recency",
+                                         "summary column 'T'": "T"})
+    unit = time_unit_of(meta) or TimeUnit("D")
+    count_model, spend_model = _split_models(models, clmkit)
+    has_money = "monetary_value" in meta.columns
+    if spend_model is not None and not has_money:
+        raise ValueError("a GammaGamma model needs the summary column 'monetary_value'")
+    options: dict[str, Any] = {"count_model": count_model, "spend_model": spend_model,
+                               "label": horizon_label(horizon), "with_summary": with_summary,
+                               "h_units": to_units(horizon, unit, "horizon")}
+    if spend_model is not None:
+        per = to_units(clv_period, unit, "clv_period")
+        options.update(clv_periods=max(1, int(round(options["h_units"] / per))),
+                       clv_period=clv_period, discount_rate=float(discount_rate))
+    exact: dict[str, bool] = {}
+    scorer, scheme = _global_state(summary_ddf, rfm, check_int(rfm_bins, "rfm_bins", low=2,
+                                   high=10), has_money, stages, stage_scheme, unit,
+                                   max_distinct, exact, clmkit)
+    options.update(scorer=scorer, scheme=scheme)
+    out_meta = _score_partition(_example_summary(meta), **options).iloc[:0]
+    out_meta.attrs = {**dict(meta.attrs), "clmkit_score": exact}
+    return summary_ddf.map_partitions(_score_partition, meta=out_meta, **options)
+
+
+def _split_models(models: Any, clmkit: Any) -> tuple[Any, Any]:
+    models = list(models.values()) if isinstance(models, dict) else list(models)
+    count = [m for m in models if isinstance(m, clmkit.btyd.CountModel)]
+    spend = [m for m in models if isinstance(m, clmkit.GammaGamma)]
+    other = [m for m in models if m not in count and m not in spend]
+    if other or len(count) > 1 or len(spend) > 1:
+        raise TypeError("models must hold at most one fitted purchase-count model (BetaGeo, "
+                        "ModifiedBetaGeo, ...) and one GammaGamma, got "
+                        f"{[type(m).__name__ for m in models]}")
+    for m in models:
+        m._check_fitted()
+    return (count[0] if count else None), (spend[0] if spend else None)
+
+
+# --- global constants ------------------------------------------------------------------------
+
+def _global_state(summary_ddf, rfm, bins, has_money, stages, stage_scheme, unit, max_distinct,
+                  exact, clmkit):
+    """The RFM scorer (global quantile edges) and the resolved stage scheme, from one pass."""
+    scorer = None
+    if rfm:
+        scorer = clmkit.RFMScorer(bins=bins, monetary_col="monetary_value" if has_money else None)
+    scheme = None
+    need_median = False
+    if stages:
+        scheme = stage_scheme if stage_scheme is not None else clmkit.StageScheme()
+        need_median = any(getattr(scheme, w) is None for w in
+                          ("new_window", "maturity_window", "churn_window", "median_ipt"))
+    if scorer is None and not need_median:
+        return scorer, scheme.resolve(pd.DataFrame(), unit) if scheme is not None else None
+    tables = value_tables(summary_ddf, _Extract(scorer, need_median), max_distinct)
+    exact.update({name: t.exact for name, t in tables.items()})
+    if scorer is not None:
+        # The edges are fitted globally; setting them as RFMScorer.from_json does keeps
+        # method="quantile", so transform() gives rfm_scores' output on the whole summary.
+        scorer.edges_ = {name: tables[name].quantile_edges(bins)
+                         for name in ("recency", "frequency", "monetary") if name in tables}
+        scorer._state_json(scorer._spec())  # validates the edges
+    if need_median:
+        if "ipt" not in tables or tables["ipt"].n == 0:
+            raise ValueError("cannot derive default stage windows: the data have no repeat "
+                             "buyer; give StageScheme(new_window=..., maturity_window=..., "
+                             "churn_window=..., median_ipt=...)")
+        median = tables["ipt"].median()
+        # A one-row summary whose median inter-purchase time is exactly `median` (recency /
+        # one repeat) lets StageScheme.resolve derive the windows as it does in memory.
+        probe = pd.DataFrame({"frequency": [1.0], "recency": [median], "T": [median],
+                              "n_periods": [2.0]})
+        scheme = scheme.resolve(probe, unit)
+    elif scheme is not None:
+        scheme = scheme.resolve(pd.DataFrame(), unit)
+    return scorer, scheme
+
+
+class _Extract:
+    """Per-partition arrays of the global tables (validated as the in-memory functions do)."""
+
+    def __init__(self, scorer: Any, need_median: bool) -> None:
+        self.scorer, self.need_median = scorer, need_median
+
+    def __call__(self, part: pd.DataFrame) -> dict[str, np.ndarray]:
+        from .._stage_scheme import repeats_of
+
+        out: dict[str, np.ndarray] = {}
+        if self.scorer is not None:
+            _, values = self.scorer._spec().read(part)
+            out.update(values)
+        if self.need_median:
+            repeats = repeats_of(part)
+            recency = part["recency"].to_numpy(dtype=float)
+            mask = repeats > 0
+            out["ipt"] = recency[mask] / repeats[mask]
+        return out
+
+
+# --- per partition ---------------------------------------------------------------------------
+
+def _example_summary(meta: pd.DataFrame) -> pd.DataFrame:
+    """One valid summary row with the meta's columns and dtypes (for the output meta)."""
+    values = {"frequency": 1.0, "recency": 1.0, "T": 2.0, "monetary_value": 1.0,
+              "n_periods": 2.0, "total_value": 2.0, "inactivity": 1.0, "gap_before_last": 1.0}
+    nonempty = dd.utils.meta_nonempty(meta).iloc[:1]
+    example = nonempty.copy()
+    for col, v in values.items():
+        if col in example.columns:
+            example[col] = v
+    example.attrs = dict(meta.attrs)
+    return example
+
+
+def _score_partition(part: pd.DataFrame, count_model: Any, spend_model: Any, label: str,
+                     h_units: float, with_summary: bool, scorer: Any, scheme: Any,
+                     clv_periods: int = 1, clv_period: Any = None, discount_rate: float = 0.0,
+                     partition_info: Any = None) -> pd.DataFrame:
+    import clmkit
+
+    with partition_errors(partition_info):
+        out = part.copy() if with_summary else pd.DataFrame(index=part.index)
+        f, r, T = (part[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
+        p_alive = None
+        if count_model is not None:
+            p_alive = np.asarray(count_model.p_alive(f, r, T), dtype=float)
+            out["p_alive"] = p_alive
+            out[f"expected_purchases_{label}"] = np.asarray(
+                count_model.conditional_expected_purchases(h_units, f, r, T), dtype=float)
+        if spend_model is not None:
+            m = np.where(f > 0, part["monetary_value"].to_numpy(dtype=float), 0.0)
+            out["expected_spend"] = np.asarray(spend_model.conditional_expected_spend(f, m),
+                                               dtype=float)
+            if count_model is not None:
+                clv = clmkit.customer_lifetime_value(
+                    count_model, spend_model, part[["frequency", "recency", "T",
+                                                    "monetary_value"]],
+                    horizon=clv_periods, period=clv_period, discount_rate=discount_rate)
+                out[f"clv_{label}"] = np.asarray(clv, dtype=float)
+        if scorer is not None:
+            rfm = scorer.transform(part)
+            for col in rfm.columns:
+                out[col] = rfm[col]
+            out["rfm_segment"] = clmkit.rfm_segments(rfm)
+        if scheme is not None:
+            out["stage"] = clmkit.assign_stages(part, p_alive=p_alive, scheme=scheme)
+    return out

@@ -1,0 +1,36 @@
+//! Bindings of the BTYD evaluation hooks (`crate::btyd::hooks`) used by clmkit.dask's
+//! distributed-likelihood fit.
+
+use numpy::PyReadonlyArray1;
+use pyo3::prelude::*;
+
+use super::{run, to_pyerr};
+use crate::btyd::hooks::{loglik_grad_named, model_layout};
+
+/// Total weighted log-likelihood of the rows and its gradient w.r.t. the natural parameters.
+#[pyfunction]
+#[pyo3(signature = (model, params, columns, weights=None))]
+fn btyd_loglik_grad(
+    py: Python<'_>,
+    model: &str,
+    params: Vec<f64>,
+    columns: Vec<PyReadonlyArray1<'_, f64>>,
+    weights: Option<PyReadonlyArray1<'_, f64>>,
+) -> PyResult<(f64, Vec<f64>)> {
+    let cols: Vec<&[f64]> = columns.iter().map(|c| c.as_slice()).collect::<Result<_, _>>()?;
+    let w = weights.as_ref().map(|w| w.as_slice()).transpose()?;
+    run(py, || loglik_grad_named(model, &params, &cols, w))
+}
+
+/// (parameter names, data columns, time columns, scale column, time powers) of a model.
+#[pyfunction]
+#[allow(clippy::type_complexity)]
+fn btyd_model_layout(model: &str) -> PyResult<(Vec<String>, Vec<String>, Vec<usize>, Option<usize>, Vec<i32>)> {
+    let l = model_layout(model).map_err(to_pyerr)?;
+    Ok((l.names, l.columns, l.time_columns, l.scale_column, l.time_powers))
+}
+
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(btyd_loglik_grad, m)?)?;
+    m.add_function(wrap_pyfunction!(btyd_model_layout, m)?)
+}
