@@ -162,27 +162,27 @@ def output_mb(out):
         return out.estimated_size() / 2**20
     return out.memory_usage(index=True, deep=True).sum() / 2**20
 for name, log in sorted(data.items()):
-    log = log.copy()
     in_bytes = sum(log[c].to_numpy().nbytes for c in ["customer_id", "date", "amount"])
     result(f"input_mb {name}", in_bytes / 2**20)
-    out = clmkit.summarize(log, "customer_id", "date", "amount")   # warm-up (pool, imports)
-    result(f"output_mb clmkit pandas {name}", output_mb(out))
-    del out
-    memory(f"clmkit pandas {name}", lambda: clmkit.summarize(log, "customer_id", "date", "amount"))
-    try:
+    if KIND == "polars":
         import polars as pl
-    except ImportError:
-        continue
-    pl_log = pl.from_pandas(log)
-    out = clmkit.summarize(pl_log, "customer_id", "date", "amount")
-    result(f"output_mb clmkit polars {name}", output_mb(out))
-    del out
-    memory(f"clmkit polars {name}", lambda: clmkit.summarize(pl_log, "customer_id", "date", "amount"))
+        log = pl.from_pandas(log)
+    # No warm-up: memory freed by an earlier call could be reused and hide the peak.
+    memory(f"clmkit {KIND} {name}", lambda: clmkit.summarize(log, "customer_id", "date", "amount"))
+    result(f"output_mb clmkit {KIND} {name}",
+           output_mb(clmkit.summarize(log, "customer_id", "date", "amount")))
 """
 
 
 def bench_memory(b: Bench, logs: dict) -> None:
-    res = b.run_peer("main", code=MEMORY_CODE, data=logs)
+    """One fresh process per size and input kind, so no allocation is reused."""
+    for tag, log in logs.items():
+        for kind in ("pandas", "polars"):
+            res = b.run_peer("main", code=f"KIND = {kind!r}\n" + MEMORY_CODE, data={tag: log})
+            _record_memory(b, res)
+
+
+def _record_memory(b: Bench, res: dict) -> None:
     for key, value in res["results"].items():
         if not key.startswith("memory:"):
             continue
@@ -211,7 +211,7 @@ def main() -> None:
     sizes = b.pick(full=[100_000, 1_000_000], quick=[10_000])
     if os.environ.get("BENCH_SUMMARY_SIZES"):  # e.g. "100000" for a partial run
         sizes = [int(x) for x in os.environ["BENCH_SUMMARY_SIZES"].split(",")]
-    repeat = b.pick(full=5, quick=2)
+    repeat = b.pick(full=9, quick=2)
     logs = {}
     for n in sizes:
         tag = f"{n // 1000}k" if n < 1_000_000 else f"{n // 1_000_000}M"
