@@ -24,6 +24,18 @@ def summarize_codes(
     include_first_transaction: bool,
     observation_end_ns: int,
 ) -> dict[str, np.ndarray]: ...
+def summarize_log(
+    ids: npt.NDArray[np.int64],
+    n_codes: Optional[int],
+    times: npt.NDArray[np.int64],
+    ticks_per_second: int,
+    values: Optional[npt.NDArray[np.float64]],
+    freq: str,
+    freq_multiplier: float,
+    include_first_transaction: bool,
+    observation_end_ns: Optional[int],
+    columns: bool = False,
+) -> dict[str, Any]: ...
 
 # --- rfm ---
 def rfm_quantile_edges(values: npt.NDArray[np.float64], bins: int) -> npt.NDArray[np.float64]: ...

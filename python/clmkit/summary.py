@@ -89,46 +89,109 @@ def summarize(
     [2.0, 30.43, 38.86]
     """
     freq = normalize_freq(freq)
+    mult = _check_multiplier(freq_multiplier)
     ids, times, values, names = _extract_columns(transactions, customer_id_col, datetime_col,
                                                  monetary_value_col)
-    times_ns, tz = _to_datetime_ns(times, names["datetime"], datetime_format)
-    end_ns = _end_ns(observation_period_end, times_ns, datetime_format, tz)
-    codes, uniques = _factorize_ids(ids, names["customer_id"])
-    result = _summarize_arrays(codes, uniques, times_ns, values, tz, end_ns, freq,
-                               freq_multiplier, include_first_transaction, names)
+    ticks, ticks_per_second, tz = _datetime_ticks(times, names["datetime"], datetime_format)
+    end_ns = (None if observation_period_end is None
+              else _end_ns(observation_period_end, None, datetime_format, tz))
+    id_values, uniques = _id_array(ids, names["customer_id"])
+    to_polars = (output or library_of(transactions)) == "polars"
+    # Integer ids go to Rust as they are (no factorisation); others as sorted codes. polars
+    # results take contiguous columns (zero-copy for polars), pandas ones views of the rows.
+    raw = _core.summarize_log(id_values, None if uniques is None else len(uniques), ticks,
+                              ticks_per_second, values, freq, mult,
+                              bool(include_first_transaction), end_ns, to_polars)
+    if len(ticks) and not raw["n"]:
+        first_ns = int(ticks.min()) * (10**9 // ticks_per_second)
+        raise ValueError(
+            f"observation_period_end ({_timestamp(raw['end_ns'], tz)}) is before the first "
+            f"transaction ({_timestamp(first_ns, tz)})")
+    index = _index(raw, uniques, _id_dtype(ids), names["customer_id"])
+    result = _frame(raw, index, values is not None, tz, freq, mult)
+    if to_polars:
+        return _to_polars(result)
     return deliver(result, library_of(transactions), output)
+
+
+def _to_polars(df: pd.DataFrame) -> Any:
+    """``deliver(df, "polars")`` built column by column from the numpy views: the same
+    table (NaN as null, timezones kept) without the pandas -> Arrow -> polars round trip,
+    which costs about as much as the summary itself at 1M customers."""
+    import polars as pl
+
+    series = [pl.Series(df.index.name, df.index.to_numpy())]
+    for name in df.columns:
+        col = df[name]
+        tz = getattr(col.dtype, "tz", None)
+        if tz is not None:
+            utc = pl.Series(name, col.array.asi8.view("datetime64[ns]"))
+            series.append(utc.dt.replace_time_zone("UTC").dt.convert_time_zone(str(tz)))
+            continue
+        values = pl.Series(name, col.to_numpy())
+        series.append(values.fill_nan(None) if values.dtype == pl.Float64 else values)
+    return pl.DataFrame(series)
+
+
+def _index(raw: dict, uniques: Optional[pd.Index], dtype: Any, name: Any) -> pd.Index:
+    """The customer ids of the summary rows (codes mapped back to ``uniques`` if given)."""
+    if "id_start" in raw:  # consecutive ids: no array was built
+        start, n = raw["id_start"], raw["n"]
+        if uniques is not None:
+            return uniques[start:start + n].rename(name)
+        if dtype == np.int64:
+            return pd.RangeIndex(start, start + n, name=name)
+        return pd.Index(np.arange(start, start + n, dtype=np.int64).astype(dtype), name=name)
+    if uniques is not None:
+        return pd.Index(uniques.take(raw["ids"]), name=name)
+    return pd.Index(raw["ids"].astype(dtype, copy=False), name=name, copy=False)
+
+
+def _check_multiplier(freq_multiplier: Any) -> float:
+    mult = float(freq_multiplier)
+    if not np.isfinite(mult) or mult <= 0:
+        raise ValueError(f"freq_multiplier must be a positive number, got {freq_multiplier!r}")
+    return mult
+
+
+def _frame(raw: dict, index: pd.Index, with_values: bool, tz: Any, freq: str,
+           mult: float) -> pd.DataFrame:
+    """The summary DataFrame over the Rust rows without copying them (columns are views)."""
+    if "columns" in raw:
+        rows = raw["columns"]
+    else:
+        n, offset = raw["n"], raw["offset"]
+        rows = raw["block"][offset:offset + 8 * n].reshape(n, 8).T
+    cols: dict[str, Any] = {"frequency": rows[0], "recency": rows[1], "T": rows[2]}
+    if with_values:
+        cols["monetary_value"] = rows[3]
+    cols["n_periods"] = rows[4]
+    cols["first_purchase"] = _datetimes(raw["first_ns"], tz)
+    cols["last_purchase"] = _datetimes(raw["last_ns"], tz)
+    if with_values:
+        cols["total_value"] = rows[5]
+    cols["inactivity"] = rows[6]
+    cols["gap_before_last"] = rows[7]
+    out = pd.DataFrame(cols, index=index, copy=False)
+    out.attrs["clmkit"] = {
+        **TimeUnit(freq, mult).to_dict(),
+        "freq_multiplier": mult,
+        "observation_period_end": str(_timestamp(raw["end_ns"], tz)),
+    }
+    return out
 
 
 def _summarize_arrays(codes, uniques, times_ns, values, tz, end_ns, freq, freq_multiplier,
                       include_first_transaction, names) -> pd.DataFrame:
-    mult = float(freq_multiplier)
-    if not np.isfinite(mult) or mult <= 0:
-        raise ValueError(f"freq_multiplier must be a positive number, got {freq_multiplier!r}")
-    raw = _core.summarize_codes(codes, len(uniques), times_ns, values, freq, mult,
-                                bool(include_first_transaction), int(end_ns))
-    if len(times_ns) and not len(raw["customer"]):
+    mult = _check_multiplier(freq_multiplier)
+    raw = _core.summarize_log(codes, len(uniques), times_ns, 10**9, values, freq, mult,
+                              bool(include_first_transaction), int(end_ns))
+    if len(times_ns) and not raw["n"]:
         raise ValueError(
             f"observation_period_end ({_timestamp(end_ns, tz)}) is before the first "
             f"transaction ({_timestamp(int(times_ns.min()), tz)})")
-    index = pd.Index(uniques.take(raw["customer"]), name=names["customer_id"])
-    cols: dict[str, Any] = {"frequency": raw["frequency"], "recency": raw["recency"],
-                            "T": raw["T"]}
-    if values is not None:
-        cols["monetary_value"] = raw["monetary_value"]
-    cols["n_periods"] = raw["n_periods"]
-    cols["first_purchase"] = _datetimes(raw["first_purchase_ns"], tz)
-    cols["last_purchase"] = _datetimes(raw["last_purchase_ns"], tz)
-    if values is not None:
-        cols["total_value"] = raw["total_value"]
-    cols["inactivity"] = raw["T"] - raw["recency"]
-    cols["gap_before_last"] = raw["gap_before_last"]
-    out = pd.DataFrame(cols, index=index)
-    out.attrs["clmkit"] = {
-        **TimeUnit(freq, mult).to_dict(),
-        "freq_multiplier": mult,
-        "observation_period_end": str(_timestamp(end_ns, tz)),
-    }
-    return out
+    return _frame(raw, _index(raw, uniques, None, names["customer_id"]), values is not None, tz,
+                  freq, mult)
 
 
 def calibration_and_holdout(
@@ -230,7 +293,9 @@ def _extract_columns(transactions, customer_id_col, datetime_col, monetary_value
             raise ValueError("customer ids, datetimes and monetary values must have the same length")
     else:
         cols = [c for c in (customer_id_col, datetime_col, monetary_value_col) if c is not None]
-        frame = to_pandas(transactions, cols)
+        frame = _polars_columns(transactions, cols)
+        if frame is None:
+            frame = to_pandas(transactions, cols)
         require_columns(list(frame.columns), {"customer_id_col": customer_id_col,
                                               "datetime_col": datetime_col,
                                               "monetary_value_col": monetary_value_col})
@@ -241,6 +306,63 @@ def _extract_columns(transactions, customer_id_col, datetime_col, monetary_value
     if values is not None:
         values = _numeric_values(values, f"monetary_value_col {names['monetary']!r}")
     return ids, times, values, names
+
+
+def _polars_columns(data: Any, cols: list) -> Optional[pd.DataFrame]:
+    """A polars frame's columns as a pandas frame over the same buffers (no conversion copy:
+    null-free numeric and datetime columns are numpy views of the Arrow buffers)."""
+    if type(data).__module__.split(".")[0] != "polars":
+        return None
+    names = data.collect_schema().names() if hasattr(data, "collect") else data.columns
+    missing = [c for c in cols if c not in names]
+    if missing:  # let the common path report the unknown column with the available ones
+        return pd.DataFrame({c: [] for c in names})
+    if hasattr(data, "collect"):
+        data = data.select(cols).collect()
+    return pd.DataFrame({c: pd.Series(data.get_column(c).to_numpy(), copy=False) for c in cols},
+                        copy=False)
+
+
+def _id_dtype(ids: Any) -> Any:
+    return getattr(ids, "dtype", np.asarray(ids).dtype)
+
+
+def _id_array(ids: Any, name: str) -> tuple[np.ndarray, Optional[pd.Index]]:
+    """int64 ids as they are (a view when already int64), or sorted codes and the uniques."""
+    dtype = _id_dtype(ids)
+    if isinstance(dtype, np.dtype) and dtype.kind in "iu":
+        arr = ids.to_numpy() if isinstance(ids, pd.Series) else np.asarray(ids)
+        if dtype != np.uint64 or not len(arr) or arr.max() <= np.iinfo(np.int64).max:
+            return np.ascontiguousarray(arr, dtype=np.int64), None
+    codes, uniques = _factorize_ids(ids, name)
+    return codes, uniques
+
+
+_TICKS_PER_SECOND = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}
+
+
+def _datetime_ticks(times: Any, name: str,
+                    datetime_format: Optional[str]) -> tuple[np.ndarray, int, Any]:
+    """Datetimes as int64 ticks since the epoch (UTC) in their own resolution (no copy for
+    datetime64 columns), the ticks per second and the input's timezone (or None)."""
+    s = times if isinstance(times, pd.Series) else pd.Series(times)
+    if not pd.api.types.is_datetime64_any_dtype(s.dtype):
+        return _parsed_ticks(s, name, datetime_format)
+    tz = getattr(s.dtype, "tz", None)
+    unit = getattr(s.dtype, "unit", None) or np.datetime_data(s.dtype)[0]
+    if unit not in _TICKS_PER_SECOND:
+        s = s.astype(f"datetime64[ns, {tz}]" if tz is not None else "datetime64[ns]")
+        unit = "ns"
+    ticks = np.ascontiguousarray(s.array.asi8)
+    if len(ticks) and ticks.min() == np.iinfo(np.int64).min:
+        row = int(np.argmax(ticks == np.iinfo(np.int64).min))
+        raise invalid_value_error(f"datetime_col {name!r}", row, None, "missing date (NaT)")
+    return ticks, _TICKS_PER_SECOND[unit], tz
+
+
+def _parsed_ticks(s: pd.Series, name: str, datetime_format: Optional[str]):
+    ns, tz = _to_datetime_ns(s, name, datetime_format)
+    return ns, 10**9, tz
 
 
 def _numeric_values(values: Any, name: str) -> np.ndarray:
@@ -255,6 +377,9 @@ def _numeric_values(values: Any, name: str) -> np.ndarray:
         s = converted
     elif not (pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype)):
         raise TypeError(f"{name} must be numeric, got dtype {s.dtype}")
+    if s.dtype == np.float64 and np.isfinite(s.to_numpy().sum()):
+        # Fast path: a finite sum proves every value finite without a mask over the column.
+        return as_float_array(s, name, finite=False)
     return as_float_array(s, name)
 
 
@@ -311,5 +436,7 @@ def _timestamp(ns: int, tz: Any) -> pd.Timestamp:
 
 
 def _datetimes(ns: np.ndarray, tz: Any) -> Any:
-    values = pd.to_datetime(ns.view("datetime64[ns]"))
-    return values.tz_localize("UTC").tz_convert(tz) if tz is not None else values
+    values = ns.view("datetime64[ns]")  # a view: DataFrame(copy=False) keeps it as is
+    if tz is None:
+        return values
+    return pd.DatetimeIndex(values, copy=False).tz_localize("UTC").tz_convert(tz)

@@ -5,7 +5,8 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use super::{run, to_pyerr};
-use crate::summary::{summarize, Freq, SummaryOptions};
+use crate::summary::kernel::{self, CustomerIds, Log, Options};
+use crate::summary::{slots, summarize, Freq, SummaryOptions};
 
 /// Summarises a log given as dense customer codes, int64 nanosecond timestamps and optional
 /// float64 values. Returns a dict of column arrays, one row per customer with a transaction
@@ -48,6 +49,70 @@ fn summarize_codes<'py>(
     Ok(out)
 }
 
+/// Summarises a log given as int64 customer ids (or dense codes when `n_codes` is given),
+/// int64 timestamps in ticks of `1 / ticks_per_second` s and optional float64 values.
+///
+/// Returns a dict: `ids` (ascending customer ids, or codes) or, when they are consecutive,
+/// `id_start` (ids `id_start .. id_start + n`), `block` and `offset` (the rows:
+/// `block[offset:offset + 8 * n].reshape(n, 8)` with columns frequency, recency, T,
+/// monetary_value, n_periods, total_value, inactivity, gap_before_last), `first_ns`,
+/// `last_ns` (int64 ns) and `end_ns` (the observation end used). With `columns=True`,
+/// `columns` (the 8 columns as contiguous arrays) replaces `block` and `offset`.
+#[pyfunction]
+#[pyo3(signature = (ids, n_codes, times, ticks_per_second, values, freq, freq_multiplier, include_first_transaction, observation_end_ns, columns=false))]
+#[allow(clippy::too_many_arguments)]
+fn summarize_log<'py>(
+    py: Python<'py>,
+    ids: PyReadonlyArray1<'py, i64>,
+    n_codes: Option<usize>,
+    times: PyReadonlyArray1<'py, i64>,
+    ticks_per_second: i64,
+    values: Option<PyReadonlyArray1<'py, f64>>,
+    freq: &str,
+    freq_multiplier: f64,
+    include_first_transaction: bool,
+    observation_end_ns: Option<i64>,
+    columns: bool,
+) -> PyResult<Bound<'py, PyDict>> {
+    let opts = Options {
+        freq: Freq::parse(freq).map_err(to_pyerr)?,
+        freq_multiplier,
+        include_first_transaction,
+        observation_end_ns,
+    };
+    let ids = ids.as_slice()?;
+    let times = times.as_slice()?;
+    let values = values.as_ref().map(|v| v.as_slice()).transpose()?;
+    let mut table = run(py, || {
+        crate::error::check_same_length(&[("customer ids", ids.len()), ("datetimes", times.len())])?;
+        let (slots, n_slots) = match n_codes {
+            Some(n) => slots::from_codes(ids, n)?,
+            None => slots::from_ids(ids)?,
+        };
+        let log = Log { slots: &slots, n_slots, times, ticks_per_second, values };
+        kernel::run(&log, &opts)
+    })?;
+    let out = PyDict::new(py);
+    out.set_item("n", table.n)?;
+    if columns {
+        let cols = py.detach(|| table.take_columns());
+        let arrays: Vec<_> = cols.into_iter().map(|c| c.into_pyarray(py)).collect();
+        out.set_item("columns", arrays)?;
+    } else {
+        out.set_item("block", table.buffer.into_pyarray(py))?;
+    }
+    out.set_item("offset", table.offset)?;
+    out.set_item("end_ns", table.end_ns)?;
+    match table.ids {
+        CustomerIds::Consecutive { start } => out.set_item("id_start", start)?,
+        CustomerIds::Listed(ids) => out.set_item("ids", ids.into_pyarray(py))?,
+    }
+    out.set_item("first_ns", table.first_ns.into_pyarray(py))?;
+    out.set_item("last_ns", table.last_ns.into_pyarray(py))?;
+    Ok(out)
+}
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_function(wrap_pyfunction!(summarize_codes, m)?)
+    m.add_function(wrap_pyfunction!(summarize_codes, m)?)?;
+    m.add_function(wrap_pyfunction!(summarize_log, m)?)
 }

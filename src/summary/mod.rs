@@ -3,7 +3,10 @@
 //! those in one period merge (values summed), and times are differences of period starts
 //! divided by numpy's length of one `freq` unit and by `freq_multiplier`.
 
-use rayon::prelude::*;
+pub mod kernel;
+mod recount;
+mod scan;
+pub mod slots;
 
 use crate::error::{check_same_length, ClmError, Result};
 
@@ -45,6 +48,55 @@ impl Freq {
             Freq::Week => 7.0 * NS_PER_DAY as f64,
             Freq::Month => 2_629_746.0 * NS_PER_SECOND as f64,
             Freq::Year => 31_556_952.0 * NS_PER_SECOND as f64,
+        }
+    }
+
+    /// Index of the period containing `t_ns`: its start as a day number since 1970-01-01
+    /// (hours since the epoch for `Hour`). Differences of indices times
+    /// [`Freq::index_step_ns`] are differences of period starts.
+    pub fn period_index(self, t_ns: i64) -> i64 {
+        self.period_of(t_ns, NS_PER_DAY, NS_PER_HOUR)
+    }
+
+    /// [`Freq::period_index`] of a time in ticks of `1 / TPS` seconds; the tick length is a
+    /// compile-time constant so the divisions compile to multiplications.
+    #[inline(always)]
+    pub fn period_of_ticks<const TPS: i64>(self, t: i64) -> i64 {
+        self.period_of(t, 86_400 * TPS, 3_600 * TPS)
+    }
+
+    /// [`Freq::period_index`] of a time in ticks of `1 / ticks_per_second` seconds.
+    pub fn period_of_tick_rate(self, t: i64, ticks_per_second: i64) -> i64 {
+        self.period_of(t, 86_400 * ticks_per_second, 3_600 * ticks_per_second)
+    }
+
+    #[inline(always)]
+    fn period_of(self, t: i64, ticks_per_day: i64, ticks_per_hour: i64) -> i64 {
+        if let Freq::Hour = self {
+            return t.div_euclid(ticks_per_hour);
+        }
+        let day = t.div_euclid(ticks_per_day);
+        match self {
+            Freq::Hour | Freq::Day => day,
+            // 1970-01-01 was a Thursday: shift so that Mondays are multiples of 7.
+            Freq::Week => (day + 3).div_euclid(7) * 7 - 3,
+            Freq::Month => {
+                let (y, m, _) = civil_from_days(day);
+                days_from_civil(y, m, 1)
+            }
+            Freq::Year => {
+                let (y, _, _) = civil_from_days(day);
+                days_from_civil(y, 1, 1)
+            }
+        }
+    }
+
+    /// Nanoseconds per step of [`Freq::period_index`].
+    pub fn index_step_ns(self) -> i64 {
+        if let Freq::Hour = self {
+            NS_PER_HOUR
+        } else {
+            NS_PER_DAY
         }
     }
 
@@ -118,25 +170,6 @@ pub struct CustomerSummary {
     pub last_purchase_ns: Vec<i64>,
 }
 
-#[derive(Clone, Copy)]
-struct Txn {
-    period: i64,
-    time: i64,
-    value: f64,
-}
-
-struct Row {
-    frequency: f64,
-    recency: f64,
-    t: f64,
-    monetary_value: f64,
-    n_periods: f64,
-    total_value: f64,
-    gap_before_last: f64,
-    first_ns: i64,
-    last_ns: i64,
-}
-
 /// Summarises a log given as customer codes in `0..n_customers`, timestamps in ns and
 /// optional values (`None` = every transaction worth 0).
 pub fn summarize(
@@ -147,126 +180,28 @@ pub fn summarize(
     opts: &SummaryOptions,
 ) -> Result<CustomerSummary> {
     check_same_length(&[("customer ids", codes.len()), ("datetimes", times_ns.len())])?;
-    if let Some(v) = values {
-        check_same_length(&[("customer ids", codes.len()), ("monetary values", v.len())])?;
-    }
-    if !(opts.freq_multiplier.is_finite() && opts.freq_multiplier > 0.0) {
-        return Err(ClmError::InvalidArgument(format!(
-            "freq_multiplier must be a positive number, got {}",
-            opts.freq_multiplier
-        )));
-    }
-    if let Some(row) = codes.iter().position(|&c| c < 0 || c as usize >= n_customers) {
-        return Err(ClmError::invalid_value("customer ids", row, codes[row], "code out of range"));
-    }
-    let end_period = opts.freq.period_start(opts.observation_end_ns);
-    let grouped = group_by_customer(codes, n_customers, times_ns, values, opts.freq, end_period);
-    let scale = 1.0 / (opts.freq.unit_ns() * opts.freq_multiplier);
-
-    let rows: Vec<Option<Row>> = grouped
-        .into_par_iter()
-        .with_min_len(256)
-        .map(|mut txns| summarize_customer(&mut txns, end_period, scale, opts.include_first_transaction))
-        .collect();
-
-    let mut out = CustomerSummary::default();
-    for (code, row) in rows.into_iter().enumerate() {
-        if let Some(r) = row {
-            out.customer.push(code as i64);
-            out.frequency.push(r.frequency);
-            out.recency.push(r.recency);
-            out.t.push(r.t);
-            out.monetary_value.push(r.monetary_value);
-            out.n_periods.push(r.n_periods);
-            out.total_value.push(r.total_value);
-            out.gap_before_last.push(r.gap_before_last);
-            out.first_purchase_ns.push(r.first_ns);
-            out.last_purchase_ns.push(r.last_ns);
-        }
-    }
-    Ok(out)
-}
-
-/// Buckets the in-window transactions by customer code in O(n) (codes are dense).
-fn group_by_customer(
-    codes: &[i64],
-    n_customers: usize,
-    times_ns: &[i64],
-    values: Option<&[f64]>,
-    freq: Freq,
-    end_period: i64,
-) -> Vec<Vec<Txn>> {
-    let periods: Vec<i64> = times_ns.par_iter().with_min_len(4096).map(|&t| freq.period_start(t)).collect();
-    let mut counts = vec![0usize; n_customers];
-    for (i, &c) in codes.iter().enumerate() {
-        if periods[i] <= end_period {
-            counts[c as usize] += 1;
-        }
-    }
-    let mut groups: Vec<Vec<Txn>> = counts.iter().map(|&n| Vec::with_capacity(n)).collect();
-    for (i, &c) in codes.iter().enumerate() {
-        if periods[i] <= end_period {
-            groups[c as usize].push(Txn {
-                period: periods[i],
-                time: times_ns[i],
-                value: values.map_or(0.0, |v| v[i]),
-            });
-        }
-    }
-    groups
-}
-
-fn summarize_customer(txns: &mut [Txn], end_period: i64, scale: f64, include_first: bool) -> Option<Row> {
-    if txns.is_empty() {
-        return None;
-    }
-    txns.sort_unstable_by_key(|x| (x.period, x.time));
-    let first_period = txns[0].period;
-    let last_period = txns[txns.len() - 1].period;
-
-    let mut n_periods = 0usize;
-    let mut previous_period = i64::MIN;
-    let mut penultimate_period = i64::MIN;
-    let mut first_period_value = 0.0;
-    let mut total_value = 0.0;
-    let mut first_ns = i64::MAX;
-    let mut last_ns = i64::MIN;
-    for x in txns.iter() {
-        if x.period != previous_period {
-            n_periods += 1;
-            penultimate_period = previous_period;
-            previous_period = x.period;
-        }
-        if x.period == first_period {
-            first_period_value += x.value;
-        }
-        total_value += x.value;
-        first_ns = first_ns.min(x.time);
-        last_ns = last_ns.max(x.time);
-    }
-
-    let (frequency, monetary_value) = if include_first {
-        (n_periods as f64, total_value / n_periods as f64)
-    } else if n_periods > 1 {
-        ((n_periods - 1) as f64, (total_value - first_period_value) / (n_periods - 1) as f64)
-    } else {
-        (0.0, 0.0)
+    let (slots, n_slots) = slots::from_codes(codes, n_customers)?;
+    let log = kernel::Log { slots: &slots, n_slots, times: times_ns, ticks_per_second: 1_000_000_000, values };
+    let kopts = kernel::Options {
+        freq: opts.freq,
+        freq_multiplier: opts.freq_multiplier,
+        include_first_transaction: opts.include_first_transaction,
+        observation_end_ns: Some(opts.observation_end_ns),
     };
-    let gap_before_last = if n_periods > 1 {
-        (last_period - penultimate_period) as f64 * scale
-    } else {
-        f64::NAN
-    };
-    Some(Row {
-        frequency,
-        recency: (last_period - first_period) as f64 * scale,
-        t: (end_period - first_period) as f64 * scale,
-        monetary_value,
-        n_periods: n_periods as f64,
-        total_value,
-        gap_before_last,
-        first_ns,
-        last_ns,
+    let table = kernel::run(&log, &kopts)?;
+    let rows = table.rows();
+    let column = |k: usize| rows.iter().map(|r| r[k]).collect::<Vec<f64>>();
+    Ok(CustomerSummary {
+        customer: table.id_vec(),
+        frequency: column(kernel::FREQUENCY),
+        recency: column(kernel::RECENCY),
+        t: column(kernel::T),
+        monetary_value: column(kernel::MONETARY_VALUE),
+        n_periods: column(kernel::N_PERIODS),
+        total_value: column(kernel::TOTAL_VALUE),
+        gap_before_last: column(kernel::GAP_BEFORE_LAST),
+        first_purchase_ns: table.first_ns.clone(),
+        last_purchase_ns: table.last_ns.clone(),
     })
 }
 

@@ -1,0 +1,135 @@
+//! Exact distinct-period counts for customers whose transactions arrived out of time order.
+//!
+//! The streaming fold counts a new period whenever a transaction is later than every earlier
+//! one of its customer, which is exact for logs sorted by time within each customer (the
+//! usual case). Customers for which that failed are flagged; here their (customer, period)
+//! pairs are packed into u64 keys, radix-sorted (a few sequential passes, unlike a
+//! comparison sort) and counted. Flags are read from a bitmap small enough for L2, not from
+//! the customer rows.
+
+use rayon::prelude::*;
+
+use super::kernel::{geti, seti, Log, Row, COUNT, MIN_ROWS_PER_TASK, OUT_OF_ORDER};
+use super::Freq;
+
+const DIGIT_BITS: u32 = 11;
+
+/// Recounts the flagged rows; `min_t..=max_t` bound the in-window times (ticks).
+pub(super) fn recount_periods(rows: &mut [Row], log: &Log<'_>, freq: Freq, end_p: i64, min_t: i64, max_t: i64) {
+    let flags: Vec<u64> = rows
+        .par_chunks(64)
+        .with_min_len(MIN_ROWS_PER_TASK / 64)
+        .map(|c| {
+            c.iter().enumerate().fold(0u64, |m, (j, r)| m | (u64::from(geti(r, COUNT) & OUT_OF_ORDER != 0) << j))
+        })
+        .collect();
+    let flagged = |s: usize| flags[s / 64] >> (s % 64) & 1 == 1;
+    let tps = log.ticks_per_second;
+    let p_lo = freq.period_of_tick_rate(min_t, tps);
+    let p_span = (freq.period_of_tick_rate(max_t, tps) - p_lo) as u64;
+    let p_bits = u64::BITS - p_span.leading_zeros();
+    let slot_bits = usize::BITS - rows.len().leading_zeros();
+    if p_bits + slot_bits > u64::BITS {
+        return recount_by_pairs(rows, log, freq, end_p, &flagged);
+    }
+    let mut keys: Vec<u64> = (0..log.times.len())
+        .into_par_iter()
+        .with_min_len(MIN_ROWS_PER_TASK)
+        .filter_map(|i| {
+            let s = log.slots.slot(i);
+            if !flagged(s) {
+                return None;
+            }
+            let p = freq.period_of_tick_rate(log.times[i], tps);
+            (p <= end_p).then(|| (s as u64) << p_bits | (p - p_lo) as u64)
+        })
+        .collect();
+    radix_sort(&mut keys, p_bits + slot_bits);
+    let mut k = 0;
+    while k < keys.len() {
+        let s = keys[k] >> p_bits;
+        let mut distinct = 0;
+        let mut previous = None;
+        while k < keys.len() && keys[k] >> p_bits == s {
+            if previous != Some(keys[k]) {
+                distinct += 1;
+                previous = Some(keys[k]);
+            }
+            k += 1;
+        }
+        seti(&mut rows[s as usize], COUNT, distinct);
+    }
+}
+
+/// Least-significant-digit radix sort of the low `bits` bits of `keys`.
+fn radix_sort(keys: &mut Vec<u64>, bits: u32) {
+    let mut other = vec![0u64; keys.len()];
+    let mask = (1u64 << DIGIT_BITS) - 1;
+    let mut shift = 0;
+    while shift < bits {
+        let mut starts = vec![0usize; 1 << DIGIT_BITS];
+        for &k in keys.iter() {
+            starts[((k >> shift) & mask) as usize] += 1;
+        }
+        let mut sum = 0;
+        for c in starts.iter_mut() {
+            let n = *c;
+            *c = sum;
+            sum += n;
+        }
+        for &k in keys.iter() {
+            let d = ((k >> shift) & mask) as usize;
+            other[starts[d]] = k;
+            starts[d] += 1;
+        }
+        std::mem::swap(keys, &mut other);
+        shift += DIGIT_BITS;
+    }
+}
+
+/// Fallback when (customer, period) does not fit 64 bits: a comparison sort of pairs.
+fn recount_by_pairs(rows: &mut [Row], log: &Log<'_>, freq: Freq, end_p: i64, flagged: &(dyn Fn(usize) -> bool + Sync)) {
+    let tps = log.ticks_per_second;
+    let mut pairs: Vec<(usize, i64)> = (0..log.times.len())
+        .into_par_iter()
+        .with_min_len(MIN_ROWS_PER_TASK)
+        .filter_map(|i| {
+            let s = log.slots.slot(i);
+            let p = freq.period_of_tick_rate(log.times[i], tps);
+            (flagged(s) && p <= end_p).then_some((s, p))
+        })
+        .collect();
+    pairs.par_sort_unstable();
+    pairs.dedup();
+    let mut k = 0;
+    while k < pairs.len() {
+        let s = pairs[k].0;
+        let start = k;
+        while k < pairs.len() && pairs[k].0 == s {
+            k += 1;
+        }
+        seti(&mut rows[s], COUNT, (k - start) as i64);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn radix_sort_sorts() {
+        let mut x: u64 = 99;
+        let mut keys: Vec<u64> = (0..10_000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x >> 24
+            })
+            .collect();
+        let mut want = keys.clone();
+        want.sort_unstable();
+        radix_sort(&mut keys, 40);
+        assert_eq!(keys, want);
+    }
+}
