@@ -35,6 +35,7 @@ CALLS = {
     "stage_history": lambda t: clmkit.stage_history(t, SNAPSHOTS, "customer_id", "date"),
     "cohort_retention": lambda t: clmkit.cohort_retention(t, "customer_id", "date"),
     "retention_rate": lambda t: clmkit.retention_rate(t, "customer_id", "date"),
+    "summarize_discrete": lambda t: clmkit.summarize_discrete(t, "customer_id", "date", period="M"),
 }
 EXPECTED_TYPE = {"pandas": pd.DataFrame, "polars": pl.DataFrame, "lazy": pl.DataFrame,
                  "arrow": pa.Table}
@@ -84,3 +85,24 @@ def test_string_amount_is_a_type_error(kind):
     df = LOG.head(10).assign(amount=lambda d: d["amount"].astype(str) + "$")
     with pytest.raises(TypeError, match="monetary_value_col 'amount' must be numeric"):
         clmkit.summarize(_as(kind, df), "customer_id", "date", "amount")
+
+
+@pytest.mark.parametrize("kind", ["pandas", "polars", "arrow"])
+def test_categorical_ids_use_their_codes_and_match_string_ids(kind):
+    log = LOG.assign(customer_id="c" + LOG["customer_id"].astype(str))
+    ref = clmkit.summarize(log, "customer_id", "date", "amount")
+    # categories in a non-sorted order, plus one unused category
+    cats = ["zzz"] + sorted(log["customer_id"].unique(), reverse=True)
+    cat_log = log.assign(customer_id=pd.Categorical(log["customer_id"], categories=cats))
+    table = {"pandas": cat_log, "polars": pl.from_pandas(cat_log),
+             "arrow": pa.Table.from_pandas(cat_log, preserve_index=False)}[kind]
+    got = _to_pandas(clmkit.summarize(table, "customer_id", "date", "amount"))
+    assert [str(x) for x in got["customer_id"]] == list(ref.index)
+    np.testing.assert_array_equal(got["monetary_value"].to_numpy(), ref["monetary_value"].to_numpy())
+
+
+def test_null_categorical_id_names_the_row():
+    cat = pd.Categorical(["a", None, "b"])
+    log = pd.DataFrame({"id": cat, "d": pd.to_datetime(["2020-01-01"] * 3)})
+    with pytest.raises(ValueError, match="customer_id_col 'id': row 1"):
+        clmkit.summarize(log, "id", "d")

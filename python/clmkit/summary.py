@@ -319,8 +319,14 @@ def _polars_columns(data: Any, cols: list) -> Optional[pd.DataFrame]:
         return pd.DataFrame({c: [] for c in names})
     if hasattr(data, "collect"):
         data = data.select(cols).collect()
-    return pd.DataFrame({c: pd.Series(data.get_column(c).to_numpy(), copy=False) for c in cols},
-                        copy=False)
+    return pd.DataFrame({c: _polars_series(data.get_column(c)) for c in cols}, copy=False)
+
+
+def _polars_series(column: Any) -> pd.Series:
+    # Categorical/Enum ids keep their dictionary (pandas Categorical); others are numpy views.
+    if column.dtype.__class__.__name__ in ("Categorical", "Enum"):
+        return column.to_pandas()
+    return pd.Series(column.to_numpy(), copy=False)
 
 
 def _id_dtype(ids: Any) -> Any:
@@ -388,11 +394,27 @@ def _series(x: Any) -> pd.Series:
 
 
 def _factorize_ids(ids: Any, name: str) -> tuple[np.ndarray, pd.Index]:
-    codes, uniques = pd.factorize(ids, sort=True)
+    if isinstance(getattr(ids, "dtype", None), pd.CategoricalDtype):
+        codes, uniques = _categorical_codes(ids)
+    else:
+        codes, uniques = pd.factorize(ids, sort=True)
     if len(codes) and codes.min() < 0:
         row = int(np.argmax(codes < 0))
         raise invalid_value_error(f"customer_id_col {name!r}", row, None, "missing customer id")
     return np.ascontiguousarray(codes, dtype=np.int64), pd.Index(uniques)
+
+
+def _categorical_codes(ids: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """The dictionary codes a categorical id column already has (pandas Categorical, Arrow
+    dictionary, polars Categorical/Enum), remapped to sorted-category order: no hashing of
+    the ids themselves. Unused categories are dropped later with the customers without rows."""
+    codes = ids.cat.codes.to_numpy()
+    categories = ids.cat.categories
+    order = np.argsort(categories.to_numpy(), kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    sorted_codes = np.where(codes < 0, -1, rank[np.maximum(codes, 0)])
+    return sorted_codes, pd.Index(categories.take(order))
 
 
 def _to_datetime_ns(times: Any, name: str, datetime_format: Optional[str]) -> tuple[np.ndarray, Any]:

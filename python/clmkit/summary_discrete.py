@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core
+from ._frames import deliver, library_of
 from ._units import _FREQ_DAYS, _FREQ_ALIASES
 from .summary import _end_ns, _extract_columns, _factorize_ids, _timestamp, _to_datetime_ns
 
@@ -32,7 +33,8 @@ def summarize_discrete(
     observation_period_end: Any = None,
     datetime_format: Optional[str] = None,
     aggregate: bool = True,
-) -> pd.DataFrame:
+    output: Optional[str] = None,
+) -> Any:
     """Summarise a transaction log into discrete-time (BG/BB) histories.
 
     Each customer's first purchase period is their birth; every later period up to the
@@ -59,6 +61,9 @@ def summarize_discrete(
         When True (default), return the distinct ``(frequency, recency, n_periods)``
         patterns with ``weights`` (number of customers), the compact form BG/BB is fitted
         on; when False, one row per customer (indexed by id) with ``first_period`` too.
+
+    output : {"pandas", "polars", "arrow", "numpy"}, optional
+        Library of the returned table; by default that of the input (pandas for arrays).
 
     Returns
     -------
@@ -104,9 +109,9 @@ def summarize_discrete(
         frame.index = pd.Index(uniques.take(raw["customer"]), name=names["customer_id"])
         first = pd.to_datetime(raw["first_purchase_ns"].view("datetime64[ns]"))
         frame["first_period"] = first.to_period({"H": "h", "Y": "Y"}.get(code, code))
-        return frame
+        return deliver(frame, library_of(transactions), output)
     patterns = (frame.groupby(["frequency", "recency", "n_periods"], sort=True).size()
                 .rename("weights").reset_index())
     patterns["weights"] = patterns["weights"].astype(np.float64)
     patterns.attrs = frame.attrs
-    return patterns
+    return deliver(patterns, library_of(transactions), output)
