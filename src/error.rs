@@ -48,9 +48,11 @@ pub fn check_same_length(arrays: &[(&str, usize)]) -> Result<()> {
     Ok(())
 }
 
-/// Returns the first row where `bad` holds, as an `InvalidValue` error.
-pub fn first_invalid(arg: &str, values: &[f64], reason: &str, bad: impl Fn(f64) -> bool) -> Result<()> {
-    match values.iter().position(|&v| bad(v)) {
+/// Returns the first row where `bad` holds, as an `InvalidValue` error. Large inputs are
+/// scanned in parallel; `position_first` keeps the reported row the first one.
+pub fn first_invalid(arg: &str, values: &[f64], reason: &str, bad: impl Fn(f64) -> bool + Sync) -> Result<()> {
+    use rayon::prelude::*;
+    match values.par_iter().with_min_len(1 << 14).position_first(|&v| bad(v)) {
         Some(row) => Err(ClmError::invalid_value(arg, row, values[row], reason)),
         None => Ok(()),
     }

@@ -2,6 +2,7 @@
 //! with Greenwood's variance and R's confidence transforms (survival::survfit).
 
 use super::radix::radix_sort;
+use super::tied_counts::{tied_event_counts, TimeCounts};
 use super::{argsort_nonnegative, check_survival_data};
 use crate::error::{ClmError, Result};
 
@@ -40,6 +41,36 @@ pub fn event_table(
     entry: Option<&[f64]>,
 ) -> Result<EventTable> {
     check_survival_data(durations, events, weights, entry)?;
+    if entry.is_none() {
+        if let Some(rows) = tied_event_counts(durations, events, weights) {
+            return Ok(table_from_counts(&rows, total_weight(durations.len(), weights)));
+        }
+    }
+    Ok(sorted_event_table(durations, events, weights, entry))
+}
+
+fn total_weight(n: usize, weights: Option<&[f64]>) -> f64 {
+    weights.map_or(n as f64, |w| w.iter().sum())
+}
+
+/// The event table of data without left truncation from counts per distinct time.
+fn table_from_counts(rows: &[TimeCounts], entered: f64) -> EventTable {
+    let mut table = EventTable::default();
+    let mut left = 0.0;
+    for r in rows {
+        table.times.push(r.time);
+        table.at_risk.push(entered - left);
+        table.entrance.push(0.0);
+        table.observed.push(r.observed);
+        table.censored.push(r.censored);
+        table.removed.push(r.observed + r.censored);
+        left += r.observed + r.censored;
+    }
+    table
+}
+
+/// The event table by one sort of every row: any data, left truncation included.
+fn sorted_event_table(durations: &[f64], events: &[f64], weights: Option<&[f64]>, entry: Option<&[f64]>) -> EventTable {
     let w = |i: usize| weights.map_or(1.0, |w| w[i]);
     // One radix sort of (duration bits, event) keys: non-negative doubles leave the top bit
     // free, so the event flag rides in the lowest bit and the scan below reads times and
@@ -54,7 +85,7 @@ pub fn event_table(
     let mut entered = 0.0;
     let mut left = 0.0;
     if entry.is_none() {
-        entered = (0..n).map(w).sum();
+        entered = total_weight(n, weights);
     }
     while i < n || entry_order.as_ref().is_some_and(|eo| j < eo.len()) {
         let next_exit = if i < n { time_of(sorted[i]) } else { f64::INFINITY };
@@ -89,7 +120,7 @@ pub fn event_table(
         table.removed.push(observed + censored);
         left += observed + censored;
     }
-    Ok(table)
+    table
 }
 
 /// Pointwise confidence-interval transform of the survival curve (R's `conf.type`).
@@ -183,6 +214,17 @@ pub fn confidence_bounds(s: f64, g: f64, z: f64, transform: CiTransform) -> (f64
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hashed_and_sorted_event_tables_agree_on_tied_data() {
+        let durations: Vec<f64> = (0..150_000u64).map(|i| ((i * 104_729) % 500) as f64 / 4.0).collect();
+        let events: Vec<f64> = (0..150_000).map(|i| f64::from(i % 5 < 3)).collect();
+        let hashed = event_table(&durations, &events, None, None).unwrap();
+        assert_eq!(hashed, sorted_event_table(&durations, &events, None, None));
+        let weights: Vec<f64> = (0..150_000).map(|i| 1.0 + (i % 4) as f64).collect();
+        let hashed = event_table(&durations, &events, Some(&weights), None).unwrap();
+        assert_eq!(hashed, sorted_event_table(&durations, &events, Some(&weights), None));
+    }
 
     #[test]
     fn table_counts_ties_and_censoring() {

@@ -9,6 +9,7 @@ mod cox_risk;
 pub mod kaplan_meier;
 pub mod nelson_aalen;
 mod radix;
+mod tied_counts;
 pub mod weibull;
 
 use crate::error::{check_same_length, first_invalid, ClmError, Result};
