@@ -63,6 +63,16 @@ def test_expected_purchases_matrix_uses_horizon(ax):
     assert _image(ax)[2, 5] == pytest.approx(model.conditional_expected_purchases(7, 2, 5, 10.0))
 
 
+@pytest.mark.parametrize("freq, multiplier, words", [("W", 1, "weeks"), ("D", 7, "7-day periods"),
+                                                     (None, None, "time units")])
+def test_matrix_axes_name_the_model_time_unit(ax, freq, multiplier, words):
+    model = PoissonModel()
+    model.time_unit_ = None if freq is None else clmkit._units.TimeUnit(freq, multiplier)
+    plotting.plot_frequency_recency_matrix(model, t=4, max_frequency=2, max_recency=5, ax=ax)
+    assert ax.get_title() == f"Expected purchases in the next 4 {words}"
+    assert ax.get_xlabel() == f"customer's recency (age at last purchase, {words})"
+
+
 def test_matrix_needs_limits_or_summary():
     with pytest.raises(ValueError, match="max_frequency"):
         plotting.plot_probability_alive_matrix(PoissonModel())

@@ -16,6 +16,7 @@ import pandas as pd
 # Lengths of one freq unit in days, as numpy's timedelta64(1, freq) defines them.
 _FREQ_DAYS = {"H": 1 / 24, "D": 1.0, "W": 7.0, "M": 30.436875, "Y": 365.2425}
 _FREQ_ALIASES = {"h": "H", "A": "Y"}
+_FREQ_NAMES = {"H": "hour", "D": "day", "W": "week", "M": "month", "Y": "year"}
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,13 @@ class TimeUnit:
         m = self.multiplier
         return f"{int(m) if float(m).is_integer() else m}{self.freq}"
 
+    def plural(self) -> str:
+        """The unit in words for axis labels: ``"weeks"``, or ``"7-day periods"``."""
+        name = _FREQ_NAMES[self.freq]
+        if self.multiplier == 1:
+            return f"{name}s"
+        return f"{self.multiplier:g}-{name} periods"
+
     def to_dict(self) -> dict[str, Any]:
         return {"freq": self.freq, "multiplier": self.multiplier}
 
@@ -48,6 +56,11 @@ def normalize_freq(freq: str) -> str:
     if code not in _FREQ_DAYS:
         raise ValueError(f"freq: unknown frequency {freq!r}; accepted: {sorted(_FREQ_DAYS)}")
     return code
+
+
+def unit_words(unit: Optional[TimeUnit]) -> str:
+    """Words for the time unit of a model or summary; "time units" when it is unknown."""
+    return "time units" if unit is None else unit.plural()
 
 
 def time_unit_of(summary: Any) -> Optional[TimeUnit]:

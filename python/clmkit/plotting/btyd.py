@@ -12,7 +12,7 @@ from typing import Any, Optional
 import numpy as np
 import pandas as pd
 
-from .._units import _FREQ_DAYS, normalize_freq
+from .._units import _FREQ_DAYS, normalize_freq, unit_words
 from .._validation import as_float_array, check_int, require_columns
 from ._mpl import axes_or_current
 
@@ -49,11 +49,12 @@ def _matrix(fn: Any, max_frequency: int, max_recency: int, T: float) -> np.ndarr
     return values.reshape(freq.shape)
 
 
-def _heatmap(ax: Any, values: np.ndarray, title: str, label: str, **kwargs: Any) -> Any:
+def _heatmap(ax: Any, values: np.ndarray, title: str, label: str, units: str,
+             **kwargs: Any) -> Any:
     kwargs.setdefault("cmap", "viridis")
     image = ax.imshow(values, aspect="auto", origin="lower", interpolation="nearest", **kwargs)
     ax.set_title(title)
-    ax.set_xlabel("customer's recency (age at last purchase)")
+    ax.set_xlabel(f"customer's recency (age at last purchase, {units})")
     ax.set_ylabel("customer's frequency (repeat purchases)")
     ax.figure.colorbar(image, ax=ax, label=label)
     from matplotlib.ticker import MaxNLocator
@@ -99,14 +100,14 @@ def plot_frequency_recency_matrix(model: Any, t: float = 1.0, max_frequency: Opt
     >>> s = clmkit.summarize(clmkit.datasets.load_cdnow_sample(), "customer_id", "date", freq="W")
     >>> bg = clmkit.BetaGeo().fit(s)
     >>> plotting.plot_frequency_recency_matrix(bg, t=4, summary=s).get_title()
-    'Expected purchases in the next 4 time units'
+    'Expected purchases in the next 4 weeks'
     """
     max_f, max_r, age = _grid_limits(summary, max_frequency, max_recency, T)
     values = _matrix(lambda f, r, a: model.conditional_expected_purchases(t, f, r, a),
                      max_f, max_r, age)
-    return _heatmap(axes_or_current(ax), values,
-                    f"Expected purchases in the next {t:g} time units",
-                    "expected purchases", **kwargs)
+    units = unit_words(getattr(model, "time_unit_", None))
+    return _heatmap(axes_or_current(ax), values, f"Expected purchases in the next {t:g} {units}",
+                    "expected purchases", units, **kwargs)
 
 
 def plot_probability_alive_matrix(model: Any, max_frequency: Optional[int] = None,
@@ -138,8 +139,8 @@ def plot_probability_alive_matrix(model: Any, max_frequency: Optional[int] = Non
     values = _matrix(model.p_alive, max_f, max_r, age)
     kwargs.setdefault("vmin", 0.0)
     kwargs.setdefault("vmax", 1.0)
-    return _heatmap(axes_or_current(ax), values, "Probability a customer is alive",
-                    "P(alive)", **kwargs)
+    return _heatmap(axes_or_current(ax), values, "Probability a customer is alive", "P(alive)",
+                    unit_words(getattr(model, "time_unit_", None)), **kwargs)
 
 
 def calibration_vs_holdout_table(model: Any, cal_holdout: pd.DataFrame, n: int = 7) -> pd.DataFrame:
