@@ -3,6 +3,7 @@
 //! pyo3 / rust-numpy.
 
 pub mod btyd;
+pub mod buckets;
 pub mod clv;
 pub mod error;
 pub mod hypergeometric;

@@ -13,6 +13,7 @@ use super::assign::StageParams;
 use super::sinks::{RowsMut, Sink, SnapRow, StagesMut};
 use crate::error::{check_same_length, ClmError, Result};
 use crate::summary::Freq;
+use crate::buckets::Buckets;
 
 /// Customers per parallel task; results are concatenated in customer order (deterministic).
 const CUSTOMERS_PER_TASK: usize = 2048;
@@ -72,9 +73,6 @@ impl SnapshotIndex {
                 "freq_multiplier must be a positive number, got {freq_multiplier}"
             )));
         }
-        if let Some(row) = codes.iter().position(|&c| c < 0 || c as usize >= n_customers) {
-            return Err(ClmError::invalid_value("customer ids", row, codes[row], "code out of range"));
-        }
         if let Some(i) = snapshots_ns.windows(2).position(|w| w[1] <= w[0]) {
             return Err(ClmError::invalid_value("snapshots", i + 1, snapshots_ns[i + 1], "snapshots must be strictly increasing"));
         }
@@ -82,10 +80,11 @@ impl SnapshotIndex {
             return Err(ClmError::InvalidArgument("too many snapshots".into()));
         }
         let ends: Vec<i64> = snapshots_ns.iter().map(|&s| freq.period_start(s)).collect();
-        let (periods, starts) = bucket_by_customer(codes, n_customers, times_ns, freq);
+        let period: Vec<i64> = times_ns.par_iter().with_min_len(4096).map(|&t| freq.period_start(t)).collect();
+        let buckets = Buckets::by_code(codes, n_customers, |i| Some(period[i]))?;
         let mut index = SnapshotIndex {
-            periods,
-            starts,
+            periods: buckets.items,
+            starts: buckets.starts,
             lens: Vec::new(),
             ends,
             scale: 1.0 / (freq.unit_ns() * freq_multiplier),
@@ -249,27 +248,6 @@ pub fn snapshot_summaries(
     freq_multiplier: f64,
 ) -> Result<SnapshotRows> {
     Ok(SnapshotIndex::build(codes, n_customers, times_ns, snapshots_ns, freq, freq_multiplier)?.summaries())
-}
-
-/// Period starts grouped by customer code (counting sort: codes are dense), with the
-/// offsets of each customer's bucket.
-fn bucket_by_customer(codes: &[i64], n_customers: usize, times_ns: &[i64], freq: Freq) -> (Vec<i64>, Vec<usize>) {
-    let period: Vec<i64> = times_ns.par_iter().with_min_len(4096).map(|&t| freq.period_start(t)).collect();
-    let mut starts = vec![0usize; n_customers + 1];
-    for &c in codes {
-        starts[c as usize + 1] += 1;
-    }
-    for i in 0..n_customers {
-        starts[i + 1] += starts[i];
-    }
-    let mut cursor = starts[..n_customers].to_vec();
-    let mut periods = vec![0i64; codes.len()];
-    for (&c, &p) in codes.iter().zip(&period) {
-        let at = &mut cursor[c as usize];
-        periods[*at] = p;
-        *at += 1;
-    }
-    (periods, starts)
 }
 
 /// Writes one row per snapshot at or after the customer's first period, from row `at` of

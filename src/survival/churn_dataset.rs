@@ -16,6 +16,7 @@
 
 use rayon::prelude::*;
 
+use crate::buckets::Buckets;
 use crate::error::{check_same_length, ClmError, Result};
 use crate::summary::Freq;
 
@@ -70,16 +71,18 @@ pub fn churn_dataset(
             return Err(ClmError::InvalidArgument(format!("{name} must be a positive number of periods, got {v}")));
         }
     }
-    if let Some(row) = codes.iter().position(|&c| c < 0 || c as usize >= n_customers) {
-        return Err(ClmError::invalid_value("customer ids", row, codes[row], "code out of range"));
-    }
     let end_period = opts.freq.period_start(opts.observation_end_ns);
-    let groups = group_by_customer(codes, n_customers, times_ns, values, opts.freq, end_period);
+    let periods: Vec<i64> = times_ns.par_iter().with_min_len(4096).map(|&t| opts.freq.period_start(t)).collect();
+    // (period start, timestamp, value) of each transaction up to the end, by customer.
+    let mut buckets = Buckets::by_code(codes, n_customers, |i| {
+        (periods[i] <= end_period).then(|| (periods[i], times_ns[i], values.map_or(0.0, |v| v[i])))
+    })?;
     let scale = 1.0 / opts.freq.unit_ns();
-    let rows: Vec<Option<Row>> = groups
+    let rows: Vec<Option<Row>> = buckets
+        .buckets_mut()
         .into_par_iter()
         .with_min_len(256)
-        .map(|mut txns| churn_row(&mut txns, end_period, scale, opts))
+        .map(|txns| churn_row(txns, end_period, scale, opts))
         .collect();
     let mut out = ChurnDataset::default();
     for (code, row) in rows.into_iter().enumerate() {
@@ -96,31 +99,6 @@ pub fn churn_dataset(
         }
     }
     Ok(out)
-}
-
-/// (period start, timestamp, value) of each in-window transaction, bucketed by customer code.
-fn group_by_customer(
-    codes: &[i64],
-    n_customers: usize,
-    times_ns: &[i64],
-    values: Option<&[f64]>,
-    freq: Freq,
-    end_period: i64,
-) -> Vec<Vec<(i64, i64, f64)>> {
-    let periods: Vec<i64> = times_ns.par_iter().with_min_len(4096).map(|&t| freq.period_start(t)).collect();
-    let mut counts = vec![0usize; n_customers];
-    for (i, &c) in codes.iter().enumerate() {
-        if periods[i] <= end_period {
-            counts[c as usize] += 1;
-        }
-    }
-    let mut groups: Vec<Vec<(i64, i64, f64)>> = counts.iter().map(|&n| Vec::with_capacity(n)).collect();
-    for (i, &c) in codes.iter().enumerate() {
-        if periods[i] <= end_period {
-            groups[c as usize].push((periods[i], times_ns[i], values.map_or(0.0, |v| v[i])));
-        }
-    }
-    groups
 }
 
 fn churn_row(txns: &mut [(i64, i64, f64)], end_period: i64, scale: f64, opts: &ChurnOptions) -> Option<Row> {
