@@ -46,7 +46,7 @@ def is_table(data: Any) -> bool:
     if isinstance(data, pd.DataFrame):
         return True
     if _root(data) == "polars":
-        return hasattr(data, "columns") or hasattr(data, "collect_schema")
+        return hasattr(data, "collect_schema") or hasattr(data, "columns")
     return library_of(data) == "arrow" and (hasattr(data, "column_names") or
                                             hasattr(data, "read_all") or
                                             hasattr(data, "__arrow_c_stream__"))
