@@ -37,12 +37,23 @@ def deliver(result: pd.DataFrame, library: str, output: Optional[Output] = None)
         return {str(c): flat[c].to_numpy() for c in flat.columns}
     flat.columns = [str(c) for c in flat.columns]  # polars and Arrow name columns by strings
     if target == "polars":
-        import polars as pl
-
-        return pl.from_pandas(flat)
+        return _polars(flat)
     import pyarrow as pa
 
     return pa.Table.from_pandas(flat, preserve_index=False)
+
+
+def _polars(flat: pd.DataFrame) -> Any:
+    """``pl.from_pandas`` keeping the order of ordered categoricals (stages): as polars Enums."""
+    import polars as pl
+
+    out = pl.from_pandas(flat)
+    ordered = [c for c in flat.columns
+               if isinstance(flat[c].dtype, pd.CategoricalDtype) and flat[c].cat.ordered]
+    if not ordered:
+        return out
+    return out.with_columns(pl.col(c).cast(pl.Enum([str(x) for x in flat[c].cat.categories]))
+                            for c in ordered)
 
 
 def to_pandas(data: Any, columns: Optional[Sequence[str]] = None) -> pd.DataFrame:
