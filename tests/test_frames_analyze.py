@@ -151,3 +151,14 @@ def test_cli_files_are_read_with_projection(tmp_path):
     assert from_csv.schema.field("amount").type == pa.float64()
     _assert_same(clmkit.summarize(table, "customer_id", "date", "amount"),
                  clmkit.summarize(LOG, "customer_id", "date", "amount"))
+
+
+def test_columns_of_any_library_are_arrays_not_tables():
+    summary = clmkit.summarize(LOG, "customer_id", "date")
+    ref = clmkit.BetaGeo().fit(summary).params_.to_numpy()
+    cols = [summary[c].to_numpy() for c in ("frequency", "recency", "T")]
+    for wrap in (pl.Series, lambda a: pa.chunked_array([a]), pa.array):
+        got = clmkit.BetaGeo().fit(*[wrap(c) for c in cols]).params_.to_numpy()
+        np.testing.assert_allclose(got, ref, rtol=1e-12)
+    for column in (pl.Series([1.0]), pa.chunked_array([[1.0]]), pa.array([1.0]), np.ones(1)):
+        assert not _frames.is_table(column)

@@ -47,9 +47,10 @@ def is_table(data: Any) -> bool:
         return True
     if _root(data) == "polars":
         return hasattr(data, "collect_schema") or hasattr(data, "columns")
-    return library_of(data) == "arrow" and (hasattr(data, "column_names") or
-                                            hasattr(data, "read_all") or
-                                            hasattr(data, "__arrow_c_stream__"))
+    if _root(data) == "pyarrow":  # Tables, RecordBatches, readers; not (Chunked)Arrays
+        return hasattr(data, "column_names") or hasattr(data, "read_all")
+    # any other Arrow stream producer, unless it is a column (columns have one dtype)
+    return hasattr(data, "__arrow_c_stream__") and not hasattr(data, "dtype")
 
 
 @dataclass
