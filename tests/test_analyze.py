@@ -278,11 +278,13 @@ def test_without_monetary_column_value_columns_are_left_out():
 
 
 @pytest.mark.filterwarnings("ignore::clmkit.ClmkitWarning")
-def test_polars_and_arrow_logs_give_the_pandas_table():
+def test_polars_and_arrow_logs_give_the_same_table_in_their_library():
     pl = pytest.importorskip("polars")
     pa = pytest.importorskip("pyarrow")
     log = clmkit.datasets.load_cdnow_sample()
     ref = clmkit.analyze(log, "customer_id", "date", "amount", models=()).table
-    for native in (pl.from_pandas(log), pa.Table.from_pandas(log)):
-        got = clmkit.analyze(native, "customer_id", "date", "amount", models=()).table
+    for native, kind in ((pl.from_pandas(log), pl.DataFrame), (pa.Table.from_pandas(log), pa.Table)):
+        analysis = clmkit.analyze(native, "customer_id", "date", "amount", models=())
+        assert isinstance(analysis.table, kind)
+        got = analysis.to_pandas().table
         pd.testing.assert_frame_equal(got, ref, check_index_type=False, check_categorical=False)

@@ -106,3 +106,27 @@ def test_null_categorical_id_names_the_row():
     log = pd.DataFrame({"id": cat, "d": pd.to_datetime(["2020-01-01"] * 3)})
     with pytest.raises(ValueError, match="customer_id_col 'id': row 1"):
         clmkit.summarize(log, "id", "d")
+
+
+@pytest.mark.parametrize("kind", ["polars", "lazy", "arrow"])
+def test_stage_chain_from_every_library(kind):
+    """stage_history -> transition_matrix / early_warning, and assign_stages on a summary:
+    the tables one entry point returns are accepted by the next, with the same numbers."""
+    ref = clmkit.stage_history(LOG, SNAPSHOTS, "customer_id", "date")
+    history = clmkit.stage_history(_as(kind, LOG), SNAPSHOTS, "customer_id", "date")
+    stage = history["stage"] if kind != "arrow" else history.column("stage")
+    if kind == "arrow":
+        assert stage.type.ordered  # the stage order travels with the table
+    else:
+        assert list(stage.dtype.categories) == list(ref["stage"].cat.categories)
+    pd.testing.assert_frame_equal(clmkit.transition_matrix(history), clmkit.transition_matrix(ref))
+    warnings = clmkit.early_warning(history)
+    assert isinstance(warnings, EXPECTED_TYPE[kind])
+    expected = clmkit.early_warning(ref)
+    got = _to_pandas(warnings)
+    assert got["customer_id"].tolist() == expected.index.tolist()
+    np.testing.assert_array_equal(got["value_at_stake"], expected["value_at_stake"])
+    summary = clmkit.summarize(_as(kind, LOG), "customer_id", "date", "amount")
+    stages = clmkit.assign_stages(summary)
+    reference = clmkit.assign_stages(clmkit.summarize(LOG, "customer_id", "date", "amount"))
+    assert stages.astype(str).tolist() == reference.astype(str).tolist()

@@ -7,6 +7,7 @@ from typing import Any, Union
 import numpy as np
 import pandas as pd
 
+from ._frames import is_table, to_pandas
 from ._validation import as_float_array, check_int
 
 __all__ = ["transition_matrix", "forecast_stages", "steady_state"]
@@ -15,10 +16,15 @@ MatrixLike = Union[pd.DataFrame, np.ndarray]
 _TOL = 1e-8
 
 
-def history_columns(history: pd.DataFrame) -> tuple[str, str, str]:
-    """(customer, snapshot, stage) column names of a stage history."""
-    if not isinstance(history, pd.DataFrame):
+def history_frame(history: Any) -> pd.DataFrame:
+    """A stage history of any library (pandas, polars, Arrow) as pandas, through the table door."""
+    if not is_table(history):
         raise TypeError(f"history must be a DataFrame from stage_history, got {type(history).__name__}")
+    return to_pandas(history)
+
+
+def history_columns(history: pd.DataFrame) -> tuple[str, str, str]:
+    """(customer, snapshot, stage) column names of a (pandas) stage history."""
     cust = history.attrs.get("clmkit", {}).get("customer_id_col", history.columns[0])
     for col in (cust, "snapshot", "stage"):
         if col not in history.columns:
@@ -36,8 +42,8 @@ def transition_matrix(history: pd.DataFrame, normalize: bool = True) -> pd.DataF
 
     Parameters
     ----------
-    history : pandas.DataFrame
-        Output of :func:`stage_history`.
+    history : DataFrame
+        Output of :func:`stage_history` (pandas, polars or Arrow).
     normalize : bool
         Row-stochastic probabilities ``P[i, j] = n_ij / sum_j n_ij`` (True) or counts.
         A stage never left (no transition out of it) gets the identity row: a
@@ -46,7 +52,8 @@ def transition_matrix(history: pd.DataFrame, normalize: bool = True) -> pd.DataF
     Returns
     -------
     pandas.DataFrame
-        Square table, index ``from`` and columns ``to``.
+        Square table, index ``from`` and columns ``to`` (pandas whatever the input's library:
+        a matrix, as :func:`forecast_stages` and :func:`steady_state` take it).
 
     Examples
     --------
@@ -57,6 +64,7 @@ def transition_matrix(history: pd.DataFrame, normalize: bool = True) -> pd.DataF
     >>> bool(np.allclose(P.sum(axis=1), 1.0))
     True
     """
+    history = history_frame(history)
     cust, snap, stage_col = history_columns(history)
     h = history.sort_values([cust, snap], kind="stable")
     stage = pd.Categorical(h[stage_col])

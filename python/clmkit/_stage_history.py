@@ -12,7 +12,7 @@ from ._frames import deliver, library_of
 from ._stage_scheme import REASONS, STAGES
 from ._units import TimeUnit, normalize_freq
 from ._validation import as_float_array, check_rows, invalid_value_error
-from ._log_columns import _end_ns, _extract_columns, _factorize_ids, _timestamp, _to_datetime_ns
+from ._frames import _end_ns, _extract_columns, _factorize_ids, _timestamp, _to_datetime_ns
 
 __all__ = ["stage_history"]
 

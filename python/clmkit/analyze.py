@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from dataclasses import dataclass, field
@@ -11,7 +12,7 @@ from typing import Any, Callable, Optional, Sequence
 import pandas as pd
 
 from . import _analysis_steps as steps
-from ._frames import to_pandas
+from ._frames import check_output, deliver, library_of, read
 from ._units import TimeUnit, time_unit_of, to_units
 from ._validation import check_choice, check_int, check_positive_float
 from .summary import calibration_and_holdout, summarize
@@ -27,16 +28,18 @@ class Analysis:
 
     Attributes
     ----------
-    table : pandas.DataFrame
-        One row per customer, indexed by customer id (columns: ``docs/snippets/analyze_columns.md``).
+    table : DataFrame
+        One row per customer (columns: ``docs/snippets/analyze_columns.md``): a pandas
+        DataFrame indexed by customer id, or in the input's library (``output=``) with the
+        customer id as the first column, as every other entry point returns its tables.
     models : dict
         Fitted models by role (``"transactions"``, ``"spend"``, ``"calibration"``).
     settings : dict
         The arguments of the run (horizon, units, observation end, ...), JSON-ready.
-    stage_history, transitions, early_warning : pandas.DataFrame or None
+    stage_history, transitions, early_warning : DataFrame or None
         Stages at monthly snapshots, the stage transition matrix between them and the
         customers who just moved into at-risk / churned, ranked by value at stake.
-    cal_holdout : pandas.DataFrame or None
+    cal_holdout : DataFrame or None
         Calibration / holdout data when ``calibration_period_end`` was given.
     holdout_evaluation : clmkit.HoldoutEvaluation or None
         Errors of the calibration model's holdout predictions (MAE, RMSE, aggregate error).
@@ -44,9 +47,11 @@ class Analysis:
         Seconds spent in each step.
     skipped : dict
         Steps that did not run and why.
+    library : str
+        Library of the tables: "pandas", "polars", "arrow" or "numpy" (dicts of arrays).
     """
 
-    table: pd.DataFrame
+    table: Any
     models: dict = field(default_factory=dict)
     settings: dict = field(default_factory=dict)
     stage_history: Optional[pd.DataFrame] = None
@@ -56,10 +61,25 @@ class Analysis:
     holdout_evaluation: Any = None
     timings: dict = field(default_factory=dict)
     skipped: dict = field(default_factory=dict)
+    library: str = "pandas"
+    _pandas: Optional["Analysis"] = field(default=None, repr=False, compare=False)
 
     def __repr__(self) -> str:
-        return (f"Analysis({len(self.table):,} customers, {self.table.shape[1]} columns, "
+        t = self.to_pandas().table
+        return (f"Analysis({len(t):,} customers, {t.shape[1]} columns, "
                 f"models={sorted(self.models)})")
+
+    def to_pandas(self) -> "Analysis":
+        """This analysis with pandas tables indexed by customer id (itself when it has them)."""
+        return self if self._pandas is None else self._pandas
+
+    def _delivered(self, target: str) -> "Analysis":
+        """This (pandas) analysis with every table in ``target``'s library."""
+        if target == "pandas":
+            return self
+        tables = {name: None if getattr(self, name) is None else deliver(getattr(self, name), target)
+                  for name in ("table", "stage_history", "transitions", "early_warning", "cal_holdout")}
+        return dataclasses.replace(self, **tables, library=target, _pandas=self)
 
     def summary(self) -> dict:
         """Headline numbers, segment and stage counts.
@@ -72,7 +92,7 @@ class Analysis:
             and ``segments`` / ``stages`` / ``abc_classes``: customers per label (pandas
             Series, largest first; stages in stage order).
         """
-        t = self.table
+        t = self.to_pandas().table
         out: dict[str, Any] = {"customers": int(len(t)),
                                "repeat_customers": int((t["frequency"] > 0).sum())}
         if "total_value" in t:
@@ -99,17 +119,17 @@ class Analysis:
         """Writes the self-contained HTML report to ``path`` (needs ``clmkit[plot]``)."""
         from .report import write_report
 
-        return write_report(self, path)
+        return write_report(self.to_pandas(), path)
 
     def save(self, out_dir: Any, progress: Optional[Progress] = None) -> dict:
         """Writes ``customers.parquet``, ``customers.csv``, ``models.json`` and ``report.html``
         into ``out_dir`` (which must exist); returns the paths by name.
 
         ``progress(step, seconds)`` is called after each file."""
-        out = Path(out_dir)
+        out, table = Path(out_dir), self.to_pandas().table
         writers = {
-            "customers.parquet": lambda p: self.table.to_parquet(p),
-            "customers.csv": lambda p: self.table.to_csv(p),
+            "customers.parquet": lambda p: table.to_parquet(p),
+            "customers.csv": lambda p: table.to_csv(p),
             "models.json": lambda p: p.write_text(self.models_json(), encoding="utf-8"),
             "report.html": self.report,
         }
@@ -142,6 +162,7 @@ def analyze(
     interval_level: Optional[float] = 0.9,
     n_boot: int = 100,
     progress: Optional[Progress] = None,
+    output: Optional[str] = None,
 ) -> Analysis:
     """Everything clmkit knows about every customer, in one table.
 
@@ -184,6 +205,9 @@ def analyze(
         Length of the early-warning list.
     progress : callable, optional
         Called as ``progress(step, seconds)`` after each step.
+    output : {"pandas", "polars", "arrow", "numpy"}, optional
+        Library of the returned tables; by default that of the input. ``Analysis.to_pandas()``
+        gives the pandas tables (indexed by customer id) whatever the library.
 
     Returns
     -------
@@ -206,13 +230,17 @@ def analyze(
     if interval_level is not None and not 0 < float(interval_level) < 1:
         raise ValueError(f"interval_level must be in (0, 1) or None, got {interval_level!r}")
     check_int(n_boot, "n_boot", low=2)
-    # polars / Arrow logs are converted once (only the needed columns) for every step below
-    transactions = to_pandas(transactions, [c for c in (customer_id_col, datetime_col,
-                                                        monetary_value_col) if c is not None])
+    check_output(output)
+    target = output or library_of(transactions)
+    # Projected once (a LazyFrame collected once) and kept in its own library: every step below
+    # reads the columns through the same zero-copy door; internal tables are pandas.
+    transactions = read(transactions, {"customer_id_col": customer_id_col,
+                                       "datetime_col": datetime_col,
+                                       "monetary_value_col": monetary_value_col}).native
     run = _Run(progress)
     table = run.step("summary", lambda: summarize(
         transactions, customer_id_col, datetime_col, monetary_value_col,
-        observation_period_end=observation_period_end, freq=freq))
+        observation_period_end=observation_period_end, freq=freq, output="pandas"))
     unit = time_unit_of(table) or TimeUnit(freq)
     h_units = to_units(horizon, unit, "horizon") if horizon_days is None else horizon_days / unit.days
     label = steps.horizon_label(horizon)
@@ -238,7 +266,7 @@ def analyze(
     _stage_steps(run, analysis, transactions, tx_model, stage_scheme, snapshots, top, label)
     if calibration_period_end is not None and tx_name:
         _holdout_step(run, analysis, transactions, tx_name, calibration_period_end, freq)
-    return analysis
+    return analysis._delivered(target)
 
 
 def _model_steps(run, analysis, parts, tx_name, unit, obs_end, clv_period, discount_rate,
@@ -315,7 +343,8 @@ def _stage_steps(run, analysis, transactions, tx_model, scheme, snapshots, top, 
     dates = steps.month_end_snapshots(first, pd.Timestamp(s["observation_period_end"]), snapshots)
     history = run.step("stage history", lambda: clmkit.stage_history(
         transactions, dates, s["customer_id_col"], s["datetime_col"], scheme=scheme,
-        model=tx_model, freq=s["freq"], observation_period_end=s["observation_period_end"]),
+        model=tx_model, freq=s["freq"], observation_period_end=s["observation_period_end"],
+        output="pandas"),
         "stage_history", "transition_matrix", "early_warning")
     if history is None:
         return
@@ -331,7 +360,7 @@ def _holdout_step(run, analysis, transactions, tx_name, calibration_period_end, 
     def fit() -> pd.DataFrame:
         cal = calibration_and_holdout(transactions, s["customer_id_col"], s["datetime_col"],
                                       calibration_period_end, s["observation_period_end"],
-                                      freq=freq)
+                                      freq=freq, output="pandas")
         fit_on = cal[["frequency_cal", "recency_cal", "T_cal"]].rename(
             columns=lambda c: c[:-4])
         fit_on.attrs = dict(cal.attrs)

@@ -62,7 +62,7 @@ def _report_inputs(args: argparse.Namespace, progress: _Progress) -> tuple:
         if options["calibration_period_end"] is None:
             options["calibration_period_end"] = "1997-09-30"  # the papers' 39-week calibration
         return log, ("customer_id", "date", "amount"), options
-    from ._io import read_transactions
+    from ._frames import read_transactions
 
     cols = (args.customer_id_col, args.datetime_col, args.monetary_col)
     log = progress.timed(f"read {args.input}", lambda: read_transactions(args.input, *cols))
@@ -82,7 +82,9 @@ def _report(args: argparse.Namespace) -> int:
     out = Path(args.out).resolve()
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {out} exists and is not a directory")
-    analysis = clmkit.analyze(log, *cols, progress=progress, **options)
+    # the log (a pyarrow Table of the needed columns) is read without a copy; the files are
+    # written from pandas
+    analysis = clmkit.analyze(log, *cols, progress=progress, output="pandas", **options)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.tmp-"))
     try:

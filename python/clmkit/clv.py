@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core
-from ._frames import to_pandas
+from ._frames import read, to_pandas
 from ._units import to_units
 from ._validation import as_float_array, check_int, check_same_length, require_columns
 from .btyd._base import _is_table
@@ -27,10 +27,9 @@ def _customers(data: Any, need_monetary: bool) -> tuple[list[np.ndarray], Option
     """(frequency, recency, T), monetary_value and the index from a table or a tuple/dict."""
     names = ["frequency", "recency", "T"] + (["monetary_value"] if need_monetary else [])
     if _is_table(data):
-        frame = to_pandas(data)
-        require_columns(list(frame.columns), {n: n for n in names})
-        cols = [frame[n] for n in names]
-        index = frame.index
+        table = read(data, {n: n for n in names})
+        cols = [table.values(n, n) for n in names]
+        index = table.index if table.index is not None else pd.RangeIndex(len(table))
     elif isinstance(data, dict):
         missing = [n for n in names if n not in data]
         if missing:
@@ -220,7 +219,8 @@ def evaluate_holdout(model: Any, cal_holdout: Any, max_frequency: int = 7) -> Ho
     """
     model = _check_model(model)
     max_frequency = check_int(max_frequency, "max_frequency", low=1)
-    frame = to_pandas(cal_holdout)
+    frame = to_pandas(cal_holdout, ["frequency_cal", "recency_cal", "T_cal", "frequency_holdout",
+                                     "duration_holdout"])
     need = ["frequency_cal", "recency_cal", "T_cal", "frequency_holdout", "duration_holdout"]
     require_columns(list(frame.columns), {n: n for n in need})
     rows = model._validate([frame["frequency_cal"], frame["recency_cal"], frame["T_cal"]])

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ._frames import deliver, library_of
-from ._log_columns import _extract_columns, _factorize_ids, _to_datetime_ns
+from ._frames import _extract_columns, _factorize_ids, _to_datetime_ns
 
 __all__ = ["cohort_retention", "retention_rate"]
 

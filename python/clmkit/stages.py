@@ -13,6 +13,7 @@ import pandas as pd
 
 from . import _core
 from ._errors import ClmkitWarning
+from ._frames import deliver, library_of, to_pandas
 from ._markov import forecast_stages, steady_state, transition_matrix
 from ._stage_scheme import StageScheme, repeats_of
 from ._units import time_unit_of
@@ -38,9 +39,9 @@ def assign_stages(
 
     Parameters
     ----------
-    summary : pandas.DataFrame
-        A customer summary (:func:`clmkit.summarize`) with ``frequency``, ``recency`` and
-        ``T``; ``n_periods`` and ``gap_before_last`` are used when present (without
+    summary : DataFrame
+        A customer summary (:func:`clmkit.summarize`; pandas, polars or Arrow) with
+        ``frequency``, ``recency`` and ``T``; ``n_periods`` and ``gap_before_last`` are used when present (without
         ``gap_before_last`` nobody can be ``reactivated``).
     p_alive : array-like, optional
         P(alive) per summary row (e.g. ``BetaGeo().fit(summary).p_alive(...)``). Without
@@ -75,6 +76,7 @@ def assign_stages(
     >>> clmkit.assign_stages(s, return_reason=True).iloc[0]["reason"]
     'mature: tenure >= maturity_window, buying on cadence'
     """
+    summary = to_pandas(summary)  # polars / Arrow summaries: the stage Series is positional
     for col in ("frequency", "recency", "T"):
         require_columns(list(summary.columns), {"summary column": col})
     scheme = _scheme(scheme).resolve(summary, time_unit_of(summary))
@@ -209,8 +211,8 @@ def early_warning(
 
     Parameters
     ----------
-    history : pandas.DataFrame
-        Output of :func:`stage_history`.
+    history : DataFrame
+        Output of :func:`stage_history` (pandas, polars or Arrow).
     value : str, Series, mapping or None
         Value per customer (e.g. CLV): a column of ``history`` (its latest value), or a
         Series / mapping indexed by customer id (missing customers count 0).
@@ -222,7 +224,8 @@ def early_warning(
 
     Returns
     -------
-    pandas.DataFrame
+    DataFrame
+        In the history's library (pandas: indexed by customer id).
         Indexed by customer: ``previous_stage`` (NaN when new at the latest snapshot),
         ``stage``, ``p_alive`` (if known), ``value`` and ``value_at_stake``, sorted by
         ``value_at_stake`` descending.
@@ -236,8 +239,10 @@ def early_warning(
     >>> list(ew.columns)
     ['previous_stage', 'stage', 'value', 'value_at_stake']
     """
-    from ._markov import history_columns
+    from ._markov import history_columns, history_frame
 
+    library = library_of(history)
+    history = history_frame(history)
     cust, snap, stage_col = history_columns(history)
     h = history.sort_values([cust, snap], kind="stable")
     meta = history.attrs.get("clmkit", {})
@@ -264,7 +269,7 @@ def early_warning(
     if top is not None:
         from ._validation import check_int
         out = out.head(check_int(top, "top", low=0))
-    return out
+    return deliver(out, library)
 
 
 def _warning_values(value, last_rows, moved, ids) -> np.ndarray:

@@ -8,9 +8,8 @@ import numpy as np
 import pandas as pd
 
 from . import _core
-from ._frames import deliver, library_of
-from ._log_columns import (_datetime_ticks, _datetimes, _end_ns, _extract_columns, _factorize_ids,
-                           _id_array, _id_dtype, _timestamp, _to_datetime_ns)
+from ._frames import (_datetime_ticks, _datetimes, _end_ns, _extract_columns, _factorize_ids,
+                      _id_array, _id_dtype, _timestamp, _to_datetime_ns, deliver, library_of)
 from ._units import TimeUnit, normalize_freq
 
 __all__ = ["summarize", "calibration_and_holdout"]

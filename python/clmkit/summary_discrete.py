@@ -10,7 +10,7 @@ import pandas as pd
 from . import _core
 from ._frames import deliver, library_of
 from ._units import _FREQ_DAYS, _FREQ_ALIASES
-from ._log_columns import _end_ns, _extract_columns, _factorize_ids, _timestamp, _to_datetime_ns
+from ._frames import _end_ns, _extract_columns, _factorize_ids, _timestamp, _to_datetime_ns
 
 __all__ = ["summarize_discrete"]
 

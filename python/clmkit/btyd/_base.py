@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from .. import _core
-from .._frames import to_pandas
+from .._frames import is_table as _is_table
+from .._frames import read
 from .._units import TimeUnit, time_unit_of
 from ._intervals import IntervalMixin
 from .._validation import (
@@ -23,7 +24,6 @@ from .._validation import (
     check_int,
     check_positive_float,
     index_of,
-    require_columns,
 )
 
 __all__ = ["BTYDFitter", "NotFittedError"]
@@ -34,12 +34,6 @@ _REGISTRY: dict[str, type] = {}
 
 class NotFittedError(ValueError, AttributeError):
     """Raised when a prediction or fitted attribute is used before ``fit``."""
-
-
-def _is_table(data: Any) -> bool:
-    if isinstance(data, pd.DataFrame):
-        return True
-    return type(data).__module__.split(".")[0] in ("polars", "pyarrow") and hasattr(data, "columns")
 
 
 class BTYDFitter(IntervalMixin):
@@ -106,15 +100,14 @@ class BTYDFitter(IntervalMixin):
         if _is_table(data):
             if any(r is not None for r in rest):
                 raise TypeError(f"give either a summary table or the arrays {list(names)}, not both")
-            frame = to_pandas(data)
             need = {n: n for n in names}
             if isinstance(weights, str):
                 need["weights"] = weights
-            require_columns(list(frame.columns), need)
-            cols = [frame[n] for n in names]
+            table = read(data, need)  # only these columns; null-checked as in every entry point
+            cols = [table.values(n, n) for n in names]
             if isinstance(weights, str):
-                weights = frame[weights]
-            return cols, weights, time_unit_of(frame)
+                weights = table.values(weights, "weights")
+            return cols, weights, time_unit_of(table)
         cols = [data, *rest]
         for name, col in zip(names, cols):
             if col is None:

@@ -19,7 +19,7 @@ import pandas as pd
 
 from .._units import normalize_freq
 from .._validation import check_positive_float, invalid_value_error, require_columns
-from .._log_columns import _end_ns, _numeric_values, _timestamp, _to_datetime_ns
+from .._frames import _end_ns, _numeric_values, _timestamp, _to_datetime_ns
 from ..summary import _PANDAS_PERIOD, _summarize_arrays
 from ._partitions import dd, partition_errors, require_dask_frame
 

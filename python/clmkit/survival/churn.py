@@ -12,7 +12,7 @@ from .. import _core
 from .._frames import deliver, library_of
 from .._units import TimeUnit, normalize_freq, to_units
 from .._validation import as_float_array, check_choice
-from .._log_columns import _end_ns, _extract_columns, _factorize_ids, _timestamp, _to_datetime_ns
+from .._frames import _end_ns, _extract_columns, _factorize_ids, _timestamp, _to_datetime_ns
 from ._data import as_frame
 
 __all__ = ["churn_dataset", "churn_probability"]

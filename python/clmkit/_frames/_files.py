@@ -1,4 +1,6 @@
-"""Reading transaction logs from CSV and Parquet files for the CLI and pipelines (pyarrow)."""
+"""Transaction logs from CSV and Parquet files for the CLI and pipelines: only the needed
+columns are read (Parquet projection; CSV include_columns with the amount type declared), into
+a pyarrow Table that the entry points read through :func:`clmkit._frames.read` without a copy."""
 
 from __future__ import annotations
 
@@ -6,9 +8,7 @@ import csv
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
-import pandas as pd
-
-from ._validation import require_columns
+from .._validation import require_columns
 
 
 def _pyarrow() -> Any:
@@ -20,8 +20,8 @@ def _pyarrow() -> Any:
 
 
 def read_transactions(path: Any, customer_id_col: str, datetime_col: str,
-                      monetary_value_col: Optional[str] = None) -> pd.DataFrame:
-    """Reads only the needed columns of a CSV or Parquet log into pandas.
+                      monetary_value_col: Optional[str] = None) -> Any:
+    """Reads only the needed columns of a CSV or Parquet log into a pyarrow Table.
 
     Raises
     ------
@@ -46,7 +46,7 @@ def read_transactions(path: Any, customer_id_col: str, datetime_col: str,
         except pa.ArrowException as exc:
             raise ValueError(f"{p} is not a readable Parquet file ({exc})") from None
         require_columns(names, needed)
-        return pq.read_table(p, columns=cols).to_pandas()
+        return pq.read_table(p, columns=cols)
     if suffix.endswith((".csv", ".csv.gz", ".txt", ".tsv")):
         return _read_csv(p, cols, needed, monetary_value_col,
                          delimiter="\t" if suffix.endswith(".tsv") else ",")
@@ -54,7 +54,7 @@ def read_transactions(path: Any, customer_id_col: str, datetime_col: str,
 
 
 def _read_csv(p: Path, cols: Sequence[str], needed: dict, monetary_value_col: Optional[str],
-              delimiter: str) -> pd.DataFrame:
+              delimiter: str) -> Any:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -74,4 +74,4 @@ def _read_csv(p: Path, cols: Sequence[str], needed: dict, monetary_value_col: Op
                                    if monetary_value_col else {}))
     except pa.ArrowException as exc:
         raise ValueError(f"{p} is not a readable CSV file: {exc}") from None
-    return table.to_pandas()
+    return table

@@ -1,0 +1,31 @@
+"""The one door for tables.
+
+pandas DataFrames, polars DataFrames and LazyFrames (collected once, only the needed columns),
+pyarrow Tables and RecordBatchReaders and anything with the Arrow PyCapsule stream interface
+come in through :func:`read` (narwhals); results go back in the caller's library through
+:func:`deliver` (``output=`` overrides). Every entry point that takes or returns a table uses
+this package and nothing else touches polars or pyarrow objects:
+
+- ``_read``: projection and the :class:`Table` an entry point reads its columns from;
+- ``_columns``: columns to numpy (views of null-free contiguous buffers), the same null and
+  type errors for every library;
+- ``_log``: a transaction log's id / datetime / value columns for the raw-log entry points;
+- ``_deliver``: results in the caller's library, and pandas views for pandas-only code;
+- ``_files``: CSV / Parquet logs for the CLI (projection, declared types).
+"""
+
+from ._columns import (as_series, check_nulls, datetime_ticks, datetimes_ns, factorize_ids,
+                       id_array, id_dtype, numeric_values)
+from ._deliver import OUTPUTS, Output, check_output, deliver, to_pandas
+from ._files import read_transactions
+from ._log import (_datetime_ticks, _datetimes, _end_ns, _extract_columns, _factorize_ids,
+                   _id_array, _id_dtype, _numeric_values, _timestamp, _to_datetime_ns)
+from ._read import Table, is_table, library_of, native, read
+
+__all__ = [
+    "OUTPUTS", "Output", "Table", "as_series", "check_nulls", "check_output", "datetime_ticks",
+    "datetimes_ns", "deliver", "factorize_ids", "id_array", "id_dtype", "is_table",
+    "library_of", "native", "numeric_values", "read", "read_transactions", "to_pandas",
+    "_datetime_ticks", "_datetimes", "_end_ns", "_extract_columns", "_factorize_ids",
+    "_id_array", "_id_dtype", "_numeric_values", "_timestamp", "_to_datetime_ns",
+]

@@ -1,0 +1,87 @@
+"""A transaction log's three columns (customer id, datetime, value) for the Rust kernels:
+shared by every entry point that takes a raw log (summaries, churn data, stage history,
+cohorts, Dask partitions). The log is read through :func:`read` like every other table."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import numpy as np
+import pandas as pd
+
+from ._columns import as_series, datetime_ticks, datetimes_ns, factorize_ids, id_array, id_dtype
+from ._columns import numeric_values
+from ._read import read
+
+
+def _extract_columns(transactions: Any, customer_id_col: Any, datetime_col: Any,
+                     monetary_value_col: Any) -> tuple[Any, Any, Optional[np.ndarray], dict]:
+    """(ids, datetimes) as narwhals Series over the caller's buffers, the values as float64
+    (a view when they are float64) and the column names for messages. With
+    ``transactions=None`` the ``*_col`` arguments are the columns themselves."""
+    if transactions is None:
+        ids, times = as_series(customer_id_col, "customer_id"), as_series(datetime_col, "datetime")
+        values = None if monetary_value_col is None else as_series(monetary_value_col)
+        names = {"customer_id": ids.name or "customer_id", "datetime": times.name or "datetime",
+                 "monetary": "monetary_value"}
+        lengths = {len(ids), len(times)} | ({len(values)} if values is not None else set())
+        if len(lengths) > 1:
+            raise ValueError("customer ids, datetimes and monetary values must have the same length")
+    else:
+        table = read(transactions, {"customer_id_col": customer_id_col,
+                                    "datetime_col": datetime_col,
+                                    "monetary_value_col": monetary_value_col})
+        ids, times = table.frame[customer_id_col], table.frame[datetime_col]
+        values = None if monetary_value_col is None else table.frame[monetary_value_col]
+        names = {"customer_id": customer_id_col, "datetime": datetime_col,
+                 "monetary": monetary_value_col}
+    if values is not None:
+        values = numeric_values(values, f"monetary_value_col {names['monetary']!r}")
+    return ids, times, values, names
+
+
+# The entry points' names for the column conversions (labels built from the column name).
+def _datetime_ticks(times: Any, name: Any, datetime_format: Optional[str]):
+    return datetime_ticks(times, f"datetime_col {name!r}", datetime_format)
+
+
+def _to_datetime_ns(times: Any, name: Any, datetime_format: Optional[str]):
+    return datetimes_ns(times, f"datetime_col {name!r}", datetime_format)
+
+
+def _id_array(ids: Any, name: Any):
+    return id_array(ids, f"customer_id_col {name!r}")
+
+
+def _factorize_ids(ids: Any, name: Any):
+    return factorize_ids(ids, f"customer_id_col {name!r}")
+
+
+_id_dtype = id_dtype
+_numeric_values = numeric_values
+
+
+def _end_ns(value: Any, times_ns: Any, datetime_format: Optional[str], tz: Any) -> int:
+    """An observation/calibration end as ns since the epoch (UTC); the last date when None."""
+    if value is None:
+        if times_ns is None or not len(times_ns):
+            return 0
+        return int(times_ns.max())
+    ts = pd.to_datetime(value, format=datetime_format) if isinstance(value, str) else pd.Timestamp(value)
+    if ts is pd.NaT:
+        raise ValueError(f"observation/calibration end {value!r} is not a date")
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("UTC").tz_localize(None)
+    return int(ts.as_unit("ns").value) if hasattr(ts, "as_unit") else int(ts.value)
+
+
+def _timestamp(ns: int, tz: Any) -> pd.Timestamp:
+    ts = pd.Timestamp(ns)
+    return ts.tz_localize("UTC").tz_convert(tz) if tz is not None else ts
+
+
+def _datetimes(ns: np.ndarray, tz: Any) -> Any:
+    values = ns.view("datetime64[ns]")  # a view: DataFrame(copy=False) keeps it as is
+    if tz is None:
+        return values
+    return pd.DatetimeIndex(values, copy=False).tz_localize("UTC").tz_convert(tz)
