@@ -20,21 +20,23 @@ from .._validation import as_float_array
 from ._data import optional_weights, survival_arrays
 
 _FLOAT = (np.dtype(np.float64),)
+_INTS = tuple(np.dtype(t) for t in (np.int64, np.int32, np.int16, np.int8, np.uint64, np.uint32,
+                                     np.uint16, np.uint8))
 # bool goes as its bytes (uint8; nonzero = event, numpy's own reading)
 _EVENT_DTYPES = (np.dtype(np.float64), np.dtype(np.int64), np.dtype(np.int32), np.dtype(np.bool_))
 _TABLE_COLUMNS = ("removed", "observed", "censored", "entrance", "at_risk")
 
 
 def _as_kernel_array(values: Any, dtypes: tuple) -> Optional[np.ndarray]:
-    """`values` itself (no copy, no scan) when it is a 1-d, C-contiguous, aligned numpy array or
-    numpy-backed Series of one of `dtypes`; None when it needs converting."""
+    """A 1-d numpy array or numpy-backed Series of one of `dtypes` as the kernel reads it:
+    itself when C-contiguous and aligned (no copy, no scan), else a contiguous copy (a column
+    of a 2-d block); None when it needs converting."""
     if isinstance(values, pd.Series):
         if isinstance(values.dtype, pd.api.extensions.ExtensionDtype):
             return None
         values = values.to_numpy()
-    if (isinstance(values, np.ndarray) and values.ndim == 1 and values.dtype in dtypes
-            and values.flags.c_contiguous and values.flags.aligned):
-        return values
+    if isinstance(values, np.ndarray) and values.ndim == 1 and values.dtype in dtypes:
+        return np.require(values, requirements=["C", "A"])
     return None
 
 
@@ -43,7 +45,9 @@ def _kernel_inputs(durations: Any, event_observed: Any, weights: Any, entry: Any
     possible, otherwise converted by the Python validators (which check values as they go)."""
     d = _as_kernel_array(durations, _FLOAT)
     if d is None:
-        d = as_float_array(durations, "durations", nonnegative=True)
+        ints = _as_kernel_array(durations, _INTS)
+        # whole numbers are finite: the float copy needs no scan (the kernel checks signs)
+        d = ints.astype(np.float64) if ints is not None else as_float_array(durations, "durations", nonnegative=True)
     e = None
     if event_observed is not None:
         e = _as_kernel_array(event_observed, _EVENT_DTYPES)
