@@ -1,8 +1,10 @@
 //! The event table (lifelines' `event_table`) and the Kaplan-Meier product-limit estimator
 //! with Greenwood's variance and R's confidence transforms (survival::survfit).
 
+use rayon::prelude::*;
+
 use super::events::{AllEvents, Events};
-use super::radix::radix_sort;
+use super::radix::{radix_sort, radix_sort_keys};
 use super::tied_counts::{tied_event_counts, TimeCounts};
 use super::{argsort_nonnegative, check_survival_data};
 use crate::error::{ClmError, Result};
@@ -107,7 +109,11 @@ fn sorted_event_table(durations: &[f64], events: &[f64], weights: Option<&[f64]>
     // free, so the event flag rides in the lowest bit and the scan below reads times and
     // events sequentially.
     let keys: Vec<u64> = durations.iter().zip(events).map(|(&d, &e)| ((d + 0.0).to_bits() << 1) | u64::from(e == 1.0)).collect();
-    let (sorted, order) = radix_sort(keys);
+    // rows are only needed to look up weights
+    let (sorted, order) = match weights {
+        Some(_) => radix_sort(keys),
+        None => (radix_sort_keys(keys), Vec::new()),
+    };
     let time_of = |k: u64| f64::from_bits(k >> 1);
     let entry_order = entry.map(argsort_nonnegative);
     let mut table = EventTable::default();
@@ -191,12 +197,8 @@ pub struct KaplanMeierCurve {
 /// quantile `z` (1.959964 for 95%).
 pub fn kaplan_meier(table: &EventTable, z: f64, transform: CiTransform) -> KaplanMeierCurve {
     let m = table.times.len();
-    let mut out = KaplanMeierCurve {
-        survival: Vec::with_capacity(m),
-        greenwood: Vec::with_capacity(m),
-        lower: Vec::with_capacity(m),
-        upper: Vec::with_capacity(m),
-    };
+    let mut survival = Vec::with_capacity(m);
+    let mut greenwood = Vec::with_capacity(m);
     let (mut s, mut g) = (1.0f64, 0.0f64);
     for k in 0..m {
         let (d, n) = (table.observed[k], table.risk_set(k));
@@ -204,13 +206,18 @@ pub fn kaplan_meier(table: &EventTable, z: f64, transform: CiTransform) -> Kapla
             s *= 1.0 - d / n;
             g += if n > d { d / (n * (n - d)) } else { f64::INFINITY };
         }
-        let (lo, hi) = confidence_bounds(s, g, z, transform);
-        out.survival.push(s);
-        out.greenwood.push(g);
-        out.lower.push(lo);
-        out.upper.push(hi);
+        survival.push(s);
+        greenwood.push(g);
     }
-    out
+    // the bounds are pointwise (a log and two exps per row: the cost of a table of a million
+    // distinct times), so they split over threads with the same bits
+    let (lower, upper) = survival
+        .par_iter()
+        .zip(&greenwood)
+        .with_min_len(1 << 13)
+        .map(|(&s, &g)| confidence_bounds(s, g, z, transform))
+        .unzip();
+    KaplanMeierCurve { survival, greenwood, lower, upper }
 }
 
 /// Bounds of S from Var(log S) = `g` under a transform (Kalbfleisch & Prentice 2002, 1.4.2).
