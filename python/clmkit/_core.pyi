@@ -63,7 +63,7 @@ def rfm_scorer_from_json(text: str) -> dict[str, object]: ...
 # --- survival ---
 def km_fit(
     durations: npt.NDArray[np.float64],
-    events: npt.NDArray[np.float64],
+    events: Optional[npt.NDArray[Any]],  # float64, int64, int32 or uint8 (bool bytes); None = all events
     weights: Optional[npt.NDArray[np.float64]],
     entry: Optional[npt.NDArray[np.float64]],
     z: float,
@@ -71,7 +71,7 @@ def km_fit(
 ) -> dict[str, np.ndarray]: ...
 def na_fit(
     durations: npt.NDArray[np.float64],
-    events: npt.NDArray[np.float64],
+    events: Optional[npt.NDArray[Any]],  # float64, int64, int32 or uint8 (bool bytes); None = all events
     weights: Optional[npt.NDArray[np.float64]],
     entry: Optional[npt.NDArray[np.float64]],
     z: float,

@@ -9,7 +9,8 @@ use crate::summary::Freq;
 use crate::survival::churn_dataset::{churn_dataset, ChurnOptions};
 use crate::survival::concordance::concordance_counts;
 use crate::survival::cox::{fit_cox, standardize, CoxOptions, Ties};
-use crate::survival::kaplan_meier::{event_table, kaplan_meier, CiTransform, EventTable};
+use crate::survival::events::Events;
+use crate::survival::kaplan_meier::{add_origin_row, event_table, kaplan_meier, CiTransform, EventTable};
 use crate::survival::nelson_aalen::nelson_aalen;
 use crate::survival::weibull::fit_weibull;
 
@@ -26,21 +27,47 @@ fn table_dict<'py>(py: Python<'py>, t: EventTable) -> PyResult<Bound<'py, PyDict
     Ok(out)
 }
 
-/// The event table of (durations, events, weights, entry) as a dict, and `curve` computed
-/// from it (both in the core, GIL released).
+/// An event-indicator array in the dtype the caller holds (read in place by the core).
+#[derive(FromPyObject)]
+enum EventArray<'py> {
+    F64(PyReadonlyArray1<'py, f64>),
+    I64(PyReadonlyArray1<'py, i64>),
+    I32(PyReadonlyArray1<'py, i32>),
+    /// numpy bool viewed as uint8 by the caller (no Rust `bool` over bytes numpy may hold as 2..255)
+    Bool(PyReadonlyArray1<'py, u8>),
+}
+
+impl<'py> EventArray<'py> {
+    fn events(&self) -> PyResult<Events<'_>> {
+        Ok(match self {
+            EventArray::F64(a) => Events::F64(a.as_slice()?),
+            EventArray::I64(a) => Events::I64(a.as_slice()?),
+            EventArray::I32(a) => Events::I32(a.as_slice()?),
+            EventArray::Bool(a) => Events::Bool(a.as_slice()?),
+        })
+    }
+}
+
+/// The event table of (durations, events, weights, entry) as a dict, with lifelines' time-0
+/// row when there is no left truncation, and `curve` computed from it (both in the core, GIL
+/// released).
 fn event_table_and<'py, C: Send>(
     py: Python<'py>,
     durations: &F64s<'py>,
-    events: &F64s<'py>,
+    events: Option<&EventArray<'py>>,
     weights: Option<&F64s<'py>>,
     entry: Option<&F64s<'py>>,
     curve: impl FnOnce(&EventTable) -> C + Send,
 ) -> PyResult<(Bound<'py, PyDict>, C)> {
-    let (d, e) = (durations.as_slice()?, events.as_slice()?);
+    let d = durations.as_slice()?;
+    let e = events.map(|e| e.events()).transpose()?.unwrap_or(Events::All);
     let w = weights.map(|w| w.as_slice()).transpose()?;
     let en = entry.map(|x| x.as_slice()).transpose()?;
     let (table, c) = run(py, || {
-        let table = event_table(d, e, w, en)?;
+        let mut table = event_table(d, e, w, en)?;
+        if en.is_none() {
+            add_origin_row(&mut table);
+        }
         let c = curve(&table);
         Ok((table, c))
     })?;
@@ -53,14 +80,14 @@ fn event_table_and<'py, C: Send>(
 fn km_fit<'py>(
     py: Python<'py>,
     durations: F64s<'py>,
-    events: F64s<'py>,
+    events: Option<EventArray<'py>>,
     weights: Option<F64s<'py>>,
     entry: Option<F64s<'py>>,
     z: f64,
     ci_transform: &str,
 ) -> PyResult<Bound<'py, PyDict>> {
     let transform = CiTransform::parse(ci_transform).map_err(to_pyerr)?;
-    let (out, curve) = event_table_and(py, &durations, &events, weights.as_ref(), entry.as_ref(), |t| {
+    let (out, curve) = event_table_and(py, &durations, events.as_ref(), weights.as_ref(), entry.as_ref(), |t| {
         kaplan_meier(t, z, transform)
     })?;
     out.set_item("survival", curve.survival.into_pyarray(py))?;
@@ -76,13 +103,14 @@ fn km_fit<'py>(
 fn na_fit<'py>(
     py: Python<'py>,
     durations: F64s<'py>,
-    events: F64s<'py>,
+    events: Option<EventArray<'py>>,
     weights: Option<F64s<'py>>,
     entry: Option<F64s<'py>>,
     z: f64,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let (out, h) =
-        event_table_and(py, &durations, &events, weights.as_ref(), entry.as_ref(), |t| nelson_aalen(t, z))?;
+    let (out, h) = event_table_and(py, &durations, events.as_ref(), weights.as_ref(), entry.as_ref(), |t| {
+        nelson_aalen(t, z)
+    })?;
     out.set_item("cumulative_hazard", h.cumulative_hazard.into_pyarray(py))?;
     out.set_item("variance", h.variance.into_pyarray(py))?;
     out.set_item("lower", h.lower.into_pyarray(py))?;

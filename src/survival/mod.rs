@@ -6,6 +6,7 @@ pub mod churn_dataset;
 pub mod concordance;
 pub mod cox;
 mod cox_risk;
+pub mod events;
 pub mod kaplan_meier;
 pub mod nelson_aalen;
 mod radix;

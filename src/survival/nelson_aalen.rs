@@ -2,6 +2,8 @@
 //! the variance sum d_j (n_j - d_j) / n_j^3 (Klein 1991, the estimator lifelines uses without
 //! smoothing) and log-transformed bounds H exp(+-z sd / H), as lifelines reports them.
 
+use rayon::prelude::*;
+
 use super::kaplan_meier::EventTable;
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -14,12 +16,8 @@ pub struct CumulativeHazard {
 
 pub fn nelson_aalen(table: &EventTable, z: f64) -> CumulativeHazard {
     let m = table.times.len();
-    let mut out = CumulativeHazard {
-        cumulative_hazard: Vec::with_capacity(m),
-        variance: Vec::with_capacity(m),
-        lower: Vec::with_capacity(m),
-        upper: Vec::with_capacity(m),
-    };
+    let mut cumulative_hazard = Vec::with_capacity(m);
+    let mut variance = Vec::with_capacity(m);
     let (mut h, mut v) = (0.0f64, 0.0f64);
     for k in 0..m {
         let (d, n) = (table.observed[k], table.risk_set(k));
@@ -27,28 +25,35 @@ pub fn nelson_aalen(table: &EventTable, z: f64) -> CumulativeHazard {
             h += d / n;
             v += d * (n - d) / (n * n * n);
         }
-        let (lo, hi) = if h > 0.0 {
-            let f = (z * v.sqrt() / h).exp();
-            (h / f, h * f)
-        } else {
-            (0.0, 0.0)
-        };
-        out.cumulative_hazard.push(h);
-        out.variance.push(v);
-        out.lower.push(lo);
-        out.upper.push(hi);
+        cumulative_hazard.push(h);
+        variance.push(v);
     }
-    out
+    // pointwise bounds: parallel over rows with the same bits
+    let (lower, upper) = cumulative_hazard
+        .par_iter()
+        .zip(&variance)
+        .with_min_len(1 << 13)
+        .map(|(&h, &v)| {
+            if h > 0.0 {
+                let f = (z * v.sqrt() / h).exp();
+                (h / f, h * f)
+            } else {
+                (0.0, 0.0)
+            }
+        })
+        .unzip();
+    CumulativeHazard { cumulative_hazard, variance, lower, upper }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::events::Events;
     use super::super::kaplan_meier::event_table;
     use super::*;
 
     #[test]
     fn matches_hand_computation() {
-        let tab = event_table(&[1.0, 2.0, 2.0, 3.0], &[1.0, 1.0, 0.0, 1.0], None, None).unwrap();
+        let tab = event_table(&[1.0, 2.0, 2.0, 3.0], Events::F64(&[1.0, 1.0, 0.0, 1.0]), None, None).unwrap();
         let na = nelson_aalen(&tab, 1.96);
         let expected = [0.25, 0.25 + 1.0 / 3.0, 0.25 + 1.0 / 3.0 + 1.0];
         for (h, e) in na.cumulative_hazard.iter().zip(expected) {

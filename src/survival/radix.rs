@@ -43,6 +43,41 @@ pub(crate) fn radix_sort(keys: Vec<u64>) -> (Vec<u64>, Vec<usize>) {
     (keys, rows)
 }
 
+/// Keys in ascending order without their rows: half the memory traffic of `radix_sort`, and
+/// the digit histograms of every pass come from one read of the keys.
+pub(crate) fn radix_sort_keys(keys: Vec<u64>) -> Vec<u64> {
+    const DIGITS: usize = 64usize.div_ceil(BITS as usize);
+    let n = keys.len();
+    let mut keys = keys;
+    let mut counts = vec![[0usize; BUCKETS]; DIGITS];
+    for &k in &keys {
+        for (d, c) in counts.iter_mut().enumerate() {
+            c[((k >> (d as u32 * BITS)) as usize) & (BUCKETS - 1)] += 1;
+        }
+    }
+    let mut tmp = vec![0u64; n];
+    for (d, c) in counts.iter_mut().enumerate() {
+        // a digit equal in every key leaves the order as it is
+        if c.contains(&n) {
+            continue;
+        }
+        let mut total = 0;
+        for slot in c.iter_mut() {
+            let here = *slot;
+            *slot = total;
+            total += here;
+        }
+        let shift = d as u32 * BITS;
+        for &k in &keys {
+            let digit = ((k >> shift) as usize) & (BUCKETS - 1);
+            tmp[c[digit]] = k;
+            c[digit] += 1;
+        }
+        std::mem::swap(&mut keys, &mut tmp);
+    }
+    keys
+}
+
 /// Order-preserving map of a finite f64 to u64 (flip the sign bit of positives, all bits of
 /// negatives); -0.0 is folded into 0.0.
 pub(crate) fn f64_key(v: f64) -> u64 {
@@ -56,6 +91,13 @@ mod tests {
     use proptest::prelude::*;
 
     proptest! {
+        #[test]
+        fn keys_alone_sort_like_the_standard_library(v in proptest::collection::vec(any::<u64>().prop_map(|x| (x % 5000).wrapping_mul(0x0100_2003_0001)), 0..400)) {
+            let mut expected = v.clone();
+            expected.sort_unstable();
+            prop_assert_eq!(radix_sort_keys(v), expected);
+        }
+
         #[test]
         fn sorts_stably_like_the_standard_library(v in proptest::collection::vec(any::<u64>().prop_map(|x| x % 1000 * 0x1_0000_0001), 0..300)) {
             let (keys, rows) = radix_sort(v.clone());

@@ -7,55 +7,14 @@ from typing import Any, Optional
 import numpy as np
 import pandas as pd
 
-from .. import _core
 from .._validation import as_float_array, check_choice
-from ._data import (dump_model, load_model, normal_quantile, optional_weights, step_lookup,
-                    survival_arrays)
+from ._curve import FittedOnDurations, fit_curve
+from ._data import dump_model, load_model, normal_quantile, step_lookup
 
 __all__ = ["KaplanMeier"]
 
 
-def _event_table(raw: dict, weights_total: float, has_entry: bool) -> pd.DataFrame:
-    """lifelines' event table, starting with a row at time 0 where everyone enters."""
-    table = pd.DataFrame({k: raw[k] for k in ("removed", "observed", "censored", "entrance", "at_risk")},
-                         index=pd.Index(raw["times"], name="event_at"))
-    if not has_entry:
-        if table.index[0] > 0:
-            zero = pd.DataFrame({"removed": [0.0], "observed": [0.0], "censored": [0.0],
-                                 "entrance": [weights_total], "at_risk": [weights_total]},
-                                index=pd.Index([0.0], name="event_at"))
-            table = pd.concat([zero, table])
-        else:
-            table.iloc[0, table.columns.get_loc("entrance")] = weights_total
-    return table
-
-
-def _fit_curve(fitter: Any, kernel: str, durations: Any, event_observed: Any, weights: Any,
-               entry: Any, extra: tuple) -> tuple[dict, pd.DataFrame]:
-    """Validates inputs, runs the Rust kernel and builds the event table (shared with
-    Nelson-Aalen)."""
-    d, e = survival_arrays(durations, event_observed)
-    w = optional_weights(weights, len(d))
-    en = None if entry is None else as_float_array(entry, "entry", nonnegative=True)
-    raw = getattr(_core, kernel)(d, e, w, en, *extra)
-    total = float(len(d) if w is None else w.sum())
-    table = _event_table(raw, total, en is not None)
-    if not e.any():
-        import warnings
-        from .._errors import ClmkitWarning
-        warnings.warn("every observation is censored: the estimate stays at its initial value",
-                      ClmkitWarning, stacklevel=3)
-    fitter.durations_, fitter.event_observed_ = d, e
-    return raw, table
-
-
-def _padded(raw: dict, table: pd.DataFrame, values: np.ndarray, start: float) -> np.ndarray:
-    """Kernel values aligned on the event table (which may have an extra leading 0 row)."""
-    extra = len(table) - len(raw["times"])
-    return np.concatenate([np.full(extra, start), values])
-
-
-class KaplanMeier:
+class KaplanMeier(FittedOnDurations):
     """Kaplan-Meier (product-limit) estimator with Greenwood confidence bounds.
 
     Parameters
@@ -130,24 +89,24 @@ class KaplanMeier:
         """
         check_choice(self.ci_transform, "ci_transform", ["log-log", "log", "plain"])
         z = normal_quantile(self.alpha)
-        raw, table = _fit_curve(self, "km_fit", durations, event_observed, weights, entry,
-                                (z, self.ci_transform))
+        raw, table = fit_curve(self, "km_fit", durations, event_observed, weights, entry,
+                               (z, self.ci_transform))
         label = label or "KM_estimate"
-        timeline = pd.Index(table.index.to_numpy(), name="timeline")
-        surv = _padded(raw, table, raw["survival"], 1.0)
-        self.survival_function_ = pd.DataFrame({label: surv}, index=timeline)
+        timeline = pd.Index(raw["times"], name="timeline", copy=False)
+        surv = raw["survival"]
+        self.survival_function_ = pd.DataFrame({label: surv}, index=timeline, copy=False)
         level = f"{1 - self.alpha:g}"
         self.confidence_interval_ = pd.DataFrame({
-            f"{label}_lower_{level}": _padded(raw, table, raw["lower"], 1.0),
-            f"{label}_upper_{level}": _padded(raw, table, raw["upper"], 1.0),
-        }, index=timeline)
-        self.variance_log_survival_ = pd.Series(_padded(raw, table, raw["greenwood"], 0.0),
-                                                index=timeline, name="greenwood")
+            f"{label}_lower_{level}": raw["lower"],
+            f"{label}_upper_{level}": raw["upper"],
+        }, index=timeline, copy=False)
+        self.variance_log_survival_ = pd.Series(raw["greenwood"], index=timeline, name="greenwood",
+                                                copy=False)
         self.event_table = table
         self.label_ = label
         below = np.flatnonzero(surv <= 0.5)
-        self.median_survival_time_ = float(timeline[below[0]]) if len(below) else float("inf")
-        self._times, self._surv = timeline.to_numpy(dtype=float), surv
+        self.median_survival_time_ = float(raw["times"][below[0]]) if len(below) else float("inf")
+        self._times, self._surv = raw["times"], surv
         return self
 
     _STATE = ("label_", "median_survival_time_", "survival_function_", "confidence_interval_",

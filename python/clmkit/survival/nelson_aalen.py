@@ -9,12 +9,13 @@ import pandas as pd
 
 from .._validation import as_float_array
 from ._data import dump_model, load_model, normal_quantile, step_lookup
-from .kaplan_meier import _fit_curve, _padded, plot_step
+from ._curve import FittedOnDurations, fit_curve
+from .kaplan_meier import plot_step
 
 __all__ = ["NelsonAalen"]
 
 
-class NelsonAalen:
+class NelsonAalen(FittedOnDurations):
     """Nelson-Aalen estimator H(t) = sum over event times t_j <= t of d_j / n_j.
 
     The variance is sum d_j (n_j - d_j) / n_j^3 (Klein 1991) and bounds are log-transformed,
@@ -57,21 +58,21 @@ class NelsonAalen:
         NelsonAalen
             self.
         """
-        raw, table = _fit_curve(self, "na_fit", durations, event_observed, weights, entry,
-                                (normal_quantile(self.alpha),))
+        raw, table = fit_curve(self, "na_fit", durations, event_observed, weights, entry,
+                               (normal_quantile(self.alpha),))
         label = label or "NA_estimate"
-        timeline = pd.Index(table.index.to_numpy(), name="timeline")
-        h = _padded(raw, table, raw["cumulative_hazard"], 0.0)
-        self.cumulative_hazard_ = pd.DataFrame({label: h}, index=timeline)
+        timeline = pd.Index(raw["times"], name="timeline", copy=False)
+        h = raw["cumulative_hazard"]
+        self.cumulative_hazard_ = pd.DataFrame({label: h}, index=timeline, copy=False)
         level = f"{1 - self.alpha:g}"
         self.confidence_interval_ = pd.DataFrame({
-            f"{label}_lower_{level}": _padded(raw, table, raw["lower"], 0.0),
-            f"{label}_upper_{level}": _padded(raw, table, raw["upper"], 0.0),
-        }, index=timeline)
-        self.variance_ = pd.Series(_padded(raw, table, raw["variance"], 0.0), index=timeline)
+            f"{label}_lower_{level}": raw["lower"],
+            f"{label}_upper_{level}": raw["upper"],
+        }, index=timeline, copy=False)
+        self.variance_ = pd.Series(raw["variance"], index=timeline, copy=False)
         self.event_table = table
         self.label_ = label
-        self._times, self._h = timeline.to_numpy(dtype=float), h
+        self._times, self._h = raw["times"], h
         return self
 
     _STATE = ("label_", "cumulative_hazard_", "confidence_interval_", "variance_", "event_table")
