@@ -12,6 +12,7 @@
 use rayon::prelude::*;
 
 use super::recount::recount_periods;
+use super::rows::empty_rows;
 use super::scan::scan;
 use super::slots::Slots;
 use super::Freq;
@@ -154,7 +155,7 @@ pub fn run(log: &Log<'_>, opts: &Options) -> Result<Table> {
     }
     let ns_per_tick = ns_per_tick(log.ticks_per_second)?;
     let end_p = opts.observation_end_ns.map_or(i64::MAX, |e| opts.freq.period_index(e));
-    let (mut buffer, offset) = aligned_rows(log.n_slots);
+    let (mut buffer, offset) = empty_rows(log.n_slots);
     let rows = buffer[offset..offset + log.n_slots * WIDTH].as_chunks_mut::<WIDTH>().0;
     let stats = scan(rows, log, opts.freq, end_p);
     if stats.out_of_order {
@@ -199,30 +200,6 @@ fn to_ns(t: i64, ns_per_tick: i64) -> Result<i64> {
         ))
     })
 }
-
-/// A buffer of `n` empty rows whose first row starts on a 64-byte boundary. The rows are
-/// written here, in parallel, so every page is faulted in once by a write (a lazily zeroed
-/// page would fault twice inside the random-access scan: read, then copy-on-write).
-fn aligned_rows(n: usize) -> (Vec<f64>, usize) {
-    let mut buffer = vec![0.0f64; (n + 1) * WIDTH];
-    let misalignment = (buffer.as_ptr() as usize % 64) / 8;
-    let offset = (WIDTH - misalignment) % WIDTH;
-    let rows = buffer[offset..offset + n * WIDTH].as_chunks_mut::<WIDTH>().0;
-    rows.par_iter_mut().with_min_len(MIN_ROWS_PER_TASK).for_each(|r| *r = EMPTY_ROW);
-    (buffer, offset)
-}
-
-/// An empty row: the identities of min / max / sum, so the first transaction of a customer
-/// needs no special case (and no unpredictable branch on data that just missed the cache).
-const EMPTY_ROW: Row = {
-    let mut r = [0.0; WIDTH];
-    r[FIRST_T] = f64::from_bits(i64::MAX as u64);
-    r[LAST_T] = f64::from_bits(i64::MIN as u64);
-    r[FIRST_P] = f64::from_bits(i64::MAX as u64);
-    r[LAST_P] = f64::from_bits(i64::MIN as u64);
-    r[SECOND_P] = f64::from_bits(i64::MIN as u64);
-    r
-};
 
 /// Moves the rows of customers with a transaction to the front (keeping id order) and
 /// returns their number and ids.

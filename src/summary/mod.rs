@@ -5,6 +5,7 @@
 
 pub mod kernel;
 mod recount;
+mod rows;
 mod scan;
 pub mod slots;
 
