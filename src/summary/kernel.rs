@@ -171,15 +171,25 @@ pub fn run(log: &Log<'_>, opts: &Options) -> Result<Table> {
         to_ns(stats.max_t, ns_per_tick)?;
     }
     let end_p = opts.freq.period_index(end_ns);
-    let (n, ids) = compact(rows, log.slots);
-    let mut first_ns = vec![0i64; n];
-    let mut last_ns = vec![0i64; n];
+    let (n, ids) = compact(rows, log.slots, stats.customers);
+    // Written once each below: no zeroing pass (a reused heap block would be memset).
+    let mut first_ns: Vec<i64> = Vec::with_capacity(n);
+    let mut last_ns: Vec<i64> = Vec::with_capacity(n);
     let finish = Finisher::new(opts, end_p, ns_per_tick);
     rows[..n]
         .par_iter_mut()
-        .zip(first_ns.par_iter_mut().zip(last_ns.par_iter_mut()))
+        .zip(first_ns.spare_capacity_mut()[..n].par_iter_mut().zip(last_ns.spare_capacity_mut()[..n].par_iter_mut()))
         .with_min_len(MIN_ROWS_PER_TASK)
-        .for_each(|(r, (f, l))| finish.row(r, f, l));
+        .for_each(|(r, (f, l))| {
+            let (first, last) = finish.row(r);
+            f.write(first);
+            l.write(last);
+        });
+    // SAFETY: the zip above has exactly n items, so every element 0..n was written.
+    unsafe {
+        first_ns.set_len(n);
+        last_ns.set_len(n);
+    }
     Ok(Table { buffer, offset, n, ids, first_ns, last_ns, end_ns })
 }
 
@@ -201,10 +211,9 @@ fn to_ns(t: i64, ns_per_tick: i64) -> Result<i64> {
     })
 }
 
-/// Moves the rows of customers with a transaction to the front (keeping id order) and
-/// returns their number and ids.
-fn compact(rows: &mut [Row], slots: &Slots<'_>) -> (usize, CustomerIds) {
-    let present = rows.par_iter().with_min_len(MIN_ROWS_PER_TASK).filter(|r| geti(r, COUNT) != 0).count();
+/// Moves the `present` rows of customers with a transaction to the front (keeping id
+/// order) and returns their number and ids.
+fn compact(rows: &mut [Row], slots: &Slots<'_>, present: usize) -> (usize, CustomerIds) {
     if present == rows.len() {
         return match slots {
             Slots::Codes(_) | Slots::Range { .. } => (present, CustomerIds::Consecutive { start: slots.id_of(0) }),
@@ -250,9 +259,10 @@ impl Finisher {
         (to_p - from_p) as f64 * self.step_ns * self.scale
     }
 
-    fn row(&self, r: &mut Row, first_ns: &mut i64, last_ns: &mut i64) {
-        *first_ns = geti(r, FIRST_T).saturating_mul(self.ns_per_tick);
-        *last_ns = geti(r, LAST_T).saturating_mul(self.ns_per_tick);
+    /// Writes the output fields over `r`; returns the first and last purchase times (ns).
+    fn row(&self, r: &mut Row) -> (i64, i64) {
+        let first_ns = geti(r, FIRST_T).saturating_mul(self.ns_per_tick);
+        let last_ns = geti(r, LAST_T).saturating_mul(self.ns_per_tick);
         let (first_p, last_p, second_p) = (geti(r, FIRST_P), geti(r, LAST_P), geti(r, SECOND_P));
         let n = (geti(r, COUNT) & !OUT_OF_ORDER) as f64;
         let (total, first_value) = (r[TOTAL], r[FIRST_VALUE]);
@@ -273,6 +283,7 @@ impl Finisher {
         r[TOTAL_VALUE] = total;
         r[INACTIVITY] = t - recency;
         r[GAP_BEFORE_LAST] = if n > 1.0 { self.units(second_p, last_p) } else { f64::NAN };
+        (first_ns, last_ns)
     }
 }
 
