@@ -13,7 +13,8 @@ from ._frames import to_pandas
 from ._validation import as_float_array, invalid_value_error, require_columns
 
 
-def _extract_columns(transactions, customer_id_col, datetime_col, monetary_value_col):
+def _extract_columns(transactions, customer_id_col, datetime_col, monetary_value_col, finite=True):
+    # finite=False: NaN/inf values are left to a kernel that checks them in its own pass.
     if transactions is None:
         ids, times = _series(customer_id_col), _series(datetime_col)
         names = {"customer_id": getattr(ids, "name", None) or "customer_id",
@@ -36,7 +37,7 @@ def _extract_columns(transactions, customer_id_col, datetime_col, monetary_value
         names = {"customer_id": customer_id_col, "datetime": datetime_col,
                  "monetary": monetary_value_col}
     if values is not None:
-        values = _numeric_values(values, f"monetary_value_col {names['monetary']!r}")
+        values = _numeric_values(values, f"monetary_value_col {names['monetary']!r}", finite)
     return ids, times, values, names
 
 
@@ -79,8 +80,8 @@ def _id_array(ids: Any, name: str) -> tuple[np.ndarray, Optional[pd.Index]]:
 _TICKS_PER_SECOND = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}
 
 
-def _datetime_ticks(times: Any, name: str,
-                    datetime_format: Optional[str]) -> tuple[np.ndarray, int, Any]:
+def _datetime_ticks(times: Any, name: str, datetime_format: Optional[str],
+                    check_nat: bool = True) -> tuple[np.ndarray, int, Any]:
     """Datetimes as int64 ticks since the epoch (UTC) in their own resolution (no copy for
     datetime64 columns), the ticks per second and the input's timezone (or None)."""
     s = times if isinstance(times, pd.Series) else pd.Series(times)
@@ -92,7 +93,7 @@ def _datetime_ticks(times: Any, name: str,
         s = s.astype(f"datetime64[ns, {tz}]" if tz is not None else "datetime64[ns]")
         unit = "ns"
     ticks = np.ascontiguousarray(s.array.asi8)
-    if len(ticks) and ticks.min() == np.iinfo(np.int64).min:
+    if check_nat and len(ticks) and ticks.min() == np.iinfo(np.int64).min:
         row = int(np.argmax(ticks == np.iinfo(np.int64).min))
         raise invalid_value_error(f"datetime_col {name!r}", row, None, "missing date (NaT)")
     return ticks, _TICKS_PER_SECOND[unit], tz
@@ -103,7 +104,7 @@ def _parsed_ticks(s: pd.Series, name: str, datetime_format: Optional[str]):
     return ns, 10**9, tz
 
 
-def _numeric_values(values: Any, name: str) -> np.ndarray:
+def _numeric_values(values: Any, name: str, finite: bool = True) -> np.ndarray:
     """Monetary values as float64; object columns holding only numbers are accepted."""
     s = _series(values)
     if s.dtype == object:
@@ -115,7 +116,7 @@ def _numeric_values(values: Any, name: str) -> np.ndarray:
         s = converted
     elif not (pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype)):
         raise TypeError(f"{name} must be numeric, got dtype {s.dtype}")
-    if s.dtype == np.float64 and np.isfinite(s.to_numpy().sum()):
+    if not finite or (s.dtype == np.float64 and np.isfinite(s.to_numpy().sum())):
         # Fast path: a finite sum proves every value finite without a mask over the column.
         return as_float_array(s, name, finite=False)
     return as_float_array(s, name)

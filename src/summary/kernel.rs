@@ -11,6 +11,7 @@
 
 use rayon::prelude::*;
 
+use super::checks::check_log;
 use super::recount::recount_periods;
 use super::rows::empty_rows;
 use super::scan::scan;
@@ -158,6 +159,7 @@ pub fn run(log: &Log<'_>, opts: &Options) -> Result<Table> {
     let (mut buffer, offset) = empty_rows(log.n_slots);
     let rows = buffer[offset..offset + log.n_slots * WIDTH].as_chunks_mut::<WIDTH>().0;
     let stats = scan(rows, log, opts.freq, end_p);
+    check_log(log, stats.min_t, stats.value_sum)?;
     if stats.out_of_order {
         recount_periods(rows, log, opts.freq, end_p, stats.min_t, stats.max_t);
     }

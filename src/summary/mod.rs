@@ -4,6 +4,7 @@
 //! divided by numpy's length of one `freq` unit and by `freq_multiplier`.
 
 pub mod kernel;
+mod checks;
 mod recount;
 mod rows;
 mod scan;

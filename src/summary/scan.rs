@@ -24,10 +24,13 @@ pub(super) struct ScanStats {
     pub out_of_order: bool,
     /// Customers with at least one transaction in the window.
     pub customers: usize,
+    /// Sum of every value of the log (in or out of the window): finite when all values are
+    /// (an overflow to inf is possible and only costs an exact search).
+    pub value_sum: f64,
 }
 
 impl ScanStats {
-    const EMPTY: ScanStats = ScanStats { min_t: i64::MAX, max_t: i64::MIN, out_of_order: false, customers: 0 };
+    const EMPTY: ScanStats = ScanStats { min_t: i64::MAX, max_t: i64::MIN, out_of_order: false, customers: 0, value_sum: 0.0 };
 
     fn merge(self, other: ScanStats) -> ScanStats {
         ScanStats {
@@ -35,6 +38,7 @@ impl ScanStats {
             max_t: self.max_t.max(other.max_t),
             out_of_order: self.out_of_order || other.out_of_order,
             customers: self.customers + other.customers,
+            value_sum: self.value_sum + other.value_sum,
         }
     }
 }
@@ -118,13 +122,16 @@ fn fold<S: Fn(usize) -> usize, const TPS: i64>(
         if local >= len {
             continue;
         }
+        // Every value is summed, in the window or not, so that one test after the fold
+        // replaces a validation pass over the column.
+        let value = log.values.map_or(0.0, |v| v[i]);
+        stats.value_sum += value;
         let p = freq.period_of_ticks::<TPS>(t);
         if p > end_p {
             continue;
         }
         stats.min_t = stats.min_t.min(t);
         stats.max_t = stats.max_t.max(t);
-        let value = log.values.map_or(0.0, |v| v[i]);
         let row = &mut part[local];
         // The row is in cache now: counting first visits here spares a pass over the table.
         stats.customers += usize::from(geti(row, COUNT) == 0);
