@@ -84,8 +84,10 @@ fn scan_with<S: Fn(usize) -> usize + Sync, const TPS: i64>(
         .reduce(|| ScanStats::EMPTY, ScanStats::merge)
 }
 
-/// Rows ahead whose customer row is prefetched.
-const PREFETCH_DISTANCE: usize = 16;
+/// Rows ahead whose customer row is prefetched. With the table in huge pages (no TLB
+/// misses) the fold is bound by how many row misses are in flight: at 1M customers, CPU time
+/// per call measured 63 / 48 / 39 / 37 / 38 ms at distances 8 / 16 / 32 / 64 / 128 (2 vCPUs).
+const PREFETCH_DISTANCE: usize = 64;
 
 #[inline(always)]
 fn prefetch(row: &Row) {
