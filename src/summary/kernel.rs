@@ -178,9 +178,10 @@ pub fn run(log: &Log<'_>, opts: &Options) -> Result<Table> {
     let mut first_ns: Vec<i64> = Vec::with_capacity(n);
     let mut last_ns: Vec<i64> = Vec::with_capacity(n);
     let finish = Finisher::new(opts, end_p, ns_per_tick);
+    let (first_out, last_out) = (&mut first_ns.spare_capacity_mut()[..n], &mut last_ns.spare_capacity_mut()[..n]);
     rows[..n]
         .par_iter_mut()
-        .zip(first_ns.spare_capacity_mut()[..n].par_iter_mut().zip(last_ns.spare_capacity_mut()[..n].par_iter_mut()))
+        .zip(first_out.par_iter_mut().zip(last_out.par_iter_mut()))
         .with_min_len(MIN_ROWS_PER_TASK)
         .for_each(|(r, (f, l))| {
             let (first, last) = finish.row(r);
