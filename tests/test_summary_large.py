@@ -73,8 +73,8 @@ def test_bad_value_in_a_large_log_names_column_row_and_index(big_log):
     log = big_log.set_axis([f"r{i}" for i in range(len(big_log))])
     log.iloc[70_001, log.columns.get_loc("amount")] = np.inf
     log.iloc[70_005, log.columns.get_loc("amount")] = np.nan
-    with pytest.raises(ValueError, match=r"monetary_value_col 'amount': row 70001 \(index 'r70001'\)"
-                                         r" has invalid value inf"):
+    message = r"monetary_value_col 'amount': row 70001 \(index 'r70001'\) has invalid value inf"
+    with pytest.raises(ValueError, match=message):
         clmkit.summarize(log, "customer_id", "date", "amount")
 
 
