@@ -115,7 +115,8 @@ def _peak_traced_of(fn):
 
 def _copying_numeric(monkeypatch):
     real = _frames._log.numeric_values
-    monkeypatch.setattr(_frames._log, "numeric_values", lambda s, label: np.array(real(s, label)))
+    monkeypatch.setattr(_frames._log, "numeric_values",
+                        lambda s, label, **checks: np.array(real(s, label, **checks)))
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="peak RSS from /proc")

@@ -40,7 +40,9 @@ def as_float_array(values: ArrayLike, name: str, *, finite: bool = True,
         number (``integer``); the message names ``name``, the first bad row and its value.
     """
     index = values.index if isinstance(values, (pd.Series, pd.DataFrame)) else None
-    if isinstance(values, pd.Series) and values.hasnans and not pd.api.types.is_float_dtype(values.dtype):
+    # hasnans last: it is a pass over the column, and float columns are checked below anyway.
+    if (isinstance(values, pd.Series) and not pd.api.types.is_float_dtype(values.dtype)
+            and values.hasnans):
         row = int(np.flatnonzero(values.isna().to_numpy())[0])
         raise invalid_value_error(name, row, values.iloc[row], "missing value", index)
     if isinstance(values, pd.Series) and isinstance(values.dtype, pd.api.extensions.ExtensionDtype):

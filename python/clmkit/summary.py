@@ -90,18 +90,26 @@ def summarize(
     """
     freq = normalize_freq(freq)
     mult = _check_multiplier(freq_multiplier)
+    # NaN/inf values and NaT dates are found by the kernel's fold (no validation pass here).
     ids, times, values, names = _extract_columns(transactions, customer_id_col, datetime_col,
-                                                 monetary_value_col)
-    ticks, ticks_per_second, tz = _datetime_ticks(times, names["datetime"], datetime_format)
+                                                 monetary_value_col, finite=False)
+    ticks, ticks_per_second, tz = _datetime_ticks(times, names["datetime"], datetime_format,
+                                                  check_nat=False)
     end_ns = (None if observation_period_end is None
               else _end_ns(observation_period_end, None, datetime_format, tz))
     id_values, uniques = _id_array(ids, names["customer_id"])
     to_polars = (output or library_of(transactions)) == "polars"
     # Integer ids go to Rust as they are (no factorisation); others as sorted codes. polars
     # results take contiguous columns (zero-copy for polars), pandas ones views of the rows.
-    raw = _core.summarize_log(id_values, None if uniques is None else len(uniques), ticks,
-                              ticks_per_second, values, freq, mult,
-                              bool(include_first_transaction), end_ns, to_polars)
+    try:
+        raw = _core.summarize_log(id_values, None if uniques is None else len(uniques), ticks,
+                                  ticks_per_second, values, freq, mult,
+                                  bool(include_first_transaction), end_ns, to_polars)
+    except ValueError:
+        # A bad value or date: the full checks name the column, row (and index label).
+        _extract_columns(transactions, customer_id_col, datetime_col, monetary_value_col)
+        _datetime_ticks(times, names["datetime"], datetime_format)
+        raise
     if len(ticks) and not raw["n"]:
         first_ns = int(ticks.min()) * (10**9 // ticks_per_second)
         raise ValueError(

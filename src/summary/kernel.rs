@@ -11,7 +11,9 @@
 
 use rayon::prelude::*;
 
+use super::checks::check_log;
 use super::recount::recount_periods;
+use super::rows::empty_rows;
 use super::scan::scan;
 use super::slots::Slots;
 use super::Freq;
@@ -154,9 +156,10 @@ pub fn run(log: &Log<'_>, opts: &Options) -> Result<Table> {
     }
     let ns_per_tick = ns_per_tick(log.ticks_per_second)?;
     let end_p = opts.observation_end_ns.map_or(i64::MAX, |e| opts.freq.period_index(e));
-    let (mut buffer, offset) = aligned_rows(log.n_slots);
+    let (mut buffer, offset) = empty_rows(log.n_slots);
     let rows = buffer[offset..offset + log.n_slots * WIDTH].as_chunks_mut::<WIDTH>().0;
     let stats = scan(rows, log, opts.freq, end_p);
+    check_log(log, stats.min_t, stats.value_sum)?;
     if stats.out_of_order {
         recount_periods(rows, log, opts.freq, end_p, stats.min_t, stats.max_t);
     }
@@ -170,15 +173,26 @@ pub fn run(log: &Log<'_>, opts: &Options) -> Result<Table> {
         to_ns(stats.max_t, ns_per_tick)?;
     }
     let end_p = opts.freq.period_index(end_ns);
-    let (n, ids) = compact(rows, log.slots);
-    let mut first_ns = vec![0i64; n];
-    let mut last_ns = vec![0i64; n];
+    let (n, ids) = compact(rows, log.slots, stats.customers);
+    // Written once each below: no zeroing pass (a reused heap block would be memset).
+    let mut first_ns: Vec<i64> = Vec::with_capacity(n);
+    let mut last_ns: Vec<i64> = Vec::with_capacity(n);
     let finish = Finisher::new(opts, end_p, ns_per_tick);
+    let (first_out, last_out) = (&mut first_ns.spare_capacity_mut()[..n], &mut last_ns.spare_capacity_mut()[..n]);
     rows[..n]
         .par_iter_mut()
-        .zip(first_ns.par_iter_mut().zip(last_ns.par_iter_mut()))
+        .zip(first_out.par_iter_mut().zip(last_out.par_iter_mut()))
         .with_min_len(MIN_ROWS_PER_TASK)
-        .for_each(|(r, (f, l))| finish.row(r, f, l));
+        .for_each(|(r, (f, l))| {
+            let (first, last) = finish.row(r);
+            f.write(first);
+            l.write(last);
+        });
+    // SAFETY: the zip above has exactly n items, so every element 0..n was written.
+    unsafe {
+        first_ns.set_len(n);
+        last_ns.set_len(n);
+    }
     Ok(Table { buffer, offset, n, ids, first_ns, last_ns, end_ns })
 }
 
@@ -200,34 +214,9 @@ fn to_ns(t: i64, ns_per_tick: i64) -> Result<i64> {
     })
 }
 
-/// A buffer of `n` empty rows whose first row starts on a 64-byte boundary. The rows are
-/// written here, in parallel, so every page is faulted in once by a write (a lazily zeroed
-/// page would fault twice inside the random-access scan: read, then copy-on-write).
-fn aligned_rows(n: usize) -> (Vec<f64>, usize) {
-    let mut buffer = vec![0.0f64; (n + 1) * WIDTH];
-    let misalignment = (buffer.as_ptr() as usize % 64) / 8;
-    let offset = (WIDTH - misalignment) % WIDTH;
-    let rows = buffer[offset..offset + n * WIDTH].as_chunks_mut::<WIDTH>().0;
-    rows.par_iter_mut().with_min_len(MIN_ROWS_PER_TASK).for_each(|r| *r = EMPTY_ROW);
-    (buffer, offset)
-}
-
-/// An empty row: the identities of min / max / sum, so the first transaction of a customer
-/// needs no special case (and no unpredictable branch on data that just missed the cache).
-const EMPTY_ROW: Row = {
-    let mut r = [0.0; WIDTH];
-    r[FIRST_T] = f64::from_bits(i64::MAX as u64);
-    r[LAST_T] = f64::from_bits(i64::MIN as u64);
-    r[FIRST_P] = f64::from_bits(i64::MAX as u64);
-    r[LAST_P] = f64::from_bits(i64::MIN as u64);
-    r[SECOND_P] = f64::from_bits(i64::MIN as u64);
-    r
-};
-
-/// Moves the rows of customers with a transaction to the front (keeping id order) and
-/// returns their number and ids.
-fn compact(rows: &mut [Row], slots: &Slots<'_>) -> (usize, CustomerIds) {
-    let present = rows.par_iter().with_min_len(MIN_ROWS_PER_TASK).filter(|r| geti(r, COUNT) != 0).count();
+/// Moves the `present` rows of customers with a transaction to the front (keeping id
+/// order) and returns their number and ids.
+fn compact(rows: &mut [Row], slots: &Slots<'_>, present: usize) -> (usize, CustomerIds) {
     if present == rows.len() {
         return match slots {
             Slots::Codes(_) | Slots::Range { .. } => (present, CustomerIds::Consecutive { start: slots.id_of(0) }),
@@ -273,9 +262,10 @@ impl Finisher {
         (to_p - from_p) as f64 * self.step_ns * self.scale
     }
 
-    fn row(&self, r: &mut Row, first_ns: &mut i64, last_ns: &mut i64) {
-        *first_ns = geti(r, FIRST_T).saturating_mul(self.ns_per_tick);
-        *last_ns = geti(r, LAST_T).saturating_mul(self.ns_per_tick);
+    /// Writes the output fields over `r`; returns the first and last purchase times (ns).
+    fn row(&self, r: &mut Row) -> (i64, i64) {
+        let first_ns = geti(r, FIRST_T).saturating_mul(self.ns_per_tick);
+        let last_ns = geti(r, LAST_T).saturating_mul(self.ns_per_tick);
         let (first_p, last_p, second_p) = (geti(r, FIRST_P), geti(r, LAST_P), geti(r, SECOND_P));
         let n = (geti(r, COUNT) & !OUT_OF_ORDER) as f64;
         let (total, first_value) = (r[TOTAL], r[FIRST_VALUE]);
@@ -296,6 +286,7 @@ impl Finisher {
         r[TOTAL_VALUE] = total;
         r[INACTIVITY] = t - recency;
         r[GAP_BEFORE_LAST] = if n > 1.0 { self.units(second_p, last_p) } else { f64::NAN };
+        (first_ns, last_ns)
     }
 }
 

@@ -4,7 +4,9 @@
 //! divided by numpy's length of one `freq` unit and by `freq_multiplier`.
 
 pub mod kernel;
+mod checks;
 mod recount;
+mod rows;
 mod scan;
 pub mod slots;
 

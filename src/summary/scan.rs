@@ -22,16 +22,23 @@ pub(super) struct ScanStats {
     pub min_t: i64,
     pub max_t: i64,
     pub out_of_order: bool,
+    /// Customers with at least one transaction in the window.
+    pub customers: usize,
+    /// Sum of every value of the log (in or out of the window): finite when all values are
+    /// (an overflow to inf is possible and only costs an exact search).
+    pub value_sum: f64,
 }
 
 impl ScanStats {
-    const EMPTY: ScanStats = ScanStats { min_t: i64::MAX, max_t: i64::MIN, out_of_order: false };
+    const EMPTY: ScanStats = ScanStats { min_t: i64::MAX, max_t: i64::MIN, out_of_order: false, customers: 0, value_sum: 0.0 };
 
     fn merge(self, other: ScanStats) -> ScanStats {
         ScanStats {
             min_t: self.min_t.min(other.min_t),
             max_t: self.max_t.max(other.max_t),
             out_of_order: self.out_of_order || other.out_of_order,
+            customers: self.customers + other.customers,
+            value_sum: self.value_sum + other.value_sum,
         }
     }
 }
@@ -77,8 +84,10 @@ fn scan_with<S: Fn(usize) -> usize + Sync, const TPS: i64>(
         .reduce(|| ScanStats::EMPTY, ScanStats::merge)
 }
 
-/// Rows ahead whose customer row is prefetched.
-const PREFETCH_DISTANCE: usize = 16;
+/// Rows ahead whose customer row is prefetched. With the table in huge pages (no TLB
+/// misses) the fold is bound by how many row misses are in flight: at 1M customers, CPU time
+/// per call measured 63 / 48 / 39 / 37 / 38 ms at distances 8 / 16 / 32 / 64 / 128 (2 vCPUs).
+const PREFETCH_DISTANCE: usize = 64;
 
 #[inline(always)]
 fn prefetch(row: &Row) {
@@ -115,14 +124,20 @@ fn fold<S: Fn(usize) -> usize, const TPS: i64>(
         if local >= len {
             continue;
         }
+        // Every value is summed, in the window or not, so that one test after the fold
+        // replaces a validation pass over the column.
+        let value = log.values.map_or(0.0, |v| v[i]);
+        stats.value_sum += value;
         let p = freq.period_of_ticks::<TPS>(t);
         if p > end_p {
             continue;
         }
         stats.min_t = stats.min_t.min(t);
         stats.max_t = stats.max_t.max(t);
-        let value = log.values.map_or(0.0, |v| v[i]);
-        stats.out_of_order |= add(&mut part[local], t, p, value);
+        let row = &mut part[local];
+        // The row is in cache now: counting first visits here spares a pass over the table.
+        stats.customers += usize::from(geti(row, COUNT) == 0);
+        stats.out_of_order |= add(row, t, p, value);
     }
     stats
 }

@@ -82,19 +82,23 @@ def numeric_values(s: Any, label: str, **checks: bool) -> np.ndarray:
     if not checks and arr.dtype == np.float64 and np.isfinite(arr.sum()):
         # A finite sum proves every value finite without a mask over the column.
         return as_float_array(arr, label, finite=False)
-    return as_float_array(arr, label, **checks)
+    index = row_index(s)
+    # pandas row labels go with the values so a bad value's message names its index.
+    labelled = arr if index is None else pd.Series(arr, index=index, copy=False)
+    return as_float_array(labelled, label, **checks)
 
 
-def datetime_ticks(s: Any, label: str, datetime_format: Optional[str] = None
-                   ) -> tuple[np.ndarray, int, Any]:
+def datetime_ticks(s: Any, label: str, datetime_format: Optional[str] = None,
+                   check_nat: bool = True) -> tuple[np.ndarray, int, Any]:
     """Datetimes as int64 ticks since the epoch (UTC) in their own resolution (a view of
-    the column's buffer for datetime columns), the ticks per second and the timezone."""
+    the column's buffer for datetime columns), the ticks per second and the timezone.
+    ``check_nat=False`` leaves pandas NaT (int64 minimum) to a kernel that checks it."""
     s = as_series(s)
     check_nulls(s, label, "date")
     dtype = s.dtype
     if isinstance(dtype, nw.Datetime) and dtype.time_unit in _TICKS_PER_SECOND:
         ticks = np.ascontiguousarray(s.cast(nw.Int64).to_numpy(), dtype=np.int64)
-        if len(ticks) and ticks.min() == np.iinfo(np.int64).min:  # pandas NaT
+        if check_nat and len(ticks) and ticks.min() == np.iinfo(np.int64).min:  # pandas NaT
             row = int(np.argmax(ticks == np.iinfo(np.int64).min))
             raise invalid_value_error(label, row, None, NULL_REASON["date"], row_index(s))
         return ticks, _TICKS_PER_SECOND[dtype.time_unit], dtype.time_zone

@@ -15,10 +15,12 @@ from ._read import read
 
 
 def _extract_columns(transactions: Any, customer_id_col: Any, datetime_col: Any,
-                     monetary_value_col: Any) -> tuple[Any, Any, Optional[np.ndarray], dict]:
+                     monetary_value_col: Any, finite: bool = True
+                     ) -> tuple[Any, Any, Optional[np.ndarray], dict]:
     """(ids, datetimes) as narwhals Series over the caller's buffers, the values as float64
     (a view when they are float64) and the column names for messages. With
-    ``transactions=None`` the ``*_col`` arguments are the columns themselves."""
+    ``transactions=None`` the ``*_col`` arguments are the columns themselves.
+    ``finite=False`` leaves NaN/inf values to a kernel that checks them in its own pass."""
     if transactions is None:
         ids, times = as_series(customer_id_col, "customer_id"), as_series(datetime_col, "datetime")
         values = None if monetary_value_col is None else as_series(monetary_value_col)
@@ -36,13 +38,14 @@ def _extract_columns(transactions: Any, customer_id_col: Any, datetime_col: Any,
         names = {"customer_id": customer_id_col, "datetime": datetime_col,
                  "monetary": monetary_value_col}
     if values is not None:
-        values = numeric_values(values, f"monetary_value_col {names['monetary']!r}")
+        label = f"monetary_value_col {names['monetary']!r}"
+        values = numeric_values(values, label) if finite else numeric_values(values, label, finite=False)
     return ids, times, values, names
 
 
 # The entry points' names for the column conversions (labels built from the column name).
-def _datetime_ticks(times: Any, name: Any, datetime_format: Optional[str]):
-    return datetime_ticks(times, f"datetime_col {name!r}", datetime_format)
+def _datetime_ticks(times: Any, name: Any, datetime_format: Optional[str], check_nat: bool = True):
+    return datetime_ticks(times, f"datetime_col {name!r}", datetime_format, check_nat)
 
 
 def _to_datetime_ns(times: Any, name: Any, datetime_format: Optional[str]):
