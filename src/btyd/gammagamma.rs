@@ -8,6 +8,9 @@ use super::{Model, Patterns};
 use crate::error::{check_same_length, first_invalid, Result};
 use crate::special::{digamma, ln_gamma};
 
+mod fit;
+pub use fit::fit;
+
 pub const NAMES: &[&str] = &["p", "q", "v"];
 
 /// The Gamma-Gamma model over (frequency, monetary_value) patterns.
