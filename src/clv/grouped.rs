@@ -11,12 +11,20 @@ use crate::btyd::predict::{CountModel, Rows};
 use crate::error::{ClmError, Result};
 use crate::parallel;
 
-/// Distinct (x, T) pairs in order of first appearance: the first row of each, and the group
-/// of every row. Numbering by first appearance makes the lowest failing group the one of the
-/// lowest failing row, so errors name the same row as the per-customer path.
-fn group_rows(x: &[f64], t: &[f64]) -> (Vec<usize>, Vec<u32>) {
+/// Rows per task of the grouping.
+const GROUP_CHUNK: usize = 1 << 16;
+
+/// Distinct keys of one chunk in order of first appearance (with the row of each first
+/// appearance) and the local group of every row.
+struct LocalGroups {
+    keys: Vec<(u64, u64)>,
+    first: Vec<usize>,
+    groups: Vec<u32>,
+}
+
+fn local_groups(x: &[f64], t: &[f64], start: usize) -> LocalGroups {
     let mut index: FxHashMap<(u64, u64), u32> = FxHashMap::default();
-    let mut first = Vec::new();
+    let (mut keys, mut first) = (Vec::new(), Vec::new());
     let groups = x
         .iter()
         .zip(t)
@@ -25,11 +33,50 @@ fn group_rows(x: &[f64], t: &[f64]) -> (Vec<usize>, Vec<u32>) {
             // + 0.0 folds -0.0 into 0.0 (equal values, one key).
             let key = ((xi + 0.0).to_bits(), (ti + 0.0).to_bits());
             *index.entry(key).or_insert_with(|| {
-                first.push(i);
-                (first.len() - 1) as u32
+                keys.push(key);
+                first.push(start + i);
+                (keys.len() - 1) as u32
             })
         })
         .collect();
+    LocalGroups { keys, first, groups }
+}
+
+/// Distinct (x, T) pairs in order of first appearance: the first row of each, and the group
+/// of every row. Numbering by first appearance makes the lowest failing group the one of the
+/// lowest failing row, so errors name the same row as the per-customer path. Chunks are
+/// grouped in parallel and merged in order, which keeps that numbering for any thread count.
+fn group_rows(x: &[f64], t: &[f64]) -> (Vec<usize>, Vec<u32>) {
+    let chunks: Vec<LocalGroups> = x
+        .par_chunks(GROUP_CHUNK)
+        .zip(t.par_chunks(GROUP_CHUNK))
+        .enumerate()
+        .map(|(c, (xc, tc))| local_groups(xc, tc, c * GROUP_CHUNK))
+        .collect();
+    let mut index: FxHashMap<(u64, u64), u32> = FxHashMap::default();
+    let mut first = Vec::new();
+    let translations: Vec<Vec<u32>> = chunks
+        .iter()
+        .map(|local| {
+            local
+                .keys
+                .iter()
+                .zip(&local.first)
+                .map(|(key, &row)| {
+                    *index.entry(*key).or_insert_with(|| {
+                        first.push(row);
+                        (first.len() - 1) as u32
+                    })
+                })
+                .collect()
+        })
+        .collect();
+    let mut groups = vec![0u32; x.len()];
+    groups.par_chunks_mut(GROUP_CHUNK).zip(&chunks).zip(&translations).for_each(|((out, local), global)| {
+        for (o, &g) in out.iter_mut().zip(&local.groups) {
+            *o = global[g as usize];
+        }
+    });
     (first, groups)
 }
 
@@ -71,4 +118,29 @@ pub fn customer_lifetime_value(
         spend.at(i, rows.x[i]) * weighted_total(&table[g * h..(g + 1) * h], alive, &schedule.weights)
     });
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunked_grouping_numbers_groups_by_first_appearance() {
+        let n = 3 * GROUP_CHUNK + 17;
+        let x: Vec<f64> = (0..n).map(|i| ((i * 31 + i / 1000) % 97) as f64).collect();
+        let t: Vec<f64> = (0..n).map(|i| if i % 5 == 0 { -0.0 } else { ((i * 7) % 13) as f64 }).collect();
+        let (first, groups) = group_rows(&x, &t);
+        // Sequential reference: one map over all rows.
+        let mut index = std::collections::HashMap::new();
+        let mut want_first = Vec::new();
+        for i in 0..n {
+            let key = ((x[i] + 0.0).to_bits(), (t[i] + 0.0).to_bits());
+            let g = *index.entry(key).or_insert_with(|| {
+                want_first.push(i);
+                want_first.len() - 1
+            });
+            assert_eq!(groups[i] as usize, g, "row {i}");
+        }
+        assert_eq!(first, want_first);
+    }
 }
