@@ -32,6 +32,8 @@ struct Data<'a> {
     sum_ln_m: f64,
     sum_x_ln_m: f64,
     rows: usize,
+    /// Σ w / x, Σ w / x², Σ w m, Σ w m², Σ w m² / x (for the moment starting point).
+    moments: [f64; 5],
 }
 
 impl<'a> Data<'a> {
@@ -40,10 +42,10 @@ impl<'a> Data<'a> {
         let weight = |i: usize| w.map_or(1.0, |w| w[i]);
         // Fixed chunks, each summed in order and combined in order: same bits for any
         // thread count. Weight-0 rows are left out, as pattern compression does.
-        let chunks: Vec<([f64; 4], Vec<(u64, f64)>)> = (0..n.div_ceil(CHUNK))
+        let chunks: Vec<([f64; 9], Vec<(u64, f64)>)> = (0..n.div_ceil(CHUNK))
             .into_par_iter()
             .map(|c| {
-                let mut sums = [0.0; 4];
+                let mut sums = [0.0; 9];
                 let mut local: FxHashMap<u64, f64> = FxHashMap::default();
                 for i in c * CHUNK..((c + 1) * CHUNK).min(n) {
                     let wi = weight(i);
@@ -55,6 +57,12 @@ impl<'a> Data<'a> {
                     sums[1] += wi * ln_m;
                     sums[2] += wi * x[i] * ln_m;
                     sums[3] += 1.0;
+                    let (inv_x, m2) = (1.0 / x[i], m[i] * m[i]);
+                    sums[4] += wi * inv_x;
+                    sums[5] += wi * inv_x * inv_x;
+                    sums[6] += wi * m[i];
+                    sums[7] += wi * m2;
+                    sums[8] += wi * m2 * inv_x;
                     *local.entry(x[i].to_bits()).or_insert(0.0) += wi;
                 }
                 let mut local: Vec<(u64, f64)> = local.into_iter().collect();
@@ -62,7 +70,7 @@ impl<'a> Data<'a> {
                 (sums, local)
             })
             .collect();
-        let mut sums = [0.0; 4];
+        let mut sums = [0.0; 9];
         let mut by_x: std::collections::BTreeMap<u64, f64> = Default::default();
         for (s, local) in &chunks {
             for (t, v) in sums.iter_mut().zip(s) {
@@ -74,7 +82,32 @@ impl<'a> Data<'a> {
         }
         // x > 0, so the bit patterns order like the values.
         let by_x = by_x.into_iter().map(|(k, v)| (f64::from_bits(k), v)).collect();
-        Data { x, m, w, by_x, total: sums[0], sum_ln_m: sums[1], sum_x_ln_m: sums[2], rows: sums[3] as usize }
+        Data {
+            x,
+            m,
+            w,
+            by_x, total: sums[0], sum_ln_m: sums[1], sum_x_ln_m: sums[2], rows: sums[3] as usize,
+            moments: [sums[4], sums[5], sums[6], sums[7], sums[8]],
+        }
+    }
+
+    /// Method-of-moments start: given nu, m ~ Gamma(px, nu x), so E[m] = p E[1/nu] and
+    /// E[m² | x] = (p² + p / x) E[1/nu²], with E[1/nu] = v / (q - 1) and
+    /// E[1/nu²] = v² / ((q - 1)(q - 2)). Regressing m² on 1 / x gives p E[1/nu²] (slope) and
+    /// p² E[1/nu²] (intercept). None when the moments do not identify a point with q > 2.
+    fn moment_start(&self) -> Option<Vec<f64>> {
+        let n = self.total;
+        let [s_z, s_zz, s_m, s_y, s_zy] = self.moments;
+        let slope = (n * s_zy - s_z * s_y) / (n * s_zz - s_z * s_z);
+        let intercept = (s_y - slope * s_z) / n;
+        let p = intercept / slope;
+        let inv_nu2 = slope / p;
+        let inv_nu = s_m / n / p;
+        let ratio = inv_nu2 / (inv_nu * inv_nu); // (q - 1) / (q - 2)
+        let q = (2.0 * ratio - 1.0) / (ratio - 1.0);
+        let v = inv_nu * (q - 1.0);
+        let start = vec![p, q, v];
+        (ratio > 1.0 && start.iter().all(|u| u.is_finite() && *u > 0.0)).then_some(start)
     }
 
     /// Log-likelihood, its gradient and Hessian in the natural parameters (p, q, v).
@@ -187,14 +220,24 @@ pub fn fit(columns: &[&[f64]], weights: Option<&[f64]>, opts: &FitOptions) -> Re
     if data.rows == 0 || data.total <= 0.0 {
         return Err(ClmError::InvalidArgument("no customers to fit (empty data or all weights 0)".into()));
     }
-    let initial = opts.initial.clone().unwrap_or_else(|| vec![1.0; 3]);
-    let u0: Vec<f64> = initial.iter().map(|p| p.ln()).collect();
     // Converged when the Newton decrement (about twice the distance to the minimum in
     // objective units) is below tol²: the gradient is then far below tol.
     let newton_opts = NewtonOptions { max_iter: opts.max_iter.max(1), tol: (opts.tol * opts.tol).max(1e-30), max_halvings: 60 };
     let mut eval = |u: &[f64]| Ok(log_scale(&data, opts.penalizer, u));
+    let mut run = |start: &[f64]| newton::minimize(&start.iter().map(|p| p.ln()).collect::<Vec<_>>(), &newton_opts, &mut eval);
+    // Without initial_params, the moments give a start a few Newton steps from the maximum;
+    // the generic default (1, 1, 1) stays the fallback.
+    let default = vec![1.0; 3];
+    let result = match (&opts.initial, data.moment_start()) {
+        (Some(initial), _) => run(initial),
+        (None, Some(start)) => match run(&start) {
+            Ok(r) if r.converged => Ok(r),
+            _ => run(&default),
+        },
+        (None, None) => run(&default),
+    };
     let names = NAMES.join(", ");
-    let result = newton::minimize(&u0, &newton_opts, &mut eval).map_err(|err| match err {
+    let result = result.map_err(|err| match err {
         ClmError::Convergence { message, params, grad_norm } => ClmError::Convergence {
             message: format!("{message} fitting ({names})"),
             params: params.iter().map(|v| v.exp()).collect(),

@@ -141,3 +141,39 @@ fn bad_input_gives_the_generic_fit_errors() {
     let (x, m) = repeat_buyers();
     assert!(matches!(fit(&[&x, &m], None, &few), Err(ClmError::Convergence { .. })));
 }
+
+/// Repeat buyers drawn from the model (p, q, v) = (6, 4, 15).
+fn simulated(n: usize) -> (Vec<f64>, Vec<f64>) {
+    use rand_distr::{Distribution, Gamma};
+    let mut rng = crate::random::stream(7, 0);
+    let nu_dist = Gamma::new(4.0, 1.0 / 15.0).unwrap();
+    (0..n)
+        .map(|i| {
+            let x = 1.0 + (i % 10) as f64;
+            let nu: f64 = nu_dist.sample(&mut rng);
+            let m: f64 = Gamma::new(6.0 * x, 1.0 / (nu * x)).unwrap().sample(&mut rng);
+            (x, m)
+        })
+        .unzip()
+}
+
+#[test]
+fn moment_start_and_the_default_start_reach_the_same_maximum() {
+    let (x, m) = simulated(20_000);
+    let start = Data::new(&x, &m, None).moment_start().unwrap();
+    // p and v trade off in a sample this size; their mean spend p v / (q - 1) is sharp.
+    assert!(close(start[0] * start[2] / (start[1] - 1.0), 30.0, 0.05), "{start:?}");
+    let from_moments = fit(&[&x, &m], None, &FitOptions::default()).unwrap();
+    let from_ones = fit(&[&x, &m], None, &FitOptions { initial: Some(vec![1.0; 3]), ..FitOptions::default() }).unwrap();
+    for j in 0..3 {
+        assert!(close(from_moments.params[j], from_ones.params[j], 1e-9), "{:?} vs {:?}", from_moments.params, from_ones.params);
+    }
+    assert!(from_moments.n_iter <= from_ones.n_iter);
+    // CDNOW's spends are not Gamma-Gamma enough for the moments (negative slope): the
+    // default start is used. One distinct frequency: the regression is undefined.
+    let (x, m) = repeat_buyers();
+    assert!(Data::new(&x, &m, None).moment_start().is_none());
+    let same_x = vec![2.0; x.len()];
+    assert!(Data::new(&same_x, &m, None).moment_start().is_none());
+    assert!(fit(&[&same_x, &m], None, &FitOptions::default()).is_ok());
+}
