@@ -20,6 +20,10 @@ use crate::optimize::newton::{self, Evaluation, NewtonOptions};
 use crate::parallel::{self, CHUNK};
 use crate::special::{digamma, ln_gamma};
 
+/// One chunk's sums (weight, Σ w ln m, Σ w x ln m, rows, the five moments) and its
+/// distinct x with their weights.
+type ChunkSums = ([f64; 9], Vec<(u64, f64)>);
+
 /// Quantities formed once from the data.
 struct Data<'a> {
     x: &'a [f64],
@@ -42,7 +46,7 @@ impl<'a> Data<'a> {
         let weight = |i: usize| w.map_or(1.0, |w| w[i]);
         // Fixed chunks, each summed in order and combined in order: same bits for any
         // thread count. Weight-0 rows are left out, as pattern compression does.
-        let chunks: Vec<([f64; 9], Vec<(u64, f64)>)> = (0..n.div_ceil(CHUNK))
+        let chunks: Vec<ChunkSums> = (0..n.div_ceil(CHUNK))
             .into_par_iter()
             .map(|c| {
                 let mut sums = [0.0; 9];

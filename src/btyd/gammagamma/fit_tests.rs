@@ -119,7 +119,8 @@ fn fit_is_bit_identical_for_one_and_two_threads() {
 #[test]
 fn bad_input_gives_the_generic_fit_errors() {
     let opts = FitOptions::default();
-    let cases: Vec<(Vec<f64>, Vec<f64>, Option<Vec<f64>>)> = vec![
+    type Case = (Vec<f64>, Vec<f64>, Option<Vec<f64>>);
+    let cases: Vec<Case> = vec![
         (vec![1.0, 0.0], vec![2.0, 3.0], None),
         (vec![1.0, 2.5], vec![2.0, 3.0], None),
         (vec![1.0, 2.0], vec![2.0, -3.0], None),
