@@ -42,11 +42,51 @@ fn local_groups(x: &[f64], t: &[f64], start: usize) -> LocalGroups {
     LocalGroups { keys, first, groups }
 }
 
+/// Largest table of the dense grouping (u32 entries: 16 MB).
+const DENSE_CELLS: usize = 1 << 22;
+
 /// Distinct (x, T) pairs in order of first appearance: the first row of each, and the group
 /// of every row. Numbering by first appearance makes the lowest failing group the one of the
-/// lowest failing row, so errors name the same row as the per-customer path. Chunks are
-/// grouped in parallel and merged in order, which keeps that numbering for any thread count.
+/// lowest failing row, so errors name the same row as the per-customer path.
 fn group_rows(x: &[f64], t: &[f64]) -> (Vec<usize>, Vec<u32>) {
+    dense_groups(x, t).unwrap_or_else(|| hashed_groups(x, t))
+}
+
+/// Whole-number x and T in a small range (daily summaries: x in the hundreds, T in days)
+/// index a table directly, one sequential pass without hashing. None otherwise.
+fn dense_groups(x: &[f64], t: &[f64]) -> Option<(Vec<usize>, Vec<u32>)> {
+    let whole = |v: f64| v >= 0.0 && v.fract() == 0.0 && v < DENSE_CELLS as f64;
+    let (max_x, max_t) = x
+        .par_iter()
+        .zip(t)
+        .with_min_len(1 << 14)
+        .map(|(&a, &b)| if whole(a) && whole(b) { (a, b) } else { (f64::INFINITY, f64::INFINITY) })
+        .reduce(|| (0.0, 0.0), |a, b| (a.0.max(b.0), a.1.max(b.1)));
+    let width = max_t as usize + 1;
+    if !(max_x.is_finite() && max_t.is_finite()) || (max_x as usize + 1).saturating_mul(width) > DENSE_CELLS {
+        return None;
+    }
+    let mut table = vec![u32::MAX; (max_x as usize + 1) * width];
+    let mut first = Vec::new();
+    let groups = x
+        .iter()
+        .zip(t)
+        .enumerate()
+        .map(|(i, (&xi, &ti))| {
+            let cell = &mut table[xi as usize * width + ti as usize];
+            if *cell == u32::MAX {
+                *cell = first.len() as u32;
+                first.push(i);
+            }
+            *cell
+        })
+        .collect();
+    Some((first, groups))
+}
+
+/// The general case: chunks grouped by hashing in parallel, merged in order (which keeps
+/// the first-appearance numbering for any thread count).
+fn hashed_groups(x: &[f64], t: &[f64]) -> (Vec<usize>, Vec<u32>) {
     let chunks: Vec<LocalGroups> = x
         .par_chunks(GROUP_CHUNK)
         .zip(t.par_chunks(GROUP_CHUNK))
@@ -125,12 +165,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn chunked_grouping_numbers_groups_by_first_appearance() {
+    fn dense_and_hashed_grouping_number_groups_by_first_appearance() {
         let n = 3 * GROUP_CHUNK + 17;
         let x: Vec<f64> = (0..n).map(|i| ((i * 31 + i / 1000) % 97) as f64).collect();
         let t: Vec<f64> = (0..n).map(|i| if i % 5 == 0 { -0.0 } else { ((i * 7) % 13) as f64 }).collect();
-        let (first, groups) = group_rows(&x, &t);
-        // Sequential reference: one map over all rows.
+        let mut fractional = t.clone();
+        fractional[GROUP_CHUNK + 5] = 0.5;
+        for (t, dense) in [(&t, true), (&fractional, false)] {
+            check_grouping(&x, t);
+            assert_eq!(dense_groups(&x, t).is_some(), dense);
+            assert_eq!(group_rows(&x, t), hashed_groups(&x, t));
+        }
+    }
+
+    /// Groups against a sequential reference: one map over all rows.
+    fn check_grouping(x: &[f64], t: &[f64]) {
+        let n = x.len();
+        let (first, groups) = group_rows(x, t);
         let mut index = std::collections::HashMap::new();
         let mut want_first = Vec::new();
         for i in 0..n {
