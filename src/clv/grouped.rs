@@ -62,8 +62,12 @@ fn dense_groups(x: &[f64], t: &[f64]) -> Option<(Vec<usize>, Vec<u32>)> {
         .with_min_len(1 << 14)
         .map(|(&a, &b)| if whole(a) && whole(b) { (a, b) } else { (f64::INFINITY, f64::INFINITY) })
         .reduce(|| (0.0, 0.0), |a, b| (a.0.max(b.0), a.1.max(b.1)));
+    if !(max_x.is_finite() && max_t.is_finite()) {
+        return None;
+    }
+    // Both maxima are whole numbers below DENSE_CELLS here.
     let width = max_t as usize + 1;
-    if !(max_x.is_finite() && max_t.is_finite()) || (max_x as usize + 1).saturating_mul(width) > DENSE_CELLS {
+    if (max_x as usize + 1).saturating_mul(width) > DENSE_CELLS {
         return None;
     }
     let mut table = vec![u32::MAX; (max_x as usize + 1) * width];
