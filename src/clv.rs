@@ -9,7 +9,10 @@
 
 use crate::btyd::predict::{CountModel, Rows};
 use crate::error::{check_finite, check_same_length, ClmError, Result};
+use crate::btyd::gammagamma;
 use crate::parallel;
+
+mod grouped;
 
 /// Horizons at which E[Y] is evaluated and the weight each gets.
 #[derive(Debug, Clone, PartialEq)]
@@ -67,24 +70,68 @@ impl Schedule {
     }
 }
 
+/// Spend per purchase of each customer.
+pub enum Spend<'a> {
+    /// One value per customer.
+    Values(&'a [f64]),
+    /// Gamma-Gamma conditional expected spend (note 025 eq. 5) from (p, q, v) and each
+    /// customer's mean monetary value, computed in the CLV pass instead of as a separate array.
+    GammaGamma { params: &'a [f64], monetary: &'a [f64] },
+}
+
+impl Spend<'_> {
+    fn check(&self, x: &[f64]) -> Result<()> {
+        match self {
+            Spend::Values(s) => {
+                check_same_length(&[("frequency", x.len()), ("spend", s.len())])?;
+                check_finite("spend", s)
+            }
+            Spend::GammaGamma { params, monetary } => gammagamma::check_spend_data(params, x, monetary),
+        }
+    }
+
+    fn at(&self, i: usize, x: f64) -> f64 {
+        match self {
+            Spend::Values(s) => s[i],
+            Spend::GammaGamma { params, monetary } => {
+                gammagamma::conditional_expected_spend(params, x, if x > 0.0 { monetary[i] } else { 0.0 })
+            }
+        }
+    }
+}
+
 /// CLV of each customer: spend[i] x sum_j weights[j] E[Y_i(times[j])].
 pub fn customer_lifetime_value(
     model: &dyn CountModel,
     params: &[f64],
     rows: &Rows,
-    spend: &[f64],
+    spend: &Spend,
     schedule: &Schedule,
 ) -> Result<Vec<f64>> {
-    check_same_length(&[("frequency", rows.x.len()), ("spend", spend.len())])?;
-    check_finite("spend", spend)?;
+    spend.check(rows.x)?;
     crate::btyd::check_params(model.names(), params)?;
     model.check_data(&[rows.x, rows.tx, rows.t])?;
+    // An empty probe asks the model whether it factorises without computing anything.
+    let factorises = !rows.x.is_empty() && model.alive_window_expectations(params, &[], 1.0, 1.0, &mut []).is_some();
+    if factorises && rows.x.len() < u32::MAX as usize {
+        return grouped::customer_lifetime_value(model, params, rows, spend, schedule);
+    }
+    per_customer(model, params, rows, spend, schedule)
+}
+
+/// CLV with the expectations evaluated for each customer (checked data).
+fn per_customer(model: &dyn CountModel, params: &[f64], rows: &Rows, spend: &Spend, schedule: &Schedule) -> Result<Vec<f64>> {
     parallel::try_map(rows.x.len(), |i| {
         let mut expected = vec![0.0; schedule.times.len()];
         model.conditional_expected_purchases_many(params, &schedule.times, rows.x[i], rows.tx[i], rows.t[i], &mut expected)?;
-        let total: f64 = expected.iter().zip(&schedule.weights).map(|(e, w)| e * w).sum();
-        Ok(spend[i] * total)
+        Ok(spend.at(i, rows.x[i]) * weighted_total(&expected, 1.0, &schedule.weights))
     })
+}
+
+/// sum_j (e_j alive) w_j, in the order the per-customer path multiplies, so the grouped
+/// and per-customer paths give the same bits.
+fn weighted_total(expected: &[f64], alive: f64, weights: &[f64]) -> f64 {
+    expected.iter().zip(weights).map(|(e, w)| e * alive * w).sum()
 }
 
 #[cfg(test)]
@@ -100,7 +147,7 @@ mod tests {
         let rows = Rows { x: &x, tx: &tx, t: &t };
         let spend = [30.0, 20.0, 55.0];
         let s = Schedule::new(12, 30.0, 0.01, false).unwrap();
-        let clv = customer_lifetime_value(&BgNbd, &P, &rows, &spend, &s).unwrap();
+        let clv = customer_lifetime_value(&BgNbd, &P, &rows, &Spend::Values(&spend), &s).unwrap();
         for i in 0..3 {
             let e = |u: f64| crate::btyd::bgnbd::conditional_expected_purchases(&P, u, x[i], tx[i], t[i]).unwrap();
             let mut direct = 0.0;
@@ -116,16 +163,59 @@ mod tests {
     fn continuous_discounting_is_close_to_fine_discrete_discounting() {
         let rows = Rows { x: &[3.0], tx: &[200.0], t: &[260.0] };
         let cont = Schedule::new(12, 30.0, 0.01, true).unwrap();
-        let c = customer_lifetime_value(&BgNbd, &P, &rows, &[1.0], &cont).unwrap()[0];
+        let c = customer_lifetime_value(&BgNbd, &P, &rows, &Spend::Values(&[1.0]), &cont).unwrap()[0];
         // Daily discounting periods with the equivalent daily rate approach the integral.
         let daily = Schedule::new(360, 1.0, 1.01f64.powf(1.0 / 30.0) - 1.0, false).unwrap();
-        let d = customer_lifetime_value(&BgNbd, &P, &rows, &[1.0], &daily).unwrap()[0];
+        let d = customer_lifetime_value(&BgNbd, &P, &rows, &Spend::Values(&[1.0]), &daily).unwrap()[0];
         assert!((c - d).abs() < 2e-3 * c, "{c} vs {d}");
         // Without discounting, both are E[Y(360)].
         let flat = Schedule::new(12, 30.0, 0.0, true).unwrap();
-        let f = customer_lifetime_value(&BgNbd, &P, &rows, &[1.0], &flat).unwrap()[0];
+        let f = customer_lifetime_value(&BgNbd, &P, &rows, &Spend::Values(&[1.0]), &flat).unwrap()[0];
         let e = crate::btyd::bgnbd::conditional_expected_purchases(&P, 360.0, 3.0, 200.0, 260.0).unwrap();
         assert!((f - e).abs() < 1e-12);
+    }
+
+    #[test]
+    fn grouped_path_equals_per_customer_path_bit_for_bit() {
+        // Many repeated (x, T) with different recencies, and a Gamma-Gamma spend.
+        let n = 20_000;
+        let x: Vec<f64> = (0..n).map(|i| ((i * 7) % 13) as f64).collect();
+        let t: Vec<f64> = (0..n).map(|i| 30.0 + ((i * 11) % 50) as f64).collect();
+        let tx: Vec<f64> = (0..n).map(|i| if x[i] > 0.0 { ((i * 5) % 30) as f64 } else { 0.0 }).collect();
+        let monetary: Vec<f64> = (0..n).map(|i| if x[i] > 0.0 { 5.0 + (i % 17) as f64 } else { -1.0 }).collect();
+        let rows = Rows { x: &x, tx: &tx, t: &t };
+        let gg = [6.25, 3.74, 15.44];
+        let spend = Spend::GammaGamma { params: &gg, monetary: &monetary };
+        let s = Schedule::new(12, 30.0, 0.01, false).unwrap();
+        for model in [&BgNbd as &dyn CountModel, &crate::btyd::mbgnbd::MbgNbd] {
+            let grouped = customer_lifetime_value(model, &P, &rows, &spend, &s).unwrap();
+            let direct = per_customer(model, &P, &rows, &spend, &s).unwrap();
+            let bits = |v: &[f64]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&grouped), bits(&direct));
+            // Spend from the Gamma-Gamma kernel as a separate array gives the same values.
+            let values = gammagamma::conditional_expected_spend_many(&gg, &x, &monetary).unwrap();
+            let given = customer_lifetime_value(model, &P, &rows, &Spend::Values(&values), &s).unwrap();
+            assert_eq!(bits(&grouped), bits(&given));
+            let threads = |k: usize| {
+                let pool = rayon::ThreadPoolBuilder::new().num_threads(k).build().unwrap();
+                pool.install(|| customer_lifetime_value(model, &P, &rows, &spend, &s).unwrap())
+            };
+            assert_eq!(bits(&threads(1)), bits(&threads(2)));
+        }
+    }
+
+    #[test]
+    fn grouped_path_reports_the_first_bad_row() {
+        // Row 2 asks for a horizon the series cannot sum; rows 0-1 are fine.
+        let rows = Rows { x: &[1.0, 2.0, 3.0, 3.0], tx: &[1.0, 1.0, 2.0, 2.0], t: &[5.0, 5.0, 5.0, 5.0] };
+        let s = Schedule::new(1, 1e300, 0.0, false).unwrap();
+        let spend = Spend::Values(&[1.0; 4]);
+        let grouped = customer_lifetime_value(&BgNbd, &P, &rows, &spend, &s).unwrap_err().to_string();
+        let direct = per_customer(&BgNbd, &P, &rows, &spend, &s).unwrap_err().to_string();
+        assert_eq!(grouped, direct);
+        let bad_monetary = Spend::GammaGamma { params: &[6.25, 3.74, 15.44], monetary: &[1.0, 0.0, 1.0, 1.0] };
+        let err = customer_lifetime_value(&BgNbd, &P, &rows, &bad_monetary, &s).unwrap_err().to_string();
+        assert!(err.contains("monetary_value") && err.contains("row 1"), "{err}");
     }
 
     #[test]

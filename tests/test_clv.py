@@ -117,3 +117,31 @@ def test_bad_arguments(daily):
     with pytest.raises(ValueError, match="monetary_value"):
         clmkit.customer_lifetime_value(bg, gg, summary.drop(columns="monetary_value"), horizon=2, period=30,
                                        discount_rate=0.01)
+
+
+def test_gamma_gamma_spend_in_the_clv_pass_equals_the_spend_array(daily):
+    """The one-pass Gamma-Gamma CLV (grouped by (frequency, T)) gives the bits of the CLV
+    from a precomputed spend array, for every count model."""
+    summary, bg, gg = daily
+    spend = gg.conditional_expected_spend(summary["frequency"], summary["monetary_value"]).to_numpy()
+    mbg = clmkit.ModifiedBetaGeo().fit(summary)
+    pnbd = clmkit.ParetoNBD().fit(summary)
+    for model in (bg, mbg, pnbd):
+        for continuous in (False, True):
+            one_pass = clmkit.customer_lifetime_value(model, gg, summary, horizon=12, period=30,
+                                                      discount_rate=0.01, continuous=continuous)
+            given = clmkit.customer_lifetime_value(model, spend, summary, horizon=12, period=30,
+                                                   discount_rate=0.01, continuous=continuous)
+            assert np.array_equal(one_pass.to_numpy(), given.to_numpy())
+
+
+def test_gamma_gamma_clv_rejects_bad_monetary_values(daily):
+    summary, bg, gg = daily
+    bad = summary.copy()
+    row = int(np.flatnonzero(bad["frequency"].to_numpy() > 0)[3])
+    bad.iloc[row, bad.columns.get_loc("monetary_value")] = -2.0
+    with pytest.raises(ValueError, match=f"monetary_value.*row {row}"):
+        clmkit.customer_lifetime_value(bg, gg, bad, horizon=12, period=30, discount_rate=0.01)
+    with pytest.raises(ValueError, match="monetary_value"):
+        clmkit.customer_lifetime_value(bg, gg, (bad["frequency"], bad["recency"], bad["T"], [1.0, 2.0]),
+                                       horizon=12, period=30, discount_rate=0.01)

@@ -246,9 +246,17 @@ def test_pattern_fit_identical_to_in_memory(summary_pair, fitted_in_memory, key,
     lazy, _, _ = summary_pair
     got = clmkit.dask.fit(model(), lazy, method="patterns")
     ref = fitted_in_memory[key]
-    assert got.params_.equals(ref.params_)  # bit for bit: same patterns, same weights
-    assert got.log_likelihood_ == ref.log_likelihood_
-    assert got.n_customers_ == ref.n_customers_ and got.n_patterns_ == ref.n_patterns_
+    if key == "gg":
+        # Gamma-Gamma fits rows without compressing them (continuous spends rarely repeat),
+        # so weighted patterns and raw rows sum the same terms in other groupings: the same
+        # Newton maximum up to rounding, and n_patterns_ counts the rows evaluated.
+        np.testing.assert_allclose(got.params_.to_numpy(), ref.params_.to_numpy(), rtol=1e-11)
+        assert got.log_likelihood_ == pytest.approx(ref.log_likelihood_, rel=1e-13)
+    else:
+        assert got.params_.equals(ref.params_)  # bit for bit: same patterns, same weights
+        assert got.log_likelihood_ == ref.log_likelihood_
+        assert got.n_patterns_ == ref.n_patterns_
+    assert got.n_customers_ == ref.n_customers_
     assert got.time_unit_ == ref.time_unit_
 
 

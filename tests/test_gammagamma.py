@@ -95,3 +95,21 @@ def test_bad_input(gg):
         gg.conditional_expected_spend([2])
     s = gg.conditional_expected_spend(pd.Series([0, 3], index=["a", "b"]), pd.Series([0.0, 12.0], index=["a", "b"]))
     assert list(s.index) == ["a", "b"] and s["a"] == pytest.approx(gg.expected_spend())
+
+
+def test_fit_is_the_maximum_of_the_reference_likelihood(data):
+    """The Newton fit (no compression) sits at the optimum scipy finds on the per-row formula."""
+    from scipy.optimize import minimize
+
+    rep = data[data["frequency"] > 0]
+    x, m = rep["frequency"].to_numpy(float), rep["monetary_value"].to_numpy(float)
+    ours = clmkit.GammaGamma().fit(x, m)
+    res = minimize(lambda u: -gammagamma_loglik(np.exp(u), x, m).sum(), np.zeros(3), method="Nelder-Mead",
+                   options={"xatol": 1e-10, "fatol": 1e-10, "maxiter": 20000})
+    assert np.allclose(ours.params_.to_numpy(), np.exp(res.x), rtol=1e-4)
+    assert ours.log_likelihood_ >= -res.fun - 1e-8
+    # Doubling every customer by weight or by repetition gives the same fit.
+    w = clmkit.GammaGamma().fit(x, m, weights=np.full(len(x), 2.0))
+    r = clmkit.GammaGamma().fit(np.r_[x, x], np.r_[m, m])
+    assert np.allclose(w.params_.to_numpy(), r.params_.to_numpy(), rtol=1e-10)
+    assert w.log_likelihood_ == pytest.approx(2 * ours.log_likelihood_, rel=1e-12)

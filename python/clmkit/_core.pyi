@@ -193,7 +193,8 @@ def gammagamma_conditional_expected_spend(params: list[float], frequency: npt.ND
 def btyd_customer_lifetime_value(model: str, params: list[float], spend: npt.NDArray[np.float64],
                                  frequency: npt.NDArray[np.float64], recency: npt.NDArray[np.float64],
                                  big_t: npt.NDArray[np.float64], horizon: int, period: float,
-                                 discount_rate: float, continuous: bool) -> npt.NDArray[np.float64]: ...
+                                 discount_rate: float, continuous: bool,
+                                 spend_params: Optional[list[float]] = None) -> npt.NDArray[np.float64]: ...
 
 # --- btyd evaluation hooks (clmkit.dask) ---
 def btyd_loglik_grad(

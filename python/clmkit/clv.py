@@ -116,6 +116,15 @@ def customer_lifetime_value(transaction_model: Any, spend_model: Any, data: Any,
         raise ValueError(f"discount_rate must be a finite number > -1, got {discount_rate!r}")
     cols, monetary, index, like = _customers(data, isinstance(spend_model, GammaGamma))
     rows = model._validate(cols)
+    if isinstance(spend_model, GammaGamma) and not (
+            continuous and rate > 0 and hasattr(model, "discounted_expected_residual_transactions")):
+        # One Rust pass computes the Gamma-Gamma spend and the CLV (no spend array between).
+        values = as_float_array(monetary, "monetary_value")
+        check_same_length(frequency=rows[0], monetary_value=values)
+        out = _core.btyd_customer_lifetime_value(model._core_name, model._params(), values, *rows, horizon,
+                                                 period_units, rate, bool(continuous),
+                                                 spend_params=spend_model._params())
+        return pd.Series(out, index=index, name="clv") if index is not None else out
     spend = _spend(spend_model, cols[0], monetary, len(rows[0]))
     if continuous and rate > 0 and hasattr(model, "discounted_expected_residual_transactions"):
         # Pareto/NBD has a closed form (DERT over the horizon, with Tricomi's U).

@@ -8,6 +8,9 @@ use super::{Model, Patterns};
 use crate::error::{check_same_length, first_invalid, Result};
 use crate::special::{digamma, ln_gamma};
 
+mod fit;
+pub use fit::fit;
+
 pub const NAMES: &[&str] = &["p", "q", "v"];
 
 /// The Gamma-Gamma model over (frequency, monetary_value) patterns.
@@ -115,14 +118,21 @@ pub fn expected_spend(params: &[f64]) -> f64 {
     conditional_expected_spend(params, 0.0, 0.0)
 }
 
-/// Conditional expected spend per customer (x = 0 rows get the prior mean; m is ignored there).
-pub fn conditional_expected_spend_many(params: &[f64], x: &[f64], m: &[f64]) -> Result<Vec<f64>> {
+/// Checks the inputs of the conditional expected spend: parameters, lengths, whole
+/// frequencies >= 0 and a finite, positive monetary value for every repeat buyer.
+pub fn check_spend_data(params: &[f64], x: &[f64], m: &[f64]) -> Result<()> {
     super::check_params(NAMES, params)?;
     check_same_length(&[("frequency", x.len()), ("monetary_value", m.len())])?;
     first_invalid("frequency", x, "must be a whole number >= 0", |v| !(v.is_finite() && v >= 0.0 && v.fract() == 0.0))?;
     if let Some(i) = (0..x.len()).find(|&i| x[i] > 0.0 && !(m[i].is_finite() && m[i] > 0.0)) {
         return Err(crate::error::ClmError::invalid_value("monetary_value", i, m[i], "must be finite and > 0 for repeat buyers"));
     }
+    Ok(())
+}
+
+/// Conditional expected spend per customer (x = 0 rows get the prior mean; m is ignored there).
+pub fn conditional_expected_spend_many(params: &[f64], x: &[f64], m: &[f64]) -> Result<Vec<f64>> {
+    check_spend_data(params, x, m)?;
     let mut out = vec![0.0; x.len()];
     crate::parallel::map_into(&mut out, |i| conditional_expected_spend(params, x[i], if x[i] > 0.0 { m[i] } else { 0.0 }));
     Ok(out)

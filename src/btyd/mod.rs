@@ -246,7 +246,7 @@ fn covariance<M: Model + ?Sized>(objective: &LogObjective<'_, M>, x: &[f64], par
     }
 }
 
-fn check_options<M: Model + ?Sized>(model: &M, opts: &FitOptions) -> Result<()> {
+pub(crate) fn check_options<M: Model + ?Sized>(model: &M, opts: &FitOptions) -> Result<()> {
     if !(opts.penalizer.is_finite() && opts.penalizer >= 0.0) {
         return Err(ClmError::InvalidArgument(format!("penalizer must be finite and >= 0, got {}", opts.penalizer)));
     }
@@ -297,6 +297,8 @@ pub fn fit_named(name: &str, columns: &[&[f64]], weights: Option<&[f64]>, opts: 
         // Pareto/NBD's likelihood has limits (s, beta -> infinity) an optimiser can run into:
         // it restarts from other points when that happens.
         "paretonbd" => paretonbd::fit_multistart(columns, weights, opts),
+        // Gamma-Gamma fits without compression, by Newton with its analytic Hessian.
+        "gammagamma" => gammagamma::fit(columns, weights, opts),
         _ => fit(model_by_name(name)?, columns, weights, opts),
     }
 }

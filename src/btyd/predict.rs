@@ -34,6 +34,13 @@ pub trait CountModel: Model {
         }
         Ok(())
     }
+    /// For models whose conditional expectation factorises as P(alive | x, t_x, T) g(t; x, T)
+    /// (the BG/NBD family: an alive customer's window depends on x and T only), writes g at
+    /// the horizons `ts` into `out` and returns `Some`; `None` when the model does not factorise.
+    /// CLV then evaluates g once per distinct (x, T) instead of once per customer.
+    fn alive_window_expectations(&self, _p: &[f64], _ts: &[f64], _x: f64, _big_t: f64, _out: &mut [f64]) -> Option<Result<()>> {
+        None
+    }
 }
 
 /// BG/NBD and MBG/NBD forward to their module's closed forms; they differ only in the number
@@ -70,6 +77,9 @@ macro_rules! bg_family_count_model {
                 let alive = $module::p_alive(p, x, tx, big_t);
                 out.iter_mut().for_each(|o| *o *= alive);
                 Ok(())
+            }
+            fn alive_window_expectations(&self, p: &[f64], ts: &[f64], x: f64, big_t: f64, out: &mut [f64]) -> Option<Result<()>> {
+                Some(expected_alive_purchases_many(p[0] + x, p[1] + big_t, ts, p[2], p[3] + x + $shift, out))
             }
         }
     };

@@ -261,8 +261,10 @@ fn gammagamma_conditional_expected_spend<'py>(
 }
 
 /// Discounted CLV per customer: spend x sum_k weight_k E[purchases in (T, T + time_k]].
+/// With `spend_params` (a Gamma-Gamma model's p, q, v), `spend` holds the customers' mean
+/// monetary values and the spend is the Gamma-Gamma conditional expectation, in the same pass.
 #[pyfunction]
-#[pyo3(signature = (model, params, spend, frequency, recency, big_t, horizon, period, discount_rate, continuous))]
+#[pyo3(signature = (model, params, spend, frequency, recency, big_t, horizon, period, discount_rate, continuous, spend_params=None))]
 #[allow(clippy::too_many_arguments)]
 fn btyd_customer_lifetime_value<'py>(
     py: Python<'py>,
@@ -276,13 +278,18 @@ fn btyd_customer_lifetime_value<'py>(
     period: f64,
     discount_rate: f64,
     continuous: bool,
+    spend_params: Option<Vec<f64>>,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
     let m = count_model(model).map_err(to_pyerr)?;
     let rows = Rows { x: frequency.as_slice()?, tx: recency.as_slice()?, t: big_t.as_slice()? };
-    let spend = spend.as_slice()?;
+    let values = spend.as_slice()?;
+    let spend = match &spend_params {
+        Some(gg) => clv::Spend::GammaGamma { params: gg, monetary: values },
+        None => clv::Spend::Values(values),
+    };
     let out = run(py, || {
         let schedule = clv::Schedule::new(horizon, period, discount_rate, continuous)?;
-        clv::customer_lifetime_value(m, &params, &rows, spend, &schedule)
+        clv::customer_lifetime_value(m, &params, &rows, &spend, &schedule)
     })?;
     Ok(vec_out(py, out))
 }
