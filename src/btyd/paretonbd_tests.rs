@@ -275,3 +275,72 @@ fn memoised_terms_give_the_same_bits_as_fresh_ones() {
     let (direct, _) = ln_tail(&CDNOW, 3.0, 12.0);
     assert_eq!(cached_tail(&CDNOW, 3.0, 12.0).0.to_bits(), direct.to_bits());
 }
+
+#[test]
+#[ignore]
+fn profile_scratch() {
+    use crate::btyd::{Model, Patterns};
+    use std::time::Instant;
+    for n in [100_000usize, 1_000_000] {
+        let bytes = std::fs::read(format!("/tmp/pareto/s{n}.bin")).unwrap();
+        let v: Vec<f64> = bytes.chunks(8).map(|c| f64::from_le_bytes(c.try_into().unwrap())).collect();
+        let (x, tx, t) = (&v[..n], &v[n..2 * n], &v[2 * n..]);
+        crate::parallel::set_num_threads(1).unwrap();
+        let t0 = Instant::now();
+        crate::btyd::validate::check_frequency_recency_t(x, tx, t).unwrap();
+        let t_val = t0.elapsed();
+        let t0 = Instant::now();
+        let pats = Patterns::compress(&["x", "tx", "t"], &[x, tx, t], None).unwrap();
+        let t_comp = t0.elapsed();
+        let scale = pats.max_of(2);
+        let sc = pats.rescaled(&[1, 2], scale);
+        let p = [0.5167, 79.21 / scale, 0.797, 211.2 / scale];
+        let t0 = Instant::now();
+        let mut acc = vec![0.0; 5];
+        for _ in 0..5 {
+            ParetoNbd.accumulate(&p, &sc, 0..sc.len(), &mut acc);
+        }
+        let t_eval = t0.elapsed() / 5;
+        let t0 = Instant::now();
+        let layout = super::fit::Layout::new(sc.clone());
+        let t_layout = t0.elapsed();
+        let t0 = Instant::now();
+        for _ in 0..5 {
+            crate::parallel::install(|| layout.total(&p)).unwrap();
+        }
+        let t_new = t0.elapsed() / 5;
+        eprintln!("layout={t_layout:?} tails={} new eval={t_new:?}", layout.n_tails());
+        let t0 = Instant::now();
+        let f = crate::parallel::install(|| fit_multistart(&[x, tx, t], None, &FitOptions::default())).unwrap().unwrap();
+        let t_fit = t0.elapsed();
+        eprintln!("n={n} patterns={} validate={:?} compress={:?} eval(1 thread)={:?} fit(1 thread)={:?} iters={} {:?}",
+            pats.len(), t_val, t_comp, t_eval, t_fit, f.n_iter, f.params);
+    }
+}
+
+#[test]
+#[ignore]
+fn trace_scratch() {
+    use crate::btyd::Patterns;
+    use crate::optimize::Objective;
+    struct Count<'a>(super::fit::ParetoObjective<'a>, std::sync::atomic::AtomicUsize);
+    impl Objective for Count<'_> {
+        fn dim(&self) -> usize { 4 }
+        fn value_grad(&self, x: &[f64], g: &mut [f64]) -> f64 {
+            let v = self.0.value_grad(x, g);
+            let k = self.1.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            eprintln!("eval {k}: f={v:.12} g={:.2e} x={:?}", g.iter().fold(0.0f64, |m, v| m.max(v.abs())), x);
+            v
+        }
+    }
+    let n = 100_000usize;
+    let bytes = std::fs::read(format!("/tmp/pareto/s{n}.bin")).unwrap();
+    let v: Vec<f64> = bytes.chunks(8).map(|c| f64::from_le_bytes(c.try_into().unwrap())).collect();
+    let (x, tx, t) = (&v[..n], &v[n..2 * n], &v[2 * n..]);
+    let pats = Patterns::compress(&["x", "tx", "t"], &[x, tx, t], None).unwrap();
+    let scale = pats.max_of(2);
+    let layout = super::fit::Layout::new(pats.rescaled(&[1, 2], scale));
+    let obj = Count(super::fit::ParetoObjective { layout: &layout, penalizer: 0.0, total_weight: n as f64 }, Default::default());
+    let m = crate::optimize::minimize(&obj, &[0.0; 4], &Default::default()).unwrap();
+    eprintln!("iters {} evals {}", m.n_iter, m.n_eval);
+}
