@@ -343,6 +343,8 @@ pub fn dert_rows(p: &Params, delta: f64, horizon: f64, x: &[f64], tx: &[f64], t:
 
 #[path = "paretonbd_fit.rs"]
 mod fit;
+#[path = "paretonbd_opt.rs"]
+mod opt;
 #[path = "paretonbd_model.rs"]
 mod model;
 pub use model::{fit_multistart, generate, simulate_customer, ParetoNbd};

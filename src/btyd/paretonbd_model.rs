@@ -10,7 +10,7 @@ use super::{
 };
 use crate::btyd::predict::CountModel;
 use crate::btyd::validate::frequency_recency_t_layout;
-use super::fit::{fit_from, prepare};
+use super::fit::{fit_from, moment_start, prepare};
 use crate::btyd::{Fit, FitOptions, Model, Patterns};
 use crate::error::{ClmError, Result};
 use crate::random::{stream, Stream};
@@ -123,7 +123,7 @@ pub(crate) fn on_boundary(fit: &Fit) -> bool {
 pub fn fit_multistart(columns: &[&[f64]], weights: Option<&[f64]>, opts: &FitOptions) -> Result<Fit> {
     let prep = prepare(columns, weights, opts)?;
     let scale = prep.data.max_of(2).max(f64::MIN_POSITIVE);
-    let default = [1.0, scale, 1.0, scale];
+    let default = moment_start(&prep);
     let first = fit_from(&prep, opts.initial.as_deref().unwrap_or(&default), opts);
     if opts.initial.is_some() || matches!(&first, Ok(f) if !on_boundary(f)) {
         return first;

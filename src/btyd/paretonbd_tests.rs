@@ -309,7 +309,12 @@ fn profile_scratch() {
             crate::parallel::install(|| layout.total(&p)).unwrap();
         }
         let t_new = t0.elapsed() / 5;
-        eprintln!("layout={t_layout:?} tails={} new eval={t_new:?}", layout.n_tails());
+        let t0 = Instant::now();
+        for _ in 0..5 {
+            for k in 0..layout.n_tails() { std::hint::black_box(ln_tail(&p, (k % 50) as f64, (k % 700) as f64 / 729.0)); }
+        }
+        let t_tails = t0.elapsed() / 5;
+        eprintln!("layout={t_layout:?} tails={} new eval={t_new:?} tails alone={t_tails:?}", layout.n_tails());
         let t0 = Instant::now();
         let f = crate::parallel::install(|| fit_multistart(&[x, tx, t], None, &FitOptions::default())).unwrap().unwrap();
         let t_fit = t0.elapsed();
@@ -343,4 +348,15 @@ fn trace_scratch() {
     let obj = Count(super::fit::ParetoObjective { layout: &layout, penalizer: 0.0, total_weight: n as f64 }, Default::default());
     let m = crate::optimize::minimize(&obj, &[0.0; 4], &Default::default()).unwrap();
     eprintln!("iters {} evals {}", m.n_iter, m.n_eval);
+    let ls = super::opt::LogScale { layout: &layout, penalizer: 0.0, total_weight: n as f64 };
+    let (m, _) = super::opt::minimize_bhhh(&ls, [0.0; 4], 1e-8, 200).unwrap();
+    eprintln!("bhhh iters {} evals {} x={:?}", m.n_iter, m.n_eval, m.x);
+    let sc = &layout.data;
+    let (mut num, mut den) = (0.0, 0.0);
+    for i in 0..sc.len() { let r = sc.row(i); if r[2] > 0.0 { num += sc.weights[i] * r[0] / r[2]; den += sc.weights[i]; } }
+    let rate = num / den;
+    for r0 in [1.0f64, 0.5] {
+        let (m, _) = super::opt::minimize_bhhh(&ls, [r0.ln(), (r0 / rate).ln(), 0.0, 0.0], 1e-8, 200).unwrap();
+        eprintln!("start rate {rate} r0 {r0}: bhhh iters {} evals {}", m.n_iter, m.n_eval);
+    }
 }
