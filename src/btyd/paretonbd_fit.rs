@@ -39,7 +39,7 @@ pub(crate) struct Layout {
 }
 
 fn sorted_distinct(mut v: Vec<f64>) -> Vec<f64> {
-    v.sort_by(f64::total_cmp);
+    v.sort_unstable_by(f64::total_cmp);
     v.dedup();
     v
 }
@@ -48,33 +48,49 @@ fn position(sorted: &[f64], v: f64) -> u32 {
     sorted.partition_point(|w| w.total_cmp(&v).is_lt()) as u32
 }
 
+/// The tails one frequency group needs: its distinct u (every T, and t_x where t_x < T),
+/// and for each pattern the position of its t_x (NO_TAIL if none) and T among them.
+fn group_tails(tx: &[f64], t: &[f64]) -> (Vec<f64>, Vec<u32>, Vec<u32>) {
+    let mut us: Vec<f64> = t.to_vec();
+    us.extend(tx.iter().zip(t).filter(|(a, b)| a < b).map(|(a, _)| *a));
+    let us = sorted_distinct(us);
+    let at_tx = tx.iter().zip(t).map(|(&a, &b)| if a < b { position(&us, a) } else { NO_TAIL }).collect();
+    let at_t = t.iter().map(|&b| position(&us, b)).collect();
+    (us, at_tx, at_t)
+}
+
 impl Layout {
-    /// `data` has columns (x, t_x, T), sorted as `Patterns::compress` leaves them.
+    /// `data` has columns (x, t_x, T), sorted as `Patterns::compress` leaves them. Groups of
+    /// equal x are tabulated in parallel and concatenated in order (same layout for any
+    /// thread count).
     pub fn new(data: Patterns) -> Layout {
         let n = data.len();
         let col = |c: usize| (0..n).map(|i| data.rows[i * 3 + c]).collect::<Vec<f64>>();
         let (x, tx, t) = (col(0), col(1), col(2));
-        let xs = sorted_distinct(x.clone());
-        let ts = sorted_distinct(t.clone());
-        let x_index: Vec<u32> = x.iter().map(|&v| position(&xs, v)).collect();
-        let t_index: Vec<u32> = t.iter().map(|&v| position(&ts, v)).collect();
-        let (mut tails, mut tail_tx, mut tail_t) = (Vec::new(), vec![NO_TAIL; n], vec![0; n]);
-        let mut start = 0;
-        while start < n {
-            // Patterns are sorted by x: one group per distinct frequency.
-            let end = start + x[start..].iter().take_while(|&&v| v == x[start]).count();
-            let mut us: Vec<f64> = t[start..end].to_vec();
-            us.extend((start..end).filter(|&i| tx[i] < t[i]).map(|i| tx[i]));
-            let us = sorted_distinct(us);
+        // Patterns are sorted by x: one group per distinct frequency, in increasing order.
+        let mut bounds = vec![0];
+        bounds.extend((1..n).filter(|&i| x[i] != x[i - 1]));
+        bounds.push(n);
+        let xs: Vec<f64> = bounds[..bounds.len() - 1].iter().map(|&i| x[i]).collect();
+        let (ts, groups) = rayon::join(
+            || sorted_distinct(t.clone()),
+            || {
+                (0..xs.len())
+                    .into_par_iter()
+                    .map(|g| group_tails(&tx[bounds[g]..bounds[g + 1]], &t[bounds[g]..bounds[g + 1]]))
+                    .collect::<Vec<_>>()
+            },
+        );
+        let mut t_index = vec![0u32; n];
+        t_index.par_iter_mut().zip(&t).for_each(|(k, &v)| *k = position(&ts, v));
+        let (mut tails, mut tail_tx, mut tail_t, mut x_index) =
+            (Vec::new(), Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+        for (g, (us, at_tx, at_t)) in groups.into_iter().enumerate() {
             let base = tails.len() as u32;
-            tails.extend(us.iter().map(|&u| (x_index[start], u)));
-            for i in start..end {
-                tail_t[i] = base + position(&us, t[i]);
-                if tx[i] < t[i] {
-                    tail_tx[i] = base + position(&us, tx[i]);
-                }
-            }
-            start = end;
+            tails.extend(us.iter().map(|&u| (g as u32, u)));
+            tail_tx.extend(at_tx.iter().map(|&k| if k == NO_TAIL { NO_TAIL } else { base + k }));
+            tail_t.extend(at_t.iter().map(|&k| base + k));
+            x_index.resize(x_index.len() + at_t.len(), g as u32);
         }
         Layout { data, xs, x_index, ts, t_index, tails, tail_tx, tail_t }
     }
@@ -150,6 +166,7 @@ fn add_outer(out: &mut [f64], w: f64, g: &[f64; 4]) {
 
 /// Mean penalised negative log-likelihood over rescaled patterns as a function of
 /// log-parameters (the shared fit's objective).
+#[derive(Clone, Copy)]
 pub(crate) struct ParetoObjective<'a> {
     pub layout: &'a Layout,
     pub penalizer: f64,
@@ -340,3 +357,7 @@ fn covariance(objective: &ParetoObjective<'_>, x: &[f64], grad: &[f64], params: 
         Err(_) => vec![f64::NAN; 16],
     }
 }
+
+#[cfg(test)]
+#[path = "paretonbd_fit_tests.rs"]
+mod tests;

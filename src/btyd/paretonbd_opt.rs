@@ -19,6 +19,7 @@ pub(crate) struct Point {
 }
 
 /// Mean penalised negative log-likelihood over `layout` as a function of log-parameters.
+#[derive(Clone, Copy)]
 pub(crate) struct LogScale<'a> {
     pub layout: &'a Layout,
     pub penalizer: f64,
