@@ -74,7 +74,7 @@ fn ln_terms(p: &Params, x: f64, tx: f64, t: f64) -> ((f64, [f64; 4]), (f64, [f64
     if tx >= t {
         return (alive, (f64::NEG_INFINITY, [0.0; 4]));
     }
-    (alive, dead_term(p[2], cached_tail(p, x, tx), cached_tail(p, x, t)))
+    (alive, dead_term(p[2].ln(), 1.0 / p[2], cached_tail(p, x, tx), cached_tail(p, x, t)))
 }
 
 /// ln[(α+T)^-(r+x) (β+T)^-s] and its gradient, given la = ln(α+T) and lb = ln(β+T).
@@ -84,9 +84,9 @@ pub(crate) fn alive_term(p: &Params, x: f64, t: f64, la: f64, lb: f64) -> (f64, 
     (-(r + x) * la - s * lb, [-la, -(r + x) / (alpha + t), -lb, -s / (beta + t)])
 }
 
-/// ln[s (F(t_x) - F(T))] and its gradient from the two tails (t_x < T).
+/// ln[s (F(t_x) - F(T))] and its gradient from the two tails (t_x < T), given ln s and 1/s.
 #[inline]
-pub(crate) fn dead_term(s: f64, tail_tx: (f64, [f64; 4]), tail_t: (f64, [f64; 4])) -> (f64, [f64; 4]) {
+pub(crate) fn dead_term(ln_s: f64, inv_s: f64, tail_tx: (f64, [f64; 4]), tail_t: (f64, [f64; 4])) -> (f64, [f64; 4]) {
     let ((f_tx, g_tx), (f_t, g_t)) = (tail_tx, tail_t);
     // ln(F(t_x) - F(T)) and d = (F_tx dlnF_tx - F_T dlnF_T) / (F_tx - F_T)
     let ratio = (f_t - f_tx).exp();
@@ -95,8 +95,8 @@ pub(crate) fn dead_term(s: f64, tail_tx: (f64, [f64; 4]), tail_t: (f64, [f64; 4]
     for j in 0..4 {
         grad[j] = (g_tx[j] - ratio * g_t[j]) / (1.0 - ratio);
     }
-    grad[2] += 1.0 / s;
-    (s.ln() + ln_integral, grad)
+    grad[2] += inv_s;
+    (ln_s + ln_integral, grad)
 }
 
 /// Slots of the per-thread memo of tails.
@@ -143,6 +143,10 @@ pub(crate) struct Constants {
     digamma_r: f64,
     ln_alpha: f64,
     ln_beta: f64,
+    ln_s: f64,
+    inv_s: f64,
+    r_over_alpha: f64,
+    s_over_beta: f64,
 }
 
 thread_local! {
@@ -168,7 +172,18 @@ fn frequency_terms(p: &Params, c: &Constants, x: f64) -> (f64, f64) {
 
 impl Constants {
     pub(crate) fn new(p: &Params) -> Constants {
-        Constants { params: *p, ln_gamma_r: ln_gamma(p[0]), digamma_r: digamma(p[0]), ln_alpha: p[1].ln(), ln_beta: p[3].ln() }
+        let [r, alpha, s, beta] = *p;
+        Constants {
+            params: *p,
+            ln_gamma_r: ln_gamma(r),
+            digamma_r: digamma(r),
+            ln_alpha: alpha.ln(),
+            ln_beta: beta.ln(),
+            ln_s: s.ln(),
+            inv_s: 1.0 / s,
+            r_over_alpha: r / alpha,
+            s_over_beta: s / beta,
+        }
     }
 
     /// (ln Γ(r+x) - ln Γ(r), ψ(r+x) - ψ(r)); zeros at x = 0.
@@ -211,7 +226,7 @@ pub(crate) fn combine(
     dead: (f64, [f64; 4]),
     grad: &mut [f64],
 ) -> f64 {
-    let [r, alpha, s, beta] = *p;
+    let s = p[2];
     let ((ln_alive, g_alive), (ln_dead, g_dead)) = (alive, dead);
     // ln(e^A + e^D) = A + ln(1 + e^(D-A)); the weights are the logistic of D - A.
     let d = ln_dead - ln_alive;
@@ -224,11 +239,11 @@ pub(crate) fn combine(
     };
     let w_alive = 1.0 - w_dead;
     let (ln_gamma_ratio, digamma_diff) = freq;
-    let common = [digamma_diff + c.ln_alpha, r / alpha, c.ln_beta, s / beta];
+    let common = [digamma_diff + c.ln_alpha, c.r_over_alpha, c.ln_beta, c.s_over_beta];
     for j in 0..4 {
         grad[j] += common[j] + w_alive * g_alive[j] + w_dead * g_dead[j];
     }
-    ln_gamma_ratio + r * c.ln_alpha + s * c.ln_beta + total
+    ln_gamma_ratio + p[0] * c.ln_alpha + s * c.ln_beta + total
 }
 
 /// P(alive at T | x, t_x, T) = alive term / (alive + dead terms) (note eq. 18).

@@ -96,6 +96,7 @@ impl Layout {
     }
 
     /// Number of distinct tails evaluated per likelihood evaluation.
+    #[cfg(test)]
     pub fn n_tails(&self) -> usize {
         self.tails.len()
     }
@@ -125,7 +126,7 @@ impl Layout {
                     let alive = alive_term(p, row[0], row[2], la, lb);
                     let dead = match self.tail_tx[i] {
                         NO_TAIL => (f64::NEG_INFINITY, [0.0; 4]),
-                        k => dead_term(p[2], tails[k as usize], tails[self.tail_t[i] as usize]),
+                        k => dead_term(c.ln_s, c.inv_s, tails[k as usize], tails[self.tail_t[i] as usize]),
                     };
                     let mut g = [0.0; 4];
                     let ll = combine(p, &c, freq[self.x_index[i] as usize], alive, dead, &mut g);
