@@ -280,6 +280,10 @@ pub(crate) fn moment_start(prep: &Prepared) -> [f64; 4] {
     [0.5, alpha * prep.scale, 1.0, prep.scale]
 }
 
+/// Iterations of the quasi-Newton method before falling back to L-BFGS: it converges in
+/// 10-20 from interior starts; more means it is drifting towards a boundary.
+const BHHH_MAX_ITER: usize = 100;
+
 /// One maximum likelihood fit from `initial` (natural parameters in the data's time unit):
 /// quasi-Newton on log-parameters (BHHH-initialised, see `opt`), L-BFGS if that fails;
 /// standard errors from the observed information.
@@ -288,7 +292,7 @@ pub(crate) fn fit_from(prep: &Prepared, initial: &[f64], opts: &FitOptions) -> R
     let x0 = to_log_scaled(initial, prep.scale);
     let log_scale = LogScale { layout: &prep.layout, penalizer: opts.penalizer, total_weight };
     let start: [f64; 4] = std::array::from_fn(|j| x0[j]);
-    let (min, log_likelihood_scaled) = match minimize_bhhh(&log_scale, start, opts.tol, opts.max_iter) {
+    let (min, log_likelihood_scaled) = match minimize_bhhh(&log_scale, start, opts.tol, opts.max_iter.min(BHHH_MAX_ITER)) {
         Ok((min, point)) => (min, point.log_likelihood),
         Err(_) => {
             let objective = ParetoObjective { layout: &prep.layout, penalizer: opts.penalizer, total_weight };

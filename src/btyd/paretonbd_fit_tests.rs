@@ -49,7 +49,7 @@ const PARAMS: [Params; 4] =
 
 #[test]
 fn tabulated_totals_equal_the_per_pattern_sums_bit_for_bit() {
-    for cols in [cdnow(), simulated(12_000)] {
+    for cols in [cdnow(), simulated(5_000)] {
         let data = rescaled_patterns(&cols);
         let layout = Layout::new(data.clone());
         assert!(layout.n_tails() < 2 * data.len());
@@ -108,14 +108,14 @@ fn fit_agrees_with_the_shared_fit_and_the_published_estimates() {
 
 #[test]
 fn fit_is_bit_identical_for_one_and_two_threads() {
-    let cols = simulated(8_000);
+    let cols = simulated(4_000);
     let columns: [&[f64]; 3] = [&cols[0], &cols[1], &cols[2]];
     let run = |threads: usize| {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
         pool.install(|| super::super::fit_multistart(&columns, None, &FitOptions::default())).unwrap()
     };
     let (one, two) = (run(1), run(2));
-    assert!(one.n_patterns > 4 * FIT_CHUNK, "{}", one.n_patterns);
+    assert!(one.n_patterns > 2 * FIT_CHUNK, "{}", one.n_patterns);
     let bits = |f: &Fit| {
         let mut v: Vec<u64> = f.params.iter().chain(&f.covariance).map(|v| v.to_bits()).collect();
         v.push(f.log_likelihood.to_bits());
@@ -126,20 +126,23 @@ fn fit_is_bit_identical_for_one_and_two_threads() {
 
 #[test]
 fn the_quasi_newton_fit_matches_lbfgs_from_a_far_start() {
-    let cols = simulated(3_000);
+    let cols = simulated(1_500);
     let columns: [&[f64]; 3] = [&cols[0], &cols[1], &cols[2]];
     let prep = prepare(&columns, None, &FitOptions::default()).unwrap();
     let total_weight = prep.data.total_weight();
-    let far = to_log_scaled(&[5.0, 0.01, 0.05, 50.0], prep.scale);
+    // From this start the BHHH iteration drifts towards the boundary: the fit falls back to
+    // L-BFGS after BHHH_MAX_ITER iterations and must agree with it.
+    let far_natural = [5.0, 0.01 * prep.scale, 0.05, 50.0 * prep.scale];
+    let far = to_log_scaled(&far_natural, prep.scale);
     let objective = ParetoObjective { layout: &prep.layout, penalizer: 0.0, total_weight };
     let lbfgs = minimize(&objective, &far, &Options::default()).unwrap();
-    let log_scale = LogScale { layout: &prep.layout, penalizer: 0.0, total_weight };
-    let (bhhh, _) = minimize_bhhh(&log_scale, std::array::from_fn(|j| far[j]), 1e-8, 1000).unwrap();
+    let fitted = fit_from(&prep, &far_natural, &FitOptions::default()).unwrap();
+    let want = from_log_scaled(&lbfgs.x, prep.scale);
     for j in 0..4 {
-        assert!((lbfgs.x[j] - bhhh.x[j]).abs() < 1e-5, "{:?} vs {:?}", lbfgs.x, bhhh.x);
+        assert!((fitted.params[j] - want[j]).abs() < 1e-5 * want[j], "{:?} vs {want:?}", fitted.params);
     }
-    // With a penalty the two minimise the same penalised objective.
-    let pen = LogScale { penalizer: 0.01, ..log_scale };
+    // With a penalty both minimise the same penalised objective.
+    let pen = LogScale { layout: &prep.layout, penalizer: 0.01, total_weight };
     let (a, _) = minimize_bhhh(&pen, [0.0; 4], 1e-8, 1000).unwrap();
     let b = minimize(&ParetoObjective { penalizer: 0.01, ..objective }, &[0.0; 4], &Options::default()).unwrap();
     for j in 0..4 {
