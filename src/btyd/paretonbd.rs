@@ -70,14 +70,24 @@ fn tail(p: &Params, x: f64, u: f64, la: f64, lb: f64, ln_a: f64) -> (f64, [f64; 
 /// The two log terms of the likelihood without the common factor Γ(r+x) α^r β^s / Γ(r):
 /// (alive at T, died in (t_x, T]), each with its gradient. The second is -inf when t_x = T.
 fn ln_terms(p: &Params, x: f64, tx: f64, t: f64) -> ((f64, [f64; 4]), (f64, [f64; 4])) {
-    let [r, alpha, s, beta] = *p;
-    let (la, lb) = ((alpha + t).ln(), (beta + t).ln());
-    let alive = (-(r + x) * la - s * lb, [-la, -(r + x) / (alpha + t), -lb, -s / (beta + t)]);
+    let alive = alive_term(p, x, t, (p[1] + t).ln(), (p[3] + t).ln());
     if tx >= t {
         return (alive, (f64::NEG_INFINITY, [0.0; 4]));
     }
-    let (f_tx, g_tx) = cached_tail(p, x, tx);
-    let (f_t, g_t) = cached_tail(p, x, t);
+    (alive, dead_term(p[2].ln(), 1.0 / p[2], cached_tail(p, x, tx), cached_tail(p, x, t)))
+}
+
+/// ln[(α+T)^-(r+x) (β+T)^-s] and its gradient, given la = ln(α+T) and lb = ln(β+T).
+#[inline]
+pub(crate) fn alive_term(p: &Params, x: f64, t: f64, la: f64, lb: f64) -> (f64, [f64; 4]) {
+    let [r, alpha, s, beta] = *p;
+    (-(r + x) * la - s * lb, [-la, -(r + x) / (alpha + t), -lb, -s / (beta + t)])
+}
+
+/// ln[s (F(t_x) - F(T))] and its gradient from the two tails (t_x < T), given ln s and 1/s.
+#[inline]
+pub(crate) fn dead_term(ln_s: f64, inv_s: f64, tail_tx: (f64, [f64; 4]), tail_t: (f64, [f64; 4])) -> (f64, [f64; 4]) {
+    let ((f_tx, g_tx), (f_t, g_t)) = (tail_tx, tail_t);
     // ln(F(t_x) - F(T)) and d = (F_tx dlnF_tx - F_T dlnF_T) / (F_tx - F_T)
     let ratio = (f_t - f_tx).exp();
     let ln_integral = f_tx + (-ratio).ln_1p();
@@ -85,8 +95,8 @@ fn ln_terms(p: &Params, x: f64, tx: f64, t: f64) -> ((f64, [f64; 4]), (f64, [f64
     for j in 0..4 {
         grad[j] = (g_tx[j] - ratio * g_t[j]) / (1.0 - ratio);
     }
-    grad[2] += 1.0 / s;
-    (alive, (s.ln() + ln_integral, grad))
+    grad[2] += inv_s;
+    (ln_s + ln_integral, grad)
 }
 
 /// Slots of the per-thread memo of tails.
@@ -127,12 +137,16 @@ fn cached_tail(p: &Params, x: f64, u: f64) -> (f64, [f64; 4]) {
 /// Terms of the likelihood that depend on the parameters only, memoised per thread: a fit
 /// evaluates them for every pattern at the same parameters.
 #[derive(Clone, Copy)]
-struct Constants {
+pub(crate) struct Constants {
     params: Params,
     ln_gamma_r: f64,
     digamma_r: f64,
     ln_alpha: f64,
     ln_beta: f64,
+    ln_s: f64,
+    inv_s: f64,
+    r_over_alpha: f64,
+    s_over_beta: f64,
 }
 
 thread_local! {
@@ -149,24 +163,44 @@ fn frequency_terms(p: &Params, c: &Constants, x: f64) -> (f64, f64) {
     BY_FREQUENCY.with(|cell| match cell.get() {
         Some((q, y, lg, dg)) if q == *p && y == x => (lg, dg),
         _ => {
-            let (lg, dg) = (ln_gamma(p[0] + x) - c.ln_gamma_r, digamma(p[0] + x) - c.digamma_r);
+            let (lg, dg) = c.frequency(x);
             cell.set(Some((*p, x, lg, dg)));
             (lg, dg)
         }
     })
 }
 
+impl Constants {
+    pub(crate) fn new(p: &Params) -> Constants {
+        let [r, alpha, s, beta] = *p;
+        Constants {
+            params: *p,
+            ln_gamma_r: ln_gamma(r),
+            digamma_r: digamma(r),
+            ln_alpha: alpha.ln(),
+            ln_beta: beta.ln(),
+            ln_s: s.ln(),
+            inv_s: 1.0 / s,
+            r_over_alpha: r / alpha,
+            s_over_beta: s / beta,
+        }
+    }
+
+    /// (ln Γ(r+x) - ln Γ(r), ψ(r+x) - ψ(r)); zeros at x = 0.
+    pub(crate) fn frequency(&self, x: f64) -> (f64, f64) {
+        if x == 0.0 {
+            return (0.0, 0.0);
+        }
+        let r = self.params[0];
+        (ln_gamma(r + x) - self.ln_gamma_r, digamma(r + x) - self.digamma_r)
+    }
+}
+
 fn constants(p: &Params) -> Constants {
     CONSTANTS.with(|cell| match cell.get() {
         Some(c) if c.params == *p => c,
         _ => {
-            let c = Constants {
-                params: *p,
-                ln_gamma_r: ln_gamma(p[0]),
-                digamma_r: digamma(p[0]),
-                ln_alpha: p[1].ln(),
-                ln_beta: p[3].ln(),
-            };
+            let c = Constants::new(p);
             cell.set(Some(c));
             c
         }
@@ -176,9 +210,24 @@ fn constants(p: &Params) -> Constants {
 /// Log-likelihood of one customer (x repeat purchases, last at t_x, observed for T);
 /// adds its gradient in (r, α, s, β) to `grad`.
 pub fn loglik_grad(p: &Params, x: f64, tx: f64, t: f64, grad: &mut [f64]) -> f64 {
-    let [r, alpha, s, beta] = *p;
     let c = constants(p);
-    let ((ln_alive, g_alive), (ln_dead, g_dead)) = ln_terms(p, x, tx, t);
+    let (alive, dead) = ln_terms(p, x, tx, t);
+    combine(p, &c, frequency_terms(p, &c, x), alive, dead, grad)
+}
+
+/// The log-likelihood from its pieces: ln Γ(r+x)/Γ(r) + r ln α + s ln β + ln(e^A + e^D),
+/// adding the gradient to `grad`. `freq` is (ln Γ(r+x) - ln Γ(r), ψ(r+x) - ψ(r)).
+#[inline]
+pub(crate) fn combine(
+    p: &Params,
+    c: &Constants,
+    freq: (f64, f64),
+    alive: (f64, [f64; 4]),
+    dead: (f64, [f64; 4]),
+    grad: &mut [f64],
+) -> f64 {
+    let s = p[2];
+    let ((ln_alive, g_alive), (ln_dead, g_dead)) = (alive, dead);
     // ln(e^A + e^D) = A + ln(1 + e^(D-A)); the weights are the logistic of D - A.
     let d = ln_dead - ln_alive;
     let (total, w_dead) = if d <= 0.0 {
@@ -189,12 +238,12 @@ pub fn loglik_grad(p: &Params, x: f64, tx: f64, t: f64, grad: &mut [f64]) -> f64
         (ln_dead + e.ln_1p(), 1.0 / (1.0 + e))
     };
     let w_alive = 1.0 - w_dead;
-    let (ln_gamma_ratio, digamma_diff) = frequency_terms(p, &c, x);
-    let common = [digamma_diff + c.ln_alpha, r / alpha, c.ln_beta, s / beta];
+    let (ln_gamma_ratio, digamma_diff) = freq;
+    let common = [digamma_diff + c.ln_alpha, c.r_over_alpha, c.ln_beta, c.s_over_beta];
     for j in 0..4 {
         grad[j] += common[j] + w_alive * g_alive[j] + w_dead * g_dead[j];
     }
-    ln_gamma_ratio + r * c.ln_alpha + s * c.ln_beta + total
+    ln_gamma_ratio + p[0] * c.ln_alpha + s * c.ln_beta + total
 }
 
 /// P(alive at T | x, t_x, T) = alive term / (alive + dead terms) (note eq. 18).
@@ -307,6 +356,10 @@ pub fn dert_rows(p: &Params, delta: f64, horizon: f64, x: &[f64], tx: &[f64], t:
     Ok(out)
 }
 
+#[path = "paretonbd_fit.rs"]
+mod fit;
+#[path = "paretonbd_opt.rs"]
+mod opt;
 #[path = "paretonbd_model.rs"]
 mod model;
 pub use model::{fit_multistart, generate, simulate_customer, ParetoNbd};

@@ -10,7 +10,8 @@ use super::{
 };
 use crate::btyd::predict::CountModel;
 use crate::btyd::validate::frequency_recency_t_layout;
-use crate::btyd::{fit, Fit, FitOptions, Model, Patterns};
+use super::fit::{fit_from, moment_start, prepare};
+use crate::btyd::{Fit, FitOptions, Model, Patterns};
 use crate::error::{ClmError, Result};
 use crate::random::{stream, Stream};
 
@@ -118,17 +119,19 @@ pub(crate) fn on_boundary(fit: &Fit) -> bool {
 
 /// Maximum likelihood with restarts: the default start first; if that fit fails or lands on
 /// the boundary, each of RESTARTS too, keeping the best log-likelihood. A user-given start
-/// is used alone.
+/// is used alone. The data are validated, compressed and tabulated once for all starts.
 pub fn fit_multistart(columns: &[&[f64]], weights: Option<&[f64]>, opts: &FitOptions) -> Result<Fit> {
-    let first = fit(&ParetoNbd, columns, weights, opts);
+    let prep = prepare(columns, weights, opts)?;
+    let scale = prep.data.max_of(2).max(f64::MIN_POSITIVE);
+    let default = moment_start(&prep);
+    let first = fit_from(&prep, opts.initial.as_deref().unwrap_or(&default), opts);
     if opts.initial.is_some() || matches!(&first, Ok(f) if !on_boundary(f)) {
         return first;
     }
-    let scale = columns[2].iter().copied().fold(0.0, f64::max).max(f64::MIN_POSITIVE);
     let mut best = first;
     for start in RESTARTS {
-        let initial = vec![start[0], start[1] * scale, start[2], start[3] * scale];
-        let trial = fit(&ParetoNbd, columns, weights, &FitOptions { initial: Some(initial), ..opts.clone() });
+        let initial = [start[0], start[1] * scale, start[2], start[3] * scale];
+        let trial = fit_from(&prep, &initial, opts);
         best = match (best, trial) {
             (Ok(b), Ok(t)) => Ok(if better(&t, &b) { t } else { b }),
             (Err(_), Ok(t)) => Ok(t),

@@ -22,10 +22,12 @@ class ParetoNBD(CountModel):
     exponential with rate mu ~ Gamma(s, beta). The likelihood (Fader & Hardie's note on the
     Pareto/NBD) needs the Gauss hypergeometric function 2F1, evaluated in Rust in log space
     (the argument is kept in [0, 1) by factoring out max(alpha, beta), large powers stay
-    logarithms), so heavy buyers never overflow. Fitted by L-BFGS on log-parameters with
-    analytic gradients (derivatives of the 2F1 series in its parameters), restarting from
-    other points when a fit ends on the boundary; standard errors come from the observed
-    information.
+    logarithms), so heavy buyers never overflow. Fitted on log-parameters with analytic
+    gradients (derivatives of the 2F1 series in its parameters) by a quasi-Newton method
+    started from the BHHH matrix (outer products of the per-customer scores) and the mean
+    purchase rate, each 2F1 evaluated once per distinct (frequency, time) pair; L-BFGS if
+    that fails, restarts from other points when a fit ends on the boundary. Standard errors
+    come from the observed information.
 
     Parameters
     ----------
