@@ -52,6 +52,9 @@ macro_rules! bg_family_model {
             ) {
                 $crate::btyd::bgnbd::accumulate_family(p, data, range, acc, $shift);
             }
+            fn totals(&self, p: &[f64], data: &$crate::btyd::Patterns) -> Option<$crate::btyd::Totals> {
+                Some($crate::btyd::bgfamily::totals(p, data, $shift))
+            }
         }
     };
 }
