@@ -143,3 +143,25 @@ fn newton_fit_agrees_with_the_lbfgs_fit() {
         }
     }
 }
+
+#[test]
+fn warm_start_from_a_subsample_reaches_the_same_maximum() {
+    use super::newton_fit::{minimize, minimize_warm, subsample};
+    let data = patterns(&random_rows(6000, 23));
+    let sample = subsample(&data, 7.0);
+    assert!(sample.len() < data.len() / 4 && (sample.total_weight() - data.total_weight()).abs() <= 7.0);
+    assert!(sample.codes.len() == 3 * sample.len() && sample.levels == data.levels);
+    let (x, tx, t, _) = super::fit_tests::cdnow();
+    let data = Patterns::compress(&["frequency", "recency", "T"], &[&x, &tx, &t], None).unwrap();
+    let scaled = data.rescaled(&[1, 2], data.max_of(2));
+    let x0 = [0.0, -4.0, 0.0, 0.0];
+    for penalizer in [0.0, 0.01] {
+        let opts = FitOptions { penalizer, ..FitOptions::default() };
+        let cold = minimize(&BgNbd, &scaled, &x0, &opts, data.total_weight()).unwrap();
+        let warm = minimize_warm(&BgNbd, &scaled, &x0, &opts, data.total_weight(), data.len() / 8).unwrap();
+        assert!(warm.n_iter < cold.n_iter, "{} vs {}", warm.n_iter, cold.n_iter);
+        for j in 0..4 {
+            assert!((warm.x[j] - cold.x[j]).abs() < 1e-7, "{:?} vs {:?}", warm.x, cold.x);
+        }
+    }
+}

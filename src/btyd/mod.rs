@@ -219,7 +219,7 @@ pub fn fit<M: Model + ?Sized>(model: &M, columns: &[&[f64]], weights: Option<&[f
     };
     let x0: Vec<f64> = scale_params(model.time_powers(), &initial, scale).iter().map(|p| p.ln()).collect();
     let objective = LogObjective { model, data: &scaled, penalizer: opts.penalizer, total_weight: data.total_weight() };
-    let (x_min, grad, n_iter, hessian) = match newton_fit::minimize(model, &scaled, &x0, opts, data.total_weight()) {
+    let (x_min, grad, n_iter, hessian) = match newton_fit::minimize_warm(model, &scaled, &x0, opts, data.total_weight(), newton_fit::WARM_START_PATTERNS) {
         Some(nf) => (nf.x, nf.grad, nf.n_iter, nf.hessian),
         None => {
             let min = minimize(&objective, &x0, &Options { tol: opts.tol, max_iter: opts.max_iter, memory: 8 })

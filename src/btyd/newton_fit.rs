@@ -56,6 +56,58 @@ fn max_abs(v: &[f64]) -> f64 {
     v.iter().fold(0.0, |m, x| m.max(x.abs()))
 }
 
+/// Patterns in the subsample that gives large fits their starting point.
+pub(super) const WARM_START_PATTERNS: usize = 20_000;
+
+/// A systematic subsample of about `n / k` patterns standing for the whole: patterns of
+/// weight >= k are kept as they are; the others are walked in order, and one is kept with
+/// weight k each time their running weight passes another k (sampling proportional to
+/// weight, so the subsample's log-likelihood estimates the full one without bias).
+pub(super) fn subsample(data: &Patterns, k: f64) -> Patterns {
+    let mut out = Patterns { k: data.k, rows: vec![], weights: vec![], levels: data.levels.clone(), codes: vec![] };
+    let mut pending = 0.0;
+    for i in 0..data.len() {
+        let w = data.weights[i];
+        let kept = if w >= k {
+            w
+        } else {
+            pending += w;
+            if pending < k {
+                continue;
+            }
+            pending -= k;
+            k
+        };
+        out.rows.extend_from_slice(data.row(i));
+        out.codes.extend_from_slice(&data.codes[i * data.k..(i + 1) * data.k]);
+        out.weights.push(kept);
+    }
+    out
+}
+
+/// Newton from `x0` on a subsample of about `warm` patterns first when the data have at least
+/// 4 `warm` patterns (`WARM_START_PATTERNS` in fits): the subsample's maximum is
+/// within a few standard errors of the full one, where Newton on all patterns converges in
+/// two or three steps instead of the seven or so from a default start.
+pub(super) fn minimize_warm<M: Model + ?Sized>(
+    model: &M,
+    data: &Patterns,
+    x0: &[f64],
+    opts: &FitOptions,
+    total_weight: f64,
+    warm: usize,
+) -> Option<NewtonFit> {
+    let mut start = x0.to_vec();
+    if data.len() >= 4 * warm {
+        let sample = subsample(data, (data.len() / warm) as f64);
+        let loose = FitOptions { tol: opts.tol.max(1e-6), ..opts.clone() };
+        if let Some(warm) = minimize(model, &sample, x0, &loose, sample.total_weight()) {
+            start = warm.x;
+        }
+    }
+    minimize(model, data, &start, opts, total_weight)
+}
+
 /// Minimises the mean penalised negative log-likelihood from `x0` (log-parameters) until the
 /// largest gradient component is below `opts.tol` (L-BFGS's test). None when the model has
 /// no analytic Hessian or Newton fails (no decrease along the step, or `max_iter` reached):
