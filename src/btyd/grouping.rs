@@ -90,16 +90,16 @@ pub(super) fn bits_for(levels: usize) -> u32 {
 
 const RADIX_BITS: u32 = 11;
 
-/// Stable LSD radix sort of `(key, payload)` items on the low `bits` bits of the key.
-pub(super) fn radix_sort(items: &mut Vec<(u64, f64)>, bits: u32) {
+/// Stable LSD radix sort of `items` on the low `bits` bits of `key(item)`.
+pub(super) fn radix_sort<T: Copy + Default>(items: &mut Vec<T>, bits: u32, key: impl Fn(&T) -> u64) {
     let buckets = 1usize << RADIX_BITS;
     let mask = (buckets - 1) as u64;
-    let mut scratch = vec![(0u64, 0.0f64); items.len()];
+    let mut scratch = vec![T::default(); items.len()];
     let mut shift = 0;
     while shift < bits {
         let mut count = vec![0usize; buckets];
         for item in items.iter() {
-            count[((item.0 >> shift) & mask) as usize] += 1;
+            count[((key(item) >> shift) & mask) as usize] += 1;
         }
         // A digit shared by every key leaves the order as it is: skip the pass.
         if count.contains(&items.len()) {
@@ -113,7 +113,7 @@ pub(super) fn radix_sort(items: &mut Vec<(u64, f64)>, bits: u32) {
             start += here;
         }
         for item in items.iter() {
-            let d = ((item.0 >> shift) & mask) as usize;
+            let d = ((key(item) >> shift) & mask) as usize;
             scratch[count[d]] = *item;
             count[d] += 1;
         }
