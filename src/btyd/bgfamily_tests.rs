@@ -165,3 +165,17 @@ fn warm_start_from_a_subsample_reaches_the_same_maximum() {
         }
     }
 }
+
+#[test]
+fn time_shift_gives_the_log_likelihood_in_data_units() {
+    let data = patterns(&random_rows(3000, 31));
+    let scale = data.max_of(2);
+    let scaled = data.rescaled(&[1, 2], scale);
+    let p = [0.4, 3.0, 0.7, 2.2];
+    let ps = [p[0], p[1] / scale, p[2], p[3]];
+    for model in MODELS {
+        let direct = model.totals(&p, &data).unwrap().ll;
+        let shifted = model.totals(&ps, &scaled).unwrap().ll + model.loglik_time_shift(&data, scale).unwrap();
+        assert!((direct - shifted).abs() < 1e-10 * direct.abs(), "{direct} vs {shifted}");
+    }
+}

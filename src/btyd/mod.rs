@@ -95,6 +95,14 @@ pub trait Model: Sync {
     fn totals(&self, _params: &[f64], _data: &Patterns) -> Option<Totals> {
         None
     }
+
+    /// ln L in the data's time unit minus ln L in a unit `scale` times longer, for models
+    /// whose likelihood is a density of the purchase times (a factor 1 / scale per
+    /// purchase), so `fit` can report the log-likelihood without another pass over the
+    /// data. None: `fit` evaluates it.
+    fn loglik_time_shift(&self, _data: &Patterns, _scale: f64) -> Option<f64> {
+        None
+    }
 }
 
 /// Hyperparameters of a fit.
@@ -219,8 +227,8 @@ pub fn fit<M: Model + ?Sized>(model: &M, columns: &[&[f64]], weights: Option<&[f
     };
     let x0: Vec<f64> = scale_params(model.time_powers(), &initial, scale).iter().map(|p| p.ln()).collect();
     let objective = LogObjective { model, data: &scaled, penalizer: opts.penalizer, total_weight: data.total_weight() };
-    let (x_min, grad, n_iter, hessian) = match newton_fit::minimize_warm(model, &scaled, &x0, opts, data.total_weight(), newton_fit::WARM_START_PATTERNS) {
-        Some(nf) => (nf.x, nf.grad, nf.n_iter, nf.hessian),
+    let (x_min, grad, n_iter, hessian, scaled_ll) = match newton_fit::minimize_warm(model, &scaled, &x0, opts, data.total_weight(), newton_fit::WARM_START_PATTERNS) {
+        Some(nf) => (nf.x, nf.grad, nf.n_iter, nf.hessian, Some(nf.ll)),
         None => {
             let min = minimize(&objective, &x0, &Options { tol: opts.tol, max_iter: opts.max_iter, memory: 8 })
                 .map_err(|err| match err {
@@ -233,13 +241,16 @@ pub fn fit<M: Model + ?Sized>(model: &M, columns: &[&[f64]], weights: Option<&[f
                     other => other,
                 })?;
             let hessian = numerical_log_hessian(&objective, &min.x);
-            (min.x, min.grad, min.n_iter, hessian)
+            (min.x, min.grad, min.n_iter, hessian, None)
         }
     };
     let params = scale_params(model.time_powers(), &x_min.iter().map(|v| v.exp()).collect::<Vec<_>>(), 1.0 / scale);
-    let log_likelihood = match model.totals(&params, &data) {
-        Some(t) => t.ll,
-        None => LogObjective { model, data: &data, penalizer: 0.0, total_weight: 1.0 }.total(&params).0,
+    let log_likelihood = match (scaled_ll, model.loglik_time_shift(&data, scale)) {
+        (Some(ll), Some(shift)) => ll + shift,
+        _ => match model.totals(&params, &data) {
+            Some(t) => t.ll,
+            None => LogObjective { model, data: &data, penalizer: 0.0, total_weight: 1.0 }.total(&params).0,
+        },
     };
     let covariance = covariance(&hessian, &params);
     let standard_errors = (0..params.len()).map(|j| covariance[j * params.len() + j].sqrt()).collect();

@@ -18,12 +18,15 @@ const MAX_HALVINGS: usize = 40;
 /// penalised negative log-likelihood (row-major, log scale), iterations.
 pub(super) struct NewtonFit {
     pub x: Vec<f64>,
+    /// Total log-likelihood (without the penalty) at `x`.
+    pub ll: f64,
     pub grad: Vec<f64>,
     pub hessian: Vec<f64>,
     pub n_iter: usize,
 }
 
 struct Point {
+    ll: f64,
     value: f64,
     grad: Vec<f64>,
     hess: Vec<f64>,
@@ -49,7 +52,7 @@ fn evaluate<M: Model + ?Sized>(model: &M, data: &Patterns, x: &[f64], penalizer:
         hess[i * n + i] += -t.grad[i] * p[i] / total_weight + 4.0 * penalizer * p[i] * p[i];
     }
     let finite = value.is_finite() && grad.iter().chain(&hess).all(|v| v.is_finite());
-    finite.then_some(Point { value, grad, hess })
+    finite.then_some(Point { ll: t.ll, value, grad, hess })
 }
 
 fn max_abs(v: &[f64]) -> f64 {
@@ -126,7 +129,7 @@ pub(super) fn minimize<M: Model + ?Sized>(
     for iter in 0..opts.max_iter {
         if max_abs(&cur.grad) < opts.tol {
             let hessian = cur.hess.iter().map(|h| h * total_weight).collect();
-            return Some(NewtonFit { x, grad: cur.grad, hessian, n_iter: iter });
+            return Some(NewtonFit { x, ll: cur.ll, grad: cur.grad, hessian, n_iter: iter });
         }
         // Far from the optimum the Hessian may be indefinite: a ridge makes the step a
         // descent direction (Levenberg).
