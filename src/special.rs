@@ -37,6 +37,25 @@ pub fn log_sum_exp(values: &[f64]) -> f64 {
     m + values.iter().map(|v| (v - m).exp()).sum::<f64>().ln()
 }
 
+/// Trigamma psi'(x) for x > 0: the recurrence psi'(x) = psi'(x + 1) + 1 / x^2 up to x >= 20,
+/// then the asymptotic series 1/x + 1/(2x^2) + sum B_2k / x^(2k+1) (Abramowitz & Stegun
+/// 6.4.12), whose first omitted term is below 1e-16 relative there.
+pub fn trigamma(x: f64) -> f64 {
+    if x.is_nan() || x <= 0.0 {
+        return f64::NAN;
+    }
+    let mut acc = 0.0;
+    let mut x = x;
+    while x < 20.0 {
+        acc += 1.0 / (x * x);
+        x += 1.0;
+    }
+    let z = 1.0 / (x * x);
+    // B_2 = 1/6, B_4 = -1/30, B_6 = 1/42, B_8 = -1/30, B_10 = 5/66.
+    let series = 1.0 / 6.0 + z * (-1.0 / 30.0 + z * (1.0 / 42.0 + z * (-1.0 / 30.0 + z * (5.0 / 66.0))));
+    acc + (1.0 + 1.0 / (2.0 * x) + series * z) / x
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -47,6 +66,20 @@ mod tests {
         assert!((log_sub_exp(2.0, 1.0) - (2f64.exp() - 1f64.exp()).ln()).abs() < 1e-14);
         assert!((log_sum_exp(&[1000.0, 1000.0]) - (1000.0 + 2f64.ln())).abs() < 1e-12);
         assert_eq!(log_add_exp(f64::NEG_INFINITY, 3.0), 3.0);
+    }
+
+    #[test]
+    fn trigamma_matches_known_values_and_digamma() {
+        // psi'(1) = pi^2 / 6, psi'(1/2) = pi^2 / 2.
+        let pi2 = std::f64::consts::PI.powi(2);
+        assert!((trigamma(1.0) - pi2 / 6.0).abs() < 1e-13);
+        assert!((trigamma(0.5) - pi2 / 2.0).abs() < 1e-13);
+        for x in [1e-3, 0.3, 2.5, 9.99, 10.0, 57.0, 1e4] {
+            let h = 1e-5 * x;
+            let fd = (digamma(x + h) - digamma(x - h)) / (2.0 * h);
+            assert!((trigamma(x) - fd).abs() < 1e-7 * trigamma(x), "{x}");
+        }
+        assert!(trigamma(0.0).is_nan());
     }
 
     #[test]

@@ -52,6 +52,15 @@ macro_rules! bg_family_model {
             ) {
                 $crate::btyd::bgnbd::accumulate_family(p, data, range, acc, $shift);
             }
+            fn totals(&self, p: &[f64], data: &$crate::btyd::Patterns) -> Option<$crate::btyd::Totals> {
+                Some($crate::btyd::bgfamily::totals(p, data, $shift))
+            }
+            fn loglik_time_shift(&self, data: &$crate::btyd::Patterns, scale: f64) -> Option<f64> {
+                // L is a density in the x purchase times: (alpha / s)^r (alpha / s + T / s)^-(r + x)
+                // = s^x alpha^r (alpha + T)^-(r + x), so ln L drops by x ln s per customer.
+                let purchases: f64 = (0..data.len()).map(|i| data.weights[i] * data.row(i)[0]).sum();
+                Some(-purchases * scale.ln())
+            }
         }
     };
 }

@@ -6,13 +6,17 @@
 //! log scale and standard errors from the observed information.
 
 pub mod bgbb;
+mod bgfamily;
 pub mod bgnbd;
 pub mod bootstrap;
 pub mod gammagamma;
 pub mod hooks;
 pub mod mbgnbd;
 pub mod nbd;
+mod newton_fit;
 pub mod paretonbd;
+
+mod grouping;
 pub mod patterns;
 pub mod predict;
 pub mod saved;
@@ -34,6 +38,14 @@ const FIT_CHUNK: usize = 1024;
 
 /// Most parameters a model fitted here may have.
 pub const MAX_PARAMS: usize = 8;
+
+/// Weighted log-likelihood of all patterns with its gradient and Hessian (row-major), at
+/// natural parameters.
+pub struct Totals {
+    pub ll: f64,
+    pub grad: Vec<f64>,
+    pub hessian: Vec<f64>,
+}
 
 /// A likelihood model fitted by the shared routine.
 pub trait Model: Sync {
@@ -75,6 +87,21 @@ pub trait Model: Sync {
                 *a += w * gj;
             }
         }
+    }
+
+    /// [`Totals`] over all patterns, for models with an analytic Hessian: `fit` then runs
+    /// Newton's method on them and takes standard errors from this Hessian. None (the
+    /// default): L-BFGS on `accumulate` and a finite-difference Hessian.
+    fn totals(&self, _params: &[f64], _data: &Patterns) -> Option<Totals> {
+        None
+    }
+
+    /// ln L in the data's time unit minus ln L in a unit `scale` times longer, for models
+    /// whose likelihood is a density of the purchase times (a factor 1 / scale per
+    /// purchase), so `fit` can report the log-likelihood without another pass over the
+    /// data. None: `fit` evaluates it.
+    fn loglik_time_shift(&self, _data: &Patterns, _scale: f64) -> Option<f64> {
+        None
     }
 }
 
@@ -200,47 +227,63 @@ pub fn fit<M: Model + ?Sized>(model: &M, columns: &[&[f64]], weights: Option<&[f
     };
     let x0: Vec<f64> = scale_params(model.time_powers(), &initial, scale).iter().map(|p| p.ln()).collect();
     let objective = LogObjective { model, data: &scaled, penalizer: opts.penalizer, total_weight: data.total_weight() };
-    let min = minimize(&objective, &x0, &Options { tol: opts.tol, max_iter: opts.max_iter, memory: 8 })
-        .map_err(|err| match err {
-            // Report the last point as natural parameters in the data's time unit.
-            ClmError::Convergence { message, params, grad_norm } => ClmError::Convergence {
-                message: format!("{message} fitting ({})", model.names().join(", ")),
-                params: scale_params(model.time_powers(), &params.iter().map(|v| v.exp()).collect::<Vec<_>>(), 1.0 / scale),
-                grad_norm,
-            },
-            other => other,
-        })?;
-    let params = scale_params(model.time_powers(), &min.x.iter().map(|v| v.exp()).collect::<Vec<_>>(), 1.0 / scale);
-    let unscaled = LogObjective { model, data: &data, penalizer: 0.0, total_weight: 1.0 };
-    let (log_likelihood, _) = unscaled.total(&params);
-    let covariance = covariance(&objective, &min.x, &params);
+    let (x_min, grad, n_iter, hessian, scaled_ll) = match newton_fit::minimize_warm(model, &scaled, &x0, opts, data.total_weight(), newton_fit::WARM_START_PATTERNS) {
+        Some(nf) => (nf.x, nf.grad, nf.n_iter, nf.hessian, Some(nf.ll)),
+        None => {
+            let min = minimize(&objective, &x0, &Options { tol: opts.tol, max_iter: opts.max_iter, memory: 8 })
+                .map_err(|err| match err {
+                    // Report the last point as natural parameters in the data's time unit.
+                    ClmError::Convergence { message, params, grad_norm } => ClmError::Convergence {
+                        message: format!("{message} fitting ({})", model.names().join(", ")),
+                        params: scale_params(model.time_powers(), &params.iter().map(|v| v.exp()).collect::<Vec<_>>(), 1.0 / scale),
+                        grad_norm,
+                    },
+                    other => other,
+                })?;
+            let hessian = numerical_log_hessian(&objective, &min.x);
+            (min.x, min.grad, min.n_iter, hessian, None)
+        }
+    };
+    let params = scale_params(model.time_powers(), &x_min.iter().map(|v| v.exp()).collect::<Vec<_>>(), 1.0 / scale);
+    let log_likelihood = match (scaled_ll, model.loglik_time_shift(&data, scale)) {
+        (Some(ll), Some(shift)) => ll + shift,
+        _ => match model.totals(&params, &data) {
+            Some(t) => t.ll,
+            None => LogObjective { model, data: &data, penalizer: 0.0, total_weight: 1.0 }.total(&params).0,
+        },
+    };
+    let covariance = covariance(&hessian, &params);
     let standard_errors = (0..params.len()).map(|j| covariance[j * params.len() + j].sqrt()).collect();
     Ok(Fit {
         params,
         log_likelihood,
         covariance,
         standard_errors,
-        n_iter: min.n_iter,
+        n_iter,
         converged: true,
-        grad_norm: norm(&min.grad),
+        grad_norm: norm(&grad),
         n_patterns: data.len(),
         n_customers: data.total_weight(),
         time_scale: scale,
     })
 }
 
-/// Inverse observed information of the (penalised) total negative log-likelihood on the log
-/// scale, mapped to natural parameters by the delta method: Cov(p_i, p_j) = p_i p_j
-/// Cov(log p_i, log p_j). The Hessian on the log scale does not depend on the time scale (it
-/// only shifts log-parameters), so the rescaled objective is used.
-fn covariance<M: Model + ?Sized>(objective: &LogObjective<'_, M>, x: &[f64], params: &[f64]) -> Vec<f64> {
-    let n = params.len();
+/// Hessian of the total penalised negative log-likelihood on the log scale by differences
+/// of the analytic gradient. It does not depend on the time scale (rescaling only shifts
+/// log-parameters), so the rescaled objective is used.
+fn numerical_log_hessian<M: Model + ?Sized>(objective: &LogObjective<'_, M>, x: &[f64]) -> Vec<f64> {
     let mut grad = |p: &[f64], g: &mut [f64]| {
         objective.value_grad(p, g);
         g.iter_mut().for_each(|v| *v *= objective.total_weight);
     };
-    let hessian = numerical_hessian(x, 1e-5, &mut grad);
-    match inverse_spd(&hessian, n) {
+    numerical_hessian(x, 1e-5, &mut grad)
+}
+
+/// Inverse observed information (the log-scale Hessian `hessian`), mapped to natural
+/// parameters by the delta method: Cov(p_i, p_j) = p_i p_j Cov(log p_i, log p_j).
+fn covariance(hessian: &[f64], params: &[f64]) -> Vec<f64> {
+    let n = params.len();
+    match inverse_spd(hessian, n) {
         Ok(inv) => (0..n * n).map(|k| inv[k] * params[k / n] * params[k % n]).collect(),
         Err(_) => vec![f64::NAN; n * n],
     }
@@ -348,29 +391,9 @@ pub fn check_params(names: &[&str], params: &[f64]) -> Result<()> {
 }
 
 #[cfg(test)]
+mod bgfamily_tests;
+#[cfg(test)]
 mod fit_tests;
 
 #[cfg(test)]
-pub(crate) mod testing {
-    //! Helpers for the models' unit tests: finite-difference gradient checks.
-    use super::Model;
-
-    /// Largest relative difference between the analytic gradient of `row`'s log-likelihood
-    /// and central differences.
-    pub fn gradient_error<M: Model>(model: &M, params: &[f64], row: &[f64]) -> f64 {
-        let n = params.len();
-        let mut g = vec![0.0; n];
-        model.loglik_grad(params, row, &mut g);
-        let mut worst: f64 = 0.0;
-        for j in 0..n {
-            let h = 1e-6 * params[j];
-            let (mut up, mut dn) = (params.to_vec(), params.to_vec());
-            up[j] += h;
-            dn[j] -= h;
-            let mut scratch = vec![0.0; n];
-            let fd = (model.loglik_grad(&up, row, &mut scratch) - model.loglik_grad(&dn, row, &mut scratch)) / (2.0 * h);
-            worst = worst.max((fd - g[j]).abs() / (1.0 + g[j].abs()));
-        }
-        worst
-    }
-}
+pub(crate) mod testing;

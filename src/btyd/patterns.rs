@@ -7,36 +7,28 @@
 
 use rayon::prelude::*;
 
+use super::grouping::{bits_for, levels_and_codes, radix_sort};
 use crate::error::{check_same_length, ClmError, Result};
 
 /// Most columns a pattern may have.
 pub const MAX_COLUMNS: usize = 4;
 
-type Key = [u64; MAX_COLUMNS];
-
-/// f64 -> u64 preserving order (IEEE total order); -0.0 is folded into +0.0 first so equal
-/// values share a key.
-fn ordered_bits(v: f64) -> u64 {
-    let bits = (v + 0.0).to_bits();
-    if bits >> 63 == 1 {
-        !bits
-    } else {
-        bits | (1 << 63)
-    }
-}
-
-fn from_ordered_bits(b: u64) -> f64 {
-    f64::from_bits(if b >> 63 == 1 { b & !(1 << 63) } else { !b })
-}
-
 /// Distinct rows of `k` columns, stored row-major, with the summed weight of each.
 /// Patterns are sorted lexicographically, so the order (and every sum over patterns)
 /// does not depend on the order of the input rows or on the thread count.
+///
+/// Each column's distinct values are also kept sorted (`levels`), with every pattern's
+/// value given as its index there (`codes`): models evaluate terms that depend on one column
+/// (like ln(alpha + T)) once per distinct value instead of once per pattern.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Patterns {
     pub k: usize,
     pub rows: Vec<f64>,
     pub weights: Vec<f64>,
+    /// Sorted distinct values of each column, over the patterns.
+    pub levels: Vec<Vec<f64>>,
+    /// Row-major like `rows`: `levels[c][codes[i * k + c]] == rows[i * k + c]`.
+    pub codes: Vec<u32>,
 }
 
 impl Patterns {
@@ -58,39 +50,45 @@ impl Patterns {
         for (name, col) in names.iter().zip(columns) {
             crate::error::check_finite(name, col)?;
         }
-        let key = |i: usize| -> Key {
-            let mut key = [0u64; MAX_COLUMNS];
-            for (slot, c) in key.iter_mut().zip(columns) {
-                *slot = ordered_bits(c[i]);
-            }
-            key
-        };
-        // A stable parallel sort keeps equal rows in input order, so each pattern's weight is
-        // summed in the same order for any thread count; keys compare like the values
-        // (ordered_bits), so patterns come out sorted by column 0, then 1, ...
-        let n = columns[0].len();
-        let mut items: Vec<(Key, f64)> = (0..n)
-            .into_par_iter()
-            .filter_map(|i| {
-                let w = weights.map_or(1.0, |w| w[i]);
-                (w != 0.0).then(|| (key(i), w))
-            })
-            .collect();
-        items.par_sort_by_key(|item| item.0);
-        let mut rows = Vec::new();
-        let mut out_weights: Vec<f64> = Vec::new();
-        let mut previous: Option<Key> = None;
-        for (row_key, w) in items {
-            match out_weights.last_mut() {
-                Some(total) if previous == Some(row_key) => *total += w,
-                _ => {
-                    rows.extend(row_key[..k].iter().map(|&b| from_ordered_bits(b)));
-                    out_weights.push(w);
-                    previous = Some(row_key);
-                }
+        // Columns are coded independently (each sequentially), so in parallel.
+        let coded: Vec<(Vec<f64>, Vec<u32>)> = columns.par_iter().map(|c| levels_and_codes(c)).collect();
+        let (levels, codes): (Vec<Vec<f64>>, Vec<Vec<u32>>) = coded.into_iter().unzip();
+        let groups = group_rows(&levels, &codes, weights);
+        Ok(Patterns::from_groups(levels, groups))
+    }
+
+    /// Patterns from (codes, weight) groups sorted by codes, dropping levels no group uses
+    /// (values seen only in rows of weight 0).
+    fn from_groups(mut levels: Vec<Vec<f64>>, groups: Vec<([u32; MAX_COLUMNS], f64)>) -> Patterns {
+        let k = levels.len();
+        let mut remap: Vec<Vec<u32>> = levels.iter().map(|l| vec![u32::MAX; l.len()]).collect();
+        for (key, _) in &groups {
+            for c in 0..k {
+                remap[c][key[c] as usize] = 0;
             }
         }
-        Ok(Patterns { k, rows, weights: out_weights })
+        for c in 0..k {
+            let mut kept = Vec::new();
+            for (j, slot) in remap[c].iter_mut().enumerate() {
+                if *slot == 0 {
+                    *slot = kept.len() as u32;
+                    kept.push(levels[c][j]);
+                }
+            }
+            levels[c] = kept;
+        }
+        let mut rows = Vec::with_capacity(groups.len() * k);
+        let mut codes = Vec::with_capacity(groups.len() * k);
+        let mut weights = Vec::with_capacity(groups.len());
+        for (key, w) in groups {
+            for c in 0..k {
+                let code = remap[c][key[c] as usize];
+                codes.push(code);
+                rows.push(levels[c][code as usize]);
+            }
+            weights.push(w);
+        }
+        Patterns { k, rows, weights, levels, codes }
     }
 
     /// Number of patterns.
@@ -120,6 +118,9 @@ impl Patterns {
                 out.rows[i * self.k + c] /= scale;
             }
         }
+        for &c in columns {
+            out.levels[c].iter_mut().for_each(|v| *v /= scale);
+        }
         out
     }
 
@@ -129,23 +130,156 @@ impl Patterns {
     }
 }
 
+/// Groups the rows by their codes (one code vector per column), in increasing order of
+/// codes, summing the weights of each group in input order; rows of weight 0 are left out.
+/// Codes packed into one u64 are radix sorted; wider keys take a stable comparison sort.
+fn group_rows(levels: &[Vec<f64>], codes: &[Vec<u32>], weights: Option<&[f64]>) -> Vec<([u32; MAX_COLUMNS], f64)> {
+    let k = codes.len();
+    let n = codes[0].len();
+    let bits: Vec<u32> = levels.iter().map(|l| bits_for(l.len())).collect();
+    let total_bits: u32 = bits.iter().sum();
+    let weight = |i: usize| weights.map_or(1.0, |w| w[i]);
+    let mut groups: Vec<([u32; MAX_COLUMNS], f64)> = Vec::new();
+    let mut push = |key: [u32; MAX_COLUMNS], w: f64| match groups.last_mut() {
+        Some(last) if last.0 == key => last.1 += w,
+        _ => groups.push((key, w)),
+    };
+    if total_bits <= 64 {
+        // Column 0 in the most significant bits: integer order = lexicographic order.
+        let mut shifts = vec![0u32; k];
+        let mut s = 0;
+        for c in (0..k).rev() {
+            shifts[c] = s;
+            s += bits[c];
+        }
+        let packed = |i: usize| (0..k).fold(0u64, |key, c| key | (codes[c][i] as u64) << shifts[c]);
+        let unpack = |packed: u64| {
+            let mut key = [0u32; MAX_COLUMNS];
+            for c in 0..k {
+                key[c] = ((packed >> shifts[c]) & ((1u64 << bits[c]) - 1)) as u32;
+            }
+            key
+        };
+        match weights {
+            // Unit weights: sort the keys alone (4 or 8 bytes per row instead of 16); each
+            // group's weight is its count, as summing ones would give.
+            None if total_bits <= 32 => {
+                let mut keys: Vec<u32> = (0..n).map(|i| packed(i) as u32).collect();
+                radix_sort(&mut keys, total_bits, |&key| key as u64);
+                keys.into_iter().for_each(|key| push(unpack(key as u64), 1.0));
+            }
+            None => {
+                let mut keys: Vec<u64> = (0..n).map(packed).collect();
+                radix_sort(&mut keys, total_bits, |&key| key);
+                keys.into_iter().for_each(|key| push(unpack(key), 1.0));
+            }
+            Some(_) => {
+                let mut items: Vec<(u64, f64)> = (0..n).filter(|&i| weight(i) != 0.0).map(|i| (packed(i), weight(i))).collect();
+                radix_sort(&mut items, total_bits, |item| item.0);
+                items.into_iter().for_each(|(key, w)| push(unpack(key), w));
+            }
+        }
+    } else {
+        let mut items: Vec<([u32; MAX_COLUMNS], f64)> = (0..n)
+            .filter(|&i| weight(i) != 0.0)
+            .map(|i| {
+                let mut key = [0u32; MAX_COLUMNS];
+                (0..k).for_each(|c| key[c] = codes[c][i]);
+                (key, weight(i))
+            })
+            .collect();
+        // Stable: equal rows keep input order, so their weights sum in that order.
+        items.par_sort_by_key(|item| item.0);
+        for (key, w) in items {
+            push(key, w);
+        }
+    }
+    groups
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::btyd::grouping::ordered_bits;
+
+    /// The straightforward grouping: stable sort of the rows by their values, then runs.
+    fn by_sorting(columns: &[&[f64]], weights: Option<&[f64]>) -> (Vec<f64>, Vec<f64>) {
+        let mut items: Vec<(Vec<u64>, f64)> = (0..columns[0].len())
+            .map(|i| (columns.iter().map(|c| ordered_bits(c[i])).collect(), weights.map_or(1.0, |w| w[i])))
+            .filter(|item| item.1 != 0.0)
+            .collect();
+        items.sort_by(|a, b| a.0.cmp(&b.0));
+        let (mut rows, mut out_w): (Vec<f64>, Vec<f64>) = (vec![], vec![]);
+        for (i, (key, w)) in items.iter().enumerate() {
+            if i > 0 && items[i - 1].0 == *key {
+                *out_w.last_mut().unwrap() += w;
+            } else {
+                rows.extend(key.iter().map(|&b| f64::from_bits(if b >> 63 == 1 { b & !(1 << 63) } else { !b })));
+                out_w.push(*w);
+            }
+        }
+        (rows, out_w)
+    }
+
+    fn check_against_sorting(columns: &[&[f64]], weights: Option<&[f64]>) {
+        let p = Patterns::compress(&["a", "b", "c", "d"][..columns.len()], columns, weights).unwrap();
+        let (rows, w) = by_sorting(columns, weights);
+        let bits = |v: &[f64]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&p.rows), bits(&rows));
+        assert_eq!(bits(&p.weights), bits(&w));
+        for i in 0..p.len() {
+            for c in 0..p.k {
+                assert_eq!(p.levels[c][p.codes[i * p.k + c] as usize].to_bits(), p.rows[i * p.k + c].to_bits());
+            }
+        }
+        for l in &p.levels {
+            assert!(l.windows(2).all(|w| w[0] < w[1]));
+        }
+    }
+
+    /// A small deterministic generator (tests only).
+    fn lcg(state: &mut u64) -> f64 {
+        *state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (*state >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    #[test]
+    fn grouping_matches_a_sort_of_the_rows() {
+        let mut s = 7;
+        let n = 5000;
+        // Whole numbers (direct table), decimals and -0.0 (hashed), a huge range (hashed).
+        let x: Vec<f64> = (0..n).map(|_| (lcg(&mut s) * 12.0).floor()).collect();
+        let t: Vec<f64> = (0..n).map(|_| ((lcg(&mut s) * 30.0).floor() / 7.0) * if lcg(&mut s) < 0.1 { -0.0 } else { 1.0 }).collect();
+        let big: Vec<f64> = (0..n).map(|_| (lcg(&mut s) * 4.0).floor() * 1e12).collect();
+        let w: Vec<f64> = (0..n).map(|_| if lcg(&mut s) < 0.2 { 0.0 } else { lcg(&mut s) }).collect();
+        check_against_sorting(&[&x, &t, &big], None);
+        check_against_sorting(&[&x, &t, &big], Some(&w));
+        check_against_sorting(&[&t], Some(&w));
+        // Four columns of 70k distinct values each need more than 64 key bits; every row twice.
+        let m = 70_000;
+        let wide: Vec<Vec<f64>> =
+            (0..4).map(|_| (0..m).map(|_| (lcg(&mut s) * 1e9).floor()).collect::<Vec<f64>>().repeat(2)).collect();
+        let w2: Vec<f64> = (0..2 * m).map(|_| lcg(&mut s)).collect();
+        let cols: Vec<&[f64]> = wide.iter().map(|c| c.as_slice()).collect();
+        check_against_sorting(&cols, Some(&w2));
+        check_against_sorting(&cols, None);
+    }
 
     #[test]
     fn identical_rows_collapse_with_summed_weights() {
         let x = [1.0, 0.0, 1.0, 2.0, 0.0];
         let t = [5.0, 0.0, 5.0, 3.0, -0.0];
-        for v in [-3.5, -0.0, 0.0, 1e-300, 2.0, f64::MAX] {
-            assert_eq!(from_ordered_bits(ordered_bits(v)), v + 0.0);
-        }
-        assert!(ordered_bits(-1.0) < ordered_bits(0.0) && ordered_bits(0.5) < ordered_bits(2.0));
         let p = Patterns::compress(&["x", "t"], &[&x, &t], None).unwrap();
         assert_eq!(p.len(), 3);
         assert_eq!(p.rows, vec![0.0, 0.0, 1.0, 5.0, 2.0, 3.0]);
         assert_eq!(p.weights, vec![2.0, 2.0, 1.0]);
         assert_eq!(p.total_weight(), 5.0);
+        assert_eq!(p.levels, vec![vec![0.0, 1.0, 2.0], vec![0.0, 3.0, 5.0]]);
+        assert_eq!(p.codes, vec![0, 0, 1, 2, 2, 1]);
+        // A value seen only in a row of weight 0 is not a level.
+        let p = Patterns::compress(&["x"], &[&[1.0, 7.0]], Some(&[1.0, 0.0])).unwrap();
+        assert_eq!(p.levels, vec![vec![1.0]]);
     }
 
     #[test]

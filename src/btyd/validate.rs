@@ -12,10 +12,10 @@ pub fn check_frequency_recency_t(frequency: &[f64], recency: &[f64], t: &[f64]) 
     first_invalid("frequency", frequency, "must be a whole number", |v| v.fract() != 0.0)?;
     check_nonnegative("recency", recency)?;
     check_nonnegative("T", t)?;
-    if let Some(i) = (0..t.len()).find(|&i| recency[i] > t[i]) {
+    if let Some(i) = first_bad_row(t.len(), |i| recency[i] > t[i]) {
         return Err(ClmError::invalid_value("recency", i, recency[i], &format!("must be <= T ({})", t[i])));
     }
-    if let Some(i) = (0..t.len()).find(|&i| frequency[i] == 0.0 && recency[i] != 0.0) {
+    if let Some(i) = first_bad_row(t.len(), |i| (frequency[i] == 0.0) & (recency[i] != 0.0)) {
         return Err(ClmError::invalid_value(
             "recency",
             i,
@@ -24,6 +24,17 @@ pub fn check_frequency_recency_t(frequency: &[f64], recency: &[f64], t: &[f64]) 
         ));
     }
     Ok(())
+}
+
+/// First row `i < n` where `bad(i)` holds: chunks tested in parallel with a branch-free fold
+/// (as `first_invalid`), the first one with a hit searched again for the row.
+fn first_bad_row(n: usize, bad: impl Fn(usize) -> bool + Sync) -> Option<usize> {
+    use rayon::prelude::*;
+    const CHUNK: usize = 1 << 15;
+    let c = (0..n.div_ceil(CHUNK))
+        .into_par_iter()
+        .position_first(|c| (c * CHUNK..((c + 1) * CHUNK).min(n)).fold(false, |any, i| any | bad(i)))?;
+    (c * CHUNK..n).find(|&i| bad(i))
 }
 
 /// The data layout of the continuous-time count models (BG/NBD, MBG/NBD, Pareto/NBD): the
@@ -80,6 +91,25 @@ mod tests {
         let e = check_frequency_recency_t(&[0.0], &[0.5], &[1.0]).unwrap_err();
         assert!(e.to_string().contains("must be 0 when frequency is 0"), "{e}");
         assert!(check_frequency_recency_t(&[0.0], &[0.0], &[f64::NAN]).is_err());
+        // The first bad row is found past the first parallel chunk too.
+        let n = 100_000;
+        let (mut f, mut r, t) = (vec![1.0; n], vec![1.0; n], vec![2.0; n]);
+        r[70_001] = 3.0;
+        r[90_000] = 3.0;
+        let e = check_frequency_recency_t(&f, &r, &t).unwrap_err();
+        assert!(e.to_string().starts_with("recency: row 70001"), "{e}");
+        r[70_001] = 1.0;
+        r[90_000] = 1.0;
+        f[40_000] = 0.0;
+        let e = check_frequency_recency_t(&f, &r, &t).unwrap_err();
+        assert!(e.to_string().starts_with("recency: row 40000"), "{e}");
+        f[50_000] = 1.5;
+        f[99_999] = -1.0;
+        let e = check_frequency_recency_t(&f, &r, &t).unwrap_err();
+        assert!(e.to_string().starts_with("frequency: row 99999"), "{e}");
+        f[99_999] = 1.0;
+        let e = check_frequency_recency_t(&f, &r, &t).unwrap_err();
+        assert!(e.to_string().starts_with("frequency: row 50000"), "{e}");
         assert!(check_horizon("t", -1.0).is_err());
         assert!(check_count("n", 1.5).is_err());
     }

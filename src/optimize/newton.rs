@@ -44,7 +44,7 @@ pub struct NewtonResult {
 }
 
 /// Cholesky of H, or of H + ridge I with the smallest tried ridge that works.
-fn factor_with_ridge(h: &[f64], n: usize) -> Option<Vec<f64>> {
+pub fn factor_with_ridge(h: &[f64], n: usize) -> Option<Vec<f64>> {
     if let Ok(l) = linalg::cholesky(h, n) {
         return Some(l);
     }

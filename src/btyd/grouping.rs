@@ -1,0 +1,123 @@
+//! The grouping behind [`Patterns::compress`](super::Patterns::compress), without a
+//! comparison sort of the rows.
+//!
+//! Each column's values are replaced by their rank among the column's distinct values (its
+//! "levels"); a row's ranks, packed into one integer with column 0 most significant, order
+//! rows exactly as comparing their values column by column does. A stable LSD radix sort on
+//! that integer then brings equal rows together in input order. Everything is sequential per
+//! column and per pass, so the result (pattern order and the order in which weights are
+//! summed) does not depend on the thread count.
+
+use rustc_hash::FxHashMap;
+
+/// f64 -> u64 preserving order (IEEE total order); -0.0 is folded into +0.0 first so equal
+/// values share a key.
+pub(super) fn ordered_bits(v: f64) -> u64 {
+    let bits = (v + 0.0).to_bits();
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | (1 << 63)
+    }
+}
+
+/// Most entries of the direct rank table of a whole-valued column (the fast path).
+const DIRECT_MIN_RANGE: u64 = 1 << 16;
+
+/// Sorted distinct values of `col` and the rank of each row's value among them. Whole
+/// numbers over a small range (counts, integer days) take a direct table; other columns a
+/// hash map from value to first-seen id, remapped to ranks.
+pub(super) fn levels_and_codes(col: &[f64]) -> (Vec<f64>, Vec<u32>) {
+    let (lo, hi, whole) = col.iter().fold((f64::INFINITY, f64::NEG_INFINITY, true), |(lo, hi, whole), &v| {
+        (lo.min(v), hi.max(v), whole && v.fract() == 0.0)
+    });
+    let range_limit = DIRECT_MIN_RANGE.max(2 * col.len() as u64) as f64;
+    if col.is_empty() {
+        return (Vec::new(), Vec::new());
+    }
+    if whole && hi - lo < range_limit {
+        direct_codes(col, lo, (hi - lo) as usize + 1)
+    } else {
+        hashed_codes(col)
+    }
+}
+
+fn direct_codes(col: &[f64], lo: f64, range: usize) -> (Vec<f64>, Vec<u32>) {
+    let mut rank = vec![0u32; range];
+    for &v in col {
+        rank[(v - lo) as usize] = 1;
+    }
+    let mut levels = Vec::new();
+    for (offset, slot) in rank.iter_mut().enumerate() {
+        if *slot != 0 {
+            *slot = levels.len() as u32;
+            levels.push(lo + offset as f64 + 0.0);
+        }
+    }
+    let codes = col.iter().map(|&v| rank[(v - lo) as usize]).collect();
+    (levels, codes)
+}
+
+fn hashed_codes(col: &[f64]) -> (Vec<f64>, Vec<u32>) {
+    let mut ids: FxHashMap<u64, u32> = FxHashMap::default();
+    // (ordered key, value) of each distinct value, in order of first appearance.
+    let mut first: Vec<(u64, f64)> = Vec::new();
+    let mut codes: Vec<u32> = col
+        .iter()
+        .map(|&v| {
+            let key = ordered_bits(v);
+            *ids.entry(key).or_insert_with(|| {
+                first.push((key, v + 0.0));
+                (first.len() - 1) as u32
+            })
+        })
+        .collect();
+    let mut order: Vec<u32> = (0..first.len() as u32).collect();
+    order.sort_unstable_by_key(|&id| first[id as usize].0);
+    let mut rank_of_id = vec![0u32; first.len()];
+    for (rank, &id) in order.iter().enumerate() {
+        rank_of_id[id as usize] = rank as u32;
+    }
+    codes.iter_mut().for_each(|c| *c = rank_of_id[*c as usize]);
+    let levels = order.iter().map(|&id| first[id as usize].1).collect();
+    (levels, codes)
+}
+
+/// Bits needed to store ranks below `levels`.
+pub(super) fn bits_for(levels: usize) -> u32 {
+    usize::BITS - levels.saturating_sub(1).leading_zeros()
+}
+
+const RADIX_BITS: u32 = 11;
+
+/// Stable LSD radix sort of `items` on the low `bits` bits of `key(item)`.
+pub(super) fn radix_sort<T: Copy + Default>(items: &mut Vec<T>, bits: u32, key: impl Fn(&T) -> u64) {
+    let buckets = 1usize << RADIX_BITS;
+    let mask = (buckets - 1) as u64;
+    let mut scratch = vec![T::default(); items.len()];
+    let mut shift = 0;
+    while shift < bits {
+        let mut count = vec![0usize; buckets];
+        for item in items.iter() {
+            count[((key(item) >> shift) & mask) as usize] += 1;
+        }
+        // A digit shared by every key leaves the order as it is: skip the pass.
+        if count.contains(&items.len()) {
+            shift += RADIX_BITS;
+            continue;
+        }
+        let mut start = 0;
+        for c in count.iter_mut() {
+            let here = *c;
+            *c = start;
+            start += here;
+        }
+        for item in items.iter() {
+            let d = ((key(item) >> shift) & mask) as usize;
+            scratch[count[d]] = *item;
+            count[d] += 1;
+        }
+        std::mem::swap(items, &mut scratch);
+        shift += RADIX_BITS;
+    }
+}
