@@ -281,7 +281,7 @@ fn numerical_log_hessian<M: Model + ?Sized>(objective: &LogObjective<'_, M>, x: 
 
 /// Inverse observed information (the log-scale Hessian `hessian`), mapped to natural
 /// parameters by the delta method: Cov(p_i, p_j) = p_i p_j Cov(log p_i, log p_j).
-fn covariance(hessian: &[f64], params: &[f64]) -> Vec<f64> {
+pub(crate) fn covariance(hessian: &[f64], params: &[f64]) -> Vec<f64> {
     let n = params.len();
     match inverse_spd(hessian, n) {
         Ok(inv) => (0..n * n).map(|k| inv[k] * params[k / n] * params[k % n]).collect(),

@@ -15,7 +15,6 @@ use super::{alive_term, combine, dead_term, ln_tail, Constants, Params, NAMES};
 use crate::btyd::validate::check_frequency_recency_t;
 use crate::btyd::{Fit, FitOptions, Patterns};
 use crate::error::{check_same_length, ClmError, Result};
-use crate::linalg::inverse_spd;
 use super::opt::{minimize_bhhh, LogScale};
 use crate::optimize::{minimize, norm, Objective, Options};
 
@@ -203,7 +202,7 @@ pub(crate) struct Prepared {
 
 /// Checks options and data as the shared fit does (same messages) and compresses the rows.
 pub(crate) fn prepare(columns: &[&[f64]], weights: Option<&[f64]>, opts: &FitOptions) -> Result<Prepared> {
-    check_options(opts)?;
+    crate::btyd::check_options(&super::ParetoNbd, opts)?;
     let names = ["frequency", "recency", "T"];
     if columns.len() != names.len() {
         return Err(ClmError::InvalidArgument(format!(
@@ -222,32 +221,6 @@ pub(crate) fn prepare(columns: &[&[f64]], weights: Option<&[f64]>, opts: &FitOpt
     let scale = if data.max_of(2) > 0.0 { data.max_of(2) } else { 1.0 };
     let layout = Layout::new(data.rescaled(&[1, 2], scale));
     Ok(Prepared { data, layout, scale })
-}
-
-fn check_options(opts: &FitOptions) -> Result<()> {
-    if !(opts.penalizer.is_finite() && opts.penalizer >= 0.0) {
-        return Err(ClmError::InvalidArgument(format!("penalizer must be finite and >= 0, got {}", opts.penalizer)));
-    }
-    if !(opts.tol.is_finite() && opts.tol > 0.0) {
-        return Err(ClmError::InvalidArgument(format!("tol must be finite and > 0, got {}", opts.tol)));
-    }
-    if let Some(p) = &opts.initial {
-        if p.len() != NAMES.len() {
-            return Err(ClmError::InvalidArgument(format!(
-                "initial_params must have {} values ({:?}), got {}",
-                NAMES.len(),
-                NAMES,
-                p.len()
-            )));
-        }
-        if let Some(j) = p.iter().position(|v| !(v.is_finite() && *v > 0.0)) {
-            return Err(ClmError::InvalidArgument(format!(
-                "initial_params: {} must be finite and > 0, got {}",
-                NAMES[j], p[j]
-            )));
-        }
-    }
-    Ok(())
 }
 
 /// Natural parameters in the data's time unit -> log-parameters in rescaled time (α and β
@@ -357,10 +330,7 @@ fn covariance(objective: &ParetoObjective<'_>, x: &[f64], grad: &[f64], params: 
         }
     }
     crate::linalg::symmetrize(&mut hessian, 4);
-    match inverse_spd(&hessian, 4) {
-        Ok(inv) => (0..16).map(|k| inv[k] * params[k / 4] * params[k % 4]).collect(),
-        Err(_) => vec![f64::NAN; 16],
-    }
+    crate::btyd::covariance(&hessian, params)
 }
 
 #[cfg(test)]
