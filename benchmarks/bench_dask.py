@@ -35,12 +35,16 @@ from harness import DATA_DIR, Bench  # noqa: E402
 import clmkit  # noqa: E402
 
 CUSTOMERS_PER_CHUNK = 400_000  # ~1M transactions (~24 MiB in memory) per Parquet file
+FILES_PER_CHUNK = 4  # ... written as 4 files of ~260k transactions
+# Customer-table partitions per input file (the shuffle's output partitions).
+PARTITIONS_PER_FILE = 1
 
 
 def write_log(folder: Path, n_transactions: int, customers_per_chunk: int) -> int:
-    """Writes the log as Parquet files of ``customers_per_chunk`` customers each (disjoint
-    ids, independent seeds) without holding more than one chunk; returns the row count.
-    A marker file makes later runs reuse the data."""
+    """Writes the log as Parquet files: chunks of ``customers_per_chunk`` customers (disjoint
+    ids, independent seeds, rows shuffled), each split into ``FILES_PER_CHUNK`` files of
+    consecutive rows, without holding more than one chunk; returns the row count. A marker
+    file makes later runs reuse the data."""
     marker = folder / "_complete"
     if marker.exists():
         return int(marker.read_text())
@@ -52,11 +56,19 @@ def write_log(folder: Path, n_transactions: int, customers_per_chunk: int) -> in
         log = log.iloc[:n_transactions - rows]
         log["customer_id"] += chunk * customers_per_chunk
         log = log.sample(frac=1.0, random_state=chunk)  # unsorted within a file
-        log.to_parquet(folder / f"part-{chunk:04d}.parquet", index=False)
+        write_pieces(log, folder, chunk)
         rows += len(log)
         chunk += 1
     marker.write_text(str(rows))
     return rows
+
+
+def write_pieces(log, folder: Path, chunk: int) -> None:
+    """One chunk as FILES_PER_CHUNK files of consecutive rows (~260k rows, 6 MiB in memory
+    each: a Dask partition per file stays small next to the worker memory limit)."""
+    bounds = [len(log) * i // FILES_PER_CHUNK for i in range(FILES_PER_CHUNK + 1)]
+    for piece, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):
+        log.iloc[a:b].to_parquet(folder / f"part-{chunk:04d}-{piece}.parquet", index=False)
 
 
 def _worker_peak_reset() -> bool:
@@ -138,7 +150,7 @@ def _peak_rss_call(fn):
     return seconds, max((_status_kb("VmHWM") or base) - base, 0) / 1024.0
 
 
-def run_dask(b: Bench, client, ddf, label: str) -> dict:
+def run_dask(b: Bench, client, ddf, label: str, npartitions: int) -> dict:
     """One clmkit.dask.analyze run, recorded with per-worker peak memory and spill."""
     import clmkit.dask
 
@@ -146,13 +158,17 @@ def run_dask(b: Bench, client, ddf, label: str) -> dict:
     client.run(_worker_peak_reset)
     with WorkerMonitor(client) as monitor:
         started = time.perf_counter()
-        result = clmkit.dask.analyze(ddf, "customer_id", "date", "amount", out=out / "customers")
+        result = clmkit.dask.analyze(ddf, "customer_id", "date", "amount", out=out / "customers",
+                                     npartitions=npartitions)
         seconds = time.perf_counter() - started
     peaks = client.run(_worker_peak_mib)
     rows = sum(1 for _ in (out / "customers").glob("*.parquet"))
     shutil.rmtree(out, ignore_errors=True)
     b.record(label, seconds, steps={k: round(v, 2) for k, v in result.timings.items()},
              n_workers_seen=len(monitor.addresses), output_files=rows)
+    b.note(f"{label}: " + ", ".join(f"{k} {v:.1f} s" for k, v in result.timings.items())
+           + f" (write = scoring and writing the table); {len(monitor.addresses)} worker "
+           f"processes seen (2 = no worker was restarted)")
     memory = {f"worker_{i}_peak_rss_mb": round(v, 1) for i, v in enumerate(sorted(peaks.values()))}
     memory["max_spilled_to_disk_mb"] = round(max(monitor.spilled.values(), default=0) / 2**20, 1)
     b.record_memory(label, **memory)
@@ -179,19 +195,26 @@ def main() -> None:
     memory_limit = env("BENCH_DASK_MEMORY_LIMIT") or "400MiB"
     n_workers = 2
     folder = DATA_DIR / f"dask_log_{n_total}"
+    cached = (folder / "_complete").exists()
     started = time.perf_counter()
     rows = write_log(folder, n_total, per_chunk)
+    made = "cached" if cached else f"generated in {time.perf_counter() - started:.0f} s"
     files = sorted(folder.glob("*.parquet"))
+    if env("BENCH_DASK_FILES"):  # a trial on the first files (partitions of the full size)
+        files = files[:int(env("BENCH_DASK_FILES"))]
+        rows = sum(pd.read_parquet(p, columns=["amount"]).shape[0] for p in files)
     in_memory_mib = rows * 3 * 8 / 2**20
     on_disk_mib = sum(p.stat().st_size for p in files) / 2**20
+    limit_mib = _memory_limit_bytes(memory_limit) / 2**20
     b.note(f"log: {rows:,} transactions of the BG/NBD process with CDNOW's parameters "
-           f"(~2.6 per customer) in {len(files)} Parquet files, {on_disk_mib:.0f} MiB on disk, "
-           f"{in_memory_mib:.0f} MiB in memory as int64/datetime64/float64 columns (generated "
-           f"once in {time.perf_counter() - started:.0f} s, cached in benchmarks/_data)")
+           f"(~2.6 per customer) in {len(files)} Parquet files (one Dask partition each), "
+           f"{on_disk_mib:.0f} MiB on disk, {in_memory_mib:.0f} MiB in memory as "
+           f"int64/datetime64/float64 columns ({made} in benchmarks/_data, git-ignored)")
     b.note(f"cluster: distributed.LocalCluster, {n_workers} worker processes x 1 thread, "
-           f"memory_limit={memory_limit} per worker (below the in-memory log of "
-           f"{in_memory_mib:.0f} MiB; Dask spills to disk from 60% of it), "
-           f"CLMKIT_NUM_THREADS=1 on the workers; peak memory = VmHWM of each worker process")
+           f"memory_limit={memory_limit} per worker ({'below' if limit_mib < in_memory_mib else 'NOT below'} "
+           f"the {in_memory_mib:.0f} MiB log; Dask spills to disk from 60% of the limit and "
+           f"pauses a worker at 80%), p2p shuffle, CLMKIT_NUM_THREADS=1 on the workers; peak "
+           f"memory = VmHWM (kernel high-water mark) of each worker process")
 
     # Dask's p2p shuffle keeps its buffers on disk: the out-of-core choice for the summary.
     with dask.config.set({"dataframe.shuffle.method": "p2p"}), \
@@ -200,7 +223,8 @@ def main() -> None:
                          local_directory=tempfile.mkdtemp(prefix="clmkit-dask-")) as cluster, \
             Client(cluster) as client:
         big = f"clmkit.dask.analyze {rows:,} transactions"
-        run_dask(b, client, dd.read_parquet([str(p) for p in files]), big)
+        run_dask(b, client, dd.read_parquet([str(p) for p in files]), big,
+                 PARTITIONS_PER_FILE * len(files))
 
         # The in-memory comparison: the first files, up to n_memory transactions.
         take, count = [], 0
@@ -216,7 +240,8 @@ def main() -> None:
         b.record(f"in-memory clmkit pipeline {small}", seconds, peak_rss_mb=peak,
                  log_in_memory_mb=round(log_mb, 1))
         del log
-        run_dask(b, client, dd.read_parquet([str(p) for p in take]), f"clmkit.dask.analyze {small}")
+        run_dask(b, client, dd.read_parquet([str(p) for p in take]), f"clmkit.dask.analyze {small}",
+                 PARTITIONS_PER_FILE * len(take))
         b.ratio(f"in-memory pipeline vs clmkit.dask.analyze ({n_workers} workers), {small}",
                 f"clmkit.dask.analyze {small}", f"in-memory clmkit pipeline {small}")
         budget = n_workers * _memory_limit_bytes(memory_limit) / 2**20
