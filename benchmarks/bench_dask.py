@@ -38,6 +38,7 @@ CUSTOMERS_PER_CHUNK = 400_000  # ~1M transactions (~24 MiB in memory) per Parque
 FILES_PER_CHUNK = 4  # ... written as 4 files of ~260k transactions
 # Customer-table partitions per input file (the shuffle's output partitions).
 PARTITIONS_PER_FILE = 1
+P2P_BUFFERS = {"distributed.p2p.comm.buffer": "32 MiB", "distributed.p2p.storage.buffer": "32 MiB"}
 
 
 def write_log(folder: Path, n_transactions: int, customers_per_chunk: int) -> int:
@@ -193,6 +194,9 @@ def main() -> None:
     n_memory = int(env("BENCH_DASK_IN_MEMORY") or b.pick(full=4_000_000, quick=50_000))
     per_chunk = min(CUSTOMERS_PER_CHUNK, max(n_total // 25, 1_000))
     memory_limit = env("BENCH_DASK_MEMORY_LIMIT") or "400MiB"
+    # Dask's task shuffle keeps every piece as managed (spillable) memory; the p2p shuffle's
+    # unmanaged buffers pushed workers past this limit at 20M rows.
+    shuffle = env("BENCH_DASK_SHUFFLE") or "tasks"
     n_workers = 2
     folder = DATA_DIR / f"dask_log_{n_total}"
     cached = (folder / "_complete").exists()
@@ -213,11 +217,15 @@ def main() -> None:
     b.note(f"cluster: distributed.LocalCluster, {n_workers} worker processes x 1 thread, "
            f"memory_limit={memory_limit} per worker ({'below' if limit_mib < in_memory_mib else 'NOT below'} "
            f"the {in_memory_mib:.0f} MiB log; Dask spills to disk from 60% of the limit and "
-           f"pauses a worker at 80%), p2p shuffle, CLMKIT_NUM_THREADS=1 on the workers; peak "
+           f"pauses a worker at 80%), {shuffle!r} shuffle, CLMKIT_NUM_THREADS=1 on the workers; peak "
            f"memory = VmHWM (kernel high-water mark) of each worker process")
 
-    # Dask's p2p shuffle keeps its buffers on disk: the out-of-core choice for the summary.
-    with dask.config.set({"dataframe.shuffle.method": "p2p"}), \
+    # (With BENCH_DASK_SHUFFLE=p2p its default buffers, 1 GiB for sending and 100 MiB before
+    # writing, are capped; the config reaches the workers through the nanny.)
+    # read_parquet would fuse files smaller than 75 MB into one partition (dask-expr's
+    # dataframe.parquet.minimum-partition-size): ~12 files per task here, past the limit.
+    with dask.config.set({"dataframe.shuffle.method": shuffle, **P2P_BUFFERS,
+                          "dataframe.parquet.minimum-partition-size": 1}), \
             LocalCluster(n_workers=n_workers, threads_per_worker=1, memory_limit=memory_limit,
                          dashboard_address=None, env={"CLMKIT_NUM_THREADS": "1"},
                          local_directory=tempfile.mkdtemp(prefix="clmkit-dask-")) as cluster, \

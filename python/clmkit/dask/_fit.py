@@ -147,11 +147,12 @@ def _pattern_pass(rows: dd.DataFrame, names: list[str], max_patterns: int) -> di
     ``max_patterns`` rows) the combined pattern table."""
     chunks = [dask.delayed(_partition_patterns)(p, names, max_patterns)
               for p in rows.to_delayed()]
-    while len(chunks) > 1:
-        chunks = [dask.delayed(_merge_patterns)(chunks[i:i + 8], max_patterns)
-                  for i in range(0, len(chunks), 8)]
-    (stats,) = dask.compute(chunks[0])
-    return stats
+    # One level of merges on the workers (4 partition tables each); the merged tables come
+    # to the client, which needs the combined table anyway: a deeper tree would hold the
+    # largest tables (up to max_patterns rows each, times the fan-in) in one worker task.
+    chunks = [dask.delayed(_merge_patterns)(chunks[i:i + 4], max_patterns)
+              for i in range(0, len(chunks), 4)]
+    return _merge_patterns(list(dask.compute(*chunks)), max_patterns)
 
 
 def _partition_patterns(rows: pd.DataFrame, names: list[str], max_patterns: int) -> dict:
