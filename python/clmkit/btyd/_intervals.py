@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import inspect
+import warnings
 from typing import Any, Optional
 
 import numpy as np
 import pandas as pd
 
 from .. import _core
+from .._errors import ClmkitWarning
 from .._validation import check_choice, check_int, index_of
 
 __all__ = ["IntervalMixin", "random_seed"]
@@ -103,8 +105,12 @@ class IntervalMixin:
         seed = random_seed(seed)
         estimate = getattr(self, name)(*args, **kwargs)
         draws = self._bootstrap_params(method, n_boot, seed)
+        if len(draws) < n_boot:
+            warnings.warn(f"{n_boot - len(draws)} of {n_boot} bootstrap refits did not converge "
+                          "(likelihood maximised on the boundary of the parameter space) and "
+                          "were left out of the interval", ClmkitWarning, stacklevel=2)
         point = np.atleast_1d(np.asarray(estimate, dtype=float)).ravel()
-        values = np.empty((n_boot, point.size))
+        values = np.empty((len(draws), point.size))
         for b, params in enumerate(draws):
             out = getattr(self._with_params(params), name)(*args, **kwargs)
             values[b] = np.asarray(out, dtype=float).ravel()

@@ -2,10 +2,18 @@
 
 The objective is the one ``src/btyd/mod.rs`` minimises in memory: with times divided by the
 largest T (``scale``) and parameters converted to that unit, the mean negative
-log-likelihood plus ``penalizer * sum(params**2)``, as a function of log-parameters. A damped
-Newton iteration (Hessian by central differences of the analytic gradient, step 1e-5 as the
-in-memory standard errors use) drives it to rounding level; each iteration costs two Dask
-passes: one evaluating the point and its 2k difference points, one evaluating the trial steps.
+log-likelihood plus ``penalizer * sum(params**2)``, as a function of log-parameters. Each
+partition first compresses its rows to distinct patterns with counts (persisted in the
+cluster), so an evaluation costs one pass over patterns, not rows.
+
+A damped Newton iteration (Hessian by central differences of the analytic gradient, steps
+``1e-5 * max(|y|, 1)`` as the in-memory standard errors use) drives the objective to its
+optimum; each iteration is one Dask pass evaluating the trial point and its 2k difference
+points. Near the optimum the objective changes by ~g^2/H, far below its own rounding, so a
+step is also accepted when it lowers the largest gradient component (the same rule as the
+in-memory Newton polish, ``src/btyd/hooks/polish.rs``): the iteration stops at rounding
+level, where any summation order pins the parameters to ~1e-13 relative and so agrees with
+the (polished) in-memory fit.
 """
 
 from __future__ import annotations
@@ -25,20 +33,35 @@ from ._partitions import dask, dd
 _STEP = 1e-5
 _MAX_ITER = 100
 _STATUS = "__clmkit_status"
+_COUNT = "__clmkit_count"
+
+
+def compress_partitions(rows: dd.DataFrame, names: list[str]) -> dd.DataFrame:
+    """Per partition, the distinct (used) data rows with their counts (-0.0 folded into 0.0
+    as the Rust compression does)."""
+    meta = pd.DataFrame({**{n: pd.Series(dtype="float64") for n in names},
+                         _COUNT: pd.Series(dtype="float64")})
+    return rows.map_partitions(_partition_patterns, names, meta=meta)
+
+
+def _partition_patterns(rows: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    used = rows.loc[rows[_STATUS].to_numpy() == 1, names] + 0.0
+    table = used.groupby(names, sort=False).size().rename(_COUNT).reset_index()
+    return table.astype({_COUNT: "float64"})
 
 
 class _Evaluator:
-    """Sums log-likelihood and gradient over the partitions of the persisted rows."""
+    """Sums log-likelihood and gradient over the partitions' persisted pattern tables."""
 
-    def __init__(self, model: Any, rows: dd.DataFrame, layout: tuple, scale: float) -> None:
+    def __init__(self, model: Any, patterns: dd.DataFrame, layout: tuple) -> None:
         self.name = model._core_name
         self.names = list(model._data_names)
-        self.parts = rows.to_delayed()
+        self.parts = patterns.to_delayed()
         self.time_columns = layout[2]
-        self.scale = scale
 
     def __call__(self, points: np.ndarray, scale: float) -> np.ndarray:
-        """(k, 1 + dim) array: log-likelihood and gradient at each natural-parameter row."""
+        """(k, 1 + dim) array: log-likelihood and gradient at each natural-parameter row,
+        with time columns divided by ``scale``."""
         chunks = [dask.delayed(_partition_totals)(p, self.name, self.names, self.time_columns,
                                                   scale, points) for p in self.parts]
         while len(chunks) > 1:
@@ -47,16 +70,16 @@ class _Evaluator:
         return total
 
 
-def _partition_totals(rows: pd.DataFrame, name: str, names: list[str], time_columns: list[int],
+def _partition_totals(table: pd.DataFrame, name: str, names: list[str], time_columns: list[int],
                       scale: float, points: np.ndarray) -> np.ndarray:
-    used = rows[rows[_STATUS].to_numpy() == 1]
-    cols = [np.require(used[n].to_numpy(dtype=np.float64), np.float64, ["C", "A"]) for n in names]
+    cols = [np.require(table[n].to_numpy(dtype=np.float64), np.float64, ["C", "A"]) for n in names]
     for c in time_columns:
         cols[c] = cols[c] / scale
+    weights = np.require(table[_COUNT].to_numpy(dtype=np.float64), np.float64, ["C", "A"])
     out = np.zeros((len(points), points.shape[1] + 1))
-    if len(used):
+    if len(table):
         for i, p in enumerate(points):
-            ll, grad = _core.btyd_loglik_grad(name, [float(v) for v in p], cols, None)
+            ll, grad = _core.btyd_loglik_grad(name, [float(v) for v in p], cols, weights)
             out[i, 0], out[i, 1:] = ll, grad
     return out
 
@@ -69,7 +92,7 @@ def _sum(chunks: list[np.ndarray]) -> np.ndarray:
 
 
 def fit_likelihood(model: Any, rows: dd.DataFrame, stats: dict, unit: Any) -> Any:
-    """Fits ``model`` by distributed likelihood; returns it fitted."""
+    """Fits ``model`` by distributed likelihood on the validated ``rows``; returns it fitted."""
     penalizer = check_positive_float(model.penalizer, "penalizer", allow_zero=True)
     tol = check_positive_float(model.tol, "tol")
     max_iter = check_int(model.max_iter, "max_iter", low=1)
@@ -81,7 +104,8 @@ def fit_likelihood(model: Any, rows: dd.DataFrame, stats: dict, unit: Any) -> An
     scale_col = layout[3]
     scale = float(stats["max"][scale_col]) if scale_col is not None else 1.0
     scale = scale if scale > 0 else 1.0
-    evaluate = _Evaluator(model, rows, layout, scale)
+    patterns = compress_partitions(rows, list(model._data_names)).persist()
+    evaluate = _Evaluator(model, patterns, layout)
     initial = model._checked_initial() or _warm_start(model, rows, n) or [1.0] * len(powers)
     y = np.log(np.asarray(initial) / scale ** powers)
 
@@ -91,7 +115,7 @@ def fit_likelihood(model: Any, rows: dd.DataFrame, stats: dict, unit: Any) -> An
         g = -values[:, 1:] * p / n + 2.0 * penalizer * p * p
         return f, g
 
-    y, g, hessian, n_iter = _newton(evaluate, objective, y, tol, max_iter, scale)
+    y, g, hessian, n_iter = _newton(evaluate, objective, y, tol, min(max_iter, _MAX_ITER), scale)
     params = np.exp(y) * scale ** powers
     ll = float(evaluate(params[None, :], 1.0)[0, 0])
     covariance = _covariance(hessian * n, params)
@@ -139,11 +163,16 @@ def _covariance(hessian: np.ndarray, params: np.ndarray) -> np.ndarray:
     return inverse * np.outer(params, params)
 
 
+def _steps(y: np.ndarray) -> np.ndarray:
+    """Central-difference steps per log-parameter, as ``optimize::numerical_hessian``."""
+    return _STEP * np.maximum(np.abs(y), 1.0)
+
+
 def _points(y: np.ndarray) -> np.ndarray:
     """The point and its central-difference neighbours, in log-parameters."""
     k = len(y)
-    steps = np.vstack([np.zeros(k), np.eye(k) * _STEP, -np.eye(k) * _STEP])
-    return y + steps
+    h = np.diag(_steps(y))
+    return y + np.vstack([np.zeros(k), h, -h])
 
 
 def _newton(evaluate, objective, y0, tol, max_iter, scale):
@@ -155,27 +184,49 @@ def _newton(evaluate, objective, y0, tol, max_iter, scale):
     def at(y):
         ys = _points(y)
         f_all, g_all = objective(evaluate(np.exp(ys), scale), ys)
-        hessian = (g_all[1:k + 1] - g_all[k + 1:]).T / (2 * _STEP)
+        hessian = (g_all[1:k + 1] - g_all[k + 1:]).T / (2 * _steps(y))
         return f_all[0], g_all[0], (hessian + hessian.T) / 2
 
     y = np.asarray(y0, dtype=float)
     f, g, hessian = at(y)
-    for it in range(min(max_iter, _MAX_ITER)):
+    for it in range(max_iter):
         step = _newton_step(hessian, g)
-        if np.max(np.abs(step)) < 1e-12 or np.max(np.abs(g)) < 1e-15:
+        if np.max(np.abs(step)) < 1e-15:
             return y, g, hessian, it
-        for t in (1.0, 0.25, 0.0625, 0.015625):
+        # Polish regime: the predicted change of the value (the Newton decrement) is too
+        # small to test, so only the full step is tried and only a smaller gradient accepts
+        # it; the first refusal means the gradient is at rounding level.
+        polish = -float(g @ step) <= _slack(f)
+        for t in (1.0,) if polish else (1.0, 0.25, 0.0625, 0.015625):
             trial = at(y + t * step)
-            if trial[0] < f:
+            if _accept(trial[0], trial[1], f, g, polish):
                 y, (f, g, hessian) = y + t * step, trial
                 break
         else:
-            if np.max(np.abs(g)) < max(tol, 1e-12) * 1e3:
+            if np.max(np.abs(g)) < tol:
                 return y, g, hessian, it
             raise ConvergenceError(f"distributed likelihood: no descent step; last parameters "
                                    f"{np.exp(y).tolist()}, gradient norm {np.linalg.norm(g):.3e}")
-    raise ConvergenceError(f"distributed likelihood: no convergence in {it + 1} iterations; "
+    if np.max(np.abs(g)) < tol:
+        return y, g, hessian, max_iter
+    raise ConvergenceError(f"distributed likelihood: no convergence in {max_iter} iterations; "
                            f"last parameters {np.exp(y).tolist()}")
+
+
+def _slack(f: float) -> float:
+    """Change of the mean objective too small to rank two points by value (its sums carry
+    rounding of ~sqrt(n) eps); ``VALUE_SLACK`` of the Rust polish."""
+    return 1e-11 * max(abs(f), 1.0)
+
+
+def _accept(f_new: float, g_new: np.ndarray, f: float, g: np.ndarray, polish: bool) -> bool:
+    """Away from the optimum a lower value; in the polish regime (or within rounding of
+    the value) a smaller largest gradient component."""
+    if not np.isfinite(f_new):
+        return False
+    if f_new < f and not polish:
+        return True
+    return bool(f_new <= f + _slack(f) and np.max(np.abs(g_new)) < np.max(np.abs(g)))
 
 
 def _newton_step(hessian: np.ndarray, g: np.ndarray) -> np.ndarray:

@@ -77,11 +77,12 @@ def value_tables(ddf: dd.DataFrame, extract: Callable[[pd.DataFrame], dict[str, 
     parts = ddf.to_delayed()
     tables = [dask.delayed(_partition_tables)(p, extract, max_distinct, i)
               for i, p in enumerate(parts)]
-    while len(tables) > 1:
-        tables = [dask.delayed(_merge_all)(tables[i:i + 8], max_distinct)
-                  for i in range(0, len(tables), 8)]
-    (result,) = dask.compute(tables[0]) if tables else ({},)
-    return result
+    if not tables:
+        return {}
+    # One level of merges on the workers, the rest on the client (see _fit._pattern_pass).
+    tables = [dask.delayed(_merge_all)(tables[i:i + 4], max_distinct)
+              for i in range(0, len(tables), 4)]
+    return _merge_all(list(dask.compute(*tables)), max_distinct)
 
 
 def _partition_tables(part: pd.DataFrame, extract: Callable, max_distinct: int,
