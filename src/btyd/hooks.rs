@@ -6,7 +6,6 @@
 use super::{check_params, model_by_name, LogObjective, Model, Patterns};
 use crate::error::{ClmError, Result};
 
-pub mod polish;
 
 /// What a driver needs to know about a model's parameters and data columns.
 #[derive(Debug, Clone, PartialEq)]

@@ -244,6 +244,9 @@ pub fn fit<M: Model + ?Sized>(model: &M, columns: &[&[f64]], weights: Option<&[f
             (min.x, min.grad, min.n_iter, hessian, None)
         }
     };
+    // hessian is of the total objective, grad of the mean one.
+    let total_grad: Vec<f64> = grad.iter().map(|g| g * data.total_weight()).collect();
+    let x_min = crate::optimize::newton::final_step(&x_min, &total_grad, &hessian);
     let params = scale_params(model.time_powers(), &x_min.iter().map(|v| v.exp()).collect::<Vec<_>>(), 1.0 / scale);
     let log_likelihood = match (scaled_ll, model.loglik_time_shift(&data, scale)) {
         (Some(ll), Some(shift)) => ll + shift,

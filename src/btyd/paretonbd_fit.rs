@@ -275,13 +275,16 @@ pub(crate) fn fit_from(prep: &Prepared, initial: &[f64], opts: &FitOptions) -> R
             (min, prep.layout.total(&scaled).0)
         }
     };
-    let params = from_log_scaled(&min.x, prep.scale);
+    let objective = ParetoObjective { layout: &prep.layout, penalizer: opts.penalizer, total_weight };
+    let hessian = log_hessian(&objective, &min.x, &min.grad);
+    let x_min = crate::optimize::newton::final_step(&min.x, &min.grad, &hessian);
+    let params = from_log_scaled(&x_min, prep.scale);
     // Rescaling time by c multiplies each pattern's likelihood by c^-x (the density of x
     // purchase times): ln L = ln L_rescaled - x ln c.
     let purchases: f64 = (0..prep.data.len()).map(|i| prep.data.weights[i] * prep.data.row(i)[0]).sum();
     let log_likelihood = log_likelihood_scaled - purchases * prep.scale.ln();
-    let objective = ParetoObjective { layout: &prep.layout, penalizer: opts.penalizer, total_weight };
-    let covariance = covariance(&objective, &min.x, &min.grad, &params);
+    let hessian_total: Vec<f64> = hessian.iter().map(|h| h * total_weight).collect();
+    let covariance = crate::btyd::covariance(&hessian_total, &params);
     let standard_errors = (0..4).map(|j| covariance[j * 4 + j].sqrt()).collect();
     Ok(Fit {
         params,
@@ -313,10 +316,9 @@ fn convergence_in_data_units(err: ClmError, scale: f64) -> ClmError {
 /// ~1e-14 relative, truncation (~h) and rounding (~1e-14/h) errors are both ~1e-7 or below.
 const HESSIAN_STEP: f64 = 1e-6;
 
-/// Inverse observed information on the log scale, by forward differences of the analytic
-/// gradient from the optimum (whose gradient is known: 4 evaluations instead of 8), mapped
-/// to natural parameters by the delta method: Cov(p_i, p_j) = p_i p_j Cov(log p_i, log p_j).
-fn covariance(objective: &ParetoObjective<'_>, x: &[f64], grad: &[f64], params: &[f64]) -> Vec<f64> {
+/// Hessian of the mean objective on the log scale, by forward differences of the analytic
+/// gradient from the optimum (whose gradient is known: 4 evaluations instead of 8).
+fn log_hessian(objective: &ParetoObjective<'_>, x: &[f64], grad: &[f64]) -> Vec<f64> {
     let mut hessian = vec![0.0; 16];
     let mut xp = x.to_vec();
     let mut gp = vec![0.0; 4];
@@ -326,11 +328,11 @@ fn covariance(objective: &ParetoObjective<'_>, x: &[f64], grad: &[f64], params: 
         objective.value_grad(&xp, &mut gp);
         xp[j] = x[j];
         for i in 0..4 {
-            hessian[i * 4 + j] = (gp[i] - grad[i]) * objective.total_weight / step;
+            hessian[i * 4 + j] = (gp[i] - grad[i]) / step;
         }
     }
     crate::linalg::symmetrize(&mut hessian, 4);
-    crate::btyd::covariance(&hessian, params)
+    hessian
 }
 
 #[cfg(test)]

@@ -7,8 +7,7 @@ use pyo3::prelude::*;
 use super::{run, to_pyerr};
 use crate::btyd::predict::{self, count_model, Grid, Rows};
 use crate::btyd::saved::{SavedModel, TimeUnit};
-use crate::btyd::hooks::polish::fit_polished_named;
-use crate::btyd::{gammagamma, FitOptions};
+use crate::btyd::{fit_named, gammagamma, FitOptions};
 use crate::clv;
 
 /// A fitted BTYD model's state: parameters, likelihood, covariance and hyperparameters.
@@ -123,7 +122,7 @@ fn btyd_fit(
     let cols: Vec<&[f64]> = columns.iter().map(|c| c.as_slice()).collect::<Result<_, _>>()?;
     let w = weights.as_ref().map(|w| w.as_slice()).transpose()?;
     let options = FitOptions { penalizer, initial: initial_params, tol, max_iter };
-    let fit = run(py, || fit_polished_named(model, &cols, w, &options))?;
+    let fit = run(py, || fit_named(model, &cols, w, &options))?;
     let unit = time_unit.map(|(freq, multiplier)| TimeUnit { freq, multiplier });
     Ok(BtydFit { saved: SavedModel::new(model, options, fit, unit).map_err(to_pyerr)? })
 }

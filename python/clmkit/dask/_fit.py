@@ -14,8 +14,9 @@ pass in which every partition evaluates the log-likelihood and gradient (Rust ho
 Hessian. The objective is exactly the in-memory one (mean negative log-likelihood over
 time-rescaled data plus the penalizer, on log-parameters). Partitions are summed in another
 order than in memory, so the two fits can only agree at the optimum itself: both iterate
-until the gradient is at rounding level (the in-memory fit polishes its L-BFGS result with
-Newton steps, ``src/btyd/hooks/polish.rs``), where the parameters agree to ~1e-13 relative.
+until the gradient is at rounding level (every in-memory fit ends with a Newton step from its
+converged point, ``optimize::newton::final_step``), where the parameters agree to ~1e-13
+relative.
 """
 
 from __future__ import annotations

@@ -10,10 +10,10 @@ A damped Newton iteration (Hessian by central differences of the analytic gradie
 ``1e-5 * max(|y|, 1)`` as the in-memory standard errors use) drives the objective to its
 optimum; each iteration is one Dask pass evaluating the trial point and its 2k difference
 points. Near the optimum the objective changes by ~g^2/H, far below its own rounding, so a
-step is also accepted when it lowers the largest gradient component (the same rule as the
-in-memory Newton polish, ``src/btyd/hooks/polish.rs``): the iteration stops at rounding
-level, where any summation order pins the parameters to ~1e-13 relative and so agrees with
-the (polished) in-memory fit.
+step is also accepted when it lowers the largest gradient component: the iteration stops at
+rounding level, where any summation order pins the parameters to ~1e-13 relative and so
+agrees with the in-memory fit (which ends with a Newton step from its converged point,
+``optimize::newton::final_step``).
 """
 
 from __future__ import annotations
@@ -215,7 +215,7 @@ def _newton(evaluate, objective, y0, tol, max_iter, scale):
 
 def _slack(f: float) -> float:
     """Change of the mean objective too small to rank two points by value (its sums carry
-    rounding of ~sqrt(n) eps); ``VALUE_SLACK`` of the Rust polish."""
+    rounding of ~sqrt(n) eps)."""
     return 1e-11 * max(abs(f), 1.0)
 
 
