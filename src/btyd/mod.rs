@@ -364,7 +364,7 @@ pub fn loglik_rows(name: &str, params: &[f64], columns: &[&[f64]]) -> Result<Vec
     Ok(out)
 }
 
-fn check_columns<M: Model + ?Sized>(model: &M, columns: &[&[f64]]) -> Result<()> {
+pub(crate) fn check_columns<M: Model + ?Sized>(model: &M, columns: &[&[f64]]) -> Result<()> {
     let names = model.columns();
     if columns.len() != names.len() {
         return Err(ClmError::InvalidArgument(format!(

@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use super::{alive_term, combine, dead_term, ln_tail, Constants, Params, NAMES};
 use crate::btyd::validate::check_frequency_recency_t;
 use crate::btyd::{Fit, FitOptions, Patterns};
-use crate::error::{check_same_length, ClmError, Result};
+use crate::error::{ClmError, Result};
 use super::opt::{minimize_bhhh, LogScale};
 use crate::optimize::{minimize, norm, Objective, Options};
 
@@ -203,17 +203,8 @@ pub(crate) struct Prepared {
 /// Checks options and data as the shared fit does (same messages) and compresses the rows.
 pub(crate) fn prepare(columns: &[&[f64]], weights: Option<&[f64]>, opts: &FitOptions) -> Result<Prepared> {
     crate::btyd::check_options(&super::ParetoNbd, opts)?;
-    let names = ["frequency", "recency", "T"];
-    if columns.len() != names.len() {
-        return Err(ClmError::InvalidArgument(format!(
-            "expected {} data columns ({names:?}), got {}",
-            names.len(),
-            columns.len()
-        )));
-    }
-    let lengths: Vec<(&str, usize)> = names.iter().zip(columns).map(|(n, c)| (*n, c.len())).collect();
-    check_same_length(&lengths)?;
-    let data = Patterns::compress(&names, columns, weights)?;
+    crate::btyd::check_columns(&super::ParetoNbd, columns)?;
+    let data = Patterns::compress(&["frequency", "recency", "T"], columns, weights)?;
     check_frequency_recency_t(columns[0], columns[1], columns[2])?;
     if data.is_empty() || data.total_weight() <= 0.0 {
         return Err(ClmError::InvalidArgument("no customers to fit (empty data or all weights 0)".into()));
