@@ -77,17 +77,18 @@ impl Patterns {
             }
             levels[c] = kept;
         }
-        let mut rows = Vec::with_capacity(groups.len() * k);
-        let mut codes = Vec::with_capacity(groups.len() * k);
-        let mut weights = Vec::with_capacity(groups.len());
-        for (key, w) in groups {
-            for c in 0..k {
-                let code = remap[c][key[c] as usize];
-                codes.push(code);
-                rows.push(levels[c][code as usize]);
-            }
-            weights.push(w);
-        }
+        // Each group writes its own slots: filled in parallel, same values for any thread count.
+        let mut rows = vec![0.0; groups.len() * k];
+        let mut codes = vec![0u32; groups.len() * k];
+        rows.par_chunks_mut(k).zip(codes.par_chunks_mut(k)).zip(groups.par_iter()).with_min_len(1 << 14).for_each(
+            |((row, code), (key, _))| {
+                for c in 0..k {
+                    code[c] = remap[c][key[c] as usize];
+                    row[c] = levels[c][code[c] as usize];
+                }
+            },
+        );
+        let weights = groups.iter().map(|g| g.1).collect();
         Patterns { k, rows, weights, levels, codes }
     }
 
@@ -113,11 +114,8 @@ impl Patterns {
     /// Divides the listed columns by `scale` (time rescaling before a fit).
     pub fn rescaled(&self, columns: &[usize], scale: f64) -> Patterns {
         let mut out = self.clone();
-        for i in 0..out.len() {
-            for &c in columns {
-                out.rows[i * self.k + c] /= scale;
-            }
-        }
+        // Each row on its own: in parallel, the same values for any thread count.
+        out.rows.par_chunks_mut(self.k).with_min_len(1 << 14).for_each(|row| columns.iter().for_each(|&c| row[c] /= scale));
         for &c in columns {
             out.levels[c].iter_mut().for_each(|v| *v /= scale);
         }
@@ -126,7 +124,9 @@ impl Patterns {
 
     /// Largest value of column `c` (0 when empty).
     pub fn max_of(&self, c: usize) -> f64 {
-        (0..self.len()).map(|i| self.rows[i * self.k + c]).fold(0.0, f64::max)
+        // Levels are the column's sorted distinct values over the patterns: the last is the
+        // largest (the same as a scan of the rows, without reading them).
+        self.levels[c].last().map_or(0.0, |&v| v.max(0.0))
     }
 }
 
@@ -140,10 +140,6 @@ fn group_rows(levels: &[Vec<f64>], codes: &[Vec<u32>], weights: Option<&[f64]>) 
     let total_bits: u32 = bits.iter().sum();
     let weight = |i: usize| weights.map_or(1.0, |w| w[i]);
     let mut groups: Vec<([u32; MAX_COLUMNS], f64)> = Vec::new();
-    let mut push = |key: [u32; MAX_COLUMNS], w: f64| match groups.last_mut() {
-        Some(last) if last.0 == key => last.1 += w,
-        _ => groups.push((key, w)),
-    };
     if total_bits <= 64 {
         // Column 0 in the most significant bits: integer order = lexicographic order.
         let mut shifts = vec![0u32; k];
@@ -164,19 +160,26 @@ fn group_rows(levels: &[Vec<f64>], codes: &[Vec<u32>], weights: Option<&[f64]>) 
             // Unit weights: sort the keys alone (4 or 8 bytes per row instead of 16); each
             // group's weight is its count, as summing ones would give.
             None if total_bits <= 32 => {
-                let mut keys: Vec<u32> = (0..n).map(|i| packed(i) as u32).collect();
+                let mut keys: Vec<u32> = (0..n).into_par_iter().with_min_len(1 << 16).map(|i| packed(i) as u32).collect();
                 radix_sort(&mut keys, total_bits, |&key| key as u64);
-                keys.into_iter().for_each(|key| push(unpack(key as u64), 1.0));
+                runs(&keys, |key, count| groups.push((unpack(key as u64), count as f64)));
             }
             None => {
-                let mut keys: Vec<u64> = (0..n).map(packed).collect();
+                let mut keys: Vec<u64> = (0..n).into_par_iter().with_min_len(1 << 16).map(packed).collect();
                 radix_sort(&mut keys, total_bits, |&key| key);
-                keys.into_iter().for_each(|key| push(unpack(key), 1.0));
+                runs(&keys, |key, count| groups.push((unpack(key), count as f64)));
             }
             Some(_) => {
                 let mut items: Vec<(u64, f64)> = (0..n).filter(|&i| weight(i) != 0.0).map(|i| (packed(i), weight(i))).collect();
                 radix_sort(&mut items, total_bits, |item| item.0);
-                items.into_iter().for_each(|(key, w)| push(unpack(key), w));
+                let mut last = None;
+                for (key, w) in items {
+                    match groups.last_mut() {
+                        Some(group) if last == Some(key) => group.1 += w,
+                        _ => groups.push((unpack(key), w)),
+                    }
+                    last = Some(key);
+                }
             }
         }
     } else {
@@ -191,10 +194,24 @@ fn group_rows(levels: &[Vec<f64>], codes: &[Vec<u32>], weights: Option<&[f64]>) 
         // Stable: equal rows keep input order, so their weights sum in that order.
         items.par_sort_by_key(|item| item.0);
         for (key, w) in items {
-            push(key, w);
+            match groups.last_mut() {
+                Some(last) if last.0 == key => last.1 += w,
+                _ => groups.push((key, w)),
+            }
         }
     }
     groups
+}
+
+/// Calls `f(key, count)` for each run of equal keys in sorted `keys`, in order.
+fn runs<K: Copy + PartialEq>(keys: &[K], mut f: impl FnMut(K, usize)) {
+    let mut start = 0;
+    for i in 1..=keys.len() {
+        if i == keys.len() || keys[i] != keys[start] {
+            f(keys[start], i - start);
+            start = i;
+        }
+    }
 }
 
 #[cfg(test)]
@@ -264,6 +281,28 @@ mod tests {
         let cols: Vec<&[f64]> = wide.iter().map(|c| c.as_slice()).collect();
         check_against_sorting(&cols, Some(&w2));
         check_against_sorting(&cols, None);
+        // 33 to 64 key bits with unit weights (u64 keys): non-integer and large-range values.
+        let m = 6000;
+        let frac: Vec<f64> = (0..m).map(|_| (lcg(&mut s) * 3000.0).floor() / 3.0 + 0.25).collect();
+        let huge: Vec<f64> = (0..m).map(|_| (lcg(&mut s) * 3000.0).floor() * 1e9 + 0.5).collect();
+        let days: Vec<f64> = (0..m).map(|_| (lcg(&mut s) * 2500.0).floor()).collect();
+        check_against_sorting(&[&frac, &huge, &days], None);
+        check_against_sorting(&[&frac[..3000].repeat(2), &huge[..3000].repeat(2), &days[..3000].repeat(2)], None);
+    }
+
+    #[test]
+    fn radix_sort_is_a_stable_sort_for_every_width() {
+        use crate::btyd::grouping::radix_sort;
+        let mut s = 11;
+        for bits in [1u32, 7, 13, 14, 15, 27, 28, 32, 40, 64] {
+            let mask = if bits == 64 { u64::MAX } else { (1u64 << bits) - 1 };
+            let items: Vec<(u64, u32)> = (0..3000).map(|i| (((lcg(&mut s) * 2f64.powi(53)) as u64).wrapping_mul(2049) & mask, i)).collect();
+            let mut sorted = items.clone();
+            radix_sort(&mut sorted, bits, |item| item.0);
+            let mut expected = items;
+            expected.sort_by_key(|item| item.0);
+            assert_eq!(sorted, expected, "{bits} bits");
+        }
     }
 
     #[test]
