@@ -8,6 +8,7 @@
 //! column and per pass, so the result (pattern order and the order in which weights are
 //! summed) does not depend on the thread count.
 
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 /// f64 -> u64 preserving order (IEEE total order); -0.0 is folded into +0.0 first so equal
@@ -28,9 +29,15 @@ const DIRECT_MIN_RANGE: u64 = 1 << 16;
 /// numbers over a small range (counts, integer days) take a direct table; other columns a
 /// hash map from value to first-seen id, remapped to ranks.
 pub(super) fn levels_and_codes(col: &[f64]) -> (Vec<f64>, Vec<u32>) {
-    let (lo, hi, whole) = col.iter().fold((f64::INFINITY, f64::NEG_INFINITY, true), |(lo, hi, whole), &v| {
-        (lo.min(v), hi.max(v), whole && super::validate::is_whole(v))
-    });
+    // Min, max and "all whole" are exact in any order: reduced over parallel chunks.
+    let (lo, hi, whole) = col
+        .par_chunks(1 << 16)
+        .map(|chunk| {
+            chunk.iter().fold((f64::INFINITY, f64::NEG_INFINITY, true), |(lo, hi, whole), &v| {
+                (lo.min(v), hi.max(v), whole && super::validate::is_whole(v))
+            })
+        })
+        .reduce(|| (f64::INFINITY, f64::NEG_INFINITY, true), |a, b| (a.0.min(b.0), a.1.max(b.1), a.2 && b.2));
     let range_limit = DIRECT_MIN_RANGE.max(2 * col.len() as u64) as f64;
     if col.is_empty() {
         return (Vec::new(), Vec::new());
@@ -54,7 +61,7 @@ fn direct_codes(col: &[f64], lo: f64, range: usize) -> (Vec<f64>, Vec<u32>) {
             levels.push(lo + offset as f64 + 0.0);
         }
     }
-    let codes = col.iter().map(|&v| rank[(v - lo) as usize]).collect();
+    let codes = col.par_iter().with_min_len(1 << 16).map(|&v| rank[(v - lo) as usize]).collect();
     (levels, codes)
 }
 

@@ -54,36 +54,22 @@ impl Patterns {
         let coded: Vec<(Vec<f64>, Vec<u32>)> = columns.par_iter().map(|c| levels_and_codes(c)).collect();
         let (levels, codes): (Vec<Vec<f64>>, Vec<Vec<u32>>) = coded.into_iter().unzip();
         let groups = group_rows(&levels, &codes, weights);
-        Ok(Patterns::from_groups(levels, groups))
+        Ok(Patterns::from_groups(levels, groups, weights.is_none()))
     }
 
     /// Patterns from (codes, weight) groups sorted by codes, dropping levels no group uses
-    /// (values seen only in rows of weight 0).
-    fn from_groups(mut levels: Vec<Vec<f64>>, groups: Vec<([u32; MAX_COLUMNS], f64)>) -> Patterns {
+    /// (values seen only in rows of weight 0). With `all_used` (no weights: every row is in
+    /// a group, so every level is used) the codes are kept as they are.
+    fn from_groups(mut levels: Vec<Vec<f64>>, groups: Vec<([u32; MAX_COLUMNS], f64)>, all_used: bool) -> Patterns {
         let k = levels.len();
-        let mut remap: Vec<Vec<u32>> = levels.iter().map(|l| vec![u32::MAX; l.len()]).collect();
-        for (key, _) in &groups {
-            for c in 0..k {
-                remap[c][key[c] as usize] = 0;
-            }
-        }
-        for c in 0..k {
-            let mut kept = Vec::new();
-            for (j, slot) in remap[c].iter_mut().enumerate() {
-                if *slot == 0 {
-                    *slot = kept.len() as u32;
-                    kept.push(levels[c][j]);
-                }
-            }
-            levels[c] = kept;
-        }
+        let remap = if all_used { None } else { Some(drop_unused_levels(&mut levels, &groups)) };
         // Each group writes its own slots: filled in parallel, same values for any thread count.
         let mut rows = vec![0.0; groups.len() * k];
         let mut codes = vec![0u32; groups.len() * k];
         rows.par_chunks_mut(k).zip(codes.par_chunks_mut(k)).zip(groups.par_iter()).with_min_len(1 << 14).for_each(
             |((row, code), (key, _))| {
                 for c in 0..k {
-                    code[c] = remap[c][key[c] as usize];
+                    code[c] = remap.as_ref().map_or(key[c], |r| r[c][key[c] as usize]);
                     row[c] = levels[c][code[c] as usize];
                 }
             },
@@ -130,6 +116,28 @@ impl Patterns {
     }
 }
 
+/// Keeps the levels some group uses; returns each old code's new code.
+fn drop_unused_levels(levels: &mut [Vec<f64>], groups: &[([u32; MAX_COLUMNS], f64)]) -> Vec<Vec<u32>> {
+    let k = levels.len();
+    let mut remap: Vec<Vec<u32>> = levels.iter().map(|l| vec![u32::MAX; l.len()]).collect();
+    for (key, _) in groups {
+        for c in 0..k {
+            remap[c][key[c] as usize] = 0;
+        }
+    }
+    for c in 0..k {
+        let mut kept = Vec::new();
+        for (j, slot) in remap[c].iter_mut().enumerate() {
+            if *slot == 0 {
+                *slot = kept.len() as u32;
+                kept.push(levels[c][j]);
+            }
+        }
+        levels[c] = kept;
+    }
+    remap
+}
+
 /// Groups the rows by their codes (one code vector per column), in increasing order of
 /// codes, summing the weights of each group in input order; rows of weight 0 are left out.
 /// Codes packed into one u64 are radix sorted; wider keys take a stable comparison sort.
@@ -162,12 +170,12 @@ fn group_rows(levels: &[Vec<f64>], codes: &[Vec<u32>], weights: Option<&[f64]>) 
             None if total_bits <= 32 => {
                 let mut keys: Vec<u32> = (0..n).into_par_iter().with_min_len(1 << 16).map(|i| packed(i) as u32).collect();
                 radix_sort(&mut keys, total_bits, |&key| key as u64);
-                runs(&keys, |key, count| groups.push((unpack(key as u64), count as f64)));
+                groups = runs(&keys, |key, count| (unpack(key as u64), count as f64));
             }
             None => {
                 let mut keys: Vec<u64> = (0..n).into_par_iter().with_min_len(1 << 16).map(packed).collect();
                 radix_sort(&mut keys, total_bits, |&key| key);
-                runs(&keys, |key, count| groups.push((unpack(key), count as f64)));
+                groups = runs(&keys, |key, count| (unpack(key), count as f64));
             }
             Some(_) => {
                 let mut items: Vec<(u64, f64)> = (0..n).filter(|&i| weight(i) != 0.0).map(|i| (packed(i), weight(i))).collect();
@@ -203,15 +211,12 @@ fn group_rows(levels: &[Vec<f64>], codes: &[Vec<u32>], weights: Option<&[f64]>) 
     groups
 }
 
-/// Calls `f(key, count)` for each run of equal keys in sorted `keys`, in order.
-fn runs<K: Copy + PartialEq>(keys: &[K], mut f: impl FnMut(K, usize)) {
-    let mut start = 0;
-    for i in 1..=keys.len() {
-        if i == keys.len() || keys[i] != keys[start] {
-            f(keys[start], i - start);
-            start = i;
-        }
-    }
+/// `group(key, count)` for each run of equal keys in sorted `keys`, in order: the run
+/// starts are found in one pass, the groups are then built in parallel.
+fn runs<K: Copy + PartialEq + Sync, G: Send>(keys: &[K], group: impl Fn(K, usize) -> G + Sync) -> Vec<G> {
+    let mut starts: Vec<usize> = (0..keys.len()).filter(|&i| i == 0 || keys[i] != keys[i - 1]).collect();
+    starts.push(keys.len());
+    starts.par_windows(2).with_min_len(1 << 14).map(|w| group(keys[w[0]], w[1] - w[0])).collect()
 }
 
 #[cfg(test)]
