@@ -28,7 +28,7 @@ const DIRECT_MIN_RANGE: u64 = 1 << 16;
 /// Sorted distinct values of `col` and the rank of each row's value among them. Whole
 /// numbers over a small range (counts, integer days) take a direct table; other columns a
 /// hash map from value to first-seen id, remapped to ranks.
-pub(super) fn levels_and_codes(col: &[f64]) -> (Vec<f64>, Vec<u32>) {
+pub(super) fn levels_and_codes(col: &[f64]) -> (Vec<f64>, Codes) {
     // Min, max and "all whole" are exact in any order: reduced over parallel chunks.
     let (lo, hi, whole) = col
         .par_chunks(1 << 16)
@@ -40,16 +40,36 @@ pub(super) fn levels_and_codes(col: &[f64]) -> (Vec<f64>, Vec<u32>) {
         .reduce(|| (f64::INFINITY, f64::NEG_INFINITY, true), |a, b| (a.0.min(b.0), a.1.max(b.1), a.2 && b.2));
     let range_limit = DIRECT_MIN_RANGE.max(2 * col.len() as u64) as f64;
     if col.is_empty() {
-        return (Vec::new(), Vec::new());
+        return (Vec::new(), Codes::Ranked(Vec::new()));
     }
     if whole && hi - lo < range_limit {
         direct_codes(col, lo, (hi - lo) as usize + 1)
     } else {
-        hashed_codes(col)
+        let (levels, codes) = hashed_codes(col);
+        (levels, Codes::Ranked(codes))
     }
 }
 
-fn direct_codes(col: &[f64], lo: f64, range: usize) -> (Vec<f64>, Vec<u32>) {
+/// Each row's rank among its column's levels: looked up in the direct table when the rows
+/// are read (not stored: one pass over the values instead of writing and reading codes), or
+/// stored for hashed columns.
+pub(super) enum Codes {
+    Direct { lo: f64, rank: Vec<u32> },
+    Ranked(Vec<u32>),
+}
+
+impl Codes {
+    /// Code of row `i` of `col` (the column these codes were made from).
+    #[inline]
+    pub(super) fn get(&self, col: &[f64], i: usize) -> u32 {
+        match self {
+            Codes::Direct { lo, rank } => rank[(col[i] - lo) as usize],
+            Codes::Ranked(codes) => codes[i],
+        }
+    }
+}
+
+fn direct_codes(col: &[f64], lo: f64, range: usize) -> (Vec<f64>, Codes) {
     let mut rank = vec![0u32; range];
     for &v in col {
         rank[(v - lo) as usize] = 1;
@@ -61,8 +81,7 @@ fn direct_codes(col: &[f64], lo: f64, range: usize) -> (Vec<f64>, Vec<u32>) {
             levels.push(lo + offset as f64 + 0.0);
         }
     }
-    let codes = col.par_iter().with_min_len(1 << 16).map(|&v| rank[(v - lo) as usize]).collect();
-    (levels, codes)
+    (levels, Codes::Direct { lo, rank })
 }
 
 fn hashed_codes(col: &[f64]) -> (Vec<f64>, Vec<u32>) {

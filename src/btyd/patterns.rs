@@ -7,7 +7,7 @@
 
 use rayon::prelude::*;
 
-use super::grouping::{bits_for, levels_and_codes, radix_sort};
+use super::grouping::{bits_for, levels_and_codes, radix_sort, Codes};
 use crate::error::{check_same_length, ClmError, Result};
 
 /// Most columns a pattern may have.
@@ -51,9 +51,9 @@ impl Patterns {
             crate::error::check_finite(name, col)?;
         }
         // Columns are coded independently (each sequentially), so in parallel.
-        let coded: Vec<(Vec<f64>, Vec<u32>)> = columns.par_iter().map(|c| levels_and_codes(c)).collect();
-        let (levels, codes): (Vec<Vec<f64>>, Vec<Vec<u32>>) = coded.into_iter().unzip();
-        let groups = group_rows(&levels, &codes, weights);
+        let coded: Vec<(Vec<f64>, Codes)> = columns.par_iter().map(|c| levels_and_codes(c)).collect();
+        let (levels, codes): (Vec<Vec<f64>>, Vec<Codes>) = coded.into_iter().unzip();
+        let groups = group_rows(columns, &levels, &codes, weights);
         Ok(Patterns::from_groups(levels, groups, weights.is_none()))
     }
 
@@ -138,12 +138,12 @@ fn drop_unused_levels(levels: &mut [Vec<f64>], groups: &[([u32; MAX_COLUMNS], f6
     remap
 }
 
-/// Groups the rows by their codes (one code vector per column), in increasing order of
-/// codes, summing the weights of each group in input order; rows of weight 0 are left out.
+/// Groups the rows of `columns` by their codes (one `Codes` per column), in increasing order
+/// of codes, summing the weights of each group in input order; rows of weight 0 are left out.
 /// Codes packed into one u64 are radix sorted; wider keys take a stable comparison sort.
-fn group_rows(levels: &[Vec<f64>], codes: &[Vec<u32>], weights: Option<&[f64]>) -> Vec<([u32; MAX_COLUMNS], f64)> {
+fn group_rows(columns: &[&[f64]], levels: &[Vec<f64>], codes: &[Codes], weights: Option<&[f64]>) -> Vec<([u32; MAX_COLUMNS], f64)> {
     let k = codes.len();
-    let n = codes[0].len();
+    let n = columns[0].len();
     let bits: Vec<u32> = levels.iter().map(|l| bits_for(l.len())).collect();
     let total_bits: u32 = bits.iter().sum();
     let weight = |i: usize| weights.map_or(1.0, |w| w[i]);
@@ -156,7 +156,7 @@ fn group_rows(levels: &[Vec<f64>], codes: &[Vec<u32>], weights: Option<&[f64]>) 
             shifts[c] = s;
             s += bits[c];
         }
-        let packed = |i: usize| (0..k).fold(0u64, |key, c| key | (codes[c][i] as u64) << shifts[c]);
+        let packed = |i: usize| (0..k).fold(0u64, |key, c| key | (codes[c].get(columns[c], i) as u64) << shifts[c]);
         let unpack = |packed: u64| {
             let mut key = [0u32; MAX_COLUMNS];
             for c in 0..k {
@@ -195,7 +195,7 @@ fn group_rows(levels: &[Vec<f64>], codes: &[Vec<u32>], weights: Option<&[f64]>) 
             .filter(|&i| weight(i) != 0.0)
             .map(|i| {
                 let mut key = [0u32; MAX_COLUMNS];
-                (0..k).for_each(|c| key[c] = codes[c][i]);
+                (0..k).for_each(|c| key[c] = codes[c].get(columns[c], i));
                 (key, weight(i))
             })
             .collect();
