@@ -100,12 +100,25 @@ impl Patterns {
     /// Divides the listed columns by `scale` (time rescaling before a fit).
     pub fn rescaled(&self, columns: &[usize], scale: f64) -> Patterns {
         let mut out = self.clone();
-        // Each row on its own: in parallel, the same values for any thread count.
-        out.rows.par_chunks_mut(self.k).with_min_len(1 << 14).for_each(|row| columns.iter().for_each(|&c| row[c] /= scale));
-        for &c in columns {
-            out.levels[c].iter_mut().for_each(|v| *v /= scale);
-        }
+        out.rescale_in_place(columns, scale);
         out
+    }
+
+    /// `rescaled` without the copy.
+    pub fn rescale_in_place(&mut self, columns: &[usize], scale: f64) {
+        let k = self.k;
+        self.rows.par_chunks_mut(k).with_min_len(1 << 14).for_each(|row| columns.iter().for_each(|&c| row[c] /= scale));
+        for &c in columns {
+            self.levels[c].iter_mut().for_each(|v| *v /= scale);
+        }
+    }
+
+    /// The same patterns with the columns' levels replaced by `levels` (same length and
+    /// order) and the rows rebuilt from them: undoes `rescale_in_place` exactly.
+    pub fn with_levels(&self, levels: Vec<Vec<f64>>) -> Patterns {
+        let k = self.k;
+        let rows = self.codes.iter().enumerate().map(|(j, &code)| levels[j % k][code as usize]).collect();
+        Patterns { k, rows, weights: self.weights.clone(), levels, codes: self.codes.clone() }
     }
 
     /// Largest value of column `c` (0 when empty).
@@ -324,6 +337,20 @@ mod tests {
         // A value seen only in a row of weight 0 is not a level.
         let p = Patterns::compress(&["x"], &[&[1.0, 7.0]], Some(&[1.0, 0.0])).unwrap();
         assert_eq!(p.levels, vec![vec![1.0]]);
+    }
+
+    #[test]
+    fn rescaling_in_place_is_undone_exactly_by_the_original_levels() {
+        let t = [3.0, 7.5, 0.1, 7.5, 1e6 / 3.0];
+        let x = [1.0, 2.0, 0.0, 2.0, 5.0];
+        let p = Patterns::compress(&["x", "t"], &[&x, &t], None).unwrap();
+        let mut q = p.clone();
+        q.rescale_in_place(&[1], 7.3);
+        for i in 0..p.len() {
+            assert_eq!(q.rows[2 * i + 1].to_bits(), (p.rows[2 * i + 1] / 7.3).to_bits());
+            assert_eq!(q.rows[2 * i], p.rows[2 * i]);
+        }
+        assert_eq!(q.with_levels(p.levels.clone()), p);
     }
 
     #[test]
