@@ -4,9 +4,10 @@
 //! Each column's values are replaced by their rank among the column's distinct values (its
 //! "levels"); a row's ranks, packed into one integer with column 0 most significant, order
 //! rows exactly as comparing their values column by column does. A stable LSD radix sort on
-//! that integer then brings equal rows together in input order. Everything is sequential per
-//! column and per pass, so the result (pattern order and the order in which weights are
-//! summed) does not depend on the thread count.
+//! that integer then brings equal rows together in input order. The parallel steps are
+//! exact in any order (min/max, per-row lookups, per-group fills) and the sort and weight sums
+//! are sequential, so the result (pattern order and the order in which weights are summed)
+//! does not depend on the thread count.
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;

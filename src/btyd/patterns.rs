@@ -50,7 +50,7 @@ impl Patterns {
         for (name, col) in names.iter().zip(columns) {
             crate::error::check_finite(name, col)?;
         }
-        // Columns are coded independently (each sequentially), so in parallel.
+        // Columns are coded independently, so in parallel.
         let coded: Vec<(Vec<f64>, Codes)> = columns.par_iter().map(|c| levels_and_codes(c)).collect();
         let (levels, codes): (Vec<Vec<f64>>, Vec<Codes>) = coded.into_iter().unzip();
         let groups = group_rows(columns, &levels, &codes, weights);
