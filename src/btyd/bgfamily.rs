@@ -7,7 +7,7 @@
 //! A(x) = ln Gamma(r + x) - ln Gamma(r) + r ln alpha + ln B(a, b + x + shift) - ln B(a, b).
 //! A depends on x only and ln(alpha + v), 1/(alpha + v) on one time value only, so they are
 //! tabulated once per distinct value (the patterns' `levels`); per pattern one exp, one
-//! log1p and a few products remain. The Hessian of ln(e^u1 + e^u2) is
+//! log and a few products remain. The Hessian of ln(e^u1 + e^u2) is
 //! w1 H(u1) + w2 H(u2) + w1 w2 (grad u1 - grad u2)(grad u1 - grad u2)^T with w_i = e^(u_i - lse).
 
 use rayon::prelude::*;
@@ -135,7 +135,9 @@ fn chunk_sums(a: f64, data: &Patterns, range: std::ops::Range<usize>, levels: &[
         let inv = 1.0 / (1.0 + e);
         let w2 = if d >= 0.0 { e * inv } else { inv };
         let q = e * inv * inv; // w1 w2
-        s[0] += w * (u1.max(u2) + e.ln_1p());
+        // ln(1 + e) rather than ln_1p(e), about twice as fast in glibc: with e <= 1 the two
+        // differ by at most ~2e-16 absolute per pattern, far below the fit's tolerance.
+        s[0] += w * (u1.max(u2) + (1.0 + e).ln());
         // Directions of grad u1 - grad u2 and the weighted mean of the two terms' derivatives.
         let (dr, dit) = (ltx - lt, itx - it);
         let dal = rx * dit;

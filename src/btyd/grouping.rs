@@ -4,10 +4,12 @@
 //! Each column's values are replaced by their rank among the column's distinct values (its
 //! "levels"); a row's ranks, packed into one integer with column 0 most significant, order
 //! rows exactly as comparing their values column by column does. A stable LSD radix sort on
-//! that integer then brings equal rows together in input order. Everything is sequential per
-//! column and per pass, so the result (pattern order and the order in which weights are
-//! summed) does not depend on the thread count.
+//! that integer then brings equal rows together in input order. The parallel steps are
+//! exact in any order (min/max, per-row lookups, per-group fills) and the sort and weight sums
+//! are sequential, so the result (pattern order and the order in which weights are summed)
+//! does not depend on the thread count.
 
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 /// f64 -> u64 preserving order (IEEE total order); -0.0 is folded into +0.0 first so equal
@@ -27,22 +29,48 @@ const DIRECT_MIN_RANGE: u64 = 1 << 16;
 /// Sorted distinct values of `col` and the rank of each row's value among them. Whole
 /// numbers over a small range (counts, integer days) take a direct table; other columns a
 /// hash map from value to first-seen id, remapped to ranks.
-pub(super) fn levels_and_codes(col: &[f64]) -> (Vec<f64>, Vec<u32>) {
-    let (lo, hi, whole) = col.iter().fold((f64::INFINITY, f64::NEG_INFINITY, true), |(lo, hi, whole), &v| {
-        (lo.min(v), hi.max(v), whole && v.fract() == 0.0)
-    });
+pub(super) fn levels_and_codes(col: &[f64]) -> (Vec<f64>, Codes) {
+    // Min, max and "all whole" are exact in any order: reduced over parallel chunks.
+    let (lo, hi, whole) = col
+        .par_chunks(1 << 16)
+        .map(|chunk| {
+            chunk.iter().fold((f64::INFINITY, f64::NEG_INFINITY, true), |(lo, hi, whole), &v| {
+                (lo.min(v), hi.max(v), whole && super::validate::is_whole(v))
+            })
+        })
+        .reduce(|| (f64::INFINITY, f64::NEG_INFINITY, true), |a, b| (a.0.min(b.0), a.1.max(b.1), a.2 && b.2));
     let range_limit = DIRECT_MIN_RANGE.max(2 * col.len() as u64) as f64;
     if col.is_empty() {
-        return (Vec::new(), Vec::new());
+        return (Vec::new(), Codes::Ranked(Vec::new()));
     }
     if whole && hi - lo < range_limit {
         direct_codes(col, lo, (hi - lo) as usize + 1)
     } else {
-        hashed_codes(col)
+        let (levels, codes) = hashed_codes(col);
+        (levels, Codes::Ranked(codes))
     }
 }
 
-fn direct_codes(col: &[f64], lo: f64, range: usize) -> (Vec<f64>, Vec<u32>) {
+/// Each row's rank among its column's levels: looked up in the direct table when the rows
+/// are read (not stored: one pass over the values instead of writing and reading codes), or
+/// stored for hashed columns.
+pub(super) enum Codes {
+    Direct { lo: f64, rank: Vec<u32> },
+    Ranked(Vec<u32>),
+}
+
+impl Codes {
+    /// Code of row `i` of `col` (the column these codes were made from).
+    #[inline]
+    pub(super) fn get(&self, col: &[f64], i: usize) -> u32 {
+        match self {
+            Codes::Direct { lo, rank } => rank[(col[i] - lo) as usize],
+            Codes::Ranked(codes) => codes[i],
+        }
+    }
+}
+
+fn direct_codes(col: &[f64], lo: f64, range: usize) -> (Vec<f64>, Codes) {
     let mut rank = vec![0u32; range];
     for &v in col {
         rank[(v - lo) as usize] = 1;
@@ -54,8 +82,7 @@ fn direct_codes(col: &[f64], lo: f64, range: usize) -> (Vec<f64>, Vec<u32>) {
             levels.push(lo + offset as f64 + 0.0);
         }
     }
-    let codes = col.iter().map(|&v| rank[(v - lo) as usize]).collect();
-    (levels, codes)
+    (levels, Codes::Direct { lo, rank })
 }
 
 fn hashed_codes(col: &[f64]) -> (Vec<f64>, Vec<u32>) {
@@ -88,24 +115,33 @@ pub(super) fn bits_for(levels: usize) -> u32 {
     usize::BITS - levels.saturating_sub(1).leading_zeros()
 }
 
-const RADIX_BITS: u32 = 11;
+/// Largest digit of the radix sort: 2^14 counters stay in cache while scattering.
+const MAX_RADIX_BITS: u32 = 14;
 
-/// Stable LSD radix sort of `items` on the low `bits` bits of `key(item)`.
-pub(super) fn radix_sort<T: Copy + Default>(items: &mut Vec<T>, bits: u32, key: impl Fn(&T) -> u64) {
-    let buckets = 1usize << RADIX_BITS;
+/// Stable LSD radix sort of `items` on the low `bits` bits of `key(item)`. The digits split
+/// `bits` evenly (27 bits: two digits of 14 bits), and one reading pass counts every digit.
+pub(super) fn radix_sort<T: Copy + Default + Send + Sync>(items: &mut Vec<T>, bits: u32, key: impl Fn(&T) -> u64) {
+    if bits == 0 || items.len() < 2 {
+        return;
+    }
+    let digits = bits.div_ceil(MAX_RADIX_BITS);
+    let width = bits.div_ceil(digits);
+    let buckets = 1usize << width;
     let mask = (buckets - 1) as u64;
-    let mut scratch = vec![T::default(); items.len()];
-    let mut shift = 0;
-    while shift < bits {
-        let mut count = vec![0usize; buckets];
-        for item in items.iter() {
-            count[((key(item) >> shift) & mask) as usize] += 1;
+    let mut counts = vec![vec![0usize; buckets]; digits as usize];
+    for item in items.iter() {
+        let k = key(item);
+        for (d, count) in counts.iter_mut().enumerate() {
+            count[((k >> (d as u32 * width)) & mask) as usize] += 1;
         }
+    }
+    let mut scratch = vec![T::default(); items.len()];
+    for (d, count) in counts.iter_mut().enumerate() {
         // A digit shared by every key leaves the order as it is: skip the pass.
         if count.contains(&items.len()) {
-            shift += RADIX_BITS;
             continue;
         }
+        let shift = d as u32 * width;
         let mut start = 0;
         for c in count.iter_mut() {
             let here = *c;
@@ -113,11 +149,10 @@ pub(super) fn radix_sort<T: Copy + Default>(items: &mut Vec<T>, bits: u32, key: 
             start += here;
         }
         for item in items.iter() {
-            let d = ((key(item) >> shift) & mask) as usize;
-            scratch[count[d]] = *item;
-            count[d] += 1;
+            let b = ((key(item) >> shift) & mask) as usize;
+            scratch[count[b]] = *item;
+            count[b] += 1;
         }
         std::mem::swap(items, &mut scratch);
-        shift += RADIX_BITS;
     }
 }

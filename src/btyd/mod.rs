@@ -220,14 +220,14 @@ pub fn fit<M: Model + ?Sized>(model: &M, columns: &[&[f64]], weights: Option<&[f
         Some(c) if data.max_of(c) > 0.0 => data.max_of(c),
         _ => 1.0,
     };
-    let scaled = data.rescaled(model.time_columns(), scale);
-    let initial = match &opts.initial {
-        Some(p) => p.clone(),
-        None => model.initial_params(&data),
-    };
+    let initial = opts.initial.clone().unwrap_or_else(|| model.initial_params(&data));
+    let (total_weight, n_patterns, shift, levels) = (data.total_weight(), data.len(), model.loglik_time_shift(&data, scale), data.levels.clone());
+    // Rescaled in place (no copy of the patterns); `with_levels` restores the data exactly.
+    let mut scaled = data;
+    scaled.rescale_in_place(model.time_columns(), scale);
     let x0: Vec<f64> = scale_params(model.time_powers(), &initial, scale).iter().map(|p| p.ln()).collect();
-    let objective = LogObjective { model, data: &scaled, penalizer: opts.penalizer, total_weight: data.total_weight() };
-    let (x_min, grad, n_iter, hessian, scaled_ll) = match newton_fit::minimize_warm(model, &scaled, &x0, opts, data.total_weight(), newton_fit::WARM_START_PATTERNS) {
+    let objective = LogObjective { model, data: &scaled, penalizer: opts.penalizer, total_weight };
+    let (x_min, grad, n_iter, hessian, scaled_ll) = match newton_fit::minimize_warm(model, &scaled, &x0, opts, total_weight, newton_fit::WARM_START_PATTERNS) {
         Some(nf) => (nf.x, nf.grad, nf.n_iter, nf.hessian, Some(nf.ll)),
         None => {
             let min = minimize(&objective, &x0, &Options { tol: opts.tol, max_iter: opts.max_iter, memory: 8 })
@@ -248,11 +248,12 @@ pub fn fit<M: Model + ?Sized>(model: &M, columns: &[&[f64]], weights: Option<&[f
     let total_grad: Vec<f64> = grad.iter().map(|g| g * data.total_weight()).collect();
     let x_min = crate::optimize::newton::final_step(&x_min, &total_grad, &hessian);
     let params = scale_params(model.time_powers(), &x_min.iter().map(|v| v.exp()).collect::<Vec<_>>(), 1.0 / scale);
-    let log_likelihood = match (scaled_ll, model.loglik_time_shift(&data, scale)) {
+    let data = || scaled.with_levels(levels.clone()); // only when the shortcut is unavailable
+    let log_likelihood = match (scaled_ll, shift) {
         (Some(ll), Some(shift)) => ll + shift,
-        _ => match model.totals(&params, &data) {
+        _ => match model.totals(&params, &data()) {
             Some(t) => t.ll,
-            None => LogObjective { model, data: &data, penalizer: 0.0, total_weight: 1.0 }.total(&params).0,
+            None => LogObjective { model, data: &data(), penalizer: 0.0, total_weight: 1.0 }.total(&params).0,
         },
     };
     let covariance = covariance(&hessian, &params);
@@ -265,8 +266,8 @@ pub fn fit<M: Model + ?Sized>(model: &M, columns: &[&[f64]], weights: Option<&[f
         n_iter,
         converged: true,
         grad_norm: norm(&grad),
-        n_patterns: data.len(),
-        n_customers: data.total_weight(),
+        n_patterns,
+        n_customers: total_weight,
         time_scale: scale,
     })
 }

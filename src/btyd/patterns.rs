@@ -7,7 +7,7 @@
 
 use rayon::prelude::*;
 
-use super::grouping::{bits_for, levels_and_codes, radix_sort};
+use super::grouping::{bits_for, levels_and_codes, radix_sort, Codes};
 use crate::error::{check_same_length, ClmError, Result};
 
 /// Most columns a pattern may have.
@@ -50,44 +50,31 @@ impl Patterns {
         for (name, col) in names.iter().zip(columns) {
             crate::error::check_finite(name, col)?;
         }
-        // Columns are coded independently (each sequentially), so in parallel.
-        let coded: Vec<(Vec<f64>, Vec<u32>)> = columns.par_iter().map(|c| levels_and_codes(c)).collect();
-        let (levels, codes): (Vec<Vec<f64>>, Vec<Vec<u32>>) = coded.into_iter().unzip();
-        let groups = group_rows(&levels, &codes, weights);
-        Ok(Patterns::from_groups(levels, groups))
+        // Columns are coded independently, so in parallel.
+        let coded: Vec<(Vec<f64>, Codes)> = columns.par_iter().map(|c| levels_and_codes(c)).collect();
+        let (levels, codes): (Vec<Vec<f64>>, Vec<Codes>) = coded.into_iter().unzip();
+        let groups = group_rows(columns, &levels, &codes, weights);
+        Ok(Patterns::from_groups(levels, groups, weights.is_none()))
     }
 
     /// Patterns from (codes, weight) groups sorted by codes, dropping levels no group uses
-    /// (values seen only in rows of weight 0).
-    fn from_groups(mut levels: Vec<Vec<f64>>, groups: Vec<([u32; MAX_COLUMNS], f64)>) -> Patterns {
+    /// (values seen only in rows of weight 0). With `all_used` (no weights: every row is in
+    /// a group, so every level is used) the codes are kept as they are.
+    fn from_groups(mut levels: Vec<Vec<f64>>, groups: Vec<([u32; MAX_COLUMNS], f64)>, all_used: bool) -> Patterns {
         let k = levels.len();
-        let mut remap: Vec<Vec<u32>> = levels.iter().map(|l| vec![u32::MAX; l.len()]).collect();
-        for (key, _) in &groups {
-            for c in 0..k {
-                remap[c][key[c] as usize] = 0;
-            }
-        }
-        for c in 0..k {
-            let mut kept = Vec::new();
-            for (j, slot) in remap[c].iter_mut().enumerate() {
-                if *slot == 0 {
-                    *slot = kept.len() as u32;
-                    kept.push(levels[c][j]);
+        let remap = if all_used { None } else { Some(drop_unused_levels(&mut levels, &groups)) };
+        // Each group writes its own slots: filled in parallel, same values for any thread count.
+        let mut rows = vec![0.0; groups.len() * k];
+        let mut codes = vec![0u32; groups.len() * k];
+        rows.par_chunks_mut(k).zip(codes.par_chunks_mut(k)).zip(groups.par_iter()).with_min_len(1 << 14).for_each(
+            |((row, code), (key, _))| {
+                for c in 0..k {
+                    code[c] = remap.as_ref().map_or(key[c], |r| r[c][key[c] as usize]);
+                    row[c] = levels[c][code[c] as usize];
                 }
-            }
-            levels[c] = kept;
-        }
-        let mut rows = Vec::with_capacity(groups.len() * k);
-        let mut codes = Vec::with_capacity(groups.len() * k);
-        let mut weights = Vec::with_capacity(groups.len());
-        for (key, w) in groups {
-            for c in 0..k {
-                let code = remap[c][key[c] as usize];
-                codes.push(code);
-                rows.push(levels[c][code as usize]);
-            }
-            weights.push(w);
-        }
+            },
+        );
+        let weights = groups.iter().map(|g| g.1).collect();
         Patterns { k, rows, weights, levels, codes }
     }
 
@@ -113,37 +100,67 @@ impl Patterns {
     /// Divides the listed columns by `scale` (time rescaling before a fit).
     pub fn rescaled(&self, columns: &[usize], scale: f64) -> Patterns {
         let mut out = self.clone();
-        for i in 0..out.len() {
-            for &c in columns {
-                out.rows[i * self.k + c] /= scale;
-            }
-        }
-        for &c in columns {
-            out.levels[c].iter_mut().for_each(|v| *v /= scale);
-        }
+        out.rescale_in_place(columns, scale);
         out
+    }
+
+    /// `rescaled` without the copy.
+    pub fn rescale_in_place(&mut self, columns: &[usize], scale: f64) {
+        let k = self.k;
+        self.rows.par_chunks_mut(k).with_min_len(1 << 14).for_each(|row| columns.iter().for_each(|&c| row[c] /= scale));
+        for &c in columns {
+            self.levels[c].iter_mut().for_each(|v| *v /= scale);
+        }
+    }
+
+    /// The same patterns with the columns' levels replaced by `levels` (same length and
+    /// order) and the rows rebuilt from them: undoes `rescale_in_place` exactly.
+    pub fn with_levels(&self, levels: Vec<Vec<f64>>) -> Patterns {
+        let k = self.k;
+        let rows = self.codes.iter().enumerate().map(|(j, &code)| levels[j % k][code as usize]).collect();
+        Patterns { k, rows, weights: self.weights.clone(), levels, codes: self.codes.clone() }
     }
 
     /// Largest value of column `c` (0 when empty).
     pub fn max_of(&self, c: usize) -> f64 {
-        (0..self.len()).map(|i| self.rows[i * self.k + c]).fold(0.0, f64::max)
+        // Levels are the column's sorted distinct values over the patterns: the last is the
+        // largest (the same as a scan of the rows, without reading them).
+        self.levels[c].last().map_or(0.0, |&v| v.max(0.0))
     }
 }
 
-/// Groups the rows by their codes (one code vector per column), in increasing order of
-/// codes, summing the weights of each group in input order; rows of weight 0 are left out.
+/// Keeps the levels some group uses; returns each old code's new code.
+fn drop_unused_levels(levels: &mut [Vec<f64>], groups: &[([u32; MAX_COLUMNS], f64)]) -> Vec<Vec<u32>> {
+    let k = levels.len();
+    let mut remap: Vec<Vec<u32>> = levels.iter().map(|l| vec![u32::MAX; l.len()]).collect();
+    for (key, _) in groups {
+        for c in 0..k {
+            remap[c][key[c] as usize] = 0;
+        }
+    }
+    for c in 0..k {
+        let mut kept = Vec::new();
+        for (j, slot) in remap[c].iter_mut().enumerate() {
+            if *slot == 0 {
+                *slot = kept.len() as u32;
+                kept.push(levels[c][j]);
+            }
+        }
+        levels[c] = kept;
+    }
+    remap
+}
+
+/// Groups the rows of `columns` by their codes (one `Codes` per column), in increasing order
+/// of codes, summing the weights of each group in input order; rows of weight 0 are left out.
 /// Codes packed into one u64 are radix sorted; wider keys take a stable comparison sort.
-fn group_rows(levels: &[Vec<f64>], codes: &[Vec<u32>], weights: Option<&[f64]>) -> Vec<([u32; MAX_COLUMNS], f64)> {
+fn group_rows(columns: &[&[f64]], levels: &[Vec<f64>], codes: &[Codes], weights: Option<&[f64]>) -> Vec<([u32; MAX_COLUMNS], f64)> {
     let k = codes.len();
-    let n = codes[0].len();
+    let n = columns[0].len();
     let bits: Vec<u32> = levels.iter().map(|l| bits_for(l.len())).collect();
     let total_bits: u32 = bits.iter().sum();
     let weight = |i: usize| weights.map_or(1.0, |w| w[i]);
     let mut groups: Vec<([u32; MAX_COLUMNS], f64)> = Vec::new();
-    let mut push = |key: [u32; MAX_COLUMNS], w: f64| match groups.last_mut() {
-        Some(last) if last.0 == key => last.1 += w,
-        _ => groups.push((key, w)),
-    };
     if total_bits <= 64 {
         // Column 0 in the most significant bits: integer order = lexicographic order.
         let mut shifts = vec![0u32; k];
@@ -152,7 +169,7 @@ fn group_rows(levels: &[Vec<f64>], codes: &[Vec<u32>], weights: Option<&[f64]>) 
             shifts[c] = s;
             s += bits[c];
         }
-        let packed = |i: usize| (0..k).fold(0u64, |key, c| key | (codes[c][i] as u64) << shifts[c]);
+        let packed = |i: usize| (0..k).fold(0u64, |key, c| key | (codes[c].get(columns[c], i) as u64) << shifts[c]);
         let unpack = |packed: u64| {
             let mut key = [0u32; MAX_COLUMNS];
             for c in 0..k {
@@ -164,19 +181,26 @@ fn group_rows(levels: &[Vec<f64>], codes: &[Vec<u32>], weights: Option<&[f64]>) 
             // Unit weights: sort the keys alone (4 or 8 bytes per row instead of 16); each
             // group's weight is its count, as summing ones would give.
             None if total_bits <= 32 => {
-                let mut keys: Vec<u32> = (0..n).map(|i| packed(i) as u32).collect();
+                let mut keys: Vec<u32> = (0..n).into_par_iter().with_min_len(1 << 16).map(|i| packed(i) as u32).collect();
                 radix_sort(&mut keys, total_bits, |&key| key as u64);
-                keys.into_iter().for_each(|key| push(unpack(key as u64), 1.0));
+                groups = runs(&keys, |key, count| (unpack(key as u64), count as f64));
             }
             None => {
-                let mut keys: Vec<u64> = (0..n).map(packed).collect();
+                let mut keys: Vec<u64> = (0..n).into_par_iter().with_min_len(1 << 16).map(packed).collect();
                 radix_sort(&mut keys, total_bits, |&key| key);
-                keys.into_iter().for_each(|key| push(unpack(key), 1.0));
+                groups = runs(&keys, |key, count| (unpack(key), count as f64));
             }
             Some(_) => {
                 let mut items: Vec<(u64, f64)> = (0..n).filter(|&i| weight(i) != 0.0).map(|i| (packed(i), weight(i))).collect();
                 radix_sort(&mut items, total_bits, |item| item.0);
-                items.into_iter().for_each(|(key, w)| push(unpack(key), w));
+                let mut last = None;
+                for (key, w) in items {
+                    match groups.last_mut() {
+                        Some(group) if last == Some(key) => group.1 += w,
+                        _ => groups.push((unpack(key), w)),
+                    }
+                    last = Some(key);
+                }
             }
         }
     } else {
@@ -184,17 +208,28 @@ fn group_rows(levels: &[Vec<f64>], codes: &[Vec<u32>], weights: Option<&[f64]>) 
             .filter(|&i| weight(i) != 0.0)
             .map(|i| {
                 let mut key = [0u32; MAX_COLUMNS];
-                (0..k).for_each(|c| key[c] = codes[c][i]);
+                (0..k).for_each(|c| key[c] = codes[c].get(columns[c], i));
                 (key, weight(i))
             })
             .collect();
         // Stable: equal rows keep input order, so their weights sum in that order.
         items.par_sort_by_key(|item| item.0);
         for (key, w) in items {
-            push(key, w);
+            match groups.last_mut() {
+                Some(last) if last.0 == key => last.1 += w,
+                _ => groups.push((key, w)),
+            }
         }
     }
     groups
+}
+
+/// `group(key, count)` for each run of equal keys in sorted `keys`, in order: the run
+/// starts are found in one pass, the groups are then built in parallel.
+fn runs<K: Copy + PartialEq + Sync, G: Send>(keys: &[K], group: impl Fn(K, usize) -> G + Sync) -> Vec<G> {
+    let mut starts: Vec<usize> = (0..keys.len()).filter(|&i| i == 0 || keys[i] != keys[i - 1]).collect();
+    starts.push(keys.len());
+    starts.par_windows(2).with_min_len(1 << 14).map(|w| group(keys[w[0]], w[1] - w[0])).collect()
 }
 
 #[cfg(test)]
@@ -264,6 +299,28 @@ mod tests {
         let cols: Vec<&[f64]> = wide.iter().map(|c| c.as_slice()).collect();
         check_against_sorting(&cols, Some(&w2));
         check_against_sorting(&cols, None);
+        // 33 to 64 key bits with unit weights (u64 keys): non-integer and large-range values.
+        let m = 6000;
+        let frac: Vec<f64> = (0..m).map(|_| (lcg(&mut s) * 3000.0).floor() / 3.0 + 0.25).collect();
+        let huge: Vec<f64> = (0..m).map(|_| (lcg(&mut s) * 3000.0).floor() * 1e9 + 0.5).collect();
+        let days: Vec<f64> = (0..m).map(|_| (lcg(&mut s) * 2500.0).floor()).collect();
+        check_against_sorting(&[&frac, &huge, &days], None);
+        check_against_sorting(&[&frac[..3000].repeat(2), &huge[..3000].repeat(2), &days[..3000].repeat(2)], None);
+    }
+
+    #[test]
+    fn radix_sort_is_a_stable_sort_for_every_width() {
+        use crate::btyd::grouping::radix_sort;
+        let mut s = 11;
+        for bits in [1u32, 7, 13, 14, 15, 27, 28, 32, 40, 64] {
+            let mask = if bits == 64 { u64::MAX } else { (1u64 << bits) - 1 };
+            let items: Vec<(u64, u32)> = (0..3000).map(|i| (((lcg(&mut s) * 2f64.powi(53)) as u64).wrapping_mul(2049) & mask, i)).collect();
+            let mut sorted = items.clone();
+            radix_sort(&mut sorted, bits, |item| item.0);
+            let mut expected = items;
+            expected.sort_by_key(|item| item.0);
+            assert_eq!(sorted, expected, "{bits} bits");
+        }
     }
 
     #[test]
@@ -280,6 +337,20 @@ mod tests {
         // A value seen only in a row of weight 0 is not a level.
         let p = Patterns::compress(&["x"], &[&[1.0, 7.0]], Some(&[1.0, 0.0])).unwrap();
         assert_eq!(p.levels, vec![vec![1.0]]);
+    }
+
+    #[test]
+    fn rescaling_in_place_is_undone_exactly_by_the_original_levels() {
+        let t = [3.0, 7.5, 0.1, 7.5, 1e6 / 3.0];
+        let x = [1.0, 2.0, 0.0, 2.0, 5.0];
+        let p = Patterns::compress(&["x", "t"], &[&x, &t], None).unwrap();
+        let mut q = p.clone();
+        q.rescale_in_place(&[1], 7.3);
+        for i in 0..p.len() {
+            assert_eq!(q.rows[2 * i + 1].to_bits(), (p.rows[2 * i + 1] / 7.3).to_bits());
+            assert_eq!(q.rows[2 * i], p.rows[2 * i]);
+        }
+        assert_eq!(q.with_levels(p.levels.clone()), p);
     }
 
     #[test]

@@ -4,12 +4,20 @@
 
 use crate::error::{check_nonnegative, check_same_length, first_invalid, ClmError, Result};
 
+/// `v.fract() == 0.0` without `trunc`, which baseline x86-64 (no SSE4.1) calls in libm: a
+/// round trip through i64 is exact below 2^63, and every finite value of magnitude >= 2^52
+/// is whole.
+#[inline]
+pub(crate) fn is_whole(v: f64) -> bool {
+    v == (v as i64) as f64 || (v.is_finite() && v.abs() >= 4_503_599_627_370_496.0)
+}
+
 /// frequency: whole numbers >= 0; recency, T: finite >= 0; recency <= T; recency == 0 when
 /// frequency == 0 (lifetimes' summary semantics: no repeat purchase, no recency).
 pub fn check_frequency_recency_t(frequency: &[f64], recency: &[f64], t: &[f64]) -> Result<()> {
     check_same_length(&[("frequency", frequency.len()), ("recency", recency.len()), ("T", t.len())])?;
     check_nonnegative("frequency", frequency)?;
-    first_invalid("frequency", frequency, "must be a whole number", |v| v.fract() != 0.0)?;
+    first_invalid("frequency", frequency, "must be a whole number", |v| !is_whole(v))?;
     check_nonnegative("recency", recency)?;
     check_nonnegative("T", t)?;
     if let Some(i) = first_bad_row(t.len(), |i| recency[i] > t[i]) {
@@ -64,6 +72,18 @@ pub fn check_horizon(name: &str, t: f64) -> Result<()> {
         Ok(())
     } else {
         Err(ClmError::InvalidArgument(format!("{name} must be finite and >= 0, got {t}")))
+    }
+}
+
+#[cfg(test)]
+mod whole_tests {
+    #[test]
+    fn is_whole_matches_fract() {
+        let values = [0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 1e-300, 4503599627370495.5, 4503599627370496.0, 9.3e18, -9.3e18,
+            9223372036854775807.0, 1e300, f64::INFINITY, f64::NEG_INFINITY, f64::NAN, f64::MIN_POSITIVE, 2.0f64.powi(63), -(2.0f64.powi(63))];
+        for v in values {
+            assert_eq!(super::is_whole(v), v.fract() == 0.0, "{v}");
+        }
     }
 }
 
