@@ -245,7 +245,7 @@ pub fn fit<M: Model + ?Sized>(model: &M, columns: &[&[f64]], weights: Option<&[f
         }
     };
     // hessian is of the total objective, grad of the mean one.
-    let total_grad: Vec<f64> = grad.iter().map(|g| g * data.total_weight()).collect();
+    let total_grad: Vec<f64> = grad.iter().map(|g| g * total_weight).collect();
     let x_min = crate::optimize::newton::final_step(&x_min, &total_grad, &hessian);
     let params = scale_params(model.time_powers(), &x_min.iter().map(|v| v.exp()).collect::<Vec<_>>(), 1.0 / scale);
     let data = || scaled.with_levels(levels.clone()); // only when the shortcut is unavailable
