@@ -311,5 +311,5 @@ pub fn probability_of_n_purchases_many(params: &[f64], n: &[f64], k: &[f64]) -> 
 }
 
 #[cfg(test)]
-#[path = "bgbb_tests.rs"]
+#[path = "tests/bgbb.rs"]
 mod tests;

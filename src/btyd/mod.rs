@@ -395,9 +395,11 @@ pub fn check_params(names: &[&str], params: &[f64]) -> Result<()> {
 }
 
 #[cfg(test)]
+#[path = "tests/bgfamily.rs"]
 mod bgfamily_tests;
 #[cfg(test)]
+#[path = "tests/fit.rs"]
 mod fit_tests;
-
 #[cfg(test)]
+#[path = "tests/testing.rs"]
 pub(crate) mod testing;

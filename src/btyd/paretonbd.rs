@@ -365,5 +365,5 @@ mod model;
 pub use model::{fit_multistart, generate, simulate_customer, ParetoNbd};
 
 #[cfg(test)]
-#[path = "paretonbd_tests.rs"]
+#[path = "tests/paretonbd.rs"]
 mod tests;

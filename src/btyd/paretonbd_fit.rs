@@ -327,5 +327,5 @@ fn log_hessian(objective: &ParetoObjective<'_>, x: &[f64], grad: &[f64]) -> Vec<
 }
 
 #[cfg(test)]
-#[path = "paretonbd_fit_tests.rs"]
+#[path = "tests/paretonbd_fit.rs"]
 mod tests;

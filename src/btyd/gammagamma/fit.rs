@@ -287,5 +287,5 @@ fn covariance(end: &Evaluation, total: f64, params: &[f64]) -> Vec<f64> {
 }
 
 #[cfg(test)]
-#[path = "fit_tests.rs"]
+#[path = "tests/fit.rs"]
 mod tests;

@@ -4,7 +4,7 @@ use super::*;
 
 /// CDNOW's calibration summary (bundled with the Python package), in weeks.
 pub(crate) fn cdnow() -> (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>) {
-    let text = include_str!("../../python/clmkit/datasets/data/cdnow_customers_summary_with_transactions.csv");
+    let text = include_str!("../../../python/clmkit/datasets/data/cdnow_customers_summary_with_transactions.csv");
     let mut cols = (vec![], vec![], vec![], vec![]);
     for line in text.lines().skip(1) {
         let v: Vec<f64> = line.split(',').map(|f| f.trim().parse().unwrap_or(f64::NAN)).collect();

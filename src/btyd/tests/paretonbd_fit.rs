@@ -7,7 +7,7 @@ use crate::btyd::{fit, Model};
 
 /// CDNOW's calibration summary (weeks): frequency, recency, T.
 fn cdnow() -> [Vec<f64>; 3] {
-    let text = include_str!("../../python/clmkit/datasets/data/cdnow_customers_summary_with_transactions.csv");
+    let text = include_str!("../../../python/clmkit/datasets/data/cdnow_customers_summary_with_transactions.csv");
     let mut cols = [vec![], vec![], vec![]];
     for line in text.lines().skip(1) {
         let v: Vec<f64> = line.split(',').map(|f| f.trim().parse().unwrap_or(f64::NAN)).collect();
