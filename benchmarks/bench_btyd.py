@@ -24,9 +24,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import Bench  # noqa: E402
-
-import clmkit  # noqa: E402
+import clmkit
+from harness import Bench
 
 TRUE_BG = {"r": 0.5, "alpha": 40.0, "a": 0.8, "b": 2.5}
 TRUE_GG = {"p": 6.0, "q": 4.0, "v": 15.0}
@@ -39,7 +38,9 @@ def simulate(n: int, seed: int) -> dict:
     x = sim["frequency"].to_numpy()
     recency = np.where(x > 0, np.floor(sim["recency"].to_numpy()), 0.0)
     nu = rng.gamma(TRUE_GG["q"], 1.0 / TRUE_GG["v"], n)
-    monetary = np.where(x > 0, rng.gamma(TRUE_GG["p"] * np.maximum(x, 1), 1.0) / (np.maximum(x, 1) * nu), 0.0)
+    monetary = np.where(
+        x > 0, rng.gamma(TRUE_GG["p"] * np.maximum(x, 1), 1.0) / (np.maximum(x, 1) * nu), 0.0
+    )
     return {"frequency": x, "recency": recency, "T": ages, "monetary_value": monetary}
 
 
@@ -87,8 +88,9 @@ def clmkit_models(d: dict):
 
 def predictions(bg, gg, d: dict):
     cols = (d["frequency"], d["recency"], d["T"])
-    clv = clmkit.customer_lifetime_value(bg, gg, (*cols, d["monetary_value"]), horizon=12,
-                                         period=30, discount_rate=0.01)
+    clv = clmkit.customer_lifetime_value(
+        bg, gg, (*cols, d["monetary_value"]), horizon=12, period=30, discount_rate=0.01
+    )
     return bg.p_alive(*cols), bg.conditional_expected_purchases(30, *cols), clv
 
 
@@ -97,8 +99,9 @@ def check_agreement(b: Bench) -> None:
     d = simulate(5000, seed=1)
     bg, gg = clmkit_models(d)
     params = {"bg": bg.params_.tolist(), "gg": gg.params_.tolist()}
-    res = b.run_peer("lifetimes", code="REPEAT = 1\n" + LIFETIMES_CODE,
-                     data={"check": d, "params": params})
+    res = b.run_peer(
+        "lifetimes", code="REPEAT = 1\n" + LIFETIMES_CODE, data={"check": d, "params": params}
+    )
     import pandas as pd
 
     lt = pd.read_parquet(res["outputs"]["check_predictions"])
@@ -109,10 +112,12 @@ def check_agreement(b: Bench) -> None:
     np.testing.assert_allclose(lt["clv"][ok], clv[ok], rtol=1e-7)
     np.testing.assert_allclose(res["results"]["bg_params"], params["bg"], rtol=5e-3)
     np.testing.assert_allclose(res["results"]["gg_params"], params["gg"], rtol=5e-3)
-    b.note(f"agreement check passed on 5,000 customers: lifetimes 0.11.3 at clmkit's parameters "
-           f"gives the same p_alive (1e-9), expected purchases and CLV (1e-7; lifetimes returns NaN "
-           f"for {int((~ok).sum())} customers); its own fits agree with clmkit's to 5e-3 "
-           f"(Nelder-Mead vs L-BFGS).")
+    b.note(
+        f"agreement check passed on 5,000 customers: lifetimes 0.11.3 at clmkit's parameters "
+        f"gives the same p_alive (1e-9), expected purchases and CLV (1e-7; lifetimes returns NaN "
+        f"for {int((~ok).sum())} customers); its own fits agree with clmkit's to 5e-3 "
+        f"(Nelder-Mead vs L-BFGS)."
+    )
 
 
 def main() -> None:
@@ -128,27 +133,47 @@ def main() -> None:
         meta = {"n_customers": n}
         cols = (d["frequency"], d["recency"], d["T"])
         rep = d["frequency"] > 0
-        b.time(f"clmkit BG/NBD fit {tag}", lambda: clmkit.BetaGeo().fit(*cols), repeat=repeat, **meta)
-        b.time(f"clmkit Gamma-Gamma fit {tag}",
-               lambda: clmkit.GammaGamma().fit(d["frequency"][rep], d["monetary_value"][rep]),
-               repeat=repeat, **meta)
+        b.time(
+            f"clmkit BG/NBD fit {tag}", lambda: clmkit.BetaGeo().fit(*cols), repeat=repeat, **meta
+        )
+        b.time(
+            f"clmkit Gamma-Gamma fit {tag}",
+            lambda: clmkit.GammaGamma().fit(d["frequency"][rep], d["monetary_value"][rep]),
+            repeat=repeat,
+            **meta,
+        )
         bg, gg = clmkit_models(d)
-        b.time(f"clmkit CLV {tag}", lambda: clmkit.customer_lifetime_value(
-            bg, gg, (*cols, d["monetary_value"]), horizon=12, period=30, discount_rate=0.01),
-            repeat=repeat, **meta)
-        b.time(f"clmkit p_alive+expected {tag}",
-               lambda: (bg.p_alive(*cols), bg.conditional_expected_purchases(30, *cols)),
-               repeat=repeat, warmup=True, **meta)
+        b.time(
+            f"clmkit CLV {tag}",
+            lambda: clmkit.customer_lifetime_value(
+                bg, gg, (*cols, d["monetary_value"]), horizon=12, period=30, discount_rate=0.01
+            ),
+            repeat=repeat,
+            **meta,
+        )
+        b.time(
+            f"clmkit p_alive+expected {tag}",
+            lambda: (bg.p_alive(*cols), bg.conditional_expected_purchases(30, *cols)),
+            repeat=repeat,
+            warmup=True,
+            **meta,
+        )
         sets.setdefault("params", {"bg": bg.params_.tolist(), "gg": gg.params_.tolist()})
     lt_repeat = b.pick(full=1, quick=1)
     b.run_peer("lifetimes", code=f"REPEAT = {lt_repeat}\n" + LIFETIMES_CODE, data=sets)
     targets = {"BG/NBD fit": 100, "Gamma-Gamma fit": 20, "CLV": 20, "p_alive+expected": 3}
     for tag in (t for t in sets if t != "params"):
         for what, target in targets.items():
-            b.ratio(f"{what} vs lifetimes, {tag}", f"lifetimes {what} {tag}", f"clmkit {what} {tag}",
-                    target=target if tag == "1M" else None)
-    b.note("lifetimes predicts with clmkit's parameters (set as params_), so prediction timings "
-           "compare the same computation; fits start from each library's defaults.")
+            b.ratio(
+                f"{what} vs lifetimes, {tag}",
+                f"lifetimes {what} {tag}",
+                f"clmkit {what} {tag}",
+                target=target if tag == "1M" else None,
+            )
+    b.note(
+        "lifetimes predicts with clmkit's parameters (set as params_), so prediction timings "
+        "compare the same computation; fits start from each library's defaults."
+    )
     b.save()
 
 

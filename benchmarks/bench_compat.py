@@ -22,15 +22,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import Bench  # noqa: E402
+import clmkit
+from harness import Bench
 
-import clmkit  # noqa: E402
-
-WALKTHROUGH = '''
+WALKTHROUGH = """
 import warnings
 warnings.simplefilter("ignore")
 from LIB import BetaGeoFitter, GammaGammaFitter, ParetoNBDFitter
@@ -75,21 +73,36 @@ if "log" in data:
     log = data["log"]
     money = data["money"].set_index("id")
     run(SIZE, money[["frequency", "recency", "T"]], log, money, END, CAL_END, 364, False, 1)
-'''
+"""
 
-STEPS = ["bgnbd fit", "conditional expected purchases", "p_alive", "p_alive matrix", "summary from log",
-         "calibration/holdout", "bgnbd fit (calibration)", "holdout predictions",
-         "expected cumulative transactions", "alive path", "gamma-gamma fit", "bgnbd fit (money)",
-         "clv 12 months"]
+STEPS = [
+    "bgnbd fit",
+    "conditional expected purchases",
+    "p_alive",
+    "p_alive matrix",
+    "summary from log",
+    "calibration/holdout",
+    "bgnbd fit (calibration)",
+    "holdout predictions",
+    "expected cumulative transactions",
+    "alive path",
+    "gamma-gamma fit",
+    "bgnbd fit (money)",
+    "clv 12 months",
+]
 
 
 def simulated(n: int) -> tuple[pd.DataFrame, pd.DataFrame, str, str]:
     """A simulated log (``id``, ``date``, ``amount``) and its summary with monetary value, days."""
     raw = clmkit.datasets.simulate_transactions(n, seed=12)
-    log = pd.DataFrame({"id": raw["customer_id"], "date": raw["date"].dt.floor("D"), "amount": raw["amount"]})
+    log = pd.DataFrame(
+        {"id": raw["customer_id"], "date": raw["date"].dt.floor("D"), "amount": raw["amount"]}
+    )
     end = str(log["date"].max().date())
     cal_end = str((log["date"].max() - pd.Timedelta(days=180)).date())
-    money = clmkit.summarize(log, "id", "date", monetary_value_col="amount", observation_period_end=end)
+    money = clmkit.summarize(
+        log, "id", "date", monetary_value_col="amount", observation_period_end=end
+    )
     money = money[["frequency", "recency", "T", "monetary_value"]].astype(float).reset_index()
     return log, money, end, cal_end
 
@@ -99,7 +112,13 @@ def check_same_answers(facade: dict, peer: dict, tags: list[str]) -> None:
         for key in ("bgnbd params", "gg params"):
             a, b = facade[f"{tag} {key}"], peer[f"{tag} {key}"]
             for name in a:
-                assert abs(a[name] - b[name]) <= 1e-4 * abs(b[name]), (tag, key, name, a[name], b[name])
+                assert abs(a[name] - b[name]) <= 1e-4 * abs(b[name]), (
+                    tag,
+                    key,
+                    name,
+                    a[name],
+                    b[name],
+                )
         a, b = facade[f"{tag} clv total"], peer[f"{tag} clv total"]
         assert abs(a - b) <= 1e-4 * abs(b), (tag, "clv total", a, b)
 
@@ -109,26 +128,38 @@ def main() -> None:
     n = b.pick(full=100_000, quick=5_000)
     size = f"{n // 1000}k"
     log, money, end, cal_end = simulated(n)
-    code = (WALKTHROUGH.replace("SIZE", repr(size)).replace("CAL_END", repr(cal_end))
-            .replace("END", repr(end)))
+    code = (
+        WALKTHROUGH.replace("SIZE", repr(size))
+        .replace("CAL_END", repr(cal_end))
+        .replace("END", repr(end))
+    )
     data = {"log": log, "money": money}
     peer = b.run_peer("lifetimes", code.replace("LIB", "lifetimes"), data=data, prefix="lifetimes ")
-    facade = b.run_peer("main", code.replace("LIB", "clmkit.compat.lifetimes"), data=data, prefix="clmkit ")
+    facade = b.run_peer(
+        "main", code.replace("LIB", "clmkit.compat.lifetimes"), data=data, prefix="clmkit "
+    )
     check_same_answers(facade["results"], peer["results"], ["bundled", size])
     for tag in ("bundled", size):
         steps = STEPS + (["pareto/nbd fit"] if tag == "bundled" else [])
         for who, res in (("lifetimes", peer), ("clmkit", facade)):
-            b.record(f"{who} {tag} walkthrough total", sum(res["times"][f"{tag} {s}"] for s in steps))
-        b.ratio(f"walkthrough end to end, {tag}", f"lifetimes {tag} walkthrough total",
-                f"clmkit {tag} walkthrough total")
+            b.record(
+                f"{who} {tag} walkthrough total", sum(res["times"][f"{tag} {s}"] for s in steps)
+            )
+        b.ratio(
+            f"walkthrough end to end, {tag}",
+            f"lifetimes {tag} walkthrough total",
+            f"clmkit {tag} walkthrough total",
+        )
         for s in steps:
             b.ratio(f"{s}, {tag}", f"lifetimes {tag} {s}", f"clmkit {tag} {s}")
-    b.note("Same walkthrough source in both runs, only the import differs (lifetimes 0.11.3 in "
-           "its pinned venv; clmkit.compat.lifetimes in this venv); each in a fresh process. "
-           "Fitted BG/NBD and Gamma-Gamma parameters and the CLV total agree to 1e-4 relative "
-           "(checked before saving). Bundled data: best of 3 runs per step (the first run of a "
-           "fresh process pays one-time setup); simulated log: one run per step (lifetimes' slow "
-           "steps make repeats costly). Totals are sums of the steps.")
+    b.note(
+        "Same walkthrough source in both runs, only the import differs (lifetimes 0.11.3 in "
+        "its pinned venv; clmkit.compat.lifetimes in this venv); each in a fresh process. "
+        "Fitted BG/NBD and Gamma-Gamma parameters and the CLV total agree to 1e-4 relative "
+        "(checked before saving). Bundled data: best of 3 runs per step (the first run of a "
+        "fresh process pays one-time setup); simulated log: one run per step (lifetimes' slow "
+        "steps make repeats costly). Totals are sums of the steps."
+    )
     b.save()
 
 

@@ -30,9 +30,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import DATA_DIR, Bench  # noqa: E402
-
-import clmkit  # noqa: E402
+import clmkit
+from harness import DATA_DIR, Bench
 
 CUSTOMERS_PER_CHUNK = 400_000  # ~1M transactions (~24 MiB in memory) per Parquet file
 FILES_PER_CHUNK = 4  # ... written as 4 files of ~260k transactions
@@ -54,7 +53,7 @@ def write_log(folder: Path, n_transactions: int, customers_per_chunk: int) -> in
     rows, chunk = 0, 0
     while rows < n_transactions:
         log = clmkit.datasets.simulate_transactions(customers_per_chunk, seed=1000 + chunk)
-        log = log.iloc[:n_transactions - rows]
+        log = log.iloc[: n_transactions - rows]
         log["customer_id"] += chunk * customers_per_chunk
         log = log.sample(frac=1.0, random_state=chunk)  # unsorted within a file
         write_pieces(log, folder, chunk)
@@ -106,7 +105,7 @@ class WorkerMonitor:
         while not self._stop.is_set():
             try:
                 workers = self.client.scheduler_info(n_workers=-1)["workers"]
-            except Exception:  # noqa: BLE001 - the scheduler may be busy; sample again
+            except Exception:
                 workers = {}
             for addr, info in workers.items():
                 self.addresses.add(addr)
@@ -114,7 +113,7 @@ class WorkerMonitor:
                 self.spilled[addr] = max(self.spilled.get(addr, 0), disk)
             time.sleep(self.interval)
 
-    def __enter__(self) -> "WorkerMonitor":
+    def __enter__(self) -> WorkerMonitor:
         self._thread.start()
         return self
 
@@ -159,17 +158,26 @@ def run_dask(b: Bench, client, ddf, label: str, npartitions: int) -> dict:
     client.run(_worker_peak_reset)
     with WorkerMonitor(client) as monitor:
         started = time.perf_counter()
-        result = clmkit.dask.analyze(ddf, "customer_id", "date", "amount", out=out / "customers",
-                                     npartitions=npartitions)
+        result = clmkit.dask.analyze(
+            ddf, "customer_id", "date", "amount", out=out / "customers", npartitions=npartitions
+        )
         seconds = time.perf_counter() - started
     peaks = client.run(_worker_peak_mib)
     rows = sum(1 for _ in (out / "customers").glob("*.parquet"))
     shutil.rmtree(out, ignore_errors=True)
-    b.record(label, seconds, steps={k: round(v, 2) for k, v in result.timings.items()},
-             n_workers_seen=len(monitor.addresses), output_files=rows)
-    b.note(f"{label}: " + ", ".join(f"{k} {v:.1f} s" for k, v in result.timings.items())
-           + f" (write = scoring and writing the table); {len(monitor.addresses)} worker "
-           f"processes seen (2 = no worker was restarted)")
+    b.record(
+        label,
+        seconds,
+        steps={k: round(v, 2) for k, v in result.timings.items()},
+        n_workers_seen=len(monitor.addresses),
+        output_files=rows,
+    )
+    b.note(
+        f"{label}: "
+        + ", ".join(f"{k} {v:.1f} s" for k, v in result.timings.items())
+        + f" (write = scoring and writing the table); {len(monitor.addresses)} worker "
+        f"processes seen (2 = no worker was restarted)"
+    )
     memory = {f"worker_{i}_peak_rss_mb": round(v, 1) for i, v in enumerate(sorted(peaks.values()))}
     memory["max_spilled_to_disk_mb"] = round(max(monitor.spilled.values(), default=0) / 2**20, 1)
     b.record_memory(label, **memory)
@@ -205,34 +213,55 @@ def main() -> None:
     made = "cached" if cached else f"generated in {time.perf_counter() - started:.0f} s"
     files = sorted(folder.glob("*.parquet"))
     if env("BENCH_DASK_FILES"):  # a trial on the first files (partitions of the full size)
-        files = files[:int(env("BENCH_DASK_FILES"))]
+        files = files[: int(env("BENCH_DASK_FILES"))]
         rows = sum(pd.read_parquet(p, columns=["amount"]).shape[0] for p in files)
     in_memory_mib = rows * 3 * 8 / 2**20
     on_disk_mib = sum(p.stat().st_size for p in files) / 2**20
     limit_mib = _memory_limit_bytes(memory_limit) / 2**20
-    b.note(f"log: {rows:,} transactions of the BG/NBD process with CDNOW's parameters "
-           f"(~2.6 per customer) in {len(files)} Parquet files (one Dask partition each), "
-           f"{on_disk_mib:.0f} MiB on disk, {in_memory_mib:.0f} MiB in memory as "
-           f"int64/datetime64/float64 columns ({made} in benchmarks/_data, git-ignored)")
-    b.note(f"cluster: distributed.LocalCluster, {n_workers} worker processes x 1 thread, "
-           f"memory_limit={memory_limit} per worker ({'below' if limit_mib < in_memory_mib else 'NOT below'} "
-           f"the {in_memory_mib:.0f} MiB log; Dask spills to disk from 60% of the limit and "
-           f"pauses a worker at 80%), {shuffle!r} shuffle, CLMKIT_NUM_THREADS=1 on the workers; peak "
-           f"memory = VmHWM (kernel high-water mark) of each worker process")
+    b.note(
+        f"log: {rows:,} transactions of the BG/NBD process with CDNOW's parameters "
+        f"(~2.6 per customer) in {len(files)} Parquet files (one Dask partition each), "
+        f"{on_disk_mib:.0f} MiB on disk, {in_memory_mib:.0f} MiB in memory as "
+        f"int64/datetime64/float64 columns ({made} in benchmarks/_data, git-ignored)"
+    )
+    b.note(
+        f"cluster: distributed.LocalCluster, {n_workers} worker processes x 1 thread, "
+        f"memory_limit={memory_limit} per worker ({'below' if limit_mib < in_memory_mib else 'NOT below'} "
+        f"the {in_memory_mib:.0f} MiB log; Dask spills to disk from 60% of the limit and "
+        f"pauses a worker at 80%), {shuffle!r} shuffle, CLMKIT_NUM_THREADS=1 on the workers; peak "
+        f"memory = VmHWM (kernel high-water mark) of each worker process"
+    )
 
     # (With BENCH_DASK_SHUFFLE=p2p its default buffers, 1 GiB for sending and 100 MiB before
     # writing, are capped; the config reaches the workers through the nanny.)
     # read_parquet would fuse files smaller than 75 MB into one partition (dask-expr's
     # dataframe.parquet.minimum-partition-size): ~12 files per task here, past the limit.
-    with dask.config.set({"dataframe.shuffle.method": shuffle, **P2P_BUFFERS,
-                          "dataframe.parquet.minimum-partition-size": 1}), \
-            LocalCluster(n_workers=n_workers, threads_per_worker=1, memory_limit=memory_limit,
-                         dashboard_address=None, env={"CLMKIT_NUM_THREADS": "1"},
-                         local_directory=tempfile.mkdtemp(prefix="clmkit-dask-")) as cluster, \
-            Client(cluster) as client:
+    with (
+        dask.config.set(
+            {
+                "dataframe.shuffle.method": shuffle,
+                **P2P_BUFFERS,
+                "dataframe.parquet.minimum-partition-size": 1,
+            }
+        ),
+        LocalCluster(
+            n_workers=n_workers,
+            threads_per_worker=1,
+            memory_limit=memory_limit,
+            dashboard_address=None,
+            env={"CLMKIT_NUM_THREADS": "1"},
+            local_directory=tempfile.mkdtemp(prefix="clmkit-dask-"),
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         big = f"clmkit.dask.analyze {rows:,} transactions"
-        run_dask(b, client, dd.read_parquet([str(p) for p in files]), big,
-                 PARTITIONS_PER_FILE * len(files))
+        run_dask(
+            b,
+            client,
+            dd.read_parquet([str(p) for p in files]),
+            big,
+            PARTITIONS_PER_FILE * len(files),
+        )
 
         # The in-memory comparison: the first files, up to n_memory transactions.
         take, count = [], 0
@@ -243,20 +272,34 @@ def main() -> None:
             count += pd.read_parquet(path, columns=["amount"]).shape[0]
         small = f"{count:,} transactions"
         log = pd.concat([pd.read_parquet(p) for p in take], ignore_index=True)
-        seconds, peak = _peak_rss_call(lambda: in_memory_pipeline(log))
+        seconds, peak = _peak_rss_call(lambda: in_memory_pipeline(log))  # noqa: F821 (del-ed below)
         log_mb = log.memory_usage(deep=True).sum() / 2**20
-        b.record(f"in-memory clmkit pipeline {small}", seconds, peak_rss_mb=peak,
-                 log_in_memory_mb=round(log_mb, 1))
+        b.record(
+            f"in-memory clmkit pipeline {small}",
+            seconds,
+            peak_rss_mb=peak,
+            log_in_memory_mb=round(log_mb, 1),
+        )
         del log
-        run_dask(b, client, dd.read_parquet([str(p) for p in take]), f"clmkit.dask.analyze {small}",
-                 PARTITIONS_PER_FILE * len(take))
-        b.ratio(f"in-memory pipeline vs clmkit.dask.analyze ({n_workers} workers), {small}",
-                f"clmkit.dask.analyze {small}", f"in-memory clmkit pipeline {small}")
+        run_dask(
+            b,
+            client,
+            dd.read_parquet([str(p) for p in take]),
+            f"clmkit.dask.analyze {small}",
+            PARTITIONS_PER_FILE * len(take),
+        )
+        b.ratio(
+            f"in-memory pipeline vs clmkit.dask.analyze ({n_workers} workers), {small}",
+            f"clmkit.dask.analyze {small}",
+            f"in-memory clmkit pipeline {small}",
+        )
         budget = n_workers * _memory_limit_bytes(memory_limit) / 2**20
-        b.note(f"in-memory comparison on the first {small}: log {log_mb:.0f} MiB + peak RSS "
-               f"growth of the pipeline {peak:.0f} MiB = {log_mb + peak:.0f} MiB, against the "
-               f"workers' combined budget of {budget:.0f} MiB (the full log alone is "
-               f"{in_memory_mib:.0f} MiB before any work)")
+        b.note(
+            f"in-memory comparison on the first {small}: log {log_mb:.0f} MiB + peak RSS "
+            f"growth of the pipeline {peak:.0f} MiB = {log_mb + peak:.0f} MiB, against the "
+            f"workers' combined budget of {budget:.0f} MiB (the full log alone is "
+            f"{in_memory_mib:.0f} MiB before any work)"
+        )
     b.save()
 
 

@@ -19,9 +19,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import Bench  # noqa: E402
-
-import clmkit  # noqa: E402
+import clmkit
+from harness import Bench
 
 LIFETIMES_CODE = """
 from lifetimes import ParetoNBDFitter
@@ -47,31 +46,55 @@ def main() -> None:
 
     small = summary_of(n_peer, seed=1)
     model = clmkit.ParetoNBD()
-    b.time(f"clmkit fit {label_peer}", lambda: model.fit(small), repeat=3, n_customers=n_peer,
-           warmup=True)
+    b.time(
+        f"clmkit fit {label_peer}",
+        lambda: model.fit(small),
+        repeat=3,
+        n_customers=n_peer,
+        warmup=True,
+    )
     res = b.run_peer("lifetimes", code=LIFETIMES_CODE, data={label_peer: small})
     lt_params = res["results"][f"lifetimes params {label_peer}"]
     # Both fits scored by one likelihood (clmkit's, checked against scipy in the tests).
     lt_ll = float(clmkit.ParetoNBD.from_params(lt_params).individual_log_likelihood(small).sum())
-    b.note(f"{label_peer}: clmkit log-likelihood {model.log_likelihood_:.2f} "
-           f"(params {np.round(model.params_.to_numpy(), 4).tolist()}); lifetimes' estimate scores "
-           f"{lt_ll:.2f} (params {np.round(lt_params, 4).tolist()})")
+    b.note(
+        f"{label_peer}: clmkit log-likelihood {model.log_likelihood_:.2f} "
+        f"(params {np.round(model.params_.to_numpy(), 4).tolist()}); lifetimes' estimate scores "
+        f"{lt_ll:.2f} (params {np.round(lt_params, 4).tolist()})"
+    )
     if lt_ll > model.log_likelihood_ + 0.1:
         b.note("WARNING: lifetimes found a higher likelihood than clmkit")
-    b.ratio(f"ParetoNBD fit, {label_peer} customers", f"lifetimes fit {label_peer}",
-            f"clmkit fit {label_peer}", target=300)
+    b.ratio(
+        f"ParetoNBD fit, {label_peer} customers",
+        f"lifetimes fit {label_peer}",
+        f"clmkit fit {label_peer}",
+        target=300,
+    )
 
     big = summary_of(n_big, seed=2)
-    b.time(f"clmkit fit {label_big}", lambda: clmkit.ParetoNBD().fit(big), repeat=3,
-           n_customers=n_big, memory="rss")
+    b.time(
+        f"clmkit fit {label_big}",
+        lambda: clmkit.ParetoNBD().fit(big),
+        repeat=3,
+        n_customers=n_big,
+        memory="rss",
+    )
     fitted = clmkit.ParetoNBD().fit(big)
-    b.note(f"{label_big}: {fitted.n_patterns_} distinct patterns, {fitted.n_iter_} iterations, "
-           f"{clmkit.get_num_threads()} threads; target fit < 5 s on 2 cores")
-    b.time(f"clmkit p_alive + conditional expectation {label_big}",
-           lambda: (fitted.p_alive(big), fitted.conditional_expected_purchases(30, big)), repeat=3)
+    b.note(
+        f"{label_big}: {fitted.n_patterns_} distinct patterns, {fitted.n_iter_} iterations, "
+        f"{clmkit.get_num_threads()} threads; target fit < 5 s on 2 cores"
+    )
+    b.time(
+        f"clmkit p_alive + conditional expectation {label_big}",
+        lambda: (fitted.p_alive(big), fitted.conditional_expected_purchases(30, big)),
+        repeat=3,
+    )
     sample = big.iloc[:10_000]
-    b.time("clmkit predict_interval p_alive, 10k customers x 200 replicates",
-           lambda: fitted.predict_interval("p_alive", sample, seed=1), repeat=1)
+    b.time(
+        "clmkit predict_interval p_alive, 10k customers x 200 replicates",
+        lambda: fitted.predict_interval("p_alive", sample, seed=1),
+        repeat=1,
+    )
     b.save()
 
 

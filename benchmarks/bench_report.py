@@ -20,18 +20,31 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import Bench  # noqa: E402
-
-import clmkit  # noqa: E402
+import clmkit
+from harness import Bench
 
 STEP = re.compile(r"^\[\s*[\d.]+ s\] (?P<step>.+) \((?P<sec>[\d.]+) s\)$")
 
 
 def run_cli(log_path: Path, out: Path) -> tuple[float, dict]:
     """Wall time of the CLI and its per-step timings (parsed from its progress lines)."""
-    cmd = [sys.executable, "-m", "clmkit", "report", str(log_path), "--customer-id-col",
-           "customer_id", "--datetime-col", "date", "--monetary-col", "amount",
-           "--horizon", "365D", "--out", str(out)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "clmkit",
+        "report",
+        str(log_path),
+        "--customer-id-col",
+        "customer_id",
+        "--datetime-col",
+        "date",
+        "--monetary-col",
+        "amount",
+        "--horizon",
+        "365D",
+        "--out",
+        str(out),
+    ]
     start = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True)
     wall = time.perf_counter() - start

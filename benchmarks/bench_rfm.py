@@ -24,9 +24,8 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import Bench  # noqa: E402
-
-import clmkit  # noqa: E402
+import clmkit
+from harness import Bench
 
 RESULTS = Path(__file__).resolve().parent / "results"
 BINS = 5
@@ -45,12 +44,14 @@ def customers(n: int, seed: int = 0) -> pd.DataFrame:
     frequency = np.where(rng.random(n) < 0.5, 0, rng.geometric(0.3, n)).astype(float)
     monetary = np.where(frequency > 0, np.round(rng.gamma(2.0, 25.0, n), 2), 0.0)
     inactivity = rng.integers(0, 540, n).astype(float)
-    return pd.DataFrame({"inactivity": inactivity, "frequency": frequency,
-                         "monetary_value": monetary})
+    return pd.DataFrame(
+        {"inactivity": inactivity, "frequency": frequency, "monetary_value": monetary}
+    )
 
 
 def pandas_rfm(df: pd.DataFrame) -> pd.DataFrame:
     """The pandas recipe: qcut on ranks, string concatenation, dict map."""
+
     def score(col: pd.Series) -> pd.Series:
         return pd.qcut(col.rank(method="first"), BINS, labels=False) + 1
 
@@ -58,9 +59,16 @@ def pandas_rfm(df: pd.DataFrame) -> pd.DataFrame:
     f = score(df["frequency"])
     m = score(df["monetary_value"])
     rs, fs = r.astype(str), f.astype(str)
-    return pd.DataFrame({"r_score": r, "f_score": f, "m_score": m, "rfm_score": (r + f + m) / 3,
-                         "rfm_code": rs + fs + m.astype(str),
-                         "rfm_segment": (rs + fs).map(SEGMENT_MAP)})
+    return pd.DataFrame(
+        {
+            "r_score": r,
+            "f_score": f,
+            "m_score": m,
+            "rfm_score": (r + f + m) / 3,
+            "rfm_code": rs + fs + m.astype(str),
+            "rfm_segment": (rs + fs).map(SEGMENT_MAP),
+        }
+    )
 
 
 def clmkit_rfm(df: pd.DataFrame, method: str) -> pd.DataFrame:
@@ -84,26 +92,56 @@ def main() -> None:
     sizes = b.pick(full=[1_000_000, 10_000_000], quick=[100_000])
     repeat = b.pick(full=3, quick=2)
     check_same_numbers()
-    b.note("clmkit method='rank' gives exactly pandas' qcut(rank(method='first')) scores, codes "
-           "and segments (checked on 20k customers before timing)")
+    b.note(
+        "clmkit method='rank' gives exactly pandas' qcut(rank(method='first')) scores, codes "
+        "and segments (checked on 20k customers before timing)"
+    )
     for n in sizes:
         tag = f"{n // 1_000_000}M" if n >= 1_000_000 else f"{n // 1000}k"
         df = customers(n)
-        b.time(f"pandas qcut+concat+map {tag}", lambda df=df: pandas_rfm(df), repeat=repeat, n_customers=n)
-        b.time(f"clmkit rank+segments {tag}", lambda df=df: clmkit_rfm(df, "rank"), repeat=repeat,
-               memory="rss", n_customers=n)
-        b.time(f"clmkit quantile+segments {tag}", lambda df=df: clmkit_rfm(df, "quantile"),
-               repeat=repeat, n_customers=n)
-        b.time(f"clmkit abc_classes {tag}", lambda df=df: clmkit.abc_classes(df["monetary_value"]),
-               repeat=repeat, n_customers=n)
+        b.time(
+            f"pandas qcut+concat+map {tag}",
+            lambda df=df: pandas_rfm(df),
+            repeat=repeat,
+            n_customers=n,
+        )
+        b.time(
+            f"clmkit rank+segments {tag}",
+            lambda df=df: clmkit_rfm(df, "rank"),
+            repeat=repeat,
+            memory="rss",
+            n_customers=n,
+        )
+        b.time(
+            f"clmkit quantile+segments {tag}",
+            lambda df=df: clmkit_rfm(df, "quantile"),
+            repeat=repeat,
+            n_customers=n,
+        )
+        b.time(
+            f"clmkit abc_classes {tag}",
+            lambda df=df: clmkit.abc_classes(df["monetary_value"]),
+            repeat=repeat,
+            n_customers=n,
+        )
         target = 10 if n >= 10_000_000 else None
-        b.ratio(f"clmkit rank vs pandas, {tag}", f"pandas qcut+concat+map {tag}",
-                f"clmkit rank+segments {tag}", target=target)
-        b.ratio(f"clmkit quantile vs pandas, {tag}", f"pandas qcut+concat+map {tag}",
-                f"clmkit quantile+segments {tag}", target=target)
+        b.ratio(
+            f"clmkit rank vs pandas, {tag}",
+            f"pandas qcut+concat+map {tag}",
+            f"clmkit rank+segments {tag}",
+            target=target,
+        )
+        b.ratio(
+            f"clmkit quantile vs pandas, {tag}",
+            f"pandas qcut+concat+map {tag}",
+            f"clmkit quantile+segments {tag}",
+            target=target,
+        )
         del df
-    b.note(f"clmkit threads: {clmkit.get_num_threads()}; rfm_code is categorical in clmkit, "
-           "object strings in pandas")
+    b.note(
+        f"clmkit threads: {clmkit.get_num_threads()}; rfm_code is categorical in clmkit, "
+        "object strings in pandas"
+    )
     RESULTS.mkdir(parents=True, exist_ok=True)
     b.save(RESULTS / ("rfm.quick.json" if b.quick else "rfm.json"))
 

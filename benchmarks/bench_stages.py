@@ -19,9 +19,8 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import Bench  # noqa: E402
-
-import clmkit  # noqa: E402
+import clmkit
+from harness import Bench
 
 DAY = pd.Timedelta(days=1)
 STAGES = ["prospect", "new", "growing", "mature", "at_risk", "churned", "reactivated"]
@@ -35,9 +34,16 @@ def synthetic_summary(n: int, seed: int = 0) -> pd.DataFrame:
     ipt = recency / np.maximum(n_periods - 1, 1)
     gap = np.where(n_periods > 1, ipt * rng.uniform(0.2, 3, n), np.nan)
     gap = np.minimum(gap, recency)
-    return pd.DataFrame({"frequency": n_periods - 1, "recency": recency, "T": T,
-                         "n_periods": n_periods, "inactivity": T - recency,
-                         "gap_before_last": gap})
+    return pd.DataFrame(
+        {
+            "frequency": n_periods - 1,
+            "recency": recency,
+            "T": T,
+            "n_periods": n_periods,
+            "inactivity": T - recency,
+            "gap_before_last": gap,
+        }
+    )
 
 
 def np_select_stages(s: pd.DataFrame, sc: clmkit.StageScheme) -> pd.Categorical:
@@ -46,10 +52,17 @@ def np_select_stages(s: pd.DataFrame, sc: clmkit.StageScheme) -> pd.Categorical:
     recency, T = s["recency"].to_numpy(), s["T"].to_numpy()
     inact = T - recency
     ipt = np.where(repeats > 0, recency / np.maximum(repeats, 1), sc.median_ipt)
-    conds = [inact > sc.churn_window, inact > sc.at_risk_factor * ipt,
-             s["gap_before_last"].to_numpy() > sc.churn_window, T <= sc.new_window,
-             repeats == 0, T < sc.maturity_window]
-    labels = np.select(conds, ["churned", "at_risk", "reactivated", "new", "new", "growing"], "mature")
+    conds = [
+        inact > sc.churn_window,
+        inact > sc.at_risk_factor * ipt,
+        s["gap_before_last"].to_numpy() > sc.churn_window,
+        sc.new_window >= T,
+        repeats == 0,
+        sc.maturity_window > T,
+    ]
+    labels = np.select(
+        conds, ["churned", "at_risk", "reactivated", "new", "new", "growing"], "mature"
+    )
     return pd.Categorical(labels, categories=STAGES, ordered=True)
 
 
@@ -65,12 +78,23 @@ def pandas_history(log: pd.DataFrame, snapshots, sc: clmkit.StageScheme) -> pd.D
         g = per.groupby("customer_id", sort=True)["period"]
         first, n = g.min(), g.size()
         lastrow = per.drop_duplicates("customer_id", keep="last").set_index("customer_id")
-        s = pd.DataFrame({"n_periods": n.astype(float),
-                          "recency": (lastrow["period"] - first) / DAY,
-                          "T": (end - first) / DAY,
-                          "gap_before_last": (lastrow["period"] - lastrow["prev"]) / DAY})
-        out.append(pd.DataFrame({"customer_id": s.index, "snapshot": pd.Timestamp(snap),
-                                 "stage": np_select_stages(s, sc)}))
+        s = pd.DataFrame(
+            {
+                "n_periods": n.astype(float),
+                "recency": (lastrow["period"] - first) / DAY,
+                "T": (end - first) / DAY,
+                "gap_before_last": (lastrow["period"] - lastrow["prev"]) / DAY,
+            }
+        )
+        out.append(
+            pd.DataFrame(
+                {
+                    "customer_id": s.index,
+                    "snapshot": pd.Timestamp(snap),
+                    "stage": np_select_stages(s, sc),
+                }
+            )
+        )
     return pd.concat(out, ignore_index=True).sort_values(["customer_id", "snapshot"], kind="stable")
 
 
@@ -90,10 +114,17 @@ def bench_assign(b: Bench) -> None:
     n = b.pick(full=10_000_000, quick=10_000)
     s = synthetic_summary(n)
     sc = clmkit.StageScheme().resolve(s)
-    b.time(f"clmkit assign_stages {n}", lambda: clmkit.assign_stages(s, scheme=sc), repeat=3,
-           memory="rss", n_customers=n)
+    b.time(
+        f"clmkit assign_stages {n}",
+        lambda: clmkit.assign_stages(s, scheme=sc),
+        repeat=3,
+        memory="rss",
+        n_customers=n,
+    )
     b.time(f"numpy np.select {n}", lambda: np_select_stages(s, sc), repeat=3, n_customers=n)
-    b.ratio("assign_stages vs np.select", f"numpy np.select {n}", f"clmkit assign_stages {n}", target=10)
+    b.ratio(
+        "assign_stages vs np.select", f"numpy np.select {n}", f"clmkit assign_stages {n}", target=10
+    )
 
 
 def bench_history(b: Bench) -> None:
@@ -102,15 +133,30 @@ def bench_history(b: Bench) -> None:
     snaps = pd.date_range("2020-03-31", periods=12, freq="ME")
     h = clmkit.stage_history(log, snaps, "customer_id", "date")
     scheme = h.attrs["clmkit"]["scheme"]
-    b.time(f"clmkit stage_history {m}x12", lambda: clmkit.stage_history(
-        log, snaps, "customer_id", "date", scheme=scheme), repeat=3, memory="rss",
-        n_customers=m, n_transactions=len(log))
-    b.time(f"pandas loop {m}x12", lambda: pandas_history(log, snaps, scheme),
-           repeat=b.pick(full=1, quick=2), n_customers=m)
-    b.ratio("stage_history vs pandas loop", f"pandas loop {m}x12", f"clmkit stage_history {m}x12",
-            target=20)
-    b.note(f"stage_history: {len(log)} transactions, {len(h)} (customer, snapshot) rows; "
-           "windows derived once at the last snapshot and passed to both sides.")
+    b.time(
+        f"clmkit stage_history {m}x12",
+        lambda: clmkit.stage_history(log, snaps, "customer_id", "date", scheme=scheme),
+        repeat=3,
+        memory="rss",
+        n_customers=m,
+        n_transactions=len(log),
+    )
+    b.time(
+        f"pandas loop {m}x12",
+        lambda: pandas_history(log, snaps, scheme),
+        repeat=b.pick(full=1, quick=2),
+        n_customers=m,
+    )
+    b.ratio(
+        "stage_history vs pandas loop",
+        f"pandas loop {m}x12",
+        f"clmkit stage_history {m}x12",
+        target=20,
+    )
+    b.note(
+        f"stage_history: {len(log)} transactions, {len(h)} (customer, snapshot) rows; "
+        "windows derived once at the last snapshot and passed to both sides."
+    )
 
 
 def main() -> None:

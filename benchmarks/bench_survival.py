@@ -26,9 +26,8 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import Bench  # noqa: E402
-
-import clmkit  # noqa: E402
+import clmkit
+from harness import Bench
 
 COVARIATES = ["x1", "x2", "x3", "x4", "x5"]
 BETA = np.array([0.4, -0.3, 0.2, 0.0, 0.5])
@@ -43,12 +42,12 @@ def simulate(n: int, seed: int = 0, decimals: int | None = 2) -> pd.DataFrame:
     censor_time = rng.exponential(2.0, n)
     df = pd.DataFrame(x, columns=COVARIATES)
     t = np.minimum(event_time, censor_time)
-    df["T"] = t + 1e-6 if decimals is None else t.round(decimals) + 10.0 ** -decimals
+    df["T"] = t + 1e-6 if decimals is None else t.round(decimals) + 10.0**-decimals
     df["E"] = (event_time <= censor_time).astype(np.int64)
     return df
 
 
-PEER_CODE = r'''
+PEER_CODE = r"""
 import warnings
 import numpy as np
 warnings.filterwarnings("ignore")
@@ -91,7 +90,7 @@ if survival is not None:
     timeit("survival survfit", lambda: survival.survfit(survival.Surv(time=T, event=E)), repeat=3)
     timeit("survival concordance",
            lambda: survival.concordance(survival.Surv(time=T, event=E), scores=score), repeat=1)
-'''
+"""
 
 
 def clmkit_answers(check: pd.DataFrame) -> dict:
@@ -101,7 +100,10 @@ def clmkit_answers(check: pd.DataFrame) -> dict:
         "cox": cox.params_[COVARIATES].to_numpy(),
         "weibull_loglik": clmkit.WeibullAFT().fit(check, "T", "E").log_likelihood_,
         "cindex": clmkit.concordance_index(check["T"], score, check["E"]),
-        "km": clmkit.KaplanMeier().fit(check["T"], check["E"]).survival_function_.iloc[-5:, 0].to_numpy(),
+        "km": clmkit.KaplanMeier()
+        .fit(check["T"], check["E"])
+        .survival_function_.iloc[-5:, 0]
+        .to_numpy(),
     }
 
 
@@ -109,13 +111,22 @@ def verify(res: dict, ours: dict, b: Bench) -> None:
     """Peers must agree with clmkit on the check sample before their timings mean anything."""
     r = res.get("results", {})
     checks = {
-        "lifelines Cox coefficients": np.abs(np.array(r["lifelines_cox_params_check"]) - ours["cox"]).max() < 1e-4,
-        "lifelines Weibull log-likelihood": abs(r["lifelines_weibull_loglik_check"] - ours["weibull_loglik"]) < 1e-3,
+        "lifelines Cox coefficients": np.abs(
+            np.array(r["lifelines_cox_params_check"]) - ours["cox"]
+        ).max()
+        < 1e-4,
+        "lifelines Weibull log-likelihood": abs(
+            r["lifelines_weibull_loglik_check"] - ours["weibull_loglik"]
+        )
+        < 1e-3,
         "lifelines concordance": abs(r["lifelines_cindex_check"] - ours["cindex"]) < 1e-12,
-        "lifelines Kaplan-Meier": np.abs(np.array(r["lifelines_km_check"]) - ours["km"]).max() < 1e-12,
+        "lifelines Kaplan-Meier": np.abs(np.array(r["lifelines_km_check"]) - ours["km"]).max()
+        < 1e-12,
     }
     if "survival_cox_params_check" in r:
-        checks["survival Cox coefficients"] = np.abs(np.array(r["survival_cox_params_check"]) - ours["cox"]).max() < 1e-5
+        checks["survival Cox coefficients"] = (
+            np.abs(np.array(r["survival_cox_params_check"]) - ours["cox"]).max() < 1e-5
+        )
         checks["survival concordance"] = abs(r["survival_cindex_check"] - ours["cindex"]) < 1e-9
     for name, ok in checks.items():
         b.note(f"check on 5,000 rows: {name} {'agree' if ok else 'DISAGREE'} with clmkit")
@@ -125,6 +136,7 @@ def verify(res: dict, ours: dict, b: Bench) -> None:
 
 def peer_venv() -> str:
     from harness import VENVS
+
     if (VENVS["peers"] / "bin" / "python").exists():
         return "peers"
     return "main"
@@ -142,29 +154,48 @@ def main() -> None:
     T, E = df["T"].to_numpy(), df["E"].to_numpy()
 
     b.time(f"clmkit CoxPH {size}", lambda: clmkit.CoxPH().fit(df, "T", "E"), repeat=3, memory=True)
-    b.time(f"clmkit CoxPH continuous {size}", lambda: clmkit.CoxPH().fit(df_continuous, "T", "E"), repeat=3)
+    b.time(
+        f"clmkit CoxPH continuous {size}",
+        lambda: clmkit.CoxPH().fit(df_continuous, "T", "E"),
+        repeat=3,
+    )
     b.time(f"clmkit KaplanMeier {size}", lambda: clmkit.KaplanMeier().fit(T, E), repeat=3)
-    b.time(f"clmkit concordance_index {size}", lambda: clmkit.concordance_index(T, score, E), repeat=3)
+    b.time(
+        f"clmkit concordance_index {size}", lambda: clmkit.concordance_index(T, score, E), repeat=3
+    )
     b.time(f"clmkit WeibullAFT {size}", lambda: clmkit.WeibullAFT().fit(df, "T", "E"), repeat=3)
 
-    res = b.run_peer(peer_venv(), code=PEER_CODE, data={"df": df, "df_continuous": df_continuous, "check": check}, prefix="",
-                     tag="survival")
+    res = b.run_peer(
+        peer_venv(),
+        code=PEER_CODE,
+        data={"df": df, "df_continuous": df_continuous, "check": check},
+        prefix="",
+        tag="survival",
+    )
     verify(res, ours, b)
-    pairs = [("CoxPH (continuous times)", "lifelines CoxPHFitter continuous", "CoxPH continuous", 10),
-             ("CoxPH (times rounded to 0.01)", "lifelines CoxPHFitter", "CoxPH", 10),
-             ("Kaplan-Meier", "lifelines KaplanMeierFitter", "KaplanMeier", 5),
-             ("concordance", "lifelines concordance_index", "concordance_index", 10),
-             ("Weibull AFT", "lifelines WeibullAFTFitter", "WeibullAFT", None),
-             ("CoxPH (continuous times)", "survival coxph continuous", "CoxPH continuous", None),
-             ("CoxPH (times rounded to 0.01)", "survival coxph", "CoxPH", None),
-             ("Kaplan-Meier", "survival survfit", "KaplanMeier", None),
-             ("concordance", "survival concordance", "concordance_index", None)]
+    pairs = [
+        ("CoxPH (continuous times)", "lifelines CoxPHFitter continuous", "CoxPH continuous", 10),
+        ("CoxPH (times rounded to 0.01)", "lifelines CoxPHFitter", "CoxPH", 10),
+        ("Kaplan-Meier", "lifelines KaplanMeierFitter", "KaplanMeier", 5),
+        ("concordance", "lifelines concordance_index", "concordance_index", 10),
+        ("Weibull AFT", "lifelines WeibullAFTFitter", "WeibullAFT", None),
+        ("CoxPH (continuous times)", "survival coxph continuous", "CoxPH continuous", None),
+        ("CoxPH (times rounded to 0.01)", "survival coxph", "CoxPH", None),
+        ("Kaplan-Meier", "survival survfit", "KaplanMeier", None),
+        ("concordance", "survival concordance", "concordance_index", None),
+    ]
     for what, peer, ours_name, target in pairs:
         if peer in b.timings:
-            b.ratio(f"clmkit vs {peer.split()[0]}: {what}, {size} rows x 5", peer, f"clmkit {ours_name} {size}",
-                    target=target)
-    b.note(f"{n:,} rows, 5 normal covariates, ~{1 - E.mean():.0%} censored, times rounded to 0.01 "
-           f"({len(np.unique(T)):,} distinct): Efron ties matter.")
+            b.ratio(
+                f"clmkit vs {peer.split()[0]}: {what}, {size} rows x 5",
+                peer,
+                f"clmkit {ours_name} {size}",
+                target=target,
+            )
+    b.note(
+        f"{n:,} rows, 5 normal covariates, ~{1 - E.mean():.0%} censored, times rounded to 0.01 "
+        f"({len(np.unique(T)):,} distinct): Efron ties matter."
+    )
     b.save()
 
 

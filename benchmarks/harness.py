@@ -38,7 +38,7 @@ import threading
 import time
 import tracemalloc
 from pathlib import Path
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Optional
 
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_DIR = BENCH_DIR / "results"
@@ -54,6 +54,7 @@ def quick_mode() -> bool:
 
 
 # --- memory -----------------------------------------------------------------------------------
+
 
 def _status_kb(field: str) -> Optional[int]:
     try:
@@ -89,7 +90,7 @@ class _RssSampler:
             self.peak = max(self.peak, _status_kb("VmRSS") or 0)
             time.sleep(0.001)
 
-    def __enter__(self) -> "_RssSampler":
+    def __enter__(self) -> _RssSampler:
         self._thread.start()
         return self
 
@@ -99,7 +100,7 @@ class _RssSampler:
         self.peak = max(self.peak, _status_kb("VmRSS") or 0)
 
 
-def measure_memory(fn: Callable[[], Any], tracemalloc_too: bool = True) -> Dict[str, float]:
+def measure_memory(fn: Callable[[], Any], tracemalloc_too: bool = True) -> dict[str, float]:
     """Peak memory of one call of ``fn``, in MiB.
 
     ``peak_rss_mb``: growth of the process's resident set over its level before the call
@@ -108,7 +109,7 @@ def measure_memory(fn: Callable[[], Any], tracemalloc_too: bool = True) -> Dict[
     Python and numpy report to tracemalloc (a separate call, since tracing slows the code;
     Rust and Arrow allocations are invisible to it).
     """
-    out: Dict[str, float] = {}
+    out: dict[str, float] = {}
     gc.collect()
     base = _status_kb("VmRSS")
     if base is not None:
@@ -154,10 +155,11 @@ def _load1() -> Optional[float]:
 
 # --- machine ----------------------------------------------------------------------------------
 
+
 def _version(module: str) -> Optional[str]:
     try:
         mod = __import__(module)
-    except Exception:  # noqa: BLE001 - absent or broken peers are simply not reported
+    except Exception:
         return None
     return getattr(mod, "__version__", "unknown")
 
@@ -175,24 +177,35 @@ def _cpu_model() -> Optional[str]:
 
 def _git_commit() -> Optional[str]:
     try:
-        return subprocess.run(["git", "-C", str(BENCH_DIR), "rev-parse", "--short", "HEAD"],
-                              capture_output=True, text=True, timeout=10).stdout.strip() or None
+        return (
+            subprocess.run(
+                ["git", "-C", str(BENCH_DIR), "rev-parse", "--short", "HEAD"],
+                capture_output=True,
+                text=True,
+                timeout=10,
+            ).stdout.strip()
+            or None
+        )
     except (OSError, subprocess.SubprocessError):
         return None
 
 
-def machine_info() -> Dict[str, Any]:
+def machine_info() -> dict[str, Any]:
     """Cores, CPU, memory, Python and library versions, thread settings, date and load."""
-    info: Dict[str, Any] = {
+    info: dict[str, Any] = {
         "date_utc": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
         "cores": os.cpu_count(),
-        "cores_available": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "cores_available": len(os.sched_getaffinity(0))
+        if hasattr(os, "sched_getaffinity")
+        else None,
         "cpu": _cpu_model(),
         "memory_gb": None,
         "os": platform.platform(),
         "python": platform.python_version(),
         "CLMKIT_NUM_THREADS": os.environ.get("CLMKIT_NUM_THREADS"),
-        "load_average": [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None,
+        "load_average": [round(x, 2) for x in os.getloadavg()]
+        if hasattr(os, "getloadavg")
+        else None,
         "git_commit": _git_commit(),
     }
     try:
@@ -203,15 +216,16 @@ def machine_info() -> Dict[str, Any]:
     for name in ("numpy", "pandas", "polars", "pyarrow", "duckdb", "scipy", "clmkit"):
         info[name] = _version(name)
     try:
-        import clmkit  # noqa: PLC0415
+        import clmkit
 
         info["clmkit_threads"] = clmkit.get_num_threads()
-    except Exception:  # noqa: BLE001
+    except Exception:
         info["clmkit_threads"] = None
     return info
 
 
 # --- the benchmark record ---------------------------------------------------------------------
+
 
 class Bench:
     """Timings, memory, ratios and notes of one benchmark area, saved as one JSON file."""
@@ -220,19 +234,26 @@ class Bench:
         self.area = area
         self.quick = quick_mode() if quick is None else bool(quick)
         self.machine = machine_info()
-        self.timings: Dict[str, Dict[str, Any]] = {}
-        self.ratios: Dict[str, Dict[str, Any]] = {}
+        self.timings: dict[str, dict[str, Any]] = {}
+        self.ratios: dict[str, dict[str, Any]] = {}
         self.notes: list = []
-        self.peers: Dict[str, Any] = {}
-        self.memory: Dict[str, Dict[str, Any]] = {}
+        self.peers: dict[str, Any] = {}
+        self.memory: dict[str, dict[str, Any]] = {}
         self._t0 = time.time()
 
     def pick(self, full: Any, quick: Any) -> Any:
         """``quick`` under ``BENCH_QUICK=1``, else ``full`` (sizes, repeats...)."""
         return quick if self.quick else full
 
-    def time(self, label: str, fn: Callable[[], Any], repeat: int = 3, memory: Any = False,
-             warmup: bool = False, **meta: Any) -> float:
+    def time(
+        self,
+        label: str,
+        fn: Callable[[], Any],
+        repeat: int = 3,
+        memory: Any = False,
+        warmup: bool = False,
+        **meta: Any,
+    ) -> float:
         """Runs ``fn()`` ``repeat`` times and returns the best wall time in seconds.
 
         ``memory=True`` adds one call measured for peak RSS and one under tracemalloc;
@@ -245,28 +266,35 @@ class Bench:
 
     def record(self, label: str, seconds: float, runs: Optional[list] = None, **meta: Any) -> float:
         """Stores a timing measured elsewhere (e.g. by a peer process)."""
-        entry = {"best": float(seconds), "runs": [float(r) for r in (runs or [seconds])],
-                 "load1": _load1()}
+        entry = {
+            "best": float(seconds),
+            "runs": [float(r) for r in (runs or [seconds])],
+            "load1": _load1(),
+        }
         entry.update(meta)
         self.timings[label] = entry
-        mem = "".join(f", {k}={v:.1f}" for k, v in meta.items() if k.endswith("_mb") and v is not None)
+        mem = "".join(
+            f", {k}={v:.1f}" for k, v in meta.items() if k.endswith("_mb") and v is not None
+        )
         print(f"[{self.area}] {label}: {seconds:.4f} s{mem}", flush=True)
         return float(seconds)
 
-    def measure_memory(self, label: str, fn: Callable[[], Any], **meta: Any) -> Dict[str, Any]:
+    def measure_memory(self, label: str, fn: Callable[[], Any], **meta: Any) -> dict[str, Any]:
         """Peak memory of one call of ``fn`` (see :func:`measure_memory`), recorded as ``label``."""
         return self.record_memory(label, **measure_memory(fn), **meta)
 
-    def record_memory(self, label: str, **values: Any) -> Dict[str, Any]:
+    def record_memory(self, label: str, **values: Any) -> dict[str, Any]:
         """Stores memory figures measured elsewhere (MiB; e.g. ``peak_rss_mb``, ``input_mb``)."""
         self.memory[label] = dict(values)
-        shown = ", ".join(f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}"
-                          for k, v in values.items())
+        shown = ", ".join(
+            f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}" for k, v in values.items()
+        )
         print(f"[{self.area}] memory {label}: {shown}", flush=True)
         return self.memory[label]
 
-    def ratio(self, name: str, slower_label: str, faster_label: str,
-              target: Optional[float] = None) -> Optional[float]:
+    def ratio(
+        self, name: str, slower_label: str, faster_label: str, target: Optional[float] = None
+    ) -> Optional[float]:
         """Records ``time(slower) / time(faster)`` (how many times faster ``faster`` is)."""
         try:
             value = self.timings[slower_label]["best"] / self.timings[faster_label]["best"]
@@ -274,9 +302,18 @@ class Bench:
             missing = [x for x in (slower_label, faster_label) if x not in self.timings]
             self.note(f"ratio {name!r} not computed: missing timings {missing}")
             return None
-        self.ratios[name] = {"slower": slower_label, "faster": faster_label, "value": value,
-                             "target": target, "met": None if target is None else value >= target}
-        met = "" if target is None else (" (target %gx: %s)" % (target, "met" if value >= target else "NOT met"))
+        self.ratios[name] = {
+            "slower": slower_label,
+            "faster": faster_label,
+            "value": value,
+            "target": target,
+            "met": None if target is None else value >= target,
+        }
+        met = (
+            ""
+            if target is None
+            else (" (target {:g}x: {})".format(target, "met" if value >= target else "NOT met"))
+        )
         print(f"[{self.area}] ratio {name}: {value:.1f}x{met}", flush=True)
         return value
 
@@ -285,8 +322,14 @@ class Bench:
         self.notes.append(str(text))
         print(f"[{self.area}] note: {text}", flush=True)
 
-    def run_peer(self, venv: str, code: str, data: Optional[Dict[str, Any]] = None,
-                 prefix: str = "", **kwargs: Any) -> Dict[str, Any]:
+    def run_peer(
+        self,
+        venv: str,
+        code: str,
+        data: Optional[dict[str, Any]] = None,
+        prefix: str = "",
+        **kwargs: Any,
+    ) -> dict[str, Any]:
         """:func:`run_peer`, then records every peer timing as ``prefix + label``."""
         res = run_peer(venv=venv, code=code, data=data, **kwargs)
         for label, entry in res["timings"].items():
@@ -295,13 +338,21 @@ class Bench:
         self.peers[venv] = res.get("versions", {})
         return res
 
-    def to_dict(self) -> Dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         finished = machine_info()
-        return {"area": self.area, "quick": self.quick, "machine": self.machine,
-                "finished_utc": finished["date_utc"], "load_average_end": finished["load_average"],
-                "elapsed_s": round(time.time() - self._t0, 1), "peers": self.peers,
-                "timings": self.timings, "ratios": self.ratios, "memory": self.memory,
-                "notes": self.notes}
+        return {
+            "area": self.area,
+            "quick": self.quick,
+            "machine": self.machine,
+            "finished_utc": finished["date_utc"],
+            "load_average_end": finished["load_average"],
+            "elapsed_s": round(time.time() - self._t0, 1),
+            "peers": self.peers,
+            "timings": self.timings,
+            "ratios": self.ratios,
+            "memory": self.memory,
+            "notes": self.notes,
+        }
 
     def save(self, path: Optional[os.PathLike] = None) -> Path:
         """Writes ``benchmarks/results/<area>.json`` (``<area>.quick.json`` in quick mode)."""
@@ -316,6 +367,7 @@ class Bench:
 
 # --- peers in their own venvs -----------------------------------------------------------------
 
+
 def peer_python(venv: Optional[str]) -> str:
     """Interpreter of a peer venv: "lifetimes", "peers", a path, or None/"main" (this one)."""
     if venv in (None, "main", "self"):
@@ -323,18 +375,26 @@ def peer_python(venv: Optional[str]) -> str:
     root = VENVS.get(venv, Path(venv))
     exe = Path(root) / "bin" / "python"
     if not exe.exists():
-        raise FileNotFoundError(f"peer venv {venv!r} not found at {root}; run benchmarks/setup_peers.sh")
+        raise FileNotFoundError(
+            f"peer venv {venv!r} not found at {root}; run benchmarks/setup_peers.sh"
+        )
     return str(exe)
 
 
-def _write_data(data: Dict[str, Any], tag: str) -> Dict[str, Dict[str, str]]:
+def _write_data(data: dict[str, Any], tag: str) -> dict[str, dict[str, str]]:
     """Writes each object to DATA_DIR; returns {name: {"kind", "path"}} for the runner."""
     DATA_DIR.mkdir(parents=True, exist_ok=True)
-    specs: Dict[str, Dict[str, str]] = {}
+    specs: dict[str, dict[str, str]] = {}
     for name, obj in data.items():
         if isinstance(obj, (str, os.PathLike)):
             path = Path(obj)
-            kind = "parquet" if path.suffix == ".parquet" else "npz" if path.suffix == ".npz" else "path"
+            kind = (
+                "parquet"
+                if path.suffix == ".parquet"
+                else "npz"
+                if path.suffix == ".npz"
+                else "path"
+            )
             specs[name] = {"kind": kind, "path": str(path.resolve())}
             continue
         kind_mod = type(obj).__module__.split(".")[0]
@@ -346,7 +406,7 @@ def _write_data(data: Dict[str, Any], tag: str) -> Dict[str, Dict[str, str]]:
             obj.to_parquet(path, index=False)
             specs[name] = {"kind": "parquet", "path": str(path)}
         else:
-            import numpy as np  # noqa: PLC0415
+            import numpy as np
 
             arrays = obj if isinstance(obj, dict) else {"array": obj}
             path = DATA_DIR / f"{tag}_{name}.npz"
@@ -355,9 +415,15 @@ def _write_data(data: Dict[str, Any], tag: str) -> Dict[str, Dict[str, str]]:
     return specs
 
 
-def run_peer(venv: Optional[str] = "lifetimes", code: str = "", data: Optional[Dict[str, Any]] = None,
-             timeout: float = 3600.0, env: Optional[Dict[str, str]] = None,
-             tag: Optional[str] = None, keep_data: bool = False) -> Dict[str, Any]:
+def run_peer(
+    venv: Optional[str] = "lifetimes",
+    code: str = "",
+    data: Optional[dict[str, Any]] = None,
+    timeout: float = 3600.0,
+    env: Optional[dict[str, str]] = None,
+    tag: Optional[str] = None,
+    keep_data: bool = False,
+) -> dict[str, Any]:
     """Runs ``code`` in a fresh interpreter of a peer venv and returns what it measured.
 
     Parameters
@@ -379,24 +445,43 @@ def run_peer(venv: Optional[str] = "lifetimes", code: str = "", data: Optional[D
         ``results``, ``outputs`` {name: path}, ``versions`` (python, numpy, pandas, the peer).
     """
     tag = tag or f"peer{os.getpid()}_{int(time.time() * 1000) % 10**8}"
-    spec = {"code": code, "data": _write_data(data or {}, tag),
-            "outputs_dir": str(DATA_DIR), "tag": tag}
+    spec = {
+        "code": code,
+        "data": _write_data(data or {}, tag),
+        "outputs_dir": str(DATA_DIR),
+        "tag": tag,
+    }
     DATA_DIR.mkdir(parents=True, exist_ok=True)
-    written = [Path(d["path"]) for name, d in spec["data"].items()
-               if not isinstance((data or {}).get(name), (str, os.PathLike))]
+    written = [
+        Path(d["path"])
+        for name, d in spec["data"].items()
+        if not isinstance((data or {}).get(name), (str, os.PathLike))
+    ]
     try:
         with tempfile.TemporaryDirectory(dir=DATA_DIR) as tmp:
             spec_path, out_path = Path(tmp) / "spec.json", Path(tmp) / "out.json"
             spec_path.write_text(json.dumps(spec))
             proc_env = dict(os.environ, **(env or {}))
             proc_env.pop("PYTHONPATH", None)
-            proc = subprocess.run([peer_python(venv), str(Path(__file__).resolve()), "--peer-run",
-                                   str(spec_path), str(out_path)],
-                                  env=proc_env, timeout=timeout, capture_output=True, text=True)
+            proc = subprocess.run(
+                [
+                    peer_python(venv),
+                    str(Path(__file__).resolve()),
+                    "--peer-run",
+                    str(spec_path),
+                    str(out_path),
+                ],
+                env=proc_env,
+                timeout=timeout,
+                capture_output=True,
+                text=True,
+            )
             sys.stdout.write(proc.stdout)
             if proc.returncode != 0:
-                raise RuntimeError(f"peer run in venv {venv!r} failed (exit {proc.returncode}):\n"
-                                   f"{proc.stderr[-4000:]}")
+                raise RuntimeError(
+                    f"peer run in venv {venv!r} failed (exit {proc.returncode}):\n"
+                    f"{proc.stderr[-4000:]}"
+                )
             res = json.loads(out_path.read_text())
     finally:
         if not keep_data:
@@ -409,33 +494,39 @@ def run_peer(venv: Optional[str] = "lifetimes", code: str = "", data: Optional[D
 def _peer_main(spec_path: str, out_path: str) -> None:
     """Entry point inside the peer venv (``python harness.py --peer-run spec out``)."""
     spec = json.loads(Path(spec_path).read_text())
-    data: Dict[str, Any] = {}
+    data: dict[str, Any] = {}
     for name, d in spec["data"].items():
         if d["kind"] == "parquet":
-            import pandas as pd  # noqa: PLC0415
+            import pandas as pd
 
             data[name] = pd.read_parquet(d["path"])
         elif d["kind"] in ("npz", "npy"):
-            import numpy as np  # noqa: PLC0415
+            import numpy as np
 
             with np.load(d["path"]) as z:
                 arrays = {k: z[k] for k in z.files}
             data[name] = arrays if d["kind"] == "npz" else arrays["array"]
         else:
             data[name] = d["path"]
-    out: Dict[str, Any] = {"timings": {}, "results": {}, "outputs": {}}
+    out: dict[str, Any] = {"timings": {}, "results": {}, "outputs": {}}
 
-    def timeit(label: str, fn: Callable[[], Any], repeat: int = 3, memory: Any = False,
-               warmup: bool = False, **meta: Any) -> float:
+    def timeit(
+        label: str,
+        fn: Callable[[], Any],
+        repeat: int = 3,
+        memory: Any = False,
+        warmup: bool = False,
+        **meta: Any,
+    ) -> float:
         runs = _time_calls(fn, repeat, warmup)
-        entry: Dict[str, Any] = {"best": min(runs), "runs": runs, "load1": _load1(), **meta}
+        entry: dict[str, Any] = {"best": min(runs), "runs": runs, "load1": _load1(), **meta}
         if memory:
             entry.update(measure_memory(fn, tracemalloc_too=(memory != "rss")))
         out["timings"][label] = entry
         print(f"[peer] {label}: {min(runs):.4f} s", flush=True)
         return min(runs)
 
-    def memory(label: str, fn: Callable[[], Any]) -> Dict[str, float]:
+    def memory(label: str, fn: Callable[[], Any]) -> dict[str, float]:
         m = measure_memory(fn)
         out["results"][f"memory:{label}"] = m
         return m
@@ -449,12 +540,27 @@ def _peer_main(spec_path: str, out_path: str) -> None:
         out["outputs"][name] = path
         return path
 
-    namespace = {"data": data, "timeit": timeit, "memory": memory, "result": result,
-                 "save_output": save_output, "__name__": "__peer__"}
-    exec(compile(spec["code"], "<peer code>", "exec"), namespace)  # noqa: S102 - our own bench code
+    namespace = {
+        "data": data,
+        "timeit": timeit,
+        "memory": memory,
+        "result": result,
+        "save_output": save_output,
+        "__name__": "__peer__",
+    }
+    exec(compile(spec["code"], "<peer code>", "exec"), namespace)
     versions = {"python": platform.python_version()}
-    for mod in ("numpy", "pandas", "scipy", "lifetimes", "lifelines", "polars", "duckdb",
-                "survival", "pyarrow"):
+    for mod in (
+        "numpy",
+        "pandas",
+        "scipy",
+        "lifetimes",
+        "lifelines",
+        "polars",
+        "duckdb",
+        "survival",
+        "pyarrow",
+    ):
         if mod in sys.modules:
             versions[mod] = getattr(sys.modules[mod], "__version__", "unknown")
     out["versions"] = versions

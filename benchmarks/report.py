@@ -15,9 +15,25 @@ HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 OUT = HERE / "RESULTS.md"
 
-MACHINE_KEYS = ["date_utc", "cpu", "cores", "cores_available", "memory_gb", "os", "python",
-                "numpy", "pandas", "polars", "pyarrow", "duckdb", "scipy", "clmkit",
-                "clmkit_threads", "CLMKIT_NUM_THREADS", "git_commit"]
+MACHINE_KEYS = [
+    "date_utc",
+    "cpu",
+    "cores",
+    "cores_available",
+    "memory_gb",
+    "os",
+    "python",
+    "numpy",
+    "pandas",
+    "polars",
+    "pyarrow",
+    "duckdb",
+    "scipy",
+    "clmkit",
+    "clmkit_threads",
+    "CLMKIT_NUM_THREADS",
+    "git_commit",
+]
 
 
 def _fmt_seconds(s: Any) -> str:
@@ -51,43 +67,57 @@ def _load_note(data: dict) -> str:
     worst = max(loads)
     text = f"1-minute load average during the run: {min(loads):.1f}–{worst:.1f} on {cores} cores"
     if worst > 1.5 * cores:
-        text += (" — **the machine was shared and loaded: absolute times are inflated and "
-                 "noisy; compare the ratios, measured side by side in the same run**")
+        text += (
+            " — **the machine was shared and loaded: absolute times are inflated and "
+            "noisy; compare the ratios, measured side by side in the same run**"
+        )
     return text + "."
 
 
 def area_section(data: dict) -> list[str]:
     lines = [f"## {data['area']}" + (" (quick smoke run)" if data.get("quick") else ""), ""]
     m = data["machine"]
-    lines.append(f"Run {m.get('date_utc')} – {data.get('finished_utc')}, "
-                 f"{data.get('elapsed_s')} s, clmkit threads: {m.get('clmkit_threads')}, "
-                 f"commit {m.get('git_commit')}.")
+    lines.append(
+        f"Run {m.get('date_utc')} – {data.get('finished_utc')}, "
+        f"{data.get('elapsed_s')} s, clmkit threads: {m.get('clmkit_threads')}, "
+        f"commit {m.get('git_commit')}."
+    )
     load = _load_note(data)
     if load:
         lines.append(load)
     if data.get("peers"):
-        peers = "; ".join(f"{venv}: " + ", ".join(f"{k} {v}" for k, v in vers.items())
-                          for venv, vers in data["peers"].items())
+        peers = "; ".join(
+            f"{venv}: " + ", ".join(f"{k} {v}" for k, v in vers.items())
+            for venv, vers in data["peers"].items()
+        )
         lines.append(f"Peer environments — {peers}.")
     lines.append("")
     if data.get("ratios"):
-        lines += ["| comparison | slower | faster | ratio | target | met |",
-                  "|---|---|---|---:|---:|:---:|"]
+        lines += [
+            "| comparison | slower | faster | ratio | target | met |",
+            "|---|---|---|---:|---:|:---:|",
+        ]
         for name, r in data["ratios"].items():
             target = "—" if r.get("target") is None else f"≥ {r['target']:g}x"
             met = "—" if r.get("met") is None else ("yes" if r["met"] else "**no**")
             slower = data["timings"].get(r["slower"], {}).get("best")
             faster = data["timings"].get(r["faster"], {}).get("best")
-            lines.append(f"| {name} | {r['slower']} ({_fmt_seconds(slower)}) | {r['faster']} "
-                         f"({_fmt_seconds(faster)}) | {r['value']:.1f}x | {target} | {met} |")
+            lines.append(
+                f"| {name} | {r['slower']} ({_fmt_seconds(slower)}) | {r['faster']} "
+                f"({_fmt_seconds(faster)}) | {r['value']:.1f}x | {target} | {met} |"
+            )
         lines.append("")
     if data.get("timings"):
-        lines += ["| timing | best | runs | peak RSS (MiB) | tracemalloc peak (MiB) | where |",
-                  "|---|---:|---:|---:|---:|---|"]
+        lines += [
+            "| timing | best | runs | peak RSS (MiB) | tracemalloc peak (MiB) | where |",
+            "|---|---:|---:|---:|---:|---|",
+        ]
         for label, t in data["timings"].items():
-            lines.append(f"| {label} | {_fmt_seconds(t.get('best'))} | {len(t.get('runs', []))} | "
-                         f"{_fmt(t.get('peak_rss_mb'))} | {_fmt(t.get('tracemalloc_peak_mb'))} | "
-                         f"{t.get('peer', 'main')} |")
+            lines.append(
+                f"| {label} | {_fmt_seconds(t.get('best'))} | {len(t.get('runs', []))} | "
+                f"{_fmt(t.get('peak_rss_mb'))} | {_fmt(t.get('tracemalloc_peak_mb'))} | "
+                f"{t.get('peer', 'main')} |"
+            )
         lines.append("")
     if data.get("memory"):
         keys = sorted({k for v in data["memory"].values() for k in v})
@@ -116,14 +146,19 @@ def main(argv: list[str]) -> None:
     files = sorted(p for p in RESULTS.glob("*.json") if p.name.endswith(".quick.json") == quick)
     out = OUT.with_name("RESULTS.quick.md") if quick else OUT
     runs = [json.loads(p.read_text()) for p in files]
-    lines = ["# clmkit benchmarks", "",
-             "Side-by-side timings of clmkit and the libraries it replaces, each comparison "
-             "measured in the same run on the same data. Ratios are `time(peer) / "
-             "time(clmkit)` (higher = clmkit faster); times are the best of the repeats.", "",
-             "Reproduce: `benchmarks/run_all.sh` (creates the peer venvs, builds clmkit in "
-             "release mode, runs every `benchmarks/bench_*.py` and rewrites this file), or one "
-             "area: `python benchmarks/bench_<area>.py && python benchmarks/report.py`. "
-             "`BENCH_QUICK=1` gives a smoke run on small sizes.", ""]
+    lines = [
+        "# clmkit benchmarks",
+        "",
+        "Side-by-side timings of clmkit and the libraries it replaces, each comparison "
+        "measured in the same run on the same data. Ratios are `time(peer) / "
+        "time(clmkit)` (higher = clmkit faster); times are the best of the repeats.",
+        "",
+        "Reproduce: `benchmarks/run_all.sh` (creates the peer venvs, builds clmkit in "
+        "release mode, runs every `benchmarks/bench_*.py` and rewrites this file), or one "
+        "area: `python benchmarks/bench_<area>.py && python benchmarks/report.py`. "
+        "`BENCH_QUICK=1` gives a smoke run on small sizes.",
+        "",
+    ]
     if not runs:
         lines.append("No results yet.")
     else:

@@ -16,8 +16,7 @@ from pathlib import Path
 
 INPUT = os.environ.get("CLMKIT_INPUT", "/data/transactions.parquet")
 OUT_DIR = os.environ.get("CLMKIT_OUT", "/data/clmkit")
-COLUMNS = {"customer_id_col": "customer_id", "datetime_col": "date",
-           "monetary_value_col": "amount"}
+COLUMNS = {"customer_id_col": "customer_id", "datetime_col": "date", "monetary_value_col": "amount"}
 
 
 def analyze_customers(input_path: str, out_dir: str, horizon: str = "365D") -> dict:
@@ -27,9 +26,8 @@ def analyze_customers(input_path: str, out_dir: str, horizon: str = "365D") -> d
     so downstream tasks never read a half-written table. Returns the headline numbers
     (small and JSON-serialisable: fit for an XCom).
     """
-    import pandas as pd
-
     import clmkit
+    import pandas as pd
 
     columns = list(COLUMNS.values())
     if str(input_path).endswith((".parquet", ".pq")):
@@ -59,15 +57,16 @@ except ImportError:  # no Airflow here: the module still imports, for tests and 
 
 if dag is not None:
 
-    @dag(schedule="@daily", start_date=datetime(2024, 1, 1), catchup=False,
-         tags=["clmkit", "crm"])
+    @dag(schedule="@daily", start_date=datetime(2024, 1, 1), catchup=False, tags=["clmkit", "crm"])
     def clmkit_customer_analytics():
         headline = task(analyze_customers)(INPUT, OUT_DIR + "/python")
         cli = BashOperator(
             task_id="clmkit_report_cli",
-            bash_command=(f"clmkit report {INPUT} --customer-id-col customer_id "
-                          f"--datetime-col date --monetary-col amount --horizon 365D "
-                          f"--out {OUT_DIR}/cli"),
+            bash_command=(
+                f"clmkit report {INPUT} --customer-id-col customer_id "
+                f"--datetime-col date --monetary-col amount --horizon 365D "
+                f"--out {OUT_DIR}/cli"
+            ),
         )
         headline >> cli
 

@@ -10,10 +10,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import clmkit
 import nbformat
 from nbclient import NotebookClient
-
-import clmkit
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -26,16 +25,24 @@ def has(*names: str) -> bool:
 
 def build(name: str, cells: list, execute: bool = True) -> Path:
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     for cell in cells:
         kind, text, needs = cell if len(cell) == 3 else (*cell, ())
         if not has(*needs):
             continue
-        nb.cells.append(nbformat.v4.new_markdown_cell(text.strip()) if kind == "md"
-                        else nbformat.v4.new_code_cell(text.strip()))
+        nb.cells.append(
+            nbformat.v4.new_markdown_cell(text.strip())
+            if kind == "md"
+            else nbformat.v4.new_code_cell(text.strip())
+        )
     if execute:
-        NotebookClient(nb, timeout=600, kernel_name="python3",
-                       resources={"metadata": {"path": str(HERE)}}).execute()
+        NotebookClient(
+            nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(HERE)}}
+        ).execute()
     path = HERE / f"{name}.ipynb"
     nbformat.write(nb, path)
     return path

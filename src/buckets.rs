@@ -15,9 +15,18 @@ pub struct Buckets<T> {
 impl<T: Copy + Default> Buckets<T> {
     /// Groups `item(i)` by `codes[i]` for every row whose item is `Some`; within a bucket the
     /// input order is kept. Codes must lie in `0..n_codes` (else the first bad row is named).
-    pub fn by_code(codes: &[i64], n_codes: usize, item: impl Fn(usize) -> Option<T>) -> Result<Self> {
+    pub fn by_code(
+        codes: &[i64],
+        n_codes: usize,
+        item: impl Fn(usize) -> Option<T>,
+    ) -> Result<Self> {
         if let Some(row) = codes.iter().position(|&c| c < 0 || c as usize >= n_codes) {
-            return Err(ClmError::invalid_value("customer ids", row, codes[row], "code out of range"));
+            return Err(ClmError::invalid_value(
+                "customer ids",
+                row,
+                codes[row],
+                "code out of range",
+            ));
         }
         let mut starts = vec![0usize; n_codes + 1];
         for (i, &c) in codes.iter().enumerate() {
@@ -70,7 +79,9 @@ mod tests {
 
     #[test]
     fn names_the_first_code_out_of_range() {
-        let err = Buckets::by_code(&[0, 3, -1], 3, Some).unwrap_err().to_string();
+        let err = Buckets::by_code(&[0, 3, -1], 3, Some)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("row 1"), "{err}");
     }
 }

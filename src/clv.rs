@@ -7,9 +7,9 @@
 //! period ends, so each customer needs H expectations. The continuous version integrates
 //! dE[Y(u)] (1 + d)^(-u/P) over [0, HP].
 
+use crate::btyd::gammagamma;
 use crate::btyd::predict::{CountModel, Rows};
 use crate::error::{check_finite, check_same_length, ClmError, Result};
-use crate::btyd::gammagamma;
 use crate::parallel;
 
 mod grouped;
@@ -31,12 +31,21 @@ const GL4: [(f64, f64); 4] = [
 
 impl Schedule {
     /// `horizon` periods of length `period` (model time units), `discount_rate` per period.
-    pub fn new(horizon: usize, period: f64, discount_rate: f64, continuous: bool) -> Result<Schedule> {
+    pub fn new(
+        horizon: usize,
+        period: f64,
+        discount_rate: f64,
+        continuous: bool,
+    ) -> Result<Schedule> {
         if horizon == 0 {
-            return Err(ClmError::InvalidArgument("horizon must be >= 1 period".into()));
+            return Err(ClmError::InvalidArgument(
+                "horizon must be >= 1 period".into(),
+            ));
         }
         if !(period.is_finite() && period > 0.0) {
-            return Err(ClmError::InvalidArgument(format!("period must be finite and > 0, got {period}")));
+            return Err(ClmError::InvalidArgument(format!(
+                "period must be finite and > 0, got {period}"
+            )));
         }
         if !(discount_rate.is_finite() && discount_rate > -1.0) {
             return Err(ClmError::InvalidArgument(format!(
@@ -62,7 +71,11 @@ impl Schedule {
             // sum_k (E_k - E_{k-1}) D_k = sum_k E_k (D_k - D_{k+1}) with D_{H+1} = 0, E_0 = 0.
             for k in 1..=horizon {
                 times.push(period * k as f64);
-                let next = if k == horizon { 0.0 } else { discount(k as f64 + 1.0) };
+                let next = if k == horizon {
+                    0.0
+                } else {
+                    discount(k as f64 + 1.0)
+                };
                 weights.push(discount(k as f64) - next);
             }
         }
@@ -76,7 +89,10 @@ pub enum Spend<'a> {
     Values(&'a [f64]),
     /// Gamma-Gamma conditional expected spend (note 025 eq. 5) from (p, q, v) and each
     /// customer's mean monetary value, computed in the CLV pass instead of as a separate array.
-    GammaGamma { params: &'a [f64], monetary: &'a [f64] },
+    GammaGamma {
+        params: &'a [f64],
+        monetary: &'a [f64],
+    },
 }
 
 impl Spend<'_> {
@@ -86,16 +102,20 @@ impl Spend<'_> {
                 check_same_length(&[("frequency", x.len()), ("spend", s.len())])?;
                 check_finite("spend", s)
             }
-            Spend::GammaGamma { params, monetary } => gammagamma::check_spend_data(params, x, monetary),
+            Spend::GammaGamma { params, monetary } => {
+                gammagamma::check_spend_data(params, x, monetary)
+            }
         }
     }
 
     fn at(&self, i: usize, x: f64) -> f64 {
         match self {
             Spend::Values(s) => s[i],
-            Spend::GammaGamma { params, monetary } => {
-                gammagamma::conditional_expected_spend(params, x, if x > 0.0 { monetary[i] } else { 0.0 })
-            }
+            Spend::GammaGamma { params, monetary } => gammagamma::conditional_expected_spend(
+                params,
+                x,
+                if x > 0.0 { monetary[i] } else { 0.0 },
+            ),
         }
     }
 }
@@ -112,7 +132,10 @@ pub fn customer_lifetime_value(
     crate::btyd::check_params(model.names(), params)?;
     model.check_data(&[rows.x, rows.tx, rows.t])?;
     // An empty probe asks the model whether it factorises without computing anything.
-    let factorises = !rows.x.is_empty() && model.alive_window_expectations(params, &[], 1.0, 1.0, &mut []).is_some();
+    let factorises = !rows.x.is_empty()
+        && model
+            .alive_window_expectations(params, &[], 1.0, 1.0, &mut [])
+            .is_some();
     if factorises && rows.x.len() < u32::MAX as usize {
         return grouped::customer_lifetime_value(model, params, rows, spend, schedule);
     }
@@ -120,10 +143,23 @@ pub fn customer_lifetime_value(
 }
 
 /// CLV with the expectations evaluated for each customer (checked data).
-fn per_customer(model: &dyn CountModel, params: &[f64], rows: &Rows, spend: &Spend, schedule: &Schedule) -> Result<Vec<f64>> {
+fn per_customer(
+    model: &dyn CountModel,
+    params: &[f64],
+    rows: &Rows,
+    spend: &Spend,
+    schedule: &Schedule,
+) -> Result<Vec<f64>> {
     parallel::try_map(rows.x.len(), |i| {
         let mut expected = vec![0.0; schedule.times.len()];
-        model.conditional_expected_purchases_many(params, &schedule.times, rows.x[i], rows.tx[i], rows.t[i], &mut expected)?;
+        model.conditional_expected_purchases_many(
+            params,
+            &schedule.times,
+            rows.x[i],
+            rows.tx[i],
+            rows.t[i],
+            &mut expected,
+        )?;
         Ok(spend.at(i, rows.x[i]) * weighted_total(&expected, 1.0, &schedule.weights))
     })
 }
@@ -131,7 +167,11 @@ fn per_customer(model: &dyn CountModel, params: &[f64], rows: &Rows, spend: &Spe
 /// sum_j (e_j alive) w_j, in the order the per-customer path multiplies, so the grouped
 /// and per-customer paths give the same bits.
 fn weighted_total(expected: &[f64], alive: f64, weights: &[f64]) -> f64 {
-    expected.iter().zip(weights).map(|(e, w)| e * alive * w).sum()
+    expected
+        .iter()
+        .zip(weights)
+        .map(|(e, w)| e * alive * w)
+        .sum()
 }
 
 #[cfg(test)]
@@ -144,34 +184,53 @@ mod tests {
     #[test]
     fn discrete_schedule_equals_lifetimes_loop() {
         let (x, tx, t) = ([2.0, 0.0, 7.0], [213.0, 0.0, 250.0], [272.0, 100.0, 270.0]);
-        let rows = Rows { x: &x, tx: &tx, t: &t };
+        let rows = Rows {
+            x: &x,
+            tx: &tx,
+            t: &t,
+        };
         let spend = [30.0, 20.0, 55.0];
         let s = Schedule::new(12, 30.0, 0.01, false).unwrap();
         let clv = customer_lifetime_value(&BgNbd, &P, &rows, &Spend::Values(&spend), &s).unwrap();
         for i in 0..3 {
-            let e = |u: f64| crate::btyd::bgnbd::conditional_expected_purchases(&P, u, x[i], tx[i], t[i]).unwrap();
+            let e = |u: f64| {
+                crate::btyd::bgnbd::conditional_expected_purchases(&P, u, x[i], tx[i], t[i])
+                    .unwrap()
+            };
             let mut direct = 0.0;
             for k in 1..=12 {
                 let k = k as f64;
                 direct += spend[i] * (e(30.0 * k) - e(30.0 * (k - 1.0))) / 1.01f64.powf(k);
             }
-            assert!((clv[i] - direct).abs() < 1e-10 * direct, "{} vs {direct}", clv[i]);
+            assert!(
+                (clv[i] - direct).abs() < 1e-10 * direct,
+                "{} vs {direct}",
+                clv[i]
+            );
         }
     }
 
     #[test]
     fn continuous_discounting_is_close_to_fine_discrete_discounting() {
-        let rows = Rows { x: &[3.0], tx: &[200.0], t: &[260.0] };
+        let rows = Rows {
+            x: &[3.0],
+            tx: &[200.0],
+            t: &[260.0],
+        };
         let cont = Schedule::new(12, 30.0, 0.01, true).unwrap();
-        let c = customer_lifetime_value(&BgNbd, &P, &rows, &Spend::Values(&[1.0]), &cont).unwrap()[0];
+        let c =
+            customer_lifetime_value(&BgNbd, &P, &rows, &Spend::Values(&[1.0]), &cont).unwrap()[0];
         // Daily discounting periods with the equivalent daily rate approach the integral.
         let daily = Schedule::new(360, 1.0, 1.01f64.powf(1.0 / 30.0) - 1.0, false).unwrap();
-        let d = customer_lifetime_value(&BgNbd, &P, &rows, &Spend::Values(&[1.0]), &daily).unwrap()[0];
+        let d =
+            customer_lifetime_value(&BgNbd, &P, &rows, &Spend::Values(&[1.0]), &daily).unwrap()[0];
         assert!((c - d).abs() < 2e-3 * c, "{c} vs {d}");
         // Without discounting, both are E[Y(360)].
         let flat = Schedule::new(12, 30.0, 0.0, true).unwrap();
-        let f = customer_lifetime_value(&BgNbd, &P, &rows, &Spend::Values(&[1.0]), &flat).unwrap()[0];
-        let e = crate::btyd::bgnbd::conditional_expected_purchases(&P, 360.0, 3.0, 200.0, 260.0).unwrap();
+        let f =
+            customer_lifetime_value(&BgNbd, &P, &rows, &Spend::Values(&[1.0]), &flat).unwrap()[0];
+        let e = crate::btyd::bgnbd::conditional_expected_purchases(&P, 360.0, 3.0, 200.0, 260.0)
+            .unwrap();
         assert!((f - e).abs() < 1e-12);
     }
 
@@ -181,11 +240,34 @@ mod tests {
         let n = 20_000;
         let x: Vec<f64> = (0..n).map(|i| ((i * 7) % 13) as f64).collect();
         let t: Vec<f64> = (0..n).map(|i| 30.0 + ((i * 11) % 50) as f64).collect();
-        let tx: Vec<f64> = (0..n).map(|i| if x[i] > 0.0 { ((i * 5) % 30) as f64 } else { 0.0 }).collect();
-        let monetary: Vec<f64> = (0..n).map(|i| if x[i] > 0.0 { 5.0 + (i % 17) as f64 } else { -1.0 }).collect();
-        let rows = Rows { x: &x, tx: &tx, t: &t };
+        let tx: Vec<f64> = (0..n)
+            .map(|i| {
+                if x[i] > 0.0 {
+                    ((i * 5) % 30) as f64
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let monetary: Vec<f64> = (0..n)
+            .map(|i| {
+                if x[i] > 0.0 {
+                    5.0 + (i % 17) as f64
+                } else {
+                    -1.0
+                }
+            })
+            .collect();
+        let rows = Rows {
+            x: &x,
+            tx: &tx,
+            t: &t,
+        };
         let gg = [6.25, 3.74, 15.44];
-        let spend = Spend::GammaGamma { params: &gg, monetary: &monetary };
+        let spend = Spend::GammaGamma {
+            params: &gg,
+            monetary: &monetary,
+        };
         let s = Schedule::new(12, 30.0, 0.01, false).unwrap();
         for model in [&BgNbd as &dyn CountModel, &crate::btyd::mbgnbd::MbgNbd] {
             let grouped = customer_lifetime_value(model, &P, &rows, &spend, &s).unwrap();
@@ -194,10 +276,14 @@ mod tests {
             assert_eq!(bits(&grouped), bits(&direct));
             // Spend from the Gamma-Gamma kernel as a separate array gives the same values.
             let values = gammagamma::conditional_expected_spend_many(&gg, &x, &monetary).unwrap();
-            let given = customer_lifetime_value(model, &P, &rows, &Spend::Values(&values), &s).unwrap();
+            let given =
+                customer_lifetime_value(model, &P, &rows, &Spend::Values(&values), &s).unwrap();
             assert_eq!(bits(&grouped), bits(&given));
             let threads = |k: usize| {
-                let pool = rayon::ThreadPoolBuilder::new().num_threads(k).build().unwrap();
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(k)
+                    .build()
+                    .unwrap();
                 pool.install(|| customer_lifetime_value(model, &P, &rows, &spend, &s).unwrap())
             };
             assert_eq!(bits(&threads(1)), bits(&threads(2)));
@@ -207,15 +293,31 @@ mod tests {
     #[test]
     fn grouped_path_reports_the_first_bad_row() {
         // Row 2 asks for a horizon the series cannot sum; rows 0-1 are fine.
-        let rows = Rows { x: &[1.0, 2.0, 3.0, 3.0], tx: &[1.0, 1.0, 2.0, 2.0], t: &[5.0, 5.0, 5.0, 5.0] };
+        let rows = Rows {
+            x: &[1.0, 2.0, 3.0, 3.0],
+            tx: &[1.0, 1.0, 2.0, 2.0],
+            t: &[5.0, 5.0, 5.0, 5.0],
+        };
         let s = Schedule::new(1, 1e300, 0.0, false).unwrap();
         let spend = Spend::Values(&[1.0; 4]);
-        let grouped = customer_lifetime_value(&BgNbd, &P, &rows, &spend, &s).unwrap_err().to_string();
-        let direct = per_customer(&BgNbd, &P, &rows, &spend, &s).unwrap_err().to_string();
+        let grouped = customer_lifetime_value(&BgNbd, &P, &rows, &spend, &s)
+            .unwrap_err()
+            .to_string();
+        let direct = per_customer(&BgNbd, &P, &rows, &spend, &s)
+            .unwrap_err()
+            .to_string();
         assert_eq!(grouped, direct);
-        let bad_monetary = Spend::GammaGamma { params: &[6.25, 3.74, 15.44], monetary: &[1.0, 0.0, 1.0, 1.0] };
-        let err = customer_lifetime_value(&BgNbd, &P, &rows, &bad_monetary, &s).unwrap_err().to_string();
-        assert!(err.contains("monetary_value") && err.contains("row 1"), "{err}");
+        let bad_monetary = Spend::GammaGamma {
+            params: &[6.25, 3.74, 15.44],
+            monetary: &[1.0, 0.0, 1.0, 1.0],
+        };
+        let err = customer_lifetime_value(&BgNbd, &P, &rows, &bad_monetary, &s)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("monetary_value") && err.contains("row 1"),
+            "{err}"
+        );
     }
 
     #[test]

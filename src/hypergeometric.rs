@@ -30,12 +30,22 @@ pub struct UnitSeries {
 /// d t_n / dz = n t_n / z). Returns NaN fields when the arguments are outside that domain or
 /// the series has not converged within MAX_TERMS.
 pub fn unit_series(p: f64, g: f64, z: f64) -> UnitSeries {
-    let nan = UnitSeries { ln_value: f64::NAN, d_p: f64::NAN, d_g: f64::NAN, d_z: f64::NAN };
+    let nan = UnitSeries {
+        ln_value: f64::NAN,
+        d_p: f64::NAN,
+        d_g: f64::NAN,
+        d_z: f64::NAN,
+    };
     if !(p > 0.0 && g > 0.0 && (0.0..1.0).contains(&z)) {
         return nan;
     }
     if z == 0.0 {
-        return UnitSeries { ln_value: 0.0, d_p: 0.0, d_g: 0.0, d_z: p / g };
+        return UnitSeries {
+            ln_value: 0.0,
+            d_p: 0.0,
+            d_g: 0.0,
+            d_z: p / g,
+        };
     }
     let (mut sum, mut sum_p, mut sum_g, mut sum_z) = (1.0, 0.0, 0.0, 0.0);
     let (mut term, mut harm_p, mut harm_g) = (1.0, 0.0, 0.0);
@@ -136,7 +146,11 @@ pub fn ln_hyperu(a: f64, b: f64, z: f64) -> f64 {
         return f64::NAN;
     }
     let log_f = |y: f64| {
-        let ln1p_et = if y > 35.0 { y + (-y).exp() } else { y.exp().ln_1p() };
+        let ln1p_et = if y > 35.0 {
+            y + (-y).exp()
+        } else {
+            y.exp().ln_1p()
+        };
         a * y - z * y.exp() + (b - a - 1.0) * ln1p_et
     };
     // The mode of a y - z e^y, a good start for the search of the true mode.
@@ -173,7 +187,10 @@ mod tests {
         // 2F1(1, 1; 2; z) = -ln(1 - z) / z
         for &z in &[0.0f64, 1e-8, 0.3, 0.9, 0.999] {
             let want = if z == 0.0 { 1.0 } else { -(-z).ln_1p() / z };
-            assert!((hyp2f1(1.0, 1.0, 2.0, z) - want).abs() < 1e-13 * want, "z={z}");
+            assert!(
+                (hyp2f1(1.0, 1.0, 2.0, z) - want).abs() < 1e-13 * want,
+                "z={z}"
+            );
         }
         // 2F1(a, b; b; z) = (1 - z)^-a
         let got = ln_hyp2f1(350.5, 2.0, 2.0, 0.8);
@@ -191,7 +208,10 @@ mod tests {
         ] {
             let want = plain_series(a, b, c, z);
             let got = hyp2f1(a, b, c, z);
-            assert!((got - want).abs() < 1e-12 * want, "{a} {b} {c} {z}: {got} vs {want}");
+            assert!(
+                (got - want).abs() < 1e-12 * want,
+                "{a} {b} {c} {z}: {got} vs {want}"
+            );
         }
     }
 

@@ -7,7 +7,11 @@ use crate::error::{ClmError, Result};
 /// Lower-triangular Cholesky factor L with A = L L^T.
 pub fn cholesky(a: &[f64], n: usize) -> Result<Vec<f64>> {
     if a.len() != n * n {
-        return Err(ClmError::InvalidArgument(format!("matrix has {} entries, expected {}", a.len(), n * n)));
+        return Err(ClmError::InvalidArgument(format!(
+            "matrix has {} entries, expected {}",
+            a.len(),
+            n * n
+        )));
     }
     let mut l = vec![0.0; n * n];
     for j in 0..n {

@@ -21,7 +21,11 @@ fn threads_from_env() -> usize {
         .ok()
         .and_then(|v| v.trim().parse::<usize>().ok())
         .filter(|&n| n > 0)
-        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1))
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        })
 }
 
 fn build_pool(n: usize) -> Result<Arc<ThreadPool>> {
@@ -101,7 +105,10 @@ pub fn sum_vec(n: usize, dim: usize, add_term: impl Fn(usize, &mut [f64]) + Sync
 
 /// Fills `out[i] = f(i)` in parallel (elementwise, so trivially deterministic).
 pub fn map_into(out: &mut [f64], f: impl Fn(usize) -> f64 + Sync) {
-    out.par_iter_mut().enumerate().with_min_len(1024).for_each(|(i, o)| *o = f(i));
+    out.par_iter_mut()
+        .enumerate()
+        .with_min_len(1024)
+        .for_each(|(i, o)| *o = f(i));
 }
 
 /// Elementwise map that may fail. `f` must be pure: the error returned is always that of the
@@ -136,8 +143,16 @@ mod tests {
     fn sums_are_identical_for_any_thread_count() {
         let term = |i: usize| ((i as f64) * 0.1).sin() / (1.0 + i as f64);
         let n = 100_003;
-        let one = ThreadPoolBuilder::new().num_threads(1).build().unwrap().install(|| sum(n, term));
-        let four = ThreadPoolBuilder::new().num_threads(4).build().unwrap().install(|| sum(n, term));
+        let one = ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap()
+            .install(|| sum(n, term));
+        let four = ThreadPoolBuilder::new()
+            .num_threads(4)
+            .build()
+            .unwrap()
+            .install(|| sum(n, term));
         assert_eq!(one.to_bits(), four.to_bits());
         let sequential: f64 = (0..n).map(term).sum();
         assert!((one - sequential).abs() < 1e-9);

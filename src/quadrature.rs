@@ -103,7 +103,14 @@ fn climb(log_f: &dyn Fn(f64) -> f64, start: f64, dir: f64, lo: f64, hi: f64) -> 
 }
 
 /// Walks from the mode until `log_f` has dropped by `drop` (or the bound is reached).
-fn extent(log_f: &dyn Fn(f64) -> f64, mode: f64, f_mode: f64, dir: f64, bound: f64, drop: f64) -> f64 {
+fn extent(
+    log_f: &dyn Fn(f64) -> f64,
+    mode: f64,
+    f_mode: f64,
+    dir: f64,
+    bound: f64,
+    drop: f64,
+) -> f64 {
     let mut y = mode;
     let mut step = 0.25;
     for _ in 0..10_000 {
@@ -155,9 +162,17 @@ mod tests {
     fn log_integral_of_a_gamma_density_kernel() {
         // ∫_0^∞ t^(a-1) e^(-b t) dt = Γ(a) / b^a; with t = e^y the log-integrand is a y - b e^y.
         for &(a, b) in &[(0.05, 2.0), (3.5, 0.01), (400.0, 7.0)] {
-            let got = ln_integral(&|y: f64| a * y - b * y.exp(), f64::NEG_INFINITY, f64::INFINITY, 0.0);
+            let got = ln_integral(
+                &|y: f64| a * y - b * y.exp(),
+                f64::NEG_INFINITY,
+                f64::INFINITY,
+                0.0,
+            );
             let want = crate::special::ln_gamma(a) - a * f64::ln(b);
-            assert!((got - want).abs() < 1e-11 * want.abs().max(1.0), "{a} {b}: {got} vs {want}");
+            assert!(
+                (got - want).abs() < 1e-11 * want.abs().max(1.0),
+                "{a} {b}: {got} vs {want}"
+            );
         }
     }
 }

@@ -38,8 +38,9 @@ class StepKM:
     def __init__(self):
         times = np.array([0.0, 1.0, 2.0, 4.0])
         self.survival_function_ = pd.DataFrame({"KM_estimate": [1.0, 0.8, 0.5, 0.2]}, index=times)
-        self.confidence_interval_ = pd.DataFrame({"lower": [1.0, 0.6, 0.3, 0.05],
-                                                  "upper": [1.0, 0.95, 0.7, 0.4]}, index=times)
+        self.confidence_interval_ = pd.DataFrame(
+            {"lower": [1.0, 0.6, 0.3, 0.05], "upper": [1.0, 0.95, 0.7, 0.4]}, index=times
+        )
 
 
 class ExpRegression:

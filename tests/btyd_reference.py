@@ -18,7 +18,11 @@ def bgnbd_loglik(params, x, tx, T):
     a2 = betaln(a, b + x) - betaln(a, b)
     a3 = -(r + x) * np.log(alpha + T)
     with np.errstate(divide="ignore", invalid="ignore"):
-        a4 = np.where(x > 0, np.log(a) - np.log(np.maximum(b + x - 1, 1e-300)) - (r + x) * np.log(alpha + tx), -np.inf)
+        a4 = np.where(
+            x > 0,
+            np.log(a) - np.log(np.maximum(b + x - 1, 1e-300)) - (r + x) * np.log(alpha + tx),
+            -np.inf,
+        )
     return a1 + a2 + np.logaddexp(a3, a4)
 
 
@@ -27,15 +31,23 @@ def mbgnbd_loglik(params, x, tx, T):
     r, alpha, a, b = params
     x, tx, T = (np.asarray(v, dtype=float) for v in (x, tx, T))
     base = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + betaln(a, b + x + 1) - betaln(a, b)
-    return base + np.logaddexp(-(r + x) * np.log(alpha + T),
-                               np.log(a) - np.log(b + x) - (r + x) * np.log(alpha + tx))
+    return base + np.logaddexp(
+        -(r + x) * np.log(alpha + T), np.log(a) - np.log(b + x) - (r + x) * np.log(alpha + tx)
+    )
 
 
 def gammagamma_loglik(params, x, m):
     """Fader & Hardie note 025 eq. 3 (density of the mean of x transactions)."""
     p, q, v = params
-    return (gammaln(p * x + q) - gammaln(p * x) - gammaln(q) + q * np.log(v) + (p * x - 1) * np.log(m)
-            + p * x * np.log(x) - (p * x + q) * np.log(v + x * m))
+    return (
+        gammaln(p * x + q)
+        - gammaln(p * x)
+        - gammaln(q)
+        + q * np.log(v)
+        + (p * x - 1) * np.log(m)
+        + p * x * np.log(x)
+        - (p * x + q) * np.log(v + x * m)
+    )
 
 
 def bgnbd_p_alive(params, x, tx, T):
@@ -49,21 +61,29 @@ def bgnbd_conditional_expected_hyp2f1(params, t, x, tx, T):
     """FHL 2005 eq. 10 with scipy's hyp2f1 (valid when a != 1 and a + b + x - 1 > 0)."""
     r, alpha, a, b = params
     z = t / (alpha + T + t)
-    bracket = 1 - ((alpha + T) / (alpha + T + t)) ** (r + x) * hyp2f1(r + x, b + x, a + b + x - 1, z)
+    bracket = 1 - ((alpha + T) / (alpha + T + t)) ** (r + x) * hyp2f1(
+        r + x, b + x, a + b + x - 1, z
+    )
     return (a + b + x - 1) / (a - 1) * bracket * bgnbd_p_alive(params, x, tx, T)
 
 
 def bgnbd_expected_hyp2f1(params, t):
     """FHL 2005 eq. 9."""
     r, alpha, a, b = params
-    return (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * hyp2f1(r, b, a + b - 1, t / (alpha + t)))
+    return (
+        (a + b - 1)
+        / (a - 1)
+        * (1 - (alpha / (alpha + t)) ** r * hyp2f1(r, b, a + b - 1, t / (alpha + t)))
+    )
 
 
 def mbgnbd_conditional_expected_hyp2f1(params, t, x, tx, T):
     """Batislam et al. 2007 conditional expectation (as in lifetimes' ModifiedBetaGeoFitter)."""
     r, alpha, a, b = params
     z = t / (alpha + T + t)
-    bracket = 1 - ((alpha + T) / (alpha + T + t)) ** (r + x) * hyp2f1(r + x, b + x + 1, a + b + x, z)
+    bracket = 1 - ((alpha + T) / (alpha + T + t)) ** (r + x) * hyp2f1(
+        r + x, b + x + 1, a + b + x, z
+    )
     alive = 1 / (1 + a / (b + x) * ((alpha + T) / (alpha + tx)) ** (r + x))
     return (a + b + x) / (a - 1) * bracket * alive
 
@@ -102,5 +122,7 @@ def numerical_hessian(f, x, rel=1e-4):
     for i in range(n):
         for j in range(n):
             e_i, e_j = np.eye(n)[i] * h[i], np.eye(n)[j] * h[j]
-            H[i, j] = (f(x + e_i + e_j) - f(x + e_i - e_j) - f(x - e_i + e_j) + f(x - e_i - e_j)) / (4 * h[i] * h[j])
+            H[i, j] = (
+                f(x + e_i + e_j) - f(x + e_i - e_j) - f(x - e_i + e_j) + f(x - e_i - e_j)
+            ) / (4 * h[i] * h[j])
     return (H + H.T) / 2

@@ -1,21 +1,22 @@
 import json
 import warnings
 
+import clmkit
 import numpy as np
 import pandas as pd
 import pytest
-
-import clmkit
+from _fakes import PoissonModel
 from clmkit import _analysis_steps as steps
 from clmkit._units import TimeUnit
 from clmkit.analyze import Analysis
-from _fakes import PoissonModel
 
 HAS_RFM = all(hasattr(clmkit, n) for n in ("rfm_scores", "rfm_segments", "abc_classes"))
 HAS_BG = hasattr(clmkit, "BetaGeo")
 HAS_CLV = HAS_BG and all(hasattr(clmkit, n) for n in ("GammaGamma", "customer_lifetime_value"))
-HAS_STAGES = all(hasattr(clmkit, n) for n in ("assign_stages", "stage_history",
-                                               "transition_matrix", "early_warning"))
+HAS_STAGES = all(
+    hasattr(clmkit, n)
+    for n in ("assign_stages", "stage_history", "transition_matrix", "early_warning")
+)
 
 
 @pytest.fixture(scope="module")
@@ -52,22 +53,29 @@ def test_progress_reports_every_step_run():
     seen = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", clmkit.ClmkitWarning)
-        a = clmkit.analyze(clmkit.datasets.load_cdnow_sample(), "customer_id", "date",
-                           progress=lambda step, sec: seen.append((step, sec)))
+        a = clmkit.analyze(
+            clmkit.datasets.load_cdnow_sample(),
+            "customer_id",
+            "date",
+            progress=lambda step, sec: seen.append((step, sec)),
+        )
     assert [s for s, _ in seen] == list(a.timings)
     assert seen[0][0] == "summary" and all(sec >= 0 for _, sec in seen)
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    ({"horizon": "soon"}, ValueError, "horizon"),
-    ({"horizon": -5}, ValueError, "horizon"),
-    ({"horizon": "-30D"}, ValueError, "horizon"),
-    ({"models": "bgnbd"}, TypeError, "sequence"),
-    ({"models": ("bgnbd", "magic")}, ValueError, "models"),
-    ({"discount_rate": -0.1}, ValueError, "discount_rate"),
-    ({"snapshots": 0}, ValueError, "snapshots"),
-    ({"freq": "Q"}, ValueError, "freq"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"horizon": "soon"}, ValueError, "horizon"),
+        ({"horizon": -5}, ValueError, "horizon"),
+        ({"horizon": "-30D"}, ValueError, "horizon"),
+        ({"models": "bgnbd"}, TypeError, "sequence"),
+        ({"models": ("bgnbd", "magic")}, ValueError, "models"),
+        ({"discount_rate": -0.1}, ValueError, "discount_rate"),
+        ({"snapshots": 0}, ValueError, "snapshots"),
+        ({"freq": "Q"}, ValueError, "freq"),
+    ],
+)
 def test_bad_options(kwargs, error, match):
     log = clmkit.datasets.load_cdnow_sample()
     with pytest.raises(error, match=match):
@@ -106,25 +114,35 @@ def test_next_purchase_bisection_against_closed_form():
 
 def test_btyd_columns_compose_model_calls():
     model = PoissonModel()
-    table = pd.DataFrame({"frequency": [0.0, 4.0], "recency": [0.0, 30.0], "T": [40.0, 50.0]},
-                         index=pd.Index([7, 9], name="id"))
+    table = pd.DataFrame(
+        {"frequency": [0.0, 4.0], "recency": [0.0, 30.0], "T": [40.0, 50.0]},
+        index=pd.Index([7, 9], name="id"),
+    )
     end = pd.Timestamp("2020-06-30")
     out = steps.btyd_columns(model, table, 365.0, "365d", TimeUnit("D"), end)
     f, r, T = table["frequency"], table["recency"], table["T"]
     np.testing.assert_allclose(out["p_alive"], model.p_alive(f, r, T))
-    np.testing.assert_allclose(out["expected_purchases_365d"],
-                               model.conditional_expected_purchases(365.0, f, r, T))
-    np.testing.assert_allclose(out["probability_no_purchase_365d"],
-                               model.conditional_probability_of_n_purchases(365.0, 0, f, r, T))
+    np.testing.assert_allclose(
+        out["expected_purchases_365d"], model.conditional_expected_purchases(365.0, f, r, T)
+    )
+    np.testing.assert_allclose(
+        out["probability_no_purchase_365d"],
+        model.conditional_probability_of_n_purchases(365.0, 0, f, r, T),
+    )
     wait = 1.0 / (model.p_alive(4, 30, 50) * model.rate(4, 50))
     assert out.loc[9, "expected_next_purchase"] == (end + pd.Timedelta(days=wait)).round("D")
 
 
 def test_summary_and_models_json():
-    table = pd.DataFrame({"frequency": [0.0, 2.0, 1.0], "total_value": [5.0, 10.0, 1.0],
-                          "clv_365d": [1.0, 2.0, 3.0], "clv_365d_low": [0.0, 0.0, 0.0],
-                          "stage": pd.Categorical(["new", "new", "lost"],
-                                                  categories=["new", "mature", "lost"])})
+    table = pd.DataFrame(
+        {
+            "frequency": [0.0, 2.0, 1.0],
+            "total_value": [5.0, 10.0, 1.0],
+            "clv_365d": [1.0, 2.0, 3.0],
+            "clv_365d_low": [0.0, 0.0, 0.0],
+            "stage": pd.Categorical(["new", "new", "lost"], categories=["new", "mature", "lost"]),
+        }
+    )
     a = Analysis(table=table, models={"transactions": PoissonModel()}, settings={"horizon": "365D"})
     s = a.summary()
     assert s["customers"] == 3 and s["repeat_customers"] == 2 and s["total_value"] == 16.0
@@ -137,17 +155,22 @@ def test_summary_and_models_json():
 
 def test_month_end_snapshots():
     dates = steps.month_end_snapshots(pd.Timestamp("1997-01-01"), pd.Timestamp("1998-06-30"), 4)
-    assert dates == [pd.Timestamp("1998-03-31"), pd.Timestamp("1998-04-30"),
-                     pd.Timestamp("1998-05-31"), pd.Timestamp("1998-06-30")]
-    assert steps.month_end_snapshots(pd.Timestamp("1998-06-01"), pd.Timestamp("1998-06-20"), 6) \
-        == [pd.Timestamp("1998-06-20")]
+    assert dates == [
+        pd.Timestamp("1998-03-31"),
+        pd.Timestamp("1998-04-30"),
+        pd.Timestamp("1998-05-31"),
+        pd.Timestamp("1998-06-30"),
+    ]
+    assert steps.month_end_snapshots(pd.Timestamp("1998-06-01"), pd.Timestamp("1998-06-20"), 6) == [
+        pd.Timestamp("1998-06-20")
+    ]
 
 
 def test_skipped_steps_are_reported(analysis):
     for step, reason in analysis.skipped.items():
         assert "not in this build" in reason
         if reason.startswith("needs "):
-            names = [n.strip().split(" ")[0][len("clmkit."):] for n in reason[6:].split(",")]
+            names = [n.strip().split(" ")[0][len("clmkit.") :] for n in reason[6:].split(",")]
             assert names and not any(hasattr(clmkit, n) for n in names if n)
         else:
             assert step == "clv interval"
@@ -169,16 +192,20 @@ def test_clv_interval_scales_clv_by_relative_purchase_bounds():
 
 # --- composition with the real models: analyze() equals the individual functions ------------
 
+
 @pytest.mark.skipif(not HAS_RFM, reason="RFM not in this build")
 def test_rfm_columns_equal_composition(analysis, summary):
     rfm = clmkit.rfm_scores(summary)
     for col in ("r_score", "f_score", "m_score", "rfm_code"):
         np.testing.assert_array_equal(analysis.table[col].to_numpy(), rfm[col].to_numpy())
-    np.testing.assert_array_equal(analysis.table["rfm_segment"].astype(str).to_numpy(),
-                                  np.asarray(clmkit.rfm_segments(rfm)).astype(str))
+    np.testing.assert_array_equal(
+        analysis.table["rfm_segment"].astype(str).to_numpy(),
+        np.asarray(clmkit.rfm_segments(rfm)).astype(str),
+    )
     np.testing.assert_array_equal(
         analysis.table["abc_class"].astype(str).to_numpy(),
-        np.asarray(clmkit.abc_classes(summary["total_value"].to_numpy(float))).astype(str))
+        np.asarray(clmkit.abc_classes(summary["total_value"].to_numpy(float))).astype(str),
+    )
 
 
 @pytest.mark.skipif(not HAS_BG, reason="BG/NBD not in this build")
@@ -186,8 +213,10 @@ def test_btyd_columns_equal_composition(analysis, summary):
     bg = clmkit.BetaGeo().fit(summary)
     f, r, T = (summary[c].to_numpy(float) for c in ("frequency", "recency", "T"))
     np.testing.assert_array_equal(analysis.table["p_alive"].to_numpy(), bg.p_alive(f, r, T))
-    np.testing.assert_array_equal(analysis.table["expected_purchases_365d"].to_numpy(),
-                                  bg.conditional_expected_purchases(365.0, f, r, T))
+    np.testing.assert_array_equal(
+        analysis.table["expected_purchases_365d"].to_numpy(),
+        bg.conditional_expected_purchases(365.0, f, r, T),
+    )
     nxt = analysis.table["expected_next_purchase"]
     exp = analysis.table["expected_purchases_365d"]
     assert nxt[exp >= 1].notna().all() and nxt[exp < 1].isna().all()
@@ -202,12 +231,16 @@ def test_value_columns_equal_composition(analysis, summary):
     kwargs = dict(horizon=12, period="30D", discount_rate=0.01)
     cols = ["frequency", "recency", "T", "monetary_value"]
     clv = clmkit.customer_lifetime_value(bg, gg, summary.loc[usable, cols], **kwargs)
-    np.testing.assert_allclose(analysis.table.loc[usable, "clv_365d"].to_numpy(),
-                               np.asarray(clv, float), rtol=1e-12)
+    np.testing.assert_allclose(
+        analysis.table.loc[usable, "clv_365d"].to_numpy(), np.asarray(clv, float), rtol=1e-12
+    )
     # no usable spend history (one-time buyers, zero-value repeat purchases): the model's mean
-    rest = clmkit.customer_lifetime_value(bg, gg.expected_spend(), summary.loc[~usable, cols], **kwargs)
-    np.testing.assert_allclose(analysis.table.loc[~usable, "clv_365d"].to_numpy(),
-                               np.asarray(rest, float), rtol=1e-12)
+    rest = clmkit.customer_lifetime_value(
+        bg, gg.expected_spend(), summary.loc[~usable, cols], **kwargs
+    )
+    np.testing.assert_allclose(
+        analysis.table.loc[~usable, "clv_365d"].to_numpy(), np.asarray(rest, float), rtol=1e-12
+    )
     np.testing.assert_allclose(analysis.table.loc[~usable, "expected_spend"], gg.expected_spend())
 
 
@@ -215,13 +248,16 @@ def test_value_columns_equal_composition(analysis, summary):
 def test_stage_column_equal_composition(analysis, summary):
     p = analysis.table["p_alive"].to_numpy() if "p_alive" in analysis.table else None
     stage = clmkit.assign_stages(summary, p_alive=p)
-    np.testing.assert_array_equal(analysis.table["stage"].astype(str).to_numpy(),
-                                  np.asarray(stage).astype(str))
+    np.testing.assert_array_equal(
+        analysis.table["stage"].astype(str).to_numpy(), np.asarray(stage).astype(str)
+    )
     assert analysis.stage_history is not None and analysis.early_warning is not None
 
 
-@pytest.mark.skipif(not (HAS_CLV and hasattr(clmkit.BetaGeo, "predict_interval")),
-                    reason="prediction intervals not in this build")
+@pytest.mark.skipif(
+    not (HAS_CLV and hasattr(clmkit.BetaGeo, "predict_interval")),
+    reason="prediction intervals not in this build",
+)
 def test_clv_interval_brackets_clv_and_follows_predict_interval(analysis, summary):
     t = analysis.table
     assert (t["clv_365d_low"] <= t["clv_365d"] + 1e-9).all()
@@ -229,13 +265,22 @@ def test_clv_interval_brackets_clv_and_follows_predict_interval(analysis, summar
     assert (t["clv_365d_high"] > t["clv_365d_low"]).mean() > 0.99
     bg = analysis.models["transactions"]
     rows = summary.iloc[[2, 5]]
-    iv = bg.predict_interval("conditional_expected_purchases", 365.0, rows["frequency"].to_numpy(),
-                             rows["recency"].to_numpy(), rows["T"].to_numpy(), level=0.9,
-                             n_boot=100, seed=0)
+    iv = bg.predict_interval(
+        "conditional_expected_purchases",
+        365.0,
+        rows["frequency"].to_numpy(),
+        rows["recency"].to_numpy(),
+        rows["T"].to_numpy(),
+        level=0.9,
+        n_boot=100,
+        seed=0,
+    )
     # the bootstrap of one pattern does not depend on which other patterns are evaluated
-    np.testing.assert_allclose(t["clv_365d_high"].iloc[[2, 5]].to_numpy(),
-                               t["clv_365d"].iloc[[2, 5]].to_numpy() * (iv["upper"] / iv["estimate"]).to_numpy(),
-                               rtol=1e-9)
+    np.testing.assert_allclose(
+        t["clv_365d_high"].iloc[[2, 5]].to_numpy(),
+        t["clv_365d"].iloc[[2, 5]].to_numpy() * (iv["upper"] / iv["estimate"]).to_numpy(),
+        rtol=1e-9,
+    )
 
 
 @pytest.mark.skipif(not HAS_BG, reason="BG/NBD not in this build")
@@ -246,20 +291,30 @@ def test_models_json_round_trip_restores_predictions(analysis):
     for role, model in analysis.models.items():
         back = type(model).from_json(json.dumps(doc["models"][role]))
         if role == "transactions":
-            np.testing.assert_array_equal(back.p_alive(t["frequency"], t["recency"], t["T"]),
-                                          t["p_alive"].to_numpy())
+            np.testing.assert_array_equal(
+                back.p_alive(t["frequency"], t["recency"], t["T"]), t["p_alive"].to_numpy()
+            )
 
 
 @pytest.mark.skipif(not hasattr(clmkit, "ParetoNBD"), reason="Pareto/NBD not in this build")
 @pytest.mark.filterwarnings("ignore::clmkit.ClmkitWarning")
 def test_paretonbd_model_choice_and_holdout():
     log = clmkit.datasets.load_cdnow_sample()
-    a = clmkit.analyze(log, "customer_id", "date", "amount", models=("paretonbd",),
-                       calibration_period_end="1997-09-30", interval_level=None)
+    a = clmkit.analyze(
+        log,
+        "customer_id",
+        "date",
+        "amount",
+        models=("paretonbd",),
+        calibration_period_end="1997-09-30",
+        interval_level=None,
+    )
     summary = clmkit.summarize(log, "customer_id", "date", "amount")
     pnbd = clmkit.ParetoNBD().fit(summary)
-    np.testing.assert_array_equal(a.table["p_alive"].to_numpy(),
-                                  pnbd.p_alive(summary["frequency"], summary["recency"], summary["T"]))
+    np.testing.assert_array_equal(
+        a.table["p_alive"].to_numpy(),
+        pnbd.p_alive(summary["frequency"], summary["recency"], summary["T"]),
+    )
     assert "clv_365d" not in a.table and "spend" not in a.models
     ev = clmkit.evaluate_holdout(a.models["calibration"], a.cal_holdout)
     assert a.holdout_evaluation.mae == ev.mae
@@ -274,7 +329,8 @@ def test_without_monetary_column_value_columns_are_left_out():
     if HAS_RFM:
         np.testing.assert_array_equal(
             a.table["abc_class"].astype(str).to_numpy(),
-            np.asarray(clmkit.abc_classes(a.table["n_periods"])).astype(str))
+            np.asarray(clmkit.abc_classes(a.table["n_periods"])).astype(str),
+        )
 
 
 @pytest.mark.filterwarnings("ignore::clmkit.ClmkitWarning")
@@ -283,7 +339,10 @@ def test_polars_and_arrow_logs_give_the_same_table_in_their_library():
     pa = pytest.importorskip("pyarrow")
     log = clmkit.datasets.load_cdnow_sample()
     ref = clmkit.analyze(log, "customer_id", "date", "amount", models=()).table
-    for native, kind in ((pl.from_pandas(log), pl.DataFrame), (pa.Table.from_pandas(log), pa.Table)):
+    for native, kind in (
+        (pl.from_pandas(log), pl.DataFrame),
+        (pa.Table.from_pandas(log), pa.Table),
+    ):
         analysis = clmkit.analyze(native, "customer_id", "date", "amount", models=())
         assert isinstance(analysis.table, kind)
         got = analysis.to_pandas().table

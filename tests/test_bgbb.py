@@ -3,13 +3,12 @@
 import itertools
 import pickle
 
+import clmkit
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import special
-
-import clmkit
 from clmkit import BetaGeoBetaBinom
+from scipy import special
 
 
 @pytest.fixture(scope="module")
@@ -29,12 +28,18 @@ def brute_likelihood(params, x, tx, n):
     nodes, w = np.polynomial.legendre.leggauss(40)
     u, wu = 0.5 * (nodes + 1), 0.5 * w
     P, TH = np.meshgrid(u, u, indexing="ij")
-    dens = ((a - 1) * np.log(P) + (b - 1) * np.log1p(-P) - special.betaln(a, b)
-            + (g - 1) * np.log(TH) + (d - 1) * np.log1p(-TH) - special.betaln(g, d))
+    dens = (
+        (a - 1) * np.log(P)
+        + (b - 1) * np.log1p(-P)
+        - special.betaln(a, b)
+        + (g - 1) * np.log(TH)
+        + (d - 1) * np.log1p(-TH)
+        - special.betaln(g, d)
+    )
     total = np.zeros_like(P)
     for death in range(tx, n + 1):  # alive through opportunity `death`, then dead (n: alive)
         alive_p = (1 - TH) ** death * (TH if death < n else 1.0)
-        total += P ** x * (1 - P) ** (death - x) * alive_p
+        total += P**x * (1 - P) ** (death - x) * alive_p
     return float(np.sum(total * np.exp(dens) * np.outer(wu, wu)))
 
 
@@ -52,9 +57,14 @@ def test_published_predictions(fitted, donations, published):
         got = fitted.p_alive(case["frequency"], case["recency"], 6, periods_ahead=1)
         assert round(got, 2) == case["value"]
     e = fitted.conditional_expected_purchases(5, donations)
-    assert round(float((e * donations["weights"]).sum()), 1) == ref["sum_conditional_expected_transactions_next_5_periods_all_donors"]
+    assert (
+        round(float((e * donations["weights"]).sum()), 1)
+        == ref["sum_conditional_expected_transactions_next_5_periods_all_donors"]
+    )
     got = fitted.expected_purchases(np.arange(1, 12))
-    np.testing.assert_array_equal(np.round(got, 4), ref["expected_transactions_new_donor_n_1_to_11"])
+    np.testing.assert_array_equal(
+        np.round(got, 4), ref["expected_transactions_new_donor_n_1_to_11"]
+    )
 
 
 def test_likelihood_matches_brute_force():
@@ -72,7 +82,11 @@ def test_probabilities_are_consistent(fitted):
     assert (np.arange(n + 1) * p).sum() == pytest.approx(fitted.expected_purchases(n), rel=1e-12)
     # P(X(n) = k) is the sum of the likelihoods of all histories with k transactions.
     x, tx = zip(*[(k, t) for t in range(1, n + 1) for k in range(1, t + 1)])
-    ll = np.exp(fitted.individual_log_likelihood(np.array(x, float), np.array(tx, float), np.full(len(x), float(n))))
+    ll = np.exp(
+        fitted.individual_log_likelihood(
+            np.array(x, float), np.array(tx, float), np.full(len(x), float(n))
+        )
+    )
     counts = special.comb(np.array(tx) - 1, np.array(x) - 1)
     for k in range(1, n + 1):
         mask = np.array(x) == k
@@ -89,11 +103,17 @@ def test_pipeline_from_a_transaction_log():
     rng = np.random.default_rng(0)
     for i, (x, tx) in enumerate(zip(sim["frequency"].astype(int), sim["recency"].astype(int))):
         if x:
-            years = sorted(rng.choice(np.arange(1, tx), size=x - 1, replace=False).tolist()) + [tx] if x > 1 else [tx]
+            years = (
+                sorted(rng.choice(np.arange(1, tx), size=x - 1, replace=False).tolist()) + [tx]
+                if x > 1
+                else [tx]
+            )
             rows += [(i, 2000 + y) for y in years]
     log = pd.DataFrame(rows, columns=["id", "year"])
     log["date"] = pd.to_datetime(log["year"].astype(str) + "-06-15")
-    patterns = clmkit.summarize_discrete(log, "id", "date", period="Y", observation_period_end="2006-12-31")
+    patterns = clmkit.summarize_discrete(
+        log, "id", "date", period="Y", observation_period_end="2006-12-31"
+    )
     direct = sim.groupby(["frequency", "recency"]).size()
     via_log = patterns.set_index(["frequency", "recency"])["weights"]
     pd.testing.assert_series_equal(direct.astype(float), via_log, check_names=False)
@@ -136,13 +156,18 @@ def test_histories_enumerated_sum_to_one(fitted):
     n = 5
     hist = [(0, 0)] + [(x, t) for t in range(1, n + 1) for x in range(1, t + 1)]
     x, t = map(np.array, zip(*hist))
-    ll = np.exp(fitted.individual_log_likelihood(x.astype(float), t.astype(float), np.full(len(x), float(n))))
+    ll = np.exp(
+        fitted.individual_log_likelihood(
+            x.astype(float), t.astype(float), np.full(len(x), float(n))
+        )
+    )
     weights = np.where(x == 0, 1.0, special.comb(np.maximum(t - 1, 0), np.maximum(x - 1, 0)))
     assert (weights * ll).sum() == pytest.approx(1.0, abs=1e-12)
     assert len(list(itertools.product([0, 1], repeat=n))) == weights.sum()
 
 
-from hypothesis import given, settings, strategies as st  # noqa: E402
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 
 @settings(max_examples=40, deadline=None)

@@ -1,12 +1,9 @@
 """BG/NBD against Fader, Hardie & Lee (2005), Hardie's notes and independent references."""
 
+import clmkit
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-import clmkit
 from btyd_reference import (
     bgnbd_conditional_expected_hyp2f1,
     bgnbd_conditional_expected_quad,
@@ -14,6 +11,8 @@ from btyd_reference import (
     bgnbd_loglik,
     bgnbd_p_alive,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +71,7 @@ def test_published_probabilities_of_n_purchases(ref):
     got = model.probability_of_n_purchases(30, np.arange(11, 21))
     for g, printed in zip(got, probs["t=30,n=11..20"]):
         decimals = len(repr(printed).split(".")[1])
-        assert abs(g - printed) <= 0.5 * 10.0 ** -decimals, printed
+        assert abs(g - printed) <= 0.5 * 10.0**-decimals, printed
 
 
 def test_note_027_stable_logliks(ref):
@@ -99,12 +98,15 @@ def test_p_alive_and_conditional_expectation_match_closed_forms(bg, cdnow):
     assert np.allclose(got, bgnbd_conditional_expected_hyp2f1(p, 39, x, tx, T), rtol=1e-9)
 
 
-@pytest.mark.parametrize("params", [
-    (0.3, 2.0, 0.4, 0.3),   # a + b < 1: FHL eq. 10 (and lifetimes) give NaN at x = 0
-    (0.3, 2.0, 0.5, 0.5),   # a + b = 1: 2F1 with c = 0
-    (0.7, 5.0, 1.0, 2.0),   # a = 1: (a + b - 1) / (a - 1) is 0/0
-    (0.2426, 4.414, 0.793, 2.426),
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        (0.3, 2.0, 0.4, 0.3),  # a + b < 1: FHL eq. 10 (and lifetimes) give NaN at x = 0
+        (0.3, 2.0, 0.5, 0.5),  # a + b = 1: 2F1 with c = 0
+        (0.7, 5.0, 1.0, 2.0),  # a = 1: (a + b - 1) / (a - 1) is 0/0
+        (0.2426, 4.414, 0.793, 2.426),
+    ],
+)
 @pytest.mark.parametrize("customer", [(0, 0, 10.0), (3, 8.0, 12.0), (0, 0, 0.0)])
 def test_conditional_expectation_equals_its_defining_integral(params, customer):
     model = clmkit.BetaGeo.from_params(params)
@@ -116,16 +118,24 @@ def test_conditional_expectation_equals_its_defining_integral(params, customer):
 
 def test_zero_horizon_gives_zero_and_new_customer_is_the_zero_history(bg):
     assert bg.conditional_expected_purchases(0.0, 2, 5.0, 10.0) == 0.0
-    assert bg.expected_purchases(10.0) == pytest.approx(bg.conditional_expected_purchases(10.0, 0, 0, 0), rel=1e-14)
+    assert bg.expected_purchases(10.0) == pytest.approx(
+        bg.conditional_expected_purchases(10.0, 0, 0, 0), rel=1e-14
+    )
 
 
 def test_conditional_pmf_sums_to_one_with_the_right_mean(bg):
     for customer in [(0, 0, 38.0), (2, 30.43, 38.86), (14, 35.0, 38.0)]:
-        probs = np.array([bg.conditional_probability_of_n_purchases(39, n, *customer) for n in range(400)])
+        probs = np.array(
+            [bg.conditional_probability_of_n_purchases(39, n, *customer) for n in range(400)]
+        )
         assert probs.sum() == pytest.approx(1.0, abs=1e-10)
-        assert (probs * np.arange(400)).sum() == pytest.approx(bg.conditional_expected_purchases(39, *customer), rel=1e-9)
+        assert (probs * np.arange(400)).sum() == pytest.approx(
+            bg.conditional_expected_purchases(39, *customer), rel=1e-9
+        )
     unconditional = bg.probability_of_n_purchases(39, np.arange(400))
-    assert (unconditional * np.arange(400)).sum() == pytest.approx(bg.expected_purchases(39), rel=1e-9)
+    assert (unconditional * np.arange(400)).sum() == pytest.approx(
+        bg.expected_purchases(39), rel=1e-9
+    )
 
 
 def test_extreme_customers_stay_finite(bg):
@@ -145,7 +155,12 @@ def test_extreme_customers_stay_finite(bg):
 
 
 @settings(max_examples=40, deadline=None)
-@given(x=st.integers(0, 60), frac=st.floats(0.01, 1.0), T=st.floats(1.0, 400.0), t=st.floats(0.1, 200.0))
+@given(
+    x=st.integers(0, 60),
+    frac=st.floats(0.01, 1.0),
+    T=st.floats(1.0, 400.0),
+    t=st.floats(0.1, 200.0),
+)
 def test_property_conditional_expectation_matches_hyp2f1(bg, x, frac, T, t):
     tx = 0.0 if x == 0 else frac * T
     got = bg.conditional_expected_purchases(t, x, tx, T)
@@ -159,7 +174,9 @@ def test_matrices(bg):
     assert np.isnan(m.loc[5, 0]) and m.loc[0, 0] == 1.0
     assert m.loc[39, 3] == pytest.approx(bg.p_alive(3, 39, 39))
     e = bg.expected_purchases_matrix(1.0, max_frequency=5, max_recency=20, T=30)
-    assert e.shape == (21, 6) and e.loc[20, 5] == pytest.approx(bg.conditional_expected_purchases(1.0, 5, 20, 30))
+    assert e.shape == (21, 6) and e.loc[20, 5] == pytest.approx(
+        bg.conditional_expected_purchases(1.0, 5, 20, 30)
+    )
     with pytest.raises(ValueError, match="max_recency"):
         bg.p_alive_matrix(5)
 

@@ -2,14 +2,15 @@
 
 import pickle
 
-import pytest
-
 import clmkit
+import pytest
 from clmkit import _core
 
 
 def test_panic_becomes_runtime_error_not_abort():
-    with pytest.raises(RuntimeError, match="internal error in clmkit's Rust core.*deliberate test panic"):
+    with pytest.raises(
+        RuntimeError, match="internal error in clmkit's Rust core.*deliberate test panic"
+    ):
         _core._panic_for_test()
     # the pool still works afterwards
     assert clmkit.get_num_threads() >= 1
@@ -30,9 +31,13 @@ def test_num_threads_env_var_is_read(tmp_path):
     import subprocess
     import sys
 
-    out = subprocess.run([sys.executable, "-c", "import clmkit; print(clmkit.get_num_threads())"],
-                         env={"CLMKIT_NUM_THREADS": "3", "PATH": ""}, capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", "import clmkit; print(clmkit.get_num_threads())"],
+        env={"CLMKIT_NUM_THREADS": "3", "PATH": ""},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert out.stdout.strip() == "3"
 
 

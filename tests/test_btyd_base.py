@@ -4,13 +4,12 @@ pickling, unfitted errors, validation and thread determinism (through BetaGeo/Ga
 import json
 import pickle
 
+import clmkit
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import optimize
-
-import clmkit
 from btyd_reference import bgnbd_loglik, gammagamma_loglik, numerical_hessian
+from scipy import optimize
 
 
 @pytest.fixture(scope="module")
@@ -24,8 +23,9 @@ def bg(cdnow):
 
 
 def test_summary_and_arrays_give_the_same_fit(cdnow, bg):
-    arrays = clmkit.BetaGeo().fit(cdnow["frequency"].to_numpy(), cdnow["recency"].to_numpy(),
-                                  cdnow["T"].to_numpy())
+    arrays = clmkit.BetaGeo().fit(
+        cdnow["frequency"].to_numpy(), cdnow["recency"].to_numpy(), cdnow["T"].to_numpy()
+    )
     assert np.array_equal(arrays.params_.to_numpy(), bg.params_.to_numpy())
     assert bg.time_unit_ is not None and bg.time_unit_.days == 7
     assert arrays.time_unit_ is None
@@ -57,7 +57,7 @@ def test_fitted_attributes_and_summary(bg):
 
 def test_standard_errors_match_numerical_hessian_of_reference_loglik(cdnow, bg):
     data = (cdnow["frequency"].to_numpy(), cdnow["recency"].to_numpy(), cdnow["T"].to_numpy())
-    nll = lambda p: -bgnbd_loglik(p, *data).sum()  # noqa: E731
+    nll = lambda p: -bgnbd_loglik(p, *data).sum()
     cov = np.linalg.inv(numerical_hessian(nll, bg.params_.to_numpy()))
     assert np.allclose(bg.variance_matrix_.to_numpy(), cov, rtol=2e-3, atol=1e-8)
     assert bg.log_likelihood_ == pytest.approx(-nll(bg.params_.to_numpy()), abs=1e-8)
@@ -84,7 +84,7 @@ def test_penalizer_matches_lifetimes_objective_by_scipy(cdnow):
 
     def objective(log_p):
         p = np.exp(log_p)
-        return -bgnbd_loglik(p, x, tx / scale, T / scale).mean() + c * np.sum(p ** 2)
+        return -bgnbd_loglik(p, x, tx / scale, T / scale).mean() + c * np.sum(p**2)
 
     ref = optimize.minimize(objective, np.zeros(4), method="BFGS", options={"gtol": 1e-10})
     expected = np.exp(ref.x) * np.array([1, scale, 1, 1])
@@ -96,8 +96,11 @@ def test_json_round_trip_and_pickle(bg, cdnow):
     text = bg.to_json()
     meta = json.loads(text)
     assert meta["format_version"] == 1 and meta["model"] == "bgnbd"
-    for restored in (clmkit.BetaGeo.from_json(text), clmkit.btyd.BTYDFitter.from_json(text),
-                     pickle.loads(pickle.dumps(bg))):
+    for restored in (
+        clmkit.BetaGeo.from_json(text),
+        clmkit.btyd.BTYDFitter.from_json(text),
+        pickle.loads(pickle.dumps(bg)),
+    ):
         assert isinstance(restored, clmkit.BetaGeo)
         assert np.array_equal(restored.params_.to_numpy(), bg.params_.to_numpy())
         assert restored.log_likelihood_ == bg.log_likelihood_
@@ -115,24 +118,38 @@ def test_json_round_trip_and_pickle(bg, cdnow):
 
 def test_unfitted_model_raises_clear_error(cdnow):
     bg = clmkit.BetaGeo()
-    calls = [lambda: bg.p_alive(cdnow), lambda: bg.expected_purchases(1.0), lambda: bg.summary,
-             lambda: bg.to_json(), lambda: bg.conditional_expected_purchases(1, cdnow),
-             lambda: bg.probability_of_n_purchases(1, 1), lambda: clmkit.GammaGamma().expected_spend()]
+    calls = [
+        lambda: bg.p_alive(cdnow),
+        lambda: bg.expected_purchases(1.0),
+        lambda: bg.summary,
+        lambda: bg.to_json(),
+        lambda: bg.conditional_expected_purchases(1, cdnow),
+        lambda: bg.probability_of_n_purchases(1, 1),
+        lambda: clmkit.GammaGamma().expected_spend(),
+    ]
     for call in calls:
         with pytest.raises(clmkit.NotFittedError, match="not fitted yet"):
             call()
 
 
 def test_convergence_error_carries_parameters_and_hint(cdnow):
-    with pytest.raises(clmkit.ConvergenceError, match=r"last parameters .*gradient norm.*penalizer"):
+    with pytest.raises(
+        clmkit.ConvergenceError, match=r"last parameters .*gradient norm.*penalizer"
+    ):
         clmkit.BetaGeo(max_iter=2).fit(cdnow)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"penalizer": -1.0}, "penalizer"), ({"tol": 0.0}, "tol"), ({"max_iter": 0}, "max_iter"),
-    ({"initial_params": [1, 2]}, "initial_params"), ({"initial_params": [1, 1, -1, 1]}, "initial_params"),
-    ({"initial_params": {"r": 1}}, "initial_params"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"penalizer": -1.0}, "penalizer"),
+        ({"tol": 0.0}, "tol"),
+        ({"max_iter": 0}, "max_iter"),
+        ({"initial_params": [1, 2]}, "initial_params"),
+        ({"initial_params": [1, 1, -1, 1]}, "initial_params"),
+        ({"initial_params": {"r": 1}}, "initial_params"),
+    ],
+)
 def test_bad_hyperparameters(cdnow, kwargs, match):
     with pytest.raises(ValueError, match=match):
         clmkit.BetaGeo(**kwargs).fit(cdnow)
@@ -144,10 +161,16 @@ def test_initial_params_by_name_reach_the_same_optimum(cdnow, bg):
 
 
 BAD = [
-    (dict(frequency=[1, 2], recency=[3, 5], T=[4, 4]), "recency: row 1 has invalid value 5.0 .*<= T"),
+    (
+        dict(frequency=[1, 2], recency=[3, 5], T=[4, 4]),
+        "recency: row 1 has invalid value 5.0 .*<= T",
+    ),
     (dict(frequency=[1, -2], recency=[3, 1], T=[4, 4]), "frequency: row 1 .*>= 0"),
     (dict(frequency=[1, 2.5], recency=[3, 1], T=[4, 4]), "frequency: row 1 .*whole number"),
-    (dict(frequency=[0, 2], recency=[1, 1], T=[4, 4]), "recency: row 0 .*must be 0 when frequency is 0"),
+    (
+        dict(frequency=[0, 2], recency=[1, 1], T=[4, 4]),
+        "recency: row 0 .*must be 0 when frequency is 0",
+    ),
     (dict(frequency=[1, 2], recency=[np.nan, 1], T=[4, 4]), "recency: row 0 .*finite"),
     (dict(frequency=[1, 2], recency=[1, 1], T=[4, np.inf]), "T: row 1 .*finite"),
     (dict(frequency=[1, 2, 3], recency=[1, 1], T=[4, 4]), "same length"),
@@ -180,7 +203,9 @@ def test_bad_prediction_arguments(bg):
 
 
 def test_results_identical_for_one_and_two_threads():
-    sim = clmkit.BetaGeo.from_params({"r": 0.5, "alpha": 20.0, "a": 0.8, "b": 3.0}).generate(30_000, 365.0, seed=3)
+    sim = clmkit.BetaGeo.from_params({"r": 0.5, "alpha": 20.0, "a": 0.8, "b": 3.0}).generate(
+        30_000, 365.0, seed=3
+    )
     gg_x = np.maximum(sim["frequency"].to_numpy(), 1)
     gg_m = 10 + (np.arange(len(sim)) % 17)
     results = []
@@ -188,8 +213,15 @@ def test_results_identical_for_one_and_two_threads():
         clmkit.set_num_threads(n)
         bg = clmkit.BetaGeo().fit(sim)
         gg = clmkit.GammaGamma().fit(gg_x, gg_m)
-        results.append((bg.params_.to_numpy(), bg.standard_errors_.to_numpy(), bg.log_likelihood_,
-                        bg.conditional_expected_purchases(30, sim), gg.params_.to_numpy()))
+        results.append(
+            (
+                bg.params_.to_numpy(),
+                bg.standard_errors_.to_numpy(),
+                bg.log_likelihood_,
+                bg.conditional_expected_purchases(30, sim),
+                gg.params_.to_numpy(),
+            )
+        )
     clmkit.set_num_threads(2)
     for a, b in zip(*results):
         assert np.array_equal(np.asarray(a), np.asarray(b))
@@ -199,6 +231,8 @@ def test_gammagamma_standard_errors_match_reference_hessian():
     data = clmkit.datasets.load_cdnow_summary(with_monetary_value=True)
     rep = data[data["frequency"] > 0]
     gg = clmkit.GammaGamma().fit(data)
-    nll = lambda p: -gammagamma_loglik(p, rep["frequency"].to_numpy(), rep["monetary_value"].to_numpy()).sum()  # noqa: E731
+    nll = lambda p: (
+        -gammagamma_loglik(p, rep["frequency"].to_numpy(), rep["monetary_value"].to_numpy()).sum()
+    )
     cov = np.linalg.inv(numerical_hessian(nll, gg.params_.to_numpy()))
     assert np.allclose(gg.variance_matrix_.to_numpy(), cov, rtol=2e-3)

@@ -2,11 +2,10 @@
 against survival-function ratios (and the duck-typed BTYD branch), brier_score against the
 IPCW formula written out."""
 
+import clmkit
 import numpy as np
 import pandas as pd
 import pytest
-
-import clmkit
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +18,9 @@ def brute_churn(log, k, end, freq="D"):
     unit = {"D": 1.0, "W": 7.0}[freq]
     rows = {}
     end_period = pd.Timestamp(end).to_period(freq).start_time
-    for cid, g in log[log["date"].dt.to_period(freq).dt.start_time <= end_period].groupby("customer_id"):
+    for cid, g in log[log["date"].dt.to_period(freq).dt.start_time <= end_period].groupby(
+        "customer_id"
+    ):
         periods = np.unique(g["date"].dt.to_period(freq).dt.start_time)
         ages = (periods - periods[0]) / pd.Timedelta(days=unit)
         ages = np.asarray(ages, float)
@@ -32,7 +33,9 @@ def brute_churn(log, k, end, freq="D"):
                 break
         early = ages[ages < k]
         rows[cid] = (duration, event, len(early) - 1, early.max())
-    return pd.DataFrame.from_dict(rows, orient="index", columns=["duration", "event", "frequency", "recency"])
+    return pd.DataFrame.from_dict(
+        rows, orient="index", columns=["duration", "event", "frequency", "recency"]
+    )
 
 
 @pytest.mark.parametrize("freq,k", [("D", 60), ("W", 8)])
@@ -50,12 +53,16 @@ def test_churn_dataset_follows_the_rule(log, freq, k):
 
 def test_churn_dataset_dates_values_and_units(log):
     out = clmkit.churn_dataset(log, "customer_id", "date", "60D", monetary_value_col="amount")
-    assert set(["monetary_value", "first_value"]) <= set(out.columns)
+    assert {"monetary_value", "first_value"} <= set(out.columns)
     churned = out[out["event"] == 1]
     start = churned["first_purchase"].dt.normalize()
     # pandas 3 builds the expected sum at microsecond resolution: compare instants, not units
-    pd.testing.assert_series_equal(churned["churn_date"], start + pd.to_timedelta(churned["duration"], unit="D"),
-                                   check_names=False, check_dtype=False)
+    pd.testing.assert_series_equal(
+        churned["churn_date"],
+        start + pd.to_timedelta(churned["duration"], unit="D"),
+        check_names=False,
+        check_dtype=False,
+    )
     assert out.loc[out["event"] == 0, "churn_date"].isna().all()
     day = log["date"].dt.normalize()
     first_day = day.groupby(log["customer_id"]).transform("min")
@@ -94,10 +101,15 @@ def test_churn_probability_is_the_survival_ratio():
     rossi = clmkit.datasets.load_rossi()
     X = rossi.head(6)
     age = np.array([0, 5, 10, 20, 30, 40.0])
-    for model in (clmkit.CoxPH().fit(rossi, "week", "arrest"), clmkit.WeibullAFT().fit(rossi, "week", "arrest")):
+    for model in (
+        clmkit.CoxPH().fit(rossi, "week", "arrest"),
+        clmkit.WeibullAFT().fit(rossi, "week", "arrest"),
+    ):
         p = clmkit.churn_probability(model, X, age=age, horizon=12)
         for i in range(6):
-            sf = model.predict_survival_function(X.iloc[[i]], times=[age[i], age[i] + 12]).to_numpy()[:, 0]
+            sf = model.predict_survival_function(
+                X.iloc[[i]], times=[age[i], age[i] + 12]
+            ).to_numpy()[:, 0]
             assert p[i] == pytest.approx(1 - sf[1] / sf[0], abs=1e-12)
     km = clmkit.KaplanMeier().fit(rossi["week"], rossi["arrest"])
     p = clmkit.churn_probability(km, age=[10, 30], horizon=12)
@@ -121,15 +133,32 @@ class FakeBTYD:
 
 
 def test_churn_probability_for_btyd_models_is_duck_typed():
-    summary = pd.DataFrame({"frequency": [0, 2, 5.0], "recency": [0, 10, 30.0], "T": [40, 40, 40.0]})
+    summary = pd.DataFrame(
+        {"frequency": [0, 2, 5.0], "recency": [0, 10, 30.0], "T": [40, 40, 40.0]}
+    )
     m = FakeBTYD()
     p = clmkit.churn_probability(m, summary)
-    np.testing.assert_allclose(p, 1 - m.p_alive(summary["frequency"].to_numpy(), summary["recency"].to_numpy(),
-                                                 summary["T"].to_numpy()))
+    np.testing.assert_allclose(
+        p,
+        1
+        - m.p_alive(
+            summary["frequency"].to_numpy(), summary["recency"].to_numpy(), summary["T"].to_numpy()
+        ),
+    )
     q = clmkit.churn_probability(m, summary, horizon=30)
-    np.testing.assert_allclose(q, m.conditional_probability_of_n_purchases(
-        30.0, 0, summary["frequency"].to_numpy(), summary["recency"].to_numpy(), summary["T"].to_numpy()))
-    np.testing.assert_allclose(clmkit.churn_probability(m, summary, horizon=30, method="p_alive"), p)
+    np.testing.assert_allclose(
+        q,
+        m.conditional_probability_of_n_purchases(
+            30.0,
+            0,
+            summary["frequency"].to_numpy(),
+            summary["recency"].to_numpy(),
+            summary["T"].to_numpy(),
+        ),
+    )
+    np.testing.assert_allclose(
+        clmkit.churn_probability(m, summary, horizon=30, method="p_alive"), p
+    )
     with pytest.raises(ValueError, match="frequency, recency and T"):
         clmkit.churn_probability(m, summary.drop(columns="T"))
 
@@ -146,6 +175,7 @@ def test_churn_probability_bad_input():
 
 def brute_brier(S, t_eval, d, e):
     """Graf et al. (1999) with the censoring survival G from a hand-written product limit."""
+
     def G(u, left):
         g = 1.0
         for v in np.unique(d):
@@ -153,6 +183,7 @@ def brute_brier(S, t_eval, d, e):
                 cens, at_risk = ((d == v) & (e == 0)).sum(), (d >= v).sum()
                 g *= 1 - cens / at_risk
         return g
+
     out = []
     for k, t in enumerate(t_eval):
         total = 0.0
@@ -171,7 +202,9 @@ def test_brier_score_matches_the_ipcw_formula():
     times = np.array([10.0, 26, 45])
     d, e = rossi["week"].to_numpy(float), rossi["arrest"].to_numpy(float)
     S = cox.predict_survival_function(rossi, times=times).to_numpy().T
-    np.testing.assert_allclose(clmkit.brier_score(cox, rossi, d, e, times), brute_brier(S, times, d, e), rtol=1e-12)
+    np.testing.assert_allclose(
+        clmkit.brier_score(cox, rossi, d, e, times), brute_brier(S, times, d, e), rtol=1e-12
+    )
     km = clmkit.KaplanMeier().fit(d, e)
     bs_km = clmkit.brier_score(km, None, d, e, 26.0)
     S_km = np.tile(km.predict(times), (len(d), 1))
@@ -183,11 +216,24 @@ def test_brier_score_matches_the_ipcw_formula():
 def test_churn_probability_with_a_real_btyd_model_when_available():
     if not hasattr(clmkit, "BetaGeo"):
         pytest.skip("BTYD models are not in this build")
-    summary = clmkit.load_cdnow_summary() if hasattr(clmkit, "load_cdnow_summary") else clmkit.datasets.load_cdnow_summary()
+    summary = (
+        clmkit.load_cdnow_summary()
+        if hasattr(clmkit, "load_cdnow_summary")
+        else clmkit.datasets.load_cdnow_summary()
+    )
     bg = clmkit.BetaGeo().fit(summary)
     head = summary.head(20)
     p = clmkit.churn_probability(bg, head)
-    np.testing.assert_allclose(p, 1 - np.asarray(bg.p_alive(head["frequency"], head["recency"], head["T"])), atol=1e-14)
+    np.testing.assert_allclose(
+        p, 1 - np.asarray(bg.p_alive(head["frequency"], head["recency"], head["T"])), atol=1e-14
+    )
     q = clmkit.churn_probability(bg, head, horizon=10)
-    np.testing.assert_allclose(q, np.asarray(bg.conditional_probability_of_n_purchases(
-        10, 0, head["frequency"], head["recency"], head["T"])), atol=1e-14)
+    np.testing.assert_allclose(
+        q,
+        np.asarray(
+            bg.conditional_probability_of_n_purchases(
+                10, 0, head["frequency"], head["recency"], head["T"]
+            )
+        ),
+        atol=1e-14,
+    )

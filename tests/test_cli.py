@@ -3,11 +3,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import clmkit
 import numpy as np
 import pandas as pd
 import pytest
-
-import clmkit
 from clmkit.cli import main
 
 pytest.importorskip("matplotlib")
@@ -31,8 +30,20 @@ def csv_file(tmp_path, log):
 
 
 def _args(path, out, *extra):
-    return ["report", str(path), "--customer-id-col", "customer_id", "--datetime-col", "date",
-            "--monetary-col", "amount", "--out", str(out), "--quiet", *extra]
+    return [
+        "report",
+        str(path),
+        "--customer-id-col",
+        "customer_id",
+        "--datetime-col",
+        "date",
+        "--monetary-col",
+        "amount",
+        "--out",
+        str(out),
+        "--quiet",
+        *extra,
+    ]
 
 
 def _check_outputs(out, log):
@@ -86,7 +97,8 @@ def _bad_cases(tmp_path, log):
     log.drop(columns="amount").to_csv(missing_col, index=False)
     bad_dates = tmp_path / "dates.csv"
     log.assign(date=["not a date" if i == 3 else "2020-01-01" for i in range(len(log))]).to_csv(
-        bad_dates, index=False)
+        bad_dates, index=False
+    )
     empty = tmp_path / "empty.csv"
     empty.write_text("")
     other = tmp_path / "log.xlsx"
@@ -142,9 +154,11 @@ def test_debug_shows_traceback(tmp_path, capsys):
 
 
 def test_usage_errors_exit_2(tmp_path):
-    for argv in (["report", "--out", str(tmp_path)],
-                 ["report", "x.csv", "--out", str(tmp_path)],
-                 ["report", "x.csv", "--demo", "--out", str(tmp_path)]):
+    for argv in (
+        ["report", "--out", str(tmp_path)],
+        ["report", "x.csv", "--out", str(tmp_path)],
+        ["report", "x.csv", "--demo", "--out", str(tmp_path)],
+    ):
         with pytest.raises(SystemExit) as exc:
             main(argv)
         assert exc.value.code == 2
@@ -156,13 +170,19 @@ def test_report_subcommand_needs_argument_name():
 
 
 def test_python_dash_m_and_console_script_parser():
-    out = subprocess.run([sys.executable, "-m", "clmkit", "report", "--help"],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "clmkit", "report", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert "--customer-id-col" in out.stdout and "--demo" in out.stdout
 
 
 def test_airflow_task_runs_without_airflow(tmp_path, log):
-    spec = importlib.util.spec_from_file_location("airflow_dag", ROOT / "examples" / "airflow_dag.py")
+    spec = importlib.util.spec_from_file_location(
+        "airflow_dag", ROOT / "examples" / "airflow_dag.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     if importlib.util.find_spec("airflow") is None:
@@ -170,6 +190,7 @@ def test_airflow_task_runs_without_airflow(tmp_path, log):
     path = tmp_path / "log.parquet"
     log.to_parquet(path)
     import warnings
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", clmkit.ClmkitWarning)
         headline = module.analyze_customers(str(path), str(tmp_path / "dag_out"))

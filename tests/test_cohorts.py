@@ -1,12 +1,11 @@
 """Cohort retention and period retention rates vs plain pandas references."""
 
+import clmkit
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-import clmkit
 
 
 def random_log(seed, n_customers=60, n=600):
@@ -21,12 +20,21 @@ def pandas_cohort_reference(log, cohort_freq, period_freq):
     df["cohort"] = first.dt.to_period(cohort_freq)
     start = first.dt.to_period(period_freq)
     df["k"] = (df["when"].dt.to_period(period_freq) - start).apply(lambda x: x.n)
-    active = df.drop_duplicates(["cust", "k"]).groupby(["cohort", "k"])["cust"].nunique().unstack(fill_value=0)
+    active = (
+        df.drop_duplicates(["cust", "k"])
+        .groupby(["cohort", "k"])["cust"]
+        .nunique()
+        .unstack(fill_value=0)
+    )
     last = log["when"].max().to_period(period_freq)
-    cust = df.drop_duplicates("cust").assign(h=lambda d: (last - start[d.index]).apply(lambda x: x.n))
+    cust = df.drop_duplicates("cust").assign(
+        h=lambda d: (last - start[d.index]).apply(lambda x: x.n)
+    )
     horizon = int(cust["h"].max()) + 1
     active = active.reindex(columns=range(horizon), fill_value=0)
-    observable = pd.DataFrame({k: (cust["h"] >= k).groupby(cust["cohort"]).sum() for k in range(horizon)})
+    observable = pd.DataFrame(
+        {k: (cust["h"] >= k).groupby(cust["cohort"]).sum() for k in range(horizon)}
+    )
     share = active / observable.where(observable > 0)
     return share
 
@@ -77,5 +85,9 @@ def test_retention_rate_equals_pandas_reference(seed, freq):
         prev = sets[full[i - 1]]
         assert row["retained"] == len(prev & sets[p])
         if prev:
-            assert row["retention_rate"] == pytest.approx(len(prev & sets[p]) / len(prev), rel=1e-12)
-            assert row["churn_rate"] == pytest.approx(1 - len(prev & sets[p]) / len(prev), rel=1e-12)
+            assert row["retention_rate"] == pytest.approx(
+                len(prev & sets[p]) / len(prev), rel=1e-12
+            )
+            assert row["churn_rate"] == pytest.approx(
+                1 - len(prev & sets[p]) / len(prev), rel=1e-12
+            )

@@ -3,16 +3,23 @@ lifetimes 0.11.3's conventions, save/load, bad input."""
 
 import json
 
+import clmkit
+import clmkit.compat.lifetimes as lifetimes
 import numpy as np
 import pandas as pd
 import pytest
-
-import clmkit
-import clmkit.compat.lifetimes as lifetimes
-from clmkit.compat.lifetimes import (BetaGeoBetaBinomFitter, BetaGeoFitter, GammaGammaFitter,
-                                     ModifiedBetaGeoFitter, ParetoNBDFitter)
-from clmkit.compat.lifetimes.datasets import (load_cdnow_summary, load_cdnow_summary_data_with_monetary_value,
-                                              load_donations)
+from clmkit.compat.lifetimes import (
+    BetaGeoBetaBinomFitter,
+    BetaGeoFitter,
+    GammaGammaFitter,
+    ModifiedBetaGeoFitter,
+    ParetoNBDFitter,
+)
+from clmkit.compat.lifetimes.datasets import (
+    load_cdnow_summary,
+    load_cdnow_summary_data_with_monetary_value,
+    load_donations,
+)
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +73,9 @@ def test_bgnbd_published(bgf, published):
     ref = published["bgnbd_cdnow"]
     assert bgf.params_[list(ref["params"])].round(3).tolist() == list(ref["params"].values())
     c = ref["conditional_expected_purchases"]
-    value = bgf.conditional_expected_number_of_purchases_up_to_time(c["t"], c["frequency"], c["recency"], c["T"])
+    value = bgf.conditional_expected_number_of_purchases_up_to_time(
+        c["t"], c["frequency"], c["recency"], c["T"]
+    )
     assert round(float(value), 3) == c["value"]
     u = ref["unconditional_expected_purchases"]
     precise = BetaGeoFitter()
@@ -82,25 +91,37 @@ def test_bgnbd_probability_of_n_published(published):
     model = BetaGeoFitter()
     model.params_ = pd.Series(ref["params"])
     table = ref["probability_of_n_purchases_at_published_params"]
-    assert model.probability_of_n_purchases_up_to_time(39, 0) == pytest.approx(table["t=39,n=0"], rel=1e-6)
+    assert model.probability_of_n_purchases_up_to_time(39, 0) == pytest.approx(
+        table["t=39,n=0"], rel=1e-6
+    )
     got = [model.probability_of_n_purchases_up_to_time(30, n) for n in range(11, 21)]
     np.testing.assert_allclose(got, table["t=30,n=11..20"], rtol=1e-6)
 
 
 def test_paretonbd_published(pnbd, published):
     ref = published["paretonbd_cdnow"]
-    np.testing.assert_allclose(pnbd.params_[list(ref["params"])], list(ref["params"].values()), rtol=2e-3)
-    np.testing.assert_allclose(pnbd.standard_errors_[list(ref["standard_errors"])],
-                               list(ref["standard_errors"].values()), rtol=1e-2)
+    np.testing.assert_allclose(
+        pnbd.params_[list(ref["params"])], list(ref["params"].values()), rtol=2e-3
+    )
+    np.testing.assert_allclose(
+        pnbd.standard_errors_[list(ref["standard_errors"])],
+        list(ref["standard_errors"].values()),
+        rtol=1e-2,
+    )
     walk = ParetoNBDFitter()
     walk.params_ = pd.Series(ref["walkthrough_params"])
     a = ref["p_alive_at_walkthrough_params"]
-    assert round(walk.conditional_probability_alive(a["frequency"], a["recency"], a["T"]), 4) == a["value"]
+    assert (
+        round(walk.conditional_probability_alive(a["frequency"], a["recency"], a["T"]), 4)
+        == a["value"]
+    )
     # 25.46 is quoted at the unrounded estimates (see test_paretonbd.py).
     c = ref["conditional_expected_purchases_at_walkthrough_params"]
     precise = ParetoNBDFitter()
     precise.params_ = pd.Series(ref["params_precise"])
-    value = precise.conditional_expected_number_of_purchases_up_to_time(c["t"], c["frequency"], c["recency"], c["T"])
+    value = precise.conditional_expected_number_of_purchases_up_to_time(
+        c["t"], c["frequency"], c["recency"], c["T"]
+    )
     assert round(float(value), 2) == c["value"]
 
 
@@ -111,10 +132,13 @@ def test_mbgnbd_published(mbgf, published):
 
 def test_gammagamma_published(ggf, spend, published):
     ref = published["gammagamma_cdnow"]
-    np.testing.assert_allclose(ggf.params_[list(ref["params"])], list(ref["params"].values()), atol=0.01)
+    np.testing.assert_allclose(
+        ggf.params_[list(ref["params"])], list(ref["params"].values()), atol=0.01
+    )
     profit = ggf.conditional_expected_average_profit(spend["frequency"], spend["monetary_value"])
-    np.testing.assert_allclose(profit.head(10), ref["conditional_expected_average_value_first_10_customers"],
-                               atol=0.01)  # published to 2 decimals, truncated
+    np.testing.assert_allclose(
+        profit.head(10), ref["conditional_expected_average_value_first_10_customers"], atol=0.01
+    )  # published to 2 decimals, truncated
 
 
 def test_bgbb_published(bbf, donations, published):
@@ -124,7 +148,9 @@ def test_bgbb_published(bbf, donations, published):
         p = bbf.conditional_probability_alive(1, case["frequency"], case["recency"], 6)
         assert round(float(p), 2) == case["value"]
     d = donations
-    expected = bbf.conditional_expected_number_of_purchases_up_to_time(5, d["frequency"], d["recency"], d["periods"])
+    expected = bbf.conditional_expected_number_of_purchases_up_to_time(
+        5, d["frequency"], d["recency"], d["periods"]
+    )
     total = float((expected * d["weights"]).sum())
     assert round(total, 1) == ref["sum_conditional_expected_transactions_next_5_periods_all_donors"]
 
@@ -132,40 +158,68 @@ def test_bgbb_published(bbf, donations, published):
 # ----------------------------------------------------------------------- same numbers as native
 def test_count_fitters_equal_native(cdnow, bgf, pnbd, mbgf):
     f, r, T = cdnow["frequency"], cdnow["recency"], cdnow["T"]
-    for facade, cls in ((bgf, clmkit.BetaGeo), (pnbd, clmkit.ParetoNBD), (mbgf, clmkit.ModifiedBetaGeo)):
+    for facade, cls in (
+        (bgf, clmkit.BetaGeo),
+        (pnbd, clmkit.ParetoNBD),
+        (mbgf, clmkit.ModifiedBetaGeo),
+    ):
         native = _native(cls, cdnow, ["frequency", "recency", "T"])
         assert facade.params_.tolist() == native.params_.tolist()
         assert facade.standard_errors_.tolist() == native.standard_errors_.tolist()
         np.testing.assert_array_equal(facade.variance_matrix_, native.variance_matrix_)
-        np.testing.assert_array_equal(facade.conditional_expected_number_of_purchases_up_to_time(10, f, r, T),
-                                      native.conditional_expected_purchases(10, f, r, T))
-        np.testing.assert_array_equal(facade.conditional_probability_alive(f, r, T), native.p_alive(f, r, T))
-        np.testing.assert_array_equal(facade.expected_number_of_purchases_up_to_time(np.arange(5.0)),
-                                      native.expected_purchases(np.arange(5.0)))
-        assert facade.conditional_probability_of_n_purchases_up_to_time(2, 39, 2, 30.43, 38.86) == \
-            native.conditional_probability_of_n_purchases(39, 2, 2, 30.43, 38.86)
-        assert facade.probability_of_n_purchases_up_to_time(39, 2) == native.probability_of_n_purchases(39, 2)
+        np.testing.assert_array_equal(
+            facade.conditional_expected_number_of_purchases_up_to_time(10, f, r, T),
+            native.conditional_expected_purchases(10, f, r, T),
+        )
+        np.testing.assert_array_equal(
+            facade.conditional_probability_alive(f, r, T), native.p_alive(f, r, T)
+        )
+        np.testing.assert_array_equal(
+            facade.expected_number_of_purchases_up_to_time(np.arange(5.0)),
+            native.expected_purchases(np.arange(5.0)),
+        )
+        assert facade.conditional_probability_of_n_purchases_up_to_time(
+            2, 39, 2, 30.43, 38.86
+        ) == native.conditional_probability_of_n_purchases(39, 2, 2, 30.43, 38.86)
+        assert facade.probability_of_n_purchases_up_to_time(
+            39, 2
+        ) == native.probability_of_n_purchases(39, 2)
         grid = native.p_alive_matrix(10, 20, impossible="evaluate").to_numpy()
         np.testing.assert_array_equal(facade.conditional_probability_alive_matrix(10, 20), grid)
 
 
 def test_bgbb_and_gammagamma_equal_native(donations, bbf, spend, ggf, bgf):
     d = donations
-    native = _native(clmkit.BetaGeoBetaBinom, d, ["frequency", "recency", "periods"], d["weights"].to_numpy())
+    native = _native(
+        clmkit.BetaGeoBetaBinom, d, ["frequency", "recency", "periods"], d["weights"].to_numpy()
+    )
     assert bbf.params_.tolist() == native.params_.tolist()
     np.testing.assert_array_equal(
         bbf.conditional_probability_alive(2, d["frequency"], d["recency"], d["periods"]),
-        native.p_alive(d["frequency"], d["recency"], d["periods"], periods_ahead=2))
+        native.p_alive(d["frequency"], d["recency"], d["periods"], periods_ahead=2),
+    )
     first = bbf.expected_number_of_transactions_in_first_n_periods(6)
     probs = native.probability_of_n_purchases(np.full(7, 6.0), np.arange(7.0))
     np.testing.assert_allclose(first["model"], probs * d["weights"].sum(), rtol=1e-14)
     repeat = spend[spend["frequency"] > 0]
-    gg = clmkit.GammaGamma().fit(repeat["frequency"].to_numpy(), repeat["monetary_value"].to_numpy())
+    gg = clmkit.GammaGamma().fit(
+        repeat["frequency"].to_numpy(), repeat["monetary_value"].to_numpy()
+    )
     assert ggf.params_.tolist() == gg.params_.tolist()
-    clv = ggf.customer_lifetime_value(bgf, spend["frequency"], spend["recency"], spend["T"],
-                                      spend["monetary_value"], time=12, discount_rate=0.01, freq="W")
-    data = spend.assign(**{"T": spend["T"]})
-    native_clv = clmkit.customer_lifetime_value(bgf._model, gg, data, horizon=12, period=4.345, discount_rate=0.01)
+    clv = ggf.customer_lifetime_value(
+        bgf,
+        spend["frequency"],
+        spend["recency"],
+        spend["T"],
+        spend["monetary_value"],
+        time=12,
+        discount_rate=0.01,
+        freq="W",
+    )
+    data = spend.assign(T=spend["T"])
+    native_clv = clmkit.customer_lifetime_value(
+        bgf._model, gg, data, horizon=12, period=4.345, discount_rate=0.01
+    )
     np.testing.assert_array_equal(clv.to_numpy(), native_clv.to_numpy())
     assert clv.name == "clv" and clv.index.equals(spend.index)
 
@@ -177,16 +231,22 @@ def test_clv_matches_lifetimes_loop(bgf, ggf, spend):
     value = ggf.conditional_expected_average_profit(s["frequency"], s["monetary_value"])
     expected = np.zeros(len(s))
     for k in range(1, 13):
-        step = bgf.predict(k * 4.345, s["frequency"], s["recency"], s["T"]) - \
-            bgf.predict((k - 1) * 4.345, s["frequency"], s["recency"], s["T"])
-        expected += value.to_numpy() * step.to_numpy() / 1.01 ** k
-    clv = ggf.customer_lifetime_value(bgf, s["frequency"], s["recency"], s["T"], s["monetary_value"], freq="W")
+        step = bgf.predict(k * 4.345, s["frequency"], s["recency"], s["T"]) - bgf.predict(
+            (k - 1) * 4.345, s["frequency"], s["recency"], s["T"]
+        )
+        expected += value.to_numpy() * step.to_numpy() / 1.01**k
+    clv = ggf.customer_lifetime_value(
+        bgf, s["frequency"], s["recency"], s["T"], s["monetary_value"], freq="W"
+    )
     np.testing.assert_allclose(clv, expected, rtol=1e-12)
 
 
 # ----------------------------------------------------------------------- lifetimes' conventions
 def test_attributes_and_repr(bgf, cdnow):
-    assert repr(bgf) == "<lifetimes.BetaGeoFitter: fitted with 2357 subjects, a: 0.79, alpha: 4.41, b: 2.43, r: 0.24>"
+    assert (
+        repr(bgf)
+        == "<lifetimes.BetaGeoFitter: fitted with 2357 subjects, a: 0.79, alpha: 4.41, b: 2.43, r: 0.24>"
+    )
     assert repr(BetaGeoFitter()) == "<lifetimes.BetaGeoFitter>"
     assert list(bgf.params_.index) == ["r", "alpha", "a", "b"]
     assert list(bgf.summary.columns) == ["coef", "se(coef)", "lower 95% bound", "upper 95% bound"]
@@ -195,18 +255,25 @@ def test_attributes_and_repr(bgf, cdnow):
     ci = bgf.confidence_intervals_
     np.testing.assert_allclose(ci["upper 95% bound"], bgf.params_ + 1.96 * bgf.standard_errors_)
     assert bgf.predict == bgf.conditional_expected_number_of_purchases_up_to_time
-    out = bgf.conditional_expected_number_of_purchases_up_to_time(10, cdnow["frequency"], cdnow["recency"], cdnow["T"])
+    out = bgf.conditional_expected_number_of_purchases_up_to_time(
+        10, cdnow["frequency"], cdnow["recency"], cdnow["T"]
+    )
     assert isinstance(out, pd.Series) and out.index.equals(cdnow.index)
     alive = bgf.conditional_probability_alive(2, 30.43, 38.86)
     assert isinstance(alive, np.ndarray) and alive.shape == (1,)
-    indexed = BetaGeoFitter().fit(cdnow["frequency"], cdnow["recency"], cdnow["T"], index=cdnow.index)
+    indexed = BetaGeoFitter().fit(
+        cdnow["frequency"], cdnow["recency"], cdnow["T"], index=cdnow.index
+    )
     assert indexed.data.index.equals(cdnow.index)
 
 
 def test_horizon_arrays_broadcast(bgf):
     times = np.array([1.0, 10.0, 39.0])
     got = bgf.conditional_expected_number_of_purchases_up_to_time(times, 2, 30.43, 38.86)
-    one_by_one = [float(bgf.conditional_expected_number_of_purchases_up_to_time(t, 2, 30.43, 38.86)) for t in times]
+    one_by_one = [
+        float(bgf.conditional_expected_number_of_purchases_up_to_time(t, 2, 30.43, 38.86))
+        for t in times
+    ]
     assert got.shape == (3,)
     np.testing.assert_array_equal(got, one_by_one)
 
@@ -230,9 +297,24 @@ def test_generate_new_data(bgf, bbf, pnbd):
     assert list(a.columns) == ["frequency", "recency", "T", "lambda", "p", "alive"]
     assert a.index.name == "customer_id"
     np.testing.assert_array_equal(a["T"], bgf.data["T"].to_numpy()[:50])
-    assert list(pnbd.generate_new_data(3).columns) == ["frequency", "recency", "T", "lambda", "mu", "alive"]
+    assert list(pnbd.generate_new_data(3).columns) == [
+        "frequency",
+        "recency",
+        "T",
+        "lambda",
+        "mu",
+        "alive",
+    ]
     sim = bbf.generate_new_data(size=100)
-    assert list(sim.columns) == ["frequency", "recency", "n_periods", "p", "theta", "alive", "customer_id"]
+    assert list(sim.columns) == [
+        "frequency",
+        "recency",
+        "n_periods",
+        "p",
+        "theta",
+        "alive",
+        "customer_id",
+    ]
     with pytest.raises(ValueError, match="size"):
         bgf.generate_new_data(size=10_000)
 
@@ -279,21 +361,29 @@ def test_finite_where_lifetimes_gave_nan():
         model = BetaGeoFitter()
         model.params_ = pd.Series({"r": 0.25, "alpha": 4.0, "a": a, "b": b})
         cond = model.conditional_expected_number_of_purchases_up_to_time(
-            10, np.array([0.0, 1, 2]), np.array([0.0, 30, 35]), np.full(3, 39.0))
+            10, np.array([0.0, 1, 2]), np.array([0.0, 30, 35]), np.full(3, 39.0)
+        )
         assert np.all(np.isfinite(cond)) and np.all(cond > 0)
         assert np.isfinite(model.expected_number_of_purchases_up_to_time(10.0))
         # continuity: the limit equals nearby parameter values
         near = BetaGeoFitter()
         near.params_ = pd.Series({"r": 0.25, "alpha": 4.0, "a": a + 1e-6, "b": b})
-        np.testing.assert_allclose(cond, near.conditional_expected_number_of_purchases_up_to_time(
-            10, np.array([0.0, 1, 2]), np.array([0.0, 30, 35]), np.full(3, 39.0)), rtol=1e-4)
+        np.testing.assert_allclose(
+            cond,
+            near.conditional_expected_number_of_purchases_up_to_time(
+                10, np.array([0.0, 1, 2]), np.array([0.0, 30, 35]), np.full(3, 39.0)
+            ),
+            rtol=1e-4,
+        )
     # Pareto/NBD heavy buyers with alpha < beta: lifetimes' 2F1 overflows to NaN.
     heavy = ParetoNBDFitter()
     heavy.params_ = pd.Series({"r": 0.55, "alpha": 1.0, "s": 0.61, "beta": 200.0})
     x, tx, T = np.array([200.0, 500, 2000]), np.array([5.0, 20, 38.9]), np.full(3, 39.0)
     alive = heavy.conditional_probability_alive(x, tx, T)
     assert np.all(np.isfinite(alive)) and alive[2] > 0.99
-    assert np.all(np.isfinite(heavy.conditional_expected_number_of_purchases_up_to_time(10, x, tx, T)))
+    assert np.all(
+        np.isfinite(heavy.conditional_expected_number_of_purchases_up_to_time(10, x, tx, T))
+    )
 
 
 # ----------------------------------------------------------------------- bad input
@@ -340,11 +430,17 @@ def test_native_matrices_impossible_cells(cdnow):
     np.testing.assert_array_equal(nan.to_numpy()[~impossible], full.to_numpy()[~impossible])
     assert np.isfinite(full.to_numpy()).all()
     rec, freq = np.nonzero(~impossible)
-    np.testing.assert_array_equal(full.to_numpy()[~impossible],
-                                  native.p_alive(freq.astype(float), rec.astype(float), np.full(len(rec), 12.0)))
+    np.testing.assert_array_equal(
+        full.to_numpy()[~impossible],
+        native.p_alive(freq.astype(float), rec.astype(float), np.full(len(rec), 12.0)),
+    )
     expected = native.expected_purchases_matrix(4, 6, 12, impossible="evaluate").to_numpy()
-    np.testing.assert_array_equal(expected[~impossible], native.conditional_expected_purchases(
-        4, freq.astype(float), rec.astype(float), np.full(len(rec), 12.0)))
+    np.testing.assert_array_equal(
+        expected[~impossible],
+        native.conditional_expected_purchases(
+            4, freq.astype(float), rec.astype(float), np.full(len(rec), 12.0)
+        ),
+    )
     with pytest.raises(ValueError, match="impossible"):
         native.p_alive_matrix(6, 12, impossible="zero")
 
@@ -364,11 +460,17 @@ def test_scalar_columns_broadcast_like_numpy(bgf, pnbd, ggf, cdnow):
     for model in (bgf, pnbd):
         got = model.conditional_expected_number_of_purchases_up_to_time(5, f, r, T)
         assert isinstance(got, pd.Series) and got.index.equals(cdnow.index)
-        np.testing.assert_array_equal(got, model.conditional_expected_number_of_purchases_up_to_time(5, f, r, full))
-        np.testing.assert_array_equal(model.conditional_probability_alive(f, r, T),
-                                      model.conditional_probability_alive(f, r, full))
-    np.testing.assert_array_equal(ggf.conditional_expected_average_profit(f, 20.0),
-                                  ggf.conditional_expected_average_profit(f, np.full(len(f), 20.0)))
+        np.testing.assert_array_equal(
+            got, model.conditional_expected_number_of_purchases_up_to_time(5, f, r, full)
+        )
+        np.testing.assert_array_equal(
+            model.conditional_probability_alive(f, r, T),
+            model.conditional_probability_alive(f, r, full),
+        )
+    np.testing.assert_array_equal(
+        ggf.conditional_expected_average_profit(f, 20.0),
+        ggf.conditional_expected_average_profit(f, np.full(len(f), 20.0)),
+    )
 
 
 def test_convergence_error_name(cdnow):

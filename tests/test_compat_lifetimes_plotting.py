@@ -5,13 +5,16 @@ import pytest
 
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from clmkit.compat.lifetimes import BetaGeoFitter  # noqa: E402
-from clmkit.compat.lifetimes import plotting  # noqa: E402
-from clmkit.compat.lifetimes.datasets import load_cdnow_summary, load_transaction_data  # noqa: E402
-from clmkit.compat.lifetimes.utils import (calibration_and_holdout_data,  # noqa: E402
-                                           summary_data_from_transaction_data)
+import matplotlib.pyplot as plt
+from clmkit.compat.lifetimes import (
+    BetaGeoFitter,
+    plotting,
+)
+from clmkit.compat.lifetimes.datasets import load_cdnow_summary, load_transaction_data
+from clmkit.compat.lifetimes.utils import (
+    calibration_and_holdout_data,
+    summary_data_from_transaction_data,
+)
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +31,9 @@ def _close():
 
 def test_matrices_show_the_model_values(bgf):
     ax = plotting.plot_probability_alive_matrix(bgf, max_frequency=10, max_recency=20)
-    np.testing.assert_array_equal(ax.get_images()[0].get_array(), bgf.conditional_probability_alive_matrix(10, 20))
+    np.testing.assert_array_equal(
+        ax.get_images()[0].get_array(), bgf.conditional_probability_alive_matrix(10, 20)
+    )
     plt.figure()
     ax = plotting.plot_frequency_recency_matrix(bgf, T=4, max_frequency=10, max_recency=20)
     shown = np.asarray(ax.get_images()[0].get_array())

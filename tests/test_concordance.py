@@ -1,12 +1,11 @@
 """Concordance index: equal to the O(n^2) definition with ties (property test), lifelines'
 sign convention, bad input, large-n determinism."""
 
+import clmkit
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-import clmkit
 
 
 def brute_force(t, s, e):
@@ -20,7 +19,11 @@ def brute_force(t, s, e):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 6), st.integers(-3, 3), st.booleans()), min_size=2, max_size=50))
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 6), st.integers(-3, 3), st.booleans()), min_size=2, max_size=50
+    )
+)
 def test_equals_quadratic_definition_with_ties(rows):
     t = np.array([r[0] for r in rows], float)
     s = np.array([r[1] for r in rows], float) * 0.5

@@ -1,12 +1,11 @@
 """Cox PH: R's published Rossi fits, a brute-force partial likelihood (ties, strata,
 weights, penalty), the Breslow baseline and predictions, bad input, thread determinism."""
 
+import clmkit
 import numpy as np
 import pandas as pd
 import pytest
 from scipy.optimize import minimize
-
-import clmkit
 
 COLS = ["fin", "age", "race", "wexp", "mar", "paro", "prio"]
 
@@ -59,19 +58,31 @@ def test_rossi_matches_r(published, ties):
 def test_summary_columns_and_p_values():
     rossi = clmkit.datasets.load_rossi()
     s = clmkit.CoxPH().fit(rossi, "week", "arrest").summary
-    assert list(s.columns[:5]) == ["coef", "exp(coef)", "se(coef)", "coef lower 95%", "coef upper 95%"]
+    assert list(s.columns[:5]) == [
+        "coef",
+        "exp(coef)",
+        "se(coef)",
+        "coef lower 95%",
+        "coef upper 95%",
+    ]
     from scipy.stats import norm
+
     z = s["coef"] / s["se(coef)"]
     np.testing.assert_allclose(s["p"], 2 * norm.sf(np.abs(z)), rtol=1e-10)
-    np.testing.assert_allclose(s["coef lower 95%"], s["coef"] - norm.ppf(0.975) * s["se(coef)"], rtol=1e-10)
+    np.testing.assert_allclose(
+        s["coef lower 95%"], s["coef"] - norm.ppf(0.975) * s["se(coef)"], rtol=1e-10
+    )
 
 
 @pytest.mark.parametrize("ties", ["efron", "breslow"])
-@pytest.mark.parametrize("strata,weights", [(False, False), (True, False), (False, True), (True, True)])
+@pytest.mark.parametrize(
+    "strata,weights", [(False, False), (True, False), (False, True), (True, True)]
+)
 def test_matches_brute_force_maximum(ties, strata, weights):
     df = small_data(3, strata=strata, weights=weights)
-    cox = clmkit.CoxPH(ties=ties).fit(df, "T", "E", weights_col="w" if weights else None,
-                                      strata="s" if strata else None)
+    cox = clmkit.CoxPH(ties=ties).fit(
+        df, "T", "E", weights_col="w" if weights else None, strata="s" if strata else None
+    )
     x = df[["a", "b"]].to_numpy()
     w = df["w"].to_numpy() if weights else np.ones(len(df))
     s = df["s"].to_numpy() if strata else np.zeros(len(df))
@@ -87,7 +98,9 @@ def test_breslow_weights_equal_replicated_rows():
     df = small_data(5)
     reps = np.random.default_rng(0).integers(1, 4, len(df))
     a = clmkit.CoxPH(ties="breslow").fit(df.assign(w=reps.astype(float)), "T", "E", weights_col="w")
-    b = clmkit.CoxPH(ties="breslow").fit(df.loc[df.index.repeat(reps)].reset_index(drop=True), "T", "E")
+    b = clmkit.CoxPH(ties="breslow").fit(
+        df.loc[df.index.repeat(reps)].reset_index(drop=True), "T", "E"
+    )
     np.testing.assert_allclose(a.params_, b.params_, atol=1e-10)
 
 
@@ -99,8 +112,12 @@ def test_l2_penalty_matches_direct_optimisation():
     mu, sd = x.mean(0), x.std(0, ddof=1)
     z = (x - mu) / sd
     n = len(df)
-    f = lambda b: -brute_loglik(z, df["T"].to_numpy(), df["E"].to_numpy(), np.ones(n), np.zeros(n), b, "efron") \
-        + n * pen * 0.5 * (b ** 2).sum()
+    f = lambda b: (
+        -brute_loglik(
+            z, df["T"].to_numpy(), df["E"].to_numpy(), np.ones(n), np.zeros(n), b, "efron"
+        )
+        + n * pen * 0.5 * (b**2).sum()
+    )
     ref = minimize(f, np.zeros(2), method="BFGS", options={"gtol": 1e-10})
     np.testing.assert_allclose(cox.params_.to_numpy() * sd, ref.x, atol=1e-5)
     assert cox.log_likelihood_ == pytest.approx(-ref.fun, abs=1e-6)
@@ -131,7 +148,9 @@ def test_breslow_baseline_and_predictions():
     np.testing.assert_allclose(sf.to_numpy(), np.exp(-np.outer(h_at, ph)), rtol=1e-12)
     cond = cox.predict_survival_function(df.head(3), times=[3], conditional_after=[2, 2, 2])
     full = cox.predict_survival_function(df.head(3), times=[2, 5])
-    np.testing.assert_allclose(cond.to_numpy()[0], full.to_numpy()[1] / full.to_numpy()[0], rtol=1e-12)
+    np.testing.assert_allclose(
+        cond.to_numpy()[0], full.to_numpy()[1] / full.to_numpy()[0], rtol=1e-12
+    )
     med = cox.predict_median(df.head(5))
     grid = cox.predict_survival_function(df.head(5))
     for j, m in enumerate(med):
@@ -156,7 +175,9 @@ def test_constant_and_collinear_covariates_are_named():
     df = small_data(1)
     with pytest.raises(ValueError, match="'c' is constant"):
         clmkit.CoxPH().fit(df.assign(c=2.0), "T", "E")
-    with pytest.raises(ValueError, match=r"'ab' is a linear combination of \['a', 'b'\].*penalizer"):
+    with pytest.raises(
+        ValueError, match=r"'ab' is a linear combination of \['a', 'b'\].*penalizer"
+    ):
         clmkit.CoxPH().fit(df.assign(ab=df["a"] - 2 * df["b"]), "T", "E")
     fit = clmkit.CoxPH(penalizer=0.1).fit(df.assign(ab=df["a"] - 2 * df["b"]), "T", "E")
     assert np.isfinite(fit.params_).all()
@@ -203,7 +224,10 @@ def test_thread_count_does_not_change_bits():
     finally:
         clmkit.set_num_threads(2)
     assert a.params_.to_numpy().tobytes() == b.params_.to_numpy().tobytes()
-    assert a.baseline_cumulative_hazard_.to_numpy().tobytes() == b.baseline_cumulative_hazard_.to_numpy().tobytes()
+    assert (
+        a.baseline_cumulative_hazard_.to_numpy().tobytes()
+        == b.baseline_cumulative_hazard_.to_numpy().tobytes()
+    )
 
 
 def test_l2_penalty_and_strata_agree_with_lifelines():
@@ -216,7 +240,11 @@ def test_l2_penalty_and_strata_agree_with_lifelines():
     a = lifelines.CoxPHFitter().fit(rossi, "week", "arrest", strata=["race"])
     b = clmkit.CoxPH().fit(rossi, "week", "arrest", strata="race")
     np.testing.assert_allclose(b.params_, a.params_.loc[b.params_.index], atol=1e-6)
-    np.testing.assert_allclose(b.baseline_cumulative_hazard_.to_numpy(), a.baseline_cumulative_hazard_.to_numpy(), atol=1e-8)
+    np.testing.assert_allclose(
+        b.baseline_cumulative_hazard_.to_numpy(),
+        a.baseline_cumulative_hazard_.to_numpy(),
+        atol=1e-8,
+    )
 
 
 def test_newton_running_out_of_iterations_is_a_convergence_error():
@@ -234,8 +262,10 @@ def test_json_round_trip_is_exact(kwargs):
     back = clmkit.CoxPH.from_json(cox.to_json())
     assert repr(back) == repr(cox)
     pd.testing.assert_frame_equal(back.summary, cox.summary)
-    pd.testing.assert_frame_equal(back.predict_survival_function(rossi.head(4), times=[3, 30]),
-                                  cox.predict_survival_function(rossi.head(4), times=[3, 30]))
+    pd.testing.assert_frame_equal(
+        back.predict_survival_function(rossi.head(4), times=[3, 30]),
+        cox.predict_survival_function(rossi.head(4), times=[3, 30]),
+    )
     assert back.concordance_index_ == cox.concordance_index_
     with pytest.raises(ValueError, match="not a WeibullAFT"):
         clmkit.WeibullAFT.from_json(cox.to_json())

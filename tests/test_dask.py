@@ -7,25 +7,31 @@ from __future__ import annotations
 
 import time
 
+import clmkit
 import numpy as np
 import pandas as pd
 import pytest
 
-import clmkit
-
 dask = pytest.importorskip("dask")
 dd = pytest.importorskip("dask.dataframe")
 distributed = pytest.importorskip("distributed")
-import clmkit.dask  # noqa: E402  (after the importorskip of its optional dependency)
+import clmkit.dask
 
 N_CUSTOMERS = 100_000
 
 
 @pytest.fixture(scope="module")
 def client():
-    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
-                                  dashboard_address=None, memory_limit="1GiB") as cluster, \
-            distributed.Client(cluster) as c:
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            processes=True,
+            threads_per_worker=1,
+            dashboard_address=None,
+            memory_limit="1GiB",
+        ) as cluster,
+        distributed.Client(cluster) as c,
+    ):
         yield c
 
 
@@ -37,7 +43,7 @@ def log():
     return log.sample(frac=1.0, random_state=5).reset_index(drop=True)
 
 
-def uneven_partitions(frame: pd.DataFrame, cuts) -> "dd.DataFrame":
+def uneven_partitions(frame: pd.DataFrame, cuts) -> dd.DataFrame:
     """A Dask DataFrame whose partitions are the given row ranges (sizes deliberately uneven,
     one of them empty)."""
     bounds = [0, *cuts, len(frame)]
@@ -62,6 +68,7 @@ def summary_pair(client, ddf):
 
 # --- summary ---------------------------------------------------------------------------------
 
+
 def test_summary_identical_to_in_memory(summary_pair, log):
     lazy, computed, expected = summary_pair
     assert len(expected) == N_CUSTOMERS
@@ -82,12 +89,15 @@ def test_each_customer_in_one_partition(summary_pair):
     assert computed.index.is_unique
 
 
-@pytest.mark.parametrize("kwargs", [
-    dict(freq="W", observation_period_end="2021-06-30"),
-    dict(freq="M", include_first_transaction=True),
-    dict(freq="D", freq_multiplier=7, observation_period_end=pd.Timestamp("2021-01-15 13:00")),
-    dict(freq="H", monetary_value_col=None),
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(freq="W", observation_period_end="2021-06-30"),
+        dict(freq="M", include_first_transaction=True),
+        dict(freq="D", freq_multiplier=7, observation_period_end=pd.Timestamp("2021-01-15 13:00")),
+        dict(freq="H", monetary_value_col=None),
+    ],
+)
 def test_summary_options_identical(client, log, kwargs):
     small = log.iloc[:20_000]
     ddf = uneven_partitions(small, [3_000, 3_001, 15_000])
@@ -104,15 +114,22 @@ def test_tied_timestamps_sum_in_input_order(client):
     timestamp: the shuffle must not change the order the kernel sees."""
     rng = np.random.default_rng(0)
     n = 6_000
-    log = pd.DataFrame({
-        "cid": rng.integers(0, 300, n),
-        "day": pd.Timestamp("2022-01-01") + pd.to_timedelta(rng.integers(0, 40, n), unit="D"),
-        "value": rng.choice([0.1, 0.2, 0.3, 1e16, -1e16, 1 / 3], n),
-    })
+    log = pd.DataFrame(
+        {
+            "cid": rng.integers(0, 300, n),
+            "day": pd.Timestamp("2022-01-01") + pd.to_timedelta(rng.integers(0, 40, n), unit="D"),
+            "value": rng.choice([0.1, 0.2, 0.3, 1e16, -1e16, 1 / 3], n),
+        }
+    )
     ddf = uneven_partitions(log, [100, 2_500, 2_600])
     for shuffle_method in ("tasks", "p2p"):
-        got = clmkit.dask.summarize(ddf, "cid", "day", "value", freq="W",
-                                    shuffle_method=shuffle_method).compute().sort_index()
+        got = (
+            clmkit.dask.summarize(
+                ddf, "cid", "day", "value", freq="W", shuffle_method=shuffle_method
+            )
+            .compute()
+            .sort_index()
+        )
         expected = clmkit.summarize(log, "cid", "day", "value", freq="W")
         pd.testing.assert_frame_equal(got, expected, check_exact=True)
 
@@ -120,10 +137,14 @@ def test_tied_timestamps_sum_in_input_order(client):
 def test_timezone_and_string_dates(client):
     log = clmkit.datasets.load_cdnow_sample().iloc[:3_000].copy()
     aware = log.assign(date=log["date"].dt.tz_localize("Europe/Paris"))
-    got = clmkit.dask.summarize(dd.from_pandas(aware, npartitions=4), "customer_id", "date",
-                                "amount").compute().sort_index()
-    pd.testing.assert_frame_equal(got, clmkit.summarize(aware, "customer_id", "date", "amount"),
-                                  check_exact=True)
+    got = (
+        clmkit.dask.summarize(dd.from_pandas(aware, npartitions=4), "customer_id", "date", "amount")
+        .compute()
+        .sort_index()
+    )
+    pd.testing.assert_frame_equal(
+        got, clmkit.summarize(aware, "customer_id", "date", "amount"), check_exact=True
+    )
     text = log.assign(date=log["date"].dt.strftime("%d/%m/%Y"))
     ddf = dd.from_pandas(text, npartitions=3)
     got = clmkit.dask.summarize(ddf, "customer_id", "date", datetime_format="%d/%m/%Y")
@@ -133,16 +154,20 @@ def test_timezone_and_string_dates(client):
 
 # --- bad input -------------------------------------------------------------------------------
 
-def _exploding_frame(meta: pd.DataFrame) -> "dd.DataFrame":
+
+def _exploding_frame(meta: pd.DataFrame) -> dd.DataFrame:
     """A Dask DataFrame whose partitions raise if anything computes them."""
+
     def explode(_):
         raise AssertionError("a partition was computed")
+
     return dd.from_map(explode, [0, 1], meta=meta)
 
 
 def test_missing_columns_fail_at_graph_construction():
-    meta = pd.DataFrame({"cid": pd.Series(dtype="int64"),
-                         "date": pd.Series(dtype="datetime64[ns]")})
+    meta = pd.DataFrame(
+        {"cid": pd.Series(dtype="int64"), "date": pd.Series(dtype="datetime64[ns]")}
+    )
     ddf = _exploding_frame(meta)
     with pytest.raises(ValueError, match="datetime_col='when' is not a column"):
         clmkit.dask.summarize(ddf, "cid", "when")
@@ -159,9 +184,10 @@ def test_missing_columns_fail_at_graph_construction():
         clmkit.dask.summarize(_exploding_frame(text_amount), "cid", "date", "amount")
 
 
-def _three_partitions(bad_partition: pd.DataFrame) -> "dd.DataFrame":
-    good = pd.DataFrame({"cid": [1, 2, 3], "date": pd.to_datetime(["2020-01-01"] * 3),
-                         "amount": [1.0, 2.0, 3.0]})
+def _three_partitions(bad_partition: pd.DataFrame) -> dd.DataFrame:
+    good = pd.DataFrame(
+        {"cid": [1, 2, 3], "date": pd.to_datetime(["2020-01-01"] * 3), "amount": [1.0, 2.0, 3.0]}
+    )
     return dd.from_map(lambda f: f, [good, good, bad_partition])
 
 
@@ -171,14 +197,20 @@ def test_bad_values_name_partition_and_row(client):
     with pytest.raises(ValueError, match=r"partition 2 .*datetime_col 'date': row 2 .*NaT"):
         clmkit.dask.summarize(_three_partitions(bad_date), "cid", "date", "amount")
 
-    bad_amount = pd.DataFrame({"cid": [4, 5, 6], "date": pd.to_datetime(["2020-01-02"] * 3),
-                               "amount": [1.0, np.inf, 1.0]})
+    bad_amount = pd.DataFrame(
+        {"cid": [4, 5, 6], "date": pd.to_datetime(["2020-01-02"] * 3), "amount": [1.0, np.inf, 1.0]}
+    )
     lazy = clmkit.dask.summarize(_three_partitions(bad_amount), "cid", "date", "amount")
     with pytest.raises(ValueError, match=r"partition 2 .*monetary_value_col 'amount'.*row 1.*inf"):
         lazy.compute()
 
-    missing_id = pd.DataFrame({"cid": [4.0, np.nan, 6.0], "date": pd.to_datetime(["2020-01-02"] * 3),
-                               "amount": [1.0, 1.0, 1.0]})
+    missing_id = pd.DataFrame(
+        {
+            "cid": [4.0, np.nan, 6.0],
+            "date": pd.to_datetime(["2020-01-02"] * 3),
+            "amount": [1.0, 1.0, 1.0],
+        }
+    )
     with pytest.raises(ValueError, match=r"partition 0 .*customer_id_col 'cid': row 1.*missing"):
         clmkit.dask.summarize(dd.from_pandas(missing_id, npartitions=1), "cid", "date")
 
@@ -186,17 +218,25 @@ def test_bad_values_name_partition_and_row(client):
 def test_inconsistent_ids(client):
     # Dask would turn object columns holding strings into pyarrow strings: keep them as given.
     with dask.config.set({"dataframe.convert-string": False}):
-        mixed = pd.DataFrame({"cid": pd.Series(["a", 7, "b"], dtype=object),
-                              "date": pd.to_datetime(["2020-01-02"] * 3)})
+        mixed = pd.DataFrame(
+            {
+                "cid": pd.Series(["a", 7, "b"], dtype=object),
+                "date": pd.to_datetime(["2020-01-02"] * 3),
+            }
+        )
         with pytest.raises(ValueError, match=r"partition 0 .*row 1 has invalid value 7.*one type"):
             clmkit.dask.summarize(dd.from_pandas(mixed, npartitions=1, sort=False), "cid", "date")
         unhashable = mixed.assign(cid=pd.Series([["a"], ["b"], ["c"]], dtype=object))
         with pytest.raises(ValueError, match="hashable"):
-            clmkit.dask.summarize(dd.from_pandas(unhashable, npartitions=1, sort=False),
-                                  "cid", "date")
-        parts = [pd.DataFrame({"cid": pd.Series(ids, dtype=object),
-                               "date": pd.to_datetime(["2020-01-02"] * 2)})
-                 for ids in ([1, 2], ["a", "b"])]
+            clmkit.dask.summarize(
+                dd.from_pandas(unhashable, npartitions=1, sort=False), "cid", "date"
+            )
+        parts = [
+            pd.DataFrame(
+                {"cid": pd.Series(ids, dtype=object), "date": pd.to_datetime(["2020-01-02"] * 2)}
+            )
+            for ids in ([1, 2], ["a", "b"])
+        ]
         with pytest.raises(ValueError, match="partitions hold ids of different kinds"):
             clmkit.dask.summarize(dd.from_map(lambda f: f, parts), "cid", "date")
 
@@ -207,6 +247,7 @@ def test_end_before_first_transaction(client, ddf):
 
 
 # --- resilience ------------------------------------------------------------------------------
+
 
 def test_worker_restart_mid_computation(client, log):
     """Kill a worker while the summary is being computed: Dask recomputes the lost pieces
@@ -227,21 +268,31 @@ def test_worker_restart_mid_computation(client, log):
     victim = sorted(client.scheduler_info()["workers"])[0]
     client.restart_workers([victim])
     got = future.result().sort_index()
-    pd.testing.assert_frame_equal(got, clmkit.summarize(small, "customer_id", "date", "amount"),
-                                  check_exact=True, check_index_type=False)
+    pd.testing.assert_frame_equal(
+        got,
+        clmkit.summarize(small, "customer_id", "date", "amount"),
+        check_exact=True,
+        check_index_type=False,
+    )
 
 
 # --- fitting ---------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def fitted_in_memory(summary_pair):
     _, _, expected = summary_pair
-    return {"bg": clmkit.BetaGeo().fit(expected), "mbg": clmkit.ModifiedBetaGeo().fit(expected),
-            "gg": clmkit.GammaGamma().fit(expected)}
+    return {
+        "bg": clmkit.BetaGeo().fit(expected),
+        "mbg": clmkit.ModifiedBetaGeo().fit(expected),
+        "gg": clmkit.GammaGamma().fit(expected),
+    }
 
 
-@pytest.mark.parametrize("key, model", [("bg", clmkit.BetaGeo), ("mbg", clmkit.ModifiedBetaGeo),
-                                        ("gg", clmkit.GammaGamma)])
+@pytest.mark.parametrize(
+    "key, model",
+    [("bg", clmkit.BetaGeo), ("mbg", clmkit.ModifiedBetaGeo), ("gg", clmkit.GammaGamma)],
+)
 def test_pattern_fit_identical_to_in_memory(summary_pair, fitted_in_memory, key, model):
     lazy, _, _ = summary_pair
     got = clmkit.dask.fit(model(), lazy, method="patterns")
@@ -260,8 +311,10 @@ def test_pattern_fit_identical_to_in_memory(summary_pair, fitted_in_memory, key,
     assert got.time_unit_ == ref.time_unit_
 
 
-@pytest.mark.parametrize("key, model", [("bg", clmkit.BetaGeo), ("mbg", clmkit.ModifiedBetaGeo),
-                                        ("gg", clmkit.GammaGamma)])
+@pytest.mark.parametrize(
+    "key, model",
+    [("bg", clmkit.BetaGeo), ("mbg", clmkit.ModifiedBetaGeo), ("gg", clmkit.GammaGamma)],
+)
 def test_likelihood_fit_matches_in_memory(summary_pair, fitted_in_memory, key, model):
     """The distributed-likelihood path sums partitions in another order than the in-memory
     fit, so only the optimum itself can agree: both fits polish it with Newton steps until
@@ -315,8 +368,9 @@ def test_auto_falls_back_to_likelihood(client, summary_pair, fitted_in_memory):
 def test_fit_bad_input(client):
     summary = clmkit.datasets.load_cdnow_summary()
     with pytest.raises(ValueError, match="'recency'"):
-        clmkit.dask.fit(clmkit.BetaGeo(), dd.from_pandas(summary.drop(columns="recency"),
-                                                         npartitions=2))
+        clmkit.dask.fit(
+            clmkit.BetaGeo(), dd.from_pandas(summary.drop(columns="recency"), npartitions=2)
+        )
     bad = summary.copy()
     bad.iloc[2000, bad.columns.get_loc("recency")] = bad["T"].iloc[2000] + 1
     with pytest.raises(ValueError, match=r"partition 1 .*recency.*row"):
@@ -325,21 +379,25 @@ def test_fit_bad_input(client):
 
 # --- scoring ---------------------------------------------------------------------------------
 
+
 def test_scores_identical_to_in_memory(summary_pair, fitted_in_memory):
     lazy, _, expected = summary_pair
     bg, gg = fitted_in_memory["bg"], fitted_in_memory["gg"]
     got = clmkit.dask.score(lazy, models=[bg, gg], horizon="365D").compute().sort_index()
     f, r, T = (expected[c] for c in ("frequency", "recency", "T"))
     np.testing.assert_array_equal(got["p_alive"], bg.p_alive(f, r, T))
-    np.testing.assert_array_equal(got["expected_purchases_365d"],
-                                  bg.conditional_expected_purchases(365.0, f, r, T))
-    clv = clmkit.customer_lifetime_value(bg, gg, expected, horizon=12, period="30D",
-                                         discount_rate=0.01)
+    np.testing.assert_array_equal(
+        got["expected_purchases_365d"], bg.conditional_expected_purchases(365.0, f, r, T)
+    )
+    clv = clmkit.customer_lifetime_value(
+        bg, gg, expected, horizon=12, period="30D", discount_rate=0.01
+    )
     np.testing.assert_array_equal(got["clv_365d"], clv)
     rfm = clmkit.rfm_scores(expected)
     pd.testing.assert_frame_equal(got[rfm.columns], rfm, check_exact=True, check_index_type=False)
-    pd.testing.assert_series_equal(got["rfm_segment"], clmkit.rfm_segments(rfm),
-                                   check_index_type=False)
+    pd.testing.assert_series_equal(
+        got["rfm_segment"], clmkit.rfm_segments(rfm), check_index_type=False
+    )
     stages = clmkit.assign_stages(expected, p_alive=bg.p_alive(f, r, T))
     pd.testing.assert_series_equal(got["stage"], stages, check_index_type=False)
 
@@ -371,12 +429,14 @@ def test_analyze_writes_parquet(client, log, tmp_path):
     result = clmkit.dask.analyze(ddf, "customer_id", "date", "amount", out=tmp_path / "customers")
     table = pd.read_parquet(tmp_path / "customers").sort_index()
     summary = clmkit.summarize(ddf.compute(), "customer_id", "date", "amount")
-    pd.testing.assert_frame_equal(table[summary.columns], summary, check_exact=True,
-                                  check_index_type=False)
+    pd.testing.assert_frame_equal(
+        table[summary.columns], summary, check_exact=True, check_index_type=False
+    )
     bg = clmkit.BetaGeo().fit(summary)
     assert result.models["transactions"].params_.equals(bg.params_)
-    np.testing.assert_array_equal(table["p_alive"], bg.p_alive(summary["frequency"],
-                                                               summary["recency"], summary["T"]))
+    np.testing.assert_array_equal(
+        table["p_alive"], bg.p_alive(summary["frequency"], summary["recency"], summary["T"])
+    )
     assert {"clv_365d", "rfm_segment", "stage"} <= set(table.columns)
 
 
@@ -385,8 +445,9 @@ def test_threaded_scheduler_identical(log):
     small = log.iloc[:40_000]
     ddf = uneven_partitions(small, [5_000, 25_000])
     # (With a distributed Client alive Dask would pick its p2p shuffle, which needs workers.)
-    got = clmkit.dask.summarize(ddf, "customer_id", "date", "amount", npartitions=4,
-                                shuffle_method="tasks")
+    got = clmkit.dask.summarize(
+        ddf, "customer_id", "date", "amount", npartitions=4, shuffle_method="tasks"
+    )
     expected = clmkit.summarize(ddf.compute(scheduler="threads"), "customer_id", "date", "amount")
     result = got.compute(scheduler="threads", num_workers=4).sort_index()
     pd.testing.assert_frame_equal(result, expected, check_exact=True)

@@ -3,10 +3,8 @@
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.special import hyp2f1
-
-import clmkit
 from clmkit import datasets
+from scipy.special import hyp2f1
 
 
 def test_loaders_shapes_and_types():
@@ -44,13 +42,19 @@ def test_simulator_matches_bgnbd_expected_repeat_purchases():
     customer's own observation window; within 4 standard errors."""
     r, alpha, a, b = 0.243, 30.9, 0.793, 2.426
     n = 20_000
-    log = datasets.simulate_transactions(n, seed=11, r=r, alpha=alpha, a=a, b=b,
-                                         acquisition_days=365, observation_days=730)
+    log = datasets.simulate_transactions(
+        n, seed=11, r=r, alpha=alpha, a=a, b=b, acquisition_days=365, observation_days=730
+    )
     first = log.groupby("customer_id")["date"].min()
-    window = (pd.Timestamp("2020-01-01") + pd.Timedelta(days=730) - first).dt.total_seconds() / 86400
+    window = (
+        pd.Timestamp("2020-01-01") + pd.Timedelta(days=730) - first
+    ).dt.total_seconds() / 86400
     t = window.to_numpy()
-    expected = (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r
-                                       * hyp2f1(r, b, a + b - 1, t / (alpha + t)))
+    expected = (
+        (a + b - 1)
+        / (a - 1)
+        * (1 - (alpha / (alpha + t)) ** r * hyp2f1(r, b, a + b - 1, t / (alpha + t)))
+    )
     repeats = log.groupby("customer_id").size().to_numpy() - 1
     se = repeats.std() / np.sqrt(n)
     assert abs(repeats.mean() - expected.mean()) < 4 * se

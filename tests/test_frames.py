@@ -3,7 +3,6 @@
 import numpy as np
 import pandas as pd
 import pytest
-
 from clmkit import _frames
 
 pl = pytest.importorskip("polars")
@@ -11,12 +10,14 @@ pa = pytest.importorskip("pyarrow")
 
 
 def _log():
-    return pd.DataFrame({
-        "id": np.array([3, 1, 3, 2], dtype=np.int64),
-        "ts": pd.to_datetime(["2020-01-01", "2020-01-02", "2020-01-05", "2020-01-03"]),
-        "amount": [1.5, 2.0, 3.0, 4.0],
-        "extra": ["a", "b", "c", "d"],
-    })
+    return pd.DataFrame(
+        {
+            "id": np.array([3, 1, 3, 2], dtype=np.int64),
+            "ts": pd.to_datetime(["2020-01-01", "2020-01-02", "2020-01-05", "2020-01-03"]),
+            "amount": [1.5, 2.0, 3.0, 4.0],
+            "extra": ["a", "b", "c", "d"],
+        }
+    )
 
 
 def _as(kind, df):
@@ -38,12 +39,16 @@ KINDS = ["pandas", "polars", "lazy", "arrow", "reader"]
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_same_columns_from_every_library(kind):
-    t = _frames.read(_as(kind, _log()), {"customer_id_col": "id", "datetime_col": "ts",
-                                          "monetary_value_col": "amount"})
+    t = _frames.read(
+        _as(kind, _log()),
+        {"customer_id_col": "id", "datetime_col": "ts", "monetary_value_col": "amount"},
+    )
     assert t.columns == ["id", "ts", "amount"]
     np.testing.assert_array_equal(t.numeric("amount", "monetary_value_col"), [1.5, 2.0, 3.0, 4.0])
     ns, tz = t.datetimes_ns("ts", "datetime_col")
-    np.testing.assert_array_equal(ns, _log()["ts"].to_numpy().astype("datetime64[ns]").view(np.int64))
+    np.testing.assert_array_equal(
+        ns, _log()["ts"].to_numpy().astype("datetime64[ns]").view(np.int64)
+    )
     assert tz is None
     codes, uniques = t.ids("id", "customer_id_col")
     np.testing.assert_array_equal(codes, [2, 0, 2, 1])
@@ -55,19 +60,27 @@ def test_nulls_give_the_same_message_everywhere(kind):
     df = _log().astype({"amount": "Float64"})
     df.loc[2, "amount"] = pd.NA
     t = _frames.read(_as(kind, df), {"monetary_value_col": "amount"})
-    with pytest.raises(ValueError, match=r"monetary_value_col 'amount': row 2 has invalid value None \(missing value \(null\)\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"monetary_value_col 'amount': row 2 has invalid value None \(missing value \(null\)\)",
+    ):
         t.numeric("amount", "monetary_value_col")
 
 
 @pytest.mark.parametrize("kind", ["pandas", "polars", "arrow"])
 def test_string_amount_is_a_type_error_naming_the_column(kind):
     t = _frames.read(_as(kind, _log()), {"monetary_value_col": "extra"})
-    with pytest.raises(TypeError, match="monetary_value_col 'extra' must be numeric, got type String"):
+    with pytest.raises(
+        TypeError, match="monetary_value_col 'extra' must be numeric, got type String"
+    ):
         t.numeric("extra", "monetary_value_col")
 
 
 def test_missing_column_lists_available():
-    with pytest.raises(ValueError, match=r"datetime_col='date' is not a column; available columns: \['id', 'ts', 'amount', 'extra'\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"datetime_col='date' is not a column; available columns: \['id', 'ts', 'amount', 'extra'\]",
+    ):
         _frames.read(pl.from_pandas(_log()), {"datetime_col": "date"})
 
 
@@ -87,7 +100,9 @@ def test_numeric_float64_column_is_not_copied():
 
 
 def test_datetime_units_and_timezones():
-    df = pl.DataFrame({"ts": pl.Series([0, 86_400_000_000], dtype=pl.Datetime("us", "Europe/Berlin"))})
+    df = pl.DataFrame(
+        {"ts": pl.Series([0, 86_400_000_000], dtype=pl.Datetime("us", "Europe/Berlin"))}
+    )
     ns, tz = _frames.read(df, {"d": "ts"}).datetimes_ns("ts", "d")
     np.testing.assert_array_equal(ns, [0, 86_400_000_000_000])
     assert tz == "Europe/Berlin"
@@ -95,7 +110,9 @@ def test_datetime_units_and_timezones():
     assert s[0] == pd.Timestamp("2020-01-02").value
 
 
-@pytest.mark.parametrize("library, expected", [("pandas", pd.DataFrame), ("polars", None), ("arrow", None)])
+@pytest.mark.parametrize(
+    "library, expected", [("pandas", pd.DataFrame), ("polars", None), ("arrow", None)]
+)
 def test_deliver_returns_the_callers_library(library, expected):
     result = pd.DataFrame({"frequency": [1.0, 2.0]}, index=pd.Index([7, 8], name="id"))
     out = _frames.deliver(result, library)

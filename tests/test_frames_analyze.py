@@ -2,11 +2,10 @@
 the same table door: the same numbers for pandas, polars (eager, lazy) and Arrow input, and
 tables back in the caller's library (``output=`` overrides)."""
 
+import clmkit
 import numpy as np
 import pandas as pd
 import pytest
-
-import clmkit
 from clmkit import _frames
 
 pl = pytest.importorskip("polars")
@@ -14,8 +13,14 @@ pa = pytest.importorskip("pyarrow")
 
 LOG = clmkit.datasets.simulate_transactions(300, seed=5)
 KINDS = ["polars", "lazy", "arrow", "reader", "capsule"]
-TYPES = {"pandas": pd.DataFrame, "polars": pl.DataFrame, "lazy": pl.DataFrame, "arrow": pa.Table,
-         "reader": pa.Table, "capsule": pa.Table}
+TYPES = {
+    "pandas": pd.DataFrame,
+    "polars": pl.DataFrame,
+    "lazy": pl.DataFrame,
+    "arrow": pa.Table,
+    "reader": pa.Table,
+    "capsule": pa.Table,
+}
 
 
 class _Capsule:
@@ -30,9 +35,14 @@ class _Capsule:
 
 def _as(kind, df):
     arrow = pa.Table.from_pandas(df, preserve_index=False)
-    return {"pandas": lambda: df, "polars": lambda: pl.from_pandas(df),
-            "lazy": lambda: pl.from_pandas(df).lazy(), "arrow": lambda: arrow,
-            "reader": arrow.to_reader, "capsule": lambda: _Capsule(arrow)}[kind]()
+    return {
+        "pandas": lambda: df,
+        "polars": lambda: pl.from_pandas(df),
+        "lazy": lambda: pl.from_pandas(df).lazy(),
+        "arrow": lambda: arrow,
+        "reader": arrow.to_reader,
+        "capsule": lambda: _Capsule(arrow),
+    }[kind]()
 
 
 def _flat(table):
@@ -55,8 +65,15 @@ def _assert_same(got, ref):
 
 @pytest.fixture(scope="module")
 def reference():
-    return clmkit.analyze(LOG, "customer_id", "date", "amount", interval_level=None,
-                          calibration_period_end="2020-12-31", snapshots=3)
+    return clmkit.analyze(
+        LOG,
+        "customer_id",
+        "date",
+        "amount",
+        interval_level=None,
+        calibration_period_end="2020-12-31",
+        snapshots=3,
+    )
 
 
 TABLES = ("table", "stage_history", "transitions", "early_warning", "cal_holdout")
@@ -65,16 +82,24 @@ TABLES = ("table", "stage_history", "transitions", "early_warning", "cal_holdout
 @pytest.mark.filterwarnings("ignore::clmkit.ClmkitWarning")
 @pytest.mark.parametrize("kind", ["polars", "lazy", "arrow"])
 def test_analyze_returns_every_table_in_the_callers_library(kind, reference):
-    got = clmkit.analyze(_as(kind, LOG), "customer_id", "date", "amount", interval_level=None,
-                         calibration_period_end="2020-12-31", snapshots=3)
+    got = clmkit.analyze(
+        _as(kind, LOG),
+        "customer_id",
+        "date",
+        "amount",
+        interval_level=None,
+        calibration_period_end="2020-12-31",
+        snapshots=3,
+    )
     assert got.library == ("arrow" if kind == "arrow" else "polars")
     for name in TABLES:
         ref = getattr(reference, name)
         assert ref is not None, name
         assert isinstance(getattr(got, name), TYPES[kind]), name
         _assert_same(getattr(got, name), ref)
-    pd.testing.assert_frame_equal(got.to_pandas().table, reference.table,
-                                  check_index_type=False, check_categorical=False)
+    pd.testing.assert_frame_equal(
+        got.to_pandas().table, reference.table, check_index_type=False, check_categorical=False
+    )
     assert got.summary()["customers"] == reference.summary()["customers"]
     assert "customers" in repr(got)
 
@@ -82,8 +107,9 @@ def test_analyze_returns_every_table_in_the_callers_library(kind, reference):
 @pytest.mark.filterwarnings("ignore::clmkit.ClmkitWarning")
 @pytest.mark.parametrize("output", ["pandas", "polars", "arrow", "numpy"])
 def test_analyze_output_override(output, tmp_path):
-    got = clmkit.analyze(pl.from_pandas(LOG), "customer_id", "date", "amount", models=(),
-                         snapshots=2, output=output)
+    got = clmkit.analyze(
+        pl.from_pandas(LOG), "customer_id", "date", "amount", models=(), snapshots=2, output=output
+    )
     expected = {"pandas": pd.DataFrame, "polars": pl.DataFrame, "arrow": pa.Table, "numpy": dict}
     assert isinstance(got.table, expected[output]) and got.library == output
     if output == "arrow":  # files and the report are written from the pandas tables
@@ -132,8 +158,13 @@ def test_model_fit_on_a_summary_of_every_library(kind):
 
 def test_fit_reads_only_the_needed_columns_of_a_lazy_summary():
     summary = clmkit.summarize(LOG, "customer_id", "date").reset_index()
-    lazy = pl.from_pandas(summary).lazy().with_columns(
-        boom=pl.col("frequency").map_elements(lambda _: 1 / 0, return_dtype=pl.Float64))
+    lazy = (
+        pl.from_pandas(summary)
+        .lazy()
+        .with_columns(
+            boom=pl.col("frequency").map_elements(lambda _: 1 / 0, return_dtype=pl.Float64)
+        )
+    )
     clmkit.BetaGeo().fit(lazy)  # the failing column is never computed
 
 
@@ -149,8 +180,10 @@ def test_cli_files_are_read_with_projection(tmp_path):
     from_csv = _frames.read_transactions(csv, "customer_id", "date", "amount")
     assert from_csv.column_names == ["customer_id", "date", "amount"]
     assert from_csv.schema.field("amount").type == pa.float64()
-    _assert_same(clmkit.summarize(table, "customer_id", "date", "amount"),
-                 clmkit.summarize(LOG, "customer_id", "date", "amount"))
+    _assert_same(
+        clmkit.summarize(table, "customer_id", "date", "amount"),
+        clmkit.summarize(LOG, "customer_id", "date", "amount"),
+    )
 
 
 def test_columns_of_any_library_are_arrays_not_tables():

@@ -1,11 +1,10 @@
 """Every table entry point gives the same numbers for pandas, polars (eager and lazy) and
 pyarrow input, and returns the caller's library."""
 
+import clmkit
 import numpy as np
 import pandas as pd
 import pytest
-
-import clmkit
 
 pl = pytest.importorskip("polars")
 pa = pytest.importorskip("pyarrow")
@@ -15,30 +14,40 @@ SNAPSHOTS = ["2020-06-30", "2020-12-31", "2021-06-30"]
 
 
 def _as(kind, df):
-    return {"pandas": lambda: df, "polars": lambda: pl.from_pandas(df),
-            "lazy": lambda: pl.from_pandas(df).lazy(),
-            "arrow": lambda: pa.Table.from_pandas(df, preserve_index=False)}[kind]()
+    return {
+        "pandas": lambda: df,
+        "polars": lambda: pl.from_pandas(df),
+        "lazy": lambda: pl.from_pandas(df).lazy(),
+        "arrow": lambda: pa.Table.from_pandas(df, preserve_index=False),
+    }[kind]()
 
 
 def _to_pandas(out):
     if isinstance(out, pd.DataFrame):
         out = out.reset_index(drop=out.index.name is None)
-        return out.apply(lambda c: c.dt.to_timestamp() if isinstance(c.dtype, pd.PeriodDtype) else c)
+        return out.apply(
+            lambda c: c.dt.to_timestamp() if isinstance(c.dtype, pd.PeriodDtype) else c
+        )
     return out.to_pandas() if hasattr(out, "to_pandas") else pd.DataFrame(out)
 
 
 CALLS = {
     "summarize": lambda t: clmkit.summarize(t, "customer_id", "date", "amount"),
     "calibration_and_holdout": lambda t: clmkit.calibration_and_holdout(
-        t, "customer_id", "date", "2020-12-31", "2021-06-30", monetary_value_col="amount"),
+        t, "customer_id", "date", "2020-12-31", "2021-06-30", monetary_value_col="amount"
+    ),
     "churn_dataset": lambda t: clmkit.churn_dataset(t, "customer_id", "date", 120),
     "stage_history": lambda t: clmkit.stage_history(t, SNAPSHOTS, "customer_id", "date"),
     "cohort_retention": lambda t: clmkit.cohort_retention(t, "customer_id", "date"),
     "retention_rate": lambda t: clmkit.retention_rate(t, "customer_id", "date"),
     "summarize_discrete": lambda t: clmkit.summarize_discrete(t, "customer_id", "date", period="M"),
 }
-EXPECTED_TYPE = {"pandas": pd.DataFrame, "polars": pl.DataFrame, "lazy": pl.DataFrame,
-                 "arrow": pa.Table}
+EXPECTED_TYPE = {
+    "pandas": pd.DataFrame,
+    "polars": pl.DataFrame,
+    "lazy": pl.DataFrame,
+    "arrow": pa.Table,
+}
 
 
 @pytest.mark.parametrize("name", sorted(CALLS))
@@ -57,6 +66,7 @@ def test_same_numbers_and_callers_type(name, kind):
         else:
             assert [str(x) for x in a] == [str(x) for x in b], col
 
+
 def test_rfm_scores_follow_the_summary_library():
     summary = clmkit.summarize(pl.from_pandas(LOG), "customer_id", "date", "amount")
     assert isinstance(summary, pl.DataFrame) and summary.columns[0] == "customer_id"
@@ -66,8 +76,10 @@ def test_rfm_scores_follow_the_summary_library():
     np.testing.assert_array_equal(scores["rfm_score"].to_numpy(), ref["rfm_score"].to_numpy())
 
 
-@pytest.mark.parametrize("output, expected", [("pandas", pd.DataFrame), ("polars", pl.DataFrame),
-                                              ("arrow", pa.Table), ("numpy", dict)])
+@pytest.mark.parametrize(
+    "output, expected",
+    [("pandas", pd.DataFrame), ("polars", pl.DataFrame), ("arrow", pa.Table), ("numpy", dict)],
+)
 def test_output_override(output, expected):
     assert isinstance(clmkit.summarize(LOG, "customer_id", "date", output=output), expected)
 
@@ -94,11 +106,16 @@ def test_categorical_ids_use_their_codes_and_match_string_ids(kind):
     # categories in a non-sorted order, plus one unused category
     cats = ["zzz"] + sorted(log["customer_id"].unique(), reverse=True)
     cat_log = log.assign(customer_id=pd.Categorical(log["customer_id"], categories=cats))
-    table = {"pandas": cat_log, "polars": pl.from_pandas(cat_log),
-             "arrow": pa.Table.from_pandas(cat_log, preserve_index=False)}[kind]
+    table = {
+        "pandas": cat_log,
+        "polars": pl.from_pandas(cat_log),
+        "arrow": pa.Table.from_pandas(cat_log, preserve_index=False),
+    }[kind]
     got = _to_pandas(clmkit.summarize(table, "customer_id", "date", "amount"))
     assert [str(x) for x in got["customer_id"]] == list(ref.index)
-    np.testing.assert_array_equal(got["monetary_value"].to_numpy(), ref["monetary_value"].to_numpy())
+    np.testing.assert_array_equal(
+        got["monetary_value"].to_numpy(), ref["monetary_value"].to_numpy()
+    )
 
 
 def test_null_categorical_id_names_the_row():

@@ -5,10 +5,9 @@ small constant (issue 11)."""
 import sys
 import tracemalloc
 
+import clmkit
 import numpy as np
 import pytest
-
-import clmkit
 from clmkit import _frames
 
 pl = pytest.importorskip("polars")
@@ -26,7 +25,9 @@ def _columns(n_rows=N_ROWS):
     measures the door alone): int64 ids, datetime[us] (polars' default unit) and float64."""
     per = n_rows // N_CUSTOMERS
     ids = np.repeat(np.arange(N_CUSTOMERS, dtype=np.int64), per)
-    ticks = np.int64(1_577_836_800_000_000) + (np.arange(n_rows, dtype=np.int64) % per) * 3_600_000_000
+    ticks = (
+        np.int64(1_577_836_800_000_000) + (np.arange(n_rows, dtype=np.int64) % per) * 3_600_000_000
+    )
     values = np.arange(n_rows, dtype=np.float64) % 97.0
     return {"id": ids, "t": ticks.view("datetime64[us]"), "v": values}
 
@@ -115,15 +116,18 @@ def _peak_traced_of(fn):
 
 def _copying_numeric(monkeypatch):
     real = _frames._log.numeric_values
-    monkeypatch.setattr(_frames._log, "numeric_values",
-                        lambda s, label, **checks: np.array(real(s, label, **checks)))
+    monkeypatch.setattr(
+        _frames._log,
+        "numeric_values",
+        lambda s, label, **checks: np.array(real(s, label, **checks)),
+    )
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="peak RSS from /proc")
 @pytest.mark.parametrize("kind", ["polars", "arrow"])
 def test_peak_memory_is_input_plus_output_plus_a_constant(kind, polars_log, arrow_log, monkeypatch):
     table = polars_log if kind == "polars" else arrow_log
-    summarize = lambda: clmkit.summarize(table, "id", "t", "v")  # noqa: E731
+    summarize = lambda: clmkit.summarize(table, "id", "t", "v")
     summarize()  # warm up: imports, thread pools
     rss, out = _peak_rss_of(summarize)
     assert len(out) == N_CUSTOMERS

@@ -2,11 +2,10 @@
 
 import warnings
 
+import clmkit
 import numpy as np
 import pandas as pd
 import pytest
-
-import clmkit
 from btyd_reference import gammagamma_loglik
 
 
@@ -61,7 +60,9 @@ def test_nonpositive_monetary_value_is_rejected_with_count_and_filter(data):
     bad = data.copy()
     rows = np.flatnonzero(bad["frequency"].to_numpy() > 0)[[3, 10, 20]]
     bad.iloc[rows, bad.columns.get_loc("monetary_value")] = [0.0, -1.0, 0.0]
-    with pytest.raises(ValueError, match=r"monetary_value: row \d+ .*3 repeat buyers.*drop_nonpositive=True"):
+    with pytest.raises(
+        ValueError, match=r"monetary_value: row \d+ .*3 repeat buyers.*drop_nonpositive=True"
+    ):
         clmkit.GammaGamma().fit(bad)
     with pytest.warns(clmkit.ClmkitWarning, match="dropped 3 repeat buyers"):
         dropped = clmkit.GammaGamma().fit(bad, drop_nonpositive=True)
@@ -93,7 +94,9 @@ def test_bad_input(gg):
         gg.conditional_expected_spend([2], [-3.0])
     with pytest.raises(TypeError, match="monetary_value is required"):
         gg.conditional_expected_spend([2])
-    s = gg.conditional_expected_spend(pd.Series([0, 3], index=["a", "b"]), pd.Series([0.0, 12.0], index=["a", "b"]))
+    s = gg.conditional_expected_spend(
+        pd.Series([0, 3], index=["a", "b"]), pd.Series([0.0, 12.0], index=["a", "b"])
+    )
     assert list(s.index) == ["a", "b"] and s["a"] == pytest.approx(gg.expected_spend())
 
 
@@ -104,8 +107,12 @@ def test_fit_is_the_maximum_of_the_reference_likelihood(data):
     rep = data[data["frequency"] > 0]
     x, m = rep["frequency"].to_numpy(float), rep["monetary_value"].to_numpy(float)
     ours = clmkit.GammaGamma().fit(x, m)
-    res = minimize(lambda u: -gammagamma_loglik(np.exp(u), x, m).sum(), np.zeros(3), method="Nelder-Mead",
-                   options={"xatol": 1e-10, "fatol": 1e-10, "maxiter": 20000})
+    res = minimize(
+        lambda u: -gammagamma_loglik(np.exp(u), x, m).sum(),
+        np.zeros(3),
+        method="Nelder-Mead",
+        options={"xatol": 1e-10, "fatol": 1e-10, "maxiter": 20000},
+    )
     assert np.allclose(ours.params_.to_numpy(), np.exp(res.x), rtol=1e-4)
     assert ours.log_likelihood_ >= -res.fun - 1e-8
     # Doubling every customer by weight or by repetition gives the same fit.

@@ -2,14 +2,15 @@
 
 import numpy as np
 import pytest
-from scipy import special
-
 from clmkit import _core
+from scipy import special
 
 
 def ln2f1(a, b, c, z):
-    arrs = [np.ascontiguousarray(np.broadcast_to(v, np.broadcast(a, b, c, z).shape), dtype=float)
-            for v in (a, b, c, z)]
+    arrs = [
+        np.ascontiguousarray(np.broadcast_to(v, np.broadcast(a, b, c, z).shape), dtype=float)
+        for v in (a, b, c, z)
+    ]
     return _core.ln_hyp2f1(*[v.ravel() for v in arrs])
 
 
@@ -55,10 +56,10 @@ def test_generic_parameters_grid():
 
 
 def test_special_points_and_domain():
-    assert ln2f1(2.5, 3.0, 4.0, 0.0)[0] == 0.0                         # z = 0: alpha == beta
+    assert ln2f1(2.5, 3.0, 4.0, 0.0)[0] == 0.0  # z = 0: alpha == beta
     z = np.array([0.3, 0.9, 0.999])
     np.testing.assert_allclose(np.exp(ln2f1(1.0, 1.0, 2.0, z)), -np.log1p(-z) / z, rtol=1e-13)
-    assert np.isnan(ln2f1(1.0, 1.0, 2.0, 1.0)[0])                      # outside [0, 1)
+    assert np.isnan(ln2f1(1.0, 1.0, 2.0, 1.0)[0])  # outside [0, 1)
     assert np.isnan(ln2f1(-1.0, 1.0, 2.0, 0.5)[0])
     with pytest.raises(ValueError, match="length"):
         _core.ln_hyp2f1(np.ones(2), np.ones(2), np.ones(2), np.ones(3))
@@ -82,11 +83,17 @@ def test_tricomi_u_for_dert_arguments_against_mpmath():
     assert rel_err(_core.ln_hyperu(s, s, z), want) < 1e-12
 
 
-from hypothesis import given, settings, strategies as st  # noqa: E402
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 
 @settings(max_examples=150, deadline=None)
-@given(a=st.floats(0.05, 60.0), b=st.floats(0.05, 60.0), c=st.floats(0.05, 60.0), z=st.floats(0.0, 0.97))
+@given(
+    a=st.floats(0.05, 60.0),
+    b=st.floats(0.05, 60.0),
+    c=st.floats(0.05, 60.0),
+    z=st.floats(0.0, 0.97),
+)
 def test_property_against_mpmath(a, b, c, z):
     mp = pytest.importorskip("mpmath")
     want = float(mp.log(mp.hyp2f1(a, b, c, z)))

@@ -1,10 +1,8 @@
 """predict_interval: coverage by simulation, determinism, every model, bad input."""
 
-import numpy as np
-import pandas as pd
-import pytest
-
 import clmkit
+import numpy as np
+import pytest
 from clmkit import BetaGeo, BetaGeoBetaBinom, GammaGamma, ParetoNBD
 
 
@@ -28,7 +26,9 @@ def coverage(truth, make_data, fit, quantity, args, reps, method="parametric", n
     hits = 0
     for rep in range(reps):
         model = fit(make_data(rep))
-        iv = model.predict_interval(quantity, *args, level=0.9, n_boot=n_boot, seed=rep, method=method)
+        iv = model.predict_interval(
+            quantity, *args, level=0.9, n_boot=n_boot, seed=rep, method=method
+        )
         hits += bool(iv["lower"].iloc[0] <= target <= iv["upper"].iloc[0])
     return hits / reps
 
@@ -38,10 +38,21 @@ def test_bgbb_parametric_coverage():
 
     def data(rep):
         sim = truth.generate(2000, 6, seed=100 + rep)
-        return sim.groupby(["frequency", "recency", "n_periods"]).size().rename("weights").reset_index()
+        return (
+            sim.groupby(["frequency", "recency", "n_periods"])
+            .size()
+            .rename("weights")
+            .reset_index()
+        )
 
-    cov = coverage(truth, data, lambda d: BetaGeoBetaBinom().fit(d, weights="weights"),
-                   "expected_purchases", (6,), reps=80)
+    cov = coverage(
+        truth,
+        data,
+        lambda d: BetaGeoBetaBinom().fit(d, weights="weights"),
+        "expected_purchases",
+        (6,),
+        reps=80,
+    )
     # 80 replications: the binomial sd of the coverage is 0.034.
     assert 0.78 <= cov <= 0.99, cov
 
@@ -51,18 +62,37 @@ def test_bgbb_resample_coverage():
 
     def data(rep):
         sim = truth.generate(2000, 6, seed=500 + rep)
-        return sim.groupby(["frequency", "recency", "n_periods"]).size().rename("weights").reset_index()
+        return (
+            sim.groupby(["frequency", "recency", "n_periods"])
+            .size()
+            .rename("weights")
+            .reset_index()
+        )
 
-    cov = coverage(truth, data, lambda d: BetaGeoBetaBinom().fit(d, weights="weights"),
-                   "p_alive", (2, 4, 6), reps=40, method="resample", n_boot=100)
+    cov = coverage(
+        truth,
+        data,
+        lambda d: BetaGeoBetaBinom().fit(d, weights="weights"),
+        "p_alive",
+        (2, 4, 6),
+        reps=40,
+        method="resample",
+        n_boot=100,
+    )
     assert 0.72 <= cov <= 1.0, cov
 
 
 def test_paretonbd_parametric_coverage():
     truth = at(ParetoNBD, [0.6, 8.0, 0.7, 10.0])
     T = np.linspace(20.0, 40.0, 1500)
-    cov = coverage(truth, lambda rep: truth.generate(1500, T, seed=900 + rep), lambda d: ParetoNBD().fit(d),
-                   "conditional_expected_purchases", (26, 2, 30, 39), reps=40)
+    cov = coverage(
+        truth,
+        lambda rep: truth.generate(1500, T, seed=900 + rep),
+        lambda d: ParetoNBD().fit(d),
+        "conditional_expected_purchases",
+        (26, 2, 30, 39),
+        reps=40,
+    )
     assert 0.72 <= cov <= 1.0, cov
 
 
@@ -78,7 +108,9 @@ def test_identical_for_any_thread_count_and_seeded(cdnow, method):
     assert one.to_numpy().tobytes() == two.to_numpy().tobytes()
     other = model.predict_interval("p_alive", sample, seed=8, **kwargs)
     assert not np.array_equal(one["lower"], other["lower"])
-    assert (one["lower"] <= one["estimate"] + 1e-12).all() and (one["estimate"] <= one["upper"] + 1e-12).all()
+    assert (one["lower"] <= one["estimate"] + 1e-12).all() and (
+        one["estimate"] <= one["upper"] + 1e-12
+    ).all()
     assert one.index.equals(sample.index)
 
 
@@ -91,15 +123,28 @@ def test_every_model(cdnow, donations):
     spend = clmkit.datasets.load_cdnow_summary(with_monetary_value=True)
     buyers = spend[spend["frequency"] > 0]
     gg = GammaGamma().fit(buyers["frequency"], buyers["monetary_value"])
-    iv = gg.predict_interval("conditional_expected_spend", buyers["frequency"].iloc[:5],
-                             buyers["monetary_value"].iloc[:5], seed=2)
+    iv = gg.predict_interval(
+        "conditional_expected_spend",
+        buyers["frequency"].iloc[:5],
+        buyers["monetary_value"].iloc[:5],
+        seed=2,
+    )
     assert (iv["lower"] < iv["estimate"]).all() and (iv["estimate"] < iv["upper"]).all()
     bb = BetaGeoBetaBinom().fit(donations, weights="weights")
-    iv = bb.predict_interval("conditional_expected_purchases", 5, donations, seed=3, method="resample", n_boot=20)
+    iv = bb.predict_interval(
+        "conditional_expected_purchases", 5, donations, seed=3, method="resample", n_boot=20
+    )
     assert len(iv) == len(donations)
     pn = ParetoNBD().fit(cdnow)
-    iv = pn.predict_interval("discounted_expected_residual_transactions", 2, 30.43, 38.86,
-                             discount_rate=0.0026, seed=4, n_boot=50)
+    iv = pn.predict_interval(
+        "discounted_expected_residual_transactions",
+        2,
+        30.43,
+        38.86,
+        discount_rate=0.0026,
+        seed=4,
+        n_boot=50,
+    )
     assert iv["lower"][0] < iv["estimate"][0] < iv["upper"][0]
 
 
@@ -124,7 +169,9 @@ def test_bad_input(cdnow):
     with pytest.raises(ValueError, match="method"):
         model.predict_interval("expected_purchases", 10, method="jackknife")
     with pytest.raises(ValueError, match="needs the data"):
-        ParetoNBD.from_json(model.to_json()).predict_interval("expected_purchases", 10, method="resample")
+        ParetoNBD.from_json(model.to_json()).predict_interval(
+            "expected_purchases", 10, method="resample"
+        )
     with pytest.raises(clmkit.NotFittedError):
         ParetoNBD().predict_interval("expected_purchases", 10)
     with pytest.raises(ValueError, match="recency"):

@@ -1,14 +1,14 @@
 """Kaplan-Meier and Nelson-Aalen: R's published g3 values, brute-force product limits,
 weights, left truncation, bad input and thread determinism."""
 
+import warnings
+
+import clmkit
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
-import warnings
 from hypothesis import strategies as st
-
-import clmkit
 
 
 def brute_km(t, e, w=None, entry=None):
@@ -55,12 +55,22 @@ def test_other_transforms_bracket_the_estimate():
         km = clmkit.KaplanMeier(ci_transform=tr).fit(w["T"], w["E"])
         s = km.survival_function_.iloc[:, 0].to_numpy()
         lo, hi = km.confidence_interval_.to_numpy().T
-        assert (lo <= s + 1e-12).all() and (s <= hi + 1e-12).all() and (hi <= 1).all() and (lo >= 0).all()
+        assert (
+            (lo <= s + 1e-12).all()
+            and (s <= hi + 1e-12).all()
+            and (hi <= 1).all()
+            and (lo >= 0).all()
+        )
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 8), st.booleans(), st.integers(1, 3), st.integers(0, 8)),
-                min_size=1, max_size=40))
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 8), st.booleans(), st.integers(1, 3), st.integers(0, 8)),
+        min_size=1,
+        max_size=40,
+    )
+)
 def test_matches_brute_force_with_weights_and_entry(rows):
     t = np.array([r[0] for r in rows], float)
     e = np.array([r[1] for r in rows], float)
@@ -105,24 +115,34 @@ def test_nelson_aalen_matches_hand_formula():
     t = np.array([1, 2, 2, 3, 4, 4, 5], float)
     e = np.array([1, 1, 0, 1, 1, 1, 0], float)
     na = clmkit.NelsonAalen().fit(t, e)
-    expected = {1: 1 / 7, 2: 1 / 7 + 1 / 6, 3: 1 / 7 + 1 / 6 + 1 / 4, 4: 1 / 7 + 1 / 6 + 1 / 4 + 2 / 3}
+    expected = {
+        1: 1 / 7,
+        2: 1 / 7 + 1 / 6,
+        3: 1 / 7 + 1 / 6 + 1 / 4,
+        4: 1 / 7 + 1 / 6 + 1 / 4 + 2 / 3,
+    }
     for u, h in expected.items():
         assert na.predict(u) == pytest.approx(h, abs=1e-14)
-    var4 = sum(d * (n - d) / n ** 3 for d, n in [(1, 7), (1, 6), (1, 4), (2, 3)])
+    var4 = sum(d * (n - d) / n**3 for d, n in [(1, 7), (1, 6), (1, 4), (2, 3)])
     assert na.variance_.loc[4.0] == pytest.approx(var4)
-    lo, hi = na.confidence_interval_.loc[4.0]
-    assert lo == pytest.approx(expected[4] * np.exp(-1.959964 * np.sqrt(var4) / expected[4]), rel=1e-6)
+    lo, _hi = na.confidence_interval_.loc[4.0]
+    assert lo == pytest.approx(
+        expected[4] * np.exp(-1.959964 * np.sqrt(var4) / expected[4]), rel=1e-6
+    )
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"durations": [1, -2, 3]}, r"durations: row 1 .*-2"),
-    ({"durations": [1, np.nan, 3]}, r"durations: row 1"),
-    ({"event_observed": [1, 2, 0]}, r"event_observed: row 1 .*2"),
-    ({"event_observed": [1, 0]}, "same length"),
-    ({"weights": [1, 0, 1]}, r"weights: row 1"),
-    ({"entry": [0, 5, 0]}, r"entry: row 1"),
-    ({"entry": [0, 0, 3]}, r"entry: row 2 .*enter before its event"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"durations": [1, -2, 3]}, r"durations: row 1 .*-2"),
+        ({"durations": [1, np.nan, 3]}, r"durations: row 1"),
+        ({"event_observed": [1, 2, 0]}, r"event_observed: row 1 .*2"),
+        ({"event_observed": [1, 0]}, "same length"),
+        ({"weights": [1, 0, 1]}, r"weights: row 1"),
+        ({"entry": [0, 5, 0]}, r"entry: row 1"),
+        ({"entry": [0, 0, 3]}, r"entry: row 2 .*enter before its event"),
+    ],
+)
 def test_bad_input(kwargs, match):
     args = {"durations": [1, 2, 3], "event_observed": [1, 0, 1], **kwargs}
     with pytest.raises(ValueError, match=match):
@@ -147,6 +167,7 @@ def test_inputs_are_not_modified():
 
 def test_plot_without_matplotlib_says_how_to_install(monkeypatch):
     import sys
+
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
     km = clmkit.KaplanMeier().fit([1, 2, 3], [1, 1, 0])
@@ -177,7 +198,9 @@ def test_left_truncation_and_nelson_aalen_agree_with_lifelines():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ka = lifelines.KaplanMeierFitter().fit(w["T"], w["E"], entry=entry)
-        na = lifelines.NelsonAalenFitter(nelson_aalen_smoothing=False).fit(w["T"], w["E"], entry=entry)
+        na = lifelines.NelsonAalenFitter(nelson_aalen_smoothing=False).fit(
+            w["T"], w["E"], entry=entry
+        )
     kb = clmkit.KaplanMeier().fit(w["T"], w["E"], entry=entry)
     nb = clmkit.NelsonAalen().fit(w["T"], w["E"], entry=entry)
     np.testing.assert_allclose(kb.survival_function_, ka.survival_function_, atol=1e-12)

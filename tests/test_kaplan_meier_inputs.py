@@ -5,11 +5,10 @@ the hashing and sorting event tables against a numpy reference."""
 
 import warnings
 
+import clmkit
 import numpy as np
 import pandas as pd
 import pytest
-
-import clmkit
 
 
 def numpy_km(t, e, w=None):
@@ -31,9 +30,13 @@ def fit_all(t, e=None, **kw):
 
 def assert_same_fit(a, b):
     (ka, na), (kb, nb) = a, b
-    for x, y in [(ka.survival_function_, kb.survival_function_), (ka.confidence_interval_, kb.confidence_interval_),
-                 (ka.event_table, kb.event_table), (na.cumulative_hazard_, nb.cumulative_hazard_),
-                 (na.confidence_interval_, nb.confidence_interval_)]:
+    for x, y in [
+        (ka.survival_function_, kb.survival_function_),
+        (ka.confidence_interval_, kb.confidence_interval_),
+        (ka.event_table, kb.event_table),
+        (na.cumulative_hazard_, nb.cumulative_hazard_),
+        (na.confidence_interval_, nb.confidence_interval_),
+    ]:
         pd.testing.assert_frame_equal(x, y, check_exact=True)
     assert ka.median_survival_time_ == kb.median_survival_time_
 
@@ -44,9 +47,18 @@ def test_every_event_dtype_gives_identical_fits(decimals):
     t = rng.exponential(20, 150_000).round(decimals)
     flags = rng.random(t.size) < 0.6
     ref = fit_all(t, flags.astype(float))
-    for e in [flags, flags.astype(np.int64), flags.astype(np.int32), flags.astype(np.int8),
-              pd.Series(flags), pd.Series(flags.astype(np.int64)), pd.Series(flags, dtype="boolean"),
-              pd.Series(flags.astype(np.int64), dtype="Int64"), flags.tolist(), flags.astype(np.int64)[::1]]:
+    for e in [
+        flags,
+        flags.astype(np.int64),
+        flags.astype(np.int32),
+        flags.astype(np.int8),
+        pd.Series(flags),
+        pd.Series(flags.astype(np.int64)),
+        pd.Series(flags, dtype="boolean"),
+        pd.Series(flags.astype(np.int64), dtype="Int64"),
+        flags.tolist(),
+        flags.astype(np.int64)[::1],
+    ]:
         assert_same_fit(fit_all(t, e), ref)
     ones = fit_all(t, np.ones(t.size))
     assert_same_fit(fit_all(t, None), ones)
@@ -83,10 +95,14 @@ def test_hashed_and_sorted_tables_match_a_numpy_reference(n, decimals):
         np.testing.assert_allclose(got.to_numpy(), s, rtol=1e-9, atol=1e-11)
         # the last times empty the risk set: n - d there carries the rounding of a sum of 1e5
         # weights, which d / (n (n - d)) amplifies (hence the last row out and rtol 1e-6)
-        gw = km.variance_log_survival_.to_numpy()[-len(times):-1]
+        gw = km.variance_log_survival_.to_numpy()[-len(times) : -1]
         np.testing.assert_allclose(gw, g[:-1], rtol=1e-6)
         tab = km.event_table
-        assert tab["entrance"].iloc[0] == tab["at_risk"].iloc[0] == pytest.approx(kw.get("weights", np.ones(n)).sum())
+        assert (
+            tab["entrance"].iloc[0]
+            == tab["at_risk"].iloc[0]
+            == pytest.approx(kw.get("weights", np.ones(n)).sum())
+        )
 
 
 def test_thread_count_does_not_change_bits_for_any_input_path():
@@ -94,8 +110,7 @@ def test_thread_count_does_not_change_bits_for_any_input_path():
     t = rng.exponential(10, 300_000).round(1)
     e = rng.random(t.size) < 0.5
     w = rng.uniform(0.5, 2, t.size)
-    cases = [dict(e=e), dict(e=e.astype(np.int64), weights=w),
-             dict(e=None, weights=w)]
+    cases = [dict(e=e), dict(e=e.astype(np.int64), weights=w), dict(e=None, weights=w)]
     try:
         fits = {}
         for threads in (1, 2):
@@ -107,22 +122,48 @@ def test_thread_count_does_not_change_bits_for_any_input_path():
         assert_same_fit(a, b)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"durations": [1.0, -2.0, 3.0]}, "durations: row 1 has invalid value -2.0 (must be >= 0)"),
-    ({"durations": np.array([1.0, np.inf, 3.0])}, "durations: row 1 has invalid value inf (must be finite)"),
-    ({"durations": np.array([1, 2, -3])}, "durations: row 2 has invalid value -3.0 (must be >= 0)"),
-    ({"durations": pd.Series([1.0, np.nan, 3.0], index=["a", "b", "c"])},
-     "durations: row 1 (index 'b') has invalid value nan (must be finite)"),
-    ({"event_observed": np.array([1, 2, 0])},
-     "event_observed: row 1 has invalid value 2.0 (must be 0 or 1 (or bool))"),
-    ({"event_observed": pd.Series([1.0, 0.0, 0.5], index=[10, 20, 30])},
-     "event_observed: row 2 has invalid value 0.5 (must be 0 or 1 (or bool))"),
-    ({"event_observed": np.array([1, 0], dtype=np.int32)},
-     "arrays must have the same length: durations has 3, event_observed has 2"),
-    ({"weights": np.array([1.0, 0.0, 1.0])}, "weights: row 1 has invalid value 0.0 (must be > 0)"),
-    ({"weights": np.array([1.0, np.nan, 1.0])}, "weights: row 1 has invalid value nan (must be finite)"),
-    ({"durations": np.array([], dtype=float), "event_observed": np.array([], dtype=bool)}, "durations is empty"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"durations": [1.0, -2.0, 3.0]}, "durations: row 1 has invalid value -2.0 (must be >= 0)"),
+        (
+            {"durations": np.array([1.0, np.inf, 3.0])},
+            "durations: row 1 has invalid value inf (must be finite)",
+        ),
+        (
+            {"durations": np.array([1, 2, -3])},
+            "durations: row 2 has invalid value -3.0 (must be >= 0)",
+        ),
+        (
+            {"durations": pd.Series([1.0, np.nan, 3.0], index=["a", "b", "c"])},
+            "durations: row 1 (index 'b') has invalid value nan (must be finite)",
+        ),
+        (
+            {"event_observed": np.array([1, 2, 0])},
+            "event_observed: row 1 has invalid value 2.0 (must be 0 or 1 (or bool))",
+        ),
+        (
+            {"event_observed": pd.Series([1.0, 0.0, 0.5], index=[10, 20, 30])},
+            "event_observed: row 2 has invalid value 0.5 (must be 0 or 1 (or bool))",
+        ),
+        (
+            {"event_observed": np.array([1, 0], dtype=np.int32)},
+            "arrays must have the same length: durations has 3, event_observed has 2",
+        ),
+        (
+            {"weights": np.array([1.0, 0.0, 1.0])},
+            "weights: row 1 has invalid value 0.0 (must be > 0)",
+        ),
+        (
+            {"weights": np.array([1.0, np.nan, 1.0])},
+            "weights: row 1 has invalid value nan (must be finite)",
+        ),
+        (
+            {"durations": np.array([], dtype=float), "event_observed": np.array([], dtype=bool)},
+            "durations is empty",
+        ),
+    ],
+)
 def test_errors_keep_the_python_wording(kwargs, message):
     args = {"durations": np.array([1.0, 2.0, 3.0]), "event_observed": np.array([1, 0, 1]), **kwargs}
     for cls in (clmkit.KaplanMeier, clmkit.NelsonAalen):

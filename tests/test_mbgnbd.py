@@ -1,12 +1,11 @@
 """MBG/NBD against BTYDplus's CDNOW estimates and Batislam et al.'s closed forms."""
 
+import clmkit
 import numpy as np
 import pytest
+from btyd_reference import mbgnbd_conditional_expected_hyp2f1, mbgnbd_expected_hyp2f1, mbgnbd_loglik
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-import clmkit
-from btyd_reference import mbgnbd_conditional_expected_hyp2f1, mbgnbd_expected_hyp2f1, mbgnbd_loglik
 
 
 @pytest.fixture(scope="module")
@@ -50,17 +49,28 @@ def test_pmfs_sum_to_one_with_the_right_means(mbg):
     assert probs.sum() == pytest.approx(1, abs=1e-10)
     assert (probs * n).sum() == pytest.approx(mbg.expected_purchases(39), rel=1e-9)
     for customer in [(0, 0, 38.0), (5, 30.0, 38.0)]:
-        cond = np.array([mbg.conditional_probability_of_n_purchases(39, k, *customer) for k in range(300)])
+        cond = np.array(
+            [mbg.conditional_probability_of_n_purchases(39, k, *customer) for k in range(300)]
+        )
         assert cond.sum() == pytest.approx(1, abs=1e-10)
-        assert (cond * np.arange(300)).sum() == pytest.approx(mbg.conditional_expected_purchases(39, *customer), rel=1e-9)
+        assert (cond * np.arange(300)).sum() == pytest.approx(
+            mbg.conditional_expected_purchases(39, *customer), rel=1e-9
+        )
 
 
 @settings(max_examples=30, deadline=None)
-@given(x=st.integers(0, 50), frac=st.floats(0.01, 1.0), T=st.floats(1.0, 300.0), t=st.floats(0.1, 150.0))
+@given(
+    x=st.integers(0, 50),
+    frac=st.floats(0.01, 1.0),
+    T=st.floats(1.0, 300.0),
+    t=st.floats(0.1, 150.0),
+)
 def test_property_conditional_expectation(mbg, x, frac, T, t):
     tx = 0.0 if x == 0 else frac * T
     ref = mbgnbd_conditional_expected_hyp2f1(mbg.params_.to_numpy(), t, x, tx, T)
-    assert mbg.conditional_expected_purchases(t, x, tx, T) == pytest.approx(ref, rel=1e-8, abs=1e-14)
+    assert mbg.conditional_expected_purchases(t, x, tx, T) == pytest.approx(
+        ref, rel=1e-8, abs=1e-14
+    )
 
 
 def test_extreme_customers(mbg):

@@ -2,13 +2,12 @@
 
 import pickle
 
+import clmkit
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import integrate, special
-
-import clmkit
 from clmkit import ParetoNBD
+from scipy import integrate, special
 
 OVERFLOW = dict(r=10.465, alpha=0.00798565181, s=3.0516, beta=2.820)
 
@@ -32,7 +31,9 @@ def scipy_p_alive(r, alpha, s, beta, x, tx, T):
     """Fader & Hardie's note, eq. for P(alive), with scipy's 2F1 (moderate arguments only)."""
     a = r + s + x
     if alpha >= beta:
-        A = lambda u: special.hyp2f1(a, s + 1, a + 1, (alpha - beta) / (alpha + u)) / (alpha + u) ** a
+        A = lambda u: (
+            special.hyp2f1(a, s + 1, a + 1, (alpha - beta) / (alpha + u)) / (alpha + u) ** a
+        )
     else:
         A = lambda u: special.hyp2f1(a, r + x, a + 1, (beta - alpha) / (beta + u)) / (beta + u) ** a
     A0 = A(tx) - A(T)
@@ -59,7 +60,12 @@ def test_published_cdnow_fit(fitted, published):
     assert abs(fitted.log_likelihood_ - ref["log_likelihood"]) < 0.1
     for name, se in ref["standard_errors"].items():
         assert float(f"{fitted.standard_errors_[name]:.2g}") == float(f"{se:.2g}"), name
-    assert fitted.converged_ and list(fitted.summary.columns) == ["coef", "se", "lower 95%", "upper 95%"]
+    assert fitted.converged_ and list(fitted.summary.columns) == [
+        "coef",
+        "se",
+        "lower 95%",
+        "upper 95%",
+    ]
 
 
 def test_walkthrough_customer(published):
@@ -70,15 +76,25 @@ def test_walkthrough_customer(published):
     # The 25.46 is quoted at the unrounded estimates; at the 4-decimal walkthrough
     # parameters the same formula gives 25.455.
     e = ref["conditional_expected_purchases_at_walkthrough_params"]
-    value = at(ref["params_precise"]).conditional_expected_purchases(e["t"], e["frequency"], e["recency"], e["T"])
+    value = at(ref["params_precise"]).conditional_expected_purchases(
+        e["t"], e["frequency"], e["recency"], e["T"]
+    )
     assert round(value, 2) == e["value"]
-    assert abs(m.conditional_expected_purchases(e["t"], e["frequency"], e["recency"], e["T"]) - e["value"]) < 0.01
+    assert (
+        abs(
+            m.conditional_expected_purchases(e["t"], e["frequency"], e["recency"], e["T"])
+            - e["value"]
+        )
+        < 0.01
+    )
 
 
 def test_p_alive_matches_scipy_formula_on_cdnow(fitted, cdnow):
     p = fitted.params_
     sample = cdnow.iloc[::7]
-    want = [scipy_p_alive(*p, x, tx, T) for x, tx, T in sample[["frequency", "recency", "T"]].to_numpy()]
+    want = [
+        scipy_p_alive(*p, x, tx, T) for x, tx, T in sample[["frequency", "recency", "T"]].to_numpy()
+    ]
     np.testing.assert_allclose(fitted.p_alive(sample).to_numpy(), want, rtol=1e-11)
 
 
@@ -116,20 +132,29 @@ def test_pmfs_sum_to_one_and_to_the_means(fitted):
     p = fitted.probability_of_n_purchases(26.0, n)
     assert p.sum() == pytest.approx(1.0, abs=1e-9)
     assert (n * p).sum() == pytest.approx(fitted.expected_purchases(26.0), rel=1e-8)
-    cp = np.array([fitted.conditional_probability_of_n_purchases(26.0, k, 5, 30.0, 38.0) for k in range(200)])
+    cp = np.array(
+        [fitted.conditional_probability_of_n_purchases(26.0, k, 5, 30.0, 38.0) for k in range(200)]
+    )
     assert cp.sum() == pytest.approx(1.0, abs=1e-9)
     assert (np.arange(200) * cp).sum() == pytest.approx(
-        fitted.conditional_expected_purchases(26.0, 5, 30.0, 38.0), rel=1e-8)
+        fitted.conditional_expected_purchases(26.0, 5, 30.0, 38.0), rel=1e-8
+    )
 
 
 def test_dert_against_the_discounting_integral(fitted):
     r, alpha, s, beta = fitted.params_
     delta = np.log(1.15) / 52
-    x, tx, T = np.array([0.0, 2.0, 26.0]), np.array([0.0, 30.43, 30.86]), np.array([38.0, 38.86, 31.0])
+    x, tx, T = (
+        np.array([0.0, 2.0, 26.0]),
+        np.array([0.0, 30.43, 30.86]),
+        np.array([38.0, 38.86, 31.0]),
+    )
     got = fitted.discounted_expected_residual_transactions(x, tx, T, discount_rate=delta)
     for i in range(3):
         b = beta + T[i]
-        life = integrate.quad(lambda u: np.exp(-delta * u) * (b / (b + u)) ** s, 0, np.inf, epsrel=1e-12)[0]
+        life = integrate.quad(
+            lambda u, b=b: np.exp(-delta * u) * (b / (b + u)) ** s, 0, np.inf, epsrel=1e-12
+        )[0]
         want = fitted.p_alive(x[i], tx[i], T[i]) * (r + x[i]) / (alpha + T[i]) * life
         assert got[i] == pytest.approx(want, rel=1e-8)
     with pytest.raises(ValueError, match="discount_rate"):
@@ -205,27 +230,36 @@ def test_bad_input(fitted):
 def test_continuous_clv_uses_the_closed_form():
     data = clmkit.datasets.load_cdnow_summary(with_monetary_value=True)
     pn, gg = ParetoNBD().fit(data), clmkit.GammaGamma().fit(data)
-    closed = clmkit.customer_lifetime_value(pn, gg, data, horizon=12, period=4.345, discount_rate=0.01,
-                                            continuous=True)
+    closed = clmkit.customer_lifetime_value(
+        pn, gg, data, horizon=12, period=4.345, discount_rate=0.01, continuous=True
+    )
     # The generic path integrates E[Y(u)] against the discount factor by quadrature.
     rows = pn._validate([data["frequency"], data["recency"], data["T"]])
     spend = gg.conditional_expected_spend(data["frequency"], data["monetary_value"]).to_numpy()
-    quadrature = clmkit._core.btyd_customer_lifetime_value("paretonbd", pn._params(), spend, *rows,
-                                                           12, 4.345, 0.01, True)
+    quadrature = clmkit._core.btyd_customer_lifetime_value(
+        "paretonbd", pn._params(), spend, *rows, 12, 4.345, 0.01, True
+    )
     np.testing.assert_allclose(closed.to_numpy(), quadrature, rtol=1e-9)
     # A finite-horizon DERT tends to the classic DERT as the horizon grows.
     delta = np.log1p(0.01) / 4.345
     full = pn.discounted_expected_residual_transactions(data.iloc[:20], discount_rate=delta)
-    long = pn.discounted_expected_residual_transactions(data.iloc[:20], discount_rate=delta, horizon=1e5)
+    long = pn.discounted_expected_residual_transactions(
+        data.iloc[:20], discount_rate=delta, horizon=1e5
+    )
     np.testing.assert_allclose(long, full, rtol=1e-9)
 
 
-from hypothesis import given, settings, strategies as st  # noqa: E402
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 
 @settings(max_examples=60, deadline=None)
-@given(params=st.lists(st.floats(0.05, 30.0), min_size=4, max_size=4),
-       x=st.integers(0, 300), frac=st.floats(0.0, 1.0), T=st.floats(0.5, 200.0))
+@given(
+    params=st.lists(st.floats(0.05, 30.0), min_size=4, max_size=4),
+    x=st.integers(0, 300),
+    frac=st.floats(0.0, 1.0),
+    T=st.floats(0.5, 200.0),
+)
 def test_property_p_alive_against_quadrature(params, x, frac, T):
     tx = 0.0 if x == 0 else frac * T
     got = ParetoNBD.from_params(params).p_alive(x, tx, T)

@@ -5,15 +5,14 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
-
-import clmkit  # noqa: E402
-from clmkit import plotting  # noqa: E402
-from clmkit.plotting.btyd import calibration_vs_holdout_table, expected_frequency_counts  # noqa: E402
-from _fakes import ExpRegression, PoissonModel, StepKM  # noqa: E402
+import clmkit
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from _fakes import ExpRegression, PoissonModel, StepKM
+from clmkit import plotting
+from clmkit.plotting.btyd import calibration_vs_holdout_table, expected_frequency_counts
 
 
 @pytest.fixture(autouse=True)
@@ -32,16 +31,19 @@ def _image(ax):
 
 
 def test_missing_matplotlib_gives_install_hint():
-    code = ("import sys; sys.modules['matplotlib'] = None\n"
-            "try:\n import clmkit.plotting\nexcept ImportError as e:\n print(e)")
+    code = (
+        "import sys; sys.modules['matplotlib'] = None\n"
+        "try:\n import clmkit.plotting\nexcept ImportError as e:\n print(e)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "pip install 'clmkit[plot]'" in out.stdout
 
 
 def test_every_function_returns_axes(ax):
     model = PoissonModel()
-    summary = pd.DataFrame({"frequency": [0.0, 2.0, 5.0], "recency": [0.0, 10.0, 30.0],
-                            "T": [20.0, 30.0, 40.0]})
+    summary = pd.DataFrame(
+        {"frequency": [0.0, 2.0, 5.0], "recency": [0.0, 10.0, 30.0], "T": [20.0, 30.0, 40.0]}
+    )
     assert plotting.plot_probability_alive_matrix(model, summary=summary, ax=ax) is ax
     assert plotting.plot_frequency_recency_matrix(model, summary=summary) is plt.gca()
 
@@ -63,8 +65,10 @@ def test_expected_purchases_matrix_uses_horizon(ax):
     assert _image(ax)[2, 5] == pytest.approx(model.conditional_expected_purchases(7, 2, 5, 10.0))
 
 
-@pytest.mark.parametrize("freq, multiplier, words", [("W", 1, "weeks"), ("D", 7, "7-day periods"),
-                                                     (None, None, "time units")])
+@pytest.mark.parametrize(
+    "freq, multiplier, words",
+    [("W", 1, "weeks"), ("D", 7, "7-day periods"), (None, None, "time units")],
+)
 def test_matrix_axes_name_the_model_time_unit(ax, freq, multiplier, words):
     model = PoissonModel()
     model.time_unit_ = None if freq is None else clmkit._units.TimeUnit(freq, multiplier)
@@ -83,9 +87,15 @@ def test_calibration_vs_holdout_groups_and_pools(ax):
     n = 300
     f = rng.integers(0, 12, n).astype(float)
     r = np.where(f > 0, rng.uniform(1, 30, n), 0.0)
-    ch = pd.DataFrame({"frequency_cal": f, "recency_cal": r, "T_cal": np.full(n, 40.0),
-                       "frequency_holdout": rng.poisson(1.0, n).astype(float),
-                       "duration_holdout": np.full(n, 20.0)})
+    ch = pd.DataFrame(
+        {
+            "frequency_cal": f,
+            "recency_cal": r,
+            "T_cal": np.full(n, 40.0),
+            "frequency_holdout": rng.poisson(1.0, n).astype(float),
+            "duration_holdout": np.full(n, 20.0),
+        }
+    )
     model = PoissonModel()
     table = calibration_vs_holdout_table(model, ch, n=7)
     assert list(table.index) == list(range(8))
@@ -102,9 +112,11 @@ def test_period_transactions_expected_counts_sum_to_customers(ax):
     model = PoissonModel()
     expected = expected_frequency_counts(model, summary["T"], 7)
     assert expected.sum() == pytest.approx(len(summary))
-    assert expected[1] == pytest.approx(2 * model.probability_of_n_purchases(10, 1)
-                                        + model.probability_of_n_purchases(50, 1)
-                                        + 2 * model.probability_of_n_purchases(80, 1))
+    assert expected[1] == pytest.approx(
+        2 * model.probability_of_n_purchases(10, 1)
+        + model.probability_of_n_purchases(50, 1)
+        + 2 * model.probability_of_n_purchases(80, 1)
+    )
     plotting.plot_period_transactions(model, summary, ax=ax)
     heights = [p.get_height() for p in ax.patches]
     assert heights[:8] == [2, 1, 0, 1, 0, 0, 0, 1]  # actual, 9 pooled into 7+
@@ -112,8 +124,9 @@ def test_period_transactions_expected_counts_sum_to_customers(ax):
 
 def test_history_alive_recomputes_summary_each_day(ax):
     model = PoissonModel()
-    log = pd.DataFrame({"date": pd.to_datetime(["2020-01-01", "2020-01-05", "2020-01-05",
-                                                "2020-01-20"])})
+    log = pd.DataFrame(
+        {"date": pd.to_datetime(["2020-01-01", "2020-01-05", "2020-01-05", "2020-01-20"])}
+    )
     plotting.plot_history_alive(model, 30, log, "date", ax=ax)
     y = ax.lines[0].get_ydata()
     # day 10: purchases on days 0 and 4 -> frequency 1, recency 4, T 10
@@ -123,20 +136,27 @@ def test_history_alive_recomputes_summary_each_day(ax):
 
 def test_rfm_heatmap_counts_equal_crosstab(ax):
     rng = np.random.default_rng(1)
-    rfm = pd.DataFrame({"r_score": rng.integers(1, 6, 500), "f_score": rng.integers(1, 6, 500),
-                        "m": rng.gamma(2, 10, 500)})
+    rfm = pd.DataFrame(
+        {
+            "r_score": rng.integers(1, 6, 500),
+            "f_score": rng.integers(1, 6, 500),
+            "m": rng.gamma(2, 10, 500),
+        }
+    )
     plotting.plot_rfm_heatmap(rfm, ax=ax)
     ref = pd.crosstab(rfm["f_score"], rfm["r_score"]).to_numpy(float)
     np.testing.assert_array_equal(_image(ax), ref)
     ax2 = plt.figure().add_subplot()
     plotting.plot_rfm_heatmap(rfm, value_col="m", ax=ax2)
     assert _image(ax2)[0, 0] == pytest.approx(
-        rfm.loc[(rfm.f_score == 1) & (rfm.r_score == 1), "m"].mean())
+        rfm.loc[(rfm.f_score == 1) & (rfm.r_score == 1), "m"].mean()
+    )
 
 
 def test_segment_summary_shares(ax):
     table = pd.DataFrame({"seg": ["a", "a", "b", "c"], "v": [1.0, 1.0, 6.0, 2.0]})
     from clmkit.plotting.segments import segment_shares
+
     shares = segment_shares(table, "seg", "v")
     assert shares.loc["a", "customer_share"] == 0.5
     assert shares.loc["b", "value_share"] == pytest.approx(0.6)

@@ -8,10 +8,10 @@ import pytest
 pytest.importorskip("matplotlib")
 pytest.importorskip("jinja2")
 
-import clmkit  # noqa: E402
-from clmkit.analyze import Analysis  # noqa: E402
-from clmkit.report.render import SECTIONS, render_report, write_report  # noqa: E402
-from _fakes import PoissonModel  # noqa: E402
+import clmkit
+from _fakes import PoissonModel
+from clmkit.analyze import Analysis
+from clmkit.report.render import SECTIONS, render_report, write_report
 
 
 class _Collector(HTMLParser):
@@ -69,19 +69,28 @@ def full_analysis():
     table["r_score"] = rng.integers(1, 6, n)
     table["f_score"] = rng.integers(1, 6, n)
     table["rfm_segment"] = pd.Categorical(rng.choice(["Champions", "Lost", "At Risk"], n))
-    table["stage"] = pd.Categorical(rng.choice(["new", "mature", "churned"], n),
-                                    categories=["new", "mature", "churned"])
+    table["stage"] = pd.Categorical(
+        rng.choice(["new", "mature", "churned"], n), categories=["new", "mature", "churned"]
+    )
     table["clv_365d"] = rng.gamma(1.0, 50.0, n)
     stages = ["new", "mature", "churned"]
-    transitions = pd.DataFrame([[0.2, 0.5, 0.3], [0.0, 0.8, 0.2], [0.0, 0.1, 0.9]],
-                               index=stages, columns=stages)
-    warning = pd.DataFrame({"previous_stage": ["mature"], "stage": ["churned"],
-                            "value_at_stake": [99.5]}, index=pd.Index([17], name="customer_id"))
+    transitions = pd.DataFrame(
+        [[0.2, 0.5, 0.3], [0.0, 0.8, 0.2], [0.0, 0.1, 0.9]], index=stages, columns=stages
+    )
+    warning = pd.DataFrame(
+        {"previous_stage": ["mature"], "stage": ["churned"], "value_at_stake": [99.5]},
+        index=pd.Index([17], name="customer_id"),
+    )
     cal = clmkit.calibration_and_holdout(log, "customer_id", "date", "1997-09-30")
-    return Analysis(table=table, models={"transactions": PoissonModel(), "calibration": PoissonModel()},
-                    settings={"observation_period_end": "1998-06-30", "horizon": "365D"},
-                    transitions=transitions, early_warning=warning, cal_holdout=cal,
-                    timings={"summary": 0.01})
+    return Analysis(
+        table=table,
+        models={"transactions": PoissonModel(), "calibration": PoissonModel()},
+        settings={"observation_period_end": "1998-06-30", "horizon": "365D"},
+        transitions=transitions,
+        early_warning=warning,
+        cal_holdout=cal,
+        timings={"summary": 0.01},
+    )
 
 
 @pytest.fixture(scope="module")
@@ -121,8 +130,11 @@ def test_headline_numbers(full_analysis, full_html):
 def test_missing_parts_say_so_and_escape(tmp_path):
     log = clmkit.datasets.load_cdnow_sample()
     table = clmkit.summarize(log, "customer_id", "date")
-    a = Analysis(table=table, settings={"note": "<script>alert(1)</script>"},
-                 skipped={"rfm": "needs <b>x</b>"})
+    a = Analysis(
+        table=table,
+        settings={"note": "<script>alert(1)</script>"},
+        skipped={"rfm": "needs <b>x</b>"},
+    )
     path = write_report(a, tmp_path / "r.html")
     html = path.read_text()
     c = _parse(html)

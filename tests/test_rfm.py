@@ -2,6 +2,7 @@
 
 import json
 
+import clmkit
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,13 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-import clmkit
-
 finite = st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False)
 # Few distinct values, so ties are the rule, not the exception.
 tied = st.sampled_from([0.0, -0.0, 1.0, 2.0, 2.5, 7.0, 1e6])
-values_strategy = st.one_of(arrays(np.float64, st.integers(1, 300), elements=finite),
-                            arrays(np.float64, st.integers(1, 300), elements=tied))
+values_strategy = st.one_of(
+    arrays(np.float64, st.integers(1, 300), elements=finite),
+    arrays(np.float64, st.integers(1, 300), elements=tied),
+)
 
 
 @pytest.fixture(scope="module")
@@ -30,13 +31,16 @@ def pandas_rank_scores(x, bins):
 
 # --- method="rank": identical to pandas -------------------------------------------------
 
+
 def test_rank_equals_pandas_qcut_on_all_small_sizes():
     rng = np.random.default_rng(0)
     for n in range(2, 130):
         x = rng.integers(0, 6, n).astype(float)  # heavy ties
         for bins in range(2, 11):
             got = clmkit.score_quantiles(x, bins, method="rank")
-            np.testing.assert_array_equal(got, pandas_rank_scores(x, bins), err_msg=f"n={n} bins={bins}")
+            np.testing.assert_array_equal(
+                got, pandas_rank_scores(x, bins), err_msg=f"n={n} bins={bins}"
+            )
 
 
 @pytest.mark.parametrize("n", [997, 20_000, 100_003])
@@ -44,8 +48,9 @@ def test_rank_equals_pandas_qcut_on_random_data(n):
     rng = np.random.default_rng(n)
     x = np.round(rng.lognormal(2, 1, n), 1)  # continuous-looking with many ties
     for bins in (3, 5, 10):
-        np.testing.assert_array_equal(clmkit.score_quantiles(x, bins, method="rank"),
-                                      pandas_rank_scores(x, bins))
+        np.testing.assert_array_equal(
+            clmkit.score_quantiles(x, bins, method="rank"), pandas_rank_scores(x, bins)
+        )
 
 
 @settings(max_examples=200, deadline=None)
@@ -56,18 +61,24 @@ def test_rank_property_vs_pandas(x, bins):
         return
     expected = pandas_rank_scores(x, bins)
     np.testing.assert_array_equal(clmkit.score_quantiles(x, bins, method="rank"), expected)
-    np.testing.assert_array_equal(clmkit.score_quantiles(x, bins, method="rank", ascending=False),
-                                  bins + 1 - expected)
+    np.testing.assert_array_equal(
+        clmkit.score_quantiles(x, bins, method="rank", ascending=False), bins + 1 - expected
+    )
 
 
 # --- method="quantile": numpy edges, ties and monotonicity ---------------------------------
 
+
 @settings(max_examples=200, deadline=None)
 @given(values_strategy, st.integers(2, 10))
 def test_quantile_edges_and_scores_match_numpy(x, bins):
-    edges = clmkit.RFMScorer(bins=bins).fit(
-        pd.DataFrame({"inactivity": np.abs(x), "frequency": np.abs(x)}).assign(monetary_value=x)
-    ).edges_["monetary"]
+    edges = (
+        clmkit.RFMScorer(bins=bins)
+        .fit(
+            pd.DataFrame({"inactivity": np.abs(x), "frequency": np.abs(x)}).assign(monetary_value=x)
+        )
+        .edges_["monetary"]
+    )
     np.testing.assert_array_equal(edges, np.quantile(x, np.arange(1, bins) / bins))
     scores = clmkit.score_quantiles(x, bins)
     np.testing.assert_array_equal(scores, 1 + np.searchsorted(edges, x, side="left"))
@@ -107,6 +118,7 @@ def test_fixed_edges_match_searchsorted():
 
 # --- rfm_scores --------------------------------------------------------------------------
 
+
 def test_rfm_scores_table(summary):
     rfm = clmkit.rfm_scores(summary, weights=(2, 1, 1))
     assert rfm.index.equals(summary.index)
@@ -130,7 +142,9 @@ def test_rank_method_and_ten_bin_codes(summary):
     width = rfm["rfm_code"].astype(str).str.len()
     assert (width == 6).all()
     row = rfm.iloc[0]
-    assert str(row["rfm_code"]) == "".join(f"{int(row[c]):02d}" for c in ["r_score", "f_score", "m_score"])
+    assert str(row["rfm_code"]) == "".join(
+        f"{int(row[c]):02d}" for c in ["r_score", "f_score", "m_score"]
+    )
 
 
 def test_two_dimensions_and_lifetimes_style_summary(summary):
@@ -140,29 +154,36 @@ def test_two_dimensions_and_lifetimes_style_summary(summary):
     full = clmkit.rfm_scores(summary)
     np.testing.assert_array_equal(rfm["r_score"], full["r_score"])
     assert (rfm["rfm_code"].astype(str).str.len() == 2).all()
-    with pytest.raises(ValueError, match="monetary_col='monetary_value' is not a column.*monetary_col=None"):
+    with pytest.raises(
+        ValueError, match="monetary_col='monetary_value' is not a column.*monetary_col=None"
+    ):
         clmkit.rfm_scores(lifetimes_like)
 
 
 def test_other_table_kinds(summary):
     pa = pytest.importorskip("pyarrow")
-    table = pa.Table.from_pandas(summary[["inactivity", "frequency", "monetary_value"]], preserve_index=False)
+    table = pa.Table.from_pandas(
+        summary[["inactivity", "frequency", "monetary_value"]], preserve_index=False
+    )
     got = clmkit.rfm_scores(table)
     np.testing.assert_array_equal(got["m_score"], clmkit.rfm_scores(summary)["m_score"])
 
 
 # --- RFMScorer -------------------------------------------------------------------------
 
+
 def test_scorer_fit_transform_and_json_round_trip(summary):
     half = summary.iloc[: len(summary) // 2]
     scorer = clmkit.RFMScorer(bins=4, weights=(1, 2, 3)).fit(half)
     assert "bins=4" in repr(scorer)
-    np.testing.assert_array_equal(scorer.edges_["frequency"],
-                                  np.quantile(half["frequency"], [0.25, 0.5, 0.75]))
-    new = summary.iloc[len(summary) // 2:]
+    np.testing.assert_array_equal(
+        scorer.edges_["frequency"], np.quantile(half["frequency"], [0.25, 0.5, 0.75])
+    )
+    new = summary.iloc[len(summary) // 2 :]
     scored = scorer.transform(new)
     np.testing.assert_array_equal(
-        scored["f_score"], 1 + np.searchsorted(scorer.edges_["frequency"], new["frequency"], "left"))
+        scored["f_score"], 1 + np.searchsorted(scorer.edges_["frequency"], new["frequency"], "left")
+    )
     text = scorer.to_json()
     doc = json.loads(text)
     assert doc["format"] == "clmkit.RFMScorer" and doc["version"] == 1
@@ -170,7 +191,9 @@ def test_scorer_fit_transform_and_json_round_trip(summary):
     for name, edges in scorer.edges_.items():
         assert edges.tobytes() == again.edges_[name].tobytes()
     pd.testing.assert_frame_equal(again.transform(new), scored)
-    pd.testing.assert_frame_equal(clmkit.RFMScorer().fit_transform(summary), clmkit.rfm_scores(summary))
+    pd.testing.assert_frame_equal(
+        clmkit.RFMScorer().fit_transform(summary), clmkit.rfm_scores(summary)
+    )
 
 
 def test_scorer_fixed_and_rejections(summary):
@@ -178,10 +201,13 @@ def test_scorer_fixed_and_rejections(summary):
     scorer = clmkit.RFMScorer(method="fixed", edges=edges).fit(summary.iloc[:0])
     again = clmkit.RFMScorer.from_json(scorer.to_json())
     pd.testing.assert_frame_equal(again.transform(summary), scorer.transform(summary))
-    pd.testing.assert_frame_equal(clmkit.rfm_scores(summary, method="fixed", edges=edges),
-                                  scorer.transform(summary))
+    pd.testing.assert_frame_equal(
+        clmkit.rfm_scores(summary, method="fixed", edges=edges), scorer.transform(summary)
+    )
     with pytest.raises(ValueError, match="missing \\['monetary'\\]"):
-        clmkit.RFMScorer(method="fixed", edges={"recency": [1, 2, 3, 4], "frequency": [1, 2, 3, 4]}).fit(summary)
+        clmkit.RFMScorer(
+            method="fixed", edges={"recency": [1, 2, 3, 4], "frequency": [1, 2, 3, 4]}
+        ).fit(summary)
     with pytest.raises(ValueError, match="non-decreasing"):
         clmkit.rfm_scores(summary, method="fixed", edges={**edges, "frequency": [0, 2, 1, 5]})
     with pytest.raises(ValueError, match="bins - 1 = 4"):
@@ -202,18 +228,34 @@ def test_scorer_fixed_and_rejections(summary):
 
 # --- bad input --------------------------------------------------------------------------
 
+
 def _table(**overrides):
-    data = {"inactivity": [1.0, 5.0, 3.0], "frequency": [0.0, 2.0, 1.0], "monetary_value": [0.0, 9.5, 3.0]}
+    data = {
+        "inactivity": [1.0, 5.0, 3.0],
+        "frequency": [0.0, 2.0, 1.0],
+        "monetary_value": [0.0, 9.5, 3.0],
+    }
     data.update(overrides)
     return pd.DataFrame(data, index=["a", "b", "c"])
 
 
-@pytest.mark.parametrize("column, value, message", [
-    ("monetary_value", np.nan, r"monetary_value: row 1 \(index 'b'\) has invalid value nan \(must be finite\)"),
-    ("frequency", np.inf, r"frequency: row 1 \(index 'b'\) has invalid value inf"),
-    ("frequency", -1.0, r"frequency: row 1 \(index 'b'\) has invalid value -1.0 \(must be >= 0\)"),
-    ("inactivity", -2.0, r"inactivity: row 1 \(index 'b'\) has invalid value -2.0"),
-])
+@pytest.mark.parametrize(
+    "column, value, message",
+    [
+        (
+            "monetary_value",
+            np.nan,
+            r"monetary_value: row 1 \(index 'b'\) has invalid value nan \(must be finite\)",
+        ),
+        ("frequency", np.inf, r"frequency: row 1 \(index 'b'\) has invalid value inf"),
+        (
+            "frequency",
+            -1.0,
+            r"frequency: row 1 \(index 'b'\) has invalid value -1.0 \(must be >= 0\)",
+        ),
+        ("inactivity", -2.0, r"inactivity: row 1 \(index 'b'\) has invalid value -2.0"),
+    ],
+)
 @pytest.mark.parametrize("method", ["quantile", "rank"])
 def test_bad_values_name_column_and_row(column, value, message, method):
     bad = _table()
@@ -228,18 +270,25 @@ def test_lifetimes_recency_is_checked_too():
         clmkit.rfm_scores(bad, monetary_col=None)
 
 
-@pytest.mark.parametrize("kwargs, error, message", [
-    ({"bins": 1}, ValueError, "bins must be between 2 and 10, got 1"),
-    ({"bins": 11}, ValueError, "bins must be between 2 and 10, got 11"),
-    ({"bins": 2.5}, TypeError, "bins must be an integer"),
-    ({"weights": (1, 1)}, ValueError, "expected 3, got 2"),
-    ({"weights": (1, 1, 1, 1)}, ValueError, "expected 3, got 4"),
-    ({"weights": (0, 0, 0)}, ValueError, "must not all be zero"),
-    ({"weights": (1, -1, 1)}, ValueError, r"weights: row 1 has invalid value -1.0"),
-    ({"method": "qcut"}, ValueError, "method must be one of"),
-    ({"edges": {"recency": [1, 2, 3, 4]}}, ValueError, "only used with method='fixed'"),
-    ({"frequency_col": "freq"}, ValueError, r"frequency_col='freq' is not a column; available columns"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"bins": 1}, ValueError, "bins must be between 2 and 10, got 1"),
+        ({"bins": 11}, ValueError, "bins must be between 2 and 10, got 11"),
+        ({"bins": 2.5}, TypeError, "bins must be an integer"),
+        ({"weights": (1, 1)}, ValueError, "expected 3, got 2"),
+        ({"weights": (1, 1, 1, 1)}, ValueError, "expected 3, got 4"),
+        ({"weights": (0, 0, 0)}, ValueError, "must not all be zero"),
+        ({"weights": (1, -1, 1)}, ValueError, r"weights: row 1 has invalid value -1.0"),
+        ({"method": "qcut"}, ValueError, "method must be one of"),
+        ({"edges": {"recency": [1, 2, 3, 4]}}, ValueError, "only used with method='fixed'"),
+        (
+            {"frequency_col": "freq"},
+            ValueError,
+            r"frequency_col='freq' is not a column; available columns",
+        ),
+    ],
+)
 def test_bad_arguments(kwargs, error, message):
     with pytest.raises(error, match=message):
         clmkit.rfm_scores(_table(), **kwargs)
@@ -261,14 +310,22 @@ def test_weights_for_two_dimensions():
 def test_empty_input_gives_empty_typed_result(method, monetary_col):
     edges = {"recency": [1, 2, 3, 4], "frequency": [1, 2, 3, 4], "monetary": [1, 2, 3, 4]}
     empty = _table().iloc[:0]
-    out = clmkit.rfm_scores(empty, method=method, monetary_col=monetary_col,
-                            edges=edges if method == "fixed" else None)
+    out = clmkit.rfm_scores(
+        empty, method=method, monetary_col=monetary_col, edges=edges if method == "fixed" else None
+    )
     scores = ["r_score", "f_score"] + (["m_score"] if monetary_col else [])
     assert list(out.columns) == scores + ["rfm_score", "rfm_code"] and len(out) == 0
     assert all(str(out[c].dtype) == "int8" for c in scores)
-    assert out["rfm_score"].dtype == np.float64 and isinstance(out["rfm_code"].dtype, pd.CategoricalDtype)
+    assert out["rfm_score"].dtype == np.float64 and isinstance(
+        out["rfm_code"].dtype, pd.CategoricalDtype
+    )
     assert len(clmkit.rfm_segments(out)) == 0
-    assert clmkit.score_quantiles(np.array([]), method=method if method != "fixed" else "quantile").dtype == np.int8
+    assert (
+        clmkit.score_quantiles(
+            np.array([]), method=method if method != "fixed" else "quantile"
+        ).dtype
+        == np.int8
+    )
 
 
 def test_callers_arrays_are_not_modified(summary):
@@ -283,12 +340,17 @@ def test_callers_arrays_are_not_modified(summary):
 
 # --- determinism --------------------------------------------------------------------------
 
+
 def test_identical_results_for_any_thread_count():
     rng = np.random.default_rng(7)
     n = 300_000
-    table = pd.DataFrame({"inactivity": rng.integers(0, 400, n).astype(float),
-                          "frequency": rng.poisson(1.0, n).astype(float),
-                          "monetary_value": np.round(rng.gamma(2, 20, n), 2)})
+    table = pd.DataFrame(
+        {
+            "inactivity": rng.integers(0, 400, n).astype(float),
+            "frequency": rng.poisson(1.0, n).astype(float),
+            "monetary_value": np.round(rng.gamma(2, 20, n), 2),
+        }
+    )
     threads = clmkit.get_num_threads()
 
     def run():
@@ -313,4 +375,6 @@ def test_identical_results_for_any_thread_count():
                 assert list(x.cat.categories) == list(y.cat.categories)
                 x, y = x.cat.codes, y.cat.codes
             assert x.dtype == y.dtype and x.to_numpy().tobytes() == y.to_numpy().tobytes()
-    np.testing.assert_array_equal(one[1]["f_score"], pandas_rank_scores(table["frequency"].to_numpy(), 7))
+    np.testing.assert_array_equal(
+        one[1]["f_score"], pandas_rank_scores(table["frequency"].to_numpy(), 7)
+    )

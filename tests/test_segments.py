@@ -2,14 +2,13 @@
 
 import itertools
 
+import clmkit
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
-
-import clmkit
 
 # The issue's table, written out cell by cell (independent of STANDARD_SCHEME's encoding).
 ISSUE_TABLE = """
@@ -76,14 +75,18 @@ def test_custom_scheme_with_monetary_and_coverage_errors():
 
 
 def test_segment_score_errors():
-    with pytest.raises(ValueError, match=r"f_score: row 1 has invalid value 6 \(scores must be whole numbers from 1 to 5\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"f_score: row 1 has invalid value 6 \(scores must be whole numbers from 1 to 5\)",
+    ):
         clmkit.rfm_segments(pd.DataFrame({"r_score": [1, 2], "f_score": [1, 6]}))
     with pytest.raises(ValueError, match=r"r_score: row 0 \(index 'x'\) has invalid value nan"):
         clmkit.rfm_segments(pd.DataFrame({"r_score": [np.nan], "f_score": [1]}, index=["x"]))
     with pytest.raises(ValueError, match="no column 'f_score'"):
         clmkit.rfm_segments(pd.DataFrame({"r_score": [1]}))
-    rfm4 = clmkit.rfm_scores(pd.DataFrame({"inactivity": [1.0, 2], "frequency": [0.0, 1]}),
-                             monetary_col=None, bins=4)
+    rfm4 = clmkit.rfm_scores(
+        pd.DataFrame({"inactivity": [1.0, 2], "frequency": [0.0, 1]}), monetary_col=None, bins=4
+    )
     with pytest.raises(ValueError, match="defined on 5 bins"):
         clmkit.rfm_segments(rfm4)
 
@@ -95,8 +98,9 @@ def test_segment_summary_matches_groupby(scored):
     assert (table["customers"] == counts.reindex(table.index)).all()
     np.testing.assert_allclose(table["share_customers"].sum(), 1.0)
     for name, rows in scored.groupby("rfm_segment", observed=True):
-        np.testing.assert_allclose(table.loc[name, "share_value"],
-                                   rows["total_value"].sum() / scored["total_value"].sum())
+        np.testing.assert_allclose(
+            table.loc[name, "share_value"], rows["total_value"].sum() / scored["total_value"].sum()
+        )
         np.testing.assert_allclose(table.loc[name, "mean_f"], rows["f_score"].mean())
     duplicated = scored.set_axis(np.zeros(len(scored), dtype=int))
     pd.testing.assert_frame_equal(clmkit.segment_summary(duplicated), table)
@@ -119,9 +123,13 @@ def brute_abc(x, a, b):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.one_of(arrays(np.float64, st.integers(0, 200), elements=st.floats(0, 1e6)),
-                 arrays(np.float64, st.integers(0, 200), elements=st.sampled_from([0.0, 1.0, 3.0, 10.0]))),
-       st.floats(0.05, 0.9))
+@given(
+    st.one_of(
+        arrays(np.float64, st.integers(0, 200), elements=st.floats(0, 1e6)),
+        arrays(np.float64, st.integers(0, 200), elements=st.sampled_from([0.0, 1.0, 3.0, 10.0])),
+    ),
+    st.floats(0.05, 0.9),
+)
 def test_abc_matches_brute_force(x, a):
     b = min(1.0, a + 0.1)
     got = clmkit.abc_classes(x, cutoffs=(a, b))

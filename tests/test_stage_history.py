@@ -1,14 +1,13 @@
 """Stage history vs per-snapshot recomputation; transition matrices, forecasts, early warning."""
 
+import clmkit
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-import clmkit
 from clmkit import StageScheme, assign_stages, stage_history
 from clmkit._units import TimeUnit
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 
 def random_log(seed, n_customers=30, n=250):
@@ -34,12 +33,18 @@ class FakeModel:
             self.time_unit_ = unit
 
     def p_alive(self, frequency, recency, T):
-        return np.exp(-(np.asarray(T) - np.asarray(recency)) / self.scale) * (np.asarray(frequency) >= 0)
+        return np.exp(-(np.asarray(T) - np.asarray(recency)) / self.scale) * (
+            np.asarray(frequency) >= 0
+        )
 
 
 @settings(max_examples=16, deadline=None)
-@given(st.integers(0, 10**6), st.sampled_from([("D", 1.0), ("W", 1.0), ("M", 1.0), ("D", 7.0)]),
-       st.booleans(), st.booleans())
+@given(
+    st.integers(0, 10**6),
+    st.sampled_from([("D", 1.0), ("W", 1.0), ("M", 1.0), ("D", 7.0)]),
+    st.booleans(),
+    st.booleans(),
+)
 def test_history_equals_per_snapshot_recomputation(seed, unit, with_model, with_rule):
     # Without model and custom rules the fused Rust pass runs; otherwise summaries + rules.
     freq, mult = unit
@@ -47,13 +52,23 @@ def test_history_equals_per_snapshot_recomputation(seed, unit, with_model, with_
     snaps = snapshots_for(log, seed)
     model = FakeModel(scale=60.0 / mult) if with_model else None
     scheme = StageScheme(add=[("loyal", "frequency >= 6")]) if with_rule else None
-    h = stage_history(log, snaps, "id", "date", freq=freq, freq_multiplier=mult, model=model,
-                      scheme=scheme, return_reason=True)
+    h = stage_history(
+        log,
+        snaps,
+        "id",
+        "date",
+        freq=freq,
+        freq_multiplier=mult,
+        model=model,
+        scheme=scheme,
+        return_reason=True,
+    )
     scheme = h.attrs["clmkit"]["scheme"]
     assert scheme.is_resolved
     for snap in snaps:
-        s = clmkit.summarize(log, "id", "date", observation_period_end=snap, freq=freq,
-                             freq_multiplier=mult)
+        s = clmkit.summarize(
+            log, "id", "date", observation_period_end=snap, freq=freq, freq_multiplier=mult
+        )
         pa = None if model is None else model.p_alive(s["frequency"], s["recency"], s["T"])
         want = assign_stages(s, p_alive=pa, scheme=scheme, return_reason=True)
         got = h[h.snapshot == snap].set_index("id")
@@ -73,10 +88,19 @@ def test_default_scheme_is_derived_at_last_snapshot():
 
 
 def test_prospects_before_first_purchase():
-    log = pd.DataFrame({"id": ["a", "a", "b"], "date": pd.to_datetime(["2021-01-05", "2021-02-01", "2021-03-10"])})
+    log = pd.DataFrame(
+        {"id": ["a", "a", "b"], "date": pd.to_datetime(["2021-01-05", "2021-02-01", "2021-03-10"])}
+    )
     scheme = StageScheme(new_window=30, maturity_window=90, churn_window=60, median_ipt=20)
-    h = stage_history(log, ["2021-01-31", "2021-02-28", "2021-03-31"], "id", "date", scheme=scheme,
-                      customers=["a", "b", "z"], observation_period_end="2021-03-31")
+    h = stage_history(
+        log,
+        ["2021-01-31", "2021-02-28", "2021-03-31"],
+        "id",
+        "date",
+        scheme=scheme,
+        customers=["a", "b", "z"],
+        observation_period_end="2021-03-31",
+    )
     by = {k: g["stage"].astype(str).tolist() for k, g in h.groupby("id")}
     assert by["b"] == ["prospect", "prospect", "new"]
     assert by["z"] == ["prospect"] * 3
@@ -123,6 +147,7 @@ def test_bad_snapshots_and_models():
 
 # --- transition matrices and Markov projections ---
 
+
 def history_fixture():
     log = random_log(42, n_customers=200, n=2500)
     return stage_history(log, snapshots_for(log, 42, k=8), "id", "date")
@@ -135,7 +160,9 @@ def test_transition_counts_match_pandas_crosstab_and_rows_sum_to_one():
     pairs = []
     for a, b in zip(wide.columns[:-1], wide.columns[1:]):
         ok = wide[a].notna() & wide[b].notna()
-        pairs.append(pd.DataFrame({"from": wide.loc[ok, a].to_numpy(), "to": wide.loc[ok, b].to_numpy()}))
+        pairs.append(
+            pd.DataFrame({"from": wide.loc[ok, a].to_numpy(), "to": wide.loc[ok, b].to_numpy()})
+        )
     both = pd.concat(pairs, ignore_index=True)
     ref = pd.crosstab(both["from"], both["to"])
     ref = ref.reindex(index=counts.index, columns=counts.columns, fill_value=0)
@@ -152,7 +179,9 @@ def test_forecast_with_identity_is_constant():
 
 def test_two_state_chain_matches_closed_form():
     a, b = 0.2, 0.05
-    P = pd.DataFrame([[1 - a, a], [b, 1 - b]], index=["active", "churned"], columns=["active", "churned"])
+    P = pd.DataFrame(
+        [[1 - a, a], [b, 1 - b]], index=["active", "churned"], columns=["active", "churned"]
+    )
     x0 = pd.Series({"active": 1000.0})
     f = clmkit.forecast_stages(P, x0, 25)
     n = 1000.0
@@ -160,7 +189,9 @@ def test_two_state_chain_matches_closed_form():
     k = np.arange(26)[:, None]
     closed = limit + (1 - a - b) ** k * (np.array([n, 0.0]) - limit)
     np.testing.assert_allclose(f.to_numpy(), closed, rtol=1e-12)
-    np.testing.assert_allclose(clmkit.steady_state(P).to_numpy(), [b / (a + b), a / (a + b)], rtol=1e-12)
+    np.testing.assert_allclose(
+        clmkit.steady_state(P).to_numpy(), [b / (a + b), a / (a + b)], rtol=1e-12
+    )
 
 
 def test_steady_state_is_stationary_for_random_chains():
@@ -185,12 +216,15 @@ def test_markov_bad_input():
     with pytest.raises(ValueError, match="current_counts has 3"):
         clmkit.forecast_stages(np.eye(2), [1, 2, 3], 1)
     with pytest.raises(ValueError, match="unknown state"):
-        clmkit.forecast_stages(pd.DataFrame(np.eye(2), index=["a", "b"], columns=["a", "b"]), {"c": 1}, 1)
+        clmkit.forecast_stages(
+            pd.DataFrame(np.eye(2), index=["a", "b"], columns=["a", "b"]), {"c": 1}, 1
+        )
     with pytest.raises(ValueError, match="steps"):
         clmkit.forecast_stages(np.eye(2), [1, 2], -1)
 
 
 # --- early warning ---
+
 
 def test_early_warning_matches_pandas_reference():
     log = random_log(7, n_customers=300, n=3000)
@@ -201,7 +235,9 @@ def test_early_warning_matches_pandas_reference():
     last = h[h.snapshot == snaps[-1]].set_index("id")
     prev = h[h.snapshot < snaps[-1]].sort_values("snapshot").groupby("id")["stage"].last()
     prev_stage = prev.reindex(last.index).astype(object)
-    moved = last["stage"].isin(["at_risk", "churned"]) & (prev_stage != last["stage"].astype(object))
+    moved = last["stage"].isin(["at_risk", "churned"]) & (
+        prev_stage != last["stage"].astype(object)
+    )
     ref = last[moved].assign(v=lambda d: value.reindex(d.index).to_numpy() * (1 - d.p_alive))
     ref = ref.sort_values("v", ascending=False, kind="stable")
     assert len(ew) > 0

@@ -1,13 +1,12 @@
 """Lifecycle stage assignment: every rule, precedence, schemes, labels, bad input."""
 
+import clmkit
 import numpy as np
 import pandas as pd
 import pytest
+from clmkit import StageScheme, assign_stages
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-import clmkit
-from clmkit import StageScheme, assign_stages
 
 SCHEME = StageScheme(new_window=30, maturity_window=180, churn_window=120, median_ipt=20)
 
@@ -22,8 +21,9 @@ def make_summary(rows):
 
 
 def stage_of(row, **kw):
-    out = assign_stages(make_summary([("c",) + row]), scheme=kw.pop("scheme", SCHEME),
-                        return_reason=True, **kw)
+    out = assign_stages(
+        make_summary([("c",) + row]), scheme=kw.pop("scheme", SCHEME), return_reason=True, **kw
+    )
     return out["stage"].iloc[0], out["reason"].iloc[0]
 
 
@@ -36,7 +36,10 @@ def test_new_single_buyer_not_yet_overdue():
 
 
 def test_growing():
-    assert stage_of((5, 100, 110, 25)) == ("growing", "growing: repeat buyer, tenure < maturity_window")
+    assert stage_of((5, 100, 110, 25)) == (
+        "growing",
+        "growing: repeat buyer, tenure < maturity_window",
+    )
 
 
 def test_mature():
@@ -46,7 +49,9 @@ def test_mature():
 def test_at_risk_from_own_cadence():
     # mean inter-purchase time 100/4 = 25, inactivity 60 > 2 x 25
     assert stage_of((5, 100, 160, 25)) == (
-        "at_risk", "at_risk: inactivity > at_risk_factor x own mean inter-purchase time")
+        "at_risk",
+        "at_risk: inactivity > at_risk_factor x own mean inter-purchase time",
+    )
 
 
 def test_at_risk_one_time_buyer_uses_population_median():
@@ -59,7 +64,9 @@ def test_churned_from_inactivity():
 
 def test_reactivated():
     assert stage_of((2, 150, 160, 150)) == (
-        "reactivated", "reactivated: gap before last purchase > churn_window")
+        "reactivated",
+        "reactivated: gap before last purchase > churn_window",
+    )
 
 
 def test_prospect_from_customers():
@@ -81,8 +88,13 @@ def test_one_time_buyers_ignore_p_alive_unless_asked():
     s = make_summary([("x", 1, 0, 300, np.nan)])
     assert assign_stages(s, p_alive=[1.0], scheme=SCHEME).iloc[0] == "churned"
     s2 = make_summary([("x", 1, 0, 10, np.nan)])
-    opt = StageScheme(new_window=30, maturity_window=180, churn_window=120, median_ipt=20,
-                      p_alive_for_one_time=True)
+    opt = StageScheme(
+        new_window=30,
+        maturity_window=180,
+        churn_window=120,
+        median_ipt=20,
+        p_alive_for_one_time=True,
+    )
     assert assign_stages(s2, p_alive=[0.01], scheme=opt).iloc[0] == "churned"
 
 
@@ -101,37 +113,73 @@ def test_precedence_churned_over_at_risk_over_reactivated():
 def test_categories_are_ordered_lifecycle():
     out = assign_stages(make_summary([("a", 2, 10, 20, 10)]), scheme=SCHEME)
     assert out.cat.ordered
-    assert list(out.cat.categories) == ["prospect", "new", "growing", "mature", "at_risk",
-                                        "churned", "reactivated"]
+    assert list(out.cat.categories) == [
+        "prospect",
+        "new",
+        "growing",
+        "mature",
+        "at_risk",
+        "churned",
+        "reactivated",
+    ]
 
 
 def test_zh_labels():
     out = assign_stages(make_summary([("a", 5, 100, 230, 25)]), scheme="zh")
-    assert list(out.cat.categories) == ["潜在客户", "新客户", "成长期", "成熟期", "衰退期/流失预警",
-                                        "流失", "挽回"]
+    assert list(out.cat.categories) == [
+        "潜在客户",
+        "新客户",
+        "成长期",
+        "成熟期",
+        "衰退期/流失预警",
+        "流失",
+        "挽回",
+    ]
 
 
 def test_rename_merge_drop_and_add():
-    s = make_summary([("a", 5, 100, 110, 25), ("b", 10, 190, 200, 20), ("c", 5, 100, 160, 25),
-                      ("d", 3, 50, 60, 25)])
+    s = make_summary(
+        [
+            ("a", 5, 100, 110, 25),
+            ("b", 10, 190, 200, 20),
+            ("c", 5, 100, 160, 25),
+            ("d", 3, 50, 60, 25),
+        ]
+    )
     s["total_value"] = [10.0, 20.0, 5.0, 5000.0]
-    scheme = StageScheme(new_window=30, maturity_window=180, churn_window=120, median_ipt=20,
-                         labels={"growing": "active", "mature": "active"}, drop=["at_risk"],
-                         add=[("vip", "total_value > 1000")])
+    scheme = StageScheme(
+        new_window=30,
+        maturity_window=180,
+        churn_window=120,
+        median_ipt=20,
+        labels={"growing": "active", "mature": "active"},
+        drop=["at_risk"],
+        add=[("vip", "total_value > 1000")],
+    )
     out = assign_stages(s, scheme=scheme, return_reason=True)
     assert list(out["stage"]) == ["active", "active", "active", "vip"]
     assert out["reason"].iloc[3] == "custom: vip: total_value > 1000"
     assert "at_risk" not in out["stage"].cat.categories
     # A callable rule sees the p_alive column.
-    cb = StageScheme(new_window=30, maturity_window=180, churn_window=120, median_ipt=20,
-                     add=[("sure", lambda f: f["p_alive"].to_numpy() > 0.99)])
+    cb = StageScheme(
+        new_window=30,
+        maturity_window=180,
+        churn_window=120,
+        median_ipt=20,
+        add=[("sure", lambda f: f["p_alive"].to_numpy() > 0.99)],
+    )
     got = assign_stages(s, p_alive=[1.0, 0.6, 0.6, 0.6], scheme=cb)
     assert got.iloc[0] == "sure" and got.iloc[1] == "mature"
 
 
 def test_dropping_every_fallback_leaves_missing():
-    scheme = StageScheme(new_window=30, maturity_window=180, churn_window=120, median_ipt=20,
-                         drop=["growing", "mature"])
+    scheme = StageScheme(
+        new_window=30,
+        maturity_window=180,
+        churn_window=120,
+        median_ipt=20,
+        drop=["growing", "mature"],
+    )
     out = assign_stages(make_summary([("a", 5, 100, 110, 25)]), scheme=scheme, return_reason=True)
     assert pd.isna(out["stage"].iloc[0]) and out["reason"].iloc[0].startswith("unassigned")
 
@@ -157,9 +205,17 @@ def reference_rules(repeats, recency, T, gap, sc, p=None):
     has_p = use_p & (repeats > 0)
     churn = np.where(has_p, pp < sc.churn_p, inact > sc.churn_window)
     risk = np.where(has_p, pp < sc.at_risk_p, inact > sc.at_risk_factor * ipt)
-    conds = [churn, risk, gap > sc.churn_window, T <= sc.new_window, repeats == 0,
-             T < sc.maturity_window]
-    return np.select(conds, ["churned", "at_risk", "reactivated", "new", "new", "growing"], "mature")
+    conds = [
+        churn,
+        risk,
+        gap > sc.churn_window,
+        sc.new_window >= T,
+        repeats == 0,
+        sc.maturity_window > T,
+    ]
+    return np.select(
+        conds, ["churned", "at_risk", "reactivated", "new", "new", "growing"], "mature"
+    )
 
 
 @settings(max_examples=40, deadline=None)
@@ -172,8 +228,15 @@ def test_kernel_matches_np_select_reference(seed, with_p):
     recency = np.where(repeats > 0, T * rng.uniform(0, 1, n), 0.0)
     gap = np.where(repeats > 0, recency * rng.uniform(0, 1, n), np.nan)
     p = rng.uniform(0, 1, n) if with_p else None
-    s = pd.DataFrame({"frequency": repeats, "recency": recency, "T": T, "n_periods": repeats + 1,
-                      "gap_before_last": gap})
+    s = pd.DataFrame(
+        {
+            "frequency": repeats,
+            "recency": recency,
+            "T": T,
+            "n_periods": repeats + 1,
+            "gap_before_last": gap,
+        }
+    )
     got = assign_stages(s, p_alive=p, scheme=SCHEME).astype(str).to_numpy()
     np.testing.assert_array_equal(got, reference_rules(repeats, recency, T, gap, SCHEME, p))
 
@@ -182,8 +245,14 @@ def test_thread_count_does_not_change_results():
     rng = np.random.default_rng(3)
     n = 50_000
     T = rng.uniform(0, 400, n)
-    s = pd.DataFrame({"frequency": rng.integers(0, 5, n).astype(float), "recency": T * rng.uniform(0, 1, n),
-                      "T": T, "gap_before_last": rng.uniform(0, 200, n)})
+    s = pd.DataFrame(
+        {
+            "frequency": rng.integers(0, 5, n).astype(float),
+            "recency": T * rng.uniform(0, 1, n),
+            "T": T,
+            "gap_before_last": rng.uniform(0, 200, n),
+        }
+    )
     before = clmkit.get_num_threads()
     try:
         clmkit.set_num_threads(1)
@@ -195,20 +264,23 @@ def test_thread_count_does_not_change_results():
     pd.testing.assert_frame_equal(one, two)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"at_risk_p": 0.05}, "churn_p"),
-    ({"churn_p": 0.0}, "churn_p"),
-    ({"at_risk_p": 1.0}, "at_risk_p"),
-    ({"new_window": 200, "maturity_window": 100}, "windows must increase"),
-    ({"new_window": 120, "churn_window": 100}, "windows must increase"),
-    ({"churn_window": -1}, "churn_window"),
-    ({"churn_window": "soon"}, "churn_window"),
-    ({"at_risk_factor": 0}, "at_risk_factor"),
-    ({"drop": ["sleepy"]}, "drop"),
-    ({"add": [("new", "T > 1")]}, "add"),
-    ({"labels": "fr"}, "labels"),
-    ({"labels": {"nope": "x"}}, "labels"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"at_risk_p": 0.05}, "churn_p"),
+        ({"churn_p": 0.0}, "churn_p"),
+        ({"at_risk_p": 1.0}, "at_risk_p"),
+        ({"new_window": 200, "maturity_window": 100}, "windows must increase"),
+        ({"new_window": 120, "churn_window": 100}, "windows must increase"),
+        ({"churn_window": -1}, "churn_window"),
+        ({"churn_window": "soon"}, "churn_window"),
+        ({"at_risk_factor": 0}, "at_risk_factor"),
+        ({"drop": ["sleepy"]}, "drop"),
+        ({"add": [("new", "T > 1")]}, "add"),
+        ({"labels": "fr"}, "labels"),
+        ({"labels": {"nope": "x"}}, "labels"),
+    ],
+)
 def test_bad_schemes(kwargs, match):
     with pytest.raises(ValueError, match=match):
         StageScheme(**kwargs)
@@ -230,8 +302,16 @@ def test_bad_inputs_name_argument_and_row():
     with pytest.raises(TypeError, match="scheme"):
         assign_stages(good, scheme=3)
     with pytest.raises(ValueError, match="vip"):
-        assign_stages(good, scheme=StageScheme(new_window=1, maturity_window=2, churn_window=3,
-                                               median_ipt=1, add=[("vip", "nosuchcol > 1")]))
+        assign_stages(
+            good,
+            scheme=StageScheme(
+                new_window=1,
+                maturity_window=2,
+                churn_window=3,
+                median_ipt=1,
+                add=[("vip", "nosuchcol > 1")],
+            ),
+        )
 
 
 def test_missing_gap_column_warns_and_caller_frame_untouched():

@@ -4,11 +4,10 @@ values and NaT dates are found by the fold, then named by the Python checks)."""
 
 from __future__ import annotations
 
+import clmkit
 import numpy as np
 import pandas as pd
 import pytest
-
-import clmkit
 
 DAY = pd.Timedelta(days=1)
 
@@ -16,8 +15,9 @@ DAY = pd.Timedelta(days=1)
 def groupby_reference(log: pd.DataFrame) -> pd.DataFrame:
     """freq="D" summary by a pandas groupby (an independent implementation)."""
     end_p = log["date"].max().floor("D")
-    df = pd.DataFrame({"cid": log["customer_id"], "period": log["date"].dt.floor("D"),
-                       "amount": log["amount"]})
+    df = pd.DataFrame(
+        {"cid": log["customer_id"], "period": log["date"].dt.floor("D"), "amount": log["amount"]}
+    )
     per = df.groupby(["cid", "period"], sort=True)["amount"].sum().reset_index()
     g = per.groupby("cid", sort=True)
     first, last, n = g["period"].min(), g["period"].max(), g.size().astype(float)
@@ -25,10 +25,18 @@ def groupby_reference(log: pd.DataFrame) -> pd.DataFrame:
     repeat = n - 1
     monetary = ((total - first_value) / repeat.where(repeat > 0, 1)).where(repeat > 0, 0.0)
     times = log.groupby("customer_id")["date"]
-    return pd.DataFrame({"frequency": repeat, "recency": (last - first) / DAY,
-                         "T": (end_p - first) / DAY, "monetary_value": monetary, "n_periods": n,
-                         "total_value": total, "first_purchase": times.min(),
-                         "last_purchase": times.max()})
+    return pd.DataFrame(
+        {
+            "frequency": repeat,
+            "recency": (last - first) / DAY,
+            "T": (end_p - first) / DAY,
+            "monetary_value": monetary,
+            "n_periods": n,
+            "total_value": total,
+            "first_purchase": times.min(),
+            "last_purchase": times.max(),
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -53,20 +61,23 @@ def test_large_table_matches_groupby_and_is_thread_independent(big_log):
     pd.testing.assert_frame_equal(one, two, check_exact=True)  # same bits for 1 and 2 threads
     pd.testing.assert_frame_equal(one_shuffled, two_shuffled, check_exact=True)
     sums = ["monetary_value", "total_value"]  # sums in another row order: last bits differ
-    pd.testing.assert_frame_equal(one.drop(columns=sums), one_shuffled.drop(columns=sums),
-                                  check_exact=True)
+    pd.testing.assert_frame_equal(
+        one.drop(columns=sums), one_shuffled.drop(columns=sums), check_exact=True
+    )
     pd.testing.assert_frame_equal(one[sums], one_shuffled[sums], rtol=1e-12)
     ref = groupby_reference(big_log)
     assert list(one.index) == list(ref.index)
     for col in ["frequency", "recency", "T", "n_periods"]:
         np.testing.assert_array_equal(one[col].to_numpy(), ref[col].to_numpy(), err_msg=col)
     for col in ["monetary_value", "total_value"]:
-        np.testing.assert_allclose(one[col].to_numpy(), ref[col].to_numpy(), rtol=1e-12,
-                                   atol=1e-9, err_msg=col)
+        np.testing.assert_allclose(
+            one[col].to_numpy(), ref[col].to_numpy(), rtol=1e-12, atol=1e-9, err_msg=col
+        )
     for col in ["first_purchase", "last_purchase"]:
         np.testing.assert_array_equal(one[col].to_numpy(), ref[col].to_numpy("datetime64[ns]"))
-    np.testing.assert_array_equal(one["inactivity"].to_numpy(),
-                                  (one["T"] - one["recency"]).to_numpy())
+    np.testing.assert_array_equal(
+        one["inactivity"].to_numpy(), (one["T"] - one["recency"]).to_numpy()
+    )
 
 
 def test_bad_value_in_a_large_log_names_column_row_and_index(big_log):
@@ -90,9 +101,13 @@ def test_nat_in_a_non_ns_datetime_column_is_named(big_log):
 
 
 def test_values_whose_sum_overflows_are_valid():
-    log = pd.DataFrame({"id": [1, 1, 2], "d": pd.to_datetime(["2020-01-01", "2020-01-03",
-                                                              "2020-01-02"]),
-                        "v": [1e308, 1e308, -1e308]})
+    log = pd.DataFrame(
+        {
+            "id": [1, 1, 2],
+            "d": pd.to_datetime(["2020-01-01", "2020-01-03", "2020-01-02"]),
+            "v": [1e308, 1e308, -1e308],
+        }
+    )
     s = clmkit.summarize(log, "id", "d", "v")
     assert s.loc[1, "frequency"] == 1.0
     assert np.isinf(s.loc[1, "total_value"])  # as summed: an overflow, not a bad input

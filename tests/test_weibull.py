@@ -3,12 +3,11 @@ standard errors from its numerical Hessian, predictions, bad input."""
 
 import math
 
+import clmkit
 import numpy as np
 import pandas as pd
 import pytest
 from scipy.optimize import minimize
-
-import clmkit
 
 COLS = ["fin", "age", "race", "wexp", "mar", "paro", "prio"]
 
@@ -51,8 +50,14 @@ def test_matches_independent_optimum_and_numerical_standard_errors():
     grad = central_grad(neg_loglik, theta, 1e-5, x, t, e)
     assert np.abs(grad).max() < 1e-4
     assert -neg_loglik(theta, x, t, e) == pytest.approx(wb.log_likelihood_, abs=1e-8)
-    h = np.array([central_grad(lambda th, j=j: central_grad(neg_loglik, th, 1e-4, x, t, e)[j], theta, 1e-4)
-                  for j in range(len(theta))])
+    h = np.array(
+        [
+            central_grad(
+                lambda th, j=j: central_grad(neg_loglik, th, 1e-4, x, t, e)[j], theta, 1e-4
+            )
+            for j in range(len(theta))
+        ]
+    )
     se = np.sqrt(np.diag(np.linalg.inv(0.5 * (h + h.T))))
     np.testing.assert_allclose(wb.standard_errors_.to_numpy(), se, rtol=2e-3)
 
@@ -75,12 +80,16 @@ def test_predictions_follow_the_closed_form():
     rossi = clmkit.datasets.load_rossi()
     wb = clmkit.WeibullAFT().fit(rossi, "week", "arrest")
     X = rossi.head(4)
-    lam = np.exp(X[COLS].to_numpy(float) @ wb.lambda_.drop("Intercept").to_numpy() + wb.lambda_["Intercept"])
+    lam = np.exp(
+        X[COLS].to_numpy(float) @ wb.lambda_.drop("Intercept").to_numpy() + wb.lambda_["Intercept"]
+    )
     rho = math.exp(wb.rho_["Intercept"])
     sf = wb.predict_survival_function(X, times=[10, 52])
-    np.testing.assert_allclose(sf.to_numpy(), np.exp(-(np.outer([10, 52], 1 / lam)) ** rho), rtol=1e-12)
+    np.testing.assert_allclose(
+        sf.to_numpy(), np.exp(-((np.outer([10, 52], 1 / lam)) ** rho)), rtol=1e-12
+    )
     med = wb.predict_median(X).to_numpy()
-    np.testing.assert_allclose(np.exp(-(med / lam) ** rho), 0.5, rtol=1e-12)
+    np.testing.assert_allclose(np.exp(-((med / lam) ** rho)), 0.5, rtol=1e-12)
     cond = wb.predict_survival_function(X, times=[20], conditional_after=[10] * 4)
     full = wb.predict_survival_function(X, times=[10, 30]).to_numpy()
     np.testing.assert_allclose(cond.to_numpy()[0], full[1] / full[0], rtol=1e-12)
@@ -89,7 +98,9 @@ def test_predictions_follow_the_closed_form():
 def test_bad_input():
     rossi = clmkit.datasets.load_rossi()
     with pytest.raises(ValueError, match=r"duration_col 'week': row 3.*must be > 0"):
-        clmkit.WeibullAFT().fit(rossi.assign(week=rossi["week"].where(rossi.index != 3, 0)), "week", "arrest")
+        clmkit.WeibullAFT().fit(
+            rossi.assign(week=rossi["week"].where(rossi.index != 3, 0)), "week", "arrest"
+        )
     with pytest.raises(ValueError, match="'mar2' is a linear combination"):
         clmkit.WeibullAFT().fit(rossi.assign(mar2=2 * rossi["mar"]), "week", "arrest")
     with pytest.raises(ValueError, match="'k' is constant"):
@@ -103,7 +114,9 @@ def test_bad_input():
 def test_thread_count_does_not_change_bits():
     rng = np.random.default_rng(1)
     n = 30_000
-    df = pd.DataFrame({"a": rng.normal(size=n), "T": rng.weibull(1.3, n) + 0.01, "E": rng.integers(0, 2, n)})
+    df = pd.DataFrame(
+        {"a": rng.normal(size=n), "T": rng.weibull(1.3, n) + 0.01, "E": rng.integers(0, 2, n)}
+    )
     try:
         clmkit.set_num_threads(1)
         a = clmkit.WeibullAFT().fit(df, "T", "E").params_.to_numpy()
@@ -119,4 +132,6 @@ def test_json_round_trip_is_exact():
     wb = clmkit.WeibullAFT().fit(rossi, "week", "arrest")
     back = clmkit.WeibullAFT.from_json(wb.to_json())
     pd.testing.assert_frame_equal(back.summary, wb.summary)
-    pd.testing.assert_series_equal(back.predict_median(rossi.head(3)), wb.predict_median(rossi.head(3)))
+    pd.testing.assert_series_equal(
+        back.predict_median(rossi.head(3)), wb.predict_median(rossi.head(3))
+    )

@@ -9,36 +9,90 @@ from __future__ import annotations
 from . import datasets
 from ._core import __version__, get_num_threads, set_num_threads
 from ._errors import ClmkitWarning, ConvergenceError
+from .analyze import Analysis, analyze
+from .btyd import BetaGeo, BetaGeoBetaBinom, GammaGamma, ModifiedBetaGeo, NotFittedError, ParetoNBD
+from .clv import HoldoutEvaluation, customer_lifetime_value, evaluate_holdout, expected_value
+from .cohorts import cohort_retention, retention_rate
 from .rfm import RFMScorer, rfm_scores, score_quantiles
 from .segments import STANDARD_SCHEME, abc_classes, rfm_segments, segment_summary
-from .btyd import BetaGeo, GammaGamma, ModifiedBetaGeo, NotFittedError
-from .clv import HoldoutEvaluation, customer_lifetime_value, evaluate_holdout, expected_value
+from .stages import (
+    StageScheme,
+    assign_stages,
+    early_warning,
+    forecast_stages,
+    stage_history,
+    steady_state,
+    transition_matrix,
+)
 from .summary import calibration_and_holdout, summarize
-from .survival import (CoxPH, KaplanMeier, NelsonAalen, WeibullAFT, brier_score, churn_dataset,
-                       churn_probability, concordance_index)
-from .stages import (StageScheme, assign_stages, early_warning, forecast_stages, stage_history,
-                     steady_state, transition_matrix)
-from .cohorts import cohort_retention, retention_rate
-from .value_formulas import (composite_value, ltv_to_cac, payback_period, purchase_value,
-                             retention_clv)
-from .btyd import BetaGeoBetaBinom, ParetoNBD
 from .summary_discrete import summarize_discrete
-from .analyze import Analysis, analyze
+from .survival import (
+    CoxPH,
+    KaplanMeier,
+    NelsonAalen,
+    WeibullAFT,
+    brier_score,
+    churn_dataset,
+    churn_probability,
+    concordance_index,
+)
+from .value_formulas import (
+    composite_value,
+    ltv_to_cac,
+    payback_period,
+    purchase_value,
+    retention_clv,
+)
 
 __all__ = [
-    "__version__", "datasets", "set_num_threads", "get_num_threads",
-    "ClmkitWarning", "ConvergenceError",
-    "summarize", "calibration_and_holdout",
-    "rfm_scores", "score_quantiles", "RFMScorer", "rfm_segments", "segment_summary",
-    "abc_classes", "STANDARD_SCHEME",
-    "KaplanMeier", "NelsonAalen", "CoxPH", "WeibullAFT", "concordance_index", "brier_score",
-    "churn_dataset", "churn_probability",
-    "StageScheme", "assign_stages", "stage_history", "transition_matrix", "forecast_stages",
-    "steady_state", "early_warning",
-    "cohort_retention", "retention_rate",
-    "purchase_value", "composite_value", "retention_clv", "ltv_to_cac", "payback_period",
-    "BetaGeo", "ModifiedBetaGeo", "GammaGamma", "NotFittedError",
-    "customer_lifetime_value", "expected_value", "evaluate_holdout", "HoldoutEvaluation",
-    "ParetoNBD", "BetaGeoBetaBinom", "summarize_discrete",
-    "analyze", "Analysis",
+    "__version__",
+    "datasets",
+    "set_num_threads",
+    "get_num_threads",
+    "ClmkitWarning",
+    "ConvergenceError",
+    "summarize",
+    "calibration_and_holdout",
+    "rfm_scores",
+    "score_quantiles",
+    "RFMScorer",
+    "rfm_segments",
+    "segment_summary",
+    "abc_classes",
+    "STANDARD_SCHEME",
+    "KaplanMeier",
+    "NelsonAalen",
+    "CoxPH",
+    "WeibullAFT",
+    "concordance_index",
+    "brier_score",
+    "churn_dataset",
+    "churn_probability",
+    "StageScheme",
+    "assign_stages",
+    "stage_history",
+    "transition_matrix",
+    "forecast_stages",
+    "steady_state",
+    "early_warning",
+    "cohort_retention",
+    "retention_rate",
+    "purchase_value",
+    "composite_value",
+    "retention_clv",
+    "ltv_to_cac",
+    "payback_period",
+    "BetaGeo",
+    "ModifiedBetaGeo",
+    "GammaGamma",
+    "NotFittedError",
+    "customer_lifetime_value",
+    "expected_value",
+    "evaluate_holdout",
+    "HoldoutEvaluation",
+    "ParetoNBD",
+    "BetaGeoBetaBinom",
+    "summarize_discrete",
+    "analyze",
+    "Analysis",
 ]

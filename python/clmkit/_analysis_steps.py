@@ -37,8 +37,13 @@ def rfm_columns(table: pd.DataFrame, has_monetary: bool) -> pd.DataFrame:
     import clmkit
 
     rfm = clmkit.rfm_scores(table, monetary_col="monetary_value" if has_monetary else None)
-    out = rfm.reindex(columns=[c for c in ("r_score", "f_score", "m_score", "rfm_score", "rfm_code")
-                               if c in rfm.columns])
+    out = rfm.reindex(
+        columns=[
+            c
+            for c in ("r_score", "f_score", "m_score", "rfm_score", "rfm_code")
+            if c in rfm.columns
+        ]
+    )
     out["rfm_segment"] = clmkit.rfm_segments(rfm)
     value = table["total_value"] if has_monetary else table["n_periods"]
     out["abc_class"] = clmkit.abc_classes(value)
@@ -51,24 +56,34 @@ def fit_transaction_model(name: str, summary: pd.DataFrame) -> Any:
     return getattr(clmkit, TRANSACTION_MODELS[name])().fit(summary)
 
 
-def btyd_columns(model: Any, table: pd.DataFrame, horizon_units: float, label: str,
-                 unit: TimeUnit, observation_end: pd.Timestamp) -> pd.DataFrame:
+def btyd_columns(
+    model: Any,
+    table: pd.DataFrame,
+    horizon_units: float,
+    label: str,
+    unit: TimeUnit,
+    observation_end: pd.Timestamp,
+) -> pd.DataFrame:
     """P(alive), expected purchases and P(no purchase) in the horizon, next purchase date."""
     f, r, T = (table[c].to_numpy(float) for c in ("frequency", "recency", "T"))
     out = pd.DataFrame(index=table.index)
     out["p_alive"] = np.asarray(model.p_alive(f, r, T), dtype=float)
     out[f"expected_purchases_{label}"] = np.asarray(
-        model.conditional_expected_purchases(horizon_units, f, r, T), dtype=float)
+        model.conditional_expected_purchases(horizon_units, f, r, T), dtype=float
+    )
     out[f"probability_no_purchase_{label}"] = np.asarray(
-        model.conditional_probability_of_n_purchases(horizon_units, 0, f, r, T), dtype=float)
+        model.conditional_probability_of_n_purchases(horizon_units, 0, f, r, T), dtype=float
+    )
     wait = time_to_one_expected_purchase(model, f, r, T, horizon_units)
-    out["expected_next_purchase"] = (pd.Timestamp(observation_end)
-                                     + pd.to_timedelta(wait * unit.days, unit="D")).round("D")
+    out["expected_next_purchase"] = (
+        pd.Timestamp(observation_end) + pd.to_timedelta(wait * unit.days, unit="D")
+    ).round("D")
     return out
 
 
-def time_to_one_expected_purchase(model: Any, f: np.ndarray, r: np.ndarray, T: np.ndarray,
-                                  horizon_units: float, points: int = 48) -> np.ndarray:
+def time_to_one_expected_purchase(
+    model: Any, f: np.ndarray, r: np.ndarray, T: np.ndarray, horizon_units: float, points: int = 48
+) -> np.ndarray:
     """Time t (model units) at which ``conditional_expected_purchases(t)`` reaches 1; NaN when
     fewer than one purchase is expected within the horizon.
 
@@ -84,8 +99,10 @@ def time_to_one_expected_purchase(model: Any, f: np.ndarray, r: np.ndarray, T: n
         if not todo.any():
             break
         cur = np.zeros(len(f))
-        cur[todo] = np.asarray(model.conditional_expected_purchases(
-            float(grid[k]), f[todo], r[todo], T[todo]), dtype=float)
+        cur[todo] = np.asarray(
+            model.conditional_expected_purchases(float(grid[k]), f[todo], r[todo], T[todo]),
+            dtype=float,
+        )
         hit = todo & (cur >= 1.0)
         frac = (1.0 - prev[hit]) / np.maximum(cur[hit] - prev[hit], 1e-300)
         out[hit] = grid[k - 1] + np.clip(frac, 0.0, 1.0) * (grid[k] - grid[k - 1])
@@ -99,14 +116,23 @@ def fit_spend_model(summary: pd.DataFrame) -> Any:
     import clmkit
 
     repeat = summary[summary["frequency"] > 0]
-    return clmkit.GammaGamma().fit(repeat["frequency"].to_numpy(float),
-                                   repeat["monetary_value"].to_numpy(float),
-                                   drop_nonpositive=True)
+    return clmkit.GammaGamma().fit(
+        repeat["frequency"].to_numpy(float),
+        repeat["monetary_value"].to_numpy(float),
+        drop_nonpositive=True,
+    )
 
 
-def value_columns(transaction_model: Any, spend_model: Any, table: pd.DataFrame, label: str,
-                  horizon_units: float, clv_period: Any, discount_rate: float,
-                  unit: TimeUnit) -> pd.DataFrame:
+def value_columns(
+    transaction_model: Any,
+    spend_model: Any,
+    table: pd.DataFrame,
+    label: str,
+    horizon_units: float,
+    clv_period: Any,
+    discount_rate: float,
+    unit: TimeUnit,
+) -> pd.DataFrame:
     """Expected spend per purchase and discounted CLV over the horizon."""
     import clmkit
 
@@ -116,18 +142,32 @@ def value_columns(transaction_model: Any, spend_model: Any, table: pd.DataFrame,
     # Repeat buyers whose mean spend is not positive (returns, free items) have no usable spend
     # history for Gamma-Gamma: they get the model's mean for a customer without one (x = 0).
     usable = (f > 0) & (m > 0)
-    out["expected_spend"] = np.asarray(spend_model.conditional_expected_spend(
-        np.where(usable, f, 0.0), np.where(usable, m, 0.0)), dtype=float)
+    out["expected_spend"] = np.asarray(
+        spend_model.conditional_expected_spend(np.where(usable, f, 0.0), np.where(usable, m, 0.0)),
+        dtype=float,
+    )
     periods = clv_periods(horizon_units, clv_period, unit)
     clv = clmkit.customer_lifetime_value(
-        transaction_model, out["expected_spend"].to_numpy(), table[["frequency", "recency", "T"]],
-        horizon=periods, period=clv_period, discount_rate=discount_rate)
+        transaction_model,
+        out["expected_spend"].to_numpy(),
+        table[["frequency", "recency", "T"]],
+        horizon=periods,
+        period=clv_period,
+        discount_rate=discount_rate,
+    )
     out[f"clv_{label}"] = np.asarray(clv, dtype=float)
     return out
 
 
-def clv_interval(model: Any, clv: np.ndarray, table: pd.DataFrame, horizon_units: float,
-                 level: float, n_boot: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def clv_interval(
+    model: Any,
+    clv: np.ndarray,
+    table: pd.DataFrame,
+    horizon_units: float,
+    level: float,
+    n_boot: int,
+    seed: int,
+) -> tuple[np.ndarray, np.ndarray]:
     """Interval of the CLV from the transaction model's parametric bootstrap.
 
     ``model.predict_interval`` gives the interval of each customer's expected purchases over
@@ -139,9 +179,16 @@ def clv_interval(model: Any, clv: np.ndarray, table: pd.DataFrame, horizon_units
     # Customers with the same (frequency, recency, T) share their interval: bootstrap each
     # distinct pattern once (daily data have far fewer patterns than customers).
     patterns, inverse = np.unique(rows, axis=0, return_inverse=True)
-    iv = model.predict_interval("conditional_expected_purchases", horizon_units, patterns[:, 0],
-                                patterns[:, 1], patterns[:, 2], level=level, n_boot=n_boot,
-                                seed=seed)
+    iv = model.predict_interval(
+        "conditional_expected_purchases",
+        horizon_units,
+        patterns[:, 0],
+        patterns[:, 1],
+        patterns[:, 2],
+        level=level,
+        n_boot=n_boot,
+        seed=seed,
+    )
     est = iv["estimate"].to_numpy(float)
     safe = np.where(est > 0, est, 1.0)
     low = np.where(est > 0, iv["lower"].to_numpy(float) / safe, 1.0)[inverse.ravel()]
@@ -152,14 +199,14 @@ def clv_interval(model: Any, clv: np.ndarray, table: pd.DataFrame, horizon_units
 def clv_periods(horizon_units: float, clv_period: Any, unit: TimeUnit) -> int:
     """Whole discounting periods in the horizon (365 days of 30-day periods -> 12)."""
     per = to_units(clv_period, unit, "clv_period")
-    return max(1, int(round(horizon_units / per)))
+    return max(1, round(horizon_units / per))
 
 
 def month_end_snapshots(first: pd.Timestamp, last: pd.Timestamp, count: int) -> list:
     """The last ``count`` month ends strictly inside (first, last], ending with ``last``."""
     ends = pd.date_range(first, last, freq="ME" if _has_me() else "M", inclusive="neither")
     ends = [e for e in ends if e < last.normalize()]
-    return list(ends[-(count - 1):] if count > 1 else []) + [last]
+    return list(ends[-(count - 1) :] if count > 1 else []) + [last]
 
 
 def _has_me() -> bool:

@@ -49,21 +49,31 @@ def rfm_combine(
     scores: list[npt.NDArray[np.int8]], weights: list[float], bins: int
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int16], list[str]]: ...
 def rfm_segment_lookup(
-    rules: list[tuple[str, Optional[tuple[int, int]], Optional[tuple[int, int]], Optional[tuple[int, int]]]],
+    rules: list[
+        tuple[str, Optional[tuple[int, int]], Optional[tuple[int, int]], Optional[tuple[int, int]]]
+    ],
     bins: int,
     r: Optional[npt.NDArray[np.float64]],
     f: Optional[npt.NDArray[np.float64]],
     m: Optional[npt.NDArray[np.float64]] = None,
 ) -> npt.NDArray[np.int16]: ...
-def rfm_abc_classes(values: npt.NDArray[np.float64], a_cut: float, b_cut: float) -> npt.NDArray[np.int8]: ...
+def rfm_abc_classes(
+    values: npt.NDArray[np.float64], a_cut: float, b_cut: float
+) -> npt.NDArray[np.int8]: ...
 def rfm_scorer_to_json(
-    bins: int, method: str, weights: list[float], dimensions: list[tuple[str, str, bool, list[float]]]
+    bins: int,
+    method: str,
+    weights: list[float],
+    dimensions: list[tuple[str, str, bool, list[float]]],
 ) -> str: ...
 def rfm_scorer_from_json(text: str) -> dict[str, object]: ...
+
 # --- survival ---
 def km_fit(
     durations: npt.NDArray[np.float64],
-    events: Optional[npt.NDArray[Any]],  # float64, int64, int32 or uint8 (bool bytes); None = all events
+    events: Optional[
+        npt.NDArray[Any]
+    ],  # float64, int64, int32 or uint8 (bool bytes); None = all events
     weights: Optional[npt.NDArray[np.float64]],
     entry: Optional[npt.NDArray[np.float64]],
     z: float,
@@ -71,7 +81,9 @@ def km_fit(
 ) -> dict[str, np.ndarray]: ...
 def na_fit(
     durations: npt.NDArray[np.float64],
-    events: Optional[npt.NDArray[Any]],  # float64, int64, int32 or uint8 (bool bytes); None = all events
+    events: Optional[
+        npt.NDArray[Any]
+    ],  # float64, int64, int32 or uint8 (bool bytes); None = all events
     weights: Optional[npt.NDArray[np.float64]],
     entry: Optional[npt.NDArray[np.float64]],
     z: float,
@@ -110,6 +122,8 @@ def churn_dataset_codes(
     observation_end_ns: int,
     threshold: float,
     window: float,
+) -> dict[str, npt.NDArray[Any]]: ...
+
 # --- stages ---
 # params: (new_window, maturity_window, churn_window, at_risk_factor, median_ipt,
 #          at_risk_p, churn_p, p_alive_for_one_time, enabled (7 bools))
@@ -133,6 +147,7 @@ def snapshot_summary_codes(
     freq: str,
     freq_multiplier: float,
 ) -> dict[str, np.ndarray]: ...
+
 # --- btyd ---
 class BtydFit:
     model: str
@@ -154,10 +169,11 @@ class BtydFit:
     time_unit: Optional[tuple[str, float]]
     def to_json(self) -> str: ...
     @staticmethod
-    def from_json(text: str) -> "BtydFit": ...
+    def from_json(text: str) -> BtydFit: ...
     @staticmethod
-    def from_params(model: str, params: list[float],
-                    time_unit: Optional[tuple[str, float]] = None) -> "BtydFit": ...
+    def from_params(
+        model: str, params: list[float], time_unit: Optional[tuple[str, float]] = None
+    ) -> BtydFit: ...
 
 def btyd_fit(
     model: str,
@@ -169,86 +185,152 @@ def btyd_fit(
     max_iter: int,
     time_unit: Optional[tuple[str, float]],
 ) -> BtydFit: ...
-def btyd_loglik(model: str, params: list[float],
-                columns: list[npt.NDArray[np.float64]]) -> npt.NDArray[np.float64]: ...
-def btyd_p_alive(model: str, params: list[float], frequency: npt.NDArray[np.float64],
-                 recency: npt.NDArray[np.float64], t: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]: ...
-def btyd_conditional_expected_purchases(model: str, params: list[float], t: float,
-                                        frequency: npt.NDArray[np.float64], recency: npt.NDArray[np.float64],
-                                        big_t: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]: ...
-def btyd_p_alive_grid(model: str, params: list[float], max_frequency: int, max_recency: int,
-                      big_t: float) -> npt.NDArray[np.float64]: ...
-def btyd_conditional_expected_purchases_grid(model: str, params: list[float], t: float, max_frequency: int,
-                                             max_recency: int, big_t: float) -> npt.NDArray[np.float64]: ...
-def btyd_conditional_probability_of_n_purchases(model: str, params: list[float], t: float, n: float,
-                                                frequency: npt.NDArray[np.float64],
-                                                recency: npt.NDArray[np.float64],
-                                                big_t: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]: ...
-def btyd_expected_purchases(model: str, params: list[float],
-                            t: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]: ...
-def btyd_probability_of_n_purchases(model: str, params: list[float], t: npt.NDArray[np.float64],
-                                    n: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]: ...
-def gammagamma_conditional_expected_spend(params: list[float], frequency: npt.NDArray[np.float64],
-                                          monetary_value: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]: ...
-def btyd_customer_lifetime_value(model: str, params: list[float], spend: npt.NDArray[np.float64],
-                                 frequency: npt.NDArray[np.float64], recency: npt.NDArray[np.float64],
-                                 big_t: npt.NDArray[np.float64], horizon: int, period: float,
-                                 discount_rate: float, continuous: bool,
-                                 spend_params: Optional[list[float]] = None) -> npt.NDArray[np.float64]: ...
+def btyd_loglik(
+    model: str, params: list[float], columns: list[npt.NDArray[np.float64]]
+) -> npt.NDArray[np.float64]: ...
+def btyd_p_alive(
+    model: str,
+    params: list[float],
+    frequency: npt.NDArray[np.float64],
+    recency: npt.NDArray[np.float64],
+    t: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]: ...
+def btyd_conditional_expected_purchases(
+    model: str,
+    params: list[float],
+    t: float,
+    frequency: npt.NDArray[np.float64],
+    recency: npt.NDArray[np.float64],
+    big_t: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]: ...
+def btyd_p_alive_grid(
+    model: str, params: list[float], max_frequency: int, max_recency: int, big_t: float
+) -> npt.NDArray[np.float64]: ...
+def btyd_conditional_expected_purchases_grid(
+    model: str, params: list[float], t: float, max_frequency: int, max_recency: int, big_t: float
+) -> npt.NDArray[np.float64]: ...
+def btyd_conditional_probability_of_n_purchases(
+    model: str,
+    params: list[float],
+    t: float,
+    n: float,
+    frequency: npt.NDArray[np.float64],
+    recency: npt.NDArray[np.float64],
+    big_t: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]: ...
+def btyd_expected_purchases(
+    model: str, params: list[float], t: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]: ...
+def btyd_probability_of_n_purchases(
+    model: str, params: list[float], t: npt.NDArray[np.float64], n: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]: ...
+def gammagamma_conditional_expected_spend(
+    params: list[float], frequency: npt.NDArray[np.float64], monetary_value: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]: ...
+def btyd_customer_lifetime_value(
+    model: str,
+    params: list[float],
+    spend: npt.NDArray[np.float64],
+    frequency: npt.NDArray[np.float64],
+    recency: npt.NDArray[np.float64],
+    big_t: npt.NDArray[np.float64],
+    horizon: int,
+    period: float,
+    discount_rate: float,
+    continuous: bool,
+    spend_params: Optional[list[float]] = None,
+) -> npt.NDArray[np.float64]: ...
 
 # --- btyd evaluation hooks (clmkit.dask) ---
 def btyd_loglik_grad(
-    model: str, params: list[float], columns: list[npt.NDArray[np.float64]],
+    model: str,
+    params: list[float],
+    columns: list[npt.NDArray[np.float64]],
     weights: Optional[npt.NDArray[np.float64]] = None,
 ) -> tuple[float, list[float]]: ...
-def btyd_model_layout(model: str) -> tuple[list[str], list[str], list[int], Optional[int], list[int]]: ...
+def btyd_model_layout(
+    model: str,
+) -> tuple[list[str], list[str], list[int], Optional[int], list[int]]: ...
+
 # --- special functions (Pareto/NBD) ---
 def ln_hyp2f1(
-    a: npt.NDArray[np.float64], b: npt.NDArray[np.float64], c: npt.NDArray[np.float64],
+    a: npt.NDArray[np.float64],
+    b: npt.NDArray[np.float64],
+    c: npt.NDArray[np.float64],
     z: npt.NDArray[np.float64],
 ) -> npt.NDArray[np.float64]: ...
 def ln_hyperu(
-    a: npt.NDArray[np.float64], b: npt.NDArray[np.float64], z: npt.NDArray[np.float64],
+    a: npt.NDArray[np.float64],
+    b: npt.NDArray[np.float64],
+    z: npt.NDArray[np.float64],
 ) -> npt.NDArray[np.float64]: ...
 
 # --- Pareto/NBD extras ---
 def paretonbd_dert(
-    params: list[float], discount_rate: float, horizon: float, frequency: npt.NDArray[np.float64],
-    recency: npt.NDArray[np.float64], big_t: npt.NDArray[np.float64],
+    params: list[float],
+    discount_rate: float,
+    horizon: float,
+    frequency: npt.NDArray[np.float64],
+    recency: npt.NDArray[np.float64],
+    big_t: npt.NDArray[np.float64],
 ) -> npt.NDArray[np.float64]: ...
 def paretonbd_generate(
-    params: list[float], big_t: npt.NDArray[np.float64], seed: int,
+    params: list[float],
+    big_t: npt.NDArray[np.float64],
+    seed: int,
 ) -> dict[str, npt.NDArray[np.float64]]: ...
 
 # --- BG/BB ---
 def bgbb_p_alive(
-    params: list[float], periods_ahead: float, frequency: npt.NDArray[np.float64],
-    recency: npt.NDArray[np.float64], n_periods: npt.NDArray[np.float64],
+    params: list[float],
+    periods_ahead: float,
+    frequency: npt.NDArray[np.float64],
+    recency: npt.NDArray[np.float64],
+    n_periods: npt.NDArray[np.float64],
 ) -> npt.NDArray[np.float64]: ...
 def bgbb_conditional_expected_purchases(
-    params: list[float], m_periods: float, frequency: npt.NDArray[np.float64],
-    recency: npt.NDArray[np.float64], n_periods: npt.NDArray[np.float64],
+    params: list[float],
+    m_periods: float,
+    frequency: npt.NDArray[np.float64],
+    recency: npt.NDArray[np.float64],
+    n_periods: npt.NDArray[np.float64],
 ) -> npt.NDArray[np.float64]: ...
 def bgbb_expected_purchases(
-    params: list[float], n_periods: npt.NDArray[np.float64],
+    params: list[float],
+    n_periods: npt.NDArray[np.float64],
 ) -> npt.NDArray[np.float64]: ...
 def bgbb_probability_of_n_purchases(
-    params: list[float], n_periods: npt.NDArray[np.float64], n: npt.NDArray[np.float64],
+    params: list[float],
+    n_periods: npt.NDArray[np.float64],
+    n: npt.NDArray[np.float64],
 ) -> npt.NDArray[np.float64]: ...
 def bgbb_generate(
-    params: list[float], n_periods: npt.NDArray[np.float64], seed: int,
+    params: list[float],
+    n_periods: npt.NDArray[np.float64],
+    seed: int,
 ) -> dict[str, npt.NDArray[np.float64]]: ...
 
 # --- bootstrap (predict_interval) ---
 def btyd_bootstrap_parametric(
-    params: list[float], covariance: list[float], n_boot: int, seed: int,
+    params: list[float],
+    covariance: list[float],
+    n_boot: int,
+    seed: int,
 ) -> npt.NDArray[np.float64]: ...
 def btyd_bootstrap_resample(
-    model: str, columns: list[npt.NDArray[np.float64]], weights: Optional[npt.NDArray[np.float64]],
-    params: list[float], penalizer: float, tol: float, max_iter: int, n_boot: int, seed: int,
+    model: str,
+    columns: list[npt.NDArray[np.float64]],
+    weights: Optional[npt.NDArray[np.float64]],
+    params: list[float],
+    penalizer: float,
+    tol: float,
+    max_iter: int,
+    n_boot: int,
+    seed: int,
 ) -> npt.NDArray[np.float64]: ...
 def btyd_intervals(
-    values: npt.NDArray[np.float64], level: float,
+    values: npt.NDArray[np.float64],
+    level: float,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
 
 class SnapshotIndex:

@@ -19,7 +19,9 @@ _TOL = 1e-8
 def history_frame(history: Any) -> pd.DataFrame:
     """A stage history of any library (pandas, polars, Arrow) as pandas, through the table door."""
     if not is_table(history):
-        raise TypeError(f"history must be a DataFrame from stage_history, got {type(history).__name__}")
+        raise TypeError(
+            f"history must be a DataFrame from stage_history, got {type(history).__name__}"
+        )
     return to_pandas(history)
 
 
@@ -28,8 +30,10 @@ def history_columns(history: pd.DataFrame) -> tuple[str, str, str]:
     cust = history.attrs.get("clmkit", {}).get("customer_id_col", history.columns[0])
     for col in (cust, "snapshot", "stage"):
         if col not in history.columns:
-            raise ValueError(f"history has no column {col!r}; available columns: "
-                             f"{list(history.columns)} (expected stage_history's output)")
+            raise ValueError(
+                f"history has no column {col!r}; available columns: "
+                f"{list(history.columns)} (expected stage_history's output)"
+            )
     return cust, "snapshot", "stage"
 
 
@@ -75,22 +79,29 @@ def transition_matrix(history: pd.DataFrame, normalize: bool = True) -> pd.DataF
     codes = np.where(raw >= 0, lut[raw], -1)
     snap_pos = np.searchsorted(np.sort(h[snap].unique()), h[snap].to_numpy())
     ids = pd.factorize(h[cust])[0]
-    pair = (ids[1:] == ids[:-1]) & (snap_pos[1:] == snap_pos[:-1] + 1) \
-        & (codes[1:] >= 0) & (codes[:-1] >= 0)
+    pair = (
+        (ids[1:] == ids[:-1])
+        & (snap_pos[1:] == snap_pos[:-1] + 1)
+        & (codes[1:] >= 0)
+        & (codes[:-1] >= 0)
+    )
     k = len(present)
     counts = np.bincount(codes[:-1][pair] * k + codes[1:][pair], minlength=k * k)
     counts = counts.reshape(k, k).astype(float)
     if normalize:
         totals = counts.sum(axis=1, keepdims=True)
         counts = np.divide(counts, totals, out=np.eye(k), where=totals > 0)
-    return pd.DataFrame(counts, index=pd.Index(present, name="from"),
-                        columns=pd.Index(present, name="to"))
+    return pd.DataFrame(
+        counts, index=pd.Index(present, name="from"), columns=pd.Index(present, name="to")
+    )
 
 
 def _stochastic(matrix: MatrixLike) -> tuple[np.ndarray, pd.Index]:
     if isinstance(matrix, pd.DataFrame):
         if list(matrix.index) != list(matrix.columns):
-            raise ValueError("matrix: index and columns must list the same states in the same order")
+            raise ValueError(
+                "matrix: index and columns must list the same states in the same order"
+            )
         labels = pd.Index(matrix.index)
     else:
         labels = None
@@ -104,8 +115,10 @@ def _stochastic(matrix: MatrixLike) -> tuple[np.ndarray, pd.Index]:
     bad = np.abs(rows - 1.0) > _TOL
     if bad.any():
         i = int(np.argmax(bad))
-        raise ValueError(f"matrix: row {i} sums to {rows[i]!r}, not 1 (not stochastic; "
-                         "use transition_matrix(..., normalize=True))")
+        raise ValueError(
+            f"matrix: row {i} sums to {rows[i]!r}, not 1 (not stochastic; "
+            "use transition_matrix(..., normalize=True))"
+        )
     return p, labels if labels is not None else pd.RangeIndex(p.shape[0])
 
 
@@ -143,23 +156,31 @@ def forecast_stages(matrix: MatrixLike, current_counts: Any, steps: int) -> pd.D
     p, labels = _stochastic(matrix)
     steps = check_int(steps, "steps", low=0)
     if isinstance(current_counts, (pd.Series, dict)):
-        s = pd.Series(current_counts, dtype=float) if isinstance(current_counts, dict) \
+        s = (
+            pd.Series(current_counts, dtype=float)
+            if isinstance(current_counts, dict)
             else current_counts.astype(float)
+        )
         unknown = [k for k, v in s.items() if k not in labels and v != 0]
         if unknown:
-            raise ValueError(f"current_counts: unknown state(s) {unknown}; states are {list(labels)}")
+            raise ValueError(
+                f"current_counts: unknown state(s) {unknown}; states are {list(labels)}"
+            )
         s = s.reindex(labels, fill_value=0.0)
         x = as_float_array(s.to_numpy(), "current_counts", nonnegative=True)
     else:
         x = as_float_array(current_counts, "current_counts", nonnegative=True)
         if len(x) != len(p):
-            raise ValueError(f"current_counts has {len(x)} values but the matrix has {len(p)} states")
+            raise ValueError(
+                f"current_counts has {len(x)} values but the matrix has {len(p)} states"
+            )
     out = np.empty((steps + 1, len(p)))
     out[0] = x
     for k in range(steps):
         out[k + 1] = out[k] @ p
-    return pd.DataFrame(out, index=pd.RangeIndex(steps + 1, name="step"),
-                        columns=pd.Index(labels, name="stage"))
+    return pd.DataFrame(
+        out, index=pd.RangeIndex(steps + 1, name="step"), columns=pd.Index(labels, name="stage")
+    )
 
 
 def steady_state(matrix: MatrixLike) -> pd.Series:
@@ -185,9 +206,11 @@ def steady_state(matrix: MatrixLike) -> pd.Series:
     a = np.vstack([p.T - np.eye(k), np.ones((1, k))])
     b = np.r_[np.zeros(k), 1.0]
     if np.linalg.matrix_rank(a, tol=1e-10) < k:
-        raise ValueError("steady_state: the stationary distribution is not unique (the chain "
-                         "has several closed classes); project from your current counts "
-                         "with forecast_stages instead")
+        raise ValueError(
+            "steady_state: the stationary distribution is not unique (the chain "
+            "has several closed classes); project from your current counts "
+            "with forecast_stages instead"
+        )
     pi = np.linalg.lstsq(a, b, rcond=None)[0]
     pi = np.clip(pi, 0.0, None)
     return pd.Series(pi / pi.sum(), index=labels, name="steady_state")

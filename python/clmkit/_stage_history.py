@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Optional, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any, Optional
 
 import numpy as np
 import pandas as pd
 
 from . import _core
-from ._frames import deliver, library_of
+from ._frames import (
+    _end_ns,
+    _extract_columns,
+    _factorize_ids,
+    _timestamp,
+    _to_datetime_ns,
+    deliver,
+    library_of,
+)
 from ._stage_scheme import REASONS, STAGES
 from ._units import TimeUnit, normalize_freq
 from ._validation import as_float_array, check_rows, invalid_value_error
-from ._frames import _end_ns, _extract_columns, _factorize_ids, _timestamp, _to_datetime_ns
 
 __all__ = ["stage_history"]
 
@@ -118,7 +126,9 @@ def stage_history(
         raw = index.summaries()
         pa = _model_p_alive(model, raw, unit)
         if scheme.add:  # the rules see the snapshot summary, as assign_stages' rules do
-            frame = pd.DataFrame({k: raw[k] for k in ("frequency", "recency", "T", "gap_before_last")})
+            frame = pd.DataFrame(
+                {k: raw[k] for k in ("frequency", "recency", "T", "gap_before_last")}
+            )
             frame["n_periods"] = frame["frequency"] + 1.0
             frame["inactivity"] = frame["T"] - frame["recency"]
             frame["snapshot"] = snap_times.take(raw["snapshot"])
@@ -126,31 +136,48 @@ def stage_history(
                 frame["p_alive"] = pa
             custom = _custom_codes(scheme, frame)
         cust_codes, snap_codes = raw["customer"], raw["snapshot"]
-        cols = {"repeats": raw["frequency"], "recency": raw["recency"], "T": raw["T"],
-                "gap": raw["gap_before_last"]}
+        cols = {
+            "repeats": raw["frequency"],
+            "recency": raw["recency"],
+            "T": raw["T"],
+            "gap": raw["gap_before_last"],
+        }
     if cols is None:
         stage_codes, reasons = raw["stage"], raw["reason"]
     else:
         stage_codes, reasons = _run_rules(cols, pa, custom, scheme)
     if customers is not None:
         uniques, cust_codes, snap_codes, order, n_new = _prospect_rows(
-            customers, uniques, cust_codes, snap_codes, len(snaps_ns))
+            customers, uniques, cust_codes, snap_codes, len(snaps_ns)
+        )
         prospect = "prospect" not in scheme.drop
-        stage_codes = _extend(stage_codes, n_new, STAGES.index("prospect") if prospect else -1, order)
-        reasons = _extend(reasons, n_new, _PROSPECT_REASON if prospect else _UNASSIGNED_REASON, order)
+        stage_codes = _extend(
+            stage_codes, n_new, STAGES.index("prospect") if prospect else -1, order
+        )
+        reasons = _extend(
+            reasons, n_new, _PROSPECT_REASON if prospect else _UNASSIGNED_REASON, order
+        )
         pa = None if pa is None else _extend(pa, n_new, np.nan, order)
     res = _result(stage_codes, reasons, scheme, pd.RangeIndex(len(stage_codes)), return_reason)
-    out = pd.DataFrame({names["customer_id"]: uniques.take(cust_codes),
-                        "snapshot": snap_times.take(snap_codes),
-                        "stage": res["stage"].values if return_reason else res.values})
+    out = pd.DataFrame(
+        {
+            names["customer_id"]: uniques.take(cust_codes),
+            "snapshot": snap_times.take(snap_codes),
+            "stage": res["stage"].values if return_reason else res.values,
+        }
+    )
     if pa is not None:
         out["p_alive"] = pa
     if return_reason:
         out["reason"] = res["reason"].values
-    out.attrs["clmkit"] = {**unit.to_dict(), "freq_multiplier": mult, "scheme": scheme,
-                           "customer_id_col": names["customer_id"],
-                           "labels": {k: scheme.label_of(k) for k in scheme.keys()},
-                           "snapshots": [str(t) for t in snap_times]}
+    out.attrs["clmkit"] = {
+        **unit.to_dict(),
+        "freq_multiplier": mult,
+        "scheme": scheme,
+        "customer_id_col": names["customer_id"],
+        "labels": {k: scheme.label_of(k) for k in scheme.keys()},  # noqa: SIM118
+        "snapshots": [str(t) for t in snap_times],
+    }
     return deliver(out, library_of(transactions), output)
 
 
@@ -164,10 +191,15 @@ def _snapshot_ns(snapshots, times_ns, datetime_format, tz, observation_period_en
     end = _end_ns(observation_period_end, times_ns, datetime_format, tz)
     checks = [
         (np.r_[False, np.diff(ns) <= 0], "snapshots must be strictly increasing"),
-        (ns < first - first % 86_400_000_000_000,
-         f"before the first transaction ({_timestamp(first, tz)})"),
-        (ns > end, f"after observation_period_end ({_timestamp(end, tz)}); pass a later "
-                   "observation_period_end to look past the last transaction"),
+        (
+            ns < first - first % 86_400_000_000_000,
+            f"before the first transaction ({_timestamp(first, tz)})",
+        ),
+        (
+            ns > end,
+            f"after observation_period_end ({_timestamp(end, tz)}); pass a later "
+            "observation_period_end to look past the last transaction",
+        ),
     ]
     for mask, reason in checks:
         if mask.any():
@@ -185,15 +217,19 @@ def _model_p_alive(model: Any, rows: dict, unit: TimeUnit) -> Optional[np.ndarra
     if model is None:
         return None
     if not callable(getattr(model, "p_alive", None)):
-        raise TypeError(f"model must have a p_alive(frequency, recency, T) method, got "
-                        f"{type(model).__name__}")
+        raise TypeError(
+            f"model must have a p_alive(frequency, recency, T) method, got {type(model).__name__}"
+        )
     model_unit = getattr(model, "time_unit_", None)
     if isinstance(model_unit, TimeUnit) and model_unit != unit:
-        raise ValueError(f"model was fitted in time unit {model_unit} but the history uses "
-                         f"{unit}; pass freq/freq_multiplier matching the model")
+        raise ValueError(
+            f"model was fitted in time unit {model_unit} but the history uses "
+            f"{unit}; pass freq/freq_multiplier matching the model"
+        )
     n = len(rows["T"])
-    pa = as_float_array(model.p_alive(rows["frequency"], rows["recency"], rows["T"]),
-                        "model.p_alive(...)")
+    pa = as_float_array(
+        model.p_alive(rows["frequency"], rows["recency"], rows["T"]), "model.p_alive(...)"
+    )
     if len(pa) != n:
         raise ValueError(f"model.p_alive returned {len(pa)} values for {n} rows")
     check_rows((pa < 0) | (pa > 1), "model.p_alive(...)", pa, "must be in [0, 1]")

@@ -21,8 +21,9 @@ again is reported as at risk / churned. Inactivity is ``T - recency``.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Optional, Sequence, Union
+from typing import Any, Callable, Optional, Union
 
 import numpy as np
 import pandas as pd
@@ -35,8 +36,15 @@ __all__ = ["StageScheme", "STAGES", "ZH_LABELS", "DEFAULT_MULTIPLES"]
 STAGES, REASONS = (tuple(x) for x in _core.stage_rule_names())
 
 #: Chinese names used in CRM practice.
-ZH_LABELS = {"prospect": "潜在客户", "new": "新客户", "growing": "成长期", "mature": "成熟期",
-             "at_risk": "衰退期/流失预警", "churned": "流失", "reactivated": "挽回"}
+ZH_LABELS = {
+    "prospect": "潜在客户",
+    "new": "新客户",
+    "growing": "成长期",
+    "mature": "成熟期",
+    "at_risk": "衰退期/流失预警",
+    "churned": "流失",
+    "reactivated": "挽回",
+}
 
 #: Default windows as multiples of the population's median inter-purchase time.
 DEFAULT_MULTIPLES = {"new_window": 1.0, "maturity_window": 3.0, "churn_window": 4.0}
@@ -110,8 +118,10 @@ class StageScheme:
         if self.at_risk_factor <= 0:
             raise ValueError(f"at_risk_factor must be > 0, got {self.at_risk_factor}")
         if not 0 < self.churn_p < self.at_risk_p < 1:
-            raise ValueError(f"need 0 < churn_p < at_risk_p < 1, got churn_p={self.churn_p} "
-                             f"and at_risk_p={self.at_risk_p}")
+            raise ValueError(
+                f"need 0 < churn_p < at_risk_p < 1, got churn_p={self.churn_p} "
+                f"and at_risk_p={self.at_risk_p}"
+            )
         self._check_windows()
         object.__setattr__(self, "drop", tuple(self.drop))
         object.__setattr__(self, "add", tuple((str(n), r) for n, r in self.add))
@@ -136,10 +146,12 @@ class StageScheme:
     @property
     def is_resolved(self) -> bool:
         """True when every window is a number (no data needed to apply the scheme)."""
-        return all(isinstance(getattr(self, f), float) for f in
-                   ("new_window", "maturity_window", "churn_window", "median_ipt"))
+        return all(
+            isinstance(getattr(self, f), float)
+            for f in ("new_window", "maturity_window", "churn_window", "median_ipt")
+        )
 
-    def resolve(self, summary: pd.DataFrame, unit: Optional[TimeUnit] = None) -> "StageScheme":
+    def resolve(self, summary: pd.DataFrame, unit: Optional[TimeUnit] = None) -> StageScheme:
         """Returns a copy with every window a number in the summary's time unit.
 
         ``unit`` defaults to the unit recorded on the summary (``attrs["clmkit"]``); it is
@@ -176,8 +188,10 @@ class StageScheme:
         return _labels(self.labels, self.keys()).get(key, key)
 
     def reasons(self) -> list[str]:
-        return list(REASONS) + [f"custom: {n}: {r if isinstance(r, str) else getattr(r, '__name__', 'rule')}"
-                                for n, r in self.add]
+        return list(REASONS) + [
+            f"custom: {n}: {r if isinstance(r, str) else getattr(r, '__name__', 'rule')}"
+            for n, r in self.add
+        ]
 
 
 def _labels(labels: Any, keys: Sequence[str]) -> dict[str, str]:
@@ -215,7 +229,9 @@ def _check_window(value: Window, name: str) -> Window:
             if pd.Timedelta(value) <= pd.Timedelta(0):
                 raise ValueError
         except ValueError:
-            raise ValueError(f"{name}: {value!r} is not a positive duration such as '90D'") from None
+            raise ValueError(
+                f"{name}: {value!r} is not a positive duration such as '90D'"
+            ) from None
         return value
     x = _check_number(value, name)
     if x <= 0:
@@ -229,9 +245,11 @@ def _median_ipt(summary: pd.DataFrame) -> float:
     recency = summary["recency"].to_numpy(dtype=float)
     mask = repeats > 0
     if not mask.any():
-        raise ValueError("cannot derive default stage windows: the data have no repeat buyer; "
-                         "give StageScheme(new_window=..., maturity_window=..., "
-                         "churn_window=..., median_ipt=...)")
+        raise ValueError(
+            "cannot derive default stage windows: the data have no repeat buyer; "
+            "give StageScheme(new_window=..., maturity_window=..., "
+            "churn_window=..., median_ipt=...)"
+        )
     m = float(np.median(recency[mask] / repeats[mask]))
     if not m > 0:
         raise ValueError(f"cannot derive default stage windows: median inter-purchase time is {m}")

@@ -46,7 +46,7 @@ class TimeUnit:
         return {"freq": self.freq, "multiplier": self.multiplier}
 
     @classmethod
-    def from_dict(cls, d: Optional[dict[str, Any]]) -> Optional["TimeUnit"]:
+    def from_dict(cls, d: Optional[dict[str, Any]]) -> Optional[TimeUnit]:
         return None if d is None else cls(normalize_freq(d["freq"]), float(d["multiplier"]))
 
 
@@ -83,10 +83,14 @@ def to_units(period: Any, unit: Optional[TimeUnit], name: str = "period") -> flo
     if isinstance(period, (int, float)) and not isinstance(period, bool):
         return float(period)
     if unit is None:
-        raise ValueError(f"{name}={period!r} needs the model's time unit, which is unknown "
-                         "(fit on a clmkit summary or give a number in model time units)")
+        raise ValueError(
+            f"{name}={period!r} needs the model's time unit, which is unknown "
+            "(fit on a clmkit summary or give a number in model time units)"
+        )
     try:
         days = pd.Timedelta(period).total_seconds() / 86400.0
     except (TypeError, ValueError):
-        raise ValueError(f"{name}: cannot read {period!r} as a duration such as '30D' or '1W'") from None
+        raise ValueError(
+            f"{name}: cannot read {period!r} as a duration such as '30D' or '1W'"
+        ) from None
     return days / unit.days

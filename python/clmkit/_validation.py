@@ -6,7 +6,8 @@ problem in their own data. Nothing here modifies the caller's objects.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,15 +21,22 @@ def _row_label(index: pd.Index | None, row: int) -> str:
     return f"row {row} (index {index[row]!r})"
 
 
-def invalid_value_error(name: str, row: int, value: object, reason: str,
-                        index: pd.Index | None = None) -> ValueError:
+def invalid_value_error(
+    name: str, row: int, value: object, reason: str, index: pd.Index | None = None
+) -> ValueError:
     """Builds the standard 'argument, row, value' error."""
     return ValueError(f"{name}: {_row_label(index, row)} has invalid value {value!r} ({reason})")
 
 
-def as_float_array(values: ArrayLike, name: str, *, finite: bool = True,
-                   nonnegative: bool = False, integer: bool = False,
-                   ndim: int = 1) -> np.ndarray:
+def as_float_array(
+    values: ArrayLike,
+    name: str,
+    *,
+    finite: bool = True,
+    nonnegative: bool = False,
+    integer: bool = False,
+    ndim: int = 1,
+) -> np.ndarray:
     """Returns `values` as a C-contiguous float64 array (a view when it already is one).
 
     Raises
@@ -41,12 +49,17 @@ def as_float_array(values: ArrayLike, name: str, *, finite: bool = True,
     """
     index = values.index if isinstance(values, (pd.Series, pd.DataFrame)) else None
     # hasnans last: it is a pass over the column, and float columns are checked below anyway.
-    if (isinstance(values, pd.Series) and not pd.api.types.is_float_dtype(values.dtype)
-            and values.hasnans):
+    if (
+        isinstance(values, pd.Series)
+        and not pd.api.types.is_float_dtype(values.dtype)
+        and values.hasnans
+    ):
         row = int(np.flatnonzero(values.isna().to_numpy())[0])
         raise invalid_value_error(name, row, values.iloc[row], "missing value", index)
     if isinstance(values, pd.Series) and isinstance(values.dtype, pd.api.extensions.ExtensionDtype):
-        if not (pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype)):
+        if not (
+            pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype)
+        ):
             raise TypeError(f"{name} must be numeric, got dtype {values.dtype}")
         values = values.to_numpy(dtype=np.float64, na_value=np.nan)
     arr = np.asarray(values)
@@ -69,8 +82,9 @@ def as_float_array(values: ArrayLike, name: str, *, finite: bool = True,
     return arr
 
 
-def _first_bad(arr: np.ndarray, mask: np.ndarray, name: str, reason: str,
-               index: pd.Index | None) -> None:
+def _first_bad(
+    arr: np.ndarray, mask: np.ndarray, name: str, reason: str, index: pd.Index | None
+) -> None:
     if mask.any():
         row = int(np.argmax(mask))
         raise invalid_value_error(name, row, arr[row].item(), reason, index)
@@ -85,8 +99,9 @@ def check_same_length(**arrays: np.ndarray) -> int:
     return next(iter(lengths.values()), 0)
 
 
-def check_rows(mask: np.ndarray, name: str, values: np.ndarray, reason: str,
-               index: pd.Index | None = None) -> None:
+def check_rows(
+    mask: np.ndarray, name: str, values: np.ndarray, reason: str, index: pd.Index | None = None
+) -> None:
     """Raises for the first row where `mask` is True."""
     _first_bad(np.asarray(values).reshape(-1), np.asarray(mask).reshape(-1), name, reason, index)
 
@@ -108,7 +123,9 @@ def check_positive_float(value: Any, name: str, *, allow_zero: bool = False) -> 
         raise TypeError(f"{name} must be a number, got {type(value).__name__}") from None
     ok = np.isfinite(x) and (x >= 0 if allow_zero else x > 0)
     if not ok:
-        raise ValueError(f"{name} must be a finite number {'>=' if allow_zero else '>'} 0, got {value!r}")
+        raise ValueError(
+            f"{name} must be a finite number {'>=' if allow_zero else '>'} 0, got {value!r}"
+        )
     return x
 
 
@@ -155,8 +172,9 @@ def index_of(values: Any) -> pd.Index | None:
     return values.index if isinstance(values, (pd.Series, pd.DataFrame)) else None
 
 
-def check_btyd_data(frequency: ArrayLike, recency: ArrayLike, T: ArrayLike, *,
-                    T_name: str = "T") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def check_btyd_data(
+    frequency: ArrayLike, recency: ArrayLike, T: ArrayLike, *, T_name: str = "T"
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Validates the (frequency, recency, T) columns of a buy-till-you-die model.
 
     ``frequency`` must hold whole numbers >= 0, ``recency`` and ``T`` finite values >= 0,
@@ -179,8 +197,13 @@ def check_btyd_data(frequency: ArrayLike, recency: ArrayLike, T: ArrayLike, *,
     t = as_float_array(T, T_name, nonnegative=True)
     check_same_length(frequency=f, recency=r, **{T_name: t})
     check_rows(r > t, "recency", r, f"must be <= {T_name}", index)
-    check_rows((f == 0) & (r != 0), "recency", r,
-               "must be 0 when frequency is 0 (no repeat purchase)", index)
+    check_rows(
+        (f == 0) & (r != 0),
+        "recency",
+        r,
+        "must be 0 when frequency is 0 (no repeat purchase)",
+        index,
+    )
     return f, r, t
 
 
@@ -189,8 +212,9 @@ def check_horizon(t: Any, name: str = "t") -> float:
     return check_positive_float(t, name, allow_zero=True)
 
 
-def check_discrete_btyd_data(frequency: ArrayLike, recency: ArrayLike,
-                             n_periods: ArrayLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def check_discrete_btyd_data(
+    frequency: ArrayLike, recency: ArrayLike, n_periods: ArrayLike
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Validates the (frequency, recency, n_periods) columns of a discrete-time (BG/BB) model.
 
     All three must be whole numbers >= 0 with ``frequency <= recency <= n_periods`` and

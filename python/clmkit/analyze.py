@@ -5,9 +5,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Callable, Optional
 
 import pandas as pd
 
@@ -62,23 +63,24 @@ class Analysis:
     timings: dict = field(default_factory=dict)
     skipped: dict = field(default_factory=dict)
     library: str = "pandas"
-    _pandas: Optional["Analysis"] = field(default=None, repr=False, compare=False)
+    _pandas: Optional[Analysis] = field(default=None, repr=False, compare=False)
 
     def __repr__(self) -> str:
         t = self.to_pandas().table
-        return (f"Analysis({len(t):,} customers, {t.shape[1]} columns, "
-                f"models={sorted(self.models)})")
+        return f"Analysis({len(t):,} customers, {t.shape[1]} columns, models={sorted(self.models)})"
 
-    def to_pandas(self) -> "Analysis":
+    def to_pandas(self) -> Analysis:
         """This analysis with pandas tables indexed by customer id (itself when it has them)."""
         return self if self._pandas is None else self._pandas
 
-    def _delivered(self, target: str) -> "Analysis":
+    def _delivered(self, target: str) -> Analysis:
         """This (pandas) analysis with every table in ``target``'s library."""
         if target == "pandas":
             return self
-        tables = {name: None if getattr(self, name) is None else deliver(getattr(self, name), target)
-                  for name in ("table", "stage_history", "transitions", "early_warning", "cal_holdout")}
+        tables = {
+            name: None if getattr(self, name) is None else deliver(getattr(self, name), target)
+            for name in ("table", "stage_history", "transitions", "early_warning", "cal_holdout")
+        }
         return dataclasses.replace(self, **tables, library=target, _pandas=self)
 
     def summary(self) -> dict:
@@ -93,16 +95,24 @@ class Analysis:
             Series, largest first; stages in stage order).
         """
         t = self.to_pandas().table
-        out: dict[str, Any] = {"customers": int(len(t)),
-                               "repeat_customers": int((t["frequency"] > 0).sum())}
+        out: dict[str, Any] = {
+            "customers": len(t),
+            "repeat_customers": int((t["frequency"] > 0).sum()),
+        }
         if "total_value" in t:
             out["total_value"] = float(t["total_value"].sum())
         for col in t.columns:
-            if col.startswith(("expected_purchases_", "clv_")) and not col.endswith(("_low", "_high")):
+            if col.startswith(("expected_purchases_", "clv_")) and not col.endswith(
+                ("_low", "_high")
+            ):
                 out[col] = float(t[col].sum())
         if "p_alive" in t:
             out["mean_p_alive"] = float(t["p_alive"].mean())
-        for key, col in (("segments", "rfm_segment"), ("stages", "stage"), ("abc_classes", "abc_class")):
+        for key, col in (
+            ("segments", "rfm_segment"),
+            ("stages", "stage"),
+            ("abc_classes", "abc_class"),
+        ):
             if col in t:
                 counts = t[col].value_counts(sort=col != "stage")
                 out[key] = counts[counts > 0] if col != "stage" else counts
@@ -110,9 +120,13 @@ class Analysis:
 
     def models_json(self) -> str:
         """All fitted models and the run settings as one JSON document."""
-        doc = {"format": "clmkit.analysis", "version": 1, "settings": self.settings,
-               "models": {role: json.loads(model.to_json()) for role, model in self.models.items()},
-               "skipped": self.skipped}
+        doc = {
+            "format": "clmkit.analysis",
+            "version": 1,
+            "settings": self.settings,
+            "models": {role: json.loads(model.to_json()) for role, model in self.models.items()},
+            "skipped": self.skipped,
+        }
         return json.dumps(doc, indent=2, default=str)
 
     def report(self, path: Any) -> Path:
@@ -234,33 +248,81 @@ def analyze(
     target = output or library_of(transactions)
     # Projected once (a LazyFrame collected once) and kept in its own library: every step below
     # reads the columns through the same zero-copy door; internal tables are pandas.
-    transactions = read(transactions, {"customer_id_col": customer_id_col,
-                                       "datetime_col": datetime_col,
-                                       "monetary_value_col": monetary_value_col}).native
+    transactions = read(
+        transactions,
+        {
+            "customer_id_col": customer_id_col,
+            "datetime_col": datetime_col,
+            "monetary_value_col": monetary_value_col,
+        },
+    ).native
     run = _Run(progress)
-    table = run.step("summary", lambda: summarize(
-        transactions, customer_id_col, datetime_col, monetary_value_col,
-        observation_period_end=observation_period_end, freq=freq, output="pandas"))
+    table = run.step(
+        "summary",
+        lambda: summarize(
+            transactions,
+            customer_id_col,
+            datetime_col,
+            monetary_value_col,
+            observation_period_end=observation_period_end,
+            freq=freq,
+            output="pandas",
+        ),
+    )
     unit = time_unit_of(table) or TimeUnit(freq)
-    h_units = to_units(horizon, unit, "horizon") if horizon_days is None else horizon_days / unit.days
+    h_units = (
+        to_units(horizon, unit, "horizon") if horizon_days is None else horizon_days / unit.days
+    )
     label = steps.horizon_label(horizon)
     obs_end = pd.Timestamp(table.attrs["clmkit"]["observation_period_end"])
     has_money = monetary_value_col is not None
-    analysis = Analysis(table=table, skipped=run.skipped, timings=run.timings, settings={
-        "customer_id_col": customer_id_col, "datetime_col": datetime_col,
-        "monetary_value_col": monetary_value_col, "freq": unit.freq,
-        "observation_period_end": str(obs_end), "horizon": str(horizon),
-        "horizon_units": h_units, "discount_rate": float(discount_rate),
-        "clv_period": str(clv_period), "models": list(models),
-        "interval_level": interval_level, "n_boot": n_boot,
-        "calibration_period_end": None if calibration_period_end is None else str(calibration_period_end)})
+    analysis = Analysis(
+        table=table,
+        skipped=run.skipped,
+        timings=run.timings,
+        settings={
+            "customer_id_col": customer_id_col,
+            "datetime_col": datetime_col,
+            "monetary_value_col": monetary_value_col,
+            "freq": unit.freq,
+            "observation_period_end": str(obs_end),
+            "horizon": str(horizon),
+            "horizon_units": h_units,
+            "discount_rate": float(discount_rate),
+            "clv_period": str(clv_period),
+            "models": list(models),
+            "interval_level": interval_level,
+            "n_boot": n_boot,
+            "calibration_period_end": None
+            if calibration_period_end is None
+            else str(calibration_period_end),
+        },
+    )
 
-    parts = [table, run.step("rfm", lambda: steps.rfm_columns(table, has_money),
-                             "rfm_scores", "rfm_segments", "abc_classes")]
+    parts = [
+        table,
+        run.step(
+            "rfm",
+            lambda: steps.rfm_columns(table, has_money),
+            "rfm_scores",
+            "rfm_segments",
+            "abc_classes",
+        ),
+    ]
     tx_name = next((m for m in models if m in steps.TRANSACTION_MODELS), None)
-    tx_model = _model_steps(run, analysis, parts, tx_name, unit, obs_end, clv_period,
-                            discount_rate, interval_level, n_boot,
-                            spend="gammagamma" in models and has_money)
+    tx_model = _model_steps(
+        run,
+        analysis,
+        parts,
+        tx_name,
+        unit,
+        obs_end,
+        clv_period,
+        discount_rate,
+        interval_level,
+        n_boot,
+        spend="gammagamma" in models and has_money,
+    )
     analysis.table = pd.concat([p for p in parts if p is not None], axis=1)
     analysis.table.attrs = dict(table.attrs)
     _stage_steps(run, analysis, transactions, tx_model, stage_scheme, snapshots, top, label)
@@ -269,29 +331,54 @@ def analyze(
     return analysis._delivered(target)
 
 
-def _model_steps(run, analysis, parts, tx_name, unit, obs_end, clv_period, discount_rate,
-                 interval_level, n_boot, spend: bool) -> Any:
+def _model_steps(
+    run,
+    analysis,
+    parts,
+    tx_name,
+    unit,
+    obs_end,
+    clv_period,
+    discount_rate,
+    interval_level,
+    n_boot,
+    spend: bool,
+) -> Any:
     """Fits the transaction model (and Gamma-Gamma when ``spend``), appends their columns to
     ``parts`` and returns the transaction model (None when not fitted)."""
     if tx_name is None:
         return None
     table, s = parts[0], analysis.settings
     h_units, label = s["horizon_units"], steps.horizon_label(s["horizon"])
-    tx_model = run.step("fit " + tx_name, lambda: steps.fit_transaction_model(tx_name, table),
-                        steps.TRANSACTION_MODELS[tx_name])
+    tx_model = run.step(
+        "fit " + tx_name,
+        lambda: steps.fit_transaction_model(tx_name, table),
+        steps.TRANSACTION_MODELS[tx_name],
+    )
     if tx_model is None:
         return None
     analysis.models["transactions"] = tx_model
-    parts.append(run.step("predict purchases", lambda: steps.btyd_columns(
-        tx_model, table, h_units, label, unit, obs_end)))
-    gg = run.step("fit gammagamma", lambda: steps.fit_spend_model(table), "GammaGamma") \
-        if spend else None
+    parts.append(
+        run.step(
+            "predict purchases",
+            lambda: steps.btyd_columns(tx_model, table, h_units, label, unit, obs_end),
+        )
+    )
+    gg = (
+        run.step("fit gammagamma", lambda: steps.fit_spend_model(table), "GammaGamma")
+        if spend
+        else None
+    )
     if gg is None:
         return tx_model
     analysis.models["spend"] = gg
-    value = run.step("clv", lambda: steps.value_columns(
-        tx_model, gg, table, label, h_units, clv_period, discount_rate, unit),
-        "customer_lifetime_value")
+    value = run.step(
+        "clv",
+        lambda: steps.value_columns(
+            tx_model, gg, table, label, h_units, clv_period, discount_rate, unit
+        ),
+        "customer_lifetime_value",
+    )
     parts.append(value)
     if value is not None and interval_level is not None:
         _interval_step(run, value, tx_model, table, label, h_units, interval_level, n_boot)
@@ -303,8 +390,10 @@ def _interval_step(run, value, model, table, label, h_units, level, n_boot) -> N
     if not hasattr(model, "predict_interval"):
         run.skip("clv interval", f"{type(model).__name__}.predict_interval is not in this build")
         return
-    low, high = run.step("clv interval", lambda: steps.clv_interval(
-        model, clv, table, h_units, level, n_boot, seed=0))
+    low, high = run.step(
+        "clv interval",
+        lambda: steps.clv_interval(model, clv, table, h_units, level, n_boot, seed=0),
+    )
     value[f"clv_{label}_low"], value[f"clv_{label}_high"] = low, high
 
 
@@ -333,24 +422,38 @@ def _stage_steps(run, analysis, transactions, tx_model, scheme, snapshots, top, 
 
     t, s = analysis.table, analysis.settings
     p_alive = t["p_alive"].to_numpy(float) if "p_alive" in t else None
-    stage = run.step("stages", lambda: clmkit.assign_stages(t, p_alive=p_alive, scheme=scheme),
-                     "assign_stages")
+    stage = run.step(
+        "stages", lambda: clmkit.assign_stages(t, p_alive=p_alive, scheme=scheme), "assign_stages"
+    )
     if stage is None:
         return
     t["stage"] = pd.Categorical(stage).set_categories(
-        stage.cat.categories if hasattr(stage, "cat") else pd.Categorical(stage).categories)
+        stage.cat.categories if hasattr(stage, "cat") else pd.Categorical(stage).categories
+    )
     first = pd.Timestamp(t["first_purchase"].min())
     dates = steps.month_end_snapshots(first, pd.Timestamp(s["observation_period_end"]), snapshots)
-    history = run.step("stage history", lambda: clmkit.stage_history(
-        transactions, dates, s["customer_id_col"], s["datetime_col"], scheme=scheme,
-        model=tx_model, freq=s["freq"], observation_period_end=s["observation_period_end"],
-        output="pandas"),
-        "stage_history", "transition_matrix", "early_warning")
+    history = run.step(
+        "stage history",
+        lambda: clmkit.stage_history(
+            transactions,
+            dates,
+            s["customer_id_col"],
+            s["datetime_col"],
+            scheme=scheme,
+            model=tx_model,
+            freq=s["freq"],
+            observation_period_end=s["observation_period_end"],
+            output="pandas",
+        ),
+        "stage_history",
+        "transition_matrix",
+        "early_warning",
+    )
     if history is None:
         return
     analysis.stage_history = history
     analysis.transitions = clmkit.transition_matrix(history) if len(dates) > 1 else None
-    value = t[f"clv_{label}"] if f"clv_{label}" in t else None
+    value = t.get(f"clv_{label}", None)
     analysis.early_warning = clmkit.early_warning(history, value=value, top=top)
 
 
@@ -358,11 +461,16 @@ def _holdout_step(run, analysis, transactions, tx_name, calibration_period_end, 
     s = analysis.settings
 
     def fit() -> pd.DataFrame:
-        cal = calibration_and_holdout(transactions, s["customer_id_col"], s["datetime_col"],
-                                      calibration_period_end, s["observation_period_end"],
-                                      freq=freq, output="pandas")
-        fit_on = cal[["frequency_cal", "recency_cal", "T_cal"]].rename(
-            columns=lambda c: c[:-4])
+        cal = calibration_and_holdout(
+            transactions,
+            s["customer_id_col"],
+            s["datetime_col"],
+            calibration_period_end,
+            s["observation_period_end"],
+            freq=freq,
+            output="pandas",
+        )
+        fit_on = cal[["frequency_cal", "recency_cal", "T_cal"]].rename(columns=lambda c: c[:-4])
         fit_on.attrs = dict(cal.attrs)
         model = steps.fit_transaction_model(tx_name, fit_on)
         analysis.models["calibration"] = model

@@ -10,8 +10,9 @@ import tempfile
 import time
 import traceback
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any, Optional
 
 import clmkit
 
@@ -43,20 +44,28 @@ def _demo(args: argparse.Namespace) -> int:
     loaded = time.perf_counter()
     summary = clmkit.summarize(log, "customer_id", "date", "amount", freq="D")
     done = time.perf_counter()
-    print(f"CDNOW master log: {len(log):,} transactions of {log['customer_id'].nunique():,} customers")
+    print(
+        f"CDNOW master log: {len(log):,} transactions of {log['customer_id'].nunique():,} customers"
+    )
     print(summary.head(args.rows).to_string())
-    print(f"loaded in {loaded - start:.3f} s, summarised in {done - loaded:.4f} s "
-          f"on {clmkit.get_num_threads()} threads", file=sys.stderr)
+    print(
+        f"loaded in {loaded - start:.3f} s, summarised in {done - loaded:.4f} s "
+        f"on {clmkit.get_num_threads()} threads",
+        file=sys.stderr,
+    )
     return 0
 
 
 def _report_inputs(args: argparse.Namespace, progress: _Progress) -> tuple:
     """The log and the analyze() arguments, from the file or the bundled CDNOW data."""
-    options: dict[str, Any] = {"horizon": args.horizon, "freq": args.freq,
-                               "observation_period_end": args.observation_end,
-                               "calibration_period_end": args.calibration_end,
-                               "interval_level": args.interval_level or None,
-                               "n_boot": args.n_boot}
+    options: dict[str, Any] = {
+        "horizon": args.horizon,
+        "freq": args.freq,
+        "observation_period_end": args.observation_end,
+        "calibration_period_end": args.calibration_end,
+        "interval_level": args.interval_level or None,
+        "n_boot": args.n_boot,
+    }
     if args.demo:
         log = progress.timed("load bundled CDNOW master log", clmkit.datasets.load_cdnow_master)
         if options["calibration_period_end"] is None:
@@ -114,9 +123,12 @@ def _umask() -> int:
 
 
 def _add_report_parser(sub: Any) -> None:
-    rep = sub.add_parser("report", help="analyze a transaction log: customer table + HTML report",
-                         description="Reads a CSV or Parquet transaction log and writes "
-                         "customers.parquet, customers.csv, models.json and report.html into --out.")
+    rep = sub.add_parser(
+        "report",
+        help="analyze a transaction log: customer table + HTML report",
+        description="Reads a CSV or Parquet transaction log and writes "
+        "customers.parquet, customers.csv, models.json and report.html into --out.",
+    )
     rep.add_argument("input", nargs="?", help="transaction log (.csv, .tsv, .csv.gz or .parquet)")
     rep.add_argument("--demo", action="store_true", help="use the bundled CDNOW master log")
     rep.add_argument("--customer-id-col", help="customer id column")
@@ -127,10 +139,18 @@ def _add_report_parser(sub: Any) -> None:
     rep.add_argument("--freq", default="D", help="time unit: H, D, W, M or Y (default D)")
     rep.add_argument("--observation-end", help="end of observation (default: last transaction)")
     rep.add_argument("--calibration-end", help="also fit up to this date and plot the holdout")
-    rep.add_argument("--interval-level", type=float, default=0.9,
-                     help="coverage of the CLV interval (default 0.9); 0 leaves it out")
-    rep.add_argument("--n-boot", type=int, default=100,
-                     help="bootstrap replicates of the CLV interval (default 100)")
+    rep.add_argument(
+        "--interval-level",
+        type=float,
+        default=0.9,
+        help="coverage of the CLV interval (default 0.9); 0 leaves it out",
+    )
+    rep.add_argument(
+        "--n-boot",
+        type=int,
+        default=100,
+        help="bootstrap replicates of the CLV interval (default 100)",
+    )
     rep.add_argument("--quiet", action="store_true", help="no progress on stderr")
     rep.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     rep.set_defaults(func=_report, validate=_validate_report)

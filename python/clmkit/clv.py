@@ -23,7 +23,9 @@ from .btyd.gammagamma import GammaGamma
 __all__ = ["customer_lifetime_value", "expected_value", "evaluate_holdout", "HoldoutEvaluation"]
 
 
-def _customers(data: Any, need_monetary: bool) -> tuple[list[np.ndarray], Optional[np.ndarray], Optional[pd.Index], Any]:
+def _customers(
+    data: Any, need_monetary: bool
+) -> tuple[list[np.ndarray], Optional[np.ndarray], Optional[pd.Index], Any]:
     """(frequency, recency, T), monetary_value and the index from a table or a tuple/dict."""
     names = ["frequency", "recency", "T"] + (["monetary_value"] if need_monetary else [])
     if _is_table(data):
@@ -37,11 +39,15 @@ def _customers(data: Any, need_monetary: bool) -> tuple[list[np.ndarray], Option
         cols, index = [data[n] for n in names], None
     elif isinstance(data, (tuple, list)) and len(data) in (3, 4):
         if need_monetary and len(data) != 4:
-            raise ValueError("data must be (frequency, recency, T, monetary_value) with a GammaGamma spend model")
-        cols, index = list(data)[:len(names)], None
+            raise ValueError(
+                "data must be (frequency, recency, T, monetary_value) with a GammaGamma spend model"
+            )
+        cols, index = list(data)[: len(names)], None
     else:
-        raise TypeError("data must be a summary table, a dict of columns or a tuple "
-                        "(frequency, recency, T[, monetary_value])")
+        raise TypeError(
+            "data must be a summary table, a dict of columns or a tuple "
+            "(frequency, recency, T[, monetary_value])"
+        )
     monetary = cols[3] if need_monetary else None
     return cols[:3], monetary, index, cols[0]
 
@@ -59,13 +65,22 @@ def _spend(spend_model: Any, frequency: Any, monetary: Any, n: int) -> np.ndarra
 
 def _check_model(model: Any) -> CountModel:
     if not isinstance(model, CountModel):
-        raise TypeError(f"transaction_model must be a clmkit purchase-count model (e.g. BetaGeo), got {type(model).__name__}")
+        raise TypeError(
+            f"transaction_model must be a clmkit purchase-count model (e.g. BetaGeo), got {type(model).__name__}"
+        )
     model._check_fitted()
     return model
 
 
-def customer_lifetime_value(transaction_model: Any, spend_model: Any, data: Any, horizon: int,
-                            period: Any, discount_rate: float, continuous: bool = False) -> Any:
+def customer_lifetime_value(
+    transaction_model: Any,
+    spend_model: Any,
+    data: Any,
+    horizon: int,
+    period: Any,
+    discount_rate: float,
+    continuous: bool = False,
+) -> Any:
     """Discounted value of each customer's purchases over ``horizon`` periods.
 
     CLV = spend x sum_{k=1..horizon} (E[Y(k P)] - E[Y((k-1) P)]) / (1 + discount_rate)^k,
@@ -114,26 +129,44 @@ def customer_lifetime_value(transaction_model: Any, spend_model: Any, data: Any,
     rate = float(discount_rate)
     if not (np.isfinite(rate) and rate > -1):
         raise ValueError(f"discount_rate must be a finite number > -1, got {discount_rate!r}")
-    cols, monetary, index, like = _customers(data, isinstance(spend_model, GammaGamma))
+    cols, monetary, index, _like = _customers(data, isinstance(spend_model, GammaGamma))
     rows = model._validate(cols)
     if isinstance(spend_model, GammaGamma) and not (
-            continuous and rate > 0 and hasattr(model, "discounted_expected_residual_transactions")):
+        continuous and rate > 0 and hasattr(model, "discounted_expected_residual_transactions")
+    ):
         # One Rust pass computes the Gamma-Gamma spend and the CLV (no spend array between).
         values = as_float_array(monetary, "monetary_value")
         check_same_length(frequency=rows[0], monetary_value=values)
-        out = _core.btyd_customer_lifetime_value(model._core_name, model._params(), values, *rows, horizon,
-                                                 period_units, rate, bool(continuous),
-                                                 spend_params=spend_model._params())
+        out = _core.btyd_customer_lifetime_value(
+            model._core_name,
+            model._params(),
+            values,
+            *rows,
+            horizon,
+            period_units,
+            rate,
+            bool(continuous),
+            spend_params=spend_model._params(),
+        )
         return pd.Series(out, index=index, name="clv") if index is not None else out
     spend = _spend(spend_model, cols[0], monetary, len(rows[0]))
     if continuous and rate > 0 and hasattr(model, "discounted_expected_residual_transactions"):
         # Pareto/NBD has a closed form (DERT over the horizon, with Tricomi's U).
         delta = float(np.log1p(rate)) / period_units
         out = spend * model.discounted_expected_residual_transactions(
-            *rows, discount_rate=delta, horizon=horizon * period_units)
+            *rows, discount_rate=delta, horizon=horizon * period_units
+        )
         return pd.Series(out, index=index, name="clv") if index is not None else out
-    out = _core.btyd_customer_lifetime_value(model._core_name, model._params(), spend, *rows,
-                                             horizon, period_units, rate, bool(continuous))
+    out = _core.btyd_customer_lifetime_value(
+        model._core_name,
+        model._params(),
+        spend,
+        *rows,
+        horizon,
+        period_units,
+        rate,
+        bool(continuous),
+    )
     return pd.Series(out, index=index, name="clv") if index is not None else out
 
 
@@ -166,7 +199,9 @@ def expected_value(transaction_model: Any, spend_model: Any, data: Any, t: Any) 
     cols, monetary, index, _ = _customers(data, isinstance(spend_model, GammaGamma))
     rows = model._validate(cols)
     spend = _spend(spend_model, cols[0], monetary, len(rows[0]))
-    purchases = _core.btyd_conditional_expected_purchases(model._core_name, model._params(), float(units), *rows)
+    purchases = _core.btyd_conditional_expected_purchases(
+        model._core_name, model._params(), float(units), *rows
+    )
     out = spend * purchases
     return pd.Series(out, index=index, name="expected_value") if index is not None else out
 
@@ -228,8 +263,10 @@ def evaluate_holdout(model: Any, cal_holdout: Any, max_frequency: int = 7) -> Ho
     """
     model = _check_model(model)
     max_frequency = check_int(max_frequency, "max_frequency", low=1)
-    frame = to_pandas(cal_holdout, ["frequency_cal", "recency_cal", "T_cal", "frequency_holdout",
-                                     "duration_holdout"])
+    frame = to_pandas(
+        cal_holdout,
+        ["frequency_cal", "recency_cal", "T_cal", "frequency_holdout", "duration_holdout"],
+    )
     need = ["frequency_cal", "recency_cal", "T_cal", "frequency_holdout", "duration_holdout"]
     require_columns(list(frame.columns), {n: n for n in need})
     rows = model._validate([frame["frequency_cal"], frame["recency_cal"], frame["T_cal"]])
@@ -240,16 +277,28 @@ def evaluate_holdout(model: Any, cal_holdout: Any, max_frequency: int = 7) -> Ho
     for d in np.unique(duration):
         sel = duration == d
         predicted[sel] = _core.btyd_conditional_expected_purchases(
-            model._core_name, model._params(), float(d), *[np.ascontiguousarray(r[sel]) for r in rows])
+            model._core_name,
+            model._params(),
+            float(d),
+            *[np.ascontiguousarray(r[sel]) for r in rows],
+        )
     error = predicted - actual
-    per = pd.DataFrame({"frequency_cal": rows[0], "actual": actual, "predicted": predicted,
-                        "error": error}, index=frame.index)
+    per = pd.DataFrame(
+        {"frequency_cal": rows[0], "actual": actual, "predicted": predicted, "error": error},
+        index=frame.index,
+    )
     group = np.minimum(rows[0], max_frequency).astype(int)
     by = per.groupby(group)[["actual", "predicted"]].mean()
     by.index.name = "frequency_cal"
     total_actual, total_predicted = float(actual.sum()), float(predicted.sum())
     return HoldoutEvaluation(
-        per_customer=per, mae=float(np.abs(error).mean()), rmse=float(np.sqrt((error ** 2).mean())),
-        total_actual=total_actual, total_predicted=total_predicted,
-        aggregate_error=(total_predicted - total_actual) / total_actual if total_actual else float("nan"),
-        by_frequency=by)
+        per_customer=per,
+        mae=float(np.abs(error).mean()),
+        rmse=float(np.sqrt((error**2).mean())),
+        total_actual=total_actual,
+        total_predicted=total_predicted,
+        aggregate_error=(total_predicted - total_actual) / total_actual
+        if total_actual
+        else float("nan"),
+        by_frequency=by,
+    )

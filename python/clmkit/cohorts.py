@@ -7,8 +7,7 @@ from typing import Any, Optional
 import numpy as np
 import pandas as pd
 
-from ._frames import deliver, library_of
-from ._frames import _extract_columns, _factorize_ids, _to_datetime_ns
+from ._frames import _extract_columns, _factorize_ids, _to_datetime_ns, deliver, library_of
 
 __all__ = ["cohort_retention", "retention_rate"]
 
@@ -18,8 +17,9 @@ def _periods(times_ns: np.ndarray, freq: str, name: str) -> np.ndarray:
     try:
         return pd.DatetimeIndex(times_ns.view("datetime64[ns]")).to_period(freq).asi8
     except (ValueError, TypeError) as exc:
-        raise ValueError(f"{name}: {freq!r} is not a pandas period frequency "
-                         "(e.g. 'D', 'W', 'M', 'Q', 'Y')") from exc
+        raise ValueError(
+            f"{name}: {freq!r} is not a pandas period frequency (e.g. 'D', 'W', 'M', 'Q', 'Y')"
+        ) from exc
 
 
 def _log(transactions, customer_id_col, datetime_col, datetime_format):
@@ -98,14 +98,18 @@ def cohort_retention(
     observable[:, 0] = np.bincount(cohort_code, minlength=len(cohorts))
     observable = np.cumsum(observable, axis=1)[:, :n_k]
     if values == "share":
-        table = np.divide(active, observable, out=np.full_like(active, np.nan), where=observable > 0)
+        table = np.divide(
+            active, observable, out=np.full_like(active, np.nan), where=observable > 0
+        )
     else:
         table = np.where(observable > 0, active, np.nan)
-    index = pd.PeriodIndex(pd.arrays.PeriodArray(cohorts, dtype=pd.PeriodDtype(cohort_freq)),
-                           name="cohort")
+    index = pd.PeriodIndex(
+        pd.arrays.PeriodArray(cohorts, dtype=pd.PeriodDtype(cohort_freq)), name="cohort"
+    )
     out = pd.DataFrame(table, index=index, columns=pd.RangeIndex(n_k, name="period"))
-    out.attrs["cohort_size"] = pd.Series(np.bincount(cohort_code, minlength=len(cohorts)),
-                                         index=index, name="customers")
+    out.attrs["cohort_size"] = pd.Series(
+        np.bincount(cohort_code, minlength=len(cohorts)), index=index, name="customers"
+    )
     return deliver(out, library_of(transactions), output)
 
 
@@ -141,7 +145,7 @@ def retention_rate(
     >>> bool(((r.retention_rate + r.churn_rate).dropna().round(12) == 1).all())
     True
     """
-    codes, uniques, times_ns = _log(transactions, customer_id_col, datetime_col, datetime_format)
+    codes, _uniques, times_ns = _log(transactions, customer_id_col, datetime_col, datetime_format)
     period = _periods(times_ns, period_freq, "period_freq")
     p0 = period.min()
     n_p = int(period.max() - p0) + 1
@@ -154,8 +158,20 @@ def retention_rate(
     retained = np.bincount(off[consecutive], minlength=n_p).astype(float)
     prev = np.r_[np.nan, active[:-1]]
     rate = np.divide(retained, prev, out=np.full(n_p, np.nan), where=prev > 0)
-    index = pd.PeriodIndex(pd.arrays.PeriodArray(np.arange(n_p) + p0,
-                                                 dtype=pd.PeriodDtype(period_freq)), name="period")
-    return deliver(pd.DataFrame({"active": active, "new": new, "retained": retained,
-                         "retention_rate": rate, "churn_rate": 1.0 - rate}, index=index),
-                   library_of(transactions), output)
+    index = pd.PeriodIndex(
+        pd.arrays.PeriodArray(np.arange(n_p) + p0, dtype=pd.PeriodDtype(period_freq)), name="period"
+    )
+    return deliver(
+        pd.DataFrame(
+            {
+                "active": active,
+                "new": new,
+                "retained": retained,
+                "retention_rate": rate,
+                "churn_rate": 1.0 - rate,
+            },
+            index=index,
+        ),
+        library_of(transactions),
+        output,
+    )

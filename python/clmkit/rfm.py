@@ -9,8 +9,9 @@ purchase). Equal values therefore always get equal scores and scores are monoton
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any, Optional
 
 import numpy as np
 import pandas as pd
@@ -27,8 +28,13 @@ OUTPUT_COLUMNS = ["r_score", "f_score", "m_score", "rfm_score", "rfm_code"]
 METHODS = ("quantile", "rank", "fixed")
 
 
-def score_quantiles(values: Any, bins: int = 5, method: str = "quantile", ascending: bool = True,
-                    edges: Optional[Sequence[float]] = None) -> Any:
+def score_quantiles(
+    values: Any,
+    bins: int = 5,
+    method: str = "quantile",
+    ascending: bool = True,
+    edges: Optional[Sequence[float]] = None,
+) -> Any:
     """Score one array into ``1..bins`` (higher is better).
 
     Parameters
@@ -98,8 +104,10 @@ def _edges_array(edges: Any, name: str, bins: int) -> np.ndarray:
         raise ValueError(f"{name} must have bins - 1 = {bins - 1} values, got {len(arr)}")
     bad = np.flatnonzero(np.diff(arr) < 0)
     if len(bad):
-        raise ValueError(f"{name}: row {bad[0] + 1} has invalid value {arr[bad[0] + 1]!r} "
-                         "(edges must be non-decreasing)")
+        raise ValueError(
+            f"{name}: row {bad[0] + 1} has invalid value {arr[bad[0] + 1]!r} "
+            "(edges must be non-decreasing)"
+        )
     return arr
 
 
@@ -114,8 +122,16 @@ class _Spec:
     weights: tuple
 
     @classmethod
-    def build(cls, bins: Any, method: str, recency_col: str, frequency_col: str,
-              monetary_col: Optional[str], weights: Any, recency_ascending: bool) -> "_Spec":
+    def build(
+        cls,
+        bins: Any,
+        method: str,
+        recency_col: str,
+        frequency_col: str,
+        monetary_col: Optional[str],
+        weights: Any,
+        recency_ascending: bool,
+    ) -> _Spec:
         bins = check_int(bins, "bins", low=2, high=10)
         check_choice(method, "method", METHODS)
         columns = {"recency": recency_col, "frequency": frequency_col}
@@ -125,8 +141,10 @@ class _Spec:
         if len(w) == 3 and monetary_col is None:
             w = w[:2]
         if len(w) != len(columns):
-            raise ValueError(f"weights must have one value per scored dimension "
-                             f"({', '.join(columns)}): expected {len(columns)}, got {len(w)}")
+            raise ValueError(
+                f"weights must have one value per scored dimension "
+                f"({', '.join(columns)}): expected {len(columns)}, got {len(w)}"
+            )
         if not (w > 0).any():
             raise ValueError(f"weights must not all be zero, got {tuple(w.tolist())}")
         ascending = {"recency": bool(recency_ascending), "frequency": True, "monetary": True}
@@ -142,7 +160,9 @@ class _Spec:
         return df.index, values
 
     def _column(self, df: pd.DataFrame, name: str, col: str, available: list) -> np.ndarray:
-        arg = {"recency": "recency_col", "frequency": "frequency_col", "monetary": "monetary_col"}[name]
+        arg = {"recency": "recency_col", "frequency": "frequency_col", "monetary": "monetary_col"}[
+            name
+        ]
         nonnegative = name != "monetary"
         if col in df.columns:
             return as_float_array(df[col], col, nonnegative=nonnegative)
@@ -150,9 +170,14 @@ class _Spec:
             # A lifetimes-style summary: inactivity (time since the last purchase) is T - recency.
             recency = as_float_array(df["recency"], "recency", nonnegative=True)
             t = as_float_array(df["T"], "T", nonnegative=True)
-            return as_float_array(pd.Series(t - recency, index=df.index), "inactivity = T - recency",
-                                  nonnegative=True)
-        hint = "; pass monetary_col=None to score recency and frequency only" if name == "monetary" else ""
+            return as_float_array(
+                pd.Series(t - recency, index=df.index), "inactivity = T - recency", nonnegative=True
+            )
+        hint = (
+            "; pass monetary_col=None to score recency and frequency only"
+            if name == "monetary"
+            else ""
+        )
         raise ValueError(f"{arg}={col!r} is not a column; available columns: {available}{hint}")
 
 
@@ -164,16 +189,26 @@ def _assemble(index: pd.Index, scores: dict, spec: _Spec) -> pd.DataFrame:
     data["rfm_score"] = mean
     data["rfm_code"] = pd.Categorical.from_codes(code, categories=labels)
     out = pd.DataFrame(data, index=index)
-    out.attrs["clmkit_rfm"] = {"bins": spec.bins, "method": spec.method,
-                               "columns": dict(spec.columns)}
+    out.attrs["clmkit_rfm"] = {
+        "bins": spec.bins,
+        "method": spec.method,
+        "columns": dict(spec.columns),
+    }
     return out
 
 
-def rfm_scores(summary_or_df: Any, recency_col: str = "inactivity",
-               frequency_col: str = "frequency", monetary_col: Optional[str] = "monetary_value",
-               bins: int = 5, method: str = "quantile", weights: Sequence[float] = (1, 1, 1),
-               edges: Optional[Mapping[str, Sequence[float]]] = None,
-               recency_ascending: bool = False, output: Optional[str] = None) -> Any:
+def rfm_scores(
+    summary_or_df: Any,
+    recency_col: str = "inactivity",
+    frequency_col: str = "frequency",
+    monetary_col: Optional[str] = "monetary_value",
+    bins: int = 5,
+    method: str = "quantile",
+    weights: Sequence[float] = (1, 1, 1),
+    edges: Optional[Mapping[str, Sequence[float]]] = None,
+    recency_ascending: bool = False,
+    output: Optional[str] = None,
+) -> Any:
     """Recency, frequency and monetary scores of every customer.
 
     Parameters
@@ -238,16 +273,27 @@ def rfm_scores(summary_or_df: Any, recency_col: str = "inactivity",
     >>> sorted(rfm["f_score"].unique().tolist())  # 52% never came back: they all score 1
     [1, 3, 4, 5]
     """
-    spec = _Spec.build(bins, method, recency_col, frequency_col, monetary_col, weights,
-                       recency_ascending)
+    spec = _Spec.build(
+        bins, method, recency_col, frequency_col, monetary_col, weights, recency_ascending
+    )
     if method == "fixed":
-        return RFMScorer(bins, method, recency_col, frequency_col, monetary_col, weights, edges,
-                         recency_ascending).fit_transform(summary_or_df)
+        return RFMScorer(
+            bins,
+            method,
+            recency_col,
+            frequency_col,
+            monetary_col,
+            weights,
+            edges,
+            recency_ascending,
+        ).fit_transform(summary_or_df)
     if edges is not None:
         raise ValueError(f"edges are only used with method='fixed', not method={method!r}")
     index, values = spec.read(summary_or_df)
-    scores = {name: _core.rfm_score_values(v, spec.bins, method, spec.ascending[name])
-              for name, v in values.items()}
+    scores = {
+        name: _core.rfm_score_values(v, spec.bins, method, spec.ascending[name])
+        for name, v in values.items()
+    }
     return deliver(_assemble(index, scores, spec), library_of(summary_or_df), output)
 
 
@@ -284,12 +330,17 @@ class RFMScorer:
     True
     """
 
-    def __init__(self, bins: int = 5, method: str = "quantile", recency_col: str = "inactivity",
-                 frequency_col: str = "frequency",
-                 monetary_col: Optional[str] = "monetary_value",
-                 weights: Sequence[float] = (1, 1, 1),
-                 edges: Optional[Mapping[str, Sequence[float]]] = None,
-                 recency_ascending: bool = False) -> None:
+    def __init__(
+        self,
+        bins: int = 5,
+        method: str = "quantile",
+        recency_col: str = "inactivity",
+        frequency_col: str = "frequency",
+        monetary_col: Optional[str] = "monetary_value",
+        weights: Sequence[float] = (1, 1, 1),
+        edges: Optional[Mapping[str, Sequence[float]]] = None,
+        recency_ascending: bool = False,
+    ) -> None:
         self.bins = bins
         self.method = method
         self.recency_col = recency_col
@@ -300,21 +351,32 @@ class RFMScorer:
         self.recency_ascending = recency_ascending
 
     def __repr__(self) -> str:
-        return (f"RFMScorer(bins={self.bins!r}, method={self.method!r}, "
-                f"recency_col={self.recency_col!r}, frequency_col={self.frequency_col!r}, "
-                f"monetary_col={self.monetary_col!r}, weights={tuple(self.weights)!r}, "
-                f"recency_ascending={self.recency_ascending!r})")
+        return (
+            f"RFMScorer(bins={self.bins!r}, method={self.method!r}, "
+            f"recency_col={self.recency_col!r}, frequency_col={self.frequency_col!r}, "
+            f"monetary_col={self.monetary_col!r}, weights={tuple(self.weights)!r}, "
+            f"recency_ascending={self.recency_ascending!r})"
+        )
 
     def _spec(self) -> _Spec:
-        spec = _Spec.build(self.bins, self.method, self.recency_col, self.frequency_col,
-                           self.monetary_col, self.weights, self.recency_ascending)
+        spec = _Spec.build(
+            self.bins,
+            self.method,
+            self.recency_col,
+            self.frequency_col,
+            self.monetary_col,
+            self.weights,
+            self.recency_ascending,
+        )
         if spec.method == "rank":
-            raise ValueError("RFMScorer supports method='quantile' or 'fixed': rank groups "
-                             "depend on the scored table's row order and cannot be re-applied; "
-                             "use rfm_scores(..., method='rank') for one table")
+            raise ValueError(
+                "RFMScorer supports method='quantile' or 'fixed': rank groups "
+                "depend on the scored table's row order and cannot be re-applied; "
+                "use rfm_scores(..., method='rank') for one table"
+            )
         return spec
 
-    def fit(self, table: Any) -> "RFMScorer":
+    def fit(self, table: Any) -> RFMScorer:
         """Compute (``"quantile"``) or check (``"fixed"``) the edges of each dimension.
 
         Raises
@@ -332,25 +394,35 @@ class RFMScorer:
             _, values = spec.read(table)
             if len(next(iter(values.values()))) == 0:
                 raise ValueError("cannot fit quantile edges on an empty table")
-            self.edges_ = {name: _core.rfm_quantile_edges(v, spec.bins) for name, v in values.items()}
+            self.edges_ = {
+                name: _core.rfm_quantile_edges(v, spec.bins) for name, v in values.items()
+            }
         self._state_json(spec)  # the Rust state validates the edges, naming the dimension
         return self
 
     def _fixed_edges(self, spec: _Spec) -> dict:
         if not isinstance(self.edges, Mapping):
-            raise TypeError("method='fixed' needs edges={'recency': [...], 'frequency': [...], "
-                            f"'monetary': [...]}}, got {type(self.edges).__name__}")
+            raise TypeError(
+                "method='fixed' needs edges={'recency': [...], 'frequency': [...], "
+                f"'monetary': [...]}}, got {type(self.edges).__name__}"
+            )
         unknown = set(self.edges) - set(DIMENSIONS)
         missing = [name for name in spec.columns if name not in self.edges]
         if unknown or missing:
-            raise ValueError(f"edges must have keys {list(spec.columns)}; missing {missing}, "
-                             f"unknown {sorted(unknown)}")
-        return {name: _edges_array(self.edges[name], f"edges[{name!r}]", spec.bins)
-                for name in spec.columns}
+            raise ValueError(
+                f"edges must have keys {list(spec.columns)}; missing {missing}, "
+                f"unknown {sorted(unknown)}"
+            )
+        return {
+            name: _edges_array(self.edges[name], f"edges[{name!r}]", spec.bins)
+            for name in spec.columns
+        }
 
     def _state_json(self, spec: _Spec) -> str:
-        dims = [(name, spec.columns[name], spec.ascending[name],
-                 [float(e) for e in self.edges_[name]]) for name in spec.columns]
+        dims = [
+            (name, spec.columns[name], spec.ascending[name], [float(e) for e in self.edges_[name]])
+            for name in spec.columns
+        ]
         return _core.rfm_scorer_to_json(spec.bins, spec.method, list(spec.weights), dims)
 
     def transform(self, table: Any) -> Any:
@@ -359,8 +431,10 @@ class RFMScorer:
             raise ValueError("this RFMScorer is not fitted yet: call fit(table) first")
         spec = self._spec()
         index, values = spec.read(table)
-        scores = {name: _core.rfm_score_edges(v, self.edges_[name], spec.ascending[name])
-                  for name, v in values.items()}
+        scores = {
+            name: _core.rfm_score_edges(v, self.edges_[name], spec.ascending[name])
+            for name, v in values.items()
+        }
         return deliver(_assemble(index, scores, spec), library_of(table))
 
     def fit_transform(self, table: Any) -> pd.DataFrame:
@@ -374,19 +448,28 @@ class RFMScorer:
         return self._state_json(self._spec())
 
     @classmethod
-    def from_json(cls, text: str) -> "RFMScorer":
+    def from_json(cls, text: str) -> RFMScorer:
         """Rebuild a fitted scorer from :meth:`to_json` output (validated)."""
         if not isinstance(text, str):
             raise TypeError(f"from_json needs a str, got {type(text).__name__}")
         state: dict[str, Any] = _core.rfm_scorer_from_json(text)
-        dims = {name: (column, ascending, np.asarray(edges, dtype=np.float64))
-                for name, column, ascending, edges in state["dimensions"]}
+        dims = {
+            name: (column, ascending, np.asarray(edges, dtype=np.float64))
+            for name, column, ascending, edges in state["dimensions"]
+        }
         if list(dims)[:2] != ["recency", "frequency"] or set(dims) - set(DIMENSIONS):
-            raise ValueError(f"scorer JSON must hold recency, frequency[, monetary], got {list(dims)}")
-        scorer = cls(bins=state["bins"], method=state["method"],
-                     recency_col=dims["recency"][0], frequency_col=dims["frequency"][0],
-                     monetary_col=dims["monetary"][0] if "monetary" in dims else None,
-                     weights=tuple(state["weights"]), recency_ascending=dims["recency"][1])
+            raise ValueError(
+                f"scorer JSON must hold recency, frequency[, monetary], got {list(dims)}"
+            )
+        scorer = cls(
+            bins=state["bins"],
+            method=state["method"],
+            recency_col=dims["recency"][0],
+            frequency_col=dims["frequency"][0],
+            monetary_col=dims["monetary"][0] if "monetary" in dims else None,
+            weights=tuple(state["weights"]),
+            recency_ascending=dims["recency"][1],
+        )
         if scorer.method == "fixed":
             scorer.edges = {name: d[2].tolist() for name, d in dims.items()}
         scorer.edges_ = {name: d[2] for name, d in dims.items()}

@@ -7,7 +7,8 @@ once), then each customer is a single table lookup.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional, Sequence, Union
+from collections.abc import Mapping, Sequence
+from typing import Any, Optional, Union
 
 import numpy as np
 import pandas as pd
@@ -51,25 +52,34 @@ def _range(value: Any, where: str) -> tuple[int, int]:
 def _rules(scheme: Mapping[str, Mapping[str, Range]]) -> list:
     """Scheme mapping -> (name, R range, F range, M range) rules for the Rust grid."""
     if not isinstance(scheme, Mapping) or not scheme:
-        raise TypeError("scheme must be 'standard' or a non-empty mapping "
-                        "name -> {'r': (low, high), 'f': (low, high)[, 'm': (low, high)]}")
+        raise TypeError(
+            "scheme must be 'standard' or a non-empty mapping "
+            "name -> {'r': (low, high), 'f': (low, high)[, 'm': (low, high)]}"
+        )
     rules = []
     for name, rule in scheme.items():
         if not isinstance(rule, Mapping):
-            raise TypeError(f"segment {name!r}: rule must be a mapping like {{'r': (4, 5)}}, "
-                            f"got {rule!r}")
+            raise TypeError(
+                f"segment {name!r}: rule must be a mapping like {{'r': (4, 5)}}, got {rule!r}"
+            )
         unknown = set(rule) - set(_SCORE_COLUMNS)
         if unknown:
-            raise ValueError(f"segment {name!r}: unknown score keys {sorted(unknown)} "
-                             "(use 'r', 'f', 'm')")
-        ranges = [_range(rule[d], f"segment {name!r} {d!r}") if d in rule else None
-                  for d in _SCORE_COLUMNS]
+            raise ValueError(
+                f"segment {name!r}: unknown score keys {sorted(unknown)} (use 'r', 'f', 'm')"
+            )
+        ranges = [
+            _range(rule[d], f"segment {name!r} {d!r}") if d in rule else None
+            for d in _SCORE_COLUMNS
+        ]
         rules.append((str(name), *ranges))
     return rules
 
 
-def rfm_segments(rfm: Any, scheme: Union[str, Mapping[str, Mapping[str, Range]]] = "standard",
-                 bins: Optional[int] = None) -> pd.Series:
+def rfm_segments(
+    rfm: Any,
+    scheme: Union[str, Mapping[str, Mapping[str, Range]]] = "standard",
+    bins: Optional[int] = None,
+) -> pd.Series:
     """Named segment of every customer from its RFM scores.
 
     Parameters
@@ -122,9 +132,13 @@ def rfm_segments(rfm: Any, scheme: Union[str, Mapping[str, Mapping[str, Range]]]
         if scheme not in _SCHEMES:
             raise ValueError(f"scheme must be one of {list(_SCHEMES)} or a mapping, got {scheme!r}")
         mapping, grid_bins = _SCHEMES[scheme]
-        if bins is not None and bins != grid_bins or recorded is not None and recorded != grid_bins:
-            raise ValueError(f"the {scheme!r} scheme is defined on {grid_bins} bins; these scores "
-                             f"use {bins or recorded}: pass a custom scheme")
+        if (bins is not None and bins != grid_bins) or (
+            recorded is not None and recorded != grid_bins
+        ):
+            raise ValueError(
+                f"the {scheme!r} scheme is defined on {grid_bins} bins; these scores "
+                f"use {bins or recorded}: pass a custom scheme"
+            )
     else:
         mapping = scheme
         grid_bins = check_int(bins if bins is not None else recorded or 5, "bins", low=2, high=10)
@@ -132,18 +146,23 @@ def rfm_segments(rfm: Any, scheme: Union[str, Mapping[str, Mapping[str, Range]]]
     used = [d for i, d in enumerate(_SCORE_COLUMNS) if any(r[1 + i] is not None for r in rules)]
     for d in used:
         if _SCORE_COLUMNS[d] not in df.columns:
-            raise ValueError(f"rfm has no column {_SCORE_COLUMNS[d]!r}, which the scheme uses; "
-                             f"available columns: {list(df.columns)}")
+            raise ValueError(
+                f"rfm has no column {_SCORE_COLUMNS[d]!r}, which the scheme uses; "
+                f"available columns: {list(df.columns)}"
+            )
     scores = {d: as_float_array(df[_SCORE_COLUMNS[d]], _SCORE_COLUMNS[d]) for d in used}
-    codes = _core.rfm_segment_lookup(rules, grid_bins, scores.get("r"), scores.get("f"),
-                                     scores.get("m"))
+    codes = _core.rfm_segment_lookup(
+        rules, grid_bins, scores.get("r"), scores.get("f"), scores.get("m")
+    )
     names = [r[0] for r in rules]
-    return pd.Series(pd.Categorical.from_codes(codes, categories=names), index=df.index,
-                     name="rfm_segment")
+    return pd.Series(
+        pd.Categorical.from_codes(codes, categories=names), index=df.index, name="rfm_segment"
+    )
 
 
-def segment_summary(table: Any, segment_col: str = "rfm_segment",
-                    value_col: Optional[str] = None) -> pd.DataFrame:
+def segment_summary(
+    table: Any, segment_col: str = "rfm_segment", value_col: Optional[str] = None
+) -> pd.DataFrame:
     """Per-segment counts, shares and mean scores: the table a marketer reads.
 
     Parameters

@@ -6,7 +6,8 @@ The rules and their precedence are documented in :class:`StageScheme`.
 from __future__ import annotations
 
 import warnings
-from typing import Any, Iterable, Optional, Union
+from collections.abc import Iterable
+from typing import Any, Optional, Union
 
 import numpy as np
 import pandas as pd
@@ -19,8 +20,15 @@ from ._stage_scheme import StageScheme, repeats_of
 from ._units import time_unit_of
 from ._validation import as_float_array, check_rows, require_columns
 
-__all__ = ["StageScheme", "assign_stages", "stage_history", "transition_matrix",
-           "forecast_stages", "steady_state", "early_warning"]
+__all__ = [
+    "StageScheme",
+    "assign_stages",
+    "stage_history",
+    "transition_matrix",
+    "forecast_stages",
+    "steady_state",
+    "early_warning",
+]
 
 SchemeLike = Union[StageScheme, str, None]
 
@@ -82,8 +90,12 @@ def assign_stages(
     scheme = _scheme(scheme).resolve(summary, time_unit_of(summary))
     cols = _summary_arrays(summary)
     if "gap_before_last" not in summary.columns and "reactivated" not in scheme.drop:
-        warnings.warn("the summary has no gap_before_last column, so no customer can be "
-                      "'reactivated'; use clmkit.summarize", ClmkitWarning, stacklevel=2)
+        warnings.warn(
+            "the summary has no gap_before_last column, so no customer can be "
+            "'reactivated'; use clmkit.summarize",
+            ClmkitWarning,
+            stacklevel=2,
+        )
     pa = None
     if p_alive is not None:
         pa = as_float_array(p_alive, "p_alive")
@@ -142,23 +154,39 @@ def _custom_codes(scheme: StageScheme, frame: pd.DataFrame) -> Optional[np.ndarr
             raise ValueError(f"add: the rule of stage {name!r} failed: {exc}") from exc
         hit = np.asarray(hit)
         if hit.shape != (len(frame),) or hit.dtype != bool:
-            raise ValueError(f"add: the rule of stage {name!r} must give one boolean per "
-                             f"customer, got dtype {hit.dtype} and shape {hit.shape}")
+            raise ValueError(
+                f"add: the rule of stage {name!r} must give one boolean per "
+                f"customer, got dtype {hit.dtype} and shape {hit.shape}"
+            )
         out[(out < 0) & hit] = k
     return out
 
 
 def _run_rules(cols, pa, custom, scheme: StageScheme) -> tuple[np.ndarray, np.ndarray]:
     return _core.assign_stage_codes(
-        cols["repeats"], cols["recency"], cols["T"], cols["gap"], pa,
-        custom if custom is not None and (custom >= 0).any() else None, _params(scheme))
+        cols["repeats"],
+        cols["recency"],
+        cols["T"],
+        cols["gap"],
+        pa,
+        custom if custom is not None and (custom >= 0).any() else None,
+        _params(scheme),
+    )
 
 
 def _params(scheme: StageScheme) -> tuple:
     """A resolved scheme in the kernel's argument order."""
-    return (scheme.new_window, scheme.maturity_window, scheme.churn_window,
-            scheme.at_risk_factor, scheme.median_ipt, scheme.at_risk_p, scheme.churn_p,
-            bool(scheme.p_alive_for_one_time), scheme.enabled())
+    return (
+        scheme.new_window,
+        scheme.maturity_window,
+        scheme.churn_window,
+        scheme.at_risk_factor,
+        scheme.median_ipt,
+        scheme.at_risk_p,
+        scheme.churn_p,
+        bool(scheme.p_alive_for_one_time),
+        scheme.enabled(),
+    )
 
 
 def _stage_categories(scheme: StageScheme) -> tuple[np.ndarray, list[str]]:
@@ -166,7 +194,7 @@ def _stage_categories(scheme: StageScheme) -> tuple[np.ndarray, list[str]]:
     dropped = set(scheme.drop)
     categories: list[str] = []
     lut = []
-    for key in scheme.keys():
+    for key in scheme.keys():  # noqa: SIM118 (StageScheme.keys(), not a dict)
         if key in dropped:
             lut.append(-1)
             continue
@@ -180,7 +208,9 @@ def _stage_categories(scheme: StageScheme) -> tuple[np.ndarray, list[str]]:
 def _from_codes(codes: np.ndarray, categories: list, ordered: bool) -> pd.Categorical:
     """Categorical from kernel codes, valid by construction (skip pandas' re-check when it can)."""
     try:
-        return pd.Categorical.from_codes(codes, categories=categories, ordered=ordered, validate=False)
+        return pd.Categorical.from_codes(
+            codes, categories=categories, ordered=ordered, validate=False
+        )
     except TypeError:  # pandas < 2.1 has no `validate`
         return pd.Categorical.from_codes(codes, categories=categories, ordered=ordered)
 
@@ -246,18 +276,28 @@ def early_warning(
     cust, snap, stage_col = history_columns(history)
     h = history.sort_values([cust, snap], kind="stable")
     meta = history.attrs.get("clmkit", {})
-    warn = list(stages) if stages is not None else [meta.get("labels", {}).get(k, k)
-                                                    for k in ("at_risk", "churned")]
+    warn = (
+        list(stages)
+        if stages is not None
+        else [meta.get("labels", {}).get(k, k) for k in ("at_risk", "churned")]
+    )
     latest = h[snap].max()
     last_rows = h[h[snap] == latest]
     prev = h[h[snap] < latest].groupby(cust, sort=False)[stage_col].last()
-    out = pd.DataFrame({"previous_stage": prev.reindex(last_rows[cust]).to_numpy(),
-                        "stage": last_rows[stage_col].values},
-                       index=pd.Index(last_rows[cust].to_numpy(), name=cust))
+    out = pd.DataFrame(
+        {
+            "previous_stage": prev.reindex(last_rows[cust]).to_numpy(),
+            "stage": last_rows[stage_col].values,
+        },
+        index=pd.Index(last_rows[cust].to_numpy(), name=cust),
+    )
     if isinstance(history[stage_col].dtype, pd.CategoricalDtype):
-        out["previous_stage"] = pd.Categorical(out["previous_stage"], dtype=history[stage_col].dtype)
-    moved = out["stage"].isin(warn).to_numpy() & (out["previous_stage"].astype(object).to_numpy()
-                                                  != out["stage"].astype(object).to_numpy())
+        out["previous_stage"] = pd.Categorical(
+            out["previous_stage"], dtype=history[stage_col].dtype
+        )
+    moved = out["stage"].isin(warn).to_numpy() & (
+        out["previous_stage"].astype(object).to_numpy() != out["stage"].astype(object).to_numpy()
+    )
     out = out[moved]
     has_p = "p_alive" in history.columns
     if has_p:
@@ -268,6 +308,7 @@ def early_warning(
     out = out.sort_values("value_at_stake", ascending=False, kind="stable")
     if top is not None:
         from ._validation import check_int
+
         out = out.head(check_int(top, "top", low=0))
     return deliver(out, library)
 
@@ -277,8 +318,10 @@ def _warning_values(value, last_rows, moved, ids) -> np.ndarray:
         return np.ones(len(ids))
     if isinstance(value, str):
         if value not in last_rows.columns:
-            raise ValueError(f"value={value!r} is not a column of history; "
-                             f"available columns: {list(last_rows.columns)}")
+            raise ValueError(
+                f"value={value!r} is not a column of history; "
+                f"available columns: {list(last_rows.columns)}"
+            )
         return as_float_array(last_rows[value].to_numpy()[moved], f"history[{value!r}]")
     series = pd.Series(value) if not isinstance(value, pd.Series) else value
     got = series.reindex(ids)

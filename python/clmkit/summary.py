@@ -8,8 +8,19 @@ import numpy as np
 import pandas as pd
 
 from . import _core
-from ._frames import (_datetime_ticks, _datetimes, _end_ns, _extract_columns, _factorize_ids,
-                      _id_array, _id_dtype, _timestamp, _to_datetime_ns, deliver, library_of)
+from ._frames import (
+    _datetime_ticks,
+    _datetimes,
+    _end_ns,
+    _extract_columns,
+    _factorize_ids,
+    _id_array,
+    _id_dtype,
+    _timestamp,
+    _to_datetime_ns,
+    deliver,
+    library_of,
+)
 from ._units import TimeUnit, normalize_freq
 
 __all__ = ["summarize", "calibration_and_holdout"]
@@ -91,20 +102,34 @@ def summarize(
     freq = normalize_freq(freq)
     mult = _check_multiplier(freq_multiplier)
     # NaN/inf values and NaT dates are found by the kernel's fold (no validation pass here).
-    ids, times, values, names = _extract_columns(transactions, customer_id_col, datetime_col,
-                                                 monetary_value_col, finite=False)
-    ticks, ticks_per_second, tz = _datetime_ticks(times, names["datetime"], datetime_format,
-                                                  check_nat=False)
-    end_ns = (None if observation_period_end is None
-              else _end_ns(observation_period_end, None, datetime_format, tz))
+    ids, times, values, names = _extract_columns(
+        transactions, customer_id_col, datetime_col, monetary_value_col, finite=False
+    )
+    ticks, ticks_per_second, tz = _datetime_ticks(
+        times, names["datetime"], datetime_format, check_nat=False
+    )
+    end_ns = (
+        None
+        if observation_period_end is None
+        else _end_ns(observation_period_end, None, datetime_format, tz)
+    )
     id_values, uniques = _id_array(ids, names["customer_id"])
     to_polars = (output or library_of(transactions)) == "polars"
     # Integer ids go to Rust as they are (no factorisation); others as sorted codes. polars
     # results take contiguous columns (zero-copy for polars), pandas ones views of the rows.
     try:
-        raw = _core.summarize_log(id_values, None if uniques is None else len(uniques), ticks,
-                                  ticks_per_second, values, freq, mult,
-                                  bool(include_first_transaction), end_ns, to_polars)
+        raw = _core.summarize_log(
+            id_values,
+            None if uniques is None else len(uniques),
+            ticks,
+            ticks_per_second,
+            values,
+            freq,
+            mult,
+            bool(include_first_transaction),
+            end_ns,
+            to_polars,
+        )
     except ValueError:
         # A bad value or date: the full checks name the column, row (and index label).
         _extract_columns(transactions, customer_id_col, datetime_col, monetary_value_col)
@@ -114,7 +139,8 @@ def summarize(
         first_ns = int(ticks.min()) * (10**9 // ticks_per_second)
         raise ValueError(
             f"observation_period_end ({_timestamp(raw['end_ns'], tz)}) is before the first "
-            f"transaction ({_timestamp(first_ns, tz)})")
+            f"transaction ({_timestamp(first_ns, tz)})"
+        )
     index = _index(raw, uniques, _id_dtype(ids), names["customer_id"])
     result = _frame(raw, index, values is not None, tz, freq, mult)
     if to_polars:
@@ -146,7 +172,7 @@ def _index(raw: dict, uniques: Optional[pd.Index], dtype: Any, name: Any) -> pd.
     if "id_start" in raw:  # consecutive ids: no array was built
         start, n = raw["id_start"], raw["n"]
         if uniques is not None:
-            return uniques[start:start + n].rename(name)
+            return uniques[start : start + n].rename(name)
         if dtype == np.int64:
             return pd.RangeIndex(start, start + n, name=name)
         return pd.Index(np.arange(start, start + n, dtype=np.int64).astype(dtype), name=name)
@@ -162,14 +188,15 @@ def _check_multiplier(freq_multiplier: Any) -> float:
     return mult
 
 
-def _frame(raw: dict, index: pd.Index, with_values: bool, tz: Any, freq: str,
-           mult: float) -> pd.DataFrame:
+def _frame(
+    raw: dict, index: pd.Index, with_values: bool, tz: Any, freq: str, mult: float
+) -> pd.DataFrame:
     """The summary DataFrame over the Rust rows without copying them (columns are views)."""
     if "columns" in raw:
         rows = raw["columns"]
     else:
         n, offset = raw["n"], raw["offset"]
-        rows = raw["block"][offset:offset + 8 * n].reshape(n, 8).T
+        rows = raw["block"][offset : offset + 8 * n].reshape(n, 8).T
     cols: dict[str, Any] = {"frequency": rows[0], "recency": rows[1], "T": rows[2]}
     if with_values:
         cols["monetary_value"] = rows[3]
@@ -189,17 +216,38 @@ def _frame(raw: dict, index: pd.Index, with_values: bool, tz: Any, freq: str,
     return out
 
 
-def _summarize_arrays(codes, uniques, times_ns, values, tz, end_ns, freq, freq_multiplier,
-                      include_first_transaction, names) -> pd.DataFrame:
+def _summarize_arrays(
+    codes,
+    uniques,
+    times_ns,
+    values,
+    tz,
+    end_ns,
+    freq,
+    freq_multiplier,
+    include_first_transaction,
+    names,
+) -> pd.DataFrame:
     mult = _check_multiplier(freq_multiplier)
-    raw = _core.summarize_log(codes, len(uniques), times_ns, 10**9, values, freq, mult,
-                              bool(include_first_transaction), int(end_ns))
+    raw = _core.summarize_log(
+        codes,
+        len(uniques),
+        times_ns,
+        10**9,
+        values,
+        freq,
+        mult,
+        bool(include_first_transaction),
+        int(end_ns),
+    )
     if len(times_ns) and not raw["n"]:
         raise ValueError(
             f"observation_period_end ({_timestamp(end_ns, tz)}) is before the first "
-            f"transaction ({_timestamp(int(times_ns.min()), tz)})")
-    return _frame(raw, _index(raw, uniques, None, names["customer_id"]), values is not None, tz,
-                  freq, mult)
+            f"transaction ({_timestamp(int(times_ns.min()), tz)})"
+        )
+    return _frame(
+        raw, _index(raw, uniques, None, names["customer_id"]), values is not None, tz, freq, mult
+    )
 
 
 def calibration_and_holdout(
@@ -246,8 +294,9 @@ def calibration_and_holdout(
     39
     """
     freq = normalize_freq(freq)
-    ids, times, values, names = _extract_columns(transactions, customer_id_col, datetime_col,
-                                                 monetary_value_col)
+    ids, times, values, names = _extract_columns(
+        transactions, customer_id_col, datetime_col, monetary_value_col
+    )
     times_ns, tz = _to_datetime_ns(times, names["datetime"], datetime_format)
     codes, uniques = _factorize_ids(ids, names["customer_id"])
     cal_end = _end_ns(calibration_period_end, times_ns, datetime_format, tz)
@@ -256,20 +305,32 @@ def calibration_and_holdout(
         raise ValueError("observation_period_end is before calibration_period_end")
 
     in_cal = times_ns <= cal_end
-    cal = _summarize_arrays(codes[in_cal], uniques, times_ns[in_cal],
-                            None if values is None else values[in_cal], tz, cal_end, freq,
-                            freq_multiplier, include_first_transaction, names)
+    cal = _summarize_arrays(
+        codes[in_cal],
+        uniques,
+        times_ns[in_cal],
+        None if values is None else values[in_cal],
+        tz,
+        cal_end,
+        freq,
+        freq_multiplier,
+        include_first_transaction,
+        names,
+    )
     keep = ["frequency", "recency", "T"] + (["monetary_value"] if values is not None else [])
     out = cal[keep].add_suffix("_cal")
 
     in_hold = (times_ns > cal_end) & (times_ns <= obs_end)
     if not in_hold.any():
-        raise ValueError("the holdout period (calibration_period_end, observation_period_end] "
-                         "holds no transaction")
+        raise ValueError(
+            "the holdout period (calibration_period_end, observation_period_end] "
+            "holds no transaction"
+        )
     hold_codes = codes[in_hold]
     # Distinct purchase periods per customer = n_periods of a summary of the holdout rows.
-    hold = _core.summarize_codes(hold_codes, len(uniques), times_ns[in_hold], None, freq, 1.0,
-                                 True, int(obs_end))
+    hold = _core.summarize_codes(
+        hold_codes, len(uniques), times_ns[in_hold], None, freq, 1.0, True, int(obs_end)
+    )
     counts = np.zeros(len(uniques))
     counts[hold["customer"]] = hold["n_periods"]
     cal_codes = uniques.get_indexer(out.index)
@@ -280,8 +341,9 @@ def calibration_and_holdout(
         mean = np.divide(total, n_txn, out=np.zeros(len(uniques)), where=n_txn > 0)
         out["monetary_value_holdout"] = mean[cal_codes]
     period = _PANDAS_PERIOD[freq]
-    n_periods = (pd.Period(_timestamp(obs_end, None), period)
-                 - pd.Period(_timestamp(cal_end, None), period)).n
+    n_periods = (
+        pd.Period(_timestamp(obs_end, None), period) - pd.Period(_timestamp(cal_end, None), period)
+    ).n
     out["duration_holdout"] = n_periods / float(freq_multiplier)
     out.attrs = dict(cal.attrs)
     return deliver(out, library_of(transactions), output)

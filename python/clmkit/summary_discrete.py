@@ -8,9 +8,16 @@ import numpy as np
 import pandas as pd
 
 from . import _core
-from ._frames import deliver, library_of
-from ._units import _FREQ_DAYS, _FREQ_ALIASES
-from ._frames import _end_ns, _extract_columns, _factorize_ids, _timestamp, _to_datetime_ns
+from ._frames import (
+    _end_ns,
+    _extract_columns,
+    _factorize_ids,
+    _timestamp,
+    _to_datetime_ns,
+    deliver,
+    library_of,
+)
+from ._units import _FREQ_ALIASES, _FREQ_DAYS
 
 __all__ = ["summarize_discrete"]
 
@@ -20,8 +27,10 @@ _PERIODS = sorted(_FREQ_DAYS)
 def _period_code(period: Any) -> str:
     code = _FREQ_ALIASES.get(period, period) if isinstance(period, str) else period
     if code not in _FREQ_DAYS:
-        raise ValueError(f"period: unknown period {period!r}; accepted: {_PERIODS} "
-                         "(hour, day, week starting Monday, calendar month, calendar year)")
+        raise ValueError(
+            f"period: unknown period {period!r}; accepted: {_PERIODS} "
+            "(hour, day, week starting Monday, calendar month, calendar year)"
+        )
     return code
 
 
@@ -91,27 +100,33 @@ def summarize_discrete(
     times_ns, tz = _to_datetime_ns(times, names["datetime"], datetime_format)
     end_ns = _end_ns(observation_period_end, times_ns, datetime_format, tz)
     codes, uniques = _factorize_ids(ids, names["customer_id"])
-    raw = _core.summarize_codes(codes, len(uniques), times_ns, None, code, 1.0, False,
-                                int(end_ns))
+    raw = _core.summarize_codes(codes, len(uniques), times_ns, None, code, 1.0, False, int(end_ns))
     if len(times_ns) and not len(raw["customer"]):
-        raise ValueError(f"observation_period_end ({_timestamp(end_ns, tz)}) is before the "
-                         f"first transaction ({_timestamp(int(times_ns.min()), tz)})")
+        raise ValueError(
+            f"observation_period_end ({_timestamp(end_ns, tz)}) is before the "
+            f"first transaction ({_timestamp(int(times_ns.min()), tz)})"
+        )
     # The kernel measures in numpy's average month / year; calendar periods differ from it
     # by under two days in total, so rounding recovers the whole number of periods.
-    frame = pd.DataFrame({
-        "frequency": raw["frequency"],
-        "recency": np.rint(raw["recency"]),
-        "n_periods": np.rint(raw["T"]),
-    })
-    frame.attrs["clmkit"] = {"period": code,
-                             "observation_period_end": str(_timestamp(end_ns, tz))}
+    frame = pd.DataFrame(
+        {
+            "frequency": raw["frequency"],
+            "recency": np.rint(raw["recency"]),
+            "n_periods": np.rint(raw["T"]),
+        }
+    )
+    frame.attrs["clmkit"] = {"period": code, "observation_period_end": str(_timestamp(end_ns, tz))}
     if not aggregate:
         frame.index = pd.Index(uniques.take(raw["customer"]), name=names["customer_id"])
         first = pd.to_datetime(raw["first_purchase_ns"].view("datetime64[ns]"))
         frame["first_period"] = first.to_period({"H": "h", "Y": "Y"}.get(code, code))
         return deliver(frame, library_of(transactions), output)
-    patterns = (frame.groupby(["frequency", "recency", "n_periods"], sort=True).size()
-                .rename("weights").reset_index())
+    patterns = (
+        frame.groupby(["frequency", "recency", "n_periods"], sort=True)
+        .size()
+        .rename("weights")
+        .reset_index()
+    )
     patterns["weights"] = patterns["weights"].astype(np.float64)
     patterns.attrs = frame.attrs
     return deliver(patterns, library_of(transactions), output)

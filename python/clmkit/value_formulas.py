@@ -6,7 +6,8 @@ fitted to data; see :func:`clmkit.customer_lifetime_value` for model-based CLV.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional, Sequence, Union
+from collections.abc import Mapping, Sequence
+from typing import Any, Optional, Union
 
 import numpy as np
 
@@ -22,7 +23,9 @@ def _arr(x: Any, name: str, **kw: Any) -> np.ndarray:
 
 
 def _out(result: np.ndarray, *inputs: Any) -> Union[float, np.ndarray]:
-    return float(np.asarray(result).reshape(-1)[0]) if all(np.ndim(x) == 0 for x in inputs) else result
+    return (
+        float(np.asarray(result).reshape(-1)[0]) if all(np.ndim(x) == 0 for x in inputs) else result
+    )
 
 
 def _broadcast(**arrays: np.ndarray) -> list[np.ndarray]:
@@ -42,7 +45,9 @@ def _rates(retention_rate: Any, discount_rate: Any) -> tuple[np.ndarray, np.ndar
     return r, d
 
 
-def purchase_value(capacity: Any, share_of_wallet: Any, unit_margin: Any) -> Union[float, np.ndarray]:
+def purchase_value(
+    capacity: Any, share_of_wallet: Any, unit_margin: Any
+) -> Union[float, np.ndarray]:
     """Customer purchase value ``CPV = capacity x share_of_wallet x unit_margin``.
 
     ``capacity`` is what the customer buys of the category per period (units),
@@ -110,12 +115,16 @@ def _weights(weights: Any) -> list[float]:
     if isinstance(weights, Mapping):
         unknown = [k for k in weights if k not in _COMPONENTS]
         if unknown:
-            raise ValueError(f"weights: unknown component(s) {unknown}; components are {list(_COMPONENTS)}")
+            raise ValueError(
+                f"weights: unknown component(s) {unknown}; components are {list(_COMPONENTS)}"
+            )
         w = [float(weights.get(k, 1.0)) for k in _COMPONENTS]
     else:
         w = list(_arr(weights, "weights"))
         if len(w) != len(_COMPONENTS):
-            raise ValueError(f"weights must have {len(_COMPONENTS)} values {list(_COMPONENTS)}, got {len(w)}")
+            raise ValueError(
+                f"weights must have {len(_COMPONENTS)} values {list(_COMPONENTS)}, got {len(w)}"
+            )
     if not all(np.isfinite(w)):
         raise ValueError(f"weights must be finite, got {w}")
     return w
@@ -164,15 +173,20 @@ def retention_clv(
     r, d = _rates(retention_rate, discount_rate)
     m, r, d = _broadcast(margin=m, retention_rate=r, discount_rate=d)
     if horizon is None:
-        check_rows(r >= 1 + d, "retention_rate", r,
-                   "must be < 1 + discount_rate for an infinite horizon (the sum diverges)")
+        check_rows(
+            r >= 1 + d,
+            "retention_rate",
+            r,
+            "must be < 1 + discount_rate for an infinite horizon (the sum diverges)",
+        )
         return _out(m * r / (1 + d - r), margin, retention_rate, discount_rate)
     from ._validation import check_int
+
     h = check_int(horizon, "horizon", low=0)
     q = r / (1 + d)
     one = np.isclose(q, 1.0, rtol=0, atol=1e-12)
     safe = np.where(one, 0.5, q)
-    geometric = safe * (1 - safe ** h) / (1 - safe)
+    geometric = safe * (1 - safe**h) / (1 - safe)
     return _out(m * np.where(one, float(h), geometric), margin, retention_rate, discount_rate)
 
 

@@ -15,8 +15,8 @@ use rand_distr::{Beta, Distribution};
 
 use super::validate::check_count;
 use super::{check_params, Model, Patterns};
-use crate::parallel;
 use crate::error::{check_nonnegative, check_same_length, first_invalid, ClmError, Result};
+use crate::parallel;
 use crate::random::{stream, Stream};
 use crate::special::{digamma, ln_beta, ln_gamma, log_add_exp};
 
@@ -34,7 +34,11 @@ struct LogSum {
 
 impl LogSum {
     fn new() -> Self {
-        LogSum { max: f64::NEG_INFINITY, sum: 0.0, grad: [0.0; 4] }
+        LogSum {
+            max: f64::NEG_INFINITY,
+            sum: 0.0,
+            grad: [0.0; 4],
+        }
     }
 
     fn add(&mut self, l: f64, g: &[f64; 4]) {
@@ -62,7 +66,12 @@ fn ln_normaliser(p: &Params) -> (f64, [f64; 4]) {
     let (pab, pgd) = (digamma(a + b), digamma(g + d));
     (
         -ln_beta(a, b) - ln_beta(g, d),
-        [pab - digamma(a), pab - digamma(b), pgd - digamma(g), pgd - digamma(d)],
+        [
+            pab - digamma(a),
+            pab - digamma(b),
+            pgd - digamma(g),
+            pgd - digamma(d),
+        ],
     )
 }
 
@@ -85,14 +94,30 @@ pub fn loglik_grad(p: &Params, x: f64, tx: f64, n: f64, grad: &mut [f64]) -> f64
     terms.add(ln_alive(p, x, n, 0.0), &alive_grad);
     // Died right after opportunity m = t_x + i, i = 0 .. n - t_x - 1 (recurrences in m).
     let mut m = tx;
-    let (mut lg_b, mut lg_ab, mut lg_d, mut lg_gd) =
-        (ln_gamma(b + m - x), ln_gamma(a + b + m), ln_gamma(d + m), ln_gamma(g + d + m + 1.0));
-    let (mut ps_b, mut ps_ab, mut ps_d, mut ps_gd) =
-        (digamma(b + m - x), digamma(a + b + m), digamma(d + m), digamma(g + d + m + 1.0));
-    let (lg_ax, lg_g1, ps_ax, ps_g1) = (ln_gamma(a + x), ln_gamma(g + 1.0), digamma(a + x), digamma(g + 1.0));
+    let (mut lg_b, mut lg_ab, mut lg_d, mut lg_gd) = (
+        ln_gamma(b + m - x),
+        ln_gamma(a + b + m),
+        ln_gamma(d + m),
+        ln_gamma(g + d + m + 1.0),
+    );
+    let (mut ps_b, mut ps_ab, mut ps_d, mut ps_gd) = (
+        digamma(b + m - x),
+        digamma(a + b + m),
+        digamma(d + m),
+        digamma(g + d + m + 1.0),
+    );
+    let (lg_ax, lg_g1, ps_ax, ps_g1) = (
+        ln_gamma(a + x),
+        ln_gamma(g + 1.0),
+        digamma(a + x),
+        digamma(g + 1.0),
+    );
     while m < n {
         let l = lg_ax + lg_b - lg_ab + lg_g1 + lg_d - lg_gd;
-        terms.add(l, &[ps_ax - ps_ab, ps_b - ps_ab, ps_g1 - ps_gd, ps_d - ps_gd]);
+        terms.add(
+            l,
+            &[ps_ax - ps_ab, ps_b - ps_ab, ps_g1 - ps_gd, ps_d - ps_gd],
+        );
         lg_b += (b + m - x).ln();
         ps_b += 1.0 / (b + m - x);
         lg_ab += (a + b + m).ln();
@@ -118,7 +143,9 @@ pub fn loglik(p: &Params, x: f64, tx: f64, n: f64) -> f64 {
 /// P(alive at opportunity n + ahead | x, t_x, n) (FHS eq. 11 for ahead = 1).
 pub fn p_alive(p: &Params, x: f64, tx: f64, n: f64, ahead: f64) -> f64 {
     let (norm, _) = ln_normaliser(p);
-    (ln_alive(p, x, n, ahead) + norm - loglik(p, x, tx, n)).exp().min(1.0)
+    (ln_alive(p, x, n, ahead) + norm - loglik(p, x, tx, n))
+        .exp()
+        .min(1.0)
 }
 
 /// E[X(n, n + m) | x, t_x, n]: a transaction at opportunity n + i needs the customer alive
@@ -183,7 +210,8 @@ pub fn probability_of_n_purchases(p: &Params, n: f64, k: f64) -> f64 {
 /// probability p. Returns (frequency, recency, alive after n, p, θ).
 pub fn simulate_customer(params: &Params, n: f64, rng: &mut Stream) -> Result<[f64; 5]> {
     let [a, b, g, d] = *params;
-    let bad = |e: &dyn std::fmt::Display| ClmError::InvalidArgument(format!("cannot simulate: {e}"));
+    let bad =
+        |e: &dyn std::fmt::Display| ClmError::InvalidArgument(format!("cannot simulate: {e}"));
     let p: f64 = Beta::new(a, b).map_err(|e| bad(&e))?.sample(rng);
     let theta: f64 = Beta::new(g, d).map_err(|e| bad(&e))?.sample(rng);
     let (mut x, mut tx, mut alive) = (0.0, 0.0, true);
@@ -214,19 +242,38 @@ pub fn generate(params: &Params, n_periods: &[f64], seed: u64) -> Result<Vec<[f6
 /// and recency = 0 exactly when frequency = 0 (the last transaction is at opportunity t_x,
 /// and x transactions need at least x opportunities).
 pub fn check_data(x: &[f64], tx: &[f64], n: &[f64]) -> Result<()> {
-    check_same_length(&[("frequency", x.len()), ("recency", tx.len()), ("n_periods", n.len())])?;
+    check_same_length(&[
+        ("frequency", x.len()),
+        ("recency", tx.len()),
+        ("n_periods", n.len()),
+    ])?;
     for (name, col) in [("frequency", x), ("recency", tx), ("n_periods", n)] {
         check_nonnegative(name, col)?;
         first_invalid(name, col, "must be a whole number", |v| v.fract() != 0.0)?;
     }
     if let Some(i) = (0..x.len()).find(|&i| tx[i] > n[i]) {
-        return Err(ClmError::invalid_value("recency", i, tx[i], &format!("must be <= n_periods ({})", n[i])));
+        return Err(ClmError::invalid_value(
+            "recency",
+            i,
+            tx[i],
+            &format!("must be <= n_periods ({})", n[i]),
+        ));
     }
     if let Some(i) = (0..x.len()).find(|&i| x[i] > tx[i]) {
-        return Err(ClmError::invalid_value("frequency", i, x[i], &format!("must be <= recency ({})", tx[i])));
+        return Err(ClmError::invalid_value(
+            "frequency",
+            i,
+            x[i],
+            &format!("must be <= recency ({})", tx[i]),
+        ));
     }
     if let Some(i) = (0..x.len()).find(|&i| x[i] == 0.0 && tx[i] != 0.0) {
-        return Err(ClmError::invalid_value("recency", i, tx[i], "must be 0 when frequency is 0"));
+        return Err(ClmError::invalid_value(
+            "recency",
+            i,
+            tx[i],
+            "must be 0 when frequency is 0",
+        ));
     }
     Ok(())
 }
@@ -278,14 +325,22 @@ fn map_rows(rows: &Rows, f: impl Fn(f64, f64, f64) -> f64 + Sync) -> Vec<f64> {
 pub fn p_alive_rows(params: &[f64], periods_ahead: f64, rows: &Rows) -> Result<Vec<f64>> {
     check_count("periods_ahead", periods_ahead)?;
     let p = checked(params, rows)?;
-    Ok(map_rows(rows, |x, tx, n| p_alive(&p, x, tx, n, periods_ahead)))
+    Ok(map_rows(rows, |x, tx, n| {
+        p_alive(&p, x, tx, n, periods_ahead)
+    }))
 }
 
 /// Expected transactions in the next `m_periods` opportunities per customer.
-pub fn conditional_expected_purchases_rows(params: &[f64], m_periods: f64, rows: &Rows) -> Result<Vec<f64>> {
+pub fn conditional_expected_purchases_rows(
+    params: &[f64],
+    m_periods: f64,
+    rows: &Rows,
+) -> Result<Vec<f64>> {
     check_count("m_periods", m_periods)?;
     let p = checked(params, rows)?;
-    Ok(map_rows(rows, |x, tx, n| conditional_expected_purchases(&p, m_periods, x, tx, n)))
+    Ok(map_rows(rows, |x, tx, n| {
+        conditional_expected_purchases(&p, m_periods, x, tx, n)
+    }))
 }
 
 /// E[X(n)] of a new customer for each n, and P(X(n) = k) for paired (n, k).

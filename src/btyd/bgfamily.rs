@@ -59,26 +59,46 @@ fn level(p: &[f64], x: f64, shift: f64) -> Level {
     Level {
         rx: r + x,
         a: t,
-        ln_drop: if has_drop { a.ln() - (b + xb - 1.0).ln() } else { f64::NEG_INFINITY },
+        ln_drop: if has_drop {
+            a.ln() - (b + xb - 1.0).ln()
+        } else {
+            f64::NEG_INFINITY
+        },
         inv_drop: if has_drop { 1.0 / (b + xb - 1.0) } else { 0.0 },
     }
 }
 
 /// ln(alpha + v) and 1/(alpha + v) for each level v of a time column.
 fn time_table(alpha: f64, levels: &[f64]) -> Vec<(f64, f64)> {
-    levels.par_iter().with_min_len(4096).map(|&v| ((alpha + v).ln(), 1.0 / (alpha + v))).collect()
+    levels
+        .par_iter()
+        .with_min_len(4096)
+        .map(|&v| ((alpha + v).ln(), 1.0 / (alpha + v)))
+        .collect()
 }
 
 /// Total weighted log-likelihood of BG/NBD (`shift` 0) or MBG/NBD (`shift` 1) over `data`
 /// (columns frequency, recency, T) at natural parameters `p`, with gradient and Hessian.
 pub(super) fn totals(p: &[f64], data: &Patterns, shift: f64) -> Totals {
-    let levels: Vec<Level> = data.levels[0].par_iter().map(|&x| level(p, x, shift)).collect();
+    let levels: Vec<Level> = data.levels[0]
+        .par_iter()
+        .map(|&x| level(p, x, shift))
+        .collect();
     let ttx = time_table(p[1], &data.levels[1]);
     let tt = time_table(p[1], &data.levels[2]);
     let n = data.len();
     let partial: Vec<[f64; N]> = (0..n.div_ceil(CHUNK))
         .into_par_iter()
-        .map(|c| chunk_sums(p[2], data, c * CHUNK..((c + 1) * CHUNK).min(n), &levels, &ttx, &tt))
+        .map(|c| {
+            chunk_sums(
+                p[2],
+                data,
+                c * CHUNK..((c + 1) * CHUNK).min(n),
+                &levels,
+                &ttx,
+                &tt,
+            )
+        })
         .collect();
     let mut s = [0.0; N];
     for acc in &partial {
@@ -91,12 +111,23 @@ pub(super) fn totals(p: &[f64], data: &Patterns, shift: f64) -> Totals {
             hessian[j * 4 + i] = s[5 + ut(i, j)];
         }
     }
-    Totals { ll: s[0], grad: s[1..5].to_vec(), hessian }
+    Totals {
+        ll: s[0],
+        grad: s[1..5].to_vec(),
+        hessian,
+    }
 }
 
 /// Sums of one chunk of patterns. The frequency terms A(x) are added once per run of equal
 /// frequency (patterns are sorted by frequency), times the run's weight.
-fn chunk_sums(a: f64, data: &Patterns, range: std::ops::Range<usize>, levels: &[Level], ttx: &[(f64, f64)], tt: &[(f64, f64)]) -> [f64; N] {
+fn chunk_sums(
+    a: f64,
+    data: &Patterns,
+    range: std::ops::Range<usize>,
+    levels: &[Level],
+    ttx: &[(f64, f64)],
+    tt: &[(f64, f64)],
+) -> [f64; N] {
     let mut s = [0.0; N];
     let mut run = (u32::MAX, 0.0);
     let flush = |s: &mut [f64; N], run: (u32, f64)| {
@@ -135,8 +166,8 @@ fn chunk_sums(a: f64, data: &Patterns, range: std::ops::Range<usize>, levels: &[
         let inv = 1.0 / (1.0 + e);
         let w2 = if d >= 0.0 { e * inv } else { inv };
         let q = e * inv * inv; // w1 w2
-        // ln(1 + e) rather than ln_1p(e), about twice as fast in glibc: with e <= 1 the two
-        // differ by at most ~2e-16 absolute per pattern, far below the fit's tolerance.
+                               // ln(1 + e) rather than ln_1p(e), about twice as fast in glibc: with e <= 1 the two
+                               // differ by at most ~2e-16 absolute per pattern, far below the fit's tolerance.
         s[0] += w * (u1.max(u2) + (1.0 + e).ln());
         // Directions of grad u1 - grad u2 and the weighted mean of the two terms' derivatives.
         let (dr, dit) = (ltx - lt, itx - it);

@@ -20,7 +20,11 @@ pub struct BgNbd;
 fn exponents(p: &[f64], x: f64, tx: f64, t: f64) -> (f64, f64) {
     let (r, alpha, a, b) = (p[0], p[1], p[2], p[3]);
     let u1 = -(r + x) * (alpha + t).ln();
-    let u2 = if x > 0.0 { a.ln() - (b + x - 1.0).ln() - (r + x) * (alpha + tx).ln() } else { f64::NEG_INFINITY };
+    let u2 = if x > 0.0 {
+        a.ln() - (b + x - 1.0).ln() - (r + x) * (alpha + tx).ln()
+    } else {
+        f64::NEG_INFINITY
+    };
     (u1, u2)
 }
 
@@ -52,13 +56,19 @@ macro_rules! bg_family_model {
             ) {
                 $crate::btyd::bgnbd::accumulate_family(p, data, range, acc, $shift);
             }
-            fn totals(&self, p: &[f64], data: &$crate::btyd::Patterns) -> Option<$crate::btyd::Totals> {
+            fn totals(
+                &self,
+                p: &[f64],
+                data: &$crate::btyd::Patterns,
+            ) -> Option<$crate::btyd::Totals> {
                 Some($crate::btyd::bgfamily::totals(p, data, $shift))
             }
             fn loglik_time_shift(&self, data: &$crate::btyd::Patterns, scale: f64) -> Option<f64> {
                 // L is a density in the x purchase times: (alpha / s)^r (alpha / s + T / s)^-(r + x)
                 // = s^x alpha^r (alpha + T)^-(r + x), so ln L drops by x ln s per customer.
-                let purchases: f64 = (0..data.len()).map(|i| data.weights[i] * data.row(i)[0]).sum();
+                let purchases: f64 = (0..data.len())
+                    .map(|i| data.weights[i] * data.row(i)[0])
+                    .sum();
                 Some(-purchases * scale.ln())
             }
         }
@@ -83,7 +93,13 @@ pub(super) fn loglik_grad_family(p: &[f64], row: &[f64], g: &mut [f64], shift: f
 
 /// Sum over patterns for BG/NBD (`shift` 0) and MBG/NBD (`shift` 1, one more drop-out
 /// opportunity: at the first purchase), caching the frequency terms.
-pub(super) fn accumulate_family(p: &[f64], data: &Patterns, range: Range<usize>, acc: &mut [f64], shift: f64) {
+pub(super) fn accumulate_family(
+    p: &[f64],
+    data: &Patterns,
+    range: Range<usize>,
+    acc: &mut [f64],
+    shift: f64,
+) {
     let c = Consts::new(p);
     let mut xt = XTerms::new(p, f64::NAN, shift);
     for i in range {
@@ -146,7 +162,11 @@ impl XTerms {
             psi_rx: digamma(r + x),
             psi_bx: digamma(b + xb),
             psi_abx: digamma(a + b + xb),
-            ln_drop: if xb > 0.0 { a.ln() - drop_denominator.ln() } else { f64::NEG_INFINITY },
+            ln_drop: if xb > 0.0 {
+                a.ln() - drop_denominator.ln()
+            } else {
+                f64::NEG_INFINITY
+            },
             drop_denominator,
         }
     }
@@ -167,7 +187,11 @@ pub(super) fn term(p: &[f64], c: &Consts, xt: &XTerms, row: &[f64], w: f64, acc:
         // Weights e^(u - lse) of the two terms, computed from e^-|u1 - u2| so neither the
         // larger nor the smaller loses precision.
         let e = (-(u1 - u2).abs()).exp();
-        let (w1, w2) = if u1 >= u2 { (1.0 / (1.0 + e), e / (1.0 + e)) } else { (e / (1.0 + e), 1.0 / (1.0 + e)) };
+        let (w1, w2) = if u1 >= u2 {
+            (1.0 / (1.0 + e), e / (1.0 + e))
+        } else {
+            (e / (1.0 + e), 1.0 / (1.0 + e))
+        };
         (u1.max(u2) + e.ln_1p(), w1, w2, ltx)
     } else {
         (u1, 1.0, 0.0, 0.0)
@@ -177,7 +201,11 @@ pub(super) fn term(p: &[f64], c: &Consts, xt: &XTerms, row: &[f64], w: f64, acc:
     acc[1] += w * (xt.psi_rx - c.psi_r + c.ln_alpha - w1 * lt - w2 * ltx);
     acc[2] += w * (r / alpha - (r + x) * (w1 / (alpha + t) + w2 / (alpha + tx)));
     acc[3] += w * (c.psi_ab - xt.psi_abx + w2 / a);
-    let drop_b = if has_drop { w2 / xt.drop_denominator } else { 0.0 };
+    let drop_b = if has_drop {
+        w2 / xt.drop_denominator
+    } else {
+        0.0
+    };
     acc[4] += w * (xt.psi_bx - c.psi_b + c.psi_ab - xt.psi_abx - drop_b);
 }
 
@@ -198,7 +226,13 @@ pub fn expected_purchases(p: &[f64], t: f64) -> Result<f64> {
 
 /// E[Y(t) | x, t_x, T] (FHL 2005 eq. 10): P(alive) times the expected purchases of an alive
 /// customer with posterior Gamma(r + x, alpha + T) rate and Beta(a, b + x) drop-out.
-pub fn conditional_expected_purchases(p: &[f64], t: f64, x: f64, tx: f64, big_t: f64) -> Result<f64> {
+pub fn conditional_expected_purchases(
+    p: &[f64],
+    t: f64,
+    x: f64,
+    tx: f64,
+    big_t: f64,
+) -> Result<f64> {
     let alive = p_alive(p, x, tx, big_t);
     Ok(alive * expected_alive_purchases(p[0] + x, p[1] + big_t, t, p[2], p[3] + x)?)
 }
@@ -216,7 +250,14 @@ pub fn probability_of_n_purchases(p: &[f64], t: f64, n: f64) -> f64 {
 
 /// P(Y(t) = n | x, t_x, T): a customer who is dead at T makes none; an alive one follows
 /// the BG/NBD process with posterior parameters.
-pub fn conditional_probability_of_n_purchases(p: &[f64], t: f64, n: f64, x: f64, tx: f64, big_t: f64) -> f64 {
+pub fn conditional_probability_of_n_purchases(
+    p: &[f64],
+    t: f64,
+    n: f64,
+    x: f64,
+    tx: f64,
+    big_t: f64,
+) -> f64 {
     let alive = p_alive(p, x, tx, big_t);
     let dead = if n == 0.0 { 1.0 - alive } else { 0.0 };
     (dead + alive * alive_count_pmf(n, p[0] + x, p[1] + big_t, t, p[2], p[3] + x)).clamp(0.0, 1.0)
@@ -232,7 +273,12 @@ mod tests {
 
     #[test]
     fn gradient_matches_finite_differences() {
-        for row in [[0.0, 0.0, 38.86], [2.0, 30.43, 38.86], [1.0, 0.5, 0.5], [200.0, 38.0, 40.0]] {
+        for row in [
+            [0.0, 0.0, 38.86],
+            [2.0, 30.43, 38.86],
+            [1.0, 0.5, 0.5],
+            [200.0, 38.0, 40.0],
+        ] {
             assert!(gradient_error(&BgNbd, &PRECISE, &row) < 1e-6, "{row:?}");
         }
     }

@@ -20,7 +20,10 @@ use crate::random::{stream, Stream};
 
 /// Runs `f(b)` for b in 0..n in parallel, in order; the error of the lowest failing
 /// replicate is returned.
-pub fn replicate<T: Send>(n: usize, f: impl Fn(usize) -> Result<T> + Sync + Send) -> Result<Vec<T>> {
+pub fn replicate<T: Send>(
+    n: usize,
+    f: impl Fn(usize) -> Result<T> + Sync + Send,
+) -> Result<Vec<T>> {
     let results: Vec<Result<T>> = (0..n).into_par_iter().map(&f).collect();
     results.into_iter().collect()
 }
@@ -33,7 +36,9 @@ fn log_scale_factor(params: &[f64], covariance: &[f64]) -> Result<Vec<f64>> {
             "the fit has no finite covariance matrix (singular information); use method=\"resample\"".into(),
         ));
     }
-    let log_cov: Vec<f64> = (0..k * k).map(|ij| covariance[ij] / (params[ij / k] * params[ij % k])).collect();
+    let log_cov: Vec<f64> = (0..k * k)
+        .map(|ij| covariance[ij] / (params[ij / k] * params[ij % k]))
+        .collect();
     cholesky(&log_cov, k)
 }
 
@@ -50,9 +55,20 @@ pub fn parametric_draw(params: &[f64], factor: &[f64], rng: &mut Stream) -> Vec<
 }
 
 /// `n_boot` parameter vectors of the parametric bootstrap.
-pub fn parametric_draws(params: &[f64], covariance: &[f64], n_boot: usize, seed: u64) -> Result<Vec<Vec<f64>>> {
+pub fn parametric_draws(
+    params: &[f64],
+    covariance: &[f64],
+    n_boot: usize,
+    seed: u64,
+) -> Result<Vec<Vec<f64>>> {
     let factor = log_scale_factor(params, covariance)?;
-    replicate(n_boot, |b| Ok(parametric_draw(params, &factor, &mut stream(seed, b as u64))))
+    replicate(n_boot, |b| {
+        Ok(parametric_draw(
+            params,
+            &factor,
+            &mut stream(seed, b as u64),
+        ))
+    })
 }
 
 /// Pattern weights of one customer-resampling replicate: N = round(sum of weights) customers
@@ -63,7 +79,11 @@ pub fn resampled_weights(weights: &[f64], rng: &mut Stream) -> Result<Vec<f64>> 
     let mut mass = total;
     let mut out = Vec::with_capacity(weights.len());
     for &w in weights {
-        let p = if mass > 0.0 { (w / mass).clamp(0.0, 1.0) } else { 0.0 };
+        let p = if mass > 0.0 {
+            (w / mass).clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
         let k = if left == 0 || p == 0.0 {
             0
         } else if p >= 1.0 {
@@ -104,15 +124,23 @@ pub fn resample_fits(
     let names: Vec<String> = (0..columns.len()).map(|j| format!("column {j}")).collect();
     let name_refs: Vec<&str> = names.iter().map(|s| s.as_str()).collect();
     let data = Patterns::compress(&name_refs, columns, weights)?;
-    let pattern_columns: Vec<Vec<f64>> =
-        (0..data.k).map(|j| (0..data.len()).map(|i| data.row(i)[j]).collect()).collect();
-    let opts = FitOptions { initial: Some(params.to_vec()), ..opts.clone() };
+    let pattern_columns: Vec<Vec<f64>> = (0..data.k)
+        .map(|j| (0..data.len()).map(|i| data.row(i)[j]).collect())
+        .collect();
+    let opts = FitOptions {
+        initial: Some(params.to_vec()),
+        ..opts.clone()
+    };
     let fits = replicate(n_boot, |b| {
         let w = resampled_weights(&data.weights, &mut stream(seed, b as u64))?;
         let cols: Vec<&[f64]> = pattern_columns.iter().map(|c| c.as_slice()).collect();
         match fit_named(model, &cols, Some(&w), &opts) {
             Ok(f) => Ok(Ok(f.params)),
-            Err(ClmError::Convergence { message, params, grad_norm }) => Ok(Err(ClmError::Convergence {
+            Err(ClmError::Convergence {
+                message,
+                params,
+                grad_norm,
+            }) => Ok(Err(ClmError::Convergence {
                 message: format!("bootstrap replicate {b} (seed {seed}): {message}"),
                 params,
                 grad_norm,
@@ -146,11 +174,15 @@ fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
 /// (1 - level)/2 and (1 + level)/2 quantiles. NaN replicates make the output NaN.
 pub fn intervals(values: &[Vec<f64>], level: f64) -> Result<(Vec<f64>, Vec<f64>)> {
     if !(level > 0.0 && level < 1.0) {
-        return Err(ClmError::InvalidArgument(format!("level must be in (0, 1), got {level}")));
+        return Err(ClmError::InvalidArgument(format!(
+            "level must be in (0, 1), got {level}"
+        )));
     }
     let m = values.first().map_or(0, |v| v.len());
     if values.iter().any(|v| v.len() != m) {
-        return Err(ClmError::InvalidArgument("replicates returned outputs of different lengths".into()));
+        return Err(ClmError::InvalidArgument(
+            "replicates returned outputs of different lengths".into(),
+        ));
     }
     let bounds: Vec<(f64, f64)> = (0..m)
         .into_par_iter()
@@ -161,7 +193,10 @@ pub fn intervals(values: &[Vec<f64>], level: f64) -> Result<(Vec<f64>, Vec<f64>)
                 return (f64::NAN, f64::NAN);
             }
             column.sort_by(f64::total_cmp);
-            (quantile_sorted(&column, 0.5 * (1.0 - level)), quantile_sorted(&column, 0.5 * (1.0 + level)))
+            (
+                quantile_sorted(&column, 0.5 * (1.0 - level)),
+                quantile_sorted(&column, 0.5 * (1.0 + level)),
+            )
         })
         .collect();
     Ok(bounds.into_iter().unzip())
@@ -170,10 +205,14 @@ pub fn intervals(values: &[Vec<f64>], level: f64) -> Result<(Vec<f64>, Vec<f64>)
 /// Checks the common options of an interval request.
 pub fn check_options(n_boot: usize, level: f64) -> Result<()> {
     if n_boot < 2 {
-        return Err(ClmError::InvalidArgument(format!("n_boot must be >= 2, got {n_boot}")));
+        return Err(ClmError::InvalidArgument(format!(
+            "n_boot must be >= 2, got {n_boot}"
+        )));
     }
     if !(level > 0.0 && level < 1.0) {
-        return Err(ClmError::InvalidArgument(format!("level must be in (0, 1), got {level}")));
+        return Err(ClmError::InvalidArgument(format!(
+            "level must be in (0, 1), got {level}"
+        )));
     }
     Ok(())
 }
@@ -187,9 +226,14 @@ mod tests {
         let params = [2.0, 0.5];
         // Natural-scale covariance whose log-scale version is [[0.04, 0.01], [0.01, 0.09]].
         let log_cov = [0.04, 0.01, 0.01, 0.09];
-        let cov: Vec<f64> = (0..4).map(|ij| log_cov[ij] * params[ij / 2] * params[ij % 2]).collect();
+        let cov: Vec<f64> = (0..4)
+            .map(|ij| log_cov[ij] * params[ij / 2] * params[ij % 2])
+            .collect();
         let draws = parametric_draws(&params, &cov, 20_000, 11).unwrap();
-        let logs: Vec<[f64; 2]> = draws.iter().map(|d| [(d[0] / 2.0).ln(), (d[1] / 0.5).ln()]).collect();
+        let logs: Vec<[f64; 2]> = draws
+            .iter()
+            .map(|d| [(d[0] / 2.0).ln(), (d[1] / 0.5).ln()])
+            .collect();
         let n = logs.len() as f64;
         let mean0 = logs.iter().map(|l| l[0]).sum::<f64>() / n;
         let var1 = logs.iter().map(|l| l[1] * l[1]).sum::<f64>() / n;
@@ -231,13 +275,32 @@ mod tests {
         let (x, tx, t, _) = crate::btyd::fit_tests::cdnow();
         let cols: [&[f64]; 3] = [&x[..400], &tx[..400], &t[..400]];
         let fit = crate::btyd::fit_named("bgnbd", &cols, None, &FitOptions::default()).unwrap();
-        let ok = resample_fits("bgnbd", &cols, None, &fit.params, &FitOptions::default(), 8, 3).unwrap();
+        let ok = resample_fits(
+            "bgnbd",
+            &cols,
+            None,
+            &fit.params,
+            &FitOptions::default(),
+            8,
+            3,
+        )
+        .unwrap();
         assert_eq!(ok.len(), 8);
         // One iteration cannot converge: every refit fails, so the first failure is reported.
-        let opts = FitOptions { max_iter: 1, ..FitOptions::default() };
-        let start = [fit.params[0] * 2.0, fit.params[1], fit.params[2], fit.params[3]];
+        let opts = FitOptions {
+            max_iter: 1,
+            ..FitOptions::default()
+        };
+        let start = [
+            fit.params[0] * 2.0,
+            fit.params[1],
+            fit.params[2],
+            fit.params[3],
+        ];
         match resample_fits("bgnbd", &cols, None, &start, &opts, 8, 3) {
-            Err(ClmError::Convergence { message, .. }) => assert!(message.starts_with("bootstrap replicate 0 "), "{message}"),
+            Err(ClmError::Convergence { message, .. }) => {
+                assert!(message.starts_with("bootstrap replicate 0 "), "{message}")
+            }
             other => panic!("{other:?}"),
         }
     }

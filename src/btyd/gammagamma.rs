@@ -28,10 +28,15 @@ impl Model for GammaGamma {
     }
     fn check_data(&self, c: &[&[f64]]) -> Result<()> {
         check_same_length(&[("frequency", c[0].len()), ("monetary_value", c[1].len())])?;
-        first_invalid("frequency", c[0], "must be a whole number > 0 (repeat buyers only)", |v| {
-            !(v.is_finite() && v > 0.0 && v.fract() == 0.0)
-        })?;
-        first_invalid("monetary_value", c[1], "must be finite and > 0", |v| !(v.is_finite() && v > 0.0))
+        first_invalid(
+            "frequency",
+            c[0],
+            "must be a whole number > 0 (repeat buyers only)",
+            |v| !(v.is_finite() && v > 0.0 && v.fract() == 0.0),
+        )?;
+        first_invalid("monetary_value", c[1], "must be finite and > 0", |v| {
+            !(v.is_finite() && v > 0.0)
+        })
     }
     fn initial_params(&self, _data: &Patterns) -> Vec<f64> {
         vec![1.0, 1.0, 1.0]
@@ -123,9 +128,16 @@ pub fn expected_spend(params: &[f64]) -> f64 {
 pub fn check_spend_data(params: &[f64], x: &[f64], m: &[f64]) -> Result<()> {
     super::check_params(NAMES, params)?;
     check_same_length(&[("frequency", x.len()), ("monetary_value", m.len())])?;
-    first_invalid("frequency", x, "must be a whole number >= 0", |v| !(v.is_finite() && v >= 0.0 && v.fract() == 0.0))?;
+    first_invalid("frequency", x, "must be a whole number >= 0", |v| {
+        !(v.is_finite() && v >= 0.0 && v.fract() == 0.0)
+    })?;
     if let Some(i) = (0..x.len()).find(|&i| x[i] > 0.0 && !(m[i].is_finite() && m[i] > 0.0)) {
-        return Err(crate::error::ClmError::invalid_value("monetary_value", i, m[i], "must be finite and > 0 for repeat buyers"));
+        return Err(crate::error::ClmError::invalid_value(
+            "monetary_value",
+            i,
+            m[i],
+            "must be finite and > 0 for repeat buyers",
+        ));
     }
     Ok(())
 }
@@ -134,7 +146,9 @@ pub fn check_spend_data(params: &[f64], x: &[f64], m: &[f64]) -> Result<()> {
 pub fn conditional_expected_spend_many(params: &[f64], x: &[f64], m: &[f64]) -> Result<Vec<f64>> {
     check_spend_data(params, x, m)?;
     let mut out = vec![0.0; x.len()];
-    crate::parallel::map_into(&mut out, |i| conditional_expected_spend(params, x[i], if x[i] > 0.0 { m[i] } else { 0.0 }));
+    crate::parallel::map_into(&mut out, |i| {
+        conditional_expected_spend(params, x[i], if x[i] > 0.0 { m[i] } else { 0.0 })
+    });
     Ok(out)
 }
 

@@ -34,11 +34,15 @@ pub(super) fn levels_and_codes(col: &[f64]) -> (Vec<f64>, Codes) {
     let (lo, hi, whole) = col
         .par_chunks(1 << 16)
         .map(|chunk| {
-            chunk.iter().fold((f64::INFINITY, f64::NEG_INFINITY, true), |(lo, hi, whole), &v| {
-                (lo.min(v), hi.max(v), whole && super::validate::is_whole(v))
-            })
+            chunk.iter().fold(
+                (f64::INFINITY, f64::NEG_INFINITY, true),
+                |(lo, hi, whole), &v| (lo.min(v), hi.max(v), whole && super::validate::is_whole(v)),
+            )
         })
-        .reduce(|| (f64::INFINITY, f64::NEG_INFINITY, true), |a, b| (a.0.min(b.0), a.1.max(b.1), a.2 && b.2));
+        .reduce(
+            || (f64::INFINITY, f64::NEG_INFINITY, true),
+            |a, b| (a.0.min(b.0), a.1.max(b.1), a.2 && b.2),
+        );
     let range_limit = DIRECT_MIN_RANGE.max(2 * col.len() as u64) as f64;
     if col.is_empty() {
         return (Vec::new(), Codes::Ranked(Vec::new()));
@@ -120,7 +124,11 @@ const MAX_RADIX_BITS: u32 = 14;
 
 /// Stable LSD radix sort of `items` on the low `bits` bits of `key(item)`. The digits split
 /// `bits` evenly (27 bits: two digits of 14 bits), and one reading pass counts every digit.
-pub(super) fn radix_sort<T: Copy + Default + Send + Sync>(items: &mut Vec<T>, bits: u32, key: impl Fn(&T) -> u64) {
+pub(super) fn radix_sort<T: Copy + Default + Send + Sync>(
+    items: &mut Vec<T>,
+    bits: u32,
+    key: impl Fn(&T) -> u64,
+) {
     if bits == 0 || items.len() < 2 {
         return;
     }

@@ -6,7 +6,6 @@
 use super::{check_params, model_by_name, LogObjective, Model, Patterns};
 use crate::error::{ClmError, Result};
 
-
 /// What a driver needs to know about a model's parameters and data columns.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ModelLayout {
@@ -29,7 +28,12 @@ fn layout(model: &dyn Model) -> ModelLayout {
 
 /// Total weighted log-likelihood of the rows of `columns` at natural `params`, and its
 /// gradient with respect to them; the same sum `fit` maximises, over the rows' patterns.
-fn loglik_grad(model: &dyn Model, params: &[f64], columns: &[&[f64]], weights: Option<&[f64]>) -> Result<(f64, Vec<f64>)> {
+fn loglik_grad(
+    model: &dyn Model,
+    params: &[f64],
+    columns: &[&[f64]],
+    weights: Option<&[f64]>,
+) -> Result<(f64, Vec<f64>)> {
     check_params(model.names(), params)?;
     if columns.len() != model.columns().len() {
         return Err(ClmError::InvalidArgument(format!(
@@ -41,7 +45,13 @@ fn loglik_grad(model: &dyn Model, params: &[f64], columns: &[&[f64]], weights: O
     }
     let data = Patterns::compress(model.columns(), columns, weights)?;
     model.check_data(columns)?;
-    Ok(LogObjective { model, data: &data, penalizer: 0.0, total_weight: 1.0 }.total(params))
+    Ok(LogObjective {
+        model,
+        data: &data,
+        penalizer: 0.0,
+        total_weight: 1.0,
+    }
+    .total(params))
 }
 
 /// The layout of the model registered under `name`.
@@ -50,7 +60,12 @@ pub fn model_layout(name: &str) -> Result<ModelLayout> {
 }
 
 /// [`loglik_grad`] of the model registered under `name`.
-pub fn loglik_grad_named(name: &str, params: &[f64], columns: &[&[f64]], weights: Option<&[f64]>) -> Result<(f64, Vec<f64>)> {
+pub fn loglik_grad_named(
+    name: &str,
+    params: &[f64],
+    columns: &[&[f64]],
+    weights: Option<&[f64]>,
+) -> Result<(f64, Vec<f64>)> {
     loglik_grad(model_by_name(name)?, params, columns, weights)
 }
 
@@ -66,8 +81,10 @@ mod tests {
         let (ll, g) = loglik_grad_named("bgnbd", &f.params, &[&x, &tx, &t], None).unwrap();
         assert!((ll - f.log_likelihood).abs() < 1e-9 * ll.abs());
         let (n, k) = (x.len(), 700);
-        let (a, ga) = loglik_grad_named("bgnbd", &f.params, &[&x[..k], &tx[..k], &t[..k]], None).unwrap();
-        let (b, gb) = loglik_grad_named("bgnbd", &f.params, &[&x[k..n], &tx[k..n], &t[k..n]], None).unwrap();
+        let (a, ga) =
+            loglik_grad_named("bgnbd", &f.params, &[&x[..k], &tx[..k], &t[..k]], None).unwrap();
+        let (b, gb) =
+            loglik_grad_named("bgnbd", &f.params, &[&x[k..n], &tx[k..n], &t[k..n]], None).unwrap();
         assert!((a + b - ll).abs() < 1e-9 * ll.abs());
         for j in 0..4 {
             assert!((ga[j] + gb[j] - g[j]).abs() < 1e-6, "{ga:?} {gb:?} {g:?}");
@@ -79,9 +96,14 @@ mod tests {
     #[test]
     fn layout_and_bad_input() {
         let l = model_layout("bgnbd").unwrap();
-        assert_eq!((l.time_columns, l.scale_column, l.time_powers), (vec![1, 2], Some(2), vec![0, 1, 0, 0]));
+        assert_eq!(
+            (l.time_columns, l.scale_column, l.time_powers),
+            (vec![1, 2], Some(2), vec![0, 1, 0, 0])
+        );
         assert!(model_layout("nope").is_err());
-        assert!(loglik_grad_named("bgnbd", &[1.0, 1.0, 1.0], &[&[1.0], &[1.0], &[2.0]], None).is_err());
+        assert!(
+            loglik_grad_named("bgnbd", &[1.0, 1.0, 1.0], &[&[1.0], &[1.0], &[2.0]], None).is_err()
+        );
         assert!(loglik_grad_named("bgnbd", &[1.0; 4], &[&[1.0], &[3.0], &[2.0]], None).is_err());
     }
 }

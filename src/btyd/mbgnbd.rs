@@ -41,7 +41,13 @@ pub fn expected_purchases(p: &[f64], t: f64) -> Result<f64> {
 
 /// E[Y(t) | x, t_x, T]: P(alive) times the alive-window expectation with posterior
 /// Gamma(r + x, alpha + T) and Beta(a, b + x + 1) (x + 1 survived drop-out chances).
-pub fn conditional_expected_purchases(p: &[f64], t: f64, x: f64, tx: f64, big_t: f64) -> Result<f64> {
+pub fn conditional_expected_purchases(
+    p: &[f64],
+    t: f64,
+    x: f64,
+    tx: f64,
+    big_t: f64,
+) -> Result<f64> {
     let alive = p_alive(p, x, tx, big_t);
     Ok(alive * expected_alive_purchases(p[0] + x, p[1] + big_t, t, p[2], p[3] + x + 1.0)?)
 }
@@ -58,10 +64,18 @@ pub fn probability_of_n_purchases(p: &[f64], t: f64, n: f64) -> f64 {
 }
 
 /// P(Y(t) = n | x, t_x, T).
-pub fn conditional_probability_of_n_purchases(p: &[f64], t: f64, n: f64, x: f64, tx: f64, big_t: f64) -> f64 {
+pub fn conditional_probability_of_n_purchases(
+    p: &[f64],
+    t: f64,
+    n: f64,
+    x: f64,
+    tx: f64,
+    big_t: f64,
+) -> f64 {
     let alive = p_alive(p, x, tx, big_t);
     let dead = if n == 0.0 { 1.0 - alive } else { 0.0 };
-    (dead + alive * alive_count_pmf(n, p[0] + x, p[1] + big_t, t, p[2], p[3] + x + 1.0)).clamp(0.0, 1.0)
+    (dead + alive * alive_count_pmf(n, p[0] + x, p[1] + big_t, t, p[2], p[3] + x + 1.0))
+        .clamp(0.0, 1.0)
 }
 
 #[cfg(test)]
@@ -73,7 +87,12 @@ mod tests {
 
     #[test]
     fn gradient_matches_finite_differences() {
-        for row in [[0.0, 0.0, 38.86], [2.0, 30.43, 38.86], [1.0, 0.5, 0.5], [200.0, 38.0, 40.0]] {
+        for row in [
+            [0.0, 0.0, 38.86],
+            [2.0, 30.43, 38.86],
+            [1.0, 0.5, 0.5],
+            [200.0, 38.0, 40.0],
+        ] {
             assert!(gradient_error(&MbgNbd, &P, &row) < 1e-6, "{row:?}");
         }
     }

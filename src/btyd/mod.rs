@@ -119,7 +119,12 @@ pub struct FitOptions {
 
 impl Default for FitOptions {
     fn default() -> Self {
-        FitOptions { penalizer: 0.0, initial: None, tol: 1e-8, max_iter: 1000 }
+        FitOptions {
+            penalizer: 0.0,
+            initial: None,
+            tol: 1e-8,
+            max_iter: 1000,
+        }
     }
 }
 
@@ -165,7 +170,12 @@ impl<M: Model + ?Sized> LogObjective<'_, M> {
             .into_par_iter()
             .map(|c| {
                 let mut acc = vec![0.0; dim + 1];
-                self.model.accumulate(params, self.data, c * FIT_CHUNK..((c + 1) * FIT_CHUNK).min(n), &mut acc);
+                self.model.accumulate(
+                    params,
+                    self.data,
+                    c * FIT_CHUNK..((c + 1) * FIT_CHUNK).min(n),
+                    &mut acc,
+                );
                 acc
             })
             .collect();
@@ -201,45 +211,97 @@ impl<M: Model + ?Sized> Objective for LogObjective<'_, M> {
 /// Converts parameters to a time unit `scale` times longer (a parameter with time power k is
 /// divided by scale^k).
 fn scale_params(powers: &[i32], params: &[f64], scale: f64) -> Vec<f64> {
-    params.iter().zip(powers).map(|(p, &k)| p / scale.powi(k)).collect()
+    params
+        .iter()
+        .zip(powers)
+        .map(|(p, &k)| p / scale.powi(k))
+        .collect()
 }
 
 /// Maximum likelihood fit of `model` to data `columns` (one slice per model column).
-pub fn fit<M: Model + ?Sized>(model: &M, columns: &[&[f64]], weights: Option<&[f64]>, opts: &FitOptions) -> Result<Fit> {
+pub fn fit<M: Model + ?Sized>(
+    model: &M,
+    columns: &[&[f64]],
+    weights: Option<&[f64]>,
+    opts: &FitOptions,
+) -> Result<Fit> {
     check_options(model, opts)?;
     if model.names().len() > MAX_PARAMS || model.time_powers().len() != model.names().len() {
-        return Err(ClmError::InvalidArgument("model declares an unsupported parameter layout".into()));
+        return Err(ClmError::InvalidArgument(
+            "model declares an unsupported parameter layout".into(),
+        ));
     }
     check_columns(model, columns)?;
     let data = Patterns::compress(model.columns(), columns, weights)?;
     model.check_data(columns)?;
     if data.is_empty() || data.total_weight() <= 0.0 {
-        return Err(ClmError::InvalidArgument("no customers to fit (empty data or all weights 0)".into()));
+        return Err(ClmError::InvalidArgument(
+            "no customers to fit (empty data or all weights 0)".into(),
+        ));
     }
     let scale = match model.scale_column() {
         Some(c) if data.max_of(c) > 0.0 => data.max_of(c),
         _ => 1.0,
     };
-    let initial = opts.initial.clone().unwrap_or_else(|| model.initial_params(&data));
-    let (total_weight, n_patterns, shift, levels) = (data.total_weight(), data.len(), model.loglik_time_shift(&data, scale), data.levels.clone());
+    let initial = opts
+        .initial
+        .clone()
+        .unwrap_or_else(|| model.initial_params(&data));
+    let (total_weight, n_patterns, shift, levels) = (
+        data.total_weight(),
+        data.len(),
+        model.loglik_time_shift(&data, scale),
+        data.levels.clone(),
+    );
     // Rescaled in place (no copy of the patterns); `with_levels` restores the data exactly.
     let mut scaled = data;
     scaled.rescale_in_place(model.time_columns(), scale);
-    let x0: Vec<f64> = scale_params(model.time_powers(), &initial, scale).iter().map(|p| p.ln()).collect();
-    let objective = LogObjective { model, data: &scaled, penalizer: opts.penalizer, total_weight };
-    let (x_min, grad, n_iter, hessian, scaled_ll) = match newton_fit::minimize_warm(model, &scaled, &x0, opts, total_weight, newton_fit::WARM_START_PATTERNS) {
+    let x0: Vec<f64> = scale_params(model.time_powers(), &initial, scale)
+        .iter()
+        .map(|p| p.ln())
+        .collect();
+    let objective = LogObjective {
+        model,
+        data: &scaled,
+        penalizer: opts.penalizer,
+        total_weight,
+    };
+    let (x_min, grad, n_iter, hessian, scaled_ll) = match newton_fit::minimize_warm(
+        model,
+        &scaled,
+        &x0,
+        opts,
+        total_weight,
+        newton_fit::WARM_START_PATTERNS,
+    ) {
         Some(nf) => (nf.x, nf.grad, nf.n_iter, nf.hessian, Some(nf.ll)),
         None => {
-            let min = minimize(&objective, &x0, &Options { tol: opts.tol, max_iter: opts.max_iter, memory: 8 })
-                .map_err(|err| match err {
-                    // Report the last point as natural parameters in the data's time unit.
-                    ClmError::Convergence { message, params, grad_norm } => ClmError::Convergence {
-                        message: format!("{message} fitting ({})", model.names().join(", ")),
-                        params: scale_params(model.time_powers(), &params.iter().map(|v| v.exp()).collect::<Vec<_>>(), 1.0 / scale),
-                        grad_norm,
-                    },
-                    other => other,
-                })?;
+            let min = minimize(
+                &objective,
+                &x0,
+                &Options {
+                    tol: opts.tol,
+                    max_iter: opts.max_iter,
+                    memory: 8,
+                },
+            )
+            .map_err(|err| match err {
+                // Report the last point as natural parameters in the data's time unit.
+                ClmError::Convergence {
+                    message,
+                    params,
+                    grad_norm,
+                } => ClmError::Convergence {
+                    message: format!("{message} fitting ({})", model.names().join(", ")),
+                    params: scale_params(
+                        model.time_powers(),
+                        &params.iter().map(|v| v.exp()).collect::<Vec<_>>(),
+                        1.0 / scale,
+                    ),
+                    grad_norm,
+                },
+                other => other,
+            })?;
             let hessian = numerical_log_hessian(&objective, &min.x);
             (min.x, min.grad, min.n_iter, hessian, None)
         }
@@ -247,17 +309,32 @@ pub fn fit<M: Model + ?Sized>(model: &M, columns: &[&[f64]], weights: Option<&[f
     // hessian is of the total objective, grad of the mean one.
     let total_grad: Vec<f64> = grad.iter().map(|g| g * total_weight).collect();
     let x_min = crate::optimize::newton::final_step(&x_min, &total_grad, &hessian);
-    let params = scale_params(model.time_powers(), &x_min.iter().map(|v| v.exp()).collect::<Vec<_>>(), 1.0 / scale);
+    let params = scale_params(
+        model.time_powers(),
+        &x_min.iter().map(|v| v.exp()).collect::<Vec<_>>(),
+        1.0 / scale,
+    );
     let data = || scaled.with_levels(levels.clone()); // only when the shortcut is unavailable
     let log_likelihood = match (scaled_ll, shift) {
         (Some(ll), Some(shift)) => ll + shift,
         _ => match model.totals(&params, &data()) {
             Some(t) => t.ll,
-            None => LogObjective { model, data: &data(), penalizer: 0.0, total_weight: 1.0 }.total(&params).0,
+            None => {
+                LogObjective {
+                    model,
+                    data: &data(),
+                    penalizer: 0.0,
+                    total_weight: 1.0,
+                }
+                .total(&params)
+                .0
+            }
         },
     };
     let covariance = covariance(&hessian, &params);
-    let standard_errors = (0..params.len()).map(|j| covariance[j * params.len() + j].sqrt()).collect();
+    let standard_errors = (0..params.len())
+        .map(|j| covariance[j * params.len() + j].sqrt())
+        .collect();
     Ok(Fit {
         params,
         log_likelihood,
@@ -275,7 +352,10 @@ pub fn fit<M: Model + ?Sized>(model: &M, columns: &[&[f64]], weights: Option<&[f
 /// Hessian of the total penalised negative log-likelihood on the log scale by differences
 /// of the analytic gradient. It does not depend on the time scale (rescaling only shifts
 /// log-parameters), so the rescaled objective is used.
-fn numerical_log_hessian<M: Model + ?Sized>(objective: &LogObjective<'_, M>, x: &[f64]) -> Vec<f64> {
+fn numerical_log_hessian<M: Model + ?Sized>(
+    objective: &LogObjective<'_, M>,
+    x: &[f64],
+) -> Vec<f64> {
     let mut grad = |p: &[f64], g: &mut [f64]| {
         objective.value_grad(p, g);
         g.iter_mut().for_each(|v| *v *= objective.total_weight);
@@ -288,17 +368,25 @@ fn numerical_log_hessian<M: Model + ?Sized>(objective: &LogObjective<'_, M>, x: 
 pub(crate) fn covariance(hessian: &[f64], params: &[f64]) -> Vec<f64> {
     let n = params.len();
     match inverse_spd(hessian, n) {
-        Ok(inv) => (0..n * n).map(|k| inv[k] * params[k / n] * params[k % n]).collect(),
+        Ok(inv) => (0..n * n)
+            .map(|k| inv[k] * params[k / n] * params[k % n])
+            .collect(),
         Err(_) => vec![f64::NAN; n * n],
     }
 }
 
 pub(crate) fn check_options<M: Model + ?Sized>(model: &M, opts: &FitOptions) -> Result<()> {
     if !(opts.penalizer.is_finite() && opts.penalizer >= 0.0) {
-        return Err(ClmError::InvalidArgument(format!("penalizer must be finite and >= 0, got {}", opts.penalizer)));
+        return Err(ClmError::InvalidArgument(format!(
+            "penalizer must be finite and >= 0, got {}",
+            opts.penalizer
+        )));
     }
     if !(opts.tol.is_finite() && opts.tol > 0.0) {
-        return Err(ClmError::InvalidArgument(format!("tol must be finite and > 0, got {}", opts.tol)));
+        return Err(ClmError::InvalidArgument(format!(
+            "tol must be finite and > 0, got {}",
+            opts.tol
+        )));
     }
     if let Some(p) = &opts.initial {
         let names = model.names();
@@ -339,7 +427,12 @@ pub fn model_names(name: &str) -> Result<&'static [&'static str]> {
 }
 
 /// Fits the model registered under `name`.
-pub fn fit_named(name: &str, columns: &[&[f64]], weights: Option<&[f64]>, opts: &FitOptions) -> Result<Fit> {
+pub fn fit_named(
+    name: &str,
+    columns: &[&[f64]],
+    weights: Option<&[f64]>,
+    opts: &FitOptions,
+) -> Result<Fit> {
     match name {
         // Pareto/NBD's likelihood has limits (s, beta -> infinity) an optimiser can run into:
         // it restarts from other points when that happens.
@@ -374,7 +467,11 @@ pub(crate) fn check_columns<M: Model + ?Sized>(model: &M, columns: &[&[f64]]) ->
             columns.len()
         )));
     }
-    let lengths: Vec<(&str, usize)> = names.iter().zip(columns).map(|(n, c)| (*n, c.len())).collect();
+    let lengths: Vec<(&str, usize)> = names
+        .iter()
+        .zip(columns)
+        .map(|(n, c)| (*n, c.len()))
+        .collect();
     crate::error::check_same_length(&lengths)
 }
 
@@ -389,7 +486,10 @@ pub fn check_params(names: &[&str], params: &[f64]) -> Result<()> {
         )));
     }
     match params.iter().position(|v| !(v.is_finite() && *v > 0.0)) {
-        Some(j) => Err(ClmError::InvalidArgument(format!("parameter {} must be finite and > 0, got {}", names[j], params[j]))),
+        Some(j) => Err(ClmError::InvalidArgument(format!(
+            "parameter {} must be finite and > 0, got {}",
+            names[j], params[j]
+        ))),
         None => Ok(()),
     }
 }

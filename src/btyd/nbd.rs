@@ -24,7 +24,9 @@ pub fn nb_ln_pmf(n: f64, s: f64, big_a: f64, t: f64) -> f64 {
         return if n == 0.0 { 0.0 } else { f64::NEG_INFINITY };
     }
     let ln_total = (big_a + t).ln();
-    ln_gamma(s + n) - ln_gamma(s) - ln_gamma(n + 1.0) + s * (big_a.ln() - ln_total) + n * (t.ln() - ln_total)
+    ln_gamma(s + n) - ln_gamma(s) - ln_gamma(n + 1.0)
+        + s * (big_a.ln() - ln_total)
+        + n * (t.ln() - ln_total)
 }
 
 /// P(N >= n) = I_z(n, s) with z = t / (A + t) (the NB tail as a regularised incomplete beta).
@@ -35,7 +37,9 @@ pub fn nb_sf(n: f64, s: f64, big_a: f64, t: f64) -> f64 {
     if t == 0.0 {
         return 0.0;
     }
-    checked_beta_reg(n, s, t / (big_a + t)).unwrap_or(f64::NAN).clamp(0.0, 1.0)
+    checked_beta_reg(n, s, t / (big_a + t))
+        .unwrap_or(f64::NAN)
+        .clamp(0.0, 1.0)
 }
 
 /// P(n purchases in the window | alive at its start) for the BG/NBD process (FHL 2005 eq. 8
@@ -64,9 +68,19 @@ pub fn expected_alive_purchases(s: f64, big_a: f64, t: f64, a: f64, b: f64) -> R
 
 /// [`expected_alive_purchases`] for several horizons at once (CLV): S_n and the NB ratio
 /// are shared, so each extra horizon costs a multiply-add per term.
-pub fn expected_alive_purchases_many(s: f64, big_a: f64, ts: &[f64], a: f64, b: f64, out: &mut [f64]) -> Result<()> {
+pub fn expected_alive_purchases_many(
+    s: f64,
+    big_a: f64,
+    ts: &[f64],
+    a: f64,
+    b: f64,
+    out: &mut [f64],
+) -> Result<()> {
     let ln_a = big_a.ln();
-    let mut series = ts.iter().map(|&t| Series::new(s, big_a, ln_a, t)).collect::<Result<Vec<_>>>()?;
+    let mut series = ts
+        .iter()
+        .map(|&t| Series::new(s, big_a, ln_a, t))
+        .collect::<Result<Vec<_>>>()?;
     sum_series(s, a, b, &mut series);
     for (o, q) in out.iter_mut().zip(&series) {
         *o = q.value();
@@ -101,7 +115,14 @@ impl Series {
         // underflows, the peak term would overflow) stay finite.
         let offset = s * (ln_a - (big_a + t).ln());
         let result = if t > 0.0 { None } else { Some(0.0) };
-        Ok(Series { z, mean, last, offset, pmf: 1.0, result })
+        Ok(Series {
+            z,
+            mean,
+            last,
+            offset,
+            pmf: 1.0,
+            result,
+        })
     }
 
     fn value(&self) -> f64 {
@@ -165,7 +186,8 @@ fn sum_lanes<const W: usize>(s: f64, a: f64, b: f64, series: &mut [Series]) {
             // tail is below term * bound / (1 - bound).
             let term = pmf[k] * s_n;
             let bound = z[k] * (s + n) / n;
-            let converged = n > q.mean && bound < 1.0 && term * bound <= 1e-16 * sum[k] * (1.0 - bound);
+            let converged =
+                n > q.mean && bound < 1.0 && term * bound <= 1e-16 * sum[k] * (1.0 - bound);
             if converged || (term == 0.0 && n > q.last) {
                 q.result = Some(sum[k]);
                 active -= 1;
@@ -184,7 +206,9 @@ mod tests {
         let m = 20_000;
         let mut total = 0.0;
         let lb = ln_beta(a, b);
-        let pmf: Vec<f64> = (0..400).map(|n| nb_ln_pmf(n as f64, s, big_a, t).exp()).collect();
+        let pmf: Vec<f64> = (0..400)
+            .map(|n| nb_ln_pmf(n as f64, s, big_a, t).exp())
+            .collect();
         for k in 0..m {
             let p = (k as f64 + 0.5) / m as f64;
             let dens = ((a - 1.0) * p.ln() + (b - 1.0) * (1.0 - p).ln() - lb).exp() / m as f64;
@@ -236,7 +260,12 @@ mod tests {
         let mut out = [0.0; 5];
         expected_alive_purchases_many(2.3, 150.0, &ts, 0.7, 4.0, &mut out).unwrap();
         for (t, o) in ts.iter().zip(out) {
-            assert_eq!(o.to_bits(), expected_alive_purchases(2.3, 150.0, *t, 0.7, 4.0).unwrap().to_bits());
+            assert_eq!(
+                o.to_bits(),
+                expected_alive_purchases(2.3, 150.0, *t, 0.7, 4.0)
+                    .unwrap()
+                    .to_bits()
+            );
         }
     }
 }

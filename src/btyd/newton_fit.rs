@@ -36,7 +36,13 @@ struct Point {
 /// Hessian in `x` (chain rule: p = e^x, d/dx_i = p_i d/dp_i, and the second derivative gains
 /// p_i d f / d p_i on the diagonal). None when the model has no analytic Hessian or the
 /// value is not finite.
-fn evaluate<M: Model + ?Sized>(model: &M, data: &Patterns, x: &[f64], penalizer: f64, total_weight: f64) -> Option<Point> {
+fn evaluate<M: Model + ?Sized>(
+    model: &M,
+    data: &Patterns,
+    x: &[f64],
+    penalizer: f64,
+    total_weight: f64,
+) -> Option<Point> {
     let p: Vec<f64> = x.iter().map(|v| v.exp()).collect();
     let t = model.totals(&p, data)?;
     let n = p.len();
@@ -52,7 +58,12 @@ fn evaluate<M: Model + ?Sized>(model: &M, data: &Patterns, x: &[f64], penalizer:
         hess[i * n + i] += -t.grad[i] * p[i] / total_weight + 4.0 * penalizer * p[i] * p[i];
     }
     let finite = value.is_finite() && grad.iter().chain(&hess).all(|v| v.is_finite());
-    finite.then_some(Point { ll: t.ll, value, grad, hess })
+    finite.then_some(Point {
+        ll: t.ll,
+        value,
+        grad,
+        hess,
+    })
 }
 
 fn max_abs(v: &[f64]) -> f64 {
@@ -67,7 +78,13 @@ pub(super) const WARM_START_PATTERNS: usize = 20_000;
 /// weight k each time their running weight passes another k (sampling proportional to
 /// weight, so the subsample's log-likelihood estimates the full one without bias).
 pub(super) fn subsample(data: &Patterns, k: f64) -> Patterns {
-    let mut out = Patterns { k: data.k, rows: vec![], weights: vec![], levels: data.levels.clone(), codes: vec![] };
+    let mut out = Patterns {
+        k: data.k,
+        rows: vec![],
+        weights: vec![],
+        levels: data.levels.clone(),
+        codes: vec![],
+    };
     let mut pending = 0.0;
     for i in 0..data.len() {
         let w = data.weights[i];
@@ -82,7 +99,8 @@ pub(super) fn subsample(data: &Patterns, k: f64) -> Patterns {
             k
         };
         out.rows.extend_from_slice(data.row(i));
-        out.codes.extend_from_slice(&data.codes[i * data.k..(i + 1) * data.k]);
+        out.codes
+            .extend_from_slice(&data.codes[i * data.k..(i + 1) * data.k]);
         out.weights.push(kept);
     }
     out
@@ -103,7 +121,10 @@ pub(super) fn minimize_warm<M: Model + ?Sized>(
     let mut start = x0.to_vec();
     if data.len() >= 4 * warm {
         let sample = subsample(data, (data.len() / warm) as f64);
-        let loose = FitOptions { tol: opts.tol.max(1e-6), ..opts.clone() };
+        let loose = FitOptions {
+            tol: opts.tol.max(1e-6),
+            ..opts.clone()
+        };
         if let Some(warm) = minimize(model, &sample, x0, &loose, sample.total_weight()) {
             start = warm.x;
         }
@@ -129,7 +150,13 @@ pub(super) fn minimize<M: Model + ?Sized>(
     for iter in 0..opts.max_iter {
         if max_abs(&cur.grad) < opts.tol {
             let hessian = cur.hess.iter().map(|h| h * total_weight).collect();
-            return Some(NewtonFit { x, ll: cur.ll, grad: cur.grad, hessian, n_iter: iter });
+            return Some(NewtonFit {
+                x,
+                ll: cur.ll,
+                grad: cur.grad,
+                hessian,
+                n_iter: iter,
+            });
         }
         // Far from the optimum the Hessian may be indefinite: a ridge makes the step a
         // descent direction (Levenberg).
@@ -163,7 +190,8 @@ fn line_search(
         let trial: Vec<f64> = x.iter().zip(step).map(|(a, s)| a + t * s).collect();
         if let Some(p) = eval(&trial) {
             let armijo = p.value <= cur.value + 1e-4 * t * slope;
-            let flat = p.value <= cur.value + 1e-13 * cur.value.abs().max(1.0) && max_abs(&p.grad) < max_abs(&cur.grad);
+            let flat = p.value <= cur.value + 1e-13 * cur.value.abs().max(1.0)
+                && max_abs(&p.grad) < max_abs(&cur.grad);
             if armijo || flat {
                 return Some((trial, p));
             }

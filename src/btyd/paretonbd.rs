@@ -45,7 +45,17 @@ fn tail(p: &Params, x: f64, u: f64, la: f64, lb: f64, ln_a: f64) -> (f64, [f64; 
             -s / (beta + u),
         ];
         // dz/dα = (β+u)/(α+u)², dz/dβ = -1/(α+u)
-        (power, grad, series, [0.0, (beta + u) / (alpha + u).powi(2), 0.0, -1.0 / (alpha + u)])
+        (
+            power,
+            grad,
+            series,
+            [
+                0.0,
+                (beta + u) / (alpha + u).powi(2),
+                0.0,
+                -1.0 / (alpha + u),
+            ],
+        )
     } else {
         let z = (beta - alpha) / (beta + u);
         let series = unit_series(s + 1.0, a + 1.0, z);
@@ -57,7 +67,17 @@ fn tail(p: &Params, x: f64, u: f64, la: f64, lb: f64, ln_a: f64) -> (f64, [f64; 
             -(s + 1.0) / (beta + u),
         ];
         // dz/dα = -1/(β+u), dz/dβ = (α+u)/(β+u)²
-        (power, grad, series, [0.0, -1.0 / (beta + u), 0.0, (alpha + u) / (beta + u).powi(2)])
+        (
+            power,
+            grad,
+            series,
+            [
+                0.0,
+                -1.0 / (beta + u),
+                0.0,
+                (alpha + u) / (beta + u).powi(2),
+            ],
+        )
     };
     for j in 0..4 {
         grad[j] += series.d_z * dz[j];
@@ -74,19 +94,35 @@ fn ln_terms(p: &Params, x: f64, tx: f64, t: f64) -> ((f64, [f64; 4]), (f64, [f64
     if tx >= t {
         return (alive, (f64::NEG_INFINITY, [0.0; 4]));
     }
-    (alive, dead_term(p[2].ln(), 1.0 / p[2], cached_tail(p, x, tx), cached_tail(p, x, t)))
+    (
+        alive,
+        dead_term(
+            p[2].ln(),
+            1.0 / p[2],
+            cached_tail(p, x, tx),
+            cached_tail(p, x, t),
+        ),
+    )
 }
 
 /// ln[(α+T)^-(r+x) (β+T)^-s] and its gradient, given la = ln(α+T) and lb = ln(β+T).
 #[inline]
 pub(crate) fn alive_term(p: &Params, x: f64, t: f64, la: f64, lb: f64) -> (f64, [f64; 4]) {
     let [r, alpha, s, beta] = *p;
-    (-(r + x) * la - s * lb, [-la, -(r + x) / (alpha + t), -lb, -s / (beta + t)])
+    (
+        -(r + x) * la - s * lb,
+        [-la, -(r + x) / (alpha + t), -lb, -s / (beta + t)],
+    )
 }
 
 /// ln[s (F(t_x) - F(T))] and its gradient from the two tails (t_x < T), given ln s and 1/s.
 #[inline]
-pub(crate) fn dead_term(ln_s: f64, inv_s: f64, tail_tx: (f64, [f64; 4]), tail_t: (f64, [f64; 4])) -> (f64, [f64; 4]) {
+pub(crate) fn dead_term(
+    ln_s: f64,
+    inv_s: f64,
+    tail_tx: (f64, [f64; 4]),
+    tail_t: (f64, [f64; 4]),
+) -> (f64, [f64; 4]) {
     let ((f_tx, g_tx), (f_t, g_t)) = (tail_tx, tail_t);
     // ln(F(t_x) - F(T)) and d = (F_tx dlnF_tx - F_T dlnF_T) / (F_tx - F_T)
     let ratio = (f_t - f_tx).exp();
@@ -117,7 +153,14 @@ thread_local! {
 /// a fit evaluates the series once per distinct (x, u) instead of twice per pattern. The
 /// memo returns exactly what `ln_tail` computes, so results do not depend on hits.
 fn cached_tail(p: &Params, x: f64, u: f64) -> (f64, [f64; 4]) {
-    let key = [p[0].to_bits(), p[1].to_bits(), p[2].to_bits(), p[3].to_bits(), x.to_bits(), u.to_bits()];
+    let key = [
+        p[0].to_bits(),
+        p[1].to_bits(),
+        p[2].to_bits(),
+        p[3].to_bits(),
+        x.to_bits(),
+        u.to_bits(),
+    ];
     let mut h = key[4].wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ key[5];
     h = (h ^ (h >> 29)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     let slot = (h >> 40) as usize % TAIL_SLOTS;
@@ -192,7 +235,10 @@ impl Constants {
             return (0.0, 0.0);
         }
         let r = self.params[0];
-        (ln_gamma(r + x) - self.ln_gamma_r, digamma(r + x) - self.digamma_r)
+        (
+            ln_gamma(r + x) - self.ln_gamma_r,
+            digamma(r + x) - self.digamma_r,
+        )
     }
 }
 
@@ -239,7 +285,12 @@ pub(crate) fn combine(
     };
     let w_alive = 1.0 - w_dead;
     let (ln_gamma_ratio, digamma_diff) = freq;
-    let common = [digamma_diff + c.ln_alpha, c.r_over_alpha, c.ln_beta, c.s_over_beta];
+    let common = [
+        digamma_diff + c.ln_alpha,
+        c.r_over_alpha,
+        c.ln_beta,
+        c.s_over_beta,
+    ];
     for j in 0..4 {
         grad[j] += common[j] + w_alive * g_alive[j] + w_dead * g_dead[j];
     }
@@ -286,7 +337,8 @@ pub fn probability_of_n_purchases(p: &Params, t: f64, n: f64) -> f64 {
         return if n == 0.0 { 1.0 } else { 0.0 };
     }
     let ln_nb_const = ln_gamma(r + n) - ln_gamma(r) - ln_gamma(n + 1.0) + r * alpha.ln();
-    let ln_alive = ln_nb_const - (r + n) * (alpha + t).ln() + n * t.ln() + s * (beta / (beta + t)).ln();
+    let ln_alive =
+        ln_nb_const - (r + n) * (alpha + t).ln() + n * t.ln() + s * (beta / (beta + t)).ln();
     let ln_dead_const = s.ln() + s * beta.ln() + ln_nb_const;
     let log_f = |y: f64| {
         let tau = y.exp();
@@ -299,7 +351,14 @@ pub fn probability_of_n_purchases(p: &Params, t: f64, n: f64) -> f64 {
 
 /// P(X(T, T+t) = n | x, t_x, T): alive customers follow the model with updated parameters
 /// (r+x, α+T, s, β+T); dead ones make no purchase.
-pub fn conditional_probability_of_n_purchases(p: &Params, t: f64, n: f64, x: f64, tx: f64, big_t: f64) -> f64 {
+pub fn conditional_probability_of_n_purchases(
+    p: &Params,
+    t: f64,
+    n: f64,
+    x: f64,
+    tx: f64,
+    big_t: f64,
+) -> f64 {
     let [r, alpha, s, beta] = *p;
     let alive = p_alive(p, x, tx, big_t);
     let updated = [r + x, alpha + big_t, s, beta + big_t];
@@ -316,7 +375,8 @@ fn ln_discounted_lifetime(s: f64, beta: f64, delta: f64, big_t: f64, horizon: f6
     }
     // Up to a finite horizon H: E[(1 - e^-(δ+μ)H) / (δ + μ)], and with μ ~ Gamma(s, b),
     // E[e^-μH / (δ + μ)] = b^s δ^(s-1) U(s, s; δ(b + H)) (the Gamma kernel absorbs e^-μH).
-    let ln_beyond = s * b.ln() + (s - 1.0) * delta.ln() - delta * horizon + ln_hyperu(s, s, delta * (b + horizon));
+    let ln_beyond = s * b.ln() + (s - 1.0) * delta.ln() - delta * horizon
+        + ln_hyperu(s, s, delta * (b + horizon));
     ln_infinite + (-(ln_beyond - ln_infinite).exp()).ln_1p()
 }
 
@@ -326,17 +386,29 @@ fn ln_discounted_lifetime(s: f64, beta: f64, delta: f64, big_t: f64, horizon: f6
 pub fn dert(p: &Params, delta: f64, x: f64, tx: f64, big_t: f64) -> f64 {
     let [r, alpha, s, beta] = *p;
     let ln_rate = (r + x).ln() - (alpha + big_t).ln();
-    p_alive(p, x, tx, big_t) * (ln_rate + ln_discounted_lifetime(s, beta, delta, big_t, f64::INFINITY)).exp()
+    p_alive(p, x, tx, big_t)
+        * (ln_rate + ln_discounted_lifetime(s, beta, delta, big_t, f64::INFINITY)).exp()
 }
 
 /// DERT per customer; `delta` is the continuous discount rate per unit of time and `horizon`
 /// the time over which purchases count (infinity for the classic DERT).
-pub fn dert_rows(p: &Params, delta: f64, horizon: f64, x: &[f64], tx: &[f64], t: &[f64]) -> Result<Vec<f64>> {
+pub fn dert_rows(
+    p: &Params,
+    delta: f64,
+    horizon: f64,
+    x: &[f64],
+    tx: &[f64],
+    t: &[f64],
+) -> Result<Vec<f64>> {
     if !(delta.is_finite() && delta > 0.0) {
-        return Err(ClmError::InvalidArgument(format!("discount_rate must be finite and > 0, got {delta}")));
+        return Err(ClmError::InvalidArgument(format!(
+            "discount_rate must be finite and > 0, got {delta}"
+        )));
     }
     if horizon.is_nan() || horizon <= 0.0 {
-        return Err(ClmError::InvalidArgument(format!("horizon must be > 0, got {horizon}")));
+        return Err(ClmError::InvalidArgument(format!(
+            "horizon must be > 0, got {horizon}"
+        )));
     }
     check_frequency_recency_t(x, tx, t)?;
     let [r, alpha, s, beta] = *p;
@@ -346,7 +418,9 @@ pub fn dert_rows(p: &Params, delta: f64, horizon: f64, x: &[f64], tx: &[f64], t:
     distinct.sort_by(f64::total_cmp);
     distinct.dedup();
     let mut ln_life = vec![0.0; distinct.len()];
-    crate::parallel::map_into(&mut ln_life, |k| ln_discounted_lifetime(s, beta, delta, distinct[k], horizon));
+    crate::parallel::map_into(&mut ln_life, |k| {
+        ln_discounted_lifetime(s, beta, delta, distinct[k], horizon)
+    });
     let mut out = vec![0.0; x.len()];
     crate::parallel::map_into(&mut out, |i| {
         let k = distinct.partition_point(|v| *v < t[i]);
@@ -358,10 +432,10 @@ pub fn dert_rows(p: &Params, delta: f64, horizon: f64, x: &[f64], tx: &[f64], t:
 
 #[path = "paretonbd_fit.rs"]
 mod fit;
-#[path = "paretonbd_opt.rs"]
-mod opt;
 #[path = "paretonbd_model.rs"]
 mod model;
+#[path = "paretonbd_opt.rs"]
+mod opt;
 pub use model::{fit_multistart, generate, simulate_customer, ParetoNbd};
 
 #[cfg(test)]

@@ -11,11 +11,11 @@
 
 use rayon::prelude::*;
 
+use super::opt::{minimize_bhhh, LogScale};
 use super::{alive_term, combine, dead_term, ln_tail, Constants, Params, NAMES};
 use crate::btyd::validate::check_frequency_recency_t;
 use crate::btyd::{Fit, FitOptions, Patterns};
 use crate::error::{ClmError, Result};
-use super::opt::{minimize_bhhh, LogScale};
 use crate::optimize::{minimize, norm, Objective, Options};
 
 /// Patterns per task of the parallel sum (the shared fit's chunk, so sums agree bitwise).
@@ -53,7 +53,11 @@ fn group_tails(tx: &[f64], t: &[f64]) -> (Vec<f64>, Vec<u32>, Vec<u32>) {
     let mut us: Vec<f64> = t.to_vec();
     us.extend(tx.iter().zip(t).filter(|(a, b)| a < b).map(|(a, _)| *a));
     let us = sorted_distinct(us);
-    let at_tx = tx.iter().zip(t).map(|(&a, &b)| if a < b { position(&us, a) } else { NO_TAIL }).collect();
+    let at_tx = tx
+        .iter()
+        .zip(t)
+        .map(|(&a, &b)| if a < b { position(&us, a) } else { NO_TAIL })
+        .collect();
     let at_t = t.iter().map(|&b| position(&us, b)).collect();
     (us, at_tx, at_t)
 }
@@ -76,22 +80,44 @@ impl Layout {
             || {
                 (0..xs.len())
                     .into_par_iter()
-                    .map(|g| group_tails(&tx[bounds[g]..bounds[g + 1]], &t[bounds[g]..bounds[g + 1]]))
+                    .map(|g| {
+                        group_tails(&tx[bounds[g]..bounds[g + 1]], &t[bounds[g]..bounds[g + 1]])
+                    })
                     .collect::<Vec<_>>()
             },
         );
         let mut t_index = vec![0u32; n];
-        t_index.par_iter_mut().zip(&t).for_each(|(k, &v)| *k = position(&ts, v));
-        let (mut tails, mut tail_tx, mut tail_t, mut x_index) =
-            (Vec::new(), Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+        t_index
+            .par_iter_mut()
+            .zip(&t)
+            .for_each(|(k, &v)| *k = position(&ts, v));
+        let (mut tails, mut tail_tx, mut tail_t, mut x_index) = (
+            Vec::new(),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+        );
         for (g, (us, at_tx, at_t)) in groups.into_iter().enumerate() {
             let base = tails.len() as u32;
             tails.extend(us.iter().map(|&u| (g as u32, u)));
-            tail_tx.extend(at_tx.iter().map(|&k| if k == NO_TAIL { NO_TAIL } else { base + k }));
+            tail_tx.extend(
+                at_tx
+                    .iter()
+                    .map(|&k| if k == NO_TAIL { NO_TAIL } else { base + k }),
+            );
             tail_t.extend(at_t.iter().map(|&k| base + k));
             x_index.resize(x_index.len() + at_t.len(), g as u32);
         }
-        Layout { data, xs, x_index, ts, t_index, tails, tail_tx, tail_t }
+        Layout {
+            data,
+            xs,
+            x_index,
+            ts,
+            t_index,
+            tails,
+            tail_tx,
+            tail_t,
+        }
     }
 
     /// Number of distinct tails evaluated per likelihood evaluation.
@@ -111,9 +137,17 @@ impl Layout {
     pub fn sums(&self, p: &Params, opg: bool) -> [f64; 15] {
         let c = Constants::new(p);
         let freq: Vec<(f64, f64)> = self.xs.iter().map(|&x| c.frequency(x)).collect();
-        let t_logs: Vec<(f64, f64)> = self.ts.iter().map(|&t| ((p[1] + t).ln(), (p[3] + t).ln())).collect();
-        let tails: Vec<(f64, [f64; 4])> =
-            self.tails.par_iter().with_min_len(256).map(|&(k, u)| ln_tail(p, self.xs[k as usize], u)).collect();
+        let t_logs: Vec<(f64, f64)> = self
+            .ts
+            .iter()
+            .map(|&t| ((p[1] + t).ln(), (p[3] + t).ln()))
+            .collect();
+        let tails: Vec<(f64, [f64; 4])> = self
+            .tails
+            .par_iter()
+            .with_min_len(256)
+            .map(|&(k, u)| ln_tail(p, self.xs[k as usize], u))
+            .collect();
         let n = self.data.len();
         let partial: Vec<[f64; 15]> = (0..n.div_ceil(FIT_CHUNK))
             .into_par_iter()
@@ -125,7 +159,12 @@ impl Layout {
                     let alive = alive_term(p, row[0], row[2], la, lb);
                     let dead = match self.tail_tx[i] {
                         NO_TAIL => (f64::NEG_INFINITY, [0.0; 4]),
-                        k => dead_term(c.ln_s, c.inv_s, tails[k as usize], tails[self.tail_t[i] as usize]),
+                        k => dead_term(
+                            c.ln_s,
+                            c.inv_s,
+                            tails[k as usize],
+                            tails[self.tail_t[i] as usize],
+                        ),
                     };
                     let mut g = [0.0; 4];
                     let ll = combine(p, &c, freq[self.x_index[i] as usize], alive, dead, &mut g);
@@ -157,8 +196,8 @@ fn add_outer(out: &mut [f64], w: f64, g: &[f64; 4]) {
     let mut k = 0;
     for a in 0..4 {
         let wa = w * g[a];
-        for b in a..4 {
-            out[k] += wa * g[b];
+        for gb in &g[a..] {
+            out[k] += wa * gb;
             k += 1;
         }
     }
@@ -201,23 +240,42 @@ pub(crate) struct Prepared {
 }
 
 /// Checks options and data as the shared fit does (same messages) and compresses the rows.
-pub(crate) fn prepare(columns: &[&[f64]], weights: Option<&[f64]>, opts: &FitOptions) -> Result<Prepared> {
+pub(crate) fn prepare(
+    columns: &[&[f64]],
+    weights: Option<&[f64]>,
+    opts: &FitOptions,
+) -> Result<Prepared> {
     crate::btyd::check_options(&super::ParetoNbd, opts)?;
     crate::btyd::check_columns(&super::ParetoNbd, columns)?;
     let data = Patterns::compress(&["frequency", "recency", "T"], columns, weights)?;
     check_frequency_recency_t(columns[0], columns[1], columns[2])?;
     if data.is_empty() || data.total_weight() <= 0.0 {
-        return Err(ClmError::InvalidArgument("no customers to fit (empty data or all weights 0)".into()));
+        return Err(ClmError::InvalidArgument(
+            "no customers to fit (empty data or all weights 0)".into(),
+        ));
     }
-    let scale = if data.max_of(2) > 0.0 { data.max_of(2) } else { 1.0 };
+    let scale = if data.max_of(2) > 0.0 {
+        data.max_of(2)
+    } else {
+        1.0
+    };
     let layout = Layout::new(data.rescaled(&[1, 2], scale));
-    Ok(Prepared { data, layout, scale })
+    Ok(Prepared {
+        data,
+        layout,
+        scale,
+    })
 }
 
 /// Natural parameters in the data's time unit -> log-parameters in rescaled time (α and β
 /// carry one unit of time).
 fn to_log_scaled(p: &[f64], scale: f64) -> Vec<f64> {
-    vec![p[0].ln(), (p[1] / scale).ln(), p[2].ln(), (p[3] / scale).ln()]
+    vec![
+        p[0].ln(),
+        (p[1] / scale).ln(),
+        p[2].ln(),
+        (p[3] / scale).ln(),
+    ]
 }
 
 fn from_log_scaled(x: &[f64], scale: f64) -> Vec<f64> {
@@ -240,7 +298,11 @@ pub(crate) fn moment_start(prep: &Prepared) -> [f64; 4] {
         }
     }
     let rate = num / den;
-    let alpha = if rate.is_finite() && rate > 0.0 { (0.5 / rate).clamp(1e-3, 1e3) } else { 1.0 };
+    let alpha = if rate.is_finite() && rate > 0.0 {
+        (0.5 / rate).clamp(1e-3, 1e3)
+    } else {
+        1.0
+    };
     [0.5, alpha * prep.scale, 1.0, prep.scale]
 }
 
@@ -254,25 +316,57 @@ const BHHH_MAX_ITER: usize = 100;
 pub(crate) fn fit_from(prep: &Prepared, initial: &[f64], opts: &FitOptions) -> Result<Fit> {
     let total_weight = prep.data.total_weight();
     let x0 = to_log_scaled(initial, prep.scale);
-    let log_scale = LogScale { layout: &prep.layout, penalizer: opts.penalizer, total_weight };
+    let log_scale = LogScale {
+        layout: &prep.layout,
+        penalizer: opts.penalizer,
+        total_weight,
+    };
     let start: [f64; 4] = std::array::from_fn(|j| x0[j]);
-    let (min, log_likelihood_scaled) = match minimize_bhhh(&log_scale, start, opts.tol, opts.max_iter.min(BHHH_MAX_ITER)) {
+    let (min, log_likelihood_scaled) = match minimize_bhhh(
+        &log_scale,
+        start,
+        opts.tol,
+        opts.max_iter.min(BHHH_MAX_ITER),
+    ) {
         Ok((min, point)) => (min, point.log_likelihood),
         Err(_) => {
-            let objective = ParetoObjective { layout: &prep.layout, penalizer: opts.penalizer, total_weight };
-            let min = minimize(&objective, &x0, &Options { tol: opts.tol, max_iter: opts.max_iter, memory: 8 })
-                .map_err(|err| convergence_in_data_units(err, prep.scale))?;
-            let scaled = [min.x[0].exp(), min.x[1].exp(), min.x[2].exp(), min.x[3].exp()];
+            let objective = ParetoObjective {
+                layout: &prep.layout,
+                penalizer: opts.penalizer,
+                total_weight,
+            };
+            let min = minimize(
+                &objective,
+                &x0,
+                &Options {
+                    tol: opts.tol,
+                    max_iter: opts.max_iter,
+                    memory: 8,
+                },
+            )
+            .map_err(|err| convergence_in_data_units(err, prep.scale))?;
+            let scaled = [
+                min.x[0].exp(),
+                min.x[1].exp(),
+                min.x[2].exp(),
+                min.x[3].exp(),
+            ];
             (min, prep.layout.total(&scaled).0)
         }
     };
-    let objective = ParetoObjective { layout: &prep.layout, penalizer: opts.penalizer, total_weight };
+    let objective = ParetoObjective {
+        layout: &prep.layout,
+        penalizer: opts.penalizer,
+        total_weight,
+    };
     let hessian = log_hessian(&objective, &min.x, &min.grad);
     let x_min = crate::optimize::newton::final_step(&min.x, &min.grad, &hessian);
     let params = from_log_scaled(&x_min, prep.scale);
     // Rescaling time by c multiplies each pattern's likelihood by c^-x (the density of x
     // purchase times): ln L = ln L_rescaled - x ln c.
-    let purchases: f64 = (0..prep.data.len()).map(|i| prep.data.weights[i] * prep.data.row(i)[0]).sum();
+    let purchases: f64 = (0..prep.data.len())
+        .map(|i| prep.data.weights[i] * prep.data.row(i)[0])
+        .sum();
     let log_likelihood = log_likelihood_scaled - purchases * prep.scale.ln();
     let hessian_total: Vec<f64> = hessian.iter().map(|h| h * total_weight).collect();
     let covariance = crate::btyd::covariance(&hessian_total, &params);
@@ -294,7 +388,11 @@ pub(crate) fn fit_from(prep: &Prepared, initial: &[f64], opts: &FitOptions) -> R
 /// Reports the last point of a failed fit as natural parameters in the data's time unit.
 fn convergence_in_data_units(err: ClmError, scale: f64) -> ClmError {
     match err {
-        ClmError::Convergence { message, params, grad_norm } => ClmError::Convergence {
+        ClmError::Convergence {
+            message,
+            params,
+            grad_norm,
+        } => ClmError::Convergence {
             message: format!("{message} fitting ({})", NAMES.join(", ")),
             params: from_log_scaled(&params, scale),
             grad_norm,

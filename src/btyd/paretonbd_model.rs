@@ -4,13 +4,13 @@
 use rand::RngExt;
 use rand_distr::{Distribution, Exp, Gamma, Poisson};
 
+use super::fit::{fit_from, moment_start, prepare};
 use super::{
-    conditional_expected_purchases, conditional_probability_of_n_purchases, expected_purchases, loglik_grad,
-    p_alive, probability_of_n_purchases, Params, NAMES,
+    conditional_expected_purchases, conditional_probability_of_n_purchases, expected_purchases,
+    loglik_grad, p_alive, probability_of_n_purchases, Params, NAMES,
 };
 use crate::btyd::predict::CountModel;
 use crate::btyd::validate::frequency_recency_t_layout;
-use super::fit::{fit_from, moment_start, prepare};
 use crate::btyd::{Fit, FitOptions, Model, Patterns};
 use crate::error::{ClmError, Result};
 use crate::random::{stream, Stream};
@@ -21,27 +21,44 @@ use crate::random::{stream, Stream};
 /// their times are uniform on it, so the last is h · U^(1/N).
 pub fn simulate_customer(p: &Params, big_t: f64, rng: &mut Stream) -> Result<[f64; 5]> {
     let [r, alpha, s, beta] = *p;
-    let bad = |e: &dyn std::fmt::Display| ClmError::InvalidArgument(format!("cannot simulate: {e}"));
+    let bad =
+        |e: &dyn std::fmt::Display| ClmError::InvalidArgument(format!("cannot simulate: {e}"));
     let lambda: f64 = Gamma::new(r, 1.0 / alpha).map_err(|e| bad(&e))?.sample(rng);
     let mu: f64 = Gamma::new(s, 1.0 / beta).map_err(|e| bad(&e))?.sample(rng);
-    let lifetime: f64 = if mu > 0.0 { Exp::new(mu).map_err(|e| bad(&e))?.sample(rng) } else { f64::INFINITY };
+    let lifetime: f64 = if mu > 0.0 {
+        Exp::new(mu).map_err(|e| bad(&e))?.sample(rng)
+    } else {
+        f64::INFINITY
+    };
     let window = lifetime.min(big_t);
     let mean = lambda * window;
-    let count: f64 = if mean > 0.0 { Poisson::new(mean).map_err(|e| bad(&e))?.sample(rng) } else { 0.0 };
+    let count: f64 = if mean > 0.0 {
+        Poisson::new(mean).map_err(|e| bad(&e))?.sample(rng)
+    } else {
+        0.0
+    };
     let recency = if count > 0.0 {
         let u: f64 = rng.random();
         window * u.powf(1.0 / count)
     } else {
         0.0
     };
-    Ok([count, recency, if lifetime > big_t { 1.0 } else { 0.0 }, lambda, mu])
+    Ok([
+        count,
+        recency,
+        if lifetime > big_t { 1.0 } else { 0.0 },
+        lambda,
+        mu,
+    ])
 }
 
 /// Simulates customers observed for `t[i]`; customer i draws from `stream(seed, i)`, so the
 /// result does not depend on the thread count.
 pub fn generate(p: &Params, t: &[f64], seed: u64) -> Result<Vec<[f64; 5]>> {
     crate::error::check_nonnegative("T", t)?;
-    crate::btyd::bootstrap::replicate(t.len(), |i| simulate_customer(p, t[i], &mut stream(seed, i as u64)))
+    crate::btyd::bootstrap::replicate(t.len(), |i| {
+        simulate_customer(p, t[i], &mut stream(seed, i as u64))
+    })
 }
 
 /// The Pareto/NBD model over (frequency, recency, T) patterns.
@@ -77,8 +94,21 @@ impl CountModel for ParetoNbd {
     fn expected_purchases(&self, p: &[f64], t: f64) -> Result<f64> {
         Ok(expected_purchases(&as_params(p), t))
     }
-    fn conditional_expected_purchases(&self, p: &[f64], t: f64, x: f64, tx: f64, big_t: f64) -> Result<f64> {
-        Ok(conditional_expected_purchases(&as_params(p), t, x, tx, big_t))
+    fn conditional_expected_purchases(
+        &self,
+        p: &[f64],
+        t: f64,
+        x: f64,
+        tx: f64,
+        big_t: f64,
+    ) -> Result<f64> {
+        Ok(conditional_expected_purchases(
+            &as_params(p),
+            t,
+            x,
+            tx,
+            big_t,
+        ))
     }
     fn probability_of_n_purchases(&self, p: &[f64], t: f64, n: f64) -> f64 {
         probability_of_n_purchases(&as_params(p), t, n)
@@ -101,26 +131,46 @@ impl CountModel for ParetoNbd {
         }
         Ok(())
     }
-    fn conditional_probability_of_n_purchases(&self, p: &[f64], t: f64, n: f64, x: f64, tx: f64, big_t: f64) -> f64 {
+    fn conditional_probability_of_n_purchases(
+        &self,
+        p: &[f64],
+        t: f64,
+        n: f64,
+        x: f64,
+        tx: f64,
+        big_t: f64,
+    ) -> f64 {
         conditional_probability_of_n_purchases(&as_params(p), t, n, x, tx, big_t)
     }
 }
 
 /// Starting points (in rescaled time, where the longest T is 1) tried when the first fit
 /// fails or ends on the boundary of the parameter space.
-const RESTARTS: [[f64; 4]; 4] = [[0.5, 0.1, 0.5, 0.1], [1.0, 0.05, 0.2, 2.0], [0.2, 1.0, 1.0, 0.05], [2.0, 2.0, 2.0, 2.0]];
+const RESTARTS: [[f64; 4]; 4] = [
+    [0.5, 0.1, 0.5, 0.1],
+    [1.0, 0.05, 0.2, 2.0],
+    [0.2, 1.0, 1.0, 0.05],
+    [2.0, 2.0, 2.0, 2.0],
+];
 
 /// A parameter beyond e^±9 of the time scale: the optimiser is heading for a limit (e.g.
 /// s, β -> ∞ with s/β fixed), where another start may find an interior maximum.
 pub(crate) fn on_boundary(fit: &Fit) -> bool {
     let powers = ParetoNbd.time_powers();
-    fit.params.iter().zip(powers).any(|(p, &k)| (p / fit.time_scale.powi(k)).ln().abs() > 9.0)
+    fit.params
+        .iter()
+        .zip(powers)
+        .any(|(p, &k)| (p / fit.time_scale.powi(k)).ln().abs() > 9.0)
 }
 
 /// Maximum likelihood with restarts: the default start first; if that fit fails or lands on
 /// the boundary, each of RESTARTS too, keeping the best log-likelihood. A user-given start
 /// is used alone. The data are validated, compressed and tabulated once for all starts.
-pub fn fit_multistart(columns: &[&[f64]], weights: Option<&[f64]>, opts: &FitOptions) -> Result<Fit> {
+pub fn fit_multistart(
+    columns: &[&[f64]],
+    weights: Option<&[f64]>,
+    opts: &FitOptions,
+) -> Result<Fit> {
     let prep = prepare(columns, weights, opts)?;
     let scale = prep.data.max_of(2).max(f64::MIN_POSITIVE);
     let default = moment_start(&prep);

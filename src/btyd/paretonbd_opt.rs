@@ -39,13 +39,24 @@ impl LogScale<'_> {
             value += self.penalizer * p[a] * p[a];
             grad[a] = -sums[a + 1] * p[a] / w + 2.0 * self.penalizer * p[a] * p[a];
             for b in a..4 {
-                let v = sums[k] * p[a] * p[b] / w + if a == b { 4.0 * self.penalizer * p[a] * p[a] } else { 0.0 };
+                let v = sums[k] * p[a] * p[b] / w
+                    + if a == b {
+                        4.0 * self.penalizer * p[a] * p[a]
+                    } else {
+                        0.0
+                    };
                 bhhh[a * 4 + b] = v;
                 bhhh[b * 4 + a] = v;
                 k += 1;
             }
         }
-        Point { x, log_likelihood: sums[0], value, grad, bhhh }
+        Point {
+            x,
+            log_likelihood: sums[0],
+            value,
+            grad,
+            bhhh,
+        }
     }
 }
 
@@ -90,7 +101,12 @@ const MAX_STEP: f64 = 3.0;
 /// Minimises from `x0` until the largest gradient component is below `tol`. Fails with
 /// `ClmError::Convergence` when a step cannot be found or `max_iter` is reached (the caller
 /// then falls back to L-BFGS).
-pub(crate) fn minimize_bhhh(obj: &LogScale<'_>, x0: [f64; 4], tol: f64, max_iter: usize) -> Result<(Minimum, Point)> {
+pub(crate) fn minimize_bhhh(
+    obj: &LogScale<'_>,
+    x0: [f64; 4],
+    tol: f64,
+    max_iter: usize,
+) -> Result<(Minimum, Point)> {
     let mut cur = obj.point(x0);
     let mut n_eval = 1;
     let fail = |msg: &str, pt: &Point| ClmError::Convergence {
@@ -99,12 +115,21 @@ pub(crate) fn minimize_bhhh(obj: &LogScale<'_>, x0: [f64; 4], tol: f64, max_iter
         grad_norm: crate::optimize::norm(&pt.grad),
     };
     if !finite(&cur) {
-        return Err(fail("objective is not finite at the initial parameters", &cur));
+        return Err(fail(
+            "objective is not finite at the initial parameters",
+            &cur,
+        ));
     }
     let mut pairs: Vec<([f64; 4], [f64; 4], f64)> = Vec::new();
     for iter in 0..max_iter {
         if max_abs(&cur.grad) < tol {
-            let min = Minimum { x: cur.x.to_vec(), value: cur.value, grad: cur.grad.to_vec(), n_iter: iter, n_eval };
+            let min = Minimum {
+                x: cur.x.to_vec(),
+                value: cur.value,
+                grad: cur.grad.to_vec(),
+                n_iter: iter,
+                n_eval,
+            };
             return Ok((min, cur));
         }
         let mut d = direction(&cur, &pairs).ok_or_else(|| fail("singular BHHH matrix", &cur))?;
@@ -140,5 +165,8 @@ pub(crate) fn minimize_bhhh(obj: &LogScale<'_>, x0: [f64; 4], tol: f64, max_iter
         }
         cur = next;
     }
-    Err(fail(&format!("no convergence in {max_iter} iterations"), &cur))
+    Err(fail(
+        &format!("no convergence in {max_iter} iterations"),
+        &cur,
+    ))
 }

@@ -34,12 +34,22 @@ pub struct Patterns {
 impl Patterns {
     /// Groups identical rows of `columns` (all of one length, at most 4), summing `weights`
     /// (1 per row when None). Rows with weight 0 are kept out.
-    pub fn compress(names: &[&str], columns: &[&[f64]], weights: Option<&[f64]>) -> Result<Patterns> {
+    pub fn compress(
+        names: &[&str],
+        columns: &[&[f64]],
+        weights: Option<&[f64]>,
+    ) -> Result<Patterns> {
         let k = columns.len();
         if k == 0 || k > MAX_COLUMNS || names.len() != k {
-            return Err(ClmError::InvalidArgument(format!("patterns need 1 to {MAX_COLUMNS} named columns")));
+            return Err(ClmError::InvalidArgument(format!(
+                "patterns need 1 to {MAX_COLUMNS} named columns"
+            )));
         }
-        let mut lengths: Vec<(&str, usize)> = names.iter().zip(columns).map(|(n, c)| (*n, c.len())).collect();
+        let mut lengths: Vec<(&str, usize)> = names
+            .iter()
+            .zip(columns)
+            .map(|(n, c)| (*n, c.len()))
+            .collect();
         if let Some(w) = weights {
             lengths.push(("weights", w.len()));
         }
@@ -51,7 +61,8 @@ impl Patterns {
             crate::error::check_finite(name, col)?;
         }
         // Columns are coded independently, so in parallel.
-        let coded: Vec<(Vec<f64>, Codes)> = columns.par_iter().map(|c| levels_and_codes(c)).collect();
+        let coded: Vec<(Vec<f64>, Codes)> =
+            columns.par_iter().map(|c| levels_and_codes(c)).collect();
         let (levels, codes): (Vec<Vec<f64>>, Vec<Codes>) = coded.into_iter().unzip();
         let groups = group_rows(columns, &levels, &codes, weights);
         Ok(Patterns::from_groups(levels, groups, weights.is_none()))
@@ -60,22 +71,38 @@ impl Patterns {
     /// Patterns from (codes, weight) groups sorted by codes, dropping levels no group uses
     /// (values seen only in rows of weight 0). With `all_used` (no weights: every row is in
     /// a group, so every level is used) the codes are kept as they are.
-    fn from_groups(mut levels: Vec<Vec<f64>>, groups: Vec<([u32; MAX_COLUMNS], f64)>, all_used: bool) -> Patterns {
+    fn from_groups(
+        mut levels: Vec<Vec<f64>>,
+        groups: Vec<([u32; MAX_COLUMNS], f64)>,
+        all_used: bool,
+    ) -> Patterns {
         let k = levels.len();
-        let remap = if all_used { None } else { Some(drop_unused_levels(&mut levels, &groups)) };
+        let remap = if all_used {
+            None
+        } else {
+            Some(drop_unused_levels(&mut levels, &groups))
+        };
         // Each group writes its own slots: filled in parallel, same values for any thread count.
         let mut rows = vec![0.0; groups.len() * k];
         let mut codes = vec![0u32; groups.len() * k];
-        rows.par_chunks_mut(k).zip(codes.par_chunks_mut(k)).zip(groups.par_iter()).with_min_len(1 << 14).for_each(
-            |((row, code), (key, _))| {
+        rows.par_chunks_mut(k)
+            .zip(codes.par_chunks_mut(k))
+            .zip(groups.par_iter())
+            .with_min_len(1 << 14)
+            .for_each(|((row, code), (key, _))| {
                 for c in 0..k {
                     code[c] = remap.as_ref().map_or(key[c], |r| r[c][key[c] as usize]);
                     row[c] = levels[c][code[c] as usize];
                 }
-            },
-        );
+            });
         let weights = groups.iter().map(|g| g.1).collect();
-        Patterns { k, rows, weights, levels, codes }
+        Patterns {
+            k,
+            rows,
+            weights,
+            levels,
+            codes,
+        }
     }
 
     /// Number of patterns.
@@ -107,7 +134,10 @@ impl Patterns {
     /// `rescaled` without the copy.
     pub fn rescale_in_place(&mut self, columns: &[usize], scale: f64) {
         let k = self.k;
-        self.rows.par_chunks_mut(k).with_min_len(1 << 14).for_each(|row| columns.iter().for_each(|&c| row[c] /= scale));
+        self.rows
+            .par_chunks_mut(k)
+            .with_min_len(1 << 14)
+            .for_each(|row| columns.iter().for_each(|&c| row[c] /= scale));
         for &c in columns {
             self.levels[c].iter_mut().for_each(|v| *v /= scale);
         }
@@ -117,8 +147,19 @@ impl Patterns {
     /// order) and the rows rebuilt from them: undoes `rescale_in_place` exactly.
     pub fn with_levels(&self, levels: Vec<Vec<f64>>) -> Patterns {
         let k = self.k;
-        let rows = self.codes.iter().enumerate().map(|(j, &code)| levels[j % k][code as usize]).collect();
-        Patterns { k, rows, weights: self.weights.clone(), levels, codes: self.codes.clone() }
+        let rows = self
+            .codes
+            .iter()
+            .enumerate()
+            .map(|(j, &code)| levels[j % k][code as usize])
+            .collect();
+        Patterns {
+            k,
+            rows,
+            weights: self.weights.clone(),
+            levels,
+            codes: self.codes.clone(),
+        }
     }
 
     /// Largest value of column `c` (0 when empty).
@@ -130,7 +171,10 @@ impl Patterns {
 }
 
 /// Keeps the levels some group uses; returns each old code's new code.
-fn drop_unused_levels(levels: &mut [Vec<f64>], groups: &[([u32; MAX_COLUMNS], f64)]) -> Vec<Vec<u32>> {
+fn drop_unused_levels(
+    levels: &mut [Vec<f64>],
+    groups: &[([u32; MAX_COLUMNS], f64)],
+) -> Vec<Vec<u32>> {
     let k = levels.len();
     let mut remap: Vec<Vec<u32>> = levels.iter().map(|l| vec![u32::MAX; l.len()]).collect();
     for (key, _) in groups {
@@ -154,7 +198,12 @@ fn drop_unused_levels(levels: &mut [Vec<f64>], groups: &[([u32; MAX_COLUMNS], f6
 /// Groups the rows of `columns` by their codes (one `Codes` per column), in increasing order
 /// of codes, summing the weights of each group in input order; rows of weight 0 are left out.
 /// Codes packed into one u64 are radix sorted; wider keys take a stable comparison sort.
-fn group_rows(columns: &[&[f64]], levels: &[Vec<f64>], codes: &[Codes], weights: Option<&[f64]>) -> Vec<([u32; MAX_COLUMNS], f64)> {
+fn group_rows(
+    columns: &[&[f64]],
+    levels: &[Vec<f64>],
+    codes: &[Codes],
+    weights: Option<&[f64]>,
+) -> Vec<([u32; MAX_COLUMNS], f64)> {
     let k = codes.len();
     let n = columns[0].len();
     let bits: Vec<u32> = levels.iter().map(|l| bits_for(l.len())).collect();
@@ -169,7 +218,11 @@ fn group_rows(columns: &[&[f64]], levels: &[Vec<f64>], codes: &[Codes], weights:
             shifts[c] = s;
             s += bits[c];
         }
-        let packed = |i: usize| (0..k).fold(0u64, |key, c| key | (codes[c].get(columns[c], i) as u64) << shifts[c]);
+        let packed = |i: usize| {
+            (0..k).fold(0u64, |key, c| {
+                key | (codes[c].get(columns[c], i) as u64) << shifts[c]
+            })
+        };
         let unpack = |packed: u64| {
             let mut key = [0u32; MAX_COLUMNS];
             for c in 0..k {
@@ -181,17 +234,28 @@ fn group_rows(columns: &[&[f64]], levels: &[Vec<f64>], codes: &[Codes], weights:
             // Unit weights: sort the keys alone (4 or 8 bytes per row instead of 16); each
             // group's weight is its count, as summing ones would give.
             None if total_bits <= 32 => {
-                let mut keys: Vec<u32> = (0..n).into_par_iter().with_min_len(1 << 16).map(|i| packed(i) as u32).collect();
+                let mut keys: Vec<u32> = (0..n)
+                    .into_par_iter()
+                    .with_min_len(1 << 16)
+                    .map(|i| packed(i) as u32)
+                    .collect();
                 radix_sort(&mut keys, total_bits, |&key| key as u64);
                 groups = runs(&keys, |key, count| (unpack(key as u64), count as f64));
             }
             None => {
-                let mut keys: Vec<u64> = (0..n).into_par_iter().with_min_len(1 << 16).map(packed).collect();
+                let mut keys: Vec<u64> = (0..n)
+                    .into_par_iter()
+                    .with_min_len(1 << 16)
+                    .map(packed)
+                    .collect();
                 radix_sort(&mut keys, total_bits, |&key| key);
                 groups = runs(&keys, |key, count| (unpack(key), count as f64));
             }
             Some(_) => {
-                let mut items: Vec<(u64, f64)> = (0..n).filter(|&i| weight(i) != 0.0).map(|i| (packed(i), weight(i))).collect();
+                let mut items: Vec<(u64, f64)> = (0..n)
+                    .filter(|&i| weight(i) != 0.0)
+                    .map(|i| (packed(i), weight(i)))
+                    .collect();
                 radix_sort(&mut items, total_bits, |item| item.0);
                 let mut last = None;
                 for (key, w) in items {
@@ -226,10 +290,19 @@ fn group_rows(columns: &[&[f64]], levels: &[Vec<f64>], codes: &[Codes], weights:
 
 /// `group(key, count)` for each run of equal keys in sorted `keys`, in order: the run
 /// starts are found in one pass, the groups are then built in parallel.
-fn runs<K: Copy + PartialEq + Sync, G: Send>(keys: &[K], group: impl Fn(K, usize) -> G + Sync) -> Vec<G> {
-    let mut starts: Vec<usize> = (0..keys.len()).filter(|&i| i == 0 || keys[i] != keys[i - 1]).collect();
+fn runs<K: Copy + PartialEq + Sync, G: Send>(
+    keys: &[K],
+    group: impl Fn(K, usize) -> G + Sync,
+) -> Vec<G> {
+    let mut starts: Vec<usize> = (0..keys.len())
+        .filter(|&i| i == 0 || keys[i] != keys[i - 1])
+        .collect();
     starts.push(keys.len());
-    starts.par_windows(2).with_min_len(1 << 14).map(|w| group(keys[w[0]], w[1] - w[0])).collect()
+    starts
+        .par_windows(2)
+        .with_min_len(1 << 14)
+        .map(|w| group(keys[w[0]], w[1] - w[0]))
+        .collect()
 }
 
 #[cfg(test)]
@@ -241,7 +314,12 @@ mod tests {
     /// The straightforward grouping: stable sort of the rows by their values, then runs.
     fn by_sorting(columns: &[&[f64]], weights: Option<&[f64]>) -> (Vec<f64>, Vec<f64>) {
         let mut items: Vec<(Vec<u64>, f64)> = (0..columns[0].len())
-            .map(|i| (columns.iter().map(|c| ordered_bits(c[i])).collect(), weights.map_or(1.0, |w| w[i])))
+            .map(|i| {
+                (
+                    columns.iter().map(|c| ordered_bits(c[i])).collect(),
+                    weights.map_or(1.0, |w| w[i]),
+                )
+            })
             .filter(|item| item.1 != 0.0)
             .collect();
         items.sort_by(|a, b| a.0.cmp(&b.0));
@@ -250,7 +328,10 @@ mod tests {
             if i > 0 && items[i - 1].0 == *key {
                 *out_w.last_mut().unwrap() += w;
             } else {
-                rows.extend(key.iter().map(|&b| f64::from_bits(if b >> 63 == 1 { b & !(1 << 63) } else { !b })));
+                rows.extend(
+                    key.iter()
+                        .map(|&b| f64::from_bits(if b >> 63 == 1 { b & !(1 << 63) } else { !b })),
+                );
                 out_w.push(*w);
             }
         }
@@ -258,14 +339,18 @@ mod tests {
     }
 
     fn check_against_sorting(columns: &[&[f64]], weights: Option<&[f64]>) {
-        let p = Patterns::compress(&["a", "b", "c", "d"][..columns.len()], columns, weights).unwrap();
+        let p =
+            Patterns::compress(&["a", "b", "c", "d"][..columns.len()], columns, weights).unwrap();
         let (rows, w) = by_sorting(columns, weights);
         let bits = |v: &[f64]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
         assert_eq!(bits(&p.rows), bits(&rows));
         assert_eq!(bits(&p.weights), bits(&w));
         for i in 0..p.len() {
             for c in 0..p.k {
-                assert_eq!(p.levels[c][p.codes[i * p.k + c] as usize].to_bits(), p.rows[i * p.k + c].to_bits());
+                assert_eq!(
+                    p.levels[c][p.codes[i * p.k + c] as usize].to_bits(),
+                    p.rows[i * p.k + c].to_bits()
+                );
             }
         }
         for l in &p.levels {
@@ -275,7 +360,9 @@ mod tests {
 
     /// A small deterministic generator (tests only).
     fn lcg(state: &mut u64) -> f64 {
-        *state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        *state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (*state >> 11) as f64 / (1u64 << 53) as f64
     }
 
@@ -285,27 +372,50 @@ mod tests {
         let n = 5000;
         // Whole numbers (direct table), decimals and -0.0 (hashed), a huge range (hashed).
         let x: Vec<f64> = (0..n).map(|_| (lcg(&mut s) * 12.0).floor()).collect();
-        let t: Vec<f64> = (0..n).map(|_| ((lcg(&mut s) * 30.0).floor() / 7.0) * if lcg(&mut s) < 0.1 { -0.0 } else { 1.0 }).collect();
+        let t: Vec<f64> = (0..n)
+            .map(|_| {
+                ((lcg(&mut s) * 30.0).floor() / 7.0) * if lcg(&mut s) < 0.1 { -0.0 } else { 1.0 }
+            })
+            .collect();
         let big: Vec<f64> = (0..n).map(|_| (lcg(&mut s) * 4.0).floor() * 1e12).collect();
-        let w: Vec<f64> = (0..n).map(|_| if lcg(&mut s) < 0.2 { 0.0 } else { lcg(&mut s) }).collect();
+        let w: Vec<f64> = (0..n)
+            .map(|_| if lcg(&mut s) < 0.2 { 0.0 } else { lcg(&mut s) })
+            .collect();
         check_against_sorting(&[&x, &t, &big], None);
         check_against_sorting(&[&x, &t, &big], Some(&w));
         check_against_sorting(&[&t], Some(&w));
         // Four columns of 70k distinct values each need more than 64 key bits; every row twice.
         let m = 70_000;
-        let wide: Vec<Vec<f64>> =
-            (0..4).map(|_| (0..m).map(|_| (lcg(&mut s) * 1e9).floor()).collect::<Vec<f64>>().repeat(2)).collect();
+        let wide: Vec<Vec<f64>> = (0..4)
+            .map(|_| {
+                (0..m)
+                    .map(|_| (lcg(&mut s) * 1e9).floor())
+                    .collect::<Vec<f64>>()
+                    .repeat(2)
+            })
+            .collect();
         let w2: Vec<f64> = (0..2 * m).map(|_| lcg(&mut s)).collect();
         let cols: Vec<&[f64]> = wide.iter().map(|c| c.as_slice()).collect();
         check_against_sorting(&cols, Some(&w2));
         check_against_sorting(&cols, None);
         // 33 to 64 key bits with unit weights (u64 keys): non-integer and large-range values.
         let m = 6000;
-        let frac: Vec<f64> = (0..m).map(|_| (lcg(&mut s) * 3000.0).floor() / 3.0 + 0.25).collect();
-        let huge: Vec<f64> = (0..m).map(|_| (lcg(&mut s) * 3000.0).floor() * 1e9 + 0.5).collect();
+        let frac: Vec<f64> = (0..m)
+            .map(|_| (lcg(&mut s) * 3000.0).floor() / 3.0 + 0.25)
+            .collect();
+        let huge: Vec<f64> = (0..m)
+            .map(|_| (lcg(&mut s) * 3000.0).floor() * 1e9 + 0.5)
+            .collect();
         let days: Vec<f64> = (0..m).map(|_| (lcg(&mut s) * 2500.0).floor()).collect();
         check_against_sorting(&[&frac, &huge, &days], None);
-        check_against_sorting(&[&frac[..3000].repeat(2), &huge[..3000].repeat(2), &days[..3000].repeat(2)], None);
+        check_against_sorting(
+            &[
+                &frac[..3000].repeat(2),
+                &huge[..3000].repeat(2),
+                &days[..3000].repeat(2),
+            ],
+            None,
+        );
     }
 
     #[test]
@@ -313,8 +423,19 @@ mod tests {
         use crate::btyd::grouping::radix_sort;
         let mut s = 11;
         for bits in [1u32, 7, 13, 14, 15, 27, 28, 32, 40, 64] {
-            let mask = if bits == 64 { u64::MAX } else { (1u64 << bits) - 1 };
-            let items: Vec<(u64, u32)> = (0..3000).map(|i| (((lcg(&mut s) * 2f64.powi(53)) as u64).wrapping_mul(2049) & mask, i)).collect();
+            let mask = if bits == 64 {
+                u64::MAX
+            } else {
+                (1u64 << bits) - 1
+            };
+            let items: Vec<(u64, u32)> = (0..3000)
+                .map(|i| {
+                    (
+                        ((lcg(&mut s) * 2f64.powi(53)) as u64).wrapping_mul(2049) & mask,
+                        i,
+                    )
+                })
+                .collect();
             let mut sorted = items.clone();
             radix_sort(&mut sorted, bits, |item| item.0);
             let mut expected = items;
@@ -347,7 +468,10 @@ mod tests {
         let mut q = p.clone();
         q.rescale_in_place(&[1], 7.3);
         for i in 0..p.len() {
-            assert_eq!(q.rows[2 * i + 1].to_bits(), (p.rows[2 * i + 1] / 7.3).to_bits());
+            assert_eq!(
+                q.rows[2 * i + 1].to_bits(),
+                (p.rows[2 * i + 1] / 7.3).to_bits()
+            );
             assert_eq!(q.rows[2 * i], p.rows[2 * i]);
         }
         assert_eq!(q.with_levels(p.levels.clone()), p);
@@ -355,8 +479,18 @@ mod tests {
 
     #[test]
     fn order_does_not_depend_on_input_order() {
-        let a = Patterns::compress(&["x"], &[&[3.0, 1.0, 2.0, 1.0]], Some(&[1.0, 2.0, 0.5, 1.0])).unwrap();
-        let b = Patterns::compress(&["x"], &[&[1.0, 2.0, 1.0, 3.0]], Some(&[1.0, 0.5, 2.0, 1.0])).unwrap();
+        let a = Patterns::compress(
+            &["x"],
+            &[&[3.0, 1.0, 2.0, 1.0]],
+            Some(&[1.0, 2.0, 0.5, 1.0]),
+        )
+        .unwrap();
+        let b = Patterns::compress(
+            &["x"],
+            &[&[1.0, 2.0, 1.0, 3.0]],
+            Some(&[1.0, 0.5, 2.0, 1.0]),
+        )
+        .unwrap();
         assert_eq!(a, b);
         assert_eq!(a.weights, vec![3.0, 0.5, 1.0]);
     }

@@ -14,9 +14,24 @@ use crate::parallel;
 pub trait CountModel: Model {
     fn p_alive(&self, p: &[f64], x: f64, tx: f64, big_t: f64) -> f64;
     fn expected_purchases(&self, p: &[f64], t: f64) -> Result<f64>;
-    fn conditional_expected_purchases(&self, p: &[f64], t: f64, x: f64, tx: f64, big_t: f64) -> Result<f64>;
+    fn conditional_expected_purchases(
+        &self,
+        p: &[f64],
+        t: f64,
+        x: f64,
+        tx: f64,
+        big_t: f64,
+    ) -> Result<f64>;
     fn probability_of_n_purchases(&self, p: &[f64], t: f64, n: f64) -> f64;
-    fn conditional_probability_of_n_purchases(&self, p: &[f64], t: f64, n: f64, x: f64, tx: f64, big_t: f64) -> f64;
+    fn conditional_probability_of_n_purchases(
+        &self,
+        p: &[f64],
+        t: f64,
+        n: f64,
+        x: f64,
+        tx: f64,
+        big_t: f64,
+    ) -> f64;
     /// Conditional expected purchases for several horizons `ts` into `out` (used by CLV);
     /// models override it when horizons can share work.
     #[allow(clippy::too_many_arguments)]
@@ -38,7 +53,14 @@ pub trait CountModel: Model {
     /// (the BG/NBD family: an alive customer's window depends on x and T only), writes g at
     /// the horizons `ts` into `out` and returns `Some`; `None` when the model does not factorise.
     /// CLV then evaluates g once per distinct (x, T) instead of once per customer.
-    fn alive_window_expectations(&self, _p: &[f64], _ts: &[f64], _x: f64, _big_t: f64, _out: &mut [f64]) -> Option<Result<()>> {
+    fn alive_window_expectations(
+        &self,
+        _p: &[f64],
+        _ts: &[f64],
+        _x: f64,
+        _big_t: f64,
+        _out: &mut [f64],
+    ) -> Option<Result<()>> {
         None
     }
 }
@@ -55,13 +77,28 @@ macro_rules! bg_family_count_model {
             fn expected_purchases(&self, p: &[f64], t: f64) -> Result<f64> {
                 $module::expected_purchases(p, t)
             }
-            fn conditional_expected_purchases(&self, p: &[f64], t: f64, x: f64, tx: f64, big_t: f64) -> Result<f64> {
+            fn conditional_expected_purchases(
+                &self,
+                p: &[f64],
+                t: f64,
+                x: f64,
+                tx: f64,
+                big_t: f64,
+            ) -> Result<f64> {
                 $module::conditional_expected_purchases(p, t, x, tx, big_t)
             }
             fn probability_of_n_purchases(&self, p: &[f64], t: f64, n: f64) -> f64 {
                 $module::probability_of_n_purchases(p, t, n)
             }
-            fn conditional_probability_of_n_purchases(&self, p: &[f64], t: f64, n: f64, x: f64, tx: f64, big_t: f64) -> f64 {
+            fn conditional_probability_of_n_purchases(
+                &self,
+                p: &[f64],
+                t: f64,
+                n: f64,
+                x: f64,
+                tx: f64,
+                big_t: f64,
+            ) -> f64 {
                 $module::conditional_probability_of_n_purchases(p, t, n, x, tx, big_t)
             }
             fn conditional_expected_purchases_many(
@@ -73,13 +110,34 @@ macro_rules! bg_family_count_model {
                 big_t: f64,
                 out: &mut [f64],
             ) -> Result<()> {
-                expected_alive_purchases_many(p[0] + x, p[1] + big_t, ts, p[2], p[3] + x + $shift, out)?;
+                expected_alive_purchases_many(
+                    p[0] + x,
+                    p[1] + big_t,
+                    ts,
+                    p[2],
+                    p[3] + x + $shift,
+                    out,
+                )?;
                 let alive = $module::p_alive(p, x, tx, big_t);
                 out.iter_mut().for_each(|o| *o *= alive);
                 Ok(())
             }
-            fn alive_window_expectations(&self, p: &[f64], ts: &[f64], x: f64, big_t: f64, out: &mut [f64]) -> Option<Result<()>> {
-                Some(expected_alive_purchases_many(p[0] + x, p[1] + big_t, ts, p[2], p[3] + x + $shift, out))
+            fn alive_window_expectations(
+                &self,
+                p: &[f64],
+                ts: &[f64],
+                x: f64,
+                big_t: f64,
+                out: &mut [f64],
+            ) -> Option<Result<()>> {
+                Some(expected_alive_purchases_many(
+                    p[0] + x,
+                    p[1] + big_t,
+                    ts,
+                    p[2],
+                    p[3] + x + $shift,
+                    out,
+                ))
             }
         }
     };
@@ -94,7 +152,9 @@ pub fn count_model(name: &str) -> Result<&'static dyn CountModel> {
         "bgnbd" => Ok(&bgnbd::BgNbd),
         "mbgnbd" => Ok(&mbgnbd::MbgNbd),
         "paretonbd" => Ok(&super::paretonbd::ParetoNbd),
-        _ => Err(ClmError::InvalidArgument(format!("unknown purchase-count model {name:?}"))),
+        _ => Err(ClmError::InvalidArgument(format!(
+            "unknown purchase-count model {name:?}"
+        ))),
     }
 }
 
@@ -116,15 +176,24 @@ impl Rows<'_> {
 pub fn p_alive(model: &dyn CountModel, params: &[f64], rows: &Rows) -> Result<Vec<f64>> {
     rows.check(model, params)?;
     let mut out = vec![0.0; rows.x.len()];
-    parallel::map_into(&mut out, |i| model.p_alive(params, rows.x[i], rows.tx[i], rows.t[i]));
+    parallel::map_into(&mut out, |i| {
+        model.p_alive(params, rows.x[i], rows.tx[i], rows.t[i])
+    });
     Ok(out)
 }
 
 /// E[purchases in (T, T + t]] per customer.
-pub fn conditional_expected_purchases(model: &dyn CountModel, params: &[f64], t: f64, rows: &Rows) -> Result<Vec<f64>> {
+pub fn conditional_expected_purchases(
+    model: &dyn CountModel,
+    params: &[f64],
+    t: f64,
+    rows: &Rows,
+) -> Result<Vec<f64>> {
     check_horizon("t", t)?;
     rows.check(model, params)?;
-    parallel::try_map(rows.x.len(), |i| model.conditional_expected_purchases(params, t, rows.x[i], rows.tx[i], rows.t[i]))
+    parallel::try_map(rows.x.len(), |i| {
+        model.conditional_expected_purchases(params, t, rows.x[i], rows.tx[i], rows.t[i])
+    })
 }
 
 /// P(n purchases in (T, T + t]) per customer.
@@ -187,7 +256,12 @@ pub fn p_alive_grid(model: &dyn CountModel, params: &[f64], grid: &Grid) -> Resu
 }
 
 /// E[purchases in (T, T + t]] over the grid, row-major.
-pub fn conditional_expected_purchases_grid(model: &dyn CountModel, params: &[f64], t: f64, grid: &Grid) -> Result<Vec<f64>> {
+pub fn conditional_expected_purchases_grid(
+    model: &dyn CountModel,
+    params: &[f64],
+    t: f64,
+    grid: &Grid,
+) -> Result<Vec<f64>> {
     check_horizon("t", t)?;
     let n = grid.check(model, params)?;
     parallel::try_map(n, |i| {
@@ -206,7 +280,12 @@ pub fn expected_purchases(model: &dyn CountModel, params: &[f64], t: &[f64]) -> 
 }
 
 /// P(X(t) = n) of a new customer for each pair (t[i], n[i]).
-pub fn probability_of_n_purchases(model: &dyn CountModel, params: &[f64], t: &[f64], n: &[f64]) -> Result<Vec<f64>> {
+pub fn probability_of_n_purchases(
+    model: &dyn CountModel,
+    params: &[f64],
+    t: &[f64],
+    n: &[f64],
+) -> Result<Vec<f64>> {
     check_params(model.names(), params)?;
     crate::error::check_same_length(&[("t", t.len()), ("n", n.len())])?;
     for (&ti, &ni) in t.iter().zip(n) {
@@ -214,7 +293,9 @@ pub fn probability_of_n_purchases(model: &dyn CountModel, params: &[f64], t: &[f
         check_count("n", ni)?;
     }
     let mut out = vec![0.0; t.len()];
-    parallel::map_into(&mut out, |i| model.probability_of_n_purchases(params, t[i], n[i]));
+    parallel::map_into(&mut out, |i| {
+        model.probability_of_n_purchases(params, t[i], n[i])
+    });
     Ok(out)
 }
 
@@ -226,7 +307,11 @@ mod grid_tests {
 
     #[test]
     fn grid_matches_row_kernels_on_possible_histories() {
-        let grid = Grid { max_frequency: 3, max_recency: 5, big_t: 6.0 };
+        let grid = Grid {
+            max_frequency: 3,
+            max_recency: 5,
+            big_t: 6.0,
+        };
         let model = count_model("paretonbd").unwrap();
         let p = [0.553, 10.578, 0.606, 11.668];
         let alive = p_alive_grid(model, &p, &grid).unwrap();
@@ -236,24 +321,46 @@ mod grid_tests {
             let (x, tx) = grid.cell(i);
             assert_eq!(tx as usize, i / 4);
             if x == 0.0 && tx > 0.0 {
-                assert!(a.is_finite() && (0.0..=1.0).contains(&a), "impossible cell evaluated: {a}");
+                assert!(
+                    a.is_finite() && (0.0..=1.0).contains(&a),
+                    "impossible cell evaluated: {a}"
+                );
                 continue;
             }
-            let rows = Rows { x: &[x], tx: &[tx], t: &[6.0] };
+            let rows = Rows {
+                x: &[x],
+                tx: &[tx],
+                t: &[6.0],
+            };
             assert_eq!(a, p_alive(model, &p, &rows).unwrap()[0]);
-            assert_eq!(e, conditional_expected_purchases(model, &p, 4.0, &rows).unwrap()[0]);
+            assert_eq!(
+                e,
+                conditional_expected_purchases(model, &p, 4.0, &rows).unwrap()[0]
+            );
         }
     }
 
     #[test]
     fn grid_checks_its_shape() {
         let model = count_model("bgnbd").unwrap();
-        let too_old = Grid { max_frequency: 2, max_recency: 7, big_t: 6.0 };
+        let too_old = Grid {
+            max_frequency: 2,
+            max_recency: 7,
+            big_t: 6.0,
+        };
         assert!(p_alive_grid(model, &BG, &too_old).is_err());
-        let bad_age = Grid { max_frequency: 2, max_recency: 0, big_t: f64::NAN };
+        let bad_age = Grid {
+            max_frequency: 2,
+            max_recency: 0,
+            big_t: f64::NAN,
+        };
         assert!(p_alive_grid(model, &BG, &bad_age).is_err());
         // BG/NBD: no repeat purchase means alive, whatever the recency cell says.
-        let grid = Grid { max_frequency: 1, max_recency: 3, big_t: 3.0 };
+        let grid = Grid {
+            max_frequency: 1,
+            max_recency: 3,
+            big_t: 3.0,
+        };
         let alive = p_alive_grid(model, &BG, &grid).unwrap();
         assert_eq!(alive[2], 1.0);
     }

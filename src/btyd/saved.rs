@@ -29,7 +29,12 @@ pub struct SavedModel {
 }
 
 impl SavedModel {
-    pub fn new(model: &str, options: FitOptions, fit: Fit, time_unit: Option<TimeUnit>) -> Result<SavedModel> {
+    pub fn new(
+        model: &str,
+        options: FitOptions,
+        fit: Fit,
+        time_unit: Option<TimeUnit>,
+    ) -> Result<SavedModel> {
         let names = model_names(model)?;
         Ok(SavedModel {
             format: FORMAT.to_string(),
@@ -43,7 +48,11 @@ impl SavedModel {
     }
 
     /// A model with given parameters (not fitted: no likelihood, covariance or iterations).
-    pub fn from_params(model: &str, params: Vec<f64>, time_unit: Option<TimeUnit>) -> Result<SavedModel> {
+    pub fn from_params(
+        model: &str,
+        params: Vec<f64>,
+        time_unit: Option<TimeUnit>,
+    ) -> Result<SavedModel> {
         let names = model_names(model)?;
         super::check_params(names, &params)?;
         let k = names.len();
@@ -63,7 +72,8 @@ impl SavedModel {
     }
 
     pub fn to_json(&self) -> Result<String> {
-        serde_json::to_string(self).map_err(|e| ClmError::InvalidArgument(format!("cannot serialise model: {e}")))
+        serde_json::to_string(self)
+            .map_err(|e| ClmError::InvalidArgument(format!("cannot serialise model: {e}")))
     }
 
     /// Parses and checks a saved model: format, version, model name and parameter layout.
@@ -71,7 +81,10 @@ impl SavedModel {
         let saved: SavedModel = serde_json::from_str(text)
             .map_err(|e| ClmError::InvalidArgument(format!("not a saved clmkit model: {e}")))?;
         if saved.format != FORMAT {
-            return Err(ClmError::InvalidArgument(format!("not a saved clmkit BTYD model (format {:?})", saved.format)));
+            return Err(ClmError::InvalidArgument(format!(
+                "not a saved clmkit BTYD model (format {:?})",
+                saved.format
+            )));
         }
         if saved.format_version > FORMAT_VERSION {
             return Err(ClmError::InvalidArgument(format!(
@@ -81,7 +94,10 @@ impl SavedModel {
         }
         let names = model_names(&saved.model)?;
         let k = names.len();
-        if saved.param_names != names || saved.fit.params.len() != k || saved.fit.covariance.len() != k * k {
+        if saved.param_names != names
+            || saved.fit.params.len() != k
+            || saved.fit.covariance.len() != k * k
+        {
             return Err(ClmError::InvalidArgument(format!(
                 "saved {} model has parameters {:?}, expected {:?}",
                 saved.model, saved.param_names, names
@@ -110,7 +126,10 @@ pub(crate) mod nan_vec {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
     pub fn serialize<S: Serializer>(v: &[f64], s: S) -> Result<S::Ok, S::Error> {
-        let opt: Vec<Option<f64>> = v.iter().map(|x| if x.is_finite() { Some(*x) } else { None }).collect();
+        let opt: Vec<Option<f64>> = v
+            .iter()
+            .map(|x| if x.is_finite() { Some(*x) } else { None })
+            .collect();
         opt.serialize(s)
     }
 
@@ -128,16 +147,30 @@ mod tests {
     #[test]
     fn round_trip_keeps_every_number_and_rejects_tampering() {
         // Four customers have no finite MLE; a penalizer makes the fit well defined.
-        let opts = FitOptions { penalizer: 0.1, ..FitOptions::default() };
-        let f = fit(&GammaGamma, &[&[1.0, 2.0, 3.0, 1.0], &[10.0, 12.0, 9.0, 30.0]], None, &opts);
+        let opts = FitOptions {
+            penalizer: 0.1,
+            ..FitOptions::default()
+        };
+        let f = fit(
+            &GammaGamma,
+            &[&[1.0, 2.0, 3.0, 1.0], &[10.0, 12.0, 9.0, 30.0]],
+            None,
+            &opts,
+        );
         let f = f.unwrap_or_else(|e| panic!("{e}"));
         let saved = SavedModel::new("gammagamma", opts, f, None).unwrap();
         let text = saved.to_json().unwrap();
         let back = SavedModel::from_json(&text).unwrap();
         assert_eq!(back.fit.params, saved.fit.params);
-        assert_eq!(back.fit.log_likelihood.to_bits(), saved.fit.log_likelihood.to_bits());
+        assert_eq!(
+            back.fit.log_likelihood.to_bits(),
+            saved.fit.log_likelihood.to_bits()
+        );
         assert!(SavedModel::from_json(&text.replace("\"gammagamma\"", "\"bgnbd\"")).is_err());
-        assert!(SavedModel::from_json(&text.replace("\"format_version\":1", "\"format_version\":99")).is_err());
+        assert!(SavedModel::from_json(
+            &text.replace("\"format_version\":1", "\"format_version\":99")
+        )
+        .is_err());
         assert!(SavedModel::from_json("{}").is_err());
         let set = SavedModel::from_params("bgnbd", vec![0.25, 4.0, 0.8, 2.5], None).unwrap();
         let back = SavedModel::from_json(&set.to_json().unwrap()).unwrap();

@@ -15,13 +15,24 @@ pub(crate) fn is_whole(v: f64) -> bool {
 /// frequency: whole numbers >= 0; recency, T: finite >= 0; recency <= T; recency == 0 when
 /// frequency == 0 (lifetimes' summary semantics: no repeat purchase, no recency).
 pub fn check_frequency_recency_t(frequency: &[f64], recency: &[f64], t: &[f64]) -> Result<()> {
-    check_same_length(&[("frequency", frequency.len()), ("recency", recency.len()), ("T", t.len())])?;
+    check_same_length(&[
+        ("frequency", frequency.len()),
+        ("recency", recency.len()),
+        ("T", t.len()),
+    ])?;
     check_nonnegative("frequency", frequency)?;
-    first_invalid("frequency", frequency, "must be a whole number", |v| !is_whole(v))?;
+    first_invalid("frequency", frequency, "must be a whole number", |v| {
+        !is_whole(v)
+    })?;
     check_nonnegative("recency", recency)?;
     check_nonnegative("T", t)?;
     if let Some(i) = first_bad_row(t.len(), |i| recency[i] > t[i]) {
-        return Err(ClmError::invalid_value("recency", i, recency[i], &format!("must be <= T ({})", t[i])));
+        return Err(ClmError::invalid_value(
+            "recency",
+            i,
+            recency[i],
+            &format!("must be <= T ({})", t[i]),
+        ));
     }
     if let Some(i) = first_bad_row(t.len(), |i| (frequency[i] == 0.0) & (recency[i] != 0.0)) {
         return Err(ClmError::invalid_value(
@@ -39,9 +50,9 @@ pub fn check_frequency_recency_t(frequency: &[f64], recency: &[f64], t: &[f64]) 
 fn first_bad_row(n: usize, bad: impl Fn(usize) -> bool + Sync) -> Option<usize> {
     use rayon::prelude::*;
     const CHUNK: usize = 1 << 15;
-    let c = (0..n.div_ceil(CHUNK))
-        .into_par_iter()
-        .position_first(|c| (c * CHUNK..((c + 1) * CHUNK).min(n)).fold(false, |any, i| any | bad(i)))?;
+    let c = (0..n.div_ceil(CHUNK)).into_par_iter().position_first(|c| {
+        (c * CHUNK..((c + 1) * CHUNK).min(n)).fold(false, |any, i| any | bad(i))
+    })?;
     (c * CHUNK..n).find(|&i| bad(i))
 }
 
@@ -71,7 +82,9 @@ pub fn check_horizon(name: &str, t: f64) -> Result<()> {
     if t.is_finite() && t >= 0.0 {
         Ok(())
     } else {
-        Err(ClmError::InvalidArgument(format!("{name} must be finite and >= 0, got {t}")))
+        Err(ClmError::InvalidArgument(format!(
+            "{name} must be finite and >= 0, got {t}"
+        )))
     }
 }
 
@@ -79,8 +92,27 @@ pub fn check_horizon(name: &str, t: f64) -> Result<()> {
 mod whole_tests {
     #[test]
     fn is_whole_matches_fract() {
-        let values = [0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 1e-300, 4503599627370495.5, 4503599627370496.0, 9.3e18, -9.3e18,
-            9223372036854775807.0, 1e300, f64::INFINITY, f64::NEG_INFINITY, f64::NAN, f64::MIN_POSITIVE, 2.0f64.powi(63), -(2.0f64.powi(63))];
+        let values = [
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            0.5,
+            -0.5,
+            1e-300,
+            4503599627370495.5,
+            4503599627370496.0,
+            9.3e18,
+            -9.3e18,
+            9223372036854775807.0,
+            1e300,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+            f64::MIN_POSITIVE,
+            2.0f64.powi(63),
+            -(2.0f64.powi(63)),
+        ];
         for v in values {
             assert_eq!(super::is_whole(v), v.fract() == 0.0, "{v}");
         }
@@ -92,7 +124,9 @@ pub fn check_count(name: &str, n: f64) -> Result<()> {
     if n.is_finite() && n >= 0.0 && n.fract() == 0.0 {
         Ok(())
     } else {
-        Err(ClmError::InvalidArgument(format!("{name} must be a whole number >= 0, got {n}")))
+        Err(ClmError::InvalidArgument(format!(
+            "{name} must be a whole number >= 0, got {n}"
+        )))
     }
 }
 
@@ -109,7 +143,10 @@ mod tests {
         let e = check_frequency_recency_t(&[0.0, 1.5], &[0.0, 3.0], &[1.0, 4.0]).unwrap_err();
         assert!(e.to_string().starts_with("frequency: row 1"), "{e}");
         let e = check_frequency_recency_t(&[0.0], &[0.5], &[1.0]).unwrap_err();
-        assert!(e.to_string().contains("must be 0 when frequency is 0"), "{e}");
+        assert!(
+            e.to_string().contains("must be 0 when frequency is 0"),
+            "{e}"
+        );
         assert!(check_frequency_recency_t(&[0.0], &[0.0], &[f64::NAN]).is_err());
         // The first bad row is found past the first parallel chunk too.
         let n = 100_000;

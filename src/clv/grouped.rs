@@ -39,7 +39,11 @@ fn local_groups(x: &[f64], t: &[f64], start: usize) -> LocalGroups {
             })
         })
         .collect();
-    LocalGroups { keys, first, groups }
+    LocalGroups {
+        keys,
+        first,
+        groups,
+    }
 }
 
 /// Largest table of the dense grouping (u32 entries: 16 MB).
@@ -60,7 +64,13 @@ fn dense_groups(x: &[f64], t: &[f64]) -> Option<(Vec<usize>, Vec<u32>)> {
         .par_iter()
         .zip(t)
         .with_min_len(1 << 14)
-        .map(|(&a, &b)| if whole(a) && whole(b) { (a, b) } else { (f64::INFINITY, f64::INFINITY) })
+        .map(|(&a, &b)| {
+            if whole(a) && whole(b) {
+                (a, b)
+            } else {
+                (f64::INFINITY, f64::INFINITY)
+            }
+        })
         .reduce(|| (0.0, 0.0), |a, b| (a.0.max(b.0), a.1.max(b.1)));
     if !(max_x.is_finite() && max_t.is_finite()) {
         return None;
@@ -116,11 +126,15 @@ fn hashed_groups(x: &[f64], t: &[f64]) -> (Vec<usize>, Vec<u32>) {
         })
         .collect();
     let mut groups = vec![0u32; x.len()];
-    groups.par_chunks_mut(GROUP_CHUNK).zip(&chunks).zip(&translations).for_each(|((out, local), global)| {
-        for (o, &g) in out.iter_mut().zip(&local.groups) {
-            *o = global[g as usize];
-        }
-    });
+    groups
+        .par_chunks_mut(GROUP_CHUNK)
+        .zip(&chunks)
+        .zip(&translations)
+        .for_each(|((out, local), global)| {
+            for (o, &g) in out.iter_mut().zip(&local.groups) {
+                *o = global[g as usize];
+            }
+        });
     (first, groups)
 }
 
@@ -142,7 +156,13 @@ pub fn customer_lifetime_value(
         .with_min_len(64)
         .filter_map(|(g, out)| {
             let i = first[g];
-            match model.alive_window_expectations(params, &schedule.times, rows.x[i], rows.t[i], out) {
+            match model.alive_window_expectations(
+                params,
+                &schedule.times,
+                rows.x[i],
+                rows.t[i],
+                out,
+            ) {
                 Some(Ok(())) => None,
                 _ => Some(g),
             }
@@ -152,14 +172,24 @@ pub fn customer_lifetime_value(
         // Re-run the failing row through the per-customer kernel for its error message.
         let i = first[g];
         let mut scratch = vec![0.0; h];
-        model.conditional_expected_purchases_many(params, &schedule.times, rows.x[i], rows.tx[i], rows.t[i], &mut scratch)?;
-        return Err(ClmError::InvalidArgument(format!("row {i}: the purchase-count model cannot evaluate this customer")));
+        model.conditional_expected_purchases_many(
+            params,
+            &schedule.times,
+            rows.x[i],
+            rows.tx[i],
+            rows.t[i],
+            &mut scratch,
+        )?;
+        return Err(ClmError::InvalidArgument(format!(
+            "row {i}: the purchase-count model cannot evaluate this customer"
+        )));
     }
     let mut out = vec![0.0; rows.x.len()];
     parallel::map_into(&mut out, |i| {
         let g = groups[i] as usize;
         let alive = model.p_alive(params, rows.x[i], rows.tx[i], rows.t[i]);
-        spend.at(i, rows.x[i]) * weighted_total(&table[g * h..(g + 1) * h], alive, &schedule.weights)
+        spend.at(i, rows.x[i])
+            * weighted_total(&table[g * h..(g + 1) * h], alive, &schedule.weights)
     });
     Ok(out)
 }
@@ -172,7 +202,15 @@ mod tests {
     fn dense_and_hashed_grouping_number_groups_by_first_appearance() {
         let n = 3 * GROUP_CHUNK + 17;
         let x: Vec<f64> = (0..n).map(|i| ((i * 31 + i / 1000) % 97) as f64).collect();
-        let t: Vec<f64> = (0..n).map(|i| if i % 5 == 0 { -0.0 } else { ((i * 7) % 13) as f64 }).collect();
+        let t: Vec<f64> = (0..n)
+            .map(|i| {
+                if i % 5 == 0 {
+                    -0.0
+                } else {
+                    ((i * 7) % 13) as f64
+                }
+            })
+            .collect();
         let mut fractional = t.clone();
         fractional[GROUP_CHUNK + 5] = 0.5;
         for (t, dense) in [(&t, true), (&fractional, false)] {

@@ -31,7 +31,11 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { tol: 1e-8, max_iter: 1000, memory: 8 }
+        Options {
+            tol: 1e-8,
+            max_iter: 1000,
+            memory: 8,
+        }
     }
 }
 
@@ -82,8 +86,15 @@ struct Trial {
 
 /// Backtracking until the Armijo condition holds at a finite point; None if the step
 /// shrinks to nothing (no decrease is representable in floating point).
-fn line_search(obj: &dyn Objective, x: &[f64], f: f64, g: &[f64], d: &[f64], step0: f64,
-               n_eval: &mut usize) -> Option<Trial> {
+fn line_search(
+    obj: &dyn Objective,
+    x: &[f64],
+    f: f64,
+    g: &[f64],
+    d: &[f64],
+    step0: f64,
+    n_eval: &mut usize,
+) -> Option<Trial> {
     let slope = dot(g, d);
     let mut step = step0;
     let mut grad = vec![0.0; x.len()];
@@ -92,7 +103,11 @@ fn line_search(obj: &dyn Objective, x: &[f64], f: f64, g: &[f64], d: &[f64], ste
         let ft = obj.value_grad(&xt, &mut grad);
         *n_eval += 1;
         if ft.is_finite() && grad.iter().all(|v| v.is_finite()) && ft <= f + 1e-4 * step * slope {
-            return Some(Trial { x: xt, value: ft, grad });
+            return Some(Trial {
+                x: xt,
+                value: ft,
+                grad,
+            });
         }
         step *= if ft.is_finite() { 0.5 } else { 0.1 };
     }
@@ -105,20 +120,33 @@ fn line_search(obj: &dyn Objective, x: &[f64], f: f64, g: &[f64], d: &[f64], ste
 pub fn minimize(obj: &dyn Objective, x0: &[f64], opts: &Options) -> Result<Minimum> {
     let n = obj.dim();
     if x0.len() != n {
-        return Err(ClmError::InvalidArgument(format!("initial point has {} values, expected {n}", x0.len())));
+        return Err(ClmError::InvalidArgument(format!(
+            "initial point has {} values, expected {n}",
+            x0.len()
+        )));
     }
     let mut x = x0.to_vec();
     let mut g = vec![0.0; n];
     let mut f = obj.value_grad(&x, &mut g);
     let mut n_eval = 1;
     if !f.is_finite() || g.iter().any(|v| !v.is_finite()) {
-        return Err(convergence("objective is not finite at the initial parameters", &x, &g));
+        return Err(convergence(
+            "objective is not finite at the initial parameters",
+            &x,
+            &g,
+        ));
     }
     let mut pairs: Vec<(Vec<f64>, Vec<f64>, f64)> = Vec::new();
     let mut stalled = 0;
     for iter in 0..opts.max_iter {
         if max_abs(&g) < opts.tol {
-            return Ok(Minimum { x, value: f, grad: g, n_iter: iter, n_eval });
+            return Ok(Minimum {
+                x,
+                value: f,
+                grad: g,
+                n_iter: iter,
+                n_eval,
+            });
         }
         let mut d = search_direction(&g, &pairs);
         if dot(&d, &g) >= 0.0 {
@@ -126,7 +154,11 @@ pub fn minimize(obj: &dyn Objective, x0: &[f64], opts: &Options) -> Result<Minim
             d = g.iter().map(|v| -v).collect();
         }
         // The first step of steepest descent is bounded to 1 in log-parameter units.
-        let step0 = if pairs.is_empty() { (1.0 / norm(&d)).min(1.0) } else { 1.0 };
+        let step0 = if pairs.is_empty() {
+            (1.0 / norm(&d)).min(1.0)
+        } else {
+            1.0
+        };
         let trial = match line_search(obj, &x, f, &g, &d, step0, &mut n_eval) {
             Some(t) => t,
             None if !pairs.is_empty() => {
@@ -136,15 +168,31 @@ pub fn minimize(obj: &dyn Objective, x0: &[f64], opts: &Options) -> Result<Minim
             // No representable decrease along the gradient: accept a stationary point
             // reached to the precision the objective itself is computed with.
             None if max_abs(&g) < opts.tol.max(1e-12) * 1e3 => {
-                return Ok(Minimum { x, value: f, grad: g, n_iter: iter, n_eval });
+                return Ok(Minimum {
+                    x,
+                    value: f,
+                    grad: g,
+                    n_iter: iter,
+                    n_eval,
+                });
             }
             None => return Err(convergence("line search failed", &x, &g)),
         };
         // Decreases at the rounding level of f: once they persist with a small gradient, the
         // point is stationary to the precision f is computed with.
-        stalled = if f - trial.value <= 1e-14 * f.abs().max(1.0) { stalled + 1 } else { 0 };
+        stalled = if f - trial.value <= 1e-14 * f.abs().max(1.0) {
+            stalled + 1
+        } else {
+            0
+        };
         if stalled >= 3 && max_abs(&trial.grad) < opts.tol.max(1e-12) * 1e3 {
-            return Ok(Minimum { x: trial.x, value: trial.value, grad: trial.grad, n_iter: iter + 1, n_eval });
+            return Ok(Minimum {
+                x: trial.x,
+                value: trial.value,
+                grad: trial.grad,
+                n_iter: iter + 1,
+                n_eval,
+            });
         }
         let s: Vec<f64> = trial.x.iter().zip(&x).map(|(a, b)| a - b).collect();
         let y: Vec<f64> = trial.grad.iter().zip(&g).map(|(a, b)| a - b).collect();
@@ -160,13 +208,27 @@ pub fn minimize(obj: &dyn Objective, x0: &[f64], opts: &Options) -> Result<Minim
         g = trial.grad;
     }
     if max_abs(&g) < opts.tol {
-        return Ok(Minimum { x, value: f, grad: g, n_iter: opts.max_iter, n_eval });
+        return Ok(Minimum {
+            x,
+            value: f,
+            grad: g,
+            n_iter: opts.max_iter,
+            n_eval,
+        });
     }
-    Err(convergence(&format!("no convergence in {} iterations", opts.max_iter), &x, &g))
+    Err(convergence(
+        &format!("no convergence in {} iterations", opts.max_iter),
+        &x,
+        &g,
+    ))
 }
 
 fn convergence(message: &str, x: &[f64], g: &[f64]) -> ClmError {
-    ClmError::Convergence { message: message.to_string(), params: x.to_vec(), grad_norm: norm(g) }
+    ClmError::Convergence {
+        message: message.to_string(),
+        params: x.to_vec(),
+        grad_norm: norm(g),
+    }
 }
 
 #[cfg(test)]
@@ -189,7 +251,11 @@ mod tests {
     #[test]
     fn finds_rosenbrock_minimum() {
         let m = minimize(&Rosenbrock, &[-1.2, 1.0], &Options::default()).unwrap();
-        assert!((m.x[0] - 1.0).abs() < 1e-7 && (m.x[1] - 1.0).abs() < 1e-7, "{:?}", m.x);
+        assert!(
+            (m.x[0] - 1.0).abs() < 1e-7 && (m.x[1] - 1.0).abs() < 1e-7,
+            "{:?}",
+            m.x
+        );
         assert!(m.n_iter < 200);
     }
 
@@ -206,7 +272,10 @@ mod tests {
 
     #[test]
     fn iteration_limit_is_a_convergence_error() {
-        let opts = Options { max_iter: 5, ..Options::default() };
+        let opts = Options {
+            max_iter: 5,
+            ..Options::default()
+        };
         match minimize(&Unbounded, &[0.0], &opts) {
             Err(ClmError::Convergence { params, .. }) => assert_eq!(params.len(), 1),
             other => panic!("expected a convergence error, got {other:?}"),

@@ -1,8 +1,8 @@
 //! Shared optimisation machinery: every model's fit goes through here, so numerical
 //! derivatives, convergence checks and standard errors are written once.
 
-pub mod newton;
 pub mod lbfgs;
+pub mod newton;
 
 pub use lbfgs::{minimize, Minimum, Objective, Options};
 

@@ -29,7 +29,11 @@ pub struct NewtonOptions {
 
 impl Default for NewtonOptions {
     fn default() -> Self {
-        NewtonOptions { max_iter: 100, tol: 1e-14, max_halvings: 30 }
+        NewtonOptions {
+            max_iter: 100,
+            tol: 1e-14,
+            max_halvings: 30,
+        }
     }
 }
 
@@ -78,7 +82,9 @@ const MAX_FINAL_STEP: f64 = 1e-3;
 pub fn final_step(x: &[f64], grad: &[f64], hessian: &[f64]) -> Vec<f64> {
     let neg_g: Vec<f64> = grad.iter().map(|g| -g).collect();
     match linalg::solve_spd(hessian, x.len(), &neg_g) {
-        Ok(step) if step.iter().all(|s| s.abs() <= MAX_FINAL_STEP) => x.iter().zip(&step).map(|(a, s)| a + s).collect(),
+        Ok(step) if step.iter().all(|s| s.abs() <= MAX_FINAL_STEP) => {
+            x.iter().zip(&step).map(|(a, s)| a + s).collect()
+        }
         _ => x.to_vec(),
     }
 }
@@ -105,7 +111,11 @@ pub fn minimize(
         })?;
         let neg_g: Vec<f64> = cur.gradient.iter().map(|g| -g).collect();
         let step = linalg::cholesky_solve(&l, n, &neg_g);
-        let decrement: f64 = -step.iter().zip(&cur.gradient).map(|(s, g)| s * g).sum::<f64>();
+        let decrement: f64 = -step
+            .iter()
+            .zip(&cur.gradient)
+            .map(|(s, g)| s * g)
+            .sum::<f64>();
         if decrement.abs() < opts.tol {
             // Take the last, tiny Newton step without evaluating there: convergence is
             // quadratic, so it leaves the parameters exact to rounding, the objective drops by
@@ -114,7 +124,14 @@ pub fn minimize(
             let x_final: Vec<f64> = x.iter().zip(&step).map(|(a, s)| a + s).collect();
             let value = cur.value - 0.5 * decrement;
             let gradient = vec![0.0; n];
-            return Ok(NewtonResult { x: x_final, value, gradient, hessian: cur.hessian, n_iter: iter, converged: true });
+            return Ok(NewtonResult {
+                x: x_final,
+                value,
+                gradient,
+                hessian: cur.hessian,
+                n_iter: iter,
+                converged: true,
+            });
         }
         let (next_x, next) = halve_until_better(&x, &step, &cur, opts, iter, eval)?;
         let stalled = (cur.value - next.value).abs() <= 1e-15 * cur.value.abs().max(1.0);
@@ -123,10 +140,24 @@ pub fn minimize(
         if stalled {
             // The objective no longer changes in double precision: we are at the minimum up
             // to rounding even if the decrement test is too strict for this problem's scale.
-            return Ok(NewtonResult { x, value: cur.value, gradient: cur.gradient, hessian: cur.hessian, n_iter: iter, converged: true });
+            return Ok(NewtonResult {
+                x,
+                value: cur.value,
+                gradient: cur.gradient,
+                hessian: cur.hessian,
+                n_iter: iter,
+                converged: true,
+            });
         }
     }
-    Ok(NewtonResult { x, value: cur.value, gradient: cur.gradient, hessian: cur.hessian, n_iter: opts.max_iter, converged: false })
+    Ok(NewtonResult {
+        x,
+        value: cur.value,
+        gradient: cur.gradient,
+        hessian: cur.hessian,
+        n_iter: opts.max_iter,
+        converged: false,
+    })
 }
 
 fn halve_until_better(
@@ -175,7 +206,11 @@ mod tests {
                 g[i] = x[i].exp() - a[i];
                 h[i * n + i] = x[i].exp();
             }
-            Ok(Some(Evaluation { value: v, gradient: g, hessian: h }))
+            Ok(Some(Evaluation {
+                value: v,
+                gradient: g,
+                hessian: h,
+            }))
         }
     }
 
@@ -212,9 +247,16 @@ mod tests {
         // f(x) = exp(-x) has no minimum: Newton walks off and must not loop forever.
         let mut f = |x: &[f64]| -> Result<Option<Evaluation>> {
             let e = (-x[0]).exp();
-            Ok(Some(Evaluation { value: e, gradient: vec![-e], hessian: vec![e] }))
+            Ok(Some(Evaluation {
+                value: e,
+                gradient: vec![-e],
+                hessian: vec![e],
+            }))
         };
-        let opts = NewtonOptions { max_iter: 50, ..Default::default() };
+        let opts = NewtonOptions {
+            max_iter: 50,
+            ..Default::default()
+        };
         match minimize(&[0.0], &opts, &mut f) {
             Ok(r) => assert!(r.x[0] > 10.0),
             Err(e) => assert!(matches!(e, ClmError::Convergence { .. })),

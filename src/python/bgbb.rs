@@ -18,7 +18,11 @@ fn bgbb_p_alive<'py>(
     recency: PyReadonlyArray1<'py, f64>,
     n_periods: PyReadonlyArray1<'py, f64>,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-    let rows = Rows { x: frequency.as_slice()?, tx: recency.as_slice()?, n: n_periods.as_slice()? };
+    let rows = Rows {
+        x: frequency.as_slice()?,
+        tx: recency.as_slice()?,
+        n: n_periods.as_slice()?,
+    };
     Ok(run(py, || bgbb::p_alive_rows(&params, periods_ahead, &rows))?.into_pyarray(py))
 }
 
@@ -31,8 +35,15 @@ fn bgbb_conditional_expected_purchases<'py>(
     recency: PyReadonlyArray1<'py, f64>,
     n_periods: PyReadonlyArray1<'py, f64>,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-    let rows = Rows { x: frequency.as_slice()?, tx: recency.as_slice()?, n: n_periods.as_slice()? };
-    Ok(run(py, || bgbb::conditional_expected_purchases_rows(&params, m_periods, &rows))?.into_pyarray(py))
+    let rows = Rows {
+        x: frequency.as_slice()?,
+        tx: recency.as_slice()?,
+        n: n_periods.as_slice()?,
+    };
+    Ok(run(py, || {
+        bgbb::conditional_expected_purchases_rows(&params, m_periods, &rows)
+    })?
+    .into_pyarray(py))
 }
 
 #[pyfunction]
@@ -53,7 +64,10 @@ fn bgbb_probability_of_n_purchases<'py>(
     n: PyReadonlyArray1<'py, f64>,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
     let (periods, k) = (n_periods.as_slice()?, n.as_slice()?);
-    Ok(run(py, || bgbb::probability_of_n_purchases_many(&params, periods, k))?.into_pyarray(py))
+    Ok(run(py, || {
+        bgbb::probability_of_n_purchases_many(&params, periods, k)
+    })?
+    .into_pyarray(py))
 }
 
 /// Simulated customers: dict of frequency, recency, alive, p, theta.

@@ -8,7 +8,11 @@ use crate::btyd::bootstrap;
 use crate::btyd::FitOptions;
 use crate::error::ClmError;
 
-fn to_matrix<'py>(py: Python<'py>, rows: Vec<Vec<f64>>, k: usize) -> PyResult<Bound<'py, PyArray2<f64>>> {
+fn to_matrix<'py>(
+    py: Python<'py>,
+    rows: Vec<Vec<f64>>,
+    k: usize,
+) -> PyResult<Bound<'py, PyArray2<f64>>> {
     let n = rows.len();
     let flat: Vec<f64> = rows.into_iter().flatten().collect();
     let array = ndarray::Array2::from_shape_vec((n, k), flat)
@@ -26,7 +30,9 @@ fn btyd_bootstrap_parametric<'py>(
     seed: u64,
 ) -> PyResult<Bound<'py, PyArray2<f64>>> {
     let k = params.len();
-    let draws = run(py, || bootstrap::parametric_draws(&params, &covariance, n_boot, seed))?;
+    let draws = run(py, || {
+        bootstrap::parametric_draws(&params, &covariance, n_boot, seed)
+    })?;
     to_matrix(py, draws, k)
 }
 
@@ -46,11 +52,21 @@ fn btyd_bootstrap_resample<'py>(
     n_boot: usize,
     seed: u64,
 ) -> PyResult<Bound<'py, PyArray2<f64>>> {
-    let cols = columns.iter().map(|c| c.as_slice()).collect::<Result<Vec<_>, _>>()?;
+    let cols = columns
+        .iter()
+        .map(|c| c.as_slice())
+        .collect::<Result<Vec<_>, _>>()?;
     let w = weights.as_ref().map(|w| w.as_slice()).transpose()?;
-    let opts = FitOptions { penalizer, initial: None, tol, max_iter };
+    let opts = FitOptions {
+        penalizer,
+        initial: None,
+        tol,
+        max_iter,
+    };
     let k = params.len();
-    let fits = run(py, || bootstrap::resample_fits(model, &cols, w, &params, &opts, n_boot, seed))?;
+    let fits = run(py, || {
+        bootstrap::resample_fits(model, &cols, w, &params, &opts, n_boot, seed)
+    })?;
     to_matrix(py, fits, k)
 }
 

@@ -86,21 +86,32 @@ impl BtydFit {
     /// (freq, multiplier) of the model's time unit, or None.
     #[getter]
     fn time_unit(&self) -> Option<(String, f64)> {
-        self.saved.time_unit.as_ref().map(|u| (u.freq.clone(), u.multiplier))
+        self.saved
+            .time_unit
+            .as_ref()
+            .map(|u| (u.freq.clone(), u.multiplier))
     }
     fn to_json(&self) -> PyResult<String> {
         self.saved.to_json().map_err(to_pyerr)
     }
     #[staticmethod]
     fn from_json(text: &str) -> PyResult<BtydFit> {
-        Ok(BtydFit { saved: SavedModel::from_json(text).map_err(to_pyerr)? })
+        Ok(BtydFit {
+            saved: SavedModel::from_json(text).map_err(to_pyerr)?,
+        })
     }
     /// A model state with given parameters (not fitted).
     #[staticmethod]
     #[pyo3(signature = (model, params, time_unit=None))]
-    fn from_params(model: &str, params: Vec<f64>, time_unit: Option<(String, f64)>) -> PyResult<BtydFit> {
+    fn from_params(
+        model: &str,
+        params: Vec<f64>,
+        time_unit: Option<(String, f64)>,
+    ) -> PyResult<BtydFit> {
         let unit = time_unit.map(|(freq, multiplier)| TimeUnit { freq, multiplier });
-        Ok(BtydFit { saved: SavedModel::from_params(model, params, unit).map_err(to_pyerr)? })
+        Ok(BtydFit {
+            saved: SavedModel::from_params(model, params, unit).map_err(to_pyerr)?,
+        })
     }
 }
 
@@ -119,12 +130,22 @@ fn btyd_fit(
     max_iter: usize,
     time_unit: Option<(String, f64)>,
 ) -> PyResult<BtydFit> {
-    let cols: Vec<&[f64]> = columns.iter().map(|c| c.as_slice()).collect::<Result<_, _>>()?;
+    let cols: Vec<&[f64]> = columns
+        .iter()
+        .map(|c| c.as_slice())
+        .collect::<Result<_, _>>()?;
     let w = weights.as_ref().map(|w| w.as_slice()).transpose()?;
-    let options = FitOptions { penalizer, initial: initial_params, tol, max_iter };
+    let options = FitOptions {
+        penalizer,
+        initial: initial_params,
+        tol,
+        max_iter,
+    };
     let fit = run(py, || fit_named(model, &cols, w, &options))?;
     let unit = time_unit.map(|(freq, multiplier)| TimeUnit { freq, multiplier });
-    Ok(BtydFit { saved: SavedModel::new(model, options, fit, unit).map_err(to_pyerr)? })
+    Ok(BtydFit {
+        saved: SavedModel::new(model, options, fit, unit).map_err(to_pyerr)?,
+    })
 }
 
 /// Log-likelihood of each row at natural parameters.
@@ -135,8 +156,14 @@ fn btyd_loglik<'py>(
     params: Vec<f64>,
     columns: Vec<PyReadonlyArray1<'py, f64>>,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-    let cols: Vec<&[f64]> = columns.iter().map(|c| c.as_slice()).collect::<Result<_, _>>()?;
-    Ok(vec_out(py, run(py, || crate::btyd::loglik_rows(model, &params, &cols))?))
+    let cols: Vec<&[f64]> = columns
+        .iter()
+        .map(|c| c.as_slice())
+        .collect::<Result<_, _>>()?;
+    Ok(vec_out(
+        py,
+        run(py, || crate::btyd::loglik_rows(model, &params, &cols))?,
+    ))
 }
 
 fn vec_out<'py>(py: Python<'py>, v: Vec<f64>) -> Bound<'py, PyArray1<f64>> {
@@ -153,8 +180,15 @@ fn btyd_p_alive<'py>(
     t: PyReadonlyArray1<'py, f64>,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
     let m = count_model(model).map_err(to_pyerr)?;
-    let rows = Rows { x: frequency.as_slice()?, tx: recency.as_slice()?, t: t.as_slice()? };
-    Ok(vec_out(py, run(py, || predict::p_alive(m, &params, &rows))?))
+    let rows = Rows {
+        x: frequency.as_slice()?,
+        tx: recency.as_slice()?,
+        t: t.as_slice()?,
+    };
+    Ok(vec_out(
+        py,
+        run(py, || predict::p_alive(m, &params, &rows))?,
+    ))
 }
 
 #[pyfunction]
@@ -169,8 +203,17 @@ fn btyd_conditional_expected_purchases<'py>(
     big_t: PyReadonlyArray1<'py, f64>,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
     let m = count_model(model).map_err(to_pyerr)?;
-    let rows = Rows { x: frequency.as_slice()?, tx: recency.as_slice()?, t: big_t.as_slice()? };
-    Ok(vec_out(py, run(py, || predict::conditional_expected_purchases(m, &params, t, &rows))?))
+    let rows = Rows {
+        x: frequency.as_slice()?,
+        tx: recency.as_slice()?,
+        t: big_t.as_slice()?,
+    };
+    Ok(vec_out(
+        py,
+        run(py, || {
+            predict::conditional_expected_purchases(m, &params, t, &rows)
+        })?,
+    ))
 }
 
 /// P(alive) on the (recency x frequency) heat-map grid, row-major, impossible cells included.
@@ -185,8 +228,15 @@ fn btyd_p_alive_grid<'py>(
     big_t: f64,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
     let m = count_model(model).map_err(to_pyerr)?;
-    let grid = Grid { max_frequency, max_recency, big_t };
-    Ok(vec_out(py, run(py, || predict::p_alive_grid(m, &params, &grid))?))
+    let grid = Grid {
+        max_frequency,
+        max_recency,
+        big_t,
+    };
+    Ok(vec_out(
+        py,
+        run(py, || predict::p_alive_grid(m, &params, &grid))?,
+    ))
 }
 
 /// Conditional expected purchases on the heat-map grid, row-major, impossible cells included.
@@ -202,8 +252,17 @@ fn btyd_conditional_expected_purchases_grid<'py>(
     big_t: f64,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
     let m = count_model(model).map_err(to_pyerr)?;
-    let grid = Grid { max_frequency, max_recency, big_t };
-    Ok(vec_out(py, run(py, || predict::conditional_expected_purchases_grid(m, &params, t, &grid))?))
+    let grid = Grid {
+        max_frequency,
+        max_recency,
+        big_t,
+    };
+    Ok(vec_out(
+        py,
+        run(py, || {
+            predict::conditional_expected_purchases_grid(m, &params, t, &grid)
+        })?,
+    ))
 }
 
 #[pyfunction]
@@ -220,8 +279,17 @@ fn btyd_conditional_probability_of_n_purchases<'py>(
     big_t: PyReadonlyArray1<'py, f64>,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
     let m = count_model(model).map_err(to_pyerr)?;
-    let rows = Rows { x: frequency.as_slice()?, tx: recency.as_slice()?, t: big_t.as_slice()? };
-    Ok(vec_out(py, run(py, || predict::conditional_probability_of_n_purchases(m, &params, t, n, &rows))?))
+    let rows = Rows {
+        x: frequency.as_slice()?,
+        tx: recency.as_slice()?,
+        t: big_t.as_slice()?,
+    };
+    Ok(vec_out(
+        py,
+        run(py, || {
+            predict::conditional_probability_of_n_purchases(m, &params, t, n, &rows)
+        })?,
+    ))
 }
 
 #[pyfunction]
@@ -233,7 +301,10 @@ fn btyd_expected_purchases<'py>(
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
     let m = count_model(model).map_err(to_pyerr)?;
     let t = t.as_slice()?;
-    Ok(vec_out(py, run(py, || predict::expected_purchases(m, &params, t))?))
+    Ok(vec_out(
+        py,
+        run(py, || predict::expected_purchases(m, &params, t))?,
+    ))
 }
 
 #[pyfunction]
@@ -246,7 +317,10 @@ fn btyd_probability_of_n_purchases<'py>(
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
     let m = count_model(model).map_err(to_pyerr)?;
     let (t, n) = (t.as_slice()?, n.as_slice()?);
-    Ok(vec_out(py, run(py, || predict::probability_of_n_purchases(m, &params, t, n))?))
+    Ok(vec_out(
+        py,
+        run(py, || predict::probability_of_n_purchases(m, &params, t, n))?,
+    ))
 }
 
 #[pyfunction]
@@ -257,7 +331,12 @@ fn gammagamma_conditional_expected_spend<'py>(
     monetary_value: PyReadonlyArray1<'py, f64>,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
     let (x, m) = (frequency.as_slice()?, monetary_value.as_slice()?);
-    Ok(vec_out(py, run(py, || gammagamma::conditional_expected_spend_many(&params, x, m))?))
+    Ok(vec_out(
+        py,
+        run(py, || {
+            gammagamma::conditional_expected_spend_many(&params, x, m)
+        })?,
+    ))
 }
 
 /// Discounted CLV per customer: spend x sum_k weight_k E[purchases in (T, T + time_k]].
@@ -281,10 +360,17 @@ fn btyd_customer_lifetime_value<'py>(
     spend_params: Option<Vec<f64>>,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
     let m = count_model(model).map_err(to_pyerr)?;
-    let rows = Rows { x: frequency.as_slice()?, tx: recency.as_slice()?, t: big_t.as_slice()? };
+    let rows = Rows {
+        x: frequency.as_slice()?,
+        tx: recency.as_slice()?,
+        t: big_t.as_slice()?,
+    };
     let values = spend.as_slice()?;
     let spend = match &spend_params {
-        Some(gg) => clv::Spend::GammaGamma { params: gg, monetary: values },
+        Some(gg) => clv::Spend::GammaGamma {
+            params: gg,
+            monetary: values,
+        },
         None => clv::Spend::Values(values),
     };
     let out = run(py, || {
@@ -301,8 +387,14 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(btyd_p_alive, m)?)?;
     m.add_function(wrap_pyfunction!(btyd_conditional_expected_purchases, m)?)?;
     m.add_function(wrap_pyfunction!(btyd_p_alive_grid, m)?)?;
-    m.add_function(wrap_pyfunction!(btyd_conditional_expected_purchases_grid, m)?)?;
-    m.add_function(wrap_pyfunction!(btyd_conditional_probability_of_n_purchases, m)?)?;
+    m.add_function(wrap_pyfunction!(
+        btyd_conditional_expected_purchases_grid,
+        m
+    )?)?;
+    m.add_function(wrap_pyfunction!(
+        btyd_conditional_probability_of_n_purchases,
+        m
+    )?)?;
     m.add_function(wrap_pyfunction!(btyd_expected_purchases, m)?)?;
     m.add_function(wrap_pyfunction!(btyd_probability_of_n_purchases, m)?)?;
     m.add_function(wrap_pyfunction!(gammagamma_conditional_expected_spend, m)?)?;

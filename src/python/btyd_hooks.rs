@@ -17,7 +17,10 @@ fn btyd_loglik_grad(
     columns: Vec<PyReadonlyArray1<'_, f64>>,
     weights: Option<PyReadonlyArray1<'_, f64>>,
 ) -> PyResult<(f64, Vec<f64>)> {
-    let cols: Vec<&[f64]> = columns.iter().map(|c| c.as_slice()).collect::<Result<_, _>>()?;
+    let cols: Vec<&[f64]> = columns
+        .iter()
+        .map(|c| c.as_slice())
+        .collect::<Result<_, _>>()?;
     let w = weights.as_ref().map(|w| w.as_slice()).transpose()?;
     run(py, || loglik_grad_named(model, &params, &cols, w))
 }
@@ -25,9 +28,23 @@ fn btyd_loglik_grad(
 /// (parameter names, data columns, time columns, scale column, time powers) of a model.
 #[pyfunction]
 #[allow(clippy::type_complexity)]
-fn btyd_model_layout(model: &str) -> PyResult<(Vec<String>, Vec<String>, Vec<usize>, Option<usize>, Vec<i32>)> {
+fn btyd_model_layout(
+    model: &str,
+) -> PyResult<(
+    Vec<String>,
+    Vec<String>,
+    Vec<usize>,
+    Option<usize>,
+    Vec<i32>,
+)> {
     let l = model_layout(model).map_err(to_pyerr)?;
-    Ok((l.names, l.columns, l.time_columns, l.scale_column, l.time_powers))
+    Ok((
+        l.names,
+        l.columns,
+        l.time_columns,
+        l.scale_column,
+        l.time_powers,
+    ))
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -35,7 +35,9 @@ fn ln_hyp2f1<'py>(
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
     let args = [a.as_slice()?, b.as_slice()?, c.as_slice()?, z.as_slice()?];
     let out = run(py, || {
-        map_n(&["a", "b", "c", "z"], &args, |v| hypergeometric::ln_hyp2f1(v[0], v[1], v[2], v[3]))
+        map_n(&["a", "b", "c", "z"], &args, |v| {
+            hypergeometric::ln_hyp2f1(v[0], v[1], v[2], v[3])
+        })
     })?;
     Ok(out.into_pyarray(py))
 }
@@ -49,14 +51,18 @@ fn ln_hyperu<'py>(
     z: PyReadonlyArray1<'py, f64>,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
     let args = [a.as_slice()?, b.as_slice()?, z.as_slice()?];
-    let out = run(py, || map_n(&["a", "b", "z"], &args, |v| hypergeometric::ln_hyperu(v[0], v[1], v[2])))?;
+    let out = run(py, || {
+        map_n(&["a", "b", "z"], &args, |v| {
+            hypergeometric::ln_hyperu(v[0], v[1], v[2])
+        })
+    })?;
     Ok(out.into_pyarray(py))
 }
 
 fn pareto_params(params: &[f64]) -> Result<paretonbd::Params> {
-    let p: paretonbd::Params = params
-        .try_into()
-        .map_err(|_| ClmError::InvalidArgument(format!("expected 4 parameters, got {}", params.len())))?;
+    let p: paretonbd::Params = params.try_into().map_err(|_| {
+        ClmError::InvalidArgument(format!("expected 4 parameters, got {}", params.len()))
+    })?;
     if let Some(j) = p.iter().position(|v| !(v.is_finite() && *v > 0.0)) {
         return Err(ClmError::InvalidArgument(format!(
             "parameter {} must be finite and > 0, got {}",
@@ -80,8 +86,14 @@ fn paretonbd_dert<'py>(
     recency: PyReadonlyArray1<'py, f64>,
     big_t: PyReadonlyArray1<'py, f64>,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-    let (x, tx, t) = (frequency.as_slice()?, recency.as_slice()?, big_t.as_slice()?);
-    let out = run(py, || paretonbd::dert_rows(&pareto_params(&params)?, discount_rate, horizon, x, tx, t))?;
+    let (x, tx, t) = (
+        frequency.as_slice()?,
+        recency.as_slice()?,
+        big_t.as_slice()?,
+    );
+    let out = run(py, || {
+        paretonbd::dert_rows(&pareto_params(&params)?, discount_rate, horizon, x, tx, t)
+    })?;
     Ok(out.into_pyarray(py))
 }
 
@@ -94,7 +106,9 @@ fn paretonbd_generate<'py>(
     seed: u64,
 ) -> PyResult<Bound<'py, PyDict>> {
     let t = big_t.as_slice()?;
-    let sims = run(py, || paretonbd::generate(&pareto_params(&params)?, t, seed))?;
+    let sims = run(py, || {
+        paretonbd::generate(&pareto_params(&params)?, t, seed)
+    })?;
     columns_dict(py, ["frequency", "recency", "alive", "lambda", "mu"], &sims)
 }
 

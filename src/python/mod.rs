@@ -3,26 +3,31 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+use numpy::IntoPyArray;
 use pyo3::create_exception;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
-use numpy::IntoPyArray;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::error::ClmError;
 use crate::parallel;
 
-mod rfm;
-mod stages;
-mod btyd;
 mod bgbb;
 mod bootstrap;
+mod btyd;
 mod btyd_hooks;
 mod btyd_pareto;
+mod rfm;
+mod stages;
 mod summary;
 mod survival;
 
-create_exception!(clmkit._core, ConvergenceError, PyRuntimeError, "A model fit did not converge.");
+create_exception!(
+    clmkit._core,
+    ConvergenceError,
+    PyRuntimeError,
+    "A model fit did not converge."
+);
 
 /// Maps the core's error enum to Python exceptions (the one place this happens).
 pub(crate) fn to_pyerr(err: ClmError) -> PyErr {
@@ -86,7 +91,9 @@ fn get_num_threads() -> usize {
 /// Panics inside the pool on purpose, so tests can check that panics become exceptions.
 #[pyfunction]
 fn _panic_for_test(py: Python<'_>) -> PyResult<()> {
-    run(py, || -> crate::Result<()> { panic!("deliberate test panic") })
+    run(py, || -> crate::Result<()> {
+        panic!("deliberate test panic")
+    })
 }
 
 #[pymodule]

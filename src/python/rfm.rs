@@ -45,7 +45,9 @@ fn rfm_score_values<'py>(
         "rank" => true,
         "quantile" => false,
         other => {
-            return Err(PyValueError::new_err(format!("method must be 'quantile' or 'rank', got {other:?}")))
+            return Err(PyValueError::new_err(format!(
+                "method must be 'quantile' or 'rank', got {other:?}"
+            )))
         }
     };
     let scores = run(py, || {
@@ -58,7 +60,11 @@ fn rfm_score_values<'py>(
     Ok(scores.into_pyarray(py))
 }
 
-type Combined<'py> = (Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<i16>>, Vec<String>);
+type Combined<'py> = (
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<i16>>,
+    Vec<String>,
+);
 
 /// Weighted mean score and code index of R, F[, M] scores; also returns the code labels.
 #[pyfunction]
@@ -68,7 +74,10 @@ fn rfm_combine<'py>(
     weights: Vec<f64>,
     bins: usize,
 ) -> PyResult<Combined<'py>> {
-    let slices = scores.iter().map(|s| s.as_slice()).collect::<Result<Vec<_>, _>>()?;
+    let slices = scores
+        .iter()
+        .map(|s| s.as_slice())
+        .collect::<Result<Vec<_>, _>>()?;
     let dims = slices.len();
     let (score, code, labels) = run(py, || {
         let (score, code) = rfm::combine(&slices, &weights, bins)?;
@@ -90,8 +99,13 @@ fn rfm_segment_lookup<'py>(
     f: Option<PyReadonlyArray1<'py, f64>>,
     m: Option<PyReadonlyArray1<'py, f64>>,
 ) -> PyResult<Bound<'py, PyArray1<i16>>> {
-    let rules: Vec<SegmentRule> =
-        rules.into_iter().map(|(name, r, f, m)| SegmentRule { name, ranges: [r, f, m] }).collect();
+    let rules: Vec<SegmentRule> = rules
+        .into_iter()
+        .map(|(name, r, f, m)| SegmentRule {
+            name,
+            ranges: [r, f, m],
+        })
+        .collect();
     let r = r.as_ref().map(|a| a.as_slice()).transpose()?;
     let f = f.as_ref().map(|a| a.as_slice()).transpose()?;
     let m = m.as_ref().map(|a| a.as_slice()).transpose()?;
@@ -127,9 +141,16 @@ fn rfm_scorer_to_json(
 ) -> PyResult<String> {
     let dimensions = dimensions
         .into_iter()
-        .map(|(name, column, ascending, edges)| Dimension { name, column, ascending, edges })
+        .map(|(name, column, ascending, edges)| Dimension {
+            name,
+            column,
+            ascending,
+            edges,
+        })
         .collect();
-    run(py, || ScorerState::new(bins, method, weights, dimensions)?.to_json())
+    run(py, || {
+        ScorerState::new(bins, method, weights, dimensions)?.to_json()
+    })
 }
 
 /// Reads a scorer's JSON back into a dict of its fields (validated).
@@ -140,8 +161,11 @@ fn rfm_scorer_from_json<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py,
     out.set_item("bins", state.bins)?;
     out.set_item("method", state.method)?;
     out.set_item("weights", state.weights)?;
-    let dims: Vec<DimTuple> =
-        state.dimensions.into_iter().map(|d| (d.name, d.column, d.ascending, d.edges)).collect();
+    let dims: Vec<DimTuple> = state
+        .dimensions
+        .into_iter()
+        .map(|d| (d.name, d.column, d.ascending, d.edges))
+        .collect();
     out.set_item("dimensions", dims)?;
     Ok(out)
 }

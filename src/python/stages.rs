@@ -5,7 +5,9 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use super::{run, to_pyerr};
-use crate::stages::{assign_stages, SnapshotIndex, StageInputs, StageParams, REASON_NAMES, STAGE_NAMES};
+use crate::stages::{
+    assign_stages, SnapshotIndex, StageInputs, StageParams, REASON_NAMES, STAGE_NAMES,
+};
 use crate::summary::Freq;
 
 /// Two float columns.
@@ -90,8 +92,14 @@ impl PySnapshotIndex {
         freq_multiplier: f64,
     ) -> PyResult<Self> {
         let freq = Freq::parse(freq).map_err(to_pyerr)?;
-        let (codes, times, snaps) = (codes.as_slice()?, times_ns.as_slice()?, snapshots_ns.as_slice()?);
-        let inner = run(py, || SnapshotIndex::build(codes, n_customers, times, snaps, freq, freq_multiplier))?;
+        let (codes, times, snaps) = (
+            codes.as_slice()?,
+            times_ns.as_slice()?,
+            snapshots_ns.as_slice()?,
+        );
+        let inner = run(py, || {
+            SnapshotIndex::build(codes, n_customers, times, snaps, freq, freq_multiplier)
+        })?;
         Ok(PySnapshotIndex { inner })
     }
 

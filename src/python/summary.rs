@@ -84,12 +84,21 @@ fn summarize_log<'py>(
     let times = times.as_slice()?;
     let values = values.as_ref().map(|v| v.as_slice()).transpose()?;
     let mut table = run(py, || {
-        crate::error::check_same_length(&[("customer ids", ids.len()), ("datetimes", times.len())])?;
+        crate::error::check_same_length(&[
+            ("customer ids", ids.len()),
+            ("datetimes", times.len()),
+        ])?;
         let (slots, n_slots) = match n_codes {
             Some(n) => slots::from_codes(ids, n)?,
             None => slots::from_ids(ids)?,
         };
-        let log = Log { slots: &slots, n_slots, times, ticks_per_second, values };
+        let log = Log {
+            slots: &slots,
+            n_slots,
+            times,
+            ticks_per_second,
+            values,
+        };
         kernel::run(&log, &opts)
     })?;
     let out = PyDict::new(py);

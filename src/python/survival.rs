@@ -10,7 +10,9 @@ use crate::survival::churn_dataset::{churn_dataset, ChurnOptions};
 use crate::survival::concordance::concordance_counts;
 use crate::survival::cox::{fit_cox, standardize, CoxOptions, Ties};
 use crate::survival::events::Events;
-use crate::survival::kaplan_meier::{add_origin_row, event_table, kaplan_meier, CiTransform, EventTable};
+use crate::survival::kaplan_meier::{
+    add_origin_row, event_table, kaplan_meier, CiTransform, EventTable,
+};
 use crate::survival::nelson_aalen::nelson_aalen;
 use crate::survival::weibull::fit_weibull;
 
@@ -60,7 +62,10 @@ fn event_table_and<'py, C: Send>(
     curve: impl FnOnce(&EventTable) -> C + Send,
 ) -> PyResult<(Bound<'py, PyDict>, C)> {
     let d = durations.as_slice()?;
-    let e = events.map(|e| e.events()).transpose()?.unwrap_or(Events::All);
+    let e = events
+        .map(|e| e.events())
+        .transpose()?
+        .unwrap_or(Events::All);
     let w = weights.map(|w| w.as_slice()).transpose()?;
     let en = entry.map(|x| x.as_slice()).transpose()?;
     let (table, c) = run(py, || {
@@ -87,9 +92,14 @@ fn km_fit<'py>(
     ci_transform: &str,
 ) -> PyResult<Bound<'py, PyDict>> {
     let transform = CiTransform::parse(ci_transform).map_err(to_pyerr)?;
-    let (out, curve) = event_table_and(py, &durations, events.as_ref(), weights.as_ref(), entry.as_ref(), |t| {
-        kaplan_meier(t, z, transform)
-    })?;
+    let (out, curve) = event_table_and(
+        py,
+        &durations,
+        events.as_ref(),
+        weights.as_ref(),
+        entry.as_ref(),
+        |t| kaplan_meier(t, z, transform),
+    )?;
     out.set_item("survival", curve.survival.into_pyarray(py))?;
     out.set_item("greenwood", curve.greenwood.into_pyarray(py))?;
     out.set_item("lower", curve.lower.into_pyarray(py))?;
@@ -108,9 +118,14 @@ fn na_fit<'py>(
     entry: Option<F64s<'py>>,
     z: f64,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let (out, h) = event_table_and(py, &durations, events.as_ref(), weights.as_ref(), entry.as_ref(), |t| {
-        nelson_aalen(t, z)
-    })?;
+    let (out, h) = event_table_and(
+        py,
+        &durations,
+        events.as_ref(),
+        weights.as_ref(),
+        entry.as_ref(),
+        |t| nelson_aalen(t, z),
+    )?;
     out.set_item("cumulative_hazard", h.cumulative_hazard.into_pyarray(py))?;
     out.set_item("variance", h.variance.into_pyarray(py))?;
     out.set_item("lower", h.lower.into_pyarray(py))?;
@@ -134,7 +149,12 @@ fn cox_fit<'py>(
     l1_ratio: f64,
     max_iter: usize,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let opts = CoxOptions { ties: Ties::parse(ties).map_err(to_pyerr)?, penalizer, l1_ratio, max_iter };
+    let opts = CoxOptions {
+        ties: Ties::parse(ties).map_err(to_pyerr)?,
+        penalizer,
+        l1_ratio,
+        max_iter,
+    };
     let p = x.shape()[1];
     let xs = x.as_slice()?;
     let (d, e) = (durations.as_slice()?, events.as_slice()?);
@@ -154,7 +174,10 @@ fn cox_fit<'py>(
 
 /// Standardised covariates (n x p, C order) with column means, sd (ddof = 1) and Gram matrix.
 #[pyfunction]
-fn standardize_columns<'py>(py: Python<'py>, x: PyReadonlyArray2<'py, f64>) -> PyResult<Bound<'py, PyDict>> {
+fn standardize_columns<'py>(
+    py: Python<'py>,
+    x: PyReadonlyArray2<'py, f64>,
+) -> PyResult<Bound<'py, PyDict>> {
     let (n, p) = (x.shape()[0], x.shape()[1]);
     let xs = x.as_slice()?;
     let s = run(py, || standardize(xs, p))?;
@@ -195,8 +218,17 @@ fn weibull_fit<'py>(
 
 /// (concordant, tied, comparable) pair counts, lifelines' convention.
 #[pyfunction]
-fn concordance_pairs<'py>(py: Python<'py>, durations: F64s<'py>, scores: F64s<'py>, events: F64s<'py>) -> PyResult<(u64, u64, u64)> {
-    let (d, s, e) = (durations.as_slice()?, scores.as_slice()?, events.as_slice()?);
+fn concordance_pairs<'py>(
+    py: Python<'py>,
+    durations: F64s<'py>,
+    scores: F64s<'py>,
+    events: F64s<'py>,
+) -> PyResult<(u64, u64, u64)> {
+    let (d, s, e) = (
+        durations.as_slice()?,
+        scores.as_slice()?,
+        events.as_slice()?,
+    );
     let c = run(py, || concordance_counts(d, s, e))?;
     Ok((c.concordant, c.tied, c.pairs))
 }
@@ -216,7 +248,12 @@ fn churn_dataset_codes<'py>(
     threshold: f64,
     window: f64,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let opts = ChurnOptions { freq: Freq::parse(freq).map_err(to_pyerr)?, observation_end_ns, threshold, window };
+    let opts = ChurnOptions {
+        freq: Freq::parse(freq).map_err(to_pyerr)?,
+        observation_end_ns,
+        threshold,
+        window,
+    };
     let (c, t) = (codes.as_slice()?, times_ns.as_slice()?);
     let v = values.as_ref().map(|v| v.as_slice()).transpose()?;
     let d = run(py, || churn_dataset(c, n_customers, t, v, &opts))?;

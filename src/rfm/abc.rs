@@ -22,7 +22,9 @@ fn check_cutoffs(a_cut: f64, b_cut: f64) -> Result<()> {
     if a_cut > 0.0 && a_cut < b_cut && b_cut <= 1.0 {
         Ok(())
     } else {
-        Err(ClmError::InvalidArgument(format!("cutoffs must satisfy 0 < a < b <= 1, got ({a_cut}, {b_cut})")))
+        Err(ClmError::InvalidArgument(format!(
+            "cutoffs must satisfy 0 < a < b <= 1, got ({a_cut}, {b_cut})"
+        )))
     }
 }
 
@@ -83,7 +85,10 @@ mod tests {
     fn crossing_customer_and_ties() {
         // Shares before each value: 50 -> 0, 30 -> .5, 10 -> .8 (not < .8: B), 5,5 -> .9 (B), 0 -> 1.
         let values = [5.0, 50.0, 10.0, 30.0, 5.0, 0.0];
-        assert_eq!(abc_classes(&values, 0.8, 0.95).unwrap(), vec![1, 0, 1, 0, 1, 2]);
+        assert_eq!(
+            abc_classes(&values, 0.8, 0.95).unwrap(),
+            vec![1, 0, 1, 0, 1, 2]
+        );
         assert_eq!(abc_classes(&[0.0, 0.0], 0.8, 0.95).unwrap(), vec![2, 2]);
     }
 
@@ -109,6 +114,9 @@ mod tests {
     #[test]
     fn bad_input_is_rejected() {
         assert!(abc_classes(&[1.0], 0.9, 0.8).is_err());
-        assert!(abc_classes(&[1.0, -1.0], 0.8, 0.95).unwrap_err().to_string().contains("row 1"));
+        assert!(abc_classes(&[1.0, -1.0], 0.8, 0.95)
+            .unwrap_err()
+            .to_string()
+            .contains("row 1"));
     }
 }

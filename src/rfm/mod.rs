@@ -13,7 +13,9 @@ pub mod segments;
 mod select;
 
 pub use abc::abc_classes;
-pub use quantiles::{check_bins, check_edges, quantile_edges, score_quantile, score_rank, score_with_edges};
+pub use quantiles::{
+    check_bins, check_edges, quantile_edges, score_quantile, score_rank, score_with_edges,
+};
 pub use scorer::{Dimension, ScorerState};
 pub use scores::{code_labels, combine};
 pub use segments::{build_grid, lookup, SegmentGrid, SegmentRule};

@@ -19,7 +19,9 @@ pub fn check_bins(bins: usize) -> Result<()> {
     if (MIN_BINS..=MAX_BINS).contains(&bins) {
         Ok(())
     } else {
-        Err(ClmError::InvalidArgument(format!("bins must be between {MIN_BINS} and {MAX_BINS}, got {bins}")))
+        Err(ClmError::InvalidArgument(format!(
+            "bins must be between {MIN_BINS} and {MAX_BINS}, got {bins}"
+        )))
     }
 }
 
@@ -62,7 +64,9 @@ fn lerp(a: f64, b: f64, t: f64) -> f64 {
 pub fn quantile_edges(values: &[f64], bins: usize) -> Result<Vec<f64>> {
     check_bins(bins)?;
     if values.is_empty() {
-        return Err(ClmError::InvalidArgument("cannot compute quantile edges of no values".into()));
+        return Err(ClmError::InvalidArgument(
+            "cannot compute quantile edges of no values".into(),
+        ));
     }
     check_finite("values", values)?;
     let n = values.len();
@@ -75,7 +79,11 @@ pub fn quantile_edges(values: &[f64], bins: usize) -> Result<Vec<f64>> {
         .collect();
     let positions: Vec<usize> = spots.iter().flat_map(|&(lo, hi, _)| [lo, hi]).collect();
     let stats = order_statistics(values, &positions);
-    Ok(spots.iter().enumerate().map(|(k, &(_, _, g))| lerp(stats[2 * k], stats[2 * k + 1], g)).collect())
+    Ok(spots
+        .iter()
+        .enumerate()
+        .map(|(k, &(_, _, g))| lerp(stats[2 * k], stats[2 * k + 1], g))
+        .collect())
 }
 
 fn label(bin: usize, bins: usize, ascending: bool) -> i8 {
@@ -128,8 +136,10 @@ pub fn score_rank(values: &[f64], bins: usize, ascending: bool) -> Result<Vec<i8
     check_bins(bins)?;
     check_finite("values", values)?;
     let n = values.len();
-    let cut_positions: Vec<usize> =
-        (1..bins).map(|k| qcut_rank_edge(n, k, bins).floor().max(0.0) as usize).filter(|&m| m < n).collect();
+    let cut_positions: Vec<usize> = (1..bins)
+        .map(|k| qcut_rank_edge(n, k, bins).floor().max(0.0) as usize)
+        .filter(|&m| m < n)
+        .collect();
     // The cut values come from a copy with -0.0 folded into 0.0; IEEE comparisons below treat
     // the two zeros as equal anyway, so the caller's values are used as they are.
     let cut_values = order_statistics(values, &cut_positions);
@@ -139,7 +149,10 @@ pub fn score_rank(values: &[f64], bins: usize, ascending: bool) -> Result<Vec<i8
         .enumerate()
         .with_min_len(4096)
         .map(|(row, &v)| {
-            let bin = cuts.iter().filter(|c| v > c.value || (v == c.value && row >= c.first_row)).count();
+            let bin = cuts
+                .iter()
+                .filter(|c| v > c.value || (v == c.value && row >= c.first_row))
+                .count();
             label(bin, bins, ascending)
         })
         .collect())
@@ -189,7 +202,10 @@ fn locate_cuts(values: &[f64], positions: &[usize], cut_values: &[f64]) -> Vec<R
         .map(|(k, (&m, &value))| {
             let below: usize = counts.iter().map(|c| c[k].0).sum();
             let per_chunk: Vec<usize> = counts.iter().map(|c| c[k].1).collect();
-            RankCut { value, first_row: nth_equal_row(values, value, m - below, &per_chunk) }
+            RankCut {
+                value,
+                first_row: nth_equal_row(values, value, m - below, &per_chunk),
+            }
         })
         .collect()
 }
@@ -200,7 +216,10 @@ fn nth_equal_row(values: &[f64], value: f64, j: usize, per_chunk: &[usize]) -> u
     for (c, &count) in per_chunk.iter().enumerate() {
         if seen + count > j {
             let start = c * COUNT_CHUNK;
-            let mut hits = values[start..].iter().enumerate().filter(|&(_, &v)| v == value);
+            let mut hits = values[start..]
+                .iter()
+                .enumerate()
+                .filter(|&(_, &v)| v == value);
             if let Some((i, _)) = hits.nth(j - seen) {
                 return start + i;
             }
@@ -253,7 +272,10 @@ mod tests {
     #[test]
     fn quantile_edges_interpolate_like_numpy() {
         // np.quantile([1, 2, 3, 4, 10], [0.25, 0.5, 0.75]) == [2, 3, 4]
-        assert_eq!(quantile_edges(&[10.0, 1.0, 3.0, 2.0, 4.0], 4).unwrap(), vec![2.0, 3.0, 4.0]);
+        assert_eq!(
+            quantile_edges(&[10.0, 1.0, 3.0, 2.0, 4.0], 4).unwrap(),
+            vec![2.0, 3.0, 4.0]
+        );
         // np.quantile([0, 1], [0.2, 0.4, 0.6, 0.8])
         let e = quantile_edges(&[1.0, 0.0], 5).unwrap();
         assert!((e[0] - 0.2).abs() < 1e-15 && (e[3] - 0.8).abs() < 1e-15);
@@ -293,6 +315,9 @@ mod tests {
     fn bad_arguments_are_rejected() {
         assert!(check_bins(1).is_err() && check_bins(11).is_err());
         assert!(score_with_edges(&[1.0], &[2.0, 1.0], true).is_err());
-        assert!(score_quantile(&[1.0, f64::NAN], 3, true).unwrap_err().to_string().contains("row 1"));
+        assert!(score_quantile(&[1.0, f64::NAN], 3, true)
+            .unwrap_err()
+            .to_string()
+            .contains("row 1"));
     }
 }

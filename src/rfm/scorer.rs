@@ -37,7 +37,12 @@ pub struct ScorerState {
 }
 
 impl ScorerState {
-    pub fn new(bins: usize, method: &str, weights: Vec<f64>, dimensions: Vec<Dimension>) -> Result<Self> {
+    pub fn new(
+        bins: usize,
+        method: &str,
+        weights: Vec<f64>,
+        dimensions: Vec<Dimension>,
+    ) -> Result<Self> {
         let state = ScorerState {
             format: FORMAT.into(),
             version: VERSION,
@@ -116,7 +121,10 @@ mod tests {
         let text = state.to_json().unwrap();
         assert_eq!(ScorerState::from_json(&text).unwrap(), state);
         let broken = text.replace("[1.0,2.5]", "[3.0,2.5]");
-        assert!(ScorerState::from_json(&broken).unwrap_err().to_string().contains("non-decreasing"));
+        assert!(ScorerState::from_json(&broken)
+            .unwrap_err()
+            .to_string()
+            .contains("non-decreasing"));
         assert!(ScorerState::from_json("{\"format\": 1}").is_err());
     }
 }

@@ -12,13 +12,20 @@ use crate::error::{check_same_length, ClmError, Result};
 /// Rejects weights that are negative, not finite, or all zero; returns their sum.
 pub fn check_weights(weights: &[f64]) -> Result<f64> {
     if let Some(i) = weights.iter().position(|w| !(w.is_finite() && *w >= 0.0)) {
-        return Err(ClmError::invalid_value("weights", i, weights[i], "must be finite and >= 0"));
+        return Err(ClmError::invalid_value(
+            "weights",
+            i,
+            weights[i],
+            "must be finite and >= 0",
+        ));
     }
     let total: f64 = weights.iter().sum();
     if total > 0.0 {
         Ok(total)
     } else {
-        Err(ClmError::InvalidArgument(format!("weights must not all be zero, got {weights:?}")))
+        Err(ClmError::InvalidArgument(format!(
+            "weights must not all be zero, got {weights:?}"
+        )))
     }
 }
 
@@ -61,8 +68,11 @@ pub fn combine(scores: &[&[i8]], weights: &[f64], bins: usize) -> Result<(Vec<f6
         )));
     }
     let total = check_weights(weights)?;
-    let lengths: Vec<(&str, usize)> =
-        ["r", "f", "m"].iter().zip(scores).map(|(n, s)| (*n, s.len())).collect();
+    let lengths: Vec<(&str, usize)> = ["r", "f", "m"]
+        .iter()
+        .zip(scores)
+        .map(|(n, s)| (*n, s.len()))
+        .collect();
     check_same_length(&lengths)?;
     let n = scores[0].len();
     Ok((0..n)
@@ -98,7 +108,10 @@ mod tests {
     #[test]
     fn weights_are_validated() {
         assert!(check_weights(&[0.0, 0.0]).is_err());
-        assert!(check_weights(&[1.0, -1.0]).unwrap_err().to_string().contains("row 1"));
+        assert!(check_weights(&[1.0, -1.0])
+            .unwrap_err()
+            .to_string()
+            .contains("row 1"));
         assert!(combine(&[&[1]], &[1.0, 1.0], 5).is_err());
     }
 }

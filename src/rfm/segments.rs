@@ -35,7 +35,10 @@ pub struct SegmentGrid {
 }
 
 fn cell_name(scores: &[(usize, i64)]) -> String {
-    scores.iter().map(|&(d, s)| format!("{}{}", DIM_NAMES[d], s)).collect()
+    scores
+        .iter()
+        .map(|&(d, s)| format!("{}{}", DIM_NAMES[d], s))
+        .collect()
 }
 
 fn check_rule(rule: &SegmentRule, bins: usize) -> Result<()> {
@@ -75,7 +78,9 @@ pub fn build_grid(rules: &[SegmentRule], bins: usize) -> Result<SegmentGrid> {
     let (mut uncovered, mut overlapping) = (Vec::new(), Vec::new());
     for (cell, slot) in table.iter_mut().enumerate() {
         let scores = cell_scores(cell, &used, bins);
-        let hits: Vec<usize> = (0..rules.len()).filter(|&s| matches(&rules[s], &scores)).collect();
+        let hits: Vec<usize> = (0..rules.len())
+            .filter(|&s| matches(&rules[s], &scores))
+            .collect();
         match hits.as_slice() {
             [] => uncovered.push(cell_name(&scores)),
             [only] => *slot = *only as i16,
@@ -90,7 +95,11 @@ pub fn build_grid(rules: &[SegmentRule], bins: usize) -> Result<SegmentGrid> {
     }
     let mut problems = Vec::new();
     if !uncovered.is_empty() {
-        problems.push(format!("{} cell(s) in no segment: {}", uncovered.len(), listing(&uncovered)));
+        problems.push(format!(
+            "{} cell(s) in no segment: {}",
+            uncovered.len(),
+            listing(&uncovered)
+        ));
     }
     if !overlapping.is_empty() {
         problems.push(format!(
@@ -106,7 +115,12 @@ pub fn build_grid(rules: &[SegmentRule], bins: usize) -> Result<SegmentGrid> {
 }
 
 fn listing(items: &[String]) -> String {
-    let mut text = items.iter().take(SHOWN).cloned().collect::<Vec<_>>().join(", ");
+    let mut text = items
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
     if items.len() > SHOWN {
         text.push_str(&format!(", ... ({} more)", items.len() - SHOWN));
     }
@@ -124,7 +138,9 @@ fn cell_scores(mut cell: usize, used: &[usize], bins: usize) -> Vec<(usize, i64)
 }
 
 fn matches(rule: &SegmentRule, scores: &[(usize, i64)]) -> bool {
-    scores.iter().all(|&(d, s)| rule.ranges[d].is_none_or(|(lo, hi)| lo <= s && s <= hi))
+    scores
+        .iter()
+        .all(|&(d, s)| rule.ranges[d].is_none_or(|(lo, hi)| lo <= s && s <= hi))
 }
 
 /// Segment index per row. `scores` holds R, F, M columns (`None` for a dimension the caller
@@ -142,7 +158,10 @@ pub fn lookup(grid: &SegmentGrid, scores: [Option<&[f64]>; 3]) -> Result<Vec<i16
             }
         }
     }
-    let lengths: Vec<(&str, usize)> = columns.iter().map(|&(d, c)| (COLUMNS[d], c.len())).collect();
+    let lengths: Vec<(&str, usize)> = columns
+        .iter()
+        .map(|&(d, c)| (COLUMNS[d], c.len()))
+        .collect();
     check_same_length(&lengths)?;
     let n = columns.first().map_or(0, |c| c.1.len());
     let bins = grid.bins;
@@ -152,23 +171,38 @@ pub fn lookup(grid: &SegmentGrid, scores: [Option<&[f64]>; 3]) -> Result<Vec<i16
     // One pass computes every cell; invalid rows are marked -1 and explained afterwards, so the
     // error always names the lowest bad row whatever the thread count.
     let mut out = vec![0i16; n];
-    out.par_chunks_mut(CHUNK).enumerate().for_each(|(c, chunk)| {
-        let start = c * CHUNK;
-        // Column by column over the chunk, so each pass is a simple loop over contiguous data.
-        let mut cells = vec![0u32; chunk.len()];
-        for &(_, col) in &columns {
-            for (cell, &s) in cells.iter_mut().zip(&col[start..start + chunk.len()]) {
-                *cell =
-                    if valid(s) && *cell != INVALID { *cell * bins as u32 + (s as u32 - 1) } else { INVALID };
+    out.par_chunks_mut(CHUNK)
+        .enumerate()
+        .for_each(|(c, chunk)| {
+            let start = c * CHUNK;
+            // Column by column over the chunk, so each pass is a simple loop over contiguous data.
+            let mut cells = vec![0u32; chunk.len()];
+            for &(_, col) in &columns {
+                for (cell, &s) in cells.iter_mut().zip(&col[start..start + chunk.len()]) {
+                    *cell = if valid(s) && *cell != INVALID {
+                        *cell * bins as u32 + (s as u32 - 1)
+                    } else {
+                        INVALID
+                    };
+                }
             }
-        }
-        for (slot, &cell) in chunk.iter_mut().zip(&cells) {
-            *slot = if cell == INVALID { -1 } else { grid.table[cell as usize] };
-        }
+            for (slot, &cell) in chunk.iter_mut().zip(&cells) {
+                *slot = if cell == INVALID {
+                    -1
+                } else {
+                    grid.table[cell as usize]
+                };
+            }
+        });
+    let bad_chunk = out
+        .par_chunks(CHUNK)
+        .position_first(|chunk| chunk.iter().any(|&seg| seg < 0));
+    let first_bad = bad_chunk.and_then(|c| {
+        out[c * CHUNK..]
+            .iter()
+            .position(|&seg| seg < 0)
+            .map(|j| c * CHUNK + j)
     });
-    let bad_chunk = out.par_chunks(CHUNK).position_first(|chunk| chunk.iter().any(|&seg| seg < 0));
-    let first_bad =
-        bad_chunk.and_then(|c| out[c * CHUNK..].iter().position(|&seg| seg < 0).map(|j| c * CHUNK + j));
     if let Some(row) = first_bad {
         if let Some(&(d, col)) = columns.iter().find(|(_, col)| !valid(col[row])) {
             return Err(ClmError::invalid_value(
@@ -187,12 +221,19 @@ mod tests {
     use super::*;
 
     fn rule(name: &str, r: (i64, i64), f: (i64, i64)) -> SegmentRule {
-        SegmentRule { name: name.into(), ranges: [Some(r), Some(f), None] }
+        SegmentRule {
+            name: name.into(),
+            ranges: [Some(r), Some(f), None],
+        }
     }
 
     #[test]
     fn compiles_and_looks_up() {
-        let rules = [rule("low", (1, 1), (1, 2)), rule("high", (2, 2), (1, 2)), rule("mid", (1, 1), (2, 2))];
+        let rules = [
+            rule("low", (1, 1), (1, 2)),
+            rule("high", (2, 2), (1, 2)),
+            rule("mid", (1, 1), (2, 2)),
+        ];
         let err = build_grid(&rules, 2).unwrap_err().to_string();
         assert!(err.contains("R1F2 (low, mid)"), "{err}");
         let rules = [rule("low", (1, 1), (1, 2)), rule("high", (2, 2), (2, 2))];
@@ -200,9 +241,15 @@ mod tests {
         assert!(err.contains("in no segment: R2F1"), "{err}");
         let rules = [rule("low", (1, 1), (1, 2)), rule("high", (2, 2), (1, 2))];
         let grid = build_grid(&rules, 2).unwrap();
-        let got = lookup(&grid, [Some(&[1.0, 2.0, 2.0]), Some(&[2.0, 1.0, 2.0]), None]).unwrap();
+        let got = lookup(
+            &grid,
+            [Some(&[1.0, 2.0, 2.0]), Some(&[2.0, 1.0, 2.0]), None],
+        )
+        .unwrap();
         assert_eq!(got, vec![0, 1, 1]);
         let err = lookup(&grid, [Some(&[1.0, 3.0]), Some(&[1.0, 1.0]), None]).unwrap_err();
-        assert!(err.to_string().starts_with("r_score: row 1 has invalid value 3"));
+        assert!(err
+            .to_string()
+            .starts_with("r_score: row 1 has invalid value 3"));
     }
 }

@@ -11,7 +11,11 @@ use rayon::prelude::*;
 /// Copies `values` with `-0.0` folded into `0.0`, so the total order used for selection
 /// agrees with IEEE equality (pandas and numpy treat the two zeros as equal).
 pub(crate) fn normalized_copy(values: &[f64]) -> Vec<f64> {
-    values.par_iter().with_min_len(4096).map(|&v| v + 0.0).collect()
+    values
+        .par_iter()
+        .with_min_len(4096)
+        .map(|&v| v + 0.0)
+        .collect()
 }
 
 /// Returns the values at the given 0-based positions of the ascending sort of `values`
@@ -56,7 +60,9 @@ mod tests {
 
     #[test]
     fn matches_full_sort() {
-        let values: Vec<f64> = (0..10_007).map(|i| ((i * 7919) % 1013) as f64 * 0.5 - 100.0).collect();
+        let values: Vec<f64> = (0..10_007)
+            .map(|i| ((i * 7919) % 1013) as f64 * 0.5 - 100.0)
+            .collect();
         let mut sorted = values.clone();
         sorted.sort_by(f64::total_cmp);
         let positions = [10_006, 0, 5000, 17, 17, 9999, 1];

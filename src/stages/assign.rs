@@ -30,7 +30,15 @@ pub const REACTIVATED: i32 = 6;
 pub const UNASSIGNED: i32 = -1;
 
 /// Built-in stages, in lifecycle order (their codes are their positions).
-pub const STAGE_NAMES: [&str; 7] = ["prospect", "new", "growing", "mature", "at_risk", "churned", "reactivated"];
+pub const STAGE_NAMES: [&str; 7] = [
+    "prospect",
+    "new",
+    "growing",
+    "mature",
+    "at_risk",
+    "churned",
+    "reactivated",
+];
 
 /// Why a stage was assigned; codes are positions. Custom rule k has reason `REASON_NAMES.len() + k`.
 pub const REASON_NAMES: [&str; 12] = [
@@ -81,7 +89,9 @@ impl StageParams {
         ];
         for (name, v) in positive {
             if !(v.is_finite() && v > 0.0) {
-                return Err(ClmError::InvalidArgument(format!("{name} must be a finite number > 0, got {v}")));
+                return Err(ClmError::InvalidArgument(format!(
+                    "{name} must be a finite number > 0, got {v}"
+                )));
             }
         }
         if self.new_window > self.maturity_window || self.new_window >= self.churn_window {
@@ -163,16 +173,36 @@ impl StageInputs<'_> {
         }
         let ok = |v: f64| v.is_finite() && v >= 0.0;
         if !ok(t) {
-            return Some(ClmError::invalid_value("T", i, t, "must be finite and >= 0"));
+            return Some(ClmError::invalid_value(
+                "T",
+                i,
+                t,
+                "must be finite and >= 0",
+            ));
         }
         if !ok(self.recency[i]) || self.recency[i] > t {
-            return Some(ClmError::invalid_value("recency", i, self.recency[i], "must be in [0, T]"));
+            return Some(ClmError::invalid_value(
+                "recency",
+                i,
+                self.recency[i],
+                "must be in [0, T]",
+            ));
         }
         if !ok(self.repeats[i]) {
-            return Some(ClmError::invalid_value("frequency", i, self.repeats[i], "must be finite and >= 0"));
+            return Some(ClmError::invalid_value(
+                "frequency",
+                i,
+                self.repeats[i],
+                "must be finite and >= 0",
+            ));
         }
         match self.p_alive {
-            Some(p) if !(p[i] >= 0.0 && p[i] <= 1.0) => Some(ClmError::invalid_value("p_alive", i, p[i], "must be in [0, 1]")),
+            Some(p) if !(p[i] >= 0.0 && p[i] <= 1.0) => Some(ClmError::invalid_value(
+                "p_alive",
+                i,
+                p[i],
+                "must be in [0, 1]",
+            )),
             _ => None,
         }
     }
@@ -222,7 +252,18 @@ pub struct Row {
 
 /// Stage of each reason code (`REASON_NAMES` order).
 const STAGE_OF_REASON: [i32; 12] = [
-    PROSPECT, CHURNED, CHURNED, AT_RISK, AT_RISK, AT_RISK, REACTIVATED, NEW, NEW, GROWING, MATURE, UNASSIGNED,
+    PROSPECT,
+    CHURNED,
+    CHURNED,
+    AT_RISK,
+    AT_RISK,
+    AT_RISK,
+    REACTIVATED,
+    NEW,
+    NEW,
+    GROWING,
+    MATURE,
+    UNASSIGNED,
 ];
 
 /// (stage, reason) of one validated row: the first rule that fires, in the module's order.
@@ -235,10 +276,17 @@ pub fn classify(x: &Row, p: &StageParams) -> (i32, i32) {
     let on = |stage: i32| p.enabled[stage as usize];
     let t = x.t;
     if t.is_nan() {
-        return if on(PROSPECT) { (PROSPECT, R_PROSPECT) } else { (UNASSIGNED, R_UNASSIGNED) };
+        return if on(PROSPECT) {
+            (PROSPECT, R_PROSPECT)
+        } else {
+            (UNASSIGNED, R_UNASSIGNED)
+        };
     }
     if x.custom >= 0 {
-        return (STAGE_NAMES.len() as i32 + x.custom, REASON_NAMES.len() as i32 + x.custom);
+        return (
+            STAGE_NAMES.len() as i32 + x.custom,
+            REASON_NAMES.len() as i32 + x.custom,
+        );
     }
     let repeats = x.repeats;
     let inactivity = t - x.recency;
@@ -259,7 +307,10 @@ pub fn classify(x: &Row, p: &StageParams) -> (i32, i32) {
         on(MATURE) && t >= p.maturity_window,
         true,
     ];
-    let mask = rules.iter().enumerate().fold(0u32, |m, (k, &fires)| m | (u32::from(fires) << k));
+    let mask = rules
+        .iter()
+        .enumerate()
+        .fold(0u32, |m, (k, &fires)| m | (u32::from(fires) << k));
     let reason = mask.trailing_zeros() as i32 + 1;
     (STAGE_OF_REASON[reason as usize], reason)
 }
@@ -295,7 +346,14 @@ mod tests {
 
     /// (repeats, recency, T, gap) -> (stage, reason) without P(alive).
     fn one(repeats: f64, recency: f64, t: f64, gap: f64) -> (i32, i32) {
-        let x = StageInputs { repeats: &[repeats], recency: &[recency], t: &[t], gap_before_last: &[gap], p_alive: None, custom: None };
+        let x = StageInputs {
+            repeats: &[repeats],
+            recency: &[recency],
+            t: &[t],
+            gap_before_last: &[gap],
+            p_alive: None,
+            custom: None,
+        };
         let (s, r) = assign_stages(&x, &params()).unwrap();
         (s[0], r[0])
     }
@@ -316,8 +374,16 @@ mod tests {
     #[test]
     fn reason_table_matches_names() {
         for (reason, &stage) in STAGE_OF_REASON.iter().enumerate() {
-            let name = if stage == UNASSIGNED { "unassigned" } else { STAGE_NAMES[stage as usize] };
-            assert!(REASON_NAMES[reason].starts_with(&format!("{name}:")), "{}", REASON_NAMES[reason]);
+            let name = if stage == UNASSIGNED {
+                "unassigned"
+            } else {
+                STAGE_NAMES[stage as usize]
+            };
+            assert!(
+                REASON_NAMES[reason].starts_with(&format!("{name}:")),
+                "{}",
+                REASON_NAMES[reason]
+            );
         }
     }
 
@@ -333,14 +399,24 @@ mod tests {
         };
         let (s, r) = assign_stages(&x, &params()).unwrap();
         assert_eq!(s, vec![CHURNED, AT_RISK, REACTIVATED, CHURNED]);
-        assert_eq!(r, vec![R_CHURN_P, R_RISK_P, R_REACTIVATED, R_CHURN_INACTIVE]);
+        assert_eq!(
+            r,
+            vec![R_CHURN_P, R_RISK_P, R_REACTIVATED, R_CHURN_INACTIVE]
+        );
     }
 
     #[test]
     fn dropped_stages_fall_through_and_custom_rules_win() {
         let mut p = params();
         p.enabled[AT_RISK as usize] = false;
-        let x = StageInputs { repeats: &[4.0, 4.0], recency: &[100.0, 100.0], t: &[160.0, 160.0], gap_before_last: &[25.0, 25.0], p_alive: None, custom: Some(&[-1, 0]) };
+        let x = StageInputs {
+            repeats: &[4.0, 4.0],
+            recency: &[100.0, 100.0],
+            t: &[160.0, 160.0],
+            gap_before_last: &[25.0, 25.0],
+            p_alive: None,
+            custom: Some(&[-1, 0]),
+        };
         let (s, r) = assign_stages(&x, &p).unwrap();
         assert_eq!(s, vec![GROWING, STAGE_NAMES.len() as i32]);
         assert_eq!(r[1], REASON_NAMES.len() as i32);
@@ -350,12 +426,35 @@ mod tests {
     fn bad_thresholds_and_values_are_errors() {
         let mut p = params();
         p.at_risk_p = 0.05;
-        let x = StageInputs { repeats: &[0.0], recency: &[0.0], t: &[1.0], gap_before_last: &[f64::NAN], p_alive: None, custom: None };
-        assert!(assign_stages(&x, &p).unwrap_err().to_string().contains("churn_p"));
+        let x = StageInputs {
+            repeats: &[0.0],
+            recency: &[0.0],
+            t: &[1.0],
+            gap_before_last: &[f64::NAN],
+            p_alive: None,
+            custom: None,
+        };
+        assert!(assign_stages(&x, &p)
+            .unwrap_err()
+            .to_string()
+            .contains("churn_p"));
         let mut p = params();
         p.new_window = 500.0;
-        assert!(assign_stages(&x, &p).unwrap_err().to_string().contains("windows must increase"));
-        let x = StageInputs { repeats: &[0.0], recency: &[2.0], t: &[1.0], gap_before_last: &[f64::NAN], p_alive: None, custom: None };
-        assert!(assign_stages(&x, &params()).unwrap_err().to_string().contains("recency: row 0"));
+        assert!(assign_stages(&x, &p)
+            .unwrap_err()
+            .to_string()
+            .contains("windows must increase"));
+        let x = StageInputs {
+            repeats: &[0.0],
+            recency: &[2.0],
+            t: &[1.0],
+            gap_before_last: &[f64::NAN],
+            p_alive: None,
+            custom: None,
+        };
+        assert!(assign_stages(&x, &params())
+            .unwrap_err()
+            .to_string()
+            .contains("recency: row 0"));
     }
 }

@@ -11,9 +11,9 @@ use rayon::prelude::*;
 
 use super::assign::StageParams;
 use super::sinks::{RowsMut, Sink, SnapRow, StagesMut};
+use crate::buckets::Buckets;
 use crate::error::{check_same_length, ClmError, Result};
 use crate::summary::Freq;
-use crate::buckets::Buckets;
 
 /// Customers per parallel task; results are concatenated in customer order (deterministic).
 const CUSTOMERS_PER_TASK: usize = 2048;
@@ -74,13 +74,22 @@ impl SnapshotIndex {
             )));
         }
         if let Some(i) = snapshots_ns.windows(2).position(|w| w[1] <= w[0]) {
-            return Err(ClmError::invalid_value("snapshots", i + 1, snapshots_ns[i + 1], "snapshots must be strictly increasing"));
+            return Err(ClmError::invalid_value(
+                "snapshots",
+                i + 1,
+                snapshots_ns[i + 1],
+                "snapshots must be strictly increasing",
+            ));
         }
         if snapshots_ns.len() > i32::MAX as usize {
             return Err(ClmError::InvalidArgument("too many snapshots".into()));
         }
         let ends: Vec<i64> = snapshots_ns.iter().map(|&s| freq.period_start(s)).collect();
-        let period: Vec<i64> = times_ns.par_iter().with_min_len(4096).map(|&t| freq.period_start(t)).collect();
+        let period: Vec<i64> = times_ns
+            .par_iter()
+            .with_min_len(4096)
+            .map(|&t| freq.period_start(t))
+            .collect();
         let buckets = Buckets::by_code(codes, n_customers, |i| Some(period[i]))?;
         let mut index = SnapshotIndex {
             periods: buckets.items,
@@ -98,7 +107,9 @@ impl SnapshotIndex {
                 index
                     .groups(task)
                     .filter(|&g| index.lens[g] > 0)
-                    .map(|g| index.ends.len() - index.ends.partition_point(|&e| e < index.group(g)[0]))
+                    .map(|g| {
+                        index.ends.len() - index.ends.partition_point(|&e| e < index.group(g)[0])
+                    })
                     .sum()
             })
             .collect();
@@ -112,7 +123,8 @@ impl SnapshotIndex {
         let mut windows = Vec::with_capacity(n_tasks);
         let mut rest: &mut [i64] = &mut self.periods;
         for task in 0..n_tasks {
-            let groups = task * CUSTOMERS_PER_TASK..((task + 1) * CUSTOMERS_PER_TASK).min(starts.len() - 1);
+            let groups =
+                task * CUSTOMERS_PER_TASK..((task + 1) * CUSTOMERS_PER_TASK).min(starts.len() - 1);
             let (head, tail) = rest.split_at_mut(starts[groups.end] - starts[groups.start]);
             windows.push((groups, head));
             rest = tail;
@@ -188,7 +200,12 @@ impl SnapshotIndex {
     pub fn stages(&self, params: &StageParams) -> Result<SnapshotStages> {
         params.validate()?;
         let n = self.n_rows();
-        let mut out = SnapshotStages { customer: vec![0; n], snapshot: vec![0; n], stage: vec![0; n], reason: vec![0; n] };
+        let mut out = SnapshotStages {
+            customer: vec![0; n],
+            snapshot: vec![0; n],
+            stage: vec![0; n],
+            reason: vec![0; n],
+        };
         let sink = StagesMut {
             customer: &mut out.customer,
             snapshot: &mut out.snapshot,
@@ -202,7 +219,9 @@ impl SnapshotIndex {
 
     /// (frequency, recency) of every customer at the last snapshot (for default windows).
     pub fn at_last_snapshot(&self) -> (Vec<f64>, Vec<f64>) {
-        let Some(&end) = self.ends.last() else { return (Vec::new(), Vec::new()) };
+        let Some(&end) = self.ends.last() else {
+            return (Vec::new(), Vec::new());
+        };
         let pairs: Vec<(f64, f64)> = (0..self.n_groups())
             .into_par_iter()
             .with_min_len(1024)
@@ -211,7 +230,10 @@ impl SnapshotIndex {
                 let seen = group.partition_point(|&p| p <= end);
                 match seen {
                     0 => (f64::NAN, f64::NAN),
-                    _ => ((seen - 1) as f64, (group[seen - 1] - group[0]) as f64 * self.scale),
+                    _ => (
+                        (seen - 1) as f64,
+                        (group[seen - 1] - group[0]) as f64 * self.scale,
+                    ),
                 }
             })
             .collect();
@@ -227,14 +249,24 @@ impl SnapshotIndex {
             windows.push(head);
             rest = tail;
         }
-        windows.into_par_iter().enumerate().for_each(|(task, mut w)| {
-            let mut at = 0usize;
-            for g in self.groups(task) {
-                if self.lens[g] > 0 {
-                    at = walk_customer(g as i64, self.group(g), &self.ends, self.scale, &mut w, at);
+        windows
+            .into_par_iter()
+            .enumerate()
+            .for_each(|(task, mut w)| {
+                let mut at = 0usize;
+                for g in self.groups(task) {
+                    if self.lens[g] > 0 {
+                        at = walk_customer(
+                            g as i64,
+                            self.group(g),
+                            &self.ends,
+                            self.scale,
+                            &mut w,
+                            at,
+                        );
+                    }
                 }
-            }
-        });
+            });
     }
 }
 
@@ -247,13 +279,28 @@ pub fn snapshot_summaries(
     freq: Freq,
     freq_multiplier: f64,
 ) -> Result<SnapshotRows> {
-    Ok(SnapshotIndex::build(codes, n_customers, times_ns, snapshots_ns, freq, freq_multiplier)?.summaries())
+    Ok(SnapshotIndex::build(
+        codes,
+        n_customers,
+        times_ns,
+        snapshots_ns,
+        freq,
+        freq_multiplier,
+    )?
+    .summaries())
 }
 
 /// Writes one row per snapshot at or after the customer's first period, from row `at` of
 /// `w`, and returns the next free row; `group` holds the customer's distinct periods in
 /// ascending order.
-fn walk_customer<S: Sink>(customer: i64, group: &[i64], ends: &[i64], scale: f64, w: &mut S, mut at: usize) -> usize {
+fn walk_customer<S: Sink>(
+    customer: i64,
+    group: &[i64],
+    ends: &[i64],
+    scale: f64,
+    w: &mut S,
+    mut at: usize,
+) -> usize {
     let first = group[0];
     let mut seen = 0usize; // periods <= current end
     for (s, &end) in ends.iter().enumerate() {
@@ -270,7 +317,11 @@ fn walk_customer<S: Sink>(customer: i64, group: &[i64], ends: &[i64], scale: f64
             frequency: (seen - 1) as f64,
             recency: (last - first) as f64 * scale,
             t: (end - first) as f64 * scale,
-            gap_before_last: if seen > 1 { (last - group[seen - 2]) as f64 * scale } else { f64::NAN },
+            gap_before_last: if seen > 1 {
+                (last - group[seen - 2]) as f64 * scale
+            } else {
+                f64::NAN
+            },
         };
         w.put(at, &row);
         at += 1;
@@ -287,7 +338,9 @@ mod tests {
 
     /// Tiny deterministic generator (no extra dependency) for random logs.
     fn lcg(state: &mut u64) -> u64 {
-        *state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        *state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
         *state >> 33
     }
 
@@ -297,13 +350,22 @@ mod tests {
         for freq in [Freq::Day, Freq::Week, Freq::Month] {
             let n = 400;
             let codes: Vec<i64> = (0..n).map(|_| (lcg(&mut st) % 37) as i64).collect();
-            let times: Vec<i64> = (0..n).map(|_| (lcg(&mut st) % 700) as i64 * DAY + (lcg(&mut st) % 1000) as i64).collect();
+            let times: Vec<i64> = (0..n)
+                .map(|_| (lcg(&mut st) % 700) as i64 * DAY + (lcg(&mut st) % 1000) as i64)
+                .collect();
             let snaps: Vec<i64> = (1..8).map(|k| k * 100 * DAY + 5).collect();
             let rows = snapshot_summaries(&codes, 40, &times, &snaps, freq, 1.5).unwrap();
             for (s, &snap) in snaps.iter().enumerate() {
-                let opts = SummaryOptions { freq, freq_multiplier: 1.5, include_first_transaction: false, observation_end_ns: snap };
+                let opts = SummaryOptions {
+                    freq,
+                    freq_multiplier: 1.5,
+                    include_first_transaction: false,
+                    observation_end_ns: snap,
+                };
                 let want = summarize(&codes, 40, &times, None, &opts).unwrap();
-                let idx: Vec<usize> = (0..rows.customer.len()).filter(|&i| rows.snapshot[i] == s as i32).collect();
+                let idx: Vec<usize> = (0..rows.customer.len())
+                    .filter(|&i| rows.snapshot[i] == s as i32)
+                    .collect();
                 let got: Vec<i64> = idx.iter().map(|&i| rows.customer[i]).collect();
                 assert_eq!(got, want.customer);
                 for (k, &i) in idx.iter().enumerate() {
@@ -311,7 +373,10 @@ mod tests {
                     assert_eq!(rows.recency[i], want.recency[k]);
                     assert_eq!(rows.t[i], want.t[k]);
                     assert_eq!(rows.frequency[i] + 1.0, want.n_periods[k]);
-                    assert_eq!(rows.gap_before_last[i].to_bits(), want.gap_before_last[k].to_bits());
+                    assert_eq!(
+                        rows.gap_before_last[i].to_bits(),
+                        want.gap_before_last[k].to_bits()
+                    );
                 }
             }
         }
@@ -352,8 +417,13 @@ mod tests {
         assert_eq!(fused.stage, stage);
         assert_eq!(fused.reason, reason);
         let (f, r) = index.at_last_snapshot();
-        let last: Vec<usize> = (0..rows.t.len()).filter(|&i| rows.snapshot[i] == 4).collect();
-        assert_eq!(f, last.iter().map(|&i| rows.frequency[i]).collect::<Vec<_>>());
+        let last: Vec<usize> = (0..rows.t.len())
+            .filter(|&i| rows.snapshot[i] == 4)
+            .collect();
+        assert_eq!(
+            f,
+            last.iter().map(|&i| rows.frequency[i]).collect::<Vec<_>>()
+        );
         assert_eq!(r, last.iter().map(|&i| rows.recency[i]).collect::<Vec<_>>());
     }
 

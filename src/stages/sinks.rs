@@ -37,8 +37,22 @@ impl Sink for RowsMut<'_> {
         let (t0, t1) = self.t.split_at_mut(k);
         let (g0, g1) = self.gap_before_last.split_at_mut(k);
         (
-            RowsMut { customer: c0, snapshot: s0, frequency: f0, recency: r0, t: t0, gap_before_last: g0 },
-            RowsMut { customer: c1, snapshot: s1, frequency: f1, recency: r1, t: t1, gap_before_last: g1 },
+            RowsMut {
+                customer: c0,
+                snapshot: s0,
+                frequency: f0,
+                recency: r0,
+                t: t0,
+                gap_before_last: g0,
+            },
+            RowsMut {
+                customer: c1,
+                snapshot: s1,
+                frequency: f1,
+                recency: r1,
+                t: t1,
+                gap_before_last: g1,
+            },
         )
     }
 
@@ -68,8 +82,20 @@ impl Sink for StagesMut<'_> {
         let (r0, r1) = self.reason.split_at_mut(k);
         let params = self.params;
         (
-            StagesMut { customer: c0, snapshot: s0, stage: g0, reason: r0, params },
-            StagesMut { customer: c1, snapshot: s1, stage: g1, reason: r1, params },
+            StagesMut {
+                customer: c0,
+                snapshot: s0,
+                stage: g0,
+                reason: r0,
+                params,
+            },
+            StagesMut {
+                customer: c1,
+                snapshot: s1,
+                stage: g1,
+                reason: r1,
+                params,
+            },
         )
     }
 

@@ -12,8 +12,18 @@ use crate::error::{check_finite, ClmError, Result};
 /// unless the log is bad.
 pub(super) fn check_log(log: &Log<'_>, min_t: i64, value_sum: f64) -> Result<()> {
     if min_t == i64::MIN {
-        let row = log.times.par_iter().with_min_len(1 << 14).position_first(|&t| t == i64::MIN).unwrap_or(0);
-        return Err(ClmError::invalid_value("datetimes", row, "NaT", "missing date (NaT)"));
+        let row = log
+            .times
+            .par_iter()
+            .with_min_len(1 << 14)
+            .position_first(|&t| t == i64::MIN)
+            .unwrap_or(0);
+        return Err(ClmError::invalid_value(
+            "datetimes",
+            row,
+            "NaT",
+            "missing date (NaT)",
+        ));
     }
     match log.values {
         Some(values) if !value_sum.is_finite() => check_finite("monetary values", values),
@@ -29,7 +39,13 @@ mod tests {
     fn check(times: &[i64], values: &[f64]) -> Result<()> {
         let codes = vec![0i64; times.len()];
         let (s, n_slots) = slots::from_codes(&codes, 1).unwrap();
-        let log = Log { slots: &s, n_slots, times, ticks_per_second: 1_000_000, values: Some(values) };
+        let log = Log {
+            slots: &s,
+            n_slots,
+            times,
+            ticks_per_second: 1_000_000,
+            values: Some(values),
+        };
         let min_t = times.iter().copied().min().unwrap_or(i64::MAX);
         check_log(&log, min_t, values.iter().sum())
     }
@@ -37,10 +53,17 @@ mod tests {
     #[test]
     fn first_bad_row_is_named() {
         assert!(check(&[5, 6, 7], &[1.0, -2.0, 0.0]).is_ok());
-        let nat = check(&[5, i64::MIN, i64::MIN], &[1.0, 2.0, 3.0]).unwrap_err().to_string();
+        let nat = check(&[5, i64::MIN, i64::MIN], &[1.0, 2.0, 3.0])
+            .unwrap_err()
+            .to_string();
         assert!(nat.contains("datetimes") && nat.contains("row 1"), "{nat}");
-        let nan = check(&[5, 6, 7, 8], &[1.0, 2.0, f64::NAN, f64::INFINITY]).unwrap_err().to_string();
-        assert!(nan.contains("monetary values") && nan.contains("row 2"), "{nan}");
+        let nan = check(&[5, 6, 7, 8], &[1.0, 2.0, f64::NAN, f64::INFINITY])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            nan.contains("monetary values") && nan.contains("row 2"),
+            "{nan}"
+        );
         // A sum that overflows is no error when every value is finite.
         assert!(check(&[5, 6], &[f64::MAX, f64::MAX]).is_ok());
     }

@@ -99,13 +99,17 @@ pub struct Table {
 pub enum CustomerIds {
     /// `start, start + 1, ...`: dense ids (or codes) all present; no array is built, so
     /// Python can index the result with a RangeIndex (no memory).
-    Consecutive { start: i64 },
+    Consecutive {
+        start: i64,
+    },
     Listed(Vec<i64>),
 }
 
 impl Table {
     pub fn rows(&self) -> &[Row] {
-        self.buffer[self.offset..self.offset + self.n * WIDTH].as_chunks::<WIDTH>().0
+        self.buffer[self.offset..self.offset + self.n * WIDTH]
+            .as_chunks::<WIDTH>()
+            .0
     }
 
     /// Moves the rows into one contiguous vector per output column (for consumers that
@@ -119,7 +123,9 @@ impl Table {
         let mut end = n;
         while end > 0 {
             let start = end.saturating_sub(STEP);
-            let rows = self.buffer[self.offset + start * WIDTH..self.offset + end * WIDTH].as_chunks::<WIDTH>().0;
+            let rows = self.buffer[self.offset + start * WIDTH..self.offset + end * WIDTH]
+                .as_chunks::<WIDTH>()
+                .0;
             for (k, column) in columns.iter_mut().enumerate() {
                 for (out, row) in column[start..end].iter_mut().zip(rows) {
                     *out = row[k];
@@ -150,14 +156,24 @@ pub fn run(log: &Log<'_>, opts: &Options) -> Result<Table> {
             opts.freq_multiplier
         )));
     }
-    crate::error::check_same_length(&[("customer ids", log.slots.len()), ("datetimes", log.times.len())])?;
+    crate::error::check_same_length(&[
+        ("customer ids", log.slots.len()),
+        ("datetimes", log.times.len()),
+    ])?;
     if let Some(v) = log.values {
-        crate::error::check_same_length(&[("datetimes", log.times.len()), ("monetary values", v.len())])?;
+        crate::error::check_same_length(&[
+            ("datetimes", log.times.len()),
+            ("monetary values", v.len()),
+        ])?;
     }
     let ns_per_tick = ns_per_tick(log.ticks_per_second)?;
-    let end_p = opts.observation_end_ns.map_or(i64::MAX, |e| opts.freq.period_index(e));
+    let end_p = opts
+        .observation_end_ns
+        .map_or(i64::MAX, |e| opts.freq.period_index(e));
     let (mut buffer, offset) = empty_rows(log.n_slots);
-    let rows = buffer[offset..offset + log.n_slots * WIDTH].as_chunks_mut::<WIDTH>().0;
+    let rows = buffer[offset..offset + log.n_slots * WIDTH]
+        .as_chunks_mut::<WIDTH>()
+        .0;
     let stats = scan(rows, log, opts.freq, end_p);
     check_log(log, stats.min_t, stats.value_sum)?;
     if stats.out_of_order {
@@ -178,7 +194,10 @@ pub fn run(log: &Log<'_>, opts: &Options) -> Result<Table> {
     let mut first_ns: Vec<i64> = Vec::with_capacity(n);
     let mut last_ns: Vec<i64> = Vec::with_capacity(n);
     let finish = Finisher::new(opts, end_p, ns_per_tick);
-    let (first_out, last_out) = (&mut first_ns.spare_capacity_mut()[..n], &mut last_ns.spare_capacity_mut()[..n]);
+    let (first_out, last_out) = (
+        &mut first_ns.spare_capacity_mut()[..n],
+        &mut last_ns.spare_capacity_mut()[..n],
+    );
     rows[..n]
         .par_iter_mut()
         .zip(first_out.par_iter_mut().zip(last_out.par_iter_mut()))
@@ -193,7 +212,15 @@ pub fn run(log: &Log<'_>, opts: &Options) -> Result<Table> {
         first_ns.set_len(n);
         last_ns.set_len(n);
     }
-    Ok(Table { buffer, offset, n, ids, first_ns, last_ns, end_ns })
+    Ok(Table {
+        buffer,
+        offset,
+        n,
+        ids,
+        first_ns,
+        last_ns,
+        end_ns,
+    })
 }
 
 fn ns_per_tick(ticks_per_second: i64) -> Result<i64> {
@@ -219,7 +246,12 @@ fn to_ns(t: i64, ns_per_tick: i64) -> Result<i64> {
 fn compact(rows: &mut [Row], slots: &Slots<'_>, present: usize) -> (usize, CustomerIds) {
     if present == rows.len() {
         return match slots {
-            Slots::Codes(_) | Slots::Range { .. } => (present, CustomerIds::Consecutive { start: slots.id_of(0) }),
+            Slots::Codes(_) | Slots::Range { .. } => (
+                present,
+                CustomerIds::Consecutive {
+                    start: slots.id_of(0),
+                },
+            ),
             Slots::Ranked { sorted, .. } => (present, CustomerIds::Listed(sorted.clone())),
         };
     }
@@ -285,7 +317,11 @@ impl Finisher {
         r[N_PERIODS] = n;
         r[TOTAL_VALUE] = total;
         r[INACTIVITY] = t - recency;
-        r[GAP_BEFORE_LAST] = if n > 1.0 { self.units(second_p, last_p) } else { f64::NAN };
+        r[GAP_BEFORE_LAST] = if n > 1.0 {
+            self.units(second_p, last_p)
+        } else {
+            f64::NAN
+        };
         (first_ns, last_ns)
     }
 }
@@ -297,11 +333,23 @@ mod tests {
     use proptest::prelude::*;
 
     /// Brute force: group by customer, sort each customer's distinct periods.
-    fn brute(codes: &[i64], n: usize, times: &[i64], tps: i64, values: &[f64], opts: &Options) -> Vec<(i64, [f64; WIDTH])> {
+    fn brute(
+        codes: &[i64],
+        n: usize,
+        times: &[i64],
+        tps: i64,
+        values: &[f64],
+        opts: &Options,
+    ) -> Vec<(i64, [f64; WIDTH])> {
         let ns = 1_000_000_000 / tps;
-        let end_ns = opts.observation_end_ns.unwrap_or_else(|| times.iter().map(|t| t * ns).max().unwrap_or(0));
+        let end_ns = opts
+            .observation_end_ns
+            .unwrap_or_else(|| times.iter().map(|t| t * ns).max().unwrap_or(0));
         let end_p = opts.freq.period_index(end_ns);
-        let units = |a: i64, b: i64| ((b - a) * opts.freq.index_step_ns()) as f64 * (1.0 / (opts.freq.unit_ns() * opts.freq_multiplier));
+        let units = |a: i64, b: i64| {
+            ((b - a) * opts.freq.index_step_ns()) as f64
+                * (1.0 / (opts.freq.unit_ns() * opts.freq_multiplier))
+        };
         let mut out = Vec::new();
         for c in 0..n as i64 {
             let rows: Vec<usize> = (0..codes.len())
@@ -310,7 +358,10 @@ mod tests {
             if rows.is_empty() {
                 continue;
             }
-            let mut periods: Vec<i64> = rows.iter().map(|&i| opts.freq.period_index(times[i] * ns)).collect();
+            let mut periods: Vec<i64> = rows
+                .iter()
+                .map(|&i| opts.freq.period_index(times[i] * ns))
+                .collect();
             periods.sort_unstable();
             periods.dedup();
             let k = periods.len();
@@ -332,15 +383,32 @@ mod tests {
                 (0.0, 0.0)
             };
             let (r, t) = (units(first_p, last_p), units(first_p, end_p));
-            let gap = if k > 1 { units(periods[k - 2], last_p) } else { f64::NAN };
+            let gap = if k > 1 {
+                units(periods[k - 2], last_p)
+            } else {
+                f64::NAN
+            };
             out.push((c, [f, r, t, m, nf, total, t - r, gap]));
         }
         out
     }
 
-    fn run_codes(codes: &[i64], n: usize, times: &[i64], tps: i64, values: &[f64], opts: &Options) -> Table {
+    fn run_codes(
+        codes: &[i64],
+        n: usize,
+        times: &[i64],
+        tps: i64,
+        values: &[f64],
+        opts: &Options,
+    ) -> Table {
         let (s, n_slots) = slots::from_codes(codes, n).unwrap();
-        let log = Log { slots: &s, n_slots, times, ticks_per_second: tps, values: Some(values) };
+        let log = Log {
+            slots: &s,
+            n_slots,
+            times,
+            ticks_per_second: tps,
+            values: Some(values),
+        };
         run(&log, opts).unwrap()
     }
 
@@ -389,28 +457,63 @@ mod tests {
             x ^= x << 17;
             x
         };
-        let ids: Vec<i64> = (0..n).map(|_| (next() % 9_000) as i64 * 3 + 1_000).collect();
-        let times: Vec<i64> = (0..n).map(|_| 1_600_000_000_000 + (next() % 40_000_000_000) as i64).collect();
+        let ids: Vec<i64> = (0..n)
+            .map(|_| (next() % 9_000) as i64 * 3 + 1_000)
+            .collect();
+        let times: Vec<i64> = (0..n)
+            .map(|_| 1_600_000_000_000 + (next() % 40_000_000_000) as i64)
+            .collect();
         let values: Vec<f64> = (0..n).map(|_| (next() % 10_000) as f64 / 7.0).collect();
-        let opts = Options { freq: Freq::Day, freq_multiplier: 7.0, include_first_transaction: false, observation_end_ns: None };
+        let opts = Options {
+            freq: Freq::Day,
+            freq_multiplier: 7.0,
+            include_first_transaction: false,
+            observation_end_ns: None,
+        };
         let go = |threads: usize| {
-            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
             pool.install(|| {
                 let (s, n_slots) = slots::from_ids(&ids).unwrap();
-                let log = Log { slots: &s, n_slots, times: &times, ticks_per_second: 1_000, values: Some(&values) };
+                let log = Log {
+                    slots: &s,
+                    n_slots,
+                    times: &times,
+                    ticks_per_second: 1_000,
+                    values: Some(&values),
+                };
                 let t = run(&log, &opts).unwrap();
-                (t.id_vec(), t.rows().iter().flatten().map(|v| v.to_bits()).collect::<Vec<_>>(), t.first_ns.clone())
+                (
+                    t.id_vec(),
+                    t.rows()
+                        .iter()
+                        .flatten()
+                        .map(|v| v.to_bits())
+                        .collect::<Vec<_>>(),
+                    t.first_ns.clone(),
+                )
             })
         };
         let one = go(1);
         {
             let (s, n_slots) = slots::from_ids(&ids).unwrap();
-            let log = Log { slots: &s, n_slots, times: &times, ticks_per_second: 1_000, values: Some(&values) };
+            let log = Log {
+                slots: &s,
+                n_slots,
+                times: &times,
+                ticks_per_second: 1_000,
+                values: Some(&values),
+            };
             let mut t = run(&log, &opts).unwrap();
             let rows: Vec<Row> = t.rows().to_vec();
             let columns = t.take_columns();
             for (k, column) in columns.iter().enumerate() {
-                assert!(column.iter().zip(&rows).all(|(c, r)| c.to_bits() == r[k].to_bits()));
+                assert!(column
+                    .iter()
+                    .zip(&rows)
+                    .all(|(c, r)| c.to_bits() == r[k].to_bits()));
             }
         }
         assert_eq!(one, go(2));

@@ -3,8 +3,8 @@
 //! those in one period merge (values summed), and times are differences of period starts
 //! divided by numpy's length of one `freq` unit and by `freq_multiplier`.
 
-pub mod kernel;
 mod checks;
+pub mod kernel;
 mod recount;
 mod rows;
 mod scan;
@@ -183,7 +183,13 @@ pub fn summarize(
 ) -> Result<CustomerSummary> {
     check_same_length(&[("customer ids", codes.len()), ("datetimes", times_ns.len())])?;
     let (slots, n_slots) = slots::from_codes(codes, n_customers)?;
-    let log = kernel::Log { slots: &slots, n_slots, times: times_ns, ticks_per_second: 1_000_000_000, values };
+    let log = kernel::Log {
+        slots: &slots,
+        n_slots,
+        times: times_ns,
+        ticks_per_second: 1_000_000_000,
+        values,
+    };
     let kopts = kernel::Options {
         freq: opts.freq,
         freq_multiplier: opts.freq_multiplier,
@@ -218,7 +224,12 @@ mod tests {
     }
 
     fn opts(freq: Freq, end: i64) -> SummaryOptions {
-        SummaryOptions { freq, freq_multiplier: 1.0, include_first_transaction: false, observation_end_ns: end }
+        SummaryOptions {
+            freq,
+            freq_multiplier: 1.0,
+            include_first_transaction: false,
+            observation_end_ns: end,
+        }
     }
 
     #[test]
@@ -236,10 +247,16 @@ mod tests {
         let t = day_of(1997, 9, 30) + 5 * NS_PER_HOUR + 17; // a Tuesday
         assert_eq!(Freq::Day.period_start(t), day_of(1997, 9, 30));
         assert_eq!(Freq::Week.period_start(t), day_of(1997, 9, 29)); // Monday
-        assert_eq!(Freq::Week.period_start(day_of(1997, 9, 28)), day_of(1997, 9, 22)); // Sunday
+        assert_eq!(
+            Freq::Week.period_start(day_of(1997, 9, 28)),
+            day_of(1997, 9, 22)
+        ); // Sunday
         assert_eq!(Freq::Month.period_start(t), day_of(1997, 9, 1));
         assert_eq!(Freq::Year.period_start(t), day_of(1997, 1, 1));
-        assert_eq!(Freq::Hour.period_start(t), day_of(1997, 9, 30) + 5 * NS_PER_HOUR);
+        assert_eq!(
+            Freq::Hour.period_start(t),
+            day_of(1997, 9, 30) + 5 * NS_PER_HOUR
+        );
         assert_eq!(Freq::Day.period_start(-1), -DAY);
     }
 
@@ -292,7 +309,14 @@ mod tests {
     fn months_use_numpy_average_month_length() {
         let codes = [0, 0];
         let times = [day_of(2020, 1, 15), day_of(2020, 3, 2)];
-        let s = summarize(&codes, 1, &times, None, &opts(Freq::Month, day_of(2020, 3, 31))).unwrap();
+        let s = summarize(
+            &codes,
+            1,
+            &times,
+            None,
+            &opts(Freq::Month, day_of(2020, 3, 31)),
+        )
+        .unwrap();
         let days = (day_of(2020, 3, 1) - day_of(2020, 1, 1)) as f64 / DAY as f64;
         assert!((s.recency[0] - days / 30.436875).abs() < 1e-12);
     }

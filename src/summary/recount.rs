@@ -15,12 +15,21 @@ use super::Freq;
 const DIGIT_BITS: u32 = 11;
 
 /// Recounts the flagged rows; `min_t..=max_t` bound the in-window times (ticks).
-pub(super) fn recount_periods(rows: &mut [Row], log: &Log<'_>, freq: Freq, end_p: i64, min_t: i64, max_t: i64) {
+pub(super) fn recount_periods(
+    rows: &mut [Row],
+    log: &Log<'_>,
+    freq: Freq,
+    end_p: i64,
+    min_t: i64,
+    max_t: i64,
+) {
     let flags: Vec<u64> = rows
         .par_chunks(64)
         .with_min_len(MIN_ROWS_PER_TASK / 64)
         .map(|c| {
-            c.iter().enumerate().fold(0u64, |m, (j, r)| m | (u64::from(geti(r, COUNT) & OUT_OF_ORDER != 0) << j))
+            c.iter().enumerate().fold(0u64, |m, (j, r)| {
+                m | (u64::from(geti(r, COUNT) & OUT_OF_ORDER != 0) << j)
+            })
         })
         .collect();
     let flagged = |s: usize| flags[s / 64] >> (s % 64) & 1 == 1;
@@ -88,7 +97,13 @@ fn radix_sort(keys: &mut Vec<u64>, bits: u32) {
 }
 
 /// Fallback when (customer, period) does not fit 64 bits: a comparison sort of pairs.
-fn recount_by_pairs(rows: &mut [Row], log: &Log<'_>, freq: Freq, end_p: i64, flagged: &(dyn Fn(usize) -> bool + Sync)) {
+fn recount_by_pairs(
+    rows: &mut [Row],
+    log: &Log<'_>,
+    freq: Freq,
+    end_p: i64,
+    flagged: &(dyn Fn(usize) -> bool + Sync),
+) {
     let tps = log.ticks_per_second;
     let mut pairs: Vec<(usize, i64)> = (0..log.times.len())
         .into_par_iter()

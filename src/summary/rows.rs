@@ -37,15 +37,23 @@ pub(super) const EMPTY_ROW: Row = {
 /// lazily zeroed page would fault twice inside the random-access fold: read, then copy).
 pub(super) fn empty_rows(n: usize) -> (Vec<f64>, usize) {
     let bytes = n * WIDTH * 8;
-    let align = if bytes >= HUGE_MIN_BYTES { HUGE_PAGE } else { 64 };
+    let align = if bytes >= HUGE_MIN_BYTES {
+        HUGE_PAGE
+    } else {
+        64
+    };
     let mut buffer = vec![0.0f64; n * WIDTH + align / 8];
     let misalignment = buffer.as_ptr() as usize % align;
     let offset = ((align - misalignment) % align) / 8;
-    let rows = buffer[offset..offset + n * WIDTH].as_chunks_mut::<WIDTH>().0;
+    let rows = buffer[offset..offset + n * WIDTH]
+        .as_chunks_mut::<WIDTH>()
+        .0;
     if align == HUGE_PAGE {
         advise_huge_pages(rows);
     }
-    rows.par_iter_mut().with_min_len(MIN_ROWS_PER_TASK).for_each(|r| *r = EMPTY_ROW);
+    rows.par_iter_mut()
+        .with_min_len(MIN_ROWS_PER_TASK)
+        .for_each(|r| *r = EMPTY_ROW);
     (buffer, offset)
 }
 
@@ -55,7 +63,10 @@ pub(super) fn empty_rows(n: usize) -> (Vec<f64>, usize) {
 fn advise_huge_pages(rows: &mut [Row]) {
     let start = rows.as_mut_ptr() as usize;
     let end = start + std::mem::size_of_val(rows);
-    let (lo, hi) = (start.next_multiple_of(HUGE_PAGE), end / HUGE_PAGE * HUGE_PAGE);
+    let (lo, hi) = (
+        start.next_multiple_of(HUGE_PAGE),
+        end / HUGE_PAGE * HUGE_PAGE,
+    );
     if hi > lo {
         // SAFETY: [lo, hi) lies inside `rows`, a live allocation we hold mutably; the advice
         // changes how its untouched pages are backed, never their contents.
@@ -77,9 +88,17 @@ mod tests {
         for n in [0usize, 1, 7, 100_000] {
             let (buffer, offset) = empty_rows(n);
             let rows = &buffer[offset..offset + n * WIDTH];
-            let align = if n * WIDTH * 8 >= HUGE_MIN_BYTES { HUGE_PAGE } else { 64 };
+            let align = if n * WIDTH * 8 >= HUGE_MIN_BYTES {
+                HUGE_PAGE
+            } else {
+                64
+            };
             assert_eq!(rows.as_ptr() as usize % align, 0);
-            assert!(rows.as_chunks::<WIDTH>().0.iter().all(|r| r.map(f64::to_bits) == EMPTY_ROW.map(f64::to_bits)));
+            assert!(rows
+                .as_chunks::<WIDTH>()
+                .0
+                .iter()
+                .all(|r| r.map(f64::to_bits) == EMPTY_ROW.map(f64::to_bits)));
         }
     }
 }

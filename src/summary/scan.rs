@@ -12,8 +12,10 @@
 
 use rayon::prelude::*;
 
-use super::kernel::{geti, seti, Log, Row, COUNT, MIN_ROWS_PER_TASK, FIRST_P, FIRST_T, FIRST_VALUE, LAST_P, LAST_T,
-                    OUT_OF_ORDER, SECOND_P, TOTAL};
+use super::kernel::{
+    geti, seti, Log, Row, COUNT, FIRST_P, FIRST_T, FIRST_VALUE, LAST_P, LAST_T, MIN_ROWS_PER_TASK,
+    OUT_OF_ORDER, SECOND_P, TOTAL,
+};
 use super::slots::Slots;
 use super::Freq;
 
@@ -30,7 +32,13 @@ pub(super) struct ScanStats {
 }
 
 impl ScanStats {
-    const EMPTY: ScanStats = ScanStats { min_t: i64::MAX, max_t: i64::MIN, out_of_order: false, customers: 0, value_sum: 0.0 };
+    const EMPTY: ScanStats = ScanStats {
+        min_t: i64::MAX,
+        max_t: i64::MIN,
+        out_of_order: false,
+        customers: 0,
+        value_sum: 0.0,
+    };
 
     fn merge(self, other: ScanStats) -> ScanStats {
         ScanStats {
@@ -76,7 +84,11 @@ fn scan_with<S: Fn(usize) -> usize + Sync, const TPS: i64>(
     // 134 ms at 1M customers, the other phases parallel in both), so parts start at 4
     // threads. Small logs are folded by one thread (see MIN_ROWS_PER_TASK).
     let threads = rayon::current_num_threads();
-    let parts = if threads < 4 { 1 } else { threads.min(log.times.len().div_ceil(MIN_ROWS_PER_TASK).max(1)) };
+    let parts = if threads < 4 {
+        1
+    } else {
+        threads.min(log.times.len().div_ceil(MIN_ROWS_PER_TASK).max(1))
+    };
     let per_part = rows.len().div_ceil(parts).max(1);
     rows.par_chunks_mut(per_part)
         .enumerate()
@@ -164,7 +176,17 @@ fn add(r: &mut Row, t: i64, p: i64, v: f64) -> bool {
     let older = p < last_p;
     // The two latest distinct periods do not depend on the order; the count does.
     let second_p = geti(r, SECOND_P);
-    seti(r, SECOND_P, if newer { last_p } else if older { second_p.max(p) } else { second_p });
+    seti(
+        r,
+        SECOND_P,
+        if newer {
+            last_p
+        } else if older {
+            second_p.max(p)
+        } else {
+            second_p
+        },
+    );
     seti(r, LAST_P, last_p.max(p));
     let count = geti(r, COUNT) + i64::from(newer);
     seti(r, COUNT, if older { count | OUT_OF_ORDER } else { count });

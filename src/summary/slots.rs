@@ -53,9 +53,17 @@ impl Slots<'_> {
 
 /// Slots of caller-supplied codes, checked to lie in `0..n_codes`.
 pub fn from_codes(codes: &[i64], n_codes: usize) -> Result<(Slots<'_>, usize)> {
-    let bad = codes.par_iter().with_min_len(16 * CHUNK).position_first(|&c| c < 0 || c as usize >= n_codes);
+    let bad = codes
+        .par_iter()
+        .with_min_len(16 * CHUNK)
+        .position_first(|&c| c < 0 || c as usize >= n_codes);
     if let Some(row) = bad {
-        return Err(ClmError::invalid_value("customer ids", row, codes[row], "code out of range"));
+        return Err(ClmError::invalid_value(
+            "customer ids",
+            row,
+            codes[row],
+            "code out of range",
+        ));
     }
     Ok((Slots::Codes(codes), n_codes))
 }
@@ -75,7 +83,10 @@ pub fn from_ids(ids: &[i64]) -> Result<(Slots<'_>, usize)> {
 
 fn min_max(ids: &[i64]) -> Option<(i64, i64)> {
     ids.par_chunks(16 * CHUNK)
-        .map(|c| c.iter().fold((i64::MAX, i64::MIN), |(lo, hi), &x| (lo.min(x), hi.max(x))))
+        .map(|c| {
+            c.iter()
+                .fold((i64::MAX, i64::MIN), |(lo, hi), &x| (lo.min(x), hi.max(x)))
+        })
         .reduce_with(|a, b| (a.0.min(b.0), a.1.max(b.1)))
 }
 
@@ -94,10 +105,19 @@ fn ranked(ids: &[i64]) -> Result<(Slots<'_>, usize)> {
     for (rank, &code) in order.iter().enumerate() {
         rank_of_code[code as usize] = rank as u32;
     }
-    codes.par_iter_mut().with_min_len(16 * CHUNK).for_each(|c| *c = rank_of_code[*c as usize]);
+    codes
+        .par_iter_mut()
+        .with_min_len(16 * CHUNK)
+        .for_each(|c| *c = rank_of_code[*c as usize]);
     let sorted: Vec<i64> = order.iter().map(|&c| distinct[c as usize]).collect();
     let n = sorted.len();
-    Ok((Slots::Ranked { ranks: codes, sorted }, n))
+    Ok((
+        Slots::Ranked {
+            ranks: codes,
+            sorted,
+        },
+        n,
+    ))
 }
 
 /// Linear-probing id -> code table, grown at half load.
@@ -113,7 +133,12 @@ const EMPTY: u32 = u32::MAX;
 impl IdTable {
     fn with_capacity(cap: usize) -> Self {
         let size = cap.next_power_of_two().max(16);
-        IdTable { keys: vec![0; size], codes: vec![EMPTY; size], ids: Vec::new(), mask: size - 1 }
+        IdTable {
+            keys: vec![0; size],
+            codes: vec![EMPTY; size],
+            ids: Vec::new(),
+            mask: size - 1,
+        }
     }
 
     fn slot_of(&self, id: i64) -> usize {
@@ -137,7 +162,9 @@ impl IdTable {
         let code = u32::try_from(self.ids.len())
             .ok()
             .filter(|&c| c != EMPTY)
-            .ok_or_else(|| ClmError::InvalidArgument("more than 4 billion distinct customer ids".into()))?;
+            .ok_or_else(|| {
+                ClmError::InvalidArgument("more than 4 billion distinct customer ids".into())
+            })?;
         self.keys[s] = id;
         self.codes[s] = code;
         self.ids.push(id);
@@ -184,13 +211,18 @@ mod tests {
         let (s, n) = from_ids(&ids).unwrap();
         assert!(matches!(s, Slots::Range { min: 5, .. }));
         assert_eq!(n, 3);
-        assert_eq!((0..4).map(|i| slot(&s, i)).collect::<Vec<_>>(), vec![2, 0, 2, 1]);
+        assert_eq!(
+            (0..4).map(|i| slot(&s, i)).collect::<Vec<_>>(),
+            vec![2, 0, 2, 1]
+        );
         assert_eq!(s.id_of(2), 7);
     }
 
     #[test]
     fn sparse_ids_are_ranked_in_ascending_order() {
-        let ids: Vec<i64> = (0..5000).map(|i| ((i * 7919) % 3001) as i64 * 1_000_003 - 40_000_000).collect();
+        let ids: Vec<i64> = (0..5000)
+            .map(|i| ((i * 7919) % 3001) as i64 * 1_000_003 - 40_000_000)
+            .collect();
         let (s, n) = from_ids(&ids).unwrap();
         let mut distinct = ids.clone();
         distinct.sort_unstable();
@@ -208,7 +240,10 @@ mod tests {
         let ids = [i64::MIN, i64::MAX, 0, i64::MIN];
         let (s, n) = from_ids(&ids).unwrap();
         assert_eq!(n, 3);
-        assert_eq!((0..n).map(|k| s.id_of(k)).collect::<Vec<_>>(), vec![i64::MIN, 0, i64::MAX]);
+        assert_eq!(
+            (0..n).map(|k| s.id_of(k)).collect::<Vec<_>>(),
+            vec![i64::MIN, 0, i64::MAX]
+        );
         assert!(from_codes(&[0, 3], 3).is_err());
         assert_eq!(from_ids(&[]).unwrap().1, 0);
     }

@@ -66,13 +66,22 @@ pub fn churn_dataset(
         check_same_length(&[("customer ids", codes.len()), ("monetary values", v.len())])?;
         crate::error::check_finite("monetary values", v)?;
     }
-    for (name, v) in [("inactivity_threshold", opts.threshold), ("covariate_window", opts.window)] {
+    for (name, v) in [
+        ("inactivity_threshold", opts.threshold),
+        ("covariate_window", opts.window),
+    ] {
         if !(v.is_finite() && v > 0.0) {
-            return Err(ClmError::InvalidArgument(format!("{name} must be a positive number of periods, got {v}")));
+            return Err(ClmError::InvalidArgument(format!(
+                "{name} must be a positive number of periods, got {v}"
+            )));
         }
     }
     let end_period = opts.freq.period_start(opts.observation_end_ns);
-    let periods: Vec<i64> = times_ns.par_iter().with_min_len(4096).map(|&t| opts.freq.period_start(t)).collect();
+    let periods: Vec<i64> = times_ns
+        .par_iter()
+        .with_min_len(4096)
+        .map(|&t| opts.freq.period_start(t))
+        .collect();
     // (period start, timestamp, value) of each transaction up to the end, by customer.
     let mut buckets = Buckets::by_code(codes, n_customers, |i| {
         (periods[i] <= end_period).then(|| (periods[i], times_ns[i], values.map_or(0.0, |v| v[i])))
@@ -101,7 +110,12 @@ pub fn churn_dataset(
     Ok(out)
 }
 
-fn churn_row(txns: &mut [(i64, i64, f64)], end_period: i64, scale: f64, opts: &ChurnOptions) -> Option<Row> {
+fn churn_row(
+    txns: &mut [(i64, i64, f64)],
+    end_period: i64,
+    scale: f64,
+    opts: &ChurnOptions,
+) -> Option<Row> {
     if txns.is_empty() {
         return None;
     }
@@ -138,7 +152,11 @@ fn churn_row(txns: &mut [(i64, i64, f64)], end_period: i64, scale: f64, opts: &C
         last_ns: txns.iter().map(|x| x.1).max().unwrap_or(txns[0].1),
         frequency: repeats as f64,
         recency: early.last().map_or(0.0, |p| p.0),
-        monetary_value: if repeats > 0 { repeat_value / repeats as f64 } else { 0.0 },
+        monetary_value: if repeats > 0 {
+            repeat_value / repeats as f64
+        } else {
+            0.0
+        },
         first_value: periods[0].1,
     })
 }
@@ -150,7 +168,12 @@ mod tests {
     const DAY: i64 = 86_400_000_000_000;
 
     fn opts(end_day: i64, threshold: f64) -> ChurnOptions {
-        ChurnOptions { freq: Freq::Day, observation_end_ns: end_day * DAY, threshold, window: threshold }
+        ChurnOptions {
+            freq: Freq::Day,
+            observation_end_ns: end_day * DAY,
+            threshold,
+            window: threshold,
+        }
     }
 
     #[test]

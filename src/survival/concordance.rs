@@ -36,7 +36,9 @@ struct Fenwick {
 
 impl Fenwick {
     fn new(n: usize) -> Self {
-        Fenwick { tree: vec![0; n + 1] }
+        Fenwick {
+            tree: vec![0; n + 1],
+        }
     }
 
     /// Adds 1 at 0-based position `i`.
@@ -79,11 +81,21 @@ fn dense_ranks(scores: &[f64]) -> Vec<usize> {
     ranks
 }
 
-pub fn concordance_counts(durations: &[f64], scores: &[f64], events: &[f64]) -> Result<ConcordanceCounts> {
-    check_same_length(&[("durations", durations.len()), ("predicted_scores", scores.len()), ("event_observed", events.len())])?;
+pub fn concordance_counts(
+    durations: &[f64],
+    scores: &[f64],
+    events: &[f64],
+) -> Result<ConcordanceCounts> {
+    check_same_length(&[
+        ("durations", durations.len()),
+        ("predicted_scores", scores.len()),
+        ("event_observed", events.len()),
+    ])?;
     check_finite("durations", durations)?;
     check_finite("predicted_scores", scores)?;
-    first_invalid("event_observed", events, "must be 0 or 1", |v| v != 0.0 && v != 1.0)?;
+    first_invalid("event_observed", events, "must be 0 or 1", |v| {
+        v != 0.0 && v != 1.0
+    })?;
     let n = durations.len();
     let ranks = dense_ranks(scores);
     let by_time = argsort(durations);
@@ -92,11 +104,12 @@ pub fn concordance_counts(durations: &[f64], scores: &[f64], events: &[f64]) -> 
     let mut at_rank = vec![0u32; n];
     let mut inserted = 0u64;
     let mut c = ConcordanceCounts::default();
-    let query = |i: usize, tree: &Fenwick, at_rank: &[u32], inserted: u64, c: &mut ConcordanceCounts| {
-        c.concordant += tree.prefix(ranks[i]);
-        c.tied += u64::from(at_rank[ranks[i]]);
-        c.pairs += inserted;
-    };
+    let query =
+        |i: usize, tree: &Fenwick, at_rank: &[u32], inserted: u64, c: &mut ConcordanceCounts| {
+            c.concordant += tree.prefix(ranks[i]);
+            c.tied += u64::from(at_rank[ranks[i]]);
+            c.pairs += inserted;
+        };
     let mut start = 0;
     while start < n {
         let t = durations[by_time[start]];

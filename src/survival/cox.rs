@@ -4,8 +4,8 @@
 //! the penalty applies to standardised coefficients, as in lifelines.
 
 use super::check_survival_data;
-pub use super::cox_risk::Ties;
 use super::cox_risk::RiskData;
+pub use super::cox_risk::Ties;
 use crate::error::{check_same_length, ClmError, Result};
 use crate::optimize::newton::{minimize, Evaluation, NewtonOptions};
 
@@ -27,7 +27,9 @@ impl Ties {
         match name {
             "efron" => Ok(Ties::Efron),
             "breslow" => Ok(Ties::Breslow),
-            other => Err(ClmError::InvalidArgument(format!("ties must be 'efron' or 'breslow', got {other:?}"))),
+            other => Err(ClmError::InvalidArgument(format!(
+                "ties must be 'efron' or 'breslow', got {other:?}"
+            ))),
         }
     }
 }
@@ -74,10 +76,16 @@ fn softplus(x: f64) -> f64 {
 
 fn check_options(opts: &CoxOptions) -> Result<()> {
     if !(opts.penalizer.is_finite() && opts.penalizer >= 0.0) {
-        return Err(ClmError::InvalidArgument(format!("penalizer must be >= 0, got {}", opts.penalizer)));
+        return Err(ClmError::InvalidArgument(format!(
+            "penalizer must be >= 0, got {}",
+            opts.penalizer
+        )));
     }
     if !(0.0..=1.0).contains(&opts.l1_ratio) {
-        return Err(ClmError::InvalidArgument(format!("l1_ratio must be in [0, 1], got {}", opts.l1_ratio)));
+        return Err(ClmError::InvalidArgument(format!(
+            "l1_ratio must be in [0, 1], got {}",
+            opts.l1_ratio
+        )));
     }
     Ok(())
 }
@@ -95,7 +103,11 @@ pub fn fit_cox(
     check_survival_data(time, event, weight, None)?;
     check_options(opts)?;
     if x.len() != time.len() * p {
-        return Err(ClmError::LengthMismatch(format!("covariates have {} values, expected {} x {p}", x.len(), time.len())));
+        return Err(ClmError::LengthMismatch(format!(
+            "covariates have {} values, expected {} x {p}",
+            x.len(),
+            time.len()
+        )));
     }
     if let Some(s) = strata {
         check_same_length(&[("durations", time.len()), ("strata", s.len())])?;
@@ -103,32 +115,47 @@ pub fn fit_cox(
     crate::error::check_finite("covariates", x)?;
     if !event.contains(&1.0) {
         return Err(ClmError::InvalidArgument(
-            "event_observed: every row is censored, the partial likelihood has no information".into(),
+            "event_observed: every row is censored, the partial likelihood has no information"
+                .into(),
         ));
     }
     let data = RiskData::new(x, p, time, event, weight, strata);
     let n = time.len() as f64;
     let mut eval = |beta: &[f64]| -> Result<Option<Evaluation>> {
-        let Some(pl) = data.evaluate(beta, opts.ties) else { return Ok(None) };
+        let Some(pl) = data.evaluate(beta, opts.ties) else {
+            return Ok(None);
+        };
         let mut gradient: Vec<f64> = pl.score.iter().map(|s| -s).collect();
         let mut hessian = pl.information;
         let penalty = add_penalty(beta, n, opts, &mut gradient, &mut hessian);
-        Ok(Some(Evaluation { value: penalty - pl.loglik, gradient, hessian }))
+        Ok(Some(Evaluation {
+            value: penalty - pl.loglik,
+            gradient,
+            hessian,
+        }))
     };
-    let newton = NewtonOptions { max_iter: opts.max_iter, ..Default::default() };
+    let newton = NewtonOptions {
+        max_iter: opts.max_iter,
+        ..Default::default()
+    };
     let result = minimize(&vec![0.0; p], &newton, &mut eval)?;
     if !result.converged {
         return Err(ClmError::Convergence {
-            message: format!("Cox model did not converge in {} Newton iterations", opts.max_iter),
+            message: format!(
+                "Cox model did not converge in {} Newton iterations",
+                opts.max_iter
+            ),
             params: result.x,
             grad_norm: crate::optimize::norm(&result.gradient),
         });
     }
-    let increments = data.baseline_hazard(&result.x).ok_or_else(|| ClmError::Convergence {
-        message: "fitted risk scores overflow".into(),
-        params: result.x.clone(),
-        grad_norm: crate::optimize::norm(&result.gradient),
-    })?;
+    let increments = data
+        .baseline_hazard(&result.x)
+        .ok_or_else(|| ClmError::Convergence {
+            message: "fitted risk scores overflow".into(),
+            params: result.x.clone(),
+            grad_norm: crate::optimize::norm(&result.gradient),
+        })?;
     let mut fit = CoxFit {
         params: result.x,
         information: result.hessian,
@@ -167,7 +194,10 @@ pub struct Standardized {
 
 pub fn standardize(x: &[f64], p: usize) -> Result<Standardized> {
     if p == 0 || !x.len().is_multiple_of(p) {
-        return Err(ClmError::InvalidArgument(format!("covariate matrix of {} values cannot have {p} columns", x.len())));
+        return Err(ClmError::InvalidArgument(format!(
+            "covariate matrix of {} values cannot have {p} columns",
+            x.len()
+        )));
     }
     let n = x.len() / p;
     crate::error::check_finite("covariates", x)?;
@@ -184,16 +214,25 @@ pub fn standardize(x: &[f64], p: usize) -> Result<Standardized> {
         }
     });
     let ddof = if n > 1 { 1.0 } else { 0.0 };
-    let std: Vec<f64> = squares.iter().map(|s| (s / (n as f64 - ddof)).sqrt()).collect();
-    let scale: Vec<f64> = std.iter().map(|&s| if s > 0.0 { 1.0 / s } else { 1.0 }).collect();
+    let std: Vec<f64> = squares
+        .iter()
+        .map(|s| (s / (n as f64 - ddof)).sqrt())
+        .collect();
+    let scale: Vec<f64> = std
+        .iter()
+        .map(|&s| if s > 0.0 { 1.0 / s } else { 1.0 })
+        .collect();
     let mut z = vec![0.0; x.len()];
     {
         use rayon::prelude::*;
-        z.par_chunks_mut(p).zip(x.par_chunks(p)).with_min_len(1024).for_each(|(zr, xr)| {
-            for j in 0..p {
-                zr[j] = (xr[j] - mean[j]) * scale[j];
-            }
-        });
+        z.par_chunks_mut(p)
+            .zip(x.par_chunks(p))
+            .with_min_len(1024)
+            .for_each(|(zr, xr)| {
+                for j in 0..p {
+                    zr[j] = (xr[j] - mean[j]) * scale[j];
+                }
+            });
     }
     let mut gram = crate::parallel::sum_vec(n, p * p, |i, acc| {
         let row = &z[i * p..(i + 1) * p];
@@ -216,7 +255,12 @@ mod tests {
     use super::*;
 
     fn opts(ties: Ties) -> CoxOptions {
-        CoxOptions { ties, penalizer: 0.0, l1_ratio: 0.0, max_iter: 50 }
+        CoxOptions {
+            ties,
+            penalizer: 0.0,
+            l1_ratio: 0.0,
+            max_iter: 50,
+        }
     }
 
     /// One binary covariate, no ties: the score equation can be checked by brute force.
@@ -250,14 +294,26 @@ mod tests {
         let x = [1.0, 10.0, 2.0, 10.0, 4.0, 10.0];
         let s = standardize(&x, 2).unwrap();
         assert_eq!(s.mean, vec![7.0 / 3.0, 10.0]);
-        let var = ((1.0f64 - 7.0 / 3.0).powi(2) + (2.0f64 - 7.0 / 3.0).powi(2) + (4.0f64 - 7.0 / 3.0).powi(2)) / 2.0;
+        let var = ((1.0f64 - 7.0 / 3.0).powi(2)
+            + (2.0f64 - 7.0 / 3.0).powi(2)
+            + (4.0f64 - 7.0 / 3.0).powi(2))
+            / 2.0;
         assert!((s.std[0] - var.sqrt()).abs() < 1e-15 && s.std[1] == 0.0);
         assert!((s.gram[0] - 2.0).abs() < 1e-14 && s.gram[1] == 0.0);
     }
 
     #[test]
     fn all_censored_is_an_error() {
-        let err = fit_cox(&[1.0, 2.0], 1, &[1.0, 2.0], &[0.0, 0.0], None, None, &opts(Ties::Efron)).unwrap_err();
+        let err = fit_cox(
+            &[1.0, 2.0],
+            1,
+            &[1.0, 2.0],
+            &[0.0, 0.0],
+            None,
+            None,
+            &opts(Ties::Efron),
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("censored"));
     }
 
@@ -275,6 +331,9 @@ mod tests {
         let two = fit_cox(&x2, 1, &t2, &e2, None, Some(&s2), &opts(Ties::Efron)).unwrap();
         assert!((one.params[0] - two.params[0]).abs() < 1e-10);
         assert!((2.0 * one.log_likelihood - two.log_likelihood).abs() < 1e-9);
-        assert_eq!(two.baseline_time, vec![1.0, 2.0, 3.0, 4.0, 5.0, 1.0, 2.0, 3.0, 4.0, 5.0]);
+        assert_eq!(
+            two.baseline_time,
+            vec![1.0, 2.0, 3.0, 4.0, 5.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+        );
     }
 }

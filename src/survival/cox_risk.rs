@@ -46,21 +46,31 @@ pub(crate) struct PartialLikelihood {
 
 impl RiskData {
     /// `x` is row-major n x p; inputs are assumed validated.
-    pub fn new(x: &[f64], p: usize, time: &[f64], event: &[f64], weight: Option<&[f64]>, strata: Option<&[i64]>) -> Self {
+    pub fn new(
+        x: &[f64],
+        p: usize,
+        time: &[f64],
+        event: &[f64],
+        weight: Option<&[f64]>,
+        strata: Option<&[i64]>,
+    ) -> Self {
         let n = time.len();
         // Two stable radix passes (LSD order): by decreasing time, then by stratum.
         let (_, by_time) = radix_sort(time.iter().map(|&t| !(t + 0.0).to_bits()).collect());
         let order: Vec<usize> = match strata {
             None => by_time,
             Some(s) => {
-                let (_, by_stratum) = radix_sort(by_time.iter().map(|&i| f64_key(s[i] as f64)).collect());
+                let (_, by_stratum) =
+                    radix_sort(by_time.iter().map(|&i| f64_key(s[i] as f64)).collect());
                 by_stratum.into_iter().map(|k| by_time[k]).collect()
             }
         };
         let mut xs = vec![0.0; n * p];
-        xs.par_chunks_mut(p.max(1)).zip(order.par_iter()).for_each(|(row, &i)| {
-            row.copy_from_slice(&x[i * p..(i + 1) * p]);
-        });
+        xs.par_chunks_mut(p.max(1))
+            .zip(order.par_iter())
+            .for_each(|(row, &i)| {
+                row.copy_from_slice(&x[i * p..(i + 1) * p]);
+            });
         let time: Vec<f64> = order.iter().map(|&i| time[i]).collect();
         let event_sorted: Vec<bool> = order.iter().map(|&i| event[i] == 1.0).collect();
         let stratum: Vec<i64> = order.iter().map(|&i| strata.map_or(0, |s| s[i])).collect();
@@ -82,7 +92,10 @@ impl RiskData {
         RiskData {
             p,
             x: xs,
-            weight: order.iter().map(|&i| weight.map_or(1.0, |w| w[i])).collect(),
+            weight: order
+                .iter()
+                .map(|&i| weight.map_or(1.0, |w| w[i]))
+                .collect(),
             time,
             event: event_sorted,
             stratum,
@@ -95,7 +108,13 @@ impl RiskData {
         let n = self.time.len();
         let p = self.p;
         let mut eta = vec![0.0; n];
-        parallel::map_into(&mut eta, |i| self.x[i * p..(i + 1) * p].iter().zip(beta).map(|(a, b)| a * b).sum());
+        parallel::map_into(&mut eta, |i| {
+            self.x[i * p..(i + 1) * p]
+                .iter()
+                .zip(beta)
+                .map(|(a, b)| a * b)
+                .sum()
+        });
         if eta.iter().any(|e| e.is_nan() || e.abs() >= 700.0) {
             return None;
         }
@@ -107,7 +126,11 @@ impl RiskData {
     pub fn evaluate(&self, beta: &[f64], ties: Ties) -> Option<PartialLikelihood> {
         let p = self.p;
         let (eta, r) = self.risk_scores(beta)?;
-        let mut out = PartialLikelihood { loglik: 0.0, score: vec![0.0; p], information: vec![0.0; p * p] };
+        let mut out = PartialLikelihood {
+            loglik: 0.0,
+            score: vec![0.0; p],
+            information: vec![0.0; p * p],
+        };
         let mut s = Sums::new(p);
         let mut d = Sums::new(p);
         let mut a = vec![0.0; p];
@@ -145,7 +168,11 @@ impl RiskData {
                 out.information[i * p + j] = out.information[j * p + i];
             }
         }
-        if out.loglik.is_finite() { Some(out) } else { None }
+        if out.loglik.is_finite() {
+            Some(out)
+        } else {
+            None
+        }
     }
 
     /// Breslow's baseline hazard increments at each tie group (scan order): deaths' weight
@@ -160,7 +187,10 @@ impl RiskData {
                 s0 = 0.0;
             }
             s0 += r[g.start..g.end].iter().sum::<f64>();
-            let deaths: f64 = (g.start..g.end).filter(|&i| self.event[i]).map(|i| self.weight[i]).sum();
+            let deaths: f64 = (g.start..g.end)
+                .filter(|&i| self.event[i])
+                .map(|i| self.weight[i])
+                .sum();
             out.push(if deaths > 0.0 { deaths / s0 } else { 0.0 });
         }
         Some(out)
@@ -186,11 +216,27 @@ struct TieSums {
 impl TieSums {
     fn breslow(death_weight: f64, s0: f64) -> Self {
         let inv = 1.0 / s0;
-        TieSums { weight: death_weight, log_den: s0.ln(), inv, f_inv: 0.0, inv2: inv * inv, f_inv2: 0.0, f2_inv2: 0.0 }
+        TieSums {
+            weight: death_weight,
+            log_den: s0.ln(),
+            inv,
+            f_inv: 0.0,
+            inv2: inv * inv,
+            f_inv2: 0.0,
+            f2_inv2: 0.0,
+        }
     }
 
     fn efron(death_weight: f64, n_deaths: usize, s0: f64, d0: f64) -> Self {
-        let mut t = TieSums { weight: death_weight / n_deaths as f64, log_den: 0.0, inv: 0.0, f_inv: 0.0, inv2: 0.0, f_inv2: 0.0, f2_inv2: 0.0 };
+        let mut t = TieSums {
+            weight: death_weight / n_deaths as f64,
+            log_den: 0.0,
+            inv: 0.0,
+            f_inv: 0.0,
+            inv2: 0.0,
+            f_inv2: 0.0,
+            f2_inv2: 0.0,
+        };
         for k in 0..n_deaths {
             let f = k as f64 / n_deaths as f64;
             let inv = 1.0 / (s0 - f * d0);
@@ -216,7 +262,8 @@ impl PartialLikelihood {
         for i in 0..p {
             for j in i..p {
                 let second = s.s2[i * p + j] * t.inv - d.s2[i * p + j] * t.f_inv;
-                let outer = s.s1[i] * s.s1[j] * t.inv2 - (s.s1[i] * d.s1[j] + d.s1[i] * s.s1[j]) * t.f_inv2
+                let outer = s.s1[i] * s.s1[j] * t.inv2
+                    - (s.s1[i] * d.s1[j] + d.s1[i] * s.s1[j]) * t.f_inv2
                     + d.s1[i] * d.s1[j] * t.f2_inv2;
                 self.information[i * p + j] += t.weight * (second - outer);
             }
@@ -233,7 +280,11 @@ struct Sums {
 
 impl Sums {
     fn new(p: usize) -> Self {
-        Sums { s0: 0.0, s1: vec![0.0; p], s2: vec![0.0; p * p] }
+        Sums {
+            s0: 0.0,
+            s1: vec![0.0; p],
+            s2: vec![0.0; p * p],
+        }
     }
 
     fn clear(&mut self) {

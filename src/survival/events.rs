@@ -64,6 +64,7 @@ impl FlagColumn for &[u8] {
 
 impl<'a> Events<'a> {
     /// Rows held (`None` for `All`, which fits any length).
+    #[allow(clippy::len_without_is_empty)] // `All` has no length, so "empty" means nothing
     pub fn len(&self) -> Option<usize> {
         match self {
             Events::All => None,
@@ -102,9 +103,22 @@ mod tests {
             assert_eq!(j.flag(k), (f64::from(j[k]), k < 2));
         }
         let b: &[u8] = &[0, 1, 2];
-        assert_eq!((b.flag(0), b.flag(1), b.flag(2)), ((0.0, true), (1.0, true), (1.0, true)));
+        assert_eq!(
+            (b.flag(0), b.flag(1), b.flag(2)),
+            ((0.0, true), (1.0, true), (1.0, true))
+        );
         assert_eq!(Events::Bool(b).to_f64(3).as_ref(), &[0.0, 1.0, 1.0]);
-        assert_eq!(Events::I32(j).to_f64(6).as_ref(), &[0.0, 1.0, 2.0, -1.0, f64::from(i32::MIN), f64::from(i32::MAX)]);
+        assert_eq!(
+            Events::I32(j).to_f64(6).as_ref(),
+            &[
+                0.0,
+                1.0,
+                2.0,
+                -1.0,
+                f64::from(i32::MIN),
+                f64::from(i32::MAX)
+            ]
+        );
         assert_eq!(Events::All.to_f64(2).as_ref(), &[1.0, 1.0]);
     }
 }

@@ -56,7 +56,10 @@ pub fn event_table(
             Events::Bool(e) => tied_event_counts(durations, &e, weights),
         };
         if let Ok(rows) = counted {
-            return Ok(table_from_counts(&rows, total_weight(durations.len(), weights)));
+            return Ok(table_from_counts(
+                &rows,
+                total_weight(durations.len(), weights),
+            ));
         }
     }
     let events = events.to_f64(durations.len());
@@ -69,7 +72,9 @@ pub fn event_table(
 /// the table then start with S = 1, H = 0 and zero variance at 0.
 pub fn add_origin_row(table: &mut EventTable) {
     // without left truncation the first row's risk set is everyone
-    let Some(&total) = table.at_risk.first() else { return };
+    let Some(&total) = table.at_risk.first() else {
+        return;
+    };
     if table.times.first().is_some_and(|&t| t > 0.0) {
         table.times.insert(0, 0.0);
         table.removed.insert(0, 0.0);
@@ -103,12 +108,21 @@ fn table_from_counts(rows: &[TimeCounts], entered: f64) -> EventTable {
 }
 
 /// The event table by one sort of every row: any data, left truncation included.
-fn sorted_event_table(durations: &[f64], events: &[f64], weights: Option<&[f64]>, entry: Option<&[f64]>) -> EventTable {
+fn sorted_event_table(
+    durations: &[f64],
+    events: &[f64],
+    weights: Option<&[f64]>,
+    entry: Option<&[f64]>,
+) -> EventTable {
     let w = |i: usize| weights.map_or(1.0, |w| w[i]);
     // One radix sort of (duration bits, event) keys: non-negative doubles leave the top bit
     // free, so the event flag rides in the lowest bit and the scan below reads times and
     // events sequentially.
-    let keys: Vec<u64> = durations.iter().zip(events).map(|(&d, &e)| ((d + 0.0).to_bits() << 1) | u64::from(e == 1.0)).collect();
+    let keys: Vec<u64> = durations
+        .iter()
+        .zip(events)
+        .map(|(&d, &e)| ((d + 0.0).to_bits() << 1) | u64::from(e == 1.0))
+        .collect();
     // rows are only needed to look up weights
     let (sorted, order) = match weights {
         Some(_) => radix_sort(keys),
@@ -125,7 +139,11 @@ fn sorted_event_table(durations: &[f64], events: &[f64], weights: Option<&[f64]>
         entered = total_weight(n, weights);
     }
     while i < n || entry_order.as_ref().is_some_and(|eo| j < eo.len()) {
-        let next_exit = if i < n { time_of(sorted[i]) } else { f64::INFINITY };
+        let next_exit = if i < n {
+            time_of(sorted[i])
+        } else {
+            f64::INFINITY
+        };
         let next_entry = match (&entry_order, entry) {
             (Some(eo), Some(e)) if j < eo.len() => e[eo[j]],
             _ => f64::INFINITY,
@@ -151,7 +169,9 @@ fn sorted_event_table(durations: &[f64], events: &[f64], weights: Option<&[f64]>
         }
         table.times.push(t);
         table.at_risk.push(entered - left);
-        table.entrance.push(if entry.is_none() { 0.0 } else { entrance });
+        table
+            .entrance
+            .push(if entry.is_none() { 0.0 } else { entrance });
         table.observed.push(observed);
         table.censored.push(censored);
         table.removed.push(observed + censored);
@@ -204,7 +224,11 @@ pub fn kaplan_meier(table: &EventTable, z: f64, transform: CiTransform) -> Kapla
         let (d, n) = (table.observed[k], table.risk_set(k));
         if d > 0.0 && n > 0.0 {
             s *= 1.0 - d / n;
-            g += if n > d { d / (n * (n - d)) } else { f64::INFINITY };
+            g += if n > d {
+                d / (n * (n - d))
+            } else {
+                f64::INFINITY
+            };
         }
         survival.push(s);
         greenwood.push(g);
@@ -217,7 +241,12 @@ pub fn kaplan_meier(table: &EventTable, z: f64, transform: CiTransform) -> Kapla
         .with_min_len(1 << 13)
         .map(|(&s, &g)| confidence_bounds(s, g, z, transform))
         .unzip();
-    KaplanMeierCurve { survival, greenwood, lower, upper }
+    KaplanMeierCurve {
+        survival,
+        greenwood,
+        lower,
+        upper,
+    }
 }
 
 /// Bounds of S from Var(log S) = `g` under a transform (Kalbfleisch & Prentice 2002, 1.4.2).
@@ -259,13 +288,18 @@ mod tests {
 
     #[test]
     fn hashed_and_sorted_event_tables_agree_on_tied_data() {
-        let durations: Vec<f64> = (0..150_000u64).map(|i| ((i * 104_729) % 500) as f64 / 4.0).collect();
+        let durations: Vec<f64> = (0..150_000u64)
+            .map(|i| ((i * 104_729) % 500) as f64 / 4.0)
+            .collect();
         let events: Vec<f64> = (0..150_000).map(|i| f64::from(i % 5 < 3)).collect();
         let hashed = table(&durations, &events, None, None).unwrap();
         assert_eq!(hashed, sorted_event_table(&durations, &events, None, None));
         let weights: Vec<f64> = (0..150_000).map(|i| 1.0 + (i % 4) as f64).collect();
         let hashed = table(&durations, &events, Some(&weights), None).unwrap();
-        assert_eq!(hashed, sorted_event_table(&durations, &events, Some(&weights), None));
+        assert_eq!(
+            hashed,
+            sorted_event_table(&durations, &events, Some(&weights), None)
+        );
     }
 
     #[test]
@@ -280,7 +314,10 @@ mod tests {
             assert_eq!(event_table(&d, e, None, None).unwrap(), reference);
         }
         let ones = vec![1.0; d.len()];
-        assert_eq!(event_table(&d, Events::All, None, None).unwrap(), table(&d, &ones, None, None).unwrap());
+        assert_eq!(
+            event_table(&d, Events::All, None, None).unwrap(),
+            table(&d, &ones, None, None).unwrap()
+        );
     }
 
     #[test]
@@ -301,12 +338,21 @@ mod tests {
         let mut tab = table(&[3.0, 1.0], &[1.0, 0.0], None, None).unwrap();
         add_origin_row(&mut tab);
         assert_eq!(tab.times, vec![0.0, 1.0, 3.0]);
-        assert_eq!((tab.entrance[0], tab.at_risk[0], tab.removed[0]), (2.0, 2.0, 0.0));
+        assert_eq!(
+            (tab.entrance[0], tab.at_risk[0], tab.removed[0]),
+            (2.0, 2.0, 0.0)
+        );
         let km = kaplan_meier(&tab, 1.96, CiTransform::LogLog);
-        assert_eq!((km.survival[0], km.lower[0], km.upper[0], km.greenwood[0]), (1.0, 1.0, 1.0, 0.0));
+        assert_eq!(
+            (km.survival[0], km.lower[0], km.upper[0], km.greenwood[0]),
+            (1.0, 1.0, 1.0, 0.0)
+        );
         let mut tab = table(&[0.0, 1.0], &[1.0, 0.0], None, None).unwrap();
         add_origin_row(&mut tab);
-        assert_eq!((tab.times.len(), tab.entrance[0], tab.removed[0]), (2, 2.0, 1.0));
+        assert_eq!(
+            (tab.times.len(), tab.entrance[0], tab.removed[0]),
+            (2, 2.0, 1.0)
+        );
     }
 
     #[test]
@@ -323,23 +369,43 @@ mod tests {
         let km = kaplan_meier(&tab, 1.96, CiTransform::LogLog);
         assert_eq!(km.survival[3], 0.25);
         let b = [1u8, 7, 1];
-        assert_eq!(event_table(&t, Events::Bool(&b), None, Some(&entry)).unwrap(), tab);
+        assert_eq!(
+            event_table(&t, Events::Bool(&b), None, Some(&entry)).unwrap(),
+            tab
+        );
     }
 
     #[test]
     fn weights_equal_replicated_rows() {
-        let a = table(&[1.0, 2.0, 2.0], &[1.0, 0.0, 1.0], Some(&[2.0, 1.0, 3.0]), None).unwrap();
-        let b = table(&[1.0, 1.0, 2.0, 2.0, 2.0, 2.0], &[1.0, 1.0, 0.0, 1.0, 1.0, 1.0], None, None).unwrap();
+        let a = table(
+            &[1.0, 2.0, 2.0],
+            &[1.0, 0.0, 1.0],
+            Some(&[2.0, 1.0, 3.0]),
+            None,
+        )
+        .unwrap();
+        let b = table(
+            &[1.0, 1.0, 2.0, 2.0, 2.0, 2.0],
+            &[1.0, 1.0, 0.0, 1.0, 1.0, 1.0],
+            None,
+            None,
+        )
+        .unwrap();
         assert_eq!(a, b);
     }
 
     #[test]
     fn bad_input_names_the_first_bad_row() {
-        let err = |d: &[f64], e: Events<'_>, w: Option<&[f64]>| event_table(d, e, w, None).unwrap_err().to_string();
+        let err = |d: &[f64], e: Events<'_>, w: Option<&[f64]>| {
+            event_table(d, e, w, None).unwrap_err().to_string()
+        };
         assert!(err(&[1.0, -1.0], Events::F64(&[1.0, 1.0]), None).contains("durations: row 1"));
         assert!(err(&[1.0, 1.0], Events::F64(&[1.0, 2.0]), None).contains("event_observed: row 1"));
-        assert!(err(&[1.0, 1.0, 1.0], Events::I64(&[1, 0, -1]), None).contains("event_observed: row 2 has invalid value -1"));
-        assert!(err(&[1.0, 1.0], Events::I32(&[1, 0]), Some(&[1.0, 0.0])).contains("weights: row 1"));
+        assert!(err(&[1.0, 1.0, 1.0], Events::I64(&[1, 0, -1]), None)
+            .contains("event_observed: row 2 has invalid value -1"));
+        assert!(
+            err(&[1.0, 1.0], Events::I32(&[1, 0]), Some(&[1.0, 0.0])).contains("weights: row 1")
+        );
         assert!(err(&[1.0, 1.0], Events::I32(&[1]), None).contains("length mismatch"));
         assert!(err(&[], Events::All, None).contains("empty"));
         assert!(table(&[1.0], &[1.0], None, Some(&[2.0])).is_err());
@@ -349,6 +415,8 @@ mod tests {
         d[250_001] = f64::NAN;
         d[290_000] = -2.0;
         e[3] = 7;
-        assert!(err(&d, Events::I64(&e), None).contains("durations: row 250001 has invalid value NaN"));
+        assert!(
+            err(&d, Events::I64(&e), None).contains("durations: row 250001 has invalid value NaN")
+        );
     }
 }

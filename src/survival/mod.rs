@@ -22,23 +22,41 @@ pub(crate) fn check_survival_data(
     weights: Option<&[f64]>,
     entry: Option<&[f64]>,
 ) -> Result<()> {
-    check_same_length(&[("durations", durations.len()), ("event_observed", events.len())])?;
+    check_same_length(&[
+        ("durations", durations.len()),
+        ("event_observed", events.len()),
+    ])?;
     if durations.is_empty() {
         return Err(ClmError::InvalidArgument("durations is empty".into()));
     }
-    first_invalid("durations", durations, "must be finite and >= 0", |v| !(v.is_finite() && v >= 0.0))?;
-    first_invalid("event_observed", events, "must be 0 or 1", |v| v != 0.0 && v != 1.0)?;
+    first_invalid("durations", durations, "must be finite and >= 0", |v| {
+        !(v.is_finite() && v >= 0.0)
+    })?;
+    first_invalid("event_observed", events, "must be 0 or 1", |v| {
+        v != 0.0 && v != 1.0
+    })?;
     if let Some(w) = weights {
         check_same_length(&[("durations", durations.len()), ("weights", w.len())])?;
-        first_invalid("weights", w, "must be finite and > 0", |v| !(v.is_finite() && v > 0.0))?;
+        first_invalid("weights", w, "must be finite and > 0", |v| {
+            !(v.is_finite() && v > 0.0)
+        })?;
     }
     if let Some(e) = entry {
         check_same_length(&[("durations", durations.len()), ("entry", e.len())])?;
-        first_invalid("entry", e, "must be finite and >= 0", |v| !(v.is_finite() && v >= 0.0))?;
+        first_invalid("entry", e, "must be finite and >= 0", |v| {
+            !(v.is_finite() && v >= 0.0)
+        })?;
         if let Some(row) = (0..e.len()).find(|&i| e[i] > durations[i]) {
-            return Err(ClmError::invalid_value("entry", row, e[row], "must be <= the duration"));
+            return Err(ClmError::invalid_value(
+                "entry",
+                row,
+                e[row],
+                "must be <= the duration",
+            ));
         }
-        if let Some(row) = (0..e.len()).find(|&i| e[i] > 0.0 && e[i] == durations[i] && events[i] == 1.0) {
+        if let Some(row) =
+            (0..e.len()).find(|&i| e[i] > 0.0 && e[i] == durations[i] && events[i] == 1.0)
+        {
             return Err(ClmError::invalid_value(
                 "entry",
                 row,

@@ -42,7 +42,12 @@ pub fn nelson_aalen(table: &EventTable, z: f64) -> CumulativeHazard {
             }
         })
         .unzip();
-    CumulativeHazard { cumulative_hazard, variance, lower, upper }
+    CumulativeHazard {
+        cumulative_hazard,
+        variance,
+        lower,
+        upper,
+    }
 }
 
 #[cfg(test)]
@@ -53,7 +58,13 @@ mod tests {
 
     #[test]
     fn matches_hand_computation() {
-        let tab = event_table(&[1.0, 2.0, 2.0, 3.0], Events::F64(&[1.0, 1.0, 0.0, 1.0]), None, None).unwrap();
+        let tab = event_table(
+            &[1.0, 2.0, 2.0, 3.0],
+            Events::F64(&[1.0, 1.0, 0.0, 1.0]),
+            None,
+            None,
+        )
+        .unwrap();
         let na = nelson_aalen(&tab, 1.96);
         let expected = [0.25, 0.25 + 1.0 / 3.0, 0.25 + 1.0 / 3.0 + 1.0];
         for (h, e) in na.cumulative_hazard.iter().zip(expected) {

@@ -82,7 +82,11 @@ pub(crate) fn radix_sort_keys(keys: Vec<u64>) -> Vec<u64> {
 /// negatives); -0.0 is folded into 0.0.
 pub(crate) fn f64_key(v: f64) -> u64 {
     let bits = (v + 0.0).to_bits();
-    if bits >> 63 == 1 { !bits } else { bits | (1 << 63) }
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | (1 << 63)
+    }
 }
 
 #[cfg(test)]
@@ -113,7 +117,11 @@ mod tests {
         let v = [-3.5, -0.0, 0.0, 1e-300, -1e-300, 2.0, f64::MIN, f64::MAX];
         for a in v {
             for b in v {
-                assert_eq!(a.partial_cmp(&b).unwrap(), f64_key(a).cmp(&f64_key(b)), "{a} {b}");
+                assert_eq!(
+                    a.partial_cmp(&b).unwrap(),
+                    f64_key(a).cmp(&f64_key(b)),
+                    "{a} {b}"
+                );
             }
         }
     }

@@ -49,7 +49,11 @@ struct TimeTable {
     len: usize,
 }
 
-const EMPTY_SLOT: Slot = Slot { key: EMPTY, observed: 0.0, censored: 0.0 };
+const EMPTY_SLOT: Slot = Slot {
+    key: EMPTY,
+    observed: 0.0,
+    censored: 0.0,
+};
 
 /// Fibonacci (multiplicative) hashing, Knuth TAOCP 6.4: the top bits of key * 2^64/phi. Every
 /// bit of the key reaches the top bits, so durations in whole days or cents (all-zero low
@@ -61,7 +65,11 @@ fn slot_of(key: u64, shift: u32) -> usize {
 
 impl TimeTable {
     fn new(slots: usize) -> TimeTable {
-        TimeTable { slots: vec![EMPTY_SLOT; slots], shift: 64 - slots.trailing_zeros(), len: 0 }
+        TimeTable {
+            slots: vec![EMPTY_SLOT; slots],
+            shift: 64 - slots.trailing_zeros(),
+            len: 0,
+        }
     }
 
     /// Adds to the counts of `key`. A new key starts from 0.0 + the addends, which is the
@@ -78,7 +86,11 @@ impl TimeTable {
                 return;
             }
             if slot.key == EMPTY {
-                *slot = Slot { key, observed, censored };
+                *slot = Slot {
+                    key,
+                    observed,
+                    censored,
+                };
                 self.len += 1;
                 // a quarter full at most: few collisions, so the first probe almost always hits
                 if 4 * self.len > self.slots.len() {
@@ -119,10 +131,15 @@ pub fn tied_event_counts<E: FlagColumn>(
         let rows = c * CHUNK_ROWS..((c + 1) * CHUNK_ROWS).min(n);
         match weights {
             None => count_chunk(rows, durations, events, |_| (1.0, true)),
-            Some(w) => count_chunk(rows, durations, events, |i| (w[i], w[i] > 0.0 && w[i] < f64::INFINITY)),
+            Some(w) => count_chunk(rows, durations, events, |i| {
+                (w[i], w[i] > 0.0 && w[i] < f64::INFINITY)
+            }),
         }
     };
-    let chunks: Vec<TimeTable> = (0..n.div_ceil(CHUNK_ROWS)).into_par_iter().map(count).collect::<Result<_, _>>()?;
+    let chunks: Vec<TimeTable> = (0..n.div_ceil(CHUNK_ROWS))
+        .into_par_iter()
+        .map(count)
+        .collect::<Result<_, _>>()?;
     let mut total = TimeTable::new(INITIAL_SLOTS);
     for chunk in &chunks {
         for s in chunk.occupied() {
@@ -131,7 +148,11 @@ pub fn tied_event_counts<E: FlagColumn>(
     }
     let mut rows: Vec<TimeCounts> = total
         .occupied()
-        .map(|s| TimeCounts { time: f64::from_bits(s.key), observed: s.observed, censored: s.censored })
+        .map(|s| TimeCounts {
+            time: f64::from_bits(s.key),
+            observed: s.observed,
+            censored: s.censored,
+        })
         .collect();
     // the bits of non-negative doubles order like the numbers
     rows.sort_unstable_by_key(|r| r.time.to_bits());
@@ -154,7 +175,7 @@ fn count_chunk<E: FlagColumn>(
         let (flag, flag_ok) = events.flag(i);
         let (w, w_ok) = weight(i);
         // NaN fails both comparisons
-        let d_ok = d >= 0.0 && d < f64::INFINITY;
+        let d_ok = (0.0..f64::INFINITY).contains(&d);
         valid &= d_ok & flag_ok & w_ok;
         // + 0.0 folds -0.0 into 0.0 so both land on one key
         let key = if d_ok { (d + 0.0).to_bits() } else { 0 };
@@ -181,7 +202,9 @@ mod tests {
 
     #[test]
     fn counts_match_a_brute_force_tally() {
-        let durations: Vec<f64> = (0..200_000).map(|i| ((i * 7919) % 97) as f64 * 0.5).collect();
+        let durations: Vec<f64> = (0..200_000)
+            .map(|i| ((i * 7919) % 97) as f64 * 0.5)
+            .collect();
         let events: Vec<f64> = (0..200_000).map(|i| f64::from(i % 3 != 0)).collect();
         let weights: Vec<f64> = (0..200_000).map(|i| 0.1 + (i % 7) as f64 * 0.3).collect();
         for w in [None, Some(&weights[..])] {
@@ -192,13 +215,20 @@ mod tests {
                 for (i, (d, e)) in durations.iter().zip(&events).enumerate() {
                     if *d == r.time {
                         let wi = w.map_or(1.0, |w| w[i]);
-                        if *e == 1.0 { o += wi } else { c += wi }
+                        if *e == 1.0 {
+                            o += wi
+                        } else {
+                            c += wi
+                        }
                     }
                 }
                 if w.is_none() {
                     assert_eq!((r.observed, r.censored), (o, c));
                 } else {
-                    assert!((r.observed - o).abs() < 1e-9 * o.max(1.0) && (r.censored - c).abs() < 1e-9 * c.max(1.0));
+                    assert!(
+                        (r.observed - o).abs() < 1e-9 * o.max(1.0)
+                            && (r.censored - c).abs() < 1e-9 * c.max(1.0)
+                    );
                 }
             }
             assert!(rows.windows(2).all(|w| w[0].time < w[1].time));
@@ -236,16 +266,27 @@ mod tests {
     #[test]
     fn negative_zero_and_zero_are_one_time() {
         let rows = counts(&[0.0, -0.0, 1.0], &[1.0, 0.0, 1.0], None).unwrap();
-        assert_eq!(rows[0], TimeCounts { time: 0.0, observed: 1.0, censored: 1.0 });
+        assert_eq!(
+            rows[0],
+            TimeCounts {
+                time: 0.0,
+                observed: 1.0,
+                censored: 1.0
+            }
+        );
     }
 
     #[test]
     fn tables_grow_past_their_initial_size() {
         // 3000 distinct times: past a quarter of 4096 and of 8192 slots
         let d: Vec<f64> = (0..60_000).map(|i| (i % 3000) as f64 * 0.25).collect();
-        let e: Vec<i64> = (0..60_000).map(|i| i64::from((i / 3000) % 2 == 0)).collect();
+        let e: Vec<i64> = (0..60_000)
+            .map(|i| i64::from((i / 3000) % 2 == 0))
+            .collect();
         let rows = tied_event_counts(&d, &&e[..], None).unwrap();
         assert_eq!(rows.len(), 3000);
-        assert!(rows.iter().all(|r| r.observed == 10.0 && r.censored == 10.0));
+        assert!(rows
+            .iter()
+            .all(|r| r.observed == 10.0 && r.censored == 10.0));
     }
 }

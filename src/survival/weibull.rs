@@ -21,7 +21,14 @@ pub struct WeibullFit {
 /// Log-likelihood (value, gradient, Hessian in one deterministic pass).
 /// With u = rho (log t - x'beta), row i contributes w [e (alpha - log t + u) - e^u]: the
 /// log density for events and log survival for censored rows (Klein & Moeschberger 12.2).
-fn log_likelihood(x: &[f64], k: usize, time: &[f64], event: &[f64], weight: Option<&[f64]>, theta: &[f64]) -> Option<(f64, Vec<f64>, Vec<f64>)> {
+fn log_likelihood(
+    x: &[f64],
+    k: usize,
+    time: &[f64],
+    event: &[f64],
+    weight: Option<&[f64]>,
+    theta: &[f64],
+) -> Option<(f64, Vec<f64>, Vec<f64>)> {
     let m = k + 1;
     let alpha = theta[k];
     let rho = alpha.exp();
@@ -76,27 +83,40 @@ pub fn fit_weibull(
     max_iter: usize,
 ) -> Result<WeibullFit> {
     check_survival_data(time, event, weight, None)?;
-    first_invalid("durations", time, "must be > 0 for a Weibull model", |v| v <= 0.0)?;
+    first_invalid("durations", time, "must be > 0 for a Weibull model", |v| {
+        v <= 0.0
+    })?;
     if x.len() != time.len() * k || intercept >= k {
-        return Err(ClmError::LengthMismatch(format!("covariates have {} values, expected {} x {k}", x.len(), time.len())));
+        return Err(ClmError::LengthMismatch(format!(
+            "covariates have {} values, expected {} x {k}",
+            x.len(),
+            time.len()
+        )));
     }
     crate::error::check_finite("covariates", x)?;
     let w = |i: usize| weight.map_or(1.0, |w| w[i]);
     let events: f64 = (0..time.len()).map(|i| w(i) * event[i]).sum();
     if events == 0.0 {
-        return Err(ClmError::InvalidArgument("event_observed: every row is censored; the Weibull model is not identified".into()));
+        return Err(ClmError::InvalidArgument(
+            "event_observed: every row is censored; the Weibull model is not identified".into(),
+        ));
     }
     let exposure: f64 = (0..time.len()).map(|i| w(i) * time[i]).sum();
     let mut theta0 = vec![0.0; k + 1];
     theta0[intercept] = (exposure / events).ln();
     let mut eval = |theta: &[f64]| -> Result<Option<Evaluation>> {
-        Ok(log_likelihood(x, k, time, event, weight, theta).map(|(v, g, h)| Evaluation {
-            value: -v,
-            gradient: g.iter().map(|a| -a).collect(),
-            hessian: h.iter().map(|a| -a).collect(),
-        }))
+        Ok(
+            log_likelihood(x, k, time, event, weight, theta).map(|(v, g, h)| Evaluation {
+                value: -v,
+                gradient: g.iter().map(|a| -a).collect(),
+                hessian: h.iter().map(|a| -a).collect(),
+            }),
+        )
     };
-    let opts = NewtonOptions { max_iter, ..Default::default() };
+    let opts = NewtonOptions {
+        max_iter,
+        ..Default::default()
+    };
     let r = minimize(&theta0, &opts, &mut eval)?;
     if !r.converged {
         return Err(ClmError::Convergence {
@@ -105,7 +125,12 @@ pub fn fit_weibull(
             grad_norm: crate::optimize::norm(&r.gradient),
         });
     }
-    Ok(WeibullFit { params: r.x, information: r.hessian, log_likelihood: -r.value, n_iter: r.n_iter })
+    Ok(WeibullFit {
+        params: r.x,
+        information: r.hessian,
+        log_likelihood: -r.value,
+        n_iter: r.n_iter,
+    })
 }
 
 #[cfg(test)]

@@ -14,18 +14,60 @@ this package and nothing else touches polars or pyarrow objects:
 - ``_files``: CSV / Parquet logs for the CLI (projection, declared types).
 """
 
-from ._columns import (as_series, check_nulls, datetime_ticks, datetimes_ns, factorize_ids,
-                       id_array, id_dtype, numeric_values)
+from ._columns import (
+    as_series,
+    check_nulls,
+    datetime_ticks,
+    datetimes_ns,
+    factorize_ids,
+    id_array,
+    id_dtype,
+    numeric_values,
+)
 from ._deliver import OUTPUTS, Output, check_output, deliver, to_pandas
 from ._files import read_transactions
-from ._log import (_datetime_ticks, _datetimes, _end_ns, _extract_columns, _factorize_ids,
-                   _id_array, _id_dtype, _numeric_values, _timestamp, _to_datetime_ns)
+from ._log import (
+    _datetime_ticks,
+    _datetimes,
+    _end_ns,
+    _extract_columns,
+    _factorize_ids,
+    _id_array,
+    _id_dtype,
+    _numeric_values,
+    _timestamp,
+    _to_datetime_ns,
+)
 from ._read import Table, is_table, library_of, native, read
 
 __all__ = [
-    "OUTPUTS", "Output", "Table", "as_series", "check_nulls", "check_output", "datetime_ticks",
-    "datetimes_ns", "deliver", "factorize_ids", "id_array", "id_dtype", "is_table",
-    "library_of", "native", "numeric_values", "read", "read_transactions", "to_pandas",
-    "_datetime_ticks", "_datetimes", "_end_ns", "_extract_columns", "_factorize_ids",
-    "_id_array", "_id_dtype", "_numeric_values", "_timestamp", "_to_datetime_ns",
+    "OUTPUTS",
+    "Output",
+    "Table",
+    "as_series",
+    "check_nulls",
+    "check_output",
+    "datetime_ticks",
+    "datetimes_ns",
+    "deliver",
+    "factorize_ids",
+    "id_array",
+    "id_dtype",
+    "is_table",
+    "library_of",
+    "native",
+    "numeric_values",
+    "read",
+    "read_transactions",
+    "to_pandas",
+    "_datetime_ticks",
+    "_datetimes",
+    "_end_ns",
+    "_extract_columns",
+    "_factorize_ids",
+    "_id_array",
+    "_id_dtype",
+    "_numeric_values",
+    "_timestamp",
+    "_to_datetime_ns",
 ]

@@ -19,7 +19,11 @@ from .._validation import as_float_array, invalid_value_error
 
 _TICKS_PER_SECOND = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}
 _NS_PER_DAY = 86_400 * 10**9
-NULL_REASON = {"id": "missing customer id", "date": "missing date (NaT)", "value": "missing value (null)"}
+NULL_REASON = {
+    "id": "missing customer id",
+    "date": "missing date (NaT)",
+    "value": "missing value (null)",
+}
 
 
 def as_series(x: Any, name: Any = None) -> Any:
@@ -88,8 +92,9 @@ def numeric_values(s: Any, label: str, **checks: bool) -> np.ndarray:
     return as_float_array(labelled, label, **checks)
 
 
-def datetime_ticks(s: Any, label: str, datetime_format: Optional[str] = None,
-                   check_nat: bool = True) -> tuple[np.ndarray, int, Any]:
+def datetime_ticks(
+    s: Any, label: str, datetime_format: Optional[str] = None, check_nat: bool = True
+) -> tuple[np.ndarray, int, Any]:
     """Datetimes as int64 ticks since the epoch (UTC) in their own resolution (a view of
     the column's buffer for datetime columns), the ticks per second and the timezone.
     ``check_nat=False`` leaves pandas NaT (int64 minimum) to a kernel that checks it."""
@@ -111,8 +116,9 @@ def datetime_ticks(s: Any, label: str, datetime_format: Optional[str] = None,
     raise TypeError(f"{label} must hold datetimes or date strings, got type {dtype}")
 
 
-def datetimes_ns(s: Any, label: str, datetime_format: Optional[str] = None
-                 ) -> tuple[np.ndarray, Any]:
+def datetimes_ns(
+    s: Any, label: str, datetime_format: Optional[str] = None
+) -> tuple[np.ndarray, Any]:
     """Datetimes as int64 ns since the epoch (UTC) and the timezone (a view for ns columns)."""
     ticks, per_second, tz = datetime_ticks(s, label, datetime_format)
     if per_second == 10**9:
@@ -126,9 +132,14 @@ def _parse(s: Any, label: str, datetime_format: Optional[str]) -> tuple[np.ndarr
     bad = (parsed.isna() & values.notna()).to_numpy()
     if bad.any():
         row = int(np.argmax(bad))
-        raise invalid_value_error(label, row, values.iloc[row], "cannot be parsed as a date"
-                                  + (f" with format {datetime_format!r}" if datetime_format else ""),
-                                  row_index(s))
+        raise invalid_value_error(
+            label,
+            row,
+            values.iloc[row],
+            "cannot be parsed as a date"
+            + (f" with format {datetime_format!r}" if datetime_format else ""),
+            row_index(s),
+        )
     missing = parsed.isna().to_numpy()
     if missing.any():
         row = int(np.argmax(missing))
@@ -140,8 +151,16 @@ def _parse(s: Any, label: str, datetime_format: Optional[str]) -> tuple[np.ndarr
 
 
 # --- customer ids ------------------------------------------------------------------------
-_INTEGER_IDS = {nw.Int8: np.int8, nw.Int16: np.int16, nw.Int32: np.int32, nw.Int64: np.int64,
-                nw.UInt8: np.uint8, nw.UInt16: np.uint16, nw.UInt32: np.uint32, nw.UInt64: np.uint64}
+_INTEGER_IDS = {
+    nw.Int8: np.int8,
+    nw.Int16: np.int16,
+    nw.Int32: np.int32,
+    nw.Int64: np.int64,
+    nw.UInt8: np.uint8,
+    nw.UInt16: np.uint16,
+    nw.UInt32: np.uint32,
+    nw.UInt64: np.uint64,
+}
 
 
 def id_dtype(s: Any) -> np.dtype:
@@ -157,7 +176,7 @@ def id_array(s: Any, label: str) -> tuple[np.ndarray, Optional[pd.Index]]:
     sorted codes and the sorted unique ids for any other id type."""
     s = as_series(s)
     check_nulls(s, label, "id")
-    if id_dtype(s) != object:
+    if id_dtype(s) != object:  # noqa: E721 (a numpy dtype, compared by value)
         arr = s.to_numpy()
         if arr.dtype != np.uint64 or not len(arr) or arr.max() <= np.iinfo(np.int64).max:
             return np.ascontiguousarray(arr, dtype=np.int64), None

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any, Literal, Optional
 
 import narwhals.stable.v1 as nw
 import pandas as pd
@@ -48,12 +49,16 @@ def _polars(flat: pd.DataFrame) -> Any:
     import polars as pl
 
     out = pl.from_pandas(flat)
-    ordered = [c for c in flat.columns
-               if isinstance(flat[c].dtype, pd.CategoricalDtype) and flat[c].cat.ordered]
+    ordered = [
+        c
+        for c in flat.columns
+        if isinstance(flat[c].dtype, pd.CategoricalDtype) and flat[c].cat.ordered
+    ]
     if not ordered:
         return out
-    return out.with_columns(pl.col(c).cast(pl.Enum([str(x) for x in flat[c].cat.categories]))
-                            for c in ordered)
+    return out.with_columns(
+        pl.col(c).cast(pl.Enum([str(x) for x in flat[c].cat.categories])) for c in ordered
+    )
 
 
 def to_pandas(data: Any, columns: Optional[Sequence[str]] = None) -> pd.DataFrame:

@@ -5,22 +5,24 @@ a pyarrow Table that the entry points read through :func:`clmkit._frames.read` w
 from __future__ import annotations
 
 import csv
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any, Optional
 
 from .._validation import require_columns
 
 
 def _pyarrow() -> Any:
     try:
-        import pyarrow  # noqa: F401
+        import pyarrow
     except ImportError as exc:
         raise ImportError("reading files needs pyarrow: pip install 'clmkit[report]'") from exc
     return pyarrow
 
 
-def read_transactions(path: Any, customer_id_col: str, datetime_col: str,
-                      monetary_value_col: Optional[str] = None) -> Any:
+def read_transactions(
+    path: Any, customer_id_col: str, datetime_col: str, monetary_value_col: Optional[str] = None
+) -> Any:
     """Reads only the needed columns of a CSV or Parquet log into a pyarrow Table.
 
     Raises
@@ -34,8 +36,11 @@ def read_transactions(path: Any, customer_id_col: str, datetime_col: str,
     if not p.is_file():
         raise FileNotFoundError(f"input file not found: {p}")
     cols = [c for c in (customer_id_col, datetime_col, monetary_value_col) if c is not None]
-    needed = {"customer_id_col": customer_id_col, "datetime_col": datetime_col,
-              "monetary_value_col": monetary_value_col}
+    needed = {
+        "customer_id_col": customer_id_col,
+        "datetime_col": datetime_col,
+        "monetary_value_col": monetary_value_col,
+    }
     suffix = "".join(p.suffixes[-2:]).lower()
     pa = _pyarrow()
     if suffix.endswith((".parquet", ".pq")):
@@ -48,13 +53,15 @@ def read_transactions(path: Any, customer_id_col: str, datetime_col: str,
         require_columns(names, needed)
         return pq.read_table(p, columns=cols)
     if suffix.endswith((".csv", ".csv.gz", ".txt", ".tsv")):
-        return _read_csv(p, cols, needed, monetary_value_col,
-                         delimiter="\t" if suffix.endswith(".tsv") else ",")
+        return _read_csv(
+            p, cols, needed, monetary_value_col, delimiter="\t" if suffix.endswith(".tsv") else ","
+        )
     raise ValueError(f"{p}: unknown file type {p.suffix!r}; expected .csv, .tsv or .parquet")
 
 
-def _read_csv(p: Path, cols: Sequence[str], needed: dict, monetary_value_col: Optional[str],
-              delimiter: str) -> Any:
+def _read_csv(
+    p: Path, cols: Sequence[str], needed: dict, monetary_value_col: Optional[str], delimiter: str
+) -> Any:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -65,13 +72,16 @@ def _read_csv(p: Path, cols: Sequence[str], needed: dict, monetary_value_col: Op
         raise ValueError(f"{p} is empty (no header row)")
     require_columns(header, needed)
     try:
-        table = pacsv.read_csv(p, parse_options=pacsv.ParseOptions(delimiter=delimiter),
-                               convert_options=pacsv.ConvertOptions(
-                                   include_columns=list(cols),
-                                   # amounts are declared, not inferred: "12,30" or "n/a" fails
-                                   # here with the column named instead of becoming strings
-                                   column_types={monetary_value_col: pa.float64()}
-                                   if monetary_value_col else {}))
+        table = pacsv.read_csv(
+            p,
+            parse_options=pacsv.ParseOptions(delimiter=delimiter),
+            convert_options=pacsv.ConvertOptions(
+                include_columns=list(cols),
+                # amounts are declared, not inferred: "12,30" or "n/a" fails
+                # here with the column named instead of becoming strings
+                column_types={monetary_value_col: pa.float64()} if monetary_value_col else {},
+            ),
+        )
     except pa.ArrowException as exc:
         raise ValueError(f"{p} is not a readable CSV file: {exc}") from None
     return table

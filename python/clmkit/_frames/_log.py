@@ -9,14 +9,25 @@ from typing import Any, Optional
 import numpy as np
 import pandas as pd
 
-from ._columns import as_series, datetime_ticks, datetimes_ns, factorize_ids, id_array, id_dtype
-from ._columns import numeric_values
+from ._columns import (
+    as_series,
+    datetime_ticks,
+    datetimes_ns,
+    factorize_ids,
+    id_array,
+    id_dtype,
+    numeric_values,
+)
 from ._read import read
 
 
-def _extract_columns(transactions: Any, customer_id_col: Any, datetime_col: Any,
-                     monetary_value_col: Any, finite: bool = True
-                     ) -> tuple[Any, Any, Optional[np.ndarray], dict]:
+def _extract_columns(
+    transactions: Any,
+    customer_id_col: Any,
+    datetime_col: Any,
+    monetary_value_col: Any,
+    finite: bool = True,
+) -> tuple[Any, Any, Optional[np.ndarray], dict]:
     """(ids, datetimes) as narwhals Series over the caller's buffers, the values as float64
     (a view when they are float64) and the column names for messages. With
     ``transactions=None`` the ``*_col`` arguments are the columns themselves.
@@ -24,22 +35,37 @@ def _extract_columns(transactions: Any, customer_id_col: Any, datetime_col: Any,
     if transactions is None:
         ids, times = as_series(customer_id_col, "customer_id"), as_series(datetime_col, "datetime")
         values = None if monetary_value_col is None else as_series(monetary_value_col)
-        names = {"customer_id": ids.name or "customer_id", "datetime": times.name or "datetime",
-                 "monetary": "monetary_value"}
+        names = {
+            "customer_id": ids.name or "customer_id",
+            "datetime": times.name or "datetime",
+            "monetary": "monetary_value",
+        }
         lengths = {len(ids), len(times)} | ({len(values)} if values is not None else set())
         if len(lengths) > 1:
-            raise ValueError("customer ids, datetimes and monetary values must have the same length")
+            raise ValueError(
+                "customer ids, datetimes and monetary values must have the same length"
+            )
     else:
-        table = read(transactions, {"customer_id_col": customer_id_col,
-                                    "datetime_col": datetime_col,
-                                    "monetary_value_col": monetary_value_col})
+        table = read(
+            transactions,
+            {
+                "customer_id_col": customer_id_col,
+                "datetime_col": datetime_col,
+                "monetary_value_col": monetary_value_col,
+            },
+        )
         ids, times = table.frame[customer_id_col], table.frame[datetime_col]
         values = None if monetary_value_col is None else table.frame[monetary_value_col]
-        names = {"customer_id": customer_id_col, "datetime": datetime_col,
-                 "monetary": monetary_value_col}
+        names = {
+            "customer_id": customer_id_col,
+            "datetime": datetime_col,
+            "monetary": monetary_value_col,
+        }
     if values is not None:
         label = f"monetary_value_col {names['monetary']!r}"
-        values = numeric_values(values, label) if finite else numeric_values(values, label, finite=False)
+        values = (
+            numeric_values(values, label) if finite else numeric_values(values, label, finite=False)
+        )
     return ids, times, values, names
 
 
@@ -70,7 +96,11 @@ def _end_ns(value: Any, times_ns: Any, datetime_format: Optional[str], tz: Any) 
         if times_ns is None or not len(times_ns):
             return 0
         return int(times_ns.max())
-    ts = pd.to_datetime(value, format=datetime_format) if isinstance(value, str) else pd.Timestamp(value)
+    ts = (
+        pd.to_datetime(value, format=datetime_format)
+        if isinstance(value, str)
+        else pd.Timestamp(value)
+    )
     if ts is pd.NaT:
         raise ValueError(f"observation/calibration end {value!r} is not a date")
     if ts.tzinfo is not None:

@@ -86,8 +86,9 @@ class Table:
         (row labels in messages), else a numpy view."""
         return checked_values(self.frame[col], col if arg == col else f"{arg} {col!r}")
 
-    def datetimes_ns(self, col: str, arg: str, datetime_format: Optional[str] = None
-                     ) -> tuple[Any, Any]:
+    def datetimes_ns(
+        self, col: str, arg: str, datetime_format: Optional[str] = None
+    ) -> tuple[Any, Any]:
         """Column as int64 ns since the epoch (UTC) and its timezone (or None)."""
         return datetimes_ns(self.frame[col], f"{arg} {col!r}", datetime_format)
 
@@ -110,8 +111,10 @@ def read(data: Any, needed: dict[str, Optional[str]]) -> Table:
     try:
         frame = nw.from_native(data, eager_or_interchange_only=False)
     except TypeError:
-        raise TypeError("expected a pandas, polars or pyarrow table (or an Arrow stream), "
-                        f"got {type(data).__name__}") from None
+        raise TypeError(
+            "expected a pandas, polars or pyarrow table (or an Arrow stream), "
+            f"got {type(data).__name__}"
+        ) from None
     lazy = isinstance(frame, nw.LazyFrame)
     available = list(frame.collect_schema().names()) if lazy else list(frame.columns)
     for arg, col in needed.items():
@@ -122,5 +125,6 @@ def read(data: Any, needed: dict[str, Optional[str]]) -> Table:
     if lazy:  # only the needed columns are computed, once
         frame = frame.collect()
     pandas = isinstance(data, pd.DataFrame)
-    return Table(frame, library_of(data), data.index if pandas else None,
-                 dict(data.attrs) if pandas else {})
+    return Table(
+        frame, library_of(data), data.index if pandas else None, dict(data.attrs) if pandas else {}
+    )

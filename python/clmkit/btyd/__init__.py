@@ -14,5 +14,13 @@ from .gammagamma import GammaGamma
 from .mbgnbd import ModifiedBetaGeo
 from .paretonbd import ParetoNBD
 
-__all__ = ["BTYDFitter", "CountModel", "NotFittedError", "BetaGeo", "ModifiedBetaGeo", "GammaGamma",
-           "ParetoNBD", "BetaGeoBetaBinom"]
+__all__ = [
+    "BTYDFitter",
+    "CountModel",
+    "NotFittedError",
+    "BetaGeo",
+    "ModifiedBetaGeo",
+    "GammaGamma",
+    "ParetoNBD",
+    "BetaGeoBetaBinom",
+]

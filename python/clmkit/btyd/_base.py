@@ -8,7 +8,8 @@ standard errors) is in the Rust core (``src/btyd/mod.rs``).
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any, ClassVar, Optional
 
 import numpy as np
 import pandas as pd
@@ -17,7 +18,6 @@ from .. import _core
 from .._frames import is_table as _is_table
 from .._frames import read
 from .._units import TimeUnit, time_unit_of
-from ._intervals import IntervalMixin
 from .._validation import (
     as_float_array,
     check_btyd_data,
@@ -25,6 +25,7 @@ from .._validation import (
     check_positive_float,
     index_of,
 )
+from ._intervals import IntervalMixin
 
 __all__ = ["BTYDFitter", "NotFittedError"]
 
@@ -64,8 +65,13 @@ class BTYDFitter(IntervalMixin):
         if cls._core_name:
             _REGISTRY[cls._core_name] = cls
 
-    def __init__(self, penalizer: float = 0.0, initial_params: Any = None, tol: float = 1e-8,
-                 max_iter: int = 1000) -> None:
+    def __init__(
+        self,
+        penalizer: float = 0.0,
+        initial_params: Any = None,
+        tol: float = 1e-8,
+        max_iter: int = 1000,
+    ) -> None:
         self.penalizer = penalizer
         self.initial_params = initial_params
         self.tol = tol
@@ -73,8 +79,12 @@ class BTYDFitter(IntervalMixin):
 
     # ----------------------------------------------------------------- input handling
     def _hyperparameters(self) -> dict[str, Any]:
-        return {"penalizer": self.penalizer, "initial_params": self.initial_params,
-                "tol": self.tol, "max_iter": self.max_iter}
+        return {
+            "penalizer": self.penalizer,
+            "initial_params": self.initial_params,
+            "tol": self.tol,
+            "max_iter": self.max_iter,
+        }
 
     def _checked_initial(self) -> Optional[list[float]]:
         init = self.initial_params
@@ -83,23 +93,30 @@ class BTYDFitter(IntervalMixin):
         if isinstance(init, (dict, pd.Series)):
             missing = [k for k in self._param_names if k not in init]
             if missing:
-                raise ValueError(f"initial_params is missing {missing}; expected keys {list(self._param_names)}")
+                raise ValueError(
+                    f"initial_params is missing {missing}; expected keys {list(self._param_names)}"
+                )
             init = [init[k] for k in self._param_names]
         values = as_float_array(init, "initial_params")
         if len(values) != len(self._param_names):
-            raise ValueError(f"initial_params must have {len(self._param_names)} values "
-                             f"{list(self._param_names)}, got {len(values)}")
+            raise ValueError(
+                f"initial_params must have {len(self._param_names)} values "
+                f"{list(self._param_names)}, got {len(values)}"
+            )
         if np.any(values <= 0):
             raise ValueError(f"initial_params must be > 0, got {values.tolist()}")
         return values.tolist()
 
-    def _columns(self, data: Any, rest: Sequence[Any], names: Sequence[str],
-                 weights: Any = None) -> tuple[list[Any], Any, Optional[TimeUnit]]:
+    def _columns(
+        self, data: Any, rest: Sequence[Any], names: Sequence[str], weights: Any = None
+    ) -> tuple[list[Any], Any, Optional[TimeUnit]]:
         """Splits ``fit(summary)`` / ``fit(col1, col2, ...)`` into the raw columns, the
         weights (a column name or array) and the summary's time unit."""
         if _is_table(data):
             if any(r is not None for r in rest):
-                raise TypeError(f"give either a summary table or the arrays {list(names)}, not both")
+                raise TypeError(
+                    f"give either a summary table or the arrays {list(names)}, not both"
+                )
             need = {n: n for n in names}
             if isinstance(weights, str):
                 need["weights"] = weights
@@ -111,7 +128,9 @@ class BTYDFitter(IntervalMixin):
         cols = [data, *rest]
         for name, col in zip(names, cols):
             if col is None:
-                raise TypeError(f"{name} is required (or pass a summary table as the first argument)")
+                raise TypeError(
+                    f"{name} is required (or pass a summary table as the first argument)"
+                )
         return cols, weights, None
 
     def _validate(self, cols: list[Any]) -> list[np.ndarray]:
@@ -119,13 +138,14 @@ class BTYDFitter(IntervalMixin):
         return list(check_btyd_data(*cols, T_name=self._data_names[2]))
 
     # ----------------------------------------------------------------- fitting
-    def _fit(self, data: Any, rest: Sequence[Any], weights: Any) -> "BTYDFitter":
+    def _fit(self, data: Any, rest: Sequence[Any], weights: Any) -> BTYDFitter:
         cols, weights, unit = self._columns(data, rest, self._data_names, weights)
         arrays = self._validate(cols)
         return self._fit_arrays(arrays, weights, unit)
 
-    def _fit_arrays(self, arrays: list[np.ndarray], weights: Any,
-                    unit: Optional[TimeUnit]) -> "BTYDFitter":
+    def _fit_arrays(
+        self, arrays: list[np.ndarray], weights: Any, unit: Optional[TimeUnit]
+    ) -> BTYDFitter:
         penalizer = check_positive_float(self.penalizer, "penalizer", allow_zero=True)
         tol = check_positive_float(self.tol, "tol")
         max_iter = check_int(self.max_iter, "max_iter", low=1)
@@ -133,10 +153,13 @@ class BTYDFitter(IntervalMixin):
         if weights is not None:
             w = as_float_array(weights, "weights", nonnegative=True)
             if len(w) != len(arrays[0]):
-                raise ValueError(f"weights has {len(w)} rows but {self._data_names[0]} has {len(arrays[0])}")
+                raise ValueError(
+                    f"weights has {len(w)} rows but {self._data_names[0]} has {len(arrays[0])}"
+                )
         unit_arg = None if unit is None else (unit.freq, float(unit.multiplier))
-        state = _core.btyd_fit(self._core_name, arrays, w, penalizer, self._checked_initial(),
-                               tol, max_iter, unit_arg)
+        state = _core.btyd_fit(
+            self._core_name, arrays, w, penalizer, self._checked_initial(), tol, max_iter, unit_arg
+        )
         self._set_state(state)
         # Kept (not pickled: the name ends in "_") for predict_interval(method="resample").
         self._training_data_ = ([a.copy() for a in arrays], None if w is None else w.copy())
@@ -148,14 +171,17 @@ class BTYDFitter(IntervalMixin):
         self._state = state
         self.params_ = pd.Series(state.params, index=names, name="coef", dtype=float)
         self.log_likelihood_ = float(state.log_likelihood)
-        self.standard_errors_ = pd.Series(state.standard_errors, index=names, name="se", dtype=float)
+        self.standard_errors_ = pd.Series(
+            state.standard_errors, index=names, name="se", dtype=float
+        )
         cov = np.asarray(state.covariance, dtype=float).reshape(k, k)
         self.variance_matrix_ = pd.DataFrame(cov, index=names, columns=names)
         # Intervals on the log scale (the scale the model is fitted on), mapped back, so they
         # stay positive: p exp(+-1.96 se / p).
         spread = np.exp(_Z95 * self.standard_errors_ / self.params_)
         self.confidence_intervals_ = pd.DataFrame(
-            {"lower 95%": self.params_ / spread, "upper 95%": self.params_ * spread})
+            {"lower 95%": self.params_ / spread, "upper 95%": self.params_ * spread}
+        )
         self.n_iter_ = int(state.n_iter)
         self.converged_ = bool(state.converged)
         self.n_customers_ = float(state.n_customers)
@@ -165,7 +191,9 @@ class BTYDFitter(IntervalMixin):
 
     def _check_fitted(self) -> None:
         if getattr(self, "_state", None) is None:
-            raise NotFittedError(f"This {type(self).__name__} is not fitted yet: call fit(...) first")
+            raise NotFittedError(
+                f"This {type(self).__name__} is not fitted yet: call fit(...) first"
+            )
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -190,20 +218,24 @@ class BTYDFitter(IntervalMixin):
         return self._state.to_json()
 
     @classmethod
-    def from_json(cls, text: str) -> "BTYDFitter":
+    def from_json(cls, text: str) -> BTYDFitter:
         """Restores a model saved with :meth:`to_json` (any BTYD class when called on the
         base class, else only this class's models)."""
         state = _core.BtydFit.from_json(text)
         target = _REGISTRY.get(state.model)
         if target is None or (cls is not BTYDFitter and not issubclass(target, cls)):
             raise ValueError(f"the JSON holds a {state.model!r} model, not a {cls.__name__}")
-        model = target(penalizer=state.penalizer, initial_params=state.initial_params,
-                       tol=state.tol, max_iter=state.max_iter)
+        model = target(
+            penalizer=state.penalizer,
+            initial_params=state.initial_params,
+            tol=state.tol,
+            max_iter=state.max_iter,
+        )
         model._set_state(state)
         return model
 
     @classmethod
-    def from_params(cls, params: Any, time_unit: Optional[TimeUnit] = None) -> "BTYDFitter":
+    def from_params(cls, params: Any, time_unit: Optional[TimeUnit] = None) -> BTYDFitter:
         """A model with given parameters (e.g. published ones), ready to predict.
 
         Parameters
@@ -240,7 +272,9 @@ class BTYDFitter(IntervalMixin):
     def individual_log_likelihood(self, data: Any, *rest: Any) -> Any:
         """Log-likelihood of each customer's data at the fitted parameters (the terms
         whose weighted sum is ``log_likelihood_``); same arguments as ``fit``."""
-        cols, _, _ = self._columns(data, rest or (None,) * (len(self._data_names) - 1), self._data_names)
+        cols, _, _ = self._columns(
+            data, rest or (None,) * (len(self._data_names) - 1), self._data_names
+        )
         arrays = self._validate(cols)
         out = _core.btyd_loglik(self._core_name, self._params(), arrays)
         return self._output(out, cols[0], "log_likelihood")
@@ -261,7 +295,11 @@ class BTYDFitter(IntervalMixin):
         text = f"{type(self).__name__}({hyper})"
         if getattr(self, "_state", None) is not None:
             fitted = ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items())
-            how = f"fitted on {self.n_customers_:g} customers" if self.n_customers_ > 0 else "parameters set"
+            how = (
+                f"fitted on {self.n_customers_:g} customers"
+                if self.n_customers_ > 0
+                else "parameters set"
+            )
             text += f"  # {how}: {fitted}"
         return text
 

@@ -25,7 +25,9 @@ class CountModel(BTYDFitter):
         cols, _, _ = self._columns(frequency, (recency, T), self._data_names)
         return self._validate(cols), cols[0]
 
-    def fit(self, frequency: Any, recency: Any = None, T: Any = None, weights: Any = None) -> "CountModel":
+    def fit(
+        self, frequency: Any, recency: Any = None, T: Any = None, weights: Any = None
+    ) -> CountModel:
         """Fits the model by maximum likelihood.
 
         Parameters
@@ -82,8 +84,9 @@ class CountModel(BTYDFitter):
         out = _core.btyd_p_alive(self._core_name, self._params(), *rows)
         return self._output(out, like, "p_alive")
 
-    def conditional_expected_purchases(self, t: float, frequency: Any, recency: Any = None,
-                                       T: Any = None) -> Any:
+    def conditional_expected_purchases(
+        self, t: float, frequency: Any, recency: Any = None, T: Any = None
+    ) -> Any:
         """Expected purchases of each customer in the next ``t`` time units.
 
         Parameters
@@ -144,13 +147,15 @@ class CountModel(BTYDFitter):
         t_arr = as_float_array(t, "t", nonnegative=True)
         n_arr = as_float_array(n, "n", nonnegative=True, integer=True)
         t_b, n_b = np.broadcast_arrays(t_arr, n_arr)
-        out = _core.btyd_probability_of_n_purchases(self._core_name, self._params(),
-                                                    np.ascontiguousarray(t_b), np.ascontiguousarray(n_b))
+        out = _core.btyd_probability_of_n_purchases(
+            self._core_name, self._params(), np.ascontiguousarray(t_b), np.ascontiguousarray(n_b)
+        )
         scalar = np.ndim(t) == 0 and np.ndim(n) == 0
         return float(out[0]) if scalar else out
 
-    def conditional_probability_of_n_purchases(self, t: float, n: int, frequency: Any,
-                                               recency: Any = None, T: Any = None) -> Any:
+    def conditional_probability_of_n_purchases(
+        self, t: float, n: int, frequency: Any, recency: Any = None, T: Any = None
+    ) -> Any:
         """P(each customer makes exactly ``n`` purchases in the next ``t`` time units).
 
         Examples
@@ -163,8 +168,9 @@ class CountModel(BTYDFitter):
         t = check_horizon(t)
         n = check_int(n, "n", low=0)
         rows, like = self._rows(frequency, recency, T)
-        out = _core.btyd_conditional_probability_of_n_purchases(self._core_name, self._params(),
-                                                                t, float(n), *rows)
+        out = _core.btyd_conditional_probability_of_n_purchases(
+            self._core_name, self._params(), t, float(n), *rows
+        )
         return self._output(out, like, "probability")
 
     def _grid(self, max_frequency: int, max_recency: Optional[float], T: Optional[float]):
@@ -177,27 +183,39 @@ class CountModel(BTYDFitter):
         T = float(max_recency) if T is None else check_horizon(T, "T")
         if max_recency > T:
             raise ValueError(f"max_recency ({max_recency}) must be <= T ({T})")
-        rec, freq = np.meshgrid(np.arange(max_recency + 1, dtype=float),
-                                np.arange(max_frequency + 1, dtype=float), indexing="ij")
+        rec, freq = np.meshgrid(
+            np.arange(max_recency + 1, dtype=float),
+            np.arange(max_frequency + 1, dtype=float),
+            indexing="ij",
+        )
         # Histories with repeat purchases but recency 0, or none but recency > 0, are kept
         # (recency 0 with purchases is possible within one period); only frequency 0 with
         # recency > 0 is impossible and is shown as NaN.
         valid = ~((freq == 0) & (rec > 0))
         return freq, rec, T, valid
 
-    def _matrix(self, values: np.ndarray, freq: np.ndarray, valid: np.ndarray,
-                impossible: str) -> pd.DataFrame:
+    def _matrix(
+        self, values: np.ndarray, freq: np.ndarray, valid: np.ndarray, impossible: str
+    ) -> pd.DataFrame:
         """The row-major grid values as a DataFrame; impossible cells are NaN unless
         ``impossible="evaluate"`` (then they hold the formula's value, as lifetimes shows)."""
         impossible = check_choice(impossible, "impossible", ("nan", "evaluate"))
         out = values.reshape(freq.shape)
         if impossible == "nan":
             out = np.where(valid, out, np.nan)
-        return pd.DataFrame(out, index=pd.Index(range(freq.shape[0]), name="recency"),
-                            columns=pd.Index(range(freq.shape[1]), name="frequency"))
+        return pd.DataFrame(
+            out,
+            index=pd.Index(range(freq.shape[0]), name="recency"),
+            columns=pd.Index(range(freq.shape[1]), name="frequency"),
+        )
 
-    def p_alive_matrix(self, max_frequency: int, max_recency: Optional[float] = None,
-                       T: Optional[float] = None, impossible: str = "nan") -> pd.DataFrame:
+    def p_alive_matrix(
+        self,
+        max_frequency: int,
+        max_recency: Optional[float] = None,
+        T: Optional[float] = None,
+        impossible: str = "nan",
+    ) -> pd.DataFrame:
         """P(alive) over a grid of histories, for the classic heat map.
 
         Parameters
@@ -224,19 +242,26 @@ class CountModel(BTYDFitter):
         >>> bg.p_alive_matrix(max_frequency=3, T=5).shape
         (6, 4)
         """
-        freq, rec, T, valid = self._grid(max_frequency, max_recency, T)
-        vals = _core.btyd_p_alive_grid(self._core_name, self._params(), freq.shape[1] - 1,
-                                       freq.shape[0] - 1, T)
+        freq, _rec, T, valid = self._grid(max_frequency, max_recency, T)
+        vals = _core.btyd_p_alive_grid(
+            self._core_name, self._params(), freq.shape[1] - 1, freq.shape[0] - 1, T
+        )
         return self._matrix(vals, freq, valid, impossible)
 
-    def expected_purchases_matrix(self, t: float, max_frequency: int,
-                                  max_recency: Optional[float] = None,
-                                  T: Optional[float] = None, impossible: str = "nan") -> pd.DataFrame:
+    def expected_purchases_matrix(
+        self,
+        t: float,
+        max_frequency: int,
+        max_recency: Optional[float] = None,
+        T: Optional[float] = None,
+        impossible: str = "nan",
+    ) -> pd.DataFrame:
         """Conditional expected purchases in the next ``t`` units over the grid of
         :meth:`p_alive_matrix` (rows ``recency``, columns ``frequency``; ``impossible`` as
         there)."""
         t = check_horizon(t)
-        freq, rec, T, valid = self._grid(max_frequency, max_recency, T)
+        freq, _rec, T, valid = self._grid(max_frequency, max_recency, T)
         vals = _core.btyd_conditional_expected_purchases_grid(
-            self._core_name, self._params(), t, freq.shape[1] - 1, freq.shape[0] - 1, T)
+            self._core_name, self._params(), t, freq.shape[1] - 1, freq.shape[0] - 1, T
+        )
         return self._matrix(vals, freq, valid, impossible)

@@ -16,8 +16,18 @@ from .._validation import check_choice, check_int, index_of
 __all__ = ["IntervalMixin", "random_seed"]
 
 # Methods that are not predictions of the fitted model.
-_NOT_QUANTITIES = frozenset({"fit", "generate", "predict_interval", "to_json", "from_json",
-                             "summary", "p_alive_matrix", "expected_purchases_matrix"})
+_NOT_QUANTITIES = frozenset(
+    {
+        "fit",
+        "generate",
+        "predict_interval",
+        "to_json",
+        "from_json",
+        "summary",
+        "p_alive_matrix",
+        "expected_purchases_matrix",
+    }
+)
 
 
 def random_seed(seed: Optional[int]) -> int:
@@ -32,8 +42,13 @@ class IntervalMixin:
 
     def _interval_quantity(self, quantity: Any) -> Any:
         cls = type(self)
-        options = sorted(n for n in dir(cls) if not n.startswith("_") and n not in _NOT_QUANTITIES
-                         and inspect.isfunction(inspect.getattr_static(cls, n)))
+        options = sorted(
+            n
+            for n in dir(cls)
+            if not n.startswith("_")
+            and n not in _NOT_QUANTITIES
+            and inspect.isfunction(inspect.getattr_static(cls, n))
+        )
         if not isinstance(quantity, str) or quantity not in options:
             raise ValueError(f"quantity must be one of {options}, got {quantity!r}")
         return quantity
@@ -45,9 +60,16 @@ class IntervalMixin:
         replica.params_ = pd.Series(params, index=self.params_.index, name="coef", dtype=float)
         return replica
 
-    def predict_interval(self, quantity: str, *args: Any, level: float = 0.9, n_boot: int = 200,
-                         seed: Optional[int] = None, method: str = "parametric",
-                         **kwargs: Any) -> pd.DataFrame:
+    def predict_interval(
+        self,
+        quantity: str,
+        *args: Any,
+        level: float = 0.9,
+        n_boot: int = 200,
+        seed: Optional[int] = None,
+        method: str = "parametric",
+        **kwargs: Any,
+    ) -> pd.DataFrame:
         """Bootstrap prediction interval of any prediction of the fitted model.
 
         ``quantity`` names a prediction method (e.g. ``"p_alive"``,
@@ -106,9 +128,13 @@ class IntervalMixin:
         estimate = getattr(self, name)(*args, **kwargs)
         draws = self._bootstrap_params(method, n_boot, seed)
         if len(draws) < n_boot:
-            warnings.warn(f"{n_boot - len(draws)} of {n_boot} bootstrap refits did not converge "
-                          "(likelihood maximised on the boundary of the parameter space) and "
-                          "were left out of the interval", ClmkitWarning, stacklevel=2)
+            warnings.warn(
+                f"{n_boot - len(draws)} of {n_boot} bootstrap refits did not converge "
+                "(likelihood maximised on the boundary of the parameter space) and "
+                "were left out of the interval",
+                ClmkitWarning,
+                stacklevel=2,
+            )
         point = np.atleast_1d(np.asarray(estimate, dtype=float)).ravel()
         values = np.empty((len(draws), point.size))
         for b, params in enumerate(draws):
@@ -116,21 +142,35 @@ class IntervalMixin:
             values[b] = np.asarray(out, dtype=float).ravel()
         lower, upper = _core.btyd_intervals(values, float(level))
         index = index_of(estimate)
-        return pd.DataFrame({"estimate": point, "lower": lower, "upper": upper},
-                            index=index if index is not None and len(index) == point.size else None)
+        return pd.DataFrame(
+            {"estimate": point, "lower": lower, "upper": upper},
+            index=index if index is not None and len(index) == point.size else None,
+        )
 
     def _bootstrap_params(self, method: str, n_boot: int, seed: int) -> np.ndarray:
         params = self.params_.to_numpy(dtype=float)  # type: ignore[attr-defined]
         if method == "parametric":
             cov = self.variance_matrix_.to_numpy(dtype=float)  # type: ignore[attr-defined]
-            return _core.btyd_bootstrap_parametric(params.tolist(), cov.ravel().tolist(), n_boot, seed)
+            return _core.btyd_bootstrap_parametric(
+                params.tolist(), cov.ravel().tolist(), n_boot, seed
+            )
         data = getattr(self, "_training_data_", None)
         if data is None:
-            raise ValueError('method="resample" refits the model to resampled customers and needs '
-                             "the data of the fit: fit the model in this session (a model loaded "
-                             'from JSON or a pickle only supports method="parametric")')
+            raise ValueError(
+                'method="resample" refits the model to resampled customers and needs '
+                "the data of the fit: fit the model in this session (a model loaded "
+                'from JSON or a pickle only supports method="parametric")'
+            )
         columns, weights = data
         state = self._state  # type: ignore[attr-defined]
-        return _core.btyd_bootstrap_resample(self._core_name, columns, weights,  # type: ignore[attr-defined]
-                                             params.tolist(), float(state.penalizer),
-                                             float(state.tol), int(state.max_iter), n_boot, seed)
+        return _core.btyd_bootstrap_resample(
+            self._core_name,
+            columns,
+            weights,  # type: ignore[attr-defined]
+            params.tolist(),
+            float(state.penalizer),
+            float(state.tol),
+            int(state.max_iter),
+            n_boot,
+            seed,
+        )

@@ -76,8 +76,9 @@ class BetaGeoBetaBinom(BTYDFitter):
         cols, _, _ = self._columns(frequency, (recency, n_periods), self._data_names)
         return self._validate(cols), cols[0]
 
-    def fit(self, frequency: Any, recency: Any = None, n_periods: Any = None,
-            weights: Any = None) -> "BetaGeoBetaBinom":
+    def fit(
+        self, frequency: Any, recency: Any = None, n_periods: Any = None, weights: Any = None
+    ) -> BetaGeoBetaBinom:
         """Fits the model by maximum likelihood.
 
         Parameters
@@ -105,8 +106,9 @@ class BetaGeoBetaBinom(BTYDFitter):
         """
         return self._fit(frequency, (recency, n_periods), weights)
 
-    def p_alive(self, frequency: Any, recency: Any = None, n_periods: Any = None,
-                periods_ahead: int = 0) -> Any:
+    def p_alive(
+        self, frequency: Any, recency: Any = None, n_periods: Any = None, periods_ahead: int = 0
+    ) -> Any:
         """Probability that each customer is alive at opportunity ``n_periods + periods_ahead``
         (``periods_ahead=1``: alive at the next opportunity, FHS 2010 eq. 11).
 
@@ -122,8 +124,9 @@ class BetaGeoBetaBinom(BTYDFitter):
         out = _core.bgbb_p_alive(self._params(), float(ahead), *rows)
         return self._output(out, like, "p_alive")
 
-    def conditional_expected_purchases(self, m_periods: int, frequency: Any, recency: Any = None,
-                                       n_periods: Any = None) -> Any:
+    def conditional_expected_purchases(
+        self, m_periods: int, frequency: Any, recency: Any = None, n_periods: Any = None
+    ) -> Any:
         """Expected transactions of each customer in the next ``m_periods`` opportunities
         (FHS 2010 eq. 13).
 
@@ -164,8 +167,9 @@ class BetaGeoBetaBinom(BTYDFitter):
         periods = as_float_array(n_periods, "n_periods", nonnegative=True, integer=True)
         counts = as_float_array(n, "n", nonnegative=True, integer=True)
         p_b, n_b = np.broadcast_arrays(periods, counts)
-        out = _core.bgbb_probability_of_n_purchases(self._params(), np.ascontiguousarray(p_b),
-                                                    np.ascontiguousarray(n_b))
+        out = _core.bgbb_probability_of_n_purchases(
+            self._params(), np.ascontiguousarray(p_b), np.ascontiguousarray(n_b)
+        )
         return float(out[0]) if np.ndim(n_periods) == 0 and np.ndim(n) == 0 else out
 
     def generate(self, n: int, n_periods: Any, seed: Optional[int] = None) -> pd.DataFrame:
@@ -180,6 +184,13 @@ class BetaGeoBetaBinom(BTYDFitter):
         n = check_int(n, "n", low=0)
         periods = check_per_customer(n_periods, "n_periods", n, integer=True)
         sims = _core.bgbb_generate(self._params(), periods, random_seed(seed))
-        return pd.DataFrame({"frequency": sims["frequency"], "recency": sims["recency"],
-                             "n_periods": periods, "p": sims["p"], "theta": sims["theta"],
-                             "alive": sims["alive"].astype(bool)})
+        return pd.DataFrame(
+            {
+                "frequency": sims["frequency"],
+                "recency": sims["recency"],
+                "n_periods": periods,
+                "p": sims["p"],
+                "theta": sims["theta"],
+                "alive": sims["alive"].astype(bool),
+            }
+        )

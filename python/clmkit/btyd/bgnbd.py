@@ -81,7 +81,9 @@ class BetaGeo(CountModel):
         return _simulate(self._params(), n, T, seed, initial_dropout=False)
 
 
-def _simulate(params: list[float], n: int, T: Any, seed: Optional[int], initial_dropout: bool) -> pd.DataFrame:
+def _simulate(
+    params: list[float], n: int, T: Any, seed: Optional[int], initial_dropout: bool
+) -> pd.DataFrame:
     """Exact simulation of BG/NBD-type customers without per-purchase loops: the potential
     purchases in (0, T] are N ~ Poisson(lambda T); the purchase after which the customer
     drops out is G ~ Geometric(p); the customer makes min(N, G) repeat purchases and the
@@ -101,5 +103,13 @@ def _simulate(params: list[float], n: int, T: Any, seed: Optional[int], initial_
     last = rng.beta(k, np.maximum(potential - k + 1, 1))
     recency = np.where(made > 0, T_arr * last, 0.0)
     alive = ~dead_at_start & (potential < fatal)
-    return pd.DataFrame({"frequency": made.astype(float), "recency": recency, "T": T_arr,
-                         "lambda": lam, "p": p, "alive": alive})
+    return pd.DataFrame(
+        {
+            "frequency": made.astype(float),
+            "recency": recency,
+            "T": T_arr,
+            "lambda": lam,
+            "p": p,
+            "alive": alive,
+        }
+    )

@@ -9,7 +9,13 @@ import numpy as np
 
 from .. import _core
 from .._errors import ClmkitWarning
-from .._validation import as_float_array, check_rows, check_same_length, index_of, invalid_value_error
+from .._validation import (
+    as_float_array,
+    check_rows,
+    check_same_length,
+    index_of,
+    invalid_value_error,
+)
 from ._base import BTYDFitter
 
 __all__ = ["GammaGamma"]
@@ -48,8 +54,13 @@ class GammaGamma(BTYDFitter):
     _param_names = ("p", "q", "v")
     _data_names = ("frequency", "monetary_value")
 
-    def fit(self, frequency: Any, monetary_value: Any = None, weights: Any = None,
-            drop_nonpositive: bool = False) -> "GammaGamma":
+    def fit(
+        self,
+        frequency: Any,
+        monetary_value: Any = None,
+        weights: Any = None,
+        drop_nonpositive: bool = False,
+    ) -> GammaGamma:
         """Fits the model on the repeat buyers (rows with frequency > 0; others are skipped).
 
         Parameters
@@ -90,13 +101,19 @@ class GammaGamma(BTYDFitter):
         if bad.any():
             if not drop_nonpositive:
                 row = int(np.argmax(bad))
-                err = invalid_value_error("monetary_value", row, m[row].item(), "must be > 0 for repeat buyers", index)
+                err = invalid_value_error(
+                    "monetary_value", row, m[row].item(), "must be > 0 for repeat buyers", index
+                )
                 raise ValueError(
                     f"{err}; {int(bad.sum())} repeat buyers (frequency > 0) have monetary_value <= 0. "
                     "The Gamma-Gamma model needs positive spend: filter them "
-                    "(summary[summary['monetary_value'] > 0]) or pass drop_nonpositive=True")
-            warnings.warn(f"dropped {int(bad.sum())} repeat buyers with monetary_value <= 0",
-                          ClmkitWarning, stacklevel=2)
+                    "(summary[summary['monetary_value'] > 0]) or pass drop_nonpositive=True"
+                )
+            warnings.warn(
+                f"dropped {int(bad.sum())} repeat buyers with monetary_value <= 0",
+                ClmkitWarning,
+                stacklevel=2,
+            )
             keep &= ~bad
         if weights is not None:
             weights = as_float_array(weights, "weights", nonnegative=True)
@@ -110,7 +127,10 @@ class GammaGamma(BTYDFitter):
                 warnings.warn(
                     f"frequency and monetary_value of repeat buyers are correlated (r = {corr:.2f}); "
                     "the Gamma-Gamma model assumes they are independent, so its spend estimates "
-                    "may be biased", ClmkitWarning, stacklevel=2)
+                    "may be biased",
+                    ClmkitWarning,
+                    stacklevel=2,
+                )
         return self._fit_arrays([xs, ms], weights, unit)
 
     def _validate(self, cols: list[Any]) -> list[np.ndarray]:

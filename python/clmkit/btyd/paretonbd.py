@@ -64,9 +64,14 @@ class ParetoNBD(CountModel):
     _core_name = "paretonbd"
     _param_names = ("r", "alpha", "s", "beta")
 
-    def discounted_expected_residual_transactions(self, frequency: Any, recency: Any = None,
-                                                  T: Any = None, discount_rate: Any = None,
-                                                  horizon: Optional[float] = None) -> Any:
+    def discounted_expected_residual_transactions(
+        self,
+        frequency: Any,
+        recency: Any = None,
+        T: Any = None,
+        discount_rate: Any = None,
+        horizon: Optional[float] = None,
+    ) -> Any:
         """Discounted expected residual transactions (DERT) of each customer.
 
         The present value, at continuous discount rate ``discount_rate`` per time unit, of
@@ -135,7 +140,13 @@ class ParetoNBD(CountModel):
         T_arr = check_per_customer(T, "T", n)
         seed = random_seed(seed)
         sims = _core.paretonbd_generate(self._params(), T_arr, seed)
-        return pd.DataFrame({"frequency": sims["frequency"], "recency": sims["recency"],
-                             "T": T_arr, "lambda": sims["lambda"], "mu": sims["mu"],
-                             "alive": sims["alive"].astype(bool)})
-
+        return pd.DataFrame(
+            {
+                "frequency": sims["frequency"],
+                "recency": sims["recency"],
+                "T": T_arr,
+                "lambda": sims["lambda"],
+                "mu": sims["mu"],
+                "alive": sims["alive"].astype(bool),
+            }
+        )

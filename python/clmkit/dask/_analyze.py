@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any, Optional
 
 from .._validation import check_choice
 from ._fit import fit
@@ -41,8 +42,10 @@ class DaskAnalysis:
     timings: dict = field(default_factory=dict)
 
     def __repr__(self) -> str:
-        return (f"DaskAnalysis({self.table.npartitions} partitions, models={sorted(self.models)}, "
-                f"path={str(self.path) if self.path else None!r})")
+        return (
+            f"DaskAnalysis({self.table.npartitions} partitions, models={sorted(self.models)}, "
+            f"path={str(self.path) if self.path else None!r})"
+        )
 
 
 def _wait(collection: Any) -> None:
@@ -125,31 +128,47 @@ def analyze(
     models = list(models)
     unknown = [m for m in models if m not in _TRANSACTION_MODELS and m != "gammagamma"]
     if unknown or sum(m in _TRANSACTION_MODELS for m in models) > 1:
-        raise ValueError(f"models must name at most one of {sorted(_TRANSACTION_MODELS)} and "
-                         f"optionally 'gammagamma', got {models}")
+        raise ValueError(
+            f"models must name at most one of {sorted(_TRANSACTION_MODELS)} and "
+            f"optionally 'gammagamma', got {models}"
+        )
     if "gammagamma" in models and monetary_value_col is None:
         raise ValueError("models=('gammagamma', ...) needs monetary_value_col")
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    summary = summarize(ddf, customer_id_col, datetime_col, monetary_value_col,
-                        observation_period_end=observation_period_end, freq=freq,
-                        npartitions=npartitions).persist()
+    summary = summarize(
+        ddf,
+        customer_id_col,
+        datetime_col,
+        monetary_value_col,
+        observation_period_end=observation_period_end,
+        freq=freq,
+        npartitions=npartitions,
+    ).persist()
     _wait(summary)
     timings["summary"] = time.perf_counter() - started
     fitted: dict[str, Any] = {}
     for name in models:
         started = time.perf_counter()
         if name == "gammagamma":
-            fitted["spend"] = fit(clmkit.GammaGamma(), summary, method=fit_method,
-                                  drop_nonpositive=True)
+            fitted["spend"] = fit(
+                clmkit.GammaGamma(), summary, method=fit_method, drop_nonpositive=True
+            )
         else:
             model = getattr(clmkit, _TRANSACTION_MODELS[name], None)
             if model is None:
                 raise ValueError(f"model {name!r} is not available in this clmkit build")
             fitted["transactions"] = fit(model(), summary, method=fit_method)
         timings[f"fit {name}"] = time.perf_counter() - started
-    table = score(summary, list(fitted.values()), horizon, clv_period=clv_period,
-                  discount_rate=discount_rate, stage_scheme=stage_scheme, with_summary=True)
+    table = score(
+        summary,
+        list(fitted.values()),
+        horizon,
+        clv_period=clv_period,
+        discount_rate=discount_rate,
+        stage_scheme=stage_scheme,
+        with_summary=True,
+    )
     path = None
     if out is not None:
         started = time.perf_counter()

@@ -40,8 +40,14 @@ _COUNT = "__clmkit_count"
 _STATUS = "__clmkit_status"
 
 
-def fit(model: Any, summary_ddf: dd.DataFrame, *, method: str = "auto",
-        max_patterns: int = DEFAULT_MAX_PATTERNS, drop_nonpositive: bool = False) -> Any:
+def fit(
+    model: Any,
+    summary_ddf: dd.DataFrame,
+    *,
+    method: str = "auto",
+    max_patterns: int = DEFAULT_MAX_PATTERNS,
+    drop_nonpositive: bool = False,
+) -> Any:
     """Fit a clmkit BTYD model (BetaGeo, ModifiedBetaGeo, ParetoNBD, BetaGeoBetaBinom,
     GammaGamma) on a Dask summary.
 
@@ -91,21 +97,31 @@ def fit(model: Any, summary_ddf: dd.DataFrame, *, method: str = "auto",
     require_columns(list(summary_ddf.columns), {f"summary column {n!r}": n for n in names})
     unit = time_unit_of(summary_ddf._meta)
     rows = summary_ddf[names].map_partitions(
-        _valid_rows, model=model, drop_nonpositive=bool(drop_nonpositive),
-        meta=pd.DataFrame({**{n: pd.Series(dtype="float64") for n in names},
-                           _STATUS: pd.Series(dtype="int8")}))
+        _valid_rows,
+        model=model,
+        drop_nonpositive=bool(drop_nonpositive),
+        meta=pd.DataFrame(
+            {**{n: pd.Series(dtype="float64") for n in names}, _STATUS: pd.Series(dtype="int8")}
+        ),
+    )
     stats = _pattern_pass(rows, names, max_patterns if method != "likelihood" else 0)
     if stats["dropped"]:
-        warnings.warn(f"dropped {stats['dropped']} repeat buyers with monetary_value <= 0",
-                      ClmkitWarning, stacklevel=2)
+        warnings.warn(
+            f"dropped {stats['dropped']} repeat buyers with monetary_value <= 0",
+            ClmkitWarning,
+            stacklevel=2,
+        )
     if stats["patterns"] is not None:
         table = stats["patterns"]
-        arrays = [np.require(table[n].to_numpy(dtype=np.float64), np.float64, ["C", "A"])
-                  for n in names]
+        arrays = [
+            np.require(table[n].to_numpy(dtype=np.float64), np.float64, ["C", "A"]) for n in names
+        ]
         return model._fit_arrays(arrays, table[_COUNT].to_numpy(dtype=np.float64), unit)
     if method == "patterns":
-        raise ValueError(f"the combined pattern table exceeds max_patterns={max_patterns}; "
-                         "raise max_patterns or use method='likelihood'")
+        raise ValueError(
+            f"the combined pattern table exceeds max_patterns={max_patterns}; "
+            "raise max_patterns or use method='likelihood'"
+        )
     from ._likelihood import fit_likelihood
 
     return fit_likelihood(model, rows.persist(), stats, unit)
@@ -113,8 +129,10 @@ def fit(model: Any, summary_ddf: dd.DataFrame, *, method: str = "auto",
 
 # --- per-partition validation ----------------------------------------------------------------
 
-def _valid_rows(part: pd.DataFrame, model: Any, drop_nonpositive: bool,
-                partition_info: Any = None) -> pd.DataFrame:
+
+def _valid_rows(
+    part: pd.DataFrame, model: Any, drop_nonpositive: bool, partition_info: Any = None
+) -> pd.DataFrame:
     """The partition's data columns validated as the in-memory fit validates them, with each
     row's status (Gamma-Gamma fits repeat buyers only)."""
     names = list(model._data_names)
@@ -134,32 +152,41 @@ def _spend_rows(part: pd.DataFrame, drop_nonpositive: bool) -> pd.DataFrame:
     bad = keep & (m <= 0)
     if bad.any() and not drop_nonpositive:
         row = int(np.argmax(bad))
-        raise invalid_value_error("monetary_value", row, m[row].item(),
-                                  "must be > 0 for repeat buyers; pass drop_nonpositive=True "
-                                  "to skip them")
+        raise invalid_value_error(
+            "monetary_value",
+            row,
+            m[row].item(),
+            "must be > 0 for repeat buyers; pass drop_nonpositive=True to skip them",
+        )
     status = np.where(bad, -1, np.where(keep, 1, 0)).astype(np.int8)
     return pd.DataFrame({"frequency": x, "monetary_value": m, _STATUS: status})
 
 
 # --- the pattern pass ------------------------------------------------------------------------
 
+
 def _pattern_pass(rows: dd.DataFrame, names: list[str], max_patterns: int) -> dict:
     """One pass: row count, column maxima, dropped rows and (when it stays within
     ``max_patterns`` rows) the combined pattern table."""
-    chunks = [dask.delayed(_partition_patterns)(p, names, max_patterns)
-              for p in rows.to_delayed()]
+    chunks = [dask.delayed(_partition_patterns)(p, names, max_patterns) for p in rows.to_delayed()]
     # One level of merges on the workers (4 partition tables each); the merged tables come
     # to the client, which needs the combined table anyway: a deeper tree would hold the
     # largest tables (up to max_patterns rows each, times the fan-in) in one worker task.
-    chunks = [dask.delayed(_merge_patterns)(chunks[i:i + 4], max_patterns)
-              for i in range(0, len(chunks), 4)]
+    chunks = [
+        dask.delayed(_merge_patterns)(chunks[i : i + 4], max_patterns)
+        for i in range(0, len(chunks), 4)
+    ]
     return _merge_patterns(list(dask.compute(*chunks)), max_patterns)
 
 
 def _partition_patterns(rows: pd.DataFrame, names: list[str], max_patterns: int) -> dict:
     part = rows.loc[rows[_STATUS].to_numpy() == 1, names]
-    stats = {"n": len(part), "max": part.max().to_numpy(dtype=float) if len(part) else None,
-             "dropped": int((rows[_STATUS].to_numpy() == -1).sum()), "patterns": None}
+    stats = {
+        "n": len(part),
+        "max": part.max().to_numpy(dtype=float) if len(part) else None,
+        "dropped": int((rows[_STATUS].to_numpy() == -1).sum()),
+        "patterns": None,
+    }
     if max_patterns > 0:
         # + 0.0 folds -0.0 into 0.0 so that equal values share a pattern, as in the fit.
         keyed = part[names] + 0.0
@@ -170,8 +197,12 @@ def _partition_patterns(rows: pd.DataFrame, names: list[str], max_patterns: int)
 
 def _merge_patterns(chunks: list[dict], max_patterns: int) -> dict:
     maxima = [c["max"] for c in chunks if c["max"] is not None]
-    out = {"n": sum(c["n"] for c in chunks), "dropped": sum(c["dropped"] for c in chunks),
-           "max": np.max(maxima, axis=0) if maxima else None, "patterns": None}
+    out = {
+        "n": sum(c["n"] for c in chunks),
+        "dropped": sum(c["dropped"] for c in chunks),
+        "max": np.max(maxima, axis=0) if maxima else None,
+        "patterns": None,
+    }
     if max_patterns > 0 and all(c["patterns"] is not None for c in chunks):
         table = pd.concat([c["patterns"] for c in chunks], ignore_index=True)
         names = [c for c in table.columns if c != _COUNT]

@@ -39,8 +39,9 @@ _COUNT = "__clmkit_count"
 def compress_partitions(rows: dd.DataFrame, names: list[str]) -> dd.DataFrame:
     """Per partition, the distinct (used) data rows with their counts (-0.0 folded into 0.0
     as the Rust compression does)."""
-    meta = pd.DataFrame({**{n: pd.Series(dtype="float64") for n in names},
-                         _COUNT: pd.Series(dtype="float64")})
+    meta = pd.DataFrame(
+        {**{n: pd.Series(dtype="float64") for n in names}, _COUNT: pd.Series(dtype="float64")}
+    )
     return rows.map_partitions(_partition_patterns, names, meta=meta)
 
 
@@ -62,16 +63,26 @@ class _Evaluator:
     def __call__(self, points: np.ndarray, scale: float) -> np.ndarray:
         """(k, 1 + dim) array: log-likelihood and gradient at each natural-parameter row,
         with time columns divided by ``scale``."""
-        chunks = [dask.delayed(_partition_totals)(p, self.name, self.names, self.time_columns,
-                                                  scale, points) for p in self.parts]
+        chunks = [
+            dask.delayed(_partition_totals)(
+                p, self.name, self.names, self.time_columns, scale, points
+            )
+            for p in self.parts
+        ]
         while len(chunks) > 1:
-            chunks = [dask.delayed(_sum)(chunks[i:i + 8]) for i in range(0, len(chunks), 8)]
+            chunks = [dask.delayed(_sum)(chunks[i : i + 8]) for i in range(0, len(chunks), 8)]
         (total,) = dask.compute(chunks[0])
         return total
 
 
-def _partition_totals(table: pd.DataFrame, name: str, names: list[str], time_columns: list[int],
-                      scale: float, points: np.ndarray) -> np.ndarray:
+def _partition_totals(
+    table: pd.DataFrame,
+    name: str,
+    names: list[str],
+    time_columns: list[int],
+    scale: float,
+    points: np.ndarray,
+) -> np.ndarray:
     cols = [np.require(table[n].to_numpy(dtype=np.float64), np.float64, ["C", "A"]) for n in names]
     for c in time_columns:
         cols[c] = cols[c] / scale
@@ -107,7 +118,7 @@ def fit_likelihood(model: Any, rows: dd.DataFrame, stats: dict, unit: Any) -> An
     patterns = compress_partitions(rows, list(model._data_names)).persist()
     evaluate = _Evaluator(model, patterns, layout)
     initial = model._checked_initial() or _warm_start(model, rows, n) or [1.0] * len(powers)
-    y = np.log(np.asarray(initial) / scale ** powers)
+    y = np.log(np.asarray(initial) / scale**powers)
 
     def objective(values: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         p = np.exp(ys)
@@ -116,21 +127,36 @@ def fit_likelihood(model: Any, rows: dd.DataFrame, stats: dict, unit: Any) -> An
         return f, g
 
     y, g, hessian, n_iter = _newton(evaluate, objective, y, tol, min(max_iter, _MAX_ITER), scale)
-    params = np.exp(y) * scale ** powers
+    params = np.exp(y) * scale**powers
     ll = float(evaluate(params[None, :], 1.0)[0, 0])
     covariance = _covariance(hessian * n, params)
-    state = {"format": "clmkit.btyd", "format_version": 1, "model": model._core_name,
-             "param_names": list(layout[0]),
-             "options": {"penalizer": penalizer, "initial": model._checked_initial(),
-                         "tol": tol, "max_iter": max_iter},
-             "fit": {"params": params.tolist(), "log_likelihood": ll,
-                     "covariance": _json_floats(covariance.ravel()),
-                     "standard_errors": _json_floats(np.sqrt(np.diag(covariance))),
-                     "n_iter": n_iter, "converged": True,
-                     "grad_norm": float(np.linalg.norm(g)), "n_patterns": int(n),
-                     "n_customers": n, "time_scale": scale},
-             "time_unit": None if unit is None else {"freq": unit.freq,
-                                                     "multiplier": float(unit.multiplier)}}
+    state = {
+        "format": "clmkit.btyd",
+        "format_version": 1,
+        "model": model._core_name,
+        "param_names": list(layout[0]),
+        "options": {
+            "penalizer": penalizer,
+            "initial": model._checked_initial(),
+            "tol": tol,
+            "max_iter": max_iter,
+        },
+        "fit": {
+            "params": params.tolist(),
+            "log_likelihood": ll,
+            "covariance": _json_floats(covariance.ravel()),
+            "standard_errors": _json_floats(np.sqrt(np.diag(covariance))),
+            "n_iter": n_iter,
+            "converged": True,
+            "grad_norm": float(np.linalg.norm(g)),
+            "n_patterns": int(n),
+            "n_customers": n,
+            "time_scale": scale,
+        },
+        "time_unit": None
+        if unit is None
+        else {"freq": unit.freq, "multiplier": float(unit.multiplier)},
+    }
     model._set_state(_core.BtydFit.from_json(json.dumps(state)))
     return model
 
@@ -142,8 +168,14 @@ def _warm_start(model: Any, rows: dd.DataFrame, n: float, size: int = 20_000) ->
     sample = sample[sample[_STATUS].to_numpy() == 1]
     try:
         probe = type(model)(penalizer=model.penalizer)
-        probe._fit_arrays([np.require(sample[c].to_numpy(dtype=np.float64), np.float64,
-                                      ["C", "A"]) for c in model._data_names], None, None)
+        probe._fit_arrays(
+            [
+                np.require(sample[c].to_numpy(dtype=np.float64), np.float64, ["C", "A"])
+                for c in model._data_names
+            ],
+            None,
+            None,
+        )
     except (ValueError, RuntimeError):
         return None
     return probe.params_.tolist()
@@ -184,7 +216,7 @@ def _newton(evaluate, objective, y0, tol, max_iter, scale):
     def at(y):
         ys = _points(y)
         f_all, g_all = objective(evaluate(np.exp(ys), scale), ys)
-        hessian = (g_all[1:k + 1] - g_all[k + 1:]).T / (2 * _steps(y))
+        hessian = (g_all[1 : k + 1] - g_all[k + 1 :]).T / (2 * _steps(y))
         return f_all[0], g_all[0], (hessian + hessian.T) / 2
 
     y = np.asarray(y0, dtype=float)
@@ -205,12 +237,16 @@ def _newton(evaluate, objective, y0, tol, max_iter, scale):
         else:
             if np.max(np.abs(g)) < tol:
                 return y, g, hessian, it
-            raise ConvergenceError(f"distributed likelihood: no descent step; last parameters "
-                                   f"{np.exp(y).tolist()}, gradient norm {np.linalg.norm(g):.3e}")
+            raise ConvergenceError(
+                f"distributed likelihood: no descent step; last parameters "
+                f"{np.exp(y).tolist()}, gradient norm {np.linalg.norm(g):.3e}"
+            )
     if np.max(np.abs(g)) < tol:
         return y, g, hessian, max_iter
-    raise ConvergenceError(f"distributed likelihood: no convergence in {max_iter} iterations; "
-                           f"last parameters {np.exp(y).tolist()}")
+    raise ConvergenceError(
+        f"distributed likelihood: no convergence in {max_iter} iterations; "
+        f"last parameters {np.exp(y).tolist()}"
+    )
 
 
 def _slack(f: float) -> float:

@@ -4,7 +4,8 @@ errors that name the partition a bad value sits in."""
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pandas as pd
 
@@ -20,8 +21,11 @@ __all__ = ["dask", "dd", "require_dask_frame", "partition_errors", "partition_nu
 def require_dask_frame(ddf: Any, name: str = "ddf") -> dd.DataFrame:
     """Returns ``ddf`` if it is a Dask DataFrame; raises TypeError otherwise."""
     if not isinstance(ddf, dd.DataFrame):
-        hint = (" (wrap it with dask.dataframe.from_pandas, or use the in-memory clmkit "
-                "function)" if isinstance(ddf, pd.DataFrame) else "")
+        hint = (
+            " (wrap it with dask.dataframe.from_pandas, or use the in-memory clmkit function)"
+            if isinstance(ddf, pd.DataFrame)
+            else ""
+        )
         raise TypeError(f"{name} must be a dask DataFrame, got {type(ddf).__name__}{hint}")
     return ddf
 

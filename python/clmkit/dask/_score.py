@@ -4,7 +4,8 @@ time behind the default stage windows) computed once over the whole summary firs
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -91,25 +92,46 @@ def score(
 
     summary_ddf = require_dask_frame(summary_ddf, "summary_ddf")
     meta = summary_ddf._meta
-    require_columns(list(meta.columns), {"summary column 'frequency'": "frequency",
-                                         "summary column 'recency'": "recency",
-                                         "summary column 'T'": "T"})
+    require_columns(
+        list(meta.columns),
+        {
+            "summary column 'frequency'": "frequency",
+            "summary column 'recency'": "recency",
+            "summary column 'T'": "T",
+        },
+    )
     unit = time_unit_of(meta) or TimeUnit("D")
     count_model, spend_model = _split_models(models, clmkit)
     has_money = "monetary_value" in meta.columns
     if spend_model is not None and not has_money:
         raise ValueError("a GammaGamma model needs the summary column 'monetary_value'")
-    options: dict[str, Any] = {"count_model": count_model, "spend_model": spend_model,
-                               "label": horizon_label(horizon), "with_summary": with_summary,
-                               "h_units": to_units(horizon, unit, "horizon")}
+    options: dict[str, Any] = {
+        "count_model": count_model,
+        "spend_model": spend_model,
+        "label": horizon_label(horizon),
+        "with_summary": with_summary,
+        "h_units": to_units(horizon, unit, "horizon"),
+    }
     if spend_model is not None:
         per = to_units(clv_period, unit, "clv_period")
-        options.update(clv_periods=max(1, int(round(options["h_units"] / per))),
-                       clv_period=clv_period, discount_rate=float(discount_rate))
+        options.update(
+            clv_periods=max(1, round(options["h_units"] / per)),
+            clv_period=clv_period,
+            discount_rate=float(discount_rate),
+        )
     exact: dict[str, bool] = {}
-    scorer, scheme = _global_state(summary_ddf, rfm, check_int(rfm_bins, "rfm_bins", low=2,
-                                   high=10), has_money, stages, stage_scheme, unit,
-                                   max_distinct, exact, clmkit)
+    scorer, scheme = _global_state(
+        summary_ddf,
+        rfm,
+        check_int(rfm_bins, "rfm_bins", low=2, high=10),
+        has_money,
+        stages,
+        stage_scheme,
+        unit,
+        max_distinct,
+        exact,
+        clmkit,
+    )
     options.update(scorer=scorer, scheme=scheme)
     out_meta = _score_partition(_example_summary(meta), **options).iloc[:0]
     out_meta.attrs = {**dict(meta.attrs), "clmkit_score": exact}
@@ -122,9 +144,11 @@ def _split_models(models: Any, clmkit: Any) -> tuple[Any, Any]:
     spend = [m for m in models if isinstance(m, clmkit.GammaGamma)]
     other = [m for m in models if m not in count and m not in spend]
     if other or len(count) > 1 or len(spend) > 1:
-        raise TypeError("models must hold at most one fitted purchase-count model (BetaGeo, "
-                        "ModifiedBetaGeo, ...) and one GammaGamma, got "
-                        f"{[type(m).__name__ for m in models]}")
+        raise TypeError(
+            "models must hold at most one fitted purchase-count model (BetaGeo, "
+            "ModifiedBetaGeo, ...) and one GammaGamma, got "
+            f"{[type(m).__name__ for m in models]}"
+        )
     for m in models:
         m._check_fitted()
     return (count[0] if count else None), (spend[0] if spend else None)
@@ -132,8 +156,10 @@ def _split_models(models: Any, clmkit: Any) -> tuple[Any, Any]:
 
 # --- global constants ------------------------------------------------------------------------
 
-def _global_state(summary_ddf, rfm, bins, has_money, stages, stage_scheme, unit, max_distinct,
-                  exact, clmkit):
+
+def _global_state(
+    summary_ddf, rfm, bins, has_money, stages, stage_scheme, unit, max_distinct, exact, clmkit
+):
     """The RFM scorer (global quantile edges) and the resolved stage scheme, from one pass."""
     scorer = None
     if rfm:
@@ -142,8 +168,10 @@ def _global_state(summary_ddf, rfm, bins, has_money, stages, stage_scheme, unit,
     need_median = False
     if stages:
         scheme = stage_scheme if stage_scheme is not None else clmkit.StageScheme()
-        need_median = any(getattr(scheme, w) is None for w in
-                          ("new_window", "maturity_window", "churn_window", "median_ipt"))
+        need_median = any(
+            getattr(scheme, w) is None
+            for w in ("new_window", "maturity_window", "churn_window", "median_ipt")
+        )
     if scorer is None and not need_median:
         return scorer, scheme.resolve(pd.DataFrame(), unit) if scheme is not None else None
     tables = value_tables(summary_ddf, _Extract(scorer, need_median), max_distinct)
@@ -151,19 +179,25 @@ def _global_state(summary_ddf, rfm, bins, has_money, stages, stage_scheme, unit,
     if scorer is not None:
         # The edges are fitted globally; setting them as RFMScorer.from_json does keeps
         # method="quantile", so transform() gives rfm_scores' output on the whole summary.
-        scorer.edges_ = {name: tables[name].quantile_edges(bins)
-                         for name in ("recency", "frequency", "monetary") if name in tables}
+        scorer.edges_ = {
+            name: tables[name].quantile_edges(bins)
+            for name in ("recency", "frequency", "monetary")
+            if name in tables
+        }
         scorer._state_json(scorer._spec())  # validates the edges
     if need_median:
         if "ipt" not in tables or tables["ipt"].n == 0:
-            raise ValueError("cannot derive default stage windows: the data have no repeat "
-                             "buyer; give StageScheme(new_window=..., maturity_window=..., "
-                             "churn_window=..., median_ipt=...)")
+            raise ValueError(
+                "cannot derive default stage windows: the data have no repeat "
+                "buyer; give StageScheme(new_window=..., maturity_window=..., "
+                "churn_window=..., median_ipt=...)"
+            )
         median = tables["ipt"].median()
         # A one-row summary whose median inter-purchase time is exactly `median` (recency /
         # one repeat) lets StageScheme.resolve derive the windows as it does in memory.
-        probe = pd.DataFrame({"frequency": [1.0], "recency": [median], "T": [median],
-                              "n_periods": [2.0]})
+        probe = pd.DataFrame(
+            {"frequency": [1.0], "recency": [median], "T": [median], "n_periods": [2.0]}
+        )
         scheme = scheme.resolve(probe, unit)
     elif scheme is not None:
         scheme = scheme.resolve(pd.DataFrame(), unit)
@@ -193,10 +227,19 @@ class _Extract:
 
 # --- per partition ---------------------------------------------------------------------------
 
+
 def _example_summary(meta: pd.DataFrame) -> pd.DataFrame:
     """One valid summary row with the meta's columns and dtypes (for the output meta)."""
-    values = {"frequency": 1.0, "recency": 1.0, "T": 2.0, "monetary_value": 1.0,
-              "n_periods": 2.0, "total_value": 2.0, "inactivity": 1.0, "gap_before_last": 1.0}
+    values = {
+        "frequency": 1.0,
+        "recency": 1.0,
+        "T": 2.0,
+        "monetary_value": 1.0,
+        "n_periods": 2.0,
+        "total_value": 2.0,
+        "inactivity": 1.0,
+        "gap_before_last": 1.0,
+    }
     nonempty = dd.utils.meta_nonempty(meta).iloc[:1]
     example = nonempty.copy()
     for col, v in values.items():
@@ -206,10 +249,20 @@ def _example_summary(meta: pd.DataFrame) -> pd.DataFrame:
     return example
 
 
-def _score_partition(part: pd.DataFrame, count_model: Any, spend_model: Any, label: str,
-                     h_units: float, with_summary: bool, scorer: Any, scheme: Any,
-                     clv_periods: int = 1, clv_period: Any = None, discount_rate: float = 0.0,
-                     partition_info: Any = None) -> pd.DataFrame:
+def _score_partition(
+    part: pd.DataFrame,
+    count_model: Any,
+    spend_model: Any,
+    label: str,
+    h_units: float,
+    with_summary: bool,
+    scorer: Any,
+    scheme: Any,
+    clv_periods: int = 1,
+    clv_period: Any = None,
+    discount_rate: float = 0.0,
+    partition_info: Any = None,
+) -> pd.DataFrame:
     import clmkit
 
     with partition_errors(partition_info):
@@ -220,16 +273,22 @@ def _score_partition(part: pd.DataFrame, count_model: Any, spend_model: Any, lab
             p_alive = np.asarray(count_model.p_alive(f, r, T), dtype=float)
             out["p_alive"] = p_alive
             out[f"expected_purchases_{label}"] = np.asarray(
-                count_model.conditional_expected_purchases(h_units, f, r, T), dtype=float)
+                count_model.conditional_expected_purchases(h_units, f, r, T), dtype=float
+            )
         if spend_model is not None:
             m = np.where(f > 0, part["monetary_value"].to_numpy(dtype=float), 0.0)
-            out["expected_spend"] = np.asarray(spend_model.conditional_expected_spend(f, m),
-                                               dtype=float)
+            out["expected_spend"] = np.asarray(
+                spend_model.conditional_expected_spend(f, m), dtype=float
+            )
             if count_model is not None:
                 clv = clmkit.customer_lifetime_value(
-                    count_model, spend_model, part[["frequency", "recency", "T",
-                                                    "monetary_value"]],
-                    horizon=clv_periods, period=clv_period, discount_rate=discount_rate)
+                    count_model,
+                    spend_model,
+                    part[["frequency", "recency", "T", "monetary_value"]],
+                    horizon=clv_periods,
+                    period=clv_period,
+                    discount_rate=discount_rate,
+                )
                 out[f"clv_{label}"] = np.asarray(clv, dtype=float)
         if scorer is not None:
             rfm = scorer.transform(part)

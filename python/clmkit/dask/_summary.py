@@ -17,9 +17,9 @@ from typing import Any, Optional
 import numpy as np
 import pandas as pd
 
+from .._frames import _end_ns, _numeric_values, _timestamp, _to_datetime_ns
 from .._units import normalize_freq
 from .._validation import check_positive_float, invalid_value_error, require_columns
-from .._frames import _end_ns, _numeric_values, _timestamp, _to_datetime_ns
 from ..summary import _PANDAS_PERIOD, _summarize_arrays
 from ._partitions import dd, partition_errors, require_dask_frame
 
@@ -94,11 +94,19 @@ def summarize(
     ddf = require_dask_frame(ddf)
     freq = normalize_freq(freq)
     mult = check_positive_float(freq_multiplier, "freq_multiplier")
-    require_columns(list(ddf.columns), {"customer_id_col": customer_id_col,
-                                        "datetime_col": datetime_col,
-                                        "monetary_value_col": monetary_value_col})
-    names = {"customer_id": customer_id_col, "datetime": datetime_col,
-             "monetary": monetary_value_col}
+    require_columns(
+        list(ddf.columns),
+        {
+            "customer_id_col": customer_id_col,
+            "datetime_col": datetime_col,
+            "monetary_value_col": monetary_value_col,
+        },
+    )
+    names = {
+        "customer_id": customer_id_col,
+        "datetime": datetime_col,
+        "monetary": monetary_value_col,
+    }
     if monetary_value_col is not None:
         _numeric_values(ddf._meta[monetary_value_col], f"monetary_value_col {monetary_value_col!r}")
     cols = [c for c in (customer_id_col, datetime_col, monetary_value_col) if c is not None]
@@ -114,16 +122,29 @@ def summarize(
     if scan["n_rows"] and scan["min_ns"] >= cutoff_ns:
         raise ValueError(
             f"observation_period_end ({_timestamp(end_ns, tz)}) is before the first "
-            f"transaction ({_timestamp(scan['min_ns'], tz)})")
+            f"transaction ({_timestamp(scan['min_ns'], tz)})"
+        )
 
     reduced = frame.map_partitions(
-        _reduce_partition, names=names, datetime_format=datetime_format,
-        offsets=scan["offsets"], meta=_reduced_meta(frame._meta, names))
-    shuffled = reduced.shuffle(on=customer_id_col, npartitions=npartitions,
-                               shuffle_method=shuffle_method)
-    options = dict(names=names, id_dtype=frame._meta[customer_id_col].dtype, tz=tz,
-                   end_ns=end_ns, cutoff_ns=cutoff_ns, freq=freq, freq_multiplier=mult,
-                   include_first_transaction=bool(include_first_transaction))
+        _reduce_partition,
+        names=names,
+        datetime_format=datetime_format,
+        offsets=scan["offsets"],
+        meta=_reduced_meta(frame._meta, names),
+    )
+    shuffled = reduced.shuffle(
+        on=customer_id_col, npartitions=npartitions, shuffle_method=shuffle_method
+    )
+    options = dict(
+        names=names,
+        id_dtype=frame._meta[customer_id_col].dtype,
+        tz=tz,
+        end_ns=end_ns,
+        cutoff_ns=cutoff_ns,
+        freq=freq,
+        freq_multiplier=mult,
+        include_first_transaction=bool(include_first_transaction),
+    )
     meta = _summarize_partition(reduced._meta, **options)
     return shuffled.map_partitions(_summarize_partition, meta=meta, **options)
 
@@ -137,39 +158,59 @@ def _next_period_start_ns(end_ns: int, freq: str) -> int:
 
 # --- stage 1: the scan -----------------------------------------------------------------------
 
+
 def _scan(frame: dd.DataFrame, names: dict, datetime_format: Optional[str]) -> dict:
     cols = [names["customer_id"], names["datetime"]]
-    meta = pd.DataFrame({"n_rows": pd.Series(dtype="int64"), "min_ns": pd.Series(dtype="int64"),
-                         "max_ns": pd.Series(dtype="int64"), "tz": pd.Series(dtype=object),
-                         "id_kind": pd.Series(dtype=object)})
-    parts = frame[cols].map_partitions(_scan_partition, names=names,
-                                       datetime_format=datetime_format, meta=meta).compute()
+    meta = pd.DataFrame(
+        {
+            "n_rows": pd.Series(dtype="int64"),
+            "min_ns": pd.Series(dtype="int64"),
+            "max_ns": pd.Series(dtype="int64"),
+            "tz": pd.Series(dtype=object),
+            "id_kind": pd.Series(dtype=object),
+        }
+    )
+    parts = (
+        frame[cols]
+        .map_partitions(_scan_partition, names=names, datetime_format=datetime_format, meta=meta)
+        .compute()
+    )
     n_rows = parts["n_rows"].to_numpy()
     filled = parts[n_rows > 0]
     _check_id_kinds(filled["id_kind"], names["customer_id"])
     tzs = {str(t) for t in filled["tz"]}
     if len(tzs) > 1:
-        raise ValueError(f"datetime_col {names['datetime']!r}: partitions hold different "
-                         f"time zones {sorted(tzs)}")
-    return {"n_rows": int(n_rows.sum()),
-            "min_ns": int(filled["min_ns"].min()) if len(filled) else 0,
-            "max_ns": int(filled["max_ns"].max()) if len(filled) else 0,
-            "tz": filled["tz"].iloc[0] if len(filled) else None,
-            "offsets": tuple(int(x) for x in np.concatenate([[0], np.cumsum(n_rows)[:-1]]))}
+        raise ValueError(
+            f"datetime_col {names['datetime']!r}: partitions hold different "
+            f"time zones {sorted(tzs)}"
+        )
+    return {
+        "n_rows": int(n_rows.sum()),
+        "min_ns": int(filled["min_ns"].min()) if len(filled) else 0,
+        "max_ns": int(filled["max_ns"].max()) if len(filled) else 0,
+        "tz": filled["tz"].iloc[0] if len(filled) else None,
+        "offsets": tuple(int(x) for x in np.concatenate([[0], np.cumsum(n_rows)[:-1]])),
+    }
 
 
-def _scan_partition(part: pd.DataFrame, names: dict, datetime_format: Optional[str],
-                    partition_info: Any = None) -> pd.DataFrame:
+def _scan_partition(
+    part: pd.DataFrame, names: dict, datetime_format: Optional[str], partition_info: Any = None
+) -> pd.DataFrame:
     with partition_errors(partition_info):
         ids = part[names["customer_id"]]
         _check_ids(ids, names["customer_id"])
-        times_ns, tz = _to_datetime_ns(part[names["datetime"]], names["datetime"],
-                                       datetime_format)
+        times_ns, tz = _to_datetime_ns(part[names["datetime"]], names["datetime"], datetime_format)
     n = len(times_ns)
     kind = pd.api.types.infer_dtype(ids, skipna=True) if ids.dtype == object else str(ids.dtype)
-    return pd.DataFrame({"n_rows": [n], "min_ns": [times_ns.min() if n else 0],
-                         "max_ns": [times_ns.max() if n else 0], "tz": [tz],
-                         "id_kind": [kind]})
+    return pd.DataFrame(
+        {
+            "n_rows": [n],
+            "min_ns": [times_ns.min() if n else 0],
+            "max_ns": [times_ns.max() if n else 0],
+            "tz": [tz],
+            "id_kind": [kind],
+        }
+    )
 
 
 def _check_ids(ids: pd.Series, name: str) -> None:
@@ -181,51 +222,80 @@ def _check_ids(ids: pd.Series, name: str) -> None:
         raise invalid_value_error(f"customer_id_col {name!r}", row, None, "missing customer id")
     if ids.dtype == object and pd.api.types.infer_dtype(ids, skipna=True).startswith("mixed"):
         first = type(ids.iloc[0])
-        row = next(i for i, x in enumerate(ids) if type(x) is not first
-                   or getattr(type(x), "__hash__", None) is None)
-        raise invalid_value_error(f"customer_id_col {name!r}", row, ids.iloc[row],
-                                  f"ids must be hashable values of one type; row 0 holds "
-                                  f"a {first.__name__}")
+        row = next(
+            i
+            for i, x in enumerate(ids)
+            if type(x) is not first or getattr(type(x), "__hash__", None) is None
+        )
+        raise invalid_value_error(
+            f"customer_id_col {name!r}",
+            row,
+            ids.iloc[row],
+            f"ids must be hashable values of one type; row 0 holds a {first.__name__}",
+        )
 
 
 def _check_id_kinds(kinds: pd.Series, name: str) -> None:
     distinct = sorted(set(kinds))
     if len(distinct) > 1:
         first = {k: int(kinds.index[kinds == k][0]) for k in distinct}
-        raise ValueError(f"customer_id_col {name!r}: partitions hold ids of different kinds "
-                         f"(first partition of each: {first}); ids must be of one type")
+        raise ValueError(
+            f"customer_id_col {name!r}: partitions hold ids of different kinds "
+            f"(first partition of each: {first}); ids must be of one type"
+        )
 
 
 # --- stage 2: validate and reduce each input partition ---------------------------------------
 
+
 def _reduced_meta(meta: pd.DataFrame, names: dict) -> pd.DataFrame:
-    cols = {names["customer_id"]: meta[names["customer_id"]].reset_index(drop=True),
-            _TIME: pd.Series(dtype="int64"), _POSITION: pd.Series(dtype="int64")}
+    cols = {
+        names["customer_id"]: meta[names["customer_id"]].reset_index(drop=True),
+        _TIME: pd.Series(dtype="int64"),
+        _POSITION: pd.Series(dtype="int64"),
+    }
     if names["monetary"] is not None:
         cols[_VALUE] = pd.Series(dtype="float64")
     return pd.DataFrame(cols)
 
 
-def _reduce_partition(part: pd.DataFrame, names: dict, datetime_format: Optional[str],
-                      offsets: tuple, partition_info: Any = None) -> pd.DataFrame:
+def _reduce_partition(
+    part: pd.DataFrame,
+    names: dict,
+    datetime_format: Optional[str],
+    offsets: tuple,
+    partition_info: Any = None,
+) -> pd.DataFrame:
     with partition_errors(partition_info) as number:
         ids = part[names["customer_id"]].reset_index(drop=True)
         _check_ids(ids, names["customer_id"])
-        times_ns, _ = _to_datetime_ns(part[names["datetime"]], names["datetime"],
-                                      datetime_format)
-        cols = {names["customer_id"]: ids, _TIME: times_ns,
-                _POSITION: offsets[number] + np.arange(len(ids), dtype=np.int64)}
+        times_ns, _ = _to_datetime_ns(part[names["datetime"]], names["datetime"], datetime_format)
+        cols = {
+            names["customer_id"]: ids,
+            _TIME: times_ns,
+            _POSITION: offsets[number] + np.arange(len(ids), dtype=np.int64),
+        }
         if names["monetary"] is not None:
-            cols[_VALUE] = _numeric_values(part[names["monetary"]],
-                                           f"monetary_value_col {names['monetary']!r}")
+            cols[_VALUE] = _numeric_values(
+                part[names["monetary"]], f"monetary_value_col {names['monetary']!r}"
+            )
     return pd.DataFrame(cols)
 
 
 # --- stage 3: the kernel on each customer partition ------------------------------------------
 
-def _summarize_partition(part: pd.DataFrame, names: dict, id_dtype: Any, tz: Any, end_ns: int,
-                         cutoff_ns: int, freq: str, freq_multiplier: float,
-                         include_first_transaction: bool) -> pd.DataFrame:
+
+def _summarize_partition(
+    part: pd.DataFrame,
+    names: dict,
+    id_dtype: Any,
+    tz: Any,
+    end_ns: int,
+    cutoff_ns: int,
+    freq: str,
+    freq_multiplier: float,
+    include_first_transaction: bool,
+) -> pd.DataFrame:
     # argsort and fancy indexing below copy every column into fresh, aligned buffers.
     order = np.argsort(part[_POSITION].to_numpy(), kind="stable")
     times_ns = part[_TIME].to_numpy()[order]
@@ -235,9 +305,18 @@ def _summarize_partition(part: pd.DataFrame, names: dict, id_dtype: Any, tz: Any
     values = None
     if _VALUE in part.columns:
         values = np.ascontiguousarray(part[_VALUE].to_numpy()[order][keep], dtype=np.float64)
-    out = _summarize_arrays(np.ascontiguousarray(codes, dtype=np.int64), pd.Index(uniques),
-                            np.ascontiguousarray(times_ns[keep]), values, tz, end_ns, freq,
-                            freq_multiplier, include_first_transaction, names)
+    out = _summarize_arrays(
+        np.ascontiguousarray(codes, dtype=np.int64),
+        pd.Index(uniques),
+        np.ascontiguousarray(times_ns[keep]),
+        values,
+        tz,
+        end_ns,
+        freq,
+        freq_multiplier,
+        include_first_transaction,
+        names,
+    )
     if out.index.dtype != id_dtype:
         out.index = out.index.astype(id_dtype)
     return out

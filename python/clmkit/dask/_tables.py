@@ -52,8 +52,9 @@ class ValueTable:
             lo = math.floor(h)
             spots.append((lo, min(lo + 1, n - 1), h - lo))
         stats = self.order_statistics([p for lo, hi, _ in spots for p in (lo, hi)])
-        return np.array([_lerp(stats[2 * i], stats[2 * i + 1], g)
-                         for i, (_, _, g) in enumerate(spots)])
+        return np.array(
+            [_lerp(stats[2 * i], stats[2 * i + 1], g) for i, (_, _, g) in enumerate(spots)]
+        )
 
     def median(self) -> float:
         """``np.median(column)``."""
@@ -70,27 +71,35 @@ def _lerp(a: float, b: float, t: float) -> float:
     return b - diff * (1.0 - t) if t >= 0.5 else a + diff * t
 
 
-def value_tables(ddf: dd.DataFrame, extract: Callable[[pd.DataFrame], dict[str, np.ndarray]],
-                 max_distinct: int = DEFAULT_MAX_DISTINCT) -> dict[str, ValueTable]:
+def value_tables(
+    ddf: dd.DataFrame,
+    extract: Callable[[pd.DataFrame], dict[str, np.ndarray]],
+    max_distinct: int = DEFAULT_MAX_DISTINCT,
+) -> dict[str, ValueTable]:
     """Combined value tables of the arrays ``extract(partition)`` returns (a dict of float
     arrays, validated by ``extract``), computed in one pass with a Dask tree reduction."""
     parts = ddf.to_delayed()
-    tables = [dask.delayed(_partition_tables)(p, extract, max_distinct, i)
-              for i, p in enumerate(parts)]
+    tables = [
+        dask.delayed(_partition_tables)(p, extract, max_distinct, i) for i, p in enumerate(parts)
+    ]
     if not tables:
         return {}
     # One level of merges on the workers, the rest on the client (see _fit._pattern_pass).
-    tables = [dask.delayed(_merge_all)(tables[i:i + 4], max_distinct)
-              for i in range(0, len(tables), 4)]
+    tables = [
+        dask.delayed(_merge_all)(tables[i : i + 4], max_distinct) for i in range(0, len(tables), 4)
+    ]
     return _merge_all(list(dask.compute(*tables)), max_distinct)
 
 
-def _partition_tables(part: pd.DataFrame, extract: Callable, max_distinct: int,
-                      number: int) -> dict[str, ValueTable]:
+def _partition_tables(
+    part: pd.DataFrame, extract: Callable, max_distinct: int, number: int
+) -> dict[str, ValueTable]:
     with partition_errors({"number": number}):
         arrays = extract(part)
-    return {name: _thin(_table(np.asarray(a, dtype=np.float64)), max_distinct)
-            for name, a in arrays.items()}
+    return {
+        name: _thin(_table(np.asarray(a, dtype=np.float64)), max_distinct)
+        for name, a in arrays.items()
+    }
 
 
 def _table(values: np.ndarray) -> ValueTable:
@@ -105,8 +114,11 @@ def _merge_all(tables: list[dict[str, ValueTable]], max_distinct: int) -> dict[s
         values = np.concatenate([p.values for p in parts])
         counts = np.concatenate([p.counts for p in parts])
         distinct, inverse = np.unique(values, return_inverse=True)
-        merged = ValueTable(distinct, np.bincount(inverse, weights=counts).astype(np.int64),
-                            all(p.exact for p in parts))
+        merged = ValueTable(
+            distinct,
+            np.bincount(inverse, weights=counts).astype(np.int64),
+            all(p.exact for p in parts),
+        )
         out[name] = _thin(merged, max_distinct)
     return out
 

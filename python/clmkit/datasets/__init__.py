@@ -11,9 +11,17 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
-    "load_cdnow_sample", "load_cdnow_master", "load_cdnow_summary", "load_donations",
-    "load_rossi", "load_waltons", "load_g3", "load_example_transactions",
-    "load_published_reference", "simulate_transactions", "data_path",
+    "load_cdnow_sample",
+    "load_cdnow_master",
+    "load_cdnow_summary",
+    "load_donations",
+    "load_rossi",
+    "load_waltons",
+    "load_g3",
+    "load_example_transactions",
+    "load_published_reference",
+    "simulate_transactions",
+    "data_path",
 ]
 
 
@@ -44,7 +52,9 @@ def load_cdnow_sample() -> pd.DataFrame:
     >>> clmkit.datasets.load_cdnow_sample().shape
     (6919, 5)
     """
-    df = _read_cdnow("CDNOW_sample.txt", ["master_id", "customer_id", "date", "n_cds", "amount"], None)
+    df = _read_cdnow(
+        "CDNOW_sample.txt", ["master_id", "customer_id", "date", "n_cds", "amount"], None
+    )
     return df[["customer_id", "master_id", "date", "n_cds", "amount"]]
 
 
@@ -93,8 +103,12 @@ def load_cdnow_summary(with_monetary_value: bool = False) -> pd.DataFrame:
         with data_path("cdnow_customers_summary.csv").open("r") as fh:
             df = pd.read_csv(fh, index_col="ID")
     df = df.astype(float)
-    df.attrs["clmkit"] = {"freq": "D", "multiplier": 7.0, "freq_multiplier": 7.0,
-                          "observation_period_end": "1997-09-30"}
+    df.attrs["clmkit"] = {
+        "freq": "D",
+        "multiplier": 7.0,
+        "freq_multiplier": 7.0,
+        "observation_period_end": "1997-09-30",
+    }
     return df
 
 

@@ -27,9 +27,16 @@ from .stages import (  # noqa: E402
 from .survival import plot_survival_function  # noqa: E402
 
 __all__ = [
-    "plot_frequency_recency_matrix", "plot_probability_alive_matrix",
-    "plot_calibration_purchases_vs_holdout_purchases", "plot_period_transactions",
-    "plot_history_alive", "plot_survival_function", "plot_rfm_heatmap",
-    "plot_segment_summary", "plot_clv_distribution", "plot_stage_transitions",
-    "plot_stage_distribution", "plot_cohort_retention",
+    "plot_frequency_recency_matrix",
+    "plot_probability_alive_matrix",
+    "plot_calibration_purchases_vs_holdout_purchases",
+    "plot_period_transactions",
+    "plot_history_alive",
+    "plot_survival_function",
+    "plot_rfm_heatmap",
+    "plot_segment_summary",
+    "plot_clv_distribution",
+    "plot_stage_transitions",
+    "plot_stage_distribution",
+    "plot_cohort_retention",
 ]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-_HINT = ("clmkit.plotting needs matplotlib, an optional dependency: "
-         "pip install 'clmkit[plot]' (or pip install matplotlib)")
+_HINT = (
+    "clmkit.plotting needs matplotlib, an optional dependency: "
+    "pip install 'clmkit[plot]' (or pip install matplotlib)"
+)
 
 
 def require_matplotlib() -> Any:
@@ -33,12 +35,25 @@ def annotate_cells(ax: Any, values: Any, fmt: str, threshold: float) -> None:
 
     for (i, j), v in np.ndenumerate(values):
         if np.isfinite(v):
-            ax.text(j, i, format(v, fmt), ha="center", va="center", fontsize=7,
-                    color="white" if v > threshold else "black")
+            ax.text(
+                j,
+                i,
+                format(v, fmt),
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if v > threshold else "black",
+            )
 
 
-def label_cells(ax: Any, rows: Any, columns: Any, row_step: int = 1, column_step: int = 1,
-                **xticklabel_kwargs: Any) -> None:
+def label_cells(
+    ax: Any,
+    rows: Any,
+    columns: Any,
+    row_step: int = 1,
+    column_step: int = 1,
+    **xticklabel_kwargs: Any,
+) -> None:
     """Labels a heat map's cells with a table's row and column labels (every ``*_step``-th)."""
     ax.set_xticks(range(0, len(columns), column_step))
     ax.set_xticklabels([str(c) for c in columns[::column_step]], **xticklabel_kwargs)

@@ -17,14 +17,17 @@ from .._validation import as_float_array, check_int, require_columns
 from ._mpl import axes_or_current
 
 __all__ = [
-    "plot_frequency_recency_matrix", "plot_probability_alive_matrix",
-    "plot_calibration_purchases_vs_holdout_purchases", "plot_period_transactions",
+    "plot_frequency_recency_matrix",
+    "plot_probability_alive_matrix",
+    "plot_calibration_purchases_vs_holdout_purchases",
+    "plot_period_transactions",
     "plot_history_alive",
 ]
 
 
-def _grid_limits(summary: Any, max_frequency: Optional[int], max_recency: Optional[float],
-                 T: Optional[float]) -> tuple[int, int, float]:
+def _grid_limits(
+    summary: Any, max_frequency: Optional[int], max_recency: Optional[float], T: Optional[float]
+) -> tuple[int, int, float]:
     if (max_frequency is None or max_recency is None) and summary is None:
         raise ValueError("give max_frequency and max_recency, or a summary to take them from")
     if max_frequency is None:
@@ -42,15 +45,17 @@ def _matrix(fn: Any, max_frequency: int, max_recency: int, T: float) -> np.ndarr
     A customer without repeat purchases has recency 0 by definition, so the frequency-0 row
     is the recency-0 value for every column rather than an impossible history.
     """
-    freq, rec = np.meshgrid(np.arange(max_frequency + 1, dtype=float),
-                            np.arange(max_recency + 1, dtype=float), indexing="ij")
+    freq, rec = np.meshgrid(
+        np.arange(max_frequency + 1, dtype=float),
+        np.arange(max_recency + 1, dtype=float),
+        indexing="ij",
+    )
     rec = np.where(freq == 0, 0.0, rec)
     values = np.asarray(fn(freq.ravel(), rec.ravel(), np.full(freq.size, T)), dtype=float)
     return values.reshape(freq.shape)
 
 
-def _heatmap(ax: Any, values: np.ndarray, title: str, label: str, units: str,
-             **kwargs: Any) -> Any:
+def _heatmap(ax: Any, values: np.ndarray, title: str, label: str, units: str, **kwargs: Any) -> Any:
     kwargs.setdefault("cmap", "viridis")
     image = ax.imshow(values, aspect="auto", origin="lower", interpolation="nearest", **kwargs)
     ax.set_title(title)
@@ -63,9 +68,16 @@ def _heatmap(ax: Any, values: np.ndarray, title: str, label: str, units: str,
     return ax
 
 
-def plot_frequency_recency_matrix(model: Any, t: float = 1.0, max_frequency: Optional[int] = None,
-                                  max_recency: Optional[int] = None, T: Optional[float] = None,
-                                  summary: Any = None, ax: Any = None, **kwargs: Any) -> Any:
+def plot_frequency_recency_matrix(
+    model: Any,
+    t: float = 1.0,
+    max_frequency: Optional[int] = None,
+    max_recency: Optional[int] = None,
+    T: Optional[float] = None,
+    summary: Any = None,
+    ax: Any = None,
+    **kwargs: Any,
+) -> Any:
     """Heat map of the expected purchases in the next ``t`` time units by frequency and recency.
 
     Parameters
@@ -103,16 +115,29 @@ def plot_frequency_recency_matrix(model: Any, t: float = 1.0, max_frequency: Opt
     'Expected purchases in the next 4 weeks'
     """
     max_f, max_r, age = _grid_limits(summary, max_frequency, max_recency, T)
-    values = _matrix(lambda f, r, a: model.conditional_expected_purchases(t, f, r, a),
-                     max_f, max_r, age)
+    values = _matrix(
+        lambda f, r, a: model.conditional_expected_purchases(t, f, r, a), max_f, max_r, age
+    )
     units = unit_words(getattr(model, "time_unit_", None))
-    return _heatmap(axes_or_current(ax), values, f"Expected purchases in the next {t:g} {units}",
-                    "expected purchases", units, **kwargs)
+    return _heatmap(
+        axes_or_current(ax),
+        values,
+        f"Expected purchases in the next {t:g} {units}",
+        "expected purchases",
+        units,
+        **kwargs,
+    )
 
 
-def plot_probability_alive_matrix(model: Any, max_frequency: Optional[int] = None,
-                                  max_recency: Optional[int] = None, T: Optional[float] = None,
-                                  summary: Any = None, ax: Any = None, **kwargs: Any) -> Any:
+def plot_probability_alive_matrix(
+    model: Any,
+    max_frequency: Optional[int] = None,
+    max_recency: Optional[int] = None,
+    T: Optional[float] = None,
+    summary: Any = None,
+    ax: Any = None,
+    **kwargs: Any,
+) -> Any:
     """Heat map of P(alive) by frequency and recency for customers of age ``T``.
 
     Parameters are those of :func:`plot_frequency_recency_matrix` (without ``t``); the
@@ -139,30 +164,50 @@ def plot_probability_alive_matrix(model: Any, max_frequency: Optional[int] = Non
     values = _matrix(model.p_alive, max_f, max_r, age)
     kwargs.setdefault("vmin", 0.0)
     kwargs.setdefault("vmax", 1.0)
-    return _heatmap(axes_or_current(ax), values, "Probability a customer is alive", "P(alive)",
-                    unit_words(getattr(model, "time_unit_", None)), **kwargs)
+    return _heatmap(
+        axes_or_current(ax),
+        values,
+        "Probability a customer is alive",
+        "P(alive)",
+        unit_words(getattr(model, "time_unit_", None)),
+        **kwargs,
+    )
 
 
 def calibration_vs_holdout_table(model: Any, cal_holdout: pd.DataFrame, n: int = 7) -> pd.DataFrame:
     """Mean actual and predicted holdout purchases by calibration frequency (capped at ``n``)."""
-    require_columns(list(cal_holdout.columns), {
-        "cal_holdout": "frequency_cal", "recency": "recency_cal", "T": "T_cal",
-        "holdout": "frequency_holdout", "duration": "duration_holdout"})
+    require_columns(
+        list(cal_holdout.columns),
+        {
+            "cal_holdout": "frequency_cal",
+            "recency": "recency_cal",
+            "T": "T_cal",
+            "holdout": "frequency_holdout",
+            "duration": "duration_holdout",
+        },
+    )
     n = check_int(n, "n", low=1)
     duration = as_float_array(cal_holdout["duration_holdout"], "duration_holdout")
     predicted = model.conditional_expected_purchases(
         float(duration[0]) if len(duration) else 0.0,
-        cal_holdout["frequency_cal"].to_numpy(float), cal_holdout["recency_cal"].to_numpy(float),
-        cal_holdout["T_cal"].to_numpy(float))
+        cal_holdout["frequency_cal"].to_numpy(float),
+        cal_holdout["recency_cal"].to_numpy(float),
+        cal_holdout["T_cal"].to_numpy(float),
+    )
     group = np.minimum(cal_holdout["frequency_cal"].to_numpy(float), n)
-    frame = pd.DataFrame({"frequency_cal": group,
-                          "actual": cal_holdout["frequency_holdout"].to_numpy(float),
-                          "predicted": np.asarray(predicted, dtype=float)})
+    frame = pd.DataFrame(
+        {
+            "frequency_cal": group,
+            "actual": cal_holdout["frequency_holdout"].to_numpy(float),
+            "predicted": np.asarray(predicted, dtype=float),
+        }
+    )
     return frame.groupby("frequency_cal")[["actual", "predicted"]].mean()
 
 
-def plot_calibration_purchases_vs_holdout_purchases(model: Any, cal_holdout: pd.DataFrame,
-                                                    n: int = 7, ax: Any = None) -> Any:
+def plot_calibration_purchases_vs_holdout_purchases(
+    model: Any, cal_holdout: pd.DataFrame, n: int = 7, ax: Any = None
+) -> Any:
     """Mean holdout purchases, actual vs predicted, by purchases in the calibration period.
 
     Parameters
@@ -217,15 +262,20 @@ def expected_frequency_counts(model: Any, T: Any, max_frequency: int = 7) -> np.
     ages, counts = np.unique(as_float_array(T, "T", nonnegative=True), return_counts=True)
     expected = np.zeros(max_frequency + 1)
     for age, count in zip(ages, counts):
-        probs = np.array([float(np.asarray(model.probability_of_n_purchases(age, k)).ravel()[0])
-                          for k in range(max_frequency)])
+        probs = np.array(
+            [
+                float(np.asarray(model.probability_of_n_purchases(age, k)).ravel()[0])
+                for k in range(max_frequency)
+            ]
+        )
         expected[:max_frequency] += count * probs
         expected[max_frequency] += count * max(0.0, 1.0 - probs.sum())
     return expected
 
 
-def plot_period_transactions(model: Any, summary: pd.DataFrame, max_frequency: int = 7,
-                             ax: Any = None) -> Any:
+def plot_period_transactions(
+    model: Any, summary: pd.DataFrame, max_frequency: int = 7, ax: Any = None
+) -> Any:
     """Customers by number of repeat purchases: actual vs expected under the model.
 
     Parameters
@@ -257,8 +307,9 @@ def plot_period_transactions(model: Any, summary: pd.DataFrame, max_frequency: i
     """
     max_frequency = check_int(max_frequency, "max_frequency", low=1)
     freq = as_float_array(summary["frequency"], "summary['frequency']", nonnegative=True)
-    actual = np.bincount(np.minimum(freq, max_frequency).astype(np.int64),
-                         minlength=max_frequency + 1)
+    actual = np.bincount(
+        np.minimum(freq, max_frequency).astype(np.int64), minlength=max_frequency + 1
+    )
     expected = expected_frequency_counts(model, summary["T"], max_frequency)
     ax = axes_or_current(ax)
     x = np.arange(max_frequency + 1)
@@ -273,8 +324,14 @@ def plot_period_transactions(model: Any, summary: pd.DataFrame, max_frequency: i
     return ax
 
 
-def plot_history_alive(model: Any, t: float, transactions: pd.DataFrame, datetime_col: str,
-                       freq: str = "D", ax: Any = None) -> Any:
+def plot_history_alive(
+    model: Any,
+    t: float,
+    transactions: pd.DataFrame,
+    datetime_col: str,
+    freq: str = "D",
+    ax: Any = None,
+) -> Any:
     """P(alive) of one customer over time, recomputed from the purchases made up to each day.
 
     Parameters
@@ -316,7 +373,9 @@ def plot_history_alive(model: Any, t: float, transactions: pd.DataFrame, datetim
     if times.empty:
         raise ValueError("transactions holds no purchase of the customer")
     first = times.iloc[0]
-    periods = np.unique(np.floor((times - first).dt.total_seconds().to_numpy() / 86400.0 / unit_days))
+    periods = np.unique(
+        np.floor((times - first).dt.total_seconds().to_numpy() / 86400.0 / unit_days)
+    )
     grid = np.arange(0.0, float(t) + 1.0)
     made = np.searchsorted(periods, grid, side="right")
     frequency = made - 1.0
@@ -326,8 +385,12 @@ def plot_history_alive(model: Any, t: float, transactions: pd.DataFrame, datetim
     dates = first + pd.to_timedelta(grid * unit_days, unit="D")
     ax.plot(dates, p, label="P(alive)")
     for period in periods[periods <= t]:
-        ax.axvline(first + pd.Timedelta(days=float(period) * unit_days), color="red",
-                   linestyle=":", alpha=0.6)
+        ax.axvline(
+            first + pd.Timedelta(days=float(period) * unit_days),
+            color="red",
+            linestyle=":",
+            alpha=0.6,
+        )
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("P(alive)")
     ax.set_title("History of P(alive) (dotted: purchases)")

@@ -13,8 +13,13 @@ from ._mpl import annotate_cells, axes_or_current, label_cells
 __all__ = ["plot_rfm_heatmap", "plot_segment_summary", "plot_clv_distribution"]
 
 
-def plot_rfm_heatmap(rfm: pd.DataFrame, value_col: Optional[str] = None, agg: str = "mean",
-                     ax: Any = None, **kwargs: Any) -> Any:
+def plot_rfm_heatmap(
+    rfm: pd.DataFrame,
+    value_col: Optional[str] = None,
+    agg: str = "mean",
+    ax: Any = None,
+    **kwargs: Any,
+) -> Any:
     """Heat map over (recency score, frequency score) cells.
 
     Parameters
@@ -48,10 +53,16 @@ def plot_rfm_heatmap(rfm: pd.DataFrame, value_col: Optional[str] = None, agg: st
     >>> ax.get_xlabel()
     'recency score (5 = bought most recently)'
     """
-    require_columns(list(rfm.columns), {"rfm": "r_score", "f_score": "f_score",
-                                        "value_col": value_col})
-    frame = pd.DataFrame({"r": rfm["r_score"].to_numpy(), "f": rfm["f_score"].to_numpy(),
-                          "v": rfm[value_col].to_numpy(float) if value_col else 1.0})
+    require_columns(
+        list(rfm.columns), {"rfm": "r_score", "f_score": "f_score", "value_col": value_col}
+    )
+    frame = pd.DataFrame(
+        {
+            "r": rfm["r_score"].to_numpy(),
+            "f": rfm["f_score"].to_numpy(),
+            "v": rfm[value_col].to_numpy(float) if value_col else 1.0,
+        }
+    )
     grouped = frame.groupby(["f", "r"])["v"]
     cells = (grouped.size() if value_col is None else grouped.agg(agg)).unstack("r")
     cells = cells.sort_index().sort_index(axis=1)
@@ -60,8 +71,12 @@ def plot_rfm_heatmap(rfm: pd.DataFrame, value_col: Optional[str] = None, agg: st
     kwargs.setdefault("cmap", "YlGnBu")
     image = ax.imshow(values, origin="lower", aspect="auto", **kwargs)
     finite = values[np.isfinite(values)]
-    annotate_cells(ax, values, ".0f" if value_col is None else ".3g",
-                   float(np.nanmax(finite) * 0.6) if finite.size else 0.0)
+    annotate_cells(
+        ax,
+        values,
+        ".0f" if value_col is None else ".3g",
+        float(np.nanmax(finite) * 0.6) if finite.size else 0.0,
+    )
     label_cells(ax, cells.index, cells.columns)
     ax.set_xlabel("recency score (5 = bought most recently)")
     ax.set_ylabel("frequency score")
@@ -71,24 +86,30 @@ def plot_rfm_heatmap(rfm: pd.DataFrame, value_col: Optional[str] = None, agg: st
     return ax
 
 
-def segment_shares(table: pd.DataFrame, segment_col: str,
-                   value_col: Optional[str] = None) -> pd.DataFrame:
+def segment_shares(
+    table: pd.DataFrame, segment_col: str, value_col: Optional[str] = None
+) -> pd.DataFrame:
     """Share of customers (and of ``value_col``) per segment, largest segment first."""
     require_columns(list(table.columns), {"segment_col": segment_col, "value_col": value_col})
     seg = table[segment_col].astype("object").fillna("(none)")
     out = pd.DataFrame({"customers": seg.value_counts(sort=False)})
     out["customer_share"] = out["customers"] / max(len(table), 1)
     if value_col is not None:
-        value = pd.Series(as_float_array(table[value_col], value_col, finite=False),
-                          index=table.index)
+        value = pd.Series(
+            as_float_array(table[value_col], value_col, finite=False), index=table.index
+        )
         total = float(np.nansum(value.to_numpy()))
         sums = value.groupby(seg.to_numpy()).sum()
         out["value_share"] = sums.reindex(out.index).fillna(0.0) / total if total else 0.0
     return out.sort_values("customers", ascending=False)
 
 
-def plot_segment_summary(table: pd.DataFrame, segment_col: str = "rfm_segment",
-                         value_col: Optional[str] = None, ax: Any = None) -> Any:
+def plot_segment_summary(
+    table: pd.DataFrame,
+    segment_col: str = "rfm_segment",
+    value_col: Optional[str] = None,
+    ax: Any = None,
+) -> Any:
     """Horizontal bars: each segment's share of customers (and of value when given).
 
     Parameters
@@ -123,11 +144,16 @@ def plot_segment_summary(table: pd.DataFrame, segment_col: str = "rfm_segment",
     ax = axes_or_current(ax)
     y = np.arange(len(shares))
     height = 0.4 if value_col else 0.8
-    ax.barh(y + (height / 2 if value_col else 0), shares["customer_share"] * 100, height=height,
-            label="% of customers")
+    ax.barh(
+        y + (height / 2 if value_col else 0),
+        shares["customer_share"] * 100,
+        height=height,
+        label="% of customers",
+    )
     if value_col:
-        ax.barh(y - height / 2, shares["value_share"] * 100, height=height,
-                label=f"% of {value_col}")
+        ax.barh(
+            y - height / 2, shares["value_share"] * 100, height=height, label=f"% of {value_col}"
+        )
     ax.set_yticks(y)
     ax.set_yticklabels([str(s) for s in shares.index])
     ax.set_xlabel("%")
@@ -136,8 +162,9 @@ def plot_segment_summary(table: pd.DataFrame, segment_col: str = "rfm_segment",
     return ax
 
 
-def plot_clv_distribution(values: Any, bins: int = 50, log: bool = True, ax: Any = None,
-                          label: str = "CLV") -> Any:
+def plot_clv_distribution(
+    values: Any, bins: int = 50, log: bool = True, ax: Any = None, label: str = "CLV"
+) -> Any:
     """Histogram of customer values (CLV) with the mean and median marked.
 
     Parameters
@@ -174,8 +201,9 @@ def plot_clv_distribution(values: Any, bins: int = 50, log: bool = True, ax: Any
     ax.hist(v, bins=bins, log=log, color="tab:blue", alpha=0.8)
     if v.size:
         ax.axvline(float(np.mean(v)), color="red", linestyle="--", label=f"mean {np.mean(v):,.2f}")
-        ax.axvline(float(np.median(v)), color="black", linestyle=":",
-                   label=f"median {np.median(v):,.2f}")
+        ax.axvline(
+            float(np.median(v)), color="black", linestyle=":", label=f"median {np.median(v):,.2f}"
+        )
         ax.legend()
     ax.set_xlabel(label)
     ax.set_ylabel("customers")

@@ -52,8 +52,12 @@ def plot_stage_transitions(matrix: Any, ax: Any = None, **kwargs: Any) -> Any:
         kwargs.setdefault("vmin", 0.0)
         kwargs.setdefault("vmax", 1.0)
     image = ax.imshow(values, aspect="auto", **kwargs)
-    annotate_cells(ax, values, ".2f" if stochastic else ".0f",
-                   0.6 if stochastic else float(np.nanmax(values)) * 0.6 if values.size else 0.0)
+    annotate_cells(
+        ax,
+        values,
+        ".2f" if stochastic else ".0f",
+        0.6 if stochastic else float(np.nanmax(values)) * 0.6 if values.size else 0.0,
+    )
     label_cells(ax, frame.index, frame.columns, rotation=45, ha="right")
     ax.set_xlabel("stage at the next snapshot")
     ax.set_ylabel("stage at a snapshot")
@@ -89,8 +93,11 @@ def plot_stage_distribution(stages: Any, ax: Any = None) -> Any:
     'Customers by lifecycle stage'
     """
     s = pd.Series(stages)
-    if pd.api.types.is_numeric_dtype(s.dtype) and not isinstance(s.dtype, pd.CategoricalDtype) \
-            and not isinstance(s.index, pd.RangeIndex):
+    if (
+        pd.api.types.is_numeric_dtype(s.dtype)
+        and not isinstance(s.dtype, pd.CategoricalDtype)
+        and not isinstance(s.index, pd.RangeIndex)
+    ):
         counts = s
     else:
         counts = s.value_counts(sort=not isinstance(s.dtype, pd.CategoricalDtype))
@@ -143,8 +150,13 @@ def plot_cohort_retention(retention: Any, ax: Any = None, **kwargs: Any) -> Any:
     image = ax.imshow(np.ma.masked_invalid(values), aspect="auto", **kwargs)
     if values.size <= 400:
         annotate_cells(ax, values * 100, ".0f", 60.0)
-    label_cells(ax, frame.index, frame.columns, row_step=max(1, len(frame.index) // 20),
-                column_step=max(1, len(frame.columns) // 20))
+    label_cells(
+        ax,
+        frame.index,
+        frame.columns,
+        row_step=max(1, len(frame.index) // 20),
+        column_step=max(1, len(frame.columns) // 20),
+    )
     ax.set_xlabel("periods since acquisition")
     ax.set_ylabel("cohort")
     ax.set_title("Cohort retention")

@@ -21,8 +21,14 @@ def _as_frame(values: Any, index: Any = None) -> pd.DataFrame:
     return pd.DataFrame(arr.reshape(len(arr), -1), index=index)
 
 
-def plot_survival_function(model: Any, X: Any = None, times: Any = None, ci: bool = True,
-                           ax: Any = None, label: Optional[str] = None) -> Any:
+def plot_survival_function(
+    model: Any,
+    X: Any = None,
+    times: Any = None,
+    ci: bool = True,
+    ax: Any = None,
+    label: Optional[str] = None,
+) -> Any:
     """Survival curve(s) of a fitted model, with confidence bands where the model has them.
 
     Non-parametric fits (anything with ``survival_function_``, e.g. Kaplan-Meier) are drawn
@@ -71,12 +77,20 @@ def plot_survival_function(model: Any, X: Any = None, times: Any = None, ci: boo
         band = getattr(model, "confidence_interval_", None) if ci else None
         if band is not None:
             band = _as_frame(band, sf.index)
-            ax.fill_between(band.index, band.iloc[:, 0], band.iloc[:, 1], step="post",
-                            alpha=0.25, color=line.get_color())
+            ax.fill_between(
+                band.index,
+                band.iloc[:, 0],
+                band.iloc[:, 1],
+                step="post",
+                alpha=0.25,
+                color=line.get_color(),
+            )
     else:
         if X is None:
-            raise ValueError(f"{type(model).__name__} is a regression model: give X, the "
-                             "covariate rows to draw survival curves for")
+            raise ValueError(
+                f"{type(model).__name__} is a regression model: give X, the "
+                "covariate rows to draw survival curves for"
+            )
         if times is None:
             horizon = _max_time(model)
             times = np.linspace(0.0, horizon, 100)
@@ -84,8 +98,11 @@ def plot_survival_function(model: Any, X: Any = None, times: Any = None, ci: boo
         sf = _as_frame(model.predict_survival_function(X, times), times)
         sf.index = times
         lines = ax.plot(sf.index, sf.to_numpy(), label=None)
-        bands = (model.predict_survival_function_interval(X, times)
-                 if ci and hasattr(model, "predict_survival_function_interval") else None)
+        bands = (
+            model.predict_survival_function_interval(X, times)
+            if ci and hasattr(model, "predict_survival_function_interval")
+            else None
+        )
         for k, line in enumerate(lines):
             line.set_label(f"{name}: {sf.columns[k]}" if len(lines) > 1 else name)
             if bands is not None:

@@ -43,39 +43,73 @@ def report_figures(analysis: Any) -> dict:
         out.setdefault(section, []).append((title, figure_png(draw, size)))
 
     if "r_score" in t:
-        add("segments", "RFM grid: customers per (R, F) cell",
-            lambda ax: p.plot_rfm_heatmap(t, ax=ax))
+        add(
+            "segments",
+            "RFM grid: customers per (R, F) cell",
+            lambda ax: p.plot_rfm_heatmap(t, ax=ax),
+        )
         value = "total_value" if "total_value" in t else None
-        add("segments", "Segments: share of customers and value",
-            lambda ax: p.plot_segment_summary(t, "rfm_segment", value, ax=ax), (7.0, 5.0))
+        add(
+            "segments",
+            "Segments: share of customers and value",
+            lambda ax: p.plot_segment_summary(t, "rfm_segment", value, ax=ax),
+            (7.0, 5.0),
+        )
     if "stage" in t:
-        add("stages", "Customers by lifecycle stage", lambda ax: p.plot_stage_distribution(t["stage"], ax=ax))
+        add(
+            "stages",
+            "Customers by lifecycle stage",
+            lambda ax: p.plot_stage_distribution(t["stage"], ax=ax),
+        )
     if analysis.transitions is not None:
-        add("stages", "Stage transitions between monthly snapshots",
-            lambda ax: p.plot_stage_transitions(analysis.transitions, ax=ax), (7.0, 5.5))
+        add(
+            "stages",
+            "Stage transitions between monthly snapshots",
+            lambda ax: p.plot_stage_transitions(analysis.transitions, ax=ax),
+            (7.0, 5.5),
+        )
     if model is not None:
         limits = _matrix_limits(t)
-        add("btyd", "P(alive) by frequency and recency",
-            lambda ax: p.plot_probability_alive_matrix(model, *limits, ax=ax))
+        add(
+            "btyd",
+            "P(alive) by frequency and recency",
+            lambda ax: p.plot_probability_alive_matrix(model, *limits, ax=ax),
+        )
         h = float(analysis.settings.get("horizon_units", 1.0))
-        add("btyd", f"Expected purchases in the next {analysis.settings.get('horizon', h)} "
+        add(
+            "btyd",
+            f"Expected purchases in the next {analysis.settings.get('horizon', h)} "
             "by frequency and recency",
-            lambda ax: p.plot_frequency_recency_matrix(model, h, *limits, ax=ax))
-        add("btyd", "Repeat purchases: actual vs model",
-            lambda ax: p.plot_period_transactions(model, t, ax=ax))
+            lambda ax: p.plot_frequency_recency_matrix(model, h, *limits, ax=ax),
+        )
+        add(
+            "btyd",
+            "Repeat purchases: actual vs model",
+            lambda ax: p.plot_period_transactions(model, t, ax=ax),
+        )
     if analysis.cal_holdout is not None and "calibration" in analysis.models:
-        add("holdout", "Calibration vs holdout purchases",
+        add(
+            "holdout",
+            "Calibration vs holdout purchases",
             lambda ax: p.plot_calibration_purchases_vs_holdout_purchases(
-                analysis.models["calibration"], analysis.cal_holdout, ax=ax))
+                analysis.models["calibration"], analysis.cal_holdout, ax=ax
+            ),
+        )
     if f"clv_{label}" in t:
-        add("clv", f"Distribution of clv_{label}",
-            lambda ax: p.plot_clv_distribution(t[f"clv_{label}"], ax=ax, label=f"clv_{label}"))
+        add(
+            "clv",
+            f"Distribution of clv_{label}",
+            lambda ax: p.plot_clv_distribution(t[f"clv_{label}"], ax=ax, label=f"clv_{label}"),
+        )
     return out
 
 
 def _label(analysis: Any) -> Optional[str]:
-    cols = [c for c in analysis.table.columns if c.startswith("clv_")
-            and not c.endswith(("_low", "_high"))]
+    cols = [
+        c
+        for c in analysis.table.columns
+        if c.startswith("clv_") and not c.endswith(("_low", "_high"))
+    ]
     return cols[0][4:] if cols else None
 
 

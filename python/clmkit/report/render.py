@@ -30,18 +30,22 @@ def _environment() -> Any:
         raise ImportError("the HTML report needs jinja2: pip install 'clmkit[report]'") from exc
     return jinja2.Environment(
         loader=jinja2.PackageLoader("clmkit.report", "templates"),
-        autoescape=jinja2.select_autoescape(["html", "j2"]))
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+    )
 
 
 def _table_html(frame: pd.DataFrame, float_format: str = "{:,.3f}") -> str:
-    return frame.to_html(classes="data", border=0, float_format=float_format.format,
-                         na_rep="", escape=True)
+    return frame.to_html(
+        classes="data", border=0, float_format=float_format.format, na_rep="", escape=True
+    )
 
 
 def _headline(analysis: Any) -> list:
     s = analysis.summary()
-    rows = [("Customers", f"{s['customers']:,}"),
-            ("Repeat customers", f"{s['repeat_customers']:,}")]
+    rows = [
+        ("Customers", f"{s['customers']:,}"),
+        ("Repeat customers", f"{s['repeat_customers']:,}"),
+    ]
     if "total_value" in s:
         rows.append(("Historic value", f"{s['total_value']:,.2f}"))
     for key, value in s.items():
@@ -65,6 +69,7 @@ def _tables(analysis: Any) -> dict:
             seg = clmkit.segment_summary(t, "rfm_segment")
         else:
             from ..plotting.segments import segment_shares
+
             seg = segment_shares(t, "rfm_segment", value)
         out["segments"] = _table_html(pd.DataFrame(seg))
     if "stage" in t:
@@ -73,11 +78,19 @@ def _tables(analysis: Any) -> dict:
         out["stages"] = _table_html(counts)
     ev = getattr(analysis, "holdout_evaluation", None)
     if ev is not None:
-        out["holdout"] = _table_html(pd.DataFrame({"value": {
-            "holdout purchases, actual": ev.total_actual,
-            "holdout purchases, predicted": ev.total_predicted,
-            "aggregate error": ev.aggregate_error,
-            "per-customer MAE": ev.mae, "per-customer RMSE": ev.rmse}}))
+        out["holdout"] = _table_html(
+            pd.DataFrame(
+                {
+                    "value": {
+                        "holdout purchases, actual": ev.total_actual,
+                        "holdout purchases, predicted": ev.total_predicted,
+                        "aggregate error": ev.aggregate_error,
+                        "per-customer MAE": ev.mae,
+                        "per-customer RMSE": ev.rmse,
+                    }
+                }
+            )
+        )
     if analysis.early_warning is not None:
         out["early-warning"] = _table_html(pd.DataFrame(analysis.early_warning).head(50))
     return out
@@ -89,10 +102,17 @@ def render_report(analysis: Any) -> str:
 
     template = _environment().get_template("report.html.j2")
     return template.render(
-        title="clmkit customer report", version=clmkit.__version__, sections=SECTIONS,
-        headline=_headline(analysis), figures=report_figures(analysis), tables=_tables(analysis),
-        settings=analysis.settings, skipped=analysis.skipped, timings=analysis.timings,
-        escape=html.escape)
+        title="clmkit customer report",
+        version=clmkit.__version__,
+        sections=SECTIONS,
+        headline=_headline(analysis),
+        figures=report_figures(analysis),
+        tables=_tables(analysis),
+        settings=analysis.settings,
+        skipped=analysis.skipped,
+        timings=analysis.timings,
+        escape=html.escape,
+    )
 
 
 def _umask() -> int:

@@ -8,5 +8,13 @@ from .metrics import brier_score, concordance_index
 from .nelson_aalen import NelsonAalen
 from .weibull import WeibullAFT
 
-__all__ = ["KaplanMeier", "NelsonAalen", "CoxPH", "WeibullAFT", "concordance_index",
-           "brier_score", "churn_dataset", "churn_probability"]
+__all__ = [
+    "KaplanMeier",
+    "NelsonAalen",
+    "CoxPH",
+    "WeibullAFT",
+    "concordance_index",
+    "brier_score",
+    "churn_dataset",
+    "churn_probability",
+]

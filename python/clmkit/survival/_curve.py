@@ -20,8 +20,10 @@ from .._validation import as_float_array
 from ._data import optional_weights, survival_arrays
 
 _FLOAT = (np.dtype(np.float64),)
-_INTS = tuple(np.dtype(t) for t in (np.int64, np.int32, np.int16, np.int8, np.uint64, np.uint32,
-                                     np.uint16, np.uint8))
+_INTS = tuple(
+    np.dtype(t)
+    for t in (np.int64, np.int32, np.int16, np.int8, np.uint64, np.uint32, np.uint16, np.uint8)
+)
 # bool goes as its bytes (uint8; nonzero = event, numpy's own reading)
 _EVENT_DTYPES = (np.dtype(np.float64), np.dtype(np.int64), np.dtype(np.int32), np.dtype(np.bool_))
 _TABLE_COLUMNS = ("removed", "observed", "censored", "entrance", "at_risk")
@@ -47,7 +49,11 @@ def _kernel_inputs(durations: Any, event_observed: Any, weights: Any, entry: Any
     if d is None:
         ints = _as_kernel_array(durations, _INTS)
         # whole numbers are finite: the float copy needs no scan (the kernel checks signs)
-        d = ints.astype(np.float64) if ints is not None else as_float_array(durations, "durations", nonnegative=True)
+        d = (
+            ints.astype(np.float64)
+            if ints is not None
+            else as_float_array(durations, "durations", nonnegative=True)
+        )
     e = None
     if event_observed is not None:
         e = _as_kernel_array(event_observed, _EVENT_DTYPES)
@@ -71,22 +77,36 @@ def _raise_python_error(durations: Any, event_observed: Any, weights: Any, entry
         as_float_array(entry, "entry", nonnegative=True)
 
 
-def fit_curve(fitter: Any, kernel: str, durations: Any, event_observed: Any, weights: Any,
-              entry: Any, extra: tuple) -> tuple[dict, pd.DataFrame]:
+def fit_curve(
+    fitter: Any,
+    kernel: str,
+    durations: Any,
+    event_observed: Any,
+    weights: Any,
+    entry: Any,
+    extra: tuple,
+) -> tuple[dict, pd.DataFrame]:
     """Runs the Rust kernel on validated inputs; returns its dict (curves on the event table's
     times, lifelines' time-0 row included) and the event table."""
     d, e, w, en = _kernel_inputs(durations, event_observed, weights, entry)
     try:
-        raw = getattr(_core, kernel)(d, e if e is None or e.dtype != np.bool_ else e.view(np.uint8),
-                                     w, en, *extra)
+        raw = getattr(_core, kernel)(
+            d, e if e is None or e.dtype != np.bool_ else e.view(np.uint8), w, en, *extra
+        )
     except ValueError:
         _raise_python_error(durations, event_observed, weights, entry)
         raise
-    table = pd.DataFrame({k: raw[k] for k in _TABLE_COLUMNS},
-                         index=pd.Index(raw["times"], name="event_at", copy=False), copy=False)
+    table = pd.DataFrame(
+        {k: raw[k] for k in _TABLE_COLUMNS},
+        index=pd.Index(raw["times"], name="event_at", copy=False),
+        copy=False,
+    )
     if not raw["observed"].any():
-        warnings.warn("every observation is censored: the estimate stays at its initial value",
-                      ClmkitWarning, stacklevel=3)
+        warnings.warn(
+            "every observation is censored: the estimate stays at its initial value",
+            ClmkitWarning,
+            stacklevel=3,
+        )
     fitter.durations_ = d
     fitter._event_flags = e
     fitter.__dict__.pop("_event_observed_f64", None)
@@ -107,6 +127,8 @@ class FittedOnDurations:
             if "durations_" not in self.__dict__:
                 raise AttributeError("event_observed_ is set by fit()")
             e = self._event_flags
-            cached = np.ones(len(self.durations_)) if e is None else e.astype(np.float64, copy=False)
+            cached = (
+                np.ones(len(self.durations_)) if e is None else e.astype(np.float64, copy=False)
+            )
             self._event_observed_f64 = cached
         return cached

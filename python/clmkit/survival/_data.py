@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any, Optional
 
 import numpy as np
 import pandas as pd
@@ -30,8 +31,9 @@ def normal_quantile(alpha: float) -> float:
     return 0.5 * (lo + hi)
 
 
-def survival_arrays(durations: Any, event_observed: Any, name_d: str = "durations",
-                    name_e: str = "event_observed") -> tuple[np.ndarray, np.ndarray]:
+def survival_arrays(
+    durations: Any, event_observed: Any, name_d: str = "durations", name_e: str = "event_observed"
+) -> tuple[np.ndarray, np.ndarray]:
     """Validated float64 copies-or-views of durations (>= 0) and events (0/1; None = all 1)."""
     d = as_float_array(durations, name_d, nonnegative=True)
     if event_observed is None:
@@ -68,8 +70,10 @@ def design_matrix(df: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
     for col in columns:
         dtype = df[col].dtype
         if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)):
-            raise TypeError(f"covariate {col!r} must be numeric, got dtype {dtype}; "
-                            "encode categories as dummy columns (pandas.get_dummies)")
+            raise TypeError(
+                f"covariate {col!r} must be numeric, got dtype {dtype}; "
+                "encode categories as dummy columns (pandas.get_dummies)"
+            )
     try:
         out = np.ascontiguousarray(df[list(columns)].to_numpy(dtype=np.float64, na_value=np.nan))
     except (TypeError, ValueError):
@@ -81,7 +85,9 @@ def design_matrix(df: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
     return out.reshape(len(df), len(columns))
 
 
-def standardize(x: np.ndarray, columns: Sequence[str], allow_collinear: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def standardize(
+    x: np.ndarray, columns: Sequence[str], allow_collinear: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(x - mean) / std as a C-ordered matrix, with the means and standard deviations (ddof=1,
     as pandas and so lifelines, whose penalty acts on covariates scaled by it); computed in
     Rust in parallel.
@@ -93,8 +99,10 @@ def standardize(x: np.ndarray, columns: Sequence[str], allow_collinear: bool) ->
     mean, std = out["mean"], out["std"]
     for j, col in enumerate(columns):
         if not std[j] > 1e-12 * max(1.0, abs(mean[j])):
-            raise ValueError(f"covariate {col!r} is constant (every row is {x[0, j]!r}); it is "
-                             "not identifiable next to the baseline / intercept: drop it")
+            raise ValueError(
+                f"covariate {col!r} is constant (every row is {x[0, j]!r}); it is "
+                "not identifiable next to the baseline / intercept: drop it"
+            )
     if not allow_collinear and x.shape[1] > 1:
         _check_collinear(out["gram"].reshape(len(columns), len(columns)), columns)
     return out["z"], mean, std
@@ -110,7 +118,8 @@ def _check_collinear(gram: np.ndarray, columns: Sequence[str]) -> None:
             names = [columns[i] for i in range(j) if abs(coef[i]) > 1e-8]
             raise ValueError(
                 f"covariates are perfectly collinear: {columns[j]!r} is a linear combination of "
-                f"{names}; drop one of them, or fit with a penalizer > 0 (e.g. penalizer=0.01)")
+                f"{names}; drop one of them, or fit with a penalizer > 0 (e.g. penalizer=0.01)"
+            )
 
 
 def as_frame(X: Any, name: str = "X") -> pd.DataFrame:
@@ -153,12 +162,21 @@ def summary_frame(index: Any, coef: np.ndarray, se: np.ndarray, alpha: float) ->
     lo, hi = coef - z_crit * se, coef + z_crit * se
     with np.errstate(divide="ignore"):
         log2p = -np.log2(p)
-    return pd.DataFrame({
-        "coef": coef, "exp(coef)": np.exp(coef), "se(coef)": se,
-        f"coef lower {pct}%": lo, f"coef upper {pct}%": hi,
-        f"exp(coef) lower {pct}%": np.exp(lo), f"exp(coef) upper {pct}%": np.exp(hi),
-        "z": z, "p": p, "-log2(p)": log2p,
-    }, index=index)
+    return pd.DataFrame(
+        {
+            "coef": coef,
+            "exp(coef)": np.exp(coef),
+            "se(coef)": se,
+            f"coef lower {pct}%": lo,
+            f"coef upper {pct}%": hi,
+            f"exp(coef) lower {pct}%": np.exp(lo),
+            f"exp(coef) upper {pct}%": np.exp(hi),
+            "z": z,
+            "p": p,
+            "-log2(p)": log2p,
+        },
+        index=index,
+    )
 
 
 def covariance_from_information(info: np.ndarray) -> np.ndarray:
@@ -177,11 +195,21 @@ _JSON_VERSION = 1
 def _encode(v: Any) -> Any:
     """Python/numpy/pandas values as JSON-able trees (floats kept exactly: json writes repr)."""
     if isinstance(v, pd.DataFrame):
-        return {"__frame__": {"index": _encode_index(v.index), "columns": _encode_index(v.columns),
-                              "values": v.to_numpy(dtype=float).tolist()}}
+        return {
+            "__frame__": {
+                "index": _encode_index(v.index),
+                "columns": _encode_index(v.columns),
+                "values": v.to_numpy(dtype=float).tolist(),
+            }
+        }
     if isinstance(v, pd.Series):
-        return {"__series__": {"index": _encode_index(v.index), "name": _encode(v.name),
-                               "values": v.to_numpy(dtype=float).tolist()}}
+        return {
+            "__series__": {
+                "index": _encode_index(v.index),
+                "name": _encode(v.name),
+                "values": v.to_numpy(dtype=float).tolist(),
+            }
+        }
     if isinstance(v, np.ndarray):
         return {"__array__": v.tolist(), "dtype": str(v.dtype)}
     if isinstance(v, tuple):
@@ -196,8 +224,11 @@ def _encode(v: Any) -> Any:
 
 
 def _encode_index(index: pd.Index) -> Any:
-    return {"names": [_encode(n) for n in index.names], "values": [_encode(x) for x in index.tolist()],
-            "multi": isinstance(index, pd.MultiIndex)}
+    return {
+        "names": [_encode(n) for n in index.names],
+        "values": [_encode(x) for x in index.tolist()],
+        "multi": isinstance(index, pd.MultiIndex),
+    }
 
 
 def _decode_index(d: dict) -> pd.Index:
@@ -215,12 +246,18 @@ def _decode(v: Any) -> Any:
         return v
     if "__frame__" in v:
         f = v["__frame__"]
-        return pd.DataFrame(np.array(f["values"], dtype=float).reshape(len(f["index"]["values"]), -1),
-                            index=_decode_index(f["index"]), columns=_decode_index(f["columns"]))
+        return pd.DataFrame(
+            np.array(f["values"], dtype=float).reshape(len(f["index"]["values"]), -1),
+            index=_decode_index(f["index"]),
+            columns=_decode_index(f["columns"]),
+        )
     if "__series__" in v:
         s = v["__series__"]
-        return pd.Series(np.array(s["values"], dtype=float), index=_decode_index(s["index"]),
-                         name=_decode(s["name"]))
+        return pd.Series(
+            np.array(s["values"], dtype=float),
+            index=_decode_index(s["index"]),
+            name=_decode(s["name"]),
+        )
     if "__array__" in v:
         return np.array(v["__array__"], dtype=v["dtype"])
     if "__tuple__" in v:
@@ -234,10 +271,19 @@ def dump_model(model: Any, state: dict) -> str:
     """Versioned JSON of a fitted model: class name, hyperparameters and fitted state."""
     import json
 
-    hyper = {k: v for k, v in vars(model).items() if not k.startswith("_") and not k.endswith("_")
-             and k not in state}
-    return json.dumps({"clmkit_model": type(model).__name__, "version": _JSON_VERSION,
-                       "hyperparameters": _encode(hyper), "state": _encode(state)})
+    hyper = {
+        k: v
+        for k, v in vars(model).items()
+        if not k.startswith("_") and not k.endswith("_") and k not in state
+    }
+    return json.dumps(
+        {
+            "clmkit_model": type(model).__name__,
+            "version": _JSON_VERSION,
+            "hyperparameters": _encode(hyper),
+            "state": _encode(state),
+        }
+    )
 
 
 def load_model(cls: Any, text: str) -> tuple[Any, dict]:
@@ -246,7 +292,9 @@ def load_model(cls: Any, text: str) -> tuple[Any, dict]:
 
     doc = json.loads(text)
     if doc.get("clmkit_model") != cls.__name__:
-        raise ValueError(f"the JSON holds a {doc.get('clmkit_model')!r} model, not a {cls.__name__}")
+        raise ValueError(
+            f"the JSON holds a {doc.get('clmkit_model')!r} model, not a {cls.__name__}"
+        )
     if doc.get("version") != _JSON_VERSION:
         raise ValueError(f"unsupported model JSON version {doc.get('version')!r}")
     return cls(**_decode(doc["hyperparameters"])), _decode(doc["state"])

@@ -3,16 +3,24 @@ probability of churning within a horizon from any fitted survival or BTYD model.
 
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence, Union
+from collections.abc import Sequence
+from typing import Any, Optional, Union
 
 import numpy as np
 import pandas as pd
 
 from .. import _core
-from .._frames import deliver, library_of
+from .._frames import (
+    _end_ns,
+    _extract_columns,
+    _factorize_ids,
+    _timestamp,
+    _to_datetime_ns,
+    deliver,
+    library_of,
+)
 from .._units import TimeUnit, normalize_freq, to_units
 from .._validation import as_float_array, check_choice
-from .._frames import _end_ns, _extract_columns, _factorize_ids, _timestamp, _to_datetime_ns
 from ._data import as_frame
 
 __all__ = ["churn_dataset", "churn_probability"]
@@ -105,8 +113,9 @@ def churn_dataset(
     for name, v in (("inactivity_threshold", k), ("covariate_window", window)):
         if not (np.isfinite(v) and v > 0):
             raise ValueError(f"{name} must be a positive duration, got {v!r}")
-    ids, times, values, names = _extract_columns(transactions, customer_id_col, datetime_col,
-                                                 monetary_value_col)
+    ids, times, values, names = _extract_columns(
+        transactions, customer_id_col, datetime_col, monetary_value_col
+    )
     if covariates == "auto":
         covariates = list(_COVARIATES if values is not None else _COVARIATES[:2])
     covariates = list(covariates or [])
@@ -117,25 +126,37 @@ def churn_dataset(
     times_ns, tz = _to_datetime_ns(times, names["datetime"], datetime_format)
     end_ns = _end_ns(observation_period_end, times_ns, datetime_format, tz)
     codes, uniques = _factorize_ids(ids, names["customer_id"])
-    raw = _core.churn_dataset_codes(codes, len(uniques), times_ns, values, freq, int(end_ns),
-                                    float(k), float(window))
+    raw = _core.churn_dataset_codes(
+        codes, len(uniques), times_ns, values, freq, int(end_ns), float(k), float(window)
+    )
     if len(times_ns) and not len(raw["customer"]):
-        raise ValueError(f"observation_period_end ({_timestamp(end_ns, tz)}) is before the first "
-                         f"transaction ({_timestamp(int(times_ns.min()), tz)})")
+        raise ValueError(
+            f"observation_period_end ({_timestamp(end_ns, tz)}) is before the first "
+            f"transaction ({_timestamp(int(times_ns.min()), tz)})"
+        )
     first = pd.to_datetime(raw["first_purchase_ns"].view("datetime64[ns]"))
     first_period = pd.PeriodIndex(first, freq=_PANDAS_PERIOD[freq]).start_time
     churn_date = first_period + pd.to_timedelta(raw["duration"] * unit.days, unit="D")
-    out = pd.DataFrame({
-        "duration": raw["duration"],
-        "event": raw["event"].astype(np.int64),
-        "first_purchase": _localize(first, tz),
-        "last_purchase": _localize(pd.to_datetime(raw["last_purchase_ns"].view("datetime64[ns]")), tz),
-        "churn_date": _localize(pd.DatetimeIndex(churn_date.where(raw["event"] == 1)), tz),
-        **{c: raw[c] for c in covariates},
-    }, index=pd.Index(uniques.take(raw["customer"]), name=names["customer_id"]))
-    out.attrs["clmkit"] = {**unit.to_dict(), "freq_multiplier": 1.0,
-                           "inactivity_threshold": k, "covariate_window": window,
-                           "observation_period_end": str(_timestamp(end_ns, tz))}
+    out = pd.DataFrame(
+        {
+            "duration": raw["duration"],
+            "event": raw["event"].astype(np.int64),
+            "first_purchase": _localize(first, tz),
+            "last_purchase": _localize(
+                pd.to_datetime(raw["last_purchase_ns"].view("datetime64[ns]")), tz
+            ),
+            "churn_date": _localize(pd.DatetimeIndex(churn_date.where(raw["event"] == 1)), tz),
+            **{c: raw[c] for c in covariates},
+        },
+        index=pd.Index(uniques.take(raw["customer"]), name=names["customer_id"]),
+    )
+    out.attrs["clmkit"] = {
+        **unit.to_dict(),
+        "freq_multiplier": 1.0,
+        "inactivity_threshold": k,
+        "covariate_window": window,
+        "observation_period_end": str(_timestamp(end_ns, tz)),
+    }
     return deliver(out, library_of(transactions), output)
 
 
@@ -146,8 +167,9 @@ def _localize(values: pd.DatetimeIndex, tz: Any) -> Any:
     return values.tz_localize("UTC").tz_convert(tz) if tz is not None else values
 
 
-def churn_probability(model: Any, X: Any = None, age: Any = None, horizon: Any = None,
-                      method: str = "auto") -> np.ndarray:
+def churn_probability(
+    model: Any, X: Any = None, age: Any = None, horizon: Any = None, method: str = "auto"
+) -> np.ndarray:
     """Probability that a customer of age ``age`` churns within the next ``horizon``.
 
     **Survival models** (KaplanMeier, NelsonAalen, CoxPH, WeibullAFT):
@@ -191,8 +213,10 @@ def churn_probability(model: Any, X: Any = None, age: Any = None, horizon: Any =
     if hasattr(model, "p_alive") and not hasattr(model, "_survival_at"):
         return _btyd_churn(model, X, horizon, method)
     if not hasattr(model, "_survival_at"):
-        raise TypeError(f"{type(model).__name__} is neither a fitted clmkit survival model nor a "
-                        "BTYD model with p_alive()")
+        raise TypeError(
+            f"{type(model).__name__} is neither a fitted clmkit survival model nor a "
+            "BTYD model with p_alive()"
+        )
     if age is None or horizon is None:
         raise ValueError("churn_probability needs age and horizon for survival models")
     a = as_float_array(age, "age", nonnegative=True)
@@ -208,21 +232,33 @@ def churn_probability(model: Any, X: Any = None, age: Any = None, horizon: Any =
 def _btyd_churn(model: Any, X: Any, horizon: Any, method: str) -> np.ndarray:
     check_choice(method, "method", ["auto", "p_alive", "no_purchase"])
     if X is None:
-        raise ValueError("churn_probability for a BTYD model needs X: a summary with "
-                         "frequency, recency and T")
+        raise ValueError(
+            "churn_probability for a BTYD model needs X: a summary with frequency, recency and T"
+        )
     frame = as_frame(X)
-    cols = {c: as_float_array(frame[c], f"X[{c!r}]", nonnegative=True) for c in ("frequency", "recency", "T")
-            if c in frame.columns}
+    cols = {
+        c: as_float_array(frame[c], f"X[{c!r}]", nonnegative=True)
+        for c in ("frequency", "recency", "T")
+        if c in frame.columns
+    }
     if len(cols) < 3:
         raise ValueError(f"X needs columns frequency, recency and T; got {list(frame.columns)}")
     use_p_alive = method == "p_alive" or (method == "auto" and horizon is None)
     if use_p_alive:
-        return 1.0 - np.asarray(model.p_alive(cols["frequency"], cols["recency"], cols["T"]), dtype=float)
+        return 1.0 - np.asarray(
+            model.p_alive(cols["frequency"], cols["recency"], cols["T"]), dtype=float
+        )
     if horizon is None:
         raise ValueError("method='no_purchase' needs a horizon")
     if not hasattr(model, "conditional_probability_of_n_purchases"):
-        raise TypeError(f"{type(model).__name__} has no conditional_probability_of_n_purchases(); "
-                        "use method='p_alive'")
+        raise TypeError(
+            f"{type(model).__name__} has no conditional_probability_of_n_purchases(); "
+            "use method='p_alive'"
+        )
     t = to_units(horizon, getattr(model, "time_unit_", None), "horizon")
-    return np.asarray(model.conditional_probability_of_n_purchases(
-        t, 0, cols["frequency"], cols["recency"], cols["T"]), dtype=float)
+    return np.asarray(
+        model.conditional_probability_of_n_purchases(
+            t, 0, cols["frequency"], cols["recency"], cols["T"]
+        ),
+        dtype=float,
+    )

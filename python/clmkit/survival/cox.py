@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence, Union
+from collections.abc import Sequence
+from typing import Any, Optional, Union
 
 import numpy as np
 import pandas as pd
@@ -10,11 +11,27 @@ import pandas as pd
 from .. import _core
 from .._errors import ConvergenceError
 from .._frames import to_pandas
-from .._validation import (as_float_array, check_choice, check_int, check_positive_float,
-                           check_rows, require_columns)
-from ._data import (as_frame, covariance_from_information, design_matrix, dump_model, load_model,
-                    frame_column, optional_weights, per_row_times, step_lookup,
-                    standardize, summary_frame)
+from .._validation import (
+    as_float_array,
+    check_choice,
+    check_int,
+    check_positive_float,
+    check_rows,
+    require_columns,
+)
+from ._data import (
+    as_frame,
+    covariance_from_information,
+    design_matrix,
+    dump_model,
+    frame_column,
+    load_model,
+    optional_weights,
+    per_row_times,
+    standardize,
+    step_lookup,
+    summary_frame,
+)
 
 __all__ = ["CoxPH"]
 
@@ -39,7 +56,8 @@ def _check_finite_optimum(std_params: np.ndarray, covariates: Sequence[str]) -> 
         raise ConvergenceError(
             f"the partial likelihood increases without bound along {bad} (monotone likelihood: "
             "these covariates separate early from late events perfectly); their coefficients "
-            "are infinite. Fit with a penalizer (e.g. penalizer=0.01) or drop them")
+            "are infinite. Fit with a penalizer (e.g. penalizer=0.01) or drop them"
+        )
 
 
 class CoxPH:
@@ -91,8 +109,14 @@ class CoxPH:
     (0.0915, 0.64)
     """
 
-    def __init__(self, ties: str = "efron", penalizer: float = 0.0, l1_ratio: float = 0.0,
-                 alpha: float = 0.05, max_iter: int = 100) -> None:
+    def __init__(
+        self,
+        ties: str = "efron",
+        penalizer: float = 0.0,
+        l1_ratio: float = 0.0,
+        alpha: float = 0.05,
+        max_iter: int = 100,
+    ) -> None:
         self.ties = ties
         self.penalizer = penalizer
         self.l1_ratio = l1_ratio
@@ -100,12 +124,19 @@ class CoxPH:
         self.max_iter = max_iter
 
     def __repr__(self) -> str:
-        return (f"CoxPH(ties={self.ties!r}, penalizer={self.penalizer!r}, "
-                f"l1_ratio={self.l1_ratio!r}, alpha={self.alpha!r})")
+        return (
+            f"CoxPH(ties={self.ties!r}, penalizer={self.penalizer!r}, "
+            f"l1_ratio={self.l1_ratio!r}, alpha={self.alpha!r})"
+        )
 
-    def fit(self, df: Any, duration_col: str, event_col: Optional[str] = None,
-            weights_col: Optional[str] = None,
-            strata: Union[str, Sequence[str], None] = None) -> "CoxPH":
+    def fit(
+        self,
+        df: Any,
+        duration_col: str,
+        event_col: Optional[str] = None,
+        weights_col: Optional[str] = None,
+        strata: Union[str, Sequence[str], None] = None,
+    ) -> CoxPH:
         """Fit the model on a table with one row per subject.
 
         Parameters
@@ -143,38 +174,75 @@ class CoxPH:
             raise ValueError(f"l1_ratio must be in [0, 1], got {self.l1_ratio!r}")
         strata = [strata] if isinstance(strata, str) else list(strata or [])
         df = to_pandas(df)
-        require_columns(list(df.columns), {"duration_col": duration_col, "event_col": event_col,
-                                           "weights_col": weights_col,
-                                           **{f"strata[{i}]": s for i, s in enumerate(strata)}})
+        require_columns(
+            list(df.columns),
+            {
+                "duration_col": duration_col,
+                "event_col": event_col,
+                "weights_col": weights_col,
+                **{f"strata[{i}]": s for i, s in enumerate(strata)},
+            },
+        )
         d = frame_column(df, duration_col, "duration_col", nonnegative=True)
         e = np.ones_like(d) if event_col is None else frame_column(df, event_col, "event_col")
         check_rows((e != 0) & (e != 1), f"event_col {event_col!r}", e, "must be 0 or 1")
-        w = None if weights_col is None else optional_weights(df[weights_col], len(d), f"weights_col {weights_col!r}")
+        w = (
+            None
+            if weights_col is None
+            else optional_weights(df[weights_col], len(d), f"weights_col {weights_col!r}")
+        )
         used = {duration_col, event_col, weights_col, *strata}
         covariates = [c for c in df.columns if c not in used]
         if not covariates:
-            raise ValueError("df has no covariate column besides the duration/event/weights/strata columns")
+            raise ValueError(
+                "df has no covariate column besides the duration/event/weights/strata columns"
+            )
         if not e.any():
-            raise ValueError(f"event_col {event_col!r}: every row is censored; the Cox model has no information")
+            raise ValueError(
+                f"event_col {event_col!r}: every row is censored; the Cox model has no information"
+            )
         x = design_matrix(df, covariates)
         xs, mean, std = standardize(x, covariates, allow_collinear=penalizer > 0)
         codes, self._strata_values = (None, None) if not strata else _strata_codes(df, strata)
-        raw = _core.cox_fit(xs, d, e, w, codes, self.ties, penalizer, l1,
-                            check_int(self.max_iter, "max_iter", low=1))
+        raw = _core.cox_fit(
+            xs,
+            d,
+            e,
+            w,
+            codes,
+            self.ties,
+            penalizer,
+            l1,
+            check_int(self.max_iter, "max_iter", low=1),
+        )
         p = len(covariates)
         _check_finite_optimum(raw["params"], covariates)
         cov = covariance_from_information(raw["information"].reshape(p, p)) / np.outer(std, std)
         self.strata = strata or None
-        self._set_fitted(covariates, raw["params"] / std, cov, float(raw["log_likelihood"]),
-                         int(raw["n_iter"]), mean,
-                         {k: raw[k] for k in ("baseline_stratum", "baseline_time", "baseline_hazard")})
+        self._set_fitted(
+            covariates,
+            raw["params"] / std,
+            cov,
+            float(raw["log_likelihood"]),
+            int(raw["n_iter"]),
+            mean,
+            {k: raw[k] for k in ("baseline_stratum", "baseline_time", "baseline_hazard")},
+        )
         self._train_log_hazard = xs @ raw["params"]
         self._concordance = None
         self.durations_, self.event_observed_ = d, e
         return self
 
-    def _set_fitted(self, covariates: list, params: np.ndarray, cov: np.ndarray, loglik: float,
-                    n_iter: int, mean: np.ndarray, baseline: dict) -> None:
+    def _set_fitted(
+        self,
+        covariates: list,
+        params: np.ndarray,
+        cov: np.ndarray,
+        loglik: float,
+        n_iter: int,
+        mean: np.ndarray,
+        baseline: dict,
+    ) -> None:
         names = pd.Index(covariates, name="covariate")
         self.covariates_ = covariates
         self.params_ = pd.Series(params, index=names, name="coef")
@@ -191,22 +259,37 @@ class CoxPH:
         """The fitted model (coefficients, covariance, Breslow baseline, hyperparameters) as
         versioned JSON with exact floats; :meth:`from_json` restores it. The training data are
         not saved; the training concordance is, as a number."""
-        state = {"covariates": self.covariates_, "strata": self.strata,
-                 "strata_values": None if self._strata_values is None else list(self._strata_values),
-                 "params": self.params_.to_numpy(), "cov": self.variance_matrix_.to_numpy(),
-                 "log_likelihood": self.log_likelihood_, "n_iter": self.n_iter_,
-                 "mean": self._norm_mean.to_numpy(), "baseline": self._baseline_raw,
-                 "concordance": self.concordance_index_}
+        state = {
+            "covariates": self.covariates_,
+            "strata": self.strata,
+            "strata_values": None if self._strata_values is None else list(self._strata_values),
+            "params": self.params_.to_numpy(),
+            "cov": self.variance_matrix_.to_numpy(),
+            "log_likelihood": self.log_likelihood_,
+            "n_iter": self.n_iter_,
+            "mean": self._norm_mean.to_numpy(),
+            "baseline": self._baseline_raw,
+            "concordance": self.concordance_index_,
+        }
         return dump_model(self, state)
 
     @classmethod
-    def from_json(cls, text: str) -> "CoxPH":
+    def from_json(cls, text: str) -> CoxPH:
         """Restores a model saved with :meth:`to_json`."""
         model, st = load_model(cls, text)
         model.strata = st["strata"]
-        model._strata_values = None if st["strata_values"] is None else pd.Index(st["strata_values"])
-        model._set_fitted(st["covariates"], st["params"], st["cov"], st["log_likelihood"],
-                          st["n_iter"], st["mean"], st["baseline"])
+        model._strata_values = (
+            None if st["strata_values"] is None else pd.Index(st["strata_values"])
+        )
+        model._set_fitted(
+            st["covariates"],
+            st["params"],
+            st["cov"],
+            st["log_likelihood"],
+            st["n_iter"],
+            st["mean"],
+            st["baseline"],
+        )
         model._concordance = st["concordance"]
         return model
 
@@ -214,8 +297,9 @@ class CoxPH:
     def concordance_index_(self) -> float:
         """Harrell's C on the training data (computed on first access, as lifelines does)."""
         if self._concordance is None:
-            c, t, pairs = _core.concordance_pairs(self.durations_, np.ascontiguousarray(-self._train_log_hazard),
-                                                  self.event_observed_)
+            c, t, pairs = _core.concordance_pairs(
+                self.durations_, np.ascontiguousarray(-self._train_log_hazard), self.event_observed_
+            )
             self._concordance = (c + 0.5 * t) / pairs if pairs else float("nan")
         return self._concordance
 
@@ -233,14 +317,22 @@ class CoxPH:
         if self._baseline_frames is None:
             raw = self._baseline_raw
             s, t, h = raw["baseline_stratum"], raw["baseline_time"], raw["baseline_hazard"]
-            labels = ["baseline hazard"] if self._strata_values is None else list(self._strata_values)
+            labels = (
+                ["baseline hazard"] if self._strata_values is None else list(self._strata_values)
+            )
             codes = sorted(self._baseline)
             times = np.unique(t)
             idx = pd.Index(times, name="timeline")
-            hazard = pd.DataFrame({lab: pd.Series(h[s == c], index=t[s == c]).reindex(times, fill_value=0.0)
-                                   for lab, c in zip(labels, codes)}).set_axis(idx)
-            cum = pd.DataFrame({lab: step_lookup(*self._baseline[c], times, 0.0)
-                                for lab, c in zip(labels, codes)}, index=idx)
+            hazard = pd.DataFrame(
+                {
+                    lab: pd.Series(h[s == c], index=t[s == c]).reindex(times, fill_value=0.0)
+                    for lab, c in zip(labels, codes)
+                }
+            ).set_axis(idx)
+            cum = pd.DataFrame(
+                {lab: step_lookup(*self._baseline[c], times, 0.0) for lab, c in zip(labels, codes)},
+                index=idx,
+            )
             self._baseline_frames = (hazard, cum, np.exp(-cum))
         return self._baseline_frames
 
@@ -262,8 +354,12 @@ class CoxPH:
     @property
     def summary(self) -> pd.DataFrame:
         """coef, exp(coef), se(coef), bounds, z, p and -log2(p) per covariate."""
-        return summary_frame(self.params_.index, self.params_.to_numpy(),
-                             self.standard_errors_.to_numpy(), self.alpha)
+        return summary_frame(
+            self.params_.index,
+            self.params_.to_numpy(),
+            self.standard_errors_.to_numpy(),
+            self.alpha,
+        )
 
     # --- prediction ---------------------------------------------------------------------------
 
@@ -272,23 +368,32 @@ class CoxPH:
         if not hasattr(self, "params_"):
             raise ValueError("this CoxPH is not fitted yet: call fit() first")
         frame = as_frame(X)
-        if list(frame.columns) == list(range(frame.shape[1])) and frame.shape[1] == len(self.covariates_):
+        if list(frame.columns) == list(range(frame.shape[1])) and frame.shape[1] == len(
+            self.covariates_
+        ):
             frame = frame.set_axis(self.covariates_, axis=1)
-        require_columns(list(frame.columns), {f"X[{c!r}]": c for c in self.covariates_ + (self.strata or [])})
+        require_columns(
+            list(frame.columns), {f"X[{c!r}]": c for c in self.covariates_ + (self.strata or [])}
+        )
         x = design_matrix(frame, self.covariates_)
         eta = (x - self._norm_mean.to_numpy()) @ self.params_.to_numpy()
         if self.strata is None:
             codes = np.zeros(len(frame), dtype=np.int64)
         else:
-            keys = (frame[self.strata[0]] if len(self.strata) == 1
-                    else pd.MultiIndex.from_frame(frame[self.strata]))
+            keys = (
+                frame[self.strata[0]]
+                if len(self.strata) == 1
+                else pd.MultiIndex.from_frame(frame[self.strata])
+            )
             codes = self._strata_values.get_indexer(keys)
             if (codes < 0).any():
                 row = int(np.argmax(codes < 0))
                 raise ValueError(f"X: row {row} has a stratum not seen in fit: {keys[row]!r}")
         return frame, eta, codes
 
-    def _cumulative_hazard_at(self, eta: np.ndarray, codes: np.ndarray, times: np.ndarray) -> np.ndarray:
+    def _cumulative_hazard_at(
+        self, eta: np.ndarray, codes: np.ndarray, times: np.ndarray
+    ) -> np.ndarray:
         """H(times | x) where times has one row per subject (shape (n,) or (n, m))."""
         out = np.empty(times.shape)
         for code in np.unique(codes):
@@ -312,27 +417,34 @@ class CoxPH:
         """exp((x - mean)' beta) per row of X (lifelines' definition)."""
         return np.exp(self.predict_log_partial_hazard(X))
 
-    def predict_cumulative_hazard(self, X: Any, times: Any = None,
-                                  conditional_after: Any = None) -> pd.DataFrame:
+    def predict_cumulative_hazard(
+        self, X: Any, times: Any = None, conditional_after: Any = None
+    ) -> pd.DataFrame:
         """H(t | x): a DataFrame indexed by ``times`` with one column per row of X.
 
         With ``conditional_after`` (one age per row), returns H(c + t) - H(c): the hazard
         accumulated over the next ``t`` given survival to age c.
         """
         frame, eta, codes = self._prepare(X)
-        grid = (np.unique(self._baseline_raw["baseline_time"]) if times is None
-                else as_float_array(times, "times", nonnegative=True))
+        grid = (
+            np.unique(self._baseline_raw["baseline_time"])
+            if times is None
+            else as_float_array(times, "times", nonnegative=True)
+        )
         tm = np.broadcast_to(grid, (len(eta), len(grid))).copy()
         if conditional_after is None:
             h = self._cumulative_hazard_at(eta, codes, tm)
         else:
             c = as_float_array(conditional_after, "conditional_after", nonnegative=True)
             c = np.broadcast_to(c, (len(eta),))[:, None]
-            h = self._cumulative_hazard_at(eta, codes, tm + c) - self._cumulative_hazard_at(eta, codes, c)
+            h = self._cumulative_hazard_at(eta, codes, tm + c) - self._cumulative_hazard_at(
+                eta, codes, c
+            )
         return pd.DataFrame(h.T, index=pd.Index(grid, name="timeline"), columns=frame.index)
 
-    def predict_survival_function(self, X: Any, times: Any = None,
-                                  conditional_after: Any = None) -> pd.DataFrame:
+    def predict_survival_function(
+        self, X: Any, times: Any = None, conditional_after: Any = None
+    ) -> pd.DataFrame:
         """S(t | x) = exp(-H0(t) exp((x - mean)' beta)): a DataFrame indexed by ``times``
         (default: the training times) with one column per row of X; with
         ``conditional_after`` c, S(c + t | x) / S(c | x).

@@ -56,8 +56,14 @@ class KaplanMeier(FittedOnDurations):
     def __repr__(self) -> str:
         return f"KaplanMeier(alpha={self.alpha!r}, ci_transform={self.ci_transform!r})"
 
-    def fit(self, durations: Any, event_observed: Any = None, weights: Any = None,
-            entry: Any = None, label: Optional[str] = None) -> "KaplanMeier":
+    def fit(
+        self,
+        durations: Any,
+        event_observed: Any = None,
+        weights: Any = None,
+        entry: Any = None,
+        label: Optional[str] = None,
+    ) -> KaplanMeier:
         """Fit the curve.
 
         Parameters
@@ -89,19 +95,25 @@ class KaplanMeier(FittedOnDurations):
         """
         check_choice(self.ci_transform, "ci_transform", ["log-log", "log", "plain"])
         z = normal_quantile(self.alpha)
-        raw, table = fit_curve(self, "km_fit", durations, event_observed, weights, entry,
-                               (z, self.ci_transform))
+        raw, table = fit_curve(
+            self, "km_fit", durations, event_observed, weights, entry, (z, self.ci_transform)
+        )
         label = label or "KM_estimate"
         timeline = pd.Index(raw["times"], name="timeline", copy=False)
         surv = raw["survival"]
         self.survival_function_ = pd.DataFrame({label: surv}, index=timeline, copy=False)
         level = f"{1 - self.alpha:g}"
-        self.confidence_interval_ = pd.DataFrame({
-            f"{label}_lower_{level}": raw["lower"],
-            f"{label}_upper_{level}": raw["upper"],
-        }, index=timeline, copy=False)
-        self.variance_log_survival_ = pd.Series(raw["greenwood"], index=timeline, name="greenwood",
-                                                copy=False)
+        self.confidence_interval_ = pd.DataFrame(
+            {
+                f"{label}_lower_{level}": raw["lower"],
+                f"{label}_upper_{level}": raw["upper"],
+            },
+            index=timeline,
+            copy=False,
+        )
+        self.variance_log_survival_ = pd.Series(
+            raw["greenwood"], index=timeline, name="greenwood", copy=False
+        )
         self.event_table = table
         self.label_ = label
         below = np.flatnonzero(surv <= 0.5)
@@ -109,8 +121,14 @@ class KaplanMeier(FittedOnDurations):
         self._times, self._surv = raw["times"], surv
         return self
 
-    _STATE = ("label_", "median_survival_time_", "survival_function_", "confidence_interval_",
-              "variance_log_survival_", "event_table")
+    _STATE = (
+        "label_",
+        "median_survival_time_",
+        "survival_function_",
+        "confidence_interval_",
+        "variance_log_survival_",
+        "event_table",
+    )
 
     def to_json(self) -> str:
         """The fitted curve as versioned JSON (exact floats); :meth:`from_json` restores it.
@@ -118,7 +136,7 @@ class KaplanMeier(FittedOnDurations):
         return dump_model(self, {k: getattr(self, k) for k in self._STATE})
 
     @classmethod
-    def from_json(cls, text: str) -> "KaplanMeier":
+    def from_json(cls, text: str) -> KaplanMeier:
         """Restores a curve saved with :meth:`to_json`."""
         model, state = load_model(cls, text)
         for k, v in state.items():
@@ -160,22 +178,32 @@ class KaplanMeier(FittedOnDurations):
         ImportError
             When matplotlib is not installed (``pip install clmkit[plot]``).
         """
-        return plot_step(self.survival_function_, self.confidence_interval_ if ci else None, ax, **kwargs)
+        return plot_step(
+            self.survival_function_, self.confidence_interval_ if ci else None, ax, **kwargs
+        )
 
 
 def plot_step(curve: pd.DataFrame, bounds: Optional[pd.DataFrame], ax: Any, **kwargs: Any) -> Any:
     try:
         import matplotlib.pyplot as plt
     except ImportError:  # pragma: no cover - depends on the environment
-        raise ImportError("plot() needs matplotlib: pip install matplotlib (or clmkit[plot])") from None
+        raise ImportError(
+            "plot() needs matplotlib: pip install matplotlib (or clmkit[plot])"
+        ) from None
     if ax is None:
         ax = plt.gca()
     x = curve.index.to_numpy()
     col = curve.columns[0]
     line = ax.step(x, curve[col].to_numpy(), where="post", label=col, **kwargs)[0]
     if bounds is not None:
-        ax.fill_between(x, bounds.iloc[:, 0].to_numpy(), bounds.iloc[:, 1].to_numpy(),
-                        step="post", alpha=0.25, color=line.get_color())
+        ax.fill_between(
+            x,
+            bounds.iloc[:, 0].to_numpy(),
+            bounds.iloc[:, 1].to_numpy(),
+            step="post",
+            alpha=0.25,
+            color=line.get_color(),
+        )
     ax.set_xlabel("timeline")
     ax.legend()
     return ax

@@ -54,7 +54,11 @@ def concordance_index(durations: Any, predicted_scores: Any, event_observed: Any
     """
     d = as_float_array(durations, "durations")
     s = as_float_array(predicted_scores, "predicted_scores")
-    e = np.ones_like(d) if event_observed is None else as_float_array(event_observed, "event_observed")
+    e = (
+        np.ones_like(d)
+        if event_observed is None
+        else as_float_array(event_observed, "event_observed")
+    )
     check_same_length(durations=d, predicted_scores=s, event_observed=e)
     concordant, tied, pairs = _core.concordance_pairs(d, s, e)
     if pairs == 0:
@@ -65,8 +69,10 @@ def concordance_index(durations: Any, predicted_scores: Any, event_observed: Any
 def survival_matrix(model: Any, X: Any, times: np.ndarray, n: int) -> np.ndarray:
     """S(times[k] | x_i) as an (n, len(times)) array for any clmkit survival model."""
     if not hasattr(model, "_survival_at"):
-        raise TypeError(f"{type(model).__name__} is not a fitted clmkit survival model "
-                        "(KaplanMeier, NelsonAalen, CoxPH, WeibullAFT)")
+        raise TypeError(
+            f"{type(model).__name__} is not a fitted clmkit survival model "
+            "(KaplanMeier, NelsonAalen, CoxPH, WeibullAFT)"
+        )
     grid = np.broadcast_to(times, (n, len(times)))
     return np.asarray(model._survival_at(X, np.array(grid)), dtype=float).reshape(n, len(times))
 
@@ -116,7 +122,8 @@ def brier_score(model: Any, X: Any, durations: Any, events: Any, times: Any) -> 
     died = (d[:, None] <= t[None, :]) & (e[:, None] == 1)
     alive = d[:, None] > t[None, :]
     with np.errstate(divide="ignore", invalid="ignore"):
-        term = np.where(died, s ** 2 / g_before[:, None], 0.0) + \
-            np.where(alive, (1.0 - s) ** 2 / g_at_t[None, :], 0.0)
+        term = np.where(died, s**2 / g_before[:, None], 0.0) + np.where(
+            alive, (1.0 - s) ** 2 / g_at_t[None, :], 0.0
+        )
     out = term.mean(axis=0)
     return float(out[0]) if np.ndim(times) == 0 else out

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 
 from .._validation import as_float_array
-from ._data import dump_model, load_model, normal_quantile, step_lookup
 from ._curve import FittedOnDurations, fit_curve
+from ._data import dump_model, load_model, normal_quantile, step_lookup
 from .kaplan_meier import plot_step
 
 __all__ = ["NelsonAalen"]
@@ -49,8 +49,14 @@ class NelsonAalen(FittedOnDurations):
     def __repr__(self) -> str:
         return f"NelsonAalen(alpha={self.alpha!r})"
 
-    def fit(self, durations: Any, event_observed: Any = None, weights: Any = None,
-            entry: Any = None, label: Optional[str] = None) -> "NelsonAalen":
+    def fit(
+        self,
+        durations: Any,
+        event_observed: Any = None,
+        weights: Any = None,
+        entry: Any = None,
+        label: Optional[str] = None,
+    ) -> NelsonAalen:
         """Fit the cumulative hazard; arguments and errors as :meth:`KaplanMeier.fit`.
 
         Returns
@@ -58,17 +64,28 @@ class NelsonAalen(FittedOnDurations):
         NelsonAalen
             self.
         """
-        raw, table = fit_curve(self, "na_fit", durations, event_observed, weights, entry,
-                               (normal_quantile(self.alpha),))
+        raw, table = fit_curve(
+            self,
+            "na_fit",
+            durations,
+            event_observed,
+            weights,
+            entry,
+            (normal_quantile(self.alpha),),
+        )
         label = label or "NA_estimate"
         timeline = pd.Index(raw["times"], name="timeline", copy=False)
         h = raw["cumulative_hazard"]
         self.cumulative_hazard_ = pd.DataFrame({label: h}, index=timeline, copy=False)
         level = f"{1 - self.alpha:g}"
-        self.confidence_interval_ = pd.DataFrame({
-            f"{label}_lower_{level}": raw["lower"],
-            f"{label}_upper_{level}": raw["upper"],
-        }, index=timeline, copy=False)
+        self.confidence_interval_ = pd.DataFrame(
+            {
+                f"{label}_lower_{level}": raw["lower"],
+                f"{label}_upper_{level}": raw["upper"],
+            },
+            index=timeline,
+            copy=False,
+        )
         self.variance_ = pd.Series(raw["variance"], index=timeline, copy=False)
         self.event_table = table
         self.label_ = label
@@ -82,7 +99,7 @@ class NelsonAalen(FittedOnDurations):
         return dump_model(self, {k: getattr(self, k) for k in self._STATE})
 
     @classmethod
-    def from_json(cls, text: str) -> "NelsonAalen":
+    def from_json(cls, text: str) -> NelsonAalen:
         """Restores an estimate saved with :meth:`to_json`."""
         model, state = load_model(cls, text)
         for k, v in state.items():
@@ -103,4 +120,6 @@ class NelsonAalen(FittedOnDurations):
 
     def plot(self, ax: Any = None, ci: bool = True, **kwargs: Any) -> Any:
         """Step plot of H(t) with matplotlib (ImportError with a hint when it is missing)."""
-        return plot_step(self.cumulative_hazard_, self.confidence_interval_ if ci else None, ax, **kwargs)
+        return plot_step(
+            self.cumulative_hazard_, self.confidence_interval_ if ci else None, ax, **kwargs
+        )

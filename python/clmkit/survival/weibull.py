@@ -11,9 +11,18 @@ import pandas as pd
 from .. import _core
 from .._frames import to_pandas
 from .._validation import as_float_array, check_int, check_rows, require_columns
-from ._data import (as_frame, covariance_from_information, design_matrix, dump_model, frame_column,
-                    load_model,
-                    optional_weights, per_row_times, standardize, summary_frame)
+from ._data import (
+    as_frame,
+    covariance_from_information,
+    design_matrix,
+    dump_model,
+    frame_column,
+    load_model,
+    optional_weights,
+    per_row_times,
+    standardize,
+    summary_frame,
+)
 
 __all__ = ["WeibullAFT"]
 
@@ -61,8 +70,13 @@ class WeibullAFT:
     def __repr__(self) -> str:
         return f"WeibullAFT(alpha={self.alpha!r}, max_iter={self.max_iter!r})"
 
-    def fit(self, df: Any, duration_col: str, event_col: Optional[str] = None,
-            weights_col: Optional[str] = None) -> "WeibullAFT":
+    def fit(
+        self,
+        df: Any,
+        duration_col: str,
+        event_col: Optional[str] = None,
+        weights_col: Optional[str] = None,
+    ) -> WeibullAFT:
         """Fit the model; every other column of ``df`` is a numeric covariate.
 
         Returns
@@ -81,18 +95,30 @@ class WeibullAFT:
             When Newton's method fails.
         """
         df = to_pandas(df)
-        require_columns(list(df.columns), {"duration_col": duration_col, "event_col": event_col,
-                                           "weights_col": weights_col})
+        require_columns(
+            list(df.columns),
+            {"duration_col": duration_col, "event_col": event_col, "weights_col": weights_col},
+        )
         d = frame_column(df, duration_col, "duration_col", nonnegative=True)
         check_rows(d <= 0, f"duration_col {duration_col!r}", d, "must be > 0 for a Weibull model")
         e = np.ones_like(d) if event_col is None else frame_column(df, event_col, "event_col")
         check_rows((e != 0) & (e != 1), f"event_col {event_col!r}", e, "must be 0 or 1")
         if not e.any():
-            raise ValueError(f"event_col {event_col!r}: every row is censored; the model is not identified")
-        w = None if weights_col is None else optional_weights(df[weights_col], len(d), f"weights_col {weights_col!r}")
+            raise ValueError(
+                f"event_col {event_col!r}: every row is censored; the model is not identified"
+            )
+        w = (
+            None
+            if weights_col is None
+            else optional_weights(df[weights_col], len(d), f"weights_col {weights_col!r}")
+        )
         covariates = [c for c in df.columns if c not in {duration_col, event_col, weights_col}]
         x = design_matrix(df, covariates)
-        _, mean, _ = standardize(x, covariates, allow_collinear=False) if covariates else (None, np.zeros(0), None)
+        _, mean, _ = (
+            standardize(x, covariates, allow_collinear=False)
+            if covariates
+            else (None, np.zeros(0), None)
+        )
         design = np.ascontiguousarray(np.column_stack([x - mean, np.ones(len(d))]))
         k = len(covariates) + 1
         raw = _core.weibull_fit(design, k - 1, d, e, w, check_int(self.max_iter, "max_iter", low=1))
@@ -102,19 +128,36 @@ class WeibullAFT:
         params = a @ raw["params"]
         cov = a @ covariance_from_information(raw["information"].reshape(k + 1, k + 1)) @ a.T
         index = pd.MultiIndex.from_tuples(
-            [("lambda_", c) for c in covariates] + [("lambda_", "Intercept"), ("rho_", "Intercept")],
-            names=["param", "covariate"])
-        self._set_fitted(covariates, pd.Series(params, index=index, name="coef"), cov,
-                         float(raw["log_likelihood"]), int(raw["n_iter"]), np.unique(d))
+            [("lambda_", c) for c in covariates]
+            + [("lambda_", "Intercept"), ("rho_", "Intercept")],
+            names=["param", "covariate"],
+        )
+        self._set_fitted(
+            covariates,
+            pd.Series(params, index=index, name="coef"),
+            cov,
+            float(raw["log_likelihood"]),
+            int(raw["n_iter"]),
+            np.unique(d),
+        )
         self.durations_, self.event_observed_ = d, e
         return self
 
-    def _set_fitted(self, covariates: list, params: pd.Series, cov: np.ndarray, loglik: float,
-                    n_iter: int, timeline: np.ndarray) -> None:
+    def _set_fitted(
+        self,
+        covariates: list,
+        params: pd.Series,
+        cov: np.ndarray,
+        loglik: float,
+        n_iter: int,
+        timeline: np.ndarray,
+    ) -> None:
         self.covariates_ = covariates
         self.params_ = params
         self.variance_matrix_ = pd.DataFrame(cov, index=params.index, columns=params.index)
-        self.standard_errors_ = pd.Series(np.sqrt(np.diag(cov)), index=params.index, name="se(coef)")
+        self.standard_errors_ = pd.Series(
+            np.sqrt(np.diag(cov)), index=params.index, name="se(coef)"
+        )
         self.lambda_ = self.params_.loc["lambda_"]
         self.rho_ = self.params_.loc["rho_"]
         self.log_likelihood_ = loglik
@@ -124,29 +167,49 @@ class WeibullAFT:
 
     def to_json(self) -> str:
         """The fitted model as versioned JSON with exact floats; :meth:`from_json` restores it."""
-        return dump_model(self, {"covariates": self.covariates_, "params": self.params_,
-                                 "cov": self.variance_matrix_.to_numpy(), "log_likelihood": self.log_likelihood_,
-                                 "n_iter": self.n_iter_, "timeline": self._timeline})
+        return dump_model(
+            self,
+            {
+                "covariates": self.covariates_,
+                "params": self.params_,
+                "cov": self.variance_matrix_.to_numpy(),
+                "log_likelihood": self.log_likelihood_,
+                "n_iter": self.n_iter_,
+                "timeline": self._timeline,
+            },
+        )
 
     @classmethod
-    def from_json(cls, text: str) -> "WeibullAFT":
+    def from_json(cls, text: str) -> WeibullAFT:
         """Restores a model saved with :meth:`to_json`."""
         model, st = load_model(cls, text)
-        model._set_fitted(st["covariates"], st["params"], st["cov"], st["log_likelihood"],
-                          st["n_iter"], st["timeline"])
+        model._set_fitted(
+            st["covariates"],
+            st["params"],
+            st["cov"],
+            st["log_likelihood"],
+            st["n_iter"],
+            st["timeline"],
+        )
         return model
 
     @property
     def summary(self) -> pd.DataFrame:
         """coef, exp(coef), se(coef), bounds, z, p and -log2(p) per parameter."""
-        return summary_frame(self.params_.index, self.params_.to_numpy(),
-                             self.standard_errors_.to_numpy(), self.alpha)
+        return summary_frame(
+            self.params_.index,
+            self.params_.to_numpy(),
+            self.standard_errors_.to_numpy(),
+            self.alpha,
+        )
 
     def _scale_shape(self, X: Any) -> tuple[pd.Index, np.ndarray, float]:
         if not hasattr(self, "params_"):
             raise ValueError("this WeibullAFT is not fitted yet: call fit() first")
         frame = as_frame(X)
-        if list(frame.columns) == list(range(frame.shape[1])) and frame.shape[1] == len(self.covariates_):
+        if list(frame.columns) == list(range(frame.shape[1])) and frame.shape[1] == len(
+            self.covariates_
+        ):
             frame = frame.set_axis(self.covariates_, axis=1)
         require_columns(list(frame.columns), {f"X[{c!r}]": c for c in self.covariates_})
         x = design_matrix(frame, self.covariates_)
@@ -160,21 +223,28 @@ class WeibullAFT:
         t = per_row_times(times, len(lam))
         return np.exp(-((t / lam.reshape((-1,) + (1,) * (t.ndim - 1))) ** rho))
 
-    def predict_cumulative_hazard(self, X: Any, times: Any = None,
-                                  conditional_after: Any = None) -> pd.DataFrame:
+    def predict_cumulative_hazard(
+        self, X: Any, times: Any = None, conditional_after: Any = None
+    ) -> pd.DataFrame:
         """(t / lambda)^rho as a DataFrame indexed by ``times`` (default: the training
         durations), one column per row of X; with ``conditional_after`` c, H(c + t) - H(c)."""
         index, lam, rho = self._scale_shape(X)
-        grid = (self._timeline if times is None
-                else as_float_array(times, "times", nonnegative=True))
+        grid = self._timeline if times is None else as_float_array(times, "times", nonnegative=True)
         t = np.broadcast_to(grid, (len(lam), len(grid)))
-        c = np.zeros((len(lam), 1)) if conditional_after is None else np.broadcast_to(
-            as_float_array(conditional_after, "conditional_after", nonnegative=True), (len(lam),))[:, None]
+        c = (
+            np.zeros((len(lam), 1))
+            if conditional_after is None
+            else np.broadcast_to(
+                as_float_array(conditional_after, "conditional_after", nonnegative=True),
+                (len(lam),),
+            )[:, None]
+        )
         h = ((t + c) / lam[:, None]) ** rho - (c / lam[:, None]) ** rho
         return pd.DataFrame(h.T, index=pd.Index(grid, name="timeline"), columns=index)
 
-    def predict_survival_function(self, X: Any, times: Any = None,
-                                  conditional_after: Any = None) -> pd.DataFrame:
+    def predict_survival_function(
+        self, X: Any, times: Any = None, conditional_after: Any = None
+    ) -> pd.DataFrame:
         """S(t | x) = exp(-(t / lambda(x))^rho), indexed by ``times`` with one column per row
         of X; with ``conditional_after`` c, S(c + t | x) / S(c | x).
 

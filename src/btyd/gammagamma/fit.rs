@@ -85,12 +85,19 @@ impl<'a> Data<'a> {
             }
         }
         // x > 0, so the bit patterns order like the values.
-        let by_x = by_x.into_iter().map(|(k, v)| (f64::from_bits(k), v)).collect();
+        let by_x = by_x
+            .into_iter()
+            .map(|(k, v)| (f64::from_bits(k), v))
+            .collect();
         Data {
             x,
             m,
             w,
-            by_x, total: sums[0], sum_ln_m: sums[1], sum_x_ln_m: sums[2], rows: sums[3] as usize,
+            by_x,
+            total: sums[0],
+            sum_ln_m: sums[1],
+            sum_x_ln_m: sums[2],
+            rows: sums[3] as usize,
             moments: [sums[4], sums[5], sums[6], sums[7], sums[8]],
         }
     }
@@ -133,7 +140,11 @@ impl<'a> Data<'a> {
         });
         let (ln_v, lg_q, psi_q, tri_q) = (v.ln(), ln_gamma(q), digamma(q), trigamma(q));
         let mut ll = p * self.sum_x_ln_m - self.sum_ln_m - p * s[1] - q * s[0];
-        let mut g = [self.sum_x_ln_m - s[1], -s[0], self.total * q / v - p * s[3] - q * s[2]];
+        let mut g = [
+            self.sum_x_ln_m - s[1],
+            -s[0],
+            self.total * q / v - p * s[3] - q * s[2],
+        ];
         let mut h = [[0.0; 3]; 3];
         for &(xv, wx) in &self.by_x {
             let px = p * xv;
@@ -167,7 +178,10 @@ fn trigamma(mut z: f64) -> f64 {
     }
     let inv = 1.0 / z;
     let inv2 = inv * inv;
-    let series = inv2 * inv * (1.0 / 6.0 - inv2 * (1.0 / 30.0 - inv2 * (1.0 / 42.0 - inv2 * (1.0 / 30.0 - inv2 * 5.0 / 66.0))));
+    let series = inv2
+        * inv
+        * (1.0 / 6.0
+            - inv2 * (1.0 / 30.0 - inv2 * (1.0 / 42.0 - inv2 * (1.0 / 30.0 - inv2 * 5.0 / 66.0))));
     acc + inv + 0.5 * inv2 + series
 }
 
@@ -183,7 +197,12 @@ fn log_scale(data: &Data, penalizer: f64, u: &[f64]) -> Option<Evaluation> {
 }
 
 /// [`log_scale`] from the natural-scale derivatives at `params`.
-fn log_scale_at(params: &[f64], (ll, g, h): (f64, [f64; 3], [[f64; 3]; 3]), n: f64, penalizer: f64) -> Option<Evaluation> {
+fn log_scale_at(
+    params: &[f64],
+    (ll, g, h): (f64, [f64; 3], [[f64; 3]; 3]),
+    n: f64,
+    penalizer: f64,
+) -> Option<Evaluation> {
     let mut value = -ll / n;
     let (mut gradient, mut hessian) = (vec![0.0; 3], vec![0.0; 9]);
     for j in 0..3 {
@@ -196,7 +215,11 @@ fn log_scale_at(params: &[f64], (ll, g, h): (f64, [f64; 3], [[f64; 3]; 3]), n: f
         hessian[j * 3 + j] += -g[j] * pj / n + 4.0 * penalizer * pj * pj;
     }
     let finite = value.is_finite() && gradient.iter().chain(&hessian).all(|v| v.is_finite());
-    finite.then_some(Evaluation { value, gradient, hessian })
+    finite.then_some(Evaluation {
+        value,
+        gradient,
+        hessian,
+    })
 }
 
 /// Fits the Gamma-Gamma model to (frequency, monetary_value) columns: the same checks, the
@@ -222,13 +245,25 @@ pub fn fit(columns: &[&[f64]], weights: Option<&[f64]>, opts: &FitOptions) -> Re
     GammaGamma.check_data(columns)?;
     let data = Data::new(x, m, weights);
     if data.rows == 0 || data.total <= 0.0 {
-        return Err(ClmError::InvalidArgument("no customers to fit (empty data or all weights 0)".into()));
+        return Err(ClmError::InvalidArgument(
+            "no customers to fit (empty data or all weights 0)".into(),
+        ));
     }
     // Converged when the Newton decrement (about twice the distance to the minimum in
     // objective units) is below tol²: the gradient is then far below tol.
-    let newton_opts = NewtonOptions { max_iter: opts.max_iter.max(1), tol: (opts.tol * opts.tol).max(1e-30), max_halvings: 60 };
+    let newton_opts = NewtonOptions {
+        max_iter: opts.max_iter.max(1),
+        tol: (opts.tol * opts.tol).max(1e-30),
+        max_halvings: 60,
+    };
     let mut eval = |u: &[f64]| Ok(log_scale(&data, opts.penalizer, u));
-    let mut run = |start: &[f64]| newton::minimize(&start.iter().map(|p| p.ln()).collect::<Vec<_>>(), &newton_opts, &mut eval);
+    let mut run = |start: &[f64]| {
+        newton::minimize(
+            &start.iter().map(|p| p.ln()).collect::<Vec<_>>(),
+            &newton_opts,
+            &mut eval,
+        )
+    };
     // Without initial_params, the moments give a start a few Newton steps from the maximum;
     // the generic default (1, 1, 1) stays the fallback.
     let default = vec![1.0; 3];
@@ -242,7 +277,11 @@ pub fn fit(columns: &[&[f64]], weights: Option<&[f64]>, opts: &FitOptions) -> Re
     };
     let names = NAMES.join(", ");
     let result = result.map_err(|err| match err {
-        ClmError::Convergence { message, params, grad_norm } => ClmError::Convergence {
+        ClmError::Convergence {
+            message,
+            params,
+            grad_norm,
+        } => ClmError::Convergence {
             message: format!("{message} fitting ({names})"),
             params: params.iter().map(|v| v.exp()).collect(),
             grad_norm,
@@ -255,7 +294,10 @@ pub fn fit(columns: &[&[f64]], weights: Option<&[f64]>, opts: &FitOptions) -> Re
     let end = log_scale_at(&params, at_end, data.total, opts.penalizer);
     let (Some(end), true) = (end, result.converged) else {
         return Err(ClmError::Convergence {
-            message: format!("no convergence in {} Newton iterations fitting ({names})", opts.max_iter),
+            message: format!(
+                "no convergence in {} Newton iterations fitting ({names})",
+                opts.max_iter
+            ),
             params,
             grad_norm: crate::optimize::norm(&result.gradient),
         });
@@ -281,7 +323,9 @@ pub fn fit(columns: &[&[f64]], weights: Option<&[f64]>, opts: &FitOptions) -> Re
 fn covariance(end: &Evaluation, total: f64, params: &[f64]) -> Vec<f64> {
     let hessian: Vec<f64> = end.hessian.iter().map(|h| h * total).collect();
     match inverse_spd(&hessian, 3) {
-        Ok(inv) => (0..9).map(|k| inv[k] * params[k / 3] * params[k % 3]).collect(),
+        Ok(inv) => (0..9)
+            .map(|k| inv[k] * params[k / 3] * params[k % 3])
+            .collect(),
         Err(_) => vec![f64::NAN; 9],
     }
 }

@@ -15,7 +15,9 @@ fn brute_likelihood(p: &Params, x: f64, tx: f64, n: f64) -> f64 {
         }
         l
     };
-    let density = |v: f64, u: f64, w: f64| ((u - 1.0) * v.ln() + (w - 1.0) * (1.0 - v).ln() - ln_beta(u, w)).exp();
+    let density = |v: f64, u: f64, w: f64| {
+        ((u - 1.0) * v.ln() + (w - 1.0) * (1.0 - v).ln() - ln_beta(u, w)).exp()
+    };
     let inner = |prob: f64| {
         let f = |theta: f64| individual(prob, theta) * density(theta, g, d);
         density(prob, a, b) * integrate(&f, 0.0, 1.0, 1e-12, 0.0)
@@ -26,7 +28,12 @@ fn brute_likelihood(p: &Params, x: f64, tx: f64, n: f64) -> f64 {
 #[test]
 fn likelihood_matches_numerical_integration() {
     let p = [2.5, 1.7, 1.3, 3.1]; // all > 1: smooth Beta densities for the brute force
-    for &(x, tx, n) in &[(0.0, 0.0, 6.0), (2.0, 4.0, 6.0), (6.0, 6.0, 6.0), (3.0, 5.0, 9.0)] {
+    for &(x, tx, n) in &[
+        (0.0, 0.0, 6.0),
+        (2.0, 4.0, 6.0),
+        (6.0, 6.0, 6.0),
+        (3.0, 5.0, 9.0),
+    ] {
         let want = brute_likelihood(&p, x, tx, n).ln();
         let got = loglik(&p, x, tx, n);
         assert!((got - want).abs() < 1e-8, "{x} {tx} {n}: {got} vs {want}");
@@ -36,7 +43,12 @@ fn likelihood_matches_numerical_integration() {
 #[test]
 fn gradient_matches_finite_differences() {
     for p in [DONATIONS, [2.5, 1.7, 1.3, 3.1], [0.3, 5.0, 0.05, 40.0]] {
-        for &(x, tx, n) in &[(0.0, 0.0, 6.0), (2.0, 4.0, 6.0), (6.0, 6.0, 6.0), (40.0, 90.0, 120.0)] {
+        for &(x, tx, n) in &[
+            (0.0, 0.0, 6.0),
+            (2.0, 4.0, 6.0),
+            (6.0, 6.0, 6.0),
+            (40.0, 90.0, 120.0),
+        ] {
             let mut g = [0.0; 4];
             loglik_grad(&p, x, tx, n, &mut g);
             for j in 0..4 {
@@ -46,7 +58,11 @@ fn gradient_matches_finite_differences() {
                 up[j] += h;
                 dn[j] -= h;
                 let fd = (loglik(&up, x, tx, n) - loglik(&dn, x, tx, n)) / (2.0 * h);
-                assert!((g[j] - fd).abs() < 2e-6 * (1.0 + fd.abs()), "{p:?} {x} {tx} {n} j={j}: {} vs {fd}", g[j]);
+                assert!(
+                    (g[j] - fd).abs() < 2e-6 * (1.0 + fd.abs()),
+                    "{p:?} {x} {tx} {n} j={j}: {} vs {fd}",
+                    g[j]
+                );
             }
         }
     }
@@ -54,7 +70,9 @@ fn gradient_matches_finite_differences() {
 
 #[test]
 fn published_new_donor_expectations() {
-    let want = [0.4985, 0.9233, 1.2969, 1.6323, 1.9381, 2.2202, 2.4826, 2.7285, 2.9603, 3.1798, 3.3887];
+    let want = [
+        0.4985, 0.9233, 1.2969, 1.6323, 1.9381, 2.2202, 2.4826, 2.7285, 2.9603, 3.1798, 3.3887,
+    ];
     for (i, w) in want.iter().enumerate() {
         let got = expected_purchases(&DONATIONS, (i + 1) as f64);
         assert!((got - w).abs() < 5e-4, "n={}: {got} vs {w}", i + 1);
@@ -64,7 +82,9 @@ fn published_new_donor_expectations() {
 #[test]
 fn pmf_sums_to_one_and_to_the_mean() {
     for n in [1.0, 6.0, 25.0] {
-        let probs: Vec<f64> = (0..=n as usize).map(|k| probability_of_n_purchases(&DONATIONS, n, k as f64)).collect();
+        let probs: Vec<f64> = (0..=n as usize)
+            .map(|k| probability_of_n_purchases(&DONATIONS, n, k as f64))
+            .collect();
         let total: f64 = probs.iter().sum();
         let mean: f64 = probs.iter().enumerate().map(|(k, q)| k as f64 * q).sum();
         assert!((total - 1.0).abs() < 1e-12, "{total}");
@@ -91,7 +111,11 @@ fn likelihood_of_all_histories_sums_to_one() {
 fn conditional_expectation_matches_closed_form() {
     // FHS eq. 13 in Γ form (valid for γ != 1).
     let [a, b, g, d] = DONATIONS;
-    for &(x, tx, n, m) in &[(0.0, 0.0, 6.0, 5.0), (2.0, 4.0, 6.0, 5.0), (6.0, 6.0, 6.0, 10.0)] {
+    for &(x, tx, n, m) in &[
+        (0.0, 0.0, 6.0, 5.0),
+        (2.0, 4.0, 6.0, 5.0),
+        (6.0, 6.0, 6.0, 10.0),
+    ] {
         let ll = loglik(&DONATIONS, x, tx, n);
         let bracket = (ln_gamma(1.0 + d + n) - ln_gamma(g + d + n)).exp()
             - (ln_gamma(1.0 + d + n + m) - ln_gamma(g + d + n + m)).exp();
@@ -123,11 +147,22 @@ fn simulated_histories_follow_the_likelihood() {
     let total = sims.len() as f64;
     for &(x, tx) in &[(0.0, 0.0), (1.0, 1.0), (2.0, 4.0), (6.0, 6.0)] {
         let seen = sims.iter().filter(|c| c[0] == x && c[1] == tx).count() as f64 / total;
-        let sequences = if x == 0.0 { 1.0 } else { ln_choose(tx - 1.0, x - 1.0).exp() };
+        let sequences = if x == 0.0 {
+            1.0
+        } else {
+            ln_choose(tx - 1.0, x - 1.0).exp()
+        };
         let want = sequences * loglik(&DONATIONS, x, tx, n).exp();
-        assert!((seen - want).abs() < 4.0 * (want * (1.0 - want) / total).sqrt(), "{x} {tx}: {seen} vs {want}");
+        assert!(
+            (seen - want).abs() < 4.0 * (want * (1.0 - want) / total).sqrt(),
+            "{x} {tx}: {seen} vs {want}"
+        );
     }
     let alive = sims.iter().map(|c| c[2]).sum::<f64>() / total;
-    let predicted = sims.iter().map(|c| p_alive(&DONATIONS, c[0], c[1], n, 0.0)).sum::<f64>() / total;
+    let predicted = sims
+        .iter()
+        .map(|c| p_alive(&DONATIONS, c[0], c[1], n, 0.0))
+        .sum::<f64>()
+        / total;
     assert!((alive - predicted).abs() < 0.01, "{alive} vs {predicted}");
 }

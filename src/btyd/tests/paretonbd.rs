@@ -37,18 +37,28 @@ fn fd_gradient(p: &Params, x: f64, tx: f64, t: f64) -> [f64; 4] {
         up[j] += h;
         dn[j] -= h;
         let mut scratch = [0.0; 4];
-        g[j] = (loglik_grad(&up, x, tx, t, &mut scratch) - loglik_grad(&dn, x, tx, t, &mut scratch)) / (2.0 * h);
+        g[j] = (loglik_grad(&up, x, tx, t, &mut scratch)
+            - loglik_grad(&dn, x, tx, t, &mut scratch))
+            / (2.0 * h);
     }
     g
 }
 
 #[test]
 fn tail_integral_matches_brute_force_on_both_branches() {
-    for p in [CDNOW, [0.55, 11.67, 0.61, 10.58], [1.3, 2.0, 0.4, 2.0], [2.0, 0.5, 1.5, 6.0]] {
+    for p in [
+        CDNOW,
+        [0.55, 11.67, 0.61, 10.58],
+        [1.3, 2.0, 0.4, 2.0],
+        [2.0, 0.5, 1.5, 6.0],
+    ] {
         for &(x, u) in &[(0.0, 0.0), (2.0, 30.4), (7.0, 3.0)] {
             let got = ln_tail(&p, x, u).0;
             let want = brute_tail(&p, x, u).ln();
-            assert!((got - want).abs() < 1e-5, "{p:?} x={x} u={u}: {got} vs {want}");
+            assert!(
+                (got - want).abs() < 1e-5,
+                "{p:?} x={x} u={u}: {got} vs {want}"
+            );
         }
     }
 }
@@ -70,7 +80,10 @@ fn gradient_matches_finite_differences() {
         assert!(ll.is_finite());
         let fd = fd_gradient(&p, x, tx, t);
         for j in 0..4 {
-            assert!((g[j] - fd[j]).abs() < 1e-5 * (1.0 + fd[j].abs()), "{p:?} {x} {tx} {t} j={j}: {g:?} vs {fd:?}");
+            assert!(
+                (g[j] - fd[j]).abs() < 1e-5 * (1.0 + fd[j].abs()),
+                "{p:?} {x} {tx} {t} j={j}: {g:?} vs {fd:?}"
+            );
         }
     }
 }
@@ -104,7 +117,10 @@ fn published_walkthrough_customer() {
 fn overflow_regression_cases_are_probabilities() {
     for &(x, tx, t) in &[(40.0, 5.0, 6.0), (50.0, 1.0, 37.0), (50.0, 4.0, 37.0)] {
         let pa = p_alive(&OVERFLOW, x, tx, t);
-        assert!(pa.is_finite() && (0.0..=1.0).contains(&pa), "{x} {tx} {t}: {pa}");
+        assert!(
+            pa.is_finite() && (0.0..=1.0).contains(&pa),
+            "{x} {tx} {t}: {pa}"
+        );
     }
     // With α this small the purchase rate is ~1300 per unit time: any silence means death.
     assert!(p_alive(&OVERFLOW, 50.0, 1.0, 37.0) < 1e-6);
@@ -114,7 +130,9 @@ fn overflow_regression_cases_are_probabilities() {
 #[test]
 fn conditional_expectation_is_smooth_in_frequency() {
     for p in [CDNOW, OVERFLOW, [0.24, 4.4, 0.79, 2.4]] {
-        let ce: Vec<f64> = (128..138).map(|x| conditional_expected_purchases(&p, 10.0, x as f64, 38.0, 39.0)).collect();
+        let ce: Vec<f64> = (128..138)
+            .map(|x| conditional_expected_purchases(&p, 10.0, x as f64, 38.0, 39.0))
+            .collect();
         for w in ce.windows(3) {
             let second = (w[2] - 2.0 * w[1] + w[0]).abs();
             assert!(second < 1e-3 * w[1].abs().max(1e-12), "{p:?}: {ce:?}");
@@ -126,20 +144,26 @@ fn conditional_expectation_is_smooth_in_frequency() {
 fn pmf_sums_to_one_and_to_the_mean() {
     for p in [CDNOW, [1.3, 2.0, 0.4, 2.0], [2.0, 0.5, 1.5, 6.0]] {
         let t = 20.0;
-        let probs: Vec<f64> = (0..3000).map(|n| probability_of_n_purchases(&p, t, n as f64)).collect();
+        let probs: Vec<f64> = (0..3000)
+            .map(|n| probability_of_n_purchases(&p, t, n as f64))
+            .collect();
         let total: f64 = probs.iter().sum();
         let mean: f64 = probs.iter().enumerate().map(|(n, q)| n as f64 * q).sum();
         assert!((total - 1.0).abs() < 1e-9, "{p:?} total {total}");
         let want = expected_purchases(&p, t);
-        assert!((mean - want).abs() < 1e-8 * want.max(1.0), "{p:?} mean {mean} vs {want}");
+        assert!(
+            (mean - want).abs() < 1e-8 * want.max(1.0),
+            "{p:?} mean {mean} vs {want}"
+        );
     }
 }
 
 #[test]
 fn conditional_pmf_sums_to_one_and_to_the_conditional_mean() {
     let (x, tx, t, horizon) = (3.0, 20.0, 38.0, 26.0);
-    let probs: Vec<f64> =
-        (0..300).map(|n| conditional_probability_of_n_purchases(&CDNOW, horizon, n as f64, x, tx, t)).collect();
+    let probs: Vec<f64> = (0..300)
+        .map(|n| conditional_probability_of_n_purchases(&CDNOW, horizon, n as f64, x, tx, t))
+        .collect();
     let total: f64 = probs.iter().sum();
     let mean: f64 = probs.iter().enumerate().map(|(n, q)| n as f64 * q).sum();
     assert!((total - 1.0).abs() < 1e-9);
@@ -157,17 +181,21 @@ fn expectation_is_continuous_at_s_equal_one() {
 #[test]
 fn dert_matches_direct_discounting_integral() {
     // DERT = P(alive) E[λ] ∫_0^∞ e^-δt ((β+T)/(β+T+t))^s dt.
-    for &(delta, x, tx, t) in &[(0.1, 2.0, 30.43, 38.86), (0.01, 0.0, 0.0, 20.0), (1.5, 26.0, 30.86, 31.0)] {
+    for &(delta, x, tx, t) in &[
+        (0.1, 2.0, 30.43, 38.86),
+        (0.01, 0.0, 0.0, 20.0),
+        (1.5, 26.0, 30.86, 31.0),
+    ] {
         let [r, alpha, s, beta] = CDNOW;
         let b = beta + t;
         let f = |y: f64| (-delta * y).exp() * (b / (b + y)).powf(s);
-        let integral = integrate(&f, 0.0, 60.0 / delta, 1e-14, 0.0) + integrate(&f, 60.0 / delta, 4000.0 / delta, 1e-12, 0.0);
+        let integral = integrate(&f, 0.0, 60.0 / delta, 1e-14, 0.0)
+            + integrate(&f, 60.0 / delta, 4000.0 / delta, 1e-12, 0.0);
         let want = p_alive(&CDNOW, x, tx, t) * (r + x) / (alpha + t) * integral;
         let got = dert(&CDNOW, delta, x, tx, t);
         assert!((got - want).abs() < 1e-9 * want, "{delta}: {got} vs {want}");
     }
 }
-
 
 #[test]
 fn simulated_customers_match_the_model_moments() {
@@ -178,14 +206,24 @@ fn simulated_customers_match_the_model_moments() {
     let mean = sims.iter().map(|c| c[0]).sum::<f64>() / n;
     let sd = (sims.iter().map(|c| (c[0] - mean).powi(2)).sum::<f64>() / n).sqrt();
     let want = expected_purchases(&p, 30.0);
-    assert!((mean - want).abs() < 4.0 * sd / n.sqrt(), "{mean} vs {want}");
+    assert!(
+        (mean - want).abs() < 4.0 * sd / n.sqrt(),
+        "{mean} vs {want}"
+    );
     // P(X(T) = 0) against the pmf.
     let zeros = sims.iter().filter(|c| c[0] == 0.0).count() as f64 / n;
     let p0 = probability_of_n_purchases(&p, 30.0, 0.0);
-    assert!((zeros - p0).abs() < 4.0 * (p0 * (1.0 - p0) / n).sqrt(), "{zeros} vs {p0}");
+    assert!(
+        (zeros - p0).abs() < 4.0 * (p0 * (1.0 - p0) / n).sqrt(),
+        "{zeros} vs {p0}"
+    );
     // The mean of P(alive) over simulated histories is the fraction alive.
     let alive = sims.iter().map(|c| c[2]).sum::<f64>() / n;
-    let predicted = sims.iter().map(|c| p_alive(&p, c[0], c[1], 30.0)).sum::<f64>() / n;
+    let predicted = sims
+        .iter()
+        .map(|c| p_alive(&p, c[0], c[1], 30.0))
+        .sum::<f64>()
+        / n;
     assert!((alive - predicted).abs() < 0.01, "{alive} vs {predicted}");
     assert_eq!(generate(&p, &t[..100], 42).unwrap(), sims[..100].to_vec());
 }
@@ -195,23 +233,44 @@ fn simulated_customers_match_the_model_moments() {
 fn bench_loglik() {
     let p = [0.55, 74.0, 0.6, 76.0];
     let n = 300_000;
-    let rows: Vec<(f64, f64, f64)> = (0..n).map(|i| {
-        let t = 30.0 + (i % 700) as f64;
-        let x = (i % 13) as f64;
-        let tx = if x == 0.0 { 0.0 } else { ((i * 7919) % (t as usize)) as f64 };
-        (x, tx, t)
-    }).collect();
+    let rows: Vec<(f64, f64, f64)> = (0..n)
+        .map(|i| {
+            let t = 30.0 + (i % 700) as f64;
+            let x = (i % 13) as f64;
+            let tx = if x == 0.0 {
+                0.0
+            } else {
+                ((i * 7919) % (t as usize)) as f64
+            };
+            (x, tx, t)
+        })
+        .collect();
     let start = std::time::Instant::now();
     let mut acc = 0.0;
     let mut g = [0.0; 4];
-    for &(x, tx, t) in &rows { acc += loglik_grad(&p, x, tx, t, &mut g); }
-    eprintln!("loglik_grad: {:.3} us/row ({acc})", start.elapsed().as_secs_f64() * 1e6 / n as f64);
+    for &(x, tx, t) in &rows {
+        acc += loglik_grad(&p, x, tx, t, &mut g);
+    }
+    eprintln!(
+        "loglik_grad: {:.3} us/row ({acc})",
+        start.elapsed().as_secs_f64() * 1e6 / n as f64
+    );
     let start = std::time::Instant::now();
-    for &(x, _tx, t) in &rows { acc += ln_tail(&p, x, t).0; }
-    eprintln!("ln_tail: {:.3} us/row", start.elapsed().as_secs_f64() * 1e6 / n as f64);
+    for &(x, _tx, t) in &rows {
+        acc += ln_tail(&p, x, t).0;
+    }
+    eprintln!(
+        "ln_tail: {:.3} us/row",
+        start.elapsed().as_secs_f64() * 1e6 / n as f64
+    );
     let start = std::time::Instant::now();
-    for &(x, _, _) in &rows { acc += ln_gamma(0.55 + x) + digamma(0.55 + x); }
-    eprintln!("lgamma+digamma: {:.3} us/row {acc}", start.elapsed().as_secs_f64() * 1e6 / n as f64);
+    for &(x, _, _) in &rows {
+        acc += ln_gamma(0.55 + x) + digamma(0.55 + x);
+    }
+    eprintln!(
+        "lgamma+digamma: {:.3} us/row {acc}",
+        start.elapsed().as_secs_f64() * 1e6 / n as f64
+    );
 }
 
 fn fit_with(params: Vec<f64>, ll: f64, scale: f64) -> Fit {
@@ -252,16 +311,27 @@ fn multistart_fit_recovers_simulated_parameters() {
         assert!((p - t).abs() < 4.0 * se, "{:?}", fit.params);
     }
     // A start far out on the boundary, given explicitly, is used alone and still converges.
-    let far = FitOptions { initial: Some(vec![0.7, 5.0, 50.0, 600.0]), ..FitOptions::default() };
+    let far = FitOptions {
+        initial: Some(vec![0.7, 5.0, 50.0, 600.0]),
+        ..FitOptions::default()
+    };
     let from_far = fit_multistart(&[&x, &tx, &t], None, &far).unwrap();
     assert!(from_far.log_likelihood <= fit.log_likelihood + 1e-6);
 }
 
 #[test]
 fn memoised_terms_give_the_same_bits_as_fresh_ones() {
-    let rows = [(0.0, 0.0, 30.0), (3.0, 12.0, 30.0), (3.0, 12.0, 35.0), (7.0, 29.0, 30.0)];
+    let rows = [
+        (0.0, 0.0, 30.0),
+        (3.0, 12.0, 30.0),
+        (3.0, 12.0, 35.0),
+        (7.0, 29.0, 30.0),
+    ];
     let other = [0.9, 3.0, 1.1, 8.0];
-    let fresh: Vec<f64> = rows.iter().map(|&(x, tx, t)| loglik_grad(&CDNOW, x, tx, t, &mut [0.0; 4])).collect();
+    let fresh: Vec<f64> = rows
+        .iter()
+        .map(|&(x, tx, t)| loglik_grad(&CDNOW, x, tx, t, &mut [0.0; 4]))
+        .collect();
     // Interleave other parameters so every memo is overwritten and refilled.
     for _ in 0..3 {
         for (&(x, tx, t), want) in rows.iter().zip(&fresh) {

@@ -14,7 +14,9 @@ pub fn gradient_error<M: Model>(model: &M, params: &[f64], row: &[f64]) -> f64 {
         up[j] += h;
         dn[j] -= h;
         let mut scratch = vec![0.0; n];
-        let fd = (model.loglik_grad(&up, row, &mut scratch) - model.loglik_grad(&dn, row, &mut scratch)) / (2.0 * h);
+        let fd = (model.loglik_grad(&up, row, &mut scratch)
+            - model.loglik_grad(&dn, row, &mut scratch))
+            / (2.0 * h);
         worst = worst.max((fd - g[j]).abs() / (1.0 + g[j].abs()));
     }
     worst

@@ -27,8 +27,19 @@ from .fitters import (
 
 __version__ = "0.11.3"
 
-__all__ = ("__version__", "BetaGeoFitter", "ParetoNBDFitter", "GammaGammaFitter", "ModifiedBetaGeoFitter",
-           "BetaGeoBetaBinomFitter", "BaseFitter", "utils", "datasets", "generate_data", "plotting")
+__all__ = (
+    "__version__",
+    "BetaGeoFitter",
+    "ParetoNBDFitter",
+    "GammaGammaFitter",
+    "ModifiedBetaGeoFitter",
+    "BetaGeoBetaBinomFitter",
+    "BaseFitter",
+    "utils",
+    "datasets",
+    "generate_data",
+    "plotting",
+)
 
 
 def __getattr__(name: str) -> Any:

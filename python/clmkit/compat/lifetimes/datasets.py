@@ -8,8 +8,13 @@ import pandas as pd
 
 from ...datasets import data_path
 
-__all__ = ["load_dataset", "load_cdnow_summary", "load_cdnow_summary_data_with_monetary_value",
-           "load_transaction_data", "load_donations"]
+__all__ = [
+    "load_dataset",
+    "load_cdnow_summary",
+    "load_cdnow_summary_data_with_monetary_value",
+    "load_transaction_data",
+    "load_donations",
+]
 
 
 def load_dataset(filename: str, **kwargs: Any) -> pd.DataFrame:

@@ -16,8 +16,13 @@ import pandas as pd
 from ..._validation import as_float_array, check_int
 from ...btyd import BetaGeo, BetaGeoBetaBinom, ModifiedBetaGeo, ParetoNBD
 
-__all__ = ["beta_geometric_nbd_model", "beta_geometric_nbd_model_transactional_data", "pareto_nbd_model",
-           "modified_beta_geometric_nbd_model", "beta_geometric_beta_binom_model"]
+__all__ = [
+    "beta_geometric_nbd_model",
+    "beta_geometric_nbd_model_transactional_data",
+    "pareto_nbd_model",
+    "modified_beta_geometric_nbd_model",
+    "beta_geometric_beta_binom_model",
+]
 
 
 def _seed() -> int:
@@ -42,7 +47,9 @@ def _lifetimes_frame(sim: pd.DataFrame, columns: list[str], index: bool) -> pd.D
     return frame.set_index("customer_id") if index else frame
 
 
-def beta_geometric_nbd_model(T: Any, r: float, alpha: float, a: float, b: float, size: int = 1) -> pd.DataFrame:
+def beta_geometric_nbd_model(
+    T: Any, r: float, alpha: float, a: float, b: float, size: int = 1
+) -> pd.DataFrame:
     """Customers simulated from the BG/NBD model.
 
     Parameters
@@ -72,8 +79,9 @@ def beta_geometric_nbd_model(T: Any, r: float, alpha: float, a: float, b: float,
     return _lifetimes_frame(sim, ["frequency", "recency", "T", "lambda", "p", "alive"], index=True)
 
 
-def modified_beta_geometric_nbd_model(T: Any, r: float, alpha: float, a: float, b: float,
-                                      size: int = 1) -> pd.DataFrame:
+def modified_beta_geometric_nbd_model(
+    T: Any, r: float, alpha: float, a: float, b: float, size: int = 1
+) -> pd.DataFrame:
     """Customers simulated from the MBG/NBD model (arguments and output as
     :func:`beta_geometric_nbd_model`)."""
     ages, size = _ages(T, size)
@@ -81,7 +89,9 @@ def modified_beta_geometric_nbd_model(T: Any, r: float, alpha: float, a: float, 
     return _lifetimes_frame(sim, ["frequency", "recency", "T", "lambda", "p", "alive"], index=True)
 
 
-def pareto_nbd_model(T: Any, r: float, alpha: float, s: float, beta: float, size: int = 1) -> pd.DataFrame:
+def pareto_nbd_model(
+    T: Any, r: float, alpha: float, s: float, beta: float, size: int = 1
+) -> pd.DataFrame:
     """Customers simulated from the Pareto/NBD model.
 
     Returns
@@ -94,8 +104,9 @@ def pareto_nbd_model(T: Any, r: float, alpha: float, s: float, beta: float, size
     return _lifetimes_frame(sim, ["frequency", "recency", "T", "lambda", "mu", "alive"], index=True)
 
 
-def beta_geometric_beta_binom_model(N: Any, alpha: float, beta: float, gamma: float, delta: float,
-                                    size: int = 1) -> pd.DataFrame:
+def beta_geometric_beta_binom_model(
+    N: Any, alpha: float, beta: float, gamma: float, delta: float, size: int = 1
+) -> pd.DataFrame:
     """Customers simulated from the BG/BB model with ``N`` opportunities each.
 
     Returns
@@ -105,13 +116,24 @@ def beta_geometric_beta_binom_model(N: Any, alpha: float, beta: float, gamma: fl
         lifetimes).
     """
     periods, size = _ages(N, size, "N")
-    sim = BetaGeoBetaBinom.from_params([alpha, beta, gamma, delta]).generate(size, periods, seed=_seed())
-    return _lifetimes_frame(sim, ["frequency", "recency", "n_periods", "p", "theta", "alive"], index=False)
+    sim = BetaGeoBetaBinom.from_params([alpha, beta, gamma, delta]).generate(
+        size, periods, seed=_seed()
+    )
+    return _lifetimes_frame(
+        sim, ["frequency", "recency", "n_periods", "p", "theta", "alive"], index=False
+    )
 
 
-def beta_geometric_nbd_model_transactional_data(T: Any, r: float, alpha: float, a: float, b: float,
-                                                observation_period_end: Any = "2019-1-1", freq: str = "D",
-                                                size: int = 1) -> pd.DataFrame:
+def beta_geometric_nbd_model_transactional_data(
+    T: Any,
+    r: float,
+    alpha: float,
+    a: float,
+    b: float,
+    observation_period_end: Any = "2019-1-1",
+    freq: str = "D",
+    size: int = 1,
+) -> pd.DataFrame:
     """A transaction log (``customer_id, date``) simulated from the BG/NBD model.
 
     Each customer's first purchase is at ``observation_period_end - T`` (in ``freq`` units)
@@ -135,7 +157,9 @@ def beta_geometric_nbd_model_transactional_data(T: Any, r: float, alpha: float, 
     times = np.where(is_last, last, rng.uniform(0.0, 1.0, len(owner)) * last)
     start = pd.to_datetime(observation_period_end) - pd.to_timedelta(ages, unit=freq)
     first = pd.DataFrame({"customer_id": np.arange(size), "date": start})
-    repeat = pd.DataFrame({"customer_id": owner,
-                           "date": start[owner] + pd.to_timedelta(times, unit=freq)})
-    return pd.concat([first, repeat], ignore_index=True).sort_values(["customer_id", "date"],
-                                                                     ignore_index=True)
+    repeat = pd.DataFrame(
+        {"customer_id": owner, "date": start[owner] + pd.to_timedelta(times, unit=freq)}
+    )
+    return pd.concat([first, repeat], ignore_index=True).sort_values(
+        ["customer_id", "date"], ignore_index=True
+    )

@@ -24,24 +24,37 @@ class _LazyPyplot:
         try:
             from matplotlib import pyplot
         except ImportError as exc:  # the optional extra is not installed
-            raise ImportError("clmkit.compat.lifetimes.plotting needs matplotlib, an optional "
-                              "dependency: pip install 'clmkit[plot]' (or pip install matplotlib)") from exc
+            raise ImportError(
+                "clmkit.compat.lifetimes.plotting needs matplotlib, an optional "
+                "dependency: pip install 'clmkit[plot]' (or pip install matplotlib)"
+            ) from exc
         return getattr(pyplot, name)
 
 
 plt = _LazyPyplot()
 
 __all__ = [
-    "plot_period_transactions", "plot_calibration_purchases_vs_holdout_purchases",
-    "plot_frequency_recency_matrix", "plot_probability_alive_matrix", "plot_expected_repeat_purchases",
-    "plot_history_alive", "plot_cumulative_transactions", "plot_incremental_transactions",
-    "plot_transaction_rate_heterogeneity", "plot_dropout_rate_heterogeneity",
+    "plot_period_transactions",
+    "plot_calibration_purchases_vs_holdout_purchases",
+    "plot_frequency_recency_matrix",
+    "plot_probability_alive_matrix",
+    "plot_expected_repeat_purchases",
+    "plot_history_alive",
+    "plot_cumulative_transactions",
+    "plot_incremental_transactions",
+    "plot_transaction_rate_heterogeneity",
+    "plot_dropout_rate_heterogeneity",
 ]
 
 
-def plot_period_transactions(model: Any, max_frequency: int = 7, title: str = "Frequency of Repeat Transactions",
-                             xlabel: str = "Number of Calibration Period Transactions", ylabel: str = "Customers",
-                             **kwargs: Any) -> Any:
+def plot_period_transactions(
+    model: Any,
+    max_frequency: int = 7,
+    title: str = "Frequency of Repeat Transactions",
+    xlabel: str = "Number of Calibration Period Transactions",
+    ylabel: str = "Customers",
+    **kwargs: Any,
+) -> Any:
     """Bar chart of customers by repeat transactions: the fitted data vs as many customers
     simulated from the model (``model.generate_new_data``)."""
     labels = kwargs.pop("label", ["Actual", "Model"])
@@ -58,24 +71,37 @@ def plot_period_transactions(model: Any, max_frequency: int = 7, title: str = "F
     return ax
 
 
-_X_LABELS = {"frequency_cal": "Purchases in calibration period",
-             "recency_cal": "Age of customer at last purchase",
-             "T_cal": "Age of customer at the end of calibration period",
-             "time_since_last_purchase": "Time since user made last purchase"}
+_X_LABELS = {
+    "frequency_cal": "Purchases in calibration period",
+    "recency_cal": "Age of customer at last purchase",
+    "T_cal": "Age of customer at the end of calibration period",
+    "time_since_last_purchase": "Time since user made last purchase",
+}
 
 
-def plot_calibration_purchases_vs_holdout_purchases(model: Any, calibration_holdout_matrix: pd.DataFrame,
-                                                    kind: str = "frequency_cal", n: int = 7, **kwargs: Any) -> Any:
+def plot_calibration_purchases_vs_holdout_purchases(
+    model: Any,
+    calibration_holdout_matrix: pd.DataFrame,
+    kind: str = "frequency_cal",
+    n: int = 7,
+    **kwargs: Any,
+) -> Any:
     """Mean holdout purchases, actual and predicted, by ``kind`` (the first ``n`` groups)."""
     if kind not in _X_LABELS:
         raise ValueError(f"kind must be one of {list(_X_LABELS)}, got {kind!r}")
     summary = calibration_holdout_matrix.copy()
     duration = summary.iloc[0]["duration_holdout"]
     summary["model_predictions"] = model.conditional_expected_number_of_purchases_up_to_time(
-        duration, summary["frequency_cal"], summary["recency_cal"], summary["T_cal"])
+        duration, summary["frequency_cal"], summary["recency_cal"], summary["T_cal"]
+    )
     if kind == "time_since_last_purchase":
         summary["time_since_last_purchase"] = summary["T_cal"] - summary["recency_cal"]
-    ax = summary.groupby(kind)[["frequency_holdout", "model_predictions"]].mean().iloc[:n].plot(**kwargs)
+    ax = (
+        summary.groupby(kind)[["frequency_holdout", "model_predictions"]]
+        .mean()
+        .iloc[:n]
+        .plot(**kwargs)
+    )
     plt.title("Actual Purchases in Holdout Period vs Predicted Purchases")
     plt.xlabel(_X_LABELS[kind])
     plt.ylabel("Average of Purchases in Holdout Period")
@@ -100,10 +126,16 @@ def _matrix_plot(z: np.ndarray, title: str, xlabel: str, ylabel: str, kwargs: di
     return ax
 
 
-def plot_frequency_recency_matrix(model: Any, T: float = 1, max_frequency: Optional[int] = None,
-                                  max_recency: Optional[int] = None, title: Optional[str] = None,
-                                  xlabel: str = "Customer's Historical Frequency", ylabel: str = "Customer's Recency",
-                                  **kwargs: Any) -> Any:
+def plot_frequency_recency_matrix(
+    model: Any,
+    T: float = 1,
+    max_frequency: Optional[int] = None,
+    max_recency: Optional[int] = None,
+    title: Optional[str] = None,
+    xlabel: str = "Customer's Historical Frequency",
+    ylabel: str = "Customer's Recency",
+    **kwargs: Any,
+) -> Any:
     """Heat map of the expected purchases in the next ``T`` units, rows recency 0..max_recency,
     columns frequency 0..max_frequency, for customers of age max_recency (lifetimes' layout,
     frequency-0 cells evaluated as lifetimes does)."""
@@ -112,18 +144,26 @@ def plot_frequency_recency_matrix(model: Any, T: float = 1, max_frequency: Optio
     if max_recency is None:
         max_recency = int(model.data["T"].max())
     native = model._fitted()
-    z = native.expected_purchases_matrix(T, max_frequency, max_recency, T=float(max_recency),
-                                         impossible="evaluate").to_numpy()
+    z = native.expected_purchases_matrix(
+        T, max_frequency, max_recency, T=float(max_recency), impossible="evaluate"
+    ).to_numpy()
     if title is None:
-        title = ("Expected Number of Future Purchases for {} Unit{} of Time,".format(T, "s"[T == 1:])
-                 + "\nby Frequency and Recency of a Customer")
+        title = (
+            "Expected Number of Future Purchases for {} Unit{} of Time,".format(T, "s"[T == 1 :])
+            + "\nby Frequency and Recency of a Customer"
+        )
     return _matrix_plot(z, title, xlabel, ylabel, kwargs)
 
 
-def plot_probability_alive_matrix(model: Any, max_frequency: Optional[int] = None, max_recency: Optional[int] = None,
-                                  title: str = "Probability Customer is Alive,\nby Frequency and Recency of a Customer",
-                                  xlabel: str = "Customer's Historical Frequency", ylabel: str = "Customer's Recency",
-                                  **kwargs: Any) -> Any:
+def plot_probability_alive_matrix(
+    model: Any,
+    max_frequency: Optional[int] = None,
+    max_recency: Optional[int] = None,
+    title: str = "Probability Customer is Alive,\nby Frequency and Recency of a Customer",
+    xlabel: str = "Customer's Historical Frequency",
+    ylabel: str = "Customer's Recency",
+    **kwargs: Any,
+) -> Any:
     """Heat map of ``model.conditional_probability_alive_matrix(max_frequency, max_recency)``.
 
     Parameters
@@ -155,9 +195,14 @@ def plot_probability_alive_matrix(model: Any, max_frequency: Optional[int] = Non
     return _matrix_plot(z, title, xlabel, ylabel, kwargs)
 
 
-def plot_expected_repeat_purchases(model: Any, title: str = "Expected Number of Repeat Purchases per Customer",
-                                   xlabel: str = "Time Since First Purchase", ax: Any = None, label: Optional[str] = None,
-                                   **kwargs: Any) -> Any:
+def plot_expected_repeat_purchases(
+    model: Any,
+    title: str = "Expected Number of Repeat Purchases per Customer",
+    xlabel: str = "Time Since First Purchase",
+    ax: Any = None,
+    label: Optional[str] = None,
+    **kwargs: Any,
+) -> Any:
     """Expected repeat purchases of a new customer up to the largest T (solid) and on to
     1.5 times it (dashed)."""
     if ax is None:
@@ -165,11 +210,21 @@ def plot_expected_repeat_purchases(model: Any, title: str = "Expected Number of 
     color = kwargs.pop("c", None) or kwargs.pop("color", None)
     max_T = model.data["T"].max()
     times = np.linspace(0, max_T, 100)
-    line = ax.plot(times, model.expected_number_of_purchases_up_to_time(times), color=color, label=label,
-                   **kwargs)[0]
+    line = ax.plot(
+        times,
+        model.expected_number_of_purchases_up_to_time(times),
+        color=color,
+        label=label,
+        **kwargs,
+    )[0]
     times = np.linspace(max_T, 1.5 * max_T, 100)
-    ax.plot(times, model.expected_number_of_purchases_up_to_time(times), color=line.get_color(), ls="--",
-            **kwargs)
+    ax.plot(
+        times,
+        model.expected_number_of_purchases_up_to_time(times),
+        color=line.get_color(),
+        ls="--",
+        **kwargs,
+    )
     plt.title(title)
     plt.xlabel(xlabel)
     if label is not None:
@@ -177,8 +232,16 @@ def plot_expected_repeat_purchases(model: Any, title: str = "Expected Number of 
     return ax
 
 
-def plot_history_alive(model: Any, t: int, transactions: pd.DataFrame, datetime_col: str, freq: str = "D",
-                       start_date: Any = None, ax: Any = None, **kwargs: Any) -> Any:
+def plot_history_alive(
+    model: Any,
+    t: int,
+    transactions: pd.DataFrame,
+    datetime_col: str,
+    freq: str = "D",
+    start_date: Any = None,
+    ax: Any = None,
+    **kwargs: Any,
+) -> Any:
     """P(alive) of one customer over ``t`` periods from their first purchase, with their
     purchases as dashed red lines."""
     dates = pd.to_datetime(transactions[datetime_col])
@@ -190,7 +253,14 @@ def plot_history_alive(model: Any, t: int, transactions: pd.DataFrame, datetime_
     path_dates = pd.date_range(start=dates.min(), periods=len(path), freq=freq)
     plt.plot(path_dates, path, "-", label="P_alive")
     bought = pd.Series(1, index=pd.DatetimeIndex(dates)).resample(freq).sum()
-    plt.vlines(bought[bought >= 1].index.values, ymin=0, ymax=1, colors="r", linestyles="dashed", label="purchases")
+    plt.vlines(
+        bought[bought >= 1].index.values,
+        ymin=0,
+        ymax=1,
+        colors="r",
+        linestyles="dashed",
+        label="purchases",
+    )
     plt.ylim(0, 1.0)
     plt.yticks(np.arange(0, 1.1, 0.1))
     plt.xlim(start_date, path_dates[-1])
@@ -200,8 +270,16 @@ def plot_history_alive(model: Any, t: int, transactions: pd.DataFrame, datetime_
     return ax
 
 
-def _tracking_plot(frame: pd.DataFrame, t_cal: float, set_index_date: bool, title: str, xlabel: str,
-                   ylabel: str, ax: Any, kwargs: dict) -> Any:
+def _tracking_plot(
+    frame: pd.DataFrame,
+    t_cal: float,
+    set_index_date: bool,
+    title: str,
+    xlabel: str,
+    ylabel: str,
+    ax: Any,
+    kwargs: dict,
+) -> Any:
     if ax is None:
         ax = plt.subplot(111)
     ax = frame.plot(ax=ax, title=title, **kwargs)
@@ -216,11 +294,22 @@ def _tracking_plot(frame: pd.DataFrame, t_cal: float, set_index_date: bool, titl
     return ax
 
 
-def plot_cumulative_transactions(model: Any, transactions: pd.DataFrame, datetime_col: str, customer_id_col: str,
-                                 t: int, t_cal: float, datetime_format: Optional[str] = None, freq: str = "D",
-                                 set_index_date: bool = False, title: str = "Tracking Cumulative Transactions",
-                                 xlabel: str = "day", ylabel: str = "Cumulative Transactions", ax: Any = None,
-                                 **kwargs: Any) -> Any:
+def plot_cumulative_transactions(
+    model: Any,
+    transactions: pd.DataFrame,
+    datetime_col: str,
+    customer_id_col: str,
+    t: int,
+    t_cal: float,
+    datetime_format: Optional[str] = None,
+    freq: str = "D",
+    set_index_date: bool = False,
+    title: str = "Tracking Cumulative Transactions",
+    xlabel: str = "day",
+    ylabel: str = "Cumulative Transactions",
+    ax: Any = None,
+    **kwargs: Any,
+) -> Any:
     """Actual vs predicted cumulative repeat transactions (:func:`expected_cumulative_transactions`),
     with the end of calibration ``t_cal`` marked.
 
@@ -260,21 +349,46 @@ def plot_cumulative_transactions(model: Any, transactions: pd.DataFrame, datetim
     >>> [line.get_label() for line in ax.lines[:2]]
     ['actual', 'predicted']
     """
-    frame = expected_cumulative_transactions(model, transactions, datetime_col, customer_id_col, t,
-                                             datetime_format=datetime_format, freq=freq,
-                                             set_index_date=set_index_date)
+    frame = expected_cumulative_transactions(
+        model,
+        transactions,
+        datetime_col,
+        customer_id_col,
+        t,
+        datetime_format=datetime_format,
+        freq=freq,
+        set_index_date=set_index_date,
+    )
     return _tracking_plot(frame, t_cal, set_index_date, title, xlabel, ylabel, ax, kwargs)
 
 
-def plot_incremental_transactions(model: Any, transactions: pd.DataFrame, datetime_col: str, customer_id_col: str,
-                                  t: int, t_cal: float, datetime_format: Optional[str] = None, freq: str = "D",
-                                  set_index_date: bool = False, title: str = "Tracking Daily Transactions",
-                                  xlabel: str = "day", ylabel: str = "Transactions", ax: Any = None,
-                                  **kwargs: Any) -> Any:
+def plot_incremental_transactions(
+    model: Any,
+    transactions: pd.DataFrame,
+    datetime_col: str,
+    customer_id_col: str,
+    t: int,
+    t_cal: float,
+    datetime_format: Optional[str] = None,
+    freq: str = "D",
+    set_index_date: bool = False,
+    title: str = "Tracking Daily Transactions",
+    xlabel: str = "day",
+    ylabel: str = "Transactions",
+    ax: Any = None,
+    **kwargs: Any,
+) -> Any:
     """Actual vs predicted repeat transactions per period (differences of the cumulative ones)."""
-    frame = expected_cumulative_transactions(model, transactions, datetime_col, customer_id_col, t,
-                                             datetime_format=datetime_format, freq=freq,
-                                             set_index_date=set_index_date)
+    frame = expected_cumulative_transactions(
+        model,
+        transactions,
+        datetime_col,
+        customer_id_col,
+        t,
+        datetime_format=datetime_format,
+        freq=freq,
+        set_index_date=set_index_date,
+    )
     return _tracking_plot(frame.diff(), t_cal, set_index_date, title, xlabel, ylabel, ax, kwargs)
 
 
@@ -282,16 +396,27 @@ def _scipy_stats() -> Any:
     try:
         from scipy import stats
     except ImportError as exc:
-        raise ImportError("the heterogeneity plots need scipy (its gamma/beta densities and "
-                          "quantiles): pip install scipy") from exc
+        raise ImportError(
+            "the heterogeneity plots need scipy (its gamma/beta densities and "
+            "quantiles): pip install scipy"
+        ) from exc
     return stats
 
 
-def _density_plot(x: np.ndarray, density: np.ndarray, mean: float, var: float, suptitle: str, xlabel: str,
-                  ylabel: str, suptitle_fontsize: int, kwargs: dict) -> Any:
+def _density_plot(
+    x: np.ndarray,
+    density: np.ndarray,
+    mean: float,
+    var: float,
+    suptitle: str,
+    xlabel: str,
+    ylabel: str,
+    suptitle_fontsize: int,
+    kwargs: dict,
+) -> Any:
     fig, ax = plt.subplots(1)
     fig.suptitle(suptitle, fontsize=suptitle_fontsize, fontweight="bold")
-    ax.set_title("mean: {:.3f}, var: {:.3f}".format(mean, var))
+    ax.set_title(f"mean: {mean:.3f}, var: {var:.3f}")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     fig.tight_layout(rect=[0, 0.03, 1, 0.95])
@@ -299,25 +424,45 @@ def _density_plot(x: np.ndarray, density: np.ndarray, mean: float, var: float, s
     return ax
 
 
-def plot_transaction_rate_heterogeneity(model: Any, suptitle: str = "Heterogeneity in Transaction Rate",
-                                        xlabel: str = "Transaction Rate", ylabel: str = "Density",
-                                        suptitle_fontsize: int = 14, **kwargs: Any) -> Any:
+def plot_transaction_rate_heterogeneity(
+    model: Any,
+    suptitle: str = "Heterogeneity in Transaction Rate",
+    xlabel: str = "Transaction Rate",
+    ylabel: str = "Density",
+    suptitle_fontsize: int = 14,
+    **kwargs: Any,
+) -> Any:
     """Density of the Gamma(r, alpha) purchase rate across customers, up to its 99% quantile."""
     stats = _scipy_stats()
     r, alpha = model._unload_params("r", "alpha")
     rv = stats.gamma(r, scale=1 / alpha)
     x = np.linspace(0, rv.ppf(0.99), 100)
-    return _density_plot(x, rv.pdf(x), r / alpha, r / alpha ** 2, suptitle, xlabel, ylabel,
-                         suptitle_fontsize, kwargs)
+    return _density_plot(
+        x, rv.pdf(x), r / alpha, r / alpha**2, suptitle, xlabel, ylabel, suptitle_fontsize, kwargs
+    )
 
 
-def plot_dropout_rate_heterogeneity(model: Any, suptitle: str = "Heterogeneity in Dropout Probability",
-                                    xlabel: str = "Dropout Probability p", ylabel: str = "Density",
-                                    suptitle_fontsize: int = 14, **kwargs: Any) -> Any:
+def plot_dropout_rate_heterogeneity(
+    model: Any,
+    suptitle: str = "Heterogeneity in Dropout Probability",
+    xlabel: str = "Dropout Probability p",
+    ylabel: str = "Density",
+    suptitle_fontsize: int = 14,
+    **kwargs: Any,
+) -> Any:
     """Density of the Beta(a, b) drop-out probability across customers, up to its 99% quantile."""
     stats = _scipy_stats()
     a, b = model._unload_params("a", "b")
     rv = stats.beta(a, b)
     x = np.linspace(0, rv.ppf(0.99), 100)
-    return _density_plot(x, rv.pdf(x), a / (a + b), a * b / ((a + b) ** 2) / (a + b + 1), suptitle, xlabel,
-                         ylabel, suptitle_fontsize, kwargs)
+    return _density_plot(
+        x,
+        rv.pdf(x),
+        a / (a + b),
+        a * b / ((a + b) ** 2) / (a + b + 1),
+        suptitle,
+        xlabel,
+        ylabel,
+        suptitle_fontsize,
+        kwargs,
+    )

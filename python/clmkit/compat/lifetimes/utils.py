@@ -11,17 +11,27 @@ from ... import summary as _summary
 from ..._errors import ConvergenceError  # noqa: F401  (lifetimes.utils.ConvergenceError)
 from ..._units import normalize_freq
 
-__all__ = ["summary_data_from_transaction_data", "calibration_and_holdout_data",
-           "find_first_transactions", "calculate_alive_path", "expected_cumulative_transactions",
-           "customer_lifetime_value"]
+__all__ = [
+    "summary_data_from_transaction_data",
+    "calibration_and_holdout_data",
+    "find_first_transactions",
+    "calculate_alive_path",
+    "expected_cumulative_transactions",
+    "customer_lifetime_value",
+]
 
 _PERIOD = {"H": "h", "D": "D", "W": "W", "M": "M", "Y": "Y"}
 
 
 def summary_data_from_transaction_data(
-    transactions: pd.DataFrame, customer_id_col: str, datetime_col: str,
-    monetary_value_col: Optional[str] = None, datetime_format: Optional[str] = None,
-    observation_period_end: Any = None, freq: str = "D", freq_multiplier: float = 1,
+    transactions: pd.DataFrame,
+    customer_id_col: str,
+    datetime_col: str,
+    monetary_value_col: Optional[str] = None,
+    datetime_format: Optional[str] = None,
+    observation_period_end: Any = None,
+    freq: str = "D",
+    freq_multiplier: float = 1,
     include_first_transaction: bool = False,
 ) -> pd.DataFrame:
     """lifetimes' summary: ``frequency, recency, T[, monetary_value]`` as floats.
@@ -36,9 +46,17 @@ def summary_data_from_transaction_data(
     >>> s.columns.tolist(), len(s)
     (['frequency', 'recency', 'T'], 5000)
     """
-    full = _summary.summarize(transactions, customer_id_col, datetime_col, monetary_value_col,
-                              datetime_format, observation_period_end, freq, freq_multiplier,
-                              include_first_transaction)
+    full = _summary.summarize(
+        transactions,
+        customer_id_col,
+        datetime_col,
+        monetary_value_col,
+        datetime_format,
+        observation_period_end,
+        freq,
+        freq_multiplier,
+        include_first_transaction,
+    )
     cols = ["frequency", "recency", "T"] + (["monetary_value"] if monetary_value_col else [])
     out = full[cols].astype(float)
     out.attrs = dict(full.attrs)
@@ -46,10 +64,16 @@ def summary_data_from_transaction_data(
 
 
 def calibration_and_holdout_data(
-    transactions: pd.DataFrame, customer_id_col: str, datetime_col: str,
-    calibration_period_end: Any, observation_period_end: Any = None, freq: str = "D",
-    freq_multiplier: float = 1, datetime_format: Optional[str] = None,
-    monetary_value_col: Optional[str] = None, include_first_transaction: bool = False,
+    transactions: pd.DataFrame,
+    customer_id_col: str,
+    datetime_col: str,
+    calibration_period_end: Any,
+    observation_period_end: Any = None,
+    freq: str = "D",
+    freq_multiplier: float = 1,
+    datetime_format: Optional[str] = None,
+    monetary_value_col: Optional[str] = None,
+    include_first_transaction: bool = False,
 ) -> pd.DataFrame:
     """lifetimes' calibration/holdout split (computed by :func:`clmkit.calibration_and_holdout`).
 
@@ -63,15 +87,27 @@ def calibration_and_holdout_data(
     ['frequency_cal', 'recency_cal', 'T_cal', 'frequency_holdout', 'duration_holdout']
     """
     return _summary.calibration_and_holdout(
-        transactions, customer_id_col, datetime_col, calibration_period_end,
-        observation_period_end, freq, freq_multiplier, datetime_format, monetary_value_col,
-        include_first_transaction)
+        transactions,
+        customer_id_col,
+        datetime_col,
+        calibration_period_end,
+        observation_period_end,
+        freq,
+        freq_multiplier,
+        datetime_format,
+        monetary_value_col,
+        include_first_transaction,
+    )
 
 
 def find_first_transactions(
-    transactions: pd.DataFrame, customer_id_col: str, datetime_col: str,
-    monetary_value_col: Optional[str] = None, datetime_format: Optional[str] = None,
-    observation_period_end: Any = None, freq: str = "D",
+    transactions: pd.DataFrame,
+    customer_id_col: str,
+    datetime_col: str,
+    monetary_value_col: Optional[str] = None,
+    datetime_format: Optional[str] = None,
+    observation_period_end: Any = None,
+    freq: str = "D",
 ) -> pd.DataFrame:
     """One row per customer and purchase period (values summed), ``first`` marking each
     customer's first period; periods after ``observation_period_end`` are dropped.
@@ -87,19 +123,29 @@ def find_first_transactions(
     period = _PERIOD[normalize_freq(freq)]
     cols = [customer_id_col, datetime_col] + ([monetary_value_col] if monetary_value_col else [])
     frame = transactions[cols].copy()
-    frame[datetime_col] = pd.to_datetime(frame[datetime_col], format=datetime_format).dt.to_period(period)
-    end = frame[datetime_col].max() if observation_period_end is None else \
-        pd.Period(pd.to_datetime(observation_period_end, format=datetime_format), period)
+    frame[datetime_col] = pd.to_datetime(frame[datetime_col], format=datetime_format).dt.to_period(
+        period
+    )
+    end = (
+        frame[datetime_col].max()
+        if observation_period_end is None
+        else pd.Period(pd.to_datetime(observation_period_end, format=datetime_format), period)
+    )
     frame = frame[frame[datetime_col] <= end]
     grouped = frame.groupby([customer_id_col, datetime_col], sort=True)
-    out = (grouped[monetary_value_col].sum() if monetary_value_col else grouped.size()).reset_index()
-    out = out[[customer_id_col, datetime_col] + ([monetary_value_col] if monetary_value_col else [])]
+    out = (
+        grouped[monetary_value_col].sum() if monetary_value_col else grouped.size()
+    ).reset_index()
+    out = out[
+        [customer_id_col, datetime_col] + ([monetary_value_col] if monetary_value_col else [])
+    ]
     out["first"] = ~out[customer_id_col].duplicated()
     return out
 
 
-def calculate_alive_path(model: Any, transactions: pd.DataFrame, datetime_col: str, t: int,
-                         freq: str = "D") -> pd.Series:
+def calculate_alive_path(
+    model: Any, transactions: pd.DataFrame, datetime_col: str, t: int, freq: str = "D"
+) -> pd.Series:
     """P(alive) of one customer at each period from their first purchase, over
     ``max(t + 1, periods with history)`` periods as lifetimes gives, computed in one
     vectorised call (lifetimes evaluates it row by row).
@@ -132,9 +178,16 @@ def _native_model(model: Any) -> Any:
     return getattr(model, "_model", model)
 
 
-def customer_lifetime_value(transaction_prediction_model: Any, frequency: Any, recency: Any, T: Any,
-                            monetary_value: Any, time: int = 12, discount_rate: float = 0.01,
-                            freq: str = "D") -> pd.Series:
+def customer_lifetime_value(
+    transaction_prediction_model: Any,
+    frequency: Any,
+    recency: Any,
+    T: Any,
+    monetary_value: Any,
+    time: int = 12,
+    discount_rate: float = 0.01,
+    freq: str = "D",
+) -> pd.Series:
     """Discounted value of each customer's purchases over ``time`` months, lifetimes' way.
 
     Month k contributes ``monetary_value x (E[Y(k m)] - E[Y((k-1) m)]) / (1 + discount_rate)^k``
@@ -175,16 +228,27 @@ def customer_lifetime_value(transaction_prediction_model: Any, frequency: Any, r
 
     factor = _MONTH[check_choice(freq, "freq", tuple(_MONTH))]
     spend = np.asarray(monetary_value, dtype=float)
-    out = _clv.customer_lifetime_value(_native_model(transaction_prediction_model), spend,
-                                       (frequency, recency, T), horizon=time, period=factor,
-                                       discount_rate=discount_rate)
+    out = _clv.customer_lifetime_value(
+        _native_model(transaction_prediction_model),
+        spend,
+        (frequency, recency, T),
+        horizon=time,
+        period=factor,
+        discount_rate=discount_rate,
+    )
     index = frequency.index if isinstance(frequency, pd.Series) else None
     return pd.Series(np.asarray(out, dtype=float), index=index, name="clv")
 
 
 def expected_cumulative_transactions(
-    model: Any, transactions: pd.DataFrame, datetime_col: str, customer_id_col: str, t: int,
-    datetime_format: Optional[str] = None, freq: str = "D", freq_multiplier: int = 1,
+    model: Any,
+    transactions: pd.DataFrame,
+    datetime_col: str,
+    customer_id_col: str,
+    t: int,
+    datetime_format: Optional[str] = None,
+    freq: str = "D",
+    freq_multiplier: int = 1,
     set_index_date: bool = False,
 ) -> pd.DataFrame:
     """Actual vs model-expected cumulative repeat transactions of the whole population.
@@ -233,10 +297,20 @@ def expected_cumulative_transactions(
     t = check_int(t, "t", low=1)
     freq_multiplier = check_int(freq_multiplier, "freq_multiplier", low=1)
     period_code = _PERIOD[normalize_freq(freq)]
-    start_period = pd.to_datetime(transactions[datetime_col], format=datetime_format).min().to_period(period_code)
+    start_period = (
+        pd.to_datetime(transactions[datetime_col], format=datetime_format)
+        .min()
+        .to_period(period_code)
+    )
     end = (start_period + t).to_timestamp()
-    periods = find_first_transactions(transactions, customer_id_col, datetime_col,
-                                      datetime_format=datetime_format, observation_period_end=end, freq=freq)
+    periods = find_first_transactions(
+        transactions,
+        customer_id_col,
+        datetime_col,
+        datetime_format=datetime_format,
+        observation_period_end=end,
+        freq=freq,
+    )
     offset = pd.PeriodIndex(periods[datetime_col]).asi8 - start_period.ordinal
     first = periods["first"].to_numpy()
     new_customers = np.bincount(offset[first], minlength=t + 1)[: t + 1].astype(float)
@@ -250,9 +324,11 @@ def expected_cumulative_transactions(
     predicted = cumulative[steps - 1]
     actual = np.cumsum(repeats)[steps - 1].astype(np.int64)
     if set_index_date:
-        index: Any = pd.period_range(start_period, periods=t + 1)[freq_multiplier - 1: -1: freq_multiplier]
+        index: Any = pd.period_range(start_period, periods=t + 1)[
+            freq_multiplier - 1 : -1 : freq_multiplier
+        ]
     else:
-        index = range(0, t // freq_multiplier)
+        index = range(t // freq_multiplier)
     return pd.DataFrame({"actual": actual, "predicted": predicted}, index=index)
 
 

@@ -6,14 +6,23 @@ use crate::btyd::fit_tests::cdnow;
 
 fn repeat_buyers() -> (Vec<f64>, Vec<f64>) {
     let (x, _, _, m) = cdnow();
-    (0..x.len()).filter(|&i| x[i] > 0.0).map(|i| (x[i], m[i])).unzip()
+    (0..x.len())
+        .filter(|&i| x[i] > 0.0)
+        .map(|i| (x[i], m[i]))
+        .unzip()
 }
 
 /// CDNOW's repeat buyers copied `copies` times, each copy's spends scaled a little
 /// (many rows, realistic heterogeneity, several chunks).
 fn synthetic(copies: usize) -> (Vec<f64>, Vec<f64>) {
     let (x, m) = repeat_buyers();
-    (0..copies).flat_map(|k| x.iter().zip(&m).map(move |(&xi, &mi)| (xi, mi * (1.0 + 0.01 * (k % 7) as f64)))).unzip()
+    (0..copies)
+        .flat_map(|k| {
+            x.iter()
+                .zip(&m)
+                .map(move |(&xi, &mi)| (xi, mi * (1.0 + 0.01 * (k % 7) as f64)))
+        })
+        .unzip()
 }
 
 fn close(a: f64, b: f64, rel: f64) -> bool {
@@ -24,19 +33,37 @@ fn close(a: f64, b: f64, rel: f64) -> bool {
 fn agrees_with_the_generic_fit_on_cdnow() {
     let (x, m) = repeat_buyers();
     for penalizer in [0.0, 0.05] {
-        let opts = FitOptions { penalizer, ..FitOptions::default() };
+        let opts = FitOptions {
+            penalizer,
+            ..FitOptions::default()
+        };
         let fast = fit(&[&x, &m], None, &opts).unwrap();
         let generic = crate::btyd::fit(&GammaGamma, &[&x, &m], None, &opts).unwrap();
         for j in 0..3 {
-            assert!(close(fast.params[j], generic.params[j], 1e-6), "{:?} vs {:?}", fast.params, generic.params);
+            assert!(
+                close(fast.params[j], generic.params[j], 1e-6),
+                "{:?} vs {:?}",
+                fast.params,
+                generic.params
+            );
             // Analytic vs finite-difference Hessian.
-            assert!(close(fast.standard_errors[j], generic.standard_errors[j], 1e-4), "{:?} vs {:?}", fast.standard_errors, generic.standard_errors);
+            assert!(
+                close(fast.standard_errors[j], generic.standard_errors[j], 1e-4),
+                "{:?} vs {:?}",
+                fast.standard_errors,
+                generic.standard_errors
+            );
         }
         let diff = fast.log_likelihood - generic.log_likelihood;
         // Unpenalised, the Newton fit is at the maximum to rounding and L-BFGS stops at
         // |gradient| < tol, just below it; penalised, the log-likelihood is not maximised.
         let low = if penalizer == 0.0 { -1e-9 } else { -1e-5 };
-        assert!(diff > low && diff < 1e-5, "{} vs {}", fast.log_likelihood, generic.log_likelihood);
+        assert!(
+            diff > low && diff < 1e-5,
+            "{} vs {}",
+            fast.log_likelihood,
+            generic.log_likelihood
+        );
         assert_eq!(fast.n_customers, generic.n_customers);
     }
     let f = fit(&[&x, &m], None, &FitOptions::default()).unwrap();
@@ -62,7 +89,10 @@ fn derivatives_match_the_per_row_formula_and_finite_differences() {
     }
     assert!(close(ll, brute_ll, 1e-12), "{ll} vs {brute_ll}");
     for j in 0..3 {
-        assert!((g[j] - brute_g[j]).abs() < 1e-9 * (1.0 + brute_g[j].abs()), "{g:?} vs {brute_g:?}");
+        assert!(
+            (g[j] - brute_g[j]).abs() < 1e-9 * (1.0 + brute_g[j].abs()),
+            "{g:?} vs {brute_g:?}"
+        );
         let step = 1e-5 * params[j];
         let (mut up, mut down) = (params, params);
         up[j] += step;
@@ -70,7 +100,11 @@ fn derivatives_match_the_per_row_formula_and_finite_differences() {
         let (gu, gd) = (data.derivatives(&up).1, data.derivatives(&down).1);
         for k in 0..3 {
             let fd = (gu[k] - gd[k]) / (2.0 * step);
-            assert!((h[j][k] - fd).abs() < 1e-5 * (1.0 + fd.abs()), "h[{j}][{k}] = {} vs {fd}", h[j][k]);
+            assert!(
+                (h[j][k] - fd).abs() < 1e-5 * (1.0 + fd.abs()),
+                "h[{j}][{k}] = {} vs {fd}",
+                h[j][k]
+            );
         }
     }
 }
@@ -89,24 +123,41 @@ fn trigamma_matches_known_values() {
 #[test]
 fn weights_equal_repeated_rows_and_zero_weights_drop_rows() {
     let (x, m) = synthetic(3);
-    let doubled: (Vec<f64>, Vec<f64>) = (x.iter().chain(&x).copied().collect(), m.iter().chain(&m).copied().collect());
+    let doubled: (Vec<f64>, Vec<f64>) = (
+        x.iter().chain(&x).copied().collect(),
+        m.iter().chain(&m).copied().collect(),
+    );
     let mut w: Vec<f64> = vec![2.0; x.len()];
     w.extend(vec![0.0; 10]);
-    let (xw, mw): (Vec<f64>, Vec<f64>) = (x.iter().chain(&[1.0; 10]).copied().collect(), m.iter().chain(&[1e6; 10]).copied().collect());
+    let (xw, mw): (Vec<f64>, Vec<f64>) = (
+        x.iter().chain(&[1.0; 10]).copied().collect(),
+        m.iter().chain(&[1e6; 10]).copied().collect(),
+    );
     let a = fit(&[&doubled.0, &doubled.1], None, &FitOptions::default()).unwrap();
     let b = fit(&[&xw, &mw], Some(&w), &FitOptions::default()).unwrap();
     for j in 0..3 {
-        assert!(close(a.params[j], b.params[j], 1e-9), "{:?} vs {:?}", a.params, b.params);
+        assert!(
+            close(a.params[j], b.params[j], 1e-9),
+            "{:?} vs {:?}",
+            a.params,
+            b.params
+        );
     }
     assert!(close(a.log_likelihood, b.log_likelihood, 1e-12));
-    assert_eq!((b.n_patterns, b.n_customers), (x.len(), 2.0 * x.len() as f64));
+    assert_eq!(
+        (b.n_patterns, b.n_customers),
+        (x.len(), 2.0 * x.len() as f64)
+    );
 }
 
 #[test]
 fn fit_is_bit_identical_for_one_and_two_threads() {
     let (x, m) = synthetic(50);
     let run = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
         pool.install(|| fit(&[&x, &m], None, &FitOptions::default()).unwrap())
     };
     let (one, two) = (run(1), run(2));
@@ -133,14 +184,25 @@ fn bad_input_gives_the_generic_fit_errors() {
     ];
     for (x, m, w) in &cases {
         let fast = fit(&[x, m], w.as_deref(), &opts).unwrap_err().to_string();
-        let generic = crate::btyd::fit(&GammaGamma, &[x, m], w.as_deref(), &opts).unwrap_err().to_string();
+        let generic = crate::btyd::fit(&GammaGamma, &[x, m], w.as_deref(), &opts)
+            .unwrap_err()
+            .to_string();
         assert_eq!(fast, generic);
     }
-    let bad_tol = FitOptions { tol: 0.0, ..FitOptions::default() };
+    let bad_tol = FitOptions {
+        tol: 0.0,
+        ..FitOptions::default()
+    };
     assert!(fit(&[&[1.0], &[2.0]], None, &bad_tol).is_err());
-    let few = FitOptions { max_iter: 1, ..FitOptions::default() };
+    let few = FitOptions {
+        max_iter: 1,
+        ..FitOptions::default()
+    };
     let (x, m) = repeat_buyers();
-    assert!(matches!(fit(&[&x, &m], None, &few), Err(ClmError::Convergence { .. })));
+    assert!(matches!(
+        fit(&[&x, &m], None, &few),
+        Err(ClmError::Convergence { .. })
+    ));
 }
 
 /// Repeat buyers drawn from the model (p, q, v) = (6, 4, 15).
@@ -152,7 +214,9 @@ fn simulated(n: usize) -> (Vec<f64>, Vec<f64>) {
         .map(|i| {
             let x = 1.0 + (i % 10) as f64;
             let nu: f64 = nu_dist.sample(&mut rng);
-            let m: f64 = Gamma::new(6.0 * x, 1.0 / (nu * x)).unwrap().sample(&mut rng);
+            let m: f64 = Gamma::new(6.0 * x, 1.0 / (nu * x))
+                .unwrap()
+                .sample(&mut rng);
             (x, m)
         })
         .unzip()
@@ -163,11 +227,27 @@ fn moment_start_and_the_default_start_reach_the_same_maximum() {
     let (x, m) = simulated(20_000);
     let start = Data::new(&x, &m, None).moment_start().unwrap();
     // p and v trade off in a sample this size; their mean spend p v / (q - 1) is sharp.
-    assert!(close(start[0] * start[2] / (start[1] - 1.0), 30.0, 0.05), "{start:?}");
+    assert!(
+        close(start[0] * start[2] / (start[1] - 1.0), 30.0, 0.05),
+        "{start:?}"
+    );
     let from_moments = fit(&[&x, &m], None, &FitOptions::default()).unwrap();
-    let from_ones = fit(&[&x, &m], None, &FitOptions { initial: Some(vec![1.0; 3]), ..FitOptions::default() }).unwrap();
+    let from_ones = fit(
+        &[&x, &m],
+        None,
+        &FitOptions {
+            initial: Some(vec![1.0; 3]),
+            ..FitOptions::default()
+        },
+    )
+    .unwrap();
     for j in 0..3 {
-        assert!(close(from_moments.params[j], from_ones.params[j], 1e-9), "{:?} vs {:?}", from_moments.params, from_ones.params);
+        assert!(
+            close(from_moments.params[j], from_ones.params[j], 1e-9),
+            "{:?} vs {:?}",
+            from_moments.params,
+            from_ones.params
+        );
     }
     assert!(from_moments.n_iter <= from_ones.n_iter);
     // CDNOW's spends are not Gamma-Gamma enough for the moments (negative slope): the

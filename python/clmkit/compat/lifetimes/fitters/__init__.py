@@ -7,5 +7,11 @@ from .gamma_gamma_fitter import GammaGammaFitter
 from .modified_beta_geo_fitter import ModifiedBetaGeoFitter
 from .pareto_nbd_fitter import ParetoNBDFitter
 
-__all__ = ["BaseFitter", "BetaGeoFitter", "ParetoNBDFitter", "GammaGammaFitter", "ModifiedBetaGeoFitter",
-           "BetaGeoBetaBinomFitter"]
+__all__ = [
+    "BaseFitter",
+    "BetaGeoFitter",
+    "ParetoNBDFitter",
+    "GammaGammaFitter",
+    "ModifiedBetaGeoFitter",
+    "BetaGeoBetaBinomFitter",
+]

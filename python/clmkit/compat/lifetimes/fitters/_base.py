@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import warnings
-from typing import Any, ClassVar, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any, ClassVar, Optional
 
 import numpy as np
 import pandas as pd
@@ -42,9 +43,12 @@ def _max_iter(kwargs: dict[str, Any], default: int = 1000) -> int:
         if key in _ITERATION_KEYS:
             limit = check_int(kwargs.pop(key), key, low=1)
     if kwargs:
-        warnings.warn(f"ignored optimiser options {sorted(kwargs)}: clmkit fits with its own "
-                      "L-BFGS (analytic gradients), not scipy.optimize.minimize", ClmkitWarning,
-                      stacklevel=3)
+        warnings.warn(
+            f"ignored optimiser options {sorted(kwargs)}: clmkit fits with its own "
+            "L-BFGS (analytic gradients), not scipy.optimize.minimize",
+            ClmkitWarning,
+            stacklevel=3,
+        )
     return limit
 
 
@@ -71,25 +75,35 @@ class BaseFitter:
         self.penalizer_coef = penalizer_coef
 
     # ------------------------------------------------------------------ fitting
-    def _fit_native(self, columns: Sequence[Any], weights: Any, initial_params: Any, tol: Any,
-                    max_iter: int) -> BTYDFitter:
-        model = self._native(penalizer=check_positive_float(self.penalizer_coef, "penalizer_coef",
-                                                            allow_zero=True),
-                             initial_params=None if initial_params is None else list(np.ravel(initial_params)),
-                             tol=_native_tol(tol), max_iter=max_iter)
+    def _fit_native(
+        self, columns: Sequence[Any], weights: Any, initial_params: Any, tol: Any, max_iter: int
+    ) -> BTYDFitter:
+        model = self._native(
+            penalizer=check_positive_float(self.penalizer_coef, "penalizer_coef", allow_zero=True),
+            initial_params=None if initial_params is None else list(np.ravel(initial_params)),
+            tol=_native_tol(tol),
+            max_iter=max_iter,
+        )
         model.fit(*columns, weights=weights)
         return model
 
     def _adopt(self, model: BTYDFitter) -> None:
         """Copies the native model's fitted state into lifetimes' attribute names."""
         self._model = model
-        self.params_ = pd.Series(model.params_.to_numpy(dtype=float), index=list(model.params_.index))
-        self.standard_errors_ = pd.Series(model.standard_errors_.to_numpy(dtype=float),
-                                          index=self.params_.index)
+        self.params_ = pd.Series(
+            model.params_.to_numpy(dtype=float), index=list(model.params_.index)
+        )
+        self.standard_errors_ = pd.Series(
+            model.standard_errors_.to_numpy(dtype=float), index=self.params_.index
+        )
         self.variance_matrix_ = model.variance_matrix_.copy()
         self.confidence_intervals_ = pd.DataFrame(
-            {"lower 95% bound": self.params_ - _Z * self.standard_errors_,
-             "upper 95% bound": self.params_ + _Z * self.standard_errors_}, index=self.params_.index)
+            {
+                "lower 95% bound": self.params_ - _Z * self.standard_errors_,
+                "upper 95% bound": self.params_ + _Z * self.standard_errors_,
+            },
+            index=self.params_.index,
+        )
 
     def _fitted(self) -> BTYDFitter:
         """The native model predicting with ``params_``. lifetimes users may assign
@@ -98,11 +112,17 @@ class BaseFitter:
         params = getattr(self, "params_", None)
         if params is None:
             raise ValueError("Model has not been fit yet. Please call the .fit method first.")
-        if model is None or not np.array_equal(np.asarray(params, dtype=float),
-                                               model.params_.to_numpy(dtype=float)) \
-                or list(params.index) != list(model.params_.index):
+        if (
+            model is None
+            or not np.array_equal(
+                np.asarray(params, dtype=float), model.params_.to_numpy(dtype=float)
+            )
+            or list(params.index) != list(model.params_.index)
+        ):
             if not isinstance(params, pd.Series):
-                raise TypeError(f"params_ must be a pandas Series indexed by {list(self._param_names)}")
+                raise TypeError(
+                    f"params_ must be a pandas Series indexed by {list(self._param_names)}"
+                )
             model = self._native.from_params({k: params[k] for k in self._param_names})
             self._model = model
         return model
@@ -133,8 +153,13 @@ class BaseFitter:
         return int(np.random.randint(0, 2**62))
 
     # ------------------------------------------------------------------ persistence
-    def save_model(self, path: str, save_data: bool = True, save_generate_data_method: bool = True,
-                   values_to_save: Optional[list] = None) -> None:
+    def save_model(
+        self,
+        path: str,
+        save_data: bool = True,
+        save_generate_data_method: bool = True,
+        values_to_save: Optional[list] = None,
+    ) -> None:
         """Saves the fitted model to ``path`` as JSON (clmkit's versioned model JSON inside;
         no dill/pickle, so loading runs no code).
 
@@ -155,10 +180,14 @@ class BaseFitter:
         model = self._fitted()
         data = getattr(self, "data", None)
         placeholder = (values_to_save or [None])[0]
-        doc = {"format": _FORMAT, "class": type(self).__name__, "penalizer_coef": self.penalizer_coef,
-               "model": json.loads(model.to_json()),
-               "data": data.to_json(orient="split") if save_data and data is not None else None,
-               "data_placeholder": None if save_data else placeholder}
+        doc = {
+            "format": _FORMAT,
+            "class": type(self).__name__,
+            "penalizer_coef": self.penalizer_coef,
+            "model": json.loads(model.to_json()),
+            "data": data.to_json(orient="split") if save_data and data is not None else None,
+            "data_placeholder": None if save_data else placeholder,
+        }
         with open(path, "w", encoding="utf-8") as fh:
             json.dump(doc, fh)
 
@@ -174,8 +203,10 @@ class BaseFitter:
             try:
                 doc = json.loads(fh.read().decode("utf-8"))
             except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-                raise ValueError(f"{path} is not a model saved by clmkit.compat.lifetimes "
-                                 "(lifetimes' dill files cannot be read: refit and save again)") from exc
+                raise ValueError(
+                    f"{path} is not a model saved by clmkit.compat.lifetimes "
+                    "(lifetimes' dill files cannot be read: refit and save again)"
+                ) from exc
         if not isinstance(doc, dict) or doc.get("format") != _FORMAT:
             raise ValueError(f"{path} is not a model saved by clmkit.compat.lifetimes")
         if doc.get("class") != type(self).__name__:
@@ -184,6 +215,7 @@ class BaseFitter:
         self._adopt(self._native.from_json(json.dumps(doc["model"])))
         if doc["data"] is not None:
             from io import StringIO
+
             self.data = pd.read_json(StringIO(doc["data"]), orient="split")
         else:
             self.data = doc.get("data_placeholder")
@@ -195,7 +227,9 @@ class BaseFitter:
     def __repr__(self) -> str:
         classname = type(self).__name__
         data = getattr(self, "data", None)
-        subjects = f" fitted with {data.shape[0]:d} subjects," if isinstance(data, pd.DataFrame) else ""
+        subjects = (
+            f" fitted with {data.shape[0]:d} subjects," if isinstance(data, pd.DataFrame) else ""
+        )
         if getattr(self, "_model", None) is None:
             return f"<lifetimes.{classname}>"
         params = ", ".join(f"{k}: {v:.2f}" for k, v in sorted(self.params_.items()))

@@ -36,9 +36,18 @@ class BetaGeoBetaBinomFitter(BaseFitter):
     def __init__(self, penalizer_coef: float = 0.0) -> None:
         super().__init__(penalizer_coef)
 
-    def fit(self, frequency: Any, recency: Any, n_periods: Any, weights: Any = None,
-            initial_params: Any = None, verbose: bool = False, tol: float = 1e-7, index: Any = None,
-            **kwargs: Any) -> "BetaGeoBetaBinomFitter":
+    def fit(
+        self,
+        frequency: Any,
+        recency: Any,
+        n_periods: Any,
+        weights: Any = None,
+        initial_params: Any = None,
+        verbose: bool = False,
+        tol: float = 1e-7,
+        index: Any = None,
+        **kwargs: Any,
+    ) -> BetaGeoBetaBinomFitter:
         """Fits the model by maximum likelihood.
 
         Parameters
@@ -55,29 +64,48 @@ class BetaGeoBetaBinomFitter(BaseFitter):
         -------
         BetaGeoBetaBinomFitter
         """
-        model = self._fit_native((frequency, recency, n_periods), weights, initial_params, tol,
-                                 _max_iter(kwargs))
+        model = self._fit_native(
+            (frequency, recency, n_periods), weights, initial_params, tol, _max_iter(kwargs)
+        )
         self._adopt(model)
         w = np.ones(len(_as_column(recency)), dtype=int) if weights is None else _as_column(weights)
-        self.data = pd.DataFrame({"frequency": _as_column(frequency).astype(int),
-                                  "recency": _as_column(recency).astype(int),
-                                  "n_periods": _as_column(n_periods).astype(int), "weights": w}, index=index)
+        self.data = pd.DataFrame(
+            {
+                "frequency": _as_column(frequency).astype(int),
+                "recency": _as_column(recency).astype(int),
+                "n_periods": _as_column(n_periods).astype(int),
+                "weights": w,
+            },
+            index=index,
+        )
         self._after_fit(verbose)
         return self
 
-    def conditional_expected_number_of_purchases_up_to_time(self, m_periods_in_future: Any, frequency: Any,
-                                                            recency: Any, n_periods: Any) -> Any:
+    def conditional_expected_number_of_purchases_up_to_time(
+        self, m_periods_in_future: Any, frequency: Any, recency: Any, n_periods: Any
+    ) -> Any:
         """Expected transactions in the next ``m_periods_in_future`` opportunities (FHS eq. 13)."""
         model = self._fitted()
-        return per_horizon(lambda m, *c: model.conditional_expected_purchases(int(m), *c),
-                           m_periods_in_future, frequency, recency, n_periods)
+        return per_horizon(
+            lambda m, *c: model.conditional_expected_purchases(int(m), *c),
+            m_periods_in_future,
+            frequency,
+            recency,
+            n_periods,
+        )
 
-    def conditional_probability_alive(self, m_periods_in_future: Any, frequency: Any, recency: Any,
-                                      n_periods: Any) -> Any:
+    def conditional_probability_alive(
+        self, m_periods_in_future: Any, frequency: Any, recency: Any, n_periods: Any
+    ) -> Any:
         """P(alive at opportunity ``n_periods + m_periods_in_future``) (FHS eq. 11)."""
         model = self._fitted()
-        return per_horizon(lambda m, *c: model.p_alive(*c, periods_ahead=int(m)),
-                           m_periods_in_future, frequency, recency, n_periods)
+        return per_horizon(
+            lambda m, *c: model.p_alive(*c, periods_ahead=int(m)),
+            m_periods_in_future,
+            frequency,
+            recency,
+            n_periods,
+        )
 
     def expected_number_of_transactions_in_first_n_periods(self, n: int) -> pd.DataFrame:
         """Expected number of customers (of the fitted population) with each observed number
@@ -92,18 +120,26 @@ class BetaGeoBetaBinomFitter(BaseFitter):
         n = check_int(n, "n", low=0)
         counts = self.data.groupby("frequency")["weights"].sum()
         x = np.asarray(counts.index, dtype=float)
-        probability = np.asarray(model.probability_of_n_purchases(np.full(len(x), float(n)), x), dtype=float)
-        return pd.DataFrame(probability * counts.sum(), index=pd.Index(counts.index, name="frequency"),
-                            columns=["model"])
+        probability = np.asarray(
+            model.probability_of_n_purchases(np.full(len(x), float(n)), x), dtype=float
+        )
+        return pd.DataFrame(
+            probability * counts.sum(),
+            index=pd.Index(counts.index, name="frequency"),
+            columns=["model"],
+        )
 
     def generate_new_data(self, size: int = 1) -> Any:
         """Simulates ``size`` customers with the numbers of opportunities of the fitted data
         (each pattern repeated by its weight)."""
         alpha, beta, gamma, delta = self._unload_params("alpha", "beta", "gamma", "delta")
-        periods = np.repeat(as_float_array(self.data["n_periods"], "n_periods"),
-                            np.asarray(self.data["weights"], dtype=np.int64))
+        periods = np.repeat(
+            as_float_array(self.data["n_periods"], "n_periods"),
+            np.asarray(self.data["weights"], dtype=np.int64),
+        )
         size = check_int(size, "size", low=0)
         if size > len(periods):
             raise ValueError(f"size must be <= {len(periods)} (the fitted customers), got {size}")
-        return generate_data.beta_geometric_beta_binom_model(periods[:size], alpha, beta, gamma, delta,
-                                                             size=size)
+        return generate_data.beta_geometric_beta_binom_model(
+            periods[:size], alpha, beta, gamma, delta, size=size
+        )

@@ -49,8 +49,18 @@ class BetaGeoFitter(CountFitter):
     def __init__(self, penalizer_coef: float = 0.0) -> None:
         super().__init__(penalizer_coef)
 
-    def fit(self, frequency: Any, recency: Any, T: Any, weights: Any = None, initial_params: Any = None,
-            verbose: bool = False, tol: float = 1e-7, index: Any = None, **kwargs: Any) -> "BetaGeoFitter":
+    def fit(
+        self,
+        frequency: Any,
+        recency: Any,
+        T: Any,
+        weights: Any = None,
+        initial_params: Any = None,
+        verbose: bool = False,
+        tol: float = 1e-7,
+        index: Any = None,
+        **kwargs: Any,
+    ) -> BetaGeoFitter:
         """Fits the model by maximum likelihood (clmkit's L-BFGS with analytic gradients).
 
         Parameters
@@ -82,7 +92,9 @@ class BetaGeoFitter(CountFitter):
         clmkit.ConvergenceError
             When the fit does not converge.
         """
-        return self._fit_count(frequency, recency, T, weights, initial_params, verbose, tol, index, kwargs)
+        return self._fit_count(
+            frequency, recency, T, weights, initial_params, verbose, tol, index, kwargs
+        )
 
     def conditional_probability_alive(self, frequency: Any, recency: Any, T: Any) -> np.ndarray:
         """P(alive) of customers with history (frequency, recency, T), as an array (at
@@ -92,4 +104,6 @@ class BetaGeoFitter(CountFitter):
     def generate_new_data(self, size: int = 1) -> Any:
         """Simulates ``size`` customers with the ages T of the fitted data."""
         r, alpha, a, b = self._unload_params("r", "alpha", "a", "b")
-        return generate_data.beta_geometric_nbd_model(self._simulation_ages(size), r, alpha, a, b, size=size)
+        return generate_data.beta_geometric_nbd_model(
+            self._simulation_ages(size), r, alpha, a, b, size=size
+        )

@@ -37,9 +37,18 @@ class GammaGammaFitter(BaseFitter):
     def __init__(self, penalizer_coef: float = 0.0) -> None:
         super().__init__(penalizer_coef)
 
-    def fit(self, frequency: Any, monetary_value: Any, weights: Any = None, initial_params: Any = None,
-            verbose: bool = False, tol: float = 1e-7, index: Any = None, q_constraint: bool = False,
-            **kwargs: Any) -> "GammaGammaFitter":
+    def fit(
+        self,
+        frequency: Any,
+        monetary_value: Any,
+        weights: Any = None,
+        initial_params: Any = None,
+        verbose: bool = False,
+        tol: float = 1e-7,
+        index: Any = None,
+        q_constraint: bool = False,
+        **kwargs: Any,
+    ) -> GammaGammaFitter:
         """Fits the model on the repeat buyers (customers with frequency 0 are skipped).
 
         Parameters
@@ -56,21 +65,33 @@ class GammaGammaFitter(BaseFitter):
         -------
         GammaGammaFitter
         """
-        model = self._fit_native((frequency, monetary_value), weights, initial_params, tol,
-                                 _max_iter(kwargs))
+        model = self._fit_native(
+            (frequency, monetary_value), weights, initial_params, tol, _max_iter(kwargs)
+        )
         if q_constraint and model.params_["q"] < 1.0:
-            warnings.warn(f"q = {model.params_['q']:.3g} < 1 at the maximum likelihood (infinite "
-                          "mean spend); clmkit does not fit the q >= 1 boundary solution lifetimes "
-                          "gave with q_constraint=True", ClmkitWarning, stacklevel=2)
+            warnings.warn(
+                f"q = {model.params_['q']:.3g} < 1 at the maximum likelihood (infinite "
+                "mean spend); clmkit does not fit the q >= 1 boundary solution lifetimes "
+                "gave with q_constraint=True",
+                ClmkitWarning,
+                stacklevel=2,
+            )
         self._adopt(model)
         m = _as_column(monetary_value).astype(float)
-        self.data = pd.DataFrame({"monetary_value": m, "frequency": _as_column(frequency).astype(float),
-                                  "weights": np.ones(len(m), dtype=int) if weights is None
-                                  else _as_column(weights)}, index=index)
+        self.data = pd.DataFrame(
+            {
+                "monetary_value": m,
+                "frequency": _as_column(frequency).astype(float),
+                "weights": np.ones(len(m), dtype=int) if weights is None else _as_column(weights),
+            },
+            index=index,
+        )
         self._after_fit(verbose)
         return self
 
-    def conditional_expected_average_profit(self, frequency: Any = None, monetary_value: Any = None) -> Any:
+    def conditional_expected_average_profit(
+        self, frequency: Any = None, monetary_value: Any = None
+    ) -> Any:
         """Expected mean value of each customer's future transactions (the fitted data by
         default); customers without repeat purchases get the population mean."""
         model = self._fitted()
@@ -79,9 +100,17 @@ class GammaGammaFitter(BaseFitter):
         out = model.conditional_expected_spend(*aligned(frequency, monetary_value))
         return _unnamed(out)
 
-    def customer_lifetime_value(self, transaction_prediction_model: Any, frequency: Any, recency: Any, T: Any,
-                                monetary_value: Any, time: int = 12, discount_rate: float = 0.01,
-                                freq: str = "D") -> pd.Series:
+    def customer_lifetime_value(
+        self,
+        transaction_prediction_model: Any,
+        frequency: Any,
+        recency: Any,
+        T: Any,
+        monetary_value: Any,
+        time: int = 12,
+        discount_rate: float = 0.01,
+        freq: str = "D",
+    ) -> pd.Series:
         """Discounted CLV over ``time`` months with the expected spend of this model.
 
         lifetimes' convention: months of 30 days (``freq="D"``), 4.345 weeks (``"W"``) or
@@ -96,5 +125,13 @@ class GammaGammaFitter(BaseFitter):
             Named ``clv``, with ``frequency``'s index.
         """
         adjusted = self.conditional_expected_average_profit(frequency, monetary_value)
-        return utils.customer_lifetime_value(transaction_prediction_model, frequency, recency, T, adjusted,
-                                             time=time, discount_rate=discount_rate, freq=freq)
+        return utils.customer_lifetime_value(
+            transaction_prediction_model,
+            frequency,
+            recency,
+            T,
+            adjusted,
+            time=time,
+            discount_rate=discount_rate,
+            freq=freq,
+        )

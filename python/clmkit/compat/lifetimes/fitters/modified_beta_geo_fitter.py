@@ -26,14 +26,26 @@ class ModifiedBetaGeoFitter(BetaGeoFitter):
 
     _native = ModifiedBetaGeo
 
-    def fit(self, frequency: Any, recency: Any, T: Any, weights: Any = None, initial_params: Any = None,
-            verbose: bool = False, tol: float = 1e-7, index: Any = None,
-            **kwargs: Any) -> "ModifiedBetaGeoFitter":
+    def fit(
+        self,
+        frequency: Any,
+        recency: Any,
+        T: Any,
+        weights: Any = None,
+        initial_params: Any = None,
+        verbose: bool = False,
+        tol: float = 1e-7,
+        index: Any = None,
+        **kwargs: Any,
+    ) -> ModifiedBetaGeoFitter:
         """Fits the model by maximum likelihood; arguments as :meth:`BetaGeoFitter.fit`."""
-        return self._fit_count(frequency, recency, T, weights, initial_params, verbose, tol, index, kwargs)
+        return self._fit_count(
+            frequency, recency, T, weights, initial_params, verbose, tol, index, kwargs
+        )
 
     def generate_new_data(self, size: int = 1) -> Any:
         """Simulates ``size`` customers with the ages T of the fitted data."""
         r, alpha, a, b = self._unload_params("r", "alpha", "a", "b")
-        return generate_data.modified_beta_geometric_nbd_model(self._simulation_ages(size), r, alpha, a, b,
-                                                               size=size)
+        return generate_data.modified_beta_geometric_nbd_model(
+            self._simulation_ages(size), r, alpha, a, b, size=size
+        )

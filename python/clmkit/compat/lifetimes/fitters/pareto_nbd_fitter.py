@@ -38,9 +38,21 @@ class ParetoNBDFitter(CountFitter):
     def __init__(self, penalizer_coef: float = 0.0) -> None:
         super().__init__(penalizer_coef)
 
-    def fit(self, frequency: Any, recency: Any, T: Any, weights: Any = None, iterative_fitting: int = 1,
-            initial_params: Any = None, verbose: bool = False, tol: float = 1e-4, index: Any = None,
-            fit_method: str = "Nelder-Mead", maxiter: int = 2000, **kwargs: Any) -> "ParetoNBDFitter":
+    def fit(
+        self,
+        frequency: Any,
+        recency: Any,
+        T: Any,
+        weights: Any = None,
+        iterative_fitting: int = 1,
+        initial_params: Any = None,
+        verbose: bool = False,
+        tol: float = 1e-4,
+        index: Any = None,
+        fit_method: str = "Nelder-Mead",
+        maxiter: int = 2000,
+        **kwargs: Any,
+    ) -> ParetoNBDFitter:
         """Fits the model by maximum likelihood (clmkit's L-BFGS with analytic gradients and
         its own restarts; ``fit_method`` is accepted and not used).
 
@@ -62,11 +74,14 @@ class ParetoNBDFitter(CountFitter):
         """
         iterative_fitting = check_int(iterative_fitting, "iterative_fitting", low=1)
         if iterative_fitting > 1 and initial_params is not None:
-            raise ValueError("iterative_fitting and initial_params should not be both set, as no "
-                             "improvement could be made.")
+            raise ValueError(
+                "iterative_fitting and initial_params should not be both set, as no "
+                "improvement could be made."
+            )
         limit = _max_iter(dict(kwargs, maxiter=maxiter))
-        return self._fit_count(frequency, recency, T, weights, initial_params, verbose, tol, index,
-                               {"maxiter": limit})
+        return self._fit_count(
+            frequency, recency, T, weights, initial_params, verbose, tol, index, {"maxiter": limit}
+        )
 
     def conditional_probability_alive(self, frequency: Any, recency: Any, T: Any) -> Any:
         """P(alive) of customers with history (frequency, recency, T) (a Series for Series
@@ -76,4 +91,6 @@ class ParetoNBDFitter(CountFitter):
     def generate_new_data(self, size: int = 1) -> Any:
         """Simulates ``size`` customers with the ages T of the fitted data."""
         r, alpha, s, beta = self._unload_params("r", "alpha", "s", "beta")
-        return generate_data.pareto_nbd_model(self._simulation_ages(size), r, alpha, s, beta, size=size)
+        return generate_data.pareto_nbd_model(
+            self._simulation_ages(size), r, alpha, s, beta, size=size
+        )
