@@ -6,13 +6,13 @@ lifecycle stages and customer lifetime value: numpy and pandas in, numpy and pan
 
 from __future__ import annotations
 
-from . import datasets
+from . import datasets, exceptions
 from ._core import __version__, get_num_threads, set_num_threads
-from ._errors import ClmkitWarning, ConvergenceError
 from .analyze import Analysis, analyze
-from .btyd import BetaGeo, BetaGeoBetaBinom, GammaGamma, ModifiedBetaGeo, NotFittedError, ParetoNBD
+from .btyd import BetaGeo, BetaGeoBetaBinom, GammaGamma, ModifiedBetaGeo, ParetoNBD
 from .clv import HoldoutEvaluation, customer_lifetime_value, evaluate_holdout, expected_value
 from .cohorts import cohort_retention, retention_rate
+from .exceptions import ClmkitWarning, ConvergenceError, InvalidValueError, NotFittedError
 from .rfm import RFMScorer, rfm_scores, score_quantiles
 from .segments import STANDARD_SCHEME, abc_classes, rfm_segments, segment_summary
 from .stages import (
@@ -50,6 +50,8 @@ __all__ = [
     "set_num_threads",
     "get_num_threads",
     "ClmkitWarning",
+    "InvalidValueError",
+    "exceptions",
     "ConvergenceError",
     "summarize",
     "calibration_and_holdout",

@@ -1,11 +1,7 @@
-"""Exceptions and warnings raised by clmkit."""
+"""Kept for imports inside the package; the public module is :mod:`clmkit.exceptions`."""
 
 from __future__ import annotations
 
-from ._core import ConvergenceError
+from .exceptions import ClmkitWarning, ConvergenceError, InvalidValueError, NotFittedError
 
-__all__ = ["ClmkitWarning", "ConvergenceError"]
-
-
-class ClmkitWarning(UserWarning):
-    """A warning about data or a model that deserves attention but is not an error."""
+__all__ = ["ClmkitWarning", "ConvergenceError", "InvalidValueError", "NotFittedError"]

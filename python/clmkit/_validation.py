@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .exceptions import InvalidValueError, with_row_label
+
 ArrayLike = Any
 
 
@@ -23,9 +25,9 @@ def _row_label(index: pd.Index | None, row: int) -> str:
 
 def invalid_value_error(
     name: str, row: int, value: object, reason: str, index: pd.Index | None = None
-) -> ValueError:
-    """Builds the standard 'argument, row, value' error."""
-    return ValueError(f"{name}: {_row_label(index, row)} has invalid value {value!r} ({reason})")
+) -> InvalidValueError:
+    """Builds the standard 'argument, row, value' error (row labelled by ``index``)."""
+    return with_row_label(InvalidValueError(name, row, repr(value), reason), index)
 
 
 def as_float_array(

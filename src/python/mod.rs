@@ -4,7 +4,6 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use numpy::IntoPyArray;
-use pyo3::create_exception;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -22,19 +21,50 @@ mod stages;
 mod summary;
 mod survival;
 
-create_exception!(
-    clmkit._core,
-    ConvergenceError,
-    PyRuntimeError,
-    "A model fit did not converge."
-);
-
-/// Maps the core's error enum to Python exceptions (the one place this happens).
+/// Maps the core's error enum to Python exceptions: the one place this happens. The
+/// exception classes are Python's (`clmkit.exceptions`), so they carry their fields as
+/// attributes and pickle like any Python exception.
 pub(crate) fn to_pyerr(err: ClmError) -> PyErr {
-    match err {
-        ClmError::Convergence { .. } => ConvergenceError::new_err(err.to_string()),
-        _ => PyValueError::new_err(err.to_string()),
+    Python::attach(|py| match public_error(py, &err) {
+        Ok(e) => e,
+        Err(import_failed) => import_failed,
+    })
+}
+
+fn public_error(py: Python<'_>, err: &ClmError) -> PyResult<PyErr> {
+    let exceptions = py.import("clmkit.exceptions")?;
+    let instance = match err {
+        ClmError::InvalidValue {
+            arg,
+            row,
+            value,
+            reason,
+        } => exceptions
+            .getattr("InvalidValueError")?
+            .call1((arg.as_str(), *row, value.as_str(), reason.as_str()))?,
+        ClmError::Convergence {
+            params, grad_norm, ..
+        } => exceptions.getattr("ConvergenceError")?.call1((
+            err.to_string(),
+            params.clone(),
+            *grad_norm,
+        ))?,
+        ClmError::LengthMismatch(_) | ClmError::InvalidArgument(_) => {
+            return Ok(PyValueError::new_err(bounded(&err.to_string())));
+        }
+    };
+    Ok(PyErr::from_value(instance))
+}
+
+/// Messages are bounded: a huge value quoted in an error must not make a huge message.
+fn bounded(text: &str) -> String {
+    const LIMIT: usize = 500;
+    if text.chars().count() <= LIMIT {
+        return text.to_string();
     }
+    let head: String = text.chars().take(LIMIT / 2).collect();
+    let tail: Vec<char> = text.chars().rev().take(LIMIT / 2 - 1).collect();
+    format!("{head}…{}", tail.into_iter().rev().collect::<String>())
 }
 
 fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
@@ -99,7 +129,6 @@ fn _panic_for_test(py: Python<'_>) -> PyResult<()> {
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
-    m.add("ConvergenceError", m.py().get_type::<ConvergenceError>())?;
     m.add_function(wrap_pyfunction!(set_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(get_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_test, m)?)?;

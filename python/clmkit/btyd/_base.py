@@ -25,16 +25,13 @@ from .._validation import (
     check_positive_float,
     index_of,
 )
+from ..exceptions import NotFittedError
 from ._intervals import IntervalMixin
 
 __all__ = ["BTYDFitter", "NotFittedError"]
 
 _Z95 = 1.959963984540054
 _REGISTRY: dict[str, type] = {}
-
-
-class NotFittedError(ValueError, AttributeError):
-    """Raised when a prediction or fitted attribute is used before ``fit``."""
 
 
 class BTYDFitter(IntervalMixin):

@@ -9,6 +9,8 @@ from typing import Any
 
 import pandas as pd
 
+from ..exceptions import InvalidValueError
+
 try:
     import dask
     import dask.dataframe as dd
@@ -46,4 +48,9 @@ def partition_errors(partition_info: Any) -> Iterator[int]:
     except (ValueError, TypeError) as exc:
         if str(exc).startswith("partition "):
             raise
-        raise type(exc)(f"partition {number} (rows counted within it): {exc}") from exc
+        where = f"partition {number} (rows counted within it)"
+        if isinstance(exc, InvalidValueError):
+            raise InvalidValueError(
+                f"{where}: {exc.arg}", exc.row, exc.value, exc.reason, exc.position
+            ) from exc
+        raise type(exc)(f"{where}: {exc}") from exc
