@@ -39,9 +39,12 @@ fn public_error(py: Python<'_>, err: &ClmError) -> PyResult<PyErr> {
             row,
             value,
             reason,
-        } => exceptions
-            .getattr("InvalidValueError")?
-            .call1((arg.as_str(), *row, value.as_str(), reason.as_str()))?,
+        } => exceptions.getattr("InvalidValueError")?.call1((
+            arg.as_str(),
+            *row,
+            value.as_str(),
+            reason.as_str(),
+        ))?,
         ClmError::Convergence {
             params, grad_norm, ..
         } => exceptions.getattr("ConvergenceError")?.call1((
