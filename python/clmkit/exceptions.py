@@ -20,7 +20,7 @@ frequency 1 -2.0
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Optional, Union
+from typing import Optional, Protocol, Union
 
 __all__ = [
     "ClmkitWarning",
@@ -35,6 +35,13 @@ __all__ = [
 #: 50 MB string gives a short message, not a 50 MB one.
 MAX_MESSAGE = 500
 RowLabel = Union[int, str, object]
+
+
+class RowLabels(Protocol):
+    """What an index offers here: a length and a label per position (a pandas Index)."""
+
+    def __len__(self) -> int: ...
+    def __getitem__(self, position: int, /) -> object: ...
 
 
 def bounded(text: object, limit: int = 120) -> str:
@@ -132,7 +139,7 @@ class ConvergenceError(RuntimeError):
         return (type(self), (str(self), self.params, self.grad_norm))
 
 
-def with_row_label(err: InvalidValueError, index: Optional[Sequence[object]]) -> InvalidValueError:
+def with_row_label(err: InvalidValueError, index: Optional[RowLabels]) -> InvalidValueError:
     """The same error with its row position replaced by the caller's index label.
 
     Parameters
