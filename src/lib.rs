@@ -3,17 +3,11 @@
 //! pyo3 / rust-numpy.
 
 pub mod btyd;
-pub mod buckets;
 pub mod clv;
 pub mod error;
-pub mod hypergeometric;
-pub mod linalg;
-pub mod optimize;
+pub mod numeric;
 pub mod parallel;
-pub mod quadrature;
-pub mod random;
 pub mod rfm;
-pub mod special;
 pub mod stages;
 pub mod summary;
 pub mod survival;

@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
-from clmkit import _frames
+from clmkit import _io
 
 pl = pytest.importorskip("polars")
 pa = pytest.importorskip("pyarrow")
@@ -39,7 +39,7 @@ KINDS = ["pandas", "polars", "lazy", "arrow", "reader"]
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_same_columns_from_every_library(kind):
-    t = _frames.read(
+    t = _io.read(
         _as(kind, _log()),
         {"customer_id_col": "id", "datetime_col": "ts", "monetary_value_col": "amount"},
     )
@@ -59,7 +59,7 @@ def test_same_columns_from_every_library(kind):
 def test_nulls_give_the_same_message_everywhere(kind):
     df = _log().astype({"amount": "Float64"})
     df.loc[2, "amount"] = pd.NA
-    t = _frames.read(_as(kind, df), {"monetary_value_col": "amount"})
+    t = _io.read(_as(kind, df), {"monetary_value_col": "amount"})
     with pytest.raises(
         ValueError,
         match=r"monetary_value_col 'amount': row 2 has invalid value None \(missing value \(null\)\)",
@@ -69,7 +69,7 @@ def test_nulls_give_the_same_message_everywhere(kind):
 
 @pytest.mark.parametrize("kind", ["pandas", "polars", "arrow"])
 def test_string_amount_is_a_type_error_naming_the_column(kind):
-    t = _frames.read(_as(kind, _log()), {"monetary_value_col": "extra"})
+    t = _io.read(_as(kind, _log()), {"monetary_value_col": "extra"})
     with pytest.raises(
         TypeError, match="monetary_value_col 'extra' must be numeric, got type String"
     ):
@@ -81,32 +81,32 @@ def test_missing_column_lists_available():
         ValueError,
         match=r"datetime_col='date' is not a column; available columns: \['id', 'ts', 'amount', 'extra'\]",
     ):
-        _frames.read(pl.from_pandas(_log()), {"datetime_col": "date"})
+        _io.read(pl.from_pandas(_log()), {"datetime_col": "date"})
 
 
 def test_not_a_table():
     with pytest.raises(TypeError, match="expected a pandas, polars or pyarrow table"):
-        _frames.read([1, 2, 3], {})
+        _io.read([1, 2, 3], {})
 
 
 def test_numeric_float64_column_is_not_copied():
     values = np.random.default_rng(0).random(1_000_000)
     df = pl.DataFrame({"v": values})
-    t = _frames.read(df, {"v": "v"})
+    t = _io.read(df, {"v": "v"})
     out = t.numeric("v", "v")
     assert np.shares_memory(out, df["v"].to_numpy())
     pdf = pd.DataFrame({"v": values})
-    assert np.shares_memory(_frames.read(pdf, {"v": "v"}).numeric("v", "v"), pdf["v"].to_numpy())
+    assert np.shares_memory(_io.read(pdf, {"v": "v"}).numeric("v", "v"), pdf["v"].to_numpy())
 
 
 def test_datetime_units_and_timezones():
     df = pl.DataFrame(
         {"ts": pl.Series([0, 86_400_000_000], dtype=pl.Datetime("us", "Europe/Berlin"))}
     )
-    ns, tz = _frames.read(df, {"d": "ts"}).datetimes_ns("ts", "d")
+    ns, tz = _io.read(df, {"d": "ts"}).datetimes_ns("ts", "d")
     np.testing.assert_array_equal(ns, [0, 86_400_000_000_000])
     assert tz == "Europe/Berlin"
-    s, _ = _frames.read(pd.DataFrame({"d": ["2020-01-02"]}), {"d": "d"}).datetimes_ns("d", "d")
+    s, _ = _io.read(pd.DataFrame({"d": ["2020-01-02"]}), {"d": "d"}).datetimes_ns("d", "d")
     assert s[0] == pd.Timestamp("2020-01-02").value
 
 
@@ -115,14 +115,14 @@ def test_datetime_units_and_timezones():
 )
 def test_deliver_returns_the_callers_library(library, expected):
     result = pd.DataFrame({"frequency": [1.0, 2.0]}, index=pd.Index([7, 8], name="id"))
-    out = _frames.deliver(result, library)
+    out = _io.deliver(result, library)
     if library == "pandas":
         assert out is result
     elif library == "polars":
         assert isinstance(out, pl.DataFrame) and out.columns == ["id", "frequency"]
     else:
         assert isinstance(out, pa.Table) and out.column_names == ["id", "frequency"]
-    arrays = _frames.deliver(result, library, output="numpy")
+    arrays = _io.deliver(result, library, output="numpy")
     np.testing.assert_array_equal(arrays["id"], [7, 8])
     with pytest.raises(ValueError, match="output must be one of"):
-        _frames.deliver(result, library, output="excel")
+        _io.deliver(result, library, output="excel")

@@ -6,7 +6,7 @@ import clmkit
 import numpy as np
 import pandas as pd
 import pytest
-from clmkit import _frames
+from clmkit import _io
 
 pl = pytest.importorskip("polars")
 pa = pytest.importorskip("pyarrow")
@@ -172,12 +172,12 @@ def test_cli_files_are_read_with_projection(tmp_path):
     wide = LOG.assign(**{f"extra_{i}": np.arange(len(LOG)) for i in range(20)})
     path = tmp_path / "wide.parquet"
     wide.to_parquet(path)
-    table = _frames.read_transactions(path, "customer_id", "date", "amount")
+    table = _io.read_transactions(path, "customer_id", "date", "amount")
     assert isinstance(table, pa.Table)
     assert table.column_names == ["customer_id", "date", "amount"]
     csv = tmp_path / "wide.csv"
     wide.to_csv(csv, index=False)
-    from_csv = _frames.read_transactions(csv, "customer_id", "date", "amount")
+    from_csv = _io.read_transactions(csv, "customer_id", "date", "amount")
     assert from_csv.column_names == ["customer_id", "date", "amount"]
     assert from_csv.schema.field("amount").type == pa.float64()
     _assert_same(
@@ -194,4 +194,4 @@ def test_columns_of_any_library_are_arrays_not_tables():
         got = clmkit.BetaGeo().fit(*[wrap(c) for c in cols]).params_.to_numpy()
         np.testing.assert_allclose(got, ref, rtol=1e-12)
     for column in (pl.Series([1.0]), pa.chunked_array([[1.0]]), pa.array([1.0]), np.ones(1)):
-        assert not _frames.is_table(column)
+        assert not _io.is_table(column)

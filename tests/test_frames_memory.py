@@ -8,7 +8,7 @@ import tracemalloc
 import clmkit
 import numpy as np
 import pytest
-from clmkit import _frames
+from clmkit import _io
 
 pl = pytest.importorskip("polars")
 pa = pytest.importorskip("pyarrow")
@@ -77,12 +77,12 @@ def test_columns_reach_the_kernel_as_views_of_the_input(kind, polars_log, arrow_
 
 def test_views_through_the_layer_are_read_only_views_of_the_buffers(polars_log, arrow_log):
     for table in (polars_log, arrow_log):
-        t = _frames.read(table, {"customer_id_col": "id", "datetime_col": "t", "value": "v"})
+        t = _io.read(table, {"customer_id_col": "id", "datetime_col": "t", "value": "v"})
         buffers = _buffers(table)
         assert np.shares_memory(t.numeric("v", "value"), buffers["v"])
-        ids, uniques = _frames.id_array(t.frame["id"], "customer_id_col 'id'")
+        ids, uniques = _io.id_array(t.frame["id"], "customer_id_col 'id'")
         assert uniques is None and np.shares_memory(ids, buffers["id"])
-        ticks, per_second, tz = _frames.datetime_ticks(t.frame["t"], "datetime_col 't'")
+        ticks, per_second, tz = _io.datetime_ticks(t.frame["t"], "datetime_col 't'")
         assert per_second == 10**6 and tz is None and np.shares_memory(ticks, buffers["t"])
 
 
@@ -115,9 +115,9 @@ def _peak_traced_of(fn):
 
 
 def _copying_numeric(monkeypatch):
-    real = _frames._log.numeric_values
+    real = _io._log.numeric_values
     monkeypatch.setattr(
-        _frames._log,
+        _io._log,
         "numeric_values",
         lambda s, label, **checks: np.array(real(s, label, **checks)),
     )

@@ -7,7 +7,7 @@ from typing import Any, Union
 import numpy as np
 import pandas as pd
 
-from ._frames import is_table, to_pandas
+from ._io import is_table, to_pandas
 from ._validation import as_float_array, check_int
 
 __all__ = ["transition_matrix", "forecast_stages", "steady_state"]

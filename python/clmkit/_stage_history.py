@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core
-from ._frames import (
+from ._io import (
     _end_ns,
     _extract_columns,
     _factorize_ids,

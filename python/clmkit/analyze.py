@@ -13,7 +13,7 @@ from typing import Any, Callable, Optional
 import pandas as pd
 
 from . import _analysis_steps as steps
-from ._frames import check_output, deliver, library_of, read
+from ._io import check_output, deliver, library_of, read
 from ._units import TimeUnit, time_unit_of, to_units
 from ._validation import check_choice, check_int, check_positive_float
 from .summary import calibration_and_holdout, summarize

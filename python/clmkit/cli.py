@@ -71,7 +71,7 @@ def _report_inputs(args: argparse.Namespace, progress: _Progress) -> tuple:
         if options["calibration_period_end"] is None:
             options["calibration_period_end"] = "1997-09-30"  # the papers' 39-week calibration
         return log, ("customer_id", "date", "amount"), options
-    from ._frames import read_transactions
+    from ._io import read_transactions
 
     cols = (args.customer_id_col, args.datetime_col, args.monetary_col)
     log = progress.timed(f"read {args.input}", lambda: read_transactions(args.input, *cols))

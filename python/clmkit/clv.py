@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core
-from ._frames import read, to_pandas
+from ._io import read, to_pandas
 from ._units import to_units
 from ._validation import as_float_array, check_int, check_same_length, require_columns
 from .btyd._base import _is_table

@@ -7,7 +7,7 @@ from typing import Any, Optional
 import numpy as np
 import pandas as pd
 
-from ._frames import _extract_columns, _factorize_ids, _to_datetime_ns, deliver, library_of
+from ._io import _extract_columns, _factorize_ids, _to_datetime_ns, deliver, library_of
 
 __all__ = ["cohort_retention", "retention_rate"]
 

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core
-from ._frames import deliver, library_of, to_pandas
+from ._io import deliver, library_of, to_pandas
 from ._validation import as_float_array, check_choice, check_int
 
 __all__ = ["rfm_scores", "score_quantiles", "RFMScorer"]

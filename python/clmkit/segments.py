@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core
-from ._frames import to_pandas
+from ._io import to_pandas
 from ._validation import as_float_array, check_int, require_columns
 
 __all__ = ["rfm_segments", "segment_summary", "abc_classes", "STANDARD_SCHEME"]

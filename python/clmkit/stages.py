@@ -14,7 +14,7 @@ import pandas as pd
 
 from . import _core
 from ._errors import ClmkitWarning
-from ._frames import deliver, library_of, to_pandas
+from ._io import deliver, library_of, to_pandas
 from ._markov import forecast_stages, steady_state, transition_matrix
 from ._stage_scheme import StageScheme, repeats_of
 from ._units import time_unit_of

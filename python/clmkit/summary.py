@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core
-from ._frames import (
+from ._io import (
     _datetime_ticks,
     _datetimes,
     _end_ns,

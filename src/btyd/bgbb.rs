@@ -16,9 +16,9 @@ use rand_distr::{Beta, Distribution};
 use super::validate::check_count;
 use super::{check_params, Model, Patterns};
 use crate::error::{check_nonnegative, check_same_length, first_invalid, ClmError, Result};
+use crate::numeric::random::{stream, Stream};
+use crate::numeric::special::{digamma, ln_beta, ln_gamma, log_add_exp};
 use crate::parallel;
-use crate::random::{stream, Stream};
-use crate::special::{digamma, ln_beta, ln_gamma, log_add_exp};
 
 /// Natural parameters (alpha, beta, gamma, delta).
 pub type Params = [f64; 4];

@@ -13,7 +13,7 @@
 use rayon::prelude::*;
 
 use super::{Patterns, Totals};
-use crate::special::{digamma, ln_beta, ln_gamma, trigamma};
+use crate::numeric::special::{digamma, ln_beta, ln_gamma, trigamma};
 
 /// Patterns per task: fixed, so sums are identical for any thread count.
 const CHUNK: usize = 8192;

@@ -7,7 +7,7 @@ use std::ops::Range;
 use super::nbd::{alive_count_pmf, expected_alive_purchases, nb_ln_pmf, nb_sf};
 use super::Patterns;
 use crate::error::Result;
-use crate::special::{digamma, ln_beta, ln_gamma};
+use crate::numeric::special::{digamma, ln_beta, ln_gamma};
 
 pub const NAMES: &[&str] = &["r", "alpha", "a", "b"];
 

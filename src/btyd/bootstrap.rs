@@ -15,8 +15,8 @@ use rayon::prelude::*;
 
 use super::{fit_named, FitOptions, Patterns};
 use crate::error::{ClmError, Result};
-use crate::linalg::cholesky;
-use crate::random::{stream, Stream};
+use crate::numeric::linalg::cholesky;
+use crate::numeric::random::{stream, Stream};
 
 /// Runs `f(b)` for b in 0..n in parallel, in order; the error of the lowest failing
 /// replicate is returned.

@@ -6,7 +6,7 @@ use std::ops::Range;
 
 use super::{Model, Patterns};
 use crate::error::{check_same_length, first_invalid, Result};
-use crate::special::{digamma, ln_gamma};
+use crate::numeric::special::{digamma, ln_gamma};
 
 mod fit;
 pub use fit::fit;

@@ -5,7 +5,7 @@
 use super::bgnbd::bg_family_model;
 use super::nbd::{alive_count_pmf, expected_alive_purchases, nb_ln_pmf, nb_sf};
 use crate::error::Result;
-use crate::special::ln_beta;
+use crate::numeric::special::ln_beta;
 
 pub const NAMES: &[&str] = &["r", "alpha", "a", "b"];
 

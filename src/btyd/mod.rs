@@ -28,8 +28,8 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ClmError, Result};
-use crate::linalg::inverse_spd;
-use crate::optimize::{minimize, norm, numerical_hessian, Objective, Options};
+use crate::numeric::linalg::inverse_spd;
+use crate::numeric::optimize::{minimize, norm, numerical_hessian, Objective, Options};
 use crate::parallel;
 pub use patterns::Patterns;
 
@@ -308,7 +308,7 @@ pub fn fit<M: Model + ?Sized>(
     };
     // hessian is of the total objective, grad of the mean one.
     let total_grad: Vec<f64> = grad.iter().map(|g| g * total_weight).collect();
-    let x_min = crate::optimize::newton::final_step(&x_min, &total_grad, &hessian);
+    let x_min = crate::numeric::optimize::newton::final_step(&x_min, &total_grad, &hessian);
     let params = scale_params(
         model.time_powers(),
         &x_min.iter().map(|v| v.exp()).collect::<Vec<_>>(),

@@ -13,7 +13,7 @@
 use statrs::function::beta::checked_beta_reg;
 
 use crate::error::{ClmError, Result};
-use crate::special::{ln_beta, ln_gamma};
+use crate::numeric::special::{ln_beta, ln_gamma};
 
 /// Largest expected number of potential purchases a single evaluation will sum over.
 const MAX_TERMS: f64 = 5.0e7;

@@ -4,8 +4,8 @@
 //! optimum gives the standard errors without finite differences.
 
 use super::{FitOptions, Model, Patterns};
-use crate::linalg::cholesky_solve;
-use crate::optimize::newton::factor_with_ridge;
+use crate::numeric::linalg::cholesky_solve;
+use crate::numeric::optimize::newton::factor_with_ridge;
 
 /// Largest change of a log-parameter in one step (a factor e^3 on the parameter), so a
 /// step from a poor start cannot overflow the likelihood's terms.

@@ -10,9 +10,9 @@
 
 use super::validate::check_frequency_recency_t;
 use crate::error::{ClmError, Result};
-use crate::hypergeometric::{ln_hyperu, unit_series};
-use crate::quadrature::ln_integral;
-use crate::special::{digamma, ln_gamma, log_add_exp};
+use crate::numeric::hypergeometric::{ln_hyperu, unit_series};
+use crate::numeric::quadrature::ln_integral;
+use crate::numeric::special::{digamma, ln_gamma, log_add_exp};
 
 /// Natural parameters (r, alpha, s, beta).
 pub type Params = [f64; 4];

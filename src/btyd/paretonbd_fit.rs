@@ -16,7 +16,7 @@ use super::{alive_term, combine, dead_term, ln_tail, Constants, Params, NAMES};
 use crate::btyd::validate::check_frequency_recency_t;
 use crate::btyd::{Fit, FitOptions, Patterns};
 use crate::error::{ClmError, Result};
-use crate::optimize::{minimize, norm, Objective, Options};
+use crate::numeric::optimize::{minimize, norm, Objective, Options};
 
 /// Patterns per task of the parallel sum (the shared fit's chunk, so sums agree bitwise).
 const FIT_CHUNK: usize = 1024;
@@ -360,7 +360,7 @@ pub(crate) fn fit_from(prep: &Prepared, initial: &[f64], opts: &FitOptions) -> R
         total_weight,
     };
     let hessian = log_hessian(&objective, &min.x, &min.grad);
-    let x_min = crate::optimize::newton::final_step(&min.x, &min.grad, &hessian);
+    let x_min = crate::numeric::optimize::newton::final_step(&min.x, &min.grad, &hessian);
     let params = from_log_scaled(&x_min, prep.scale);
     // Rescaling time by c multiplies each pattern's likelihood by c^-x (the density of x
     // purchase times): ln L = ln L_rescaled - x ln c.
@@ -420,7 +420,7 @@ fn log_hessian(objective: &ParetoObjective<'_>, x: &[f64], grad: &[f64]) -> Vec<
             hessian[i * 4 + j] = (gp[i] - grad[i]) / step;
         }
     }
-    crate::linalg::symmetrize(&mut hessian, 4);
+    crate::numeric::linalg::symmetrize(&mut hessian, 4);
     hessian
 }
 

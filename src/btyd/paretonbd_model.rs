@@ -13,7 +13,7 @@ use crate::btyd::predict::CountModel;
 use crate::btyd::validate::frequency_recency_t_layout;
 use crate::btyd::{Fit, FitOptions, Model, Patterns};
 use crate::error::{ClmError, Result};
-use crate::random::{stream, Stream};
+use crate::numeric::random::{stream, Stream};
 
 /// One simulated customer of the Pareto/NBD process observed for `big_t`: λ ~ Gamma(r, α),
 /// μ ~ Gamma(s, β), lifetime ~ Exp(μ), Poisson purchases at rate λ while alive. Returns

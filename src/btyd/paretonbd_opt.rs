@@ -5,8 +5,8 @@
 
 use super::fit::Layout;
 use crate::error::{ClmError, Result};
-use crate::linalg::solve_spd;
-use crate::optimize::Minimum;
+use crate::numeric::linalg::solve_spd;
+use crate::numeric::optimize::Minimum;
 
 /// Objective value, gradient and BHHH matrix (row-major 4x4) on the log-parameter scale.
 pub(crate) struct Point {
@@ -112,7 +112,7 @@ pub(crate) fn minimize_bhhh(
     let fail = |msg: &str, pt: &Point| ClmError::Convergence {
         message: msg.to_string(),
         params: pt.x.to_vec(),
-        grad_norm: crate::optimize::norm(&pt.grad),
+        grad_norm: crate::numeric::optimize::norm(&pt.grad),
     };
     if !finite(&cur) {
         return Err(fail(
@@ -157,7 +157,7 @@ pub(crate) fn minimize_bhhh(
         let sv: [f64; 4] = std::array::from_fn(|j| next.x[j] - cur.x[j]);
         let yv: [f64; 4] = std::array::from_fn(|j| next.grad[j] - cur.grad[j]);
         let sy: f64 = sv.iter().zip(&yv).map(|(a, b)| a * b).sum();
-        if sy > 1e-12 * crate::optimize::norm(&sv) * crate::optimize::norm(&yv) {
+        if sy > 1e-12 * crate::numeric::optimize::norm(&sv) * crate::numeric::optimize::norm(&yv) {
             if pairs.len() == MEMORY {
                 pairs.remove(0);
             }

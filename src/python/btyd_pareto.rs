@@ -9,7 +9,7 @@ use pyo3::types::PyDict;
 use super::{columns_dict, run};
 use crate::btyd::paretonbd;
 use crate::error::{check_same_length, ClmError, Result};
-use crate::hypergeometric;
+use crate::numeric::hypergeometric;
 use crate::parallel;
 
 /// Elementwise map over equally long argument arrays in clmkit's pool.

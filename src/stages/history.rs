@@ -11,8 +11,8 @@ use rayon::prelude::*;
 
 use super::assign::StageParams;
 use super::sinks::{RowsMut, Sink, SnapRow, StagesMut};
-use crate::buckets::Buckets;
 use crate::error::{check_same_length, ClmError, Result};
+use crate::numeric::buckets::Buckets;
 use crate::summary::Freq;
 
 /// Customers per parallel task; results are concatenated in customer order (deterministic).

@@ -16,8 +16,8 @@
 
 use rayon::prelude::*;
 
-use crate::buckets::Buckets;
 use crate::error::{check_same_length, ClmError, Result};
+use crate::numeric::buckets::Buckets;
 use crate::summary::Freq;
 
 #[derive(Debug, Clone, Copy)]

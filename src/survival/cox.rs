@@ -7,7 +7,7 @@ use super::check_survival_data;
 use super::cox_risk::RiskData;
 pub use super::cox_risk::Ties;
 use crate::error::{check_same_length, ClmError, Result};
-use crate::optimize::newton::{minimize, Evaluation, NewtonOptions};
+use crate::numeric::optimize::newton::{minimize, Evaluation, NewtonOptions};
 
 /// Sharpness `a` of the smooth |b| (Schmidt, Fung & Rosales 2009, eq. 6:
 /// |b| ~ (log(1 + e^{-ab}) + log(1 + e^{ab})) / a). Coefficients the L1 part would zero come
@@ -146,7 +146,7 @@ pub fn fit_cox(
                 opts.max_iter
             ),
             params: result.x,
-            grad_norm: crate::optimize::norm(&result.gradient),
+            grad_norm: crate::numeric::optimize::norm(&result.gradient),
         });
     }
     let increments = data
@@ -154,7 +154,7 @@ pub fn fit_cox(
         .ok_or_else(|| ClmError::Convergence {
             message: "fitted risk scores overflow".into(),
             params: result.x.clone(),
-            grad_norm: crate::optimize::norm(&result.gradient),
+            grad_norm: crate::numeric::optimize::norm(&result.gradient),
         })?;
     let mut fit = CoxFit {
         params: result.x,

@@ -5,7 +5,7 @@
 
 use super::check_survival_data;
 use crate::error::{first_invalid, ClmError, Result};
-use crate::optimize::newton::{minimize, Evaluation, NewtonOptions};
+use crate::numeric::optimize::newton::{minimize, Evaluation, NewtonOptions};
 use crate::parallel;
 
 #[derive(Debug, Clone)]
@@ -122,7 +122,7 @@ pub fn fit_weibull(
         return Err(ClmError::Convergence {
             message: format!("Weibull AFT did not converge in {max_iter} Newton iterations"),
             params: r.x,
-            grad_norm: crate::optimize::norm(&r.gradient),
+            grad_norm: crate::numeric::optimize::norm(&r.gradient),
         });
     }
     Ok(WeibullFit {

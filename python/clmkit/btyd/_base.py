@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from .. import _core
-from .._frames import is_table as _is_table
-from .._frames import read
+from .._io import is_table as _is_table
+from .._io import read
 from .._units import TimeUnit, time_unit_of
 from .._validation import (
     as_float_array,

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _core
-from .._frames import to_pandas
+from .._io import to_pandas
 from .._validation import as_float_array, check_discrete_btyd_data, check_int, check_per_customer
 from ._base import BTYDFitter, _is_table
 from ._intervals import random_seed

@@ -17,7 +17,7 @@ from typing import Any, Optional
 import numpy as np
 import pandas as pd
 
-from .._frames import _end_ns, _numeric_values, _timestamp, _to_datetime_ns
+from .._io import _end_ns, _numeric_values, _timestamp, _to_datetime_ns
 from .._units import normalize_freq
 from .._validation import check_positive_float, invalid_value_error, require_columns
 from ..summary import _PANDAS_PERIOD, _summarize_arrays

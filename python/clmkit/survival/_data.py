@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _core
-from .._frames import to_pandas
+from .._io import to_pandas
 from .._validation import as_float_array, check_rows, check_same_length, require_columns
 
 Z95 = 1.959963984540054

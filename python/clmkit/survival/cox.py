@@ -10,7 +10,7 @@ import pandas as pd
 
 from .. import _core
 from .._errors import ConvergenceError
-from .._frames import to_pandas
+from .._io import to_pandas
 from .._validation import (
     as_float_array,
     check_choice,
@@ -312,7 +312,7 @@ class CoxPH:
             self._baseline[int(code)] = (t[m], np.cumsum(h[m]))
         self._baseline_frames = None
 
-    def _frames(self) -> tuple:
+    def _io(self) -> tuple:
         """The baseline tables, built on first access (pandas work fit need not pay)."""
         if self._baseline_frames is None:
             raw = self._baseline_raw
@@ -339,17 +339,17 @@ class CoxPH:
     @property
     def baseline_hazard_(self) -> pd.DataFrame:
         """Breslow hazard increments at each training time (one column per stratum)."""
-        return self._frames()[0]
+        return self._io()[0]
 
     @property
     def baseline_cumulative_hazard_(self) -> pd.DataFrame:
         """Breslow cumulative hazard H0(t) at the mean covariates (one column per stratum)."""
-        return self._frames()[1]
+        return self._io()[1]
 
     @property
     def baseline_survival_(self) -> pd.DataFrame:
         """exp(-H0(t)) (one column per stratum)."""
-        return self._frames()[2]
+        return self._io()[2]
 
     @property
     def summary(self) -> pd.DataFrame:

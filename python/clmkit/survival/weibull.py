@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _core
-from .._frames import to_pandas
+from .._io import to_pandas
 from .._validation import as_float_array, check_int, check_rows, require_columns
 from ._data import (
     as_frame,

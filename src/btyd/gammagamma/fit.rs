@@ -15,10 +15,10 @@ use rustc_hash::FxHashMap;
 use super::{GammaGamma, NAMES};
 use crate::btyd::{check_options, Fit, FitOptions, Model};
 use crate::error::{check_finite, check_nonnegative, check_same_length, ClmError, Result};
-use crate::linalg::inverse_spd;
-use crate::optimize::newton::{self, Evaluation, NewtonOptions};
+use crate::numeric::linalg::inverse_spd;
+use crate::numeric::optimize::newton::{self, Evaluation, NewtonOptions};
+use crate::numeric::special::{digamma, ln_gamma};
 use crate::parallel::{self, CHUNK};
-use crate::special::{digamma, ln_gamma};
 
 /// One chunk's sums (weight, Σ w ln m, Σ w x ln m, rows, the five moments) and its
 /// distinct x with their weights.
@@ -299,7 +299,7 @@ pub fn fit(columns: &[&[f64]], weights: Option<&[f64]>, opts: &FitOptions) -> Re
                 opts.max_iter
             ),
             params,
-            grad_norm: crate::optimize::norm(&result.gradient),
+            grad_norm: crate::numeric::optimize::norm(&result.gradient),
         });
     };
     let covariance = covariance(&end, data.total, &params);
@@ -311,7 +311,7 @@ pub fn fit(columns: &[&[f64]], weights: Option<&[f64]>, opts: &FitOptions) -> Re
         standard_errors,
         n_iter: result.n_iter,
         converged: true,
-        grad_norm: crate::optimize::norm(&end.gradient),
+        grad_norm: crate::numeric::optimize::norm(&end.gradient),
         n_patterns: data.rows,
         n_customers: data.total,
         time_scale: 1.0,

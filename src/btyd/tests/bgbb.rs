@@ -1,5 +1,5 @@
 use super::*;
-use crate::quadrature::integrate;
+use crate::numeric::quadrature::integrate;
 
 const DONATIONS: Params = [1.2035, 0.7497, 0.6567, 2.7834];
 

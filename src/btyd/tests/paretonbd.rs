@@ -1,7 +1,7 @@
 use super::model::{better, on_boundary};
 use super::*;
 use crate::btyd::{Fit, FitOptions};
-use crate::quadrature::integrate;
+use crate::numeric::quadrature::integrate;
 
 const CDNOW: Params = [0.5534, 10.5802, 0.6061, 11.6562];
 const OVERFLOW: Params = [10.465, 0.00798565181, 3.0516, 2.820];

@@ -208,7 +208,7 @@ fn bad_input_gives_the_generic_fit_errors() {
 /// Repeat buyers drawn from the model (p, q, v) = (6, 4, 15).
 fn simulated(n: usize) -> (Vec<f64>, Vec<f64>) {
     use rand_distr::{Distribution, Gamma};
-    let mut rng = crate::random::stream(7, 0);
+    let mut rng = crate::numeric::random::stream(7, 0);
     let nu_dist = Gamma::new(4.0, 1.0 / 15.0).unwrap();
     (0..n)
         .map(|i| {

@@ -24,7 +24,7 @@ pub fn numerical_hessian(x: &[f64], h: f64, grad: &mut dyn FnMut(&[f64], &mut [f
             hess[i * n + j] = (gp[i] - gm[i]) / (2.0 * step);
         }
     }
-    crate::linalg::symmetrize(&mut hess, n);
+    crate::numeric::linalg::symmetrize(&mut hess, n);
     hess
 }
 

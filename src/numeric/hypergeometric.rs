@@ -9,7 +9,7 @@
 //! with ratios (a + 1 - b + n) z / (a + 1 + n) < z: the sum lies in [1, 1 / (1 - z)] and never
 //! overflows, the large power is kept as a logarithm, and z = 0 (α = β) is exact.
 
-use crate::quadrature::ln_integral;
+use crate::numeric::quadrature::ln_integral;
 
 /// Relative precision at which series are truncated.
 const EPS: f64 = 1e-17;
@@ -155,7 +155,8 @@ pub fn ln_hyperu(a: f64, b: f64, z: f64) -> f64 {
     };
     // The mode of a y - z e^y, a good start for the search of the true mode.
     let guess = (a / z).ln();
-    ln_integral(&log_f, f64::NEG_INFINITY, f64::INFINITY, guess) - crate::special::ln_gamma(a)
+    ln_integral(&log_f, f64::NEG_INFINITY, f64::INFINITY, guess)
+        - crate::numeric::special::ln_gamma(a)
 }
 
 /// U(a, b, z) for a > 0 and z > 0.
@@ -166,7 +167,7 @@ pub fn hyperu(a: f64, b: f64, z: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::special::ln_gamma;
+    use crate::numeric::special::ln_gamma;
 
     /// Brute-force 2F1 by the plain series in long summation (only for moderate arguments).
     fn plain_series(a: f64, b: f64, c: f64, z: f64) -> f64 {

@@ -8,7 +8,7 @@
 //! `max_halvings` halvings the fit stops with a `Convergence` error.
 
 use crate::error::{ClmError, Result};
-use crate::linalg;
+use crate::numeric::linalg;
 
 /// Value, gradient and Hessian (row-major, n x n) of the objective at a point.
 pub struct Evaluation {

@@ -1,6 +1,6 @@
 """Transaction logs from CSV and Parquet files for the CLI and pipelines: only the needed
 columns are read (Parquet projection; CSV include_columns with the amount type declared), into
-a pyarrow Table that the entry points read through :func:`clmkit._frames.read` without a copy."""
+a pyarrow Table that the entry points read through :func:`clmkit._io.read` without a copy."""
 
 from __future__ import annotations
 

@@ -1,0 +1,11 @@
+//! Shared numerical machinery used by every domain: special functions, the Gauss
+//! hypergeometric function, quadrature, small dense linear algebra, optimisers, random
+//! streams and the counting sort by customer code. Domains use these; none keeps a copy.
+
+pub mod buckets;
+pub mod hypergeometric;
+pub mod linalg;
+pub mod optimize;
+pub mod quadrature;
+pub mod random;
+pub mod special;
