@@ -36,6 +36,17 @@ def test_round_trip_with_data(bgf, tmp_path):
     assert len(new.__dict__["generate_new_data"](size=3)) == 3
 
 
+def test_hand_set_parameters_are_saved(bgf, tmp_path):
+    path = str(tmp_path / "m.json")
+    mine = BetaGeoFitter().fit(bgf.data["frequency"], bgf.data["recency"], bgf.data["T"])
+    mine.params_ = pd.Series({"r": 0.3, "alpha": 4.0, "a": 0.8, "b": 2.5})
+    mine.save_model(path)
+    new = BetaGeoFitter()
+    new.load_model(path)
+    assert new.params_.to_dict() == {"r": 0.3, "alpha": 4.0, "a": 0.8, "b": 2.5}
+    assert new.predict(2, 1, 3, 9) == mine.predict(2, 1, 3, 9)
+
+
 def test_placeholders_follow_lifetimes(bgf, tmp_path):
     path = str(tmp_path / "m.json")
     bgf.save_model(path, save_data=False)

@@ -74,8 +74,9 @@ def _frame_doc(data: Any) -> Any:
 def dump(fitter: Any, path: str, save_data: bool, save_method: bool, values: Any) -> None:
     """Writes ``fitter``'s state to ``path`` (lifetimes' ``save_model`` arguments)."""
     placeholders = _placeholders(save_data, save_method, values)
-    model = getattr(fitter, "_model", None)
     params = getattr(fitter, "params_", None)
+    # params_ may have been assigned by hand after fitting: the native model follows them.
+    model = None if getattr(fitter, "_model", None) is None else fitter._fitted()
     doc = {
         "format": FORMAT,
         "class": type(fitter).__name__,
