@@ -51,3 +51,15 @@ notebooks: install
 
 clean:
 	rm -rf $(VENV) $(WHEEL_DIR) target
+
+# lifetimes 0.11.3's own test files against clmkit.compat.lifetimes (opt-in: lifetimes' tests are
+# not on PyPI; LIFETIMES_SRC is a checkout, e.g. git clone --branch v0.11.3
+# https://github.com/CamDavidsonPilon/lifetimes). The differential test needs lifetimes' pinned
+# venv (benchmarks/setup_peers.sh) and skips without it.
+.PHONY: lifetimes-acceptance lifetimes-differential
+lifetimes-acceptance: $(PY)
+	$(PY) tests/compat/lifetimes_suite/run_acceptance.py --lifetimes-src "$(LIFETIMES_SRC)" --min-pass 82
+
+lifetimes-differential: $(PY)
+	bash benchmarks/setup_peers.sh
+	$(PY) -m pytest -q tests/compat/test_compat_lifetimes_differential.py
