@@ -20,6 +20,7 @@ mod bootstrap;
 mod btyd;
 mod btyd_hooks;
 mod btyd_pareto;
+mod contractual;
 mod rfm;
 mod stages;
 mod summary;
@@ -226,5 +227,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     bgbb::register(m)?;
     bootstrap::register(m)?;
     btyd_hooks::register(m)?;
+    contractual::register(m)?;
     Ok(())
 }
