@@ -105,8 +105,8 @@ def _read_csv(
     date_format: Optional[str],
     decimal: str,
 ) -> Any:
-    import pyarrow as pa  # type: ignore[import-untyped]
-    import pyarrow.csv as pacsv  # type: ignore[import-untyped]
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
 
     cols = [c for c in (id_col, dt_col, value_col) if c is not None]
     types: dict[str, Any] = {id_col: pa.string()}
