@@ -179,6 +179,8 @@ def fit_cases(lt, out, cdnow, cdnow_m, donations):
         model = getattr(lt, cls)().fit(f, r, T, **kw)
         run(out, f"fit.{cls}.params", lambda: model.params_.sort_index())
         run(out, f"fit.{cls}.scale", lambda: model._scale)
+        if cls != "ParetoNBDFitter":  # lifetimes has no standard errors for Pareto/NBD
+            run(out, f"fit.{cls}.summary", lambda: model.summary.sort_index())
         run(out, f"fit.{cls}.nll", lambda: model._negative_log_likelihood_)
         run(out, f"fit.{cls}.repr", lambda: [len(repr(model))])
         run(
@@ -195,10 +197,12 @@ def fit_cases(lt, out, cdnow, cdnow_m, donations):
         donations["frequency"], donations["recency"], donations["periods"], donations["weights"]
     )
     run(out, "fit.bgbb.params", lambda: bb.params_.sort_index())
+    run(out, "fit.bgbb.summary", lambda: bb.summary.sort_index())
     run(out, "fit.bgbb.first_n", lambda: bb.expected_number_of_transactions_in_first_n_periods(6))
     repeat = cdnow_m[cdnow_m["frequency"] > 0]
     gg = lt.GammaGammaFitter().fit(repeat["frequency"], repeat["monetary_value"])
     run(out, "fit.gg.params", lambda: gg.params_.sort_index())
+    run(out, "fit.gg.summary", lambda: gg.summary.sort_index())
     bgf = lt.BetaGeoFitter().fit(cdnow_m["frequency"], cdnow_m["recency"], cdnow_m["T"])
     head = cdnow_m.head(100)
     for freq in ("D", "W"):
