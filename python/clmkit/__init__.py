@@ -12,6 +12,12 @@ from .analyze import Analysis, analyze
 from .btyd import BetaGeo, BetaGeoBetaBinom, GammaGamma, ModifiedBetaGeo, ParetoNBD
 from .clv import HoldoutEvaluation, customer_lifetime_value, evaluate_holdout, expected_value
 from .cohorts import cohort_retention, retention_rate
+from .contractual import (
+    BetaDiscreteWeibull,
+    ShiftedBetaGeometric,
+    cohort_survivors,
+    summarize_subscriptions,
+)
 from .exceptions import ClmkitWarning, ConvergenceError, InvalidValueError, NotFittedError
 from .rfm import RFMScorer, rfm_scores, score_quantiles
 from .segments import STANDARD_SCHEME, abc_classes, rfm_segments, segment_summary
@@ -97,4 +103,8 @@ __all__ = [
     "summarize_discrete",
     "analyze",
     "Analysis",
+    "summarize_subscriptions",
+    "cohort_survivors",
+    "ShiftedBetaGeometric",
+    "BetaDiscreteWeibull",
 ]
