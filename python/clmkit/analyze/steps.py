@@ -41,7 +41,8 @@ def rfm_columns(table: pd.DataFrame, has_monetary: bool) -> pd.DataFrame:
         ]
     )
     out["rfm_segment"] = clmkit.rfm_segments(rfm)
-    value = table["total_value"] if has_monetary else table["n_periods"]
+    # refunds can make a customer's total negative: they brought no value (class C)
+    value = table["total_value"].clip(lower=0.0) if has_monetary else table["n_periods"]
     out["abc_class"] = clmkit.abc_classes(value)
     result: pd.DataFrame = out
     return result
