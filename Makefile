@@ -5,7 +5,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 WHEEL_DIR := dist
 
-.PHONY: demo test install wheel rust-test py-test notebooks lint clean
+.PHONY: demo test install wheel rust-test py-test notebooks lint clean airflow-check
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,11 @@ lint: $(PY)
 	$(PY) -m ruff check $(LINT_PATHS)
 	$(PY) -m ruff format --check $(LINT_PATHS)
 	$(PY) -m mypy
+
+# examples/airflow_dag.py run by `airflow dags test` (Airflow 3 from PyPI in its own venv,
+# cached in /tmp) on the bundled data with the wheel built here.
+airflow-check: wheel
+	bash examples/airflow_check.sh
 
 # Re-executes the notebooks in place so the saved outputs match the code (commit the result).
 notebooks: install

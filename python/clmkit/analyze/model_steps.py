@@ -54,7 +54,6 @@ def fit_models(
     clv_period: Any,
     discount_rate: float,
     interval_level: Optional[float],
-    n_draws: int,
     spend: bool,
 ) -> Any:
     """Fits the transaction model (and Gamma-Gamma when ``spend``), appends their columns to
@@ -100,7 +99,7 @@ def fit_models(
     )
     ctx.parts.append(value)
     if interval_level is not None and reliable:
-        _interval(ctx, model, value, table, h_units, interval_level, n_draws)
+        _interval(ctx, model, value, table, h_units, interval_level)
     elif interval_level is not None:
         ctx.analysis.skipped["clv interval"] = "the purchase model's fit is at the boundary"
 
@@ -114,13 +113,12 @@ def _interval(
     table: pd.DataFrame,
     h_units: float,
     level: float,
-    n_draws: int,
 ) -> None:
     clv = value[f"clv_{ctx.label}"].to_numpy()
     try:
         low, high = ctx.run.step(
             "clv interval",
-            lambda: clv_interval(model, clv, table, h_units, level, n_draws, seed=0),
+            lambda: clv_interval(model, clv, table, h_units, level),
         )
     except ValueError as exc:  # parameter draws outside the model's domain
         ctx.warn(f"no CLV range: {exc}")

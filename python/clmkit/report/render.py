@@ -120,8 +120,8 @@ def _method(analysis: Any) -> list[tuple[str, str]]:
                 "CLV",
                 f"discount rate {float(st.get('discount_rate', 0)):.1%} per {st.get('clv_period')}"
                 + (
-                    f"; {float(st['interval_level']):.0%} range from {st.get('n_draws')} "
-                    "parameter draws"
+                    f"; {float(st['interval_level']):.0%} range from the uncertainty of the "
+                    "purchase model's parameters"
                     if st.get("interval_level")
                     else ""
                 ),
