@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from _fakes import PoissonModel
 from clmkit._units import TimeUnit
-from clmkit.analyze import Analysis, intervals, steps
+from clmkit.analyze import Analysis, steps
 
 HAS_RFM = all(hasattr(clmkit, n) for n in ("rfm_scores", "rfm_segments", "abc_classes"))
 HAS_BG = hasattr(clmkit, "BetaGeo")

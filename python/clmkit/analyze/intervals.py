@@ -43,7 +43,8 @@ def log_purchase_se(model: Any, horizon_units: float, f: Any, r: Any, T: Any) ->
     def log_e(p: np.ndarray) -> np.ndarray:
         shifted = type(model).from_params(dict(zip(names, p)), time_unit=unit)
         e = np.asarray(shifted.conditional_expected_purchases(horizon_units, f, r, T), float)
-        return np.log(np.maximum(e, 1e-300))
+        logs: np.ndarray = np.log(np.maximum(e, 1e-300))
+        return logs
 
     base = log_e(params)
     grad = np.empty((len(params), len(base)))
@@ -52,7 +53,8 @@ def log_purchase_se(model: Any, horizon_units: float, f: Any, r: Any, T: Any) ->
         step[i] = _STEP
         grad[i] = (log_e(params * np.exp(step)) - base) / _STEP
     var = np.einsum("in,ij,jn->n", grad, cov_log, grad)
-    return np.sqrt(np.maximum(var, 0.0))
+    se: np.ndarray = np.sqrt(np.maximum(var, 0.0))
+    return se
 
 
 def clv_interval(

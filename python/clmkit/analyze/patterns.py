@@ -27,7 +27,8 @@ class Patterns:
 
     def expand(self, values: np.ndarray) -> np.ndarray:
         """Per-pattern values -> per-customer values."""
-        return np.asarray(values, dtype=float)[self.inverse]
+        out: np.ndarray = np.asarray(values, dtype=float)[self.inverse]
+        return out
 
 
 def patterns_of(table: pd.DataFrame) -> Patterns:
