@@ -20,7 +20,7 @@ PY_OLDEST ?= $(firstword $(wildcard $(PYENV_ROOT)/versions/3.9*/bin/python3.9) p
 PY_NEWEST ?= $(firstword $(wildcard $(PYENV_ROOT)/versions/3.13*/bin/python3.13) python3.13)
 
 .PHONY: demo test install wheel wheel-check sdist-check rust-test py-test notebooks lint docs compat \
-	lifelines-check clean
+	lifelines-check clean airflow-check
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -144,6 +144,11 @@ lint: $(PY)
 	$(PY) -m ruff check $(LINT_PATHS)
 	$(PY) -m ruff format --check $(LINT_PATHS)
 	$(PY) -m mypy
+
+# examples/airflow_dag.py run by `airflow dags test` (Airflow 3 from PyPI in its own venv,
+# cached in /tmp) on the bundled data with the wheel built here.
+airflow-check: wheel
+	bash examples/airflow_check.sh
 
 # Re-executes the notebooks in place so the saved outputs match the code (commit the result).
 notebooks: install

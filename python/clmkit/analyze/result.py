@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -154,7 +155,8 @@ class Analysis:
     ) -> dict[str, Path]:
         """Writes ``customers.parquet``, ``customers.csv``, ``models.json`` and ``report.html``
         (those named in ``formats``) into ``out_dir`` (which must exist); returns the paths by
-        name.
+        name. Each file is written under a hidden temporary name and renamed into place, so a
+        reader never sees a half-written file.
 
         The table is converted to Arrow once; the CSV is written by Arrow's streaming writer
         (ISO dates, ``.`` as the decimal mark, the customer id as the first column).
@@ -180,8 +182,14 @@ class Analysis:
         paths = {}
         for fmt in (f for f in FORMATS if f in formats):
             start = time.perf_counter()
-            paths[FORMATS[fmt]] = out / FORMATS[fmt]
-            writers[fmt](paths[FORMATS[fmt]])
+            name = FORMATS[fmt]
+            paths[name] = out / name
+            tmp = out / f".{name}.tmp-{os.getpid()}"
+            try:
+                writers[fmt](tmp)
+                os.replace(tmp, paths[name])
+            finally:
+                tmp.unlink(missing_ok=True)
             if progress is not None:
                 progress(f"write {FORMATS[fmt]}", time.perf_counter() - start)
         return paths

@@ -133,7 +133,7 @@ def _read_csv(
 
 def _arrow_message(p: Path, exc: Exception, dt_col: str, date_format: Optional[str]) -> str:
     text = " ".join(str(exc).split())
-    if date_format is not None and dt_col in text:
+    if date_format is not None and (dt_col in text or "timestamp" in text):
         return (
             f"{p.name}: a value of --datetime-col {dt_col!r} does not match "
             f"--date-format {date_format!r} ({text})"
