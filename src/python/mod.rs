@@ -16,6 +16,7 @@ mod bootstrap;
 mod btyd;
 mod btyd_hooks;
 mod btyd_pareto;
+mod clv;
 mod rfm;
 mod stages;
 mod summary;
@@ -144,5 +145,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     bgbb::register(m)?;
     bootstrap::register(m)?;
     btyd_hooks::register(m)?;
+    clv::register(m)?;
     Ok(())
 }
