@@ -80,7 +80,9 @@ def test_segment_score_errors():
         match=r"f_score: row 1 has invalid value 6 \(scores must be whole numbers from 1 to 5\)",
     ):
         clmkit.rfm_segments(pd.DataFrame({"r_score": [1, 2], "f_score": [1, 6]}))
-    with pytest.raises(ValueError, match=r"r_score: row 0 \(index 'x'\) has invalid value nan"):
+    with pytest.raises(
+        ValueError, match=r"r_score: row 0 \(index 'x'\) has invalid value (?i:nan)"
+    ):
         clmkit.rfm_segments(pd.DataFrame({"r_score": [np.nan], "f_score": [1]}, index=["x"]))
     with pytest.raises(ValueError, match="no column 'f_score'"):
         clmkit.rfm_segments(pd.DataFrame({"r_score": [1]}))
@@ -142,7 +144,7 @@ def test_abc_series_and_errors():
     assert out.name == "abc_class" and out.index.equals(s.index)
     assert out.cat.ordered and list(out.cat.categories) == ["A", "B", "C"]
     assert len(clmkit.abc_classes(np.array([]))) == 0
-    with pytest.raises(ValueError, match="values: row 1 has invalid value -1.0"):
+    with pytest.raises(ValueError, match="values: row 1 has invalid value -1(\\.0)?"):
         clmkit.abc_classes([1, -1])
     with pytest.raises(ValueError, match="0 < a < b <= 1"):
         clmkit.abc_classes([1, 2], cutoffs=(0.9, 0.8))

@@ -186,7 +186,7 @@ def test_scorer_fit_transform_and_json_round_trip(summary):
     )
     text = scorer.to_json()
     doc = json.loads(text)
-    assert doc["format"] == "clmkit.RFMScorer" and doc["version"] == 1
+    assert doc["model"] == "RFMScorer" and doc["clmkit_format"] == 1  # the shared envelope
     again = clmkit.RFMScorer.from_json(text)
     for name, edges in scorer.edges_.items():
         assert edges.tobytes() == again.edges_[name].tobytes()
@@ -219,10 +219,10 @@ def test_scorer_fixed_and_rejections(summary):
     with pytest.raises(ValueError, match="empty"):
         clmkit.RFMScorer().fit(summary.iloc[:0])
     bad = json.loads(scorer.to_json())
-    bad["version"] = 99
-    with pytest.raises(ValueError, match="version"):
+    bad["clmkit_format"] = 99  # the shared, versioned estimator envelope
+    with pytest.raises(ValueError, match="format 99"):
         clmkit.RFMScorer.from_json(json.dumps(bad))
-    with pytest.raises(ValueError, match="invalid clmkit.RFMScorer JSON"):
+    with pytest.raises(ValueError, match="model JSON could not be parsed"):
         clmkit.RFMScorer.from_json("{not json")
 
 

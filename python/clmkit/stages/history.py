@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any, Optional
+from typing import Optional, Protocol, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
-from . import _core
-from ._io import (
+from .. import _core
+from .._io import (
+    Output,
     _end_ns,
     _extract_columns,
     _factorize_ids,
@@ -18,28 +20,45 @@ from ._io import (
     deliver,
     library_of,
 )
-from ._stage_scheme import REASONS, STAGES
-from ._units import TimeUnit, normalize_freq
-from ._validation import as_float_array, check_rows, invalid_value_error
+from .._keyed import CallerFrame
+from .._units import TimeUnit, normalize_freq
+from .._validation import as_float_array, check_rows, invalid_value_error
+from ..exceptions import bounded
+from .assign import SchemeLike, _custom_codes, _run_rules, _scheme, _stages
+from .reasons import reason_texts
+from .scheme import REASONS, STAGES
 
 __all__ = ["stage_history"]
 
+Int64Array = npt.NDArray[np.int64]
+
+
+class HasPAlive(Protocol):
+    """A fitted BTYD model as stage_history uses it."""
+
+    def p_alive(
+        self, frequency: npt.ArrayLike, recency: npt.ArrayLike, T: npt.ArrayLike
+    ) -> npt.ArrayLike: ...
+
+
+FloatArray = npt.NDArray[np.float64]
+
 
 def stage_history(
-    transactions: Any,
-    snapshots: Sequence[Any],
-    customer_id_col: Any,
-    datetime_col: Any,
-    scheme: Any = None,
-    model: Any = None,
-    customers: Optional[Iterable[Any]] = None,
+    transactions: object,
+    snapshots: Sequence[object],
+    customer_id_col: str,
+    datetime_col: str,
+    scheme: SchemeLike = None,
+    model: Optional[HasPAlive] = None,
+    customers: Optional[Iterable[object]] = None,
     freq: str = "D",
     freq_multiplier: float = 1,
     datetime_format: Optional[str] = None,
-    observation_period_end: Any = None,
+    observation_period_end: object = None,
     return_reason: bool = False,
-    output: Optional[str] = None,
-) -> pd.DataFrame:
+    output: Optional[Output] = None,
+) -> CallerFrame:
     """Lifecycle stage of every customer at every snapshot date.
 
     Each snapshot uses only the data up to its date: the row of customer c at snapshot s
@@ -67,7 +86,8 @@ def stage_history(
     observation_period_end : date-like, optional
         Latest allowed snapshot (default: the last transaction's date).
     return_reason : bool
-        Add the ``reason`` column (which rule fired).
+        Add the ``reason`` column: the rule that fired with the numbers that decided it, as
+        in :func:`assign_stages`.
 
     output : {"pandas", "polars", "arrow", "numpy"}, optional
         Library of the returned table; by default that of the input (pandas for arrays).
@@ -97,7 +117,6 @@ def stage_history(
     >>> bool((clmkit.transition_matrix(h).sum(axis=1).round(12) == 1).all())
     True
     """
-    from .stages import _custom_codes, _params, _result, _run_rules, _scheme
 
     freq = normalize_freq(freq)
     mult = float(freq_multiplier)
@@ -117,37 +136,40 @@ def stage_history(
         scheme = scheme.resolve(pd.DataFrame({"frequency": frequency, "recency": recency}), unit)
     snap_times = _timestamps(snaps_ns, tz)
     pa = custom = None
-    if model is None and not scheme.add:
+    cols: Optional[dict[str, FloatArray]] = None
+    if model is None and not scheme.add and not return_reason:
         # Fast path: summaries and rules fused in one pass, no per-row summary columns.
-        raw = index.stages(_params(scheme))
-        cust_codes, snap_codes = raw["customer"], raw["snapshot"]
-        cols = None
-    else:
+        fused = index.stages(scheme.core_params())
+        cust_codes, snap_codes = fused.customer, fused.snapshot
+        stage_codes, reasons = fused.stage, fused.reason
+    else:  # the rows' summaries are needed (P(alive), custom rules, reasons with numbers)
         raw = index.summaries()
         pa = _model_p_alive(model, raw, unit)
         if scheme.add:  # the rules see the snapshot summary, as assign_stages' rules do
             frame = pd.DataFrame(
-                {k: raw[k] for k in ("frequency", "recency", "T", "gap_before_last")}
+                {
+                    "frequency": raw.frequency,
+                    "recency": raw.recency,
+                    "T": raw.T,
+                    "gap_before_last": raw.gap_before_last,
+                }
             )
             frame["n_periods"] = frame["frequency"] + 1.0
             frame["inactivity"] = frame["T"] - frame["recency"]
-            frame["snapshot"] = snap_times.take(raw["snapshot"])
+            frame["snapshot"] = snap_times.take(raw.snapshot)
             if pa is not None:
                 frame["p_alive"] = pa
             custom = _custom_codes(scheme, frame)
-        cust_codes, snap_codes = raw["customer"], raw["snapshot"]
+        cust_codes, snap_codes = raw.customer, raw.snapshot
         cols = {
-            "repeats": raw["frequency"],
-            "recency": raw["recency"],
-            "T": raw["T"],
-            "gap": raw["gap_before_last"],
+            "repeats": raw.frequency,
+            "recency": raw.recency,
+            "T": raw.T,
+            "gap": raw.gap_before_last,
         }
-    if cols is None:
-        stage_codes, reasons = raw["stage"], raw["reason"]
-    else:
         stage_codes, reasons = _run_rules(cols, pa, custom, scheme)
     if customers is not None:
-        uniques, cust_codes, snap_codes, order, n_new = _prospect_rows(
+        uniques, cust_codes, snap_codes, order, n_new = _prospect_rows(  # type: ignore[assignment]
             customers, uniques, cust_codes, snap_codes, len(snaps_ns)
         )
         prospect = "prospect" not in scheme.drop
@@ -158,18 +180,20 @@ def stage_history(
             reasons, n_new, _PROSPECT_REASON if prospect else _UNASSIGNED_REASON, order
         )
         pa = None if pa is None else _extend(pa, n_new, np.nan, order)
-    res = _result(stage_codes, reasons, scheme, pd.RangeIndex(len(stage_codes)), return_reason)
+        if cols is not None:  # prospects: NaN inputs (their reason needs no number)
+            cols = {k: _extend(v, n_new, np.nan, order) for k, v in cols.items()}
+    stage = _stages(stage_codes, scheme, pd.RangeIndex(len(stage_codes)))
     out = pd.DataFrame(
         {
             names["customer_id"]: uniques.take(cust_codes),
             "snapshot": snap_times.take(snap_codes),
-            "stage": res["stage"].values if return_reason else res.values,
+            "stage": stage.array,
         }
     )
     if pa is not None:
         out["p_alive"] = pa
-    if return_reason:
-        out["reason"] = res["reason"].values
+    if return_reason and cols is not None:
+        out["reason"] = reason_texts(reasons, scheme, cols, pa, unit)
     out.attrs["clmkit"] = {
         **unit.to_dict(),
         "freq_multiplier": mult,
@@ -181,12 +205,27 @@ def stage_history(
     return deliver(out, library_of(transactions), output)
 
 
-def _snapshot_ns(snapshots, times_ns, datetime_format, tz, observation_period_end) -> np.ndarray:
+def _snapshot_ns(
+    snapshots: Sequence[object],
+    times_ns: npt.NDArray[np.int64],
+    datetime_format: Optional[str],
+    tz: object,
+    observation_period_end: object,
+) -> npt.NDArray[np.int64]:
     if isinstance(snapshots, (str, pd.Timestamp)) or not hasattr(snapshots, "__len__"):
         raise TypeError("snapshots must be a sequence of dates, e.g. pd.date_range(...)")
     if len(snapshots) == 0:
         raise ValueError("snapshots: give at least one date")
-    ns = np.array([_end_ns(s, times_ns, datetime_format, tz) for s in snapshots], dtype=np.int64)
+    ns = _datetime_array_ns(snapshots)
+    if ns is None:  # strings or mixed objects: one at a time, naming a bad one
+        ns = np.empty(len(snapshots), dtype=np.int64)
+        for row, snap in enumerate(snapshots):
+            try:
+                ns[row] = _end_ns(snap, times_ns, datetime_format, tz)
+            except (ValueError, TypeError, OverflowError) as err:
+                raise invalid_value_error(
+                    "snapshots", row, snap, f"not a date: {bounded(err, 120)}"
+                ) from None
     first = int(times_ns.min())
     end = _end_ns(observation_period_end, times_ns, datetime_format, tz)
     checks = [
@@ -208,12 +247,32 @@ def _snapshot_ns(snapshots, times_ns, datetime_format, tz, observation_period_en
     return ns
 
 
-def _timestamps(ns: np.ndarray, tz: Any) -> pd.DatetimeIndex:
+def _datetime_array_ns(snapshots: Sequence[object]) -> Optional[npt.NDArray[np.int64]]:
+    """ns since the epoch (UTC) of a DatetimeIndex / datetime64 array in one vectorised step
+    (minute-level ranges have hundreds of thousands of dates), else None."""
+    if not isinstance(snapshots, (pd.DatetimeIndex, pd.Series, np.ndarray)):
+        return None
+    values = pd.Series(snapshots) if isinstance(snapshots, np.ndarray) else snapshots
+    if not pd.api.types.is_datetime64_any_dtype(values.dtype):
+        return None
+    idx = pd.DatetimeIndex(values)
+    if idx.hasnans:
+        row = int(np.argmax(idx.isna()))
+        raise invalid_value_error("snapshots", row, "NaT", "not a date")
+    if idx.tz is not None:
+        idx = idx.tz_convert("UTC").tz_localize(None)
+    return np.asarray(idx.as_unit("ns").asi8, dtype=np.int64)
+
+
+def _timestamps(ns: npt.NDArray[np.int64], tz: object) -> pd.DatetimeIndex:
     idx = pd.DatetimeIndex(ns.view("datetime64[ns]"))
-    return idx.tz_localize("UTC").tz_convert(tz) if tz is not None else idx
+    out: pd.DatetimeIndex = idx.tz_localize("UTC").tz_convert(tz) if tz is not None else idx
+    return out
 
 
-def _model_p_alive(model: Any, rows: dict, unit: TimeUnit) -> Optional[np.ndarray]:
+def _model_p_alive(
+    model: Optional[HasPAlive], rows: _core.SnapshotSummaries, unit: TimeUnit
+) -> Optional[FloatArray]:
     if model is None:
         return None
     if not callable(getattr(model, "p_alive", None)):
@@ -226,10 +285,8 @@ def _model_p_alive(model: Any, rows: dict, unit: TimeUnit) -> Optional[np.ndarra
             f"model was fitted in time unit {model_unit} but the history uses "
             f"{unit}; pass freq/freq_multiplier matching the model"
         )
-    n = len(rows["T"])
-    pa = as_float_array(
-        model.p_alive(rows["frequency"], rows["recency"], rows["T"]), "model.p_alive(...)"
-    )
+    n = len(rows.T)
+    pa = as_float_array(model.p_alive(rows.frequency, rows.recency, rows.T), "model.p_alive(...)")
     if len(pa) != n:
         raise ValueError(f"model.p_alive returned {len(pa)} values for {n} rows")
     check_rows((pa < 0) | (pa > 1), "model.p_alive(...)", pa, "must be in [0, 1]")
@@ -240,7 +297,13 @@ _PROSPECT_REASON = next(i for i, r in enumerate(REASONS) if r.startswith("prospe
 _UNASSIGNED_REASON = next(i for i, r in enumerate(REASONS) if r.startswith("unassigned"))
 
 
-def _prospect_rows(customers, uniques, cust_codes, snap_codes, n_snaps):
+def _prospect_rows(
+    customers: Iterable[object],
+    uniques: pd.Index,
+    cust_codes: Int64Array,
+    snap_codes: npt.NDArray[np.int32],
+    n_snaps: int,
+) -> tuple[pd.Index, Int64Array, Int64Array, Int64Array, int]:
     """Codes of the rows with prospects added (listed customers at the snapshots before
     their first purchase) and the order that sorts [rows, prospect rows] by customer then
     snapshot. Customers seen only in ``customers`` get the highest codes, so come last."""
@@ -259,5 +322,9 @@ def _prospect_rows(customers, uniques, cust_codes, snap_codes, n_snaps):
     return all_ids, cust[order], snap[order], order, len(p_cust)
 
 
-def _extend(values: np.ndarray, n: int, fill: Any, order: np.ndarray) -> np.ndarray:
-    return np.concatenate([values, np.full(n, fill, dtype=values.dtype)])[order]
+ArrayT = TypeVar("ArrayT", bound=npt.NDArray[np.generic])
+
+
+def _extend(values: ArrayT, n: int, fill: float, order: Int64Array) -> ArrayT:
+    out = np.concatenate([values, np.full(n, fill, dtype=values.dtype)])[order]
+    return out  # type: ignore[return-value]  # same dtype as values

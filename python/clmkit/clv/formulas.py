@@ -7,22 +7,23 @@ fitted to data; see :func:`clmkit.customer_lifetime_value` for model-based CLV.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Optional, Union
+from typing import Optional, Union
 
 import numpy as np
+import numpy.typing as npt
 
-from ._validation import as_float_array, check_rows
+from .._validation import as_float_array, check_rows
 
 __all__ = ["purchase_value", "composite_value", "retention_clv", "ltv_to_cac", "payback_period"]
 
 _COMPONENTS = ("purchase", "word_of_mouth", "information", "knowledge", "transaction")
 
 
-def _arr(x: Any, name: str, **kw: Any) -> np.ndarray:
+def _arr(x: npt.ArrayLike, name: str, **kw: bool) -> np.ndarray:
     return as_float_array(x, name, **kw)
 
 
-def _out(result: np.ndarray, *inputs: Any) -> Union[float, np.ndarray]:
+def _out(result: np.ndarray, *inputs: npt.ArrayLike) -> Union[float, np.ndarray]:
     return (
         float(np.asarray(result).reshape(-1)[0]) if all(np.ndim(x) == 0 for x in inputs) else result
     )
@@ -36,7 +37,9 @@ def _broadcast(**arrays: np.ndarray) -> list[np.ndarray]:
         raise ValueError(f"arrays cannot be broadcast together: {shapes}") from None
 
 
-def _rates(retention_rate: Any, discount_rate: Any) -> tuple[np.ndarray, np.ndarray]:
+def _rates(
+    retention_rate: npt.ArrayLike, discount_rate: npt.ArrayLike
+) -> tuple[np.ndarray, np.ndarray]:
     """Validated retention rates (in [0, 1]) and discount rates (> -1) per period."""
     r = _arr(retention_rate, "retention_rate")
     d = _arr(discount_rate, "discount_rate")
@@ -46,7 +49,7 @@ def _rates(retention_rate: Any, discount_rate: Any) -> tuple[np.ndarray, np.ndar
 
 
 def purchase_value(
-    capacity: Any, share_of_wallet: Any, unit_margin: Any
+    capacity: npt.ArrayLike, share_of_wallet: npt.ArrayLike, unit_margin: npt.ArrayLike
 ) -> Union[float, np.ndarray]:
     """Customer purchase value ``CPV = capacity x share_of_wallet x unit_margin``.
 
@@ -75,11 +78,11 @@ def purchase_value(
 
 
 def composite_value(
-    purchase: Any = 0.0,
-    word_of_mouth: Any = 0.0,
-    information: Any = 0.0,
-    knowledge: Any = 0.0,
-    transaction: Any = 0.0,
+    purchase: npt.ArrayLike = 0.0,
+    word_of_mouth: npt.ArrayLike = 0.0,
+    information: npt.ArrayLike = 0.0,
+    knowledge: npt.ArrayLike = 0.0,
+    transaction: npt.ArrayLike = 0.0,
     weights: Optional[Union[Mapping[str, float], Sequence[float]]] = None,
 ) -> Union[float, np.ndarray]:
     """Customer value as a weighted sum of its components.
@@ -109,7 +112,7 @@ def composite_value(
     return _out(np.asarray(total, dtype=float), *raw.values())
 
 
-def _weights(weights: Any) -> list[float]:
+def _weights(weights: Union[Mapping[str, float], Sequence[float], None]) -> list[float]:
     if weights is None:
         return [1.0] * len(_COMPONENTS)
     if isinstance(weights, Mapping):
@@ -131,9 +134,9 @@ def _weights(weights: Any) -> list[float]:
 
 
 def retention_clv(
-    margin: Any,
-    retention_rate: Any,
-    discount_rate: Any,
+    margin: npt.ArrayLike,
+    retention_rate: npt.ArrayLike,
+    discount_rate: npt.ArrayLike,
     horizon: Optional[int] = None,
 ) -> Union[float, np.ndarray]:
     """CLV of a customer with constant margin and retention (Gupta & Lehmann 2003).
@@ -180,7 +183,7 @@ def retention_clv(
             "must be < 1 + discount_rate for an infinite horizon (the sum diverges)",
         )
         return _out(m * r / (1 + d - r), margin, retention_rate, discount_rate)
-    from ._validation import check_int
+    from .._validation import check_int
 
     h = check_int(horizon, "horizon", low=0)
     q = r / (1 + d)
@@ -190,7 +193,7 @@ def retention_clv(
     return _out(m * np.where(one, float(h), geometric), margin, retention_rate, discount_rate)
 
 
-def ltv_to_cac(clv: Any, cac: Any) -> Union[float, np.ndarray]:
+def ltv_to_cac(clv: npt.ArrayLike, cac: npt.ArrayLike) -> Union[float, np.ndarray]:
     """LTV:CAC ratio ``clv / cac`` (3 or more is the usual health benchmark).
 
     Raises
@@ -212,10 +215,10 @@ def ltv_to_cac(clv: Any, cac: Any) -> Union[float, np.ndarray]:
 
 
 def payback_period(
-    cac: Any,
-    margin: Any,
-    retention_rate: Any = 1.0,
-    discount_rate: Any = 0.0,
+    cac: npt.ArrayLike,
+    margin: npt.ArrayLike,
+    retention_rate: npt.ArrayLike = 1.0,
+    discount_rate: npt.ArrayLike = 0.0,
 ) -> Union[float, np.ndarray]:
     """Periods until the cumulative expected margin pays back the acquisition cost.
 

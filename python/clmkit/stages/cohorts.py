@@ -2,27 +2,46 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Optional
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
-from ._io import _extract_columns, _factorize_ids, _to_datetime_ns, deliver, library_of
+from .._io import (
+    Output,
+    _extract_columns,
+    _factorize_ids,
+    _to_datetime_ns,
+    deliver,
+    library_of,
+)
+from .._keyed import CallerFrame
+
+Int64Array = npt.NDArray[np.int64]
 
 __all__ = ["cohort_retention", "retention_rate"]
 
 
-def _periods(times_ns: np.ndarray, freq: str, name: str) -> np.ndarray:
+def _periods(times_ns: Int64Array, freq: str, name: str) -> Int64Array:
     """pandas Period ordinals (int64) of UTC ns timestamps."""
     try:
-        return pd.DatetimeIndex(times_ns.view("datetime64[ns]")).to_period(freq).asi8
+        ordinals: Int64Array = (
+            pd.DatetimeIndex(times_ns.view("datetime64[ns]")).to_period(freq).asi8
+        )
+        return ordinals
     except (ValueError, TypeError) as exc:
         raise ValueError(
             f"{name}: {freq!r} is not a pandas period frequency (e.g. 'D', 'W', 'M', 'Q', 'Y')"
         ) from exc
 
 
-def _log(transactions, customer_id_col, datetime_col, datetime_format):
+def _log(
+    transactions: object,
+    customer_id_col: str,
+    datetime_col: str,
+    datetime_format: Optional[str],
+) -> tuple[Int64Array, pd.Index, Int64Array]:
     ids, times, _, names = _extract_columns(transactions, customer_id_col, datetime_col, None)
     times_ns, _ = _to_datetime_ns(times, names["datetime"], datetime_format)
     if not len(times_ns):
@@ -32,15 +51,15 @@ def _log(transactions, customer_id_col, datetime_col, datetime_format):
 
 
 def cohort_retention(
-    transactions: Any,
-    customer_id_col: Any,
-    datetime_col: Any,
+    transactions: object,
+    customer_id_col: str,
+    datetime_col: str,
     cohort_freq: str = "M",
     period_freq: str = "M",
     datetime_format: Optional[str] = None,
     values: str = "share",
-    output: Optional[str] = None,
-) -> pd.DataFrame:
+    output: Optional[Output] = None,
+) -> CallerFrame:
     """Cohort x period matrix of the share of each acquisition cohort still active.
 
     A customer's cohort is the ``cohort_freq`` period of their first purchase. Period k
@@ -110,17 +129,18 @@ def cohort_retention(
     out.attrs["cohort_size"] = pd.Series(
         np.bincount(cohort_code, minlength=len(cohorts)), index=index, name="customers"
     )
-    return deliver(out, library_of(transactions), output)
+    result: CallerFrame = deliver(out, library_of(transactions), output)
+    return result
 
 
 def retention_rate(
-    transactions: Any,
-    customer_id_col: Any,
-    datetime_col: Any,
+    transactions: object,
+    customer_id_col: str,
+    datetime_col: str,
     period_freq: str = "M",
     datetime_format: Optional[str] = None,
-    output: Optional[str] = None,
-) -> pd.DataFrame:
+    output: Optional[Output] = None,
+) -> CallerFrame:
     """Retention and churn rate per calendar period.
 
     ``retention_rate[t] = |active(t-1) & active(t)| / |active(t-1)|`` and
@@ -161,7 +181,7 @@ def retention_rate(
     index = pd.PeriodIndex(
         pd.arrays.PeriodArray(np.arange(n_p) + p0, dtype=pd.PeriodDtype(period_freq)), name="period"
     )
-    return deliver(
+    result: CallerFrame = deliver(
         pd.DataFrame(
             {
                 "active": active,
@@ -175,3 +195,4 @@ def retention_rate(
         library_of(transactions),
         output,
     )
+    return result

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Union
+from collections.abc import Mapping
+from typing import Union
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
-from ._io import is_table, to_pandas
-from ._validation import as_float_array, check_int
+from .._io import is_table, to_pandas
+from .._validation import as_float_array, check_int
 
 __all__ = ["transition_matrix", "forecast_stages", "steady_state"]
 
@@ -16,7 +18,7 @@ MatrixLike = Union[pd.DataFrame, np.ndarray]
 _TOL = 1e-8
 
 
-def history_frame(history: Any) -> pd.DataFrame:
+def history_frame(history: object) -> pd.DataFrame:
     """A stage history of any library (pandas, polars, Arrow) as pandas, through the table door."""
     if not is_table(history):
         raise TypeError(
@@ -91,9 +93,10 @@ def transition_matrix(history: pd.DataFrame, normalize: bool = True) -> pd.DataF
     if normalize:
         totals = counts.sum(axis=1, keepdims=True)
         counts = np.divide(counts, totals, out=np.eye(k), where=totals > 0)
-    return pd.DataFrame(
+    result: pd.DataFrame = pd.DataFrame(
         counts, index=pd.Index(present, name="from"), columns=pd.Index(present, name="to")
     )
+    return result
 
 
 def _stochastic(matrix: MatrixLike) -> tuple[np.ndarray, pd.Index]:
@@ -122,7 +125,11 @@ def _stochastic(matrix: MatrixLike) -> tuple[np.ndarray, pd.Index]:
     return p, labels if labels is not None else pd.RangeIndex(p.shape[0])
 
 
-def forecast_stages(matrix: MatrixLike, current_counts: Any, steps: int) -> pd.DataFrame:
+def forecast_stages(
+    matrix: MatrixLike,
+    current_counts: Union[pd.Series[float], Mapping[str, float], npt.ArrayLike],
+    steps: int,
+) -> pd.DataFrame:
     """Project stage counts forward with a Markov chain: ``x_{k+1} = x_k P``.
 
     Parameters
@@ -178,9 +185,10 @@ def forecast_stages(matrix: MatrixLike, current_counts: Any, steps: int) -> pd.D
     out[0] = x
     for k in range(steps):
         out[k + 1] = out[k] @ p
-    return pd.DataFrame(
+    result: pd.DataFrame = pd.DataFrame(
         out, index=pd.RangeIndex(steps + 1, name="step"), columns=pd.Index(labels, name="stage")
     )
+    return result
 
 
 def steady_state(matrix: MatrixLike) -> pd.Series:
@@ -213,4 +221,5 @@ def steady_state(matrix: MatrixLike) -> pd.Series:
         )
     pi = np.linalg.lstsq(a, b, rcond=None)[0]
     pi = np.clip(pi, 0.0, None)
-    return pd.Series(pi / pi.sum(), index=labels, name="steady_state")
+    result: pd.Series = pd.Series(pi / pi.sum(), index=labels, name="steady_state")
+    return result

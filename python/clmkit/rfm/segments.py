@@ -8,18 +8,23 @@ once), then each customer is a single table lookup.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Optional, Union
+from typing import Optional, Union
 
 import numpy as np
 import pandas as pd
 
-from . import _core
-from ._io import to_pandas
-from ._validation import as_float_array, check_int, require_columns
+from .. import _core
+from .._io import Output, deliver, to_pandas
+from .._keyed import CallerFrame, keyed_frame
+from .._validation import as_float_array, check_int, require_columns
+from ..exceptions import InvalidValueError, with_row_label
 
-__all__ = ["rfm_segments", "segment_summary", "abc_classes", "STANDARD_SCHEME"]
+__all__ = ["rfm_segments", "segment_summary", "STANDARD_SCHEME"]
 
 Range = Union[int, Sequence[int]]
+Scheme = Mapping[str, Mapping[str, Range]]
+#: A rule as the Rust grid takes it: (name, R range, F range, M range); None matches all.
+Rule = tuple[str, Optional[tuple[int, int]], Optional[tuple[int, int]], Optional[tuple[int, int]]]
 
 #: The classic 11 segments on (R, F) scores with 5 bins; M does not enter.
 STANDARD_SCHEME: dict[str, dict[str, tuple[int, int]]] = {
@@ -39,7 +44,7 @@ _SCHEMES = {"standard": (STANDARD_SCHEME, 5)}
 _SCORE_COLUMNS = {"r": "r_score", "f": "f_score", "m": "m_score"}
 
 
-def _range(value: Any, where: str) -> tuple[int, int]:
+def _range(value: object, where: str) -> tuple[int, int]:
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         return int(value), int(value)
     if isinstance(value, Sequence) and not isinstance(value, str) and len(value) == 2:
@@ -49,14 +54,14 @@ def _range(value: Any, where: str) -> tuple[int, int]:
     raise TypeError(f"{where} must be a score or a (low, high) pair of integers, got {value!r}")
 
 
-def _rules(scheme: Mapping[str, Mapping[str, Range]]) -> list:
+def _rules(scheme: Scheme) -> list[Rule]:
     """Scheme mapping -> (name, R range, F range, M range) rules for the Rust grid."""
     if not isinstance(scheme, Mapping) or not scheme:
         raise TypeError(
             "scheme must be 'standard' or a non-empty mapping "
             "name -> {'r': (low, high), 'f': (low, high)[, 'm': (low, high)]}"
         )
-    rules = []
+    rules: list[Rule] = []
     for name, rule in scheme.items():
         if not isinstance(rule, Mapping):
             raise TypeError(
@@ -67,19 +72,21 @@ def _rules(scheme: Mapping[str, Mapping[str, Range]]) -> list:
             raise ValueError(
                 f"segment {name!r}: unknown score keys {sorted(unknown)} (use 'r', 'f', 'm')"
             )
-        ranges = [
+        r, f, m = (
             _range(rule[d], f"segment {name!r} {d!r}") if d in rule else None
             for d in _SCORE_COLUMNS
-        ]
-        rules.append((str(name), *ranges))
+        )
+        rules.append((str(name), r, f, m))
     return rules
 
 
 def rfm_segments(
-    rfm: Any,
-    scheme: Union[str, Mapping[str, Mapping[str, Range]]] = "standard",
+    rfm: object,
+    scheme: Union[str, Scheme] = "standard",
     bins: Optional[int] = None,
-) -> pd.Series:
+    output: Optional[Output] = None,
+    customer_id_col: Optional[str] = None,
+) -> CallerFrame:
     """Named segment of every customer from its RFM scores.
 
     Parameters
@@ -94,17 +101,25 @@ def rfm_segments(
         Sleep (R3, F1-2), At Risk (R1-2, F3-4), Can't Lose Them (R1-2, F5), Hibernating (R2,
         F1-2), Lost (R1, F1-2). A custom scheme maps each segment name to inclusive score
         ranges, ``{"VIP": {"r": (4, 5), "f": (4, 5), "m": (5, 5)}, ...}`` (a key left out
-        matches every score, a single integer is a one-score range); it must cover every
-        score combination of the dimensions it uses exactly once.
+        matches every score, a single integer is a one-score range; a segment with no key
+        matches everyone, so ``{"Everyone": {}}`` is a valid one-segment scheme); it must
+        cover every score combination of the dimensions it uses exactly once.
     bins : int, optional
         Score range 1..bins of a custom scheme; default: the ``bins`` recorded by
         :func:`clmkit.rfm_scores`, else 5.
+    output : {"pandas", "polars", "arrow", "numpy"}, optional
+        Library of the result; by default that of ``rfm``.
+    customer_id_col : str, optional
+        Column holding the customer id; by default the index of a pandas table, the first
+        column of a polars / Arrow table (where :func:`clmkit.rfm_scores` puts it).
 
     Returns
     -------
-    pandas.Series
-        Categorical (categories in scheme order), named ``"rfm_segment"``, indexed like
-        ``rfm``.
+    pandas.Series or DataFrame
+        pandas: a categorical Series (categories in scheme order) named ``"rfm_segment"``,
+        indexed like ``rfm``. polars / Arrow (which have no index): a two-column table, the
+        customer id then ``rfm_segment`` (a polars ``Categorical``), so the segment stays
+        joined to its customer.
 
     Raises
     ------
@@ -125,7 +140,7 @@ def rfm_segments(
     >>> len(seg.cat.categories), seg.index.equals(summary.index)
     (11, True)
     """
-    df = to_pandas(rfm)
+    df, library = keyed_frame(rfm, customer_id_col, list(_SCORE_COLUMNS.values()))
     recorded = df.attrs.get("clmkit_rfm", {}).get("bins")
     mapping: Mapping[str, Mapping[str, Range]]
     if isinstance(scheme, str):
@@ -150,18 +165,29 @@ def rfm_segments(
                 f"rfm has no column {_SCORE_COLUMNS[d]!r}, which the scheme uses; "
                 f"available columns: {list(df.columns)}"
             )
-    scores = {d: as_float_array(df[_SCORE_COLUMNS[d]], _SCORE_COLUMNS[d]) for d in used}
-    codes = _core.rfm_segment_lookup(
-        rules, grid_bins, scores.get("r"), scores.get("f"), scores.get("m")
-    )
+    # Types only here; whole numbers in 1..bins are checked once, in Rust.
+    scores = {
+        d: as_float_array(df[_SCORE_COLUMNS[d]], _SCORE_COLUMNS[d], finite=False) for d in used
+    }
+    try:
+        codes = _core.rfm_segment_lookup(
+            rules, grid_bins, len(df), scores.get("r"), scores.get("f"), scores.get("m")
+        )
+    except InvalidValueError as err:
+        raise with_row_label(err, df.index) from None
     names = [r[0] for r in rules]
-    return pd.Series(
-        pd.Categorical.from_codes(codes, categories=names), index=df.index, name="rfm_segment"
+    segment = pd.Series(
+        pd.Categorical.from_codes(codes, categories=pd.Index(names)),
+        index=df.index,
+        name="rfm_segment",
     )
+    if (output or library) == "pandas":
+        return segment
+    return deliver(segment.to_frame(), library, output)
 
 
 def segment_summary(
-    table: Any, segment_col: str = "rfm_segment", value_col: Optional[str] = None
+    table: object, segment_col: str = "rfm_segment", value_col: Optional[str] = None
 ) -> pd.DataFrame:
     """Per-segment counts, shares and mean scores: the table a marketer reads.
 
@@ -209,10 +235,10 @@ def segment_summary(
     if value_col is not None:
         data["value"] = as_float_array(df[value_col], value_col)
     scores = {f"mean_{c[0]}": c for c in ("r_score", "f_score", "m_score") if c in df.columns}
-    for out, col in scores.items():
-        data[out] = as_float_array(df[col], col)
+    for name, col in scores.items():
+        data[name] = as_float_array(df[col], col)
     grouped = data.groupby("segment", observed=False, sort=True)
-    out = pd.DataFrame({"customers": grouped.size().astype(np.int64)})
+    out: pd.DataFrame = pd.DataFrame({"customers": grouped.size().astype(np.int64)})
     out["share_customers"] = out["customers"] / max(len(df), 1)
     if value_col is not None:
         value = grouped["value"].sum()
@@ -224,48 +250,3 @@ def segment_summary(
         out[col] = grouped[col].mean()
     out.index.name = segment_col
     return out
-
-
-def abc_classes(values: Any, cutoffs: Sequence[float] = (0.8, 0.95)) -> Any:
-    """ABC class of every customer by cumulative share of value.
-
-    Customers are ordered by value, largest first. A customer's class is decided by the share
-    of the total held by customers with a strictly larger value: A if it is below
-    ``cutoffs[0]``, else B if below ``cutoffs[1]``, else C. So class A is exactly the
-    customers with some of their value inside the first 80% (the one who crosses 80% is A),
-    customers with equal values always share a class, whatever their order (a group of ties
-    straddling a cutoff goes wholly to the better class), and customers with zero value are
-    C. The total is summed in descending order, as ``np.cumsum`` over the sorted values.
-
-    Parameters
-    ----------
-    values : array-like or pandas.Series
-        Non-negative finite values (e.g. ``total_value``; clip returns to 0 first).
-    cutoffs : (float, float)
-        Cumulative shares ``0 < a < b <= 1`` closing classes A and B.
-
-    Returns
-    -------
-    pandas.Categorical (ordered A < B < C), or a categorical Series named ``"abc_class"``
-    with the same index when ``values`` is a Series.
-
-    Raises
-    ------
-    ValueError
-        NaN, inf or negative values (naming the first bad row); cutoffs not ``0 < a < b <= 1``.
-
-    Examples
-    --------
-    >>> import clmkit
-    >>> clmkit.abc_classes([5, 50, 10, 30, 5, 0]).tolist()
-    ['B', 'A', 'B', 'A', 'B', 'C']
-    """
-    arr = as_float_array(values, "values", nonnegative=True)
-    cuts = as_float_array(cutoffs, "cutoffs")
-    if len(cuts) != 2:
-        raise ValueError(f"cutoffs must be two shares (a, b), got {len(cuts)} values")
-    codes = _core.rfm_abc_classes(arr, float(cuts[0]), float(cuts[1]))
-    classes = pd.Categorical.from_codes(codes, categories=["A", "B", "C"], ordered=True)
-    if isinstance(values, pd.Series):
-        return pd.Series(classes, index=values.index, name="abc_class")
-    return classes

@@ -182,7 +182,8 @@ def test_gamma_gamma_clv_rejects_bad_monetary_values(daily):
     summary, bg, gg = daily
     bad = summary.copy()
     row = int(np.flatnonzero(bad["frequency"].to_numpy() > 0)[3])
-    bad.iloc[row, bad.columns.get_loc("monetary_value")] = -2.0
+    # A mean spend <= 0 is "no usable spend history" (population mean); NaN is an error.
+    bad.iloc[row, bad.columns.get_loc("monetary_value")] = np.nan
     with pytest.raises(ValueError, match=f"monetary_value.*row {row}"):
         clmkit.customer_lifetime_value(bg, gg, bad, horizon=12, period=30, discount_rate=0.01)
     with pytest.raises(ValueError, match="monetary_value"):

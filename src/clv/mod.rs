@@ -9,79 +9,15 @@
 
 use crate::btyd::gammagamma;
 use crate::btyd::predict::{CountModel, Rows};
-use crate::error::{check_finite, check_same_length, ClmError, Result};
+use crate::error::{check_finite, check_same_length, first_invalid, ClmError, Result};
 use crate::parallel;
 
 mod grouped;
+mod next_purchase;
+mod schedule;
 
-/// Horizons at which E[Y] is evaluated and the weight each gets.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Schedule {
-    pub times: Vec<f64>,
-    pub weights: Vec<f64>,
-}
-
-/// Gauss-Legendre nodes and weights on [-1, 1], 4 points (exact for degree 7).
-const GL4: [(f64, f64); 4] = [
-    (-0.861_136_311_594_052_6, 0.347_854_845_137_453_9),
-    (-0.339_981_043_584_856_3, 0.652_145_154_862_546_1),
-    (0.339_981_043_584_856_3, 0.652_145_154_862_546_1),
-    (0.861_136_311_594_052_6, 0.347_854_845_137_453_9),
-];
-
-impl Schedule {
-    /// `horizon` periods of length `period` (model time units), `discount_rate` per period.
-    pub fn new(
-        horizon: usize,
-        period: f64,
-        discount_rate: f64,
-        continuous: bool,
-    ) -> Result<Schedule> {
-        if horizon == 0 {
-            return Err(ClmError::InvalidArgument(
-                "horizon must be >= 1 period".into(),
-            ));
-        }
-        if !(period.is_finite() && period > 0.0) {
-            return Err(ClmError::InvalidArgument(format!(
-                "period must be finite and > 0, got {period}"
-            )));
-        }
-        if !(discount_rate.is_finite() && discount_rate > -1.0) {
-            return Err(ClmError::InvalidArgument(format!(
-                "discount_rate must be finite and > -1, got {discount_rate}"
-            )));
-        }
-        let discount = |k: f64| (1.0 + discount_rate).powf(-k);
-        let (mut times, mut weights) = (Vec::new(), Vec::new());
-        if continuous {
-            // By parts: int_0^{HP} D(u) dE(u) = E(HP) D(H) + kappa int_0^{HP} E(u) D(u) du,
-            // D(u) = (1 + d)^(-u/P), kappa = ln(1 + d) / P; 4-point Gauss-Legendre per period.
-            let kappa = (1.0 + discount_rate).ln() / period;
-            for k in 0..horizon {
-                for (node, w) in GL4 {
-                    let u = period * (k as f64 + 0.5 * (node + 1.0));
-                    times.push(u);
-                    weights.push(kappa * discount(u / period) * w * 0.5 * period);
-                }
-            }
-            times.push(period * horizon as f64);
-            weights.push(discount(horizon as f64));
-        } else {
-            // sum_k (E_k - E_{k-1}) D_k = sum_k E_k (D_k - D_{k+1}) with D_{H+1} = 0, E_0 = 0.
-            for k in 1..=horizon {
-                times.push(period * k as f64);
-                let next = if k == horizon {
-                    0.0
-                } else {
-                    discount(k as f64 + 1.0)
-                };
-                weights.push(discount(k as f64) - next);
-            }
-        }
-        Ok(Schedule { times, weights })
-    }
-}
+pub use next_purchase::time_to_expected_purchases;
+pub use schedule::{Schedule, MAX_HORIZON};
 
 /// Spend per purchase of each customer.
 pub enum Spend<'a> {
@@ -89,6 +25,9 @@ pub enum Spend<'a> {
     Values(&'a [f64]),
     /// Gamma-Gamma conditional expected spend (note 025 eq. 5) from (p, q, v) and each
     /// customer's mean monetary value, computed in the CLV pass instead of as a separate array.
+    /// Customers without a usable spend history (no repeat purchase, or a mean repeat spend
+    /// <= 0 from refunds, which Gamma-Gamma's positive spends cannot describe) get the
+    /// model's population mean, eq. 5 with x = 0: p v / (q - 1).
     GammaGamma {
         params: &'a [f64],
         monetary: &'a [f64],
@@ -103,7 +42,20 @@ impl Spend<'_> {
                 check_finite("spend", s)
             }
             Spend::GammaGamma { params, monetary } => {
-                gammagamma::check_spend_data(params, x, monetary)
+                crate::btyd::check_params(&["p", "q", "v"], params)?;
+                check_same_length(&[("frequency", x.len()), ("monetary_value", monetary.len())])?;
+                first_invalid("frequency", x, "must be a whole number >= 0", |v| {
+                    !(v.is_finite() && v >= 0.0 && v.fract() == 0.0)
+                })?;
+                match (0..x.len()).find(|&i| x[i] > 0.0 && !monetary[i].is_finite()) {
+                    Some(i) => Err(ClmError::invalid_value(
+                        "monetary_value",
+                        i,
+                        monetary[i],
+                        "must be finite for repeat buyers",
+                    )),
+                    None => Ok(()),
+                }
             }
         }
     }
@@ -111,11 +63,11 @@ impl Spend<'_> {
     fn at(&self, i: usize, x: f64) -> f64 {
         match self {
             Spend::Values(s) => s[i],
-            Spend::GammaGamma { params, monetary } => gammagamma::conditional_expected_spend(
-                params,
-                x,
-                if x > 0.0 { monetary[i] } else { 0.0 },
-            ),
+            Spend::GammaGamma { params, monetary } => {
+                let usable = x > 0.0 && monetary[i] > 0.0;
+                let (x, m) = if usable { (x, monetary[i]) } else { (0.0, 0.0) };
+                gammagamma::conditional_expected_spend(params, x, m)
+            }
         }
     }
 }
@@ -291,6 +243,40 @@ mod tests {
     }
 
     #[test]
+    fn customers_without_usable_spend_get_the_population_mean() {
+        // Row 1 is a repeat buyer whose mean spend is <= 0 (refunds), row 2 a one-time buyer:
+        // both are valued with p v / (q - 1), the Gamma-Gamma mean of a new customer.
+        let gg = [6.25, 3.74, 15.44];
+        let rows = Rows {
+            x: &[2.0, 3.0, 0.0],
+            tx: &[20.0, 25.0, 0.0],
+            t: &[30.0, 30.0, 30.0],
+        };
+        let s = Schedule::new(3, 10.0, 0.0, false).unwrap();
+        let monetary = [12.0, -4.0, 0.0];
+        let spend = Spend::GammaGamma {
+            params: &gg,
+            monetary: &monetary,
+        };
+        let clv = customer_lifetime_value(&BgNbd, &P, &rows, &spend, &s).unwrap();
+        let mean = gg[0] * gg[2] / (gg[1] - 1.0);
+        let purchases = |i: usize| {
+            crate::btyd::bgnbd::conditional_expected_purchases(
+                &P, 30.0, rows.x[i], rows.tx[i], 30.0,
+            )
+            .unwrap()
+        };
+        for i in [1, 2] {
+            assert!(
+                (clv[i] - mean * purchases(i)).abs() < 1e-9 * clv[i],
+                "row {i}"
+            );
+        }
+        let own = gammagamma::conditional_expected_spend(&gg, 2.0, 12.0);
+        assert!((clv[0] - own * purchases(0)).abs() < 1e-9 * clv[0]);
+    }
+
+    #[test]
     fn grouped_path_reports_the_first_bad_row() {
         // Row 2 asks for a horizon the series cannot sum; rows 0-1 are fine.
         let rows = Rows {
@@ -309,7 +295,7 @@ mod tests {
         assert_eq!(grouped, direct);
         let bad_monetary = Spend::GammaGamma {
             params: &[6.25, 3.74, 15.44],
-            monetary: &[1.0, 0.0, 1.0, 1.0],
+            monetary: &[1.0, f64::NAN, 1.0, 1.0],
         };
         let err = customer_lifetime_value(&BgNbd, &P, &rows, &bad_monetary, &s)
             .unwrap_err()
@@ -318,12 +304,5 @@ mod tests {
             err.contains("monetary_value") && err.contains("row 1"),
             "{err}"
         );
-    }
-
-    #[test]
-    fn bad_schedules_are_errors() {
-        assert!(Schedule::new(0, 30.0, 0.01, false).is_err());
-        assert!(Schedule::new(12, -1.0, 0.01, false).is_err());
-        assert!(Schedule::new(12, 30.0, f64::NAN, false).is_err());
     }
 }

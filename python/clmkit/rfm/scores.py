@@ -11,16 +11,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Optional, Union
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
-from . import _core
-from ._io import deliver, library_of, to_pandas
-from ._validation import as_float_array, check_choice, check_int
+from .. import _core
+from .._io import Output, deliver
+from .._keyed import CallerFrame, keyed_frame
+from .._validation import as_float_array, check_choice, check_int
 
-__all__ = ["rfm_scores", "score_quantiles", "RFMScorer"]
+__all__ = ["rfm_scores", "score_quantiles", "DIMENSIONS", "METHODS"]
+
+FloatArray = npt.NDArray[np.float64]
+ScoreArray = npt.NDArray[np.int8]
+#: What the scoring functions take: a 1-D array-like of real numbers or a pandas Series.
+Values = Union[npt.ArrayLike, "pd.Series[float]"]
 
 DIMENSIONS = ("recency", "frequency", "monetary")
 SCORE_COLUMNS = {"recency": "r_score", "frequency": "f_score", "monetary": "m_score"}
@@ -29,12 +36,12 @@ METHODS = ("quantile", "rank", "fixed")
 
 
 def score_quantiles(
-    values: Any,
+    values: Values,
     bins: int = 5,
     method: str = "quantile",
     ascending: bool = True,
     edges: Optional[Sequence[float]] = None,
-) -> Any:
+) -> Union[ScoreArray, pd.Series[int]]:
     """Score one array into ``1..bins`` (higher is better).
 
     Parameters
@@ -83,7 +90,7 @@ def score_quantiles(
     bins = check_int(bins, "bins", low=2, high=10)
     check_choice(method, "method", METHODS)
     arr = as_float_array(values, "values")
-    scores: np.ndarray
+    scores: ScoreArray
     if method == "fixed":
         if edges is None:
             raise ValueError("method='fixed' needs edges: bins - 1 non-decreasing values")
@@ -94,11 +101,12 @@ def score_quantiles(
             raise ValueError(f"edges are only used with method='fixed', not method={method!r}")
         scores = _core.rfm_score_values(arr, bins, method, bool(ascending))
     if isinstance(values, pd.Series):
-        return pd.Series(scores, index=values.index, name=values.name)
+        out: pd.Series[int] = pd.Series(scores, index=values.index, name=values.name)
+        return out
     return scores
 
 
-def _edges_array(edges: Any, name: str, bins: int) -> np.ndarray:
+def _edges_array(edges: npt.ArrayLike, name: str, bins: int) -> FloatArray:
     arr = as_float_array(edges, name)
     if len(arr) != bins - 1:
         raise ValueError(f"{name} must have bins - 1 = {bins - 1} values, got {len(arr)}")
@@ -117,19 +125,19 @@ class _Spec:
 
     bins: int
     method: str
-    columns: dict  # dimension name -> column, in R, F, M order (M absent when not scored)
-    ascending: dict  # dimension name -> larger is better
-    weights: tuple
+    columns: dict[str, str]  # dimension -> column, in R, F, M order (M absent when not scored)
+    ascending: dict[str, bool]  # dimension name -> larger is better
+    weights: tuple[float, ...]
 
     @classmethod
     def build(
         cls,
-        bins: Any,
+        bins: int,
         method: str,
         recency_col: str,
         frequency_col: str,
         monetary_col: Optional[str],
-        weights: Any,
+        weights: Sequence[float],
         recency_ascending: bool,
     ) -> _Spec:
         bins = check_int(bins, "bins", low=2, high=10)
@@ -150,16 +158,19 @@ class _Spec:
         ascending = {"recency": bool(recency_ascending), "frequency": True, "monetary": True}
         return cls(bins, method, columns, ascending, tuple(w.tolist()))
 
-    def read(self, table: Any) -> tuple[pd.Index, dict]:
-        """The scored columns as validated float64 arrays, plus the table's index."""
-        df = to_pandas(table)
-        available = list(df.columns)
+    def read(
+        self, table: object, customer_id_col: Optional[str] = None
+    ) -> tuple[pd.Index, dict[str, FloatArray], str]:
+        """The scored columns as float64 arrays, the customer index and the caller's library."""
+        used = [*self.columns.values(), "recency", "T"]
+        df, library = keyed_frame(table, customer_id_col, used)
+        available = [str(c) for c in df.columns]
         values = {}
         for name, col in self.columns.items():
             values[name] = self._column(df, name, col, available)
-        return df.index, values
+        return df.index, values, library
 
-    def _column(self, df: pd.DataFrame, name: str, col: str, available: list) -> np.ndarray:
+    def _column(self, df: pd.DataFrame, name: str, col: str, available: list[str]) -> FloatArray:
         arg = {"recency": "recency_col", "frequency": "frequency_col", "monetary": "monetary_col"}[
             name
         ]
@@ -181,14 +192,14 @@ class _Spec:
         raise ValueError(f"{arg}={col!r} is not a column; available columns: {available}{hint}")
 
 
-def _assemble(index: pd.Index, scores: dict, spec: _Spec) -> pd.DataFrame:
+def _assemble(index: pd.Index, scores: Mapping[str, ScoreArray], spec: _Spec) -> pd.DataFrame:
     """The output table: scores, weighted mean score and categorical code."""
     ordered = [np.ascontiguousarray(scores[name], dtype=np.int8) for name in spec.columns]
     mean, code, labels = _core.rfm_combine(ordered, list(spec.weights), spec.bins)
-    data: dict[str, Any] = {SCORE_COLUMNS[name]: s for name, s in zip(spec.columns, ordered)}
+    data: dict[str, object] = {SCORE_COLUMNS[name]: s for name, s in zip(spec.columns, ordered)}
     data["rfm_score"] = mean
-    data["rfm_code"] = pd.Categorical.from_codes(code, categories=labels)
-    out = pd.DataFrame(data, index=index)
+    data["rfm_code"] = pd.Categorical.from_codes(code, categories=pd.Index(labels))
+    out: pd.DataFrame = pd.DataFrame(data, index=index)
     out.attrs["clmkit_rfm"] = {
         "bins": spec.bins,
         "method": spec.method,
@@ -198,7 +209,7 @@ def _assemble(index: pd.Index, scores: dict, spec: _Spec) -> pd.DataFrame:
 
 
 def rfm_scores(
-    summary_or_df: Any,
+    summary_or_df: object,
     recency_col: str = "inactivity",
     frequency_col: str = "frequency",
     monetary_col: Optional[str] = "monetary_value",
@@ -207,8 +218,9 @@ def rfm_scores(
     weights: Sequence[float] = (1, 1, 1),
     edges: Optional[Mapping[str, Sequence[float]]] = None,
     recency_ascending: bool = False,
-    output: Optional[str] = None,
-) -> Any:
+    output: Optional[Output] = None,
+    customer_id_col: Optional[str] = None,
+) -> CallerFrame:
     """Recency, frequency and monetary scores of every customer.
 
     Parameters
@@ -245,11 +257,16 @@ def rfm_scores(
 
     output : {"pandas", "polars", "arrow", "numpy"}, optional
         Library of the returned table; by default that of the input (pandas for arrays).
+    customer_id_col : str, optional
+        Column holding the customer id. Default: the index of a pandas table; the first
+        column of a polars / Arrow table (where :func:`clmkit.summarize` puts the id) unless
+        it is a scored column.
 
     Returns
     -------
-    pandas.DataFrame
-        Indexed like the input: ``r_score``, ``f_score``, ``m_score`` (int8, 1..bins, higher
+    DataFrame
+        In the input's library. pandas: indexed like the input (or by ``customer_id_col``);
+        polars / Arrow: the customer id as the first column. Columns ``r_score``, ``f_score``, ``m_score`` (int8, 1..bins, higher
         is better), ``rfm_score`` (float64, weighted mean of the scores) and ``rfm_code``
         (categorical of strings such as ``"545"``; with 10 bins each score takes two digits,
         ``"100109"``). ``attrs["clmkit_rfm"]`` records ``bins`` for :func:`rfm_segments`.
@@ -277,7 +294,9 @@ def rfm_scores(
         bins, method, recency_col, frequency_col, monetary_col, weights, recency_ascending
     )
     if method == "fixed":
-        return RFMScorer(
+        from .scorer import RFMScorer
+
+        scorer = RFMScorer(
             bins,
             method,
             recency_col,
@@ -286,191 +305,15 @@ def rfm_scores(
             weights,
             edges,
             recency_ascending,
-        ).fit_transform(summary_or_df)
+        )
+        return scorer.fit(summary_or_df, customer_id_col=customer_id_col).transform(
+            summary_or_df, output=output, customer_id_col=customer_id_col
+        )
     if edges is not None:
         raise ValueError(f"edges are only used with method='fixed', not method={method!r}")
-    index, values = spec.read(summary_or_df)
+    index, values, library = spec.read(summary_or_df, customer_id_col)
     scores = {
         name: _core.rfm_score_values(v, spec.bins, method, spec.ascending[name])
         for name, v in values.items()
     }
-    return deliver(_assemble(index, scores, spec), library_of(summary_or_df), output)
-
-
-class RFMScorer:
-    """RFM scores with edges fitted once and re-applied to new data.
-
-    ``fit`` computes the quantile edges of each dimension on a reference table (or takes
-    fixed ``edges``); ``transform`` scores any table with those edges, so scores of later
-    snapshots stay comparable with the reference. Values beyond the fitted range take the
-    lowest or highest score. ``method="rank"`` is not available: rank groups depend on the
-    row order of the scored table itself and cannot be re-applied.
-
-    Parameters
-    ----------
-    bins, method, recency_col, frequency_col, monetary_col, weights, edges, recency_ascending
-        As in :func:`rfm_scores` (``method`` is ``"quantile"`` or ``"fixed"``).
-
-    Attributes
-    ----------
-    edges_ : dict of str to numpy.ndarray
-        Inner edges per dimension (``"recency"``, ``"frequency"``, ``"monetary"``), in the
-        units of the scored columns.
-
-    Examples
-    --------
-    >>> import clmkit
-    >>> log = clmkit.datasets.load_cdnow_sample()
-    >>> summary = clmkit.summarize(log, "customer_id", "date", monetary_value_col="amount")
-    >>> scorer = clmkit.RFMScorer(bins=5).fit(summary)
-    >>> scorer.edges_["frequency"].tolist()
-    [0.0, 0.0, 1.0, 3.0]
-    >>> again = clmkit.RFMScorer.from_json(scorer.to_json())
-    >>> bool((again.transform(summary) == scorer.transform(summary)).all().all())
-    True
-    """
-
-    def __init__(
-        self,
-        bins: int = 5,
-        method: str = "quantile",
-        recency_col: str = "inactivity",
-        frequency_col: str = "frequency",
-        monetary_col: Optional[str] = "monetary_value",
-        weights: Sequence[float] = (1, 1, 1),
-        edges: Optional[Mapping[str, Sequence[float]]] = None,
-        recency_ascending: bool = False,
-    ) -> None:
-        self.bins = bins
-        self.method = method
-        self.recency_col = recency_col
-        self.frequency_col = frequency_col
-        self.monetary_col = monetary_col
-        self.weights = weights
-        self.edges = edges
-        self.recency_ascending = recency_ascending
-
-    def __repr__(self) -> str:
-        return (
-            f"RFMScorer(bins={self.bins!r}, method={self.method!r}, "
-            f"recency_col={self.recency_col!r}, frequency_col={self.frequency_col!r}, "
-            f"monetary_col={self.monetary_col!r}, weights={tuple(self.weights)!r}, "
-            f"recency_ascending={self.recency_ascending!r})"
-        )
-
-    def _spec(self) -> _Spec:
-        spec = _Spec.build(
-            self.bins,
-            self.method,
-            self.recency_col,
-            self.frequency_col,
-            self.monetary_col,
-            self.weights,
-            self.recency_ascending,
-        )
-        if spec.method == "rank":
-            raise ValueError(
-                "RFMScorer supports method='quantile' or 'fixed': rank groups "
-                "depend on the scored table's row order and cannot be re-applied; "
-                "use rfm_scores(..., method='rank') for one table"
-            )
-        return spec
-
-    def fit(self, table: Any) -> RFMScorer:
-        """Compute (``"quantile"``) or check (``"fixed"``) the edges of each dimension.
-
-        Raises
-        ------
-        ValueError
-            As :func:`rfm_scores`; also an empty table with ``method="quantile"``, and
-            ``edges`` given with ``"quantile"`` or missing/unknown dimensions with ``"fixed"``.
-        """
-        spec = self._spec()
-        if spec.method == "fixed":
-            self.edges_ = self._fixed_edges(spec)
-        else:
-            if self.edges is not None:
-                raise ValueError("edges are only used with method='fixed', not method='quantile'")
-            _, values = spec.read(table)
-            if len(next(iter(values.values()))) == 0:
-                raise ValueError("cannot fit quantile edges on an empty table")
-            self.edges_ = {
-                name: _core.rfm_quantile_edges(v, spec.bins) for name, v in values.items()
-            }
-        self._state_json(spec)  # the Rust state validates the edges, naming the dimension
-        return self
-
-    def _fixed_edges(self, spec: _Spec) -> dict:
-        if not isinstance(self.edges, Mapping):
-            raise TypeError(
-                "method='fixed' needs edges={'recency': [...], 'frequency': [...], "
-                f"'monetary': [...]}}, got {type(self.edges).__name__}"
-            )
-        unknown = set(self.edges) - set(DIMENSIONS)
-        missing = [name for name in spec.columns if name not in self.edges]
-        if unknown or missing:
-            raise ValueError(
-                f"edges must have keys {list(spec.columns)}; missing {missing}, "
-                f"unknown {sorted(unknown)}"
-            )
-        return {
-            name: _edges_array(self.edges[name], f"edges[{name!r}]", spec.bins)
-            for name in spec.columns
-        }
-
-    def _state_json(self, spec: _Spec) -> str:
-        dims = [
-            (name, spec.columns[name], spec.ascending[name], [float(e) for e in self.edges_[name]])
-            for name in spec.columns
-        ]
-        return _core.rfm_scorer_to_json(spec.bins, spec.method, list(spec.weights), dims)
-
-    def transform(self, table: Any) -> Any:
-        """Score ``table`` with the fitted edges; output as :func:`rfm_scores`."""
-        if not hasattr(self, "edges_"):
-            raise ValueError("this RFMScorer is not fitted yet: call fit(table) first")
-        spec = self._spec()
-        index, values = spec.read(table)
-        scores = {
-            name: _core.rfm_score_edges(v, self.edges_[name], spec.ascending[name])
-            for name, v in values.items()
-        }
-        return deliver(_assemble(index, scores, spec), library_of(table))
-
-    def fit_transform(self, table: Any) -> pd.DataFrame:
-        """``fit(table).transform(table)``."""
-        return self.fit(table).transform(table)
-
-    def to_json(self) -> str:
-        """The fitted scorer as a versioned JSON document (``clmkit.RFMScorer`` version 1)."""
-        if not hasattr(self, "edges_"):
-            raise ValueError("this RFMScorer is not fitted yet: call fit(table) first")
-        return self._state_json(self._spec())
-
-    @classmethod
-    def from_json(cls, text: str) -> RFMScorer:
-        """Rebuild a fitted scorer from :meth:`to_json` output (validated)."""
-        if not isinstance(text, str):
-            raise TypeError(f"from_json needs a str, got {type(text).__name__}")
-        state: dict[str, Any] = _core.rfm_scorer_from_json(text)
-        dims = {
-            name: (column, ascending, np.asarray(edges, dtype=np.float64))
-            for name, column, ascending, edges in state["dimensions"]
-        }
-        if list(dims)[:2] != ["recency", "frequency"] or set(dims) - set(DIMENSIONS):
-            raise ValueError(
-                f"scorer JSON must hold recency, frequency[, monetary], got {list(dims)}"
-            )
-        scorer = cls(
-            bins=state["bins"],
-            method=state["method"],
-            recency_col=dims["recency"][0],
-            frequency_col=dims["frequency"][0],
-            monetary_col=dims["monetary"][0] if "monetary" in dims else None,
-            weights=tuple(state["weights"]),
-            recency_ascending=dims["recency"][1],
-        )
-        if scorer.method == "fixed":
-            scorer.edges = {name: d[2].tolist() for name, d in dims.items()}
-        scorer.edges_ = {name: d[2] for name, d in dims.items()}
-        return scorer
+    return deliver(_assemble(index, scores, spec), library, output)

@@ -27,19 +27,21 @@ def stage_of(row, **kw):
     return out["stage"].iloc[0], out["reason"].iloc[0]
 
 
+# Reasons carry the numbers that decided them (the summaries here have no time unit).
+# SCHEME: typical gap g0 = 20, at-risk factor ln 10, so a one-time buyer is at risk after
+# max(2.303 x 20, 20) = 46.05 and a repeat buyer after 2.303 x (recency + 20) / n_periods.
+
+
 def test_new_within_window():
-    assert stage_of((1, 0, 10, np.nan)) == ("new", "new: first purchase within new_window")
+    assert stage_of((1, 0, 10, np.nan)) == ("new", "new: first purchase 10 ago <= new window 30")
 
 
 def test_new_single_buyer_not_yet_overdue():
-    assert stage_of((1, 0, 35, np.nan))[1] == "new: single purchase, not yet overdue"
+    assert stage_of((1, 0, 35, np.nan))[1] == "new: one purchase, 35 ago <= at-risk window 46"
 
 
 def test_growing():
-    assert stage_of((5, 100, 110, 25)) == (
-        "growing",
-        "growing: repeat buyer, tenure < maturity_window",
-    )
+    assert stage_of((5, 100, 110, 25)) == ("growing", "growing: tenure 110 < maturity window 180")
 
 
 def test_mature():
@@ -47,26 +49,43 @@ def test_mature():
 
 
 def test_at_risk_from_own_cadence():
-    # mean inter-purchase time 100/4 = 25, inactivity 60 > 2 x 25
+    # expected gap (100 + 20) / 5 = 24, at-risk window 2.303 x 24 = 55.3 < inactivity 60
     assert stage_of((5, 100, 160, 25)) == (
         "at_risk",
-        "at_risk: inactivity > at_risk_factor x own mean inter-purchase time",
+        "at_risk: inactivity 60 > at-risk window 55 (2.3 x expected gap)",
     )
 
 
-def test_at_risk_one_time_buyer_uses_population_median():
-    assert stage_of((1, 0, 41, np.nan))[1].endswith("population median inter-purchase time")
+def test_at_risk_one_time_buyer_uses_typical_gap():
+    assert stage_of((1, 0, 41, np.nan))[0] == "new"  # 41 < 46.05
+    assert stage_of((1, 0, 50, np.nan))[1] == (
+        "at_risk: one purchase, 50 ago > at-risk window 46 (typical gap 20)"
+    )
 
 
 def test_churned_from_inactivity():
-    assert stage_of((5, 100, 230, 25)) == ("churned", "churned: inactivity > churn_window")
+    assert stage_of((5, 100, 230, 25)) == (
+        "churned",
+        "churned: inactivity 130 > churn window 120",
+    )
 
 
 def test_reactivated():
     assert stage_of((2, 150, 160, 150)) == (
         "reactivated",
-        "reactivated: gap before last purchase > churn_window",
+        "reactivated: gap before last purchase 150 > churn window 120",
     )
+
+
+def test_reasons_carry_the_summary_time_unit():
+    log = clmkit.datasets.load_cdnow_sample()
+    s = clmkit.summarize(log, "customer_id", "date")
+    out = assign_stages(s, return_reason=True)
+    churned = out[out["stage"] == "churned"]
+    inactivity = (s["T"] - s["recency"]).loc[churned.index[0]]
+    assert churned["reason"].iloc[0].startswith(f"churned: inactivity {inactivity:.0f} d > ")
+    weekly = clmkit.summarize(log, "customer_id", "date", freq="W")
+    assert " wk" in str(assign_stages(weekly, return_reason=True)["reason"].iloc[0])
 
 
 def test_prospect_from_customers():
@@ -80,7 +99,8 @@ def test_p_alive_rules():
     s = make_summary([(i, 4, 50, 60, 10) for i in range(3)])
     out = assign_stages(s, p_alive=[0.05, 0.3, 0.9], scheme=SCHEME, return_reason=True)
     assert list(out["stage"]) == ["churned", "at_risk", "growing"]
-    assert out["reason"].iloc[0] == "churned: p_alive < churn_p"
+    assert out["reason"].iloc[0] == "churned: P(alive) 0.05 < churn_p 0.1"
+    assert out["reason"].iloc[1] == "at_risk: P(alive) 0.30 < at_risk_p 0.5"
 
 
 def test_one_time_buyers_ignore_p_alive_unless_asked():
@@ -101,7 +121,7 @@ def test_one_time_buyers_ignore_p_alive_unless_asked():
 def test_precedence_churned_over_at_risk_over_reactivated():
     # Qualifies for churned (inactivity 130 > 120), at_risk and reactivated (gap 150).
     assert stage_of((2, 150, 280, 150))[0] == "churned"
-    # Qualifies for at_risk (inactivity 90 > 2 x 37.5) and reactivated: at_risk wins.
+    # Qualifies for at_risk (inactivity 90 > 2.3 x 31.7) and reactivated: at_risk wins.
     assert stage_of((3, 75, 165, 150))[0] == "at_risk"
     # Reactivated outranks new/growing: tenure 160 < 180 would be growing.
     assert stage_of((2, 150, 155, 150))[0] == "reactivated"
@@ -190,7 +210,9 @@ def test_defaults_derived_from_median_inter_purchase_time():
     rep = s[s.n_periods > 1]
     m = np.median(rep.recency / (rep.n_periods - 1))
     r = StageScheme().resolve(s)
-    assert (r.new_window, r.maturity_window, r.churn_window, r.median_ipt) == (m, 3 * m, 4 * m, m)
+    assert (r.new_window, r.maturity_window, r.median_ipt) == (m, 3 * m, m)
+    assert r.churn_window is None  # per customer by default
+    assert r.windows()["churn_window"].startswith("per customer: 4.61 x expected gap")
     assert StageScheme(churn_window="300D").resolve(s).churn_window == 300.0
     weekly = clmkit.summarize(log, "customer_id", "date", freq="W")
     assert StageScheme(churn_window="280D").resolve(weekly).churn_window == 40.0
@@ -199,16 +221,23 @@ def test_defaults_derived_from_median_inter_purchase_time():
 def reference_rules(repeats, recency, T, gap, sc, p=None):
     """Independent np.select transcription of the documented precedence."""
     inact = T - recency
-    ipt = np.where(repeats > 0, recency / np.where(repeats > 0, repeats, 1), sc.median_ipt)
+    g0 = sc.median_ipt
+    expected_gap = (recency + g0) / (repeats + 1)  # own gaps shrunk by one prior gap g0
+    risk_window = np.maximum(sc.at_risk_factor * expected_gap, g0)
+    churn_window = (
+        np.maximum(sc.churn_factor * expected_gap, 2 * g0)
+        if sc.churn_window is None
+        else sc.churn_window
+    )
     use_p = p is not None
     pp = p if use_p else np.ones_like(T)
     has_p = use_p & (repeats > 0)
-    churn = np.where(has_p, pp < sc.churn_p, inact > sc.churn_window)
-    risk = np.where(has_p, pp < sc.at_risk_p, inact > sc.at_risk_factor * ipt)
+    churn = np.where(has_p, pp < sc.churn_p, inact > churn_window)
+    risk = np.where(has_p, pp < sc.at_risk_p, inact > risk_window)
     conds = [
         churn,
         risk,
-        gap > sc.churn_window,
+        gap > churn_window,
         sc.new_window >= T,
         repeats == 0,
         sc.maturity_window > T,
@@ -218,9 +247,12 @@ def reference_rules(repeats, recency, T, gap, sc, p=None):
     )
 
 
+PER_CUSTOMER = StageScheme(new_window=30, maturity_window=180, median_ipt=20)
+
+
 @settings(max_examples=40, deadline=None)
-@given(st.integers(0, 2**32 - 1), st.booleans())
-def test_kernel_matches_np_select_reference(seed, with_p):
+@given(st.integers(0, 2**32 - 1), st.booleans(), st.sampled_from([SCHEME, PER_CUSTOMER]))
+def test_kernel_matches_np_select_reference(seed, with_p, scheme):
     rng = np.random.default_rng(seed)
     n = 300
     repeats = rng.integers(0, 6, n).astype(float)
@@ -237,8 +269,8 @@ def test_kernel_matches_np_select_reference(seed, with_p):
             "gap_before_last": gap,
         }
     )
-    got = assign_stages(s, p_alive=p, scheme=SCHEME).astype(str).to_numpy()
-    np.testing.assert_array_equal(got, reference_rules(repeats, recency, T, gap, SCHEME, p))
+    got = assign_stages(s, p_alive=p, scheme=scheme).astype(str).to_numpy()
+    np.testing.assert_array_equal(got, reference_rules(repeats, recency, T, gap, scheme, p))
 
 
 def test_thread_count_does_not_change_results():
@@ -275,6 +307,7 @@ def test_thread_count_does_not_change_results():
         ({"churn_window": -1}, "churn_window"),
         ({"churn_window": "soon"}, "churn_window"),
         ({"at_risk_factor": 0}, "at_risk_factor"),
+        ({"at_risk_factor": 5, "churn_factor": 4}, "churn_factor"),
         ({"drop": ["sleepy"]}, "drop"),
         ({"add": [("new", "T > 1")]}, "add"),
         ({"labels": "fr"}, "labels"),
