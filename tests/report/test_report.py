@@ -110,7 +110,7 @@ def test_every_section_and_figure_embedded(full_html):
         for uri in uris:
             assert uri.startswith("data:image/png;base64,")
             assert base64.b64decode(uri.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
-    assert c.tables.get("headline") == 1 and c.tables.get("segments") == 1
+    assert c.tables.get("segments") == 1 and c.tables.get("method") == 1
     assert c.tables.get("stages") == 1 and c.tables.get("early-warning") == 1
     assert "Not available" not in html
 
@@ -123,8 +123,8 @@ def test_self_contained_offline(full_html):
 def test_headline_numbers(full_analysis, full_html):
     html = full_html
     assert "2,357" in html  # customers
-    assert f"{full_analysis.table['total_value'].sum():,.2f}" in html
-    assert f"{full_analysis.table['clv_365d'].sum():,.2f}" in html
+    assert f"{full_analysis.table['total_value'].sum():,.0f}" in html
+    assert f"{full_analysis.table['clv_365d'].sum():,.0f}" in html
 
 
 def test_missing_parts_say_so_and_escape(tmp_path):
@@ -132,14 +132,15 @@ def test_missing_parts_say_so_and_escape(tmp_path):
     table = clmkit.summarize(log, "customer_id", "date")
     a = Analysis(
         table=table,
-        settings={"note": "<script>alert(1)</script>"},
+        settings={"currency": "<script>alert(1)</script>"},
         skipped={"rfm": "needs <b>x</b>"},
     )
     path = write_report(a, tmp_path / "r.html")
     html = path.read_text()
     c = _parse(html)
     assert c.scripts == 0 and "&lt;script&gt;" in html and "&lt;b&gt;" in html
-    assert html.count("Not available") == len(SECTIONS) - 1
+    # every section with data-dependent content says so: all but headline, method, glossary
+    assert html.count("Not available") == len(SECTIONS) - 3
     assert [p.name for p in tmp_path.iterdir()] == ["r.html"]
 
 

@@ -4,25 +4,17 @@ the customer table and records what it fitted. No model math lives here."""
 from __future__ import annotations
 
 import warnings
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ._errors import ClmkitWarning
-from ._units import TimeUnit, to_units
+from .._errors import ClmkitWarning
+from .._units import TimeUnit, to_units
 
 # models= names -> clmkit class names of the transaction (BTYD) models.
 TRANSACTION_MODELS = {"bgnbd": "BetaGeo", "mbgnbd": "ModifiedBetaGeo", "paretonbd": "ParetoNBD"}
 SPEND_MODELS = {"gammagamma": "GammaGamma"}
-
-
-def missing_api(*names: str) -> Optional[str]:
-    """Reason a step cannot run in this build (a clmkit name it needs is absent), else None."""
-    import clmkit
-
-    absent = [n for n in names if not hasattr(clmkit, n)]
-    return f"needs clmkit.{', clmkit.'.join(absent)}, not in this build" if absent else None
 
 
 def horizon_label(horizon: Any) -> str:
@@ -32,11 +24,15 @@ def horizon_label(horizon: Any) -> str:
 
 
 def rfm_columns(table: pd.DataFrame, has_monetary: bool) -> pd.DataFrame:
-    """r/f/m scores, code and segment (clmkit.rfm_scores / rfm_segments) and the ABC class of
-    historic value (total_value, or purchase periods without a monetary column)."""
+    """r/f/m scores (M on total_value), code and segment (clmkit.rfm_scores / rfm_segments) and
+    the ABC class of historic value (total_value, or purchase periods without a monetary
+    column)."""
     import clmkit
 
-    rfm = clmkit.rfm_scores(table, monetary_col="monetary_value" if has_monetary else None)
+    # M scores total spend (every purchase, the first included), as RFM practice does and as
+    # the ABC class ranks customers; lifetimes' monetary_value (mean repeat spend, 0 for a
+    # one-time buyer) would give a customer who spent 89 once M = 1 and class A.
+    rfm = clmkit.rfm_scores(table, monetary_col="total_value" if has_monetary else None)
     out = rfm.reindex(
         columns=[
             c
@@ -47,7 +43,8 @@ def rfm_columns(table: pd.DataFrame, has_monetary: bool) -> pd.DataFrame:
     out["rfm_segment"] = clmkit.rfm_segments(rfm)
     value = table["total_value"] if has_monetary else table["n_periods"]
     out["abc_class"] = clmkit.abc_classes(value)
-    return out
+    result: pd.DataFrame = out
+    return result
 
 
 def fit_transaction_model(name: str, summary: pd.DataFrame) -> Any:
@@ -78,7 +75,8 @@ def btyd_columns(
     out["expected_next_purchase"] = (
         pd.Timestamp(observation_end) + pd.to_timedelta(wait * unit.days, unit="D")
     ).round("D")
-    return out
+    result: pd.DataFrame = out
+    return result
 
 
 def time_to_one_expected_purchase(
@@ -156,44 +154,8 @@ def value_columns(
         discount_rate=discount_rate,
     )
     out[f"clv_{label}"] = np.asarray(clv, dtype=float)
-    return out
-
-
-def clv_interval(
-    model: Any,
-    clv: np.ndarray,
-    table: pd.DataFrame,
-    horizon_units: float,
-    level: float,
-    n_boot: int,
-    seed: int,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Interval of the CLV from the transaction model's parametric bootstrap.
-
-    ``model.predict_interval`` gives the interval of each customer's expected purchases over
-    the horizon; the CLV is spend x discounted purchases and the discount factors vary little
-    over one horizon, so the CLV interval is the CLV scaled by the same relative bounds
-    (expected spend held at its estimate; Gamma-Gamma is fitted separately).
-    """
-    rows = table[["frequency", "recency", "T"]].to_numpy(float)
-    # Customers with the same (frequency, recency, T) share their interval: bootstrap each
-    # distinct pattern once (daily data have far fewer patterns than customers).
-    patterns, inverse = np.unique(rows, axis=0, return_inverse=True)
-    iv = model.predict_interval(
-        "conditional_expected_purchases",
-        horizon_units,
-        patterns[:, 0],
-        patterns[:, 1],
-        patterns[:, 2],
-        level=level,
-        n_boot=n_boot,
-        seed=seed,
-    )
-    est = iv["estimate"].to_numpy(float)
-    safe = np.where(est > 0, est, 1.0)
-    low = np.where(est > 0, iv["lower"].to_numpy(float) / safe, 1.0)[inverse.ravel()]
-    high = np.where(est > 0, iv["upper"].to_numpy(float) / safe, 1.0)[inverse.ravel()]
-    return clv * low, clv * high
+    result: pd.DataFrame = out
+    return result
 
 
 def clv_periods(horizon_units: float, clv_period: Any, unit: TimeUnit) -> int:
@@ -202,10 +164,10 @@ def clv_periods(horizon_units: float, clv_period: Any, unit: TimeUnit) -> int:
     return max(1, round(horizon_units / per))
 
 
-def month_end_snapshots(first: pd.Timestamp, last: pd.Timestamp, count: int) -> list:
+def month_end_snapshots(first: pd.Timestamp, last: pd.Timestamp, count: int) -> list[pd.Timestamp]:
     """The last ``count`` month ends strictly inside (first, last], ending with ``last``."""
-    ends = pd.date_range(first, last, freq="ME" if _has_me() else "M", inclusive="neither")
-    ends = [e for e in ends if e < last.normalize()]
+    month_ends = pd.date_range(first, last, freq="ME" if _has_me() else "M", inclusive="neither")
+    ends = [e for e in month_ends if e < last.normalize()]
     return list(ends[-(count - 1) :] if count > 1 else []) + [last]
 
 
