@@ -83,45 +83,97 @@ def rfm_scorer_to_json(
 def rfm_scorer_from_json(text: str) -> RfmScorerState: ...
 
 # --- survival ---
+_F64 = npt.NDArray[np.float64]
+# events: float64, int64, int32 or uint8 (bool bytes); None = all events
+_Events = Optional[
+    npt.NDArray[np.float64] | npt.NDArray[np.int64] | npt.NDArray[np.int32] | npt.NDArray[np.uint8]
+]
+
+class CurveFit:
+    """Event table and estimate (S for Kaplan-Meier, H for Nelson-Aalen) on its times."""
+
+    @property
+    def times(self) -> _F64: ...
+    @property
+    def removed(self) -> _F64: ...
+    @property
+    def observed(self) -> _F64: ...
+    @property
+    def censored(self) -> _F64: ...
+    @property
+    def entrance(self) -> _F64: ...
+    @property
+    def at_risk(self) -> _F64: ...
+    @property
+    def estimate(self) -> _F64: ...
+    @property
+    def variance(self) -> _F64: ...
+    @property
+    def lower(self) -> _F64: ...
+    @property
+    def upper(self) -> _F64: ...
+
+class CoxResult:
+    """A Cox fit on the caller's covariates (standardised inside), on the caller's scale."""
+
+    @property
+    def params(self) -> _F64: ...
+    @property
+    def standard_errors(self) -> _F64: ...
+    @property
+    def covariance(self) -> _F64: ...  # row-major p x p
+    @property
+    def mean(self) -> _F64: ...
+    @property
+    def train_log_hazard(self) -> _F64: ...
+    @property
+    def log_likelihood(self) -> float: ...
+    @property
+    def n_iter(self) -> int: ...
+    @property
+    def baseline_stratum(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def baseline_time(self) -> _F64: ...
+    @property
+    def baseline_hazard(self) -> _F64: ...
+
 def km_fit(
-    durations: npt.NDArray[np.float64],
-    events: Optional[
-        npt.NDArray[Any]
-    ],  # float64, int64, int32 or uint8 (bool bytes); None = all events
-    weights: Optional[npt.NDArray[np.float64]],
-    entry: Optional[npt.NDArray[np.float64]],
+    durations: _F64,
+    events: _Events,
+    weights: Optional[_F64],
+    entry: Optional[_F64],
     z: float,
     ci_transform: str,
-) -> dict[str, np.ndarray]: ...
+) -> CurveFit: ...
 def na_fit(
-    durations: npt.NDArray[np.float64],
-    events: Optional[
-        npt.NDArray[Any]
-    ],  # float64, int64, int32 or uint8 (bool bytes); None = all events
-    weights: Optional[npt.NDArray[np.float64]],
-    entry: Optional[npt.NDArray[np.float64]],
+    durations: _F64,
+    events: _Events,
+    weights: Optional[_F64],
+    entry: Optional[_F64],
     z: float,
-) -> dict[str, np.ndarray]: ...
+) -> CurveFit: ...
 def cox_fit(
-    x: npt.NDArray[np.float64],
-    durations: npt.NDArray[np.float64],
-    events: npt.NDArray[np.float64],
-    weights: Optional[npt.NDArray[np.float64]],
+    x: _F64,
+    names: list[str],
+    durations: _F64,
+    events: _F64,
+    weights: Optional[_F64],
     strata: Optional[npt.NDArray[np.int64]],
     ties: str,
     penalizer: float,
     l1_ratio: float,
     max_iter: int,
-) -> dict[str, Any]: ...
-def standardize_columns(x: npt.NDArray[np.float64]) -> dict[str, np.ndarray]: ...
+) -> CoxResult: ...
+def check_covariates(x: _F64, names: list[str], allow_collinear: bool, hint: str) -> _F64: ...
+def check_design_shape(n: int, p: int, arg: str) -> None: ...
 def weibull_fit(
-    x: npt.NDArray[np.float64],
+    x: _F64,
     intercept: int,
-    durations: npt.NDArray[np.float64],
-    events: npt.NDArray[np.float64],
-    weights: Optional[npt.NDArray[np.float64]],
+    durations: _F64,
+    events: _F64,
+    weights: Optional[_F64],
     max_iter: int,
-) -> dict[str, Any]: ...
+) -> tuple[_F64, _F64, float, int]: ...
 def concordance_pairs(
     durations: npt.NDArray[np.float64],
     scores: npt.NDArray[np.float64],
