@@ -239,7 +239,9 @@ def stage_steps(
     ctx.analysis.stage_history = history
     ctx.analysis.transitions = clmkit.transition_matrix(history) if len(dates) > 1 else None
     value = t.get(f"clv_{ctx.label}", None)
-    ctx.analysis.early_warning = clmkit.early_warning(history, value=value, top=top)
+    warning = clmkit.early_warning(history, value=value, top=top)
+    # a pandas history gives a pandas table (early_warning returns the caller's library)
+    ctx.analysis.early_warning = warning if isinstance(warning, pd.DataFrame) else None
 
 
 def holdout_step(
