@@ -20,7 +20,7 @@ PY_OLDEST ?= $(firstword $(wildcard $(PYENV_ROOT)/versions/3.9*/bin/python3.9) p
 PY_NEWEST ?= $(firstword $(wildcard $(PYENV_ROOT)/versions/3.13*/bin/python3.13) python3.13)
 
 .PHONY: demo test install wheel wheel-check sdist-check rust-test py-test notebooks lint docs compat \
-	lifelines-check clean
+	lifelines-check clean airflow-check
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -148,9 +148,26 @@ lint: $(PY)
 	$(PY) -m ruff format --check $(LINT_PATHS)
 	$(PY) -m mypy
 
+# examples/airflow_dag.py run by `airflow dags test` (Airflow 3 from PyPI in its own venv,
+# cached in /tmp) on the bundled data with the wheel built here.
+airflow-check: wheel
+	bash examples/airflow_check.sh
+
 # Re-executes the notebooks in place so the saved outputs match the code (commit the result).
 notebooks: install
 	$(PY) notebooks/build.py
 
 clean:
 	rm -rf $(VENV) $(BUILD_VENV) $(DOCS_VENV) $(COMPAT_VENV) $(LIFELINES_VENV) $(WHEEL_DIR) site target
+
+# lifetimes 0.11.3's own test files against clmkit.compat.lifetimes (opt-in: lifetimes' tests are
+# not on PyPI; LIFETIMES_SRC is a checkout, e.g. git clone --branch v0.11.3
+# https://github.com/CamDavidsonPilon/lifetimes). The differential test needs lifetimes' pinned
+# venv (benchmarks/setup_peers.sh) and skips without it.
+.PHONY: lifetimes-acceptance lifetimes-differential
+lifetimes-acceptance: $(PY)
+	$(PY) tests/compat/lifetimes_suite/run_acceptance.py --lifetimes-src "$(LIFETIMES_SRC)" --min-pass 82
+
+lifetimes-differential: $(PY)
+	bash benchmarks/setup_peers.sh
+	$(PY) -m pytest -q tests/compat/test_compat_lifetimes_differential.py
