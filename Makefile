@@ -75,7 +75,7 @@ wheel-check: $(BUILD_PY)
 SDIST_DIR := $(WHEEL_DIR)/from-sdist
 sdist-check: $(BUILD_PY)
 	rm -rf $(SDIST_DIR)
-	CARGO_TARGET_DIR="$(abspath target/sdist)" $(BUILD_PY) -m pip wheel --no-deps \
+	CARGO_TARGET_DIR="$(abspath target/sdist)" $(BUILD_PY) -m pip wheel --no-deps --no-cache-dir \
 		-w $(SDIST_DIR) $(WHEEL_DIR)/clmkit-*.tar.gz
 	$(BUILD_PY) tests/packaging/check_wheel_contents.py --same-files $(WHEEL) $(SDIST_DIR)/clmkit-*.whl
 	$(PYTHON) -m venv $(SDIST_DIR)/venv
