@@ -103,6 +103,7 @@ def count_cases(lt, out, rows):
         if cls == "ParetoNBDFitter":
             nll_params = np.array(params)
             run(out, key + ".log_A_0", lambda: f._log_A_0(params, x, rec, T))
+            run(out, key + ".loglik", lambda: f._conditional_log_likelihood(params, x, rec, T))
             xo, ro, To = columns(rows, ("odd",))
             run(out, key + ".log_A_0.odd", lambda: f._log_A_0(params, xo, ro, To))
             for n in (0, 1, 3):
@@ -152,6 +153,7 @@ def bgbb_cases(lt, out):
             f"bgbb.cond_expected.m{m}",
             lambda: f.conditional_expected_number_of_purchases_up_to_time(m, x, tx, n),
         )
+    run(out, "bgbb.loglik", lambda: f._loglikelihood(BGBB, x, tx, n))
     w = np.ones(len(x))
     run(
         out,
