@@ -92,6 +92,8 @@ def reference_pages() -> dict[str, str]:
     for name, domain in public_names("clmkit"):
         title = DOMAIN_TITLES.get(domain, domain.strip("_").replace("_", " ").capitalize())
         groups.setdefault(title, []).append(name)
+    order = list(dict.fromkeys(DOMAIN_TITLES.values()))
+    groups = dict(sorted(groups.items(), key=lambda g: order.index(g[0]) if g[0] in order else 99))
     pages: dict[str, str] = {}
     index = ["# API reference\n", "Every public name, by its public import path.\n"]
     for title, names in groups.items():

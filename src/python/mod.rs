@@ -20,6 +20,8 @@ mod bootstrap;
 mod btyd;
 mod btyd_hooks;
 mod btyd_pareto;
+mod clv;
+mod contractual;
 mod rfm;
 mod stages;
 mod summary;
@@ -226,5 +228,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     bgbb::register(m)?;
     bootstrap::register(m)?;
     btyd_hooks::register(m)?;
+    clv::register(m)?;
+    contractual::register(m)?;
     Ok(())
 }

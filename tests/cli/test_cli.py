@@ -185,20 +185,27 @@ def test_python_dash_m_and_console_script_parser():
     assert "--customer-id-col" in out.stdout and "--demo" in out.stdout
 
 
-def test_airflow_task_runs_without_airflow(tmp_path, log):
+def test_airflow_example_is_plain_airflow_3():
+    text = (ROOT / "examples" / "airflow_dag.py").read_text()
+    assert "from airflow.sdk import dag, task" in text
+    assert "airflow.providers.standard.operators.bash import BashOperator" in text
+    assert "except ImportError" not in text and "clmkit[report]" in text
+
+
+def test_airflow_task_function(tmp_path, log):
+    # the real run is `make airflow-check` (Airflow 3 in its own venv); here when installed
+    pytest.importorskip("airflow.sdk")
     spec = importlib.util.spec_from_file_location(
         "airflow_dag", ROOT / "examples" / "airflow_dag.py"
     )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    if importlib.util.find_spec("airflow") is None:
-        assert module.dag is None
     path = tmp_path / "log.parquet"
     log.to_parquet(path)
     import warnings
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", clmkit.ClmkitWarning)
-        headline = module.analyze_customers(str(path), str(tmp_path / "dag_out"))
+        headline = module.analyze_customers.function(str(path), str(tmp_path / "dag_out"))
     assert headline["customers"] == 2357
     assert {p.name for p in (tmp_path / "dag_out").iterdir()} == OUTPUTS

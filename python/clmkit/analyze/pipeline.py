@@ -40,7 +40,6 @@ def analyze(
     snapshots: int = 6,
     top: int = 50,
     interval_level: Optional[float] = 0.9,
-    n_draws: int = 200,
     currency: Optional[str] = None,
     progress: Optional[Progress] = None,
     output: Optional[str] = None,
@@ -85,10 +84,9 @@ def analyze(
         Also fit the transaction model up to this date and keep calibration vs holdout data
         (``Analysis.cal_holdout``) for the report's calibration plot.
     interval_level : float or None
-        Coverage of the CLV interval (``clv_<h>_low`` / ``clv_<h>_high``); None leaves it out.
-    n_draws : int
-        Parameter draws from the fit's normal approximation for the interval (no refits;
-        deterministic: seed 0).
+        Coverage of the CLV interval (``clv_<h>_low`` / ``clv_<h>_high``): the fit's normal
+        approximation carried to each customer by the delta method, no refits
+        (:mod:`clmkit.analyze.intervals`); None leaves it out.
     currency : str, optional
         Currency of the amounts (e.g. "EUR"), shown by the report.
     snapshots : int
@@ -124,7 +122,6 @@ def analyze(
     horizon_days = _check_options(horizon, discount_rate, models, snapshots, top)
     if interval_level is not None and not 0 < float(interval_level) < 1:
         raise ValueError(f"interval_level must be in (0, 1) or None, got {interval_level!r}")
-    check_int(n_draws, "n_draws", low=2)
     check_output(output)
     windows = _check_windows(stage_windows)
     target = output or library_of(transactions)
@@ -174,7 +171,6 @@ def analyze(
             "clv_period": str(clv_period),
             "models": list(models),
             "interval_level": interval_level,
-            "n_draws": n_draws,
             "currency": currency,
             "calibration_period_end": None
             if calibration_period_end is None
@@ -186,7 +182,7 @@ def analyze(
     ctx = model_steps.Context(run, analysis, parts, unit, obs_end, steps.horizon_label(horizon))
     tx_name = next((m for m in models if m in steps.TRANSACTION_MODELS), None)
     tx_model = model_steps.fit_models(
-        ctx, tx_name, clv_period, discount_rate, interval_level, n_draws,
+        ctx, tx_name, clv_period, discount_rate, interval_level,
         spend="gammagamma" in models and has_money,
     )  # fmt: skip
     analysis.table = pd.concat([p for p in parts if p is not None], axis=1)

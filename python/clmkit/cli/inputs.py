@@ -105,8 +105,8 @@ def _read_csv(
     date_format: Optional[str],
     decimal: str,
 ) -> Any:
-    import pyarrow as pa  # type: ignore[import-untyped]
-    import pyarrow.csv as pacsv  # type: ignore[import-untyped]
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
 
     cols = [c for c in (id_col, dt_col, value_col) if c is not None]
     types: dict[str, Any] = {id_col: pa.string()}
@@ -133,7 +133,7 @@ def _read_csv(
 
 def _arrow_message(p: Path, exc: Exception, dt_col: str, date_format: Optional[str]) -> str:
     text = " ".join(str(exc).split())
-    if date_format is not None and dt_col in text:
+    if date_format is not None and (dt_col in text or "timestamp" in text):
         return (
             f"{p.name}: a value of --datetime-col {dt_col!r} does not match "
             f"--date-format {date_format!r} ({text})"
