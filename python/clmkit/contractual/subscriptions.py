@@ -169,7 +169,9 @@ def _as_date(value: Any) -> Any:
         return value
 
 
-def cohort_survivors(customers: Any, observation_period_end: Any = None) -> pd.DataFrame:
+def cohort_survivors(
+    customers: Any, observation_period_end: Any = None, period: Optional[str] = None
+) -> pd.DataFrame:
     """Survivors by cohort and period since acquisition, from summarize_subscriptions.
 
     Row ``c``, column ``t``: customers of cohort ``c`` still active ``t`` periods after
@@ -182,6 +184,9 @@ def cohort_survivors(customers: Any, observation_period_end: Any = None) -> pd.D
     observation_period_end : date-like, optional
         Default: the one recorded by :func:`summarize_subscriptions` (pandas results), else
         each cohort's largest renewals.
+    period : {"D", "W", "M", "Q", "Y"}, optional
+        The renewal period, for polars / Arrow results whose cohorts are period starts
+        (timestamps); default: the one recorded, else "M".
 
     Returns
     -------
@@ -190,12 +195,13 @@ def cohort_survivors(customers: Any, observation_period_end: Any = None) -> pd.D
     """
     frame = to_pandas(customers, ["cohort", "renewals", "churned"])
     meta = getattr(customers, "attrs", {}).get("clmkit", {}) if hasattr(customers, "attrs") else {}
-    cohort = (
-        pd.PeriodIndex(frame["cohort"])
-        if not isinstance(frame["cohort"].dtype, pd.PeriodDtype)
-        else pd.PeriodIndex(frame["cohort"].array)
-    )
-    freq = cohort.freqstr if len(cohort) else "M"
+    freq = period or meta.get("period", "M")
+    check_choice(freq, "period", PERIODS)
+    if isinstance(frame["cohort"].dtype, pd.PeriodDtype):
+        cohort = pd.PeriodIndex(frame["cohort"].array)
+        freq = cohort.freqstr if len(cohort) else freq
+    else:  # polars / Arrow results carry the cohort's first instant
+        cohort = pd.DatetimeIndex(frame["cohort"]).to_period(freq)
     end = (
         observation_period_end
         if observation_period_end is not None
