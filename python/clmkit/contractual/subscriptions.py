@@ -266,3 +266,34 @@ def customer_table(
         index=frame.index,
     )
     return out
+
+
+def analysis_columns(
+    index: pd.Index,
+    log: Any,
+    customer_id_col: str,
+    start_col: str,
+    end_col: Optional[str] = None,
+    period: str = "M",
+    model: str = "bdw",
+    margin: Optional[float] = None,
+    discount_rate: float = 0.01,
+    observation_period_end: Any = None,
+) -> pd.DataFrame:
+    """Contractual columns for :func:`clmkit.analyze`'s customer table (``contractual=``):
+    the subscription log summarised, a retention model fitted, and
+    :func:`customer_table`'s columns (prefixed ``sub_``) aligned on ``index`` (NaN for
+    customers without a subscription). ``sub_value`` only with a ``margin``."""
+    from .models import BetaDiscreteWeibull, ShiftedBetaGeometric
+
+    check_choice(model, "contractual model", ("sbg", "bdw"))
+    subs = summarize_subscriptions(
+        log, customer_id_col, start_col, end_col, observation_period_end, period, output="pandas"
+    )
+    fitted = (BetaDiscreteWeibull() if model == "bdw" else ShiftedBetaGeometric()).fit(subs)
+    table = customer_table(fitted, subs, 1.0 if margin is None else margin, discount_rate)
+    if margin is None:
+        table = table.drop(columns="value")
+    table.index = table.index.astype(index.dtype) if len(table) else table.index
+    out: pd.DataFrame = table.add_prefix("sub_").reindex(index)
+    return out
