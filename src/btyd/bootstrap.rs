@@ -24,7 +24,13 @@ pub fn replicate<T: Send>(
     n: usize,
     f: impl Fn(usize) -> Result<T> + Sync + Send,
 ) -> Result<Vec<T>> {
-    let results: Vec<Result<T>> = (0..n).into_par_iter().map(&f).collect();
+    let results: Vec<Result<T>> = (0..n)
+        .into_par_iter()
+        .map(|b| {
+            crate::parallel::check_interrupt()?;
+            f(b)
+        })
+        .collect();
     results.into_iter().collect()
 }
 

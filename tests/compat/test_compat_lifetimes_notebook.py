@@ -9,7 +9,7 @@ nbclient = pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
 pytest.importorskip("matplotlib")
 
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "07_lifetimes_walkthrough.ipynb"
+NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "07_lifetimes_walkthrough.ipynb"
 
 
 def test_walkthrough_notebook_executes(tmp_path):
