@@ -97,7 +97,8 @@ def main() -> None:
     n = args.customers or b.pick(1_000_000, 10_000)
     with tempfile.TemporaryDirectory() as tmp:
         log = clmkit.datasets.simulate_transactions(n, seed=7)
-        path = Path(tmp) / "log.parquet"
+        # ".pq": the peer harness passes the path (it would load a ".parquet" itself)
+        path = Path(tmp) / "log.pq"
         log.to_parquet(path)
         b.note(f"{len(log):,} transactions of {n:,} customers; {clmkit.get_num_threads()} threads")
         for formats in ("parquet", "parquet,csv"):
@@ -121,7 +122,7 @@ def main() -> None:
                 repeat=1,
             )
         if not args.no_peer:
-            peer_out = Path(tmp) / "peer.parquet"
+            peer_out = Path(tmp) / "peer.out"
             b.run_peer("lifetimes", PEER, data={"log": str(path), "out": str(peer_out)})
             b.ratio(
                 "lifetimes + pandas vs clmkit report (parquet out)",

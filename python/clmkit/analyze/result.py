@@ -198,7 +198,7 @@ class Analysis:
 def _to_arrow(table: pd.DataFrame) -> Any:
     """The customer table as an Arrow table with the customer id as its first column; pandas
     metadata kept, so ``pandas.read_parquet`` gives back the categories and the index."""
-    import pyarrow as pa  # type: ignore[import-untyped]
+    import pyarrow as pa
 
     return pa.Table.from_pandas(table, preserve_index=True)
 
@@ -207,7 +207,7 @@ def _for_csv(table: Any) -> Any:
     """Categories as plain text and timestamps that are whole days as dates (what a
     spreadsheet shows), without leaving Arrow."""
     import pyarrow as pa
-    import pyarrow.compute as pc  # type: ignore[import-untyped]
+    import pyarrow.compute as pc
 
     columns = []
     for col in table.columns:
@@ -222,12 +222,12 @@ def _for_csv(table: Any) -> Any:
 
 
 def _write_parquet(table: Any, path: Path) -> None:
-    import pyarrow.parquet as pq  # type: ignore[import-untyped]
+    import pyarrow.parquet as pq
 
     pq.write_table(table, path)
 
 
 def _write_csv(table: Any, path: Path) -> None:
-    import pyarrow.csv as pacsv  # type: ignore[import-untyped]
+    import pyarrow.csv as pacsv
 
     pacsv.write_csv(_for_csv(table), path, write_options=pacsv.WriteOptions(batch_size=65_536))

@@ -52,11 +52,11 @@ def read_log(
 
 
 def _separator_hint(p: Path, delimiter: Optional[str]) -> str:
-    """" (the file seems to be separated by ';': add --delimiter ';')" when the header read
+    """ " (the file seems to be separated by ';': add --delimiter ';')" when the header read
     with the given separator is one field holding another separator."""
     try:
         opener = gzip.open if p.suffix.lower() == ".gz" else open
-        with opener(p, "rt", encoding="utf-8-sig", newline="") as fh:  # type: ignore[operator]
+        with opener(p, "rt", encoding="utf-8-sig", newline="") as fh:
             line = fh.readline()
     except (OSError, UnicodeDecodeError):
         return ""
