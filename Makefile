@@ -100,7 +100,8 @@ docs: $(DOCS_VENV)/bin/mkdocs
 
 # The declared minimum versions (pyproject: Python 3.9, numpy 1.22, pandas 1.5, narwhals 1.20)
 # with the newest test tools that still run there (scipy 1.13 is the last for Python 3.9).
-# Optional libraries (polars, pyarrow, matplotlib, dask) are left out: their tests skip.
+# Optional libraries (polars, pyarrow, matplotlib, dask) are left out: their tests skip (a
+# module importing one at top level too, through tests/packaging/optional_deps.py).
 # Deselected: tests whose reference is pandas >= 2 behaviour (qcut's floating-point edges,
 # non-nanosecond datetimes), which pandas 1.5 does not have, and two whose reference is less
 # accurate in scipy 1.13 (hyperu off for negative b; quad returns NaN where the integrand
@@ -118,8 +119,8 @@ compat:
 	$(COMPAT_VENV)/bin/pip install -q $(COMPAT_PINS) $(WHEEL)
 	$(COMPAT_VENV)/bin/python -c "import sys, numpy, pandas, narwhals; \
 		print('compat:', sys.version.split()[0], numpy.__version__, pandas.__version__, narwhals.__version__)"
-	$(COMPAT_VENV)/bin/python -m pytest -q -p no:cacheprovider tests \
-		--ignore-glob='*test_plotting*.py' -k "$(COMPAT_DESELECT)"
+	PYTHONPATH=tests/packaging $(COMPAT_VENV)/bin/python -m pytest -q -p no:cacheprovider \
+		-p optional_deps -rs tests -k "$(COMPAT_DESELECT)"
 
 # lifelines pins pandas < 3, so its cross-checks run here, in their own venv with pandas 2.x,
 # instead of being skipped in `make test`; a skipped cross-check fails this target.
