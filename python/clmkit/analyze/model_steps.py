@@ -205,7 +205,8 @@ def stage_steps(
         lambda: clmkit.assign_stages(t, p_alive=p_alive, scheme=resolved, return_reason=True),
     )
     t["stage"] = stage["stage"]
-    t["stage_reason"] = stage["reason"]
+    # a few distinct texts over a million rows: categories, not a million Python strings
+    t["stage_reason"] = stage["reason"].astype("category")
     first = pd.Timestamp(t["first_purchase"].min())
     dates = steps.month_end_snapshots(first, pd.Timestamp(s["observation_period_end"]), snapshots)
     history = ctx.run.step(
@@ -223,9 +224,13 @@ def stage_steps(
         ),
     )
     ctx.analysis.stage_history = history
-    ctx.analysis.transitions = clmkit.transition_matrix(history) if len(dates) > 1 else None
     value = t.get(f"clv_{ctx.label}", None)
-    ctx.analysis.early_warning = clmkit.early_warning(history, value=value, top=top)
+
+    def transitions_and_warnings() -> None:
+        ctx.analysis.transitions = clmkit.transition_matrix(history) if len(dates) > 1 else None
+        ctx.analysis.early_warning = clmkit.early_warning(history, value=value, top=top)
+
+    ctx.run.step("transitions and early warning", transitions_and_warnings)
 
 
 def holdout_step(
