@@ -195,10 +195,24 @@ def stage_steps(
 
     t, s = ctx.analysis.table, ctx.analysis.settings
     resolved = scheme.resolve(t, ctx.unit)
-    s["stage_windows_days"] = {
-        name: float(getattr(resolved, name)) * ctx.unit.days
+    # Windows in days; churn_window is absent when it is per customer (the default).
+    windows = {
+        name: float(value) * ctx.unit.days
         for name in ("new_window", "maturity_window", "churn_window", "median_ipt")
+        if isinstance(value := getattr(resolved, name), float)
     }
+    s["stage_windows_days"] = windows
+    s["stage_thresholds"] = {
+        "at_risk_p": resolved.at_risk_p,
+        "churn_p": resolved.churn_p,
+        "at_risk_factor": resolved.at_risk_factor,
+    }
+    s["stage_churn_rule"] = (
+        f"{windows['churn_window']:,.0f} days"
+        if "churn_window" in windows
+        else f"{resolved.churn_factor:.2g} x their usual time between purchases (at least "
+        f"{2 * windows['median_ipt']:,.0f} days)"
+    )
     p_alive = t["p_alive"].to_numpy(float) if "p_alive" in t else None
     stage = ctx.run.step(
         "stages",
@@ -228,7 +242,9 @@ def stage_steps(
 
     def transitions_and_warnings() -> None:
         ctx.analysis.transitions = clmkit.transition_matrix(history) if len(dates) > 1 else None
-        ctx.analysis.early_warning = clmkit.early_warning(history, value=value, top=top)
+        warning = clmkit.early_warning(history, value=value, top=top)
+        # a pandas history gives a pandas table (early_warning returns the caller's library)
+        ctx.analysis.early_warning = warning if isinstance(warning, pd.DataFrame) else None
 
     ctx.run.step("transitions and early warning", transitions_and_warnings)
 

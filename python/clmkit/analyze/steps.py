@@ -94,32 +94,12 @@ def time_to_one_expected_purchase(
     points: int = 24,
 ) -> np.ndarray:
     """Time t (model units) at which ``conditional_expected_purchases(t)`` reaches 1; NaN when
-    fewer than one purchase is expected within the horizon.
-
-    The models take one t per call, vectorised over customers, so the expectation is evaluated
-    on ``points`` equally spaced times in (0, horizon] (only for customers not yet past 1) and
-    the crossing of 1 is linearly interpolated between the two grid times around it (the
-    expectation increases in t; on CDNOW the crossing moves by less than a day from 48 to 24
-    points, ``tests/analyze/test_analyze.py``).
+    fewer than one purchase is expected within the horizon (see
+    :func:`clmkit.clv.time_to_expected_purchases`: one multi-horizon kernel call per customer).
     """
-    grid = np.linspace(0.0, horizon_units, points + 1)
-    out = np.full(len(f), np.nan)
-    todo = np.asarray(model.conditional_expected_purchases(horizon_units, f, r, T)) >= 1.0
-    prev = np.zeros(len(f))
-    for k in range(1, points + 1):
-        if not todo.any():
-            break
-        cur = np.zeros(len(f))
-        cur[todo] = np.asarray(
-            model.conditional_expected_purchases(float(grid[k]), f[todo], r[todo], T[todo]),
-            dtype=float,
-        )
-        hit = todo & (cur >= 1.0)
-        frac = (1.0 - prev[hit]) / np.maximum(cur[hit] - prev[hit], 1e-300)
-        out[hit] = grid[k - 1] + np.clip(frac, 0.0, 1.0) * (grid[k] - grid[k - 1])
-        todo &= ~hit
-        prev = cur
-    return out
+    from ..clv import time_to_expected_purchases
+
+    return time_to_expected_purchases(model, f, r, T, horizon_units, 1.0, points)
 
 
 def fit_spend_model(summary: pd.DataFrame) -> Any:

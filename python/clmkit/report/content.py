@@ -93,16 +93,16 @@ STAGE_TEXT = {
         "Keep them happy; loyalty rewards.",
     ),
     "at_risk": (
-        "P(alive) below {at_risk_p:.0%}, or quiet for more than {at_risk_factor:g} x their "
+        "P(alive) below {at_risk_p:.0%}, or quiet for more than {at_risk_factor:.2g} x their "
         "usual time between purchases",
         "Reach out now with a reason to come back.",
     ),
     "churned": (
-        "P(alive) below {churn_p:.0%}, or no purchase for more than {churn_window} days",
+        "P(alive) below {churn_p:.0%}, or no purchase for more than {churn_rule}",
         "Win-back campaign for valuable ones only.",
     ),
     "reactivated": (
-        "came back after a gap longer than {churn_window} days",
+        "came back after a gap longer than {churn_rule}",
         "Thank them; find out what brought them back.",
     ),
 }

@@ -133,7 +133,8 @@ def _method(analysis: Any) -> list[tuple[str, str]]:
             (
                 "Stage windows",
                 f"new {w['new_window']:,.0f} days, mature after {w['maturity_window']:,.0f} "
-                f"days, churned after {w['churn_window']:,.0f} days without a purchase",
+                f"days, churned after {st.get('stage_churn_rule') or 'the churn window'} "
+                "without a purchase",
             )
         )
     rows.append(("Currency", st.get("currency") or "not given (--currency)"))

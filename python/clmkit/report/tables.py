@@ -119,6 +119,11 @@ def stage_table(t: pd.DataFrame, settings: dict[str, Any], scheme: dict[str, flo
     windows = settings.get("stage_windows_days") or {}
     words: dict[str, Any] = {k: f"{v:,.0f}" for k, v in windows.items()}
     words.update(scheme)
+    if "churn_rule" not in words:
+        churn = windows.get("churn_window")
+        words["churn_rule"] = settings.get("stage_churn_rule") or (
+            f"{churn:,.0f} days" if churn is not None else "the churn window"
+        )
     rows = []
     by_p = "p_alive" in t
     for stage, n in counts.items():

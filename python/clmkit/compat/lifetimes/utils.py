@@ -138,7 +138,7 @@ def calibration_and_holdout_data(
             ),
         )
     except ValueError as err:
-        if "holdout" in str(err) and "no transaction" in str(err):
+        if "no transaction" in str(err):  # an empty holdout or calibration period
             raise ValueError(f"{_NO_HOLDOUT} ({err})") from None
         raise
 
