@@ -28,6 +28,9 @@ pub enum ClmError {
         params: Vec<f64>,
         grad_norm: f64,
     },
+    /// The user interrupted the computation (Ctrl-C); the door raises KeyboardInterrupt.
+    #[error("interrupted")]
+    Interrupted,
 }
 
 pub type Result<T> = std::result::Result<T, ClmError>;

@@ -4,6 +4,7 @@
 
 pub mod btyd;
 pub mod clv;
+pub mod contractual;
 pub mod error;
 pub mod numeric;
 pub mod parallel;

@@ -6,6 +6,7 @@
 
 use rayon::prelude::*;
 use rayon::{ThreadPool, ThreadPoolBuilder};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
 use crate::error::{ClmError, Result};
@@ -14,21 +15,56 @@ use crate::error::{ClmError, Result};
 /// small enough to balance 1M rows over many cores.
 pub const CHUNK: usize = 4096;
 
-static POOL: RwLock<Option<Arc<ThreadPool>>> = RwLock::new(None);
+/// The most threads clmkit starts. More than this is never useful on one machine and a
+/// request like `set_num_threads(10**6)` would otherwise try to spawn a million threads.
+pub const MAX_THREADS: usize = 1024;
 
-fn threads_from_env() -> usize {
-    std::env::var("CLMKIT_NUM_THREADS")
-        .ok()
-        .and_then(|v| v.trim().parse::<usize>().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or_else(|| {
-            std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1)
-        })
+/// The pool and the process that built it. Threads do not survive `fork()`: a child that
+/// inherits the parent's pool would wait forever for workers that do not exist, so a pool
+/// built by another pid is replaced (and its stale handle leaked, never joined) on first use.
+struct OwnedPool {
+    pid: u32,
+    pool: Arc<ThreadPool>,
+}
+
+static POOL: RwLock<Option<OwnedPool>> = RwLock::new(None);
+
+/// Set by the door when the user interrupts (Ctrl-C); long loops poll it via
+/// [`check_interrupt`] and end with [`ClmError::Interrupted`].
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+fn threads_from_env() -> Result<usize> {
+    match std::env::var("CLMKIT_NUM_THREADS") {
+        Ok(text) => parse_thread_count(&text),
+        Err(_) => Ok(std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .min(MAX_THREADS)),
+    }
+}
+
+fn parse_thread_count(text: &str) -> Result<usize> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if (1..=MAX_THREADS).contains(&n) => Ok(n),
+        _ => Err(ClmError::InvalidArgument(format!(
+            "CLMKIT_NUM_THREADS={:?} is not a whole number from 1 to {MAX_THREADS}",
+            text.chars().take(40).collect::<String>()
+        ))),
+    }
+}
+
+fn check_thread_count(n: usize) -> Result<()> {
+    if (1..=MAX_THREADS).contains(&n) {
+        Ok(())
+    } else {
+        Err(ClmError::InvalidArgument(format!(
+            "n_threads must be from 1 to {MAX_THREADS}, got {n}"
+        )))
+    }
 }
 
 fn build_pool(n: usize) -> Result<Arc<ThreadPool>> {
+    check_thread_count(n)?;
     ThreadPoolBuilder::new()
         .num_threads(n)
         .thread_name(|i| format!("clmkit-{i}"))
@@ -38,31 +74,59 @@ fn build_pool(n: usize) -> Result<Arc<ThreadPool>> {
 }
 
 fn current_pool() -> Result<Arc<ThreadPool>> {
-    if let Some(pool) = POOL.read().map_err(|_| poisoned())?.as_ref() {
-        return Ok(pool.clone());
+    let pid = std::process::id();
+    if let Some(owned) = POOL.read().map_err(|_| poisoned())?.as_ref() {
+        if owned.pid == pid {
+            return Ok(owned.pool.clone());
+        }
     }
     let mut slot = POOL.write().map_err(|_| poisoned())?;
-    if slot.is_none() {
-        *slot = Some(build_pool(threads_from_env())?);
+    match slot.take() {
+        Some(owned) if owned.pid == pid => {
+            let pool = owned.pool.clone();
+            *slot = Some(owned);
+            return Ok(pool);
+        }
+        // Inherited through fork: its workers are gone. Dropping it would signal them, so
+        // the handle is leaked instead; the child keeps the parent's thread count.
+        Some(stale) => {
+            let n = stale.pool.current_num_threads();
+            std::mem::forget(stale);
+            *slot = Some(OwnedPool {
+                pid,
+                pool: build_pool(n)?,
+            });
+        }
+        None => {
+            *slot = Some(OwnedPool {
+                pid,
+                pool: build_pool(threads_from_env()?)?,
+            });
+        }
     }
-    slot.clone().ok_or_else(poisoned)
+    slot.as_ref().map(|o| o.pool.clone()).ok_or_else(poisoned)
 }
 
 fn poisoned() -> ClmError {
     ClmError::InvalidArgument("clmkit thread pool is unavailable after an earlier panic".into())
 }
 
-/// Replaces the pool with one of `n` threads (`CLMKIT_NUM_THREADS` only sets the initial size).
+/// Replaces the pool with one of `n` threads, 1 to [`MAX_THREADS`]
+/// (`CLMKIT_NUM_THREADS` only sets the initial size).
 pub fn set_num_threads(n: usize) -> Result<()> {
-    if n == 0 {
-        return Err(ClmError::InvalidArgument("n_threads must be >= 1".into()));
-    }
     let pool = build_pool(n)?;
-    *POOL.write().map_err(|_| poisoned())? = Some(pool);
+    let previous = POOL.write().map_err(|_| poisoned())?.replace(OwnedPool {
+        pid: std::process::id(),
+        pool,
+    });
+    if let Some(stale) = previous.filter(|o| o.pid != std::process::id()) {
+        std::mem::forget(stale);
+    }
     Ok(())
 }
 
-/// Number of threads clmkit's kernels run on.
+/// Number of threads clmkit's kernels run on (1 when the pool cannot be built, e.g. an
+/// invalid `CLMKIT_NUM_THREADS`, whose error the next computation reports).
 pub fn num_threads() -> usize {
     current_pool().map(|p| p.current_num_threads()).unwrap_or(1)
 }
@@ -72,11 +136,40 @@ pub fn install<R: Send>(op: impl FnOnce() -> R + Send) -> Result<R> {
     Ok(current_pool()?.install(op))
 }
 
+/// Asks running computations to stop (the door calls it on Ctrl-C).
+pub fn request_interrupt() {
+    INTERRUPTED.store(true, Ordering::Relaxed);
+}
+
+/// Clears a previous interrupt request (the door calls it before a new computation).
+pub fn clear_interrupt() {
+    INTERRUPTED.store(false, Ordering::Relaxed);
+}
+
+/// True once an interrupt was requested; cheap enough to poll once per chunk or iteration.
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::Relaxed)
+}
+
+/// `Err(Interrupted)` once an interrupt was requested: long loops call it per iteration.
+pub fn check_interrupt() -> Result<()> {
+    if interrupted() {
+        Err(ClmError::Interrupted)
+    } else {
+        Ok(())
+    }
+}
+
 /// Deterministic parallel sum of `term(i)` for `i in 0..n`.
 pub fn sum(n: usize, term: impl Fn(usize) -> f64 + Sync) -> f64 {
     let partial: Vec<f64> = (0..n.div_ceil(CHUNK))
         .into_par_iter()
-        .map(|c| (c * CHUNK..((c + 1) * CHUNK).min(n)).map(&term).sum())
+        .map(|c| {
+            if interrupted() {
+                return f64::NAN;
+            }
+            (c * CHUNK..((c + 1) * CHUNK).min(n)).map(&term).sum()
+        })
         .collect();
     partial.iter().sum()
 }
@@ -88,6 +181,10 @@ pub fn sum_vec(n: usize, dim: usize, add_term: impl Fn(usize, &mut [f64]) + Sync
         .into_par_iter()
         .map(|c| {
             let mut acc = vec![0.0; dim];
+            if interrupted() {
+                acc.fill(f64::NAN);
+                return acc;
+            }
             for i in c * CHUNK..((c + 1) * CHUNK).min(n) {
                 add_term(i, &mut acc);
             }
@@ -166,6 +263,18 @@ mod tests {
             acc[1] += 1.0;
         });
         assert_eq!(v, vec![(n * (n - 1) / 2) as f64, n as f64]);
+    }
+
+    #[test]
+    fn thread_counts_are_bounded() {
+        assert!(check_thread_count(0).is_err());
+        assert!(check_thread_count(MAX_THREADS + 1).is_err());
+        assert!(check_thread_count(1).is_ok());
+        for bad in ["0", "-1", "1000000", "two", ""] {
+            let err = parse_thread_count(bad).unwrap_err().to_string();
+            assert!(err.contains("CLMKIT_NUM_THREADS"), "{err}");
+        }
+        assert_eq!(parse_thread_count(" 3 ").unwrap(), 3);
     }
 
     #[test]

@@ -21,7 +21,7 @@ def test_set_num_threads_round_trip_and_validation():
     try:
         clmkit.set_num_threads(1)
         assert clmkit.get_num_threads() == 1
-        with pytest.raises(ValueError, match="n_threads must be >= 1"):
+        with pytest.raises(ValueError, match="n must be from 1 to 1024, got 0"):
             clmkit.set_num_threads(0)
     finally:
         clmkit.set_num_threads(n)

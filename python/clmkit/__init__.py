@@ -10,16 +10,40 @@ from . import datasets, exceptions
 from ._core import __version__, get_num_threads, set_num_threads
 from .analyze import Analysis, analyze
 from .btyd import BetaGeo, BetaGeoBetaBinom, GammaGamma, ModifiedBetaGeo, ParetoNBD
-from .clv import HoldoutEvaluation, customer_lifetime_value, evaluate_holdout, expected_value
-from .cohorts import cohort_retention, retention_rate
+from .clv import (
+    HoldoutEvaluation,
+    composite_value,
+    customer_lifetime_value,
+    evaluate_holdout,
+    expected_value,
+    ltv_to_cac,
+    payback_period,
+    purchase_value,
+    retention_clv,
+)
+from .contractual import (
+    BetaDiscreteWeibull,
+    ShiftedBetaGeometric,
+    cohort_survivors,
+    summarize_subscriptions,
+)
 from .exceptions import ClmkitWarning, ConvergenceError, InvalidValueError, NotFittedError
-from .rfm import RFMScorer, rfm_scores, score_quantiles
-from .segments import STANDARD_SCHEME, abc_classes, rfm_segments, segment_summary
+from .rfm import (
+    STANDARD_SCHEME,
+    RFMScorer,
+    abc_classes,
+    rfm_scores,
+    rfm_segments,
+    score_quantiles,
+    segment_summary,
+)
 from .stages import (
     StageScheme,
     assign_stages,
+    cohort_retention,
     early_warning,
     forecast_stages,
+    retention_rate,
     stage_history,
     steady_state,
     transition_matrix,
@@ -35,13 +59,6 @@ from .survival import (
     churn_dataset,
     churn_probability,
     concordance_index,
-)
-from .value_formulas import (
-    composite_value,
-    ltv_to_cac,
-    payback_period,
-    purchase_value,
-    retention_clv,
 )
 
 __all__ = [
@@ -97,4 +114,8 @@ __all__ = [
     "summarize_discrete",
     "analyze",
     "Analysis",
+    "summarize_subscriptions",
+    "cohort_survivors",
+    "ShiftedBetaGeometric",
+    "BetaDiscreteWeibull",
 ]

@@ -31,7 +31,10 @@ pub fn replicate<T: Send>(
         .map_err(|_| ClmError::InvalidArgument(format!("not enough memory for {n} replicates")))?;
     (0..n)
         .into_par_iter()
-        .map(&f)
+        .map(|b| {
+            crate::parallel::check_interrupt()?;
+            f(b)
+        })
         .collect_into_vec(&mut results);
     results.into_iter().collect()
 }

@@ -2,11 +2,15 @@
 //! panic capture and error mapping live here; each submodule binds one area of the core.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::time::Duration;
 
 use numpy::IntoPyArray;
-use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::exceptions::{PyKeyboardInterrupt, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
+use pyo3::types::{PyBool, PyInt};
 
 use crate::error::ClmError;
 use crate::parallel;
@@ -16,6 +20,8 @@ mod bootstrap;
 mod btyd;
 mod btyd_hooks;
 mod btyd_pareto;
+mod clv;
+mod contractual;
 mod rfm;
 mod stages;
 mod summary;
@@ -52,6 +58,7 @@ fn public_error(py: Python<'_>, err: &ClmError) -> PyResult<PyErr> {
             params.clone(),
             *grad_norm,
         ))?,
+        ClmError::Interrupted => return Ok(PyKeyboardInterrupt::new_err("interrupted")),
         ClmError::LengthMismatch(_) | ClmError::InvalidArgument(_) => {
             return Ok(PyValueError::new_err(bounded(&err.to_string())));
         }
@@ -78,20 +85,63 @@ fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
         .unwrap_or_else(|| "unknown panic".to_string())
 }
 
-/// Runs core work with the GIL released inside clmkit's thread pool. A panic anywhere in it
+/// How often a waiting call looks for Ctrl-C (Python runs signal handlers only when asked).
+const SIGNAL_POLL: Duration = Duration::from_millis(100);
+
+/// Calls in flight, so an interrupt request is cleared only when none is running.
+static ACTIVE: AtomicUsize = AtomicUsize::new(0);
+
+/// Runs core work with the GIL released inside clmkit's thread pool.
+///
+/// The work runs on a helper thread while this one waits and, every [`SIGNAL_POLL`], lets
+/// Python run its signal handlers: on Ctrl-C the core is asked to stop (loops poll
+/// [`parallel::check_interrupt`]), the work is joined (it borrows the caller's arrays, so
+/// it must end before we return) and `KeyboardInterrupt` is raised. A panic anywhere
 /// (including rayon workers) becomes a `RuntimeError`, never an abort.
 pub(crate) fn run<T: Send>(
     py: Python<'_>,
     work: impl FnOnce() -> crate::Result<T> + Send,
 ) -> PyResult<T> {
-    let outcome = py.detach(|| catch_unwind(AssertUnwindSafe(|| parallel::install(work))));
+    if ACTIVE.fetch_add(1, Ordering::SeqCst) == 0 {
+        parallel::clear_interrupt();
+    }
+    let (outcome, signal) = py.detach(|| {
+        std::thread::scope(|scope| {
+            let (done, finished) = mpsc::channel();
+            scope.spawn(move || {
+                let result = catch_unwind(AssertUnwindSafe(|| parallel::install(work)));
+                let _ = done.send(result);
+            });
+            let mut signal: Option<PyErr> = None;
+            loop {
+                match finished.recv_timeout(SIGNAL_POLL) {
+                    Ok(result) => return (Some(result), signal),
+                    Err(mpsc::RecvTimeoutError::Disconnected) => return (None, signal),
+                    Err(mpsc::RecvTimeoutError::Timeout) if signal.is_none() => {
+                        if let Err(err) = Python::attach(|py| py.check_signals()) {
+                            parallel::request_interrupt();
+                            signal = Some(err);
+                        }
+                    }
+                    Err(mpsc::RecvTimeoutError::Timeout) => {}
+                }
+            }
+        })
+    });
+    ACTIVE.fetch_sub(1, Ordering::SeqCst);
+    if let Some(err) = signal {
+        return Err(err);
+    }
     match outcome {
-        Ok(Ok(Ok(value))) => Ok(value),
-        Ok(Ok(Err(err))) | Ok(Err(err)) => Err(to_pyerr(err)),
-        Err(payload) => Err(PyRuntimeError::new_err(format!(
+        Some(Ok(Ok(Ok(value)))) => Ok(value),
+        Some(Ok(Ok(Err(err)))) | Some(Ok(Err(err))) => Err(to_pyerr(err)),
+        Some(Err(payload)) => Err(PyRuntimeError::new_err(format!(
             "internal error in clmkit's Rust core (please report it): {}",
             panic_message(payload)
         ))),
+        None => Err(PyRuntimeError::new_err(
+            "internal error in clmkit's Rust core: the worker ended without a result",
+        )),
     }
 }
 
@@ -109,10 +159,28 @@ pub(crate) fn columns_dict<'py, const N: usize>(
     Ok(out)
 }
 
-/// Sets the number of threads clmkit's kernels use (overrides CLMKIT_NUM_THREADS).
+/// Sets the number of threads clmkit's kernels use, 1 to 1024 (overrides CLMKIT_NUM_THREADS).
 #[pyfunction]
-fn set_num_threads(n: usize) -> PyResult<()> {
-    parallel::set_num_threads(n).map_err(to_pyerr)
+fn set_num_threads(n: &Bound<'_, PyAny>) -> PyResult<()> {
+    if n.is_instance_of::<PyBool>() || !n.is_instance_of::<PyInt>() {
+        return Err(PyTypeError::new_err(format!(
+            "n must be an int, got {}",
+            n.get_type().name()?
+        )));
+    }
+    let count = n
+        .extract::<i64>()
+        .ok()
+        .and_then(|v| usize::try_from(v).ok())
+        .filter(|&v| (1..=parallel::MAX_THREADS).contains(&v))
+        .ok_or_else(|| {
+            PyValueError::new_err(format!(
+                "n must be from 1 to {}, got {}",
+                parallel::MAX_THREADS,
+                bounded(&n.to_string())
+            ))
+        })?;
+    parallel::set_num_threads(count).map_err(to_pyerr)
 }
 
 /// Returns the number of threads clmkit's kernels use.
@@ -129,12 +197,28 @@ fn _panic_for_test(py: Python<'_>) -> PyResult<()> {
     })
 }
 
+/// Works for `seconds` while polling for interrupts, so tests can check that Ctrl-C stops a
+/// long computation promptly.
+#[pyfunction]
+fn _busy_for_test(py: Python<'_>, seconds: f64) -> PyResult<()> {
+    let limit = Duration::from_secs_f64(seconds.clamp(0.0, 60.0));
+    run(py, move || {
+        let start = std::time::Instant::now();
+        while start.elapsed() < limit {
+            parallel::check_interrupt()?;
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        Ok(())
+    })
+}
+
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_function(wrap_pyfunction!(set_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(get_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_test, m)?)?;
+    m.add_function(wrap_pyfunction!(_busy_for_test, m)?)?;
     rfm::register(m)?;
     summary::register(m)?;
     survival::register(m)?;
@@ -144,5 +228,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     bgbb::register(m)?;
     bootstrap::register(m)?;
     btyd_hooks::register(m)?;
+    clv::register(m)?;
+    contractual::register(m)?;
     Ok(())
 }

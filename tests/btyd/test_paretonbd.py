@@ -236,7 +236,7 @@ def test_continuous_clv_uses_the_closed_form():
     # The generic path integrates E[Y(u)] against the discount factor by quadrature.
     rows = pn._validate([data["frequency"], data["recency"], data["T"]])
     spend = gg.conditional_expected_spend(data["frequency"], data["monetary_value"]).to_numpy()
-    quadrature = clmkit._core.btyd_customer_lifetime_value(
+    quadrature = clmkit._core.clv_customer_lifetime_value(
         "paretonbd", pn._params(), spend, *rows, 12, 4.345, 0.01, True
     )
     np.testing.assert_allclose(closed.to_numpy(), quadrature, rtol=1e-9)

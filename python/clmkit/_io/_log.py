@@ -9,6 +9,7 @@ from typing import Any, Optional
 import numpy as np
 import pandas as pd
 
+from ..exceptions import bounded
 from ._columns import (
     as_series,
     datetime_ticks,
@@ -33,6 +34,20 @@ def _extract_columns(
     ``transactions=None`` the ``*_col`` arguments are the columns themselves.
     ``finite=False`` leaves NaN/inf values to a kernel that checks them in its own pass."""
     if transactions is None:
+        columns = {"customer_id_col": customer_id_col, "datetime_col": datetime_col}
+        if monetary_value_col is not None:
+            columns["monetary_value_col"] = monetary_value_col
+        shapes = {arg: _shape(column) for arg, column in columns.items()}
+        for arg, shape in shapes.items():
+            if len(shape) != 1:
+                raise ValueError(
+                    f"with transactions=None, {arg} must be a 1-dimensional array, "
+                    f"got shape {shape}"
+                )
+        lengths = {arg: shape[0] for arg, shape in shapes.items()}
+        if len(set(lengths.values())) > 1:
+            detail = ", ".join(f"{arg} has {n}" for arg, n in lengths.items())
+            raise ValueError(f"the columns must have the same length: {detail}")
         ids, times = as_series(customer_id_col, "customer_id"), as_series(datetime_col, "datetime")
         values = None if monetary_value_col is None else as_series(monetary_value_col)
         names = {
@@ -40,11 +55,6 @@ def _extract_columns(
             "datetime": times.name or "datetime",
             "monetary": "monetary_value",
         }
-        lengths = {len(ids), len(times)} | ({len(values)} if values is not None else set())
-        if len(lengths) > 1:
-            raise ValueError(
-                "customer ids, datetimes and monetary values must have the same length"
-            )
     else:
         table = read(
             transactions,
@@ -69,6 +79,16 @@ def _extract_columns(
     return ids, times, values, names
 
 
+def _shape(column: Any) -> tuple[int, ...]:
+    """The shape of an array-like column without converting it (Arrow arrays have no shape)."""
+    shape = getattr(column, "shape", None)
+    if shape is not None:
+        return tuple(shape)
+    if isinstance(column, (str, bytes)) or not hasattr(column, "__len__"):
+        return ()
+    return tuple(np.shape(column)) if isinstance(column, (list, tuple)) else (len(column),)
+
+
 # The entry points' names for the column conversions (labels built from the column name).
 def _datetime_ticks(times: Any, name: Any, datetime_format: Optional[str], check_nat: bool = True):
     return datetime_ticks(times, f"datetime_col {name!r}", datetime_format, check_nat)
@@ -90,19 +110,38 @@ _id_dtype = id_dtype
 _numeric_values = numeric_values
 
 
-def _end_ns(value: Any, times_ns: Any, datetime_format: Optional[str], tz: Any) -> int:
-    """An observation/calibration end as ns since the epoch (UTC); the last date when None."""
+def _end_ns(
+    value: Any,
+    times_ns: Any,
+    datetime_format: Optional[str],
+    tz: Any,
+    arg: str = "date",
+) -> int:
+    """An observation/calibration end as ns since the epoch (UTC); the last date when None.
+    ``arg`` names the argument in the ValueError raised for a value that is not a date."""
     if value is None:
         if times_ns is None or not len(times_ns):
             return 0
         return int(times_ns.max())
-    ts = (
-        pd.to_datetime(value, format=datetime_format)
-        if isinstance(value, str)
-        else pd.Timestamp(value)
-    )
+    try:
+        ts = (
+            pd.to_datetime(value, format=datetime_format)
+            if isinstance(value, str)
+            else pd.Timestamp(value)
+        )
+    except (ValueError, TypeError, OverflowError) as exc:
+        # pandas' DateParseError / OutOfBoundsDatetime are ValueErrors without the argument
+        raise ValueError(
+            f"{arg}={bounded(repr(value), 60)} is not a date"
+            + (
+                f" in datetime_format {datetime_format!r}"
+                if isinstance(value, str) and datetime_format
+                else ""
+            )
+            + f" ({bounded(exc, 120)})"
+        ) from None
     if ts is pd.NaT:
-        raise ValueError(f"observation/calibration end {value!r} is not a date")
+        raise ValueError(f"{arg}={bounded(repr(value), 60)} is not a date")
     if ts.tzinfo is not None:
         ts = ts.tz_convert("UTC").tz_localize(None)
     return int(ts.as_unit("ns").value) if hasattr(ts, "as_unit") else int(ts.value)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
 import pandas as pd
 
 from ._mpl import axes_or_current
 
-__all__ = ["plot_survival_function"]
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+__all__ = ["plot_curve", "plot_survival_function"]
 
 
 def _as_frame(values: Any, index: Any = None) -> pd.DataFrame:
@@ -18,7 +21,8 @@ def _as_frame(values: Any, index: Any = None) -> pd.DataFrame:
     if isinstance(values, pd.Series):
         return values.to_frame()
     arr = np.asarray(values, dtype=float)
-    return pd.DataFrame(arr.reshape(len(arr), -1), index=index)
+    frame: pd.DataFrame = pd.DataFrame(arr.reshape(len(arr), -1), index=index)
+    return frame
 
 
 def plot_survival_function(
@@ -122,3 +126,55 @@ def _max_time(model: Any) -> float:
         if values is not None and len(np.asarray(values)):
             return float(np.max(np.asarray(values, dtype=float)))
     raise ValueError("give times: the model does not record the durations it was fitted on")
+
+
+def plot_curve(
+    curve: pd.DataFrame,
+    bounds: Optional[pd.DataFrame] = None,
+    ax: Optional[Axes] = None,
+    **kwargs: Any,
+) -> Axes:
+    """Step plot of a fitted curve (one column, e.g. ``KaplanMeier.survival_function_``)
+    with the band between the two columns of ``bounds`` (what ``KaplanMeier.plot`` and
+    ``NelsonAalen.plot`` draw).
+
+    Parameters
+    ----------
+    curve : pandas.DataFrame
+        The estimate, indexed by time.
+    bounds : pandas.DataFrame, optional
+        Lower and upper bound columns on the same index.
+    ax : matplotlib Axes, optional
+    **kwargs
+        Passed to ``Axes.step``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import clmkit
+    >>> km = clmkit.KaplanMeier().fit([1, 2, 3, 4], [1, 0, 1, 1])
+    >>> ax = km.plot()
+    >>> ax.get_xlabel()
+    'timeline'
+    """
+    ax = axes_or_current(ax)
+    x = curve.index.to_numpy()
+    col = curve.columns[0]
+    line = ax.step(x, curve[col].to_numpy(), where="post", label=col, **kwargs)[0]
+    if bounds is not None:
+        ax.fill_between(
+            x,
+            bounds.iloc[:, 0].to_numpy(),
+            bounds.iloc[:, 1].to_numpy(),
+            step="post",
+            alpha=0.25,
+            color=line.get_color(),
+        )
+    ax.set_xlabel("timeline")
+    ax.legend()
+    return ax

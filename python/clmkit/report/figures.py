@@ -13,7 +13,7 @@ from ..plotting._mpl import require_matplotlib
 Draw = Callable[[Any], Any]
 
 
-def figure_png(draw: Draw, size: tuple = (7.0, 4.2)) -> str:
+def figure_png(draw: Draw, size: tuple[float, float] = (7.0, 4.2)) -> str:
     """Runs ``draw(ax)`` on a new off-screen figure; returns a ``data:image/png`` URI.
 
     Figures are built with ``matplotlib.figure.Figure`` (not pyplot), so nothing global
@@ -23,48 +23,52 @@ def figure_png(draw: Draw, size: tuple = (7.0, 4.2)) -> str:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=size, dpi=96, layout="constrained")
+    fig = Figure(figsize=size, dpi=110, layout="constrained")
     FigureCanvasAgg(fig)
-    draw(fig.add_subplot())
+    ax = fig.add_subplot()
+    draw(ax)
+    # labels written into cells (heat maps) stay readable when the page scales the image
+    for text in ax.texts:
+        text.set_fontsize(max(text.get_fontsize(), 9))
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def report_figures(analysis: Any) -> dict:
+def report_figures(analysis: Any) -> dict[str, list[tuple[str, str]]]:
     """Figures by section: ``{section: [(title, data_uri), ...]}`` for what the analysis holds."""
     from .. import plotting as p
 
     t, label = analysis.table, _label(analysis)
     model = analysis.models.get("transactions")
-    out: dict[str, list] = {}
+    out: dict[str, list[tuple[str, str]]] = {}
 
-    def add(section: str, title: str, draw: Draw, size: tuple = (7.0, 4.2)) -> None:
-        out.setdefault(section, []).append((title, figure_png(draw, size)))
+    def add(section: str, title: str, draw: Draw, size: tuple[float, float] = (7.0, 4.2)) -> None:
+        out.setdefault(section, []).append((title, figure_png(_human(draw), size)))
 
     if "r_score" in t:
         add(
             "segments",
-            "RFM grid: customers per (R, F) cell",
+            "Customers per recency (R) and frequency (F) score: the top right are your best",
             lambda ax: p.plot_rfm_heatmap(t, ax=ax),
         )
         value = "total_value" if "total_value" in t else None
         add(
             "segments",
-            "Segments: share of customers and value",
+            "Each segment's share of customers and of revenue",
             lambda ax: p.plot_segment_summary(t, "rfm_segment", value, ax=ax),
             (7.0, 5.0),
         )
     if "stage" in t:
         add(
             "stages",
-            "Customers by lifecycle stage",
+            "Customers per lifecycle stage",
             lambda ax: p.plot_stage_distribution(t["stage"], ax=ax),
         )
     if analysis.transitions is not None:
         add(
             "stages",
-            "Stage transitions between monthly snapshots",
+            "How customers moved between stages from one month end to the next (row: stage before)",
             lambda ax: p.plot_stage_transitions(analysis.transitions, ax=ax),
             (7.0, 5.5),
         )
@@ -72,36 +76,72 @@ def report_figures(analysis: Any) -> dict:
         limits = _matrix_limits(t)
         add(
             "btyd",
-            "P(alive) by frequency and recency",
-            lambda ax: p.plot_probability_alive_matrix(model, *limits, ax=ax),
+            "P(alive) by number of repeat purchases and age at the last purchase",
+            lambda ax: p.plot_probability_alive_matrix(model, limits[0], limits[1], ax=ax),
         )
         h = float(analysis.settings.get("horizon_units", 1.0))
         add(
             "btyd",
             f"Expected purchases in the next {analysis.settings.get('horizon', h)} "
-            "by frequency and recency",
-            lambda ax: p.plot_frequency_recency_matrix(model, h, *limits, ax=ax),
+            "by number of repeat purchases and age at the last purchase",
+            lambda ax: p.plot_frequency_recency_matrix(model, h, limits[0], limits[1], ax=ax),
         )
         add(
             "btyd",
-            "Repeat purchases: actual vs model",
+            "Customers by number of repeat purchases: actual and as the model expects (a close match means a good fit)",
             lambda ax: p.plot_period_transactions(model, t, ax=ax),
         )
     if analysis.cal_holdout is not None and "calibration" in analysis.models:
         add(
             "holdout",
-            "Calibration vs holdout purchases",
+            "Calibration vs holdout purchases: purchases after the calibration end, actual and forecast",
             lambda ax: p.plot_calibration_purchases_vs_holdout_purchases(
                 analysis.models["calibration"], analysis.cal_holdout, ax=ax
             ),
         )
+    currency = analysis.settings.get("currency")
+    money = f"expected value ({currency})" if currency else "expected value"
     if f"clv_{label}" in t:
         add(
             "clv",
-            f"Distribution of clv_{label}",
-            lambda ax: p.plot_clv_distribution(t[f"clv_{label}"], ax=ax, label=f"clv_{label}"),
+            f"How the expected value over the next {analysis.settings.get('horizon')} is "
+            "spread over customers",
+            lambda ax: p.plot_clv_distribution(t[f"clv_{label}"], ax=ax, label=money),
         )
     return out
+
+
+#: Column names the plotting helpers print, in the report's words.
+_WORDS = {
+    "total_value": "revenue",
+    "rfm_segment": "Segments",
+    "at_risk": "at risk",
+    "clv": "expected value",
+    "Stage transitions (row shares)": "Share of each stage moving to each stage",
+}
+
+
+def _human(draw: Draw) -> Draw:
+    """``draw`` followed by replacing column names in the title, legend and tick labels."""
+
+    def words(text: str) -> str:
+        for raw, human in _WORDS.items():
+            text = text.replace(raw, human)
+        return text
+
+    def wrapped(ax: Any) -> Any:
+        result = draw(ax)
+        ax.set_title(words(ax.get_title()))
+        legend = ax.get_legend()
+        for item in legend.get_texts() if legend is not None else []:
+            item.set_text(words(item.get_text()))
+        for axis in (ax.xaxis, ax.yaxis):
+            labels = axis.get_ticklabels()
+            if any("_" in lab.get_text() for lab in labels):
+                axis.set_ticks(axis.get_ticklocs(), [words(lab.get_text()) for lab in labels])
+        return result
+
+    return wrapped
 
 
 def _label(analysis: Any) -> Optional[str]:
@@ -113,7 +153,7 @@ def _label(analysis: Any) -> Optional[str]:
     return cols[0][4:] if cols else None
 
 
-def _matrix_limits(t: Any) -> tuple:
+def _matrix_limits(t: Any) -> tuple[int, int]:
     """Grid limits covering 99% of customers: the matrices stay readable on long tails."""
     max_f = int(np.quantile(t["frequency"].to_numpy(float), 0.99)) if len(t) else 0
     max_r = int(np.ceil(t["T"].max())) if len(t) else 0

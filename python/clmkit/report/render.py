@@ -1,26 +1,21 @@
-"""Fills the Jinja2 template with the analysis' numbers, tables and figures."""
+"""Fills the Jinja2 template with the analysis' numbers, tables, figures and explanations."""
 
 from __future__ import annotations
 
-import html
 import os
+import re
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Union
 
 import pandas as pd
 
+from . import tables
+from .content import GLOSSARY, INTRO, MODEL_NAMES, SECTIONS
 from .figures import report_figures
+from .tables import Fmt
 
-SECTIONS = [
-    ("headline", "Headline numbers"),
-    ("segments", "RFM segments"),
-    ("stages", "Lifecycle stages"),
-    ("btyd", "Purchases and P(alive)"),
-    ("holdout", "Calibration vs holdout"),
-    ("clv", "Customer lifetime value"),
-    ("early-warning", "Early warning"),
-]
+__all__ = ["SECTIONS", "render_report", "write_report"]
 
 
 def _environment() -> Any:
@@ -34,85 +29,146 @@ def _environment() -> Any:
     )
 
 
-def _table_html(frame: pd.DataFrame, float_format: str = "{:,.3f}") -> str:
-    return frame.to_html(
-        classes="data", border=0, float_format=float_format.format, na_rep="", escape=True
-    )
+_UNIT_WORDS = {"H": "hour", "D": "day", "W": "week", "M": "month", "Y": "year"}
 
 
-def _headline(analysis: Any) -> list:
-    s = analysis.summary()
-    rows = [
-        ("Customers", f"{s['customers']:,}"),
-        ("Repeat customers", f"{s['repeat_customers']:,}"),
+def _horizon_words(settings: dict[str, Any]) -> str:
+    """ "365D" -> "365 days"; "3M" -> "3 months (91 days)"."""
+    days = settings.get("horizon_days")
+    text = str(settings.get("horizon", "")).strip()
+    m = re.match(r"^(\d+(?:\.\d+)?)\s*([HDWMY])$", text, re.IGNORECASE)
+    if m:
+        n, unit = float(m.group(1)), _UNIT_WORDS[m.group(2).upper()]
+        words = f"{n:g} {unit}{'' if n == 1 else 's'}"
+        return words if unit == "day" or not days else f"{words} ({float(days):,.0f} days)"
+    return f"{float(days):,.0f} days" if days else text
+
+
+def headline(analysis: Any, fmt: Fmt) -> list[tuple[str, str, str]]:
+    """(label, value, note) cards of the "At a glance" section."""
+    s, st = analysis.summary(), analysis.settings
+    n = max(s["customers"], 1)
+    h = _horizon_words(st)
+    cards = [
+        (
+            "Customers",
+            Fmt.count(s["customers"]),
+            f"up to {str(st.get('observation_period_end', ''))[:10]}",
+        ),
+        (
+            "Repeat buyers",
+            Fmt.pct(s["repeat_customers"] / n),
+            f"{Fmt.count(s['repeat_customers'])} bought more than once",
+        ),
     ]
     if "total_value" in s:
-        rows.append(("Historic value", f"{s['total_value']:,.2f}"))
-    for key, value in s.items():
-        if key.startswith("expected_purchases_"):
-            rows.append((f"Expected purchases ({key[19:]})", f"{value:,.0f}"))
-        elif key.startswith("clv_"):
-            rows.append((f"Total CLV ({key[4:]})", f"{value:,.2f}"))
-    if "mean_p_alive" in s:
-        rows.append(("Mean P(alive)", f"{s['mean_p_alive']:.3f}"))
-    rows.append(("Observation end", str(analysis.settings.get("observation_period_end", ""))))
-    return rows
-
-
-def _tables(analysis: Any) -> dict:
-    import clmkit
-
-    t, out = analysis.table, {}
-    if "rfm_segment" in t:
-        value = "total_value" if "total_value" in t else "n_periods"
-        if hasattr(clmkit, "segment_summary"):
-            seg = clmkit.segment_summary(t, "rfm_segment")
-        else:
-            from ..plotting.segments import segment_shares
-
-            seg = segment_shares(t, "rfm_segment", value)
-        out["segments"] = _table_html(pd.DataFrame(seg))
-    if "stage" in t:
-        counts = t["stage"].value_counts(sort=False).rename("customers").to_frame()
-        counts["share"] = counts["customers"] / max(len(t), 1)
-        out["stages"] = _table_html(counts)
-    ev = getattr(analysis, "holdout_evaluation", None)
-    if ev is not None:
-        out["holdout"] = _table_html(
-            pd.DataFrame(
-                {
-                    "value": {
-                        "holdout purchases, actual": ev.total_actual,
-                        "holdout purchases, predicted": ev.total_predicted,
-                        "aggregate error": ev.aggregate_error,
-                        "per-customer MAE": ev.mae,
-                        "per-customer RMSE": ev.rmse,
-                    }
-                }
+        cards.append(
+            ("Revenue so far", fmt.money(s["total_value"], 0), f"{fmt.money(s['total_value'] / n)} per customer")
+        )  # fmt: skip
+    if "expected_active" in s:
+        cards.append(
+            (
+                "Expected active customers",
+                Fmt.count(s["expected_active"]),
+                f"{Fmt.pct(s['expected_active'] / n)} of customers (sum of P(alive))",
             )
         )
-    if analysis.early_warning is not None:
-        out["early-warning"] = _table_html(pd.DataFrame(analysis.early_warning).head(50))
+    for key, value in s.items():
+        if key.startswith("expected_purchases_"):
+            cards.append(("Expected purchases", Fmt.count(value), f"in the next {h}"))
+        elif key.startswith("clv_"):
+            cards.append(
+                ("Expected value (CLV)", fmt.money(value, 0), f"in the next {h}, discounted")
+            )
+    return cards
+
+
+def _tables(analysis: Any, fmt: Fmt) -> dict[str, str]:
+    t, out = analysis.table, {}
+    if "rfm_segment" in t:
+        out["segments"] = tables.segment_table(t, fmt)
+    if "stage" in t:
+        scheme = {"at_risk_p": 0.5, "churn_p": 0.1, "at_risk_factor": 2.0}
+        scheme.update(analysis.settings.get("stage_thresholds", {}))
+        out["stages"] = tables.stage_table(t, analysis.settings, scheme)
+    if "abc_class" in t and "total_value" in t:
+        out["clv"] = tables.abc_table(t, fmt)
+    ev = getattr(analysis, "holdout_evaluation", None)
+    if ev is not None:
+        out["holdout"] = tables.holdout_table(ev, analysis.settings)
+    if analysis.early_warning is not None and len(analysis.early_warning):
+        out["early-warning"] = tables.early_warning_table(analysis.early_warning, fmt)
     return out
+
+
+def _method(analysis: Any) -> list[tuple[str, str]]:
+    """(what, how) rows of the "How this report was made" section."""
+    st, rows = analysis.settings, []
+    rows.append(("Observation end", str(st.get("observation_period_end", ""))[:10]))
+    rows.append(("Forecast horizon", _horizon_words(st) + "; a month is 30.44 days, a year 365.24"))
+    for role, model in analysis.models.items():
+        name = MODEL_NAMES.get(type(model).__name__, type(model).__name__)
+        fitted = getattr(model, "params_", None)
+        params = (
+            "" if fitted is None else ", ".join(f"{k} = {float(v):.3g}" for k, v in fitted.items())
+        )
+        what = {"transactions": "Purchase model", "spend": "Spend model"}.get(role, "Holdout model")
+        rows.append((what, f"{name}; parameters {params}" if params else name))
+    if "spend" in analysis.models:
+        rows.append(
+            (
+                "CLV",
+                f"discount rate {float(st.get('discount_rate', 0)):.1%} per {st.get('clv_period')}"
+                + (
+                    f"; {float(st['interval_level']):.0%} range from the uncertainty of the "
+                    "purchase model's parameters"
+                    if st.get("interval_level")
+                    else ""
+                ),
+            )
+        )
+    w = st.get("stage_windows_days")
+    if w:
+        rows.append(
+            (
+                "Stage windows",
+                f"new {w['new_window']:,.0f} days, mature after {w['maturity_window']:,.0f} "
+                f"days, churned after {st.get('stage_churn_rule') or 'the churn window'} "
+                "without a purchase",
+            )
+        )
+    rows.append(("Currency", st.get("currency") or "not given (--currency)"))
+    return rows
 
 
 def render_report(analysis: Any) -> str:
     """The report as one HTML string (figures embedded, no external resources)."""
     import clmkit
 
+    fmt = Fmt(analysis.settings.get("currency"))
+    t = analysis.table
+    contradict = 0
+    if "p_alive" in t and "stage" in t:
+        contradict = int(((t["p_alive"] >= 0.99) & (t["stage"].astype(str) == "churned")).sum())
     template = _environment().get_template("report.html.j2")
-    return template.render(
-        title="clmkit customer report",
+    text: str = template.render(
+        title="Customer report",
         version=clmkit.__version__,
         sections=SECTIONS,
-        headline=_headline(analysis),
+        intro=INTRO,
+        headline=headline(analysis, fmt),
         figures=report_figures(analysis),
-        tables=_tables(analysis),
-        settings=analysis.settings,
+        tables=_tables(analysis, fmt),
+        method=_method(analysis),
+        glossary=GLOSSARY,
+        warnings=list(getattr(analysis, "warnings", [])),
+        contradict=contradict,
         skipped=analysis.skipped,
         timings=analysis.timings,
-        escape=html.escape,
+        n_customers=len(t),
+        generated=pd.Timestamp.now().strftime("%Y-%m-%d %H:%M"),
     )
+    return text
 
 
 def _umask() -> int:
@@ -121,7 +177,7 @@ def _umask() -> int:
     return mask
 
 
-def write_report(analysis: Any, path: Any) -> Path:
+def write_report(analysis: Any, path: Union[str, Path]) -> Path:
     """Renders the report and writes it atomically (temp file in the target directory, then
     renamed), so a reader never sees a half-written file."""
     target = Path(path)

@@ -19,6 +19,7 @@ from .._io import (
     deliver,
     library_of,
 )
+from .._io._deliver import Output
 from .._units import TimeUnit, normalize_freq, to_units
 from .._validation import as_float_array, check_choice
 from ._data import as_frame
@@ -39,7 +40,7 @@ def churn_dataset(
     monetary_value_col: Any = None,
     covariate_window: Union[float, str, None] = None,
     datetime_format: Optional[str] = None,
-    output: Optional[str] = None,
+    output: Optional[Output] = None,
 ) -> pd.DataFrame:
     """One row per customer with ``duration`` and ``event`` under an inactivity churn rule.
 
@@ -157,7 +158,8 @@ def churn_dataset(
         "covariate_window": window,
         "observation_period_end": str(_timestamp(end_ns, tz)),
     }
-    return deliver(out, library_of(transactions), output)
+    result: pd.DataFrame = deliver(out, library_of(transactions), output)
+    return result
 
 
 _PANDAS_PERIOD = {"H": "h", "D": "D", "W": "W", "M": "M", "Y": "Y"}
@@ -177,6 +179,10 @@ def churn_probability(
     (age, age + horizon] given survival to ``age``; 1 where S(age | x) is already 0. The
     Kaplan-Meier, Nelson-Aalen and Cox (Breslow) curves are flat after the last event time
     seen in training, so they give 0 beyond it: use WeibullAFT to extrapolate.
+
+    **Contractual models** (:class:`clmkit.ShiftedBetaGeometric`,
+    :class:`clmkit.BetaDiscreteWeibull`; X is not used): ``age`` is the renewals made, and the
+    result is P(churn within ``horizon`` periods | survived ``age``) = 1 - S(age + h) / S(age).
 
     **BTYD models** (anything with ``p_alive(frequency, recency, T)``; X is a customer summary
     with those columns and ``age`` is not used, T being the age): with ``horizon=None`` or
@@ -221,7 +227,15 @@ def churn_probability(
         raise ValueError("churn_probability needs age and horizon for survival models")
     a = as_float_array(age, "age", nonnegative=True)
     h = as_float_array(horizon, "horizon", nonnegative=True)
-    n = len(as_frame(X)) if X is not None else max(len(a), len(h))
+    rows = len(as_frame(X)) if X is not None else None
+    n = rows if rows is not None else max(len(a), len(h))
+    for name, values in (("age", a), ("horizon", h)):
+        if len(values) not in (1, n):
+            against = f"X has {rows} rows" if rows is not None else f"the other has {n}"
+            raise ValueError(
+                f"{name} has {len(values)} values but {against}: give one value per customer "
+                "or a single value for all"
+            )
     a, h = np.broadcast_to(a, (n,)).copy(), np.broadcast_to(h, (n,)).copy()
     s_now = np.asarray(model._survival_at(X, a), dtype=float)
     s_later = np.asarray(model._survival_at(X, a + h), dtype=float)

@@ -113,7 +113,7 @@ def brier_score(model: Any, X: Any, durations: Any, events: Any, times: Any) -> 
     d, e = survival_arrays(durations, events, "durations", "events")
     t = as_float_array(times, "times", nonnegative=True)
     censoring = _core.km_fit(d, np.ascontiguousarray(1.0 - e), None, None, 1.959964, "log-log")
-    ct, cs = censoring["times"], censoring["survival"]
+    ct, cs = censoring.times, censoring.estimate
     g_at_t = step_lookup(ct, cs, t, 1.0)
     # G(T_i-): the censoring survival just before the subject's own time.
     k = np.searchsorted(ct, d, side="left") - 1

@@ -139,6 +139,7 @@ pub fn minimize(obj: &dyn Objective, x0: &[f64], opts: &Options) -> Result<Minim
     let mut pairs: Vec<(Vec<f64>, Vec<f64>, f64)> = Vec::new();
     let mut stalled = 0;
     for iter in 0..opts.max_iter {
+        crate::parallel::check_interrupt()?;
         if max_abs(&g) < opts.tol {
             return Ok(Minimum {
                 x,

@@ -104,6 +104,7 @@ pub fn minimize(
         grad_norm: f64::NAN,
     })?;
     for iter in 1..=opts.max_iter {
+        crate::parallel::check_interrupt()?;
         let l = factor_with_ridge(&cur.hessian, n).ok_or_else(|| ClmError::Convergence {
             message: format!("Newton iteration {iter}: the Hessian cannot be factorised"),
             params: x.clone(),

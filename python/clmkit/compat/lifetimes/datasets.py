@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -27,7 +27,7 @@ def load_dataset(filename: str, **kwargs: Any) -> pd.DataFrame:
     ['ID', 'frequency', 'recency', 'T']
     """
     with data_path(filename).open("r") as fh:
-        return pd.read_csv(fh, **kwargs)
+        return cast(pd.DataFrame, pd.read_csv(fh, **kwargs))
 
 
 def load_cdnow_summary(**kwargs: Any) -> pd.DataFrame:
@@ -53,7 +53,7 @@ def load_cdnow_summary_data_with_monetary_value(**kwargs: Any) -> pd.DataFrame:
     """
     df = load_dataset("cdnow_customers_summary_with_transactions.csv", **kwargs)
     df.columns = ["customer_id", "frequency", "recency", "T", "monetary_value"]
-    return df.set_index("customer_id")
+    return cast(pd.DataFrame, df.set_index("customer_id"))
 
 
 def load_transaction_data(**kwargs: Any) -> pd.DataFrame:

@@ -8,7 +8,7 @@ themselves differ from lifetimes').
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -23,6 +23,11 @@ __all__ = [
     "modified_beta_geometric_nbd_model",
     "beta_geometric_beta_binom_model",
 ]
+
+
+def _native(model: Any) -> Any:
+    """The native model class (its simulators are typed per class, not on the shared base)."""
+    return model
 
 
 def _seed() -> int:
@@ -44,7 +49,7 @@ def _lifetimes_frame(sim: pd.DataFrame, columns: list[str], index: bool) -> pd.D
     """lifetimes' layout: float columns (``alive`` as 0/1) and a ``customer_id``."""
     frame = sim[columns].astype(float)
     frame["customer_id"] = np.arange(len(frame), dtype=float)
-    return frame.set_index("customer_id") if index else frame
+    return cast(pd.DataFrame, frame.set_index("customer_id") if index else frame)
 
 
 def beta_geometric_nbd_model(
@@ -75,7 +80,7 @@ def beta_geometric_nbd_model(
     ['frequency', 'recency', 'T', 'lambda', 'p', 'alive']
     """
     ages, size = _ages(T, size)
-    sim = BetaGeo.from_params([r, alpha, a, b]).generate(size, ages, seed=_seed())
+    sim = _native(BetaGeo).from_params([r, alpha, a, b]).generate(size, ages, seed=_seed())
     return _lifetimes_frame(sim, ["frequency", "recency", "T", "lambda", "p", "alive"], index=True)
 
 
@@ -85,7 +90,7 @@ def modified_beta_geometric_nbd_model(
     """Customers simulated from the MBG/NBD model (arguments and output as
     :func:`beta_geometric_nbd_model`)."""
     ages, size = _ages(T, size)
-    sim = ModifiedBetaGeo.from_params([r, alpha, a, b]).generate(size, ages, seed=_seed())
+    sim = _native(ModifiedBetaGeo).from_params([r, alpha, a, b]).generate(size, ages, seed=_seed())
     return _lifetimes_frame(sim, ["frequency", "recency", "T", "lambda", "p", "alive"], index=True)
 
 
@@ -100,7 +105,7 @@ def pareto_nbd_model(
         ``frequency, recency, T, lambda, mu, alive``, indexed by ``customer_id``.
     """
     ages, size = _ages(T, size)
-    sim = ParetoNBD.from_params([r, alpha, s, beta]).generate(size, ages, seed=_seed())
+    sim = _native(ParetoNBD).from_params([r, alpha, s, beta]).generate(size, ages, seed=_seed())
     return _lifetimes_frame(sim, ["frequency", "recency", "T", "lambda", "mu", "alive"], index=True)
 
 
@@ -116,8 +121,10 @@ def beta_geometric_beta_binom_model(
         lifetimes).
     """
     periods, size = _ages(N, size, "N")
-    sim = BetaGeoBetaBinom.from_params([alpha, beta, gamma, delta]).generate(
-        size, periods, seed=_seed()
+    sim = (
+        _native(BetaGeoBetaBinom)
+        .from_params([alpha, beta, gamma, delta])
+        .generate(size, periods, seed=_seed())
     )
     return _lifetimes_frame(
         sim, ["frequency", "recency", "n_periods", "p", "theta", "alive"], index=False
@@ -146,7 +153,7 @@ def beta_geometric_nbd_model_transactional_data(
         ``customer_id`` and ``date``, one row per purchase.
     """
     ages, size = _ages(T, size)
-    sim = BetaGeo.from_params([r, alpha, a, b]).generate(size, ages, seed=_seed())
+    sim = _native(BetaGeo).from_params([r, alpha, a, b]).generate(size, ages, seed=_seed())
     counts = sim["frequency"].to_numpy(dtype=np.int64)
     rng = np.random.default_rng(_seed())
     owner = np.repeat(np.arange(size), counts)
@@ -155,11 +162,14 @@ def beta_geometric_nbd_model_transactional_data(
     is_last = np.zeros(len(owner), dtype=bool)
     is_last[np.cumsum(counts)[counts > 0] - 1] = True
     times = np.where(is_last, last, rng.uniform(0.0, 1.0, len(owner)) * last)
-    start = pd.to_datetime(observation_period_end) - pd.to_timedelta(ages, unit=freq)
+    start = pd.to_datetime(observation_period_end) - pd.to_timedelta(ages, unit=cast(Any, freq))
     first = pd.DataFrame({"customer_id": np.arange(size), "date": start})
     repeat = pd.DataFrame(
-        {"customer_id": owner, "date": start[owner] + pd.to_timedelta(times, unit=freq)}
+        {"customer_id": owner, "date": start[owner] + pd.to_timedelta(times, unit=cast(Any, freq))}
     )
-    return pd.concat([first, repeat], ignore_index=True).sort_values(
-        ["customer_id", "date"], ignore_index=True
+    return cast(
+        pd.DataFrame,
+        pd.concat([first, repeat], ignore_index=True).sort_values(
+            ["customer_id", "date"], ignore_index=True
+        ),
     )

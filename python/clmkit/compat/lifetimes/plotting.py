@@ -114,7 +114,9 @@ def _force_aspect(ax: Any, aspect: float = 1) -> None:
     ax.set_aspect(abs((extent[1] - extent[0]) / (extent[3] - extent[2])) / aspect)
 
 
-def _matrix_plot(z: np.ndarray, title: str, xlabel: str, ylabel: str, kwargs: dict) -> Any:
+def _matrix_plot(
+    z: np.ndarray, title: str, xlabel: str, ylabel: str, kwargs: dict[str, Any]
+) -> Any:
     interpolation = kwargs.pop("interpolation", "none")
     ax = plt.subplot(111)
     image = ax.imshow(z, interpolation=interpolation, **kwargs)
@@ -278,7 +280,7 @@ def _tracking_plot(
     xlabel: str,
     ylabel: str,
     ax: Any,
-    kwargs: dict,
+    kwargs: dict[str, Any],
 ) -> Any:
     if ax is None:
         ax = plt.subplot(111)
@@ -394,7 +396,7 @@ def plot_incremental_transactions(
 
 def _scipy_stats() -> Any:
     try:
-        from scipy import stats
+        from scipy import stats  # type: ignore[import-untyped,unused-ignore]
     except ImportError as exc:
         raise ImportError(
             "the heterogeneity plots need scipy (its gamma/beta densities and "
@@ -412,7 +414,7 @@ def _density_plot(
     xlabel: str,
     ylabel: str,
     suptitle_fontsize: int,
-    kwargs: dict,
+    kwargs: dict[str, Any],
 ) -> Any:
     fig, ax = plt.subplots(1)
     fig.suptitle(suptitle, fontsize=suptitle_fontsize, fontweight="bold")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Optional, cast
 
 import numpy as np
 import pandas as pd
@@ -10,6 +10,7 @@ import pandas as pd
 from ... import summary as _summary
 from ..._errors import ConvergenceError  # noqa: F401  (lifetimes.utils.ConvergenceError)
 from ..._units import normalize_freq
+from ._checks import _check_inputs, _scale_time  # noqa: F401  (lifetimes' private names)
 
 __all__ = [
     "summary_data_from_transaction_data",
@@ -21,6 +22,40 @@ __all__ = [
 ]
 
 _PERIOD = {"H": "h", "D": "D", "W": "W", "M": "M", "Y": "Y"}
+
+# lifetimes 0.11.3's message for an empty holdout period (its tests match it).
+_NO_HOLDOUT = (
+    "There is no data available. Check the `observation_period_end` and  "
+    "`calibration_period_end` and confirm that values in `transactions` occur prior to those "
+    "dates."
+)
+
+
+def _numeric_dates(values: pd.Series, datetime_format: Optional[str]) -> pd.Series:
+    """lifetimes' ``pd.to_datetime(column, format=datetime_format)`` on a numeric column: with
+    a format, the numbers are read as text in that format (e.g. 19970101 with "%Y%m%d");
+    without one, as nanoseconds since the epoch (pandas' rule, which lifetimes inherited)."""
+    if datetime_format is not None:
+        text = (
+            values.astype("int64").astype(str) if values.dtype.kind in "iu" else values.astype(str)
+        )
+        return pd.to_datetime(text, format=datetime_format)
+    return pd.to_datetime(values)
+
+
+def _with_dates(
+    transactions: pd.DataFrame, datetime_col: str, datetime_format: Optional[str]
+) -> pd.DataFrame:
+    """``transactions`` with a numeric ``datetime_col`` converted as lifetimes converts it (a
+    new frame; the caller's is not modified). Other columns pass through unchanged."""
+    column = transactions[datetime_col] if isinstance(transactions, pd.DataFrame) else None
+    if column is None or not (
+        pd.api.types.is_integer_dtype(column.dtype) or pd.api.types.is_float_dtype(column.dtype)
+    ):
+        return transactions
+    return cast(
+        pd.DataFrame, transactions.assign(**{datetime_col: _numeric_dates(column, datetime_format)})
+    )
 
 
 def summary_data_from_transaction_data(
@@ -47,7 +82,7 @@ def summary_data_from_transaction_data(
     (['frequency', 'recency', 'T'], 5000)
     """
     full = _summary.summarize(
-        transactions,
+        _with_dates(transactions, datetime_col, datetime_format),
         customer_id_col,
         datetime_col,
         monetary_value_col,
@@ -60,7 +95,7 @@ def summary_data_from_transaction_data(
     cols = ["frequency", "recency", "T"] + (["monetary_value"] if monetary_value_col else [])
     out = full[cols].astype(float)
     out.attrs = dict(full.attrs)
-    return out
+    return cast(pd.DataFrame, out)
 
 
 def calibration_and_holdout_data(
@@ -86,18 +121,26 @@ def calibration_and_holdout_data(
     >>> ch.columns.tolist()
     ['frequency_cal', 'recency_cal', 'T_cal', 'frequency_holdout', 'duration_holdout']
     """
-    return _summary.calibration_and_holdout(
-        transactions,
-        customer_id_col,
-        datetime_col,
-        calibration_period_end,
-        observation_period_end,
-        freq,
-        freq_multiplier,
-        datetime_format,
-        monetary_value_col,
-        include_first_transaction,
-    )
+    try:
+        return cast(
+            pd.DataFrame,
+            _summary.calibration_and_holdout(
+                _with_dates(transactions, datetime_col, datetime_format),
+                customer_id_col,
+                datetime_col,
+                calibration_period_end,
+                observation_period_end,
+                freq,
+                freq_multiplier,
+                datetime_format,
+                monetary_value_col,
+                include_first_transaction,
+            ),
+        )
+    except ValueError as err:
+        if "no transaction" in str(err):  # an empty holdout or calibration period
+            raise ValueError(f"{_NO_HOLDOUT} ({err})") from None
+        raise
 
 
 def find_first_transactions(
@@ -122,7 +165,7 @@ def find_first_transactions(
     """
     period = _PERIOD[normalize_freq(freq)]
     cols = [customer_id_col, datetime_col] + ([monetary_value_col] if monetary_value_col else [])
-    frame = transactions[cols].copy()
+    frame = _with_dates(transactions[cols], datetime_col, datetime_format).copy()
     frame[datetime_col] = pd.to_datetime(frame[datetime_col], format=datetime_format).dt.to_period(
         period
     )
@@ -140,7 +183,9 @@ def find_first_transactions(
         [customer_id_col, datetime_col] + ([monetary_value_col] if monetary_value_col else [])
     ]
     out["first"] = ~out[customer_id_col].duplicated()
-    return out
+    # Column labels as a frame built from a list of names has them (str dtype on pandas 3).
+    out.columns = pd.Index(list(out.columns))
+    return cast(pd.DataFrame, out)
 
 
 def calculate_alive_path(
@@ -165,7 +210,10 @@ def calculate_alive_path(
     T = np.arange(len(bought), dtype=float)
     frequency = np.cumsum(bought) - 1.0
     recency = np.maximum.accumulate(np.where(bought, T, 0.0))
-    return pd.Series(np.asarray(model.conditional_probability_alive(frequency, recency, T)))
+    return cast(
+        "pd.Series[float]",
+        pd.Series(np.asarray(model.conditional_probability_alive(frequency, recency, T))),
+    )
 
 
 # lifetimes' customer_lifetime_value counts ``time`` in months and converts them into the data's
@@ -237,7 +285,9 @@ def customer_lifetime_value(
         discount_rate=discount_rate,
     )
     index = frequency.index if isinstance(frequency, pd.Series) else None
-    return pd.Series(np.asarray(out, dtype=float), index=index, name="clv")
+    return cast(
+        "pd.Series[float]", pd.Series(np.asarray(out, dtype=float), index=index, name="clv")
+    )
 
 
 def expected_cumulative_transactions(
@@ -297,6 +347,7 @@ def expected_cumulative_transactions(
     t = check_int(t, "t", low=1)
     freq_multiplier = check_int(freq_multiplier, "freq_multiplier", low=1)
     period_code = _PERIOD[normalize_freq(freq)]
+    transactions = _with_dates(transactions, datetime_col, datetime_format)
     start_period = (
         pd.to_datetime(transactions[datetime_col], format=datetime_format)
         .min()
@@ -329,7 +380,7 @@ def expected_cumulative_transactions(
         ]
     else:
         index = range(t // freq_multiplier)
-    return pd.DataFrame({"actual": actual, "predicted": predicted}, index=index)
+    return cast(pd.DataFrame, pd.DataFrame({"actual": actual, "predicted": predicted}, index=index))
 
 
 # lifetimes' private names, which user code imports too. (ConvergenceError, imported above,

@@ -7,10 +7,9 @@ conventions; every number comes from the native model.
 
 from __future__ import annotations
 
-import json
 import warnings
 from collections.abc import Sequence
-from typing import Any, ClassVar, Optional
+from typing import Any, ClassVar, Optional, cast
 
 import numpy as np
 import pandas as pd
@@ -18,13 +17,17 @@ import pandas as pd
 from ...._errors import ClmkitWarning
 from ...._validation import check_int, check_positive_float
 from ....btyd import BTYDFitter
+from . import _persist
 
 __all__ = ["BaseFitter"]
+
+# A fitted native clmkit model (clmkit.BetaGeo, ...). Typed loosely: the native classes share
+# no typed protocol yet (issue 16 gives the BTYD models a typed door).
+NativeModel = Any
 
 # lifetimes' intervals are params +- 1.96 se on the natural scale (clmkit's native ones are
 # built on the log scale); the façade keeps lifetimes' convention.
 _Z = 1.96
-_FORMAT = "clmkit.compat.lifetimes/1"
 # scipy.optimize.minimize options lifetimes forwards from **kwargs; clmkit's optimiser has its
 # own, so only the iteration limit carries over.
 _ITERATION_KEYS = ("maxiter",)
@@ -68,7 +71,7 @@ def _as_column(values: Any) -> np.ndarray:
 class BaseFitter:
     """Base class of the lifetimes-compatible fitters (not used directly)."""
 
-    _native: ClassVar[type] = BTYDFitter
+    _native: ClassVar[Any] = BTYDFitter
     _param_names: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, penalizer_coef: float = 0.0) -> None:
@@ -77,7 +80,7 @@ class BaseFitter:
     # ------------------------------------------------------------------ fitting
     def _fit_native(
         self, columns: Sequence[Any], weights: Any, initial_params: Any, tol: Any, max_iter: int
-    ) -> BTYDFitter:
+    ) -> NativeModel:
         model = self._native(
             penalizer=check_positive_float(self.penalizer_coef, "penalizer_coef", allow_zero=True),
             initial_params=None if initial_params is None else list(np.ravel(initial_params)),
@@ -87,7 +90,7 @@ class BaseFitter:
         model.fit(*columns, weights=weights)
         return model
 
-    def _adopt(self, model: BTYDFitter) -> None:
+    def _adopt(self, model: NativeModel) -> None:
         """Copies the native model's fitted state into lifetimes' attribute names."""
         self._model = model
         self.params_ = pd.Series(
@@ -105,7 +108,7 @@ class BaseFitter:
             index=self.params_.index,
         )
 
-    def _fitted(self) -> BTYDFitter:
+    def _fitted(self) -> NativeModel:
         """The native model predicting with ``params_``. lifetimes users may assign
         ``params_`` by hand (e.g. stored parameters); the native model follows it."""
         model = getattr(self, "_model", None)
@@ -128,9 +131,48 @@ class BaseFitter:
         return model
 
     def _unload_params(self, *args: str) -> list[float]:
-        """The fitted parameters named ``args`` (lifetimes' helper, used by its plots)."""
-        self._fitted()
-        return [float(self.params_[name]) for name in args]
+        """The parameters named ``args`` (lifetimes' helper, used by its plots and tests);
+        works on ``params_`` set by hand too."""
+        params = getattr(self, "params_", None)
+        if params is None:
+            raise ValueError("Model has not been fit yet. Please call the .fit method first.")
+        return [float(params[name]) for name in args]
+
+    @classmethod
+    def _row_log_likelihood(cls, params: Any, columns: Sequence[Any]) -> np.ndarray:
+        """Each row's log-likelihood at natural ``params``, from the core (the native model's
+        ``individual_log_likelihood``), shaped like the broadcast columns."""
+        arrays = np.broadcast_arrays(*[np.asarray(c, dtype=float) for c in columns])
+        model = cls._native.from_params([float(p) for p in np.ravel(params)])
+        flat = [np.ascontiguousarray(a.reshape(-1)) for a in arrays]
+        out = np.asarray(model.individual_log_likelihood(*flat), dtype=float)
+        return out.reshape(arrays[0].shape)
+
+    @classmethod
+    def _mean_negative_log_likelihood(
+        cls,
+        params: np.ndarray,
+        columns: Sequence[Any],
+        weights: Any,
+        penalizer_coef: float,
+        per: str = "sum",
+    ) -> float:
+        """lifetimes' objective: minus the weighted log-likelihood of the rows (each from
+        the core, ``individual_log_likelihood`` at natural ``params``) divided by the sum
+        (``per="sum"``) or mean (``"mean"``) of the weights, plus ``penalizer_coef`` times the
+        sum of squared parameters. Scalars broadcast against arrays, as in lifetimes."""
+        params = np.asarray(params, dtype=float).reshape(-1)
+        loglik = cls._row_log_likelihood(params, columns).reshape(-1)
+        w = np.broadcast_to(np.asarray(weights, dtype=float).reshape(-1), loglik.shape)
+        divisor = w.sum() if per == "sum" else w.mean()
+        return float(-(w * loglik).sum() / divisor + penalizer_coef * sum(params**2))
+
+    def _after_load(self) -> None:
+        """Attributes lifetimes keeps in the instance ``__dict__`` (``predict``,
+        ``generate_new_data``), set after fitting and loading."""
+        method = getattr(type(self), "generate_new_data", None)
+        if method is not None:
+            self.generate_new_data = method.__get__(self)
 
     def _after_fit(self, verbose: bool) -> None:
         if verbose:
@@ -145,7 +187,7 @@ class BaseFitter:
         df["se(coef)"] = self.standard_errors_
         df["lower 95% bound"] = self.confidence_intervals_["lower 95% bound"]
         df["upper 95% bound"] = self.confidence_intervals_["upper 95% bound"]
-        return df
+        return cast(pd.DataFrame, df)
 
     def _random_seed(self) -> int:
         """A seed drawn from numpy's global generator, so ``np.random.seed(s)`` before a
@@ -158,38 +200,25 @@ class BaseFitter:
         path: str,
         save_data: bool = True,
         save_generate_data_method: bool = True,
-        values_to_save: Optional[list] = None,
+        values_to_save: Optional[list[Any]] = None,
     ) -> None:
-        """Saves the fitted model to ``path`` as JSON (clmkit's versioned model JSON inside;
-        no dill/pickle, so loading runs no code).
+        """Saves the model to ``path`` as JSON (clmkit's versioned model JSON inside; no
+        dill/pickle, so loading runs no code). Works on unfitted fitters too.
 
         Parameters
         ----------
         path : str
             File to write.
         save_data : bool, default True
-            Whether to store ``data`` (else the loaded model's ``data`` is the first of
-            ``values_to_save``, or None).
+            Whether to store ``data``.
         save_generate_data_method : bool, default True
-            Accepted for compatibility: ``generate_new_data`` is a method and always works
-            after loading.
+            Whether the loaded fitter has ``generate_new_data`` (else it holds the
+            placeholder, as in lifetimes).
         values_to_save : list, optional
-            Placeholders for the attributes not saved (``[data]``), as in lifetimes; they
-            must be JSON-serialisable.
+            Placeholders for the attributes not saved, in lifetimes' order (``data``, then
+            ``generate_new_data``); None by default. They must be JSON scalars.
         """
-        model = self._fitted()
-        data = getattr(self, "data", None)
-        placeholder = (values_to_save or [None])[0]
-        doc = {
-            "format": _FORMAT,
-            "class": type(self).__name__,
-            "penalizer_coef": self.penalizer_coef,
-            "model": json.loads(model.to_json()),
-            "data": data.to_json(orient="split") if save_data and data is not None else None,
-            "data_placeholder": None if save_data else placeholder,
-        }
-        with open(path, "w", encoding="utf-8") as fh:
-            json.dump(doc, fh)
+        _persist.dump(self, path, save_data, save_generate_data_method, values_to_save)
 
     def load_model(self, path: str) -> None:
         """Loads a model written by :meth:`save_model` into this fitter (same class).
@@ -197,40 +226,19 @@ class BaseFitter:
         Raises
         ------
         ValueError
-            When the file is not a saved clmkit lifetimes model of this class.
+            When the file is not a saved clmkit lifetimes model of this class, or a field
+            is missing, nested, negative or not finite (the field is named).
         """
-        with open(path, "rb") as fh:
-            try:
-                doc = json.loads(fh.read().decode("utf-8"))
-            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-                raise ValueError(
-                    f"{path} is not a model saved by clmkit.compat.lifetimes "
-                    "(lifetimes' dill files cannot be read: refit and save again)"
-                ) from exc
-        if not isinstance(doc, dict) or doc.get("format") != _FORMAT:
-            raise ValueError(f"{path} is not a model saved by clmkit.compat.lifetimes")
-        if doc.get("class") != type(self).__name__:
-            raise ValueError(f"{path} holds a {doc.get('class')}, not a {type(self).__name__}")
-        self.penalizer_coef = doc["penalizer_coef"]
-        self._adopt(self._native.from_json(json.dumps(doc["model"])))
-        if doc["data"] is not None:
-            from io import StringIO
-
-            self.data = pd.read_json(StringIO(doc["data"]), orient="split")
-        else:
-            self.data = doc.get("data_placeholder")
-        self._after_load()
-
-    def _after_load(self) -> None:
-        """Hook for attributes derived from the fitted state (``predict``)."""
+        _persist.load(self, path, self._native)
 
     def __repr__(self) -> str:
+        # lifetimes' rule: subjects when ``data`` has a shape, parameters when ``params_``
+        # exists (both may be set by hand).
         classname = type(self).__name__
-        data = getattr(self, "data", None)
-        subjects = (
-            f" fitted with {data.shape[0]:d} subjects," if isinstance(data, pd.DataFrame) else ""
-        )
-        if getattr(self, "_model", None) is None:
+        shape = getattr(getattr(self, "data", None), "shape", None)
+        subjects = f" fitted with {shape[0]:d} subjects," if shape else ""
+        params = getattr(self, "params_", None)
+        if params is None:
             return f"<lifetimes.{classname}>"
-        params = ", ".join(f"{k}: {v:.2f}" for k, v in sorted(self.params_.items()))
-        return f"<lifetimes.{classname}:{subjects} {params}>"
+        text = ", ".join(f"{k}: {v:.2f}" for k, v in sorted(params.items()))
+        return f"<lifetimes.{classname}:{subjects} {text}>"

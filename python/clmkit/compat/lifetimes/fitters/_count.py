@@ -4,13 +4,17 @@ under lifetimes' names and argument orders, delegated to the native clmkit model
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, TypeVar, cast
 
 import numpy as np
 import pandas as pd
 
 from ...._validation import as_float_array, check_int
+from ....exceptions import InvalidValueError
+from .._checks import _scale_time
+from . import _odd
 from ._base import BaseFitter, _as_column, _max_iter, _unnamed
+from ._errors import lifetimes_messages
 
 __all__ = ["CountFitter"]
 
@@ -52,16 +56,65 @@ def per_horizon(fn: Callable[..., Any], t: Any, *cols: Any) -> Any:
         out[sel] = np.asarray(
             fn(float(horizon), *[np.ascontiguousarray(a[sel]) for a in flat[1:]]), dtype=float
         )
-    out = out.reshape(arrays[0].shape)
+    shaped = out.reshape(arrays[0].shape)
     index = _series_index(t, *cols)
-    return pd.Series(out, index=index) if index is not None and len(index) == out.size else out
+    return (
+        pd.Series(shaped, index=index)
+        if index is not None and len(index) == shaped.size
+        else shaped
+    )
+
+
+def _is_odd_history_error(err: InvalidValueError) -> bool:
+    return err.arg == "recency" and "frequency is 0" in err.reason
+
+
+def _shaped(values: np.ndarray, *inputs: Any) -> Any:
+    """Output shaped as the native methods shape it: a Series for Series input, a float for
+    scalars, else an array."""
+    index = _series_index(*inputs)
+    if index is not None and len(index) == values.size:
+        return pd.Series(values, index=index)
+    if all(np.ndim(v) == 0 for v in inputs):
+        return float(values.reshape(-1)[0])
+    return values
+
+
+_Fitter = TypeVar("_Fitter", bound="CountFitter")
 
 
 class CountFitter(BaseFitter):
     """Base of the lifetimes purchase-count fitters (not used directly)."""
 
+    # Parameters measured in time units (lifetimes divides them by ``_scale`` after fitting).
+    _time_params: tuple[str, ...] = ("alpha",)
+
+    def _odd_aware(
+        self, native: Callable[..., Any], kind: str, t: float, frequency: Any, recency: Any, T: Any
+    ) -> Any:
+        """``native(frequency, recency, T)``; histories with frequency 0 and recency > 0,
+        which the core rejects, get lifetimes' value from :mod:`._odd`."""
+        try:
+            return native(*aligned(frequency, recency, T))
+        except InvalidValueError as err:
+            if not _is_odd_history_error(err):
+                raise
+        f, r, big_t = (
+            np.ascontiguousarray(a, dtype=float).reshape(-1)
+            for a in np.broadcast_arrays(
+                *[np.asarray(c, dtype=float) for c in (frequency, recency, T)]
+            )
+        )
+        odd = _odd.odd_rows(f, r, big_t)
+        out = np.asarray(native(f, np.where(odd, 0.0, r), big_t), dtype=float).copy()
+        model = self._fitted()
+        if kind == "n":
+            return out, odd, f, r, big_t
+        out[odd] = _odd.evaluate(model, self._time_params, kind, r[odd], big_t[odd], t)
+        return _shaped(out, frequency, recency, T)
+
     def _fit_count(
-        self,
+        self: _Fitter,
         frequency: Any,
         recency: Any,
         T: Any,
@@ -71,10 +124,11 @@ class CountFitter(BaseFitter):
         tol: float,
         index: Any,
         kwargs: dict[str, Any],
-    ) -> CountFitter:
-        model = self._fit_native(
-            (frequency, recency, T), weights, initial_params, tol, _max_iter(kwargs)
-        )
+    ) -> _Fitter:
+        with lifetimes_messages():
+            model = self._fit_native(
+                (frequency, recency, T), weights, initial_params, tol, _max_iter(kwargs)
+            )
         self._adopt(model)
         f = _as_column(frequency)
         self.data = pd.DataFrame(
@@ -86,11 +140,50 @@ class CountFitter(BaseFitter):
             },
             index=index,
         )
+        self._lifetimes_objective()
         self._after_load()
         self._after_fit(verbose)
         return self
 
+    def _lifetimes_objective(self) -> None:
+        """lifetimes' ``_scale`` (1 / largest T) and ``_negative_log_likelihood_`` (its
+        objective at the fitted parameters, on data rescaled so that the largest T is 1)."""
+        data = self.data
+        self._scale = _scale_time(np.asarray(data["T"], dtype=float))
+        scaled = self.params_.copy()
+        for name in self._time_params:
+            scaled[name] = scaled[name] * self._scale
+        values = scaled[list(self._param_names)].to_numpy()
+        self._negative_log_likelihood_ = self._negative_log_likelihood(
+            values if type(self)._nll_natural else np.log(values),
+            data["frequency"].to_numpy(dtype=float),
+            data["recency"].to_numpy(dtype=float) * self._scale,
+            data["T"].to_numpy(dtype=float) * self._scale,
+            data["weights"].to_numpy(dtype=float),
+            float(self.penalizer_coef),
+        )
+
+    # lifetimes' BG/NBD and MBG/NBD objectives take log-parameters; Pareto/NBD's natural ones.
+    _nll_natural = False
+
+    @classmethod
+    def _negative_log_likelihood(
+        cls,
+        log_params: Any,
+        freq: Any,
+        rec: Any,
+        T: Any,
+        weights: Any,
+        penalizer_coef: float,
+    ) -> float:
+        """lifetimes' objective (class- or instance-level): mean negative log-likelihood of
+        the rows at ``exp(log_params)`` (weighted, divided by the sum of the weights) plus
+        ``penalizer_coef * sum(params ** 2)``; each row's log-likelihood from the core."""
+        params = np.exp(np.asarray(log_params, dtype=float))
+        return cls._mean_negative_log_likelihood(params, (freq, rec, T), weights, penalizer_coef)
+
     def _after_load(self) -> None:
+        super()._after_load()
         self.predict = self.conditional_expected_number_of_purchases_up_to_time
 
     def conditional_expected_number_of_purchases_up_to_time(
@@ -99,7 +192,13 @@ class CountFitter(BaseFitter):
         """Expected repeat purchases in the next ``t`` time units of customers with history
         (frequency, recency, T); ``t`` may be an array broadcast against the history."""
         model = self._fitted()
-        return per_horizon(model.conditional_expected_purchases, t, frequency, recency, T)
+
+        def one_horizon(h: float, f: Any, r: Any, big_t: Any) -> Any:
+            return self._odd_aware(
+                lambda *c: model.conditional_expected_purchases(h, *c), "expected", h, f, r, big_t
+            )
+
+        return per_horizon(one_horizon, t, frequency, recency, T)
 
     def expected_number_of_purchases_up_to_time(self, t: Any) -> Any:
         """Expected repeat purchases of a new customer in ``t`` time units (scalar or array)."""
@@ -115,14 +214,32 @@ class CountFitter(BaseFitter):
     ) -> Any:
         """P(a customer with history (frequency, recency, T) makes exactly ``n`` purchases in
         the next ``t`` time units) — lifetimes' argument order: ``n`` first, then ``t``."""
-        out = self._fitted().conditional_probability_of_n_purchases(
-            t, n, *aligned(frequency, recency, T)
+        model = self._fitted()
+        try:
+            out = model.conditional_probability_of_n_purchases(
+                t, n, *aligned(frequency, recency, T)
+            )
+            return _unnamed(out)
+        except InvalidValueError as err:
+            if not _is_odd_history_error(err):
+                raise
+        values, odd, f, r, big_t = self._odd_aware(
+            lambda *c: model.conditional_probability_of_n_purchases(t, n, *c),
+            "n",
+            t,
+            frequency,
+            recency,
+            T,
         )
-        return _unnamed(out)
+        zeros = np.zeros(int(odd.sum()))
+        p_valid = np.asarray(model.p_alive(f[odd], zeros, big_t[odd]), dtype=float)
+        p_odd = _odd.evaluate(model, self._time_params, "p_alive", r[odd], big_t[odd])
+        values[odd] = _odd.probability_of_n(values[odd], p_valid, p_odd, int(n))
+        return _shaped(values, frequency, recency, T)
 
     def _p_alive(self, frequency: Any, recency: Any, T: Any) -> Any:
-        out = self._fitted().p_alive(*aligned(frequency, recency, T))
-        return _unnamed(out)
+        model = self._fitted()
+        return _unnamed(self._odd_aware(model.p_alive, "p_alive", 0.0, frequency, recency, T))
 
     def conditional_probability_alive_matrix(
         self, max_frequency: Optional[int] = None, max_recency: Optional[int] = None
@@ -142,7 +259,7 @@ class CountFitter(BaseFitter):
         grid = model.p_alive_matrix(
             max_frequency, max_recency, T=float(max_recency), impossible="evaluate"
         )
-        return grid.to_numpy()
+        return cast(np.ndarray, grid.to_numpy())
 
     def _simulation_ages(self, size: Any) -> np.ndarray:
         size = check_int(size, "size", low=0)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar, cast
 
 import numpy as np
 import pandas as pd
@@ -12,6 +12,7 @@ from ....btyd import BetaGeoBetaBinom
 from .. import generate_data
 from ._base import BaseFitter, _as_column, _max_iter
 from ._count import per_horizon
+from ._errors import lifetimes_messages
 
 __all__ = ["BetaGeoBetaBinomFitter"]
 
@@ -30,7 +31,7 @@ class BetaGeoBetaBinomFitter(BaseFitter):
     [1.204, 0.75, 0.657, 2.783]
     """
 
-    _native = BetaGeoBetaBinom
+    _native: ClassVar[Any] = BetaGeoBetaBinom
     _param_names = ("alpha", "beta", "gamma", "delta")
 
     def __init__(self, penalizer_coef: float = 0.0) -> None:
@@ -64,9 +65,10 @@ class BetaGeoBetaBinomFitter(BaseFitter):
         -------
         BetaGeoBetaBinomFitter
         """
-        model = self._fit_native(
-            (frequency, recency, n_periods), weights, initial_params, tol, _max_iter(kwargs)
-        )
+        with lifetimes_messages():
+            model = self._fit_native(
+                (frequency, recency, n_periods), weights, initial_params, tol, _max_iter(kwargs)
+            )
         self._adopt(model)
         w = np.ones(len(_as_column(recency)), dtype=int) if weights is None else _as_column(weights)
         self.data = pd.DataFrame(
@@ -78,8 +80,41 @@ class BetaGeoBetaBinomFitter(BaseFitter):
             },
             index=index,
         )
+        self._negative_log_likelihood_ = self._negative_log_likelihood(
+            np.log(self.params_[list(self._param_names)].to_numpy()),
+            self.data["frequency"].to_numpy(dtype=float),
+            self.data["recency"].to_numpy(dtype=float),
+            self.data["n_periods"].to_numpy(dtype=float),
+            self.data["weights"].to_numpy(dtype=float),
+            float(self.penalizer_coef),
+        )
+        self._after_load()
         self._after_fit(verbose)
         return self
+
+    @classmethod
+    def _loglikelihood(cls, params: Any, x: Any, tx: Any, T: Any) -> Any:
+        """Each pattern's log-likelihood at natural ``params`` (lifetimes' helper; Fader,
+        Hardie & Shang 2010, eq. 5), from the core."""
+        return cls._row_log_likelihood(params, (x, tx, T))
+
+    @classmethod
+    def _negative_log_likelihood(
+        cls,
+        log_params: Any,
+        frequency: Any,
+        recency: Any,
+        n_periods: Any,
+        weights: Any,
+        penalizer_coef: float = 0,
+    ) -> float:
+        """lifetimes' objective (class- or instance-level): minus the weighted mean
+        log-likelihood at ``exp(log_params)`` plus ``penalizer_coef * sum(params ** 2)``;
+        each row's log-likelihood from the core (exact; lifetimes adds 1e-15 inside a log)."""
+        params = np.exp(np.asarray(log_params, dtype=float))
+        return cls._mean_negative_log_likelihood(
+            params, (frequency, recency, n_periods), weights, penalizer_coef
+        )
 
     def conditional_expected_number_of_purchases_up_to_time(
         self, m_periods_in_future: Any, frequency: Any, recency: Any, n_periods: Any
@@ -123,10 +158,13 @@ class BetaGeoBetaBinomFitter(BaseFitter):
         probability = np.asarray(
             model.probability_of_n_purchases(np.full(len(x), float(n)), x), dtype=float
         )
-        return pd.DataFrame(
-            probability * counts.sum(),
-            index=pd.Index(counts.index, name="frequency"),
-            columns=["model"],
+        return cast(
+            pd.DataFrame,
+            pd.DataFrame(
+                probability * counts.sum(),
+                index=pd.Index(counts.index, name="frequency"),
+                columns=["model"],
+            ),
         )
 
     def generate_new_data(self, size: int = 1) -> Any:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -43,7 +43,7 @@ class BetaGeoFitter(CountFitter):
     1.226
     """
 
-    _native = BetaGeo
+    _native: ClassVar[Any] = BetaGeo
     _param_names = ("r", "alpha", "a", "b")
 
     def __init__(self, penalizer_coef: float = 0.0) -> None:

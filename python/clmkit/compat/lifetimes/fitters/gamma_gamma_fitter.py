@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -13,6 +13,7 @@ from ....btyd import GammaGamma
 from .. import utils
 from ._base import BaseFitter, _as_column, _max_iter, _unnamed
 from ._count import aligned
+from ._errors import lifetimes_messages
 
 __all__ = ["GammaGammaFitter"]
 
@@ -31,7 +32,7 @@ class GammaGammaFitter(BaseFitter):
     <lifetimes.GammaGammaFitter: fitted with 946 subjects, p: 6.25, q: 3.74, v: 15.45>
     """
 
-    _native = GammaGamma
+    _native: ClassVar[Any] = GammaGamma
     _param_names = ("p", "q", "v")
 
     def __init__(self, penalizer_coef: float = 0.0) -> None:
@@ -65,9 +66,10 @@ class GammaGammaFitter(BaseFitter):
         -------
         GammaGammaFitter
         """
-        model = self._fit_native(
-            (frequency, monetary_value), weights, initial_params, tol, _max_iter(kwargs)
-        )
+        with lifetimes_messages():
+            model = self._fit_native(
+                (frequency, monetary_value), weights, initial_params, tol, _max_iter(kwargs)
+            )
         if q_constraint and model.params_["q"] < 1.0:
             warnings.warn(
                 f"q = {model.params_['q']:.3g} < 1 at the maximum likelihood (infinite "
@@ -86,8 +88,33 @@ class GammaGammaFitter(BaseFitter):
             },
             index=index,
         )
+        repeat = self.data[self.data["frequency"] > 0]
+        self._negative_log_likelihood_ = self._negative_log_likelihood(
+            np.log(self.params_[list(self._param_names)].to_numpy()),
+            repeat["frequency"].to_numpy(dtype=float),
+            repeat["monetary_value"].to_numpy(dtype=float),
+            repeat["weights"].to_numpy(dtype=float),
+            float(self.penalizer_coef),
+        )
         self._after_fit(verbose)
         return self
+
+    @classmethod
+    def _negative_log_likelihood(
+        cls,
+        log_params: Any,
+        frequency: Any,
+        avg_monetary_value: Any,
+        weights: Any,
+        penalizer_coef: float,
+    ) -> float:
+        """lifetimes' objective (class- or instance-level): minus the weighted mean
+        log-likelihood at ``exp(log_params)`` plus ``penalizer_coef * sum(params ** 2)``;
+        each row's log-likelihood from the core."""
+        params = np.exp(np.asarray(log_params, dtype=float))
+        return cls._mean_negative_log_likelihood(
+            params, (frequency, avg_monetary_value), weights, penalizer_coef
+        )
 
     def conditional_expected_average_profit(
         self, frequency: Any = None, monetary_value: Any = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from ....btyd import ModifiedBetaGeo
 from .. import generate_data
@@ -24,7 +24,7 @@ class ModifiedBetaGeoFitter(BetaGeoFitter):
     <lifetimes.ModifiedBetaGeoFitter: fitted with 2357 subjects, a: 0.89, alpha: 6.18, b: 1.61, r: 0.52>
     """
 
-    _native = ModifiedBetaGeo
+    _native: ClassVar[Any] = ModifiedBetaGeo
 
     def fit(
         self,

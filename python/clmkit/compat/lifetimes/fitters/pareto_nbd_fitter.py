@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
+import numpy as np
+
+from .... import _core
 from ...._validation import check_int
 from ....btyd import ParetoNBD
 from .. import generate_data
@@ -32,8 +35,9 @@ class ParetoNBDFitter(CountFitter):
     <lifetimes.ParetoNBDFitter: fitted with 2357 subjects, alpha: 10.58, beta: 11.67, r: 0.55, s: 0.61>
     """
 
-    _native = ParetoNBD
+    _native: ClassVar[Any] = ParetoNBD
     _param_names = ("r", "alpha", "s", "beta")
+    _time_params = ("alpha", "beta")
 
     def __init__(self, penalizer_coef: float = 0.0) -> None:
         super().__init__(penalizer_coef)
@@ -82,6 +86,55 @@ class ParetoNBDFitter(CountFitter):
         return self._fit_count(
             frequency, recency, T, weights, initial_params, verbose, tol, index, {"maxiter": limit}
         )
+
+    _nll_natural = True
+
+    @classmethod
+    def _negative_log_likelihood(
+        cls, params: Any, freq: Any, rec: Any, T: Any, weights: Any, penalizer_coef: float
+    ) -> float:
+        """lifetimes' Pareto/NBD objective (class- or instance-level): at natural ``params``
+        (inf when one is <= 0), minus the weighted log-likelihood divided by the *mean*
+        weight, plus ``penalizer_coef * sum(params ** 2)``; rows' log-likelihoods from the
+        core."""
+        values = np.asarray(params, dtype=float)
+        if np.any(values <= 0.0):
+            return float("inf")
+        return cls._mean_negative_log_likelihood(
+            values, (freq, rec, T), weights, penalizer_coef, per="mean"
+        )
+
+    @classmethod
+    def _conditional_log_likelihood(cls, params: Any, freq: Any, rec: Any, T: Any) -> Any:
+        """Each customer's log-likelihood at natural ``params`` (lifetimes' helper; Fader &
+        Hardie's note, eq. 18), from the core."""
+        return cls._row_log_likelihood(params, (freq, rec, T))
+
+    @staticmethod
+    def _log_A_0(params: Any, freq: Any, recency: Any, age: Any) -> Any:
+        """ln A_0 of Fader & Hardie's Pareto/NBD note (2005, eq. 19-20), lifetimes' helper:
+        A_0 = 2F1(a, b; a+1; z(t_x)) / (m + t_x)^a - 2F1(a, b; a+1; z(T)) / (m + T)^a, with
+        a = r+s+x, m = max(alpha, beta), z(u) = |alpha-beta| / (m+u), b = r+x (alpha < beta)
+        or s+1. Each ln 2F1 is the core's (log-space series, no overflow for heavy buyers);
+        the difference is taken in log space. -inf where recency == age."""
+        r, alpha, s, beta = (float(p) for p in params)
+        shape = np.broadcast(np.asarray(freq), np.asarray(recency), np.asarray(age)).shape
+        x, t_x, big_t = (
+            np.ascontiguousarray(np.broadcast_to(np.asarray(v, dtype=float), shape)).reshape(-1)
+            for v in (freq, recency, age)
+        )
+        m, gap = max(alpha, beta), abs(alpha - beta)
+        a = r + s + x
+        b = r + x if alpha < beta else np.full_like(x, s + 1.0)
+
+        def ln_term(u: np.ndarray) -> np.ndarray:
+            ln_f = _core.ln_hyp2f1(a, np.ascontiguousarray(b), a + 1.0, gap / (m + u))
+            return np.asarray(ln_f, dtype=float) - a * np.log(m + u)
+
+        first, second = ln_term(t_x), ln_term(big_t)
+        with np.errstate(divide="ignore"):
+            out = first + np.log(-np.expm1(second - first))
+        return out.reshape(shape) if shape else float(out[0])
 
     def conditional_probability_alive(self, frequency: Any, recency: Any, T: Any) -> Any:
         """P(alive) of customers with history (frequency, recency, T) (a Series for Series

@@ -1,0 +1,272 @@
+"""The model steps of :func:`clmkit.analyze`: the transaction and spend fits (refused or
+flagged when the data cannot support them), the lifecycle stages and the holdout check."""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Optional
+
+import numpy as np
+import pandas as pd
+
+from .._errors import ClmkitWarning
+from .._units import TimeUnit
+from ..exceptions import ConvergenceError
+from ..summary import calibration_and_holdout
+from . import steps
+from .intervals import clv_interval
+from .result import Analysis
+
+if TYPE_CHECKING:
+    from .pipeline import _Run
+
+#: Below these counts a four-parameter transaction model is not fitted: its P(alive) and
+#: forecasts would rest on a handful of people (the fit often runs to the boundary of the
+#: parameter space and reports, e.g., r = 1e9 as converged).
+MIN_CUSTOMERS = 30
+MIN_REPEAT_BUYERS = 10
+#: Gamma-Gamma needs repeat buyers with a positive mean spend.
+MIN_SPEND_BUYERS = 10
+#: A parameter beyond these bounds means the likelihood is flat in that direction: the data
+#: do not identify the model (Fader, Hardie & Lee 2005 fit CDNOW with r, alpha, a, b in 0.2..80).
+_BOUNDARY = (1e-5, 1e5)
+
+
+@dataclass
+class Context:
+    run: _Run
+    analysis: Analysis
+    parts: list[Optional[pd.DataFrame]]
+    unit: TimeUnit
+    obs_end: pd.Timestamp
+    label: str
+
+    def warn(self, text: str) -> None:
+        self.analysis.warnings.append(text)
+        warnings.warn(text, ClmkitWarning, stacklevel=4)
+
+
+def fit_models(
+    ctx: Context,
+    tx_name: Optional[str],
+    clv_period: Any,
+    discount_rate: float,
+    interval_level: Optional[float],
+    spend: bool,
+) -> Any:
+    """Fits the transaction model (and Gamma-Gamma when ``spend``), appends their columns to
+    ``ctx.parts`` and returns the transaction model (None when not fitted)."""
+    table = ctx.parts[0]
+    assert table is not None
+    if tx_name is None or not _enough_for_transactions(ctx, table):
+        return None
+    try:
+        model = ctx.run.step("fit " + tx_name, lambda: steps.fit_transaction_model(tx_name, table))
+    except (ConvergenceError, ValueError) as exc:  # the summary is valid: the model failed
+        ctx.warn(
+            f"the {tx_name} purchase model could not be fitted to this data ({_first(exc)}); "
+            "P(alive), expected purchases and CLV are left out"
+        )
+        return None
+    reliable = _check_boundary(ctx, model, tx_name)
+    ctx.analysis.models["transactions"] = model
+    h_units = float(ctx.analysis.settings["horizon_units"])
+    ctx.parts.append(
+        ctx.run.step(
+            "predict purchases",
+            lambda: steps.btyd_columns(model, table, h_units, ctx.label, ctx.unit, ctx.obs_end),
+        )
+    )
+    if not spend or not _enough_for_spend(ctx, table):
+        return model
+    try:
+        gg = ctx.run.step("fit gammagamma", lambda: steps.fit_spend_model(table))
+    except (ConvergenceError, ValueError) as exc:
+        ctx.warn(
+            f"the Gamma-Gamma spend model could not be fitted ({_first(exc)}); "
+            "expected spend and CLV are left out"
+        )
+        return model
+    _check_boundary(ctx, gg, "Gamma-Gamma")
+    ctx.analysis.models["spend"] = gg
+    value = ctx.run.step(
+        "clv",
+        lambda: steps.value_columns(
+            model, gg, table, ctx.label, h_units, clv_period, discount_rate, ctx.unit
+        ),
+    )
+    ctx.parts.append(value)
+    if interval_level is not None and reliable:
+        _interval(ctx, model, value, table, h_units, interval_level)
+    elif interval_level is not None:
+        ctx.analysis.skipped["clv interval"] = "the purchase model's fit is at the boundary"
+
+    return model
+
+
+def _interval(
+    ctx: Context,
+    model: Any,
+    value: pd.DataFrame,
+    table: pd.DataFrame,
+    h_units: float,
+    level: float,
+) -> None:
+    clv = value[f"clv_{ctx.label}"].to_numpy()
+    try:
+        low, high = ctx.run.step(
+            "clv interval",
+            lambda: clv_interval(model, clv, table, h_units, level),
+        )
+    except ValueError as exc:  # parameter draws outside the model's domain
+        ctx.warn(f"no CLV range: {exc}")
+        ctx.analysis.skipped["clv interval"] = str(exc)
+        return
+    value[f"clv_{ctx.label}_low"], value[f"clv_{ctx.label}_high"] = low, high
+
+
+def _first(exc: Exception) -> str:
+    """The first clause of a fit error, without advice meant for Python callers."""
+    return str(exc).split(";")[0].split(". ")[0].strip()
+
+
+def _enough_for_transactions(ctx: Context, table: pd.DataFrame) -> bool:
+    n, repeat = len(table), int((table["frequency"].to_numpy() > 0).sum())
+    if n >= MIN_CUSTOMERS and repeat >= MIN_REPEAT_BUYERS:
+        return True
+    ctx.warn(
+        f"too little data for a transaction model: {n} customers, {repeat} repeat buyers "
+        f"(at least {MIN_CUSTOMERS} customers and {MIN_REPEAT_BUYERS} repeat buyers are "
+        "needed); P(alive), expected purchases and CLV are left out"
+    )
+    ctx.analysis.skipped["transaction model"] = "too little data"
+    return False
+
+
+def _enough_for_spend(ctx: Context, table: pd.DataFrame) -> bool:
+    f, m = table["frequency"].to_numpy(), table["monetary_value"].to_numpy()
+    usable = int(((f > 0) & (m > 0)).sum())
+    if usable >= MIN_SPEND_BUYERS:
+        return True
+    ctx.warn(
+        f"too little data for the spend model: {usable} repeat buyers with a positive spend "
+        f"(at least {MIN_SPEND_BUYERS} are needed); expected spend and CLV are left out"
+    )
+    ctx.analysis.skipped["spend model"] = "too little data"
+    return False
+
+
+def _check_boundary(ctx: Context, model: Any, name: str) -> bool:
+    """Warns (and returns False) when the fit is not identified by the data."""
+    params = model.params_
+    low, high = _BOUNDARY
+    odd = [f"{k} = {v:.3g}" for k, v in params.items() if not low <= float(v) <= high]
+    se = np.asarray(getattr(model, "standard_errors_", params * 0), dtype=float)
+    if odd or not np.isfinite(se).all() or not getattr(model, "converged_", True):
+        why = ", ".join(odd) if odd else "standard errors not finite or no convergence"
+        ctx.warn(
+            f"the {name} fit is at the boundary of its parameter space ({why}): the data do "
+            "not pin the model down, so its predictions for individual customers are unreliable"
+        )
+        return False
+    return True
+
+
+def stage_scheme_for(scheme: Any, windows: dict[str, float], model: Any, unit: TimeUnit) -> Any:
+    """The stage scheme of the run: the caller's (or the defaults) with the given windows
+    (days -> model units). With a model that gives one-time buyers a P(alive) below 1
+    (MBG/NBD, Pareto/NBD) they are judged by it too, so no one-time buyer is 'churned' with
+    P(alive) near 1 or 'new' with P(alive) near 0."""
+    import clmkit
+
+    base = clmkit.StageScheme() if scheme is None or scheme == "default" else scheme
+    changes: dict[str, Any] = {k: v / unit.days for k, v in windows.items()}
+    if scheme is None and model is not None and not isinstance(model, clmkit.BetaGeo):
+        changes["p_alive_for_one_time"] = True
+    return dataclasses.replace(base, **changes) if changes else base
+
+
+def stage_steps(
+    ctx: Context, transactions: Any, tx_model: Any, scheme: Any, snapshots: int, top: int
+) -> None:
+    import clmkit
+
+    t, s = ctx.analysis.table, ctx.analysis.settings
+    resolved = scheme.resolve(t, ctx.unit)
+    # Windows in days; churn_window is absent when it is per customer (the default).
+    windows = {
+        name: float(value) * ctx.unit.days
+        for name in ("new_window", "maturity_window", "churn_window", "median_ipt")
+        if isinstance(value := getattr(resolved, name), float)
+    }
+    s["stage_windows_days"] = windows
+    s["stage_thresholds"] = {
+        "at_risk_p": resolved.at_risk_p,
+        "churn_p": resolved.churn_p,
+        "at_risk_factor": resolved.at_risk_factor,
+    }
+    s["stage_churn_rule"] = (
+        f"{windows['churn_window']:,.0f} days"
+        if "churn_window" in windows
+        else f"{resolved.churn_factor:.2g} x their usual time between purchases (at least "
+        f"{2 * windows['median_ipt']:,.0f} days)"
+    )
+    p_alive = t["p_alive"].to_numpy(float) if "p_alive" in t else None
+    stage = ctx.run.step(
+        "stages",
+        lambda: clmkit.assign_stages(t, p_alive=p_alive, scheme=resolved, return_reason=True),
+    )
+    t["stage"] = stage["stage"]
+    t["stage_reason"] = stage["reason"]
+    first = pd.Timestamp(t["first_purchase"].min())
+    dates = steps.month_end_snapshots(first, pd.Timestamp(s["observation_period_end"]), snapshots)
+    history = ctx.run.step(
+        "stage history",
+        lambda: clmkit.stage_history(
+            transactions,
+            dates,
+            s["customer_id_col"],
+            s["datetime_col"],
+            scheme=resolved,
+            model=tx_model,
+            freq=s["freq"],
+            observation_period_end=s["observation_period_end"],
+            output="pandas",
+        ),
+    )
+    ctx.analysis.stage_history = history
+    ctx.analysis.transitions = clmkit.transition_matrix(history) if len(dates) > 1 else None
+    value = t.get(f"clv_{ctx.label}", None)
+    warning = clmkit.early_warning(history, value=value, top=top)
+    # a pandas history gives a pandas table (early_warning returns the caller's library)
+    ctx.analysis.early_warning = warning if isinstance(warning, pd.DataFrame) else None
+
+
+def holdout_step(
+    ctx: Context, transactions: Any, tx_name: str, calibration_period_end: Any, freq: str
+) -> None:
+    import clmkit
+
+    s = ctx.analysis.settings
+
+    def fit() -> pd.DataFrame:
+        cal = calibration_and_holdout(
+            transactions,
+            s["customer_id_col"],
+            s["datetime_col"],
+            calibration_period_end,
+            s["observation_period_end"],
+            freq=freq,
+            output="pandas",
+        )
+        fit_on = cal[["frequency_cal", "recency_cal", "T_cal"]].rename(columns=lambda c: c[:-4])
+        fit_on.attrs = dict(cal.attrs)
+        model = steps.fit_transaction_model(tx_name, fit_on)
+        ctx.analysis.models["calibration"] = model
+        ctx.analysis.holdout_evaluation = clmkit.evaluate_holdout(model, cal)
+        result: pd.DataFrame = cal
+        return result
+
+    ctx.analysis.cal_holdout = ctx.run.step("calibration/holdout", fit)

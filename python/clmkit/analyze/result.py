@@ -1,0 +1,233 @@
+"""The result of :func:`clmkit.analyze`: the customer table, the fitted models, the headline
+numbers and the files the CLI writes."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional, Union
+
+import pandas as pd
+
+from .._io import deliver
+
+Progress = Callable[[str, float], None]
+
+#: Files :meth:`Analysis.save` can write, by format name.
+FORMATS = {
+    "parquet": "customers.parquet",
+    "csv": "customers.csv",
+    "json": "models.json",
+    "html": "report.html",
+}
+
+
+@dataclass
+class Analysis:
+    """The result of :func:`clmkit.analyze`.
+
+    Attributes
+    ----------
+    table : DataFrame
+        One row per customer (columns: ``docs/snippets/analyze_columns.md``): a pandas
+        DataFrame indexed by customer id, or in the input's library (``output=``) with the
+        customer id as the first column, as every other entry point returns its tables.
+    models : dict
+        Fitted models by role (``"transactions"``, ``"spend"``, ``"calibration"``).
+    settings : dict
+        The arguments of the run (horizon, units, observation end, windows, ...), JSON-ready.
+    stage_history, transitions, early_warning : DataFrame or None
+        Stages at monthly snapshots, the stage transition matrix between them and the
+        customers who just moved into at-risk / churned, ranked by value at stake.
+    cal_holdout : DataFrame or None
+        Calibration / holdout data when ``calibration_period_end`` was given.
+    holdout_evaluation : clmkit.HoldoutEvaluation or None
+        Errors of the calibration model's holdout predictions (MAE, RMSE, aggregate error).
+    timings : dict
+        Seconds spent in each step.
+    skipped : dict
+        Steps that did not run and why.
+    warnings : list of str
+        Reasons to read the numbers with care (too little data for a model, a fit at the
+        boundary of its parameter space, ...); the report shows them at the top.
+    library : str
+        Library of the tables: "pandas", "polars", "arrow" or "numpy" (dicts of arrays).
+    """
+
+    table: Any
+    models: dict[str, Any] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
+    stage_history: Optional[pd.DataFrame] = None
+    transitions: Optional[pd.DataFrame] = None
+    early_warning: Optional[pd.DataFrame] = None
+    cal_holdout: Optional[pd.DataFrame] = None
+    holdout_evaluation: Any = None
+    timings: dict[str, float] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    library: str = "pandas"
+    _pandas: Optional[Analysis] = field(default=None, repr=False, compare=False)
+
+    def __repr__(self) -> str:
+        t = self.to_pandas().table
+        return f"Analysis({len(t):,} customers, {t.shape[1]} columns, models={sorted(self.models)})"
+
+    def to_pandas(self) -> Analysis:
+        """This analysis with pandas tables indexed by customer id (itself when it has them)."""
+        return self if self._pandas is None else self._pandas
+
+    def _delivered(self, target: str) -> Analysis:
+        """This (pandas) analysis with every table in ``target``'s library."""
+        if target == "pandas":
+            return self
+        tables = {
+            name: None if getattr(self, name) is None else deliver(getattr(self, name), target)
+            for name in ("table", "stage_history", "transitions", "early_warning", "cal_holdout")
+        }
+        return dataclasses.replace(self, **tables, library=target, _pandas=self)  # type: ignore[arg-type]
+
+    def summary(self) -> dict[str, Any]:
+        """Headline numbers, segment and stage counts.
+
+        Returns
+        -------
+        dict
+            ``customers``, ``repeat_customers``, ``total_value`` (historic spend, all
+            purchases), the sums of the horizon columns (expected purchases, CLV), the mean
+            P(alive) over all customers and ``expected_active`` (its sum: the number of
+            customers the model expects to be still active), and ``segments`` / ``stages``
+            / ``abc_classes``: customers per label (pandas Series, largest first; stages in
+            stage order).
+        """
+        t = self.to_pandas().table
+        out: dict[str, Any] = {
+            "customers": len(t),
+            "repeat_customers": int((t["frequency"] > 0).sum()),
+        }
+        if "total_value" in t:
+            out["total_value"] = float(t["total_value"].sum())
+        for col in t.columns:
+            if col.startswith(("expected_purchases_", "clv_")) and not col.endswith(
+                ("_low", "_high")
+            ):
+                out[col] = float(t[col].sum())
+        if "p_alive" in t:
+            out["mean_p_alive"] = float(t["p_alive"].mean()) if len(t) else float("nan")
+            out["expected_active"] = float(t["p_alive"].sum())
+        for key, col in (
+            ("segments", "rfm_segment"),
+            ("stages", "stage"),
+            ("abc_classes", "abc_class"),
+        ):
+            if col in t:
+                counts = t[col].value_counts(sort=col != "stage")
+                out[key] = counts[counts > 0] if col != "stage" else counts
+        return out
+
+    def models_json(self) -> str:
+        """All fitted models and the run settings as one JSON document."""
+        doc = {
+            "format": "clmkit.analysis",
+            "version": 1,
+            "settings": self.settings,
+            "models": {role: json.loads(model.to_json()) for role, model in self.models.items()},
+            "skipped": self.skipped,
+            "warnings": self.warnings,
+        }
+        return json.dumps(doc, indent=2, default=str)
+
+    def report(self, path: Union[str, Path]) -> Path:
+        """Writes the self-contained HTML report to ``path`` (needs ``clmkit[report]``)."""
+        from ..report import write_report
+
+        return write_report(self.to_pandas(), path)
+
+    def save(
+        self,
+        out_dir: Union[str, Path],
+        progress: Optional[Progress] = None,
+        formats: tuple[str, ...] = ("parquet", "csv", "json", "html"),
+    ) -> dict[str, Path]:
+        """Writes ``customers.parquet``, ``customers.csv``, ``models.json`` and ``report.html``
+        (those named in ``formats``) into ``out_dir`` (which must exist); returns the paths by
+        name. Each file is written under a hidden temporary name and renamed into place, so a
+        reader never sees a half-written file.
+
+        The table is converted to Arrow once; the CSV is written by Arrow's streaming writer
+        (ISO dates, ``.`` as the decimal mark, the customer id as the first column).
+        ``progress(step, seconds)`` is called after each file.
+        """
+        unknown = [f for f in formats if f not in FORMATS]
+        if unknown:
+            raise ValueError(f"formats: unknown {unknown}; choose from {sorted(FORMATS)}")
+        out = Path(out_dir)
+        arrow: list[Any] = []
+
+        def table() -> Any:
+            if not arrow:
+                arrow.append(_to_arrow(self.to_pandas().table))
+            return arrow[0]
+
+        writers: Mapping[str, Callable[[Path], Any]] = {
+            "parquet": lambda p: _write_parquet(table(), p),
+            "csv": lambda p: _write_csv(table(), p),
+            "json": lambda p: p.write_text(self.models_json(), encoding="utf-8"),
+            "html": self.report,
+        }
+        paths = {}
+        for fmt in (f for f in FORMATS if f in formats):
+            start = time.perf_counter()
+            name = FORMATS[fmt]
+            paths[name] = out / name
+            tmp = out / f".{name}.tmp-{os.getpid()}"
+            try:
+                writers[fmt](tmp)
+                os.replace(tmp, paths[name])
+            finally:
+                tmp.unlink(missing_ok=True)
+            if progress is not None:
+                progress(f"write {FORMATS[fmt]}", time.perf_counter() - start)
+        return paths
+
+
+def _to_arrow(table: pd.DataFrame) -> Any:
+    """The customer table as an Arrow table with the customer id as its first column; pandas
+    metadata kept, so ``pandas.read_parquet`` gives back the categories and the index."""
+    import pyarrow as pa
+
+    return pa.Table.from_pandas(table, preserve_index=True)
+
+
+def _for_csv(table: Any) -> Any:
+    """Categories as plain text and timestamps that are whole days as dates (what a
+    spreadsheet shows), without leaving Arrow."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    columns = []
+    for col in table.columns:
+        if pa.types.is_dictionary(col.type):
+            col = col.cast(pa.string())
+        elif pa.types.is_timestamp(col.type) and col.type.tz is None:
+            days = pc.cast(col, pa.date32())
+            if pc.all(pc.equal(pc.cast(days, col.type), col)).as_py() in (True, None):
+                col = days
+        columns.append(col)
+    return pa.Table.from_arrays(columns, names=table.column_names)
+
+
+def _write_parquet(table: Any, path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    pq.write_table(table, path)
+
+
+def _write_csv(table: Any, path: Path) -> None:
+    import pyarrow.csv as pacsv
+
+    pacsv.write_csv(_for_csv(table), path, write_options=pacsv.WriteOptions(batch_size=65_536))

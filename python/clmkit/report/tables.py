@@ -1,0 +1,187 @@
+"""The report's tables and numbers with human labels: counts with thousands separators,
+shares as percentages, money with the currency."""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import math
+from collections.abc import Sequence
+from typing import Any, Optional
+
+import numpy as np
+import pandas as pd
+
+from .content import SEGMENT_ACTIONS, STAGE_TEXT
+
+Row = Sequence[str]
+
+
+class Fmt:
+    """Number formats of one report (the currency is the run's ``--currency``)."""
+
+    def __init__(self, currency: Optional[str]) -> None:
+        self.currency = (currency or "").strip()
+
+    def money(self, x: float, decimals: Optional[int] = None) -> str:
+        if x is None or not math.isfinite(float(x)):
+            return "–"
+        d = decimals if decimals is not None else (0 if abs(x) >= 1000 else 2)
+        text = f"{x:,.{d}f}"
+        c = self.currency
+        if not c:
+            return text
+        return f"{c}{text}" if len(c) == 1 and not c.isalnum() else f"{text} {c}"
+
+    @staticmethod
+    def count(x: float) -> str:
+        return f"{round(float(x)):,}"
+
+    @staticmethod
+    def pct(x: float) -> str:
+        if x is None or not math.isfinite(float(x)):
+            return "–"
+        if 0 < abs(x) < 0.001:
+            return f"{100 * x:.2f}%"
+        return f"{100 * x:.1f}%" if abs(x) < 0.995 or x == 1 else f"{100 * x:.0f}%"
+
+    @staticmethod
+    def num(x: float, decimals: int = 1) -> str:
+        if x is None or not math.isfinite(float(x)):
+            return "–"
+        return f"{x:,.{decimals}f}"
+
+
+def html_table(
+    header: Row,
+    rows: Sequence[Row],
+    left: int = 1,
+    caption: str = "",
+    cls: str = "data",
+    text_cols: Sequence[int] = (),
+) -> str:
+    """A small HTML table: the first ``left`` columns and those in ``text_cols`` (negative: from the end) are text
+    (left-aligned), the rest numbers; cells are escaped unless wrapped in :class:`Safe`."""
+
+    def cell(tag: str, value: Any, i: int) -> str:
+        align = ' class="t"' if i < left or i in text_cols or i - len(header) in text_cols else ""
+        text = value if isinstance(value, Safe) else html.escape(str(value))
+        return f"<{tag}{align}>{text}</{tag}>"
+
+    head = "".join(cell("th", h, i) for i, h in enumerate(header))
+    body = "".join(
+        "<tr>" + "".join(cell("td", v, i) for i, v in enumerate(r)) + "</tr>" for r in rows
+    )
+    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    return f'<div class="tw"><table class="{cls}">{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+
+
+class Safe(str):
+    """Markup that :func:`html_table` must not escape."""
+
+
+def segment_table(t: pd.DataFrame, fmt: Fmt) -> str:
+    has_value = "total_value" in t
+    seg = t["rfm_segment"].astype("object").fillna("(none)")
+    groups = pd.DataFrame({"seg": seg.to_numpy()})
+    groups["n"] = 1
+    groups["inactivity"] = (t["T"] - t["recency"]).to_numpy(float)
+    groups["purchases"] = t["frequency"].to_numpy(float) + 1
+    if has_value:
+        groups["value"] = t["total_value"].to_numpy(float)
+    agg = groups.groupby("seg", sort=False).agg(
+        n=("n", "sum"),
+        inactivity=("inactivity", "mean"),
+        purchases=("purchases", "mean"),
+        **({"value": ("value", "sum")} if has_value else {}),
+    )
+    agg = agg.sort_values("n", ascending=False)
+    total_value = float(agg["value"].sum()) if has_value else 0.0
+    header = ["Segment", "Customers", "% of customers"]
+    header += ["Revenue", "% of revenue"] if has_value else []
+    header += ["Avg. days since last purchase", "Avg. purchases", "Suggested action"]
+    rows = []
+    for name, r in agg.iterrows():
+        row = [str(name), fmt.count(r["n"]), fmt.pct(r["n"] / max(len(t), 1))]
+        if has_value:
+            row += [
+                fmt.money(r["value"], 0),
+                fmt.pct(r["value"] / total_value if total_value else 0),
+            ]
+        row += [fmt.num(r["inactivity"], 0), fmt.num(r["purchases"], 1)]
+        row.append(SEGMENT_ACTIONS.get(str(name), ""))
+        rows.append(row)
+    return html_table(header, rows, left=1, text_cols=(-1,))
+
+
+def stage_table(t: pd.DataFrame, settings: dict[str, Any], scheme: dict[str, float]) -> str:
+    counts = t["stage"].value_counts(sort=False)
+    windows = settings.get("stage_windows_days") or {}
+    words: dict[str, Any] = {k: f"{v:,.0f}" for k, v in windows.items()}
+    words.update(scheme)
+    if "churn_rule" not in words:
+        churn = windows.get("churn_window")
+        words["churn_rule"] = settings.get("stage_churn_rule") or (
+            f"{churn:,.0f} days" if churn is not None else "the churn window"
+        )
+    rows = []
+    by_p = "p_alive" in t
+    for stage, n in counts.items():
+        meaning, action = STAGE_TEXT.get(str(stage), ("", ""))
+        if str(stage) in ("at_risk", "churned"):  # P(alive) decides when the model gave one
+            meaning = meaning.split(", or ")[0] if by_p else meaning.split(", or ")[1]
+        with contextlib.suppress(KeyError, ValueError):  # a window this run did not derive
+            meaning = meaning.format(**words)
+        label = str(stage).replace("_", " ")
+        rows.append([label, Fmt.count(n), Fmt.pct(n / max(len(t), 1)), meaning, action])
+    header = ["Stage", "Customers", "% of customers", "Rule", "Suggested action"]
+    return html_table(header, rows, text_cols=(3, 4))
+
+
+def abc_table(t: pd.DataFrame, fmt: Fmt) -> str:
+    value = t["total_value"].to_numpy(float)
+    total = float(np.nansum(value))
+    rows = []
+    for cls in ("A", "B", "C"):
+        mask = (t["abc_class"].astype(str) == cls).to_numpy()
+        v = float(np.nansum(value[mask]))
+        rows.append(
+            [cls, Fmt.count(mask.sum()), Fmt.pct(mask.mean() if len(t) else 0), fmt.money(v, 0),
+             Fmt.pct(v / total if total else 0)]
+        )  # fmt: skip
+    header = ["ABC class", "Customers", "% of customers", "Revenue so far", "% of revenue"]
+    return html_table(header, rows, cls="data narrow")
+
+
+def holdout_table(ev: Any, settings: dict[str, Any]) -> str:
+    diff = ev.total_predicted - ev.total_actual
+    rel = diff / ev.total_actual if ev.total_actual else float("nan")
+    rows = [
+        ["Purchases that happened after the calibration end", Fmt.count(ev.total_actual)],
+        ["Purchases the model forecast for that period", Fmt.num(ev.total_predicted, 0)],
+        [
+            "Difference (forecast - actual)",
+            f"{diff:+,.0f} ({100 * rel:+.1f}%)" if math.isfinite(rel) else f"{diff:+,.0f}",
+        ],
+        ["Typical error per customer (mean absolute error, purchases)", Fmt.num(ev.mae, 2)],
+    ]
+    return html_table(["", "Value"], rows, cls="data narrow")
+
+
+def early_warning_table(ew: pd.DataFrame, fmt: Fmt, n: int = 25) -> str:
+    ew = pd.DataFrame(ew).head(n)
+    cols = list(ew.columns)
+    id_name = ew.index.name or "customer"
+    header = ["Customer", "Stage now"]
+    rows = []
+    has_p, has_v = "p_alive" in cols, "value" in cols
+    header += ["P(alive)"] if has_p else []
+    header += ["Value", "Value at stake"] if has_v else []
+    for cid, r in ew.iterrows():
+        row = [str(r.get(id_name, cid)), str(r.get("stage", "")).replace("_", " ")]
+        if has_p:
+            row.append(Fmt.pct(float(r["p_alive"])))
+        if has_v:
+            row += [fmt.money(float(r["value"])), fmt.money(float(r["value_at_stake"]))]
+        rows.append(row)
+    return html_table(header, rows, left=2)
