@@ -243,6 +243,7 @@ class BtydFit:
     n_iter: int
     converged: bool
     grad_norm: float
+    warnings: list[str]
     n_patterns: int
     n_customers: float
     time_scale: float
@@ -355,6 +356,7 @@ def ln_hyp2f1(
     c: npt.NDArray[np.float64],
     z: npt.NDArray[np.float64],
 ) -> npt.NDArray[np.float64]: ...
+def trigamma(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]: ...
 def ln_hyperu(
     a: npt.NDArray[np.float64],
     b: npt.NDArray[np.float64],
