@@ -161,7 +161,9 @@ lint: $(PY)
 
 # examples/airflow_dag.py run by `airflow dags test` (Airflow 3 from PyPI in its own venv,
 # cached in /tmp) on the bundled data with the wheel built here.
-airflow-check: wheel
+# Uses the wheel `make test` built (builds one when there is none).
+airflow-check:
+	@test -n "$(WHEEL)" || $(MAKE) wheel
 	bash examples/airflow_check.sh
 
 # Re-executes the notebooks in place so the saved outputs match the code (commit the result).

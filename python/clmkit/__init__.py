@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from . import datasets, exceptions
 from ._core import __version__, get_num_threads, set_num_threads
+from ._io import TransactionLog
 from .analyze import Analysis, analyze
 from .btyd import BetaGeo, BetaGeoBetaBinom, GammaGamma, ModifiedBetaGeo, ParetoNBD
 from .clv import (
@@ -71,6 +72,7 @@ __all__ = [
     "exceptions",
     "ConvergenceError",
     "summarize",
+    "TransactionLog",
     "calibration_and_holdout",
     "rfm_scores",
     "score_quantiles",

@@ -30,8 +30,8 @@ _PANDAS_PERIOD = {"H": "h", "D": "D", "W": "W", "M": "M", "Y": "Y"}
 
 def summarize(
     transactions: Any,
-    customer_id_col: Any,
-    datetime_col: Any,
+    customer_id_col: Any = None,
+    datetime_col: Any = None,
     monetary_value_col: Any = None,
     datetime_format: Optional[str] = None,
     observation_period_end: Any = None,
@@ -252,9 +252,9 @@ def _summarize_arrays(
 
 def calibration_and_holdout(
     transactions: Any,
-    customer_id_col: Any,
-    datetime_col: Any,
-    calibration_period_end: Any,
+    customer_id_col: Any = None,
+    datetime_col: Any = None,
+    calibration_period_end: Any = None,
     observation_period_end: Any = None,
     freq: str = "D",
     freq_multiplier: float = 1,
@@ -313,10 +313,16 @@ def calibration_and_holdout(
             f"calibration_period_end ({_timestamp(cal_end, tz)})"
         )
     if len(times_ns) and cal_end < int(times_ns.min()):
+        first = _timestamp(int(times_ns.min()), tz)
+        if obs_end < int(times_ns.min()):
+            raise ValueError(
+                f"calibration_period_end ({_timestamp(cal_end, tz)}) and observation_period_end "
+                f"({_timestamp(obs_end, tz)}) are before the first transaction ({first}): the "
+                "calibration and holdout periods hold no transaction"
+            )
         raise ValueError(
             f"calibration_period_end ({_timestamp(cal_end, tz)}) is before the first "
-            f"transaction ({_timestamp(int(times_ns.min()), tz)}): the calibration period "
-            "holds no transaction"
+            f"transaction ({first}): the calibration period holds no transaction"
         )
 
     in_cal = times_ns <= cal_end

@@ -36,8 +36,8 @@ def _period_code(period: Any) -> str:
 
 def summarize_discrete(
     transactions: Any,
-    customer_id_col: Any,
-    datetime_col: Any,
+    customer_id_col: Any = None,
+    datetime_col: Any = None,
     period: str = "Y",
     observation_period_end: Any = None,
     datetime_format: Optional[str] = None,

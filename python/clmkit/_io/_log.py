@@ -1,6 +1,8 @@
 """A transaction log's three columns (customer id, datetime, value) for the Rust kernels:
 shared by every entry point that takes a raw log (summaries, churn data, stage history,
-cohorts, Dask partitions). The log is read through :func:`read` like every other table."""
+cohorts, Dask partitions). The log is read through :func:`read` like every other table, or
+was read before into a :class:`TransactionLog`, whose arrays are then handed on as they are
+(:class:`LogIds`, :class:`LogTimes`): the conversions below return them without a pass."""
 
 from __future__ import annotations
 
@@ -19,7 +21,9 @@ from ._columns import (
     id_dtype,
     numeric_values,
 )
+from ._read import library_of as table_library
 from ._read import read
+from ._transaction_log import LogIds, LogTimes, TransactionLog
 
 
 def _extract_columns(
@@ -32,7 +36,22 @@ def _extract_columns(
     """(ids, datetimes) as narwhals Series over the caller's buffers, the values as float64
     (a view when they are float64) and the column names for messages. With
     ``transactions=None`` the ``*_col`` arguments are the columns themselves.
-    ``finite=False`` leaves NaN/inf values to a kernel that checks them in its own pass."""
+    ``finite=False`` leaves NaN/inf values to a kernel that checks them in its own pass.
+    A :class:`TransactionLog` gives its own arrays (ids as :class:`LogIds`, datetimes as
+    :class:`LogTimes`) and names; its values only when ``monetary_value_col`` asks for them."""
+    if isinstance(transactions, TransactionLog):
+        log = transactions
+        values = log.check_columns(customer_id_col, datetime_col, monetary_value_col)
+        names = {
+            "customer_id": log.customer_id_col,
+            "datetime": log.datetime_col,
+            "monetary": log.monetary_value_col if values is not None else None,
+        }
+        ids = LogIds(log.codes, log.uniques, log.id_dtype, log.row_index)
+        return ids, LogTimes(log.times_ns, log.tz), values, names
+    for arg, col in (("customer_id_col", customer_id_col), ("datetime_col", datetime_col)):
+        if col is None:
+            raise ValueError(f"{arg} is required (it may be left out for a TransactionLog only)")
     if transactions is None:
         columns = {"customer_id_col": customer_id_col, "datetime_col": datetime_col}
         if monetary_value_col is not None:
@@ -89,24 +108,49 @@ def _shape(column: Any) -> tuple[int, ...]:
     return tuple(np.shape(column)) if isinstance(column, (list, tuple)) else (len(column),)
 
 
+def library_of(data: Any) -> str:
+    """The library results go back in: that of the table a :class:`TransactionLog` was read
+    from, else that of ``data`` itself."""
+    if isinstance(data, TransactionLog):
+        return data.library
+    return table_library(data)
+
+
 # The entry points' names for the column conversions (labels built from the column name).
-def _datetime_ticks(times: Any, name: Any, datetime_format: Optional[str], check_nat: bool = True):
+def _datetime_ticks(
+    times: Any, name: Any, datetime_format: Optional[str], check_nat: bool = True
+) -> tuple[np.ndarray, int, Any]:
+    if isinstance(times, LogTimes):
+        return times.ns, 10**9, times.tz
     return datetime_ticks(times, f"datetime_col {name!r}", datetime_format, check_nat)
 
 
-def _to_datetime_ns(times: Any, name: Any, datetime_format: Optional[str]):
+def _to_datetime_ns(
+    times: Any, name: Any, datetime_format: Optional[str]
+) -> tuple[np.ndarray, Any]:
+    if isinstance(times, LogTimes):
+        return times.ns, times.tz
     return datetimes_ns(times, f"datetime_col {name!r}", datetime_format)
 
 
-def _id_array(ids: Any, name: Any):
+def _id_array(ids: Any, name: Any) -> tuple[np.ndarray, Optional[pd.Index]]:
+    if isinstance(ids, LogIds):
+        return ids.codes, ids.uniques
     return id_array(ids, f"customer_id_col {name!r}")
 
 
-def _factorize_ids(ids: Any, name: Any):
+def _factorize_ids(ids: Any, name: Any) -> tuple[np.ndarray, pd.Index]:
+    if isinstance(ids, LogIds):
+        return ids.codes, ids.uniques
     return factorize_ids(ids, f"customer_id_col {name!r}")
 
 
-_id_dtype = id_dtype
+def _id_dtype(ids: Any) -> np.dtype:
+    if isinstance(ids, LogIds):
+        return ids.dtype
+    return id_dtype(ids)
+
+
 _numeric_values = numeric_values
 
 
