@@ -144,6 +144,9 @@ def test_stage_chain_from_every_library(kind):
     assert got["customer_id"].tolist() == expected.index.tolist()
     np.testing.assert_array_equal(got["value_at_stake"], expected["value_at_stake"])
     summary = clmkit.summarize(_as(kind, LOG), "customer_id", "date", "amount")
-    stages = clmkit.assign_stages(summary)
+    # polars in, polars out: the stage travels with its customer id (issue 19).
+    stages = _to_pandas(clmkit.assign_stages(summary))
     reference = clmkit.assign_stages(clmkit.summarize(LOG, "customer_id", "date", "amount"))
-    assert stages.astype(str).tolist() == reference.astype(str).tolist()
+    assert stages.columns.tolist() == ["customer_id", "stage"]
+    assert stages["customer_id"].tolist() == reference.index.tolist()
+    assert stages["stage"].astype(str).tolist() == reference.astype(str).tolist()
