@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from . import datasets, exceptions
 from ._core import __version__, get_num_threads, set_num_threads
+from ._io import TransactionLog
 from .analyze import Analysis, analyze
 from .btyd import BetaGeo, BetaGeoBetaBinom, GammaGamma, ModifiedBetaGeo, ParetoNBD
 from .clv import (
@@ -20,6 +21,12 @@ from .clv import (
     payback_period,
     purchase_value,
     retention_clv,
+)
+from .contractual import (
+    BetaDiscreteWeibull,
+    ShiftedBetaGeometric,
+    cohort_survivors,
+    summarize_subscriptions,
 )
 from .exceptions import ClmkitWarning, ConvergenceError, InvalidValueError, NotFittedError
 from .rfm import (
@@ -65,6 +72,7 @@ __all__ = [
     "exceptions",
     "ConvergenceError",
     "summarize",
+    "TransactionLog",
     "calibration_and_holdout",
     "rfm_scores",
     "score_quantiles",
@@ -108,4 +116,8 @@ __all__ = [
     "summarize_discrete",
     "analyze",
     "Analysis",
+    "summarize_subscriptions",
+    "cohort_survivors",
+    "ShiftedBetaGeometric",
+    "BetaDiscreteWeibull",
 ]

@@ -83,45 +83,119 @@ def rfm_scorer_to_json(
 def rfm_scorer_from_json(text: str) -> RfmScorerState: ...
 
 # --- survival ---
+_F64 = npt.NDArray[np.float64]
+# events: float64, int64, int32 or uint8 (bool bytes); None = all events
+_Events = Optional[
+    npt.NDArray[np.float64] | npt.NDArray[np.int64] | npt.NDArray[np.int32] | npt.NDArray[np.uint8]
+]
+
+class CurveFit:
+    """Event table and estimate (S for Kaplan-Meier, H for Nelson-Aalen) on its times."""
+
+    @property
+    def times(self) -> _F64: ...
+    @property
+    def removed(self) -> _F64: ...
+    @property
+    def observed(self) -> _F64: ...
+    @property
+    def censored(self) -> _F64: ...
+    @property
+    def entrance(self) -> _F64: ...
+    @property
+    def at_risk(self) -> _F64: ...
+    @property
+    def estimate(self) -> _F64: ...
+    @property
+    def variance(self) -> _F64: ...
+    @property
+    def lower(self) -> _F64: ...
+    @property
+    def upper(self) -> _F64: ...
+
+class CoxResult:
+    """A Cox fit on the caller's covariates (standardised inside), on the caller's scale."""
+
+    @property
+    def params(self) -> _F64: ...
+    @property
+    def standard_errors(self) -> _F64: ...
+    @property
+    def covariance(self) -> _F64: ...  # row-major p x p
+    @property
+    def mean(self) -> _F64: ...
+    @property
+    def train_log_hazard(self) -> _F64: ...
+    @property
+    def log_likelihood(self) -> float: ...
+    @property
+    def n_iter(self) -> int: ...
+    @property
+    def baseline_stratum(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def baseline_time(self) -> _F64: ...
+    @property
+    def baseline_hazard(self) -> _F64: ...
+
+class ChurnTable:
+    """One row per customer code: duration/event under the inactivity rule and covariates."""
+
+    @property
+    def customer(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def duration(self) -> _F64: ...
+    @property
+    def event(self) -> _F64: ...
+    @property
+    def first_purchase_ns(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def last_purchase_ns(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def frequency(self) -> _F64: ...
+    @property
+    def recency(self) -> _F64: ...
+    @property
+    def monetary_value(self) -> _F64: ...
+    @property
+    def first_value(self) -> _F64: ...
+
 def km_fit(
-    durations: npt.NDArray[np.float64],
-    events: Optional[
-        npt.NDArray[Any]
-    ],  # float64, int64, int32 or uint8 (bool bytes); None = all events
-    weights: Optional[npt.NDArray[np.float64]],
-    entry: Optional[npt.NDArray[np.float64]],
+    durations: _F64,
+    events: _Events,
+    weights: Optional[_F64],
+    entry: Optional[_F64],
     z: float,
     ci_transform: str,
-) -> dict[str, np.ndarray]: ...
+) -> CurveFit: ...
 def na_fit(
-    durations: npt.NDArray[np.float64],
-    events: Optional[
-        npt.NDArray[Any]
-    ],  # float64, int64, int32 or uint8 (bool bytes); None = all events
-    weights: Optional[npt.NDArray[np.float64]],
-    entry: Optional[npt.NDArray[np.float64]],
+    durations: _F64,
+    events: _Events,
+    weights: Optional[_F64],
+    entry: Optional[_F64],
     z: float,
-) -> dict[str, np.ndarray]: ...
+) -> CurveFit: ...
 def cox_fit(
-    x: npt.NDArray[np.float64],
-    durations: npt.NDArray[np.float64],
-    events: npt.NDArray[np.float64],
-    weights: Optional[npt.NDArray[np.float64]],
+    x: _F64,
+    names: list[str],
+    durations: _F64,
+    events: _F64,
+    weights: Optional[_F64],
     strata: Optional[npt.NDArray[np.int64]],
     ties: str,
     penalizer: float,
     l1_ratio: float,
     max_iter: int,
-) -> dict[str, Any]: ...
-def standardize_columns(x: npt.NDArray[np.float64]) -> dict[str, np.ndarray]: ...
+) -> CoxResult: ...
+def check_covariates(x: _F64, names: list[str], allow_collinear: bool, hint: str) -> _F64: ...
+def check_design_shape(n: int, p: int, arg: str) -> None: ...
 def weibull_fit(
-    x: npt.NDArray[np.float64],
+    x: _F64,
     intercept: int,
-    durations: npt.NDArray[np.float64],
-    events: npt.NDArray[np.float64],
-    weights: Optional[npt.NDArray[np.float64]],
+    durations: _F64,
+    events: _F64,
+    weights: Optional[_F64],
     max_iter: int,
-) -> dict[str, Any]: ...
+) -> tuple[_F64, _F64, float, int]: ...
 def concordance_pairs(
     durations: npt.NDArray[np.float64],
     scores: npt.NDArray[np.float64],
@@ -136,7 +210,7 @@ def churn_dataset_codes(
     observation_end_ns: int,
     threshold: float,
     window: float,
-) -> dict[str, npt.NDArray[Any]]: ...
+) -> ChurnTable: ...
 
 # --- stages ---
 class StageParams:
@@ -199,6 +273,7 @@ class BtydFit:
     n_iter: int
     converged: bool
     grad_norm: float
+    warnings: list[str]
     n_patterns: int
     n_customers: float
     time_scale: float
@@ -311,6 +386,7 @@ def ln_hyp2f1(
     c: npt.NDArray[np.float64],
     z: npt.NDArray[np.float64],
 ) -> npt.NDArray[np.float64]: ...
+def trigamma(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]: ...
 def ln_hyperu(
     a: npt.NDArray[np.float64],
     b: npt.NDArray[np.float64],
@@ -399,3 +475,41 @@ class SnapshotIndex:
     def stages(self, params: StageParams) -> SnapshotStages: ...
     def at_last_snapshot(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
     def __len__(self) -> int: ...
+
+# --- contractual ---
+F64Array = npt.NDArray[np.float64]
+
+class RetentionModel:
+    kind: str
+    params: list[float]
+    def __init__(self, kind: str, params: list[float]) -> None: ...
+    def survival(self, t: F64Array) -> F64Array: ...
+    def churn_pmf(self, t: F64Array) -> F64Array: ...
+    def retention_rate(self, t: F64Array) -> F64Array: ...
+    def conditional_survival(self, t: F64Array, renewals: F64Array) -> F64Array: ...
+    def derl(self, renewals: F64Array, discount_rate: float) -> tuple[F64Array, F64Array]: ...
+    def expected_residual_lifetime(self, renewals: F64Array) -> F64Array: ...
+
+def contractual_fit(
+    kind: str,
+    renewals: F64Array,
+    churned: F64Array,
+    weights: Optional[F64Array],
+    initial: Optional[list[float]],
+    max_iter: int,
+) -> tuple[RetentionModel, dict[str, Any]]: ...
+def contractual_fit_survivors(
+    kind: str, cohorts: list[F64Array], initial: Optional[list[float]], max_iter: int
+) -> tuple[RetentionModel, dict[str, Any]]: ...
+def contractual_simulate(
+    kind: str, params: list[float], horizons: F64Array, seed: int
+) -> tuple[F64Array, F64Array]: ...
+def contractual_tenures(
+    codes: npt.NDArray[np.int64],
+    start_ns: npt.NDArray[np.int64],
+    end_ns: Optional[npt.NDArray[np.int64]],
+    start_period: npt.NDArray[np.int64],
+    last_period: Optional[npt.NDArray[np.int64]],
+    obs_ns: int,
+    obs_period: int,
+) -> dict[str, npt.NDArray[np.int64]]: ...

@@ -1,14 +1,14 @@
 //! Binding of the survival models, the concordance index and the churn data set.
 
-use numpy::{IntoPyArray, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
+use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
 
 use super::{run, to_pyerr};
 use crate::summary::Freq;
 use crate::survival::churn_dataset::{churn_dataset, ChurnOptions};
 use crate::survival::concordance::concordance_counts;
-use crate::survival::cox::{fit_cox, standardize, CoxOptions, Ties};
+use crate::survival::cox::{fit_cox_design, CoxOptions, Ties};
+use crate::survival::design::{check_design_size, standardize};
 use crate::survival::events::Events;
 use crate::survival::kaplan_meier::{
     add_origin_row, event_table, kaplan_meier, CiTransform, EventTable,
@@ -17,16 +17,57 @@ use crate::survival::nelson_aalen::nelson_aalen;
 use crate::survival::weibull::fit_weibull;
 
 type F64s<'py> = PyReadonlyArray1<'py, f64>;
+/// (params, information (row-major), log-likelihood, iterations) of a Weibull fit.
+type WeibullTuple<'py> = (
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<f64>>,
+    f64,
+    usize,
+);
 
-fn table_dict<'py>(py: Python<'py>, t: EventTable) -> PyResult<Bound<'py, PyDict>> {
-    let out = PyDict::new(py);
-    out.set_item("times", t.times.into_pyarray(py))?;
-    out.set_item("removed", t.removed.into_pyarray(py))?;
-    out.set_item("observed", t.observed.into_pyarray(py))?;
-    out.set_item("censored", t.censored.into_pyarray(py))?;
-    out.set_item("entrance", t.entrance.into_pyarray(py))?;
-    out.set_item("at_risk", t.at_risk.into_pyarray(py))?;
-    Ok(out)
+/// Event table and estimate of a Kaplan-Meier or Nelson-Aalen fit, on the table's times.
+#[pyclass(frozen, module = "clmkit._core")]
+pub(crate) struct CurveFit {
+    #[pyo3(get)]
+    times: Py<PyArray1<f64>>,
+    #[pyo3(get)]
+    removed: Py<PyArray1<f64>>,
+    #[pyo3(get)]
+    observed: Py<PyArray1<f64>>,
+    #[pyo3(get)]
+    censored: Py<PyArray1<f64>>,
+    #[pyo3(get)]
+    entrance: Py<PyArray1<f64>>,
+    #[pyo3(get)]
+    at_risk: Py<PyArray1<f64>>,
+    /// S(t) (Kaplan-Meier) or H(t) (Nelson-Aalen).
+    #[pyo3(get)]
+    estimate: Py<PyArray1<f64>>,
+    /// Greenwood's sum (Var log S / ...) or Var H.
+    #[pyo3(get)]
+    variance: Py<PyArray1<f64>>,
+    #[pyo3(get)]
+    lower: Py<PyArray1<f64>>,
+    #[pyo3(get)]
+    upper: Py<PyArray1<f64>>,
+}
+
+type Curve = (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>);
+
+fn curve_fit(py: Python<'_>, t: EventTable, c: Curve) -> CurveFit {
+    let arr = |v: Vec<f64>| v.into_pyarray(py).unbind();
+    CurveFit {
+        times: arr(t.times),
+        removed: arr(t.removed),
+        observed: arr(t.observed),
+        censored: arr(t.censored),
+        entrance: arr(t.entrance),
+        at_risk: arr(t.at_risk),
+        estimate: arr(c.0),
+        variance: arr(c.1),
+        lower: arr(c.2),
+        upper: arr(c.3),
+    }
 }
 
 /// An event-indicator array in the dtype the caller holds (read in place by the core).
@@ -50,7 +91,7 @@ impl<'py> EventArray<'py> {
     }
 }
 
-/// The event table of (durations, events, weights, entry) as a dict, with lifelines' time-0
+/// The event table of (durations, events, weights, entry), with lifelines' time-0
 /// row when there is no left truncation, and `curve` computed from it (both in the core, GIL
 /// released).
 fn event_table_and<'py, C: Send>(
@@ -60,7 +101,7 @@ fn event_table_and<'py, C: Send>(
     weights: Option<&F64s<'py>>,
     entry: Option<&F64s<'py>>,
     curve: impl FnOnce(&EventTable) -> C + Send,
-) -> PyResult<(Bound<'py, PyDict>, C)> {
+) -> PyResult<(EventTable, C)> {
     let d = durations.as_slice()?;
     let e = events
         .map(|e| e.events())
@@ -76,7 +117,7 @@ fn event_table_and<'py, C: Send>(
         let c = curve(&table);
         Ok((table, c))
     })?;
-    Ok((table_dict(py, table)?, c))
+    Ok((table, c))
 }
 
 /// Event table and Kaplan-Meier curve with Greenwood variance and pointwise bounds.
@@ -90,9 +131,9 @@ fn km_fit<'py>(
     entry: Option<F64s<'py>>,
     z: f64,
     ci_transform: &str,
-) -> PyResult<Bound<'py, PyDict>> {
+) -> PyResult<CurveFit> {
     let transform = CiTransform::parse(ci_transform).map_err(to_pyerr)?;
-    let (out, curve) = event_table_and(
+    let (table, c) = event_table_and(
         py,
         &durations,
         events.as_ref(),
@@ -100,11 +141,11 @@ fn km_fit<'py>(
         entry.as_ref(),
         |t| kaplan_meier(t, z, transform),
     )?;
-    out.set_item("survival", curve.survival.into_pyarray(py))?;
-    out.set_item("greenwood", curve.greenwood.into_pyarray(py))?;
-    out.set_item("lower", curve.lower.into_pyarray(py))?;
-    out.set_item("upper", curve.upper.into_pyarray(py))?;
-    Ok(out)
+    Ok(curve_fit(
+        py,
+        table,
+        (c.survival, c.greenwood, c.lower, c.upper),
+    ))
 }
 
 /// Event table and Nelson-Aalen cumulative hazard with variance and log-transformed bounds.
@@ -117,8 +158,8 @@ fn na_fit<'py>(
     weights: Option<F64s<'py>>,
     entry: Option<F64s<'py>>,
     z: f64,
-) -> PyResult<Bound<'py, PyDict>> {
-    let (out, h) = event_table_and(
+) -> PyResult<CurveFit> {
+    let (table, h) = event_table_and(
         py,
         &durations,
         events.as_ref(),
@@ -126,20 +167,48 @@ fn na_fit<'py>(
         entry.as_ref(),
         |t| nelson_aalen(t, z),
     )?;
-    out.set_item("cumulative_hazard", h.cumulative_hazard.into_pyarray(py))?;
-    out.set_item("variance", h.variance.into_pyarray(py))?;
-    out.set_item("lower", h.lower.into_pyarray(py))?;
-    out.set_item("upper", h.upper.into_pyarray(py))?;
-    Ok(out)
+    Ok(curve_fit(
+        py,
+        table,
+        (h.cumulative_hazard, h.variance, h.lower, h.upper),
+    ))
 }
 
-/// Cox PH fit on standardised covariates (n x p, C order).
+/// A Cox fit on the caller's covariates (standardised inside), results on the caller's scale.
+#[pyclass(frozen, module = "clmkit._core")]
+pub(crate) struct CoxResult {
+    #[pyo3(get)]
+    params: Py<PyArray1<f64>>,
+    #[pyo3(get)]
+    standard_errors: Py<PyArray1<f64>>,
+    /// Row-major p x p.
+    #[pyo3(get)]
+    covariance: Py<PyArray1<f64>>,
+    #[pyo3(get)]
+    mean: Py<PyArray1<f64>>,
+    #[pyo3(get)]
+    train_log_hazard: Py<PyArray1<f64>>,
+    #[pyo3(get)]
+    log_likelihood: f64,
+    #[pyo3(get)]
+    n_iter: usize,
+    #[pyo3(get)]
+    baseline_stratum: Py<PyArray1<i64>>,
+    #[pyo3(get)]
+    baseline_time: Py<PyArray1<f64>>,
+    #[pyo3(get)]
+    baseline_hazard: Py<PyArray1<f64>>,
+}
+
+/// Cox PH fit on raw covariates (n x p, C order) named by `names` (quoted as the caller
+/// prints them); size, constant and collinear columns checked before the fit.
 #[pyfunction]
-#[pyo3(signature = (x, durations, events, weights, strata, ties, penalizer, l1_ratio, max_iter))]
+#[pyo3(signature = (x, names, durations, events, weights, strata, ties, penalizer, l1_ratio, max_iter))]
 #[allow(clippy::too_many_arguments)]
 fn cox_fit<'py>(
     py: Python<'py>,
     x: PyReadonlyArray2<'py, f64>,
+    names: Vec<String>,
     durations: F64s<'py>,
     events: F64s<'py>,
     weights: Option<F64s<'py>>,
@@ -148,7 +217,7 @@ fn cox_fit<'py>(
     penalizer: f64,
     l1_ratio: f64,
     max_iter: usize,
-) -> PyResult<Bound<'py, PyDict>> {
+) -> PyResult<CoxResult> {
     let opts = CoxOptions {
         ties: Ties::parse(ties).map_err(to_pyerr)?,
         penalizer,
@@ -160,38 +229,52 @@ fn cox_fit<'py>(
     let (d, e) = (durations.as_slice()?, events.as_slice()?);
     let w = weights.as_ref().map(|w| w.as_slice()).transpose()?;
     let s = strata.as_ref().map(|s| s.as_slice()).transpose()?;
-    let fit = run(py, || fit_cox(xs, p, d, e, w, s, &opts))?;
-    let out = PyDict::new(py);
-    out.set_item("params", fit.params.into_pyarray(py))?;
-    out.set_item("information", fit.information.into_pyarray(py))?;
-    out.set_item("log_likelihood", fit.log_likelihood)?;
-    out.set_item("n_iter", fit.n_iter)?;
-    out.set_item("baseline_stratum", fit.baseline_stratum.into_pyarray(py))?;
-    out.set_item("baseline_time", fit.baseline_time.into_pyarray(py))?;
-    out.set_item("baseline_hazard", fit.baseline_hazard.into_pyarray(py))?;
-    Ok(out)
+    let m = run(py, || fit_cox_design(xs, p, &names, d, e, w, s, &opts))?;
+    let arr = |v: Vec<f64>| v.into_pyarray(py).unbind();
+    let fit = m.standardized;
+    Ok(CoxResult {
+        params: arr(m.params),
+        standard_errors: arr(m.standard_errors),
+        covariance: arr(m.covariance),
+        mean: arr(m.mean),
+        train_log_hazard: arr(m.train_log_hazard),
+        log_likelihood: fit.log_likelihood,
+        n_iter: fit.n_iter,
+        baseline_stratum: fit.baseline_stratum.into_pyarray(py).unbind(),
+        baseline_time: arr(fit.baseline_time),
+        baseline_hazard: arr(fit.baseline_hazard),
+    })
 }
 
-/// Standardised covariates (n x p, C order) with column means, sd (ddof = 1) and Gram matrix.
+/// Checks an n x `len(names)` design (size, constant and, unless `allow_collinear`, collinear
+/// columns) and returns the column means.
 #[pyfunction]
-fn standardize_columns<'py>(
+#[pyo3(signature = (x, names, allow_collinear, hint))]
+fn check_covariates<'py>(
     py: Python<'py>,
     x: PyReadonlyArray2<'py, f64>,
-) -> PyResult<Bound<'py, PyDict>> {
-    let (n, p) = (x.shape()[0], x.shape()[1]);
+    names: Vec<String>,
+    allow_collinear: bool,
+    hint: &str,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let p = x.shape()[1];
     let xs = x.as_slice()?;
-    let s = run(py, || standardize(xs, p))?;
-    let out = PyDict::new(py);
-    let z = numpy::ndarray::Array2::from_shape_vec((n, p), s.z)
-        .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))?;
-    out.set_item("z", z.into_pyarray(py))?;
-    out.set_item("mean", s.mean.into_pyarray(py))?;
-    out.set_item("std", s.std.into_pyarray(py))?;
-    out.set_item("gram", s.gram.into_pyarray(py))?;
-    Ok(out)
+    let mean = run(py, || {
+        let s = standardize(xs, p)?;
+        s.check_identifiable(xs, &names, allow_collinear, hint)?;
+        Ok(s.mean)
+    })?;
+    Ok(mean.into_pyarray(py))
 }
 
-/// Weibull AFT fit: design n x k (C order) with an intercept column at `intercept`.
+/// Refuses an n x p design too large to fit, before the caller builds it.
+#[pyfunction]
+fn check_design_shape(n: usize, p: usize, arg: &str) -> PyResult<()> {
+    check_design_size(n, p, arg).map_err(to_pyerr)
+}
+
+/// Weibull AFT fit: design n x k (C order) with an intercept column at `intercept`; returns
+/// (params, information (row-major), log-likelihood, iterations).
 #[pyfunction]
 #[pyo3(signature = (x, intercept, durations, events, weights, max_iter))]
 fn weibull_fit<'py>(
@@ -202,18 +285,18 @@ fn weibull_fit<'py>(
     events: F64s<'py>,
     weights: Option<F64s<'py>>,
     max_iter: usize,
-) -> PyResult<Bound<'py, PyDict>> {
+) -> PyResult<WeibullTuple<'py>> {
     let k = x.shape()[1];
     let xs = x.as_slice()?;
     let (d, e) = (durations.as_slice()?, events.as_slice()?);
     let w = weights.as_ref().map(|w| w.as_slice()).transpose()?;
     let fit = run(py, || fit_weibull(xs, k, intercept, d, e, w, max_iter))?;
-    let out = PyDict::new(py);
-    out.set_item("params", fit.params.into_pyarray(py))?;
-    out.set_item("information", fit.information.into_pyarray(py))?;
-    out.set_item("log_likelihood", fit.log_likelihood)?;
-    out.set_item("n_iter", fit.n_iter)?;
-    Ok(out)
+    Ok((
+        fit.params.into_pyarray(py),
+        fit.information.into_pyarray(py),
+        fit.log_likelihood,
+        fit.n_iter,
+    ))
 }
 
 /// (concordant, tied, comparable) pair counts, lifelines' convention.
@@ -233,6 +316,29 @@ fn concordance_pairs<'py>(
     Ok((c.concordant, c.tied, c.pairs))
 }
 
+/// A churn data set: one row per customer code, in code order.
+#[pyclass(frozen, module = "clmkit._core")]
+pub(crate) struct ChurnTable {
+    #[pyo3(get)]
+    customer: Py<PyArray1<i64>>,
+    #[pyo3(get)]
+    duration: Py<PyArray1<f64>>,
+    #[pyo3(get)]
+    event: Py<PyArray1<f64>>,
+    #[pyo3(get)]
+    first_purchase_ns: Py<PyArray1<i64>>,
+    #[pyo3(get)]
+    last_purchase_ns: Py<PyArray1<i64>>,
+    #[pyo3(get)]
+    frequency: Py<PyArray1<f64>>,
+    #[pyo3(get)]
+    recency: Py<PyArray1<f64>>,
+    #[pyo3(get)]
+    monetary_value: Py<PyArray1<f64>>,
+    #[pyo3(get)]
+    first_value: Py<PyArray1<f64>>,
+}
+
 /// Churn data set from dense customer codes and int64 ns timestamps.
 #[pyfunction]
 #[pyo3(signature = (codes, n_customers, times_ns, values, freq, observation_end_ns, threshold, window))]
@@ -247,7 +353,7 @@ fn churn_dataset_codes<'py>(
     observation_end_ns: i64,
     threshold: f64,
     window: f64,
-) -> PyResult<Bound<'py, PyDict>> {
+) -> PyResult<ChurnTable> {
     let opts = ChurnOptions {
         freq: Freq::parse(freq).map_err(to_pyerr)?,
         observation_end_ns,
@@ -257,24 +363,30 @@ fn churn_dataset_codes<'py>(
     let (c, t) = (codes.as_slice()?, times_ns.as_slice()?);
     let v = values.as_ref().map(|v| v.as_slice()).transpose()?;
     let d = run(py, || churn_dataset(c, n_customers, t, v, &opts))?;
-    let out = PyDict::new(py);
-    out.set_item("customer", d.customer.into_pyarray(py))?;
-    out.set_item("duration", d.duration.into_pyarray(py))?;
-    out.set_item("event", d.event.into_pyarray(py))?;
-    out.set_item("first_purchase_ns", d.first_purchase_ns.into_pyarray(py))?;
-    out.set_item("last_purchase_ns", d.last_purchase_ns.into_pyarray(py))?;
-    out.set_item("frequency", d.frequency.into_pyarray(py))?;
-    out.set_item("recency", d.recency.into_pyarray(py))?;
-    out.set_item("monetary_value", d.monetary_value.into_pyarray(py))?;
-    out.set_item("first_value", d.first_value.into_pyarray(py))?;
-    Ok(out)
+    let f = |v: Vec<f64>| v.into_pyarray(py).unbind();
+    let i = |v: Vec<i64>| v.into_pyarray(py).unbind();
+    Ok(ChurnTable {
+        customer: i(d.customer),
+        duration: f(d.duration),
+        event: f(d.event),
+        first_purchase_ns: i(d.first_purchase_ns),
+        last_purchase_ns: i(d.last_purchase_ns),
+        frequency: f(d.frequency),
+        recency: f(d.recency),
+        monetary_value: f(d.monetary_value),
+        first_value: f(d.first_value),
+    })
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(km_fit, m)?)?;
     m.add_function(wrap_pyfunction!(na_fit, m)?)?;
     m.add_function(wrap_pyfunction!(cox_fit, m)?)?;
-    m.add_function(wrap_pyfunction!(standardize_columns, m)?)?;
+    m.add_class::<CurveFit>()?;
+    m.add_class::<CoxResult>()?;
+    m.add_class::<ChurnTable>()?;
+    m.add_function(wrap_pyfunction!(check_covariates, m)?)?;
+    m.add_function(wrap_pyfunction!(check_design_shape, m)?)?;
     m.add_function(wrap_pyfunction!(weibull_fit, m)?)?;
     m.add_function(wrap_pyfunction!(concordance_pairs, m)?)?;
     m.add_function(wrap_pyfunction!(churn_dataset_codes, m)?)

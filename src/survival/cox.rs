@@ -6,7 +6,9 @@
 use super::check_survival_data;
 use super::cox_risk::RiskData;
 pub use super::cox_risk::Ties;
+use super::design::{check_design_size, standardize};
 use crate::error::{check_same_length, ClmError, Result};
+use crate::numeric::linalg::inverse_spd;
 use crate::numeric::optimize::newton::{minimize, Evaluation, NewtonOptions};
 
 /// Sharpness `a` of the smooth |b| (Schmidt, Fung & Rosales 2009, eq. 6:
@@ -182,72 +184,88 @@ pub fn fit_cox(
     Ok(fit)
 }
 
-/// Column means, sample standard deviations (ddof = 1, as pandas and lifelines scale) and the
-/// standardised matrix (x - mean) / sd with its Gram matrix z'z, in deterministic parallel
-/// passes. Columns with sd = 0 are left centred (sd reported as 0) for the caller to name.
-pub struct Standardized {
-    pub z: Vec<f64>,
+/// A fit on the caller's covariates: standardised internally (any unit works; lifelines'
+/// penalty acts on the standardised coefficients), results on the caller's scale.
+#[derive(Debug, Clone)]
+pub struct CoxModel {
+    /// Coefficients per unit of each covariate (standardised ones divided by the sd).
+    pub params: Vec<f64>,
+    /// Standard errors, sqrt(diag(I^-1)) / sd, taken before the division so huge units do not
+    /// underflow the variance first. NaN when the information matrix is singular.
+    pub standard_errors: Vec<f64>,
+    /// Covariance of `params` (row-major p x p): I^-1 / (sd_i sd_j).
+    pub covariance: Vec<f64>,
+    /// Covariate means (predictions use x - mean, lifelines' centring of the baseline).
     pub mean: Vec<f64>,
-    pub std: Vec<f64>,
-    pub gram: Vec<f64>,
+    /// (x - mean)' beta of the training rows, in their order (for the concordance index).
+    pub train_log_hazard: Vec<f64>,
+    /// The fit on the standardised covariates (its baseline is on the caller's scale already:
+    /// the baseline is at the mean covariates, which centring and scaling leave in place).
+    pub standardized: CoxFit,
 }
 
-pub fn standardize(x: &[f64], p: usize) -> Result<Standardized> {
-    if p == 0 || !x.len().is_multiple_of(p) {
-        return Err(ClmError::InvalidArgument(format!(
-            "covariate matrix of {} values cannot have {p} columns",
-            x.len()
-        )));
-    }
-    let n = x.len() / p;
-    crate::error::check_finite("covariates", x)?;
-    let sums = crate::parallel::sum_vec(n, p, |i, acc| {
-        for (a, v) in acc.iter_mut().zip(&x[i * p..(i + 1) * p]) {
-            *a += v;
-        }
-    });
-    let mean: Vec<f64> = sums.iter().map(|s| s / n as f64).collect();
-    // Two-pass variance (sum of squared deviations), stable where E[x^2] - mean^2 is not.
-    let squares = crate::parallel::sum_vec(n, p, |i, acc| {
-        for ((a, v), m) in acc.iter_mut().zip(&x[i * p..(i + 1) * p]).zip(&mean) {
-            *a += (v - m) * (v - m);
-        }
-    });
-    let ddof = if n > 1 { 1.0 } else { 0.0 };
-    let std: Vec<f64> = squares
-        .iter()
-        .map(|s| (s / (n as f64 - ddof)).sqrt())
+/// A coefficient beyond this many log-units per standard deviation of its covariate (a hazard
+/// ratio of e^15 per SD) only arises when the likelihood keeps increasing towards infinity.
+const DIVERGENT_STD_COEF: f64 = 15.0;
+
+/// Fits on row-major n x p covariates in the caller's units. `names` are the columns as the
+/// caller quotes them (for messages). Checks the size before allocating, then standardises,
+/// rejects constant and (without a penalizer) collinear columns and monotone likelihoods.
+#[allow(clippy::too_many_arguments)]
+pub fn fit_cox_design(
+    x: &[f64],
+    p: usize,
+    names: &[String],
+    time: &[f64],
+    event: &[f64],
+    weight: Option<&[f64]>,
+    strata: Option<&[i64]>,
+    opts: &CoxOptions,
+) -> Result<CoxModel> {
+    check_design_size(time.len(), p, "df")?;
+    let s = standardize(x, p)?;
+    s.check_identifiable(
+        x,
+        names,
+        opts.penalizer > 0.0,
+        ", or fit with a penalizer > 0 (e.g. penalizer=0.01)",
+    )?;
+    let fit = fit_cox(&s.z, p, time, event, weight, strata, opts)?;
+    let divergent: Vec<&str> = (0..p)
+        .filter(|&j| fit.params[j].abs() > DIVERGENT_STD_COEF)
+        .map(|j| names.get(j).map_or("?", String::as_str))
         .collect();
-    let scale: Vec<f64> = std
-        .iter()
-        .map(|&s| if s > 0.0 { 1.0 / s } else { 1.0 })
-        .collect();
-    let mut z = vec![0.0; x.len()];
-    {
-        use rayon::prelude::*;
-        z.par_chunks_mut(p)
-            .zip(x.par_chunks(p))
-            .with_min_len(1024)
-            .for_each(|(zr, xr)| {
-                for j in 0..p {
-                    zr[j] = (xr[j] - mean[j]) * scale[j];
-                }
-            });
+    if !divergent.is_empty() {
+        return Err(ClmError::Convergence {
+            message: format!(
+                "the partial likelihood increases without bound along [{}] (monotone \
+                 likelihood: these covariates separate early from late events perfectly); \
+                 their coefficients are infinite. Fit with a penalizer (e.g. penalizer=0.01) \
+                 or drop them",
+                divergent.join(", ")
+            ),
+            params: fit.params.clone(),
+            grad_norm: 0.0, // Newton converged: the gradient is at its tolerance
+        });
     }
-    let mut gram = crate::parallel::sum_vec(n, p * p, |i, acc| {
-        let row = &z[i * p..(i + 1) * p];
-        for a in 0..p {
-            for b in a..p {
-                acc[a * p + b] += row[a] * row[b];
-            }
-        }
+    let inv = inverse_spd(&fit.information, p).unwrap_or_else(|_| vec![f64::NAN; p * p]);
+    let sd = &s.std;
+    let mut train_log_hazard = vec![0.0; time.len()];
+    crate::parallel::map_into(&mut train_log_hazard, |i| {
+        s.z[i * p..(i + 1) * p]
+            .iter()
+            .zip(&fit.params)
+            .map(|(a, b)| a * b)
+            .sum()
     });
-    for a in 0..p {
-        for b in 0..a {
-            gram[a * p + b] = gram[b * p + a];
-        }
-    }
-    Ok(Standardized { z, mean, std, gram })
+    Ok(CoxModel {
+        params: (0..p).map(|j| fit.params[j] / sd[j]).collect(),
+        standard_errors: (0..p).map(|j| inv[j * p + j].sqrt() / sd[j]).collect(),
+        covariance: (0..p * p).map(|k| inv[k] / sd[k / p] / sd[k % p]).collect(),
+        mean: s.mean,
+        train_log_hazard,
+        standardized: fit,
+    })
 }
 
 #[cfg(test)]
@@ -287,19 +305,6 @@ mod tests {
         let a = fit_cox(&x, 1, &t, &e, None, None, &opts(Ties::Efron)).unwrap();
         let b = fit_cox(&x, 1, &t, &e, None, None, &opts(Ties::Breslow)).unwrap();
         assert!((a.params[0] - b.params[0]).abs() < 1e-12);
-    }
-
-    #[test]
-    fn standardize_matches_two_pass_formulas() {
-        let x = [1.0, 10.0, 2.0, 10.0, 4.0, 10.0];
-        let s = standardize(&x, 2).unwrap();
-        assert_eq!(s.mean, vec![7.0 / 3.0, 10.0]);
-        let var = ((1.0f64 - 7.0 / 3.0).powi(2)
-            + (2.0f64 - 7.0 / 3.0).powi(2)
-            + (4.0f64 - 7.0 / 3.0).powi(2))
-            / 2.0;
-        assert!((s.std[0] - var.sqrt()).abs() < 1e-15 && s.std[1] == 0.0);
-        assert!((s.gram[0] - 2.0).abs() < 1e-14 && s.gram[1] == 0.0);
     }
 
     #[test]

@@ -7,10 +7,9 @@ annotated modules, never from the source tree.
 
 from __future__ import annotations
 
+import clmkit
 import numpy as np
 import pandas as pd
-
-import clmkit
 
 
 def active_customers(log: pd.DataFrame) -> pd.DataFrame:

@@ -2,33 +2,40 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from ._mpl import axes_or_current
 
-__all__ = ["plot_survival_function"]
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+__all__ = ["plot_curve", "plot_survival_function"]
 
 
-def _as_frame(values: Any, index: Any = None) -> pd.DataFrame:
+def _as_frame(
+    values: object, index: Union[pd.Index, npt.NDArray[np.float64], None] = None
+) -> pd.DataFrame:
     if isinstance(values, pd.DataFrame):
         return values
     if isinstance(values, pd.Series):
         return values.to_frame()
     arr = np.asarray(values, dtype=float)
-    return pd.DataFrame(arr.reshape(len(arr), -1), index=index)
+    frame: pd.DataFrame = pd.DataFrame(arr.reshape(len(arr), -1), index=index)
+    return frame
 
 
 def plot_survival_function(
     model: Any,
-    X: Any = None,
-    times: Any = None,
+    X: object = None,
+    times: Optional[npt.ArrayLike] = None,
     ci: bool = True,
-    ax: Any = None,
+    ax: Optional[Axes] = None,
     label: Optional[str] = None,
-) -> Any:
+) -> Axes:
     """Survival curve(s) of a fitted model, with confidence bands where the model has them.
 
     Non-parametric fits (anything with ``survival_function_``, e.g. Kaplan-Meier) are drawn
@@ -116,9 +123,61 @@ def plot_survival_function(
     return ax
 
 
-def _max_time(model: Any) -> float:
+def _max_time(model: object) -> float:
     for attr in ("durations_", "timeline_", "durations"):
         values = getattr(model, attr, None)
         if values is not None and len(np.asarray(values)):
             return float(np.max(np.asarray(values, dtype=float)))
     raise ValueError("give times: the model does not record the durations it was fitted on")
+
+
+def plot_curve(
+    curve: pd.DataFrame,
+    bounds: Optional[pd.DataFrame] = None,
+    ax: Optional[Axes] = None,
+    **kwargs: Any,
+) -> Axes:
+    """Step plot of a fitted curve (one column, e.g. ``KaplanMeier.survival_function_``)
+    with the band between the two columns of ``bounds`` (what ``KaplanMeier.plot`` and
+    ``NelsonAalen.plot`` draw).
+
+    Parameters
+    ----------
+    curve : pandas.DataFrame
+        The estimate, indexed by time.
+    bounds : pandas.DataFrame, optional
+        Lower and upper bound columns on the same index.
+    ax : matplotlib Axes, optional
+    **kwargs
+        Passed to ``Axes.step``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import clmkit
+    >>> km = clmkit.KaplanMeier().fit([1, 2, 3, 4], [1, 0, 1, 1])
+    >>> ax = km.plot()
+    >>> ax.get_xlabel()
+    'timeline'
+    """
+    ax = axes_or_current(ax)
+    x = curve.index.to_numpy()
+    col = curve.columns[0]
+    line = ax.step(x, curve[col].to_numpy(), where="post", label=col, **kwargs)[0]
+    if bounds is not None:
+        ax.fill_between(
+            x,
+            bounds.iloc[:, 0].to_numpy(),
+            bounds.iloc[:, 1].to_numpy(),
+            step="post",
+            alpha=0.25,
+            color=line.get_color(),
+        )
+    ax.set_xlabel("timeline")
+    ax.legend()
+    return ax

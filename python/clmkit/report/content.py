@@ -28,9 +28,11 @@ INTRO = {
     ),
     "stages": (
         "Each customer is placed in one lifecycle stage by simple rules on inactivity "
-        "(days since the last purchase), tenure and P(alive). The rule column shows the "
-        "windows used for this data set; <code>stage_reason</code> in the customer table "
-        "says which rule placed each customer."
+        "(days since the last purchase), tenure and P(alive); at risk and churned are "
+        "decided by P(alive) when the purchase model ran, so a customer the model believes "
+        "active is never called churned. The rule column shows the windows used for this "
+        "data set; <code>stage_reason</code> in the customer table says which rule placed "
+        "each customer."
     ),
     "btyd": (
         "<b>P(alive)</b> is the model's probability that a customer is still an active "

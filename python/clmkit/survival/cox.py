@@ -2,65 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Optional, Union
+from collections.abc import Mapping, Sequence
+from typing import Optional, Union
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from .. import _core
-from .._errors import ConvergenceError
-from .._io import to_pandas
-from .._validation import (
-    as_float_array,
-    check_choice,
-    check_int,
-    check_positive_float,
-    check_rows,
-    require_columns,
+from .._estimator import JsonValue
+from .._validation import as_float_array, check_choice, check_int, check_positive_float
+from ._cox_state import STATE_FIELDS, cox_state, restore_cox
+from ._data import design_matrix, normal_quantile, per_row_times, step_lookup, summary_frame
+from ._persist import (
+    FloatArray,
+    Label,
+    SurvivalEstimator,
 )
-from ._data import (
-    as_frame,
-    covariance_from_information,
-    design_matrix,
-    dump_model,
-    frame_column,
-    load_model,
-    optional_weights,
-    per_row_times,
-    standardize,
-    step_lookup,
-    summary_frame,
-)
+from ._regression import Baseline, Rows, Table, prediction_frame, strata_codes, training_data
 
 __all__ = ["CoxPH"]
 
 
-def _strata_codes(df: pd.DataFrame, strata: Sequence[str]) -> tuple[np.ndarray, pd.Index]:
-    keys = df[strata[0]] if len(strata) == 1 else pd.MultiIndex.from_frame(df[list(strata)])
-    codes, uniques = pd.factorize(keys, sort=True)
-    if (codes < 0).any():
-        row = int(np.argmax(codes < 0))
-        raise ValueError(f"strata: row {row} has a missing stratum value")
-    return np.ascontiguousarray(codes, dtype=np.int64), pd.Index(uniques)
-
-
-# A coefficient beyond this many log-units per standard deviation of its covariate (a hazard
-# ratio of e^15 per SD) only arises when the likelihood keeps increasing towards infinity.
-_DIVERGENT_STD_COEF = 15.0
-
-
-def _check_finite_optimum(std_params: np.ndarray, covariates: Sequence[str]) -> None:
-    bad = [c for c, b in zip(covariates, std_params) if abs(b) > _DIVERGENT_STD_COEF]
-    if bad:
-        raise ConvergenceError(
-            f"the partial likelihood increases without bound along {bad} (monotone likelihood: "
-            "these covariates separate early from late events perfectly); their coefficients "
-            "are infinite. Fit with a penalizer (e.g. penalizer=0.01) or drop them"
-        )
-
-
-class CoxPH:
+class CoxPH(SurvivalEstimator):
     """Cox proportional hazards model, h(t | x) = h0(t) exp((x - mean)' beta), with lifelines'
     conventions.
 
@@ -109,6 +73,17 @@ class CoxPH:
     (0.0915, 0.64)
     """
 
+    _FITTED_NAMES = frozenset({"summary"})
+    _STATE_FIELDS = STATE_FIELDS
+
+    strata: Optional[list[str]]
+    _strata_values: Optional[pd.Index]
+    _concordance: Optional[float]
+    params_: pd.Series
+    standard_errors_: pd.Series
+    variance_matrix_: pd.DataFrame
+    covariates_: list[Label]
+
     def __init__(
         self,
         ties: str = "efron",
@@ -123,15 +98,9 @@ class CoxPH:
         self.alpha = alpha
         self.max_iter = max_iter
 
-    def __repr__(self) -> str:
-        return (
-            f"CoxPH(ties={self.ties!r}, penalizer={self.penalizer!r}, "
-            f"l1_ratio={self.l1_ratio!r}, alpha={self.alpha!r})"
-        )
-
     def fit(
         self,
-        df: Any,
+        df: Table,
         duration_col: str,
         event_col: Optional[str] = None,
         weights_col: Optional[str] = None,
@@ -167,135 +136,99 @@ class CoxPH:
         clmkit.ConvergenceError
             When Newton's method fails (the message gives the step and a penalizer hint).
         """
-        check_choice(self.ties, "ties", ["efron", "breslow"])
-        penalizer = check_positive_float(self.penalizer, "penalizer", allow_zero=True)
-        l1 = check_positive_float(self.l1_ratio, "l1_ratio", allow_zero=True)
-        if l1 > 1:
-            raise ValueError(f"l1_ratio must be in [0, 1], got {self.l1_ratio!r}")
+        penalizer, l1 = self._check_options()
         strata = [strata] if isinstance(strata, str) else list(strata or [])
-        df = to_pandas(df)
-        require_columns(
-            list(df.columns),
-            {
-                "duration_col": duration_col,
-                "event_col": event_col,
-                "weights_col": weights_col,
-                **{f"strata[{i}]": s for i, s in enumerate(strata)},
-            },
-        )
-        d = frame_column(df, duration_col, "duration_col", nonnegative=True)
-        e = np.ones_like(d) if event_col is None else frame_column(df, event_col, "event_col")
-        check_rows((e != 0) & (e != 1), f"event_col {event_col!r}", e, "must be 0 or 1")
-        w = (
-            None
-            if weights_col is None
-            else optional_weights(df[weights_col], len(d), f"weights_col {weights_col!r}")
-        )
-        used = {duration_col, event_col, weights_col, *strata}
-        covariates = [c for c in df.columns if c not in used]
-        if not covariates:
+        data = training_data(df, duration_col, event_col, weights_col, strata)
+        if not data.covariates:
             raise ValueError(
                 "df has no covariate column besides the duration/event/weights/strata columns"
             )
-        if not e.any():
+        if not data.events.any():
             raise ValueError(
                 f"event_col {event_col!r}: every row is censored; the Cox model has no information"
             )
-        x = design_matrix(df, covariates)
-        xs, mean, std = standardize(x, covariates, allow_collinear=penalizer > 0)
-        codes, self._strata_values = (None, None) if not strata else _strata_codes(df, strata)
-        raw = _core.cox_fit(
-            xs,
-            d,
-            e,
-            w,
+        codes, values = (None, None) if not strata else strata_codes(data.frame, strata)
+        fit = _core.cox_fit(
+            data.x,
+            [repr(c) for c in data.covariates],
+            data.durations,
+            data.events,
+            data.weights,
             codes,
             self.ties,
             penalizer,
             l1,
             check_int(self.max_iter, "max_iter", low=1),
         )
-        p = len(covariates)
-        _check_finite_optimum(raw["params"], covariates)
-        cov = covariance_from_information(raw["information"].reshape(p, p)) / np.outer(std, std)
-        self.strata = strata or None
+        p = len(data.covariates)
+        self.strata, self._strata_values = strata or None, values
         self._set_fitted(
-            covariates,
-            raw["params"] / std,
-            cov,
-            float(raw["log_likelihood"]),
-            int(raw["n_iter"]),
-            mean,
-            {k: raw[k] for k in ("baseline_stratum", "baseline_time", "baseline_hazard")},
+            data.covariates,
+            fit.params,
+            fit.covariance.reshape(p, p),
+            fit.standard_errors,
+            fit.log_likelihood,
+            fit.n_iter,
+            fit.mean,
+            Baseline(fit.baseline_stratum, fit.baseline_time, fit.baseline_hazard),
         )
-        self._train_log_hazard = xs @ raw["params"]
+        self._train_log_hazard = fit.train_log_hazard
         self._concordance = None
-        self.durations_, self.event_observed_ = d, e
+        self.durations_, self.event_observed_ = data.durations, data.events
         return self
 
     def _set_fitted(
         self,
-        covariates: list,
-        params: np.ndarray,
-        cov: np.ndarray,
+        covariates: list[Label],
+        params: FloatArray,
+        cov: FloatArray,
+        se: FloatArray,
         loglik: float,
         n_iter: int,
-        mean: np.ndarray,
-        baseline: dict,
+        mean: FloatArray,
+        baseline: Baseline,
     ) -> None:
         names = pd.Index(covariates, name="covariate")
         self.covariates_ = covariates
         self.params_ = pd.Series(params, index=names, name="coef")
-        self.hazard_ratios_ = pd.Series(np.exp(params), index=names, name="exp(coef)")
+        with np.errstate(over="ignore"):  # a coefficient per tiny unit: exp is inf, honestly
+            self.hazard_ratios_ = pd.Series(np.exp(params), index=names, name="exp(coef)")
         self.variance_matrix_ = pd.DataFrame(cov, index=names, columns=names)
-        self.standard_errors_ = pd.Series(np.sqrt(np.diag(cov)), index=names, name="se(coef)")
+        self.standard_errors_ = pd.Series(se, index=names, name="se(coef)")
         self.log_likelihood_ = loglik
         self.n_iter_ = n_iter
         self.converged_ = True
-        self._norm_mean = pd.Series(mean, index=names)
-        self._set_baseline(baseline)
+        self._norm_mean = mean
+        self._baseline_raw = baseline
+        self._baseline = baseline.cumulative()
+        self._baseline_frames: Optional[tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]] = None
 
-    def to_json(self) -> str:
-        """The fitted model (coefficients, covariance, Breslow baseline, hyperparameters) as
-        versioned JSON with exact floats; :meth:`from_json` restores it. The training data are
-        not saved; the training concordance is, as a number."""
-        state = {
-            "covariates": self.covariates_,
-            "strata": self.strata,
-            "strata_values": None if self._strata_values is None else list(self._strata_values),
-            "params": self.params_.to_numpy(),
-            "cov": self.variance_matrix_.to_numpy(),
-            "log_likelihood": self.log_likelihood_,
-            "n_iter": self.n_iter_,
-            "mean": self._norm_mean.to_numpy(),
-            "baseline": self._baseline_raw,
-            "concordance": self.concordance_index_,
-        }
-        return dump_model(self, state)
+    def _fitted_state(self) -> dict[str, JsonValue]:
+        """Coefficients, covariance, Breslow baseline (not the training data; the training
+        concordance as a number)."""
+        return cox_state(self)
 
-    @classmethod
-    def from_json(cls, text: str) -> CoxPH:
-        """Restores a model saved with :meth:`to_json`."""
-        model, st = load_model(cls, text)
-        model.strata = st["strata"]
-        model._strata_values = (
-            None if st["strata_values"] is None else pd.Index(st["strata_values"])
-        )
-        model._set_fitted(
-            st["covariates"],
-            st["params"],
-            st["cov"],
-            st["log_likelihood"],
-            st["n_iter"],
-            st["mean"],
-            st["baseline"],
-        )
-        model._concordance = st["concordance"]
-        return model
+    def _restore(self, state: Mapping[str, JsonValue]) -> None:
+        self._check_state_fields(state)
+        try:
+            self._check_options()
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"model JSON: field 'hyperparameters': {err}") from None
+        restore_cox(self, state)
+
+    def _check_options(self) -> tuple[float, float]:
+        check_choice(self.ties, "ties", ["efron", "breslow"])
+        penalizer = check_positive_float(self.penalizer, "penalizer", allow_zero=True)
+        l1 = check_positive_float(self.l1_ratio, "l1_ratio", allow_zero=True)
+        if l1 > 1:
+            raise ValueError(f"l1_ratio must be in [0, 1], got {self.l1_ratio!r}")
+        normal_quantile(self.alpha)
+        return penalizer, l1
 
     @property
     def concordance_index_(self) -> float:
         """Harrell's C on the training data (computed on first access, as lifelines does)."""
+        self._check_fitted()
         if self._concordance is None:
             c, t, pairs = _core.concordance_pairs(
                 self.durations_, np.ascontiguousarray(-self._train_log_hazard), self.event_observed_
@@ -303,20 +236,11 @@ class CoxPH:
             self._concordance = (c + 0.5 * t) / pairs if pairs else float("nan")
         return self._concordance
 
-    def _set_baseline(self, raw: dict) -> None:
-        self._baseline_raw = raw
-        s, t, h = raw["baseline_stratum"], raw["baseline_time"], raw["baseline_hazard"]
-        self._baseline = {}
-        for code in np.unique(s):
-            m = s == code
-            self._baseline[int(code)] = (t[m], np.cumsum(h[m]))
-        self._baseline_frames = None
-
-    def _io(self) -> tuple:
+    def _io(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         """The baseline tables, built on first access (pandas work fit need not pay)."""
+        self._check_fitted()
         if self._baseline_frames is None:
-            raw = self._baseline_raw
-            s, t, h = raw["baseline_stratum"], raw["baseline_time"], raw["baseline_hazard"]
+            s, t, h = self._baseline_raw
             labels = (
                 ["baseline hazard"] if self._strata_values is None else list(self._strata_values)
             )
@@ -354,6 +278,7 @@ class CoxPH:
     @property
     def summary(self) -> pd.DataFrame:
         """coef, exp(coef), se(coef), bounds, z, p and -log2(p) per covariate."""
+        self._check_fitted()
         return summary_frame(
             self.params_.index,
             self.params_.to_numpy(),
@@ -363,62 +288,59 @@ class CoxPH:
 
     # --- prediction ---------------------------------------------------------------------------
 
-    def _prepare(self, X: Any) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    def _prepare(self, X: Rows) -> tuple[pd.DataFrame, FloatArray, npt.NDArray[np.int64]]:
         """(frame, log partial hazard, stratum code) of the rows of X."""
-        if not hasattr(self, "params_"):
-            raise ValueError("this CoxPH is not fitted yet: call fit() first")
-        frame = as_frame(X)
-        if list(frame.columns) == list(range(frame.shape[1])) and frame.shape[1] == len(
-            self.covariates_
-        ):
-            frame = frame.set_axis(self.covariates_, axis=1)
-        require_columns(
-            list(frame.columns), {f"X[{c!r}]": c for c in self.covariates_ + (self.strata or [])}
-        )
+        self._check_fitted()
+        frame = prediction_frame(X, self.covariates_, self.strata or [])
         x = design_matrix(frame, self.covariates_)
-        eta = (x - self._norm_mean.to_numpy()) @ self.params_.to_numpy()
-        if self.strata is None:
-            codes = np.zeros(len(frame), dtype=np.int64)
-        else:
-            keys = (
-                frame[self.strata[0]]
-                if len(self.strata) == 1
-                else pd.MultiIndex.from_frame(frame[self.strata])
-            )
-            codes = self._strata_values.get_indexer(keys)
-            if (codes < 0).any():
-                row = int(np.argmax(codes < 0))
-                raise ValueError(f"X: row {row} has a stratum not seen in fit: {keys[row]!r}")
-        return frame, eta, codes
+        eta: FloatArray = (x - self._norm_mean) @ self.params_.to_numpy()
+        if self.strata is None or self._strata_values is None:
+            return frame, eta, np.zeros(len(frame), dtype=np.int64)
+        keys = (
+            frame[self.strata[0]]
+            if len(self.strata) == 1
+            else pd.MultiIndex.from_frame(frame[self.strata])
+        )
+        codes = self._strata_values.get_indexer(pd.Index(keys))
+        if (codes < 0).any():
+            row = int(np.argmax(codes < 0))
+            raise ValueError(f"X: row {row} has a stratum not seen in fit: {keys[row]!r}")
+        return frame, eta, codes.astype(np.int64)
 
     def _cumulative_hazard_at(
-        self, eta: np.ndarray, codes: np.ndarray, times: np.ndarray
-    ) -> np.ndarray:
+        self, eta: FloatArray, codes: npt.NDArray[np.int64], times: FloatArray
+    ) -> FloatArray:
         """H(times | x) where times has one row per subject (shape (n,) or (n, m))."""
-        out = np.empty(times.shape)
+        out: FloatArray = np.empty(times.shape)
         for code in np.unique(codes):
             m = codes == code
             bt, bh = self._baseline[int(code)]
             out[m] = step_lookup(bt, bh, times[m], 0.0)
         scale = np.exp(eta).reshape((-1,) + (1,) * (times.ndim - 1))
-        return out * scale
+        return np.asarray(out * scale, dtype=np.float64)
 
-    def _survival_at(self, X: Any, times: Any) -> np.ndarray:
+    def _survival_at(self, X: Rows, times: npt.ArrayLike) -> FloatArray:
         """S(times | x) with one time (or row of times) per row of X."""
         _, eta, codes = self._prepare(X)
-        return np.exp(-self._cumulative_hazard_at(eta, codes, per_row_times(times, len(eta))))
+        h = self._cumulative_hazard_at(eta, codes, per_row_times(times, len(eta)))
+        return np.exp(-h)
 
-    def predict_log_partial_hazard(self, X: Any) -> pd.Series:
+    def predict_log_partial_hazard(self, X: Rows) -> pd.Series:
         """(x - mean)' beta per row of X."""
         frame, eta, _ = self._prepare(X)
         return pd.Series(eta, index=frame.index)
 
-    def predict_partial_hazard(self, X: Any) -> pd.Series:
+    def predict_partial_hazard(self, X: Rows) -> pd.Series:
         """exp((x - mean)' beta) per row of X (lifelines' definition)."""
-        return np.exp(self.predict_log_partial_hazard(X))
+        log_hazard = self.predict_log_partial_hazard(X)
+        result: pd.Series = pd.Series(np.exp(log_hazard.to_numpy()), index=log_hazard.index)
+        return result
 
     def predict_cumulative_hazard(
-        self, X: Any, times: Any = None, conditional_after: Any = None
+        self,
+        X: Rows,
+        times: Optional[npt.ArrayLike] = None,
+        conditional_after: Optional[npt.ArrayLike] = None,
     ) -> pd.DataFrame:
         """H(t | x): a DataFrame indexed by ``times`` with one column per row of X.
 
@@ -427,7 +349,7 @@ class CoxPH:
         """
         frame, eta, codes = self._prepare(X)
         grid = (
-            np.unique(self._baseline_raw["baseline_time"])
+            np.unique(self._baseline_raw.time)
             if times is None
             else as_float_array(times, "times", nonnegative=True)
         )
@@ -440,10 +362,16 @@ class CoxPH:
             h = self._cumulative_hazard_at(eta, codes, tm + c) - self._cumulative_hazard_at(
                 eta, codes, c
             )
-        return pd.DataFrame(h.T, index=pd.Index(grid, name="timeline"), columns=frame.index)
+        result: pd.DataFrame = pd.DataFrame(
+            h.T, index=pd.Index(grid, name="timeline"), columns=frame.index
+        )
+        return result
 
     def predict_survival_function(
-        self, X: Any, times: Any = None, conditional_after: Any = None
+        self,
+        X: Rows,
+        times: Optional[npt.ArrayLike] = None,
+        conditional_after: Optional[npt.ArrayLike] = None,
     ) -> pd.DataFrame:
         """S(t | x) = exp(-H0(t) exp((x - mean)' beta)): a DataFrame indexed by ``times``
         (default: the training times) with one column per row of X; with
@@ -458,9 +386,11 @@ class CoxPH:
         >>> sf.shape
         (2, 2)
         """
-        return np.exp(-self.predict_cumulative_hazard(X, times, conditional_after))
+        h = self.predict_cumulative_hazard(X, times, conditional_after)
+        result: pd.DataFrame = pd.DataFrame(np.exp(-h.to_numpy()), index=h.index, columns=h.columns)
+        return result
 
-    def predict_median(self, X: Any) -> pd.Series:
+    def predict_median(self, X: Rows) -> pd.Series:
         """First training time with S(t | x) <= 0.5 per row (inf when never)."""
         frame, eta, codes = self._prepare(X)
         out = np.full(len(eta), np.inf)
@@ -470,4 +400,5 @@ class CoxPH:
             bt, bh = self._baseline[int(code)]
             k = np.searchsorted(bh, target[m], side="left")
             out[m] = np.where(k < len(bt), bt[np.clip(k, 0, len(bt) - 1)], np.inf)
-        return pd.Series(out, index=frame.index, name="median")
+        result: pd.Series = pd.Series(out, index=frame.index, name="median")
+        return result

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Optional, Union
 
 import numpy as np
 import pandas as pd
 
-from .._validation import as_float_array, check_choice
-from ._curve import FittedOnDurations, fit_curve
-from ._data import dump_model, load_model, normal_quantile, step_lookup
+from .._validation import check_choice
+
+if TYPE_CHECKING:  # a type only: matplotlib is imported by clmkit.plotting, when drawing
+    from matplotlib.axes import Axes
+from ._curve import ArrayInput, CurveEstimator
+from ._data import normal_quantile
+from ._persist import FloatArray
 
 __all__ = ["KaplanMeier"]
 
 
-class KaplanMeier(FittedOnDurations):
+class KaplanMeier(CurveEstimator):
     """Kaplan-Meier (product-limit) estimator with Greenwood confidence bounds.
 
     Parameters
@@ -49,19 +54,29 @@ class KaplanMeier(FittedOnDurations):
     (0.667, 32.0)
     """
 
+    _KERNEL = "km_fit"
+    _ESTIMATE = "survival_function_"
+    _VARIANCE = "variance_log_survival_"
+    _DEFAULT_LABEL = "KM_estimate"
+    _BEFORE = 1.0
+    _ESTIMATE_HIGH = 1.0
+
+    survival_function_: pd.DataFrame
+    median_survival_time_: float
+
     def __init__(self, alpha: float = 0.05, ci_transform: str = "log-log") -> None:
         self.alpha = alpha
         self.ci_transform = ci_transform
 
-    def __repr__(self) -> str:
-        return f"KaplanMeier(alpha={self.alpha!r}, ci_transform={self.ci_transform!r})"
+    def _kernel_options(self) -> tuple[object, ...]:
+        return (normal_quantile(self.alpha), self.ci_transform)
 
     def fit(
         self,
-        durations: Any,
-        event_observed: Any = None,
-        weights: Any = None,
-        entry: Any = None,
+        durations: ArrayInput,
+        event_observed: Optional[ArrayInput] = None,
+        weights: Optional[ArrayInput] = None,
+        entry: Optional[ArrayInput] = None,
         label: Optional[str] = None,
     ) -> KaplanMeier:
         """Fit the curve.
@@ -75,9 +90,10 @@ class KaplanMeier(FittedOnDurations):
         weights : array-like, optional
             Positive case weights (e.g. counts of identical rows).
         entry : array-like, optional
-            Left-truncation times (age when the subject came under observation, <= duration).
-            A subject entering at t > 0 is at risk for events after t, not at t (R's
-            ``Surv(entry, time, event)`` and lifelines' estimate); the event table's
+            Left-truncation times (age when the subject came under observation). A subject
+            entering at t > 0 is at risk for events after t, not at t (R's
+            ``Surv(entry, time, event)`` and lifelines' estimate), so it must leave later:
+            0 < entry >= duration is an error, as in R and lifelines. The event table's
             ``at_risk`` column counts it at t, as lifelines' event table does.
         label : str, optional
             Column name of the estimate (default ``"KM_estimate"``).
@@ -90,120 +106,63 @@ class KaplanMeier(FittedOnDurations):
         Raises
         ------
         ValueError
-            Negative or NaN durations, events other than 0/1, non-positive weights, entry after
-            the duration or mismatched lengths (naming the argument and first bad row).
+            Negative or NaN durations, events other than 0/1, non-positive weights, an entry
+            at or after its row's exit, or mismatched lengths (naming the argument, the first
+            bad row with its index label, and the value).
         """
-        check_choice(self.ci_transform, "ci_transform", ["log-log", "log", "plain"])
-        z = normal_quantile(self.alpha)
-        raw, table = fit_curve(
-            self, "km_fit", durations, event_observed, weights, entry, (z, self.ci_transform)
-        )
-        label = label or "KM_estimate"
-        timeline = pd.Index(raw["times"], name="timeline", copy=False)
-        surv = raw["survival"]
-        self.survival_function_ = pd.DataFrame({label: surv}, index=timeline, copy=False)
-        level = f"{1 - self.alpha:g}"
-        self.confidence_interval_ = pd.DataFrame(
-            {
-                f"{label}_lower_{level}": raw["lower"],
-                f"{label}_upper_{level}": raw["upper"],
-            },
-            index=timeline,
-            copy=False,
-        )
-        self.variance_log_survival_ = pd.Series(
-            raw["greenwood"], index=timeline, name="greenwood", copy=False
-        )
-        self.event_table = table
-        self.label_ = label
-        below = np.flatnonzero(surv <= 0.5)
-        self.median_survival_time_ = float(raw["times"][below[0]]) if len(below) else float("inf")
-        self._times, self._surv = raw["times"], surv
+        self._check_options()
+        self._fit_curve(durations, event_observed, weights, entry, label)
         return self
 
-    _STATE = (
-        "label_",
-        "median_survival_time_",
-        "survival_function_",
-        "confidence_interval_",
-        "variance_log_survival_",
-        "event_table",
-    )
+    def _set_curve(self, label: str, c: Mapping[str, FloatArray]) -> None:
+        super()._set_curve(label, c)
+        below = np.flatnonzero(c["estimate"] <= 0.5)
+        self.median_survival_time_ = float(c["times"][below[0]]) if len(below) else float("inf")
 
-    def to_json(self) -> str:
-        """The fitted curve as versioned JSON (exact floats); :meth:`from_json` restores it.
-        The training arrays (``durations_``, ``event_observed_``) are not saved."""
-        return dump_model(self, {k: getattr(self, k) for k in self._STATE})
+    def _check_options(self) -> None:
+        check_choice(self.ci_transform, "ci_transform", ["log-log", "log", "plain"])
 
-    @classmethod
-    def from_json(cls, text: str) -> KaplanMeier:
-        """Restores a curve saved with :meth:`to_json`."""
-        model, state = load_model(cls, text)
-        for k, v in state.items():
-            setattr(model, k, v)
-        model.survival_function_.index.name = "timeline"
-        model._times = model.survival_function_.index.to_numpy(dtype=float)
-        model._surv = model.survival_function_.iloc[:, 0].to_numpy()
-        return model
-
-    def predict(self, times: Any) -> Any:
+    def predict(self, times: ArrayInput) -> Union[float, FloatArray, pd.Series]:
         """S(t) at the given times (a step function, right-continuous).
 
         Parameters
         ----------
         times : float or array-like
-            Times >= 0.
+            Times (S = 1 before 0; a NaN time is an error, not a probability).
 
         Returns
         -------
         float or numpy.ndarray (pandas.Series for a Series input)
+
+        Raises
+        ------
+        NotFittedError
+            Before ``fit``.
+        ValueError
+            For a NaN time (naming the row).
         """
-        t = as_float_array(times, "times", finite=False)
-        out = step_lookup(self._times, self._surv, t, 1.0)
+        out = self._lookup(times)
         if np.ndim(times) == 0:
             return float(out[0])
         if isinstance(times, pd.Series):
             return pd.Series(out, index=times.index, name=self.label_)
         return out
 
-    def _survival_at(self, X: Any, times: np.ndarray) -> np.ndarray:
+    def _survival_at(self, X: object, times: FloatArray) -> FloatArray:
         """S at `times` elementwise (X ignored: the curve has no covariates)."""
-        return step_lookup(self._times, self._surv, np.asarray(times, dtype=float), 1.0)
+        return self._lookup(times, any_shape=True)
 
-    def plot(self, ax: Any = None, ci: bool = True, **kwargs: Any) -> Any:
-        """Step plot of the curve (and bounds) with matplotlib (optional dependency).
+    def plot(self, ax: Optional[Axes] = None, ci: bool = True, **kwargs: object) -> Axes:
+        """Step plot of the curve (and bounds); see :func:`clmkit.plotting.survival.plot_curve`.
 
         Raises
         ------
         ImportError
-            When matplotlib is not installed (``pip install clmkit[plot]``).
+            When the plotting extra is not installed (``pip install clmkit[plot]``).
         """
-        return plot_step(
+        self._check_fitted()
+        from ..plotting.survival import plot_curve
+
+        return plot_curve(
             self.survival_function_, self.confidence_interval_ if ci else None, ax, **kwargs
         )
-
-
-def plot_step(curve: pd.DataFrame, bounds: Optional[pd.DataFrame], ax: Any, **kwargs: Any) -> Any:
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "plot() needs matplotlib: pip install matplotlib (or clmkit[plot])"
-        ) from None
-    if ax is None:
-        ax = plt.gca()
-    x = curve.index.to_numpy()
-    col = curve.columns[0]
-    line = ax.step(x, curve[col].to_numpy(), where="post", label=col, **kwargs)[0]
-    if bounds is not None:
-        ax.fill_between(
-            x,
-            bounds.iloc[:, 0].to_numpy(),
-            bounds.iloc[:, 1].to_numpy(),
-            step="post",
-            alpha=0.25,
-            color=line.get_color(),
-        )
-    ax.set_xlabel("timeline")
-    ax.legend()
-    return ax

@@ -3,31 +3,41 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Optional
+from collections.abc import Mapping, Sequence
+from typing import Optional
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from .. import _core
-from .._io import to_pandas
-from .._validation import as_float_array, check_int, check_rows, require_columns
-from ._data import (
-    as_frame,
-    covariance_from_information,
-    design_matrix,
-    dump_model,
-    frame_column,
-    load_model,
-    optional_weights,
-    per_row_times,
-    standardize,
-    summary_frame,
+from .._estimator import JsonValue, finite_float
+from .._validation import as_float_array, check_int, check_rows
+from ._data import covariance_from_information, design_matrix, per_row_times, summary_frame
+from ._persist import (
+    FloatArray,
+    Label,
+    SurvivalEstimator,
+    array_field,
+    floats,
+    int_field,
+    json_labels,
+    labels_field,
 )
+from ._regression import Rows, Table, prediction_frame, training_data
 
 __all__ = ["WeibullAFT"]
 
 
-class WeibullAFT:
+def _param_index(covariates: Sequence[Label]) -> pd.MultiIndex:
+    result: pd.MultiIndex = pd.MultiIndex.from_tuples(
+        [("lambda_", c) for c in covariates] + [("lambda_", "Intercept"), ("rho_", "Intercept")],
+        names=["param", "covariate"],
+    )
+    return result
+
+
+class WeibullAFT(SurvivalEstimator):
     """Weibull AFT model: S(t | x) = exp(-(t / lambda(x))^rho), log lambda(x) = x' beta + b0,
     log rho constant.
 
@@ -63,16 +73,18 @@ class WeibullAFT:
     -679.92
     """
 
+    _FITTED_NAMES = frozenset({"summary"})
+    _STATE_FIELDS = frozenset(
+        {"covariates", "params", "cov", "log_likelihood", "n_iter", "timeline"}
+    )
+
     def __init__(self, alpha: float = 0.05, max_iter: int = 100) -> None:
         self.alpha = alpha
         self.max_iter = max_iter
 
-    def __repr__(self) -> str:
-        return f"WeibullAFT(alpha={self.alpha!r}, max_iter={self.max_iter!r})"
-
     def fit(
         self,
-        df: Any,
+        df: Table,
         duration_col: str,
         event_col: Optional[str] = None,
         weights_col: Optional[str] = None,
@@ -94,50 +106,34 @@ class WeibullAFT:
         clmkit.ConvergenceError
             When Newton's method fails.
         """
-        df = to_pandas(df)
-        require_columns(
-            list(df.columns),
-            {"duration_col": duration_col, "event_col": event_col, "weights_col": weights_col},
-        )
-        d = frame_column(df, duration_col, "duration_col", nonnegative=True)
+        data = training_data(df, duration_col, event_col, weights_col, extra_parameters=2)
+        d, e, w, covariates, x = data.durations, data.events, data.weights, data.covariates, data.x
         check_rows(d <= 0, f"duration_col {duration_col!r}", d, "must be > 0 for a Weibull model")
-        e = np.ones_like(d) if event_col is None else frame_column(df, event_col, "event_col")
-        check_rows((e != 0) & (e != 1), f"event_col {event_col!r}", e, "must be 0 or 1")
         if not e.any():
             raise ValueError(
                 f"event_col {event_col!r}: every row is censored; the model is not identified"
             )
-        w = (
-            None
-            if weights_col is None
-            else optional_weights(df[weights_col], len(d), f"weights_col {weights_col!r}")
-        )
-        covariates = [c for c in df.columns if c not in {duration_col, event_col, weights_col}]
-        x = design_matrix(df, covariates)
-        _, mean, _ = (
-            standardize(x, covariates, allow_collinear=False)
+        mean = (
+            _core.check_covariates(x, [repr(c) for c in covariates], False, "")
             if covariates
-            else (None, np.zeros(0), None)
+            else np.zeros(0)
         )
         design = np.ascontiguousarray(np.column_stack([x - mean, np.ones(len(d))]))
         k = len(covariates) + 1
-        raw = _core.weibull_fit(design, k - 1, d, e, w, check_int(self.max_iter, "max_iter", low=1))
+        max_iter = check_int(self.max_iter, "max_iter", low=1)
+        theta, information, loglik, n_iter = _core.weibull_fit(design, k - 1, d, e, w, max_iter)
         # Undo the centring: b0 = b0_c - mean' beta, a linear map A of (beta, b0_c, alpha).
         a = np.eye(k + 1)
         a[k - 1, : k - 1] = -mean
-        params = a @ raw["params"]
-        cov = a @ covariance_from_information(raw["information"].reshape(k + 1, k + 1)) @ a.T
-        index = pd.MultiIndex.from_tuples(
-            [("lambda_", c) for c in covariates]
-            + [("lambda_", "Intercept"), ("rho_", "Intercept")],
-            names=["param", "covariate"],
-        )
+        params = a @ theta
+        cov = a @ covariance_from_information(information.reshape(k + 1, k + 1)) @ a.T
+        index = _param_index(covariates)
         self._set_fitted(
             covariates,
             pd.Series(params, index=index, name="coef"),
             cov,
-            float(raw["log_likelihood"]),
-            int(raw["n_iter"]),
+            loglik,
+            n_iter,
             np.unique(d),
         )
         self.durations_, self.event_observed_ = d, e
@@ -145,9 +141,9 @@ class WeibullAFT:
 
     def _set_fitted(
         self,
-        covariates: list,
+        covariates: list[Label],
         params: pd.Series,
-        cov: np.ndarray,
+        cov: FloatArray,
         loglik: float,
         n_iter: int,
         timeline: np.ndarray,
@@ -165,37 +161,39 @@ class WeibullAFT:
         self.converged_ = True
         self._timeline = timeline
 
-    def to_json(self) -> str:
-        """The fitted model as versioned JSON with exact floats; :meth:`from_json` restores it."""
-        return dump_model(
-            self,
-            {
-                "covariates": self.covariates_,
-                "params": self.params_,
-                "cov": self.variance_matrix_.to_numpy(),
-                "log_likelihood": self.log_likelihood_,
-                "n_iter": self.n_iter_,
-                "timeline": self._timeline,
-            },
-        )
+    def _fitted_state(self) -> dict[str, JsonValue]:
+        """Parameters, covariance and the training timeline (not the training data)."""
+        return {
+            "covariates": json_labels(self.covariates_),
+            "params": floats(self.params_),
+            "cov": floats(self.variance_matrix_),
+            "log_likelihood": self.log_likelihood_,
+            "n_iter": self.n_iter_,
+            "timeline": floats(self._timeline),
+        }
 
-    @classmethod
-    def from_json(cls, text: str) -> WeibullAFT:
-        """Restores a model saved with :meth:`to_json`."""
-        model, st = load_model(cls, text)
-        model._set_fitted(
-            st["covariates"],
-            st["params"],
-            st["cov"],
-            st["log_likelihood"],
-            st["n_iter"],
-            st["timeline"],
+    def _restore(self, state: Mapping[str, JsonValue]) -> None:
+        self._check_state_fields(state)
+        self._check_hyper("alpha", 0.0, 1.0)
+        try:
+            check_int(self.max_iter, "max_iter", low=1)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"model JSON: field 'hyperparameters': {err}") from None
+        covariates = labels_field(state, "covariates")
+        k = len(covariates) + 2
+        self._set_fitted(
+            covariates,
+            pd.Series(array_field(state, "params", k), index=_param_index(covariates), name="coef"),
+            array_field(state, "cov", k * k, allow_nan=True).reshape(k, k),
+            finite_float(state, "log_likelihood"),
+            int_field(state, "n_iter"),
+            array_field(state, "timeline", low=0.0),
         )
-        return model
 
     @property
     def summary(self) -> pd.DataFrame:
         """coef, exp(coef), se(coef), bounds, z, p and -log2(p) per parameter."""
+        self._check_fitted()
         return summary_frame(
             self.params_.index,
             self.params_.to_numpy(),
@@ -203,28 +201,26 @@ class WeibullAFT:
             self.alpha,
         )
 
-    def _scale_shape(self, X: Any) -> tuple[pd.Index, np.ndarray, float]:
-        if not hasattr(self, "params_"):
-            raise ValueError("this WeibullAFT is not fitted yet: call fit() first")
-        frame = as_frame(X)
-        if list(frame.columns) == list(range(frame.shape[1])) and frame.shape[1] == len(
-            self.covariates_
-        ):
-            frame = frame.set_axis(self.covariates_, axis=1)
-        require_columns(list(frame.columns), {f"X[{c!r}]": c for c in self.covariates_})
+    def _scale_shape(self, X: Rows) -> tuple[pd.Index, FloatArray, float]:
+        self._check_fitted()
+        frame = prediction_frame(X, self.covariates_)
         x = design_matrix(frame, self.covariates_)
         beta = self.lambda_.drop("Intercept").to_numpy()
         log_lambda = x @ beta + self.lambda_["Intercept"]
         return frame.index, np.exp(log_lambda), math.exp(self.rho_["Intercept"])
 
-    def _survival_at(self, X: Any, times: Any) -> np.ndarray:
+    def _survival_at(self, X: Rows, times: npt.ArrayLike) -> FloatArray:
         """S(times | x) with one time (or row of times) per row of X."""
         _, lam, rho = self._scale_shape(X)
         t = per_row_times(times, len(lam))
-        return np.exp(-((t / lam.reshape((-1,) + (1,) * (t.ndim - 1))) ** rho))
+        s: FloatArray = np.exp(-((t / lam.reshape((-1,) + (1,) * (t.ndim - 1))) ** rho))
+        return s
 
     def predict_cumulative_hazard(
-        self, X: Any, times: Any = None, conditional_after: Any = None
+        self,
+        X: Rows,
+        times: Optional[npt.ArrayLike] = None,
+        conditional_after: Optional[npt.ArrayLike] = None,
     ) -> pd.DataFrame:
         """(t / lambda)^rho as a DataFrame indexed by ``times`` (default: the training
         durations), one column per row of X; with ``conditional_after`` c, H(c + t) - H(c)."""
@@ -240,10 +236,16 @@ class WeibullAFT:
             )[:, None]
         )
         h = ((t + c) / lam[:, None]) ** rho - (c / lam[:, None]) ** rho
-        return pd.DataFrame(h.T, index=pd.Index(grid, name="timeline"), columns=index)
+        result: pd.DataFrame = pd.DataFrame(
+            h.T, index=pd.Index(grid, name="timeline"), columns=index
+        )
+        return result
 
     def predict_survival_function(
-        self, X: Any, times: Any = None, conditional_after: Any = None
+        self,
+        X: Rows,
+        times: Optional[npt.ArrayLike] = None,
+        conditional_after: Optional[npt.ArrayLike] = None,
     ) -> pd.DataFrame:
         """S(t | x) = exp(-(t / lambda(x))^rho), indexed by ``times`` with one column per row
         of X; with ``conditional_after`` c, S(c + t | x) / S(c | x).
@@ -256,14 +258,19 @@ class WeibullAFT:
         >>> bool((wb.predict_survival_function(rossi.head(3), times=[52]).to_numpy() < 1).all())
         True
         """
-        return np.exp(-self.predict_cumulative_hazard(X, times, conditional_after))
+        h = self.predict_cumulative_hazard(X, times, conditional_after)
+        result: pd.DataFrame = pd.DataFrame(np.exp(-h.to_numpy()), index=h.index, columns=h.columns)
+        return result
 
-    def predict_median(self, X: Any) -> pd.Series:
+    def predict_median(self, X: Rows) -> pd.Series:
         """lambda(x) (log 2)^(1 / rho) per row of X."""
         index, lam, rho = self._scale_shape(X)
-        return pd.Series(lam * math.log(2.0) ** (1.0 / rho), index=index, name="median")
+        result: pd.Series = pd.Series(
+            lam * math.log(2.0) ** (1.0 / rho), index=index, name="median"
+        )
+        return result
 
-    def predict_expectation(self, X: Any) -> pd.Series:
+    def predict_expectation(self, X: Rows) -> pd.Series:
         """Mean survival time lambda(x) Gamma(1 + 1 / rho) per row of X."""
         index, lam, rho = self._scale_shape(X)
         return pd.Series(lam * math.gamma(1.0 + 1.0 / rho), index=index, name="expectation")

@@ -144,7 +144,7 @@ def test_thread_count_does_not_change_bits_for_any_input_path():
         ),
         (
             {"event_observed": pd.Series([1.0, 0.0, 0.5], index=[10, 20, 30])},
-            "event_observed: row 2 has invalid value 0.5 (must be 0 or 1 (or bool))",
+            "event_observed: row 2 (index 30) has invalid value 0.5 (must be 0 or 1 (or bool))",
         ),
         (
             {"event_observed": np.array([1, 0], dtype=np.int32)},

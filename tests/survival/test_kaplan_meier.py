@@ -76,7 +76,8 @@ def test_matches_brute_force_with_weights_and_entry(rows):
     e = np.array([r[1] for r in rows], float)
     w = np.array([r[2] for r in rows], float)
     entry = np.minimum(np.array([r[3] for r in rows], float), t)
-    entry = np.where((entry == t) & (e == 1), 0.0, entry)  # entering at one's own event is invalid
+    # entering at one's own exit (event or censoring) is invalid, as R's Surv(entry, time)
+    entry = np.where(entry == t, 0.0, entry)
     for kw in ({}, {"weights": w}, {"entry": entry}, {"weights": w, "entry": entry}):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", clmkit.ClmkitWarning)
