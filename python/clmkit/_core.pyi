@@ -253,6 +253,14 @@ def assign_stage_codes(
     params: StageParams,
 ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]]: ...
 def stage_rule_names() -> tuple[list[str], list[str]]: ...
+def stage_reason_texts(
+    codes: npt.NDArray[np.int32],
+    a: npt.NDArray[np.float64],
+    b: npt.NDArray[np.float64],
+    templates: list[str],
+    probability: list[bool],
+    unit: str,
+) -> tuple[npt.NDArray[np.int32], list[str]]: ...
 
 # --- btyd ---
 class BtydFit:
