@@ -13,6 +13,7 @@ and that the built site has an entry for every name.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 from typing import Any
 
@@ -97,7 +98,7 @@ def reference_pages() -> dict[str, str]:
     pages: dict[str, str] = {}
     index = ["# API reference\n", "Every public name, by its public import path.\n"]
     for title, names in groups.items():
-        slug = "clmkit-" + "-".join(title.lower().replace(":", "").replace(",", "").split())
+        slug = "clmkit-" + "-".join(re.findall(r"[a-z0-9]+", title.lower()))
         path = f"reference/{slug}.md"
         body = [f"# {title}\n"] + [_entry(f"clmkit.{n}") for n in names]
         pages[path] = "\n".join(body)

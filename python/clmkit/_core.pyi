@@ -138,6 +138,28 @@ class CoxResult:
     @property
     def baseline_hazard(self) -> _F64: ...
 
+class ChurnTable:
+    """One row per customer code: duration/event under the inactivity rule and covariates."""
+
+    @property
+    def customer(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def duration(self) -> _F64: ...
+    @property
+    def event(self) -> _F64: ...
+    @property
+    def first_purchase_ns(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def last_purchase_ns(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def frequency(self) -> _F64: ...
+    @property
+    def recency(self) -> _F64: ...
+    @property
+    def monetary_value(self) -> _F64: ...
+    @property
+    def first_value(self) -> _F64: ...
+
 def km_fit(
     durations: _F64,
     events: _Events,
@@ -189,7 +211,7 @@ def churn_dataset_codes(
     observation_end_ns: int,
     threshold: float,
     window: float,
-) -> dict[str, npt.NDArray[Any]]: ...
+) -> ChurnTable: ...
 
 # --- stages ---
 class StageParams:
@@ -244,6 +266,7 @@ class BtydFit:
     n_iter: int
     converged: bool
     grad_norm: float
+    warnings: list[str]
     n_patterns: int
     n_customers: float
     time_scale: float
@@ -356,6 +379,7 @@ def ln_hyp2f1(
     c: npt.NDArray[np.float64],
     z: npt.NDArray[np.float64],
 ) -> npt.NDArray[np.float64]: ...
+def trigamma(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]: ...
 def ln_hyperu(
     a: npt.NDArray[np.float64],
     b: npt.NDArray[np.float64],

@@ -50,6 +50,11 @@ impl BtydFit {
     fn converged(&self) -> bool {
         self.saved.fit.converged
     }
+    /// Why the fit is not to be trusted as it stands (boundary, singular information).
+    #[getter]
+    fn warnings(&self) -> Vec<String> {
+        self.saved.fit.warnings.clone()
+    }
     #[getter]
     fn grad_norm(&self) -> f64 {
         self.saved.fit.grad_norm

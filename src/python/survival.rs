@@ -2,7 +2,6 @@
 
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
 
 use super::{run, to_pyerr};
 use crate::summary::Freq;
@@ -317,6 +316,29 @@ fn concordance_pairs<'py>(
     Ok((c.concordant, c.tied, c.pairs))
 }
 
+/// A churn data set: one row per customer code, in code order.
+#[pyclass(frozen, module = "clmkit._core")]
+pub(crate) struct ChurnTable {
+    #[pyo3(get)]
+    customer: Py<PyArray1<i64>>,
+    #[pyo3(get)]
+    duration: Py<PyArray1<f64>>,
+    #[pyo3(get)]
+    event: Py<PyArray1<f64>>,
+    #[pyo3(get)]
+    first_purchase_ns: Py<PyArray1<i64>>,
+    #[pyo3(get)]
+    last_purchase_ns: Py<PyArray1<i64>>,
+    #[pyo3(get)]
+    frequency: Py<PyArray1<f64>>,
+    #[pyo3(get)]
+    recency: Py<PyArray1<f64>>,
+    #[pyo3(get)]
+    monetary_value: Py<PyArray1<f64>>,
+    #[pyo3(get)]
+    first_value: Py<PyArray1<f64>>,
+}
+
 /// Churn data set from dense customer codes and int64 ns timestamps.
 #[pyfunction]
 #[pyo3(signature = (codes, n_customers, times_ns, values, freq, observation_end_ns, threshold, window))]
@@ -331,7 +353,7 @@ fn churn_dataset_codes<'py>(
     observation_end_ns: i64,
     threshold: f64,
     window: f64,
-) -> PyResult<Bound<'py, PyDict>> {
+) -> PyResult<ChurnTable> {
     let opts = ChurnOptions {
         freq: Freq::parse(freq).map_err(to_pyerr)?,
         observation_end_ns,
@@ -341,17 +363,19 @@ fn churn_dataset_codes<'py>(
     let (c, t) = (codes.as_slice()?, times_ns.as_slice()?);
     let v = values.as_ref().map(|v| v.as_slice()).transpose()?;
     let d = run(py, || churn_dataset(c, n_customers, t, v, &opts))?;
-    let out = PyDict::new(py);
-    out.set_item("customer", d.customer.into_pyarray(py))?;
-    out.set_item("duration", d.duration.into_pyarray(py))?;
-    out.set_item("event", d.event.into_pyarray(py))?;
-    out.set_item("first_purchase_ns", d.first_purchase_ns.into_pyarray(py))?;
-    out.set_item("last_purchase_ns", d.last_purchase_ns.into_pyarray(py))?;
-    out.set_item("frequency", d.frequency.into_pyarray(py))?;
-    out.set_item("recency", d.recency.into_pyarray(py))?;
-    out.set_item("monetary_value", d.monetary_value.into_pyarray(py))?;
-    out.set_item("first_value", d.first_value.into_pyarray(py))?;
-    Ok(out)
+    let f = |v: Vec<f64>| v.into_pyarray(py).unbind();
+    let i = |v: Vec<i64>| v.into_pyarray(py).unbind();
+    Ok(ChurnTable {
+        customer: i(d.customer),
+        duration: f(d.duration),
+        event: f(d.event),
+        first_purchase_ns: i(d.first_purchase_ns),
+        last_purchase_ns: i(d.last_purchase_ns),
+        frequency: f(d.frequency),
+        recency: f(d.recency),
+        monetary_value: f(d.monetary_value),
+        first_value: f(d.first_value),
+    })
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -360,6 +384,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(cox_fit, m)?)?;
     m.add_class::<CurveFit>()?;
     m.add_class::<CoxResult>()?;
+    m.add_class::<ChurnTable>()?;
     m.add_function(wrap_pyfunction!(check_covariates, m)?)?;
     m.add_function(wrap_pyfunction!(check_design_shape, m)?)?;
     m.add_function(wrap_pyfunction!(weibull_fit, m)?)?;

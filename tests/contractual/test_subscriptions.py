@@ -39,6 +39,7 @@ def test_tenures_churn_censoring_and_reactivations():
     assert table.loc[pd.Period("2024-03", "M")].dropna().tolist() == [1, 1, 1, 1]
 
 
+@pytest.mark.filterwarnings("ignore::clmkit.exceptions.ClmkitWarning")  # 2-customer cohorts
 def test_other_libraries_get_their_own_kind_back():
     pl = pytest.importorskip("polars")
     pa = pytest.importorskip("pyarrow")
@@ -55,6 +56,20 @@ def test_other_libraries_get_their_own_kind_back():
     )
     assert isinstance(arrow, pa.Table)
     assert arrow.column("churned").to_pylist() == expected["churned"].tolist()
+    # Survivor tables and per-cohort fits from the polars / Arrow results too.
+    pd.testing.assert_frame_equal(
+        clmkit.cohort_survivors(out, "2024-06-30"), clmkit.cohort_survivors(expected)
+    )
+    fits = clmkit.ShiftedBetaGeometric(per_cohort=True).fit(
+        pa.Table.from_pandas(
+            pd.DataFrame(
+                {"renewals": [0, 1, 2, 3], "churned": [1, 1, 0, 1], "cohort": ["x", "x", "y", "y"]}
+            )
+        )
+    )
+    assert sorted(fits.cohort_models_) == ["x", "y"]
+    with pytest.raises(ValueError, match="cohort_col='cohort' is not a column"):
+        clmkit.ShiftedBetaGeometric(per_cohort=True).fit(expected[["renewals", "churned"]])
 
 
 def test_payment_rows_without_end_dates():

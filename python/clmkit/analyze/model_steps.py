@@ -219,7 +219,8 @@ def stage_steps(
         lambda: clmkit.assign_stages(t, p_alive=p_alive, scheme=resolved, return_reason=True),
     )
     t["stage"] = stage["stage"]
-    t["stage_reason"] = stage["reason"]
+    # a few distinct texts over a million rows: categories, not a million Python strings
+    t["stage_reason"] = stage["reason"].astype("category")
     first = pd.Timestamp(t["first_purchase"].min())
     dates = steps.month_end_snapshots(first, pd.Timestamp(s["observation_period_end"]), snapshots)
     history = ctx.run.step(
@@ -237,11 +238,15 @@ def stage_steps(
         ),
     )
     ctx.analysis.stage_history = history
-    ctx.analysis.transitions = clmkit.transition_matrix(history) if len(dates) > 1 else None
     value = t.get(f"clv_{ctx.label}", None)
-    warning = clmkit.early_warning(history, value=value, top=top)
-    # a pandas history gives a pandas table (early_warning returns the caller's library)
-    ctx.analysis.early_warning = warning if isinstance(warning, pd.DataFrame) else None
+
+    def transitions_and_warnings() -> None:
+        ctx.analysis.transitions = clmkit.transition_matrix(history) if len(dates) > 1 else None
+        warning = clmkit.early_warning(history, value=value, top=top)
+        # a pandas history gives a pandas table (early_warning returns the caller's library)
+        ctx.analysis.early_warning = warning if isinstance(warning, pd.DataFrame) else None
+
+    ctx.run.step("transitions and early warning", transitions_and_warnings)
 
 
 def holdout_step(

@@ -42,6 +42,7 @@ def analyze(
     interval_level: Optional[float] = 0.9,
     currency: Optional[str] = None,
     progress: Optional[Progress] = None,
+    contractual: Optional[Mapping[str, Any]] = None,
     output: Optional[str] = None,
 ) -> Analysis:
     """Everything clmkit knows about every customer, in one table.
@@ -95,6 +96,13 @@ def analyze(
         Length of the early-warning list.
     progress : callable, optional
         Called as ``progress(step, seconds)`` after each step.
+    contractual : mapping, optional
+        A subscription log and its options, the arguments of
+        :func:`clmkit.contractual.subscriptions.analysis_columns` (``log``,
+        ``start_col``, ``end_col``, ``period``, ``model`` "bdw" or "sbg", ``margin``;
+        ``customer_id_col`` defaults to this one): adds ``sub_tenure``, ``sub_churned``,
+        ``sub_p_active_next_period``, ``sub_expected_residual_lifetime``, ``sub_derl`` (and
+        ``sub_value`` with a margin) from a fitted retention model.
     output : {"pandas", "polars", "arrow", "numpy"}, optional
         Library of the returned tables; by default that of the input. ``Analysis.to_pandas()``
         gives the pandas tables (indexed by customer id) whatever the library.
@@ -179,6 +187,10 @@ def analyze(
     )
     has_money = monetary_value_col is not None
     parts = [table, run.step("rfm", lambda: steps.rfm_columns(table, has_money))]
+    if contractual is not None:
+        parts.append(
+            run.step("contractual", lambda: _contractual(table.index, customer_id_col, contractual))
+        )
     ctx = model_steps.Context(run, analysis, parts, unit, obs_end, steps.horizon_label(horizon))
     tx_name = next((m for m in models if m in steps.TRANSACTION_MODELS), None)
     tx_model = model_steps.fit_models(
@@ -192,6 +204,12 @@ def analyze(
     if calibration_period_end is not None and tx_model is not None and tx_name is not None:
         model_steps.holdout_step(ctx, transactions, tx_name, calibration_period_end, freq)
     return analysis._delivered(target)
+
+
+def _contractual(index: pd.Index, customer_id_col: str, options: Mapping[str, Any]) -> pd.DataFrame:
+    from ..contractual.subscriptions import analysis_columns
+
+    return analysis_columns(index, **{"customer_id_col": customer_id_col, **options})
 
 
 def _check_options(

@@ -41,6 +41,8 @@ def rfm_columns(table: pd.DataFrame, has_monetary: bool) -> pd.DataFrame:
             if c in rfm.columns
         ]
     )
+    if "rfm_code" in out:  # 125 distinct codes: categories, not a million strings
+        out["rfm_code"] = out["rfm_code"].astype("category")
     out["rfm_segment"] = clmkit.rfm_segments(rfm)
     # refunds can make a customer's total negative: they brought no value (class C)
     value = table["total_value"].clip(lower=0.0) if has_monetary else table["n_periods"]

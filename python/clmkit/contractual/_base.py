@@ -116,7 +116,7 @@ class RetentionModelBase(RetentionPredictions):
                 }
         else:
             r, e, w, index, cohorts = self._customer_arrays(
-                data, renewals, churned, weights, cohort_col
+                data, renewals, churned, weights, cohort_col if self.per_cohort else None
             )
             try:
                 model, info = _core.contractual_fit(self._core_kind, r, e, w, initial, max_iter)
@@ -166,6 +166,8 @@ class RetentionModelBase(RetentionPredictions):
             need: dict[str, Optional[str]] = {"renewals": "renewals", "churned": "churned"}
             if isinstance(weights, str):
                 need["weights"] = weights
+            if cohort_col is not None:  # only with per_cohort=True; a missing column is named
+                need["cohort_col"] = cohort_col
             table = read(data, need)
             index = table.index
             r = table.numeric("renewals", "renewals", finite=False)
@@ -179,10 +181,8 @@ class RetentionModelBase(RetentionPredictions):
                     else as_float_array(weights, "weights", finite=False)
                 )
             )
-            if cohort_col is not None and cohort_col in table.columns:
+            if cohort_col is not None:
                 cohorts = table.frame[cohort_col].to_numpy()
-            elif cohort_col is not None and cohort_col in getattr(data, "columns", []):
-                cohorts = read(data, {"cohort_col": cohort_col}).frame[cohort_col].to_numpy()
             return r, e, w, index, cohorts
         if renewals is None or churned is None:
             raise TypeError("fit needs data, renewals and churned, or survivors")

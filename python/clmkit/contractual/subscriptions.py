@@ -169,7 +169,9 @@ def _as_date(value: Any) -> Any:
         return value
 
 
-def cohort_survivors(customers: Any, observation_period_end: Any = None) -> pd.DataFrame:
+def cohort_survivors(
+    customers: Any, observation_period_end: Any = None, period: Optional[str] = None
+) -> pd.DataFrame:
     """Survivors by cohort and period since acquisition, from summarize_subscriptions.
 
     Row ``c``, column ``t``: customers of cohort ``c`` still active ``t`` periods after
@@ -182,6 +184,9 @@ def cohort_survivors(customers: Any, observation_period_end: Any = None) -> pd.D
     observation_period_end : date-like, optional
         Default: the one recorded by :func:`summarize_subscriptions` (pandas results), else
         each cohort's largest renewals.
+    period : {"D", "W", "M", "Q", "Y"}, optional
+        The renewal period, for polars / Arrow results whose cohorts are period starts
+        (timestamps); default: the one recorded, else "M".
 
     Returns
     -------
@@ -190,12 +195,13 @@ def cohort_survivors(customers: Any, observation_period_end: Any = None) -> pd.D
     """
     frame = to_pandas(customers, ["cohort", "renewals", "churned"])
     meta = getattr(customers, "attrs", {}).get("clmkit", {}) if hasattr(customers, "attrs") else {}
-    cohort = (
-        pd.PeriodIndex(frame["cohort"])
-        if not isinstance(frame["cohort"].dtype, pd.PeriodDtype)
-        else pd.PeriodIndex(frame["cohort"].array)
-    )
-    freq = cohort.freqstr if len(cohort) else "M"
+    freq = period or meta.get("period", "M")
+    check_choice(freq, "period", PERIODS)
+    if isinstance(frame["cohort"].dtype, pd.PeriodDtype):
+        cohort = pd.PeriodIndex(frame["cohort"].array)
+        freq = cohort.freqstr if len(cohort) else freq
+    else:  # polars / Arrow results carry the cohort's first instant
+        cohort = pd.DatetimeIndex(frame["cohort"]).to_period(freq)
     end = (
         observation_period_end
         if observation_period_end is not None
@@ -259,4 +265,35 @@ def customer_table(
         },
         index=frame.index,
     )
+    return out
+
+
+def analysis_columns(
+    index: pd.Index,
+    log: Any,
+    customer_id_col: str,
+    start_col: str,
+    end_col: Optional[str] = None,
+    period: str = "M",
+    model: str = "bdw",
+    margin: Optional[float] = None,
+    discount_rate: float = 0.01,
+    observation_period_end: Any = None,
+) -> pd.DataFrame:
+    """Contractual columns for :func:`clmkit.analyze`'s customer table (``contractual=``):
+    the subscription log summarised, a retention model fitted, and
+    :func:`customer_table`'s columns (prefixed ``sub_``) aligned on ``index`` (NaN for
+    customers without a subscription). ``sub_value`` only with a ``margin``."""
+    from .models import BetaDiscreteWeibull, ShiftedBetaGeometric
+
+    check_choice(model, "contractual model", ("sbg", "bdw"))
+    subs = summarize_subscriptions(
+        log, customer_id_col, start_col, end_col, observation_period_end, period, output="pandas"
+    )
+    fitted = (BetaDiscreteWeibull() if model == "bdw" else ShiftedBetaGeometric()).fit(subs)
+    table = customer_table(fitted, subs, 1.0 if margin is None else margin, discount_rate)
+    if margin is None:
+        table = table.drop(columns="value")
+    table.index = table.index.astype(index.dtype) if len(table) else table.index
+    out: pd.DataFrame = table.add_prefix("sub_").reindex(index)
     return out

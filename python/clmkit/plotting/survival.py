@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from ._mpl import axes_or_current
@@ -15,7 +16,9 @@ if TYPE_CHECKING:
 __all__ = ["plot_curve", "plot_survival_function"]
 
 
-def _as_frame(values: Any, index: Any = None) -> pd.DataFrame:
+def _as_frame(
+    values: object, index: Union[pd.Index, npt.NDArray[np.float64], None] = None
+) -> pd.DataFrame:
     if isinstance(values, pd.DataFrame):
         return values
     if isinstance(values, pd.Series):
@@ -27,12 +30,12 @@ def _as_frame(values: Any, index: Any = None) -> pd.DataFrame:
 
 def plot_survival_function(
     model: Any,
-    X: Any = None,
-    times: Any = None,
+    X: object = None,
+    times: Optional[npt.ArrayLike] = None,
     ci: bool = True,
-    ax: Any = None,
+    ax: Optional[Axes] = None,
     label: Optional[str] = None,
-) -> Any:
+) -> Axes:
     """Survival curve(s) of a fitted model, with confidence bands where the model has them.
 
     Non-parametric fits (anything with ``survival_function_``, e.g. Kaplan-Meier) are drawn
@@ -120,7 +123,7 @@ def plot_survival_function(
     return ax
 
 
-def _max_time(model: Any) -> float:
+def _max_time(model: object) -> float:
     for attr in ("durations_", "timeline_", "durations"):
         values = getattr(model, attr, None)
         if values is not None and len(np.asarray(values)):

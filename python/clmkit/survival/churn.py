@@ -3,10 +3,12 @@ probability of churning within a horizon from any fitted survival or BTYD model.
 
 from __future__ import annotations
 
+import datetime as _dt
 from collections.abc import Sequence
-from typing import Any, Optional, Union
+from typing import Optional, Protocol, Union, cast
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from .. import _core
@@ -23,6 +25,23 @@ from .._io._deliver import Output
 from .._units import TimeUnit, normalize_freq, to_units
 from .._validation import as_float_array, check_choice
 from ._data import as_frame
+from ._persist import FloatArray
+from ._regression import Rows, Table
+from .metrics import SurvivalModel
+
+#: A column of the log: its name, or the values themselves (with ``transactions=None``).
+Column = Union[str, npt.ArrayLike]
+#: A date: text, datetime, pandas Timestamp or numpy datetime64 (None: the last transaction).
+DateLike = Union[str, _dt.datetime, _dt.date, pd.Timestamp, np.datetime64, None]
+
+
+class BtydModel(Protocol):
+    """What churn_probability needs of a fitted BTYD model."""
+
+    def p_alive(
+        self, frequency: FloatArray, recency: FloatArray, T: FloatArray
+    ) -> npt.ArrayLike: ...
+
 
 __all__ = ["churn_dataset", "churn_probability"]
 
@@ -30,14 +49,14 @@ _COVARIATES = ("frequency", "recency", "monetary_value", "first_value")
 
 
 def churn_dataset(
-    transactions: Any,
-    customer_id_col: Any,
-    datetime_col: Any,
+    transactions: Optional[Table],
+    customer_id_col: Column,
+    datetime_col: Column,
     inactivity_threshold: Union[float, str],
-    observation_period_end: Any = None,
+    observation_period_end: DateLike = None,
     freq: str = "D",
     covariates: Union[str, Sequence[str], None] = "auto",
-    monetary_value_col: Any = None,
+    monetary_value_col: Optional[Column] = None,
     covariate_window: Union[float, str, None] = None,
     datetime_format: Optional[str] = None,
     output: Optional[Output] = None,
@@ -130,26 +149,26 @@ def churn_dataset(
     raw = _core.churn_dataset_codes(
         codes, len(uniques), times_ns, values, freq, int(end_ns), float(k), float(window)
     )
-    if len(times_ns) and not len(raw["customer"]):
+    if len(times_ns) and not len(raw.customer):
         raise ValueError(
             f"observation_period_end ({timestamp_of(end_ns, tz)}) is before the first "
             f"transaction ({timestamp_of(int(times_ns.min()), tz)})"
         )
-    first = pd.to_datetime(raw["first_purchase_ns"].view("datetime64[ns]"))
+    first = pd.to_datetime(raw.first_purchase_ns.view("datetime64[ns]"))
     first_period = pd.PeriodIndex(first, freq=_PANDAS_PERIOD[freq]).start_time
-    churn_date = first_period + pd.to_timedelta(raw["duration"] * unit.days, unit="D")
+    churn_date = first_period + pd.to_timedelta(raw.duration * unit.days, unit="D")
     out = pd.DataFrame(
         {
-            "duration": raw["duration"],
-            "event": raw["event"].astype(np.int64),
+            "duration": raw.duration,
+            "event": raw.event.astype(np.int64),
             "first_purchase": _localize(first, tz),
             "last_purchase": _localize(
-                pd.to_datetime(raw["last_purchase_ns"].view("datetime64[ns]")), tz
+                pd.to_datetime(raw.last_purchase_ns.view("datetime64[ns]")), tz
             ),
-            "churn_date": _localize(pd.DatetimeIndex(churn_date.where(raw["event"] == 1)), tz),
-            **{c: raw[c] for c in covariates},
+            "churn_date": _localize(pd.DatetimeIndex(churn_date.where(raw.event == 1)), tz),
+            **{c: getattr(raw, c) for c in covariates},
         },
-        index=pd.Index(uniques.take(raw["customer"]), name=names["customer_id"]),
+        index=pd.Index(uniques.take(raw.customer), name=names["customer_id"]),
     )
     out.attrs["clmkit"] = {
         **unit.to_dict(),
@@ -165,13 +184,17 @@ def churn_dataset(
 _PANDAS_PERIOD = {"H": "h", "D": "D", "W": "W", "M": "M", "Y": "Y"}
 
 
-def _localize(values: pd.DatetimeIndex, tz: Any) -> Any:
+def _localize(values: pd.DatetimeIndex, tz: Optional[Union[str, _dt.tzinfo]]) -> pd.DatetimeIndex:
     return values.tz_localize("UTC").tz_convert(tz) if tz is not None else values
 
 
 def churn_probability(
-    model: Any, X: Any = None, age: Any = None, horizon: Any = None, method: str = "auto"
-) -> np.ndarray:
+    model: object,
+    X: Optional[Rows] = None,
+    age: Optional[npt.ArrayLike] = None,
+    horizon: Optional[npt.ArrayLike] = None,
+    method: str = "auto",
+) -> FloatArray:
     """Probability that a customer of age ``age`` churns within the next ``horizon``.
 
     **Survival models** (KaplanMeier, NelsonAalen, CoxPH, WeibullAFT):
@@ -179,6 +202,10 @@ def churn_probability(
     (age, age + horizon] given survival to ``age``; 1 where S(age | x) is already 0. The
     Kaplan-Meier, Nelson-Aalen and Cox (Breslow) curves are flat after the last event time
     seen in training, so they give 0 beyond it: use WeibullAFT to extrapolate.
+
+    **Contractual models** (:class:`clmkit.ShiftedBetaGeometric`,
+    :class:`clmkit.BetaDiscreteWeibull`; X is not used): ``age`` is the renewals made, and the
+    result is P(churn within ``horizon`` periods | survived ``age``) = 1 - S(age + h) / S(age).
 
     **BTYD models** (anything with ``p_alive(frequency, recency, T)``; X is a customer summary
     with those columns and ``age`` is not used, T being the age): with ``horizon=None`` or
@@ -213,12 +240,13 @@ def churn_probability(
     True
     """
     if hasattr(model, "p_alive") and not hasattr(model, "_survival_at"):
-        return _btyd_churn(model, X, horizon, method)
+        return _btyd_churn(cast(BtydModel, model), X, horizon, method)
     if not hasattr(model, "_survival_at"):
         raise TypeError(
             f"{type(model).__name__} is neither a fitted clmkit survival model nor a "
             "BTYD model with p_alive()"
         )
+    survival = cast(SurvivalModel, model)
     if age is None or horizon is None:
         raise ValueError("churn_probability needs age and horizon for survival models")
     a = as_float_array(age, "age", nonnegative=True)
@@ -233,13 +261,15 @@ def churn_probability(
                 "or a single value for all"
             )
     a, h = np.broadcast_to(a, (n,)).copy(), np.broadcast_to(h, (n,)).copy()
-    s_now = np.asarray(model._survival_at(X, a), dtype=float)
-    s_later = np.asarray(model._survival_at(X, a + h), dtype=float)
+    s_now = np.asarray(survival._survival_at(X, a), dtype=float)
+    s_later = np.asarray(survival._survival_at(X, a + h), dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(s_now > 0, 1.0 - s_later / s_now, 1.0)
 
 
-def _btyd_churn(model: Any, X: Any, horizon: Any, method: str) -> np.ndarray:
+def _btyd_churn(
+    model: BtydModel, X: Optional[Rows], horizon: Optional[npt.ArrayLike], method: str
+) -> FloatArray:
     check_choice(method, "method", ["auto", "p_alive", "no_purchase"])
     if X is None:
         raise ValueError(

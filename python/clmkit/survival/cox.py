@@ -10,25 +10,18 @@ import numpy.typing as npt
 import pandas as pd
 
 from .. import _core
-from .._estimator import JsonValue, finite_float
+from .._estimator import JsonValue
 from .._validation import as_float_array, check_choice, check_int, check_positive_float
+from ._cox_state import STATE_FIELDS, cox_state, restore_cox
 from ._data import design_matrix, normal_quantile, per_row_times, step_lookup, summary_frame
 from ._persist import (
     FloatArray,
     Label,
     SurvivalEstimator,
-    array_field,
-    floats,
-    int_field,
-    json_labels,
-    labels_field,
 )
 from ._regression import Baseline, Rows, Table, prediction_frame, strata_codes, training_data
 
 __all__ = ["CoxPH"]
-
-_STATE = ("covariates", "strata", "strata_values", "params", "cov", "standard_errors")
-_STATE_TAIL = ("log_likelihood", "n_iter", "mean", "baseline_stratum", "baseline_time")
 
 
 class CoxPH(SurvivalEstimator):
@@ -81,7 +74,7 @@ class CoxPH(SurvivalEstimator):
     """
 
     _FITTED_NAMES = frozenset({"summary"})
-    _STATE_FIELDS = frozenset({*_STATE, *_STATE_TAIL, "baseline_hazard", "concordance"})
+    _STATE_FIELDS = STATE_FIELDS
 
     strata: Optional[list[str]]
     _strata_values: Optional[pd.Index]
@@ -213,22 +206,7 @@ class CoxPH(SurvivalEstimator):
     def _fitted_state(self) -> dict[str, JsonValue]:
         """Coefficients, covariance, Breslow baseline (not the training data; the training
         concordance as a number)."""
-        values = self._strata_values
-        return {
-            "covariates": json_labels(self.covariates_),
-            "strata": None if self.strata is None else json_labels(self.strata),
-            "strata_values": None if values is None else json_labels(list(values)),
-            "params": floats(self.params_),
-            "cov": floats(self.variance_matrix_),
-            "standard_errors": floats(self.standard_errors_),
-            "log_likelihood": self.log_likelihood_,
-            "n_iter": self.n_iter_,
-            "mean": floats(self._norm_mean),
-            "baseline_stratum": [int(v) for v in self._baseline_raw.stratum],
-            "baseline_time": floats(self._baseline_raw.time),
-            "baseline_hazard": floats(self._baseline_raw.hazard),
-            "concordance": self.concordance_index_,
-        }
+        return cox_state(self)
 
     def _restore(self, state: Mapping[str, JsonValue]) -> None:
         self._check_state_fields(state)
@@ -236,34 +214,7 @@ class CoxPH(SurvivalEstimator):
             self._check_options()
         except (TypeError, ValueError) as err:
             raise ValueError(f"model JSON: field 'hyperparameters': {err}") from None
-        covariates = labels_field(state, "covariates")
-        p = len(covariates)
-        strata = None if state.get("strata") is None else labels_field(state, "strata")
-        values = (
-            None if state.get("strata_values") is None else labels_field(state, "strata_values")
-        )
-        if (strata is None) != (values is None):
-            raise ValueError("model JSON: fields 'strata' and 'strata_values' must both be set")
-        time = array_field(state, "baseline_time", low=0.0)
-        n = len(time)
-        last_code = len(values) - 1 if values is not None else 0
-        codes = array_field(state, "baseline_stratum", n, low=0.0, high=last_code)
-        self.strata = None if strata is None else [str(s) for s in strata]
-        self._strata_values = None if values is None else pd.Index(values)
-        self._set_fitted(
-            covariates,
-            array_field(state, "params", p),
-            array_field(state, "cov", p * p, allow_nan=True).reshape(p, p),
-            array_field(state, "standard_errors", p, low=0.0, allow_nan=True),
-            finite_float(state, "log_likelihood"),
-            int_field(state, "n_iter"),
-            array_field(state, "mean", p),
-            Baseline(
-                codes.astype(np.int64), time, array_field(state, "baseline_hazard", n, low=0.0)
-            ),
-        )
-        c = state.get("concordance")
-        self._concordance = None if c is None else finite_float(state, "concordance")
+        restore_cox(self, state)
 
     def _check_options(self) -> tuple[float, float]:
         check_choice(self.ties, "ties", ["efron", "breslow"])

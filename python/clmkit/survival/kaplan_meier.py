@@ -153,7 +153,7 @@ class KaplanMeier(CurveEstimator):
         return self._lookup(times, any_shape=True)
 
     def plot(self, ax: Optional[Axes] = None, ci: bool = True, **kwargs: object) -> Axes:
-        """Step plot of the curve (and bounds); see :func:`clmkit.plotting.plot_curve`.
+        """Step plot of the curve (and bounds); see :func:`clmkit.plotting.survival.plot_curve`.
 
         Raises
         ------

@@ -3,18 +3,33 @@ the IPCW Brier score."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Optional, Protocol, Union, cast
 
 import numpy as np
+import numpy.typing as npt
 
 from .. import _core
 from .._validation import as_float_array, check_same_length
 from ._data import step_lookup, survival_arrays
+from ._persist import FloatArray
+from ._regression import Rows
+
+
+class SurvivalModel(Protocol):
+    """A fitted clmkit survival model: S(times | rows of X), one time or row of times per
+    row (KaplanMeier and NelsonAalen ignore X)."""
+
+    def _survival_at(self, X: Rows, times: FloatArray) -> FloatArray: ...
+
 
 __all__ = ["concordance_index", "brier_score"]
 
 
-def concordance_index(durations: Any, predicted_scores: Any, event_observed: Any = None) -> float:
+def concordance_index(
+    durations: npt.ArrayLike,
+    predicted_scores: npt.ArrayLike,
+    event_observed: Optional[npt.ArrayLike] = None,
+) -> float:
     """Harrell's concordance index, with lifelines' convention.
 
     .. warning::
@@ -66,7 +81,7 @@ def concordance_index(durations: Any, predicted_scores: Any, event_observed: Any
     return (concordant + 0.5 * tied) / pairs
 
 
-def survival_matrix(model: Any, X: Any, times: np.ndarray, n: int) -> np.ndarray:
+def survival_matrix(model: object, X: Optional[Rows], times: FloatArray, n: int) -> FloatArray:
     """S(times[k] | x_i) as an (n, len(times)) array for any clmkit survival model."""
     if not hasattr(model, "_survival_at"):
         raise TypeError(
@@ -74,10 +89,17 @@ def survival_matrix(model: Any, X: Any, times: np.ndarray, n: int) -> np.ndarray
             "(KaplanMeier, NelsonAalen, CoxPH, WeibullAFT)"
         )
     grid = np.broadcast_to(times, (n, len(times)))
-    return np.asarray(model._survival_at(X, np.array(grid)), dtype=float).reshape(n, len(times))
+    fitted = cast(SurvivalModel, model)
+    return np.asarray(fitted._survival_at(X, np.array(grid)), dtype=float).reshape(n, len(times))
 
 
-def brier_score(model: Any, X: Any, durations: Any, events: Any, times: Any) -> Any:
+def brier_score(
+    model: SurvivalModel,
+    X: Optional[Rows],
+    durations: npt.ArrayLike,
+    events: npt.ArrayLike,
+    times: npt.ArrayLike,
+) -> Union[float, FloatArray]:
     """Brier score of predicted survival at ``times`` with inverse-probability-of-censoring
     weights (Graf, Schmoor, Sauerbrei & Schumacher 1999, eq. 6).
 

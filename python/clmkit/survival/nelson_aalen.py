@@ -87,7 +87,7 @@ class NelsonAalen(CurveEstimator):
         return np.exp(-self._lookup(times, any_shape=True))
 
     def plot(self, ax: Optional[Axes] = None, ci: bool = True, **kwargs: object) -> Axes:
-        """Step plot of H(t); see :func:`clmkit.plotting.plot_curve`."""
+        """Step plot of H(t); see :func:`clmkit.plotting.survival.plot_curve`."""
         self._check_fitted()
         from ..plotting.survival import plot_curve
 

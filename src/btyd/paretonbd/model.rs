@@ -165,7 +165,8 @@ pub(crate) fn on_boundary(fit: &Fit) -> bool {
 
 /// Maximum likelihood with restarts: the default start first; if that fit fails or lands on
 /// the boundary, each of RESTARTS too, keeping the best log-likelihood. A user-given start
-/// is used alone. The data are validated, compressed and tabulated once for all starts.
+/// is used alone. The data are validated, compressed and tabulated once for all starts, and
+/// all starts share the iteration budget `opts.max_iter`.
 pub fn fit_multistart(
     columns: &[&[f64]],
     weights: Option<&[f64]>,
@@ -174,14 +175,30 @@ pub fn fit_multistart(
     let prep = prepare(columns, weights, opts)?;
     let scale = prep.data.max_of(2).max(f64::MIN_POSITIVE);
     let default = moment_start(&prep);
-    let first = fit_from(&prep, opts.initial.as_deref().unwrap_or(&default), opts);
+    let mut budget = opts.max_iter;
+    let first = fit_from(
+        &prep,
+        opts.initial.as_deref().unwrap_or(&default),
+        opts,
+        budget,
+    );
     if opts.initial.is_some() || matches!(&first, Ok(f) if !on_boundary(f)) {
         return first;
     }
+    // A failed fit has used what it was given.
+    let spent = |fit: &Result<Fit>, budget: usize| match fit {
+        Ok(f) => f.n_iter.max(1),
+        Err(_) => budget,
+    };
+    budget = budget.saturating_sub(spent(&first, budget));
     let mut best = first;
     for start in RESTARTS {
+        if budget == 0 {
+            break;
+        }
         let initial = [start[0], start[1] * scale, start[2], start[3] * scale];
-        let trial = fit_from(&prep, &initial, opts);
+        let trial = fit_from(&prep, &initial, opts, budget);
+        budget = budget.saturating_sub(spent(&trial, budget));
         best = match (best, trial) {
             (Ok(b), Ok(t)) => Ok(if better(&t, &b) { t } else { b }),
             (Err(_), Ok(t)) => Ok(t),

@@ -233,6 +233,9 @@ pub fn simulate_customer(params: &Params, n: f64, rng: &mut Stream) -> Result<[f
 /// Simulates customers with `n_periods[i]` opportunities, customer i from `stream(seed, i)`.
 pub fn generate(params: &Params, n_periods: &[f64], seed: u64) -> Result<Vec<[f64; 5]>> {
     crate::error::check_nonnegative("n_periods", n_periods)?;
+    n_periods
+        .iter()
+        .try_for_each(|&v| check_opportunities("n_periods", v.ceil()))?;
     crate::btyd::bootstrap::replicate(n_periods.len(), |i| {
         simulate_customer(params, n_periods[i], &mut stream(seed, i as u64))
     })
@@ -251,6 +254,7 @@ pub fn check_data(x: &[f64], tx: &[f64], n: &[f64]) -> Result<()> {
         check_nonnegative(name, col)?;
         first_invalid(name, col, "must be a whole number", |v| v.fract() != 0.0)?;
     }
+    first_invalid("n_periods", n, &too_many(), |v| v > MAX_OPPORTUNITIES)?;
     if let Some(i) = (0..x.len()).find(|&i| tx[i] > n[i]) {
         return Err(ClmError::invalid_value(
             "recency",
@@ -274,6 +278,28 @@ pub fn check_data(x: &[f64], tx: &[f64], n: &[f64]) -> Result<()> {
             tx[i],
             "must be 0 when frequency is 0",
         ));
+    }
+    Ok(())
+}
+
+/// Most transaction opportunities in any count: the likelihood and the predictions sum
+/// over opportunities one by one (FHS eq. 5, 9, 13 as finite sums), so this bounds their
+/// work (1e6 terms, a few milliseconds per customer). BG/BB opportunities are discrete
+/// occasions (years, events, issues), far fewer than this.
+pub const MAX_OPPORTUNITIES: f64 = 1e6;
+
+fn too_many() -> String {
+    format!("must be <= {MAX_OPPORTUNITIES:.0} (BG/BB sums over every opportunity)")
+}
+
+/// A whole number of opportunities in [0, MAX_OPPORTUNITIES].
+fn check_opportunities(name: &str, v: f64) -> Result<()> {
+    check_count(name, v)?;
+    if v > MAX_OPPORTUNITIES {
+        return Err(ClmError::InvalidArgument(format!(
+            "{name} {}, got {v}",
+            too_many()
+        )));
     }
     Ok(())
 }
@@ -323,7 +349,7 @@ fn map_rows(rows: &Rows, f: impl Fn(f64, f64, f64) -> f64 + Sync) -> Vec<f64> {
 
 /// P(alive at opportunity n + periods_ahead) per customer.
 pub fn p_alive_rows(params: &[f64], periods_ahead: f64, rows: &Rows) -> Result<Vec<f64>> {
-    check_count("periods_ahead", periods_ahead)?;
+    check_opportunities("periods_ahead", periods_ahead)?;
     let p = checked(params, rows)?;
     Ok(map_rows(rows, |x, tx, n| {
         p_alive(&p, x, tx, n, periods_ahead)
@@ -336,7 +362,7 @@ pub fn conditional_expected_purchases_rows(
     m_periods: f64,
     rows: &Rows,
 ) -> Result<Vec<f64>> {
-    check_count("m_periods", m_periods)?;
+    check_opportunities("m_periods", m_periods)?;
     let p = checked(params, rows)?;
     Ok(map_rows(rows, |x, tx, n| {
         conditional_expected_purchases(&p, m_periods, x, tx, n)
@@ -346,7 +372,8 @@ pub fn conditional_expected_purchases_rows(
 /// E[X(n)] of a new customer for each n, and P(X(n) = k) for paired (n, k).
 pub fn expected_purchases_many(params: &[f64], n: &[f64]) -> Result<Vec<f64>> {
     check_params(NAMES, params)?;
-    n.iter().try_for_each(|&v| check_count("n_periods", v))?;
+    n.iter()
+        .try_for_each(|&v| check_opportunities("n_periods", v))?;
     let p = [params[0], params[1], params[2], params[3]];
     let mut out = vec![0.0; n.len()];
     parallel::map_into(&mut out, |i| expected_purchases(&p, n[i]));
@@ -357,7 +384,8 @@ pub fn expected_purchases_many(params: &[f64], n: &[f64]) -> Result<Vec<f64>> {
 pub fn probability_of_n_purchases_many(params: &[f64], n: &[f64], k: &[f64]) -> Result<Vec<f64>> {
     check_params(NAMES, params)?;
     check_same_length(&[("n_periods", n.len()), ("n", k.len())])?;
-    n.iter().try_for_each(|&v| check_count("n_periods", v))?;
+    n.iter()
+        .try_for_each(|&v| check_opportunities("n_periods", v))?;
     k.iter().try_for_each(|&v| check_count("n", v))?;
     let p = [params[0], params[1], params[2], params[3]];
     let mut out = vec![0.0; n.len()];
@@ -366,5 +394,4 @@ pub fn probability_of_n_purchases_many(params: &[f64], n: &[f64], k: &[f64]) -> 
 }
 
 #[cfg(test)]
-#[path = "tests/bgbb.rs"]
 mod tests;

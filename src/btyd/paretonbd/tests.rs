@@ -285,6 +285,7 @@ fn fit_with(params: Vec<f64>, ll: f64, scale: f64) -> Fit {
         n_patterns: 1,
         n_customers: 1.0,
         time_scale: scale,
+        warnings: Vec::new(),
     }
 }
 

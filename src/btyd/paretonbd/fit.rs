@@ -11,12 +11,13 @@
 
 use rayon::prelude::*;
 
-use super::opt::{minimize_bhhh, LogScale};
+use super::opt::{minimize_bhhh, LogScale, Status};
 use super::{alive_term, combine, dead_term, ln_tail, Constants, Params, NAMES};
+use crate::btyd::diagnose::{diagnose, outside_box, BOUNDARY_LOG, LOG_LIMIT};
 use crate::btyd::validate::check_frequency_recency_t;
 use crate::btyd::{Fit, FitOptions, Patterns};
 use crate::error::{ClmError, Result};
-use crate::numeric::optimize::{minimize, norm, Objective, Options};
+use crate::numeric::optimize::{minimize, norm, Minimum, Objective, Options};
 
 /// Patterns per task of the parallel sum (the shared fit's chunk, so sums agree bitwise).
 const FIT_CHUNK: usize = 1024;
@@ -218,6 +219,10 @@ impl Objective for ParetoObjective<'_> {
     }
 
     fn value_grad(&self, x: &[f64], grad: &mut [f64]) -> f64 {
+        if outside_box(x) {
+            grad.iter_mut().for_each(|g| *g = f64::NAN);
+            return f64::INFINITY;
+        }
         let params = [x[0].exp(), x[1].exp(), x[2].exp(), x[3].exp()];
         let (ll, g) = self.layout.total(&params);
         let mut value = -ll / self.total_weight;
@@ -310,10 +315,18 @@ pub(crate) fn moment_start(prep: &Prepared) -> [f64; 4] {
 /// 10-20 from interior starts; more means it is drifting towards a boundary.
 const BHHH_MAX_ITER: usize = 100;
 
-/// One maximum likelihood fit from `initial` (natural parameters in the data's time unit):
-/// quasi-Newton on log-parameters (BHHH-initialised, see `opt`), L-BFGS if that fails;
-/// standard errors from the observed information.
-pub(crate) fn fit_from(prep: &Prepared, initial: &[f64], opts: &FitOptions) -> Result<Fit> {
+/// One maximum likelihood fit from `initial` (natural parameters in the data's time unit)
+/// using at most `budget` iterations: quasi-Newton on log-parameters (BHHH-initialised, see
+/// `opt`), L-BFGS with the rest of the budget if that fails; standard errors from the
+/// observed information. A fit that ends on the boundary of the parameter space is returned
+/// with `converged` false and a warning (`diagnose`); one that fails inside it is a
+/// `ClmError::Convergence`.
+pub(crate) fn fit_from(
+    prep: &Prepared,
+    initial: &[f64],
+    opts: &FitOptions,
+    budget: usize,
+) -> Result<Fit> {
     let total_weight = prep.data.total_weight();
     let x0 = to_log_scaled(initial, prep.scale);
     let log_scale = LogScale {
@@ -321,46 +334,55 @@ pub(crate) fn fit_from(prep: &Prepared, initial: &[f64], opts: &FitOptions) -> R
         penalizer: opts.penalizer,
         total_weight,
     };
-    let start: [f64; 4] = std::array::from_fn(|j| x0[j]);
-    let (min, log_likelihood_scaled) = match minimize_bhhh(
-        &log_scale,
-        start,
-        opts.tol,
-        opts.max_iter.min(BHHH_MAX_ITER),
-    ) {
-        Ok((min, point)) => (min, point.log_likelihood),
-        Err(_) => {
-            let objective = ParetoObjective {
-                layout: &prep.layout,
-                penalizer: opts.penalizer,
-                total_weight,
-            };
-            let min = minimize(
-                &objective,
-                &x0,
-                &Options {
-                    tol: opts.tol,
-                    max_iter: opts.max_iter,
-                    memory: 8,
-                },
-            )
-            .map_err(|err| convergence_in_data_units(err, prep.scale))?;
-            let scaled = [
-                min.x[0].exp(),
-                min.x[1].exp(),
-                min.x[2].exp(),
-                min.x[3].exp(),
-            ];
-            (min, prep.layout.total(&scaled).0)
-        }
-    };
     let objective = ParetoObjective {
         layout: &prep.layout,
         penalizer: opts.penalizer,
         total_weight,
     };
+    let start: [f64; 4] = std::array::from_fn(|j| x0[j].clamp(-LOG_LIMIT, LOG_LIMIT));
+    let run = minimize_bhhh(&log_scale, start, opts.tol, budget.min(BHHH_MAX_ITER))
+        .map_err(|err| convergence_in_data_units(err, prep.scale))?;
+    let (min, log_likelihood_scaled, converged) = match run.status {
+        Status::Converged => (run.min, run.point.log_likelihood, true),
+        Status::Boundary => (run.min, run.point.log_likelihood, false),
+        Status::Failed => {
+            let used = run.min.n_iter;
+            let options = Options {
+                tol: opts.tol,
+                max_iter: budget.saturating_sub(used).max(1),
+                memory: 8,
+            };
+            match minimize(&objective, &run.min.x, &options) {
+                Ok(mut min) => {
+                    min.n_iter += used;
+                    let ll = log_scale
+                        .point(std::array::from_fn(|j| min.x[j]))
+                        .log_likelihood;
+                    (min, ll, true)
+                }
+                Err(ClmError::Convergence { params, .. })
+                    if params.iter().any(|v| v.abs() > BOUNDARY_LOG) =>
+                {
+                    let point = log_scale.point(std::array::from_fn(|j| params[j]));
+                    let min = Minimum {
+                        x: params,
+                        value: point.value,
+                        grad: point.grad.to_vec(),
+                        n_iter: budget,
+                        n_eval: 0,
+                    };
+                    (min, point.log_likelihood, false)
+                }
+                Err(err) => return Err(convergence_in_data_units(err, prep.scale)),
+            }
+        }
+    };
     let hessian = log_hessian(&objective, &min.x, &min.grad);
-    let x_min = crate::numeric::optimize::newton::final_step(&min.x, &min.grad, &hessian);
+    let x_min = if converged {
+        crate::numeric::optimize::newton::final_step(&min.x, &min.grad, &hessian)
+    } else {
+        min.x.clone()
+    };
     let params = from_log_scaled(&x_min, prep.scale);
     // Rescaling time by c multiplies each pattern's likelihood by c^-x (the density of x
     // purchase times): ln L = ln L_rescaled - x ln c.
@@ -371,18 +393,25 @@ pub(crate) fn fit_from(prep: &Prepared, initial: &[f64], opts: &FitOptions) -> R
     let hessian_total: Vec<f64> = hessian.iter().map(|h| h * total_weight).collect();
     let covariance = crate::btyd::covariance(&hessian_total, &params);
     let standard_errors = (0..4).map(|j| covariance[j * 4 + j].sqrt()).collect();
-    Ok(Fit {
+    let mut fit = Fit {
         params,
         log_likelihood,
         covariance,
         standard_errors,
         n_iter: min.n_iter,
-        converged: true,
+        converged,
         grad_norm: norm(&min.grad),
         n_patterns: prep.data.len(),
         n_customers: total_weight,
         time_scale: prep.scale,
-    })
+        warnings: Vec::new(),
+    };
+    diagnose(&mut fit, NAMES, &[0, 1, 0, 1], &hessian_total);
+    if !converged && fit.warnings.is_empty() {
+        fit.warnings
+            .push("the optimiser stopped before the gradient tolerance was met".to_string());
+    }
+    Ok(fit)
 }
 
 /// Reports the last point of a failed fit as natural parameters in the data's time unit.
@@ -425,5 +454,4 @@ fn log_hessian(objective: &ParetoObjective<'_>, x: &[f64], grad: &[f64]) -> Vec<
 }
 
 #[cfg(test)]
-#[path = "tests/paretonbd_fit.rs"]
 mod tests;

@@ -166,3 +166,33 @@ fn simulated_histories_follow_the_likelihood() {
         / total;
     assert!((alive - predicted).abs() < 0.01, "{alive} vs {predicted}");
 }
+
+#[test]
+fn opportunity_counts_are_bounded_before_any_loop() {
+    let huge = 1e17;
+    let rows = |n: f64| (vec![1.0], vec![1.0], vec![n]);
+    let (x, tx, n) = rows(huge);
+    let rows_huge = Rows {
+        x: &x,
+        tx: &tx,
+        n: &n,
+    };
+    let p = DONATIONS.to_vec();
+    let message = |e: ClmError| e.to_string();
+    assert!(message(p_alive_rows(&p, 0.0, &rows_huge).unwrap_err()).contains("n_periods"));
+    let (x, tx, n) = rows(6.0);
+    let ok = Rows {
+        x: &x,
+        tx: &tx,
+        n: &n,
+    };
+    assert!(message(p_alive_rows(&p, huge, &ok).unwrap_err()).contains("periods_ahead"));
+    assert!(
+        message(conditional_expected_purchases_rows(&p, huge, &ok).unwrap_err())
+            .contains("m_periods")
+    );
+    assert!(message(expected_purchases_many(&p, &[huge]).unwrap_err()).contains("n_periods"));
+    assert!(generate(&DONATIONS, &[huge], 1).is_err());
+    // The bound itself is accepted.
+    assert!(expected_purchases_many(&p, &[MAX_OPPORTUNITIES]).is_ok());
+}

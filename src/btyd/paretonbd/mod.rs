@@ -10,7 +10,7 @@
 
 use super::validate::check_frequency_recency_t;
 use crate::error::{ClmError, Result};
-use crate::numeric::hypergeometric::{ln_hyperu, unit_series};
+use crate::numeric::hypergeometric::ln_hyperu;
 use crate::numeric::quadrature::ln_integral;
 use crate::numeric::special::{digamma, ln_gamma, log_add_exp};
 
@@ -18,74 +18,6 @@ use crate::numeric::special::{digamma, ln_gamma, log_add_exp};
 pub type Params = [f64; 4];
 
 pub const NAMES: &[&str] = &["r", "alpha", "s", "beta"];
-
-/// ln F(u) = ln ∫_u^∞ (α+τ)^-(r+x) (β+τ)^-(s+1) dτ and its gradient in (r, α, s, β).
-///
-/// With W = max(α, β) and z = |α - β| / (W + u) in [0, 1), F(u) = (W+u)^-a / a ·
-/// 2F1(a, b; a+1; z), a = r+s+x, b = s+1 (α >= β) or r+x (α < β); Euler's transformation
-/// makes the power (1-z)^(1-b) explicit, which combines with (W+u)^-a into the two powers
-/// below, so only the bounded unit series remains.
-pub fn ln_tail(p: &Params, x: f64, u: f64) -> (f64, [f64; 4]) {
-    let [r, alpha, s, beta] = *p;
-    tail(p, x, u, (alpha + u).ln(), (beta + u).ln(), (r + s + x).ln())
-}
-
-/// `ln_tail` with ln(α+u), ln(β+u) and ln(r+s+x) already computed.
-fn tail(p: &Params, x: f64, u: f64, la: f64, lb: f64, ln_a: f64) -> (f64, [f64; 4]) {
-    let [r, alpha, s, beta] = *p;
-    let a = r + s + x;
-    let (power, mut grad, series, dz) = if alpha >= beta {
-        let z = (alpha - beta) / (alpha + u);
-        let series = unit_series(r + x, a + 1.0, z);
-        let power = -(r + x) * la - s * lb;
-        let grad = [
-            -la + series.d_p + series.d_g,
-            -(r + x) / (alpha + u),
-            -lb + series.d_g,
-            -s / (beta + u),
-        ];
-        // dz/dα = (β+u)/(α+u)², dz/dβ = -1/(α+u)
-        (
-            power,
-            grad,
-            series,
-            [
-                0.0,
-                (beta + u) / (alpha + u).powi(2),
-                0.0,
-                -1.0 / (alpha + u),
-            ],
-        )
-    } else {
-        let z = (beta - alpha) / (beta + u);
-        let series = unit_series(s + 1.0, a + 1.0, z);
-        let power = (1.0 - r - x) * la - (s + 1.0) * lb;
-        let grad = [
-            -la + series.d_g,
-            (1.0 - r - x) / (alpha + u),
-            -lb + series.d_p + series.d_g,
-            -(s + 1.0) / (beta + u),
-        ];
-        // dz/dα = -1/(β+u), dz/dβ = (α+u)/(β+u)²
-        (
-            power,
-            grad,
-            series,
-            [
-                0.0,
-                -1.0 / (beta + u),
-                0.0,
-                (alpha + u) / (beta + u).powi(2),
-            ],
-        )
-    };
-    for j in 0..4 {
-        grad[j] += series.d_z * dz[j];
-    }
-    grad[0] -= 1.0 / a;
-    grad[2] -= 1.0 / a;
-    (power - ln_a + series.ln_value, grad)
-}
 
 /// The two log terms of the likelihood without the common factor Γ(r+x) α^r β^s / Γ(r):
 /// (alive at T, died in (t_x, T]), each with its gradient. The second is -inf when t_x = T.
@@ -430,14 +362,12 @@ pub fn dert_rows(
     Ok(out)
 }
 
-#[path = "paretonbd_fit.rs"]
 mod fit;
-#[path = "paretonbd_model.rs"]
 mod model;
-#[path = "paretonbd_opt.rs"]
 mod opt;
+mod tail;
 pub use model::{fit_multistart, generate, simulate_customer, ParetoNbd};
+pub use tail::ln_tail;
 
 #[cfg(test)]
-#[path = "tests/paretonbd.rs"]
 mod tests;

@@ -8,7 +8,7 @@ use crate::btyd::{fit, Model};
 /// CDNOW's calibration summary (weeks): frequency, recency, T.
 fn cdnow() -> [Vec<f64>; 3] {
     let text = include_str!(
-        "../../../python/clmkit/datasets/data/cdnow_customers_summary_with_transactions.csv"
+        "../../../../python/clmkit/datasets/data/cdnow_customers_summary_with_transactions.csv"
     );
     let mut cols = [vec![], vec![], vec![]];
     for line in text.lines().skip(1) {
@@ -196,7 +196,7 @@ fn the_quasi_newton_fit_matches_lbfgs_from_a_far_start() {
         total_weight,
     };
     let lbfgs = minimize(&objective, &far, &Options::default()).unwrap();
-    let fitted = fit_from(&prep, &far_natural, &FitOptions::default()).unwrap();
+    let fitted = fit_from(&prep, &far_natural, &FitOptions::default(), 1000).unwrap();
     let want = from_log_scaled(&lbfgs.x, prep.scale);
     for j in 0..4 {
         assert!(
@@ -211,7 +211,9 @@ fn the_quasi_newton_fit_matches_lbfgs_from_a_far_start() {
         penalizer: 0.01,
         total_weight,
     };
-    let (a, _) = minimize_bhhh(&pen, [0.0; 4], 1e-8, 1000).unwrap();
+    let run = minimize_bhhh(&pen, [0.0; 4], 1e-8, 1000).unwrap();
+    assert_eq!(run.status, super::super::opt::Status::Converged);
+    let a = run.min;
     let b = minimize(
         &ParetoObjective {
             penalizer: 0.01,

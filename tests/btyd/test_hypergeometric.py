@@ -107,3 +107,13 @@ def test_property_tricomi_u_against_mpmath(s, b, z):
     want = float(mp.log(mp.hyperu(s, b, z)))
     got = _core.ln_hyperu(np.array([s]), np.array([b]), np.array([z]))[0]
     assert abs(got - want) < 1e-10 * max(1.0, abs(want))
+
+
+def test_trigamma_against_scipy_polygamma():
+    # The one trigamma (src/numeric/special.rs) used by every BTYD Hessian, including
+    # Gamma-Gamma's (whose former copy was ~350x less accurate).
+    x = np.concatenate([np.geomspace(1e-6, 1e8, 400), [0.5, 1.0, 9.99, 10.0, 19.99, 20.0]])
+    want = special.polygamma(1, x)
+    got = _core.trigamma(x)
+    np.testing.assert_allclose(got, want, rtol=2e-15 * 8)
+    assert np.isnan(_core.trigamma(np.array([0.0, -1.0, np.nan]))).all()

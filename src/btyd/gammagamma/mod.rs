@@ -154,8 +154,8 @@ pub fn conditional_expected_spend_many(params: &[f64], x: &[f64], m: &[f64]) -> 
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::gradient_error;
     use super::*;
+    use crate::btyd::tests::testing::gradient_error;
 
     #[test]
     fn gradient_matches_finite_differences() {

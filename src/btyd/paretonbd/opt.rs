@@ -4,6 +4,7 @@
 //! correlation that makes L-BFGS crawl along the ridge of this likelihood.
 
 use super::fit::Layout;
+use crate::btyd::diagnose::{outside_box, BOUNDARY_LOG, LOG_LIMIT};
 use crate::error::{ClmError, Result};
 use crate::numeric::linalg::solve_spd;
 use crate::numeric::optimize::Minimum;
@@ -28,6 +29,15 @@ pub(crate) struct LogScale<'a> {
 
 impl LogScale<'_> {
     pub fn point(&self, x: [f64; 4]) -> Point {
+        if outside_box(&x) {
+            return Point {
+                x,
+                log_likelihood: f64::NEG_INFINITY,
+                value: f64::INFINITY,
+                grad: [f64::NAN; 4],
+                bhhh: [f64::NAN; 16],
+            };
+        }
         let p = x.map(f64::exp);
         let sums = self.layout.sums(&p, true);
         let w = self.total_weight;
@@ -98,62 +108,125 @@ fn direction(cur: &Point, pairs: &[([f64; 4], [f64; 4], f64)]) -> Option<Vec<f64
 /// Longest step in any log-parameter (a factor e^3 per iteration).
 const MAX_STEP: f64 = 3.0;
 
-/// Minimises from `x0` until the largest gradient component is below `tol`. Fails with
-/// `ClmError::Convergence` when a step cannot be found or `max_iter` is reached (the caller
-/// then falls back to L-BFGS).
+/// How a run of [`minimize_bhhh`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Status {
+    /// The largest gradient component is below the tolerance.
+    Converged,
+    /// Walking along a ridge towards a limit of the parameter space (a log-parameter beyond
+    /// `BOUNDARY_LOG` with no representable progress, or at the `LOG_LIMIT` box).
+    Boundary,
+    /// Iterations used up or no descent step: the caller tries L-BFGS.
+    Failed,
+}
+
+/// The last point of a run, how it ended and the iterations used.
+pub(crate) struct Run {
+    pub min: Minimum,
+    pub point: Point,
+    pub status: Status,
+}
+
+/// Largest step factor along `d` keeping every log-parameter inside the `LOG_LIMIT` box;
+/// components pushing out of the box at its face are dropped first (a projected step).
+fn fit_in_box(x: &[f64; 4], d: &mut [f64]) -> f64 {
+    for j in 0..4 {
+        if x[j].abs() >= LOG_LIMIT - 1e-9 && d[j] * x[j] > 0.0 {
+            d[j] = 0.0;
+        }
+    }
+    let mut t: f64 = 1.0;
+    for j in 0..4 {
+        if d[j] != 0.0 {
+            let room = (LOG_LIMIT * d[j].signum() - x[j]) / d[j];
+            t = t.min(room.max(0.0));
+        }
+    }
+    t
+}
+
+fn minimum(pt: &Point, n_iter: usize, n_eval: usize) -> Minimum {
+    Minimum {
+        x: pt.x.to_vec(),
+        value: pt.value,
+        grad: pt.grad.to_vec(),
+        n_iter,
+        n_eval,
+    }
+}
+
+/// Minimises from `x0` until the largest gradient component is below `tol`, for at most
+/// `max_iter` iterations. Never leaves the `LOG_LIMIT` box, and stops early (`Boundary`)
+/// when the objective has stopped improving beyond `BOUNDARY_LOG`. Fails with
+/// `ClmError::Convergence` only when the objective is not finite at `x0`.
 pub(crate) fn minimize_bhhh(
     obj: &LogScale<'_>,
     x0: [f64; 4],
     tol: f64,
     max_iter: usize,
-) -> Result<(Minimum, Point)> {
+) -> Result<Run> {
     let mut cur = obj.point(x0);
     let mut n_eval = 1;
-    let fail = |msg: &str, pt: &Point| ClmError::Convergence {
-        message: msg.to_string(),
-        params: pt.x.to_vec(),
-        grad_norm: crate::numeric::optimize::norm(&pt.grad),
-    };
     if !finite(&cur) {
-        return Err(fail(
-            "objective is not finite at the initial parameters",
-            &cur,
-        ));
+        return Err(ClmError::Convergence {
+            message: "objective is not finite at the initial parameters".to_string(),
+            params: cur.x.to_vec(),
+            grad_norm: crate::numeric::optimize::norm(&cur.grad),
+        });
     }
+    let on_boundary = |pt: &Point| pt.x.iter().any(|v| v.abs() > BOUNDARY_LOG);
+    let end = |cur: Point, iter: usize, n_eval: usize, status: Status| Run {
+        min: minimum(&cur, iter, n_eval),
+        point: cur,
+        status,
+    };
     let mut pairs: Vec<([f64; 4], [f64; 4], f64)> = Vec::new();
     for iter in 0..max_iter {
         if max_abs(&cur.grad) < tol {
-            let min = Minimum {
-                x: cur.x.to_vec(),
-                value: cur.value,
-                grad: cur.grad.to_vec(),
-                n_iter: iter,
-                n_eval,
-            };
-            return Ok((min, cur));
+            return Ok(end(cur, iter, n_eval, Status::Converged));
         }
-        let mut d = direction(&cur, &pairs).ok_or_else(|| fail("singular BHHH matrix", &cur))?;
+        let Some(mut d) = direction(&cur, &pairs) else {
+            let status = if on_boundary(&cur) {
+                Status::Boundary
+            } else {
+                Status::Failed
+            };
+            return Ok(end(cur, iter, n_eval, status));
+        };
         let longest = max_abs(&d);
         if longest > MAX_STEP {
             d.iter_mut().for_each(|v| *v *= MAX_STEP / longest);
         }
+        let mut step = fit_in_box(&cur.x, &mut d);
         let slope: f64 = d.iter().zip(&cur.grad).map(|(a, b)| a * b).sum();
-        let mut step = 1.0;
         let mut accepted = None;
-        for _ in 0..40 {
-            let trial = obj.point(std::array::from_fn(|j| cur.x[j] + step * d[j]));
-            n_eval += 1;
-            let armijo = trial.value <= cur.value + 1e-4 * step * slope;
-            // At the optimum f changes below its rounding: a smaller gradient is progress.
-            let flat = (trial.value - cur.value).abs() <= 1e-13 * cur.value.abs().max(1.0)
-                && max_abs(&trial.grad) < max_abs(&cur.grad);
-            if finite(&trial) && (armijo || flat) {
-                accepted = Some(trial);
-                break;
+        if step > 0.0 && slope < 0.0 {
+            for _ in 0..40 {
+                let trial = obj.point(std::array::from_fn(|j| cur.x[j] + step * d[j]));
+                n_eval += 1;
+                let armijo = trial.value <= cur.value + 1e-4 * step * slope;
+                // At the optimum f changes below its rounding: a smaller gradient is progress.
+                let flat = (trial.value - cur.value).abs() <= 1e-13 * cur.value.abs().max(1.0)
+                    && max_abs(&trial.grad) < max_abs(&cur.grad);
+                if finite(&trial) && (armijo || flat) {
+                    accepted = Some(trial);
+                    break;
+                }
+                step *= if trial.value.is_finite() { 0.5 } else { 0.1 };
             }
-            step *= if trial.value.is_finite() { 0.5 } else { 0.1 };
         }
-        let next = accepted.ok_or_else(|| fail("line search failed", &cur))?;
+        let Some(next) = accepted else {
+            let status = if on_boundary(&cur) {
+                Status::Boundary
+            } else {
+                Status::Failed
+            };
+            return Ok(end(cur, iter, n_eval, status));
+        };
+        // Along a ridge to a limit the objective stops changing in double precision.
+        if on_boundary(&next) && cur.value - next.value <= 1e-12 * cur.value.abs().max(1.0) {
+            return Ok(end(next, iter + 1, n_eval, Status::Boundary));
+        }
         let sv: [f64; 4] = std::array::from_fn(|j| next.x[j] - cur.x[j]);
         let yv: [f64; 4] = std::array::from_fn(|j| next.grad[j] - cur.grad[j]);
         let sy: f64 = sv.iter().zip(&yv).map(|(a, b)| a * b).sum();
@@ -165,8 +238,12 @@ pub(crate) fn minimize_bhhh(
         }
         cur = next;
     }
-    Err(fail(
-        &format!("no convergence in {max_iter} iterations"),
-        &cur,
-    ))
+    let status = if max_abs(&cur.grad) < tol {
+        Status::Converged
+    } else if on_boundary(&cur) {
+        Status::Boundary
+    } else {
+        Status::Failed
+    };
+    Ok(end(cur, max_iter, n_eval, status))
 }
