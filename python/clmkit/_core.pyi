@@ -34,6 +34,7 @@ def summarize_log(
     include_first_transaction: bool,
     observation_end_ns: Optional[int],
     columns: bool = False,
+    last_tick: Optional[int] = None,
 ) -> dict[str, Any]: ...
 
 # --- rfm ---
