@@ -1,22 +1,29 @@
-"""Benchmark: ``clmkit report`` end to end (issue 8) on a simulated log.
+"""Benchmark: ``clmkit report`` end to end and ``clmkit.analyze`` in memory (issue 19).
 
-Simulates ``--customers`` customers (default 1M; ``BENCH_QUICK=1``: 10k) with
-``clmkit.datasets.simulate_transactions``, writes the log as Parquet, runs the CLI
-``python -m clmkit report LOG --out DIR`` in a fresh process and records the wall time of
-the whole command and every step it reports on stderr (read, summary, RFM, model fits,
-predictions, CLV, stages, stage history, writing the four outputs).
+Simulates ``--customers`` customers (default 1M, ~2.85M transactions; ``BENCH_QUICK=1``: 10k)
+with ``clmkit.datasets.simulate_transactions``, writes the log as Parquet and measures:
 
-Run: ``python benchmarks/bench_report.py [--customers N]``.
+- ``clmkit report LOG --formats parquet`` in a fresh process: wall time, CPU time and peak
+  RSS (``wait4``), and every step it reports on stderr;
+- the same with ``--formats parquet,csv`` (the CSV reported separately);
+- ``clmkit.analyze`` on the log already in memory (a pyarrow Table);
+- the same pipeline written with lifetimes + pandas in its pinned venv
+  (``benchmarks/setup_peers.sh``): summary, RFM quintiles, MBG/NBD fit, P(alive) and expected
+  purchases, Gamma-Gamma and CLV, Parquet out; the ratio is peer time / clmkit time.
+
+Run: ``python benchmarks/bench_report.py [--customers N] [--no-peer]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -25,57 +32,103 @@ from harness import Bench
 
 STEP = re.compile(r"^\[\s*[\d.]+ s\] (?P<step>.+) \((?P<sec>[\d.]+) s\)$")
 
+PEER = """
+import time
+import numpy as np
+import pandas as pd
+from lifetimes import GammaGammaFitter, ModifiedBetaGeoFitter
+from lifetimes.utils import summary_data_from_transaction_data
 
-def run_cli(log_path: Path, out: Path) -> tuple[float, dict]:
-    """Wall time of the CLI and its per-step timings (parsed from its progress lines)."""
-    cmd = [
-        sys.executable,
-        "-m",
-        "clmkit",
-        "report",
-        str(log_path),
-        "--customer-id-col",
-        "customer_id",
-        "--datetime-col",
-        "date",
-        "--monetary-col",
-        "amount",
-        "--horizon",
-        "365D",
-        "--out",
-        str(out),
-    ]
+path, out = data["log"], data["out"]
+
+def pipeline():
+    log = pd.read_parquet(path, columns=["customer_id", "date", "amount"])
+    s = summary_data_from_transaction_data(log, "customer_id", "date", "amount", freq="D")
+    total = log.groupby("customer_id")["amount"].sum()
+    inactivity = s["T"] - s["recency"]
+    s["r_score"] = pd.qcut(inactivity.rank(method="first", ascending=False), 5, labels=False) + 1
+    s["f_score"] = pd.qcut(s["frequency"].rank(method="first"), 5, labels=False) + 1
+    s["m_score"] = pd.qcut(total.reindex(s.index).rank(method="first"), 5, labels=False) + 1
+    mbg = ModifiedBetaGeoFitter().fit(s["frequency"], s["recency"], s["T"])
+    s["p_alive"] = mbg.conditional_probability_alive(s["frequency"], s["recency"], s["T"])
+    s["expected_purchases_365d"] = mbg.conditional_expected_number_of_purchases_up_to_time(
+        365, s["frequency"], s["recency"], s["T"])
+    rep = s[(s["frequency"] > 0) & (s["monetary_value"] > 0)]
+    gg = GammaGammaFitter().fit(rep["frequency"], rep["monetary_value"])
+    s["clv_365d"] = gg.customer_lifetime_value(
+        mbg, s["frequency"], s["recency"], s["T"], s["monetary_value"].clip(lower=0),
+        time=12, freq="D", discount_rate=0.01)
+    s.to_parquet(out)
+    return s
+
+timeit("lifetimes + pandas pipeline, parquet out", pipeline, repeat=1, memory="rss")
+"""
+
+
+def run_cli(log_path: Path, out: Path, formats: str) -> tuple[float, float, float, dict]:
+    """Wall time, CPU time (user + sys), peak RSS (MiB) of the CLI and its step timings."""
+    cmd = [sys.executable, "-m", "clmkit", "report", str(log_path)]
+    cmd += ["--customer-id-col", "customer_id", "--datetime-col", "date"]
+    cmd += ["--monetary-col", "amount", "--horizon", "365D", "--formats", formats]
+    cmd += ["--out", str(out)]
     start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
+    stderr = proc.stderr.read() if proc.stderr else ""
+    _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
-        raise RuntimeError(f"clmkit report failed: {proc.stderr.strip()}")
+        raise RuntimeError(f"clmkit report failed: {stderr.strip()[-2000:]}")
     steps = {}
-    for line in proc.stderr.splitlines():
+    for line in stderr.splitlines():
         m = STEP.match(line.strip())
         if m:
             name = "read input" if m["step"].startswith("read ") else m["step"]
             steps[name] = float(m["sec"])
-    return wall, steps
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, steps
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--customers", type=int, default=None)
+    parser.add_argument("--no-peer", action="store_true")
     args = parser.parse_args()
     b = Bench("report")
     n = args.customers or b.pick(1_000_000, 10_000)
     with tempfile.TemporaryDirectory() as tmp:
         log = clmkit.datasets.simulate_transactions(n, seed=7)
-        path = Path(tmp) / "log.parquet"
+        # ".pq": the peer harness passes the path (it would load a ".parquet" itself)
+        path = Path(tmp) / "log.pq"
         log.to_parquet(path)
         b.note(f"{len(log):,} transactions of {n:,} customers; {clmkit.get_num_threads()} threads")
-        wall, steps = run_cli(path, Path(tmp) / "out")
-        b.record("clmkit report end to end (incl. interpreter start)", wall, n_customers=n)
-        for step, sec in steps.items():
-            b.record(f"step: {step}", sec, n_customers=n)
-        sizes = {p.name: p.stat().st_size / 2**20 for p in (Path(tmp) / "out").iterdir()}
-        b.note("output sizes (MiB): " + ", ".join(f"{k} {v:.1f}" for k, v in sorted(sizes.items())))
+        for formats in ("parquet", "parquet,csv"):
+            out = Path(tmp) / f"out-{formats.replace(',', '-')}"
+            wall, cpu, rss, steps = run_cli(path, out, formats)
+            label = f"clmkit report end to end, {formats} out (incl. interpreter start)"
+            b.record(label, wall, n_customers=n, cpu_s=round(cpu, 2))
+            b.record_memory(label, peak_rss_mb=round(rss, 1))
+            for step, sec in steps.items():
+                b.record(f"[{formats}] step: {step}", sec, n_customers=n)
+            sizes = {p.name: p.stat().st_size / 2**20 for p in out.iterdir()}
+            b.note(f"{formats}: " + ", ".join(f"{k} {v:.1f} MiB" for k, v in sorted(sizes.items())))
+        import pyarrow.parquet as pq
+
+        table = pq.read_table(path)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", clmkit.ClmkitWarning)
+            b.time(
+                "clmkit.analyze in memory",
+                lambda: clmkit.analyze(table, "customer_id", "date", "amount", output="pandas"),
+                repeat=1,
+            )
+        if not args.no_peer:
+            peer_out = Path(tmp) / "peer.out"
+            b.run_peer("lifetimes", PEER, data={"log": str(path), "out": str(peer_out)})
+            b.ratio(
+                "lifetimes + pandas vs clmkit report (parquet out)",
+                "lifetimes + pandas pipeline, parquet out",
+                "clmkit report end to end, parquet out (incl. interpreter start)",
+            )
     b.save()
 
 

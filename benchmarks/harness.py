@@ -43,7 +43,11 @@ from typing import Any, Callable, Optional
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_DIR = BENCH_DIR / "results"
 DATA_DIR = BENCH_DIR / "_data"
-VENVS = {"lifetimes": BENCH_DIR / ".venv-lifetimes", "peers": BENCH_DIR / ".venv-peers"}
+VENVS = {
+    "lifetimes": BENCH_DIR / ".venv-lifetimes",
+    "peers": BENCH_DIR / ".venv-peers",
+    "pymc": BENCH_DIR / ".venv-pymc",
+}
 
 __all__ = ["Bench", "run_peer", "measure_memory", "machine_info", "quick_mode", "peer_python"]
 

@@ -74,3 +74,14 @@ def test_built_site_documents_every_public_name(namespace: str) -> None:
     anchors = set(re.findall(r'id="([A-Za-z_][\w.]*)"', html))
     missing = [n for n in _runtime_names(namespace) if f"{namespace}.{n}" not in anchors]
     assert not missing, f"no entry in the built reference for: {missing}"
+
+
+def test_built_site_renders_every_notebook() -> None:
+    """Each notebook is a page of the site (rendered as saved, outputs included)."""
+    site = _site()
+    notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
+    assert notebooks
+    for notebook in notebooks:
+        page = site / "notebooks" / notebook.stem / "index.html"
+        assert page.exists(), f"{notebook.name} is not rendered in the site"
+        assert 'class="jp-' in page.read_text(encoding="utf-8"), f"{page} is not a notebook"

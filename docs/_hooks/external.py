@@ -70,12 +70,28 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
     return markdown
 
 
+try:  # run before the plugins' on_files, so mkdocs-jupyter sees the notebooks
+    from mkdocs.plugins import event_priority
+except ImportError:  # imported outside MkDocs (tests)
+
+    def event_priority(priority: float) -> Any:
+        return lambda f: f
+
+
+@event_priority(100)
 def on_files(files: Any, config: Any) -> Any:
     from mkdocs.structure.files import File
 
     for notebook in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        # A plain File whose source folder is the repository root (not a generated one):
+        # mkdocs-jupyter finds the notebook through src_dir.
         files.append(
-            File.generated(config, f"notebooks/{notebook.name}", abs_src_path=str(notebook))
+            File(
+                f"notebooks/{notebook.name}",
+                src_dir=str(ROOT),
+                dest_dir=config["site_dir"],
+                use_directory_urls=config["use_directory_urls"],
+            )
         )
     results = (ROOT / "benchmarks" / "RESULTS.md").read_text(encoding="utf-8")
     files.append(File.generated(config, "benchmarks.md", content=results))

@@ -13,6 +13,7 @@ and that the built site has an entry for every name.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 from typing import Any
 
@@ -92,10 +93,12 @@ def reference_pages() -> dict[str, str]:
     for name, domain in public_names("clmkit"):
         title = DOMAIN_TITLES.get(domain, domain.strip("_").replace("_", " ").capitalize())
         groups.setdefault(title, []).append(name)
+    order = list(dict.fromkeys(DOMAIN_TITLES.values()))
+    groups = dict(sorted(groups.items(), key=lambda g: order.index(g[0]) if g[0] in order else 99))
     pages: dict[str, str] = {}
     index = ["# API reference\n", "Every public name, by its public import path.\n"]
     for title, names in groups.items():
-        slug = "clmkit-" + "-".join(title.lower().replace(":", "").replace(",", "").split())
+        slug = "clmkit-" + "-".join(re.findall(r"[a-z0-9]+", title.lower()))
         path = f"reference/{slug}.md"
         body = [f"# {title}\n"] + [_entry(f"clmkit.{n}") for n in names]
         pages[path] = "\n".join(body)

@@ -8,18 +8,43 @@ from __future__ import annotations
 
 from . import datasets, exceptions
 from ._core import __version__, get_num_threads, set_num_threads
+from ._io import TransactionLog
 from .analyze import Analysis, analyze
 from .btyd import BetaGeo, BetaGeoBetaBinom, GammaGamma, ModifiedBetaGeo, ParetoNBD
-from .clv import HoldoutEvaluation, customer_lifetime_value, evaluate_holdout, expected_value
-from .cohorts import cohort_retention, retention_rate
+from .clv import (
+    HoldoutEvaluation,
+    composite_value,
+    customer_lifetime_value,
+    evaluate_holdout,
+    expected_value,
+    ltv_to_cac,
+    payback_period,
+    purchase_value,
+    retention_clv,
+)
+from .contractual import (
+    BetaDiscreteWeibull,
+    ShiftedBetaGeometric,
+    cohort_survivors,
+    summarize_subscriptions,
+)
 from .exceptions import ClmkitWarning, ConvergenceError, InvalidValueError, NotFittedError
-from .rfm import RFMScorer, rfm_scores, score_quantiles
-from .segments import STANDARD_SCHEME, abc_classes, rfm_segments, segment_summary
+from .rfm import (
+    STANDARD_SCHEME,
+    RFMScorer,
+    abc_classes,
+    rfm_scores,
+    rfm_segments,
+    score_quantiles,
+    segment_summary,
+)
 from .stages import (
     StageScheme,
     assign_stages,
+    cohort_retention,
     early_warning,
     forecast_stages,
+    retention_rate,
     stage_history,
     steady_state,
     transition_matrix,
@@ -36,13 +61,6 @@ from .survival import (
     churn_probability,
     concordance_index,
 )
-from .value_formulas import (
-    composite_value,
-    ltv_to_cac,
-    payback_period,
-    purchase_value,
-    retention_clv,
-)
 
 __all__ = [
     "__version__",
@@ -54,6 +72,7 @@ __all__ = [
     "exceptions",
     "ConvergenceError",
     "summarize",
+    "TransactionLog",
     "calibration_and_holdout",
     "rfm_scores",
     "score_quantiles",
@@ -97,4 +116,8 @@ __all__ = [
     "summarize_discrete",
     "analyze",
     "Analysis",
+    "summarize_subscriptions",
+    "cohort_survivors",
+    "ShiftedBetaGeometric",
+    "BetaDiscreteWeibull",
 ]

@@ -52,6 +52,7 @@ def rfm_segment_lookup(
         tuple[str, Optional[tuple[int, int]], Optional[tuple[int, int]], Optional[tuple[int, int]]]
     ],
     bins: int,
+    n_rows: int,
     r: Optional[npt.NDArray[np.float64]],
     f: Optional[npt.NDArray[np.float64]],
     m: Optional[npt.NDArray[np.float64]] = None,
@@ -59,13 +60,27 @@ def rfm_segment_lookup(
 def rfm_abc_classes(
     values: npt.NDArray[np.float64], a_cut: float, b_cut: float
 ) -> npt.NDArray[np.int8]: ...
+
+class RfmDimension:
+    name: str
+    column: str
+    ascending: bool
+    edges: list[float]
+    def __init__(self, name: str, column: str, ascending: bool, edges: list[float]) -> None: ...
+
+class RfmScorerState:
+    bins: int
+    method: str
+    weights: list[float]
+    dimensions: list[RfmDimension]
+
 def rfm_scorer_to_json(
     bins: int,
     method: str,
     weights: list[float],
-    dimensions: list[tuple[str, str, bool, list[float]]],
+    dimensions: list[RfmDimension],
 ) -> str: ...
-def rfm_scorer_from_json(text: str) -> dict[str, object]: ...
+def rfm_scorer_from_json(text: str) -> RfmScorerState: ...
 
 # --- survival ---
 _F64 = npt.NDArray[np.float64]
@@ -198,9 +213,35 @@ def churn_dataset_codes(
 ) -> ChurnTable: ...
 
 # --- stages ---
-# params: (new_window, maturity_window, churn_window, at_risk_factor, median_ipt,
-#          at_risk_p, churn_p, p_alive_for_one_time, enabled (7 bools))
-StageParamsTuple = tuple[float, float, float, float, float, float, float, bool, list[bool]]
+class StageParams:
+    def __init__(
+        self,
+        *,
+        new_window: float,
+        maturity_window: float,
+        churn_window: Optional[float],
+        at_risk_factor: float,
+        churn_factor: float,
+        median_ipt: float,
+        at_risk_p: float,
+        churn_p: float,
+        p_alive_for_one_time: bool,
+        enabled: list[bool],
+    ) -> None: ...
+
+class SnapshotSummaries:
+    customer: npt.NDArray[np.int64]
+    snapshot: npt.NDArray[np.int32]
+    frequency: npt.NDArray[np.float64]
+    recency: npt.NDArray[np.float64]
+    T: npt.NDArray[np.float64]
+    gap_before_last: npt.NDArray[np.float64]
+
+class SnapshotStages:
+    customer: npt.NDArray[np.int64]
+    snapshot: npt.NDArray[np.int32]
+    stage: npt.NDArray[np.int32]
+    reason: npt.NDArray[np.int32]
 
 def assign_stage_codes(
     repeats: npt.NDArray[np.float64],
@@ -209,17 +250,9 @@ def assign_stage_codes(
     gap_before_last: npt.NDArray[np.float64],
     p_alive: Optional[npt.NDArray[np.float64]],
     custom: Optional[npt.NDArray[np.int32]],
-    params: StageParamsTuple,
+    params: StageParams,
 ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]]: ...
 def stage_rule_names() -> tuple[list[str], list[str]]: ...
-def snapshot_summary_codes(
-    codes: npt.NDArray[np.int64],
-    n_customers: int,
-    times_ns: npt.NDArray[np.int64],
-    snapshots_ns: npt.NDArray[np.int64],
-    freq: str,
-    freq_multiplier: float,
-) -> dict[str, np.ndarray]: ...
 
 # --- btyd ---
 class BtydFit:
@@ -232,6 +265,7 @@ class BtydFit:
     n_iter: int
     converged: bool
     grad_norm: float
+    warnings: list[str]
     n_patterns: int
     n_customers: float
     time_scale: float
@@ -300,7 +334,9 @@ def btyd_probability_of_n_purchases(
 def gammagamma_conditional_expected_spend(
     params: list[float], frequency: npt.NDArray[np.float64], monetary_value: npt.NDArray[np.float64]
 ) -> npt.NDArray[np.float64]: ...
-def btyd_customer_lifetime_value(
+
+# --- clv ---
+def clv_customer_lifetime_value(
     model: str,
     params: list[float],
     spend: npt.NDArray[np.float64],
@@ -312,6 +348,16 @@ def btyd_customer_lifetime_value(
     discount_rate: float,
     continuous: bool,
     spend_params: Optional[list[float]] = None,
+) -> npt.NDArray[np.float64]: ...
+def clv_time_to_expected_purchases(
+    model: str,
+    params: list[float],
+    frequency: npt.NDArray[np.float64],
+    recency: npt.NDArray[np.float64],
+    big_t: npt.NDArray[np.float64],
+    target: float,
+    horizon: float,
+    points: int,
 ) -> npt.NDArray[np.float64]: ...
 
 # --- btyd evaluation hooks (clmkit.dask) ---
@@ -332,6 +378,7 @@ def ln_hyp2f1(
     c: npt.NDArray[np.float64],
     z: npt.NDArray[np.float64],
 ) -> npt.NDArray[np.float64]: ...
+def trigamma(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]: ...
 def ln_hyperu(
     a: npt.NDArray[np.float64],
     b: npt.NDArray[np.float64],
@@ -416,7 +463,45 @@ class SnapshotIndex:
         freq: str,
         freq_multiplier: float,
     ) -> None: ...
-    def summaries(self) -> dict[str, np.ndarray]: ...
-    def stages(self, params: StageParamsTuple) -> dict[str, np.ndarray]: ...
+    def summaries(self) -> SnapshotSummaries: ...
+    def stages(self, params: StageParams) -> SnapshotStages: ...
     def at_last_snapshot(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
     def __len__(self) -> int: ...
+
+# --- contractual ---
+F64Array = npt.NDArray[np.float64]
+
+class RetentionModel:
+    kind: str
+    params: list[float]
+    def __init__(self, kind: str, params: list[float]) -> None: ...
+    def survival(self, t: F64Array) -> F64Array: ...
+    def churn_pmf(self, t: F64Array) -> F64Array: ...
+    def retention_rate(self, t: F64Array) -> F64Array: ...
+    def conditional_survival(self, t: F64Array, renewals: F64Array) -> F64Array: ...
+    def derl(self, renewals: F64Array, discount_rate: float) -> tuple[F64Array, F64Array]: ...
+    def expected_residual_lifetime(self, renewals: F64Array) -> F64Array: ...
+
+def contractual_fit(
+    kind: str,
+    renewals: F64Array,
+    churned: F64Array,
+    weights: Optional[F64Array],
+    initial: Optional[list[float]],
+    max_iter: int,
+) -> tuple[RetentionModel, dict[str, Any]]: ...
+def contractual_fit_survivors(
+    kind: str, cohorts: list[F64Array], initial: Optional[list[float]], max_iter: int
+) -> tuple[RetentionModel, dict[str, Any]]: ...
+def contractual_simulate(
+    kind: str, params: list[float], horizons: F64Array, seed: int
+) -> tuple[F64Array, F64Array]: ...
+def contractual_tenures(
+    codes: npt.NDArray[np.int64],
+    start_ns: npt.NDArray[np.int64],
+    end_ns: Optional[npt.NDArray[np.int64]],
+    start_period: npt.NDArray[np.int64],
+    last_period: Optional[npt.NDArray[np.int64]],
+    obs_ns: int,
+    obs_period: int,
+) -> dict[str, npt.NDArray[np.int64]]: ...

@@ -30,8 +30,8 @@ _PANDAS_PERIOD = {"H": "h", "D": "D", "W": "W", "M": "M", "Y": "Y"}
 
 def summarize(
     transactions: Any,
-    customer_id_col: Any,
-    datetime_col: Any,
+    customer_id_col: Any = None,
+    datetime_col: Any = None,
     monetary_value_col: Any = None,
     datetime_format: Optional[str] = None,
     observation_period_end: Any = None,
@@ -111,7 +111,7 @@ def summarize(
     end_ns = (
         None
         if observation_period_end is None
-        else _end_ns(observation_period_end, None, datetime_format, tz)
+        else _end_ns(observation_period_end, None, datetime_format, tz, "observation_period_end")
     )
     id_values, uniques = _id_array(ids, names["customer_id"])
     to_polars = (output or library_of(transactions)) == "polars"
@@ -252,9 +252,9 @@ def _summarize_arrays(
 
 def calibration_and_holdout(
     transactions: Any,
-    customer_id_col: Any,
-    datetime_col: Any,
-    calibration_period_end: Any,
+    customer_id_col: Any = None,
+    datetime_col: Any = None,
+    calibration_period_end: Any = None,
     observation_period_end: Any = None,
     freq: str = "D",
     freq_multiplier: float = 1,
@@ -299,10 +299,31 @@ def calibration_and_holdout(
     )
     times_ns, tz = _to_datetime_ns(times, names["datetime"], datetime_format)
     codes, uniques = _factorize_ids(ids, names["customer_id"])
-    cal_end = _end_ns(calibration_period_end, times_ns, datetime_format, tz)
-    obs_end = _end_ns(observation_period_end, times_ns, datetime_format, tz)
+    if calibration_period_end is None:
+        raise ValueError("calibration_period_end is required (a date inside the log)")
+    cal_end = _end_ns(
+        calibration_period_end, times_ns, datetime_format, tz, "calibration_period_end"
+    )
+    obs_end = _end_ns(
+        observation_period_end, times_ns, datetime_format, tz, "observation_period_end"
+    )
     if obs_end < cal_end:
-        raise ValueError("observation_period_end is before calibration_period_end")
+        raise ValueError(
+            f"observation_period_end ({_timestamp(obs_end, tz)}) is before "
+            f"calibration_period_end ({_timestamp(cal_end, tz)})"
+        )
+    if len(times_ns) and cal_end < int(times_ns.min()):
+        first = _timestamp(int(times_ns.min()), tz)
+        if obs_end < int(times_ns.min()):
+            raise ValueError(
+                f"calibration_period_end ({_timestamp(cal_end, tz)}) and observation_period_end "
+                f"({_timestamp(obs_end, tz)}) are before the first transaction ({first}): the "
+                "calibration and holdout periods hold no transaction"
+            )
+        raise ValueError(
+            f"calibration_period_end ({_timestamp(cal_end, tz)}) is before the first "
+            f"transaction ({first}): the calibration period holds no transaction"
+        )
 
     in_cal = times_ns <= cal_end
     cal = _summarize_arrays(

@@ -36,8 +36,8 @@ def _period_code(period: Any) -> str:
 
 def summarize_discrete(
     transactions: Any,
-    customer_id_col: Any,
-    datetime_col: Any,
+    customer_id_col: Any = None,
+    datetime_col: Any = None,
     period: str = "Y",
     observation_period_end: Any = None,
     datetime_format: Optional[str] = None,
@@ -98,7 +98,9 @@ def summarize_discrete(
     code = _period_code(period)
     ids, times, _, names = _extract_columns(transactions, customer_id_col, datetime_col, None)
     times_ns, tz = _to_datetime_ns(times, names["datetime"], datetime_format)
-    end_ns = _end_ns(observation_period_end, times_ns, datetime_format, tz)
+    end_ns = _end_ns(
+        observation_period_end, times_ns, datetime_format, tz, "observation_period_end"
+    )
     codes, uniques = _factorize_ids(ids, names["customer_id"])
     raw = _core.summarize_codes(codes, len(uniques), times_ns, None, code, 1.0, False, int(end_ns))
     if len(times_ns) and not len(raw["customer"]):

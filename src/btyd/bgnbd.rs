@@ -265,8 +265,8 @@ pub fn conditional_probability_of_n_purchases(
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::gradient_error;
     use super::*;
+    use crate::btyd::tests::testing::gradient_error;
     use crate::btyd::Model;
 
     const PRECISE: [f64; 4] = [0.2425945, 4.4136019, 0.7929199, 2.4258881];

@@ -24,14 +24,32 @@ pub fn replicate<T: Send>(
     n: usize,
     f: impl Fn(usize) -> Result<T> + Sync + Send,
 ) -> Result<Vec<T>> {
-    let results: Vec<Result<T>> = (0..n)
+    // Reserved fallibly first: a huge n is an error, not an aborted process.
+    let mut results: Vec<Result<T>> = Vec::new();
+    results
+        .try_reserve_exact(n)
+        .map_err(|_| ClmError::InvalidArgument(format!("not enough memory for {n} replicates")))?;
+    (0..n)
         .into_par_iter()
         .map(|b| {
             crate::parallel::check_interrupt()?;
             f(b)
         })
-        .collect();
+        .collect_into_vec(&mut results);
     results.into_iter().collect()
+}
+
+/// Most bootstrap replicates: far beyond what interval estimates need (a few thousand), and
+/// small enough that n_boot x parameters always fits in memory.
+pub const MAX_BOOT: usize = 1_000_000;
+
+fn check_n_boot(n_boot: usize) -> Result<()> {
+    if n_boot > MAX_BOOT {
+        return Err(ClmError::InvalidArgument(format!(
+            "n_boot must be <= {MAX_BOOT}, got {n_boot}"
+        )));
+    }
+    Ok(())
 }
 
 /// Lower-triangular Cholesky factor of the covariance of the log-parameters.
@@ -67,6 +85,7 @@ pub fn parametric_draws(
     n_boot: usize,
     seed: u64,
 ) -> Result<Vec<Vec<f64>>> {
+    check_n_boot(n_boot)?;
     let factor = log_scale_factor(params, covariance)?;
     replicate(n_boot, |b| {
         Ok(parametric_draw(
@@ -127,6 +146,7 @@ pub fn resample_fits(
     n_boot: usize,
     seed: u64,
 ) -> Result<Vec<Vec<f64>>> {
+    check_n_boot(n_boot)?;
     let names: Vec<String> = (0..columns.len()).map(|j| format!("column {j}")).collect();
     let name_refs: Vec<&str> = names.iter().map(|s| s.as_str()).collect();
     let data = Patterns::compress(&name_refs, columns, weights)?;
@@ -141,7 +161,16 @@ pub fn resample_fits(
         let w = resampled_weights(&data.weights, &mut stream(seed, b as u64))?;
         let cols: Vec<&[f64]> = pattern_columns.iter().map(|c| c.as_slice()).collect();
         match fit_named(model, &cols, Some(&w), &opts) {
-            Ok(f) => Ok(Ok(f.params)),
+            Ok(f) if f.converged => Ok(Ok(f.params)),
+            // On the boundary (see above): no finite estimate.
+            Ok(f) => Ok(Err(ClmError::Convergence {
+                message: format!(
+                    "bootstrap replicate {b} (seed {seed}): {}",
+                    f.warnings.join("; ")
+                ),
+                params: f.params,
+                grad_norm: f.grad_norm,
+            })),
             Err(ClmError::Convergence {
                 message,
                 params,
@@ -215,6 +244,7 @@ pub fn check_options(n_boot: usize, level: f64) -> Result<()> {
             "n_boot must be >= 2, got {n_boot}"
         )));
     }
+    check_n_boot(n_boot)?;
     if !(level > 0.0 && level < 1.0) {
         return Err(ClmError::InvalidArgument(format!(
             "level must be in (0, 1), got {level}"
@@ -277,8 +307,18 @@ mod tests {
     }
 
     #[test]
+    fn huge_replicate_counts_are_errors_not_aborts() {
+        let err =
+            parametric_draws(&[1.0, 2.0], &[0.01, 0.0, 0.0, 0.04], 10_000_000_000, 1).unwrap_err();
+        assert!(err.to_string().contains("n_boot"), "{err}");
+        // Past any memory: the reservation fails and is reported.
+        let err = replicate(usize::MAX / 2, |_| Ok(0.0)).unwrap_err();
+        assert!(err.to_string().contains("memory"), "{err}");
+    }
+
+    #[test]
     fn refits_that_fail_are_left_out_up_to_a_tenth() {
-        let (x, tx, t, _) = crate::btyd::fit_tests::cdnow();
+        let (x, tx, t, _) = crate::btyd::tests::fit::cdnow();
         let cols: [&[f64]; 3] = [&x[..400], &tx[..400], &t[..400]];
         let fit = crate::btyd::fit_named("bgnbd", &cols, None, &FitOptions::default()).unwrap();
         let ok = resample_fits(

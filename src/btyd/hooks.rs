@@ -76,7 +76,7 @@ mod tests {
 
     #[test]
     fn partition_sums_equal_the_whole_and_vanish_at_the_fit() {
-        let (x, tx, t, _) = crate::btyd::fit_tests::cdnow();
+        let (x, tx, t, _) = crate::btyd::tests::fit::cdnow();
         let f = fit(&bgnbd::BgNbd, &[&x, &tx, &t], None, &FitOptions::default()).unwrap();
         let (ll, g) = loglik_grad_named("bgnbd", &f.params, &[&x, &tx, &t], None).unwrap();
         assert!((ll - f.log_likelihood).abs() < 1e-9 * ll.abs());

@@ -80,8 +80,8 @@ pub fn conditional_probability_of_n_purchases(
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::gradient_error;
     use super::*;
+    use crate::btyd::tests::testing::gradient_error;
 
     const P: [f64; 4] = [0.525, 6.183, 0.891, 1.614];
 

@@ -9,6 +9,7 @@ pub mod bgbb;
 mod bgfamily;
 pub mod bgnbd;
 pub mod bootstrap;
+pub mod diagnose;
 pub mod gammagamma;
 pub mod hooks;
 pub mod mbgnbd;
@@ -131,6 +132,8 @@ impl Default for FitOptions {
 /// A fitted model: everything needed to predict, report and serialise.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Fit {
+    /// Natural parameters (a NaN read from a document as null is refused by the loader).
+    #[serde(with = "saved::nan_vec")]
     pub params: Vec<f64>,
     /// Total (weighted) log-likelihood of the data at `params`, without the penalty.
     #[serde(with = "saved::nan_f64")]
@@ -148,6 +151,10 @@ pub struct Fit {
     pub n_patterns: usize,
     pub n_customers: f64,
     pub time_scale: f64,
+    /// Why the fit is not to be trusted as it stands (boundary, singular information);
+    /// emitted as warnings when the fit is made.
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 /// The optimiser's view of a model: mean penalised negative log-likelihood over rescaled
@@ -195,6 +202,10 @@ impl<M: Model + ?Sized> Objective for LogObjective<'_, M> {
     }
 
     fn value_grad(&self, x: &[f64], grad: &mut [f64]) -> f64 {
+        if diagnose::outside_box(x) {
+            grad.iter_mut().for_each(|g| *g = f64::NAN);
+            return f64::INFINITY;
+        }
         let params: Vec<f64> = x.iter().map(|v| v.exp()).collect();
         let (ll, g) = self.total(&params);
         let mut value = -ll / self.total_weight;
@@ -276,32 +287,29 @@ pub fn fit<M: Model + ?Sized>(
     ) {
         Some(nf) => (nf.x, nf.grad, nf.n_iter, nf.hessian, Some(nf.ll)),
         None => {
-            let min = minimize(
-                &objective,
-                &x0,
-                &Options {
-                    tol: opts.tol,
-                    max_iter: opts.max_iter,
-                    memory: 8,
-                },
-            )
-            .map_err(|err| match err {
-                // Report the last point as natural parameters in the data's time unit.
-                ClmError::Convergence {
-                    message,
-                    params,
-                    grad_norm,
-                } => ClmError::Convergence {
-                    message: format!("{message} fitting ({})", model.names().join(", ")),
-                    params: scale_params(
-                        model.time_powers(),
-                        &params.iter().map(|v| v.exp()).collect::<Vec<_>>(),
-                        1.0 / scale,
-                    ),
-                    grad_norm,
-                },
-                other => other,
-            })?;
+            let options = Options {
+                tol: opts.tol,
+                max_iter: opts.max_iter,
+                memory: 8,
+            };
+            let min = match minimize(&objective, &x0, &options) {
+                Ok(min) => min,
+                // Stopped on a ridge towards the boundary: a result, marked by `diagnose`.
+                Err(ClmError::Convergence { params, .. })
+                    if params.iter().any(|v| v.abs() > diagnose::BOUNDARY_LOG) =>
+                {
+                    let mut grad = vec![0.0; params.len()];
+                    let value = objective.value_grad(&params, &mut grad);
+                    crate::numeric::optimize::Minimum {
+                        x: params,
+                        value,
+                        grad,
+                        n_iter: opts.max_iter,
+                        n_eval: 0,
+                    }
+                }
+                Err(err) => return Err(in_data_units(err, model, scale)),
+            };
             let hessian = numerical_log_hessian(&objective, &min.x);
             (min.x, min.grad, min.n_iter, hessian, None)
         }
@@ -335,7 +343,7 @@ pub fn fit<M: Model + ?Sized>(
     let standard_errors = (0..params.len())
         .map(|j| covariance[j * params.len() + j].sqrt())
         .collect();
-    Ok(Fit {
+    let mut fit = Fit {
         params,
         log_likelihood,
         covariance,
@@ -346,7 +354,30 @@ pub fn fit<M: Model + ?Sized>(
         n_patterns,
         n_customers: total_weight,
         time_scale: scale,
-    })
+        warnings: Vec::new(),
+    };
+    diagnose::diagnose(&mut fit, model.names(), model.time_powers(), &hessian);
+    Ok(fit)
+}
+
+/// A convergence failure with its last point as natural parameters in the data's time unit.
+fn in_data_units<M: Model + ?Sized>(err: ClmError, model: &M, scale: f64) -> ClmError {
+    match err {
+        ClmError::Convergence {
+            message,
+            params,
+            grad_norm,
+        } => ClmError::Convergence {
+            message: format!("{message} fitting ({})", model.names().join(", ")),
+            params: scale_params(
+                model.time_powers(),
+                &params.iter().map(|v| v.exp()).collect::<Vec<_>>(),
+                1.0 / scale,
+            ),
+            grad_norm,
+        },
+        other => other,
+    }
 }
 
 /// Hessian of the total penalised negative log-likelihood on the log scale by differences
@@ -495,11 +526,4 @@ pub fn check_params(names: &[&str], params: &[f64]) -> Result<()> {
 }
 
 #[cfg(test)]
-#[path = "tests/bgfamily.rs"]
-mod bgfamily_tests;
-#[cfg(test)]
-#[path = "tests/fit.rs"]
-mod fit_tests;
-#[cfg(test)]
-#[path = "tests/testing.rs"]
-pub(crate) mod testing;
+pub(crate) mod tests;

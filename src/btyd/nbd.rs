@@ -158,6 +158,14 @@ fn sum_lanes<const W: usize>(s: f64, a: f64, b: f64, series: &mut [Series]) {
     let mut active = series.iter().filter(|q| q.result.is_none()).count();
     let mut step = 0u32;
     while active > 0 {
+        // `Series::new` refuses horizons needing more than MAX_TERMS terms; this cap only
+        // guards the loop against a series that fails to meet its test (NaN result).
+        if n > 2.0 * MAX_TERMS {
+            for q in series.iter_mut().filter(|q| q.result.is_none()) {
+                q.result = Some(f64::NAN);
+            }
+            break;
+        }
         // (s + n) / (n + 1) and (b + n) / (a + b + n) with one division.
         let inv = 1.0 / ((n + 1.0) * (a + b + n));
         let ratio = (s + n) * (a + b + n) * inv;

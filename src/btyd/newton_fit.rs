@@ -43,6 +43,9 @@ fn evaluate<M: Model + ?Sized>(
     penalizer: f64,
     total_weight: f64,
 ) -> Option<Point> {
+    if super::diagnose::outside_box(x) {
+        return None;
+    }
     let p: Vec<f64> = x.iter().map(|v| v.exp()).collect();
     let t = model.totals(&p, data)?;
     let n = p.len();

@@ -67,6 +67,7 @@ impl SavedModel {
             n_patterns: 0,
             n_customers: 0.0,
             time_scale: 1.0,
+            warnings: Vec::new(),
         };
         SavedModel::new(model, FitOptions::default(), fit, time_unit)
     }
@@ -103,10 +104,96 @@ impl SavedModel {
                 saved.model, saved.param_names, names
             )));
         }
-        super::check_params(names, &saved.fit.params)?;
+        super::check_params(names, &saved.fit.params)
+            .map_err(|e| ClmError::InvalidArgument(format!("fit.params: {e}")))?;
+        saved.check_fields(k)?;
         Ok(saved)
     }
+
+    /// The document's other fields, each named when it is out of range, so that a tampered
+    /// or truncated document fails at load time rather than in a later prediction.
+    fn check_fields(&self, k: usize) -> Result<()> {
+        let bad = |field: &str, rule: &str, value: String| {
+            let short: String = value.chars().take(80).collect();
+            Err(ClmError::InvalidArgument(format!(
+                "{field} {rule}, got {short}"
+            )))
+        };
+        if let Some(unit) = &self.time_unit {
+            if !TIME_UNITS.contains(&unit.freq.as_str()) {
+                return bad(
+                    "time_unit.freq",
+                    &format!("must be one of {TIME_UNITS:?}"),
+                    format!("{:?}", unit.freq),
+                );
+            }
+            if !(unit.multiplier.is_finite() && unit.multiplier > 0.0) {
+                return bad(
+                    "time_unit.multiplier",
+                    "must be finite and > 0",
+                    unit.multiplier.to_string(),
+                );
+            }
+        }
+        let opts = &self.options;
+        if !(opts.penalizer.is_finite() && opts.penalizer >= 0.0) {
+            return bad(
+                "options.penalizer",
+                "must be finite and >= 0",
+                opts.penalizer.to_string(),
+            );
+        }
+        if !(opts.tol.is_finite() && opts.tol > 0.0) {
+            return bad(
+                "options.tol",
+                "must be finite and > 0",
+                opts.tol.to_string(),
+            );
+        }
+        if let Some(init) = &opts.initial {
+            if init.len() != k || init.iter().any(|v| !(v.is_finite() && *v > 0.0)) {
+                return bad(
+                    "options.initial",
+                    &format!("must be {k} finite values > 0"),
+                    format!("{init:?}"),
+                );
+            }
+        }
+        let fit = &self.fit;
+        if fit.standard_errors.len() != k {
+            return bad(
+                "fit.standard_errors",
+                &format!("must have {k} values"),
+                fit.standard_errors.len().to_string(),
+            );
+        }
+        if let Some(v) = fit.standard_errors.iter().find(|v| **v < 0.0) {
+            return bad(
+                "fit.standard_errors",
+                "must be >= 0 (or null)",
+                v.to_string(),
+            );
+        }
+        if !(fit.time_scale.is_finite() && fit.time_scale > 0.0) {
+            return bad(
+                "fit.time_scale",
+                "must be finite and > 0",
+                fit.time_scale.to_string(),
+            );
+        }
+        if !(fit.n_customers.is_finite() && fit.n_customers >= 0.0) {
+            return bad(
+                "fit.n_customers",
+                "must be finite and >= 0",
+                fit.n_customers.to_string(),
+            );
+        }
+        Ok(())
+    }
 }
+
+/// Time unit codes a saved model may carry (those of `clmkit._units`, with its aliases).
+const TIME_UNITS: [&str; 7] = ["H", "D", "W", "M", "Y", "h", "A"];
 
 /// serde for an f64 that may be NaN (written as null).
 pub(crate) mod nan_f64 {
@@ -176,5 +263,38 @@ mod tests {
         let back = SavedModel::from_json(&set.to_json().unwrap()).unwrap();
         assert!(back.fit.log_likelihood.is_nan() && back.fit.params == set.fit.params);
         assert!(SavedModel::from_params("bgnbd", vec![0.25, -4.0, 0.8, 2.5], None).is_err());
+        // Tampered fields are refused at load time, naming the field.
+        let text = set.to_json().unwrap();
+        let unit = SavedModel::from_params(
+            "bgnbd",
+            vec![0.25, 4.0, 0.8, 2.5],
+            Some(TimeUnit {
+                freq: "W".into(),
+                multiplier: 1.0,
+            }),
+        )
+        .unwrap()
+        .to_json()
+        .unwrap();
+        for (doc, field) in [
+            (text.replace("[0.25,", "[-0.25,"), "fit.params"),
+            (unit.replace("\"W\"", "\"fortnight\""), "time_unit.freq"),
+            (
+                unit.replace("\"multiplier\":1.0", "\"multiplier\":-1.0"),
+                "time_unit.multiplier",
+            ),
+            (
+                text.replace("\"penalizer\":0.0", "\"penalizer\":-1.0"),
+                "options.penalizer",
+            ),
+            (
+                text.replace("\"time_scale\":1.0", "\"time_scale\":0.0"),
+                "fit.time_scale",
+            ),
+        ] {
+            assert_ne!(doc, text, "{field}: the replacement must apply");
+            let err = SavedModel::from_json(&doc).unwrap_err().to_string();
+            assert!(err.contains(field), "{field}: {err}");
+        }
     }
 }

@@ -15,6 +15,7 @@ pub mod fit;
 pub mod likelihood;
 pub mod predict;
 pub mod simulate;
+pub mod subscriptions;
 pub mod tenures;
 
 use serde::{Deserialize, Serialize};

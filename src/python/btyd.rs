@@ -8,7 +8,6 @@ use super::{run, to_pyerr};
 use crate::btyd::predict::{self, count_model, Grid, Rows};
 use crate::btyd::saved::{SavedModel, TimeUnit};
 use crate::btyd::{fit_named, gammagamma, FitOptions};
-use crate::clv;
 
 /// A fitted BTYD model's state: parameters, likelihood, covariance and hyperparameters.
 #[pyclass(module = "clmkit._core", name = "BtydFit", frozen)]
@@ -50,6 +49,11 @@ impl BtydFit {
     #[getter]
     fn converged(&self) -> bool {
         self.saved.fit.converged
+    }
+    /// Why the fit is not to be trusted as it stands (boundary, singular information).
+    #[getter]
+    fn warnings(&self) -> Vec<String> {
+        self.saved.fit.warnings.clone()
     }
     #[getter]
     fn grad_norm(&self) -> f64 {
@@ -166,7 +170,7 @@ fn btyd_loglik<'py>(
     ))
 }
 
-fn vec_out<'py>(py: Python<'py>, v: Vec<f64>) -> Bound<'py, PyArray1<f64>> {
+pub(crate) fn vec_out<'py>(py: Python<'py>, v: Vec<f64>) -> Bound<'py, PyArray1<f64>> {
     v.into_pyarray(py)
 }
 
@@ -339,47 +343,6 @@ fn gammagamma_conditional_expected_spend<'py>(
     ))
 }
 
-/// Discounted CLV per customer: spend x sum_k weight_k E[purchases in (T, T + time_k]].
-/// With `spend_params` (a Gamma-Gamma model's p, q, v), `spend` holds the customers' mean
-/// monetary values and the spend is the Gamma-Gamma conditional expectation, in the same pass.
-#[pyfunction]
-#[pyo3(signature = (model, params, spend, frequency, recency, big_t, horizon, period, discount_rate, continuous, spend_params=None))]
-#[allow(clippy::too_many_arguments)]
-fn btyd_customer_lifetime_value<'py>(
-    py: Python<'py>,
-    model: &str,
-    params: Vec<f64>,
-    spend: PyReadonlyArray1<'py, f64>,
-    frequency: PyReadonlyArray1<'py, f64>,
-    recency: PyReadonlyArray1<'py, f64>,
-    big_t: PyReadonlyArray1<'py, f64>,
-    horizon: usize,
-    period: f64,
-    discount_rate: f64,
-    continuous: bool,
-    spend_params: Option<Vec<f64>>,
-) -> PyResult<Bound<'py, PyArray1<f64>>> {
-    let m = count_model(model).map_err(to_pyerr)?;
-    let rows = Rows {
-        x: frequency.as_slice()?,
-        tx: recency.as_slice()?,
-        t: big_t.as_slice()?,
-    };
-    let values = spend.as_slice()?;
-    let spend = match &spend_params {
-        Some(gg) => clv::Spend::GammaGamma {
-            params: gg,
-            monetary: values,
-        },
-        None => clv::Spend::Values(values),
-    };
-    let out = run(py, || {
-        let schedule = clv::Schedule::new(horizon, period, discount_rate, continuous)?;
-        clv::customer_lifetime_value(m, &params, &rows, &spend, &schedule)
-    })?;
-    Ok(vec_out(py, out))
-}
-
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<BtydFit>()?;
     m.add_function(wrap_pyfunction!(btyd_fit, m)?)?;
@@ -398,6 +361,5 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(btyd_expected_purchases, m)?)?;
     m.add_function(wrap_pyfunction!(btyd_probability_of_n_purchases, m)?)?;
     m.add_function(wrap_pyfunction!(gammagamma_conditional_expected_spend, m)?)?;
-    m.add_function(wrap_pyfunction!(btyd_customer_lifetime_value, m)?)?;
     Ok(())
 }

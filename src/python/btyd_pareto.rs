@@ -42,6 +42,19 @@ fn ln_hyp2f1<'py>(
     Ok(out.into_pyarray(py))
 }
 
+/// Trigamma ψ'(x) elementwise (x > 0; NaN outside): the one shared implementation.
+#[pyfunction]
+fn trigamma<'py>(
+    py: Python<'py>,
+    x: PyReadonlyArray1<'py, f64>,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let args = [x.as_slice()?];
+    let out = run(py, || {
+        map_n(&["x"], &args, |v| crate::numeric::special::trigamma(v[0]))
+    })?;
+    Ok(out.into_pyarray(py))
+}
+
 /// ln U(a, b, z) elementwise (a > 0, z > 0; NaN outside).
 #[pyfunction]
 fn ln_hyperu<'py>(
@@ -114,6 +127,7 @@ fn paretonbd_generate<'py>(
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(ln_hyp2f1, m)?)?;
+    m.add_function(wrap_pyfunction!(trigamma, m)?)?;
     m.add_function(wrap_pyfunction!(ln_hyperu, m)?)?;
     m.add_function(wrap_pyfunction!(paretonbd_dert, m)?)?;
     m.add_function(wrap_pyfunction!(paretonbd_generate, m)?)

@@ -7,6 +7,7 @@ use pyo3::types::{PyDict, PyTuple};
 
 use super::{run, to_pyerr};
 use crate::contractual::fit::{fit, Fit, FitOptions};
+use crate::contractual::subscriptions::{tenures, Rows, Tenure};
 use crate::contractual::tenures::Tenures;
 use crate::contractual::{predict, simulate, Kind};
 
@@ -191,10 +192,47 @@ fn contractual_simulate<'py>(
     Ok((r.into_pyarray(py), e.into_pyarray(py)))
 }
 
+/// One censored tenure per customer of a subscription log (see src/contractual/subscriptions.rs).
+#[pyfunction]
+#[pyo3(signature = (codes, start_ns, end_ns, start_period, last_period, obs_ns, obs_period))]
+#[allow(clippy::too_many_arguments)]
+fn contractual_tenures<'py>(
+    py: Python<'py>,
+    codes: PyReadonlyArray1<'py, i64>,
+    start_ns: PyReadonlyArray1<'py, i64>,
+    end_ns: Option<PyReadonlyArray1<'py, i64>>,
+    start_period: PyReadonlyArray1<'py, i64>,
+    last_period: Option<PyReadonlyArray1<'py, i64>>,
+    obs_ns: i64,
+    obs_period: i64,
+) -> PyResult<Bound<'py, PyDict>> {
+    let rows = Rows {
+        codes: codes.as_slice()?,
+        start_ns: start_ns.as_slice()?,
+        end_ns: end_ns.as_ref().map(|e| e.as_slice()).transpose()?,
+        start_period: start_period.as_slice()?,
+        last_period: last_period.as_ref().map(|e| e.as_slice()).transpose()?,
+    };
+    let t = run(py, || tenures(&rows, obs_ns, obs_period))?;
+    let out = PyDict::new(py);
+    let col = |f: &dyn Fn(&Tenure) -> i64| -> Vec<i64> { t.iter().map(f).collect() };
+    out.set_item("code", col(&|x| x.code).into_pyarray(py))?;
+    out.set_item("first_row", col(&|x| x.first_row as i64).into_pyarray(py))?;
+    out.set_item("cohort_period", col(&|x| x.cohort_period).into_pyarray(py))?;
+    out.set_item("renewals", col(&|x| x.renewals).into_pyarray(py))?;
+    out.set_item("churned", col(&|x| x.churned as i64).into_pyarray(py))?;
+    out.set_item(
+        "reactivations",
+        col(&|x| x.reactivations as i64).into_pyarray(py),
+    )?;
+    Ok(out)
+}
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<RetentionModel>()?;
     m.add_function(wrap_pyfunction!(contractual_fit, m)?)?;
     m.add_function(wrap_pyfunction!(contractual_fit_survivors, m)?)?;
     m.add_function(wrap_pyfunction!(contractual_simulate, m)?)?;
+    m.add_function(wrap_pyfunction!(contractual_tenures, m)?)?;
     Ok(())
 }

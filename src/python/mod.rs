@@ -20,6 +20,7 @@ mod bootstrap;
 mod btyd;
 mod btyd_hooks;
 mod btyd_pareto;
+mod clv;
 mod contractual;
 mod rfm;
 mod stages;
@@ -227,6 +228,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     bgbb::register(m)?;
     bootstrap::register(m)?;
     btyd_hooks::register(m)?;
+    clv::register(m)?;
     contractual::register(m)?;
     Ok(())
 }

@@ -3,7 +3,6 @@
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
 
 use super::run;
 use crate::rfm::{self, Dimension, ScorerState, SegmentRule};
@@ -90,11 +89,12 @@ type Range = Option<(i64, i64)>;
 
 /// Segment index per row from a scheme given as (name, R range, F range, M range) rules.
 #[pyfunction]
-#[pyo3(signature = (rules, bins, r, f, m=None))]
+#[pyo3(signature = (rules, bins, n_rows, r, f, m=None))]
 fn rfm_segment_lookup<'py>(
     py: Python<'py>,
     rules: Vec<(String, Range, Range, Range)>,
     bins: usize,
+    n_rows: usize,
     r: Option<PyReadonlyArray1<'py, f64>>,
     f: Option<PyReadonlyArray1<'py, f64>>,
     m: Option<PyReadonlyArray1<'py, f64>>,
@@ -111,7 +111,7 @@ fn rfm_segment_lookup<'py>(
     let m = m.as_ref().map(|a| a.as_slice()).transpose()?;
     let codes = run(py, || {
         let grid = rfm::build_grid(&rules, bins)?;
-        rfm::lookup(&grid, [r, f, m])
+        rfm::lookup(&grid, [r, f, m], n_rows)
     })?;
     Ok(codes.into_pyarray(py))
 }
@@ -128,46 +128,90 @@ fn rfm_abc_classes<'py>(
     Ok(run(py, || rfm::abc_classes(values, a_cut, b_cut))?.into_pyarray(py))
 }
 
-type DimTuple = (String, String, bool, Vec<f64>);
+/// One scored dimension of a fitted scorer: its name, column, direction and inner edges.
+#[pyclass(
+    name = "RfmDimension",
+    module = "clmkit._core",
+    frozen,
+    get_all,
+    from_py_object
+)]
+#[derive(Clone)]
+struct PyDimension {
+    name: String,
+    column: String,
+    ascending: bool,
+    edges: Vec<f64>,
+}
 
-/// Serialises a fitted scorer (validated) to JSON.
+#[pymethods]
+impl PyDimension {
+    #[new]
+    fn new(name: String, column: String, ascending: bool, edges: Vec<f64>) -> Self {
+        PyDimension {
+            name,
+            column,
+            ascending,
+            edges,
+        }
+    }
+}
+
+impl From<PyDimension> for Dimension {
+    fn from(d: PyDimension) -> Dimension {
+        Dimension {
+            name: d.name,
+            column: d.column,
+            ascending: d.ascending,
+            edges: d.edges,
+        }
+    }
+}
+
+/// A fitted scorer as read from JSON (validated): every field present, typed.
+#[pyclass(name = "RfmScorerState", module = "clmkit._core", frozen, get_all)]
+struct PyScorerState {
+    bins: usize,
+    method: String,
+    weights: Vec<f64>,
+    dimensions: Vec<PyDimension>,
+}
+
+/// Validates a fitted scorer's state (bins, method, weights, edges per dimension) and returns
+/// its JSON document; the error names the first bad field.
 #[pyfunction]
 fn rfm_scorer_to_json(
     py: Python<'_>,
     bins: usize,
     method: &str,
     weights: Vec<f64>,
-    dimensions: Vec<DimTuple>,
+    dimensions: Vec<PyDimension>,
 ) -> PyResult<String> {
-    let dimensions = dimensions
-        .into_iter()
-        .map(|(name, column, ascending, edges)| Dimension {
-            name,
-            column,
-            ascending,
-            edges,
-        })
-        .collect();
+    let dimensions = dimensions.into_iter().map(Dimension::from).collect();
     run(py, || {
         ScorerState::new(bins, method, weights, dimensions)?.to_json()
     })
 }
 
-/// Reads a scorer's JSON back into a dict of its fields (validated).
+/// Reads a scorer's JSON document back (validated).
 #[pyfunction]
-fn rfm_scorer_from_json<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyDict>> {
+fn rfm_scorer_from_json(py: Python<'_>, text: &str) -> PyResult<PyScorerState> {
     let state = run(py, || ScorerState::from_json(text))?;
-    let out = PyDict::new(py);
-    out.set_item("bins", state.bins)?;
-    out.set_item("method", state.method)?;
-    out.set_item("weights", state.weights)?;
-    let dims: Vec<DimTuple> = state
-        .dimensions
-        .into_iter()
-        .map(|d| (d.name, d.column, d.ascending, d.edges))
-        .collect();
-    out.set_item("dimensions", dims)?;
-    Ok(out)
+    Ok(PyScorerState {
+        bins: state.bins,
+        method: state.method,
+        weights: state.weights,
+        dimensions: state
+            .dimensions
+            .into_iter()
+            .map(|d| PyDimension {
+                name: d.name,
+                column: d.column,
+                ascending: d.ascending,
+                edges: d.edges,
+            })
+            .collect(),
+    })
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -178,5 +222,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(rfm_segment_lookup, m)?)?;
     m.add_function(wrap_pyfunction!(rfm_abc_classes, m)?)?;
     m.add_function(wrap_pyfunction!(rfm_scorer_to_json, m)?)?;
-    m.add_function(wrap_pyfunction!(rfm_scorer_from_json, m)?)
+    m.add_function(wrap_pyfunction!(rfm_scorer_from_json, m)?)?;
+    m.add_class::<PyDimension>()?;
+    m.add_class::<PyScorerState>()
 }

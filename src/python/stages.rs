@@ -2,7 +2,6 @@
 
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
 
 use super::{run, to_pyerr};
 use crate::stages::{
@@ -13,28 +12,71 @@ use crate::summary::Freq;
 /// Two float columns.
 type FloatPair<'py> = (Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>);
 
-/// Stage codes and reason codes.
+/// Stage and reason codes.
 type CodePair<'py> = (Bound<'py, PyArray1<i32>>, Bound<'py, PyArray1<i32>>);
 
-/// A resolved scheme as Python passes it: (new_window, maturity_window, churn_window,
-/// at_risk_factor, median_ipt, at_risk_p, churn_p, p_alive_for_one_time, enabled[7]).
-#[derive(FromPyObject)]
-struct ParamsArg(f64, f64, f64, f64, f64, f64, f64, bool, [bool; 7]);
+/// A resolved stage scheme's thresholds, built once from keyword arguments and validated
+/// (the error names the bad threshold); every stage kernel takes it.
+#[pyclass(name = "StageParams", module = "clmkit._core", frozen, from_py_object)]
+#[derive(Clone)]
+struct PyStageParams {
+    inner: StageParams,
+}
 
-impl From<ParamsArg> for StageParams {
-    fn from(a: ParamsArg) -> StageParams {
-        StageParams {
-            new_window: a.0,
-            maturity_window: a.1,
-            churn_window: a.2,
-            at_risk_factor: a.3,
-            median_ipt: a.4,
-            at_risk_p: a.5,
-            churn_p: a.6,
-            p_alive_for_one_time: a.7,
-            enabled: a.8,
-        }
+#[pymethods]
+impl PyStageParams {
+    #[new]
+    #[pyo3(signature = (*, new_window, maturity_window, churn_window, at_risk_factor,
+        churn_factor, median_ipt, at_risk_p, churn_p, p_alive_for_one_time, enabled))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        new_window: f64,
+        maturity_window: f64,
+        churn_window: Option<f64>,
+        at_risk_factor: f64,
+        churn_factor: f64,
+        median_ipt: f64,
+        at_risk_p: f64,
+        churn_p: f64,
+        p_alive_for_one_time: bool,
+        enabled: [bool; 7],
+    ) -> PyResult<Self> {
+        let inner = StageParams {
+            new_window,
+            maturity_window,
+            churn_window,
+            at_risk_factor,
+            churn_factor,
+            median_ipt,
+            at_risk_p,
+            churn_p,
+            p_alive_for_one_time,
+            enabled,
+        };
+        inner.validate().map_err(to_pyerr)?;
+        Ok(PyStageParams { inner })
     }
+}
+
+/// Summaries of every (customer, snapshot) row, sorted by customer then snapshot.
+#[pyclass(name = "SnapshotSummaries", module = "clmkit._core", frozen, get_all)]
+struct PySnapshotSummaries {
+    customer: Py<PyArray1<i64>>,
+    snapshot: Py<PyArray1<i32>>,
+    frequency: Py<PyArray1<f64>>,
+    recency: Py<PyArray1<f64>>,
+    #[pyo3(name = "T")]
+    t: Py<PyArray1<f64>>,
+    gap_before_last: Py<PyArray1<f64>>,
+}
+
+/// Stages of every (customer, snapshot) row, in the order of `SnapshotSummaries`.
+#[pyclass(name = "SnapshotStages", module = "clmkit._core", frozen, get_all)]
+struct PySnapshotStages {
+    customer: Py<PyArray1<i64>>,
+    snapshot: Py<PyArray1<i32>>,
+    stage: Py<PyArray1<i32>>,
+    reason: Py<PyArray1<i32>>,
 }
 
 /// Stage and reason codes (int32) for every row; `T` NaN marks a prospect, `custom` holds the
@@ -50,9 +92,9 @@ fn assign_stage_codes<'py>(
     gap_before_last: PyReadonlyArray1<'py, f64>,
     p_alive: Option<PyReadonlyArray1<'py, f64>>,
     custom: Option<PyReadonlyArray1<'py, i32>>,
-    params: ParamsArg,
+    params: PyRef<'py, PyStageParams>,
 ) -> PyResult<CodePair<'py>> {
-    let params = StageParams::from(params);
+    let params = params.inner.clone();
     let inputs = StageInputs {
         repeats: repeats.as_slice()?,
         recency: recency.as_slice()?,
@@ -103,29 +145,34 @@ impl PySnapshotIndex {
         Ok(PySnapshotIndex { inner })
     }
 
-    /// Long columns (customer, snapshot, frequency, recency, T, gap_before_last).
-    fn summaries<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let r = run(py, || Ok(self.inner.summaries()))?;
-        let out = PyDict::new(py);
-        out.set_item("customer", r.customer.into_pyarray(py))?;
-        out.set_item("snapshot", r.snapshot.into_pyarray(py))?;
-        out.set_item("frequency", r.frequency.into_pyarray(py))?;
-        out.set_item("recency", r.recency.into_pyarray(py))?;
-        out.set_item("T", r.t.into_pyarray(py))?;
-        out.set_item("gap_before_last", r.gap_before_last.into_pyarray(py))?;
-        Ok(out)
+    /// Every (customer, snapshot) summary; refused (naming `snapshots`) when the rows
+    /// would exceed `crate::stages::history::MAX_ROWS` or memory.
+    fn summaries(&self, py: Python<'_>) -> PyResult<PySnapshotSummaries> {
+        let r = run(py, || self.inner.summaries())?;
+        Ok(PySnapshotSummaries {
+            customer: r.customer.into_pyarray(py).unbind(),
+            snapshot: r.snapshot.into_pyarray(py).unbind(),
+            frequency: r.frequency.into_pyarray(py).unbind(),
+            recency: r.recency.into_pyarray(py).unbind(),
+            t: r.t.into_pyarray(py).unbind(),
+            gap_before_last: r.gap_before_last.into_pyarray(py).unbind(),
+        })
     }
 
-    /// Long columns (customer, snapshot, stage, reason) without P(alive) or custom rules.
-    fn stages<'py>(&self, py: Python<'py>, params: ParamsArg) -> PyResult<Bound<'py, PyDict>> {
-        let params = StageParams::from(params);
+    /// Every (customer, snapshot) stage without P(alive) or custom rules, in one pass.
+    fn stages(
+        &self,
+        py: Python<'_>,
+        params: PyRef<'_, PyStageParams>,
+    ) -> PyResult<PySnapshotStages> {
+        let params = params.inner.clone();
         let r = run(py, || self.inner.stages(&params))?;
-        let out = PyDict::new(py);
-        out.set_item("customer", r.customer.into_pyarray(py))?;
-        out.set_item("snapshot", r.snapshot.into_pyarray(py))?;
-        out.set_item("stage", r.stage.into_pyarray(py))?;
-        out.set_item("reason", r.reason.into_pyarray(py))?;
-        Ok(out)
+        Ok(PySnapshotStages {
+            customer: r.customer.into_pyarray(py).unbind(),
+            snapshot: r.snapshot.into_pyarray(py).unbind(),
+            stage: r.stage.into_pyarray(py).unbind(),
+            reason: r.reason.into_pyarray(py).unbind(),
+        })
     }
 
     /// (frequency, recency) of every customer present at the last snapshot.
@@ -143,5 +190,8 @@ impl PySnapshotIndex {
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(assign_stage_codes, m)?)?;
     m.add_function(wrap_pyfunction!(stage_rule_names, m)?)?;
-    m.add_class::<PySnapshotIndex>()
+    m.add_class::<PySnapshotIndex>()?;
+    m.add_class::<PyStageParams>()?;
+    m.add_class::<PySnapshotSummaries>()?;
+    m.add_class::<PySnapshotStages>()
 }

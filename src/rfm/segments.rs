@@ -145,7 +145,9 @@ fn matches(rule: &SegmentRule, scores: &[(usize, i64)]) -> bool {
 
 /// Segment index per row. `scores` holds R, F, M columns (`None` for a dimension the caller
 /// does not have; the grid must not use it). Scores must be whole numbers in 1..=bins.
-pub fn lookup(grid: &SegmentGrid, scores: [Option<&[f64]>; 3]) -> Result<Vec<i16>> {
+/// Segment of each of `n_rows` rows. A scheme that constrains no score (one segment matching
+/// everyone) reads no column, so the row count is given rather than taken from a column.
+pub fn lookup(grid: &SegmentGrid, scores: [Option<&[f64]>; 3], n_rows: usize) -> Result<Vec<i16>> {
     let mut columns: Vec<(usize, &[f64])> = Vec::new();
     for d in (0..3).filter(|&d| grid.dims[d]) {
         match scores[d] {
@@ -158,12 +160,10 @@ pub fn lookup(grid: &SegmentGrid, scores: [Option<&[f64]>; 3]) -> Result<Vec<i16
             }
         }
     }
-    let lengths: Vec<(&str, usize)> = columns
-        .iter()
-        .map(|&(d, c)| (COLUMNS[d], c.len()))
-        .collect();
+    let mut lengths: Vec<(&str, usize)> = vec![("rfm rows", n_rows)];
+    lengths.extend(columns.iter().map(|&(d, c)| (COLUMNS[d], c.len())));
     check_same_length(&lengths)?;
-    let n = columns.first().map_or(0, |c| c.1.len());
+    let n = n_rows;
     let bins = grid.bins;
     let max = bins as f64;
     // `as i64` truncates in one instruction; `floor` is a libm call on baseline x86-64.
@@ -244,12 +244,27 @@ mod tests {
         let got = lookup(
             &grid,
             [Some(&[1.0, 2.0, 2.0]), Some(&[2.0, 1.0, 2.0]), None],
+            3,
         )
         .unwrap();
         assert_eq!(got, vec![0, 1, 1]);
-        let err = lookup(&grid, [Some(&[1.0, 3.0]), Some(&[1.0, 1.0]), None]).unwrap_err();
+        let err = lookup(&grid, [Some(&[1.0, 3.0]), Some(&[1.0, 1.0]), None], 2).unwrap_err();
         assert!(err
             .to_string()
             .starts_with("r_score: row 1 has invalid value 3"));
+    }
+
+    #[test]
+    fn a_rule_constraining_no_score_matches_everyone() {
+        let everyone = SegmentRule {
+            name: "Everyone".into(),
+            ranges: [None, None, None],
+        };
+        let grid = build_grid(&[everyone], 5).unwrap();
+        assert_eq!(lookup(&grid, [None, None, None], 4).unwrap(), vec![0; 4]);
+        // A column of the wrong length is still an error naming it.
+        let grid = build_grid(&[rule("all", (1, 2), (1, 2))], 2).unwrap();
+        let err = lookup(&grid, [Some(&[1.0]), Some(&[1.0, 2.0]), None], 2).unwrap_err();
+        assert!(err.to_string().contains("r_score"), "{err}");
     }
 }

@@ -3,10 +3,9 @@
 //!
 //! 1. `prospect`    — known customer without a purchase (T is NaN);
 //! 2. custom rules  — user-added stages, in the order given;
-//! 3. `churned`     — P(alive) < churn_p, else inactivity > churn_window;
-//! 4. `at_risk`     — P(alive) < at_risk_p, else inactivity > at_risk_factor x the
-//!    customer's mean inter-purchase time (population median for one-period buyers);
-//! 5. `reactivated` — the gap before the last purchase exceeded churn_window;
+//! 3. `churned`     — P(alive) < churn_p, else inactivity > the churn window;
+//! 4. `at_risk`     — P(alive) < at_risk_p, else inactivity > the at-risk window;
+//! 5. `reactivated` — the gap before the last purchase exceeded the churn window;
 //! 6. `new`         — first purchase within new_window, or a single-period buyer not overdue;
 //! 7. `growing`     — repeat buyer with tenure (T) below maturity_window;
 //! 8. `mature`      — tenure at least maturity_window (and, by 3-4, buying on cadence).
@@ -14,6 +13,16 @@
 //! Churn outranks risk (the stronger signal wins) and both outrank reactivation: a win-back
 //! customer who has gone quiet again is reported by how quiet, not by the old win-back.
 //! A dropped stage's rule is skipped, so its customers fall through to the next rule.
+//!
+//! Windows are per customer. A customer's expected gap between purchases is the mean of
+//! their observed gaps shrunk towards the population's typical gap `g0` by one prior gap,
+//! `gap = (recency + g0) / (repeats + 1)` (one-period buyers get `g0`): the posterior mean
+//! gap of a Poisson purchase process with a conjugate prior worth one gap of `g0`. If gaps
+//! were exponential with that mean, an active customer stays silent longer than `k x gap`
+//! with probability `exp(-k)`: `at_risk_factor = ln 10` (10 %) and `churn_factor = ln 100`
+//! (1 %) by default. Floors keep very frequent buyers from churning after a day's silence:
+//! the at-risk window is at least `g0`, the churn window at least `2 g0`. A fixed
+//! `churn_window` replaces the per-customer churn window for everyone.
 
 use rayon::prelude::*;
 
@@ -44,11 +53,11 @@ pub const STAGE_NAMES: [&str; 7] = [
 pub const REASON_NAMES: [&str; 12] = [
     "prospect: known customer without a purchase",
     "churned: p_alive < churn_p",
-    "churned: inactivity > churn_window",
+    "churned: inactivity > churn window",
     "at_risk: p_alive < at_risk_p",
-    "at_risk: inactivity > at_risk_factor x own mean inter-purchase time",
-    "at_risk: inactivity > at_risk_factor x population median inter-purchase time",
-    "reactivated: gap before last purchase > churn_window",
+    "at_risk: inactivity > at-risk window (own cadence)",
+    "at_risk: inactivity > at-risk window (typical cadence, one purchase)",
+    "reactivated: gap before last purchase > churn window",
     "new: first purchase within new_window",
     "new: single purchase, not yet overdue",
     "growing: repeat buyer, tenure < maturity_window",
@@ -64,9 +73,14 @@ const R_UNASSIGNED: i32 = 11;
 pub struct StageParams {
     pub new_window: f64,
     pub maturity_window: f64,
-    pub churn_window: f64,
+    /// One churn window for everyone; `None`: per customer, `churn_factor` x expected gap.
+    pub churn_window: Option<f64>,
+    /// At risk when inactivity exceeds this many expected gaps (and `median_ipt`).
     pub at_risk_factor: f64,
-    /// Population median inter-purchase time: the cadence assumed for one-period buyers.
+    /// Churned when inactivity exceeds this many expected gaps (and `2 median_ipt`).
+    pub churn_factor: f64,
+    /// The population's typical gap between purchases `g0`: the prior of every customer's
+    /// expected gap and the cadence assumed for one-period buyers.
     pub median_ipt: f64,
     pub at_risk_p: f64,
     pub churn_p: f64,
@@ -83,8 +97,9 @@ impl StageParams {
         let positive = [
             ("new_window", self.new_window),
             ("maturity_window", self.maturity_window),
-            ("churn_window", self.churn_window),
+            ("churn_window", self.churn_window.unwrap_or(1.0)),
             ("at_risk_factor", self.at_risk_factor),
+            ("churn_factor", self.churn_factor),
             ("median_ipt", self.median_ipt),
         ];
         for (name, v) in positive {
@@ -94,10 +109,17 @@ impl StageParams {
                 )));
             }
         }
-        if self.new_window > self.maturity_window || self.new_window >= self.churn_window {
+        let churn = self.churn_window.unwrap_or(f64::INFINITY);
+        if self.new_window > self.maturity_window || self.new_window >= churn {
             return Err(ClmError::InvalidArgument(format!(
-                "windows must increase: new_window ({}) <= maturity_window ({}) and new_window < churn_window ({})",
-                self.new_window, self.maturity_window, self.churn_window
+                "windows must increase: new_window ({}) <= maturity_window ({}) and new_window < churn_window ({churn})",
+                self.new_window, self.maturity_window
+            )));
+        }
+        if self.at_risk_factor >= self.churn_factor {
+            return Err(ClmError::InvalidArgument(format!(
+                "need at_risk_factor < churn_factor, got {} and {}",
+                self.at_risk_factor, self.churn_factor
             )));
         }
         let p_ok = |p: f64| p.is_finite() && p > 0.0 && p < 1.0;
@@ -163,7 +185,11 @@ impl StageInputs<'_> {
         let r = self.recency[i];
         let f = self.repeats[i];
         let p_bad = self.p_alive.is_some_and(|p| !(p[i] >= 0.0 && p[i] <= 1.0));
-        !(t.is_finite() && t >= 0.0 && r >= 0.0 && r <= t && f.is_finite() && f >= 0.0) || p_bad
+        let g = self.gap_before_last[i];
+        let gap_bad = !(g.is_nan() || (g.is_finite() && g >= 0.0));
+        !(t.is_finite() && t >= 0.0 && r >= 0.0 && r <= t && f.is_finite() && f >= 0.0)
+            || p_bad
+            || gap_bad
     }
 
     fn row_error(&self, i: usize) -> Option<ClmError> {
@@ -194,6 +220,15 @@ impl StageInputs<'_> {
                 i,
                 self.repeats[i],
                 "must be finite and >= 0",
+            ));
+        }
+        let g = self.gap_before_last[i];
+        if !(g.is_nan() || (g.is_finite() && g >= 0.0)) {
+            return Some(ClmError::invalid_value(
+                "gap_before_last",
+                i,
+                g,
+                "must be finite and >= 0, or NaN for a one-period buyer",
             ));
         }
         match self.p_alive {
@@ -266,6 +301,30 @@ const STAGE_OF_REASON: [i32; 12] = [
     UNASSIGNED,
 ];
 
+/// A customer's expected gap between purchases and the windows derived from it (see the
+/// module docs for the reasoning).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Windows {
+    pub expected_gap: f64,
+    pub at_risk: f64,
+    pub churn: f64,
+}
+
+impl Windows {
+    #[inline]
+    pub fn of(x: &Row, p: &StageParams) -> Windows {
+        let g0 = p.median_ipt;
+        let expected_gap = (x.recency + g0) / (x.repeats + 1.0);
+        Windows {
+            expected_gap,
+            at_risk: (p.at_risk_factor * expected_gap).max(g0),
+            churn: p
+                .churn_window
+                .unwrap_or_else(|| (p.churn_factor * expected_gap).max(2.0 * g0)),
+        }
+    }
+}
+
 /// (stage, reason) of one validated row: the first rule that fires, in the module's order.
 ///
 /// Rules 3-8 are evaluated together into a bit mask whose lowest set bit is the first rule
@@ -292,15 +351,15 @@ pub fn classify(x: &Row, p: &StageParams) -> (i32, i32) {
     let inactivity = t - x.recency;
     let use_p = x.p_alive.is_some() && (repeats > 0.0 || p.p_alive_for_one_time);
     let pa = x.p_alive.unwrap_or(1.0);
-    let own_ipt = x.recency / repeats.max(1.0);
+    let windows = Windows::of(x, p);
     let (churn, risk) = (on(CHURNED), on(AT_RISK));
     let rules = [
         churn && use_p && pa < p.churn_p,
-        churn && !use_p && inactivity > p.churn_window,
+        churn && !use_p && inactivity > windows.churn,
         risk && use_p && pa < p.at_risk_p,
-        risk && !use_p && repeats > 0.0 && inactivity > p.at_risk_factor * own_ipt,
-        risk && !use_p && repeats == 0.0 && inactivity > p.at_risk_factor * p.median_ipt,
-        on(REACTIVATED) && x.gap_before_last > p.churn_window,
+        risk && !use_p && repeats > 0.0 && inactivity > windows.at_risk,
+        risk && !use_p && repeats == 0.0 && inactivity > windows.at_risk,
+        on(REACTIVATED) && x.gap_before_last > windows.churn,
         on(NEW) && t <= p.new_window,
         on(NEW) && repeats == 0.0,
         on(GROWING) && t < p.maturity_window,
@@ -334,8 +393,9 @@ mod tests {
         StageParams {
             new_window: 30.0,
             maturity_window: 180.0,
-            churn_window: 120.0,
+            churn_window: Some(120.0),
             at_risk_factor: 2.0,
+            churn_factor: 100f64.ln(),
             median_ipt: 20.0,
             at_risk_p: 0.5,
             churn_p: 0.1,
@@ -420,6 +480,72 @@ mod tests {
         let (s, r) = assign_stages(&x, &p).unwrap();
         assert_eq!(s, vec![GROWING, STAGE_NAMES.len() as i32]);
         assert_eq!(r[1], REASON_NAMES.len() as i32);
+    }
+
+    #[test]
+    fn per_customer_windows_follow_the_expected_gap() {
+        let mut p = params();
+        p.churn_window = None;
+        p.at_risk_factor = 10f64.ln();
+        // 9 repeats over 90 days with g0 = 20: expected gap (90 + 20) / 10 = 11 days.
+        let row = Row {
+            repeats: 9.0,
+            recency: 90.0,
+            t: 200.0,
+            gap_before_last: 10.0,
+            p_alive: None,
+            custom: -1,
+        };
+        let w = Windows::of(&row, &p);
+        assert!((w.expected_gap - 11.0).abs() < 1e-12);
+        assert!((w.at_risk - 11.0 * 10f64.ln()).abs() < 1e-12);
+        assert!((w.churn - 11.0 * 100f64.ln()).abs() < 1e-12);
+        // Silence of 55 days: beyond the churn window (50.7), so churned.
+        let quiet = Row { t: 145.0, ..row };
+        assert_eq!(classify(&quiet, &p).0, CHURNED);
+        // The same history stretched 52-fold (weekly -> yearly units) gives the same stage.
+        let mut yearly = p.clone();
+        yearly.median_ipt *= 52.0;
+        yearly.new_window *= 52.0;
+        yearly.maturity_window *= 52.0;
+        for t in [95.0, 120.0, 145.0, 250.0] {
+            let r = Row { t, ..row };
+            let stretched = Row {
+                recency: r.recency * 52.0,
+                t: t * 52.0,
+                gap_before_last: r.gap_before_last * 52.0,
+                ..r
+            };
+            assert_eq!(classify(&r, &p), classify(&stretched, &yearly), "t = {t}");
+        }
+        // Floors: a same-day burst still needs 2 g0 of silence to churn.
+        let burst = Row {
+            repeats: 50.0,
+            recency: 1.0,
+            t: 30.0,
+            gap_before_last: 0.0,
+            p_alive: None,
+            custom: -1,
+        };
+        assert_eq!(Windows::of(&burst, &p).churn, 40.0);
+        assert_eq!(classify(&burst, &p).0, AT_RISK);
+    }
+
+    #[test]
+    fn negative_gap_before_last_is_rejected_naming_the_row() {
+        let x = StageInputs {
+            repeats: &[1.0, 1.0],
+            recency: &[10.0, 10.0],
+            t: &[20.0, 20.0],
+            gap_before_last: &[10.0, -3.0],
+            p_alive: None,
+            custom: None,
+        };
+        let err = assign_stages(&x, &params()).unwrap_err().to_string();
+        assert!(
+            err.starts_with("gap_before_last: row 1 has invalid value -3"),
+            "{err}"
+        );
     }
 
     #[test]

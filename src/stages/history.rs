@@ -18,6 +18,23 @@ use crate::summary::Freq;
 /// Customers per parallel task; results are concatenated in customer order (deterministic).
 const CUSTOMERS_PER_TASK: usize = 2048;
 
+/// Most (customer, snapshot) rows a history may have: 2^30 rows are 48 GiB of summaries
+/// already; minute-level snapshots of a real customer base ask for far more.
+pub const MAX_ROWS: usize = 1 << 30;
+
+/// A zeroed vector of `n` items, or an error naming `snapshots` when memory is refused.
+fn zeroed<T: Clone + Default>(n: usize) -> Result<Vec<T>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).map_err(|_| {
+        ClmError::InvalidArgument(format!(
+            "snapshots: a history of {n} (customer, snapshot) rows does not fit in memory; \
+             use fewer snapshots or customers"
+        ))
+    })?;
+    v.resize(n, T::default());
+    Ok(v)
+}
+
 /// Long table sorted by (customer, snapshot); only rows with a purchase by the snapshot.
 /// (`n_periods` is `frequency + 1`.)
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -156,6 +173,21 @@ impl SnapshotIndex {
         self.task_rows.iter().sum()
     }
 
+    /// The number of rows, checked against [`MAX_ROWS`] before anything is allocated.
+    pub fn checked_rows(&self) -> Result<usize> {
+        let n = self.n_rows();
+        if n > MAX_ROWS {
+            return Err(ClmError::InvalidArgument(format!(
+                "snapshots: {} snapshots x {} customers give {n} (customer, snapshot) rows, \
+                 more than the {MAX_ROWS} a stage history may hold; use fewer snapshots \
+                 (e.g. monthly) or fewer customers",
+                self.ends.len(),
+                self.n_groups()
+            )));
+        }
+        Ok(n)
+    }
+
     fn n_groups(&self) -> usize {
         self.starts.len().saturating_sub(1)
     }
@@ -174,15 +206,15 @@ impl SnapshotIndex {
     }
 
     /// Every (customer, snapshot) summary.
-    pub fn summaries(&self) -> SnapshotRows {
-        let n = self.n_rows();
+    pub fn summaries(&self) -> Result<SnapshotRows> {
+        let n = self.checked_rows()?;
         let mut out = SnapshotRows {
-            customer: vec![0; n],
-            snapshot: vec![0; n],
-            frequency: vec![0.0; n],
-            recency: vec![0.0; n],
-            t: vec![0.0; n],
-            gap_before_last: vec![0.0; n],
+            customer: zeroed(n)?,
+            snapshot: zeroed(n)?,
+            frequency: zeroed(n)?,
+            recency: zeroed(n)?,
+            t: zeroed(n)?,
+            gap_before_last: zeroed(n)?,
         };
         let sink = RowsMut {
             customer: &mut out.customer,
@@ -193,18 +225,18 @@ impl SnapshotIndex {
             gap_before_last: &mut out.gap_before_last,
         };
         self.fill(sink);
-        out
+        Ok(out)
     }
 
     /// Every (customer, snapshot) stage without P(alive) or custom rules, in one pass.
     pub fn stages(&self, params: &StageParams) -> Result<SnapshotStages> {
         params.validate()?;
-        let n = self.n_rows();
+        let n = self.checked_rows()?;
         let mut out = SnapshotStages {
-            customer: vec![0; n],
-            snapshot: vec![0; n],
-            stage: vec![0; n],
-            reason: vec![0; n],
+            customer: zeroed(n)?,
+            snapshot: zeroed(n)?,
+            stage: zeroed(n)?,
+            reason: zeroed(n)?,
         };
         let sink = StagesMut {
             customer: &mut out.customer,
@@ -279,7 +311,7 @@ pub fn snapshot_summaries(
     freq: Freq,
     freq_multiplier: f64,
 ) -> Result<SnapshotRows> {
-    Ok(SnapshotIndex::build(
+    SnapshotIndex::build(
         codes,
         n_customers,
         times_ns,
@@ -287,7 +319,7 @@ pub fn snapshot_summaries(
         freq,
         freq_multiplier,
     )?
-    .summaries())
+    .summaries()
 }
 
 /// Writes one row per snapshot at or after the customer's first period, from row `at` of
@@ -390,12 +422,13 @@ mod tests {
         let times: Vec<i64> = (0..n).map(|_| (lcg(&mut st) % 500) as i64 * DAY).collect();
         let snaps: Vec<i64> = (1..6).map(|k| k * 90 * DAY).collect();
         let index = SnapshotIndex::build(&codes, 60, &times, &snaps, Freq::Day, 1.0).unwrap();
-        let rows = index.summaries();
+        let rows = index.summaries().unwrap();
         let params = StageParams {
             new_window: 20.0,
             maturity_window: 60.0,
-            churn_window: 80.0,
+            churn_window: Some(80.0),
             at_risk_factor: 2.0,
+            churn_factor: 100f64.ln(),
             median_ipt: 15.0,
             at_risk_p: 0.5,
             churn_p: 0.1,
@@ -425,6 +458,39 @@ mod tests {
             last.iter().map(|&i| rows.frequency[i]).collect::<Vec<_>>()
         );
         assert_eq!(r, last.iter().map(|&i| rows.recency[i]).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn too_many_rows_are_refused_before_allocating() {
+        // 1000 customers from day 0, 1.1 million minute-level snapshots (two years): 1.1e9
+        // rows > MAX_ROWS, about 53 GB of summaries that are never allocated.
+        let codes: Vec<i64> = (0..1000).collect();
+        let times = vec![0i64; 1000];
+        let minute = 60_000_000_000i64;
+        let snaps: Vec<i64> = (1..=1_100_000).map(|k| k * minute).collect();
+        let index = SnapshotIndex::build(&codes, 1000, &times, &snaps, Freq::Day, 1.0).unwrap();
+        assert_eq!(index.n_rows(), 1_100_000_000);
+        let err = index.summaries().unwrap_err().to_string();
+        assert!(
+            err.starts_with("snapshots: 1100000 snapshots x 1000 customers"),
+            "{err}"
+        );
+        assert!(index.stages(&params_for_test()).is_err());
+    }
+
+    fn params_for_test() -> StageParams {
+        StageParams {
+            new_window: 20.0,
+            maturity_window: 60.0,
+            churn_window: None,
+            at_risk_factor: 2.0,
+            churn_factor: 4.0,
+            median_ipt: 15.0,
+            at_risk_p: 0.5,
+            churn_p: 0.1,
+            p_alive_for_one_time: false,
+            enabled: [true; 7],
+        }
     }
 
     #[test]

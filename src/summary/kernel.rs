@@ -30,7 +30,10 @@ pub(super) const MIN_ROWS_PER_TASK: usize = 1 << 15;
 pub(super) const FIRST_T: usize = 0;
 pub(super) const LAST_T: usize = 1;
 pub(super) const FIRST_VALUE: usize = 2;
-pub(super) const TOTAL: usize = 3;
+/// Sum of the values after the first period, kept apart from FIRST_VALUE: a mean of repeat
+/// values computed as (total - first) / n loses them to cancellation when the first purchase
+/// is large (1e13 then 0.10 and 0.20 gave 0.1494, not 0.15).
+pub(super) const REPEAT_VALUE: usize = 3;
 pub(super) const FIRST_P: usize = 4;
 pub(super) const LAST_P: usize = 5;
 pub(super) const SECOND_P: usize = 6;
@@ -300,11 +303,12 @@ impl Finisher {
         let last_ns = geti(r, LAST_T).saturating_mul(self.ns_per_tick);
         let (first_p, last_p, second_p) = (geti(r, FIRST_P), geti(r, LAST_P), geti(r, SECOND_P));
         let n = (geti(r, COUNT) & !OUT_OF_ORDER) as f64;
-        let (total, first_value) = (r[TOTAL], r[FIRST_VALUE]);
+        let (first_value, repeat_value) = (r[FIRST_VALUE], r[REPEAT_VALUE]);
+        let total = first_value + repeat_value;
         let (frequency, monetary) = if self.include_first {
             (n, total / n)
         } else if n > 1.0 {
-            (n - 1.0, (total - first_value) / (n - 1.0))
+            (n - 1.0, repeat_value / (n - 1.0))
         } else {
             (0.0, 0.0)
         };
@@ -367,18 +371,18 @@ mod tests {
             let k = periods.len();
             let (first_p, last_p) = (periods[0], periods[k - 1]);
             let mut total = 0.0;
-            let mut first_value = 0.0;
+            let mut repeat = 0.0;
             for &i in &rows {
                 total += values[i];
-                if opts.freq.period_index(times[i] * ns) == first_p {
-                    first_value += values[i];
+                if opts.freq.period_index(times[i] * ns) != first_p {
+                    repeat += values[i];
                 }
             }
             let nf = k as f64;
             let (f, m) = if opts.include_first_transaction {
                 (nf, total / nf)
             } else if k > 1 {
-                (nf - 1.0, (total - first_value) / (nf - 1.0))
+                (nf - 1.0, repeat / (nf - 1.0))
             } else {
                 (0.0, 0.0)
             };

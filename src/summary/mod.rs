@@ -281,6 +281,28 @@ mod tests {
     }
 
     #[test]
+    fn repeat_values_are_summed_not_total_minus_first() {
+        // (total - first) / 2 = (1e13 + 0.1 + 0.2 - 1e13) / 2 = 0.1494..., not 0.15; the
+        // same in log order and with the large first purchase arriving last.
+        let values = [1e13, 0.10, 0.20];
+        for (times, vals) in [
+            ([0, DAY, 2 * DAY], values),
+            ([DAY, 2 * DAY, 0], [0.10, 0.20, 1e13]),
+        ] {
+            let s = summarize(
+                &[0, 0, 0],
+                1,
+                &times,
+                Some(&vals),
+                &opts(Freq::Day, 3 * DAY),
+            )
+            .unwrap();
+            assert!((s.monetary_value[0] - 0.15).abs() < 1e-15, "{s:?}");
+            assert_eq!(s.total_value[0], 1e13 + 0.30000000000000004);
+        }
+    }
+
+    #[test]
     fn transactions_after_the_end_are_ignored_and_empty_customers_dropped() {
         let codes = [0, 0, 1];
         let times = [0, 20 * DAY, 30 * DAY];

@@ -14,7 +14,7 @@ use rayon::prelude::*;
 
 use super::kernel::{
     geti, seti, Log, Row, COUNT, FIRST_P, FIRST_T, FIRST_VALUE, LAST_P, LAST_T, MIN_ROWS_PER_TASK,
-    OUT_OF_ORDER, SECOND_P, TOTAL,
+    OUT_OF_ORDER, REPEAT_VALUE, SECOND_P,
 };
 use super::slots::Slots;
 use super::Freq;
@@ -159,14 +159,15 @@ fn fold<S: Fn(usize) -> usize, const TPS: i64>(
 /// of order (its distinct-period count is then recomputed).
 #[inline(always)]
 fn add(r: &mut Row, t: i64, p: i64, v: f64) -> bool {
-    r[TOTAL] += v;
     let first_p = geti(r, FIRST_P);
-    r[FIRST_VALUE] = if p < first_p {
-        v
+    // A transaction before the first period makes the old first period a repeat one.
+    let (first_value, repeat_value) = (r[FIRST_VALUE], r[REPEAT_VALUE]);
+    (r[FIRST_VALUE], r[REPEAT_VALUE]) = if p < first_p {
+        (v, repeat_value + first_value)
     } else if p == first_p {
-        r[FIRST_VALUE] + v
+        (first_value + v, repeat_value)
     } else {
-        r[FIRST_VALUE]
+        (first_value, repeat_value + v)
     };
     seti(r, FIRST_P, first_p.min(p));
     seti(r, FIRST_T, geti(r, FIRST_T).min(t));

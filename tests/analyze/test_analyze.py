@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from _fakes import PoissonModel
 from clmkit._units import TimeUnit
-from clmkit.analyze import Analysis, intervals, steps
+from clmkit.analyze import Analysis, steps
 
 HAS_RFM = all(hasattr(clmkit, n) for n in ("rfm_scores", "rfm_segments", "abc_classes"))
 HAS_BG = hasattr(clmkit, "BetaGeo")
@@ -165,20 +165,6 @@ def test_month_end_snapshots():
     ]
 
 
-def test_clv_interval_scales_clv_by_relative_purchase_bounds():
-    class WithInterval(PoissonModel):
-        def predict_interval(self, quantity, t, f, r, T, level, n_boot, seed, method):
-            assert method == "parametric"  # no refits
-            est = getattr(self, quantity)(t, f, r, T)
-            return pd.DataFrame({"estimate": est, "lower": 0.5 * est, "upper": 2.0 * est})
-
-    table = pd.DataFrame({"frequency": [0.0, 3.0], "recency": [0.0, 20.0], "T": [30.0, 40.0]})
-    clv = np.array([10.0, 40.0])
-    low, high = intervals.clv_interval(WithInterval(), clv, table, 365.0, 0.9, 10, 0)
-    np.testing.assert_allclose(low, [5.0, 20.0])
-    np.testing.assert_allclose(high, [20.0, 80.0])
-
-
 # --- composition with the real models: analyze() equals the individual functions ------------
 
 
@@ -245,36 +231,6 @@ def test_stage_column_equal_composition(analysis, summary):
     assert analysis.stage_history is not None and analysis.early_warning is not None
 
 
-@pytest.mark.skipif(
-    not (HAS_CLV and hasattr(clmkit.BetaGeo, "predict_interval")),
-    reason="prediction intervals not in this build",
-)
-def test_clv_interval_brackets_clv_and_follows_predict_interval(analysis, summary):
-    t = analysis.table
-    assert (t["clv_365d_low"] <= t["clv_365d"] + 1e-9).all()
-    assert (t["clv_365d"] <= t["clv_365d_high"] + 1e-9).all()
-    assert (t["clv_365d_high"] > t["clv_365d_low"]).mean() > 0.99
-    bg = analysis.models["transactions"]
-    rows = summary.iloc[[2, 5]]
-    iv = bg.predict_interval(
-        "conditional_expected_purchases",
-        365.0,
-        rows["frequency"].to_numpy(),
-        rows["recency"].to_numpy(),
-        rows["T"].to_numpy(),
-        level=0.9,
-        n_boot=200,
-        seed=0,
-        method="parametric",
-    )
-    # the bootstrap of one pattern does not depend on which other patterns are evaluated
-    np.testing.assert_allclose(
-        t["clv_365d_high"].iloc[[2, 5]].to_numpy(),
-        t["clv_365d"].iloc[[2, 5]].to_numpy() * (iv["upper"] / iv["estimate"]).to_numpy(),
-        rtol=1e-9,
-    )
-
-
 @pytest.mark.skipif(not HAS_BG, reason="BG/NBD not in this build")
 def test_models_json_round_trip_restores_predictions(analysis):
     doc = json.loads(analysis.models_json())
@@ -339,3 +295,12 @@ def test_polars_and_arrow_logs_give_the_same_table_in_their_library():
         assert isinstance(analysis.table, kind)
         got = analysis.to_pandas().table
         pd.testing.assert_frame_equal(got, ref, check_index_type=False, check_categorical=False)
+
+
+def test_next_purchase_grid_is_fine_enough(summary):
+    model = clmkit.ModifiedBetaGeo().fit(summary)
+    f, r, T = (summary[c].to_numpy(float) for c in ("frequency", "recency", "T"))
+    coarse = steps.time_to_one_expected_purchase(model, f, r, T, 365.0)
+    fine = steps.time_to_one_expected_purchase(model, f, r, T, 365.0, points=365)
+    np.testing.assert_array_equal(np.isnan(coarse), np.isnan(fine))
+    assert np.nanmax(np.abs(coarse - fine)) < 1.0  # days

@@ -26,6 +26,8 @@ warnings.filterwarnings("ignore")
 
 BG = [0.243, 4.414, 0.793, 2.426]
 BG_EDGE = [0.61, 1.7, 2.2, 0.45]
+BG_A1 = [0.5, 3.0, 1.0, 0.8]  # a = 1: lifetimes divides by a - 1
+BG_AB1 = [0.5, 3.0, 0.4, 0.6]  # a + b = 1: lifetimes' 2F1 has c = 0 at frequency 0
 MBG = [0.525, 6.183, 0.891, 1.614]
 PNBD = [0.553, 10.578, 0.606, 11.669]
 PNBD_HEAVY = [10.465, 7.98565181e-03, 3.0516, 2.820]
@@ -42,7 +44,8 @@ def histories():
         x = int(rng.poisson(rng.choice([0.3, 2.0, 8.0])))
         rec = 0.0 if x == 0 else round(float(rng.uniform(0, T)), 2)
         rows.append(("random", x, rec, T))
-    for x, rec, T in [(120, 70.0, 78.0), (300, 5.0, 6.0), (500, 1.0, 37.0), (400, 36.5, 37.0)]:
+    heavy = [(120, 70.0, 78.0), (300, 5.0, 6.0), (500, 1.0, 37.0), (400, 36.5, 37.0)]
+    for x, rec, T in heavy + [(1500, 30.0, 39.0), (3000, 38.0, 39.0)]:
         rows.append(("heavy", x, rec, T))
     for x, rec, T in [(0, 0, 10), (1, 1, 10), (3, 7, 7), (5, 30, 52), (2, 0, 4), (9, 12, 40)]:
         rows.append(("integer", x, float(rec), float(T)))
@@ -76,6 +79,8 @@ def count_cases(lt, out, rows):
     specs = [
         ("BetaGeoFitter", "bg", BG, ["r", "alpha", "a", "b"]),
         ("BetaGeoFitter", "bg_edge", BG_EDGE, ["r", "alpha", "a", "b"]),
+        ("BetaGeoFitter", "bg_a1", BG_A1, ["r", "alpha", "a", "b"]),
+        ("BetaGeoFitter", "bg_ab1", BG_AB1, ["r", "alpha", "a", "b"]),
         ("ModifiedBetaGeoFitter", "mbg", MBG, ["r", "alpha", "a", "b"]),
         ("ParetoNBDFitter", "pnbd", PNBD, ["r", "alpha", "s", "beta"]),
         ("ParetoNBDFitter", "pnbd_heavy", PNBD_HEAVY, ["r", "alpha", "s", "beta"]),
@@ -98,6 +103,7 @@ def count_cases(lt, out, rows):
         if cls == "ParetoNBDFitter":
             nll_params = np.array(params)
             run(out, key + ".log_A_0", lambda: f._log_A_0(params, x, rec, T))
+            run(out, key + ".loglik", lambda: f._conditional_log_likelihood(params, x, rec, T))
             xo, ro, To = columns(rows, ("odd",))
             run(out, key + ".log_A_0.odd", lambda: f._log_A_0(params, xo, ro, To))
             for n in (0, 1, 3):
@@ -147,6 +153,7 @@ def bgbb_cases(lt, out):
             f"bgbb.cond_expected.m{m}",
             lambda: f.conditional_expected_number_of_purchases_up_to_time(m, x, tx, n),
         )
+    run(out, "bgbb.loglik", lambda: f._loglikelihood(BGBB, x, tx, n))
     w = np.ones(len(x))
     run(
         out,
@@ -170,6 +177,7 @@ def gg_cases(lt, out, data):
 
 
 def fit_cases(lt, out, cdnow, cdnow_m, donations):
+    np.random.seed(0)  # lifetimes' Pareto/NBD Nelder-Mead starts from random parameters
     f, r, T = cdnow["frequency"], cdnow["recency"], cdnow["T"]
     for cls, kw in [
         ("BetaGeoFitter", {}),
@@ -179,6 +187,8 @@ def fit_cases(lt, out, cdnow, cdnow_m, donations):
         model = getattr(lt, cls)().fit(f, r, T, **kw)
         run(out, f"fit.{cls}.params", lambda: model.params_.sort_index())
         run(out, f"fit.{cls}.scale", lambda: model._scale)
+        if cls != "ParetoNBDFitter":  # lifetimes has no standard errors for Pareto/NBD
+            run(out, f"fit.{cls}.summary", lambda: model.summary.sort_index())
         run(out, f"fit.{cls}.nll", lambda: model._negative_log_likelihood_)
         run(out, f"fit.{cls}.repr", lambda: [len(repr(model))])
         run(
@@ -195,10 +205,12 @@ def fit_cases(lt, out, cdnow, cdnow_m, donations):
         donations["frequency"], donations["recency"], donations["periods"], donations["weights"]
     )
     run(out, "fit.bgbb.params", lambda: bb.params_.sort_index())
+    run(out, "fit.bgbb.summary", lambda: bb.summary.sort_index())
     run(out, "fit.bgbb.first_n", lambda: bb.expected_number_of_transactions_in_first_n_periods(6))
     repeat = cdnow_m[cdnow_m["frequency"] > 0]
     gg = lt.GammaGammaFitter().fit(repeat["frequency"], repeat["monetary_value"])
     run(out, "fit.gg.params", lambda: gg.params_.sort_index())
+    run(out, "fit.gg.summary", lambda: gg.summary.sort_index())
     bgf = lt.BetaGeoFitter().fit(cdnow_m["frequency"], cdnow_m["recency"], cdnow_m["T"])
     head = cdnow_m.head(100)
     for freq in ("D", "W"):

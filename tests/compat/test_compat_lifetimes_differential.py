@@ -40,8 +40,21 @@ DELIBERATE = {
     # ~1e-15: the core gives it only through a cancelling difference, so NaN with a warning.
     "pnbd_heavy.cond_prob_n.n0.odd": "nan",
 }
+# Where lifetimes returns NaN on valid input and the façade the finite value (the checked
+# rule: lifetimes non-finite -> façade finite), by case-name prefix.
+LIFETIMES_NAN = {
+    "bg_a1.": "BG/NBD with a = 1: lifetimes divides by a - 1 (the limit is finite)",
+    "bg_ab1.": "BG/NBD with a + b = 1 at frequency 0: lifetimes' 2F1 has c = 0",
+    "mbg.cond_expected.t52": "MBG/NBD heavy buyers, long horizon: lifetimes' 2F1 overflows",
+}
 # Fits: lifetimes' optimisers stop at their own tolerances (Pareto/NBD: Nelder-Mead, 1e-4).
-TOLERANCE = {"fit.": 1e-4, "utils.cumulative": 1e-5, "utils.alive_path": 1e-5, "utils.clv": 1e-5}
+TOLERANCE = {
+    "fit.ParetoNBDFitter": 1e-3,
+    "fit.": 1e-4,
+    "utils.cumulative": 1e-5,
+    "utils.alive_path": 1e-5,
+    "utils.clv": 1e-5,
+}
 
 
 def _tolerance(key):
@@ -68,7 +81,7 @@ def results(tmp_path_factory):
 def test_every_case_matches_lifetimes(results):
     ref, new = results
     assert set(ref["cases"]) == set(new["cases"])
-    compared, failures = 0, []
+    compared, deliberate, failures = 0, 0, []
     for key, want in sorted(ref["cases"].items()):
         got = new["cases"][key]
         if "error" in want or "error" in got:
@@ -83,11 +96,18 @@ def test_every_case_matches_lifetimes(results):
         if DELIBERATE.get(key) == "nan":
             assert np.all(np.isnan(b) | np.isclose(a, b, rtol=1e-9)), key
             continue
-        same = np.isclose(a, b, rtol=_tolerance(key), atol=1e-12) | (~np.isfinite(a) & (a == b))
+        lifetimes_bad = ~np.isfinite(a)
+        fixed = lifetimes_bad & np.isfinite(b) & key.startswith(tuple(LIFETIMES_NAN))
+        deliberate += int(fixed.sum())
+        same = np.isclose(a, b, rtol=_tolerance(key), atol=1e-12) | (lifetimes_bad & (a == b))
+        same |= fixed
         if not same.all():
             i = int(np.argmin(same))
             failures.append(f"{key}[{i}]: lifetimes {a[i]!r} vs façade {b[i]!r}")
-    print(f"compared {compared} numbers in {len(ref['cases'])} cases over {ref['rows']} histories")
+    print(
+        f"compared {compared} numbers in {len(ref['cases'])} cases over {ref['rows']} histories; "
+        f"{deliberate} are NaN in lifetimes and finite here"
+    )
     assert not failures, "\n".join(failures)
     assert compared > 30000
 
@@ -97,7 +117,12 @@ def test_lifetimes_non_finite_results_are_deliberate(results):
     for key, want in ref["cases"].items():
         values = np.array(want.get("values", []))
         bad = ~np.isfinite(values)
-        if bad.any() and key not in DELIBERATE:
+        if not bad.any() or key in DELIBERATE:
+            continue
+        mine = np.array(new["cases"][key]["values"])[bad]
+        if key.startswith(tuple(LIFETIMES_NAN)):
+            assert np.all(np.isfinite(mine)), key
+        else:
             # lifetimes' -inf ln A_0 at recency == T is the façade's too (A_0 = 0 there).
             assert key.startswith(("pnbd.log_A_0", "pnbd_heavy.log_A_0")), key
-            assert np.array_equal(values[bad], np.array(new["cases"][key]["values"])[bad])
+            assert np.array_equal(values[bad], mine)

@@ -50,7 +50,13 @@ def test_empty_holdout_uses_lifetimes_sentence_and_clmkit_detail():
         utils.calibration_and_holdout_data(
             TEXT, "id", "date", "2014-02-01", observation_period_end="2014-02-07"
         )
-    assert "holdout" in str(info.value).split("There is no data available")[1]
+    # clmkit's detail follows lifetimes' sentence: here the calibration period is empty too
+    detail = str(info.value).split("There is no data available")[1]
+    assert "calibration_period_end" in detail and "no transaction" in detail
+    with pytest.raises(ValueError, match="There is no data available"):
+        utils.calibration_and_holdout_data(
+            TEXT, "id", "date", "2015-02-06", observation_period_end="2015-02-07"
+        )
 
 
 def test_fit_errors_start_with_lifetimes_sentence_and_name_the_row():

@@ -194,3 +194,13 @@ def test_check_inputs_messages_in_lifetimes_order():
 def test_scale_time():
     assert utils._scale_time(np.arange(200.0)) == 1.0 / 199
     assert utils._scale_time(pd.Series([3.0, 12.0])) == 1.0 / 12
+
+
+def test_per_row_log_likelihood_helpers():
+    p = [0.55, 10.5, 0.6, 11.7]
+    got = ParetoNBDFitter._conditional_log_likelihood(p, X, TX, T)
+    np.testing.assert_allclose(got, pnbd_loglik(np.array(p), X, TX, T), rtol=1e-10)
+    q = [1.2, 0.75, 0.66, 2.8]
+    x, tx, n = np.array([0.0, 2, 6]), np.array([0.0, 4, 6]), np.full(3, 6.0)
+    got = BetaGeoBetaBinomFitter()._loglikelihood(q, x, tx, n)
+    np.testing.assert_allclose(got, bgbb_loglik(np.array(q), x, tx, n), rtol=1e-12)

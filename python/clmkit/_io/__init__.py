@@ -11,6 +11,8 @@ this package and nothing else touches polars or pyarrow objects:
   type errors for every library;
 - ``_log``: a transaction log's id / datetime / value columns for the raw-log entry points;
 - ``_deliver``: results in the caller's library, and pandas views for pandas-only code;
+- ``_transaction_log``: :class:`TransactionLog`, a raw log read once (codes, ns times,
+  values, names) and accepted by every raw-log entry point in place of the table;
 - ``_files``: CSV / Parquet logs for the CLI (projection, declared types).
 """
 
@@ -37,13 +39,16 @@ from ._log import (
     _numeric_values,
     _timestamp,
     _to_datetime_ns,
+    library_of,
 )
-from ._read import Table, is_table, library_of, native, read
+from ._read import Table, is_table, native, read
+from ._transaction_log import TransactionLog
 
 __all__ = [
     "OUTPUTS",
     "Output",
     "Table",
+    "TransactionLog",
     "as_series",
     "check_nulls",
     "check_output",

@@ -28,14 +28,33 @@ NULL_REASON = {
 
 def as_series(x: Any, name: Any = None) -> Any:
     """A narwhals Series over any column: narwhals, pandas, polars or Arrow series, or an
-    array-like (wrapped in pandas without a copy)."""
+    array-like (wrapped in pandas without a copy). Big-endian numpy data (e.g. read from
+    FITS or network-order files) is byte-swapped to native order: the kernels and the
+    dtype checks read native numbers only."""
     if isinstance(x, nw.Series):
-        return x
+        native = nw.to_native(x)
+        if not _foreign_byte_order(native):
+            return x
+        x = native
+    if _foreign_byte_order(x):
+        native_dtype = x.dtype.newbyteorder("=")
+        if isinstance(x, pd.Series):
+            x = pd.Series(x.to_numpy().astype(native_dtype), index=x.index, name=x.name)
+        else:
+            x = np.asarray(x).astype(native_dtype)
     try:
         return nw.from_native(x, series_only=True)
     except TypeError:
         arr = x if isinstance(x, np.ndarray) else np.asarray(x)
+        if _foreign_byte_order(arr):
+            arr = arr.astype(arr.dtype.newbyteorder("="))
         return nw.from_native(pd.Series(arr, name=name, copy=False), series_only=True)
+
+
+def _foreign_byte_order(x: Any) -> bool:
+    """True for a numpy array or numpy-backed pandas Series stored in non-native byte order."""
+    dtype = getattr(x, "dtype", None)
+    return isinstance(dtype, np.dtype) and not dtype.isnative
 
 
 def row_index(s: Any) -> Optional[pd.Index]:

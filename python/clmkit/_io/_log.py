@@ -1,6 +1,8 @@
 """A transaction log's three columns (customer id, datetime, value) for the Rust kernels:
 shared by every entry point that takes a raw log (summaries, churn data, stage history,
-cohorts, Dask partitions). The log is read through :func:`read` like every other table."""
+cohorts, Dask partitions). The log is read through :func:`read` like every other table, or
+was read before into a :class:`TransactionLog`, whose arrays are then handed on as they are
+(:class:`LogIds`, :class:`LogTimes`): the conversions below return them without a pass."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from typing import Any, Optional
 import numpy as np
 import pandas as pd
 
+from ..exceptions import bounded
 from ._columns import (
     as_series,
     datetime_ticks,
@@ -18,7 +21,9 @@ from ._columns import (
     id_dtype,
     numeric_values,
 )
+from ._read import library_of as table_library
 from ._read import read
+from ._transaction_log import LogIds, LogTimes, TransactionLog
 
 
 def _extract_columns(
@@ -31,8 +36,37 @@ def _extract_columns(
     """(ids, datetimes) as narwhals Series over the caller's buffers, the values as float64
     (a view when they are float64) and the column names for messages. With
     ``transactions=None`` the ``*_col`` arguments are the columns themselves.
-    ``finite=False`` leaves NaN/inf values to a kernel that checks them in its own pass."""
+    ``finite=False`` leaves NaN/inf values to a kernel that checks them in its own pass.
+    A :class:`TransactionLog` gives its own arrays (ids as :class:`LogIds`, datetimes as
+    :class:`LogTimes`) and names; its values only when ``monetary_value_col`` asks for them."""
+    if isinstance(transactions, TransactionLog):
+        log = transactions
+        values = log.check_columns(customer_id_col, datetime_col, monetary_value_col)
+        names = {
+            "customer_id": log.customer_id_col,
+            "datetime": log.datetime_col,
+            "monetary": log.monetary_value_col if values is not None else None,
+        }
+        ids = LogIds(log.codes, log.uniques, log.id_dtype, log.row_index)
+        return ids, LogTimes(log.times_ns, log.tz), values, names
+    for arg, col in (("customer_id_col", customer_id_col), ("datetime_col", datetime_col)):
+        if col is None:
+            raise ValueError(f"{arg} is required (it may be left out for a TransactionLog only)")
     if transactions is None:
+        columns = {"customer_id_col": customer_id_col, "datetime_col": datetime_col}
+        if monetary_value_col is not None:
+            columns["monetary_value_col"] = monetary_value_col
+        shapes = {arg: _shape(column) for arg, column in columns.items()}
+        for arg, shape in shapes.items():
+            if len(shape) != 1:
+                raise ValueError(
+                    f"with transactions=None, {arg} must be a 1-dimensional array, "
+                    f"got shape {shape}"
+                )
+        lengths = {arg: shape[0] for arg, shape in shapes.items()}
+        if len(set(lengths.values())) > 1:
+            detail = ", ".join(f"{arg} has {n}" for arg, n in lengths.items())
+            raise ValueError(f"the columns must have the same length: {detail}")
         ids, times = as_series(customer_id_col, "customer_id"), as_series(datetime_col, "datetime")
         values = None if monetary_value_col is None else as_series(monetary_value_col)
         names = {
@@ -40,11 +74,6 @@ def _extract_columns(
             "datetime": times.name or "datetime",
             "monetary": "monetary_value",
         }
-        lengths = {len(ids), len(times)} | ({len(values)} if values is not None else set())
-        if len(lengths) > 1:
-            raise ValueError(
-                "customer ids, datetimes and monetary values must have the same length"
-            )
     else:
         table = read(
             transactions,
@@ -69,40 +98,94 @@ def _extract_columns(
     return ids, times, values, names
 
 
+def _shape(column: Any) -> tuple[int, ...]:
+    """The shape of an array-like column without converting it (Arrow arrays have no shape)."""
+    shape = getattr(column, "shape", None)
+    if shape is not None:
+        return tuple(shape)
+    if isinstance(column, (str, bytes)) or not hasattr(column, "__len__"):
+        return ()
+    return tuple(np.shape(column)) if isinstance(column, (list, tuple)) else (len(column),)
+
+
+def library_of(data: Any) -> str:
+    """The library results go back in: that of the table a :class:`TransactionLog` was read
+    from, else that of ``data`` itself."""
+    if isinstance(data, TransactionLog):
+        return data.library
+    return table_library(data)
+
+
 # The entry points' names for the column conversions (labels built from the column name).
-def _datetime_ticks(times: Any, name: Any, datetime_format: Optional[str], check_nat: bool = True):
+def _datetime_ticks(
+    times: Any, name: Any, datetime_format: Optional[str], check_nat: bool = True
+) -> tuple[np.ndarray, int, Any]:
+    if isinstance(times, LogTimes):
+        return times.ns, 10**9, times.tz
     return datetime_ticks(times, f"datetime_col {name!r}", datetime_format, check_nat)
 
 
-def _to_datetime_ns(times: Any, name: Any, datetime_format: Optional[str]):
+def _to_datetime_ns(
+    times: Any, name: Any, datetime_format: Optional[str]
+) -> tuple[np.ndarray, Any]:
+    if isinstance(times, LogTimes):
+        return times.ns, times.tz
     return datetimes_ns(times, f"datetime_col {name!r}", datetime_format)
 
 
-def _id_array(ids: Any, name: Any):
+def _id_array(ids: Any, name: Any) -> tuple[np.ndarray, Optional[pd.Index]]:
+    if isinstance(ids, LogIds):
+        return ids.codes, ids.uniques
     return id_array(ids, f"customer_id_col {name!r}")
 
 
-def _factorize_ids(ids: Any, name: Any):
+def _factorize_ids(ids: Any, name: Any) -> tuple[np.ndarray, pd.Index]:
+    if isinstance(ids, LogIds):
+        return ids.codes, ids.uniques
     return factorize_ids(ids, f"customer_id_col {name!r}")
 
 
-_id_dtype = id_dtype
+def _id_dtype(ids: Any) -> np.dtype:
+    if isinstance(ids, LogIds):
+        return ids.dtype
+    return id_dtype(ids)
+
+
 _numeric_values = numeric_values
 
 
-def _end_ns(value: Any, times_ns: Any, datetime_format: Optional[str], tz: Any) -> int:
-    """An observation/calibration end as ns since the epoch (UTC); the last date when None."""
+def _end_ns(
+    value: Any,
+    times_ns: Any,
+    datetime_format: Optional[str],
+    tz: Any,
+    arg: str = "date",
+) -> int:
+    """An observation/calibration end as ns since the epoch (UTC); the last date when None.
+    ``arg`` names the argument in the ValueError raised for a value that is not a date."""
     if value is None:
         if times_ns is None or not len(times_ns):
             return 0
         return int(times_ns.max())
-    ts = (
-        pd.to_datetime(value, format=datetime_format)
-        if isinstance(value, str)
-        else pd.Timestamp(value)
-    )
+    try:
+        ts = (
+            pd.to_datetime(value, format=datetime_format)
+            if isinstance(value, str)
+            else pd.Timestamp(value)
+        )
+    except (ValueError, TypeError, OverflowError) as exc:
+        # pandas' DateParseError / OutOfBoundsDatetime are ValueErrors without the argument
+        raise ValueError(
+            f"{arg}={bounded(repr(value), 60)} is not a date"
+            + (
+                f" in datetime_format {datetime_format!r}"
+                if isinstance(value, str) and datetime_format
+                else ""
+            )
+            + f" ({bounded(exc, 120)})"
+        ) from None
     if ts is pd.NaT:
-        raise ValueError(f"observation/calibration end {value!r} is not a date")
+        raise ValueError(f"{arg}={bounded(repr(value), 60)} is not a date")
     if ts.tzinfo is not None:
         ts = ts.tz_convert("UTC").tz_localize(None)
     return int(ts.as_unit("ns").value) if hasattr(ts, "as_unit") else int(ts.value)

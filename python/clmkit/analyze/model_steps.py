@@ -54,7 +54,6 @@ def fit_models(
     clv_period: Any,
     discount_rate: float,
     interval_level: Optional[float],
-    n_draws: int,
     spend: bool,
 ) -> Any:
     """Fits the transaction model (and Gamma-Gamma when ``spend``), appends their columns to
@@ -65,10 +64,13 @@ def fit_models(
         return None
     try:
         model = ctx.run.step("fit " + tx_name, lambda: steps.fit_transaction_model(tx_name, table))
-    except ConvergenceError as exc:
-        ctx.warn(f"the {tx_name} model could not be fitted ({exc}); model columns left out")
+    except (ConvergenceError, ValueError) as exc:  # the summary is valid: the model failed
+        ctx.warn(
+            f"the {tx_name} purchase model could not be fitted to this data ({_first(exc)}); "
+            "P(alive), expected purchases and CLV are left out"
+        )
         return None
-    _check_boundary(ctx, model, tx_name)
+    reliable = _check_boundary(ctx, model, tx_name)
     ctx.analysis.models["transactions"] = model
     h_units = float(ctx.analysis.settings["horizon_units"])
     ctx.parts.append(
@@ -81,8 +83,11 @@ def fit_models(
         return model
     try:
         gg = ctx.run.step("fit gammagamma", lambda: steps.fit_spend_model(table))
-    except ConvergenceError as exc:
-        ctx.warn(f"the Gamma-Gamma spend model could not be fitted ({exc}); no CLV")
+    except (ConvergenceError, ValueError) as exc:
+        ctx.warn(
+            f"the Gamma-Gamma spend model could not be fitted ({_first(exc)}); "
+            "expected spend and CLV are left out"
+        )
         return model
     _check_boundary(ctx, gg, "Gamma-Gamma")
     ctx.analysis.models["spend"] = gg
@@ -93,14 +98,38 @@ def fit_models(
         ),
     )
     ctx.parts.append(value)
-    if interval_level is not None:
-        clv = value[f"clv_{ctx.label}"].to_numpy()
+    if interval_level is not None and reliable:
+        _interval(ctx, model, value, table, h_units, interval_level)
+    elif interval_level is not None:
+        ctx.analysis.skipped["clv interval"] = "the purchase model's fit is at the boundary"
+
+    return model
+
+
+def _interval(
+    ctx: Context,
+    model: Any,
+    value: pd.DataFrame,
+    table: pd.DataFrame,
+    h_units: float,
+    level: float,
+) -> None:
+    clv = value[f"clv_{ctx.label}"].to_numpy()
+    try:
         low, high = ctx.run.step(
             "clv interval",
-            lambda: clv_interval(model, clv, table, h_units, interval_level, n_draws, seed=0),
+            lambda: clv_interval(model, clv, table, h_units, level),
         )
-        value[f"clv_{ctx.label}_low"], value[f"clv_{ctx.label}_high"] = low, high
-    return model
+    except ValueError as exc:  # parameter draws outside the model's domain
+        ctx.warn(f"no CLV range: {exc}")
+        ctx.analysis.skipped["clv interval"] = str(exc)
+        return
+    value[f"clv_{ctx.label}_low"], value[f"clv_{ctx.label}_high"] = low, high
+
+
+def _first(exc: Exception) -> str:
+    """The first clause of a fit error, without advice meant for Python callers."""
+    return str(exc).split(";")[0].split(". ")[0].strip()
 
 
 def _enough_for_transactions(ctx: Context, table: pd.DataFrame) -> bool:
@@ -129,7 +158,8 @@ def _enough_for_spend(ctx: Context, table: pd.DataFrame) -> bool:
     return False
 
 
-def _check_boundary(ctx: Context, model: Any, name: str) -> None:
+def _check_boundary(ctx: Context, model: Any, name: str) -> bool:
+    """Warns (and returns False) when the fit is not identified by the data."""
     params = model.params_
     low, high = _BOUNDARY
     odd = [f"{k} = {v:.3g}" for k, v in params.items() if not low <= float(v) <= high]
@@ -140,6 +170,8 @@ def _check_boundary(ctx: Context, model: Any, name: str) -> None:
             f"the {name} fit is at the boundary of its parameter space ({why}): the data do "
             "not pin the model down, so its predictions for individual customers are unreliable"
         )
+        return False
+    return True
 
 
 def stage_scheme_for(scheme: Any, windows: dict[str, float], model: Any, unit: TimeUnit) -> Any:
@@ -163,17 +195,32 @@ def stage_steps(
 
     t, s = ctx.analysis.table, ctx.analysis.settings
     resolved = scheme.resolve(t, ctx.unit)
-    s["stage_windows_days"] = {
-        name: float(getattr(resolved, name)) * ctx.unit.days
+    # Windows in days; churn_window is absent when it is per customer (the default).
+    windows = {
+        name: float(value) * ctx.unit.days
         for name in ("new_window", "maturity_window", "churn_window", "median_ipt")
+        if isinstance(value := getattr(resolved, name), float)
     }
+    s["stage_windows_days"] = windows
+    s["stage_thresholds"] = {
+        "at_risk_p": resolved.at_risk_p,
+        "churn_p": resolved.churn_p,
+        "at_risk_factor": resolved.at_risk_factor,
+    }
+    s["stage_churn_rule"] = (
+        f"{windows['churn_window']:,.0f} days"
+        if "churn_window" in windows
+        else f"{resolved.churn_factor:.2g} x their usual time between purchases (at least "
+        f"{2 * windows['median_ipt']:,.0f} days)"
+    )
     p_alive = t["p_alive"].to_numpy(float) if "p_alive" in t else None
     stage = ctx.run.step(
         "stages",
         lambda: clmkit.assign_stages(t, p_alive=p_alive, scheme=resolved, return_reason=True),
     )
     t["stage"] = stage["stage"]
-    t["stage_reason"] = stage["reason"]
+    # a few distinct texts over a million rows: categories, not a million Python strings
+    t["stage_reason"] = stage["reason"].astype("category")
     first = pd.Timestamp(t["first_purchase"].min())
     dates = steps.month_end_snapshots(first, pd.Timestamp(s["observation_period_end"]), snapshots)
     history = ctx.run.step(
@@ -191,9 +238,15 @@ def stage_steps(
         ),
     )
     ctx.analysis.stage_history = history
-    ctx.analysis.transitions = clmkit.transition_matrix(history) if len(dates) > 1 else None
     value = t.get(f"clv_{ctx.label}", None)
-    ctx.analysis.early_warning = clmkit.early_warning(history, value=value, top=top)
+
+    def transitions_and_warnings() -> None:
+        ctx.analysis.transitions = clmkit.transition_matrix(history) if len(dates) > 1 else None
+        warning = clmkit.early_warning(history, value=value, top=top)
+        # a pandas history gives a pandas table (early_warning returns the caller's library)
+        ctx.analysis.early_warning = warning if isinstance(warning, pd.DataFrame) else None
+
+    ctx.run.step("transitions and early warning", transitions_and_warnings)
 
 
 def holdout_step(

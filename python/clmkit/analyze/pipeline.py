@@ -40,9 +40,9 @@ def analyze(
     snapshots: int = 6,
     top: int = 50,
     interval_level: Optional[float] = 0.9,
-    n_draws: int = 200,
     currency: Optional[str] = None,
     progress: Optional[Progress] = None,
+    contractual: Optional[Mapping[str, Any]] = None,
     output: Optional[str] = None,
 ) -> Analysis:
     """Everything clmkit knows about every customer, in one table.
@@ -85,10 +85,9 @@ def analyze(
         Also fit the transaction model up to this date and keep calibration vs holdout data
         (``Analysis.cal_holdout``) for the report's calibration plot.
     interval_level : float or None
-        Coverage of the CLV interval (``clv_<h>_low`` / ``clv_<h>_high``); None leaves it out.
-    n_draws : int
-        Parameter draws from the fit's normal approximation for the interval (no refits;
-        deterministic: seed 0).
+        Coverage of the CLV interval (``clv_<h>_low`` / ``clv_<h>_high``): the fit's normal
+        approximation carried to each customer by the delta method, no refits
+        (:mod:`clmkit.analyze.intervals`); None leaves it out.
     currency : str, optional
         Currency of the amounts (e.g. "EUR"), shown by the report.
     snapshots : int
@@ -97,6 +96,13 @@ def analyze(
         Length of the early-warning list.
     progress : callable, optional
         Called as ``progress(step, seconds)`` after each step.
+    contractual : mapping, optional
+        A subscription log and its options, the arguments of
+        :func:`clmkit.contractual.subscriptions.analysis_columns` (``log``,
+        ``start_col``, ``end_col``, ``period``, ``model`` "bdw" or "sbg", ``margin``;
+        ``customer_id_col`` defaults to this one): adds ``sub_tenure``, ``sub_churned``,
+        ``sub_p_active_next_period``, ``sub_expected_residual_lifetime``, ``sub_derl`` (and
+        ``sub_value`` with a margin) from a fitted retention model.
     output : {"pandas", "polars", "arrow", "numpy"}, optional
         Library of the returned tables; by default that of the input. ``Analysis.to_pandas()``
         gives the pandas tables (indexed by customer id) whatever the library.
@@ -124,7 +130,6 @@ def analyze(
     horizon_days = _check_options(horizon, discount_rate, models, snapshots, top)
     if interval_level is not None and not 0 < float(interval_level) < 1:
         raise ValueError(f"interval_level must be in (0, 1) or None, got {interval_level!r}")
-    check_int(n_draws, "n_draws", low=2)
     check_output(output)
     windows = _check_windows(stage_windows)
     target = output or library_of(transactions)
@@ -174,7 +179,6 @@ def analyze(
             "clv_period": str(clv_period),
             "models": list(models),
             "interval_level": interval_level,
-            "n_draws": n_draws,
             "currency": currency,
             "calibration_period_end": None
             if calibration_period_end is None
@@ -183,10 +187,14 @@ def analyze(
     )
     has_money = monetary_value_col is not None
     parts = [table, run.step("rfm", lambda: steps.rfm_columns(table, has_money))]
+    if contractual is not None:
+        parts.append(
+            run.step("contractual", lambda: _contractual(table.index, customer_id_col, contractual))
+        )
     ctx = model_steps.Context(run, analysis, parts, unit, obs_end, steps.horizon_label(horizon))
     tx_name = next((m for m in models if m in steps.TRANSACTION_MODELS), None)
     tx_model = model_steps.fit_models(
-        ctx, tx_name, clv_period, discount_rate, interval_level, n_draws,
+        ctx, tx_name, clv_period, discount_rate, interval_level,
         spend="gammagamma" in models and has_money,
     )  # fmt: skip
     analysis.table = pd.concat([p for p in parts if p is not None], axis=1)
@@ -196,6 +204,12 @@ def analyze(
     if calibration_period_end is not None and tx_model is not None and tx_name is not None:
         model_steps.holdout_step(ctx, transactions, tx_name, calibration_period_end, freq)
     return analysis._delivered(target)
+
+
+def _contractual(index: pd.Index, customer_id_col: str, options: Mapping[str, Any]) -> pd.DataFrame:
+    from ..contractual.subscriptions import analysis_columns
+
+    return analysis_columns(index, **{"customer_id_col": customer_id_col, **options})
 
 
 def _check_options(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -154,7 +155,8 @@ class Analysis:
     ) -> dict[str, Path]:
         """Writes ``customers.parquet``, ``customers.csv``, ``models.json`` and ``report.html``
         (those named in ``formats``) into ``out_dir`` (which must exist); returns the paths by
-        name.
+        name. Each file is written under a hidden temporary name and renamed into place, so a
+        reader never sees a half-written file.
 
         The table is converted to Arrow once; the CSV is written by Arrow's streaming writer
         (ISO dates, ``.`` as the decimal mark, the customer id as the first column).
@@ -180,8 +182,14 @@ class Analysis:
         paths = {}
         for fmt in (f for f in FORMATS if f in formats):
             start = time.perf_counter()
-            paths[FORMATS[fmt]] = out / FORMATS[fmt]
-            writers[fmt](paths[FORMATS[fmt]])
+            name = FORMATS[fmt]
+            paths[name] = out / name
+            tmp = out / f".{name}.tmp-{os.getpid()}"
+            try:
+                writers[fmt](tmp)
+                os.replace(tmp, paths[name])
+            finally:
+                tmp.unlink(missing_ok=True)
             if progress is not None:
                 progress(f"write {FORMATS[fmt]}", time.perf_counter() - start)
         return paths
@@ -190,7 +198,7 @@ class Analysis:
 def _to_arrow(table: pd.DataFrame) -> Any:
     """The customer table as an Arrow table with the customer id as its first column; pandas
     metadata kept, so ``pandas.read_parquet`` gives back the categories and the index."""
-    import pyarrow as pa  # type: ignore[import-untyped]
+    import pyarrow as pa
 
     return pa.Table.from_pandas(table, preserve_index=True)
 
@@ -199,7 +207,7 @@ def _for_csv(table: Any) -> Any:
     """Categories as plain text and timestamps that are whole days as dates (what a
     spreadsheet shows), without leaving Arrow."""
     import pyarrow as pa
-    import pyarrow.compute as pc  # type: ignore[import-untyped]
+    import pyarrow.compute as pc
 
     columns = []
     for col in table.columns:
@@ -214,12 +222,12 @@ def _for_csv(table: Any) -> Any:
 
 
 def _write_parquet(table: Any, path: Path) -> None:
-    import pyarrow.parquet as pq  # type: ignore[import-untyped]
+    import pyarrow.parquet as pq
 
     pq.write_table(table, path)
 
 
 def _write_csv(table: Any, path: Path) -> None:
-    import pyarrow.csv as pacsv  # type: ignore[import-untyped]
+    import pyarrow.csv as pacsv
 
     pacsv.write_csv(_for_csv(table), path, write_options=pacsv.WriteOptions(batch_size=65_536))

@@ -11,6 +11,7 @@ import pandas as pd
 
 from .._errors import ClmkitWarning
 from .._units import TimeUnit, to_units
+from .patterns import patterns_of
 
 # models= names -> clmkit class names of the transaction (BTYD) models.
 TRANSACTION_MODELS = {"bgnbd": "BetaGeo", "mbgnbd": "ModifiedBetaGeo", "paretonbd": "ParetoNBD"}
@@ -40,8 +41,11 @@ def rfm_columns(table: pd.DataFrame, has_monetary: bool) -> pd.DataFrame:
             if c in rfm.columns
         ]
     )
+    if "rfm_code" in out:  # 125 distinct codes: categories, not a million strings
+        out["rfm_code"] = out["rfm_code"].astype("category")
     out["rfm_segment"] = clmkit.rfm_segments(rfm)
-    value = table["total_value"] if has_monetary else table["n_periods"]
+    # refunds can make a customer's total negative: they brought no value (class C)
+    value = table["total_value"].clip(lower=0.0) if has_monetary else table["n_periods"]
     out["abc_class"] = clmkit.abc_classes(value)
     result: pd.DataFrame = out
     return result
@@ -61,17 +65,19 @@ def btyd_columns(
     unit: TimeUnit,
     observation_end: pd.Timestamp,
 ) -> pd.DataFrame:
-    """P(alive), expected purchases and P(no purchase) in the horizon, next purchase date."""
-    f, r, T = (table[c].to_numpy(float) for c in ("frequency", "recency", "T"))
+    """P(alive), expected purchases and P(no purchase) in the horizon, next purchase date
+    (each distinct (frequency, recency, T) pattern evaluated once)."""
+    pat = patterns_of(table)
+    f, r, T = pat.f, pat.r, pat.T
     out = pd.DataFrame(index=table.index)
-    out["p_alive"] = np.asarray(model.p_alive(f, r, T), dtype=float)
-    out[f"expected_purchases_{label}"] = np.asarray(
-        model.conditional_expected_purchases(horizon_units, f, r, T), dtype=float
+    out["p_alive"] = pat.expand(model.p_alive(f, r, T))
+    out[f"expected_purchases_{label}"] = pat.expand(
+        model.conditional_expected_purchases(horizon_units, f, r, T)
     )
-    out[f"probability_no_purchase_{label}"] = np.asarray(
-        model.conditional_probability_of_n_purchases(horizon_units, 0, f, r, T), dtype=float
+    out[f"probability_no_purchase_{label}"] = pat.expand(
+        model.conditional_probability_of_n_purchases(horizon_units, 0, f, r, T)
     )
-    wait = time_to_one_expected_purchase(model, f, r, T, horizon_units)
+    wait = pat.expand(time_to_one_expected_purchase(model, f, r, T, horizon_units))
     out["expected_next_purchase"] = (
         pd.Timestamp(observation_end) + pd.to_timedelta(wait * unit.days, unit="D")
     ).round("D")
@@ -80,33 +86,20 @@ def btyd_columns(
 
 
 def time_to_one_expected_purchase(
-    model: Any, f: np.ndarray, r: np.ndarray, T: np.ndarray, horizon_units: float, points: int = 48
+    model: Any,
+    f: np.ndarray,
+    r: np.ndarray,
+    T: np.ndarray,
+    horizon_units: float,
+    points: int = 24,
 ) -> np.ndarray:
     """Time t (model units) at which ``conditional_expected_purchases(t)`` reaches 1; NaN when
-    fewer than one purchase is expected within the horizon.
-
-    The models take one t per call, vectorised over customers, so the expectation is evaluated
-    on ``points`` equally spaced times in (0, horizon] and the crossing of 1 is linearly
-    interpolated between the two grid times around it (the expectation increases in t).
+    fewer than one purchase is expected within the horizon (see
+    :func:`clmkit.clv.time_to_expected_purchases`: one multi-horizon kernel call per customer).
     """
-    grid = np.linspace(0.0, horizon_units, points + 1)
-    out = np.full(len(f), np.nan)
-    todo = np.asarray(model.conditional_expected_purchases(horizon_units, f, r, T)) >= 1.0
-    prev = np.zeros(len(f))
-    for k in range(1, points + 1):
-        if not todo.any():
-            break
-        cur = np.zeros(len(f))
-        cur[todo] = np.asarray(
-            model.conditional_expected_purchases(float(grid[k]), f[todo], r[todo], T[todo]),
-            dtype=float,
-        )
-        hit = todo & (cur >= 1.0)
-        frac = (1.0 - prev[hit]) / np.maximum(cur[hit] - prev[hit], 1e-300)
-        out[hit] = grid[k - 1] + np.clip(frac, 0.0, 1.0) * (grid[k] - grid[k - 1])
-        todo &= ~hit
-        prev = cur
-    return out
+    from ..clv import time_to_expected_purchases
+
+    return time_to_expected_purchases(model, f, r, T, horizon_units, 1.0, points)
 
 
 def fit_spend_model(summary: pd.DataFrame) -> Any:

@@ -8,6 +8,8 @@ standard errors) is in the Rust core (``src/btyd/mod.rs``).
 
 from __future__ import annotations
 
+import math
+import warnings
 from collections.abc import Sequence
 from typing import Any, ClassVar, Optional
 
@@ -15,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _core
+from .._estimator import Estimator
 from .._io import is_table as _is_table
 from .._io import read
 from .._units import TimeUnit, time_unit_of
@@ -25,7 +28,7 @@ from .._validation import (
     check_positive_float,
     index_of,
 )
-from ..exceptions import NotFittedError
+from ..exceptions import ClmkitWarning, NotFittedError
 from ._intervals import IntervalMixin
 
 __all__ = ["BTYDFitter", "NotFittedError"]
@@ -34,7 +37,7 @@ _Z95 = 1.959963984540054
 _REGISTRY: dict[str, type] = {}
 
 
-class BTYDFitter(IntervalMixin):
+class BTYDFitter(IntervalMixin, Estimator):
     """Base class of clmkit's BTYD estimators (not used directly).
 
     Parameters
@@ -158,6 +161,8 @@ class BTYDFitter(IntervalMixin):
             self._core_name, arrays, w, penalizer, self._checked_initial(), tol, max_iter, unit_arg
         )
         self._set_state(state)
+        for message in state.warnings:
+            warnings.warn(f"{type(self).__name__}: {message}", ClmkitWarning, stacklevel=3)
         # Kept (not pickled: the name ends in "_") for predict_interval(method="resample").
         self._training_data_ = ([a.copy() for a in arrays], None if w is None else w.copy())
         return self
@@ -175,22 +180,25 @@ class BTYDFitter(IntervalMixin):
         self.variance_matrix_ = pd.DataFrame(cov, index=names, columns=names)
         # Intervals on the log scale (the scale the model is fitted on), mapped back, so they
         # stay positive: p exp(+-1.96 se / p).
-        spread = np.exp(_Z95 * self.standard_errors_ / self.params_)
+        with np.errstate(over="ignore", invalid="ignore"):
+            spread = np.exp(_Z95 * self.standard_errors_ / self.params_)
         self.confidence_intervals_ = pd.DataFrame(
             {"lower 95%": self.params_ / spread, "upper 95%": self.params_ * spread}
         )
         self.n_iter_ = int(state.n_iter)
         self.converged_ = bool(state.converged)
         self.n_customers_ = float(state.n_customers)
+        # Information criteria (Akaike 1974; Schwarz 1978) with n = customers: what lr_test
+        # and covariate selection compare. NaN for models whose parameters were set.
+        ll, n = self.log_likelihood_, self.n_customers_
+        self.aic_ = 2.0 * k - 2.0 * ll
+        self.bic_ = k * math.log(n) - 2.0 * ll if n > 0 else math.nan
         self.n_patterns_ = int(state.n_patterns)
         unit = state.time_unit
         self.time_unit_ = None if unit is None else TimeUnit(unit[0], float(unit[1]))
 
-    def _check_fitted(self) -> None:
-        if getattr(self, "_state", None) is None:
-            raise NotFittedError(
-                f"This {type(self).__name__} is not fitted yet: call fit(...) first"
-            )
+    def _is_fitted(self) -> bool:
+        return getattr(self, "_state", None) is not None
 
     @property
     def summary(self) -> pd.DataFrame:

@@ -136,7 +136,13 @@ class IntervalMixin:
                 stacklevel=2,
             )
         point = np.atleast_1d(np.asarray(estimate, dtype=float)).ravel()
-        values = np.empty((len(draws), point.size))
+        try:
+            values = np.empty((len(draws), point.size))
+        except MemoryError:
+            raise MemoryError(
+                f"n_boot={n_boot} replicates x {point.size} predictions do not fit in memory: "
+                "use a smaller n_boot or fewer customers per call"
+            ) from None
         for b, params in enumerate(draws):
             out = getattr(self._with_params(params), name)(*args, **kwargs)
             values[b] = np.asarray(out, dtype=float).ravel()

@@ -25,6 +25,9 @@ FLAGS = {
     "maturity_window": "--maturity-window",
     "churn_window": "--churn-window",
     "currency": "--currency",
+    "delimiter": "--delimiter",
+    "date_format": "--date-format",
+    "decimal": "--decimal",
 }
 _ARG = re.compile(r"\b(" + "|".join(FLAGS) + r")\b(=| ?:)?")
 _ROW = re.compile(r"\brow (\d+)\b(?: \(index [^)]*\))?")

@@ -169,8 +169,7 @@ def _global_state(
     if stages:
         scheme = stage_scheme if stage_scheme is not None else clmkit.StageScheme()
         need_median = any(
-            getattr(scheme, w) is None
-            for w in ("new_window", "maturity_window", "churn_window", "median_ipt")
+            getattr(scheme, w) is None for w in ("new_window", "maturity_window", "median_ipt")
         )
     if scorer is None and not need_median:
         return scorer, scheme.resolve(pd.DataFrame(), unit) if scheme is not None else None
@@ -184,7 +183,7 @@ def _global_state(
             for name in ("recency", "frequency", "monetary")
             if name in tables
         }
-        scorer._state_json(scorer._spec())  # validates the edges
+        scorer._check_edges()  # validates the edges
     if need_median:
         if "ipt" not in tables or tables["ipt"].n == 0:
             raise ValueError(
@@ -211,11 +210,11 @@ class _Extract:
         self.scorer, self.need_median = scorer, need_median
 
     def __call__(self, part: pd.DataFrame) -> dict[str, np.ndarray]:
-        from .._stage_scheme import repeats_of
+        from ..stages.scheme import repeats_of
 
         out: dict[str, np.ndarray] = {}
         if self.scorer is not None:
-            _, values = self.scorer._spec().read(part)
+            _, values, _ = self.scorer._spec().read(part)
             out.update(values)
         if self.need_median:
             repeats = repeats_of(part)

@@ -20,6 +20,7 @@ __all__ = [
     "load_g3",
     "load_example_transactions",
     "load_published_reference",
+    "load_retention_segments",
     "simulate_transactions",
     "data_path",
 ]
@@ -184,6 +185,26 @@ def load_example_transactions() -> pd.DataFrame:
 
 
 @lru_cache(maxsize=1)
+def load_retention_segments() -> pd.DataFrame:
+    """Fader & Hardie's (2007) subscription cohorts: survivors of 1,000 "regular" and 1,000
+    "high end" customers over 13 years.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``year`` (0..12), columns ``regular`` and ``high_end`` (customers still
+        subscribed). The paper fits years 0-7 and projects the rest.
+
+    Examples
+    --------
+    >>> import clmkit
+    >>> seg = clmkit.datasets.load_retention_segments()
+    >>> seg.loc[7].tolist()
+    [241, 491]
+    """
+    return _read_csv("fader_hardie_2007_retention.csv").set_index("year")
+
+
 def _published() -> dict[str, Any]:
     with data_path("published_reference.json").open("r") as fh:
         return json.load(fh)

@@ -18,6 +18,7 @@ from .btyd import (  # noqa: E402  (matplotlib is checked first for a clear mess
     plot_period_transactions,
     plot_probability_alive_matrix,
 )
+from .contractual import plot_retention, plot_survival  # noqa: E402
 from .segments import plot_clv_distribution, plot_rfm_heatmap, plot_segment_summary  # noqa: E402
 from .stages import (  # noqa: E402
     plot_cohort_retention,
@@ -39,4 +40,6 @@ __all__ = [
     "plot_stage_transitions",
     "plot_stage_distribution",
     "plot_cohort_retention",
+    "plot_survival",
+    "plot_retention",
 ]

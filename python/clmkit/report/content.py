@@ -28,9 +28,11 @@ INTRO = {
     ),
     "stages": (
         "Each customer is placed in one lifecycle stage by simple rules on inactivity "
-        "(days since the last purchase), tenure and P(alive). The rule column shows the "
-        "windows used for this data set; <code>stage_reason</code> in the customer table "
-        "says which rule placed each customer."
+        "(days since the last purchase), tenure and P(alive); at risk and churned are "
+        "decided by P(alive) when the purchase model ran, so a customer the model believes "
+        "active is never called churned. The rule column shows the windows used for this "
+        "data set; <code>stage_reason</code> in the customer table says which rule placed "
+        "each customer."
     ),
     "btyd": (
         "<b>P(alive)</b> is the model's probability that a customer is still an active "
@@ -91,16 +93,16 @@ STAGE_TEXT = {
         "Keep them happy; loyalty rewards.",
     ),
     "at_risk": (
-        "P(alive) below {at_risk_p:.0%}, or quiet for more than {at_risk_factor:g} x their "
+        "P(alive) below {at_risk_p:.0%}, or quiet for more than {at_risk_factor:.2g} x their "
         "usual time between purchases",
         "Reach out now with a reason to come back.",
     ),
     "churned": (
-        "P(alive) below {churn_p:.0%}, or no purchase for more than {churn_window} days",
+        "P(alive) below {churn_p:.0%}, or no purchase for more than {churn_rule}",
         "Win-back campaign for valuable ones only.",
     ),
     "reactivated": (
-        "came back after a gap longer than {churn_window} days",
+        "came back after a gap longer than {churn_rule}",
         "Thank them; find out what brought them back.",
     ),
 }

@@ -44,7 +44,7 @@ def report_figures(analysis: Any) -> dict[str, list[tuple[str, str]]]:
     out: dict[str, list[tuple[str, str]]] = {}
 
     def add(section: str, title: str, draw: Draw, size: tuple[float, float] = (7.0, 4.2)) -> None:
-        out.setdefault(section, []).append((title, figure_png(draw, size)))
+        out.setdefault(section, []).append((title, figure_png(_human(draw), size)))
 
     if "r_score" in t:
         add(
@@ -109,6 +109,39 @@ def report_figures(analysis: Any) -> dict[str, list[tuple[str, str]]]:
             lambda ax: p.plot_clv_distribution(t[f"clv_{label}"], ax=ax, label=money),
         )
     return out
+
+
+#: Column names the plotting helpers print, in the report's words.
+_WORDS = {
+    "total_value": "revenue",
+    "rfm_segment": "Segments",
+    "at_risk": "at risk",
+    "clv": "expected value",
+    "Stage transitions (row shares)": "Share of each stage moving to each stage",
+}
+
+
+def _human(draw: Draw) -> Draw:
+    """``draw`` followed by replacing column names in the title, legend and tick labels."""
+
+    def words(text: str) -> str:
+        for raw, human in _WORDS.items():
+            text = text.replace(raw, human)
+        return text
+
+    def wrapped(ax: Any) -> Any:
+        result = draw(ax)
+        ax.set_title(words(ax.get_title()))
+        legend = ax.get_legend()
+        for item in legend.get_texts() if legend is not None else []:
+            item.set_text(words(item.get_text()))
+        for axis in (ax.xaxis, ax.yaxis):
+            labels = axis.get_ticklabels()
+            if any("_" in lab.get_text() for lab in labels):
+                axis.set_ticks(axis.get_ticklocs(), [words(lab.get_text()) for lab in labels])
+        return result
+
+    return wrapped
 
 
 def _label(analysis: Any) -> Optional[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any, Union
@@ -28,10 +29,19 @@ def _environment() -> Any:
     )
 
 
+_UNIT_WORDS = {"H": "hour", "D": "day", "W": "week", "M": "month", "Y": "year"}
+
+
 def _horizon_words(settings: dict[str, Any]) -> str:
+    """ "365D" -> "365 days"; "3M" -> "3 months (91 days)"."""
     days = settings.get("horizon_days")
-    text = str(settings.get("horizon", ""))
-    return f"{text} ({float(days):,.0f} days)" if days else text
+    text = str(settings.get("horizon", "")).strip()
+    m = re.match(r"^(\d+(?:\.\d+)?)\s*([HDWMY])$", text, re.IGNORECASE)
+    if m:
+        n, unit = float(m.group(1)), _UNIT_WORDS[m.group(2).upper()]
+        words = f"{n:g} {unit}{'' if n == 1 else 's'}"
+        return words if unit == "day" or not days else f"{words} ({float(days):,.0f} days)"
+    return f"{float(days):,.0f} days" if days else text
 
 
 def headline(analysis: Any, fmt: Fmt) -> list[tuple[str, str, str]]:
@@ -110,8 +120,8 @@ def _method(analysis: Any) -> list[tuple[str, str]]:
                 "CLV",
                 f"discount rate {float(st.get('discount_rate', 0)):.1%} per {st.get('clv_period')}"
                 + (
-                    f"; {float(st['interval_level']):.0%} range from {st.get('n_draws')} "
-                    "parameter draws"
+                    f"; {float(st['interval_level']):.0%} range from the uncertainty of the "
+                    "purchase model's parameters"
                     if st.get("interval_level")
                     else ""
                 ),
@@ -123,7 +133,8 @@ def _method(analysis: Any) -> list[tuple[str, str]]:
             (
                 "Stage windows",
                 f"new {w['new_window']:,.0f} days, mature after {w['maturity_window']:,.0f} "
-                f"days, churned after {w['churn_window']:,.0f} days without a purchase",
+                f"days, churned after {st.get('stage_churn_rule') or 'the churn window'} "
+                "without a purchase",
             )
         )
     rows.append(("Currency", st.get("currency") or "not given (--currency)"))

@@ -41,6 +41,8 @@ class Fmt:
     def pct(x: float) -> str:
         if x is None or not math.isfinite(float(x)):
             return "–"
+        if 0 < abs(x) < 0.001:
+            return f"{100 * x:.2f}%"
         return f"{100 * x:.1f}%" if abs(x) < 0.995 or x == 1 else f"{100 * x:.0f}%"
 
     @staticmethod
@@ -51,13 +53,18 @@ class Fmt:
 
 
 def html_table(
-    header: Row, rows: Sequence[Row], left: int = 1, caption: str = "", cls: str = "data"
+    header: Row,
+    rows: Sequence[Row],
+    left: int = 1,
+    caption: str = "",
+    cls: str = "data",
+    text_cols: Sequence[int] = (),
 ) -> str:
-    """A small HTML table: the first ``left`` columns are text (left-aligned), the rest
-    numbers; cells are escaped unless wrapped in :class:`Safe`."""
+    """A small HTML table: the first ``left`` columns and those in ``text_cols`` (negative: from the end) are text
+    (left-aligned), the rest numbers; cells are escaped unless wrapped in :class:`Safe`."""
 
     def cell(tag: str, value: Any, i: int) -> str:
-        align = ' class="t"' if i < left else ""
+        align = ' class="t"' if i < left or i in text_cols or i - len(header) in text_cols else ""
         text = value if isinstance(value, Safe) else html.escape(str(value))
         return f"<{tag}{align}>{text}</{tag}>"
 
@@ -104,7 +111,7 @@ def segment_table(t: pd.DataFrame, fmt: Fmt) -> str:
         row += [fmt.num(r["inactivity"], 0), fmt.num(r["purchases"], 1)]
         row.append(SEGMENT_ACTIONS.get(str(name), ""))
         rows.append(row)
-    return html_table(header, rows, left=1)
+    return html_table(header, rows, left=1, text_cols=(-1,))
 
 
 def stage_table(t: pd.DataFrame, settings: dict[str, Any], scheme: dict[str, float]) -> str:
@@ -112,14 +119,23 @@ def stage_table(t: pd.DataFrame, settings: dict[str, Any], scheme: dict[str, flo
     windows = settings.get("stage_windows_days") or {}
     words: dict[str, Any] = {k: f"{v:,.0f}" for k, v in windows.items()}
     words.update(scheme)
+    if "churn_rule" not in words:
+        churn = windows.get("churn_window")
+        words["churn_rule"] = settings.get("stage_churn_rule") or (
+            f"{churn:,.0f} days" if churn is not None else "the churn window"
+        )
     rows = []
+    by_p = "p_alive" in t
     for stage, n in counts.items():
         meaning, action = STAGE_TEXT.get(str(stage), ("", ""))
+        if str(stage) in ("at_risk", "churned"):  # P(alive) decides when the model gave one
+            meaning = meaning.split(", or ")[0] if by_p else meaning.split(", or ")[1]
         with contextlib.suppress(KeyError, ValueError):  # a window this run did not derive
             meaning = meaning.format(**words)
         label = str(stage).replace("_", " ")
         rows.append([label, Fmt.count(n), Fmt.pct(n / max(len(t), 1)), meaning, action])
-    return html_table(["Stage", "Customers", "% of customers", "Rule", "Suggested action"], rows)
+    header = ["Stage", "Customers", "% of customers", "Rule", "Suggested action"]
+    return html_table(header, rows, text_cols=(3, 4))
 
 
 def abc_table(t: pd.DataFrame, fmt: Fmt) -> str:
@@ -134,7 +150,7 @@ def abc_table(t: pd.DataFrame, fmt: Fmt) -> str:
              Fmt.pct(v / total if total else 0)]
         )  # fmt: skip
     header = ["ABC class", "Customers", "% of customers", "Revenue so far", "% of revenue"]
-    return html_table(header, rows)
+    return html_table(header, rows, cls="data narrow")
 
 
 def holdout_table(ev: Any, settings: dict[str, Any]) -> str:
@@ -149,7 +165,7 @@ def holdout_table(ev: Any, settings: dict[str, Any]) -> str:
         ],
         ["Typical error per customer (mean absolute error, purchases)", Fmt.num(ev.mae, 2)],
     ]
-    return html_table(["", "Value"], rows)
+    return html_table(["", "Value"], rows, cls="data narrow")
 
 
 def early_warning_table(ew: pd.DataFrame, fmt: Fmt, n: int = 25) -> str:

@@ -203,6 +203,10 @@ def churn_probability(
     Kaplan-Meier, Nelson-Aalen and Cox (Breslow) curves are flat after the last event time
     seen in training, so they give 0 beyond it: use WeibullAFT to extrapolate.
 
+    **Contractual models** (:class:`clmkit.ShiftedBetaGeometric`,
+    :class:`clmkit.BetaDiscreteWeibull`; X is not used): ``age`` is the renewals made, and the
+    result is P(churn within ``horizon`` periods | survived ``age``) = 1 - S(age + h) / S(age).
+
     **BTYD models** (anything with ``p_alive(frequency, recency, T)``; X is a customer summary
     with those columns and ``age`` is not used, T being the age): with ``horizon=None`` or
     ``method="p_alive"``, ``1 - p_alive`` (the customer has already churned, unobserved);

@@ -15,9 +15,8 @@ use rustc_hash::FxHashMap;
 use super::{GammaGamma, NAMES};
 use crate::btyd::{check_options, Fit, FitOptions, Model};
 use crate::error::{check_finite, check_nonnegative, check_same_length, ClmError, Result};
-use crate::numeric::linalg::inverse_spd;
 use crate::numeric::optimize::newton::{self, Evaluation, NewtonOptions};
-use crate::numeric::special::{digamma, ln_gamma};
+use crate::numeric::special::{digamma, ln_gamma, trigamma};
 use crate::parallel::{self, CHUNK};
 
 /// One chunk's sums (weight, Σ w ln m, Σ w x ln m, rows, the five moments) and its
@@ -168,23 +167,6 @@ impl<'a> Data<'a> {
     }
 }
 
-/// Trigamma ψ'(z) for z > 0: the recurrence ψ'(z) = ψ'(z + 1) + 1/z² up to z >= 10, then the
-/// asymptotic series 1/z + 1/(2z²) + Σ B_2k / z^(2k+1) (DLMF 5.15.8; error below 1e-12 there).
-fn trigamma(mut z: f64) -> f64 {
-    let mut acc = 0.0;
-    while z < 10.0 {
-        acc += 1.0 / (z * z);
-        z += 1.0;
-    }
-    let inv = 1.0 / z;
-    let inv2 = inv * inv;
-    let series = inv2
-        * inv
-        * (1.0 / 6.0
-            - inv2 * (1.0 / 30.0 - inv2 * (1.0 / 42.0 - inv2 * (1.0 / 30.0 - inv2 * 5.0 / 66.0))));
-    acc + inv + 0.5 * inv2 + series
-}
-
 /// The objective of the generic fit (mean penalised negative log-likelihood on the log
 /// scale) with its gradient and Hessian: for u = ln p, d/du = p d/dp and
 /// d²/du_j du_k = p_j p_k d²/dp_j dp_k + [j = k] p_j d/dp_j.
@@ -302,9 +284,10 @@ pub fn fit(columns: &[&[f64]], weights: Option<&[f64]>, opts: &FitOptions) -> Re
             grad_norm: crate::numeric::optimize::norm(&result.gradient),
         });
     };
-    let covariance = covariance(&end, data.total, &params);
+    let hessian: Vec<f64> = end.hessian.iter().map(|h| h * data.total).collect();
+    let covariance = crate::btyd::covariance(&hessian, &params);
     let standard_errors = (0..3).map(|j| covariance[j * 3 + j].sqrt()).collect();
-    Ok(Fit {
+    let mut fit = Fit {
         params,
         log_likelihood,
         covariance,
@@ -315,21 +298,12 @@ pub fn fit(columns: &[&[f64]], weights: Option<&[f64]>, opts: &FitOptions) -> Re
         n_patterns: data.rows,
         n_customers: data.total,
         time_scale: 1.0,
-    })
-}
-
-/// Inverse observed information of the total penalised negative log-likelihood on the log
-/// scale (the analytic Hessian), mapped to p, q, v by the delta method.
-fn covariance(end: &Evaluation, total: f64, params: &[f64]) -> Vec<f64> {
-    let hessian: Vec<f64> = end.hessian.iter().map(|h| h * total).collect();
-    match inverse_spd(&hessian, 3) {
-        Ok(inv) => (0..9)
-            .map(|k| inv[k] * params[k / 3] * params[k % 3])
-            .collect(),
-        Err(_) => vec![f64::NAN; 9],
-    }
+        warnings: Vec::new(),
+    };
+    // v carries the spend's currency unit, so no scale-free boundary applies to it.
+    crate::btyd::diagnose::mark(&mut fit, Vec::new(), &hessian);
+    Ok(fit)
 }
 
 #[cfg(test)]
-#[path = "tests/fit.rs"]
 mod tests;

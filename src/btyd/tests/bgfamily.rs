@@ -1,9 +1,9 @@
 //! The whole-data BG/NBD and MBG/NBD kernel (`bgfamily::totals`) against the per-pattern
 //! formula, finite differences and the L-BFGS fit; determinism across thread counts.
 
-use super::bgnbd::BgNbd;
-use super::mbgnbd::MbgNbd;
-use super::*;
+use crate::btyd::bgnbd::BgNbd;
+use crate::btyd::mbgnbd::MbgNbd;
+use crate::btyd::*;
 
 /// A small deterministic generator (tests only).
 fn lcg(state: &mut u64) -> f64 {
@@ -166,7 +166,7 @@ impl Model for WithoutHessian {
 
 #[test]
 fn newton_fit_agrees_with_the_lbfgs_fit() {
-    let (x, tx, t, _) = super::fit_tests::cdnow();
+    let (x, tx, t, _) = super::fit::cdnow();
     let cols: [&[f64]; 3] = [&x, &tx, &t];
     for model in [&BgNbd as &'static dyn Model, &MbgNbd] {
         for penalizer in [0.0, 0.05] {
@@ -206,14 +206,14 @@ fn newton_fit_agrees_with_the_lbfgs_fit() {
 
 #[test]
 fn warm_start_from_a_subsample_reaches_the_same_maximum() {
-    use super::newton_fit::{minimize, minimize_warm, subsample};
+    use crate::btyd::newton_fit::{minimize, minimize_warm, subsample};
     let data = patterns(&random_rows(6000, 23));
     let sample = subsample(&data, 7.0);
     assert!(
         sample.len() < data.len() / 4 && (sample.total_weight() - data.total_weight()).abs() <= 7.0
     );
     assert!(sample.codes.len() == 3 * sample.len() && sample.levels == data.levels);
-    let (x, tx, t, _) = super::fit_tests::cdnow();
+    let (x, tx, t, _) = super::fit::cdnow();
     let data = Patterns::compress(&["frequency", "recency", "T"], &[&x, &tx, &t], None).unwrap();
     let scaled = data.rescaled(&[1, 2], data.max_of(2));
     let x0 = [0.0, -4.0, 0.0, 0.0];

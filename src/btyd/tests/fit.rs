@@ -1,6 +1,6 @@
 //! Fits of the shared routine against published results and weight equivalence.
 
-use super::*;
+use crate::btyd::*;
 
 /// CDNOW's calibration summary (bundled with the Python package), in weeks.
 pub(crate) fn cdnow() -> (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>) {

@@ -1,5 +1,5 @@
 //! Helpers for the models' unit tests: finite-difference gradient checks.
-use super::Model;
+use crate::btyd::Model;
 
 /// Largest relative difference between the analytic gradient of `row`'s log-likelihood
 /// and central differences.

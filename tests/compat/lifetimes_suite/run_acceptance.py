@@ -36,11 +36,11 @@ DATA_FILES = (
 )
 
 
-def _stage(src: Path, work: Path) -> Path:
+def _stage(src: Path, work: Path, files: list[str]) -> Path:
     """Copies lifetimes' test files and clmkit's data into ``work``; returns the tests dir."""
     tests = work / "tests"
     tests.mkdir()
-    for name in (*TEST_FILES, "conftest.py"):
+    for name in (*files, "conftest.py"):
         origin = src / "tests" / name
         if not origin.is_file():
             raise SystemExit(f"{origin} not found: --lifetimes-src must be a lifetimes checkout")
@@ -60,11 +60,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lifetimes-src", type=Path, required=True)
     parser.add_argument("--min-pass", type=int, default=0)
+    parser.add_argument(
+        "--files", nargs="+", default=list(TEST_FILES), help="lifetimes test files to run"
+    )
     parser.add_argument("pytest_args", nargs="*")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="lifetimes-acceptance-") as tmp:
         work = Path(tmp)
-        tests = _stage(args.lifetimes_src.resolve(), work)
+        tests = _stage(args.lifetimes_src.resolve(), work, args.files)
         env = dict(
             os.environ, PYTHONPATH=os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])
         )

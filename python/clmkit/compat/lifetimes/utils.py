@@ -138,7 +138,9 @@ def calibration_and_holdout_data(
             ),
         )
     except ValueError as err:
-        if "holdout" in str(err) and "no transaction" in str(err):
+        # lifetimes raised its sentence for an empty holdout (and, through it, for periods
+        # before the first transaction); clmkit says which period is empty.
+        if "no transaction" in str(err):
             raise ValueError(f"{_NO_HOLDOUT} ({err})") from None
         raise
 

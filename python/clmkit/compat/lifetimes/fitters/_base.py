@@ -139,6 +139,16 @@ class BaseFitter:
         return [float(params[name]) for name in args]
 
     @classmethod
+    def _row_log_likelihood(cls, params: Any, columns: Sequence[Any]) -> np.ndarray:
+        """Each row's log-likelihood at natural ``params``, from the core (the native model's
+        ``individual_log_likelihood``), shaped like the broadcast columns."""
+        arrays = np.broadcast_arrays(*[np.asarray(c, dtype=float) for c in columns])
+        model = cls._native.from_params([float(p) for p in np.ravel(params)])
+        flat = [np.ascontiguousarray(a.reshape(-1)) for a in arrays]
+        out = np.asarray(model.individual_log_likelihood(*flat), dtype=float)
+        return out.reshape(arrays[0].shape)
+
+    @classmethod
     def _mean_negative_log_likelihood(
         cls,
         params: np.ndarray,
@@ -152,12 +162,7 @@ class BaseFitter:
         (``per="sum"``) or mean (``"mean"``) of the weights, plus ``penalizer_coef`` times the
         sum of squared parameters. Scalars broadcast against arrays, as in lifetimes."""
         params = np.asarray(params, dtype=float).reshape(-1)
-        arrays = np.broadcast_arrays(*[np.asarray(c, dtype=float) for c in columns])
-        model = cls._native.from_params([float(p) for p in params])
-        loglik = np.asarray(
-            model.individual_log_likelihood(*[np.ascontiguousarray(a.reshape(-1)) for a in arrays]),
-            dtype=float,
-        )
+        loglik = cls._row_log_likelihood(params, columns).reshape(-1)
         w = np.broadcast_to(np.asarray(weights, dtype=float).reshape(-1), loglik.shape)
         divisor = w.sum() if per == "sum" else w.mean()
         return float(-(w * loglik).sum() / divisor + penalizer_coef * sum(params**2))

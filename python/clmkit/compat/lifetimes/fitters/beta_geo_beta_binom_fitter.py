@@ -93,6 +93,12 @@ class BetaGeoBetaBinomFitter(BaseFitter):
         return self
 
     @classmethod
+    def _loglikelihood(cls, params: Any, x: Any, tx: Any, T: Any) -> Any:
+        """Each pattern's log-likelihood at natural ``params`` (lifetimes' helper; Fader,
+        Hardie & Shang 2010, eq. 5), from the core."""
+        return cls._row_log_likelihood(params, (x, tx, T))
+
+    @classmethod
     def _negative_log_likelihood(
         cls,
         log_params: Any,

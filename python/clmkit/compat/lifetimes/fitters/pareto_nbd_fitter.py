@@ -104,6 +104,12 @@ class ParetoNBDFitter(CountFitter):
             values, (freq, rec, T), weights, penalizer_coef, per="mean"
         )
 
+    @classmethod
+    def _conditional_log_likelihood(cls, params: Any, freq: Any, rec: Any, T: Any) -> Any:
+        """Each customer's log-likelihood at natural ``params`` (lifetimes' helper; Fader &
+        Hardie's note, eq. 18), from the core."""
+        return cls._row_log_likelihood(params, (freq, rec, T))
+
     @staticmethod
     def _log_A_0(params: Any, freq: Any, recency: Any, age: Any) -> Any:
         """ln A_0 of Fader & Hardie's Pareto/NBD note (2005, eq. 19-20), lifetimes' helper:

@@ -1,0 +1,118 @@
+"""When is each customer's next purchase expected? The time at which the conditional
+expected purchases reach one (or ``target``), from a fitted purchase-count model."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from .. import _core
+from .._validation import as_float_array, check_int, check_positive_float, check_same_length
+from ..btyd._count import CountModel
+
+__all__ = ["time_to_expected_purchases"]
+
+FloatArray = npt.NDArray[np.float64]
+
+
+class ExpectsPurchases(Protocol):
+    """Anything with lifetimes' ``conditional_expected_purchases(t, frequency, recency, T)``."""
+
+    def conditional_expected_purchases(
+        self, t: float, frequency: FloatArray, recency: FloatArray, T: FloatArray
+    ) -> npt.ArrayLike: ...
+
+
+def time_to_expected_purchases(
+    model: ExpectsPurchases,
+    frequency: npt.ArrayLike,
+    recency: npt.ArrayLike,
+    T: npt.ArrayLike,
+    horizon: float,
+    target: float = 1.0,
+    points: int = 48,
+) -> FloatArray:
+    """Time (model units) at which each customer's expected purchases reach ``target``.
+
+    E[Y(t)], the expected purchases in (T, T + t], increases in t: the crossing of ``target``
+    is bracketed on ``points`` equally spaced times in (0, ``horizon``] and linearly
+    interpolated between the two grid times around it (E[Y(0)] = 0). For clmkit's count
+    models all grid times of a customer come from one call of the core's multi-horizon kernel
+    (the series behind E[Y] is summed once for all horizons); other models with lifetimes'
+    ``conditional_expected_purchases`` are evaluated one grid time at a time.
+
+    Parameters
+    ----------
+    model : fitted count model
+        e.g. :class:`clmkit.BetaGeo`.
+    frequency, recency, T : array-like
+        Customer histories in the model's time unit.
+    horizon : float
+        Longest wait considered (> 0).
+    target : float, default 1.0
+        Expected purchases to reach (> 0).
+    points : int, default 48
+        Grid times, 1 to 10,000.
+
+    Returns
+    -------
+    numpy.ndarray
+        One time per customer; NaN when fewer than ``target`` purchases are expected
+        within ``horizon``.
+
+    Examples
+    --------
+    >>> import clmkit
+    >>> data = clmkit.datasets.load_cdnow_summary()
+    >>> bg = clmkit.BetaGeo().fit(data)
+    >>> wait = time_to_expected_purchases(bg, [10.0, 0.0], [35.0, 0.0], [38.0, 38.0], 52.0)
+    >>> bool(0 < wait[0] < 52), bool(np.isnan(wait[1]))
+    (True, True)
+    """
+    horizon = check_positive_float(horizon, "horizon")
+    target = check_positive_float(target, "target")
+    points = check_int(points, "points", low=1, high=10_000)
+    f = as_float_array(frequency, "frequency", finite=False)
+    r = as_float_array(recency, "recency", finite=False)
+    t = as_float_array(T, "T", finite=False)
+    check_same_length(frequency=f, recency=r, T=t)
+    if isinstance(model, CountModel) and model._core_name:
+        model._check_fitted()
+        rows = model._validate([f, r, t])
+        return _core.clv_time_to_expected_purchases(
+            model._core_name, model._params(), rows[0], rows[1], rows[2], target, horizon, points
+        )
+    return _grid_scan(model, f, r, t, horizon, target, points)
+
+
+def _grid_scan(
+    model: ExpectsPurchases,
+    f: FloatArray,
+    r: FloatArray,
+    t: FloatArray,
+    horizon: float,
+    target: float,
+    points: int,
+) -> FloatArray:
+    """The same crossing for any model, one grid time per call (only customers not yet
+    crossed are evaluated)."""
+    grid = np.linspace(0.0, horizon, points + 1)
+    out = np.full(len(f), np.nan)
+    todo = np.ones(len(f), dtype=bool)
+    prev = np.zeros(len(f))
+    for k in range(1, points + 1):
+        if not todo.any():
+            break
+        cur = np.zeros(len(f))
+        cur[todo] = np.asarray(
+            model.conditional_expected_purchases(float(grid[k]), f[todo], r[todo], t[todo]),
+            dtype=float,
+        )
+        hit = todo & (cur >= target)
+        frac = (target - prev[hit]) / np.maximum(cur[hit] - prev[hit], 1e-300)
+        out[hit] = grid[k - 1] + np.clip(frac, 0.0, 1.0) * (grid[k] - grid[k - 1])
+        todo &= ~hit
+        prev = cur
+    return out

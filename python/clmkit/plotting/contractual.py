@@ -1,0 +1,93 @@
+"""Plots of the contractual retention models: survival curves and retention rates by
+period, model against actual, one line per cohort."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import numpy as np
+import pandas as pd
+
+from ._mpl import axes_or_current
+
+__all__ = ["plot_retention", "plot_survival"]
+
+
+def _cohort_rows(survivors: Any) -> list[tuple[str, np.ndarray]]:
+    """(label, counts) per cohort: one sequence, a mapping, or cohort_survivors' table."""
+    if survivors is None:
+        return []
+    if isinstance(survivors, pd.DataFrame):
+        return [(str(c), row.dropna().to_numpy(float)) for c, row in survivors.iterrows()]
+    if isinstance(survivors, dict):
+        return [(str(k), np.asarray(v, dtype=float)) for k, v in survivors.items()]
+    return [("actual", np.asarray(survivors, dtype=float))]
+
+
+def plot_survival(
+    model: Any,
+    survivors: Any = None,
+    periods: Optional[int] = None,
+    ax: Any = None,
+    **kwargs: Any,
+) -> Any:
+    """Share of each cohort still active by period: observed (markers) against the model's
+    S(t) (line, extended to ``periods``).
+
+    Parameters
+    ----------
+    model : ShiftedBetaGeometric or BetaDiscreteWeibull
+        Fitted.
+    survivors : sequence, mapping or DataFrame, optional
+        Survivor counts of one or more cohorts (as ``fit(survivors=...)`` takes them).
+    periods : int, optional
+        Last period of the model curve; default the longest cohort (at least 12).
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    ax = axes_or_current(ax)
+    rows = _cohort_rows(survivors)
+    horizon = periods or max([len(c) - 1 for _, c in rows] + [12])
+    t = np.arange(horizon + 1, dtype=float)
+    ax.plot(t, model.survival_function(t), color="black", label="model", **kwargs)
+    for label, counts in rows:
+        if len(counts) and counts[0] > 0:
+            ax.plot(np.arange(len(counts)), counts / counts[0], "o", ms=4, label=label)
+    ax.set_xlabel("periods since acquisition")
+    ax.set_ylabel("share still active")
+    ax.set_ylim(0, 1.02)
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_retention(
+    model: Any,
+    survivors: Any = None,
+    periods: Optional[int] = None,
+    ax: Any = None,
+    **kwargs: Any,
+) -> Any:
+    """Retention rate by period, r(t) = S(t) / S(t - 1): observed per cohort (markers)
+    against the model's (line). Under heterogeneity it rises with tenure.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    ax = axes_or_current(ax)
+    rows = _cohort_rows(survivors)
+    horizon = periods or max([len(c) - 1 for _, c in rows] + [12])
+    t = np.arange(1, horizon + 1, dtype=float)
+    ax.plot(t, model.retention_rate(t), color="black", label="model", **kwargs)
+    for label, counts in rows:
+        if len(counts) > 1:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                rate = counts[1:] / counts[:-1]
+            ax.plot(np.arange(1, len(counts)), rate, "o", ms=4, label=label)
+    ax.set_xlabel("period")
+    ax.set_ylabel("retention rate")
+    ax.legend(fontsize=8)
+    return ax

@@ -1,0 +1,330 @@
+"""Stage history: lifecycle stages at many snapshot dates from one pass over the log."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Optional, Protocol, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from .. import _core
+from .._io import (
+    Output,
+    _end_ns,
+    _extract_columns,
+    _factorize_ids,
+    _timestamp,
+    _to_datetime_ns,
+    deliver,
+    library_of,
+)
+from .._keyed import CallerFrame
+from .._units import TimeUnit, normalize_freq
+from .._validation import as_float_array, check_rows, invalid_value_error
+from ..exceptions import bounded
+from .assign import SchemeLike, _custom_codes, _run_rules, _scheme, _stages
+from .reasons import reason_texts
+from .scheme import REASONS, STAGES
+
+__all__ = ["stage_history"]
+
+Int64Array = npt.NDArray[np.int64]
+
+
+class HasPAlive(Protocol):
+    """A fitted BTYD model as stage_history uses it."""
+
+    def p_alive(
+        self, frequency: npt.ArrayLike, recency: npt.ArrayLike, T: npt.ArrayLike
+    ) -> npt.ArrayLike: ...
+
+
+FloatArray = npt.NDArray[np.float64]
+
+
+def stage_history(
+    transactions: object,
+    snapshots: Sequence[object],
+    customer_id_col: str,
+    datetime_col: str,
+    scheme: SchemeLike = None,
+    model: Optional[HasPAlive] = None,
+    customers: Optional[Iterable[object]] = None,
+    freq: str = "D",
+    freq_multiplier: float = 1,
+    datetime_format: Optional[str] = None,
+    observation_period_end: object = None,
+    return_reason: bool = False,
+    output: Optional[Output] = None,
+) -> CallerFrame:
+    """Lifecycle stage of every customer at every snapshot date.
+
+    Each snapshot uses only the data up to its date: the row of customer c at snapshot s
+    equals ``assign_stages(summarize(log, observation_period_end=s))`` for c. The log is
+    sorted once and all snapshots are summarised in one parallel pass in Rust, then the
+    stage rules run once over all rows. Default windows (see :class:`StageScheme`) are
+    derived ONCE, from the summary at the last snapshot, so every snapshot applies the
+    same rules; the resolved scheme is kept in ``attrs["clmkit"]["scheme"]``.
+
+    Parameters
+    ----------
+    transactions, customer_id_col, datetime_col, freq, freq_multiplier, datetime_format
+        As in :func:`clmkit.summarize`.
+    snapshots : sequence of date-like
+        Strictly increasing dates, none before the first transaction nor after
+        ``observation_period_end``.
+    scheme : StageScheme or "default", optional
+        Stage rules (see :class:`StageScheme`).
+    model : fitted BTYD model, optional
+        Anything with ``p_alive(frequency, recency, T)`` (e.g. :class:`clmkit.BetaGeo`)
+        fitted in the same time unit (``freq`` x ``freq_multiplier``); its P(alive) at each
+        snapshot drives the at-risk / churn rules and is returned as ``p_alive``.
+    customers : iterable, optional
+        Known customer ids: before their first purchase they are ``prospect``.
+    observation_period_end : date-like, optional
+        Latest allowed snapshot (default: the last transaction's date).
+    return_reason : bool
+        Add the ``reason`` column: the rule that fired with the numbers that decided it, as
+        in :func:`assign_stages`.
+
+    output : {"pandas", "polars", "arrow", "numpy"}, optional
+        Library of the returned table; by default that of the input (pandas for arrays).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long table sorted by customer then snapshot with columns ``<customer_id_col>``,
+        ``snapshot``, ``stage`` (ordered categorical) and, with a model, ``p_alive``; a
+        customer appears from their first purchase (or from the first snapshot when
+        listed in ``customers``; ids that never bought come last).
+
+    Raises
+    ------
+    ValueError
+        Snapshots empty, not strictly increasing or outside the data; a model whose time
+        unit differs; invalid P(alive) from the model; and the errors of ``summarize``.
+
+    Examples
+    --------
+    >>> import clmkit
+    >>> log = clmkit.datasets.load_cdnow_sample()
+    >>> h = clmkit.stage_history(log, ["1997-03-31", "1997-06-30", "1997-09-30"],
+    ...                          "customer_id", "date")
+    >>> list(h.columns)
+    ['customer_id', 'snapshot', 'stage']
+    >>> bool((clmkit.transition_matrix(h).sum(axis=1).round(12) == 1).all())
+    True
+    """
+
+    freq = normalize_freq(freq)
+    mult = float(freq_multiplier)
+    if not np.isfinite(mult) or mult <= 0:
+        raise ValueError(f"freq_multiplier must be a positive number, got {freq_multiplier!r}")
+    ids, times, _, names = _extract_columns(transactions, customer_id_col, datetime_col, None)
+    times_ns, tz = _to_datetime_ns(times, names["datetime"], datetime_format)
+    if not len(times_ns):
+        raise ValueError("transactions: the log is empty")
+    codes, uniques = _factorize_ids(ids, names["customer_id"])
+    snaps_ns = _snapshot_ns(snapshots, times_ns, datetime_format, tz, observation_period_end)
+    index = _core.SnapshotIndex(codes, len(uniques), times_ns, snaps_ns, freq, mult)
+    unit = TimeUnit(freq, mult)
+    scheme = _scheme(scheme)
+    if not scheme.is_resolved:
+        frequency, recency = index.at_last_snapshot()
+        scheme = scheme.resolve(pd.DataFrame({"frequency": frequency, "recency": recency}), unit)
+    snap_times = _timestamps(snaps_ns, tz)
+    pa = custom = None
+    cols: Optional[dict[str, FloatArray]] = None
+    if model is None and not scheme.add and not return_reason:
+        # Fast path: summaries and rules fused in one pass, no per-row summary columns.
+        fused = index.stages(scheme.core_params())
+        cust_codes, snap_codes = fused.customer, fused.snapshot
+        stage_codes, reasons = fused.stage, fused.reason
+    else:  # the rows' summaries are needed (P(alive), custom rules, reasons with numbers)
+        raw = index.summaries()
+        pa = _model_p_alive(model, raw, unit)
+        if scheme.add:  # the rules see the snapshot summary, as assign_stages' rules do
+            frame = pd.DataFrame(
+                {
+                    "frequency": raw.frequency,
+                    "recency": raw.recency,
+                    "T": raw.T,
+                    "gap_before_last": raw.gap_before_last,
+                }
+            )
+            frame["n_periods"] = frame["frequency"] + 1.0
+            frame["inactivity"] = frame["T"] - frame["recency"]
+            frame["snapshot"] = snap_times.take(raw.snapshot)
+            if pa is not None:
+                frame["p_alive"] = pa
+            custom = _custom_codes(scheme, frame)
+        cust_codes, snap_codes = raw.customer, raw.snapshot
+        cols = {
+            "repeats": raw.frequency,
+            "recency": raw.recency,
+            "T": raw.T,
+            "gap": raw.gap_before_last,
+        }
+        stage_codes, reasons = _run_rules(cols, pa, custom, scheme)
+    if customers is not None:
+        uniques, cust_codes, snap_codes, order, n_new = _prospect_rows(  # type: ignore[assignment]
+            customers, uniques, cust_codes, snap_codes, len(snaps_ns)
+        )
+        prospect = "prospect" not in scheme.drop
+        stage_codes = _extend(
+            stage_codes, n_new, STAGES.index("prospect") if prospect else -1, order
+        )
+        reasons = _extend(
+            reasons, n_new, _PROSPECT_REASON if prospect else _UNASSIGNED_REASON, order
+        )
+        pa = None if pa is None else _extend(pa, n_new, np.nan, order)
+        if cols is not None:  # prospects: NaN inputs (their reason needs no number)
+            cols = {k: _extend(v, n_new, np.nan, order) for k, v in cols.items()}
+    stage = _stages(stage_codes, scheme, pd.RangeIndex(len(stage_codes)))
+    out = pd.DataFrame(
+        {
+            names["customer_id"]: uniques.take(cust_codes),
+            "snapshot": snap_times.take(snap_codes),
+            "stage": stage.array,
+        }
+    )
+    if pa is not None:
+        out["p_alive"] = pa
+    if return_reason and cols is not None:
+        out["reason"] = reason_texts(reasons, scheme, cols, pa, unit)
+    out.attrs["clmkit"] = {
+        **unit.to_dict(),
+        "freq_multiplier": mult,
+        "scheme": scheme,
+        "customer_id_col": names["customer_id"],
+        "labels": {k: scheme.label_of(k) for k in scheme.keys()},  # noqa: SIM118
+        "snapshots": [str(t) for t in snap_times],
+    }
+    return deliver(out, library_of(transactions), output)
+
+
+def _snapshot_ns(
+    snapshots: Sequence[object],
+    times_ns: npt.NDArray[np.int64],
+    datetime_format: Optional[str],
+    tz: object,
+    observation_period_end: object,
+) -> npt.NDArray[np.int64]:
+    if isinstance(snapshots, (str, pd.Timestamp)) or not hasattr(snapshots, "__len__"):
+        raise TypeError("snapshots must be a sequence of dates, e.g. pd.date_range(...)")
+    if len(snapshots) == 0:
+        raise ValueError("snapshots: give at least one date")
+    ns = _datetime_array_ns(snapshots)
+    if ns is None:  # strings or mixed objects: one at a time, naming a bad one
+        ns = np.empty(len(snapshots), dtype=np.int64)
+        for row, snap in enumerate(snapshots):
+            try:
+                ns[row] = _end_ns(snap, times_ns, datetime_format, tz)
+            except (ValueError, TypeError, OverflowError) as err:
+                raise invalid_value_error(
+                    "snapshots", row, snap, f"not a date: {bounded(err, 120)}"
+                ) from None
+    first = int(times_ns.min())
+    end = _end_ns(observation_period_end, times_ns, datetime_format, tz)
+    checks = [
+        (np.r_[False, np.diff(ns) <= 0], "snapshots must be strictly increasing"),
+        (
+            ns < first - first % 86_400_000_000_000,
+            f"before the first transaction ({_timestamp(first, tz)})",
+        ),
+        (
+            ns > end,
+            f"after observation_period_end ({_timestamp(end, tz)}); pass a later "
+            "observation_period_end to look past the last transaction",
+        ),
+    ]
+    for mask, reason in checks:
+        if mask.any():
+            row = int(np.argmax(mask))
+            raise invalid_value_error("snapshots", row, list(snapshots)[row], reason)
+    return ns
+
+
+def _datetime_array_ns(snapshots: Sequence[object]) -> Optional[npt.NDArray[np.int64]]:
+    """ns since the epoch (UTC) of a DatetimeIndex / datetime64 array in one vectorised step
+    (minute-level ranges have hundreds of thousands of dates), else None."""
+    if not isinstance(snapshots, (pd.DatetimeIndex, pd.Series, np.ndarray)):
+        return None
+    values = pd.Series(snapshots) if isinstance(snapshots, np.ndarray) else snapshots
+    if not pd.api.types.is_datetime64_any_dtype(values.dtype):
+        return None
+    idx = pd.DatetimeIndex(values)
+    if idx.hasnans:
+        row = int(np.argmax(idx.isna()))
+        raise invalid_value_error("snapshots", row, "NaT", "not a date")
+    if idx.tz is not None:
+        idx = idx.tz_convert("UTC").tz_localize(None)
+    return np.asarray(idx.as_unit("ns").asi8, dtype=np.int64)
+
+
+def _timestamps(ns: npt.NDArray[np.int64], tz: object) -> pd.DatetimeIndex:
+    idx = pd.DatetimeIndex(ns.view("datetime64[ns]"))
+    out: pd.DatetimeIndex = idx.tz_localize("UTC").tz_convert(tz) if tz is not None else idx
+    return out
+
+
+def _model_p_alive(
+    model: Optional[HasPAlive], rows: _core.SnapshotSummaries, unit: TimeUnit
+) -> Optional[FloatArray]:
+    if model is None:
+        return None
+    if not callable(getattr(model, "p_alive", None)):
+        raise TypeError(
+            f"model must have a p_alive(frequency, recency, T) method, got {type(model).__name__}"
+        )
+    model_unit = getattr(model, "time_unit_", None)
+    if isinstance(model_unit, TimeUnit) and model_unit != unit:
+        raise ValueError(
+            f"model was fitted in time unit {model_unit} but the history uses "
+            f"{unit}; pass freq/freq_multiplier matching the model"
+        )
+    n = len(rows.T)
+    pa = as_float_array(model.p_alive(rows.frequency, rows.recency, rows.T), "model.p_alive(...)")
+    if len(pa) != n:
+        raise ValueError(f"model.p_alive returned {len(pa)} values for {n} rows")
+    check_rows((pa < 0) | (pa > 1), "model.p_alive(...)", pa, "must be in [0, 1]")
+    return pa
+
+
+_PROSPECT_REASON = next(i for i, r in enumerate(REASONS) if r.startswith("prospect"))
+_UNASSIGNED_REASON = next(i for i, r in enumerate(REASONS) if r.startswith("unassigned"))
+
+
+def _prospect_rows(
+    customers: Iterable[object],
+    uniques: pd.Index,
+    cust_codes: Int64Array,
+    snap_codes: npt.NDArray[np.int32],
+    n_snaps: int,
+) -> tuple[pd.Index, Int64Array, Int64Array, Int64Array, int]:
+    """Codes of the rows with prospects added (listed customers at the snapshots before
+    their first purchase) and the order that sorts [rows, prospect rows] by customer then
+    snapshot. Customers seen only in ``customers`` get the highest codes, so come last."""
+    listed = pd.Index(list(customers)).unique()
+    extra = listed[~listed.isin(uniques)]
+    all_ids = uniques.append(extra) if len(extra) else uniques
+    first = np.full(len(all_ids), n_snaps, dtype=np.int64)
+    np.minimum.at(first, cust_codes, snap_codes)
+    listed_codes = all_ids.get_indexer(listed)
+    n_pros = first[listed_codes]
+    p_cust = np.repeat(listed_codes, n_pros).astype(np.int64)
+    p_snap = np.arange(n_pros.sum()) - np.repeat(np.cumsum(n_pros) - n_pros, n_pros)
+    cust = np.r_[cust_codes, p_cust]
+    snap = np.r_[snap_codes.astype(np.int64), p_snap]
+    order = np.lexsort((snap, cust))
+    return all_ids, cust[order], snap[order], order, len(p_cust)
+
+
+ArrayT = TypeVar("ArrayT", bound=npt.NDArray[np.generic])
+
+
+def _extend(values: ArrayT, n: int, fill: float, order: Int64Array) -> ArrayT:
+    out = np.concatenate([values, np.full(n, fill, dtype=values.dtype)])[order]
+    return out  # type: ignore[return-value]  # same dtype as values
