@@ -18,7 +18,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Optional, TypeVar
+from typing import TYPE_CHECKING, Any, Optional, TypeVar, Union
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -37,7 +37,7 @@ MODELS = ("bdw", "sbg")
 
 
 def read_subscriptions(
-    path: str,
+    path: Union[str, Path],
     customer_id_col: str,
     start_col: str,
     end_col: Optional[str],
@@ -56,6 +56,16 @@ def read_subscriptions(
         When ``path`` does not exist.
     ValueError
         Unknown file type, a missing column, a malformed file or a file without data rows.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "subs.csv"
+    >>> _ = path.write_text("id;start;end\\n007;31/01/2024;\\n7;01/02/2024;01/05/2024\\n")
+    >>> t = read_subscriptions(path, "id", "start", "end", delimiter=";",
+    ...                        date_format="%d/%m/%Y")
+    >>> t.column("id").to_pylist(), t.column("end").null_count
+    (['007', '7'], 1)
     """
     import pyarrow as pa
     import pyarrow.csv as pacsv
