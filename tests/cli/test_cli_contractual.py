@@ -216,3 +216,18 @@ def test_start_col_required_and_retention_model_needs_contractual(tmp_path):
     with pytest.raises(SystemExit) as exc:
         main([*argv, "--model", "sbg", "--out", str(tmp_path / "o")])
     assert exc.value.code == 2
+
+
+def test_unreliable_fit_is_warned_on_stderr_and_in_the_report(tmp_path, capsys):
+    # every subscriber leaves after exactly one month: the sBG runs to its boundary
+    rows = [f"c{i},2022-0{i % 6 + 1}-01,2022-0{i % 6 + 2}-01" for i in range(30)]
+    path = tmp_path / "flat.csv"
+    path.write_text("\n".join(["id,start,end", *rows, "z,2022-01-01,"]) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    argv = ["report", str(path), "--contractual", "--customer-id-col", "id", "--start-col"]
+    argv += ["start", "--end-col", "end", "--model", "sbg", "--out", str(out), "--quiet"]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert err.count("clmkit: warning: ShiftedBetaGeometric fit") == 1, err
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "Read with care" in html and "not reliable" in html

@@ -16,9 +16,13 @@ import os
 import shutil
 import sys
 import tempfile
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional, TypeVar, Union
+
+from ..exceptions import ClmkitWarning
+from .messages import flag_message
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -187,6 +191,7 @@ def write_outputs(
     args: argparse.Namespace,
     formats: Sequence[str],
     parts: tuple[Any, pd.DataFrame, pd.DataFrame, pd.DataFrame],
+    notes: Sequence[str] = (),
 ) -> None:
     """Writes the chosen files of the run into the (temporary) folder ``tmp``."""
     from ..report.contractual import render_contractual_report
@@ -204,6 +209,7 @@ def write_outputs(
         "discount_rate": 0.01 if args.discount_rate is None else args.discount_rate,
         "currency": args.currency,
         "observation_period": subs.attrs.get("clmkit", {}).get("observation_period", ""),
+        "warnings": list(notes),
     }
     html = render_contractual_report(model, subs, table, survivors, settings)
     (tmp / FILES["html"]).write_text(html, encoding="utf-8")
@@ -224,15 +230,20 @@ def run_contractual(args: argparse.Namespace, progress: Callable[[str, float], N
                 f"the input file {args.input} would be replaced by the output {name}: "
                 f"choose another --out or move the input"
             )
-    parts = analyse(args, progress)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ClmkitWarning)
+        parts = analyse(args, progress)
+    notes = list(dict.fromkeys(flag_message(w.message) for w in caught))
     out.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_tmp(out)
     prefix = f"{_tmp_prefix(out)}{os.getpid()}-"
     tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=prefix))
     try:
-        _timed(progress, "write files", lambda: write_outputs(tmp, args, formats, parts))
+        _timed(progress, "write files", lambda: write_outputs(tmp, args, formats, parts, notes))
         _move_into_place(tmp, out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print(f"wrote {len(parts[2]):,} subscribers to {out}", file=sys.stderr)
+    for text in notes:
+        print(f"clmkit: warning: {text}", file=sys.stderr)
     return 0

@@ -180,6 +180,7 @@ def contractual_section(
         "params": _model_table(model),
         "method": method,
         "unit": unit,
+        "warnings": list(settings.get("warnings") or []),
     }
 
 
