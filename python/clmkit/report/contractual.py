@@ -92,7 +92,7 @@ def _cohort_table(subs: pd.DataFrame, table: pd.DataFrame, fmt: Fmt) -> str:
                 str(cohort),
                 Fmt.count(len(g)),
                 Fmt.pct(act.mean()),
-                Fmt.num(float(g["tenure"].max())),
+                Fmt.count(float(g["tenure"].max())),
                 Fmt.pct(float(g["p"][act].mean())) if act.any() else "–",
                 fmt.money(float(g["value"].sum()), 0) if "value" in table else "–",
             ]
