@@ -7,6 +7,7 @@ import argparse
 from ..analyze.durations import DURATION_HELP
 
 MODELS = ("mbgnbd", "paretonbd", "bgnbd")
+CONTRACTUAL_MODELS = ("bdw", "sbg")
 
 
 def _formats(text: str) -> tuple[str, ...]:
@@ -42,9 +43,10 @@ def add_report_arguments(rep: argparse.ArgumentParser) -> None:
     model.add_argument("--freq", default="D", help="time unit: H, D, W, M or Y (default D)")
     model.add_argument(
         "--model",
-        choices=MODELS,
-        default="mbgnbd",
-        help="transaction model: mbgnbd (default; modified BG/NBD), paretonbd or bgnbd",
+        choices=MODELS + CONTRACTUAL_MODELS,
+        help="transaction model: mbgnbd (default; modified BG/NBD), paretonbd or bgnbd; "
+        "with --contractual the retention model: bdw (default; beta-discrete-Weibull) or sbg "
+        "(shifted-beta-geometric)",
     )
     model.add_argument("--observation-end", help="end of observation (default: last transaction)")
     model.add_argument("--calibration-end", help="also fit up to this date and plot the holdout")
@@ -61,6 +63,7 @@ def add_report_arguments(rep: argparse.ArgumentParser) -> None:
     stages.add_argument("--new-window", help="a first purchase this recent is 'new'")
     stages.add_argument("--maturity-window", help="tenure from which a buyer is 'mature'")
     stages.add_argument("--churn-window", help="inactivity beyond this is 'churned'")
+    add_contractual_arguments(rep)
     run = rep.add_argument_group("output")
     run.add_argument("--out", required=True, help="output directory (created if missing)")
     run.add_argument(
@@ -72,3 +75,41 @@ def add_report_arguments(rep: argparse.ArgumentParser) -> None:
     )
     run.add_argument("--quiet", action="store_true", help="no progress on stderr")
     run.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+
+
+def add_contractual_arguments(rep: argparse.ArgumentParser) -> None:
+    """The flags of a subscription log (``--contractual``)."""
+    sub = rep.add_argument_group(
+        "subscriptions (--contractual: INPUT is one row per subscription, customers leave "
+        "at an observed moment)"
+    )
+    sub.add_argument(
+        "--contractual",
+        action="store_true",
+        help="analyse a subscription log with a retention model instead of a transaction log",
+    )
+    sub.add_argument("--start-col", help="subscription start column")
+    sub.add_argument("--end-col", help="subscription end column (empty = still running)")
+    sub.add_argument(
+        "--period",
+        choices=("D", "W", "M", "Q", "Y"),
+        default="M",
+        help="renewal period: D, W, M (default), Q or Y",
+    )
+    sub.add_argument(
+        "--margin", type=float, help="net cash flow per subscriber per period (enables value)"
+    )
+    sub.add_argument("--discount-rate", type=float, help="discount rate per period (default 0.01)")
+
+
+def validate_contractual(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Usage errors of ``--contractual`` (exit 2, as argparse's own)."""
+    if args.demo:
+        parser.error("--demo is a transaction log: it cannot be used with --contractual")
+    if not args.input:
+        parser.error("INPUT (the subscription log) is required with --contractual")
+    for flag in ("customer_id_col", "start_col"):
+        if getattr(args, flag) is None:
+            parser.error(f"--{flag.replace('_', '-')} is required with --contractual")
+    if args.model is not None and args.model not in CONTRACTUAL_MODELS:
+        parser.error(f"--model {args.model} is a transaction model: use bdw or sbg here")

@@ -95,7 +95,7 @@ def _analyze_options(args: argparse.Namespace) -> dict[str, Any]:
         "observation_period_end": args.observation_end,
         "calibration_period_end": args.calibration_end,
         "interval_level": args.interval_level or None,
-        "models": (args.model, "gammagamma"),
+        "models": (args.model or "mbgnbd", "gammagamma"),
         "stage_windows": windows or None,
         "currency": args.currency,
     }
@@ -242,6 +242,10 @@ def _report(args: argparse.Namespace) -> int:
 
 def _run_report(args: argparse.Namespace) -> int:
     progress = _Progress(args.quiet)
+    if args.contractual:
+        from .contractual import run_contractual
+
+        return run_contractual(args, progress)
     formats = (*args.formats, "json", "html")
     out = Path(args.out).resolve()
     _check_out(out, args.input, formats)
@@ -277,6 +281,13 @@ def _add_report_parser(sub: Any) -> None:
 
 
 def _validate_report(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if args.contractual:
+        from .args import validate_contractual
+
+        validate_contractual(parser, args)
+        return
+    if args.model in ("bdw", "sbg"):
+        parser.error(f"--model {args.model} is a retention model: add --contractual")
     if args.demo:
         if args.input:
             parser.error("give either INPUT or --demo, not both")

@@ -28,8 +28,11 @@ FLAGS = {
     "delimiter": "--delimiter",
     "date_format": "--date-format",
     "decimal": "--decimal",
+    "start_col": "--start-col",
+    "end_col": "--end-col",
+    "discount_rate": "--discount-rate",
 }
-_ARG = re.compile(r"\b(" + "|".join(FLAGS) + r")\b(=| ?:)?")
+_ARG = re.compile(r"(?<!-)\b(" + "|".join(FLAGS) + r")\b(=| ?:)?")  # not an already written --flag
 _ROW = re.compile(r"\brow (\d+)\b(?: \(index [^)]*\))?")
 # Python-only advice the command line cannot follow ("pass method='resample'", "use
 # clmkit.summarize"): the sentence is dropped rather than shown to a shell user.
