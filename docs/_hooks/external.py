@@ -45,13 +45,18 @@ def _served(target: str, docs_dir: Path) -> bool:
 
 
 def on_config(config: Any) -> Any:
-    """Leave out top-level navigation entries whose page does not exist (yet).
+    """List every notebook; leave out top-level entries whose page does not exist (yet).
 
     Pages other work streams write (e.g. ``architecture.md``) appear once they exist.
     """
     docs_dir = Path(config["docs_dir"])
     nav = []
     for item in config["nav"] or []:
+        if isinstance(item, dict) and "Notebooks" in item:
+            # Every notebook in notebooks/, titled by its first heading (mkdocs-jupyter).
+            notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
+            nav.append({"Notebooks": [f"notebooks/{n.name}" for n in notebooks]})
+            continue
         if isinstance(item, dict) and len(item) == 1:
             ((_, target),) = item.items()
             if isinstance(target, str) and not _served(target, docs_dir):

@@ -34,6 +34,7 @@ def summarize_log(
     include_first_transaction: bool,
     observation_end_ns: Optional[int],
     columns: bool = False,
+    last_tick: Optional[int] = None,
 ) -> dict[str, Any]: ...
 
 # --- rfm ---
@@ -253,6 +254,14 @@ def assign_stage_codes(
     params: StageParams,
 ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]]: ...
 def stage_rule_names() -> tuple[list[str], list[str]]: ...
+def stage_reason_texts(
+    codes: npt.NDArray[np.int32],
+    a: npt.NDArray[np.float64],
+    b: npt.NDArray[np.float64],
+    templates: list[str],
+    probability: list[bool],
+    unit: str,
+) -> tuple[npt.NDArray[np.int32], list[str]]: ...
 
 # --- btyd ---
 class BtydFit:

@@ -9,19 +9,21 @@ import pandas as pd
 
 from . import _core
 from ._io import (
-    _datetime_ticks,
-    _datetimes,
-    _end_ns,
-    _extract_columns,
-    _factorize_ids,
-    _id_array,
-    _id_dtype,
-    _timestamp,
-    _to_datetime_ns,
+    column_codes,
+    column_ids,
+    column_ns,
+    column_ticks,
+    datetime_values,
     deliver,
+    extract_columns,
     library_of,
+    log_error,
+    log_id_dtype,
+    period_end_ns,
+    timestamp_of,
 )
 from ._units import TimeUnit, normalize_freq
+from .exceptions import InvalidValueError
 
 __all__ = ["summarize", "calibration_and_holdout"]
 
@@ -102,18 +104,20 @@ def summarize(
     freq = normalize_freq(freq)
     mult = _check_multiplier(freq_multiplier)
     # NaN/inf values and NaT dates are found by the kernel's fold (no validation pass here).
-    ids, times, values, names = _extract_columns(
+    ids, times, values, names = extract_columns(
         transactions, customer_id_col, datetime_col, monetary_value_col, finite=False
     )
-    ticks, ticks_per_second, tz = _datetime_ticks(
+    ticks, ticks_per_second, tz = column_ticks(
         times, names["datetime"], datetime_format, check_nat=False
     )
     end_ns = (
         None
         if observation_period_end is None
-        else _end_ns(observation_period_end, None, datetime_format, tz, "observation_period_end")
+        else period_end_ns(
+            observation_period_end, None, datetime_format, tz, "observation_period_end"
+        )
     )
-    id_values, uniques = _id_array(ids, names["customer_id"])
+    id_values, uniques = column_ids(ids, names["customer_id"])
     to_polars = (output or library_of(transactions)) == "polars"
     # Integer ids go to Rust as they are (no factorisation); others as sorted codes. polars
     # results take contiguous columns (zero-copy for polars), pandas ones views of the rows.
@@ -130,18 +134,16 @@ def summarize(
             end_ns,
             to_polars,
         )
-    except ValueError:
-        # A bad value or date: the full checks name the column, row (and index label).
-        _extract_columns(transactions, customer_id_col, datetime_col, monetary_value_col)
-        _datetime_ticks(times, names["datetime"], datetime_format)
-        raise
+    except InvalidValueError as err:
+        # validated once, by the kernel's fold: told with the caller's names and row labels
+        raise log_error(err, ids, names, values) from None
     if len(ticks) and not raw["n"]:
         first_ns = int(ticks.min()) * (10**9 // ticks_per_second)
         raise ValueError(
-            f"observation_period_end ({_timestamp(raw['end_ns'], tz)}) is before the first "
-            f"transaction ({_timestamp(first_ns, tz)})"
+            f"observation_period_end ({timestamp_of(raw['end_ns'], tz)}) is before the first "
+            f"transaction ({timestamp_of(first_ns, tz)})"
         )
-    index = _index(raw, uniques, _id_dtype(ids), names["customer_id"])
+    index = _index(raw, uniques, log_id_dtype(ids), names["customer_id"])
     result = _frame(raw, index, values is not None, tz, freq, mult)
     if to_polars:
         return _to_polars(result)
@@ -201,8 +203,8 @@ def _frame(
     if with_values:
         cols["monetary_value"] = rows[3]
     cols["n_periods"] = rows[4]
-    cols["first_purchase"] = _datetimes(raw["first_ns"], tz)
-    cols["last_purchase"] = _datetimes(raw["last_ns"], tz)
+    cols["first_purchase"] = datetime_values(raw["first_ns"], tz)
+    cols["last_purchase"] = datetime_values(raw["last_ns"], tz)
     if with_values:
         cols["total_value"] = rows[5]
     cols["inactivity"] = rows[6]
@@ -211,7 +213,7 @@ def _frame(
     out.attrs["clmkit"] = {
         **TimeUnit(freq, mult).to_dict(),
         "freq_multiplier": mult,
-        "observation_period_end": str(_timestamp(raw["end_ns"], tz)),
+        "observation_period_end": str(timestamp_of(raw["end_ns"], tz)),
     }
     return out
 
@@ -242,8 +244,8 @@ def _summarize_arrays(
     )
     if len(times_ns) and not raw["n"]:
         raise ValueError(
-            f"observation_period_end ({_timestamp(end_ns, tz)}) is before the first "
-            f"transaction ({_timestamp(int(times_ns.min()), tz)})"
+            f"observation_period_end ({timestamp_of(end_ns, tz)}) is before the first "
+            f"transaction ({timestamp_of(int(times_ns.min()), tz)})"
         )
     return _frame(
         raw, _index(raw, uniques, None, names["customer_id"]), values is not None, tz, freq, mult
@@ -294,34 +296,34 @@ def calibration_and_holdout(
     39
     """
     freq = normalize_freq(freq)
-    ids, times, values, names = _extract_columns(
+    ids, times, values, names = extract_columns(
         transactions, customer_id_col, datetime_col, monetary_value_col
     )
-    times_ns, tz = _to_datetime_ns(times, names["datetime"], datetime_format)
-    codes, uniques = _factorize_ids(ids, names["customer_id"])
+    times_ns, tz = column_ns(times, names["datetime"], datetime_format)
+    codes, uniques = column_codes(ids, names["customer_id"])
     if calibration_period_end is None:
         raise ValueError("calibration_period_end is required (a date inside the log)")
-    cal_end = _end_ns(
+    cal_end = period_end_ns(
         calibration_period_end, times_ns, datetime_format, tz, "calibration_period_end"
     )
-    obs_end = _end_ns(
+    obs_end = period_end_ns(
         observation_period_end, times_ns, datetime_format, tz, "observation_period_end"
     )
     if obs_end < cal_end:
         raise ValueError(
-            f"observation_period_end ({_timestamp(obs_end, tz)}) is before "
-            f"calibration_period_end ({_timestamp(cal_end, tz)})"
+            f"observation_period_end ({timestamp_of(obs_end, tz)}) is before "
+            f"calibration_period_end ({timestamp_of(cal_end, tz)})"
         )
     if len(times_ns) and cal_end < int(times_ns.min()):
-        first = _timestamp(int(times_ns.min()), tz)
+        first = timestamp_of(int(times_ns.min()), tz)
         if obs_end < int(times_ns.min()):
             raise ValueError(
-                f"calibration_period_end ({_timestamp(cal_end, tz)}) and observation_period_end "
-                f"({_timestamp(obs_end, tz)}) are before the first transaction ({first}): the "
+                f"calibration_period_end ({timestamp_of(cal_end, tz)}) and observation_period_end "
+                f"({timestamp_of(obs_end, tz)}) are before the first transaction ({first}): the "
                 "calibration and holdout periods hold no transaction"
             )
         raise ValueError(
-            f"calibration_period_end ({_timestamp(cal_end, tz)}) is before the first "
+            f"calibration_period_end ({timestamp_of(cal_end, tz)}) is before the first "
             f"transaction ({first}): the calibration period holds no transaction"
         )
 
@@ -363,7 +365,8 @@ def calibration_and_holdout(
         out["monetary_value_holdout"] = mean[cal_codes]
     period = _PANDAS_PERIOD[freq]
     n_periods = (
-        pd.Period(_timestamp(obs_end, None), period) - pd.Period(_timestamp(cal_end, None), period)
+        pd.Period(timestamp_of(obs_end, None), period)
+        - pd.Period(timestamp_of(cal_end, None), period)
     ).n
     out["duration_holdout"] = n_periods / float(freq_multiplier)
     out.attrs = dict(cal.attrs)

@@ -9,13 +9,13 @@ import pandas as pd
 
 from . import _core
 from ._io import (
-    _end_ns,
-    _extract_columns,
-    _factorize_ids,
-    _timestamp,
-    _to_datetime_ns,
+    column_codes,
+    column_ns,
     deliver,
+    extract_columns,
     library_of,
+    period_end_ns,
+    timestamp_of,
 )
 from ._units import _FREQ_ALIASES, _FREQ_DAYS
 
@@ -96,17 +96,17 @@ def summarize_discrete(
     (2357, 11)
     """
     code = _period_code(period)
-    ids, times, _, names = _extract_columns(transactions, customer_id_col, datetime_col, None)
-    times_ns, tz = _to_datetime_ns(times, names["datetime"], datetime_format)
-    end_ns = _end_ns(
+    ids, times, _, names = extract_columns(transactions, customer_id_col, datetime_col, None)
+    times_ns, tz = column_ns(times, names["datetime"], datetime_format)
+    end_ns = period_end_ns(
         observation_period_end, times_ns, datetime_format, tz, "observation_period_end"
     )
-    codes, uniques = _factorize_ids(ids, names["customer_id"])
+    codes, uniques = column_codes(ids, names["customer_id"])
     raw = _core.summarize_codes(codes, len(uniques), times_ns, None, code, 1.0, False, int(end_ns))
     if len(times_ns) and not len(raw["customer"]):
         raise ValueError(
-            f"observation_period_end ({_timestamp(end_ns, tz)}) is before the "
-            f"first transaction ({_timestamp(int(times_ns.min()), tz)})"
+            f"observation_period_end ({timestamp_of(end_ns, tz)}) is before the "
+            f"first transaction ({timestamp_of(int(times_ns.min()), tz)})"
         )
     # The kernel measures in numpy's average month / year; calendar periods differ from it
     # by under two days in total, so rounding recovers the whole number of periods.
@@ -117,7 +117,10 @@ def summarize_discrete(
             "n_periods": np.rint(raw["T"]),
         }
     )
-    frame.attrs["clmkit"] = {"period": code, "observation_period_end": str(_timestamp(end_ns, tz))}
+    frame.attrs["clmkit"] = {
+        "period": code,
+        "observation_period_end": str(timestamp_of(end_ns, tz)),
+    }
     if not aggregate:
         frame.index = pd.Index(uniques.take(raw["customer"]), name=names["customer_id"])
         first = pd.to_datetime(raw["first_purchase_ns"].view("datetime64[ns]"))

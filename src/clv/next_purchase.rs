@@ -5,7 +5,8 @@
 //! times in (0, horizon] and linearly interpolated between the two grid times around it (with
 //! E[Y(0)] = 0). All grid times of one customer come from ONE multi-horizon kernel call
 //! (`CountModel::conditional_expected_purchases_many`, which sums the series behind the
-//! expectation once for all horizons) instead of one pass over all customers per grid time.
+//! expectation once for all horizons) instead of one pass over all customers per grid time;
+//! customers who do not reach the target within the horizon need one evaluation only.
 
 use crate::btyd::predict::{CountModel, Rows};
 use crate::error::{ClmError, Result};
@@ -53,6 +54,13 @@ pub fn time_to_expected_purchases(
         })
         .collect();
     parallel::try_map(rows.x.len(), |i| {
+        // Most customers never reach the target within the horizon: one evaluation there
+        // settles them (E[Y] increases in t) before the grid is computed.
+        let within = model
+            .conditional_expected_purchases(params, horizon, rows.x[i], rows.tx[i], rows.t[i])?;
+        if within.is_nan() || within < target {
+            return Ok(f64::NAN);
+        }
         let mut expected = vec![0.0; points];
         model.conditional_expected_purchases_many(
             params,

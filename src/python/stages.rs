@@ -4,6 +4,7 @@ use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
 
 use super::{run, to_pyerr};
+use crate::stages::reasons::{self, NumberKind};
 use crate::stages::{
     assign_stages, SnapshotIndex, StageInputs, StageParams, REASON_NAMES, STAGE_NAMES,
 };
@@ -107,6 +108,35 @@ fn assign_stage_codes<'py>(
     Ok((stages.into_pyarray(py), reasons.into_pyarray(py)))
 }
 
+/// Reason texts with their numbers: a category code per row and the distinct texts (see
+/// `crate::stages::reasons`). `probability[k]` says whether template k's `{a}` is a P(alive).
+#[pyfunction]
+fn stage_reason_texts<'py>(
+    py: Python<'py>,
+    codes: PyReadonlyArray1<'py, i32>,
+    a: PyReadonlyArray1<'py, f64>,
+    b: PyReadonlyArray1<'py, f64>,
+    templates: Vec<String>,
+    probability: Vec<bool>,
+    unit: &str,
+) -> PyResult<(Bound<'py, PyArray1<i32>>, Vec<String>)> {
+    let (codes, a, b) = (codes.as_slice()?, a.as_slice()?, b.as_slice()?);
+    let kinds: Vec<NumberKind> = probability
+        .iter()
+        .map(|&p| {
+            if p {
+                NumberKind::Probability
+            } else {
+                NumberKind::Duration
+            }
+        })
+        .collect();
+    let (out, texts) = run(py, || {
+        reasons::reason_texts(codes, a, b, &templates, &kinds, unit)
+    })?;
+    Ok((out.into_pyarray(py), texts))
+}
+
 /// Names of the built-in stages and of the reasons, in code order.
 #[pyfunction]
 fn stage_rule_names() -> (Vec<&'static str>, Vec<&'static str>) {
@@ -190,6 +220,7 @@ impl PySnapshotIndex {
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(assign_stage_codes, m)?)?;
     m.add_function(wrap_pyfunction!(stage_rule_names, m)?)?;
+    m.add_function(wrap_pyfunction!(stage_reason_texts, m)?)?;
     m.add_class::<PySnapshotIndex>()?;
     m.add_class::<PyStageParams>()?;
     m.add_class::<PySnapshotSummaries>()?;

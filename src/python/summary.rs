@@ -58,8 +58,9 @@ fn summarize_codes<'py>(
 /// monetary_value, n_periods, total_value, inactivity, gap_before_last), `first_ns`,
 /// `last_ns` (int64 ns) and `end_ns` (the observation end used). With `columns=True`,
 /// `columns` (the 8 columns as contiguous arrays) replaces `block` and `offset`.
+/// `last_tick` leaves out transactions after that time (ticks), values still checked.
 #[pyfunction]
-#[pyo3(signature = (ids, n_codes, times, ticks_per_second, values, freq, freq_multiplier, include_first_transaction, observation_end_ns, columns=false))]
+#[pyo3(signature = (ids, n_codes, times, ticks_per_second, values, freq, freq_multiplier, include_first_transaction, observation_end_ns, columns=false, last_tick=None))]
 #[allow(clippy::too_many_arguments)]
 fn summarize_log<'py>(
     py: Python<'py>,
@@ -73,12 +74,14 @@ fn summarize_log<'py>(
     include_first_transaction: bool,
     observation_end_ns: Option<i64>,
     columns: bool,
+    last_tick: Option<i64>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let opts = Options {
         freq: Freq::parse(freq).map_err(to_pyerr)?,
         freq_multiplier,
         include_first_transaction,
         observation_end_ns,
+        last_tick,
     };
     let ids = ids.as_slice()?;
     let times = times.as_slice()?;

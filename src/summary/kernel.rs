@@ -81,6 +81,24 @@ pub struct Options {
     pub include_first_transaction: bool,
     /// Observation end in ns since the epoch; None = the last transaction.
     pub observation_end_ns: Option<i64>,
+    /// Transactions later than this time (in the log's ticks) are left out, even within
+    /// the end's period: lifetimes' calibration cut (`datetime <= calibration_period_end`).
+    /// Their values are still checked. None = no cut beyond the end's period.
+    pub last_tick: Option<i64>,
+}
+
+/// The transactions a summary keeps: periods up to the end's, times up to `last_tick`.
+#[derive(Clone, Copy)]
+pub(super) struct Window {
+    pub end_p: i64,
+    pub last_tick: i64,
+}
+
+impl Window {
+    #[inline(always)]
+    pub(super) fn contains(&self, t: i64, p: i64) -> bool {
+        p <= self.end_p && t <= self.last_tick
+    }
 }
 
 /// The finished table: `rows()` holds one output row per customer with a transaction in
@@ -170,17 +188,20 @@ pub fn run(log: &Log<'_>, opts: &Options) -> Result<Table> {
         ])?;
     }
     let ns_per_tick = ns_per_tick(log.ticks_per_second)?;
-    let end_p = opts
-        .observation_end_ns
-        .map_or(i64::MAX, |e| opts.freq.period_index(e));
+    let window = Window {
+        end_p: opts
+            .observation_end_ns
+            .map_or(i64::MAX, |e| opts.freq.period_index(e)),
+        last_tick: opts.last_tick.unwrap_or(i64::MAX),
+    };
     let (mut buffer, offset) = empty_rows(log.n_slots);
     let rows = buffer[offset..offset + log.n_slots * WIDTH]
         .as_chunks_mut::<WIDTH>()
         .0;
-    let stats = scan(rows, log, opts.freq, end_p);
+    let stats = scan(rows, log, opts.freq, window);
     check_log(log, stats.min_t, stats.value_sum)?;
     if stats.out_of_order {
-        recount_periods(rows, log, opts.freq, end_p, stats.min_t, stats.max_t);
+        recount_periods(rows, log, opts.freq, window, stats.min_t, stats.max_t);
     }
     let end_ns = match opts.observation_end_ns {
         Some(e) => e,
@@ -357,7 +378,11 @@ mod tests {
         let mut out = Vec::new();
         for c in 0..n as i64 {
             let rows: Vec<usize> = (0..codes.len())
-                .filter(|&i| codes[i] == c && opts.freq.period_index(times[i] * ns) <= end_p)
+                .filter(|&i| {
+                    codes[i] == c
+                        && opts.freq.period_index(times[i] * ns) <= end_p
+                        && times[i] <= opts.last_tick.unwrap_or(i64::MAX)
+                })
                 .collect();
             if rows.is_empty() {
                 continue;
@@ -430,6 +455,7 @@ mod tests {
             mult in prop::sample::select(vec![1.0, 7.0, 2.5]),
             include_first in any::<bool>(),
             end_shift in prop::option::of(-200_000i64..200_000),
+            cut_shift in prop::option::of(-3_000i64..3_000),
         ) {
             let tps = [1i64, 1_000, 1_000_000, 1_000_000_000][tps_pick];
             let freq = [Freq::Hour, Freq::Day, Freq::Week, Freq::Month, Freq::Year][freq_pick];
@@ -438,7 +464,10 @@ mod tests {
             let times: Vec<i64> = rows.iter().map(|r| (946_684_800 + r.1 * 60) * tps).collect();
             let values: Vec<f64> = rows.iter().map(|r| f64::from(r.2) / 4.0).collect();
             let end = end_shift.map(|s| (946_684_800 + s * 60) * 1_000_000_000);
-            let opts = Options { freq, freq_multiplier: mult, include_first_transaction: include_first, observation_end_ns: end };
+            // an exact cut within minutes of the end (only with an end: the default end is
+            // the last kept transaction)
+            let last_tick = end_shift.zip(cut_shift).map(|(e, c)| (946_684_800 + e * 60 + c) * tps);
+            let opts = Options { freq, freq_multiplier: mult, include_first_transaction: include_first, observation_end_ns: end, last_tick };
             let want = brute(&codes, 12, &times, tps, &values, &opts);
             let got = run_codes(&codes, 12, &times, tps, &values, &opts);
             prop_assert_eq!(got.n, want.len());
@@ -473,6 +502,7 @@ mod tests {
             freq_multiplier: 7.0,
             include_first_transaction: false,
             observation_end_ns: None,
+            last_tick: None,
         };
         let go = |threads: usize| {
             let pool = rayon::ThreadPoolBuilder::new()

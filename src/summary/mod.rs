@@ -195,6 +195,7 @@ pub fn summarize(
         freq_multiplier: opts.freq_multiplier,
         include_first_transaction: opts.include_first_transaction,
         observation_end_ns: Some(opts.observation_end_ns),
+        last_tick: None,
     };
     let table = kernel::run(&log, &kopts)?;
     let rows = table.rows();

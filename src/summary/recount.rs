@@ -9,17 +9,17 @@
 
 use rayon::prelude::*;
 
-use super::kernel::{geti, seti, Log, Row, COUNT, MIN_ROWS_PER_TASK, OUT_OF_ORDER};
+use super::kernel::{geti, seti, Log, Row, Window, COUNT, MIN_ROWS_PER_TASK, OUT_OF_ORDER};
 use super::Freq;
 
 const DIGIT_BITS: u32 = 11;
 
-/// Recounts the flagged rows; `min_t..=max_t` bound the in-window times (ticks).
+/// Recounts the flagged rows of `window`; `min_t..=max_t` bound its times (ticks).
 pub(super) fn recount_periods(
     rows: &mut [Row],
     log: &Log<'_>,
     freq: Freq,
-    end_p: i64,
+    window: Window,
     min_t: i64,
     max_t: i64,
 ) {
@@ -39,7 +39,7 @@ pub(super) fn recount_periods(
     let p_bits = u64::BITS - p_span.leading_zeros();
     let slot_bits = usize::BITS - rows.len().leading_zeros();
     if p_bits + slot_bits > u64::BITS {
-        return recount_by_pairs(rows, log, freq, end_p, &flagged);
+        return recount_by_pairs(rows, log, freq, window, &flagged);
     }
     let mut keys: Vec<u64> = (0..log.times.len())
         .into_par_iter()
@@ -49,8 +49,11 @@ pub(super) fn recount_periods(
             if !flagged(s) {
                 return None;
             }
-            let p = freq.period_of_tick_rate(log.times[i], tps);
-            (p <= end_p).then(|| (s as u64) << p_bits | (p - p_lo) as u64)
+            let t = log.times[i];
+            let p = freq.period_of_tick_rate(t, tps);
+            window
+                .contains(t, p)
+                .then(|| (s as u64) << p_bits | (p - p_lo) as u64)
         })
         .collect();
     radix_sort(&mut keys, p_bits + slot_bits);
@@ -101,7 +104,7 @@ fn recount_by_pairs(
     rows: &mut [Row],
     log: &Log<'_>,
     freq: Freq,
-    end_p: i64,
+    window: Window,
     flagged: &(dyn Fn(usize) -> bool + Sync),
 ) {
     let tps = log.ticks_per_second;
@@ -110,8 +113,9 @@ fn recount_by_pairs(
         .with_min_len(MIN_ROWS_PER_TASK)
         .filter_map(|i| {
             let s = log.slots.slot(i);
-            let p = freq.period_of_tick_rate(log.times[i], tps);
-            (flagged(s) && p <= end_p).then_some((s, p))
+            let t = log.times[i];
+            let p = freq.period_of_tick_rate(t, tps);
+            (flagged(s) && window.contains(t, p)).then_some((s, p))
         })
         .collect();
     pairs.par_sort_unstable();

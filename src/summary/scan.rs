@@ -13,8 +13,8 @@
 use rayon::prelude::*;
 
 use super::kernel::{
-    geti, seti, Log, Row, COUNT, FIRST_P, FIRST_T, FIRST_VALUE, LAST_P, LAST_T, MIN_ROWS_PER_TASK,
-    OUT_OF_ORDER, REPEAT_VALUE, SECOND_P,
+    geti, seti, Log, Row, Window, COUNT, FIRST_P, FIRST_T, FIRST_VALUE, LAST_P, LAST_T,
+    MIN_ROWS_PER_TASK, OUT_OF_ORDER, REPEAT_VALUE, SECOND_P,
 };
 use super::slots::Slots;
 use super::Freq;
@@ -51,15 +51,15 @@ impl ScanStats {
     }
 }
 
-/// Folds every transaction in the window (period <= `end_p`) into `rows`.
-pub(super) fn scan(rows: &mut [Row], log: &Log<'_>, freq: Freq, end_p: i64) -> ScanStats {
+/// Folds every transaction in the window into `rows`.
+pub(super) fn scan(rows: &mut [Row], log: &Log<'_>, freq: Freq, window: Window) -> ScanStats {
     macro_rules! by_unit {
         ($slot:expr) => {
             match log.ticks_per_second {
-                1 => scan_with::<_, 1>(rows, log, $slot, freq, end_p),
-                1_000 => scan_with::<_, 1_000>(rows, log, $slot, freq, end_p),
-                1_000_000 => scan_with::<_, 1_000_000>(rows, log, $slot, freq, end_p),
-                _ => scan_with::<_, 1_000_000_000>(rows, log, $slot, freq, end_p),
+                1 => scan_with::<_, 1>(rows, log, $slot, freq, window),
+                1_000 => scan_with::<_, 1_000>(rows, log, $slot, freq, window),
+                1_000_000 => scan_with::<_, 1_000_000>(rows, log, $slot, freq, window),
+                _ => scan_with::<_, 1_000_000_000>(rows, log, $slot, freq, window),
             }
         };
     }
@@ -77,7 +77,7 @@ fn scan_with<S: Fn(usize) -> usize + Sync, const TPS: i64>(
     log: &Log<'_>,
     slot_of: S,
     freq: Freq,
-    end_p: i64,
+    window: Window,
 ) -> ScanStats {
     // Every part streams the whole log, so a part must bring more random-access work than
     // the stream costs: on a 2-vCPU machine one part was measured faster than two (83 vs
@@ -92,7 +92,7 @@ fn scan_with<S: Fn(usize) -> usize + Sync, const TPS: i64>(
     let per_part = rows.len().div_ceil(parts).max(1);
     rows.par_chunks_mut(per_part)
         .enumerate()
-        .map(|(k, part)| fold::<S, TPS>(part, k * per_part, log, &slot_of, freq, end_p))
+        .map(|(k, part)| fold::<S, TPS>(part, k * per_part, log, &slot_of, freq, window))
         .reduce(|| ScanStats::EMPTY, ScanStats::merge)
 }
 
@@ -120,7 +120,7 @@ fn fold<S: Fn(usize) -> usize, const TPS: i64>(
     log: &Log<'_>,
     slot_of: &S,
     freq: Freq,
-    end_p: i64,
+    window: Window,
 ) -> ScanStats {
     let mut stats = ScanStats::EMPTY;
     let len = part.len();
@@ -141,7 +141,7 @@ fn fold<S: Fn(usize) -> usize, const TPS: i64>(
         let value = log.values.map_or(0.0, |v| v[i]);
         stats.value_sum += value;
         let p = freq.period_of_ticks::<TPS>(t);
-        if p > end_p {
+        if !window.contains(t, p) {
             continue;
         }
         stats.min_t = stats.min_t.min(t);

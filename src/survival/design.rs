@@ -6,7 +6,6 @@
 //! read as the caller wrote the frame.
 
 use crate::error::{ClmError, Result};
-use crate::numeric::linalg::cholesky;
 
 /// Most covariates a regression model takes: Newton's method holds and factorises a p x p
 /// information matrix (p = 5,000 is 200 MB and ~4e10 flops per iteration); more columns are
@@ -15,6 +14,9 @@ pub const MAX_COVARIATES: usize = 5_000;
 /// Most cells (rows x covariates) of a design matrix: the fit holds ~3 copies of it (the
 /// caller's, the standardised one and the sorted one), 2^28 cells being 2 GiB each.
 pub const MAX_DESIGN_CELLS: usize = 1 << 28;
+/// Most cells of the parallel sums' accumulators (one (p + 2)^2 block per chunk of
+/// `parallel::CHUNK` rows, for the Gram matrix and the Weibull Hessian): 2^27 cells, 1 GiB.
+pub const MAX_ACCUMULATOR_CELLS: usize = 1 << 27;
 
 /// Checks that an n x p design fits the bounds above before anything of that size exists.
 pub fn check_design_size(n: usize, p: usize, arg: &str) -> Result<()> {
@@ -24,6 +26,16 @@ pub fn check_design_size(n: usize, p: usize, arg: &str) -> Result<()> {
              needs a {p} x {p} information matrix, {:.1} GB): reduce the columns, e.g. merge \
              rare categories before one-hot encoding",
             (p as f64).powi(2) * 8e-9
+        )));
+    }
+    let block = (p + 2).saturating_mul(p + 2);
+    let accumulators = n.div_ceil(crate::parallel::CHUNK).saturating_mul(block);
+    if accumulators > MAX_ACCUMULATOR_CELLS {
+        return Err(ClmError::InvalidArgument(format!(
+            "{arg} has {n} rows x {p} covariates: the fit's sums would need {:.1} GB of \
+             working memory (at most {:.1} GB): sample rows or reduce the columns",
+            accumulators as f64 * 8e-9,
+            MAX_ACCUMULATOR_CELLS as f64 * 8e-9
         )));
     }
     if n.saturating_mul(p) > MAX_DESIGN_CELLS {
@@ -172,22 +184,28 @@ fn name_of(names: &[String], j: usize) -> String {
         .unwrap_or_else(|| format!("column {j}"))
 }
 
-/// Regresses each standardised column on the earlier ones through the Gram matrix (Cholesky of
-/// the leading block, which earlier steps showed to be positive definite): a relative residual
-/// below 1e-10 means the column is a linear combination of those with non-zero coefficients.
+/// Regresses each standardised column on the earlier ones through the Gram matrix G, by an
+/// incremental Cholesky factorisation (O(p^3) in all): with L L' the factor of the leading
+/// block, y = L^-1 g_j gives the explained part y'y of G_jj; a relative residual below 1e-10
+/// means column j is a linear combination of the earlier ones (those with non-zero
+/// coefficients L'^-1 y are named), else the residual's root extends L.
 fn check_collinear(gram: &[f64], p: usize, names: &[String], hint: &str) -> Result<()> {
+    let mut l = vec![0.0; p * p];
+    l[0] = gram[0].sqrt();
     for j in 1..p {
-        let lead: Vec<f64> = (0..j)
-            .flat_map(|a| (0..j).map(move |b| gram[a * p + b]))
-            .collect();
-        let rhs: Vec<f64> = (0..j).map(|a| gram[a * p + j]).collect();
-        let coef = match cholesky(&lead, j) {
-            Ok(l) => crate::numeric::linalg::cholesky_solve(&l, j, &rhs),
-            Err(_) => continue, // an earlier column would have been reported
-        };
-        let explained: f64 = rhs.iter().zip(&coef).map(|(g, c)| g * c).sum();
+        let mut y = vec![0.0; j];
+        for a in 0..j {
+            let partial: f64 = (0..a).map(|k| l[a * p + k] * y[k]).sum();
+            y[a] = (gram[a * p + j] - partial) / l[a * p + a];
+        }
+        let explained: f64 = y.iter().map(|v| v * v).sum();
         let residual = (gram[j * p + j] - explained) / gram[j * p + j];
         if residual < 1e-10 {
+            let mut coef = y;
+            for a in (0..j).rev() {
+                let later: f64 = (a + 1..j).map(|k| l[k * p + a] * coef[k]).sum();
+                coef[a] = (coef[a] - later) / l[a * p + a];
+            }
             let parts: Vec<String> = (0..j)
                 .filter(|&a| coef[a].abs() > 1e-8)
                 .map(|a| name_of(names, a))
@@ -199,6 +217,8 @@ fn check_collinear(gram: &[f64], p: usize, names: &[String], hint: &str) -> Resu
                 parts.join(", ")
             )));
         }
+        l[j * p..j * p + j].copy_from_slice(&y);
+        l[j * p + j] = (gram[j * p + j] - explained).sqrt();
     }
     Ok(())
 }
@@ -260,6 +280,30 @@ mod tests {
         assert!(s.check_identifiable(&x, &names(3), true, "").is_ok());
     }
 
+    /// The incremental factor agrees with a direct regression (normal equations) on a column
+    /// that is nearly, but not exactly, a combination of the others.
+    #[test]
+    fn near_collinear_columns_pass_and_exact_ones_name_their_parts() {
+        let rows = 50;
+        let mut x = Vec::new();
+        for i in 0..rows {
+            let (a, b, c) = ((i as f64).sin(), (i as f64 * 0.37).cos(), (i % 7) as f64);
+            x.extend_from_slice(&[a, b, c, 2.0 * a - c + 1e-3 * ((i * i) % 5) as f64]);
+        }
+        let s = standardize(&x, 4).unwrap();
+        assert!(s.check_identifiable(&x, &names(4), false, "").is_ok());
+        for i in 0..rows {
+            x[i * 4 + 3] = 2.0 * x[i * 4] - x[i * 4 + 2];
+        }
+        let s = standardize(&x, 4).unwrap();
+        let err = s.check_identifiable(&x, &names(4), false, "").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("'c3' is a linear combination of ['c0', 'c2']"),
+            "{err}"
+        );
+    }
+
     #[test]
     fn oversized_designs_are_refused_before_allocation() {
         let err = check_design_size(1000, 20_000, "df")
@@ -268,5 +312,9 @@ mod tests {
         assert!(err.starts_with("df has 20000 covariate columns"), "{err}");
         assert!(check_design_size(usize::MAX, 2, "df").is_err());
         assert!(check_design_size(1_000_000, 50, "df").is_ok());
+        let err = check_design_size(200_000, 4_000, "df")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("working memory"), "{err}");
     }
 }

@@ -11,7 +11,8 @@ from typing import Any, Optional
 import numpy as np
 import pandas as pd
 
-from ..exceptions import bounded
+from .._validation import invalid_value_error
+from ..exceptions import InvalidValueError, bounded, with_row_label
 from ._columns import (
     as_series,
     datetime_ticks,
@@ -20,13 +21,14 @@ from ._columns import (
     id_array,
     id_dtype,
     numeric_values,
+    row_index,
 )
 from ._read import library_of as table_library
 from ._read import read
 from ._transaction_log import LogIds, LogTimes, TransactionLog
 
 
-def _extract_columns(
+def extract_columns(
     transactions: Any,
     customer_id_col: Any,
     datetime_col: Any,
@@ -108,6 +110,42 @@ def _shape(column: Any) -> tuple[int, ...]:
     return tuple(np.shape(column)) if isinstance(column, (list, tuple)) else (len(column),)
 
 
+def row_labels(ids: Any) -> Optional[pd.Index]:
+    """The caller's row labels of a log (its pandas index), None for other libraries."""
+    if isinstance(ids, LogIds):
+        return ids.row_index
+    return row_index(ids)
+
+
+# The core's names of the log columns (src/summary/checks.rs) -> the caller's.
+_CORE_COLUMNS = {
+    "customer ids": "customer_id",
+    "datetimes": "datetime",
+    "monetary values": "monetary",
+}
+
+
+def log_error(
+    err: InvalidValueError, ids: Any, names: dict[str, Any], values: Optional[np.ndarray]
+) -> InvalidValueError:
+    """The core's error about a log column, told as the caller sees it: the column by the
+    name the caller gave, the row by its index label and a missing date as None, as the
+    table layer's own null checks do."""
+    key = _CORE_COLUMNS.get(err.arg)
+    if key is None or not isinstance(err.row, int):
+        return with_row_label(err, row_labels(ids))
+    row = err.row
+    value: object = err.value
+    if key == "datetime":
+        value = None
+    elif key == "monetary" and values is not None and 0 <= row < len(values):
+        value = values[row].item()
+    arg = {"customer_id": "customer_id_col", "datetime": "datetime_col"}.get(
+        key, "monetary_value_col"
+    )
+    return invalid_value_error(f"{arg} {names[key]!r}", row, value, err.reason, row_labels(ids))
+
+
 def library_of(data: Any) -> str:
     """The library results go back in: that of the table a :class:`TransactionLog` was read
     from, else that of ``data`` itself."""
@@ -117,7 +155,7 @@ def library_of(data: Any) -> str:
 
 
 # The entry points' names for the column conversions (labels built from the column name).
-def _datetime_ticks(
+def column_ticks(
     times: Any, name: Any, datetime_format: Optional[str], check_nat: bool = True
 ) -> tuple[np.ndarray, int, Any]:
     if isinstance(times, LogTimes):
@@ -125,36 +163,31 @@ def _datetime_ticks(
     return datetime_ticks(times, f"datetime_col {name!r}", datetime_format, check_nat)
 
 
-def _to_datetime_ns(
-    times: Any, name: Any, datetime_format: Optional[str]
-) -> tuple[np.ndarray, Any]:
+def column_ns(times: Any, name: Any, datetime_format: Optional[str]) -> tuple[np.ndarray, Any]:
     if isinstance(times, LogTimes):
         return times.ns, times.tz
     return datetimes_ns(times, f"datetime_col {name!r}", datetime_format)
 
 
-def _id_array(ids: Any, name: Any) -> tuple[np.ndarray, Optional[pd.Index]]:
+def column_ids(ids: Any, name: Any) -> tuple[np.ndarray, Optional[pd.Index]]:
     if isinstance(ids, LogIds):
         return ids.codes, ids.uniques
     return id_array(ids, f"customer_id_col {name!r}")
 
 
-def _factorize_ids(ids: Any, name: Any) -> tuple[np.ndarray, pd.Index]:
+def column_codes(ids: Any, name: Any) -> tuple[np.ndarray, pd.Index]:
     if isinstance(ids, LogIds):
         return ids.codes, ids.uniques
     return factorize_ids(ids, f"customer_id_col {name!r}")
 
 
-def _id_dtype(ids: Any) -> np.dtype:
+def log_id_dtype(ids: Any) -> np.dtype:
     if isinstance(ids, LogIds):
         return ids.dtype
     return id_dtype(ids)
 
 
-_numeric_values = numeric_values
-
-
-def _end_ns(
+def period_end_ns(
     value: Any,
     times_ns: Any,
     datetime_format: Optional[str],
@@ -191,12 +224,12 @@ def _end_ns(
     return int(ts.as_unit("ns").value) if hasattr(ts, "as_unit") else int(ts.value)
 
 
-def _timestamp(ns: int, tz: Any) -> pd.Timestamp:
+def timestamp_of(ns: int, tz: Any) -> pd.Timestamp:
     ts = pd.Timestamp(ns)
     return ts.tz_localize("UTC").tz_convert(tz) if tz is not None else ts
 
 
-def _datetimes(ns: np.ndarray, tz: Any) -> Any:
+def datetime_values(ns: np.ndarray, tz: Any) -> Any:
     values = ns.view("datetime64[ns]")  # a view: DataFrame(copy=False) keeps it as is
     if tz is None:
         return values

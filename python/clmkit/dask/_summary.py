@@ -17,7 +17,7 @@ from typing import Any, Optional
 import numpy as np
 import pandas as pd
 
-from .._io import _end_ns, _numeric_values, _timestamp, _to_datetime_ns
+from .._io import column_ns, numeric_values, period_end_ns, timestamp_of
 from .._units import normalize_freq
 from .._validation import check_positive_float, invalid_value_error, require_columns
 from ..summary import _PANDAS_PERIOD, _summarize_arrays
@@ -108,7 +108,7 @@ def summarize(
         "monetary": monetary_value_col,
     }
     if monetary_value_col is not None:
-        _numeric_values(ddf._meta[monetary_value_col], f"monetary_value_col {monetary_value_col!r}")
+        numeric_values(ddf._meta[monetary_value_col], f"monetary_value_col {monetary_value_col!r}")
     cols = [c for c in (customer_id_col, datetime_col, monetary_value_col) if c is not None]
     frame = ddf[cols]
 
@@ -117,12 +117,12 @@ def summarize(
     if observation_period_end is None:
         end_ns = scan["max_ns"] if scan["n_rows"] else 0
     else:
-        end_ns = _end_ns(observation_period_end, np.empty(0, np.int64), datetime_format, tz)
+        end_ns = period_end_ns(observation_period_end, np.empty(0, np.int64), datetime_format, tz)
     cutoff_ns = _next_period_start_ns(end_ns, freq)
     if scan["n_rows"] and scan["min_ns"] >= cutoff_ns:
         raise ValueError(
-            f"observation_period_end ({_timestamp(end_ns, tz)}) is before the first "
-            f"transaction ({_timestamp(scan['min_ns'], tz)})"
+            f"observation_period_end ({timestamp_of(end_ns, tz)}) is before the first "
+            f"transaction ({timestamp_of(scan['min_ns'], tz)})"
         )
 
     reduced = frame.map_partitions(
@@ -199,7 +199,7 @@ def _scan_partition(
     with partition_errors(partition_info):
         ids = part[names["customer_id"]]
         _check_ids(ids, names["customer_id"])
-        times_ns, tz = _to_datetime_ns(part[names["datetime"]], names["datetime"], datetime_format)
+        times_ns, tz = column_ns(part[names["datetime"]], names["datetime"], datetime_format)
     n = len(times_ns)
     kind = pd.api.types.infer_dtype(ids, skipna=True) if ids.dtype == object else str(ids.dtype)
     return pd.DataFrame(
@@ -269,14 +269,14 @@ def _reduce_partition(
     with partition_errors(partition_info) as number:
         ids = part[names["customer_id"]].reset_index(drop=True)
         _check_ids(ids, names["customer_id"])
-        times_ns, _ = _to_datetime_ns(part[names["datetime"]], names["datetime"], datetime_format)
+        times_ns, _ = column_ns(part[names["datetime"]], names["datetime"], datetime_format)
         cols = {
             names["customer_id"]: ids,
             _TIME: times_ns,
             _POSITION: offsets[number] + np.arange(len(ids), dtype=np.int64),
         }
         if names["monetary"] is not None:
-            cols[_VALUE] = _numeric_values(
+            cols[_VALUE] = numeric_values(
                 part[names["monetary"]], f"monetary_value_col {names['monetary']!r}"
             )
     return pd.DataFrame(cols)

@@ -10,10 +10,10 @@ import pandas as pd
 
 from .._io import (
     Output,
-    _extract_columns,
-    _factorize_ids,
-    _to_datetime_ns,
+    column_codes,
+    column_ns,
     deliver,
+    extract_columns,
     library_of,
 )
 from .._keyed import CallerFrame
@@ -42,11 +42,11 @@ def _log(
     datetime_col: str,
     datetime_format: Optional[str],
 ) -> tuple[Int64Array, pd.Index, Int64Array]:
-    ids, times, _, names = _extract_columns(transactions, customer_id_col, datetime_col, None)
-    times_ns, _ = _to_datetime_ns(times, names["datetime"], datetime_format)
+    ids, times, _, names = extract_columns(transactions, customer_id_col, datetime_col, None)
+    times_ns, _ = column_ns(times, names["datetime"], datetime_format)
     if not len(times_ns):
         raise ValueError("transactions: the log is empty")
-    codes, uniques = _factorize_ids(ids, names["customer_id"])
+    codes, uniques = column_codes(ids, names["customer_id"])
     return codes, uniques, times_ns
 
 

@@ -10,6 +10,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from .._io import Output, deliver, library_of
+from .._keyed import CallerFrame
 from .._validation import as_float_array, check_int
 from ..exceptions import bounded
 from .markov import history_columns, history_frame
@@ -26,7 +27,7 @@ def early_warning(
     top: Optional[int] = None,
     stages: Optional[Iterable[str]] = None,
     output: Optional[Output] = None,
-) -> object:
+) -> CallerFrame:
     """Customers who moved into ``at_risk`` or ``churned`` at the latest snapshot, ranked
     by value at stake: the churn early-warning list a retention team works from.
 

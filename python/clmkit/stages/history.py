@@ -12,13 +12,13 @@ import pandas as pd
 from .. import _core
 from .._io import (
     Output,
-    _end_ns,
-    _extract_columns,
-    _factorize_ids,
-    _timestamp,
-    _to_datetime_ns,
+    column_codes,
+    column_ns,
     deliver,
+    extract_columns,
     library_of,
+    period_end_ns,
+    timestamp_of,
 )
 from .._keyed import CallerFrame
 from .._units import TimeUnit, normalize_freq
@@ -122,11 +122,11 @@ def stage_history(
     mult = float(freq_multiplier)
     if not np.isfinite(mult) or mult <= 0:
         raise ValueError(f"freq_multiplier must be a positive number, got {freq_multiplier!r}")
-    ids, times, _, names = _extract_columns(transactions, customer_id_col, datetime_col, None)
-    times_ns, tz = _to_datetime_ns(times, names["datetime"], datetime_format)
+    ids, times, _, names = extract_columns(transactions, customer_id_col, datetime_col, None)
+    times_ns, tz = column_ns(times, names["datetime"], datetime_format)
     if not len(times_ns):
         raise ValueError("transactions: the log is empty")
-    codes, uniques = _factorize_ids(ids, names["customer_id"])
+    codes, uniques = column_codes(ids, names["customer_id"])
     snaps_ns = _snapshot_ns(snapshots, times_ns, datetime_format, tz, observation_period_end)
     index = _core.SnapshotIndex(codes, len(uniques), times_ns, snaps_ns, freq, mult)
     unit = TimeUnit(freq, mult)
@@ -221,22 +221,22 @@ def _snapshot_ns(
         ns = np.empty(len(snapshots), dtype=np.int64)
         for row, snap in enumerate(snapshots):
             try:
-                ns[row] = _end_ns(snap, times_ns, datetime_format, tz)
+                ns[row] = period_end_ns(snap, times_ns, datetime_format, tz)
             except (ValueError, TypeError, OverflowError) as err:
                 raise invalid_value_error(
                     "snapshots", row, snap, f"not a date: {bounded(err, 120)}"
                 ) from None
     first = int(times_ns.min())
-    end = _end_ns(observation_period_end, times_ns, datetime_format, tz)
+    end = period_end_ns(observation_period_end, times_ns, datetime_format, tz)
     checks = [
         (np.r_[False, np.diff(ns) <= 0], "snapshots must be strictly increasing"),
         (
             ns < first - first % 86_400_000_000_000,
-            f"before the first transaction ({_timestamp(first, tz)})",
+            f"before the first transaction ({timestamp_of(first, tz)})",
         ),
         (
             ns > end,
-            f"after observation_period_end ({_timestamp(end, tz)}); pass a later "
+            f"after observation_period_end ({timestamp_of(end, tz)}); pass a later "
             "observation_period_end to look past the last transaction",
         ),
     ]

@@ -1,10 +1,11 @@
 """Why each customer got its stage, in words with the numbers that decided it.
 
-The Rust kernel returns a reason code per row (``src/stages/assign.rs``); this module turns
-it into text such as ``"churned: inactivity 41 d > churn window 28 d"`` from the same inputs
-and the same window formulas (:meth:`StageScheme.customer_windows`). Numbers are rounded for
-display, so texts repeat: each distinct (reason, numbers) text is formatted once and the
-result is a categorical.
+The Rust kernel returns a reason code per row (``src/stages/assign.rs``). This module holds
+the text of each reason, with ``{a}`` and ``{b}`` where the row's numbers go, e.g.
+``"churned: inactivity 41 d > churn window 28 d"``, and picks the numbers from the same inputs
+and window formulas (:meth:`StageScheme.customer_windows`). The core fills them in
+(``src/stages/reasons.rs``): numbers are rounded for display, every distinct text is
+formatted once, and the result is a categorical.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from .. import _core
 from .._units import TimeUnit
 from .scheme import REASONS, StageScheme
 
@@ -51,11 +53,6 @@ def _suffix(unit: Optional[TimeUnit]) -> str:
     return f" x {unit}"
 
 
-def _rounded(x: FloatArray) -> FloatArray:
-    """Display precision: whole units from 10 on, one decimal below."""
-    return np.where(np.abs(x) >= 10, np.round(x), np.round(x, 1))
-
-
 def _number(x: float, suffix: str) -> str:
     text = f"{x:.0f}" if abs(x) >= 10 or x == int(x) else f"{x:.1f}"
     return text + suffix
@@ -81,49 +78,32 @@ def reason_texts(
     pa = p_alive if p_alive is not None else np.full(len(t), np.nan)
     at_risk = windows["at_risk_window"].to_numpy()
     churn = windows["churn_window"].to_numpy()
-    # (a, b) per reason code, as in _TEMPLATES.
-    p2 = np.round(np.nan_to_num(pa, nan=-1.0), 2)  # probabilities: two decimals
-    inact, gap, tenure = (
-        _rounded(np.nan_to_num(v, nan=-1.0)) for v in (inactivity, columns["gap"], t)
-    )
-    none = np.full(len(t), -1.0)
-    r_risk, r_churn = _rounded(at_risk), _rounded(churn)
-    firsts = [none, p2, inact, p2, inact, inact, gap, tenure, inact, tenure, tenure, none]
-    seconds = [none, none, r_churn, none, r_risk, r_risk, r_churn, none, r_risk, none, none, none]
+    none = np.zeros(len(t))
+    # The row's {a} and {b} for each reason code, in _TEMPLATES order.
+    firsts = [none, pa, inactivity, pa, inactivity, inactivity, columns["gap"], t, inactivity]
+    firsts += [t, t, none]
+    seconds = [none, none, churn, none, at_risk, at_risk, churn, none, at_risk, none, none, none]
     n_builtin = len(_TEMPLATES)
     safe = np.where(codes < n_builtin, codes, n_builtin - 1)
-    a = np.choose(safe, firsts)
-    b = np.choose(safe, seconds)
-    keys = pd.MultiIndex.from_arrays([codes, a, b])
-    positions, uniques = keys.factorize()
+    a = np.nan_to_num(np.choose(safe, firsts), nan=0.0)
+    b = np.nan_to_num(np.choose(safe, seconds), nan=0.0)
     suffix = _suffix(unit)
-    custom = scheme.reasons()
     g0 = float(scheme.median_ipt) if isinstance(scheme.median_ipt, float) else float("nan")
     fixed = {
         "churn_p": f"{scheme.churn_p:g}",
         "at_risk_p": f"{scheme.at_risk_p:g}",
-        "at_risk_factor": f"{scheme.at_risk_factor:.3g}",
+        "at_risk_factor": f"{scheme.at_risk_factor:.2g}",
         "g0": _number(g0, suffix),
         "new": _number(float(scheme.new_window), suffix),  # type: ignore[arg-type]
         "mat": _number(float(scheme.maturity_window), suffix),  # type: ignore[arg-type]
     }
-    texts = []
-    for code, ai, bi in uniques:
-        code = int(code)
-        if code >= n_builtin:
-            texts.append(custom[code])
-            continue
-        probability = code in (1, 3)
-        texts.append(
-            _TEMPLATES[code].format(
-                a=f"{ai:.2f}" if probability else _number(float(ai), suffix),
-                b=_number(float(bi), suffix),
-                **fixed,
-            )
-        )
-    # Two keys can give one text (e.g. custom rules): merge them.
-    merged, categories = pd.factorize(np.array(texts, dtype=object))
+    templates = [t.format(a="{a}", b="{b}", **fixed) for t in _TEMPLATES]
+    templates += scheme.reasons()[n_builtin:]  # custom rules: their own text, no numbers
+    probability = [k in (1, 3) for k in range(len(templates))]
+    positions, texts = _core.stage_reason_texts(
+        np.ascontiguousarray(codes, dtype=np.int32), a, b, templates, probability, suffix
+    )
     out: pd.Categorical = pd.Categorical.from_codes(
-        merged[positions], categories=pd.Index(categories, dtype=object)
+        positions, categories=pd.Index(texts, dtype=object)
     )
     return out

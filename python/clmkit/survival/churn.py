@@ -13,13 +13,13 @@ import pandas as pd
 
 from .. import _core
 from .._io import (
-    _end_ns,
-    _extract_columns,
-    _factorize_ids,
-    _timestamp,
-    _to_datetime_ns,
+    column_codes,
+    column_ns,
     deliver,
+    extract_columns,
     library_of,
+    period_end_ns,
+    timestamp_of,
 )
 from .._io._deliver import Output
 from .._units import TimeUnit, normalize_freq, to_units
@@ -133,7 +133,7 @@ def churn_dataset(
     for name, v in (("inactivity_threshold", k), ("covariate_window", window)):
         if not (np.isfinite(v) and v > 0):
             raise ValueError(f"{name} must be a positive duration, got {v!r}")
-    ids, times, values, names = _extract_columns(
+    ids, times, values, names = extract_columns(
         transactions, customer_id_col, datetime_col, monetary_value_col
     )
     if covariates == "auto":
@@ -143,16 +143,16 @@ def churn_dataset(
         check_choice(c, "covariates", _COVARIATES)
         if c in ("monetary_value", "first_value") and values is None:
             raise ValueError(f"covariate {c!r} needs monetary_value_col")
-    times_ns, tz = _to_datetime_ns(times, names["datetime"], datetime_format)
-    end_ns = _end_ns(observation_period_end, times_ns, datetime_format, tz)
-    codes, uniques = _factorize_ids(ids, names["customer_id"])
+    times_ns, tz = column_ns(times, names["datetime"], datetime_format)
+    end_ns = period_end_ns(observation_period_end, times_ns, datetime_format, tz)
+    codes, uniques = column_codes(ids, names["customer_id"])
     raw = _core.churn_dataset_codes(
         codes, len(uniques), times_ns, values, freq, int(end_ns), float(k), float(window)
     )
     if len(times_ns) and not len(raw.customer):
         raise ValueError(
-            f"observation_period_end ({_timestamp(end_ns, tz)}) is before the first "
-            f"transaction ({_timestamp(int(times_ns.min()), tz)})"
+            f"observation_period_end ({timestamp_of(end_ns, tz)}) is before the first "
+            f"transaction ({timestamp_of(int(times_ns.min()), tz)})"
         )
     first = pd.to_datetime(raw.first_purchase_ns.view("datetime64[ns]"))
     first_period = pd.PeriodIndex(first, freq=_PANDAS_PERIOD[freq]).start_time
@@ -175,7 +175,7 @@ def churn_dataset(
         "freq_multiplier": 1.0,
         "inactivity_threshold": k,
         "covariate_window": window,
-        "observation_period_end": str(_timestamp(end_ns, tz)),
+        "observation_period_end": str(timestamp_of(end_ns, tz)),
     }
     result: pd.DataFrame = deliver(out, library_of(transactions), output)
     return result
