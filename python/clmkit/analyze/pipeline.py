@@ -8,7 +8,7 @@ from typing import Any, Optional, TypeVar, Union
 
 import pandas as pd
 
-from .._io import check_output, library_of, read
+from .._io import TransactionLog, check_output, library_of
 from .._units import TimeUnit, time_unit_of
 from .._validation import check_choice, check_int, check_positive_float
 from ..summary import summarize
@@ -24,8 +24,8 @@ Duration = Union[str, float]
 
 def analyze(
     transactions: Any,
-    customer_id_col: str,
-    datetime_col: str,
+    customer_id_col: Optional[str] = None,
+    datetime_col: Optional[str] = None,
     monetary_value_col: Optional[str] = None,
     observation_period_end: Any = None,
     freq: str = "D",
@@ -57,11 +57,14 @@ def analyze(
 
     Parameters
     ----------
-    transactions : DataFrame
-        The transaction log (pandas, polars or pyarrow).
+    transactions : DataFrame or TransactionLog
+        The transaction log (pandas, polars or pyarrow), read once into a
+        :class:`clmkit.TransactionLog` that every step uses; a TransactionLog is used as it is.
     customer_id_col, datetime_col, monetary_value_col, observation_period_end, freq
-        As in :func:`clmkit.summarize`. Without ``monetary_value_col`` the value columns
-        (m_score, expected_spend, CLV) are left out and ABC uses purchase periods.
+        As in :func:`clmkit.summarize` (the column names may be left out for a
+        TransactionLog, whose values are used only when ``monetary_value_col`` names them).
+        Without ``monetary_value_col`` the value columns (m_score, expected_spend, CLV) are
+        left out and ABC uses purchase periods.
     horizon : str or float
         Prediction horizon: a duration ("365D", "26W", "3M", "1Y"; a month is 30.436875
         days and a year 365.2425 days, see :mod:`clmkit.analyze.durations`) or a number of
@@ -133,19 +136,14 @@ def analyze(
     check_output(output)
     windows = _check_windows(stage_windows)
     target = output or library_of(transactions)
-    # Projected once (a LazyFrame collected once) and kept in its own library: every step below
-    # reads the columns through the same zero-copy door; internal tables are pandas.
-    log = read(
-        transactions,
-        {
-            "customer_id_col": customer_id_col,
-            "datetime_col": datetime_col,
-            "monetary_value_col": monetary_value_col,
-        },
-    )
+    # Read once: projection, null/type checks, date parsing and id factorisation happen here and
+    # nowhere else; every step below (summary, stage history, calibration/holdout) takes the
+    # same TransactionLog and goes straight to its arrays. Internal tables are pandas.
+    log = _read_log(transactions, customer_id_col, datetime_col, monetary_value_col)
     if len(log) == 0:
         raise ValueError("the transaction log has no transactions (no data rows)")
-    transactions = log.native
+    customer_id_col, datetime_col = log.customer_id_col, log.datetime_col
+    transactions = log
     run = _Run(progress)
     table = run.step(
         "summary",
@@ -204,6 +202,25 @@ def analyze(
     if calibration_period_end is not None and tx_model is not None and tx_name is not None:
         model_steps.holdout_step(ctx, transactions, tx_name, calibration_period_end, freq)
     return analysis._delivered(target)
+
+
+def _read_log(
+    transactions: Any,
+    customer_id_col: Optional[str],
+    datetime_col: Optional[str],
+    monetary_value_col: Optional[str],
+) -> TransactionLog:
+    """The log read once; a :class:`TransactionLog` given by the caller is used as it is (its
+    column names must match those given, which may be left out)."""
+    if isinstance(transactions, TransactionLog):
+        transactions.check_columns(customer_id_col, datetime_col, monetary_value_col)
+        return transactions
+    if customer_id_col is None or datetime_col is None:
+        arg = "customer_id_col" if customer_id_col is None else "datetime_col"
+        raise ValueError(f"{arg} is required (it may be left out for a TransactionLog only)")
+    return TransactionLog.from_frame(
+        transactions, customer_id_col, datetime_col, monetary_value_col
+    )
 
 
 def _contractual(index: pd.Index, customer_id_col: str, options: Mapping[str, Any]) -> pd.DataFrame:

@@ -26,6 +26,7 @@ from types import FrameType
 from typing import Any, Optional, TypeVar
 
 import clmkit
+from clmkit import TransactionLog
 
 from .messages import flag_message
 
@@ -106,22 +107,30 @@ def _report_inputs(
 ) -> tuple[Any, tuple[str, str, Optional[str]], dict[str, Any]]:
     """The log and the analyze() arguments, from the file or the bundled CDNOW data."""
     options = _analyze_options(args)
+    # Read once: analyze() and every step it runs take the TransactionLog's arrays, not a table.
     if args.demo:
-        log = progress.timed("load bundled CDNOW master log", clmkit.datasets.load_cdnow_master)
+        cols: tuple[str, str, Optional[str]] = ("customer_id", "date", "amount")
         if options["calibration_period_end"] is None:
             options["calibration_period_end"] = "1997-09-30"  # the papers' 39-week calibration
-        return log, ("customer_id", "date", "amount"), options
+        log = progress.timed(
+            "load bundled CDNOW master log",
+            lambda: TransactionLog.from_frame(clmkit.datasets.load_cdnow_master(), *cols),
+        )
+        return log, cols, options
     from .inputs import read_log
 
     cols = (args.customer_id_col, args.datetime_col, args.monetary_col)
     log = progress.timed(
         f"read {args.input}",
-        lambda: read_log(
-            args.input,
+        lambda: TransactionLog.from_frame(
+            read_log(
+                args.input,
+                *cols,
+                delimiter=args.delimiter,
+                date_format=args.date_format,
+                decimal=args.decimal,
+            ),
             *cols,
-            delimiter=args.delimiter,
-            date_format=args.date_format,
-            decimal=args.decimal,
         ),
     )
     return log, cols, options
@@ -250,8 +259,8 @@ def _run_report(args: argparse.Namespace) -> int:
     out = Path(args.out).resolve()
     _check_out(out, args.input, formats)
     log, cols, options = _report_inputs(args, progress)
-    # the log (a pyarrow Table of the needed columns) is read without a copy; the files are
-    # written from Arrow
+    # the log was read once into a TransactionLog (from a pyarrow Table of the needed columns,
+    # without a copy); analyze() hands it to every step
     analysis = clmkit.analyze(log, *cols, progress=progress, output="pandas", **options)
     out.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_tmp(out)
