@@ -33,6 +33,8 @@ FLAGS = {
     "discount_rate": "--discount-rate",
 }
 _ARG = re.compile(r"(?<!-)\b(" + "|".join(FLAGS) + r")\b(=| ?:)?")  # not an already written --flag
+# "arg=value" reads "--flag value"; "arg: reason" keeps its colon: "--flag: reason"
+_SEPARATOR = {"=": " ", ":": ":", " :": ":"}
 _ROW = re.compile(r"\brow (\d+)\b(?: \(index [^)]*\))?")
 # Python-only advice the command line cannot follow ("pass method='resample'", "use
 # clmkit.summarize"): the sentence is dropped rather than shown to a shell user.
@@ -50,7 +52,7 @@ def flag_message(error: object, csv_rows: bool = True) -> str:
     "--customer-id-col 'id' is not a column"
     >>> from clmkit.exceptions import InvalidValueError
     >>> flag_message(InvalidValueError("datetime_col", 3, "x", "not a date"))
-    "--datetime-col: data row 4 (line 5) has invalid value x (not a date)"
+    '--datetime-col: data row 4 (line 5) has invalid value x (not a date)'
     """
     if isinstance(error, InvalidValueError):
         row = error.position if error.position is not None else error.row
@@ -58,7 +60,7 @@ def flag_message(error: object, csv_rows: bool = True) -> str:
     else:
         text = str(error) or type(error).__name__
     text = " ".join(text.split())
-    text = _ARG.sub(lambda m: FLAGS[m.group(1)] + (" " if m.group(2) == "=" else ""), text)
+    text = _ARG.sub(lambda m: FLAGS[m.group(1)] + _SEPARATOR.get(m.group(2) or "", ""), text)
     text = text.replace("-- ", "--").replace(" :", ":")
     text = _ROW.sub(lambda m: _row_words(int(m.group(1)), csv_rows), text)
     text = _PYTHON_ADVICE.sub("", text).strip()
