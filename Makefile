@@ -114,13 +114,10 @@ COMPAT_DESELECT = not rank_equals_pandas_qcut and not rank_property_vs_pandas \
 	and not tricomi_u_against_scipy and not p_alive_against_quadrature \
 	and not $(COMPAT_KNOWN_REGRESSIONS)
 # KNOWN REGRESSIONS on pandas 1.5 (found by this target; remove each once fixed):
-# contractual/subscriptions.py uses Timestamp.as_unit (pandas >= 2.0) in summarize_subscriptions
-# and customer_table; a big-endian datetime column becomes datetime64[ns] but not native in
+# a big-endian datetime column becomes datetime64[ns] but not native in
 # summarize; compat.lifetimes' calibration_and_holdout_data reports clmkit's sentence instead
 # of lifetimes' for an empty holdout.
-COMPAT_KNOWN_REGRESSIONS := tenures_churn_censoring_and_reactivations \
-	and not payment_rows_without_end_dates and not customer_table_values_from_a_fitted_model \
-	and not big_endian_columns_are_numbers_in_every_summary_entry_point \
+COMPAT_KNOWN_REGRESSIONS := big_endian_columns_are_numbers_in_every_summary_entry_point \
 	and not empty_holdout_uses_lifetimes_sentence_and_clmkit_detail
 compat:
 	@ls $(WHEEL_GLOB) >/dev/null || (echo "no wheel in $(WHEEL_DIR)/: run make wheel first" && exit 1)

@@ -35,11 +35,13 @@ from ._log import (
     column_ticks,
     datetime_values,
     extract_columns,
+    index_ns,
     library_of,
     log_error,
     log_id_dtype,
     period_end_ns,
     row_labels,
+    timestamp_ns,
     timestamp_of,
 )
 from ._read import Table, is_table, native, read
@@ -75,6 +77,8 @@ __all__ = [
     "read",
     "read_transactions",
     "row_labels",
+    "index_ns",
+    "timestamp_ns",
     "timestamp_of",
     "to_pandas",
 ]

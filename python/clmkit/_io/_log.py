@@ -221,7 +221,19 @@ def period_end_ns(
         raise ValueError(f"{arg}={bounded(repr(value), 60)} is not a date")
     if ts.tzinfo is not None:
         ts = ts.tz_convert("UTC").tz_localize(None)
+    return timestamp_ns(ts)
+
+
+def timestamp_ns(ts: pd.Timestamp) -> int:
+    """A naive timestamp as int64 nanoseconds, on pandas 1.5 (always ns) and 2+ (any unit)."""
     return int(ts.as_unit("ns").value) if hasattr(ts, "as_unit") else int(ts.value)
+
+
+def index_ns(idx: pd.DatetimeIndex) -> np.ndarray:
+    """A naive DatetimeIndex as int64 nanoseconds, on pandas 1.5 and 2+."""
+    if hasattr(idx, "as_unit"):
+        idx = idx.as_unit("ns")
+    return np.asarray(idx.asi8, dtype=np.int64)
 
 
 def timestamp_of(ns: int, tz: Any) -> pd.Timestamp:

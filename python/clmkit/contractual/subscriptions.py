@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _core
-from .._io import deliver, read, to_pandas
+from .._io import deliver, read, timestamp_ns, to_pandas
 from .._io._columns import datetimes_ns
 from .._validation import check_choice
 from ..exceptions import InvalidValueError, with_row_label
@@ -126,7 +126,7 @@ def summarize_subscriptions(
         ts = pd.Timestamp(observation_period_end)
         if ts.tzinfo is not None:
             ts = ts.tz_convert("UTC").tz_localize(None)
-        obs_ns = int(ts.as_unit("ns").value)
+        obs_ns = timestamp_ns(ts)
     obs_period = int(_period_ordinals(np.array([obs_ns], dtype=np.int64), period)[0])
     try:
         raw = _core.contractual_tenures(

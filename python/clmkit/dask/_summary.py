@@ -17,7 +17,7 @@ from typing import Any, Optional
 import numpy as np
 import pandas as pd
 
-from .._io import column_ns, numeric_values, period_end_ns, timestamp_of
+from .._io import column_ns, numeric_values, period_end_ns, timestamp_ns, timestamp_of
 from .._units import normalize_freq
 from .._validation import check_positive_float, invalid_value_error, require_columns
 from ..summary import _PANDAS_PERIOD, _summarize_arrays
@@ -153,7 +153,7 @@ def _next_period_start_ns(end_ns: int, freq: str) -> int:
     """Start of the period after the one holding ``end_ns``: the kernel keeps every
     transaction floored to a period at or before the end's period, i.e. before this."""
     start = (pd.Period(pd.Timestamp(end_ns), _PANDAS_PERIOD[freq]) + 1).start_time
-    return int(start.as_unit("ns").value)
+    return timestamp_ns(start)
 
 
 # --- stage 1: the scan -----------------------------------------------------------------------

@@ -16,6 +16,7 @@ from .._io import (
     column_ns,
     deliver,
     extract_columns,
+    index_ns,
     library_of,
     period_end_ns,
     timestamp_of,
@@ -261,7 +262,7 @@ def _datetime_array_ns(snapshots: Sequence[object]) -> Optional[npt.NDArray[np.i
         raise invalid_value_error("snapshots", row, "NaT", "not a date")
     if idx.tz is not None:
         idx = idx.tz_convert("UTC").tz_localize(None)
-    return np.asarray(idx.as_unit("ns").asi8, dtype=np.int64)
+    return index_ns(idx)
 
 
 def _timestamps(ns: npt.NDArray[np.int64], tz: object) -> pd.DatetimeIndex:
