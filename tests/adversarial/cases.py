@@ -5,7 +5,8 @@ run in worker processes (``runner.py``) so that an abort or a hang fails its cas
 killing the test run; ``test_bad_inputs.py`` turns each verdict into a pytest case.
 
 Verdicts: ``"ok"`` (the expected exception, naming what it must name, or a finite answer
-equal to the reference), or a sentence saying what went wrong.
+equal to the reference), ``"skip: <why>"`` when an optional library the case needs is not
+installed, or a sentence saying what went wrong.
 """
 
 from __future__ import annotations
@@ -272,7 +273,10 @@ def unfitted_cases() -> Iterator[Case]:
             yield f"{name}.{use}[unfitted]", run
 
         def clone(name: str = name) -> str:
-            from sklearn.base import clone as sk_clone
+            try:
+                from sklearn.base import clone as sk_clone
+            except ImportError:
+                return "skip: scikit-learn is not installed"
 
             model = getattr(clmkit, name)()
             copy = sk_clone(model)

@@ -73,4 +73,6 @@ def test_there_are_at_least_400_cases() -> None:
 @pytest.mark.parametrize("index", range(len(NAMES)), ids=NAMES)
 def test_case(index: int) -> None:
     verdict = _verdicts()[index]
+    if verdict.startswith("skip: "):
+        pytest.skip(verdict.removeprefix("skip: "))
     assert verdict == "ok", f"{NAMES[index]}: {verdict}"
