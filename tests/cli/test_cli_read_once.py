@@ -8,6 +8,7 @@ from clmkit.cli import main
 
 @pytest.mark.filterwarnings("ignore::clmkit.ClmkitWarning")
 def test_report_builds_one_transaction_log_for_analyze(tmp_path, monkeypatch):
+    pytest.importorskip("pyarrow")  # the CLI reads files through Arrow (clmkit[report])
     log = clmkit.datasets.load_cdnow_sample()[["customer_id", "date", "amount"]]
     path = tmp_path / "log.csv"
     log.assign(date=log["date"].dt.strftime("%Y-%m-%d")).to_csv(path, index=False)

@@ -146,7 +146,7 @@ def summarize_subscriptions(
     index = pd.Index(uniques[raw["code"]], name=customer_id_col)
     result = pd.DataFrame(
         {
-            "cohort": pd.PeriodIndex.from_ordinals(raw["cohort_period"], freq=period),  # type: ignore[attr-defined]
+            "cohort": _periods(raw["cohort_period"], period),
             "renewals": raw["renewals"],
             "tenure": raw["renewals"] + 1,
             "churned": raw["churned"].astype(bool),
@@ -297,3 +297,12 @@ def analysis_columns(
     table.index = table.index.astype(index.dtype) if len(table) else table.index
     out: pd.DataFrame = table.add_prefix("sub_").reindex(index)
     return out
+
+
+def _periods(ordinals: object, freq: str) -> pd.PeriodIndex:
+    """Periods from their ordinals: ``PeriodIndex.from_ordinals`` on pandas >= 2.2, the
+    ``ordinal=`` constructor (removed in pandas 3) before it."""
+    build = getattr(pd.PeriodIndex, "from_ordinals", None)
+    if build is not None:
+        return build(ordinals, freq=freq)  # type: ignore[no-any-return]
+    return pd.PeriodIndex(ordinal=ordinals, freq=freq)  # type: ignore[call-arg,no-any-return]
