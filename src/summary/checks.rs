@@ -4,7 +4,7 @@
 
 use rayon::prelude::*;
 
-use super::kernel::Log;
+use super::layout::Log;
 use crate::error::{check_finite, ClmError, Result};
 
 /// Rejects missing dates (NaT, stored as i64::MIN, is always the minimum and always in the

@@ -12,94 +12,17 @@
 use rayon::prelude::*;
 
 use super::checks::check_log;
+use super::finish::Finisher;
+use super::layout::{geti, Row, Window, COUNT, MIN_ROWS_PER_TASK};
+pub use super::layout::{
+    Log, Options, FREQUENCY, GAP_BEFORE_LAST, INACTIVITY, MONETARY_VALUE, N_PERIODS, RECENCY, T,
+    TOTAL_VALUE, WIDTH,
+};
 use super::recount::recount_periods;
 use super::rows::empty_rows;
 use super::scan::scan;
 use super::slots::Slots;
-use super::Freq;
 use crate::error::{ClmError, Result};
-
-/// f64 fields per customer row.
-pub const WIDTH: usize = 8;
-
-/// Smallest parallel task (customers or log rows): waking a second thread costs more than
-/// folding a few thousand rows, and on a loaded machine much more.
-pub(super) const MIN_ROWS_PER_TASK: usize = 1 << 15;
-
-// Accumulation layout (integers stored as f64 bit patterns).
-pub(super) const FIRST_T: usize = 0;
-pub(super) const LAST_T: usize = 1;
-pub(super) const FIRST_VALUE: usize = 2;
-/// Sum of the values after the first period, kept apart from FIRST_VALUE: a mean of repeat
-/// values computed as (total - first) / n loses them to cancellation when the first purchase
-/// is large (1e13 then 0.10 and 0.20 gave 0.1494, not 0.15).
-pub(super) const REPEAT_VALUE: usize = 3;
-pub(super) const FIRST_P: usize = 4;
-pub(super) const LAST_P: usize = 5;
-pub(super) const SECOND_P: usize = 6;
-pub(super) const COUNT: usize = 7;
-
-/// Output layout of a finished row.
-pub const FREQUENCY: usize = 0;
-pub const RECENCY: usize = 1;
-pub const T: usize = 2;
-pub const MONETARY_VALUE: usize = 3;
-pub const N_PERIODS: usize = 4;
-pub const TOTAL_VALUE: usize = 5;
-pub const INACTIVITY: usize = 6;
-pub const GAP_BEFORE_LAST: usize = 7;
-
-/// Set in COUNT when a customer's periods arrived out of order: the streamed count of
-/// distinct periods is then only a bound and is recomputed exactly.
-pub(super) const OUT_OF_ORDER: i64 = 1 << 62;
-
-pub(super) type Row = [f64; WIDTH];
-
-#[inline(always)]
-pub(super) fn geti(r: &Row, k: usize) -> i64 {
-    r[k].to_bits() as i64
-}
-
-#[inline(always)]
-pub(super) fn seti(r: &mut Row, k: usize, v: i64) {
-    r[k] = f64::from_bits(v as u64);
-}
-
-/// Rows of the log, in the caller's units.
-pub struct Log<'a> {
-    pub slots: &'a Slots<'a>,
-    pub n_slots: usize,
-    pub times: &'a [i64],
-    /// Ticks of `times` per second (1, 1e3, 1e6 or 1e9).
-    pub ticks_per_second: i64,
-    pub values: Option<&'a [f64]>,
-}
-
-pub struct Options {
-    pub freq: Freq,
-    pub freq_multiplier: f64,
-    pub include_first_transaction: bool,
-    /// Observation end in ns since the epoch; None = the last transaction.
-    pub observation_end_ns: Option<i64>,
-    /// Transactions later than this time (in the log's ticks) are left out, even within
-    /// the end's period: lifetimes' calibration cut (`datetime <= calibration_period_end`).
-    /// Their values are still checked. None = no cut beyond the end's period.
-    pub last_tick: Option<i64>,
-}
-
-/// The transactions a summary keeps: periods up to the end's, times up to `last_tick`.
-#[derive(Clone, Copy)]
-pub(super) struct Window {
-    pub end_p: i64,
-    pub last_tick: i64,
-}
-
-impl Window {
-    #[inline(always)]
-    pub(super) fn contains(&self, t: i64, p: i64) -> bool {
-        p <= self.end_p && t <= self.last_tick
-    }
-}
 
 /// The finished table: `rows()` holds one output row per customer with a transaction in
 /// the window, in ascending id order.
@@ -291,69 +214,10 @@ fn compact(rows: &mut [Row], slots: &Slots<'_>, present: usize) -> (usize, Custo
     (n, CustomerIds::Listed(ids))
 }
 
-/// Turns accumulated rows into output rows.
-struct Finisher {
-    include_first: bool,
-    end_p: i64,
-    /// Length of one period-index step in ns (a day, or an hour for freq="H").
-    step_ns: f64,
-    scale: f64,
-    ns_per_tick: i64,
-}
-
-impl Finisher {
-    fn new(opts: &Options, end_p: i64, ns_per_tick: i64) -> Self {
-        Finisher {
-            include_first: opts.include_first_transaction,
-            end_p,
-            step_ns: opts.freq.index_step_ns() as f64,
-            scale: 1.0 / (opts.freq.unit_ns() * opts.freq_multiplier),
-            ns_per_tick,
-        }
-    }
-
-    /// Time between two period starts in `freq` units / multiplier (ns difference times
-    /// 1 / (unit * multiplier), bit-identical to the other modules that compute times).
-    fn units(&self, from_p: i64, to_p: i64) -> f64 {
-        (to_p - from_p) as f64 * self.step_ns * self.scale
-    }
-
-    /// Writes the output fields over `r`; returns the first and last purchase times (ns).
-    fn row(&self, r: &mut Row) -> (i64, i64) {
-        let first_ns = geti(r, FIRST_T).saturating_mul(self.ns_per_tick);
-        let last_ns = geti(r, LAST_T).saturating_mul(self.ns_per_tick);
-        let (first_p, last_p, second_p) = (geti(r, FIRST_P), geti(r, LAST_P), geti(r, SECOND_P));
-        let n = (geti(r, COUNT) & !OUT_OF_ORDER) as f64;
-        let (first_value, repeat_value) = (r[FIRST_VALUE], r[REPEAT_VALUE]);
-        let total = first_value + repeat_value;
-        let (frequency, monetary) = if self.include_first {
-            (n, total / n)
-        } else if n > 1.0 {
-            (n - 1.0, repeat_value / (n - 1.0))
-        } else {
-            (0.0, 0.0)
-        };
-        let recency = self.units(first_p, last_p);
-        let t = self.units(first_p, self.end_p);
-        r[FREQUENCY] = frequency;
-        r[RECENCY] = recency;
-        r[T] = t;
-        r[MONETARY_VALUE] = monetary;
-        r[N_PERIODS] = n;
-        r[TOTAL_VALUE] = total;
-        r[INACTIVITY] = t - recency;
-        r[GAP_BEFORE_LAST] = if n > 1.0 {
-            self.units(second_p, last_p)
-        } else {
-            f64::NAN
-        };
-        (first_ns, last_ns)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::summary::freq::Freq;
     use crate::summary::slots;
     use proptest::prelude::*;
 

@@ -9,8 +9,8 @@
 
 use rayon::prelude::*;
 
-use super::kernel::{geti, seti, Log, Row, Window, COUNT, MIN_ROWS_PER_TASK, OUT_OF_ORDER};
-use super::Freq;
+use super::freq::Freq;
+use super::layout::{geti, seti, Log, Row, Window, COUNT, MIN_ROWS_PER_TASK, OUT_OF_ORDER};
 
 const DIGIT_BITS: u32 = 11;
 

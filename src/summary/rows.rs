@@ -10,7 +10,7 @@
 
 use rayon::prelude::*;
 
-use super::kernel::{Row, FIRST_P, FIRST_T, LAST_P, LAST_T, MIN_ROWS_PER_TASK, SECOND_P, WIDTH};
+use super::layout::{Row, FIRST_P, FIRST_T, LAST_P, LAST_T, MIN_ROWS_PER_TASK, SECOND_P, WIDTH};
 
 /// Size and alignment of a transparent huge page on x86-64 and arm64 (4 KiB base pages).
 const HUGE_PAGE: usize = 2 << 20;

@@ -12,12 +12,12 @@
 
 use rayon::prelude::*;
 
-use super::kernel::{
+use super::freq::Freq;
+use super::layout::{
     geti, seti, Log, Row, Window, COUNT, FIRST_P, FIRST_T, FIRST_VALUE, LAST_P, LAST_T,
     MIN_ROWS_PER_TASK, OUT_OF_ORDER, REPEAT_VALUE, SECOND_P,
 };
 use super::slots::Slots;
-use super::Freq;
 
 #[derive(Clone, Copy)]
 pub(super) struct ScanStats {

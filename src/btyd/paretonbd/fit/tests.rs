@@ -2,6 +2,7 @@
 //! the shared fit.
 
 use super::super::{generate, loglik_grad, model::ParetoNbd, Params};
+use super::layout::{add_outer, FIT_CHUNK};
 use super::*;
 use crate::btyd::{fit, Model};
 
