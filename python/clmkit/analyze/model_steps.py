@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 
 from .._errors import ClmkitWarning
-from .._units import TimeUnit
 from ..exceptions import ConvergenceError
 from ..summary import calibration_and_holdout
+from ..summary.units import TimeUnit
 from . import steps
 from .intervals import clv_interval
 from .result import Analysis

@@ -9,9 +9,9 @@ from typing import Any, Optional, TypeVar, Union
 import pandas as pd
 
 from .._io import TransactionLog, check_output, library_of
-from .._units import TimeUnit, time_unit_of
 from .._validation import check_choice, check_int, check_positive_float
 from ..summary import summarize
+from ..summary.units import TimeUnit, time_unit_of
 from . import model_steps, steps
 from .durations import duration_days
 from .result import Analysis, Progress

@@ -12,8 +12,8 @@ from typing import Any, Optional
 import numpy as np
 import pandas as pd
 
-from .._units import _FREQ_DAYS, normalize_freq, unit_words
 from .._validation import as_float_array, check_int, require_columns
+from ..summary.units import _FREQ_DAYS, normalize_freq, unit_words
 from ._mpl import axes_or_current
 
 __all__ = [
