@@ -524,6 +524,24 @@ def contractual_fit_survivors(
 def contractual_simulate(
     kind: str, params: list[float], horizons: _F64, seed: int
 ) -> tuple[_F64, _F64]: ...
+def contractual_fit_covariates(
+    kind: str,
+    renewals: _F64,
+    churned: _F64,
+    weights: Optional[_F64],
+    x: _F64,
+    k: int,
+    max_iter: int,
+) -> dict[str, Any]: ...
+def contractual_predict_covariates(
+    kind: str,
+    theta: list[float],
+    x: _F64,
+    k: int,
+    t: _F64,
+    what: str,
+    discount_rate: float,
+) -> tuple[_F64, _F64]: ...
 def contractual_tenures(
     codes: npt.NDArray[np.int64],
     start_ns: npt.NDArray[np.int64],
