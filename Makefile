@@ -144,8 +144,9 @@ lifelines-check:
 		test $$status -eq 0
 	@! grep -qi skipped $(LIFELINES_VENV)/pytest.txt || (echo "lifelines cross-checks skipped" && exit 1)
 
-# Code habits: rustfmt, clippy (warnings are errors), ruff (lint and format) and mypy --strict
-# on the package (a module still listed in pyproject's [[tool.mypy.overrides]] is not yet clean).
+# Code habits: rustfmt, clippy (warnings are errors), ruff (lint and format), mypy --strict
+# on the package (a module still listed in pyproject's [[tool.mypy.overrides]] is not yet clean)
+# and stubtest: the hand-written _core.pyi against the compiled module (needs clmkit installed).
 LINT_PATHS := python tests benchmarks examples notebooks
 lint: $(PY)
 	$(PY) -m pip install -q "ruff==0.17.6" "mypy==2.4.1" "pandas-stubs>=2.2" numpy
@@ -155,6 +156,7 @@ lint: $(PY)
 	$(PY) -m ruff check $(LINT_PATHS)
 	$(PY) -m ruff format --check $(LINT_PATHS)
 	$(PY) -m mypy
+	$(PY) -m mypy.stubtest clmkit._core --allowlist tests/typing/stubtest_allowlist.txt
 
 # examples/airflow_dag.py run by `airflow dags test` (Airflow 3 from PyPI in its own venv,
 # cached in /tmp) on the bundled data with the wheel built here.

@@ -71,7 +71,7 @@ def test_expected_purchases_matrix_uses_horizon(ax):
 )
 def test_matrix_axes_name_the_model_time_unit(ax, freq, multiplier, words):
     model = PoissonModel()
-    model.time_unit_ = None if freq is None else clmkit._units.TimeUnit(freq, multiplier)
+    model.time_unit_ = None if freq is None else clmkit.summary.units.TimeUnit(freq, multiplier)
     plotting.plot_frequency_recency_matrix(model, t=4, max_frequency=2, max_recency=5, ax=ax)
     assert ax.get_title() == f"Expected purchases in the next 4 {words}"
     assert ax.get_xlabel() == f"customer's recency (age at last purchase, {words})"

@@ -36,7 +36,6 @@ NAMESPACES = [
 # their own, named after the domain.
 DOMAIN_TITLES = {
     "summary": "Transaction summaries",
-    "summary_discrete": "Transaction summaries",
     "rfm": "RFM scores, segments and ABC classes",
     "segments": "RFM scores, segments and ABC classes",
     "btyd": "Buy-till-you-die models",

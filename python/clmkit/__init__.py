@@ -49,8 +49,7 @@ from .stages import (
     steady_state,
     transition_matrix,
 )
-from .summary import calibration_and_holdout, summarize
-from .summary_discrete import summarize_discrete
+from .summary import calibration_and_holdout, summarize, summarize_discrete
 from .survival import (
     CoxPH,
     KaplanMeier,

@@ -1,9 +1,20 @@
-"""Type stubs of clmkit's compiled core (``clmkit._core``)."""
+"""Type stubs of clmkit's compiled core (``clmkit._core``).
+
+Checked against the compiled module by ``make lint``: ``python -m mypy.stubtest clmkit._core
+--allowlist tests/typing/stubtest_allowlist.txt``. One section per domain
+(``# --- <domain> ---``; ``# --- <domain>: <part> ---`` for a part of a large one) in the
+order numeric, summary, rfm, survival, stages, btyd, clv, contractual: append a new name at
+the end of its domain's section. Every pyclass is ``@final`` (pyo3 classes cannot be
+subclassed) and declares its constructor as ``__new__`` (pyo3's ``#[new]``).
+"""
 
 from typing import Any, Optional
 
 import numpy as np
 import numpy.typing as npt
+from typing_extensions import Self, final
+
+_F64 = npt.NDArray[np.float64]
 
 __version__: str
 
@@ -11,6 +22,20 @@ def set_num_threads(n: int) -> None: ...
 def get_num_threads() -> int: ...
 def _panic_for_test() -> None: ...
 def _busy_for_test(seconds: float) -> None: ...
+
+# --- numeric: special functions ---
+def ln_hyp2f1(
+    a: npt.NDArray[np.float64],
+    b: npt.NDArray[np.float64],
+    c: npt.NDArray[np.float64],
+    z: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]: ...
+def trigamma(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]: ...
+def ln_hyperu(
+    a: npt.NDArray[np.float64],
+    b: npt.NDArray[np.float64],
+    z: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]: ...
 
 # --- summary ---
 def summarize_codes(
@@ -62,13 +87,15 @@ def rfm_abc_classes(
     values: npt.NDArray[np.float64], a_cut: float, b_cut: float
 ) -> npt.NDArray[np.int8]: ...
 
+@final
 class RfmDimension:
     name: str
     column: str
     ascending: bool
     edges: list[float]
-    def __init__(self, name: str, column: str, ascending: bool, edges: list[float]) -> None: ...
+    def __new__(cls, name: str, column: str, ascending: bool, edges: list[float]) -> Self: ...
 
+@final
 class RfmScorerState:
     bins: int
     method: str
@@ -84,12 +111,12 @@ def rfm_scorer_to_json(
 def rfm_scorer_from_json(text: str) -> RfmScorerState: ...
 
 # --- survival ---
-_F64 = npt.NDArray[np.float64]
 # events: float64, int64, int32 or uint8 (bool bytes); None = all events
 _Events = Optional[
     npt.NDArray[np.float64] | npt.NDArray[np.int64] | npt.NDArray[np.int32] | npt.NDArray[np.uint8]
 ]
 
+@final
 class CurveFit:
     """Event table and estimate (S for Kaplan-Meier, H for Nelson-Aalen) on its times."""
 
@@ -114,6 +141,7 @@ class CurveFit:
     @property
     def upper(self) -> _F64: ...
 
+@final
 class CoxResult:
     """A Cox fit on the caller's covariates (standardised inside), on the caller's scale."""
 
@@ -138,6 +166,7 @@ class CoxResult:
     @property
     def baseline_hazard(self) -> _F64: ...
 
+@final
 class ChurnTable:
     """One row per customer code: duration/event under the inactivity rule and covariates."""
 
@@ -214,9 +243,10 @@ def churn_dataset_codes(
 ) -> ChurnTable: ...
 
 # --- stages ---
+@final
 class StageParams:
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         new_window: float,
         maturity_window: float,
@@ -228,8 +258,9 @@ class StageParams:
         churn_p: float,
         p_alive_for_one_time: bool,
         enabled: list[bool],
-    ) -> None: ...
+    ) -> Self: ...
 
+@final
 class SnapshotSummaries:
     customer: npt.NDArray[np.int64]
     snapshot: npt.NDArray[np.int32]
@@ -238,6 +269,7 @@ class SnapshotSummaries:
     T: npt.NDArray[np.float64]
     gap_before_last: npt.NDArray[np.float64]
 
+@final
 class SnapshotStages:
     customer: npt.NDArray[np.int64]
     snapshot: npt.NDArray[np.int32]
@@ -263,7 +295,24 @@ def stage_reason_texts(
     unit: str,
 ) -> tuple[npt.NDArray[np.int32], list[str]]: ...
 
+@final
+class SnapshotIndex:
+    def __new__(
+        cls,
+        codes: npt.NDArray[np.int64],
+        n_customers: int,
+        times_ns: npt.NDArray[np.int64],
+        snapshots_ns: npt.NDArray[np.int64],
+        freq: str,
+        freq_multiplier: float,
+    ) -> Self: ...
+    def summaries(self) -> SnapshotSummaries: ...
+    def stages(self, params: StageParams) -> SnapshotStages: ...
+    def at_last_snapshot(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+    def __len__(self) -> int: ...
+
 # --- btyd ---
+@final
 class BtydFit:
     model: str
     param_names: list[str]
@@ -344,32 +393,7 @@ def gammagamma_conditional_expected_spend(
     params: list[float], frequency: npt.NDArray[np.float64], monetary_value: npt.NDArray[np.float64]
 ) -> npt.NDArray[np.float64]: ...
 
-# --- clv ---
-def clv_customer_lifetime_value(
-    model: str,
-    params: list[float],
-    spend: npt.NDArray[np.float64],
-    frequency: npt.NDArray[np.float64],
-    recency: npt.NDArray[np.float64],
-    big_t: npt.NDArray[np.float64],
-    horizon: int,
-    period: float,
-    discount_rate: float,
-    continuous: bool,
-    spend_params: Optional[list[float]] = None,
-) -> npt.NDArray[np.float64]: ...
-def clv_time_to_expected_purchases(
-    model: str,
-    params: list[float],
-    frequency: npt.NDArray[np.float64],
-    recency: npt.NDArray[np.float64],
-    big_t: npt.NDArray[np.float64],
-    target: float,
-    horizon: float,
-    points: int,
-) -> npt.NDArray[np.float64]: ...
-
-# --- btyd evaluation hooks (clmkit.dask) ---
+# --- btyd: evaluation hooks (clmkit.dask) ---
 def btyd_loglik_grad(
     model: str,
     params: list[float],
@@ -380,21 +404,7 @@ def btyd_model_layout(
     model: str,
 ) -> tuple[list[str], list[str], list[int], Optional[int], list[int]]: ...
 
-# --- special functions (Pareto/NBD) ---
-def ln_hyp2f1(
-    a: npt.NDArray[np.float64],
-    b: npt.NDArray[np.float64],
-    c: npt.NDArray[np.float64],
-    z: npt.NDArray[np.float64],
-) -> npt.NDArray[np.float64]: ...
-def trigamma(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]: ...
-def ln_hyperu(
-    a: npt.NDArray[np.float64],
-    b: npt.NDArray[np.float64],
-    z: npt.NDArray[np.float64],
-) -> npt.NDArray[np.float64]: ...
-
-# --- Pareto/NBD extras ---
+# --- btyd: Pareto/NBD extras ---
 def paretonbd_dert(
     params: list[float],
     discount_rate: float,
@@ -409,7 +419,7 @@ def paretonbd_generate(
     seed: int,
 ) -> dict[str, npt.NDArray[np.float64]]: ...
 
-# --- BG/BB ---
+# --- btyd: BG/BB ---
 def bgbb_p_alive(
     params: list[float],
     periods_ahead: float,
@@ -439,7 +449,7 @@ def bgbb_generate(
     seed: int,
 ) -> dict[str, npt.NDArray[np.float64]]: ...
 
-# --- bootstrap (predict_interval) ---
+# --- btyd: bootstrap (predict_interval) ---
 def btyd_bootstrap_parametric(
     params: list[float],
     covariance: list[float],
@@ -462,67 +472,76 @@ def btyd_intervals(
     level: float,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
 
-class SnapshotIndex:
-    def __init__(
-        self,
-        codes: npt.NDArray[np.int64],
-        n_customers: int,
-        times_ns: npt.NDArray[np.int64],
-        snapshots_ns: npt.NDArray[np.int64],
-        freq: str,
-        freq_multiplier: float,
-    ) -> None: ...
-    def summaries(self) -> SnapshotSummaries: ...
-    def stages(self, params: StageParams) -> SnapshotStages: ...
-    def at_last_snapshot(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
-    def __len__(self) -> int: ...
+# --- clv ---
+def clv_customer_lifetime_value(
+    model: str,
+    params: list[float],
+    spend: npt.NDArray[np.float64],
+    frequency: npt.NDArray[np.float64],
+    recency: npt.NDArray[np.float64],
+    big_t: npt.NDArray[np.float64],
+    horizon: int,
+    period: float,
+    discount_rate: float,
+    continuous: bool,
+    spend_params: Optional[list[float]] = None,
+) -> npt.NDArray[np.float64]: ...
+def clv_time_to_expected_purchases(
+    model: str,
+    params: list[float],
+    frequency: npt.NDArray[np.float64],
+    recency: npt.NDArray[np.float64],
+    big_t: npt.NDArray[np.float64],
+    target: float,
+    horizon: float,
+    points: int,
+) -> npt.NDArray[np.float64]: ...
 
 # --- contractual ---
-F64Array = npt.NDArray[np.float64]
-
+@final
 class RetentionModel:
     kind: str
     params: list[float]
-    def __init__(self, kind: str, params: list[float]) -> None: ...
-    def survival(self, t: F64Array) -> F64Array: ...
-    def churn_pmf(self, t: F64Array) -> F64Array: ...
-    def retention_rate(self, t: F64Array) -> F64Array: ...
-    def conditional_survival(self, t: F64Array, renewals: F64Array) -> F64Array: ...
-    def derl(self, renewals: F64Array, discount_rate: float) -> tuple[F64Array, F64Array]: ...
-    def expected_residual_lifetime(self, renewals: F64Array) -> F64Array: ...
+    def __new__(cls, kind: str, params: list[float]) -> Self: ...
+    def survival(self, t: _F64) -> _F64: ...
+    def churn_pmf(self, t: _F64) -> _F64: ...
+    def retention_rate(self, t: _F64) -> _F64: ...
+    def conditional_survival(self, t: _F64, renewals: _F64) -> _F64: ...
+    def derl(self, renewals: _F64, discount_rate: float) -> tuple[_F64, _F64]: ...
+    def expected_residual_lifetime(self, renewals: _F64) -> _F64: ...
 
 def contractual_fit(
     kind: str,
-    renewals: F64Array,
-    churned: F64Array,
-    weights: Optional[F64Array],
+    renewals: _F64,
+    churned: _F64,
+    weights: Optional[_F64],
     initial: Optional[list[float]],
     max_iter: int,
 ) -> tuple[RetentionModel, dict[str, Any]]: ...
 def contractual_fit_survivors(
-    kind: str, cohorts: list[F64Array], initial: Optional[list[float]], max_iter: int
+    kind: str, cohorts: list[_F64], initial: Optional[list[float]], max_iter: int
 ) -> tuple[RetentionModel, dict[str, Any]]: ...
 def contractual_simulate(
-    kind: str, params: list[float], horizons: F64Array, seed: int
-) -> tuple[F64Array, F64Array]: ...
+    kind: str, params: list[float], horizons: _F64, seed: int
+) -> tuple[_F64, _F64]: ...
 def contractual_fit_covariates(
     kind: str,
-    renewals: F64Array,
-    churned: F64Array,
-    weights: Optional[F64Array],
-    x: F64Array,
+    renewals: _F64,
+    churned: _F64,
+    weights: Optional[_F64],
+    x: _F64,
     k: int,
     max_iter: int,
 ) -> dict[str, Any]: ...
 def contractual_predict_covariates(
     kind: str,
     theta: list[float],
-    x: F64Array,
+    x: _F64,
     k: int,
-    t: F64Array,
+    t: _F64,
     what: str,
     discount_rate: float,
-) -> tuple[F64Array, F64Array]: ...
+) -> tuple[_F64, _F64]: ...
 def contractual_tenures(
     codes: npt.NDArray[np.int64],
     start_ns: npt.NDArray[np.int64],

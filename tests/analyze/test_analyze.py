@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from _fakes import PoissonModel
-from clmkit._units import TimeUnit
 from clmkit.analyze import Analysis, steps
+from clmkit.summary.units import TimeUnit
 
 HAS_RFM = all(hasattr(clmkit, n) for n in ("rfm_scores", "rfm_segments", "abc_classes"))
 HAS_BG = hasattr(clmkit, "BetaGeo")

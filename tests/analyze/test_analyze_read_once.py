@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from clmkit import TransactionLog
 from clmkit._io import _columns, _read
-from clmkit._units import TimeUnit
 from clmkit.analyze import model_steps
+from clmkit.summary.units import TimeUnit
 
 CALIBRATION_END = "1997-09-30"
 

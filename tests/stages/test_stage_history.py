@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from clmkit import StageScheme, assign_stages, stage_history
-from clmkit._units import TimeUnit
+from clmkit.summary.units import TimeUnit
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -29,6 +29,7 @@ from ._columns import (
 from ._deliver import OUTPUTS, Output, check_output, deliver, to_pandas
 from ._files import read_transactions
 from ._log import (
+    LogNames,
     column_codes,
     column_ids,
     column_ns,
@@ -44,13 +45,15 @@ from ._log import (
     timestamp_ns,
     timestamp_of,
 )
-from ._read import Table, is_table, native, read
+from ._read import Table, TimeZone, is_table, native, read
 from ._transaction_log import TransactionLog
 
 __all__ = [
+    "LogNames",
     "OUTPUTS",
     "Output",
     "Table",
+    "TimeZone",
     "TransactionLog",
     "as_series",
     "check_nulls",

@@ -14,7 +14,7 @@ Output = Literal["pandas", "polars", "arrow", "numpy"]
 OUTPUTS = ("pandas", "polars", "arrow", "numpy")
 
 
-def check_output(output: Optional[str]) -> None:
+def check_output(output: object) -> None:
     if output is not None and output not in OUTPUTS:
         raise ValueError(f"output must be one of {list(OUTPUTS)}, got {output!r}")
 
@@ -61,7 +61,7 @@ def _polars(flat: pd.DataFrame) -> Any:
     )
 
 
-def to_pandas(data: Any, columns: Optional[Sequence[str]] = None) -> pd.DataFrame:
+def to_pandas(data: object, columns: Optional[Sequence[str]] = None) -> pd.DataFrame:
     """A pandas DataFrame of any supported table (pandas input is returned as is, whole);
     others are projected to ``columns`` first when given."""
     if isinstance(data, pd.DataFrame):
@@ -69,4 +69,5 @@ def to_pandas(data: Any, columns: Optional[Sequence[str]] = None) -> pd.DataFram
     if columns:
         return read(data, {c: c for c in columns}).frame.to_pandas()
     frame = nw.from_native(native(data))
-    return (frame.collect() if isinstance(frame, nw.LazyFrame) else frame).to_pandas()
+    out: pd.DataFrame = (frame.collect() if isinstance(frame, nw.LazyFrame) else frame).to_pandas()
+    return out

@@ -6,9 +6,12 @@ was read before into a :class:`TransactionLog`, whose arrays are then handed on 
 
 from __future__ import annotations
 
+import datetime as _dt
+from collections.abc import Hashable
 from typing import Any, Optional
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from .._validation import invalid_value_error
@@ -23,18 +26,25 @@ from ._columns import (
     numeric_values,
     row_index,
 )
+from ._read import TimeZone, read
 from ._read import library_of as table_library
-from ._read import read
 from ._transaction_log import LogIds, LogTimes, TransactionLog
+
+#: The caller's names of a log's columns, for messages and result indexes: "customer_id",
+#: "datetime" and "monetary" (None without values) -> a column name (any hashable label
+#: of a pandas Series given as a column).
+LogNames = dict[str, Hashable]
+I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
 
 
 def extract_columns(
-    transactions: Any,
+    transactions: object,
     customer_id_col: Any,
     datetime_col: Any,
     monetary_value_col: Any,
     finite: bool = True,
-) -> tuple[Any, Any, Optional[np.ndarray], dict]:
+) -> tuple[Any, Any, Optional[F64], LogNames]:
     """(ids, datetimes) as narwhals Series over the caller's buffers, the values as float64
     (a view when they are float64) and the column names for messages. With
     ``transactions=None`` the ``*_col`` arguments are the columns themselves.
@@ -44,7 +54,7 @@ def extract_columns(
     if isinstance(transactions, TransactionLog):
         log = transactions
         values = log.check_columns(customer_id_col, datetime_col, monetary_value_col)
-        names = {
+        names: LogNames = {
             "customer_id": log.customer_id_col,
             "datetime": log.datetime_col,
             "monetary": log.monetary_value_col if values is not None else None,
@@ -100,7 +110,7 @@ def extract_columns(
     return ids, times, values, names
 
 
-def _shape(column: Any) -> tuple[int, ...]:
+def _shape(column: object) -> tuple[int, ...]:
     """The shape of an array-like column without converting it (Arrow arrays have no shape)."""
     shape = getattr(column, "shape", None)
     if shape is not None:
@@ -110,7 +120,7 @@ def _shape(column: Any) -> tuple[int, ...]:
     return tuple(np.shape(column)) if isinstance(column, (list, tuple)) else (len(column),)
 
 
-def row_labels(ids: Any) -> Optional[pd.Index]:
+def row_labels(ids: object) -> Optional[pd.Index]:
     """The caller's row labels of a log (its pandas index), None for other libraries."""
     if isinstance(ids, LogIds):
         return ids.row_index
@@ -126,7 +136,7 @@ _CORE_COLUMNS = {
 
 
 def log_error(
-    err: InvalidValueError, ids: Any, names: dict[str, Any], values: Optional[np.ndarray]
+    err: InvalidValueError, ids: object, names: LogNames, values: Optional[F64]
 ) -> InvalidValueError:
     """The core's error about a log column, told as the caller sees it: the column by the
     name the caller gave, the row by its index label and a missing date as None, as the
@@ -146,7 +156,7 @@ def log_error(
     return invalid_value_error(f"{arg} {names[key]!r}", row, value, err.reason, row_labels(ids))
 
 
-def library_of(data: Any) -> str:
+def library_of(data: object) -> str:
     """The library results go back in: that of the table a :class:`TransactionLog` was read
     from, else that of ``data`` itself."""
     if isinstance(data, TransactionLog):
@@ -156,42 +166,49 @@ def library_of(data: Any) -> str:
 
 # The entry points' names for the column conversions (labels built from the column name).
 def column_ticks(
-    times: Any, name: Any, datetime_format: Optional[str], check_nat: bool = True
-) -> tuple[np.ndarray, int, Any]:
+    times: object, name: Hashable, datetime_format: Optional[str], check_nat: bool = True
+) -> tuple[I64, int, TimeZone]:
     if isinstance(times, LogTimes):
         return times.ns, 10**9, times.tz
     return datetime_ticks(times, f"datetime_col {name!r}", datetime_format, check_nat)
 
 
-def column_ns(times: Any, name: Any, datetime_format: Optional[str]) -> tuple[np.ndarray, Any]:
+def column_ns(
+    times: object, name: Hashable, datetime_format: Optional[str]
+) -> tuple[I64, TimeZone]:
     if isinstance(times, LogTimes):
         return times.ns, times.tz
     return datetimes_ns(times, f"datetime_col {name!r}", datetime_format)
 
 
-def column_ids(ids: Any, name: Any) -> tuple[np.ndarray, Optional[pd.Index]]:
+def column_ids(ids: object, name: Hashable) -> tuple[I64, Optional[pd.Index]]:
     if isinstance(ids, LogIds):
         return ids.codes, ids.uniques
     return id_array(ids, f"customer_id_col {name!r}")
 
 
-def column_codes(ids: Any, name: Any) -> tuple[np.ndarray, pd.Index]:
+def column_codes(ids: object, name: Hashable) -> tuple[I64, pd.Index]:
     if isinstance(ids, LogIds):
         return ids.codes, ids.uniques
     return factorize_ids(ids, f"customer_id_col {name!r}")
 
 
-def log_id_dtype(ids: Any) -> np.dtype:
+def log_id_dtype(ids: object) -> np.dtype[Any]:
     if isinstance(ids, LogIds):
         return ids.dtype
     return id_dtype(ids)
 
 
+# What pd.Timestamp reads as one date: dates and datetimes (Timestamps too), numpy
+# datetimes, and numbers (nanoseconds since the epoch, as pandas reads them).
+_DATE_TYPES = (_dt.date, np.datetime64, int, float, np.integer)
+
+
 def period_end_ns(
-    value: Any,
-    times_ns: Any,
+    value: object,
+    times_ns: Optional[I64],
     datetime_format: Optional[str],
-    tz: Any,
+    tz: TimeZone,
     arg: str = "date",
 ) -> int:
     """An observation/calibration end as ns since the epoch (UTC); the last date when None.
@@ -201,11 +218,12 @@ def period_end_ns(
             return 0
         return int(times_ns.max())
     try:
-        ts = (
-            pd.to_datetime(value, format=datetime_format)
-            if isinstance(value, str)
-            else pd.Timestamp(value)
-        )
+        if isinstance(value, str):
+            ts = pd.to_datetime(value, format=datetime_format)
+        elif isinstance(value, _DATE_TYPES):
+            ts = pd.Timestamp(value)
+        else:
+            raise TypeError(f"a {type(value).__name__} is not date-like")
     except (ValueError, TypeError, OverflowError) as exc:
         # pandas' DateParseError / OutOfBoundsDatetime are ValueErrors without the argument
         raise ValueError(
@@ -217,7 +235,7 @@ def period_end_ns(
             )
             + f" ({bounded(exc, 120)})"
         ) from None
-    if ts is pd.NaT:
+    if pd.isna(ts):  # 'NaT' and numpy's NaT read as pd.NaT
         raise ValueError(f"{arg}={bounded(repr(value), 60)} is not a date")
     if ts.tzinfo is not None:
         ts = ts.tz_convert("UTC").tz_localize(None)
@@ -229,20 +247,24 @@ def timestamp_ns(ts: pd.Timestamp) -> int:
     return int(ts.as_unit("ns").value) if hasattr(ts, "as_unit") else int(ts.value)
 
 
-def index_ns(idx: pd.DatetimeIndex) -> np.ndarray:
+def index_ns(idx: pd.DatetimeIndex) -> I64:
     """A naive DatetimeIndex as int64 nanoseconds, on pandas 1.5 and 2+."""
     if hasattr(idx, "as_unit"):
         idx = idx.as_unit("ns")
     return np.asarray(idx.asi8, dtype=np.int64)
 
 
-def timestamp_of(ns: int, tz: Any) -> pd.Timestamp:
-    ts = pd.Timestamp(ns)
-    return ts.tz_localize("UTC").tz_convert(tz) if tz is not None else ts
-
-
-def datetime_values(ns: np.ndarray, tz: Any) -> Any:
-    values = ns.view("datetime64[ns]")  # a view: DataFrame(copy=False) keeps it as is
+def timestamp_of(ns: int, tz: TimeZone) -> pd.Timestamp:
+    ts: pd.Timestamp = pd.Timestamp(ns)
     if tz is None:
+        return ts
+    local: pd.Timestamp = ts.tz_localize("UTC").tz_convert(tz)
+    return local
+
+
+def datetime_values(ns: I64, tz: TimeZone) -> npt.NDArray[np.datetime64] | pd.DatetimeIndex:
+    values: npt.NDArray[np.datetime64] = ns.view("datetime64[ns]")  # a view: kept by
+    if tz is None:  # DataFrame(copy=False) as it is
         return values
-    return pd.DatetimeIndex(values, copy=False).tz_localize("UTC").tz_convert(tz)
+    local: pd.DatetimeIndex = pd.DatetimeIndex(values, copy=False).tz_localize("UTC")
+    return local.tz_convert(tz)

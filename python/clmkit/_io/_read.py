@@ -2,27 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
-from typing import Any, Optional
+from datetime import tzinfo
+from typing import Any, Optional, Union
 
 import narwhals.stable.v1 as nw
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from ._columns import checked_values, datetimes_ns, factorize_ids, numeric_values
 
+# a time zone as pandas keeps it: a tzinfo, or its name
+TimeZone = Union[tzinfo, str, None]
 
-def _root(data: Any) -> str:
+
+def _root(data: object) -> str:
     return type(data).__module__.split(".")[0]
 
 
-def native(data: Any) -> Any:
+def native(data: object) -> Any:
     """Arrow streams (RecordBatchReader, PyCapsule producers) become a pyarrow Table once;
     everything else is returned as it is."""
     root = _root(data)
     if root in ("pandas", "polars"):
         return data
     if type(data).__name__ == "RecordBatchReader":
-        return data.read_all()
+        reader: Any = data  # pyarrow ships no type information
+        return reader.read_all()
     if root != "pyarrow" and hasattr(data, "__arrow_c_stream__"):
         import pyarrow as pa
 
@@ -30,7 +38,7 @@ def native(data: Any) -> Any:
     return data
 
 
-def library_of(data: Any) -> str:
+def library_of(data: object) -> str:
     """The library results go back in: 'polars', 'arrow', or 'pandas' (for pandas input and
     anything else, e.g. arrays)."""
     root = _root(data)
@@ -41,7 +49,7 @@ def library_of(data: Any) -> str:
     return "pandas"
 
 
-def is_table(data: Any) -> bool:
+def is_table(data: object) -> bool:
     """True for a DataFrame / LazyFrame / Table / Arrow stream of a supported library."""
     if isinstance(data, pd.DataFrame):
         return True
@@ -61,10 +69,10 @@ class Table:
     ``native`` the projected table in the caller's library (a LazyFrame collected once).
     """
 
-    frame: Any
+    frame: nw.DataFrame[Any]  # over the caller's native table, whatever its library
     library: str
     index: Optional[pd.Index]  # the pandas index of the input rows, when it was pandas
-    attrs: dict
+    attrs: dict[Hashable, Any]  # a pandas input's attrs (pandas types them so)
 
     @property
     def columns(self) -> list[str]:
@@ -77,7 +85,7 @@ class Table:
     def __len__(self) -> int:
         return len(self.frame)
 
-    def numeric(self, col: str, arg: str, **checks: bool) -> Any:
+    def numeric(self, col: str, arg: str, **checks: bool) -> npt.NDArray[np.float64]:
         """Column as float64 numpy (a view when it already is float64 and null-free)."""
         return numeric_values(self.frame[col], f"{arg} {col!r}", **checks)
 
@@ -88,16 +96,16 @@ class Table:
 
     def datetimes_ns(
         self, col: str, arg: str, datetime_format: Optional[str] = None
-    ) -> tuple[Any, Any]:
+    ) -> tuple[npt.NDArray[np.int64], TimeZone]:
         """Column as int64 ns since the epoch (UTC) and its timezone (or None)."""
         return datetimes_ns(self.frame[col], f"{arg} {col!r}", datetime_format)
 
-    def ids(self, col: str, arg: str) -> tuple[Any, pd.Index]:
+    def ids(self, col: str, arg: str) -> tuple[npt.NDArray[np.int64], pd.Index]:
         """Dense int64 codes in sorted-id order and the sorted unique ids."""
         return factorize_ids(self.frame[col], f"{arg} {col!r}")
 
 
-def read(data: Any, needed: dict[str, Optional[str]]) -> Table:
+def read(data: object, needed: dict[str, Optional[str]]) -> Table:
     """Project ``data`` to the columns in ``needed`` (argument name -> column name).
 
     Raises
@@ -107,13 +115,13 @@ def read(data: Any, needed: dict[str, Optional[str]]) -> Table:
     ValueError
         When a named column is missing (the message lists the available ones).
     """
-    data = native(data)
+    table = native(data)
     try:
-        frame = nw.from_native(data, eager_or_interchange_only=False)
+        frame = nw.from_native(table, eager_or_interchange_only=False)
     except TypeError:
         raise TypeError(
             "expected a pandas, polars or pyarrow table (or an Arrow stream), "
-            f"got {type(data).__name__}"
+            f"got {type(table).__name__}"
         ) from None
     lazy = isinstance(frame, nw.LazyFrame)
     available = list(frame.collect_schema().names()) if lazy else list(frame.columns)
@@ -124,7 +132,6 @@ def read(data: Any, needed: dict[str, Optional[str]]) -> Table:
     frame = frame.select(wanted)
     if lazy:  # only the needed columns are computed, once
         frame = frame.collect()
-    pandas = isinstance(data, pd.DataFrame)
-    return Table(
-        frame, library_of(data), data.index if pandas else None, dict(data.attrs) if pandas else {}
-    )
+    if isinstance(table, pd.DataFrame):
+        return Table(frame, "pandas", table.index, dict(table.attrs))
+    return Table(frame, library_of(table), None, {})

@@ -11,16 +11,13 @@ read, and every raw-log entry point (``summarize``, ``calibration_and_holdout``,
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import tzinfo
-from typing import Optional, Union
+from typing import Optional
 
 import numpy as np
 import pandas as pd
 
 from ._columns import datetimes_ns, factorize_ids, id_dtype, numeric_values
-from ._read import read
-
-TimeZone = Union[tzinfo, str, None]
+from ._read import TimeZone, read
 
 
 @dataclass(frozen=True, eq=False)

@@ -6,21 +6,19 @@ from __future__ import annotations
 import dataclasses
 import warnings
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Optional
+from typing import Any, Optional
 
 import numpy as np
 import pandas as pd
 
 from .._errors import ClmkitWarning
-from .._units import TimeUnit
 from ..exceptions import ConvergenceError
 from ..summary import calibration_and_holdout
+from ..summary.units import TimeUnit
 from . import steps
 from .intervals import clv_interval
 from .result import Analysis
-
-if TYPE_CHECKING:
-    from .pipeline import _Run
+from .runner import StepRunner
 
 #: Below these counts a four-parameter transaction model is not fitted: its P(alive) and
 #: forecasts would rest on a handful of people (the fit often runs to the boundary of the
@@ -36,7 +34,7 @@ _BOUNDARY = (1e-5, 1e5)
 
 @dataclass
 class Context:
-    run: _Run
+    run: StepRunner
     analysis: Analysis
     parts: list[Optional[pd.DataFrame]]
     unit: TimeUnit

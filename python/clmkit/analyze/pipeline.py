@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Optional, TypeVar, Union
+from collections.abc import Mapping, Sequence
+from typing import Any, Optional, Union
 
 import pandas as pd
 
 from .._io import TransactionLog, check_output, library_of
-from .._units import TimeUnit, time_unit_of
 from .._validation import check_choice, check_int, check_positive_float
 from ..summary import summarize
+from ..summary.units import TimeUnit, time_unit_of
 from . import model_steps, steps
 from .durations import duration_days
 from .result import Analysis, Progress
+from .runner import StepRunner
 
 __all__ = ["analyze"]
 
-T = TypeVar("T")
 Duration = Union[str, float]
 
 
@@ -144,7 +143,7 @@ def analyze(
         raise ValueError("the transaction log has no transactions (no data rows)")
     customer_id_col, datetime_col = log.customer_id_col, log.datetime_col
     transactions = log
-    run = _Run(progress)
+    run = StepRunner(progress)
     table = run.step(
         "summary",
         lambda: summarize(
@@ -266,24 +265,3 @@ def _check_windows(windows: Optional[Mapping[str, Duration]]) -> dict[str, float
         else:
             out[name] = duration_days(value, name)
     return out
-
-
-class _Run:
-    """Runs steps with timings and progress reports."""
-
-    def __init__(self, progress: Optional[Progress]) -> None:
-        self.progress = progress
-        self.timings: dict[str, float] = {}
-        self.skipped: dict[str, str] = {}
-
-    def skip(self, name: str, reason: str) -> None:
-        self.skipped[name] = reason
-        steps.warn_skipped(name, reason)
-
-    def step(self, name: str, fn: Callable[[], T]) -> T:
-        start = time.perf_counter()
-        result = fn()
-        self.timings[name] = time.perf_counter() - start
-        if self.progress is not None:
-            self.progress(name, self.timings[name])
-        return result

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import ClmkitWarning
-from .._units import TimeUnit, to_units
+from ..summary.units import TimeUnit, to_units
 from .patterns import patterns_of
 
 # models= names -> clmkit class names of the transaction (BTYD) models.

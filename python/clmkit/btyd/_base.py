@@ -20,7 +20,6 @@ from .. import _core
 from .._estimator import Estimator
 from .._io import is_table as _is_table
 from .._io import read
-from .._units import TimeUnit, time_unit_of
 from .._validation import (
     as_float_array,
     check_btyd_data,
@@ -29,6 +28,7 @@ from .._validation import (
     index_of,
 )
 from ..exceptions import ClmkitWarning, NotFittedError
+from ..summary.units import TimeUnit, time_unit_of
 from ._intervals import IntervalMixin
 
 __all__ = ["BTYDFitter", "NotFittedError"]

@@ -217,7 +217,7 @@ def write_outputs(
 
 def run_contractual(args: argparse.Namespace, progress: Callable[[str, float], None]) -> int:
     """The whole ``--contractual`` run; the caller maps errors to one line and exit codes."""
-    from .main import _move_into_place, _remove_stale_tmp, _tmp_prefix
+    from .outdir import move_into_place, remove_stale_tmp, tmp_prefix
 
     formats = (*args.formats, "json", "html")
     out = Path(args.out).resolve()
@@ -235,12 +235,12 @@ def run_contractual(args: argparse.Namespace, progress: Callable[[str, float], N
         parts = analyse(args, progress)
     notes = list(dict.fromkeys(flag_message(w.message) for w in caught))
     out.parent.mkdir(parents=True, exist_ok=True)
-    _remove_stale_tmp(out)
-    prefix = f"{_tmp_prefix(out)}{os.getpid()}-"
+    remove_stale_tmp(out)
+    prefix = f"{tmp_prefix(out)}{os.getpid()}-"
     tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=prefix))
     try:
         _timed(progress, "write files", lambda: write_outputs(tmp, args, formats, parts, notes))
-        _move_into_place(tmp, out)
+        move_into_place(tmp, out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print(f"wrote {len(parts[2]):,} subscribers to {out}", file=sys.stderr)

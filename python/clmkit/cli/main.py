@@ -11,11 +11,8 @@ next run. Exit codes: 0 done, 1 bad input or options, 2 usage, 130 interrupted (
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
 import signal
 import sys
-import tempfile
 import time
 import traceback
 import warnings
@@ -29,6 +26,7 @@ import clmkit
 from clmkit import TransactionLog
 
 from .messages import flag_message
+from .outdir import move_into_place, staging_dir
 
 EXIT_BAD_INPUT = 1
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for Ctrl-C
@@ -168,53 +166,6 @@ def _check_out(out: Path, input_path: Optional[str], formats: Sequence[str]) -> 
             )
 
 
-def _tmp_prefix(out: Path) -> str:
-    return f".{out.name}.tmp-"
-
-
-def _remove_stale_tmp(out: Path) -> None:
-    """Removes temporary folders of earlier runs into ``out`` whose process is gone (a run
-    killed by SIGKILL cannot clean up after itself). The folder name holds the process id."""
-    prefix = _tmp_prefix(out)
-    if not out.parent.is_dir():
-        return
-    for item in out.parent.iterdir():
-        if not (item.name.startswith(prefix) and item.is_dir()):
-            continue
-        pid_text = item.name[len(prefix) :].split("-", 1)[0]
-        if pid_text.isdigit() and not _process_alive(int(pid_text)):
-            shutil.rmtree(item, ignore_errors=True)
-
-
-def _process_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, someone else's
-        return True
-    return True
-
-
-def _move_into_place(tmp: Path, out: Path) -> None:
-    """Moves the finished files into ``out``: a new directory is renamed in one step; into an
-    existing one each file is replaced atomically, other files there are left alone."""
-    os.chmod(tmp, 0o777 & ~_umask())
-    if not out.exists():
-        os.replace(tmp, out)
-        return
-    for item in tmp.iterdir():
-        os.replace(item, out / item.name)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 @contextmanager
 def _cleanup_on_signals() -> Iterator[None]:
     """SIGTERM (Airflow's timeout, ``kill``) raises :class:`Terminated` so that the caller's
@@ -263,13 +214,9 @@ def _run_report(args: argparse.Namespace) -> int:
     # without a copy); analyze() hands it to every step
     analysis = clmkit.analyze(log, *cols, progress=progress, output="pandas", **options)
     out.parent.mkdir(parents=True, exist_ok=True)
-    _remove_stale_tmp(out)
-    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f"{_tmp_prefix(out)}{os.getpid()}-"))
-    try:
+    with staging_dir(out) as tmp:
         analysis.save(tmp, progress=progress, formats=formats)
-        _move_into_place(tmp, out)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        move_into_place(tmp, out)
     print(f"wrote {len(analysis.table):,} customers to {out}", file=sys.stderr)
     for text in analysis.warnings:
         print(f"clmkit: warning: {text}", file=sys.stderr)

@@ -15,11 +15,11 @@ import pandas as pd
 
 from .. import _core
 from .._io import is_table, read
-from .._units import to_units
 from .._validation import as_float_array, check_int, check_same_length
 from ..btyd._count import CountModel
 from ..btyd.gammagamma import GammaGamma
 from ..exceptions import InvalidValueError, with_row_label
+from ..summary.units import to_units
 
 __all__ = ["customer_lifetime_value", "expected_value"]
 

@@ -28,8 +28,8 @@ import numpy as np
 import pandas as pd
 
 from .._errors import ClmkitWarning
-from .._units import time_unit_of
 from .._validation import as_float_array, check_choice, invalid_value_error, require_columns
+from ..summary.units import time_unit_of
 from ._partitions import dask, dd, partition_errors, require_dask_frame
 
 __all__ = ["fit", "DEFAULT_MAX_PATTERNS"]

@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._units import TimeUnit, time_unit_of, to_units
 from .._validation import check_int, require_columns
+from ..summary.units import TimeUnit, time_unit_of, to_units
 from ._partitions import dd, partition_errors, require_dask_frame
 from ._tables import DEFAULT_MAX_DISTINCT, value_tables
 

@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 
 from .._io import column_ns, numeric_values, period_end_ns, timestamp_ns, timestamp_of
-from .._units import normalize_freq
 from .._validation import check_positive_float, invalid_value_error, require_columns
-from ..summary import _PANDAS_PERIOD, _summarize_arrays
+from ..summary.continuous import _PANDAS_PERIOD, _summarize_arrays
+from ..summary.units import normalize_freq
 from ._partitions import dd, partition_errors, require_dask_frame
 
 __all__ = ["summarize"]

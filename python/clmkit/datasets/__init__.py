@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:  # importlib.resources.abc from Python 3.11; this name works on 3.9+
+    from importlib.abc import Traversable
 
 __all__ = [
     "load_cdnow_sample",
@@ -26,12 +29,12 @@ __all__ = [
 ]
 
 
-def data_path(filename: str) -> Any:
+def data_path(filename: str) -> Traversable:
     """Path (a ``Traversable``) of a bundled data file."""
-    return resources.files(__name__).joinpath("data", filename)
+    return resources.files(__name__).joinpath("data").joinpath(filename)
 
 
-def _read_cdnow(filename: str, names: list[str], header: Any) -> pd.DataFrame:
+def _read_cdnow(filename: str, names: list[str], header: Optional[int]) -> pd.DataFrame:
     with data_path(filename).open("r") as fh:
         df = pd.read_csv(fh, sep=r"\s+", header=header, names=names, dtype={"date": str})
     df["date"] = pd.to_datetime(df["date"], format="%Y%m%d")
@@ -56,7 +59,8 @@ def load_cdnow_sample() -> pd.DataFrame:
     df = _read_cdnow(
         "CDNOW_sample.txt", ["master_id", "customer_id", "date", "n_cds", "amount"], None
     )
-    return df[["customer_id", "master_id", "date", "n_cds", "amount"]]
+    out: pd.DataFrame = df[["customer_id", "master_id", "date", "n_cds", "amount"]]
+    return out
 
 
 def load_cdnow_master() -> pd.DataFrame:
@@ -96,6 +100,7 @@ def load_cdnow_summary(with_monetary_value: bool = False) -> pd.DataFrame:
     >>> clmkit.datasets.load_cdnow_summary().shape
     (2357, 3)
     """
+    df: pd.DataFrame
     if with_monetary_value:
         with data_path("cdnow_customers_summary_with_transactions.csv").open("r") as fh:
             df = pd.read_csv(fh, index_col="ID")
@@ -113,9 +118,10 @@ def load_cdnow_summary(with_monetary_value: bool = False) -> pd.DataFrame:
     return df
 
 
-def _read_csv(filename: str, **kwargs: Any) -> pd.DataFrame:
+def _read_csv(filename: str, parse_dates: Optional[list[str]] = None) -> pd.DataFrame:
     with data_path(filename).open("r") as fh:
-        return pd.read_csv(fh, **kwargs)
+        table: pd.DataFrame = pd.read_csv(fh, parse_dates=parse_dates)
+    return table
 
 
 def load_donations() -> pd.DataFrame:
@@ -202,12 +208,14 @@ def load_retention_segments() -> pd.DataFrame:
     >>> seg.loc[7].tolist()
     [241, 491]
     """
-    return _read_csv("fader_hardie_2007_retention.csv").set_index("year")
+    table: pd.DataFrame = _read_csv("fader_hardie_2007_retention.csv").set_index("year")
+    return table
 
 
 def _published() -> dict[str, Any]:
     with data_path("published_reference.json").open("r") as fh:
-        return json.load(fh)
+        reference: dict[str, Any] = json.load(fh)  # nested JSON objects, numbers and lists
+    return reference
 
 
 def load_published_reference() -> dict[str, Any]:
@@ -219,7 +227,8 @@ def load_published_reference() -> dict[str, Any]:
     >>> clmkit.datasets.load_published_reference()["bgnbd_cdnow"]["params"]["r"]
     0.243
     """
-    return json.loads(json.dumps(_published()))
+    copy: dict[str, Any] = json.loads(json.dumps(_published()))  # the cached one untouched
+    return copy
 
 
 def simulate_transactions(
@@ -289,4 +298,5 @@ def simulate_transactions(
     amount = np.round(rng.gamma(p, 1.0, owner.size) / nu[owner], 2)
     date = pd.Timestamp(start) + pd.to_timedelta(np.round(days * 86400.0), unit="s")
     log = pd.DataFrame({"customer_id": owner.astype(np.int64), "date": date, "amount": amount})
-    return log.sort_values("date", kind="stable").reset_index(drop=True)
+    ordered: pd.DataFrame = log.sort_values("date", kind="stable").reset_index(drop=True)
+    return ordered

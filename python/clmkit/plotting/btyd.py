@@ -7,13 +7,18 @@ A model here is anything with clmkit's BTYD surface: ``p_alive(frequency, recenc
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Optional, Protocol
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
-from .._units import _FREQ_DAYS, normalize_freq, unit_words
 from .._validation import as_float_array, check_int, require_columns
+from ..summary.units import _FREQ_DAYS, normalize_freq, unit_words
+
+if TYPE_CHECKING:
+    from .axes import Axes
 from ._mpl import axes_or_current
 
 __all__ = [
@@ -24,22 +29,49 @@ __all__ = [
     "plot_history_alive",
 ]
 
+_Floats = npt.NDArray[np.float64]
+#: ``fn(frequency, recency, T)`` evaluated on a grid of histories.
+_HistoryFunction = Callable[[_Floats, _Floats, _Floats], npt.ArrayLike]
+
+
+# What the plots call on a model (positional: any parameter names), so any model with these
+# methods is drawn, clmkit's or not.
+class ExpectedPurchasesModel(Protocol):
+    def conditional_expected_purchases(
+        self, t: float, frequency: npt.ArrayLike, recency: npt.ArrayLike, T: npt.ArrayLike, /
+    ) -> npt.ArrayLike: ...
+
+
+class PAliveModel(Protocol):
+    def p_alive(
+        self, frequency: npt.ArrayLike, recency: npt.ArrayLike, T: npt.ArrayLike, /
+    ) -> npt.ArrayLike: ...
+
+
+class CountModel(Protocol):
+    def probability_of_n_purchases(self, t: float, n: int, /) -> npt.ArrayLike: ...
+
 
 def _grid_limits(
-    summary: Any, max_frequency: Optional[int], max_recency: Optional[float], T: Optional[float]
+    summary: Optional[pd.DataFrame],
+    max_frequency: Optional[int],
+    max_recency: Optional[float],
+    T: Optional[float],
 ) -> tuple[int, int, float]:
-    if (max_frequency is None or max_recency is None) and summary is None:
-        raise ValueError("give max_frequency and max_recency, or a summary to take them from")
-    if max_frequency is None:
-        max_frequency = int(np.max(as_float_array(summary["frequency"], "summary['frequency']")))
-    if max_recency is None:
-        max_recency = int(np.ceil(np.max(as_float_array(summary["T"], "summary['T']"))))
+    if max_frequency is None or max_recency is None:
+        if summary is None:
+            raise ValueError("give max_frequency and max_recency, or a summary to take them from")
+        if max_frequency is None:
+            frequency = as_float_array(summary["frequency"], "summary['frequency']")
+            max_frequency = int(np.max(frequency))
+        if max_recency is None:
+            max_recency = int(np.ceil(np.max(as_float_array(summary["T"], "summary['T']"))))
     max_frequency = check_int(int(max_frequency), "max_frequency", low=0)
     max_recency = check_int(int(max_recency), "max_recency", low=0)
     return max_frequency, max_recency, float(max_recency if T is None else T)
 
 
-def _matrix(fn: Any, max_frequency: int, max_recency: int, T: float) -> np.ndarray:
+def _matrix(fn: _HistoryFunction, max_frequency: int, max_recency: int, T: float) -> _Floats:
     """Evaluates ``fn(frequency, recency, T)`` on the (frequency, recency) grid.
 
     A customer without repeat purchases has recency 0 by definition, so the frequency-0 row
@@ -52,10 +84,18 @@ def _matrix(fn: Any, max_frequency: int, max_recency: int, T: float) -> np.ndarr
     )
     rec = np.where(freq == 0, 0.0, rec)
     values = np.asarray(fn(freq.ravel(), rec.ravel(), np.full(freq.size, T)), dtype=float)
-    return values.reshape(freq.shape)
+    grid: _Floats = values.reshape(freq.shape)
+    return grid
 
 
-def _heatmap(ax: Any, values: np.ndarray, title: str, label: str, units: str, **kwargs: Any) -> Any:
+def _heatmap(
+    ax: Axes,
+    values: npt.NDArray[np.float64],
+    title: str,
+    label: str,
+    units: str,
+    **kwargs: Any,
+) -> Axes:
     kwargs.setdefault("cmap", "viridis")
     image = ax.imshow(values, aspect="auto", origin="lower", interpolation="nearest", **kwargs)
     ax.set_title(title)
@@ -69,15 +109,15 @@ def _heatmap(ax: Any, values: np.ndarray, title: str, label: str, units: str, **
 
 
 def plot_frequency_recency_matrix(
-    model: Any,
+    model: ExpectedPurchasesModel,
     t: float = 1.0,
     max_frequency: Optional[int] = None,
     max_recency: Optional[int] = None,
     T: Optional[float] = None,
-    summary: Any = None,
-    ax: Any = None,
+    summary: Optional[pd.DataFrame] = None,
+    ax: Optional[Axes] = None,
     **kwargs: Any,
-) -> Any:
+) -> Axes:
     """Heat map of the expected purchases in the next ``t`` time units by frequency and recency.
 
     Parameters
@@ -130,14 +170,14 @@ def plot_frequency_recency_matrix(
 
 
 def plot_probability_alive_matrix(
-    model: Any,
+    model: PAliveModel,
     max_frequency: Optional[int] = None,
     max_recency: Optional[int] = None,
     T: Optional[float] = None,
-    summary: Any = None,
-    ax: Any = None,
+    summary: Optional[pd.DataFrame] = None,
+    ax: Optional[Axes] = None,
     **kwargs: Any,
-) -> Any:
+) -> Axes:
     """Heat map of P(alive) by frequency and recency for customers of age ``T``.
 
     Parameters are those of :func:`plot_frequency_recency_matrix` (without ``t``); the
@@ -174,7 +214,9 @@ def plot_probability_alive_matrix(
     )
 
 
-def calibration_vs_holdout_table(model: Any, cal_holdout: pd.DataFrame, n: int = 7) -> pd.DataFrame:
+def calibration_vs_holdout_table(
+    model: ExpectedPurchasesModel, cal_holdout: pd.DataFrame, n: int = 7
+) -> pd.DataFrame:
     """Mean actual and predicted holdout purchases by calibration frequency (capped at ``n``)."""
     require_columns(
         list(cal_holdout.columns),
@@ -202,12 +244,13 @@ def calibration_vs_holdout_table(model: Any, cal_holdout: pd.DataFrame, n: int =
             "predicted": np.asarray(predicted, dtype=float),
         }
     )
-    return frame.groupby("frequency_cal")[["actual", "predicted"]].mean()
+    means: pd.DataFrame = frame.groupby("frequency_cal")[["actual", "predicted"]].mean()
+    return means
 
 
 def plot_calibration_purchases_vs_holdout_purchases(
-    model: Any, cal_holdout: pd.DataFrame, n: int = 7, ax: Any = None
-) -> Any:
+    model: ExpectedPurchasesModel, cal_holdout: pd.DataFrame, n: int = 7, ax: Optional[Axes] = None
+) -> Axes:
     """Mean holdout purchases, actual vs predicted, by purchases in the calibration period.
 
     Parameters
@@ -254,7 +297,9 @@ def plot_calibration_purchases_vs_holdout_purchases(
     return ax
 
 
-def expected_frequency_counts(model: Any, T: Any, max_frequency: int = 7) -> np.ndarray:
+def expected_frequency_counts(
+    model: CountModel, T: npt.ArrayLike, max_frequency: int = 7
+) -> _Floats:
     """Expected number of customers with 0, 1, ..., ``max_frequency``+ repeat purchases.
 
     Sums ``probability_of_n_purchases(T_i, n)`` over customers, once per distinct age.
@@ -274,8 +319,8 @@ def expected_frequency_counts(model: Any, T: Any, max_frequency: int = 7) -> np.
 
 
 def plot_period_transactions(
-    model: Any, summary: pd.DataFrame, max_frequency: int = 7, ax: Any = None
-) -> Any:
+    model: CountModel, summary: pd.DataFrame, max_frequency: int = 7, ax: Optional[Axes] = None
+) -> Axes:
     """Customers by number of repeat purchases: actual vs expected under the model.
 
     Parameters
@@ -325,13 +370,13 @@ def plot_period_transactions(
 
 
 def plot_history_alive(
-    model: Any,
+    model: PAliveModel,
     t: float,
     transactions: pd.DataFrame,
     datetime_col: str,
     freq: str = "D",
-    ax: Any = None,
-) -> Any:
+    ax: Optional[Axes] = None,
+) -> Axes:
     """P(alive) of one customer over time, recomputed from the purchases made up to each day.
 
     Parameters

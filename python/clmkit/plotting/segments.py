@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
 import pandas as pd
 
 from .._validation import as_float_array, require_columns
+
+if TYPE_CHECKING:
+    from .axes import Axes
 from ._mpl import annotate_cells, axes_or_current, label_cells
 
 __all__ = ["plot_rfm_heatmap", "plot_segment_summary", "plot_clv_distribution"]
@@ -17,9 +20,9 @@ def plot_rfm_heatmap(
     rfm: pd.DataFrame,
     value_col: Optional[str] = None,
     agg: str = "mean",
-    ax: Any = None,
+    ax: Optional[Axes] = None,
     **kwargs: Any,
-) -> Any:
+) -> Axes:
     """Heat map over (recency score, frequency score) cells.
 
     Parameters
@@ -101,15 +104,16 @@ def segment_shares(
         total = float(np.nansum(value.to_numpy()))
         sums = value.groupby(seg.to_numpy()).sum()
         out["value_share"] = sums.reindex(out.index).fillna(0.0) / total if total else 0.0
-    return out.sort_values("customers", ascending=False)
+    ordered: pd.DataFrame = out.sort_values("customers", ascending=False)
+    return ordered
 
 
 def plot_segment_summary(
     table: pd.DataFrame,
     segment_col: str = "rfm_segment",
     value_col: Optional[str] = None,
-    ax: Any = None,
-) -> Any:
+    ax: Optional[Axes] = None,
+) -> Axes:
     """Horizontal bars: each segment's share of customers (and of value when given).
 
     Parameters
@@ -163,8 +167,8 @@ def plot_segment_summary(
 
 
 def plot_clv_distribution(
-    values: Any, bins: int = 50, log: bool = True, ax: Any = None, label: str = "CLV"
-) -> Any:
+    values: Any, bins: int = 50, log: bool = True, ax: Optional[Axes] = None, label: str = "CLV"
+) -> Axes:
     """Histogram of customer values (CLV) with the mean and median marked.
 
     Parameters

@@ -11,7 +11,7 @@ from .. import _core
 from .._estimator import Estimator, JsonValue, float_list
 from .._io import Output, deliver
 from .._keyed import CallerFrame
-from .scores import DIMENSIONS, FloatArray, ScoreArray, _assemble, _edges_array, _Spec
+from .spec import DIMENSIONS, FloatArray, ScoreArray, ScoreSpec, assemble_scores, edges_array
 
 __all__ = ["RFMScorer"]
 
@@ -76,8 +76,8 @@ class RFMScorer(Estimator):
         self.edges = edges
         self.recency_ascending = recency_ascending
 
-    def _spec(self) -> _Spec:
-        spec = _Spec.build(
+    def _spec(self) -> ScoreSpec:
+        spec = ScoreSpec.build(
             self.bins,
             self.method,
             self.recency_col,
@@ -117,7 +117,7 @@ class RFMScorer(Estimator):
         self.edges_ = edges
         return self
 
-    def _fixed_edges(self, spec: _Spec) -> dict[str, FloatArray]:
+    def _fixed_edges(self, spec: ScoreSpec) -> dict[str, FloatArray]:
         if not isinstance(self.edges, Mapping):
             raise TypeError(
                 "method='fixed' needs edges={'recency': [...], 'frequency': [...], "
@@ -131,7 +131,7 @@ class RFMScorer(Estimator):
                 f"unknown {sorted(unknown)}"
             )
         return {
-            name: _edges_array(self.edges[name], f"edges[{name!r}]", spec.bins)
+            name: edges_array(self.edges[name], f"edges[{name!r}]", spec.bins)
             for name in spec.columns
         }
 
@@ -155,7 +155,7 @@ class RFMScorer(Estimator):
             name: _core.rfm_score_edges(v, self.edges_[name], spec.ascending[name])
             for name, v in values.items()
         }
-        return deliver(_assemble(index, scores, spec), library, output)
+        return deliver(assemble_scores(index, scores, spec), library, output)
 
     def fit_transform(self, table: object, customer_id_col: Optional[str] = None) -> CallerFrame:
         """``fit(table).transform(table)``."""
@@ -203,7 +203,7 @@ class RFMScorer(Estimator):
         return super().from_json(text)
 
 
-def _check_state(spec: _Spec, edges: Mapping[str, FloatArray]) -> None:
+def _check_state(spec: ScoreSpec, edges: Mapping[str, FloatArray]) -> None:
     dims = [
         _core.RfmDimension(
             name, spec.columns[name], spec.ascending[name], [float(e) for e in edges[name]]

@@ -16,9 +16,9 @@ import pandas as pd
 from .. import _core
 from .._io import Output, deliver
 from .._keyed import CallerFrame, keyed_frame
-from .._units import time_unit_of
 from .._validation import as_float_array, require_columns
 from ..exceptions import ClmkitWarning, InvalidValueError, with_row_label
+from ..summary.units import time_unit_of
 from .reasons import reason_texts
 from .scheme import StageScheme, repeats_of
 

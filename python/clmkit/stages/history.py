@@ -12,6 +12,7 @@ import pandas as pd
 from .. import _core
 from .._io import (
     Output,
+    TimeZone,
     column_codes,
     column_ns,
     deliver,
@@ -22,9 +23,9 @@ from .._io import (
     timestamp_of,
 )
 from .._keyed import CallerFrame
-from .._units import TimeUnit, normalize_freq
 from .._validation import as_float_array, check_rows, invalid_value_error
 from ..exceptions import bounded
+from ..summary.units import TimeUnit, normalize_freq
 from .assign import SchemeLike, _custom_codes, _run_rules, _scheme, _stages
 from .reasons import reason_texts
 from .scheme import REASONS, STAGES
@@ -210,7 +211,7 @@ def _snapshot_ns(
     snapshots: Sequence[object],
     times_ns: npt.NDArray[np.int64],
     datetime_format: Optional[str],
-    tz: object,
+    tz: TimeZone,
     observation_period_end: object,
 ) -> npt.NDArray[np.int64]:
     if isinstance(snapshots, (str, pd.Timestamp)) or not hasattr(snapshots, "__len__"):

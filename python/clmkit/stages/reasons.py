@@ -17,7 +17,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from .. import _core
-from .._units import TimeUnit
+from ..summary.units import TimeUnit
 from .scheme import REASONS, StageScheme
 
 __all__ = ["reason_texts"]

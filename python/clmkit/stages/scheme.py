@@ -31,7 +31,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from .. import _core
-from .._units import TimeUnit, time_unit_of, to_units
+from ..summary.units import TimeUnit, time_unit_of, to_units
 
 __all__ = ["StageScheme", "STAGES", "ZH_LABELS", "DEFAULT_MULTIPLES"]
 

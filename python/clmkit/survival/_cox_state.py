@@ -5,17 +5,55 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import Optional, Protocol
 
 import numpy as np
 import pandas as pd
 
 from .._estimator import JsonValue, finite_float
-from ._persist import array_field, floats, int_field, json_labels, labels_field
+from ._persist import FloatArray, Label, array_field, floats, int_field, json_labels, labels_field
 from ._regression import Baseline
 
-if TYPE_CHECKING:
-    from .cox import CoxPH
+
+class FittedCox(Protocol):
+    """What the state functions read and set on a :class:`~clmkit.survival.CoxPH` (a protocol
+    rather than the class, so this module stays below ``cox`` in the import graph)."""
+
+    strata: Optional[list[str]]
+    _strata_values: Optional[pd.Index]
+    _concordance: Optional[float]
+
+    @property
+    def covariates_(self) -> list[Label]: ...
+    @property
+    def params_(self) -> pd.Series: ...
+    @property
+    def variance_matrix_(self) -> pd.DataFrame: ...
+    @property
+    def standard_errors_(self) -> pd.Series: ...
+    @property
+    def log_likelihood_(self) -> float: ...
+    @property
+    def n_iter_(self) -> int: ...
+    @property
+    def concordance_index_(self) -> float: ...
+    @property
+    def _norm_mean(self) -> FloatArray: ...
+    @property
+    def _baseline_raw(self) -> Baseline: ...
+
+    def _set_fitted(
+        self,
+        covariates: list[Label],
+        params: FloatArray,
+        cov: FloatArray,
+        se: FloatArray,
+        loglik: float,
+        n_iter: int,
+        mean: FloatArray,
+        baseline: Baseline,
+    ) -> None: ...
+
 
 STATE_FIELDS = frozenset(
     {
@@ -36,7 +74,7 @@ STATE_FIELDS = frozenset(
 )
 
 
-def cox_state(model: CoxPH) -> dict[str, JsonValue]:
+def cox_state(model: FittedCox) -> dict[str, JsonValue]:
     """Coefficients, covariance, Breslow baseline (not the training data; the training
     concordance as a number)."""
     values = model._strata_values
@@ -57,7 +95,7 @@ def cox_state(model: CoxPH) -> dict[str, JsonValue]:
     }
 
 
-def restore_cox(model: CoxPH, state: Mapping[str, JsonValue]) -> None:
+def restore_cox(model: FittedCox, state: Mapping[str, JsonValue]) -> None:
     covariates = labels_field(state, "covariates")
     p = len(covariates)
     strata = None if state.get("strata") is None else labels_field(state, "strata")

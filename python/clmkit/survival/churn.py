@@ -22,8 +22,8 @@ from .._io import (
     timestamp_of,
 )
 from .._io._deliver import Output
-from .._units import TimeUnit, normalize_freq, to_units
 from .._validation import as_float_array, check_choice
+from ..summary.units import TimeUnit, normalize_freq, to_units
 from ._data import as_frame
 from ._persist import FloatArray
 from ._regression import Rows, Table

@@ -11,7 +11,7 @@ import pandas as pd
 from .._validation import check_choice
 
 if TYPE_CHECKING:  # a type only: matplotlib is imported by clmkit.plotting, when drawing
-    from matplotlib.axes import Axes
+    from ..plotting.axes import Axes
 from ._curve import ArrayInput, CurveEstimator
 from ._data import normal_quantile
 from ._persist import FloatArray

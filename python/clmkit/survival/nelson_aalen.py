@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:  # a type only: matplotlib is imported by clmkit.plotting, when drawing
-    from matplotlib.axes import Axes
+    from ..plotting.axes import Axes
 
 from ._curve import ArrayInput, CurveEstimator
 from ._data import normal_quantile

@@ -9,7 +9,7 @@ import pandas as pd
 
 from ... import summary as _summary
 from ..._errors import ConvergenceError  # noqa: F401  (lifetimes.utils.ConvergenceError)
-from ..._units import normalize_freq
+from ...summary.units import normalize_freq
 from ._checks import _check_inputs, _scale_time  # noqa: F401  (lifetimes' private names)
 
 __all__ = [

@@ -7,8 +7,9 @@ from typing import Any, Optional
 import numpy as np
 import pandas as pd
 
-from . import _core
-from ._io import (
+from .. import _core
+from .._io import (
+    Output,
     column_codes,
     column_ns,
     deliver,
@@ -17,7 +18,7 @@ from ._io import (
     period_end_ns,
     timestamp_of,
 )
-from ._units import _FREQ_ALIASES, _FREQ_DAYS
+from .units import _FREQ_ALIASES, _FREQ_DAYS
 
 __all__ = ["summarize_discrete"]
 
@@ -42,7 +43,7 @@ def summarize_discrete(
     observation_period_end: Any = None,
     datetime_format: Optional[str] = None,
     aggregate: bool = True,
-    output: Optional[str] = None,
+    output: Optional[Output] = None,
 ) -> Any:
     """Summarise a transaction log into discrete-time (BG/BB) histories.
 

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import Any, Optional
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
-from . import _core
-from ._io import (
+from .. import _core
+from .._io import (
+    LogNames,
+    Output,
+    TimeZone,
     column_codes,
     column_ids,
     column_ns,
@@ -22,8 +27,8 @@ from ._io import (
     period_end_ns,
     timestamp_of,
 )
-from ._units import TimeUnit, normalize_freq
-from .exceptions import InvalidValueError
+from ..exceptions import InvalidValueError
+from .units import TimeUnit, normalize_freq
 
 __all__ = ["summarize", "calibration_and_holdout"]
 
@@ -40,7 +45,7 @@ def summarize(
     freq: str = "D",
     freq_multiplier: float = 1,
     include_first_transaction: bool = False,
-    output: Optional[str] = None,
+    output: Optional[Output] = None,
 ) -> Any:
     """Summarise a transaction log into one row per customer.
 
@@ -156,7 +161,8 @@ def _to_polars(df: pd.DataFrame) -> Any:
     which costs about as much as the summary itself at 1M customers."""
     import polars as pl
 
-    series = [pl.Series(df.index.name, df.index.to_numpy())]
+    # the index is named by the id column (a str: names come from extract_columns)
+    series = [pl.Series(str(df.index.name), df.index.to_numpy())]
     for name in df.columns:
         col = df[name]
         tz = getattr(col.dtype, "tz", None)
@@ -169,18 +175,25 @@ def _to_polars(df: pd.DataFrame) -> Any:
     return pl.DataFrame(series)
 
 
-def _index(raw: dict, uniques: Optional[pd.Index], dtype: Any, name: Any) -> pd.Index:
+def _index(
+    raw: dict[str, Any], uniques: Optional[pd.Index], dtype: Optional[np.dtype[Any]], name: Hashable
+) -> pd.Index:
     """The customer ids of the summary rows (codes mapped back to ``uniques`` if given)."""
+    index: pd.Index
     if "id_start" in raw:  # consecutive ids: no array was built
-        start, n = raw["id_start"], raw["n"]
+        start: int = raw["id_start"]
+        stop = start + int(raw["n"])
         if uniques is not None:
-            return uniques[start : start + n].rename(name)
-        if dtype == np.int64:
-            return pd.RangeIndex(start, start + n, name=name)
-        return pd.Index(np.arange(start, start + n, dtype=np.int64).astype(dtype), name=name)
-    if uniques is not None:
-        return pd.Index(uniques.take(raw["ids"]), name=name)
-    return pd.Index(raw["ids"].astype(dtype, copy=False), name=name, copy=False)
+            index = uniques[start:stop].rename(name)
+        elif dtype == np.int64:
+            index = pd.RangeIndex(start, stop, name=name)
+        else:
+            index = pd.Index(np.arange(start, stop, dtype=np.int64).astype(dtype), name=name)
+    elif uniques is not None:
+        index = pd.Index(uniques.take(raw["ids"]), name=name)
+    else:
+        index = pd.Index(raw["ids"].astype(dtype, copy=False), name=name, copy=False)
+    return index
 
 
 def _check_multiplier(freq_multiplier: Any) -> float:
@@ -191,7 +204,7 @@ def _check_multiplier(freq_multiplier: Any) -> float:
 
 
 def _frame(
-    raw: dict, index: pd.Index, with_values: bool, tz: Any, freq: str, mult: float
+    raw: dict[str, Any], index: pd.Index, with_values: bool, tz: TimeZone, freq: str, mult: float
 ) -> pd.DataFrame:
     """The summary DataFrame over the Rust rows without copying them (columns are views)."""
     if "columns" in raw:
@@ -209,7 +222,7 @@ def _frame(
         cols["total_value"] = rows[5]
     cols["inactivity"] = rows[6]
     cols["gap_before_last"] = rows[7]
-    out = pd.DataFrame(cols, index=index, copy=False)
+    out: pd.DataFrame = pd.DataFrame(cols, index=index, copy=False)
     out.attrs["clmkit"] = {
         **TimeUnit(freq, mult).to_dict(),
         "freq_multiplier": mult,
@@ -219,16 +232,16 @@ def _frame(
 
 
 def _summarize_arrays(
-    codes,
-    uniques,
-    times_ns,
-    values,
-    tz,
-    end_ns,
-    freq,
-    freq_multiplier,
-    include_first_transaction,
-    names,
+    codes: npt.NDArray[np.int64],
+    uniques: pd.Index,
+    times_ns: npt.NDArray[np.int64],
+    values: Optional[npt.NDArray[np.float64]],
+    tz: TimeZone,
+    end_ns: int,
+    freq: str,
+    freq_multiplier: float,
+    include_first_transaction: bool,
+    names: LogNames,
 ) -> pd.DataFrame:
     mult = _check_multiplier(freq_multiplier)
     raw = _core.summarize_log(
@@ -263,7 +276,7 @@ def calibration_and_holdout(
     datetime_format: Optional[str] = None,
     monetary_value_col: Any = None,
     include_first_transaction: bool = False,
-    output: Optional[str] = None,
+    output: Optional[Output] = None,
 ) -> Any:
     """Split a log into a calibration summary and holdout counts, as lifetimes'
     ``calibration_and_holdout_data`` does.

@@ -8,9 +8,13 @@ A summary made by :func:`clmkit.summarize` records its unit in ``summary.attrs["
 
 from __future__ import annotations
 
+import numbers
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Optional
+from datetime import timedelta
+from typing import Optional, Union
 
+import numpy as np
 import pandas as pd
 
 # Lengths of one freq unit in days, as numpy's timedelta64(1, freq) defines them.
@@ -42,12 +46,12 @@ class TimeUnit:
             return f"{name}s"
         return f"{self.multiplier:g}-{name} periods"
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Union[str, float]]:
         return {"freq": self.freq, "multiplier": self.multiplier}
 
     @classmethod
-    def from_dict(cls, d: Optional[dict[str, Any]]) -> Optional[TimeUnit]:
-        return None if d is None else cls(normalize_freq(d["freq"]), float(d["multiplier"]))
+    def from_dict(cls, d: Optional[Mapping[str, Union[str, float]]]) -> Optional[TimeUnit]:
+        return None if d is None else cls(normalize_freq(str(d["freq"])), float(d["multiplier"]))
 
 
 def normalize_freq(freq: str) -> str:
@@ -63,7 +67,7 @@ def unit_words(unit: Optional[TimeUnit]) -> str:
     return "time units" if unit is None else unit.plural()
 
 
-def time_unit_of(summary: Any) -> Optional[TimeUnit]:
+def time_unit_of(summary: object) -> Optional[TimeUnit]:
     """The unit recorded on a clmkit summary, or None for other tables."""
     meta = getattr(summary, "attrs", {}).get("clmkit") if hasattr(summary, "attrs") else None
     if not meta or "freq" not in meta:
@@ -71,7 +75,7 @@ def time_unit_of(summary: Any) -> Optional[TimeUnit]:
     return TimeUnit(meta["freq"], float(meta.get("freq_multiplier", 1.0)))
 
 
-def to_units(period: Any, unit: Optional[TimeUnit], name: str = "period") -> float:
+def to_units(period: object, unit: Optional[TimeUnit], name: str = "period") -> float:
     """Converts ``period`` (a number already in model units, or a string/Timedelta such as
     ``"30D"``) into a number of model time units.
 
@@ -80,15 +84,19 @@ def to_units(period: Any, unit: Optional[TimeUnit], name: str = "period") -> flo
     ValueError
         When a string is given but the model's time unit is unknown, or it does not parse.
     """
-    if isinstance(period, (int, float)) and not isinstance(period, bool):
+    # numbers.Real also admits numpy scalars (np.int64 is not an int); np.timedelta64 is a
+    # numpy integer too, but a duration
+    if isinstance(period, numbers.Real) and not isinstance(period, (bool, np.timedelta64)):
         return float(period)
     if unit is None:
         raise ValueError(
             f"{name}={period!r} needs the model's time unit, which is unknown "
             "(fit on a clmkit summary or give a number in model time units)"
         )
+    if not isinstance(period, (str, pd.Timedelta, timedelta, np.timedelta64)):
+        raise ValueError(f"{name}: cannot read {period!r} as a duration such as '30D' or '1W'")
     try:
-        days = pd.Timedelta(period).total_seconds() / 86400.0
+        days: float = pd.Timedelta(period).total_seconds() / 86400.0
     except (TypeError, ValueError):
         raise ValueError(
             f"{name}: cannot read {period!r} as a duration such as '30D' or '1W'"
