@@ -239,6 +239,10 @@ def stage_steps(
     )
     ctx.analysis.stage_history = history
     value = t.get(f"clv_{ctx.label}", None)
+    s["early_warning_value"] = "clv"
+    if value is None:  # no amounts: rank by purchases so far (a frequent buyer gone first)
+        value = t["n_periods"].astype(float)
+        s["early_warning_value"] = "purchases"
 
     def transitions_and_warnings() -> None:
         ctx.analysis.transitions = clmkit.transition_matrix(history) if len(dates) > 1 else None

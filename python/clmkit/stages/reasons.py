@@ -1,7 +1,7 @@
 """Why each customer got its stage, in words with the numbers that decided it.
 
 The Rust kernel returns a reason code per row (``src/stages/assign.rs``). This module holds
-the text of each reason, with ``{a}`` and ``{b}`` where the row's numbers go, e.g.
+the text of each reason, with ``{a}``, ``{b}`` and ``{c}`` where the row's numbers go, e.g.
 ``"churned: inactivity 41 d > churn window 28 d"``, and picks the numbers from the same inputs
 and window formulas (:meth:`StageScheme.customer_windows`). The core fills them in
 (``src/stages/reasons.rs``): numbers are rounded for display, every distinct text is
@@ -26,13 +26,15 @@ FloatArray = npt.NDArray[np.float64]
 
 _ABBREVIATIONS = {"H": "h", "D": "d", "W": "wk", "M": "mo", "Y": "yr"}
 
-# Reason codes of the kernel (REASON_NAMES order) and the text of each, with {a}, {b}: the
-# row's numbers, and the scheme's thresholds by name.
+# Reason codes of the kernel (REASON_NAMES order) and the text of each, with {a}, {b}, {c}: the
+# row's numbers, and the scheme's thresholds by name. A P(alive) rule also shows the silence
+# and the churn window, so a reader sees why a customer the model calls gone is only at risk
+# (still within their own rhythm) or why a recent buyer is churned (their rhythm is faster).
 _TEMPLATES = (
     "prospect: known customer without a purchase",
-    "churned: P(alive) {a} < churn_p {churn_p}",
+    "churned: P(alive) {a} < {churn_p} and inactivity {c} > churn window {b}",
     "churned: inactivity {a} > churn window {b}",
-    "at_risk: P(alive) {a} < at_risk_p {at_risk_p}",
+    "at_risk: P(alive) {a} < {at_risk_p} (inactivity {c}, churn window {b})",
     "at_risk: inactivity {a} > at-risk window {b} ({at_risk_factor} x expected gap)",
     "at_risk: one purchase, {a} ago > at-risk window {b} (typical gap {g0})",
     "reactivated: gap before last purchase {a} > churn window {b}",
@@ -82,11 +84,13 @@ def reason_texts(
     # The row's {a} and {b} for each reason code, in _TEMPLATES order.
     firsts = [none, pa, inactivity, pa, inactivity, inactivity, columns["gap"], t, inactivity]
     firsts += [t, t, none]
-    seconds = [none, none, churn, none, at_risk, at_risk, churn, none, at_risk, none, none, none]
+    seconds = [none, churn, churn, churn, at_risk, at_risk, churn, none, at_risk, none, none, none]
+    thirds = [none, inactivity, none, inactivity] + [none] * 8
     n_builtin = len(_TEMPLATES)
     safe = np.where(codes < n_builtin, codes, n_builtin - 1)
     a = np.nan_to_num(np.choose(safe, firsts), nan=0.0)
     b = np.nan_to_num(np.choose(safe, seconds), nan=0.0)
+    c = np.nan_to_num(np.choose(safe, thirds), nan=0.0)
     suffix = _suffix(unit)
     g0 = float(scheme.median_ipt) if isinstance(scheme.median_ipt, float) else float("nan")
     fixed = {
@@ -97,11 +101,11 @@ def reason_texts(
         "new": _number(float(scheme.new_window), suffix),  # type: ignore[arg-type]
         "mat": _number(float(scheme.maturity_window), suffix),  # type: ignore[arg-type]
     }
-    templates = [t.format(a="{a}", b="{b}", **fixed) for t in _TEMPLATES]
+    templates = [t.format(a="{a}", b="{b}", c="{c}", **fixed) for t in _TEMPLATES]
     templates += scheme.reasons()[n_builtin:]  # custom rules: their own text, no numbers
     probability = [k in (1, 3) for k in range(len(templates))]
     positions, texts = _core.stage_reason_texts(
-        np.ascontiguousarray(codes, dtype=np.int32), a, b, templates, probability, suffix
+        np.ascontiguousarray(codes, dtype=np.int32), a, b, c, templates, probability, suffix
     )
     out: pd.Categorical = pd.Categorical.from_codes(
         positions, categories=pd.Index(texts, dtype=object)
