@@ -127,3 +127,25 @@ def test_no_row_churned_with_high_p_alive_in_either_run(example, cdnow):
         assert not ((t["stage"] == "churned") & (t["p_alive"] >= 0.1)).any()
         assert "customers are churned by the inactivity rule although" not in text
         assert isinstance(t["stage_reason"].dtype, pd.CategoricalDtype)
+
+
+def test_holdout_difference_is_read_for_the_planner_and_durations_in_words():
+    log = clmkit.datasets.load_cdnow_sample()
+    a = clmkit.analyze(
+        log, "customer_id", "date", "amount", snapshots=2, calibration_period_end="1997-09-30"
+    )
+    page = render_report(a)
+    text = _text(page)
+    ev = a.holdout_evaluation
+    rel = (ev.total_predicted - ev.total_actual) / ev.total_actual
+    body = _section(text, "Model check: forecast", "Customer value (CLV)")
+    assert f"{100 * rel:+.1f}%" in body
+    if abs(rel) <= 0.1:
+        assert "within 10% of what happened" in body
+    else:
+        side = "fewer" if rel < 0 else "more"
+        assert f"forecast {100 * abs(rel):.0f}% {side} purchases than happened" in body
+    # durations in words, never the option's raw spelling
+    assert "365D" not in text and "30D" not in text
+    assert "Expected purchases in the next 365 days by number" in page
+    assert "discount rate 1.0% per 30 days" in text

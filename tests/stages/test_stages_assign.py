@@ -101,12 +101,11 @@ def test_p_alive_rules():
     # Churned needs two witnesses: P(alive) < churn_p AND silence beyond the churn window.
     # Row 0: the model says gone but 10 d of silence is within the 120 d window: at risk.
     assert list(out["stage"]) == ["at_risk", "at_risk", "growing", "churned"]
-    assert out["reason"].iloc[0] == "at_risk: P(alive) 0.05 < 0.5 (inactivity 10, churn window 120)"
-    assert out["reason"].iloc[1] == "at_risk: P(alive) 0.30 < 0.5 (inactivity 10, churn window 120)"
-    assert (
-        out["reason"].iloc[3]
-        == "churned: P(alive) 0.05 < 0.1 and inactivity 150 > churn window 120"
+    assert out["reason"].iloc[0] == (
+        "at_risk: P(alive) 0.05 < 0.1 but inactivity 10 <= churn window 120"
     )
+    assert out["reason"].iloc[1] == "at_risk: P(alive) 0.30 < 0.5"
+    assert out["reason"].iloc[3] == "churned: P(alive) < 0.1 and inactivity 150 > churn window 120"
 
 
 def test_one_time_buyers_ignore_p_alive_unless_asked():

@@ -35,7 +35,7 @@ INTRO = {
         "longer than their own churn window; a customer only one of them calls gone is "
         "<i>at risk</i>. The rule column shows the windows used for this data set; "
         "<code>stage_reason</code> in the customer table gives each customer's numbers, e.g. "
-        "<i>churned: P(alive) 0.02 &lt; 0.1 and inactivity 132 d &gt; churn window 70 d</i>."
+        "<i>churned: P(alive) &lt; 0.1 and inactivity 132 d &gt; churn window 70 d</i>."
     ),
     "btyd": (
         "<b>P(alive)</b> is the model's probability that a customer is still an active "

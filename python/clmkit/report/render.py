@@ -34,8 +34,13 @@ _UNIT_WORDS = {"H": "hour", "D": "day", "W": "week", "M": "month", "Y": "year"}
 
 def _horizon_words(settings: dict[str, Any]) -> str:
     """ "365D" -> "365 days"; "3M" -> "3 months (91 days)"."""
-    days = settings.get("horizon_days")
-    text = str(settings.get("horizon", "")).strip()
+    return duration_words(settings.get("horizon", ""), settings.get("horizon_days"))
+
+
+def duration_words(duration: object, days: Any = None) -> str:
+    """A duration option in words: "30D" -> "30 days"; "3M" with ``days`` -> "3 months (91
+    days)"; anything else as given (or ``days`` in days when known)."""
+    text = str(duration).strip()
     m = re.match(r"^(\d+(?:\.\d+)?)\s*([HDWMY])$", text, re.IGNORECASE)
     if m:
         n, unit = float(m.group(1)), _UNIT_WORDS[m.group(2).upper()]
@@ -137,7 +142,8 @@ def _method(analysis: Any) -> list[tuple[str, str]]:
         rows.append(
             (
                 "CLV",
-                f"discount rate {float(st.get('discount_rate', 0)):.1%} per {st.get('clv_period')}"
+                f"discount rate {float(st.get('discount_rate', 0)):.1%} per "
+                f"{duration_words(st.get('clv_period'))}"
                 + (
                     f"; {float(st['interval_level']):.0%} range from the uncertainty of the "
                     "purchase model's parameters"

@@ -165,7 +165,21 @@ def holdout_table(ev: Any, settings: dict[str, Any]) -> str:
         ],
         ["Typical error per customer (mean absolute error, purchases)", Fmt.num(ev.mae, 2)],
     ]
-    return html_table(["", "Value"], rows, cls="data narrow")
+    reading = html.escape(holdout_reading(rel))
+    return html_table(["", "Value"], rows, cls="data narrow") + f'<p class="intro">{reading}.</p>'
+
+
+def holdout_reading(rel: float) -> str:
+    """The holdout difference (forecast / actual - 1) in a sentence a planner can act on."""
+    if not math.isfinite(rel):
+        return "No purchases after the calibration end: nothing to compare"
+    if abs(rel) <= 0.1:
+        return "The forecast is within 10% of what happened: good enough for planning"
+    side, use = ("fewer", "conservative") if rel < 0 else ("more", "optimistic")
+    return (
+        f"The model forecast {100 * abs(rel):.0f}% {side} purchases than happened: read "
+        f"expected purchases and CLV as {use}"
+    )
 
 
 def early_warning_table(ew: pd.DataFrame, fmt: Fmt, money: bool = True, n: int = 25) -> str:

@@ -27,14 +27,16 @@ FloatArray = npt.NDArray[np.float64]
 _ABBREVIATIONS = {"H": "h", "D": "d", "W": "wk", "M": "mo", "Y": "yr"}
 
 # Reason codes of the kernel (REASON_NAMES order) and the text of each, with {a}, {b}, {c}: the
-# row's numbers, and the scheme's thresholds by name. A P(alive) rule also shows the silence
-# and the churn window, so a reader sees why a customer the model calls gone is only at risk
-# (still within their own rhythm) or why a recent buyer is churned (their rhythm is faster).
+# row's numbers, and the scheme's thresholds by name. "churned" by P(alive) shows the silence
+# and the churn window (the second witness); an "at_risk" the model calls gone shows why it is
+# not churned (_WITHIN). Texts are shared by rows with the same rounded numbers, so each
+# template carries at most the numbers that explain it: a P(alive) with two durations would
+# make nearly every row's text distinct (146,558 texts for 1M customers instead of ~500).
 _TEMPLATES = (
     "prospect: known customer without a purchase",
-    "churned: P(alive) {a} < {churn_p} and inactivity {c} > churn window {b}",
+    "churned: P(alive) < {churn_p} and inactivity {a} > churn window {b}",
     "churned: inactivity {a} > churn window {b}",
-    "at_risk: P(alive) {a} < {at_risk_p} (inactivity {c}, churn window {b})",
+    "at_risk: P(alive) {a} < {at_risk_p}",
     "at_risk: inactivity {a} > at-risk window {b} ({at_risk_factor} x expected gap)",
     "at_risk: one purchase, {a} ago > at-risk window {b} (typical gap {g0})",
     "reactivated: gap before last purchase {a} > churn window {b}",
@@ -45,6 +47,10 @@ _TEMPLATES = (
     "unassigned: no enabled rule matched",
 )
 assert len(_TEMPLATES) == len(REASONS)
+#: at_risk by P(alive) < churn_p while the silence is within the churn window (a text of the
+#: kernel's reason "at_risk: p_alive < at_risk_p", told apart here).
+_WITHIN = "at_risk: P(alive) {a} < {churn_p} but inactivity {c} <= churn window {b}"
+_AT_RISK_P = 3
 
 
 def _suffix(unit: Optional[TimeUnit]) -> str:
@@ -82,15 +88,16 @@ def reason_texts(
     churn = windows["churn_window"].to_numpy()
     none = np.zeros(len(t))
     # The row's {a} and {b} for each reason code, in _TEMPLATES order.
-    firsts = [none, pa, inactivity, pa, inactivity, inactivity, columns["gap"], t, inactivity]
-    firsts += [t, t, none]
-    seconds = [none, churn, churn, churn, at_risk, at_risk, churn, none, at_risk, none, none, none]
-    thirds = [none, inactivity, none, inactivity] + [none] * 8
+    firsts = [none, inactivity, inactivity, pa, inactivity, inactivity, columns["gap"], t]
+    firsts += [inactivity, t, t, none]
+    seconds = [none, churn, churn, none, at_risk, at_risk, churn, none, at_risk, none, none, none]
     n_builtin = len(_TEMPLATES)
     safe = np.where(codes < n_builtin, codes, n_builtin - 1)
     a = np.nan_to_num(np.choose(safe, firsts), nan=0.0)
     b = np.nan_to_num(np.choose(safe, seconds), nan=0.0)
-    c = np.nan_to_num(np.choose(safe, thirds), nan=0.0)
+    within = (codes == _AT_RISK_P) & (pa < scheme.churn_p)
+    b[within] = churn[within]
+    c = np.where(within, inactivity, 0.0)
     suffix = _suffix(unit)
     g0 = float(scheme.median_ipt) if isinstance(scheme.median_ipt, float) else float("nan")
     fixed = {
@@ -103,10 +110,10 @@ def reason_texts(
     }
     templates = [t.format(a="{a}", b="{b}", c="{c}", **fixed) for t in _TEMPLATES]
     templates += scheme.reasons()[n_builtin:]  # custom rules: their own text, no numbers
-    probability = [k in (1, 3) for k in range(len(templates))]
-    positions, texts = _core.stage_reason_texts(
-        np.ascontiguousarray(codes, dtype=np.int32), a, b, c, templates, probability, suffix
-    )
+    templates.append(_WITHIN.format(a="{a}", b="{b}", c="{c}", **fixed))
+    codes = np.where(within, len(templates) - 1, codes).astype(np.int32)
+    probability = [k in (_AT_RISK_P, len(templates) - 1) for k in range(len(templates))]
+    positions, texts = _core.stage_reason_texts(codes, a, b, c, templates, probability, suffix)
     out: pd.Categorical = pd.Categorical.from_codes(
         positions, categories=pd.Index(texts, dtype=object)
     )
