@@ -290,6 +290,7 @@ def stage_reason_texts(
     codes: npt.NDArray[np.int32],
     a: npt.NDArray[np.float64],
     b: npt.NDArray[np.float64],
+    c: npt.NDArray[np.float64],
     templates: list[str],
     probability: list[bool],
     unit: str,

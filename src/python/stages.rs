@@ -111,16 +111,23 @@ fn assign_stage_codes<'py>(
 /// Reason texts with their numbers: a category code per row and the distinct texts (see
 /// `crate::stages::reasons`). `probability[k]` says whether template k's `{a}` is a P(alive).
 #[pyfunction]
+#[allow(clippy::too_many_arguments)] // one array per number of the templates, as in the kernel
 fn stage_reason_texts<'py>(
     py: Python<'py>,
     codes: PyReadonlyArray1<'py, i32>,
     a: PyReadonlyArray1<'py, f64>,
     b: PyReadonlyArray1<'py, f64>,
+    c: PyReadonlyArray1<'py, f64>,
     templates: Vec<String>,
     probability: Vec<bool>,
     unit: &str,
 ) -> PyResult<(Bound<'py, PyArray1<i32>>, Vec<String>)> {
-    let (codes, a, b) = (codes.as_slice()?, a.as_slice()?, b.as_slice()?);
+    let (codes, a, b, c) = (
+        codes.as_slice()?,
+        a.as_slice()?,
+        b.as_slice()?,
+        c.as_slice()?,
+    );
     let kinds: Vec<NumberKind> = probability
         .iter()
         .map(|&p| {
@@ -132,7 +139,7 @@ fn stage_reason_texts<'py>(
         })
         .collect();
     let (out, texts) = run(py, || {
-        reasons::reason_texts(codes, a, b, &templates, &kinds, unit)
+        reasons::reason_texts(codes, a, b, c, &templates, &kinds, unit)
     })?;
     Ok((out.into_pyarray(py), texts))
 }

@@ -67,3 +67,18 @@ def test_no_interval_without_a_finite_covariance(fitted):
         warnings.simplefilter("ignore")
         with pytest.raises(ValueError, match="covariance"):
             clv_interval(broken, np.ones(len(summary)), summary, 365.0, 0.9)
+
+
+def test_patterns_and_expected_purchases_given_by_the_caller_change_nothing():
+    """analyze passes the patterns and expected purchases it already has: same bounds."""
+    s = clmkit.summarize(clmkit.datasets.load_cdnow_sample(), "customer_id", "date")
+    model = clmkit.ModifiedBetaGeo().fit(s)
+    clv = np.linspace(1.0, 50.0, len(s))
+    pat = patterns_of(s)
+    expected = np.asarray(
+        model.conditional_expected_purchases(365.0, s["frequency"], s["recency"], s["T"])
+    )
+    ref = clv_interval(model, clv, s, 365.0, 0.9)
+    got = clv_interval(model, clv, s, 365.0, 0.9, pat, expected)
+    for a, b in zip(ref, got):
+        np.testing.assert_allclose(a, b, rtol=1e-12)

@@ -111,7 +111,7 @@ def test_every_section_and_figure_embedded(full_html):
             assert uri.startswith("data:image/png;base64,")
             assert base64.b64decode(uri.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
     assert c.tables.get("segments") == 1 and c.tables.get("method") == 1
-    assert c.tables.get("stages") == 1 and c.tables.get("early-warning") == 1
+    assert c.tables.get("stages") == 2 and c.tables.get("early-warning") == 1  # + segment x stage
     assert "Not available" not in html
 
 

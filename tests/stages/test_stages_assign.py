@@ -96,11 +96,16 @@ def test_prospect_from_customers():
 
 
 def test_p_alive_rules():
-    s = make_summary([(i, 4, 50, 60, 10) for i in range(3)])
-    out = assign_stages(s, p_alive=[0.05, 0.3, 0.9], scheme=SCHEME, return_reason=True)
-    assert list(out["stage"]) == ["churned", "at_risk", "growing"]
-    assert out["reason"].iloc[0] == "churned: P(alive) 0.05 < churn_p 0.1"
-    assert out["reason"].iloc[1] == "at_risk: P(alive) 0.30 < at_risk_p 0.5"
+    s = make_summary([(i, 4, 50, 60, 10) for i in range(3)] + [(3, 4, 50, 200, 10)])
+    out = assign_stages(s, p_alive=[0.05, 0.3, 0.9, 0.05], scheme=SCHEME, return_reason=True)
+    # Churned needs two witnesses: P(alive) < churn_p AND silence beyond the churn window.
+    # Row 0: the model says gone but 10 d of silence is within the 120 d window: at risk.
+    assert list(out["stage"]) == ["at_risk", "at_risk", "growing", "churned"]
+    assert out["reason"].iloc[0] == (
+        "at_risk: P(alive) 0.05 < 0.1 but inactivity 10 <= churn window 120"
+    )
+    assert out["reason"].iloc[1] == "at_risk: P(alive) 0.30 < 0.5"
+    assert out["reason"].iloc[3] == "churned: P(alive) < 0.1 and inactivity 150 > churn window 120"
 
 
 def test_one_time_buyers_ignore_p_alive_unless_asked():
@@ -115,7 +120,13 @@ def test_one_time_buyers_ignore_p_alive_unless_asked():
         median_ipt=20,
         p_alive_for_one_time=True,
     )
-    assert assign_stages(s2, p_alive=[0.01], scheme=opt).iloc[0] == "churned"
+    # Judged by P(alive) when asked: 10 d after the only purchase, P(alive) 0.01 puts the
+    # customer at risk (not churned: the silence is within the churn window)...
+    assert assign_stages(s2, p_alive=[0.01], scheme=opt).iloc[0] == "at_risk"
+    assert assign_stages(s2, p_alive=[0.01], scheme=SCHEME).iloc[0] == "new"  # ...or not
+    s3 = make_summary([("x", 1, 0, 130, np.nan)])
+    assert assign_stages(s3, p_alive=[0.01], scheme=opt).iloc[0] == "churned"
+    assert assign_stages(s3, p_alive=[0.5], scheme=opt).iloc[0] == "new"
 
 
 def test_precedence_churned_over_at_risk_over_reactivated():
@@ -125,9 +136,11 @@ def test_precedence_churned_over_at_risk_over_reactivated():
     assert stage_of((3, 75, 165, 150))[0] == "at_risk"
     # Reactivated outranks new/growing: tenure 160 < 180 would be growing.
     assert stage_of((2, 150, 155, 150))[0] == "reactivated"
-    # A P(alive) below churn_p is churned even when inactivity says nothing.
-    s = make_summary([("a", 3, 100, 101, 150)])
-    assert assign_stages(s, p_alive=[0.01], scheme=SCHEME).iloc[0] == "churned"
+    # A P(alive) below churn_p without the silence to match is at risk, which outranks
+    # reactivated (gap 150 > 120); with the silence (130 > 120) it is churned.
+    s = make_summary([("a", 3, 100, 101, 150), ("b", 3, 100, 230, 150)])
+    got = assign_stages(s, p_alive=[0.01, 0.01], scheme=SCHEME)
+    assert got.astype(str).tolist() == ["at_risk", "churned"]
 
 
 def test_categories_are_ordered_lifecycle():
@@ -232,7 +245,8 @@ def reference_rules(repeats, recency, T, gap, sc, p=None):
     use_p = p is not None
     pp = p if use_p else np.ones_like(T)
     has_p = use_p & (repeats > 0)
-    churn = np.where(has_p, pp < sc.churn_p, inact > churn_window)
+    # churned: two witnesses with a model (P(alive) and the silence), the silence without
+    churn = np.where(has_p, pp < sc.churn_p, True) & (inact > churn_window)
     risk = np.where(has_p, pp < sc.at_risk_p, inact > risk_window)
     conds = [
         churn,

@@ -220,4 +220,4 @@ def test_plot_is_drawn_by_the_plotting_module():
         assert "import matplotlib" not in Path(module.__file__).read_text()
     km = clmkit.KaplanMeier().fit([1, 2, 3, 4], [1, 0, 1, 1])
     ax = km.plot()
-    assert ax.get_lines()[0].get_label() == "KM_estimate" and len(ax.collections) == 1
+    assert ax.get_lines()[0].get_label() == "Kaplan-Meier estimate" and len(ax.collections) == 1

@@ -19,12 +19,12 @@ spend is held at its estimate: Gamma-Gamma is fitted separately).
 from __future__ import annotations
 
 from statistics import NormalDist
-from typing import Any
+from typing import Any, Optional
 
 import numpy as np
 import pandas as pd
 
-from .patterns import patterns_of
+from .patterns import Patterns, patterns_of
 
 #: Step of the differences in log parameters: small against the standard errors of any
 #: usable fit (>= 1e-3 on the log scale; the truncation error is ~step x curvature) and large
@@ -32,8 +32,16 @@ from .patterns import patterns_of
 _STEP = 1e-4
 
 
-def log_purchase_se(model: Any, horizon_units: float, f: Any, r: Any, T: Any) -> np.ndarray:
-    """Standard error of log E[purchases in the horizon] per row, by the delta method."""
+def log_purchase_se(
+    model: Any,
+    horizon_units: float,
+    f: Any,
+    r: Any,
+    T: Any,
+    expected: Optional[np.ndarray] = None,
+) -> np.ndarray:
+    """Standard error of log E[purchases in the horizon] per row, by the delta method
+    (``expected``: E[purchases] at the fitted parameters when the caller has it)."""
     params = model.params_.to_numpy(dtype=float)
     cov = np.asarray(model.variance_matrix_, dtype=float)
     cov_log = cov / np.outer(params, params)
@@ -46,7 +54,7 @@ def log_purchase_se(model: Any, horizon_units: float, f: Any, r: Any, T: Any) ->
         logs: np.ndarray = np.log(np.maximum(e, 1e-300))
         return logs
 
-    base = log_e(params)
+    base = log_e(params) if expected is None else np.log(np.maximum(expected, 1e-300))
     grad = np.empty((len(params), len(base)))
     for i in range(len(params)):
         step = np.zeros(len(params))
@@ -58,9 +66,18 @@ def log_purchase_se(model: Any, horizon_units: float, f: Any, r: Any, T: Any) ->
 
 
 def clv_interval(
-    model: Any, clv: np.ndarray, table: pd.DataFrame, horizon_units: float, level: float
+    model: Any,
+    clv: np.ndarray,
+    table: pd.DataFrame,
+    horizon_units: float,
+    level: float,
+    pat: Optional[Patterns] = None,
+    expected: Optional[np.ndarray] = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Lower and upper bounds of each customer's CLV at coverage ``level``.
+
+    ``pat`` (the table's patterns) and ``expected`` (each customer's expected purchases in
+    the horizon at the fitted parameters) save recomputing what the prediction step has.
 
     Raises
     ------
@@ -78,7 +95,11 @@ def clv_interval(
     """
     if not np.isfinite(np.asarray(model.variance_matrix_, dtype=float)).all():
         raise ValueError("the fit has no finite covariance matrix")
-    pat = patterns_of(table)
+    pat = patterns_of(table) if pat is None else pat
+    per_pattern = None
+    if expected is not None:  # every customer of a pattern has its value: scatter back
+        per_pattern = np.empty(len(pat.f))
+        per_pattern[pat.inverse] = expected
     z = NormalDist().inv_cdf(0.5 + level / 2)
-    se = pat.expand(log_purchase_se(model, horizon_units, pat.f, pat.r, pat.T))
+    se = pat.expand(log_purchase_se(model, horizon_units, pat.f, pat.r, pat.T, per_pattern))
     return clv * np.exp(-z * se), clv * np.exp(z * se)

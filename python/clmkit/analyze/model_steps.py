@@ -17,6 +17,7 @@ from ..summary import calibration_and_holdout
 from ..summary.units import TimeUnit
 from . import steps
 from .intervals import clv_interval
+from .patterns import Patterns, patterns_of
 from .result import Analysis
 from .runner import StepRunner
 
@@ -40,6 +41,8 @@ class Context:
     unit: TimeUnit
     obs_end: pd.Timestamp
     label: str
+    #: distinct (frequency, recency, T) patterns of the summary, found once for every step
+    patterns: Optional[Patterns] = None
 
     def warn(self, text: str) -> None:
         self.analysis.warnings.append(text)
@@ -71,12 +74,15 @@ def fit_models(
     reliable = _check_boundary(ctx, model, tx_name)
     ctx.analysis.models["transactions"] = model
     h_units = float(ctx.analysis.settings["horizon_units"])
-    ctx.parts.append(
-        ctx.run.step(
-            "predict purchases",
-            lambda: steps.btyd_columns(model, table, h_units, ctx.label, ctx.unit, ctx.obs_end),
+
+    def predict() -> pd.DataFrame:
+        ctx.patterns = patterns_of(table)
+        return steps.btyd_columns(
+            model, table, h_units, ctx.label, ctx.unit, ctx.obs_end, ctx.patterns
         )
-    )
+
+    predicted = ctx.run.step("predict purchases", predict)
+    ctx.parts.append(predicted)
     if not spend or not _enough_for_spend(ctx, table):
         return model
     try:
@@ -97,7 +103,8 @@ def fit_models(
     )
     ctx.parts.append(value)
     if interval_level is not None and reliable:
-        _interval(ctx, model, value, table, h_units, interval_level)
+        expected = predicted[f"expected_purchases_{ctx.label}"].to_numpy(float)
+        _interval(ctx, model, value, table, h_units, interval_level, expected)
     elif interval_level is not None:
         ctx.analysis.skipped["clv interval"] = "the purchase model's fit is at the boundary"
 
@@ -111,12 +118,13 @@ def _interval(
     table: pd.DataFrame,
     h_units: float,
     level: float,
+    expected: np.ndarray,
 ) -> None:
     clv = value[f"clv_{ctx.label}"].to_numpy()
     try:
         low, high = ctx.run.step(
             "clv interval",
-            lambda: clv_interval(model, clv, table, h_units, level),
+            lambda: clv_interval(model, clv, table, h_units, level, ctx.patterns, expected),
         )
     except ValueError as exc:  # parameter draws outside the model's domain
         ctx.warn(f"no CLV range: {exc}")
@@ -237,6 +245,10 @@ def stage_steps(
     )
     ctx.analysis.stage_history = history
     value = t.get(f"clv_{ctx.label}", None)
+    s["early_warning_value"] = "clv"
+    if value is None:  # no amounts: rank by purchases so far (a frequent buyer gone first)
+        value = t["n_periods"].astype(float)
+        s["early_warning_value"] = "purchases"
 
     def transitions_and_warnings() -> None:
         ctx.analysis.transitions = clmkit.transition_matrix(history) if len(dates) > 1 else None

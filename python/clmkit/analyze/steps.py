@@ -4,14 +4,14 @@ the customer table and records what it fitted. No model math lives here."""
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import Any, Optional
 
 import numpy as np
 import pandas as pd
 
 from .._errors import ClmkitWarning
 from ..summary.units import TimeUnit, to_units
-from .patterns import patterns_of
+from .patterns import Patterns, patterns_of
 
 # models= names -> clmkit class names of the transaction (BTYD) models.
 TRANSACTION_MODELS = {"bgnbd": "BetaGeo", "mbgnbd": "ModifiedBetaGeo", "paretonbd": "ParetoNBD"}
@@ -64,10 +64,12 @@ def btyd_columns(
     label: str,
     unit: TimeUnit,
     observation_end: pd.Timestamp,
+    pat: Optional[Patterns] = None,
 ) -> pd.DataFrame:
     """P(alive), expected purchases and P(no purchase) in the horizon, next purchase date
-    (each distinct (frequency, recency, T) pattern evaluated once)."""
-    pat = patterns_of(table)
+    (each distinct (frequency, recency, T) pattern evaluated once; ``pat``: the table's
+    patterns when the caller has them)."""
+    pat = patterns_of(table) if pat is None else pat
     f, r, T = pat.f, pat.r, pat.T
     out = pd.DataFrame(index=table.index)
     out["p_alive"] = pat.expand(model.p_alive(f, r, T))

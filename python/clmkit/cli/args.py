@@ -62,7 +62,11 @@ def add_report_arguments(rep: argparse.ArgumentParser) -> None:
     )
     stages.add_argument("--new-window", help="a first purchase this recent is 'new'")
     stages.add_argument("--maturity-window", help="tenure from which a buyer is 'mature'")
-    stages.add_argument("--churn-window", help="inactivity beyond this is 'churned'")
+    stages.add_argument(
+        "--churn-window",
+        help="inactivity beyond this (and, with a model, P(alive) < 0.1) is 'churned' "
+        "(default: per customer, 4.6 times their expected gap between purchases)",
+    )
     add_contractual_arguments(rep)
     run = rep.add_argument_group("output")
     run.add_argument("--out", required=True, help="output directory (created if missing)")

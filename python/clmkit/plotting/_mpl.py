@@ -56,6 +56,52 @@ def label_cells(
 ) -> None:
     """Labels a heat map's cells with a table's row and column labels (every ``*_step``-th)."""
     ax.set_xticks(range(0, len(columns), column_step))
-    ax.set_xticklabels([str(c) for c in columns[::column_step]], **xticklabel_kwargs)
+    ax.set_xticklabels([words(c) for c in columns[::column_step]], **xticklabel_kwargs)
     ax.set_yticks(range(0, len(rows), row_step))
-    ax.set_yticklabels([str(i) for i in rows[::row_step]])
+    ax.set_yticklabels([words(i) for i in rows[::row_step]])
+
+
+#: Column names clmkit writes, in the words a figure shows (see :func:`words`).
+COLUMN_WORDS = {
+    "p_alive": "P(alive)",
+    "monetary_value": "mean repeat spend",
+    "total_value": "total spend",
+    "frequency": "repeat purchases",
+    "recency": "age at last purchase",
+    "n_periods": "purchase periods",
+    "inactivity": "time since last purchase",
+    "r_score": "recency score",
+    "f_score": "frequency score",
+    "m_score": "monetary score",
+    "rfm_score": "RFM score",
+    "rfm_segment": "RFM segment",
+    "abc_class": "ABC class",
+    "stage": "lifecycle stage",
+    "at_risk": "at risk",
+    "expected_spend": "expected spend",
+    "KM_estimate": "Kaplan-Meier estimate",
+    "NA_estimate": "Nelson-Aalen estimate",
+}
+
+
+def words(name: object) -> str:
+    """A column name as words for a title, label or legend: clmkit's own names by
+    :data:`COLUMN_WORDS`, horizon columns such as ``clv_365d`` as "CLV (365d)", anything
+    else with its underscores as spaces.
+
+    Examples
+    --------
+    >>> words("p_alive"), words("clv_365d"), words("basket_size")
+    ('P(alive)', 'CLV (365d)', 'basket size')
+    """
+    text = str(name)
+    if text in COLUMN_WORDS:
+        return COLUMN_WORDS[text]
+    for prefix, human in (
+        ("clv_", "CLV"),
+        ("expected_purchases_", "expected purchases"),
+        ("probability_no_purchase_", "P(no purchase)"),
+    ):
+        if text.startswith(prefix):
+            return f"{human} ({text[len(prefix) :].replace('_', ' ')})"
+    return text.replace("_", " ")

@@ -58,6 +58,7 @@ def plot_survival(
             ax.plot(np.arange(len(counts)), counts / counts[0], "o", ms=4, label=label)
     ax.set_xlabel("periods since acquisition")
     ax.set_ylabel("share still active")
+    ax.set_title("Customers still active by period: model and cohorts")
     ax.set_ylim(0, 1.02)
     ax.legend(fontsize=8)
     return ax
@@ -89,5 +90,6 @@ def plot_retention(
             ax.plot(np.arange(1, len(counts)), rate, "o", ms=4, label=label)
     ax.set_xlabel("period")
     ax.set_ylabel("retention rate")
+    ax.set_title("Retention rate by period: model and cohorts")
     ax.legend(fontsize=8)
     return ax

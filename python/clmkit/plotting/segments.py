@@ -11,7 +11,7 @@ from .._validation import as_float_array, require_columns
 
 if TYPE_CHECKING:
     from .axes import Axes
-from ._mpl import annotate_cells, axes_or_current, label_cells
+from ._mpl import annotate_cells, axes_or_current, label_cells, words
 
 __all__ = ["plot_rfm_heatmap", "plot_segment_summary", "plot_clv_distribution"]
 
@@ -83,7 +83,7 @@ def plot_rfm_heatmap(
     label_cells(ax, cells.index, cells.columns)
     ax.set_xlabel("recency score (5 = bought most recently)")
     ax.set_ylabel("frequency score")
-    label = "customers" if value_col is None else f"{agg} {value_col}"
+    label = "customers" if value_col is None else f"{agg} {words(value_col)}"
     ax.set_title(f"RFM grid: {label}")
     ax.figure.colorbar(image, ax=ax, label=label)
     return ax
@@ -142,7 +142,7 @@ def plot_segment_summary(
     >>> s["segment"] = clmkit.rfm_segments(clmkit.rfm_scores(s))
     >>> ax = plotting.plot_segment_summary(s, "segment", "total_value")
     >>> ax.get_xlabel()
-    '%'
+    '% of all'
     """
     shares = segment_shares(table, segment_col, value_col).iloc[::-1]
     ax = axes_or_current(ax)
@@ -156,12 +156,16 @@ def plot_segment_summary(
     )
     if value_col:
         ax.barh(
-            y - height / 2, shares["value_share"] * 100, height=height, label=f"% of {value_col}"
+            y - height / 2,
+            shares["value_share"] * 100,
+            height=height,
+            label=f"% of {words(value_col)}",
         )
     ax.set_yticks(y)
-    ax.set_yticklabels([str(s) for s in shares.index])
-    ax.set_xlabel("%")
-    ax.set_title(f"{segment_col}: share of customers" + (" and value" if value_col else ""))
+    ax.set_yticklabels([words(s) for s in shares.index])
+    ax.set_xlabel("% of all")
+    title = f"{words(segment_col)}: share of customers"
+    ax.set_title(title + (f" and of {words(value_col)}" if value_col else ""))
     ax.legend(loc="lower right")
     return ax
 
@@ -209,7 +213,7 @@ def plot_clv_distribution(
             float(np.median(v)), color="black", linestyle=":", label=f"median {np.median(v):,.2f}"
         )
         ax.legend()
-    ax.set_xlabel(label)
+    ax.set_xlabel(words(label))
     ax.set_ylabel("customers")
-    ax.set_title(f"Distribution of {label}")
+    ax.set_title(f"Distribution of {words(label)}")
     return ax

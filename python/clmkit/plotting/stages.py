@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._mpl import annotate_cells, axes_or_current, label_cells
+from ._mpl import annotate_cells, axes_or_current, label_cells, words
 
 __all__ = ["plot_stage_transitions", "plot_stage_distribution", "plot_cohort_retention"]
 
@@ -104,7 +104,7 @@ def plot_stage_distribution(stages: Any, ax: Any = None) -> Any:
         if isinstance(s.dtype, pd.CategoricalDtype):
             counts = counts.reindex(s.cat.categories, fill_value=0)
     ax = axes_or_current(ax)
-    bars = ax.bar([str(i) for i in counts.index], counts.to_numpy(dtype=float), color="tab:green")
+    bars = ax.bar([words(i) for i in counts.index], counts.to_numpy(dtype=float), color="tab:green")
     ax.bar_label(bars, labels=[f"{int(c):,}" for c in counts.to_numpy()], fontsize=8)
     ax.set_ylabel("customers")
     ax.set_title("Customers by lifecycle stage")

@@ -8,7 +8,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from ._mpl import axes_or_current
+from ._mpl import axes_or_current, words
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -162,13 +162,13 @@ def plot_curve(
     >>> import clmkit
     >>> km = clmkit.KaplanMeier().fit([1, 2, 3, 4], [1, 0, 1, 1])
     >>> ax = km.plot()
-    >>> ax.get_xlabel()
-    'timeline'
+    >>> ax.get_xlabel(), ax.get_title()
+    ('time', 'Kaplan-Meier estimate')
     """
     ax = axes_or_current(ax)
     x = curve.index.to_numpy()
     col = curve.columns[0]
-    line = ax.step(x, curve[col].to_numpy(), where="post", label=col, **kwargs)[0]
+    line = ax.step(x, curve[col].to_numpy(), where="post", label=words(col), **kwargs)[0]
     if bounds is not None:
         ax.fill_between(
             x,
@@ -178,6 +178,7 @@ def plot_curve(
             alpha=0.25,
             color=line.get_color(),
         )
-    ax.set_xlabel("timeline")
+    ax.set_xlabel("time")
+    ax.set_title(words(col)[:1].upper() + words(col)[1:])
     ax.legend()
     return ax

@@ -28,19 +28,22 @@ INTRO = {
     ),
     "stages": (
         "Each customer is placed in one lifecycle stage by simple rules on inactivity "
-        "(days since the last purchase), tenure and P(alive); at risk and churned are "
-        "decided by P(alive) when the purchase model ran, so a customer the model believes "
-        "active is never called churned. The rule column shows the windows used for this "
-        "data set; <code>stage_reason</code> in the customer table says which rule placed "
-        "each customer."
+        "(days since the last purchase), tenure and P(alive). Windows are per customer: "
+        "someone who buys every week is overdue after a few silent weeks, someone who buys "
+        "once a year only after years. <i>Churned</i> needs two witnesses when the purchase "
+        "model ran: the model's P(alive) is low <b>and</b> the customer has been silent "
+        "longer than their own churn window; a customer only one of them calls gone is "
+        "<i>at risk</i>. The rule column shows the windows used for this data set; "
+        "<code>stage_reason</code> in the customer table gives each customer's numbers, e.g. "
+        "<i>churned: P(alive) &lt; 0.1 and inactivity 132 d &gt; churn window 70 d</i>."
     ),
     "btyd": (
         "<b>P(alive)</b> is the model's probability that a customer is still an active "
         "customer (has not silently left) given how often and how recently they bought. A "
         "customer who bought every month and was last seen yesterday is near 1; one who "
         "usually buys weekly but has not been seen for a year is near 0. It is a "
-        "probability, not a verdict: 0.3 means about 3 in 10 such customers will buy "
-        "again. Expected purchases are the model's forecast for the horizon."
+        "probability, not a verdict: 0.3 means about 3 in 10 such customers are still "
+        "active and will buy again. Expected purchases are the model's forecast for the horizon."
     ),
     "holdout": (
         "The model was fitted on the data up to the calibration end only and its forecast "
@@ -57,8 +60,9 @@ INTRO = {
     ),
     "early-warning": (
         "Customers who moved into <i>at risk</i> or <i>churned</i> at the latest snapshot, "
-        "ranked by value at stake (their value x the probability they are gone). Contact "
-        "the top of the list first."
+        "ranked by value at stake: their value (CLV over the horizon, or without amounts "
+        "the number of purchases so far) x the probability they are gone (1 - P(alive)). "
+        "Contact the top of the list first."
     ),
 }
 
@@ -77,7 +81,8 @@ SEGMENT_ACTIONS = {
     "Lost": "Only low-cost campaigns; otherwise let go.",
 }
 
-#: Stage -> (what it means, given the windows; suggested action).
+#: Stage -> (what it means, given the windows; suggested action). The rules of a run without
+#: a purchase model (no P(alive)) are in STAGE_RULE_WITHOUT_MODEL.
 STAGE_TEXT = {
     "prospect": ("known but has not bought yet", "Convert with a first-purchase offer."),
     "new": (
@@ -93,18 +98,23 @@ STAGE_TEXT = {
         "Keep them happy; loyalty rewards.",
     ),
     "at_risk": (
-        "P(alive) below {at_risk_p:.0%}, or quiet for more than {at_risk_factor:.2g} x their "
-        "usual time between purchases",
+        "P(alive) below {at_risk_p:.0%}, or below {churn_p:.0%} while still within their "
+        "churn window",
         "Reach out now with a reason to come back.",
     ),
     "churned": (
-        "P(alive) below {churn_p:.0%}, or no purchase for more than {churn_rule}",
+        "P(alive) below {churn_p:.0%} and no purchase for more than {churn_rule}",
         "Win-back campaign for valuable ones only.",
     ),
     "reactivated": (
         "came back after a gap longer than {churn_rule}",
         "Thank them; find out what brought them back.",
     ),
+}
+
+STAGE_RULE_WITHOUT_MODEL = {
+    "at_risk": "quiet for more than {at_risk_factor:.2g} x their usual time between purchases",
+    "churned": "no purchase for more than {churn_rule}",
 }
 
 GLOSSARY = [
@@ -116,6 +126,23 @@ GLOSSARY = [
     ("Frequency", "Number of repeat purchases: purchase days after the first one."),
     ("Recency (R)", "How recently the customer bought; the R score is 5 for the most recent."),
     ("Inactivity", "Days from the last purchase to the end of the observation period."),
+    (
+        "Usual time between purchases",
+        "A customer's mean gap between purchases, pulled towards the typical gap of all "
+        "customers when they bought only a few times (one-time buyers: the typical gap).",
+    ),
+    (
+        "Churn window",
+        "How long a customer may stay silent before being called churned: 4.6 x their "
+        "usual time between purchases (an active customer stays that quiet with about a "
+        "1% chance), at least twice the typical gap; or the fixed --churn-window.",
+    ),
+    (
+        "RFM segment vs stage",
+        "Segments rank customers against each other (the 20% most recent get R = 5 even "
+        "if all are long gone); stages judge each customer against their own rhythm. A "
+        "Champion can therefore be churned: the best of a quiet base.",
+    ),
     ("Tenure", "Days from the first purchase to the end of the observation period."),
     ("Monetary value (M)", "Total spend of the customer over all purchases, first included."),
     ("RFM score", "R, F and M scores (1-5, quintiles of customers) written as e.g. 545."),

@@ -34,8 +34,13 @@ _UNIT_WORDS = {"H": "hour", "D": "day", "W": "week", "M": "month", "Y": "year"}
 
 def _horizon_words(settings: dict[str, Any]) -> str:
     """ "365D" -> "365 days"; "3M" -> "3 months (91 days)"."""
-    days = settings.get("horizon_days")
-    text = str(settings.get("horizon", "")).strip()
+    return duration_words(settings.get("horizon", ""), settings.get("horizon_days"))
+
+
+def duration_words(duration: object, days: Any = None) -> str:
+    """A duration option in words: "30D" -> "30 days"; "3M" with ``days`` -> "3 months (91
+    days)"; anything else as given (or ``days`` in days when known)."""
+    text = str(duration).strip()
     m = re.match(r"^(\d+(?:\.\d+)?)\s*([HDWMY])$", text, re.IGNORECASE)
     if m:
         n, unit = float(m.group(1)), _UNIT_WORDS[m.group(2).upper()]
@@ -73,6 +78,17 @@ def headline(analysis: Any, fmt: Fmt) -> list[tuple[str, str, str]]:
                 f"{Fmt.pct(s['expected_active'] / n)} of customers (sum of P(alive))",
             )
         )
+    stages = s.get("stages")
+    if stages is not None and len(stages):
+        counts = {str(k): int(v) for k, v in stages.items()}
+        churned, at_risk = counts.get("churned", 0), counts.get("at_risk", 0)
+        cards.append(
+            (
+                "Churned (lifecycle stage)",
+                Fmt.pct(churned / n),
+                f"{Fmt.count(churned)} churned, {Fmt.count(at_risk)} more at risk",
+            )
+        )
     for key, value in s.items():
         if key.startswith("expected_purchases_"):
             cards.append(("Expected purchases", Fmt.count(value), f"in the next {h}"))
@@ -91,13 +107,21 @@ def _tables(analysis: Any, fmt: Fmt) -> dict[str, str]:
         scheme = {"at_risk_p": 0.5, "churn_p": 0.1, "at_risk_factor": 2.0}
         scheme.update(analysis.settings.get("stage_thresholds", {}))
         out["stages"] = tables.stage_table(t, analysis.settings, scheme)
+        if "rfm_segment" in t:
+            note = tables.segment_stage_note(t, analysis.settings)
+            out["stages"] += (
+                (f'<p class="intro">{note}</p>' if note else "")
+                + "<h3>RFM segments by lifecycle stage</h3>"
+                + tables.segment_stage_table(t)
+            )
     if "abc_class" in t and "total_value" in t:
         out["clv"] = tables.abc_table(t, fmt)
     ev = getattr(analysis, "holdout_evaluation", None)
     if ev is not None:
         out["holdout"] = tables.holdout_table(ev, analysis.settings)
     if analysis.early_warning is not None and len(analysis.early_warning):
-        out["early-warning"] = tables.early_warning_table(analysis.early_warning, fmt)
+        by_money = analysis.settings.get("early_warning_value") != "purchases"
+        out["early-warning"] = tables.early_warning_table(analysis.early_warning, fmt, by_money)
     return out
 
 
@@ -118,7 +142,8 @@ def _method(analysis: Any) -> list[tuple[str, str]]:
         rows.append(
             (
                 "CLV",
-                f"discount rate {float(st.get('discount_rate', 0)):.1%} per {st.get('clv_period')}"
+                f"discount rate {float(st.get('discount_rate', 0)):.1%} per "
+                f"{duration_words(st.get('clv_period'))}"
                 + (
                     f"; {float(st['interval_level']):.0%} range from the uncertainty of the "
                     "purchase model's parameters"

@@ -12,7 +12,7 @@ from typing import Any, Optional
 import numpy as np
 import pandas as pd
 
-from .content import SEGMENT_ACTIONS, STAGE_TEXT
+from .content import SEGMENT_ACTIONS, STAGE_RULE_WITHOUT_MODEL, STAGE_TEXT
 
 Row = Sequence[str]
 
@@ -128,8 +128,8 @@ def stage_table(t: pd.DataFrame, settings: dict[str, Any], scheme: dict[str, flo
     by_p = "p_alive" in t
     for stage, n in counts.items():
         meaning, action = STAGE_TEXT.get(str(stage), ("", ""))
-        if str(stage) in ("at_risk", "churned"):  # P(alive) decides when the model gave one
-            meaning = meaning.split(", or ")[0] if by_p else meaning.split(", or ")[1]
+        if not by_p:  # no purchase model: inactivity alone decides
+            meaning = STAGE_RULE_WITHOUT_MODEL.get(str(stage), meaning)
         with contextlib.suppress(KeyError, ValueError):  # a window this run did not derive
             meaning = meaning.format(**words)
         label = str(stage).replace("_", " ")
@@ -165,10 +165,26 @@ def holdout_table(ev: Any, settings: dict[str, Any]) -> str:
         ],
         ["Typical error per customer (mean absolute error, purchases)", Fmt.num(ev.mae, 2)],
     ]
-    return html_table(["", "Value"], rows, cls="data narrow")
+    reading = html.escape(holdout_reading(rel))
+    return html_table(["", "Value"], rows, cls="data narrow") + f'<p class="intro">{reading}.</p>'
 
 
-def early_warning_table(ew: pd.DataFrame, fmt: Fmt, n: int = 25) -> str:
+def holdout_reading(rel: float) -> str:
+    """The holdout difference (forecast / actual - 1) in a sentence a planner can act on."""
+    if not math.isfinite(rel):
+        return "No purchases after the calibration end: nothing to compare"
+    if abs(rel) <= 0.1:
+        return "The forecast is within 10% of what happened: good enough for planning"
+    side, use = ("fewer", "conservative") if rel < 0 else ("more", "optimistic")
+    return (
+        f"The model forecast {100 * abs(rel):.0f}% {side} purchases than happened: read "
+        f"expected purchases and CLV as {use}"
+    )
+
+
+def early_warning_table(ew: pd.DataFrame, fmt: Fmt, money: bool = True, n: int = 25) -> str:
+    """The top ``n`` of the early-warning list; values are money (CLV) or, without amounts,
+    purchases so far."""
     ew = pd.DataFrame(ew).head(n)
     cols = list(ew.columns)
     id_name = ew.index.name or "customer"
@@ -176,12 +192,56 @@ def early_warning_table(ew: pd.DataFrame, fmt: Fmt, n: int = 25) -> str:
     rows = []
     has_p, has_v = "p_alive" in cols, "value" in cols
     header += ["P(alive)"] if has_p else []
-    header += ["Value", "Value at stake"] if has_v else []
+    names = (
+        ["Value (CLV)", "Value at stake"] if money else ["Purchases so far", "Purchases at stake"]
+    )
+    header += names if has_v else []
     for cid, r in ew.iterrows():
         row = [str(r.get(id_name, cid)), str(r.get("stage", "")).replace("_", " ")]
         if has_p:
             row.append(Fmt.pct(float(r["p_alive"])))
         if has_v:
-            row += [fmt.money(float(r["value"])), fmt.money(float(r["value_at_stake"]))]
+            v, stake = float(r["value"]), float(r["value_at_stake"])
+            row += [fmt.money(v), fmt.money(stake)] if money else [Fmt.count(v), Fmt.num(stake, 1)]
         rows.append(row)
     return html_table(header, rows, left=2)
+
+
+def segment_stage_table(t: pd.DataFrame) -> str:
+    """Customers per RFM segment (rows, largest first) and lifecycle stage (columns in use)."""
+    seg = t["rfm_segment"].astype("object").fillna("(none)")
+    stage = t["stage"].astype("object").fillna("(none)")
+    cross = pd.crosstab(seg.to_numpy(), stage.to_numpy())
+    order = [s for s in t["stage"].cat.categories if s in cross.columns]
+    cross = cross.reindex(columns=order).loc[cross.sum(axis=1).sort_values(ascending=False).index]
+    header = ["Segment", *[str(s).replace("_", " ") for s in order]]
+    rows = [[str(name), *(Fmt.count(v) for v in r)] for name, r in cross.iterrows()]
+    return html_table(header, rows, left=1)
+
+
+def segment_stage_note(t: pd.DataFrame, settings: dict[str, Any]) -> str:
+    """Why the best RFM segments hold churned customers, with this run's numbers ('' if none)."""
+    seg, stage = t["rfm_segment"].astype(str), t["stage"].astype(str)
+    best = (seg == "Champions") | (seg == "Loyal Customers")
+    gone = (best & (stage == "churned")).to_numpy()
+    if not gone.any():
+        return ""
+    windows = settings.get("stage_windows_days") or {}
+    unit_days = float(settings.get("horizon_days", 1.0)) / float(settings.get("horizon_units", 1.0))
+    g0 = float(windows.get("median_ipt", float("nan"))) / unit_days
+    recency, repeats = t["recency"].to_numpy(float), t["frequency"].to_numpy(float)
+    inactivity = t["T"].to_numpy(float) - recency
+    usual = (recency + g0) / (repeats + 1.0)
+    ratio = float(np.median(inactivity[gone] / usual[gone]))
+    silent = float(np.median(inactivity[gone])) * unit_days
+    text = (
+        f"{Fmt.count(gone.sum())} of the {Fmt.count(best.sum())} Champions and Loyal Customers "
+        f"are churned. RFM segments rank customers against each other, so the most recent "
+        f"fifth gets R = 5 however long they have been quiet; the stage judges each customer "
+        f"against their own rhythm. These customers have been silent for {silent:,.0f} days "
+        f"(median), {ratio:,.0f} times their usual time between purchases"
+    )
+    if "p_alive" in t:
+        median_p = float(np.median(t["p_alive"].to_numpy(float)[gone]))
+        text += f", and the model gives them a median P(alive) of {Fmt.pct(median_p)}"
+    return html.escape(text + ". They were your best customers: a personal win-back is worth it.")

@@ -13,7 +13,7 @@ from .._io import Output, deliver, library_of
 from .._keyed import CallerFrame
 from .._validation import as_float_array, check_int
 from ..exceptions import bounded
-from .markov import history_columns, history_frame
+from .markov import by_customer_and_snapshot, history_columns, history_frame
 
 __all__ = ["early_warning"]
 
@@ -71,7 +71,7 @@ def early_warning(
     library = library_of(history)
     history = history_frame(history)
     cust, snap, stage_col = history_columns(history)
-    h = history.sort_values([cust, snap], kind="stable")
+    h = by_customer_and_snapshot(history, cust, snap)
     meta = history.attrs.get("clmkit", {})
     warn = (
         list(stages)

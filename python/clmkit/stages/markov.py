@@ -39,6 +39,26 @@ def history_columns(history: pd.DataFrame) -> tuple[str, str, str]:
     return cust, "snapshot", "stage"
 
 
+def by_customer_and_snapshot(history: pd.DataFrame, cust: str, snap: str) -> pd.DataFrame:
+    """The history sorted by (customer, snapshot), stable; as it is when already so sorted.
+
+    :func:`stage_history` writes its rows in this order, and a stable two-key sort of a
+    million customers x six snapshots costs seconds, so one linear pass checks first.
+    """
+    c, s = history[cust].to_numpy(), history[snap].to_numpy()
+    if len(c) < 2:
+        return history
+    try:
+        with np.errstate(invalid="ignore"):
+            in_order = bool(np.all((c[1:] > c[:-1]) | ((c[1:] == c[:-1]) & (s[1:] > s[:-1]))))
+    except TypeError:  # ids of mixed types: pandas sorts (and raises) as before
+        in_order = False
+    if in_order:
+        return history
+    out: pd.DataFrame = history.sort_values([cust, snap], kind="stable")
+    return out
+
+
 def transition_matrix(history: pd.DataFrame, normalize: bool = True) -> pd.DataFrame:
     """Stage-to-stage transitions between consecutive snapshots.
 
@@ -72,15 +92,18 @@ def transition_matrix(history: pd.DataFrame, normalize: bool = True) -> pd.DataF
     """
     history = history_frame(history)
     cust, snap, stage_col = history_columns(history)
-    h = history.sort_values([cust, snap], kind="stable")
-    stage = pd.Categorical(h[stage_col])
+    h = by_customer_and_snapshot(history, cust, snap)
+    column = h[stage_col]
+    stage = (
+        column.array if isinstance(column.dtype, pd.CategoricalDtype) else pd.Categorical(column)
+    )
     raw = stage.codes.astype(np.int64)
     used = np.bincount(raw[raw >= 0], minlength=len(stage.categories)) > 0
     present = list(stage.categories[used])
     lut = np.r_[np.cumsum(used) - 1, -1]  # category code -> state index; -1 stays missing
     codes = np.where(raw >= 0, lut[raw], -1)
     snap_pos = np.searchsorted(np.sort(h[snap].unique()), h[snap].to_numpy())
-    ids = pd.factorize(h[cust])[0]
+    ids = h[cust].to_numpy()  # rows of a customer are contiguous: compare neighbours
     pair = (
         (ids[1:] == ids[:-1])
         & (snap_pos[1:] == snap_pos[:-1] + 1)

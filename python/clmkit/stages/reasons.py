@@ -1,7 +1,7 @@
 """Why each customer got its stage, in words with the numbers that decided it.
 
 The Rust kernel returns a reason code per row (``src/stages/assign.rs``). This module holds
-the text of each reason, with ``{a}`` and ``{b}`` where the row's numbers go, e.g.
+the text of each reason, with ``{a}``, ``{b}`` and ``{c}`` where the row's numbers go, e.g.
 ``"churned: inactivity 41 d > churn window 28 d"``, and picks the numbers from the same inputs
 and window formulas (:meth:`StageScheme.customer_windows`). The core fills them in
 (``src/stages/reasons.rs``): numbers are rounded for display, every distinct text is
@@ -26,13 +26,17 @@ FloatArray = npt.NDArray[np.float64]
 
 _ABBREVIATIONS = {"H": "h", "D": "d", "W": "wk", "M": "mo", "Y": "yr"}
 
-# Reason codes of the kernel (REASON_NAMES order) and the text of each, with {a}, {b}: the
-# row's numbers, and the scheme's thresholds by name.
+# Reason codes of the kernel (REASON_NAMES order) and the text of each, with {a}, {b}, {c}: the
+# row's numbers, and the scheme's thresholds by name. "churned" by P(alive) shows the silence
+# and the churn window (the second witness); an "at_risk" the model calls gone shows why it is
+# not churned (_WITHIN). Texts are shared by rows with the same rounded numbers, so each
+# template carries at most the numbers that explain it: a P(alive) with two durations would
+# make nearly every row's text distinct (146,558 texts for 1M customers instead of ~500).
 _TEMPLATES = (
     "prospect: known customer without a purchase",
-    "churned: P(alive) {a} < churn_p {churn_p}",
+    "churned: P(alive) < {churn_p} and inactivity {a} > churn window {b}",
     "churned: inactivity {a} > churn window {b}",
-    "at_risk: P(alive) {a} < at_risk_p {at_risk_p}",
+    "at_risk: P(alive) {a} < {at_risk_p}",
     "at_risk: inactivity {a} > at-risk window {b} ({at_risk_factor} x expected gap)",
     "at_risk: one purchase, {a} ago > at-risk window {b} (typical gap {g0})",
     "reactivated: gap before last purchase {a} > churn window {b}",
@@ -43,6 +47,10 @@ _TEMPLATES = (
     "unassigned: no enabled rule matched",
 )
 assert len(_TEMPLATES) == len(REASONS)
+#: at_risk by P(alive) < churn_p while the silence is within the churn window (a text of the
+#: kernel's reason "at_risk: p_alive < at_risk_p", told apart here).
+_WITHIN = "at_risk: P(alive) {a} < {churn_p} but inactivity {c} <= churn window {b}"
+_AT_RISK_P = 3
 
 
 def _suffix(unit: Optional[TimeUnit]) -> str:
@@ -80,13 +88,16 @@ def reason_texts(
     churn = windows["churn_window"].to_numpy()
     none = np.zeros(len(t))
     # The row's {a} and {b} for each reason code, in _TEMPLATES order.
-    firsts = [none, pa, inactivity, pa, inactivity, inactivity, columns["gap"], t, inactivity]
-    firsts += [t, t, none]
-    seconds = [none, none, churn, none, at_risk, at_risk, churn, none, at_risk, none, none, none]
+    firsts = [none, inactivity, inactivity, pa, inactivity, inactivity, columns["gap"], t]
+    firsts += [inactivity, t, t, none]
+    seconds = [none, churn, churn, none, at_risk, at_risk, churn, none, at_risk, none, none, none]
     n_builtin = len(_TEMPLATES)
     safe = np.where(codes < n_builtin, codes, n_builtin - 1)
     a = np.nan_to_num(np.choose(safe, firsts), nan=0.0)
     b = np.nan_to_num(np.choose(safe, seconds), nan=0.0)
+    within = (codes == _AT_RISK_P) & (pa < scheme.churn_p)
+    b[within] = churn[within]
+    c = np.where(within, inactivity, 0.0)
     suffix = _suffix(unit)
     g0 = float(scheme.median_ipt) if isinstance(scheme.median_ipt, float) else float("nan")
     fixed = {
@@ -97,12 +108,12 @@ def reason_texts(
         "new": _number(float(scheme.new_window), suffix),  # type: ignore[arg-type]
         "mat": _number(float(scheme.maturity_window), suffix),  # type: ignore[arg-type]
     }
-    templates = [t.format(a="{a}", b="{b}", **fixed) for t in _TEMPLATES]
+    templates = [t.format(a="{a}", b="{b}", c="{c}", **fixed) for t in _TEMPLATES]
     templates += scheme.reasons()[n_builtin:]  # custom rules: their own text, no numbers
-    probability = [k in (1, 3) for k in range(len(templates))]
-    positions, texts = _core.stage_reason_texts(
-        np.ascontiguousarray(codes, dtype=np.int32), a, b, templates, probability, suffix
-    )
+    templates.append(_WITHIN.format(a="{a}", b="{b}", c="{c}", **fixed))
+    codes = np.where(within, len(templates) - 1, codes).astype(np.int32)
+    probability = [k in (_AT_RISK_P, len(templates) - 1) for k in range(len(templates))]
+    positions, texts = _core.stage_reason_texts(codes, a, b, c, templates, probability, suffix)
     out: pd.Categorical = pd.Categorical.from_codes(
         positions, categories=pd.Index(texts, dtype=object)
     )

@@ -5,7 +5,9 @@ Rule precedence (the first rule that fires wins; defined once, in the Rust kerne
 
 1. ``prospect``    - known customer without a purchase;
 2. custom rules    - stages added with ``add=``, in the order given;
-3. ``churned``     - P(alive) < ``churn_p``; else inactivity > the customer's churn window;
+3. ``churned``     - inactivity > the customer's churn window and, when a P(alive) is
+   given, P(alive) < ``churn_p`` too (two witnesses: a customer the model calls gone who
+   is still within their own rhythm is ``at_risk``, never ``churned``);
 4. ``at_risk``     - P(alive) < ``at_risk_p``; else inactivity > the customer's at-risk
    window;
 5. ``reactivated`` - the gap before the last purchase exceeded the churn window;

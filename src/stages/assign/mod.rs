@@ -3,12 +3,18 @@
 //!
 //! 1. `prospect`    — known customer without a purchase (T is NaN);
 //! 2. custom rules  — user-added stages, in the order given;
-//! 3. `churned`     — P(alive) < churn_p, else inactivity > the churn window;
+//! 3. `churned`     — inactivity > the churn window and, with P(alive), P(alive) < churn_p;
 //! 4. `at_risk`     — P(alive) < at_risk_p, else inactivity > the at-risk window;
 //! 5. `reactivated` — the gap before the last purchase exceeded the churn window;
 //! 6. `new`         — first purchase within new_window, or a single-period buyer not overdue;
 //! 7. `growing`     — repeat buyer with tenure (T) below maturity_window;
 //! 8. `mature`      — tenure at least maturity_window (and, by 3-4, buying on cadence).
+//!
+//! With a model, "churned" needs two witnesses: the model (P(alive) < churn_p) and the
+//! customer's own cadence (silent beyond the churn window). A model may call a customer
+//! gone whose silence is still within their usual rhythm (a misfit, or a cadence the model
+//! pools away); such a customer is `at_risk`, never `churned`, so a stage never contradicts
+//! the customer's own purchase history.
 //!
 //! Churn outranks risk (the stronger signal wins) and both outrank reactivation: a win-back
 //! customer who has gone quiet again is reported by how quiet, not by the old win-back.
@@ -55,7 +61,7 @@ pub const STAGE_NAMES: [&str; 7] = [
 /// Why a stage was assigned; codes are positions. Custom rule k has reason `REASON_NAMES.len() + k`.
 pub const REASON_NAMES: [&str; 12] = [
     "prospect: known customer without a purchase",
-    "churned: p_alive < churn_p",
+    "churned: p_alive < churn_p and inactivity > churn window",
     "churned: inactivity > churn window",
     "at_risk: p_alive < at_risk_p",
     "at_risk: inactivity > at-risk window (own cadence)",
@@ -247,7 +253,7 @@ pub fn classify(x: &Row, p: &StageParams) -> (i32, i32) {
     let windows = Windows::of(x, p);
     let (churn, risk) = (on(CHURNED), on(AT_RISK));
     let rules = [
-        churn && use_p && pa < p.churn_p,
+        churn && use_p && pa < p.churn_p && inactivity > windows.churn,
         churn && !use_p && inactivity > windows.churn,
         risk && use_p && pa < p.at_risk_p,
         risk && !use_p && repeats > 0.0 && inactivity > windows.at_risk,

@@ -72,18 +72,26 @@ fn reason_table_matches_names() {
 #[test]
 fn p_alive_rules_and_precedence() {
     let x = StageInputs {
-        repeats: &[3.0, 3.0, 3.0, 0.0],
-        recency: &[50.0, 50.0, 50.0, 0.0],
-        t: &[60.0, 60.0, 60.0, 300.0],
-        gap_before_last: &[200.0, 200.0, 200.0, f64::NAN],
-        p_alive: Some(&[0.05, 0.3, 0.9, 1.0]),
+        repeats: &[3.0, 3.0, 3.0, 0.0, 3.0],
+        recency: &[50.0, 50.0, 50.0, 0.0, 50.0],
+        t: &[60.0, 60.0, 60.0, 300.0, 200.0],
+        gap_before_last: &[200.0, 200.0, 200.0, f64::NAN, 10.0],
+        p_alive: Some(&[0.05, 0.3, 0.9, 1.0, 0.05]),
         custom: None,
     };
     let (s, r) = assign_stages(&x, &params()).unwrap();
-    assert_eq!(s, vec![CHURNED, AT_RISK, REACTIVATED, CHURNED]);
+    // Row 0: the model says gone but 10 days of silence is within the churn window (120):
+    // at risk, not churned. Row 4: both witnesses agree (150 days > 120).
+    assert_eq!(s, vec![AT_RISK, AT_RISK, REACTIVATED, CHURNED, CHURNED]);
     assert_eq!(
         r,
-        vec![R_CHURN_P, R_RISK_P, R_REACTIVATED, R_CHURN_INACTIVE]
+        vec![
+            R_RISK_P,
+            R_RISK_P,
+            R_REACTIVATED,
+            R_CHURN_INACTIVE,
+            R_CHURN_P
+        ]
     );
 }
 
