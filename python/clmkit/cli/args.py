@@ -101,6 +101,13 @@ def add_contractual_arguments(rep: argparse.ArgumentParser) -> None:
         help="renewal period: D, W, M (default), Q or Y",
     )
     sub.add_argument(
+        "--renewal-dates",
+        choices=("calendar", "anniversary"),
+        default="calendar",
+        help="count periods by the calendar (default) or from each subscriber's start "
+        "(anniversary: a plan taken on the 20th renews on the 20th)",
+    )
+    sub.add_argument(
         "--margin", type=float, help="net cash flow per subscriber per period (enables value)"
     )
     sub.add_argument("--discount-rate", type=float, help="discount rate per period (default 0.01)")

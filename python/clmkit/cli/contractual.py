@@ -169,6 +169,7 @@ def analyse(
             observation_period_end=args.observation_end,
             period=args.period,
             output="pandas",
+            renewal_dates=getattr(args, "renewal_dates", "calendar"),
         ),
     )
     name = args.model or "bdw"

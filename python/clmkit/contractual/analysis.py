@@ -59,9 +59,11 @@ def fit_subscriptions(
     margin: Optional[float] = None,
     discount_rate: float = 0.01,
     observation_period_end: Any = None,
+    renewal_dates: str = "calendar",
 ) -> ContractualRun:
     """Summarises a subscription log, fits ``model`` ("bdw" or "sbg") and values each
-    subscriber (see :func:`analysis_columns` for the arguments).
+    subscriber (see :func:`analysis_columns` for the arguments; ``renewal_dates`` as in
+    :func:`clmkit.summarize_subscriptions`).
 
     Examples
     --------
@@ -79,7 +81,14 @@ def fit_subscriptions(
 
     check_choice(model, "contractual model", ("sbg", "bdw"))
     subs = summarize_subscriptions(
-        log, customer_id_col, start_col, end_col, observation_period_end, period, output="pandas"
+        log,
+        customer_id_col,
+        start_col,
+        end_col,
+        observation_period_end,
+        period,
+        output="pandas",
+        renewal_dates=renewal_dates,
     )
     fitted = (BetaDiscreteWeibull() if model == "bdw" else ShiftedBetaGeometric()).fit(subs)
     table = customer_table(fitted, subs, 1.0 if margin is None else margin, discount_rate)
@@ -105,6 +114,7 @@ def analysis_columns(
     margin: Optional[float] = None,
     discount_rate: float = 0.01,
     observation_period_end: Any = None,
+    renewal_dates: str = "calendar",
 ) -> pd.DataFrame:
     """Contractual columns for :func:`clmkit.analyze`'s customer table (``contractual=``):
     the subscription log summarised, a retention model fitted, and
@@ -120,5 +130,6 @@ def analysis_columns(
         margin,
         discount_rate,
         observation_period_end,
+        renewal_dates,
     )
     return run.columns(index)

@@ -17,6 +17,7 @@ from .._io import deliver, read, timestamp_ns, to_pandas
 from .._io._columns import datetimes_ns
 from .._validation import check_choice
 from ..exceptions import InvalidValueError, with_row_label
+from ._anniversary import anniversary_ordinals
 
 __all__ = ["cohort_survivors", "customer_table", "summarize_subscriptions"]
 
@@ -55,6 +56,7 @@ def summarize_subscriptions(
     observation_period_end: Any = None,
     period: str = "M",
     output: Optional[str] = None,
+    renewal_dates: str = "calendar",
 ) -> Any:
     """One censored tenure per subscriber: cohort, renewals observed, churned or active.
 
@@ -81,6 +83,13 @@ def summarize_subscriptions(
         The renewal period.
     output : {"pandas", "polars", "arrow", "numpy"}, optional
         Library of the result; by default that of ``log``.
+    renewal_dates : {"calendar", "anniversary"}
+        "calendar": periods are calendar periods (a customer is active in every period a
+        subscription touches). "anniversary": periods run from each customer's first start
+        (a monthly plan taken on 20 January renews on 20 February, ...), as the sBG/BdW
+        assume; use it when starts are spread over the period, where calendar periods count
+        one renewal too many for a subscriber who leaves at a renewal. Both agree when
+        subscriptions start and end on period boundaries.
 
     Returns
     -------
@@ -106,13 +115,14 @@ def summarize_subscriptions(
     {'renewals': [2, 4], 'churned': [True, False]}
     """
     check_choice(period, "period", PERIODS)
+    check_choice(renewal_dates, "renewal_dates", ("calendar", "anniversary"))
     table = read(
         log, {"customer_id_col": customer_id_col, "start_col": start_col, "end_col": end_col}
     )
     codes, uniques = table.ids(customer_id_col, "customer_id_col")
     start_ns, _ = table.datetimes_ns(start_col, "start_col")
     start_ns = np.ascontiguousarray(start_ns, dtype=np.int64)
-    end_ns = last_period = None
+    end_ns = last_period = last_ns = None
     if end_col is not None:
         end_ns, missing = _end_column(table, end_col)
         last_ns = np.where(missing, start_ns, end_ns - 1)
@@ -128,15 +138,15 @@ def summarize_subscriptions(
             ts = ts.tz_convert("UTC").tz_localize(None)
         obs_ns = timestamp_ns(ts)
     obs_period = int(_period_ordinals(np.array([obs_ns], dtype=np.int64), period)[0])
+    codes = np.ascontiguousarray(codes, dtype=np.int64)
+    start_period = _period_ordinals(start_ns, period)
+    if renewal_dates == "anniversary":
+        start_period, last_period = anniversary_ordinals(
+            codes, start_ns, last_ns, obs_ns, obs_period, period
+        )
     try:
         raw = _core.contractual_tenures(
-            np.ascontiguousarray(codes, dtype=np.int64),
-            start_ns,
-            end_ns,
-            _period_ordinals(start_ns, period),
-            last_period,
-            obs_ns,
-            obs_period,
+            codes, start_ns, end_ns, start_period, last_period, obs_ns, obs_period
         )
     except InvalidValueError as err:
         col = {"start_col": start_col, "end_col": end_col}.get(err.arg, err.arg)
@@ -146,7 +156,8 @@ def summarize_subscriptions(
     index = pd.Index(uniques[raw["code"]], name=customer_id_col)
     result = pd.DataFrame(
         {
-            "cohort": _periods(raw["cohort_period"], period),
+            # the calendar period of the first start (anniversary ordinals are per customer)
+            "cohort": _periods(_period_ordinals(start_ns[first], period), period),
             "renewals": raw["renewals"],
             "tenure": raw["renewals"] + 1,
             "churned": raw["churned"].astype(bool),
@@ -158,6 +169,7 @@ def summarize_subscriptions(
     result.attrs["clmkit"] = {
         "period": period,
         "observation_period": str(pd.Period(pd.Timestamp(obs_ns), freq=period)),
+        "renewal_dates": renewal_dates,
     }
     return deliver(result, table.library, output)  # type: ignore[arg-type]
 
@@ -212,6 +224,10 @@ def cohort_survivors(
     for c in sorted(set(cohort)):
         mine = renewals[np.asarray(cohort == c)]
         horizon = int(mine.max()) if end is None else int((pd.Period(end, freq=freq) - c).n)
+        if end is not None and meta.get("renewal_dates") == "anniversary":
+            # a customer's own grid may end one period before the calendar one: keep the
+            # periods every customer of the cohort was observed for
+            horizon = max(horizon - 1, 0)
         counts = np.bincount(np.minimum(mine, horizon), minlength=horizon + 1)
         rows[c] = counts[::-1].cumsum()[::-1].astype(float)
     width = max((len(v) for v in rows.values()), default=0)
