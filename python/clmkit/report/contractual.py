@@ -13,6 +13,7 @@ import pandas as pd
 from .contractual_tables import base_comparison, retention_table, tenure_table
 from .figures import figure_png
 from .tables import Fmt, html_table
+from .words import environment
 
 __all__ = ["contractual_section", "render_contractual_report"]
 
@@ -219,9 +220,7 @@ def render_contractual_report(
     """The subscription report as one self-contained HTML page."""
     import clmkit
 
-    from .render import _environment
-
-    page = _environment().get_template("contractual.html.j2")
+    page = environment().get_template("contractual.html.j2")
     text: str = page.render(
         title="Subscription report",
         version=clmkit.__version__,

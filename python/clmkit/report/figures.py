@@ -38,7 +38,7 @@ def figure_png(draw: Draw, size: tuple[float, float] = (7.0, 4.2)) -> str:
 def report_figures(analysis: Any) -> dict[str, list[tuple[str, str]]]:
     """Figures by section: ``{section: [(title, data_uri), ...]}`` for what the analysis holds."""
     from .. import plotting as p
-    from .render import _horizon_words
+    from .words import horizon_words
 
     t, label = analysis.table, _label(analysis)
     model = analysis.models.get("transactions")
@@ -83,7 +83,7 @@ def report_figures(analysis: Any) -> dict[str, list[tuple[str, str]]]:
         h = float(analysis.settings.get("horizon_units", 1.0))
         add(
             "btyd",
-            f"Expected purchases in the next {_horizon_words(analysis.settings)} "
+            f"Expected purchases in the next {horizon_words(analysis.settings)} "
             "by number of repeat purchases and age at the last purchase",
             lambda ax: p.plot_frequency_recency_matrix(model, h, limits[0], limits[1], ax=ax),
         )
@@ -105,7 +105,7 @@ def report_figures(analysis: Any) -> dict[str, list[tuple[str, str]]]:
     if f"clv_{label}" in t:
         add(
             "clv",
-            f"How the expected value over the next {_horizon_words(analysis.settings)} is "
+            f"How the expected value over the next {horizon_words(analysis.settings)} is "
             "spread over customers",
             lambda ax: p.plot_clv_distribution(t[f"clv_{label}"], ax=ax, label=money),
         )

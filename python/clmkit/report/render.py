@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 from pathlib import Path
 from typing import Any, Union
@@ -14,46 +13,16 @@ from . import tables
 from .content import GLOSSARY, INTRO, MODEL_NAMES, SECTIONS
 from .figures import report_figures
 from .tables import Fmt
+from .words import duration_words, environment, horizon_words
 
 __all__ = ["SECTIONS", "render_report", "write_report"]
-
-
-def _environment() -> Any:
-    try:
-        import jinja2
-    except ImportError as exc:
-        raise ImportError("the HTML report needs jinja2: pip install 'clmkit[report]'") from exc
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("clmkit.report", "templates"),
-        autoescape=jinja2.select_autoescape(["html", "j2"]),
-    )
-
-
-_UNIT_WORDS = {"H": "hour", "D": "day", "W": "week", "M": "month", "Y": "year"}
-
-
-def _horizon_words(settings: dict[str, Any]) -> str:
-    """ "365D" -> "365 days"; "3M" -> "3 months (91 days)"."""
-    return duration_words(settings.get("horizon", ""), settings.get("horizon_days"))
-
-
-def duration_words(duration: object, days: Any = None) -> str:
-    """A duration option in words: "30D" -> "30 days"; "3M" with ``days`` -> "3 months (91
-    days)"; anything else as given (or ``days`` in days when known)."""
-    text = str(duration).strip()
-    m = re.match(r"^(\d+(?:\.\d+)?)\s*([HDWMY])$", text, re.IGNORECASE)
-    if m:
-        n, unit = float(m.group(1)), _UNIT_WORDS[m.group(2).upper()]
-        words = f"{n:g} {unit}{'' if n == 1 else 's'}"
-        return words if unit == "day" or not days else f"{words} ({float(days):,.0f} days)"
-    return f"{float(days):,.0f} days" if days else text
 
 
 def headline(analysis: Any, fmt: Fmt) -> list[tuple[str, str, str]]:
     """(label, value, note) cards of the "At a glance" section."""
     s, st = analysis.summary(), analysis.settings
     n = max(s["customers"], 1)
-    h = _horizon_words(st)
+    h = horizon_words(st)
     cards = [
         (
             "Customers",
@@ -129,7 +98,7 @@ def _method(analysis: Any) -> list[tuple[str, str]]:
     """(what, how) rows of the "How this report was made" section."""
     st, rows = analysis.settings, []
     rows.append(("Observation end", str(st.get("observation_period_end", ""))[:10]))
-    rows.append(("Forecast horizon", _horizon_words(st) + "; a month is 30.44 days, a year 365.24"))
+    rows.append(("Forecast horizon", horizon_words(st) + "; a month is 30.44 days, a year 365.24"))
     for role, model in analysis.models.items():
         name = MODEL_NAMES.get(type(model).__name__, type(model).__name__)
         fitted = getattr(model, "params_", None)
@@ -175,7 +144,7 @@ def render_report(analysis: Any) -> str:
     contradict = 0
     if "p_alive" in t and "stage" in t:
         contradict = int(((t["p_alive"] >= 0.99) & (t["stage"].astype(str) == "churned")).sum())
-    template = _environment().get_template("report.html.j2")
+    template = environment().get_template("report.html.j2")
     sub, sections = _subscriptions(analysis, fmt)
     text: str = template.render(
         title="Customer report",
