@@ -219,9 +219,9 @@ def render_contractual_report(
     """The subscription report as one self-contained HTML page."""
     import clmkit
 
-    from .render import _environment
+    from .environment import template_environment
 
-    page = _environment().get_template("contractual.html.j2")
+    page = template_environment().get_template("contractual.html.j2")
     text: str = page.render(
         title="Subscription report",
         version=clmkit.__version__,

@@ -12,21 +12,11 @@ import pandas as pd
 
 from . import tables
 from .content import GLOSSARY, INTRO, MODEL_NAMES, SECTIONS
+from .environment import template_environment
 from .figures import report_figures
 from .tables import Fmt
 
 __all__ = ["SECTIONS", "render_report", "write_report"]
-
-
-def _environment() -> Any:
-    try:
-        import jinja2
-    except ImportError as exc:
-        raise ImportError("the HTML report needs jinja2: pip install 'clmkit[report]'") from exc
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("clmkit.report", "templates"),
-        autoescape=jinja2.select_autoescape(["html", "j2"]),
-    )
 
 
 _UNIT_WORDS = {"H": "hour", "D": "day", "W": "week", "M": "month", "Y": "year"}
@@ -150,7 +140,7 @@ def render_report(analysis: Any) -> str:
     contradict = 0
     if "p_alive" in t and "stage" in t:
         contradict = int(((t["p_alive"] >= 0.99) & (t["stage"].astype(str) == "churned")).sum())
-    template = _environment().get_template("report.html.j2")
+    template = template_environment().get_template("report.html.j2")
     sub, sections = _subscriptions(analysis, fmt)
     text: str = template.render(
         title="Customer report",
