@@ -16,6 +16,7 @@ this package and nothing else touches polars or pyarrow objects:
 - ``_files``: CSV / Parquet logs for the CLI (projection, declared types).
 """
 
+from .._typing import Output, TimeZone
 from ._columns import (
     as_series,
     check_nulls,
@@ -26,7 +27,7 @@ from ._columns import (
     id_dtype,
     numeric_values,
 )
-from ._deliver import OUTPUTS, Output, check_output, deliver, to_pandas
+from ._deliver import OUTPUTS, check_output, deliver, to_pandas
 from ._files import read_transactions
 from ._log import (
     LogNames,
@@ -45,7 +46,7 @@ from ._log import (
     timestamp_ns,
     timestamp_of,
 )
-from ._read import Table, TimeZone, is_table, native, read
+from ._read import Table, is_table, native, read
 from ._transaction_log import TransactionLog
 
 __all__ = [

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal, Optional
+from typing import Any, Optional
 
 import narwhals.stable.v1 as nw
 import pandas as pd
 
+from .._typing import Output
 from ._read import native, read
 
-Output = Literal["pandas", "polars", "arrow", "numpy"]
-OUTPUTS = ("pandas", "polars", "arrow", "numpy")
+OUTPUTS: tuple[Output, ...] = ("pandas", "polars", "arrow", "numpy")
 
 
 def check_output(output: object) -> None:

@@ -14,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from .._typing import TimeZone
 from .._validation import invalid_value_error
 from ..exceptions import InvalidValueError, bounded, with_row_label
 from ._columns import (
@@ -26,8 +27,8 @@ from ._columns import (
     numeric_values,
     row_index,
 )
-from ._read import TimeZone, read
 from ._read import library_of as table_library
+from ._read import read
 from ._transaction_log import LogIds, LogTimes, TransactionLog
 
 #: The caller's names of a log's columns, for messages and result indexes: "customer_id",

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 from dataclasses import dataclass
-from datetime import tzinfo
-from typing import Any, Optional, Union
+from typing import Any, Optional
 
 import narwhals.stable.v1 as nw
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from .._typing import TimeZone
 from ._columns import checked_values, datetimes_ns, factorize_ids, numeric_values
-
-# a time zone as pandas keeps it: a tzinfo, or its name
-TimeZone = Union[tzinfo, str, None]
 
 
 def _root(data: object) -> str:

@@ -16,8 +16,9 @@ from typing import Optional
 import numpy as np
 import pandas as pd
 
+from .._typing import TimeZone
 from ._columns import datetimes_ns, factorize_ids, id_dtype, numeric_values
-from ._read import TimeZone, read
+from ._read import read
 
 
 @dataclass(frozen=True, eq=False)

@@ -14,7 +14,8 @@ units
 
 from __future__ import annotations
 
-from .continuous import calibration_and_holdout, summarize
+from .continuous import summarize
 from .discrete import summarize_discrete
+from .holdout import calibration_and_holdout
 
 __all__ = ["summarize", "calibration_and_holdout", "summarize_discrete"]

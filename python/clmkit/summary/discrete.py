@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Literal, Optional, overload
 
 import numpy as np
 import pandas as pd
@@ -18,7 +18,13 @@ from .._io import (
     period_end_ns,
     timestamp_of,
 )
+from .._typing import Column, DateLike, NumpyTable, PandasInput
 from .units import _FREQ_ALIASES, _FREQ_DAYS
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from .._typing import PolarsFrame
 
 __all__ = ["summarize_discrete"]
 
@@ -35,12 +41,93 @@ def _period_code(period: Any) -> str:
     return code
 
 
+@overload
 def summarize_discrete(
-    transactions: Any,
-    customer_id_col: Any = None,
-    datetime_col: Any = None,
+    transactions: PandasInput,
+    customer_id_col: Column = ...,
+    datetime_col: Column = ...,
+    period: str = ...,
+    observation_period_end: DateLike = ...,
+    datetime_format: Optional[str] = ...,
+    aggregate: bool = ...,
+    output: Optional[Literal["pandas"]] = ...,
+) -> pd.DataFrame: ...
+
+
+@overload
+def summarize_discrete(
+    transactions: PolarsFrame,
+    customer_id_col: Column = ...,
+    datetime_col: Column = ...,
+    period: str = ...,
+    observation_period_end: DateLike = ...,
+    datetime_format: Optional[str] = ...,
+    aggregate: bool = ...,
+    output: Optional[Literal["polars"]] = ...,
+) -> pl.DataFrame: ...
+
+
+@overload
+def summarize_discrete(
+    transactions: object,
+    customer_id_col: Column = ...,
+    datetime_col: Column = ...,
+    period: str = ...,
+    observation_period_end: DateLike = ...,
+    datetime_format: Optional[str] = ...,
+    aggregate: bool = ...,
+    *,
+    output: Literal["pandas"],
+) -> pd.DataFrame: ...
+
+
+@overload
+def summarize_discrete(
+    transactions: object,
+    customer_id_col: Column = ...,
+    datetime_col: Column = ...,
+    period: str = ...,
+    observation_period_end: DateLike = ...,
+    datetime_format: Optional[str] = ...,
+    aggregate: bool = ...,
+    *,
+    output: Literal["polars"],
+) -> pl.DataFrame: ...
+
+
+@overload
+def summarize_discrete(
+    transactions: object,
+    customer_id_col: Column = ...,
+    datetime_col: Column = ...,
+    period: str = ...,
+    observation_period_end: DateLike = ...,
+    datetime_format: Optional[str] = ...,
+    aggregate: bool = ...,
+    *,
+    output: Literal["numpy"],
+) -> NumpyTable: ...
+
+
+@overload
+def summarize_discrete(
+    transactions: object,
+    customer_id_col: Column = ...,
+    datetime_col: Column = ...,
+    period: str = ...,
+    observation_period_end: DateLike = ...,
+    datetime_format: Optional[str] = ...,
+    aggregate: bool = ...,
+    output: Optional[Output] = ...,
+) -> Any: ...
+
+
+def summarize_discrete(
+    transactions: object,
+    customer_id_col: Column = None,
+    datetime_col: Column = None,
     period: str = "Y",
-    observation_period_end: Any = None,
+    observation_period_end: DateLike = None,
     datetime_format: Optional[str] = None,
     aggregate: bool = True,
     output: Optional[Output] = None,

@@ -21,7 +21,7 @@ from .._io import (
     period_end_ns,
     timestamp_of,
 )
-from .._io._deliver import Output
+from .._typing import Output
 from .._validation import as_float_array, check_choice
 from ..summary.units import TimeUnit, normalize_freq, to_units
 from ._data import as_frame

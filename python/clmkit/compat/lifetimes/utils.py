@@ -122,20 +122,17 @@ def calibration_and_holdout_data(
     ['frequency_cal', 'recency_cal', 'T_cal', 'frequency_holdout', 'duration_holdout']
     """
     try:
-        return cast(
-            pd.DataFrame,
-            _summary.calibration_and_holdout(
-                _with_dates(transactions, datetime_col, datetime_format),
-                customer_id_col,
-                datetime_col,
-                calibration_period_end,
-                observation_period_end,
-                freq,
-                freq_multiplier,
-                datetime_format,
-                monetary_value_col,
-                include_first_transaction,
-            ),
+        return _summary.calibration_and_holdout(
+            _with_dates(transactions, datetime_col, datetime_format),
+            customer_id_col,
+            datetime_col,
+            calibration_period_end,
+            observation_period_end,
+            freq,
+            freq_multiplier,
+            datetime_format,
+            monetary_value_col,
+            include_first_transaction,
         )
     except ValueError as err:
         # lifetimes raised its sentence for an empty holdout (and, through it, for periods

@@ -1,0 +1,125 @@
+"""What a user's type checker sees: ``mypy --strict`` on a script that uses clmkit's table
+functions (pandas in -> pandas out, polars in -> polars out, ``output=`` overrides), and
+stubtest of the compiled core against ``_core.pyi``.
+
+The script also runs, so each ``assert_type`` is checked against the object at runtime.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("mypy")
+pytest.importorskip("polars")
+
+HERE = Path(__file__).parent
+
+USER_SCRIPT = textwrap.dedent(
+    """
+    from typing import Any
+
+    import clmkit
+    import numpy.typing as npt
+    import pandas as pd
+    import polars as pl
+    from typing_extensions import assert_type
+
+    log = clmkit.datasets.load_cdnow_sample()
+    plog = pl.from_pandas(log)
+
+    s = clmkit.summarize(log, "customer_id", "date", monetary_value_col="amount")
+    assert_type(s, pd.DataFrame)
+    assert isinstance(s, pd.DataFrame)
+
+    s_pl = clmkit.summarize(plog, "customer_id", "date")
+    assert_type(s_pl, pl.DataFrame)
+    assert isinstance(s_pl, pl.DataFrame)
+
+    s_lazy = clmkit.summarize(plog.lazy(), "customer_id", "date")
+    assert_type(s_lazy, pl.DataFrame)
+    assert isinstance(s_lazy, pl.DataFrame)
+
+    s_arrays = clmkit.summarize(None, log["customer_id"].to_numpy(), log["date"].to_numpy())
+    assert_type(s_arrays, pd.DataFrame)
+    assert isinstance(s_arrays, pd.DataFrame)
+
+    back = clmkit.summarize(plog, "customer_id", "date", output="pandas")
+    assert_type(back, pd.DataFrame)
+    assert isinstance(back, pd.DataFrame)
+
+    across = clmkit.summarize(log, "customer_id", "date", output="polars")
+    assert_type(across, pl.DataFrame)
+    assert isinstance(across, pl.DataFrame)
+
+    columns = clmkit.summarize(log, "customer_id", "date", output="numpy")
+    assert_type(columns, dict[str, npt.NDArray[Any]])
+    assert isinstance(columns, dict)
+
+    ch = clmkit.calibration_and_holdout(log, "customer_id", "date", "1997-09-30", "1998-06-30")
+    assert_type(ch, pd.DataFrame)
+    assert isinstance(ch, pd.DataFrame)
+
+    ch_pl = clmkit.calibration_and_holdout(plog, "customer_id", "date", "1997-09-30")
+    assert_type(ch_pl, pl.DataFrame)
+    assert isinstance(ch_pl, pl.DataFrame)
+
+    d = clmkit.summarize_discrete(plog, "customer_id", "date", period="M")
+    assert_type(d, pl.DataFrame)
+    assert isinstance(d, pl.DataFrame)
+
+    model = clmkit.BetaGeo().fit(s)
+    alive = model.p_alive(s["frequency"], s["recency"], s["T"])
+    print(len(s), len(s_pl), len(ch), len(d))
+    """
+)
+
+# The negative control: mypy must reject each of these lines (a wrong library, a wrong
+# output name), so the check above cannot pass by everything being Any.
+WRONG_SCRIPT = textwrap.dedent(
+    """
+    import clmkit
+    import pandas as pd
+    import polars as pl
+
+    log = clmkit.datasets.load_cdnow_sample()
+    wrong_library: pl.DataFrame = clmkit.summarize(log, "customer_id", "date")
+    wrong_back: pd.DataFrame = clmkit.summarize(pl.from_pandas(log), "customer_id", "date")
+    wrong_output = clmkit.summarize(log, "customer_id", "date", output="excel")
+    """
+)
+
+
+def test_a_user_script_type_checks_strictly_and_sees_the_callers_library(tmp_path: Path) -> None:
+    (tmp_path / "user.py").write_text(USER_SCRIPT)
+    (tmp_path / "wrong.py").write_text(WRONG_SCRIPT)
+    run = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "user.py", "wrong.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    errors = [line for line in run.stdout.splitlines() if ": error:" in line]
+    assert [e for e in errors if e.startswith("user.py")] == [], run.stdout
+    wrong_lines = sorted({int(e.split(":")[1]) for e in errors if e.startswith("wrong.py")})
+    assert wrong_lines == [7, 8, 9], run.stdout
+    ran = subprocess.run(
+        [sys.executable, "user.py"], cwd=tmp_path, capture_output=True, text=True, timeout=600
+    )
+    assert ran.returncode == 0, ran.stderr
+
+
+def test_stubtest_finds_the_stub_and_the_compiled_core_equal() -> None:
+    allowlist = HERE / "stubtest_allowlist.txt"
+    run = subprocess.run(
+        [sys.executable, "-m", "mypy.stubtest", "clmkit._core", "--allowlist", str(allowlist)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
