@@ -34,8 +34,7 @@ use crate::numeric::optimize::{minimize, norm, numerical_hessian, Objective, Opt
 use crate::parallel;
 pub use patterns::Patterns;
 
-/// Patterns per task of the parallel log-likelihood.
-const FIT_CHUNK: usize = 1024;
+use crate::numeric::grain::FIT_CHUNK;
 
 /// Most parameters a model fitted here may have.
 pub const MAX_PARAMS: usize = 8;

@@ -3,6 +3,7 @@
 //! streams and the counting sort by customer code. Domains use these; none keeps a copy.
 
 pub mod buckets;
+pub mod grain;
 pub mod hypergeometric;
 pub mod linalg;
 pub mod optimize;
