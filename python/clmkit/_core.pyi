@@ -1,6 +1,6 @@
 """Type stubs of clmkit's compiled core (``clmkit._core``)."""
 
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import numpy as np
 import numpy.typing as npt
@@ -514,3 +514,10 @@ def contractual_tenures(
     obs_ns: int,
     obs_period: int,
 ) -> dict[str, npt.NDArray[np.int64]]: ...
+def optimize_newton(
+    evaluate: Callable[[list[float]], tuple[float, list[float], list[float]]],
+    x0: list[float],
+    tol: float,
+    max_iter: int,
+) -> tuple[list[float], float, list[float], list[float], int]: ...
+def optimize_covariance(hessian: list[float], params: list[float]) -> list[float]: ...
