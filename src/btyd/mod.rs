@@ -360,7 +360,7 @@ pub fn fit<M: Model + ?Sized>(
 }
 
 /// A convergence failure with its last point as natural parameters in the data's time unit.
-fn in_data_units<M: Model + ?Sized>(err: ClmError, model: &M, scale: f64) -> ClmError {
+pub(crate) fn in_data_units<M: Model + ?Sized>(err: ClmError, model: &M, scale: f64) -> ClmError {
     match err {
         ClmError::Convergence {
             message,
