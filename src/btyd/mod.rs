@@ -17,7 +17,7 @@ pub mod nbd;
 mod newton_fit;
 pub mod paretonbd;
 
-mod grouping;
+pub(crate) mod grouping;
 pub mod patterns;
 pub mod predict;
 pub mod saved;

@@ -6,6 +6,8 @@ pub mod buckets;
 pub mod grain;
 pub mod hypergeometric;
 pub mod linalg;
+#[cfg(test)]
+mod measure;
 pub mod optimize;
 pub mod quadrature;
 pub mod random;
