@@ -75,8 +75,8 @@ pub fn first_invalid(
     reason: &str,
     bad: impl Fn(f64) -> bool + Sync,
 ) -> Result<()> {
+    use crate::numeric::grain::VALIDATE_CHUNK as CHUNK;
     use rayon::prelude::*;
-    const CHUNK: usize = 1 << 15;
     let chunk = values
         .par_chunks(CHUNK)
         .position_first(|c| c.iter().fold(false, |any, &v| any | bad(v)));

@@ -11,9 +11,8 @@ use std::sync::{Arc, RwLock};
 
 use crate::error::{ClmError, Result};
 
-/// Rows per chunk of a deterministic reduction: large enough to amortise scheduling,
-/// small enough to balance 1M rows over many cores.
-pub const CHUNK: usize = 4096;
+/// Rows per chunk of a deterministic reduction (see [`crate::numeric::grain::CHUNK`]).
+pub use crate::numeric::grain::CHUNK;
 
 /// The most threads clmkit starts. More than this is never useful on one machine and a
 /// request like `set_num_threads(10**6)` would otherwise try to spawn a million threads.
@@ -204,7 +203,7 @@ pub fn sum_vec(n: usize, dim: usize, add_term: impl Fn(usize, &mut [f64]) + Sync
 pub fn map_into(out: &mut [f64], f: impl Fn(usize) -> f64 + Sync) {
     out.par_iter_mut()
         .enumerate()
-        .with_min_len(1024)
+        .with_min_len(crate::numeric::grain::ITEMS_FORMULA)
         .for_each(|(i, o)| *o = f(i));
 }
 
@@ -215,7 +214,7 @@ pub fn try_map(n: usize, f: impl Fn(usize) -> Result<f64> + Sync) -> Result<Vec<
     let first_bad = out
         .par_iter_mut()
         .enumerate()
-        .with_min_len(1024)
+        .with_min_len(crate::numeric::grain::ITEMS_FORMULA)
         .filter_map(|(i, o)| match f(i) {
             Ok(v) => {
                 *o = v;

@@ -432,12 +432,36 @@ def test_analyze_writes_parquet(client, log, tmp_path):
     pd.testing.assert_frame_equal(
         table[summary.columns], summary, check_exact=True, check_index_type=False
     )
-    bg = clmkit.BetaGeo().fit(summary)
-    assert result.models["transactions"].params_.equals(bg.params_)
+    # The default model is clmkit.analyze's (MBG/NBD), fitted as in memory.
+    mbg = clmkit.ModifiedBetaGeo().fit(summary)
+    assert isinstance(result.models["transactions"], clmkit.ModifiedBetaGeo)
+    assert result.models["transactions"].params_.equals(mbg.params_)
     np.testing.assert_array_equal(
-        table["p_alive"], bg.p_alive(summary["frequency"], summary["recency"], summary["T"])
+        table["p_alive"], mbg.p_alive(summary["frequency"], summary["recency"], summary["T"])
     )
     assert {"clv_365d", "rfm_segment", "stage"} <= set(table.columns)
+
+
+def test_analyze_defaults_match_in_memory_analyze(client, log):
+    """clmkit.dask.analyze with its defaults scores as clmkit.analyze with its defaults: the
+    same transaction model (MBG/NBD) and M on total spend (a one-time buyer who spent a lot
+    gets a high M, which lifetimes' mean repeat spend of 0 would not give)."""
+    small = log.iloc[:30_000]
+    lazy = clmkit.dask.analyze(
+        dd.from_pandas(small, npartitions=3), "customer_id", "date", "amount"
+    )
+    table = lazy.table.compute().sort_index()
+    memory = clmkit.analyze(small, "customer_id", "date", "amount").table.sort_index()
+    assert set(lazy.models) == {"transactions", "spend"}
+    assert type(lazy.models["transactions"]).__name__ == "ModifiedBetaGeo"
+    assert table.index.equals(memory.index)
+    for col in ("m_score", "r_score", "f_score", "rfm_segment"):
+        np.testing.assert_array_equal(
+            table[col].astype(str).to_numpy(), memory[col].astype(str).to_numpy(), err_msg=col
+        )
+    np.testing.assert_allclose(table["p_alive"], memory["p_alive"], rtol=1e-12)
+    one_time = table["frequency"] == 0
+    assert one_time.any() and (table.loc[one_time, "m_score"] > 1).any()
 
 
 def test_threaded_scheduler_identical(log):

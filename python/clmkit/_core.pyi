@@ -8,7 +8,7 @@ the end of its domain's section. Every pyclass is ``@final`` (pyo3 classes canno
 subclassed) and declares its constructor as ``__new__`` (pyo3's ``#[new]``).
 """
 
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import numpy as np
 import numpy.typing as npt
@@ -552,3 +552,10 @@ def contractual_tenures(
     obs_ns: int,
     obs_period: int,
 ) -> dict[str, npt.NDArray[np.int64]]: ...
+def optimize_newton(
+    evaluate: Callable[[list[float]], tuple[float, list[float], list[float]]],
+    x0: list[float],
+    tol: float,
+    max_iter: int,
+) -> tuple[list[float], float, list[float], list[float], int]: ...
+def optimize_covariance(hessian: list[float], params: list[float]) -> list[float]: ...

@@ -15,8 +15,7 @@ use rayon::prelude::*;
 use super::{Patterns, Totals};
 use crate::numeric::special::{digamma, ln_beta, ln_gamma, trigamma};
 
-/// Patterns per task: fixed, so sums are identical for any thread count.
-const CHUNK: usize = 8192;
+use crate::numeric::grain::BG_FAMILY_CHUNK as CHUNK;
 
 /// Sums kept per chunk: ll, gradient, Hessian upper triangle (row-major), each over the
 /// parameters (r, alpha, a, b).
@@ -72,7 +71,7 @@ fn level(p: &[f64], x: f64, shift: f64) -> Level {
 fn time_table(alpha: f64, levels: &[f64]) -> Vec<(f64, f64)> {
     levels
         .par_iter()
-        .with_min_len(4096)
+        .with_min_len(crate::numeric::grain::ITEMS_MAP)
         .map(|&v| ((alpha + v).ln(), 1.0 / (alpha + v)))
         .collect()
 }

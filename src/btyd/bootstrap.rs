@@ -221,7 +221,7 @@ pub fn intervals(values: &[Vec<f64>], level: f64) -> Result<(Vec<f64>, Vec<f64>)
     }
     let bounds: Vec<(f64, f64)> = (0..m)
         .into_par_iter()
-        .with_min_len(256)
+        .with_min_len(crate::numeric::grain::ITEMS_COSTLY)
         .map(|j| {
             let mut column: Vec<f64> = values.iter().map(|v| v[j]).collect();
             if column.iter().any(|v| v.is_nan()) {

@@ -124,7 +124,7 @@ const MAX_RADIX_BITS: u32 = 14;
 
 /// Stable LSD radix sort of `items` on the low `bits` bits of `key(item)`. The digits split
 /// `bits` evenly (27 bits: two digits of 14 bits), and one reading pass counts every digit.
-pub(super) fn radix_sort<T: Copy + Default + Send + Sync>(
+pub(crate) fn radix_sort<T: Copy + Default + Send + Sync>(
     items: &mut Vec<T>,
     bits: u32,
     key: impl Fn(&T) -> u64,

@@ -17,7 +17,7 @@ pub mod nbd;
 mod newton_fit;
 pub mod paretonbd;
 
-mod grouping;
+pub(crate) mod grouping;
 pub mod patterns;
 pub mod predict;
 pub mod saved;
@@ -34,8 +34,7 @@ use crate::numeric::optimize::{minimize, norm, numerical_hessian, Objective, Opt
 use crate::parallel;
 pub use patterns::Patterns;
 
-/// Patterns per task of the parallel log-likelihood.
-const FIT_CHUNK: usize = 1024;
+use crate::numeric::grain::FIT_CHUNK;
 
 /// Most parameters a model fitted here may have.
 pub const MAX_PARAMS: usize = 8;
@@ -361,7 +360,7 @@ pub fn fit<M: Model + ?Sized>(
 }
 
 /// A convergence failure with its last point as natural parameters in the data's time unit.
-fn in_data_units<M: Model + ?Sized>(err: ClmError, model: &M, scale: f64) -> ClmError {
+pub(crate) fn in_data_units<M: Model + ?Sized>(err: ClmError, model: &M, scale: f64) -> ClmError {
     match err {
         ClmError::Convergence {
             message,

@@ -1,18 +1,12 @@
 //! Newton's method on the log-parameters for models with an analytic Hessian
-//! ([`Model::totals`]). Near the maximum it converges quadratically: on BG/NBD it needs a
-//! handful of whole-data evaluations where L-BFGS needs tens, and the Hessian at the
-//! optimum gives the standard errors without finite differences.
+//! ([`Model::totals`]): the model's objective in log-parameters, driven by the shared damped
+//! Newton of `numeric::optimize::newton`. Near the maximum it converges quadratically: on
+//! BG/NBD it needs a handful of whole-data evaluations where L-BFGS needs tens, and the
+//! Hessian at the optimum gives the standard errors without finite differences.
 
 use super::{FitOptions, Model, Patterns};
-use crate::numeric::linalg::cholesky_solve;
-use crate::numeric::optimize::newton::factor_with_ridge;
-
-/// Largest change of a log-parameter in one step (a factor e^3 on the parameter), so a
-/// step from a poor start cannot overflow the likelihood's terms.
-const MAX_STEP: f64 = 3.0;
-
-/// Step halvings tried before giving up (the caller then falls back to L-BFGS).
-const MAX_HALVINGS: usize = 40;
+use crate::numeric::optimize::line_search::Trial;
+use crate::numeric::optimize::newton::{self, Curved, End, Rules};
 
 /// The minimum found: log-parameters, gradient of the mean objective, Hessian of the total
 /// penalised negative log-likelihood (row-major, log scale), iterations.
@@ -69,8 +63,19 @@ fn evaluate<M: Model + ?Sized>(
     })
 }
 
-fn max_abs(v: &[f64]) -> f64 {
-    v.iter().fold(0.0, |m, x| m.max(x.abs()))
+impl Trial for Point {
+    fn value(&self) -> f64 {
+        self.value
+    }
+    fn gradient(&self) -> &[f64] {
+        &self.grad
+    }
+}
+
+impl Curved for Point {
+    fn hessian(&self) -> &[f64] {
+        &self.hess
+    }
 }
 
 /// Patterns in the subsample that gives large fits their starting point.
@@ -136,9 +141,10 @@ pub(super) fn minimize_warm<M: Model + ?Sized>(
 }
 
 /// Minimises the mean penalised negative log-likelihood from `x0` (log-parameters) until the
-/// largest gradient component is below `opts.tol` (L-BFGS's test). None when the model has
-/// no analytic Hessian or Newton fails (no decrease along the step, or `max_iter` reached):
-/// the caller then runs L-BFGS, which reports failures with its own diagnostics.
+/// largest gradient component is below `opts.tol` (L-BFGS's test), by the shared damped Newton
+/// under [`Rules::btyd`]. None when the model has no analytic Hessian or Newton fails (no
+/// decrease along the step, or `max_iter` reached): the caller then runs L-BFGS, which
+/// reports failures with its own diagnostics.
 pub(super) fn minimize<M: Model + ?Sized>(
     model: &M,
     data: &Patterns,
@@ -146,60 +152,13 @@ pub(super) fn minimize<M: Model + ?Sized>(
     opts: &FitOptions,
     total_weight: f64,
 ) -> Option<NewtonFit> {
-    let n = x0.len();
-    let eval = |x: &[f64]| evaluate(model, data, x, opts.penalizer, total_weight);
-    let mut x = x0.to_vec();
-    let mut cur = eval(&x)?;
-    for iter in 0..opts.max_iter {
-        if max_abs(&cur.grad) < opts.tol {
-            let hessian = cur.hess.iter().map(|h| h * total_weight).collect();
-            return Some(NewtonFit {
-                x,
-                ll: cur.ll,
-                grad: cur.grad,
-                hessian,
-                n_iter: iter,
-            });
-        }
-        // Far from the optimum the Hessian may be indefinite: a ridge makes the step a
-        // descent direction (Levenberg).
-        let l = factor_with_ridge(&cur.hess, n)?;
-        let neg_g: Vec<f64> = cur.grad.iter().map(|g| -g).collect();
-        let mut step = cholesky_solve(&l, n, &neg_g);
-        let longest = max_abs(&step);
-        if longest > MAX_STEP {
-            step.iter_mut().for_each(|s| *s *= MAX_STEP / longest);
-        }
-        let slope: f64 = step.iter().zip(&cur.grad).map(|(s, g)| s * g).sum();
-        let (next_x, next) = line_search(&eval, &x, &step, &cur, slope)?;
-        x = next_x;
-        cur = next;
-    }
-    None
-}
-
-/// Backtracking from the full step: Armijo's sufficient decrease, or, within rounding of the
-/// current value (at the optimum the objective no longer changes in double precision), a
-/// smaller gradient.
-fn line_search(
-    eval: &dyn Fn(&[f64]) -> Option<Point>,
-    x: &[f64],
-    step: &[f64],
-    cur: &Point,
-    slope: f64,
-) -> Option<(Vec<f64>, Point)> {
-    let mut t = 1.0;
-    for _ in 0..MAX_HALVINGS {
-        let trial: Vec<f64> = x.iter().zip(step).map(|(a, s)| a + t * s).collect();
-        if let Some(p) = eval(&trial) {
-            let armijo = p.value <= cur.value + 1e-4 * t * slope;
-            let flat = p.value <= cur.value + 1e-13 * cur.value.abs().max(1.0)
-                && max_abs(&p.grad) < max_abs(&cur.grad);
-            if armijo || flat {
-                return Some((trial, p));
-            }
-        }
-        t *= 0.5;
-    }
-    None
+    let mut eval = |x: &[f64]| Ok(evaluate(model, data, x, opts.penalizer, total_weight));
+    let run = newton::run(x0, &Rules::btyd(opts.tol, opts.max_iter), &mut eval).ok()?;
+    (run.end == End::Converged).then(|| NewtonFit {
+        hessian: run.point.hess.iter().map(|h| h * total_weight).collect(),
+        x: run.x,
+        ll: run.point.ll,
+        grad: run.point.grad,
+        n_iter: run.n_iter,
+    })
 }

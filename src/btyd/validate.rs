@@ -48,8 +48,8 @@ pub fn check_frequency_recency_t(frequency: &[f64], recency: &[f64], t: &[f64]) 
 /// First row `i < n` where `bad(i)` holds: chunks tested in parallel with a branch-free fold
 /// (as `first_invalid`), the first one with a hit searched again for the row.
 fn first_bad_row(n: usize, bad: impl Fn(usize) -> bool + Sync) -> Option<usize> {
+    use crate::numeric::grain::VALIDATE_CHUNK as CHUNK;
     use rayon::prelude::*;
-    const CHUNK: usize = 1 << 15;
     let c = (0..n.div_ceil(CHUNK)).into_par_iter().position_first(|c| {
         (c * CHUNK..((c + 1) * CHUNK).min(n)).fold(false, |any, i| any | bad(i))
     })?;

@@ -11,8 +11,7 @@ use crate::btyd::predict::{CountModel, Rows};
 use crate::error::{ClmError, Result};
 use crate::parallel;
 
-/// Rows per task of the grouping.
-const GROUP_CHUNK: usize = 1 << 16;
+use crate::numeric::grain::CLV_GROUP_CHUNK as GROUP_CHUNK;
 
 /// Distinct keys of one chunk in order of first appearance (with the row of each first
 /// appearance) and the local group of every row.
@@ -63,7 +62,7 @@ fn dense_groups(x: &[f64], t: &[f64]) -> Option<(Vec<usize>, Vec<u32>)> {
     let (max_x, max_t) = x
         .par_iter()
         .zip(t)
-        .with_min_len(1 << 14)
+        .with_min_len(crate::numeric::grain::ITEMS_SCAN)
         .map(|(&a, &b)| {
             if whole(a) && whole(b) {
                 (a, b)
@@ -153,7 +152,7 @@ pub fn customer_lifetime_value(
     let first_bad = table
         .par_chunks_mut(h)
         .enumerate()
-        .with_min_len(64)
+        .with_min_len(crate::numeric::grain::ITEMS_GROUP)
         .filter_map(|(g, out)| {
             let i = first[g];
             match model.alive_window_expectations(

@@ -292,7 +292,7 @@ pub fn rowwise(
     // Any error (bad t or discount) is that of the lowest failing row, recomputed in order.
     let out: Vec<Option<(f64, f64)>> = (0..t.len())
         .into_par_iter()
-        .with_min_len(256)
+        .with_min_len(crate::numeric::grain::ITEMS_COSTLY)
         .map(|i| one(i).ok())
         .collect();
     if let Some(bad) = out.iter().position(|o| o.is_none()) {

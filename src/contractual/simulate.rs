@@ -14,7 +14,7 @@ use super::Kind;
 use crate::error::{ClmError, Result};
 use crate::numeric::random::stream;
 
-const BLOCK: usize = 4096;
+use crate::numeric::grain::SIMULATE_BLOCK as BLOCK;
 
 /// (renewals, churned) of one simulated customer per horizon.
 pub fn simulate(

@@ -3,8 +3,11 @@
 //! streams and the counting sort by customer code. Domains use these; none keeps a copy.
 
 pub mod buckets;
+pub mod grain;
 pub mod hypergeometric;
 pub mod linalg;
+#[cfg(test)]
+mod measure;
 pub mod optimize;
 pub mod quadrature;
 pub mod random;

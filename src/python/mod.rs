@@ -22,6 +22,7 @@ mod btyd_hooks;
 mod btyd_pareto;
 mod clv;
 mod contractual;
+mod optimize;
 mod rfm;
 mod stages;
 mod summary;
@@ -230,5 +231,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     btyd_hooks::register(m)?;
     clv::register(m)?;
     contractual::register(m)?;
+    optimize::register(m)?;
     Ok(())
 }

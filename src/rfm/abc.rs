@@ -87,7 +87,7 @@ pub fn abc_classes(values: &[f64], a_cut: f64, b_cut: f64) -> Result<Vec<i8>> {
     let (min_a, min_b) = class_thresholds(&descending, a_cut, b_cut);
     Ok(values
         .par_iter()
-        .with_min_len(4096)
+        .with_min_len(crate::numeric::grain::ITEMS_MAP)
         .map(|&v| {
             if v >= min_a {
                 CLASS_A

@@ -102,7 +102,7 @@ pub fn score_with_edges(values: &[f64], edges: &[f64], ascending: bool) -> Resul
     check_finite("values", values)?;
     Ok(values
         .par_iter()
-        .with_min_len(4096)
+        .with_min_len(crate::numeric::grain::ITEMS_MAP)
         .map(|&v| label(edges.iter().filter(|&&e| e < v).count(), bins, ascending))
         .collect())
 }
@@ -147,7 +147,7 @@ pub fn score_rank(values: &[f64], bins: usize, ascending: bool) -> Result<Vec<i8
     Ok(values
         .par_iter()
         .enumerate()
-        .with_min_len(4096)
+        .with_min_len(crate::numeric::grain::ITEMS_MAP)
         .map(|(row, &v)| {
             let bin = cuts
                 .iter()
@@ -174,8 +174,7 @@ fn qcut_rank_edge(n: usize, k: usize, bins: usize) -> f64 {
     lerp(lo + 1.0, hi + 1.0, h - lo)
 }
 
-/// Rows per task when counting for the rank cuts.
-const COUNT_CHUNK: usize = 1 << 16;
+use crate::numeric::grain::COUNT_CHUNK;
 
 /// The cut of each sorted position `m` (holding `value`): the row of the `(m - below)`-th
 /// occurrence of `value`, where `below` counts smaller values. One parallel pass counts, per

@@ -77,7 +77,7 @@ pub fn combine(scores: &[&[i8]], weights: &[f64], bins: usize) -> Result<(Vec<f6
     let n = scores[0].len();
     Ok((0..n)
         .into_par_iter()
-        .with_min_len(4096)
+        .with_min_len(crate::numeric::grain::ITEMS_MAP)
         .map(|i| {
             let mut weighted = 0.0;
             let mut code = 0i16;

@@ -14,8 +14,7 @@ const DIM_NAMES: [&str; 3] = ["R", "F", "M"];
 const COLUMNS: [&str; 3] = ["r_score", "f_score", "m_score"];
 /// How many offending cells an error message lists before summarising.
 const SHOWN: usize = 12;
-/// Rows per parallel task of the lookup.
-const CHUNK: usize = 1 << 14;
+use crate::numeric::grain::SEGMENT_CHUNK as CHUNK;
 const INVALID: u32 = u32::MAX;
 
 #[derive(Debug, Clone, PartialEq)]

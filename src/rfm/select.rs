@@ -13,7 +13,7 @@ use rayon::prelude::*;
 pub(crate) fn normalized_copy(values: &[f64]) -> Vec<f64> {
     values
         .par_iter()
-        .with_min_len(4096)
+        .with_min_len(crate::numeric::grain::ITEMS_MAP)
         .map(|&v| v + 0.0)
         .collect()
 }

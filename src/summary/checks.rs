@@ -15,7 +15,7 @@ pub(super) fn check_log(log: &Log<'_>, min_t: i64, value_sum: f64) -> Result<()>
         let row = log
             .times
             .par_iter()
-            .with_min_len(1 << 14)
+            .with_min_len(crate::numeric::grain::ITEMS_SCAN)
             .position_first(|&t| t == i64::MIN)
             .unwrap_or(0);
         return Err(ClmError::invalid_value(

@@ -11,7 +11,7 @@ pub const WIDTH: usize = 8;
 
 /// Smallest parallel task (customers or log rows): waking a second thread costs more than
 /// folding a few thousand rows, and on a loaded machine much more.
-pub(super) const MIN_ROWS_PER_TASK: usize = 1 << 15;
+pub(super) use crate::numeric::grain::SUMMARY_ROWS_PER_TASK as MIN_ROWS_PER_TASK;
 
 // Accumulation layout (integers stored as f64 bit patterns).
 pub(super) const FIRST_T: usize = 0;

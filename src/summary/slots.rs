@@ -55,7 +55,7 @@ impl Slots<'_> {
 pub fn from_codes(codes: &[i64], n_codes: usize) -> Result<(Slots<'_>, usize)> {
     let bad = codes
         .par_iter()
-        .with_min_len(16 * CHUNK)
+        .with_min_len(crate::numeric::grain::ITEMS_STREAM)
         .position_first(|&c| c < 0 || c as usize >= n_codes);
     if let Some(row) = bad {
         return Err(ClmError::invalid_value(
@@ -107,7 +107,7 @@ fn ranked(ids: &[i64]) -> Result<(Slots<'_>, usize)> {
     }
     codes
         .par_iter_mut()
-        .with_min_len(16 * CHUNK)
+        .with_min_len(crate::numeric::grain::ITEMS_STREAM)
         .for_each(|c| *c = rank_of_code[*c as usize]);
     let sorted: Vec<i64> = order.iter().map(|&c| distinct[c as usize]).collect();
     let n = sorted.len();

@@ -79,7 +79,7 @@ pub fn churn_dataset(
     let end_period = opts.freq.period_start(opts.observation_end_ns);
     let periods: Vec<i64> = times_ns
         .par_iter()
-        .with_min_len(4096)
+        .with_min_len(crate::numeric::grain::ITEMS_MAP)
         .map(|&t| opts.freq.period_start(t))
         .collect();
     // (period start, timestamp, value) of each transaction up to the end, by customer.
@@ -90,7 +90,7 @@ pub fn churn_dataset(
     let rows: Vec<Option<Row>> = buckets
         .buckets_mut()
         .into_par_iter()
-        .with_min_len(256)
+        .with_min_len(crate::numeric::grain::ITEMS_COSTLY)
         .map(|txns| churn_row(txns, end_period, scale, opts))
         .collect();
     let mut out = ChurnDataset::default();

@@ -107,7 +107,7 @@ pub fn standardize(x: &[f64], p: usize) -> Result<Standardized> {
         use rayon::prelude::*;
         z.par_chunks_mut(p)
             .zip(x.par_chunks(p))
-            .with_min_len(1024)
+            .with_min_len(crate::numeric::grain::ITEMS_FORMULA)
             .for_each(|(zr, xr)| {
                 for j in 0..p {
                     zr[j] = (xr[j] / unit[j] - unit_mean[j]) * inv[j];

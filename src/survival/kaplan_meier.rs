@@ -238,7 +238,7 @@ pub fn kaplan_meier(table: &EventTable, z: f64, transform: CiTransform) -> Kapla
     let (lower, upper) = survival
         .par_iter()
         .zip(&greenwood)
-        .with_min_len(1 << 13)
+        .with_min_len(crate::numeric::grain::ITEMS_POINTWISE)
         .map(|(&s, &g)| confidence_bounds(s, g, z, transform))
         .unzip();
     KaplanMeierCurve {

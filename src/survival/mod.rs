@@ -10,7 +10,7 @@ pub mod design;
 pub mod events;
 pub mod kaplan_meier;
 pub mod nelson_aalen;
-mod radix;
+pub(crate) mod radix;
 mod tied_counts;
 pub mod weibull;
 

@@ -32,7 +32,7 @@ pub fn nelson_aalen(table: &EventTable, z: f64) -> CumulativeHazard {
     let (lower, upper) = cumulative_hazard
         .par_iter()
         .zip(&variance)
-        .with_min_len(1 << 13)
+        .with_min_len(crate::numeric::grain::ITEMS_POINTWISE)
         .map(|(&h, &v)| {
             if h > 0.0 {
                 let f = (z * v.sqrt() / h).exp();

@@ -7,8 +7,7 @@ use rayon::prelude::*;
 
 use super::events::FlagColumn;
 
-/// Rows per chunk; each chunk counts into its own small table.
-const CHUNK_ROWS: usize = 1 << 16;
+use crate::numeric::grain::TIED_COUNT_CHUNK as CHUNK_ROWS;
 /// A chunk with more distinct times than this is "mostly distinct": hashing stops paying.
 const MAX_DISTINCT_PER_CHUNK: usize = CHUNK_ROWS / 16;
 /// Slots a chunk's table starts with (a power of two; grows by doubling).

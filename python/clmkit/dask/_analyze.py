@@ -10,7 +10,7 @@ from typing import Any, Optional
 
 from .._validation import check_choice
 from ._fit import fit
-from ._partitions import dd
+from ._partitions import dd, persist
 from ._score import score
 from ._summary import summarize
 
@@ -37,9 +37,9 @@ class DaskAnalysis:
     """
 
     table: dd.DataFrame
-    models: dict = field(default_factory=dict)
+    models: dict[str, Any] = field(default_factory=dict)
     path: Optional[Path] = None
-    timings: dict = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         return (
@@ -54,10 +54,10 @@ def _wait(collection: Any) -> None:
     try:
         from distributed import default_client, wait
 
-        default_client()
+        default_client()  # type: ignore[no-untyped-call]
     except (ImportError, ValueError):
         return
-    wait(collection)
+    wait(collection)  # type: ignore[no-untyped-call]
 
 
 def analyze(
@@ -69,7 +69,7 @@ def analyze(
     freq: str = "D",
     horizon: Any = "365D",
     discount_rate: float = 0.01,
-    models: Sequence[str] = ("bgnbd", "gammagamma"),
+    models: Sequence[str] = ("mbgnbd", "gammagamma"),
     stage_scheme: Any = None,
     *,
     clv_period: Any = "30D",
@@ -98,7 +98,9 @@ def analyze(
         As in :func:`clmkit.dask.score`.
     models : sequence of str
         One of "bgnbd", "mbgnbd", "paretonbd" and optionally "gammagamma" (needs a monetary
-        column). Empty: descriptive columns only.
+        column). Empty: descriptive columns only. The default is :func:`clmkit.analyze`'s
+        (MBG/NBD and Gamma-Gamma), and the M score ranks total spend (``total_value``) as
+        there.
     out : str or path, optional
         Directory of the Parquet dataset to write (one file per partition).
     fit_method : {"auto", "patterns", "likelihood"}
@@ -136,15 +138,17 @@ def analyze(
         raise ValueError("models=('gammagamma', ...) needs monetary_value_col")
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    summary = summarize(
-        ddf,
-        customer_id_col,
-        datetime_col,
-        monetary_value_col,
-        observation_period_end=observation_period_end,
-        freq=freq,
-        npartitions=npartitions,
-    ).persist()
+    summary = persist(
+        summarize(
+            ddf,
+            customer_id_col,
+            datetime_col,
+            monetary_value_col,
+            observation_period_end=observation_period_end,
+            freq=freq,
+            npartitions=npartitions,
+        )
+    )
     _wait(summary)
     timings["summary"] = time.perf_counter() - started
     fitted: dict[str, Any] = {}
@@ -168,12 +172,13 @@ def analyze(
         discount_rate=discount_rate,
         stage_scheme=stage_scheme,
         with_summary=True,
+        rfm_monetary_col="total_value",
     )
     path = None
     if out is not None:
         started = time.perf_counter()
         path = Path(out)
-        table.to_parquet(str(path), write_index=True)
+        table.to_parquet(str(path), write_index=True)  # type: ignore[no-untyped-call]
         timings["write"] = time.perf_counter() - started
         table = dd.read_parquet(str(path))
     return DaskAnalysis(table=table, models=fitted, path=path, timings=timings)

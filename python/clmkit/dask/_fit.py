@@ -22,7 +22,7 @@ relative.
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -30,7 +30,16 @@ import pandas as pd
 from .._errors import ClmkitWarning
 from .._validation import as_float_array, check_choice, invalid_value_error, require_columns
 from ..summary.units import time_unit_of
-from ._partitions import dask, dd, partition_errors, require_dask_frame
+from ._partitions import (
+    compute,
+    dd,
+    delayed,
+    map_partitions,
+    partition_errors,
+    persist,
+    require_dask_frame,
+    to_delayed,
+)
 
 __all__ = ["fit", "DEFAULT_MAX_PATTERNS"]
 
@@ -96,7 +105,8 @@ def fit(
     names = list(model._data_names)
     require_columns(list(summary_ddf.columns), {f"summary column {n!r}": n for n in names})
     unit = time_unit_of(summary_ddf._meta)
-    rows = summary_ddf[names].map_partitions(
+    rows = map_partitions(
+        summary_ddf[names],
         _valid_rows,
         model=model,
         drop_nonpositive=bool(drop_nonpositive),
@@ -124,7 +134,7 @@ def fit(
         )
     from ._likelihood import fit_likelihood
 
-    return fit_likelihood(model, rows.persist(), stats, unit)
+    return fit_likelihood(model, persist(rows), stats, unit)
 
 
 # --- per-partition validation ----------------------------------------------------------------
@@ -142,7 +152,7 @@ def _valid_rows(
         arrays = model._validate([part[n] for n in names])
     out = pd.DataFrame(dict(zip(names, arrays)))
     out[_STATUS] = np.ones(len(out), dtype=np.int8)
-    return out
+    return cast(pd.DataFrame, out)
 
 
 def _spend_rows(part: pd.DataFrame, drop_nonpositive: bool) -> pd.DataFrame:
@@ -159,27 +169,26 @@ def _spend_rows(part: pd.DataFrame, drop_nonpositive: bool) -> pd.DataFrame:
             "must be > 0 for repeat buyers; pass drop_nonpositive=True to skip them",
         )
     status = np.where(bad, -1, np.where(keep, 1, 0)).astype(np.int8)
-    return pd.DataFrame({"frequency": x, "monetary_value": m, _STATUS: status})
+    return cast(pd.DataFrame, pd.DataFrame({"frequency": x, "monetary_value": m, _STATUS: status}))
 
 
 # --- the pattern pass ------------------------------------------------------------------------
 
 
-def _pattern_pass(rows: dd.DataFrame, names: list[str], max_patterns: int) -> dict:
+def _pattern_pass(rows: dd.DataFrame, names: list[str], max_patterns: int) -> dict[str, Any]:
     """One pass: row count, column maxima, dropped rows and (when it stays within
     ``max_patterns`` rows) the combined pattern table."""
-    chunks = [dask.delayed(_partition_patterns)(p, names, max_patterns) for p in rows.to_delayed()]
+    chunks = [delayed(_partition_patterns)(p, names, max_patterns) for p in to_delayed(rows)]
     # One level of merges on the workers (4 partition tables each); the merged tables come
     # to the client, which needs the combined table anyway: a deeper tree would hold the
     # largest tables (up to max_patterns rows each, times the fan-in) in one worker task.
     chunks = [
-        dask.delayed(_merge_patterns)(chunks[i : i + 4], max_patterns)
-        for i in range(0, len(chunks), 4)
+        delayed(_merge_patterns)(chunks[i : i + 4], max_patterns) for i in range(0, len(chunks), 4)
     ]
-    return _merge_patterns(list(dask.compute(*chunks)), max_patterns)
+    return _merge_patterns(list(compute(*chunks)), max_patterns)
 
 
-def _partition_patterns(rows: pd.DataFrame, names: list[str], max_patterns: int) -> dict:
+def _partition_patterns(rows: pd.DataFrame, names: list[str], max_patterns: int) -> dict[str, Any]:
     part = rows.loc[rows[_STATUS].to_numpy() == 1, names]
     stats = {
         "n": len(part),
@@ -195,7 +204,7 @@ def _partition_patterns(rows: pd.DataFrame, names: list[str], max_patterns: int)
     return stats
 
 
-def _merge_patterns(chunks: list[dict], max_patterns: int) -> dict:
+def _merge_patterns(chunks: list[dict[str, Any]], max_patterns: int) -> dict[str, Any]:
     maxima = [c["max"] for c in chunks if c["max"] is not None]
     out = {
         "n": sum(c["n"] for c in chunks),

@@ -4,8 +4,8 @@ errors that name the partition a bad value sits in."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, cast
 
 import pandas as pd
 
@@ -17,7 +17,48 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise ImportError("clmkit.dask needs Dask: pip install 'clmkit[dask]'") from exc
 
-__all__ = ["dask", "dd", "require_dask_frame", "partition_errors", "partition_number"]
+__all__ = [
+    "dask",
+    "dd",
+    "compute",
+    "delayed",
+    "map_partitions",
+    "persist",
+    "to_delayed",
+    "require_dask_frame",
+    "partition_errors",
+    "partition_number",
+]
+
+# Dask ships without complete type hints: these typed doors are the only places that call
+# its untyped API, so the rest of clmkit.dask type-checks under mypy --strict.
+
+
+def delayed(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``dask.delayed(fn)``: calling the result builds a lazy task."""
+    return cast(Callable[..., Any], dask.delayed(fn))  # type: ignore[attr-defined]
+
+
+def compute(*tasks: Any) -> tuple[Any, ...]:
+    """``dask.compute(*tasks)``: the tasks' values, computed together."""
+    return cast(tuple[Any, ...], dask.compute(*tasks))  # type: ignore[attr-defined,no-untyped-call]
+
+
+def to_delayed(ddf: dd.DataFrame) -> list[Any]:
+    """The partitions of ``ddf`` as lazy tasks."""
+    return cast(list[Any], ddf.to_delayed())  # type: ignore[no-untyped-call]
+
+
+def persist(ddf: dd.DataFrame) -> dd.DataFrame:
+    """``ddf`` computed and kept in the cluster."""
+    return cast(dd.DataFrame, ddf.persist())  # type: ignore[no-untyped-call]
+
+
+def map_partitions(
+    ddf: dd.DataFrame, fn: Callable[..., Any], *args: Any, **kwargs: Any
+) -> dd.DataFrame:
+    """``ddf.map_partitions(fn, *args, **kwargs)`` (pass ``meta=``)."""
+    return cast(dd.DataFrame, ddf.map_partitions(fn, *args, **kwargs))  # type: ignore[no-untyped-call]
 
 
 def require_dask_frame(ddf: Any, name: str = "ddf") -> dd.DataFrame:

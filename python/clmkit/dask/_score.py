@@ -5,14 +5,14 @@ time behind the default stage windows) computed once over the whole summary firs
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
 from .._validation import check_int, require_columns
 from ..summary.units import TimeUnit, time_unit_of, to_units
-from ._partitions import dd, partition_errors, require_dask_frame
+from ._partitions import dd, map_partitions, partition_errors, require_dask_frame
 from ._tables import DEFAULT_MAX_DISTINCT, value_tables
 
 __all__ = ["score", "horizon_label"]
@@ -37,6 +37,7 @@ def score(
     stage_scheme: Any = None,
     with_summary: bool = False,
     max_distinct: int = DEFAULT_MAX_DISTINCT,
+    rfm_monetary_col: str = "monetary_value",
 ) -> dd.DataFrame:
     """Score every customer of a distributed summary, lazily (``to_parquet`` streams it).
 
@@ -65,6 +66,10 @@ def score(
         Stage rules; default windows come from the global median inter-purchase time.
     with_summary : bool
         Keep the summary columns in front of the scores.
+    rfm_monetary_col : str
+        Summary column the M score ranks (as ``monetary_col`` of :func:`clmkit.rfm_scores`);
+        :func:`clmkit.dask.analyze` passes ``"total_value"`` (total spend), as
+        :func:`clmkit.analyze` scores M. No M score when the column is absent.
     max_distinct : int
         Size limit of the global value tables behind quantile edges and the median. RFM
         edges and the median are exact (bit-identical to in-memory) while a column has at
@@ -124,7 +129,7 @@ def score(
         summary_ddf,
         rfm,
         check_int(rfm_bins, "rfm_bins", low=2, high=10),
-        has_money,
+        rfm_monetary_col if rfm_monetary_col in meta.columns else None,
         stages,
         stage_scheme,
         unit,
@@ -135,7 +140,7 @@ def score(
     options.update(scorer=scorer, scheme=scheme)
     out_meta = _score_partition(_example_summary(meta), **options).iloc[:0]
     out_meta.attrs = {**dict(meta.attrs), "clmkit_score": exact}
-    return summary_ddf.map_partitions(_score_partition, meta=out_meta, **options)
+    return map_partitions(summary_ddf, _score_partition, meta=out_meta, **options)
 
 
 def _split_models(models: Any, clmkit: Any) -> tuple[Any, Any]:
@@ -158,13 +163,22 @@ def _split_models(models: Any, clmkit: Any) -> tuple[Any, Any]:
 
 
 def _global_state(
-    summary_ddf, rfm, bins, has_money, stages, stage_scheme, unit, max_distinct, exact, clmkit
-):
+    summary_ddf: dd.DataFrame,
+    rfm: bool,
+    bins: int,
+    monetary_col: str | None,
+    stages: bool,
+    stage_scheme: Any,
+    unit: TimeUnit | None,
+    max_distinct: int,
+    exact: dict[str, bool],
+    clmkit: Any,
+) -> tuple[Any, Any]:
     """The RFM scorer (global quantile edges) and the resolved stage scheme, from one pass."""
     scorer = None
     if rfm:
-        scorer = clmkit.RFMScorer(bins=bins, monetary_col="monetary_value" if has_money else None)
-    scheme = None
+        scorer = clmkit.RFMScorer(bins=bins, monetary_col=monetary_col)
+    scheme: Any = None
     need_median = False
     if stages:
         scheme = stage_scheme if stage_scheme is not None else clmkit.StageScheme()
@@ -239,13 +253,13 @@ def _example_summary(meta: pd.DataFrame) -> pd.DataFrame:
         "inactivity": 1.0,
         "gap_before_last": 1.0,
     }
-    nonempty = dd.utils.meta_nonempty(meta).iloc[:1]
+    nonempty = dd.utils.meta_nonempty(meta).iloc[:1]  # type: ignore[attr-defined]
     example = nonempty.copy()
     for col, v in values.items():
         if col in example.columns:
             example[col] = v
     example.attrs = dict(meta.attrs)
-    return example
+    return cast(pd.DataFrame, example)
 
 
 def _score_partition(
@@ -296,4 +310,4 @@ def _score_partition(
             out["rfm_segment"] = clmkit.rfm_segments(rfm)
         if scheme is not None:
             out["stage"] = clmkit.assign_stages(part, p_alive=p_alive, scheme=scheme)
-    return out
+    return cast(pd.DataFrame, out)

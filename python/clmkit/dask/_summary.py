@@ -12,7 +12,7 @@ floating-point sums run in the same order as in memory and the results match bit
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Optional, cast
 
 import numpy as np
 import pandas as pd
@@ -21,7 +21,7 @@ from .._io import column_ns, numeric_values, period_end_ns, timestamp_ns, timest
 from .._validation import check_positive_float, invalid_value_error, require_columns
 from ..summary.continuous import _PANDAS_PERIOD, _summarize_arrays
 from ..summary.units import normalize_freq
-from ._partitions import dd, partition_errors, require_dask_frame
+from ._partitions import dd, map_partitions, partition_errors, require_dask_frame
 
 __all__ = ["summarize"]
 
@@ -146,7 +146,7 @@ def summarize(
         include_first_transaction=bool(include_first_transaction),
     )
     meta = _summarize_partition(reduced._meta, **options)
-    return shuffled.map_partitions(_summarize_partition, meta=meta, **options)
+    return map_partitions(shuffled, _summarize_partition, meta=meta, **options)
 
 
 def _next_period_start_ns(end_ns: int, freq: str) -> int:
@@ -159,7 +159,9 @@ def _next_period_start_ns(end_ns: int, freq: str) -> int:
 # --- stage 1: the scan -----------------------------------------------------------------------
 
 
-def _scan(frame: dd.DataFrame, names: dict, datetime_format: Optional[str]) -> dict:
+def _scan(
+    frame: dd.DataFrame, names: dict[str, Any], datetime_format: Optional[str]
+) -> dict[str, Any]:
     cols = [names["customer_id"], names["datetime"]]
     meta = pd.DataFrame(
         {
@@ -194,7 +196,10 @@ def _scan(frame: dd.DataFrame, names: dict, datetime_format: Optional[str]) -> d
 
 
 def _scan_partition(
-    part: pd.DataFrame, names: dict, datetime_format: Optional[str], partition_info: Any = None
+    part: pd.DataFrame,
+    names: dict[str, Any],
+    datetime_format: Optional[str],
+    partition_info: Any = None,
 ) -> pd.DataFrame:
     with partition_errors(partition_info):
         ids = part[names["customer_id"]]
@@ -202,7 +207,7 @@ def _scan_partition(
         times_ns, tz = column_ns(part[names["datetime"]], names["datetime"], datetime_format)
     n = len(times_ns)
     kind = pd.api.types.infer_dtype(ids, skipna=True) if ids.dtype == object else str(ids.dtype)
-    return pd.DataFrame(
+    out = pd.DataFrame(
         {
             "n_rows": [n],
             "min_ns": [times_ns.min() if n else 0],
@@ -211,6 +216,7 @@ def _scan_partition(
             "id_kind": [kind],
         }
     )
+    return cast(pd.DataFrame, out)
 
 
 def _check_ids(ids: pd.Series, name: str) -> None:
@@ -248,7 +254,7 @@ def _check_id_kinds(kinds: pd.Series, name: str) -> None:
 # --- stage 2: validate and reduce each input partition ---------------------------------------
 
 
-def _reduced_meta(meta: pd.DataFrame, names: dict) -> pd.DataFrame:
+def _reduced_meta(meta: pd.DataFrame, names: dict[str, Any]) -> pd.DataFrame:
     cols = {
         names["customer_id"]: meta[names["customer_id"]].reset_index(drop=True),
         _TIME: pd.Series(dtype="int64"),
@@ -256,14 +262,14 @@ def _reduced_meta(meta: pd.DataFrame, names: dict) -> pd.DataFrame:
     }
     if names["monetary"] is not None:
         cols[_VALUE] = pd.Series(dtype="float64")
-    return pd.DataFrame(cols)
+    return cast(pd.DataFrame, pd.DataFrame(cols))
 
 
 def _reduce_partition(
     part: pd.DataFrame,
-    names: dict,
+    names: dict[str, Any],
     datetime_format: Optional[str],
-    offsets: tuple,
+    offsets: tuple[Any, ...],
     partition_info: Any = None,
 ) -> pd.DataFrame:
     with partition_errors(partition_info) as number:
@@ -279,7 +285,7 @@ def _reduce_partition(
             cols[_VALUE] = numeric_values(
                 part[names["monetary"]], f"monetary_value_col {names['monetary']!r}"
             )
-    return pd.DataFrame(cols)
+    return cast(pd.DataFrame, pd.DataFrame(cols))
 
 
 # --- stage 3: the kernel on each customer partition ------------------------------------------
@@ -287,7 +293,7 @@ def _reduce_partition(
 
 def _summarize_partition(
     part: pd.DataFrame,
-    names: dict,
+    names: dict[str, Any],
     id_dtype: Any,
     tz: Any,
     end_ns: int,

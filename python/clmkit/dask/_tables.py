@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
 
-from ._partitions import dask, dd, partition_errors
+from ._partitions import compute, dd, delayed, partition_errors, to_delayed
 
 __all__ = ["ValueTable", "value_tables", "DEFAULT_MAX_DISTINCT"]
 
@@ -78,21 +78,19 @@ def value_tables(
 ) -> dict[str, ValueTable]:
     """Combined value tables of the arrays ``extract(partition)`` returns (a dict of float
     arrays, validated by ``extract``), computed in one pass with a Dask tree reduction."""
-    parts = ddf.to_delayed()
-    tables = [
-        dask.delayed(_partition_tables)(p, extract, max_distinct, i) for i, p in enumerate(parts)
-    ]
+    parts = to_delayed(ddf)
+    tables = [delayed(_partition_tables)(p, extract, max_distinct, i) for i, p in enumerate(parts)]
     if not tables:
         return {}
     # One level of merges on the workers, the rest on the client (see _fit._pattern_pass).
     tables = [
-        dask.delayed(_merge_all)(tables[i : i + 4], max_distinct) for i in range(0, len(tables), 4)
+        delayed(_merge_all)(tables[i : i + 4], max_distinct) for i in range(0, len(tables), 4)
     ]
-    return _merge_all(list(dask.compute(*tables)), max_distinct)
+    return _merge_all(list(compute(*tables)), max_distinct)
 
 
 def _partition_tables(
-    part: pd.DataFrame, extract: Callable, max_distinct: int, number: int
+    part: pd.DataFrame, extract: Callable[..., Any], max_distinct: int, number: int
 ) -> dict[str, ValueTable]:
     with partition_errors({"number": number}):
         arrays = extract(part)

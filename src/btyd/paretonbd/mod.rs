@@ -252,12 +252,17 @@ pub fn expected_purchases(p: &Params, t: f64) -> f64 {
     r * beta / alpha * survival_integral(s, beta, t)
 }
 
+/// The posterior parameters (r+x, α+T, s, β+T) of a customer with x purchases in T, alive
+/// at T: the one place the three conditional predictions take them from (SMC 1987 §3).
+pub(crate) fn posterior(p: &Params, x: f64, big_t: f64) -> Params {
+    let [r, alpha, s, beta] = *p;
+    [r + x, alpha + big_t, s, beta + big_t]
+}
+
 /// E[X(T, T+t) | x, t_x, T] = P(alive) · (r+x)(β+T)/(α+T) · (1 - ((β+T)/(β+T+t))^(s-1)) / (s-1)
 /// (SMC 1987 eq. 22; Fader & Hardie note eq. 27).
 pub fn conditional_expected_purchases(p: &Params, t: f64, x: f64, tx: f64, big_t: f64) -> f64 {
-    let [r, alpha, s, beta] = *p;
-    let updated = [r + x, alpha + big_t, s, beta + big_t];
-    p_alive(p, x, tx, big_t) * expected_purchases(&updated, t)
+    p_alive(p, x, tx, big_t) * expected_purchases(&posterior(p, x, big_t), t)
 }
 
 /// P(X(t) = n) for a new customer (Fader, Hardie & Lee 2006 note on the Pareto/NBD pmf): the
@@ -291,11 +296,9 @@ pub fn conditional_probability_of_n_purchases(
     tx: f64,
     big_t: f64,
 ) -> f64 {
-    let [r, alpha, s, beta] = *p;
     let alive = p_alive(p, x, tx, big_t);
-    let updated = [r + x, alpha + big_t, s, beta + big_t];
     let dead = if n == 0.0 { 1.0 - alive } else { 0.0 };
-    alive * probability_of_n_purchases(&updated, t, n) + dead
+    alive * probability_of_n_purchases(&posterior(p, x, big_t), t, n) + dead
 }
 
 /// ln[(β+T)^s δ^(s-1) U(s, s; δ(β+T))] = ln E[1 / (δ + μ)] for μ ~ Gamma(s, β+T).

@@ -7,7 +7,7 @@ use rand_distr::{Distribution, Exp, Gamma, Poisson};
 use super::fit::{fit_from, moment_start, prepare};
 use super::{
     conditional_expected_purchases, conditional_probability_of_n_purchases, expected_purchases,
-    loglik_grad, p_alive, probability_of_n_purchases, Params, NAMES,
+    loglik_grad, p_alive, posterior, probability_of_n_purchases, Params, NAMES,
 };
 use crate::btyd::predict::CountModel;
 use crate::btyd::validate::frequency_recency_t_layout;
@@ -123,9 +123,8 @@ impl CountModel for ParetoNbd {
         big_t: f64,
         out: &mut [f64],
     ) -> Result<()> {
-        let [r, alpha, s, beta] = as_params(p);
         let alive = p_alive(&as_params(p), x, tx, big_t);
-        let updated = [r + x, alpha + big_t, s, beta + big_t];
+        let updated = posterior(&as_params(p), x, big_t);
         for (o, &t) in out.iter_mut().zip(ts) {
             *o = alive * expected_purchases(&updated, t);
         }

@@ -88,7 +88,7 @@ impl Patterns {
         rows.par_chunks_mut(k)
             .zip(codes.par_chunks_mut(k))
             .zip(groups.par_iter())
-            .with_min_len(1 << 14)
+            .with_min_len(crate::numeric::grain::ITEMS_SCAN)
             .for_each(|((row, code), (key, _))| {
                 for c in 0..k {
                     code[c] = remap.as_ref().map_or(key[c], |r| r[c][key[c] as usize]);
@@ -136,7 +136,7 @@ impl Patterns {
         let k = self.k;
         self.rows
             .par_chunks_mut(k)
-            .with_min_len(1 << 14)
+            .with_min_len(crate::numeric::grain::ITEMS_SCAN)
             .for_each(|row| columns.iter().for_each(|&c| row[c] /= scale));
         for &c in columns {
             self.levels[c].iter_mut().for_each(|v| *v /= scale);
@@ -236,7 +236,7 @@ fn group_rows(
             None if total_bits <= 32 => {
                 let mut keys: Vec<u32> = (0..n)
                     .into_par_iter()
-                    .with_min_len(1 << 16)
+                    .with_min_len(crate::numeric::grain::ITEMS_STREAM)
                     .map(|i| packed(i) as u32)
                     .collect();
                 radix_sort(&mut keys, total_bits, |&key| key as u64);
@@ -245,7 +245,7 @@ fn group_rows(
             None => {
                 let mut keys: Vec<u64> = (0..n)
                     .into_par_iter()
-                    .with_min_len(1 << 16)
+                    .with_min_len(crate::numeric::grain::ITEMS_STREAM)
                     .map(packed)
                     .collect();
                 radix_sort(&mut keys, total_bits, |&key| key);
@@ -300,7 +300,7 @@ fn runs<K: Copy + PartialEq + Sync, G: Send>(
     starts.push(keys.len());
     starts
         .par_windows(2)
-        .with_min_len(1 << 14)
+        .with_min_len(crate::numeric::grain::ITEMS_SCAN)
         .map(|w| group(keys[w[0]], w[1] - w[0]))
         .collect()
 }

@@ -1,7 +1,9 @@
 //! Shared optimisation machinery: every model's fit goes through here, so numerical
 //! derivatives, convergence checks and standard errors are written once.
 
+pub mod bhhh;
 pub mod lbfgs;
+pub mod line_search;
 pub mod newton;
 
 pub use lbfgs::{minimize, Minimum, Objective, Options};

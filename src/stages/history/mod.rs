@@ -16,7 +16,7 @@ use crate::numeric::buckets::Buckets;
 use crate::summary::Freq;
 
 /// Customers per parallel task; results are concatenated in customer order (deterministic).
-const CUSTOMERS_PER_TASK: usize = 2048;
+use crate::numeric::grain::HISTORY_CUSTOMERS_PER_TASK as CUSTOMERS_PER_TASK;
 
 /// Most (customer, snapshot) rows a history may have: 2^30 rows are 48 GiB of summaries
 /// already; minute-level snapshots of a real customer base ask for far more.
@@ -104,7 +104,7 @@ impl SnapshotIndex {
         let ends: Vec<i64> = snapshots_ns.iter().map(|&s| freq.period_start(s)).collect();
         let period: Vec<i64> = times_ns
             .par_iter()
-            .with_min_len(4096)
+            .with_min_len(crate::numeric::grain::ITEMS_MAP)
             .map(|&t| freq.period_start(t))
             .collect();
         let buckets = Buckets::by_code(codes, n_customers, |i| Some(period[i]))?;
@@ -256,7 +256,7 @@ impl SnapshotIndex {
         };
         let pairs: Vec<(f64, f64)> = (0..self.n_groups())
             .into_par_iter()
-            .with_min_len(1024)
+            .with_min_len(crate::numeric::grain::ITEMS_FORMULA)
             .map(|g| {
                 let group = self.group(g);
                 let seen = group.partition_point(|&p| p <= end);

@@ -10,7 +10,7 @@ use crate::btyd::Patterns;
 use crate::numeric::optimize::Objective;
 
 /// Patterns per task of the parallel sum (the shared fit's chunk, so sums agree bitwise).
-pub(super) const FIT_CHUNK: usize = 1024;
+pub(super) use crate::numeric::grain::FIT_CHUNK;
 
 /// Marks a pattern with t_x = T (no death between t_x and T).
 const NO_TAIL: u32 = u32::MAX;
@@ -136,7 +136,7 @@ impl Layout {
         let tails: Vec<(f64, [f64; 4])> = self
             .tails
             .par_iter()
-            .with_min_len(256)
+            .with_min_len(crate::numeric::grain::ITEMS_COSTLY)
             .map(|&(k, u)| ln_tail(p, self.xs[k as usize], u))
             .collect();
         let n = self.data.len();

@@ -199,20 +199,10 @@ pub(crate) fn fit_from(
     Ok(fit)
 }
 
-/// Reports the last point of a failed fit as natural parameters in the data's time unit.
+/// Reports the last point of a failed fit as natural parameters in the data's time unit
+/// (the shared fit's conversion).
 fn convergence_in_data_units(err: ClmError, scale: f64) -> ClmError {
-    match err {
-        ClmError::Convergence {
-            message,
-            params,
-            grad_norm,
-        } => ClmError::Convergence {
-            message: format!("{message} fitting ({})", NAMES.join(", ")),
-            params: from_log_scaled(&params, scale),
-            grad_norm,
-        },
-        other => other,
-    }
+    crate::btyd::in_data_units(err, &super::ParetoNbd, scale)
 }
 
 /// Relative step of the forward differences of the Hessian: with the gradient computed to
