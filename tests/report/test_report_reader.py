@@ -86,6 +86,7 @@ def test_rules_say_both_witnesses_with_the_windows(example):
     )
     assert rows["at risk"][1].startswith("P(alive) below 50%")
     assert "two witnesses" in text
+    assert "without a purchase and with P(alive) below 10%" in text  # the method section
 
 
 def test_churned_champions_explained_with_numbers(example):
