@@ -6,7 +6,7 @@ with ``clmkit.datasets.simulate_transactions``, writes the log as Parquet and me
 - ``clmkit report LOG --formats parquet`` in a fresh process: wall time, CPU time and peak
   RSS (``wait4``), and every step it reports on stderr;
 - the same with ``--formats parquet,csv`` (the CSV reported separately);
-- ``clmkit.analyze`` on the log already in memory (a pyarrow Table);
+- ``clmkit.analyze`` on the log already in memory (a pyarrow Table): time and peak RSS;
 - the same pipeline written with lifetimes + pandas in its pinned venv
   (``benchmarks/setup_peers.sh``): summary, RFM quintiles, MBG/NBD fit, P(alive) and expected
   purchases, Gamma-Gamma and CLV, Parquet out; the ratio is peer time / clmkit time.
@@ -120,6 +120,7 @@ def main() -> None:
                 "clmkit.analyze in memory",
                 lambda: clmkit.analyze(table, "customer_id", "date", "amount", output="pandas"),
                 repeat=1,
+                memory="rss",  # one more call, measured for peak RSS (input table included)
             )
         if not args.no_peer:
             peer_out = Path(tmp) / "peer.out"

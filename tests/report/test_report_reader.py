@@ -86,6 +86,7 @@ def test_rules_say_both_witnesses_with_the_windows(example):
     )
     assert rows["at risk"][1].startswith("P(alive) below 50%")
     assert "two witnesses" in text
+    assert "without a purchase and with P(alive) below 10%" in text  # the method section
 
 
 def test_churned_champions_explained_with_numbers(example):
@@ -149,3 +150,22 @@ def test_holdout_difference_is_read_for_the_planner_and_durations_in_words():
     assert "365D" not in text and "30D" not in text
     assert "Expected purchases in the next 365 days by number" in page
     assert "discount rate 1.0% per 30 days" in text
+
+
+def test_bgnbd_churned_with_p_alive_one_is_explained_in_the_report():
+    """BG/NBD gives every one-time buyer P(alive) = 1; those silent beyond their churn window
+    are churned by inactivity. The report says so with their count, and each reason carries
+    its numbers."""
+    import warnings
+
+    log = clmkit.datasets.load_cdnow_sample()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", clmkit.ClmkitWarning)
+        a = clmkit.analyze(log, "customer_id", "date", "amount", models=("bgnbd",), snapshots=2)
+    t = a.table
+    both = (t["p_alive"] >= 0.99) & (t["stage"].astype(str) == "churned")
+    assert both.sum() > 0
+    text = _text(render_report(a))
+    assert f"{both.sum()} customers are churned by the inactivity rule although the model" in text
+    pattern = r"churned: inactivity \d+ d > churn window \d+ d"
+    assert t.loc[both, "stage_reason"].astype(str).str.fullmatch(pattern).all()

@@ -51,3 +51,27 @@ def test_brute_force_transition_counts(history):
     for (a, b), n in ref.items():
         assert got.loc[a, b] == n
     assert got.to_numpy().sum() == sum(ref.values())
+
+
+@pytest.mark.parametrize("with_gap", [False, True])
+def test_previous_stage_matches_a_groupby_reference(history, with_gap):
+    """previous_stage is the customer's stage at their snapshot before the latest (the row
+    above in the sorted history), as a plain groupby finds it; unassigned stages (NaN) fall
+    back to the last known one."""
+    h = history.copy()
+    h.attrs = history.attrs
+    if with_gap:  # an unassigned stage right before the latest snapshot for some customers
+        before = h["snapshot"] == sorted(h["snapshot"].unique())[-2]
+        h.loc[before & (h["customer_id"] % 7 == 0), "stage"] = np.nan
+    ew = clmkit.early_warning(h, top=None, stages=list(h["stage"].cat.categories))
+    latest = h["snapshot"].max()
+    prev = h[h["snapshot"] < latest].groupby("customer_id")["stage"].last()
+    now = h[h["snapshot"] == latest].set_index("customer_id")["stage"]
+    ref = prev.reindex(now.index).astype(object)
+    moved = now.astype(object).to_numpy() != ref.to_numpy()
+    expected = ref[moved]
+    got = ew["previous_stage"].astype(object).sort_index()
+    assert got.index.tolist() == sorted(expected.index.tolist())
+    pd.testing.assert_series_equal(
+        got, expected.sort_index(), check_names=False, check_index_type=False
+    )

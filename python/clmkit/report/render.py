@@ -122,13 +122,19 @@ def _method(analysis: Any) -> list[tuple[str, str]]:
             )
         )
     w = st.get("stage_windows_days")
+    thresholds = st.get("stage_thresholds") or {}
     if w:
         rows.append(
             (
                 "Stage windows",
                 f"new {w['new_window']:,.0f} days, mature after {w['maturity_window']:,.0f} "
                 f"days, churned after {st.get('stage_churn_rule') or 'the churn window'} "
-                "without a purchase",
+                "without a purchase"
+                + (
+                    f" and with P(alive) below {thresholds.get('churn_p', 0.1):.0%}"
+                    if "p_alive" in analysis.table
+                    else ""
+                ),
             )
         )
     rows.append(("Currency", st.get("currency") or "not given (--currency)"))

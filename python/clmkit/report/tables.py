@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any, Optional
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from .content import SEGMENT_ACTIONS, STAGE_RULE_WITHOUT_MODEL, STAGE_TEXT
@@ -207,23 +208,37 @@ def early_warning_table(ew: pd.DataFrame, fmt: Fmt, money: bool = True, n: int =
     return html_table(header, rows, left=2)
 
 
+def _codes(column: pd.Series) -> tuple[npt.NDArray[np.intp], list[str]]:
+    """Integer codes (-1: missing) and labels of a label column, without a million strings."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return column.cat.codes.to_numpy(np.intp), [str(c) for c in column.cat.categories]
+    codes, uniques = pd.factorize(column)
+    return np.asarray(codes, dtype=np.intp), [str(u) for u in uniques]
+
+
 def segment_stage_table(t: pd.DataFrame) -> str:
-    """Customers per RFM segment (rows, largest first) and lifecycle stage (columns in use)."""
-    seg = t["rfm_segment"].astype("object").fillna("(none)")
-    stage = t["stage"].astype("object").fillna("(none)")
-    cross = pd.crosstab(seg.to_numpy(), stage.to_numpy())
-    order = [s for s in t["stage"].cat.categories if s in cross.columns]
-    cross = cross.reindex(columns=order).loc[cross.sum(axis=1).sort_values(ascending=False).index]
-    header = ["Segment", *[str(s).replace("_", " ") for s in order]]
-    rows = [[str(name), *(Fmt.count(v) for v in r)] for name, r in cross.iterrows()]
+    """Customers per RFM segment (rows, largest first) and lifecycle stage (columns in use,
+    in stage order), counted on category codes."""
+    seg, seg_names = _codes(t["rfm_segment"])
+    stage, stage_names = _codes(t["stage"])
+    k = len(stage_names) + 1  # last column / row: missing
+    counts = np.bincount(
+        np.where(seg >= 0, seg, len(seg_names)) * k + np.where(stage >= 0, stage, k - 1),
+        minlength=(len(seg_names) + 1) * k,
+    ).reshape(len(seg_names) + 1, k)
+    rows_in = [i for i in np.argsort(-counts.sum(axis=1), kind="stable") if counts[i].sum()]
+    cols_in = [j for j in range(k) if counts[:, j].sum()]
+    names = [*stage_names, "(none)"]
+    header = ["Segment", *(names[j].replace("_", " ") for j in cols_in)]
+    seg_labels = [*seg_names, "(none)"]
+    rows = [[seg_labels[i], *(Fmt.count(counts[i, j]) for j in cols_in)] for i in rows_in]
     return html_table(header, rows, left=1)
 
 
 def segment_stage_note(t: pd.DataFrame, settings: dict[str, Any]) -> str:
     """Why the best RFM segments hold churned customers, with this run's numbers ('' if none)."""
-    seg, stage = t["rfm_segment"].astype(str), t["stage"].astype(str)
-    best = (seg == "Champions") | (seg == "Loyal Customers")
-    gone = (best & (stage == "churned")).to_numpy()
+    best = t["rfm_segment"].isin(["Champions", "Loyal Customers"]).to_numpy()
+    gone = best & (t["stage"] == "churned").to_numpy()
     if not gone.any():
         return ""
     windows = settings.get("stage_windows_days") or {}

@@ -78,14 +78,9 @@ def early_warning(
         if stages is not None
         else [meta.get("labels", {}).get(k, k) for k in ("at_risk", "churned")]
     )
-    latest = h[snap].max()
-    last_rows = h[h[snap] == latest]
-    prev = h[h[snap] < latest].groupby(cust, sort=False)[stage_col].last()
+    last_rows, previous = _latest_and_previous(h, cust, snap, stage_col)
     out = pd.DataFrame(
-        {
-            "previous_stage": prev.reindex(last_rows[cust]).to_numpy(),
-            "stage": last_rows[stage_col].values,
-        },
+        {"previous_stage": previous, "stage": last_rows[stage_col].values},
         index=pd.Index(last_rows[cust].to_numpy(), name=cust),
     )
     if isinstance(history[stage_col].dtype, pd.CategoricalDtype):
@@ -104,6 +99,32 @@ def early_warning(
     if top is not None:
         out = out.head(check_int(top, "top", low=0))
     return deliver(out, library, output)
+
+
+def _latest_and_previous(
+    h: pd.DataFrame, cust: str, snap: str, stage_col: str
+) -> tuple[pd.DataFrame, npt.NDArray[np.object_]]:
+    """The rows of the latest snapshot and each one's stage at the customer's snapshot before
+    (NaN for a customer first seen at the latest), of a history sorted by (customer,
+    snapshot): that stage is on the row just above when it belongs to the same customer."""
+    s = h[snap].to_numpy()
+    pos = np.flatnonzero(s == s.max())
+    stage = h[stage_col]
+    if stage.isna().any():  # an unassigned stage: the last known one before, as groupby gives
+        latest = s.max()
+        prev = h[s < latest].groupby(cust, sort=False)[stage_col].last()
+        rows = h.iloc[pos]
+        return rows, prev.reindex(rows[cust]).to_numpy()
+    ids = h[cust].to_numpy()
+    above = np.maximum(pos - 1, 0)
+    has_prev = (pos > 0) & (ids[above] == ids[pos])
+    if isinstance(stage.dtype, pd.CategoricalDtype):  # codes: no million Python strings
+        codes = np.where(has_prev, stage.cat.codes.to_numpy()[above], -1)
+        cat = pd.Categorical.from_codes(codes, dtype=stage.dtype)
+        return h.iloc[pos], np.asarray(cat, dtype=object)
+    previous = stage.to_numpy(dtype=object)[above]
+    previous[~has_prev] = np.nan
+    return h.iloc[pos], previous
 
 
 def _warning_values(
