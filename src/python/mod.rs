@@ -22,7 +22,7 @@ mod btyd_hooks;
 mod btyd_pareto;
 mod clv;
 mod contractual;
-mod optimize;
+mod numeric;
 mod rfm;
 mod stages;
 mod summary;
@@ -231,6 +231,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     btyd_hooks::register(m)?;
     clv::register(m)?;
     contractual::register(m)?;
-    optimize::register(m)?;
+    numeric::register(m)?;
     Ok(())
 }
