@@ -38,45 +38,111 @@ impl CovObjective<'_> {
     /// Total weighted log-likelihood and its gradient in `theta`. Fixed chunks, each summed
     /// in order and combined in order: the same bits for any thread count.
     pub fn total(&self, theta: &[f64]) -> (f64, Vec<f64>) {
+        let (ll, grad, _) = self.sums(theta, false);
+        (ll, grad)
+    }
+
+    /// [`total`](Self::total) with the outer product of the per-customer gradients
+    /// sum_i w_i g_i g_i' (row-major), the BHHH estimate of the information (Berndt, Hall,
+    /// Hall & Hausman 1974): a Newton-like step without second derivatives.
+    pub fn total_opg(&self, theta: &[f64]) -> (f64, Vec<f64>, Vec<f64>) {
+        self.sums(theta, true)
+    }
+
+    fn sums(&self, theta: &[f64], opg: bool) -> (f64, Vec<f64>, Vec<f64>) {
         let (k, dim) = (self.layout.k, theta.len());
         let params = self.cell_params(theta);
+        let width = 1 + dim + if opg { dim * dim } else { 0 };
         let partial: Vec<Vec<f64>> = self
             .design
             .chunks
             .par_iter()
             .map(|items| {
-                let mut acc = vec![0.0; dim + 1];
+                let mut acc = vec![0.0; width];
+                let mut g = vec![0.0; dim];
                 for (c, range) in items {
                     let p = &params[c * k..(c + 1) * k];
-                    let mut cell = [0.0; MAX_PARAMS + 1];
-                    self.model.accumulate(
-                        p,
-                        &self.design.patterns,
-                        range.clone(),
-                        &mut cell[..k + 1],
-                    );
-                    acc[0] += cell[0];
                     let z = self.design.z_of(*c);
-                    for j in 0..k {
-                        acc[1 + j] += p[j] * cell[1 + j];
-                    }
-                    for b in &self.layout.blocks {
-                        let t = b.sign * p[b.param] * cell[1 + b.param];
-                        for &(col, free) in &b.covs {
-                            acc[1 + k + free] += t * z[col];
+                    // With the outer product every pattern needs its own gradient.
+                    let pieces: Vec<std::ops::Range<usize>> = if opg {
+                        range.clone().map(|i| i..i + 1).collect()
+                    } else {
+                        vec![range.clone()]
+                    };
+                    for piece in pieces {
+                        let mut cell = [0.0; MAX_PARAMS + 1];
+                        let w = if opg {
+                            self.design.patterns.weights[piece.start]
+                        } else {
+                            1.0
+                        };
+                        self.model
+                            .accumulate(p, &self.design.patterns, piece, &mut cell[..k + 1]);
+                        acc[0] += cell[0];
+                        g.iter_mut().for_each(|v| *v = 0.0);
+                        for j in 0..k {
+                            g[j] = p[j] * cell[1 + j];
+                        }
+                        for b in &self.layout.blocks {
+                            let t = b.sign * p[b.param] * cell[1 + b.param];
+                            for &(col, free) in &b.covs {
+                                g[k + free] += t * z[col];
+                            }
+                        }
+                        for (a, v) in acc[1..1 + dim].iter_mut().zip(&g) {
+                            *a += v;
+                        }
+                        if opg && w > 0.0 {
+                            // cell holds w * (per-customer gradient): w g g' = (w g)(w g)' / w.
+                            let out = &mut acc[1 + dim..];
+                            for i in 0..dim {
+                                for j in 0..dim {
+                                    out[i * dim + j] += g[i] * g[j] / w;
+                                }
+                            }
                         }
                     }
                 }
                 acc
             })
             .collect();
-        let mut sums = vec![0.0; dim + 1];
+        let mut sums = vec![0.0; width];
         for acc in &partial {
             for (s, a) in sums.iter_mut().zip(acc) {
                 *s += a;
             }
         }
-        (sums[0], sums[1..].to_vec())
+        let opg_part = sums.split_off(1 + dim);
+        (sums[0], sums[1..].to_vec(), opg_part)
+    }
+
+    /// Mean penalised objective, its gradient and the BHHH Hessian estimate (outer product
+    /// plus the penalties' exact second derivatives), for `newton::minimize`.
+    pub fn bhhh(&self, theta: &[f64]) -> Option<crate::numeric::optimize::newton::Evaluation> {
+        if diagnose::outside_box(theta) {
+            return None;
+        }
+        let (k, dim, w) = (self.layout.k, theta.len(), self.total_weight);
+        let (ll, g, outer) = self.total_opg(theta);
+        let mut gradient = vec![0.0; dim];
+        let value = self.penalised(theta, ll, &g, &mut gradient);
+        if !value.is_finite() || gradient.iter().any(|g| !g.is_finite()) {
+            return None;
+        }
+        let mut hessian: Vec<f64> = outer.iter().map(|v| v / w).collect();
+        for j in 0..dim {
+            hessian[j * dim + j] += if j < k {
+                let p = theta[j].exp();
+                4.0 * self.base_penalizer * p * p
+            } else {
+                2.0 * self.layout.penalty[j - k]
+            };
+        }
+        Some(crate::numeric::optimize::newton::Evaluation {
+            value,
+            gradient,
+            hessian,
+        })
     }
 }
 
@@ -90,8 +156,16 @@ impl Objective for CovObjective<'_> {
             grad.iter_mut().for_each(|g| *g = f64::NAN);
             return f64::INFINITY;
         }
-        let k = self.layout.k;
         let (ll, g) = self.total(theta);
+        self.penalised(theta, ll, &g, grad)
+    }
+}
+
+impl CovObjective<'_> {
+    /// Mean negative log-likelihood plus the penalties, from the total `ll` and its gradient
+    /// `g`; writes the objective's gradient into `grad`.
+    fn penalised(&self, theta: &[f64], ll: f64, g: &[f64], grad: &mut [f64]) -> f64 {
+        let k = self.layout.k;
         let w = self.total_weight;
         let mut value = -ll / w;
         for j in 0..theta.len() {

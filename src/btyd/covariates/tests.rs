@@ -190,6 +190,28 @@ fn likelihood_is_the_plain_model_at_each_customers_params_grouped_or_not() {
                 "{model}: grouping changes grad"
             );
         }
+        // The BHHH outer product sum_i w_i g_i g_i' is the same over customers one by one
+        // (weight 1 each) and over weighted patterns.
+        let opg = |d: &Design| {
+            CovObjective {
+                model: m,
+                layout: &layout,
+                design: d,
+                base_penalizer: 0.0,
+                total_weight: 400.0,
+            }
+            .total_opg(&th)
+            .2
+        };
+        let (oa, ob) = (opg(&ungrouped), opg(&grouped));
+        let scale = oa.iter().fold(0.0f64, |s, v| s.max(v.abs()));
+        assert!(scale > 0.0);
+        for (x, y) in oa.iter().zip(&ob) {
+            assert!(
+                (x - y).abs() <= 1e-9 * scale,
+                "{model}: outer product {x} vs {y}"
+            );
+        }
     }
 }
 
