@@ -1,6 +1,6 @@
 """Type stubs of clmkit's compiled core (``clmkit._core``)."""
 
-from typing import Any, Optional
+from typing import Any, Optional, final
 
 import numpy as np
 import numpy.typing as npt
@@ -534,6 +534,7 @@ def contractual_tenures(
 ) -> dict[str, npt.NDArray[np.int64]]: ...
 
 # --- btyd covariates ---
+@final
 class BtydCovariateFit:
     model: str
     param_names: list[str]

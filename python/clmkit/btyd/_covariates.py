@@ -291,10 +291,11 @@ def set_state(model: BTYDFitter, state: Any) -> None:
     model.aic_ = 2.0 * dim - 2.0 * ll
     model.bic_ = dim * math.log(n) - 2.0 * ll if n > 0 else math.nan
     model.n_patterns_ = int(state.n_patterns)
-    from .._units import TimeUnit
+    from . import _base  # its TimeUnit, wherever the units module lives
 
     unit = state.time_unit
-    model.time_unit_ = None if unit is None else TimeUnit(unit[0], float(unit[1]))
+    make = _base.TimeUnit  # type: ignore[attr-defined]
+    model.time_unit_ = None if unit is None else make(unit[0], float(unit[1]))
 
 
 def coefficient_rows(model: BTYDFitter) -> pd.DataFrame:
