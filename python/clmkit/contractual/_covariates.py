@@ -82,6 +82,29 @@ def design_matrix(
     return np.ascontiguousarray(x), labels, None
 
 
+def _patterns(rows: np.ndarray) -> Optional[tuple[np.ndarray, np.ndarray]]:
+    """(distinct rows in order of first appearance, inverse) when there are at most half as
+    many distinct rows as rows; None otherwise (compressing would not pay). Each column is
+    factorised by hashing and the codes combined into one int64 key (no row sort)."""
+    n = len(rows)
+    if n < 64:
+        return None
+    key = np.zeros(n, dtype=np.int64)
+    size = 1
+    for j in range(rows.shape[1]):
+        codes, uniques = pd.factorize(rows[:, j], use_na_sentinel=False)
+        if 2 * len(uniques) > n or size * len(uniques) >= 2**62:
+            return None  # a near-continuous column, or keys that would overflow
+        key = key * len(uniques) + codes
+        size *= len(uniques)
+    inverse, distinct = pd.factorize(key)
+    if 2 * len(distinct) > n:
+        return None
+    first = np.empty(len(distinct), dtype=np.int64)
+    first[inverse[::-1]] = np.arange(n - 1, -1, -1)  # the first row of each pattern
+    return rows[first], np.asarray(inverse, dtype=np.int64)
+
+
 def _columns_of(table: Any) -> list[Any]:
     columns = getattr(table, "columns", None)
     if columns is None:
@@ -112,6 +135,22 @@ class CovariateMixin(Estimator):
             raise ValueError(f"covariates has {x.shape[0]} rows but there are {len(r)} customers")
         if x.shape[1] == 0:
             raise ValueError("covariates: give at least one covariate")
+        patterns = _patterns(np.column_stack([r, e, x]))
+        if patterns is not None:
+            # Customers sharing (renewals, churned, covariates) add the same term to the
+            # likelihood: fit the distinct rows with summed weights (exact; categorical
+            # covariates turn millions of rows into hundreds). Validate the rows first (the
+            # plain fit names a bad row by the caller's label).
+            try:
+                _core.contractual_fit(self._core_kind, r, e, w, None, 1)
+            except InvalidValueError as err:
+                raise with_row_label(err, index) from None
+            except ValueError:
+                pass  # not identified etc.: the full fit below reports it
+            rows, inverse = patterns
+            counts = np.bincount(inverse, weights=w, minlength=len(rows)).astype(np.float64)
+            r, e, w = rows[:, 0].copy(), rows[:, 1].copy(), counts
+            x = np.ascontiguousarray(rows[:, 2:])
         try:
             out = _core.contractual_fit_covariates(
                 self._core_kind, r, e, w, np.ascontiguousarray(x).ravel(), x.shape[1], max_iter
@@ -236,18 +275,28 @@ class CovariateMixin(Estimator):
         times = np.broadcast_to(np.asarray(t, dtype=float), (x.shape[0],))
         times = np.ascontiguousarray(as_float_array(times, "t", finite=False))
         assert self._cov is not None  # _design checked it
+        low = 1.0 if what == "retention_rate" else 0.0
+        patterns = None
+        if np.all(np.isfinite(times) & (times >= low)):  # else Rust names the bad row
+            patterns = _patterns(np.column_stack([times, x]))
+        rows_x, rows_t = x, times
+        if patterns is not None:  # customers with the same (t, x) get the same value
+            rows_t = np.ascontiguousarray(patterns[0][:, 0])
+            rows_x = np.ascontiguousarray(patterns[0][:, 1:])
         try:
             v, err = _core.contractual_predict_covariates(
                 self._core_kind,
                 [float(v) for v in self._cov["theta"]],
-                x.ravel(),
-                x.shape[1],
-                times,
+                rows_x.ravel(),
+                rows_x.shape[1],
+                rows_t,
                 what,
                 float(discount_rate),
             )
         except InvalidValueError as exc:
             raise with_row_label(exc, index) from None
+        if patterns is not None:
+            v, err = v[patterns[1]], err[patterns[1]]
         return v, err, index
 
     def _per_customer(
