@@ -11,6 +11,7 @@ from ._core import __version__, get_num_threads, set_num_threads
 from ._io import TransactionLog
 from .analyze import Analysis, analyze
 from .btyd import BetaGeo, BetaGeoBetaBinom, GammaGamma, ModifiedBetaGeo, ParetoNBD
+from .btyd._compare import LRTestResult, lr_test
 from .clv import (
     HoldoutEvaluation,
     composite_value,
@@ -113,6 +114,8 @@ __all__ = [
     "HoldoutEvaluation",
     "ParetoNBD",
     "BetaGeoBetaBinom",
+    "lr_test",
+    "LRTestResult",
     "summarize_discrete",
     "analyze",
     "Analysis",

@@ -514,3 +514,61 @@ def contractual_tenures(
     obs_ns: int,
     obs_period: int,
 ) -> dict[str, npt.NDArray[np.int64]]: ...
+
+# --- btyd covariates ---
+class BtydCovariateFit:
+    model: str
+    param_names: list[str]
+    params: list[float]
+    all_params: list[float]
+    log_likelihood: float
+    covariance: list[float]
+    standard_errors: list[float]
+    n_iter: int
+    converged: bool
+    grad_norm: float
+    warnings: list[str]
+    n_patterns: int
+    n_customers: float
+    time_scale: float
+    grouped: bool
+    penalizer: float
+    initial_params: Optional[list[float]]
+    tol: float
+    max_iter: int
+    time_unit: Optional[tuple[str, float]]
+    covariates: tuple[list[str], list[str], list[str], list[str], list[str]]
+    covariate_penalizer: tuple[float, float, float]
+    coefficients: list[tuple[str, str, float, float, int]]
+    def to_json(self) -> str: ...
+    @staticmethod
+    def from_json(text: str) -> BtydCovariateFit: ...
+    def with_params(self, all_params: list[float]) -> BtydCovariateFit: ...
+    def customer_params(self, z: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]: ...
+    def predict(
+        self,
+        quantity: str,
+        args: list[float],
+        columns: list[npt.NDArray[np.float64]],
+        z: npt.NDArray[np.float64],
+    ) -> npt.NDArray[np.float64]: ...
+
+def btyd_covariate_fit(
+    model: str,
+    columns: list[npt.NDArray[np.float64]],
+    weights: Optional[npt.NDArray[np.float64]],
+    z: npt.NDArray[np.float64],
+    names: list[str],
+    purchase: list[str],
+    dropout: list[str],
+    spend: list[str],
+    constrained: list[str],
+    penalizers: tuple[float, float, float],
+    penalizer: float,
+    initial_params: Optional[list[float]],
+    tol: float,
+    max_iter: int,
+    time_unit: Optional[tuple[str, float]],
+    group: Optional[bool] = None,
+) -> BtydCovariateFit: ...
+def chi2_sf(x: float, df: float) -> float: ...

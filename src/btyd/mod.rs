@@ -9,6 +9,7 @@ pub mod bgbb;
 mod bgfamily;
 pub mod bgnbd;
 pub mod bootstrap;
+pub mod covariates;
 pub mod diagnose;
 pub mod gammagamma;
 pub mod hooks;

@@ -18,6 +18,7 @@ use crate::parallel;
 mod bgbb;
 mod bootstrap;
 mod btyd;
+mod btyd_covariates;
 mod btyd_hooks;
 mod btyd_pareto;
 mod clv;
@@ -224,6 +225,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     survival::register(m)?;
     stages::register(m)?;
     btyd::register(m)?;
+    btyd_covariates::register(m)?;
     btyd_pareto::register(m)?;
     bgbb::register(m)?;
     bootstrap::register(m)?;

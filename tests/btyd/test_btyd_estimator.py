@@ -23,7 +23,14 @@ def cdnow():
 def test_get_set_params_and_clone(cls):
     model = cls(penalizer=0.01, max_iter=50)
     params = model.get_params()
-    assert params == {"initial_params": None, "max_iter": 50, "penalizer": 0.01, "tol": 1e-8}
+    assert params == {
+        "initial_params": None,
+        "max_iter": 50,
+        "penalizer": 0.01,
+        "tol": 1e-8,
+        "covariate_penalizer": 0.0,
+        "constrain_covariates": (),
+    }
     again = type(model)(**params)
     assert again.get_params() == params
     assert model.set_params(tol=1e-6) is model and model.tol == 1e-6

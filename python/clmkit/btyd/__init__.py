@@ -7,6 +7,7 @@ the purchase-count models share :class:`CountModel` (p_alive, expected purchases
 from __future__ import annotations
 
 from ._base import BTYDFitter, NotFittedError
+from ._compare import LRTestResult, lr_test
 from ._count import CountModel
 from .bgbb import BetaGeoBetaBinom
 from .bgnbd import BetaGeo
@@ -23,4 +24,6 @@ __all__ = [
     "GammaGamma",
     "ParetoNBD",
     "BetaGeoBetaBinom",
+    "lr_test",
+    "LRTestResult",
 ]

@@ -29,6 +29,7 @@ from .._validation import (
     index_of,
 )
 from ..exceptions import ClmkitWarning, NotFittedError
+from . import _covariates
 from ._intervals import IntervalMixin
 
 __all__ = ["BTYDFitter", "NotFittedError"]
@@ -54,6 +55,13 @@ class BTYDFitter(IntervalMixin, Estimator):
     max_iter : int, default 1000
         Maximum L-BFGS iterations; a fit that does not converge raises
         :class:`clmkit.ConvergenceError`.
+    covariate_penalizer : float or dict, default 0.0
+        L2 penalty on the covariate coefficients (added to the mean negative
+        log-likelihood), one value or per process: ``{"purchase": .., "dropout": ..,
+        "spend": ..}``.
+    constrain_covariates : sequence of str, default ()
+        Covariates whose coefficient is one parameter shared by the purchase and dropout
+        processes (as CLVTools' ``reg.lambdas``/``names.cov.constr``).
     """
 
     _core_name: ClassVar[str] = ""
@@ -71,11 +79,15 @@ class BTYDFitter(IntervalMixin, Estimator):
         initial_params: Any = None,
         tol: float = 1e-8,
         max_iter: int = 1000,
+        covariate_penalizer: Any = 0.0,
+        constrain_covariates: Sequence[str] = (),
     ) -> None:
         self.penalizer = penalizer
         self.initial_params = initial_params
         self.tol = tol
         self.max_iter = max_iter
+        self.covariate_penalizer = covariate_penalizer
+        self.constrain_covariates = constrain_covariates
 
     # ----------------------------------------------------------------- input handling
     def _hyperparameters(self) -> dict[str, Any]:
@@ -84,6 +96,8 @@ class BTYDFitter(IntervalMixin, Estimator):
             "initial_params": self.initial_params,
             "tol": self.tol,
             "max_iter": self.max_iter,
+            "covariate_penalizer": self.covariate_penalizer,
+            "constrain_covariates": self.constrain_covariates,
         }
 
     def _checked_initial(self) -> Optional[list[float]]:
@@ -138,13 +152,21 @@ class BTYDFitter(IntervalMixin, Estimator):
         return list(check_btyd_data(*cols, T_name=self._data_names[2]))
 
     # ----------------------------------------------------------------- fitting
-    def _fit(self, data: Any, rest: Sequence[Any], weights: Any) -> BTYDFitter:
+    def _fit(
+        self, data: Any, rest: Sequence[Any], weights: Any, covariates: Any = None
+    ) -> BTYDFitter:
         cols, weights, unit = self._columns(data, rest, self._data_names, weights)
         arrays = self._validate(cols)
-        return self._fit_arrays(arrays, weights, unit)
+        cov = _covariates.collect(data, covariates or {}, len(arrays[0]))
+        return self._fit_arrays(arrays, weights, unit, cov, index_of(cols[0]))
 
     def _fit_arrays(
-        self, arrays: list[np.ndarray], weights: Any, unit: Optional[TimeUnit]
+        self,
+        arrays: list[np.ndarray],
+        weights: Any,
+        unit: Optional[TimeUnit],
+        covariates: Optional[_covariates.Covariates] = None,
+        index: Optional[pd.Index] = None,
     ) -> BTYDFitter:
         penalizer = check_positive_float(self.penalizer, "penalizer", allow_zero=True)
         tol = check_positive_float(self.tol, "tol")
@@ -157,9 +179,20 @@ class BTYDFitter(IntervalMixin, Estimator):
                     f"weights has {len(w)} rows but {self._data_names[0]} has {len(arrays[0])}"
                 )
         unit_arg = None if unit is None else (unit.freq, float(unit.multiplier))
-        state = _core.btyd_fit(
-            self._core_name, arrays, w, penalizer, self._checked_initial(), tol, max_iter, unit_arg
-        )
+        if covariates is not None:
+            options = (penalizer, self._checked_initial(), tol, max_iter)
+            state = _covariates.core_fit(self, arrays, w, options, unit_arg, covariates, index)
+        else:
+            state = _core.btyd_fit(
+                self._core_name,
+                arrays,
+                w,
+                penalizer,
+                self._checked_initial(),
+                tol,
+                max_iter,
+                unit_arg,
+            )
         self._set_state(state)
         for message in state.warnings:
             warnings.warn(f"{type(self).__name__}: {message}", ClmkitWarning, stacklevel=3)
@@ -168,9 +201,20 @@ class BTYDFitter(IntervalMixin, Estimator):
         return self
 
     def _set_state(self, state: Any) -> None:
+        if isinstance(state, _core.BtydCovariateFit):
+            _covariates.set_state(self, state)
+            return
         names = list(state.param_names)
         k = len(names)
         self._state = state
+        self.n_params_ = k
+        self.coefficients_ = pd.Series(
+            [],
+            index=pd.MultiIndex.from_tuples([], names=["process", "covariate"]),
+            name="coef",
+            dtype=float,
+        )
+        self.coefficient_standard_errors_ = self.coefficients_.rename("se")
         self.params_ = pd.Series(state.params, index=names, name="coef", dtype=float)
         self.log_likelihood_ = float(state.log_likelihood)
         self.standard_errors_ = pd.Series(
@@ -204,7 +248,13 @@ class BTYDFitter(IntervalMixin, Estimator):
     def summary(self) -> pd.DataFrame:
         """Parameter table: ``coef``, ``se``, ``lower 95%``, ``upper 95%``."""
         self._check_fitted()
-        return pd.concat([self.params_, self.standard_errors_, self.confidence_intervals_], axis=1)
+        table = pd.concat([self.params_, self.standard_errors_, self.confidence_intervals_], axis=1)
+        if self._has_covariates():
+            table = pd.concat([table, _covariates.coefficient_rows(self)])
+        return table
+
+    def _has_covariates(self) -> bool:
+        return isinstance(getattr(self, "_state", None), _core.BtydCovariateFit)
 
     # ----------------------------------------------------------------- persistence
     def to_json(self) -> str:
@@ -226,7 +276,7 @@ class BTYDFitter(IntervalMixin, Estimator):
     def from_json(cls, text: str) -> BTYDFitter:
         """Restores a model saved with :meth:`to_json` (any BTYD class when called on the
         base class, else only this class's models)."""
-        state = _core.BtydFit.from_json(text)
+        state = _covariates.load(text)
         target = _REGISTRY.get(state.model)
         if target is None or (cls is not BTYDFitter and not issubclass(target, cls)):
             raise ValueError(f"the JSON holds a {state.model!r} model, not a {cls.__name__}")
@@ -235,6 +285,7 @@ class BTYDFitter(IntervalMixin, Estimator):
             initial_params=state.initial_params,
             tol=state.tol,
             max_iter=state.max_iter,
+            **_covariates.hyperparameters(state),
         )
         model._set_state(state)
         return model
@@ -293,7 +344,7 @@ class BTYDFitter(IntervalMixin, Estimator):
         text = state.pop("_json", None)
         self.__dict__.update(state)
         if text is not None:
-            self._set_state(_core.BtydFit.from_json(text))
+            self._set_state(_covariates.load(text))
 
     def __repr__(self) -> str:
         hyper = ", ".join(f"{k}={v!r}" for k, v in self._hyperparameters().items())
@@ -311,6 +362,12 @@ class BTYDFitter(IntervalMixin, Estimator):
     # ----------------------------------------------------------------- helpers for subclasses
     def _params(self) -> list[float]:
         self._check_fitted()
+        if self._has_covariates():
+            raise ValueError(
+                f"{type(self).__name__} was fitted with covariates: this prediction does not "
+                "take each customer's covariates yet; use a method with covariates= (p_alive, "
+                "conditional_expected_purchases, ...) or a fit without covariates"
+            )
         return self.params_.tolist()
 
     @staticmethod

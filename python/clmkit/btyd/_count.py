@@ -13,6 +13,7 @@ import pandas as pd
 
 from .. import _core
 from .._validation import as_float_array, check_choice, check_horizon, check_int
+from . import _covariates
 from ._base import BTYDFitter
 
 __all__ = ["CountModel"]
@@ -26,7 +27,13 @@ class CountModel(BTYDFitter):
         return self._validate(cols), cols[0]
 
     def fit(
-        self, frequency: Any, recency: Any = None, T: Any = None, weights: Any = None
+        self,
+        frequency: Any,
+        recency: Any = None,
+        T: Any = None,
+        weights: Any = None,
+        purchase_covariates: Any = None,
+        dropout_covariates: Any = None,
     ) -> CountModel:
         """Fits the model by maximum likelihood.
 
@@ -40,6 +47,11 @@ class CountModel(BTYDFitter):
             Age at the last purchase and at the end of observation (same unit).
         weights : array-like or str, optional
             Number of customers each row stands for (a column name with a table).
+        purchase_covariates, dropout_covariates : list of str, 2-D array or DataFrame, optional
+            Time-invariant covariates of the purchase and dropout processes: column names of
+            the summary table, or (with arrays) a customers x covariates array (columns
+            ``x0``, ``x1``, ...) or DataFrame. The fit then reports ``coefficients_`` and
+            predictions use each customer's covariates.
 
         Returns
         -------
@@ -59,9 +71,12 @@ class CountModel(BTYDFitter):
         >>> bg.params_.round(3).tolist()
         [0.243, 4.414, 0.793, 2.426]
         """
-        return self._fit(frequency, (recency, T), weights)
+        covariates = {"purchase": purchase_covariates, "dropout": dropout_covariates}
+        return self._fit(frequency, (recency, T), weights, covariates)
 
-    def p_alive(self, frequency: Any, recency: Any = None, T: Any = None) -> Any:
+    def p_alive(
+        self, frequency: Any, recency: Any = None, T: Any = None, covariates: Any = None
+    ) -> Any:
         """Probability that each customer is still alive at the end of observation.
 
         Parameters
@@ -80,12 +95,15 @@ class CountModel(BTYDFitter):
         >>> round(bg.p_alive(2, 30.43, 38.86), 4)
         0.7266
         """
+        if self._has_covariates():
+            data = (frequency, (recency, T), covariates)
+            return _covariates.predict(self, "p_alive", [0.0], *data, "p_alive")
         rows, like = self._rows(frequency, recency, T)
         out = _core.btyd_p_alive(self._core_name, self._params(), *rows)
         return self._output(out, like, "p_alive")
 
     def conditional_expected_purchases(
-        self, t: float, frequency: Any, recency: Any = None, T: Any = None
+        self, t: float, frequency: Any, recency: Any = None, T: Any = None, covariates: Any = None
     ) -> Any:
         """Expected purchases of each customer in the next ``t`` time units.
 
@@ -112,11 +130,14 @@ class CountModel(BTYDFitter):
         1.226
         """
         t = check_horizon(t)
+        if self._has_covariates():
+            quantity, data = "conditional_expected_purchases", (frequency, (recency, T), covariates)
+            return _covariates.predict(self, quantity, [t], *data, "expected_purchases")
         rows, like = self._rows(frequency, recency, T)
         out = _core.btyd_conditional_expected_purchases(self._core_name, self._params(), t, *rows)
         return self._output(out, like, "expected_purchases")
 
-    def expected_purchases(self, t: Any) -> Any:
+    def expected_purchases(self, t: Any, covariates: Any = None) -> Any:
         """Expected purchases of a new customer in ``t`` time units (scalar or array).
 
         Examples
@@ -127,11 +148,13 @@ class CountModel(BTYDFitter):
         [0.0532, 1.195]
         """
         self._check_fitted()
+        if self._has_covariates():
+            return _covariates.predict_new(self, "expected_purchases", t, None, covariates)
         arr = as_float_array(t, "t", nonnegative=True)
         out = _core.btyd_expected_purchases(self._core_name, self._params(), arr)
         return self._output(out, t, "expected_purchases")
 
-    def probability_of_n_purchases(self, t: Any, n: Any) -> Any:
+    def probability_of_n_purchases(self, t: Any, n: Any, covariates: Any = None) -> Any:
         """P(a new customer makes exactly ``n`` purchases in ``t`` time units).
 
         ``t`` and ``n`` broadcast against each other (scalars or arrays).
@@ -144,6 +167,8 @@ class CountModel(BTYDFitter):
         [0.5743, 0.1992, 0.0853]
         """
         self._check_fitted()
+        if self._has_covariates():
+            return _covariates.predict_new(self, "probability_of_n_purchases", t, n, covariates)
         t_arr = as_float_array(t, "t", nonnegative=True)
         n_arr = as_float_array(n, "n", nonnegative=True, integer=True)
         t_b, n_b = np.broadcast_arrays(t_arr, n_arr)
@@ -154,7 +179,13 @@ class CountModel(BTYDFitter):
         return float(out[0]) if scalar else out
 
     def conditional_probability_of_n_purchases(
-        self, t: float, n: int, frequency: Any, recency: Any = None, T: Any = None
+        self,
+        t: float,
+        n: int,
+        frequency: Any,
+        recency: Any = None,
+        T: Any = None,
+        covariates: Any = None,
     ) -> Any:
         """P(each customer makes exactly ``n`` purchases in the next ``t`` time units).
 
@@ -167,6 +198,10 @@ class CountModel(BTYDFitter):
         """
         t = check_horizon(t)
         n = check_int(n, "n", low=0)
+        if self._has_covariates():
+            quantity = "conditional_probability_of_n_purchases"
+            data = (frequency, (recency, T), covariates)
+            return _covariates.predict(self, quantity, [t, float(n)], *data, "probability")
         rows, like = self._rows(frequency, recency, T)
         out = _core.btyd_conditional_probability_of_n_purchases(
             self._core_name, self._params(), t, float(n), *rows

@@ -57,6 +57,10 @@ class IntervalMixin:
         """A shallow copy of the model predicting at other parameters."""
         replica = object.__new__(type(self))
         replica.__dict__.update(self.__dict__)
+        if isinstance(getattr(self, "_state", None), _core.BtydCovariateFit):
+            # Covariate fits predict from their state: base parameters and coefficients.
+            replica._state = self._state.with_params([float(v) for v in params])  # type: ignore[attr-defined]
+            return replica
         replica.params_ = pd.Series(params, index=self.params_.index, name="coef", dtype=float)
         return replica
 
@@ -155,6 +159,11 @@ class IntervalMixin:
 
     def _bootstrap_params(self, method: str, n_boot: int, seed: int) -> np.ndarray:
         params = self.params_.to_numpy(dtype=float)  # type: ignore[attr-defined]
+        state = getattr(self, "_state", None)
+        if isinstance(state, _core.BtydCovariateFit):
+            if method != "parametric":
+                raise ValueError('covariate fits support method="parametric" only')
+            return _covariate_draws(state, n_boot, seed)
         if method == "parametric":
             cov = self.variance_matrix_.to_numpy(dtype=float)  # type: ignore[attr-defined]
             return _core.btyd_bootstrap_parametric(
@@ -180,3 +189,28 @@ class IntervalMixin:
             n_boot,
             seed,
         )
+
+
+def _covariate_draws(state: Any, n_boot: int, seed: int) -> np.ndarray:
+    """Parametric draws of (base parameters, coefficients): N(estimate, covariance) with the
+    base parameters on the log scale. The core draws every parameter on the log scale, so
+    coefficients g go in as exp(g) (covariance by the delta method) and come out as logs."""
+    values = np.asarray(state.all_params, dtype=float)
+    k = len(state.param_names)
+    scale = np.ones_like(values)
+    scale[k:] = np.exp(values[k:])
+    natural = np.where(np.arange(len(values)) < k, values, scale)
+    cov = np.asarray(state.covariance, dtype=float).reshape(len(values), len(values))
+    if not np.isfinite(cov).all():
+        raise ValueError(
+            "the fit has no covariance matrix (singular information or a boundary fit): "
+            "no parametric interval"
+        )
+    draws = np.asarray(
+        _core.btyd_bootstrap_parametric(
+            natural.tolist(), (cov * np.outer(scale, scale)).ravel().tolist(), n_boot, seed
+        ),
+        dtype=float,
+    )
+    draws[:, k:] = np.log(draws[:, k:])
+    return draws

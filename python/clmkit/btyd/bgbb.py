@@ -10,6 +10,7 @@ import pandas as pd
 from .. import _core
 from .._io import to_pandas
 from .._validation import as_float_array, check_discrete_btyd_data, check_int, check_per_customer
+from . import _covariates
 from ._base import BTYDFitter, _is_table
 from ._intervals import random_seed
 
@@ -77,7 +78,13 @@ class BetaGeoBetaBinom(BTYDFitter):
         return self._validate(cols), cols[0]
 
     def fit(
-        self, frequency: Any, recency: Any = None, n_periods: Any = None, weights: Any = None
+        self,
+        frequency: Any,
+        recency: Any = None,
+        n_periods: Any = None,
+        weights: Any = None,
+        purchase_covariates: Any = None,
+        dropout_covariates: Any = None,
     ) -> BetaGeoBetaBinom:
         """Fits the model by maximum likelihood.
 
@@ -91,6 +98,9 @@ class BetaGeoBetaBinom(BTYDFitter):
             Opportunity of the last transaction (0 without any) and opportunities observed.
         weights : array-like or str, optional
             Customers per row (a column name with a table, e.g. ``"weights"``).
+        purchase_covariates, dropout_covariates : list of str, 2-D array or DataFrame, optional
+            Time-invariant covariates: each links alpha, beta (purchase) or gamma, delta
+            (dropout) by exp(g'z), one coefficient vector per parameter.
 
         Returns
         -------
@@ -104,10 +114,16 @@ class BetaGeoBetaBinom(BTYDFitter):
         clmkit.ConvergenceError
             When the optimiser does not converge.
         """
-        return self._fit(frequency, (recency, n_periods), weights)
+        covariates = {"purchase": purchase_covariates, "dropout": dropout_covariates}
+        return self._fit(frequency, (recency, n_periods), weights, covariates)
 
     def p_alive(
-        self, frequency: Any, recency: Any = None, n_periods: Any = None, periods_ahead: int = 0
+        self,
+        frequency: Any,
+        recency: Any = None,
+        n_periods: Any = None,
+        periods_ahead: int = 0,
+        covariates: Any = None,
     ) -> Any:
         """Probability that each customer is alive at opportunity ``n_periods + periods_ahead``
         (``periods_ahead=1``: alive at the next opportunity, FHS 2010 eq. 11).
@@ -120,12 +136,20 @@ class BetaGeoBetaBinom(BTYDFitter):
         0.59
         """
         ahead = check_int(periods_ahead, "periods_ahead", low=0)
+        if self._has_covariates():
+            data = (frequency, (recency, n_periods), covariates)
+            return _covariates.predict(self, "p_alive", [float(ahead)], *data, "p_alive")
         rows, like = self._rows(frequency, recency, n_periods)
         out = _core.bgbb_p_alive(self._params(), float(ahead), *rows)
         return self._output(out, like, "p_alive")
 
     def conditional_expected_purchases(
-        self, m_periods: int, frequency: Any, recency: Any = None, n_periods: Any = None
+        self,
+        m_periods: int,
+        frequency: Any,
+        recency: Any = None,
+        n_periods: Any = None,
+        covariates: Any = None,
     ) -> Any:
         """Expected transactions of each customer in the next ``m_periods`` opportunities
         (FHS 2010 eq. 13).
@@ -140,11 +164,17 @@ class BetaGeoBetaBinom(BTYDFitter):
         12884.2
         """
         m = check_int(m_periods, "m_periods", low=0)
+        if self._has_covariates():
+            quantity, data = (
+                "conditional_expected_purchases",
+                (frequency, (recency, n_periods), covariates),
+            )
+            return _covariates.predict(self, quantity, [float(m)], *data, "expected_purchases")
         rows, like = self._rows(frequency, recency, n_periods)
         out = _core.bgbb_conditional_expected_purchases(self._params(), float(m), *rows)
         return self._output(out, like, "expected_purchases")
 
-    def expected_purchases(self, n_periods: Any) -> Any:
+    def expected_purchases(self, n_periods: Any, covariates: Any = None) -> Any:
         """Expected transactions of a new customer in the first ``n_periods`` opportunities
         (scalar or array of whole numbers).
 
@@ -156,14 +186,19 @@ class BetaGeoBetaBinom(BTYDFitter):
         [0.4985, 0.9233]
         """
         self._check_fitted()
+        if self._has_covariates():
+            return _covariates.predict_new(self, "expected_purchases", n_periods, None, covariates)
         n = as_float_array(n_periods, "n_periods", nonnegative=True, integer=True)
         out = _core.bgbb_expected_purchases(self._params(), n)
         return self._output(out, n_periods, "expected_purchases")
 
-    def probability_of_n_purchases(self, n_periods: Any, n: Any) -> Any:
+    def probability_of_n_purchases(self, n_periods: Any, n: Any, covariates: Any = None) -> Any:
         """P(a new customer makes exactly ``n`` transactions in ``n_periods`` opportunities);
         ``n_periods`` and ``n`` broadcast against each other."""
         self._check_fitted()
+        if self._has_covariates():
+            quantity = "probability_of_n_purchases"
+            return _covariates.predict_new(self, quantity, n_periods, n, covariates)
         periods = as_float_array(n_periods, "n_periods", nonnegative=True, integer=True)
         counts = as_float_array(n, "n", nonnegative=True, integer=True)
         p_b, n_b = np.broadcast_arrays(periods, counts)

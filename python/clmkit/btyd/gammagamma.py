@@ -16,6 +16,7 @@ from .._validation import (
     index_of,
     invalid_value_error,
 )
+from . import _covariates
 from ._base import BTYDFitter
 
 __all__ = ["GammaGamma"]
@@ -60,6 +61,7 @@ class GammaGamma(BTYDFitter):
         monetary_value: Any = None,
         weights: Any = None,
         drop_nonpositive: bool = False,
+        spend_covariates: Any = None,
     ) -> GammaGamma:
         """Fits the model on the repeat buyers (rows with frequency > 0; others are skipped).
 
@@ -131,7 +133,10 @@ class GammaGamma(BTYDFitter):
                     ClmkitWarning,
                     stacklevel=2,
                 )
-        return self._fit_arrays([xs, ms], weights, unit)
+        cov = _covariates.collect(frequency, {"spend": spend_covariates}, len(x))
+        if cov is not None:
+            cov = cov.take(keep)
+        return self._fit_arrays([xs, ms], weights, unit, cov)
 
     def _validate(self, cols: list[Any]) -> list[np.ndarray]:
         index = index_of(cols[0])
@@ -142,7 +147,9 @@ class GammaGamma(BTYDFitter):
         check_rows(m <= 0, "monetary_value", m, "must be > 0", index)
         return [x, m]
 
-    def conditional_expected_spend(self, frequency: Any, monetary_value: Any = None) -> Any:
+    def conditional_expected_spend(
+        self, frequency: Any, monetary_value: Any = None, covariates: Any = None
+    ) -> Any:
         """Expected value of a customer's future transactions given their history
         (note 025 eq. 5); customers without repeat purchases get :meth:`expected_spend`.
 
@@ -161,10 +168,18 @@ class GammaGamma(BTYDFitter):
         x = as_float_array(cols[0], "frequency", nonnegative=True, integer=True)
         m = as_float_array(cols[1], "monetary_value")
         check_same_length(frequency=x, monetary_value=m)
+        if self._has_covariates():
+            z = _covariates.for_prediction(self, frequency, covariates, len(x))
+            out = self._state.predict("conditional_expected_spend", [], [x, m], z)
+            return self._output(out, cols[0], "expected_spend")
         out = _core.gammagamma_conditional_expected_spend(self._params(), x, m)
         return self._output(out, cols[0], "expected_spend")
 
-    def expected_spend(self) -> float:
-        """Mean transaction value of a new customer, p v / (q - 1) (inf when q <= 1)."""
+    def expected_spend(self, covariates: Any = None) -> Any:
+        """Mean transaction value of a new customer, p v / (q - 1) (inf when q <= 1); with a
+        covariate fit, per row of ``covariates`` (v scaled by exp(g'z))."""
+        if self._has_covariates():
+            self._check_fitted()
+            return _covariates.predict_new(self, "expected_spend", 0.0, None, covariates)
         p, q, v = self._params()
         return p * v / (q - 1.0) if q > 1.0 else float("inf")

@@ -9,6 +9,7 @@ import pandas as pd
 
 from .. import _core
 from .._validation import check_int, check_per_customer, check_positive_float
+from . import _covariates
 from ._count import CountModel
 from ._intervals import random_seed
 
@@ -71,6 +72,7 @@ class ParetoNBD(CountModel):
         T: Any = None,
         discount_rate: Any = None,
         horizon: Optional[float] = None,
+        covariates: Any = None,
     ) -> Any:
         """Discounted expected residual transactions (DERT) of each customer.
 
@@ -107,6 +109,9 @@ class ParetoNBD(CountModel):
             raise TypeError("discount_rate is required (continuous rate per model time unit)")
         delta = check_positive_float(discount_rate, "discount_rate")
         span = np.inf if horizon is None else check_positive_float(horizon, "horizon")
+        if self._has_covariates():
+            data = (frequency, (recency, T), covariates)
+            return _covariates.predict(self, "dert", [delta, span], *data, "dert")
         rows, like = self._rows(frequency, recency, T)
         out = _core.paretonbd_dert(self._params(), delta, span, *rows)
         return self._output(out, like, "dert")

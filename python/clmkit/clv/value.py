@@ -7,7 +7,7 @@ duration strings such as ``"30D"`` converted with the model's ``time_unit_``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Optional, Union
+from typing import Any, Optional, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -20,6 +20,7 @@ from .._validation import as_float_array, check_int, check_same_length
 from ..btyd._count import CountModel
 from ..btyd.gammagamma import GammaGamma
 from ..exceptions import InvalidValueError, with_row_label
+from . import _covariates as _cov
 
 __all__ = ["customer_lifetime_value", "expected_value"]
 
@@ -117,6 +118,7 @@ def customer_lifetime_value(
     period: Period = "30D",
     discount_rate: float = 0.01,
     continuous: bool = False,
+    covariates: Any = None,
 ) -> Union[pd.Series[float], FloatArray]:
     """Discounted value of each customer's purchases over ``horizon`` periods.
 
@@ -148,6 +150,9 @@ def customer_lifetime_value(
     discount_rate : float, default 0.01
         Discount rate per period (e.g. 0.01 per month).
     continuous : bool, default False
+    covariates : table or 2-D array, optional
+        Customers' covariates for models fitted with covariates (default: the fitted
+        columns of ``data``); each customer is valued at their own parameters.
         Continuous instead of per-period discounting.
 
     Returns
@@ -173,6 +178,17 @@ def customer_lifetime_value(
         raise ValueError(f"discount_rate must be a finite number > -1, got {discount_rate!r}")
     cols, monetary, index = _customers(data, isinstance(spend_model, GammaGamma))
     rows = model._validate(cols)
+    if _cov.uses_covariates(model, spend_model):
+        spend: Any = None
+        if isinstance(spend_model, GammaGamma) and spend_model._has_covariates():
+            assert monetary is not None  # _customers reads it for a GammaGamma
+            f, m = _usable_spend(rows[0], monetary, index)
+            spend = (spend_model, f, m)
+        else:
+            spend = _spend(spend_model, rows[0], monetary, index)
+        args = (horizon, period_units, rate, bool(continuous), covariates)
+        out = _cov.lifetime_value(model, spend, data, rows, *args)
+        return pd.Series(out, index=index, name="clv") if index is not None else out
     if isinstance(spend_model, GammaGamma) and not (
         continuous and rate > 0 and hasattr(model, "discounted_expected_residual_transactions")
     ):

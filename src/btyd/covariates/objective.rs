@@ -1,0 +1,115 @@
+//! The covariate likelihood as a function of (log base parameters, coefficients), with its
+//! gradient by the chain rule from the model's own gradient in its natural parameters:
+//! with p_ij = base_j exp(s_j z_i'g_b),
+//!   d ll_i / d log base_j = p_ij d ll_i / d p_ij,
+//!   d ll_i / d g_bk      = sum over j in block b of s_j z_ik p_ij d ll_i / d p_ij.
+
+use rayon::prelude::*;
+
+use super::design::Design;
+use super::layout::Layout;
+use crate::btyd::{diagnose, Model, MAX_PARAMS};
+use crate::numeric::optimize::Objective;
+
+/// Mean penalised negative log-likelihood over a [`Design`].
+pub struct CovObjective<'a> {
+    pub model: &'a dyn Model,
+    pub layout: &'a Layout,
+    pub design: &'a Design,
+    /// The plain fit's L2 penalty on the natural base parameters (rescaled time).
+    pub base_penalizer: f64,
+    pub total_weight: f64,
+}
+
+impl CovObjective<'_> {
+    /// Natural parameters of every cell at `theta` (row-major, cells x k).
+    pub fn cell_params(&self, theta: &[f64]) -> Vec<f64> {
+        let k = self.layout.k;
+        let base: Vec<f64> = theta[..k].iter().map(|v| v.exp()).collect();
+        let coefs = &theta[k..];
+        let mut out = vec![0.0; self.design.cells.len() * k];
+        out.par_chunks_mut(k)
+            .enumerate()
+            .with_min_len(4096)
+            .for_each(|(c, p)| self.layout.params_at(&base, coefs, self.design.z_of(c), p));
+        out
+    }
+
+    /// Total weighted log-likelihood and its gradient in `theta`. Fixed chunks, each summed
+    /// in order and combined in order: the same bits for any thread count.
+    pub fn total(&self, theta: &[f64]) -> (f64, Vec<f64>) {
+        let (k, dim) = (self.layout.k, theta.len());
+        let params = self.cell_params(theta);
+        let partial: Vec<Vec<f64>> = self
+            .design
+            .chunks
+            .par_iter()
+            .map(|items| {
+                let mut acc = vec![0.0; dim + 1];
+                for (c, range) in items {
+                    let p = &params[c * k..(c + 1) * k];
+                    let mut cell = [0.0; MAX_PARAMS + 1];
+                    self.model.accumulate(
+                        p,
+                        &self.design.patterns,
+                        range.clone(),
+                        &mut cell[..k + 1],
+                    );
+                    acc[0] += cell[0];
+                    let z = self.design.z_of(*c);
+                    for j in 0..k {
+                        acc[1 + j] += p[j] * cell[1 + j];
+                    }
+                    for b in &self.layout.blocks {
+                        let t = b.sign * p[b.param] * cell[1 + b.param];
+                        for &(col, free) in &b.covs {
+                            acc[1 + k + free] += t * z[col];
+                        }
+                    }
+                }
+                acc
+            })
+            .collect();
+        let mut sums = vec![0.0; dim + 1];
+        for acc in &partial {
+            for (s, a) in sums.iter_mut().zip(acc) {
+                *s += a;
+            }
+        }
+        (sums[0], sums[1..].to_vec())
+    }
+}
+
+impl Objective for CovObjective<'_> {
+    fn dim(&self) -> usize {
+        self.layout.k + self.layout.n_free
+    }
+
+    fn value_grad(&self, theta: &[f64], grad: &mut [f64]) -> f64 {
+        if diagnose::outside_box(theta) {
+            grad.iter_mut().for_each(|g| *g = f64::NAN);
+            return f64::INFINITY;
+        }
+        let k = self.layout.k;
+        let (ll, g) = self.total(theta);
+        let w = self.total_weight;
+        let mut value = -ll / w;
+        for j in 0..theta.len() {
+            grad[j] = -g[j] / w;
+            if j < k {
+                // As the plain fit: penalizer * p^2 on the natural parameter, d/dlog p = 2 pen p^2.
+                let p = theta[j].exp();
+                value += self.base_penalizer * p * p;
+                grad[j] += 2.0 * self.base_penalizer * p * p;
+            } else {
+                let lambda = self.layout.penalty[j - k];
+                value += lambda * theta[j] * theta[j];
+                grad[j] += 2.0 * lambda * theta[j];
+            }
+        }
+        if !value.is_finite() {
+            return f64::INFINITY;
+        }
+        value
+    }
+}

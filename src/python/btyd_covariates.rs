@@ -1,0 +1,295 @@
+//! Bindings of the covariate BTYD engine (`crate::btyd::covariates`): the fit, its saved
+//! state with per-customer parameters and predictions, and the chi-square survival function
+//! of the likelihood-ratio test.
+
+use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
+use pyo3::prelude::*;
+
+use super::{run, to_pyerr};
+use crate::btyd::covariates::predict::Quantity;
+use crate::btyd::covariates::{self, CovariateFit, CovariateSpec};
+use crate::btyd::saved::TimeUnit;
+use crate::btyd::FitOptions;
+use crate::error::ClmError;
+
+/// A fitted covariate model: base parameters, coefficients, covariance, hyperparameters.
+#[pyclass(module = "clmkit._core", name = "BtydCovariateFit", frozen)]
+pub(crate) struct BtydCovariateFit {
+    saved: CovariateFit,
+}
+
+fn matrix(z: &PyReadonlyArray2<'_, f64>) -> PyResult<Vec<f64>> {
+    Ok(z.as_array().iter().copied().collect())
+}
+
+#[pymethods]
+impl BtydCovariateFit {
+    #[getter]
+    fn model(&self) -> String {
+        self.saved.model.clone()
+    }
+    #[getter]
+    fn param_names(&self) -> Vec<String> {
+        self.saved.param_names.clone()
+    }
+    /// Natural base parameters (a customer with all covariates 0).
+    #[getter]
+    fn params(&self) -> Vec<f64> {
+        self.saved.fit.params[..self.saved.param_names.len()].to_vec()
+    }
+    /// Base parameters then free coefficients.
+    #[getter]
+    fn all_params(&self) -> Vec<f64> {
+        self.saved.fit.params.clone()
+    }
+    #[getter]
+    fn log_likelihood(&self) -> f64 {
+        self.saved.fit.log_likelihood
+    }
+    /// Row-major covariance of (natural base parameters, free coefficients).
+    #[getter]
+    fn covariance(&self) -> Vec<f64> {
+        self.saved.fit.covariance.clone()
+    }
+    #[getter]
+    fn standard_errors(&self) -> Vec<f64> {
+        self.saved.fit.standard_errors.clone()
+    }
+    #[getter]
+    fn n_iter(&self) -> usize {
+        self.saved.fit.n_iter
+    }
+    #[getter]
+    fn converged(&self) -> bool {
+        self.saved.fit.converged
+    }
+    #[getter]
+    fn warnings(&self) -> Vec<String> {
+        self.saved.fit.warnings.clone()
+    }
+    #[getter]
+    fn grad_norm(&self) -> f64 {
+        self.saved.fit.grad_norm
+    }
+    #[getter]
+    fn n_patterns(&self) -> usize {
+        self.saved.fit.n_patterns
+    }
+    #[getter]
+    fn n_customers(&self) -> f64 {
+        self.saved.fit.n_customers
+    }
+    #[getter]
+    fn time_scale(&self) -> f64 {
+        self.saved.fit.time_scale
+    }
+    #[getter]
+    fn grouped(&self) -> bool {
+        self.saved.grouped
+    }
+    #[getter]
+    fn penalizer(&self) -> f64 {
+        self.saved.options.penalizer
+    }
+    #[getter]
+    fn initial_params(&self) -> Option<Vec<f64>> {
+        self.saved.options.initial.clone()
+    }
+    #[getter]
+    fn tol(&self) -> f64 {
+        self.saved.options.tol
+    }
+    #[getter]
+    fn max_iter(&self) -> usize {
+        self.saved.options.max_iter
+    }
+    #[getter]
+    fn time_unit(&self) -> Option<(String, f64)> {
+        self.saved
+            .time_unit
+            .as_ref()
+            .map(|u| (u.freq.clone(), u.multiplier))
+    }
+    /// (names, purchase, dropout, spend, constrained) covariate lists.
+    #[getter]
+    #[allow(clippy::type_complexity)]
+    fn covariates(
+        &self,
+    ) -> (
+        Vec<String>,
+        Vec<String>,
+        Vec<String>,
+        Vec<String>,
+        Vec<String>,
+    ) {
+        let s = &self.saved.spec;
+        (
+            s.names.clone(),
+            s.purchase.clone(),
+            s.dropout.clone(),
+            s.spend.clone(),
+            s.constrained.clone(),
+        )
+    }
+    /// (purchase, dropout, spend) L2 penalties on the coefficients.
+    #[getter]
+    fn covariate_penalizer(&self) -> (f64, f64, f64) {
+        let s = &self.saved.spec;
+        (s.penalizer_purchase, s.penalizer_dropout, s.penalizer_spend)
+    }
+    /// (block, covariate, value, standard error, free index) of every coefficient.
+    #[getter]
+    fn coefficients(&self) -> PyResult<Vec<covariates::Coefficient>> {
+        self.saved.coefficients().map_err(to_pyerr)
+    }
+    fn to_json(&self) -> PyResult<String> {
+        self.saved.to_json().map_err(to_pyerr)
+    }
+    #[staticmethod]
+    fn from_json(text: &str) -> PyResult<BtydCovariateFit> {
+        Ok(BtydCovariateFit {
+            saved: CovariateFit::from_json(text).map_err(to_pyerr)?,
+        })
+    }
+    /// The same model at other (base, coefficient) parameters, for bootstrap replicates.
+    fn with_params(&self, all_params: Vec<f64>) -> PyResult<BtydCovariateFit> {
+        let k = self.saved.param_names.len();
+        let n = self.saved.fit.params.len();
+        if all_params.len() != n || all_params.iter().any(|v| !v.is_finite()) {
+            return Err(to_pyerr(ClmError::InvalidArgument(format!(
+                "expected {n} finite parameters (base then coefficients), got {all_params:?}"
+            ))));
+        }
+        crate::btyd::check_params(&self.saved.fit_names()[..k], &all_params[..k])
+            .map_err(to_pyerr)?;
+        let mut saved = self.saved.clone();
+        saved.fit.params = all_params;
+        Ok(BtydCovariateFit { saved })
+    }
+    /// Natural parameters of each customer (rows of `z`), n x k.
+    fn customer_params<'py>(
+        &self,
+        py: Python<'py>,
+        z: PyReadonlyArray2<'py, f64>,
+    ) -> PyResult<Bound<'py, PyArray2<f64>>> {
+        let flat = matrix(&z)?;
+        let k = self.saved.param_names.len();
+        let params = run(py, || self.saved.customer_params(&flat))?;
+        let n = params.len() / k;
+        let array = ndarray::Array2::from_shape_vec((n, k), params)
+            .map_err(|e| to_pyerr(ClmError::InvalidArgument(format!("parameters: {e}"))))?;
+        Ok(array.into_pyarray(py))
+    }
+    /// `quantity` per customer ("p_alive", "conditional_expected_purchases",
+    /// "conditional_probability_of_n_purchases", "expected_purchases",
+    /// "probability_of_n_purchases", "dert", "conditional_expected_spend", "expected_spend")
+    /// with its scalar `args`, data `columns` (empty for new customers) and covariates `z`.
+    fn predict<'py>(
+        &self,
+        py: Python<'py>,
+        quantity: &str,
+        args: Vec<f64>,
+        columns: Vec<PyReadonlyArray1<'py, f64>>,
+        z: PyReadonlyArray2<'py, f64>,
+    ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+        let arg = |i: usize| args.get(i).copied().unwrap_or(f64::NAN);
+        let q = match quantity {
+            "p_alive" => Quantity::PAlive { ahead: arg(0) },
+            "conditional_expected_purchases" => Quantity::ConditionalExpected { t: arg(0) },
+            "conditional_probability_of_n_purchases" => Quantity::ConditionalProbability {
+                t: arg(0),
+                n: arg(1),
+            },
+            "expected_purchases" => Quantity::Expected { t: arg(0) },
+            "probability_of_n_purchases" => Quantity::Probability {
+                t: arg(0),
+                n: arg(1),
+            },
+            "dert" => Quantity::Dert {
+                delta: arg(0),
+                horizon: arg(1),
+            },
+            "conditional_expected_spend" => Quantity::ConditionalSpend,
+            "expected_spend" => Quantity::Spend,
+            other => {
+                return Err(to_pyerr(ClmError::InvalidArgument(format!(
+                    "unknown quantity {other:?}"
+                ))))
+            }
+        };
+        let cols: Vec<&[f64]> = columns
+            .iter()
+            .map(|c| c.as_slice())
+            .collect::<Result<_, _>>()?;
+        let flat = matrix(&z)?;
+        let out = run(py, || self.saved.predict(q, &cols, &flat))?;
+        Ok(out.into_pyarray(py))
+    }
+}
+
+/// Fits `model` with covariates `z` (rows x `names`). `penalizers` are the (purchase,
+/// dropout, spend) L2 penalties; `group` forces grouping on or off (None: automatic).
+#[pyfunction]
+#[pyo3(signature = (model, columns, weights, z, names, purchase, dropout, spend, constrained,
+    penalizers, penalizer, initial_params, tol, max_iter, time_unit, group=None))]
+#[allow(clippy::too_many_arguments)]
+fn btyd_covariate_fit(
+    py: Python<'_>,
+    model: &str,
+    columns: Vec<PyReadonlyArray1<'_, f64>>,
+    weights: Option<PyReadonlyArray1<'_, f64>>,
+    z: PyReadonlyArray2<'_, f64>,
+    names: Vec<String>,
+    purchase: Vec<String>,
+    dropout: Vec<String>,
+    spend: Vec<String>,
+    constrained: Vec<String>,
+    penalizers: (f64, f64, f64),
+    penalizer: f64,
+    initial_params: Option<Vec<f64>>,
+    tol: f64,
+    max_iter: usize,
+    time_unit: Option<(String, f64)>,
+    group: Option<bool>,
+) -> PyResult<BtydCovariateFit> {
+    let cols: Vec<&[f64]> = columns
+        .iter()
+        .map(|c| c.as_slice())
+        .collect::<Result<_, _>>()?;
+    let w = weights.as_ref().map(|w| w.as_slice()).transpose()?;
+    let flat = matrix(&z)?;
+    let spec = CovariateSpec {
+        names,
+        purchase,
+        dropout,
+        spend,
+        constrained,
+        penalizer_purchase: penalizers.0,
+        penalizer_dropout: penalizers.1,
+        penalizer_spend: penalizers.2,
+    };
+    let options = FitOptions {
+        penalizer,
+        initial: initial_params,
+        tol,
+        max_iter,
+    };
+    let mut saved = run(py, || {
+        covariates::fit(model, &cols, w, &flat, &spec, &options, group)
+    })?;
+    saved.time_unit = time_unit.map(|(freq, multiplier)| TimeUnit { freq, multiplier });
+    Ok(BtydCovariateFit { saved })
+}
+
+/// P(X > x) for X chi-square with `df` degrees of freedom.
+#[pyfunction]
+fn chi2_sf(x: f64, df: f64) -> f64 {
+    crate::numeric::special::chi2_sf(x, df)
+}
+
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<BtydCovariateFit>()?;
+    m.add_function(wrap_pyfunction!(btyd_covariate_fit, m)?)?;
+    m.add_function(wrap_pyfunction!(chi2_sf, m)?)?;
+    Ok(())
+}
