@@ -21,6 +21,7 @@ Run: ``python benchmarks/bench_covariates.py`` (``BENCH_QUICK=1`` for a smoke ru
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from pathlib import Path
@@ -200,15 +201,36 @@ def compare(kind: str, ours: dict[str, float], theirs: dict[str, float]) -> dict
     return out
 
 
+def coverage_note() -> str:
+    """One line on the last ``benchmarks/coverage_covariates.py`` run, if there is one."""
+    path = Path(__file__).resolve().parent / "results" / "covariate_coverage.json"
+    if not path.exists():
+        return "coverage: run benchmarks/coverage_covariates.py"
+    cov = json.loads(path.read_text())
+    parts = []
+    for kind, entry in cov["models"].items():
+        values = ", ".join(
+            f"{c['process']}:{c['covariate']} {c['coverage']:.3f}" for c in entry["coefficients"]
+        )
+        parts.append(
+            f"{kind} ({'all in band' if entry['in_band'] else 'NOT all in band'}: {values})"
+        )
+    return (
+        f"coverage of the 95% intervals over {cov['replicates']} replicates of "
+        f"{cov['n_customers']} customers, band {cov['band']}: " + "; ".join(parts)
+    )
+
+
 def main() -> None:
     b = Bench("covariates")
+    b.note(coverage_note())
     big = b.pick(full=1_000_000, quick=20_000)
     peer_n = b.pick(full=100_000, quick=5_000)
     models = {"bgnbd": clmkit.BetaGeo, "paretonbd": clmkit.ParetoNBD}
 
     # --- 1. agreement on the apparel data -------------------------------------------------
     data, source = apparel()
-    b.note(f"agreement data: {source}")
+    b.note(f"agreement data: {source}; clmkit from {Path(clmkit.__file__).parent}")
     both = ["gender", "channel"]
     fits = {}
     for kind, cls in models.items():
@@ -239,7 +261,8 @@ def main() -> None:
                 summary, purchase_covariates=PURCHASE, dropout_covariates=DROPOUT
             )
 
-        b.time(label, fit, repeat=3, warmup=True, n_customers=big)
+        # one timed run: a fit this size is long enough not to need the best of several
+        b.time(label, fit, repeat=1, n_customers=big)
         m = fitted["m"]
         b.note(
             f"{label}: converged {m.converged_}, {m.n_iter_} iterations; largest |coef - truth| "
@@ -252,8 +275,7 @@ def main() -> None:
             lambda cls=cls, small=small: cls().fit(
                 small, purchase_covariates=PURCHASE, dropout_covariates=DROPOUT
             ),
-            repeat=3,
-            warmup=True,
+            repeat=1,
             n_customers=peer_n,
         )
         frames[f"{kind}_{peer_n}"] = pymc_frame(small, PURCHASE + DROPOUT)
@@ -291,7 +313,10 @@ def main() -> None:
             f"{diffs[worst]:.2e} ({worst}; target 1e-5) over {len(diffs)} parameters; clmkit "
             f"log-likelihood {fits[kind].log_likelihood_:.6f}"
         )
-        b.record_memory(f"{kind} apparel relative differences", **diffs)
+        b.note(
+            f"{kind} apparel relative differences: "
+            + ", ".join(f"{k} {v:.1e}" for k, v in sorted(diffs.items()))
+        )
         label = f"pymc {kind} 10 covariates {peer_n // 1000}k MAP"
         if label in b.timings:
             b.ratio(f"{kind} 10 covariates {peer_n // 1000}k vs pymc-marketing MAP", label,
