@@ -505,6 +505,24 @@ def contractual_fit_survivors(
 def contractual_simulate(
     kind: str, params: list[float], horizons: F64Array, seed: int
 ) -> tuple[F64Array, F64Array]: ...
+def contractual_fit_covariates(
+    kind: str,
+    renewals: F64Array,
+    churned: F64Array,
+    weights: Optional[F64Array],
+    x: F64Array,
+    k: int,
+    max_iter: int,
+) -> dict[str, Any]: ...
+def contractual_predict_covariates(
+    kind: str,
+    theta: list[float],
+    x: F64Array,
+    k: int,
+    t: F64Array,
+    what: str,
+    discount_rate: float,
+) -> tuple[F64Array, F64Array]: ...
 def contractual_tenures(
     codes: npt.NDArray[np.int64],
     start_ns: npt.NDArray[np.int64],

@@ -8,9 +8,11 @@
 //!   Fader, Hardie, Liu, Davin & Steenburgh 2018).
 //! - [`fit`]: maximum likelihood on log-parameters (the shared Newton optimiser) and
 //!   standard errors from the observed information (the shared covariance routine).
+//! - [`covariates`]: covariates on alpha and beta (exp link), individual-level fits.
 //! - [`predict`]: survival, retention rates, residual lifetimes and DERL (Fader & Hardie 2010).
 //! - [`simulate`]: seeded simulation of censored tenures, for tests, benchmarks and examples.
 
+pub mod covariates;
 pub mod fit;
 pub mod likelihood;
 pub mod predict;

@@ -6,6 +6,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 
 use super::{run, to_pyerr};
+use crate::contractual::covariates::{self, CovariateData, Prediction};
 use crate::contractual::fit::{fit, Fit, FitOptions};
 use crate::contractual::subscriptions::{tenures, Rows, Tenure};
 use crate::contractual::tenures::Tenures;
@@ -177,6 +178,73 @@ fn contractual_fit_survivors<'py>(
     fit_result(py, f)
 }
 
+/// Fits with covariates on alpha and beta (exp link): `x` is the row-major n x k design.
+/// Returns a dict: theta [ln alpha0, ln beta0, (ln c,) gamma_alpha, gamma_beta], covariance
+/// of theta, log_likelihood, n_iter, converged, singular_information, grad_norm, n_customers.
+#[pyfunction]
+#[pyo3(signature = (kind, renewals, churned, weights, x, k, max_iter))]
+#[allow(clippy::too_many_arguments)]
+fn contractual_fit_covariates<'py>(
+    py: Python<'py>,
+    kind: &str,
+    renewals: F64s<'py>,
+    churned: F64s<'py>,
+    weights: Option<F64s<'py>>,
+    x: F64s<'py>,
+    k: usize,
+    max_iter: usize,
+) -> PyResult<Bound<'py, PyDict>> {
+    let kind = Kind::parse(kind).map_err(to_pyerr)?;
+    let data = CovariateData {
+        renewals: renewals.as_slice()?,
+        churned: churned.as_slice()?,
+        weights: weights.as_ref().map(|w| w.as_slice()).transpose()?,
+        x: x.as_slice()?,
+        k,
+    };
+    let opts = FitOptions {
+        initial: None,
+        max_iter,
+    };
+    let f = run(py, || covariates::fit(kind, &data, &opts))?;
+    let out = PyDict::new(py);
+    out.set_item("theta", f.theta)?;
+    out.set_item("covariance", f.covariance)?;
+    out.set_item("log_likelihood", f.log_likelihood)?;
+    out.set_item("n_iter", f.n_iter)?;
+    out.set_item("converged", f.converged)?;
+    out.set_item("singular_information", f.singular_information)?;
+    out.set_item("grad_norm", f.grad_norm)?;
+    out.set_item("n_customers", f.n_customers)?;
+    Ok(out)
+}
+
+/// Per-customer predictions of a covariate model: `what` ("survival", "retention_rate",
+/// "residual_lifetime", "derl") of row i at its covariates (row-major n x k) and time t[i].
+/// Returns (values, DERL truncation bounds).
+#[pyfunction]
+#[pyo3(signature = (kind, theta, x, k, t, what, discount_rate))]
+#[allow(clippy::too_many_arguments)]
+fn contractual_predict_covariates<'py>(
+    py: Python<'py>,
+    kind: &str,
+    theta: Vec<f64>,
+    x: F64s<'py>,
+    k: usize,
+    t: F64s<'py>,
+    what: &str,
+    discount_rate: f64,
+) -> PyResult<(Out<'py>, Out<'py>)> {
+    let kind = Kind::parse(kind).map_err(to_pyerr)?;
+    let what = Prediction::parse(what).map_err(to_pyerr)?;
+    let (x, t) = (x.as_slice()?, t.as_slice()?);
+    let (v, e) = run(py, || {
+        let params = covariates::individual_params(kind, &theta, x, k)?;
+        covariates::rowwise(kind, &params, t, what, discount_rate)
+    })?;
+    Ok((v.into_pyarray(py), e.into_pyarray(py)))
+}
+
 /// Simulated (renewals, churned) of one customer per observation horizon.
 #[pyfunction]
 fn contractual_simulate<'py>(
@@ -233,6 +301,8 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(contractual_fit, m)?)?;
     m.add_function(wrap_pyfunction!(contractual_fit_survivors, m)?)?;
     m.add_function(wrap_pyfunction!(contractual_simulate, m)?)?;
+    m.add_function(wrap_pyfunction!(contractual_fit_covariates, m)?)?;
+    m.add_function(wrap_pyfunction!(contractual_predict_covariates, m)?)?;
     m.add_function(wrap_pyfunction!(contractual_tenures, m)?)?;
     Ok(())
 }

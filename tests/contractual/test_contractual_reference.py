@@ -142,3 +142,16 @@ def test_constant_retention_value_undervalues_a_heterogeneous_base():
     value = homogeneous.residual_value([0.0], margin, d)
     assert value == pytest.approx(clmkit.retention_clv(margin, r, d) * (1 + d), rel=1e-4)
     assert math.isfinite(value)
+
+
+def test_projection_and_derl_match_the_printed_values_of_an_independent_implementation():
+    # No DERL value of Fader & Hardie (2010) itself was found in the searchable sources; the
+    # README of jdmaturen/shifted_beta_geometric_py (an independent sBG implementation,
+    # Apache-2.0) prints, for the "high end" segment fitted on years 1-7 (its survival shares
+    # .869 ... .491), the projected survival of years 8-12 and DERL(d = 10%, n = 7) = 7.530 (its
+    # derl(alpha, beta, d, n) is eq. 6 of the 2010 paper for a customer with n renewals).
+    counts = SEGMENTS["high_end"].to_numpy(float)[:8]
+    sbg = clmkit.ShiftedBetaGeometric().fit(survivors=counts)
+    projected = sbg.survival_function(np.arange(8, 13))
+    assert np.round(projected, 3).tolist() == [0.460, 0.436, 0.414, 0.395, 0.378]
+    assert round(sbg.discounted_expected_residual_lifetime(7, 0.10), 3) == 7.530

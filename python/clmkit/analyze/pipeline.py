@@ -101,7 +101,7 @@ def analyze(
         Called as ``progress(step, seconds)`` after each step.
     contractual : mapping, optional
         A subscription log and its options, the arguments of
-        :func:`clmkit.contractual.subscriptions.analysis_columns` (``log``,
+        :func:`clmkit.contractual.analysis.analysis_columns` (``log``,
         ``start_col``, ``end_col``, ``period``, ``model`` "bdw" or "sbg", ``margin``;
         ``customer_id_col`` defaults to this one): adds ``sub_tenure``, ``sub_churned``,
         ``sub_p_active_next_period``, ``sub_expected_residual_lifetime``, ``sub_derl`` (and
@@ -187,7 +187,10 @@ def analyze(
     parts = [table, run.step("rfm", lambda: steps.rfm_columns(table, has_money))]
     if contractual is not None:
         parts.append(
-            run.step("contractual", lambda: _contractual(table.index, customer_id_col, contractual))
+            run.step(
+                "contractual",
+                lambda: _contractual(analysis, table.index, customer_id_col, contractual),
+            )
         )
     ctx = model_steps.Context(run, analysis, parts, unit, obs_end, steps.horizon_label(horizon))
     tx_name = next((m for m in models if m in steps.TRANSACTION_MODELS), None)
@@ -223,10 +226,17 @@ def _read_log(
     )
 
 
-def _contractual(index: pd.Index, customer_id_col: str, options: Mapping[str, Any]) -> pd.DataFrame:
-    from ..contractual.subscriptions import analysis_columns
+def _contractual(
+    analysis: Analysis, index: pd.Index, customer_id_col: str, options: Mapping[str, Any]
+) -> pd.DataFrame:
+    """The ``sub_`` columns; the fitted run is kept for the report's subscription section and
+    its model for ``models.json`` (role "contractual")."""
+    from ..contractual.analysis import fit_subscriptions
 
-    return analysis_columns(index, **{"customer_id_col": customer_id_col, **options})
+    run = fit_subscriptions(**{"customer_id_col": customer_id_col, **options})
+    analysis.contractual = run
+    analysis.models["contractual"] = run.model
+    return run.columns(index)
 
 
 def _check_options(

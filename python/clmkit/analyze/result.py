@@ -38,7 +38,8 @@ class Analysis:
         DataFrame indexed by customer id, or in the input's library (``output=``) with the
         customer id as the first column, as every other entry point returns its tables.
     models : dict
-        Fitted models by role (``"transactions"``, ``"spend"``, ``"calibration"``).
+        Fitted models by role (``"transactions"``, ``"spend"``, ``"calibration"``,
+        ``"contractual"``).
     settings : dict
         The arguments of the run (horizon, units, observation end, windows, ...), JSON-ready.
     stage_history, transitions, early_warning : DataFrame or None
@@ -57,6 +58,9 @@ class Analysis:
         boundary of its parameter space, ...); the report shows them at the top.
     library : str
         Library of the tables: "pandas", "polars", "arrow" or "numpy" (dicts of arrays).
+    contractual : clmkit.contractual.analysis.ContractualRun or None
+        With ``contractual=``: the fitted retention model, the subscribers and the cohort
+        survivors behind the ``sub_`` columns and the report's subscription section.
     """
 
     table: Any
@@ -71,6 +75,7 @@ class Analysis:
     skipped: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     library: str = "pandas"
+    contractual: Any = None
     _pandas: Optional[Analysis] = field(default=None, repr=False, compare=False)
 
     def __repr__(self) -> str:

@@ -21,6 +21,7 @@ from .._estimator import JsonValue, finite_float, float_list
 from .._io import is_table, read
 from .._validation import as_float_array
 from ..exceptions import ClmkitWarning, InvalidValueError, with_row_label
+from ._covariates import CovariateMixin, covariate_names, design_matrix
 from ._predict import RetentionPredictions
 
 __all__ = ["RetentionModelBase"]
@@ -41,7 +42,7 @@ def _survivor_arrays(survivors: Survivors) -> tuple[list[Any], list[np.ndarray]]
     return [r[0] for r in rows], [np.ascontiguousarray(r[1]) for r in rows]
 
 
-class RetentionModelBase(RetentionPredictions):
+class RetentionModelBase(CovariateMixin, RetentionPredictions):
     """Shared surface of the contractual models (not used directly)."""
 
     _core_kind: ClassVar[str] = ""
@@ -67,6 +68,7 @@ class RetentionModelBase(RetentionPredictions):
         weights: Any = None,
         survivors: Optional[Survivors] = None,
         cohort_col: Optional[str] = "cohort",
+        covariates: Any = None,
     ) -> Any:
         """Maximum likelihood fit from individual censored tenures or cohort survivors.
 
@@ -85,6 +87,13 @@ class RetentionModelBase(RetentionPredictions):
             cohort -> counts, or :func:`cohort_survivors`' table. Cohorts share parameters.
         cohort_col : str, optional
             With ``per_cohort=True``, the column of ``data`` holding the cohort.
+        covariates : list of str or 2-D array-like, optional
+            Customer characteristics that shift the churn probability (Fader & Hardie 2007,
+            section 6): column names of ``data`` or an (n customers x k) array / DataFrame.
+            alpha_i = alpha exp(x_i' gamma_alpha) and beta_i = beta exp(x_i' gamma_beta);
+            ``params_`` are then those of a customer with x = 0 and ``coefficients_`` the
+            gammas (a Series on a (process, covariate) MultiIndex, process "alpha" or
+            "beta"). Individual customers only (not survivors, not ``per_cohort``).
 
         Returns
         -------
@@ -103,6 +112,20 @@ class RetentionModelBase(RetentionPredictions):
             raise ValueError(f"max_iter must be >= 1, got {self.max_iter!r}")
         initial = self._checked_initial()
         cohorts: Optional[np.ndarray] = None
+        self._cov = None
+        if covariates is not None:
+            if survivors is not None or self.per_cohort:
+                raise TypeError(
+                    "covariates need individual customers (data or renewals/churned), "
+                    "not survivors or per_cohort=True"
+                )
+            r, e, w, index, _ = self._customer_arrays(data, renewals, churned, weights, None)
+            x, names, _ = design_matrix(covariates, data)
+            if covariate_names(covariates) is None and isinstance(covariates, pd.DataFrame):
+                index = covariates.index if index is None else index
+            info = self._fit_covariates(r, e, w, x, names, index, max_iter)
+            self._set_fit(_core.RetentionModel(self._core_kind, info["params"]), info)
+            return self
         if survivors is not None:
             if data is not None or renewals is not None:
                 raise TypeError("give survivors or customers (data / renewals), not both")
@@ -208,6 +231,7 @@ class RetentionModelBase(RetentionPredictions):
         self.aic_ = 2.0 * k - 2.0 * self.log_likelihood_
         self.bic_ = k * math.log(max(self.n_customers_, 1.0)) - 2.0 * self.log_likelihood_
         self._info = dict(info)
+        self._label_coefficients()
         problems = []
         if not self.converged_:
             problems.append(f"Newton's method did not converge in {self.n_iter_} iterations")
@@ -238,7 +262,11 @@ class RetentionModelBase(RetentionPredictions):
                 "upper 95%": self.params_ * spread,
             }
         )
-        return table
+        if self._cov is None:
+            return table
+        # coefficients (log-link, so coef +- 1.96 se) after the baseline parameters
+        both: pd.DataFrame = pd.concat([table, self._coefficient_rows()])
+        return both
 
     # ------------------------------------------------------------------ persistence
     def _is_fitted(self) -> bool:
@@ -249,6 +277,9 @@ class RetentionModelBase(RetentionPredictions):
             k: v for k, v in self._info.items() if k not in ("covariance", "standard_errors")
         }
         info["covariance"] = [None if math.isnan(v) else v for v in self._info["covariance"]]
+        covariates = self._covariate_state()
+        if covariates is not None:
+            info["covariates"] = covariates
         if getattr(self, "cohort_models_", None):
             info["cohorts"] = {str(k): m._fitted_state() for k, m in self.cohort_models_.items()}
         return info
@@ -277,6 +308,7 @@ class RetentionModelBase(RetentionPredictions):
             if not isinstance(state.get(flag), bool):
                 raise ValueError(f"model JSON: field {flag!r} must be true or false")
             info[flag] = state[flag]
+        self._restore_covariates(state.get("covariates"))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ClmkitWarning)
             self._set_fit(_core.RetentionModel(self._core_kind, params), info)

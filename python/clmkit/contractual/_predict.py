@@ -37,8 +37,19 @@ class RetentionPredictions(Estimator):
 
     _model: Any
 
-    def survival_function(self, t: Any) -> Any:
+    def _per_customer(
+        self, what: str, t: Any, covariates: Any, data: Any, name: str, rate: float = 0.0
+    ) -> tuple[Any, Any]:
+        """``what`` per customer of a covariate fit (see ``CovariateMixin``)."""
+        raise TypeError(f"{type(self).__name__}: covariates= needs a fit with covariates")
+
+    def survival_function(self, t: Any, covariates: Any = None, data: Any = None) -> Any:
         """S(t): the share of a new cohort still active after t periods.
+
+        With ``covariates`` (a model fitted with them): S_i(t) of each customer at its own
+        covariates (column names of ``data`` or an n x k array), as a Series on the
+        caller's index or an array; ``t`` a scalar or one value per customer. Without, the
+        baseline customer (x = 0).
 
         Examples
         --------
@@ -49,12 +60,17 @@ class RetentionPredictions(Estimator):
         378
         """
         self._check_fitted()
+        if covariates is not None:
+            return self._per_customer("survival", t, covariates, data, "survival")[0]
         return _shaped(self._model.survival(_times(t, "t")), t, "survival")
 
-    def retention_rate(self, t: Any) -> Any:
+    def retention_rate(self, t: Any, covariates: Any = None, data: Any = None) -> Any:
         """r(t) = S(t) / S(t - 1), the share of period t - 1's survivors renewing at t >= 1;
-        (beta + t - 1) / (alpha + beta + t - 1) for the sBG: it rises with tenure."""
+        (beta + t - 1) / (alpha + beta + t - 1) for the sBG: it rises with tenure. Per
+        customer with ``covariates`` (see :meth:`survival_function`)."""
         self._check_fitted()
+        if covariates is not None:
+            return self._per_customer("retention_rate", t, covariates, data, "retention_rate")[0]
         return _shaped(self._model.retention_rate(_times(t, "t")), t, "retention_rate")
 
     def churn_pmf(self, t: Any) -> Any:
@@ -73,16 +89,26 @@ class RetentionPredictions(Estimator):
         """S(times) for :func:`clmkit.churn_probability` (X is not used)."""
         return np.asarray(self.survival_function(np.asarray(times, dtype=float)), dtype=float)
 
-    def expected_residual_lifetime(self, renewals: Any) -> Any:
+    def expected_residual_lifetime(
+        self, renewals: Any, covariates: Any = None, data: Any = None
+    ) -> Any:
         """Expected number of further renewals of a customer who has made ``renewals``;
         ``inf`` when the heterogeneity makes it infinite (alpha c <= 1: some customers
-        almost never churn)."""
+        almost never churn). Per customer with ``covariates``."""
         self._check_fitted()
+        if covariates is not None:
+            name = "residual_lifetime"
+            return self._per_customer(name, renewals, covariates, data, name)[0]
         r = _times(renewals, "renewals")
         return _shaped(self._model.expected_residual_lifetime(r), renewals, "residual_lifetime")
 
     def discounted_expected_residual_lifetime(
-        self, renewals: Any, discount_rate: float, return_error: bool = False
+        self,
+        renewals: Any,
+        discount_rate: float,
+        return_error: bool = False,
+        covariates: Any = None,
+        data: Any = None,
     ) -> Any:
         """DERL (Fader & Hardie 2010, eq. 6): the expected discounted number of further
         payments of a customer who has made ``renewals`` renewals and faces the next one,
@@ -98,6 +124,9 @@ class RetentionPredictions(Estimator):
             Renewals made so far (0 for a customer who just signed up).
         discount_rate : float
             Per period, > 0.
+        covariates : list of str or 2-D array-like, optional
+            With a covariate fit: each customer's DERL at its own covariates (column names
+            of ``data`` or an n x k array); ``renewals`` a scalar or one per customer.
 
         Examples
         --------
@@ -108,6 +137,9 @@ class RetentionPredictions(Estimator):
         2.964
         """
         self._check_fitted()
+        if covariates is not None:
+            v, e = self._per_customer("derl", renewals, covariates, data, "derl", discount_rate)
+            return (v, e) if return_error else v
         values, errors = self._model.derl(_times(renewals, "renewals"), float(discount_rate))
         out = _shaped(values, renewals, "derl")
         return (out, _shaped(errors, renewals, "derl_error")) if return_error else out

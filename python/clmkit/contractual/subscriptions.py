@@ -224,7 +224,11 @@ def cohort_survivors(
 
 
 def customer_table(
-    model: Any, customers: Any, margin: float = 1.0, discount_rate: float = 0.01
+    model: Any,
+    customers: Any,
+    margin: float = 1.0,
+    discount_rate: float = 0.01,
+    covariates: Any = None,
 ) -> pd.DataFrame:
     """Per customer: tenure, P(active next period), expected residual lifetime, DERL and
     the DERL-based value, from a fitted contractual model.
@@ -239,6 +243,10 @@ def customer_table(
         Net cash flow per customer per period.
     discount_rate : float
         Per period, > 0.
+    covariates : list of str or 2-D array-like, optional
+        For a model fitted with covariates: each customer's covariates (column names of
+        ``customers`` or an n x k array); by default the fitted column names, read from
+        ``customers``.
 
     Returns
     -------
@@ -250,10 +258,21 @@ def customer_table(
     frame = to_pandas(customers, ["renewals", "churned"])
     r = frame["renewals"].to_numpy(np.float64)
     active = ~frame["churned"].to_numpy(bool)
-    next_rate = np.asarray(model.retention_rate(r + 1.0), dtype=float)
-    levels, inverse = np.unique(r, return_inverse=True)
-    derl = np.asarray(model.discounted_expected_residual_lifetime(levels, discount_rate))[inverse]
-    erl = np.asarray(model.expected_residual_lifetime(levels))[inverse]
+    if covariates is None and getattr(model, "_cov", None) is not None:
+        covariates = model.covariate_names_
+    if covariates is not None:  # each customer at its own alpha_i, beta_i
+        kw = {"covariates": covariates, "data": customers}
+        next_rate = np.asarray(model.retention_rate(r + 1.0, **kw), dtype=float)
+        derl = np.asarray(
+            model.discounted_expected_residual_lifetime(r, discount_rate, **kw), dtype=float
+        )
+        erl = np.asarray(model.expected_residual_lifetime(r, **kw), dtype=float)
+    else:
+        next_rate = np.asarray(model.retention_rate(r + 1.0), dtype=float)
+        levels, inverse = np.unique(r, return_inverse=True)
+        derl = np.asarray(model.discounted_expected_residual_lifetime(levels, discount_rate))
+        erl = np.asarray(model.expected_residual_lifetime(levels))
+        derl, erl = derl[inverse], erl[inverse]
     out: pd.DataFrame = pd.DataFrame(
         {
             "tenure": r + 1.0,
@@ -265,37 +284,6 @@ def customer_table(
         },
         index=frame.index,
     )
-    return out
-
-
-def analysis_columns(
-    index: pd.Index,
-    log: Any,
-    customer_id_col: str,
-    start_col: str,
-    end_col: Optional[str] = None,
-    period: str = "M",
-    model: str = "bdw",
-    margin: Optional[float] = None,
-    discount_rate: float = 0.01,
-    observation_period_end: Any = None,
-) -> pd.DataFrame:
-    """Contractual columns for :func:`clmkit.analyze`'s customer table (``contractual=``):
-    the subscription log summarised, a retention model fitted, and
-    :func:`customer_table`'s columns (prefixed ``sub_``) aligned on ``index`` (NaN for
-    customers without a subscription). ``sub_value`` only with a ``margin``."""
-    from .models import BetaDiscreteWeibull, ShiftedBetaGeometric
-
-    check_choice(model, "contractual model", ("sbg", "bdw"))
-    subs = summarize_subscriptions(
-        log, customer_id_col, start_col, end_col, observation_period_end, period, output="pandas"
-    )
-    fitted = (BetaDiscreteWeibull() if model == "bdw" else ShiftedBetaGeometric()).fit(subs)
-    table = customer_table(fitted, subs, 1.0 if margin is None else margin, discount_rate)
-    if margin is None:
-        table = table.drop(columns="value")
-    table.index = table.index.astype(index.dtype) if len(table) else table.index
-    out: pd.DataFrame = table.add_prefix("sub_").reindex(index)
     return out
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .contractual_tables import base_comparison, retention_table, tenure_table
 from .figures import figure_png
 from .tables import Fmt, html_table
 
@@ -101,6 +102,21 @@ def _cohort_table(subs: pd.DataFrame, table: pd.DataFrame, fmt: Fmt) -> str:
     return html_table(header, rows, caption="Per cohort (the period of the first start)")
 
 
+def _new_subscriber(
+    model: Any, margin: Any, rate: float, fmt: Fmt, unit: str
+) -> tuple[str, str, str]:
+    """The card of a subscriber who just joined: DERL (Fader & Hardie 2010, eq. 6) at renewal
+    0, in money with a margin."""
+    derl = float(model.discounted_expected_residual_lifetime(0, rate))
+    if margin is None:
+        return ("A new subscriber", f"{Fmt.num(derl, 2)} {unit}s", "expected discounted payments")
+    return (
+        "A new subscriber is worth",
+        fmt.money(float(margin) * derl),
+        f"margin x DERL {derl:.2f}",
+    )
+
+
 def _model_table(model: Any) -> str:
     s = model.summary
     rows = [
@@ -171,15 +187,24 @@ def contractual_section(
             else "not given (--margin): the table shows DERL in periods, without money value",
         ),
     ]
+    longest = int(subs["renewals"].max()) if len(subs) else 0
     return {
         "intro": INTRO,
         "actions": ACTIONS,
-        "cards": _headline(subs, table, fmt, unit),
+        "cards": [
+            *_headline(subs, table, fmt, unit),
+            _new_subscriber(model, margin, rate, fmt, unit),
+        ],
         "figures": _figures(model, survivors),
+        "retention": retention_table(model, survivors, unit),
+        "tenure": tenure_table(model, longest, margin, rate, fmt, unit),
+        "comparison": base_comparison(table, subs, rate),
         "cohorts": _cohort_table(subs, table, fmt),
         "params": _model_table(model),
         "method": method,
         "unit": unit,
+        "prefix": str(settings.get("column_prefix", "")),
+        "columns_file": str(settings.get("columns_file", "subscribers.csv / subscribers.parquet")),
         "warnings": list(settings.get("warnings") or []),
     }
 

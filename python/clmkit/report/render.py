@@ -151,10 +151,12 @@ def render_report(analysis: Any) -> str:
     if "p_alive" in t and "stage" in t:
         contradict = int(((t["p_alive"] >= 0.99) & (t["stage"].astype(str) == "churned")).sum())
     template = _environment().get_template("report.html.j2")
+    sub, sections = _subscriptions(analysis, fmt)
     text: str = template.render(
         title="Customer report",
         version=clmkit.__version__,
-        sections=SECTIONS,
+        sections=sections,
+        sub=sub,
         intro=INTRO,
         headline=headline(analysis, fmt),
         figures=report_figures(analysis),
@@ -169,6 +171,26 @@ def render_report(analysis: Any) -> str:
         generated=pd.Timestamp.now().strftime("%Y-%m-%d %H:%M"),
     )
     return text
+
+
+def _subscriptions(analysis: Any, fmt: Fmt) -> tuple[Any, list[tuple[str, str]]]:
+    """The subscription section (``analyze(..., contractual=...)``) and the section list with
+    it before "How this report was made"; (None, SECTIONS) without one."""
+    run = getattr(analysis, "contractual", None)
+    if run is None:
+        return None, SECTIONS
+    from .contractual import contractual_section
+
+    settings = {
+        **run.settings,
+        "currency": fmt.currency or None,
+        "column_prefix": "sub_",
+        "columns_file": "the customer table (sub_ columns)",
+    }
+    sub = contractual_section(run.model, run.subscriptions, run.table, run.survivors, settings)
+    at = next(i for i, (name, _) in enumerate(SECTIONS) if name == "method")
+    sections = [*SECTIONS[:at], ("subscriptions", "Subscriptions"), *SECTIONS[at:]]
+    return sub, sections
 
 
 def _umask() -> int:
