@@ -145,7 +145,8 @@ def main(argv: list[str]) -> None:
     quick = "--quick" in argv
     files = sorted(p for p in RESULTS.glob("*.json") if p.name.endswith(".quick.json") == quick)
     out = OUT.with_name("RESULTS.quick.md") if quick else OUT
-    runs = [json.loads(p.read_text()) for p in files]
+    # benchmark areas only (other result files, e.g. covariate_coverage.json, have no "area")
+    runs = [r for r in (json.loads(p.read_text()) for p in files) if "area" in r]
     lines = [
         "# clmkit benchmarks",
         "",

@@ -7,6 +7,8 @@
 #                                the benchmark data.
 #   benchmarks/.venv-peers     : lifelines, polars, duckdb, survival (the Rust-backed PyPI
 #                                package, import name `survival`), pandas, pyarrow.
+#   benchmarks/.venv-pymc      : pymc-marketing (the newest release that resolves on
+#                                CPython 3.11) + pyarrow, and rdata to read CLVTools' .rda data.
 #
 # Usage: benchmarks/setup_peers.sh [python3]      (PYTHON env var also honoured)
 set -euo pipefail
@@ -30,6 +32,11 @@ PEERS_PINS=(
   "pyarrow"
   "numpy"
 )
+PYMC_PINS=(
+  "pymc-marketing==0.19.2"
+  "pyarrow"
+  "rdata"
+)
 
 make_venv() {
   local dir="$1"; shift
@@ -50,6 +57,7 @@ make_venv() {
 
 make_venv "$HERE/.venv-lifetimes" "${LIFETIMES_PINS[@]}"
 make_venv "$HERE/.venv-peers" "${PEERS_PINS[@]}"
+make_venv "$HERE/.venv-pymc" "${PYMC_PINS[@]}"
 
 "$HERE/.venv-lifetimes/bin/python" - <<'EOF'
 import lifetimes, numpy, pandas, scipy
@@ -62,4 +70,8 @@ import lifelines, polars, duckdb, survival, pandas
 print(f"[setup_peers] lifelines {lifelines.__version__}, polars {polars.__version__}, "
       f"duckdb {duckdb.__version__}, survival {getattr(survival, '__version__', '?')}, "
       f"pandas {pandas.__version__}")
+EOF
+"$HERE/.venv-pymc/bin/python" - <<'EOF'
+import pymc, pymc_marketing
+print(f"[setup_peers] pymc-marketing {pymc_marketing.__version__}, pymc {pymc.__version__}")
 EOF

@@ -5,13 +5,24 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from importlib import resources
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 if TYPE_CHECKING:  # importlib.resources.abc from Python 3.11; this name works on 3.9+
     from importlib.abc import Traversable
+
+from .covariates import (
+    COVARIATE_LINKS,
+    customer_parameters,
+    simulate_covariate_summary,
+    simulate_covariate_transactions,
+)
+
+# float parameters of simulate_transactions, or one value per customer
+_PerCustomer = Union[float, npt.NDArray[np.float64]]
 
 __all__ = [
     "load_cdnow_sample",
@@ -25,6 +36,10 @@ __all__ = [
     "load_published_reference",
     "load_retention_segments",
     "simulate_transactions",
+    "simulate_covariate_summary",
+    "simulate_covariate_transactions",
+    "customer_parameters",
+    "COVARIATE_LINKS",
     "data_path",
 ]
 
@@ -239,12 +254,12 @@ def simulate_transactions(
     acquisition_days: float = 365.0,
     observation_days: float = 730.0,
     r: float = 0.243,
-    alpha: float = 30.9,
-    a: float = 0.793,
-    b: float = 2.426,
+    alpha: _PerCustomer = 30.9,
+    a: _PerCustomer = 0.793,
+    b: _PerCustomer = 2.426,
     p: float = 6.25,
     q: float = 3.74,
-    v: float = 15.44,
+    v: _PerCustomer = 15.44,
 ) -> pd.DataFrame:
     """Simulate a transaction log from the BG/NBD process with Gamma-Gamma spend.
 
@@ -261,6 +276,10 @@ def simulate_transactions(
         Number of customers.
     seed : int
         Seed of numpy's default generator; equal seeds give equal logs.
+    r, alpha, a, b, p, q, v : float
+        BG/NBD and Gamma-Gamma parameters (rates per day); ``alpha``, ``a``, ``b`` and ``v``
+        may also be arrays of one value per customer (see
+        :func:`simulate_covariate_transactions`).
 
     Returns
     -------
