@@ -27,6 +27,7 @@ from .._io import read
 from .._io._read import native
 from .._validation import as_float_array
 from ..exceptions import InvalidValueError, with_row_label
+from ..summary.units import TimeUnit
 
 if TYPE_CHECKING:
     from ._base import BTYDFitter
@@ -291,11 +292,8 @@ def set_state(model: BTYDFitter, state: Any) -> None:
     model.aic_ = 2.0 * dim - 2.0 * ll
     model.bic_ = dim * math.log(n) - 2.0 * ll if n > 0 else math.nan
     model.n_patterns_ = int(state.n_patterns)
-    from . import _base  # its TimeUnit, wherever the units module lives
-
     unit = state.time_unit
-    make = _base.TimeUnit  # type: ignore[attr-defined]
-    model.time_unit_ = None if unit is None else make(unit[0], float(unit[1]))
+    model.time_unit_ = None if unit is None else TimeUnit(unit[0], float(unit[1]))
 
 
 def coefficient_rows(model: BTYDFitter) -> pd.DataFrame:
