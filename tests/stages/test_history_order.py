@@ -40,7 +40,8 @@ def test_shuffled_history_gives_the_same_matrix_and_warnings(history):
 def test_brute_force_transition_counts(history):
     """Counts against a plain loop over each customer's consecutive snapshots."""
     got = clmkit.transition_matrix(history, normalize=False)
-    snaps = sorted(history["snapshot"].unique())
+    # Timestamps, as the groupby below yields (unique() gives datetime64 on pandas < 2)
+    snaps = sorted(set(history["snapshot"].tolist()))
     nxt = dict(zip(snaps, snaps[1:]))
     ref = {}
     for _, g in history.groupby("customer_id"):

@@ -156,6 +156,7 @@ def test_cdnow_churned_only_with_both_witnesses():
 
 
 def test_cli_report_gives_the_same_stages(tmp_path):
+    pytest.importorskip("pyarrow")  # the CLI reads files with pyarrow
     from clmkit.cli import main
 
     log = clmkit.datasets.load_example_transactions()
