@@ -124,8 +124,9 @@ impl Design {
         for &j in &order {
             let i = rows[j];
             let this = (cell_of[j], data_key(i));
-            if grouped && last == Some(this) {
-                *w.last_mut().expect("a pattern precedes its duplicate") += weight(i);
+            // `last` is Some only after a push, so the weight to add to is there
+            if let (true, Some(total)) = (grouped && last == Some(this), w.last_mut()) {
+                *total += weight(i);
             } else {
                 flat.extend(columns.iter().map(|c| c[i]));
                 w.push(weight(i));
