@@ -13,14 +13,14 @@ from typing import Any, Optional
 import numpy as np
 import pandas as pd
 
+from ..utils import calculate_alive_path
 from ._pyplot import plt
-from ._tracking_plots import (
+from ._tracking import (
     plot_cumulative_transactions,
     plot_dropout_rate_heterogeneity,
     plot_incremental_transactions,
     plot_transaction_rate_heterogeneity,
 )
-from .utils import calculate_alive_path
 
 __all__ = [
     "plot_period_transactions",

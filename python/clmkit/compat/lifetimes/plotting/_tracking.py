@@ -1,5 +1,5 @@
 """lifetimes' tracking plots (cumulative and incremental transactions, actual vs model) and
-the plots of the fitted heterogeneity distributions; re-exported by ``plotting``."""
+the plots of the fitted heterogeneity distributions (re-exported by the package)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any, Optional
 import numpy as np
 import pandas as pd
 
+from ..utils import expected_cumulative_transactions
 from ._pyplot import plt
-from .utils import expected_cumulative_transactions
 
 
 def _tracking_plot(
