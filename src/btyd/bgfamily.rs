@@ -19,24 +19,24 @@ use crate::numeric::grain::BG_FAMILY_CHUNK as CHUNK;
 
 /// Sums kept per chunk: ll, gradient, Hessian upper triangle (row-major), each over the
 /// parameters (r, alpha, a, b).
-const N: usize = 15;
+pub(crate) const N: usize = 15;
 
 /// Index in the upper triangle of the Hessian, row-major, for i <= j.
-const fn ut(i: usize, j: usize) -> usize {
+pub(crate) const fn ut(i: usize, j: usize) -> usize {
     // Rows start at 0, 4, 7, 9.
     [0, 4, 7, 9][i] + j - i
 }
 
 /// Terms of one frequency level: A(x), its gradient and Hessian, and the drop-out weight.
-struct Level {
-    rx: f64,
-    a: [f64; N],
+pub(crate) struct Level {
+    pub(crate) rx: f64,
+    pub(crate) a: [f64; N],
     /// ln(a / (b + x + shift - 1)); -inf when there is no drop-out term (BG/NBD, x = 0).
-    ln_drop: f64,
-    inv_drop: f64,
+    pub(crate) ln_drop: f64,
+    pub(crate) inv_drop: f64,
 }
 
-fn level(p: &[f64], x: f64, shift: f64) -> Level {
+pub(crate) fn level(p: &[f64], x: f64, shift: f64) -> Level {
     let (r, alpha, a, b) = (p[0], p[1], p[2], p[3]);
     let xb = x + shift;
     let ab = a + b;
@@ -145,51 +145,70 @@ fn chunk_sums(
         }
         run.1 += w;
         let lv = &levels[code[0] as usize];
-        let (lt, it) = tt[code[2] as usize];
-        let rx = lv.rx;
-        let u1 = -rx * lt;
-        if lv.ln_drop == f64::NEG_INFINITY {
-            // Only the "alive at T" term: ll = A - (r + x) ln(alpha + T).
-            s[0] += w * u1;
-            s[1] -= w * lt;
-            s[2] -= w * rx * it;
-            s[5 + ut(0, 1)] -= w * it;
-            s[5 + ut(1, 1)] += w * rx * it * it;
-            continue;
-        }
-        let (ltx, itx) = ttx[code[1] as usize];
-        let u2 = lv.ln_drop - rx * ltx;
-        let d = u1 - u2;
-        // e^-|u1 - u2| keeps both weights exact whichever term dominates.
-        let e = (-d.abs()).exp();
-        let inv = 1.0 / (1.0 + e);
-        let w2 = if d >= 0.0 { e * inv } else { inv };
-        let q = e * inv * inv; // w1 w2
-                               // ln(1 + e) rather than ln_1p(e), about twice as fast in glibc: with e <= 1 the two
-                               // differ by at most ~2e-16 absolute per pattern, far below the fit's tolerance.
-        s[0] += w * (u1.max(u2) + (1.0 + e).ln());
-        // Directions of grad u1 - grad u2 and the weighted mean of the two terms' derivatives.
-        let (dr, dit) = (ltx - lt, itx - it);
-        let dal = rx * dit;
-        let db = lv.inv_drop;
-        let mean_it = it + w2 * dit;
-        s[1] -= w * (lt + w2 * dr);
-        s[2] -= w * rx * mean_it;
-        s[3] += w * w2 * inv_a;
-        s[4] -= w * w2 * db;
-        let wq = w * q;
-        let h = &mut s[5..];
-        h[ut(0, 0)] += wq * dr * dr;
-        h[ut(0, 1)] += wq * dr * dal - w * mean_it;
-        h[ut(0, 2)] -= wq * dr * inv_a;
-        h[ut(0, 3)] += wq * dr * db;
-        h[ut(1, 1)] += wq * dal * dal + w * rx * (it * it + w2 * (itx * itx - it * it));
-        h[ut(1, 2)] -= wq * dal * inv_a;
-        h[ut(1, 3)] += wq * dal * db;
-        h[ut(2, 2)] += (wq - w * w2) * inv_a * inv_a;
-        h[ut(2, 3)] -= wq * inv_a * db;
-        h[ut(3, 3)] += (wq + w * w2) * db * db;
+        add_pattern(
+            &mut s,
+            w,
+            lv,
+            tt[code[2] as usize],
+            ttx[code[1] as usize],
+            inv_a,
+        );
     }
     flush(&mut s, run);
     s
+}
+
+/// Adds one pattern's terms besides A(x) (weight `w`, frequency level `lv`, ln(alpha + T)
+/// and 1/(alpha + T) in `tt`, the same of t_x in `ttx`, `inv_a` = 1/a) to the sums `s`.
+#[inline]
+pub(crate) fn add_pattern(
+    s: &mut [f64; N],
+    w: f64,
+    lv: &Level,
+    (lt, it): (f64, f64),
+    (ltx, itx): (f64, f64),
+    inv_a: f64,
+) {
+    let rx = lv.rx;
+    let u1 = -rx * lt;
+    if lv.ln_drop == f64::NEG_INFINITY {
+        // Only the "alive at T" term: ll = A - (r + x) ln(alpha + T).
+        s[0] += w * u1;
+        s[1] -= w * lt;
+        s[2] -= w * rx * it;
+        s[5 + ut(0, 1)] -= w * it;
+        s[5 + ut(1, 1)] += w * rx * it * it;
+        return;
+    }
+    let u2 = lv.ln_drop - rx * ltx;
+    let d = u1 - u2;
+    // e^-|u1 - u2| keeps both weights exact whichever term dominates.
+    let e = (-d.abs()).exp();
+    let inv = 1.0 / (1.0 + e);
+    let w2 = if d >= 0.0 { e * inv } else { inv };
+    let q = e * inv * inv; // w1 w2
+                           // ln(1 + e) rather than ln_1p(e), about twice as fast in glibc: with e <= 1 the two
+                           // differ by at most ~2e-16 absolute per pattern, far below the fit's tolerance.
+    s[0] += w * (u1.max(u2) + (1.0 + e).ln());
+    // Directions of grad u1 - grad u2 and the weighted mean of the two terms' derivatives.
+    let (dr, dit) = (ltx - lt, itx - it);
+    let dal = rx * dit;
+    let db = lv.inv_drop;
+    let mean_it = it + w2 * dit;
+    s[1] -= w * (lt + w2 * dr);
+    s[2] -= w * rx * mean_it;
+    s[3] += w * w2 * inv_a;
+    s[4] -= w * w2 * db;
+    let wq = w * q;
+    let h = &mut s[5..];
+    h[ut(0, 0)] += wq * dr * dr;
+    h[ut(0, 1)] += wq * dr * dal - w * mean_it;
+    h[ut(0, 2)] -= wq * dr * inv_a;
+    h[ut(0, 3)] += wq * dr * db;
+    h[ut(1, 1)] += wq * dal * dal + w * rx * (it * it + w2 * (itx * itx - it * it));
+    h[ut(1, 2)] -= wq * dal * inv_a;
+    h[ut(1, 3)] += wq * dal * db;
+    h[ut(2, 2)] += (wq - w * w2) * inv_a * inv_a;
+    h[ut(2, 3)] -= wq * inv_a * db;
+    h[ut(3, 3)] += (wq + w * w2) * db * db;
 }

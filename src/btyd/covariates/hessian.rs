@@ -4,12 +4,14 @@
 //! J_c a constant design block (k x dim: the identity on the log base parameters, and
 //! sign z_c on the coefficients of each block's parameter). Hence, exactly,
 //!   d^2 ll / d theta^2 = sum_c J_c' H_c J_c,   H_c = d^2 ll_c / du^2 (k x k, k <= 4),
-//! and H_c comes from central differences of the model's own analytic cell gradient in
-//! u (2k extra cell evaluations, local to the cell) instead of 2 dim whole-data passes.
+//! and H_c is analytic for the BG family ([`super::bgcell`]) and otherwise comes from
+//! central differences of the model's own analytic cell gradient in u (2k extra cell
+//! evaluations, local to the cell) instead of 2 dim whole-data passes.
 //! Chunks are fixed and combined in order, so the sums do not depend on the thread count.
 
 use rayon::prelude::*;
 
+use super::bgcell;
 use super::objective::CovObjective;
 use crate::btyd::{diagnose, MAX_PARAMS};
 use crate::numeric::optimize::newton::Evaluation;
@@ -77,9 +79,22 @@ impl CovObjective<'_> {
                     let p = &params[c * k..(c + 1) * k];
                     let z = self.design.z_of(*c);
                     let mut g0 = [0.0; MAX_PARAMS];
-                    acc[0] += self.cell_log_grad(p, range.clone(), &mut g0[..k]);
                     let mut h = [0.0; MAX_PARAMS * MAX_PARAMS];
-                    self.cell_log_hessian(p, range, &mut h[..k * k]);
+                    acc[0] += match self.bg_shift {
+                        Some(shift) => bgcell::cell_log_terms(
+                            p,
+                            &self.design.patterns,
+                            range.clone(),
+                            shift,
+                            &mut g0[..k],
+                            &mut h[..k * k],
+                        ),
+                        None => {
+                            let ll = self.cell_log_grad(p, range.clone(), &mut g0[..k]);
+                            self.cell_log_hessian(p, range, &mut h[..k * k]);
+                            ll
+                        }
+                    };
                     for (j, row) in rows.iter_mut().enumerate() {
                         row.clear();
                         row.push((j, 1.0));

@@ -19,6 +19,9 @@ pub struct CovObjective<'a> {
     /// The plain fit's L2 penalty on the natural base parameters (rescaled time).
     pub base_penalizer: f64,
     pub total_weight: f64,
+    /// Some(shift) for BG/NBD (0) and MBG/NBD (1): cells then take their Hessian from the
+    /// analytic BG-family terms ([`super::bgcell`]) instead of differences.
+    pub bg_shift: Option<f64>,
 }
 
 impl CovObjective<'_> {

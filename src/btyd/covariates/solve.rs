@@ -1,10 +1,11 @@
-//! The optimisers of a covariate fit: BHHH then L-BFGS to the optimum, and the exact
-//! Hessian there ([`super::hessian`]) for the final Newton step and the standard errors.
+//! The optimisers of a covariate fit: damped Newton on the exact Hessian
+//! ([`super::hessian`]) where it is cheap (BG family), BHHH then L-BFGS otherwise and as the
+//! fallback; the exact Hessian at the optimum gives the final step and standard errors.
 
 use super::objective::CovObjective;
 use crate::btyd::{diagnose, FitOptions};
 use crate::error::{ClmError, Result};
-use crate::numeric::optimize::newton::{self, NewtonOptions};
+use crate::numeric::optimize::newton::{self, End, NewtonOptions, Rules};
 use crate::numeric::optimize::{minimize, Minimum, Objective, Options};
 
 /// The Hessian of the total penalised negative log-likelihood at `x` (the mean objective's
@@ -15,6 +16,38 @@ pub fn total_hessian(objective: &CovObjective<'_>, x: &[f64]) -> Vec<f64> {
         Some(e) => e.hessian.iter().map(|v| v * w).collect(),
         None => vec![f64::NAN; x.len() * x.len()],
     }
+}
+
+/// Damped Newton with the exact Hessian from `theta0` under the BTYD rules (the largest
+/// gradient component below `opts.tol`, L-BFGS's test); the minimum and the total Hessian
+/// there. Falls back to [`bhhh_lbfgs`] when Newton does not converge.
+pub fn newton_fit(
+    objective: &CovObjective<'_>,
+    theta0: &[f64],
+    opts: &FitOptions,
+    options: &Options,
+) -> Result<(Minimum, Vec<f64>)> {
+    let rules = Rules::btyd(opts.tol, opts.max_iter.min(200));
+    let run = newton::run(theta0, &rules, &mut |x: &[f64]| {
+        Ok(objective.newton_point(x))
+    });
+    if let Ok(r) = run {
+        if r.end == End::Converged {
+            let w = objective.total_weight;
+            let hessian = r.point.hessian.iter().map(|v| v * w).collect();
+            let min = Minimum {
+                x: r.x,
+                value: r.point.value,
+                grad: r.point.gradient,
+                n_iter: r.n_iter,
+                n_eval: r.n_iter + 1,
+            };
+            return Ok((min, hessian));
+        }
+    }
+    let min = bhhh_lbfgs(objective, theta0, opts, options)?;
+    let hessian = total_hessian(objective, &min.x);
+    Ok((min, hessian))
 }
 
 /// BHHH (Newton with the outer product of per-customer gradients) from `theta0`, then

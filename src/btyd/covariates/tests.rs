@@ -125,6 +125,7 @@ fn gradient_matches_central_differences_for_every_model() {
             design: &design,
             base_penalizer: 0.01,
             total_weight: 400.0,
+            bg_shift: None,
         };
         let th = theta(&layout);
         let mut g = vec![0.0; th.len()];
@@ -170,6 +171,7 @@ fn likelihood_is_the_plain_model_at_each_customers_params_grouped_or_not() {
                 design: d,
                 base_penalizer: 0.0,
                 total_weight: 400.0,
+                bg_shift: None,
             }
             .total(&th)
         };
@@ -199,6 +201,7 @@ fn likelihood_is_the_plain_model_at_each_customers_params_grouped_or_not() {
                 design: d,
                 base_penalizer: 0.0,
                 total_weight: 400.0,
+                bg_shift: None,
             }
             .total_opg(&th)
             .2
@@ -365,7 +368,15 @@ fn predictions_at_zero_coefficients_equal_the_plain_kernels() {
 #[test]
 fn exact_hessian_matches_differences_of_the_gradient_for_every_model() {
     for model in MODELS {
-        for group in [false, true] {
+        let shifts = match model {
+            "bgnbd" => vec![None, Some(0.0)],
+            "mbgnbd" => vec![None, Some(1.0)],
+            _ => vec![None],
+        };
+        for (group, bg_shift) in [false, true]
+            .into_iter()
+            .flat_map(|g| shifts.iter().map(move |&s| (g, s)))
+        {
             let (layout, design, m) = objective_parts(model, group);
             let obj = CovObjective {
                 model: m,
@@ -373,6 +384,7 @@ fn exact_hessian_matches_differences_of_the_gradient_for_every_model() {
                 design: &design,
                 base_penalizer: 0.0,
                 total_weight: 400.0,
+                bg_shift,
             };
             let th = theta(&layout);
             let second = obj.second(&th);
@@ -390,7 +402,7 @@ fn exact_hessian_matches_differences_of_the_gradient_for_every_model() {
             for (i, (a, b)) in second.hessian.iter().zip(&reference).enumerate() {
                 assert!(
                     (a - b).abs() <= 1e-6 * scale,
-                    "{model} group {group} entry {i}: exact {a} vs differences {b}"
+                    "{model} group {group} {bg_shift:?} entry {i}: exact {a} vs differences {b}"
                 );
             }
         }
