@@ -20,7 +20,7 @@ use self::design::Design;
 pub use self::layout::CovariateSpec;
 use self::layout::Layout;
 use self::objective::CovObjective;
-use self::solve::{bhhh_lbfgs, newton_fit, total_hessian};
+use self::solve::{bhhh_lbfgs, newton_fit, total_hessian, warm_start};
 use super::saved::TimeUnit;
 use super::{check_columns, check_options, diagnose, fit_named, model_by_name, Fit, FitOptions};
 use crate::error::{ClmError, Result};
@@ -89,6 +89,37 @@ fn constant_covariates(layout: &Layout, spec: &CovariateSpec, design: &Design) -
         .collect()
 }
 
+/// Rows of the covariate-free fit that starts a large covariate fit.
+const START_ROWS: usize = 50_000;
+
+/// The covariate-free fit the covariate fit starts from: on a systematic sample of about
+/// [`START_ROWS`] rows (weights times the sampling step) when there are at least four times
+/// as many, else (or when the sample's fit fails) on all rows. Only the start depends on it.
+fn plain_start(
+    name: &str,
+    columns: &[&[f64]],
+    weights: Option<&[f64]>,
+    opts: &FitOptions,
+) -> Result<Fit> {
+    let n = columns[0].len();
+    if n >= 4 * START_ROWS {
+        let every = n / START_ROWS;
+        let cols: Vec<Vec<f64>> = columns
+            .iter()
+            .map(|c| c.iter().step_by(every).copied().collect())
+            .collect();
+        let w: Vec<f64> = (0..n)
+            .step_by(every)
+            .map(|i| weights.map_or(1.0, |w| w[i]) * every as f64)
+            .collect();
+        let cols: Vec<&[f64]> = cols.iter().map(|c| c.as_slice()).collect();
+        if let Ok(fit) = fit_named(name, &cols, Some(&w), opts) {
+            return Ok(fit);
+        }
+    }
+    fit_named(name, columns, weights, opts)
+}
+
 /// Maximum likelihood fit of model `name` with covariates `z` (row-major, rows x
 /// `spec.names`). `group`: None groups customers when every covariate is discrete.
 pub fn fit(
@@ -107,7 +138,7 @@ pub fn fit(
     let n = columns[0].len();
     check_covariates(spec, z, n)?;
     model.check_data(columns)?;
-    let plain = fit_named(name, columns, weights, opts)?;
+    let plain = plain_start(name, columns, weights, opts)?;
     let mut design = Design::new(columns, weights, z, spec.names.len(), group)?;
     let total_weight: f64 = design.patterns.weights.iter().sum();
     let scale = match model.scale_column() {
@@ -149,7 +180,11 @@ pub fn fit(
     let (min, hessian) = if objective.bg_shift.is_some() {
         newton_fit(&objective, &theta0, opts, &options)?
     } else {
-        let min = bhhh_lbfgs(&objective, &theta0, opts, &options)?;
+        let min = match warm_start(&objective, &theta0, opts, &options, false) {
+            Some(start) => bhhh_lbfgs(&objective, &start, opts, &options)
+                .or_else(|_| bhhh_lbfgs(&objective, &theta0, opts, &options))?,
+            None => bhhh_lbfgs(&objective, &theta0, opts, &options)?,
+        };
         let hessian = total_hessian(&objective, &min.x);
         (min, hessian)
     };

@@ -28,7 +28,9 @@ pub fn newton_fit(
     options: &Options,
 ) -> Result<(Minimum, Vec<f64>)> {
     let rules = Rules::btyd(opts.tol, opts.max_iter.min(200));
-    let run = newton::run(theta0, &rules, &mut |x: &[f64]| {
+    let start =
+        warm_start(objective, theta0, opts, options, true).unwrap_or_else(|| theta0.to_vec());
+    let run = newton::run(&start, &rules, &mut |x: &[f64]| {
         Ok(objective.newton_point(x))
     });
     if let Ok(r) = run {
@@ -48,6 +50,41 @@ pub fn newton_fit(
     let min = bhhh_lbfgs(objective, theta0, opts, options)?;
     let hessian = total_hessian(objective, &min.x);
     Ok((min, hessian))
+}
+
+/// Cells in the sample that gives large Newton fits their starting point.
+pub const WARM_CELLS: usize = 50_000;
+
+/// The optimum on a systematic sample of about [`WARM_CELLS`] cells when there are at
+/// least four times as many (as the plain BG/NBD fit's warm start), by Newton (`newton`) or
+/// BHHH then L-BFGS: it is within a few standard errors of the whole's optimum, where the
+/// fit on every cell converges in two or three steps instead of five or more from the
+/// covariate-free fit. None for smaller data or when the sample's fit fails.
+pub fn warm_start(
+    objective: &CovObjective<'_>,
+    theta0: &[f64],
+    opts: &FitOptions,
+    options: &Options,
+    newton: bool,
+) -> Option<Vec<f64>> {
+    let n = objective.design.cells.len();
+    if n < 4 * WARM_CELLS {
+        return None;
+    }
+    let sample = objective.design.sample(n / WARM_CELLS);
+    let sub = CovObjective {
+        design: &sample,
+        total_weight: sample.patterns.weights.iter().sum(),
+        ..*objective
+    };
+    let x = if newton {
+        let rules = Rules::btyd(opts.tol, opts.max_iter.min(200));
+        let r = newton::run(theta0, &rules, &mut |x: &[f64]| Ok(sub.newton_point(x))).ok()?;
+        (r.end == End::Converged).then_some(r.x)?
+    } else {
+        bhhh_lbfgs(&sub, theta0, opts, options).ok()?.x
+    };
+    x.iter().all(|v| v.is_finite()).then_some(x)
 }
 
 /// BHHH (Newton with the outer product of per-customer gradients) from `theta0`, then

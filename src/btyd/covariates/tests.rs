@@ -408,3 +408,51 @@ fn exact_hessian_matches_differences_of_the_gradient_for_every_model() {
         }
     }
 }
+
+#[test]
+fn a_sample_of_cells_keeps_their_data_and_scales_their_weights() {
+    let (layout, design, m) = objective_parts("bgnbd", false);
+    let sample = design.sample(3);
+    assert_eq!(sample.cells.len(), design.cells.len().div_ceil(3));
+    let weight: f64 = sample.patterns.weights.iter().sum();
+    assert_eq!(weight, 3.0 * sample.cells.len() as f64);
+    for (s, c) in (0..design.cells.len()).step_by(3).enumerate() {
+        assert_eq!(sample.z_of(s), design.z_of(c));
+        let (a, b) = (&sample.cells[s], &design.cells[c]);
+        assert_eq!(a.len(), b.len());
+        assert_eq!(sample.patterns.row(a.start), design.patterns.row(b.start));
+    }
+    // The sample's log-likelihood is 3 times that of the cells it keeps.
+    fn objective<'a>(
+        m: &'a dyn Model,
+        layout: &'a Layout,
+        d: &'a Design,
+        w: f64,
+    ) -> CovObjective<'a> {
+        CovObjective {
+            model: m,
+            layout,
+            design: d,
+            base_penalizer: 0.0,
+            total_weight: w,
+            bg_shift: None,
+        }
+    }
+    let th = theta(&layout);
+    let params = objective(m, &layout, &design, 400.0).cell_params(&th);
+    let kept: f64 = (0..design.cells.len())
+        .step_by(3)
+        .map(|c| {
+            let p = &params[c * 4..c * 4 + 4];
+            let mut acc = [0.0; 5];
+            m.accumulate(p, &design.patterns, design.cells[c].clone(), &mut acc);
+            acc[0]
+        })
+        .sum();
+    let ll = objective(m, &layout, &sample, weight).total(&th).0;
+    assert!(
+        (ll - 3.0 * kept).abs() <= 1e-10 * ll.abs(),
+        "{ll} vs {}",
+        3.0 * kept
+    );
+}
