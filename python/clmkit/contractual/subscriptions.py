@@ -7,17 +7,24 @@ columns (any DataFrame library) and shapes the results.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Literal, Optional, overload
 
 import numpy as np
 import pandas as pd
 
 from .. import _core
-from .._io import deliver, read, timestamp_ns, to_pandas
+from .._io import Output, deliver, read, timestamp_ns, to_pandas
 from .._io._columns import datetimes_ns
+from .._keyed import CallerFrame
+from .._typing import NumpyTable
 from .._validation import check_choice
 from ..exceptions import InvalidValueError, with_row_label
 from ._anniversary import anniversary_ordinals
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from .._typing import PolarsFrame
 
 __all__ = ["cohort_survivors", "customer_table", "summarize_subscriptions"]
 
@@ -48,6 +55,87 @@ def _end_column(table: Any, col: str) -> tuple[np.ndarray, np.ndarray]:
     return ns, missing
 
 
+@overload
+def summarize_subscriptions(
+    log: pd.DataFrame,
+    customer_id_col: str,
+    start_col: str,
+    end_col: Optional[str] = ...,
+    observation_period_end: Any = ...,
+    period: str = ...,
+    output: Optional[Literal["pandas"]] = ...,
+    renewal_dates: str = ...,
+) -> pd.DataFrame: ...
+
+
+@overload
+def summarize_subscriptions(
+    log: PolarsFrame,
+    customer_id_col: str,
+    start_col: str,
+    end_col: Optional[str] = ...,
+    observation_period_end: Any = ...,
+    period: str = ...,
+    output: Optional[Literal["polars"]] = ...,
+    renewal_dates: str = ...,
+) -> pl.DataFrame: ...
+
+
+@overload
+def summarize_subscriptions(
+    log: object,
+    customer_id_col: str,
+    start_col: str,
+    end_col: Optional[str] = ...,
+    observation_period_end: Any = ...,
+    period: str = ...,
+    *,
+    output: Literal["pandas"],
+    renewal_dates: str = ...,
+) -> pd.DataFrame: ...
+
+
+@overload
+def summarize_subscriptions(
+    log: object,
+    customer_id_col: str,
+    start_col: str,
+    end_col: Optional[str] = ...,
+    observation_period_end: Any = ...,
+    period: str = ...,
+    *,
+    output: Literal["polars"],
+    renewal_dates: str = ...,
+) -> pl.DataFrame: ...
+
+
+@overload
+def summarize_subscriptions(
+    log: object,
+    customer_id_col: str,
+    start_col: str,
+    end_col: Optional[str] = ...,
+    observation_period_end: Any = ...,
+    period: str = ...,
+    *,
+    output: Literal["numpy"],
+    renewal_dates: str = ...,
+) -> NumpyTable: ...
+
+
+@overload
+def summarize_subscriptions(
+    log: object,
+    customer_id_col: str,
+    start_col: str,
+    end_col: Optional[str] = ...,
+    observation_period_end: Any = ...,
+    period: str = ...,
+    output: Optional[Output] = ...,
+    renewal_dates: str = ...,
+) -> CallerFrame: ...
+
+
 def summarize_subscriptions(
     log: Any,
     customer_id_col: str,
@@ -55,7 +143,7 @@ def summarize_subscriptions(
     end_col: Optional[str] = None,
     observation_period_end: Any = None,
     period: str = "M",
-    output: Optional[str] = None,
+    output: Optional[Output] = None,
     renewal_dates: str = "calendar",
 ) -> Any:
     """One censored tenure per subscriber: cohort, renewals observed, churned or active.
@@ -171,7 +259,7 @@ def summarize_subscriptions(
         "observation_period": str(pd.Period(pd.Timestamp(obs_ns), freq=period)),
         "renewal_dates": renewal_dates,
     }
-    return deliver(result, table.library, output)  # type: ignore[arg-type]
+    return deliver(result, table.library, output)
 
 
 def _as_date(value: Any) -> Any:

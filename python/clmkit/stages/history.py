@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Optional, Protocol, TypeVar
+from typing import TYPE_CHECKING, Literal, Optional, Protocol, TypeVar, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -23,12 +23,18 @@ from .._io import (
     timestamp_of,
 )
 from .._keyed import CallerFrame
+from .._typing import NumpyTable
 from .._validation import as_float_array, check_rows, invalid_value_error
 from ..exceptions import bounded
 from ..summary.units import TimeUnit, normalize_freq
 from .assign import SchemeLike, _custom_codes, _run_rules, _scheme, _stages
 from .reasons import reason_texts
 from .scheme import REASONS, STAGES
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from .._typing import PolarsFrame
 
 __all__ = ["stage_history"]
 
@@ -44,6 +50,117 @@ class HasPAlive(Protocol):
 
 
 FloatArray = npt.NDArray[np.float64]
+
+
+@overload
+def stage_history(
+    transactions: pd.DataFrame,
+    snapshots: Sequence[object],
+    customer_id_col: str,
+    datetime_col: str,
+    scheme: SchemeLike = ...,
+    model: Optional[HasPAlive] = ...,
+    customers: Optional[Iterable[object]] = ...,
+    freq: str = ...,
+    freq_multiplier: float = ...,
+    datetime_format: Optional[str] = ...,
+    observation_period_end: object = ...,
+    return_reason: bool = ...,
+    output: Optional[Literal["pandas"]] = ...,
+) -> pd.DataFrame: ...
+
+
+@overload
+def stage_history(
+    transactions: PolarsFrame,
+    snapshots: Sequence[object],
+    customer_id_col: str,
+    datetime_col: str,
+    scheme: SchemeLike = ...,
+    model: Optional[HasPAlive] = ...,
+    customers: Optional[Iterable[object]] = ...,
+    freq: str = ...,
+    freq_multiplier: float = ...,
+    datetime_format: Optional[str] = ...,
+    observation_period_end: object = ...,
+    return_reason: bool = ...,
+    output: Optional[Literal["polars"]] = ...,
+) -> pl.DataFrame: ...
+
+
+@overload
+def stage_history(
+    transactions: object,
+    snapshots: Sequence[object],
+    customer_id_col: str,
+    datetime_col: str,
+    scheme: SchemeLike = ...,
+    model: Optional[HasPAlive] = ...,
+    customers: Optional[Iterable[object]] = ...,
+    freq: str = ...,
+    freq_multiplier: float = ...,
+    datetime_format: Optional[str] = ...,
+    observation_period_end: object = ...,
+    return_reason: bool = ...,
+    *,
+    output: Literal["pandas"],
+) -> pd.DataFrame: ...
+
+
+@overload
+def stage_history(
+    transactions: object,
+    snapshots: Sequence[object],
+    customer_id_col: str,
+    datetime_col: str,
+    scheme: SchemeLike = ...,
+    model: Optional[HasPAlive] = ...,
+    customers: Optional[Iterable[object]] = ...,
+    freq: str = ...,
+    freq_multiplier: float = ...,
+    datetime_format: Optional[str] = ...,
+    observation_period_end: object = ...,
+    return_reason: bool = ...,
+    *,
+    output: Literal["polars"],
+) -> pl.DataFrame: ...
+
+
+@overload
+def stage_history(
+    transactions: object,
+    snapshots: Sequence[object],
+    customer_id_col: str,
+    datetime_col: str,
+    scheme: SchemeLike = ...,
+    model: Optional[HasPAlive] = ...,
+    customers: Optional[Iterable[object]] = ...,
+    freq: str = ...,
+    freq_multiplier: float = ...,
+    datetime_format: Optional[str] = ...,
+    observation_period_end: object = ...,
+    return_reason: bool = ...,
+    *,
+    output: Literal["numpy"],
+) -> NumpyTable: ...
+
+
+@overload
+def stage_history(
+    transactions: object,
+    snapshots: Sequence[object],
+    customer_id_col: str,
+    datetime_col: str,
+    scheme: SchemeLike = ...,
+    model: Optional[HasPAlive] = ...,
+    customers: Optional[Iterable[object]] = ...,
+    freq: str = ...,
+    freq_multiplier: float = ...,
+    datetime_format: Optional[str] = ...,
+    observation_period_end: object = ...,
+    return_reason: bool = ...,
+    output: Optional[Output] = ...,
+) -> CallerFrame: ...
 
 
 def stage_history(
