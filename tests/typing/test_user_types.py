@@ -155,6 +155,11 @@ USER_SCRIPT = textwrap.dedent(
     sub_pl = clmkit.summarize_subscriptions(pl.from_pandas(subs), "id", "start", "end", "2024-06-30")
     assert_type(sub_pl, pl.DataFrame)
     assert isinstance(sub_pl, pl.DataFrame)
+    sbg = clmkit.ShiftedBetaGeometric().fit(survivors=[1000, 869, 743, 653, 593])
+    assert_type(sbg, clmkit.ShiftedBetaGeometric)
+    bdw = clmkit.BetaDiscreteWeibull().fit(survivors=[1000, 869, 743, 653, 593])
+    assert_type(bdw, clmkit.BetaDiscreteWeibull)
+    assert isinstance(bdw, clmkit.BetaDiscreteWeibull)
     """
 )
 

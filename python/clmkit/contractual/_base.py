@@ -11,9 +11,10 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar, Optional, Union
+from typing import Any, ClassVar, Optional, TypeVar, Union
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from .. import _core
@@ -21,10 +22,13 @@ from .._estimator import JsonValue, finite_float, float_list
 from .._io import is_table, read
 from .._validation import as_float_array
 from ..exceptions import ClmkitWarning, InvalidValueError, with_row_label
-from ._covariates import CovariateMixin, covariate_names, design_matrix
+from ._covariates import CovariateMixin, Covariates, covariate_names, design_matrix
 from ._predict import RetentionPredictions
 
 __all__ = ["RetentionModelBase"]
+
+#: The model ``fit`` returns: the caller's own class (fit returns self).
+_Model = TypeVar("_Model", bound="RetentionModelBase")
 
 _Z95 = 1.959963984540054
 Survivors = Union[Sequence[float], np.ndarray, Mapping[Any, Sequence[float]], pd.DataFrame]
@@ -60,16 +64,16 @@ class RetentionModelBase(CovariateMixin, RetentionPredictions):
 
     # ------------------------------------------------------------------ fitting
     def fit(
-        self,
-        data: Any = None,
+        self: _Model,
+        data: object = None,
         *,
-        renewals: Any = None,
-        churned: Any = None,
-        weights: Any = None,
+        renewals: Optional[npt.ArrayLike] = None,
+        churned: Optional[npt.ArrayLike] = None,
+        weights: Union[str, npt.ArrayLike, None] = None,
         survivors: Optional[Survivors] = None,
         cohort_col: Optional[str] = "cohort",
-        covariates: Any = None,
-    ) -> Any:
+        covariates: Covariates = None,
+    ) -> _Model:
         """Maximum likelihood fit from individual censored tenures or cohort survivors.
 
         Parameters

@@ -16,10 +16,12 @@ from .. import _core
 from .._io import Output, deliver, read, timestamp_ns, to_pandas
 from .._io._columns import datetimes_ns
 from .._keyed import CallerFrame
-from .._typing import NumpyTable
+from .._typing import DateLike, NumpyTable
 from .._validation import check_choice
 from ..exceptions import InvalidValueError, with_row_label
 from ._anniversary import anniversary_ordinals
+from ._base import RetentionModelBase
+from ._covariates import Covariates
 
 if TYPE_CHECKING:
     import polars as pl
@@ -61,7 +63,7 @@ def summarize_subscriptions(
     customer_id_col: str,
     start_col: str,
     end_col: Optional[str] = ...,
-    observation_period_end: Any = ...,
+    observation_period_end: DateLike = ...,
     period: str = ...,
     output: Optional[Literal["pandas"]] = ...,
     renewal_dates: str = ...,
@@ -74,7 +76,7 @@ def summarize_subscriptions(
     customer_id_col: str,
     start_col: str,
     end_col: Optional[str] = ...,
-    observation_period_end: Any = ...,
+    observation_period_end: DateLike = ...,
     period: str = ...,
     output: Optional[Literal["polars"]] = ...,
     renewal_dates: str = ...,
@@ -87,7 +89,7 @@ def summarize_subscriptions(
     customer_id_col: str,
     start_col: str,
     end_col: Optional[str] = ...,
-    observation_period_end: Any = ...,
+    observation_period_end: DateLike = ...,
     period: str = ...,
     *,
     output: Literal["pandas"],
@@ -101,7 +103,7 @@ def summarize_subscriptions(
     customer_id_col: str,
     start_col: str,
     end_col: Optional[str] = ...,
-    observation_period_end: Any = ...,
+    observation_period_end: DateLike = ...,
     period: str = ...,
     *,
     output: Literal["polars"],
@@ -115,7 +117,7 @@ def summarize_subscriptions(
     customer_id_col: str,
     start_col: str,
     end_col: Optional[str] = ...,
-    observation_period_end: Any = ...,
+    observation_period_end: DateLike = ...,
     period: str = ...,
     *,
     output: Literal["numpy"],
@@ -129,7 +131,7 @@ def summarize_subscriptions(
     customer_id_col: str,
     start_col: str,
     end_col: Optional[str] = ...,
-    observation_period_end: Any = ...,
+    observation_period_end: DateLike = ...,
     period: str = ...,
     output: Optional[Output] = ...,
     renewal_dates: str = ...,
@@ -137,11 +139,11 @@ def summarize_subscriptions(
 
 
 def summarize_subscriptions(
-    log: Any,
+    log: object,
     customer_id_col: str,
     start_col: str,
     end_col: Optional[str] = None,
-    observation_period_end: Any = None,
+    observation_period_end: DateLike = None,
     period: str = "M",
     output: Optional[Output] = None,
     renewal_dates: str = "calendar",
@@ -270,7 +272,7 @@ def _as_date(value: Any) -> Any:
 
 
 def cohort_survivors(
-    customers: Any, observation_period_end: Any = None, period: Optional[str] = None
+    customers: object, observation_period_end: DateLike = None, period: Optional[str] = None
 ) -> pd.DataFrame:
     """Survivors by cohort and period since acquisition, from summarize_subscriptions.
 
@@ -307,6 +309,8 @@ def cohort_survivors(
         if observation_period_end is not None
         else meta.get("observation_period")
     )
+    if isinstance(end, np.datetime64):  # pandas Periods are built from Timestamps
+        end = pd.Timestamp(end)
     renewals = frame["renewals"].to_numpy(np.int64)
     rows = {}
     for c in sorted(set(cohort)):
@@ -328,11 +332,11 @@ def cohort_survivors(
 
 
 def customer_table(
-    model: Any,
-    customers: Any,
+    model: RetentionModelBase,
+    customers: object,
     margin: float = 1.0,
     discount_rate: float = 0.01,
-    covariates: Any = None,
+    covariates: Covariates = None,
 ) -> pd.DataFrame:
     """Per customer: tenure, P(active next period), expected residual lifetime, DERL and
     the DERL-based value, from a fitted contractual model.
@@ -365,12 +369,17 @@ def customer_table(
     if covariates is None and getattr(model, "_cov", None) is not None:
         covariates = model.covariate_names_
     if covariates is not None:  # each customer at its own alpha_i, beta_i
-        kw = {"covariates": covariates, "data": customers}
-        next_rate = np.asarray(model.retention_rate(r + 1.0, **kw), dtype=float)
-        derl = np.asarray(
-            model.discounted_expected_residual_lifetime(r, discount_rate, **kw), dtype=float
+        x, data = covariates, customers
+        next_rate = np.asarray(
+            model.retention_rate(r + 1.0, covariates=x, data=data), dtype=np.float64
         )
-        erl = np.asarray(model.expected_residual_lifetime(r, **kw), dtype=float)
+        derl = np.asarray(
+            model.discounted_expected_residual_lifetime(r, discount_rate, covariates=x, data=data),
+            dtype=np.float64,
+        )
+        erl = np.asarray(
+            model.expected_residual_lifetime(r, covariates=x, data=data), dtype=np.float64
+        )
     else:
         next_rate = np.asarray(model.retention_rate(r + 1.0), dtype=float)
         levels, inverse = np.unique(r, return_inverse=True)
