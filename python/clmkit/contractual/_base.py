@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from typing import Any, ClassVar, Optional, TypeVar, Union
 
 import numpy as np
@@ -31,10 +31,10 @@ __all__ = ["RetentionModelBase"]
 _Model = TypeVar("_Model", bound="RetentionModelBase")
 
 _Z95 = 1.959963984540054
-Survivors = Union[Sequence[float], np.ndarray, Mapping[Any, Sequence[float]], pd.DataFrame]
+Survivors = Union[Sequence[float], np.ndarray, Mapping[Hashable, Sequence[float]], pd.DataFrame]
 
 
-def _survivor_arrays(survivors: Survivors) -> tuple[list[Any], list[np.ndarray]]:
+def _survivor_arrays(survivors: Survivors) -> tuple[list[Hashable], list[np.ndarray]]:
     """Cohort labels and survivor count arrays: one sequence, a mapping of them, or the
     cohort x period table of :func:`cohort_survivors` (NaN beyond a cohort's horizon)."""
     if isinstance(survivors, pd.DataFrame):
@@ -180,8 +180,14 @@ class RetentionModelBase(CovariateMixin, RetentionPredictions):
 
     @staticmethod
     def _customer_arrays(
-        data: Any, renewals: Any, churned: Any, weights: Any, cohort_col: Optional[str]
-    ) -> tuple[np.ndarray, np.ndarray, Optional[np.ndarray], Any, Optional[np.ndarray]]:
+        data: object,
+        renewals: Optional[npt.ArrayLike],
+        churned: Optional[npt.ArrayLike],
+        weights: Union[str, npt.ArrayLike, None],
+        cohort_col: Optional[str],
+    ) -> tuple[
+        np.ndarray, np.ndarray, Optional[np.ndarray], Optional[pd.Index], Optional[np.ndarray]
+    ]:
         cohorts = None
         if data is not None:
             if not is_table(data):
@@ -219,7 +225,7 @@ class RetentionModelBase(CovariateMixin, RetentionPredictions):
         w = None if weights is None else as_float_array(weights, "weights", finite=False)
         return r, e, w, index, cohorts
 
-    def _set_fit(self, model: Any, info: Mapping[str, Any]) -> None:
+    def _set_fit(self, model: _core.RetentionModel, info: Mapping[str, Any]) -> None:
         names = list(self._param_names)
         k = len(names)
         self._model = model

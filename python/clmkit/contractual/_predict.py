@@ -30,7 +30,7 @@ def _shaped(values: np.ndarray, like: Any, name: str) -> Any:
     return values
 
 
-def _times(t: Any, name: str) -> np.ndarray:
+def _times(t: object, name: str) -> np.ndarray:
     return np.ascontiguousarray(as_float_array(np.atleast_1d(np.asarray(t, dtype=float)), name))
 
 

@@ -7,13 +7,13 @@ columns (any DataFrame library) and shapes the results.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal, Optional, overload
+from typing import TYPE_CHECKING, Literal, Optional, overload
 
 import numpy as np
 import pandas as pd
 
 from .. import _core
-from .._io import Output, deliver, read, timestamp_ns, to_pandas
+from .._io import Output, Table, deliver, read, timestamp_ns, to_pandas
 from .._io._columns import datetimes_ns
 from .._keyed import CallerFrame
 from .._typing import DateLike, NumpyTable
@@ -40,7 +40,7 @@ def _period_ordinals(ns: np.ndarray, period: str) -> np.ndarray:
     return np.ascontiguousarray(index.to_period(period).asi8, dtype=np.int64)
 
 
-def _end_column(table: Any, col: str) -> tuple[np.ndarray, np.ndarray]:
+def _end_column(table: Table, col: str) -> tuple[np.ndarray, np.ndarray]:
     """End instants with nulls (still running) marked open, and the null mask."""
     series = table.frame[col]
     values = series.to_pandas()
@@ -147,7 +147,7 @@ def summarize_subscriptions(
     period: str = "M",
     output: Optional[Output] = None,
     renewal_dates: str = "calendar",
-) -> Any:
+) -> CallerFrame:
     """One censored tenure per subscriber: cohort, renewals observed, churned or active.
 
     Periods are calendar periods (``period``): a customer is active in every period a
@@ -264,7 +264,7 @@ def summarize_subscriptions(
     return deliver(result, table.library, output)
 
 
-def _as_date(value: Any) -> Any:
+def _as_date(value: str) -> str:
     try:
         return str(pd.Timestamp(int(value)))
     except (TypeError, ValueError):
