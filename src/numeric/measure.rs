@@ -75,10 +75,15 @@ fn measure_sorts() {
     });
     assert_eq!(got, want);
     report("u64 `radsort::sort`", ms);
-    let (ms, got) = best(|| crate::numeric::sort::sort_keys(u.clone()));
+    let bits = 64 - u.iter().max().map_or(0, |m| m.leading_zeros());
+    let (ms, got) = best(|| {
+        let mut v = u.clone();
+        crate::numeric::sort::radix_sort_by_key(&mut v, bits, |&k| k);
+        v
+    });
     assert_eq!(got, want);
     report(
-        "u64 clmkit `numeric::sort::sort_keys` (radix, used bits)",
+        "u64 clmkit `numeric::sort::radix_sort_by_key` (used bits)",
         ms,
     );
     // Keys with their rows, ties in row order (what survival needs): (key, row) pairs are
@@ -96,10 +101,16 @@ fn measure_sorts() {
     });
     assert_eq!(got, want);
     report("u64+row `radsort::sort_by_key` (stable)", ms);
-    let (ms, got) = best(|| crate::numeric::sort::sort_with_rows(u.clone()));
-    let got: Vec<(u64, usize)> = got.0.into_iter().zip(got.1).collect();
+    let (ms, got) = best(|| {
+        let mut v: Vec<(u64, usize)> = u.iter().copied().zip(0..).collect();
+        crate::numeric::sort::radix_sort_by_key(&mut v, bits, |p| p.0);
+        v
+    });
     assert_eq!(got, want);
-    report("u64+row clmkit `numeric::sort::sort_with_rows`", ms);
+    report(
+        "u64+row clmkit `numeric::sort::radix_sort_by_key` (stable)",
+        ms,
+    );
     let (ms, want) = best(|| {
         let mut v = i.clone();
         v.sort_unstable();
