@@ -618,3 +618,17 @@ def btyd_covariate_fit(
     group: Optional[bool] = None,
 ) -> BtydCovariateFit: ...
 def chi2_sf(x: float, df: float) -> float: ...
+def btyd_covariate_loglik(
+    fit: BtydCovariateFit,
+    columns: list[npt.NDArray[np.float64]],
+    z: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]: ...
+def btyd_covariate_discounted_purchases(
+    fit: BtydCovariateFit,
+    columns: list[npt.NDArray[np.float64]],
+    z: npt.NDArray[np.float64],
+    horizon: int,
+    period: float,
+    discount_rate: float,
+    continuous: bool,
+) -> npt.NDArray[np.float64]: ...

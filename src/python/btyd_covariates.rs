@@ -291,5 +291,52 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<BtydCovariateFit>()?;
     m.add_function(wrap_pyfunction!(btyd_covariate_fit, m)?)?;
     m.add_function(wrap_pyfunction!(chi2_sf, m)?)?;
+    m.add_function(wrap_pyfunction!(btyd_covariate_loglik, m)?)?;
+    m.add_function(wrap_pyfunction!(btyd_covariate_discounted_purchases, m)?)?;
     Ok(())
+}
+
+/// Log-likelihood of each customer (data `columns`, covariate rows `z`) at their own
+/// parameters under the covariate fit `fit`.
+#[pyfunction]
+fn btyd_covariate_loglik<'py>(
+    py: Python<'py>,
+    fit: PyRef<'py, BtydCovariateFit>,
+    columns: Vec<PyReadonlyArray1<'py, f64>>,
+    z: PyReadonlyArray2<'py, f64>,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let cols: Vec<&[f64]> = columns
+        .iter()
+        .map(|c| c.as_slice())
+        .collect::<Result<_, _>>()?;
+    let flat = matrix(&z)?;
+    let saved = &fit.saved;
+    let out = run(py, || saved.loglik_rows(&cols, &flat))?;
+    Ok(out.into_pyarray(py))
+}
+
+/// Discounted expected purchases per customer (the CLV per unit of spend) at their own
+/// parameters: `horizon` periods of length `period`, `discount_rate` per period.
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+fn btyd_covariate_discounted_purchases<'py>(
+    py: Python<'py>,
+    fit: PyRef<'py, BtydCovariateFit>,
+    columns: Vec<PyReadonlyArray1<'py, f64>>,
+    z: PyReadonlyArray2<'py, f64>,
+    horizon: usize,
+    period: f64,
+    discount_rate: f64,
+    continuous: bool,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let cols: Vec<&[f64]> = columns
+        .iter()
+        .map(|c| c.as_slice())
+        .collect::<Result<_, _>>()?;
+    let flat = matrix(&z)?;
+    let saved = &fit.saved;
+    let out = run(py, || {
+        saved.discounted_purchases(&cols, &flat, horizon, period, discount_rate, continuous)
+    })?;
+    Ok(out.into_pyarray(py))
 }

@@ -198,6 +198,7 @@ class BTYDFitter(IntervalMixin, Estimator):
             warnings.warn(f"{type(self).__name__}: {message}", ClmkitWarning, stacklevel=3)
         # Kept (not pickled: the name ends in "_") for predict_interval(method="resample").
         self._training_data_ = ([a.copy() for a in arrays], None if w is None else w.copy())
+        self._training_covariates_ = covariates
         return self
 
     def _set_state(self, state: Any) -> None:
@@ -325,9 +326,13 @@ class BTYDFitter(IntervalMixin, Estimator):
         model._set_state(_core.BtydFit.from_params(cls._core_name, values, unit))
         return model
 
-    def individual_log_likelihood(self, data: Any, *rest: Any) -> Any:
+    def individual_log_likelihood(self, data: Any, *rest: Any, covariates: Any = None) -> Any:
         """Log-likelihood of each customer's data at the fitted parameters (the terms
-        whose weighted sum is ``log_likelihood_``); same arguments as ``fit``."""
+        whose weighted sum is ``log_likelihood_``); same arguments as ``fit``. Covariate
+        fits evaluate each customer at their own parameters (``covariates`` as in
+        ``p_alive``; default: the fitted columns of the table ``data``)."""
+        if self._has_covariates():
+            return _covariates.individual_loglik(self, data, rest, covariates)
         cols, _, _ = self._columns(
             data, rest or (None,) * (len(self._data_names) - 1), self._data_names
         )

@@ -229,6 +229,15 @@ class CountModel(BTYDFitter):
         valid = ~((freq == 0) & (rec > 0))
         return freq, rec, T, valid
 
+    def _grid_params(self, covariates: Any, what: str) -> list[float]:
+        """Parameters of the grid's customers: one covariate profile's on covariate fits."""
+        self._check_fitted()
+        if self._has_covariates():
+            return _covariates.profile_params(self, covariates, what)
+        if covariates is not None:
+            raise ValueError(f"covariates= is for models fitted with covariates ({what})")
+        return self._params()
+
     def _matrix(
         self, values: np.ndarray, freq: np.ndarray, valid: np.ndarray, impossible: str
     ) -> pd.DataFrame:
@@ -250,6 +259,7 @@ class CountModel(BTYDFitter):
         max_recency: Optional[float] = None,
         T: Optional[float] = None,
         impossible: str = "nan",
+        covariates: Any = None,
     ) -> pd.DataFrame:
         """P(alive) over a grid of histories, for the classic heat map.
 
@@ -264,6 +274,9 @@ class CountModel(BTYDFitter):
         impossible : {"nan", "evaluate"}, default "nan"
             Cells with frequency 0 and recency > 0 are no possible history: NaN, or the
             model's formula evaluated there anyway (what lifetimes' matrices contain).
+        covariates : dict, sequence or one-row table, optional
+            Required for models fitted with covariates: the covariate values of the kind of
+            customer the grid shows (every cell uses that customer's own parameters).
 
         Returns
         -------
@@ -279,7 +292,11 @@ class CountModel(BTYDFitter):
         """
         freq, _rec, T, valid = self._grid(max_frequency, max_recency, T)
         vals = _core.btyd_p_alive_grid(
-            self._core_name, self._params(), freq.shape[1] - 1, freq.shape[0] - 1, T
+            self._core_name,
+            self._grid_params(covariates, "p_alive_matrix"),
+            freq.shape[1] - 1,
+            freq.shape[0] - 1,
+            T,
         )
         return self._matrix(vals, freq, valid, impossible)
 
@@ -290,13 +307,15 @@ class CountModel(BTYDFitter):
         max_recency: Optional[float] = None,
         T: Optional[float] = None,
         impossible: str = "nan",
+        covariates: Any = None,
     ) -> pd.DataFrame:
         """Conditional expected purchases in the next ``t`` units over the grid of
-        :meth:`p_alive_matrix` (rows ``recency``, columns ``frequency``; ``impossible`` as
-        there)."""
+        :meth:`p_alive_matrix` (rows ``recency``, columns ``frequency``; ``impossible`` and
+        ``covariates`` as there)."""
         t = check_horizon(t)
         freq, _rec, T, valid = self._grid(max_frequency, max_recency, T)
+        params = self._grid_params(covariates, "expected_purchases_matrix")
         vals = _core.btyd_conditional_expected_purchases_grid(
-            self._core_name, self._params(), t, freq.shape[1] - 1, freq.shape[0] - 1, T
+            self._core_name, params, t, freq.shape[1] - 1, freq.shape[0] - 1, T
         )
         return self._matrix(vals, freq, valid, impossible)

@@ -12,6 +12,7 @@ import pandas as pd
 from .. import _core
 from .._errors import ClmkitWarning
 from .._validation import check_choice, check_int, index_of
+from ._covariate_resample import resample_draws
 
 __all__ = ["IntervalMixin", "random_seed"]
 
@@ -61,7 +62,8 @@ class IntervalMixin:
             # Covariate fits predict from their state: base parameters and coefficients.
             replica._state = self._state.with_params([float(v) for v in params])  # type: ignore[attr-defined]
             return replica
-        replica.params_ = pd.Series(params, index=self.params_.index, name="coef", dtype=float)
+        index = self.params_.index  # type: ignore[attr-defined]
+        replica.__dict__["params_"] = pd.Series(params, index=index, name="coef", dtype=float)
         return replica
 
     def predict_interval(
@@ -84,7 +86,9 @@ class IntervalMixin:
         ``method="resample"`` customers are resampled with replacement and the model is
         refitted (slower; it needs the data of the fit in this session). The draws and
         refits run in parallel in Rust and depend only on ``seed`` — the same seed gives
-        the same interval whatever the number of threads.
+        the same interval whatever the number of threads. Covariate fits draw base
+        parameters and coefficients together; resampling keeps each customer's covariates
+        and refits one replicate at a time.
 
         Parameters
         ----------
@@ -152,18 +156,19 @@ class IntervalMixin:
             values[b] = np.asarray(out, dtype=float).ravel()
         lower, upper = _core.btyd_intervals(values, float(level))
         index = index_of(estimate)
-        return pd.DataFrame(
+        table: pd.DataFrame = pd.DataFrame(
             {"estimate": point, "lower": lower, "upper": upper},
             index=index if index is not None and len(index) == point.size else None,
         )
+        return table
 
     def _bootstrap_params(self, method: str, n_boot: int, seed: int) -> np.ndarray:
         params = self.params_.to_numpy(dtype=float)  # type: ignore[attr-defined]
         state = getattr(self, "_state", None)
         if isinstance(state, _core.BtydCovariateFit):
-            if method != "parametric":
-                raise ValueError('covariate fits support method="parametric" only')
-            return _covariate_draws(state, n_boot, seed)
+            if method == "parametric":
+                return _covariate_draws(state, n_boot, seed)
+            return resample_draws(self, n_boot, seed)  # type: ignore[arg-type]
         if method == "parametric":
             cov = self.variance_matrix_.to_numpy(dtype=float)  # type: ignore[attr-defined]
             return _core.btyd_bootstrap_parametric(
@@ -179,9 +184,9 @@ class IntervalMixin:
         columns, weights = data
         state = self._state  # type: ignore[attr-defined]
         return _core.btyd_bootstrap_resample(
-            self._core_name,
+            self._core_name,  # type: ignore[attr-defined]
             columns,
-            weights,  # type: ignore[attr-defined]
+            weights,
             params.tolist(),
             float(state.penalizer),
             float(state.tol),

@@ -9,6 +9,7 @@
 pub mod design;
 pub mod layout;
 pub mod objective;
+pub mod per_customer;
 pub mod predict;
 
 use serde::{Deserialize, Serialize};
