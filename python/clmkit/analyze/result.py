@@ -61,6 +61,11 @@ class Analysis:
     contractual : clmkit.contractual.analysis.ContractualRun or None
         With ``contractual=``: the fitted retention model, the subscribers and the cohort
         survivors behind the ``sub_`` columns and the report's subscription section.
+    covariate_effects : pandas.DataFrame or None
+        With ``covariates=``: one row per fitted coefficient (``model``, ``process``,
+        ``block``, ``covariate``, ``coef``, ``se``, Wald 95% bounds, ``effect``: the factor
+        by which one unit more of the covariate multiplies the process's population mean,
+        ``moves``: that mean in words).
     """
 
     table: Any
@@ -76,6 +81,7 @@ class Analysis:
     warnings: list[str] = field(default_factory=list)
     library: str = "pandas"
     contractual: Any = None
+    covariate_effects: Optional[pd.DataFrame] = None
     _pandas: Optional[Analysis] = field(default=None, repr=False, compare=False)
 
     def __repr__(self) -> str:

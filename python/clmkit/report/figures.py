@@ -42,6 +42,10 @@ def report_figures(analysis: Any) -> dict[str, list[tuple[str, str]]]:
 
     t, label = analysis.table, _label(analysis)
     model = analysis.models.get("transactions")
+    if model is not None and len(getattr(model, "coefficients_", ())):
+        # A covariate fit has no single P(alive) grid (each customer has their own
+        # parameters): the section shows the drivers table instead.
+        model = None
     out: dict[str, list[tuple[str, str]]] = {}
 
     def add(section: str, title: str, draw: Draw, size: tuple[float, float] = (7.0, 4.2)) -> None:
