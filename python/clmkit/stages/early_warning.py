@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Optional, Union
+from typing import TYPE_CHECKING, Literal, Optional, Union, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -11,14 +11,83 @@ import pandas as pd
 
 from .._io import Output, deliver, library_of
 from .._keyed import CallerFrame
+from .._typing import NumpyTable
 from .._validation import as_float_array, check_int
 from ..exceptions import bounded
 from .markov import by_customer_and_snapshot, history_columns, history_frame
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from .._typing import PolarsFrame
 
 __all__ = ["early_warning"]
 
 #: A customer value: a column of the history, or values keyed by customer id.
 ValueLike = Union[str, "pd.Series[float]", Mapping[object, float], None]
+
+
+@overload
+def early_warning(
+    history: pd.DataFrame,
+    value: ValueLike = ...,
+    top: Optional[int] = ...,
+    stages: Optional[Iterable[str]] = ...,
+    output: Optional[Literal["pandas"]] = ...,
+) -> pd.DataFrame: ...
+
+
+@overload
+def early_warning(
+    history: PolarsFrame,
+    value: ValueLike = ...,
+    top: Optional[int] = ...,
+    stages: Optional[Iterable[str]] = ...,
+    output: Optional[Literal["polars"]] = ...,
+) -> pl.DataFrame: ...
+
+
+@overload
+def early_warning(
+    history: object,
+    value: ValueLike = ...,
+    top: Optional[int] = ...,
+    stages: Optional[Iterable[str]] = ...,
+    *,
+    output: Literal["pandas"],
+) -> pd.DataFrame: ...
+
+
+@overload
+def early_warning(
+    history: object,
+    value: ValueLike = ...,
+    top: Optional[int] = ...,
+    stages: Optional[Iterable[str]] = ...,
+    *,
+    output: Literal["polars"],
+) -> pl.DataFrame: ...
+
+
+@overload
+def early_warning(
+    history: object,
+    value: ValueLike = ...,
+    top: Optional[int] = ...,
+    stages: Optional[Iterable[str]] = ...,
+    *,
+    output: Literal["numpy"],
+) -> NumpyTable: ...
+
+
+@overload
+def early_warning(
+    history: object,
+    value: ValueLike = ...,
+    top: Optional[int] = ...,
+    stages: Optional[Iterable[str]] = ...,
+    output: Optional[Output] = ...,
+) -> CallerFrame: ...
 
 
 def early_warning(

@@ -4,10 +4,10 @@
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
 
-use super::{run, to_pyerr};
 use crate::btyd::predict::{self, count_model, Grid, Rows};
 use crate::btyd::saved::{SavedModel, TimeUnit};
 use crate::btyd::{fit_named, gammagamma, FitOptions};
+use crate::python::{run, to_pyerr};
 
 /// A fitted BTYD model's state: parameters, likelihood, covariance and hyperparameters.
 #[pyclass(module = "clmkit._core", name = "BtydFit", frozen)]

@@ -4,8 +4,8 @@
 use numpy::PyReadonlyArray1;
 use pyo3::prelude::*;
 
-use super::{run, to_pyerr};
 use crate::btyd::hooks::{loglik_grad_named, model_layout};
+use crate::python::{run, to_pyerr};
 
 /// Total weighted log-likelihood of the rows and its gradient w.r.t. the natural parameters.
 #[pyfunction]

@@ -5,12 +5,12 @@
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 
-use super::{run, to_pyerr};
 use crate::btyd::covariates::predict::Quantity;
 use crate::btyd::covariates::{self, CovariateFit, CovariateSpec};
 use crate::btyd::saved::TimeUnit;
 use crate::btyd::FitOptions;
 use crate::error::ClmError;
+use crate::python::{run, to_pyerr};
 
 /// A fitted covariate model: base parameters, coefficients, covariance, hyperparameters.
 #[pyclass(module = "clmkit._core", name = "BtydCovariateFit", frozen)]
