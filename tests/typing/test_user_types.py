@@ -24,6 +24,7 @@ USER_SCRIPT = textwrap.dedent(
     from typing import Any
 
     import clmkit
+    import numpy as np
     import numpy.typing as npt
     import pandas as pd
     import polars as pl
@@ -160,6 +161,18 @@ USER_SCRIPT = textwrap.dedent(
     bdw = clmkit.BetaDiscreteWeibull().fit(survivors=[1000, 869, 743, 653, 593])
     assert_type(bdw, clmkit.BetaDiscreteWeibull)
     assert isinstance(bdw, clmkit.BetaDiscreteWeibull)
+    s12 = sbg.survival_function(12)
+    assert_type(s12, float)
+    assert isinstance(s12, float)
+    s_grid = sbg.survival_function([1.0, 2.0, 3.0])
+    assert_type(s_grid, npt.NDArray[np.float64])
+    assert isinstance(s_grid, np.ndarray)
+    kept = bdw.retention_rate(pd.Series([1.0, 2.0], index=["a", "b"]))
+    assert_type(kept, "pd.Series[float]")
+    assert isinstance(kept, pd.Series) and list(kept.index) == ["a", "b"]
+    assert_type(sbg.churn_pmf(3), float)
+    assert_type(sbg.expected_residual_lifetime([0, 1]), npt.NDArray[np.float64])
+    assert_type(sbg.expected_survivors(1000, [1, 2]), npt.NDArray[np.float64])
     """
 )
 

@@ -2,15 +2,17 @@
 //! [`Model`]: each customer's parameters are the base parameters scaled by exp(+-z'g)
 //! ([`layout`]), the likelihood and its gradient come from the model's own per-pattern
 //! terms by the chain rule ([`objective`]), over customers grouped into cells of equal
-//! covariates ([`design`]). The fit starts at the covariate-free fit with g = 0, runs L-BFGS
-//! on (log base, g) in rescaled time (coefficients are unit-free), and takes standard errors
-//! from the Hessian by central differences of the analytic gradient.
+//! covariates ([`design`]). The fit starts at the covariate-free fit with g = 0, runs BHHH
+//! then L-BFGS on (log base, g) in rescaled time (coefficients are unit-free), and takes
+//! standard errors from the exact Hessian, summed cell by cell in one pass ([`hessian`]).
 
 pub mod design;
+pub mod hessian;
 pub mod layout;
 pub mod objective;
 pub mod per_customer;
 pub mod predict;
+mod solve;
 
 use serde::{Deserialize, Serialize};
 
@@ -18,14 +20,12 @@ use self::design::Design;
 pub use self::layout::CovariateSpec;
 use self::layout::Layout;
 use self::objective::CovObjective;
+use self::solve::{bhhh_lbfgs, total_hessian};
 use super::saved::TimeUnit;
 use super::{check_columns, check_options, diagnose, fit_named, model_by_name, Fit, FitOptions};
 use crate::error::{ClmError, Result};
 use crate::numeric::linalg::inverse_spd;
-use crate::numeric::optimize::newton::NewtonOptions;
-use crate::numeric::optimize::{
-    minimize, newton, norm, numerical_hessian, Minimum, Objective, Options,
-};
+use crate::numeric::optimize::{newton, norm, Options};
 
 const FORMAT: &str = "clmkit.btyd_covariates";
 
@@ -137,38 +137,10 @@ pub fn fit(
         max_iter: opts.max_iter,
         memory: 10,
     };
-    // BHHH (Newton with the outer product of per-customer gradients) from the plain fit:
-    // ~10-20 passes over the customers where L-BFGS needs ~100 on 15-20 parameters. L-BFGS
-    // then finishes from its point under the same stopping rule as every BTYD fit (at once
-    // when BHHH converged), and from the start when BHHH fails.
-    let bhhh = newton::minimize(
-        &theta0,
-        &NewtonOptions {
-            max_iter: 50,
-            tol: 1e-12,
-            max_halvings: 30,
-        },
-        &mut |x: &[f64]| Ok(objective.bhhh(x)),
-    );
-    let (start, bhhh_iter) = match bhhh {
-        Ok(r) if r.x.iter().all(|v| v.is_finite()) => (r.x, r.n_iter),
-        _ => (theta0.clone(), 0),
-    };
-    let min = match minimize(&objective, &start, &options) {
-        Ok(min) => min,
-        Err(_) if bhhh_iter > 0 => minimize(&objective, &theta0, &options)
-            .or_else(|err| boundary_or(err, &objective, opts.max_iter))?,
-        Err(err) => boundary_or(err, &objective, opts.max_iter)?,
-    };
-    let min = Minimum {
-        n_iter: min.n_iter + bhhh_iter,
-        ..min
-    };
-    let mut total_grad = |x: &[f64], g: &mut [f64]| {
-        objective.value_grad(x, g);
-        g.iter_mut().for_each(|v| *v *= total_weight);
-    };
-    let hessian = numerical_hessian(&min.x, 1e-5, &mut total_grad);
+    // BHHH then L-BFGS to the optimum; the exact Hessian there (one pass, see `hessian`)
+    // gives the final Newton step and the standard errors.
+    let min = bhhh_lbfgs(&objective, &theta0, opts, &options)?;
+    let hessian = total_hessian(&objective, &min.x);
     let scaled_grad: Vec<f64> = min.grad.iter().map(|g| g * total_weight).collect();
     let theta = newton::final_step(&min.x, &scaled_grad, &hessian);
     let mut params: Vec<f64> = theta[..k]
@@ -232,27 +204,6 @@ pub fn fit(
         time_unit: None,
         grouped: design.grouped,
     })
-}
-
-/// A convergence failure on a ridge towards the boundary is a result (marked by `mark`);
-/// any other error is returned.
-fn boundary_or(err: ClmError, objective: &CovObjective<'_>, max_iter: usize) -> Result<Minimum> {
-    match err {
-        ClmError::Convergence { params, .. }
-            if params.iter().any(|v| v.abs() > diagnose::BOUNDARY_LOG) =>
-        {
-            let mut grad = vec![0.0; params.len()];
-            let value = objective.value_grad(&params, &mut grad);
-            Ok(Minimum {
-                x: params,
-                value,
-                grad,
-                n_iter: max_iter,
-                n_eval: 0,
-            })
-        }
-        err => Err(err),
-    }
 }
 
 /// Inverse of the (log base, g) information, mapped to (natural base, g) by the delta method.

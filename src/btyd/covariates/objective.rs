@@ -164,7 +164,7 @@ impl Objective for CovObjective<'_> {
 impl CovObjective<'_> {
     /// Mean negative log-likelihood plus the penalties, from the total `ll` and its gradient
     /// `g`; writes the objective's gradient into `grad`.
-    fn penalised(&self, theta: &[f64], ll: f64, g: &[f64], grad: &mut [f64]) -> f64 {
+    pub(super) fn penalised(&self, theta: &[f64], ll: f64, g: &[f64], grad: &mut [f64]) -> f64 {
         let k = self.layout.k;
         let w = self.total_weight;
         let mut value = -ll / w;

@@ -8,7 +8,7 @@ use super::layout::Layout;
 use super::objective::CovObjective;
 use super::*;
 use crate::btyd::{bgbb, paretonbd, Model, MAX_PARAMS};
-use crate::numeric::optimize::Objective;
+use crate::numeric::optimize::{numerical_hessian, Objective};
 
 const MODELS: [&str; 5] = ["bgnbd", "mbgnbd", "paretonbd", "bgbb", "gammagamma"];
 
@@ -360,4 +360,39 @@ fn predictions_at_zero_coefficients_equal_the_plain_kernels() {
         .predict(predict::Quantity::PAlive { ahead: 0.0 }, &c, &z)
         .unwrap();
     assert_eq!(plain, ours);
+}
+
+#[test]
+fn exact_hessian_matches_differences_of_the_gradient_for_every_model() {
+    for model in MODELS {
+        for group in [false, true] {
+            let (layout, design, m) = objective_parts(model, group);
+            let obj = CovObjective {
+                model: m,
+                layout: &layout,
+                design: &design,
+                base_penalizer: 0.0,
+                total_weight: 400.0,
+            };
+            let th = theta(&layout);
+            let second = obj.second(&th);
+            let (ll, grad) = obj.total(&th);
+            assert!((second.ll - ll).abs() <= 1e-12 * ll.abs(), "{model}");
+            for (a, b) in second.grad.iter().zip(&grad) {
+                assert!(
+                    (a - b).abs() <= 1e-10 * (1.0 + b.abs()),
+                    "{model}: {a} vs {b}"
+                );
+            }
+            let mut total_grad = |x: &[f64], g: &mut [f64]| g.copy_from_slice(&obj.total(x).1);
+            let reference = numerical_hessian(&th, 1e-5, &mut total_grad);
+            let scale = reference.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+            for (i, (a, b)) in second.hessian.iter().zip(&reference).enumerate() {
+                assert!(
+                    (a - b).abs() <= 1e-6 * scale,
+                    "{model} group {group} entry {i}: exact {a} vs differences {b}"
+                );
+            }
+        }
+    }
 }

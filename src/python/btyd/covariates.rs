@@ -22,16 +22,7 @@ fn matrix(z: &PyReadonlyArray2<'_, f64>) -> PyResult<Vec<f64>> {
     Ok(z.as_array().iter().copied().collect())
 }
 
-#[pymethods]
-impl BtydCovariateFit {
-    #[getter]
-    fn model(&self) -> String {
-        self.saved.model.clone()
-    }
-    #[getter]
-    fn param_names(&self) -> Vec<String> {
-        self.saved.param_names.clone()
-    }
+fitted_pymethods!(BtydCovariateFit(CovariateFit) {
     /// Natural base parameters (a customer with all covariates 0).
     #[getter]
     fn params(&self) -> Vec<f64> {
@@ -43,72 +34,8 @@ impl BtydCovariateFit {
         self.saved.fit.params.clone()
     }
     #[getter]
-    fn log_likelihood(&self) -> f64 {
-        self.saved.fit.log_likelihood
-    }
-    /// Row-major covariance of (natural base parameters, free coefficients).
-    #[getter]
-    fn covariance(&self) -> Vec<f64> {
-        self.saved.fit.covariance.clone()
-    }
-    #[getter]
-    fn standard_errors(&self) -> Vec<f64> {
-        self.saved.fit.standard_errors.clone()
-    }
-    #[getter]
-    fn n_iter(&self) -> usize {
-        self.saved.fit.n_iter
-    }
-    #[getter]
-    fn converged(&self) -> bool {
-        self.saved.fit.converged
-    }
-    #[getter]
-    fn warnings(&self) -> Vec<String> {
-        self.saved.fit.warnings.clone()
-    }
-    #[getter]
-    fn grad_norm(&self) -> f64 {
-        self.saved.fit.grad_norm
-    }
-    #[getter]
-    fn n_patterns(&self) -> usize {
-        self.saved.fit.n_patterns
-    }
-    #[getter]
-    fn n_customers(&self) -> f64 {
-        self.saved.fit.n_customers
-    }
-    #[getter]
-    fn time_scale(&self) -> f64 {
-        self.saved.fit.time_scale
-    }
-    #[getter]
     fn grouped(&self) -> bool {
         self.saved.grouped
-    }
-    #[getter]
-    fn penalizer(&self) -> f64 {
-        self.saved.options.penalizer
-    }
-    #[getter]
-    fn initial_params(&self) -> Option<Vec<f64>> {
-        self.saved.options.initial.clone()
-    }
-    #[getter]
-    fn tol(&self) -> f64 {
-        self.saved.options.tol
-    }
-    #[getter]
-    fn max_iter(&self) -> usize {
-        self.saved.options.max_iter
-    }
-    #[getter]
-    fn time_unit(&self) -> Option<(String, f64)> {
-        self.saved
-            .time_unit
-            .as_ref()
-            .map(|u| (u.freq.clone(), u.multiplier))
     }
     /// (names, purchase, dropout, spend, constrained) covariate lists.
     #[getter]
@@ -141,15 +68,6 @@ impl BtydCovariateFit {
     #[getter]
     fn coefficients(&self) -> PyResult<Vec<covariates::Coefficient>> {
         self.saved.coefficients().map_err(to_pyerr)
-    }
-    fn to_json(&self) -> PyResult<String> {
-        self.saved.to_json().map_err(to_pyerr)
-    }
-    #[staticmethod]
-    fn from_json(text: &str) -> PyResult<BtydCovariateFit> {
-        Ok(BtydCovariateFit {
-            saved: CovariateFit::from_json(text).map_err(to_pyerr)?,
-        })
     }
     /// The same model at other (base, coefficient) parameters, for bootstrap replicates.
     fn with_params(&self, all_params: Vec<f64>) -> PyResult<BtydCovariateFit> {
@@ -225,7 +143,7 @@ impl BtydCovariateFit {
         let out = run(py, || self.saved.predict(q, &cols, &flat))?;
         Ok(out.into_pyarray(py))
     }
-}
+});
 
 /// Fits `model` with covariates `z` (rows x `names`). `penalizers` are the (purchase,
 /// dropout, spend) L2 penalties; `group` forces grouping on or off (None: automatic).
