@@ -62,7 +62,7 @@ def lifetime_value(
     return result
 
 
-def spend_values(spend: Any, data: Any, covariates: Any, n: int) -> FloatArray:
+def spend_values(spend: Spend, data: object, covariates: Covariates, n: int) -> FloatArray:
     """Each customer's spend: the array as given, or a covariate Gamma-Gamma's conditional
     expected spend at their own parameters for a ``(GammaGamma, frequency, monetary)``."""
     if isinstance(spend, tuple):

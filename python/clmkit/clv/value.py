@@ -276,7 +276,7 @@ def expected_value(
     spend_model: SpendModel,
     data: CustomerData,
     t: Period,
-    covariates: Any = None,
+    covariates: _cov.Covariates = None,
 ) -> Union[pd.Series[float], FloatArray]:
     """Undiscounted expected value of each customer's purchases in the next ``t``
     (e.g. ``"365D"``): spend x E[Y(t)].
