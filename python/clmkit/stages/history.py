@@ -259,6 +259,7 @@ def stage_history(
         stage_codes, reasons = fused.stage, fused.reason
     else:  # the rows' summaries are needed (P(alive), custom rules, reasons with numbers)
         raw = index.summaries()
+        del index  # the sorted log: not needed once summarised (memory peaks in this step)
         pa = _model_p_alive(model, raw, unit)
         if scheme.add:  # the rules see the snapshot summary, as assign_stages' rules do
             frame = pd.DataFrame(
@@ -283,6 +284,9 @@ def stage_history(
             "gap": raw.gap_before_last,
         }
         stage_codes, reasons = _run_rules(cols, pa, custom, scheme)
+        del raw
+        if not return_reason:  # the summary columns are needed only for the reason texts
+            cols = None
     if customers is not None:
         uniques, cust_codes, snap_codes, order, n_new = _prospect_rows(  # type: ignore[assignment]
             customers, uniques, cust_codes, snap_codes, len(snaps_ns)
@@ -298,12 +302,15 @@ def stage_history(
         if cols is not None:  # prospects: NaN inputs (their reason needs no number)
             cols = {k: _extend(v, n_new, np.nan, order) for k, v in cols.items()}
     stage = _stages(stage_codes, scheme, pd.RangeIndex(len(stage_codes)))
+    # copy=False: the columns are new arrays; copying and consolidating millions of rows
+    # took half the step
     out = pd.DataFrame(
         {
             names["customer_id"]: uniques.take(cust_codes),
             "snapshot": snap_times.take(snap_codes),
             "stage": stage.array,
-        }
+        },
+        copy=False,
     )
     if pa is not None:
         out["p_alive"] = pa
