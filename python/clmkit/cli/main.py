@@ -131,7 +131,18 @@ def _report_inputs(
             *cols,
         ),
     )
+    _release_arrow_memory()
     return log, cols, options
+
+
+def _release_arrow_memory() -> None:
+    """Returns to the system the memory Arrow's allocator keeps after reading the file (its
+    pages and the columns already converted: ~100 MB at 3M transactions), which would
+    otherwise stay in the run's peak (reached later, in the stage history)."""
+    if "pyarrow" in sys.modules:
+        import pyarrow as pa
+
+        pa.default_memory_pool().release_unused()
 
 
 def _show_warning(

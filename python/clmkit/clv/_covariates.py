@@ -3,7 +3,7 @@ covariate Gamma-Gamma, spend) at their own parameters, discounted period by peri
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Union
 
 import numpy as np
 import numpy.typing as npt
@@ -11,11 +11,18 @@ import numpy.typing as npt
 from .. import _core
 from ..btyd import _covariates
 from ..btyd._count import CountModel
+from ..btyd.gammagamma import GammaGamma
 
 FloatArray = npt.NDArray[np.float64]
+#: Per-customer spend: the values themselves, or a covariate Gamma-Gamma fit with the
+#: (frequency, monetary) it predicts from.
+Spend = Union[FloatArray, tuple[GammaGamma, FloatArray, FloatArray]]
+#: Covariates of a prediction: a table, a DataFrame or a 2-D array (None: the fitted columns
+#: of ``data``).
+Covariates = object
 
 
-def uses_covariates(model: Any, spend_model: Any) -> bool:
+def uses_covariates(model: object, spend_model: object) -> bool:
     """True when either fit has covariates."""
     return any(
         isinstance(getattr(m, "_state", None), _core.BtydCovariateFit) for m in (model, spend_model)
@@ -24,14 +31,14 @@ def uses_covariates(model: Any, spend_model: Any) -> bool:
 
 def lifetime_value(
     model: CountModel,
-    spend: Any,
-    data: Any,
+    spend: Spend,
+    data: object,
     rows: list[FloatArray],
     horizon: int,
     period: float,
     rate: float,
     continuous: bool,
-    covariates: Any,
+    covariates: Covariates,
 ) -> FloatArray:
     """CLV = spend x sum_k (E[Y(kP)] - E[Y((k-1)P)]) / (1 + rate)^k per customer.
 

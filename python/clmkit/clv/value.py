@@ -7,7 +7,7 @@ duration strings such as ``"30D"`` converted with the model's ``time_unit_``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Optional, Union
+from typing import Optional, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -118,7 +118,7 @@ def customer_lifetime_value(
     period: Period = "30D",
     discount_rate: float = 0.01,
     continuous: bool = False,
-    covariates: Any = None,
+    covariates: _cov.Covariates = None,
 ) -> Union[pd.Series[float], FloatArray]:
     """Discounted value of each customer's purchases over ``horizon`` periods.
 
@@ -179,7 +179,7 @@ def customer_lifetime_value(
     cols, monetary, index = _customers(data, isinstance(spend_model, GammaGamma))
     rows = model._validate(cols)
     if _cov.uses_covariates(model, spend_model):
-        spend: Any = None
+        spend: _cov.Spend
         if isinstance(spend_model, GammaGamma) and spend_model._has_covariates():
             assert monetary is not None  # _customers reads it for a GammaGamma
             f, m = _usable_spend(rows[0], monetary, index)
