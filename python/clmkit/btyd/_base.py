@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
-from typing import Any, ClassVar, Optional
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, Optional, TypeVar, Union
 
 import numpy as np
 import pandas as pd
@@ -20,6 +20,7 @@ from .. import _core
 from .._estimator import Estimator
 from .._io import is_table as _is_table
 from .._io import read
+from .._typing import CovariateData, CustomerData, ParamValues, Weights
 from .._validation import (
     as_float_array,
     check_btyd_data,
@@ -35,7 +36,9 @@ from ._intervals import IntervalMixin
 __all__ = ["BTYDFitter", "NotFittedError"]
 
 _Z95 = 1.959963984540054
-_REGISTRY: dict[str, type] = {}
+_REGISTRY: dict[str, type[BTYDFitter]] = {}
+#: The model class itself, so fit / from_json / from_params return the caller's class.
+F = TypeVar("F", bound="BTYDFitter")
 
 
 class BTYDFitter(IntervalMixin, Estimator):
@@ -76,10 +79,10 @@ class BTYDFitter(IntervalMixin, Estimator):
     def __init__(
         self,
         penalizer: float = 0.0,
-        initial_params: Any = None,
+        initial_params: Optional[ParamValues] = None,
         tol: float = 1e-8,
         max_iter: int = 1000,
-        covariate_penalizer: Any = 0.0,
+        covariate_penalizer: Union[float, Mapping[str, float]] = 0.0,
         constrain_covariates: Sequence[str] = (),
     ) -> None:
         self.penalizer = penalizer
@@ -119,10 +122,10 @@ class BTYDFitter(IntervalMixin, Estimator):
             )
         if np.any(values <= 0):
             raise ValueError(f"initial_params must be > 0, got {values.tolist()}")
-        return values.tolist()
+        return [float(v) for v in values]
 
     def _columns(
-        self, data: Any, rest: Sequence[Any], names: Sequence[str], weights: Any = None
+        self, data: Any, rest: Sequence[Any], names: Sequence[str], weights: Weights = None
     ) -> tuple[list[Any], Any, Optional[TimeUnit]]:
         """Splits ``fit(summary)`` / ``fit(col1, col2, ...)`` into the raw columns, the
         weights (a column name or array) and the summary's time unit."""
@@ -131,7 +134,7 @@ class BTYDFitter(IntervalMixin, Estimator):
                 raise TypeError(
                     f"give either a summary table or the arrays {list(names)}, not both"
                 )
-            need = {n: n for n in names}
+            need: dict[str, Optional[str]] = {n: n for n in names}
             if isinstance(weights, str):
                 need["weights"] = weights
             table = read(data, need)  # only these columns; null-checked as in every entry point
@@ -153,21 +156,25 @@ class BTYDFitter(IntervalMixin, Estimator):
 
     # ----------------------------------------------------------------- fitting
     def _fit(
-        self, data: Any, rest: Sequence[Any], weights: Any, covariates: Any = None
-    ) -> BTYDFitter:
+        self: F,
+        data: CustomerData,
+        rest: Sequence[CustomerData],
+        weights: Weights,
+        covariates: Optional[Mapping[str, CovariateData]] = None,
+    ) -> F:
         cols, weights, unit = self._columns(data, rest, self._data_names, weights)
         arrays = self._validate(cols)
         cov = _covariates.collect(data, covariates or {}, len(arrays[0]))
         return self._fit_arrays(arrays, weights, unit, cov, index_of(cols[0]))
 
     def _fit_arrays(
-        self,
+        self: F,
         arrays: list[np.ndarray],
         weights: Any,
         unit: Optional[TimeUnit],
         covariates: Optional[_covariates.Covariates] = None,
         index: Optional[pd.Index] = None,
-    ) -> BTYDFitter:
+    ) -> F:
         penalizer = check_positive_float(self.penalizer, "penalizer", allow_zero=True)
         tol = check_positive_float(self.tol, "tol")
         max_iter = check_int(self.max_iter, "max_iter", low=1)
@@ -201,7 +208,7 @@ class BTYDFitter(IntervalMixin, Estimator):
         self._training_covariates_ = covariates
         return self
 
-    def _set_state(self, state: Any) -> None:
+    def _set_state(self, state: Union[_core.BtydFit, _core.BtydCovariateFit]) -> None:
         if isinstance(state, _core.BtydCovariateFit):
             _covariates.set_state(self, state)
             return
@@ -249,7 +256,8 @@ class BTYDFitter(IntervalMixin, Estimator):
     def summary(self) -> pd.DataFrame:
         """Parameter table: ``coef``, ``se``, ``lower 95%``, ``upper 95%``."""
         self._check_fitted()
-        table = pd.concat([self.params_, self.standard_errors_, self.confidence_intervals_], axis=1)
+        parts = [self.params_, self.standard_errors_, self.confidence_intervals_]
+        table: pd.DataFrame = pd.concat(parts, axis=1)
         if self._has_covariates():
             table = pd.concat([table, _covariates.coefficient_rows(self)])
         return table
@@ -271,12 +279,15 @@ class BTYDFitter(IntervalMixin, Estimator):
         True
         """
         self._check_fitted()
-        return self._state.to_json()
+        text: str = self._state.to_json()
+        return text
 
     @classmethod
-    def from_json(cls, text: str) -> BTYDFitter:
+    def from_json(cls: type[F], text: Union[str, bytes]) -> F:
         """Restores a model saved with :meth:`to_json` (any BTYD class when called on the
         base class, else only this class's models)."""
+        if isinstance(text, (bytes, bytearray)):
+            text = bytes(text).decode("utf-8")
         state = _covariates.load(text)
         target = _REGISTRY.get(state.model)
         if target is None or (cls is not BTYDFitter and not issubclass(target, cls)):
@@ -288,11 +299,17 @@ class BTYDFitter(IntervalMixin, Estimator):
             max_iter=state.max_iter,
             **_covariates.hyperparameters(state),
         )
+        if not isinstance(model, cls):  # issubclass(target, cls) was checked above
+            raise TypeError(f"{target.__name__} is not a {cls.__name__}")
         model._set_state(state)
         return model
 
     @classmethod
-    def from_params(cls, params: Any, time_unit: Optional[TimeUnit] = None) -> BTYDFitter:
+    def from_params(
+        cls: type[F],
+        params: Union[Mapping[str, float], Sequence[float]],
+        time_unit: Optional[TimeUnit] = None,
+    ) -> F:
         """A model with given parameters (e.g. published ones), ready to predict.
 
         Parameters
@@ -373,7 +390,7 @@ class BTYDFitter(IntervalMixin, Estimator):
                 "take each customer's covariates yet; use a method with covariates= (p_alive, "
                 "conditional_expected_purchases, ...) or a fit without covariates"
             )
-        return self.params_.tolist()
+        return [float(v) for v in self.params_]
 
     @staticmethod
     def _output(values: np.ndarray, like: Any, name: str) -> Any:

@@ -9,9 +9,11 @@ from __future__ import annotations
 from typing import Any, Optional
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from .. import _core
+from .._typing import CovariateData, CustomerData, Weights
 from .._validation import as_float_array, check_choice, check_horizon, check_int
 from . import _covariates
 from ._base import BTYDFitter
@@ -22,18 +24,18 @@ __all__ = ["CountModel"]
 class CountModel(BTYDFitter):
     """Base of the purchase-count models: p_alive and expected purchases (not used directly)."""
 
-    def _rows(self, frequency: Any, recency: Any, T: Any) -> tuple[list[np.ndarray], Any]:
+    def _rows(self, frequency: CustomerData, recency: Any, T: Any) -> tuple[list[np.ndarray], Any]:
         cols, _, _ = self._columns(frequency, (recency, T), self._data_names)
         return self._validate(cols), cols[0]
 
     def fit(
         self,
-        frequency: Any,
-        recency: Any = None,
-        T: Any = None,
-        weights: Any = None,
-        purchase_covariates: Any = None,
-        dropout_covariates: Any = None,
+        frequency: CustomerData,
+        recency: CustomerData = None,
+        T: CustomerData = None,
+        weights: Weights = None,
+        purchase_covariates: CovariateData = None,
+        dropout_covariates: CovariateData = None,
     ) -> CountModel:
         """Fits the model by maximum likelihood.
 
@@ -75,7 +77,11 @@ class CountModel(BTYDFitter):
         return self._fit(frequency, (recency, T), weights, covariates)
 
     def p_alive(
-        self, frequency: Any, recency: Any = None, T: Any = None, covariates: Any = None
+        self,
+        frequency: CustomerData,
+        recency: CustomerData = None,
+        T: CustomerData = None,
+        covariates: CovariateData = None,
     ) -> Any:
         """Probability that each customer is still alive at the end of observation.
 
@@ -103,7 +109,12 @@ class CountModel(BTYDFitter):
         return self._output(out, like, "p_alive")
 
     def conditional_expected_purchases(
-        self, t: float, frequency: Any, recency: Any = None, T: Any = None, covariates: Any = None
+        self,
+        t: float,
+        frequency: CustomerData,
+        recency: CustomerData = None,
+        T: CustomerData = None,
+        covariates: CovariateData = None,
     ) -> Any:
         """Expected purchases of each customer in the next ``t`` time units.
 
@@ -137,7 +148,7 @@ class CountModel(BTYDFitter):
         out = _core.btyd_conditional_expected_purchases(self._core_name, self._params(), t, *rows)
         return self._output(out, like, "expected_purchases")
 
-    def expected_purchases(self, t: Any, covariates: Any = None) -> Any:
+    def expected_purchases(self, t: npt.ArrayLike, covariates: CovariateData = None) -> Any:
         """Expected purchases of a new customer in ``t`` time units (scalar or array).
 
         Examples
@@ -154,7 +165,9 @@ class CountModel(BTYDFitter):
         out = _core.btyd_expected_purchases(self._core_name, self._params(), arr)
         return self._output(out, t, "expected_purchases")
 
-    def probability_of_n_purchases(self, t: Any, n: Any, covariates: Any = None) -> Any:
+    def probability_of_n_purchases(
+        self, t: npt.ArrayLike, n: npt.ArrayLike, covariates: CovariateData = None
+    ) -> Any:
         """P(a new customer makes exactly ``n`` purchases in ``t`` time units).
 
         ``t`` and ``n`` broadcast against each other (scalars or arrays).
@@ -182,10 +195,10 @@ class CountModel(BTYDFitter):
         self,
         t: float,
         n: int,
-        frequency: Any,
-        recency: Any = None,
-        T: Any = None,
-        covariates: Any = None,
+        frequency: CustomerData,
+        recency: CustomerData = None,
+        T: CustomerData = None,
+        covariates: CovariateData = None,
     ) -> Any:
         """P(each customer makes exactly ``n`` purchases in the next ``t`` time units).
 
@@ -208,7 +221,9 @@ class CountModel(BTYDFitter):
         )
         return self._output(out, like, "probability")
 
-    def _grid(self, max_frequency: int, max_recency: Optional[float], T: Optional[float]):
+    def _grid(
+        self, max_frequency: int, max_recency: Optional[float], T: Optional[float]
+    ) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
         max_frequency = check_int(max_frequency, "max_frequency", low=0)
         if max_recency is None:
             if T is None:
@@ -247,11 +262,12 @@ class CountModel(BTYDFitter):
         out = values.reshape(freq.shape)
         if impossible == "nan":
             out = np.where(valid, out, np.nan)
-        return pd.DataFrame(
+        matrix: pd.DataFrame = pd.DataFrame(
             out,
             index=pd.Index(range(freq.shape[0]), name="recency"),
             columns=pd.Index(range(freq.shape[1]), name="frequency"),
         )
+        return matrix
 
     def p_alive_matrix(
         self,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 import warnings
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, ClassVar, Optional
 
 import numpy as np
 import pandas as pd
@@ -41,7 +41,18 @@ def random_seed(seed: Optional[int]) -> int:
 class IntervalMixin:
     """Adds :meth:`predict_interval` to the BTYD estimators."""
 
-    def _interval_quantity(self, quantity: Any) -> Any:
+    # What the estimator this is mixed into (BTYDFitter) provides.
+    _core_name: ClassVar[str]
+    # BtydFit or BtydCovariateFit: the covariate modules pick by `_has_covariates()`.
+    _state: Any
+    params_: pd.Series
+    variance_matrix_: pd.DataFrame
+    _training_data_: tuple[list[np.ndarray], Optional[np.ndarray]]
+    if TYPE_CHECKING:
+
+        def _check_fitted(self) -> None: ...
+
+    def _interval_quantity(self, quantity: object) -> str:
         cls = type(self)
         options = sorted(
             n
@@ -54,15 +65,16 @@ class IntervalMixin:
             raise ValueError(f"quantity must be one of {options}, got {quantity!r}")
         return quantity
 
-    def _with_params(self, params: np.ndarray) -> Any:
+    def _with_params(self, params: np.ndarray) -> IntervalMixin:
         """A shallow copy of the model predicting at other parameters."""
         replica = object.__new__(type(self))
         replica.__dict__.update(self.__dict__)
-        if isinstance(getattr(self, "_state", None), _core.BtydCovariateFit):
+        state = getattr(self, "_state", None)
+        if isinstance(state, _core.BtydCovariateFit):
             # Covariate fits predict from their state: base parameters and coefficients.
-            replica._state = self._state.with_params([float(v) for v in params])  # type: ignore[attr-defined]
+            replica._state = state.with_params([float(v) for v in params])
             return replica
-        index = self.params_.index  # type: ignore[attr-defined]
+        index = self.params_.index
         replica.__dict__["params_"] = pd.Series(params, index=index, name="coef", dtype=float)
         return replica
 
@@ -126,7 +138,7 @@ class IntervalMixin:
         >>> bool(iv["lower"].iloc[0] < iv["estimate"].iloc[0] < iv["upper"].iloc[0])
         True
         """
-        self._check_fitted()  # type: ignore[attr-defined]
+        self._check_fitted()
         name = self._interval_quantity(quantity)
         method = check_choice(method, "method", ("parametric", "resample"))
         n_boot = check_int(n_boot, "n_boot", low=2)
@@ -163,14 +175,14 @@ class IntervalMixin:
         return table
 
     def _bootstrap_params(self, method: str, n_boot: int, seed: int) -> np.ndarray:
-        params = self.params_.to_numpy(dtype=float)  # type: ignore[attr-defined]
+        params = self.params_.to_numpy(dtype=float)
         state = getattr(self, "_state", None)
         if isinstance(state, _core.BtydCovariateFit):
             if method == "parametric":
                 return _covariate_draws(state, n_boot, seed)
             return resample_draws(self, n_boot, seed)  # type: ignore[arg-type]
         if method == "parametric":
-            cov = self.variance_matrix_.to_numpy(dtype=float)  # type: ignore[attr-defined]
+            cov = self.variance_matrix_.to_numpy(dtype=float)
             return _core.btyd_bootstrap_parametric(
                 params.tolist(), cov.ravel().tolist(), n_boot, seed
             )
@@ -182,21 +194,20 @@ class IntervalMixin:
                 'from JSON or a pickle only supports method="parametric")'
             )
         columns, weights = data
-        state = self._state  # type: ignore[attr-defined]
         return _core.btyd_bootstrap_resample(
-            self._core_name,  # type: ignore[attr-defined]
+            self._core_name,
             columns,
             weights,
             params.tolist(),
-            float(state.penalizer),
-            float(state.tol),
-            int(state.max_iter),
+            float(self._state.penalizer),
+            float(self._state.tol),
+            int(self._state.max_iter),
             n_boot,
             seed,
         )
 
 
-def _covariate_draws(state: Any, n_boot: int, seed: int) -> np.ndarray:
+def _covariate_draws(state: _core.BtydCovariateFit, n_boot: int, seed: int) -> np.ndarray:
     """Parametric draws of (base parameters, coefficients): N(estimate, covariance) with the
     base parameters on the log scale. The core draws every parameter on the log scale, so
     coefficients g go in as exp(g) (covariance by the delta method) and come out as logs."""
