@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any, ClassVar, Optional, TypeVar, Union
 
 import numpy as np
@@ -23,12 +24,11 @@ from .._io import read
 from .._typing import CovariateData, CustomerData, ParamValues, Weights
 from .._validation import (
     as_float_array,
-    check_btyd_data,
     check_int,
     check_positive_float,
     index_of,
 )
-from ..exceptions import ClmkitWarning, NotFittedError
+from ..exceptions import ClmkitWarning, InvalidValueError, NotFittedError, with_row_label
 from ..summary.units import TimeUnit, time_unit_of
 from . import _covariates
 from ._intervals import IntervalMixin
@@ -39,6 +39,21 @@ _Z95 = 1.959963984540054
 _REGISTRY: dict[str, type[BTYDFitter]] = {}
 #: The model class itself, so fit / from_json / from_params return the caller's class.
 F = TypeVar("F", bound="BTYDFitter")
+
+
+@contextmanager
+def labelled_rows(like: object) -> Iterator[None]:
+    """Runs a core call on customer columns, naming the caller's row label in its errors.
+
+    The core checks the data once (argument, row position, value; ``src/btyd/validate.rs``);
+    when the columns came as pandas objects, the position becomes the caller's index label.
+    ``like`` is the first column as given (or its index, or None).
+    """
+    try:
+        yield
+    except InvalidValueError as err:
+        index = like if isinstance(like, pd.Index) else index_of(like)
+        raise with_row_label(err, index) from None
 
 
 class BTYDFitter(IntervalMixin, Estimator):
@@ -151,8 +166,10 @@ class BTYDFitter(IntervalMixin, Estimator):
         return cols, weights, None
 
     def _validate(self, cols: list[Any]) -> list[np.ndarray]:
-        """Checks the data columns; BTYD frequency/recency/T by default."""
-        return list(check_btyd_data(*cols, T_name=self._data_names[2]))
+        """The data columns as float64 arrays, checked for type only: the domain rules (whole
+        frequencies >= 0, recency <= T, ...) are checked once, in Rust, by every kernel that
+        takes the columns; calls run inside :func:`labelled_rows` to name the caller's row."""
+        return [as_float_array(c, n, finite=False) for c, n in zip(cols, self._data_names)]
 
     # ----------------------------------------------------------------- fitting
     def _fit(
@@ -190,16 +207,11 @@ class BTYDFitter(IntervalMixin, Estimator):
             options = (penalizer, self._checked_initial(), tol, max_iter)
             state = _covariates.core_fit(self, arrays, w, options, unit_arg, covariates, index)
         else:
-            state = _core.btyd_fit(
-                self._core_name,
-                arrays,
-                w,
-                penalizer,
-                self._checked_initial(),
-                tol,
-                max_iter,
-                unit_arg,
-            )
+            initial = self._checked_initial()
+            with labelled_rows(index):
+                state = _core.btyd_fit(
+                    self._core_name, arrays, w, penalizer, initial, tol, max_iter, unit_arg
+                )
         self._set_state(state)
         for message in state.warnings:
             warnings.warn(f"{type(self).__name__}: {message}", ClmkitWarning, stacklevel=3)
@@ -354,7 +366,8 @@ class BTYDFitter(IntervalMixin, Estimator):
             data, rest or (None,) * (len(self._data_names) - 1), self._data_names
         )
         arrays = self._validate(cols)
-        out = _core.btyd_loglik(self._core_name, self._params(), arrays)
+        with labelled_rows(cols[0]):
+            out = _core.btyd_loglik(self._core_name, self._params(), arrays)
         return self._output(out, cols[0], "log_likelihood")
 
     def __getstate__(self) -> dict[str, Any]:

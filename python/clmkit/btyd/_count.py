@@ -16,7 +16,7 @@ from .. import _core
 from .._typing import CovariateData, CustomerData, Weights
 from .._validation import as_float_array, check_choice, check_horizon, check_int
 from . import _covariates
-from ._base import BTYDFitter
+from ._base import BTYDFitter, labelled_rows
 
 __all__ = ["CountModel"]
 
@@ -105,7 +105,8 @@ class CountModel(BTYDFitter):
             data = (frequency, (recency, T), covariates)
             return _covariates.predict(self, "p_alive", [0.0], *data, "p_alive")
         rows, like = self._rows(frequency, recency, T)
-        out = _core.btyd_p_alive(self._core_name, self._params(), *rows)
+        with labelled_rows(like):
+            out = _core.btyd_p_alive(self._core_name, self._params(), *rows)
         return self._output(out, like, "p_alive")
 
     def conditional_expected_purchases(
@@ -145,7 +146,9 @@ class CountModel(BTYDFitter):
             quantity, data = "conditional_expected_purchases", (frequency, (recency, T), covariates)
             return _covariates.predict(self, quantity, [t], *data, "expected_purchases")
         rows, like = self._rows(frequency, recency, T)
-        out = _core.btyd_conditional_expected_purchases(self._core_name, self._params(), t, *rows)
+        params = self._params()
+        with labelled_rows(like):
+            out = _core.btyd_conditional_expected_purchases(self._core_name, params, t, *rows)
         return self._output(out, like, "expected_purchases")
 
     def expected_purchases(self, t: npt.ArrayLike, covariates: CovariateData = None) -> Any:
@@ -216,9 +219,11 @@ class CountModel(BTYDFitter):
             data = (frequency, (recency, T), covariates)
             return _covariates.predict(self, quantity, [t, float(n)], *data, "probability")
         rows, like = self._rows(frequency, recency, T)
-        out = _core.btyd_conditional_probability_of_n_purchases(
-            self._core_name, self._params(), t, float(n), *rows
-        )
+        params = self._params()
+        with labelled_rows(like):
+            out = _core.btyd_conditional_probability_of_n_purchases(
+                self._core_name, params, t, float(n), *rows
+            )
         return self._output(out, like, "probability")
 
     def _grid(

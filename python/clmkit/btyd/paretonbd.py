@@ -12,6 +12,7 @@ from .. import _core
 from .._typing import CovariateData, CustomerData
 from .._validation import check_int, check_per_customer, check_positive_float
 from . import _covariates
+from ._base import labelled_rows
 from ._count import CountModel
 from ._intervals import random_seed
 
@@ -115,7 +116,9 @@ class ParetoNBD(CountModel):
             data = (frequency, (recency, T), covariates)
             return _covariates.predict(self, "dert", [delta, span], *data, "dert")
         rows, like = self._rows(frequency, recency, T)
-        out = _core.paretonbd_dert(self._params(), delta, span, *rows)
+        params = self._params()
+        with labelled_rows(like):
+            out = _core.paretonbd_dert(params, delta, span, *rows)
         return self._output(out, like, "dert")
 
     def generate(self, n: int, T: npt.ArrayLike, seed: Optional[int] = None) -> pd.DataFrame:
