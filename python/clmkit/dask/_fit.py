@@ -28,6 +28,7 @@ from typing import Any, Optional, cast
 import numpy as np
 import pandas as pd
 
+from .. import _core
 from .._errors import ClmkitWarning
 from .._validation import as_float_array, check_choice, invalid_value_error, require_columns
 from ..btyd._covariates import Covariates
@@ -209,6 +210,9 @@ def _valid_rows(
             out = _spend_rows(part, drop_nonpositive)
         else:
             arrays = model._validate([part[n] for n in names])
+            # The domain rules are checked in Rust, here per partition, so a bad row is
+            # reported in the partition that holds it before any pattern is built.
+            _core.btyd_check_data(model._core_name, arrays)
             out = pd.DataFrame(dict(zip(names, arrays)))
             out[_STATUS] = np.ones(len(out), dtype=np.int8)
         for c in cov_names:
