@@ -4,7 +4,8 @@ Simulates ``--customers`` customers (default 1M, ~2.85M transactions; ``BENCH_QU
 with ``clmkit.datasets.simulate_transactions``, writes the log as Parquet and measures:
 
 - ``clmkit report LOG --formats parquet`` in a fresh process: wall time, CPU time and peak
-  RSS (``wait4``), and every step it reports on stderr;
+  RSS (``wait4``), and every step it reports on stderr with the CPU seconds it used (the
+  steps compare on a shared machine by CPU time, not wall);
 - the same with ``--formats parquet,csv`` (the CSV reported separately);
 - ``clmkit.analyze`` on the log already in memory (a pyarrow Table): time and peak RSS;
 - the same pipeline written with lifetimes + pandas in its pinned venv
@@ -31,6 +32,24 @@ import clmkit
 from harness import Bench
 
 STEP = re.compile(r"^\[\s*[\d.]+ s\] (?P<step>.+) \((?P<sec>[\d.]+) s\)$")
+STEP_CPU = re.compile(r"^step-cpu (?P<sec>[\d.]+) (?P<step>.+)$")
+
+#: ``python -m clmkit`` with one more stderr line after each step: the process CPU seconds
+#: (all threads) it used, so steps compare on a machine shared with other work.
+CLI_WITH_STEP_CPU = """
+import sys, time
+import clmkit.cli.main
+cli = sys.modules["clmkit.cli.main"]
+shown = cli._Progress.__call__
+last = [time.process_time()]
+def progress(self, step, seconds):
+    shown(self, step, seconds)
+    now = time.process_time()
+    print(f"step-cpu {now - last[0]:.3f} {step}", file=sys.stderr, flush=True)
+    last[0] = now
+cli._Progress.__call__ = progress
+sys.exit(cli.main(sys.argv[1:]))
+"""
 
 PEER = """
 import time
@@ -66,8 +85,9 @@ timeit("lifetimes + pandas pipeline, parquet out", pipeline, repeat=1, memory="r
 
 
 def run_cli(log_path: Path, out: Path, formats: str) -> tuple[float, float, float, dict]:
-    """Wall time, CPU time (user + sys), peak RSS (MiB) of the CLI and its step timings."""
-    cmd = [sys.executable, "-m", "clmkit", "report", str(log_path)]
+    """Wall time, CPU time (user + sys), peak RSS (MiB) of the CLI and its step timings
+    ``{step: (wall, cpu)}``."""
+    cmd = [sys.executable, "-c", CLI_WITH_STEP_CPU, "report", str(log_path)]
     cmd += ["--customer-id-col", "customer_id", "--datetime-col", "date"]
     cmd += ["--monetary-col", "amount", "--horizon", "365D", "--formats", formats]
     cmd += ["--out", str(out)]
@@ -79,12 +99,16 @@ def run_cli(log_path: Path, out: Path, formats: str) -> tuple[float, float, floa
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise RuntimeError(f"clmkit report failed: {stderr.strip()[-2000:]}")
-    steps = {}
+    steps: dict[str, tuple[float, float]] = {}
+    wall_of: dict[str, float] = {}
     for line in stderr.splitlines():
-        m = STEP.match(line.strip())
+        m = STEP.match(line.strip()) or STEP_CPU.match(line.strip())
         if m:
             name = "read input" if m["step"].startswith("read ") else m["step"]
-            steps[name] = float(m["sec"])
+            if m.re is STEP:
+                wall_of[name] = float(m["sec"])
+            else:
+                steps[name] = (wall_of.get(name, float("nan")), float(m["sec"]))
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, steps
 
 
@@ -107,8 +131,8 @@ def main() -> None:
             label = f"clmkit report end to end, {formats} out (incl. interpreter start)"
             b.record(label, wall, n_customers=n, cpu_s=round(cpu, 2))
             b.record_memory(label, peak_rss_mb=round(rss, 1))
-            for step, sec in steps.items():
-                b.record(f"[{formats}] step: {step}", sec, n_customers=n)
+            for step, (sec, cpu_s) in steps.items():
+                b.record(f"[{formats}] step: {step}", sec, n_customers=n, cpu_s=round(cpu_s, 3))
             sizes = {p.name: p.stat().st_size / 2**20 for p in out.iterdir()}
             b.note(f"{formats}: " + ", ".join(f"{k} {v:.1f} MiB" for k, v in sorted(sizes.items())))
         import pyarrow.parquet as pq

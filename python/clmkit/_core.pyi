@@ -401,6 +401,7 @@ def btyd_loglik_grad(
     columns: list[npt.NDArray[np.float64]],
     weights: Optional[npt.NDArray[np.float64]] = None,
 ) -> tuple[float, list[float]]: ...
+def btyd_check_data(model: str, columns: list[npt.NDArray[np.float64]]) -> None: ...
 def btyd_model_layout(
     model: str,
 ) -> tuple[list[str], list[str], list[int], Optional[int], list[int]]: ...
@@ -618,3 +619,17 @@ def btyd_covariate_fit(
     group: Optional[bool] = None,
 ) -> BtydCovariateFit: ...
 def chi2_sf(x: float, df: float) -> float: ...
+def btyd_covariate_loglik(
+    fit: BtydCovariateFit,
+    columns: list[npt.NDArray[np.float64]],
+    z: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]: ...
+def btyd_covariate_discounted_purchases(
+    fit: BtydCovariateFit,
+    columns: list[npt.NDArray[np.float64]],
+    z: npt.NDArray[np.float64],
+    horizon: int,
+    period: float,
+    discount_rate: float,
+    continuous: bool,
+) -> npt.NDArray[np.float64]: ...

@@ -9,7 +9,7 @@ not installed.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping, Sequence
 from datetime import date, tzinfo
 from typing import TYPE_CHECKING, Any, Literal, Union
 
@@ -27,13 +27,17 @@ if TYPE_CHECKING:
 __all__ = [
     "ArrayLike",
     "Column",
+    "CovariateData",
+    "CustomerData",
     "DateLike",
     "FloatArray",
     "IntArray",
     "NumpyTable",
     "Output",
     "PandasInput",
+    "ParamValues",
     "TimeZone",
+    "Weights",
 ]
 
 #: The library of a returned table: ``output=`` of every table function.
@@ -61,3 +65,17 @@ TimeZone = Union[tzinfo, str, None]
 #: What comes back as pandas without ``output=``: a pandas DataFrame, or columns given as
 #: arrays (``transactions=None``).
 PandasInput = Union[pd.DataFrame, None]
+
+#: Per-customer data of a BTYD model: a column (anything numpy reads: lists, numpy arrays,
+#: pandas or polars Series) or, as the first argument, a summary table.
+CustomerData = Union[npt.ArrayLike, pd.DataFrame, "PolarsFrame", None]
+
+#: Covariates of a BTYD model: column names of the summary table, a customers x covariates
+#: array, or a DataFrame.
+CovariateData = Union[Sequence[str], npt.ArrayLike, pd.DataFrame, None]
+
+#: Weights of a fit: a column of the summary table by name, or one value per row.
+Weights = Union[str, npt.ArrayLike, None]
+
+#: Parameters by name, or in the model's order.
+ParamValues = Union[Mapping[str, float], Sequence[float]]

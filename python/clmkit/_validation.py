@@ -174,41 +174,6 @@ def index_of(values: Any) -> pd.Index | None:
     return values.index if isinstance(values, (pd.Series, pd.DataFrame)) else None
 
 
-def check_btyd_data(
-    frequency: ArrayLike, recency: ArrayLike, T: ArrayLike, *, T_name: str = "T"
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Validates the (frequency, recency, T) columns of a buy-till-you-die model.
-
-    ``frequency`` must hold whole numbers >= 0, ``recency`` and ``T`` finite values >= 0,
-    ``recency <= T``, and ``recency == 0`` where ``frequency == 0`` (lifetimes' summary
-    semantics). ``T_name`` names the third column in messages (e.g. ``n_periods``).
-
-    Returns
-    -------
-    tuple of numpy.ndarray
-        The three columns as C-contiguous float64 arrays.
-
-    Raises
-    ------
-    ValueError
-        Naming the argument, the first offending row and its value.
-    """
-    index = index_of(frequency)
-    f = as_float_array(frequency, "frequency", nonnegative=True, integer=True)
-    r = as_float_array(recency, "recency", nonnegative=True)
-    t = as_float_array(T, T_name, nonnegative=True)
-    check_same_length(frequency=f, recency=r, **{T_name: t})
-    check_rows(r > t, "recency", r, f"must be <= {T_name}", index)
-    check_rows(
-        (f == 0) & (r != 0),
-        "recency",
-        r,
-        "must be 0 when frequency is 0 (no repeat purchase)",
-        index,
-    )
-    return f, r, t
-
-
 def check_horizon(t: Any, name: str = "t") -> float:
     """Validates a prediction horizon: a finite number >= 0."""
     return check_positive_float(t, name, allow_zero=True)

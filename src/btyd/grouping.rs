@@ -12,16 +12,7 @@
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
-/// f64 -> u64 preserving order (IEEE total order); -0.0 is folded into +0.0 first so equal
-/// values share a key.
-pub(super) fn ordered_bits(v: f64) -> u64 {
-    let bits = (v + 0.0).to_bits();
-    if bits >> 63 == 1 {
-        !bits
-    } else {
-        bits | (1 << 63)
-    }
-}
+use crate::numeric::sort::f64_key;
 
 /// Most entries of the direct rank table of a whole-valued column (the fast path).
 const DIRECT_MIN_RANGE: u64 = 1 << 16;
@@ -96,7 +87,7 @@ fn hashed_codes(col: &[f64]) -> (Vec<f64>, Vec<u32>) {
     let mut codes: Vec<u32> = col
         .iter()
         .map(|&v| {
-            let key = ordered_bits(v);
+            let key = f64_key(v);
             *ids.entry(key).or_insert_with(|| {
                 first.push((key, v + 0.0));
                 (first.len() - 1) as u32
@@ -117,50 +108,4 @@ fn hashed_codes(col: &[f64]) -> (Vec<f64>, Vec<u32>) {
 /// Bits needed to store ranks below `levels`.
 pub(super) fn bits_for(levels: usize) -> u32 {
     usize::BITS - levels.saturating_sub(1).leading_zeros()
-}
-
-/// Largest digit of the radix sort: 2^14 counters stay in cache while scattering.
-const MAX_RADIX_BITS: u32 = 14;
-
-/// Stable LSD radix sort of `items` on the low `bits` bits of `key(item)`. The digits split
-/// `bits` evenly (27 bits: two digits of 14 bits), and one reading pass counts every digit.
-pub(crate) fn radix_sort<T: Copy + Default + Send + Sync>(
-    items: &mut Vec<T>,
-    bits: u32,
-    key: impl Fn(&T) -> u64,
-) {
-    if bits == 0 || items.len() < 2 {
-        return;
-    }
-    let digits = bits.div_ceil(MAX_RADIX_BITS);
-    let width = bits.div_ceil(digits);
-    let buckets = 1usize << width;
-    let mask = (buckets - 1) as u64;
-    let mut counts = vec![vec![0usize; buckets]; digits as usize];
-    for item in items.iter() {
-        let k = key(item);
-        for (d, count) in counts.iter_mut().enumerate() {
-            count[((k >> (d as u32 * width)) & mask) as usize] += 1;
-        }
-    }
-    let mut scratch = vec![T::default(); items.len()];
-    for (d, count) in counts.iter_mut().enumerate() {
-        // A digit shared by every key leaves the order as it is: skip the pass.
-        if count.contains(&items.len()) {
-            continue;
-        }
-        let shift = d as u32 * width;
-        let mut start = 0;
-        for c in count.iter_mut() {
-            let here = *c;
-            *c = start;
-            start += here;
-        }
-        for item in items.iter() {
-            let b = ((key(item) >> shift) & mask) as usize;
-            scratch[count[b]] = *item;
-            count[b] += 1;
-        }
-        std::mem::swap(items, &mut scratch);
-    }
 }

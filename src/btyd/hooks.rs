@@ -3,7 +3,7 @@
 //! needs one partition's total at given parameters, and the model's time layout to rescale
 //! data and parameters as `fit` does.
 
-use super::{check_params, model_by_name, LogObjective, Model, Patterns};
+use super::{check_columns, check_params, model_by_name, LogObjective, Model, Patterns};
 use crate::error::{ClmError, Result};
 
 /// What a driver needs to know about a model's parameters and data columns.
@@ -52,6 +52,15 @@ fn loglik_grad(
         total_weight: 1.0,
     }
     .total(params))
+}
+
+/// Checks one partition's data columns by the rules every fit and prediction of the model
+/// registered under `name` applies (so a driver that sees the data in pieces rejects a bad
+/// row in the partition that holds it, with the same message).
+pub fn check_data_named(name: &str, columns: &[&[f64]]) -> Result<()> {
+    let model = model_by_name(name)?;
+    check_columns(model, columns)?;
+    model.check_data(columns)
 }
 
 /// The layout of the model registered under `name`.

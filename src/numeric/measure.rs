@@ -3,8 +3,8 @@
 //! figures go to `benchmarks/RESULTS.md`.
 //!
 //! - Sorting 10M 64-bit keys: `slice::sort_unstable` (pattern-defeating quicksort), the
-//!   `radsort` crate (LSD radix) and clmkit's own radix sorts (`survival::radix`, keys only;
-//!   `btyd::grouping`, on the bits the keys use).
+//!   `radsort` crate (LSD radix) and clmkit's one radix sort (`numeric::sort`, on the bits
+//!   the keys use), keys alone and keys with their rows.
 //! - Hashing 10M customer ids (integers and strings, ~1M distinct, as a log has): std's
 //!   `HashMap` (SipHash-1-3), `FxHashMap` (what `btyd::grouping` uses) and `ahash`.
 //!
@@ -75,18 +75,40 @@ fn measure_sorts() {
     });
     assert_eq!(got, want);
     report("u64 `radsort::sort`", ms);
-    let (ms, got) = best(|| crate::survival::radix::radix_sort_keys(u.clone()));
-    assert_eq!(got, want);
-    report("u64 clmkit `survival::radix::radix_sort_keys`", ms);
     let bits = 64 - u.iter().max().map_or(0, |m| m.leading_zeros());
     let (ms, got) = best(|| {
         let mut v = u.clone();
-        crate::btyd::grouping::radix_sort(&mut v, bits, |k| *k);
+        crate::numeric::sort::radix_sort_by_key(&mut v, bits, |&k| k);
         v
     });
     assert_eq!(got, want);
     report(
-        "u64 clmkit `btyd::grouping::radix_sort` (used bits only)",
+        "u64 clmkit `numeric::sort::radix_sort_by_key` (used bits)",
+        ms,
+    );
+    // Keys with their rows, ties in row order (what survival needs): (key, row) pairs are
+    // distinct, so an unstable sort of the pairs gives the stable order.
+    let (ms, want) = best(|| {
+        let mut v: Vec<(u64, usize)> = u.iter().copied().zip(0..).collect();
+        v.sort_unstable();
+        v
+    });
+    report("u64+row `slice::sort_unstable` of (key, row)", ms);
+    let (ms, got) = best(|| {
+        let mut v: Vec<(u64, usize)> = u.iter().copied().zip(0..).collect();
+        radsort::sort_by_key(&mut v, |p| p.0);
+        v
+    });
+    assert_eq!(got, want);
+    report("u64+row `radsort::sort_by_key` (stable)", ms);
+    let (ms, got) = best(|| {
+        let mut v: Vec<(u64, usize)> = u.iter().copied().zip(0..).collect();
+        crate::numeric::sort::radix_sort_by_key(&mut v, bits, |p| p.0);
+        v
+    });
+    assert_eq!(got, want);
+    report(
+        "u64+row clmkit `numeric::sort::radix_sort_by_key` (stable)",
         ms,
     );
     let (ms, want) = best(|| {

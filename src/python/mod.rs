@@ -15,12 +15,7 @@ use pyo3::types::{PyBool, PyInt};
 use crate::error::ClmError;
 use crate::parallel;
 
-mod bgbb;
-mod bootstrap;
 mod btyd;
-mod btyd_covariates;
-mod btyd_hooks;
-mod btyd_pareto;
 mod clv;
 mod contractual;
 mod numeric;
@@ -226,11 +221,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     survival::register(m)?;
     stages::register(m)?;
     btyd::register(m)?;
-    btyd_covariates::register(m)?;
-    btyd_pareto::register(m)?;
-    bgbb::register(m)?;
-    bootstrap::register(m)?;
-    btyd_hooks::register(m)?;
     clv::register(m)?;
     contractual::register(m)?;
     numeric::register(m)?;

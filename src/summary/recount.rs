@@ -9,10 +9,10 @@
 
 use rayon::prelude::*;
 
+use crate::numeric::sort::radix_sort_by_key;
+
 use super::freq::Freq;
 use super::layout::{geti, seti, Log, Row, Window, COUNT, MIN_ROWS_PER_TASK, OUT_OF_ORDER};
-
-const DIGIT_BITS: u32 = 11;
 
 /// Recounts the flagged rows of `window`; `min_t..=max_t` bound its times (ticks).
 pub(super) fn recount_periods(
@@ -56,7 +56,7 @@ pub(super) fn recount_periods(
                 .then(|| (s as u64) << p_bits | (p - p_lo) as u64)
         })
         .collect();
-    radix_sort(&mut keys, p_bits + slot_bits);
+    radix_sort_by_key(&mut keys, p_bits + slot_bits, |&k| k);
     let mut k = 0;
     while k < keys.len() {
         let s = keys[k] >> p_bits;
@@ -70,32 +70,6 @@ pub(super) fn recount_periods(
             k += 1;
         }
         seti(&mut rows[s as usize], COUNT, distinct);
-    }
-}
-
-/// Least-significant-digit radix sort of the low `bits` bits of `keys`.
-fn radix_sort(keys: &mut Vec<u64>, bits: u32) {
-    let mut other = vec![0u64; keys.len()];
-    let mask = (1u64 << DIGIT_BITS) - 1;
-    let mut shift = 0;
-    while shift < bits {
-        let mut starts = vec![0usize; 1 << DIGIT_BITS];
-        for &k in keys.iter() {
-            starts[((k >> shift) & mask) as usize] += 1;
-        }
-        let mut sum = 0;
-        for c in starts.iter_mut() {
-            let n = *c;
-            *c = sum;
-            sum += n;
-        }
-        for &k in keys.iter() {
-            let d = ((k >> shift) & mask) as usize;
-            other[starts[d]] = k;
-            starts[d] += 1;
-        }
-        std::mem::swap(keys, &mut other);
-        shift += DIGIT_BITS;
     }
 }
 
@@ -128,27 +102,5 @@ fn recount_by_pairs(
             k += 1;
         }
         seti(&mut rows[s], COUNT, (k - start) as i64);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn radix_sort_sorts() {
-        let mut x: u64 = 99;
-        let mut keys: Vec<u64> = (0..10_000)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                x >> 24
-            })
-            .collect();
-        let mut want = keys.clone();
-        want.sort_unstable();
-        radix_sort(&mut keys, 40);
-        assert_eq!(keys, want);
     }
 }

@@ -9,8 +9,8 @@
 
 use rayon::prelude::*;
 
-use super::radix::{f64_key, radix_sort};
 use crate::error::{check_finite, check_same_length, first_invalid, Result};
+use crate::numeric::sort::{f64_key, sort_with_rows};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ConcordanceCounts {
@@ -64,7 +64,7 @@ impl Fenwick {
 
 /// Order of `values` (finite) ascending, ties by row index.
 fn argsort(values: &[f64]) -> Vec<usize> {
-    radix_sort(values.par_iter().map(|&v| f64_key(v)).collect()).1
+    sort_with_rows(values.par_iter().map(|&v| f64_key(v)).collect()).1
 }
 
 /// Dense ranks 0..m of the scores (equal scores share a rank).

@@ -8,7 +8,7 @@
 
 use rayon::prelude::*;
 
-use super::radix::{f64_key, radix_sort};
+use crate::numeric::sort::{f64_key, sort_with_rows};
 use crate::parallel;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,12 +56,12 @@ impl RiskData {
     ) -> Self {
         let n = time.len();
         // Two stable radix passes (LSD order): by decreasing time, then by stratum.
-        let (_, by_time) = radix_sort(time.iter().map(|&t| !(t + 0.0).to_bits()).collect());
+        let (_, by_time) = sort_with_rows(time.iter().map(|&t| !(t + 0.0).to_bits()).collect());
         let order: Vec<usize> = match strata {
             None => by_time,
             Some(s) => {
                 let (_, by_stratum) =
-                    radix_sort(by_time.iter().map(|&i| f64_key(s[i] as f64)).collect());
+                    sort_with_rows(by_time.iter().map(|&i| f64_key(s[i] as f64)).collect());
                 by_stratum.into_iter().map(|k| by_time[k]).collect()
             }
         };

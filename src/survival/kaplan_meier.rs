@@ -4,10 +4,10 @@
 use rayon::prelude::*;
 
 use super::events::{AllEvents, Events};
-use super::radix::{radix_sort, radix_sort_keys};
 use super::tied_counts::{tied_event_counts, TimeCounts};
 use super::{argsort_nonnegative, check_survival_data};
 use crate::error::{ClmError, Result};
+use crate::numeric::sort::{sort_keys, sort_with_rows};
 
 /// Counts per distinct time (durations, and entry times under left truncation), weighted.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -125,8 +125,8 @@ fn sorted_event_table(
         .collect();
     // rows are only needed to look up weights
     let (sorted, order) = match weights {
-        Some(_) => radix_sort(keys),
-        None => (radix_sort_keys(keys), Vec::new()),
+        Some(_) => sort_with_rows(keys),
+        None => (sort_keys(keys), Vec::new()),
     };
     let time_of = |k: u64| f64::from_bits(k >> 1);
     let entry_order = entry.map(argsort_nonnegative);

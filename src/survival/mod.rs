@@ -10,7 +10,6 @@ pub mod design;
 pub mod events;
 pub mod kaplan_meier;
 pub mod nelson_aalen;
-pub(crate) mod radix;
 mod tied_counts;
 pub mod weibull;
 
@@ -143,7 +142,12 @@ pub(crate) fn py_float(v: f64) -> String {
 /// Row order by ascending `key` (non-negative, finite), ties by row index, so every later
 /// floating-point sum runs in one order whatever the thread count.
 pub(crate) fn argsort_nonnegative(key: &[f64]) -> Vec<usize> {
-    radix::radix_sort(key.iter().map(|&k| radix::f64_key(k)).collect()).1
+    crate::numeric::sort::sort_with_rows(
+        key.iter()
+            .map(|&k| crate::numeric::sort::f64_key(k))
+            .collect(),
+    )
+    .1
 }
 
 #[cfg(test)]

@@ -23,17 +23,6 @@ PYTHON_ONLY = ("analyze",)
 
 pytestmark = pytest.mark.skipif(not (SRC / "lib.rs").is_file(), reason="no source tree")
 
-# Files in the door that are not named after a domain (the btyd door is still spread over
-# several files): the btyd renovation (helper "renovrust", src/python) folds them into
-# src/python/btyd/.
-DOOR_FILES_PENDING = (
-    "bgbb.rs",
-    "bootstrap.rs",
-    "btyd_covariates.rs",
-    "btyd_hooks.rs",
-    "btyd_pareto.rs",
-)
-
 
 @pytest.mark.parametrize("domain", RUST_DOMAINS)
 def test_every_domain_is_on_the_three_floors(domain: str) -> None:
@@ -58,17 +47,15 @@ def test_the_door_is_named_by_domain() -> None:
     """Every file or folder of src/python is a domain's door (``<domain>.rs`` or
     ``<domain>/``), so the door mirrors src/<domain>/."""
     allowed = {f"{d}.rs" for d in RUST_DOMAINS} | set(RUST_DOMAINS) | {"numeric.rs", "numeric"}
-    strays = [e for e in _door_entries() if e not in allowed and e not in DOOR_FILES_PENDING]
+    strays = [e for e in _door_entries() if e not in allowed]
     assert strays == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the btyd door is still spread over bgbb.rs, bootstrap.rs, btyd_covariates.rs, btyd_hooks.rs and "
-    "btyd_pareto.rs; folding them into src/python/btyd/ is renovrust's (src/python)",
-)
 def test_the_btyd_door_is_one_module() -> None:
-    assert [e for e in _door_entries() if e in DOOR_FILES_PENDING] == []
+    """The btyd door is one folder (src/python/btyd/), not files named btyd_* or after a
+    single model next to it."""
+    assert (SRC / "python" / "btyd" / "mod.rs").is_file()
+    assert [e for e in _door_entries() if e.startswith(("btyd_", "bgbb", "bootstrap"))] == []
 
 
 _PYO3 = re.compile(r"\b(pyo3|numpy)::|#\[\s*(pyfunction|pyclass|pymethods|pymodule)\b")

@@ -210,11 +210,31 @@ def factorize_ids(s: Any, label: str) -> tuple[np.ndarray, pd.Index]:
         ids = nw.to_native(s)  # the library's own pandas view keeps the dictionary
         codes, uniques = _categorical_codes(ids if isinstance(ids, pd.Series) else ids.to_pandas())
     else:
-        codes, uniques = pd.factorize(s.to_pandas(), sort=True)
+        values = s.to_pandas()
+        dense = _dense_int_codes(values)
+        codes, uniques = dense if dense is not None else pd.factorize(values, sort=True)
     if len(codes) and codes.min() < 0:  # NaN ids of numpy-backed pandas columns
         row = int(np.argmax(codes < 0))
         raise invalid_value_error(label, row, None, NULL_REASON["id"], row_index(s))
     return np.ascontiguousarray(codes, dtype=np.int64), pd.Index(uniques)
+
+
+def _dense_int_codes(ids: pd.Series) -> Optional[tuple[np.ndarray, np.ndarray]]:
+    """What ``pd.factorize(ids, sort=True)`` gives for integer ids spanning a range at most
+    four times their count (the usual numbered customers), by marking the range: no hashing
+    nor sorting (a third of reading a 3M-row log). None for other ids."""
+    dtype = ids.dtype
+    if not isinstance(dtype, np.dtype) or dtype.kind not in "iu" or len(ids) == 0:
+        return None
+    values = ids.to_numpy()
+    lo, hi = int(values.min()), int(values.max())
+    if hi - lo > 4 * len(values) or hi > np.iinfo(np.int64).max:
+        return None
+    offset = values.astype(np.int64) - lo
+    present = np.zeros(hi - lo + 1, dtype=bool)
+    present[offset] = True
+    rank = np.cumsum(present, dtype=np.int64) - 1
+    return rank[offset], (np.flatnonzero(present) + lo).astype(dtype)
 
 
 def _categorical_codes(ids: pd.Series) -> tuple[np.ndarray, pd.Index]:

@@ -15,7 +15,7 @@ from .._errors import ClmkitWarning
 from ..exceptions import ConvergenceError
 from ..summary import calibration_and_holdout
 from ..summary.units import TimeUnit
-from . import steps
+from . import covariates, steps
 from .intervals import clv_interval
 from .patterns import Patterns, patterns_of
 from .result import Analysis
@@ -43,6 +43,8 @@ class Context:
     label: str
     #: distinct (frequency, recency, T) patterns of the summary, found once for every step
     patterns: Optional[Patterns] = None
+    #: customer covariates aligned with the summary (``analyze(covariates=...)``)
+    covariates: Optional[pd.DataFrame] = None
 
     def warn(self, text: str) -> None:
         self.analysis.warnings.append(text)
@@ -64,7 +66,9 @@ def fit_models(
     if tx_name is None or not _enough_for_transactions(ctx, table):
         return None
     try:
-        model = ctx.run.step("fit " + tx_name, lambda: steps.fit_transaction_model(tx_name, table))
+        model = ctx.run.step(
+            "fit " + tx_name, lambda: steps.fit_transaction_model(tx_name, table, ctx.covariates)
+        )
     except (ConvergenceError, ValueError) as exc:  # the summary is valid: the model failed
         ctx.warn(
             f"the {tx_name} purchase model could not be fitted to this data ({_first(exc)}); "
@@ -76,6 +80,15 @@ def fit_models(
     h_units = float(ctx.analysis.settings["horizon_units"])
 
     def predict() -> pd.DataFrame:
+        if ctx.covariates is not None:
+            profiles = len(np.unique(ctx.covariates.to_numpy(float), axis=0))
+            if profiles > covariates.MAX_PROFILES:
+                ctx.analysis.skipped["expected_next_purchase"] = (
+                    f"{profiles} distinct covariate profiles (more than "
+                    f"{covariates.MAX_PROFILES}): the next purchase date is left empty"
+                )
+            args = (h_units, ctx.label, ctx.unit, ctx.obs_end)
+            return covariates.btyd_columns(model, table, ctx.covariates, *args)
         ctx.patterns = patterns_of(table)
         return steps.btyd_columns(
             model, table, h_units, ctx.label, ctx.unit, ctx.obs_end, ctx.patterns
@@ -86,7 +99,7 @@ def fit_models(
     if not spend or not _enough_for_spend(ctx, table):
         return model
     try:
-        gg = ctx.run.step("fit gammagamma", lambda: steps.fit_spend_model(table))
+        gg = ctx.run.step("fit gammagamma", lambda: steps.fit_spend_model(table, ctx.covariates))
     except (ConvergenceError, ValueError) as exc:
         ctx.warn(
             f"the Gamma-Gamma spend model could not be fitted ({_first(exc)}); "
@@ -98,11 +111,21 @@ def fit_models(
     value = ctx.run.step(
         "clv",
         lambda: steps.value_columns(
-            model, gg, table, ctx.label, h_units, clv_period, discount_rate, ctx.unit
+            model,
+            gg,
+            table,
+            ctx.label,
+            h_units,
+            clv_period,
+            discount_rate,
+            ctx.unit,
+            ctx.covariates,
         ),
     )
     ctx.parts.append(value)
-    if interval_level is not None and reliable:
+    if interval_level is not None and ctx.covariates is not None:
+        ctx.analysis.skipped["clv interval"] = "not computed with covariates"
+    elif interval_level is not None and reliable:
         expected = predicted[f"expected_purchases_{ctx.label}"].to_numpy(float)
         _interval(ctx, model, value, table, h_units, interval_level, expected)
     elif interval_level is not None:
@@ -237,7 +260,9 @@ def stage_steps(
             s["customer_id_col"],
             s["datetime_col"],
             scheme=resolved,
-            model=tx_model,
+            # A covariate fit needs each customer's covariates, which the snapshots do not
+            # carry: their stages then follow the scheme's rules without P(alive).
+            model=tx_model if ctx.covariates is None else None,
             freq=s["freq"],
             observation_period_end=s["observation_period_end"],
             output="pandas",

@@ -12,6 +12,7 @@ from .._validation import check_choice, check_int, check_positive_float
 from ..summary import summarize
 from ..summary.units import TimeUnit, time_unit_of
 from . import model_steps, steps
+from .covariates import covariate_table, effects_table
 from .durations import duration_days
 from .result import Analysis, Progress
 from .runner import StepRunner
@@ -42,6 +43,7 @@ def analyze(
     currency: Optional[str] = None,
     progress: Optional[Progress] = None,
     contractual: Optional[Mapping[str, Any]] = None,
+    covariates: Any = None,
     output: Optional[str] = None,
 ) -> Analysis:
     """Everything clmkit knows about every customer, in one table.
@@ -105,6 +107,20 @@ def analyze(
         ``customer_id_col`` defaults to this one): adds ``sub_tenure``, ``sub_churned``,
         ``sub_p_active_next_period``, ``sub_expected_residual_lifetime``, ``sub_derl`` (and
         ``sub_value`` with a margin) from a fitted retention model.
+    covariates : DataFrame, optional
+        Time-invariant customer attributes (acquisition channel, region, first order
+        value, ...): one row per customer, keyed by the customer id (a pandas index, or a
+        ``customer_id_col`` column in any library), as lifelines takes a covariate frame.
+        Numeric and boolean columns are used as they are; text and categorical columns are
+        one-hot encoded against their first level (``channel=web``). Every column enters the
+        purchase and the dropout process of the transaction model and the spend scale of
+        Gamma-Gamma (Fader & Hardie's exp(g'z) links; see the covariates guide), so P(alive),
+        expected purchases, spend and CLV use each customer's own parameters.
+        ``Analysis.covariate_effects`` holds the coefficients and the report a "What drives
+        purchasing and churn" table. Every customer of the log needs a row (missing ids are
+        an error naming a few); extra rows are ignored. The CLV interval and the model
+        P(alive) of the stage-history snapshots are left out with covariates (see
+        ``Analysis.skipped``).
     output : {"pandas", "polars", "arrow", "numpy"}, optional
         Library of the returned tables; by default that of the input. ``Analysis.to_pandas()``
         gives the pandas tables (indexed by customer id) whatever the library.
@@ -192,6 +208,9 @@ def analyze(
             )
         )
     ctx = model_steps.Context(run, analysis, parts, unit, obs_end, steps.horizon_label(horizon))
+    if covariates is not None:
+        ctx.covariates = covariate_table(covariates, table.index, customer_id_col)
+        analysis.settings["covariates"] = list(ctx.covariates.columns)
     tx_name = next((m for m in models if m in steps.TRANSACTION_MODELS), None)
     tx_model = model_steps.fit_models(
         ctx, tx_name, clv_period, discount_rate, interval_level,
@@ -200,6 +219,7 @@ def analyze(
     analysis.table = pd.concat([p for p in parts if p is not None], axis=1)
     analysis.table.attrs = dict(table.attrs)
     scheme = model_steps.stage_scheme_for(stage_scheme, windows, tx_model, unit)
+    analysis.covariate_effects = effects_table(analysis.models)
     model_steps.stage_steps(ctx, transactions, tx_model, scheme, snapshots, top)
     if calibration_period_end is not None and tx_model is not None and tx_name is not None:
         model_steps.holdout_step(ctx, transactions, tx_name, calibration_period_end, freq)

@@ -61,6 +61,11 @@ class Analysis:
     contractual : clmkit.contractual.analysis.ContractualRun or None
         With ``contractual=``: the fitted retention model, the subscribers and the cohort
         survivors behind the ``sub_`` columns and the report's subscription section.
+    covariate_effects : pandas.DataFrame or None
+        With ``covariates=``: one row per fitted coefficient (``model``, ``process``,
+        ``block``, ``covariate``, ``coef``, ``se``, Wald 95% bounds, ``effect``: the factor
+        by which one unit more of the covariate multiplies the process's population mean,
+        ``moves``: that mean in words).
     """
 
     table: Any
@@ -76,6 +81,7 @@ class Analysis:
     warnings: list[str] = field(default_factory=list)
     library: str = "pandas"
     contractual: Any = None
+    covariate_effects: Optional[pd.DataFrame] = None
     _pandas: Optional[Analysis] = field(default=None, repr=False, compare=False)
 
     def __repr__(self) -> str:
@@ -226,10 +232,26 @@ def _for_csv(table: Any) -> Any:
     return pa.Table.from_arrays(columns, names=table.column_names)
 
 
+#: Float columns whose values repeat (counts, ages in periods, scores): dictionary encoding
+#: halves them. Amounts, model outputs, dates and ids are nearly all distinct, so trying it
+#: there costs time (a third of the Parquet writing at 1M customers) for a few bytes.
+_REPEATING = frozenset(
+    ["frequency", "recency", "T", "n_periods", "inactivity", "gap_before_last", "rfm_score"]
+)
+
+
 def _write_parquet(table: Any, path: Path) -> None:
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    pq.write_table(table, path)
+    dictionary = [
+        f.name
+        for f in table.schema
+        if f.name in _REPEATING
+        or pa.types.is_dictionary(f.type)
+        or (pa.types.is_integer(f.type) and f.type.bit_width <= 16)
+    ]
+    pq.write_table(table, path, use_dictionary=dictionary)
 
 
 def _write_csv(table: Any, path: Path) -> None:

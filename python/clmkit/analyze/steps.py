@@ -51,10 +51,17 @@ def rfm_columns(table: pd.DataFrame, has_monetary: bool) -> pd.DataFrame:
     return result
 
 
-def fit_transaction_model(name: str, summary: pd.DataFrame) -> Any:
+def fit_transaction_model(
+    name: str, summary: pd.DataFrame, covariates: Optional[pd.DataFrame] = None
+) -> Any:
+    """The transaction model; with ``covariates`` (aligned with ``summary``) every column
+    enters the purchase and the dropout process."""
     import clmkit
 
-    return getattr(clmkit, TRANSACTION_MODELS[name])().fit(summary)
+    model = getattr(clmkit, TRANSACTION_MODELS[name])()
+    if covariates is None:
+        return model.fit(summary)
+    return model.fit(summary, purchase_covariates=covariates, dropout_covariates=covariates)
 
 
 def btyd_columns(
@@ -104,15 +111,18 @@ def time_to_one_expected_purchase(
     return time_to_expected_purchases(model, f, r, T, horizon_units, 1.0, points)
 
 
-def fit_spend_model(summary: pd.DataFrame) -> Any:
-    """Gamma-Gamma on repeat buyers, dropping non-positive mean spends with a warning."""
+def fit_spend_model(summary: pd.DataFrame, covariates: Optional[pd.DataFrame] = None) -> Any:
+    """Gamma-Gamma on repeat buyers, dropping non-positive mean spends with a warning; with
+    ``covariates`` (aligned with ``summary``) on the spend scale."""
     import clmkit
 
-    repeat = summary[summary["frequency"] > 0]
+    repeat = (summary["frequency"] > 0).to_numpy()
+    z = None if covariates is None else covariates.loc[repeat].reset_index(drop=True)
     return clmkit.GammaGamma().fit(
-        repeat["frequency"].to_numpy(float),
-        repeat["monetary_value"].to_numpy(float),
+        summary["frequency"].to_numpy(float)[repeat],
+        summary["monetary_value"].to_numpy(float)[repeat],
         drop_nonpositive=True,
+        spend_covariates=z,
     )
 
 
@@ -125,8 +135,10 @@ def value_columns(
     clv_period: Any,
     discount_rate: float,
     unit: TimeUnit,
+    covariates: Optional[pd.DataFrame] = None,
 ) -> pd.DataFrame:
-    """Expected spend per purchase and discounted CLV over the horizon."""
+    """Expected spend per purchase and discounted CLV over the horizon (each customer at
+    their own parameters with ``covariates``, aligned with ``table``)."""
     import clmkit
 
     out = pd.DataFrame(index=table.index)
@@ -135,9 +147,12 @@ def value_columns(
     # Repeat buyers whose mean spend is not positive (returns, free items) have no usable spend
     # history for Gamma-Gamma: they get the model's mean for a customer without one (x = 0).
     usable = (f > 0) & (m > 0)
+    z = None if covariates is None else covariates.to_numpy(float)
+    spend_z = z if getattr(spend_model, "_has_covariates", lambda: False)() else None
+    spend_f, spend_m = np.where(usable, f, 0.0), np.where(usable, m, 0.0)
+    spend_args: dict[str, Any] = {} if spend_z is None else {"covariates": spend_z}
     out["expected_spend"] = np.asarray(
-        spend_model.conditional_expected_spend(np.where(usable, f, 0.0), np.where(usable, m, 0.0)),
-        dtype=float,
+        spend_model.conditional_expected_spend(spend_f, spend_m, **spend_args), dtype=float
     )
     periods = clv_periods(horizon_units, clv_period, unit)
     clv = clmkit.customer_lifetime_value(
@@ -147,6 +162,7 @@ def value_columns(
         horizon=periods,
         period=clv_period,
         discount_rate=discount_rate,
+        covariates=z if transaction_model._has_covariates() else None,
     )
     out[f"clv_{label}"] = np.asarray(clv, dtype=float)
     result: pd.DataFrame = out

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
-from typing import Any, ClassVar, Optional
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, ClassVar, Optional, TypeVar, Union
 
 import numpy as np
 import pandas as pd
@@ -20,14 +21,14 @@ from .. import _core
 from .._estimator import Estimator
 from .._io import is_table as _is_table
 from .._io import read
+from .._typing import CovariateData, CustomerData, ParamValues, Weights
 from .._validation import (
     as_float_array,
-    check_btyd_data,
     check_int,
     check_positive_float,
     index_of,
 )
-from ..exceptions import ClmkitWarning, NotFittedError
+from ..exceptions import ClmkitWarning, InvalidValueError, NotFittedError, with_row_label
 from ..summary.units import TimeUnit, time_unit_of
 from . import _covariates
 from ._intervals import IntervalMixin
@@ -35,7 +36,24 @@ from ._intervals import IntervalMixin
 __all__ = ["BTYDFitter", "NotFittedError"]
 
 _Z95 = 1.959963984540054
-_REGISTRY: dict[str, type] = {}
+_REGISTRY: dict[str, type[BTYDFitter]] = {}
+#: The model class itself, so fit / from_json / from_params return the caller's class.
+F = TypeVar("F", bound="BTYDFitter")
+
+
+@contextmanager
+def labelled_rows(like: object) -> Iterator[None]:
+    """Runs a core call on customer columns, naming the caller's row label in its errors.
+
+    The core checks the data once (argument, row position, value; ``src/btyd/validate.rs``);
+    when the columns came as pandas objects, the position becomes the caller's index label.
+    ``like`` is the first column as given (or its index, or None).
+    """
+    try:
+        yield
+    except InvalidValueError as err:
+        index = like if isinstance(like, pd.Index) else index_of(like)
+        raise with_row_label(err, index) from None
 
 
 class BTYDFitter(IntervalMixin, Estimator):
@@ -76,10 +94,10 @@ class BTYDFitter(IntervalMixin, Estimator):
     def __init__(
         self,
         penalizer: float = 0.0,
-        initial_params: Any = None,
+        initial_params: Optional[ParamValues] = None,
         tol: float = 1e-8,
         max_iter: int = 1000,
-        covariate_penalizer: Any = 0.0,
+        covariate_penalizer: Union[float, Mapping[str, float]] = 0.0,
         constrain_covariates: Sequence[str] = (),
     ) -> None:
         self.penalizer = penalizer
@@ -119,10 +137,10 @@ class BTYDFitter(IntervalMixin, Estimator):
             )
         if np.any(values <= 0):
             raise ValueError(f"initial_params must be > 0, got {values.tolist()}")
-        return values.tolist()
+        return [float(v) for v in values]
 
     def _columns(
-        self, data: Any, rest: Sequence[Any], names: Sequence[str], weights: Any = None
+        self, data: Any, rest: Sequence[Any], names: Sequence[str], weights: Weights = None
     ) -> tuple[list[Any], Any, Optional[TimeUnit]]:
         """Splits ``fit(summary)`` / ``fit(col1, col2, ...)`` into the raw columns, the
         weights (a column name or array) and the summary's time unit."""
@@ -131,7 +149,7 @@ class BTYDFitter(IntervalMixin, Estimator):
                 raise TypeError(
                     f"give either a summary table or the arrays {list(names)}, not both"
                 )
-            need = {n: n for n in names}
+            need: dict[str, Optional[str]] = {n: n for n in names}
             if isinstance(weights, str):
                 need["weights"] = weights
             table = read(data, need)  # only these columns; null-checked as in every entry point
@@ -148,26 +166,32 @@ class BTYDFitter(IntervalMixin, Estimator):
         return cols, weights, None
 
     def _validate(self, cols: list[Any]) -> list[np.ndarray]:
-        """Checks the data columns; BTYD frequency/recency/T by default."""
-        return list(check_btyd_data(*cols, T_name=self._data_names[2]))
+        """The data columns as float64 arrays, checked for type only: the domain rules (whole
+        frequencies >= 0, recency <= T, ...) are checked once, in Rust, by every kernel that
+        takes the columns; calls run inside :func:`labelled_rows` to name the caller's row."""
+        return [as_float_array(c, n, finite=False) for c, n in zip(cols, self._data_names)]
 
     # ----------------------------------------------------------------- fitting
     def _fit(
-        self, data: Any, rest: Sequence[Any], weights: Any, covariates: Any = None
-    ) -> BTYDFitter:
+        self: F,
+        data: CustomerData,
+        rest: Sequence[CustomerData],
+        weights: Weights,
+        covariates: Optional[Mapping[str, CovariateData]] = None,
+    ) -> F:
         cols, weights, unit = self._columns(data, rest, self._data_names, weights)
         arrays = self._validate(cols)
         cov = _covariates.collect(data, covariates or {}, len(arrays[0]))
         return self._fit_arrays(arrays, weights, unit, cov, index_of(cols[0]))
 
     def _fit_arrays(
-        self,
+        self: F,
         arrays: list[np.ndarray],
         weights: Any,
         unit: Optional[TimeUnit],
         covariates: Optional[_covariates.Covariates] = None,
         index: Optional[pd.Index] = None,
-    ) -> BTYDFitter:
+    ) -> F:
         penalizer = check_positive_float(self.penalizer, "penalizer", allow_zero=True)
         tol = check_positive_float(self.tol, "tol")
         max_iter = check_int(self.max_iter, "max_iter", low=1)
@@ -183,24 +207,20 @@ class BTYDFitter(IntervalMixin, Estimator):
             options = (penalizer, self._checked_initial(), tol, max_iter)
             state = _covariates.core_fit(self, arrays, w, options, unit_arg, covariates, index)
         else:
-            state = _core.btyd_fit(
-                self._core_name,
-                arrays,
-                w,
-                penalizer,
-                self._checked_initial(),
-                tol,
-                max_iter,
-                unit_arg,
-            )
+            initial = self._checked_initial()
+            with labelled_rows(index):
+                state = _core.btyd_fit(
+                    self._core_name, arrays, w, penalizer, initial, tol, max_iter, unit_arg
+                )
         self._set_state(state)
         for message in state.warnings:
             warnings.warn(f"{type(self).__name__}: {message}", ClmkitWarning, stacklevel=3)
         # Kept (not pickled: the name ends in "_") for predict_interval(method="resample").
         self._training_data_ = ([a.copy() for a in arrays], None if w is None else w.copy())
+        self._training_covariates_ = covariates
         return self
 
-    def _set_state(self, state: Any) -> None:
+    def _set_state(self, state: Union[_core.BtydFit, _core.BtydCovariateFit]) -> None:
         if isinstance(state, _core.BtydCovariateFit):
             _covariates.set_state(self, state)
             return
@@ -248,7 +268,8 @@ class BTYDFitter(IntervalMixin, Estimator):
     def summary(self) -> pd.DataFrame:
         """Parameter table: ``coef``, ``se``, ``lower 95%``, ``upper 95%``."""
         self._check_fitted()
-        table = pd.concat([self.params_, self.standard_errors_, self.confidence_intervals_], axis=1)
+        parts = [self.params_, self.standard_errors_, self.confidence_intervals_]
+        table: pd.DataFrame = pd.concat(parts, axis=1)
         if self._has_covariates():
             table = pd.concat([table, _covariates.coefficient_rows(self)])
         return table
@@ -270,12 +291,15 @@ class BTYDFitter(IntervalMixin, Estimator):
         True
         """
         self._check_fitted()
-        return self._state.to_json()
+        text: str = self._state.to_json()
+        return text
 
     @classmethod
-    def from_json(cls, text: str) -> BTYDFitter:
+    def from_json(cls: type[F], text: Union[str, bytes]) -> F:
         """Restores a model saved with :meth:`to_json` (any BTYD class when called on the
         base class, else only this class's models)."""
+        if isinstance(text, (bytes, bytearray)):
+            text = bytes(text).decode("utf-8")
         state = _covariates.load(text)
         target = _REGISTRY.get(state.model)
         if target is None or (cls is not BTYDFitter and not issubclass(target, cls)):
@@ -287,11 +311,17 @@ class BTYDFitter(IntervalMixin, Estimator):
             max_iter=state.max_iter,
             **_covariates.hyperparameters(state),
         )
+        if not isinstance(model, cls):  # issubclass(target, cls) was checked above
+            raise TypeError(f"{target.__name__} is not a {cls.__name__}")
         model._set_state(state)
         return model
 
     @classmethod
-    def from_params(cls, params: Any, time_unit: Optional[TimeUnit] = None) -> BTYDFitter:
+    def from_params(
+        cls: type[F],
+        params: Union[Mapping[str, float], Sequence[float]],
+        time_unit: Optional[TimeUnit] = None,
+    ) -> F:
         """A model with given parameters (e.g. published ones), ready to predict.
 
         Parameters
@@ -325,14 +355,19 @@ class BTYDFitter(IntervalMixin, Estimator):
         model._set_state(_core.BtydFit.from_params(cls._core_name, values, unit))
         return model
 
-    def individual_log_likelihood(self, data: Any, *rest: Any) -> Any:
+    def individual_log_likelihood(self, data: Any, *rest: Any, covariates: Any = None) -> Any:
         """Log-likelihood of each customer's data at the fitted parameters (the terms
-        whose weighted sum is ``log_likelihood_``); same arguments as ``fit``."""
+        whose weighted sum is ``log_likelihood_``); same arguments as ``fit``. Covariate
+        fits evaluate each customer at their own parameters (``covariates`` as in
+        ``p_alive``; default: the fitted columns of the table ``data``)."""
+        if self._has_covariates():
+            return _covariates.individual_loglik(self, data, rest, covariates)
         cols, _, _ = self._columns(
             data, rest or (None,) * (len(self._data_names) - 1), self._data_names
         )
         arrays = self._validate(cols)
-        out = _core.btyd_loglik(self._core_name, self._params(), arrays)
+        with labelled_rows(cols[0]):
+            out = _core.btyd_loglik(self._core_name, self._params(), arrays)
         return self._output(out, cols[0], "log_likelihood")
 
     def __getstate__(self) -> dict[str, Any]:
@@ -368,7 +403,7 @@ class BTYDFitter(IntervalMixin, Estimator):
                 "take each customer's covariates yet; use a method with covariates= (p_alive, "
                 "conditional_expected_purchases, ...) or a fit without covariates"
             )
-        return self.params_.tolist()
+        return [float(v) for v in self.params_]
 
     @staticmethod
     def _output(values: np.ndarray, like: Any, name: str) -> Any:

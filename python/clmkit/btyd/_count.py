@@ -9,12 +9,14 @@ from __future__ import annotations
 from typing import Any, Optional
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from .. import _core
+from .._typing import CovariateData, CustomerData, Weights
 from .._validation import as_float_array, check_choice, check_horizon, check_int
 from . import _covariates
-from ._base import BTYDFitter
+from ._base import BTYDFitter, labelled_rows
 
 __all__ = ["CountModel"]
 
@@ -22,18 +24,18 @@ __all__ = ["CountModel"]
 class CountModel(BTYDFitter):
     """Base of the purchase-count models: p_alive and expected purchases (not used directly)."""
 
-    def _rows(self, frequency: Any, recency: Any, T: Any) -> tuple[list[np.ndarray], Any]:
+    def _rows(self, frequency: CustomerData, recency: Any, T: Any) -> tuple[list[np.ndarray], Any]:
         cols, _, _ = self._columns(frequency, (recency, T), self._data_names)
         return self._validate(cols), cols[0]
 
     def fit(
         self,
-        frequency: Any,
-        recency: Any = None,
-        T: Any = None,
-        weights: Any = None,
-        purchase_covariates: Any = None,
-        dropout_covariates: Any = None,
+        frequency: CustomerData,
+        recency: CustomerData = None,
+        T: CustomerData = None,
+        weights: Weights = None,
+        purchase_covariates: CovariateData = None,
+        dropout_covariates: CovariateData = None,
     ) -> CountModel:
         """Fits the model by maximum likelihood.
 
@@ -75,7 +77,11 @@ class CountModel(BTYDFitter):
         return self._fit(frequency, (recency, T), weights, covariates)
 
     def p_alive(
-        self, frequency: Any, recency: Any = None, T: Any = None, covariates: Any = None
+        self,
+        frequency: CustomerData,
+        recency: CustomerData = None,
+        T: CustomerData = None,
+        covariates: CovariateData = None,
     ) -> Any:
         """Probability that each customer is still alive at the end of observation.
 
@@ -99,11 +105,17 @@ class CountModel(BTYDFitter):
             data = (frequency, (recency, T), covariates)
             return _covariates.predict(self, "p_alive", [0.0], *data, "p_alive")
         rows, like = self._rows(frequency, recency, T)
-        out = _core.btyd_p_alive(self._core_name, self._params(), *rows)
+        with labelled_rows(like):
+            out = _core.btyd_p_alive(self._core_name, self._params(), *rows)
         return self._output(out, like, "p_alive")
 
     def conditional_expected_purchases(
-        self, t: float, frequency: Any, recency: Any = None, T: Any = None, covariates: Any = None
+        self,
+        t: float,
+        frequency: CustomerData,
+        recency: CustomerData = None,
+        T: CustomerData = None,
+        covariates: CovariateData = None,
     ) -> Any:
         """Expected purchases of each customer in the next ``t`` time units.
 
@@ -134,10 +146,12 @@ class CountModel(BTYDFitter):
             quantity, data = "conditional_expected_purchases", (frequency, (recency, T), covariates)
             return _covariates.predict(self, quantity, [t], *data, "expected_purchases")
         rows, like = self._rows(frequency, recency, T)
-        out = _core.btyd_conditional_expected_purchases(self._core_name, self._params(), t, *rows)
+        params = self._params()
+        with labelled_rows(like):
+            out = _core.btyd_conditional_expected_purchases(self._core_name, params, t, *rows)
         return self._output(out, like, "expected_purchases")
 
-    def expected_purchases(self, t: Any, covariates: Any = None) -> Any:
+    def expected_purchases(self, t: npt.ArrayLike, covariates: CovariateData = None) -> Any:
         """Expected purchases of a new customer in ``t`` time units (scalar or array).
 
         Examples
@@ -154,7 +168,9 @@ class CountModel(BTYDFitter):
         out = _core.btyd_expected_purchases(self._core_name, self._params(), arr)
         return self._output(out, t, "expected_purchases")
 
-    def probability_of_n_purchases(self, t: Any, n: Any, covariates: Any = None) -> Any:
+    def probability_of_n_purchases(
+        self, t: npt.ArrayLike, n: npt.ArrayLike, covariates: CovariateData = None
+    ) -> Any:
         """P(a new customer makes exactly ``n`` purchases in ``t`` time units).
 
         ``t`` and ``n`` broadcast against each other (scalars or arrays).
@@ -182,10 +198,10 @@ class CountModel(BTYDFitter):
         self,
         t: float,
         n: int,
-        frequency: Any,
-        recency: Any = None,
-        T: Any = None,
-        covariates: Any = None,
+        frequency: CustomerData,
+        recency: CustomerData = None,
+        T: CustomerData = None,
+        covariates: CovariateData = None,
     ) -> Any:
         """P(each customer makes exactly ``n`` purchases in the next ``t`` time units).
 
@@ -203,12 +219,16 @@ class CountModel(BTYDFitter):
             data = (frequency, (recency, T), covariates)
             return _covariates.predict(self, quantity, [t, float(n)], *data, "probability")
         rows, like = self._rows(frequency, recency, T)
-        out = _core.btyd_conditional_probability_of_n_purchases(
-            self._core_name, self._params(), t, float(n), *rows
-        )
+        params = self._params()
+        with labelled_rows(like):
+            out = _core.btyd_conditional_probability_of_n_purchases(
+                self._core_name, params, t, float(n), *rows
+            )
         return self._output(out, like, "probability")
 
-    def _grid(self, max_frequency: int, max_recency: Optional[float], T: Optional[float]):
+    def _grid(
+        self, max_frequency: int, max_recency: Optional[float], T: Optional[float]
+    ) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
         max_frequency = check_int(max_frequency, "max_frequency", low=0)
         if max_recency is None:
             if T is None:
@@ -229,6 +249,15 @@ class CountModel(BTYDFitter):
         valid = ~((freq == 0) & (rec > 0))
         return freq, rec, T, valid
 
+    def _grid_params(self, covariates: Any, what: str) -> list[float]:
+        """Parameters of the grid's customers: one covariate profile's on covariate fits."""
+        self._check_fitted()
+        if self._has_covariates():
+            return _covariates.profile_params(self, covariates, what)
+        if covariates is not None:
+            raise ValueError(f"covariates= is for models fitted with covariates ({what})")
+        return self._params()
+
     def _matrix(
         self, values: np.ndarray, freq: np.ndarray, valid: np.ndarray, impossible: str
     ) -> pd.DataFrame:
@@ -238,11 +267,12 @@ class CountModel(BTYDFitter):
         out = values.reshape(freq.shape)
         if impossible == "nan":
             out = np.where(valid, out, np.nan)
-        return pd.DataFrame(
+        matrix: pd.DataFrame = pd.DataFrame(
             out,
             index=pd.Index(range(freq.shape[0]), name="recency"),
             columns=pd.Index(range(freq.shape[1]), name="frequency"),
         )
+        return matrix
 
     def p_alive_matrix(
         self,
@@ -250,6 +280,7 @@ class CountModel(BTYDFitter):
         max_recency: Optional[float] = None,
         T: Optional[float] = None,
         impossible: str = "nan",
+        covariates: Any = None,
     ) -> pd.DataFrame:
         """P(alive) over a grid of histories, for the classic heat map.
 
@@ -264,6 +295,9 @@ class CountModel(BTYDFitter):
         impossible : {"nan", "evaluate"}, default "nan"
             Cells with frequency 0 and recency > 0 are no possible history: NaN, or the
             model's formula evaluated there anyway (what lifetimes' matrices contain).
+        covariates : dict, sequence or one-row table, optional
+            Required for models fitted with covariates: the covariate values of the kind of
+            customer the grid shows (every cell uses that customer's own parameters).
 
         Returns
         -------
@@ -279,7 +313,11 @@ class CountModel(BTYDFitter):
         """
         freq, _rec, T, valid = self._grid(max_frequency, max_recency, T)
         vals = _core.btyd_p_alive_grid(
-            self._core_name, self._params(), freq.shape[1] - 1, freq.shape[0] - 1, T
+            self._core_name,
+            self._grid_params(covariates, "p_alive_matrix"),
+            freq.shape[1] - 1,
+            freq.shape[0] - 1,
+            T,
         )
         return self._matrix(vals, freq, valid, impossible)
 
@@ -290,13 +328,15 @@ class CountModel(BTYDFitter):
         max_recency: Optional[float] = None,
         T: Optional[float] = None,
         impossible: str = "nan",
+        covariates: Any = None,
     ) -> pd.DataFrame:
         """Conditional expected purchases in the next ``t`` units over the grid of
-        :meth:`p_alive_matrix` (rows ``recency``, columns ``frequency``; ``impossible`` as
-        there)."""
+        :meth:`p_alive_matrix` (rows ``recency``, columns ``frequency``; ``impossible`` and
+        ``covariates`` as there)."""
         t = check_horizon(t)
         freq, _rec, T, valid = self._grid(max_frequency, max_recency, T)
+        params = self._grid_params(covariates, "expected_purchases_matrix")
         vals = _core.btyd_conditional_expected_purchases_grid(
-            self._core_name, self._params(), t, freq.shape[1] - 1, freq.shape[0] - 1, T
+            self._core_name, params, t, freq.shape[1] - 1, freq.shape[0] - 1, T
         )
         return self._matrix(vals, freq, valid, impossible)

@@ -329,3 +329,41 @@ def hyperparameters(state: Any) -> dict[str, Any]:
         "covariate_penalizer": {"purchase": purchase, "dropout": dropout, "spend": spend},
         "constrain_covariates": tuple(state.covariates[4]),
     }
+
+
+def individual_loglik(model: BTYDFitter, data: Any, rest: Sequence[Any], covariates: Any) -> Any:
+    """Log-likelihood of each customer at their own parameters (data as to ``fit``)."""
+    rest = tuple(rest) or (None,) * (len(model._data_names) - 1)
+    cols, _, _ = model._columns(data, rest, model._data_names)
+    arrays = model._validate(cols)
+    z = for_prediction(model, data, covariates, len(arrays[0]))
+    try:
+        out = _core.btyd_covariate_loglik(model._state, arrays, z)
+    except InvalidValueError as err:
+        raise with_row_label(err, getattr(cols[0], "index", None)) from None
+    return model._output(out, cols[0], "log_likelihood")
+
+
+def profile_params(model: BTYDFitter, covariates: Any, what: str) -> list[float]:
+    """The natural parameters of one covariate profile (a single row), for the grids
+    (``p_alive_matrix``, ...) that show one kind of customer over many histories."""
+    names = list(model._state.covariates[0])
+    if covariates is None:
+        raise ValueError(
+            f"this model was fitted with covariates {names}: {what} shows one kind of customer, "
+            "so pass covariates= with one row of their values (a dict, a one-row table or a "
+            "sequence in this order)"
+        )
+    if isinstance(covariates, Mapping):
+        missing = [c for c in names if c not in covariates]
+        if missing:
+            raise ValueError(f"covariates lacks the fitted columns {missing}")
+        covariates = [[covariates[c] for c in names]]
+    z = for_prediction(model, None, covariates, None)
+    if len(z) != 1:
+        raise ValueError(f"{what} takes one covariate row, got {len(z)}")
+    try:
+        params = model._state.customer_params(z)
+    except InvalidValueError as err:
+        raise with_row_label(err, None) from None
+    return [float(v) for v in np.asarray(params)[0]]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 import warnings
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, ClassVar, Optional
 
 import numpy as np
 import pandas as pd
@@ -12,6 +12,7 @@ import pandas as pd
 from .. import _core
 from .._errors import ClmkitWarning
 from .._validation import check_choice, check_int, index_of
+from ._covariate_resample import resample_draws
 
 __all__ = ["IntervalMixin", "random_seed"]
 
@@ -40,7 +41,18 @@ def random_seed(seed: Optional[int]) -> int:
 class IntervalMixin:
     """Adds :meth:`predict_interval` to the BTYD estimators."""
 
-    def _interval_quantity(self, quantity: Any) -> Any:
+    # What the estimator this is mixed into (BTYDFitter) provides.
+    _core_name: ClassVar[str]
+    # BtydFit or BtydCovariateFit: the covariate modules pick by `_has_covariates()`.
+    _state: Any
+    params_: pd.Series
+    variance_matrix_: pd.DataFrame
+    _training_data_: tuple[list[np.ndarray], Optional[np.ndarray]]
+    if TYPE_CHECKING:
+
+        def _check_fitted(self) -> None: ...
+
+    def _interval_quantity(self, quantity: object) -> str:
         cls = type(self)
         options = sorted(
             n
@@ -53,15 +65,17 @@ class IntervalMixin:
             raise ValueError(f"quantity must be one of {options}, got {quantity!r}")
         return quantity
 
-    def _with_params(self, params: np.ndarray) -> Any:
+    def _with_params(self, params: np.ndarray) -> IntervalMixin:
         """A shallow copy of the model predicting at other parameters."""
         replica = object.__new__(type(self))
         replica.__dict__.update(self.__dict__)
-        if isinstance(getattr(self, "_state", None), _core.BtydCovariateFit):
+        state = getattr(self, "_state", None)
+        if isinstance(state, _core.BtydCovariateFit):
             # Covariate fits predict from their state: base parameters and coefficients.
-            replica._state = self._state.with_params([float(v) for v in params])  # type: ignore[attr-defined]
+            replica._state = state.with_params([float(v) for v in params])
             return replica
-        replica.params_ = pd.Series(params, index=self.params_.index, name="coef", dtype=float)
+        index = self.params_.index
+        replica.__dict__["params_"] = pd.Series(params, index=index, name="coef", dtype=float)
         return replica
 
     def predict_interval(
@@ -84,7 +98,9 @@ class IntervalMixin:
         ``method="resample"`` customers are resampled with replacement and the model is
         refitted (slower; it needs the data of the fit in this session). The draws and
         refits run in parallel in Rust and depend only on ``seed`` — the same seed gives
-        the same interval whatever the number of threads.
+        the same interval whatever the number of threads. Covariate fits draw base
+        parameters and coefficients together; resampling keeps each customer's covariates
+        and refits one replicate at a time.
 
         Parameters
         ----------
@@ -122,7 +138,7 @@ class IntervalMixin:
         >>> bool(iv["lower"].iloc[0] < iv["estimate"].iloc[0] < iv["upper"].iloc[0])
         True
         """
-        self._check_fitted()  # type: ignore[attr-defined]
+        self._check_fitted()
         name = self._interval_quantity(quantity)
         method = check_choice(method, "method", ("parametric", "resample"))
         n_boot = check_int(n_boot, "n_boot", low=2)
@@ -152,20 +168,21 @@ class IntervalMixin:
             values[b] = np.asarray(out, dtype=float).ravel()
         lower, upper = _core.btyd_intervals(values, float(level))
         index = index_of(estimate)
-        return pd.DataFrame(
+        table: pd.DataFrame = pd.DataFrame(
             {"estimate": point, "lower": lower, "upper": upper},
             index=index if index is not None and len(index) == point.size else None,
         )
+        return table
 
     def _bootstrap_params(self, method: str, n_boot: int, seed: int) -> np.ndarray:
-        params = self.params_.to_numpy(dtype=float)  # type: ignore[attr-defined]
+        params = self.params_.to_numpy(dtype=float)
         state = getattr(self, "_state", None)
         if isinstance(state, _core.BtydCovariateFit):
-            if method != "parametric":
-                raise ValueError('covariate fits support method="parametric" only')
-            return _covariate_draws(state, n_boot, seed)
+            if method == "parametric":
+                return _covariate_draws(state, n_boot, seed)
+            return resample_draws(self, n_boot, seed)  # type: ignore[arg-type]
         if method == "parametric":
-            cov = self.variance_matrix_.to_numpy(dtype=float)  # type: ignore[attr-defined]
+            cov = self.variance_matrix_.to_numpy(dtype=float)
             return _core.btyd_bootstrap_parametric(
                 params.tolist(), cov.ravel().tolist(), n_boot, seed
             )
@@ -177,21 +194,20 @@ class IntervalMixin:
                 'from JSON or a pickle only supports method="parametric")'
             )
         columns, weights = data
-        state = self._state  # type: ignore[attr-defined]
         return _core.btyd_bootstrap_resample(
             self._core_name,
             columns,
-            weights,  # type: ignore[attr-defined]
+            weights,
             params.tolist(),
-            float(state.penalizer),
-            float(state.tol),
-            int(state.max_iter),
+            float(self._state.penalizer),
+            float(self._state.tol),
+            int(self._state.max_iter),
             n_boot,
             seed,
         )
 
 
-def _covariate_draws(state: Any, n_boot: int, seed: int) -> np.ndarray:
+def _covariate_draws(state: _core.BtydCovariateFit, n_boot: int, seed: int) -> np.ndarray:
     """Parametric draws of (base parameters, coefficients): N(estimate, covariance) with the
     base parameters on the log scale. The core draws every parameter on the log scale, so
     coefficients g go in as exp(g) (covariance by the delta method) and come out as logs."""

@@ -5,13 +5,16 @@ from __future__ import annotations
 from typing import Any, Optional
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from .. import _core
+from .._io import is_table as _is_table
 from .._io import to_pandas
+from .._typing import CovariateData, CustomerData, Weights
 from .._validation import as_float_array, check_discrete_btyd_data, check_int, check_per_customer
 from . import _covariates
-from ._base import BTYDFitter, _is_table
+from ._base import BTYDFitter
 from ._intervals import random_seed
 
 __all__ = ["BetaGeoBetaBinom"]
@@ -64,7 +67,7 @@ class BetaGeoBetaBinom(BTYDFitter):
     def _validate(self, cols: list[Any]) -> list[np.ndarray]:
         return list(check_discrete_btyd_data(*cols))
 
-    def _columns(self, data: Any, rest: Any, names: Any, weights: Any = None) -> Any:
+    def _columns(self, data: Any, rest: Any, names: Any, weights: Weights = None) -> Any:
         # Tables may name the opportunities "periods" (as the published donations data do).
         if _is_table(data):
             frame = to_pandas(data)
@@ -73,18 +76,20 @@ class BetaGeoBetaBinom(BTYDFitter):
             data = frame
         return super()._columns(data, rest, names, weights)
 
-    def _rows(self, frequency: Any, recency: Any, n_periods: Any) -> tuple[list[np.ndarray], Any]:
+    def _rows(
+        self, frequency: CustomerData, recency: Any, n_periods: Any
+    ) -> tuple[list[np.ndarray], Any]:
         cols, _, _ = self._columns(frequency, (recency, n_periods), self._data_names)
         return self._validate(cols), cols[0]
 
     def fit(
         self,
-        frequency: Any,
-        recency: Any = None,
-        n_periods: Any = None,
-        weights: Any = None,
-        purchase_covariates: Any = None,
-        dropout_covariates: Any = None,
+        frequency: CustomerData,
+        recency: CustomerData = None,
+        n_periods: CustomerData = None,
+        weights: Weights = None,
+        purchase_covariates: CovariateData = None,
+        dropout_covariates: CovariateData = None,
     ) -> BetaGeoBetaBinom:
         """Fits the model by maximum likelihood.
 
@@ -119,11 +124,11 @@ class BetaGeoBetaBinom(BTYDFitter):
 
     def p_alive(
         self,
-        frequency: Any,
-        recency: Any = None,
-        n_periods: Any = None,
+        frequency: CustomerData,
+        recency: CustomerData = None,
+        n_periods: CustomerData = None,
         periods_ahead: int = 0,
-        covariates: Any = None,
+        covariates: CovariateData = None,
     ) -> Any:
         """Probability that each customer is alive at opportunity ``n_periods + periods_ahead``
         (``periods_ahead=1``: alive at the next opportunity, FHS 2010 eq. 11).
@@ -146,10 +151,10 @@ class BetaGeoBetaBinom(BTYDFitter):
     def conditional_expected_purchases(
         self,
         m_periods: int,
-        frequency: Any,
-        recency: Any = None,
-        n_periods: Any = None,
-        covariates: Any = None,
+        frequency: CustomerData,
+        recency: CustomerData = None,
+        n_periods: CustomerData = None,
+        covariates: CovariateData = None,
     ) -> Any:
         """Expected transactions of each customer in the next ``m_periods`` opportunities
         (FHS 2010 eq. 13).
@@ -174,7 +179,7 @@ class BetaGeoBetaBinom(BTYDFitter):
         out = _core.bgbb_conditional_expected_purchases(self._params(), float(m), *rows)
         return self._output(out, like, "expected_purchases")
 
-    def expected_purchases(self, n_periods: Any, covariates: Any = None) -> Any:
+    def expected_purchases(self, n_periods: npt.ArrayLike, covariates: CovariateData = None) -> Any:
         """Expected transactions of a new customer in the first ``n_periods`` opportunities
         (scalar or array of whole numbers).
 
@@ -192,7 +197,9 @@ class BetaGeoBetaBinom(BTYDFitter):
         out = _core.bgbb_expected_purchases(self._params(), n)
         return self._output(out, n_periods, "expected_purchases")
 
-    def probability_of_n_purchases(self, n_periods: Any, n: Any, covariates: Any = None) -> Any:
+    def probability_of_n_purchases(
+        self, n_periods: npt.ArrayLike, n: npt.ArrayLike, covariates: CovariateData = None
+    ) -> Any:
         """P(a new customer makes exactly ``n`` transactions in ``n_periods`` opportunities);
         ``n_periods`` and ``n`` broadcast against each other."""
         self._check_fitted()
@@ -207,7 +214,9 @@ class BetaGeoBetaBinom(BTYDFitter):
         )
         return float(out[0]) if np.ndim(n_periods) == 0 and np.ndim(n) == 0 else out
 
-    def generate(self, n: int, n_periods: Any, seed: Optional[int] = None) -> pd.DataFrame:
+    def generate(
+        self, n: int, n_periods: npt.ArrayLike, seed: Optional[int] = None
+    ) -> pd.DataFrame:
         """Simulates ``n`` customers with ``n_periods`` opportunities each (scalar or ``n``
         values); same seed, same customers whatever the number of threads.
 
@@ -219,7 +228,7 @@ class BetaGeoBetaBinom(BTYDFitter):
         n = check_int(n, "n", low=0)
         periods = check_per_customer(n_periods, "n_periods", n, integer=True)
         sims = _core.bgbb_generate(self._params(), periods, random_seed(seed))
-        return pd.DataFrame(
+        frame: pd.DataFrame = pd.DataFrame(
             {
                 "frequency": sims["frequency"],
                 "recency": sims["recency"],
@@ -229,3 +238,4 @@ class BetaGeoBetaBinom(BTYDFitter):
                 "alive": sims["alive"].astype(bool),
             }
         )
+        return frame

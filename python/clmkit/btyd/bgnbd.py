@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Optional
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from .._validation import check_int, check_per_customer
@@ -53,7 +54,7 @@ class BetaGeo(CountModel):
     _core_name = "bgnbd"
     _param_names = ("r", "alpha", "a", "b")
 
-    def generate(self, n: int, T: Any, seed: Optional[int] = None) -> pd.DataFrame:
+    def generate(self, n: int, T: npt.ArrayLike, seed: Optional[int] = None) -> pd.DataFrame:
         """Simulates ``n`` customers from the fitted model, each observed for ``T``.
 
         Parameters
@@ -82,7 +83,7 @@ class BetaGeo(CountModel):
 
 
 def _simulate(
-    params: list[float], n: int, T: Any, seed: Optional[int], initial_dropout: bool
+    params: list[float], n: int, T: npt.ArrayLike, seed: Optional[int], initial_dropout: bool
 ) -> pd.DataFrame:
     """Exact simulation of BG/NBD-type customers without per-purchase loops: the potential
     purchases in (0, T] are N ~ Poisson(lambda T); the purchase after which the customer
@@ -103,7 +104,7 @@ def _simulate(
     last = rng.beta(k, np.maximum(potential - k + 1, 1))
     recency = np.where(made > 0, T_arr * last, 0.0)
     alive = ~dead_at_start & (potential < fatal)
-    return pd.DataFrame(
+    sims: pd.DataFrame = pd.DataFrame(
         {
             "frequency": made.astype(float),
             "recency": recency,
@@ -113,3 +114,4 @@ def _simulate(
             "alive": alive,
         }
     )
+    return sims

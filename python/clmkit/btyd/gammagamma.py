@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import _core
 from .._errors import ClmkitWarning
+from .._typing import CovariateData, CustomerData, Weights
 from .._validation import (
     as_float_array,
     check_rows,
@@ -57,11 +58,11 @@ class GammaGamma(BTYDFitter):
 
     def fit(
         self,
-        frequency: Any,
-        monetary_value: Any = None,
-        weights: Any = None,
+        frequency: CustomerData,
+        monetary_value: CustomerData = None,
+        weights: Weights = None,
         drop_nonpositive: bool = False,
-        spend_covariates: Any = None,
+        spend_covariates: CovariateData = None,
     ) -> GammaGamma:
         """Fits the model on the repeat buyers (rows with frequency > 0; others are skipped).
 
@@ -148,7 +149,10 @@ class GammaGamma(BTYDFitter):
         return [x, m]
 
     def conditional_expected_spend(
-        self, frequency: Any, monetary_value: Any = None, covariates: Any = None
+        self,
+        frequency: CustomerData,
+        monetary_value: CustomerData = None,
+        covariates: CovariateData = None,
     ) -> Any:
         """Expected value of a customer's future transactions given their history
         (note 025 eq. 5); customers without repeat purchases get :meth:`expected_spend`.
@@ -175,7 +179,7 @@ class GammaGamma(BTYDFitter):
         out = _core.gammagamma_conditional_expected_spend(self._params(), x, m)
         return self._output(out, cols[0], "expected_spend")
 
-    def expected_spend(self, covariates: Any = None) -> Any:
+    def expected_spend(self, covariates: CovariateData = None) -> Any:
         """Mean transaction value of a new customer, p v / (q - 1) (inf when q <= 1); with a
         covariate fit, per row of ``covariates`` (v scaled by exp(g'z))."""
         if self._has_covariates():

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Optional
 
+import numpy.typing as npt
 import pandas as pd
 
 from ._count import CountModel
@@ -37,6 +38,6 @@ class ModifiedBetaGeo(CountModel):
     _core_name = "mbgnbd"
     _param_names = ("r", "alpha", "a", "b")
 
-    def generate(self, n: int, T: Any, seed: Optional[int] = None) -> pd.DataFrame:
+    def generate(self, n: int, T: npt.ArrayLike, seed: Optional[int] = None) -> pd.DataFrame:
         """Simulates ``n`` customers observed for ``T`` (see :meth:`clmkit.BetaGeo.generate`)."""
         return _simulate(self._params(), n, T, seed, initial_dropout=True)

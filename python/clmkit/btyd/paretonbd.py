@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Any, Optional
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from .. import _core
+from .._typing import CovariateData, CustomerData
 from .._validation import check_int, check_per_customer, check_positive_float
 from . import _covariates
+from ._base import labelled_rows
 from ._count import CountModel
 from ._intervals import random_seed
 
@@ -67,12 +70,12 @@ class ParetoNBD(CountModel):
 
     def discounted_expected_residual_transactions(
         self,
-        frequency: Any,
-        recency: Any = None,
-        T: Any = None,
-        discount_rate: Any = None,
+        frequency: CustomerData,
+        recency: CustomerData = None,
+        T: CustomerData = None,
+        discount_rate: Optional[float] = None,
         horizon: Optional[float] = None,
-        covariates: Any = None,
+        covariates: CovariateData = None,
     ) -> Any:
         """Discounted expected residual transactions (DERT) of each customer.
 
@@ -113,10 +116,12 @@ class ParetoNBD(CountModel):
             data = (frequency, (recency, T), covariates)
             return _covariates.predict(self, "dert", [delta, span], *data, "dert")
         rows, like = self._rows(frequency, recency, T)
-        out = _core.paretonbd_dert(self._params(), delta, span, *rows)
+        params = self._params()
+        with labelled_rows(like):
+            out = _core.paretonbd_dert(params, delta, span, *rows)
         return self._output(out, like, "dert")
 
-    def generate(self, n: int, T: Any, seed: Optional[int] = None) -> pd.DataFrame:
+    def generate(self, n: int, T: npt.ArrayLike, seed: Optional[int] = None) -> pd.DataFrame:
         """Simulates ``n`` customers from the fitted model, each observed for ``T``.
 
         Parameters
@@ -145,7 +150,7 @@ class ParetoNBD(CountModel):
         T_arr = check_per_customer(T, "T", n)
         seed = random_seed(seed)
         sims = _core.paretonbd_generate(self._params(), T_arr, seed)
-        return pd.DataFrame(
+        frame: pd.DataFrame = pd.DataFrame(
             {
                 "frequency": sims["frequency"],
                 "recency": sims["recency"],
@@ -155,3 +160,4 @@ class ParetoNBD(CountModel):
                 "alive": sims["alive"].astype(bool),
             }
         )
+        return frame

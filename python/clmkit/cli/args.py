@@ -57,6 +57,12 @@ def add_report_arguments(rep: argparse.ArgumentParser) -> None:
         help="coverage of the CLV interval (default 0.9); 0 leaves it out",
     )
     model.add_argument("--currency", help="currency of the amounts shown in the report, e.g. EUR")
+    model.add_argument(
+        "--covariates",
+        metavar="FILE",
+        help="customer attributes (.csv or .parquet): one row per customer with the customer "
+        "id column; every other column drives the purchase, churn and spend models",
+    )
     stages = rep.add_argument_group(
         "lifecycle stage windows (durations such as 90D or 6M; default: derived from the data)"
     )

@@ -70,3 +70,34 @@ def _separator_hint(p: Path, delimiter: Optional[str]) -> str:
             flag = "$'\\t'" if other == "\t" else f"'{other}'"
             return f" (the file seems to be separated by {shown}: add --delimiter {flag})"
     return ""
+
+
+def read_covariates(path: str, customer_id_col: str, ids_as_text: bool = True) -> Any:
+    """The ``--covariates`` file (CSV or Parquet) as a pandas table indexed by customer id
+    (read as text, as the log's ids, unless ``ids_as_text`` is False).
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``path`` does not exist.
+    ValueError
+        When the file has no customer id column.
+    """
+    import pandas as pd
+
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"--covariates {path} does not exist")
+    if p.suffix.lower() == ".parquet":
+        frame = pd.read_parquet(p)
+    else:
+        dtype = {customer_id_col: str} if ids_as_text else None
+        frame = pd.read_csv(p, sep=None, engine="python", dtype=dtype)
+    if customer_id_col not in frame.columns:
+        raise ValueError(
+            f"--covariates {path} has no column {customer_id_col!r} (the customer id); "
+            f"its columns are {list(frame.columns)[:10]}"
+        )
+    if ids_as_text:
+        frame[customer_id_col] = frame[customer_id_col].astype(str)
+    return frame.set_index(customer_id_col)

@@ -7,7 +7,7 @@ duration strings such as ``"30D"`` converted with the model's ``time_unit_``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Optional, Union
+from typing import Optional, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -118,7 +118,7 @@ def customer_lifetime_value(
     period: Period = "30D",
     discount_rate: float = 0.01,
     continuous: bool = False,
-    covariates: Any = None,
+    covariates: _cov.Covariates = None,
 ) -> Union[pd.Series[float], FloatArray]:
     """Discounted value of each customer's purchases over ``horizon`` periods.
 
@@ -150,10 +150,10 @@ def customer_lifetime_value(
     discount_rate : float, default 0.01
         Discount rate per period (e.g. 0.01 per month).
     continuous : bool, default False
+        Continuous instead of per-period discounting (also with covariate fits).
     covariates : table or 2-D array, optional
         Customers' covariates for models fitted with covariates (default: the fitted
         columns of ``data``); each customer is valued at their own parameters.
-        Continuous instead of per-period discounting.
 
     Returns
     -------
@@ -179,16 +179,19 @@ def customer_lifetime_value(
     cols, monetary, index = _customers(data, isinstance(spend_model, GammaGamma))
     rows = model._validate(cols)
     if _cov.uses_covariates(model, spend_model):
-        spend: Any = None
+        spend: _cov.Spend
         if isinstance(spend_model, GammaGamma) and spend_model._has_covariates():
             assert monetary is not None  # _customers reads it for a GammaGamma
             f, m = _usable_spend(rows[0], monetary, index)
             spend = (spend_model, f, m)
         else:
             spend = _spend(spend_model, rows[0], monetary, index)
-        args = (horizon, period_units, rate, bool(continuous), covariates)
-        out = _cov.lifetime_value(model, spend, data, rows, *args)
-        return pd.Series(out, index=index, name="clv") if index is not None else out
+        if model._has_covariates():
+            args = (horizon, period_units, rate, bool(continuous), covariates)
+            out = _cov.lifetime_value(model, spend, data, rows, *args)
+            return pd.Series(out, index=index, name="clv") if index is not None else out
+        # Only the spend model has covariates: its per-customer spend, then the plain CLV.
+        spend_model = _cov.spend_values(spend, data, covariates, len(rows[0]))
     if isinstance(spend_model, GammaGamma) and not (
         continuous and rate > 0 and hasattr(model, "discounted_expected_residual_transactions")
     ):
@@ -269,7 +272,11 @@ def _clv_core(
 
 
 def expected_value(
-    transaction_model: CountModel, spend_model: SpendModel, data: CustomerData, t: Period
+    transaction_model: CountModel,
+    spend_model: SpendModel,
+    data: CustomerData,
+    t: Period,
+    covariates: _cov.Covariates = None,
 ) -> Union[pd.Series[float], FloatArray]:
     """Undiscounted expected value of each customer's purchases in the next ``t``
     (e.g. ``"365D"``): spend x E[Y(t)].
@@ -280,6 +287,8 @@ def expected_value(
         As in :func:`customer_lifetime_value`.
     t : float or str
         Horizon in model time units or as a duration string.
+    covariates : table or 2-D array, optional
+        As in :func:`customer_lifetime_value` (each customer at their own parameters).
 
     Returns
     -------
@@ -298,9 +307,18 @@ def expected_value(
     units = to_units(t, model.time_unit_, "t")
     cols, monetary, index = _customers(data, isinstance(spend_model, GammaGamma))
     rows = model._validate(cols)
-    spend = _spend(spend_model, rows[0], monetary, index)
-    purchases = _core.btyd_conditional_expected_purchases(
-        model._core_name, model._params(), float(units), rows[0], rows[1], rows[2]
-    )
+    if isinstance(spend_model, GammaGamma) and spend_model._has_covariates():
+        assert monetary is not None  # _customers reads it for a GammaGamma
+        f, m = _usable_spend(rows[0], monetary, index)
+        spend = _cov.spend_values((spend_model, f, m), data, covariates, len(rows[0]))
+    else:
+        spend = _spend(spend_model, rows[0], monetary, index)
+    if model._has_covariates():
+        z = _cov.for_prediction(model, data, covariates, len(rows[0]))
+        purchases = model._state.predict("conditional_expected_purchases", [units], rows, z)
+    else:
+        purchases = _core.btyd_conditional_expected_purchases(
+            model._core_name, model._params(), float(units), rows[0], rows[1], rows[2]
+        )
     out: FloatArray = spend * purchases
     return pd.Series(out, index=index, name="expected_value") if index is not None else out

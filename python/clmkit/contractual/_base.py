@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar, Optional, Union
+from collections.abc import Hashable, Mapping, Sequence
+from typing import Any, ClassVar, Optional, TypeVar, Union
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from .. import _core
@@ -21,16 +22,19 @@ from .._estimator import JsonValue, finite_float, float_list
 from .._io import is_table, read
 from .._validation import as_float_array
 from ..exceptions import ClmkitWarning, InvalidValueError, with_row_label
-from ._covariates import CovariateMixin, covariate_names, design_matrix
+from ._covariates import CovariateMixin, Covariates, covariate_names, design_matrix
 from ._predict import RetentionPredictions
 
 __all__ = ["RetentionModelBase"]
 
+#: The model ``fit`` returns: the caller's own class (fit returns self).
+_Model = TypeVar("_Model", bound="RetentionModelBase")
+
 _Z95 = 1.959963984540054
-Survivors = Union[Sequence[float], np.ndarray, Mapping[Any, Sequence[float]], pd.DataFrame]
+Survivors = Union[Sequence[float], np.ndarray, Mapping[Hashable, Sequence[float]], pd.DataFrame]
 
 
-def _survivor_arrays(survivors: Survivors) -> tuple[list[Any], list[np.ndarray]]:
+def _survivor_arrays(survivors: Survivors) -> tuple[list[Hashable], list[np.ndarray]]:
     """Cohort labels and survivor count arrays: one sequence, a mapping of them, or the
     cohort x period table of :func:`cohort_survivors` (NaN beyond a cohort's horizon)."""
     if isinstance(survivors, pd.DataFrame):
@@ -60,16 +64,16 @@ class RetentionModelBase(CovariateMixin, RetentionPredictions):
 
     # ------------------------------------------------------------------ fitting
     def fit(
-        self,
-        data: Any = None,
+        self: _Model,
+        data: object = None,
         *,
-        renewals: Any = None,
-        churned: Any = None,
-        weights: Any = None,
+        renewals: Optional[npt.ArrayLike] = None,
+        churned: Optional[npt.ArrayLike] = None,
+        weights: Union[str, npt.ArrayLike, None] = None,
         survivors: Optional[Survivors] = None,
         cohort_col: Optional[str] = "cohort",
-        covariates: Any = None,
-    ) -> Any:
+        covariates: Covariates = None,
+    ) -> _Model:
         """Maximum likelihood fit from individual censored tenures or cohort survivors.
 
         Parameters
@@ -176,8 +180,14 @@ class RetentionModelBase(CovariateMixin, RetentionPredictions):
 
     @staticmethod
     def _customer_arrays(
-        data: Any, renewals: Any, churned: Any, weights: Any, cohort_col: Optional[str]
-    ) -> tuple[np.ndarray, np.ndarray, Optional[np.ndarray], Any, Optional[np.ndarray]]:
+        data: object,
+        renewals: Optional[npt.ArrayLike],
+        churned: Optional[npt.ArrayLike],
+        weights: Union[str, npt.ArrayLike, None],
+        cohort_col: Optional[str],
+    ) -> tuple[
+        np.ndarray, np.ndarray, Optional[np.ndarray], Optional[pd.Index], Optional[np.ndarray]
+    ]:
         cohorts = None
         if data is not None:
             if not is_table(data):
@@ -215,7 +225,7 @@ class RetentionModelBase(CovariateMixin, RetentionPredictions):
         w = None if weights is None else as_float_array(weights, "weights", finite=False)
         return r, e, w, index, cohorts
 
-    def _set_fit(self, model: Any, info: Mapping[str, Any]) -> None:
+    def _set_fit(self, model: _core.RetentionModel, info: Mapping[str, Any]) -> None:
         names = list(self._param_names)
         k = len(names)
         self._model = model

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Optional
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from .. import _core
@@ -23,12 +24,16 @@ from .._io import is_table, read
 from .._validation import as_float_array
 from ..exceptions import InvalidValueError, with_row_label
 
-__all__ = ["CovariateMixin", "covariate_names", "design_matrix"]
+__all__ = ["CovariateMixin", "Covariates", "covariate_names", "design_matrix"]
+
+#: Customer characteristics: column names of the fitted table (a str or a sequence of str),
+#: or the covariates themselves (an n x k array-like, or a DataFrame of any library).
+Covariates = object
 
 _Z95 = 1.959963984540054
 
 
-def covariate_names(covariates: Any) -> Optional[list[str]]:
+def covariate_names(covariates: Covariates) -> Optional[list[str]]:
     """The column names when ``covariates`` names columns (a str or a sequence of str)."""
     if isinstance(covariates, str):
         return [covariates]
@@ -42,7 +47,7 @@ def covariate_names(covariates: Any) -> Optional[list[str]]:
 
 
 def design_matrix(
-    covariates: Any, data: Any = None, names: Optional[Sequence[str]] = None
+    covariates: Covariates, data: object = None, names: Optional[Sequence[str]] = None
 ) -> tuple[np.ndarray, list[str], Optional[pd.Index]]:
     """(x as a C-contiguous n x k float array, column names, pandas row index or None).
 
@@ -117,7 +122,7 @@ class CovariateMixin(Estimator):
 
     _core_kind: ClassVar[str] = ""
     _param_names: ClassVar[tuple[str, ...]] = ()
-    _model: Any
+    _model: _core.RetentionModel
     _cov: Optional[dict[str, Any]] = None
 
     def _fit_covariates(
@@ -228,7 +233,7 @@ class CovariateMixin(Estimator):
         )
         return rows
 
-    def individual_params(self, covariates: Any, data: Any = None) -> pd.DataFrame:
+    def individual_params(self, covariates: Covariates, data: object = None) -> pd.DataFrame:
         """Each customer's (alpha_i, beta_i[, c]) from its covariates.
 
         Parameters
@@ -249,7 +254,7 @@ class CovariateMixin(Estimator):
         frame: pd.DataFrame = pd.DataFrame(out, index=index)
         return frame
 
-    def _design(self, covariates: Any, data: Any = None) -> tuple[np.ndarray, Any]:
+    def _design(self, covariates: Covariates, data: object = None) -> tuple[np.ndarray, Any]:
         self._check_fitted()
         if self._cov is None:
             raise ValueError(
@@ -267,7 +272,12 @@ class CovariateMixin(Estimator):
         return x, index
 
     def _rowwise(
-        self, what: str, t: Any, covariates: Any, data: Any = None, discount_rate: float = 0.0
+        self,
+        what: str,
+        t: npt.ArrayLike,
+        covariates: Covariates,
+        data: object = None,
+        discount_rate: float = 0.0,
     ) -> tuple[np.ndarray, np.ndarray, Any]:
         """(values, DERL truncation bounds, index) of ``what`` per customer at time ``t``
         (a scalar or one value per customer)."""
@@ -300,7 +310,13 @@ class CovariateMixin(Estimator):
         return v, err, index
 
     def _per_customer(
-        self, what: str, t: Any, covariates: Any, data: Any, name: str, rate: float = 0.0
+        self,
+        what: str,
+        t: npt.ArrayLike,
+        covariates: Covariates,
+        data: object,
+        name: str,
+        rate: float = 0.0,
     ) -> tuple[Any, Any]:
         """(values, DERL truncation bounds): Series on the caller's index, else arrays."""
         v, err, index = self._rowwise(what, t, covariates, data, rate)

@@ -6,19 +6,32 @@ renewals is alive at period ``r``; T is the period at which the customer churns.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Optional, Union, overload
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
+from .. import _core
 from .._estimator import Estimator
 from .._io import is_table, read
 from .._validation import as_float_array
+from ._covariates import Covariates
 
 __all__ = ["RetentionPredictions"]
 
 
-def _shaped(values: np.ndarray, like: Any, name: str) -> Any:
+FloatArray = npt.NDArray[np.float64]
+#: A prediction shaped like its input: a float for a number, a Series on the same index for
+#: a Series, else a float array; with ``covariates``, one value per customer (a Series on
+#: the caller's index, or an array).
+Shaped = Union[float, FloatArray, "pd.Series[float]"]
+#: Times or renewals given as several values (not a Series): the result is an array.
+Values = Union[Sequence[float], npt.NDArray[np.generic]]
+
+
+def _shaped(values: FloatArray, like: npt.ArrayLike, name: str) -> Shaped:
     """A float for a scalar input, a Series for a Series (same index), else numpy."""
     if isinstance(like, pd.Series):
         return pd.Series(values, index=like.index, name=name)
@@ -27,7 +40,7 @@ def _shaped(values: np.ndarray, like: Any, name: str) -> Any:
     return values
 
 
-def _times(t: Any, name: str) -> np.ndarray:
+def _times(t: object, name: str) -> np.ndarray:
     return np.ascontiguousarray(as_float_array(np.atleast_1d(np.asarray(t, dtype=float)), name))
 
 
@@ -35,15 +48,38 @@ class RetentionPredictions(Estimator):
     """survival_function, retention_rate, churn_pmf, conditional_survival, residual
     lifetimes, DERL and the residual value of a customer base."""
 
-    _model: Any
+    _model: _core.RetentionModel
 
     def _per_customer(
-        self, what: str, t: Any, covariates: Any, data: Any, name: str, rate: float = 0.0
-    ) -> tuple[Any, Any]:
+        self,
+        what: str,
+        t: npt.ArrayLike,
+        covariates: Covariates,
+        data: object,
+        name: str,
+        rate: float = 0.0,
+    ) -> tuple[Shaped, Shaped]:
         """``what`` per customer of a covariate fit (see ``CovariateMixin``)."""
         raise TypeError(f"{type(self).__name__}: covariates= needs a fit with covariates")
 
-    def survival_function(self, t: Any, covariates: Any = None, data: Any = None) -> Any:
+    @overload
+    def survival_function(self, t: float, covariates: None = ..., data: object = ...) -> float: ...
+    @overload
+    def survival_function(
+        self, t: pd.Series[Any], covariates: None = ..., data: object = ...
+    ) -> pd.Series[float]: ...
+    @overload
+    def survival_function(
+        self, t: Values, covariates: None = ..., data: object = ...
+    ) -> FloatArray: ...
+    @overload
+    def survival_function(
+        self, t: npt.ArrayLike, covariates: Covariates = ..., data: object = ...
+    ) -> Shaped: ...
+
+    def survival_function(
+        self, t: npt.ArrayLike, covariates: Covariates = None, data: object = None
+    ) -> Shaped:
         """S(t): the share of a new cohort still active after t periods.
 
         With ``covariates`` (a model fitted with them): S_i(t) of each customer at its own
@@ -64,7 +100,24 @@ class RetentionPredictions(Estimator):
             return self._per_customer("survival", t, covariates, data, "survival")[0]
         return _shaped(self._model.survival(_times(t, "t")), t, "survival")
 
-    def retention_rate(self, t: Any, covariates: Any = None, data: Any = None) -> Any:
+    @overload
+    def retention_rate(self, t: float, covariates: None = ..., data: object = ...) -> float: ...
+    @overload
+    def retention_rate(
+        self, t: pd.Series[Any], covariates: None = ..., data: object = ...
+    ) -> pd.Series[float]: ...
+    @overload
+    def retention_rate(
+        self, t: Values, covariates: None = ..., data: object = ...
+    ) -> FloatArray: ...
+    @overload
+    def retention_rate(
+        self, t: npt.ArrayLike, covariates: Covariates = ..., data: object = ...
+    ) -> Shaped: ...
+
+    def retention_rate(
+        self, t: npt.ArrayLike, covariates: Covariates = None, data: object = None
+    ) -> Shaped:
         """r(t) = S(t) / S(t - 1), the share of period t - 1's survivors renewing at t >= 1;
         (beta + t - 1) / (alpha + beta + t - 1) for the sBG: it rises with tenure. Per
         customer with ``covariates`` (see :meth:`survival_function`)."""
@@ -73,25 +126,49 @@ class RetentionPredictions(Estimator):
             return self._per_customer("retention_rate", t, covariates, data, "retention_rate")[0]
         return _shaped(self._model.retention_rate(_times(t, "t")), t, "retention_rate")
 
-    def churn_pmf(self, t: Any) -> Any:
+    @overload
+    def churn_pmf(self, t: float) -> float: ...
+    @overload
+    def churn_pmf(self, t: pd.Series[Any]) -> pd.Series[float]: ...
+    @overload
+    def churn_pmf(self, t: Values) -> FloatArray: ...
+
+    def churn_pmf(self, t: npt.ArrayLike) -> Shaped:
         """P(T = t): the share of a new cohort churning at period t >= 1."""
         self._check_fitted()
         return _shaped(self._model.churn_pmf(_times(t, "t")), t, "churn_probability")
 
-    def conditional_survival(self, t: Any, renewals: Any) -> Any:
+    def conditional_survival(self, t: npt.ArrayLike, renewals: npt.ArrayLike) -> Any:
         """P(still active at period t | survived ``renewals`` renewals) = S(t) / S(renewals)."""
         self._check_fitted()
         tt, rr = np.broadcast_arrays(_times(t, "t"), _times(renewals, "renewals"))
         out = self._model.conditional_survival(np.ascontiguousarray(tt), np.ascontiguousarray(rr))
         return _shaped(out, t if np.ndim(renewals) == 0 else renewals, "conditional_survival")
 
-    def _survival_at(self, X: Any, times: Any) -> np.ndarray:
+    def _survival_at(self, X: npt.ArrayLike, times: npt.ArrayLike) -> np.ndarray:
         """S(times) for :func:`clmkit.churn_probability` (X is not used)."""
         return np.asarray(self.survival_function(np.asarray(times, dtype=float)), dtype=float)
 
+    @overload
     def expected_residual_lifetime(
-        self, renewals: Any, covariates: Any = None, data: Any = None
-    ) -> Any:
+        self, renewals: float, covariates: None = ..., data: object = ...
+    ) -> float: ...
+    @overload
+    def expected_residual_lifetime(
+        self, renewals: pd.Series[Any], covariates: None = ..., data: object = ...
+    ) -> pd.Series[float]: ...
+    @overload
+    def expected_residual_lifetime(
+        self, renewals: Values, covariates: None = ..., data: object = ...
+    ) -> FloatArray: ...
+    @overload
+    def expected_residual_lifetime(
+        self, renewals: npt.ArrayLike, covariates: Covariates = ..., data: object = ...
+    ) -> Shaped: ...
+
+    def expected_residual_lifetime(
+        self, renewals: npt.ArrayLike, covariates: Covariates = None, data: object = None
+    ) -> Shaped:
         """Expected number of further renewals of a customer who has made ``renewals``;
         ``inf`` when the heterogeneity makes it infinite (alpha c <= 1: some customers
         almost never churn). Per customer with ``covariates``."""
@@ -104,11 +181,11 @@ class RetentionPredictions(Estimator):
 
     def discounted_expected_residual_lifetime(
         self,
-        renewals: Any,
+        renewals: npt.ArrayLike,
         discount_rate: float,
         return_error: bool = False,
-        covariates: Any = None,
-        data: Any = None,
+        covariates: Covariates = None,
+        data: object = None,
     ) -> Any:
         """DERL (Fader & Hardie 2010, eq. 6): the expected discounted number of further
         payments of a customer who has made ``renewals`` renewals and faces the next one,
@@ -145,7 +222,11 @@ class RetentionPredictions(Estimator):
         return (out, _shaped(errors, renewals, "derl_error")) if return_error else out
 
     def residual_value(
-        self, customers: Any, margin: float, discount_rate: float, weights: Any = None
+        self,
+        customers: object,
+        margin: float,
+        discount_rate: float,
+        weights: Optional[npt.ArrayLike] = None,
     ) -> float:
         """Residual value of the active base: margin x the sum of DERL over the active
         customers (Fader & Hardie 2010, eq. 7), payments at the next renewal undiscounted.
@@ -177,9 +258,11 @@ class RetentionPredictions(Estimator):
         total = float(per_row.sum() if w is None else (per_row * w).sum())
         return float(margin) * total
 
-    def expected_survivors(self, n0: float, periods: Any) -> Any:
+    def expected_survivors(self, n0: float, periods: npt.ArrayLike) -> FloatArray:
         """n0 S(t): the projected survivors of a cohort of ``n0`` customers."""
-        return float(n0) * np.asarray(self.survival_function(np.atleast_1d(periods)))
+        survival = np.asarray(self.survival_function(np.atleast_1d(periods)), dtype=np.float64)
+        out: FloatArray = float(n0) * survival
+        return out
 
     # ---------------------------------------------------------------- plots (views)
     def plot_survival(self, survivors: Any = None, **kwargs: Any) -> Any:

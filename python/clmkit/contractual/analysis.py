@@ -9,7 +9,9 @@ from typing import Any, Optional
 
 import pandas as pd
 
+from .._typing import DateLike
 from .._validation import check_choice
+from ._base import RetentionModelBase
 from .subscriptions import cohort_survivors, customer_table, summarize_subscriptions
 
 __all__ = ["ContractualRun", "analysis_columns", "fit_subscriptions"]
@@ -33,7 +35,7 @@ class ContractualRun:
         period, margin, discount_rate, observation_period (the report's words).
     """
 
-    model: Any
+    model: RetentionModelBase
     subscriptions: pd.DataFrame
     table: pd.DataFrame
     survivors: pd.DataFrame
@@ -50,7 +52,7 @@ class ContractualRun:
 
 
 def fit_subscriptions(
-    log: Any,
+    log: object,
     customer_id_col: str,
     start_col: str,
     end_col: Optional[str] = None,
@@ -58,7 +60,7 @@ def fit_subscriptions(
     model: str = "bdw",
     margin: Optional[float] = None,
     discount_rate: float = 0.01,
-    observation_period_end: Any = None,
+    observation_period_end: DateLike = None,
     renewal_dates: str = "calendar",
 ) -> ContractualRun:
     """Summarises a subscription log, fits ``model`` ("bdw" or "sbg") and values each
@@ -105,7 +107,7 @@ def fit_subscriptions(
 
 def analysis_columns(
     index: pd.Index,
-    log: Any,
+    log: object,
     customer_id_col: str,
     start_col: str,
     end_col: Optional[str] = None,
@@ -113,7 +115,7 @@ def analysis_columns(
     model: str = "bdw",
     margin: Optional[float] = None,
     discount_rate: float = 0.01,
-    observation_period_end: Any = None,
+    observation_period_end: DateLike = None,
     renewal_dates: str = "calendar",
 ) -> pd.DataFrame:
     """Contractual columns for :func:`clmkit.analyze`'s customer table (``contractual=``):

@@ -7,17 +7,26 @@ columns (any DataFrame library) and shapes the results.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Literal, Optional, overload
 
 import numpy as np
 import pandas as pd
 
 from .. import _core
-from .._io import deliver, read, timestamp_ns, to_pandas
+from .._io import Output, Table, deliver, read, timestamp_ns, to_pandas
 from .._io._columns import datetimes_ns
+from .._keyed import CallerFrame
+from .._typing import DateLike, NumpyTable
 from .._validation import check_choice
 from ..exceptions import InvalidValueError, with_row_label
 from ._anniversary import anniversary_ordinals
+from ._base import RetentionModelBase
+from ._covariates import Covariates
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from .._typing import PolarsFrame
 
 __all__ = ["cohort_survivors", "customer_table", "summarize_subscriptions"]
 
@@ -31,7 +40,7 @@ def _period_ordinals(ns: np.ndarray, period: str) -> np.ndarray:
     return np.ascontiguousarray(index.to_period(period).asi8, dtype=np.int64)
 
 
-def _end_column(table: Any, col: str) -> tuple[np.ndarray, np.ndarray]:
+def _end_column(table: Table, col: str) -> tuple[np.ndarray, np.ndarray]:
     """End instants with nulls (still running) marked open, and the null mask."""
     series = table.frame[col]
     values = series.to_pandas()
@@ -48,16 +57,97 @@ def _end_column(table: Any, col: str) -> tuple[np.ndarray, np.ndarray]:
     return ns, missing
 
 
+@overload
 def summarize_subscriptions(
-    log: Any,
+    log: pd.DataFrame,
+    customer_id_col: str,
+    start_col: str,
+    end_col: Optional[str] = ...,
+    observation_period_end: DateLike = ...,
+    period: str = ...,
+    output: Optional[Literal["pandas"]] = ...,
+    renewal_dates: str = ...,
+) -> pd.DataFrame: ...
+
+
+@overload
+def summarize_subscriptions(
+    log: PolarsFrame,
+    customer_id_col: str,
+    start_col: str,
+    end_col: Optional[str] = ...,
+    observation_period_end: DateLike = ...,
+    period: str = ...,
+    output: Optional[Literal["polars"]] = ...,
+    renewal_dates: str = ...,
+) -> pl.DataFrame: ...
+
+
+@overload
+def summarize_subscriptions(
+    log: object,
+    customer_id_col: str,
+    start_col: str,
+    end_col: Optional[str] = ...,
+    observation_period_end: DateLike = ...,
+    period: str = ...,
+    *,
+    output: Literal["pandas"],
+    renewal_dates: str = ...,
+) -> pd.DataFrame: ...
+
+
+@overload
+def summarize_subscriptions(
+    log: object,
+    customer_id_col: str,
+    start_col: str,
+    end_col: Optional[str] = ...,
+    observation_period_end: DateLike = ...,
+    period: str = ...,
+    *,
+    output: Literal["polars"],
+    renewal_dates: str = ...,
+) -> pl.DataFrame: ...
+
+
+@overload
+def summarize_subscriptions(
+    log: object,
+    customer_id_col: str,
+    start_col: str,
+    end_col: Optional[str] = ...,
+    observation_period_end: DateLike = ...,
+    period: str = ...,
+    *,
+    output: Literal["numpy"],
+    renewal_dates: str = ...,
+) -> NumpyTable: ...
+
+
+@overload
+def summarize_subscriptions(
+    log: object,
+    customer_id_col: str,
+    start_col: str,
+    end_col: Optional[str] = ...,
+    observation_period_end: DateLike = ...,
+    period: str = ...,
+    output: Optional[Output] = ...,
+    renewal_dates: str = ...,
+) -> CallerFrame: ...
+
+
+def summarize_subscriptions(
+    log: object,
     customer_id_col: str,
     start_col: str,
     end_col: Optional[str] = None,
-    observation_period_end: Any = None,
+    observation_period_end: DateLike = None,
     period: str = "M",
-    output: Optional[str] = None,
+    output: Optional[Output] = None,
     renewal_dates: str = "calendar",
-) -> Any:
+) -> CallerFrame:
     """One censored tenure per subscriber: cohort, renewals observed, churned or active.
 
     Periods are calendar periods (``period``): a customer is active in every period a
@@ -171,10 +261,10 @@ def summarize_subscriptions(
         "observation_period": str(pd.Period(pd.Timestamp(obs_ns), freq=period)),
         "renewal_dates": renewal_dates,
     }
-    return deliver(result, table.library, output)  # type: ignore[arg-type]
+    return deliver(result, table.library, output)
 
 
-def _as_date(value: Any) -> Any:
+def _as_date(value: str) -> str:
     try:
         return str(pd.Timestamp(int(value)))
     except (TypeError, ValueError):
@@ -182,7 +272,7 @@ def _as_date(value: Any) -> Any:
 
 
 def cohort_survivors(
-    customers: Any, observation_period_end: Any = None, period: Optional[str] = None
+    customers: object, observation_period_end: DateLike = None, period: Optional[str] = None
 ) -> pd.DataFrame:
     """Survivors by cohort and period since acquisition, from summarize_subscriptions.
 
@@ -219,6 +309,8 @@ def cohort_survivors(
         if observation_period_end is not None
         else meta.get("observation_period")
     )
+    if isinstance(end, np.datetime64):  # pandas Periods are built from Timestamps
+        end = pd.Timestamp(end)
     renewals = frame["renewals"].to_numpy(np.int64)
     rows = {}
     for c in sorted(set(cohort)):
@@ -240,11 +332,11 @@ def cohort_survivors(
 
 
 def customer_table(
-    model: Any,
-    customers: Any,
+    model: RetentionModelBase,
+    customers: object,
     margin: float = 1.0,
     discount_rate: float = 0.01,
-    covariates: Any = None,
+    covariates: Covariates = None,
 ) -> pd.DataFrame:
     """Per customer: tenure, P(active next period), expected residual lifetime, DERL and
     the DERL-based value, from a fitted contractual model.
@@ -277,12 +369,17 @@ def customer_table(
     if covariates is None and getattr(model, "_cov", None) is not None:
         covariates = model.covariate_names_
     if covariates is not None:  # each customer at its own alpha_i, beta_i
-        kw = {"covariates": covariates, "data": customers}
-        next_rate = np.asarray(model.retention_rate(r + 1.0, **kw), dtype=float)
-        derl = np.asarray(
-            model.discounted_expected_residual_lifetime(r, discount_rate, **kw), dtype=float
+        x, data = covariates, customers
+        next_rate = np.asarray(
+            model.retention_rate(r + 1.0, covariates=x, data=data), dtype=np.float64
         )
-        erl = np.asarray(model.expected_residual_lifetime(r, **kw), dtype=float)
+        derl = np.asarray(
+            model.discounted_expected_residual_lifetime(r, discount_rate, covariates=x, data=data),
+            dtype=np.float64,
+        )
+        erl = np.asarray(
+            model.expected_residual_lifetime(r, covariates=x, data=data), dtype=np.float64
+        )
     else:
         next_rate = np.asarray(model.retention_rate(r + 1.0), dtype=float)
         levels, inverse = np.unique(r, return_inverse=True)

@@ -42,6 +42,10 @@ def report_figures(analysis: Any) -> dict[str, list[tuple[str, str]]]:
 
     t, label = analysis.table, _label(analysis)
     model = analysis.models.get("transactions")
+    if model is not None and len(getattr(model, "coefficients_", ())):
+        # A covariate fit has no single P(alive) grid (each customer has their own
+        # parameters): the section shows the drivers table instead.
+        model = None
     out: dict[str, list[tuple[str, str]]] = {}
 
     def add(section: str, title: str, draw: Draw, size: tuple[float, float] = (7.0, 4.2)) -> None:
@@ -132,17 +136,29 @@ def _human(draw: Draw) -> Draw:
 
     def wrapped(ax: Any) -> Any:
         result = draw(ax)
+        text_formatters = _text_formatters()
         ax.set_title(words(ax.get_title()))
         legend = ax.get_legend()
         for item in legend.get_texts() if legend is not None else []:
             item.set_text(words(item.get_text()))
         for axis in (ax.xaxis, ax.yaxis):
+            # only text labels can hold column names; asking a numeric axis for its labels
+            # computes and formats its ticks once more (half a second over the 8 figures)
+            if not isinstance(axis.get_major_formatter(), text_formatters):
+                continue
             labels = axis.get_ticklabels()
             if any("_" in lab.get_text() for lab in labels):
                 axis.set_ticks(axis.get_ticklocs(), [words(lab.get_text()) for lab in labels])
         return result
 
     return wrapped
+
+
+def _text_formatters() -> tuple[type, ...]:
+    from matplotlib.category import StrCategoryFormatter
+    from matplotlib.ticker import FixedFormatter
+
+    return (FixedFormatter, StrCategoryFormatter)
 
 
 def _label(analysis: Any) -> Optional[str]:

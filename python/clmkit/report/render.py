@@ -11,6 +11,7 @@ import pandas as pd
 
 from . import tables
 from .content import GLOSSARY, INTRO, MODEL_NAMES, SECTIONS
+from .covariates import drivers_table
 from .figures import report_figures
 from .tables import Fmt
 from .words import duration_words, environment, horizon_words
@@ -83,6 +84,9 @@ def _tables(analysis: Any, fmt: Fmt) -> dict[str, str]:
                 + "<h3>RFM segments by lifecycle stage</h3>"
                 + tables.segment_stage_table(t)
             )
+    effects = getattr(analysis, "covariate_effects", None)
+    if effects is not None and len(effects):
+        out["btyd"] = drivers_table(effects)
     if "abc_class" in t and "total_value" in t:
         out["clv"] = tables.abc_table(t, fmt)
     ev = getattr(analysis, "holdout_evaluation", None)

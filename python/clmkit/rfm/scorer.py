@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Optional, Union
+from typing import TYPE_CHECKING, Literal, Optional, Union, overload
 
 import numpy as np
 
@@ -11,7 +11,14 @@ from .. import _core
 from .._estimator import Estimator, JsonValue, float_list
 from .._io import Output, deliver
 from .._keyed import CallerFrame
+from .._typing import NumpyTable
 from .spec import DIMENSIONS, FloatArray, ScoreArray, ScoreSpec, assemble_scores, edges_array
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import polars as pl
+
+    from .._typing import PolarsFrame
 
 __all__ = ["RFMScorer"]
 
@@ -135,6 +142,57 @@ class RFMScorer(Estimator):
             for name in spec.columns
         }
 
+    @overload
+    def transform(
+        self,
+        table: pd.DataFrame,
+        output: Optional[Literal["pandas"]] = ...,
+        customer_id_col: Optional[str] = ...,
+    ) -> pd.DataFrame: ...
+
+    @overload
+    def transform(
+        self,
+        table: PolarsFrame,
+        output: Optional[Literal["polars"]] = ...,
+        customer_id_col: Optional[str] = ...,
+    ) -> pl.DataFrame: ...
+
+    @overload
+    def transform(
+        self,
+        table: object,
+        *,
+        output: Literal["pandas"],
+        customer_id_col: Optional[str] = ...,
+    ) -> pd.DataFrame: ...
+
+    @overload
+    def transform(
+        self,
+        table: object,
+        *,
+        output: Literal["polars"],
+        customer_id_col: Optional[str] = ...,
+    ) -> pl.DataFrame: ...
+
+    @overload
+    def transform(
+        self,
+        table: object,
+        *,
+        output: Literal["numpy"],
+        customer_id_col: Optional[str] = ...,
+    ) -> NumpyTable: ...
+
+    @overload
+    def transform(
+        self,
+        table: object,
+        output: Optional[Output] = ...,
+        customer_id_col: Optional[str] = ...,
+    ) -> CallerFrame: ...
+
     def transform(
         self,
         table: object,
@@ -156,6 +214,27 @@ class RFMScorer(Estimator):
             for name, v in values.items()
         }
         return deliver(assemble_scores(index, scores, spec), library, output)
+
+    @overload
+    def fit_transform(
+        self,
+        table: pd.DataFrame,
+        customer_id_col: Optional[str] = ...,
+    ) -> pd.DataFrame: ...
+
+    @overload
+    def fit_transform(
+        self,
+        table: PolarsFrame,
+        customer_id_col: Optional[str] = ...,
+    ) -> pl.DataFrame: ...
+
+    @overload
+    def fit_transform(
+        self,
+        table: object,
+        customer_id_col: Optional[str] = ...,
+    ) -> CallerFrame: ...
 
     def fit_transform(self, table: object, customer_id_col: Optional[str] = None) -> CallerFrame:
         """``fit(table).transform(table)``."""

@@ -10,16 +10,22 @@ purchase). Equal values therefore always get equal scores and scores are monoton
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Optional, Union
+from typing import TYPE_CHECKING, Literal, Optional, Union, overload
 
 import pandas as pd
 
 from .. import _core
 from .._io import Output, deliver
 from .._keyed import CallerFrame
+from .._typing import NumpyTable
 from .._validation import as_float_array, check_choice, check_int
 from .scorer import RFMScorer
 from .spec import DIMENSIONS, METHODS, ScoreArray, ScoreSpec, Values, assemble_scores, edges_array
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from .._typing import PolarsFrame
 
 __all__ = ["rfm_scores", "score_quantiles", "DIMENSIONS", "METHODS"]
 
@@ -93,6 +99,105 @@ def score_quantiles(
         out: pd.Series[int] = pd.Series(scores, index=values.index, name=values.name)
         return out
     return scores
+
+
+@overload
+def rfm_scores(
+    summary_or_df: pd.DataFrame,
+    recency_col: str = ...,
+    frequency_col: str = ...,
+    monetary_col: Optional[str] = ...,
+    bins: int = ...,
+    method: str = ...,
+    weights: Sequence[float] = ...,
+    edges: Optional[Mapping[str, Sequence[float]]] = ...,
+    recency_ascending: bool = ...,
+    output: Optional[Literal["pandas"]] = ...,
+    customer_id_col: Optional[str] = ...,
+) -> pd.DataFrame: ...
+
+
+@overload
+def rfm_scores(
+    summary_or_df: PolarsFrame,
+    recency_col: str = ...,
+    frequency_col: str = ...,
+    monetary_col: Optional[str] = ...,
+    bins: int = ...,
+    method: str = ...,
+    weights: Sequence[float] = ...,
+    edges: Optional[Mapping[str, Sequence[float]]] = ...,
+    recency_ascending: bool = ...,
+    output: Optional[Literal["polars"]] = ...,
+    customer_id_col: Optional[str] = ...,
+) -> pl.DataFrame: ...
+
+
+@overload
+def rfm_scores(
+    summary_or_df: object,
+    recency_col: str = ...,
+    frequency_col: str = ...,
+    monetary_col: Optional[str] = ...,
+    bins: int = ...,
+    method: str = ...,
+    weights: Sequence[float] = ...,
+    edges: Optional[Mapping[str, Sequence[float]]] = ...,
+    recency_ascending: bool = ...,
+    *,
+    output: Literal["pandas"],
+    customer_id_col: Optional[str] = ...,
+) -> pd.DataFrame: ...
+
+
+@overload
+def rfm_scores(
+    summary_or_df: object,
+    recency_col: str = ...,
+    frequency_col: str = ...,
+    monetary_col: Optional[str] = ...,
+    bins: int = ...,
+    method: str = ...,
+    weights: Sequence[float] = ...,
+    edges: Optional[Mapping[str, Sequence[float]]] = ...,
+    recency_ascending: bool = ...,
+    *,
+    output: Literal["polars"],
+    customer_id_col: Optional[str] = ...,
+) -> pl.DataFrame: ...
+
+
+@overload
+def rfm_scores(
+    summary_or_df: object,
+    recency_col: str = ...,
+    frequency_col: str = ...,
+    monetary_col: Optional[str] = ...,
+    bins: int = ...,
+    method: str = ...,
+    weights: Sequence[float] = ...,
+    edges: Optional[Mapping[str, Sequence[float]]] = ...,
+    recency_ascending: bool = ...,
+    *,
+    output: Literal["numpy"],
+    customer_id_col: Optional[str] = ...,
+) -> NumpyTable: ...
+
+
+@overload
+def rfm_scores(
+    summary_or_df: object,
+    recency_col: str = ...,
+    frequency_col: str = ...,
+    monetary_col: Optional[str] = ...,
+    bins: int = ...,
+    method: str = ...,
+    weights: Sequence[float] = ...,
+    edges: Optional[Mapping[str, Sequence[float]]] = ...,
+    recency_ascending: bool = ...,
+    output: Optional[Output] = ...,
+    customer_id_col: Optional[str] = ...,
+) -> CallerFrame: ...
 
 
 def rfm_scores(

@@ -8,7 +8,7 @@ once), then each customer is a single table lookup.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Optional, Union
+from typing import TYPE_CHECKING, Literal, Optional, Union, overload
 
 import numpy as np
 import pandas as pd
@@ -16,8 +16,14 @@ import pandas as pd
 from .. import _core
 from .._io import Output, deliver, to_pandas
 from .._keyed import CallerFrame, keyed_frame
+from .._typing import NumpyTable
 from .._validation import as_float_array, check_int, require_columns
 from ..exceptions import InvalidValueError, with_row_label
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from .._typing import PolarsFrame
 
 __all__ = ["rfm_segments", "segment_summary", "STANDARD_SCHEME"]
 
@@ -78,6 +84,71 @@ def _rules(scheme: Scheme) -> list[Rule]:
         )
         rules.append((str(name), r, f, m))
     return rules
+
+
+# pandas gives the segment as a categorical Series indexed by customer; other libraries
+# have no Series: a one-column table.
+@overload
+def rfm_segments(
+    rfm: pd.DataFrame,
+    scheme: Union[str, Scheme] = ...,
+    bins: Optional[int] = ...,
+    output: Optional[Literal["pandas"]] = ...,
+    customer_id_col: Optional[str] = ...,
+) -> pd.Series[str]: ...
+
+
+@overload
+def rfm_segments(
+    rfm: PolarsFrame,
+    scheme: Union[str, Scheme] = ...,
+    bins: Optional[int] = ...,
+    output: Optional[Literal["polars"]] = ...,
+    customer_id_col: Optional[str] = ...,
+) -> pl.DataFrame: ...
+
+
+@overload
+def rfm_segments(
+    rfm: object,
+    scheme: Union[str, Scheme] = ...,
+    bins: Optional[int] = ...,
+    *,
+    output: Literal["pandas"],
+    customer_id_col: Optional[str] = ...,
+) -> pd.Series[str]: ...
+
+
+@overload
+def rfm_segments(
+    rfm: object,
+    scheme: Union[str, Scheme] = ...,
+    bins: Optional[int] = ...,
+    *,
+    output: Literal["polars"],
+    customer_id_col: Optional[str] = ...,
+) -> pl.DataFrame: ...
+
+
+@overload
+def rfm_segments(
+    rfm: object,
+    scheme: Union[str, Scheme] = ...,
+    bins: Optional[int] = ...,
+    *,
+    output: Literal["numpy"],
+    customer_id_col: Optional[str] = ...,
+) -> NumpyTable: ...
+
+
+@overload
+def rfm_segments(
+    rfm: object,
+    scheme: Union[str, Scheme] = ...,
+    bins: Optional[int] = ...,
+    output: Optional[Output] = ...,
+    customer_id_col: Optional[str] = ...,
+) -> CallerFrame: ...
 
 
 def rfm_segments(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable
-from typing import Optional, Union
+from typing import TYPE_CHECKING, Literal, Optional, Union, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -16,11 +16,17 @@ import pandas as pd
 from .. import _core
 from .._io import Output, deliver
 from .._keyed import CallerFrame, keyed_frame
+from .._typing import NumpyTable
 from .._validation import as_float_array, require_columns
 from ..exceptions import ClmkitWarning, InvalidValueError, with_row_label
 from ..summary.units import time_unit_of
 from .reasons import reason_texts
 from .scheme import StageScheme, repeats_of
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from .._typing import PolarsFrame
 
 __all__ = ["assign_stages"]
 
@@ -28,6 +34,109 @@ SchemeLike = Union[StageScheme, str, None]
 FloatArray = npt.NDArray[np.float64]
 Codes = npt.NDArray[np.int32]
 _USED = ("frequency", "recency", "T", "n_periods", "gap_before_last")
+
+
+# pandas gives the stage as a categorical Series of labels indexed by customer, or with return_reason=True a frame with its reason;
+# other libraries have no Series: a one-column table (two with the reason).
+@overload
+def assign_stages(
+    summary: pd.DataFrame,
+    p_alive: Optional[npt.ArrayLike] = ...,
+    scheme: SchemeLike = ...,
+    customers: Optional[Iterable[object]] = ...,
+    return_reason: Literal[False] = ...,
+    output: Optional[Literal["pandas"]] = ...,
+    customer_id_col: Optional[str] = ...,
+) -> pd.Series[str]: ...
+
+
+@overload
+def assign_stages(
+    summary: pd.DataFrame,
+    p_alive: Optional[npt.ArrayLike] = ...,
+    scheme: SchemeLike = ...,
+    customers: Optional[Iterable[object]] = ...,
+    *,
+    return_reason: Literal[True],
+    output: Optional[Literal["pandas"]] = ...,
+    customer_id_col: Optional[str] = ...,
+) -> pd.DataFrame: ...
+
+
+@overload
+def assign_stages(
+    summary: object,
+    p_alive: Optional[npt.ArrayLike] = ...,
+    scheme: SchemeLike = ...,
+    customers: Optional[Iterable[object]] = ...,
+    return_reason: Literal[False] = ...,
+    *,
+    output: Literal["pandas"],
+    customer_id_col: Optional[str] = ...,
+) -> pd.Series[str]: ...
+
+
+@overload
+def assign_stages(
+    summary: object,
+    p_alive: Optional[npt.ArrayLike] = ...,
+    scheme: SchemeLike = ...,
+    customers: Optional[Iterable[object]] = ...,
+    *,
+    return_reason: Literal[True],
+    output: Literal["pandas"],
+    customer_id_col: Optional[str] = ...,
+) -> pd.DataFrame: ...
+
+
+@overload
+def assign_stages(
+    summary: PolarsFrame,
+    p_alive: Optional[npt.ArrayLike] = ...,
+    scheme: SchemeLike = ...,
+    customers: Optional[Iterable[object]] = ...,
+    return_reason: bool = ...,
+    output: Optional[Literal["polars"]] = ...,
+    customer_id_col: Optional[str] = ...,
+) -> pl.DataFrame: ...
+
+
+@overload
+def assign_stages(
+    summary: object,
+    p_alive: Optional[npt.ArrayLike] = ...,
+    scheme: SchemeLike = ...,
+    customers: Optional[Iterable[object]] = ...,
+    return_reason: bool = ...,
+    *,
+    output: Literal["polars"],
+    customer_id_col: Optional[str] = ...,
+) -> pl.DataFrame: ...
+
+
+@overload
+def assign_stages(
+    summary: object,
+    p_alive: Optional[npt.ArrayLike] = ...,
+    scheme: SchemeLike = ...,
+    customers: Optional[Iterable[object]] = ...,
+    return_reason: bool = ...,
+    *,
+    output: Literal["numpy"],
+    customer_id_col: Optional[str] = ...,
+) -> NumpyTable: ...
+
+
+@overload
+def assign_stages(
+    summary: object,
+    p_alive: Optional[npt.ArrayLike] = ...,
+    scheme: SchemeLike = ...,
+    customers: Optional[Iterable[object]] = ...,
+    return_reason: bool = ...,
+    output: Optional[Output] = ...,
+    customer_id_col: Optional[str] = ...,
+) -> CallerFrame: ...
 
 
 def assign_stages(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import TYPE_CHECKING, Literal, Optional, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -17,8 +17,14 @@ from .._io import (
     library_of,
 )
 from .._keyed import CallerFrame
+from .._typing import NumpyTable
 
 Int64Array = npt.NDArray[np.int64]
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from .._typing import PolarsFrame
 
 __all__ = ["cohort_retention", "retention_rate"]
 
@@ -48,6 +54,87 @@ def _log(
         raise ValueError("transactions: the log is empty")
     codes, uniques = column_codes(ids, names["customer_id"])
     return codes, uniques, times_ns
+
+
+@overload
+def cohort_retention(
+    transactions: pd.DataFrame,
+    customer_id_col: str,
+    datetime_col: str,
+    cohort_freq: str = ...,
+    period_freq: str = ...,
+    datetime_format: Optional[str] = ...,
+    values: str = ...,
+    output: Optional[Literal["pandas"]] = ...,
+) -> pd.DataFrame: ...
+
+
+@overload
+def cohort_retention(
+    transactions: PolarsFrame,
+    customer_id_col: str,
+    datetime_col: str,
+    cohort_freq: str = ...,
+    period_freq: str = ...,
+    datetime_format: Optional[str] = ...,
+    values: str = ...,
+    output: Optional[Literal["polars"]] = ...,
+) -> pl.DataFrame: ...
+
+
+@overload
+def cohort_retention(
+    transactions: object,
+    customer_id_col: str,
+    datetime_col: str,
+    cohort_freq: str = ...,
+    period_freq: str = ...,
+    datetime_format: Optional[str] = ...,
+    values: str = ...,
+    *,
+    output: Literal["pandas"],
+) -> pd.DataFrame: ...
+
+
+@overload
+def cohort_retention(
+    transactions: object,
+    customer_id_col: str,
+    datetime_col: str,
+    cohort_freq: str = ...,
+    period_freq: str = ...,
+    datetime_format: Optional[str] = ...,
+    values: str = ...,
+    *,
+    output: Literal["polars"],
+) -> pl.DataFrame: ...
+
+
+@overload
+def cohort_retention(
+    transactions: object,
+    customer_id_col: str,
+    datetime_col: str,
+    cohort_freq: str = ...,
+    period_freq: str = ...,
+    datetime_format: Optional[str] = ...,
+    values: str = ...,
+    *,
+    output: Literal["numpy"],
+) -> NumpyTable: ...
+
+
+@overload
+def cohort_retention(
+    transactions: object,
+    customer_id_col: str,
+    datetime_col: str,
+    cohort_freq: str = ...,
+    period_freq: str = ...,
+    datetime_format: Optional[str] = ...,
+    values: str = ...,
+    output: Optional[Output] = ...,
+) -> CallerFrame: ...
 
 
 def cohort_retention(
@@ -131,6 +218,75 @@ def cohort_retention(
     )
     result: CallerFrame = deliver(out, library_of(transactions), output)
     return result
+
+
+@overload
+def retention_rate(
+    transactions: pd.DataFrame,
+    customer_id_col: str,
+    datetime_col: str,
+    period_freq: str = ...,
+    datetime_format: Optional[str] = ...,
+    output: Optional[Literal["pandas"]] = ...,
+) -> pd.DataFrame: ...
+
+
+@overload
+def retention_rate(
+    transactions: PolarsFrame,
+    customer_id_col: str,
+    datetime_col: str,
+    period_freq: str = ...,
+    datetime_format: Optional[str] = ...,
+    output: Optional[Literal["polars"]] = ...,
+) -> pl.DataFrame: ...
+
+
+@overload
+def retention_rate(
+    transactions: object,
+    customer_id_col: str,
+    datetime_col: str,
+    period_freq: str = ...,
+    datetime_format: Optional[str] = ...,
+    *,
+    output: Literal["pandas"],
+) -> pd.DataFrame: ...
+
+
+@overload
+def retention_rate(
+    transactions: object,
+    customer_id_col: str,
+    datetime_col: str,
+    period_freq: str = ...,
+    datetime_format: Optional[str] = ...,
+    *,
+    output: Literal["polars"],
+) -> pl.DataFrame: ...
+
+
+@overload
+def retention_rate(
+    transactions: object,
+    customer_id_col: str,
+    datetime_col: str,
+    period_freq: str = ...,
+    datetime_format: Optional[str] = ...,
+    *,
+    output: Literal["numpy"],
+) -> NumpyTable: ...
+
+
+@overload
+def retention_rate(
+    transactions: object,
+    customer_id_col: str,
+    datetime_col: str,
+    period_freq: str = ...,
+    datetime_format: Optional[str] = ...,
+    output: Optional[Output] = ...,
+) -> CallerFrame: ...
 
 
 def retention_rate(

@@ -3,22 +3,92 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Optional, Union
+from typing import TYPE_CHECKING, Literal, Optional, Union, overload
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from pandas.api.extensions import ExtensionArray
 
 from .._io import Output, deliver, library_of
 from .._keyed import CallerFrame
+from .._typing import NumpyTable
 from .._validation import as_float_array, check_int
 from ..exceptions import bounded
 from .markov import by_customer_and_snapshot, history_columns, history_frame
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from .._typing import PolarsFrame
 
 __all__ = ["early_warning"]
 
 #: A customer value: a column of the history, or values keyed by customer id.
 ValueLike = Union[str, "pd.Series[float]", Mapping[object, float], None]
+
+
+@overload
+def early_warning(
+    history: pd.DataFrame,
+    value: ValueLike = ...,
+    top: Optional[int] = ...,
+    stages: Optional[Iterable[str]] = ...,
+    output: Optional[Literal["pandas"]] = ...,
+) -> pd.DataFrame: ...
+
+
+@overload
+def early_warning(
+    history: PolarsFrame,
+    value: ValueLike = ...,
+    top: Optional[int] = ...,
+    stages: Optional[Iterable[str]] = ...,
+    output: Optional[Literal["polars"]] = ...,
+) -> pl.DataFrame: ...
+
+
+@overload
+def early_warning(
+    history: object,
+    value: ValueLike = ...,
+    top: Optional[int] = ...,
+    stages: Optional[Iterable[str]] = ...,
+    *,
+    output: Literal["pandas"],
+) -> pd.DataFrame: ...
+
+
+@overload
+def early_warning(
+    history: object,
+    value: ValueLike = ...,
+    top: Optional[int] = ...,
+    stages: Optional[Iterable[str]] = ...,
+    *,
+    output: Literal["polars"],
+) -> pl.DataFrame: ...
+
+
+@overload
+def early_warning(
+    history: object,
+    value: ValueLike = ...,
+    top: Optional[int] = ...,
+    stages: Optional[Iterable[str]] = ...,
+    *,
+    output: Literal["numpy"],
+) -> NumpyTable: ...
+
+
+@overload
+def early_warning(
+    history: object,
+    value: ValueLike = ...,
+    top: Optional[int] = ...,
+    stages: Optional[Iterable[str]] = ...,
+    output: Optional[Output] = ...,
+) -> CallerFrame: ...
 
 
 def early_warning(
@@ -85,9 +155,7 @@ def early_warning(
     )
     if isinstance(history[stage_col].dtype, pd.CategoricalDtype):
         out["previous_stage"] = out["previous_stage"].astype(history[stage_col].dtype)
-    moved = out["stage"].isin(warn).to_numpy() & (
-        out["previous_stage"].astype(object).to_numpy() != out["stage"].astype(object).to_numpy()
-    )
+    moved = out["stage"].isin(warn).to_numpy() & _changed(out["previous_stage"], out["stage"])
     out = out[moved]
     has_p = "p_alive" in history.columns
     if has_p:
@@ -101,9 +169,20 @@ def early_warning(
     return deliver(out, library, output)
 
 
+def _changed(previous: pd.Series, stage: pd.Series) -> npt.NDArray[np.bool_]:
+    """``previous != stage`` row by row, a missing stage differing from everything (as
+    comparing the labels as Python objects gives), on the category codes when both columns
+    share categories."""
+    if isinstance(stage.dtype, pd.CategoricalDtype) and stage.dtype == previous.dtype:
+        before, now = previous.cat.codes.to_numpy(), stage.cat.codes.to_numpy()
+        changed: npt.NDArray[np.bool_] = (before != now) | (now < 0)
+        return changed
+    return np.asarray(previous.astype(object).to_numpy() != stage.astype(object).to_numpy())
+
+
 def _latest_and_previous(
     h: pd.DataFrame, cust: str, snap: str, stage_col: str
-) -> tuple[pd.DataFrame, npt.NDArray[np.object_]]:
+) -> tuple[pd.DataFrame, Union[npt.NDArray[np.object_], ExtensionArray]]:
     """The rows of the latest snapshot and each one's stage at the customer's snapshot before
     (NaN for a customer first seen at the latest), of a history sorted by (customer,
     snapshot): that stage is on the row just above when it belongs to the same customer."""
@@ -120,8 +199,7 @@ def _latest_and_previous(
     has_prev = (pos > 0) & (ids[above] == ids[pos])
     if isinstance(stage.dtype, pd.CategoricalDtype):  # codes: no million Python strings
         codes = np.where(has_prev, stage.cat.codes.to_numpy()[above], -1)
-        cat = pd.Categorical.from_codes(codes, dtype=stage.dtype)
-        return h.iloc[pos], np.asarray(cat, dtype=object)
+        return h.iloc[pos], pd.Categorical.from_codes(codes, dtype=stage.dtype)
     previous = stage.to_numpy(dtype=object)[above]
     previous[~has_prev] = np.nan
     return h.iloc[pos], previous

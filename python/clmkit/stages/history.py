@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Optional, Protocol, TypeVar
+from typing import TYPE_CHECKING, Literal, Optional, Protocol, TypeVar, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -12,23 +12,25 @@ import pandas as pd
 from .. import _core
 from .._io import (
     Output,
-    TimeZone,
     column_codes,
     column_ns,
     deliver,
     extract_columns,
-    index_ns,
     library_of,
-    period_end_ns,
-    timestamp_of,
 )
 from .._keyed import CallerFrame
-from .._validation import as_float_array, check_rows, invalid_value_error
-from ..exceptions import bounded
+from .._typing import NumpyTable
+from .._validation import as_float_array, check_rows
 from ..summary.units import TimeUnit, normalize_freq
 from .assign import SchemeLike, _custom_codes, _run_rules, _scheme, _stages
 from .reasons import reason_texts
 from .scheme import REASONS, STAGES
+from .snapshots import snapshot_ns, snapshot_times
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from .._typing import PolarsFrame
 
 __all__ = ["stage_history"]
 
@@ -44,6 +46,117 @@ class HasPAlive(Protocol):
 
 
 FloatArray = npt.NDArray[np.float64]
+
+
+@overload
+def stage_history(
+    transactions: pd.DataFrame,
+    snapshots: Sequence[object],
+    customer_id_col: str,
+    datetime_col: str,
+    scheme: SchemeLike = ...,
+    model: Optional[HasPAlive] = ...,
+    customers: Optional[Iterable[object]] = ...,
+    freq: str = ...,
+    freq_multiplier: float = ...,
+    datetime_format: Optional[str] = ...,
+    observation_period_end: object = ...,
+    return_reason: bool = ...,
+    output: Optional[Literal["pandas"]] = ...,
+) -> pd.DataFrame: ...
+
+
+@overload
+def stage_history(
+    transactions: PolarsFrame,
+    snapshots: Sequence[object],
+    customer_id_col: str,
+    datetime_col: str,
+    scheme: SchemeLike = ...,
+    model: Optional[HasPAlive] = ...,
+    customers: Optional[Iterable[object]] = ...,
+    freq: str = ...,
+    freq_multiplier: float = ...,
+    datetime_format: Optional[str] = ...,
+    observation_period_end: object = ...,
+    return_reason: bool = ...,
+    output: Optional[Literal["polars"]] = ...,
+) -> pl.DataFrame: ...
+
+
+@overload
+def stage_history(
+    transactions: object,
+    snapshots: Sequence[object],
+    customer_id_col: str,
+    datetime_col: str,
+    scheme: SchemeLike = ...,
+    model: Optional[HasPAlive] = ...,
+    customers: Optional[Iterable[object]] = ...,
+    freq: str = ...,
+    freq_multiplier: float = ...,
+    datetime_format: Optional[str] = ...,
+    observation_period_end: object = ...,
+    return_reason: bool = ...,
+    *,
+    output: Literal["pandas"],
+) -> pd.DataFrame: ...
+
+
+@overload
+def stage_history(
+    transactions: object,
+    snapshots: Sequence[object],
+    customer_id_col: str,
+    datetime_col: str,
+    scheme: SchemeLike = ...,
+    model: Optional[HasPAlive] = ...,
+    customers: Optional[Iterable[object]] = ...,
+    freq: str = ...,
+    freq_multiplier: float = ...,
+    datetime_format: Optional[str] = ...,
+    observation_period_end: object = ...,
+    return_reason: bool = ...,
+    *,
+    output: Literal["polars"],
+) -> pl.DataFrame: ...
+
+
+@overload
+def stage_history(
+    transactions: object,
+    snapshots: Sequence[object],
+    customer_id_col: str,
+    datetime_col: str,
+    scheme: SchemeLike = ...,
+    model: Optional[HasPAlive] = ...,
+    customers: Optional[Iterable[object]] = ...,
+    freq: str = ...,
+    freq_multiplier: float = ...,
+    datetime_format: Optional[str] = ...,
+    observation_period_end: object = ...,
+    return_reason: bool = ...,
+    *,
+    output: Literal["numpy"],
+) -> NumpyTable: ...
+
+
+@overload
+def stage_history(
+    transactions: object,
+    snapshots: Sequence[object],
+    customer_id_col: str,
+    datetime_col: str,
+    scheme: SchemeLike = ...,
+    model: Optional[HasPAlive] = ...,
+    customers: Optional[Iterable[object]] = ...,
+    freq: str = ...,
+    freq_multiplier: float = ...,
+    datetime_format: Optional[str] = ...,
+    observation_period_end: object = ...,
+    return_reason: bool = ...,
+    output: Optional[Output] = ...,
+) -> CallerFrame: ...
 
 
 def stage_history(
@@ -129,14 +242,14 @@ def stage_history(
     if not len(times_ns):
         raise ValueError("transactions: the log is empty")
     codes, uniques = column_codes(ids, names["customer_id"])
-    snaps_ns = _snapshot_ns(snapshots, times_ns, datetime_format, tz, observation_period_end)
+    snaps_ns = snapshot_ns(snapshots, times_ns, datetime_format, tz, observation_period_end)
     index = _core.SnapshotIndex(codes, len(uniques), times_ns, snaps_ns, freq, mult)
     unit = TimeUnit(freq, mult)
     scheme = _scheme(scheme)
     if not scheme.is_resolved:
         frequency, recency = index.at_last_snapshot()
         scheme = scheme.resolve(pd.DataFrame({"frequency": frequency, "recency": recency}), unit)
-    snap_times = _timestamps(snaps_ns, tz)
+    snap_times = snapshot_times(snaps_ns, tz)
     pa = custom = None
     cols: Optional[dict[str, FloatArray]] = None
     if model is None and not scheme.add and not return_reason:
@@ -146,6 +259,7 @@ def stage_history(
         stage_codes, reasons = fused.stage, fused.reason
     else:  # the rows' summaries are needed (P(alive), custom rules, reasons with numbers)
         raw = index.summaries()
+        del index  # the sorted log: not needed once summarised (memory peaks in this step)
         pa = _model_p_alive(model, raw, unit)
         if scheme.add:  # the rules see the snapshot summary, as assign_stages' rules do
             frame = pd.DataFrame(
@@ -170,6 +284,9 @@ def stage_history(
             "gap": raw.gap_before_last,
         }
         stage_codes, reasons = _run_rules(cols, pa, custom, scheme)
+        del raw
+        if not return_reason:  # the summary columns are needed only for the reason texts
+            cols = None
     if customers is not None:
         uniques, cust_codes, snap_codes, order, n_new = _prospect_rows(  # type: ignore[assignment]
             customers, uniques, cust_codes, snap_codes, len(snaps_ns)
@@ -185,12 +302,15 @@ def stage_history(
         if cols is not None:  # prospects: NaN inputs (their reason needs no number)
             cols = {k: _extend(v, n_new, np.nan, order) for k, v in cols.items()}
     stage = _stages(stage_codes, scheme, pd.RangeIndex(len(stage_codes)))
+    # copy=False: the columns are new arrays; copying and consolidating millions of rows
+    # took half the step
     out = pd.DataFrame(
         {
             names["customer_id"]: uniques.take(cust_codes),
             "snapshot": snap_times.take(snap_codes),
             "stage": stage.array,
-        }
+        },
+        copy=False,
     )
     if pa is not None:
         out["p_alive"] = pa
@@ -205,71 +325,6 @@ def stage_history(
         "snapshots": [str(t) for t in snap_times],
     }
     return deliver(out, library_of(transactions), output)
-
-
-def _snapshot_ns(
-    snapshots: Sequence[object],
-    times_ns: npt.NDArray[np.int64],
-    datetime_format: Optional[str],
-    tz: TimeZone,
-    observation_period_end: object,
-) -> npt.NDArray[np.int64]:
-    if isinstance(snapshots, (str, pd.Timestamp)) or not hasattr(snapshots, "__len__"):
-        raise TypeError("snapshots must be a sequence of dates, e.g. pd.date_range(...)")
-    if len(snapshots) == 0:
-        raise ValueError("snapshots: give at least one date")
-    ns = _datetime_array_ns(snapshots)
-    if ns is None:  # strings or mixed objects: one at a time, naming a bad one
-        ns = np.empty(len(snapshots), dtype=np.int64)
-        for row, snap in enumerate(snapshots):
-            try:
-                ns[row] = period_end_ns(snap, times_ns, datetime_format, tz)
-            except (ValueError, TypeError, OverflowError) as err:
-                raise invalid_value_error(
-                    "snapshots", row, snap, f"not a date: {bounded(err, 120)}"
-                ) from None
-    first = int(times_ns.min())
-    end = period_end_ns(observation_period_end, times_ns, datetime_format, tz)
-    checks = [
-        (np.r_[False, np.diff(ns) <= 0], "snapshots must be strictly increasing"),
-        (
-            ns < first - first % 86_400_000_000_000,
-            f"before the first transaction ({timestamp_of(first, tz)})",
-        ),
-        (
-            ns > end,
-            f"after observation_period_end ({timestamp_of(end, tz)}); pass a later "
-            "observation_period_end to look past the last transaction",
-        ),
-    ]
-    for mask, reason in checks:
-        if mask.any():
-            row = int(np.argmax(mask))
-            raise invalid_value_error("snapshots", row, list(snapshots)[row], reason)
-    return ns
-
-
-def _datetime_array_ns(snapshots: Sequence[object]) -> Optional[npt.NDArray[np.int64]]:
-    """ns since the epoch (UTC) of a DatetimeIndex / datetime64 array in one vectorised step
-    (minute-level ranges have hundreds of thousands of dates), else None."""
-    if not isinstance(snapshots, (pd.DatetimeIndex, pd.Series, np.ndarray)):
-        return None
-    values = pd.Series(snapshots) if isinstance(snapshots, np.ndarray) else snapshots
-    if not pd.api.types.is_datetime64_any_dtype(values.dtype):
-        return None
-    idx = pd.DatetimeIndex(values)
-    if idx.hasnans:
-        row = int(np.argmax(idx.isna()))
-        raise invalid_value_error("snapshots", row, "NaT", "not a date")
-    if idx.tz is not None:
-        idx = idx.tz_convert("UTC").tz_localize(None)
-    return index_ns(idx)
-
-
-def _timestamps(ns: npt.NDArray[np.int64], tz: object) -> pd.DatetimeIndex:
-    idx = pd.DatetimeIndex(ns.view("datetime64[ns]"))
-    out: pd.DatetimeIndex = idx.tz_localize("UTC").tz_convert(tz) if tz is not None else idx
-    return out
 
 
 def _model_p_alive(

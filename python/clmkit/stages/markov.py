@@ -97,11 +97,12 @@ def transition_matrix(history: pd.DataFrame, normalize: bool = True) -> pd.DataF
     stage = (
         column.array if isinstance(column.dtype, pd.CategoricalDtype) else pd.Categorical(column)
     )
-    raw = stage.codes.astype(np.int64)
+    raw = stage.codes  # int8 for a few stages: no int64 copies of millions of rows
     used = np.bincount(raw[raw >= 0], minlength=len(stage.categories)) > 0
     present = list(stage.categories[used])
-    lut = np.r_[np.cumsum(used) - 1, -1]  # category code -> state index; -1 stays missing
-    codes = np.where(raw >= 0, lut[raw], -1)
+    # category code -> state index; the last entry maps code -1 (missing) to -1
+    lut = np.r_[np.cumsum(used) - 1, -1].astype(np.int32)
+    codes = lut[raw]
     snap_pos = np.searchsorted(np.sort(h[snap].unique()), h[snap].to_numpy())
     ids = h[cust].to_numpy()  # rows of a customer are contiguous: compare neighbours
     pair = (

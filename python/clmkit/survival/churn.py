@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Sequence
-from typing import Optional, Protocol, Union, cast
+from typing import TYPE_CHECKING, Literal, Optional, Protocol, Union, cast, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -21,7 +21,8 @@ from .._io import (
     period_end_ns,
     timestamp_of,
 )
-from .._typing import Output
+from .._keyed import CallerFrame
+from .._typing import NumpyTable, Output, PandasInput
 from .._validation import as_float_array, check_choice
 from ..summary.units import TimeUnit, normalize_freq, to_units
 from ._data import as_frame
@@ -43,9 +44,113 @@ class BtydModel(Protocol):
     ) -> npt.ArrayLike: ...
 
 
+if TYPE_CHECKING:
+    import polars as pl
+
+    from .._typing import PolarsFrame
+
 __all__ = ["churn_dataset", "churn_probability"]
 
 _COVARIATES = ("frequency", "recency", "monetary_value", "first_value")
+
+
+@overload
+def churn_dataset(
+    transactions: PandasInput,
+    customer_id_col: Column,
+    datetime_col: Column,
+    inactivity_threshold: Union[float, str],
+    observation_period_end: DateLike = ...,
+    freq: str = ...,
+    covariates: Union[str, Sequence[str], None] = ...,
+    monetary_value_col: Optional[Column] = ...,
+    covariate_window: Union[float, str, None] = ...,
+    datetime_format: Optional[str] = ...,
+    output: Optional[Literal["pandas"]] = ...,
+) -> pd.DataFrame: ...
+
+
+@overload
+def churn_dataset(
+    transactions: PolarsFrame,
+    customer_id_col: Column,
+    datetime_col: Column,
+    inactivity_threshold: Union[float, str],
+    observation_period_end: DateLike = ...,
+    freq: str = ...,
+    covariates: Union[str, Sequence[str], None] = ...,
+    monetary_value_col: Optional[Column] = ...,
+    covariate_window: Union[float, str, None] = ...,
+    datetime_format: Optional[str] = ...,
+    output: Optional[Literal["polars"]] = ...,
+) -> pl.DataFrame: ...
+
+
+@overload
+def churn_dataset(
+    transactions: object,
+    customer_id_col: Column,
+    datetime_col: Column,
+    inactivity_threshold: Union[float, str],
+    observation_period_end: DateLike = ...,
+    freq: str = ...,
+    covariates: Union[str, Sequence[str], None] = ...,
+    monetary_value_col: Optional[Column] = ...,
+    covariate_window: Union[float, str, None] = ...,
+    datetime_format: Optional[str] = ...,
+    *,
+    output: Literal["pandas"],
+) -> pd.DataFrame: ...
+
+
+@overload
+def churn_dataset(
+    transactions: object,
+    customer_id_col: Column,
+    datetime_col: Column,
+    inactivity_threshold: Union[float, str],
+    observation_period_end: DateLike = ...,
+    freq: str = ...,
+    covariates: Union[str, Sequence[str], None] = ...,
+    monetary_value_col: Optional[Column] = ...,
+    covariate_window: Union[float, str, None] = ...,
+    datetime_format: Optional[str] = ...,
+    *,
+    output: Literal["polars"],
+) -> pl.DataFrame: ...
+
+
+@overload
+def churn_dataset(
+    transactions: object,
+    customer_id_col: Column,
+    datetime_col: Column,
+    inactivity_threshold: Union[float, str],
+    observation_period_end: DateLike = ...,
+    freq: str = ...,
+    covariates: Union[str, Sequence[str], None] = ...,
+    monetary_value_col: Optional[Column] = ...,
+    covariate_window: Union[float, str, None] = ...,
+    datetime_format: Optional[str] = ...,
+    *,
+    output: Literal["numpy"],
+) -> NumpyTable: ...
+
+
+@overload
+def churn_dataset(
+    transactions: object,
+    customer_id_col: Column,
+    datetime_col: Column,
+    inactivity_threshold: Union[float, str],
+    observation_period_end: DateLike = ...,
+    freq: str = ...,
+    covariates: Union[str, Sequence[str], None] = ...,
+    monetary_value_col: Optional[Column] = ...,
+    covariate_window: Union[float, str, None] = ...,
+    datetime_format: Optional[str] = ...,
+    output: Optional[Output] = ...,
+) -> CallerFrame: ...
 
 
 def churn_dataset(
@@ -60,7 +165,7 @@ def churn_dataset(
     covariate_window: Union[float, str, None] = None,
     datetime_format: Optional[str] = None,
     output: Optional[Output] = None,
-) -> pd.DataFrame:
+) -> CallerFrame:
     """One row per customer with ``duration`` and ``event`` under an inactivity churn rule.
 
     **The rule.** Transactions are floored to their ``freq`` period; ages are counted in
@@ -177,7 +282,7 @@ def churn_dataset(
         "covariate_window": window,
         "observation_period_end": str(timestamp_of(end_ns, tz)),
     }
-    result: pd.DataFrame = deliver(out, library_of(transactions), output)
+    result: CallerFrame = deliver(out, library_of(transactions), output)
     return result
 
 

@@ -11,6 +11,7 @@ pub mod design;
 pub mod hessian;
 pub mod layout;
 pub mod objective;
+pub mod per_customer;
 pub mod predict;
 mod solve;
 

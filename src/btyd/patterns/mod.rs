@@ -7,8 +7,9 @@
 
 use rayon::prelude::*;
 
-use super::grouping::{bits_for, levels_and_codes, radix_sort, Codes};
+use super::grouping::{bits_for, levels_and_codes, Codes};
 use crate::error::{check_same_length, ClmError, Result};
+use crate::numeric::sort::radix_sort_by_key;
 
 /// Most columns a pattern may have.
 pub const MAX_COLUMNS: usize = 4;
@@ -239,7 +240,7 @@ fn group_rows(
                     .with_min_len(crate::numeric::grain::ITEMS_STREAM)
                     .map(|i| packed(i) as u32)
                     .collect();
-                radix_sort(&mut keys, total_bits, |&key| key as u64);
+                radix_sort_by_key(&mut keys, total_bits, |&key| key as u64);
                 groups = runs(&keys, |key, count| (unpack(key as u64), count as f64));
             }
             None => {
@@ -248,7 +249,7 @@ fn group_rows(
                     .with_min_len(crate::numeric::grain::ITEMS_STREAM)
                     .map(packed)
                     .collect();
-                radix_sort(&mut keys, total_bits, |&key| key);
+                radix_sort_by_key(&mut keys, total_bits, |&key| key);
                 groups = runs(&keys, |key, count| (unpack(key), count as f64));
             }
             Some(_) => {
@@ -256,7 +257,7 @@ fn group_rows(
                     .filter(|&i| weight(i) != 0.0)
                     .map(|i| (packed(i), weight(i)))
                     .collect();
-                radix_sort(&mut items, total_bits, |item| item.0);
+                radix_sort_by_key(&mut items, total_bits, |item| item.0);
                 let mut last = None;
                 for (key, w) in items {
                     match groups.last_mut() {

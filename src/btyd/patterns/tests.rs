@@ -1,13 +1,13 @@
 use super::*;
 
-use crate::btyd::grouping::ordered_bits;
+use crate::numeric::sort::f64_key;
 
 /// The straightforward grouping: stable sort of the rows by their values, then runs.
 fn by_sorting(columns: &[&[f64]], weights: Option<&[f64]>) -> (Vec<f64>, Vec<f64>) {
     let mut items: Vec<(Vec<u64>, f64)> = (0..columns[0].len())
         .map(|i| {
             (
-                columns.iter().map(|c| ordered_bits(c[i])).collect(),
+                columns.iter().map(|c| f64_key(c[i])).collect(),
                 weights.map_or(1.0, |w| w[i]),
             )
         })
@@ -104,32 +104,6 @@ fn grouping_matches_a_sort_of_the_rows() {
         ],
         None,
     );
-}
-
-#[test]
-fn radix_sort_is_a_stable_sort_for_every_width() {
-    use crate::btyd::grouping::radix_sort;
-    let mut s = 11;
-    for bits in [1u32, 7, 13, 14, 15, 27, 28, 32, 40, 64] {
-        let mask = if bits == 64 {
-            u64::MAX
-        } else {
-            (1u64 << bits) - 1
-        };
-        let items: Vec<(u64, u32)> = (0..3000)
-            .map(|i| {
-                (
-                    ((lcg(&mut s) * 2f64.powi(53)) as u64).wrapping_mul(2049) & mask,
-                    i,
-                )
-            })
-            .collect();
-        let mut sorted = items.clone();
-        radix_sort(&mut sorted, bits, |item| item.0);
-        let mut expected = items;
-        expected.sort_by_key(|item| item.0);
-        assert_eq!(sorted, expected, "{bits} bits");
-    }
 }
 
 #[test]

@@ -1,13 +1,13 @@
 //! Bindings of the BG/BB model's predictions and simulation (fitting goes through the
-//! model-name dispatch of `btyd.rs` with the name "bgbb").
+//! model-name dispatch of `models.rs` with the name "bgbb").
 
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use super::{columns_dict, run};
 use crate::btyd::bgbb::{self, Rows};
 use crate::btyd::check_params;
+use crate::python::{columns_dict, run};
 
 #[pyfunction]
 fn bgbb_p_alive<'py>(

@@ -3,10 +3,10 @@
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 
-use super::{run, to_pyerr};
 use crate::btyd::bootstrap;
 use crate::btyd::FitOptions;
 use crate::error::ClmError;
+use crate::python::{run, to_pyerr};
 
 fn to_matrix<'py>(
     py: Python<'py>,

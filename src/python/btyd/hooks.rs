@@ -4,8 +4,8 @@
 use numpy::PyReadonlyArray1;
 use pyo3::prelude::*;
 
-use super::{run, to_pyerr};
-use crate::btyd::hooks::{loglik_grad_named, model_layout};
+use crate::btyd::hooks::{check_data_named, loglik_grad_named, model_layout};
+use crate::python::{run, to_pyerr};
 
 /// Total weighted log-likelihood of the rows and its gradient w.r.t. the natural parameters.
 #[pyfunction]
@@ -23,6 +23,20 @@ fn btyd_loglik_grad(
         .collect::<Result<_, _>>()?;
     let w = weights.as_ref().map(|w| w.as_slice()).transpose()?;
     run(py, || loglik_grad_named(model, &params, &cols, w))
+}
+
+/// Checks data columns by the model's own rules (raises InvalidValueError naming the row).
+#[pyfunction]
+fn btyd_check_data(
+    py: Python<'_>,
+    model: &str,
+    columns: Vec<PyReadonlyArray1<'_, f64>>,
+) -> PyResult<()> {
+    let cols: Vec<&[f64]> = columns
+        .iter()
+        .map(|c| c.as_slice())
+        .collect::<Result<_, _>>()?;
+    run(py, || check_data_named(model, &cols))
 }
 
 /// (parameter names, data columns, time columns, scale column, time powers) of a model.
@@ -49,5 +63,6 @@ fn btyd_model_layout(
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(btyd_loglik_grad, m)?)?;
+    m.add_function(wrap_pyfunction!(btyd_check_data, m)?)?;
     m.add_function(wrap_pyfunction!(btyd_model_layout, m)?)
 }

@@ -4,10 +4,10 @@
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
 
-use super::{run, to_pyerr};
 use crate::btyd::predict::{self, count_model, Grid, Rows};
 use crate::btyd::saved::{SavedModel, TimeUnit};
 use crate::btyd::{fit_named, gammagamma, FitOptions};
+use crate::python::{run, to_pyerr};
 
 /// A fitted BTYD model's state: parameters, likelihood, covariance and hyperparameters.
 #[pyclass(module = "clmkit._core", name = "BtydFit", frozen)]
@@ -15,94 +15,10 @@ pub(crate) struct BtydFit {
     saved: SavedModel,
 }
 
-#[pymethods]
-impl BtydFit {
-    #[getter]
-    fn model(&self) -> String {
-        self.saved.model.clone()
-    }
-    #[getter]
-    fn param_names(&self) -> Vec<String> {
-        self.saved.param_names.clone()
-    }
+fitted_pymethods!(BtydFit(SavedModel) {
     #[getter]
     fn params(&self) -> Vec<f64> {
         self.saved.fit.params.clone()
-    }
-    #[getter]
-    fn log_likelihood(&self) -> f64 {
-        self.saved.fit.log_likelihood
-    }
-    /// Row-major covariance of the natural parameters.
-    #[getter]
-    fn covariance(&self) -> Vec<f64> {
-        self.saved.fit.covariance.clone()
-    }
-    #[getter]
-    fn standard_errors(&self) -> Vec<f64> {
-        self.saved.fit.standard_errors.clone()
-    }
-    #[getter]
-    fn n_iter(&self) -> usize {
-        self.saved.fit.n_iter
-    }
-    #[getter]
-    fn converged(&self) -> bool {
-        self.saved.fit.converged
-    }
-    /// Why the fit is not to be trusted as it stands (boundary, singular information).
-    #[getter]
-    fn warnings(&self) -> Vec<String> {
-        self.saved.fit.warnings.clone()
-    }
-    #[getter]
-    fn grad_norm(&self) -> f64 {
-        self.saved.fit.grad_norm
-    }
-    #[getter]
-    fn n_patterns(&self) -> usize {
-        self.saved.fit.n_patterns
-    }
-    #[getter]
-    fn n_customers(&self) -> f64 {
-        self.saved.fit.n_customers
-    }
-    #[getter]
-    fn time_scale(&self) -> f64 {
-        self.saved.fit.time_scale
-    }
-    #[getter]
-    fn penalizer(&self) -> f64 {
-        self.saved.options.penalizer
-    }
-    #[getter]
-    fn initial_params(&self) -> Option<Vec<f64>> {
-        self.saved.options.initial.clone()
-    }
-    #[getter]
-    fn tol(&self) -> f64 {
-        self.saved.options.tol
-    }
-    #[getter]
-    fn max_iter(&self) -> usize {
-        self.saved.options.max_iter
-    }
-    /// (freq, multiplier) of the model's time unit, or None.
-    #[getter]
-    fn time_unit(&self) -> Option<(String, f64)> {
-        self.saved
-            .time_unit
-            .as_ref()
-            .map(|u| (u.freq.clone(), u.multiplier))
-    }
-    fn to_json(&self) -> PyResult<String> {
-        self.saved.to_json().map_err(to_pyerr)
-    }
-    #[staticmethod]
-    fn from_json(text: &str) -> PyResult<BtydFit> {
-        Ok(BtydFit {
-            saved: SavedModel::from_json(text).map_err(to_pyerr)?,
-        })
     }
     /// A model state with given parameters (not fitted).
     #[staticmethod]
@@ -117,7 +33,7 @@ impl BtydFit {
             saved: SavedModel::from_params(model, params, unit).map_err(to_pyerr)?,
         })
     }
-}
+});
 
 /// Fits the model `model` ("bgnbd", "mbgnbd", "gammagamma", ...) to its data columns.
 #[pyfunction]

@@ -5,12 +5,12 @@
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 
-use super::{run, to_pyerr};
 use crate::btyd::covariates::predict::Quantity;
 use crate::btyd::covariates::{self, CovariateFit, CovariateSpec};
 use crate::btyd::saved::TimeUnit;
 use crate::btyd::FitOptions;
 use crate::error::ClmError;
+use crate::python::{run, to_pyerr};
 
 /// A fitted covariate model: base parameters, coefficients, covariance, hyperparameters.
 #[pyclass(module = "clmkit._core", name = "BtydCovariateFit", frozen)]
@@ -22,16 +22,7 @@ fn matrix(z: &PyReadonlyArray2<'_, f64>) -> PyResult<Vec<f64>> {
     Ok(z.as_array().iter().copied().collect())
 }
 
-#[pymethods]
-impl BtydCovariateFit {
-    #[getter]
-    fn model(&self) -> String {
-        self.saved.model.clone()
-    }
-    #[getter]
-    fn param_names(&self) -> Vec<String> {
-        self.saved.param_names.clone()
-    }
+fitted_pymethods!(BtydCovariateFit(CovariateFit) {
     /// Natural base parameters (a customer with all covariates 0).
     #[getter]
     fn params(&self) -> Vec<f64> {
@@ -43,72 +34,8 @@ impl BtydCovariateFit {
         self.saved.fit.params.clone()
     }
     #[getter]
-    fn log_likelihood(&self) -> f64 {
-        self.saved.fit.log_likelihood
-    }
-    /// Row-major covariance of (natural base parameters, free coefficients).
-    #[getter]
-    fn covariance(&self) -> Vec<f64> {
-        self.saved.fit.covariance.clone()
-    }
-    #[getter]
-    fn standard_errors(&self) -> Vec<f64> {
-        self.saved.fit.standard_errors.clone()
-    }
-    #[getter]
-    fn n_iter(&self) -> usize {
-        self.saved.fit.n_iter
-    }
-    #[getter]
-    fn converged(&self) -> bool {
-        self.saved.fit.converged
-    }
-    #[getter]
-    fn warnings(&self) -> Vec<String> {
-        self.saved.fit.warnings.clone()
-    }
-    #[getter]
-    fn grad_norm(&self) -> f64 {
-        self.saved.fit.grad_norm
-    }
-    #[getter]
-    fn n_patterns(&self) -> usize {
-        self.saved.fit.n_patterns
-    }
-    #[getter]
-    fn n_customers(&self) -> f64 {
-        self.saved.fit.n_customers
-    }
-    #[getter]
-    fn time_scale(&self) -> f64 {
-        self.saved.fit.time_scale
-    }
-    #[getter]
     fn grouped(&self) -> bool {
         self.saved.grouped
-    }
-    #[getter]
-    fn penalizer(&self) -> f64 {
-        self.saved.options.penalizer
-    }
-    #[getter]
-    fn initial_params(&self) -> Option<Vec<f64>> {
-        self.saved.options.initial.clone()
-    }
-    #[getter]
-    fn tol(&self) -> f64 {
-        self.saved.options.tol
-    }
-    #[getter]
-    fn max_iter(&self) -> usize {
-        self.saved.options.max_iter
-    }
-    #[getter]
-    fn time_unit(&self) -> Option<(String, f64)> {
-        self.saved
-            .time_unit
-            .as_ref()
-            .map(|u| (u.freq.clone(), u.multiplier))
     }
     /// (names, purchase, dropout, spend, constrained) covariate lists.
     #[getter]
@@ -141,15 +68,6 @@ impl BtydCovariateFit {
     #[getter]
     fn coefficients(&self) -> PyResult<Vec<covariates::Coefficient>> {
         self.saved.coefficients().map_err(to_pyerr)
-    }
-    fn to_json(&self) -> PyResult<String> {
-        self.saved.to_json().map_err(to_pyerr)
-    }
-    #[staticmethod]
-    fn from_json(text: &str) -> PyResult<BtydCovariateFit> {
-        Ok(BtydCovariateFit {
-            saved: CovariateFit::from_json(text).map_err(to_pyerr)?,
-        })
     }
     /// The same model at other (base, coefficient) parameters, for bootstrap replicates.
     fn with_params(&self, all_params: Vec<f64>) -> PyResult<BtydCovariateFit> {
@@ -225,7 +143,7 @@ impl BtydCovariateFit {
         let out = run(py, || self.saved.predict(q, &cols, &flat))?;
         Ok(out.into_pyarray(py))
     }
-}
+});
 
 /// Fits `model` with covariates `z` (rows x `names`). `penalizers` are the (purchase,
 /// dropout, spend) L2 penalties; `group` forces grouping on or off (None: automatic).
@@ -291,5 +209,52 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<BtydCovariateFit>()?;
     m.add_function(wrap_pyfunction!(btyd_covariate_fit, m)?)?;
     m.add_function(wrap_pyfunction!(chi2_sf, m)?)?;
+    m.add_function(wrap_pyfunction!(btyd_covariate_loglik, m)?)?;
+    m.add_function(wrap_pyfunction!(btyd_covariate_discounted_purchases, m)?)?;
     Ok(())
+}
+
+/// Log-likelihood of each customer (data `columns`, covariate rows `z`) at their own
+/// parameters under the covariate fit `fit`.
+#[pyfunction]
+fn btyd_covariate_loglik<'py>(
+    py: Python<'py>,
+    fit: PyRef<'py, BtydCovariateFit>,
+    columns: Vec<PyReadonlyArray1<'py, f64>>,
+    z: PyReadonlyArray2<'py, f64>,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let cols: Vec<&[f64]> = columns
+        .iter()
+        .map(|c| c.as_slice())
+        .collect::<Result<_, _>>()?;
+    let flat = matrix(&z)?;
+    let saved = &fit.saved;
+    let out = run(py, || saved.loglik_rows(&cols, &flat))?;
+    Ok(out.into_pyarray(py))
+}
+
+/// Discounted expected purchases per customer (the CLV per unit of spend) at their own
+/// parameters: `horizon` periods of length `period`, `discount_rate` per period.
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+fn btyd_covariate_discounted_purchases<'py>(
+    py: Python<'py>,
+    fit: PyRef<'py, BtydCovariateFit>,
+    columns: Vec<PyReadonlyArray1<'py, f64>>,
+    z: PyReadonlyArray2<'py, f64>,
+    horizon: usize,
+    period: f64,
+    discount_rate: f64,
+    continuous: bool,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let cols: Vec<&[f64]> = columns
+        .iter()
+        .map(|c| c.as_slice())
+        .collect::<Result<_, _>>()?;
+    let flat = matrix(&z)?;
+    let saved = &fit.saved;
+    let out = run(py, || {
+        saved.discounted_purchases(&cols, &flat, horizon, period, discount_rate, continuous)
+    })?;
+    Ok(out.into_pyarray(py))
 }

@@ -1,16 +1,16 @@
 //! Bindings of the Pareto/NBD extras (DERT, simulation) and of the special functions behind
 //! them (exposed for testing against scipy). Fitting and the shared predictions go through
-//! the model-name dispatch of `btyd.rs`.
+//! the model-name dispatch of `models.rs`.
 
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use super::{columns_dict, run};
 use crate::btyd::paretonbd;
 use crate::error::{check_same_length, ClmError, Result};
 use crate::numeric::hypergeometric;
 use crate::parallel;
+use crate::python::{columns_dict, run};
 
 /// Elementwise map over equally long argument arrays in clmkit's pool.
 fn map_n(names: &[&str], args: &[&[f64]], f: impl Fn(&[f64]) -> f64 + Sync) -> Result<Vec<f64>> {
