@@ -36,6 +36,24 @@ pub(crate) struct Level {
     pub(crate) inv_drop: f64,
 }
 
+impl Level {
+    /// The level of terms `a` with its drop-out weight a / (b + xb - 1), which exists only
+    /// when xb = x + shift > 0.
+    pub(crate) fn new(rx: f64, a_terms: [f64; N], a: f64, b: f64, xb: f64) -> Level {
+        let has_drop = xb > 0.0;
+        Level {
+            rx,
+            a: a_terms,
+            ln_drop: if has_drop {
+                a.ln() - (b + xb - 1.0).ln()
+            } else {
+                f64::NEG_INFINITY
+            },
+            inv_drop: if has_drop { 1.0 / (b + xb - 1.0) } else { 0.0 },
+        }
+    }
+}
+
 pub(crate) fn level(p: &[f64], x: f64, shift: f64) -> Level {
     let (r, alpha, a, b) = (p[0], p[1], p[2], p[3]);
     let xb = x + shift;
@@ -54,17 +72,7 @@ pub(crate) fn level(p: &[f64], x: f64, shift: f64) -> Level {
     h[ut(2, 2)] = beta_aa;
     h[ut(2, 3)] = beta_aa;
     h[ut(3, 3)] = trigamma(b + xb) - trigamma(b) + beta_aa;
-    let has_drop = xb > 0.0;
-    Level {
-        rx: r + x,
-        a: t,
-        ln_drop: if has_drop {
-            a.ln() - (b + xb - 1.0).ln()
-        } else {
-            f64::NEG_INFINITY
-        },
-        inv_drop: if has_drop { 1.0 / (b + xb - 1.0) } else { 0.0 },
-    }
+    Level::new(r + x, t, a, b, xb)
 }
 
 /// ln(alpha + v) and 1/(alpha + v) for each level v of a time column.

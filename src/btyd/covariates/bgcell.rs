@@ -105,17 +105,7 @@ fn summed_level(p: &[f64], x: f64, shift: f64) -> Option<Level> {
     h[ut(2, 2)] = tab;
     h[ut(2, 3)] = tab;
     h[ut(3, 3)] = tab - tb;
-    let has_drop = xb > 0.0;
-    Some(Level {
-        rx: r + x,
-        a: t,
-        ln_drop: if has_drop {
-            a.ln() - (b + xb - 1.0).ln()
-        } else {
-            f64::NEG_INFINITY
-        },
-        inv_drop: if has_drop { 1.0 / (b + xb - 1.0) } else { 0.0 },
-    })
+    Some(Level::new(r + x, t, a, b, xb))
 }
 
 #[cfg(test)]

@@ -6,23 +6,35 @@
 
 use super::CovariateFit;
 use crate::btyd::predict::count_model;
-use crate::btyd::{check_columns, model_by_name, MAX_PARAMS};
+use crate::btyd::{check_columns, model_by_name, Model, MAX_PARAMS};
 use crate::clv::Schedule;
 use crate::error::{check_same_length, Result};
 use crate::parallel;
 
 impl CovariateFit {
-    /// Log-likelihood of each customer's data row (`columns`, the model's data columns) at
-    /// their own parameters (covariate rows `z`): the terms whose sum is the fit's
-    /// log-likelihood (without the penalties) when the data are the fit's.
-    pub fn loglik_rows(&self, columns: &[&[f64]], z: &[f64]) -> Result<Vec<f64>> {
-        let model = model_by_name(&self.model)?;
+    /// Each customer's natural parameters (row-major, `k` per customer, `n` customers) after
+    /// checking the data columns and that they have one row per covariate row.
+    fn checked_params<M: Model + ?Sized>(
+        &self,
+        model: &M,
+        columns: &[&[f64]],
+        z: &[f64],
+    ) -> Result<(Vec<f64>, usize, usize)> {
         check_columns(model, columns)?;
         let params = self.customer_params(z)?;
         let k = self.param_names.len();
         let n = params.len() / k;
         check_same_length(&[("data", columns[0].len()), ("covariates", n)])?;
         model.check_data(columns)?;
+        Ok((params, k, n))
+    }
+
+    /// Log-likelihood of each customer's data row (`columns`, the model's data columns) at
+    /// their own parameters (covariate rows `z`): the terms whose sum is the fit's
+    /// log-likelihood (without the penalties) when the data are the fit's.
+    pub fn loglik_rows(&self, columns: &[&[f64]], z: &[f64]) -> Result<Vec<f64>> {
+        let model = model_by_name(&self.model)?;
+        let (params, k, n) = self.checked_params(model, columns, z)?;
         parallel::try_map(n, |i| {
             let mut row = [0.0; MAX_PARAMS];
             for (r, c) in row.iter_mut().zip(columns) {
@@ -49,12 +61,7 @@ impl CovariateFit {
     ) -> Result<Vec<f64>> {
         let model = count_model(&self.model)?;
         let schedule = Schedule::new(horizon, period, discount_rate, continuous)?;
-        check_columns(model, columns)?;
-        let params = self.customer_params(z)?;
-        let k = self.param_names.len();
-        let n = params.len() / k;
-        check_same_length(&[("data", columns[0].len()), ("covariates", n)])?;
-        model.check_data(columns)?;
+        let (params, k, n) = self.checked_params(model, columns, z)?;
         let (x, tx, t) = (columns[0], columns[1], columns[2]);
         parallel::try_map(n, |i| {
             let mut expected = vec![0.0; schedule.times.len()];
