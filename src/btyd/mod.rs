@@ -31,7 +31,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ClmError, Result};
-use crate::numeric::linalg::inverse_spd;
+use crate::numeric::linalg::covariance_from_information;
 use crate::numeric::optimize::{minimize, norm, numerical_hessian, Objective, Options};
 pub use patterns::Patterns;
 pub(crate) use registry::check_columns;
@@ -399,13 +399,8 @@ fn numerical_log_hessian<M: Model + ?Sized>(
 /// Inverse observed information (the log-scale Hessian `hessian`), mapped to natural
 /// parameters by the delta method: Cov(p_i, p_j) = p_i p_j Cov(log p_i, log p_j).
 pub(crate) fn covariance(hessian: &[f64], params: &[f64]) -> Vec<f64> {
-    let n = params.len();
-    match inverse_spd(hessian, n) {
-        Ok(inv) => (0..n * n)
-            .map(|k| inv[k] * params[k / n] * params[k % n])
-            .collect(),
-        Err(_) => vec![f64::NAN; n * n],
-    }
+    // theta = ln(params): d params / d theta = params.
+    covariance_from_information(hessian, params)
 }
 
 pub(crate) fn check_options<M: Model + ?Sized>(model: &M, opts: &FitOptions) -> Result<()> {

@@ -197,7 +197,7 @@ pub fn fit(kind: Kind, data: &CovariateData, opts: &FitOptions) -> Result<Covari
     let mut g = vec![0.0; dim];
     let ll = log_likelihood(kind, &result.x, data, &mut g);
     let info: Vec<f64> = result.hessian.iter().map(|h| h * total_weight).collect();
-    let covariance = linalg::inverse_spd(&info, dim).unwrap_or_else(|_| vec![f64::NAN; dim * dim]);
+    let covariance = linalg::covariance_from_information(&info, &vec![1.0; dim]);
     Ok(CovariateFit {
         kind,
         k,

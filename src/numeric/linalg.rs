@@ -79,6 +79,21 @@ pub fn inverse_spd(a: &[f64], n: usize) -> Result<Vec<f64>> {
     Ok(inv)
 }
 
+/// Covariance from an information matrix (negative Hessian of the log-likelihood) in the
+/// optimiser's coordinates theta, mapped by the delta method through an elementwise
+/// reparametrisation with derivatives `jacobian` (d natural_i / d theta_i):
+/// cov_ij = inv(I)_ij * jacobian_i * jacobian_j. All NaN when the information is not positive
+/// definite (a singular fit: the caller reports it).
+pub fn covariance_from_information(information: &[f64], jacobian: &[f64]) -> Vec<f64> {
+    let n = jacobian.len();
+    match inverse_spd(information, n) {
+        Ok(inv) => (0..n * n)
+            .map(|k| inv[k] * jacobian[k / n] * jacobian[k % n])
+            .collect(),
+        Err(_) => vec![f64::NAN; n * n],
+    }
+}
+
 /// Replaces each off-diagonal pair of the row-major n x n matrix `a` by its mean.
 pub fn symmetrize(a: &mut [f64], n: usize) {
     for i in 0..n {
@@ -93,6 +108,19 @@ pub fn symmetrize(a: &mut [f64], n: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn covariance_from_information_is_the_delta_method_by_hand() {
+        // I = [[4, 2], [2, 3]]: I^-1 = [[3, -2], [-2, 4]] / 8; jacobian (2, 0.5).
+        let cov = covariance_from_information(&[4.0, 2.0, 2.0, 3.0], &[2.0, 0.5]);
+        let expected = [3.0 / 8.0 * 4.0, -2.0 / 8.0, -2.0 / 8.0, 4.0 / 8.0 * 0.25];
+        for (c, e) in cov.iter().zip(expected) {
+            assert!((c - e).abs() < 1e-15, "{cov:?}");
+        }
+        // singular information: every entry NaN, nothing panics
+        let singular = covariance_from_information(&[1.0, 1.0, 1.0, 1.0], &[1.0, 1.0]);
+        assert!(singular.iter().all(|v| v.is_nan()));
+    }
 
     #[test]
     fn solve_and_inverse_agree_with_hand_values() {

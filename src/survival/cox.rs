@@ -8,7 +8,7 @@ use super::cox_risk::RiskData;
 pub use super::cox_risk::Ties;
 use super::design::{check_design_size, standardize};
 use crate::error::{check_same_length, ClmError, Result};
-use crate::numeric::linalg::inverse_spd;
+use crate::numeric::linalg::covariance_from_information;
 use crate::numeric::optimize::newton::{minimize, Evaluation, NewtonOptions};
 
 /// Sharpness `a` of the smooth |b| (Schmidt, Fung & Rosales 2009, eq. 6:
@@ -248,7 +248,7 @@ pub fn fit_cox_design(
             grad_norm: 0.0, // Newton converged: the gradient is at its tolerance
         });
     }
-    let inv = inverse_spd(&fit.information, p).unwrap_or_else(|_| vec![f64::NAN; p * p]);
+    let inv = covariance_from_information(&fit.information, &vec![1.0; p]);
     let sd = &s.std;
     let mut train_log_hazard = vec![0.0; time.len()];
     crate::parallel::map_into(&mut train_log_hazard, |i| {

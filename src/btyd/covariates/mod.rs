@@ -25,7 +25,7 @@ use self::solve::{bhhh_lbfgs, newton_fit, total_hessian, warm_start};
 use super::saved::TimeUnit;
 use super::{check_columns, check_options, diagnose, fit_named, model_by_name, Fit, FitOptions};
 use crate::error::{ClmError, Result};
-use crate::numeric::linalg::inverse_spd;
+use crate::numeric::linalg::covariance_from_information;
 use crate::numeric::optimize::{newton, norm, Options};
 
 const FORMAT: &str = "clmkit.btyd_covariates";
@@ -257,12 +257,10 @@ pub fn fit(
 
 /// Inverse of the (log base, g) information, mapped to (natural base, g) by the delta method.
 fn covariance(hessian: &[f64], params: &[f64], k: usize) -> Vec<f64> {
-    let n = params.len();
-    let d = |j: usize| if j < k { params[j] } else { 1.0 };
-    match inverse_spd(hessian, n) {
-        Ok(inv) => (0..n * n).map(|i| inv[i] * d(i / n) * d(i % n)).collect(),
-        Err(_) => vec![f64::NAN; n * n],
-    }
+    let jacobian: Vec<f64> = (0..params.len())
+        .map(|j| if j < k { params[j] } else { 1.0 })
+        .collect();
+    covariance_from_information(hessian, &jacobian)
 }
 
 /// Boundary and singularity through [`diagnose`]: the base parameters are checked for the
@@ -278,10 +276,7 @@ fn mark(fit: &mut Fit, names: &[&str], powers: &[i32], hessian: &[f64], theta: &
     let e: Vec<f64> = theta.iter().map(|v| v.exp()).collect();
     let mut stand_in = Fit {
         params: e.clone(),
-        covariance: match inverse_spd(hessian, n) {
-            Ok(inv) => (0..n * n).map(|i| inv[i] * e[i / n] * e[i % n]).collect(),
-            Err(_) => vec![f64::NAN; n * n],
-        },
+        covariance: covariance_from_information(hessian, &e),
         standard_errors: vec![0.0; n],
         warnings: Vec::new(),
         ..fit.clone()
