@@ -54,8 +54,9 @@ fn summarize_codes<'py>(
 ///
 /// Returns a dict: `ids` (ascending customer ids, or codes) or, when they are consecutive,
 /// `id_start` (ids `id_start .. id_start + n`), `block` and `offset` (the rows:
-/// `block[offset:offset + 8 * n].reshape(n, 8)` with columns frequency, recency, T,
-/// monetary_value, n_periods, total_value, inactivity, gap_before_last), `first_ns`,
+/// `block[offset:offset + 8 * n].reshape(n, 8)`), `fields` (the names of the 8 values of a
+/// row, in order: frequency, recency, T, monetary_value, n_periods, total_value, inactivity,
+/// gap_before_last), `first_ns`,
 /// `last_ns` (int64 ns) and `end_ns` (the observation end used). With `columns=True`,
 /// `columns` (the 8 columns as contiguous arrays) replaces `block` and `offset`.
 /// `last_tick` leaves out transactions after that time (ticks), values still checked.
@@ -106,6 +107,7 @@ fn summarize_log<'py>(
     })?;
     let out = PyDict::new(py);
     out.set_item("n", table.n)?;
+    out.set_item("fields", crate::summary::FIELDS.to_vec())?;
     if columns {
         let cols = py.detach(|| table.take_columns());
         let arrays: Vec<_> = cols.into_iter().map(|c| c.into_pyarray(py)).collect();

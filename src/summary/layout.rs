@@ -35,6 +35,18 @@ pub const N_PERIODS: usize = 4;
 pub const TOTAL_VALUE: usize = 5;
 pub const INACTIVITY: usize = 6;
 pub const GAP_BEFORE_LAST: usize = 7;
+/// The output fields' names, in row order: what the door hands to Python with the rows, so
+/// no caller depends on the positions above.
+pub const FIELDS: [&str; WIDTH] = [
+    "frequency",
+    "recency",
+    "T",
+    "monetary_value",
+    "n_periods",
+    "total_value",
+    "inactivity",
+    "gap_before_last",
+];
 
 /// Set in COUNT when a customer's periods arrived out of order: the streamed count of
 /// distinct periods is then only a bound and is recomputed exactly.

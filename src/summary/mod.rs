@@ -14,6 +14,7 @@ mod scan;
 pub mod slots;
 
 pub use freq::{civil_from_days, days_from_civil, Freq};
+pub use layout::FIELDS;
 
 use crate::error::{check_same_length, Result};
 

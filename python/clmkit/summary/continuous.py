@@ -304,21 +304,23 @@ def _frame(
     raw: dict[str, Any], index: pd.Index, with_values: bool, tz: TimeZone, freq: str, mult: float
 ) -> pd.DataFrame:
     """The summary DataFrame over the Rust rows without copying them (columns are views)."""
+    fields: list[str] = raw["fields"]
     if "columns" in raw:
         rows = raw["columns"]
     else:
-        n, offset = raw["n"], raw["offset"]
-        rows = raw["block"][offset : offset + 8 * n].reshape(n, 8).T
-    cols: dict[str, Any] = {"frequency": rows[0], "recency": rows[1], "T": rows[2]}
+        n, offset, width = raw["n"], raw["offset"], len(fields)
+        rows = raw["block"][offset : offset + width * n].reshape(n, width).T
+    field = dict(zip(fields, rows))
+    cols: dict[str, Any] = {name: field[name] for name in ("frequency", "recency", "T")}
     if with_values:
-        cols["monetary_value"] = rows[3]
-    cols["n_periods"] = rows[4]
+        cols["monetary_value"] = field["monetary_value"]
+    cols["n_periods"] = field["n_periods"]
     cols["first_purchase"] = datetime_values(raw["first_ns"], tz)
     cols["last_purchase"] = datetime_values(raw["last_ns"], tz)
     if with_values:
-        cols["total_value"] = rows[5]
-    cols["inactivity"] = rows[6]
-    cols["gap_before_last"] = rows[7]
+        cols["total_value"] = field["total_value"]
+    cols["inactivity"] = field["inactivity"]
+    cols["gap_before_last"] = field["gap_before_last"]
     out: pd.DataFrame = pd.DataFrame(cols, index=index, copy=False)
     out.attrs["clmkit"] = {
         **TimeUnit(freq, mult).to_dict(),
