@@ -177,27 +177,3 @@ def index_of(values: Any) -> pd.Index | None:
 def check_horizon(t: Any, name: str = "t") -> float:
     """Validates a prediction horizon: a finite number >= 0."""
     return check_positive_float(t, name, allow_zero=True)
-
-
-def check_discrete_btyd_data(
-    frequency: ArrayLike, recency: ArrayLike, n_periods: ArrayLike
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Validates the (frequency, recency, n_periods) columns of a discrete-time (BG/BB) model.
-
-    All three must be whole numbers >= 0 with ``frequency <= recency <= n_periods`` and
-    ``recency == 0`` where ``frequency == 0``.
-
-    Raises
-    ------
-    ValueError
-        Naming the argument, the first offending row and its value.
-    """
-    index = index_of(frequency)
-    f = as_float_array(frequency, "frequency", nonnegative=True, integer=True)
-    r = as_float_array(recency, "recency", nonnegative=True, integer=True)
-    n = as_float_array(n_periods, "n_periods", nonnegative=True, integer=True)
-    check_same_length(frequency=f, recency=r, n_periods=n)
-    check_rows(r > n, "recency", r, "must be <= n_periods", index)
-    check_rows(f > r, "frequency", f, "must be <= recency (the last transaction's period)", index)
-    check_rows((f == 0) & (r != 0), "recency", r, "must be 0 when frequency is 0", index)
-    return f, r, n

@@ -254,3 +254,10 @@ def test_the_core_checks_the_data_once_and_python_names_the_row_label(bg):
     for call in calls:
         with pytest.raises(ValueError, match=r"recency: row 1 \(index 'b'\) .* <= T \(4\)"):
             call()
+    bgbb = clmkit.BetaGeoBetaBinom.from_params([1.0, 1.0, 1.0, 1.0])
+    for call in (
+        lambda: bgbb.p_alive(f, [3, 5], [4, 4]),
+        lambda: bgbb.conditional_expected_purchases(2, f, [3, 5], [4, 4]),
+    ):
+        with pytest.raises(ValueError, match=r"recency: row 1 \(index 'b'\) .* <= n_periods \(4\)"):
+            call()

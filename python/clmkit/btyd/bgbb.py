@@ -12,9 +12,9 @@ from .. import _core
 from .._io import is_table as _is_table
 from .._io import to_pandas
 from .._typing import CovariateData, CustomerData, Weights
-from .._validation import as_float_array, check_discrete_btyd_data, check_int, check_per_customer
+from .._validation import as_float_array, check_int, check_per_customer
 from . import _covariates
-from ._base import BTYDFitter
+from ._base import BTYDFitter, labelled_rows
 from ._intervals import random_seed
 
 __all__ = ["BetaGeoBetaBinom"]
@@ -63,9 +63,6 @@ class BetaGeoBetaBinom(BTYDFitter):
     _core_name = "bgbb"
     _param_names = ("alpha", "beta", "gamma", "delta")
     _data_names = ("frequency", "recency", "n_periods")
-
-    def _validate(self, cols: list[Any]) -> list[np.ndarray]:
-        return list(check_discrete_btyd_data(*cols))
 
     def _columns(self, data: Any, rest: Any, names: Any, weights: Weights = None) -> Any:
         # Tables may name the opportunities "periods" (as the published donations data do).
@@ -145,7 +142,9 @@ class BetaGeoBetaBinom(BTYDFitter):
             data = (frequency, (recency, n_periods), covariates)
             return _covariates.predict(self, "p_alive", [float(ahead)], *data, "p_alive")
         rows, like = self._rows(frequency, recency, n_periods)
-        out = _core.bgbb_p_alive(self._params(), float(ahead), *rows)
+        params = self._params()
+        with labelled_rows(like):
+            out = _core.bgbb_p_alive(params, float(ahead), *rows)
         return self._output(out, like, "p_alive")
 
     def conditional_expected_purchases(
@@ -176,7 +175,9 @@ class BetaGeoBetaBinom(BTYDFitter):
             )
             return _covariates.predict(self, quantity, [float(m)], *data, "expected_purchases")
         rows, like = self._rows(frequency, recency, n_periods)
-        out = _core.bgbb_conditional_expected_purchases(self._params(), float(m), *rows)
+        params = self._params()
+        with labelled_rows(like):
+            out = _core.bgbb_conditional_expected_purchases(params, float(m), *rows)
         return self._output(out, like, "expected_purchases")
 
     def expected_purchases(self, n_periods: npt.ArrayLike, covariates: CovariateData = None) -> Any:
