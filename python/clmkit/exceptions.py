@@ -14,7 +14,7 @@ Examples
 ...     clmkit.BetaGeo().fit(np.array([1.0, -2.0]), np.array([1.0, 1.0]), np.array([3.0, 3.0]))
 ... except InvalidValueError as err:
 ...     print(err.arg, err.row, err.value)
-frequency 1 -2.0
+frequency 1 -2
 """
 
 from __future__ import annotations
