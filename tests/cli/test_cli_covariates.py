@@ -62,3 +62,33 @@ def test_missing_customers_fail_with_one_line(tmp_path, log, capsys):
     assert main(_args(path, out, cov)) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "lacks 2 customers" in err[0], err
+
+
+@pytest.mark.filterwarnings("ignore::clmkit.ClmkitWarning")
+def test_excel_covariates_file_reads_like_the_log(tmp_path, log):
+    """An Excel "CSV UTF-8" attributes file (byte-order mark, ';', decimal comma, ids as
+    text): the same coefficients as the plain file, so the id column is found and the
+    numbers keep their fractions."""
+    path, plain, attrs = _files(tmp_path, log)
+    age = np.random.default_rng(3).normal(40, 10, len(attrs)).round(1)
+    attrs = attrs.assign(age=age)
+    attrs.to_csv(plain, index=False)
+    excel = tmp_path / "attributes_excel.csv"
+    with open(excel, "w", encoding="utf-8-sig") as fh:
+        attrs.to_csv(fh, sep=";", decimal=",", index=False)
+    coefs = []
+    for cov, extra in ((plain, []), (excel, ["--decimal", ","])):
+        out = tmp_path / f"out_{cov.stem}"
+        # the log is a plain CSV: --decimal "," only changes how its amounts would be read
+        log_path = path if not extra else tmp_path / "log_comma.csv"
+        if extra:
+            log.assign(date=log["date"].dt.strftime("%Y-%m-%d")).to_csv(
+                log_path, sep=";", decimal=",", index=False
+            )
+            extra = [*extra, "--delimiter", ";"]
+        assert main([*_args(log_path, out, cov), *extra]) == 0
+        doc = json.loads((out / "models.json").read_text())
+        assert sorted(doc["settings"]["covariates"]) == ["age", "channel=web"]
+        coefs.append(doc["models"]["transactions"])
+    first, second = (clmkit.BetaGeo.from_json(json.dumps(c)) for c in coefs)
+    np.testing.assert_allclose(second.coefficients_, first.coefficients_, rtol=1e-10)

@@ -72,9 +72,13 @@ def _separator_hint(p: Path, delimiter: Optional[str]) -> str:
     return ""
 
 
-def read_covariates(path: str, customer_id_col: str, ids_as_text: bool = True) -> Any:
+def read_covariates(
+    path: str, customer_id_col: str, ids_as_text: bool = True, decimal: str = "."
+) -> Any:
     """The ``--covariates`` file (CSV or Parquet) as a pandas table indexed by customer id
-    (read as text, as the log's ids, unless ``ids_as_text`` is False).
+    (read as text, as the log's ids, unless ``ids_as_text`` is False). A CSV's separator is
+    sniffed (it need not be the log's), a UTF-8 byte-order mark skipped as in the log, and
+    numbers read with the log's ``--decimal`` mark.
 
     Raises
     ------
@@ -92,7 +96,9 @@ def read_covariates(path: str, customer_id_col: str, ids_as_text: bool = True) -
         frame = pd.read_parquet(p)
     else:
         dtype = {customer_id_col: str} if ids_as_text else None
-        frame = pd.read_csv(p, sep=None, engine="python", dtype=dtype)
+        frame = pd.read_csv(
+            p, sep=None, engine="python", dtype=dtype, encoding="utf-8-sig", decimal=decimal
+        )
     if customer_id_col not in frame.columns:
         raise ValueError(
             f"--covariates {path} has no column {customer_id_col!r} (the customer id); "

@@ -161,7 +161,8 @@ def _add_covariates(
 
     path = args.covariates
     options["covariates"] = progress.timed(
-        f"read {path}", lambda: read_covariates(path, customer_id_col, ids_as_text)
+        f"read {path}",
+        lambda: read_covariates(path, customer_id_col, ids_as_text, getattr(args, "decimal", ".")),
     )
 
 
