@@ -18,11 +18,16 @@ import numpy.typing as npt
 import pandas as pd
 
 if TYPE_CHECKING:
+    import narwhals.stable.v1 as nw
     import polars as pl
     from typing_extensions import TypeAlias
 
     #: A polars table: a DataFrame, or a LazyFrame (collected once, needed columns only).
     PolarsFrame: TypeAlias = Union[pl.DataFrame, pl.LazyFrame]
+
+    #: A narwhals Series over the caller's column: narwhals' type parameter is the native
+    #: series (pandas, polars, Arrow), whatever its library, hence Any.
+    NwSeries: TypeAlias = nw.Series[Any]
 
 __all__ = [
     "ArrowTable",
