@@ -16,17 +16,22 @@ import sys
 import time
 import traceback
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import Any, Optional, TypeVar
+from typing import TYPE_CHECKING, Optional, TextIO, TypedDict, TypeVar, Union
 
 import clmkit
 from clmkit import TransactionLog
 
 from .messages import flag_message
 from .outdir import move_into_place, staging_dir
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .._typing import DateLike
 
 EXIT_BAD_INPUT = 1
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for Ctrl-C
@@ -82,7 +87,21 @@ def _demo(args: argparse.Namespace) -> int:
 # --- the input ------------------------------------------------------------------------------
 
 
-def _analyze_options(args: argparse.Namespace) -> dict[str, Any]:
+class AnalyzeOptions(TypedDict, total=False):
+    """The keyword arguments of :func:`clmkit.analyze` that ``clmkit report`` sets."""
+
+    horizon: Union[str, float]
+    freq: str
+    observation_period_end: DateLike
+    calibration_period_end: DateLike
+    interval_level: Optional[float]
+    models: Sequence[str]
+    stage_windows: Optional[Mapping[str, Union[str, float]]]
+    currency: Optional[str]
+    covariates: pd.DataFrame
+
+
+def _analyze_options(args: argparse.Namespace) -> AnalyzeOptions:
     windows = {
         name: getattr(args, name)
         for name in ("new_window", "maturity_window", "churn_window")
@@ -102,7 +121,7 @@ def _analyze_options(args: argparse.Namespace) -> dict[str, Any]:
 
 def _report_inputs(
     args: argparse.Namespace, progress: _Progress
-) -> tuple[Any, tuple[str, str, Optional[str]], dict[str, Any]]:
+) -> tuple[TransactionLog, tuple[str, str, Optional[str]], AnalyzeOptions]:
     """The log and the analyze() arguments, from the file or the bundled CDNOW data."""
     options = _analyze_options(args)
     # Read once: analyze() and every step it runs take the TransactionLog's arrays, not a table.
@@ -149,7 +168,7 @@ def _release_arrow_memory() -> None:
 
 def _add_covariates(
     args: argparse.Namespace,
-    options: dict[str, Any],
+    options: AnalyzeOptions,
     progress: _Progress,
     customer_id_col: str,
     ids_as_text: bool,
@@ -171,7 +190,7 @@ def _show_warning(
     category: type[Warning],
     filename: str,
     lineno: int,
-    file: Any = None,
+    file: Optional[TextIO] = None,
     line: Optional[str] = None,
 ) -> None:
     """Warnings as one line on stderr (no source excerpt): this is a tool, not a library."""
@@ -255,7 +274,7 @@ def _run_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_report_parser(sub: Any) -> None:
+def _add_report_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from .args import add_report_arguments
 
     rep = sub.add_parser(
