@@ -5,11 +5,17 @@ from __future__ import annotations
 import base64
 import io
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import numpy as np
+import pandas as pd
 
 from ..plotting._mpl import require_matplotlib
+
+if TYPE_CHECKING:
+    from .._estimator import Estimator
+    from .._typing import JSONDict
+    from ..analyze import Analysis
 
 Draw = Callable[[Any], Any]
 #: ``{section: [(title, data_uri), ...]}``
@@ -58,14 +64,14 @@ class FigureInputs:
     """What :func:`report_figures` reads of an analysis: the table cut to the columns the
     figures use, the models, transitions, calibration/holdout summary and settings."""
 
-    table: Any
-    models: dict[str, Any]
-    transitions: Any = None
-    cal_holdout: Any = None
-    settings: dict[str, Any] = field(default_factory=dict)
+    table: pd.DataFrame
+    models: dict[str, Estimator]
+    transitions: Optional[pd.DataFrame] = None
+    cal_holdout: Optional[pd.DataFrame] = None
+    settings: JSONDict = field(default_factory=dict)
 
 
-def figure_inputs(analysis: Any) -> FigureInputs:
+def figure_inputs(analysis: Analysis) -> FigureInputs:
     """The part of ``analysis`` the figures read, a few columns instead of the whole table."""
     t = analysis.table
     label = _label(analysis)

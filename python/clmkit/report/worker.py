@@ -30,9 +30,12 @@ import time
 import traceback
 import warnings
 from types import TracebackType
-from typing import IO, Any, Optional
+from typing import IO, TYPE_CHECKING, Optional
 
 from .figures import Figures, figure_inputs, report_figures, warm_up
+
+if TYPE_CHECKING:
+    from ..analyze import Analysis
 
 __all__ = ["FigureWorker", "serve"]
 
@@ -90,7 +93,7 @@ class FigureWorker:
         """Whether the worker process runs (it may still fail later: then the parent draws)."""
         return self._proc is not None and self._proc.poll() is None
 
-    def submit(self, analysis: Any) -> None:
+    def submit(self, analysis: Analysis) -> None:
         """Sends the figures' inputs to the worker and returns at once (a thread writes them
         while the worker may still be starting)."""
         if not self.alive:
@@ -100,7 +103,7 @@ class FigureWorker:
         self._sender = threading.Thread(target=self._send, args=(payload,), daemon=True)
         self._sender.start()
 
-    def figures(self, analysis: Any) -> Figures:
+    def figures(self, analysis: Analysis) -> Figures:
         """The worker's figures, or the same figures drawn here when it could not draw them."""
         answer = self._receive() if self._sent else None
         self.close()
@@ -139,12 +142,13 @@ class FigureWorker:
         if proc is None or proc.stdout is None:
             return None
         data = _read_all(proc.stdout, time.monotonic() + TIMEOUT_S)
+        if not data:
+            return None
         try:
-            answer: tuple[str, Any] = pickle.loads(data) if data else ("error", None)
+            answer = pickle.loads(data)
             if answer[0] != "ok":
                 return None
-            figures: Figures = answer[1][0]
-            caught: list[tuple[str, type[Warning]]] = answer[1][1]
+            figures, caught = answer[1]
         except Exception:  # a worker that died mid-answer; draw in-process instead
             return None
         return figures, caught
