@@ -9,7 +9,9 @@ import pandas as pd
 
 from .. import _core
 from .._io import to_pandas
+from .._typing import CovariateData
 from .._validation import as_float_array, check_int, check_same_length, require_columns
+from ..btyd import _covariates
 from ..btyd._count import CountModel
 from .value import _check_model
 
@@ -45,7 +47,10 @@ class HoldoutEvaluation:
 
 
 def evaluate_holdout(
-    model: CountModel, cal_holdout: object, max_frequency: int = 7
+    model: CountModel,
+    cal_holdout: object,
+    max_frequency: int = 7,
+    covariates: CovariateData = None,
 ) -> HoldoutEvaluation:
     """Compares a model's predicted holdout purchases with the observed ones.
 
@@ -57,6 +62,10 @@ def evaluate_holdout(
         ``recency_cal``, ``T_cal``, ``frequency_holdout`` and ``duration_holdout``.
     max_frequency : int, default 7
         Calibration frequencies at or above this are pooled in ``by_frequency``.
+    covariates : table or 2-D array, optional
+        For models fitted with covariates: each customer's covariate row (default: the
+        fitted columns of ``cal_holdout``); every customer is predicted at their own
+        parameters.
 
     Returns
     -------
@@ -86,8 +95,18 @@ def evaluate_holdout(
     duration = as_float_array(frame["duration_holdout"], "duration_holdout", nonnegative=True)
     check_same_length(frequency_cal=rows[0], frequency_holdout=actual, duration_holdout=duration)
     predicted = np.empty(len(actual))
+    if model._has_covariates():
+        z = _covariates.for_prediction(model, cal_holdout, covariates, len(actual))
+    elif covariates is not None:
+        raise ValueError("covariates= is for models fitted with covariates")
     for d in np.unique(duration):
         sel = duration == d
+        if model._has_covariates():
+            sub = [np.ascontiguousarray(r[sel]) for r in rows]
+            quantity = "conditional_expected_purchases"
+            zz = np.ascontiguousarray(z[sel])
+            predicted[sel] = model._state.predict(quantity, [float(d)], sub, zz)
+            continue
         predicted[sel] = _core.btyd_conditional_expected_purchases(
             model._core_name,
             model._params(),
