@@ -571,3 +571,23 @@ def btyd_covariate_discounted_purchases(
     discount_rate: float,
     continuous: bool,
 ) -> npt.NDArray[np.float64]: ...
+def btyd_covariate_generate(
+    fit: BtydCovariateFit,
+    z: npt.NDArray[np.float64],
+    length: npt.NDArray[np.float64],
+    seed: int,
+) -> dict[str, npt.NDArray[np.float64]]: ...
+def btyd_covariate_second(
+    model: str,
+    columns: list[npt.NDArray[np.float64]],
+    weights: Optional[npt.NDArray[np.float64]],
+    z: npt.NDArray[np.float64],
+    names: list[str],
+    purchase: list[str],
+    dropout: list[str],
+    spend: list[str],
+    constrained: list[str],
+    penalizers: tuple[float, float, float],
+    theta: list[float],
+    scale: float,
+) -> tuple[float, list[float], list[float], list[float]]: ...

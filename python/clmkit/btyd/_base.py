@@ -426,10 +426,13 @@ class BTYDFitter(IntervalMixin, Estimator):
     def _params(self) -> list[float]:
         self._check_fitted()
         if self._has_covariates():
+            name = type(self).__name__
             raise ValueError(
-                f"{type(self).__name__} was fitted with covariates: this prediction does not "
-                "take each customer's covariates yet; use a method with covariates= (p_alive, "
-                "conditional_expected_purchases, ...) or a fit without covariates"
+                f"{name} was fitted with covariates, so its customers have different "
+                "parameters and there is no single parameter set: pass covariates= (each "
+                "customer's row, or one profile for new customers) to the prediction, or "
+                f"build the plain model of one profile with {name}.from_params("
+                "model._state.customer_params(z)[0])"
             )
         return [float(v) for v in self.params_]
 

@@ -26,7 +26,7 @@ from .._io import is_table as _is_table
 from .._io import read
 from .._io._read import native
 from .._validation import as_float_array
-from ..exceptions import InvalidValueError, with_row_label
+from ..exceptions import ConvergenceError, InvalidValueError, with_row_label
 from ..summary.units import TimeUnit
 
 if TYPE_CHECKING:
@@ -152,7 +152,8 @@ def core_fit(
     if isinstance(constrained, str):
         constrained = [constrained]
     penalizer, initial, tol, max_iter = options
-    try:
+
+    def run(limit: int, start: Optional[list[float]] = initial) -> Any:
         return _core.btyd_covariate_fit(
             model._core_name,
             arrays,
@@ -165,13 +166,74 @@ def core_fit(
             [str(c) for c in constrained],
             penalizers(model.covariate_penalizer),
             penalizer,
-            initial,
+            start,
             tol,
-            max_iter,
+            limit,
             unit,
         )
+
+    try:
+        ridge = (
+            _plain_on_boundary(model, arrays, weights, options)
+            if max_iter > BOUNDARY_ITER
+            else None
+        )
+        if ridge is not None:
+            # The data show no heterogeneity along some parameter, so the covariate fit has
+            # only the plain fit's ridge to walk: its optimiser would spend max_iter steps
+            # on it without moving. Started where the plain fit ended, a few steps reach the
+            # same point and the core's boundary warning; a fit that converges inside after
+            # all is rerun in full.
+            try:
+                state = run(BOUNDARY_ITER, initial or ridge)
+            except ConvergenceError:
+                state = None
+            if state is not None and (state.converged or _says_boundary(state)):
+                return state
+        return run(max_iter)
     except InvalidValueError as err:
         raise with_row_label(err, index) from None
+
+
+#: Iterations a covariate fit gets when the plain fit of its data lies on the boundary.
+BOUNDARY_ITER = 25
+#: As ``diagnose::BOUNDARY_LOG``: a rescaled parameter beyond e^+-9 heads to 0 or infinity.
+_BOUNDARY_LOG = 9.0
+#: Largest data (rows) whose plain fit is probed for the boundary first. Ridges come with
+#: small or degenerate data, and there the probe costs milliseconds; on large data it would
+#: repeat the core's own covariate-free start (a noticeable share of a fast fit), so it is
+#: skipped there.
+_PROBE_ROWS = 50_000
+
+
+def _says_boundary(state: Any) -> bool:
+    return any("boundary" in str(w) for w in state.warnings)
+
+
+def _plain_on_boundary(
+    model: BTYDFitter,
+    arrays: list[np.ndarray],
+    weights: Optional[np.ndarray],
+    options: tuple[float, Optional[list[float]], float, int],
+) -> Optional[list[float]]:
+    """The parameters of the covariate-free fit of the data (up to 50,000 rows; None for
+    larger data) when it ends on the boundary of the parameter space: a rescaled parameter
+    beyond e^+-9 (the core's rule, also for Gamma-Gamma whose plain fit does not report it),
+    or a boundary warning. Else None."""
+    penalizer, initial, tol, max_iter = options
+    if len(arrays[0]) > _PROBE_ROWS:
+        return None
+    try:
+        plain = _core.btyd_fit(
+            model._core_name, arrays, weights, penalizer, initial, tol, max_iter, None
+        )
+    except (ValueError, ConvergenceError):
+        return None
+    params = [float(v) for v in plain.params]
+    powers = np.asarray(_core.btyd_model_layout(model._core_name)[4], dtype=float)
+    scaled = np.log(np.asarray(params) / float(plain.time_scale) ** powers)
+    on_boundary = _says_boundary(plain) or bool(np.any(np.abs(scaled) > _BOUNDARY_LOG))
+    return params if on_boundary else None
 
 
 def for_prediction(model: BTYDFitter, data: Any, covariates: Any, n: Optional[int]) -> np.ndarray:

@@ -12,7 +12,7 @@ from .._io import is_table as _is_table
 from .._io import to_pandas
 from .._typing import CovariateData, CustomerData, Weights
 from .._validation import as_float_array, check_int, check_per_customer
-from . import _covariates
+from . import _covariate_simulate, _covariates
 from ._base import BTYDFitter, labelled_rows
 from ._intervals import random_seed
 
@@ -213,16 +213,24 @@ class BetaGeoBetaBinom(BTYDFitter):
         return float(out[0]) if np.ndim(n_periods) == 0 and np.ndim(n) == 0 else out
 
     def generate(
-        self, n: int, n_periods: npt.ArrayLike, seed: Optional[int] = None
+        self,
+        n: int,
+        n_periods: npt.ArrayLike,
+        seed: Optional[int] = None,
+        covariates: CovariateData = None,
     ) -> pd.DataFrame:
         """Simulates ``n`` customers with ``n_periods`` opportunities each (scalar or ``n``
-        values); same seed, same customers whatever the number of threads.
+        values); same seed, same customers whatever the number of threads. Models fitted
+        with covariates need ``covariates`` (one profile, or one row per customer): each
+        customer is simulated at their own parameters, and the columns are added.
 
         Returns
         -------
         pandas.DataFrame
             ``frequency``, ``recency``, ``n_periods`` and the latent ``p``, ``theta``, ``alive``.
         """
+        if self._has_covariates() or covariates is not None:
+            return _covariate_simulate.generate(self, n, n_periods, seed, covariates, "n_periods")
         n = check_int(n, "n", low=0)
         periods = check_per_customer(n_periods, "n_periods", n, integer=True)
         sims = self._fit_state().generate(periods, random_seed(seed))

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from collections.abc import Sequence
+from functools import partial
+from typing import Optional, Union
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from .._typing import CovariateData
 from .._validation import check_int, check_per_customer
+from . import _covariate_simulate
 from ._count import CountModel
 
 __all__ = ["BetaGeo"]
@@ -54,7 +58,13 @@ class BetaGeo(CountModel):
     _core_name = "bgnbd"
     _param_names = ("r", "alpha", "a", "b")
 
-    def generate(self, n: int, T: npt.ArrayLike, seed: Optional[int] = None) -> pd.DataFrame:
+    def generate(
+        self,
+        n: int,
+        T: npt.ArrayLike,
+        seed: Optional[int] = None,
+        covariates: CovariateData = None,
+    ) -> pd.DataFrame:
         """Simulates ``n`` customers from the fitted model, each observed for ``T``.
 
         Parameters
@@ -65,6 +75,10 @@ class BetaGeo(CountModel):
             Observation length(s) in the model's time unit (scalar or ``n`` values).
         seed : int, optional
             Seed of numpy's PCG64 generator (same seed, same customers).
+        covariates : dict, sequence, table or 2-D array, optional
+            Models fitted with covariates: one covariate profile for every customer, or one
+            row per customer; each is simulated at their own parameters and the covariate
+            columns are added to the result.
 
         Returns
         -------
@@ -79,17 +93,25 @@ class BetaGeo(CountModel):
         >>> list(sim.columns[:3]), len(sim)
         (['frequency', 'recency', 'T'], 1000)
         """
+        if self._has_covariates() or covariates is not None:
+            draw = partial(_simulate, initial_dropout=False)
+            return _covariate_simulate.generate(self, n, T, seed, covariates, "T", draw)
         return _simulate(self._params(), n, T, seed, initial_dropout=False)
 
 
 def _simulate(
-    params: list[float], n: int, T: npt.ArrayLike, seed: Optional[int], initial_dropout: bool
+    params: Sequence[Union[float, npt.NDArray[np.float64]]],
+    n: int,
+    T: npt.ArrayLike,
+    seed: Optional[int],
+    initial_dropout: bool,
 ) -> pd.DataFrame:
     """Exact simulation of BG/NBD-type customers without per-purchase loops: the potential
     purchases in (0, T] are N ~ Poisson(lambda T); the purchase after which the customer
     drops out is G ~ Geometric(p); the customer makes min(N, G) repeat purchases and the
     k-th of N uniform arrival times is T x Beta(k, N - k + 1). With ``initial_dropout``
-    (MBG/NBD) the customer may also drop out at time 0 with probability p."""
+    (MBG/NBD) the customer may also drop out at time 0 with probability p. ``params`` may
+    hold one value per customer (covariate fits)."""
     n = check_int(n, "n", low=0)
     T_arr = check_per_customer(T, "T", n)
     r, alpha, a, b = params

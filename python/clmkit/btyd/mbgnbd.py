@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Optional
 
 import numpy.typing as npt
 import pandas as pd
 
+from .._typing import CovariateData
+from . import _covariate_simulate
 from ._count import CountModel
 from .bgnbd import _simulate
 
@@ -38,6 +41,16 @@ class ModifiedBetaGeo(CountModel):
     _core_name = "mbgnbd"
     _param_names = ("r", "alpha", "a", "b")
 
-    def generate(self, n: int, T: npt.ArrayLike, seed: Optional[int] = None) -> pd.DataFrame:
-        """Simulates ``n`` customers observed for ``T`` (see :meth:`clmkit.BetaGeo.generate`)."""
+    def generate(
+        self,
+        n: int,
+        T: npt.ArrayLike,
+        seed: Optional[int] = None,
+        covariates: CovariateData = None,
+    ) -> pd.DataFrame:
+        """Simulates ``n`` customers observed for ``T`` (see :meth:`clmkit.BetaGeo.generate`,
+        also for ``covariates``)."""
+        if self._has_covariates() or covariates is not None:
+            draw = partial(_simulate, initial_dropout=True)
+            return _covariate_simulate.generate(self, n, T, seed, covariates, "T", draw)
         return _simulate(self._params(), n, T, seed, initial_dropout=True)

@@ -10,7 +10,7 @@ import pandas as pd
 
 from .._typing import CovariateData, CustomerData
 from .._validation import check_int, check_per_customer, check_positive_float
-from . import _covariates
+from . import _covariate_simulate, _covariates
 from ._base import labelled_rows
 from ._count import CountModel
 from ._intervals import random_seed
@@ -119,7 +119,13 @@ class ParetoNBD(CountModel):
             out = self._fit_state().dert(delta, span, *rows)
         return self._output(out, like, "dert")
 
-    def generate(self, n: int, T: npt.ArrayLike, seed: Optional[int] = None) -> pd.DataFrame:
+    def generate(
+        self,
+        n: int,
+        T: npt.ArrayLike,
+        seed: Optional[int] = None,
+        covariates: CovariateData = None,
+    ) -> pd.DataFrame:
         """Simulates ``n`` customers from the fitted model, each observed for ``T``.
 
         Parameters
@@ -130,6 +136,10 @@ class ParetoNBD(CountModel):
             Observation length(s) in the model's time unit (scalar or ``n`` values).
         seed : int, optional
             Seed (same seed, same customers, whatever the number of threads).
+        covariates : dict, sequence, table or 2-D array, optional
+            Models fitted with covariates: one covariate profile for every customer, or one
+            row per customer; each is simulated at their own parameters and the covariate
+            columns are added to the result.
 
         Returns
         -------
@@ -144,6 +154,8 @@ class ParetoNBD(CountModel):
         >>> list(sim.columns)
         ['frequency', 'recency', 'T', 'lambda', 'mu', 'alive']
         """
+        if self._has_covariates() or covariates is not None:
+            return _covariate_simulate.generate(self, n, T, seed, covariates, "T")
         n = check_int(n, "n", low=0)
         T_arr = check_per_customer(T, "T", n)
         seed = random_seed(seed)

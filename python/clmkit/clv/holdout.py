@@ -8,7 +8,9 @@ import numpy as np
 import pandas as pd
 
 from .._io import to_pandas
+from .._typing import CovariateData
 from .._validation import as_float_array, check_int, check_same_length, require_columns
+from ..btyd import _covariates
 from ..btyd._count import CountModel
 from .value import _check_model
 
@@ -44,7 +46,10 @@ class HoldoutEvaluation:
 
 
 def evaluate_holdout(
-    model: CountModel, cal_holdout: object, max_frequency: int = 7
+    model: CountModel,
+    cal_holdout: object,
+    max_frequency: int = 7,
+    covariates: CovariateData = None,
 ) -> HoldoutEvaluation:
     """Compares a model's predicted holdout purchases with the observed ones.
 
@@ -56,6 +61,10 @@ def evaluate_holdout(
         ``recency_cal``, ``T_cal``, ``frequency_holdout`` and ``duration_holdout``.
     max_frequency : int, default 7
         Calibration frequencies at or above this are pooled in ``by_frequency``.
+    covariates : table or 2-D array, optional
+        For models fitted with covariates: each customer's covariate row (default: the
+        fitted columns of ``cal_holdout``); every customer is predicted at their own
+        parameters.
 
     Returns
     -------
@@ -85,11 +94,20 @@ def evaluate_holdout(
     duration = as_float_array(frame["duration_holdout"], "duration_holdout", nonnegative=True)
     check_same_length(frequency_cal=rows[0], frequency_holdout=actual, duration_holdout=duration)
     predicted = np.empty(len(actual))
+    if model._has_covariates():
+        z = _covariates.for_prediction(model, cal_holdout, covariates, len(actual))
+    elif covariates is not None:
+        raise ValueError("covariates= is for models fitted with covariates")
     for d in np.unique(duration):
         sel = duration == d
-        predicted[sel] = model._fit_state().conditional_expected_purchases(
-            [float(d)], *[np.ascontiguousarray(r[sel]) for r in rows]
-        )[0]
+        sub = [np.ascontiguousarray(r[sel]) for r in rows]
+        if model._has_covariates():
+            zz = np.ascontiguousarray(z[sel])
+            predicted[sel] = model._state.predict(
+                "conditional_expected_purchases", [float(d)], sub, zz
+            )
+            continue
+        predicted[sel] = model._fit_state().conditional_expected_purchases([float(d)], *sub)[0]
     error = predicted - actual
     per = pd.DataFrame(
         {"frequency_cal": rows[0], "actual": actual, "predicted": predicted, "error": error},

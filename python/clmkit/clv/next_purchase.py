@@ -3,13 +3,16 @@ expected purchases reach one (or ``target``), from a fitted purchase-count model
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from .. import _core
+from .._typing import CovariateData
 from .._validation import as_float_array, check_int, check_positive_float, check_same_length
+from ..btyd import _covariates
 from ..btyd._count import CountModel
 
 __all__ = ["time_to_expected_purchases"]
@@ -33,6 +36,7 @@ def time_to_expected_purchases(
     horizon: float,
     target: float = 1.0,
     points: int = 48,
+    covariates: CovariateData = None,
 ) -> FloatArray:
     """Time (model units) at which each customer's expected purchases reach ``target``.
 
@@ -55,6 +59,10 @@ def time_to_expected_purchases(
         Expected purchases to reach (> 0).
     points : int, default 48
         Grid times, 1 to 10,000.
+    covariates : table or 2-D array, optional
+        For models fitted with covariates (required there): each customer's covariate row,
+        in the order of the fitted columns; every customer is evaluated at their own
+        parameters (the same grid, one vectorised evaluation per grid time).
 
     Returns
     -------
@@ -81,35 +89,50 @@ def time_to_expected_purchases(
     if isinstance(model, CountModel) and model._core_name:
         model._check_fitted()
         rows = model._validate([f, r, t])
+        if model._has_covariates():
+            z = _covariates.for_prediction(model, None, covariates, len(f))
+            state = model._state
+
+            def own(h: float, todo: npt.NDArray[np.bool_]) -> npt.ArrayLike:
+                sub = [np.ascontiguousarray(c[todo]) for c in rows]
+                out: npt.ArrayLike = state.predict(
+                    "conditional_expected_purchases", [h], sub, np.ascontiguousarray(z[todo])
+                )
+                return out
+
+            return _grid_scan(own, len(f), horizon, target, points)
+        if covariates is not None:
+            raise ValueError("covariates= is for models fitted with covariates")
         return _core.clv_time_to_expected_purchases(
             model._fit_state(), rows[0], rows[1], rows[2], target, horizon, points
         )
-    return _grid_scan(model, f, r, t, horizon, target, points)
+    if covariates is not None:
+        raise ValueError("covariates= is for clmkit count models fitted with covariates")
+
+    def expected(h: float, todo: npt.NDArray[np.bool_]) -> npt.ArrayLike:
+        return model.conditional_expected_purchases(h, f[todo], r[todo], t[todo])
+
+    return _grid_scan(expected, len(f), horizon, target, points)
 
 
 def _grid_scan(
-    model: ExpectsPurchases,
-    f: FloatArray,
-    r: FloatArray,
-    t: FloatArray,
+    expected: Callable[[float, npt.NDArray[np.bool_]], npt.ArrayLike],
+    n: int,
     horizon: float,
     target: float,
     points: int,
 ) -> FloatArray:
-    """The same crossing for any model, one grid time per call (only customers not yet
-    crossed are evaluated)."""
+    """The same crossing for any model, one grid time per call: ``expected(t, todo)`` gives
+    E[Y(t)] of the customers not yet crossed (the rows where ``todo`` is True)."""
     grid = np.linspace(0.0, horizon, points + 1)
-    out = np.full(len(f), np.nan)
-    todo = np.ones(len(f), dtype=bool)
-    prev = np.zeros(len(f))
+    out = np.full(n, np.nan)
+    todo = np.ones(n, dtype=bool)
+    prev = np.zeros(n)
     for k in range(1, points + 1):
         if not todo.any():
             break
-        cur = np.zeros(len(f))
-        cur[todo] = np.asarray(
-            model.conditional_expected_purchases(float(grid[k]), f[todo], r[todo], t[todo]),
-            dtype=float,
-        )
+        cur = np.zeros(n)
+        cur[todo] = np.asarray(expected(float(grid[k]), todo), dtype=float)
         hit = todo & (cur >= target)
         frac = (target - prev[hit]) / np.maximum(cur[hit] - prev[hit], 1e-300)
         out[hit] = grid[k - 1] + np.clip(frac, 0.0, 1.0) * (grid[k] - grid[k - 1])

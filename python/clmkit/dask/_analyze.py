@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Optional, Union
 
+from .._typing import DateLike
 from .._validation import check_choice
 from ._fit import fit
 from ._partitions import dd, persist
-from ._score import score
+from ._score import Period, score
+
+if TYPE_CHECKING:
+    from ..btyd._base import BTYDFitter
+    from ..stages.scheme import StageScheme
 from ._summary import summarize
 
 __all__ = ["analyze", "DaskAnalysis"]
@@ -37,7 +43,7 @@ class DaskAnalysis:
     """
 
     table: dd.DataFrame
-    models: dict[str, Any] = field(default_factory=dict)
+    models: dict[str, BTYDFitter] = field(default_factory=dict)
     path: Optional[Path] = None
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -48,7 +54,7 @@ class DaskAnalysis:
         )
 
 
-def _wait(collection: Any) -> None:
+def _wait(collection: object) -> None:
     """Blocks until a persisted collection is in memory (distributed persists in the
     background), so the recorded step times are honest."""
     try:
@@ -65,15 +71,15 @@ def analyze(
     customer_id_col: str,
     datetime_col: str,
     monetary_value_col: Optional[str] = None,
-    observation_period_end: Any = None,
+    observation_period_end: DateLike = None,
     freq: str = "D",
-    horizon: Any = "365D",
+    horizon: Period = "365D",
     discount_rate: float = 0.01,
     models: Sequence[str] = ("mbgnbd", "gammagamma"),
-    stage_scheme: Any = None,
+    stage_scheme: Optional[StageScheme] = None,
     *,
-    clv_period: Any = "30D",
-    out: Any = None,
+    clv_period: Period = "30D",
+    out: Union[str, os.PathLike[str], None] = None,
     fit_method: str = "auto",
     npartitions: Optional[int] = None,
 ) -> DaskAnalysis:
@@ -151,7 +157,7 @@ def analyze(
     )
     _wait(summary)
     timings["summary"] = time.perf_counter() - started
-    fitted: dict[str, Any] = {}
+    fitted: dict[str, BTYDFitter] = {}
     for name in models:
         started = time.perf_counter()
         if name == "gammagamma":

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from typing import Any, Optional, cast
+from typing import Optional, TypedDict, TypeVar, Union, cast
 
 import numpy as np
 import pandas as pd
@@ -31,9 +31,11 @@ import pandas as pd
 from .. import _core
 from .._errors import ClmkitWarning
 from .._validation import as_float_array, check_choice, invalid_value_error, require_columns
+from ..btyd._base import BTYDFitter
 from ..btyd._covariates import Covariates
 from ..summary.units import time_unit_of
 from ._partitions import (
+    PartitionInfo,
     compute,
     dd,
     delayed,
@@ -44,7 +46,24 @@ from ._partitions import (
     to_delayed,
 )
 
-__all__ = ["fit", "DEFAULT_MAX_PATTERNS"]
+__all__ = ["fit", "DEFAULT_MAX_PATTERNS", "PatternStats"]
+
+#: The model being fitted (fit returns it, fitted).
+M = TypeVar("M", bound=BTYDFitter)
+
+
+class PatternStats(TypedDict):
+    """What the pattern pass learns about the validated rows."""
+
+    #: Rows used by the fit.
+    n: int
+    #: Column maxima of the used rows (None when there are none).
+    max: Optional[np.ndarray]
+    #: Repeat buyers skipped for a spend <= 0.
+    dropped: int
+    #: The combined (data row, covariates) table with counts, when within max_patterns.
+    patterns: Optional[pd.DataFrame]
+
 
 DEFAULT_MAX_PATTERNS = 2_000_000
 _COUNT = "__clmkit_count"
@@ -53,7 +72,7 @@ _STATUS = "__clmkit_status"
 
 
 def fit(
-    model: Any,
+    model: M,
     summary_ddf: dd.DataFrame,
     *,
     method: str = "auto",
@@ -62,7 +81,7 @@ def fit(
     purchase_covariates: Optional[Sequence[str]] = None,
     dropout_covariates: Optional[Sequence[str]] = None,
     spend_covariates: Optional[Sequence[str]] = None,
-) -> Any:
+) -> M:
     """Fit a clmkit BTYD model (BetaGeo, ModifiedBetaGeo, ParetoNBD, BetaGeoBetaBinom,
     GammaGamma) on a Dask summary.
 
@@ -86,9 +105,10 @@ def fit(
         Time-invariant covariates: column names of ``summary_ddf``, as for the in-memory
         ``fit``. Rows are combined by (data row, covariate row) into the pattern table, the
         weighted table is fitted in memory and gives the in-memory covariate fit (the
-        optimum agrees to ~1e-10 relative: only the summation order differs). The
-        likelihood path does not take covariates: with continuous covariates on more than
-        ``max_patterns`` customers, raise ``max_patterns``.
+        optimum agrees to ~1e-10 relative: only the summation order differs). On the
+        likelihood path (continuous covariates on more than ``max_patterns`` customers)
+        every partition evaluates the covariate log-likelihood, gradient and exact Hessian
+        and a Newton iteration on the client sums them (the in-memory optimum to ~1e-8).
 
     Returns
     -------
@@ -125,11 +145,6 @@ def fit(
     processes = _covariate_processes(given)
     cov_names = list(dict.fromkeys(c for cols in processes.values() for c in cols))
     require_columns(list(summary_ddf.columns), {f"covariate {c!r}": c for c in cov_names})
-    if cov_names and method == "likelihood":
-        raise ValueError(
-            "the distributed likelihood path does not take covariates: use method='patterns' "
-            "(or 'auto') and raise max_patterns if the (data row, covariates) table is larger"
-        )
     unit = time_unit_of(summary_ddf._meta)
     rows = map_partitions(
         summary_ddf[names + cov_names],
@@ -162,16 +177,15 @@ def fit(
             z = np.ascontiguousarray(table[cov_names].to_numpy(dtype=np.float64))
             cov = Covariates(z, cov_names, processes)
         return model._fit_arrays(arrays, table[_COUNT].to_numpy(dtype=np.float64), unit, cov)
-    if cov_names:
-        raise ValueError(
-            f"the combined (data row, covariates) table exceeds max_patterns={max_patterns}; "
-            "covariate fits need it on the client: raise max_patterns"
-        )
     if method == "patterns":
         raise ValueError(
             f"the combined pattern table exceeds max_patterns={max_patterns}; "
             "raise max_patterns or use method='likelihood'"
         )
+    if cov_names:
+        from ._covariate_likelihood import fit_covariate_likelihood
+
+        return fit_covariate_likelihood(model, persist(rows), stats, unit, cov_names, processes)
     from ._likelihood import fit_likelihood
 
     return fit_likelihood(model, persist(rows), stats, unit)
@@ -180,7 +194,9 @@ def fit(
 # --- per-partition validation ----------------------------------------------------------------
 
 
-def _covariate_processes(given: dict[str, Any]) -> dict[str, list[str]]:
+def _covariate_processes(
+    given: dict[str, Optional[Union[str, Sequence[str]]]],
+) -> dict[str, list[str]]:
     """Column names of each process's covariates (names only: the data are distributed)."""
     out: dict[str, list[str]] = {}
     for process, value in given.items():
@@ -197,10 +213,10 @@ def _covariate_processes(given: dict[str, Any]) -> dict[str, list[str]]:
 
 def _valid_rows(
     part: pd.DataFrame,
-    model: Any,
+    model: BTYDFitter,
     drop_nonpositive: bool,
     cov_names: Sequence[str] = (),
-    partition_info: Any = None,
+    partition_info: PartitionInfo = None,
 ) -> pd.DataFrame:
     """The partition's data columns validated as the in-memory fit validates them, with each
     row's status (Gamma-Gamma fits repeat buyers only) and the covariates (finite)."""
@@ -241,7 +257,7 @@ def _spend_rows(part: pd.DataFrame, drop_nonpositive: bool) -> pd.DataFrame:
 # --- the pattern pass ------------------------------------------------------------------------
 
 
-def _pattern_pass(rows: dd.DataFrame, names: list[str], max_patterns: int) -> dict[str, Any]:
+def _pattern_pass(rows: dd.DataFrame, names: list[str], max_patterns: int) -> PatternStats:
     """One pass: row count, column maxima, dropped rows and (when it stays within
     ``max_patterns`` rows) the combined pattern table."""
     chunks = [delayed(_partition_patterns)(p, names, max_patterns) for p in to_delayed(rows)]
@@ -254,9 +270,9 @@ def _pattern_pass(rows: dd.DataFrame, names: list[str], max_patterns: int) -> di
     return _merge_patterns(list(compute(*chunks)), max_patterns)
 
 
-def _partition_patterns(rows: pd.DataFrame, names: list[str], max_patterns: int) -> dict[str, Any]:
+def _partition_patterns(rows: pd.DataFrame, names: list[str], max_patterns: int) -> PatternStats:
     part = rows.loc[rows[_STATUS].to_numpy() == 1, names]
-    stats = {
+    stats: PatternStats = {
         "n": len(part),
         "max": part.max().to_numpy(dtype=float) if len(part) else None,
         "dropped": int((rows[_STATUS].to_numpy() == -1).sum()),
@@ -270,9 +286,9 @@ def _partition_patterns(rows: pd.DataFrame, names: list[str], max_patterns: int)
     return stats
 
 
-def _merge_patterns(chunks: list[dict[str, Any]], max_patterns: int) -> dict[str, Any]:
+def _merge_patterns(chunks: list[PatternStats], max_patterns: int) -> PatternStats:
     maxima = [c["max"] for c in chunks if c["max"] is not None]
-    out = {
+    out: PatternStats = {
         "n": sum(c["n"] for c in chunks),
         "dropped": sum(c["dropped"] for c in chunks),
         "max": np.max(maxima, axis=0) if maxima else None,

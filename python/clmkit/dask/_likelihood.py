@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, Optional, TypeVar, cast
 
 import numpy as np
 import pandas as pd
@@ -31,9 +31,16 @@ import pandas as pd
 from .. import _core
 from .._errors import ConvergenceError
 from .._validation import check_int, check_positive_float
+from ..btyd._base import BTYDFitter
+from ..summary.units import TimeUnit
 from ._partitions import compute, dd, delayed, map_partitions, persist, to_delayed
 
+if TYPE_CHECKING:
+    from ._fit import PatternStats
+
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
+#: The model being fitted (returned fitted).
+M = TypeVar("M", bound=BTYDFitter)
 # (partition totals, log-parameter rows) -> (objective values, gradients)
 _Objective = Callable[[FloatArray, FloatArray], tuple[FloatArray, FloatArray]]
 
@@ -61,11 +68,13 @@ def _partition_patterns(rows: pd.DataFrame, names: list[str]) -> pd.DataFrame:
 class _Evaluator:
     """Sums log-likelihood and gradient over the partitions' persisted pattern tables."""
 
-    def __init__(self, model: Any, patterns: dd.DataFrame, layout: tuple[Any, ...]) -> None:
+    def __init__(
+        self, model: BTYDFitter, patterns: dd.DataFrame, layout: tuple[object, list[int]]
+    ) -> None:
         self.name = model._core_name
         self.names = list(model._data_names)
         self.parts = to_delayed(patterns)
-        self.time_columns = layout[2]
+        self.time_columns = layout[1]
 
     def __call__(self, points: FloatArray, scale: float) -> FloatArray:
         """(k, 1 + dim) array: log-likelihood and gradient at each natural-parameter row,
@@ -107,7 +116,9 @@ def _sum(chunks: list[FloatArray]) -> FloatArray:
     return cast(FloatArray, total)
 
 
-def fit_likelihood(model: Any, rows: dd.DataFrame, stats: dict[str, Any], unit: Any) -> Any:
+def fit_likelihood(
+    model: M, rows: dd.DataFrame, stats: PatternStats, unit: Optional[TimeUnit]
+) -> M:
     """Fits ``model`` by distributed likelihood on the validated ``rows``; returns it fitted."""
     penalizer = check_positive_float(model.penalizer, "penalizer", allow_zero=True)
     tol = check_positive_float(model.tol, "tol")
@@ -115,13 +126,14 @@ def fit_likelihood(model: Any, rows: dd.DataFrame, stats: dict[str, Any], unit: 
     layout = _core.btyd_model_layout(model._core_name)
     powers = np.array(layout[4], dtype=float)
     n = float(stats["n"])
-    if n <= 0:
+    maxima = stats["max"]
+    if n <= 0 or maxima is None:
         raise ValueError("no customers to fit (empty data)")
     scale_col = layout[3]
-    scale = float(stats["max"][scale_col]) if scale_col is not None else 1.0
+    scale = float(maxima[scale_col]) if scale_col is not None else 1.0
     scale = scale if scale > 0 else 1.0
     patterns = persist(compress_partitions(rows, list(model._data_names)))
-    evaluate = _Evaluator(model, patterns, layout)
+    evaluate = _Evaluator(model, patterns, (layout[0], list(layout[2])))
     initial = model._checked_initial() or _warm_start(model, rows, n) or [1.0] * len(powers)
     y = np.log(np.asarray(initial) / scale**powers)
 
@@ -168,7 +180,9 @@ def fit_likelihood(model: Any, rows: dd.DataFrame, stats: dict[str, Any], unit: 
     return model
 
 
-def _warm_start(model: Any, rows: dd.DataFrame, n: float, size: int = 20_000) -> Any:
+def _warm_start(
+    model: BTYDFitter, rows: dd.DataFrame, n: float, size: int = 20_000
+) -> Optional[list[float]]:
     """Parameters fitted in memory on a random sample of about ``size`` rows (None when that
     fit fails): a start close to the optimum saves most Newton passes."""
     (sample,) = compute(rows.sample(frac=min(1.0, size / n), random_state=0))  # type: ignore[no-untyped-call]
@@ -185,7 +199,7 @@ def _warm_start(model: Any, rows: dd.DataFrame, n: float, size: int = 20_000) ->
         )
     except (ValueError, RuntimeError):
         return None
-    return probe.params_.tolist()
+    return [float(v) for v in probe.params_]
 
 
 def _json_floats(values: FloatArray) -> list[float | None]:

@@ -4,8 +4,8 @@ errors that name the partition a bad value sits in."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
-from typing import Any, cast
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Optional, cast
 
 import pandas as pd
 
@@ -28,6 +28,7 @@ __all__ = [
     "require_dask_frame",
     "partition_errors",
     "partition_number",
+    "PartitionInfo",
 ]
 
 # Dask ships without complete type hints: these typed doors are the only places that call
@@ -61,7 +62,7 @@ def map_partitions(
     return cast(dd.DataFrame, ddf.map_partitions(fn, *args, **kwargs))  # type: ignore[no-untyped-call]
 
 
-def require_dask_frame(ddf: Any, name: str = "ddf") -> dd.DataFrame:
+def require_dask_frame(ddf: object, name: str = "ddf") -> dd.DataFrame:
     """Returns ``ddf`` if it is a Dask DataFrame; raises TypeError otherwise."""
     if not isinstance(ddf, dd.DataFrame):
         hint = (
@@ -73,13 +74,18 @@ def require_dask_frame(ddf: Any, name: str = "ddf") -> dd.DataFrame:
     return ddf
 
 
-def partition_number(partition_info: Any) -> int:
+#: What Dask passes as ``partition_info`` to a per-partition function: {"number": i,
+#: "division": ...}, or None.
+PartitionInfo = Optional[Mapping[str, object]]
+
+
+def partition_number(partition_info: PartitionInfo) -> int:
     """The partition index Dask passes through ``partition_info`` (0 when it does not)."""
-    return int(partition_info["number"]) if partition_info else 0
+    return int(cast(int, partition_info["number"])) if partition_info else 0
 
 
 @contextlib.contextmanager
-def partition_errors(partition_info: Any) -> Iterator[int]:
+def partition_errors(partition_info: PartitionInfo) -> Iterator[int]:
     """Inside a per-partition function (which declares ``partition_info=None`` so that Dask
     passes it), makes a ValueError or TypeError name the partition; rows in the message are
     positions within that partition. Yields the partition number."""

@@ -4,21 +4,31 @@ time behind the default stage windows) computed once over the whole summary firs
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, cast
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Optional, Union, cast
 
 import numpy as np
 import pandas as pd
 
 from .._validation import check_int, require_columns
 from ..summary.units import TimeUnit, time_unit_of, to_units
-from ._partitions import dd, map_partitions, partition_errors, require_dask_frame
+from ._partitions import PartitionInfo, dd, map_partitions, partition_errors, require_dask_frame
 from ._tables import DEFAULT_MAX_DISTINCT, value_tables
+
+if TYPE_CHECKING:
+    from ..btyd._base import BTYDFitter
+    from ..btyd._count import CountModel
+    from ..btyd.gammagamma import GammaGamma
+    from ..rfm.scorer import RFMScorer
+    from ..stages.scheme import StageScheme
+
+#: A horizon or period: a number of summary time units, or a duration like "365D".
+Period = Union[float, str, pd.Timedelta]
 
 __all__ = ["score", "horizon_label"]
 
 
-def horizon_label(horizon: Any) -> str:
+def horizon_label(horizon: Period) -> str:
     """Suffix of the horizon columns: "365D" -> "365d", 52 -> "52" (as clmkit.analyze)."""
     text = str(horizon).strip().replace(" ", "").lower()
     return text[:-2] if text.endswith(".0") else text
@@ -26,15 +36,15 @@ def horizon_label(horizon: Any) -> str:
 
 def score(
     summary_ddf: dd.DataFrame,
-    models: Sequence[Any] = (),
-    horizon: Any = "365D",
+    models: Union[Sequence[BTYDFitter], Mapping[str, BTYDFitter]] = (),
+    horizon: Period = "365D",
     *,
-    clv_period: Any = "30D",
+    clv_period: Period = "30D",
     discount_rate: float = 0.01,
     rfm: bool = True,
     rfm_bins: int = 5,
     stages: bool = True,
-    stage_scheme: Any = None,
+    stage_scheme: Optional[StageScheme] = None,
     with_summary: bool = False,
     max_distinct: int = DEFAULT_MAX_DISTINCT,
     rfm_monetary_col: str = "monetary_value",
@@ -107,6 +117,14 @@ def score(
     )
     unit = time_unit_of(meta) or TimeUnit("D")
     count_model, spend_model = _split_models(models, clmkit)
+    # Covariate fits score each customer at their own parameters: the partitions must hold
+    # the fitted covariate columns.
+    for m in (count_model, spend_model):
+        if m is not None and m._has_covariates():
+            need: dict[str, Optional[str]] = {
+                f"covariate {c!r} of the {type(m).__name__} fit": c for c in _covariate_names(m)
+            }
+            require_columns(list(meta.columns), need)
     has_money = "monetary_value" in meta.columns
     if spend_model is not None and not has_money:
         raise ValueError("a GammaGamma model needs the summary column 'monetary_value'")
@@ -143,8 +161,16 @@ def score(
     return map_partitions(summary_ddf, _score_partition, meta=out_meta, **options)
 
 
-def _split_models(models: Any, clmkit: Any) -> tuple[Any, Any]:
-    models = list(models.values()) if isinstance(models, dict) else list(models)
+def _covariate_names(model: BTYDFitter) -> list[str]:
+    """The fitted covariate columns of a covariate fit ([] for a plain fit)."""
+    return list(model._state.covariates[0]) if model._has_covariates() else []
+
+
+def _split_models(
+    models: Union[Sequence[BTYDFitter], Mapping[str, BTYDFitter]], clmkit: Any
+) -> tuple[Optional[CountModel], Optional[GammaGamma]]:
+    given = list(models.values()) if isinstance(models, Mapping) else list(models)
+    models = given
     count = [m for m in models if isinstance(m, clmkit.btyd.CountModel)]
     spend = [m for m in models if isinstance(m, clmkit.GammaGamma)]
     other = [m for m in models if m not in count and m not in spend]
@@ -168,17 +194,17 @@ def _global_state(
     bins: int,
     monetary_col: str | None,
     stages: bool,
-    stage_scheme: Any,
+    stage_scheme: Optional[StageScheme],
     unit: TimeUnit | None,
     max_distinct: int,
     exact: dict[str, bool],
     clmkit: Any,
-) -> tuple[Any, Any]:
+) -> tuple[Optional[RFMScorer], Optional[StageScheme]]:
     """The RFM scorer (global quantile edges) and the resolved stage scheme, from one pass."""
     scorer = None
     if rfm:
         scorer = clmkit.RFMScorer(bins=bins, monetary_col=monetary_col)
-    scheme: Any = None
+    scheme: Optional[StageScheme] = None
     need_median = False
     if stages:
         scheme = stage_scheme if stage_scheme is not None else clmkit.StageScheme()
@@ -211,6 +237,7 @@ def _global_state(
         probe = pd.DataFrame(
             {"frequency": [1.0], "recency": [median], "T": [median], "n_periods": [2.0]}
         )
+        assert scheme is not None  # need_median is only set with a scheme
         scheme = scheme.resolve(probe, unit)
     elif scheme is not None:
         scheme = scheme.resolve(pd.DataFrame(), unit)
@@ -220,7 +247,7 @@ def _global_state(
 class _Extract:
     """Per-partition arrays of the global tables (validated as the in-memory functions do)."""
 
-    def __init__(self, scorer: Any, need_median: bool) -> None:
+    def __init__(self, scorer: Optional[RFMScorer], need_median: bool) -> None:
         self.scorer, self.need_median = scorer, need_median
 
     def __call__(self, part: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -264,17 +291,17 @@ def _example_summary(meta: pd.DataFrame) -> pd.DataFrame:
 
 def _score_partition(
     part: pd.DataFrame,
-    count_model: Any,
-    spend_model: Any,
+    count_model: Optional[CountModel],
+    spend_model: Optional[GammaGamma],
     label: str,
     h_units: float,
     with_summary: bool,
-    scorer: Any,
-    scheme: Any,
+    scorer: Optional[RFMScorer],
+    scheme: Optional[StageScheme],
     clv_periods: int = 1,
-    clv_period: Any = None,
+    clv_period: Optional[Period] = None,
     discount_rate: float = 0.0,
-    partition_info: Any = None,
+    partition_info: PartitionInfo = None,
 ) -> pd.DataFrame:
     import clmkit
 
@@ -283,23 +310,29 @@ def _score_partition(
         f, r, T = (part[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
         p_alive = None
         if count_model is not None:
-            p_alive = np.asarray(count_model.p_alive(f, r, T), dtype=float)
+            # A covariate fit reads each customer's covariates from the partition.
+            cov = part if count_model._has_covariates() else None
+            p_alive = np.asarray(count_model.p_alive(f, r, T, covariates=cov), dtype=float)
             out["p_alive"] = p_alive
             out[f"expected_purchases_{label}"] = np.asarray(
-                count_model.conditional_expected_purchases(h_units, f, r, T), dtype=float
+                count_model.conditional_expected_purchases(h_units, f, r, T, covariates=cov),
+                dtype=float,
             )
         if spend_model is not None:
             m = np.where(f > 0, part["monetary_value"].to_numpy(dtype=float), 0.0)
+            cov = part if spend_model._has_covariates() else None
             out["expected_spend"] = np.asarray(
-                spend_model.conditional_expected_spend(f, m), dtype=float
+                spend_model.conditional_expected_spend(f, m, covariates=cov), dtype=float
             )
             if count_model is not None:
+                extra = _covariate_names(count_model) + _covariate_names(spend_model)
+                columns = ["frequency", "recency", "T", "monetary_value"]
                 clv = clmkit.customer_lifetime_value(
                     count_model,
                     spend_model,
-                    part[["frequency", "recency", "T", "monetary_value"]],
+                    part[columns + [c for c in dict.fromkeys(extra) if c not in columns]],
                     horizon=clv_periods,
-                    period=clv_period,
+                    period="30D" if clv_period is None else clv_period,
                     discount_rate=discount_rate,
                 )
                 out[f"clv_{label}"] = np.asarray(clv, dtype=float)

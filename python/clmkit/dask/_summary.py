@@ -12,16 +12,29 @@ floating-point sums run in the same order as in memory and the results match bit
 
 from __future__ import annotations
 
-from typing import Any, Optional, cast
+from typing import Any, Optional, TypedDict, Union, cast
 
 import numpy as np
 import pandas as pd
 
 from .._io import column_ns, numeric_values, period_end_ns, timestamp_ns, timestamp_of
+from .._typing import DateLike, TimeZone
 from .._validation import check_positive_float, invalid_value_error, require_columns
 from ..summary.continuous import _PANDAS_PERIOD, _summarize_arrays
 from ..summary.units import normalize_freq
-from ._partitions import dd, map_partitions, partition_errors, require_dask_frame
+from ._partitions import PartitionInfo, dd, map_partitions, partition_errors, require_dask_frame
+
+
+class _Names(TypedDict):
+    """The log's column names by role."""
+
+    customer_id: str
+    datetime: str
+    monetary: Optional[str]
+
+
+#: The customer id column's dtype (numpy or a pandas extension dtype).
+IdDtype = Union[np.dtype[np.generic], pd.api.extensions.ExtensionDtype]
 
 __all__ = ["summarize"]
 
@@ -35,7 +48,7 @@ def summarize(
     datetime_col: str,
     monetary_value_col: Optional[str] = None,
     datetime_format: Optional[str] = None,
-    observation_period_end: Any = None,
+    observation_period_end: DateLike = None,
     freq: str = "D",
     freq_multiplier: float = 1,
     include_first_transaction: bool = False,
@@ -102,7 +115,7 @@ def summarize(
             "monetary_value_col": monetary_value_col,
         },
     )
-    names = {
+    names: _Names = {
         "customer_id": customer_id_col,
         "datetime": datetime_col,
         "monetary": monetary_value_col,
@@ -159,9 +172,7 @@ def _next_period_start_ns(end_ns: int, freq: str) -> int:
 # --- stage 1: the scan -----------------------------------------------------------------------
 
 
-def _scan(
-    frame: dd.DataFrame, names: dict[str, Any], datetime_format: Optional[str]
-) -> dict[str, Any]:
+def _scan(frame: dd.DataFrame, names: _Names, datetime_format: Optional[str]) -> dict[str, Any]:
     cols = [names["customer_id"], names["datetime"]]
     meta = pd.DataFrame(
         {
@@ -197,9 +208,9 @@ def _scan(
 
 def _scan_partition(
     part: pd.DataFrame,
-    names: dict[str, Any],
+    names: _Names,
     datetime_format: Optional[str],
-    partition_info: Any = None,
+    partition_info: PartitionInfo = None,
 ) -> pd.DataFrame:
     with partition_errors(partition_info):
         ids = part[names["customer_id"]]
@@ -254,7 +265,7 @@ def _check_id_kinds(kinds: pd.Series, name: str) -> None:
 # --- stage 2: validate and reduce each input partition ---------------------------------------
 
 
-def _reduced_meta(meta: pd.DataFrame, names: dict[str, Any]) -> pd.DataFrame:
+def _reduced_meta(meta: pd.DataFrame, names: _Names) -> pd.DataFrame:
     cols = {
         names["customer_id"]: meta[names["customer_id"]].reset_index(drop=True),
         _TIME: pd.Series(dtype="int64"),
@@ -267,10 +278,10 @@ def _reduced_meta(meta: pd.DataFrame, names: dict[str, Any]) -> pd.DataFrame:
 
 def _reduce_partition(
     part: pd.DataFrame,
-    names: dict[str, Any],
+    names: _Names,
     datetime_format: Optional[str],
-    offsets: tuple[Any, ...],
-    partition_info: Any = None,
+    offsets: tuple[int, ...],
+    partition_info: PartitionInfo = None,
 ) -> pd.DataFrame:
     with partition_errors(partition_info) as number:
         ids = part[names["customer_id"]].reset_index(drop=True)
@@ -293,9 +304,9 @@ def _reduce_partition(
 
 def _summarize_partition(
     part: pd.DataFrame,
-    names: dict[str, Any],
-    id_dtype: Any,
-    tz: Any,
+    names: _Names,
+    id_dtype: IdDtype,
+    tz: TimeZone,
     end_ns: int,
     cutoff_ns: int,
     freq: str,
@@ -321,7 +332,7 @@ def _summarize_partition(
         freq,
         freq_multiplier,
         include_first_transaction,
-        names,
+        dict(names),
     )
     if out.index.dtype != id_dtype:
         out.index = out.index.astype(id_dtype)

@@ -217,6 +217,8 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(chi2_sf, m)?)?;
     m.add_function(wrap_pyfunction!(btyd_covariate_loglik, m)?)?;
     m.add_function(wrap_pyfunction!(btyd_covariate_discounted_purchases, m)?)?;
+    m.add_function(wrap_pyfunction!(btyd_covariate_generate, m)?)?;
+    m.add_function(wrap_pyfunction!(btyd_covariate_second, m)?)?;
     Ok(())
 }
 
@@ -263,4 +265,153 @@ fn btyd_covariate_discounted_purchases<'py>(
         saved.discounted_purchases(&cols, &flat, horizon, period, discount_rate, continuous)
     })?;
     Ok(out.into_pyarray(py))
+}
+
+/// Simulated Pareto/NBD or BG/BB customers, customer i at their own parameters (covariate
+/// row i of `z`) observed for `length[i]` (T, or BG/BB opportunities). Customer i draws from
+/// `stream(seed, i)` as the plain `generate` does, so with all covariates 0 the draws are the
+/// plain model's. Columns: frequency, recency, alive and the two latent rates.
+#[pyfunction]
+fn btyd_covariate_generate<'py>(
+    py: Python<'py>,
+    fit: PyRef<'py, BtydCovariateFit>,
+    z: PyReadonlyArray2<'py, f64>,
+    length: PyReadonlyArray1<'py, f64>,
+    seed: u64,
+) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+    use crate::btyd::{bgbb, paretonbd};
+    use crate::numeric::random::stream;
+    let flat = matrix(&z)?;
+    let t = length.as_slice()?;
+    let saved = &fit.saved;
+    let model = saved.model.as_str();
+    let sims = run(py, || {
+        if model != "paretonbd" && model != "bgbb" {
+            return Err(ClmError::InvalidArgument(format!(
+                "the core simulates Pareto/NBD and BG/BB customers, not {model:?}"
+            )));
+        }
+        let k = saved.param_names.len();
+        let params = saved.customer_params(&flat)?;
+        if params.len() != t.len() * k {
+            return Err(ClmError::LengthMismatch(format!(
+                "covariates have {} rows but {} customers are simulated",
+                params.len() / k.max(1),
+                t.len()
+            )));
+        }
+        // Both models have four parameters (r, alpha, s, beta / alpha, beta, gamma, delta).
+        let p = |i: usize| -> [f64; 4] {
+            let mut one = [0.0; 4];
+            one.copy_from_slice(&params[i * k..i * k + 4]);
+            one
+        };
+        match model {
+            "paretonbd" => {
+                crate::error::check_nonnegative("T", t)?;
+                crate::btyd::bootstrap::replicate(t.len(), |i| {
+                    paretonbd::simulate_customer(&p(i), t[i], &mut stream(seed, i as u64))
+                })
+            }
+            _ => {
+                // The BG/BB data check bounds the opportunities (whole, <= its maximum).
+                let zeros = vec![0.0; t.len()];
+                bgbb::check_data(&zeros, &zeros, t)?;
+                crate::btyd::bootstrap::replicate(t.len(), |i| {
+                    bgbb::simulate_customer(&p(i), t[i], &mut stream(seed, i as u64))
+                })
+            }
+        }
+    })?;
+    let latent = if model == "bgbb" {
+        ["frequency", "recency", "alive", "p", "theta"]
+    } else {
+        ["frequency", "recency", "alive", "lambda", "mu"]
+    };
+    crate::python::columns_dict(py, latent, &sims)
+}
+
+/// (log-likelihood, gradient, Hessian row-major, L2 penalty of each free coefficient).
+type Second = (f64, Vec<f64>, Vec<f64>, Vec<f64>);
+
+/// The covariate log-likelihood of `model` over `columns` (with `weights` and covariate rows
+/// `z`), its gradient and exact Hessian in theta = (log base parameters, coefficients), with
+/// time columns divided by `scale` and base parameters in that unit: totals (not means) and
+/// without penalties, so partitions' values add up. Also returns each free coefficient's L2
+/// penalty. The in-memory fit's objective is -ll / n plus the penalties, so a distributed
+/// fit summing these per partition reaches the same optimum.
+#[pyfunction]
+#[pyo3(signature = (model, columns, weights, z, names, purchase, dropout, spend, constrained,
+    penalizers, theta, scale))]
+#[allow(clippy::too_many_arguments)]
+fn btyd_covariate_second(
+    py: Python<'_>,
+    model: &str,
+    columns: Vec<PyReadonlyArray1<'_, f64>>,
+    weights: Option<PyReadonlyArray1<'_, f64>>,
+    z: PyReadonlyArray2<'_, f64>,
+    names: Vec<String>,
+    purchase: Vec<String>,
+    dropout: Vec<String>,
+    spend: Vec<String>,
+    constrained: Vec<String>,
+    penalizers: (f64, f64, f64),
+    theta: Vec<f64>,
+    scale: f64,
+) -> PyResult<Second> {
+    use crate::btyd::covariates::design::Design;
+    use crate::btyd::covariates::layout::Layout;
+    use crate::btyd::covariates::objective::CovObjective;
+    let cols: Vec<&[f64]> = columns
+        .iter()
+        .map(|c| c.as_slice())
+        .collect::<Result<_, _>>()?;
+    let w = weights.as_ref().map(|w| w.as_slice()).transpose()?;
+    let flat = matrix(&z)?;
+    let spec = CovariateSpec {
+        names,
+        purchase,
+        dropout,
+        spend,
+        constrained,
+        penalizer_purchase: penalizers.0,
+        penalizer_dropout: penalizers.1,
+        penalizer_spend: penalizers.2,
+    };
+    let out = run(py, || {
+        let m = crate::btyd::model_by_name(model)?;
+        crate::btyd::check_columns(m, &cols)?;
+        let layout = Layout::new(model, m.names().len(), &spec)?;
+        let n = cols[0].len();
+        covariates::check_covariates(&spec, &flat, n)?;
+        m.check_data(&cols)?;
+        let dim = layout.k + layout.n_free;
+        if theta.len() != dim || theta.iter().any(|v| !v.is_finite()) {
+            return Err(ClmError::InvalidArgument(format!(
+                "theta must hold {dim} finite values (log base parameters, coefficients)"
+            )));
+        }
+        if !(scale.is_finite() && scale > 0.0) {
+            return Err(ClmError::InvalidArgument(format!(
+                "scale must be finite and > 0, got {scale}"
+            )));
+        }
+        let mut design = Design::new(&cols, w, &flat, spec.names.len(), None)?;
+        design.rescale(m.time_columns(), scale);
+        let objective = CovObjective {
+            model: m,
+            layout: &layout,
+            design: &design,
+            base_penalizer: 0.0,
+            total_weight: 1.0,
+            bg_shift: match model {
+                "bgnbd" => Some(0.0),
+                "mbgnbd" => Some(1.0),
+                _ => None,
+            },
+        };
+        let s = objective.second(&theta);
+        Ok((s.ll, s.grad, s.hessian, layout.penalty.clone()))
+    })?;
+    Ok(out)
 }
