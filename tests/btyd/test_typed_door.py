@@ -24,6 +24,8 @@ FIT_TIME = {
     "btyd_check_data",
     "btyd_model_layout",
     "btyd_covariate_fit",
+    # the distributed (Dask) covariate fit: log-likelihood, gradient and Hessian at theta
+    "btyd_covariate_second",
 }
 PREDICTION_WORDS = (
     "p_alive",
