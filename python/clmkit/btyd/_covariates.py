@@ -153,7 +153,7 @@ def core_fit(
         constrained = [constrained]
     penalizer, initial, tol, max_iter = options
 
-    def run(limit: int, start: Optional[list[float]] = initial) -> Any:
+    def run(limit: int, start: Optional[list[float]] = initial) -> _core.BtydCovariateFit:
         return _core.btyd_covariate_fit(
             model._core_name,
             arrays,
@@ -206,7 +206,7 @@ _BOUNDARY_LOG = 9.0
 _PROBE_ROWS = 50_000
 
 
-def _says_boundary(state: Any) -> bool:
+def _says_boundary(state: _core.BtydFit | _core.BtydCovariateFit) -> bool:
     return any("boundary" in str(w) for w in state.warnings)
 
 
