@@ -16,11 +16,11 @@ import sys
 import time
 import traceback
 import warnings
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from types import FrameType
-from typing import Any, Optional, TypeVar
+from typing import TYPE_CHECKING, Optional, TextIO, TypedDict, TypeVar, Union
 
 import clmkit
 from clmkit import TransactionLog
@@ -28,6 +28,17 @@ from clmkit import TransactionLog
 from .messages import flag_message
 from .outdir import move_into_place, staging_dir
 
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .._typing import DateLike
+    from ..analyze import Analysis
+    from ..report.worker import FigureWorker
+
+#: From this many transactions on, the report's figures are drawn by a second process
+#: (:mod:`clmkit.report.worker`) while the analysis runs and the table is written; below, the
+#: analysis is too short for the worker's start (about a second of CPU) to pay off.
+FIGURE_WORKER_MIN_TRANSACTIONS = 500_000
 EXIT_BAD_INPUT = 1
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for Ctrl-C
 EXIT_TERMINATED = 143  # 128 + SIGTERM
@@ -82,7 +93,21 @@ def _demo(args: argparse.Namespace) -> int:
 # --- the input ------------------------------------------------------------------------------
 
 
-def _analyze_options(args: argparse.Namespace) -> dict[str, Any]:
+class AnalyzeOptions(TypedDict, total=False):
+    """The keyword arguments of :func:`clmkit.analyze` that ``clmkit report`` sets."""
+
+    horizon: Union[str, float]
+    freq: str
+    observation_period_end: DateLike
+    calibration_period_end: DateLike
+    interval_level: Optional[float]
+    models: Sequence[str]
+    stage_windows: Optional[Mapping[str, Union[str, float]]]
+    currency: Optional[str]
+    covariates: pd.DataFrame
+
+
+def _analyze_options(args: argparse.Namespace) -> AnalyzeOptions:
     windows = {
         name: getattr(args, name)
         for name in ("new_window", "maturity_window", "churn_window")
@@ -102,7 +127,7 @@ def _analyze_options(args: argparse.Namespace) -> dict[str, Any]:
 
 def _report_inputs(
     args: argparse.Namespace, progress: _Progress
-) -> tuple[Any, tuple[str, str, Optional[str]], dict[str, Any]]:
+) -> tuple[TransactionLog, tuple[str, str, Optional[str]], AnalyzeOptions]:
     """The log and the analyze() arguments, from the file or the bundled CDNOW data."""
     options = _analyze_options(args)
     # Read once: analyze() and every step it runs take the TransactionLog's arrays, not a table.
@@ -149,7 +174,7 @@ def _release_arrow_memory() -> None:
 
 def _add_covariates(
     args: argparse.Namespace,
-    options: dict[str, Any],
+    options: AnalyzeOptions,
     progress: _Progress,
     customer_id_col: str,
     ids_as_text: bool,
@@ -171,7 +196,7 @@ def _show_warning(
     category: type[Warning],
     filename: str,
     lineno: int,
-    file: Any = None,
+    file: Optional[TextIO] = None,
     line: Optional[str] = None,
 ) -> None:
     """Warnings as one line on stderr (no source excerpt): this is a tool, not a library."""
@@ -242,20 +267,51 @@ def _run_report(args: argparse.Namespace) -> int:
     out = Path(args.out).resolve()
     _check_out(out, args.input, formats)
     log, cols, options = _report_inputs(args, progress)
-    # the log was read once into a TransactionLog (from a pyarrow Table of the needed columns,
-    # without a copy); analyze() hands it to every step
-    analysis = clmkit.analyze(log, *cols, progress=progress, output="pandas", **options)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with staging_dir(out) as tmp:
-        analysis.save(tmp, progress=progress, formats=formats)
-        move_into_place(tmp, out)
+    with _figure_worker(len(log)) as worker:
+        # the log was read once into a TransactionLog (from a pyarrow Table of the needed
+        # columns, without a copy); analyze() hands it to every step
+        analysis = clmkit.analyze(log, *cols, progress=progress, output="pandas", **options)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with staging_dir(out) as tmp:
+            _save(analysis, tmp, formats, progress, worker)
+            move_into_place(tmp, out)
     print(f"wrote {len(analysis.table):,} customers to {out}", file=sys.stderr)
     for text in analysis.warnings:
         print(f"clmkit: warning: {text}", file=sys.stderr)
     return 0
 
 
-def _add_report_parser(sub: Any) -> None:
+def _figure_worker(n_transactions: int) -> AbstractContextManager[Optional[FigureWorker]]:
+    """A started :class:`~clmkit.report.worker.FigureWorker` for a large log, else None."""
+    if n_transactions < FIGURE_WORKER_MIN_TRANSACTIONS:
+        return nullcontext(None)
+    from ..report.worker import FigureWorker
+
+    return FigureWorker()
+
+
+def _save(
+    analysis: Analysis,
+    tmp: Path,
+    formats: Sequence[str],
+    progress: _Progress,
+    worker: Optional[FigureWorker],
+) -> None:
+    """Writes the output files; with a worker, the figures are drawn there meanwhile."""
+    if worker is None:
+        analysis.save(tmp, progress=progress, formats=tuple(formats))
+        return
+    from ..report import write_report
+
+    worker.submit(analysis)
+    analysis.save(tmp, progress=progress, formats=tuple(f for f in formats if f != "html"))
+    progress.timed(
+        "write report.html",
+        lambda: write_report(analysis.to_pandas(), tmp / "report.html", worker.figures(analysis)),
+    )
+
+
+def _add_report_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from .args import add_report_arguments
 
     rep = sub.add_parser(

@@ -5,14 +5,14 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, Optional, Union
 
 import pandas as pd
 
 from . import tables
 from .content import GLOSSARY, INTRO, MODEL_NAMES, SECTIONS
 from .covariates import drivers_table
-from .figures import report_figures
+from .figures import Figures, report_figures
 from .tables import Fmt
 from .words import duration_words, environment, horizon_words
 
@@ -145,8 +145,12 @@ def _method(analysis: Any) -> list[tuple[str, str]]:
     return rows
 
 
-def render_report(analysis: Any) -> str:
-    """The report as one HTML string (figures embedded, no external resources)."""
+def render_report(analysis: Any, figures: Optional[Figures] = None) -> str:
+    """The report as one HTML string (figures embedded, no external resources).
+
+    ``figures``: the analysis' :func:`~clmkit.report.figures.report_figures` when already
+    drawn (by the command line's worker process); drawn here otherwise.
+    """
     import clmkit
 
     fmt = Fmt(analysis.settings.get("currency"))
@@ -163,7 +167,7 @@ def render_report(analysis: Any) -> str:
         sub=sub,
         intro=INTRO,
         headline=headline(analysis, fmt),
-        figures=report_figures(analysis),
+        figures=report_figures(analysis) if figures is None else figures,
         tables=_tables(analysis, fmt),
         method=_method(analysis),
         glossary=GLOSSARY,
@@ -203,11 +207,12 @@ def _umask() -> int:
     return mask
 
 
-def write_report(analysis: Any, path: Union[str, Path]) -> Path:
+def write_report(analysis: Any, path: Union[str, Path], figures: Optional[Figures] = None) -> Path:
     """Renders the report and writes it atomically (temp file in the target directory, then
-    renamed), so a reader never sees a half-written file."""
+    renamed), so a reader never sees a half-written file. ``figures``: see
+    :func:`render_report`."""
     target = Path(path)
-    text = render_report(analysis)
+    text = render_report(analysis, figures)
     fd, tmp = tempfile.mkstemp(dir=target.parent or ".", prefix=".report-", suffix=".html")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
