@@ -116,7 +116,10 @@ impl Design {
             }
             out
         };
-        order.sort_unstable_by_key(|&j| (cell_of[j], data_key(rows[j]), j));
+        // Without grouping every row is its own cell, in input order: already sorted.
+        if grouped {
+            order.sort_unstable_by_key(|&j| (cell_of[j], data_key(rows[j]), j));
+        }
         let mut flat = Vec::with_capacity(rows.len() * k);
         let mut w = Vec::with_capacity(rows.len());
         let mut cells = vec![0..0; cell_rows.len()];

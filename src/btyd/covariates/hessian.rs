@@ -11,8 +11,8 @@
 
 use rayon::prelude::*;
 
-use super::bgcell;
-use super::objective::CovObjective;
+use super::objective::{CellTerms, CovObjective};
+use super::{bgcell, paretocell};
 use crate::btyd::{diagnose, MAX_PARAMS};
 use crate::numeric::optimize::newton::Evaluation;
 
@@ -30,7 +30,12 @@ pub struct Second {
 impl CovObjective<'_> {
     /// Gradient of a cell's log-likelihood in its log-parameters at natural parameters `p`
     /// over `range` (written to `out`, length k); returns the log-likelihood.
-    fn cell_log_grad(&self, p: &[f64], range: std::ops::Range<usize>, out: &mut [f64]) -> f64 {
+    pub(super) fn cell_log_grad(
+        &self,
+        p: &[f64],
+        range: std::ops::Range<usize>,
+        out: &mut [f64],
+    ) -> f64 {
         let k = p.len();
         let mut cell = [0.0; MAX_PARAMS + 1];
         self.model
@@ -65,6 +70,7 @@ impl CovObjective<'_> {
     pub fn second(&self, theta: &[f64]) -> Second {
         let (k, dim) = (self.layout.k, theta.len());
         let params = self.cell_params(theta);
+        let table = self.pareto_table(theta);
         let width = 1 + dim + dim * dim;
         let partial: Vec<Vec<f64>> = self
             .design
@@ -80,15 +86,29 @@ impl CovObjective<'_> {
                     let z = self.design.z_of(*c);
                     let mut g0 = [0.0; MAX_PARAMS];
                     let mut h = [0.0; MAX_PARAMS * MAX_PARAMS];
-                    acc[0] += match self.bg_shift {
-                        Some(shift) => bgcell::cell_log_terms(
+                    let analytic = match self.cell {
+                        CellTerms::BgFamily(shift) => Some(bgcell::cell_log_terms(
                             p,
                             &self.design.patterns,
                             range.clone(),
                             shift,
                             &mut g0[..k],
                             &mut h[..k * k],
-                        ),
+                        )),
+                        CellTerms::ParetoNbd => table.as_ref().and_then(|t| {
+                            paretocell::cell_log_terms(
+                                p,
+                                &self.design.patterns,
+                                range.clone(),
+                                t,
+                                &mut g0[..k],
+                                &mut h[..k * k],
+                            )
+                        }),
+                        CellTerms::Differences => None,
+                    };
+                    acc[0] += match analytic {
+                        Some(ll) => ll,
                         None => {
                             let ll = self.cell_log_grad(p, range.clone(), &mut g0[..k]);
                             self.cell_log_hessian(p, range, &mut h[..k * k]);
@@ -130,8 +150,12 @@ impl CovObjective<'_> {
         if diagnose::outside_box(theta) {
             return None;
         }
+        self.evaluation_of(theta, &self.second(theta))
+    }
+
+    /// The mean penalised objective's [`Evaluation`] from the totals `s` at `theta`.
+    pub fn evaluation_of(&self, theta: &[f64], s: &Second) -> Option<Evaluation> {
         let (k, dim, w) = (self.layout.k, theta.len(), self.total_weight);
-        let s = self.second(theta);
         let mut gradient = vec![0.0; dim];
         let value = self.penalised(theta, s.ll, &s.grad, &mut gradient);
         let mut hessian: Vec<f64> = s.hessian.iter().map(|v| -v / w).collect();

@@ -2,15 +2,18 @@
 //! [`Model`]: each customer's parameters are the base parameters scaled by exp(+-z'g)
 //! ([`layout`]), the likelihood and its gradient come from the model's own per-pattern
 //! terms by the chain rule ([`objective`]), over customers grouped into cells of equal
-//! covariates ([`design`]). The fit starts at the covariate-free fit with g = 0, runs BHHH
-//! then L-BFGS on (log base, g) in rescaled time (coefficients are unit-free), and takes
-//! standard errors from the exact Hessian, summed cell by cell in one pass ([`hessian`]).
+//! covariates ([`design`]). The fit starts at the covariate-free fit with g = 0, runs
+//! damped Newton on (log base, g) in rescaled time (coefficients are unit-free) where the
+//! cells have analytic Hessians (BG family, Pareto/NBD), BHHH then L-BFGS otherwise, and
+//! takes standard errors from the exact Hessian, summed cell by cell in one pass
+//! ([`hessian`]).
 
 mod bgcell;
 pub mod design;
 pub mod hessian;
 pub mod layout;
 pub mod objective;
+mod paretocell;
 pub mod per_customer;
 pub mod predict;
 mod solve;
@@ -18,9 +21,10 @@ mod solve;
 use serde::{Deserialize, Serialize};
 
 use self::design::Design;
+use self::hessian::Second;
 pub use self::layout::CovariateSpec;
 use self::layout::Layout;
-use self::objective::CovObjective;
+use self::objective::{CellTerms, CovObjective};
 use self::solve::{bhhh_lbfgs, newton_fit, total_hessian, warm_start};
 use super::saved::TimeUnit;
 use super::{check_columns, check_options, diagnose, fit_named, model_by_name, Fit, FitOptions};
@@ -91,7 +95,7 @@ fn constant_covariates(layout: &Layout, spec: &CovariateSpec, design: &Design) -
 }
 
 /// Rows of the covariate-free fit that starts a large covariate fit.
-const START_ROWS: usize = 50_000;
+const START_ROWS: usize = 20_000;
 
 /// The covariate-free fit the covariate fit starts from: on a systematic sample of about
 /// [`START_ROWS`] rows (weights times the sampling step) when there are at least four times
@@ -163,31 +167,28 @@ pub fn fit(
         design: &design,
         base_penalizer: opts.penalizer,
         total_weight,
-        bg_shift: match name {
-            "bgnbd" => Some(0.0),
-            "mbgnbd" => Some(1.0),
-            _ => None,
-        },
+        cell: CellTerms::of(name),
     };
     let options = Options {
         tol: opts.tol,
         max_iter: opts.max_iter,
         memory: 10,
     };
-    // With an analytic cell Hessian (BG family) damped Newton from the plain fit: ~5 passes
-    // over the customers where BHHH then L-BFGS needs ~10. Otherwise BHHH then L-BFGS to the
-    // optimum. The exact Hessian there (one pass, see `hessian`) gives the final Newton step
-    // and the standard errors.
-    let (min, hessian) = if objective.bg_shift.is_some() {
-        newton_fit(&objective, &theta0, opts, &options)?
+    // With an analytic cell Hessian (BG family, Pareto/NBD) damped Newton from the plain fit
+    // (large data: from a sample's optimum, see `newton_fit`). Otherwise BHHH then L-BFGS to
+    // the optimum. The exact Hessian there (one pass, see `hessian`) gives the final Newton
+    // step and the standard errors.
+    let (min, hessian, second) = if objective.cell != CellTerms::Differences {
+        let end = newton_fit(&objective, &theta0, opts, &options)?;
+        (end.min, end.hessian, end.second)
     } else {
-        let min = match warm_start(&objective, &theta0, opts, &options, false) {
+        let min = match warm_start(&objective, &theta0, opts, &options) {
             Some(start) => bhhh_lbfgs(&objective, &start, opts, &options)
                 .or_else(|_| bhhh_lbfgs(&objective, &theta0, opts, &options))?,
             None => bhhh_lbfgs(&objective, &theta0, opts, &options)?,
         };
         let hessian = total_hessian(&objective, &min.x);
-        (min, hessian)
+        (min, hessian, None)
     };
     let scaled_grad: Vec<f64> = min.grad.iter().map(|g| g * total_weight).collect();
     let theta = newton::final_step(&min.x, &scaled_grad, &hessian);
@@ -197,23 +198,30 @@ pub fn fit(
         .map(|(v, &e)| v.exp() * scale.powi(e))
         .collect();
     params.extend_from_slice(&theta[k..]);
+    let shift = time_shift(name, &design.patterns, scale);
     design.patterns.rows = original_rows;
-    let log_likelihood = {
-        let mut at = theta.clone();
-        at[..k]
-            .iter_mut()
-            .zip(&params)
-            .for_each(|(t, p)| *t = p.ln());
-        CovObjective {
-            model,
-            layout: &layout,
-            design: &design,
-            base_penalizer: 0.0,
-            total_weight,
-            bg_shift: None,
+    let log_likelihood = match (second, shift) {
+        // The last exact pass was at min.x: its quadratic model gives the log-likelihood at
+        // the final step's point (the step is ~H^-1 g with g below tol, so the cubic term is
+        // negligible), and the time unit shifts it by a constant.
+        (Some(s), Some(shift)) => quadratic_at(&s, &min.x, &theta) + shift,
+        _ => {
+            let mut at = theta.clone();
+            at[..k]
+                .iter_mut()
+                .zip(&params)
+                .for_each(|(t, p)| *t = p.ln());
+            CovObjective {
+                model,
+                layout: &layout,
+                design: &design,
+                base_penalizer: 0.0,
+                total_weight,
+                cell: CellTerms::Differences,
+            }
+            .total(&at)
+            .0
         }
-        .total(&at)
-        .0
     };
     let mut fit = Fit {
         covariance: covariance(&hessian, &params, k),
@@ -253,6 +261,30 @@ pub fn fit(
         time_unit: None,
         grouped: design.grouped,
     })
+}
+
+/// ln L in the data's time unit minus ln L in rescaled time (a unit `scale` times longer)
+/// for the models whose likelihood is a density of the x purchase times (BG family,
+/// Pareto/NBD: each purchase time carries a factor 1 / scale), from the frequency column.
+fn time_shift(name: &str, data: &crate::btyd::Patterns, scale: f64) -> Option<f64> {
+    if !matches!(name, "bgnbd" | "mbgnbd" | "paretonbd") {
+        return None;
+    }
+    let purchases: f64 = (0..data.len())
+        .map(|i| data.weights[i] * data.row(i)[0])
+        .sum();
+    Some(-purchases * scale.ln())
+}
+
+/// The second-order Taylor model of the log-likelihood from totals `s` at `x`, at `to`.
+fn quadratic_at(s: &Second, x: &[f64], to: &[f64]) -> f64 {
+    let n = x.len();
+    let d: Vec<f64> = to.iter().zip(x).map(|(a, b)| a - b).collect();
+    let linear: f64 = s.grad.iter().zip(&d).map(|(g, v)| g * v).sum();
+    let quad: f64 = (0..n)
+        .map(|i| d[i] * (0..n).map(|j| s.hessian[i * n + j] * d[j]).sum::<f64>())
+        .sum();
+    s.ll + linear + 0.5 * quad
 }
 
 /// Inverse of the (log base, g) information, mapped to (natural base, g) by the delta method.

@@ -8,6 +8,8 @@ use rayon::prelude::*;
 
 use super::design::Design;
 use super::layout::Layout;
+use super::paretocell;
+use crate::btyd::paretonbd::second::FrequencyTable;
 use crate::btyd::{diagnose, Model, MAX_PARAMS};
 use crate::numeric::optimize::Objective;
 
@@ -19,12 +21,42 @@ pub struct CovObjective<'a> {
     /// The plain fit's L2 penalty on the natural base parameters (rescaled time).
     pub base_penalizer: f64,
     pub total_weight: f64,
-    /// Some(shift) for BG/NBD (0) and MBG/NBD (1): cells then take their Hessian from the
-    /// analytic BG-family terms ([`super::bgcell`]) instead of differences.
-    pub bg_shift: Option<f64>,
+    /// Where cells take their Hessian from ([`super::hessian`]).
+    pub cell: CellTerms,
+}
+
+/// The source of a cell's Hessian in its log-parameters.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum CellTerms {
+    /// Central differences of the model's analytic cell gradient.
+    Differences,
+    /// The analytic BG-family terms ([`super::bgcell`]); the shift is 0 for BG/NBD and 1
+    /// for MBG/NBD.
+    BgFamily(f64),
+    /// The analytic Pareto/NBD terms ([`super::paretocell`]), differences for the cells
+    /// whose tails need quadrature.
+    ParetoNbd,
+}
+
+impl CellTerms {
+    /// The analytic terms of model `name` where there are some.
+    pub fn of(name: &str) -> CellTerms {
+        match name {
+            "bgnbd" => CellTerms::BgFamily(0.0),
+            "mbgnbd" => CellTerms::BgFamily(1.0),
+            "paretonbd" => CellTerms::ParetoNbd,
+            _ => CellTerms::Differences,
+        }
+    }
 }
 
 impl CovObjective<'_> {
+    /// The Pareto/NBD frequency table of a pass at `theta` (every cell has the base r).
+    pub(super) fn pareto_table(&self, theta: &[f64]) -> Option<FrequencyTable> {
+        (self.cell == CellTerms::ParetoNbd)
+            .then(|| paretocell::table(theta[0].exp(), &self.design.patterns))
+    }
+
     /// Natural parameters of every cell at `theta` (row-major, cells x k).
     pub fn cell_params(&self, theta: &[f64]) -> Vec<f64> {
         let k = self.layout.k;
@@ -55,6 +87,7 @@ impl CovObjective<'_> {
     fn sums(&self, theta: &[f64], opg: bool) -> (f64, Vec<f64>, Vec<f64>) {
         let (k, dim) = (self.layout.k, theta.len());
         let params = self.cell_params(theta);
+        let table = self.pareto_table(theta);
         let width = 1 + dim + if opg { dim * dim } else { 0 };
         let partial: Vec<Vec<f64>> = self
             .design
@@ -79,8 +112,11 @@ impl CovObjective<'_> {
                         } else {
                             1.0
                         };
-                        self.model
-                            .accumulate(p, &self.design.patterns, piece, &mut cell[..k + 1]);
+                        let (data, acc1) = (&self.design.patterns, &mut cell[..k + 1]);
+                        match &table {
+                            Some(t) => paretocell::accumulate(p, data, piece, t, acc1),
+                            None => self.model.accumulate(p, data, piece, acc1),
+                        }
                         acc[0] += cell[0];
                         g.iter_mut().for_each(|v| *v = 0.0);
                         for j in 0..k {
@@ -146,6 +182,20 @@ impl CovObjective<'_> {
             gradient,
             hessian,
         })
+    }
+}
+
+impl CovObjective<'_> {
+    /// Mean penalised objective and its gradient (one first-order pass); None outside the
+    /// parameter box.
+    pub fn first_order(&self, theta: &[f64]) -> Option<(f64, Vec<f64>)> {
+        if diagnose::outside_box(theta) {
+            return None;
+        }
+        let (ll, g) = self.total(theta);
+        let mut grad = vec![0.0; theta.len()];
+        let value = self.penalised(theta, ll, &g, &mut grad);
+        Some((value, grad))
     }
 }
 

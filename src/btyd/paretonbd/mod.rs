@@ -368,6 +368,7 @@ pub fn dert_rows(
 mod fit;
 mod model;
 mod opt;
+pub mod second;
 mod tail;
 pub use model::{fit_multistart, generate, simulate_customer, ParetoNbd};
 pub use tail::ln_tail;

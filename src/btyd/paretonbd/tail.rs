@@ -17,7 +17,7 @@ use super::Params;
 use crate::numeric::hypergeometric::unit_series;
 
 /// Largest series argument summed as a series (~3,700 terms); beyond it, quadrature.
-const SERIES_MAX_Z: f64 = 0.99;
+pub(crate) const SERIES_MAX_Z: f64 = 0.99;
 
 /// ln F(u) = ln ∫_u^∞ (α+τ)^-(r+x) (β+τ)^-(s+1) dτ and its gradient in (r, α, s, β).
 ///

@@ -13,7 +13,7 @@ fn gradient_matches_central_differences_for_every_model() {
             design: &design,
             base_penalizer: 0.01,
             total_weight: 400.0,
-            bg_shift: None,
+            cell: CellTerms::Differences,
         };
         let th = theta(&layout);
         let mut g = vec![0.0; th.len()];
@@ -59,7 +59,7 @@ fn likelihood_is_the_plain_model_at_each_customers_params_grouped_or_not() {
                 design: d,
                 base_penalizer: 0.0,
                 total_weight: 400.0,
-                bg_shift: None,
+                cell: CellTerms::Differences,
             }
             .total(&th)
         };
@@ -89,7 +89,7 @@ fn likelihood_is_the_plain_model_at_each_customers_params_grouped_or_not() {
                 design: d,
                 base_penalizer: 0.0,
                 total_weight: 400.0,
-                bg_shift: None,
+                cell: CellTerms::Differences,
             }
             .total_opg(&th)
             .2
@@ -110,11 +110,10 @@ fn likelihood_is_the_plain_model_at_each_customers_params_grouped_or_not() {
 fn exact_hessian_matches_differences_of_the_gradient_for_every_model() {
     for model in MODELS {
         let shifts = match model {
-            "bgnbd" => vec![None, Some(0.0)],
-            "mbgnbd" => vec![None, Some(1.0)],
-            _ => vec![None],
+            "bgnbd" | "mbgnbd" | "paretonbd" => vec![CellTerms::Differences, CellTerms::of(model)],
+            _ => vec![CellTerms::Differences],
         };
-        for (group, bg_shift) in [false, true]
+        for (group, cell) in [false, true]
             .into_iter()
             .flat_map(|g| shifts.iter().map(move |&s| (g, s)))
         {
@@ -125,7 +124,7 @@ fn exact_hessian_matches_differences_of_the_gradient_for_every_model() {
                 design: &design,
                 base_penalizer: 0.0,
                 total_weight: 400.0,
-                bg_shift,
+                cell,
             };
             let th = theta(&layout);
             let second = obj.second(&th);
@@ -143,7 +142,7 @@ fn exact_hessian_matches_differences_of_the_gradient_for_every_model() {
             for (i, (a, b)) in second.hessian.iter().zip(&reference).enumerate() {
                 assert!(
                     (a - b).abs() <= 1e-6 * scale,
-                    "{model} group {group} {bg_shift:?} entry {i}: exact {a} vs differences {b}"
+                    "{model} group {group} {cell:?} entry {i}: exact {a} vs differences {b}"
                 );
             }
         }
@@ -176,7 +175,7 @@ fn a_sample_of_cells_keeps_their_data_and_scales_their_weights() {
             design: d,
             base_penalizer: 0.0,
             total_weight: w,
-            bg_shift: None,
+            cell: CellTerms::Differences,
         }
     }
     let th = theta(&layout);
