@@ -261,8 +261,14 @@ def _run_report(args: argparse.Namespace) -> int:
 
 
 def _figure_worker(n_transactions: int) -> AbstractContextManager[Any]:
-    """A started :class:`~clmkit.report.worker.FigureWorker` for a large log, else None."""
-    if n_transactions < FIGURE_WORKER_MIN_TRANSACTIONS:
+    """A started :class:`~clmkit.report.worker.FigureWorker` for a large log, else None
+    (also on Windows, whose pipes the worker cannot wait on, and in a frozen application,
+    whose ``sys.executable`` is not a Python)."""
+    if (
+        n_transactions < FIGURE_WORKER_MIN_TRANSACTIONS
+        or sys.platform == "win32"
+        or getattr(sys, "frozen", False)
+    ):
         return nullcontext(None)
     from ..report.worker import FigureWorker
 
@@ -282,7 +288,10 @@ def _save(
     analysis.save(tmp, progress=progress, formats=tuple(f for f in formats if f != "html"))
     progress.timed(
         "write report.html",
-        lambda: write_report(analysis.to_pandas(), tmp / "report.html", worker.figures(analysis)),
+        # the page's tables are made while the worker still draws; then its figures
+        lambda: write_report(
+            analysis.to_pandas(), tmp / "report.html", lambda: worker.figures(analysis)
+        ),
     )
 
 

@@ -71,7 +71,8 @@ def figure_inputs(analysis: Any) -> FigureInputs:
     label = _label(analysis)
     keep = [*FIGURE_COLUMNS, *([f"clv_{label}"] if label is not None else [])]
     return FigureInputs(
-        table=t[[c for c in keep if c in t.columns]],
+        # the customer ids stay behind: no figure shows them
+        table=t[[c for c in keep if c in t.columns]].reset_index(drop=True),
         models=dict(analysis.models),
         transitions=analysis.transitions,
         cal_holdout=analysis.cal_holdout,

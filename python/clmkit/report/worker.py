@@ -30,7 +30,7 @@ import time
 import traceback
 import warnings
 from types import TracebackType
-from typing import IO, Any, Optional
+from typing import IO, Any, Optional, Union
 
 from .figures import Figures, figure_inputs, report_figures, warm_up
 
@@ -95,9 +95,17 @@ class FigureWorker:
         while the worker may still be starting)."""
         if not self.alive:
             return
-        payload = pickle.dumps(figure_inputs(analysis), protocol=pickle.HIGHEST_PROTOCOL)
+        # Pickle protocol 5 with out-of-band buffers: the columns' memory is written to the
+        # pipe as it is and read by the worker into buffers the arrays then use, so neither
+        # side holds a second copy of the data (the run's peak memory is at this point).
+        buffers: list[pickle.PickleBuffer] = []
+        header = pickle.dumps(figure_inputs(analysis), protocol=5, buffer_callback=buffers.append)
+        parts: list[Union[bytes, memoryview]] = [_size(len(buffers)), _size(len(header)), header]
+        for buffer in buffers:
+            raw = buffer.raw()
+            parts += [_size(raw.nbytes), raw]
         self._sent = True
-        self._sender = threading.Thread(target=self._send, args=(payload,), daemon=True)
+        self._sender = threading.Thread(target=self._send, args=parts, daemon=True)
         self._sender.start()
 
     def figures(self, analysis: Any) -> Figures:
@@ -124,11 +132,12 @@ class FigureWorker:
             proc.kill()
         proc.wait()
 
-    def _send(self, payload: bytes) -> None:
+    def _send(self, *parts: Union[bytes, memoryview]) -> None:
         proc = self._proc
         try:
             if proc is not None and proc.stdin is not None:
-                proc.stdin.write(payload)
+                for part in parts:
+                    proc.stdin.write(part)
                 proc.stdin.flush()
         except (OSError, ValueError):  # the worker ended; figures() draws in-process
             pass
@@ -182,7 +191,11 @@ def serve() -> None:
     stdin = sys.stdin.buffer
     warm_up()
     try:
-        inputs = pickle.load(stdin)
+        n_buffers = _read_size(stdin)
+        header = _read_exactly(stdin, _read_size(stdin))
+        buffers = [_read_exactly(stdin, _read_size(stdin)) for _ in range(n_buffers)]
+        inputs = pickle.loads(header, buffers=buffers)
+        del buffers  # now held by the arrays they became
     except (EOFError, OSError, pickle.UnpicklingError):  # the parent drew them itself
         return
     try:
@@ -195,6 +208,26 @@ def serve() -> None:
         answer = pickle.dumps(("error", traceback.format_exc()))
     with os.fdopen(answer_fd, "wb") as out, contextlib.suppress(OSError):  # parent gone
         out.write(answer)
+
+
+def _size(n: int) -> bytes:
+    return n.to_bytes(8, "little")
+
+
+def _read_size(stream: IO[bytes]) -> int:
+    return int.from_bytes(_read_exactly(stream, 8), "little")
+
+
+def _read_exactly(stream: IO[bytes], n: int) -> bytearray:
+    """``n`` bytes of ``stream`` in one buffer (no chunks joined: half the peak memory)."""
+    buf = bytearray(n)
+    view, got = memoryview(buf), 0
+    while got < n:
+        read = stream.readinto(view[got:])  # type: ignore[attr-defined]
+        if not read:
+            raise EOFError(f"the parent sent {got} of {n} bytes")
+        got += read
+    return buf
 
 
 def _picklable_category(category: type[Warning]) -> type[Warning]:
