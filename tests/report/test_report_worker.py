@@ -2,6 +2,7 @@
 are the figures drawn in-process, byte for byte; a worker that fails costs nothing but time."""
 
 import base64
+import dataclasses
 import importlib
 import os
 import warnings
@@ -99,6 +100,18 @@ def test_a_worker_that_answers_garbage_means_figures_drawn_here(analysis, in_pro
     with FigureWorker() as worker:
         worker.submit(analysis)
         assert _pngs(worker.figures(analysis)) == _pngs(in_process)
+
+
+def test_inputs_pickle_cannot_carry_mean_figures_drawn_here(analysis, in_process):
+    class Local:  # a class defined in a function: pickle cannot name it
+        pass
+
+    odd = dataclasses.replace(analysis, settings={**analysis.settings, "extra": Local()})
+    with FigureWorker() as worker:
+        proc = worker._proc
+        worker.submit(odd)
+        assert not worker.alive and proc.returncode is not None
+        assert _pngs(worker.figures(odd)) == _pngs(in_process)
 
 
 def test_a_stuck_worker_is_bounded(analysis, in_process, monkeypatch):

@@ -99,7 +99,13 @@ class FigureWorker:
         # pipe as it is and read by the worker into buffers the arrays then use, so neither
         # side holds a second copy of the data (the run's peak memory is at this point).
         buffers: list[pickle.PickleBuffer] = []
-        header = pickle.dumps(figure_inputs(analysis), protocol=5, buffer_callback=buffers.append)
+        try:
+            header = pickle.dumps(
+                figure_inputs(analysis), protocol=5, buffer_callback=buffers.append
+            )
+        except (pickle.PicklingError, TypeError, AttributeError):  # e.g. a model of the
+            self.close()  # caller's own that pickle cannot carry: figures() draws here
+            return
         parts: list[Union[bytes, memoryview]] = [_size(len(buffers)), _size(len(header)), header]
         for buffer in buffers:
             raw = buffer.raw()
