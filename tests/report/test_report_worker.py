@@ -15,7 +15,12 @@ pytest.importorskip("pyarrow")
 
 import clmkit
 from clmkit.report import worker as worker_module
-from clmkit.report.figures import FIGURE_COLUMNS, figure_inputs, report_figures
+from clmkit.report.figures import (
+    EARLY_SECTIONS,
+    SECTION_COLUMNS,
+    figure_inputs,
+    report_figures,
+)
 from clmkit.report.worker import FigureWorker
 
 cli_main_module = importlib.import_module("clmkit.cli.main")
@@ -63,7 +68,7 @@ def test_every_figure_of_a_full_run(in_process):
 
 def test_the_columns_the_worker_gets_draw_the_same_figures(analysis, in_process):
     inputs = figure_inputs(analysis)
-    assert set(inputs.table.columns) <= {*FIGURE_COLUMNS, "clv_365d"}
+    assert set(inputs.table.columns) <= {*sum(SECTION_COLUMNS.values(), ()), "clv_365d"}
     assert len(inputs.table.columns) < len(analysis.table.columns) / 2
     assert _pngs(report_figures(inputs)) == _pngs(in_process)
 
@@ -77,6 +82,43 @@ def test_worker_figures_equal_in_process_and_it_ends(analysis, in_process):
         assert proc.returncode is not None  # waited for: no zombie, no orphan
     assert list(figures) == list(in_process)
     assert _pngs(figures) == _pngs(in_process)
+
+
+def test_early_sections_then_the_rest_equal_in_process(analysis, in_process):
+    with FigureWorker() as worker:
+        worker.submit(analysis, EARLY_SECTIONS)
+        assert worker._requested == [EARLY_SECTIONS]
+        figures = worker.figures(analysis)  # asks for the other sections, then collects
+        assert worker._requested == [EARLY_SECTIONS, ("stages", "holdout")]
+    assert list(figures) == list(in_process)  # page order
+    assert _pngs(figures) == _pngs(in_process)
+
+
+def test_analyze_hands_over_final_model_columns_before_the_stages():
+    # what the hook gets is what the early figures need, already final: drawn from it they
+    # equal those drawn from the finished analysis
+    seen = {}
+
+    class Progress:
+        def __call__(self, step, seconds):
+            seen.setdefault("steps", []).append(step)
+
+        def models_ready(self, partial):
+            seen["inputs"] = figure_inputs(partial, EARLY_SECTIONS)
+            seen["steps_then"] = list(seen["steps"])
+            seen["columns"] = list(partial.table.columns)
+
+    log = clmkit.datasets.load_cdnow_sample()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", clmkit.ClmkitWarning)
+        final = clmkit.analyze(
+            log, "customer_id", "date", "amount", progress=Progress(), output="pandas"
+        )
+    assert "stages" not in seen["steps_then"] and "stages" in seen["steps"]
+    assert "stage" not in seen["columns"] and "p_alive" in seen["columns"]
+    early = report_figures(seen["inputs"], EARLY_SECTIONS)
+    assert list(early) == list(EARLY_SECTIONS)
+    assert _pngs(early) == _pngs(report_figures(final, EARLY_SECTIONS))
 
 
 def test_a_dead_worker_means_figures_drawn_here(analysis, in_process):
@@ -130,17 +172,24 @@ def test_cli_report_through_the_worker_equals_in_process(tmp_path, monkeypatch):
     log.to_parquet(path)
     argv = ["report", str(path), "--customer-id-col", "customer_id", "--datetime-col", "date"]
     argv += ["--monetary-col", "amount", "--formats", "parquet", "--quiet"]
-    started = []
-    real = FigureWorker.__init__
+    started, requests = [], []
+    real, real_submit = FigureWorker.__init__, FigureWorker.submit
 
     def spy(self):
         real(self)
         started.append(self._proc)
 
+    def spy_submit(self, analysis, sections=None):
+        requests.append("stage" in analysis.table)
+        real_submit(self, analysis, sections)
+
     monkeypatch.setattr(FigureWorker, "__init__", spy)
+    monkeypatch.setattr(FigureWorker, "submit", spy_submit)
     monkeypatch.setattr(cli_main_module, "FIGURE_WORKER_MIN_TRANSACTIONS", 0)
     assert cli_main_module.main([*argv, "--out", str(tmp_path / "a")]) == 0
     assert len(started) == 1 and started[0].returncode is not None
+    # before the stages (from analyze's hook), after them, and the call figures() makes
+    assert requests[:2] == [False, True]
     monkeypatch.setattr(cli_main_module, "FIGURE_WORKER_MIN_TRANSACTIONS", 10**12)
     assert cli_main_module.main([*argv, "--out", str(tmp_path / "b")]) == 0
     assert len(started) == 1  # no worker for a small log

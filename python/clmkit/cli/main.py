@@ -52,6 +52,8 @@ class _Progress:
     def __init__(self, quiet: bool = False) -> None:
         self.start = time.perf_counter()
         self.quiet = quiet
+        #: Called by analyze() with the analysis once its RFM and model columns are final.
+        self.models_ready: Optional[Callable[[Any], None]] = None
 
     def __call__(self, step: str, seconds: float) -> None:
         if not self.quiet:
@@ -247,6 +249,10 @@ def _run_report(args: argparse.Namespace) -> int:
     _check_out(out, args.input, formats)
     log, cols, options = _report_inputs(args, progress)
     with _figure_worker(len(log)) as worker:
+        if worker is not None:
+            from ..report.figures import EARLY_SECTIONS
+
+            progress.models_ready = lambda partial: worker.submit(partial, EARLY_SECTIONS)
         # the log was read once into a TransactionLog (from a pyarrow Table of the needed
         # columns, without a copy); analyze() hands it to every step
         analysis = clmkit.analyze(log, *cols, progress=progress, output="pandas", **options)
@@ -284,7 +290,7 @@ def _save(
         return
     from ..report import write_report
 
-    worker.submit(analysis)
+    worker.submit(analysis)  # the sections not drawn yet (the lifecycle stages)
     analysis.save(tmp, progress=progress, formats=tuple(f for f in formats if f != "html"))
     progress.timed(
         "write report.html",

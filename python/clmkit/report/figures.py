@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
@@ -15,9 +16,19 @@ Draw = Callable[[Any], Any]
 #: ``{section: [(title, data_uri), ...]}``
 Figures = dict[str, list[tuple[str, str]]]
 
-#: The customer-table columns the figures read (with the CLV column): all that
-#: :func:`figure_inputs` keeps, so that the figures cross to a worker process cheaply.
-FIGURE_COLUMNS = ("r_score", "f_score", "rfm_segment", "total_value", "stage", "frequency", "T")
+#: The report's figure sections in page order, with the customer-table columns each reads
+#: (the "clv" section also reads the CLV column): all that :func:`figure_inputs` keeps, so
+#: that the figures cross to a worker process cheaply.
+SECTION_COLUMNS: dict[str, tuple[str, ...]] = {
+    "segments": ("r_score", "f_score", "rfm_segment", "total_value"),
+    "stages": ("stage",),
+    "btyd": ("frequency", "T"),
+    "holdout": (),
+    "clv": (),
+}
+#: Sections drawn from the RFM scores, the models and their columns alone: ``clmkit report``
+#: has them drawn while the lifecycle stages are still being computed.
+EARLY_SECTIONS = ("segments", "btyd", "clv")
 
 
 def figure_png(draw: Draw, size: tuple[float, float] = (7.0, 4.2)) -> str:
@@ -78,24 +89,29 @@ class FigureInputs:
     settings: dict[str, Any] = field(default_factory=dict)
 
 
-def figure_inputs(analysis: Any) -> FigureInputs:
-    """The part of ``analysis`` the figures read, a few columns instead of the whole table."""
+def figure_inputs(analysis: Any, sections: Optional[Collection[str]] = None) -> FigureInputs:
+    """The part of ``analysis`` the figures of ``sections`` (default: all) read: a few
+    columns instead of the whole table."""
+    wanted = SECTION_COLUMNS if sections is None else sections
     t = analysis.table
+    keep = [c for s in wanted for c in SECTION_COLUMNS[s]]
     label = _label(analysis)
-    keep = [*FIGURE_COLUMNS, *([f"clv_{label}"] if label is not None else [])]
+    if "clv" in wanted and label is not None:
+        keep.append(f"clv_{label}")
     return FigureInputs(
         # the customer ids stay behind: no figure shows them
         table=t[[c for c in keep if c in t.columns]].reset_index(drop=True),
         models=dict(analysis.models),
-        transitions=analysis.transitions,
-        cal_holdout=analysis.cal_holdout,
+        transitions=analysis.transitions if "stages" in wanted else None,
+        cal_holdout=analysis.cal_holdout if "holdout" in wanted else None,
         settings=dict(analysis.settings),
     )
 
 
-def report_figures(analysis: Any) -> Figures:
+def report_figures(analysis: Any, sections: Optional[Collection[str]] = None) -> Figures:
     """Figures by section: ``{section: [(title, data_uri), ...]}`` for what the analysis holds
-    (an :class:`clmkit.Analysis` or its :func:`figure_inputs`)."""
+    (an :class:`clmkit.Analysis` or its :func:`figure_inputs`), of ``sections`` only when
+    given."""
     from .. import plotting as p
     from .words import horizon_words
 
@@ -107,10 +123,13 @@ def report_figures(analysis: Any) -> Figures:
         model = None
     out: Figures = {}
 
+    def want(section: str) -> bool:
+        return sections is None or section in sections
+
     def add(section: str, title: str, draw: Draw, size: tuple[float, float] = (7.0, 4.2)) -> None:
         out.setdefault(section, []).append((title, figure_png(_human(draw), size)))
 
-    if "r_score" in t:
+    if want("segments") and "r_score" in t:
         add(
             "segments",
             "Customers per recency (R) and frequency (F) score: the top right are your best",
@@ -123,20 +142,20 @@ def report_figures(analysis: Any) -> Figures:
             lambda ax: p.plot_segment_summary(t, "rfm_segment", value, ax=ax),
             (7.0, 5.0),
         )
-    if "stage" in t:
+    if want("stages") and "stage" in t:
         add(
             "stages",
             "Customers per lifecycle stage",
             lambda ax: p.plot_stage_distribution(t["stage"], ax=ax),
         )
-    if analysis.transitions is not None:
+    if want("stages") and analysis.transitions is not None:
         add(
             "stages",
             "How customers moved between stages from one month end to the next (row: stage before)",
             lambda ax: p.plot_stage_transitions(analysis.transitions, ax=ax),
             (7.0, 5.5),
         )
-    if model is not None:
+    if want("btyd") and model is not None:
         limits = _matrix_limits(t)
         add(
             "btyd",
@@ -155,7 +174,7 @@ def report_figures(analysis: Any) -> Figures:
             "Customers by number of repeat purchases: actual and as the model expects (a close match means a good fit)",
             lambda ax: p.plot_period_transactions(model, t, ax=ax),
         )
-    if analysis.cal_holdout is not None and "calibration" in analysis.models:
+    if want("holdout") and analysis.cal_holdout is not None and "calibration" in analysis.models:
         add(
             "holdout",
             "Calibration vs holdout purchases: purchases after the calibration end, actual and forecast",
@@ -165,7 +184,7 @@ def report_figures(analysis: Any) -> Figures:
         )
     currency = analysis.settings.get("currency")
     money = f"expected value ({currency})" if currency else "expected value"
-    if f"clv_{label}" in t:
+    if want("clv") and f"clv_{label}" in t:
         add(
             "clv",
             f"How the expected value over the next {horizon_words(analysis.settings)} is "
