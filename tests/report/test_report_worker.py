@@ -201,3 +201,28 @@ def test_cli_report_through_the_worker_equals_in_process(tmp_path, monkeypatch):
     a, b = images(tmp_path / "a"), images(tmp_path / "b")
     assert len(a) == 8 and a == b  # no holdout figure without --calibration-end
     assert sorted(os.listdir(tmp_path / "a")) == ["customers.parquet", "models.json", "report.html"]
+
+
+def test_with_a_worker_the_command_line_never_imports_matplotlib(tmp_path):
+    # matplotlib's import and first figure cost the main process half a second: the worker
+    # pays for them while the analysis runs
+    import subprocess
+    import sys
+
+    log = clmkit.datasets.load_cdnow_sample()[["customer_id", "date", "amount"]]
+    path = tmp_path / "log.parquet"
+    log.to_parquet(path)
+    code = (
+        "import sys, importlib\n"
+        "cli = importlib.import_module('clmkit.cli.main')\n"
+        "cli.FIGURE_WORKER_MIN_TRANSACTIONS = 0\n"
+        f"argv = ['report', {str(path)!r}, '--customer-id-col', 'customer_id', "
+        f"'--datetime-col', 'date', '--monetary-col', 'amount', '--formats', 'parquet', "
+        f"'--quiet', '--out', {str(tmp_path / 'out')!r}]\n"
+        "assert cli.main(argv) == 0\n"
+        "print('matplotlib' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"
+    assert (tmp_path / "out" / "report.html").read_text(encoding="utf-8").count("<img ") == 8

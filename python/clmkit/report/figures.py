@@ -10,8 +10,6 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
-from ..plotting._mpl import require_matplotlib
-
 Draw = Callable[[Any], Any]
 #: ``{section: [(title, data_uri), ...]}``
 Figures = dict[str, list[tuple[str, str]]]
@@ -37,6 +35,10 @@ def figure_png(draw: Draw, size: tuple[float, float] = (7.0, 4.2)) -> str:
     Figures are built with ``matplotlib.figure.Figure`` (not pyplot), so nothing global
     changes and memory is released when the figure goes out of scope.
     """
+    # imported here, not with the module: the command line's main process imports this
+    # module without drawing (its figure worker draws) and must not pay for matplotlib
+    from ..plotting._mpl import require_matplotlib
+
     require_matplotlib()
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
