@@ -10,17 +10,19 @@ polars / Arrow result gets the id as its first column.
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Any, Optional
+from typing import Optional
 
 import pandas as pd
 
 from ._io import library_of, to_pandas
+from ._typing import Table
 
 __all__ = ["CallerFrame", "keyed_frame"]
 
-#: A table in the caller's library (pandas, polars or pyarrow; ``output=`` chooses): no
-#: single static type describes it, so it is typed like :func:`clmkit._io.deliver`'s result.
-CallerFrame = Any
+#: A table in the caller's library (pandas, polars or pyarrow; ``output=`` chooses; a dict of
+#: numpy arrays for "numpy"): :func:`clmkit._io.deliver`'s result. The table functions'
+#: ``typing.overload``\ s narrow it to one library wherever the call says which.
+CallerFrame = Table
 
 
 def keyed_frame(

@@ -11,31 +11,40 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
 from datetime import date, tzinfo
-from typing import TYPE_CHECKING, Any, Literal, Union
+from typing import TYPE_CHECKING, Any, Literal, Protocol, Union
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
 if TYPE_CHECKING:
+    import narwhals.stable.v1 as nw
     import polars as pl
     from typing_extensions import TypeAlias
 
     #: A polars table: a DataFrame, or a LazyFrame (collected once, needed columns only).
     PolarsFrame: TypeAlias = Union[pl.DataFrame, pl.LazyFrame]
 
+    #: A narwhals Series over the caller's column: narwhals' type parameter is the native
+    #: series (pandas, polars, Arrow), whatever its library, hence Any.
+    NwSeries: TypeAlias = nw.Series[Any]
+
 __all__ = [
+    "ArrowTable",
     "ArrayLike",
     "Column",
     "CovariateData",
     "CustomerData",
     "DateLike",
     "FloatArray",
+    "FrameLike",
     "IntArray",
+    "JSONDict",
     "NumpyTable",
     "Output",
     "PandasInput",
     "ParamValues",
+    "Table",
     "TimeZone",
     "Weights",
 ]
@@ -48,8 +57,36 @@ ArrayLike = npt.ArrayLike
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
-#: ``output="numpy"``: the columns of the table by name (the index first, when named).
+#: ``output="numpy"``: the columns of the table by name (the index first, when named). Their
+#: dtypes differ by column (ids, counts, times), hence numpy's ``NDArray[Any]``.
 NumpyTable = dict[str, npt.NDArray[Any]]
+
+
+class ArrowTable(Protocol):
+    """A pyarrow Table as clmkit reads it (pyarrow ships no type information, so this
+    Protocol names what the table layer uses: its column names, rows and schema)."""
+
+    @property
+    def column_names(self) -> list[str]: ...
+
+    @property
+    def num_rows(self) -> int: ...
+
+    @property
+    def schema(self) -> object: ...
+
+
+#: A table in any supported library: pandas, polars (a DataFrame or a LazyFrame) or pyarrow.
+FrameLike = Union[pd.DataFrame, "PolarsFrame", ArrowTable]
+
+#: A table function's result when ``output=`` is not a literal the type checker can read:
+#: the table in one of the four libraries.
+Table = Union[pd.DataFrame, "pl.DataFrame", ArrowTable, NumpyTable]
+
+#: JSON-ready settings and fitted states (numbers, text, lists and nested dicts, each read
+#: by its key by code that knows its kind). ``Any`` on purpose: the values are of mixed
+#: kinds, and a recursive JSON type would make every reader cast what it already knows.
+JSONDict = dict[str, Any]
 
 #: A column argument: the column's name in the table, or (with ``transactions=None``) the
 #: column itself.

@@ -7,14 +7,14 @@ problem in their own data. Nothing here modifies the caller's objects.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import SupportsFloat, TypeVar, cast
 
 import numpy as np
 import pandas as pd
 
 from .exceptions import InvalidValueError, with_row_label
 
-ArrayLike = Any
+C = TypeVar("C")
 
 
 def _row_label(index: pd.Index | None, row: int) -> str:
@@ -31,7 +31,7 @@ def invalid_value_error(
 
 
 def as_float_array(
-    values: ArrayLike,
+    values: object,  # anything the caller gave: checked here
     name: str,
     *,
     finite: bool = True,
@@ -108,7 +108,7 @@ def check_rows(
     _first_bad(np.asarray(values).reshape(-1), np.asarray(mask).reshape(-1), name, reason, index)
 
 
-def check_int(value: Any, name: str, *, low: int | None = None, high: int | None = None) -> int:
+def check_int(value: object, name: str, *, low: int | None = None, high: int | None = None) -> int:
     """Validates an integer option within [low, high]."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
@@ -117,10 +117,10 @@ def check_int(value: Any, name: str, *, low: int | None = None, high: int | None
     return int(value)
 
 
-def check_positive_float(value: Any, name: str, *, allow_zero: bool = False) -> float:
+def check_positive_float(value: object, name: str, *, allow_zero: bool = False) -> float:
     """Validates a finite positive (or non-negative) scalar."""
     try:
-        x = float(value)
+        x = float(cast(SupportsFloat, value))  # anything the caller gave: float() decides
     except (TypeError, ValueError):
         raise TypeError(f"{name} must be a number, got {type(value).__name__}") from None
     ok = np.isfinite(x) and (x >= 0 if allow_zero else x > 0)
@@ -131,7 +131,7 @@ def check_positive_float(value: Any, name: str, *, allow_zero: bool = False) -> 
     return x
 
 
-def check_per_customer(values: Any, name: str, n: int, *, integer: bool = False) -> np.ndarray:
+def check_per_customer(values: object, name: str, n: int, *, integer: bool = False) -> np.ndarray:
     """Validates one value (>= 0) for all ``n`` customers or one each, e.g. the observation
     length ``T`` of simulated customers.
 
@@ -151,12 +151,12 @@ def check_per_customer(values: Any, name: str, n: int, *, integer: bool = False)
     return np.broadcast_to(arr, (n,)).astype(float)
 
 
-def check_choice(value: Any, name: str, choices: Iterable[Any]) -> Any:
+def check_choice(value: object, name: str, choices: Iterable[C]) -> C:
     """Validates that `value` is one of `choices`."""
     options = list(choices)
     if value not in options:
         raise ValueError(f"{name} must be one of {options}, got {value!r}")
-    return value
+    return value  # narrowed by the membership test: one of the choices
 
 
 def require_columns(available: Sequence[str], needed: dict[str, str | None]) -> None:
@@ -169,11 +169,11 @@ def require_columns(available: Sequence[str], needed: dict[str, str | None]) -> 
             raise ValueError(f"{arg}={col!r} is not a column; available columns: {list(available)}")
 
 
-def index_of(values: Any) -> pd.Index | None:
+def index_of(values: object) -> pd.Index | None:
     """The pandas index of a Series/DataFrame argument (for row labels in messages), else None."""
     return values.index if isinstance(values, (pd.Series, pd.DataFrame)) else None
 
 
-def check_horizon(t: Any, name: str = "t") -> float:
+def check_horizon(t: object, name: str = "t") -> float:
     """Validates a prediction horizon: a finite number >= 0."""
     return check_positive_float(t, name, allow_zero=True)

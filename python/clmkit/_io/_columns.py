@@ -9,13 +9,19 @@ by the finite check.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Optional, Union
 
 import narwhals.stable.v1 as nw
 import numpy as np
 import pandas as pd
 
+from .._typing import FloatArray, IntArray, TimeZone
 from .._validation import as_float_array, invalid_value_error
+
+if TYPE_CHECKING:
+    from collections.abc import Hashable
+
+    from .._typing import NwSeries
 
 _TICKS_PER_SECOND = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}
 _NS_PER_DAY = 86_400 * 10**9
@@ -26,7 +32,7 @@ NULL_REASON = {
 }
 
 
-def as_series(x: Any, name: Any = None) -> Any:
+def as_series(x: object, name: Hashable = None) -> NwSeries:
     """A narwhals Series over any column: narwhals, pandas, polars or Arrow series, or an
     array-like (wrapped in pandas without a copy). Big-endian numpy data (e.g. read from
     FITS or network-order files) is byte-swapped to native order: the kernels and the
@@ -36,8 +42,9 @@ def as_series(x: Any, name: Any = None) -> Any:
         if not _foreign_byte_order(native):
             return x
         x = native
-    if _foreign_byte_order(x):
-        native_dtype = x.dtype.newbyteorder("=")
+    dtype = getattr(x, "dtype", None)
+    if _foreign_byte_order(x) and isinstance(dtype, np.dtype):
+        native_dtype = dtype.newbyteorder("=")
         if isinstance(x, pd.Series):
             x = pd.Series(x.to_numpy().astype(native_dtype), index=x.index, name=x.name)
         else:
@@ -51,26 +58,26 @@ def as_series(x: Any, name: Any = None) -> Any:
         return nw.from_native(pd.Series(arr, name=name, copy=False), series_only=True)
 
 
-def _foreign_byte_order(x: Any) -> bool:
+def _foreign_byte_order(x: object) -> bool:
     """True for a numpy array or numpy-backed pandas Series stored in non-native byte order."""
     dtype = getattr(x, "dtype", None)
     return isinstance(dtype, np.dtype) and not dtype.isnative
 
 
-def row_index(s: Any) -> Optional[pd.Index]:
+def row_index(s: NwSeries) -> Optional[pd.Index]:
     """The pandas index of a pandas-backed column (row labels in messages), else None."""
     native = nw.to_native(s)
     return native.index if isinstance(native, pd.Series) else None
 
 
-def _nan_is_a_value(s: Any) -> bool:
+def _nan_is_a_value(s: NwSeries) -> bool:
     # numpy-backed pandas columns have no null of their own: NaN/NaT there are values caught
     # by the finite / NaT checks below (as a polars NaN is), so no mask over the column.
     dtype = getattr(nw.to_native(s), "dtype", None)
     return isinstance(dtype, np.dtype) and dtype.kind != "O"
 
 
-def check_nulls(s: Any, label: str, kind: str = "value") -> None:
+def check_nulls(s: NwSeries, label: str, kind: str = "value") -> None:
     """ValueError naming ``label`` and the first null row (polars/Arrow null, pandas NA/None)."""
     if _nan_is_a_value(s) or not s.null_count():
         return
@@ -78,14 +85,14 @@ def check_nulls(s: Any, label: str, kind: str = "value") -> None:
     raise invalid_value_error(label, row, None, NULL_REASON[kind], row_index(s))
 
 
-def checked_values(s: Any, label: str) -> Any:
+def checked_values(s: NwSeries, label: str) -> Union[pd.Series, np.ndarray]:
     """A null-checked column for the array validators: the pandas Series (row labels) or numpy."""
     check_nulls(s, label)
     native = nw.to_native(s)
     return native if isinstance(native, pd.Series) else s.to_numpy()
 
 
-def numeric_values(s: Any, label: str, **checks: bool) -> np.ndarray:
+def numeric_values(s: object, label: str, **checks: bool) -> FloatArray:
     """A numeric column as float64 (a view when it already is float64); object columns holding
     only numbers are accepted; others raise TypeError naming the column and its type."""
     s = as_series(s)
@@ -112,8 +119,8 @@ def numeric_values(s: Any, label: str, **checks: bool) -> np.ndarray:
 
 
 def datetime_ticks(
-    s: Any, label: str, datetime_format: Optional[str] = None, check_nat: bool = True
-) -> tuple[np.ndarray, int, Any]:
+    s: object, label: str, datetime_format: Optional[str] = None, check_nat: bool = True
+) -> tuple[IntArray, int, TimeZone]:
     """Datetimes as int64 ticks since the epoch (UTC) in their own resolution (a view of
     the column's buffer for datetime columns), the ticks per second and the timezone.
     ``check_nat=False`` leaves pandas NaT (int64 minimum) to a kernel that checks it."""
@@ -136,8 +143,8 @@ def datetime_ticks(
 
 
 def datetimes_ns(
-    s: Any, label: str, datetime_format: Optional[str] = None
-) -> tuple[np.ndarray, Any]:
+    s: object, label: str, datetime_format: Optional[str] = None
+) -> tuple[IntArray, TimeZone]:
     """Datetimes as int64 ns since the epoch (UTC) and the timezone (a view for ns columns)."""
     ticks, per_second, tz = datetime_ticks(s, label, datetime_format)
     if per_second == 10**9:
@@ -145,7 +152,7 @@ def datetimes_ns(
     return ticks * np.int64(10**9 // per_second), tz
 
 
-def _parse(s: Any, label: str, datetime_format: Optional[str]) -> tuple[np.ndarray, Any]:
+def _parse(s: NwSeries, label: str, datetime_format: Optional[str]) -> tuple[IntArray, TimeZone]:
     values = s.to_pandas()
     parsed = pd.to_datetime(values, format=datetime_format, errors="coerce")
     bad = (parsed.isna() & values.notna()).to_numpy()
@@ -182,7 +189,7 @@ _INTEGER_IDS = {
 }
 
 
-def id_dtype(s: Any) -> np.dtype:
+def id_dtype(s: object) -> np.dtype:
     """The numpy dtype of integer ids (results keep it), object for any other id type."""
     for nw_type, np_type in _INTEGER_IDS.items():
         if as_series(s).dtype == nw_type:
@@ -190,7 +197,7 @@ def id_dtype(s: Any) -> np.dtype:
     return np.dtype(object)
 
 
-def id_array(s: Any, label: str) -> tuple[np.ndarray, Optional[pd.Index]]:
+def id_array(s: object, label: str) -> tuple[IntArray, Optional[pd.Index]]:
     """int64 ids as they are (a view when already int64, no factorisation) and None, or
     sorted codes and the sorted unique ids for any other id type."""
     s = as_series(s)
@@ -202,10 +209,12 @@ def id_array(s: Any, label: str) -> tuple[np.ndarray, Optional[pd.Index]]:
     return factorize_ids(s, label)
 
 
-def factorize_ids(s: Any, label: str) -> tuple[np.ndarray, pd.Index]:
+def factorize_ids(s: object, label: str) -> tuple[IntArray, pd.Index]:
     """Dense int64 codes in sorted-id order and the sorted unique ids."""
     s = as_series(s)
     check_nulls(s, label, "id")
+    codes: np.ndarray
+    uniques: Union[pd.Index, np.ndarray]
     if isinstance(s.dtype, (nw.Categorical, nw.Enum)):
         ids = nw.to_native(s)  # the library's own pandas view keeps the dictionary
         codes, uniques = _categorical_codes(ids if isinstance(ids, pd.Series) else ids.to_pandas())

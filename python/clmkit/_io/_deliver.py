@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Optional
 
 import narwhals.stable.v1 as nw
 import pandas as pd
 
-from .._typing import Output
+from .._typing import ArrowTable, Output, Table
+
+if TYPE_CHECKING:
+    import polars as pl
 from ._read import native, read
 
 OUTPUTS: tuple[Output, ...] = ("pandas", "polars", "arrow", "numpy")
@@ -19,7 +22,7 @@ def check_output(output: object) -> None:
         raise ValueError(f"output must be one of {list(OUTPUTS)}, got {output!r}")
 
 
-def deliver(result: pd.DataFrame, library: str, output: Optional[Output] = None) -> Any:
+def deliver(result: pd.DataFrame, library: str, output: Optional[Output] = None) -> Table:
     """Return a pandas result in the caller's library (or ``output``'s).
 
     The pandas index becomes the first column for polars and Arrow, which have no index;
@@ -41,10 +44,11 @@ def deliver(result: pd.DataFrame, library: str, output: Optional[Output] = None)
         return _polars(flat)
     import pyarrow as pa
 
-    return pa.Table.from_pandas(flat, preserve_index=False)
+    table: ArrowTable = pa.Table.from_pandas(flat, preserve_index=False)
+    return table
 
 
-def _polars(flat: pd.DataFrame) -> Any:
+def _polars(flat: pd.DataFrame) -> pl.DataFrame:
     """``pl.from_pandas`` keeping the order of ordered categoricals (stages): as polars Enums."""
     import polars as pl
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Hashable
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional, Union
 
+import narwhals.stable.v1 as nw
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -31,6 +32,9 @@ from ._read import library_of as table_library
 from ._read import read
 from ._transaction_log import LogIds, LogTimes, TransactionLog
 
+if TYPE_CHECKING:
+    from .._typing import NwSeries
+
 #: The caller's names of a log's columns, for messages and result indexes: "customer_id",
 #: "datetime" and "monetary" (None without values) -> a column name (any hashable label
 #: of a pandas Series given as a column).
@@ -41,11 +45,12 @@ F64 = npt.NDArray[np.float64]
 
 def extract_columns(
     transactions: object,
+    # column names with a table (read() checks them), the columns themselves without one
     customer_id_col: Any,
     datetime_col: Any,
     monetary_value_col: Any,
     finite: bool = True,
-) -> tuple[Any, Any, Optional[F64], LogNames]:
+) -> tuple[Union[LogIds, NwSeries], Union[LogTimes, NwSeries], Optional[F64], LogNames]:
     """(ids, datetimes) as narwhals Series over the caller's buffers, the values as float64
     (a view when they are float64) and the column names for messages. With
     ``transactions=None`` the ``*_col`` arguments are the columns themselves.
@@ -80,11 +85,14 @@ def extract_columns(
         if len(set(lengths.values())) > 1:
             detail = ", ".join(f"{arg} has {n}" for arg, n in lengths.items())
             raise ValueError(f"the columns must have the same length: {detail}")
-        ids, times = as_series(customer_id_col, "customer_id"), as_series(datetime_col, "datetime")
-        values = None if monetary_value_col is None else as_series(monetary_value_col)
+        id_col, time_col = (
+            as_series(customer_id_col, "customer_id"),
+            as_series(datetime_col, "datetime"),
+        )
+        column = None if monetary_value_col is None else as_series(monetary_value_col)
         names = {
-            "customer_id": ids.name or "customer_id",
-            "datetime": times.name or "datetime",
+            "customer_id": id_col.name or "customer_id",
+            "datetime": time_col.name or "datetime",
             "monetary": "monetary_value",
         }
     else:
@@ -96,19 +104,20 @@ def extract_columns(
                 "monetary_value_col": monetary_value_col,
             },
         )
-        ids, times = table.frame[customer_id_col], table.frame[datetime_col]
-        values = None if monetary_value_col is None else table.frame[monetary_value_col]
+        id_col, time_col = table.frame[customer_id_col], table.frame[datetime_col]
+        column = None if monetary_value_col is None else table.frame[monetary_value_col]
         names = {
             "customer_id": customer_id_col,
             "datetime": datetime_col,
             "monetary": monetary_value_col,
         }
-    if values is not None:
+    numbers = None
+    if column is not None:
         label = f"monetary_value_col {names['monetary']!r}"
-        values = (
-            numeric_values(values, label) if finite else numeric_values(values, label, finite=False)
+        numbers = (
+            numeric_values(column, label) if finite else numeric_values(column, label, finite=False)
         )
-    return ids, times, values, names
+    return id_col, time_col, numbers, names
 
 
 def _shape(column: object) -> tuple[int, ...]:
@@ -125,7 +134,7 @@ def row_labels(ids: object) -> Optional[pd.Index]:
     """The caller's row labels of a log (its pandas index), None for other libraries."""
     if isinstance(ids, LogIds):
         return ids.row_index
-    return row_index(ids)
+    return row_index(ids) if isinstance(ids, nw.Series) else None
 
 
 # The core's names of the log columns (src/summary/checks.rs) -> the caller's.

@@ -19,7 +19,7 @@ def _root(data: object) -> str:
     return type(data).__module__.split(".")[0]
 
 
-def native(data: object) -> Any:
+def native(data: object) -> object:
     """Arrow streams (RecordBatchReader, PyCapsule producers) become a pyarrow Table once;
     everything else is returned as it is."""
     root = _root(data)
@@ -76,7 +76,7 @@ class Table:
         return list(self.frame.columns)
 
     @property
-    def native(self) -> Any:
+    def native(self) -> object:
         return nw.to_native(self.frame)
 
     def __len__(self) -> int:
@@ -86,7 +86,7 @@ class Table:
         """Column as float64 numpy (a view when it already is float64 and null-free)."""
         return numeric_values(self.frame[col], f"{arg} {col!r}", **checks)
 
-    def values(self, col: str, arg: str) -> Any:
+    def values(self, col: str, arg: str) -> npt.ArrayLike:
         """Null-checked column for validators: the pandas Series itself for pandas input
         (row labels in messages), else a numpy view."""
         return checked_values(self.frame[col], col if arg == col else f"{arg} {col!r}")
@@ -114,7 +114,8 @@ def read(data: object, needed: dict[str, Optional[str]]) -> Table:
     """
     table = native(data)
     try:
-        frame = nw.from_native(table, eager_or_interchange_only=False)
+        # eager or lazy, over whatever library the caller used: narwhals types it by that
+        frame: Any = nw.from_native(table, eager_or_interchange_only=False)
     except TypeError:
         raise TypeError(
             "expected a pandas, polars or pyarrow table (or an Arrow stream), "

@@ -11,12 +11,19 @@ one-hot encoded against their first level (``channel`` with levels email, web be
 from __future__ import annotations
 
 import math
-from typing import Any, Optional
+from collections.abc import Hashable, Mapping
+from typing import TYPE_CHECKING, Optional
 
 import numpy as np
 import pandas as pd
 
 from .._io import is_table as _is_table
+
+if TYPE_CHECKING:
+    from typing_extensions import TypeGuard
+
+    from ..btyd import BTYDFitter, CountModel
+    from ..summary.units import TimeUnit
 
 __all__ = ["covariate_table", "effects_table"]
 
@@ -28,7 +35,7 @@ MAX_PROFILES = 2000
 _Z95 = 1.959963984540054
 
 
-def covariate_table(covariates: Any, index: pd.Index, customer_id_col: str) -> pd.DataFrame:
+def covariate_table(covariates: object, index: pd.Index, customer_id_col: str) -> pd.DataFrame:
     """The covariates as float columns aligned with ``index`` (the summary's customer ids).
 
     Raises
@@ -70,12 +77,12 @@ def covariate_table(covariates: Any, index: pd.Index, customer_id_col: str) -> p
     return aligned
 
 
-def _label(value: Any) -> Any:
+def _label(value: Hashable) -> object:
     """A customer id as the user wrote it (numpy scalars as Python values)."""
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _as_pandas(table: Any) -> pd.DataFrame:
+def _as_pandas(table: object) -> pd.DataFrame:
     if isinstance(table, pd.DataFrame):
         return table
     import narwhals.stable.v1 as nw
@@ -118,7 +125,7 @@ _PROCESS_WORDS = {
 }
 
 
-def effects_table(models: dict[str, Any]) -> Optional[pd.DataFrame]:
+def effects_table(models: Mapping[str, object]) -> Optional[pd.DataFrame]:
     """One row per (process, covariate) of the fitted covariate models: the coefficient,
     its Wald 95% interval and the multiplicative effect of one unit more of the covariate on
     the process's population mean (purchase rate r/alpha, Pareto/NBD dropout rate s/beta,
@@ -127,7 +134,7 @@ def effects_table(models: dict[str, Any]) -> Optional[pd.DataFrame]:
     for role in ("transactions", "spend"):
         model = models.get(role)
         coefs = getattr(model, "coefficients_", None)
-        if model is None or coefs is None or len(coefs) == 0:
+        if not _is_btyd(model) or coefs is None or len(coefs) == 0:
             continue
         se = model.coefficient_standard_errors_
         for (block, name), g in coefs.items():
@@ -152,7 +159,14 @@ def effects_table(models: dict[str, Any]) -> Optional[pd.DataFrame]:
     return table
 
 
-def _effect(model: Any, block: str, name: str) -> float:
+def _is_btyd(model: object) -> TypeGuard[BTYDFitter]:
+    """A fitted BTYD model (the transaction and spend roles hold one, or nothing)."""
+    from ..btyd import BTYDFitter
+
+    return isinstance(model, BTYDFitter)
+
+
+def _effect(model: BTYDFitter, block: str, name: str) -> float:
     """Factor by which one unit more of ``name`` multiplies the process's mean."""
     coefs = model.coefficients_
     g = float(coefs[(block, name)])
@@ -173,12 +187,12 @@ def _effect(model: Any, block: str, name: str) -> float:
 
 
 def btyd_columns(
-    model: Any,
+    model: CountModel,
     table: pd.DataFrame,
     cov: pd.DataFrame,
     horizon_units: float,
     label: str,
-    unit: Any,
+    unit: TimeUnit,
     observation_end: pd.Timestamp,
 ) -> pd.DataFrame:
     """The columns of :func:`clmkit.analyze.steps.btyd_columns` for a covariate fit: every

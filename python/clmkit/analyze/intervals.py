@@ -19,12 +19,16 @@ spend is held at its estimate: Gamma-Gamma is fitted separately).
 from __future__ import annotations
 
 from statistics import NormalDist
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Optional
 
 import numpy as np
 import pandas as pd
 
+from .._typing import FloatArray
 from .patterns import Patterns, patterns_of
+
+if TYPE_CHECKING:
+    from ..btyd import CountModel
 
 #: Step of the differences in log parameters: small against the standard errors of any
 #: usable fit (>= 1e-3 on the log scale; the truncation error is ~step x curvature) and large
@@ -33,11 +37,11 @@ _STEP = 1e-4
 
 
 def log_purchase_se(
-    model: Any,
+    model: CountModel,
     horizon_units: float,
-    f: Any,
-    r: Any,
-    T: Any,
+    f: FloatArray,
+    r: FloatArray,
+    T: FloatArray,
     expected: Optional[np.ndarray] = None,
 ) -> np.ndarray:
     """Standard error of log E[purchases in the horizon] per row, by the delta method
@@ -66,7 +70,7 @@ def log_purchase_se(
 
 
 def clv_interval(
-    model: Any,
+    model: CountModel,
     clv: np.ndarray,
     table: pd.DataFrame,
     horizon_units: float,

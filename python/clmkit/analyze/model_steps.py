@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import warnings
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 import numpy as np
 import pandas as pd
@@ -20,6 +20,12 @@ from .intervals import clv_interval
 from .patterns import Patterns, patterns_of
 from .result import Analysis
 from .runner import StepRunner
+
+if TYPE_CHECKING:
+    from .._io import TransactionLog
+    from .._typing import DateLike
+    from ..btyd import BTYDFitter, CountModel
+    from ..stages import StageScheme
 
 #: Below these counts a four-parameter transaction model is not fitted: its P(alive) and
 #: forecasts would rest on a handful of people (the fit often runs to the boundary of the
@@ -54,11 +60,11 @@ class Context:
 def fit_models(
     ctx: Context,
     tx_name: Optional[str],
-    clv_period: Any,
+    clv_period: Union[str, float],
     discount_rate: float,
     interval_level: Optional[float],
     spend: bool,
-) -> Any:
+) -> Optional[CountModel]:
     """Fits the transaction model (and Gamma-Gamma when ``spend``), appends their columns to
     ``ctx.parts`` and returns the transaction model (None when not fitted)."""
     table = ctx.parts[0]
@@ -136,7 +142,7 @@ def fit_models(
 
 def _interval(
     ctx: Context,
-    model: Any,
+    model: CountModel,
     value: pd.DataFrame,
     table: pd.DataFrame,
     h_units: float,
@@ -187,7 +193,7 @@ def _enough_for_spend(ctx: Context, table: pd.DataFrame) -> bool:
     return False
 
 
-def _check_boundary(ctx: Context, model: Any, name: str) -> bool:
+def _check_boundary(ctx: Context, model: BTYDFitter, name: str) -> bool:
     """Warns (and returns False) when the fit is not identified by the data."""
     params = model.params_
     low, high = _BOUNDARY
@@ -203,14 +209,25 @@ def _check_boundary(ctx: Context, model: Any, name: str) -> bool:
     return True
 
 
-def stage_scheme_for(scheme: Any, windows: dict[str, float], model: Any, unit: TimeUnit) -> Any:
+def stage_scheme_for(
+    scheme: Union[StageScheme, str, None],
+    windows: dict[str, float],
+    model: Optional[CountModel],
+    unit: TimeUnit,
+) -> StageScheme:
     """The stage scheme of the run: the caller's (or the defaults) with the given windows
     (days -> model units). With a model that gives one-time buyers a P(alive) below 1
     (MBG/NBD, Pareto/NBD) they are judged by it too, so no one-time buyer is 'churned' with
     P(alive) near 1 or 'new' with P(alive) near 0."""
     import clmkit
 
-    base = clmkit.StageScheme() if scheme is None or scheme == "default" else scheme
+    if scheme is None or scheme == "default":
+        base = clmkit.StageScheme()
+    elif isinstance(scheme, clmkit.StageScheme):
+        base = scheme
+    else:
+        raise TypeError(f"stage_scheme must be a StageScheme or None, got {scheme!r}")
+    # StageScheme fields by name, each of its own kind (dataclasses.replace checks the names)
     changes: dict[str, Any] = {k: v / unit.days for k, v in windows.items()}
     if scheme is None and model is not None and not isinstance(model, clmkit.BetaGeo):
         changes["p_alive_for_one_time"] = True
@@ -218,7 +235,12 @@ def stage_scheme_for(scheme: Any, windows: dict[str, float], model: Any, unit: T
 
 
 def stage_steps(
-    ctx: Context, transactions: Any, tx_model: Any, scheme: Any, snapshots: int, top: int
+    ctx: Context,
+    transactions: TransactionLog,
+    tx_model: Optional[CountModel],
+    scheme: StageScheme,
+    snapshots: int,
+    top: int,
 ) -> None:
     import clmkit
 
@@ -285,7 +307,11 @@ def stage_steps(
 
 
 def holdout_step(
-    ctx: Context, transactions: Any, tx_name: str, calibration_period_end: Any, freq: str
+    ctx: Context,
+    transactions: TransactionLog,
+    tx_name: str,
+    calibration_period_end: DateLike,
+    freq: str,
 ) -> None:
     import clmkit
 

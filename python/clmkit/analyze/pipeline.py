@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Optional, Union
+from typing import TYPE_CHECKING, Any, Literal, Optional, Union
 
 import pandas as pd
 
@@ -17,33 +17,38 @@ from .durations import duration_days
 from .result import Analysis, Progress
 from .runner import StepRunner
 
+if TYPE_CHECKING:
+    from .._typing import DateLike, FrameLike
+    from ..stages import StageScheme
+
 __all__ = ["analyze"]
 
 Duration = Union[str, float]
 
 
 def analyze(
-    transactions: Any,
+    transactions: Union[FrameLike, TransactionLog],
     customer_id_col: Optional[str] = None,
     datetime_col: Optional[str] = None,
     monetary_value_col: Optional[str] = None,
-    observation_period_end: Any = None,
+    observation_period_end: DateLike = None,
     freq: str = "D",
     horizon: Duration = "365D",
     discount_rate: float = 0.01,
     models: Sequence[str] = ("mbgnbd", "gammagamma"),
-    stage_scheme: Any = None,
+    stage_scheme: Union[StageScheme, Literal["default"], None] = None,
     *,
     stage_windows: Optional[Mapping[str, Duration]] = None,
     clv_period: Duration = "30D",
-    calibration_period_end: Any = None,
+    calibration_period_end: DateLike = None,
     snapshots: int = 6,
     top: int = 50,
     interval_level: Optional[float] = 0.9,
     currency: Optional[str] = None,
     progress: Optional[Progress] = None,
+    # keyword arguments of fit_subscriptions, of mixed kinds: it checks each one
     contractual: Optional[Mapping[str, Any]] = None,
-    covariates: Any = None,
+    covariates: Optional[FrameLike] = None,
     output: Optional[str] = None,
 ) -> Analysis:
     """Everything clmkit knows about every customer, in one table.
@@ -199,7 +204,10 @@ def analyze(
         },
     )
     has_money = monetary_value_col is not None
-    parts = [table, run.step("rfm", lambda: steps.rfm_columns(table, has_money))]
+    parts: list[Optional[pd.DataFrame]] = [
+        table,
+        run.step("rfm", lambda: steps.rfm_columns(table, has_money)),
+    ]
     if contractual is not None:
         parts.append(
             run.step(
@@ -232,7 +240,7 @@ def analyze(
 
 
 def _read_log(
-    transactions: Any,
+    transactions: Union[FrameLike, TransactionLog],
     customer_id_col: Optional[str],
     datetime_col: Optional[str],
     monetary_value_col: Optional[str],

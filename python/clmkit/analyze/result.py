@@ -10,11 +10,19 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 import pandas as pd
 
+from .._estimator import Estimator
 from .._io import deliver
+from .._typing import JSONDict
+
+if TYPE_CHECKING:
+    import pyarrow as pa  # no type information: its objects are Any to mypy
+
+    from ..clv.holdout import HoldoutEvaluation
+    from ..contractual.analysis import ContractualRun
 
 Progress = Callable[[str, float], None]
 
@@ -68,19 +76,21 @@ class Analysis:
         ``moves``: that mean in words).
     """
 
+    # a pandas DataFrame during the run and from to_pandas(), the caller's table (of any
+    # library, or a dict of numpy arrays) after delivery: readers index the pandas one
     table: Any
-    models: dict[str, Any] = field(default_factory=dict)
-    settings: dict[str, Any] = field(default_factory=dict)
+    models: dict[str, Estimator] = field(default_factory=dict)
+    settings: JSONDict = field(default_factory=dict)
     stage_history: Optional[pd.DataFrame] = None
     transitions: Optional[pd.DataFrame] = None
     early_warning: Optional[pd.DataFrame] = None
     cal_holdout: Optional[pd.DataFrame] = None
-    holdout_evaluation: Any = None
+    holdout_evaluation: Optional[HoldoutEvaluation] = None
     timings: dict[str, float] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     library: str = "pandas"
-    contractual: Any = None
+    contractual: Optional[ContractualRun] = None
     covariate_effects: Optional[pd.DataFrame] = None
     _pandas: Optional[Analysis] = field(default=None, repr=False, compare=False)
 
@@ -102,7 +112,7 @@ class Analysis:
         }
         return dataclasses.replace(self, **tables, library=target, _pandas=self)  # type: ignore[arg-type]
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> dict[str, Any]:  # counts, sums and Series by name (see Returns)
         """Headline numbers, segment and stage counts.
 
         Returns
@@ -116,7 +126,7 @@ class Analysis:
             stage order).
         """
         t = self.to_pandas().table
-        out: dict[str, Any] = {
+        out: dict[str, Union[int, float, pd.Series]] = {
             "customers": len(t),
             "repeat_customers": int((t["frequency"] > 0).sum()),
         }
@@ -177,14 +187,14 @@ class Analysis:
         if unknown:
             raise ValueError(f"formats: unknown {unknown}; choose from {sorted(FORMATS)}")
         out = Path(out_dir)
-        arrow: list[Any] = []
+        arrow: list[pa.Table] = []
 
-        def table() -> Any:
+        def table() -> pa.Table:
             if not arrow:
                 arrow.append(_to_arrow(self.to_pandas().table))
             return arrow[0]
 
-        writers: Mapping[str, Callable[[Path], Any]] = {
+        writers: Mapping[str, Callable[[Path], object]] = {
             "parquet": lambda p: _write_parquet(table(), p),
             "csv": lambda p: _write_csv(table(), p),
             "json": lambda p: p.write_text(self.models_json(), encoding="utf-8"),
@@ -206,7 +216,7 @@ class Analysis:
         return paths
 
 
-def _to_arrow(table: pd.DataFrame) -> Any:
+def _to_arrow(table: pd.DataFrame) -> pa.Table:
     """The customer table as an Arrow table with the customer id as its first column; pandas
     metadata kept, so ``pandas.read_parquet`` gives back the categories and the index."""
     import pyarrow as pa
@@ -214,7 +224,7 @@ def _to_arrow(table: pd.DataFrame) -> Any:
     return pa.Table.from_pandas(table, preserve_index=True)
 
 
-def _for_csv(table: Any) -> Any:
+def _for_csv(table: pa.Table) -> pa.Table:
     """Categories as plain text and timestamps that are whole days as dates (what a
     spreadsheet shows), without leaving Arrow."""
     import pyarrow as pa
@@ -240,7 +250,7 @@ _REPEATING = frozenset(
 )
 
 
-def _write_parquet(table: Any, path: Path) -> None:
+def _write_parquet(table: pa.Table, path: Path) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -254,7 +264,7 @@ def _write_parquet(table: Any, path: Path) -> None:
     pq.write_table(table, path, use_dictionary=dictionary)
 
 
-def _write_csv(table: Any, path: Path) -> None:
+def _write_csv(table: pa.Table, path: Path) -> None:
     import pyarrow.csv as pacsv
 
     pacsv.write_csv(_for_csv(table), path, write_options=pacsv.WriteOptions(batch_size=65_536))

@@ -4,7 +4,7 @@ the customer table and records what it fitted. No model math lives here."""
 from __future__ import annotations
 
 import warnings
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Optional, Union
 
 import numpy as np
 import pandas as pd
@@ -13,12 +13,15 @@ from .._errors import ClmkitWarning
 from ..summary.units import TimeUnit, to_units
 from .patterns import Patterns, patterns_of
 
+if TYPE_CHECKING:
+    from ..btyd import CountModel, GammaGamma
+
 # models= names -> clmkit class names of the transaction (BTYD) models.
 TRANSACTION_MODELS = {"bgnbd": "BetaGeo", "mbgnbd": "ModifiedBetaGeo", "paretonbd": "ParetoNBD"}
 SPEND_MODELS = {"gammagamma": "GammaGamma"}
 
 
-def horizon_label(horizon: Any) -> str:
+def horizon_label(horizon: Union[str, float]) -> str:
     """Suffix of the horizon columns: "365D" -> "365d", 52 -> "52"."""
     text = str(horizon).strip().replace(" ", "").lower()
     return text[:-2] if text.endswith(".0") else text
@@ -53,19 +56,19 @@ def rfm_columns(table: pd.DataFrame, has_monetary: bool) -> pd.DataFrame:
 
 def fit_transaction_model(
     name: str, summary: pd.DataFrame, covariates: Optional[pd.DataFrame] = None
-) -> Any:
+) -> CountModel:
     """The transaction model; with ``covariates`` (aligned with ``summary``) every column
     enters the purchase and the dropout process."""
     import clmkit
 
-    model = getattr(clmkit, TRANSACTION_MODELS[name])()
+    model: CountModel = getattr(clmkit, TRANSACTION_MODELS[name])()
     if covariates is None:
         return model.fit(summary)
     return model.fit(summary, purchase_covariates=covariates, dropout_covariates=covariates)
 
 
 def btyd_columns(
-    model: Any,
+    model: CountModel,
     table: pd.DataFrame,
     horizon_units: float,
     label: str,
@@ -95,7 +98,7 @@ def btyd_columns(
 
 
 def time_to_one_expected_purchase(
-    model: Any,
+    model: CountModel,
     f: np.ndarray,
     r: np.ndarray,
     T: np.ndarray,
@@ -111,7 +114,7 @@ def time_to_one_expected_purchase(
     return time_to_expected_purchases(model, f, r, T, horizon_units, 1.0, points)
 
 
-def fit_spend_model(summary: pd.DataFrame, covariates: Optional[pd.DataFrame] = None) -> Any:
+def fit_spend_model(summary: pd.DataFrame, covariates: Optional[pd.DataFrame] = None) -> GammaGamma:
     """Gamma-Gamma on repeat buyers, dropping non-positive mean spends with a warning; with
     ``covariates`` (aligned with ``summary``) on the spend scale."""
     import clmkit
@@ -127,12 +130,12 @@ def fit_spend_model(summary: pd.DataFrame, covariates: Optional[pd.DataFrame] = 
 
 
 def value_columns(
-    transaction_model: Any,
-    spend_model: Any,
+    transaction_model: CountModel,
+    spend_model: GammaGamma,
     table: pd.DataFrame,
     label: str,
     horizon_units: float,
-    clv_period: Any,
+    clv_period: Union[str, float],
     discount_rate: float,
     unit: TimeUnit,
     covariates: Optional[pd.DataFrame] = None,
@@ -150,9 +153,8 @@ def value_columns(
     z = None if covariates is None else covariates.to_numpy(float)
     spend_z = z if getattr(spend_model, "_has_covariates", lambda: False)() else None
     spend_f, spend_m = np.where(usable, f, 0.0), np.where(usable, m, 0.0)
-    spend_args: dict[str, Any] = {} if spend_z is None else {"covariates": spend_z}
     out["expected_spend"] = np.asarray(
-        spend_model.conditional_expected_spend(spend_f, spend_m, **spend_args), dtype=float
+        spend_model.conditional_expected_spend(spend_f, spend_m, covariates=spend_z), dtype=float
     )
     periods = clv_periods(horizon_units, clv_period, unit)
     clv = clmkit.customer_lifetime_value(
@@ -169,7 +171,7 @@ def value_columns(
     return result
 
 
-def clv_periods(horizon_units: float, clv_period: Any, unit: TimeUnit) -> int:
+def clv_periods(horizon_units: float, clv_period: Union[str, float], unit: TimeUnit) -> int:
     """Whole discounting periods in the horizon (365 days of 30-day periods -> 12)."""
     per = to_units(clv_period, unit, "clv_period")
     return max(1, round(horizon_units / per))

@@ -19,7 +19,7 @@ import tempfile
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Optional, TypeVar, Union
+from typing import TYPE_CHECKING, Optional, TypeVar, Union
 
 from ..exceptions import ClmkitWarning
 from .messages import flag_message
@@ -27,6 +27,8 @@ from .messages import flag_message
 if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
+
+    from ..contractual._base import RetentionModelBase
 
 T = TypeVar("T")
 
@@ -151,7 +153,7 @@ def _check_options(args: argparse.Namespace) -> None:
 
 def analyse(
     args: argparse.Namespace, progress: Callable[[str, float], None]
-) -> tuple[Any, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+) -> tuple[RetentionModelBase, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """(model, summary, per-customer table, cohort survivors) of the run."""
     import clmkit
     from clmkit.contractual import cohort_survivors, customer_table
@@ -191,7 +193,7 @@ def write_outputs(
     tmp: Path,
     args: argparse.Namespace,
     formats: Sequence[str],
-    parts: tuple[Any, pd.DataFrame, pd.DataFrame, pd.DataFrame],
+    parts: tuple[RetentionModelBase, pd.DataFrame, pd.DataFrame, pd.DataFrame],
     notes: Sequence[str] = (),
 ) -> None:
     """Writes the chosen files of the run into the (temporary) folder ``tmp``."""

@@ -10,9 +10,13 @@ from __future__ import annotations
 import csv
 import gzip
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Optional
 
 from .._io import read_transactions
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa  # no type information: its objects are Any to mypy
 
 
 def read_log(
@@ -23,7 +27,7 @@ def read_log(
     delimiter: Optional[str] = None,
     date_format: Optional[str] = None,
     decimal: str = ".",
-) -> Any:
+) -> pa.Table:
     """Reads the needed columns of a CSV or Parquet log into a pyarrow Table.
 
     Raises
@@ -74,7 +78,7 @@ def _separator_hint(p: Path, delimiter: Optional[str]) -> str:
 
 def read_covariates(
     path: str, customer_id_col: str, ids_as_text: bool = True, decimal: str = "."
-) -> Any:
+) -> pd.DataFrame:
     """The ``--covariates`` file (CSV or Parquet) as a pandas table indexed by customer id
     (read as text, as the log's ids, unless ``ids_as_text`` is False). A CSV's separator is
     sniffed (it need not be the log's), a UTF-8 byte-order mark skipped as in the log, and
@@ -106,4 +110,5 @@ def read_covariates(
         )
     if ids_as_text:
         frame[customer_id_col] = frame[customer_id_col].astype(str)
-    return frame.set_index(customer_id_col)
+    indexed: pd.DataFrame = frame.set_index(customer_id_col)
+    return indexed

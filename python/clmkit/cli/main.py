@@ -16,17 +16,24 @@ import sys
 import time
 import traceback
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from types import FrameType
-from typing import Any, Optional, TypeVar
+from typing import TYPE_CHECKING, Optional, TextIO, TypedDict, TypeVar, Union
 
 import clmkit
 from clmkit import TransactionLog
 
 from .messages import flag_message
 from .outdir import move_into_place, staging_dir
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .._typing import DateLike
+    from ..analyze import Analysis
+    from ..report.worker import FigureWorker
 
 #: From this many transactions on, the report's figures are drawn by a second process
 #: (:mod:`clmkit.report.worker`) while the analysis runs and the table is written; below, the
@@ -53,7 +60,7 @@ class _Progress:
         self.start = time.perf_counter()
         self.quiet = quiet
         #: Called by analyze() with the analysis once its RFM and model columns are final.
-        self.models_ready: Optional[Callable[[Any], None]] = None
+        self.models_ready: Optional[Callable[[Analysis], None]] = None
 
     def __call__(self, step: str, seconds: float) -> None:
         if not self.quiet:
@@ -88,7 +95,21 @@ def _demo(args: argparse.Namespace) -> int:
 # --- the input ------------------------------------------------------------------------------
 
 
-def _analyze_options(args: argparse.Namespace) -> dict[str, Any]:
+class AnalyzeOptions(TypedDict, total=False):
+    """The keyword arguments of :func:`clmkit.analyze` that ``clmkit report`` sets."""
+
+    horizon: Union[str, float]
+    freq: str
+    observation_period_end: DateLike
+    calibration_period_end: DateLike
+    interval_level: Optional[float]
+    models: Sequence[str]
+    stage_windows: Optional[Mapping[str, Union[str, float]]]
+    currency: Optional[str]
+    covariates: pd.DataFrame
+
+
+def _analyze_options(args: argparse.Namespace) -> AnalyzeOptions:
     windows = {
         name: getattr(args, name)
         for name in ("new_window", "maturity_window", "churn_window")
@@ -108,7 +129,7 @@ def _analyze_options(args: argparse.Namespace) -> dict[str, Any]:
 
 def _report_inputs(
     args: argparse.Namespace, progress: _Progress
-) -> tuple[Any, tuple[str, str, Optional[str]], dict[str, Any]]:
+) -> tuple[TransactionLog, tuple[str, str, Optional[str]], AnalyzeOptions]:
     """The log and the analyze() arguments, from the file or the bundled CDNOW data."""
     options = _analyze_options(args)
     # Read once: analyze() and every step it runs take the TransactionLog's arrays, not a table.
@@ -155,7 +176,7 @@ def _release_arrow_memory() -> None:
 
 def _add_covariates(
     args: argparse.Namespace,
-    options: dict[str, Any],
+    options: AnalyzeOptions,
     progress: _Progress,
     customer_id_col: str,
     ids_as_text: bool,
@@ -177,7 +198,7 @@ def _show_warning(
     category: type[Warning],
     filename: str,
     lineno: int,
-    file: Any = None,
+    file: Optional[TextIO] = None,
     line: Optional[str] = None,
 ) -> None:
     """Warnings as one line on stderr (no source excerpt): this is a tool, not a library."""
@@ -266,7 +287,7 @@ def _run_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _figure_worker(n_transactions: int) -> AbstractContextManager[Any]:
+def _figure_worker(n_transactions: int) -> AbstractContextManager[Optional[FigureWorker]]:
     """A started :class:`~clmkit.report.worker.FigureWorker` for a large log, else None
     (also on Windows, whose pipes the worker cannot wait on, and in a frozen application,
     whose ``sys.executable`` is not a Python)."""
@@ -282,7 +303,11 @@ def _figure_worker(n_transactions: int) -> AbstractContextManager[Any]:
 
 
 def _save(
-    analysis: Any, tmp: Path, formats: Sequence[str], progress: _Progress, worker: Any
+    analysis: Analysis,
+    tmp: Path,
+    formats: Sequence[str],
+    progress: _Progress,
+    worker: Optional[FigureWorker],
 ) -> None:
     """Writes the output files; with a worker, the figures are drawn there meanwhile."""
     if worker is None:
@@ -301,7 +326,7 @@ def _save(
     )
 
 
-def _add_report_parser(sub: Any) -> None:
+def _add_report_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from .args import add_report_arguments
 
     rep = sub.add_parser(

@@ -51,6 +51,8 @@ class RetentionModelBase(CovariateMixin, RetentionPredictions):
 
     _core_kind: ClassVar[str] = ""
     _param_names: ClassVar[tuple[str, ...]] = ()
+    #: per_cohort=True: a model per cohort label (set by fit)
+    cohort_models_: dict[Hashable, RetentionModelBase]
 
     def __init__(
         self,
@@ -163,9 +165,17 @@ class RetentionModelBase(CovariateMixin, RetentionPredictions):
         self._set_fit(model, info)
         return self
 
-    def _sub_fit(self, **kwargs: Any) -> Any:
+    def _sub_fit(
+        self: _Model,
+        *,
+        survivors: Optional[Survivors] = None,
+        renewals: Optional[npt.ArrayLike] = None,
+        churned: Optional[npt.ArrayLike] = None,
+        weights: Optional[npt.ArrayLike] = None,
+    ) -> _Model:
+        """One cohort's model, fitted with this model's settings."""
         sub = type(self)(initial_params=self.initial_params, max_iter=self.max_iter)
-        return sub.fit(**kwargs)
+        return sub.fit(survivors=survivors, renewals=renewals, churned=churned, weights=weights)
 
     def _checked_initial(self) -> Optional[list[float]]:
         if self.initial_params is None:
@@ -225,7 +235,11 @@ class RetentionModelBase(CovariateMixin, RetentionPredictions):
         w = None if weights is None else as_float_array(weights, "weights", finite=False)
         return r, e, w, index, cohorts
 
-    def _set_fit(self, model: _core.RetentionModel, info: Mapping[str, Any]) -> None:
+    def _set_fit(
+        self,
+        model: _core.RetentionModel,
+        info: Mapping[str, Any],  # the door's fit info: numbers, flags and lists by name
+    ) -> None:
         names = list(self._param_names)
         k = len(names)
         self._model = model
@@ -304,7 +318,7 @@ class RetentionModelBase(CovariateMixin, RetentionPredictions):
         if not isinstance(cov_raw, list) or len(cov_raw) != len(params) ** 2:
             raise ValueError("model JSON: field 'covariance' has the wrong size")
         cov = [math.nan if v is None else float(v) for v in cov_raw]  # type: ignore[arg-type]
-        info: dict[str, Any] = {
+        info: dict[str, Any] = {  # shaped as the door's fit info, for _set_fit
             "params": params,
             "covariance": cov,
             "standard_errors": [math.sqrt(cov[j * len(params) + j]) for j in range(len(params))],

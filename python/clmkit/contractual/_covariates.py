@@ -11,8 +11,8 @@ coefficients and keeps them in the model's JSON.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar, Optional
+from collections.abc import Hashable, Mapping, Sequence
+from typing import Any, ClassVar, Optional, TypedDict, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -29,6 +29,19 @@ __all__ = ["CovariateMixin", "Covariates", "covariate_names", "design_matrix"]
 #: Customer characteristics: column names of the fitted table (a str or a sequence of str),
 #: or the covariates themselves (an n x k array-like, or a DataFrame of any library).
 Covariates = object
+
+#: One value per customer: a Series on the caller's index, else an array.
+PerCustomer = Union[npt.NDArray[np.float64], "pd.Series[float]"]
+
+
+class CovariateFit(TypedDict):
+    """The covariate fit a model keeps: covariate names, theta (log baseline parameters then
+    the coefficients) and its covariance (row-major)."""
+
+    names: list[str]
+    theta: list[float]
+    covariance: list[float]
+
 
 _Z95 = 1.959963984540054
 
@@ -110,7 +123,7 @@ def _patterns(rows: np.ndarray) -> Optional[tuple[np.ndarray, np.ndarray]]:
     return rows[first], np.asarray(inverse, dtype=np.int64)
 
 
-def _columns_of(table: Any) -> list[Any]:
+def _columns_of(table: object) -> list[Hashable]:
     columns = getattr(table, "columns", None)
     if columns is None:
         columns = getattr(table, "column_names", [])
@@ -123,7 +136,7 @@ class CovariateMixin(Estimator):
     _core_kind: ClassVar[str] = ""
     _param_names: ClassVar[tuple[str, ...]] = ()
     _model: _core.RetentionModel
-    _cov: Optional[dict[str, Any]] = None
+    _cov: Optional[CovariateFit] = None
 
     def _fit_covariates(
         self,
@@ -132,9 +145,9 @@ class CovariateMixin(Estimator):
         w: Optional[np.ndarray],
         x: np.ndarray,
         names: list[str],
-        index: Any,
+        index: Optional[pd.Index],
         max_iter: int,
-    ) -> dict[str, Any]:
+    ) -> dict[str, Any]:  # the baseline's fit info, as the door gives it (see _set_fit)
         """Runs the Rust fit; returns the ``info`` of the baseline for ``_set_fit``."""
         if x.shape[0] != len(r):
             raise ValueError(f"covariates has {x.shape[0]} rows but there are {len(r)} customers")
@@ -164,7 +177,7 @@ class CovariateMixin(Estimator):
             raise with_row_label(err, index) from None
         return self._adopt(out, names)
 
-    def _adopt(self, out: Mapping[str, Any], names: list[str]) -> dict[str, Any]:
+    def _adopt(self, out: Mapping[str, Any], names: list[str]) -> dict[str, Any]:  # door dicts
         """Keeps theta and its covariance; the baseline info in natural parameters."""
         nb = len(self._param_names)
         theta = np.asarray(out["theta"], dtype=float)
@@ -254,7 +267,9 @@ class CovariateMixin(Estimator):
         frame: pd.DataFrame = pd.DataFrame(out, index=index)
         return frame
 
-    def _design(self, covariates: Covariates, data: object = None) -> tuple[np.ndarray, Any]:
+    def _design(
+        self, covariates: Covariates, data: object = None
+    ) -> tuple[np.ndarray, Optional[pd.Index]]:
         self._check_fitted()
         if self._cov is None:
             raise ValueError(
@@ -278,7 +293,7 @@ class CovariateMixin(Estimator):
         covariates: Covariates,
         data: object = None,
         discount_rate: float = 0.0,
-    ) -> tuple[np.ndarray, np.ndarray, Any]:
+    ) -> tuple[np.ndarray, np.ndarray, Optional[pd.Index]]:
         """(values, DERL truncation bounds, index) of ``what`` per customer at time ``t``
         (a scalar or one value per customer)."""
         x, index = self._design(covariates, data)
@@ -317,7 +332,7 @@ class CovariateMixin(Estimator):
         data: object,
         name: str,
         rate: float = 0.0,
-    ) -> tuple[Any, Any]:
+    ) -> tuple[PerCustomer, PerCustomer]:
         """(values, DERL truncation bounds): Series on the caller's index, else arrays."""
         v, err, index = self._rowwise(what, t, covariates, data, rate)
         if index is None:
@@ -329,20 +344,19 @@ class CovariateMixin(Estimator):
     def _covariate_state(self) -> Optional[dict[str, JsonValue]]:
         if self._cov is None:
             return None
-        cov = [None if math.isnan(v) else v for v in self._cov["covariance"]]
-        return {
-            "names": list(self._cov["names"]),
-            "theta": list(self._cov["theta"]),
-            "covariance": cov,
-        }
+        cov: list[JsonValue] = [None if math.isnan(v) else v for v in self._cov["covariance"]]
+        names: list[JsonValue] = list(self._cov["names"])
+        theta: list[JsonValue] = list(self._cov["theta"])
+        return {"names": names, "theta": theta, "covariance": cov}
 
-    def _restore_covariates(self, state: Any) -> None:
+    def _restore_covariates(self, state: JsonValue) -> None:
         if state is None:
             self._cov = None
             return
-        if not isinstance(state, dict) or not isinstance(state.get("names"), list):
+        listed = state.get("names") if isinstance(state, dict) else None
+        if not isinstance(state, dict) or not isinstance(listed, list):
             raise ValueError("model JSON: field 'covariates' must hold names, theta, covariance")
-        names = [str(n) for n in state["names"]]
+        names = [str(n) for n in listed]
         theta = float_list(state, "theta")
         nb = len(self._param_names)
         if len(theta) != nb + 2 * len(names):
@@ -350,5 +364,5 @@ class CovariateMixin(Estimator):
         raw = state.get("covariance")
         if not isinstance(raw, list) or len(raw) != len(theta) ** 2:
             raise ValueError("model JSON: field 'covariance' of the covariates has the wrong size")
-        cov = [math.nan if v is None else float(v) for v in raw]
+        cov = [math.nan if v is None else float(v) for v in raw]  # type: ignore[arg-type]
         self._cov = {"names": names, "theta": theta, "covariance": cov}

@@ -7,7 +7,7 @@ renewals is alive at period ``r``; T is the period at which the customer churns.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Optional, Union, overload
+from typing import Any, Literal, Optional, Union, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -138,7 +138,7 @@ class RetentionPredictions(Estimator):
         self._check_fitted()
         return _shaped(self._model.churn_pmf(_times(t, "t")), t, "churn_probability")
 
-    def conditional_survival(self, t: npt.ArrayLike, renewals: npt.ArrayLike) -> Any:
+    def conditional_survival(self, t: npt.ArrayLike, renewals: npt.ArrayLike) -> Shaped:
         """P(still active at period t | survived ``renewals`` renewals) = S(t) / S(renewals)."""
         self._check_fitted()
         tt, rr = np.broadcast_arrays(_times(t, "t"), _times(renewals, "renewals"))
@@ -179,6 +179,34 @@ class RetentionPredictions(Estimator):
         r = _times(renewals, "renewals")
         return _shaped(self._model.expected_residual_lifetime(r), renewals, "residual_lifetime")
 
+    @overload
+    def discounted_expected_residual_lifetime(
+        self,
+        renewals: npt.ArrayLike,
+        discount_rate: float,
+        return_error: Literal[False] = ...,
+        covariates: Covariates = ...,
+        data: object = ...,
+    ) -> Shaped: ...
+    @overload
+    def discounted_expected_residual_lifetime(
+        self,
+        renewals: npt.ArrayLike,
+        discount_rate: float,
+        return_error: Literal[True],
+        covariates: Covariates = ...,
+        data: object = ...,
+    ) -> tuple[Shaped, Shaped]: ...
+    @overload
+    def discounted_expected_residual_lifetime(
+        self,
+        renewals: npt.ArrayLike,
+        discount_rate: float,
+        return_error: bool = ...,
+        covariates: Covariates = ...,
+        data: object = ...,
+    ) -> Union[Shaped, tuple[Shaped, Shaped]]: ...
+
     def discounted_expected_residual_lifetime(
         self,
         renewals: npt.ArrayLike,
@@ -186,7 +214,7 @@ class RetentionPredictions(Estimator):
         return_error: bool = False,
         covariates: Covariates = None,
         data: object = None,
-    ) -> Any:
+    ) -> Union[Shaped, tuple[Shaped, Shaped]]:
         """DERL (Fader & Hardie 2010, eq. 6): the expected discounted number of further
         payments of a customer who has made ``renewals`` renewals and faces the next one,
         sum_{k>=0} S(r + 1 + k) / S(r) / (1 + d)^k.

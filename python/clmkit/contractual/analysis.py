@@ -5,11 +5,11 @@ subscription section needs, kept together in one :class:`ContractualRun`."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Optional
 
 import pandas as pd
 
-from .._typing import DateLike
+from .._typing import DateLike, JSONDict
 from .._validation import check_choice
 from ._base import RetentionModelBase
 from .subscriptions import cohort_survivors, customer_table, summarize_subscriptions
@@ -39,7 +39,7 @@ class ContractualRun:
     subscriptions: pd.DataFrame
     table: pd.DataFrame
     survivors: pd.DataFrame
-    settings: dict[str, Any] = field(default_factory=dict)
+    settings: JSONDict = field(default_factory=dict)
 
     def columns(self, index: pd.Index) -> pd.DataFrame:
         """The table prefixed ``sub_`` and aligned on ``index`` (NaN for customers without a

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from importlib import resources
-from typing import TYPE_CHECKING, Any, Optional, Union
+from typing import TYPE_CHECKING, Optional, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -14,6 +14,7 @@ import pandas as pd
 if TYPE_CHECKING:  # importlib.resources.abc from Python 3.11; this name works on 3.9+
     from importlib.abc import Traversable
 
+from .._typing import JSONDict
 from .covariates import (
     COVARIATE_LINKS,
     customer_parameters,
@@ -227,13 +228,13 @@ def load_retention_segments() -> pd.DataFrame:
     return table
 
 
-def _published() -> dict[str, Any]:
+def _published() -> JSONDict:
     with data_path("published_reference.json").open("r") as fh:
-        reference: dict[str, Any] = json.load(fh)  # nested JSON objects, numbers and lists
+        reference: JSONDict = json.load(fh)  # nested JSON objects, numbers and lists
     return reference
 
 
-def load_published_reference() -> dict[str, Any]:
+def load_published_reference() -> JSONDict:
     """The papers' published parameters and predictions (a fresh copy each call).
 
     Examples
@@ -242,7 +243,7 @@ def load_published_reference() -> dict[str, Any]:
     >>> clmkit.datasets.load_published_reference()["bgnbd_cdnow"]["params"]["r"]
     0.243
     """
-    copy: dict[str, Any] = json.loads(json.dumps(_published()))  # the cached one untouched
+    copy: JSONDict = json.loads(json.dumps(_published()))  # the cached one untouched
     return copy
 
 

@@ -6,9 +6,15 @@ import base64
 import io
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from .._estimator import Estimator
+    from .._typing import JSONDict
+    from ..analyze import Analysis
 
 Draw = Callable[[Any], Any]
 #: ``{section: [(title, data_uri), ...]}``
@@ -84,14 +90,14 @@ class FigureInputs:
     """What :func:`report_figures` reads of an analysis: the table cut to the columns the
     figures use, the models, transitions, calibration/holdout summary and settings."""
 
-    table: Any
-    models: dict[str, Any]
-    transitions: Any = None
-    cal_holdout: Any = None
-    settings: dict[str, Any] = field(default_factory=dict)
+    table: pd.DataFrame
+    models: dict[str, Estimator]
+    transitions: Optional[pd.DataFrame] = None
+    cal_holdout: Optional[pd.DataFrame] = None
+    settings: JSONDict = field(default_factory=dict)
 
 
-def figure_inputs(analysis: Any, sections: Optional[Collection[str]] = None) -> FigureInputs:
+def figure_inputs(analysis: Analysis, sections: Optional[Collection[str]] = None) -> FigureInputs:
     """The part of ``analysis`` the figures of ``sections`` (default: all) read: a few
     columns instead of the whole table."""
     wanted = SECTION_COLUMNS if sections is None else sections

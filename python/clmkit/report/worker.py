@@ -33,9 +33,19 @@ import traceback
 import warnings
 from collections.abc import Collection
 from types import TracebackType
-from typing import IO, Any, Optional, Union
+from typing import IO, TYPE_CHECKING, Optional, Union
 
-from .figures import SECTION_COLUMNS, Figures, figure_inputs, report_figures, warm_up
+from .figures import (
+    SECTION_COLUMNS,
+    FigureInputs,
+    Figures,
+    figure_inputs,
+    report_figures,
+    warm_up,
+)
+
+if TYPE_CHECKING:
+    from ..analyze import Analysis
 
 __all__ = ["FigureWorker", "serve"]
 
@@ -95,7 +105,7 @@ class FigureWorker:
         """Whether the worker process runs (it may still fail later: then the parent draws)."""
         return self._proc is not None and self._proc.poll() is None
 
-    def submit(self, analysis: Any, sections: Optional[Collection[str]] = None) -> None:
+    def submit(self, analysis: Analysis, sections: Optional[Collection[str]] = None) -> None:
         """Sends the inputs of the figures of ``sections`` (default: all not yet asked for)
         to the worker and returns at once (a thread writes them while the worker may still
         be starting or drawing an earlier request)."""
@@ -125,7 +135,7 @@ class FigureWorker:
         self._sender = threading.Thread(target=self._send, args=parts, daemon=True)
         self._sender.start()
 
-    def figures(self, analysis: Any) -> Figures:
+    def figures(self, analysis: Analysis) -> Figures:
         """Every figure of ``analysis`` (the final one: sections not yet asked for are asked
         for now): the worker's, or all drawn here when it could not draw them."""
         self.submit(analysis)
@@ -182,11 +192,10 @@ class FigureWorker:
         try:
             fd = proc.stdout.fileno()
             size = int.from_bytes(_read_until(fd, 8, deadline), "little")
-            answer: tuple[str, Any] = pickle.loads(_read_until(fd, size, deadline))
+            answer = pickle.loads(_read_until(fd, size, deadline))
             if answer[0] != "ok":
                 return None
-            figures: Figures = answer[1][0]
-            caught: list[tuple[str, type[Warning]]] = answer[1][1]
+            figures, caught = answer[1]
         except Exception:  # a worker that died or stalled mid-answer: draw in-process
             return None
         return figures, caught
@@ -246,7 +255,7 @@ def serve() -> None:
                 return
 
 
-def _draw(inputs: Any, sections: tuple[str, ...]) -> bytes:
+def _draw(inputs: FigureInputs, sections: tuple[str, ...]) -> bytes:
     """The pickled answer to one request: the figures and the warnings drawing them gave."""
     try:
         with warnings.catch_warnings(record=True) as caught:

@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 
     from .._typing import PolarsFrame
 
+#: The segment in the caller's library: a pandas Series, or a table of another library.
+CallerFrameOrSeries = Union[CallerFrame, "pd.Series[str]"]
+
 __all__ = ["rfm_segments", "segment_summary", "STANDARD_SCHEME"]
 
 Range = Union[int, Sequence[int]]
@@ -148,7 +151,7 @@ def rfm_segments(
     bins: Optional[int] = ...,
     output: Optional[Output] = ...,
     customer_id_col: Optional[str] = ...,
-) -> CallerFrame: ...
+) -> CallerFrameOrSeries: ...
 
 
 def rfm_segments(
@@ -157,7 +160,7 @@ def rfm_segments(
     bins: Optional[int] = None,
     output: Optional[Output] = None,
     customer_id_col: Optional[str] = None,
-) -> CallerFrame:
+) -> CallerFrameOrSeries:
     """Named segment of every customer from its RFM scores.
 
     Parameters
@@ -247,7 +250,7 @@ def rfm_segments(
     except InvalidValueError as err:
         raise with_row_label(err, df.index) from None
     names = [r[0] for r in rules]
-    segment = pd.Series(
+    segment: pd.Series[str] = pd.Series(
         pd.Categorical.from_codes(codes, categories=pd.Index(names)),
         index=df.index,
         name="rfm_segment",

@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 
     from .._typing import PolarsFrame
 
+#: The stage in the caller's library: a pandas Series, or a table of another library.
+CallerFrameOrSeries = Union[CallerFrame, "pd.Series[str]"]
+
 __all__ = ["assign_stages"]
 
 SchemeLike = Union[StageScheme, str, None]
@@ -136,7 +139,7 @@ def assign_stages(
     return_reason: bool = ...,
     output: Optional[Output] = ...,
     customer_id_col: Optional[str] = ...,
-) -> CallerFrame: ...
+) -> CallerFrameOrSeries: ...
 
 
 def assign_stages(
@@ -147,7 +150,7 @@ def assign_stages(
     return_reason: bool = False,
     output: Optional[Output] = None,
     customer_id_col: Optional[str] = None,
-) -> CallerFrame:
+) -> CallerFrameOrSeries:
     """Place every customer in a lifecycle stage.
 
     The rules, their precedence and the data-derived default windows are those of

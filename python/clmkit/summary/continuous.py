@@ -25,7 +25,7 @@ from .._io import (
     period_end_ns,
     timestamp_of,
 )
-from .._typing import Column, DateLike, NumpyTable, PandasInput
+from .._typing import Column, DateLike, NumpyTable, PandasInput, Table
 from ..exceptions import InvalidValueError
 from .units import TimeUnit, normalize_freq
 
@@ -129,7 +129,7 @@ def summarize(
     freq_multiplier: float = ...,
     include_first_transaction: bool = ...,
     output: Optional[Output] = ...,
-) -> Any: ...
+) -> Table: ...
 
 
 def summarize(
@@ -143,7 +143,7 @@ def summarize(
     freq_multiplier: float = 1,
     include_first_transaction: bool = False,
     output: Optional[Output] = None,
-) -> Any:
+) -> Table:
     """Summarise a transaction log into one row per customer.
 
     The semantics are those of lifetimes' ``summary_data_from_transaction_data``:
@@ -252,7 +252,7 @@ def summarize(
     return deliver(result, library_of(transactions), output)
 
 
-def _to_polars(df: pd.DataFrame) -> Any:
+def _to_polars(df: pd.DataFrame) -> pl.DataFrame:
     """``deliver(df, "polars")`` built column by column from the numpy views: the same
     table (NaN as null, timezones kept) without the pandas -> Arrow -> polars round trip,
     which costs about as much as the summary itself at 1M customers."""
@@ -273,7 +273,10 @@ def _to_polars(df: pd.DataFrame) -> Any:
 
 
 def _index(
-    raw: dict[str, Any], uniques: Optional[pd.Index], dtype: Optional[np.dtype[Any]], name: Hashable
+    raw: dict[str, Any],  # the door's rows: arrays and counts by name (_core.summarize_log)
+    uniques: Optional[pd.Index],
+    dtype: Optional[np.dtype[Any]],
+    name: Hashable,
 ) -> pd.Index:
     """The customer ids of the summary rows (codes mapped back to ``uniques`` if given)."""
     index: pd.Index
@@ -293,7 +296,7 @@ def _index(
     return index
 
 
-def _check_multiplier(freq_multiplier: Any) -> float:
+def _check_multiplier(freq_multiplier: float) -> float:
     mult = float(freq_multiplier)
     if not np.isfinite(mult) or mult <= 0:
         raise ValueError(f"freq_multiplier must be a positive number, got {freq_multiplier!r}")
@@ -311,7 +314,7 @@ def _frame(
         n, offset, width = raw["n"], raw["offset"], len(fields)
         rows = raw["block"][offset : offset + width * n].reshape(n, width).T
     field = dict(zip(fields, rows))
-    cols: dict[str, Any] = {name: field[name] for name in ("frequency", "recency", "T")}
+    cols: dict[str, npt.ArrayLike] = {name: field[name] for name in ("frequency", "recency", "T")}
     if with_values:
         cols["monetary_value"] = field["monetary_value"]
     cols["n_periods"] = field["n_periods"]

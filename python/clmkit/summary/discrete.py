@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal, Optional, overload
+from typing import TYPE_CHECKING, Literal, Optional, overload
 
 import numpy as np
 import pandas as pd
@@ -18,7 +18,7 @@ from .._io import (
     period_end_ns,
     timestamp_of,
 )
-from .._typing import Column, DateLike, NumpyTable, PandasInput
+from .._typing import Column, DateLike, NumpyTable, PandasInput, Table
 from .units import _FREQ_ALIASES, _FREQ_DAYS
 
 if TYPE_CHECKING:
@@ -31,9 +31,9 @@ __all__ = ["summarize_discrete"]
 _PERIODS = sorted(_FREQ_DAYS)
 
 
-def _period_code(period: Any) -> str:
+def _period_code(period: object) -> str:
     code = _FREQ_ALIASES.get(period, period) if isinstance(period, str) else period
-    if code not in _FREQ_DAYS:
+    if code not in _FREQ_DAYS or not isinstance(code, str):
         raise ValueError(
             f"period: unknown period {period!r}; accepted: {_PERIODS} "
             "(hour, day, week starting Monday, calendar month, calendar year)"
@@ -119,7 +119,7 @@ def summarize_discrete(
     datetime_format: Optional[str] = ...,
     aggregate: bool = ...,
     output: Optional[Output] = ...,
-) -> Any: ...
+) -> Table: ...
 
 
 def summarize_discrete(
@@ -131,7 +131,7 @@ def summarize_discrete(
     datetime_format: Optional[str] = None,
     aggregate: bool = True,
     output: Optional[Output] = None,
-) -> Any:
+) -> Table:
     """Summarise a transaction log into discrete-time (BG/BB) histories.
 
     Each customer's first purchase period is their birth; every later period up to the

@@ -4,7 +4,7 @@ purchases of the same customers."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal, Optional, overload
+from typing import TYPE_CHECKING, Literal, Optional, overload
 
 import numpy as np
 import pandas as pd
@@ -19,7 +19,7 @@ from .._io import (
     period_end_ns,
     timestamp_of,
 )
-from .._typing import Column, DateLike, NumpyTable, Output, PandasInput
+from .._typing import Column, DateLike, NumpyTable, Output, PandasInput, Table
 from .continuous import _PANDAS_PERIOD, _summarize_arrays
 from .units import normalize_freq
 
@@ -127,7 +127,7 @@ def calibration_and_holdout(
     monetary_value_col: Column = ...,
     include_first_transaction: bool = ...,
     output: Optional[Output] = ...,
-) -> Any: ...
+) -> Table: ...
 
 
 def calibration_and_holdout(
@@ -142,7 +142,7 @@ def calibration_and_holdout(
     monetary_value_col: Column = None,
     include_first_transaction: bool = False,
     output: Optional[Output] = None,
-) -> Any:
+) -> Table:
     """Split a log into a calibration summary and holdout counts, as lifetimes'
     ``calibration_and_holdout_data`` does.
 

@@ -3,14 +3,15 @@ its semantics and messages (notebooks and lifetimes' tests call them)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Optional
 
 import numpy as np
+import numpy.typing as npt
 
 __all__ = ["_check_inputs", "_scale_time"]
 
 
-def _scale_time(age: Any) -> float:
+def _scale_time(age: npt.ArrayLike) -> float:
     """lifetimes' time scale: the factor that makes the largest age 1 (``1 / max(age)``).
 
     Examples
@@ -23,7 +24,10 @@ def _scale_time(age: Any) -> float:
 
 
 def _check_inputs(
-    frequency: Any, recency: Any = None, T: Any = None, monetary_value: Any = None
+    frequency: npt.ArrayLike,
+    recency: Optional[npt.ArrayLike] = None,
+    T: Optional[npt.ArrayLike] = None,
+    monetary_value: Optional[npt.ArrayLike] = None,
 ) -> None:
     """lifetimes' input check: returns None, or raises ValueError with lifetimes' message.
 

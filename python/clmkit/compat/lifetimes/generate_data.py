@@ -8,9 +8,11 @@ themselves differ from lifetimes').
 
 from __future__ import annotations
 
-from typing import Any, cast
+from datetime import date
+from typing import Any, Union, cast
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from ..._validation import as_float_array, check_int
@@ -34,7 +36,7 @@ def _seed() -> int:
     return int(np.random.randint(0, 2**62))
 
 
-def _ages(T: Any, size: Any, name: str = "T") -> tuple[np.ndarray, int]:
+def _ages(T: npt.ArrayLike, size: Any, name: str = "T") -> tuple[np.ndarray, int]:
     """lifetimes' T: a number (every customer) or one value per customer (the first ``size``)."""
     size = check_int(size, "size", low=0)
     ages = as_float_array(T, name, nonnegative=True)
@@ -53,7 +55,7 @@ def _lifetimes_frame(sim: pd.DataFrame, columns: list[str], index: bool) -> pd.D
 
 
 def beta_geometric_nbd_model(
-    T: Any, r: float, alpha: float, a: float, b: float, size: int = 1
+    T: npt.ArrayLike, r: float, alpha: float, a: float, b: float, size: int = 1
 ) -> pd.DataFrame:
     """Customers simulated from the BG/NBD model.
 
@@ -85,7 +87,7 @@ def beta_geometric_nbd_model(
 
 
 def modified_beta_geometric_nbd_model(
-    T: Any, r: float, alpha: float, a: float, b: float, size: int = 1
+    T: npt.ArrayLike, r: float, alpha: float, a: float, b: float, size: int = 1
 ) -> pd.DataFrame:
     """Customers simulated from the MBG/NBD model (arguments and output as
     :func:`beta_geometric_nbd_model`)."""
@@ -95,7 +97,7 @@ def modified_beta_geometric_nbd_model(
 
 
 def pareto_nbd_model(
-    T: Any, r: float, alpha: float, s: float, beta: float, size: int = 1
+    T: npt.ArrayLike, r: float, alpha: float, s: float, beta: float, size: int = 1
 ) -> pd.DataFrame:
     """Customers simulated from the Pareto/NBD model.
 
@@ -110,7 +112,7 @@ def pareto_nbd_model(
 
 
 def beta_geometric_beta_binom_model(
-    N: Any, alpha: float, beta: float, gamma: float, delta: float, size: int = 1
+    N: npt.ArrayLike, alpha: float, beta: float, gamma: float, delta: float, size: int = 1
 ) -> pd.DataFrame:
     """Customers simulated from the BG/BB model with ``N`` opportunities each.
 
@@ -132,12 +134,12 @@ def beta_geometric_beta_binom_model(
 
 
 def beta_geometric_nbd_model_transactional_data(
-    T: Any,
+    T: npt.ArrayLike,
     r: float,
     alpha: float,
     a: float,
     b: float,
-    observation_period_end: Any = "2019-1-1",
+    observation_period_end: Union[str, date, np.datetime64] = "2019-1-1",
     freq: str = "D",
     size: int = 1,
 ) -> pd.DataFrame:

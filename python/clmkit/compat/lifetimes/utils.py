@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional, cast
+from typing import Any, Optional, Union, cast
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from ... import summary as _summary
 from ..._errors import ConvergenceError  # noqa: F401  (lifetimes.utils.ConvergenceError)
+from ..._typing import DateLike
 from ...summary.units import normalize_freq
 from ._checks import _check_inputs, _scale_time  # noqa: F401  (lifetimes' private names)
 
@@ -64,7 +66,7 @@ def summary_data_from_transaction_data(
     datetime_col: str,
     monetary_value_col: Optional[str] = None,
     datetime_format: Optional[str] = None,
-    observation_period_end: Any = None,
+    observation_period_end: DateLike = None,
     freq: str = "D",
     freq_multiplier: float = 1,
     include_first_transaction: bool = False,
@@ -102,8 +104,8 @@ def calibration_and_holdout_data(
     transactions: pd.DataFrame,
     customer_id_col: str,
     datetime_col: str,
-    calibration_period_end: Any,
-    observation_period_end: Any = None,
+    calibration_period_end: DateLike,
+    observation_period_end: DateLike = None,
     freq: str = "D",
     freq_multiplier: float = 1,
     datetime_format: Optional[str] = None,
@@ -148,7 +150,7 @@ def find_first_transactions(
     datetime_col: str,
     monetary_value_col: Optional[str] = None,
     datetime_format: Optional[str] = None,
-    observation_period_end: Any = None,
+    observation_period_end: DateLike = None,
     freq: str = "D",
 ) -> pd.DataFrame:
     """One row per customer and purchase period (values summed), ``first`` marking each
@@ -227,10 +229,10 @@ def _native_model(model: Any) -> Any:
 
 def customer_lifetime_value(
     transaction_prediction_model: Any,
-    frequency: Any,
-    recency: Any,
-    T: Any,
-    monetary_value: Any,
+    frequency: npt.ArrayLike,
+    recency: npt.ArrayLike,
+    T: npt.ArrayLike,
+    monetary_value: npt.ArrayLike,
     time: int = 12,
     discount_rate: float = 0.01,
     freq: str = "D",
@@ -374,7 +376,7 @@ def expected_cumulative_transactions(
     predicted = cumulative[steps - 1]
     actual = np.cumsum(repeats)[steps - 1].astype(np.int64)
     if set_index_date:
-        index: Any = pd.period_range(start_period, periods=t + 1)[
+        index: Union[pd.Index, range] = pd.period_range(start_period, periods=t + 1)[
             freq_multiplier - 1 : -1 : freq_multiplier
         ]
     else:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar, Optional, cast
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from ...._errors import ClmkitWarning
@@ -33,7 +34,7 @@ _Z = 1.96
 _ITERATION_KEYS = ("maxiter",)
 
 
-def _native_tol(tol: Any) -> float:
+def _native_tol(tol: float) -> float:
     """clmkit's gradient tolerance for a lifetimes ``tol``: never looser than clmkit's 1e-8
     (lifetimes' tol is scipy's, on another scale; clmkit always converges to the MLE)."""
     return min(check_positive_float(tol, "tol"), 1e-8)
@@ -55,7 +56,7 @@ def _max_iter(kwargs: dict[str, Any], default: int = 1000) -> int:
     return limit
 
 
-def _unnamed(values: Any) -> Any:
+def _unnamed(values: npt.ArrayLike) -> Any:
     """lifetimes' pandas results carry no name (the native ones are named): drop it in place
     on the fresh Series the native model returned."""
     if isinstance(values, pd.Series):
@@ -63,7 +64,7 @@ def _unnamed(values: Any) -> Any:
     return values
 
 
-def _as_column(values: Any) -> np.ndarray:
+def _as_column(values: npt.ArrayLike) -> np.ndarray:
     """A column as lifetimes stores it in ``data`` (the index is dropped, as np.asarray does)."""
     return np.asarray(values)
 
@@ -79,7 +80,12 @@ class BaseFitter:
 
     # ------------------------------------------------------------------ fitting
     def _fit_native(
-        self, columns: Sequence[Any], weights: Any, initial_params: Any, tol: Any, max_iter: int
+        self,
+        columns: Sequence[Any],
+        weights: Optional[npt.ArrayLike],
+        initial_params: Optional[npt.ArrayLike],
+        tol: float,
+        max_iter: int,
     ) -> NativeModel:
         model = self._native(
             penalizer=check_positive_float(self.penalizer_coef, "penalizer_coef", allow_zero=True),
@@ -139,7 +145,7 @@ class BaseFitter:
         return [float(params[name]) for name in args]
 
     @classmethod
-    def _row_log_likelihood(cls, params: Any, columns: Sequence[Any]) -> np.ndarray:
+    def _row_log_likelihood(cls, params: npt.ArrayLike, columns: Sequence[Any]) -> np.ndarray:
         """Each row's log-likelihood at natural ``params``, from the core (the native model's
         ``individual_log_likelihood``), shaped like the broadcast columns."""
         arrays = np.broadcast_arrays(*[np.asarray(c, dtype=float) for c in columns])
@@ -153,7 +159,7 @@ class BaseFitter:
         cls,
         params: np.ndarray,
         columns: Sequence[Any],
-        weights: Any,
+        weights: Optional[npt.ArrayLike],
         penalizer_coef: float,
         per: str = "sum",
     ) -> float:

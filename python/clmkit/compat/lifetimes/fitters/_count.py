@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any, Callable, Optional, TypeVar, cast
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from ...._validation import as_float_array, check_int
@@ -19,14 +20,14 @@ from ._errors import lifetimes_messages
 __all__ = ["CountFitter"]
 
 
-def _series_index(*values: Any) -> Optional[pd.Index]:
+def _series_index(*values: npt.ArrayLike) -> Optional[pd.Index]:
     for v in values:
         if isinstance(v, pd.Series):
             return v.index
     return None
 
 
-def aligned(*cols: Any) -> Sequence[Any]:
+def aligned(*cols: npt.ArrayLike) -> Sequence[Any]:
     """The customer columns, broadcast against each other when their sizes differ (lifetimes'
     numpy arithmetic lets e.g. ``T`` be one number for a Series of frequencies); the first
     column keeps the index of a Series argument."""
@@ -42,7 +43,7 @@ def aligned(*cols: Any) -> Sequence[Any]:
     return arrays
 
 
-def per_horizon(fn: Callable[..., Any], t: Any, *cols: Any) -> Any:
+def per_horizon(fn: Callable[..., Any], t: npt.ArrayLike, *cols: npt.ArrayLike) -> Any:
     """``fn(t, *cols)`` where lifetimes lets ``t`` be an array broadcast against the customer
     columns: the native kernels take one horizon, so they run once per distinct horizon."""
     t_arr = np.asarray(t, dtype=float)
@@ -69,7 +70,7 @@ def _is_odd_history_error(err: InvalidValueError) -> bool:
     return err.arg == "recency" and "frequency is 0" in err.reason
 
 
-def _shaped(values: np.ndarray, *inputs: Any) -> Any:
+def _shaped(values: np.ndarray, *inputs: npt.ArrayLike) -> Any:
     """Output shaped as the native methods shape it: a Series for Series input, a float for
     scalars, else an array."""
     index = _series_index(*inputs)
@@ -90,7 +91,13 @@ class CountFitter(BaseFitter):
     _time_params: tuple[str, ...] = ("alpha",)
 
     def _odd_aware(
-        self, native: Callable[..., Any], kind: str, t: float, frequency: Any, recency: Any, T: Any
+        self,
+        native: Callable[..., Any],
+        kind: str,
+        t: float,
+        frequency: npt.ArrayLike,
+        recency: npt.ArrayLike,
+        T: npt.ArrayLike,
     ) -> Any:
         """``native(frequency, recency, T)``; histories with frequency 0 and recency > 0,
         which the core rejects, get lifetimes' value from :mod:`._odd`."""
@@ -115,14 +122,14 @@ class CountFitter(BaseFitter):
 
     def _fit_count(
         self: _Fitter,
-        frequency: Any,
-        recency: Any,
-        T: Any,
-        weights: Any,
-        initial_params: Any,
+        frequency: npt.ArrayLike,
+        recency: npt.ArrayLike,
+        T: npt.ArrayLike,
+        weights: Optional[npt.ArrayLike],
+        initial_params: Optional[npt.ArrayLike],
         verbose: bool,
         tol: float,
-        index: Any,
+        index: Optional[pd.Index],
         kwargs: dict[str, Any],
     ) -> _Fitter:
         with lifetimes_messages():
@@ -169,11 +176,11 @@ class CountFitter(BaseFitter):
     @classmethod
     def _negative_log_likelihood(
         cls,
-        log_params: Any,
-        freq: Any,
-        rec: Any,
-        T: Any,
-        weights: Any,
+        log_params: npt.ArrayLike,
+        freq: npt.ArrayLike,
+        rec: npt.ArrayLike,
+        T: npt.ArrayLike,
+        weights: Optional[npt.ArrayLike],
         penalizer_coef: float,
     ) -> float:
         """lifetimes' objective (class- or instance-level): mean negative log-likelihood of
@@ -187,30 +194,30 @@ class CountFitter(BaseFitter):
         self.predict = self.conditional_expected_number_of_purchases_up_to_time
 
     def conditional_expected_number_of_purchases_up_to_time(
-        self, t: Any, frequency: Any, recency: Any, T: Any
+        self, t: npt.ArrayLike, frequency: npt.ArrayLike, recency: npt.ArrayLike, T: npt.ArrayLike
     ) -> Any:
         """Expected repeat purchases in the next ``t`` time units of customers with history
         (frequency, recency, T); ``t`` may be an array broadcast against the history."""
         model = self._fitted()
 
-        def one_horizon(h: float, f: Any, r: Any, big_t: Any) -> Any:
+        def one_horizon(h: float, f: npt.ArrayLike, r: npt.ArrayLike, big_t: npt.ArrayLike) -> Any:
             return self._odd_aware(
                 lambda *c: model.conditional_expected_purchases(h, *c), "expected", h, f, r, big_t
             )
 
         return per_horizon(one_horizon, t, frequency, recency, T)
 
-    def expected_number_of_purchases_up_to_time(self, t: Any) -> Any:
+    def expected_number_of_purchases_up_to_time(self, t: npt.ArrayLike) -> Any:
         """Expected repeat purchases of a new customer in ``t`` time units (scalar or array)."""
         out = self._fitted().expected_purchases(t)
         return _unnamed(out)
 
-    def probability_of_n_purchases_up_to_time(self, t: Any, n: Any) -> Any:
+    def probability_of_n_purchases_up_to_time(self, t: npt.ArrayLike, n: npt.ArrayLike) -> Any:
         """P(a new customer makes exactly ``n`` repeat purchases in ``t`` time units)."""
         return self._fitted().probability_of_n_purchases(t, n)
 
     def conditional_probability_of_n_purchases_up_to_time(
-        self, n: int, t: float, frequency: Any, recency: Any, T: Any
+        self, n: int, t: float, frequency: npt.ArrayLike, recency: npt.ArrayLike, T: npt.ArrayLike
     ) -> Any:
         """P(a customer with history (frequency, recency, T) makes exactly ``n`` purchases in
         the next ``t`` time units) — lifetimes' argument order: ``n`` first, then ``t``."""
@@ -237,7 +244,7 @@ class CountFitter(BaseFitter):
         values[odd] = _odd.probability_of_n(values[odd], p_valid, p_odd, int(n))
         return _shaped(values, frequency, recency, T)
 
-    def _p_alive(self, frequency: Any, recency: Any, T: Any) -> Any:
+    def _p_alive(self, frequency: npt.ArrayLike, recency: npt.ArrayLike, T: npt.ArrayLike) -> Any:
         model = self._fitted()
         return _unnamed(self._odd_aware(model.p_alive, "p_alive", 0.0, frequency, recency, T))
 

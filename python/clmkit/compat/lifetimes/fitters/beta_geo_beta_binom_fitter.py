@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar, Optional, cast
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from ...._validation import as_float_array, check_int
@@ -39,14 +40,14 @@ class BetaGeoBetaBinomFitter(BaseFitter):
 
     def fit(
         self,
-        frequency: Any,
-        recency: Any,
-        n_periods: Any,
-        weights: Any = None,
-        initial_params: Any = None,
+        frequency: npt.ArrayLike,
+        recency: npt.ArrayLike,
+        n_periods: npt.ArrayLike,
+        weights: Optional[npt.ArrayLike] = None,
+        initial_params: Optional[npt.ArrayLike] = None,
         verbose: bool = False,
         tol: float = 1e-7,
-        index: Any = None,
+        index: Optional[pd.Index] = None,
         **kwargs: Any,
     ) -> BetaGeoBetaBinomFitter:
         """Fits the model by maximum likelihood.
@@ -93,7 +94,9 @@ class BetaGeoBetaBinomFitter(BaseFitter):
         return self
 
     @classmethod
-    def _loglikelihood(cls, params: Any, x: Any, tx: Any, T: Any) -> Any:
+    def _loglikelihood(
+        cls, params: npt.ArrayLike, x: npt.ArrayLike, tx: Any, T: npt.ArrayLike
+    ) -> Any:
         """Each pattern's log-likelihood at natural ``params`` (lifetimes' helper; Fader,
         Hardie & Shang 2010, eq. 5), from the core."""
         return cls._row_log_likelihood(params, (x, tx, T))
@@ -101,11 +104,11 @@ class BetaGeoBetaBinomFitter(BaseFitter):
     @classmethod
     def _negative_log_likelihood(
         cls,
-        log_params: Any,
-        frequency: Any,
-        recency: Any,
-        n_periods: Any,
-        weights: Any,
+        log_params: npt.ArrayLike,
+        frequency: npt.ArrayLike,
+        recency: npt.ArrayLike,
+        n_periods: npt.ArrayLike,
+        weights: Optional[npt.ArrayLike],
         penalizer_coef: float = 0,
     ) -> float:
         """lifetimes' objective (class- or instance-level): minus the weighted mean
@@ -117,7 +120,11 @@ class BetaGeoBetaBinomFitter(BaseFitter):
         )
 
     def conditional_expected_number_of_purchases_up_to_time(
-        self, m_periods_in_future: Any, frequency: Any, recency: Any, n_periods: Any
+        self,
+        m_periods_in_future: npt.ArrayLike,
+        frequency: npt.ArrayLike,
+        recency: npt.ArrayLike,
+        n_periods: npt.ArrayLike,
     ) -> Any:
         """Expected transactions in the next ``m_periods_in_future`` opportunities (FHS eq. 13)."""
         model = self._fitted()
@@ -130,7 +137,11 @@ class BetaGeoBetaBinomFitter(BaseFitter):
         )
 
     def conditional_probability_alive(
-        self, m_periods_in_future: Any, frequency: Any, recency: Any, n_periods: Any
+        self,
+        m_periods_in_future: npt.ArrayLike,
+        frequency: npt.ArrayLike,
+        recency: npt.ArrayLike,
+        n_periods: npt.ArrayLike,
     ) -> Any:
         """P(alive at opportunity ``n_periods + m_periods_in_future``) (FHS eq. 11)."""
         model = self._fitted()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Optional
 
 import numpy as np
+import numpy.typing as npt
+import pandas as pd
 
 from ....btyd import BetaGeo
 from .. import generate_data
@@ -51,14 +53,14 @@ class BetaGeoFitter(CountFitter):
 
     def fit(
         self,
-        frequency: Any,
-        recency: Any,
-        T: Any,
-        weights: Any = None,
-        initial_params: Any = None,
+        frequency: npt.ArrayLike,
+        recency: npt.ArrayLike,
+        T: npt.ArrayLike,
+        weights: Optional[npt.ArrayLike] = None,
+        initial_params: Optional[npt.ArrayLike] = None,
         verbose: bool = False,
         tol: float = 1e-7,
-        index: Any = None,
+        index: Optional[pd.Index] = None,
         **kwargs: Any,
     ) -> BetaGeoFitter:
         """Fits the model by maximum likelihood (clmkit's L-BFGS with analytic gradients).
@@ -96,7 +98,9 @@ class BetaGeoFitter(CountFitter):
             frequency, recency, T, weights, initial_params, verbose, tol, index, kwargs
         )
 
-    def conditional_probability_alive(self, frequency: Any, recency: Any, T: Any) -> np.ndarray:
+    def conditional_probability_alive(
+        self, frequency: npt.ArrayLike, recency: npt.ArrayLike, T: npt.ArrayLike
+    ) -> np.ndarray:
         """P(alive) of customers with history (frequency, recency, T), as an array (at
         least 1-d, as lifetimes returns it)."""
         return np.atleast_1d(np.asarray(self._p_alive(frequency, recency, T), dtype=float))

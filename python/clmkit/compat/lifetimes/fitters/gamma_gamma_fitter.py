@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Optional
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from ...._errors import ClmkitWarning
@@ -40,13 +41,13 @@ class GammaGammaFitter(BaseFitter):
 
     def fit(
         self,
-        frequency: Any,
-        monetary_value: Any,
-        weights: Any = None,
-        initial_params: Any = None,
+        frequency: npt.ArrayLike,
+        monetary_value: npt.ArrayLike,
+        weights: Optional[npt.ArrayLike] = None,
+        initial_params: Optional[npt.ArrayLike] = None,
         verbose: bool = False,
         tol: float = 1e-7,
-        index: Any = None,
+        index: Optional[pd.Index] = None,
         q_constraint: bool = False,
         **kwargs: Any,
     ) -> GammaGammaFitter:
@@ -102,10 +103,10 @@ class GammaGammaFitter(BaseFitter):
     @classmethod
     def _negative_log_likelihood(
         cls,
-        log_params: Any,
-        frequency: Any,
-        avg_monetary_value: Any,
-        weights: Any,
+        log_params: npt.ArrayLike,
+        frequency: npt.ArrayLike,
+        avg_monetary_value: npt.ArrayLike,
+        weights: Optional[npt.ArrayLike],
         penalizer_coef: float,
     ) -> float:
         """lifetimes' objective (class- or instance-level): minus the weighted mean
@@ -117,7 +118,9 @@ class GammaGammaFitter(BaseFitter):
         )
 
     def conditional_expected_average_profit(
-        self, frequency: Any = None, monetary_value: Any = None
+        self,
+        frequency: Optional[npt.ArrayLike] = None,
+        monetary_value: Optional[npt.ArrayLike] = None,
     ) -> Any:
         """Expected mean value of each customer's future transactions (the fitted data by
         default); customers without repeat purchases get the population mean."""
@@ -130,10 +133,10 @@ class GammaGammaFitter(BaseFitter):
     def customer_lifetime_value(
         self,
         transaction_prediction_model: Any,
-        frequency: Any,
-        recency: Any,
-        T: Any,
-        monetary_value: Any,
+        frequency: npt.ArrayLike,
+        recency: npt.ArrayLike,
+        T: npt.ArrayLike,
+        monetary_value: npt.ArrayLike,
         time: int = 12,
         discount_rate: float = 0.01,
         freq: str = "D",

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Optional
+
+import numpy.typing as npt
+import pandas as pd
 
 from ....btyd import ModifiedBetaGeo
 from .. import generate_data
@@ -28,14 +31,14 @@ class ModifiedBetaGeoFitter(BetaGeoFitter):
 
     def fit(
         self,
-        frequency: Any,
-        recency: Any,
-        T: Any,
-        weights: Any = None,
-        initial_params: Any = None,
+        frequency: npt.ArrayLike,
+        recency: npt.ArrayLike,
+        T: npt.ArrayLike,
+        weights: Optional[npt.ArrayLike] = None,
+        initial_params: Optional[npt.ArrayLike] = None,
         verbose: bool = False,
         tol: float = 1e-7,
-        index: Any = None,
+        index: Optional[pd.Index] = None,
         **kwargs: Any,
     ) -> ModifiedBetaGeoFitter:
         """Fits the model by maximum likelihood; arguments as :meth:`BetaGeoFitter.fit`."""

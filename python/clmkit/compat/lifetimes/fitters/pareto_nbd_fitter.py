@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from collections.abc import Iterable
+from typing import Any, ClassVar, Optional
 
 import numpy as np
+import numpy.typing as npt
+import pandas as pd
 
 from .... import _core
 from ...._validation import check_int
@@ -44,15 +47,15 @@ class ParetoNBDFitter(CountFitter):
 
     def fit(
         self,
-        frequency: Any,
-        recency: Any,
-        T: Any,
-        weights: Any = None,
+        frequency: npt.ArrayLike,
+        recency: npt.ArrayLike,
+        T: npt.ArrayLike,
+        weights: Optional[npt.ArrayLike] = None,
         iterative_fitting: int = 1,
-        initial_params: Any = None,
+        initial_params: Optional[npt.ArrayLike] = None,
         verbose: bool = False,
         tol: float = 1e-4,
-        index: Any = None,
+        index: Optional[pd.Index] = None,
         fit_method: str = "Nelder-Mead",
         maxiter: int = 2000,
         **kwargs: Any,
@@ -91,7 +94,13 @@ class ParetoNBDFitter(CountFitter):
 
     @classmethod
     def _negative_log_likelihood(
-        cls, params: Any, freq: Any, rec: Any, T: Any, weights: Any, penalizer_coef: float
+        cls,
+        params: npt.ArrayLike,
+        freq: npt.ArrayLike,
+        rec: npt.ArrayLike,
+        T: npt.ArrayLike,
+        weights: Optional[npt.ArrayLike],
+        penalizer_coef: float,
     ) -> float:
         """lifetimes' Pareto/NBD objective (class- or instance-level): at natural ``params``
         (inf when one is <= 0), minus the weighted log-likelihood divided by the *mean*
@@ -105,13 +114,17 @@ class ParetoNBDFitter(CountFitter):
         )
 
     @classmethod
-    def _conditional_log_likelihood(cls, params: Any, freq: Any, rec: Any, T: Any) -> Any:
+    def _conditional_log_likelihood(
+        cls, params: npt.ArrayLike, freq: npt.ArrayLike, rec: npt.ArrayLike, T: npt.ArrayLike
+    ) -> Any:
         """Each customer's log-likelihood at natural ``params`` (lifetimes' helper; Fader &
         Hardie's note, eq. 18), from the core."""
         return cls._row_log_likelihood(params, (freq, rec, T))
 
     @staticmethod
-    def _log_A_0(params: Any, freq: Any, recency: Any, age: Any) -> Any:
+    def _log_A_0(
+        params: Iterable[float], freq: npt.ArrayLike, recency: npt.ArrayLike, age: npt.ArrayLike
+    ) -> Any:
         """ln A_0 of Fader & Hardie's Pareto/NBD note (2005, eq. 19-20), lifetimes' helper:
         A_0 = 2F1(a, b; a+1; z(t_x)) / (m + t_x)^a - 2F1(a, b; a+1; z(T)) / (m + T)^a, with
         a = r+s+x, m = max(alpha, beta), z(u) = |alpha-beta| / (m+u), b = r+x (alpha < beta)
@@ -136,7 +149,9 @@ class ParetoNBDFitter(CountFitter):
             out = first + np.log(-np.expm1(second - first))
         return out.reshape(shape) if shape else float(out[0])
 
-    def conditional_probability_alive(self, frequency: Any, recency: Any, T: Any) -> Any:
+    def conditional_probability_alive(
+        self, frequency: npt.ArrayLike, recency: npt.ArrayLike, T: npt.ArrayLike
+    ) -> Any:
         """P(alive) of customers with history (frequency, recency, T) (a Series for Series
         input, a float for scalars, else an array)."""
         return self._p_alive(frequency, recency, T)

@@ -13,6 +13,7 @@ from typing import Any, Optional
 import numpy as np
 import pandas as pd
 
+from ...._typing import DateLike
 from ..utils import calculate_alive_path
 from ._pyplot import plt
 from ._tracking import (
@@ -229,7 +230,7 @@ def plot_history_alive(
     transactions: pd.DataFrame,
     datetime_col: str,
     freq: str = "D",
-    start_date: Any = None,
+    start_date: DateLike = None,
     ax: Any = None,
     **kwargs: Any,
 ) -> Any:
