@@ -153,6 +153,22 @@ def test_rfm_heatmap_counts_equal_crosstab(ax):
     )
 
 
+@pytest.mark.parametrize("dtype", ["int8", "int64", "float64"])
+def test_rfm_heatmap_sparse_grid_has_gaps_where_no_customer(ax, dtype):
+    # integer scores are counted by bincount, float ones by a groupby: one grid either way,
+    # scores sorted, NaN (no colour) where no customer has the combination
+    rng = np.random.default_rng(2)
+    f = rng.choice([1, 2, 4, 5], 300)
+    r = np.where(f == 5, 1, rng.choice([1, 3, 5], 300))
+    rfm = pd.DataFrame({"r_score": r.astype(dtype), "f_score": f.astype(dtype)})
+    plotting.plot_rfm_heatmap(rfm, ax=ax)
+    ref = pd.crosstab(rfm["f_score"], rfm["r_score"]).to_numpy(float, copy=True)
+    ref[ref == 0] = np.nan
+    np.testing.assert_array_equal(_image(ax), ref)
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == [str(x) for x in np.array([1, 2, 4, 5], dtype=dtype)]
+
+
 def test_segment_summary_shares(ax):
     table = pd.DataFrame({"seg": ["a", "a", "b", "c"], "v": [1.0, 1.0, 6.0, 2.0]})
     from clmkit.plotting.segments import segment_shares

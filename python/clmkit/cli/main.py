@@ -59,6 +59,8 @@ class _Progress:
     def __init__(self, quiet: bool = False) -> None:
         self.start = time.perf_counter()
         self.quiet = quiet
+        #: Called by analyze() with the analysis once its RFM and model columns are final.
+        self.models_ready: Optional[Callable[[Analysis], None]] = None
 
     def __call__(self, step: str, seconds: float) -> None:
         if not self.quiet:
@@ -268,6 +270,10 @@ def _run_report(args: argparse.Namespace) -> int:
     _check_out(out, args.input, formats)
     log, cols, options = _report_inputs(args, progress)
     with _figure_worker(len(log)) as worker:
+        if worker is not None:
+            from ..report.figures import EARLY_SECTIONS
+
+            progress.models_ready = lambda partial: worker.submit(partial, EARLY_SECTIONS)
         # the log was read once into a TransactionLog (from a pyarrow Table of the needed
         # columns, without a copy); analyze() hands it to every step
         analysis = clmkit.analyze(log, *cols, progress=progress, output="pandas", **options)
@@ -282,8 +288,14 @@ def _run_report(args: argparse.Namespace) -> int:
 
 
 def _figure_worker(n_transactions: int) -> AbstractContextManager[Optional[FigureWorker]]:
-    """A started :class:`~clmkit.report.worker.FigureWorker` for a large log, else None."""
-    if n_transactions < FIGURE_WORKER_MIN_TRANSACTIONS:
+    """A started :class:`~clmkit.report.worker.FigureWorker` for a large log, else None
+    (also on Windows, whose pipes the worker cannot wait on, and in a frozen application,
+    whose ``sys.executable`` is not a Python)."""
+    if (
+        n_transactions < FIGURE_WORKER_MIN_TRANSACTIONS
+        or sys.platform == "win32"
+        or getattr(sys, "frozen", False)
+    ):
         return nullcontext(None)
     from ..report.worker import FigureWorker
 
@@ -303,11 +315,14 @@ def _save(
         return
     from ..report import write_report
 
-    worker.submit(analysis)
+    worker.submit(analysis)  # the sections not drawn yet (the lifecycle stages)
     analysis.save(tmp, progress=progress, formats=tuple(f for f in formats if f != "html"))
     progress.timed(
         "write report.html",
-        lambda: write_report(analysis.to_pandas(), tmp / "report.html", worker.figures(analysis)),
+        # the page's tables are made while the worker still draws; then its figures
+        lambda: write_report(
+            analysis.to_pandas(), tmp / "report.html", lambda: worker.figures(analysis)
+        ),
     )
 
 

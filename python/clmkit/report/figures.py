@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import base64
 import io
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import numpy as np
 import pandas as pd
-
-from ..plotting._mpl import require_matplotlib
 
 if TYPE_CHECKING:
     from .._estimator import Estimator
@@ -21,9 +20,19 @@ Draw = Callable[[Any], Any]
 #: ``{section: [(title, data_uri), ...]}``
 Figures = dict[str, list[tuple[str, str]]]
 
-#: The customer-table columns the figures read (with the CLV column): all that
-#: :func:`figure_inputs` keeps, so that the figures cross to a worker process cheaply.
-FIGURE_COLUMNS = ("r_score", "f_score", "rfm_segment", "total_value", "stage", "frequency", "T")
+#: The report's figure sections in page order, with the customer-table columns each reads
+#: (the "clv" section also reads the CLV column): all that :func:`figure_inputs` keeps, so
+#: that the figures cross to a worker process cheaply.
+SECTION_COLUMNS: dict[str, tuple[str, ...]] = {
+    "segments": ("r_score", "f_score", "rfm_segment", "total_value"),
+    "stages": ("stage",),
+    "btyd": ("frequency", "T"),
+    "holdout": (),
+    "clv": (),
+}
+#: Sections drawn from the RFM scores, the models and their columns alone: ``clmkit report``
+#: has them drawn while the lifecycle stages are still being computed.
+EARLY_SECTIONS = ("segments", "btyd", "clv")
 
 
 def figure_png(draw: Draw, size: tuple[float, float] = (7.0, 4.2)) -> str:
@@ -32,6 +41,10 @@ def figure_png(draw: Draw, size: tuple[float, float] = (7.0, 4.2)) -> str:
     Figures are built with ``matplotlib.figure.Figure`` (not pyplot), so nothing global
     changes and memory is released when the figure goes out of scope.
     """
+    # imported here, not with the module: the command line's main process imports this
+    # module without drawing (its figure worker draws) and must not pay for matplotlib
+    from ..plotting._mpl import require_matplotlib
+
     require_matplotlib()
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -52,11 +65,24 @@ def figure_png(draw: Draw, size: tuple[float, float] = (7.0, 4.2)) -> str:
 
 
 def warm_up() -> None:
-    """Imports matplotlib and draws one small figure with text (fonts loaded, caches built),
-    what the first report figure would otherwise pay for."""
+    """Imports matplotlib and the plotting helpers and draws one small figure with what the
+    report's figures use (an image with a colour bar, cell text, bars, a log axis, a legend,
+    rotated labels): fonts loaded and first-use caches built, which the first figures would
+    otherwise pay for (a tenth of a second)."""
     from .. import plotting  # noqa: F401  (the plotting helpers the figures call)
 
-    figure_png(lambda ax: ax.set_title("warm-up 0123456789"), (3.0, 2.0))
+    def draw(ax: Any) -> None:
+        image = ax.imshow([[0.0, 1.0], [1.0, 0.5]])
+        ax.figure.colorbar(image, ax=ax, label="x")
+        ax.text(0, 0, "1", ha="center", va="center")
+        ax.bar([0, 1], [1, 10], label="a")
+        ax.set_yscale("log")
+        ax.axvline(0.5, linestyle="--", label="b")
+        ax.legend()
+        ax.set_xticks([0, 1], ["a b", "c"], rotation=30, ha="right")
+        ax.set_title("warm-up 0123456789")
+
+    figure_png(draw, (3.0, 2.0))
 
 
 @dataclass
@@ -71,23 +97,29 @@ class FigureInputs:
     settings: JSONDict = field(default_factory=dict)
 
 
-def figure_inputs(analysis: Analysis) -> FigureInputs:
-    """The part of ``analysis`` the figures read, a few columns instead of the whole table."""
+def figure_inputs(analysis: Analysis, sections: Optional[Collection[str]] = None) -> FigureInputs:
+    """The part of ``analysis`` the figures of ``sections`` (default: all) read: a few
+    columns instead of the whole table."""
+    wanted = SECTION_COLUMNS if sections is None else sections
     t = analysis.table
+    keep = [c for s in wanted for c in SECTION_COLUMNS[s]]
     label = _label(analysis)
-    keep = [*FIGURE_COLUMNS, *([f"clv_{label}"] if label is not None else [])]
+    if "clv" in wanted and label is not None:
+        keep.append(f"clv_{label}")
     return FigureInputs(
-        table=t[[c for c in keep if c in t.columns]],
+        # the customer ids stay behind: no figure shows them
+        table=t[[c for c in keep if c in t.columns]].reset_index(drop=True),
         models=dict(analysis.models),
-        transitions=analysis.transitions,
-        cal_holdout=analysis.cal_holdout,
+        transitions=analysis.transitions if "stages" in wanted else None,
+        cal_holdout=analysis.cal_holdout if "holdout" in wanted else None,
         settings=dict(analysis.settings),
     )
 
 
-def report_figures(analysis: Any) -> Figures:
+def report_figures(analysis: Any, sections: Optional[Collection[str]] = None) -> Figures:
     """Figures by section: ``{section: [(title, data_uri), ...]}`` for what the analysis holds
-    (an :class:`clmkit.Analysis` or its :func:`figure_inputs`)."""
+    (an :class:`clmkit.Analysis` or its :func:`figure_inputs`), of ``sections`` only when
+    given."""
     from .. import plotting as p
     from .words import horizon_words
 
@@ -99,10 +131,13 @@ def report_figures(analysis: Any) -> Figures:
         model = None
     out: Figures = {}
 
+    def want(section: str) -> bool:
+        return sections is None or section in sections
+
     def add(section: str, title: str, draw: Draw, size: tuple[float, float] = (7.0, 4.2)) -> None:
         out.setdefault(section, []).append((title, figure_png(_human(draw), size)))
 
-    if "r_score" in t:
+    if want("segments") and "r_score" in t:
         add(
             "segments",
             "Customers per recency (R) and frequency (F) score: the top right are your best",
@@ -115,20 +150,20 @@ def report_figures(analysis: Any) -> Figures:
             lambda ax: p.plot_segment_summary(t, "rfm_segment", value, ax=ax),
             (7.0, 5.0),
         )
-    if "stage" in t:
+    if want("stages") and "stage" in t:
         add(
             "stages",
             "Customers per lifecycle stage",
             lambda ax: p.plot_stage_distribution(t["stage"], ax=ax),
         )
-    if analysis.transitions is not None:
+    if want("stages") and analysis.transitions is not None:
         add(
             "stages",
             "How customers moved between stages from one month end to the next (row: stage before)",
             lambda ax: p.plot_stage_transitions(analysis.transitions, ax=ax),
             (7.0, 5.5),
         )
-    if model is not None:
+    if want("btyd") and model is not None:
         limits = _matrix_limits(t)
         add(
             "btyd",
@@ -147,7 +182,7 @@ def report_figures(analysis: Any) -> Figures:
             "Customers by number of repeat purchases: actual and as the model expects (a close match means a good fit)",
             lambda ax: p.plot_period_transactions(model, t, ax=ax),
         )
-    if analysis.cal_holdout is not None and "calibration" in analysis.models:
+    if want("holdout") and analysis.cal_holdout is not None and "calibration" in analysis.models:
         add(
             "holdout",
             "Calibration vs holdout purchases: purchases after the calibration end, actual and forecast",
@@ -157,7 +192,7 @@ def report_figures(analysis: Any) -> Figures:
         )
     currency = analysis.settings.get("currency")
     money = f"expected value ({currency})" if currency else "expected value"
-    if f"clv_{label}" in t:
+    if want("clv") and f"clv_{label}" in t:
         add(
             "clv",
             f"How the expected value over the next {horizon_words(analysis.settings)} is "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any, Callable, Optional, Union
 
 import pandas as pd
 
@@ -145,11 +145,17 @@ def _method(analysis: Any) -> list[tuple[str, str]]:
     return rows
 
 
-def render_report(analysis: Any, figures: Optional[Figures] = None) -> str:
+#: The report's figures, or a function giving them (called once the rest is ready).
+FiguresSource = Union[Figures, Callable[[], Figures]]
+
+
+def render_report(analysis: Any, figures: Optional[FiguresSource] = None) -> str:
     """The report as one HTML string (figures embedded, no external resources).
 
-    ``figures``: the analysis' :func:`~clmkit.report.figures.report_figures` when already
-    drawn (by the command line's worker process); drawn here otherwise.
+    ``figures``: the analysis' :func:`~clmkit.report.figures.report_figures` when drawn
+    elsewhere (the command line's worker process), or a function returning them, called
+    after the tables and numbers are ready (while the worker still draws); drawn here when
+    None.
     """
     import clmkit
 
@@ -157,27 +163,32 @@ def render_report(analysis: Any, figures: Optional[Figures] = None) -> str:
     t = analysis.table
     contradict = 0
     if "p_alive" in t and "stage" in t:
-        contradict = int(((t["p_alive"] >= 0.99) & (t["stage"].astype(str) == "churned")).sum())
+        # compared as is: a categorical column compares by code, without a million strings
+        contradict = int(((t["p_alive"] >= 0.99) & (t["stage"] == "churned")).sum())
     template = environment().get_template("report.html.j2")
     sub, sections = _subscriptions(analysis, fmt)
-    text: str = template.render(
-        title="Customer report",
-        version=clmkit.__version__,
-        sections=sections,
-        sub=sub,
-        intro=INTRO,
-        headline=headline(analysis, fmt),
-        figures=report_figures(analysis) if figures is None else figures,
-        tables=_tables(analysis, fmt),
-        method=_method(analysis),
-        glossary=GLOSSARY,
-        warnings=list(getattr(analysis, "warnings", [])),
-        contradict=contradict,
-        skipped=analysis.skipped,
-        timings=analysis.timings,
-        n_customers=len(t),
-        generated=pd.Timestamp.now().strftime("%Y-%m-%d %H:%M"),
-    )
+    context = {
+        "title": "Customer report",
+        "version": clmkit.__version__,
+        "sections": sections,
+        "sub": sub,
+        "intro": INTRO,
+        "headline": headline(analysis, fmt),
+        "tables": _tables(analysis, fmt),
+        "method": _method(analysis),
+        "glossary": GLOSSARY,
+        "warnings": list(getattr(analysis, "warnings", [])),
+        "contradict": contradict,
+        "skipped": analysis.skipped,
+        "timings": analysis.timings,
+        "n_customers": len(t),
+        "generated": pd.Timestamp.now().strftime("%Y-%m-%d %H:%M"),
+    }
+    if figures is None:
+        context["figures"] = report_figures(analysis)
+    else:
+        context["figures"] = figures() if callable(figures) else figures
+    text: str = template.render(**context)
     return text
 
 
@@ -207,7 +218,9 @@ def _umask() -> int:
     return mask
 
 
-def write_report(analysis: Any, path: Union[str, Path], figures: Optional[Figures] = None) -> Path:
+def write_report(
+    analysis: Any, path: Union[str, Path], figures: Optional[FiguresSource] = None
+) -> Path:
     """Renders the report and writes it atomically (temp file in the target directory, then
     renamed), so a reader never sees a half-written file. ``figures``: see
     :func:`render_report`."""

@@ -87,18 +87,18 @@ def segment_table(t: pd.DataFrame, fmt: Fmt) -> str:
     # a million segment names as Python strings cost a third of a second
     codes, uniques = pd.factorize(t["rfm_segment"], use_na_sentinel=False)
     names = ["(none)" if pd.isna(u) else str(u) for u in uniques]
-    groups = pd.DataFrame({"seg": codes})
-    groups["n"] = 1
-    groups["inactivity"] = (t["T"] - t["recency"]).to_numpy(float)
-    groups["purchases"] = t["frequency"].to_numpy(float) + 1
-    if has_value:
-        groups["value"] = t["total_value"].to_numpy(float)
-    agg = groups.groupby("seg", sort=False).agg(
-        n=("n", "sum"),
-        inactivity=("inactivity", "mean"),
-        purchases=("purchases", "mean"),
-        **({"value": ("value", "sum")} if has_value else {}),
-    )
+    k = len(uniques)
+    # sums per code with bincount (codes number the segments in order of first appearance,
+    # as a groupby(sort=False) would): a tenth of a groupby's time on a million rows
+    columns = {
+        "inactivity": ((t["T"] - t["recency"]).to_numpy(float), "mean"),
+        "purchases": (t["frequency"].to_numpy(float) + 1, "mean"),
+        **({"value": (t["total_value"].to_numpy(float), "sum")} if has_value else {}),
+    }
+    agg = pd.DataFrame({"n": np.bincount(codes, minlength=k)})
+    for name, (values, how) in columns.items():
+        sums, counts = _group_sums(codes, values, k)
+        agg[name] = sums / np.where(counts > 0, counts, np.nan) if how == "mean" else sums
     agg = agg.sort_values("n", ascending=False)
     total_value = float(agg["value"].sum()) if has_value else 0.0
     header = ["Segment", "Customers", "% of customers"]
@@ -117,6 +117,18 @@ def segment_table(t: pd.DataFrame, fmt: Fmt) -> str:
         row.append(SEGMENT_ACTIONS.get(str(name), ""))
         rows.append(row)
     return html_table(header, rows, left=1, text_cols=(-1,))
+
+
+def _group_sums(
+    codes: npt.NDArray[np.intp], values: npt.NDArray[np.float64], k: int
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.intp]]:
+    """Per-code sums and counts of the non-missing ``values`` (missing ones skipped, as
+    pandas does)."""
+    ok = ~np.isnan(values)
+    if not ok.all():
+        codes, values = codes[ok], values[ok]
+    sums = np.bincount(codes, weights=values, minlength=k).astype(np.float64, copy=False)
+    return sums, np.bincount(codes, minlength=k)
 
 
 def stage_table(t: pd.DataFrame, settings: dict[str, Any], scheme: dict[str, float]) -> str:
