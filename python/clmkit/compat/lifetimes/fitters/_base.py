@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from typing import Any, ClassVar, Optional, cast
+from typing import Any, ClassVar, Optional, TypeVar, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -21,6 +21,8 @@ from ....btyd import BTYDFitter
 from . import _persist
 
 __all__ = ["BaseFitter"]
+
+V = TypeVar("V")
 
 # A fitted native clmkit model (clmkit.BetaGeo, ...). Typed loosely: the native classes share
 # no typed protocol yet (issue 16 gives the BTYD models a typed door).
@@ -56,7 +58,7 @@ def _max_iter(kwargs: dict[str, Any], default: int = 1000) -> int:
     return limit
 
 
-def _unnamed(values: npt.ArrayLike) -> Any:
+def _unnamed(values: V) -> V:
     """lifetimes' pandas results carry no name (the native ones are named): drop it in place
     on the fresh Series the native model returned."""
     if isinstance(values, pd.Series):

@@ -105,7 +105,7 @@ class BetaGeoFitter(CountFitter):
         least 1-d, as lifetimes returns it)."""
         return np.atleast_1d(np.asarray(self._p_alive(frequency, recency, T), dtype=float))
 
-    def generate_new_data(self, size: int = 1) -> Any:
+    def generate_new_data(self, size: int = 1) -> pd.DataFrame:
         """Simulates ``size`` customers with the ages T of the fitted data."""
         r, alpha, a, b = self._unload_params("r", "alpha", "a", "b")
         return generate_data.beta_geometric_nbd_model(

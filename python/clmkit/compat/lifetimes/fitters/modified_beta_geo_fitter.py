@@ -46,7 +46,7 @@ class ModifiedBetaGeoFitter(BetaGeoFitter):
             frequency, recency, T, weights, initial_params, verbose, tol, index, kwargs
         )
 
-    def generate_new_data(self, size: int = 1) -> Any:
+    def generate_new_data(self, size: int = 1) -> pd.DataFrame:
         """Simulates ``size`` customers with the ages T of the fitted data."""
         r, alpha, a, b = self._unload_params("r", "alpha", "a", "b")
         return generate_data.modified_beta_geometric_nbd_model(
