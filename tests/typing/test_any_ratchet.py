@@ -25,10 +25,10 @@ CEILINGS: dict[str, int] = {
     "analyze": 5,
     "btyd": 72,
     "compat": 78,
-    "contractual": 15,
+    "contractual": 11,
     "dask": 75,
-    "plotting": 38,
-    "report": 36,
+    "plotting": 11,
+    "report": 7,
     "summary": 3,
 }
 

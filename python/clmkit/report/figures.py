@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import base64
 import io
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import numpy as np
 
 from ..plotting._mpl import require_matplotlib
 
-Draw = Callable[[Any], Any]
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.axes import Axes
+
+    from ..analyze.result import Analysis
+
+#: Draws one figure on the Axes it is given.
+Draw = Callable[["Axes"], object]
 
 
 def figure_png(draw: Draw, size: tuple[float, float] = (7.0, 4.2)) -> str:
@@ -35,7 +42,7 @@ def figure_png(draw: Draw, size: tuple[float, float] = (7.0, 4.2)) -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def report_figures(analysis: Any) -> dict[str, list[tuple[str, str]]]:
+def report_figures(analysis: Any) -> dict[str, list[tuple[str, str]]]:  # models by role
     """Figures by section: ``{section: [(title, data_uri), ...]}`` for what the analysis holds."""
     from .. import plotting as p
     from .words import horizon_words
@@ -134,7 +141,7 @@ def _human(draw: Draw) -> Draw:
             text = text.replace(raw, human)
         return text
 
-    def wrapped(ax: Any) -> Any:
+    def wrapped(ax: Axes) -> object:
         result = draw(ax)
         text_formatters = _text_formatters()
         ax.set_title(words(ax.get_title()))
@@ -161,7 +168,7 @@ def _text_formatters() -> tuple[type, ...]:
     return (FixedFormatter, StrCategoryFormatter)
 
 
-def _label(analysis: Any) -> Optional[str]:
+def _label(analysis: Analysis) -> Optional[str]:
     cols = [
         c
         for c in analysis.table.columns
@@ -170,7 +177,7 @@ def _label(analysis: Any) -> Optional[str]:
     return cols[0][4:] if cols else None
 
 
-def _matrix_limits(t: Any) -> tuple[int, int]:
+def _matrix_limits(t: pd.DataFrame) -> tuple[int, int]:
     """Grid limits covering 99% of customers: the matrices stay readable on long tails."""
     max_f = int(np.quantile(t["frequency"].to_numpy(float), 0.99)) if len(t) else 0
     max_r = int(np.ceil(t["T"].max())) if len(t) else 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any, Union
 
 import pandas as pd
 
@@ -16,10 +16,13 @@ from .figures import report_figures
 from .tables import Fmt
 from .words import duration_words, environment, horizon_words
 
+if TYPE_CHECKING:
+    from ..analyze.result import Analysis
+
 __all__ = ["SECTIONS", "render_report", "write_report"]
 
 
-def headline(analysis: Any, fmt: Fmt) -> list[tuple[str, str, str]]:
+def headline(analysis: Analysis, fmt: Fmt) -> list[tuple[str, str, str]]:
     """(label, value, note) cards of the "At a glance" section."""
     s, st = analysis.summary(), analysis.settings
     n = max(s["customers"], 1)
@@ -69,7 +72,7 @@ def headline(analysis: Any, fmt: Fmt) -> list[tuple[str, str, str]]:
     return cards
 
 
-def _tables(analysis: Any, fmt: Fmt) -> dict[str, str]:
+def _tables(analysis: Analysis, fmt: Fmt) -> dict[str, str]:
     t, out = analysis.table, {}
     if "rfm_segment" in t:
         out["segments"] = tables.segment_table(t, fmt)
@@ -98,7 +101,7 @@ def _tables(analysis: Any, fmt: Fmt) -> dict[str, str]:
     return out
 
 
-def _method(analysis: Any) -> list[tuple[str, str]]:
+def _method(analysis: Analysis) -> list[tuple[str, str]]:
     """(what, how) rows of the "How this report was made" section."""
     st, rows = analysis.settings, []
     rows.append(("Observation end", str(st.get("observation_period_end", ""))[:10]))
@@ -145,7 +148,7 @@ def _method(analysis: Any) -> list[tuple[str, str]]:
     return rows
 
 
-def render_report(analysis: Any) -> str:
+def render_report(analysis: Analysis) -> str:
     """The report as one HTML string (figures embedded, no external resources)."""
     import clmkit
 
@@ -177,7 +180,7 @@ def render_report(analysis: Any) -> str:
     return text
 
 
-def _subscriptions(analysis: Any, fmt: Fmt) -> tuple[Any, list[tuple[str, str]]]:
+def _subscriptions(analysis: Analysis, fmt: Fmt) -> tuple[Any, list[tuple[str, str]]]:
     """The subscription section (``analyze(..., contractual=...)``) and the section list with
     it before "How this report was made"; (None, SECTIONS) without one."""
     run = getattr(analysis, "contractual", None)
@@ -203,7 +206,7 @@ def _umask() -> int:
     return mask
 
 
-def write_report(analysis: Any, path: Union[str, Path]) -> Path:
+def write_report(analysis: Analysis, path: Union[str, Path]) -> Path:
     """Renders the report and writes it atomically (temp file in the target directory, then
     renamed), so a reader never sees a half-written file."""
     target = Path(path)
