@@ -28,7 +28,7 @@ def _series_index(*values: npt.ArrayLike) -> Optional[pd.Index]:
     return None
 
 
-def aligned(*cols: npt.ArrayLike) -> Sequence[Any]:
+def aligned(*cols: npt.ArrayLike) -> Sequence[npt.ArrayLike]:
     """The customer columns, broadcast against each other when their sizes differ (lifetimes'
     numpy arithmetic lets e.g. ``T`` be one number for a Series of frequencies); the first
     column keeps the index of a Series argument."""
@@ -277,7 +277,7 @@ class CountFitter(BaseFitter):
         )
         return cast(np.ndarray, grid.to_numpy())
 
-    def _simulation_ages(self, size: Any) -> np.ndarray:
+    def _simulation_ages(self, size: object) -> np.ndarray:
         size = check_int(size, "size", low=0)
         ages = as_float_array(self.data["T"], "T")
         if size > len(ages):

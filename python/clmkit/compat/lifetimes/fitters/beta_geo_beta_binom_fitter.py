@@ -96,7 +96,7 @@ class BetaGeoBetaBinomFitter(BaseFitter):
 
     @classmethod
     def _loglikelihood(
-        cls, params: npt.ArrayLike, x: npt.ArrayLike, tx: Any, T: npt.ArrayLike
+        cls, params: npt.ArrayLike, x: npt.ArrayLike, tx: npt.ArrayLike, T: npt.ArrayLike
     ) -> npt.NDArray[np.float64]:
         """Each pattern's log-likelihood at natural ``params`` (lifetimes' helper; Fader,
         Hardie & Shang 2010, eq. 5), from the core."""

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ...._typing import DateLike
-from ..utils import calculate_alive_path
+from ..utils import _AliveModel, calculate_alive_path
 from ._pyplot import plt
 from ._tracking import (
     plot_cumulative_transactions,
@@ -230,7 +230,7 @@ def plot_expected_repeat_purchases(
 
 
 def plot_history_alive(
-    model: CountFitter,
+    model: _AliveModel,
     t: int,
     transactions: pd.DataFrame,
     datetime_col: str,
