@@ -33,7 +33,7 @@ class BetaGeoBetaBinomFitter(BaseFitter):
     [1.204, 0.75, 0.657, 2.783]
     """
 
-    _native: ClassVar[Any] = BetaGeoBetaBinom
+    _native: ClassVar[type[BetaGeoBetaBinom]] = BetaGeoBetaBinom
     _param_names = ("alpha", "beta", "gamma", "delta")
 
     def __init__(self, penalizer_coef: float = 0.0) -> None:

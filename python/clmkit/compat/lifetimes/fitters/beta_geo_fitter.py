@@ -8,7 +8,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from ....btyd import BetaGeo
+from ....btyd import BetaGeo, CountModel
 from .. import generate_data
 from ._count import CountFitter
 
@@ -45,7 +45,7 @@ class BetaGeoFitter(CountFitter):
     1.226
     """
 
-    _native: ClassVar[Any] = BetaGeo
+    _native: ClassVar[type[CountModel]] = BetaGeo
     _param_names = ("r", "alpha", "a", "b")
 
     def __init__(self, penalizer_coef: float = 0.0) -> None:

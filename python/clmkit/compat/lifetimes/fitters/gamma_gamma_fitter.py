@@ -34,7 +34,7 @@ class GammaGammaFitter(BaseFitter):
     <lifetimes.GammaGammaFitter: fitted with 946 subjects, p: 6.25, q: 3.74, v: 15.45>
     """
 
-    _native: ClassVar[Any] = GammaGamma
+    _native: ClassVar[type[GammaGamma]] = GammaGamma
     _param_names = ("p", "q", "v")
 
     def __init__(self, penalizer_coef: float = 0.0) -> None:

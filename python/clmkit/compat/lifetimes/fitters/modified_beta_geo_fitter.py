@@ -7,7 +7,7 @@ from typing import Any, ClassVar, Optional
 import numpy.typing as npt
 import pandas as pd
 
-from ....btyd import ModifiedBetaGeo
+from ....btyd import CountModel, ModifiedBetaGeo
 from .. import generate_data
 from .beta_geo_fitter import BetaGeoFitter
 
@@ -27,7 +27,7 @@ class ModifiedBetaGeoFitter(BetaGeoFitter):
     <lifetimes.ModifiedBetaGeoFitter: fitted with 2357 subjects, a: 0.89, alpha: 6.18, b: 1.61, r: 0.52>
     """
 
-    _native: ClassVar[Any] = ModifiedBetaGeo
+    _native: ClassVar[type[CountModel]] = ModifiedBetaGeo
 
     def fit(
         self,

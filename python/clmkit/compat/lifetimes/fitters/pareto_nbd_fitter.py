@@ -39,7 +39,7 @@ class ParetoNBDFitter(CountFitter):
     <lifetimes.ParetoNBDFitter: fitted with 2357 subjects, alpha: 10.58, beta: 11.67, r: 0.55, s: 0.61>
     """
 
-    _native: ClassVar[Any] = ParetoNBD
+    _native: ClassVar[type[ParetoNBD]] = ParetoNBD
     _param_names = ("r", "alpha", "s", "beta")
     _time_params = ("alpha", "beta")
 
