@@ -340,6 +340,33 @@ class BtydFit:
     def from_params(
         model: str, params: list[float], time_unit: Optional[tuple[str, float]] = None
     ) -> BtydFit: ...
+    def with_params(self, params: list[float]) -> BtydFit: ...
+    def loglik_rows(self, columns: list[_F64]) -> _F64: ...
+    def p_alive(
+        self, frequency: _F64, recency: _F64, t: _F64, periods_ahead: float = 0.0
+    ) -> _F64: ...
+    def conditional_expected_purchases(
+        self, ts: list[float], frequency: _F64, recency: _F64, t: _F64
+    ) -> _F64: ...
+    def conditional_probability_of_n_purchases(
+        self, t: float, n: float, frequency: _F64, recency: _F64, big_t: _F64
+    ) -> _F64: ...
+    def expected_purchases(self, t: _F64) -> _F64: ...
+    def probability_of_n_purchases(self, t: _F64, n: _F64) -> _F64: ...
+    def p_alive_grid(self, max_frequency: int, max_recency: int, big_t: float) -> _F64: ...
+    def conditional_expected_purchases_grid(
+        self, t: float, max_frequency: int, max_recency: int, big_t: float
+    ) -> _F64: ...
+    def conditional_expected_spend(self, frequency: _F64, monetary_value: _F64) -> _F64: ...
+    def dert(
+        self,
+        discount_rate: float,
+        horizon: float,
+        frequency: _F64,
+        recency: _F64,
+        big_t: _F64,
+    ) -> _F64: ...
+    def generate(self, t: _F64, seed: int) -> dict[str, _F64]: ...
 
 def btyd_fit(
     model: str,
@@ -351,48 +378,6 @@ def btyd_fit(
     max_iter: int,
     time_unit: Optional[tuple[str, float]],
 ) -> BtydFit: ...
-def btyd_loglik(
-    model: str, params: list[float], columns: list[npt.NDArray[np.float64]]
-) -> npt.NDArray[np.float64]: ...
-def btyd_p_alive(
-    model: str,
-    params: list[float],
-    frequency: npt.NDArray[np.float64],
-    recency: npt.NDArray[np.float64],
-    t: npt.NDArray[np.float64],
-) -> npt.NDArray[np.float64]: ...
-def btyd_conditional_expected_purchases(
-    model: str,
-    params: list[float],
-    t: float,
-    frequency: npt.NDArray[np.float64],
-    recency: npt.NDArray[np.float64],
-    big_t: npt.NDArray[np.float64],
-) -> npt.NDArray[np.float64]: ...
-def btyd_p_alive_grid(
-    model: str, params: list[float], max_frequency: int, max_recency: int, big_t: float
-) -> npt.NDArray[np.float64]: ...
-def btyd_conditional_expected_purchases_grid(
-    model: str, params: list[float], t: float, max_frequency: int, max_recency: int, big_t: float
-) -> npt.NDArray[np.float64]: ...
-def btyd_conditional_probability_of_n_purchases(
-    model: str,
-    params: list[float],
-    t: float,
-    n: float,
-    frequency: npt.NDArray[np.float64],
-    recency: npt.NDArray[np.float64],
-    big_t: npt.NDArray[np.float64],
-) -> npt.NDArray[np.float64]: ...
-def btyd_expected_purchases(
-    model: str, params: list[float], t: npt.NDArray[np.float64]
-) -> npt.NDArray[np.float64]: ...
-def btyd_probability_of_n_purchases(
-    model: str, params: list[float], t: npt.NDArray[np.float64], n: npt.NDArray[np.float64]
-) -> npt.NDArray[np.float64]: ...
-def gammagamma_conditional_expected_spend(
-    params: list[float], frequency: npt.NDArray[np.float64], monetary_value: npt.NDArray[np.float64]
-) -> npt.NDArray[np.float64]: ...
 
 # --- btyd: evaluation hooks (clmkit.dask) ---
 def btyd_loglik_grad(
@@ -405,51 +390,6 @@ def btyd_check_data(model: str, columns: list[npt.NDArray[np.float64]]) -> None:
 def btyd_model_layout(
     model: str,
 ) -> tuple[list[str], list[str], list[int], Optional[int], list[int]]: ...
-
-# --- btyd: Pareto/NBD extras ---
-def paretonbd_dert(
-    params: list[float],
-    discount_rate: float,
-    horizon: float,
-    frequency: npt.NDArray[np.float64],
-    recency: npt.NDArray[np.float64],
-    big_t: npt.NDArray[np.float64],
-) -> npt.NDArray[np.float64]: ...
-def paretonbd_generate(
-    params: list[float],
-    big_t: npt.NDArray[np.float64],
-    seed: int,
-) -> dict[str, npt.NDArray[np.float64]]: ...
-
-# --- btyd: BG/BB ---
-def bgbb_p_alive(
-    params: list[float],
-    periods_ahead: float,
-    frequency: npt.NDArray[np.float64],
-    recency: npt.NDArray[np.float64],
-    n_periods: npt.NDArray[np.float64],
-) -> npt.NDArray[np.float64]: ...
-def bgbb_conditional_expected_purchases(
-    params: list[float],
-    m_periods: float,
-    frequency: npt.NDArray[np.float64],
-    recency: npt.NDArray[np.float64],
-    n_periods: npt.NDArray[np.float64],
-) -> npt.NDArray[np.float64]: ...
-def bgbb_expected_purchases(
-    params: list[float],
-    n_periods: npt.NDArray[np.float64],
-) -> npt.NDArray[np.float64]: ...
-def bgbb_probability_of_n_purchases(
-    params: list[float],
-    n_periods: npt.NDArray[np.float64],
-    n: npt.NDArray[np.float64],
-) -> npt.NDArray[np.float64]: ...
-def bgbb_generate(
-    params: list[float],
-    n_periods: npt.NDArray[np.float64],
-    seed: int,
-) -> dict[str, npt.NDArray[np.float64]]: ...
 
 # --- btyd: bootstrap (predict_interval) ---
 def btyd_bootstrap_parametric(
@@ -476,8 +416,7 @@ def btyd_intervals(
 
 # --- clv ---
 def clv_customer_lifetime_value(
-    model: str,
-    params: list[float],
+    fit: BtydFit,
     spend: npt.NDArray[np.float64],
     frequency: npt.NDArray[np.float64],
     recency: npt.NDArray[np.float64],
@@ -489,8 +428,7 @@ def clv_customer_lifetime_value(
     spend_params: Optional[list[float]] = None,
 ) -> npt.NDArray[np.float64]: ...
 def clv_time_to_expected_purchases(
-    model: str,
-    params: list[float],
+    fit: BtydFit,
     frequency: npt.NDArray[np.float64],
     recency: npt.NDArray[np.float64],
     big_t: npt.NDArray[np.float64],

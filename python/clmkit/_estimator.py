@@ -27,7 +27,9 @@ __all__ = [
     "check_fitted",
     "finite_float",
     "float_list",
+    "check_envelope",
     "load_document",
+    "parse_document",
 ]
 
 #: Version of the JSON documents written by ``to_json``; a loader refuses newer ones.
@@ -204,6 +206,11 @@ def check_fitted(model: Estimator) -> None:
 
 def load_document(text: Union[str, bytes], kind: str) -> dict[str, JsonValue]:
     """Parses and checks the envelope of a model document (size, depth, format, kind)."""
+    return check_envelope(parse_document(text), kind)
+
+
+def parse_document(text: Union[str, bytes]) -> dict[str, JsonValue]:
+    """Parses a model document, refusing it when too large, too deep or not an object."""
     if not isinstance(text, (str, bytes, bytearray)):
         raise TypeError(f"from_json takes a str, got {type(text).__name__}")
     if len(text) > MAX_DOCUMENT:
@@ -216,6 +223,11 @@ def load_document(text: Union[str, bytes], kind: str) -> dict[str, JsonValue]:
         raise ValueError(f"model JSON is nested deeper than {MAX_DEPTH} levels")
     if not isinstance(doc, dict):
         raise ValueError("model JSON must be an object")
+    return doc
+
+
+def check_envelope(doc: dict[str, JsonValue], kind: str) -> dict[str, JsonValue]:
+    """Checks a parsed document's envelope: its fields, format version and model kind."""
     for field in ("clmkit_format", "model", "hyperparameters", "state"):
         if field not in doc:
             raise ValueError(f"model JSON: field {field!r} is missing")
@@ -253,6 +265,10 @@ def _jsonable(name: str, value: object) -> JsonValue:
         return {str(k): _jsonable(name, v) for k, v in value.items()}
     if isinstance(value, Sequence):
         return [_jsonable(name, v) for v in value]
+    if hasattr(value, "to_dict"):  # pandas Series (e.g. initial parameters by name)
+        return _jsonable(name, value.to_dict())
+    if hasattr(value, "tolist") and getattr(value, "ndim", 0) > 0:  # numpy arrays
+        return _jsonable(name, value.tolist())
     if hasattr(value, "item"):  # numpy scalars
         item = value.item()
         if isinstance(item, (bool, int, float)):

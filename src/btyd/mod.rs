@@ -35,7 +35,9 @@ use crate::numeric::linalg::covariance_from_information;
 use crate::numeric::optimize::{minimize, norm, numerical_hessian, Objective, Options};
 pub use patterns::Patterns;
 pub(crate) use registry::check_columns;
-pub use registry::{check_params, fit_named, loglik_rows, model_by_name, model_names};
+pub use registry::{
+    check_params, fit_named, loglik_rows, loglik_rows_of, model_by_name, model_names,
+};
 
 use crate::numeric::grain::FIT_CHUNK;
 

@@ -42,7 +42,11 @@ pub fn fit_named(
 
 /// Log-likelihood of each customer row at natural parameters `params`.
 pub fn loglik_rows(name: &str, params: &[f64], columns: &[&[f64]]) -> Result<Vec<f64>> {
-    let model = model_by_name(name)?;
+    loglik_rows_of(model_by_name(name)?, params, columns)
+}
+
+/// [`loglik_rows`] of a model already resolved (the typed door's `BtydFit.loglik_rows`).
+pub fn loglik_rows_of(model: &dyn Model, params: &[f64], columns: &[&[f64]]) -> Result<Vec<f64>> {
     check_params(model.names(), params)?;
     check_columns(model, columns)?;
     model.check_data(columns)?;

@@ -95,7 +95,8 @@ def test_penalizer_matches_lifetimes_objective_by_scipy(cdnow):
 def test_json_round_trip_and_pickle(bg, cdnow):
     text = bg.to_json()
     meta = json.loads(text)
-    assert meta["format_version"] == 1 and meta["model"] == "bgnbd"
+    assert meta["clmkit_format"] == 1 and meta["model"] == "BetaGeo"
+    assert meta["state"]["format_version"] == 1 and meta["state"]["model"] == "bgnbd"
     for restored in (
         clmkit.BetaGeo.from_json(text),
         clmkit.btyd.BTYDFitter.from_json(text),
@@ -109,7 +110,7 @@ def test_json_round_trip_and_pickle(bg, cdnow):
     with pytest.raises(ValueError, match="not a GammaGamma"):
         clmkit.GammaGamma.from_json(text)
     with pytest.raises(ValueError, match="format version"):
-        clmkit.BetaGeo.from_json(text.replace('"format_version":1', '"format_version":7'))
+        clmkit.BetaGeo.from_json(text.replace('"format_version": 1', '"format_version": 7'))
     with pytest.raises(ValueError):
         clmkit.BetaGeo.from_json("{not json")
     unfitted = pickle.loads(pickle.dumps(clmkit.BetaGeo(penalizer=0.5)))

@@ -88,16 +88,16 @@ def tamper(text, path, value):
 @pytest.mark.parametrize(
     ("path", "value", "field"),
     [
-        (("fit", "params", 1), -4.0, "fit.params"),
-        (("fit", "params", 0), None, "fit.params"),  # NaN is written as null
-        (("time_unit", "freq"), "fortnight", "time_unit.freq"),
-        (("time_unit", "multiplier"), 0.0, "time_unit.multiplier"),
-        (("options", "tol"), -1.0, "options.tol"),
-        (("fit", "time_scale"), -3.0, "fit.time_scale"),
+        (("state", "fit", "params", 1), -4.0, "fit.params"),
+        (("state", "fit", "params", 0), None, "fit.params"),  # NaN is written as null
+        (("state", "time_unit", "freq"), "fortnight", "time_unit.freq"),
+        (("state", "time_unit", "multiplier"), 0.0, "time_unit.multiplier"),
+        (("state", "options", "tol"), -1.0, "options.tol"),
+        (("state", "fit", "time_scale"), -3.0, "fit.time_scale"),
     ],
 )
 def test_documents_are_checked_at_load_time(cdnow, path, value, field):
     text = clmkit.BetaGeo().fit(cdnow).to_json()
-    assert json.loads(text)["time_unit"] is not None
+    assert json.loads(text)["state"]["time_unit"] is not None
     with pytest.raises(ValueError, match=field.replace(".", r"\.")):
         clmkit.BetaGeo.from_json(tamper(text, path, value))

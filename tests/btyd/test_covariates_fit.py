@@ -1,7 +1,7 @@
 """Covariate fits of the five BTYD/spend models against the covariate-free fit and brute force.
 
 References: the covariate-free fit (all-zero covariates must reproduce it to 1e-10), and the
-plain model's per-customer log-likelihood (``_core.btyd_loglik``) evaluated at each customer's
+plain model's per-customer log-likelihood (``_core.BtydFit.loglik_rows``) evaluated at each customer's
 parameters computed here from the published links (Fader & Hardie 2007 note, as
 pymc-marketing): the covariate log-likelihood must be their sum.
 """
@@ -86,7 +86,9 @@ def test_loglik_is_the_plain_models_at_each_customers_params(cdnow, donations):
         params = _customer_params(fitted, z)
         brute = np.array(
             [
-                _core.btyd_loglik(fitted._core_name, list(p), [np.array([c[i]]) for c in cols])[0]
+                _core.BtydFit.from_params(fitted._core_name, list(p)).loglik_rows(
+                    [np.array([c[i]]) for c in cols]
+                )[0]
                 for i, p in enumerate(params)
             ]
         )

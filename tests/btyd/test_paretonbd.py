@@ -237,7 +237,7 @@ def test_continuous_clv_uses_the_closed_form():
     rows = pn._validate([data["frequency"], data["recency"], data["T"]])
     spend = gg.conditional_expected_spend(data["frequency"], data["monetary_value"]).to_numpy()
     quadrature = clmkit._core.clv_customer_lifetime_value(
-        "paretonbd", pn._params(), spend, *rows, 12, 4.345, 0.01, True
+        pn._fit_state(), spend, *rows, 12, 4.345, 0.01, True
     )
     np.testing.assert_allclose(closed.to_numpy(), quadrature, rtol=1e-9)
     # A finite-horizon DERT tends to the classic DERT as the horizon grows.

@@ -8,6 +8,7 @@ standard errors) is in the Rust core (``src/btyd/mod.rs``).
 
 from __future__ import annotations
 
+import json
 import math
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
@@ -18,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _core
-from .._estimator import Estimator
+from .._estimator import Estimator, JsonValue
 from .._io import is_table as _is_table
 from .._io import read
 from .._typing import CovariateData, CustomerData, ParamValues, Weights
@@ -28,10 +29,17 @@ from .._validation import (
     check_positive_float,
     index_of,
 )
-from ..exceptions import ClmkitWarning, InvalidValueError, NotFittedError, with_row_label
+from ..exceptions import (
+    ClmkitWarning,
+    InvalidValueError,
+    NotFittedError,
+    bounded,
+    with_row_label,
+)
 from ..summary.units import TimeUnit, time_unit_of
 from . import _covariates
 from ._intervals import IntervalMixin
+from ._persist import state_document
 
 __all__ = ["BTYDFitter", "NotFittedError"]
 
@@ -278,32 +286,52 @@ class BTYDFitter(IntervalMixin, Estimator):
         return isinstance(getattr(self, "_state", None), _core.BtydCovariateFit)
 
     # ----------------------------------------------------------------- persistence
+    def _fitted_state(self) -> dict[str, JsonValue]:
+        """The Rust state's own versioned document (``clmkit.btyd`` or
+        ``clmkit.btyd_covariates``) as the payload of the estimator envelope."""
+        payload: dict[str, JsonValue] = json.loads(self._state.to_json())
+        return payload
+
     def to_json(self) -> str:
         """Serialises the fitted model (parameters, covariance, hyperparameters, time unit)
-        as versioned JSON; :meth:`from_json` restores it.
+        as versioned JSON in clmkit's estimator envelope; :meth:`from_json` restores it.
 
         Examples
         --------
         >>> import clmkit
         >>> bg = clmkit.BetaGeo().fit(clmkit.datasets.load_cdnow_summary())
-        >>> again = clmkit.BetaGeo.from_json(bg.to_json())
+        >>> text = bg.to_json()
+        >>> import json; sorted(json.loads(text))
+        ['clmkit_format', 'hyperparameters', 'model', 'state']
+        >>> again = clmkit.BetaGeo.from_json(text)
         >>> again.params_.equals(bg.params_)
         True
         """
-        self._check_fitted()
-        text: str = self._state.to_json()
-        return text
+        return super().to_json()
 
     @classmethod
     def from_json(cls: type[F], text: Union[str, bytes]) -> F:
         """Restores a model saved with :meth:`to_json` (any BTYD class when called on the
-        base class, else only this class's models)."""
-        if isinstance(text, (bytes, bytearray)):
-            text = bytes(text).decode("utf-8")
-        state = _covariates.load(text)
+        base class, else only this class's models). Documents saved before the envelope
+        (the bare Rust state) load too.
+
+        Raises
+        ------
+        ValueError
+            When the document is not valid JSON, of another model or a newer format, or a
+            field is missing or out of range (the message names it).
+        """
+        kinds = {c._kind() for c in _REGISTRY.values()}
+        payload, kind = state_document(text, kinds, BTYDFitter._get_param_names())
+        state = _covariates.load(payload)
         target = _REGISTRY.get(state.model)
         if target is None or (cls is not BTYDFitter and not issubclass(target, cls)):
             raise ValueError(f"the JSON holds a {state.model!r} model, not a {cls.__name__}")
+        if kind is not None and kind != target._kind():
+            raise ValueError(
+                f"model JSON: field 'model' is {bounded(repr(kind), 40)} but field 'state' "
+                f"holds a {state.model!r} model ({target._kind()})"
+            )
         model = target(
             penalizer=state.penalizer,
             initial_params=state.initial_params,
@@ -367,7 +395,7 @@ class BTYDFitter(IntervalMixin, Estimator):
         )
         arrays = self._validate(cols)
         with labelled_rows(cols[0]):
-            out = _core.btyd_loglik(self._core_name, self._params(), arrays)
+            out = self._fit_state().loglik_rows(arrays)
         return self._output(out, cols[0], "log_likelihood")
 
     def __getstate__(self) -> dict[str, Any]:
@@ -404,6 +432,15 @@ class BTYDFitter(IntervalMixin, Estimator):
                 "conditional_expected_purchases, ...) or a fit without covariates"
             )
         return [float(v) for v in self.params_]
+
+    def _fit_state(self) -> _core.BtydFit:
+        """The fitted state, whose methods make every prediction at the fitted parameters
+        (the model was resolved once, in Rust, when the state was built or loaded)."""
+        self._params()  # NotFittedError before fit; the covariate-fit message after one
+        state = self._state
+        if not isinstance(state, _core.BtydFit):
+            raise TypeError(f"{type(self).__name__} holds no plain fitted state")
+        return state
 
     @staticmethod
     def _output(values: np.ndarray, like: Any, name: str) -> Any:

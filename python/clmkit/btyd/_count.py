@@ -1,7 +1,8 @@
 """Predictions shared by the purchase-count models (BG/NBD, MBG/NBD, Pareto/NBD, ...).
 
-Each method validates its arguments once and calls the model's parallel Rust kernel by the
-model's core name, so a new count model inherits all of them.
+Each method validates its arguments' types and delegates to the fitted state
+(``_core.BtydFit``), whose methods run the model's parallel Rust kernels, so a new count model
+inherits all of them.
 """
 
 from __future__ import annotations
@@ -106,7 +107,8 @@ class CountModel(BTYDFitter):
             return _covariates.predict(self, "p_alive", [0.0], *data, "p_alive")
         rows, like = self._rows(frequency, recency, T)
         with labelled_rows(like):
-            out = _core.btyd_p_alive(self._core_name, self._params(), *rows)
+            x, tx, big_t = rows
+            out = self._fit_state().p_alive(x, tx, big_t)
         return self._output(out, like, "p_alive")
 
     def conditional_expected_purchases(
@@ -146,9 +148,8 @@ class CountModel(BTYDFitter):
             quantity, data = "conditional_expected_purchases", (frequency, (recency, T), covariates)
             return _covariates.predict(self, quantity, [t], *data, "expected_purchases")
         rows, like = self._rows(frequency, recency, T)
-        params = self._params()
         with labelled_rows(like):
-            out = _core.btyd_conditional_expected_purchases(self._core_name, params, t, *rows)
+            out = self._fit_state().conditional_expected_purchases([t], *rows)[0]
         return self._output(out, like, "expected_purchases")
 
     def expected_purchases(self, t: npt.ArrayLike, covariates: CovariateData = None) -> Any:
@@ -165,7 +166,7 @@ class CountModel(BTYDFitter):
         if self._has_covariates():
             return _covariates.predict_new(self, "expected_purchases", t, None, covariates)
         arr = as_float_array(t, "t", nonnegative=True)
-        out = _core.btyd_expected_purchases(self._core_name, self._params(), arr)
+        out = self._fit_state().expected_purchases(arr)
         return self._output(out, t, "expected_purchases")
 
     def probability_of_n_purchases(
@@ -188,9 +189,8 @@ class CountModel(BTYDFitter):
         t_arr = as_float_array(t, "t", nonnegative=True)
         n_arr = as_float_array(n, "n", nonnegative=True, integer=True)
         t_b, n_b = np.broadcast_arrays(t_arr, n_arr)
-        out = _core.btyd_probability_of_n_purchases(
-            self._core_name, self._params(), np.ascontiguousarray(t_b), np.ascontiguousarray(n_b)
-        )
+        state = self._fit_state()
+        out = state.probability_of_n_purchases(np.ascontiguousarray(t_b), np.ascontiguousarray(n_b))
         scalar = np.ndim(t) == 0 and np.ndim(n) == 0
         return float(out[0]) if scalar else out
 
@@ -219,11 +219,8 @@ class CountModel(BTYDFitter):
             data = (frequency, (recency, T), covariates)
             return _covariates.predict(self, quantity, [t, float(n)], *data, "probability")
         rows, like = self._rows(frequency, recency, T)
-        params = self._params()
         with labelled_rows(like):
-            out = _core.btyd_conditional_probability_of_n_purchases(
-                self._core_name, params, t, float(n), *rows
-            )
+            out = self._fit_state().conditional_probability_of_n_purchases(t, float(n), *rows)
         return self._output(out, like, "probability")
 
     def _grid(
@@ -249,14 +246,15 @@ class CountModel(BTYDFitter):
         valid = ~((freq == 0) & (rec > 0))
         return freq, rec, T, valid
 
-    def _grid_params(self, covariates: Any, what: str) -> list[float]:
-        """Parameters of the grid's customers: one covariate profile's on covariate fits."""
+    def _grid_state(self, covariates: Any, what: str) -> _core.BtydFit:
+        """The model of the grid's customers: one covariate profile's on covariate fits."""
         self._check_fitted()
         if self._has_covariates():
-            return _covariates.profile_params(self, covariates, what)
+            params = _covariates.profile_params(self, covariates, what)
+            return _core.BtydFit.from_params(self._core_name, params)
         if covariates is not None:
             raise ValueError(f"covariates= is for models fitted with covariates ({what})")
-        return self._params()
+        return self._fit_state()
 
     def _matrix(
         self, values: np.ndarray, freq: np.ndarray, valid: np.ndarray, impossible: str
@@ -312,13 +310,8 @@ class CountModel(BTYDFitter):
         (6, 4)
         """
         freq, _rec, T, valid = self._grid(max_frequency, max_recency, T)
-        vals = _core.btyd_p_alive_grid(
-            self._core_name,
-            self._grid_params(covariates, "p_alive_matrix"),
-            freq.shape[1] - 1,
-            freq.shape[0] - 1,
-            T,
-        )
+        state = self._grid_state(covariates, "p_alive_matrix")
+        vals = state.p_alive_grid(freq.shape[1] - 1, freq.shape[0] - 1, T)
         return self._matrix(vals, freq, valid, impossible)
 
     def expected_purchases_matrix(
@@ -335,8 +328,6 @@ class CountModel(BTYDFitter):
         ``covariates`` as there)."""
         t = check_horizon(t)
         freq, _rec, T, valid = self._grid(max_frequency, max_recency, T)
-        params = self._grid_params(covariates, "expected_purchases_matrix")
-        vals = _core.btyd_conditional_expected_purchases_grid(
-            self._core_name, params, t, freq.shape[1] - 1, freq.shape[0] - 1, T
-        )
+        state = self._grid_state(covariates, "expected_purchases_matrix")
+        vals = state.conditional_expected_purchases_grid(t, freq.shape[1] - 1, freq.shape[0] - 1, T)
         return self._matrix(vals, freq, valid, impossible)

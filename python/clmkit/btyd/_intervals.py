@@ -69,10 +69,9 @@ class IntervalMixin:
         """A shallow copy of the model predicting at other parameters."""
         replica = object.__new__(type(self))
         replica.__dict__.update(self.__dict__)
-        state = getattr(self, "_state", None)
-        if isinstance(state, _core.BtydCovariateFit):
-            # Covariate fits predict from their state: base parameters and coefficients.
-            replica._state = state.with_params([float(v) for v in params])
+        # Predictions run on the state (base parameters and coefficients for covariate fits).
+        replica._state = self._state.with_params([float(v) for v in params])
+        if isinstance(replica._state, _core.BtydCovariateFit):
             return replica
         index = self.params_.index
         replica.__dict__["params_"] = pd.Series(params, index=index, name="coef", dtype=float)

@@ -8,7 +8,6 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from .. import _core
 from .._io import is_table as _is_table
 from .._io import to_pandas
 from .._typing import CovariateData, CustomerData, Weights
@@ -142,9 +141,9 @@ class BetaGeoBetaBinom(BTYDFitter):
             data = (frequency, (recency, n_periods), covariates)
             return _covariates.predict(self, "p_alive", [float(ahead)], *data, "p_alive")
         rows, like = self._rows(frequency, recency, n_periods)
-        params = self._params()
         with labelled_rows(like):
-            out = _core.bgbb_p_alive(params, float(ahead), *rows)
+            x, tx, n = rows
+            out = self._fit_state().p_alive(x, tx, n, periods_ahead=float(ahead))
         return self._output(out, like, "p_alive")
 
     def conditional_expected_purchases(
@@ -175,9 +174,8 @@ class BetaGeoBetaBinom(BTYDFitter):
             )
             return _covariates.predict(self, quantity, [float(m)], *data, "expected_purchases")
         rows, like = self._rows(frequency, recency, n_periods)
-        params = self._params()
         with labelled_rows(like):
-            out = _core.bgbb_conditional_expected_purchases(params, float(m), *rows)
+            out = self._fit_state().conditional_expected_purchases([float(m)], *rows)[0]
         return self._output(out, like, "expected_purchases")
 
     def expected_purchases(self, n_periods: npt.ArrayLike, covariates: CovariateData = None) -> Any:
@@ -195,7 +193,7 @@ class BetaGeoBetaBinom(BTYDFitter):
         if self._has_covariates():
             return _covariates.predict_new(self, "expected_purchases", n_periods, None, covariates)
         n = as_float_array(n_periods, "n_periods", nonnegative=True, integer=True)
-        out = _core.bgbb_expected_purchases(self._params(), n)
+        out = self._fit_state().expected_purchases(n)
         return self._output(out, n_periods, "expected_purchases")
 
     def probability_of_n_purchases(
@@ -210,9 +208,8 @@ class BetaGeoBetaBinom(BTYDFitter):
         periods = as_float_array(n_periods, "n_periods", nonnegative=True, integer=True)
         counts = as_float_array(n, "n", nonnegative=True, integer=True)
         p_b, n_b = np.broadcast_arrays(periods, counts)
-        out = _core.bgbb_probability_of_n_purchases(
-            self._params(), np.ascontiguousarray(p_b), np.ascontiguousarray(n_b)
-        )
+        state = self._fit_state()
+        out = state.probability_of_n_purchases(np.ascontiguousarray(p_b), np.ascontiguousarray(n_b))
         return float(out[0]) if np.ndim(n_periods) == 0 and np.ndim(n) == 0 else out
 
     def generate(
@@ -228,7 +225,7 @@ class BetaGeoBetaBinom(BTYDFitter):
         """
         n = check_int(n, "n", low=0)
         periods = check_per_customer(n_periods, "n_periods", n, integer=True)
-        sims = _core.bgbb_generate(self._params(), periods, random_seed(seed))
+        sims = self._fit_state().generate(periods, random_seed(seed))
         frame: pd.DataFrame = pd.DataFrame(
             {
                 "frequency": sims["frequency"],

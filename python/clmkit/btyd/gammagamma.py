@@ -7,7 +7,6 @@ from typing import Any
 
 import numpy as np
 
-from .. import _core
 from .._errors import ClmkitWarning
 from .._typing import CovariateData, CustomerData, Weights
 from .._validation import (
@@ -176,7 +175,7 @@ class GammaGamma(BTYDFitter):
             z = _covariates.for_prediction(self, frequency, covariates, len(x))
             out = self._state.predict("conditional_expected_spend", [], [x, m], z)
             return self._output(out, cols[0], "expected_spend")
-        out = _core.gammagamma_conditional_expected_spend(self._params(), x, m)
+        out = self._fit_state().conditional_expected_spend(x, m)
         return self._output(out, cols[0], "expected_spend")
 
     def expected_spend(self, covariates: CovariateData = None) -> Any:

@@ -8,7 +8,6 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from .. import _core
 from .._typing import CovariateData, CustomerData
 from .._validation import check_int, check_per_customer, check_positive_float
 from . import _covariates
@@ -116,9 +115,8 @@ class ParetoNBD(CountModel):
             data = (frequency, (recency, T), covariates)
             return _covariates.predict(self, "dert", [delta, span], *data, "dert")
         rows, like = self._rows(frequency, recency, T)
-        params = self._params()
         with labelled_rows(like):
-            out = _core.paretonbd_dert(params, delta, span, *rows)
+            out = self._fit_state().dert(delta, span, *rows)
         return self._output(out, like, "dert")
 
     def generate(self, n: int, T: npt.ArrayLike, seed: Optional[int] = None) -> pd.DataFrame:
@@ -149,7 +147,7 @@ class ParetoNBD(CountModel):
         n = check_int(n, "n", low=0)
         T_arr = check_per_customer(T, "T", n)
         seed = random_seed(seed)
-        sims = _core.paretonbd_generate(self._params(), T_arr, seed)
+        sims = self._fit_state().generate(T_arr, seed)
         frame: pd.DataFrame = pd.DataFrame(
             {
                 "frequency": sims["frequency"],

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .. import _core
 from .._io import to_pandas
 from .._validation import as_float_array, check_int, check_same_length, require_columns
 from ..btyd._count import CountModel
@@ -88,12 +87,9 @@ def evaluate_holdout(
     predicted = np.empty(len(actual))
     for d in np.unique(duration):
         sel = duration == d
-        predicted[sel] = _core.btyd_conditional_expected_purchases(
-            model._core_name,
-            model._params(),
-            float(d),
-            *[np.ascontiguousarray(r[sel]) for r in rows],
-        )
+        predicted[sel] = model._fit_state().conditional_expected_purchases(
+            [float(d)], *[np.ascontiguousarray(r[sel]) for r in rows]
+        )[0]
     error = predicted - actual
     per = pd.DataFrame(
         {"frequency_cal": rows[0], "actual": actual, "predicted": predicted, "error": error},

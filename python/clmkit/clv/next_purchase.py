@@ -82,7 +82,7 @@ def time_to_expected_purchases(
         model._check_fitted()
         rows = model._validate([f, r, t])
         return _core.clv_time_to_expected_purchases(
-            model._core_name, model._params(), rows[0], rows[1], rows[2], target, horizon, points
+            model._fit_state(), rows[0], rows[1], rows[2], target, horizon, points
         )
     return _grid_scan(model, f, r, t, horizon, target, points)
 

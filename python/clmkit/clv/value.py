@@ -200,8 +200,7 @@ def customer_lifetime_value(
         values = as_float_array(monetary, "monetary_value", finite=False)
         check_same_length(frequency=rows[0], monetary_value=values)
         out = _clv_core(
-            model._core_name,
-            model._params(),
+            model._fit_state(),
             values,
             rows[0],
             rows[1],
@@ -224,8 +223,7 @@ def customer_lifetime_value(
         value: FloatArray = spend * np.asarray(dert, dtype=np.float64)
         return pd.Series(value, index=index, name="clv") if index is not None else value
     out = _clv_core(
-        model._core_name,
-        model._params(),
+        model._fit_state(),
         spend,
         rows[0],
         rows[1],
@@ -240,8 +238,7 @@ def customer_lifetime_value(
 
 
 def _clv_core(
-    model: str,
-    params: list[float],
+    model: _core.BtydFit,
     spend: FloatArray,
     frequency: FloatArray,
     recency: FloatArray,
@@ -256,7 +253,6 @@ def _clv_core(
     try:
         return _core.clv_customer_lifetime_value(
             model,
-            params,
             spend,
             frequency,
             recency,
@@ -317,8 +313,6 @@ def expected_value(
         z = _cov.for_prediction(model, data, covariates, len(rows[0]))
         purchases = model._state.predict("conditional_expected_purchases", [units], rows, z)
     else:
-        purchases = _core.btyd_conditional_expected_purchases(
-            model._core_name, model._params(), float(units), rows[0], rows[1], rows[2]
-        )
+        purchases = model._fit_state().conditional_expected_purchases([float(units)], *rows)[0]
     out: FloatArray = spend * purchases
     return pd.Series(out, index=index, name="expected_value") if index is not None else out

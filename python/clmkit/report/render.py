@@ -5,14 +5,14 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 import pandas as pd
 
 from . import tables
 from .content import GLOSSARY, INTRO, MODEL_NAMES, SECTIONS
 from .covariates import drivers_table
-from .figures import report_figures
+from .figures import Figures, report_figures
 from .tables import Fmt
 from .words import duration_words, environment, horizon_words
 
@@ -148,8 +148,12 @@ def _method(analysis: Analysis) -> list[tuple[str, str]]:
     return rows
 
 
-def render_report(analysis: Analysis) -> str:
-    """The report as one HTML string (figures embedded, no external resources)."""
+def render_report(analysis: Analysis, figures: Optional[Figures] = None) -> str:
+    """The report as one HTML string (figures embedded, no external resources).
+
+    ``figures``: the analysis' :func:`~clmkit.report.figures.report_figures` when already
+    drawn (by the command line's worker process); drawn here otherwise.
+    """
     import clmkit
 
     fmt = Fmt(analysis.settings.get("currency"))
@@ -166,7 +170,7 @@ def render_report(analysis: Analysis) -> str:
         sub=sub,
         intro=INTRO,
         headline=headline(analysis, fmt),
-        figures=report_figures(analysis),
+        figures=report_figures(analysis) if figures is None else figures,
         tables=_tables(analysis, fmt),
         method=_method(analysis),
         glossary=GLOSSARY,
@@ -206,11 +210,14 @@ def _umask() -> int:
     return mask
 
 
-def write_report(analysis: Analysis, path: Union[str, Path]) -> Path:
+def write_report(
+    analysis: Analysis, path: Union[str, Path], figures: Optional[Figures] = None
+) -> Path:
     """Renders the report and writes it atomically (temp file in the target directory, then
-    renamed), so a reader never sees a half-written file."""
+    renamed), so a reader never sees a half-written file. ``figures``: see
+    :func:`render_report`."""
     target = Path(path)
-    text = render_report(analysis)
+    text = render_report(analysis, figures)
     fd, tmp = tempfile.mkstemp(dir=target.parent or ".", prefix=".report-", suffix=".html")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:

@@ -18,6 +18,12 @@ pub(crate) struct BtydCovariateFit {
     saved: CovariateFit,
 }
 
+impl BtydCovariateFit {
+    fn from_saved(saved: CovariateFit) -> PyResult<BtydCovariateFit> {
+        Ok(BtydCovariateFit { saved })
+    }
+}
+
 fn matrix(z: &PyReadonlyArray2<'_, f64>) -> PyResult<Vec<f64>> {
     Ok(z.as_array().iter().copied().collect())
 }

@@ -2,7 +2,8 @@
 
 /// One `#[pymethods]` block for a fitted-model pyclass `$ty { saved: $saved }`: the read-only
 /// state every fitted BTYD model shares (`saved.model`, `.param_names`, `.fit`, `.options`,
-/// `.time_unit`) and its JSON round trip, followed by the type's own methods. It wraps the
+/// `.time_unit`) and its JSON round trip (loading through the type's `from_saved`, which
+/// resolves what the type needs from the saved state), followed by the type's own methods. It wraps the
 /// whole block because pyo3 takes one `#[pymethods]` per type (without its
 /// `multiple-pymethods` feature) and does not expand macros inside one.
 macro_rules! fitted_pymethods {
@@ -89,16 +90,13 @@ macro_rules! fitted_pymethods {
             }
             #[staticmethod]
             fn from_json(text: &str) -> PyResult<$ty> {
-                Ok($ty {
-                    saved: $saved::from_json(text).map_err(crate::python::to_pyerr)?,
-                })
+                $ty::from_saved($saved::from_json(text).map_err(crate::python::to_pyerr)?)
             }
             $($own)*
         }
     };
 }
 
-mod bgbb;
 mod bootstrap;
 mod covariates;
 mod hooks;
@@ -107,13 +105,12 @@ mod paretonbd;
 
 use pyo3::prelude::*;
 
-pub(crate) use models::vec_out;
+pub(crate) use models::{vec_out, BtydFit};
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     models::register(m)?;
     covariates::register(m)?;
     paretonbd::register(m)?;
-    bgbb::register(m)?;
     bootstrap::register(m)?;
     hooks::register(m)
 }

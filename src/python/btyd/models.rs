@@ -1,18 +1,75 @@
-//! Bindings of the BTYD models: the generic fit, the fitted state (serialisable), the count
-//! models' prediction kernels (dispatched by model name), Gamma-Gamma spend and CLV.
+//! The fitted BTYD model crossing the door as a typed object: the generic fit, the fitted
+//! state (serialisable) and every prediction as a method. The model's likelihood and its
+//! prediction family are resolved once from its name when the object is built or loaded;
+//! a method then dispatches on them (`crate::btyd::predict::Predictor`), never on a name.
 
-use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
+use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1};
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 
-use crate::btyd::predict::{self, count_model, Grid, Rows};
+use crate::btyd::predict::{CountModel, Grid, Predictor, Rows};
 use crate::btyd::saved::{SavedModel, TimeUnit};
-use crate::btyd::{fit_named, gammagamma, FitOptions};
-use crate::python::{run, to_pyerr};
+use crate::btyd::{check_params, fit_named, loglik_rows_of, model_by_name, FitOptions, Model};
+use crate::error::ClmError;
+use crate::python::{columns_dict, run, to_pyerr};
 
-/// A fitted BTYD model's state: parameters, likelihood, covariance and hyperparameters.
+type Column<'py> = PyReadonlyArray1<'py, f64>;
+type Out<'py> = PyResult<Bound<'py, PyArray1<f64>>>;
+
+/// A fitted BTYD model's state (parameters, likelihood, covariance, hyperparameters) and its
+/// predictions at its own parameters.
 #[pyclass(module = "clmkit._core", name = "BtydFit", frozen)]
 pub(crate) struct BtydFit {
     saved: SavedModel,
+    /// The model's per-row likelihood, resolved once.
+    model: &'static dyn Model,
+    /// The model's predictions, resolved once.
+    predictor: Predictor,
+}
+
+impl BtydFit {
+    /// Resolves the saved model's name (checked by `SavedModel`) to its model and predictor.
+    fn from_saved(saved: SavedModel) -> PyResult<BtydFit> {
+        let model = model_by_name(&saved.model).map_err(to_pyerr)?;
+        let predictor = Predictor::of(&saved.model).map_err(to_pyerr)?;
+        Ok(BtydFit {
+            saved,
+            model,
+            predictor,
+        })
+    }
+
+    /// The continuous-time count model and its parameters, for the CLV kernels.
+    pub(crate) fn count_model(&self, what: &str) -> PyResult<(&'static dyn CountModel, &[f64])> {
+        match self.predictor.count() {
+            Some(model) => Ok((model, &self.saved.fit.params)),
+            None => Err(to_pyerr(ClmError::InvalidArgument(format!(
+                "{what} needs a purchase-count model in continuous time (BG/NBD, MBG/NBD, \
+                 Pareto/NBD), not {}",
+                self.saved.model
+            )))),
+        }
+    }
+
+    fn p(&self) -> &[f64] {
+        &self.saved.fit.params
+    }
+}
+
+fn rows<'a>(x: &'a Column<'_>, tx: &'a Column<'_>, t: &'a Column<'_>) -> PyResult<Rows<'a>> {
+    Ok(Rows {
+        x: x.as_slice()?,
+        tx: tx.as_slice()?,
+        t: t.as_slice()?,
+    })
+}
+
+fn grid(max_frequency: usize, max_recency: usize, big_t: f64) -> Grid {
+    Grid {
+        max_frequency,
+        max_recency,
+        big_t,
+    }
 }
 
 fitted_pymethods!(BtydFit(SavedModel) {
@@ -29,9 +86,151 @@ fitted_pymethods!(BtydFit(SavedModel) {
         time_unit: Option<(String, f64)>,
     ) -> PyResult<BtydFit> {
         let unit = time_unit.map(|(freq, multiplier)| TimeUnit { freq, multiplier });
+        BtydFit::from_saved(SavedModel::from_params(model, params, unit).map_err(to_pyerr)?)
+    }
+    /// The same fitted model predicting at other parameters (bootstrap replicates): a copy
+    /// of a few hundred bytes, so each replicate runs the same typed methods.
+    fn with_params(&self, params: Vec<f64>) -> PyResult<BtydFit> {
+        check_params(self.model.names(), &params).map_err(to_pyerr)?;
+        let mut saved = self.saved.clone();
+        saved.fit.params = params;
         Ok(BtydFit {
-            saved: SavedModel::from_params(model, params, unit).map_err(to_pyerr)?,
+            saved,
+            model: self.model,
+            predictor: self.predictor,
         })
+    }
+    /// Log-likelihood of each row of the model's data columns.
+    fn loglik_rows<'py>(&self, py: Python<'py>, columns: Vec<Column<'py>>) -> Out<'py> {
+        let cols: Vec<&[f64]> = columns.iter().map(|c| c.as_slice()).collect::<Result<_, _>>()?;
+        let out = run(py, || loglik_rows_of(self.model, self.p(), &cols))?;
+        Ok(out.into_pyarray(py))
+    }
+    /// P(alive) per customer (BG/BB: `periods_ahead` opportunities after n_periods).
+    #[pyo3(signature = (frequency, recency, t, periods_ahead=0.0))]
+    fn p_alive<'py>(
+        &self,
+        py: Python<'py>,
+        frequency: Column<'py>,
+        recency: Column<'py>,
+        t: Column<'py>,
+        periods_ahead: f64,
+    ) -> Out<'py> {
+        let rows = rows(&frequency, &recency, &t)?;
+        let out = run(py, || self.predictor.p_alive(self.p(), &rows, periods_ahead))?;
+        Ok(out.into_pyarray(py))
+    }
+    /// Conditional expected purchases at every horizon of `ts` (len(ts) x customers), each
+    /// customer's horizons in one pass of the multi-horizon kernel.
+    fn conditional_expected_purchases<'py>(
+        &self,
+        py: Python<'py>,
+        ts: Vec<f64>,
+        frequency: Column<'py>,
+        recency: Column<'py>,
+        t: Column<'py>,
+    ) -> PyResult<Bound<'py, PyArray2<f64>>> {
+        let rows = rows(&frequency, &recency, &t)?;
+        let n = rows.x.len();
+        let out = run(py, || {
+            self.predictor
+                .conditional_expected_purchases(self.p(), &ts, &rows)
+        })?;
+        let array = ndarray::Array2::from_shape_vec((ts.len(), n), out)
+            .map_err(|e| to_pyerr(ClmError::InvalidArgument(format!("horizons: {e}"))))?;
+        Ok(array.into_pyarray(py))
+    }
+    fn conditional_probability_of_n_purchases<'py>(
+        &self,
+        py: Python<'py>,
+        t: f64,
+        n: f64,
+        frequency: Column<'py>,
+        recency: Column<'py>,
+        big_t: Column<'py>,
+    ) -> Out<'py> {
+        let rows = rows(&frequency, &recency, &big_t)?;
+        let p = self.predictor;
+        let out = run(py, || p.conditional_probability_of_n_purchases(self.p(), t, n, &rows))?;
+        Ok(out.into_pyarray(py))
+    }
+    /// E[X(t)] of a new customer per horizon.
+    fn expected_purchases<'py>(&self, py: Python<'py>, t: Column<'py>) -> Out<'py> {
+        let t = t.as_slice()?;
+        let out = run(py, || self.predictor.expected_purchases(self.p(), t))?;
+        Ok(out.into_pyarray(py))
+    }
+    /// P(X(t[i]) = n[i]) of a new customer.
+    fn probability_of_n_purchases<'py>(
+        &self,
+        py: Python<'py>,
+        t: Column<'py>,
+        n: Column<'py>,
+    ) -> Out<'py> {
+        let (t, n) = (t.as_slice()?, n.as_slice()?);
+        let out = run(py, || self.predictor.probability_of_n_purchases(self.p(), t, n))?;
+        Ok(out.into_pyarray(py))
+    }
+    /// P(alive) on the (recency x frequency) heat-map grid, row-major, impossible cells included.
+    fn p_alive_grid<'py>(
+        &self,
+        py: Python<'py>,
+        max_frequency: usize,
+        max_recency: usize,
+        big_t: f64,
+    ) -> Out<'py> {
+        let g = grid(max_frequency, max_recency, big_t);
+        let out = run(py, || self.predictor.p_alive_grid(self.p(), &g))?;
+        Ok(out.into_pyarray(py))
+    }
+    /// Conditional expected purchases on the heat-map grid, row-major.
+    fn conditional_expected_purchases_grid<'py>(
+        &self,
+        py: Python<'py>,
+        t: f64,
+        max_frequency: usize,
+        max_recency: usize,
+        big_t: f64,
+    ) -> Out<'py> {
+        let g = grid(max_frequency, max_recency, big_t);
+        let p = self.predictor;
+        let out = run(py, || p.conditional_expected_purchases_grid(self.p(), t, &g))?;
+        Ok(out.into_pyarray(py))
+    }
+    /// Gamma-Gamma: conditional expected spend per customer.
+    fn conditional_expected_spend<'py>(
+        &self,
+        py: Python<'py>,
+        frequency: Column<'py>,
+        monetary_value: Column<'py>,
+    ) -> Out<'py> {
+        let (x, m) = (frequency.as_slice()?, monetary_value.as_slice()?);
+        let out = run(py, || self.predictor.conditional_expected_spend(self.p(), x, m))?;
+        Ok(out.into_pyarray(py))
+    }
+    /// Pareto/NBD: discounted expected residual transactions (continuous `discount_rate`)
+    /// over `horizon` time units (infinity: the classic DERT).
+    fn dert<'py>(
+        &self,
+        py: Python<'py>,
+        discount_rate: f64,
+        horizon: f64,
+        frequency: Column<'py>,
+        recency: Column<'py>,
+        big_t: Column<'py>,
+    ) -> Out<'py> {
+        let rows = rows(&frequency, &recency, &big_t)?;
+        let p = self.predictor;
+        let out = run(py, || p.dert(self.p(), discount_rate, horizon, &rows))?;
+        Ok(out.into_pyarray(py))
+    }
+    /// Simulated customers (Pareto/NBD: one per T; BG/BB: one per n_periods): a dict of
+    /// frequency, recency, alive and the two latent rates (lambda, mu or p, theta).
+    fn generate<'py>(&self, py: Python<'py>, t: Column<'py>, seed: u64) -> PyResult<Bound<'py, PyDict>> {
+        let t = t.as_slice()?;
+        let sims = run(py, || self.predictor.generate(self.p(), t, seed))?;
+        let [a, b] = self.predictor.latent_names();
+        columns_dict(py, ["frequency", "recency", "alive", a, b], &sims)
     }
 });
 
@@ -63,219 +262,15 @@ fn btyd_fit(
     };
     let fit = run(py, || fit_named(model, &cols, w, &options))?;
     let unit = time_unit.map(|(freq, multiplier)| TimeUnit { freq, multiplier });
-    Ok(BtydFit {
-        saved: SavedModel::new(model, options, fit, unit).map_err(to_pyerr)?,
-    })
-}
-
-/// Log-likelihood of each row at natural parameters.
-#[pyfunction]
-fn btyd_loglik<'py>(
-    py: Python<'py>,
-    model: &str,
-    params: Vec<f64>,
-    columns: Vec<PyReadonlyArray1<'py, f64>>,
-) -> PyResult<Bound<'py, PyArray1<f64>>> {
-    let cols: Vec<&[f64]> = columns
-        .iter()
-        .map(|c| c.as_slice())
-        .collect::<Result<_, _>>()?;
-    Ok(vec_out(
-        py,
-        run(py, || crate::btyd::loglik_rows(model, &params, &cols))?,
-    ))
+    BtydFit::from_saved(SavedModel::new(model, options, fit, unit).map_err(to_pyerr)?)
 }
 
 pub(crate) fn vec_out<'py>(py: Python<'py>, v: Vec<f64>) -> Bound<'py, PyArray1<f64>> {
     v.into_pyarray(py)
 }
 
-#[pyfunction]
-fn btyd_p_alive<'py>(
-    py: Python<'py>,
-    model: &str,
-    params: Vec<f64>,
-    frequency: PyReadonlyArray1<'py, f64>,
-    recency: PyReadonlyArray1<'py, f64>,
-    t: PyReadonlyArray1<'py, f64>,
-) -> PyResult<Bound<'py, PyArray1<f64>>> {
-    let m = count_model(model).map_err(to_pyerr)?;
-    let rows = Rows {
-        x: frequency.as_slice()?,
-        tx: recency.as_slice()?,
-        t: t.as_slice()?,
-    };
-    Ok(vec_out(
-        py,
-        run(py, || predict::p_alive(m, &params, &rows))?,
-    ))
-}
-
-#[pyfunction]
-#[pyo3(signature = (model, params, t, frequency, recency, big_t))]
-fn btyd_conditional_expected_purchases<'py>(
-    py: Python<'py>,
-    model: &str,
-    params: Vec<f64>,
-    t: f64,
-    frequency: PyReadonlyArray1<'py, f64>,
-    recency: PyReadonlyArray1<'py, f64>,
-    big_t: PyReadonlyArray1<'py, f64>,
-) -> PyResult<Bound<'py, PyArray1<f64>>> {
-    let m = count_model(model).map_err(to_pyerr)?;
-    let rows = Rows {
-        x: frequency.as_slice()?,
-        tx: recency.as_slice()?,
-        t: big_t.as_slice()?,
-    };
-    Ok(vec_out(
-        py,
-        run(py, || {
-            predict::conditional_expected_purchases(m, &params, t, &rows)
-        })?,
-    ))
-}
-
-/// P(alive) on the (recency x frequency) heat-map grid, row-major, impossible cells included.
-#[pyfunction]
-#[pyo3(signature = (model, params, max_frequency, max_recency, big_t))]
-fn btyd_p_alive_grid<'py>(
-    py: Python<'py>,
-    model: &str,
-    params: Vec<f64>,
-    max_frequency: usize,
-    max_recency: usize,
-    big_t: f64,
-) -> PyResult<Bound<'py, PyArray1<f64>>> {
-    let m = count_model(model).map_err(to_pyerr)?;
-    let grid = Grid {
-        max_frequency,
-        max_recency,
-        big_t,
-    };
-    Ok(vec_out(
-        py,
-        run(py, || predict::p_alive_grid(m, &params, &grid))?,
-    ))
-}
-
-/// Conditional expected purchases on the heat-map grid, row-major, impossible cells included.
-#[pyfunction]
-#[pyo3(signature = (model, params, t, max_frequency, max_recency, big_t))]
-fn btyd_conditional_expected_purchases_grid<'py>(
-    py: Python<'py>,
-    model: &str,
-    params: Vec<f64>,
-    t: f64,
-    max_frequency: usize,
-    max_recency: usize,
-    big_t: f64,
-) -> PyResult<Bound<'py, PyArray1<f64>>> {
-    let m = count_model(model).map_err(to_pyerr)?;
-    let grid = Grid {
-        max_frequency,
-        max_recency,
-        big_t,
-    };
-    Ok(vec_out(
-        py,
-        run(py, || {
-            predict::conditional_expected_purchases_grid(m, &params, t, &grid)
-        })?,
-    ))
-}
-
-#[pyfunction]
-#[pyo3(signature = (model, params, t, n, frequency, recency, big_t))]
-#[allow(clippy::too_many_arguments)]
-fn btyd_conditional_probability_of_n_purchases<'py>(
-    py: Python<'py>,
-    model: &str,
-    params: Vec<f64>,
-    t: f64,
-    n: f64,
-    frequency: PyReadonlyArray1<'py, f64>,
-    recency: PyReadonlyArray1<'py, f64>,
-    big_t: PyReadonlyArray1<'py, f64>,
-) -> PyResult<Bound<'py, PyArray1<f64>>> {
-    let m = count_model(model).map_err(to_pyerr)?;
-    let rows = Rows {
-        x: frequency.as_slice()?,
-        tx: recency.as_slice()?,
-        t: big_t.as_slice()?,
-    };
-    Ok(vec_out(
-        py,
-        run(py, || {
-            predict::conditional_probability_of_n_purchases(m, &params, t, n, &rows)
-        })?,
-    ))
-}
-
-#[pyfunction]
-fn btyd_expected_purchases<'py>(
-    py: Python<'py>,
-    model: &str,
-    params: Vec<f64>,
-    t: PyReadonlyArray1<'py, f64>,
-) -> PyResult<Bound<'py, PyArray1<f64>>> {
-    let m = count_model(model).map_err(to_pyerr)?;
-    let t = t.as_slice()?;
-    Ok(vec_out(
-        py,
-        run(py, || predict::expected_purchases(m, &params, t))?,
-    ))
-}
-
-#[pyfunction]
-fn btyd_probability_of_n_purchases<'py>(
-    py: Python<'py>,
-    model: &str,
-    params: Vec<f64>,
-    t: PyReadonlyArray1<'py, f64>,
-    n: PyReadonlyArray1<'py, f64>,
-) -> PyResult<Bound<'py, PyArray1<f64>>> {
-    let m = count_model(model).map_err(to_pyerr)?;
-    let (t, n) = (t.as_slice()?, n.as_slice()?);
-    Ok(vec_out(
-        py,
-        run(py, || predict::probability_of_n_purchases(m, &params, t, n))?,
-    ))
-}
-
-#[pyfunction]
-fn gammagamma_conditional_expected_spend<'py>(
-    py: Python<'py>,
-    params: Vec<f64>,
-    frequency: PyReadonlyArray1<'py, f64>,
-    monetary_value: PyReadonlyArray1<'py, f64>,
-) -> PyResult<Bound<'py, PyArray1<f64>>> {
-    let (x, m) = (frequency.as_slice()?, monetary_value.as_slice()?);
-    Ok(vec_out(
-        py,
-        run(py, || {
-            gammagamma::conditional_expected_spend_many(&params, x, m)
-        })?,
-    ))
-}
-
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<BtydFit>()?;
     m.add_function(wrap_pyfunction!(btyd_fit, m)?)?;
-    m.add_function(wrap_pyfunction!(btyd_loglik, m)?)?;
-    m.add_function(wrap_pyfunction!(btyd_p_alive, m)?)?;
-    m.add_function(wrap_pyfunction!(btyd_conditional_expected_purchases, m)?)?;
-    m.add_function(wrap_pyfunction!(btyd_p_alive_grid, m)?)?;
-    m.add_function(wrap_pyfunction!(
-        btyd_conditional_expected_purchases_grid,
-        m
-    )?)?;
-    m.add_function(wrap_pyfunction!(
-        btyd_conditional_probability_of_n_purchases,
-        m
-    )?)?;
-    m.add_function(wrap_pyfunction!(btyd_expected_purchases, m)?)?;
-    m.add_function(wrap_pyfunction!(btyd_probability_of_n_purchases, m)?)?;
-    m.add_function(wrap_pyfunction!(gammagamma_conditional_expected_spend, m)?)?;
     Ok(())
 }

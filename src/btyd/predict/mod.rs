@@ -148,13 +148,52 @@ bg_family_count_model!(mbgnbd::MbgNbd, mbgnbd, 1.0);
 
 /// The count model registered under `name` (the names the Python classes use).
 pub fn count_model(name: &str) -> Result<&'static dyn CountModel> {
-    match name {
-        "bgnbd" => Ok(&bgnbd::BgNbd),
-        "mbgnbd" => Ok(&mbgnbd::MbgNbd),
-        "paretonbd" => Ok(&super::paretonbd::ParetoNbd),
-        _ => Err(ClmError::InvalidArgument(format!(
+    match Predictor::of(name)?.count() {
+        Some(model) => Ok(model),
+        None => Err(ClmError::InvalidArgument(format!(
             "unknown purchase-count model {name:?}"
         ))),
+    }
+}
+
+/// What a fitted model predicts, resolved once from its registered name when the fitted
+/// model is built or loaded; predictions then dispatch on this value, never on a name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Predictor {
+    /// BG/NBD: continuous-time purchase counts.
+    BgNbd,
+    /// MBG/NBD: continuous-time purchase counts.
+    MbgNbd,
+    /// Pareto/NBD: continuous-time purchase counts, plus DERT and simulation.
+    ParetoNbd,
+    /// BG/BB: purchases at discrete opportunities (its own kernels in `bgbb`).
+    Bgbb,
+    /// Gamma-Gamma: spend per transaction.
+    GammaGamma,
+}
+
+impl Predictor {
+    /// The predictor of the model registered under `name`.
+    pub fn of(name: &str) -> Result<Predictor> {
+        match name {
+            "bgnbd" => Ok(Predictor::BgNbd),
+            "mbgnbd" => Ok(Predictor::MbgNbd),
+            "paretonbd" => Ok(Predictor::ParetoNbd),
+            "bgbb" => Ok(Predictor::Bgbb),
+            "gammagamma" => Ok(Predictor::GammaGamma),
+            _ => Err(ClmError::InvalidArgument(format!("unknown model {name:?}"))),
+        }
+    }
+
+    /// The continuous-time count model, for the kernels of this module (None for BG/BB and
+    /// Gamma-Gamma, which predict other quantities).
+    pub fn count(self) -> Option<&'static dyn CountModel> {
+        match self {
+            Predictor::BgNbd => Some(&bgnbd::BgNbd),
+            Predictor::MbgNbd => Some(&mbgnbd::MbgNbd),
+            Predictor::ParetoNbd => Some(&super::paretonbd::ParetoNbd),
+            Predictor::Bgbb | Predictor::GammaGamma => None,
+        }
     }
 }
 
@@ -299,69 +338,9 @@ pub fn probability_of_n_purchases(
     Ok(out)
 }
 
+mod fitted;
+mod horizons;
+pub use horizons::conditional_expected_purchases_horizons;
+
 #[cfg(test)]
-mod grid_tests {
-    use super::*;
-
-    const BG: [f64; 4] = [0.243, 4.414, 0.793, 2.426];
-
-    #[test]
-    fn grid_matches_row_kernels_on_possible_histories() {
-        let grid = Grid {
-            max_frequency: 3,
-            max_recency: 5,
-            big_t: 6.0,
-        };
-        let model = count_model("paretonbd").unwrap();
-        let p = [0.553, 10.578, 0.606, 11.668];
-        let alive = p_alive_grid(model, &p, &grid).unwrap();
-        let expected = conditional_expected_purchases_grid(model, &p, 4.0, &grid).unwrap();
-        assert_eq!(alive.len(), 6 * 4);
-        for (i, (&a, &e)) in alive.iter().zip(&expected).enumerate() {
-            let (x, tx) = grid.cell(i);
-            assert_eq!(tx as usize, i / 4);
-            if x == 0.0 && tx > 0.0 {
-                assert!(
-                    a.is_finite() && (0.0..=1.0).contains(&a),
-                    "impossible cell evaluated: {a}"
-                );
-                continue;
-            }
-            let rows = Rows {
-                x: &[x],
-                tx: &[tx],
-                t: &[6.0],
-            };
-            assert_eq!(a, p_alive(model, &p, &rows).unwrap()[0]);
-            assert_eq!(
-                e,
-                conditional_expected_purchases(model, &p, 4.0, &rows).unwrap()[0]
-            );
-        }
-    }
-
-    #[test]
-    fn grid_checks_its_shape() {
-        let model = count_model("bgnbd").unwrap();
-        let too_old = Grid {
-            max_frequency: 2,
-            max_recency: 7,
-            big_t: 6.0,
-        };
-        assert!(p_alive_grid(model, &BG, &too_old).is_err());
-        let bad_age = Grid {
-            max_frequency: 2,
-            max_recency: 0,
-            big_t: f64::NAN,
-        };
-        assert!(p_alive_grid(model, &BG, &bad_age).is_err());
-        // BG/NBD: no repeat purchase means alive, whatever the recency cell says.
-        let grid = Grid {
-            max_frequency: 1,
-            max_recency: 3,
-            big_t: 3.0,
-        };
-        let alive = p_alive_grid(model, &BG, &grid).unwrap();
-        assert_eq!(alive[2], 1.0);
-    }
-}
+mod tests;

@@ -1,0 +1,42 @@
+"""Persistence of the BTYD models in the one estimator envelope (``clmkit._estimator``):
+``{"clmkit_format", "model", "hyperparameters", "state"}`` whose ``state`` is the Rust
+core's own versioned document (``src/btyd/saved.rs`` or the covariate fit's), checked field
+by field there. Documents saved before the envelope (the bare state) still load."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection
+from typing import Optional, Union
+
+from .._estimator import check_envelope, parse_document
+from ..exceptions import bounded
+
+__all__ = ["state_document"]
+
+
+def state_document(
+    text: Union[str, bytes], kinds: Collection[str], hyperparameters: Collection[str]
+) -> tuple[str, Optional[str]]:
+    """The Rust state's document inside a saved BTYD model and the envelope's model kind
+    (one of ``kinds``, the class names), after checking the envelope; (the text, None) for
+    a document saved before the envelope, which is the bare state."""
+    doc = parse_document(text)
+    if "clmkit_format" not in doc and "format" in doc:
+        return text if isinstance(text, str) else bytes(text).decode("utf-8"), None
+    kind = doc.get("model")
+    if not isinstance(kind, str) or kind not in kinds:
+        raise ValueError(
+            f"model JSON: field 'model' is {bounded(repr(kind), 40)}, not one of {sorted(kinds)}"
+        )
+    check_envelope(doc, kind)
+    hyper = doc["hyperparameters"]
+    if not isinstance(hyper, dict):
+        raise ValueError("model JSON: field 'hyperparameters' must be an object")
+    unknown = sorted(set(hyper) - set(hyperparameters))
+    if unknown:
+        raise ValueError(f"model JSON: unknown hyperparameters {bounded(unknown, 200)}")
+    state = doc["state"]
+    if not isinstance(state, dict):
+        raise ValueError("model JSON: field 'state' must be an object")
+    return json.dumps(state, allow_nan=False), kind
