@@ -44,6 +44,7 @@ __all__ = [
     "Output",
     "PandasInput",
     "ParamValues",
+    "Shaped",
     "Table",
     "TimeZone",
     "Weights",
@@ -113,6 +114,10 @@ CovariateData = Union[Sequence[str], npt.ArrayLike, pd.DataFrame, None]
 
 #: Weights of a fit: a column of the summary table by name, or one value per row.
 Weights = Union[str, npt.ArrayLike, None]
+
+#: Per-customer values shaped like the input: a float for scalars, a pandas Series on the
+#: input's index, else a float array.
+Shaped = Union[float, FloatArray, "pd.Series[float]"]
 
 #: Parameters by name, or in the model's order.
 ParamValues = Union[Mapping[str, float], Sequence[float]]

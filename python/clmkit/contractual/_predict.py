@@ -7,7 +7,7 @@ renewals is alive at period ``r``; T is the period at which the customer churns.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal, Optional, Union, overload
+from typing import TYPE_CHECKING, Any, Literal, Optional, Union, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -18,6 +18,10 @@ from .._estimator import Estimator
 from .._io import is_table, read
 from .._validation import as_float_array
 from ._covariates import Covariates
+
+if TYPE_CHECKING:
+    from ..plotting.axes import Axes
+    from ..plotting.contractual import Survivors
 
 __all__ = ["RetentionPredictions"]
 
@@ -182,6 +186,24 @@ class RetentionPredictions(Estimator):
     @overload
     def discounted_expected_residual_lifetime(
         self,
+        renewals: float,
+        discount_rate: float,
+        return_error: Literal[False] = ...,
+        covariates: None = ...,
+        data: object = ...,
+    ) -> float: ...
+    @overload
+    def discounted_expected_residual_lifetime(
+        self,
+        renewals: float,
+        discount_rate: float,
+        return_error: Literal[True],
+        covariates: None = ...,
+        data: object = ...,
+    ) -> tuple[float, float]: ...
+    @overload
+    def discounted_expected_residual_lifetime(
+        self,
         renewals: npt.ArrayLike,
         discount_rate: float,
         return_error: Literal[False] = ...,
@@ -293,14 +315,14 @@ class RetentionPredictions(Estimator):
         return out
 
     # ---------------------------------------------------------------- plots (views)
-    def plot_survival(self, survivors: Any = None, **kwargs: Any) -> Any:
+    def plot_survival(self, survivors: Survivors = None, **kwargs: Any) -> Axes:
         """Model survival curve against observed survivors; see
         :func:`clmkit.plotting.contractual.plot_survival`."""
         from ..plotting.contractual import plot_survival
 
         return plot_survival(self, survivors, **kwargs)
 
-    def plot_retention(self, survivors: Any = None, **kwargs: Any) -> Any:
+    def plot_retention(self, survivors: Survivors = None, **kwargs: Any) -> Axes:
         """Model retention rate by period against observed; see
         :func:`clmkit.plotting.contractual.plot_retention`."""
         from ..plotting.contractual import plot_retention

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, Optional
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    import numpy.typing as npt
+    import pandas as pd
+    from matplotlib.axes import Axes
 
 _HINT = (
     "clmkit.plotting needs matplotlib, an optional dependency: "
@@ -10,7 +17,7 @@ _HINT = (
 )
 
 
-def require_matplotlib() -> Any:
+def require_matplotlib() -> ModuleType:
     """Returns the matplotlib module or raises an ImportError saying how to install it."""
     try:
         import matplotlib
@@ -19,7 +26,7 @@ def require_matplotlib() -> Any:
     return matplotlib
 
 
-def axes_or_current(ax: Any) -> Any:
+def axes_or_current(ax: Optional[Axes]) -> Axes:
     """The caller's Axes, else pyplot's current one (as lifelines and lifetimes do)."""
     if ax is not None:
         return ax
@@ -29,7 +36,7 @@ def axes_or_current(ax: Any) -> Any:
     return plt.gca()
 
 
-def annotate_cells(ax: Any, values: Any, fmt: str, threshold: float) -> None:
+def annotate_cells(ax: Axes, values: npt.ArrayLike, fmt: str, threshold: float) -> None:
     """Writes each finite cell value of a heat map, white on dark cells."""
     import numpy as np
 
@@ -47,12 +54,12 @@ def annotate_cells(ax: Any, values: Any, fmt: str, threshold: float) -> None:
 
 
 def label_cells(
-    ax: Any,
-    rows: Any,
-    columns: Any,
+    ax: Axes,
+    rows: pd.Index,
+    columns: pd.Index,
     row_step: int = 1,
     column_step: int = 1,
-    **xticklabel_kwargs: Any,
+    **xticklabel_kwargs: Any,  # matplotlib's Text properties, passed through
 ) -> None:
     """Labels a heat map's cells with a table's row and column labels (every ``*_step``-th)."""
     ax.set_xticks(range(0, len(columns), column_step))

@@ -3,17 +3,28 @@ period, model against actual, one line per cohort."""
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 import numpy as np
 import pandas as pd
 
 from ._mpl import axes_or_current
 
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    import numpy.typing as npt
+    from matplotlib.axes import Axes
+
+    from ..contractual._predict import RetentionPredictions
+
+#: Observed survivors: one cohort's counts, counts by cohort label, or cohort_survivors' table.
+Survivors = Union[pd.DataFrame, "Mapping[object, npt.ArrayLike]", "npt.ArrayLike", None]
+
 __all__ = ["plot_retention", "plot_survival"]
 
 
-def _cohort_rows(survivors: Any) -> list[tuple[str, np.ndarray]]:
+def _cohort_rows(survivors: Survivors) -> list[tuple[str, np.ndarray]]:
     """(label, counts) per cohort: one sequence, a mapping, or cohort_survivors' table."""
     if survivors is None:
         return []
@@ -25,12 +36,12 @@ def _cohort_rows(survivors: Any) -> list[tuple[str, np.ndarray]]:
 
 
 def plot_survival(
-    model: Any,
-    survivors: Any = None,
+    model: RetentionPredictions,
+    survivors: Survivors = None,
     periods: Optional[int] = None,
-    ax: Any = None,
+    ax: Optional[Axes] = None,
     **kwargs: Any,
-) -> Any:
+) -> Axes:
     """Share of each cohort still active by period: observed (markers) against the model's
     S(t) (line, extended to ``periods``).
 
@@ -65,12 +76,12 @@ def plot_survival(
 
 
 def plot_retention(
-    model: Any,
-    survivors: Any = None,
+    model: RetentionPredictions,
+    survivors: Survivors = None,
     periods: Optional[int] = None,
-    ax: Any = None,
+    ax: Optional[Axes] = None,
     **kwargs: Any,
-) -> Any:
+) -> Axes:
     """Retention rate by period, r(t) = S(t) / S(t - 1): observed per cohort (markers)
     against the model's (line). Under heterogeneity it rises with tenure.
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from .._validation import as_float_array, require_columns
@@ -196,7 +197,11 @@ def plot_segment_summary(
 
 
 def plot_clv_distribution(
-    values: Any, bins: int = 50, log: bool = True, ax: Optional[Axes] = None, label: str = "CLV"
+    values: npt.ArrayLike,
+    bins: int = 50,
+    log: bool = True,
+    ax: Optional[Axes] = None,
+    label: str = "CLV",
 ) -> Axes:
     """Histogram of customer values (CLV) with the mean and median marked.
 

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 import numpy as np
 import pandas as pd
 
 from ._mpl import annotate_cells, axes_or_current, label_cells, words
 
+if TYPE_CHECKING:
+    import numpy.typing as npt
+    from matplotlib.axes import Axes
+
 __all__ = ["plot_stage_transitions", "plot_stage_distribution", "plot_cohort_retention"]
 
 
-def plot_stage_transitions(matrix: Any, ax: Any = None, **kwargs: Any) -> Any:
+def plot_stage_transitions(
+    matrix: Union[pd.DataFrame, np.ndarray], ax: Optional[Axes] = None, **kwargs: Any
+) -> Axes:
     """Heat map of a stage transition matrix (rows: stage before, columns: stage after).
 
     Parameters
@@ -66,7 +72,7 @@ def plot_stage_transitions(matrix: Any, ax: Any = None, **kwargs: Any) -> Any:
     return ax
 
 
-def plot_stage_distribution(stages: Any, ax: Any = None) -> Any:
+def plot_stage_distribution(stages: npt.ArrayLike, ax: Optional[Axes] = None) -> Axes:
     """Bar chart of customers per stage, in the stages' order when they are categorical.
 
     Parameters
@@ -112,7 +118,9 @@ def plot_stage_distribution(stages: Any, ax: Any = None) -> Any:
     return ax
 
 
-def plot_cohort_retention(retention: Any, ax: Any = None, **kwargs: Any) -> Any:
+def plot_cohort_retention(
+    retention: pd.DataFrame, ax: Optional[Axes] = None, **kwargs: Any
+) -> Axes:
     """Heat map of a cohort x period retention matrix (share of each cohort still active).
 
     Parameters

@@ -5,7 +5,7 @@ of the base, in a marketing analyst's words (template ``_contractual.html.j2``).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
 import pandas as pd
@@ -14,6 +14,9 @@ from .contractual_tables import base_comparison, retention_table, tenure_table
 from .figures import figure_png
 from .tables import Fmt, html_table
 from .words import environment
+
+if TYPE_CHECKING:
+    from ..contractual._base import RetentionModelBase
 
 __all__ = ["contractual_section", "render_contractual_report"]
 
@@ -104,7 +107,7 @@ def _cohort_table(subs: pd.DataFrame, table: pd.DataFrame, fmt: Fmt) -> str:
 
 
 def _new_subscriber(
-    model: Any, margin: Any, rate: float, fmt: Fmt, unit: str
+    model: RetentionModelBase, margin: Optional[float], rate: float, fmt: Fmt, unit: str
 ) -> tuple[str, str, str]:
     """The card of a subscriber who just joined: DERL (Fader & Hardie 2010, eq. 6) at renewal
     0, in money with a margin."""
@@ -118,7 +121,7 @@ def _new_subscriber(
     )
 
 
-def _model_table(model: Any) -> str:
+def _model_table(model: Any) -> str:  # its summary's rows are labelled by parameter name
     s = model.summary
     rows = [
         [
@@ -134,7 +137,7 @@ def _model_table(model: Any) -> str:
     )
 
 
-def _fit_rows(model: Any) -> list[tuple[str, str]]:
+def _fit_rows(model: RetentionModelBase) -> list[tuple[str, str]]:
     name = type(model).__name__
     return [
         ("Model", MODEL_NAMES.get(name, name)),
@@ -145,7 +148,7 @@ def _fit_rows(model: Any) -> list[tuple[str, str]]:
     ]
 
 
-def _figures(model: Any, survivors: pd.DataFrame) -> list[tuple[str, str]]:
+def _figures(model: RetentionModelBase, survivors: pd.DataFrame) -> list[tuple[str, str]]:
     from ..plotting.contractual import plot_retention, plot_survival
 
     rows = survivors.iloc[-12:]  # the latest cohorts: more lines would not be readable
@@ -162,7 +165,7 @@ def _figures(model: Any, survivors: pd.DataFrame) -> list[tuple[str, str]]:
 
 
 def contractual_section(
-    model: Any,
+    model: RetentionModelBase,
     subs: pd.DataFrame,
     table: pd.DataFrame,
     survivors: pd.DataFrame,
@@ -211,7 +214,7 @@ def contractual_section(
 
 
 def render_contractual_report(
-    model: Any,
+    model: RetentionModelBase,
     subs: pd.DataFrame,
     table: pd.DataFrame,
     survivors: pd.DataFrame,

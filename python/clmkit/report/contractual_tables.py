@@ -4,12 +4,15 @@ the textbook one-retention-rate value (Fader & Hardie 2010)."""
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Optional
 
 import numpy as np
 import pandas as pd
 
 from .tables import Fmt, html_table
+
+if TYPE_CHECKING:
+    from ..contractual._base import RetentionModelBase
 
 __all__ = ["base_comparison", "pooled_retention", "retention_table", "tenure_table"]
 
@@ -49,7 +52,7 @@ def pooled_retention(survivors: pd.DataFrame, periods: int = 12) -> pd.DataFrame
     return out
 
 
-def retention_table(model: Any, survivors: pd.DataFrame, unit: str) -> str:
+def retention_table(model: RetentionModelBase, survivors: pd.DataFrame, unit: str) -> str:
     """Retention by period since joining: observed (pooled cohorts) against the model."""
     observed = pooled_retention(survivors)
     t = observed.index.to_numpy(dtype=float)
@@ -82,7 +85,12 @@ def retention_table(model: Any, survivors: pd.DataFrame, unit: str) -> str:
 
 
 def tenure_table(
-    model: Any, longest: int, margin: Optional[float], rate: float, fmt: Fmt, unit: str
+    model: RetentionModelBase,
+    longest: int,
+    margin: Optional[float],
+    rate: float,
+    fmt: Fmt,
+    unit: str,
 ) -> str:
     """What a subscriber is worth by the renewals made so far: P(renews next), expected
     further periods, DERL and margin x DERL."""

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 
 from .tables import html_table
@@ -21,7 +19,7 @@ _MOVES = {
 def drivers_table(effects: pd.DataFrame) -> str:
     """One row per (process, covariate): the factor, what it moves, by how much per unit
     more, and whether the 95% interval of its coefficient(s) excludes no effect."""
-    rows: list[list[Any]] = []
+    rows: list[list[str]] = []
     for (process, name), group in effects.groupby(["process", "covariate"], sort=False):
         factor = float(group["effect"].iloc[0])
         change = (

@@ -6,17 +6,20 @@ import base64
 import io
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
 import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
     from .._estimator import Estimator
     from .._typing import JSONDict
     from ..analyze import Analysis
 
-Draw = Callable[[Any], Any]
+#: Draws one figure on the Axes it is given.
+Draw = Callable[["Axes"], object]
 #: ``{section: [(title, data_uri), ...]}``
 Figures = dict[str, list[tuple[str, str]]]
 
@@ -220,7 +223,7 @@ def _human(draw: Draw) -> Draw:
             text = text.replace(raw, human)
         return text
 
-    def wrapped(ax: Any) -> Any:
+    def wrapped(ax: Axes) -> object:
         result = draw(ax)
         text_formatters = _text_formatters()
         ax.set_title(words(ax.get_title()))
@@ -247,7 +250,7 @@ def _text_formatters() -> tuple[type, ...]:
     return (FixedFormatter, StrCategoryFormatter)
 
 
-def _label(analysis: Any) -> Optional[str]:
+def _label(analysis: Union[Analysis, FigureInputs]) -> Optional[str]:
     cols = [
         c
         for c in analysis.table.columns
@@ -256,7 +259,7 @@ def _label(analysis: Any) -> Optional[str]:
     return cols[0][4:] if cols else None
 
 
-def _matrix_limits(t: Any) -> tuple[int, int]:
+def _matrix_limits(t: pd.DataFrame) -> tuple[int, int]:
     """Grid limits covering 99% of customers: the matrices stay readable on long tails."""
     max_f = int(np.quantile(t["frequency"].to_numpy(float), 0.99)) if len(t) else 0
     max_r = int(np.ceil(t["T"].max())) if len(t) else 0

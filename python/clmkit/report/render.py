@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Callable, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
 import pandas as pd
 
@@ -16,10 +16,13 @@ from .figures import Figures, report_figures
 from .tables import Fmt
 from .words import duration_words, environment, horizon_words
 
+if TYPE_CHECKING:
+    from ..analyze.result import Analysis
+
 __all__ = ["SECTIONS", "render_report", "write_report"]
 
 
-def headline(analysis: Any, fmt: Fmt) -> list[tuple[str, str, str]]:
+def headline(analysis: Analysis, fmt: Fmt) -> list[tuple[str, str, str]]:
     """(label, value, note) cards of the "At a glance" section."""
     s, st = analysis.summary(), analysis.settings
     n = max(s["customers"], 1)
@@ -69,7 +72,7 @@ def headline(analysis: Any, fmt: Fmt) -> list[tuple[str, str, str]]:
     return cards
 
 
-def _tables(analysis: Any, fmt: Fmt) -> dict[str, str]:
+def _tables(analysis: Analysis, fmt: Fmt) -> dict[str, str]:
     t, out = analysis.table, {}
     if "rfm_segment" in t:
         out["segments"] = tables.segment_table(t, fmt)
@@ -98,7 +101,7 @@ def _tables(analysis: Any, fmt: Fmt) -> dict[str, str]:
     return out
 
 
-def _method(analysis: Any) -> list[tuple[str, str]]:
+def _method(analysis: Analysis) -> list[tuple[str, str]]:
     """(what, how) rows of the "How this report was made" section."""
     st, rows = analysis.settings, []
     rows.append(("Observation end", str(st.get("observation_period_end", ""))[:10]))
@@ -149,7 +152,7 @@ def _method(analysis: Any) -> list[tuple[str, str]]:
 FiguresSource = Union[Figures, Callable[[], Figures]]
 
 
-def render_report(analysis: Any, figures: Optional[FiguresSource] = None) -> str:
+def render_report(analysis: Analysis, figures: Optional[FiguresSource] = None) -> str:
     """The report as one HTML string (figures embedded, no external resources).
 
     ``figures``: the analysis' :func:`~clmkit.report.figures.report_figures` when drawn
@@ -192,7 +195,7 @@ def render_report(analysis: Any, figures: Optional[FiguresSource] = None) -> str
     return text
 
 
-def _subscriptions(analysis: Any, fmt: Fmt) -> tuple[Any, list[tuple[str, str]]]:
+def _subscriptions(analysis: Analysis, fmt: Fmt) -> tuple[Any, list[tuple[str, str]]]:
     """The subscription section (``analyze(..., contractual=...)``) and the section list with
     it before "How this report was made"; (None, SECTIONS) without one."""
     run = getattr(analysis, "contractual", None)
@@ -219,7 +222,7 @@ def _umask() -> int:
 
 
 def write_report(
-    analysis: Any, path: Union[str, Path], figures: Optional[FiguresSource] = None
+    analysis: Analysis, path: Union[str, Path], figures: Optional[FiguresSource] = None
 ) -> Path:
     """Renders the report and writes it atomically (temp file in the target directory, then
     renamed), so a reader never sees a half-written file. ``figures``: see

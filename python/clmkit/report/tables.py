@@ -7,13 +7,17 @@ import contextlib
 import html
 import math
 from collections.abc import Sequence
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from .._typing import JSONDict
 from .content import SEGMENT_ACTIONS, STAGE_RULE_WITHOUT_MODEL, STAGE_TEXT
+
+if TYPE_CHECKING:
+    from ..clv.holdout import HoldoutEvaluation
 
 Row = Sequence[str]
 
@@ -64,7 +68,7 @@ def html_table(
     """A small HTML table: the first ``left`` columns and those in ``text_cols`` (negative: from the end) are text
     (left-aligned), the rest numbers; cells are escaped unless wrapped in :class:`Safe`."""
 
-    def cell(tag: str, value: Any, i: int) -> str:
+    def cell(tag: str, value: object, i: int) -> str:
         align = ' class="t"' if i < left or i in text_cols or i - len(header) in text_cols else ""
         text = value if isinstance(value, Safe) else html.escape(str(value))
         return f"<{tag}{align}>{text}</{tag}>"
@@ -131,7 +135,7 @@ def _group_sums(
     return sums, np.bincount(codes, minlength=k)
 
 
-def stage_table(t: pd.DataFrame, settings: dict[str, Any], scheme: dict[str, float]) -> str:
+def stage_table(t: pd.DataFrame, settings: JSONDict, scheme: dict[str, float]) -> str:
     counts = t["stage"].value_counts(sort=False)
     windows = settings.get("stage_windows_days") or {}
     words: dict[str, Any] = {k: f"{v:,.0f}" for k, v in windows.items()}
@@ -170,7 +174,7 @@ def abc_table(t: pd.DataFrame, fmt: Fmt) -> str:
     return html_table(header, rows, cls="data narrow")
 
 
-def holdout_table(ev: Any, settings: dict[str, Any]) -> str:
+def holdout_table(ev: HoldoutEvaluation, settings: JSONDict) -> str:
     diff = ev.total_predicted - ev.total_actual
     rel = diff / ev.total_actual if ev.total_actual else float("nan")
     rows = [
@@ -251,7 +255,7 @@ def segment_stage_table(t: pd.DataFrame) -> str:
     return html_table(header, rows, left=1)
 
 
-def segment_stage_note(t: pd.DataFrame, settings: dict[str, Any]) -> str:
+def segment_stage_note(t: pd.DataFrame, settings: JSONDict) -> str:
     """Why the best RFM segments hold churned customers, with this run's numbers ('' if none)."""
     best = t["rfm_segment"].isin(["Champions", "Loyal Customers"]).to_numpy()
     gone = best & (t["stage"] == "churned").to_numpy()

@@ -4,12 +4,17 @@ environment (a leaf module, so the page builders can share it without importing 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Optional
+
+from .._typing import JSONDict
+
+if TYPE_CHECKING:
+    import jinja2
 
 __all__ = ["duration_words", "environment", "horizon_words"]
 
 
-def environment() -> Any:
+def environment() -> jinja2.Environment:
     try:
         import jinja2
     except ImportError as exc:
@@ -23,12 +28,12 @@ def environment() -> Any:
 _UNIT_WORDS = {"H": "hour", "D": "day", "W": "week", "M": "month", "Y": "year"}
 
 
-def horizon_words(settings: dict[str, Any]) -> str:
+def horizon_words(settings: JSONDict) -> str:
     """ "365D" -> "365 days"; "3M" -> "3 months (91 days)"."""
     return duration_words(settings.get("horizon", ""), settings.get("horizon_days"))
 
 
-def duration_words(duration: object, days: Any = None) -> str:
+def duration_words(duration: object, days: Optional[float] = None) -> str:
     """A duration option in words: "30D" -> "30 days"; "3M" with ``days`` -> "3 months (91
     days)"; anything else as given (or ``days`` in days when known)."""
     text = str(duration).strip()

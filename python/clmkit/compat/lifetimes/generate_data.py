@@ -36,7 +36,7 @@ def _seed() -> int:
     return int(np.random.randint(0, 2**62))
 
 
-def _ages(T: npt.ArrayLike, size: Any, name: str = "T") -> tuple[np.ndarray, int]:
+def _ages(T: npt.ArrayLike, size: object, name: str = "T") -> tuple[np.ndarray, int]:
     """lifetimes' T: a number (every customer) or one value per customer (the first ``size``)."""
     size = check_int(size, "size", low=0)
     ages = as_float_array(T, name, nonnegative=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional, Union, cast
+from typing import Any, Optional, Protocol, Union, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -10,7 +10,7 @@ import pandas as pd
 
 from ... import summary as _summary
 from ..._errors import ConvergenceError  # noqa: F401  (lifetimes.utils.ConvergenceError)
-from ..._typing import DateLike
+from ..._typing import DateLike, Shaped
 from ...summary.units import normalize_freq
 from ._checks import _check_inputs, _scale_time  # noqa: F401  (lifetimes' private names)
 
@@ -190,7 +190,7 @@ def find_first_transactions(
 
 
 def calculate_alive_path(
-    model: Any, transactions: pd.DataFrame, datetime_col: str, t: int, freq: str = "D"
+    model: _AliveModel, transactions: pd.DataFrame, datetime_col: str, t: int, freq: str = "D"
 ) -> pd.Series:
     """P(alive) of one customer at each period from their first purchase, over
     ``max(t + 1, periods with history)`` periods as lifetimes gives, computed in one
@@ -222,7 +222,15 @@ def calculate_alive_path(
 _MONTH = {"W": 4.345, "M": 1.0, "D": 30, "H": 720}
 
 
-def _native_model(model: Any) -> Any:
+class _AliveModel(Protocol):
+    """A fitted lifetimes-style model with ``conditional_probability_alive``."""
+
+    def conditional_probability_alive(
+        self, frequency: npt.ArrayLike, recency: npt.ArrayLike, T: npt.ArrayLike
+    ) -> Shaped: ...
+
+
+def _native_model(model: Any) -> Any:  # a façade fitter's clmkit model, or a native one
     """The clmkit model behind a façade fitter (a native model passes through)."""
     return getattr(model, "_model", model)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from typing import Any, ClassVar, Optional, cast
+from typing import Any, ClassVar, Optional, TypeVar, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -21,6 +21,8 @@ from ....btyd import BTYDFitter
 from . import _persist
 
 __all__ = ["BaseFitter"]
+
+V = TypeVar("V")
 
 # A fitted native clmkit model (clmkit.BetaGeo, ...). Typed loosely: the native classes share
 # no typed protocol yet (issue 16 gives the BTYD models a typed door).
@@ -56,7 +58,7 @@ def _max_iter(kwargs: dict[str, Any], default: int = 1000) -> int:
     return limit
 
 
-def _unnamed(values: npt.ArrayLike) -> Any:
+def _unnamed(values: V) -> V:
     """lifetimes' pandas results carry no name (the native ones are named): drop it in place
     on the fresh Series the native model returned."""
     if isinstance(values, pd.Series):
@@ -81,7 +83,7 @@ class BaseFitter:
     # ------------------------------------------------------------------ fitting
     def _fit_native(
         self,
-        columns: Sequence[Any],
+        columns: Sequence[npt.ArrayLike],
         weights: Optional[npt.ArrayLike],
         initial_params: Optional[npt.ArrayLike],
         tol: float,
@@ -145,7 +147,9 @@ class BaseFitter:
         return [float(params[name]) for name in args]
 
     @classmethod
-    def _row_log_likelihood(cls, params: npt.ArrayLike, columns: Sequence[Any]) -> np.ndarray:
+    def _row_log_likelihood(
+        cls, params: npt.ArrayLike, columns: Sequence[npt.ArrayLike]
+    ) -> np.ndarray:
         """Each row's log-likelihood at natural ``params``, from the core (the native model's
         ``individual_log_likelihood``), shaped like the broadcast columns."""
         arrays = np.broadcast_arrays(*[np.asarray(c, dtype=float) for c in columns])
@@ -158,7 +162,7 @@ class BaseFitter:
     def _mean_negative_log_likelihood(
         cls,
         params: np.ndarray,
-        columns: Sequence[Any],
+        columns: Sequence[npt.ArrayLike],
         weights: Optional[npt.ArrayLike],
         penalizer_coef: float,
         per: str = "sum",
@@ -206,7 +210,7 @@ class BaseFitter:
         path: str,
         save_data: bool = True,
         save_generate_data_method: bool = True,
-        values_to_save: Optional[list[Any]] = None,
+        values_to_save: Optional[list[object]] = None,
     ) -> None:
         """Saves the model to ``path`` as JSON (clmkit's versioned model JSON inside; no
         dill/pickle, so loading runs no code). Works on unfitted fitters too.

@@ -10,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from ...._typing import Shaped
 from ...._validation import as_float_array, check_int
 from ....exceptions import InvalidValueError
 from .._checks import _scale_time
@@ -27,7 +28,7 @@ def _series_index(*values: npt.ArrayLike) -> Optional[pd.Index]:
     return None
 
 
-def aligned(*cols: npt.ArrayLike) -> Sequence[Any]:
+def aligned(*cols: npt.ArrayLike) -> Sequence[npt.ArrayLike]:
     """The customer columns, broadcast against each other when their sizes differ (lifetimes'
     numpy arithmetic lets e.g. ``T`` be one number for a Series of frequencies); the first
     column keeps the index of a Series argument."""
@@ -43,7 +44,7 @@ def aligned(*cols: npt.ArrayLike) -> Sequence[Any]:
     return arrays
 
 
-def per_horizon(fn: Callable[..., Any], t: npt.ArrayLike, *cols: npt.ArrayLike) -> Any:
+def per_horizon(fn: Callable[..., Shaped], t: npt.ArrayLike, *cols: npt.ArrayLike) -> Shaped:
     """``fn(t, *cols)`` where lifetimes lets ``t`` be an array broadcast against the customer
     columns: the native kernels take one horizon, so they run once per distinct horizon."""
     t_arr = np.asarray(t, dtype=float)
@@ -70,12 +71,13 @@ def _is_odd_history_error(err: InvalidValueError) -> bool:
     return err.arg == "recency" and "frequency is 0" in err.reason
 
 
-def _shaped(values: np.ndarray, *inputs: npt.ArrayLike) -> Any:
+def _shaped(values: np.ndarray, *inputs: npt.ArrayLike) -> Shaped:
     """Output shaped as the native methods shape it: a Series for Series input, a float for
     scalars, else an array."""
     index = _series_index(*inputs)
     if index is not None and len(index) == values.size:
-        return pd.Series(values, index=index)
+        series: pd.Series[float] = pd.Series(values, index=index)
+        return series
     if all(np.ndim(v) == 0 for v in inputs):
         return float(values.reshape(-1)[0])
     return values
@@ -195,35 +197,39 @@ class CountFitter(BaseFitter):
 
     def conditional_expected_number_of_purchases_up_to_time(
         self, t: npt.ArrayLike, frequency: npt.ArrayLike, recency: npt.ArrayLike, T: npt.ArrayLike
-    ) -> Any:
+    ) -> Shaped:
         """Expected repeat purchases in the next ``t`` time units of customers with history
         (frequency, recency, T); ``t`` may be an array broadcast against the history."""
         model = self._fitted()
 
-        def one_horizon(h: float, f: npt.ArrayLike, r: npt.ArrayLike, big_t: npt.ArrayLike) -> Any:
-            return self._odd_aware(
+        def one_horizon(
+            h: float, f: npt.ArrayLike, r: npt.ArrayLike, big_t: npt.ArrayLike
+        ) -> Shaped:
+            out: Shaped = self._odd_aware(
                 lambda *c: model.conditional_expected_purchases(h, *c), "expected", h, f, r, big_t
             )
+            return out
 
         return per_horizon(one_horizon, t, frequency, recency, T)
 
-    def expected_number_of_purchases_up_to_time(self, t: npt.ArrayLike) -> Any:
+    def expected_number_of_purchases_up_to_time(self, t: npt.ArrayLike) -> Shaped:
         """Expected repeat purchases of a new customer in ``t`` time units (scalar or array)."""
-        out = self._fitted().expected_purchases(t)
+        out: Shaped = self._fitted().expected_purchases(t)
         return _unnamed(out)
 
-    def probability_of_n_purchases_up_to_time(self, t: npt.ArrayLike, n: npt.ArrayLike) -> Any:
+    def probability_of_n_purchases_up_to_time(self, t: npt.ArrayLike, n: npt.ArrayLike) -> Shaped:
         """P(a new customer makes exactly ``n`` repeat purchases in ``t`` time units)."""
-        return self._fitted().probability_of_n_purchases(t, n)
+        out: Shaped = self._fitted().probability_of_n_purchases(t, n)
+        return out
 
     def conditional_probability_of_n_purchases_up_to_time(
         self, n: int, t: float, frequency: npt.ArrayLike, recency: npt.ArrayLike, T: npt.ArrayLike
-    ) -> Any:
+    ) -> Shaped:
         """P(a customer with history (frequency, recency, T) makes exactly ``n`` purchases in
         the next ``t`` time units) — lifetimes' argument order: ``n`` first, then ``t``."""
         model = self._fitted()
         try:
-            out = model.conditional_probability_of_n_purchases(
+            out: Shaped = model.conditional_probability_of_n_purchases(
                 t, n, *aligned(frequency, recency, T)
             )
             return _unnamed(out)
@@ -244,9 +250,12 @@ class CountFitter(BaseFitter):
         values[odd] = _odd.probability_of_n(values[odd], p_valid, p_odd, int(n))
         return _shaped(values, frequency, recency, T)
 
-    def _p_alive(self, frequency: npt.ArrayLike, recency: npt.ArrayLike, T: npt.ArrayLike) -> Any:
+    def _p_alive(
+        self, frequency: npt.ArrayLike, recency: npt.ArrayLike, T: npt.ArrayLike
+    ) -> Shaped:
         model = self._fitted()
-        return _unnamed(self._odd_aware(model.p_alive, "p_alive", 0.0, frequency, recency, T))
+        out: Shaped = self._odd_aware(model.p_alive, "p_alive", 0.0, frequency, recency, T)
+        return _unnamed(out)
 
     def conditional_probability_alive_matrix(
         self, max_frequency: Optional[int] = None, max_recency: Optional[int] = None
@@ -268,7 +277,7 @@ class CountFitter(BaseFitter):
         )
         return cast(np.ndarray, grid.to_numpy())
 
-    def _simulation_ages(self, size: Any) -> np.ndarray:
+    def _simulation_ages(self, size: object) -> np.ndarray:
         size = check_int(size, "size", low=0)
         ages = as_float_array(self.data["T"], "T")
         if size > len(ages):

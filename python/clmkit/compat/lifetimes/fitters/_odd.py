@@ -18,10 +18,10 @@ too. clmkit's native API stays strict; the façade gives lifetimes' number from 
 from __future__ import annotations
 
 import warnings
-from typing import Any
 
 import numpy as np
 
+from ....btyd import CountModel
 from ....exceptions import ClmkitWarning
 
 __all__ = ["odd_rows", "evaluate", "probability_of_n"]
@@ -36,7 +36,7 @@ def odd_rows(frequency: np.ndarray, recency: np.ndarray, T: np.ndarray) -> np.nd
     return mask
 
 
-def _grid_model(model: Any, time_params: tuple[str, ...], unit: float) -> Any:
+def _grid_model(model: CountModel, time_params: tuple[str, ...], unit: float) -> CountModel:
     """The native model with time measured in units of ``unit`` (rates' scales divided)."""
     if unit == 1.0:
         return model
@@ -47,7 +47,7 @@ def _grid_model(model: Any, time_params: tuple[str, ...], unit: float) -> Any:
 
 
 def evaluate(
-    model: Any,
+    model: CountModel,
     time_params: tuple[str, ...],
     kind: str,
     recency: np.ndarray,
@@ -68,7 +68,7 @@ def evaluate(
             grid = grid_model.expected_purchases_matrix(
                 t / unit, 0, row, T=age / unit, impossible="evaluate"
             )
-        out[np.ravel(inverse) == k] = grid.iat[row, 0]
+        out[np.ravel(inverse) == k] = grid.to_numpy(dtype=float)[row, 0]
     return out
 
 

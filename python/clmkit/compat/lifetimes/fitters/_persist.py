@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 import numpy as np
 import pandas as pd
@@ -22,6 +22,8 @@ from ...._estimator import MAX_DEPTH, MAX_DOCUMENT, finite_float
 __all__ = ["FORMAT", "dump", "load"]
 
 FORMAT = "clmkit.compat.lifetimes/2"
+# Any below: JSON documents and the fitter's free-form state (values of mixed kinds, each
+# checked by field before use; lifetimes lets a placeholder be any scalar).
 _PLACEHOLDER_TYPES = (type(None), bool, int, float, str)
 
 
@@ -145,7 +147,7 @@ def _optional_float(doc: dict[str, Any], field: str, positive: bool) -> Optional
     return finite_float(doc, field, positive=positive)
 
 
-def _frame(doc: dict[str, Any]) -> Any:
+def _frame(doc: dict[str, Any]) -> Union[np.ndarray, pd.DataFrame, None]:
     data = doc.get("data")
     if data is None:
         return None
@@ -170,7 +172,7 @@ def _frame(doc: dict[str, Any]) -> Any:
             "column, as long as 'index') and 'index'"
         )
     try:
-        return pd.DataFrame(
+        frame: pd.DataFrame = pd.DataFrame(
             {
                 str(c): pd.Series(v, dtype=float if t.startswith("float") else None).astype(t)
                 for c, t, v in zip(columns, dtypes, values)
@@ -178,6 +180,7 @@ def _frame(doc: dict[str, Any]) -> Any:
         ).set_axis(pd.Index(index), axis=0)
     except (ValueError, TypeError, KeyError) as err:
         raise ValueError(f"saved model: field 'data' cannot be read ({err})") from None
+    return frame
 
 
 def load(fitter: Any, path: str, native: Any) -> None:

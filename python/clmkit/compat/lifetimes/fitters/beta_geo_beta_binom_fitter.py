@@ -8,6 +8,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from ...._typing import Shaped
 from ...._validation import as_float_array, check_int
 from ....btyd import BetaGeoBetaBinom
 from .. import generate_data
@@ -32,7 +33,7 @@ class BetaGeoBetaBinomFitter(BaseFitter):
     [1.204, 0.75, 0.657, 2.783]
     """
 
-    _native: ClassVar[Any] = BetaGeoBetaBinom
+    _native: ClassVar[type[BetaGeoBetaBinom]] = BetaGeoBetaBinom
     _param_names = ("alpha", "beta", "gamma", "delta")
 
     def __init__(self, penalizer_coef: float = 0.0) -> None:
@@ -95,8 +96,8 @@ class BetaGeoBetaBinomFitter(BaseFitter):
 
     @classmethod
     def _loglikelihood(
-        cls, params: npt.ArrayLike, x: npt.ArrayLike, tx: Any, T: npt.ArrayLike
-    ) -> Any:
+        cls, params: npt.ArrayLike, x: npt.ArrayLike, tx: npt.ArrayLike, T: npt.ArrayLike
+    ) -> npt.NDArray[np.float64]:
         """Each pattern's log-likelihood at natural ``params`` (lifetimes' helper; Fader,
         Hardie & Shang 2010, eq. 5), from the core."""
         return cls._row_log_likelihood(params, (x, tx, T))
@@ -125,7 +126,7 @@ class BetaGeoBetaBinomFitter(BaseFitter):
         frequency: npt.ArrayLike,
         recency: npt.ArrayLike,
         n_periods: npt.ArrayLike,
-    ) -> Any:
+    ) -> Shaped:
         """Expected transactions in the next ``m_periods_in_future`` opportunities (FHS eq. 13)."""
         model = self._fitted()
         return per_horizon(
@@ -142,7 +143,7 @@ class BetaGeoBetaBinomFitter(BaseFitter):
         frequency: npt.ArrayLike,
         recency: npt.ArrayLike,
         n_periods: npt.ArrayLike,
-    ) -> Any:
+    ) -> Shaped:
         """P(alive at opportunity ``n_periods + m_periods_in_future``) (FHS eq. 11)."""
         model = self._fitted()
         return per_horizon(
@@ -178,7 +179,7 @@ class BetaGeoBetaBinomFitter(BaseFitter):
             ),
         )
 
-    def generate_new_data(self, size: int = 1) -> Any:
+    def generate_new_data(self, size: int = 1) -> pd.DataFrame:
         """Simulates ``size`` customers with the numbers of opportunities of the fitted data
         (each pattern repeated by its weight)."""
         alpha, beta, gamma, delta = self._unload_params("alpha", "beta", "gamma", "delta")

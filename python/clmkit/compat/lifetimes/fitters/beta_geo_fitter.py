@@ -8,7 +8,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from ....btyd import BetaGeo
+from ....btyd import BetaGeo, CountModel
 from .. import generate_data
 from ._count import CountFitter
 
@@ -45,7 +45,7 @@ class BetaGeoFitter(CountFitter):
     1.226
     """
 
-    _native: ClassVar[Any] = BetaGeo
+    _native: ClassVar[type[CountModel]] = BetaGeo
     _param_names = ("r", "alpha", "a", "b")
 
     def __init__(self, penalizer_coef: float = 0.0) -> None:
@@ -105,7 +105,7 @@ class BetaGeoFitter(CountFitter):
         least 1-d, as lifetimes returns it)."""
         return np.atleast_1d(np.asarray(self._p_alive(frequency, recency, T), dtype=float))
 
-    def generate_new_data(self, size: int = 1) -> Any:
+    def generate_new_data(self, size: int = 1) -> pd.DataFrame:
         """Simulates ``size`` customers with the ages T of the fitted data."""
         r, alpha, a, b = self._unload_params("r", "alpha", "a", "b")
         return generate_data.beta_geometric_nbd_model(

@@ -10,6 +10,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from ...._errors import ClmkitWarning
+from ...._typing import Shaped
 from ....btyd import GammaGamma
 from .. import utils
 from ._base import BaseFitter, _as_column, _max_iter, _unnamed
@@ -33,7 +34,7 @@ class GammaGammaFitter(BaseFitter):
     <lifetimes.GammaGammaFitter: fitted with 946 subjects, p: 6.25, q: 3.74, v: 15.45>
     """
 
-    _native: ClassVar[Any] = GammaGamma
+    _native: ClassVar[type[GammaGamma]] = GammaGamma
     _param_names = ("p", "q", "v")
 
     def __init__(self, penalizer_coef: float = 0.0) -> None:
@@ -121,13 +122,13 @@ class GammaGammaFitter(BaseFitter):
         self,
         frequency: Optional[npt.ArrayLike] = None,
         monetary_value: Optional[npt.ArrayLike] = None,
-    ) -> Any:
+    ) -> Shaped:
         """Expected mean value of each customer's future transactions (the fitted data by
         default); customers without repeat purchases get the population mean."""
         model = self._fitted()
         frequency = self.data["frequency"] if frequency is None else frequency
         monetary_value = self.data["monetary_value"] if monetary_value is None else monetary_value
-        out = model.conditional_expected_spend(*aligned(frequency, monetary_value))
+        out: Shaped = model.conditional_expected_spend(*aligned(frequency, monetary_value))
         return _unnamed(out)
 
     def customer_lifetime_value(

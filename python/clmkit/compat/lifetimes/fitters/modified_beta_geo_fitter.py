@@ -7,7 +7,7 @@ from typing import Any, ClassVar, Optional
 import numpy.typing as npt
 import pandas as pd
 
-from ....btyd import ModifiedBetaGeo
+from ....btyd import CountModel, ModifiedBetaGeo
 from .. import generate_data
 from .beta_geo_fitter import BetaGeoFitter
 
@@ -27,7 +27,7 @@ class ModifiedBetaGeoFitter(BetaGeoFitter):
     <lifetimes.ModifiedBetaGeoFitter: fitted with 2357 subjects, a: 0.89, alpha: 6.18, b: 1.61, r: 0.52>
     """
 
-    _native: ClassVar[Any] = ModifiedBetaGeo
+    _native: ClassVar[type[CountModel]] = ModifiedBetaGeo
 
     def fit(
         self,
@@ -46,7 +46,7 @@ class ModifiedBetaGeoFitter(BetaGeoFitter):
             frequency, recency, T, weights, initial_params, verbose, tol, index, kwargs
         )
 
-    def generate_new_data(self, size: int = 1) -> Any:
+    def generate_new_data(self, size: int = 1) -> pd.DataFrame:
         """Simulates ``size`` customers with the ages T of the fitted data."""
         r, alpha, a, b = self._unload_params("r", "alpha", "a", "b")
         return generate_data.modified_beta_geometric_nbd_model(

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, ClassVar, Optional
+from typing import Any, ClassVar, Optional, Union
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
 from .... import _core
+from ...._typing import Shaped
 from ...._validation import check_int
 from ....btyd import ParetoNBD
 from .. import generate_data
@@ -38,7 +39,7 @@ class ParetoNBDFitter(CountFitter):
     <lifetimes.ParetoNBDFitter: fitted with 2357 subjects, alpha: 10.58, beta: 11.67, r: 0.55, s: 0.61>
     """
 
-    _native: ClassVar[Any] = ParetoNBD
+    _native: ClassVar[type[ParetoNBD]] = ParetoNBD
     _param_names = ("r", "alpha", "s", "beta")
     _time_params = ("alpha", "beta")
 
@@ -116,7 +117,7 @@ class ParetoNBDFitter(CountFitter):
     @classmethod
     def _conditional_log_likelihood(
         cls, params: npt.ArrayLike, freq: npt.ArrayLike, rec: npt.ArrayLike, T: npt.ArrayLike
-    ) -> Any:
+    ) -> npt.NDArray[np.float64]:
         """Each customer's log-likelihood at natural ``params`` (lifetimes' helper; Fader &
         Hardie's note, eq. 18), from the core."""
         return cls._row_log_likelihood(params, (freq, rec, T))
@@ -124,7 +125,7 @@ class ParetoNBDFitter(CountFitter):
     @staticmethod
     def _log_A_0(
         params: Iterable[float], freq: npt.ArrayLike, recency: npt.ArrayLike, age: npt.ArrayLike
-    ) -> Any:
+    ) -> Union[float, npt.NDArray[np.float64]]:
         """ln A_0 of Fader & Hardie's Pareto/NBD note (2005, eq. 19-20), lifetimes' helper:
         A_0 = 2F1(a, b; a+1; z(t_x)) / (m + t_x)^a - 2F1(a, b; a+1; z(T)) / (m + T)^a, with
         a = r+s+x, m = max(alpha, beta), z(u) = |alpha-beta| / (m+u), b = r+x (alpha < beta)
@@ -151,12 +152,12 @@ class ParetoNBDFitter(CountFitter):
 
     def conditional_probability_alive(
         self, frequency: npt.ArrayLike, recency: npt.ArrayLike, T: npt.ArrayLike
-    ) -> Any:
+    ) -> Shaped:
         """P(alive) of customers with history (frequency, recency, T) (a Series for Series
         input, a float for scalars, else an array)."""
         return self._p_alive(frequency, recency, T)
 
-    def generate_new_data(self, size: int = 1) -> Any:
+    def generate_new_data(self, size: int = 1) -> pd.DataFrame:
         """Simulates ``size`` customers with the ages T of the fitted data."""
         r, alpha, s, beta = self._unload_params("r", "alpha", "s", "beta")
         return generate_data.pareto_nbd_model(

@@ -8,13 +8,13 @@ install it.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
 import pandas as pd
 
 from ...._typing import DateLike
-from ..utils import calculate_alive_path
+from ..utils import _AliveModel, calculate_alive_path
 from ._pyplot import plt
 from ._tracking import (
     plot_cumulative_transactions,
@@ -22,6 +22,11 @@ from ._tracking import (
     plot_incremental_transactions,
     plot_transaction_rate_heterogeneity,
 )
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from ..fitters._count import CountFitter
 
 __all__ = [
     "plot_period_transactions",
@@ -38,13 +43,13 @@ __all__ = [
 
 
 def plot_period_transactions(
-    model: Any,
+    model: CountFitter,
     max_frequency: int = 7,
     title: str = "Frequency of Repeat Transactions",
     xlabel: str = "Number of Calibration Period Transactions",
     ylabel: str = "Customers",
     **kwargs: Any,
-) -> Any:
+) -> Axes:
     """Bar chart of customers by repeat transactions: the fitted data vs as many customers
     simulated from the model (``model.generate_new_data``)."""
     labels = kwargs.pop("label", ["Actual", "Model"])
@@ -53,7 +58,7 @@ def plot_period_transactions(
     modelled = simulated["frequency"].value_counts().sort_index().iloc[:max_frequency]
     combined = pd.concat([actual, modelled], axis=1).fillna(0)
     combined.columns = labels
-    ax = combined.plot(kind="bar", **kwargs)
+    ax: Axes = combined.plot(kind="bar", **kwargs)
     plt.legend()
     plt.title(title)
     plt.ylabel(ylabel)
@@ -70,12 +75,12 @@ _X_LABELS = {
 
 
 def plot_calibration_purchases_vs_holdout_purchases(
-    model: Any,
+    model: CountFitter,
     calibration_holdout_matrix: pd.DataFrame,
     kind: str = "frequency_cal",
     n: int = 7,
     **kwargs: Any,
-) -> Any:
+) -> Axes:
     """Mean holdout purchases, actual and predicted, by ``kind`` (the first ``n`` groups)."""
     if kind not in _X_LABELS:
         raise ValueError(f"kind must be one of {list(_X_LABELS)}, got {kind!r}")
@@ -86,7 +91,7 @@ def plot_calibration_purchases_vs_holdout_purchases(
     )
     if kind == "time_since_last_purchase":
         summary["time_since_last_purchase"] = summary["T_cal"] - summary["recency_cal"]
-    ax = (
+    ax: Axes = (
         summary.groupby(kind)[["frequency_holdout", "model_predictions"]]
         .mean()
         .iloc[:n]
@@ -99,16 +104,16 @@ def plot_calibration_purchases_vs_holdout_purchases(
     return ax
 
 
-def _force_aspect(ax: Any, aspect: float = 1) -> None:
+def _force_aspect(ax: Axes, aspect: float = 1) -> None:
     extent = ax.get_images()[0].get_extent()
     ax.set_aspect(abs((extent[1] - extent[0]) / (extent[3] - extent[2])) / aspect)
 
 
 def _matrix_plot(
     z: np.ndarray, title: str, xlabel: str, ylabel: str, kwargs: dict[str, Any]
-) -> Any:
+) -> Axes:
     interpolation = kwargs.pop("interpolation", "none")
-    ax = plt.subplot(111)
+    ax: Axes = plt.subplot(111)
     image = ax.imshow(z, interpolation=interpolation, **kwargs)
     plt.xlabel(xlabel)
     plt.ylabel(ylabel)
@@ -119,7 +124,7 @@ def _matrix_plot(
 
 
 def plot_frequency_recency_matrix(
-    model: Any,
+    model: CountFitter,
     T: float = 1,
     max_frequency: Optional[int] = None,
     max_recency: Optional[int] = None,
@@ -127,7 +132,7 @@ def plot_frequency_recency_matrix(
     xlabel: str = "Customer's Historical Frequency",
     ylabel: str = "Customer's Recency",
     **kwargs: Any,
-) -> Any:
+) -> Axes:
     """Heat map of the expected purchases in the next ``T`` units, rows recency 0..max_recency,
     columns frequency 0..max_frequency, for customers of age max_recency (lifetimes' layout,
     frequency-0 cells evaluated as lifetimes does)."""
@@ -148,14 +153,14 @@ def plot_frequency_recency_matrix(
 
 
 def plot_probability_alive_matrix(
-    model: Any,
+    model: CountFitter,
     max_frequency: Optional[int] = None,
     max_recency: Optional[int] = None,
     title: str = "Probability Customer is Alive,\nby Frequency and Recency of a Customer",
     xlabel: str = "Customer's Historical Frequency",
     ylabel: str = "Customer's Recency",
     **kwargs: Any,
-) -> Any:
+) -> Axes:
     """Heat map of ``model.conditional_probability_alive_matrix(max_frequency, max_recency)``.
 
     Parameters
@@ -188,13 +193,13 @@ def plot_probability_alive_matrix(
 
 
 def plot_expected_repeat_purchases(
-    model: Any,
+    model: CountFitter,
     title: str = "Expected Number of Repeat Purchases per Customer",
     xlabel: str = "Time Since First Purchase",
-    ax: Any = None,
+    ax: Optional[Axes] = None,
     label: Optional[str] = None,
     **kwargs: Any,
-) -> Any:
+) -> Axes:
     """Expected repeat purchases of a new customer up to the largest T (solid) and on to
     1.5 times it (dashed)."""
     if ax is None:
@@ -225,15 +230,15 @@ def plot_expected_repeat_purchases(
 
 
 def plot_history_alive(
-    model: Any,
+    model: _AliveModel,
     t: int,
     transactions: pd.DataFrame,
     datetime_col: str,
     freq: str = "D",
     start_date: DateLike = None,
-    ax: Any = None,
+    ax: Optional[Axes] = None,
     **kwargs: Any,
-) -> Any:
+) -> Axes:
     """P(alive) of one customer over ``t`` periods from their first purchase, with their
     purchases as dashed red lines."""
     dates = pd.to_datetime(transactions[datetime_col])
@@ -255,7 +260,7 @@ def plot_history_alive(
     )
     plt.ylim(0, 1.0)
     plt.yticks(np.arange(0, 1.1, 0.1))
-    plt.xlim(start_date, path_dates[-1])
+    plt.xlim(start_date, path_dates[-1])  # type: ignore[call-overload]  # dates: matplotlib units
     plt.legend(loc=3)
     plt.ylabel("P_alive")
     plt.title("History of P_alive")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 __all__ = ["plt"]
 
@@ -22,4 +22,7 @@ class _LazyPyplot:
         return getattr(pyplot, name)
 
 
-plt = _LazyPyplot()
+if TYPE_CHECKING:  # the type checker reads matplotlib's own types
+    from matplotlib import pyplot as plt
+else:
+    plt = _LazyPyplot()

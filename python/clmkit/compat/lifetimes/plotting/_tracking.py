@@ -3,13 +3,18 @@ the plots of the fitted heterogeneity distributions (re-exported by the package)
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
 import pandas as pd
 
 from ..utils import expected_cumulative_transactions
 from ._pyplot import plt
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from ..fitters._count import CountFitter
 
 
 def _tracking_plot(
@@ -19,9 +24,9 @@ def _tracking_plot(
     title: str,
     xlabel: str,
     ylabel: str,
-    ax: Any,
+    ax: Optional[Axes],
     kwargs: dict[str, Any],
-) -> Any:
+) -> Axes:
     if ax is None:
         ax = plt.subplot(111)
     ax = frame.plot(ax=ax, title=title, **kwargs)
@@ -37,7 +42,7 @@ def _tracking_plot(
 
 
 def plot_cumulative_transactions(
-    model: Any,
+    model: CountFitter,
     transactions: pd.DataFrame,
     datetime_col: str,
     customer_id_col: str,
@@ -49,9 +54,9 @@ def plot_cumulative_transactions(
     title: str = "Tracking Cumulative Transactions",
     xlabel: str = "day",
     ylabel: str = "Cumulative Transactions",
-    ax: Any = None,
+    ax: Optional[Axes] = None,
     **kwargs: Any,
-) -> Any:
+) -> Axes:
     """Actual vs predicted cumulative repeat transactions (:func:`expected_cumulative_transactions`),
     with the end of calibration ``t_cal`` marked.
 
@@ -105,7 +110,7 @@ def plot_cumulative_transactions(
 
 
 def plot_incremental_transactions(
-    model: Any,
+    model: CountFitter,
     transactions: pd.DataFrame,
     datetime_col: str,
     customer_id_col: str,
@@ -117,9 +122,9 @@ def plot_incremental_transactions(
     title: str = "Tracking Daily Transactions",
     xlabel: str = "day",
     ylabel: str = "Transactions",
-    ax: Any = None,
+    ax: Optional[Axes] = None,
     **kwargs: Any,
-) -> Any:
+) -> Axes:
     """Actual vs predicted repeat transactions per period (differences of the cumulative ones)."""
     frame = expected_cumulative_transactions(
         model,
@@ -155,25 +160,25 @@ def _density_plot(
     ylabel: str,
     suptitle_fontsize: int,
     kwargs: dict[str, Any],
-) -> Any:
+) -> Axes:
     fig, ax = plt.subplots(1)
     fig.suptitle(suptitle, fontsize=suptitle_fontsize, fontweight="bold")
     ax.set_title(f"mean: {mean:.3f}, var: {var:.3f}")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    fig.tight_layout(rect=[0, 0.03, 1, 0.95])
+    fig.tight_layout(rect=(0, 0.03, 1, 0.95))
     plt.plot(x, density, **kwargs)
     return ax
 
 
 def plot_transaction_rate_heterogeneity(
-    model: Any,
+    model: CountFitter,
     suptitle: str = "Heterogeneity in Transaction Rate",
     xlabel: str = "Transaction Rate",
     ylabel: str = "Density",
     suptitle_fontsize: int = 14,
     **kwargs: Any,
-) -> Any:
+) -> Axes:
     """Density of the Gamma(r, alpha) purchase rate across customers, up to its 99% quantile."""
     stats = _scipy_stats()
     r, alpha = model._unload_params("r", "alpha")
@@ -185,13 +190,13 @@ def plot_transaction_rate_heterogeneity(
 
 
 def plot_dropout_rate_heterogeneity(
-    model: Any,
+    model: CountFitter,
     suptitle: str = "Heterogeneity in Dropout Probability",
     xlabel: str = "Dropout Probability p",
     ylabel: str = "Density",
     suptitle_fontsize: int = 14,
     **kwargs: Any,
-) -> Any:
+) -> Axes:
     """Density of the Beta(a, b) drop-out probability across customers, up to its 99% quantile."""
     stats = _scipy_stats()
     a, b = model._unload_params("a", "b")
