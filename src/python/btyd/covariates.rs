@@ -361,7 +361,7 @@ fn btyd_covariate_second(
 ) -> PyResult<Second> {
     use crate::btyd::covariates::design::Design;
     use crate::btyd::covariates::layout::Layout;
-    use crate::btyd::covariates::objective::CovObjective;
+    use crate::btyd::covariates::objective::{CellTerms, CovObjective};
     let cols: Vec<&[f64]> = columns
         .iter()
         .map(|c| c.as_slice())
@@ -404,11 +404,7 @@ fn btyd_covariate_second(
             design: &design,
             base_penalizer: 0.0,
             total_weight: 1.0,
-            bg_shift: match model {
-                "bgnbd" => Some(0.0),
-                "mbgnbd" => Some(1.0),
-                _ => None,
-            },
+            cell: CellTerms::of(model),
         };
         let s = objective.second(&theta);
         Ok((s.ll, s.grad, s.hessian, layout.penalty.clone()))
