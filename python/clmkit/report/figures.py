@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
     from .._estimator import Estimator
     from .._typing import JSONDict
     from ..analyze import Analysis
@@ -71,7 +73,7 @@ def warm_up() -> None:
     otherwise pay for (a tenth of a second)."""
     from .. import plotting  # noqa: F401  (the plotting helpers the figures call)
 
-    def draw(ax: Any) -> None:
+    def draw(ax: Axes) -> None:
         image = ax.imshow([[0.0, 1.0], [1.0, 0.5]])
         ax.figure.colorbar(image, ax=ax, label="x")
         ax.text(0, 0, "1", ha="center", va="center")
