@@ -74,7 +74,7 @@ def warm_up() -> None:
     otherwise pay for (a tenth of a second)."""
     from .. import plotting  # noqa: F401  (the plotting helpers the figures call)
 
-    def draw(ax: Any) -> None:
+    def draw(ax: Axes) -> None:
         image = ax.imshow([[0.0, 1.0], [1.0, 0.5]])
         ax.figure.colorbar(image, ax=ax, label="x")
         ax.text(0, 0, "1", ha="center", va="center")
