@@ -3,8 +3,8 @@
 Simulates ``--customers`` customers (default 1M, ~2.85M transactions; ``BENCH_QUICK=1``: 10k)
 with ``clmkit.datasets.simulate_transactions``, writes the log as Parquet and measures:
 
-- ``clmkit report LOG --formats parquet`` in a fresh process: wall time, CPU time (with the
-  figure worker it starts, :mod:`clmkit.report.worker`), peak RSS of the largest process
+- ``clmkit report LOG --formats parquet`` in a fresh process: wall time, CPU time (with any
+  child process), peak RSS of the largest process
   (``wait4``) and of all its processes together (sampled from ``/proc`` every 20 ms), and
   every step it reports on stderr with the CPU seconds the main process used (the steps
   compare on a shared machine by CPU time, not wall);
@@ -129,7 +129,7 @@ class TreeMemory(threading.Thread):
 def run_cli(
     log_path: Path, out: Path, formats: str
 ) -> tuple[float, float, float, TreeMemory, dict]:
-    """Wall time, CPU time (user + sys, with the figure worker), peak RSS (MiB) of the largest
+    """Wall time, CPU time (user + sys, with any child process), peak RSS (MiB) of the largest
     process, the memory of all processes together and the step timings
     ``{step: (wall, cpu)}``."""
     cmd = [sys.executable, "-c", CLI_WITH_STEP_CPU, "report", str(log_path)]

@@ -226,11 +226,6 @@ def analyze(
     )  # fmt: skip
     analysis.table = pd.concat([p for p in parts if p is not None], axis=1)
     analysis.table.attrs = dict(table.attrs)
-    # The RFM and model columns are final: a progress object that asks for them gets them
-    # (``clmkit report`` has its figure worker draw their figures during the stage steps).
-    models_ready = getattr(progress, "models_ready", None)
-    if models_ready is not None:
-        models_ready(analysis)
     scheme = model_steps.stage_scheme_for(stage_scheme, windows, tx_model, unit)
     analysis.covariate_effects = effects_table(analysis.models)
     model_steps.stage_steps(ctx, transactions, tx_model, scheme, snapshots, top)

@@ -17,7 +17,7 @@ import time
 import traceback
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Optional, TextIO, TypedDict, TypeVar, Union
@@ -32,13 +32,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from .._typing import DateLike
-    from ..analyze import Analysis
-    from ..report.worker import FigureWorker
 
-#: From this many transactions on, the report's figures are drawn by a second process
-#: (:mod:`clmkit.report.worker`) while the analysis runs and the table is written; below, the
-#: analysis is too short for the worker's start (about a second of CPU) to pay off.
-FIGURE_WORKER_MIN_TRANSACTIONS = 500_000
 EXIT_BAD_INPUT = 1
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for Ctrl-C
 EXIT_TERMINATED = 143  # 128 + SIGTERM
@@ -59,8 +53,6 @@ class _Progress:
     def __init__(self, quiet: bool = False) -> None:
         self.start = time.perf_counter()
         self.quiet = quiet
-        #: Called by analyze() with the analysis once its RFM and model columns are final.
-        self.models_ready: Optional[Callable[[Analysis], None]] = None
 
     def __call__(self, step: str, seconds: float) -> None:
         if not self.quiet:
@@ -269,61 +261,17 @@ def _run_report(args: argparse.Namespace) -> int:
     out = Path(args.out).resolve()
     _check_out(out, args.input, formats)
     log, cols, options = _report_inputs(args, progress)
-    with _figure_worker(len(log)) as worker:
-        if worker is not None:
-            from ..report.figures import EARLY_SECTIONS
-
-            progress.models_ready = lambda partial: worker.submit(partial, EARLY_SECTIONS)
-        # the log was read once into a TransactionLog (from a pyarrow Table of the needed
-        # columns, without a copy); analyze() hands it to every step
-        analysis = clmkit.analyze(log, *cols, progress=progress, output="pandas", **options)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with staging_dir(out) as tmp:
-            _save(analysis, tmp, formats, progress, worker)
-            move_into_place(tmp, out)
+    # the log was read once into a TransactionLog (from a pyarrow Table of the needed
+    # columns, without a copy); analyze() hands it to every step
+    analysis = clmkit.analyze(log, *cols, progress=progress, output="pandas", **options)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with staging_dir(out) as tmp:
+        analysis.save(tmp, progress=progress, formats=tuple(formats))
+        move_into_place(tmp, out)
     print(f"wrote {len(analysis.table):,} customers to {out}", file=sys.stderr)
     for text in analysis.warnings:
         print(f"clmkit: warning: {text}", file=sys.stderr)
     return 0
-
-
-def _figure_worker(n_transactions: int) -> AbstractContextManager[Optional[FigureWorker]]:
-    """A started :class:`~clmkit.report.worker.FigureWorker` for a large log, else None
-    (also on Windows, whose pipes the worker cannot wait on, and in a frozen application,
-    whose ``sys.executable`` is not a Python)."""
-    if (
-        n_transactions < FIGURE_WORKER_MIN_TRANSACTIONS
-        or sys.platform == "win32"
-        or getattr(sys, "frozen", False)
-    ):
-        return nullcontext(None)
-    from ..report.worker import FigureWorker
-
-    return FigureWorker()
-
-
-def _save(
-    analysis: Analysis,
-    tmp: Path,
-    formats: Sequence[str],
-    progress: _Progress,
-    worker: Optional[FigureWorker],
-) -> None:
-    """Writes the output files; with a worker, the figures are drawn there meanwhile."""
-    if worker is None:
-        analysis.save(tmp, progress=progress, formats=tuple(formats))
-        return
-    from ..report import write_report
-
-    worker.submit(analysis)  # the sections not drawn yet (the lifecycle stages)
-    analysis.save(tmp, progress=progress, formats=tuple(f for f in formats if f != "html"))
-    progress.timed(
-        "write report.html",
-        # the page's tables are made while the worker still draws; then its figures
-        lambda: write_report(
-            analysis.to_pandas(), tmp / "report.html", lambda: worker.figures(analysis)
-        ),
-    )
 
 
 def _add_report_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import base64
 import io
 from collections.abc import Collection
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import numpy as np
 import pandas as pd
@@ -14,28 +13,12 @@ import pandas as pd
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from .._estimator import Estimator
-    from .._typing import JSONDict
     from ..analyze import Analysis
 
 #: Draws one figure on the Axes it is given.
 Draw = Callable[["Axes"], object]
 #: ``{section: [(title, data_uri), ...]}``
 Figures = dict[str, list[tuple[str, str]]]
-
-#: The report's figure sections in page order, with the customer-table columns each reads
-#: (the "clv" section also reads the CLV column): all that :func:`figure_inputs` keeps, so
-#: that the figures cross to a worker process cheaply.
-SECTION_COLUMNS: dict[str, tuple[str, ...]] = {
-    "segments": ("r_score", "f_score", "rfm_segment", "total_value"),
-    "stages": ("stage",),
-    "btyd": ("frequency", "T"),
-    "holdout": (),
-    "clv": (),
-}
-#: Sections drawn from the RFM scores, the models and their columns alone: ``clmkit report``
-#: has them drawn while the lifecycle stages are still being computed.
-EARLY_SECTIONS = ("segments", "btyd", "clv")
 
 
 def figure_png(draw: Draw, size: tuple[float, float] = (7.0, 4.2)) -> str:
@@ -44,8 +27,6 @@ def figure_png(draw: Draw, size: tuple[float, float] = (7.0, 4.2)) -> str:
     Figures are built with ``matplotlib.figure.Figure`` (not pyplot), so nothing global
     changes and memory is released when the figure goes out of scope.
     """
-    # imported here, not with the module: the command line's main process imports this
-    # module without drawing (its figure worker draws) and must not pay for matplotlib
     from ..plotting._mpl import require_matplotlib
 
     require_matplotlib()
@@ -67,62 +48,9 @@ def figure_png(draw: Draw, size: tuple[float, float] = (7.0, 4.2)) -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def warm_up() -> None:
-    """Imports matplotlib and the plotting helpers and draws one small figure with what the
-    report's figures use (an image with a colour bar, cell text, bars, a log axis, a legend,
-    rotated labels): fonts loaded and first-use caches built, which the first figures would
-    otherwise pay for (a tenth of a second)."""
-    from .. import plotting  # noqa: F401  (the plotting helpers the figures call)
-
-    def draw(ax: Axes) -> None:
-        image = ax.imshow([[0.0, 1.0], [1.0, 0.5]])
-        ax.figure.colorbar(image, ax=ax, label="x")
-        ax.text(0, 0, "1", ha="center", va="center")
-        ax.bar([0, 1], [1, 10], label="a")
-        ax.set_yscale("log")
-        ax.axvline(0.5, linestyle="--", label="b")
-        ax.legend()
-        ax.set_xticks([0, 1], ["a b", "c"], rotation=30, ha="right")
-        ax.set_title("warm-up 0123456789")
-
-    figure_png(draw, (3.0, 2.0))
-
-
-@dataclass
-class FigureInputs:
-    """What :func:`report_figures` reads of an analysis: the table cut to the columns the
-    figures use, the models, transitions, calibration/holdout summary and settings."""
-
-    table: pd.DataFrame
-    models: dict[str, Estimator]
-    transitions: Optional[pd.DataFrame] = None
-    cal_holdout: Optional[pd.DataFrame] = None
-    settings: JSONDict = field(default_factory=dict)
-
-
-def figure_inputs(analysis: Analysis, sections: Optional[Collection[str]] = None) -> FigureInputs:
-    """The part of ``analysis`` the figures of ``sections`` (default: all) read: a few
-    columns instead of the whole table."""
-    wanted = SECTION_COLUMNS if sections is None else sections
-    t = analysis.table
-    keep = [c for s in wanted for c in SECTION_COLUMNS[s]]
-    label = _label(analysis)
-    if "clv" in wanted and label is not None:
-        keep.append(f"clv_{label}")
-    return FigureInputs(
-        # the customer ids stay behind: no figure shows them
-        table=t[[c for c in keep if c in t.columns]].reset_index(drop=True),
-        models=dict(analysis.models),
-        transitions=analysis.transitions if "stages" in wanted else None,
-        cal_holdout=analysis.cal_holdout if "holdout" in wanted else None,
-        settings=dict(analysis.settings),
-    )
-
-
 def report_figures(analysis: Any, sections: Optional[Collection[str]] = None) -> Figures:
-    """Figures by section: ``{section: [(title, data_uri), ...]}`` for what the analysis holds
-    (an :class:`clmkit.Analysis` or its :func:`figure_inputs`), of ``sections`` only when
-    given."""
+    """Figures by section: ``{section: [(title, data_uri), ...]}`` for what the analysis holds,
+    of ``sections`` ("segments", "stages", "btyd", "holdout", "clv") only when given."""
     from .. import plotting as p
     from .words import horizon_words
 
@@ -250,7 +178,7 @@ def _text_formatters() -> tuple[type, ...]:
     return (FixedFormatter, StrCategoryFormatter)
 
 
-def _label(analysis: Union[Analysis, FigureInputs]) -> Optional[str]:
+def _label(analysis: Analysis) -> Optional[str]:
     cols = [
         c
         for c in analysis.table.columns

@@ -5,14 +5,14 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Optional, Union
+from typing import TYPE_CHECKING, Any, Union
 
 import pandas as pd
 
 from . import tables
 from .content import GLOSSARY, INTRO, MODEL_NAMES, SECTIONS
 from .covariates import drivers_table
-from .figures import Figures, report_figures
+from .figures import report_figures
 from .tables import Fmt
 from .words import duration_words, environment, horizon_words
 
@@ -148,18 +148,8 @@ def _method(analysis: Analysis) -> list[tuple[str, str]]:
     return rows
 
 
-#: The report's figures, or a function giving them (called once the rest is ready).
-FiguresSource = Union[Figures, Callable[[], Figures]]
-
-
-def render_report(analysis: Analysis, figures: Optional[FiguresSource] = None) -> str:
-    """The report as one HTML string (figures embedded, no external resources).
-
-    ``figures``: the analysis' :func:`~clmkit.report.figures.report_figures` when drawn
-    elsewhere (the command line's worker process), or a function returning them, called
-    after the tables and numbers are ready (while the worker still draws); drawn here when
-    None.
-    """
+def render_report(analysis: Analysis) -> str:
+    """The report as one HTML string (figures embedded, no external resources)."""
     import clmkit
 
     fmt = Fmt(analysis.settings.get("currency"))
@@ -187,10 +177,7 @@ def render_report(analysis: Analysis, figures: Optional[FiguresSource] = None) -
         "n_customers": len(t),
         "generated": pd.Timestamp.now().strftime("%Y-%m-%d %H:%M"),
     }
-    if figures is None:
-        context["figures"] = report_figures(analysis)
-    else:
-        context["figures"] = figures() if callable(figures) else figures
+    context["figures"] = report_figures(analysis)
     text: str = template.render(**context)
     return text
 
@@ -221,14 +208,11 @@ def _umask() -> int:
     return mask
 
 
-def write_report(
-    analysis: Analysis, path: Union[str, Path], figures: Optional[FiguresSource] = None
-) -> Path:
+def write_report(analysis: Analysis, path: Union[str, Path]) -> Path:
     """Renders the report and writes it atomically (temp file in the target directory, then
-    renamed), so a reader never sees a half-written file. ``figures``: see
-    :func:`render_report`."""
+    renamed), so a reader never sees a half-written file."""
     target = Path(path)
-    text = render_report(analysis, figures)
+    text = render_report(analysis)
     fd, tmp = tempfile.mkstemp(dir=target.parent or ".", prefix=".report-", suffix=".html")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
