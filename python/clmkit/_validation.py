@@ -151,6 +151,30 @@ def check_per_customer(values: object, name: str, n: int, *, integer: bool = Fal
     return np.broadcast_to(arr, (n,)).astype(float)
 
 
+def check_initial_params(init: object, names: Sequence[str]) -> list[float] | None:
+    """Starting values of a fit's natural parameters (all > 0): None, a sequence in the
+    order of ``names``, or a mapping / Series by name.
+
+    >>> check_initial_params({"b": 2, "a": 1}, ["a", "b"])
+    [1.0, 2.0]
+    """
+    if init is None:
+        return None
+    if isinstance(init, (dict, pd.Series)):
+        missing = [k for k in names if k not in init]
+        if missing:
+            raise ValueError(f"initial_params is missing {missing}; expected keys {list(names)}")
+        init = [init[k] for k in names]
+    values = as_float_array(init, "initial_params")
+    if len(values) != len(names):
+        raise ValueError(
+            f"initial_params must have {len(names)} values {list(names)}, got {len(values)}"
+        )
+    if np.any(values <= 0):
+        raise ValueError(f"initial_params must be > 0, got {values.tolist()}")
+    return [float(v) for v in values]
+
+
 def check_choice(value: object, name: str, choices: Iterable[C]) -> C:
     """Validates that `value` is one of `choices`."""
     options = list(choices)

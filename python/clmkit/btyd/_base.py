@@ -11,8 +11,7 @@ from __future__ import annotations
 import json
 import math
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Optional, TypeVar, Union
 
 import numpy as np
@@ -25,21 +24,20 @@ from .._io import read
 from .._typing import CovariateData, CustomerData, ParamValues, Weights
 from .._validation import (
     as_float_array,
+    check_initial_params,
     check_int,
     check_positive_float,
     index_of,
 )
 from ..exceptions import (
     ClmkitWarning,
-    InvalidValueError,
     NotFittedError,
-    bounded,
-    with_row_label,
 )
 from ..summary.units import TimeUnit, time_unit_of
 from . import _covariates
 from ._intervals import IntervalMixin
-from ._persist import state_document
+from ._persist import restore
+from ._rows import labelled_rows, shaped
 
 __all__ = ["BTYDFitter", "NotFittedError"]
 
@@ -47,21 +45,6 @@ _Z95 = 1.959963984540054
 _REGISTRY: dict[str, type[BTYDFitter]] = {}
 #: The model class itself, so fit / from_json / from_params return the caller's class.
 F = TypeVar("F", bound="BTYDFitter")
-
-
-@contextmanager
-def labelled_rows(like: object) -> Iterator[None]:
-    """Runs a core call on customer columns, naming the caller's row label in its errors.
-
-    The core checks the data once (argument, row position, value; ``src/btyd/validate.rs``);
-    when the columns came as pandas objects, the position becomes the caller's index label.
-    ``like`` is the first column as given (or its index, or None).
-    """
-    try:
-        yield
-    except InvalidValueError as err:
-        index = like if isinstance(like, pd.Index) else index_of(like)
-        raise with_row_label(err, index) from None
 
 
 class BTYDFitter(IntervalMixin, Estimator):
@@ -127,25 +110,7 @@ class BTYDFitter(IntervalMixin, Estimator):
         }
 
     def _checked_initial(self) -> Optional[list[float]]:
-        init = self.initial_params
-        if init is None:
-            return None
-        if isinstance(init, (dict, pd.Series)):
-            missing = [k for k in self._param_names if k not in init]
-            if missing:
-                raise ValueError(
-                    f"initial_params is missing {missing}; expected keys {list(self._param_names)}"
-                )
-            init = [init[k] for k in self._param_names]
-        values = as_float_array(init, "initial_params")
-        if len(values) != len(self._param_names):
-            raise ValueError(
-                f"initial_params must have {len(self._param_names)} values "
-                f"{list(self._param_names)}, got {len(values)}"
-            )
-        if np.any(values <= 0):
-            raise ValueError(f"initial_params must be > 0, got {values.tolist()}")
-        return [float(v) for v in values]
+        return check_initial_params(self.initial_params, self._param_names)
 
     def _columns(
         self, data: Any, rest: Sequence[Any], names: Sequence[str], weights: Weights = None
@@ -321,28 +286,7 @@ class BTYDFitter(IntervalMixin, Estimator):
             When the document is not valid JSON, of another model or a newer format, or a
             field is missing or out of range (the message names it).
         """
-        kinds = {c._kind() for c in _REGISTRY.values()}
-        payload, kind = state_document(text, kinds, BTYDFitter._get_param_names())
-        state = _covariates.load(payload)
-        target = _REGISTRY.get(state.model)
-        if target is None or (cls is not BTYDFitter and not issubclass(target, cls)):
-            raise ValueError(f"the JSON holds a {state.model!r} model, not a {cls.__name__}")
-        if kind is not None and kind != target._kind():
-            raise ValueError(
-                f"model JSON: field 'model' is {bounded(repr(kind), 40)} but field 'state' "
-                f"holds a {state.model!r} model ({target._kind()})"
-            )
-        model = target(
-            penalizer=state.penalizer,
-            initial_params=state.initial_params,
-            tol=state.tol,
-            max_iter=state.max_iter,
-            **_covariates.hyperparameters(state),
-        )
-        if not isinstance(model, cls):  # issubclass(target, cls) was checked above
-            raise TypeError(f"{target.__name__} is not a {cls.__name__}")
-        model._set_state(state)
-        return model
+        return restore(cls, BTYDFitter, _REGISTRY, text)
 
     @classmethod
     def from_params(
@@ -448,9 +392,4 @@ class BTYDFitter(IntervalMixin, Estimator):
     @staticmethod
     def _output(values: np.ndarray, like: Any, name: str) -> Any:
         """numpy out, a Series when the input was a Series (same index), a float for scalars."""
-        index = index_of(like)
-        if index is not None:
-            return pd.Series(values, index=index, name=name)
-        if np.ndim(like) == 0 and values.shape == (1,):
-            return float(values[0])
-        return values
+        return shaped(values, like, name)

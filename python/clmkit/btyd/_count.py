@@ -17,7 +17,8 @@ from .. import _core
 from .._typing import CovariateData, CustomerData, Weights
 from .._validation import as_float_array, check_choice, check_horizon, check_int
 from . import _covariates
-from ._base import BTYDFitter, labelled_rows
+from ._base import BTYDFitter
+from ._rows import labelled_rows
 
 __all__ = ["CountModel"]
 

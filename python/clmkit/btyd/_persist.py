@@ -6,13 +6,51 @@ by field there. Documents saved before the envelope (the bare state) still load.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
-from typing import Optional, Union
+from collections.abc import Collection, Mapping
+from typing import TYPE_CHECKING, Optional, TypeVar, Union
 
 from .._estimator import check_envelope, parse_document
 from ..exceptions import bounded
+from . import _covariates
 
-__all__ = ["state_document"]
+if TYPE_CHECKING:
+    from ._base import BTYDFitter
+
+__all__ = ["restore", "state_document"]
+
+F = TypeVar("F", bound="BTYDFitter")
+
+
+def restore(
+    cls: type[F],
+    base: type[BTYDFitter],
+    registry: Mapping[str, type[BTYDFitter]],
+    text: Union[str, bytes],
+) -> F:
+    """The model saved in ``text`` as an instance of ``cls`` (any registered BTYD class when
+    ``cls`` is ``base``), after checking the envelope and the state field by field."""
+    kinds = {c._kind() for c in registry.values()}
+    payload, kind = state_document(text, kinds, base._get_param_names())
+    state = _covariates.load(payload)
+    target = registry.get(state.model)
+    if target is None or (cls is not base and not issubclass(target, cls)):
+        raise ValueError(f"the JSON holds a {state.model!r} model, not a {cls.__name__}")
+    if kind is not None and kind != target._kind():
+        raise ValueError(
+            f"model JSON: field 'model' is {bounded(repr(kind), 40)} but field 'state' "
+            f"holds a {state.model!r} model ({target._kind()})"
+        )
+    model = target(
+        penalizer=state.penalizer,
+        initial_params=state.initial_params,
+        tol=state.tol,
+        max_iter=state.max_iter,
+        **_covariates.hyperparameters(state),
+    )
+    if not isinstance(model, cls):  # issubclass(target, cls) was checked above
+        raise TypeError(f"{target.__name__} is not a {cls.__name__}")
+    model._set_state(state)
+    return model
 
 
 def state_document(

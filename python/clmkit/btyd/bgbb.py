@@ -13,8 +13,9 @@ from .._io import to_pandas
 from .._typing import CovariateData, CustomerData, Weights
 from .._validation import as_float_array, check_int, check_per_customer
 from . import _covariate_simulate, _covariates
-from ._base import BTYDFitter, labelled_rows
+from ._base import BTYDFitter
 from ._intervals import random_seed
+from ._rows import labelled_rows
 
 __all__ = ["BetaGeoBetaBinom"]
 

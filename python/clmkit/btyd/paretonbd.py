@@ -11,9 +11,9 @@ import pandas as pd
 from .._typing import CovariateData, CustomerData
 from .._validation import check_int, check_per_customer, check_positive_float
 from . import _covariate_simulate, _covariates
-from ._base import labelled_rows
 from ._count import CountModel
 from ._intervals import random_seed
+from ._rows import labelled_rows
 
 __all__ = ["ParetoNBD"]
 

@@ -20,7 +20,7 @@ import pandas as pd
 from .. import _core
 from .._estimator import JsonValue, finite_float, float_list
 from .._io import is_table, read
-from .._validation import as_float_array
+from .._validation import as_float_array, check_initial_params
 from ..exceptions import ClmkitWarning, InvalidValueError, with_row_label
 from ._covariates import CovariateMixin, Covariates, covariate_names, design_matrix
 from ._predict import RetentionPredictions
@@ -178,15 +178,7 @@ class RetentionModelBase(CovariateMixin, RetentionPredictions):
         return sub.fit(survivors=survivors, renewals=renewals, churned=churned, weights=weights)
 
     def _checked_initial(self) -> Optional[list[float]]:
-        if self.initial_params is None:
-            return None
-        values = as_float_array(self.initial_params, "initial_params")
-        if len(values) != len(self._param_names) or np.any(values <= 0):
-            raise ValueError(
-                f"initial_params must be {len(self._param_names)} values > 0 "
-                f"{list(self._param_names)}, got {values.tolist()}"
-            )
-        return [float(v) for v in values]
+        return check_initial_params(self.initial_params, self._param_names)
 
     @staticmethod
     def _customer_arrays(
