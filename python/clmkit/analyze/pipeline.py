@@ -220,15 +220,21 @@ def analyze(
         ctx.covariates = covariate_table(covariates, table.index, customer_id_col)
         analysis.settings["covariates"] = list(ctx.covariates.columns)
     tx_name = next((m for m in models if m in steps.TRANSACTION_MODELS), None)
-    tx_model = model_steps.fit_models(
-        ctx, tx_name, clv_period, discount_rate, interval_level,
-        spend="gammagamma" in models and has_money,
-    )  # fmt: skip
-    analysis.table = pd.concat([p for p in parts if p is not None], axis=1)
-    analysis.table.attrs = dict(table.attrs)
+    tx_model, reliable = model_steps.fit_transactions(ctx, tx_name)
     scheme = model_steps.stage_scheme_for(stage_scheme, windows, tx_model, unit)
-    analysis.covariate_effects = effects_table(analysis.models)
-    model_steps.stage_steps(ctx, transactions, tx_model, scheme, snapshots, top)
+    resolved = scheme.resolve(table, unit)  # the summary's windows, the same for every step
+    history = model_steps.start_stage_history(ctx, transactions, tx_model, resolved, snapshots)
+    try:
+        if tx_model is not None:
+            spend = "gammagamma" in models and has_money
+            args = (clv_period, discount_rate, interval_level, spend)
+            model_steps.model_columns(ctx, tx_model, reliable, *args)
+        analysis.table = pd.concat([p for p in parts if p is not None], axis=1)
+        analysis.table.attrs = dict(table.attrs)
+        analysis.covariate_effects = effects_table(analysis.models)
+        model_steps.stage_steps(ctx, resolved, history, top)
+    finally:
+        history.wait()  # also on errors: no thread outlives the call
     if calibration_period_end is not None and tx_model is not None and tx_name is not None:
         model_steps.holdout_step(ctx, transactions, tx_name, calibration_period_end, freq)
     return analysis._delivered(target)
