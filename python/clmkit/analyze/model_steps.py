@@ -138,9 +138,7 @@ def model_columns(
         ),
     )
     ctx.parts.append(value)
-    if interval_level is not None and ctx.covariates is not None:
-        ctx.analysis.skipped["clv interval"] = "not computed with covariates"
-    elif interval_level is not None and reliable:
+    if interval_level is not None and reliable:
         expected = predicted[f"expected_purchases_{ctx.label}"].to_numpy(float)
         _interval(ctx, model, value, table, h_units, interval_level, expected)
     elif interval_level is not None:
@@ -160,7 +158,9 @@ def _interval(
     try:
         low, high = ctx.run.step(
             "clv interval",
-            lambda: clv_interval(model, clv, table, h_units, level, ctx.patterns, expected),
+            lambda: clv_interval(
+                model, clv, table, h_units, level, ctx.patterns, expected, ctx.covariates
+            ),
         )
     except ValueError as exc:  # parameter draws outside the model's domain
         ctx.warn(f"no CLV range: {exc}")
@@ -267,9 +267,9 @@ def start_stage_history(
             s["customer_id_col"],
             s["datetime_col"],
             scheme=scheme,
-            # A covariate fit needs each customer's covariates, which the snapshots do not
-            # carry: their stages then follow the scheme's rules without P(alive).
-            model=tx_model if ctx.covariates is None else None,
+            model=tx_model,
+            # a covariate fit's P(alive) at each snapshot uses the customer's own covariates
+            covariates=ctx.covariates,
             freq=s["freq"],
             observation_period_end=s["observation_period_end"],
             output="pandas",

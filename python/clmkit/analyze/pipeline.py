@@ -123,9 +123,10 @@ def analyze(
         expected purchases, spend and CLV use each customer's own parameters.
         ``Analysis.covariate_effects`` holds the coefficients and the report a "What drives
         purchasing and churn" table. Every customer of the log needs a row (missing ids are
-        an error naming a few); extra rows are ignored. The CLV interval and the model
-        P(alive) of the stage-history snapshots are left out with covariates (see
-        ``Analysis.skipped``).
+        an error naming a few); extra rows are ignored. The CLV interval carries the
+        uncertainty of the base parameters and the coefficients together (delta method
+        at each customer's covariates), and the stage-history snapshots use each
+        customer's P(alive) at their own covariates.
     output : {"pandas", "polars", "arrow", "numpy"}, optional
         Library of the returned tables; by default that of the input. ``Analysis.to_pandas()``
         gives the pandas tables (indexed by customer id) whatever the library.
