@@ -49,7 +49,7 @@ def test_background_history_equals_the_function(analysis: clmkit.Analysis, log: 
         dates,
         "customer_id",
         "date",
-        scheme=analysis.stage_history.attrs["clmkit"]["scheme"],
+        scheme=clmkit.StageScheme.from_dict(analysis.stage_history.attrs["clmkit"]["scheme"]),
         model=analysis.models["transactions"],
         observation_period_end=s["observation_period_end"],
     )
@@ -138,3 +138,13 @@ def test_save_progress_names_each_file_once(tmp_path, analysis: clmkit.Analysis)
         "write models.json",
         "write report.html",
     ]
+
+
+def test_every_table_writes_to_parquet(tmp_path, log: pd.DataFrame):
+    # pandas writes a table's attrs into the Parquet file as JSON: all must be JSON-ready
+    a = _analyze(log, calibration_period_end="1997-09-30")
+    for name in ("table", "stage_history", "transitions", "early_warning", "cal_holdout"):
+        table = getattr(a, name)
+        path = tmp_path / f"{name}.parquet"
+        table.to_parquet(path)
+        assert pd.read_parquet(path).shape == table.shape, name

@@ -190,7 +190,8 @@ def stage_history(
     sorted once and all snapshots are summarised in one parallel pass in Rust, then the
     stage rules run once over all rows. Default windows (see :class:`StageScheme`) are
     derived ONCE, from the summary at the last snapshot, so every snapshot applies the
-    same rules; the resolved scheme is kept in ``attrs["clmkit"]["scheme"]``.
+    same rules; the resolved scheme is kept in ``attrs["clmkit"]["scheme"]`` (as
+    :meth:`StageScheme.to_dict` gives it: ``StageScheme.from_dict(...)`` rebuilds it).
 
     Parameters
     ----------
@@ -333,7 +334,8 @@ def stage_history(
     out.attrs["clmkit"] = {
         **unit.to_dict(),
         "freq_multiplier": mult,
-        "scheme": scheme,
+        # JSON-ready, as everything in attrs (pandas writes attrs into Parquet files)
+        "scheme": scheme.to_dict(),
         "customer_id_col": names["customer_id"],
         "labels": {k: scheme.label_of(k) for k in scheme.keys()},  # noqa: SIM118
         "snapshots": [str(t) for t in snap_times],
