@@ -197,6 +197,7 @@ def btyd_columns(
 ) -> pd.DataFrame:
     """The columns of :func:`clmkit.analyze.steps.btyd_columns` for a covariate fit: every
     customer at their own parameters (no pattern compression: covariates differ)."""
+    from .patterns import distinct_rows
     from .steps import time_to_one_expected_purchase
 
     f, r, T = (table[c].to_numpy(float) for c in ("frequency", "recency", "T"))
@@ -212,8 +213,8 @@ def btyd_columns(
     )
     # The next-purchase kernel takes one parameter vector: run it per covariate profile, as
     # a plain model at that profile's parameters.
-    profiles, which = np.unique(z, axis=0, return_inverse=True)
-    which = np.asarray(which).ravel()
+    first, which = distinct_rows(z)
+    profiles = z[first]
     wait = np.full(len(f), np.nan)
     if len(profiles) <= MAX_PROFILES:
         params = np.asarray(model._state.customer_params(np.ascontiguousarray(profiles)))

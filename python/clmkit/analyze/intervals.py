@@ -17,10 +17,15 @@ spend is held at its estimate: Gamma-Gamma is fitted separately).
 
 A covariate fit (Fader & Hardie 2007's exp(g'z) links) is the same computation in
 theta = (log base parameters, coefficients) with the full covariance of the fit (coefficients
-on their own scale): each customer's expected purchases are evaluated at their own linked
-parameters for every shifted theta, once per distinct (frequency, recency, T, covariates)
-row. A customer whose covariates are all zero has a zero gradient in the coefficients, so
-their interval is the plain one with the base block of the covariance.
+on their own scale), each customer at their own linked parameters, once per distinct
+(frequency, recency, T, covariates) row. Every linked parameter is its base parameter times
+exp(+-g'z), so shifting log base parameter j shifts every customer's log p_ij alike: the k
+differences in the base parameters give d log E / d log p_ij, and the chain rule gives the
+coefficients' gradient, sum_j d log E / d log p_ij x d log p_ij / d g, where d log p_ij / d g
+(linear in g: exact differences) comes from the customers' linked parameters alone. So the
+cost is k + 1 evaluations of E whatever the number of coefficients. A customer whose
+covariates are all zero has a zero gradient in the coefficients: their interval is the plain
+one with the base block of the covariance.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from .._typing import FloatArray
-from .patterns import Patterns, patterns_of
+from .patterns import Patterns, distinct_rows, patterns_of
 
 if TYPE_CHECKING:
     from ..btyd import CountModel
@@ -41,6 +46,10 @@ if TYPE_CHECKING:
 #: usable fit (>= 1e-3 on the log scale; the truncation error is ~step x curvature) and large
 #: against rounding (1e-16 / 1e-4).
 _STEP = 1e-4
+#: Step in a coefficient for d log p_ij / d g: log p_ij is linear in g (exp links), so any
+#: step is exact up to rounding (~1e-16 |log p| / step); small enough that exp(step z) does
+#: not overflow for any sensible covariate scale.
+_LINK_STEP = 1e-3
 
 
 def log_purchase_se(
@@ -87,26 +96,38 @@ def covariate_log_purchase_se(
 ) -> np.ndarray:
     """:func:`log_purchase_se` of a covariate fit: rows of ``z`` are the customers'
     covariates (the fitted columns), the gradient is taken in (log base, coefficients)."""
-    state = model._state
-    values = np.asarray(state.all_params, dtype=float)
-    k = len(state.param_names)
+    values = np.asarray(model._state.all_params, dtype=float)
+    k = len(model._state.param_names)
     cov = np.asarray(model.variance_matrix_, dtype=float)
     # theta's scale: log for the base parameters (d p = p d log p), identity for coefficients
     scale = np.where(np.arange(len(values)) < k, values, 1.0)
     cov_theta = cov / np.outer(scale, scale)
 
+    def at(all_params: np.ndarray) -> CountModel:
+        return cast("CountModel", model._with_params(all_params))  # same class as model
+
     def log_e(all_params: np.ndarray) -> np.ndarray:
-        shifted = cast("CountModel", model._with_params(all_params))  # same class as model
-        e = shifted.conditional_expected_purchases(horizon_units, f, r, T, covariates=z)
+        e = at(all_params).conditional_expected_purchases(horizon_units, f, r, T, covariates=z)
         logs: np.ndarray = np.log(np.maximum(np.asarray(e, dtype=float), 1e-300))
+        return logs
+
+    def log_linked(all_params: np.ndarray) -> np.ndarray:
+        linked = np.asarray(at(all_params)._state.customer_params(z), dtype=float)
+        logs: np.ndarray = np.log(linked)
         return logs
 
     base = log_e(values) if expected is None else np.log(np.maximum(expected, 1e-300))
     grad = np.empty((len(values), len(base)))
-    for i in range(len(values)):
+    for j in range(k):  # d log E / d log p_j: every customer's p_ij moves by the same factor
         shifted = values.copy()
-        shifted[i] = values[i] * np.exp(_STEP) if i < k else values[i] + _STEP
-        grad[i] = (log_e(shifted) - base) / _STEP
+        shifted[j] *= np.exp(_STEP)
+        grad[j] = (log_e(shifted) - base) / _STEP
+    linked = log_linked(values)
+    for i in range(k, len(values)):  # chain rule through the linked parameters
+        shifted = values.copy()
+        shifted[i] += _LINK_STEP
+        d_linked = (log_linked(shifted) - linked) / _LINK_STEP  # rows x k, exact: linear in g
+        grad[i] = np.einsum("jn,nj->n", grad[:k], d_linked)
     var = np.einsum("in,ij,jn->n", grad, cov_theta, grad)
     se: np.ndarray = np.sqrt(np.maximum(var, 0.0))
     return se
@@ -172,8 +193,8 @@ def _covariate_se(
         [table[c].to_numpy(float) for c in ("frequency", "recency", "T")]
         + [covariates.to_numpy(float)]
     )
-    rows, first, inverse = np.unique(data, axis=0, return_index=True, return_inverse=True)
-    inverse = np.asarray(inverse).ravel()
+    first, inverse = distinct_rows(data)
+    rows = data[first]
     f, r, T = (np.ascontiguousarray(rows[:, j]) for j in range(3))
     z = np.ascontiguousarray(rows[:, 3:])
     at = None if expected is None else np.asarray(expected, dtype=float)[first]

@@ -17,7 +17,7 @@ from ..summary import calibration_and_holdout
 from ..summary.units import TimeUnit
 from . import covariates, steps
 from .intervals import clv_interval
-from .patterns import Patterns, patterns_of
+from .patterns import Patterns, distinct_rows, patterns_of
 from .result import Analysis
 from .runner import Pending, StepRunner
 
@@ -96,7 +96,7 @@ def model_columns(
 
     def predict() -> pd.DataFrame:
         if ctx.covariates is not None:
-            profiles = len(np.unique(ctx.covariates.to_numpy(float), axis=0))
+            profiles = len(distinct_rows(ctx.covariates.to_numpy(float))[0])
             if profiles > covariates.MAX_PROFILES:
                 ctx.analysis.skipped["expected_next_purchase"] = (
                     f"{profiles} distinct covariate profiles (more than "

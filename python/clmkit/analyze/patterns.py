@@ -60,3 +60,20 @@ def patterns_of(table: pd.DataFrame) -> Patterns:
     else:
         rows, inverse = np.unique(np.column_stack(cols), axis=0, return_inverse=True)
     return Patterns(rows[:, 0].copy(), rows[:, 1].copy(), rows[:, 2].copy(), inverse.ravel())
+
+
+def distinct_rows(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(first, inverse): the index of the first row of each distinct row of the 2-D
+    ``values`` (in order of first appearance) and, per row, the number of its distinct row.
+    Rows are hashed (``numpy.unique`` over rows sorts them: ~10x slower at a million rows).
+
+    Examples
+    --------
+    >>> first, inverse = distinct_rows(np.array([[1.0, 2.0], [0.0, 1.0], [1.0, 2.0]]))
+    >>> first.tolist(), inverse.tolist()
+    ([0, 1], [0, 1, 0])
+    """
+    frame = pd.DataFrame(values)
+    inverse = frame.groupby(list(frame.columns), sort=False).ngroup().to_numpy()
+    _, first = np.unique(inverse, return_index=True)
+    return first, inverse
