@@ -157,3 +157,53 @@ def test_covariate_fit_without_covariates_says_what_to_pass(model, summary, log)
     plain = clmkit.BetaGeo().fit(no_cov)
     with pytest.raises(ValueError, match="covariates= is for models fitted with covariates"):
         plotting.plot_probability_alive_matrix(plain, 5, 10, covariates=PROFILE)
+
+
+# -- contractual retention models with covariates ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def retention():
+    rng = np.random.default_rng(5)
+    n = 1500
+    x = np.column_stack([rng.integers(0, 2, n), rng.normal(0, 1, n)]).astype(float)
+    theta = rng.beta(1.1 * np.exp(0.6 * x[:, 0]), 2.4 * np.exp(-0.3 * x[:, 1]))
+    life = np.ceil(np.log(rng.uniform(size=n)) / np.log1p(-theta)).clip(1, 10_000)
+    horizon = rng.integers(2, 15, n)
+    frame = pd.DataFrame(
+        {
+            "renewals": np.where(life <= horizon, life - 1, horizon),
+            "churned": life <= horizon,
+            "flag": x[:, 0],
+            "score": x[:, 1],
+        }
+    )
+    return clmkit.ShiftedBetaGeometric().fit(frame, covariates=["flag", "score"])
+
+
+def test_survival_and_retention_curves_at_one_profile(retention, ax):
+    plotting.plot_survival(retention, periods=10, ax=ax, covariates={"flag": 1.0, "score": -0.5})
+    t = np.arange(11.0)
+    want = retention.survival_function(t, np.tile([1.0, -0.5], (len(t), 1)))
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), want, rtol=1e-12)
+    plt.figure()
+    rr = plotting.plot_retention(retention, periods=10, covariates=[1.0, -0.5])
+    want = retention.retention_rate(t[1:], np.tile([1.0, -0.5], (10, 1)))
+    np.testing.assert_allclose(rr.lines[0].get_ydata(), want, rtol=1e-12)
+    # the all-zero profile is the baseline customer the methods give without covariates
+    plt.figure()
+    base = plotting.plot_survival(retention, periods=10, covariates=[0.0, 0.0])
+    np.testing.assert_allclose(base.lines[0].get_ydata(), retention.survival_function(t))
+
+
+def test_retention_curves_of_a_covariate_fit_need_a_profile(retention):
+    for draw in (plotting.plot_survival, plotting.plot_retention):
+        with pytest.raises(ValueError, match=r"fitted with covariates \['flag', 'score'\]"):
+            draw(retention, periods=5)
+    with pytest.raises(ValueError, match="one profile of the 2 fitted columns"):
+        plotting.plot_survival(retention, periods=5, covariates=np.zeros((2, 2)))
+    with pytest.raises(ValueError, match=r"lacks the fitted columns \['score'\]"):
+        plotting.plot_survival(retention, periods=5, covariates={"flag": 1.0})
+    plain = clmkit.ShiftedBetaGeometric().fit(survivors=[1000, 800, 650, 550, 480])
+    with pytest.raises(ValueError, match="covariates= is for models fitted with covariates"):
+        plotting.plot_survival(plain, covariates=[1.0, 0.0])
