@@ -148,3 +148,33 @@ def test_every_table_writes_to_parquet(tmp_path, log: pd.DataFrame):
         path = tmp_path / f"{name}.parquet"
         table.to_parquet(path)
         assert pd.read_parquet(path).shape == table.shape, name
+
+
+def test_saved_tables_put_the_customer_id_first_and_round_trip(tmp_path, analysis: clmkit.Analysis):
+    import pyarrow.parquet as pq
+
+    paths = analysis.save(tmp_path, formats=("parquet", "csv"))
+    with open(paths["customers.csv"], encoding="utf-8") as fh:
+        header = fh.readline().strip().split(",")
+    assert header[0] == '"customer_id"'
+    assert pq.read_schema(paths["customers.parquet"]).names[0] == "customer_id"
+    back = pd.read_parquet(paths["customers.parquet"])
+    pd.testing.assert_frame_equal(back, analysis.table, check_categorical=False)
+    csv = pd.read_csv(paths["customers.csv"], index_col="customer_id")
+    assert list(csv.columns) == list(analysis.table.columns)
+    assert csv.index.tolist() == analysis.table.index.tolist()
+
+
+def test_csv_is_written_a_batch_at_a_time_with_one_schema(tmp_path, analysis: clmkit.Analysis):
+    from clmkit.analyze import result
+
+    one = tmp_path / "one.csv"
+    many = tmp_path / "many.csv"
+    arrow = result._to_arrow(analysis.table)
+    result._write_csv(arrow, one, batch_rows=len(arrow))
+    result._write_csv(arrow, many, batch_rows=1000)  # 24 batches: the same bytes
+    assert one.read_bytes() == many.read_bytes()
+    first = one.read_text(encoding="utf-8").splitlines()[1].split(",")
+    # whole-day timestamps as dates, categories as their text
+    assert first[analysis.table.columns.get_loc("first_purchase") + 1].count("-") == 2
+    assert ":" not in first[analysis.table.columns.get_loc("first_purchase") + 1]
