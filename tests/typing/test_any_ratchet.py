@@ -23,7 +23,7 @@ CEILINGS: dict[str, int] = {
     "_io": 8,
     "_typing.py": 3,
     "analyze": 5,
-    "btyd": 72,
+    "btyd": 1,
     "compat": 60,
     "contractual": 11,
     "dask": 75,
