@@ -26,7 +26,7 @@ CEILINGS: dict[str, int] = {
     "btyd": 1,
     "compat": 60,
     "contractual": 11,
-    "dask": 75,
+    "dask": 16,
     "plotting": 11,
     "report": 7,
     "summary": 3,
