@@ -26,7 +26,7 @@ from .. import _core
 from .._io import is_table as _is_table
 from .._io import read
 from .._io._read import native
-from .._typing import CovariateData, CovariateProfile, CustomerData, FloatArray, Prediction
+from .._typing import CovariateData, CustomerData, FloatArray, Prediction
 from .._validation import as_float_array
 from ..exceptions import ConvergenceError, InvalidValueError, with_row_label
 from ..summary.units import TimeUnit
@@ -433,7 +433,7 @@ def individual_loglik(
     return model._output(out, rows_like(data, cols[0], model._data_names), "log_likelihood")
 
 
-def profile_params(model: BTYDFitter, covariates: CovariateProfile, what: str) -> list[float]:
+def profile_params(model: BTYDFitter, covariates: object, what: str) -> list[float]:
     """The natural parameters of one covariate profile (a single row), for the grids
     (``p_alive_matrix``, ...) that show one kind of customer over many histories."""
     names = list(model._state.covariates[0])
