@@ -10,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from .. import _core
 from .._errors import ClmkitWarning
 from .._typing import (
     CovariateData,
@@ -65,7 +66,7 @@ class GammaGamma(BTYDFitter):
     [24.6586, 18.9115, 35.171]
     """
 
-    _core_name = "gammagamma"
+    _model_kind = _core.ModelKind.GAMMA_GAMMA
     _param_names = ("p", "q", "v")
     _data_names = ("frequency", "monetary_value")
 
