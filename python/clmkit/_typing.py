@@ -34,16 +34,22 @@ __all__ = [
     "ArrayLike",
     "Column",
     "CovariateData",
+    "CovariateProfile",
     "CustomerData",
     "DateLike",
     "FloatArray",
     "FrameLike",
     "IntArray",
     "JSONDict",
+    "NumericArray",
     "NumpyTable",
     "Output",
+    "PandasCustomers",
     "PandasInput",
     "ParamValues",
+    "PolarsCustomers",
+    "PolarsPrediction",
+    "Prediction",
     "Shaped",
     "Table",
     "TimeZone",
@@ -112,12 +118,38 @@ CustomerData = Union[npt.ArrayLike, pd.DataFrame, "PolarsFrame", None]
 #: array, or a DataFrame.
 CovariateData = Union[Sequence[str], npt.ArrayLike, pd.DataFrame, None]
 
+#: One kind of customer's covariates (the grids of a covariate fit): their values by name,
+#: a sequence in the fitted order, or a one-row table.
+CovariateProfile = Union[Mapping[str, float], CovariateData]
+
 #: Weights of a fit: a column of the summary table by name, or one value per row.
 Weights = Union[str, npt.ArrayLike, None]
 
 #: Per-customer values shaped like the input: a float for scalars, a pandas Series on the
 #: input's index, else a float array.
 Shaped = Union[float, FloatArray, "pd.Series[float]"]
+
+#: A per-customer prediction of a BTYD model, shaped like its input: a float for scalars, a
+#: float array for arrays, a pandas Series on the input's index for pandas input, a polars
+#: Series for polars input without a customer-id column, or a polars DataFrame (the id and
+#: the value) for a polars table with one.
+Prediction = Union[float, FloatArray, "pd.Series[float]", "pl.Series", "pl.DataFrame"]
+
+#: Customer data of a prediction that comes back as a pandas Series on its index: a summary
+#: DataFrame, or the first column as a Series.
+PandasCustomers = Union[pd.DataFrame, "pd.Series[float]"]
+
+#: Customer data of a prediction that comes back as polars: a summary table (a LazyFrame is
+#: collected) or the first column as a Series.
+PolarsCustomers = Union["pl.DataFrame", "pl.LazyFrame", "pl.Series"]
+
+#: A prediction for polars input: a DataFrame of the customer id and the value when the
+#: table has an id column (its first column, as :func:`clmkit.summarize` writes it), else a
+#: Series named after the quantity.
+PolarsPrediction = Union["pl.DataFrame", "pl.Series"]
+
+#: Numeric numpy columns (a prediction on them is a float array).
+NumericArray = Union[FloatArray, IntArray]
 
 #: Parameters by name, or in the model's order.
 ParamValues = Union[Mapping[str, float], Sequence[float]]

@@ -74,8 +74,38 @@ USER_SCRIPT = textwrap.dedent(
     assert isinstance(d, pl.DataFrame)
 
     model = clmkit.BetaGeo().fit(s)
-    alive = model.p_alive(s["frequency"], s["recency"], s["T"])
+    alive = model.p_alive(s["frequency"], s["recency"], s["T"])  # Series[Any] in: Any out
+    assert isinstance(alive, pd.Series)
     print(len(s), len(s_pl), len(ch), len(d))
+
+    # BTYD predictions: pandas in -> Series on its index, polars in -> polars (the id and the
+    # value), numpy in -> a float array, scalars -> float
+    alive_pd = model.p_alive(s)
+    assert_type(alive_pd, "pd.Series[float]")
+    assert isinstance(alive_pd, pd.Series)
+    alive_pl = model.p_alive(s_pl)
+    assert_type(alive_pl, "pl.DataFrame | pl.Series")
+    assert isinstance(alive_pl, pl.DataFrame) and alive_pl.columns == ["customer_id", "p_alive"]
+    freq: npt.NDArray[np.float64] = np.asarray(s["frequency"], dtype=np.float64)
+    rec: npt.NDArray[np.float64] = np.asarray(s["recency"], dtype=np.float64)
+    age: npt.NDArray[np.float64] = np.asarray(s["T"], dtype=np.float64)
+    expect_np = clmkit.ParetoNBD().fit(s).conditional_expected_purchases(10.0, freq, rec, age)
+    assert_type(expect_np, npt.NDArray[np.float64])
+    assert isinstance(expect_np, np.ndarray)
+    one = model.conditional_probability_of_n_purchases(10.0, 0, 2, 30.4, 38.9)
+    assert_type(one, float)
+    assert isinstance(one, float)
+    new = model.expected_purchases(39.0)
+    assert isinstance(new, float)
+    grid = model.p_alive_matrix(max_frequency=3, T=5)
+    assert_type(grid, pd.DataFrame)
+    money = clmkit.datasets.load_cdnow_summary(with_monetary_value=True)
+    spend = clmkit.GammaGamma().fit(money).conditional_expected_spend(money)
+    assert_type(spend, "pd.Series[float]")
+    assert isinstance(spend, pd.Series)
+    spend_pl = clmkit.GammaGamma().fit(money).conditional_expected_spend(pl.from_pandas(money))
+    assert_type(spend_pl, "pl.DataFrame | pl.Series")
+    assert isinstance(spend_pl, pl.Series)  # no id column: a Series named expected_spend
 
     # rfm: pandas in -> pandas out (segments: a Series), polars in -> polars out
     r = clmkit.rfm_scores(s)
@@ -188,6 +218,7 @@ WRONG_SCRIPT = textwrap.dedent(
     wrong_library: pl.DataFrame = clmkit.summarize(log, "customer_id", "date")
     wrong_back: pd.DataFrame = clmkit.summarize(pl.from_pandas(log), "customer_id", "date")
     wrong_output = clmkit.summarize(log, "customer_id", "date", output="excel")
+    wrong_alive: float = clmkit.BetaGeo().p_alive(pl.from_pandas(log))
     """
 )
 
@@ -205,7 +236,7 @@ def test_a_user_script_type_checks_strictly_and_sees_the_callers_library(tmp_pat
     errors = [line for line in run.stdout.splitlines() if ": error:" in line]
     assert [e for e in errors if e.startswith("user.py")] == [], run.stdout
     wrong_lines = sorted({int(e.split(":")[1]) for e in errors if e.startswith("wrong.py")})
-    assert wrong_lines == [7, 8, 9], run.stdout
+    assert wrong_lines == [7, 8, 9, 10], run.stdout
     ran = subprocess.run(
         [sys.executable, "user.py"], cwd=tmp_path, capture_output=True, text=True, timeout=600
     )

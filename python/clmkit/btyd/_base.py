@@ -12,7 +12,7 @@ import json
 import math
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar, Optional, TypeVar, Union
+from typing import ClassVar, Optional, TypedDict, TypeVar, Union
 
 import numpy as np
 import pandas as pd
@@ -21,7 +21,14 @@ from .. import _core
 from .._estimator import Estimator, JsonValue
 from .._io import is_table as _is_table
 from .._io import read
-from .._typing import CovariateData, CustomerData, ParamValues, Weights
+from .._typing import (
+    CovariateData,
+    CustomerData,
+    FloatArray,
+    ParamValues,
+    Prediction,
+    Weights,
+)
 from .._validation import (
     as_float_array,
     check_initial_params,
@@ -37,7 +44,7 @@ from ..summary.units import TimeUnit, time_unit_of
 from . import _covariates
 from ._intervals import IntervalMixin
 from ._persist import restore
-from ._rows import labelled_rows, shaped
+from ._rows import labelled_rows, rows_like, shaped
 
 __all__ = ["BTYDFitter", "NotFittedError"]
 
@@ -45,6 +52,17 @@ _Z95 = 1.959963984540054
 _REGISTRY: dict[_core.ModelKind, type[BTYDFitter]] = {}
 #: The model class itself, so fit / from_json / from_params return the caller's class.
 F = TypeVar("F", bound="BTYDFitter")
+
+
+class Hyperparameters(TypedDict):
+    """The constructor arguments of a BTYD model (``type(model)(**hyperparameters)``)."""
+
+    penalizer: float
+    initial_params: Optional[ParamValues]
+    tol: float
+    max_iter: int
+    covariate_penalizer: Union[float, Mapping[str, float]]
+    constrain_covariates: Sequence[str]
 
 
 class BTYDFitter(IntervalMixin, Estimator):
@@ -81,7 +99,7 @@ class BTYDFitter(IntervalMixin, Estimator):
     _param_names: ClassVar[tuple[str, ...]] = ()
     _data_names: ClassVar[tuple[str, ...]] = ("frequency", "recency", "T")
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
+    def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
         kind = getattr(cls, "_model_kind", None)
         if isinstance(kind, _core.ModelKind):
@@ -105,7 +123,7 @@ class BTYDFitter(IntervalMixin, Estimator):
         self.constrain_covariates = constrain_covariates
 
     # ----------------------------------------------------------------- input handling
-    def _hyperparameters(self) -> dict[str, Any]:
+    def _hyperparameters(self) -> Hyperparameters:
         return {
             "penalizer": self.penalizer,
             "initial_params": self.initial_params,
@@ -119,8 +137,8 @@ class BTYDFitter(IntervalMixin, Estimator):
         return check_initial_params(self.initial_params, self._param_names)
 
     def _columns(
-        self, data: Any, rest: Sequence[Any], names: Sequence[str], weights: Weights = None
-    ) -> tuple[list[Any], Any, Optional[TimeUnit]]:
+        self, data: object, rest: Sequence[object], names: Sequence[str], weights: Weights = None
+    ) -> tuple[list[object], Weights, Optional[TimeUnit]]:
         """Splits ``fit(summary)`` / ``fit(col1, col2, ...)`` into the raw columns, the
         weights (a column name or array) and the summary's time unit."""
         if _is_table(data):
@@ -132,11 +150,11 @@ class BTYDFitter(IntervalMixin, Estimator):
             if isinstance(weights, str):
                 need["weights"] = weights
             table = read(data, need)  # only these columns; null-checked as in every entry point
-            cols = [table.values(n, n) for n in names]
+            read_cols: list[object] = [table.values(n, n) for n in names]
             if isinstance(weights, str):
                 weights = table.values(weights, "weights")
-            return cols, weights, time_unit_of(table)
-        cols = [data, *rest]
+            return read_cols, weights, time_unit_of(table)
+        cols: list[object] = [data, *rest]
         for name, col in zip(names, cols):
             if col is None:
                 raise TypeError(
@@ -144,7 +162,7 @@ class BTYDFitter(IntervalMixin, Estimator):
                 )
         return cols, weights, None
 
-    def _validate(self, cols: list[Any]) -> list[np.ndarray]:
+    def _validate(self, cols: Sequence[object]) -> list[FloatArray]:
         """The data columns as float64 arrays, checked for type only: the domain rules (whole
         frequencies >= 0, recency <= T, ...) are checked once, in Rust, by every kernel that
         takes the columns; calls run inside :func:`labelled_rows` to name the caller's row."""
@@ -166,7 +184,7 @@ class BTYDFitter(IntervalMixin, Estimator):
     def _fit_arrays(
         self: F,
         arrays: list[np.ndarray],
-        weights: Any,
+        weights: Weights,
         unit: Optional[TimeUnit],
         covariates: Optional[_covariates.Covariates] = None,
         index: Optional[pd.Index] = None,
@@ -184,7 +202,9 @@ class BTYDFitter(IntervalMixin, Estimator):
         unit_arg = None if unit is None else (unit.freq, float(unit.multiplier))
         if covariates is not None:
             options = (penalizer, self._checked_initial(), tol, max_iter)
-            state = _covariates.core_fit(self, arrays, w, options, unit_arg, covariates, index)
+            state: Union[_core.BtydFit, _core.BtydCovariateFit] = _covariates.core_fit(
+                self, arrays, w, options, unit_arg, covariates, index
+            )
         else:
             initial = self._checked_initial()
             with labelled_rows(index):
@@ -333,11 +353,14 @@ class BTYDFitter(IntervalMixin, Estimator):
         model._set_state(_core.BtydFit.from_params(cls._model_kind, values, unit))
         return model
 
-    def individual_log_likelihood(self, data: Any, *rest: Any, covariates: Any = None) -> Any:
+    def individual_log_likelihood(
+        self, data: CustomerData, *rest: CustomerData, covariates: CovariateData = None
+    ) -> Prediction:
         """Log-likelihood of each customer's data at the fitted parameters (the terms
         whose weighted sum is ``log_likelihood_``); same arguments as ``fit``. Covariate
         fits evaluate each customer at their own parameters (``covariates`` as in
-        ``p_alive``; default: the fitted columns of the table ``data``)."""
+        ``p_alive``; default: the fitted columns of the table ``data``). Shaped like
+        ``data`` as :meth:`p_alive` (named ``log_likelihood``)."""
         if self._has_covariates():
             return _covariates.individual_loglik(self, data, rest, covariates)
         cols, _, _ = self._columns(
@@ -346,17 +369,17 @@ class BTYDFitter(IntervalMixin, Estimator):
         arrays = self._validate(cols)
         with labelled_rows(cols[0]):
             out = self._fit_state().loglik_rows(arrays)
-        return self._output(out, cols[0], "log_likelihood")
+        return self._output(out, rows_like(data, cols[0], self._data_names), "log_likelihood")
 
-    def __getstate__(self) -> dict[str, Any]:
+    def __getstate__(self) -> dict[str, object]:
         state = {k: v for k, v in self.__dict__.items() if not k.endswith("_") and k != "_state"}
         state["_json"] = None if getattr(self, "_state", None) is None else self._state.to_json()
         return state
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
+    def __setstate__(self, state: dict[str, object]) -> None:
         text = state.pop("_json", None)
         self.__dict__.update(state)
-        if text is not None:
+        if isinstance(text, str):
             self._set_state(_covariates.load(text))
 
     def __repr__(self) -> str:
@@ -396,6 +419,7 @@ class BTYDFitter(IntervalMixin, Estimator):
         return state
 
     @staticmethod
-    def _output(values: np.ndarray, like: Any, name: str) -> Any:
-        """numpy out, a Series when the input was a Series (same index), a float for scalars."""
+    def _output(values: FloatArray, like: object, name: str) -> Prediction:
+        """``values`` shaped like the input (:func:`clmkit.btyd._rows.shaped`): a Series on a
+        pandas input's index, polars for polars, a float for scalars, else numpy."""
         return shaped(values, like, name)

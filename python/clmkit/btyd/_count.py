@@ -7,28 +7,41 @@ inherits all of them.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Union, overload
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from .. import _core
-from .._typing import CovariateData, CustomerData, Weights
-from .._validation import as_float_array, check_choice, check_horizon, check_int
+from .._typing import (
+    CovariateData,
+    CustomerData,
+    FloatArray,
+    NumericArray,
+    PandasCustomers,
+    PolarsCustomers,
+    PolarsPrediction,
+    Prediction,
+    Shaped,
+    Weights,
+)
+from .._validation import as_float_array, check_horizon, check_int
 from . import _covariates
-from ._base import BTYDFitter
-from ._rows import labelled_rows
+from ._grids import GridModel
+from ._rows import labelled_rows, new_customer, rows_like
 
 __all__ = ["CountModel"]
 
 
-class CountModel(BTYDFitter):
+class CountModel(GridModel):
     """Base of the purchase-count models: p_alive and expected purchases (not used directly)."""
 
-    def _rows(self, frequency: CustomerData, recency: Any, T: Any) -> tuple[list[np.ndarray], Any]:
+    def _rows(
+        self, frequency: CustomerData, recency: CustomerData, T: CustomerData
+    ) -> tuple[list[FloatArray], object]:
+        """The data columns, and what the result is shaped like (:func:`rows_like`)."""
         cols, _, _ = self._columns(frequency, (recency, T), self._data_names)
-        return self._validate(cols), cols[0]
+        return self._validate(cols), rows_like(frequency, cols[0], self._data_names)
 
     def fit(
         self,
@@ -78,23 +91,76 @@ class CountModel(BTYDFitter):
         covariates = {"purchase": purchase_covariates, "dropout": dropout_covariates}
         return self._fit(frequency, (recency, T), weights, covariates)
 
+    @overload
+    def p_alive(
+        self,
+        frequency: PandasCustomers,
+        recency: CustomerData = ...,
+        T: CustomerData = ...,
+        covariates: CovariateData = ...,
+    ) -> pd.Series[float]: ...
+
+    @overload
+    def p_alive(
+        self,
+        frequency: PolarsCustomers,
+        recency: CustomerData = ...,
+        T: CustomerData = ...,
+        covariates: CovariateData = ...,
+    ) -> PolarsPrediction: ...
+
+    @overload
+    def p_alive(
+        self,
+        frequency: float,
+        recency: float,
+        T: float,
+        covariates: CovariateData = ...,
+    ) -> float: ...
+
+    @overload
+    def p_alive(
+        self,
+        frequency: NumericArray,
+        recency: npt.ArrayLike,
+        T: npt.ArrayLike,
+        covariates: CovariateData = ...,
+    ) -> FloatArray: ...
+
+    @overload
+    def p_alive(
+        self,
+        frequency: CustomerData,
+        recency: CustomerData = ...,
+        T: CustomerData = ...,
+        covariates: CovariateData = ...,
+    ) -> Prediction: ...
+
     def p_alive(
         self,
         frequency: CustomerData,
         recency: CustomerData = None,
         T: CustomerData = None,
         covariates: CovariateData = None,
-    ) -> Any:
+    ) -> Prediction:
         """Probability that each customer is still alive at the end of observation.
 
         Parameters
         ----------
         frequency, recency, T : array-like, or a summary table as ``frequency``
+        covariates : list of str, 2-D array or DataFrame, optional
+            Models fitted with covariates: each customer's covariates (default: the fitted
+            columns of the table ``frequency``).
 
         Returns
         -------
-        numpy.ndarray, pandas.Series or float
-            Values in [0, 1], shaped like ``frequency``.
+        float, numpy.ndarray, pandas.Series, polars.Series or polars.DataFrame
+            Values in [0, 1] named ``p_alive``, shaped like ``frequency``: a float for
+            scalars; a pandas Series on a pandas input's index; for a polars table (a
+            LazyFrame is collected) a DataFrame of its customer id (its first column, as
+            :func:`clmkit.summarize` writes it, unless that is a data column) and
+            ``p_alive`` in the table's row order, or a polars Series when the table (or the
+            column given) has no id; else a numpy array.
 
         Examples
         --------
@@ -112,6 +178,56 @@ class CountModel(BTYDFitter):
             out = self._fit_state().p_alive(x, tx, big_t)
         return self._output(out, like, "p_alive")
 
+    @overload
+    def conditional_expected_purchases(
+        self,
+        t: float,
+        frequency: PandasCustomers,
+        recency: CustomerData = ...,
+        T: CustomerData = ...,
+        covariates: CovariateData = ...,
+    ) -> pd.Series[float]: ...
+
+    @overload
+    def conditional_expected_purchases(
+        self,
+        t: float,
+        frequency: PolarsCustomers,
+        recency: CustomerData = ...,
+        T: CustomerData = ...,
+        covariates: CovariateData = ...,
+    ) -> PolarsPrediction: ...
+
+    @overload
+    def conditional_expected_purchases(
+        self,
+        t: float,
+        frequency: float,
+        recency: float,
+        T: float,
+        covariates: CovariateData = ...,
+    ) -> float: ...
+
+    @overload
+    def conditional_expected_purchases(
+        self,
+        t: float,
+        frequency: NumericArray,
+        recency: npt.ArrayLike,
+        T: npt.ArrayLike,
+        covariates: CovariateData = ...,
+    ) -> FloatArray: ...
+
+    @overload
+    def conditional_expected_purchases(
+        self,
+        t: float,
+        frequency: CustomerData,
+        recency: CustomerData = ...,
+        T: CustomerData = ...,
+        covariates: CovariateData = ...,
+    ) -> Prediction: ...
+
     def conditional_expected_purchases(
         self,
         t: float,
@@ -119,7 +235,7 @@ class CountModel(BTYDFitter):
         recency: CustomerData = None,
         T: CustomerData = None,
         covariates: CovariateData = None,
-    ) -> Any:
+    ) -> Prediction:
         """Expected purchases of each customer in the next ``t`` time units.
 
         Parameters
@@ -130,7 +246,8 @@ class CountModel(BTYDFitter):
 
         Returns
         -------
-        numpy.ndarray, pandas.Series or float
+        float, numpy.ndarray, pandas.Series, polars.Series or polars.DataFrame
+            Named ``expected_purchases``, shaped like ``frequency`` as in :meth:`p_alive`.
 
         Raises
         ------
@@ -153,7 +270,7 @@ class CountModel(BTYDFitter):
             out = self._fit_state().conditional_expected_purchases([t], *rows)[0]
         return self._output(out, like, "expected_purchases")
 
-    def expected_purchases(self, t: npt.ArrayLike, covariates: CovariateData = None) -> Any:
+    def expected_purchases(self, t: npt.ArrayLike, covariates: CovariateData = None) -> Shaped:
         """Expected purchases of a new customer in ``t`` time units (scalar or array).
 
         Examples
@@ -168,11 +285,11 @@ class CountModel(BTYDFitter):
             return _covariates.predict_new(self, "expected_purchases", t, None, covariates)
         arr = as_float_array(t, "t", nonnegative=True)
         out = self._fit_state().expected_purchases(arr)
-        return self._output(out, t, "expected_purchases")
+        return new_customer(out, t, "expected_purchases")
 
     def probability_of_n_purchases(
         self, t: npt.ArrayLike, n: npt.ArrayLike, covariates: CovariateData = None
-    ) -> Any:
+    ) -> Union[float, FloatArray]:
         """P(a new customer makes exactly ``n`` purchases in ``t`` time units).
 
         ``t`` and ``n`` broadcast against each other (scalars or arrays).
@@ -195,6 +312,61 @@ class CountModel(BTYDFitter):
         scalar = np.ndim(t) == 0 and np.ndim(n) == 0
         return float(out[0]) if scalar else out
 
+    @overload
+    def conditional_probability_of_n_purchases(
+        self,
+        t: float,
+        n: int,
+        frequency: PandasCustomers,
+        recency: CustomerData = ...,
+        T: CustomerData = ...,
+        covariates: CovariateData = ...,
+    ) -> pd.Series[float]: ...
+
+    @overload
+    def conditional_probability_of_n_purchases(
+        self,
+        t: float,
+        n: int,
+        frequency: PolarsCustomers,
+        recency: CustomerData = ...,
+        T: CustomerData = ...,
+        covariates: CovariateData = ...,
+    ) -> PolarsPrediction: ...
+
+    @overload
+    def conditional_probability_of_n_purchases(
+        self,
+        t: float,
+        n: int,
+        frequency: float,
+        recency: float,
+        T: float,
+        covariates: CovariateData = ...,
+    ) -> float: ...
+
+    @overload
+    def conditional_probability_of_n_purchases(
+        self,
+        t: float,
+        n: int,
+        frequency: NumericArray,
+        recency: npt.ArrayLike,
+        T: npt.ArrayLike,
+        covariates: CovariateData = ...,
+    ) -> FloatArray: ...
+
+    @overload
+    def conditional_probability_of_n_purchases(
+        self,
+        t: float,
+        n: int,
+        frequency: CustomerData,
+        recency: CustomerData = ...,
+        T: CustomerData = ...,
+        covariates: CovariateData = ...,
+    ) -> Prediction: ...
+
     def conditional_probability_of_n_purchases(
         self,
         t: float,
@@ -203,8 +375,9 @@ class CountModel(BTYDFitter):
         recency: CustomerData = None,
         T: CustomerData = None,
         covariates: CovariateData = None,
-    ) -> Any:
-        """P(each customer makes exactly ``n`` purchases in the next ``t`` time units).
+    ) -> Prediction:
+        """P(each customer makes exactly ``n`` purchases in the next ``t`` time units),
+        named ``probability`` and shaped like ``frequency`` as in :meth:`p_alive`.
 
         Examples
         --------
@@ -223,112 +396,3 @@ class CountModel(BTYDFitter):
         with labelled_rows(like):
             out = self._fit_state().conditional_probability_of_n_purchases(t, float(n), *rows)
         return self._output(out, like, "probability")
-
-    def _grid(
-        self, max_frequency: int, max_recency: Optional[float], T: Optional[float]
-    ) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
-        max_frequency = check_int(max_frequency, "max_frequency", low=0)
-        if max_recency is None:
-            if T is None:
-                raise ValueError("give max_recency or T (the age of the customers on the grid)")
-            max_recency = T
-        max_recency = int(np.ceil(check_horizon(max_recency, "max_recency")))
-        T = float(max_recency) if T is None else check_horizon(T, "T")
-        if max_recency > T:
-            raise ValueError(f"max_recency ({max_recency}) must be <= T ({T})")
-        rec, freq = np.meshgrid(
-            np.arange(max_recency + 1, dtype=float),
-            np.arange(max_frequency + 1, dtype=float),
-            indexing="ij",
-        )
-        # Histories with repeat purchases but recency 0, or none but recency > 0, are kept
-        # (recency 0 with purchases is possible within one period); only frequency 0 with
-        # recency > 0 is impossible and is shown as NaN.
-        valid = ~((freq == 0) & (rec > 0))
-        return freq, rec, T, valid
-
-    def _grid_state(self, covariates: Any, what: str) -> _core.BtydFit:
-        """The model of the grid's customers: one covariate profile's on covariate fits."""
-        self._check_fitted()
-        if self._has_covariates():
-            params = _covariates.profile_params(self, covariates, what)
-            return _core.BtydFit.from_params(self._model_kind, params)
-        if covariates is not None:
-            raise ValueError(f"covariates= is for models fitted with covariates ({what})")
-        return self._fit_state()
-
-    def _matrix(
-        self, values: np.ndarray, freq: np.ndarray, valid: np.ndarray, impossible: str
-    ) -> pd.DataFrame:
-        """The row-major grid values as a DataFrame; impossible cells are NaN unless
-        ``impossible="evaluate"`` (then they hold the formula's value, as lifetimes shows)."""
-        impossible = check_choice(impossible, "impossible", ("nan", "evaluate"))
-        out = values.reshape(freq.shape)
-        if impossible == "nan":
-            out = np.where(valid, out, np.nan)
-        matrix: pd.DataFrame = pd.DataFrame(
-            out,
-            index=pd.Index(range(freq.shape[0]), name="recency"),
-            columns=pd.Index(range(freq.shape[1]), name="frequency"),
-        )
-        return matrix
-
-    def p_alive_matrix(
-        self,
-        max_frequency: int,
-        max_recency: Optional[float] = None,
-        T: Optional[float] = None,
-        impossible: str = "nan",
-        covariates: Any = None,
-    ) -> pd.DataFrame:
-        """P(alive) over a grid of histories, for the classic heat map.
-
-        Parameters
-        ----------
-        max_frequency : int
-            Frequencies 0..max_frequency (columns).
-        max_recency : float, optional
-            Recencies 0..max_recency (rows); defaults to T.
-        T : float, optional
-            Age of every customer on the grid; defaults to max_recency.
-        impossible : {"nan", "evaluate"}, default "nan"
-            Cells with frequency 0 and recency > 0 are no possible history: NaN, or the
-            model's formula evaluated there anyway (what lifetimes' matrices contain).
-        covariates : dict, sequence or one-row table, optional
-            Required for models fitted with covariates: the covariate values of the kind of
-            customer the grid shows (every cell uses that customer's own parameters).
-
-        Returns
-        -------
-        pandas.DataFrame
-            Rows ``recency``, columns ``frequency``; ``impossible`` cells as chosen.
-
-        Examples
-        --------
-        >>> import clmkit
-        >>> bg = clmkit.BetaGeo().fit(clmkit.datasets.load_cdnow_summary())
-        >>> bg.p_alive_matrix(max_frequency=3, T=5).shape
-        (6, 4)
-        """
-        freq, _rec, T, valid = self._grid(max_frequency, max_recency, T)
-        state = self._grid_state(covariates, "p_alive_matrix")
-        vals = state.p_alive_grid(freq.shape[1] - 1, freq.shape[0] - 1, T)
-        return self._matrix(vals, freq, valid, impossible)
-
-    def expected_purchases_matrix(
-        self,
-        t: float,
-        max_frequency: int,
-        max_recency: Optional[float] = None,
-        T: Optional[float] = None,
-        impossible: str = "nan",
-        covariates: Any = None,
-    ) -> pd.DataFrame:
-        """Conditional expected purchases in the next ``t`` units over the grid of
-        :meth:`p_alive_matrix` (rows ``recency``, columns ``frequency``; ``impossible`` and
-        ``covariates`` as there)."""
-        t = check_horizon(t)
-        freq, _rec, T, valid = self._grid(max_frequency, max_recency, T)
-        state = self._grid_state(covariates, "expected_purchases_matrix")
-        vals = state.conditional_expected_purchases_grid(t, freq.shape[1] - 1, freq.shape[0] - 1, T)
-        return self._matrix(vals, freq, valid, impossible)

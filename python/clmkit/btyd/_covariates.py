@@ -15,19 +15,22 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Optional, TypedDict, Union
 
 import narwhals.stable.v1 as nw
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from .. import _core
 from .._io import is_table as _is_table
 from .._io import read
 from .._io._read import native
+from .._typing import CovariateData, CustomerData, FloatArray, Prediction
 from .._validation import as_float_array
 from ..exceptions import ConvergenceError, InvalidValueError, with_row_label
 from ..summary.units import TimeUnit
+from ._rows import rows_like
 
 if TYPE_CHECKING:
     from ._base import BTYDFitter
@@ -42,16 +45,18 @@ _Z95 = 1.959963984540054
 class Covariates:
     """The covariate matrix of a fit: ``z`` (rows x ``names``) and each process's columns."""
 
-    z: np.ndarray
+    z: FloatArray
     names: list[str]
     processes: dict[str, list[str]]
 
-    def take(self, keep: np.ndarray) -> Covariates:
+    def take(self, keep: npt.NDArray[np.bool_]) -> Covariates:
         """The rows where ``keep`` is True (Gamma-Gamma fits repeat buyers only)."""
         return Covariates(np.ascontiguousarray(self.z[keep]), self.names, self.processes)
 
 
-def _columns_of(data: Any, value: Any, arg: str, n: int) -> tuple[list[str], list[np.ndarray]]:
+def _columns_of(
+    data: object, value: object, arg: str, n: int
+) -> tuple[list[str], list[FloatArray]]:
     """Names and float columns of one process's covariates."""
     if isinstance(value, str):
         value = [value]
@@ -79,7 +84,7 @@ def _columns_of(data: Any, value: Any, arg: str, n: int) -> tuple[list[str], lis
     return names, [_finite(arr[:, j], names[j]) for j in range(arr.shape[1])]
 
 
-def _available(table: Any) -> list[str]:
+def _available(table: object) -> list[str]:
     """Column names of a table of any supported library (without reading the data)."""
     frame = nw.from_native(native(table), eager_or_interchange_only=False)
     if isinstance(frame, nw.LazyFrame):
@@ -87,15 +92,15 @@ def _available(table: Any) -> list[str]:
     return [str(c) for c in frame.columns]
 
 
-def _finite(values: Any, name: str) -> np.ndarray:
+def _finite(values: object, name: str) -> FloatArray:
     """A covariate column as float64; a missing or infinite value is refused, naming the
     column and the row (its label for pandas input)."""
     return np.asarray(as_float_array(values, name, finite=True), dtype=float)
 
 
-def collect(data: Any, given: Mapping[str, Any], n: int) -> Optional[Covariates]:
+def collect(data: object, given: Mapping[str, object], n: int) -> Optional[Covariates]:
     """The covariates of a fit from the ``<process>_covariates`` arguments (None: none)."""
-    columns: dict[str, np.ndarray] = {}
+    columns: dict[str, FloatArray] = {}
     processes: dict[str, list[str]] = {}
     for process, value in given.items():
         if value is None:
@@ -119,7 +124,7 @@ def collect(data: Any, given: Mapping[str, Any], n: int) -> Optional[Covariates]
     return Covariates(z, names, processes)
 
 
-def penalizers(value: Any) -> tuple[float, float, float]:
+def penalizers(value: object) -> tuple[float, float, float]:
     """(purchase, dropout, spend) L2 penalties from ``covariate_penalizer``."""
     if isinstance(value, Mapping):
         unknown = sorted(set(map(str, value)) - set(PROCESSES))
@@ -140,13 +145,13 @@ def penalizers(value: Any) -> tuple[float, float, float]:
 
 def core_fit(
     model: BTYDFitter,
-    arrays: list[np.ndarray],
-    weights: Optional[np.ndarray],
+    arrays: list[FloatArray],
+    weights: Optional[FloatArray],
     options: tuple[float, Optional[list[float]], float, int],
     unit: Optional[tuple[str, float]],
     cov: Covariates,
     index: Optional[pd.Index] = None,
-) -> Any:
+) -> _core.BtydCovariateFit:
     """Runs the Rust covariate fit; a bad covariate row is named by its label."""
     constrained = model.constrain_covariates
     if isinstance(constrained, str):
@@ -236,7 +241,9 @@ def _plain_on_boundary(
     return params if on_boundary else None
 
 
-def for_prediction(model: BTYDFitter, data: Any, covariates: Any, n: Optional[int]) -> np.ndarray:
+def for_prediction(
+    model: BTYDFitter, data: object, covariates: object, n: Optional[int]
+) -> FloatArray:
     """The covariate matrix (rows x fitted columns) of a prediction: ``covariates`` when
     given (table, DataFrame or 2-D array), else the fitted columns of the table ``data``."""
     names = list(model._state.covariates[0])
@@ -275,11 +282,11 @@ def predict(
     model: BTYDFitter,
     quantity: str,
     args: Sequence[float],
-    data: Any,
-    rest: Sequence[Any],
-    covariates: Any,
+    data: CustomerData,
+    rest: Sequence[CustomerData],
+    covariates: CovariateData,
     name: str,
-) -> Any:
+) -> Prediction:
     """``quantity`` per customer of a covariate fit, with the data given as to ``fit``."""
     cols, _, _ = model._columns(data, rest, model._data_names)
     arrays = model._validate(cols)
@@ -288,10 +295,16 @@ def predict(
         out = model._state.predict(quantity, [float(a) for a in args], arrays, z)
     except InvalidValueError as err:
         raise with_row_label(err, getattr(cols[0], "index", None)) from None
-    return model._output(out, cols[0], name)
+    return model._output(out, rows_like(data, cols[0], model._data_names), name)
 
 
-def predict_new(model: BTYDFitter, quantity: str, t: Any, n: Any, covariates: Any) -> Any:
+def predict_new(
+    model: BTYDFitter,
+    quantity: str,
+    t: npt.ArrayLike,
+    n: Optional[npt.ArrayLike],
+    covariates: CovariateData,
+) -> Union[float, FloatArray]:
     """A new customer's ``quantity`` at horizons ``t`` (and counts ``n``) for each covariate
     row; ``t``, ``n`` and the rows broadcast against each other."""
     if covariates is None:
@@ -318,7 +331,7 @@ def predict_new(model: BTYDFitter, quantity: str, t: Any, n: Any, covariates: An
     return out
 
 
-def set_state(model: BTYDFitter, state: Any) -> None:
+def set_state(model: BTYDFitter, state: _core.BtydCovariateFit) -> None:
     """The fitted attributes of a covariate fit (base parameters as for a plain fit)."""
     names = list(state.param_names)
     k = len(names)
@@ -375,14 +388,23 @@ def coefficient_rows(model: BTYDFitter) -> pd.DataFrame:
     return rows
 
 
-def load(text: str) -> Any:
+def load(text: str) -> Union[_core.BtydFit, _core.BtydCovariateFit]:
     """A saved state (plain or covariate) from its JSON."""
     if '"format":"clmkit.btyd_covariates"' in text.replace(" ", ""):
         return _core.BtydCovariateFit.from_json(text)
     return _core.BtydFit.from_json(text)
 
 
-def hyperparameters(state: Any) -> dict[str, Any]:
+class CovariateHyperparameters(TypedDict, total=False):
+    """The constructor arguments saved with a covariate fit."""
+
+    covariate_penalizer: dict[str, float]
+    constrain_covariates: tuple[str, ...]
+
+
+def hyperparameters(
+    state: Union[_core.BtydFit, _core.BtydCovariateFit],
+) -> CovariateHyperparameters:
     """The constructor arguments saved with a covariate fit."""
     if not isinstance(state, _core.BtydCovariateFit):
         return {}
@@ -393,7 +415,12 @@ def hyperparameters(state: Any) -> dict[str, Any]:
     }
 
 
-def individual_loglik(model: BTYDFitter, data: Any, rest: Sequence[Any], covariates: Any) -> Any:
+def individual_loglik(
+    model: BTYDFitter,
+    data: CustomerData,
+    rest: Sequence[CustomerData],
+    covariates: CovariateData,
+) -> Prediction:
     """Log-likelihood of each customer at their own parameters (data as to ``fit``)."""
     rest = tuple(rest) or (None,) * (len(model._data_names) - 1)
     cols, _, _ = model._columns(data, rest, model._data_names)
@@ -403,10 +430,10 @@ def individual_loglik(model: BTYDFitter, data: Any, rest: Sequence[Any], covaria
         out = _core.btyd_covariate_loglik(model._state, arrays, z)
     except InvalidValueError as err:
         raise with_row_label(err, getattr(cols[0], "index", None)) from None
-    return model._output(out, cols[0], "log_likelihood")
+    return model._output(out, rows_like(data, cols[0], model._data_names), "log_likelihood")
 
 
-def profile_params(model: BTYDFitter, covariates: Any, what: str) -> list[float]:
+def profile_params(model: BTYDFitter, covariates: object, what: str) -> list[float]:
     """The natural parameters of one covariate profile (a single row), for the grids
     (``p_alive_matrix``, ...) that show one kind of customer over many histories."""
     names = list(model._state.covariates[0])

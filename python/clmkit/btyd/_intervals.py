@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import inspect
 import warnings
-from typing import TYPE_CHECKING, Any, ClassVar, Optional
+from typing import TYPE_CHECKING, Any, ClassVar, Optional, Union, cast
 
 import numpy as np
 import pandas as pd
 
 from .. import _core
 from .._errors import ClmkitWarning
+from .._io import is_table, library_of
+from .._typing import FloatArray
 from .._validation import check_choice, check_int, index_of
 from ._covariate_resample import resample_draws
+
+if TYPE_CHECKING:
+    import polars as pl
 
 __all__ = ["IntervalMixin", "random_seed"]
 
@@ -80,13 +85,13 @@ class IntervalMixin:
     def predict_interval(
         self,
         quantity: str,
-        *args: Any,
+        *args: object,
         level: float = 0.9,
         n_boot: int = 200,
         seed: Optional[int] = None,
         method: str = "parametric",
-        **kwargs: Any,
-    ) -> pd.DataFrame:
+        **kwargs: object,
+    ) -> Union[pd.DataFrame, pl.DataFrame]:
         """Bootstrap prediction interval of any prediction of the fitted model.
 
         ``quantity`` names a prediction method (e.g. ``"p_alive"``,
@@ -117,9 +122,11 @@ class IntervalMixin:
 
         Returns
         -------
-        pandas.DataFrame
+        pandas.DataFrame or polars.DataFrame
             ``estimate`` (at the fitted parameters), ``lower`` and ``upper``; one row per
-            output value, indexed like the input when it is a pandas object.
+            output value, indexed like the input when it is a pandas object. For polars
+            input a polars DataFrame, with the customer id first when the prediction
+            carries it.
 
         Raises
         ------
@@ -154,7 +161,7 @@ class IntervalMixin:
                 ClmkitWarning,
                 stacklevel=2,
             )
-        point = np.atleast_1d(np.asarray(estimate, dtype=float)).ravel()
+        point = _values(estimate)
         try:
             values = np.empty((len(draws), point.size))
         except MemoryError:
@@ -164,8 +171,10 @@ class IntervalMixin:
             ) from None
         for b, params in enumerate(draws):
             out = getattr(self._with_params(params), name)(*args, **kwargs)
-            values[b] = np.asarray(out, dtype=float).ravel()
+            values[b] = _values(out)
         lower, upper = _core.btyd_intervals(values, float(level))
+        if library_of(estimate) == "polars":
+            return _polars_table(estimate, point, lower, upper)
         index = index_of(estimate)
         table: pd.DataFrame = pd.DataFrame(
             {"estimate": point, "lower": lower, "upper": upper},
@@ -204,6 +213,28 @@ class IntervalMixin:
             n_boot,
             seed,
         )
+
+
+def _values(prediction: object) -> FloatArray:
+    """A prediction's values as a flat float array (the value column of a polars table of
+    id and value)."""
+    if library_of(prediction) == "polars" and is_table(prediction):
+        frame = cast("pl.DataFrame", prediction)
+        prediction = frame.get_column(frame.columns[-1])
+    return np.atleast_1d(np.asarray(prediction, dtype=float)).ravel()
+
+
+def _polars_table(
+    estimate: object, point: FloatArray, lower: FloatArray, upper: FloatArray
+) -> pl.DataFrame:
+    """The interval table for polars input: the customer id first when ``estimate`` has it."""
+    import polars as pl
+
+    table = pl.DataFrame({"estimate": point, "lower": lower, "upper": upper})
+    if is_table(estimate):
+        frame = cast("pl.DataFrame", estimate)
+        table = pl.concat([frame.select(frame.columns[:-1]), table], how="horizontal")
+    return table
 
 
 def _covariate_draws(state: _core.BtydCovariateFit, n_boot: int, seed: int) -> np.ndarray:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from collections.abc import Sequence
+from typing import Optional, Union, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -11,12 +12,24 @@ import pandas as pd
 from .. import _core
 from .._io import is_table as _is_table
 from .._io import to_pandas
-from .._typing import CovariateData, CustomerData, Weights
+from .._typing import (
+    CovariateData,
+    CustomerData,
+    FloatArray,
+    NumericArray,
+    PandasCustomers,
+    PolarsCustomers,
+    PolarsPrediction,
+    Prediction,
+    Shaped,
+    Weights,
+)
 from .._validation import as_float_array, check_int, check_per_customer
+from ..summary.units import TimeUnit
 from . import _covariate_simulate, _covariates
 from ._base import BTYDFitter
 from ._intervals import random_seed
-from ._rows import labelled_rows
+from ._rows import labelled_rows, new_customer, rows_like
 
 __all__ = ["BetaGeoBetaBinom"]
 
@@ -65,7 +78,9 @@ class BetaGeoBetaBinom(BTYDFitter):
     _param_names = ("alpha", "beta", "gamma", "delta")
     _data_names = ("frequency", "recency", "n_periods")
 
-    def _columns(self, data: Any, rest: Any, names: Any, weights: Weights = None) -> Any:
+    def _columns(
+        self, data: object, rest: Sequence[object], names: Sequence[str], weights: Weights = None
+    ) -> tuple[list[object], Weights, Optional[TimeUnit]]:
         # Tables may name the opportunities "periods" (as the published donations data do).
         if _is_table(data):
             frame = to_pandas(data)
@@ -75,10 +90,10 @@ class BetaGeoBetaBinom(BTYDFitter):
         return super()._columns(data, rest, names, weights)
 
     def _rows(
-        self, frequency: CustomerData, recency: Any, n_periods: Any
-    ) -> tuple[list[np.ndarray], Any]:
+        self, frequency: CustomerData, recency: CustomerData, n_periods: CustomerData
+    ) -> tuple[list[FloatArray], object]:
         cols, _, _ = self._columns(frequency, (recency, n_periods), self._data_names)
-        return self._validate(cols), cols[0]
+        return self._validate(cols), rows_like(frequency, cols[0], self._data_names)
 
     def fit(
         self,
@@ -120,6 +135,56 @@ class BetaGeoBetaBinom(BTYDFitter):
         covariates = {"purchase": purchase_covariates, "dropout": dropout_covariates}
         return self._fit(frequency, (recency, n_periods), weights, covariates)
 
+    @overload
+    def p_alive(
+        self,
+        frequency: PandasCustomers,
+        recency: CustomerData = ...,
+        n_periods: CustomerData = ...,
+        periods_ahead: int = ...,
+        covariates: CovariateData = ...,
+    ) -> pd.Series[float]: ...
+
+    @overload
+    def p_alive(
+        self,
+        frequency: PolarsCustomers,
+        recency: CustomerData = ...,
+        n_periods: CustomerData = ...,
+        periods_ahead: int = ...,
+        covariates: CovariateData = ...,
+    ) -> PolarsPrediction: ...
+
+    @overload
+    def p_alive(
+        self,
+        frequency: float,
+        recency: float,
+        n_periods: float,
+        periods_ahead: int = ...,
+        covariates: CovariateData = ...,
+    ) -> float: ...
+
+    @overload
+    def p_alive(
+        self,
+        frequency: NumericArray,
+        recency: npt.ArrayLike,
+        n_periods: npt.ArrayLike,
+        periods_ahead: int = ...,
+        covariates: CovariateData = ...,
+    ) -> FloatArray: ...
+
+    @overload
+    def p_alive(
+        self,
+        frequency: CustomerData,
+        recency: CustomerData = ...,
+        n_periods: CustomerData = ...,
+        periods_ahead: int = ...,
+        covariates: CovariateData = ...,
+    ) -> Prediction: ...
+
     def p_alive(
         self,
         frequency: CustomerData,
@@ -127,9 +192,17 @@ class BetaGeoBetaBinom(BTYDFitter):
         n_periods: CustomerData = None,
         periods_ahead: int = 0,
         covariates: CovariateData = None,
-    ) -> Any:
+    ) -> Prediction:
         """Probability that each customer is alive at opportunity ``n_periods + periods_ahead``
         (``periods_ahead=1``: alive at the next opportunity, FHS 2010 eq. 11).
+
+        Returns
+        -------
+        float, numpy.ndarray, pandas.Series, polars.Series or polars.DataFrame
+            Named ``p_alive``, shaped like ``frequency``: a float for scalars, a pandas
+            Series on a pandas input's index, for a polars table a DataFrame of its customer
+            id (its first column unless that is a data column) and ``p_alive`` (a polars
+            Series without an id column), else numpy.
 
         Examples
         --------
@@ -148,6 +221,56 @@ class BetaGeoBetaBinom(BTYDFitter):
             out = self._fit_state().p_alive(x, tx, n, periods_ahead=float(ahead))
         return self._output(out, like, "p_alive")
 
+    @overload
+    def conditional_expected_purchases(
+        self,
+        m_periods: int,
+        frequency: PandasCustomers,
+        recency: CustomerData = ...,
+        n_periods: CustomerData = ...,
+        covariates: CovariateData = ...,
+    ) -> pd.Series[float]: ...
+
+    @overload
+    def conditional_expected_purchases(
+        self,
+        m_periods: int,
+        frequency: PolarsCustomers,
+        recency: CustomerData = ...,
+        n_periods: CustomerData = ...,
+        covariates: CovariateData = ...,
+    ) -> PolarsPrediction: ...
+
+    @overload
+    def conditional_expected_purchases(
+        self,
+        m_periods: int,
+        frequency: float,
+        recency: float,
+        n_periods: float,
+        covariates: CovariateData = ...,
+    ) -> float: ...
+
+    @overload
+    def conditional_expected_purchases(
+        self,
+        m_periods: int,
+        frequency: NumericArray,
+        recency: npt.ArrayLike,
+        n_periods: npt.ArrayLike,
+        covariates: CovariateData = ...,
+    ) -> FloatArray: ...
+
+    @overload
+    def conditional_expected_purchases(
+        self,
+        m_periods: int,
+        frequency: CustomerData,
+        recency: CustomerData = ...,
+        n_periods: CustomerData = ...,
+        covariates: CovariateData = ...,
+    ) -> Prediction: ...
+
     def conditional_expected_purchases(
         self,
         m_periods: int,
@@ -155,9 +278,10 @@ class BetaGeoBetaBinom(BTYDFitter):
         recency: CustomerData = None,
         n_periods: CustomerData = None,
         covariates: CovariateData = None,
-    ) -> Any:
+    ) -> Prediction:
         """Expected transactions of each customer in the next ``m_periods`` opportunities
-        (FHS 2010 eq. 13).
+        (FHS 2010 eq. 13), named ``expected_purchases`` and shaped like ``frequency`` as in
+        :meth:`p_alive`.
 
         Examples
         --------
@@ -180,7 +304,9 @@ class BetaGeoBetaBinom(BTYDFitter):
             out = self._fit_state().conditional_expected_purchases([float(m)], *rows)[0]
         return self._output(out, like, "expected_purchases")
 
-    def expected_purchases(self, n_periods: npt.ArrayLike, covariates: CovariateData = None) -> Any:
+    def expected_purchases(
+        self, n_periods: npt.ArrayLike, covariates: CovariateData = None
+    ) -> Shaped:
         """Expected transactions of a new customer in the first ``n_periods`` opportunities
         (scalar or array of whole numbers).
 
@@ -196,11 +322,11 @@ class BetaGeoBetaBinom(BTYDFitter):
             return _covariates.predict_new(self, "expected_purchases", n_periods, None, covariates)
         n = as_float_array(n_periods, "n_periods", nonnegative=True, integer=True)
         out = self._fit_state().expected_purchases(n)
-        return self._output(out, n_periods, "expected_purchases")
+        return new_customer(out, n_periods, "expected_purchases")
 
     def probability_of_n_purchases(
         self, n_periods: npt.ArrayLike, n: npt.ArrayLike, covariates: CovariateData = None
-    ) -> Any:
+    ) -> Union[float, FloatArray]:
         """P(a new customer makes exactly ``n`` transactions in ``n_periods`` opportunities);
         ``n_periods`` and ``n`` broadcast against each other."""
         self._check_fitted()

@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from collections.abc import Sequence
+from typing import Union, overload
 
 import numpy as np
+import numpy.typing as npt
+import pandas as pd
 
 from .. import _core
 from .._errors import ClmkitWarning
-from .._typing import CovariateData, CustomerData, Weights
+from .._typing import (
+    CovariateData,
+    CustomerData,
+    FloatArray,
+    NumericArray,
+    PandasCustomers,
+    PolarsCustomers,
+    PolarsPrediction,
+    Prediction,
+    Weights,
+)
 from .._validation import (
     as_float_array,
     check_rows,
@@ -19,6 +32,7 @@ from .._validation import (
 )
 from . import _covariates
 from ._base import BTYDFitter
+from ._rows import rows_like
 
 __all__ = ["GammaGamma"]
 
@@ -139,7 +153,7 @@ class GammaGamma(BTYDFitter):
             cov = cov.take(keep)
         return self._fit_arrays([xs, ms], weights, unit, cov)
 
-    def _validate(self, cols: list[Any]) -> list[np.ndarray]:
+    def _validate(self, cols: Sequence[object]) -> list[FloatArray]:
         index = index_of(cols[0])
         x = as_float_array(cols[0], "frequency", integer=True)
         m = as_float_array(cols[1], "monetary_value")
@@ -148,12 +162,52 @@ class GammaGamma(BTYDFitter):
         check_rows(m <= 0, "monetary_value", m, "must be > 0", index)
         return [x, m]
 
+    @overload
+    def conditional_expected_spend(
+        self,
+        frequency: PandasCustomers,
+        monetary_value: CustomerData = ...,
+        covariates: CovariateData = ...,
+    ) -> pd.Series[float]: ...
+
+    @overload
+    def conditional_expected_spend(
+        self,
+        frequency: PolarsCustomers,
+        monetary_value: CustomerData = ...,
+        covariates: CovariateData = ...,
+    ) -> PolarsPrediction: ...
+
+    @overload
+    def conditional_expected_spend(
+        self,
+        frequency: float,
+        monetary_value: float,
+        covariates: CovariateData = ...,
+    ) -> float: ...
+
+    @overload
+    def conditional_expected_spend(
+        self,
+        frequency: NumericArray,
+        monetary_value: npt.ArrayLike,
+        covariates: CovariateData = ...,
+    ) -> FloatArray: ...
+
+    @overload
+    def conditional_expected_spend(
+        self,
+        frequency: CustomerData,
+        monetary_value: CustomerData = ...,
+        covariates: CovariateData = ...,
+    ) -> Prediction: ...
+
     def conditional_expected_spend(
         self,
         frequency: CustomerData,
         monetary_value: CustomerData = None,
         covariates: CovariateData = None,
-    ) -> Any:
+    ) -> Prediction:
         """Expected value of a customer's future transactions given their history
         (note 025 eq. 5); customers without repeat purchases get :meth:`expected_spend`.
 
@@ -164,9 +218,17 @@ class GammaGamma(BTYDFitter):
         monetary_value : array-like, optional
             Mean value of the repeat purchases (ignored where frequency is 0).
 
+        covariates : list of str, 2-D array or DataFrame, optional
+            Models fitted with spend covariates: each customer's covariates (default: the
+            fitted columns of the table ``frequency``).
+
         Returns
         -------
-        numpy.ndarray, pandas.Series or float
+        float, numpy.ndarray, pandas.Series, polars.Series or polars.DataFrame
+            Named ``expected_spend``, shaped like ``frequency``: a float for scalars, a
+            pandas Series on a pandas input's index, for a polars table a DataFrame of its
+            customer id (its first column unless that is a data column) and
+            ``expected_spend`` (a polars Series without an id column), else numpy.
         """
         cols, _, _ = self._columns(frequency, (monetary_value,), self._data_names)
         x = as_float_array(cols[0], "frequency", nonnegative=True, integer=True)
@@ -175,11 +237,11 @@ class GammaGamma(BTYDFitter):
         if self._has_covariates():
             z = _covariates.for_prediction(self, frequency, covariates, len(x))
             out = self._state.predict("conditional_expected_spend", [], [x, m], z)
-            return self._output(out, cols[0], "expected_spend")
-        out = self._fit_state().conditional_expected_spend(x, m)
-        return self._output(out, cols[0], "expected_spend")
+        else:
+            out = self._fit_state().conditional_expected_spend(x, m)
+        return self._output(out, rows_like(frequency, cols[0], self._data_names), "expected_spend")
 
-    def expected_spend(self, covariates: CovariateData = None) -> Any:
+    def expected_spend(self, covariates: CovariateData = None) -> Union[float, FloatArray]:
         """Mean transaction value of a new customer, p v / (q - 1) (inf when q <= 1); with a
         covariate fit, per row of ``covariates`` (v scaled by exp(g'z))."""
         if self._has_covariates():

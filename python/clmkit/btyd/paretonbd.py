@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Optional, overload
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
 from .. import _core
-from .._typing import CovariateData, CustomerData
+from .._typing import (
+    CovariateData,
+    CustomerData,
+    FloatArray,
+    NumericArray,
+    PandasCustomers,
+    PolarsCustomers,
+    PolarsPrediction,
+    Prediction,
+)
 from .._validation import check_int, check_per_customer, check_positive_float
 from . import _covariate_simulate, _covariates
 from ._count import CountModel
@@ -68,6 +77,61 @@ class ParetoNBD(CountModel):
     _model_kind = _core.ModelKind.PARETO_NBD
     _param_names = ("r", "alpha", "s", "beta")
 
+    @overload
+    def discounted_expected_residual_transactions(
+        self,
+        frequency: PandasCustomers,
+        recency: CustomerData = ...,
+        T: CustomerData = ...,
+        discount_rate: Optional[float] = ...,
+        horizon: Optional[float] = ...,
+        covariates: CovariateData = ...,
+    ) -> pd.Series[float]: ...
+
+    @overload
+    def discounted_expected_residual_transactions(
+        self,
+        frequency: PolarsCustomers,
+        recency: CustomerData = ...,
+        T: CustomerData = ...,
+        discount_rate: Optional[float] = ...,
+        horizon: Optional[float] = ...,
+        covariates: CovariateData = ...,
+    ) -> PolarsPrediction: ...
+
+    @overload
+    def discounted_expected_residual_transactions(
+        self,
+        frequency: float,
+        recency: float,
+        T: float,
+        discount_rate: Optional[float] = ...,
+        horizon: Optional[float] = ...,
+        covariates: CovariateData = ...,
+    ) -> float: ...
+
+    @overload
+    def discounted_expected_residual_transactions(
+        self,
+        frequency: NumericArray,
+        recency: npt.ArrayLike,
+        T: npt.ArrayLike,
+        discount_rate: Optional[float] = ...,
+        horizon: Optional[float] = ...,
+        covariates: CovariateData = ...,
+    ) -> FloatArray: ...
+
+    @overload
+    def discounted_expected_residual_transactions(
+        self,
+        frequency: CustomerData,
+        recency: CustomerData = ...,
+        T: CustomerData = ...,
+        discount_rate: Optional[float] = ...,
+        horizon: Optional[float] = ...,
+        covariates: CovariateData = ...,
+    ) -> Prediction: ...
+
     def discounted_expected_residual_transactions(
         self,
         frequency: CustomerData,
@@ -76,7 +140,7 @@ class ParetoNBD(CountModel):
         discount_rate: Optional[float] = None,
         horizon: Optional[float] = None,
         covariates: CovariateData = None,
-    ) -> Any:
+    ) -> Prediction:
         """Discounted expected residual transactions (DERT) of each customer.
 
         The present value, at continuous discount rate ``discount_rate`` per time unit, of
@@ -98,7 +162,8 @@ class ParetoNBD(CountModel):
 
         Returns
         -------
-        numpy.ndarray, pandas.Series or float
+        float, numpy.ndarray, pandas.Series, polars.Series or polars.DataFrame
+            Named ``dert``, shaped like ``frequency`` as in :meth:`p_alive`.
 
         Examples
         --------

@@ -7,7 +7,7 @@ duration strings such as ``"30D"`` converted with the model's ``time_unit_``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Optional, Union
+from typing import TYPE_CHECKING, Optional, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -17,10 +17,14 @@ from .. import _core
 from .._io import is_table, read
 from .._validation import as_float_array, check_int, check_same_length
 from ..btyd._count import CountModel
+from ..btyd._rows import PolarsRows, polars_shaped, rows_like
 from ..btyd.gammagamma import GammaGamma
 from ..exceptions import InvalidValueError, with_row_label
 from ..summary.units import to_units
 from . import _covariates as _cov
+
+if TYPE_CHECKING:
+    import polars as pl
 
 __all__ = ["customer_lifetime_value", "expected_value"]
 
@@ -31,6 +35,10 @@ CustomerData = Union[object, Mapping[str, npt.ArrayLike], Sequence[npt.ArrayLike
 #: A fitted GammaGamma, or the value per purchase (one number or one per customer).
 SpendModel = Union[GammaGamma, float, npt.ArrayLike]
 Period = Union[float, str, pd.Timedelta]
+#: One value per customer: a pandas Series on a pandas table's index; for a polars table a
+#: polars DataFrame of its customer id and the value (a polars Series without an id
+#: column); else a numpy array.
+CustomerValues = Union["pd.Series[float]", FloatArray, "pl.Series", "pl.DataFrame"]
 
 
 def _customers(
@@ -60,6 +68,16 @@ def _customers(
         )
     monetary = cols[3] if need_monetary else None
     return cols[:3], monetary, index
+
+
+def _result(
+    values: FloatArray, data: CustomerData, index: Optional[pd.Index], name: str
+) -> CustomerValues:
+    """One value per customer in the caller's library (:data:`CustomerValues`)."""
+    like = rows_like(data, None)
+    if isinstance(like, PolarsRows):
+        return polars_shaped(values, like, name)
+    return pd.Series(values, index=index, name=name) if index is not None else values
 
 
 def _usable_spend(
@@ -119,7 +137,7 @@ def customer_lifetime_value(
     discount_rate: float = 0.01,
     continuous: bool = False,
     covariates: _cov.Covariates = None,
-) -> Union[pd.Series[float], FloatArray]:
+) -> CustomerValues:
     """Discounted value of each customer's purchases over ``horizon`` periods.
 
     CLV = spend x sum_{k=1..horizon} (E[Y(k P)] - E[Y((k-1) P)]) / (1 + discount_rate)^k,
@@ -157,8 +175,11 @@ def customer_lifetime_value(
 
     Returns
     -------
-    pandas.Series or numpy.ndarray
-        One value per customer (a Series named ``clv`` with the table's index).
+    pandas.Series, polars.DataFrame, polars.Series or numpy.ndarray
+        One value per customer named ``clv``: a pandas Series with a pandas table's index;
+        for a polars table (a LazyFrame is collected) a DataFrame of its customer id (its
+        first column, as :func:`clmkit.summarize` writes it) and ``clv`` in the table's row
+        order, or a Series when the table has no id column; else a numpy array.
 
     Examples
     --------
@@ -189,7 +210,7 @@ def customer_lifetime_value(
         if model._has_covariates():
             args = (horizon, period_units, rate, bool(continuous), covariates)
             out = _cov.lifetime_value(model, spend, data, rows, *args)
-            return pd.Series(out, index=index, name="clv") if index is not None else out
+            return _result(out, data, index, "clv")
         # Only the spend model has covariates: its per-customer spend, then the plain CLV.
         spend_model = _cov.spend_values(spend, data, covariates, len(rows[0]))
     if isinstance(spend_model, GammaGamma) and not (
@@ -212,7 +233,7 @@ def customer_lifetime_value(
             spend_params=spend_model._params(),
             index=index,
         )
-        return pd.Series(out, index=index, name="clv") if index is not None else out
+        return _result(out, data, index, "clv")
     spend = _spend(spend_model, rows[0], monetary, index)
     if continuous and rate > 0 and hasattr(model, "discounted_expected_residual_transactions"):
         # Pareto/NBD has a closed form (DERT over the horizon, with Tricomi's U).
@@ -221,7 +242,7 @@ def customer_lifetime_value(
             *rows, discount_rate=delta, horizon=horizon * period_units
         )
         value: FloatArray = spend * np.asarray(dert, dtype=np.float64)
-        return pd.Series(value, index=index, name="clv") if index is not None else value
+        return _result(value, data, index, "clv")
     out = _clv_core(
         model._fit_state(),
         spend,
@@ -234,7 +255,7 @@ def customer_lifetime_value(
         bool(continuous),
         index=index,
     )
-    return pd.Series(out, index=index, name="clv") if index is not None else out
+    return _result(out, data, index, "clv")
 
 
 def _clv_core(
@@ -273,7 +294,7 @@ def expected_value(
     data: CustomerData,
     t: Period,
     covariates: _cov.Covariates = None,
-) -> Union[pd.Series[float], FloatArray]:
+) -> CustomerValues:
     """Undiscounted expected value of each customer's purchases in the next ``t``
     (e.g. ``"365D"``): spend x E[Y(t)].
 
@@ -288,7 +309,9 @@ def expected_value(
 
     Returns
     -------
-    pandas.Series or numpy.ndarray
+    pandas.Series, polars.DataFrame, polars.Series or numpy.ndarray
+        Named ``expected_value``, in the caller's library as in
+        :func:`customer_lifetime_value`.
 
     Examples
     --------
@@ -315,4 +338,4 @@ def expected_value(
     else:
         purchases = model._fit_state().conditional_expected_purchases([float(units)], *rows)[0]
     out: FloatArray = spend * purchases
-    return pd.Series(out, index=index, name="expected_value") if index is not None else out
+    return _result(out, data, index, "expected_value")

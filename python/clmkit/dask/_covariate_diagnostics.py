@@ -29,8 +29,8 @@ from ._partitions import compute
 
 if TYPE_CHECKING:
     from ..btyd._base import BTYDFitter
-    from ._likelihood import FloatArray
     from ._partitions import dd
+    from ._passes import FloatArray
 
 __all__ = ["boundary_limits", "constant_covariates", "diagnose", "on_boundary", "warn"]
 

@@ -18,9 +18,9 @@ information, constant covariates; a boundary start caps the passes), with the sa
 from __future__ import annotations
 
 import json
-import math
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Optional, TypeVar
 
 import numpy as np
@@ -28,13 +28,23 @@ import pandas as pd
 
 from .. import _core
 from .._errors import ClmkitWarning, ConvergenceError
-from .._validation import check_int, check_positive_float
 from ..btyd._base import BTYDFitter
 from ..btyd._covariates import BOUNDARY_ITER, Covariates, penalizers
 from ..summary.units import TimeUnit
 from . import _covariate_diagnostics as diagnostics
-from ._likelihood import FloatArray, compress_partitions
-from ._partitions import compute, dd, delayed, persist, to_delayed
+from ._partitions import dd, persist
+from ._passes import (
+    COUNT,
+    MAX_ITER,
+    FitSetup,
+    FloatArray,
+    compress_partitions,
+    float_columns,
+    json_floats,
+    one_pass,
+    sample_rows,
+    unit_json,
+)
 
 if TYPE_CHECKING:
     from ._fit import PatternStats
@@ -44,9 +54,7 @@ __all__ = ["fit_covariate_likelihood"]
 #: The model being fitted (returned fitted).
 M = TypeVar("M", bound=BTYDFitter)
 
-_COUNT = "__clmkit_count"
-_STATUS = "__clmkit_status"
-_MAX_ITER = 100
+#: Rows of the sample whose in-memory fit starts the Newton iteration.
 _SAMPLE = 20_000
 
 
@@ -104,16 +112,16 @@ def _partition_second(
     dim = len(theta)
     if not len(table):
         return 0.0, np.zeros(dim), np.zeros(dim * dim)
-    cols = [
-        np.require(table[n].to_numpy(dtype=np.float64), np.float64, ["C", "A"]) for n in data_names
-    ]
+    cols = float_columns(table, data_names)
     z = np.ascontiguousarray(table[spec.names].to_numpy(dtype=np.float64))
-    weights = np.require(table[_COUNT].to_numpy(dtype=np.float64), np.float64, ["C", "A"])
+    weights = float_columns(table, [COUNT])[0]
     ll, grad, hess, _ = spec.second(core_name, cols, weights, z, theta, scale)
     return float(ll), np.asarray(grad, dtype=float), np.asarray(hess, dtype=float)
 
 
-def _sum(parts: list[tuple[float, FloatArray, FloatArray]]) -> tuple[float, FloatArray, FloatArray]:
+def _sum(
+    parts: Sequence[tuple[float, FloatArray, FloatArray]],
+) -> tuple[float, FloatArray, FloatArray]:
     ll, grad, hess = parts[0][0], parts[0][1].copy(), parts[0][2].copy()
     for p in parts[1:]:
         ll += p[0]
@@ -128,19 +136,19 @@ class _Evaluator:
     def __init__(self, model: BTYDFitter, patterns: dd.DataFrame, spec: _Spec) -> None:
         self.core_name = model._core_name
         self.data_names = list(model._data_names)
-        self.parts = to_delayed(patterns)
+        self.patterns = patterns
         self.spec = spec
 
     def __call__(self, theta: FloatArray, scale: float) -> tuple[float, FloatArray, FloatArray]:
-        point = [float(v) for v in theta]
-        chunks = [
-            delayed(_partition_second)(p, self.core_name, self.data_names, self.spec, point, scale)
-            for p in self.parts
-        ]
-        while len(chunks) > 1:
-            chunks = [delayed(_sum)(chunks[i : i + 8]) for i in range(0, len(chunks), 8)]
-        (total,) = compute(chunks[0])
-        ll, grad, hess = total
+        second = partial(
+            _partition_second,
+            core_name=self.core_name,
+            data_names=self.data_names,
+            spec=self.spec,
+            theta=[float(v) for v in theta],
+            scale=scale,
+        )
+        ll, grad, hess = one_pass(self.patterns, second, _sum)
         return float(ll), grad, hess
 
 
@@ -154,20 +162,11 @@ def fit_covariate_likelihood(
 ) -> M:
     """Fits ``model`` with covariates ``names`` (per process: ``processes``) by distributed
     likelihood on the validated ``rows``; returns it fitted."""
-    penalizer = check_positive_float(model.penalizer, "penalizer", allow_zero=True)
-    tol = check_positive_float(model.tol, "tol")
-    max_iter = check_int(model.max_iter, "max_iter", low=1)
-    spec = _Spec(model, names, processes)
-    layout = _core.btyd_model_layout(model._core_name)
-    powers = np.array(layout[4], dtype=float)
+    fit = FitSetup(model, stats)
+    penalizer, tol, max_iter = fit.penalizer, fit.tol, fit.max_iter
+    n, scale, powers, layout = fit.n, fit.scale, fit.powers, fit.layout
     k = len(powers)
-    n = float(stats["n"])
-    maxima = stats["max"]
-    if n <= 0 or maxima is None:
-        raise ValueError("no customers to fit (empty data)")
-    scale_col = layout[3]
-    scale = float(maxima[scale_col]) if scale_col is not None else 1.0
-    scale = scale if scale > 0 else 1.0
+    spec = _Spec(model, names, processes)
     data_names = list(model._data_names)
     patterns = persist(compress_partitions(rows, data_names + names))
     evaluate = _Evaluator(model, patterns, spec)
@@ -209,7 +208,7 @@ def fit_covariate_likelihood(
 
     base_names = list(layout[0])
     ridge = diagnostics.on_boundary(base_names, theta0[:k], list(probe._state.warnings))
-    theta, grad, hessian, n_iter = _newton(at, theta0, tol, min(max_iter, _MAX_ITER), ridge, k)
+    theta, grad, hessian, n_iter = _newton(at, theta0, tol, min(max_iter, MAX_ITER), ridge, k)
     params = np.exp(theta[:k]) * scale**powers
     natural = np.concatenate([np.log(params), theta[k:]])
     ll = evaluate(natural, 1.0)[0]
@@ -228,8 +227,8 @@ def fit_covariate_likelihood(
         {
             "params": [*params.tolist(), *theta[k:].tolist()],
             "log_likelihood": ll,
-            "covariance": _json_floats(covariance),
-            "standard_errors": _json_floats(np.sqrt(np.abs(np.diag(covariance.reshape(dim, dim))))),
+            "covariance": json_floats(covariance),
+            "standard_errors": json_floats(np.sqrt(np.abs(np.diag(covariance.reshape(dim, dim))))),
             "n_iter": n_iter,
             "converged": True,
             "grad_norm": float(np.linalg.norm(grad)),
@@ -239,9 +238,7 @@ def fit_covariate_likelihood(
             "warnings": [],
         }
     )
-    state["time_unit"] = (
-        None if unit is None else {"freq": unit.freq, "multiplier": float(unit.multiplier)}
-    )
+    state["time_unit"] = unit_json(unit)
     constant = diagnostics.constant_covariates(patterns, names)
     said = diagnostics.diagnose(state["fit"], base_names, theta[:k], hessian * n, constant)
     model._set_state(_core.BtydCovariateFit.from_json(json.dumps(state)))
@@ -287,12 +284,8 @@ def _sample_fit(
     """The covariate fit in memory on a random sample of about 20,000 rows (None when it
     fails): the start of the Newton iteration, a few passes from the optimum, and the
     template of the saved state."""
-    (sample,) = compute(rows.sample(frac=min(1.0, _SAMPLE / n), random_state=0))  # type: ignore[no-untyped-call]
-    sample = sample[sample[_STATUS].to_numpy() == 1]
-    arrays = [
-        np.require(sample[c].to_numpy(dtype=np.float64), np.float64, ["C", "A"])
-        for c in model._data_names
-    ]
+    sample = sample_rows(rows, n, _SAMPLE)
+    arrays = float_columns(sample, model._data_names)
     z = np.ascontiguousarray(sample[spec.names].to_numpy(dtype=np.float64))
     processes = {"purchase": spec.purchase, "dropout": spec.dropout, "spend": spec.spend}
     cov = Covariates(z, spec.names, {p: c for p, c in processes.items() if c})
@@ -304,7 +297,3 @@ def _sample_fit(
     except (ValueError, RuntimeError):
         return None
     return probe
-
-
-def _json_floats(values: FloatArray) -> list[float | None]:
-    return [None if not math.isfinite(v) else float(v) for v in np.ravel(values)]

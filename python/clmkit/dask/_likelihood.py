@@ -22,71 +22,65 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Optional, TypeVar, cast
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import TYPE_CHECKING, Optional, TypeVar, cast
 
 import numpy as np
 import pandas as pd
 
 from .. import _core
 from .._errors import ConvergenceError
-from .._validation import check_int, check_positive_float
 from ..btyd._base import BTYDFitter
 from ..summary.units import TimeUnit
-from ._partitions import compute, dd, delayed, map_partitions, persist, to_delayed
+from ._partitions import dd, persist
+from ._passes import (
+    COUNT,
+    MAX_ITER,
+    FitSetup,
+    FloatArray,
+    compress_partitions,
+    float_columns,
+    json_floats,
+    one_pass,
+    sample_rows,
+    unit_json,
+)
 
 if TYPE_CHECKING:
     from ._fit import PatternStats
 
-FloatArray = np.ndarray[Any, np.dtype[np.float64]]
+__all__ = ["fit_likelihood"]
+
 #: The model being fitted (returned fitted).
 M = TypeVar("M", bound=BTYDFitter)
 # (partition totals, log-parameter rows) -> (objective values, gradients)
 _Objective = Callable[[FloatArray, FloatArray], tuple[FloatArray, FloatArray]]
 
 _STEP = 1e-5
-_MAX_ITER = 100
-_STATUS = "__clmkit_status"
-_COUNT = "__clmkit_count"
-
-
-def compress_partitions(rows: dd.DataFrame, names: list[str]) -> dd.DataFrame:
-    """Per partition, the distinct (used) data rows with their counts (-0.0 folded into 0.0
-    as the Rust compression does)."""
-    meta = pd.DataFrame(
-        {**{n: pd.Series(dtype="float64") for n in names}, _COUNT: pd.Series(dtype="float64")}
-    )
-    return map_partitions(rows, _partition_patterns, names, meta=meta)
-
-
-def _partition_patterns(rows: pd.DataFrame, names: list[str]) -> pd.DataFrame:
-    used = rows.loc[rows[_STATUS].to_numpy() == 1, names] + 0.0
-    table = used.groupby(names, sort=False).size().rename(_COUNT).reset_index()
-    return cast(pd.DataFrame, table.astype({_COUNT: "float64"}))
 
 
 class _Evaluator:
     """Sums log-likelihood and gradient over the partitions' persisted pattern tables."""
 
-    def __init__(
-        self, model: BTYDFitter, patterns: dd.DataFrame, layout: tuple[object, list[int]]
-    ) -> None:
+    def __init__(self, model: BTYDFitter, patterns: dd.DataFrame, time_columns: list[int]) -> None:
         self.name = model._core_name
         self.names = list(model._data_names)
-        self.parts = to_delayed(patterns)
-        self.time_columns = layout[1]
+        self.patterns = patterns
+        self.time_columns = time_columns
 
     def __call__(self, points: FloatArray, scale: float) -> FloatArray:
         """(k, 1 + dim) array: log-likelihood and gradient at each natural-parameter row,
         with time columns divided by ``scale``."""
-        chunks = [
-            delayed(_partition_totals)(p, self.name, self.names, self.time_columns, scale, points)
-            for p in self.parts
-        ]
-        while len(chunks) > 1:
-            chunks = [delayed(_sum)(chunks[i : i + 8]) for i in range(0, len(chunks), 8)]
-        (total,) = compute(chunks[0])
-        return cast(FloatArray, total)
+        totals = partial(
+            _partition_totals,
+            name=self.name,
+            names=self.names,
+            time_columns=self.time_columns,
+            scale=scale,
+            points=points,
+        )
+        return one_pass(self.patterns, totals, _sum)
 
 
 def _partition_totals(
@@ -97,10 +91,10 @@ def _partition_totals(
     scale: float,
     points: FloatArray,
 ) -> FloatArray:
-    cols = [np.require(table[n].to_numpy(dtype=np.float64), np.float64, ["C", "A"]) for n in names]
+    cols = float_columns(table, names)
     for c in time_columns:
         cols[c] = cols[c] / scale
-    weights = np.require(table[_COUNT].to_numpy(dtype=np.float64), np.float64, ["C", "A"])
+    weights = float_columns(table, [COUNT])[0]
     out = np.zeros((len(points), points.shape[1] + 1))
     if len(table):
         for i, p in enumerate(points):
@@ -109,7 +103,7 @@ def _partition_totals(
     return out
 
 
-def _sum(chunks: list[FloatArray]) -> FloatArray:
+def _sum(chunks: Sequence[FloatArray]) -> FloatArray:
     total = chunks[0].copy()
     for c in chunks[1:]:
         total += c
@@ -120,20 +114,10 @@ def fit_likelihood(
     model: M, rows: dd.DataFrame, stats: PatternStats, unit: Optional[TimeUnit]
 ) -> M:
     """Fits ``model`` by distributed likelihood on the validated ``rows``; returns it fitted."""
-    penalizer = check_positive_float(model.penalizer, "penalizer", allow_zero=True)
-    tol = check_positive_float(model.tol, "tol")
-    max_iter = check_int(model.max_iter, "max_iter", low=1)
-    layout = _core.btyd_model_layout(model._core_name)
-    powers = np.array(layout[4], dtype=float)
-    n = float(stats["n"])
-    maxima = stats["max"]
-    if n <= 0 or maxima is None:
-        raise ValueError("no customers to fit (empty data)")
-    scale_col = layout[3]
-    scale = float(maxima[scale_col]) if scale_col is not None else 1.0
-    scale = scale if scale > 0 else 1.0
+    fit = FitSetup(model, stats)
+    penalizer, n, scale, powers, layout = fit.penalizer, fit.n, fit.scale, fit.powers, fit.layout
     patterns = persist(compress_partitions(rows, list(model._data_names)))
-    evaluate = _Evaluator(model, patterns, (layout[0], list(layout[2])))
+    evaluate = _Evaluator(model, patterns, list(layout[2]))
     initial = model._checked_initial() or _warm_start(model, rows, n) or [1.0] * len(powers)
     y = np.log(np.asarray(initial) / scale**powers)
 
@@ -143,7 +127,8 @@ def fit_likelihood(
         g = -values[:, 1:] * p / n + 2.0 * penalizer * p * p
         return f, g
 
-    y, g, hessian, n_iter = _newton(evaluate, objective, y, tol, min(max_iter, _MAX_ITER), scale)
+    max_iter = min(fit.max_iter, MAX_ITER)
+    y, g, hessian, n_iter = _newton(evaluate, objective, y, fit.tol, max_iter, scale)
     params = np.exp(y) * scale**powers
     ll = float(evaluate(params[None, :], 1.0)[0, 0])
     covariance = np.asarray(
@@ -157,14 +142,14 @@ def fit_likelihood(
         "options": {
             "penalizer": penalizer,
             "initial": model._checked_initial(),
-            "tol": tol,
-            "max_iter": max_iter,
+            "tol": fit.tol,
+            "max_iter": fit.max_iter,
         },
         "fit": {
             "params": params.tolist(),
             "log_likelihood": ll,
-            "covariance": _json_floats(covariance.ravel()),
-            "standard_errors": _json_floats(np.sqrt(np.diag(covariance))),
+            "covariance": json_floats(covariance),
+            "standard_errors": json_floats(np.sqrt(np.diag(covariance))),
             "n_iter": n_iter,
             "converged": True,
             "grad_norm": float(np.linalg.norm(g)),
@@ -172,38 +157,22 @@ def fit_likelihood(
             "n_customers": n,
             "time_scale": scale,
         },
-        "time_unit": None
-        if unit is None
-        else {"freq": unit.freq, "multiplier": float(unit.multiplier)},
+        "time_unit": unit_json(unit),
     }
     model._set_state(_core.BtydFit.from_json(json.dumps(state)))
     return model
 
 
-def _warm_start(
-    model: BTYDFitter, rows: dd.DataFrame, n: float, size: int = 20_000
-) -> Optional[list[float]]:
-    """Parameters fitted in memory on a random sample of about ``size`` rows (None when that
+def _warm_start(model: BTYDFitter, rows: dd.DataFrame, n: float) -> Optional[list[float]]:
+    """Parameters fitted in memory on a random sample of about 20,000 rows (None when that
     fit fails): a start close to the optimum saves most Newton passes."""
-    (sample,) = compute(rows.sample(frac=min(1.0, size / n), random_state=0))  # type: ignore[no-untyped-call]
-    sample = sample[sample[_STATUS].to_numpy() == 1]
+    sample = sample_rows(rows, n)
     try:
         probe = type(model)(penalizer=model.penalizer)
-        probe._fit_arrays(
-            [
-                np.require(sample[c].to_numpy(dtype=np.float64), np.float64, ["C", "A"])
-                for c in model._data_names
-            ],
-            None,
-            None,
-        )
+        probe._fit_arrays(float_columns(sample, model._data_names), None, None)
     except (ValueError, RuntimeError):
         return None
     return [float(v) for v in probe.params_]
-
-
-def _json_floats(values: FloatArray) -> list[float | None]:
-    return [None if not math.isfinite(v) else float(v) for v in values]
 
 
 def _steps(y: FloatArray) -> FloatArray:
