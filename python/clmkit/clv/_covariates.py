@@ -51,7 +51,7 @@ def lifetime_value(
     n = len(rows[0])
     values = spend_values(spend, data, covariates, n)
     z = _covariates.for_prediction(model, data, covariates, n)
-    if continuous and rate > 0 and model._core_name == "paretonbd":
+    if continuous and rate > 0 and model._model_kind == _core.ModelKind.PARETO_NBD:
         delta = float(np.log1p(rate)) / period
         per_unit = model._state.predict("dert", [delta, horizon * period], rows, z)
     else:

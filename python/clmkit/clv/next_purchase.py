@@ -86,7 +86,7 @@ def time_to_expected_purchases(
     r = as_float_array(recency, "recency", finite=False)
     t = as_float_array(T, "T", finite=False)
     check_same_length(frequency=f, recency=r, T=t)
-    if isinstance(model, CountModel) and model._core_name:
+    if isinstance(model, CountModel) and getattr(model, "_model_kind", None) is not None:
         model._check_fitted()
         rows = model._validate([f, r, t])
         if model._has_covariates():

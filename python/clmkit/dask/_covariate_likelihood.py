@@ -76,7 +76,7 @@ class _Spec:
 
     def second(
         self,
-        core_name: str,
+        kind: _core.ModelKind,
         cols: list[FloatArray],
         weights: Optional[FloatArray],
         z: FloatArray,
@@ -85,7 +85,7 @@ class _Spec:
     ) -> tuple[float, list[float], list[float], list[float]]:
         """The core's (log-likelihood, gradient, Hessian, coefficient penalties) at theta."""
         return _core.btyd_covariate_second(
-            core_name,
+            kind,
             cols,
             weights,
             z,
@@ -102,7 +102,7 @@ class _Spec:
 
 def _partition_second(
     table: pd.DataFrame,
-    core_name: str,
+    kind: _core.ModelKind,
     data_names: list[str],
     spec: _Spec,
     theta: list[float],
@@ -115,7 +115,7 @@ def _partition_second(
     cols = float_columns(table, data_names)
     z = np.ascontiguousarray(table[spec.names].to_numpy(dtype=np.float64))
     weights = float_columns(table, [COUNT])[0]
-    ll, grad, hess, _ = spec.second(core_name, cols, weights, z, theta, scale)
+    ll, grad, hess, _ = spec.second(kind, cols, weights, z, theta, scale)
     return float(ll), np.asarray(grad, dtype=float), np.asarray(hess, dtype=float)
 
 
@@ -134,7 +134,7 @@ class _Evaluator:
     """Sums the partitions' log-likelihood, gradient and Hessian in one Dask pass."""
 
     def __init__(self, model: BTYDFitter, patterns: dd.DataFrame, spec: _Spec) -> None:
-        self.core_name = model._core_name
+        self.kind = model._model_kind
         self.data_names = list(model._data_names)
         self.patterns = patterns
         self.spec = spec
@@ -142,7 +142,7 @@ class _Evaluator:
     def __call__(self, theta: FloatArray, scale: float) -> tuple[float, FloatArray, FloatArray]:
         second = partial(
             _partition_second,
-            core_name=self.core_name,
+            kind=self.kind,
             data_names=self.data_names,
             spec=self.spec,
             theta=[float(v) for v in theta],
@@ -182,7 +182,7 @@ def fit_covariate_likelihood(
     # The penalties' weights per free coefficient, from the core's layout.
     penalty: FloatArray = np.asarray(
         spec.second(
-            model._core_name,
+            model._model_kind,
             [np.zeros(0) for _ in data_names],
             None,
             np.zeros((0, len(names))),

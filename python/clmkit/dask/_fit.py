@@ -228,7 +228,7 @@ def _valid_rows(
             arrays = model._validate([part[n] for n in names])
             # The domain rules are checked in Rust, here per partition, so a bad row is
             # reported in the partition that holds it before any pattern is built.
-            _core.btyd_check_data(model._core_name, arrays)
+            _core.btyd_check_data(model._model_kind, arrays)
             out = pd.DataFrame(dict(zip(names, arrays)))
             out[_STATUS] = np.ones(len(out), dtype=np.int8)
         for c in cov_names:

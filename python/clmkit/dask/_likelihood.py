@@ -64,7 +64,7 @@ class _Evaluator:
     """Sums log-likelihood and gradient over the partitions' persisted pattern tables."""
 
     def __init__(self, model: BTYDFitter, patterns: dd.DataFrame, time_columns: list[int]) -> None:
-        self.name = model._core_name
+        self.kind = model._model_kind
         self.names = list(model._data_names)
         self.patterns = patterns
         self.time_columns = time_columns
@@ -74,7 +74,7 @@ class _Evaluator:
         with time columns divided by ``scale``."""
         totals = partial(
             _partition_totals,
-            name=self.name,
+            kind=self.kind,
             names=self.names,
             time_columns=self.time_columns,
             scale=scale,
@@ -85,7 +85,7 @@ class _Evaluator:
 
 def _partition_totals(
     table: pd.DataFrame,
-    name: str,
+    kind: _core.ModelKind,
     names: list[str],
     time_columns: list[int],
     scale: float,
@@ -98,7 +98,7 @@ def _partition_totals(
     out = np.zeros((len(points), points.shape[1] + 1))
     if len(table):
         for i, p in enumerate(points):
-            ll, grad = _core.btyd_loglik_grad(name, [float(v) for v in p], cols, weights)
+            ll, grad = _core.btyd_loglik_grad(kind, [float(v) for v in p], cols, weights)
             out[i, 0], out[i, 1:] = ll, grad
     return out
 

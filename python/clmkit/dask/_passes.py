@@ -57,7 +57,7 @@ class FitSetup:
         self.penalizer = check_positive_float(model.penalizer, "penalizer", allow_zero=True)
         self.tol = check_positive_float(model.tol, "tol")
         self.max_iter = check_int(model.max_iter, "max_iter", low=1)
-        self.layout = _core.btyd_model_layout(model._core_name)
+        self.layout = _core.btyd_model_layout(model._model_kind)
         self.powers: FloatArray = np.array(self.layout[4], dtype=np.float64)
         self.n = float(stats["n"])
         maxima = stats["max"]
