@@ -1,5 +1,5 @@
 """``python -m clmkit`` runs the command-line interface."""
 
-from .cli import main
+from .cli.main import console_main
 
-raise SystemExit(main())
+raise SystemExit(console_main())

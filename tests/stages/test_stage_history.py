@@ -63,7 +63,7 @@ def test_history_equals_per_snapshot_recomputation(seed, unit, with_model, with_
         scheme=scheme,
         return_reason=True,
     )
-    scheme = h.attrs["clmkit"]["scheme"]
+    scheme = StageScheme.from_dict(h.attrs["clmkit"]["scheme"])
     assert scheme.is_resolved
     for snap in snaps:
         s = clmkit.summarize(
@@ -84,7 +84,7 @@ def test_default_scheme_is_derived_at_last_snapshot():
     snaps = snapshots_for(log, 5)
     h = stage_history(log, snaps, "id", "date")
     last = clmkit.summarize(log, "id", "date", observation_period_end=snaps[-1])
-    assert h.attrs["clmkit"]["scheme"] == StageScheme().resolve(last)
+    assert StageScheme.from_dict(h.attrs["clmkit"]["scheme"]) == StageScheme().resolve(last)
 
 
 def test_prospects_before_first_purchase():
@@ -246,3 +246,31 @@ def test_early_warning_matches_pandas_reference():
     assert len(clmkit.early_warning(h, value=value, top=3)) == min(3, len(ew))
     with pytest.raises(ValueError, match="not a column"):
         clmkit.early_warning(h, value="clv")
+
+
+def test_history_writes_to_parquet_with_its_metadata(tmp_path):
+    # pandas writes attrs into the Parquet file as JSON: the scheme must be JSON-ready
+    log = clmkit.datasets.load_cdnow_sample()
+    h = stage_history(log, ["1997-06-30", "1997-09-30"], "customer_id", "date")
+    path = tmp_path / "history.parquet"
+    h.to_parquet(path)
+    back = pd.read_parquet(path)
+    pd.testing.assert_frame_equal(back, h, check_categorical=False)
+    scheme = StageScheme.from_dict(back.attrs["clmkit"]["scheme"])
+    assert scheme == StageScheme.from_dict(h.attrs["clmkit"]["scheme"])
+    assert scheme.is_resolved
+
+
+def _big_spender(frame):
+    return frame["frequency"] >= 5
+
+
+def test_scheme_dict_keeps_a_function_rule_by_name():
+    s = StageScheme(churn_window=60, labels={"new": "fresh"}, add=[("vip", _big_spender)])
+    d = s.to_dict()
+    assert d["add"] == [["vip", {"function": f"{__name__}._big_spender"}]]
+    with pytest.raises(ValueError, match=r"functions=\{'vip'"):
+        StageScheme.from_dict(d)
+    assert StageScheme.from_dict(d, functions={"vip": _big_spender}) == s
+    with pytest.raises(ValueError, match="unknown StageScheme field"):
+        StageScheme.from_dict({**d, "colour": "red"})

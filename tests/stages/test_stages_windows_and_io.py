@@ -123,7 +123,7 @@ def test_history_reasons_with_numbers_match_assign_stages():
     log = clmkit.datasets.load_cdnow_sample()
     h = stage_history(log, ["1997-09-30"], "customer_id", "date", return_reason=True)
     s = clmkit.summarize(log, "customer_id", "date", observation_period_end="1997-09-30")
-    scheme = h.attrs["clmkit"]["scheme"]
+    scheme = StageScheme.from_dict(h.attrs["clmkit"]["scheme"])
     ref = assign_stages(s, scheme=scheme, return_reason=True)
     got = h.set_index("customer_id")
     assert got["reason"].astype(str).tolist() == ref["reason"].astype(str).tolist()

@@ -19,7 +19,7 @@ from . import covariates, steps
 from .intervals import clv_interval
 from .patterns import Patterns, patterns_of
 from .result import Analysis
-from .runner import StepRunner
+from .runner import Pending, StepRunner
 
 if TYPE_CHECKING:
     from .._io import TransactionLog
@@ -57,20 +57,13 @@ class Context:
         warnings.warn(text, ClmkitWarning, stacklevel=4)
 
 
-def fit_models(
-    ctx: Context,
-    tx_name: Optional[str],
-    clv_period: Union[str, float],
-    discount_rate: float,
-    interval_level: Optional[float],
-    spend: bool,
-) -> Optional[CountModel]:
-    """Fits the transaction model (and Gamma-Gamma when ``spend``), appends their columns to
-    ``ctx.parts`` and returns the transaction model (None when not fitted)."""
+def fit_transactions(ctx: Context, tx_name: Optional[str]) -> tuple[Optional[CountModel], bool]:
+    """The transaction model (None when the data cannot support it or the fit fails, with a
+    warning) and whether its fit is reliable (not at the boundary)."""
     table = ctx.parts[0]
     assert table is not None
     if tx_name is None or not _enough_for_transactions(ctx, table):
-        return None
+        return None, False
     try:
         model = ctx.run.step(
             "fit " + tx_name, lambda: steps.fit_transaction_model(tx_name, table, ctx.covariates)
@@ -80,9 +73,25 @@ def fit_models(
             f"the {tx_name} purchase model could not be fitted to this data ({_first(exc)}); "
             "P(alive), expected purchases and CLV are left out"
         )
-        return None
+        return None, False
     reliable = _check_boundary(ctx, model, tx_name)
     ctx.analysis.models["transactions"] = model
+    return model, reliable
+
+
+def model_columns(
+    ctx: Context,
+    model: CountModel,
+    reliable: bool,
+    clv_period: Union[str, float],
+    discount_rate: float,
+    interval_level: Optional[float],
+    spend: bool,
+) -> None:
+    """Appends the transaction model's columns to ``ctx.parts``, and with ``spend`` fits
+    Gamma-Gamma and appends the value columns (CLV and its interval)."""
+    table = ctx.parts[0]
+    assert table is not None
     h_units = float(ctx.analysis.settings["horizon_units"])
 
     def predict() -> pd.DataFrame:
@@ -103,7 +112,7 @@ def fit_models(
     predicted = ctx.run.step("predict purchases", predict)
     ctx.parts.append(predicted)
     if not spend or not _enough_for_spend(ctx, table):
-        return model
+        return
     try:
         gg = ctx.run.step("fit gammagamma", lambda: steps.fit_spend_model(table, ctx.covariates))
     except (ConvergenceError, ValueError) as exc:
@@ -111,7 +120,7 @@ def fit_models(
             f"the Gamma-Gamma spend model could not be fitted ({_first(exc)}); "
             "expected spend and CLV are left out"
         )
-        return model
+        return
     _check_boundary(ctx, gg, "Gamma-Gamma")
     ctx.analysis.models["spend"] = gg
     value = ctx.run.step(
@@ -129,15 +138,11 @@ def fit_models(
         ),
     )
     ctx.parts.append(value)
-    if interval_level is not None and ctx.covariates is not None:
-        ctx.analysis.skipped["clv interval"] = "not computed with covariates"
-    elif interval_level is not None and reliable:
+    if interval_level is not None and reliable:
         expected = predicted[f"expected_purchases_{ctx.label}"].to_numpy(float)
         _interval(ctx, model, value, table, h_units, interval_level, expected)
     elif interval_level is not None:
         ctx.analysis.skipped["clv interval"] = "the purchase model's fit is at the boundary"
-
-    return model
 
 
 def _interval(
@@ -153,7 +158,9 @@ def _interval(
     try:
         low, high = ctx.run.step(
             "clv interval",
-            lambda: clv_interval(model, clv, table, h_units, level, ctx.patterns, expected),
+            lambda: clv_interval(
+                model, clv, table, h_units, level, ctx.patterns, expected, ctx.covariates
+            ),
         )
     except ValueError as exc:  # parameter draws outside the model's domain
         ctx.warn(f"no CLV range: {exc}")
@@ -234,18 +241,56 @@ def stage_scheme_for(
     return dataclasses.replace(base, **changes) if changes else base
 
 
-def stage_steps(
+def start_stage_history(
     ctx: Context,
     transactions: TransactionLog,
     tx_model: Optional[CountModel],
     scheme: StageScheme,
     snapshots: int,
+) -> Pending[tuple[pd.DataFrame, Optional[pd.DataFrame]]]:
+    """Starts the stage history (stages at monthly snapshots, with the model's P(alive)) in a
+    thread: it needs only the log, the summary and the fitted model, and spends its time in
+    Rust with the GIL released, so it runs while the model and value columns are computed
+    (1M customers, 2 cores: 0.8 s less). The transition matrix between the snapshots follows
+    in the same thread. ``scheme`` is resolved."""
+    import clmkit
+
+    table, s = ctx.parts[0], ctx.analysis.settings
+    assert table is not None
+    first = pd.Timestamp(table["first_purchase"].min())
+    dates = steps.month_end_snapshots(first, pd.Timestamp(s["observation_period_end"]), snapshots)
+
+    def history_and_transitions() -> tuple[pd.DataFrame, Optional[pd.DataFrame]]:
+        history = clmkit.stage_history(
+            transactions,
+            dates,
+            s["customer_id_col"],
+            s["datetime_col"],
+            scheme=scheme,
+            model=tx_model,
+            # a covariate fit's P(alive) at each snapshot uses the customer's own covariates
+            covariates=ctx.covariates,
+            freq=s["freq"],
+            observation_period_end=s["observation_period_end"],
+            output="pandas",
+        )
+        several = len(dates) > 1
+        return history, clmkit.transition_matrix(history) if several else None
+
+    return ctx.run.start("stage history and transitions", history_and_transitions)
+
+
+def stage_steps(
+    ctx: Context,
+    resolved: StageScheme,
+    history_step: Pending[tuple[pd.DataFrame, Optional[pd.DataFrame]]],
     top: int,
 ) -> None:
+    """Stages now, then (once the stage history started by :func:`start_stage_history` is
+    done) the early-warning list."""
     import clmkit
 
     t, s = ctx.analysis.table, ctx.analysis.settings
-    resolved = scheme.resolve(t, ctx.unit)
     # Windows in days; churn_window is absent when it is per customer (the default).
     windows = {
         name: float(value) * ctx.unit.days
@@ -272,24 +317,7 @@ def stage_steps(
     t["stage"] = stage["stage"]
     # a few distinct texts over a million rows: categories, not a million Python strings
     t["stage_reason"] = stage["reason"].astype("category")
-    first = pd.Timestamp(t["first_purchase"].min())
-    dates = steps.month_end_snapshots(first, pd.Timestamp(s["observation_period_end"]), snapshots)
-    history = ctx.run.step(
-        "stage history",
-        lambda: clmkit.stage_history(
-            transactions,
-            dates,
-            s["customer_id_col"],
-            s["datetime_col"],
-            scheme=resolved,
-            # A covariate fit needs each customer's covariates, which the snapshots do not
-            # carry: their stages then follow the scheme's rules without P(alive).
-            model=tx_model if ctx.covariates is None else None,
-            freq=s["freq"],
-            observation_period_end=s["observation_period_end"],
-            output="pandas",
-        ),
-    )
+    history, ctx.analysis.transitions = history_step.result()
     ctx.analysis.stage_history = history
     value = t.get(f"clv_{ctx.label}", None)
     s["early_warning_value"] = "clv"
@@ -297,13 +325,11 @@ def stage_steps(
         value = t["n_periods"].astype(float)
         s["early_warning_value"] = "purchases"
 
-    def transitions_and_warnings() -> None:
-        ctx.analysis.transitions = clmkit.transition_matrix(history) if len(dates) > 1 else None
-        warning = clmkit.early_warning(history, value=value, top=top)
-        # a pandas history gives a pandas table (early_warning returns the caller's library)
-        ctx.analysis.early_warning = warning if isinstance(warning, pd.DataFrame) else None
-
-    ctx.run.step("transitions and early warning", transitions_and_warnings)
+    warning = ctx.run.step(
+        "early warning", lambda: clmkit.early_warning(history, value=value, top=top)
+    )
+    # a pandas history gives a pandas table (early_warning returns the caller's library)
+    ctx.analysis.early_warning = warning if isinstance(warning, pd.DataFrame) else None
 
 
 def holdout_step(

@@ -123,9 +123,10 @@ def analyze(
         expected purchases, spend and CLV use each customer's own parameters.
         ``Analysis.covariate_effects`` holds the coefficients and the report a "What drives
         purchasing and churn" table. Every customer of the log needs a row (missing ids are
-        an error naming a few); extra rows are ignored. The CLV interval and the model
-        P(alive) of the stage-history snapshots are left out with covariates (see
-        ``Analysis.skipped``).
+        an error naming a few); extra rows are ignored. The CLV interval carries the
+        uncertainty of the base parameters and the coefficients together (delta method
+        at each customer's covariates), and the stage-history snapshots use each
+        customer's P(alive) at their own covariates.
     output : {"pandas", "polars", "arrow", "numpy"}, optional
         Library of the returned tables; by default that of the input. ``Analysis.to_pandas()``
         gives the pandas tables (indexed by customer id) whatever the library.
@@ -220,15 +221,21 @@ def analyze(
         ctx.covariates = covariate_table(covariates, table.index, customer_id_col)
         analysis.settings["covariates"] = list(ctx.covariates.columns)
     tx_name = next((m for m in models if m in steps.TRANSACTION_MODELS), None)
-    tx_model = model_steps.fit_models(
-        ctx, tx_name, clv_period, discount_rate, interval_level,
-        spend="gammagamma" in models and has_money,
-    )  # fmt: skip
-    analysis.table = pd.concat([p for p in parts if p is not None], axis=1)
-    analysis.table.attrs = dict(table.attrs)
+    tx_model, reliable = model_steps.fit_transactions(ctx, tx_name)
     scheme = model_steps.stage_scheme_for(stage_scheme, windows, tx_model, unit)
-    analysis.covariate_effects = effects_table(analysis.models)
-    model_steps.stage_steps(ctx, transactions, tx_model, scheme, snapshots, top)
+    resolved = scheme.resolve(table, unit)  # the summary's windows, the same for every step
+    history = model_steps.start_stage_history(ctx, transactions, tx_model, resolved, snapshots)
+    try:
+        if tx_model is not None:
+            spend = "gammagamma" in models and has_money
+            args = (clv_period, discount_rate, interval_level, spend)
+            model_steps.model_columns(ctx, tx_model, reliable, *args)
+        analysis.table = pd.concat([p for p in parts if p is not None], axis=1)
+        analysis.table.attrs = dict(table.attrs)
+        analysis.covariate_effects = effects_table(analysis.models)
+        model_steps.stage_steps(ctx, resolved, history, top)
+    finally:
+        history.wait()  # also on errors: no thread outlives the call
     if calibration_period_end is not None and tx_model is not None and tx_name is not None:
         model_steps.holdout_step(ctx, transactions, tx_name, calibration_period_end, freq)
     return analysis._delivered(target)

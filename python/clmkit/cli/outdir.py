@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -47,18 +46,11 @@ def _process_alive(pid: int) -> bool:
 def move_into_place(tmp: Path, out: Path) -> None:
     """Moves the finished files into ``out``: a new directory is renamed in one step; into an
     existing one each file is replaced atomically, other files there are left alone."""
-    os.chmod(tmp, 0o777 & ~_umask())
     if not out.exists():
         os.replace(tmp, out)
         return
     for item in tmp.iterdir():
         os.replace(item, out / item.name)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 @contextmanager
@@ -75,7 +67,11 @@ def staging_dir(out: Path) -> Iterator[Path]:
     # process (threads) keep their folders
     prefix = f"{tmp_prefix(out)}{os.getpid()}-{secrets.token_hex(4)}-"
     try:
-        yield Path(tempfile.mkdtemp(dir=out.parent, prefix=prefix))
+        # made with mode 0o777 less the umask, as ``out`` itself would be: no chmod later (and
+        # no os.umask() call, which changes the umask for a moment for every thread)
+        folder = out.parent / f"{prefix}run"
+        folder.mkdir(mode=0o777)
+        yield folder
     finally:
         for item in out.parent.glob(prefix + "*"):
             shutil.rmtree(item, ignore_errors=True)

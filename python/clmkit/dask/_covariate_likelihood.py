@@ -10,7 +10,9 @@ log-likelihood, its gradient and its exact Hessian in theta (Rust hook
 ``btyd_covariate_second``, the engine's own one-pass Hessian); the client sums them and the
 core's damped Newton (``_core.optimize_newton``, as the plain distributed path) decides the
 next point, so an iteration is one pass. Standard errors come from the summed exact Hessian
-at the optimum (delta method for the base parameters, as in memory).
+at the optimum (delta method for the base parameters, as in memory). The optimum is then
+diagnosed as the in-memory fit is (``_covariate_diagnostics``: boundary, singular
+information, constant covariates; a boundary start caps the passes), with the same warnings.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import json
 import math
 import warnings
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Optional, TypeVar
 
 import numpy as np
@@ -27,8 +30,9 @@ from .. import _core
 from .._errors import ClmkitWarning, ConvergenceError
 from .._validation import check_int, check_positive_float
 from ..btyd._base import BTYDFitter
-from ..btyd._covariates import Covariates, penalizers
+from ..btyd._covariates import BOUNDARY_ITER, Covariates, penalizers
 from ..summary.units import TimeUnit
+from . import _covariate_diagnostics as diagnostics
 from ._likelihood import FloatArray, compress_partitions
 from ._partitions import compute, dd, delayed, persist, to_delayed
 
@@ -203,14 +207,9 @@ def fit_covariate_likelihood(
         hess[np.arange(k, dim), np.arange(k, dim)] += 2.0 * penalty
         return value, grad.tolist(), hess.ravel().tolist()
 
-    try:
-        end = _core.optimize_newton(at, theta0.tolist(), tol, min(max_iter, _MAX_ITER))
-    except ConvergenceError as err:
-        raise ConvergenceError(
-            f"distributed covariate likelihood: {err}", list(err.params), err.grad_norm
-        ) from None
-    theta = np.asarray(end[0], dtype=np.float64)
-    grad, hessian, n_iter = np.asarray(end[2]), np.asarray(end[3]), int(end[4])
+    base_names = list(layout[0])
+    ridge = diagnostics.on_boundary(base_names, theta0[:k], list(probe._state.warnings))
+    theta, grad, hessian, n_iter = _newton(at, theta0, tol, min(max_iter, _MAX_ITER), ridge, k)
     params = np.exp(theta[:k]) * scale**powers
     natural = np.concatenate([np.log(params), theta[k:]])
     ll = evaluate(natural, 1.0)[0]
@@ -243,8 +242,43 @@ def fit_covariate_likelihood(
     state["time_unit"] = (
         None if unit is None else {"freq": unit.freq, "multiplier": float(unit.multiplier)}
     )
+    constant = diagnostics.constant_covariates(patterns, names)
+    said = diagnostics.diagnose(state["fit"], base_names, theta[:k], hessian * n, constant)
     model._set_state(_core.BtydCovariateFit.from_json(json.dumps(state)))
+    diagnostics.warn(model, said)
     return model
+
+
+def _newton(
+    at: Callable[[list[float]], tuple[float, list[float], list[float]]],
+    theta0: FloatArray,
+    tol: float,
+    limit: int,
+    ridge: bool,
+    k: int,
+) -> tuple[FloatArray, FloatArray, FloatArray, int]:
+    """(theta, gradient, Hessian, iterations) of the damped Newton from ``theta0``. From a
+    sample fit on the boundary (``ridge``) it gets the in-memory fit's ``BOUNDARY_ITER``
+    passes first, and an end on the boundary is kept (the diagnostics mark it) rather than
+    walked for all ``limit`` passes; an end inside continues with the full limit."""
+    start, first = theta0, min(limit, BOUNDARY_ITER) if ridge else limit
+    for cap in (first, limit):
+        try:
+            end = _core.optimize_newton(at, start.tolist(), tol, cap)
+        except ConvergenceError as err:
+            stop = np.asarray(err.params, dtype=np.float64)
+            if ridge and diagnostics.boundary_limits(["-"] * k, stop[:k]):
+                _, g, h = at(stop.tolist())
+                return stop, np.asarray(g), np.asarray(h), cap
+            if cap == limit:
+                raise ConvergenceError(
+                    f"distributed covariate likelihood: {err}", list(err.params), err.grad_norm
+                ) from None
+            start = stop
+            continue
+        theta = np.asarray(end[0], dtype=np.float64)
+        return theta, np.asarray(end[2]), np.asarray(end[3]), int(end[4])
+    raise AssertionError("unreachable: the last pass returns or raises")
 
 
 def _sample_fit(

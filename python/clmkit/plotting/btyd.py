@@ -19,9 +19,18 @@ from ..summary.units import _FREQ_DAYS, normalize_freq, unit_words
 
 if TYPE_CHECKING:
     from .axes import Axes
+from ._btyd_tables import (
+    CountModel,
+    ExpectedPurchasesModel,
+    calibration_vs_holdout_table,
+    expected_frequency_counts,
+)
+from ._covariates import customer_covariates, profile_model
 from ._mpl import axes_or_current
 
 __all__ = [
+    "calibration_vs_holdout_table",
+    "expected_frequency_counts",
     "plot_frequency_recency_matrix",
     "plot_probability_alive_matrix",
     "plot_calibration_purchases_vs_holdout_purchases",
@@ -34,24 +43,9 @@ _Floats = npt.NDArray[np.float64]
 _HistoryFunction = Callable[[_Floats, _Floats, _Floats], npt.ArrayLike]
 
 
-# What the plots call on a model (positional: any parameter names), so any model with these
-# methods is drawn, clmkit's or not.
-class ExpectedPurchasesModel(Protocol):
-    def conditional_expected_purchases(
-        self, t: float, frequency: npt.ArrayLike, recency: npt.ArrayLike, T: npt.ArrayLike, /
-    ) -> npt.ArrayLike: ...
-
-
 class PAliveModel(Protocol):
     def p_alive(
         self, frequency: npt.ArrayLike, recency: npt.ArrayLike, T: npt.ArrayLike, /
-    ) -> npt.ArrayLike: ...
-
-
-class CountModel(Protocol):
-    # t and n broadcast against each other (arrays of equal length: element by element)
-    def probability_of_n_purchases(
-        self, t: npt.ArrayLike, n: npt.ArrayLike, /
     ) -> npt.ArrayLike: ...
 
 
@@ -119,6 +113,7 @@ def plot_frequency_recency_matrix(
     T: Optional[float] = None,
     summary: Optional[pd.DataFrame] = None,
     ax: Optional[Axes] = None,
+    covariates: object = None,
     **kwargs: Any,
 ) -> Axes:
     """Heat map of the expected purchases in the next ``t`` time units by frequency and recency.
@@ -137,6 +132,9 @@ def plot_frequency_recency_matrix(
         Customer summary supplying the default limits.
     ax : matplotlib Axes, optional
         Axes to draw on (default: the current Axes).
+    covariates : dict, one-row table or sequence, optional
+        For a model fitted with covariates (required then): the one customer profile the
+        grid shows (the fitted columns; a sequence in their order).
     **kwargs
         Passed to ``Axes.imshow``.
 
@@ -158,8 +156,9 @@ def plot_frequency_recency_matrix(
     'Expected purchases in the next 4 weeks'
     """
     max_f, max_r, age = _grid_limits(summary, max_frequency, max_recency, T)
+    at = profile_model(model, covariates, "plot_frequency_recency_matrix")
     values = _matrix(
-        lambda f, r, a: model.conditional_expected_purchases(t, f, r, a), max_f, max_r, age
+        lambda f, r, a: at.conditional_expected_purchases(t, f, r, a), max_f, max_r, age
     )
     units = unit_words(getattr(model, "time_unit_", None))
     return _heatmap(
@@ -179,12 +178,14 @@ def plot_probability_alive_matrix(
     T: Optional[float] = None,
     summary: Optional[pd.DataFrame] = None,
     ax: Optional[Axes] = None,
+    covariates: object = None,
     **kwargs: Any,
 ) -> Axes:
     """Heat map of P(alive) by frequency and recency for customers of age ``T``.
 
     Parameters are those of :func:`plot_frequency_recency_matrix` (without ``t``); the
-    model needs ``p_alive(frequency, recency, T)``.
+    model needs ``p_alive(frequency, recency, T)``. A model fitted with covariates needs
+    ``covariates=``: the one customer profile the grid shows.
 
     Returns
     -------
@@ -204,7 +205,8 @@ def plot_probability_alive_matrix(
     'Probability a customer is alive'
     """
     max_f, max_r, age = _grid_limits(summary, max_frequency, max_recency, T)
-    values = _matrix(model.p_alive, max_f, max_r, age)
+    at = profile_model(model, covariates, "plot_probability_alive_matrix")
+    values = _matrix(at.p_alive, max_f, max_r, age)
     kwargs.setdefault("vmin", 0.0)
     kwargs.setdefault("vmax", 1.0)
     return _heatmap(
@@ -217,42 +219,12 @@ def plot_probability_alive_matrix(
     )
 
 
-def calibration_vs_holdout_table(
-    model: ExpectedPurchasesModel, cal_holdout: pd.DataFrame, n: int = 7
-) -> pd.DataFrame:
-    """Mean actual and predicted holdout purchases by calibration frequency (capped at ``n``)."""
-    require_columns(
-        list(cal_holdout.columns),
-        {
-            "cal_holdout": "frequency_cal",
-            "recency": "recency_cal",
-            "T": "T_cal",
-            "holdout": "frequency_holdout",
-            "duration": "duration_holdout",
-        },
-    )
-    n = check_int(n, "n", low=1)
-    duration = as_float_array(cal_holdout["duration_holdout"], "duration_holdout")
-    predicted = model.conditional_expected_purchases(
-        float(duration[0]) if len(duration) else 0.0,
-        cal_holdout["frequency_cal"].to_numpy(float),
-        cal_holdout["recency_cal"].to_numpy(float),
-        cal_holdout["T_cal"].to_numpy(float),
-    )
-    group = np.minimum(cal_holdout["frequency_cal"].to_numpy(float), n)
-    frame = pd.DataFrame(
-        {
-            "frequency_cal": group,
-            "actual": cal_holdout["frequency_holdout"].to_numpy(float),
-            "predicted": np.asarray(predicted, dtype=float),
-        }
-    )
-    means: pd.DataFrame = frame.groupby("frequency_cal")[["actual", "predicted"]].mean()
-    return means
-
-
 def plot_calibration_purchases_vs_holdout_purchases(
-    model: ExpectedPurchasesModel, cal_holdout: pd.DataFrame, n: int = 7, ax: Optional[Axes] = None
+    model: ExpectedPurchasesModel,
+    cal_holdout: pd.DataFrame,
+    n: int = 7,
+    ax: Optional[Axes] = None,
+    covariates: object = None,
 ) -> Axes:
     """Mean holdout purchases, actual vs predicted, by purchases in the calibration period.
 
@@ -266,6 +238,9 @@ def plot_calibration_purchases_vs_holdout_purchases(
     n : int
         Calibration frequencies ``>= n`` are pooled into the last group.
     ax : matplotlib Axes, optional
+    covariates : table or 2-D array, optional
+        For a model fitted with covariates: each customer's values of the fitted columns,
+        one row per row of ``cal_holdout`` (default: those columns of ``cal_holdout``).
 
     Returns
     -------
@@ -287,7 +262,7 @@ def plot_calibration_purchases_vs_holdout_purchases(
     >>> len(ax.lines[0].get_ydata())
     8
     """
-    table = calibration_vs_holdout_table(model, cal_holdout, n)
+    table = calibration_vs_holdout_table(model, cal_holdout, n, covariates)
     ax = axes_or_current(ax)
     ax.plot(table.index, table["actual"], marker="o", label="actual")
     ax.plot(table.index, table["predicted"], marker="s", linestyle="--", label="model")
@@ -300,29 +275,12 @@ def plot_calibration_purchases_vs_holdout_purchases(
     return ax
 
 
-def expected_frequency_counts(
-    model: CountModel, T: npt.ArrayLike, max_frequency: int = 7
-) -> _Floats:
-    """Expected number of customers with 0, 1, ..., ``max_frequency``+ repeat purchases.
-
-    Sums ``probability_of_n_purchases(T_i, n)`` over customers, once per distinct age.
-    """
-    ages, counts = np.unique(as_float_array(T, "T", nonnegative=True), return_counts=True)
-    expected = np.zeros(max_frequency + 1)
-    # one call for the whole (age, n) grid: a call per cell costs a door crossing each
-    # (365 ages x 7 counts at 1M customers took a second)
-    t_grid = np.repeat(ages, max_frequency)
-    n_grid = np.tile(np.arange(max_frequency, dtype=float), len(ages))
-    grid = np.asarray(model.probability_of_n_purchases(t_grid, n_grid), dtype=float)
-    grid = grid.reshape(len(ages), max_frequency)
-    for count, probs in zip(counts, grid):
-        expected[:max_frequency] += count * probs
-        expected[max_frequency] += count * max(0.0, 1.0 - probs.sum())
-    return expected
-
-
 def plot_period_transactions(
-    model: CountModel, summary: pd.DataFrame, max_frequency: int = 7, ax: Optional[Axes] = None
+    model: CountModel,
+    summary: pd.DataFrame,
+    max_frequency: int = 7,
+    ax: Optional[Axes] = None,
+    covariates: object = None,
 ) -> Axes:
     """Customers by number of repeat purchases: actual vs expected under the model.
 
@@ -335,6 +293,10 @@ def plot_period_transactions(
     max_frequency : int
         Frequencies ``>= max_frequency`` are pooled into the last bar.
     ax : matplotlib Axes, optional
+    covariates : table or 2-D array, optional
+        For a model fitted with covariates: each customer's values of the fitted columns,
+        one row per row of ``summary`` (default: those columns of ``summary``); the
+        expected counts then sum each customer's own probabilities.
 
     Returns
     -------
@@ -358,7 +320,8 @@ def plot_period_transactions(
     actual = np.bincount(
         np.minimum(freq, max_frequency).astype(np.int64), minlength=max_frequency + 1
     )
-    expected = expected_frequency_counts(model, summary["T"], max_frequency)
+    z = customer_covariates(model, covariates, summary, len(summary), "plot_period_transactions")
+    expected = expected_frequency_counts(model, summary["T"], max_frequency, z)
     ax = axes_or_current(ax)
     x = np.arange(max_frequency + 1)
     ax.bar(x - 0.2, actual, width=0.4, label="actual")
@@ -379,6 +342,7 @@ def plot_history_alive(
     datetime_col: str,
     freq: str = "D",
     ax: Optional[Axes] = None,
+    covariates: object = None,
 ) -> Axes:
     """P(alive) of one customer over time, recomputed from the purchases made up to each day.
 
@@ -395,6 +359,9 @@ def plot_history_alive(
     freq : {"H", "D", "W", "M", "Y"}
         The model's time unit; purchases in the same unit count once, as in the summary.
     ax : matplotlib Axes, optional
+    covariates : dict, one-row table or sequence, optional
+        For a model fitted with covariates (required then): the customer's values of the
+        fitted columns.
 
     Returns
     -------
@@ -428,7 +395,8 @@ def plot_history_alive(
     made = np.searchsorted(periods, grid, side="right")
     frequency = made - 1.0
     recency = periods[made - 1]
-    p = np.asarray(model.p_alive(frequency, recency, grid), dtype=float)
+    at = profile_model(model, covariates, "plot_history_alive")
+    p = np.asarray(at.p_alive(frequency, recency, grid), dtype=float)
     ax = axes_or_current(ax)
     dates = first + pd.to_timedelta(grid * unit_days, unit="D")
     ax.plot(dates, p, label="P(alive)")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-import tempfile
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
 
@@ -202,10 +202,23 @@ def _subscriptions(analysis: Analysis, fmt: Fmt) -> tuple[Any, list[tuple[str, s
     return sub, sections
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def load_report_machinery() -> None:
+    """Imports matplotlib and the plotting helpers, loads the default font and compiles the
+    page template: about half a second of Python that the first report would otherwise spend.
+
+    The CLI runs it in a thread while the log is read and summarised (Arrow and Rust, which
+    release the GIL), so on two cores it costs no time. Raises what the report would raise
+    without its optional dependencies.
+    """
+    from .. import plotting  # noqa: F401 (loaded for its side effect)
+    from ..plotting._mpl import require_matplotlib
+
+    require_matplotlib()
+    from matplotlib import font_manager
+    from matplotlib.backends import backend_agg  # noqa: F401 (loaded for its side effect)
+
+    font_manager.get_font(font_manager.findfont(font_manager.FontProperties()))
+    environment().get_template("report.html.j2")
 
 
 def write_report(analysis: Analysis, path: Union[str, Path]) -> Path:
@@ -213,13 +226,16 @@ def write_report(analysis: Analysis, path: Union[str, Path]) -> Path:
     renamed), so a reader never sees a half-written file."""
     target = Path(path)
     text = render_report(analysis)
-    fd, tmp = tempfile.mkstemp(dir=target.parent or ".", prefix=".report-", suffix=".html")
+    tmp = target.with_name(f".report-{os.getpid()}-{threading.get_ident()}.html")
     try:
+        # mode 0o666 less the process umask, as for any new file; asking for the umask would
+        # set it for a moment, and another thread's file (Analysis.save writes the data files
+        # meanwhile) could be created world-writable then
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
-        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, target)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     return target

@@ -3,6 +3,7 @@ environment (a leaf module, so the page builders can share it without importing 
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import TYPE_CHECKING, Optional
 
@@ -14,7 +15,9 @@ if TYPE_CHECKING:
 __all__ = ["duration_words", "environment", "horizon_words"]
 
 
+@functools.lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
+    """The page templates' environment, made once (it caches the compiled templates)."""
     try:
         import jinja2
     except ImportError as exc:

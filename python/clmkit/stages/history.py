@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from typing import TYPE_CHECKING, Literal, Optional, Protocol, TypeVar, overload
 
 import numpy as np
@@ -16,7 +16,9 @@ from .._io import (
     column_ns,
     deliver,
     extract_columns,
+    is_table,
     library_of,
+    to_pandas,
 )
 from .._keyed import CallerFrame
 from .._typing import NumpyTable
@@ -63,6 +65,7 @@ def stage_history(
     observation_period_end: object = ...,
     return_reason: bool = ...,
     output: Optional[Literal["pandas"]] = ...,
+    covariates: object = ...,
 ) -> pd.DataFrame: ...
 
 
@@ -81,6 +84,7 @@ def stage_history(
     observation_period_end: object = ...,
     return_reason: bool = ...,
     output: Optional[Literal["polars"]] = ...,
+    covariates: object = ...,
 ) -> pl.DataFrame: ...
 
 
@@ -100,6 +104,7 @@ def stage_history(
     return_reason: bool = ...,
     *,
     output: Literal["pandas"],
+    covariates: object = ...,
 ) -> pd.DataFrame: ...
 
 
@@ -119,6 +124,7 @@ def stage_history(
     return_reason: bool = ...,
     *,
     output: Literal["polars"],
+    covariates: object = ...,
 ) -> pl.DataFrame: ...
 
 
@@ -138,6 +144,7 @@ def stage_history(
     return_reason: bool = ...,
     *,
     output: Literal["numpy"],
+    covariates: object = ...,
 ) -> NumpyTable: ...
 
 
@@ -156,6 +163,7 @@ def stage_history(
     observation_period_end: object = ...,
     return_reason: bool = ...,
     output: Optional[Output] = ...,
+    covariates: object = ...,
 ) -> CallerFrame: ...
 
 
@@ -173,6 +181,7 @@ def stage_history(
     observation_period_end: object = None,
     return_reason: bool = False,
     output: Optional[Output] = None,
+    covariates: object = None,
 ) -> CallerFrame:
     """Lifecycle stage of every customer at every snapshot date.
 
@@ -181,7 +190,8 @@ def stage_history(
     sorted once and all snapshots are summarised in one parallel pass in Rust, then the
     stage rules run once over all rows. Default windows (see :class:`StageScheme`) are
     derived ONCE, from the summary at the last snapshot, so every snapshot applies the
-    same rules; the resolved scheme is kept in ``attrs["clmkit"]["scheme"]``.
+    same rules; the resolved scheme is kept in ``attrs["clmkit"]["scheme"]`` (as
+    :meth:`StageScheme.to_dict` gives it: ``StageScheme.from_dict(...)`` rebuilds it).
 
     Parameters
     ----------
@@ -206,6 +216,10 @@ def stage_history(
 
     output : {"pandas", "polars", "arrow", "numpy"}, optional
         Library of the returned table; by default that of the input (pandas for arrays).
+    covariates : DataFrame, optional
+        For a ``model`` fitted with covariates: one row per customer with the fitted
+        columns, keyed by customer id (a pandas index, or a ``customer_id_col`` column in
+        any supported library); each snapshot's P(alive) uses the customer's own row.
 
     Returns
     -------
@@ -260,7 +274,8 @@ def stage_history(
     else:  # the rows' summaries are needed (P(alive), custom rules, reasons with numbers)
         raw = index.summaries()
         del index  # the sorted log: not needed once summarised (memory peaks in this step)
-        pa = _model_p_alive(model, raw, unit)
+        rows_z = _history_covariates(covariates, uniques, raw.customer, names["customer_id"])
+        pa = _model_p_alive(model, raw, unit, rows_z)
         if scheme.add:  # the rules see the snapshot summary, as assign_stages' rules do
             frame = pd.DataFrame(
                 {
@@ -319,7 +334,8 @@ def stage_history(
     out.attrs["clmkit"] = {
         **unit.to_dict(),
         "freq_multiplier": mult,
-        "scheme": scheme,
+        # JSON-ready, as everything in attrs (pandas writes attrs into Parquet files)
+        "scheme": scheme.to_dict(),
         "customer_id_col": names["customer_id"],
         "labels": {k: scheme.label_of(k) for k in scheme.keys()},  # noqa: SIM118
         "snapshots": [str(t) for t in snap_times],
@@ -327,8 +343,38 @@ def stage_history(
     return deliver(out, library_of(transactions), output)
 
 
+def _history_covariates(
+    covariates: object, uniques: pd.Index, codes: npt.NDArray[np.int64], id_col: Hashable
+) -> Optional[pd.DataFrame]:
+    """The covariate row of every history row (customer ``uniques[codes]``), or None."""
+    if covariates is None:
+        return None
+    if not is_table(covariates):
+        raise TypeError(
+            "covariates must be a table with one row per customer (pandas indexed by "
+            f"customer id, or with a {id_col!r} column), got {type(covariates).__name__}"
+        )
+    frame = covariates if isinstance(covariates, pd.DataFrame) else to_pandas(covariates)
+    if id_col in frame.columns:
+        frame = frame.set_index(id_col)
+    if frame.index.has_duplicates:
+        dup = frame.index[frame.index.duplicated()].unique()[:5].tolist()
+        raise ValueError(f"covariates has several rows for customers {dup}")
+    where = frame.index.get_indexer(uniques)
+    if (where < 0).any():
+        missing = uniques[where < 0][:5].tolist()
+        raise ValueError(
+            f"covariates lacks {int((where < 0).sum())} customers of the log, e.g. {missing}"
+        )
+    rows: pd.DataFrame = frame.iloc[where[codes]].reset_index(drop=True)
+    return rows
+
+
 def _model_p_alive(
-    model: Optional[HasPAlive], rows: _core.SnapshotSummaries, unit: TimeUnit
+    model: Optional[HasPAlive],
+    rows: _core.SnapshotSummaries,
+    unit: TimeUnit,
+    covariates: Optional[pd.DataFrame] = None,
 ) -> Optional[FloatArray]:
     if model is None:
         return None
@@ -343,7 +389,13 @@ def _model_p_alive(
             f"{unit}; pass freq/freq_multiplier matching the model"
         )
     n = len(rows.T)
-    pa = as_float_array(model.p_alive(rows.frequency, rows.recency, rows.T), "model.p_alive(...)")
+    if covariates is None:
+        values = model.p_alive(rows.frequency, rows.recency, rows.T)
+    else:  # a covariate fit: each row at its customer's own parameters
+        values = model.p_alive(  # type: ignore[call-arg]
+            rows.frequency, rows.recency, rows.T, covariates=covariates
+        )
+    pa = as_float_array(values, "model.p_alive(...)")
     if len(pa) != n:
         raise ValueError(f"model.p_alive returned {len(pa)} values for {n} rows")
     check_rows((pa < 0) | (pa > 1), "model.p_alive(...)", pa, "must be in [0, 1]")

@@ -26,13 +26,14 @@ import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Callable, Optional, Union
+from typing import Callable, Optional, Union, cast
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
 from .. import _core
+from .._typing import JSONDict
 from ..summary.units import TimeUnit, time_unit_of, to_units
 
 __all__ = ["StageScheme", "STAGES", "ZH_LABELS", "DEFAULT_MULTIPLES"]
@@ -185,6 +186,56 @@ class StageScheme:
             raise ValueError(f"windows must increase: new_window ({new}) > maturity_window ({mat})")
         if isinstance(new, float) and isinstance(churn, float) and new >= churn:
             raise ValueError(f"windows must increase: new_window ({new}) >= churn_window ({churn})")
+
+    def to_dict(self) -> JSONDict:
+        """The scheme as JSON-ready values (what a table's ``attrs`` may hold: pandas writes
+        them into Parquet files as JSON). A rule given as a Python function is kept by its
+        name only; :meth:`from_dict` then asks for the function.
+
+        Examples
+        --------
+        >>> s = StageScheme(churn_window=60, add=[("vip", "frequency >= 10")])
+        >>> StageScheme.from_dict(s.to_dict()) == s
+        True
+        """
+        rules = [
+            [name, rule if isinstance(rule, str) else {"function": _function_name(rule)}]
+            for name, rule in self.add
+        ]
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        labels = self.labels if isinstance(self.labels, str) else dict(self.labels)
+        return {**fields, "labels": labels, "drop": list(self.drop), "add": rules}
+
+    @classmethod
+    def from_dict(
+        cls, values: Mapping[str, object], functions: Optional[Mapping[str, Rule]] = None
+    ) -> StageScheme:
+        """The scheme :meth:`to_dict` described; ``functions`` gives the rules that were
+        Python functions, by added stage name.
+
+        Raises
+        ------
+        ValueError
+            A rule was a function and ``functions`` does not give it, or an unknown field.
+        """
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"values: unknown StageScheme field(s) {unknown}")
+        kwargs = dict(values)
+        functions = functions or {}
+        add = []
+        for name, rule in cast("list[tuple[str, object]]", kwargs.get("add", [])):
+            if isinstance(rule, Mapping):
+                if name not in functions:
+                    raise ValueError(
+                        f"functions: the rule of stage {name!r} was the Python function "
+                        f"{rule.get('function')!r}; pass it as functions={{{name!r}: ...}}"
+                    )
+                rule = functions[name]
+            add.append((name, rule))
+        kwargs["add"] = add
+        return cls(**kwargs)  # type: ignore[arg-type]  # the fields check themselves
 
     @property
     def is_resolved(self) -> bool:
@@ -359,6 +410,10 @@ def _check_number(value: object, name: str) -> float:
     if not np.isfinite(x):
         raise ValueError(f"{name} must be finite, got {value!r}")
     return x
+
+
+def _function_name(rule: object) -> str:
+    return f"{getattr(rule, '__module__', '?')}.{getattr(rule, '__qualname__', repr(rule))}"
 
 
 def _check_window(value: Window, name: str) -> Window:
