@@ -215,7 +215,10 @@ fn a_sampled_hessian_keeps_the_exact_value_and_gradient() {
         let (ll, grad) = obj.total(&th);
         assert!((sampled.ll - ll).abs() <= 1e-12 * ll.abs(), "{model}");
         for (a, b) in sampled.grad.iter().zip(&grad) {
-            assert!((a - b).abs() <= 1e-10 * (1.0 + b.abs()), "{model}: {a} vs {b}");
+            assert!(
+                (a - b).abs() <= 1e-10 * (1.0 + b.abs()),
+                "{model}: {a} vs {b}"
+            );
         }
         // The Hessian is 3 times that of every third cell, computed by hand from their terms.
         let dim = th.len();
@@ -247,7 +250,10 @@ fn a_sampled_hessian_keeps_the_exact_value_and_gradient() {
         // ... and it is a fair estimate of the exact one (within a factor 2 on the diagonal).
         for j in 0..dim {
             let (s, e) = (sampled.hessian[j * dim + j], exact.hessian[j * dim + j]);
-            assert!(s / e > 0.5 && s / e < 2.0, "{model} diagonal {j}: {s} vs {e}");
+            assert!(
+                s / e > 0.5 && s / e < 2.0,
+                "{model} diagonal {j}: {s} vs {e}"
+            );
         }
         assert_eq!(obj.second_every(&th, 1).hessian, exact.hessian, "{model}");
     }
