@@ -8,7 +8,7 @@ the end of its domain's section. Every pyclass is ``@final`` (pyo3 classes canno
 subclassed) and declares its constructor as ``__new__`` (pyo3's ``#[new]``).
 """
 
-from typing import Any, Callable, Optional
+from typing import Any, Callable, ClassVar, Optional, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -275,6 +275,7 @@ class SnapshotStages:
     snapshot: npt.NDArray[np.int32]
     stage: npt.NDArray[np.int32]
     reason: npt.NDArray[np.int32]
+    p_alive: npt.NDArray[np.float64] | None
 
 def assign_stage_codes(
     repeats: npt.NDArray[np.float64],
@@ -308,14 +309,35 @@ class SnapshotIndex:
         freq_multiplier: float,
     ) -> Self: ...
     def summaries(self) -> SnapshotSummaries: ...
-    def stages(self, params: StageParams) -> SnapshotStages: ...
+    def stages(self, params: StageParams, model: BtydFit | None = None) -> SnapshotStages: ...
     def at_last_snapshot(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
     def __len__(self) -> int: ...
 
 # --- btyd ---
 @final
+class ModelKind:
+    BG_NBD: ClassVar[ModelKind]
+    MBG_NBD: ClassVar[ModelKind]
+    PARETO_NBD: ClassVar[ModelKind]
+    BG_BB: ClassVar[ModelKind]
+    GAMMA_GAMMA: ClassVar[ModelKind]
+    name: str
+    param_names: list[str]
+    @staticmethod
+    def from_name(name: str) -> ModelKind: ...
+    @staticmethod
+    def all() -> list[ModelKind]: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+    def __reduce__(self) -> tuple[Callable[[str], ModelKind], tuple[str]]: ...
+
+#: A door argument naming a model: its kind, or its name (parsed once, at the door).
+_Model = Union[ModelKind, str]
+
+@final
 class BtydFit:
     model: str
+    kind: ModelKind
     param_names: list[str]
     params: list[float]
     log_likelihood: float
@@ -338,7 +360,7 @@ class BtydFit:
     def from_json(text: str) -> BtydFit: ...
     @staticmethod
     def from_params(
-        model: str, params: list[float], time_unit: Optional[tuple[str, float]] = None
+        model: _Model, params: list[float], time_unit: Optional[tuple[str, float]] = None
     ) -> BtydFit: ...
     def with_params(self, params: list[float]) -> BtydFit: ...
     def loglik_rows(self, columns: list[_F64]) -> _F64: ...
@@ -369,7 +391,7 @@ class BtydFit:
     def generate(self, t: _F64, seed: int) -> dict[str, _F64]: ...
 
 def btyd_fit(
-    model: str,
+    model: _Model,
     columns: list[npt.NDArray[np.float64]],
     weights: Optional[npt.NDArray[np.float64]],
     penalizer: float,
@@ -381,14 +403,14 @@ def btyd_fit(
 
 # --- btyd: evaluation hooks (clmkit.dask) ---
 def btyd_loglik_grad(
-    model: str,
+    model: _Model,
     params: list[float],
     columns: list[npt.NDArray[np.float64]],
     weights: Optional[npt.NDArray[np.float64]] = None,
 ) -> tuple[float, list[float]]: ...
-def btyd_check_data(model: str, columns: list[npt.NDArray[np.float64]]) -> None: ...
+def btyd_check_data(model: _Model, columns: list[npt.NDArray[np.float64]]) -> None: ...
 def btyd_model_layout(
-    model: str,
+    model: _Model,
 ) -> tuple[list[str], list[str], list[int], Optional[int], list[int]]: ...
 
 # --- btyd: bootstrap (predict_interval) ---
@@ -399,7 +421,7 @@ def btyd_bootstrap_parametric(
     seed: int,
 ) -> npt.NDArray[np.float64]: ...
 def btyd_bootstrap_resample(
-    model: str,
+    model: _Model,
     columns: list[npt.NDArray[np.float64]],
     weights: Optional[npt.NDArray[np.float64]],
     params: list[float],
@@ -503,6 +525,7 @@ def optimize_covariance(hessian: list[float], params: list[float]) -> list[float
 @final
 class BtydCovariateFit:
     model: str
+    kind: ModelKind
     param_names: list[str]
     params: list[float]
     all_params: list[float]
@@ -539,7 +562,7 @@ class BtydCovariateFit:
     ) -> npt.NDArray[np.float64]: ...
 
 def btyd_covariate_fit(
-    model: str,
+    model: _Model,
     columns: list[npt.NDArray[np.float64]],
     weights: Optional[npt.NDArray[np.float64]],
     z: npt.NDArray[np.float64],
@@ -578,7 +601,7 @@ def btyd_covariate_generate(
     seed: int,
 ) -> dict[str, npt.NDArray[np.float64]]: ...
 def btyd_covariate_second(
-    model: str,
+    model: _Model,
     columns: list[npt.NDArray[np.float64]],
     weights: Optional[npt.NDArray[np.float64]],
     z: npt.NDArray[np.float64],

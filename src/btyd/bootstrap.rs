@@ -13,7 +13,7 @@
 use rand_distr::{Binomial, Distribution, StandardNormal};
 use rayon::prelude::*;
 
-use super::{fit_named, FitOptions, Patterns};
+use super::{fit_kind, FitOptions, ModelKind, Patterns};
 use crate::error::{ClmError, Result};
 use crate::numeric::linalg::cholesky;
 use crate::numeric::random::{stream, Stream};
@@ -138,7 +138,7 @@ const MAX_FAILED_SHARE: f64 = 0.1;
 /// on rounding. Such replicates have no finite estimate and are left out (the caller sees
 /// fewer rows than `n_boot`); more than 10% of them is an error (the first one's).
 pub fn resample_fits(
-    model: &str,
+    model: ModelKind,
     columns: &[&[f64]],
     weights: Option<&[f64]>,
     params: &[f64],
@@ -160,7 +160,7 @@ pub fn resample_fits(
     let fits = replicate(n_boot, |b| {
         let w = resampled_weights(&data.weights, &mut stream(seed, b as u64))?;
         let cols: Vec<&[f64]> = pattern_columns.iter().map(|c| c.as_slice()).collect();
-        match fit_named(model, &cols, Some(&w), &opts) {
+        match fit_kind(model, &cols, Some(&w), &opts) {
             Ok(f) if f.converged => Ok(Ok(f.params)),
             // On the boundary (see above): no finite estimate.
             Ok(f) => Ok(Err(ClmError::Convergence {
@@ -320,9 +320,9 @@ mod tests {
     fn refits_that_fail_are_left_out_up_to_a_tenth() {
         let (x, tx, t, _) = crate::btyd::tests::fit::cdnow();
         let cols: [&[f64]; 3] = [&x[..400], &tx[..400], &t[..400]];
-        let fit = crate::btyd::fit_named("bgnbd", &cols, None, &FitOptions::default()).unwrap();
+        let fit = fit_kind(ModelKind::BgNbd, &cols, None, &FitOptions::default()).unwrap();
         let ok = resample_fits(
-            "bgnbd",
+            ModelKind::BgNbd,
             &cols,
             None,
             &fit.params,
@@ -343,7 +343,7 @@ mod tests {
             fit.params[2],
             fit.params[3],
         ];
-        match resample_fits("bgnbd", &cols, None, &start, &opts, 8, 3) {
+        match resample_fits(ModelKind::BgNbd, &cols, None, &start, &opts, 8, 3) {
             Err(ClmError::Convergence { message, .. }) => {
                 assert!(message.starts_with("bootstrap replicate 0 "), "{message}")
             }

@@ -3,7 +3,7 @@
 //! needs one partition's total at given parameters, and the model's time layout to rescale
 //! data and parameters as `fit` does.
 
-use super::{check_columns, check_params, model_by_name, LogObjective, Model, Patterns};
+use super::{check_columns, check_params, LogObjective, Model, ModelKind, Patterns};
 use crate::error::{ClmError, Result};
 
 /// What a driver needs to know about a model's parameters and data columns.
@@ -54,28 +54,28 @@ fn loglik_grad(
     .total(params))
 }
 
-/// Checks one partition's data columns by the rules every fit and prediction of the model
-/// registered under `name` applies (so a driver that sees the data in pieces rejects a bad
-/// row in the partition that holds it, with the same message).
-pub fn check_data_named(name: &str, columns: &[&[f64]]) -> Result<()> {
-    let model = model_by_name(name)?;
+/// Checks one partition's data columns by the rules every fit and prediction of model
+/// `kind` applies (so a driver that sees the data in pieces rejects a bad row in the
+/// partition that holds it, with the same message).
+pub fn check_data(kind: ModelKind, columns: &[&[f64]]) -> Result<()> {
+    let model = kind.model();
     check_columns(model, columns)?;
     model.check_data(columns)
 }
 
-/// The layout of the model registered under `name`.
-pub fn model_layout(name: &str) -> Result<ModelLayout> {
-    Ok(layout(model_by_name(name)?))
+/// The layout of model `kind`.
+pub fn model_layout(kind: ModelKind) -> ModelLayout {
+    layout(kind.model())
 }
 
-/// [`loglik_grad`] of the model registered under `name`.
-pub fn loglik_grad_named(
-    name: &str,
+/// [`loglik_grad`] of model `kind`.
+pub fn loglik_grad_of(
+    kind: ModelKind,
     params: &[f64],
     columns: &[&[f64]],
     weights: Option<&[f64]>,
 ) -> Result<(f64, Vec<f64>)> {
-    loglik_grad(model_by_name(name)?, params, columns, weights)
+    loglik_grad(kind.model(), params, columns, weights)
 }
 
 #[cfg(test)]
@@ -87,13 +87,23 @@ mod tests {
     fn partition_sums_equal_the_whole_and_vanish_at_the_fit() {
         let (x, tx, t, _) = crate::btyd::tests::fit::cdnow();
         let f = fit(&bgnbd::BgNbd, &[&x, &tx, &t], None, &FitOptions::default()).unwrap();
-        let (ll, g) = loglik_grad_named("bgnbd", &f.params, &[&x, &tx, &t], None).unwrap();
+        let (ll, g) = loglik_grad_of(ModelKind::BgNbd, &f.params, &[&x, &tx, &t], None).unwrap();
         assert!((ll - f.log_likelihood).abs() < 1e-9 * ll.abs());
         let (n, k) = (x.len(), 700);
-        let (a, ga) =
-            loglik_grad_named("bgnbd", &f.params, &[&x[..k], &tx[..k], &t[..k]], None).unwrap();
-        let (b, gb) =
-            loglik_grad_named("bgnbd", &f.params, &[&x[k..n], &tx[k..n], &t[k..n]], None).unwrap();
+        let (a, ga) = loglik_grad_of(
+            ModelKind::BgNbd,
+            &f.params,
+            &[&x[..k], &tx[..k], &t[..k]],
+            None,
+        )
+        .unwrap();
+        let (b, gb) = loglik_grad_of(
+            ModelKind::BgNbd,
+            &f.params,
+            &[&x[k..n], &tx[k..n], &t[k..n]],
+            None,
+        )
+        .unwrap();
         assert!((a + b - ll).abs() < 1e-9 * ll.abs());
         for j in 0..4 {
             assert!((ga[j] + gb[j] - g[j]).abs() < 1e-6, "{ga:?} {gb:?} {g:?}");
@@ -104,15 +114,20 @@ mod tests {
 
     #[test]
     fn layout_and_bad_input() {
-        let l = model_layout("bgnbd").unwrap();
+        let l = model_layout(ModelKind::BgNbd);
         assert_eq!(
             (l.time_columns, l.scale_column, l.time_powers),
             (vec![1, 2], Some(2), vec![0, 1, 0, 0])
         );
-        assert!(model_layout("nope").is_err());
+        assert!(loglik_grad_of(
+            ModelKind::BgNbd,
+            &[1.0, 1.0, 1.0],
+            &[&[1.0], &[1.0], &[2.0]],
+            None
+        )
+        .is_err());
         assert!(
-            loglik_grad_named("bgnbd", &[1.0, 1.0, 1.0], &[&[1.0], &[1.0], &[2.0]], None).is_err()
+            loglik_grad_of(ModelKind::BgNbd, &[1.0; 4], &[&[1.0], &[3.0], &[2.0]], None).is_err()
         );
-        assert!(loglik_grad_named("bgnbd", &[1.0; 4], &[&[1.0], &[3.0], &[2.0]], None).is_err());
     }
 }

@@ -13,6 +13,7 @@ pub mod covariates;
 pub mod diagnose;
 pub mod gammagamma;
 pub mod hooks;
+mod kind;
 pub mod mbgnbd;
 pub mod nbd;
 mod newton_fit;
@@ -33,11 +34,10 @@ use serde::{Deserialize, Serialize};
 use crate::error::{ClmError, Result};
 use crate::numeric::linalg::covariance_from_information;
 use crate::numeric::optimize::{minimize, norm, numerical_hessian, Objective, Options};
+pub use kind::ModelKind;
 pub use patterns::Patterns;
 pub(crate) use registry::check_columns;
-pub use registry::{
-    check_params, fit_named, loglik_rows, loglik_rows_of, model_by_name, model_names,
-};
+pub use registry::{check_params, fit_kind, loglik_rows, loglik_rows_of};
 
 use crate::numeric::grain::FIT_CHUNK;
 

@@ -1,51 +1,35 @@
-//! The models by the names the Python classes use, and the checks of what a caller passes
-//! by name (parameter vectors, data columns).
+//! The fit of each model kind, and the checks of what a caller passes with a kind (parameter
+//! vectors, data columns).
 
-use super::{bgbb, bgnbd, fit, gammagamma, mbgnbd, paretonbd, Fit, FitOptions, Model, MAX_PARAMS};
+use super::{fit, gammagamma, paretonbd, Fit, FitOptions, Model, ModelKind, MAX_PARAMS};
 use crate::error::{ClmError, Result};
 use crate::parallel;
 
-/// The model registered under `name` (the names the Python classes use). A new model adds
-/// one line here (and one in `predict::count_model` if it predicts purchase counts).
-pub fn model_by_name(name: &str) -> Result<&'static dyn Model> {
-    match name {
-        "bgnbd" => Ok(&bgnbd::BgNbd),
-        "mbgnbd" => Ok(&mbgnbd::MbgNbd),
-        "paretonbd" => Ok(&paretonbd::ParetoNbd),
-        "bgbb" => Ok(&bgbb::Bgbb),
-        "gammagamma" => Ok(&gammagamma::GammaGamma),
-        _ => Err(ClmError::InvalidArgument(format!("unknown model {name:?}"))),
-    }
-}
-
-/// Parameter names of the model registered under `name`.
-pub fn model_names(name: &str) -> Result<&'static [&'static str]> {
-    Ok(model_by_name(name)?.names())
-}
-
-/// Fits the model registered under `name`.
-pub fn fit_named(
-    name: &str,
+/// Fits model `kind` to its data columns.
+pub fn fit_kind(
+    kind: ModelKind,
     columns: &[&[f64]],
     weights: Option<&[f64]>,
     opts: &FitOptions,
 ) -> Result<Fit> {
-    match name {
+    match kind {
         // Pareto/NBD's likelihood has limits (s, beta -> infinity) an optimiser can run into:
         // it restarts from other points when that happens.
-        "paretonbd" => paretonbd::fit_multistart(columns, weights, opts),
+        ModelKind::ParetoNbd => paretonbd::fit_multistart(columns, weights, opts),
         // Gamma-Gamma fits without compression, by Newton with its analytic Hessian.
-        "gammagamma" => gammagamma::fit(columns, weights, opts),
-        _ => fit(model_by_name(name)?, columns, weights, opts),
+        ModelKind::GammaGamma => gammagamma::fit(columns, weights, opts),
+        ModelKind::BgNbd | ModelKind::MbgNbd | ModelKind::Bgbb => {
+            fit(kind.model(), columns, weights, opts)
+        }
     }
 }
 
-/// Log-likelihood of each customer row at natural parameters `params`.
-pub fn loglik_rows(name: &str, params: &[f64], columns: &[&[f64]]) -> Result<Vec<f64>> {
-    loglik_rows_of(model_by_name(name)?, params, columns)
+/// Log-likelihood of each customer row of model `kind` at natural parameters `params`.
+pub fn loglik_rows(kind: ModelKind, params: &[f64], columns: &[&[f64]]) -> Result<Vec<f64>> {
+    loglik_rows_of(kind.model(), params, columns)
 }
 
-/// [`loglik_rows`] of a model already resolved (the typed door's `BtydFit.loglik_rows`).
+/// [`loglik_rows`] of a model's likelihood.
 pub fn loglik_rows_of(model: &dyn Model, params: &[f64], columns: &[&[f64]]) -> Result<Vec<f64>> {
     check_params(model.names(), params)?;
     check_columns(model, columns)?;

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{model_names, Fit, FitOptions};
+use super::{Fit, FitOptions, ModelKind};
 use crate::error::{ClmError, Result};
 
 /// Bumped whenever the layout below changes incompatibly.
@@ -21,7 +21,8 @@ pub struct TimeUnit {
 pub struct SavedModel {
     pub format: String,
     pub format_version: u32,
-    pub model: String,
+    /// Written as the model's name (`"bgnbd"`), parsed back by [`ModelKind::parse`].
+    pub model: ModelKind,
     pub param_names: Vec<String>,
     pub options: FitOptions,
     pub fit: Fit,
@@ -30,30 +31,30 @@ pub struct SavedModel {
 
 impl SavedModel {
     pub fn new(
-        model: &str,
+        model: ModelKind,
         options: FitOptions,
         fit: Fit,
         time_unit: Option<TimeUnit>,
-    ) -> Result<SavedModel> {
-        let names = model_names(model)?;
-        Ok(SavedModel {
+    ) -> SavedModel {
+        let names = model.param_names();
+        SavedModel {
             format: FORMAT.to_string(),
             format_version: FORMAT_VERSION,
-            model: model.to_string(),
+            model,
             param_names: names.iter().map(|s| s.to_string()).collect(),
             options,
             fit,
             time_unit,
-        })
+        }
     }
 
     /// A model with given parameters (not fitted: no likelihood, covariance or iterations).
     pub fn from_params(
-        model: &str,
+        model: ModelKind,
         params: Vec<f64>,
         time_unit: Option<TimeUnit>,
     ) -> Result<SavedModel> {
-        let names = model_names(model)?;
+        let names = model.param_names();
         super::check_params(names, &params)?;
         let k = names.len();
         let fit = Fit {
@@ -69,7 +70,12 @@ impl SavedModel {
             time_scale: 1.0,
             warnings: Vec::new(),
         };
-        SavedModel::new(model, FitOptions::default(), fit, time_unit)
+        Ok(SavedModel::new(
+            model,
+            FitOptions::default(),
+            fit,
+            time_unit,
+        ))
     }
 
     pub fn to_json(&self) -> Result<String> {
@@ -93,7 +99,7 @@ impl SavedModel {
                 saved.format_version, FORMAT_VERSION
             )));
         }
-        let names = model_names(&saved.model)?;
+        let names = saved.model.param_names();
         let k = names.len();
         if saved.param_names != names
             || saved.fit.params.len() != k
@@ -245,7 +251,7 @@ mod tests {
             &opts,
         );
         let f = f.unwrap_or_else(|e| panic!("{e}"));
-        let saved = SavedModel::new("gammagamma", opts, f, None).unwrap();
+        let saved = SavedModel::new(ModelKind::GammaGamma, opts, f, None);
         let text = saved.to_json().unwrap();
         let back = SavedModel::from_json(&text).unwrap();
         assert_eq!(back.fit.params, saved.fit.params);
@@ -254,19 +260,29 @@ mod tests {
             saved.fit.log_likelihood.to_bits()
         );
         assert!(SavedModel::from_json(&text.replace("\"gammagamma\"", "\"bgnbd\"")).is_err());
+        let err = SavedModel::from_json(&text.replace("\"gammagamma\"", "\"nope\""))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("unknown model \"nope\"") && err.contains("paretonbd"),
+            "{err}"
+        );
         assert!(SavedModel::from_json(
             &text.replace("\"format_version\":1", "\"format_version\":99")
         )
         .is_err());
         assert!(SavedModel::from_json("{}").is_err());
-        let set = SavedModel::from_params("bgnbd", vec![0.25, 4.0, 0.8, 2.5], None).unwrap();
+        let set =
+            SavedModel::from_params(ModelKind::BgNbd, vec![0.25, 4.0, 0.8, 2.5], None).unwrap();
         let back = SavedModel::from_json(&set.to_json().unwrap()).unwrap();
         assert!(back.fit.log_likelihood.is_nan() && back.fit.params == set.fit.params);
-        assert!(SavedModel::from_params("bgnbd", vec![0.25, -4.0, 0.8, 2.5], None).is_err());
+        assert!(
+            SavedModel::from_params(ModelKind::BgNbd, vec![0.25, -4.0, 0.8, 2.5], None).is_err()
+        );
         // Tampered fields are refused at load time, naming the field.
         let text = set.to_json().unwrap();
         let unit = SavedModel::from_params(
-            "bgnbd",
+            ModelKind::BgNbd,
             vec![0.25, 4.0, 0.8, 2.5],
             Some(TimeUnit {
                 freq: "W".into(),

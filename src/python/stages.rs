@@ -3,6 +3,7 @@
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
 
+use super::btyd::BtydFit;
 use super::{run, to_pyerr};
 use crate::stages::reasons::{self, NumberKind};
 use crate::stages::{
@@ -71,13 +72,15 @@ struct PySnapshotSummaries {
     gap_before_last: Py<PyArray1<f64>>,
 }
 
-/// Stages of every (customer, snapshot) row, in the order of `SnapshotSummaries`.
+/// Stages of every (customer, snapshot) row, in the order of `SnapshotSummaries`; with a
+/// model, its P(alive) of each row (else None).
 #[pyclass(name = "SnapshotStages", module = "clmkit._core", frozen, get_all)]
 struct PySnapshotStages {
     customer: Py<PyArray1<i64>>,
     snapshot: Py<PyArray1<i32>>,
     stage: Py<PyArray1<i32>>,
     reason: Py<PyArray1<i32>>,
+    p_alive: Option<Py<PyArray1<f64>>>,
 }
 
 /// Stage and reason codes (int32) for every row; `T` NaN marks a prospect, `custom` holds the
@@ -196,19 +199,38 @@ impl PySnapshotIndex {
         })
     }
 
-    /// Every (customer, snapshot) stage without P(alive) or custom rules, in one pass.
+    /// Every (customer, snapshot) stage in one pass, without custom rules; with `model` (a
+    /// fitted continuous-time count model in the index's time unit) its P(alive) of each row
+    /// is computed in the same pass and drives the P(alive) rules.
+    #[pyo3(signature = (params, model=None))]
     fn stages(
         &self,
         py: Python<'_>,
         params: PyRef<'_, PyStageParams>,
+        model: Option<PyRef<'_, BtydFit>>,
     ) -> PyResult<PySnapshotStages> {
         let params = params.inner.clone();
-        let r = run(py, || self.inner.stages(&params))?;
+        let counting = match &model {
+            Some(fit) => {
+                let (count, p) = fit.count_model("the stage history's P(alive)")?;
+                Some((count, p.to_vec()))
+            }
+            None => None,
+        };
+        let r = run(py, || match &counting {
+            Some((count, p)) => {
+                let p_alive = |x: f64, tx: f64, t: f64| count.p_alive(p, x, tx, t);
+                self.inner.stages(&params, Some(&p_alive))
+            }
+            None => self.inner.stages(&params, None),
+        })?;
+        let with_model = counting.is_some();
         Ok(PySnapshotStages {
             customer: r.customer.into_pyarray(py).unbind(),
             snapshot: r.snapshot.into_pyarray(py).unbind(),
             stage: r.stage.into_pyarray(py).unbind(),
             reason: r.reason.into_pyarray(py).unbind(),
+            p_alive: with_model.then(|| r.p_alive.into_pyarray(py).unbind()),
         })
     }
 

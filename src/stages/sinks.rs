@@ -2,6 +2,7 @@
 //! disjoint window of the preallocated output columns (summaries or stages).
 
 use super::assign::{classify, Row, StageParams};
+use super::history::PAlive;
 
 /// One (customer, snapshot) summary.
 pub(super) struct SnapRow {
@@ -71,6 +72,9 @@ pub(super) struct StagesMut<'a> {
     pub(super) snapshot: &'a mut [i32],
     pub(super) stage: &'a mut [i32],
     pub(super) reason: &'a mut [i32],
+    /// Output of the model's P(alive): one per row with a model, empty without.
+    pub(super) p_alive: &'a mut [f64],
+    pub(super) model: Option<PAlive<'a>>,
     pub(super) params: &'a StageParams,
 }
 
@@ -80,13 +84,18 @@ impl Sink for StagesMut<'_> {
         let (s0, s1) = self.snapshot.split_at_mut(k);
         let (g0, g1) = self.stage.split_at_mut(k);
         let (r0, r1) = self.reason.split_at_mut(k);
-        let params = self.params;
+        // without a model the P(alive) output is empty: both halves stay empty
+        let at = if self.model.is_some() { k } else { 0 };
+        let (p0, p1) = self.p_alive.split_at_mut(at);
+        let (params, model) = (self.params, self.model);
         (
             StagesMut {
                 customer: c0,
                 snapshot: s0,
                 stage: g0,
                 reason: r0,
+                p_alive: p0,
+                model,
                 params,
             },
             StagesMut {
@@ -94,18 +103,24 @@ impl Sink for StagesMut<'_> {
                 snapshot: s1,
                 stage: g1,
                 reason: r1,
+                p_alive: p1,
+                model,
                 params,
             },
         )
     }
 
     fn put(&mut self, at: usize, row: &SnapRow) {
+        let p_alive = self.model.map(|f| f(row.frequency, row.recency, row.t));
+        if let Some(value) = p_alive {
+            self.p_alive[at] = value;
+        }
         let input = Row {
             repeats: row.frequency,
             recency: row.recency,
             t: row.t,
             gap_before_last: row.gap_before_last,
-            p_alive: None,
+            p_alive,
             custom: -1,
         };
         self.customer[at] = row.customer;

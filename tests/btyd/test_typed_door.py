@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import json
+import pickle
 from pathlib import Path
 
 import clmkit
@@ -15,8 +16,9 @@ from clmkit import _core
 
 STUB = Path(clmkit.__file__).with_name("_core.pyi")
 SAVED = Path(__file__).with_name("data") / "saved_before_envelope.json"
-#: Door functions that take a model name: fitting and its evaluation hooks (the model is
-#: being built there, so there is no fitted object yet). Predictions are never among them.
+#: Door functions that take a model (a ``_core.ModelKind``, or its name parsed once at the
+#: door): fitting and its evaluation hooks (the model is being built there, so there is no
+#: fitted object yet). Predictions are never among them.
 FIT_TIME = {
     "btyd_fit",
     "btyd_bootstrap_resample",
@@ -73,6 +75,67 @@ def test_no_core_function_takes_a_model_name_to_predict():
         "with_params",
     ):
         assert callable(getattr(_core.BtydFit, method)), method
+
+
+MODEL_CLASSES = {
+    "bgnbd": clmkit.BetaGeo,
+    "mbgnbd": clmkit.ModifiedBetaGeo,
+    "paretonbd": clmkit.ParetoNBD,
+    "bgbb": clmkit.BetaGeoBetaBinom,
+    "gammagamma": clmkit.GammaGamma,
+}
+#: The papers' parameter names (FHL 2005, BDF 2007, SMC 1987, FHS 2010, note 025).
+PARAM_NAMES = {
+    "bgnbd": ["r", "alpha", "a", "b"],
+    "mbgnbd": ["r", "alpha", "a", "b"],
+    "paretonbd": ["r", "alpha", "s", "beta"],
+    "bgbb": ["alpha", "beta", "gamma", "delta"],
+    "gammagamma": ["p", "q", "v"],
+}
+
+
+def test_model_kind_round_trips_through_its_name_and_refuses_unknown_names():
+    kinds = _core.ModelKind.all()
+    attributes = [a for a in dir(_core.ModelKind) if a.isupper()]
+    # The class attributes are exactly the kinds, each once.
+    assert sorted(getattr(_core.ModelKind, a).name for a in attributes) == sorted(
+        k.name for k in kinds
+    )
+    assert sorted(k.name for k in kinds) == sorted(MODEL_CLASSES)
+    for kind in kinds:
+        back = _core.ModelKind.from_name(kind.name)
+        assert back == kind and hash(back) == hash(kind) and str(kind) == kind.name
+        assert eval(repr(kind), {"ModelKind": _core.ModelKind}) == kind
+        assert pickle.loads(pickle.dumps(kind)) == kind
+        assert kind.param_names == PARAM_NAMES[kind.name]
+        assert all(other != kind for other in kinds if other.name != kind.name)
+    for bad in ["BetaGeo", "bg_nbd", ""]:
+        with pytest.raises(ValueError, match="unknown model") as err:
+            _core.ModelKind.from_name(bad)
+        assert all(name in str(err.value) for name in MODEL_CLASSES), err.value
+
+
+def test_every_model_class_holds_its_kind_and_its_fits_carry_it(cdnow):
+    for name, cls in MODEL_CLASSES.items():
+        assert cls._model_kind == _core.ModelKind.from_name(name) and cls._core_name == name
+    bg = clmkit.BetaGeo().fit(cdnow)
+    assert bg._fit_state().kind == _core.ModelKind.BG_NBD and bg._fit_state().model == "bgnbd"
+    loaded = _core.BtydFit.from_json(bg._fit_state().to_json())
+    assert loaded.kind == _core.ModelKind.BG_NBD
+
+
+def test_the_door_takes_a_kind_or_a_name_parsed_once_with_the_same_bits(cdnow):
+    cols = [cdnow[c].to_numpy(float) for c in ("frequency", "recency", "T")]
+    by_kind = _core.btyd_fit(_core.ModelKind.PARETO_NBD, cols, None, 0.0, None, 1e-8, 1000, None)
+    by_name = _core.btyd_fit("paretonbd", cols, None, 0.0, None, 1e-8, 1000, None)
+    assert by_kind.kind == by_name.kind == _core.ModelKind.PARETO_NBD
+    assert np.array_equal(by_kind.params, by_name.params)
+    assert np.array_equal(by_kind.params, clmkit.ParetoNBD().fit(cdnow).params_.to_numpy())
+    assert _core.btyd_model_layout(_core.ModelKind.BG_NBD) == _core.btyd_model_layout("bgnbd")
+    with pytest.raises(ValueError, match='unknown model "pareto"; expected one of .*"paretonbd"'):
+        _core.btyd_fit("pareto", cols, None, 0.0, None, 1e-8, 1000, None)
+    with pytest.raises(TypeError, match="ModelKind or a model name, got int"):
+        _core.btyd_model_layout(3)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="module")

@@ -274,3 +274,38 @@ def test_scheme_dict_keeps_a_function_rule_by_name():
     assert StageScheme.from_dict(d, functions={"vip": _big_spender}) == s
     with pytest.raises(ValueError, match="unknown StageScheme field"):
         StageScheme.from_dict({**d, "colour": "red"})
+
+
+class _AnyPAlive:
+    """A model known only by its p_alive method: stage_history takes the general path."""
+
+    def __init__(self, model):
+        self.model = model
+        self.time_unit_ = model.time_unit_
+
+    def p_alive(self, frequency, recency, T):
+        return self.model.p_alive(frequency, recency, T)
+
+
+@pytest.mark.parametrize("kind", [clmkit.BetaGeo, clmkit.ModifiedBetaGeo, clmkit.ParetoNBD])
+def test_fused_model_pass_equals_the_general_path(kind):
+    # a clmkit count model's P(alive) runs inside the snapshot pass; any other object with
+    # p_alive gets the summaries first: both give the same stages and P(alive), bit for bit
+    log = clmkit.datasets.load_cdnow_master()
+    model = kind().fit(clmkit.summarize(log, "customer_id", "date"))
+    snaps = ["1997-03-31", "1997-06-30", "1997-09-30", "1998-03-31", "1998-06-30"]
+    scheme = StageScheme(p_alive_for_one_time=kind is not clmkit.BetaGeo)
+    fused = stage_history(log, snaps, "customer_id", "date", scheme=scheme, model=model)
+    general = stage_history(
+        log, snaps, "customer_id", "date", scheme=scheme, model=_AnyPAlive(model)
+    )
+    pd.testing.assert_frame_equal(fused, general)
+    decided_by_p = general["p_alive"].lt(0.5) & general["stage"].isin(["at_risk", "churned"])
+    assert decided_by_p.any()
+
+
+def test_fused_model_pass_checks_the_time_unit():
+    log = clmkit.datasets.load_cdnow_sample()
+    weekly = clmkit.BetaGeo().fit(clmkit.summarize(log, "customer_id", "date", freq="W"))
+    with pytest.raises(ValueError, match="time unit"):
+        stage_history(log, ["1997-06-30"], "customer_id", "date", model=weekly)

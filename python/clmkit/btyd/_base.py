@@ -42,7 +42,7 @@ from ._rows import labelled_rows, shaped
 __all__ = ["BTYDFitter", "NotFittedError"]
 
 _Z95 = 1.959963984540054
-_REGISTRY: dict[str, type[BTYDFitter]] = {}
+_REGISTRY: dict[_core.ModelKind, type[BTYDFitter]] = {}
 #: The model class itself, so fit / from_json / from_params return the caller's class.
 F = TypeVar("F", bound="BTYDFitter")
 
@@ -73,14 +73,20 @@ class BTYDFitter(IntervalMixin, Estimator):
         processes (as CLVTools' ``reg.lambdas``/``names.cov.constr``).
     """
 
+    #: The model's identity at the door (``_core.ModelKind.BG_NBD``, ...), set by each model
+    #: class: every door call passes it, so no call looks a name up.
+    _model_kind: ClassVar[_core.ModelKind]
+    #: The kind's name, derived from ``_model_kind`` (for callers that pass names).
     _core_name: ClassVar[str] = ""
     _param_names: ClassVar[tuple[str, ...]] = ()
     _data_names: ClassVar[tuple[str, ...]] = ("frequency", "recency", "T")
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if cls._core_name:
-            _REGISTRY[cls._core_name] = cls
+        kind = getattr(cls, "_model_kind", None)
+        if isinstance(kind, _core.ModelKind):
+            cls._core_name = kind.name
+            _REGISTRY[kind] = cls
 
     def __init__(
         self,
@@ -183,7 +189,7 @@ class BTYDFitter(IntervalMixin, Estimator):
             initial = self._checked_initial()
             with labelled_rows(index):
                 state = _core.btyd_fit(
-                    self._core_name, arrays, w, penalizer, initial, tol, max_iter, unit_arg
+                    self._model_kind, arrays, w, penalizer, initial, tol, max_iter, unit_arg
                 )
         self._set_state(state)
         for message in state.warnings:
@@ -324,7 +330,7 @@ class BTYDFitter(IntervalMixin, Estimator):
             raise ValueError("params is required")
         model.initial_params = None
         unit = None if time_unit is None else (time_unit.freq, float(time_unit.multiplier))
-        model._set_state(_core.BtydFit.from_params(cls._core_name, values, unit))
+        model._set_state(_core.BtydFit.from_params(cls._model_kind, values, unit))
         return model
 
     def individual_log_likelihood(self, data: Any, *rest: Any, covariates: Any = None) -> Any:

@@ -252,7 +252,7 @@ class CountModel(BTYDFitter):
         self._check_fitted()
         if self._has_covariates():
             params = _covariates.profile_params(self, covariates, what)
-            return _core.BtydFit.from_params(self._core_name, params)
+            return _core.BtydFit.from_params(self._model_kind, params)
         if covariates is not None:
             raise ValueError(f"covariates= is for models fitted with covariates ({what})")
         return self._fit_state()

@@ -49,7 +49,7 @@ def resample_draws(model: BTYDFitter, n_boot: int, seed: int) -> np.ndarray:
         keep = counts > 0
         try:
             refit = _core.btyd_covariate_fit(
-                model._core_name,
+                model._model_kind,
                 [np.ascontiguousarray(c[keep]) for c in columns],
                 np.ascontiguousarray(counts[keep]),
                 np.ascontiguousarray(cov.z[keep]),

@@ -82,8 +82,8 @@ def generate(
             "has none (fit it with purchase_covariates= / dropout_covariates=)"
         )
     n = check_int(n, "n", low=0)
-    name = model._core_name
-    periods = check_per_customer(length, length_name, n, integer=name == "bgbb")
+    discrete = model._model_kind == _core.ModelKind.BG_BB
+    periods = check_per_customer(length, length_name, n, integer=discrete)
     z = covariate_rows(model, covariates, n)
     names = list(model._state.covariates[0])
     if draw is not None:
@@ -95,7 +95,7 @@ def generate(
             sims = _core.btyd_covariate_generate(model._state, z, periods, random_seed(seed))
         except InvalidValueError as err:
             raise with_row_label(err, None) from None
-        latent = ("p", "theta") if name == "bgbb" else ("lambda", "mu")
+        latent = ("p", "theta") if discrete else ("lambda", "mu")
         frame = pd.DataFrame(
             {
                 "frequency": sims["frequency"],

@@ -155,7 +155,7 @@ def core_fit(
 
     def run(limit: int, start: Optional[list[float]] = initial) -> _core.BtydCovariateFit:
         return _core.btyd_covariate_fit(
-            model._core_name,
+            model._model_kind,
             arrays,
             weights,
             cov.z,
@@ -225,12 +225,12 @@ def _plain_on_boundary(
         return None
     try:
         plain = _core.btyd_fit(
-            model._core_name, arrays, weights, penalizer, initial, tol, max_iter, None
+            model._model_kind, arrays, weights, penalizer, initial, tol, max_iter, None
         )
     except (ValueError, ConvergenceError):
         return None
     params = [float(v) for v in plain.params]
-    powers = np.asarray(_core.btyd_model_layout(model._core_name)[4], dtype=float)
+    powers = np.asarray(_core.btyd_model_layout(model._model_kind)[4], dtype=float)
     scaled = np.log(np.asarray(params) / float(plain.time_scale) ** powers)
     on_boundary = _says_boundary(plain) or bool(np.any(np.abs(scaled) > _BOUNDARY_LOG))
     return params if on_boundary else None

@@ -42,7 +42,7 @@ class IntervalMixin:
     """Adds :meth:`predict_interval` to the BTYD estimators."""
 
     # What the estimator this is mixed into (BTYDFitter) provides.
-    _core_name: ClassVar[str]
+    _model_kind: ClassVar[_core.ModelKind]
     # BtydFit or BtydCovariateFit: the covariate modules pick by `_has_covariates()`.
     _state: Any
     params_: pd.Series
@@ -194,7 +194,7 @@ class IntervalMixin:
             )
         columns, weights = data
         return _core.btyd_bootstrap_resample(
-            self._core_name,
+            self._model_kind,
             columns,
             weights,
             params.tolist(),

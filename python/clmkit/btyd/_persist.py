@@ -9,6 +9,7 @@ import json
 from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Optional, TypeVar, Union
 
+from .. import _core
 from .._estimator import check_envelope, parse_document
 from ..exceptions import bounded
 from . import _covariates
@@ -24,7 +25,7 @@ F = TypeVar("F", bound="BTYDFitter")
 def restore(
     cls: type[F],
     base: type[BTYDFitter],
-    registry: Mapping[str, type[BTYDFitter]],
+    registry: Mapping[_core.ModelKind, type[BTYDFitter]],
     text: Union[str, bytes],
 ) -> F:
     """The model saved in ``text`` as an instance of ``cls`` (any registered BTYD class when
@@ -32,7 +33,7 @@ def restore(
     kinds = {c._kind() for c in registry.values()}
     payload, kind = state_document(text, kinds, base._get_param_names())
     state = _covariates.load(payload)
-    target = registry.get(state.model)
+    target = registry.get(state.kind)
     if target is None or (cls is not base and not issubclass(target, cls)):
         raise ValueError(f"the JSON holds a {state.model!r} model, not a {cls.__name__}")
     if kind is not None and kind != target._kind():

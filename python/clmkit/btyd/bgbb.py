@@ -8,6 +8,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from .. import _core
 from .._io import is_table as _is_table
 from .._io import to_pandas
 from .._typing import CovariateData, CustomerData, Weights
@@ -60,7 +61,7 @@ class BetaGeoBetaBinom(BTYDFitter):
     -33225.58
     """
 
-    _core_name = "bgbb"
+    _model_kind = _core.ModelKind.BG_BB
     _param_names = ("alpha", "beta", "gamma", "delta")
     _data_names = ("frequency", "recency", "n_periods")
 

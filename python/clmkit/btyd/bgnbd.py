@@ -10,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from .. import _core
 from .._typing import CovariateData
 from .._validation import check_int, check_per_customer
 from . import _covariate_simulate
@@ -55,7 +56,7 @@ class BetaGeo(CountModel):
     1.226
     """
 
-    _core_name = "bgnbd"
+    _model_kind = _core.ModelKind.BG_NBD
     _param_names = ("r", "alpha", "a", "b")
 
     def generate(

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _core
 from .._errors import ClmkitWarning
 from .._typing import CovariateData, CustomerData, Weights
 from .._validation import (
@@ -51,7 +52,7 @@ class GammaGamma(BTYDFitter):
     [24.6586, 18.9115, 35.171]
     """
 
-    _core_name = "gammagamma"
+    _model_kind = _core.ModelKind.GAMMA_GAMMA
     _param_names = ("p", "q", "v")
     _data_names = ("frequency", "monetary_value")
 

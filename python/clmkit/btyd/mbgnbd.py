@@ -8,6 +8,7 @@ from typing import Optional
 import numpy.typing as npt
 import pandas as pd
 
+from .. import _core
 from .._typing import CovariateData
 from . import _covariate_simulate
 from ._count import CountModel
@@ -38,7 +39,7 @@ class ModifiedBetaGeo(CountModel):
     [0.525, 6.183, 0.891, 1.614]
     """
 
-    _core_name = "mbgnbd"
+    _model_kind = _core.ModelKind.MBG_NBD
     _param_names = ("r", "alpha", "a", "b")
 
     def generate(

@@ -8,6 +8,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from .. import _core
 from .._typing import CovariateData, CustomerData
 from .._validation import check_int, check_per_customer, check_positive_float
 from . import _covariate_simulate, _covariates
@@ -64,7 +65,7 @@ class ParetoNBD(CountModel):
     0.9979
     """
 
-    _core_name = "paretonbd"
+    _model_kind = _core.ModelKind.PARETO_NBD
     _param_names = ("r", "alpha", "s", "beta")
 
     def discounted_expected_residual_transactions(

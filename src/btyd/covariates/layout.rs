@@ -10,6 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::btyd::ModelKind;
 use crate::error::{ClmError, Result};
 
 /// One coefficient block: the covariates of `process` scaling base parameter `param` by
@@ -47,16 +48,13 @@ const BGBB: &[Link] = &[
 ];
 const SPEND: &[Link] = &[link("spend", "spend", 2, 1.0)];
 
-/// The coefficient blocks of the model registered under `model`.
-pub fn links(model: &str) -> Result<&'static [Link]> {
-    match model {
-        "bgnbd" | "mbgnbd" => Ok(BG),
-        "paretonbd" => Ok(PARETO),
-        "bgbb" => Ok(BGBB),
-        "gammagamma" => Ok(SPEND),
-        _ => Err(ClmError::InvalidArgument(format!(
-            "no covariate model {model:?}"
-        ))),
+/// The coefficient blocks of model `kind`.
+pub fn links(kind: ModelKind) -> &'static [Link] {
+    match kind {
+        ModelKind::BgNbd | ModelKind::MbgNbd => BG,
+        ModelKind::ParetoNbd => PARETO,
+        ModelKind::Bgbb => BGBB,
+        ModelKind::GammaGamma => SPEND,
     }
 }
 
@@ -115,8 +113,8 @@ pub struct Layout {
 
 impl Layout {
     /// Checks `spec` against the model's blocks and lays the coefficients out.
-    pub fn new(model: &str, k: usize, spec: &CovariateSpec) -> Result<Layout> {
-        let links = links(model)?;
+    pub fn new(model: ModelKind, k: usize, spec: &CovariateSpec) -> Result<Layout> {
+        let links = links(model);
         let column = |name: &str| {
             spec.names.iter().position(|n| n == name).ok_or_else(|| {
                 ClmError::InvalidArgument(format!(

@@ -27,7 +27,7 @@ use self::layout::Layout;
 use self::objective::{CellTerms, CovObjective};
 use self::solve::{bhhh_lbfgs, newton_fit, total_hessian, warm_start};
 use super::saved::TimeUnit;
-use super::{check_columns, check_options, diagnose, fit_named, model_by_name, Fit, FitOptions};
+use super::{check_columns, check_options, diagnose, fit_kind, Fit, FitOptions, ModelKind};
 use crate::error::{ClmError, Result};
 use crate::numeric::linalg::covariance_from_information;
 use crate::numeric::optimize::{newton, norm, Options};
@@ -44,7 +44,8 @@ const FORMAT_VERSION: u32 = 1;
 pub struct CovariateFit {
     pub format: String,
     pub format_version: u32,
-    pub model: String,
+    /// Written as the model's name (`"bgnbd"`), parsed back by [`ModelKind::parse`].
+    pub model: ModelKind,
     pub param_names: Vec<String>,
     pub spec: CovariateSpec,
     pub options: FitOptions,
@@ -101,7 +102,7 @@ const START_ROWS: usize = 20_000;
 /// [`START_ROWS`] rows (weights times the sampling step) when there are at least four times
 /// as many, else (or when the sample's fit fails) on all rows. Only the start depends on it.
 fn plain_start(
-    name: &str,
+    kind: ModelKind,
     columns: &[&[f64]],
     weights: Option<&[f64]>,
     opts: &FitOptions,
@@ -118,17 +119,17 @@ fn plain_start(
             .map(|i| weights.map_or(1.0, |w| w[i]) * every as f64)
             .collect();
         let cols: Vec<&[f64]> = cols.iter().map(|c| c.as_slice()).collect();
-        if let Ok(fit) = fit_named(name, &cols, Some(&w), opts) {
+        if let Ok(fit) = fit_kind(kind, &cols, Some(&w), opts) {
             return Ok(fit);
         }
     }
-    fit_named(name, columns, weights, opts)
+    fit_kind(kind, columns, weights, opts)
 }
 
-/// Maximum likelihood fit of model `name` with covariates `z` (row-major, rows x
+/// Maximum likelihood fit of model `kind` with covariates `z` (row-major, rows x
 /// `spec.names`). `group`: None groups customers when every covariate is discrete.
 pub fn fit(
-    name: &str,
+    kind: ModelKind,
     columns: &[&[f64]],
     weights: Option<&[f64]>,
     z: &[f64],
@@ -136,14 +137,14 @@ pub fn fit(
     opts: &FitOptions,
     group: Option<bool>,
 ) -> Result<CovariateFit> {
-    let model = model_by_name(name)?;
+    let model = kind.model();
     check_options(model, opts)?;
     check_columns(model, columns)?;
-    let layout = Layout::new(name, model.names().len(), spec)?;
+    let layout = Layout::new(kind, model.names().len(), spec)?;
     let n = columns[0].len();
     check_covariates(spec, z, n)?;
     model.check_data(columns)?;
-    let plain = plain_start(name, columns, weights, opts)?;
+    let plain = plain_start(kind, columns, weights, opts)?;
     let mut design = Design::new(columns, weights, z, spec.names.len(), group)?;
     let total_weight: f64 = design.patterns.weights.iter().sum();
     let scale = match model.scale_column() {
@@ -167,7 +168,7 @@ pub fn fit(
         design: &design,
         base_penalizer: opts.penalizer,
         total_weight,
-        cell: CellTerms::of(name),
+        cell: CellTerms::of(kind),
     };
     let options = Options {
         tol: opts.tol,
@@ -198,7 +199,7 @@ pub fn fit(
         .map(|(v, &e)| v.exp() * scale.powi(e))
         .collect();
     params.extend_from_slice(&theta[k..]);
-    let shift = time_shift(name, &design.patterns, scale);
+    let shift = time_shift(kind, &design.patterns, scale);
     design.patterns.rows = original_rows;
     let log_likelihood = match (second, shift) {
         // The last exact pass was at min.x: its quadratic model gives the log-likelihood at
@@ -253,7 +254,7 @@ pub fn fit(
     Ok(CovariateFit {
         format: FORMAT.into(),
         format_version: FORMAT_VERSION,
-        model: name.into(),
+        model: kind,
         param_names: model.names().iter().map(|s| s.to_string()).collect(),
         spec: spec.clone(),
         options: opts.clone(),
@@ -266,9 +267,10 @@ pub fn fit(
 /// ln L in the data's time unit minus ln L in rescaled time (a unit `scale` times longer)
 /// for the models whose likelihood is a density of the x purchase times (BG family,
 /// Pareto/NBD: each purchase time carries a factor 1 / scale), from the frequency column.
-fn time_shift(name: &str, data: &crate::btyd::Patterns, scale: f64) -> Option<f64> {
-    if !matches!(name, "bgnbd" | "mbgnbd" | "paretonbd") {
-        return None;
+fn time_shift(kind: ModelKind, data: &crate::btyd::Patterns, scale: f64) -> Option<f64> {
+    match kind {
+        ModelKind::BgNbd | ModelKind::MbgNbd | ModelKind::ParetoNbd => {}
+        ModelKind::Bgbb | ModelKind::GammaGamma => return None,
     }
     let purchases: f64 = (0..data.len())
         .map(|i| data.weights[i] * data.row(i)[0])
@@ -324,7 +326,7 @@ fn mark(fit: &mut Fit, names: &[&str], powers: &[i32], hessian: &[f64], theta: &
 impl CovariateFit {
     /// The coefficient layout of this fit.
     pub fn layout(&self) -> Result<Layout> {
-        Layout::new(&self.model, self.param_names.len(), &self.spec)
+        Layout::new(self.model, self.param_names.len(), &self.spec)
     }
 
     /// Names of the base parameters (borrowed from the model).
@@ -363,7 +365,7 @@ impl CovariateFit {
                 saved.format, saved.format_version
             )));
         }
-        let names = model_by_name(&saved.model)?.names();
+        let names = saved.model.param_names();
         let layout = saved.layout()?;
         let dim = names.len() + layout.n_free;
         let f = &saved.fit;

@@ -10,7 +10,7 @@ use super::design::Design;
 use super::layout::Layout;
 use super::paretocell;
 use crate::btyd::paretonbd::second::FrequencyTable;
-use crate::btyd::{diagnose, Model, MAX_PARAMS};
+use crate::btyd::{diagnose, Model, ModelKind, MAX_PARAMS};
 use crate::numeric::optimize::Objective;
 
 /// Mean penalised negative log-likelihood over a [`Design`].
@@ -39,13 +39,13 @@ pub enum CellTerms {
 }
 
 impl CellTerms {
-    /// The analytic terms of model `name` where there are some.
-    pub fn of(name: &str) -> CellTerms {
-        match name {
-            "bgnbd" => CellTerms::BgFamily(0.0),
-            "mbgnbd" => CellTerms::BgFamily(1.0),
-            "paretonbd" => CellTerms::ParetoNbd,
-            _ => CellTerms::Differences,
+    /// The analytic terms of model `kind` where there are some.
+    pub fn of(kind: ModelKind) -> CellTerms {
+        match kind {
+            ModelKind::BgNbd => CellTerms::BgFamily(0.0),
+            ModelKind::MbgNbd => CellTerms::BgFamily(1.0),
+            ModelKind::ParetoNbd => CellTerms::ParetoNbd,
+            ModelKind::Bgbb | ModelKind::GammaGamma => CellTerms::Differences,
         }
     }
 }

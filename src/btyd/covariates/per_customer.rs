@@ -6,7 +6,7 @@
 
 use super::CovariateFit;
 use crate::btyd::predict::count_model;
-use crate::btyd::{check_columns, model_by_name, Model, MAX_PARAMS};
+use crate::btyd::{check_columns, Model, MAX_PARAMS};
 use crate::clv::Schedule;
 use crate::error::{check_same_length, Result};
 use crate::parallel;
@@ -33,7 +33,7 @@ impl CovariateFit {
     /// their own parameters (covariate rows `z`): the terms whose sum is the fit's
     /// log-likelihood (without the penalties) when the data are the fit's.
     pub fn loglik_rows(&self, columns: &[&[f64]], z: &[f64]) -> Result<Vec<f64>> {
-        let model = model_by_name(&self.model)?;
+        let model = self.model.model();
         let (params, k, n) = self.checked_params(model, columns, z)?;
         parallel::try_map(n, |i| {
             let mut row = [0.0; MAX_PARAMS];
@@ -59,7 +59,7 @@ impl CovariateFit {
         discount_rate: f64,
         continuous: bool,
     ) -> Result<Vec<f64>> {
-        let model = count_model(&self.model)?;
+        let model = count_model(self.model)?;
         let schedule = Schedule::new(horizon, period, discount_rate, continuous)?;
         let (params, k, n) = self.checked_params(model, columns, z)?;
         let (x, tx, t) = (columns[0], columns[1], columns[2]);
@@ -86,7 +86,7 @@ impl CovariateFit {
 #[cfg(test)]
 mod tests {
     use super::super::{fit, CovariateSpec};
-    use crate::btyd::{loglik_rows, FitOptions};
+    use crate::btyd::{loglik_rows, FitOptions, ModelKind};
 
     fn spec() -> CovariateSpec {
         CovariateSpec {
@@ -105,7 +105,7 @@ mod tests {
         let z = [0.0, 1.0, 1.0, 0.0, 1.0, 1.0, 0.0, 0.0];
         let cols: [&[f64]; 3] = [&x, &tx, &t];
         let saved = fit(
-            "bgnbd",
+            ModelKind::BgNbd,
             &cols,
             None,
             &z,
@@ -118,7 +118,7 @@ mod tests {
         let params = saved.customer_params(&z).unwrap();
         for i in 0..x.len() {
             let one: [&[f64]; 3] = [&x[i..=i], &tx[i..=i], &t[i..=i]];
-            let plain = loglik_rows("bgnbd", &params[i * 4..i * 4 + 4], &one).unwrap()[0];
+            let plain = loglik_rows(ModelKind::BgNbd, &params[i * 4..i * 4 + 4], &one).unwrap()[0];
             assert!(
                 (rows[i] - plain).abs() < 1e-12,
                 "{i}: {} vs {plain}",

@@ -5,7 +5,7 @@
 use super::CovariateFit;
 use crate::btyd::predict::count_model;
 use crate::btyd::validate::{check_count, check_horizon};
-use crate::btyd::{bgbb, check_params, gammagamma, model_by_name, paretonbd, MAX_PARAMS};
+use crate::btyd::{bgbb, check_params, gammagamma, paretonbd, ModelKind, MAX_PARAMS};
 use crate::error::{check_same_length, ClmError, Result};
 use crate::parallel;
 
@@ -66,7 +66,8 @@ impl CovariateFit {
         let params = self.customer_params(z)?;
         let k = self.param_names.len();
         let n = params.len() / k;
-        let model = model_by_name(&self.model)?;
+        let kind = self.model;
+        let model = kind.model();
         let conditional = !matches!(
             quantity,
             Quantity::Expected { .. } | Quantity::Probability { .. } | Quantity::Spend
@@ -86,7 +87,7 @@ impl CovariateFit {
                 .collect();
             lengths.push(("covariates", n));
             check_same_length(&lengths)?;
-            if self.model == "gammagamma" {
+            if kind == ModelKind::GammaGamma {
                 gammagamma::check_spend_data(&params[..k], columns[0], columns[1])?;
             } else {
                 model.check_data(columns)?;
@@ -94,29 +95,28 @@ impl CovariateFit {
         }
         check_quantity(quantity)?;
         let col = |c: usize, i: usize| columns[c][i];
-        let name = self.model.as_str();
         parallel::try_map(n, |i| {
             let p = &params[i * k..(i + 1) * k];
             check_params(model.names(), p)?;
             let mut q = [0.0; MAX_PARAMS];
             q[..k].copy_from_slice(p);
             let four = [q[0], q[1], q[2], q[3]];
-            Ok(match (name, quantity) {
-                ("gammagamma", Quantity::ConditionalSpend) => {
+            Ok(match (kind, quantity) {
+                (ModelKind::GammaGamma, Quantity::ConditionalSpend) => {
                     gammagamma::conditional_expected_spend(p, col(0, i), col(1, i))
                 }
-                ("gammagamma", Quantity::Spend) => gammagamma::expected_spend(p),
-                ("bgbb", Quantity::PAlive { ahead }) => {
+                (ModelKind::GammaGamma, Quantity::Spend) => gammagamma::expected_spend(p),
+                (ModelKind::Bgbb, Quantity::PAlive { ahead }) => {
                     bgbb::p_alive(&four, col(0, i), col(1, i), col(2, i), ahead)
                 }
-                ("bgbb", Quantity::ConditionalExpected { t }) => {
+                (ModelKind::Bgbb, Quantity::ConditionalExpected { t }) => {
                     bgbb::conditional_expected_purchases(&four, t, col(0, i), col(1, i), col(2, i))
                 }
-                ("bgbb", Quantity::Expected { t }) => bgbb::expected_purchases(&four, t),
-                ("bgbb", Quantity::Probability { t, n }) => {
+                (ModelKind::Bgbb, Quantity::Expected { t }) => bgbb::expected_purchases(&four, t),
+                (ModelKind::Bgbb, Quantity::Probability { t, n }) => {
                     bgbb::probability_of_n_purchases(&four, t, n)
                 }
-                ("paretonbd", Quantity::Dert { delta, horizon }) => paretonbd::dert_rows(
+                (ModelKind::ParetoNbd, Quantity::Dert { delta, horizon }) => paretonbd::dert_rows(
                     &four,
                     delta,
                     horizon,
@@ -124,8 +124,8 @@ impl CovariateFit {
                     &[col(1, i)],
                     &[col(2, i)],
                 )?[0],
-                ("bgnbd" | "mbgnbd" | "paretonbd", _) => {
-                    let m = count_model(name)?;
+                (ModelKind::BgNbd | ModelKind::MbgNbd | ModelKind::ParetoNbd, _) => {
+                    let m = count_model(kind)?;
                     match quantity {
                         Quantity::PAlive { .. } => m.p_alive(p, col(0, i), col(1, i), col(2, i)),
                         Quantity::ConditionalExpected { t } => {
@@ -142,16 +142,18 @@ impl CovariateFit {
                             ),
                         Quantity::Expected { t } => m.expected_purchases(p, t)?,
                         Quantity::Probability { t, n } => m.probability_of_n_purchases(p, t, n),
-                        _ => return Err(unsupported(name, quantity)),
+                        _ => return Err(unsupported(kind, quantity)),
                     }
                 }
-                _ => return Err(unsupported(name, quantity)),
+                (ModelKind::Bgbb | ModelKind::GammaGamma, _) => {
+                    return Err(unsupported(kind, quantity))
+                }
             })
         })
     }
 }
 
-fn unsupported(model: &str, quantity: Quantity) -> ClmError {
+fn unsupported(model: ModelKind, quantity: Quantity) -> ClmError {
     ClmError::InvalidArgument(format!("{model} does not predict {quantity:?}"))
 }
 

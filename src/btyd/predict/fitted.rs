@@ -1,28 +1,17 @@
-//! Every prediction of a fitted BTYD model, dispatched once on its [`Predictor`] (resolved
-//! from the model's name when the fitted model is built or loaded). The door's `BtydFit`
+//! Every prediction of a fitted BTYD model, dispatched on its [`ModelKind`] (resolved from
+//! the model's name once, when the fitted model is built or loaded). The door's `BtydFit`
 //! methods call these with the fit's own parameters; a prediction the model does not make
 //! is refused with a message naming both.
 
 use super::{
     conditional_expected_purchases_grid, conditional_expected_purchases_horizons,
     conditional_probability_of_n_purchases, expected_purchases, p_alive, p_alive_grid,
-    probability_of_n_purchases, CountModel, Grid, Predictor, Rows,
+    probability_of_n_purchases, CountModel, Grid, Rows,
 };
-use crate::btyd::{bgbb, check_params, gammagamma, paretonbd};
+use crate::btyd::{bgbb, check_params, gammagamma, paretonbd, ModelKind};
 use crate::error::{ClmError, Result};
 
-impl Predictor {
-    /// The registered name of the model (for messages).
-    pub fn name(self) -> &'static str {
-        match self {
-            Predictor::BgNbd => "bgnbd",
-            Predictor::MbgNbd => "mbgnbd",
-            Predictor::ParetoNbd => "paretonbd",
-            Predictor::Bgbb => "bgbb",
-            Predictor::GammaGamma => "gammagamma",
-        }
-    }
-
+impl ModelKind {
     fn unsupported(self, what: &str) -> ClmError {
         ClmError::InvalidArgument(format!(
             "{what} is not a prediction of the {} model",
@@ -38,7 +27,7 @@ impl Predictor {
     /// opportunities later (FHS 2010 eq. 11).
     pub fn p_alive(self, params: &[f64], rows: &Rows, periods_ahead: f64) -> Result<Vec<f64>> {
         match self {
-            Predictor::Bgbb => bgbb::p_alive_rows(params, periods_ahead, &bgbb_rows(rows)),
+            ModelKind::Bgbb => bgbb::p_alive_rows(params, periods_ahead, &bgbb_rows(rows)),
             _ if periods_ahead != 0.0 => Err(self.unsupported("p_alive with periods_ahead")),
             _ => p_alive(self.count_or("p_alive")?, params, rows),
         }
@@ -52,7 +41,7 @@ impl Predictor {
         ts: &[f64],
         rows: &Rows,
     ) -> Result<Vec<f64>> {
-        if let Predictor::Bgbb = self {
+        if let ModelKind::Bgbb = self {
             // FHS 2010 eq. 13 is a closed form per horizon: nothing to share across them.
             let rows = bgbb_rows(rows);
             let mut out = Vec::new();
@@ -80,7 +69,7 @@ impl Predictor {
     /// E[X(t)] of a new customer per horizon (opportunities for BG/BB).
     pub fn expected_purchases(self, params: &[f64], t: &[f64]) -> Result<Vec<f64>> {
         match self {
-            Predictor::Bgbb => bgbb::expected_purchases_many(params, t),
+            ModelKind::Bgbb => bgbb::expected_purchases_many(params, t),
             _ => expected_purchases(self.count_or("expected_purchases")?, params, t),
         }
     }
@@ -93,7 +82,7 @@ impl Predictor {
         n: &[f64],
     ) -> Result<Vec<f64>> {
         match self {
-            Predictor::Bgbb => bgbb::probability_of_n_purchases_many(params, t, n),
+            ModelKind::Bgbb => bgbb::probability_of_n_purchases_many(params, t, n),
             _ => {
                 let model = self.count_or("probability_of_n_purchases")?;
                 probability_of_n_purchases(model, params, t, n)
@@ -125,7 +114,7 @@ impl Predictor {
         m: &[f64],
     ) -> Result<Vec<f64>> {
         match self {
-            Predictor::GammaGamma => gammagamma::conditional_expected_spend_many(params, x, m),
+            ModelKind::GammaGamma => gammagamma::conditional_expected_spend_many(params, x, m),
             _ => Err(self.unsupported("conditional_expected_spend")),
         }
     }
@@ -139,7 +128,7 @@ impl Predictor {
         rows: &Rows,
     ) -> Result<Vec<f64>> {
         match self {
-            Predictor::ParetoNbd => {
+            ModelKind::ParetoNbd => {
                 let p = four(paretonbd::NAMES, params)?;
                 paretonbd::dert_rows(&p, discount_rate, horizon, rows.x, rows.tx, rows.t)
             }
@@ -151,16 +140,16 @@ impl Predictor {
     /// (frequency, recency, alive, and the two latent rates) per customer.
     pub fn generate(self, params: &[f64], t: &[f64], seed: u64) -> Result<Vec<[f64; 5]>> {
         match self {
-            Predictor::ParetoNbd => paretonbd::generate(&four(paretonbd::NAMES, params)?, t, seed),
-            Predictor::Bgbb => bgbb::generate(&four(bgbb::NAMES, params)?, t, seed),
+            ModelKind::ParetoNbd => paretonbd::generate(&four(paretonbd::NAMES, params)?, t, seed),
+            ModelKind::Bgbb => bgbb::generate(&four(bgbb::NAMES, params)?, t, seed),
             _ => Err(self.unsupported("generate")),
         }
     }
 
-    /// Names of the latent columns of [`Predictor::generate`].
+    /// Names of the latent columns of [`ModelKind::generate`].
     pub fn latent_names(self) -> [&'static str; 2] {
         match self {
-            Predictor::Bgbb => ["p", "theta"],
+            ModelKind::Bgbb => ["p", "theta"],
             _ => ["lambda", "mu"],
         }
     }

@@ -5,7 +5,7 @@
 
 use super::nbd::expected_alive_purchases_many;
 use super::validate::{check_count, check_horizon};
-use super::{bgnbd, check_params, mbgnbd, Model};
+use super::{bgnbd, check_params, mbgnbd, Model, ModelKind};
 use crate::error::{ClmError, Result};
 use crate::parallel;
 
@@ -146,53 +146,22 @@ macro_rules! bg_family_count_model {
 bg_family_count_model!(bgnbd::BgNbd, bgnbd, 0.0);
 bg_family_count_model!(mbgnbd::MbgNbd, mbgnbd, 1.0);
 
-/// The count model registered under `name` (the names the Python classes use).
-pub fn count_model(name: &str) -> Result<&'static dyn CountModel> {
-    match Predictor::of(name)?.count() {
-        Some(model) => Ok(model),
-        None => Err(ClmError::InvalidArgument(format!(
-            "unknown purchase-count model {name:?}"
-        ))),
-    }
+/// The count model of `kind` (BG/NBD, MBG/NBD, Pareto/NBD), or an error naming the model.
+pub fn count_model(kind: ModelKind) -> Result<&'static dyn CountModel> {
+    kind.count()
+        .ok_or_else(|| ClmError::InvalidArgument(format!("{kind} is not a purchase-count model")))
 }
 
-/// What a fitted model predicts, resolved once from its registered name when the fitted
-/// model is built or loaded; predictions then dispatch on this value, never on a name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Predictor {
-    /// BG/NBD: continuous-time purchase counts.
-    BgNbd,
-    /// MBG/NBD: continuous-time purchase counts.
-    MbgNbd,
-    /// Pareto/NBD: continuous-time purchase counts, plus DERT and simulation.
-    ParetoNbd,
-    /// BG/BB: purchases at discrete opportunities (its own kernels in `bgbb`).
-    Bgbb,
-    /// Gamma-Gamma: spend per transaction.
-    GammaGamma,
-}
-
-impl Predictor {
-    /// The predictor of the model registered under `name`.
-    pub fn of(name: &str) -> Result<Predictor> {
-        match name {
-            "bgnbd" => Ok(Predictor::BgNbd),
-            "mbgnbd" => Ok(Predictor::MbgNbd),
-            "paretonbd" => Ok(Predictor::ParetoNbd),
-            "bgbb" => Ok(Predictor::Bgbb),
-            "gammagamma" => Ok(Predictor::GammaGamma),
-            _ => Err(ClmError::InvalidArgument(format!("unknown model {name:?}"))),
-        }
-    }
-
+impl ModelKind {
     /// The continuous-time count model, for the kernels of this module (None for BG/BB and
-    /// Gamma-Gamma, which predict other quantities).
+    /// Gamma-Gamma, which predict other quantities). Every prediction of a fitted model
+    /// dispatches on its kind (`fitted.rs`), never on a name.
     pub fn count(self) -> Option<&'static dyn CountModel> {
         match self {
-            Predictor::BgNbd => Some(&bgnbd::BgNbd),
-            Predictor::MbgNbd => Some(&mbgnbd::MbgNbd),
-            Predictor::ParetoNbd => Some(&super::paretonbd::ParetoNbd),
-            Predictor::Bgbb | Predictor::GammaGamma => None,
+            ModelKind::BgNbd => Some(&bgnbd::BgNbd),
+            ModelKind::MbgNbd => Some(&mbgnbd::MbgNbd),
+            ModelKind::ParetoNbd => Some(&super::paretonbd::ParetoNbd),
+            ModelKind::Bgbb | ModelKind::GammaGamma => None,
         }
     }
 }

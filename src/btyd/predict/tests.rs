@@ -1,5 +1,5 @@
 //! Tests of the prediction kernels: grids against rows, the multi-horizon kernel against
-//! the one-horizon kernel, and the predictor resolved from a model name.
+//! the one-horizon kernel, and the predictions of each model kind.
 
 use super::*;
 
@@ -12,7 +12,7 @@ fn grid_matches_row_kernels_on_possible_histories() {
         max_recency: 5,
         big_t: 6.0,
     };
-    let model = count_model("paretonbd").unwrap();
+    let model = count_model(ModelKind::ParetoNbd).unwrap();
     let p = [0.553, 10.578, 0.606, 11.668];
     let alive = p_alive_grid(model, &p, &grid).unwrap();
     let expected = conditional_expected_purchases_grid(model, &p, 4.0, &grid).unwrap();
@@ -42,7 +42,7 @@ fn grid_matches_row_kernels_on_possible_histories() {
 
 #[test]
 fn grid_checks_its_shape() {
-    let model = count_model("bgnbd").unwrap();
+    let model = count_model(ModelKind::BgNbd).unwrap();
     let too_old = Grid {
         max_frequency: 2,
         max_recency: 7,
@@ -80,9 +80,9 @@ fn horizons_equal_one_horizon_kernel_bit_for_bit() {
     };
     let ts = [0.0, 1.0, 39.0, 52.0, 520.0];
     for (name, p) in [
-        ("bgnbd", BG),
-        ("mbgnbd", [0.525, 6.183, 0.891, 1.614]),
-        ("paretonbd", [0.553, 10.578, 0.606, 11.668]),
+        (ModelKind::BgNbd, BG),
+        (ModelKind::MbgNbd, [0.525, 6.183, 0.891, 1.614]),
+        (ModelKind::ParetoNbd, [0.553, 10.578, 0.606, 11.668]),
     ] {
         let model = count_model(name).unwrap();
         let all = conditional_expected_purchases_horizons(model, &p, &ts, &rows).unwrap();
@@ -108,17 +108,21 @@ fn horizons_equal_one_horizon_kernel_bit_for_bit() {
 }
 
 #[test]
-fn predictor_is_resolved_once_from_the_registered_names() {
-    for name in ["bgnbd", "mbgnbd", "paretonbd"] {
-        let model = Predictor::of(name).unwrap().count().unwrap();
-        assert_eq!(model.names(), super::super::model_names(name).unwrap());
+fn count_models_are_the_continuous_time_kinds() {
+    for kind in [ModelKind::BgNbd, ModelKind::MbgNbd, ModelKind::ParetoNbd] {
+        let model = kind.count().unwrap();
+        assert_eq!(model.names(), kind.param_names());
+        assert_eq!(model.columns(), kind.model().columns());
     }
-    for name in ["bgnbd", "mbgnbd", "paretonbd", "bgbb", "gammagamma"] {
-        assert_eq!(Predictor::of(name).unwrap().name(), name);
-    }
-    assert!(Predictor::of("bgbb").unwrap().count().is_none());
-    assert!(Predictor::of("lifetimes").is_err());
-    assert!(count_model("gammagamma").is_err());
+    assert!(ModelKind::Bgbb.count().is_none() && ModelKind::GammaGamma.count().is_none());
+    let err = count_model(ModelKind::GammaGamma)
+        .err()
+        .map(|e| e.to_string());
+    let err = err.unwrap_or_default();
+    assert!(
+        err.contains("gammagamma is not a purchase-count model"),
+        "{err}"
+    );
 }
 
 /// A prediction the model does not make is refused, naming it and the model; BG/BB and
@@ -130,17 +134,17 @@ fn predictor_refuses_what_the_model_does_not_predict() {
         tx: &[4.0],
         t: &[6.0],
     };
-    let gg = Predictor::GammaGamma;
+    let gg = ModelKind::GammaGamma;
     let err = gg.p_alive(&[6.0, 4.0, 16.0], &rows, 0.0).unwrap_err();
     assert!(err
         .to_string()
         .contains("p_alive is not a prediction of the gammagamma model"));
-    let bg = Predictor::of("bgnbd").unwrap();
+    let bg = ModelKind::BgNbd;
     assert!(bg.p_alive(&BG, &rows, 1.0).is_err());
     assert!(bg.dert(&BG, 0.01, f64::INFINITY, &rows).is_err());
     assert!(bg.generate(&BG, &[5.0], 1).is_err());
     assert!(bg.conditional_expected_spend(&BG, &[1.0], &[2.0]).is_err());
-    let bgbb = Predictor::Bgbb;
+    let bgbb = ModelKind::Bgbb;
     let p = [1.2, 0.75, 0.66, 2.78];
     let ahead = bgbb.p_alive(&p, &rows, 1.0).unwrap();
     let rows_b = crate::btyd::bgbb::Rows {

@@ -3,6 +3,7 @@
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 
+use super::kind::Kind;
 use crate::btyd::bootstrap;
 use crate::btyd::FitOptions;
 use crate::error::ClmError;
@@ -42,7 +43,7 @@ fn btyd_bootstrap_parametric<'py>(
 #[allow(clippy::too_many_arguments)]
 fn btyd_bootstrap_resample<'py>(
     py: Python<'py>,
-    model: &str,
+    model: Kind,
     columns: Vec<PyReadonlyArray1<'py, f64>>,
     weights: Option<PyReadonlyArray1<'py, f64>>,
     params: Vec<f64>,
@@ -65,7 +66,7 @@ fn btyd_bootstrap_resample<'py>(
     };
     let k = params.len();
     let fits = run(py, || {
-        bootstrap::resample_fits(model, &cols, w, &params, &opts, n_boot, seed)
+        bootstrap::resample_fits(model.0, &cols, w, &params, &opts, n_boot, seed)
     })?;
     to_matrix(py, fits, k)
 }

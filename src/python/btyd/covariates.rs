@@ -5,10 +5,13 @@
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 
+use super::kind::Kind;
+use super::slices;
 use crate::btyd::covariates::predict::Quantity;
 use crate::btyd::covariates::{self, CovariateFit, CovariateSpec};
 use crate::btyd::saved::TimeUnit;
 use crate::btyd::FitOptions;
+use crate::btyd::ModelKind;
 use crate::error::ClmError;
 use crate::python::{run, to_pyerr};
 
@@ -26,6 +29,29 @@ impl BtydCovariateFit {
 
 fn matrix(z: &PyReadonlyArray2<'_, f64>) -> PyResult<Vec<f64>> {
     Ok(z.as_array().iter().copied().collect())
+}
+
+/// The covariate specification both entry points take as separate arguments: covariate
+/// `names` (the columns of `z`), the covariates of each process, the shared (constrained)
+/// ones and the (purchase, dropout, spend) L2 penalties.
+fn spec(
+    names: Vec<String>,
+    purchase: Vec<String>,
+    dropout: Vec<String>,
+    spend: Vec<String>,
+    constrained: Vec<String>,
+    penalizers: (f64, f64, f64),
+) -> CovariateSpec {
+    CovariateSpec {
+        names,
+        purchase,
+        dropout,
+        spend,
+        constrained,
+        penalizer_purchase: penalizers.0,
+        penalizer_dropout: penalizers.1,
+        penalizer_spend: penalizers.2,
+    }
 }
 
 fitted_pymethods!(BtydCovariateFit(CovariateFit) {
@@ -141,10 +167,7 @@ fitted_pymethods!(BtydCovariateFit(CovariateFit) {
                 ))))
             }
         };
-        let cols: Vec<&[f64]> = columns
-            .iter()
-            .map(|c| c.as_slice())
-            .collect::<Result<_, _>>()?;
+        let cols = slices(&columns)?;
         let flat = matrix(&z)?;
         let out = run(py, || self.saved.predict(q, &cols, &flat))?;
         Ok(out.into_pyarray(py))
@@ -159,7 +182,7 @@ fitted_pymethods!(BtydCovariateFit(CovariateFit) {
 #[allow(clippy::too_many_arguments)]
 fn btyd_covariate_fit(
     py: Python<'_>,
-    model: &str,
+    model: Kind,
     columns: Vec<PyReadonlyArray1<'_, f64>>,
     weights: Option<PyReadonlyArray1<'_, f64>>,
     z: PyReadonlyArray2<'_, f64>,
@@ -176,22 +199,10 @@ fn btyd_covariate_fit(
     time_unit: Option<(String, f64)>,
     group: Option<bool>,
 ) -> PyResult<BtydCovariateFit> {
-    let cols: Vec<&[f64]> = columns
-        .iter()
-        .map(|c| c.as_slice())
-        .collect::<Result<_, _>>()?;
+    let cols = slices(&columns)?;
     let w = weights.as_ref().map(|w| w.as_slice()).transpose()?;
     let flat = matrix(&z)?;
-    let spec = CovariateSpec {
-        names,
-        purchase,
-        dropout,
-        spend,
-        constrained,
-        penalizer_purchase: penalizers.0,
-        penalizer_dropout: penalizers.1,
-        penalizer_spend: penalizers.2,
-    };
+    let spec = spec(names, purchase, dropout, spend, constrained, penalizers);
     let options = FitOptions {
         penalizer,
         initial: initial_params,
@@ -199,7 +210,7 @@ fn btyd_covariate_fit(
         max_iter,
     };
     let mut saved = run(py, || {
-        covariates::fit(model, &cols, w, &flat, &spec, &options, group)
+        covariates::fit(model.0, &cols, w, &flat, &spec, &options, group)
     })?;
     saved.time_unit = time_unit.map(|(freq, multiplier)| TimeUnit { freq, multiplier });
     Ok(BtydCovariateFit { saved })
@@ -231,10 +242,7 @@ fn btyd_covariate_loglik<'py>(
     columns: Vec<PyReadonlyArray1<'py, f64>>,
     z: PyReadonlyArray2<'py, f64>,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-    let cols: Vec<&[f64]> = columns
-        .iter()
-        .map(|c| c.as_slice())
-        .collect::<Result<_, _>>()?;
+    let cols = slices(&columns)?;
     let flat = matrix(&z)?;
     let saved = &fit.saved;
     let out = run(py, || saved.loglik_rows(&cols, &flat))?;
@@ -255,10 +263,7 @@ fn btyd_covariate_discounted_purchases<'py>(
     discount_rate: f64,
     continuous: bool,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-    let cols: Vec<&[f64]> = columns
-        .iter()
-        .map(|c| c.as_slice())
-        .collect::<Result<_, _>>()?;
+    let cols = slices(&columns)?;
     let flat = matrix(&z)?;
     let saved = &fit.saved;
     let out = run(py, || {
@@ -284,13 +289,8 @@ fn btyd_covariate_generate<'py>(
     let flat = matrix(&z)?;
     let t = length.as_slice()?;
     let saved = &fit.saved;
-    let model = saved.model.as_str();
+    let model = saved.model;
     let sims = run(py, || {
-        if model != "paretonbd" && model != "bgbb" {
-            return Err(ClmError::InvalidArgument(format!(
-                "the core simulates Pareto/NBD and BG/BB customers, not {model:?}"
-            )));
-        }
         let k = saved.param_names.len();
         let params = saved.customer_params(&flat)?;
         if params.len() != t.len() * k {
@@ -307,13 +307,13 @@ fn btyd_covariate_generate<'py>(
             one
         };
         match model {
-            "paretonbd" => {
+            ModelKind::ParetoNbd => {
                 crate::error::check_nonnegative("T", t)?;
                 crate::btyd::bootstrap::replicate(t.len(), |i| {
                     paretonbd::simulate_customer(&p(i), t[i], &mut stream(seed, i as u64))
                 })
             }
-            _ => {
+            ModelKind::Bgbb => {
                 // The BG/BB data check bounds the opportunities (whole, <= its maximum).
                 let zeros = vec![0.0; t.len()];
                 bgbb::check_data(&zeros, &zeros, t)?;
@@ -321,13 +321,16 @@ fn btyd_covariate_generate<'py>(
                     bgbb::simulate_customer(&p(i), t[i], &mut stream(seed, i as u64))
                 })
             }
+            ModelKind::BgNbd | ModelKind::MbgNbd | ModelKind::GammaGamma => {
+                Err(ClmError::InvalidArgument(format!(
+                    "the core simulates Pareto/NBD and BG/BB customers, not {:?}",
+                    model.name()
+                )))
+            }
         }
     })?;
-    let latent = if model == "bgbb" {
-        ["frequency", "recency", "alive", "p", "theta"]
-    } else {
-        ["frequency", "recency", "alive", "lambda", "mu"]
-    };
+    let [a, b] = model.latent_names();
+    let latent = ["frequency", "recency", "alive", a, b];
     crate::python::columns_dict(py, latent, &sims)
 }
 
@@ -346,7 +349,7 @@ type Second = (f64, Vec<f64>, Vec<f64>, Vec<f64>);
 #[allow(clippy::too_many_arguments)]
 fn btyd_covariate_second(
     py: Python<'_>,
-    model: &str,
+    model: Kind,
     columns: Vec<PyReadonlyArray1<'_, f64>>,
     weights: Option<PyReadonlyArray1<'_, f64>>,
     z: PyReadonlyArray2<'_, f64>,
@@ -362,26 +365,14 @@ fn btyd_covariate_second(
     use crate::btyd::covariates::design::Design;
     use crate::btyd::covariates::layout::Layout;
     use crate::btyd::covariates::objective::{CellTerms, CovObjective};
-    let cols: Vec<&[f64]> = columns
-        .iter()
-        .map(|c| c.as_slice())
-        .collect::<Result<_, _>>()?;
+    let cols = slices(&columns)?;
     let w = weights.as_ref().map(|w| w.as_slice()).transpose()?;
     let flat = matrix(&z)?;
-    let spec = CovariateSpec {
-        names,
-        purchase,
-        dropout,
-        spend,
-        constrained,
-        penalizer_purchase: penalizers.0,
-        penalizer_dropout: penalizers.1,
-        penalizer_spend: penalizers.2,
-    };
+    let spec = spec(names, purchase, dropout, spend, constrained, penalizers);
     let out = run(py, || {
-        let m = crate::btyd::model_by_name(model)?;
+        let m = model.0.model();
         crate::btyd::check_columns(m, &cols)?;
-        let layout = Layout::new(model, m.names().len(), &spec)?;
+        let layout = Layout::new(model.0, m.names().len(), &spec)?;
         let n = cols[0].len();
         covariates::check_covariates(&spec, &flat, n)?;
         m.check_data(&cols)?;
@@ -404,7 +395,7 @@ fn btyd_covariate_second(
             design: &design,
             base_penalizer: 0.0,
             total_weight: 1.0,
-            cell: CellTerms::of(model),
+            cell: CellTerms::of(model.0),
         };
         let s = objective.second(&theta);
         Ok((s.ll, s.grad, s.hessian, layout.penalty.clone()))

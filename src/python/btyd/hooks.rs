@@ -4,15 +4,16 @@
 use numpy::PyReadonlyArray1;
 use pyo3::prelude::*;
 
-use crate::btyd::hooks::{check_data_named, loglik_grad_named, model_layout};
-use crate::python::{run, to_pyerr};
+use super::kind::Kind;
+use crate::btyd::hooks::{check_data, loglik_grad_of, model_layout};
+use crate::python::run;
 
 /// Total weighted log-likelihood of the rows and its gradient w.r.t. the natural parameters.
 #[pyfunction]
 #[pyo3(signature = (model, params, columns, weights=None))]
 fn btyd_loglik_grad(
     py: Python<'_>,
-    model: &str,
+    model: Kind,
     params: Vec<f64>,
     columns: Vec<PyReadonlyArray1<'_, f64>>,
     weights: Option<PyReadonlyArray1<'_, f64>>,
@@ -22,28 +23,28 @@ fn btyd_loglik_grad(
         .map(|c| c.as_slice())
         .collect::<Result<_, _>>()?;
     let w = weights.as_ref().map(|w| w.as_slice()).transpose()?;
-    run(py, || loglik_grad_named(model, &params, &cols, w))
+    run(py, || loglik_grad_of(model.0, &params, &cols, w))
 }
 
 /// Checks data columns by the model's own rules (raises InvalidValueError naming the row).
 #[pyfunction]
 fn btyd_check_data(
     py: Python<'_>,
-    model: &str,
+    model: Kind,
     columns: Vec<PyReadonlyArray1<'_, f64>>,
 ) -> PyResult<()> {
     let cols: Vec<&[f64]> = columns
         .iter()
         .map(|c| c.as_slice())
         .collect::<Result<_, _>>()?;
-    run(py, || check_data_named(model, &cols))
+    run(py, || check_data(model.0, &cols))
 }
 
 /// (parameter names, data columns, time columns, scale column, time powers) of a model.
 #[pyfunction]
 #[allow(clippy::type_complexity)]
 fn btyd_model_layout(
-    model: &str,
+    model: Kind,
 ) -> PyResult<(
     Vec<String>,
     Vec<String>,
@@ -51,7 +52,7 @@ fn btyd_model_layout(
     Option<usize>,
     Vec<i32>,
 )> {
-    let l = model_layout(model).map_err(to_pyerr)?;
+    let l = model_layout(model.0);
     Ok((
         l.names,
         l.columns,

@@ -10,9 +10,14 @@ macro_rules! fitted_pymethods {
     ($ty:ident($saved:ident) { $($own:tt)* }) => {
         #[pyo3::pymethods]
         impl $ty {
+            /// The model's name.
             #[getter]
-            fn model(&self) -> String {
-                self.saved.model.clone()
+            fn model(&self) -> &'static str {
+                self.saved.model.name()
+            }
+            #[getter]
+            fn kind(&self) -> crate::python::btyd::kind::PyModelKind {
+                crate::python::btyd::kind::PyModelKind(self.saved.model)
             }
             #[getter]
             fn param_names(&self) -> Vec<String> {
@@ -100,14 +105,25 @@ macro_rules! fitted_pymethods {
 mod bootstrap;
 mod covariates;
 mod hooks;
+mod kind;
 mod models;
 mod paretonbd;
 
+use numpy::PyReadonlyArray1;
 use pyo3::prelude::*;
 
 pub(crate) use models::{vec_out, BtydFit};
 
+/// The data columns of a door call as slices (each array must be contiguous).
+fn slices<'a>(columns: &'a [PyReadonlyArray1<'_, f64>]) -> PyResult<Vec<&'a [f64]>> {
+    Ok(columns
+        .iter()
+        .map(|c| c.as_slice())
+        .collect::<Result<_, _>>()?)
+}
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    kind::register(m)?;
     models::register(m)?;
     covariates::register(m)?;
     paretonbd::register(m)?;

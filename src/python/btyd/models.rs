@@ -1,16 +1,18 @@
 //! The fitted BTYD model crossing the door as a typed object: the generic fit, the fitted
-//! state (serialisable) and every prediction as a method. The model's likelihood and its
-//! prediction family are resolved once from its name when the object is built or loaded;
-//! a method then dispatches on them (`crate::btyd::predict::Predictor`), never on a name.
+//! state (serialisable) and every prediction as a method. The state holds the model's
+//! [`ModelKind`] (parsed once, when the fit is made or its JSON is loaded); a method
+//! dispatches on it (`crate::btyd::predict`), never on a name.
 
-use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1};
+use numpy::{IntoPyArray, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::btyd::predict::{CountModel, Grid, Predictor, Rows};
+use super::kind::Kind;
+use super::slices;
+use crate::btyd::predict::{CountModel, Grid, Rows};
 use crate::btyd::saved::{SavedModel, TimeUnit};
-use crate::btyd::{check_params, fit_named, loglik_rows_of, model_by_name, FitOptions, Model};
-use crate::error::ClmError;
+use crate::btyd::{check_params, fit_kind, loglik_rows_of, FitOptions, ModelKind};
+use crate::error::{ClmError, Result};
 use crate::python::{columns_dict, run, to_pyerr};
 
 type Column<'py> = PyReadonlyArray1<'py, f64>;
@@ -21,27 +23,22 @@ type Out<'py> = PyResult<Bound<'py, PyArray1<f64>>>;
 #[pyclass(module = "clmkit._core", name = "BtydFit", frozen)]
 pub(crate) struct BtydFit {
     saved: SavedModel,
-    /// The model's per-row likelihood, resolved once.
-    model: &'static dyn Model,
-    /// The model's predictions, resolved once.
-    predictor: Predictor,
 }
 
 impl BtydFit {
-    /// Resolves the saved model's name (checked by `SavedModel`) to its model and predictor.
+    /// The fitted model of a checked saved state (the macro's `from_json` loads through it).
     fn from_saved(saved: SavedModel) -> PyResult<BtydFit> {
-        let model = model_by_name(&saved.model).map_err(to_pyerr)?;
-        let predictor = Predictor::of(&saved.model).map_err(to_pyerr)?;
-        Ok(BtydFit {
-            saved,
-            model,
-            predictor,
-        })
+        Ok(BtydFit { saved })
+    }
+
+    /// The model's kind: every prediction dispatches on it.
+    fn model_kind(&self) -> ModelKind {
+        self.saved.model
     }
 
     /// The continuous-time count model and its parameters, for the CLV kernels.
     pub(crate) fn count_model(&self, what: &str) -> PyResult<(&'static dyn CountModel, &[f64])> {
-        match self.predictor.count() {
+        match self.model_kind().count() {
             Some(model) => Ok((model, &self.saved.fit.params)),
             None => Err(to_pyerr(ClmError::InvalidArgument(format!(
                 "{what} needs a purchase-count model in continuous time (BG/NBD, MBG/NBD, \
@@ -54,14 +51,34 @@ impl BtydFit {
     fn p(&self) -> &[f64] {
         &self.saved.fit.params
     }
-}
 
-fn rows<'a>(x: &'a Column<'_>, tx: &'a Column<'_>, t: &'a Column<'_>) -> PyResult<Rows<'a>> {
-    Ok(Rows {
-        x: x.as_slice()?,
-        tx: tx.as_slice()?,
-        t: t.as_slice()?,
-    })
+    /// The one shape of every per-customer prediction: the customer rows read from the
+    /// three columns, `predict(kind, params, rows)` run with the GIL released, an array out.
+    fn per_row<'py>(
+        &self,
+        py: Python<'py>,
+        (x, tx, t): (&Column<'py>, &Column<'py>, &Column<'py>),
+        predict: impl FnOnce(ModelKind, &[f64], &Rows) -> Result<Vec<f64>> + Send,
+    ) -> Out<'py> {
+        let rows = Rows {
+            x: x.as_slice()?,
+            tx: tx.as_slice()?,
+            t: t.as_slice()?,
+        };
+        let out = run(py, || predict(self.model_kind(), self.p(), &rows))?;
+        Ok(out.into_pyarray(py))
+    }
+
+    /// [`BtydFit::per_row`] for the predictions with no customer rows (new customers, the
+    /// heat-map grid).
+    fn computed<'py>(
+        &self,
+        py: Python<'py>,
+        predict: impl FnOnce(ModelKind, &[f64]) -> Result<Vec<f64>> + Send,
+    ) -> Out<'py> {
+        let out = run(py, || predict(self.model_kind(), self.p()))?;
+        Ok(out.into_pyarray(py))
+    }
 }
 
 fn grid(max_frequency: usize, max_recency: usize, big_t: f64) -> Grid {
@@ -81,30 +98,25 @@ fitted_pymethods!(BtydFit(SavedModel) {
     #[staticmethod]
     #[pyo3(signature = (model, params, time_unit=None))]
     fn from_params(
-        model: &str,
+        model: Kind,
         params: Vec<f64>,
         time_unit: Option<(String, f64)>,
     ) -> PyResult<BtydFit> {
         let unit = time_unit.map(|(freq, multiplier)| TimeUnit { freq, multiplier });
-        BtydFit::from_saved(SavedModel::from_params(model, params, unit).map_err(to_pyerr)?)
+        BtydFit::from_saved(SavedModel::from_params(model.0, params, unit).map_err(to_pyerr)?)
     }
     /// The same fitted model predicting at other parameters (bootstrap replicates): a copy
     /// of a few hundred bytes, so each replicate runs the same typed methods.
     fn with_params(&self, params: Vec<f64>) -> PyResult<BtydFit> {
-        check_params(self.model.names(), &params).map_err(to_pyerr)?;
+        check_params(self.model_kind().param_names(), &params).map_err(to_pyerr)?;
         let mut saved = self.saved.clone();
         saved.fit.params = params;
-        Ok(BtydFit {
-            saved,
-            model: self.model,
-            predictor: self.predictor,
-        })
+        Ok(BtydFit { saved })
     }
     /// Log-likelihood of each row of the model's data columns.
     fn loglik_rows<'py>(&self, py: Python<'py>, columns: Vec<Column<'py>>) -> Out<'py> {
-        let cols: Vec<&[f64]> = columns.iter().map(|c| c.as_slice()).collect::<Result<_, _>>()?;
-        let out = run(py, || loglik_rows_of(self.model, self.p(), &cols))?;
-        Ok(out.into_pyarray(py))
+        let cols = slices(&columns)?;
+        self.computed(py, |k, p| loglik_rows_of(k.model(), p, &cols))
     }
     /// P(alive) per customer (BG/BB: `periods_ahead` opportunities after n_periods).
     #[pyo3(signature = (frequency, recency, t, periods_ahead=0.0))]
@@ -116,9 +128,8 @@ fitted_pymethods!(BtydFit(SavedModel) {
         t: Column<'py>,
         periods_ahead: f64,
     ) -> Out<'py> {
-        let rows = rows(&frequency, &recency, &t)?;
-        let out = run(py, || self.predictor.p_alive(self.p(), &rows, periods_ahead))?;
-        Ok(out.into_pyarray(py))
+        let columns = (&frequency, &recency, &t);
+        self.per_row(py, columns, |k, p, rows| k.p_alive(p, rows, periods_ahead))
     }
     /// Conditional expected purchases at every horizon of `ts` (len(ts) x customers), each
     /// customer's horizons in one pass of the multi-horizon kernel.
@@ -130,15 +141,12 @@ fitted_pymethods!(BtydFit(SavedModel) {
         recency: Column<'py>,
         t: Column<'py>,
     ) -> PyResult<Bound<'py, PyArray2<f64>>> {
-        let rows = rows(&frequency, &recency, &t)?;
-        let n = rows.x.len();
-        let out = run(py, || {
-            self.predictor
-                .conditional_expected_purchases(self.p(), &ts, &rows)
+        let n = frequency.len()?;
+        let columns = (&frequency, &recency, &t);
+        let out = self.per_row(py, columns, |k, p, rows| {
+            k.conditional_expected_purchases(p, &ts, rows)
         })?;
-        let array = ndarray::Array2::from_shape_vec((ts.len(), n), out)
-            .map_err(|e| to_pyerr(ClmError::InvalidArgument(format!("horizons: {e}"))))?;
-        Ok(array.into_pyarray(py))
+        out.reshape([ts.len(), n])
     }
     fn conditional_probability_of_n_purchases<'py>(
         &self,
@@ -149,16 +157,15 @@ fitted_pymethods!(BtydFit(SavedModel) {
         recency: Column<'py>,
         big_t: Column<'py>,
     ) -> Out<'py> {
-        let rows = rows(&frequency, &recency, &big_t)?;
-        let p = self.predictor;
-        let out = run(py, || p.conditional_probability_of_n_purchases(self.p(), t, n, &rows))?;
-        Ok(out.into_pyarray(py))
+        let columns = (&frequency, &recency, &big_t);
+        self.per_row(py, columns, |k, p, rows| {
+            k.conditional_probability_of_n_purchases(p, t, n, rows)
+        })
     }
     /// E[X(t)] of a new customer per horizon.
     fn expected_purchases<'py>(&self, py: Python<'py>, t: Column<'py>) -> Out<'py> {
         let t = t.as_slice()?;
-        let out = run(py, || self.predictor.expected_purchases(self.p(), t))?;
-        Ok(out.into_pyarray(py))
+        self.computed(py, |k, p| k.expected_purchases(p, t))
     }
     /// P(X(t[i]) = n[i]) of a new customer.
     fn probability_of_n_purchases<'py>(
@@ -168,8 +175,7 @@ fitted_pymethods!(BtydFit(SavedModel) {
         n: Column<'py>,
     ) -> Out<'py> {
         let (t, n) = (t.as_slice()?, n.as_slice()?);
-        let out = run(py, || self.predictor.probability_of_n_purchases(self.p(), t, n))?;
-        Ok(out.into_pyarray(py))
+        self.computed(py, |k, p| k.probability_of_n_purchases(p, t, n))
     }
     /// P(alive) on the (recency x frequency) heat-map grid, row-major, impossible cells included.
     fn p_alive_grid<'py>(
@@ -180,8 +186,7 @@ fitted_pymethods!(BtydFit(SavedModel) {
         big_t: f64,
     ) -> Out<'py> {
         let g = grid(max_frequency, max_recency, big_t);
-        let out = run(py, || self.predictor.p_alive_grid(self.p(), &g))?;
-        Ok(out.into_pyarray(py))
+        self.computed(py, |k, p| k.p_alive_grid(p, &g))
     }
     /// Conditional expected purchases on the heat-map grid, row-major.
     fn conditional_expected_purchases_grid<'py>(
@@ -193,9 +198,7 @@ fitted_pymethods!(BtydFit(SavedModel) {
         big_t: f64,
     ) -> Out<'py> {
         let g = grid(max_frequency, max_recency, big_t);
-        let p = self.predictor;
-        let out = run(py, || p.conditional_expected_purchases_grid(self.p(), t, &g))?;
-        Ok(out.into_pyarray(py))
+        self.computed(py, |k, p| k.conditional_expected_purchases_grid(p, t, &g))
     }
     /// Gamma-Gamma: conditional expected spend per customer.
     fn conditional_expected_spend<'py>(
@@ -205,8 +208,7 @@ fitted_pymethods!(BtydFit(SavedModel) {
         monetary_value: Column<'py>,
     ) -> Out<'py> {
         let (x, m) = (frequency.as_slice()?, monetary_value.as_slice()?);
-        let out = run(py, || self.predictor.conditional_expected_spend(self.p(), x, m))?;
-        Ok(out.into_pyarray(py))
+        self.computed(py, |k, p| k.conditional_expected_spend(p, x, m))
     }
     /// Pareto/NBD: discounted expected residual transactions (continuous `discount_rate`)
     /// over `horizon` time units (infinity: the classic DERT).
@@ -219,28 +221,26 @@ fitted_pymethods!(BtydFit(SavedModel) {
         recency: Column<'py>,
         big_t: Column<'py>,
     ) -> Out<'py> {
-        let rows = rows(&frequency, &recency, &big_t)?;
-        let p = self.predictor;
-        let out = run(py, || p.dert(self.p(), discount_rate, horizon, &rows))?;
-        Ok(out.into_pyarray(py))
+        let columns = (&frequency, &recency, &big_t);
+        self.per_row(py, columns, |k, p, rows| k.dert(p, discount_rate, horizon, rows))
     }
     /// Simulated customers (Pareto/NBD: one per T; BG/BB: one per n_periods): a dict of
     /// frequency, recency, alive and the two latent rates (lambda, mu or p, theta).
     fn generate<'py>(&self, py: Python<'py>, t: Column<'py>, seed: u64) -> PyResult<Bound<'py, PyDict>> {
         let t = t.as_slice()?;
-        let sims = run(py, || self.predictor.generate(self.p(), t, seed))?;
-        let [a, b] = self.predictor.latent_names();
+        let sims = run(py, || self.model_kind().generate(self.p(), t, seed))?;
+        let [a, b] = self.model_kind().latent_names();
         columns_dict(py, ["frequency", "recency", "alive", a, b], &sims)
     }
 });
 
-/// Fits the model `model` ("bgnbd", "mbgnbd", "gammagamma", ...) to its data columns.
+/// Fits model `model` (a `ModelKind`, or its name) to its data columns.
 #[pyfunction]
 #[pyo3(signature = (model, columns, weights, penalizer, initial_params, tol, max_iter, time_unit))]
 #[allow(clippy::too_many_arguments)]
 fn btyd_fit(
     py: Python<'_>,
-    model: &str,
+    model: Kind,
     columns: Vec<PyReadonlyArray1<'_, f64>>,
     weights: Option<PyReadonlyArray1<'_, f64>>,
     penalizer: f64,
@@ -249,10 +249,7 @@ fn btyd_fit(
     max_iter: usize,
     time_unit: Option<(String, f64)>,
 ) -> PyResult<BtydFit> {
-    let cols: Vec<&[f64]> = columns
-        .iter()
-        .map(|c| c.as_slice())
-        .collect::<Result<_, _>>()?;
+    let cols = slices(&columns)?;
     let w = weights.as_ref().map(|w| w.as_slice()).transpose()?;
     let options = FitOptions {
         penalizer,
@@ -260,9 +257,9 @@ fn btyd_fit(
         tol,
         max_iter,
     };
-    let fit = run(py, || fit_named(model, &cols, w, &options))?;
+    let fit = run(py, || fit_kind(model.0, &cols, w, &options))?;
     let unit = time_unit.map(|(freq, multiplier)| TimeUnit { freq, multiplier });
-    BtydFit::from_saved(SavedModel::new(model, options, fit, unit).map_err(to_pyerr)?)
+    BtydFit::from_saved(SavedModel::new(model.0, options, fit, unit))
 }
 
 pub(crate) fn vec_out<'py>(py: Python<'py>, v: Vec<f64>) -> Bound<'py, PyArray1<f64>> {

@@ -55,7 +55,13 @@ pub struct SnapshotStages {
     pub snapshot: Vec<i32>,
     pub stage: Vec<i32>,
     pub reason: Vec<i32>,
+    /// The model's P(alive) of each row (empty without a model).
+    pub p_alive: Vec<f64>,
 }
+
+/// A fitted model's P(alive) of a (repeat purchases, recency, age) summary row, in the
+/// index's time unit; its parameters are checked by the caller.
+pub type PAlive<'a> = &'a (dyn Fn(f64, f64, f64) -> f64 + Sync);
 
 /// The log sorted once by (customer, period), ready to be summarised at every snapshot.
 pub struct SnapshotIndex {
@@ -228,8 +234,11 @@ impl SnapshotIndex {
         Ok(out)
     }
 
-    /// Every (customer, snapshot) stage without P(alive) or custom rules, in one pass.
-    pub fn stages(&self, params: &StageParams) -> Result<SnapshotStages> {
+    /// Every (customer, snapshot) stage in one pass, without custom rules; with `p_alive`
+    /// the model's P(alive) of each row is computed in the same pass and drives the P(alive)
+    /// rules, so no summary column is materialised (at 1M customers x 6 snapshots: 290 MB
+    /// and two passes less than `summaries` + rules).
+    pub fn stages(&self, params: &StageParams, p_alive: Option<PAlive>) -> Result<SnapshotStages> {
         params.validate()?;
         let n = self.checked_rows()?;
         let mut out = SnapshotStages {
@@ -237,15 +246,26 @@ impl SnapshotIndex {
             snapshot: zeroed(n)?,
             stage: zeroed(n)?,
             reason: zeroed(n)?,
+            p_alive: zeroed(if p_alive.is_some() { n } else { 0 })?,
         };
         let sink = StagesMut {
             customer: &mut out.customer,
             snapshot: &mut out.snapshot,
             stage: &mut out.stage,
             reason: &mut out.reason,
+            p_alive: &mut out.p_alive,
+            model: p_alive,
             params,
         };
         self.fill(sink);
+        if let Some(i) = out.p_alive.iter().position(|v| !(0.0..=1.0).contains(v)) {
+            return Err(ClmError::invalid_value(
+                "model.p_alive(...)",
+                i,
+                out.p_alive[i],
+                "must be in [0, 1]",
+            ));
+        }
         Ok(out)
     }
 

@@ -79,7 +79,7 @@ fn fused_stages_equal_summaries_then_rules() {
         custom: None,
     };
     let (stage, reason) = crate::stages::assign_stages(&inputs, &params).unwrap();
-    let fused = index.stages(&params).unwrap();
+    let fused = index.stages(&params, None).unwrap();
     assert_eq!(fused.customer, rows.customer);
     assert_eq!(fused.snapshot, rows.snapshot);
     assert_eq!(fused.stage, stage);
@@ -110,7 +110,7 @@ fn too_many_rows_are_refused_before_allocating() {
         err.starts_with("snapshots: 1100000 snapshots x 1000 customers"),
         "{err}"
     );
-    assert!(index.stages(&params_for_test()).is_err());
+    assert!(index.stages(&params_for_test(), None).is_err());
 }
 
 fn params_for_test() -> StageParams {
@@ -133,4 +133,50 @@ fn snapshots_must_increase() {
     let err = snapshot_summaries(&[0], 1, &[0], &[5, 5], Freq::Day, 1.0).unwrap_err();
     assert!(err.to_string().contains("snapshots: row 1"));
     assert!(snapshot_summaries(&[3], 1, &[0], &[5], Freq::Day, 1.0).is_err());
+}
+
+#[test]
+fn fused_stages_with_a_model_equal_summaries_then_p_alive_then_rules() {
+    use crate::btyd::mbgnbd::MbgNbd;
+    use crate::btyd::predict::CountModel;
+
+    let mut st = 23u64;
+    let n = 2000;
+    let codes: Vec<i64> = (0..n).map(|_| (lcg(&mut st) % 97) as i64).collect();
+    let times: Vec<i64> = (0..n).map(|_| (lcg(&mut st) % 700) as i64 * DAY).collect();
+    let snaps: Vec<i64> = (1..8).map(|k| k * 100 * DAY).collect();
+    let index = SnapshotIndex::build(&codes, 100, &times, &snaps, Freq::Day, 1.0).unwrap();
+    let rows = index.summaries().unwrap();
+    // CDNOW-like MBG/NBD parameters in days: P(alive) spans the thresholds
+    let params = [0.5, 60.0, 0.9, 3.0];
+    let pa: Vec<f64> = (0..rows.t.len())
+        .map(|i| MbgNbd.p_alive(&params, rows.frequency[i], rows.recency[i], rows.t[i]))
+        .collect();
+    let mut rules = params_for_test();
+    rules.p_alive_for_one_time = true;
+    let inputs = crate::stages::StageInputs {
+        repeats: &rows.frequency,
+        recency: &rows.recency,
+        t: &rows.t,
+        gap_before_last: &rows.gap_before_last,
+        p_alive: Some(&pa),
+        custom: None,
+    };
+    let (stage, reason) = crate::stages::assign_stages(&inputs, &rules).unwrap();
+    let model = |x: f64, tx: f64, t: f64| MbgNbd.p_alive(&params, x, tx, t);
+    let fused = index.stages(&rules, Some(&model)).unwrap();
+    assert_eq!(fused.p_alive, pa);
+    assert_eq!(fused.stage, stage);
+    assert_eq!(fused.reason, reason);
+    assert_eq!(fused.customer, rows.customer);
+    // the P(alive) rules fired: some rows are at risk or churned by P(alive)
+    let by_p = reason.iter().filter(|&&r| r == 1 || r == 3).count();
+    assert!(by_p > 0, "no row decided by P(alive)");
+    // a model giving values outside [0, 1] is refused, naming the row
+    let broken = |_: f64, _: f64, _: f64| f64::NAN;
+    let err = index.stages(&rules, Some(&broken)).unwrap_err().to_string();
+    assert!(
+        err.contains("model.p_alive(...)") && err.contains("row 0"),
+        "{err}"
+    );
 }

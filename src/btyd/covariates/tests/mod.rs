@@ -7,10 +7,10 @@ use super::design::Design;
 use super::layout::Layout;
 use super::objective::CovObjective;
 use super::*;
-use crate::btyd::{bgbb, paretonbd, Model, MAX_PARAMS};
+use crate::btyd::{bgbb, fit_kind, paretonbd, Model, ModelKind, MAX_PARAMS};
 use crate::numeric::optimize::{numerical_hessian, Objective};
 
-const MODELS: [&str; 5] = ["bgnbd", "mbgnbd", "paretonbd", "bgbb", "gammagamma"];
+const MODELS: [ModelKind; 5] = ModelKind::ALL;
 
 /// Deterministic uniform(0, 1) stream (splitmix64), for test data only.
 struct Uniform(u64);
@@ -26,7 +26,7 @@ impl Uniform {
 
 /// Data columns of `model` for `n` customers and covariates (a 0/1 channel, a continuous
 /// score), row-major.
-fn data(model: &str, n: usize, seed: u64) -> (Vec<Vec<f64>>, Vec<f64>) {
+fn data(model: ModelKind, n: usize, seed: u64) -> (Vec<Vec<f64>>, Vec<f64>) {
     let mut u = Uniform(seed);
     let mut z = Vec::with_capacity(2 * n);
     for _ in 0..n {
@@ -34,7 +34,7 @@ fn data(model: &str, n: usize, seed: u64) -> (Vec<Vec<f64>>, Vec<f64>) {
         z.push((u.next() - 0.5) * 2.0);
     }
     let cols = match model {
-        "gammagamma" => {
+        ModelKind::GammaGamma => {
             // Note 025's process: nu ~ Gamma(q = 4, rate v = 15), spends ~ Gamma(p = 6, rate nu).
             use rand_distr::{Distribution, Gamma};
             let x: Vec<f64> = (0..n).map(|_| 1.0 + (u.next() * 6.0).floor()).collect();
@@ -51,7 +51,7 @@ fn data(model: &str, n: usize, seed: u64) -> (Vec<Vec<f64>>, Vec<f64>) {
                 .collect();
             vec![x, m]
         }
-        "bgbb" => {
+        ModelKind::Bgbb => {
             let periods = vec![6.0; n];
             let sims = bgbb::generate(&[1.2, 0.75, 0.66, 2.8], &periods, seed).unwrap();
             let mut cols: Vec<Vec<f64>> = (0..2)
@@ -73,13 +73,13 @@ fn data(model: &str, n: usize, seed: u64) -> (Vec<Vec<f64>>, Vec<f64>) {
     (cols, z)
 }
 
-fn spec(model: &str) -> CovariateSpec {
+fn spec(model: ModelKind) -> CovariateSpec {
     let both = vec!["channel".to_string(), "score".to_string()];
     let mut s = CovariateSpec {
         names: both.clone(),
         ..Default::default()
     };
-    if model == "gammagamma" {
+    if model == ModelKind::GammaGamma {
         s.spend = both;
     } else {
         s.purchase = both.clone();
@@ -89,7 +89,7 @@ fn spec(model: &str) -> CovariateSpec {
 }
 
 /// `data` with the score rounded to halves (5 levels), so customers group into cells.
-fn discrete(model: &str) -> (Vec<Vec<f64>>, Vec<f64>) {
+fn discrete(model: ModelKind) -> (Vec<Vec<f64>>, Vec<f64>) {
     let (cols, mut z) = data(model, 400, 7);
     z.iter_mut()
         .skip(1)
@@ -98,10 +98,10 @@ fn discrete(model: &str) -> (Vec<Vec<f64>>, Vec<f64>) {
     (cols, z)
 }
 
-fn objective_parts(model: &str, group: bool) -> (Layout, Design, &'static dyn Model) {
+fn objective_parts(model: ModelKind, group: bool) -> (Layout, Design, &'static dyn Model) {
     let (cols, z) = discrete(model);
     let cols: Vec<&[f64]> = cols.iter().map(|c| c.as_slice()).collect();
-    let m = model_by_name(model).unwrap();
+    let m = model.model();
     let layout = Layout::new(model, m.names().len(), &spec(model)).unwrap();
     let design = Design::new(&cols, None, &z, 2, Some(group)).unwrap();
     (layout, design, m)
@@ -122,7 +122,7 @@ fn zero_covariates_reproduce_the_plain_fit() {
         let cols: Vec<&[f64]> = cols.iter().map(|c| c.as_slice()).collect();
         let zeros = vec![0.0; z.len()];
         let opts = FitOptions::default();
-        let plain = fit_named(model, &cols, None, &opts).unwrap();
+        let plain = fit_kind(model, &cols, None, &opts).unwrap();
         let cov = fit(model, &cols, None, &zeros, &spec(model), &opts, None).unwrap();
         let k = plain.params.len();
         for j in 0..k {
@@ -147,7 +147,7 @@ fn covariates_shift_the_fit_and_give_finite_standard_errors() {
         let (cols, z) = data(model, 600, 3);
         let cols: Vec<&[f64]> = cols.iter().map(|c| c.as_slice()).collect();
         let opts = FitOptions::default();
-        let plain = fit_named(model, &cols, None, &opts).unwrap();
+        let plain = fit_kind(model, &cols, None, &opts).unwrap();
         let cov = fit(model, &cols, None, &z, &spec(model), &opts, None).unwrap();
         assert!(
             cov.fit.log_likelihood >= plain.log_likelihood - 1e-6,
@@ -174,7 +174,7 @@ fn covariates_shift_the_fit_and_give_finite_standard_errors() {
 
 #[test]
 fn a_constant_covariate_is_reported_singular() {
-    let (cols, z) = data("bgnbd", 300, 5);
+    let (cols, z) = data(ModelKind::BgNbd, 300, 5);
     let cols: Vec<&[f64]> = cols.iter().map(|c| c.as_slice()).collect();
     let ones: Vec<f64> = z
         .iter()
@@ -182,11 +182,11 @@ fn a_constant_covariate_is_reported_singular() {
         .map(|(i, v)| if i % 2 == 0 { 1.0 } else { *v })
         .collect();
     let cov = fit(
-        "bgnbd",
+        ModelKind::BgNbd,
         &cols,
         None,
         &ones,
-        &spec("bgnbd"),
+        &spec(ModelKind::BgNbd),
         &FitOptions::default(),
         None,
     )
@@ -197,9 +197,9 @@ fn a_constant_covariate_is_reported_singular() {
 
 #[test]
 fn constraints_share_one_parameter_and_bad_specs_are_refused() {
-    let mut s = spec("paretonbd");
+    let mut s = spec(ModelKind::ParetoNbd);
     s.constrained = vec!["channel".into()];
-    let layout = Layout::new("paretonbd", 4, &s).unwrap();
+    let layout = Layout::new(ModelKind::ParetoNbd, 4, &s).unwrap();
     assert_eq!(layout.n_free, 3);
     let shared: Vec<usize> = layout
         .rows
@@ -209,21 +209,21 @@ fn constraints_share_one_parameter_and_bad_specs_are_refused() {
         .collect();
     assert_eq!(shared.len(), 2);
     assert_eq!(shared[0], shared[1]);
-    let mut bad = spec("gammagamma");
+    let mut bad = spec(ModelKind::GammaGamma);
     bad.purchase = vec!["score".into()];
-    assert!(Layout::new("gammagamma", 3, &bad).is_err());
-    let mut unknown = spec("bgnbd");
+    assert!(Layout::new(ModelKind::GammaGamma, 3, &bad).is_err());
+    let mut unknown = spec(ModelKind::BgNbd);
     unknown.dropout.push("age".into());
-    assert!(Layout::new("bgnbd", 4, &unknown).is_err());
-    let (cols, mut z) = data("bgnbd", 50, 1);
+    assert!(Layout::new(ModelKind::BgNbd, 4, &unknown).is_err());
+    let (cols, mut z) = data(ModelKind::BgNbd, 50, 1);
     z[7] = f64::NAN;
     let cols: Vec<&[f64]> = cols.iter().map(|c| c.as_slice()).collect();
     match fit(
-        "bgnbd",
+        ModelKind::BgNbd,
         &cols,
         None,
         &z,
-        &spec("bgnbd"),
+        &spec(ModelKind::BgNbd),
         &FitOptions::default(),
         None,
     ) {
@@ -236,20 +236,20 @@ fn constraints_share_one_parameter_and_bad_specs_are_refused() {
 
 #[test]
 fn predictions_at_zero_coefficients_equal_the_plain_kernels() {
-    let (cols, z) = data("paretonbd", 200, 9);
+    let (cols, z) = data(ModelKind::ParetoNbd, 200, 9);
     let c: Vec<&[f64]> = cols.iter().map(|c| c.as_slice()).collect();
     let zeros = vec![0.0; z.len()];
     let cov = fit(
-        "paretonbd",
+        ModelKind::ParetoNbd,
         &c,
         None,
         &zeros,
-        &spec("paretonbd"),
+        &spec(ModelKind::ParetoNbd),
         &FitOptions::default(),
         None,
     )
     .unwrap();
-    let m = crate::btyd::predict::count_model("paretonbd").unwrap();
+    let m = crate::btyd::predict::count_model(ModelKind::ParetoNbd).unwrap();
     let rows = crate::btyd::predict::Rows {
         x: c[0],
         tx: c[1],

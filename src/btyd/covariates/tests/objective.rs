@@ -110,7 +110,9 @@ fn likelihood_is_the_plain_model_at_each_customers_params_grouped_or_not() {
 fn exact_hessian_matches_differences_of_the_gradient_for_every_model() {
     for model in MODELS {
         let shifts = match model {
-            "bgnbd" | "mbgnbd" | "paretonbd" => vec![CellTerms::Differences, CellTerms::of(model)],
+            ModelKind::BgNbd | ModelKind::MbgNbd | ModelKind::ParetoNbd => {
+                vec![CellTerms::Differences, CellTerms::of(model)]
+            }
             _ => vec![CellTerms::Differences],
         };
         for (group, cell) in [false, true]
@@ -151,7 +153,7 @@ fn exact_hessian_matches_differences_of_the_gradient_for_every_model() {
 
 #[test]
 fn a_sample_of_cells_keeps_their_data_and_scales_their_weights() {
-    let (layout, design, m) = objective_parts("bgnbd", false);
+    let (layout, design, m) = objective_parts(ModelKind::BgNbd, false);
     let sample = design.sample(3);
     assert_eq!(sample.cells.len(), design.cells.len().div_ceil(3));
     let weight: f64 = sample.patterns.weights.iter().sum();
