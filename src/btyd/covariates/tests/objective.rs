@@ -201,7 +201,7 @@ fn a_sample_of_cells_keeps_their_data_and_scales_their_weights() {
 
 #[test]
 fn a_sampled_hessian_keeps_the_exact_value_and_gradient() {
-    for model in ["bgnbd", "paretonbd", "bgbb"] {
+    for model in [ModelKind::BgNbd, ModelKind::ParetoNbd, ModelKind::Bgbb] {
         let (layout, design, m) = objective_parts(model, false);
         let obj = CovObjective {
             model: m,
