@@ -46,6 +46,33 @@ impl CovObjective<'_> {
         cell[0]
     }
 
+    /// [`cell_log_grad`](Self::cell_log_grad) by the pass's first-order route (the
+    /// Pareto/NBD frequency `table` when there is one, as [`CovObjective::total`]).
+    fn cell_first_order(
+        &self,
+        p: &[f64],
+        range: &std::ops::Range<usize>,
+        table: Option<&crate::btyd::paretonbd::second::FrequencyTable>,
+        out: &mut [f64],
+    ) -> f64 {
+        let Some(t) = table else {
+            return self.cell_log_grad(p, range.clone(), out);
+        };
+        let k = p.len();
+        let mut cell = [0.0; MAX_PARAMS + 1];
+        paretocell::accumulate(
+            p,
+            &self.design.patterns,
+            range.clone(),
+            t,
+            &mut cell[..k + 1],
+        );
+        for j in 0..k {
+            out[j] = p[j] * cell[1 + j];
+        }
+        cell[0]
+    }
+
     /// Hessian of a cell's log-likelihood in its log-parameters (k x k, row-major, into `h`)
     /// by central differences of [`cell_log_grad`](Self::cell_log_grad), symmetrised.
     fn cell_log_hessian(&self, p: &[f64], range: &std::ops::Range<usize>, h: &mut [f64]) {
@@ -68,7 +95,16 @@ impl CovObjective<'_> {
 
     /// [`Second`] at `theta`: the log-likelihood, its gradient and its exact Hessian.
     pub fn second(&self, theta: &[f64]) -> Second {
+        self.second_every(theta, 1)
+    }
+
+    /// [`Second`] with the Hessian summed over every `every`-th cell only (times `every`):
+    /// the log-likelihood and gradient stay exact, the Hessian is a systematic sample's
+    /// estimate, good enough for a Newton step far from the end (see `solve`) and a
+    /// fraction of its cost. `every` = 1 is the exact Hessian.
+    pub fn second_every(&self, theta: &[f64], every: usize) -> Second {
         let (k, dim) = (self.layout.k, theta.len());
+        let every = every.max(1);
         let params = self.cell_params(theta);
         let table = self.pareto_table(theta);
         let width = 1 + dim + dim * dim;
@@ -86,6 +122,24 @@ impl CovObjective<'_> {
                     let z = self.design.z_of(*c);
                     let mut g0 = [0.0; MAX_PARAMS];
                     let mut h = [0.0; MAX_PARAMS * MAX_PARAMS];
+                    for (j, row) in rows.iter_mut().enumerate() {
+                        row.clear();
+                        row.push((j, 1.0));
+                    }
+                    for b in &self.layout.blocks {
+                        for &(col, free) in &b.covs {
+                            rows[b.param].push((k + free, b.sign * z[col]));
+                        }
+                    }
+                    if c % every != 0 {
+                        acc[0] += self.cell_first_order(p, range, table.as_ref(), &mut g0[..k]);
+                        for (j, row) in rows.iter().enumerate() {
+                            for &(a, e) in row {
+                                acc[1 + a] += e * g0[j];
+                            }
+                        }
+                        continue;
+                    }
                     let analytic = match self.cell {
                         CellTerms::BgFamily(shift) => Some(bgcell::cell_log_terms(
                             p,
@@ -115,14 +169,8 @@ impl CovObjective<'_> {
                             ll
                         }
                     };
-                    for (j, row) in rows.iter_mut().enumerate() {
-                        row.clear();
-                        row.push((j, 1.0));
-                    }
-                    for b in &self.layout.blocks {
-                        for &(col, free) in &b.covs {
-                            rows[b.param].push((k + free, b.sign * z[col]));
-                        }
+                    if every > 1 {
+                        h[..k * k].iter_mut().for_each(|v| *v *= every as f64);
                     }
                     add_chain(&mut acc[1..], &rows, &g0[..k], &h[..k * k], &mut t, dim);
                 }
@@ -136,7 +184,12 @@ impl CovObjective<'_> {
             }
         }
         let mut hessian = sums.split_off(1 + dim);
-        crate::numeric::linalg::symmetrize(&mut hessian, dim);
+        // add_chain fills the upper triangle only.
+        for a in 0..dim {
+            for b in 0..a {
+                hessian[a * dim + b] = hessian[b * dim + a];
+            }
+        }
         Second {
             ll: sums[0],
             grad: sums[1..].to_vec(),
@@ -176,8 +229,9 @@ impl CovObjective<'_> {
     }
 }
 
-/// Adds J' g0 to `out[..dim]` and J' H J to `out[dim..]` (dim x dim, row-major), J given by
-/// its sparse `rows`; `t` (dim x k) is scratch for J' H.
+/// Adds J' g0 to `out[..dim]` and the upper triangle of J' H J to `out[dim..]` (dim x dim,
+/// row-major; the caller mirrors it), J given by its sparse `rows`; `t` (dim x k) is scratch
+/// for J' H.
 fn add_chain(
     out: &mut [f64],
     rows: &[Vec<(usize, f64)>],
@@ -204,7 +258,9 @@ fn add_chain(
             let v = ta[l];
             if v != 0.0 {
                 for &(b, e) in row {
-                    hrow[b] += v * e;
+                    if b >= a {
+                        hrow[b] += v * e;
+                    }
                 }
             }
         }

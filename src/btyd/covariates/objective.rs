@@ -100,12 +100,13 @@ impl CovObjective<'_> {
                     let p = &params[c * k..(c + 1) * k];
                     let z = self.design.z_of(*c);
                     // With the outer product every pattern needs its own gradient.
-                    let pieces: Vec<std::ops::Range<usize>> = if opg {
-                        range.clone().map(|i| i..i + 1).collect()
-                    } else {
-                        vec![range.clone()]
-                    };
-                    for piece in pieces {
+                    let n_pieces = if opg { range.len() } else { 1 };
+                    for i in 0..n_pieces {
+                        let piece = if opg {
+                            range.start + i..range.start + i + 1
+                        } else {
+                            range.clone()
+                        };
                         let mut cell = [0.0; MAX_PARAMS + 1];
                         let w = if opg {
                             self.design.patterns.weights[piece.start]

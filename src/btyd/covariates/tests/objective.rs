@@ -198,3 +198,65 @@ fn a_sample_of_cells_keeps_their_data_and_scales_their_weights() {
         3.0 * kept
     );
 }
+
+#[test]
+fn a_sampled_hessian_keeps_the_exact_value_and_gradient() {
+    for model in [ModelKind::BgNbd, ModelKind::ParetoNbd, ModelKind::Bgbb] {
+        let (layout, design, m) = objective_parts(model, false);
+        let obj = CovObjective {
+            model: m,
+            layout: &layout,
+            design: &design,
+            base_penalizer: 0.0,
+            total_weight: 400.0,
+            cell: CellTerms::of(model),
+        };
+        let th = theta(&layout);
+        let exact = obj.second(&th);
+        let sampled = obj.second_every(&th, 3);
+        let (ll, grad) = obj.total(&th);
+        assert!((sampled.ll - ll).abs() <= 1e-12 * ll.abs(), "{model}");
+        for (a, b) in sampled.grad.iter().zip(&grad) {
+            assert!(
+                (a - b).abs() <= 1e-10 * (1.0 + b.abs()),
+                "{model}: {a} vs {b}"
+            );
+        }
+        // The Hessian is 3 times that of every third cell, computed by hand from their terms.
+        let dim = th.len();
+        let kept = Design {
+            patterns: design.patterns.clone(),
+            z: design.z.clone(),
+            n_covariates: design.n_covariates,
+            cells: design.cells.clone(),
+            chunks: vec![(0..design.cells.len())
+                .step_by(3)
+                .map(|c| (c, design.cells[c].clone()))
+                .collect()],
+            grouped: design.grouped,
+        };
+        let by_hand = CovObjective {
+            design: &kept,
+            ..obj
+        }
+        .second(&th);
+        let scale = exact.hessian.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        for i in 0..dim * dim {
+            let want = 3.0 * by_hand.hessian[i];
+            assert!(
+                (sampled.hessian[i] - want).abs() <= 1e-12 * scale,
+                "{model} entry {i}: {} vs {want}",
+                sampled.hessian[i]
+            );
+        }
+        // ... and it is a fair estimate of the exact one (within a factor 2 on the diagonal).
+        for j in 0..dim {
+            let (s, e) = (sampled.hessian[j * dim + j], exact.hessian[j * dim + j]);
+            assert!(
+                s / e > 0.5 && s / e < 2.0,
+                "{model} diagonal {j}: {s} vs {e}"
+            );
+        }
+        assert_eq!(obj.second_every(&th, 1).hessian, exact.hessian, "{model}");
+    }
+}
