@@ -100,6 +100,9 @@ def test_error_in_the_caller_waits_for_the_background_step(monkeypatch, log: pd.
 def test_save_writes_every_file_with_the_usual_permissions(
     monkeypatch, tmp_path, analysis: clmkit.Analysis
 ):
+    pytest.importorskip("pyarrow")
+    pytest.importorskip("jinja2")
+    pytest.importorskip("matplotlib")
     mask = _umask()
 
     def no_umask(value: int) -> int:
@@ -117,6 +120,8 @@ def test_save_writes_every_file_with_the_usual_permissions(
 def test_save_report_error_waits_for_the_files_and_leaves_no_temporaries(
     monkeypatch, tmp_path, analysis: clmkit.Analysis
 ):
+    pytest.importorskip("pyarrow")
+
     def broken_report(self: clmkit.Analysis, path: object) -> None:
         raise RuntimeError("no report")
 
@@ -130,6 +135,9 @@ def test_save_report_error_waits_for_the_files_and_leaves_no_temporaries(
 
 
 def test_save_progress_names_each_file_once(tmp_path, analysis: clmkit.Analysis):
+    pytest.importorskip("pyarrow")
+    pytest.importorskip("jinja2")
+    pytest.importorskip("matplotlib")
     seen: list[str] = []
     analysis.save(tmp_path, progress=lambda step, seconds: seen.append(step))
     assert seen == [
@@ -141,6 +149,7 @@ def test_save_progress_names_each_file_once(tmp_path, analysis: clmkit.Analysis)
 
 
 def test_every_table_writes_to_parquet(tmp_path, log: pd.DataFrame):
+    pytest.importorskip("pyarrow")
     # pandas writes a table's attrs into the Parquet file as JSON: all must be JSON-ready
     a = _analyze(log, calibration_period_end="1997-09-30")
     for name in ("table", "stage_history", "transitions", "early_warning", "cal_holdout"):
@@ -151,6 +160,7 @@ def test_every_table_writes_to_parquet(tmp_path, log: pd.DataFrame):
 
 
 def test_saved_tables_put_the_customer_id_first_and_round_trip(tmp_path, analysis: clmkit.Analysis):
+    pytest.importorskip("pyarrow")
     import pyarrow.parquet as pq
 
     paths = analysis.save(tmp_path, formats=("parquet", "csv"))
@@ -166,6 +176,7 @@ def test_saved_tables_put_the_customer_id_first_and_round_trip(tmp_path, analysi
 
 
 def test_csv_is_written_a_batch_at_a_time_with_one_schema(tmp_path, analysis: clmkit.Analysis):
+    pytest.importorskip("pyarrow")
     from clmkit.analyze import result
 
     one = tmp_path / "one.csv"

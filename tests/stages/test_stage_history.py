@@ -249,6 +249,7 @@ def test_early_warning_matches_pandas_reference():
 
 
 def test_history_writes_to_parquet_with_its_metadata(tmp_path):
+    pytest.importorskip("pyarrow")
     # pandas writes attrs into the Parquet file as JSON: the scheme must be JSON-ready
     log = clmkit.datasets.load_cdnow_sample()
     h = stage_history(log, ["1997-06-30", "1997-09-30"], "customer_id", "date")
