@@ -251,7 +251,7 @@ class _Extract:
         self.scorer, self.need_median = scorer, need_median
 
     def __call__(self, part: pd.DataFrame) -> dict[str, np.ndarray]:
-        from ..stages.scheme import repeats_of
+        from ..stages.scheme_values import repeats_of
 
         out: dict[str, np.ndarray] = {}
         if self.scorer is not None:

@@ -21,7 +21,8 @@ from .._validation import as_float_array, require_columns
 from ..exceptions import ClmkitWarning, InvalidValueError, with_row_label
 from ..summary.units import time_unit_of
 from .reasons import reason_texts
-from .scheme import StageScheme, repeats_of
+from .scheme import StageScheme
+from .scheme_values import repeats_of
 
 if TYPE_CHECKING:
     import polars as pl

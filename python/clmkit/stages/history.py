@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Sequence
-from typing import TYPE_CHECKING, Literal, Optional, Protocol, TypeVar, overload
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Literal, Optional, TypeVar, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -16,15 +16,13 @@ from .._io import (
     column_ns,
     deliver,
     extract_columns,
-    is_table,
     library_of,
-    to_pandas,
 )
 from .._keyed import CallerFrame
 from .._typing import NumpyTable
-from .._validation import as_float_array, check_rows
 from ..summary.units import TimeUnit, normalize_freq
 from .assign import SchemeLike, _custom_codes, _run_rules, _scheme, _stages
+from .history_model import HasPAlive, fused_model, history_covariates, model_p_alive
 from .reasons import reason_texts
 from .scheme import REASONS, STAGES
 from .snapshots import snapshot_ns, snapshot_times
@@ -37,14 +35,6 @@ if TYPE_CHECKING:
 __all__ = ["stage_history"]
 
 Int64Array = npt.NDArray[np.int64]
-
-
-class HasPAlive(Protocol):
-    """A fitted BTYD model as stage_history uses it."""
-
-    def p_alive(
-        self, frequency: npt.ArrayLike, recency: npt.ArrayLike, T: npt.ArrayLike
-    ) -> npt.ArrayLike: ...
 
 
 FloatArray = npt.NDArray[np.float64]
@@ -267,7 +257,7 @@ def stage_history(
     pa = custom = None
     cols: Optional[dict[str, FloatArray]] = None
     plain = not scheme.add and not return_reason
-    fit = _fused_model(model, covariates, unit) if plain else None
+    fit = fused_model(model, covariates, unit) if plain else None
     if plain and (model is None or fit is not None):
         # Fast path: summaries, the model's P(alive) and the rules fused in one pass, no
         # per-row summary columns (1M customers x 6 snapshots: 0.3 s and 290 MB less).
@@ -277,8 +267,8 @@ def stage_history(
     else:  # the rows' summaries are needed (P(alive), custom rules, reasons with numbers)
         raw = index.summaries()
         del index  # the sorted log: not needed once summarised (memory peaks in this step)
-        rows_z = _history_covariates(covariates, uniques, raw.customer, names["customer_id"])
-        pa = _model_p_alive(model, raw, unit, rows_z)
+        rows_z = history_covariates(covariates, uniques, raw.customer, names["customer_id"])
+        pa = model_p_alive(model, raw, unit, rows_z)
         if scheme.add:  # the rules see the snapshot summary, as assign_stages' rules do
             frame = pd.DataFrame(
                 {
@@ -344,83 +334,6 @@ def stage_history(
         "snapshots": [str(t) for t in snap_times],
     }
     return deliver(out, library_of(transactions), output)
-
-
-def _history_covariates(
-    covariates: object, uniques: pd.Index, codes: npt.NDArray[np.int64], id_col: Hashable
-) -> Optional[pd.DataFrame]:
-    """The covariate row of every history row (customer ``uniques[codes]``), or None."""
-    if covariates is None:
-        return None
-    if not is_table(covariates):
-        raise TypeError(
-            "covariates must be a table with one row per customer (pandas indexed by "
-            f"customer id, or with a {id_col!r} column), got {type(covariates).__name__}"
-        )
-    frame = covariates if isinstance(covariates, pd.DataFrame) else to_pandas(covariates)
-    if id_col in frame.columns:
-        frame = frame.set_index(id_col)
-    if frame.index.has_duplicates:
-        dup = frame.index[frame.index.duplicated()].unique()[:5].tolist()
-        raise ValueError(f"covariates has several rows for customers {dup}")
-    where = frame.index.get_indexer(uniques)
-    if (where < 0).any():
-        missing = uniques[where < 0][:5].tolist()
-        raise ValueError(
-            f"covariates lacks {int((where < 0).sum())} customers of the log, e.g. {missing}"
-        )
-    rows: pd.DataFrame = frame.iloc[where[codes]].reset_index(drop=True)
-    return rows
-
-
-def _fused_model(
-    model: Optional[HasPAlive], covariates: object, unit: TimeUnit
-) -> Optional[_core.BtydFit]:
-    """The fitted state of a clmkit purchase-count model without covariates (BG/NBD,
-    MBG/NBD, Pareto/NBD), whose P(alive) the snapshot pass computes itself; None for any
-    other model (anything with ``p_alive``, a covariate fit), which takes the general path."""
-    from ..btyd import CountModel
-
-    if covariates is not None or not isinstance(model, CountModel) or model._has_covariates():
-        return None
-    _check_model_unit(model, unit)
-    return model._fit_state()
-
-
-def _check_model_unit(model: HasPAlive, unit: TimeUnit) -> None:
-    if not callable(getattr(model, "p_alive", None)):
-        raise TypeError(
-            f"model must have a p_alive(frequency, recency, T) method, got {type(model).__name__}"
-        )
-    model_unit = getattr(model, "time_unit_", None)
-    if isinstance(model_unit, TimeUnit) and model_unit != unit:
-        raise ValueError(
-            f"model was fitted in time unit {model_unit} but the history uses "
-            f"{unit}; pass freq/freq_multiplier matching the model"
-        )
-
-
-def _model_p_alive(
-    model: Optional[HasPAlive],
-    rows: _core.SnapshotSummaries,
-    unit: TimeUnit,
-    covariates: Optional[pd.DataFrame] = None,
-) -> Optional[FloatArray]:
-    if model is None:
-        return None
-    _check_model_unit(model, unit)
-    n = len(rows.T)
-    if covariates is None:
-        values = model.p_alive(rows.frequency, rows.recency, rows.T)
-    else:  # a covariate fit: each row at its customer's own parameters
-        values = model.p_alive(  # type: ignore[call-arg]
-            rows.frequency, rows.recency, rows.T, covariates=covariates
-        )
-    pa = as_float_array(values, "model.p_alive(...)")
-    if len(pa) != n:
-        raise ValueError(f"model.p_alive returned {len(pa)} values for {n} rows")
-    check_rows((pa < 0) | (pa > 1), "model.p_alive(...)", pa, "must be in [0, 1]")
-    return pa
 
 
 _PROSPECT_REASON = next(i for i, r in enumerate(REASONS) if r.startswith("prospect"))

@@ -35,6 +35,16 @@ import pandas as pd
 from .. import _core
 from .._typing import JSONDict
 from ..summary.units import TimeUnit, time_unit_of, to_units
+from .scheme_values import (
+    Window,
+    _check_number,
+    _check_window,
+    _float,
+    _function_name,
+    _median_ipt,
+    _text,
+    repeats_of,
+)
 
 __all__ = ["StageScheme", "STAGES", "ZH_LABELS", "DEFAULT_MULTIPLES"]
 
@@ -61,7 +71,6 @@ DEFAULT_MULTIPLES = {"new_window": 1.0, "maturity_window": 3.0}
 AT_RISK_FACTOR = math.log(10.0)
 CHURN_FACTOR = math.log(100.0)
 
-Window = Union[float, str, None]
 Rule = Union[str, Callable[[pd.DataFrame], "npt.ArrayLike"]]
 
 
@@ -372,19 +381,6 @@ class StageScheme:
         ]
 
 
-def _float(value: Window) -> float:
-    if not isinstance(value, float):
-        raise ValueError(f"window {value!r} is not resolved to a number")
-    return value
-
-
-def _text(value: Window) -> str:
-    """A window as a short number (units are the summary's)."""
-    if not isinstance(value, float):
-        return "derived from the data"
-    return f"{value:.0f}" if abs(value) >= 10 else f"{value:.2g}"
-
-
 def _labels(labels: object, keys: Sequence[str]) -> dict[str, str]:
     if isinstance(labels, str):
         if labels == "en":
@@ -398,61 +394,3 @@ def _labels(labels: object, keys: Sequence[str]) -> dict[str, str]:
     if unknown:
         raise ValueError(f"labels: unknown stage(s) {unknown}; stages are {list(keys)}")
     return {str(k): str(v) for k, v in labels.items()}
-
-
-def _check_number(value: object, name: str) -> float:
-    if isinstance(value, bool):
-        raise TypeError(f"{name} must be a number, got bool")
-    try:
-        x = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}") from None
-    if not np.isfinite(x):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    return x
-
-
-def _function_name(rule: object) -> str:
-    return f"{getattr(rule, '__module__', '?')}.{getattr(rule, '__qualname__', repr(rule))}"
-
-
-def _check_window(value: Window, name: str) -> Window:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        try:
-            if pd.Timedelta(value) <= pd.Timedelta(0):
-                raise ValueError
-        except ValueError:
-            raise ValueError(
-                f"{name}: {value!r} is not a positive duration such as '90D'"
-            ) from None
-        return value
-    x = _check_number(value, name)
-    if x <= 0:
-        raise ValueError(f"{name} must be > 0, got {value!r}")
-    return x
-
-
-def _median_ipt(summary: pd.DataFrame) -> float:
-    """Median over repeat buyers of recency / repeats (their mean inter-purchase time)."""
-    repeats = repeats_of(summary)
-    recency = summary["recency"].to_numpy(dtype=float)
-    mask = repeats > 0
-    if not mask.any():
-        raise ValueError(
-            "cannot derive default stage windows: the data have no repeat buyer; "
-            "give StageScheme(new_window=..., maturity_window=..., "
-            "churn_window=..., median_ipt=...)"
-        )
-    m = float(np.median(recency[mask] / repeats[mask]))
-    if not m > 0:
-        raise ValueError(f"cannot derive default stage windows: median inter-purchase time is {m}")
-    return m
-
-
-def repeats_of(summary: pd.DataFrame) -> FloatArray:
-    """Purchase periods after the first: ``n_periods - 1`` when known, else ``frequency``."""
-    if "n_periods" in summary.columns:
-        return summary["n_periods"].to_numpy(dtype=float) - 1.0
-    return summary["frequency"].to_numpy(dtype=float)
